@@ -1,0 +1,51 @@
+"""Subcommands of the device programs (kiosk, display, caller, ...): registered here as they land."""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def add_device_options(p: argparse.ArgumentParser) -> None:
+    """The same connection options for every device program."""
+    p.add_argument("--mqtt", default="mqtt://127.0.0.1:1883", help="mqtt://HOST:PORT of the hall bus")
+    p.add_argument("--device", help="this device's id (as registered with `onewindow devices add`)")
+    p.add_argument("--secret", help="this device's secret")
+    p.add_argument("--hall", help="hall id (default: the shipped hall's)")
+    p.add_argument("--device-config", help="a JSON file with mqtt, device, secret, hall")
+
+
+def device_settings(args) -> dict:
+    settings = {}
+    if getattr(args, "device_config", None):
+        settings.update(json.loads(Path(args.device_config).read_text(encoding="utf-8")))
+    for key in ("mqtt", "device", "secret", "hall"):
+        value = getattr(args, key, None)
+        if value is not None and (key != "mqtt" or "mqtt" not in settings
+                                  or value != "mqtt://127.0.0.1:1883"):
+            settings[key] = value
+    if not settings.get("hall"):
+        from .hallconfig import default_config_path, load_file
+        settings["hall"] = load_file(default_config_path())[0].id
+    missing = [k for k in ("device", "secret") if not settings.get(k)]
+    if missing:
+        raise SystemExit(f"onewindow: missing --{' and --'.join(missing)} (or --device-config)")
+    settings.setdefault("mqtt", "mqtt://127.0.0.1:1883")
+    return settings
+
+
+# each module has register(subparsers) adding its commands; heavy imports (Kivy) happen only
+# when a command runs
+APP_MODULES = ("onewindow.demo", "kiosk.cli", "callers.cli")
+
+
+def register_apps(sub) -> None:
+    import importlib
+    for name in APP_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue            # that part of OneWindow is not installed here
+        module.register(sub)

@@ -1,0 +1,249 @@
+"""The device side of the hall bus: requests with retry under the same id, a local view of the
+retained state, reconnect with backoff. Used by the kiosk, displays, callers and bridges.
+
+Nothing here blocks the caller's UI thread unless it asks to (`request` waits; `request_async`
+and every callback run off the UI thread: a Kivy app hops back with Clock.schedule_once).
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import os
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Callable, Optional
+
+import paho.mqtt.client as mqtt
+
+from .topics import EVENT_KINDS, Topics
+from .url import no_delay, parse_bus_url
+
+log = logging.getLogger(__name__)
+
+REQUEST_TIMEOUT_S = 3.0
+RETRIES = 2
+
+
+class BusError(Exception):
+    """The controller answered no: `code` for programs, `message` (zh-CN) for citizens."""
+
+    def __init__(self, code: str, message: str, message_en: str = "", detail=None):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.message_en = message_en or message
+        self.detail = detail or {}
+
+
+class BusUnavailable(BusError):
+    """No answer: broker or controller unreachable. The request may be retried with the same id."""
+
+    def __init__(self, what: str = ""):
+        super().__init__("unavailable", "系统暂时无法连接，请稍后再试或联系工作人员",
+                         f"The hall system cannot be reached {what}".strip())
+
+
+class DeviceClient:
+    def __init__(self, url: str, device_id: str, secret: str, hall_id: str,
+                 on_connection: Optional[Callable[[bool], None]] = None,
+                 events: tuple = EVENT_KINDS, windows_state: bool = True):
+        """`events`: the evt/<kind> this device needs (a kiosk needs none; a display needs call);
+        `windows_state`: follow every window's state (displays and callers do, kiosks need not)."""
+        self.url = parse_bus_url(url)
+        self.device_id = device_id
+        self.topics = Topics(hall_id)
+        self.state: dict = {"hall": None, "queues": None, "windows": {}}
+        self.controller_online: Optional[bool] = None
+        self.on_connection = on_connection
+        self.events = tuple(events)
+        self.windows_state = windows_state
+        self._state_listeners: list[Callable[[str, object], None]] = []
+        self._event_listeners: dict[str, list[Callable[[dict], None]]] = {}
+        self._pending: dict[str, tuple[threading.Event, list]] = {}
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._id_base = f"{int(time.time() * 1000):x}{os.getpid() & 0xffff:x}"
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix=f"bus-{device_id}")
+        self.connected = threading.Event()
+        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=device_id, clean_session=True)
+        c.username_pw_set(device_id, secret)
+        c.will_set(self.topics.status(device_id), "offline", qos=1, retain=True)
+        c.reconnect_delay_set(0.2, 10)
+        c.on_connect = self._on_connect
+        c.on_disconnect = self._on_disconnect
+        c.on_message = self._on_message
+        c.on_socket_open = no_delay
+        self.client = c
+        self.refused: Optional[str] = None
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def start(self, wait: float = 0.0) -> "DeviceClient":
+        self.client.connect_async(self.url.host, self.url.port, keepalive=15)
+        self.client.loop_start()
+        if wait:
+            self.connected.wait(wait)
+        return self
+
+    def stop(self) -> None:
+        if self.connected.is_set():
+            self.client.publish(self.topics.status(self.device_id), "offline", qos=1,
+                                retain=True).wait_for_publish(1)
+        self.client.disconnect()
+        self.client.loop_stop()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    # -- listeners -------------------------------------------------------------------------------
+
+    def on_state(self, callback: Callable[[str, object], None]) -> None:
+        """callback(kind, value): kind 'hall', 'queues' or 'window:<n>'."""
+        self._state_listeners.append(callback)
+
+    def on_event(self, kind: str, callback: Callable[[dict], None]) -> None:
+        """kind: call, ticket, window, rating, alert (or '*' for all)."""
+        self._event_listeners.setdefault(kind, []).append(callback)
+
+    # -- requests -------------------------------------------------------------------------------
+
+    def new_id(self) -> str:
+        return f"{self._id_base}-{next(self._ids)}"
+
+    def request(self, op: str, args: Optional[dict] = None, timeout: float = REQUEST_TIMEOUT_S,
+                retries: int = RETRIES, req_id: Optional[str] = None) -> dict:
+        """The op's result, or BusError / BusUnavailable. Retries reuse the id: never two tickets."""
+        req_id = req_id or self.new_id()
+        payload = json.dumps({"v": 1, "id": req_id, "op": op, "args": args or {}},
+                             ensure_ascii=False).encode("utf-8")
+        done = threading.Event()
+        box: list = []
+        with self._lock:
+            self._pending[req_id] = (done, box)
+        try:
+            for _attempt in range(retries + 1):
+                if not self.connected.wait(timeout):
+                    continue
+                self.client.publish(self.topics.req(self.device_id), payload, qos=1)
+                if done.wait(timeout):
+                    reply = box[0]
+                    if reply.get("ok"):
+                        return reply.get("result") or {}
+                    err = reply.get("error") or {}
+                    raise BusError(err.get("code", "error"), err.get("message", "操作失败"),
+                                   err.get("message_en", ""), err.get("detail"))
+            raise BusUnavailable(f"({op})")
+        finally:
+            with self._lock:
+                self._pending.pop(req_id, None)
+
+    def request_async(self, op: str, args: Optional[dict] = None,
+                      callback: Optional[Callable[[Optional[dict], Optional[BusError]], None]] = None,
+                      **kw) -> Future:
+        """Run `request` on a worker; callback(result, error) there when it ends."""
+        def run():
+            try:
+                result = self.request(op, args, **kw)
+            except BusError as exc:
+                if callback:
+                    callback(None, exc)
+                return None
+            if callback:
+                callback(result, None)
+            return result
+        return self._pool.submit(run)
+
+    # -- MQTT callbacks ----------------------------------------------------------------------------
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties=None):
+        if reason_code.is_failure:
+            self.refused = str(reason_code)
+            log.error("%s: broker refused the connection (%s): check the device id and secret",
+                      self.device_id, reason_code)
+            return
+        self.refused = None
+        root = self.topics.root
+        # subscribing here renews everything after a reconnect (clean session)
+        subs = [(self.topics.rep(self.device_id), 1), (self.topics.state_hall, 1),
+                (self.topics.state_queues, 1), (self.topics.status("controller"), 1)]
+        if self.windows_state:
+            subs.append((f"{root}/state/windows/+", 1))
+        subs += [(self.topics.evt(kind), 1) for kind in self.events]
+        client.subscribe(subs)
+        client.publish(self.topics.status(self.device_id), "online", qos=1, retain=True)
+        self.connected.set()
+        self._notify_connection(True)
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties=None):
+        was = self.connected.is_set()
+        self.connected.clear()
+        if was:
+            self._notify_connection(False)
+
+    def _notify_connection(self, up: bool) -> None:
+        if self.on_connection:
+            try:
+                self.on_connection(up)
+            except Exception:
+                log.exception("connection listener failed")
+
+    def _on_message(self, client, userdata, msg):
+        topic = msg.topic
+        try:
+            if topic == self.topics.status("controller"):
+                self.controller_online = msg.payload.strip() == b"online"
+                self._notify_state("controller", self.controller_online)
+                return
+            data = json.loads(msg.payload.decode("utf-8")) if msg.payload else None
+        except (ValueError, UnicodeDecodeError):
+            log.warning("ignored a malformed message on %s", topic)
+            return
+        root = self.topics.root
+        if topic == self.topics.rep(self.device_id):
+            if isinstance(data, dict):
+                with self._lock:
+                    pending = self._pending.get(data.get("id"))
+                if pending and not pending[0].is_set():
+                    pending[1].append(data)
+                    pending[0].set()
+        elif topic.startswith(f"{root}/evt/"):
+            kind = topic.rsplit("/", 1)[1]
+            if not isinstance(data, dict):
+                return
+            for cb in self._event_listeners.get(kind, []):
+                self._safe(cb, data)
+            for cb in self._event_listeners.get("*", []):
+                self._safe(cb, {"kind": kind, **data})
+        elif topic == self.topics.state_hall:
+            self.state["hall"] = data
+            self._notify_state("hall", data)
+        elif topic == self.topics.state_queues:
+            self.state["queues"] = data
+            self._notify_state("queues", data)
+        elif topic.startswith(f"{root}/state/windows/"):
+            try:
+                number = int(topic.rsplit("/", 1)[1])
+            except ValueError:
+                return
+            if data is None:
+                self.state["windows"].pop(number, None)
+            else:
+                self.state["windows"][number] = data
+            self._notify_state(f"window:{number}", data)
+
+    def _notify_state(self, kind: str, value) -> None:
+        for cb in list(self._state_listeners):
+            self._safe(cb, kind, value)
+
+    @staticmethod
+    def _safe(cb, *args) -> None:
+        try:
+            cb(*args)
+        except Exception:   # one bad listener must not stop the bus
+            log.exception("bus listener failed")

@@ -1,0 +1,259 @@
+"""`onewindow hall`: the controller on the bus. MQTT threads only hand messages in; one thread owns the hall.
+
+Requests are taken in batches and committed together (group commit): one fsync for many tickets,
+and no reply or event leaves before the commit that backs it.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+from typing import Optional
+
+import paho.mqtt.client as mqtt
+
+from ..controller import Controller, Device, Outcome
+from ..envelope import error_reply
+from .acl import Authorizer
+from .devices import CONTROLLER_ID, DeviceRegistry
+from .topics import Topics
+from .url import BusUrl, no_delay
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 256          # requests in one commit
+TICK_S = 5.0             # alerts and day rollover
+STATE_REFRESH_S = 60.0   # hall state carries the time; displays use it as a heartbeat
+QUEUES_EVERY_S = 0.2     # waiting counts go to every device: at most 5 times a second
+
+
+class HallService:
+    def __init__(self, controller: Controller, url: BusUrl, registry: DeviceRegistry,
+                 controller_secret: str):
+        self.ctl = controller
+        self.url = url
+        self.registry = registry
+        self.secret = controller_secret
+        self.topics = Topics(controller.hall.id)
+        self.inbox: queue.Queue = queue.Queue()
+        self.broker = None
+        self.connected = threading.Event()
+        self._stop = threading.Event()
+        self._thread: Optional[threading.Thread] = None
+        self._presence: dict[str, bool] = {}
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=CONTROLLER_ID,
+                                  clean_session=True)
+        self.client.username_pw_set(CONTROLLER_ID, controller_secret)
+        self.client.will_set(self.topics.status(CONTROLLER_ID), "offline", qos=1, retain=True)
+        self.client.reconnect_delay_set(0.2, 5)
+        self.client.max_inflight_messages_set(1000)
+        self.client.max_queued_messages_set(0)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = self._on_message
+        self.client.on_socket_open = no_delay
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self.url.embedded:
+            from .broker import Broker
+            auth = Authorizer(self.topics, self.registry, self.secret)
+            self.broker = Broker(self.url.host, self.url.port, authenticate=auth.authenticate,
+                                 authorize=auth.authorize)
+            self.broker.start()            # BrokerError (port taken) goes to the caller
+            port = self.broker.port
+        else:
+            port = self.url.port
+        self.port = port
+        self.client.connect_async(self.url.host, port, keepalive=30)
+        self.client.loop_start()
+        self._thread = threading.Thread(target=self._run, name="hall-controller", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Finish the batch in hand, say goodbye, close the database."""
+        self._stop.set()
+        self.inbox.put(None)
+        if self._thread:
+            self._thread.join(10)
+        try:
+            info = self.client.publish(self.topics.status(CONTROLLER_ID), "offline", qos=1, retain=True)
+            if self.connected.is_set():
+                info.wait_for_publish(2)
+        except (RuntimeError, ValueError):
+            pass
+        self.client.disconnect()
+        self.client.loop_stop()
+        if self.broker is not None:
+            self.broker.stop()
+        self.ctl.store.close()
+
+    # -- MQTT callbacks (network thread: hand in, never touch the hall) -------------------------
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties=None):
+        if reason_code.is_failure:
+            log.error("broker refused the controller: %s (check the controller secret in the "
+                      "data dir and the broker's password file)", reason_code)
+            return
+        root = self.topics.root
+        client.subscribe([(f"{root}/req/+", 1), (f"{root}/dev/+/status", 1)])
+        client.publish(self.topics.status(CONTROLLER_ID), "online", qos=1, retain=True)
+        self.connected.set()
+        self.inbox.put(("republish", None, None))   # a restarted broker lost retained state
+        log.info("controller on the bus at %s:%s", self.url.host, self.port)
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties=None):
+        self.connected.clear()
+        if not self._stop.is_set():
+            log.warning("lost the broker (%s); reconnecting", reason_code)
+
+    def _on_message(self, client, userdata, msg):
+        self.inbox.put(("msg", msg.topic, msg.payload))
+
+    # -- the controller thread ---------------------------------------------------------------
+
+    def _run(self) -> None:
+        next_tick = time.monotonic()
+        next_refresh = time.monotonic() + STATE_REFRESH_S
+        while not self._stop.is_set():
+            wake = next_tick if "queues" not in self.ctl.dirty else min(next_tick, self._queues_due)
+            timeout = max(0.0, wake - time.monotonic())
+            try:
+                first = self.inbox.get(timeout=timeout)
+            except queue.Empty:
+                first = False
+            batch = [first] if first else []
+            while len(batch) < MAX_BATCH:
+                try:
+                    item = self.inbox.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    break
+                batch.append(item)
+            try:
+                if batch:
+                    self._process(batch)
+                if time.monotonic() >= next_tick:
+                    next_tick = time.monotonic() + TICK_S
+                    self._publish_events(self.ctl.tick())
+                if time.monotonic() >= next_refresh:
+                    next_refresh = time.monotonic() + STATE_REFRESH_S
+                    self.ctl.dirty.add("hall")
+                self._publish_state()
+            except Exception:   # the hall must outlive any one bad moment
+                log.exception("controller loop error; reloading state from the database")
+                self.ctl.reload()
+
+    def _process(self, batch: list) -> None:
+        outcomes: list[tuple[str, Outcome]] = []
+        for kind, topic, payload in batch:
+            if kind == "republish":
+                self.ctl.dirty |= {"hall", "queues"} | {("window", n) for n in self.ctl.windows}
+            elif kind == "msg":
+                status_dev = self.topics.device_of(topic.rsplit("/status", 1)[0], "dev") \
+                    if topic.endswith("/status") else None
+                if status_dev:
+                    self._presence_changed(status_dev, payload)
+                    continue
+                device_id = self.topics.device_of(topic, "req")
+                if device_id is not None:
+                    outcomes.append((device_id, None, payload))
+        if not outcomes:
+            return
+        results = []
+        try:
+            with self.ctl.store.transaction():
+                for device_id, _, payload in outcomes:
+                    results.append((device_id, self._handle(device_id, payload)))
+        except Exception:
+            log.exception("commit failed: %d requests answered 'unavailable'", len(outcomes))
+            self.ctl.reload()
+            for device_id, _, payload in outcomes:
+                req_id = _peek_id(payload)
+                if req_id:
+                    self._reply(device_id, error_reply(req_id, "unavailable",
+                                                       "系统暂时无法保存，请稍后再试",
+                                                       "The hall could not save; please retry"))
+            return
+        for device_id, outcome in results:
+            if outcome.reply is not None:
+                self._reply(device_id, outcome.reply)
+            self._publish_events(outcome.events)
+
+    def _handle(self, device_id: str, payload: bytes) -> Outcome:
+        entry = self.registry.get(device_id)
+        if entry is None:
+            # only possible on a broker that lets strangers in; answer, but do nothing
+            req_id = _peek_id(payload)
+            log.warning("request from unknown device %s refused", device_id)
+            return Outcome(error_reply(req_id, "forbidden", "未登记的设备", "Unknown device")
+                           if req_id else None)
+        return self.ctl.handle(entry.device(), payload)
+
+    def _presence_changed(self, device_id: str, payload: bytes) -> None:
+        if device_id == CONTROLLER_ID:
+            return
+        text = payload.decode("utf-8", "replace").strip().strip('"')
+        if text.startswith("{"):
+            try:
+                text = str(json.loads(text).get("status", ""))
+            except (ValueError, AttributeError):
+                text = ""
+        online = text == "online"
+        if self._presence.get(device_id) == online or text not in ("online", "offline"):
+            return
+        self._presence[device_id] = online
+        from ..alerts import clear_alert, raise_alert
+        self.ctl._events = []
+        if online:
+            clear_alert(self.ctl, f"offline:{device_id}")
+        elif self.registry.get(device_id) is not None:
+            raise_alert(self.ctl, f"offline:{device_id}", "device", f"设备 {device_id} 已离线",
+                        device=device_id)
+        events, self.ctl._events = self.ctl._events, []
+        self._publish_events(events)
+
+    # -- out -------------------------------------------------------------------------------------
+
+    def _reply(self, device_id: str, reply: dict) -> None:
+        self.client.publish(self.topics.rep(device_id), _dumps(reply), qos=1)
+
+    def _publish_events(self, events: list) -> None:
+        for kind, payload in events:
+            self.client.publish(self.topics.evt(kind), _dumps(payload), qos=1)
+
+    _queues_due = 0.0
+
+    def _publish_state(self) -> None:
+        dirty, self.ctl.dirty = self.ctl.dirty, set()
+        now = time.monotonic()
+        if "queues" in dirty and now < self._queues_due:
+            dirty.discard("queues")         # coalesced: the loop wakes when it is due
+            self.ctl.dirty.add("queues")
+        elif "queues" in dirty:
+            self._queues_due = now + QUEUES_EVERY_S
+        for item in dirty:
+            if item == "hall":
+                self.client.publish(self.topics.state_hall, _dumps(self.ctl.state_hall()), 1, True)
+            elif item == "queues":
+                self.client.publish(self.topics.state_queues, _dumps(self.ctl.state_queues()), 1, True)
+            elif isinstance(item, tuple) and item[1] in self.ctl.windows:
+                self.client.publish(self.topics.state_window(item[1]),
+                                    _dumps(self.ctl.state_window(item[1])), 1, True)
+
+
+def _dumps(obj) -> bytes:
+    # default=str: TOML dates in the hall file become ISO strings, not a failed publish
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8")
+
+
+def _peek_id(payload: bytes) -> Optional[str]:
+    from ..envelope import EnvelopeError, parse_request
+    try:
+        return parse_request(payload)[0]
+    except EnvelopeError as exc:
+        return exc.req_id

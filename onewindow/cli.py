@@ -1,0 +1,173 @@
+"""`onewindow`: one console command, a subcommand per program of the hall."""
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from .configreader import ConfigError
+
+DEFAULT_DATA_DIR = "data"
+DEFAULT_BUS = "embedded://127.0.0.1:1883"
+
+
+def _config_arg(p: argparse.ArgumentParser) -> None:
+    from .hallconfig import default_config_path
+    p.add_argument("--config", default=str(default_config_path()),
+                   help="hall configuration (TOML); default: the shipped demo hall")
+
+
+def _data_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", default=DEFAULT_DATA_DIR,
+                   help="database, device registry and keys (default: ./data)")
+
+
+def cmd_hall(args) -> int:
+    from .bus.devices import DeviceRegistry, controller_secret
+    from .bus.service import HallService
+    from .bus.url import BusUrlError, parse_bus_url
+    from .startup import open_hall
+    try:
+        url = parse_bus_url(args.mqtt)
+    except BusUrlError as exc:
+        print(f"onewindow hall: --mqtt {exc}", file=sys.stderr)
+        return 2
+    ctl = open_hall(args.config, args.data_dir)
+    service = HallService(ctl, url, DeviceRegistry(args.data_dir), controller_secret(args.data_dir))
+    stopping = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stopping.set())
+    try:
+        service.start()
+    except Exception as exc:   # BrokerError and socket errors: say it plainly
+        print(f"onewindow hall: cannot start the bus: {exc}", file=sys.stderr)
+        ctl.store.close()
+        return 3
+    print(f"OneWindow hall {ctl.hall.id} ({ctl.hall.name}) on {url.scheme}://{url.host}:{service.port}",
+          flush=True)
+    stopping.wait()
+    service.stop()
+    print("OneWindow hall stopped", flush=True)
+    return 0
+
+
+def cmd_devices(args) -> int:
+    from .bus.devices import DeviceError, DeviceRegistry
+    reg = DeviceRegistry(args.data_dir)
+    try:
+        if args.action == "add":
+            secret = reg.add(args.id, args.role, args.window, args.secret)
+            print(f"added {args.id} ({args.role}{' windows ' + ','.join(map(str, args.window)) if args.window else ''})")
+            print(f"secret: {secret}")
+            print("keep it: it is shown only now (only its hash is stored)")
+        elif args.action == "list":
+            for e in reg.list():
+                windows = ",".join(map(str, e.windows)) or "-"
+                print(f"{e.id:24} {e.role:8} windows {windows}")
+        elif args.action == "remove":
+            reg.remove(args.id)
+            print(f"removed {args.id}")
+        else:
+            from .devices_cli import run_hardware_command
+            return run_hardware_command(args)
+    except DeviceError as exc:
+        print(f"onewindow devices: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_broker_config(args) -> int:
+    from .bus.acl import mosquitto_files
+    from .bus.devices import DeviceRegistry, controller_secret, hash_secret
+    from .bus.topics import Topics
+    from .hallconfig import load_file
+    hall, _ = load_file(args.config)
+    reg = DeviceRegistry(args.data_dir)
+    files = mosquitto_files(Topics(hall.id), reg.list(), hash_secret(controller_secret(args.data_dir)),
+                            Path(args.out).resolve(), port=args.port, host=args.host)
+    for f in files:
+        print(f"wrote {f}")
+    print("start Mosquitto with: mosquitto -c", files[-1])
+    return 0
+
+
+def cmd_config(args) -> int:
+    from .hallconfig import dump, load_file
+    if args.action == "check":
+        hall, _ = load_file(args.config)
+        print(f"{args.config}: OK ({len(hall.services)} services, {len(hall.themes)} themes, "
+              f"{len(hall.windows)} windows)")
+        return 0
+    from .startup import open_hall
+    ctl = open_hall(args.config, args.data_dir)
+    sys.stdout.write(dump(ctl.raw))
+    ctl.store.close()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="onewindow", description="OneWindow (一窗): government service hall queueing")
+    p.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ERROR")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    h = sub.add_parser("hall", help="run the hall controller")
+    _config_arg(h)
+    _data_arg(h)
+    h.add_argument("--mqtt", default=DEFAULT_BUS,
+                   help="embedded://HOST:PORT (a broker in this process, default) or mqtt://HOST:PORT")
+    h.set_defaults(func=cmd_hall)
+
+    d = sub.add_parser("devices", help="device identities (and hardware commissioning)")
+    _data_arg(d)
+    dsub = d.add_subparsers(dest="action", required=True)
+    add = dsub.add_parser("add", help="register a device; prints its secret")
+    add.add_argument("id")
+    add.add_argument("--role", required=True,
+                     choices=("kiosk", "caller", "display", "led", "rating", "manager", "web"))
+    add.add_argument("--window", type=int, action="append", default=[],
+                     help="window number (callers and rating pads; repeat for a bridge)")
+    add.add_argument("--secret", help="use this secret instead of a random one")
+    dsub.add_parser("list", help="list devices")
+    rm = dsub.add_parser("remove", help="remove a device")
+    rm.add_argument("id")
+    d.set_defaults(func=cmd_devices)
+
+    b = sub.add_parser("broker-config", help="write Mosquitto passwd, acl and conf for this hall")
+    _config_arg(b)
+    _data_arg(b)
+    b.add_argument("--out", default="data/mosquitto")
+    b.add_argument("--port", type=int, default=1883)
+    b.add_argument("--host", default="127.0.0.1")
+    b.set_defaults(func=cmd_broker_config)
+
+    c = sub.add_parser("config", help="check the hall file, or export the live settings as TOML")
+    c.add_argument("action", choices=("check", "export"))
+    _config_arg(c)
+    _data_arg(c)
+    c.set_defaults(func=cmd_config)
+
+    from .apps import register_apps
+    register_apps(sub)
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=getattr(logging, str(args.log_level).upper(), logging.INFO),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args) or 0
+    except ConfigError as exc:
+        print("onewindow: the hall configuration has problems; nothing was started:", file=sys.stderr)
+        for line in exc.problems:
+            print(f"  {line}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+"""Typed, bounded reads of one TOML table that name file, section and option in every error."""
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable, Optional
+
+_REQUIRED = object()
+
+
+class ConfigError(Exception):
+    """The hall configuration is unusable; each line names the file, the section and the option."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class Table:
+    """A view on one table; problems are collected (not raised) so that one run lists them all."""
+
+    def __init__(self, file: str, section: str, data: Any, problems: list[str]):
+        self.file = file
+        self.section = section
+        self.problems = problems
+        if not isinstance(data, dict):
+            self.fail(None, f"must be a table, not {type(data).__name__}")
+            data = {}
+        self.data = data
+        self._used: set[str] = set()
+
+    def fail(self, option: Optional[str], message: str) -> None:
+        where = f"[{self.section}]" + (f" {option}" if option else "")
+        self.problems.append(f"{self.file}: {where}: {message}")
+
+    def get(self, option: str, typ: type | tuple, default: Any = _REQUIRED, *,
+            choices: Optional[Iterable] = None, minval=None, maxval=None,
+            pattern: Optional[str] = None) -> Any:
+        self._used.add(option)
+        if option not in self.data:
+            if default is _REQUIRED:
+                self.fail(option, "is required")
+            return None if default is _REQUIRED else default
+        value = self.data[option]
+        types = typ if isinstance(typ, tuple) else (typ,)
+        # TOML booleans are ints to Python; do not let true pass as 1
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            names = " or ".join(t.__name__ for t in types)
+            self.fail(option, f"must be {names}, got {value!r}")
+            return None if default is _REQUIRED else default
+        if choices is not None and value not in choices:
+            self.fail(option, f"{value!r} is not allowed; choose one of {', '.join(map(str, choices))}")
+        if minval is not None and value < minval:
+            self.fail(option, f"{value!r} is below the minimum {minval}")
+        if maxval is not None and value > maxval:
+            self.fail(option, f"{value!r} is above the maximum {maxval}")
+        if pattern is not None and isinstance(value, str) and not re.fullmatch(pattern, value):
+            self.fail(option, f"{value!r} does not match {pattern}")
+        return value
+
+    def str_list(self, option: str, default=(), pattern: Optional[str] = None) -> tuple[str, ...]:
+        value = self.get(option, list, list(default))
+        out = []
+        for i, item in enumerate(value or ()):
+            if not isinstance(item, str):
+                self.fail(option, f"item {i + 1} must be a string, got {item!r}")
+            elif pattern and not re.fullmatch(pattern, item):
+                self.fail(option, f"item {item!r} does not match {pattern}")
+            else:
+                out.append(item)
+        return tuple(out)
+
+    def table(self, option: str, required: bool = False) -> Optional["Table"]:
+        self._used.add(option)
+        if option not in self.data:
+            if required:
+                self.fail(option, "is required")
+            return None
+        return Table(self.file, f"{self.section}.{option}" if self.section else option,
+                     self.data[option], self.problems)
+
+    def tables(self, option: str, label_key: str = "") -> list["Table"]:
+        """An array of tables; each is named by its position and, if present, its label."""
+        self._used.add(option)
+        value = self.data.get(option, [])
+        if not isinstance(value, list):
+            self.fail(option, "must be an array of tables ([[...]])")
+            return []
+        out = []
+        base = f"{self.section}.{option}" if self.section else option
+        for i, item in enumerate(value):
+            label = item.get(label_key) if isinstance(item, dict) and label_key else None
+            name = f"{base}[{i + 1}]" + (f" {label!r}" if label is not None else "")
+            out.append(Table(self.file, name, item, self.problems))
+        return out
+
+    def check_unused(self) -> None:
+        for key in self.data:
+            if key not in self._used:
+                self.fail(key, "unknown option (misspelt?)")

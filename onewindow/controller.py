@@ -1,0 +1,315 @@
+"""The hall controller: the one owner of numbering, queues and windows. No I/O but its store.
+
+Transport-agnostic: `handle(device, payload)` takes one request and returns the reply and the
+events to publish once the transaction holding it has committed. Ops live in ops_*.py and are
+listed in OPS (ops_registry.py) with the roles that may call them.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Callable, Optional
+
+from .domain import hours as hours_mod
+from .domain.errors import DomainError
+from .domain.estimate import HandlingTimes, estimate_wait_min
+from .domain.model import Hall, Ticket, TicketStatus, WindowStatus
+from .domain.numbering import service_day
+from .envelope import Args, EnvelopeError, error_reply, ok_reply, parse_request
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+ROLES = ("kiosk", "caller", "display", "led", "rating", "manager", "web")
+ALERT_REPEAT = timedelta(minutes=10)   # an unresolved alert is raised again this often
+
+
+@dataclass(frozen=True)
+class Device:
+    id: str
+    role: str
+    windows: frozenset = frozenset()
+
+
+@dataclass
+class Outcome:
+    reply: Optional[dict]                                # None: nothing can be addressed
+    events: list = field(default_factory=list)           # (kind, payload) for evt/<kind>
+
+
+@dataclass
+class WindowState:
+    number: int
+    status: WindowStatus = WindowStatus.CLOSED
+    staff: Optional[dict] = None
+    reason: Optional[str] = None
+    since: Optional[datetime] = None
+    streak: int = 0
+
+
+class Controller:
+    def __init__(self, hall: Hall, raw: dict, store: Store, clock: Callable[[], datetime],
+                 secret: bytes, source_hash: str = ""):
+        self.hall = hall
+        self.raw = raw
+        self.store = store
+        self.clock = clock
+        self.secret = secret
+        self.source_hash = source_hash
+        self.tickets: dict[str, Ticket] = {}
+        self.windows: dict[int, WindowState] = {}
+        self.handling = HandlingTimes(hall.rules.estimate_samples, hall.rules.default_handling_min)
+        self.alerts: dict[str, dict] = {}
+        self.dirty: set = set()
+        self._events: list = []
+        self.day = None
+        self.reload()
+
+    # -- state from the database -----------------------------------------------------------
+
+    def reload(self) -> None:
+        """Rebuild the in-memory view from the database (at start, and after a rolled-back op)."""
+        now = self.now()
+        self.day = service_day(now)
+        active = [s.value for s in TicketStatus if not s.final]
+        marks = ",".join("?" * len(active))
+        self.tickets = {}
+        self._by_code: dict[str, dict[str, Ticket]] = {}
+        self._to_window: dict[int, dict[str, Ticket]] = {}
+        self._where: dict[str, tuple] = {}
+        for t in self.store.tickets(f"status IN ({marks})", active):
+            self.tickets[t.id] = t
+            self._index(t)
+        rows = self.store.window_rows()
+        self.windows = {}
+        for w in self.hall.windows:
+            r = rows.get(w.number)
+            self.windows[w.number] = WindowState(
+                w.number, WindowStatus(r["status"]), r["staff"], r["reason"],
+                datetime.fromisoformat(r["since"]), r["streak"]) if r else WindowState(w.number, since=now)
+        self.handling = HandlingTimes(self.hall.rules.estimate_samples,
+                                      self.hall.rules.default_handling_min)
+        self.handling.extend(self.store.recent_handling(self.hall.rules.estimate_samples))
+        self.dirty = {"hall", "queues"} | {("window", n) for n in self.windows}
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    # -- tickets: every change goes through here, so memory, index and database agree --------
+
+    def save_ticket(self, t: Ticket, new: bool = False) -> None:
+        if new:
+            self.store.insert_ticket(t)
+        else:
+            self.store.save_ticket(t)
+        if t.status.final:
+            self.tickets.pop(t.id, None)
+        else:
+            self.tickets[t.id] = t
+        self._index(t)
+
+    def _index(self, t: Ticket) -> None:
+        """Waiting tickets by queue code, and those sent to one window: calls scan only these."""
+        where = self._where.pop(t.id, None)
+        if where is not None:
+            (self._by_code if where[0] == "code" else self._to_window)[where[1]].pop(t.id, None)
+        if t.status is not TicketStatus.WAITING:
+            return
+        if t.target_window is not None:
+            where = ("window", t.target_window)
+            self._to_window.setdefault(t.target_window, {})[t.id] = t
+        else:
+            where = ("code", t.service)
+            self._by_code.setdefault(t.service, {})[t.id] = t
+        self._where[t.id] = where
+
+    def waiting_for_window(self, window) -> list[Ticket]:
+        """Candidates for a window's call: its services' queues and what was sent to it."""
+        codes = self.hall.window_order(window)
+        out = list(self._to_window.get(window.number, {}).values())
+        for code in codes:
+            out.extend(self._by_code.get(code, {}).values())
+        return out
+
+    # -- requests --------------------------------------------------------------------------
+
+    def handle(self, device: Device, payload: bytes) -> Outcome:
+        """One request, in its own savepoint; never raises for anything a device sends."""
+        try:
+            req_id, op, args = parse_request(payload)
+        except EnvelopeError as exc:
+            log.warning("bad request from %s: %s", device.id, exc.message)
+            if exc.req_id is None:
+                return Outcome(None)
+            return Outcome(error_reply(exc.req_id, "bad_request", f"请求格式不正确：{exc.message}",
+                                       f"Malformed request: {exc.message}"))
+        earlier = self.store.reply(device.id, req_id)
+        if earlier is not None:
+            return Outcome(earlier)       # a retry: same answer, nothing changes
+        from .ops_registry import OPS
+        entry = OPS.get(op)
+        if entry is None:
+            return Outcome(error_reply(req_id, "bad_request", f"不支持的操作 {op[:64]}",
+                                       f"Unknown op {op[:64]}"))
+        handler, roles = entry
+        self._events = []
+        dirty_before = set(self.dirty)
+        try:
+            with self.store.transaction():
+                self._roll_day_if_needed()
+                try:
+                    if device.role not in roles:
+                        raise DomainError("forbidden", "此设备无权执行该操作",
+                                          f"A {device.role} may not do {op}")
+                    reply = ok_reply(req_id, handler(self, device, Args(args)))
+                except DomainError as exc:
+                    # ops check before they change anything, so nothing is undone here
+                    reply = error_reply(req_id, exc.code, exc.message, exc.message_en, exc.detail)
+                    self._events = []
+                self.store.save_reply(device.id, req_id, self.now(), reply)
+        except Exception:
+            log.exception("op %s from %s failed; state reloaded from the database", op, device.id)
+            self.reload()
+            self.dirty |= dirty_before
+            return Outcome(error_reply(req_id, "internal", "系统繁忙，请稍后再试",
+                                       "The hall system hit an error; please try again"))
+        events, self._events = self._events, []
+        return Outcome(reply, events)
+
+    def emit(self, kind: str, payload: dict) -> None:
+        self._events.append((kind, payload))
+
+    def audit(self, device: Device | str, action: str, ticket: Ticket | None = None,
+              window: int | None = None, from_status=None, detail: dict | None = None) -> None:
+        self.store.audit(self.now(), device if isinstance(device, str) else device.id, action,
+                         ticket.id if ticket else None,
+                         window if window is not None else (ticket.window if ticket else None),
+                         from_status.value if hasattr(from_status, "value") else from_status,
+                         ticket.status.value if ticket else None, detail)
+
+    # -- the day ------------------------------------------------------------------------------
+
+    def _roll_day_if_needed(self) -> None:
+        today = service_day(self.now())
+        if today == self.day:
+            return
+        log.info("new service day %s: yesterday's open tickets expire", today)
+        for t in list(self.tickets.values()):
+            if t.day < today:
+                before = t.status
+                t.status = TicketStatus.CANCELLED
+                t.finished_at = self.now()
+                self.save_ticket(t)
+                self.audit("controller", "expire", t, from_status=before, detail={"reason": "day_end"})
+        for w in self.windows.values():
+            w.streak = 0
+        r = self.hall.rules
+        self.store.purge(self.now() - timedelta(days=r.reply_retention_days),
+                         today - timedelta(days=r.retention_days))
+        self.day = today
+        self.dirty |= {"hall", "queues"} | {("window", n) for n in self.windows}
+
+    def tick(self) -> list:
+        """Periodic work on the controller's thread: day rollover and alerts."""
+        self._events = []
+        with self.store.transaction():
+            self._roll_day_if_needed()
+        from .alerts import scan
+        scan(self)
+        events, self._events = self._events, []
+        return events
+
+    # -- views (plain dicts, published as state and returned in replies) ----------------------
+
+    def code_name(self, code: str) -> str:
+        item = self.hall.service(code) or self.hall.theme(code)
+        return item.name if item else code
+
+    def waiting(self, code: Optional[str] = None) -> list[Ticket]:
+        if code is None:
+            out = [t for queue in self._by_code.values() for t in queue.values()]
+        else:
+            out = list(self._by_code.get(code, {}).values())
+        for queue in self._to_window.values():
+            out.extend(t for t in queue.values() if code is None or t.service == code)
+        return out
+
+    def open_windows_for(self, code: str) -> int:
+        return sum(1 for w in self.hall.windows if self.hall.window_serves(w, code)
+                   and self.windows[w.number].status is WindowStatus.OPEN)
+
+    def estimate(self, code: str, ahead: int) -> int:
+        windows = self.open_windows_for(code) or sum(
+            1 for w in self.hall.windows if self.hall.window_serves(w, code))
+        return estimate_wait_min(ahead, self.handling.mean(code), windows)
+
+    def ahead_of(self, t: Ticket) -> int:
+        if t.status is not TicketStatus.WAITING:
+            return 0
+        key = (not t.priority, t.order_at, t.seq)
+        return sum(1 for u in self.waiting(t.service) if u is not t
+                   and (not u.priority, u.order_at, u.seq) < key)
+
+    def ticket_view(self, t: Ticket) -> dict:
+        ahead = self.ahead_of(t)
+        w = self.hall.window(t.window) if t.window else None
+        return {
+            "id": t.id, "number": t.number, "service": t.service,
+            "service_name": self.code_name(t.service), "issued_at": t.issued_at.isoformat(),
+            "ahead": ahead, "est_wait_min": self.estimate(t.service, ahead),
+            "status_url": self.hall.status_url.replace("{ticket_id}", t.id),
+            "status": t.status.value, "channel": t.channel, "priority": t.priority,
+            "appointment": t.slot_start.isoformat() if t.slot_start else None,
+            "citizen": t.citizen_masked, "window": t.window,
+            "window_name": w.name if w else None,
+            "called_at": t.called_at.isoformat() if t.called_at else None,
+            "recalls": t.recalls, "transfers": t.transfers, "printed": t.printed,
+        }
+
+    def state_queues(self) -> dict:
+        out = {}
+        for code in self.hall.queue_codes():
+            waiting = len(self.waiting(code))
+            out[code] = {"name": self.code_name(code), "waiting": waiting,
+                         "est_wait_min": self.estimate(code, waiting),
+                         "open_windows": self.open_windows_for(code)}
+        return out
+
+    def current_ticket(self, window: int) -> Optional[Ticket]:
+        for t in self.tickets.values():
+            if t.window == window and t.status.at_window:
+                return t
+        return None
+
+    def state_window(self, number: int) -> dict:
+        w = self.hall.window(number)
+        st = self.windows[number]
+        cur = self.current_ticket(number)
+        return {
+            "window": number, "name": w.name, "name_en": w.name_en, "kind": w.kind,
+            "status": st.status.value, "serving": cur.number if cur else None,
+            "ticket_id": cur.id if cur else None,
+            "ticket_status": cur.status.value if cur else None,
+            "services": list(self.hall.window_order(w)), "all": w.serves_all(),
+            "staff": st.staff, "reason": st.reason,
+            "since": st.since.isoformat() if st.since else None,
+            "waiting": len(self._to_window.get(number, {})) + sum(
+                len(self._by_code.get(code, {})) for code in self.hall.window_order(w)),
+        }
+
+    def state_hall(self) -> dict:
+        now = self.now()
+        opening = hours_mod.next_opening(self.hall.hours, now)
+        zh, en = hours_mod.describe_opening(opening, now.date())
+        return {
+            "id": self.hall.id, "name": self.hall.name, "name_en": self.hall.name_en,
+            "day": self.day.isoformat(), "open": hours_mod.is_open(self.hall.hours, now),
+            "next_opening": opening.isoformat() if opening else None,
+            "next_opening_text": zh, "next_opening_text_en": en,
+            "notice": self.hall.notice,
+            "alerts": sorted(self.alerts.values(), key=lambda a: a["at"]),
+            "config_version": hashlib.sha256(repr(self.raw).encode()).hexdigest()[:12],
+            "updated_at": now.isoformat(),
+        }

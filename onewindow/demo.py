@@ -1,0 +1,98 @@
+"""`onewindow demo`: a whole hall in one command (controller, embedded broker, devices, a crowd)."""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+import time
+import tomllib
+from pathlib import Path
+
+ALL_DAY = ["00:00-24:00"]
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def register(sub) -> None:
+    from .hallconfig import default_config_path
+    p = sub.add_parser("demo", help="a whole simulated hall in one command")
+    p.add_argument("--config", default=str(default_config_path()))
+    p.add_argument("--data-dir", default="data/demo")
+    p.add_argument("--mqtt", default="embedded://127.0.0.1:0",
+                   help="embedded://HOST:PORT (port 0 = any free port) or mqtt://HOST:PORT")
+    p.add_argument("--headless", action="store_true", help="no windows: print what happens")
+    p.add_argument("--duration", type=float, default=0, help="stop after this many seconds (0 = run until Ctrl-C)")
+    p.add_argument("--speed", type=float, default=4.0, help="how much faster than life the crowd moves")
+    p.add_argument("--windows", type=int, default=4, help="windows staffed by the simulated crowd")
+    p.add_argument("--keep-hours", action="store_true",
+                   help="keep the hall's real opening hours (default: open around the clock for the demo)")
+    p.set_defaults(func=run)
+
+
+def always_open_copy(src: Path, data_dir: Path) -> Path:
+    """The same hall, open around the clock: a demo or a test works at any hour of any day."""
+    from .hallconfig import dump
+    raw = tomllib.loads(src.read_text(encoding="utf-8"))
+    raw["hours"] = {d: ALL_DAY for d in DAYS}
+    out = data_dir / "demo-hall.toml"
+    text = dump(raw)
+    if not out.exists() or out.read_text(encoding="utf-8") != text:
+        out.write_text(text, encoding="utf-8")
+    return out
+
+
+def run(args) -> int:
+    from .bus.client import DeviceClient
+    from .bus.devices import DeviceRegistry, controller_secret
+    from .bus.service import HallService
+    from .bus.url import parse_bus_url
+    from .crowd import Crowd
+    from .startup import open_hall
+
+    data_dir = Path(args.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    config = Path(args.config) if args.keep_hours else always_open_copy(Path(args.config), data_dir)
+    ctl = open_hall(config, data_dir)
+    hall = ctl.hall
+    registry = DeviceRegistry(data_dir)
+    for entry in registry.list():        # fresh demo identities every run
+        registry.remove(entry.id)
+    windows = [w.number for w in hall.windows][: args.windows]
+    secrets = {"kiosk-1": registry.add("kiosk-1", "kiosk"),
+               "display-1": registry.add("display-1", "display"),
+               "manager-1": registry.add("manager-1", "manager")}
+    for n in windows:
+        secrets[f"caller-{n}"] = registry.add(f"caller-{n}", "caller", [n])
+    service = HallService(ctl, parse_bus_url(args.mqtt), registry, controller_secret(data_dir))
+    service.start()
+    bus = f"mqtt://{service.url.host}:{service.port}"
+    print(f"OneWindow demo: {hall.name} ({hall.id}) on {bus}", flush=True)
+    print(f"  devices: {', '.join(secrets)}; data in {data_dir}", flush=True)
+
+    def client(device_id):
+        return DeviceClient(bus, device_id, secrets[device_id], hall.id).start(wait=5)
+
+    kiosk = client("kiosk-1")
+    display = client("display-1")
+    display.on_event("call", lambda e: print(
+        f"[display] {'再次呼叫 ' if e.get('recall') else ''}请 {e['ticket']} 号到 {e['window_name']} 办理",
+        flush=True))
+    callers = {n: client(f"caller-{n}") for n in windows}
+    services = [s.code for s in hall.services if not s.pickup]
+    crowd = Crowd(kiosk, callers, services, speed=args.speed,
+                  say=lambda text: print(text, flush=True))
+    crowd.start()
+
+    stopping = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stopping.set())
+    if not args.headless:
+        print("  (the kiosk, display, caller and manager windows arrive with their issues; "
+              "running headless for now)", flush=True)
+    stopping.wait(args.duration or None)
+    crowd.stop()
+    for c in [kiosk, display, *callers.values()]:
+        c.stop()
+    service.stop()
+    print(f"OneWindow demo stopped: {crowd.issued} tickets issued, {crowd.served} served", flush=True)
+    return 0

@@ -1,0 +1,56 @@
+"""When the hall (or one service) takes live tickets, and when it opens next."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Optional
+
+from .model import Hours, Ranges
+
+LOOKAHEAD_DAYS = 31  # a hall closed longer than a month has no "next opening" to tell
+
+
+def ranges_on(hours: Hours, day) -> Ranges:
+    if day in hours.closed_dates:
+        return ()
+    if day in hours.extra_days:
+        return hours.extra_days[day]
+    return hours.week[day.weekday()]
+
+
+def is_open(hours: Hours, now: datetime) -> bool:
+    t = now.timetz().replace(tzinfo=None)
+    return any(start <= t < end for start, end in ranges_on(hours, now.date()))
+
+
+def next_opening(hours: Hours, now: datetime) -> Optional[datetime]:
+    """The start of the next opening range after `now` (now itself if a range starts exactly now)."""
+    t = now.timetz().replace(tzinfo=None)
+    for offset in range(LOOKAHEAD_DAYS + 1):
+        day = now.date() + timedelta(days=offset)
+        for start, _end in ranges_on(hours, day):
+            if offset == 0 and start < t:
+                continue
+            return datetime.combine(day, start, tzinfo=now.tzinfo)
+    return None
+
+
+def closing_time(hours: Hours, now: datetime) -> Optional[datetime]:
+    """End of the range `now` is in, or None when closed."""
+    t = now.timetz().replace(tzinfo=None)
+    for start, end in ranges_on(hours, now.date()):
+        if start <= t < end:
+            return datetime.combine(now.date(), end, tzinfo=now.tzinfo)
+    return None
+
+
+def describe_opening(when: Optional[datetime], today) -> tuple[str, str]:
+    """Next opening as citizens read it: '今天 13:30' / '明天 08:30' / '11月24日 08:30'."""
+    if when is None:
+        return "另行通知", "to be announced"
+    hm = when.strftime("%H:%M")
+    delta = (when.date() - today).days
+    if delta == 0:
+        return f"今天 {hm}", f"today {hm}"
+    if delta == 1:
+        return f"明天 {hm}", f"tomorrow {hm}"
+    return f"{when.month}月{when.day}日 {hm}", f"{when:%Y-%m-%d} {hm}"

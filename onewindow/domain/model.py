@@ -1,0 +1,230 @@
+"""What a hall is made of (services, windows, themes, rules) and what moves through it (tickets)."""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Optional
+
+
+class TicketStatus(str, enum.Enum):
+    WAITING = "waiting"
+    CALLED = "called"
+    RECALLED = "recalled"
+    SERVING = "serving"
+    DONE = "done"
+    NO_SHOW = "no_show"
+    CANCELLED = "cancelled"
+
+    @property
+    def at_window(self) -> bool:
+        return self in (TicketStatus.CALLED, TicketStatus.RECALLED, TicketStatus.SERVING)
+
+    @property
+    def final(self) -> bool:
+        return self in (TicketStatus.DONE, TicketStatus.CANCELLED)
+
+
+class WindowStatus(str, enum.Enum):
+    OPEN = "open"
+    PAUSED = "paused"
+    CLOSED = "closed"
+
+
+class Priority(str, enum.Enum):
+    ELDER = "elder"
+    DISABLED = "disabled"
+    VETERAN = "veteran"
+    PREGNANT = "pregnant"
+    OTHER = "other"
+
+
+CHANNELS = ("kiosk", "web", "staff", "appointment")
+WINDOW_KINDS = ("comprehensive", "specialist", "pickup")
+ROUTING_MODES = ("fifo", "service_order")
+
+Ranges = tuple[tuple[time, time], ...]  # opening ranges of one day, sorted, non-overlapping
+
+
+@dataclass(frozen=True)
+class Hours:
+    week: tuple[Ranges, ...]            # 7 entries, Monday first
+    closed_dates: frozenset[date] = frozenset()
+    extra_days: dict = field(default_factory=dict)   # date -> Ranges (调休 working days, events)
+
+
+@dataclass(frozen=True)
+class Material:
+    name: str
+    originals: int = 1
+    copies: int = 0
+    missing_ok: bool = False      # 容缺: may be handed in later
+    issuer: str = ""
+    electronic: bool = False
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Guide:
+    conditions: str = ""
+    process: str = ""
+    materials: tuple[Material, ...] = ()
+    legal_limit_days: int = 0
+    time_limit_days: int = 0       # promised
+    fee: str = "免费"
+    place: str = ""
+    phone: str = ""
+    url: str = ""
+    visits: int = 1                # 到现场次数: 0 = 零跑腿, 1 = 最多跑一次
+    faq: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Service:
+    code: str
+    name: str
+    department: str
+    prefix: str
+    name_en: str = ""
+    item_code: str = ""            # GB/T 39046 implementation code
+    item_type: str = ""
+    daily_quota: int = 0           # 0 = no quota
+    appointments: bool = True
+    appointment_per_slot: int = 2
+    pickup: bool = False           # the 出件 queue
+    hours: Optional[Hours] = None  # None = the hall's hours
+    guide: Guide = Guide()
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    text: str
+    text_en: str = ""
+    adds: tuple[str, ...] = ()     # service codes that apply when answered yes
+
+
+@dataclass(frozen=True)
+class Theme:
+    """一件事: several items, one ticket, served at a comprehensive window."""
+    code: str
+    name: str
+    prefix: str
+    lead_department: str
+    items: tuple[str, ...]         # always included
+    name_en: str = ""
+    questions: tuple[Question, ...] = ()
+    time_limit_days: int = 0
+    daily_quota: int = 0
+
+
+@dataclass(frozen=True)
+class Window:
+    number: int
+    name: str
+    kind: str = "specialist"
+    services: tuple[str, ...] = ()   # ordered; empty with kind comprehensive = everything
+    name_en: str = ""
+    location: str = ""
+
+    def serves_all(self) -> bool:
+        return self.kind == "comprehensive" and not self.services
+
+
+@dataclass(frozen=True)
+class Rules:
+    elder_age: int = 60
+    routing: str = "fifo"
+    fair_share: int = 3              # jumps in a row before the longest-waiting ordinary ticket goes
+    no_show_grace_min: int = 30      # a skipped ticket may be reinstated this long
+    reinstate_after: int = 2         # ... placed after this many waiting people
+    wait_alert_min: int = 20
+    idle_alert_min: int = 15
+    pause_alert_min: int = 30
+    estimate_samples: int = 20
+    default_handling_min: int = 8
+    appointment_slot_min: int = 30
+    appointment_days: int = 7
+    appointment_early_min: int = 30  # check-in allowed this early
+    appointment_late_min: int = 15   # ... and this late
+    retention_days: int = 180        # citizen keys and masked names are purged after this
+    reply_retention_days: int = 7    # idempotency memory
+
+
+@dataclass(frozen=True)
+class Hall:
+    id: str
+    name: str
+    timezone: str
+    hours: Hours
+    rules: Rules
+    services: tuple[Service, ...]
+    windows: tuple[Window, ...]
+    themes: tuple[Theme, ...] = ()
+    name_en: str = ""
+    address: str = ""
+    phone: str = ""
+    status_url: str = ""            # with {ticket_id}
+    notice: str = ""
+
+    def service(self, code: str) -> Optional[Service]:
+        return self._index().get(code)
+
+    def theme(self, code: str) -> Optional[Theme]:
+        return next((t for t in self.themes if t.code == code), None)
+
+    def window(self, number: int) -> Optional[Window]:
+        return next((w for w in self.windows if w.number == number), None)
+
+    def queue_codes(self) -> list[str]:
+        """Every code a ticket can be issued for: services and themes."""
+        return [s.code for s in self.services] + [t.code for t in self.themes]
+
+    def window_serves(self, window: Window, code: str) -> bool:
+        if window.serves_all():
+            return True
+        return code in window.services
+
+    def window_order(self, window: Window) -> tuple[str, ...]:
+        return tuple(self.queue_codes()) if window.serves_all() else window.services
+
+    def _index(self) -> dict:
+        idx = self.__dict__.get("_svc_index")
+        if idx is None:
+            idx = {s.code: s for s in self.services}
+            object.__setattr__(self, "_svc_index", idx)
+        return idx
+
+
+@dataclass
+class Ticket:
+    id: str
+    day: date
+    prefix: str
+    seq: int
+    number: str
+    service: str                      # service or theme code it waits for now
+    channel: str
+    issued_at: datetime
+    order_at: datetime                # queue position; issue time unless reinstated
+    status: TicketStatus = TicketStatus.WAITING
+    priority: Optional[str] = None
+    appointment_id: Optional[str] = None
+    slot_start: Optional[datetime] = None
+    citizen_key: Optional[str] = None
+    citizen_masked: Optional[str] = None
+    target_window: Optional[int] = None   # transferred to a given window
+    window: Optional[int] = None          # where it is (or was last) at a window
+    called_at: Optional[datetime] = None
+    served_at: Optional[datetime] = None
+    finished_at: Optional[datetime] = None
+    skipped_at: Optional[datetime] = None
+    recalls: int = 0
+    transfers: int = 0
+    origin_service: Optional[str] = None
+    answers: Optional[dict] = None         # 一件事 情形 answers
+    printed: bool = True
+
+    @property
+    def jumps_queue(self) -> bool:
+        return bool(self.target_window or self.priority or self.appointment_id)

@@ -1,0 +1,103 @@
+"""Request envelopes of the hall bus (protocol v1): parse bytes, check argument types, build replies."""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Optional
+
+from .domain.errors import DomainError, bad_request
+
+PROTOCOL_VERSION = 1
+MAX_PAYLOAD = 64 * 1024
+ID_RE = re.compile(r"^[\x21-\x7e]{1,64}$")
+_MISSING = object()
+
+
+class EnvelopeError(Exception):
+    """A request we cannot act on; `req_id` is set when a reply can still be addressed."""
+
+    def __init__(self, req_id: Optional[str], message: str):
+        super().__init__(message)
+        self.req_id = req_id
+        self.message = message
+
+
+def parse_request(payload: bytes) -> tuple[str, str, dict]:
+    """(id, op, args) or EnvelopeError; never anything else, whatever the bytes are."""
+    if len(payload) > MAX_PAYLOAD:
+        raise EnvelopeError(_sniff_id(payload[:4096]), f"payload over {MAX_PAYLOAD} bytes")
+    try:
+        req = json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise EnvelopeError(_sniff_id(payload[:4096]), "not UTF-8 JSON") from None
+    if not isinstance(req, dict):
+        raise EnvelopeError(None, "not a JSON object")
+    req_id = req.get("id")
+    if not isinstance(req_id, str) or not ID_RE.match(req_id):
+        raise EnvelopeError(None, "id must be a string of 1..64 printable ASCII characters")
+    if req.get("v") != PROTOCOL_VERSION:
+        raise EnvelopeError(req_id, f"unsupported protocol version {req.get('v')!r}; this hall speaks v1")
+    op = req.get("op")
+    if not isinstance(op, str) or not op:
+        raise EnvelopeError(req_id, "op must be a non-empty string")
+    args = req.get("args", {})
+    if args is None:
+        args = {}
+    if not isinstance(args, dict):
+        raise EnvelopeError(req_id, "args must be an object")
+    return req_id, op, args
+
+
+def _sniff_id(head: bytes) -> Optional[str]:
+    """Best effort: find the id in a payload too big or too broken to parse, so we can answer."""
+    m = re.search(rb'"id"\s*:\s*"([\x21\x23-\x5b\x5d-\x7e]{1,64})"', head)
+    return m.group(1).decode("ascii") if m else None
+
+
+def ok_reply(req_id: str, result: dict) -> dict:
+    return {"v": PROTOCOL_VERSION, "id": req_id, "ok": True, "result": result}
+
+
+def error_reply(req_id: str, code: str, message: str, message_en: str = "", detail=None) -> dict:
+    err = {"code": code, "message": message}
+    if message_en:
+        err["message_en"] = message_en
+    if detail:
+        err["detail"] = detail
+    return {"v": PROTOCOL_VERSION, "id": req_id, "ok": False, "error": err}
+
+
+class Args:
+    """Typed access to an op's args; a wrong type or a missing argument is a bad_request."""
+
+    def __init__(self, args: dict):
+        self.args = args
+
+    def get(self, name: str, typ: type | tuple, default: Any = _MISSING, *,
+            choices=None, minval=None, maxval=None, maxlen: int = 4096) -> Any:
+        if name not in self.args or self.args[name] is None:
+            if default is _MISSING:
+                raise bad_request(f"缺少参数 {name}")
+            return default
+        value = self.args[name]
+        types = typ if isinstance(typ, tuple) else (typ,)
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            raise bad_request(f"参数 {name} 类型错误")
+        if choices is not None and value not in choices:
+            raise bad_request(f"参数 {name} 取值不在 {', '.join(map(str, choices))} 中")
+        if minval is not None and value < minval or maxval is not None and value > maxval:
+            raise bad_request(f"参数 {name} 超出范围")
+        if isinstance(value, (str, list, dict)) and len(value) > maxlen:
+            raise bad_request(f"参数 {name} 过长")
+        return value
+
+    def str_list(self, name: str, maxlen: int = 20) -> list[str]:
+        value = self.get(name, list, [], maxlen=maxlen)
+        if not all(isinstance(v, str) and len(v) <= 200 for v in value):
+            raise bad_request(f"参数 {name} 应为字符串列表")
+        return value
+
+
+def require(cond: bool, code: str, message: str, message_en: str = "", **detail) -> None:
+    if not cond:
+        raise DomainError(code, message, message_en, **detail)

@@ -1,0 +1,25 @@
+"""Text catalogues: zh-CN first, English second; one lookup used by every app."""
+from __future__ import annotations
+
+LANGS = ("zh", "en")
+
+
+class Catalogue:
+    """`texts = Catalogue({"take_number": ("取号", "Take a number"), ...})`; `texts("take_number", "en")`.
+
+    A missing key shows the key itself (visible in screenshots, caught by the catalogue test)
+    rather than crashing a citizen's screen.
+    """
+
+    def __init__(self, entries: dict[str, tuple[str, str]]):
+        self.entries = entries
+
+    def __call__(self, key: str, lang: str = "zh", **fmt) -> str:
+        pair = self.entries.get(key)
+        if pair is None:
+            return key
+        text = pair[1] if lang == "en" and pair[1] else pair[0]
+        return text.format(**fmt) if fmt else text
+
+    def keys(self):
+        return self.entries.keys()

@@ -1,0 +1,143 @@
+"""Config ops: read the hall, and managers' changes (validated whole, persisted, audited, live)."""
+from __future__ import annotations
+
+import copy
+
+from .configreader import ConfigError
+from .domain.errors import DomainError
+from .envelope import Args, require
+from .hallconfig import dump, parse
+
+WINDOW_FIELDS = {"name": str, "name_en": str, "kind": str, "services": list, "location": str}
+SERVICE_FIELDS = {"name": str, "name_en": str, "department": str, "prefix": str,
+                  "daily_quota": int, "appointments": bool, "appointment_per_slot": int,
+                  "hours": dict, "guide": dict}
+
+
+def _materials(ctl, codes) -> list[dict]:
+    """一件事: one merged list; a material asked by several items is brought once."""
+    merged: dict[str, dict] = {}
+    for code in codes:
+        s = ctl.hall.service(code)
+        for m in s.guide.materials if s else ():
+            m0 = merged.setdefault(m.name, {"name": m.name, "originals": 0, "copies": 0,
+                                            "missing_ok": True, "for": []})
+            m0["originals"] = max(m0["originals"], m.originals)
+            m0["copies"] = max(m0["copies"], m.copies)
+            m0["missing_ok"] = m0["missing_ok"] and m.missing_ok
+            m0["for"].append(code)
+    return list(merged.values())
+
+
+def op_get(ctl, dev, a: Args) -> dict:
+    raw = ctl.raw
+    services = []
+    for s, rs in zip(ctl.hall.services, raw.get("services", [])):
+        services.append({**rs, "code": s.code, "prefix": s.prefix, "appointments": s.appointments,
+                         "daily_quota": s.daily_quota, "pickup": s.pickup})
+    themes = []
+    for th, rt in zip(ctl.hall.themes, raw.get("themes", [])):
+        every = list(th.items) + [c for q in th.questions for c in q.adds]
+        themes.append({**rt, "materials": _materials(ctl, dict.fromkeys(every))})
+    windows = [{**ctl.state_window(w.number), "location": w.location} for w in ctl.hall.windows]
+    hall = {**raw["hall"], "hours": raw.get("hours", {}), "rules": raw.get("rules", {})}
+    return {"hall": hall, "services": services, "windows": windows, "themes": themes}
+
+
+def _apply(ctl, dev, new_raw: dict, action: str, detail: dict) -> None:
+    try:
+        hall = parse(new_raw, "manager change")
+    except ConfigError as exc:
+        raise DomainError("bad_config", "配置有误：" + "；".join(exc.problems),
+                          "Invalid settings: " + "; ".join(exc.problems)) from None
+    ctl.store.save_config(new_raw, ctl.source_hash, ctl.now(), dev.id)
+    ctl.audit(dev, action, detail=detail)
+    ctl.hall = hall
+    ctl.raw = new_raw
+    for w in hall.windows:
+        if w.number not in ctl.windows:
+            from .controller import WindowState
+            ctl.windows[w.number] = WindowState(w.number, since=ctl.now())
+    ctl.dirty |= {"hall", "queues"} | {("window", w.number) for w in hall.windows}
+
+
+def _changes(a: Args, fields: dict) -> dict:
+    out = {}
+    for name, typ in fields.items():
+        value = a.get(name, typ, None, maxlen=200)
+        if value is not None:
+            out[name] = value
+    require(bool(out), "bad_request", "没有要修改的内容", "Nothing to change")
+    return out
+
+
+def op_window(ctl, dev, a: Args) -> dict:
+    number = a.get("window", int, minval=1, maxval=999)
+    changes = _changes(a, WINDOW_FIELDS)
+    new_raw = copy.deepcopy(ctl.raw)
+    windows = new_raw.setdefault("windows", [])
+    entry = next((w for w in windows if w.get("number") == number), None)
+    if entry is None:
+        entry = {"number": number, "name": f"{number}号窗口"}
+        windows.append(entry)
+    entry.update(changes)
+    _apply(ctl, dev, new_raw, "config_window", {"window": number, **changes})
+    return {"window": {**ctl.state_window(number), "location": ctl.hall.window(number).location}}
+
+
+def op_service(ctl, dev, a: Args) -> dict:
+    code = a.get("code", str, maxlen=16)
+    changes = _changes(a, SERVICE_FIELDS)
+    new_raw = copy.deepcopy(ctl.raw)
+    entry = next((s for s in new_raw.get("services", []) if s.get("code") == code), None)
+    require(entry is not None, "not_found", "没有这项业务", f"No service {code}")
+    entry.update(changes)
+    _apply(ctl, dev, new_raw, "config_service", {"code": code, **{k: v for k, v in changes.items()
+                                                                   if k not in ("guide", "hours")}})
+    s = ctl.hall.service(code)
+    return {"service": {**entry, "prefix": s.prefix}}
+
+
+def op_notice(ctl, dev, a: Args) -> dict:
+    text = a.get("notice", str, maxlen=500)
+    new_raw = copy.deepcopy(ctl.raw)
+    new_raw["hall"]["notice"] = text
+    _apply(ctl, dev, new_raw, "config_notice", {"notice": text})
+    return {"notice": text}
+
+
+def op_export(ctl, dev, a: Args) -> dict:
+    return {"toml": dump(ctl.raw)}
+
+
+def op_help(ctl, dev, a: Args) -> dict:
+    """帮办代办: a kiosk calls a helper; staff clear it from the console."""
+    from .alerts import raise_alert
+    place = a.get("place", str, dev.id, maxlen=60)
+    raise_alert(ctl, f"help:{dev.id}", "help", f"{place} 有群众需要帮办代办", device=dev.id)
+    ctl.audit(dev, "help_request")
+    return {"requested": True}
+
+
+def op_clear_alert(ctl, dev, a: Args) -> dict:
+    from .alerts import clear_alert
+    key = a.get("key", str, maxlen=100)
+    require(key in ctl.alerts, "not_found", "该提醒已处理", "No such alert")
+    clear_alert(ctl, key)
+    ctl.audit(dev, "clear_alert", detail={"key": key})
+    return {"cleared": key}
+
+
+def op_health(ctl, dev, a: Args) -> dict:
+    """A device reports a part's health (printer paper, card reader): faults become alerts."""
+    from .alerts import clear_alert, raise_alert
+    part = a.get("part", str, maxlen=32)
+    status = a.get("status", str, maxlen=32)
+    reason = a.get("reason", str, "", maxlen=200)
+    key = f"{part}:{dev.id}"
+    if status in ("ready", "ok", "paper_near_end"):
+        clear_alert(ctl, key)
+    else:
+        raise_alert(ctl, key, "printer" if part == "printer" else "device",
+                    f"{dev.id} {part} 故障：{reason or status}", device=dev.id, status=status)
+    return {"part": part, "status": status}

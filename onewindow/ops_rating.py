@@ -1,0 +1,86 @@
+"""好差评: one rating per transaction, five levels (5 = 非常满意), bad ratings followed up."""
+from __future__ import annotations
+
+import secrets
+from datetime import date, timedelta
+
+from .domain.errors import DomainError
+from .domain.model import TicketStatus
+from .envelope import Args, require
+from .ops_tickets import get_ticket
+
+LEVELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
+# GB/T 39046 channel codes; our names are what devices send
+RATING_CHANNELS = {"pc": 1, "mobile": 2, "qrcode": 3, "pad": 4, "kiosk": 5, "phone": 6, "sms": 7}
+CONTACT_WORKING_DAYS = 1
+RECTIFY_WORKING_DAYS = 15
+
+
+def add_working_days(day: date, n: int) -> date:
+    """Weekends skipped; public holidays are the hall's to add to closed_dates."""
+    while n > 0:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            n -= 1
+    return day
+
+
+def gbt_level(level: int) -> int:
+    """Our scale (5 best) to GB/T 39046 (1 best): export only."""
+    return 6 - level
+
+
+def op_submit(ctl, dev, a: Args) -> dict:
+    level = a.get("level", int, minval=1, maxval=5)
+    channel = a.get("channel", str, "pad" if dev.role == "rating" else dev.role,
+                    choices=tuple(RATING_CHANNELS))
+    reasons = a.str_list("reasons")
+    text = a.get("text", str, "", maxlen=500)
+    ticket_id = a.get("ticket_id", str, None, maxlen=64)
+    window = a.get("window", int, None, minval=1, maxval=999)
+    require(ticket_id is not None or window is not None, "bad_request",
+            "请指定号票或窗口", "Give ticket_id or window")
+    if dev.role == "rating":
+        require(window is not None and window in dev.windows, "forbidden",
+                "此评价器不属于该窗口", "This rating pad belongs to another window")
+    t = get_ticket(ctl, ticket_id) if ticket_id else _last_finished(ctl, window)
+    if t is not None:
+        require(t.status is TicketStatus.DONE, "not_ready", "办结后才能评价",
+                "A ticket can be rated once it is done")
+        earlier = ctl.store.rows("ratings", "ticket_id = ?", (t.id,))
+        require(not earlier, "already_rated", "该笔业务已评价，感谢您的参与",
+                "This transaction has already been rated")
+        window = t.window
+    now = ctl.now()
+    bad = level <= 2
+    state = ctl.windows.get(window) if window else None
+    row = {"id": secrets.token_urlsafe(9), "ticket_id": t.id if t else None, "window": window,
+           "service": t.service if t else None,
+           "staff": (state.staff or {}).get("id") if state and state.staff else None,
+           "level": level, "channel": channel, "reasons": ",".join(reasons), "text": text,
+           "at": now.isoformat(), "count": 1, "follow_status": "open" if bad else None,
+           "contact_by": add_working_days(now.date(), CONTACT_WORKING_DAYS).isoformat() if bad else None,
+           "rectify_by": add_working_days(now.date(), RECTIFY_WORKING_DAYS).isoformat() if bad else None}
+    ctl.store.insert("ratings", row)
+    ctl.audit(dev, "rate", t, window=window, from_status=t.status if t else None,
+              detail={"level": level})
+    ctl.emit("rating", {"event": "submitted", "window": window, "ticket": t.number if t else None,
+                        "level": level, "level_name": LEVELS[level], "bad": bad,
+                        "at": now.isoformat()})
+    if bad:
+        from .alerts import raise_alert
+        raise_alert(ctl, f"rating:{row['id']}", "bad_rating",
+                    f"{window or ''}号窗口收到差评（{LEVELS[level]}），请于{row['contact_by']}前回访",
+                    window=window)
+    return {"rating": {"id": row["id"], "level": level, "level_name": LEVELS[level],
+                       "ticket": t.number if t else None, "window": window, "bad": bad,
+                       "follow_status": row["follow_status"], "rectify_by": row["rectify_by"]}}
+
+
+def _last_finished(ctl, window):
+    """The ticket a window's pad rates: the last one finished there within the last 30 minutes."""
+    since = (ctl.now() - timedelta(minutes=30)).isoformat()
+    rows = ctl.store.tickets("window = ? AND status = 'done' AND finished_at >= ? "
+                             "AND id NOT IN (SELECT ticket_id FROM ratings WHERE ticket_id IS NOT NULL)",
+                             (window, since))
+    return max(rows, key=lambda t: t.finished_at) if rows else None

@@ -1,0 +1,42 @@
+"""Every op of the hall bus and the roles that may call it: the one table to read for permissions."""
+from __future__ import annotations
+
+from . import ops_appointments as appt
+from . import ops_config as cfg
+from . import ops_rating as rating
+from . import ops_tickets as tickets
+from . import ops_windows as win
+
+ANY = ("kiosk", "caller", "display", "led", "rating", "manager", "web")
+WINDOW = ("caller", "manager")   # a caller only for its own windows (checked in the op)
+
+OPS = {
+    "ticket.issue": (tickets.op_issue, ("kiosk", "caller", "web", "manager")),
+    "ticket.cancel": (tickets.op_cancel, ("kiosk", "caller", "web", "manager")),
+    "ticket.reinstate": (tickets.op_reinstate, ("kiosk", "caller", "manager")),
+    "ticket.printed": (tickets.op_printed, ("kiosk",)),
+    "queue.status": (tickets.op_queue_status, ANY),
+    "window.call_next": (win.op_call_next, WINDOW),
+    "window.recall": (win.op_recall, WINDOW),
+    "window.start": (win.op_start, WINDOW),
+    "window.skip": (win.op_skip, WINDOW),
+    "window.transfer": (win.op_transfer, WINDOW),
+    "window.finish": (win.op_finish, WINDOW),
+    "window.open": (win.op_open, WINDOW),
+    "window.close": (win.op_close, WINDOW),
+    "window.pause": (win.op_pause, WINDOW),
+    "window.resume": (win.op_resume, WINDOW),
+    "rating.submit": (rating.op_submit, ("rating", "kiosk", "web")),
+    "appointment.slots": (appt.op_slots, ANY),
+    "appointment.book": (appt.op_book, ("kiosk", "web", "manager")),
+    "appointment.cancel": (appt.op_cancel, ("kiosk", "web", "manager")),
+    "appointment.find": (appt.op_find, ("kiosk", "web", "manager")),
+    "config.get": (cfg.op_get, ANY),
+    "config.window": (cfg.op_window, ("manager",)),
+    "config.service": (cfg.op_service, ("manager",)),
+    "config.notice": (cfg.op_notice, ("manager",)),
+    "config.export": (cfg.op_export, ("manager",)),
+    "help.request": (cfg.op_help, ("kiosk",)),
+    "alert.clear": (cfg.op_clear_alert, ("manager",)),
+    "device.health": (cfg.op_health, ANY),
+}

@@ -1,0 +1,218 @@
+"""Ops on tickets: issue (with appointment check-in and elder priority), cancel, reinstate, status."""
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import datetime, timedelta
+
+from .domain import hours as hours_mod
+from .domain.errors import DomainError, not_found
+from .domain.identity import age_on, birth_date_from_id, citizen_key, mask_name, valid_id_number
+from .domain.model import CHANNELS, Priority, Ticket, TicketStatus
+from .domain.numbering import format_number
+from .domain.routing import reinstate_order
+from .envelope import Args, require
+
+PRIORITIES = tuple(p.value for p in Priority)
+FOREIGN_PR_OLD = re.compile(r"^[A-Z]{3}\d{12}$")   # 外国人永久居留证 before 2023
+DEFAULT_CHANNEL = {"kiosk": "kiosk", "web": "web", "caller": "staff", "manager": "staff"}
+
+
+def read_citizen(ctl, a: Args) -> dict | None:
+    """The citizen's key, masked name and birth date; the number and name go no further."""
+    c = a.get("citizen", dict, None)
+    if c is None:
+        return None
+    id_number = c.get("id_number")
+    name = c.get("name") or ""
+    if not isinstance(id_number, str) or not isinstance(name, str) or len(name) > 60:
+        raise DomainError("bad_request", "证件信息格式不正确", "Malformed citizen data")
+    id_number = id_number.strip().upper()
+    birth = None
+    if valid_id_number(id_number):
+        birth = birth_date_from_id(id_number)
+    elif not FOREIGN_PR_OLD.match(id_number):
+        raise DomainError("bad_id_number", "证件号码有误，请核对后重试", "The ID number is not valid")
+    return {"key": citizen_key(id_number, ctl.secret), "masked": mask_name(name) or None,
+            "birth": birth}
+
+
+def _queue_item(ctl, code: str):
+    item = ctl.hall.service(code) or ctl.hall.theme(code)
+    if item is None:
+        raise DomainError("unknown_service", "没有这项业务，请重新选择",
+                          f"No such service {code[:20]!r}")
+    return item
+
+
+def _check_open(ctl, item, now) -> None:
+    hours = getattr(item, "hours", None) or ctl.hall.hours
+    if hours_mod.is_open(hours, now):
+        return
+    opening = hours_mod.next_opening(hours, now)
+    zh, en = hours_mod.describe_opening(opening, now.date())
+    raise DomainError("closed", f"现在不是办理时间，窗口将于{zh}开始服务。您可以预约或查看办事指南。",
+                      f"Windows are closed now; they open {en}. You can book an appointment.",
+                      next_opening=opening.isoformat() if opening else None)
+
+
+def _check_quota(ctl, item) -> None:
+    if item.daily_quota and ctl.store.count_issued(ctl.day, item.code) >= item.daily_quota:
+        raise DomainError("quota_exhausted", f"{item.name}今日号源已取完，请明天再来或预约办理",
+                          f"Today's tickets for {item.name_en or item.name} are all taken")
+
+
+def _find_appointment(ctl, code, citizen, appointment_id, now):
+    if appointment_id:
+        rows = ctl.store.rows("appointments", "id = ?", (appointment_id,))
+        require(bool(rows), "not_found", "找不到该预约", "No such appointment")
+        appt = rows[0]
+        if citizen and appt["citizen_key"] != citizen["key"]:
+            raise DomainError("forbidden", "该预约不属于此证件", "This appointment belongs to someone else")
+    elif citizen:
+        rows = ctl.store.rows("appointments", "citizen_key = ? AND day = ? AND status = 'booked'",
+                              (citizen["key"], ctl.day.isoformat()))
+        rows = [r for r in rows if r["service"] == code] or rows
+        if not rows:
+            return None
+        appt = rows[0]
+    else:
+        return None
+    require(appt["status"] == "booked", "appointment_used", "该预约已签到或已取消",
+            "This appointment was already used or cancelled")
+    slot = datetime.fromisoformat(appt["slot_start"])
+    r = ctl.hall.rules
+    if now < slot - timedelta(minutes=r.appointment_early_min):
+        if not appointment_id:
+            return None     # early: an ordinary ticket is still possible if the citizen wants one
+        opens = slot - timedelta(minutes=r.appointment_early_min)
+        raise DomainError("too_early", f"您预约的时段是{slot:%H:%M}，请于{opens:%H:%M}后签到",
+                          f"Your slot is at {slot:%H:%M}; check in from {opens:%H:%M}")
+    if now > slot + timedelta(minutes=r.appointment_late_min):
+        if not appointment_id:
+            return None
+        raise DomainError("appointment_expired", "已超过预约时段，请现场取号",
+                          "The appointment slot has passed; please take a ticket")
+    return appt
+
+
+def op_issue(ctl, dev, a: Args) -> dict:
+    code = a.get("service", str, maxlen=16)
+    channel = a.get("channel", str, DEFAULT_CHANNEL.get(dev.role, "kiosk"), choices=CHANNELS)
+    priority = a.get("priority", str, None, choices=PRIORITIES)
+    appointment_id = a.get("appointment_id", str, None, maxlen=64)
+    answers = a.get("answers", dict, None, maxlen=20)
+    printed = a.get("printed", bool, True)
+    citizen = read_citizen(ctl, a)
+    now = ctl.now()
+    item = _queue_item(ctl, code)
+    appt = _find_appointment(ctl, code, citizen, appointment_id, now)
+    if appt is not None:
+        item = _queue_item(ctl, appt["service"])
+        channel = "appointment"
+    else:
+        require(channel != "appointment", "not_found", "没有找到您今天的预约",
+                "No appointment found for today")
+        _check_open(ctl, item, now)
+        _check_quota(ctl, item)
+    if citizen:
+        for t in ctl.waiting(item.code):
+            if t.citizen_key == citizen["key"]:
+                raise DomainError("already_waiting", f"您已取号 {t.number}，请留意叫号",
+                                  f"You already have ticket {t.number}", ticket=t.number)
+        if not priority and citizen["birth"] and age_on(citizen["birth"], now.date()) >= ctl.hall.rules.elder_age:
+            priority = "elder"
+    seq = ctl.store.next_seq(ctl.day, item.prefix)
+    t = Ticket(id=secrets.token_urlsafe(9), day=ctl.day, prefix=item.prefix, seq=seq,
+               number=format_number(item.prefix, seq), service=item.code, channel=channel,
+               issued_at=now, order_at=now, priority=priority,
+               appointment_id=appt["id"] if appt else None,
+               slot_start=datetime.fromisoformat(appt["slot_start"]) if appt else None,
+               citizen_key=citizen["key"] if citizen else None,
+               citizen_masked=citizen["masked"] if citizen else None,
+               answers=_theme_answers(ctl, item, answers), printed=printed)
+    ctl.save_ticket(t, new=True)
+    if appt:
+        ctl.store.update("appointments", "id", {"id": appt["id"], "status": "checked_in",
+                                                 "ticket_id": t.id})
+    ctl.audit(dev, "issue", t, detail={"channel": channel, "priority": priority})
+    ctl.dirty.add("queues")
+    view = ctl.ticket_view(t)
+    ctl.emit("ticket", {"event": "issued", "ticket_id": t.id, "ticket": t.number,
+                        "service": t.service, "at": now.isoformat()})
+    return {"ticket": view}
+
+
+def _theme_answers(ctl, item, answers):
+    theme = ctl.hall.theme(item.code)
+    if theme is None or not answers:
+        return None
+    known = {q.id for q in theme.questions}
+    return {k: bool(v) for k, v in answers.items() if k in known}
+
+
+def get_ticket(ctl, ticket_id: str) -> Ticket:
+    t = ctl.tickets.get(ticket_id) or ctl.store.ticket(ticket_id)
+    if t is None:
+        raise not_found("该号票", "ticket")
+    return t
+
+
+def op_cancel(ctl, dev, a: Args) -> dict:
+    t = get_ticket(ctl, a.get("ticket_id", str, maxlen=64))
+    require(t.status in (TicketStatus.WAITING, TicketStatus.NO_SHOW), "bad_state",
+            f"{t.number} 当前状态无法取消", f"{t.number} cannot be cancelled now")
+    before = t.status
+    t.status = TicketStatus.CANCELLED
+    t.finished_at = ctl.now()
+    ctl.save_ticket(t)
+    ctl.audit(dev, "cancel", t, from_status=before, detail={"reason": a.get("reason", str, "", maxlen=200)})
+    ctl.dirty.add("queues")
+    ctl.emit("ticket", {"event": "cancelled", "ticket_id": t.id, "ticket": t.number,
+                        "service": t.service, "at": ctl.now().isoformat()})
+    return {"ticket": ctl.ticket_view(t)}
+
+
+def op_reinstate(ctl, dev, a: Args) -> dict:
+    t = get_ticket(ctl, a.get("ticket_id", str, maxlen=64))
+    require(t.status is TicketStatus.NO_SHOW, "bad_state", f"{t.number} 不是过号状态",
+            f"{t.number} was not skipped")
+    now = ctl.now()
+    grace = timedelta(minutes=ctl.hall.rules.no_show_grace_min)
+    require(t.skipped_at is not None and now - t.skipped_at <= grace, "expired",
+            f"过号已超过{ctl.hall.rules.no_show_grace_min}分钟，请重新取号",
+            "Too long since the ticket was skipped; please take a new one")
+    order = sorted(u.order_at for u in ctl.waiting(t.service))
+    t.order_at = reinstate_order(order, ctl.hall.rules.reinstate_after, now)
+    t.status = TicketStatus.WAITING
+    t.window = None
+    ctl.save_ticket(t)
+    ctl.audit(dev, "reinstate", t, from_status=TicketStatus.NO_SHOW)
+    ctl.dirty.add("queues")
+    ctl.emit("ticket", {"event": "reinstated", "ticket_id": t.id, "ticket": t.number,
+                        "service": t.service, "at": now.isoformat()})
+    return {"ticket": ctl.ticket_view(t)}
+
+
+def op_printed(ctl, dev, a: Args) -> dict:
+    """The kiosk reports whether the paper ticket came out (the number stands either way)."""
+    t = get_ticket(ctl, a.get("ticket_id", str, maxlen=64))
+    printed = a.get("printed", bool)
+    reason = a.get("reason", str, "", maxlen=200)
+    if t.printed != printed:
+        t.printed = printed
+        ctl.save_ticket(t)
+        ctl.audit(dev, "printed" if printed else "print_failed", t, from_status=t.status,
+                  detail={"reason": reason} if reason else None)
+    if not printed:
+        from .alerts import raise_alert
+        raise_alert(ctl, f"printer:{dev.id}", "printer", f"{dev.id} 打印失败：{reason or '未知原因'}",
+                    device=dev.id)
+    return {"ticket": ctl.ticket_view(t)}
+
+
+def op_queue_status(ctl, dev, a: Args) -> dict:
+    ticket_id = a.get("ticket_id", str, None, maxlen=64)
+    if ticket_id is None:
+        return {"queues": ctl.state_queues()}
+    return {"ticket": ctl.ticket_view(get_ticket(ctl, ticket_id))}

@@ -1,0 +1,286 @@
+"""The hall's durable memory: SQLite in WAL mode with full sync, one writer (the controller)."""
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import sqlite3
+from dataclasses import fields
+from datetime import date, datetime
+from pathlib import Path
+from typing import Iterable, Iterator, Optional
+
+from .domain.model import Ticket, TicketStatus
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS config (
+    id INTEGER PRIMARY KEY CHECK (id = 1), raw TEXT NOT NULL, source_hash TEXT NOT NULL,
+    updated_at TEXT NOT NULL, updated_by TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS counters (
+    day TEXT NOT NULL, prefix TEXT NOT NULL, last INTEGER NOT NULL, PRIMARY KEY (day, prefix));
+CREATE TABLE IF NOT EXISTS tickets (
+    id TEXT PRIMARY KEY, day TEXT NOT NULL, prefix TEXT NOT NULL, seq INTEGER NOT NULL,
+    number TEXT NOT NULL, service TEXT NOT NULL, channel TEXT NOT NULL, issued_at TEXT NOT NULL,
+    order_at TEXT NOT NULL, status TEXT NOT NULL, priority TEXT, appointment_id TEXT,
+    slot_start TEXT, citizen_key TEXT, citizen_masked TEXT, target_window INTEGER,
+    window INTEGER, called_at TEXT, served_at TEXT, finished_at TEXT, skipped_at TEXT,
+    recalls INTEGER NOT NULL DEFAULT 0, transfers INTEGER NOT NULL DEFAULT 0,
+    origin_service TEXT, answers TEXT, printed INTEGER NOT NULL DEFAULT 1,
+    UNIQUE (day, prefix, seq));
+CREATE INDEX IF NOT EXISTS tickets_status ON tickets (status, day);
+CREATE INDEX IF NOT EXISTS tickets_citizen ON tickets (citizen_key);
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, device TEXT NOT NULL,
+    action TEXT NOT NULL, ticket_id TEXT, window INTEGER, from_status TEXT, to_status TEXT,
+    detail TEXT);
+CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TABLE IF NOT EXISTS replies (
+    device TEXT NOT NULL, req_id TEXT NOT NULL, at TEXT NOT NULL, reply TEXT NOT NULL,
+    PRIMARY KEY (device, req_id));
+CREATE TABLE IF NOT EXISTS windows (
+    number INTEGER PRIMARY KEY, status TEXT NOT NULL, staff TEXT, reason TEXT,
+    since TEXT NOT NULL, streak INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS appointments (
+    id TEXT PRIMARY KEY, service TEXT NOT NULL, slot_start TEXT NOT NULL, day TEXT NOT NULL,
+    citizen_key TEXT NOT NULL, citizen_masked TEXT, status TEXT NOT NULL, channel TEXT NOT NULL,
+    created_at TEXT NOT NULL, ticket_id TEXT);
+CREATE INDEX IF NOT EXISTS appointments_slot ON appointments (service, slot_start);
+CREATE INDEX IF NOT EXISTS appointments_citizen ON appointments (citizen_key, day);
+CREATE TABLE IF NOT EXISTS ratings (
+    id TEXT PRIMARY KEY, ticket_id TEXT, window INTEGER, service TEXT, staff TEXT,
+    level INTEGER NOT NULL, channel TEXT NOT NULL, reasons TEXT, text TEXT, at TEXT NOT NULL,
+    count INTEGER NOT NULL DEFAULT 1, follow_status TEXT, contact_by TEXT, rectify_by TEXT);
+CREATE INDEX IF NOT EXISTS ratings_ticket ON ratings (ticket_id);
+"""
+
+_TICKET_COLUMNS = [f.name for f in fields(Ticket)]
+_DATETIME_FIELDS = {"issued_at", "order_at", "slot_start", "called_at", "served_at",
+                    "finished_at", "skipped_at"}
+
+
+class StoreError(Exception):
+    """The database could not be used (disk full, file damaged, locked by another controller)."""
+
+
+def _to_row(t: Ticket) -> dict:
+    row = {}
+    for name in _TICKET_COLUMNS:
+        value = getattr(t, name)
+        if isinstance(value, (datetime, date)):
+            value = value.isoformat()
+        elif isinstance(value, TicketStatus):
+            value = value.value
+        elif name == "answers" and value is not None:
+            value = json.dumps(value, ensure_ascii=False)
+        elif name == "printed":
+            value = int(bool(value))
+        row[name] = value
+    return row
+
+
+def _from_row(row: sqlite3.Row) -> Ticket:
+    kw = dict(row)
+    for name in _DATETIME_FIELDS:
+        if kw[name] is not None:
+            kw[name] = datetime.fromisoformat(kw[name])
+    kw["day"] = date.fromisoformat(kw["day"])
+    kw["status"] = TicketStatus(kw["status"])
+    kw["answers"] = json.loads(kw["answers"]) if kw["answers"] else None
+    kw["printed"] = bool(kw["printed"])
+    return Ticket(**kw)
+
+
+class Store:
+    """One connection, used by one thread: the controller's."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = sqlite3.connect(str(self.path), isolation_level=None,
+                                      check_same_thread=False, timeout=5.0)
+            self.db.row_factory = sqlite3.Row
+            mode = self.db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if mode.lower() != "wal":
+                raise StoreError(f"{self.path}: cannot switch to WAL mode (got {mode})")
+            # FULL: the WAL is synced at every commit, so a power cut loses no acknowledged ticket
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.executescript(SCHEMA)
+            self._check_version()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: the database cannot be opened ({exc})") from exc
+        self._depth = 0
+
+    def _check_version(self) -> None:
+        row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        if row is None:
+            self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+        elif int(row[0]) > SCHEMA_VERSION:
+            raise StoreError(f"{self.path}: made by a newer OneWindow (schema {row[0]})")
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- transactions -------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """BEGIN IMMEDIATE ... COMMIT; nested calls become savepoints that roll back alone."""
+        if self._depth:
+            name = f"sp{self._depth}"
+            self.db.execute(f"SAVEPOINT {name}")
+            self._depth += 1
+            try:
+                yield
+            except BaseException:
+                self.db.execute(f"ROLLBACK TO {name}")
+                self.db.execute(f"RELEASE {name}")
+                raise
+            else:
+                self.db.execute(f"RELEASE {name}")
+            finally:
+                self._depth -= 1
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        else:
+            self.db.execute("COMMIT")
+        finally:
+            self._depth = 0
+
+    # -- numbering ------------------------------------------------------------------------
+
+    def next_seq(self, day: date, prefix: str) -> int:
+        row = self.db.execute(
+            "INSERT INTO counters (day, prefix, last) VALUES (?, ?, 1) "
+            "ON CONFLICT (day, prefix) DO UPDATE SET last = last + 1 RETURNING last",
+            (day.isoformat(), prefix)).fetchone()
+        return row[0]
+
+    # -- tickets ----------------------------------------------------------------------------
+
+    def insert_ticket(self, t: Ticket) -> None:
+        row = _to_row(t)
+        cols = ", ".join(row)
+        marks = ", ".join(f":{c}" for c in row)
+        self.db.execute(f"INSERT INTO tickets ({cols}) VALUES ({marks})", row)
+
+    def save_ticket(self, t: Ticket) -> None:
+        row = _to_row(t)
+        sets = ", ".join(f"{c} = :{c}" for c in row if c != "id")
+        self.db.execute(f"UPDATE tickets SET {sets} WHERE id = :id", row)
+
+    def ticket(self, ticket_id: str) -> Optional[Ticket]:
+        row = self.db.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
+        return _from_row(row) if row else None
+
+    def tickets(self, where: str = "1", params: Iterable = ()) -> list[Ticket]:
+        rows = self.db.execute(f"SELECT * FROM tickets WHERE {where} ORDER BY day, order_at, seq",
+                               tuple(params))
+        return [_from_row(r) for r in rows]
+
+    def count_issued(self, day: date, service: str) -> int:
+        return self.db.execute(
+            "SELECT COUNT(*) FROM tickets WHERE day = ? AND COALESCE(origin_service, service) = ? "
+            "AND appointment_id IS NULL", (day.isoformat(), service)).fetchone()[0]
+
+    def recent_handling(self, limit_per_code: int) -> list[tuple[str, float]]:
+        rows = self.db.execute(
+            "SELECT service, called_at, finished_at FROM tickets WHERE status = 'done' "
+            "AND called_at IS NOT NULL AND finished_at IS NOT NULL "
+            "ORDER BY finished_at DESC LIMIT ?", (limit_per_code * 50,)).fetchall()
+        out = []
+        for r in reversed(rows):
+            minutes = (datetime.fromisoformat(r[2]) - datetime.fromisoformat(r[1])).total_seconds() / 60
+            out.append((r[0], minutes))
+        return out
+
+    # -- audit --------------------------------------------------------------------------
+
+    def audit(self, at: datetime, device: str, action: str, ticket_id: str | None = None,
+              window: int | None = None, from_status: str | None = None,
+              to_status: str | None = None, detail: dict | None = None) -> None:
+        self.db.execute(
+            "INSERT INTO audit (at, device, action, ticket_id, window, from_status, to_status, detail) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (at.isoformat(), device, action, ticket_id, window, from_status, to_status,
+             json.dumps(detail, ensure_ascii=False) if detail else None))
+
+    def audit_rows(self, since: str = "", until: str = "\uffff") -> list[dict]:
+        rows = self.db.execute("SELECT * FROM audit WHERE at >= ? AND at < ? ORDER BY seq",
+                               (since, until))
+        return [dict(r) for r in rows]
+
+    # -- idempotency ----------------------------------------------------------------------
+
+    def reply(self, device: str, req_id: str) -> Optional[dict]:
+        row = self.db.execute("SELECT reply FROM replies WHERE device = ? AND req_id = ?",
+                              (device, req_id)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def save_reply(self, device: str, req_id: str, at: datetime, reply: dict) -> None:
+        self.db.execute("INSERT OR REPLACE INTO replies VALUES (?, ?, ?, ?)",
+                        (device, req_id, at.isoformat(), json.dumps(reply, ensure_ascii=False, default=str)))
+
+    def purge(self, replies_before: datetime, citizens_before: date) -> None:
+        self.db.execute("DELETE FROM replies WHERE at < ?", (replies_before.isoformat(),))
+        self.db.execute("UPDATE tickets SET citizen_key = NULL, citizen_masked = NULL "
+                        "WHERE day < ? AND citizen_key IS NOT NULL", (citizens_before.isoformat(),))
+        self.db.execute("UPDATE appointments SET citizen_key = '', citizen_masked = NULL "
+                        "WHERE day < ? AND citizen_key != ''", (citizens_before.isoformat(),))
+
+    # -- windows ------------------------------------------------------------------------------
+
+    def window_rows(self) -> dict[int, dict]:
+        out = {}
+        for r in self.db.execute("SELECT * FROM windows"):
+            d = dict(r)
+            d["staff"] = json.loads(d["staff"]) if d["staff"] else None
+            out[d["number"]] = d
+        return out
+
+    def save_window(self, number: int, status: str, staff: dict | None, reason: str | None,
+                    since: datetime, streak: int) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO windows VALUES (?, ?, ?, ?, ?, ?)",
+            (number, status, json.dumps(staff, ensure_ascii=False) if staff else None, reason,
+             since.isoformat(), streak))
+
+    # -- configuration ----------------------------------------------------------------------
+
+    def config(self) -> Optional[dict]:
+        row = self.db.execute("SELECT raw, source_hash FROM config WHERE id = 1").fetchone()
+        return {"raw": json.loads(row[0]), "source_hash": row[1]} if row else None
+
+    def save_config(self, raw: dict, source_hash: str, at: datetime, by: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO config VALUES (1, ?, ?, ?, ?)",
+                        (json.dumps(raw, ensure_ascii=False, default=str), source_hash,
+                         at.isoformat(), by))
+
+    # -- appointments and ratings (plain rows: their rules live in the controller) -------------
+
+    def insert(self, table: str, row: dict) -> None:
+        cols = ", ".join(row)
+        marks = ", ".join(f":{c}" for c in row)
+        self.db.execute(f"INSERT INTO {table} ({cols}) VALUES ({marks})", row)
+
+    def update(self, table: str, key: str, row: dict) -> None:
+        sets = ", ".join(f"{c} = :{c}" for c in row if c != key)
+        self.db.execute(f"UPDATE {table} SET {sets} WHERE {key} = :{key}", row)
+
+    def rows(self, table: str, where: str = "1", params: Iterable = ()) -> list[dict]:
+        return [dict(r) for r in self.db.execute(f"SELECT * FROM {table} WHERE {where}", tuple(params))]

@@ -1,0 +1,119 @@
+"""What every Kivy app of the hall shares: set-up without Kivy's own config files, CJK fonts,
+a bus whose callbacks arrive on the UI thread, and test hooks (widget targets, screenshots)."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Callable, Optional
+
+log = logging.getLogger(__name__)
+
+FONT_DIRS = ("/usr/share/fonts/opentype/noto", "/usr/share/fonts/truetype/noto",
+             "/usr/share/fonts/opentype", "/usr/share/fonts")
+FONT_FILES = {"regular": ("NotoSansCJK-Regular.ttc", "NotoSansCJKsc-Regular.otf"),
+              "bold": ("NotoSansCJK-Bold.ttc", "NotoSansCJKsc-Bold.otf")}
+TARGETS_ENV = "ONEWINDOW_TARGETS"     # tests: where the app writes its touch targets
+
+
+def setup_kivy(width: int, height: int, fullscreen: bool = False, title: str = "OneWindow") -> None:
+    """Call before anything imports kivy.core.window. Kivy writes no ini and parses no argv."""
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    os.environ.setdefault("KIVY_NO_CONFIG", "1")
+    os.environ.setdefault("KIVY_NO_FILELOG", "1")
+    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
+    os.environ.setdefault("KIVY_AUDIO", "sdl2")
+    from kivy.config import Config
+    Config.set("graphics", "width", str(width))
+    Config.set("graphics", "height", str(height))
+    Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
+    Config.set("graphics", "resizable", "1")
+    Config.set("graphics", "position", "custom")     # top-left: screen and touch coordinates agree
+    Config.set("graphics", "left", "0")
+    Config.set("graphics", "top", "0")
+    Config.set("kivy", "exit_on_escape", "0" if fullscreen else "1")
+    Config.set("input", "mouse", "mouse,disable_multitouch")
+    register_fonts()
+
+
+def find_font(kind: str = "regular") -> Optional[str]:
+    for d in FONT_DIRS:
+        for name in FONT_FILES[kind]:
+            p = Path(d) / name
+            if p.exists():
+                return str(p)
+    return None
+
+
+def register_fonts() -> None:
+    """Make Noto Sans CJK every label's default font, so no text shows as boxes."""
+    from kivy.core.text import DEFAULT_FONT, LabelBase
+    regular = find_font("regular")
+    if regular is None:
+        log.error("no CJK font found (install fonts-noto-cjk): Chinese will not display")
+        return
+    bold = find_font("bold") or regular
+    LabelBase.register(DEFAULT_FONT, regular, fn_bold=bold)
+    LabelBase.register("CJK", regular, fn_bold=bold)
+
+
+class UiBus:
+    """A DeviceClient whose callbacks run on Kivy's main thread (widgets are touched only there)."""
+
+    def __init__(self, client):
+        self.client = client
+
+    @staticmethod
+    def _main(fn: Callable, *args) -> None:
+        from kivy.clock import Clock
+        Clock.schedule_once(lambda dt: fn(*args), 0)
+
+    def on_state(self, fn: Callable[[str, object], None]) -> None:
+        self.client.on_state(lambda kind, value: self._main(fn, kind, value))
+
+    def on_event(self, kind: str, fn: Callable[[dict], None]) -> None:
+        self.client.on_event(kind, lambda data: self._main(fn, data))
+
+    def on_connection(self, fn: Callable[[bool], None]) -> None:
+        previous = self.client.on_connection
+
+        def both(up):
+            if previous:
+                previous(up)
+            self._main(fn, up)
+        self.client.on_connection = both
+
+    def request(self, op: str, args: Optional[dict] = None,
+                done: Optional[Callable[[Optional[dict], Optional[Exception]], None]] = None, **kw):
+        """Never blocks the UI: `done(result, error)` is called on the main thread."""
+        def back(result, error):
+            if done:
+                self._main(done, result, error)
+        return self.client.request_async(op, args, back, **kw)
+
+
+def dump_targets(root, screen: str = "") -> None:
+    """Tests: write every widget with a `test_id` and its centre in window pixels (origin top-left),
+    so a test can touch it through the real input path (xdotool -> X -> SDL -> Kivy)."""
+    path = os.environ.get(TARGETS_ENV)
+    if not path:
+        return
+    from kivy.core.window import Window
+    targets = {}
+
+    def walk(w):
+        tid = getattr(w, "test_id", None)
+        if tid and w.get_root_window() is not None and w.width > 0 and w.height > 0:
+            x, y = w.to_window(w.center_x, w.center_y)
+            if 0 <= x <= Window.width and 0 <= y <= Window.height:
+                targets[tid] = {"x": round(x), "y": round(Window.height - y),
+                                "text": str(getattr(w, "text", ""))}
+        for child in w.children:
+            walk(child)
+    walk(root)
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump({"screen": screen, "size": [Window.width, Window.height], "targets": targets},
+                  f, ensure_ascii=False)
+    os.replace(tmp, path)

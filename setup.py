@@ -1,0 +1,28 @@
+"""OneWindow (一窗): queue calling and self-service kiosks for government service halls."""
+from setuptools import find_packages, setup
+
+setup(
+    name="onewindow",
+    version="0.1.0",
+    description="Queue calling and self-service kiosks for Chinese government service halls",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    python_requires=">=3.11",
+    packages=find_packages(include=["onewindow*", "kiosk*", "callers*", "drivers*"]),
+    package_data={"kiosk": ["*.kv"], "callers": ["*.kv"]},
+    data_files=[("share/onewindow/config", ["config/hall.toml"])],
+    install_requires=[
+        "paho-mqtt>=2.0",
+        "pyserial>=3.5",
+        "pillow>=10",
+        "qrcode>=7.4",
+        "tomli-w>=1.0",
+    ],
+    extras_require={
+        "ui": ["kivy>=2.3"],
+        "pcsc": ["pyscard>=2.0"],
+        "test": ["pytest>=8", "hypothesis>=6.100"],
+    },
+    entry_points={"console_scripts": ["onewindow=onewindow.cli:main"]},
+)

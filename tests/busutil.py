@@ -1,0 +1,183 @@
+"""Test helpers for the hall bus: a private Mosquitto with the generated ACL, a hall in-process."""
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+
+from onewindow.bus.acl import mosquitto_files
+from onewindow.bus.client import DeviceClient
+from onewindow.bus.devices import DeviceRegistry, controller_secret, hash_secret
+from onewindow.bus.service import HallService
+from onewindow.bus.topics import Topics
+from onewindow.bus.url import parse_bus_url
+from onewindow.startup import open_hall
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def unlimited_config(tmp: Path) -> Path:
+    """The shipped hall, open around the clock and without daily quotas: for load and crash runs."""
+    import tomllib
+    from onewindow.hallconfig import dump
+    raw = tomllib.loads((REPO / "config" / "hall.toml").read_text(encoding="utf-8"))
+    raw["hours"] = {d: ["00:00-24:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    for item in raw.get("services", []) + raw.get("themes", []):
+        item["daily_quota"] = 0
+    path = tmp / "unlimited-hall.toml"
+    path.write_text(dump(raw), encoding="utf-8")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return
+        except OSError:
+            time.sleep(0.02)
+    raise TimeoutError(f"nothing listens on {port}")
+
+
+def wait_for(pred, timeout: float = 5.0, step: float = 0.01):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = pred()
+        if value:
+            return value
+        time.sleep(step)
+    raise AssertionError("condition not met in time")
+
+
+class Mosquitto:
+    """A private Mosquitto on a free port, with the password and ACL files `broker-config` writes."""
+
+    def __init__(self, data_dir: Path, hall_id: str):
+        if shutil.which("mosquitto") is None:
+            raise RuntimeError("mosquitto is not installed (the README's test command installs it)")
+        self.data_dir = data_dir
+        self.hall_id = hall_id
+        self.port = free_port()
+        self.proc = None
+
+    def configure(self) -> Path:
+        reg = DeviceRegistry(self.data_dir)
+        files = mosquitto_files(Topics(self.hall_id), reg.list(),
+                                hash_secret(controller_secret(self.data_dir)),
+                                self.data_dir / "mosquitto", port=self.port, run_as="root")
+        return files[-1]
+
+    def start(self) -> "Mosquitto":
+        conf = self.configure()
+        self.log = open(self.data_dir / "mosquitto.log", "ab")
+        self.proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stdout=self.log, stderr=self.log)
+        wait_port(self.port)
+        return self
+
+    def stop(self) -> None:
+        if self.proc:
+            self.proc.terminate()
+            self.proc.wait(5)
+            self.proc = None
+            self.log.close()
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.port}"
+
+
+class Hall:
+    """A hall controller in this process on either broker kind, with registered devices."""
+
+    def __init__(self, tmp: Path, kind: str, config: Path | None = None, clock=None):
+        self.tmp = tmp
+        self.kind = kind
+        self.config = config or REPO / "config" / "hall.toml"
+        self.clock = clock
+        self.data_dir = tmp / "data"
+        self.registry = DeviceRegistry(self.data_dir)
+        self.secrets: dict[str, str] = {}
+        self.mosquitto = None
+        self.service = None
+        self.clients: list[DeviceClient] = []
+
+    def add(self, device_id: str, role: str, windows=()):
+        self.secrets[device_id] = self.registry.add(device_id, role, list(windows))
+        if self.mosquitto and self.mosquitto.proc:
+            self.mosquitto.configure()
+            self.mosquitto.proc.send_signal(1)   # SIGHUP: reload passwd and acl
+            time.sleep(0.2)
+
+    def start(self) -> "Hall":
+        ctl = open_hall(self.config, self.data_dir, clock=self.clock)
+        self.hall_id = ctl.hall.id
+        if self.kind == "mosquitto":
+            if self.mosquitto is None:
+                self.mosquitto = Mosquitto(self.data_dir, self.hall_id)
+            if self.mosquitto.proc is None:
+                self.mosquitto.start()
+            url = parse_bus_url(self.mosquitto.url)
+        else:
+            url = parse_bus_url("embedded://127.0.0.1:0")
+        self.service = HallService(ctl, url, self.registry, controller_secret(self.data_dir))
+        self.service.start()
+        assert self.service.connected.wait(5), "controller did not reach the broker"
+        self.port = self.service.port
+        return self
+
+    @property
+    def ctl(self):
+        return self.service.ctl
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.port}"
+
+    def client(self, device_id: str, secret: str | None = None, wait: float = 5) -> DeviceClient:
+        c = DeviceClient(self.url, device_id, secret or self.secrets[device_id], self.hall_id)
+        c.start(wait=wait)
+        self.clients.append(c)
+        return c
+
+    def raw_client(self, device_id: str, secret: str | None = None):
+        """A bare paho client, for sending what a well-behaved device never would."""
+        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=device_id)
+        c.username_pw_set(device_id, secret if secret is not None else self.secrets.get(device_id, ""))
+        got = []
+        c.on_message = lambda cl, ud, msg: got.append((msg.topic, msg.payload))
+        c.received = got
+        c.connect("127.0.0.1", self.port)
+        c.loop_start()
+        return c
+
+    def stop_service(self) -> None:
+        if self.service:
+            self.service.stop()
+            self.service = None
+
+    def close(self) -> None:
+        for c in self.clients:
+            try:
+                c.stop()
+            except Exception:
+                pass
+        self.clients = []
+        self.stop_service()
+        if self.mosquitto:
+            self.mosquitto.stop()
+
+
+def envelope(req_id: str, op: str, **args) -> bytes:
+    return json.dumps({"v": 1, "id": req_id, "op": op, "args": args}).encode()

@@ -1,0 +1,114 @@
+"""Driving a real Kivy app in tests: a private Xvfb screen, touches through X (xdotool), screenshots."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _free_display() -> int:
+    for n in range(90, 200):
+        if not Path(f"/tmp/.X{n}-lock").exists() and not Path(f"/tmp/.X11-unix/X{n}").exists():
+            return n
+    raise RuntimeError("no free X display number")
+
+
+class Screen:
+    """An Xvfb of a given size; every app in a test shares it."""
+
+    def __init__(self, width: int, height: int):
+        for tool in ("Xvfb", "xdotool", "import"):
+            if shutil.which(tool) is None:
+                raise RuntimeError(f"{tool} is not installed (the README's test command installs it)")
+        self.width, self.height = width, height
+        self.display = f":{_free_display()}"
+        self.proc = subprocess.Popen(["Xvfb", self.display, "-screen", "0", f"{width}x{height}x24",
+                                      "-nolisten", "tcp"], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while not Path(f"/tmp/.X11-unix/X{self.display[1:]}").exists():
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise RuntimeError("Xvfb did not start")
+            time.sleep(0.05)
+
+    def env(self) -> dict:
+        return {**os.environ, "DISPLAY": self.display}
+
+    def tap_at(self, x: int, y: int) -> None:
+        subprocess.run(["xdotool", "mousemove", str(x), str(y), "click", "1"], env=self.env(),
+                       check=True, timeout=10)
+
+    def screenshot(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["import", "-window", "root", str(path)], env=self.env(), check=True, timeout=20)
+        return path
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(5)
+
+
+class App:
+    """A OneWindow Kivy app as a subprocess on a Screen; it reports its touch targets to a file."""
+
+    def __init__(self, screen: Screen, args: list[str], tmp: Path, name: str = "app"):
+        self.screen = screen
+        self.targets_path = tmp / f"{name}-targets.json"
+        self.log_path = tmp / f"{name}.log"
+        env = {**screen.env(), "ONEWINDOW_TARGETS": str(self.targets_path), "PYTHONUNBUFFERED": "1"}
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen([sys.executable, "-m", "onewindow.cli", *args], env=env,
+                                     cwd=REPO, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def targets(self) -> dict:
+        try:
+            return json.loads(self.targets_path.read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            return {}
+
+    def wait_screen(self, name: str, timeout: float = 20) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"app exited ({self.proc.returncode}); log:\n{self.read_log()}")
+            t = self.targets()
+            if t.get("screen") == name:
+                return t
+            time.sleep(0.05)
+        raise AssertionError(f"screen {name!r} not shown; last {self.targets().get('screen')!r}; "
+                             f"log:\n{self.read_log()[-3000:]}")
+
+    def wait_target(self, test_id: str, timeout: float = 10) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            t = self.targets().get("targets", {}).get(test_id)
+            if t:
+                return t
+            time.sleep(0.05)
+        raise AssertionError(f"no target {test_id!r} on screen {self.targets().get('screen')!r}: "
+                             f"{sorted(self.targets().get('targets', {}))}")
+
+    def tap(self, test_id: str, timeout: float = 10) -> None:
+        t = self.wait_target(test_id, timeout)
+        self.screen.tap_at(t["x"], t["y"])
+
+    def read_log(self) -> str:
+        self.log.flush()
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.log.close()

@@ -1,0 +1,158 @@
+"""The hall bus end to end: real brokers (Mosquitto and the embedded one), real MQTT clients."""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from onewindow.bus.client import BusError
+from onewindow.demo import always_open_copy
+
+from busutil import Hall, envelope, wait_for
+
+KINDS = ["mosquitto", "embedded"]
+
+
+@pytest.fixture(params=KINDS)
+def hall(request, tmp_path):
+    from busutil import REPO
+    (tmp_path / "cfg").mkdir()
+    h = Hall(tmp_path, request.param, config=always_open_copy(REPO / "config" / "hall.toml", tmp_path / "cfg"))
+    h.add("kiosk-1", "kiosk")
+    h.add("caller-2", "caller", [2])
+    h.add("caller-3", "caller", [3])
+    h.add("display-1", "display")
+    h.add("manager-1", "manager")
+    h.start()
+    yield h
+    h.close()
+
+
+def test_ticket_to_call_reaches_display_with_contract_fields(hall):
+    display = hall.client("display-1")
+    calls = []
+    display.on_event("call", calls.append)
+    kiosk = hall.client("kiosk-1")
+    caller = hall.client("caller-2")
+    ticket = kiosk.request("ticket.issue", {"service": "A", "channel": "kiosk"})["ticket"]
+    assert ticket["number"].startswith("A") and ticket["service"] == "A"
+    for key in ("id", "number", "service", "service_name", "issued_at", "ahead", "est_wait_min", "status_url"):
+        assert key in ticket
+    caller.request("window.open", {"window": 2})
+    called = caller.request("window.call_next", {"window": 2})["ticket"]
+    assert called["id"] == ticket["id"]
+    event = wait_for(lambda: calls and calls[0])
+    assert event["ticket"] == ticket["number"] and event["window"] == 2
+    assert event["ticket_id"] == ticket["id"] and event["recall"] is False
+    assert event["window_name"] and event["service"] == "A" and event["at"]
+    state = wait_for(lambda: (display.state["windows"].get(2) or {}).get("serving") == ticket["number"]
+                     and display.state["windows"][2])
+    assert state["status"] == "open" and "A" in state["services"]
+
+
+def test_retry_with_same_id_gives_same_ticket_even_after_restart(hall):
+    kiosk = hall.client("kiosk-1")
+    first = kiosk.request("ticket.issue", {"service": "A"}, req_id="retry-1")
+    again = kiosk.request("ticket.issue", {"service": "A"}, req_id="retry-1")
+    assert first == again
+    kiosk.stop()
+    hall.clients.remove(kiosk)
+    hall.stop_service()
+    hall.start()
+    kiosk = hall.client("kiosk-1")
+    after = kiosk.request("ticket.issue", {"service": "A"}, req_id="retry-1")
+    assert after["ticket"]["id"] == first["ticket"]["id"]
+    assert len([t for t in hall.ctl.store.tickets() if t.service == "A"]) == 1
+
+
+def test_malformed_requests_get_bad_request_and_change_nothing(hall):
+    raw = hall.raw_client("kiosk-1")
+    raw.subscribe(f"ow/{hall.hall_id}/rep/kiosk-1", 1)
+    time.sleep(0.2)
+    topic = f"ow/{hall.hall_id}/req/kiosk-1"
+    before = len(hall.ctl.store.tickets())
+    raw.publish(topic, b"\xff\xfe not json", 1)
+    raw.publish(topic, b"[1, 2, 3]", 1)
+    raw.publish(topic, b'{"v": 1, "id": "m1", "op": "ticket.issue", "args": {"service": 12}}', 1)
+    raw.publish(topic, b'{"v": 1, "id": "m2", "op": "no.such.op"}', 1)
+    raw.publish(topic, b'{"v": 1, "id": "m3", "op": "ticket.issue", "args": "A"}', 1)
+    big = b'{"v": 1, "id": "m4", "op": "ticket.issue", "args": {"service": "A", "pad": "' + b"x" * 70000 + b'"}}'
+    raw.publish(topic, big, 1)
+    raw.publish(topic, envelope("m5", "ticket.issue", service="A"), 1)
+    replies = wait_for(lambda: len(raw.received) >= 5 and raw.received)
+    by_id = {json.loads(p)["id"]: json.loads(p) for _, p in replies}
+    for rid in ("m1", "m2", "m3", "m4"):
+        assert by_id[rid]["ok"] is False and by_id[rid]["error"]["code"] == "bad_request", by_id[rid]
+    assert by_id["m5"]["ok"] is True      # the controller is alive and well
+    assert len(hall.ctl.store.tickets()) == before + 1
+    raw.loop_stop()
+    raw.disconnect()
+
+
+def test_roles_are_enforced(hall):
+    kiosk = hall.client("kiosk-1")
+    caller3 = hall.client("caller-3")
+    with pytest.raises(BusError) as e:
+        kiosk.request("window.call_next", {"window": 2})
+    assert e.value.code == "forbidden"
+    with pytest.raises(BusError) as e:
+        caller3.request("window.open", {"window": 2})
+    assert e.value.code == "forbidden"
+    with pytest.raises(BusError) as e:
+        caller3.request("config.window", {"window": 3, "services": ["A"]})
+    assert e.value.code == "forbidden"
+    manager = hall.client("manager-1")
+    saved = manager.request("config.window", {"window": 3, "services": ["A", "B"] if hall.ctl.hall.service("B") else ["A"]})
+    assert saved["window"]["services"][0] == "A"
+
+
+def test_broker_rejects_unknown_devices_and_wrong_secrets(hall):
+    from onewindow.bus.client import DeviceClient
+    bad = DeviceClient(hall.url, "kiosk-1", "wrong-secret", hall.hall_id).start(wait=1.5)
+    stranger = DeviceClient(hall.url, "stranger", "whatever", hall.hall_id).start(wait=1.5)
+    try:
+        assert not bad.connected.is_set() and not stranger.connected.is_set()
+        assert bad.refused and stranger.refused
+    finally:
+        bad.stop()
+        stranger.stop()
+
+
+def test_device_cannot_speak_for_another_or_read_its_replies(hall):
+    spy = hall.raw_client("kiosk-1")
+    spy.subscribe(f"ow/{hall.hall_id}/rep/caller-2", 1)
+    time.sleep(0.2)
+    # kiosk-1 pretending to be caller-2: the broker drops it
+    spy.publish(f"ow/{hall.hall_id}/req/caller-2", envelope("x1", "window.open", window=2), 1)
+    caller = hall.client("caller-2")
+    caller.request("queue.status")
+    time.sleep(0.3)
+    assert hall.ctl.windows[2].status.value == "closed"
+    assert spy.received == []
+    spy.loop_stop()
+    spy.disconnect()
+
+
+def test_late_display_sees_retained_truth(hall):
+    kiosk = hall.client("kiosk-1")
+    for _ in range(3):
+        kiosk.request("ticket.issue", {"service": "A"})
+    t0 = time.monotonic()
+    display = hall.client("display-1")
+    # waiting counts are coalesced (at most 5 a second) but must be right within a second
+    wait_for(lambda: ((display.state["queues"] or {}).get("A") or {}).get("waiting") == 3, timeout=1.0)
+    assert time.monotonic() - t0 < 1.0
+    assert len(display.state["windows"]) == len(hall.ctl.hall.windows)
+
+
+def test_device_going_offline_raises_an_alert(hall):
+    display = hall.client("display-1")
+    kiosk_raw = hall.raw_client("kiosk-1")
+    kiosk_raw.will_set  # a bare client has no will: publish online, then vanish like a cut cable
+    kiosk_raw.publish(f"ow/{hall.hall_id}/dev/kiosk-1/status", "offline", 1, retain=True)
+    alerts = wait_for(lambda: [a for a in (display.state["hall"] or {}).get("alerts", [])
+                               if a["key"] == "offline:kiosk-1"])
+    assert alerts[0]["kind"] == "device"
+    kiosk_raw.loop_stop()
+    kiosk_raw.disconnect()

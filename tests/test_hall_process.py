@@ -1,0 +1,102 @@
+"""`onewindow hall` as an operator runs it: a real process, signals, a bad file, a busy port."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from onewindow.bus.client import BusUnavailable, DeviceClient
+from onewindow.bus.devices import DeviceRegistry
+from onewindow.demo import always_open_copy
+
+from busutil import REPO, Mosquitto, unlimited_config, wait_for
+
+HALL_ID = "demo-county"
+
+
+def start_hall(data_dir, config, mqtt_url):
+    return subprocess.Popen([sys.executable, "-m", "onewindow.cli", "--log-level", "WARNING", "hall",
+                             "--config", str(config), "--data-dir", str(data_dir), "--mqtt", mqtt_url],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+
+
+@pytest.fixture
+def setup(tmp_path):
+    data = tmp_path / "data"
+    config = unlimited_config(tmp_path)
+    secret = DeviceRegistry(data).add("kiosk-1", "kiosk")
+    broker = Mosquitto(data, HALL_ID).start()
+    yield data, config, secret, broker
+    broker.stop()
+
+
+def test_bad_config_is_refused_naming_file_section_option(tmp_path):
+    bad = tmp_path / "hall.toml"
+    text = (REPO / "config" / "hall.toml").read_text(encoding="utf-8")
+    bad.write_text(text.replace("[rules]", "[rules]\nfair_shair = 3", 1), encoding="utf-8")
+    proc = start_hall(tmp_path / "data", bad, "embedded://127.0.0.1:0")
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 2
+    assert str(bad) in err and "[rules]" in err and "fair_shair" in err
+    assert not (tmp_path / "data" / "hall.db").exists()
+
+
+def test_sigterm_stops_cleanly_and_says_offline(setup):
+    data, config, secret, broker = setup
+    proc = start_hall(data, config, broker.url)
+    kiosk = DeviceClient(broker.url, "kiosk-1", secret, HALL_ID).start(wait=5)
+    try:
+        wait_for(lambda: kiosk.controller_online, timeout=10)
+        kiosk.request("ticket.issue", {"service": "A"})
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=10)
+        assert proc.returncode == 0 and "stopped" in out
+        wait_for(lambda: kiosk.controller_online is False, timeout=5)
+    finally:
+        kiosk.stop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
+def test_kill_9_loses_no_acknowledged_ticket(setup):
+    data, config, secret, broker = setup
+    acknowledged = []
+    for round_ in range(2):
+        proc = start_hall(data, config, broker.url)
+        kiosk = DeviceClient(broker.url, "kiosk-1", secret, HALL_ID).start(wait=5)
+        wait_for(lambda: kiosk.controller_online, timeout=10)
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline:
+            acknowledged.append(kiosk.request("ticket.issue", {"service": "A"})["ticket"]["number"])
+        # kill while requests are in flight
+        for _ in range(20):
+            kiosk.request_async("ticket.issue", {"service": "A"},
+                                callback=lambda r, e: r and acknowledged.append(r["ticket"]["number"]))
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.communicate(timeout=5)
+        time.sleep(0.5)
+        kiosk.stop()
+    from onewindow.store import Store
+    store = Store(data / "hall.db")
+    numbers = [t.number for t in store.tickets("service = 'A'")]
+    store.close()
+    assert len(numbers) == len(set(numbers)), "a number was issued twice"
+    assert set(acknowledged) <= set(numbers), "an acknowledged ticket was lost"
+    assert len(acknowledged) > 20
+
+
+def test_embedded_port_taken_is_a_clear_error(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        proc = start_hall(tmp_path / "data", REPO / "config" / "hall.toml", f"embedded://127.0.0.1:{port}")
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 3
+    assert str(port) in err and "in use" in err
