@@ -2,11 +2,12 @@
 
 Runs the controller as its own process (as in a hall), once through a private Mosquitto and once
 through the embedded broker, and prints the figures. Usage:
-    .venv/bin/python bench/bench_bus.py [--devices 200] [--issues 4000] [--calls 600]
+    .venv/bin/python bench/bench_bus.py [--devices 200] [--issues 4000] [--calls 600] [--paced 300]
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -37,7 +38,7 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def run(kind: str, n_devices: int, n_issues: int, n_calls: int) -> dict:
+def run(kind: str, n_devices: int, n_issues: int, n_calls: int, n_paced: int) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix=f"ow-bench-{kind}-"))
     data = tmp / "data"
     config = unlimited_config(tmp)
@@ -137,11 +138,26 @@ def run(kind: str, n_devices: int, n_issues: int, n_calls: int) -> dict:
             t.start()
         for t in threads:
             t.join()
+        # 3. the same path at a hall's pace: one call at a time, every window in turn, measured
+        #    from a separate process (a real caller and display are other machines; here the
+        #    200 load clients would otherwise share the measuring process's interpreter lock)
+        n_connected = len(clients)
+        probe = {"url": url, "hall": hall_id, "n": n_paced,
+                 "display": ["display-2", secrets["display-2"]],
+                 "callers": [[f"caller-{w}", secrets[f"caller-{w}"], w] for w in windows]}
+        for dev in [f"caller-{w}" for w in windows] + ["display-2"]:
+            clients.pop(dev).stop()     # the probe takes these identities over
+        out = subprocess.run([sys.executable, __file__, "--probe", json.dumps(probe)],
+                             capture_output=True, text=True, timeout=600)
+        paced = json.loads(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else []
+        if not paced:
+            print(out.stderr, file=sys.stderr)
         memory = rss_mb(hall.pid)
-        return {"kind": kind, "devices": len(clients), "issues": len(lat),
+        return {"kind": kind, "devices": n_connected, "issues": len(lat),
                 "issues_per_s": len(lat) / issue_s, "issue_p50_ms": pct(lat, 50),
                 "issue_p99_ms": pct(lat, 99), "calls": len(call_lat),
                 "call_p50_ms": pct(call_lat, 50), "call_p99_ms": pct(call_lat, 99),
+                "paced": len(paced), "paced_p50_ms": pct(paced, 50), "paced_p99_ms": pct(paced, 99),
                 "controller_rss_mb": memory}
     finally:
         for c in clients.values():
@@ -153,21 +169,59 @@ def run(kind: str, n_devices: int, n_issues: int, n_calls: int) -> dict:
             broker.stop()
 
 
+def probe(spec: dict) -> list[float]:
+    display = DeviceClient(spec["url"], spec["display"][0], spec["display"][1], spec["hall"],
+                           events=("call",)).start(wait=10)
+    arrivals: dict[str, float] = {}
+    arrived = threading.Condition()
+
+    def on_call(e):
+        with arrived:
+            arrivals.setdefault(e["ticket_id"], time.perf_counter())
+            arrived.notify_all()
+    display.on_event("call", on_call)
+    callers = [(DeviceClient(spec["url"], dev, secret, spec["hall"], events=()).start(wait=10), w)
+               for dev, secret, w in spec["callers"]]
+    for c, w in callers:
+        c.request("window.open", {"window": w})
+    lat = []
+    for i in range(spec["n"]):
+        c, w = callers[i % len(callers)]
+        t0 = time.perf_counter()
+        t = c.request("window.call_next", {"window": w}, timeout=30)["ticket"]
+        if t is None:
+            continue
+        with arrived:
+            arrived.wait_for(lambda: t["id"] in arrivals, timeout=10)
+        lat.append(arrivals[t["id"]] - t0)
+        time.sleep(0.02)
+    for c, _ in callers:
+        c.stop()
+    display.stop()
+    return lat
+
+
 def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "--probe":
+        print(json.dumps(probe(json.loads(sys.argv[2]))))
+        return
     ap = argparse.ArgumentParser()
     ap.add_argument("--devices", type=int, default=200)
     ap.add_argument("--issues", type=int, default=4000)
     ap.add_argument("--calls", type=int, default=600)
+    ap.add_argument("--paced", type=int, default=300)
     ap.add_argument("--only", choices=("mosquitto", "embedded"))
     a = ap.parse_args()
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     for kind in ([a.only] if a.only else ["mosquitto", "embedded"]):
-        r = run(kind, a.devices, a.issues, a.calls)
+        r = run(kind, a.devices, a.issues, a.calls, a.paced)
         print(f"{r['kind']:10} devices {r['devices']:4}  ticket.issue: {r['issues']} in "
               f"{r['issues'] / r['issues_per_s']:.1f}s = {r['issues_per_s']:.0f}/s durable, "
               f"p50 {r['issue_p50_ms']:.1f} ms p99 {r['issue_p99_ms']:.1f} ms | "
-              f"call->display: {r['calls']} calls p50 {r['call_p50_ms']:.1f} ms "
-              f"p99 {r['call_p99_ms']:.1f} ms | controller RSS {r['controller_rss_mb']:.0f} MB",
+              f"call->display, every window at once: {r['calls']} calls p50 {r['call_p50_ms']:.1f} ms "
+              f"p99 {r['call_p99_ms']:.1f} ms | one at a time: {r['paced']} calls "
+              f"p50 {r['paced_p50_ms']:.1f} ms p99 {r['paced_p99_ms']:.1f} ms | "
+              f"controller RSS {r['controller_rss_mb']:.0f} MB",
               flush=True)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import queue
+import sys
 import threading
 import time
 from typing import Optional
@@ -58,6 +59,9 @@ class HallService:
     # -- lifecycle ----------------------------------------------------------------------------
 
     def start(self) -> None:
+        # messages hop between threads (network -> controller -> network): with Python's default
+        # 5 ms GIL switch interval each hop can wait that long, which a call to a display feels
+        sys.setswitchinterval(0.0005)
         if self.url.embedded:
             from .broker import Broker
             auth = Authorizer(self.topics, self.registry, self.secret)
