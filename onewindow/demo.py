@@ -34,6 +34,8 @@ def always_open_copy(src: Path, data_dir: Path) -> Path:
     from .hallconfig import dump
     raw = tomllib.loads(src.read_text(encoding="utf-8"))
     raw["hours"] = {d: ALL_DAY for d in DAYS}
+    for service in raw.get("services", []):
+        service.pop("hours", None)          # a service's own hours would close it again
     out = data_dir / "demo-hall.toml"
     text = dump(raw)
     if not out.exists() or out.read_text(encoding="utf-8") != text:

@@ -1,0 +1,288 @@
+"""The controller on a real SQLite file with an injected clock: what a kiosk and a window see."""
+from __future__ import annotations
+
+import itertools
+import sqlite3
+import tomllib
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import tomli_w
+
+from onewindow.configreader import ConfigError
+from onewindow.controller import Device
+from onewindow.demo import always_open_copy
+from onewindow.envelope import PROTOCOL_VERSION
+from onewindow.startup import open_hall
+
+from busutil import REPO
+
+import json
+
+TZ = ZoneInfo("Asia/Shanghai")
+KIOSK = Device("kiosk-1", "kiosk")
+MANAGER = Device("manager-1", "manager")
+ELDER_ID = "11010519491231002X"        # born 1949-12-31 (valid check digit)
+YOUNG_ID = "440524200001011235"        # born 2000-01-01
+
+
+def caller(n: int) -> Device:
+    return Device(f"caller-{n}", "caller", frozenset({n}))
+
+
+class Clock:
+    def __init__(self, at: datetime):
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
+
+    def advance(self, **kw) -> None:
+        self.at += timedelta(**kw)
+
+
+class Hall:
+    """A controller in this process, talking through the same envelopes a device sends."""
+
+    def __init__(self, tmp, at: datetime, config=None, edit=None):
+        self.tmp = tmp
+        self.clock = Clock(at)
+        src = config or REPO / "config" / "hall.toml"
+        if edit:
+            raw = tomllib.loads(src.read_text(encoding="utf-8"))
+            edit(raw)
+            src = tmp / "edited.toml"
+            src.write_text(tomli_w.dumps(raw), encoding="utf-8")
+        self.config = src
+        self.ctl = open_hall(src, tmp / "data", clock=self.clock)
+        self.ids = itertools.count()
+
+    def reopen(self):
+        self.ctl.store.close()
+        self.ctl = open_hall(self.config, self.tmp / "data", clock=self.clock)
+
+    def do(self, device: Device, op: str, **args) -> dict:
+        payload = json.dumps({"v": PROTOCOL_VERSION, "id": f"r{next(self.ids)}", "op": op,
+                              "args": args}).encode()
+        return self.ctl.handle(device, payload).reply
+
+    def ok(self, device: Device, op: str, **args) -> dict:
+        reply = self.do(device, op, **args)
+        assert reply["ok"], reply
+        return reply["result"]
+
+    def issue(self, service="A", **args) -> dict:
+        return self.ok(KIOSK, "ticket.issue", service=service, **args)["ticket"]
+
+    def open(self, *windows):
+        for w in windows:
+            self.ok(caller(w), "window.open", window=w)
+
+    def call(self, w: int):
+        return self.ok(caller(w), "window.call_next", window=w)["ticket"]
+
+
+MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=TZ)
+
+
+@pytest.fixture
+def hall(tmp_path):
+    h = Hall(tmp_path, MONDAY_10)
+    yield h
+    h.ctl.store.close()
+
+
+def test_numbers_per_prefix_zero_padded_and_reset_at_local_midnight(tmp_path):
+    cfg = always_open_copy(REPO / "config" / "hall.toml", tmp_path)
+    h = Hall(tmp_path, datetime(2026, 11, 23, 23, 59, 58, tzinfo=TZ), config=cfg)
+    assert [h.issue("A")["number"], h.issue("A")["number"], h.issue("F")["number"]] == ["A001", "A002", "F001"]
+    h.clock.at = datetime(2026, 11, 23, 23, 59, 59, tzinfo=TZ)
+    assert h.issue("A")["number"] == "A003"
+    h.clock.at = datetime(2026, 11, 24, 0, 0, 1, tzinfo=TZ)
+    fresh = h.issue("A")
+    assert fresh["number"] == "A001"
+    # yesterday's tickets do not wait into today; the numbers stay unique per day in the store
+    assert h.ctl.store.tickets("day = '2026-11-23' AND status = 'waiting'") == []
+    h.reopen()
+    assert h.issue("A")["number"] == "A002"
+    h.ctl.store.close()
+
+
+def test_quota_exhausted_is_a_clear_chinese_error(tmp_path):
+    def small(raw):
+        raw["services"][0]["daily_quota"] = 2
+    h = Hall(tmp_path, MONDAY_10, edit=small)
+    h.issue("A"), h.issue("A")
+    reply = h.do(KIOSK, "ticket.issue", service="A")
+    assert reply["error"]["code"] == "quota_exhausted"
+    assert "号源已取完" in reply["error"]["message"]
+    assert h.issue("B")["number"] == "B001"       # other services go on
+    h.ctl.store.close()
+
+
+@pytest.mark.parametrize("at, opens", [
+    (datetime(2026, 11, 23, 12, 30, tzinfo=TZ), "13:30"),          # lunch break
+    (datetime(2026, 11, 22, 10, 0, tzinfo=TZ), "08:30"),           # Sunday: Monday morning
+    (datetime(2026, 11, 25, 18, 30, tzinfo=TZ), None),             # Wednesday late opening: open
+])
+def test_outside_hours_says_when_windows_open(tmp_path, at, opens):
+    h = Hall(tmp_path, at)
+    reply = h.do(KIOSK, "ticket.issue", service="A")
+    if opens is None:
+        assert reply["ok"]
+    else:
+        assert reply["error"]["code"] == "closed"
+        assert opens in reply["error"]["message"] and reply["error"]["detail"]["next_opening"]
+    h.ctl.store.close()
+
+
+def test_saturday_hall_open_but_real_estate_is_weekdays_only(tmp_path):
+    h = Hall(tmp_path, datetime(2026, 11, 28, 10, 0, tzinfo=TZ))
+    assert h.issue("A")["number"] == "A001"
+    reply = h.do(KIOSK, "ticket.issue", service="F")
+    assert reply["error"]["code"] == "closed"
+    h.ctl.store.close()
+
+
+def test_elderly_citizen_goes_first_and_name_is_masked(hall):
+    hall.open(4)
+    first = hall.issue("A", citizen={"id_number": YOUNG_ID, "name": "李小明"})
+    elder = hall.issue("A", citizen={"id_number": ELDER_ID, "name": "王建国"})
+    assert elder["priority"] == "elder" and first.get("priority") is None
+    assert hall.call(4)["number"] == elder["number"]
+    assert hall.call(4)["number"] == first["number"]
+    reply = hall.do(KIOSK, "ticket.issue", service="A", citizen={"id_number": ELDER_ID, "name": "王建国"})
+    assert reply["ok"]      # served and gone, so a new ticket is fine
+    again = hall.do(KIOSK, "ticket.issue", service="A", citizen={"id_number": ELDER_ID, "name": "王建国"})
+    assert again["error"]["code"] == "already_waiting"
+
+
+def test_bad_id_number_is_refused(hall):
+    reply = hall.do(KIOSK, "ticket.issue", service="A",
+                    citizen={"id_number": "110105194912310021", "name": "王建国"})
+    assert reply["error"]["code"] == "bad_id_number"
+
+
+def test_personal_data_never_reaches_the_database_in_clear(hall):
+    hall.issue("A", citizen={"id_number": ELDER_ID, "name": "王建国"})
+    hall.open(1)
+    hall.call(1)
+    hall.ctl.store.close()
+    raw = b"".join(p.read_bytes() for p in (hall.tmp / "data").iterdir() if p.is_file())
+    for secret in (ELDER_ID.encode(), "王建国".encode(), "王建国".encode("utf-16-le"),
+                   ELDER_ID[-8:].encode()):
+        assert secret not in raw
+    hall.ctl = open_hall(hall.config, hall.tmp / "data", clock=hall.clock)
+
+
+def test_transfer_keeps_the_original_issue_time(hall):
+    hall.open(4, 13)
+    t = hall.issue("A")
+    hall.clock.advance(minutes=5)
+    later = hall.issue("P")
+    assert hall.call(4)["number"] == t["number"]
+    hall.clock.advance(minutes=10)
+    moved = hall.ok(caller(4), "window.transfer", window=4, to_window=13)["ticket"]
+    assert moved["status"] == "waiting"
+    # window 13 (pickup) takes the transferred ticket before its own earlier-issued... and the
+    # original issue time stands
+    got = hall.call(13)
+    assert got["number"] == t["number"]
+    stored = hall.ctl.store.ticket(t["id"])
+    assert stored.issued_at == MONDAY_10 and stored.order_at == MONDAY_10
+    assert hall.call(13)["number"] == later["number"]
+
+
+def test_transfer_to_a_service_queues_by_original_time(hall):
+    hall.open(4, 12)
+    a = hall.issue("A")
+    hall.clock.advance(minutes=3)
+    fund = hall.issue("L")
+    hall.call(4)
+    hall.ok(caller(4), "window.transfer", window=4, to_service="L")
+    assert hall.call(12)["number"] == a["number"]      # issued before L001
+    assert hall.call(12)["number"] == fund["number"]
+
+
+def test_no_show_can_be_reinstated_behind_two_people_within_grace(hall):
+    hall.open(4)
+    skipped = hall.issue("A")
+    others = []
+    for _ in range(3):
+        hall.clock.advance(minutes=1)
+        others.append(hall.issue("A"))
+    hall.call(4)
+    hall.ok(caller(4), "window.skip", window=4)
+    hall.clock.advance(minutes=10)
+    hall.ok(caller(4), "ticket.reinstate", ticket_id=skipped["id"])
+    order = [hall.call(4)["number"] for _ in range(4)]
+    assert order == [others[0]["number"], others[1]["number"], skipped["number"], others[2]["number"]]
+
+    late = hall.issue("A")
+    hall.call(4)
+    hall.ok(caller(4), "window.skip", window=4)
+    hall.clock.advance(minutes=31)
+    reply = hall.do(caller(4), "ticket.reinstate", ticket_id=late["id"])
+    assert reply["error"]["code"] == "expired"
+
+
+def test_every_transition_is_audited_with_its_device_and_the_log_is_append_only(hall):
+    hall.open(4)
+    t = hall.issue("A")
+    hall.call(4)
+    hall.ok(caller(4), "window.recall", window=4)
+    hall.ok(caller(4), "window.start", window=4)
+    hall.ok(caller(4), "window.finish", window=4)
+    rows = [r for r in hall.ctl.store.audit_rows() if r["ticket_id"] == t["id"]]
+    assert [(r["device"], r["action"]) for r in rows] == [
+        ("kiosk-1", "issue"), ("caller-4", "call"), ("caller-4", "recall"),
+        ("caller-4", "start"), ("caller-4", "finish")]
+    assert all(r["at"] for r in rows)
+    db = sqlite3.connect(hall.tmp / "data" / "hall.db")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        db.execute("UPDATE audit SET device = 'someone-else'")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        db.execute("DELETE FROM audit")
+    db.close()
+
+
+def test_roles_and_windows_are_enforced(hall):
+    hall.open(4)
+    hall.issue("A")
+    assert hall.do(KIOSK, "window.call_next", window=4)["error"]["code"] == "forbidden"
+    assert hall.do(caller(5), "window.call_next", window=4)["error"]["code"] == "forbidden"
+    assert hall.do(caller(4), "config.notice", text="x")["error"]["code"] == "forbidden"
+
+
+def test_estimated_wait_grows_with_the_queue_and_shrinks_with_open_windows(hall):
+    hall.open(4)
+    first = hall.issue("A")
+    for _ in range(5):
+        hall.issue("A")
+    last = hall.issue("A")
+    assert last["ahead"] == 6 and last["est_wait_min"] > first["est_wait_min"]
+    hall.open(5, 1, 2, 3)
+    status = hall.ok(KIOSK, "queue.status", ticket_id=last["id"])["ticket"]
+    assert status["est_wait_min"] < last["est_wait_min"]
+
+
+def test_managers_changes_persist_and_export_in_the_same_format(hall, tmp_path):
+    hall.ok(MANAGER, "config.service", code="A", daily_quota=3)
+    hall.reopen()
+    assert hall.ctl.hall.service("A").daily_quota == 3
+    exported = hall.ok(MANAGER, "config.export")
+    raw = tomllib.loads(exported["toml"])
+    assert next(s for s in raw["services"] if s["code"] == "A")["daily_quota"] == 3
+
+
+def test_bad_file_names_file_section_and_option_and_nothing_is_written(tmp_path):
+    def broken(raw):
+        raw["services"][2]["daily_quota"] = "lots"
+        raw["windows"][3]["services"] = ["A", "ZZ"]
+    with pytest.raises(ConfigError) as err:
+        Hall(tmp_path, MONDAY_10, edit=broken)
+    text = str(err.value)
+    assert "edited.toml" in text and "daily_quota" in text and "'ZZ'" in text
+    assert "[services[3] 'C']" in text or "services[3]" in text
+    assert not (tmp_path / "data" / "hall.db").exists()
