@@ -55,6 +55,16 @@ class _Page:
         if not s.strip():
             self.rows.append(Image.new("L", (DOTS, BASE * self.h + 6), 255))
             return
+        scale = self.w / self.h
+        if font.getlength(s) * scale > DOTS:        # the printer wraps at the paper's edge
+            cut = len(s)
+            while cut > 1 and font.getlength(s[:cut]) * scale > DOTS:
+                cut -= 1
+            self.line[:] = s[:cut].encode("gb18030" if self.chinese else "latin-1", "replace")
+            self.flush()
+            self.line[:] = s[cut:].encode("gb18030" if self.chinese else "latin-1", "replace")
+            self.flush()
+            return
         _, _, right, bottom = font.getbbox(s)
         img = Image.new("L", (right + 2, bottom + 6), 255)
         ImageDraw.Draw(img).text((1, 2), s, font=font, fill=0)
