@@ -24,9 +24,9 @@ REPO = Path(__file__).resolve().parent.parent
 def unlimited_config(tmp: Path) -> Path:
     """The shipped hall, open around the clock and without daily quotas: for load and crash runs."""
     import tomllib
+    from onewindow.demo import always_open_copy
     from onewindow.hallconfig import dump
-    raw = tomllib.loads((REPO / "config" / "hall.toml").read_text(encoding="utf-8"))
-    raw["hours"] = {d: ["00:00-24:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    raw = tomllib.loads(always_open_copy(REPO / "config" / "hall.toml", tmp).read_text(encoding="utf-8"))
     for item in raw.get("services", []) + raw.get("themes", []):
         item["daily_quota"] = 0
     path = tmp / "unlimited-hall.toml"
