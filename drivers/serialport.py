@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import termios
 import threading
 import time
 from typing import Callable
@@ -116,5 +117,5 @@ class SerialLink:
             self.open()
             try:
                 self._serial.reset_input_buffer()
-            except (serial.SerialException, OSError) as exc:
+            except (serial.SerialException, OSError, termios.error) as exc:   # tcflush on a vanished tty
                 raise self._fail(exc, "flush") from exc
