@@ -133,6 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
     dsub.add_parser("list", help="list devices")
     rm = dsub.add_parser("remove", help="remove a device")
     rm.add_argument("id")
+    from .devices_cli import add_parsers
+    add_parsers(dsub)
     d.set_defaults(func=cmd_devices)
 
     b = sub.add_parser("broker-config", help="write Mosquitto passwd, acl and conf for this hall")
