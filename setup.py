@@ -9,7 +9,7 @@ setup(
     long_description_content_type="text/markdown",
     license="Apache-2.0",
     python_requires=">=3.11",
-    packages=find_packages(include=["onewindow*", "kiosk*", "callers*", "drivers*"]),
+    packages=find_packages(include=["onewindow*", "kiosk*", "callers*", "drivers*", "manager*"]),
     package_data={"kiosk": ["*.kv"], "callers": ["*.kv"]},
     data_files=[("share/onewindow/config", ["config/hall.toml"])],
     install_requires=[

@@ -36,7 +36,7 @@ def device_settings(args) -> dict:
 
 # each module has register(subparsers) adding its commands; heavy imports (Kivy) happen only
 # when a command runs
-APP_MODULES = ("onewindow.demo", "kiosk.cli", "callers.cli")
+APP_MODULES = ("onewindow.demo", "kiosk.cli", "callers.cli", "manager.cli")
 
 
 def register_apps(sub) -> None:

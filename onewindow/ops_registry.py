@@ -4,6 +4,7 @@ from __future__ import annotations
 from . import ops_appointments as appt
 from . import ops_config as cfg
 from . import ops_rating as rating
+from . import ops_reports as reports
 from . import ops_tickets as tickets
 from . import ops_windows as win
 
@@ -39,4 +40,6 @@ OPS = {
     "help.request": (cfg.op_help, ("kiosk",)),
     "alert.clear": (cfg.op_clear_alert, ("manager",)),
     "device.health": (cfg.op_health, ANY),
+    "report.kpis": (reports.op_kpis, ("caller", "manager")),
+    "report.audit": (reports.op_audit, ("manager",)),
 }

@@ -286,3 +286,28 @@ def test_bad_file_names_file_section_and_option_and_nothing_is_written(tmp_path)
     assert "edited.toml" in text and "daily_quota" in text and "'ZZ'" in text
     assert "[services[3] 'C']" in text or "services[3]" in text
     assert not (tmp_path / "data" / "hall.db").exists()
+
+
+def test_kpis_per_window_and_department_from_the_day(hall):
+    hall.open(4, 6)
+    a = hall.issue("A")
+    hall.issue("C")
+    hall.clock.advance(minutes=6)
+    hall.call(4)
+    hall.ok(caller(4), "window.start", window=4)
+    hall.clock.advance(minutes=4)
+    hall.ok(caller(4), "window.finish", window=4)
+    hall.ok(KIOSK, "rating.submit", ticket_id=a["id"], level=5, channel="kiosk")
+    hall.call(6)
+    hall.ok(caller(6), "window.skip", window=6)
+    rows = {r["key"]: r for r in hall.ok(MANAGER, "report.kpis", group="window")["rows"]}
+    assert rows["4"]["served"] == 1 and rows["4"]["avg_wait_min"] == 6.0
+    assert rows["4"]["avg_handle_min"] == 4.0 and rows["4"]["satisfaction"] == 100.0
+    assert rows["6"]["no_show"] == 1
+    depts = {r["key"]: r for r in hall.ok(MANAGER, "report.kpis", group="department")["rows"]}
+    assert depts["县公安局"]["issued"] == 1 and depts["县人社局"]["issued"] == 1
+    own = hall.ok(caller(4), "report.kpis", group="window", window=4)["rows"]
+    assert [r["key"] for r in own] == ["4"]
+    assert hall.do(caller(4), "report.kpis", window=6)["error"]["code"] == "forbidden"
+    audit = hall.ok(MANAGER, "report.audit")["rows"]
+    assert {"issue", "call", "finish", "skip"} <= {r["action"] for r in audit}

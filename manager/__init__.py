@@ -1,0 +1,1 @@
+"""The manager console: windows, services, notices, live figures, reports."""

@@ -1,0 +1,120 @@
+"""Figures: a day's (or a month's) KPIs per window, service and department, from the store.
+
+Computed from tickets and ratings on request: the hall is small enough (thousands of tickets a
+day) that a query is cheaper than keeping counters that must survive restarts.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime
+
+from .domain.errors import DomainError
+from .envelope import Args, require
+
+GROUPS = ("window", "service", "department", "hall")
+
+
+def _minutes(a: str | None, b: str | None) -> float | None:
+    if not a or not b:
+        return None
+    return (datetime.fromisoformat(b) - datetime.fromisoformat(a)).total_seconds() / 60
+
+
+def kpis(ctl, since: date, until: date, group: str, window: int | None = None) -> list[dict]:
+    """Rows of {key, name, issued, served, no_show, cancelled, waiting, avg_wait_min,
+    avg_handle_min, max_wait_min, ratings {5..1}, satisfaction} for days since..until."""
+    where, params = "day >= ? AND day <= ?", [since.isoformat(), until.isoformat()]
+    if window is not None:
+        where += " AND window = ?"
+        params.append(window)
+    tickets = ctl.store.rows("tickets", where, params)
+    rwhere, rparams = "substr(at, 1, 10) >= ? AND substr(at, 1, 10) <= ?", [since.isoformat(), until.isoformat()]
+    if window is not None:
+        rwhere += " AND window = ?"
+        rparams.append(window)
+    ratings = ctl.store.rows("ratings", rwhere, rparams)
+
+    def key_of(row) -> str:
+        if group == "window":
+            return str(row.get("window") or "-")
+        code = row.get("origin_service") or row.get("service") or "-"
+        if group == "service":
+            return code
+        if group == "department":
+            item = ctl.hall.service(code)
+            theme = ctl.hall.theme(code)
+            return item.department if item else (theme.lead_department if theme else "-")
+        return "hall"
+
+    acc: dict[str, dict] = defaultdict(lambda: {"issued": 0, "served": 0, "no_show": 0, "cancelled": 0,
+                                                "waiting": 0, "_waits": [], "_handles": [],
+                                                "ratings": {str(n): 0 for n in range(5, 0, -1)}})
+    for t in tickets:
+        a = acc[key_of(t)]
+        a["issued"] += 1
+        status = t["status"]
+        if status == "done":
+            a["served"] += 1
+            h = _minutes(t["served_at"] or t["called_at"], t["finished_at"])
+            if h is not None:
+                a["_handles"].append(h)
+        elif status == "no_show":
+            a["no_show"] += 1
+        elif status == "cancelled":
+            a["cancelled"] += 1
+        elif status == "waiting":
+            a["waiting"] += 1
+        w = _minutes(t["issued_at"], t["called_at"])
+        if w is not None:
+            a["_waits"].append(w)
+    for r in ratings:
+        a = acc[key_of(r)]
+        a["ratings"][str(r["level"])] += r.get("count") or 1
+    out = []
+    for key, a in sorted(acc.items(), key=lambda kv: kv[0]):
+        waits, handles = a.pop("_waits"), a.pop("_handles")
+        rated = sum(a["ratings"].values())
+        good = a["ratings"]["5"] + a["ratings"]["4"] + a["ratings"]["3"]
+        name = key
+        if group == "window" and key.isdigit() and ctl.hall.window(int(key)):
+            name = ctl.hall.window(int(key)).name
+        elif group == "service":
+            name = ctl.code_name(key)
+        out.append({"key": key, "name": name, **a,
+                    "avg_wait_min": round(sum(waits) / len(waits), 1) if waits else None,
+                    "max_wait_min": round(max(waits), 1) if waits else None,
+                    "avg_handle_min": round(sum(handles) / len(handles), 1) if handles else None,
+                    "satisfaction": round(100 * good / rated, 1) if rated else None})
+    return out
+
+
+def op_kpis(ctl, dev, a: Args) -> dict:
+    """report.kpis {day?: YYYY-MM-DD | month?: YYYY-MM, group: window|service|department|hall,
+    window?: N}. A caller sees only its own windows."""
+    group = a.get("group", str, "hall", choices=GROUPS)
+    window = a.get("window", int, None, minval=1, maxval=999)
+    if dev.role == "caller":
+        require(window is not None and window in dev.windows, "forbidden",
+                "只能查看本窗口的数据", "A caller sees its own window only")
+    month = a.get("month", str, None, maxlen=7)
+    day_text = a.get("day", str, None, maxlen=10)
+    try:
+        if month:
+            since = date.fromisoformat(month + "-01")
+            nxt = date(since.year + (since.month == 12), since.month % 12 + 1, 1)
+            until = date.fromordinal(nxt.toordinal() - 1)
+        else:
+            since = until = date.fromisoformat(day_text) if day_text else ctl.day
+    except ValueError:
+        raise DomainError("bad_request", "日期格式应为 YYYY-MM-DD 或 YYYY-MM",
+                          "Dates look like 2026-11-23, months like 2026-11") from None
+    return {"since": since.isoformat(), "until": until.isoformat(), "group": group,
+            "rows": kpis(ctl, since, until, group, window)}
+
+
+def op_audit(ctl, dev, a: Args) -> dict:
+    """report.audit {day}: the day's audit log (actions and devices; no personal data is in it)."""
+    day_text = a.get("day", str, None, maxlen=10) or ctl.day.isoformat()
+    limit = a.get("limit", int, 5000, minval=1, maxval=20000)
+    rows = ctl.store.audit_rows(day_text, day_text + "\uffff")
+    return {"day": day_text, "rows": rows[:limit], "truncated": len(rows) > limit}
