@@ -30,8 +30,10 @@ def setup_kivy(width: int, height: int, fullscreen: bool = False, title: str = "
     Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
     Config.set("graphics", "resizable", "1")
     Config.set("graphics", "position", "custom")     # top-left: screen and touch coordinates agree
-    Config.set("graphics", "left", "0")
-    Config.set("graphics", "top", "0")
+    # the demo lays several apps out on one screen; tests keep (0, 0) so touches line up
+    left, _, top = os.environ.get("ONEWINDOW_WINDOW_POS", "0,0").partition(",")
+    Config.set("graphics", "left", left or "0")
+    Config.set("graphics", "top", top or "0")
     Config.set("kivy", "exit_on_escape", "0" if fullscreen else "1")
     Config.set("input", "mouse", "mouse,disable_multitouch")
     register_fonts()
