@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -24,6 +25,7 @@ def register(sub) -> None:
     p.add_argument("--duration", type=float, default=0, help="stop after this many seconds (0 = run until Ctrl-C)")
     p.add_argument("--speed", type=float, default=4.0, help="how much faster than life the crowd moves")
     p.add_argument("--windows", type=int, default=4, help="windows staffed by the simulated crowd")
+    p.add_argument("--pin", default="1234", help="the manager console's PIN in the demo")
     p.add_argument("--keep-hours", action="store_true",
                    help="keep the hall's real opening hours (default: open around the clock for the demo)")
     p.set_defaults(func=run)
@@ -43,6 +45,73 @@ def always_open_copy(src: Path, data_dir: Path) -> Path:
     return out
 
 
+def _can_show() -> bool:
+    import os
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+# where each app sits on a 1920x1080 screen: (command, extra args, size, position)
+LAYOUT = [
+    ("kiosk", ["--simulate"], "540x960", "0,0"),
+    ("display", ["--voice", "none"], "1000x560", "545,0"),
+    ("caller", [], "680x420", "545,600"),
+    ("caller", [], "680x420", "1230,600"),
+    ("manager", [], "370x560", "1550,0"),
+]
+
+
+def start_apps(bus: str, hall_id: str, registry, data_dir: Path, ui_windows: list[int],
+               pin: str) -> list:
+    """The hall's screens as their own processes, exactly as they run on real devices."""
+    import importlib.util
+    import json
+    import os
+    modules = {"kiosk": "kiosk.kiosk_cmd", "display": "callers.display_cmd",
+               "caller": "callers.caller_cmd", "manager": "manager.manager_cmd"}
+    available = {name for name, module in modules.items() if importlib.util.find_spec(module)}
+    apps = []
+    callers = iter(ui_windows)
+    for command, extra, size, pos in LAYOUT:
+        if command not in available:
+            continue
+        if command == "caller":
+            window = next(callers, None)
+            if window is None:
+                continue
+            device, role, windows = f"caller-ui-{window}", "caller", [window]
+            extra = extra + ["--window", str(window)]
+        else:
+            device, role, windows = f"{command}-ui", command, []
+        cfg = {"mqtt": bus, "device": device, "secret": registry.add(device, role, windows),
+               "hall": hall_id}
+        if command == "manager":
+            cfg["pin"] = pin
+        cfg_path = data_dir / f"{device}.json"
+        cfg_path.write_text(json.dumps(cfg), encoding="utf-8")
+        cfg_path.chmod(0o600)
+        log_file = open(data_dir / f"{device}.log", "wb")
+        env = {**os.environ, "ONEWINDOW_WINDOW_POS": pos}
+        proc = subprocess.Popen([sys.executable, "-m", "onewindow.cli", "--log-level", "WARNING",
+                                 command, "--device-config", str(cfg_path), "--size", size, *extra],
+                                env=env, stdout=log_file, stderr=subprocess.STDOUT)
+        log_file.close()
+        apps.append((f"{command} {device}", proc))
+    return apps
+
+
+def watch_apps(apps: list, stopping: threading.Event, duration: float) -> None:
+    deadline = time.monotonic() + duration if duration else None
+    reported = set()
+    while not stopping.wait(0.5):
+        if deadline and time.monotonic() >= deadline:
+            return
+        for name, proc in apps:
+            if proc.poll() is not None and name not in reported:
+                reported.add(name)
+                print(f"  the {name} window closed (exit {proc.returncode}); the hall goes on",
+                      flush=True)
+
+
 def run(args) -> int:
     from .bus.client import DeviceClient
     from .bus.devices import DeviceRegistry, controller_secret
@@ -59,7 +128,10 @@ def run(args) -> int:
     registry = DeviceRegistry(data_dir)
     for entry in registry.list():        # fresh demo identities every run
         registry.remove(entry.id)
-    windows = [w.number for w in hall.windows][: args.windows]
+    all_windows = [w.number for w in hall.windows]
+    show = not args.headless and _can_show()
+    ui_windows = all_windows[:2] if show else []       # staffed by you, in caller windows
+    windows = [n for n in all_windows if n not in ui_windows][: args.windows]
     secrets = {"kiosk-1": registry.add("kiosk-1", "kiosk"),
                "display-1": registry.add("display-1", "display"),
                "manager-1": registry.add("manager-1", "manager")}
@@ -88,10 +160,21 @@ def run(args) -> int:
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.set())
-    if not args.headless:
-        print("  (the kiosk, display, caller and manager windows arrive with their issues; "
-              "running headless for now)", flush=True)
-    stopping.wait(args.duration or None)
+    apps = []
+    if show:
+        apps = start_apps(bus, hall.id, registry, data_dir, ui_windows, args.pin)
+        print(f"  windows: {', '.join(name for name, _ in apps)} (manager PIN {args.pin}); "
+              f"close this with Ctrl-C", flush=True)
+    elif not args.headless:
+        print("  no screen here (DISPLAY is not set): running headless", flush=True)
+    watch_apps(apps, stopping, args.duration)
+    for name, proc in apps:
+        proc.terminate()
+    for name, proc in apps:
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
     crowd.stop()
     for c in [kiosk, display, *callers.values()]:
         c.stop()

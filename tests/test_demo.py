@@ -1,0 +1,25 @@
+"""`onewindow demo --headless`: the CI smoke test of a whole simulated hall."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from busutil import REPO
+
+
+def test_headless_demo_issues_calls_and_stops_cleanly(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "onewindow.cli", "--log-level", "WARNING", "demo",
+                          "--headless", "--duration", "6", "--speed", "60",
+                          "--data-dir", str(tmp_path / "demo")],
+                         capture_output=True, text=True, timeout=90, cwd=REPO)
+    assert out.returncode == 0, out.stderr[-2000:]
+    text = out.stdout
+    assert "OneWindow demo: 示范县政务服务中心" in text
+    assert re.search(r"\[kiosk\]  取号 [A-Z]\d{3} ", text)
+    assert re.search(r"\[display\] 请 [A-Z]\d{3} 号到 \S+窗口 办理", text)
+    done = re.search(r"OneWindow demo stopped: (\d+) tickets issued, (\d+) served", text)
+    assert done and int(done.group(1)) >= 10 and int(done.group(2)) >= 5
+    # no full ID number or full name ever printed: names appear masked (王*)
+    assert not re.search(r"\d{17}[\dX]", text)
+    assert "Traceback" not in out.stderr
