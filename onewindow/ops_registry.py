@@ -42,4 +42,8 @@ OPS = {
     "device.health": (cfg.op_health, ANY),
     "report.kpis": (reports.op_kpis, ("caller", "manager")),
     "report.audit": (reports.op_audit, ("manager",)),
+    "report.waiting": (reports.op_waiting, ("manager",)),
+    "report.ratings": (reports.op_ratings, ("manager",)),
+    "rating.follow": (reports.op_follow, ("manager",)),
+    "ticket.find": (reports.op_find, ("manager",)),
 }

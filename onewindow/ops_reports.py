@@ -118,3 +118,85 @@ def op_audit(ctl, dev, a: Args) -> dict:
     limit = a.get("limit", int, 5000, minval=1, maxval=20000)
     rows = ctl.store.audit_rows(day_text, day_text + "\uffff")
     return {"day": day_text, "rows": rows[:limit], "truncated": len(rows) > limit}
+
+
+# -- the manager console's live views (extension) ---------------------------------------------
+
+FOLLOW_STATUSES = ("open", "contacted", "rectified", "closed")
+
+
+def op_waiting(ctl, dev, a: Args) -> dict:
+    """report.waiting {}: per queue, how many wait and who has waited longest (number, minutes)."""
+    now = ctl.now()
+    out = {}
+    for code in ctl.hall.queue_codes():
+        waiting = ctl.waiting(code)
+        oldest = min(waiting, key=lambda t: t.issued_at, default=None)
+        out[code] = {"name": ctl.code_name(code), "waiting": len(waiting),
+                     "longest": oldest.number if oldest else None,
+                     "longest_min": round((now - oldest.issued_at).total_seconds() / 60, 1)
+                     if oldest else None}
+    return {"at": now.isoformat(), "queues": out}
+
+
+def _rating_view(ctl, r: dict, today: str) -> dict:
+    from .ops_rating import LEVELS
+    w = ctl.hall.window(r["window"]) if r.get("window") else None
+    t = ctl.store.ticket(r["ticket_id"]) if r.get("ticket_id") else None
+    status = r.get("follow_status")
+    overdue = None
+    if status == "open" and r.get("contact_by") and r["contact_by"] < today:
+        overdue = "contact"
+    elif status in ("open", "contacted") and r.get("rectify_by") and r["rectify_by"] < today:
+        overdue = "rectify"
+    return {"id": r["id"], "at": r["at"], "window": r.get("window"),
+            "window_name": w.name if w else None, "service": r.get("service"),
+            "service_name": ctl.code_name(r["service"]) if r.get("service") else None,
+            "ticket": t.number if t else None, "level": r["level"], "level_name": LEVELS[r["level"]],
+            "channel": r["channel"], "reasons": [x for x in (r.get("reasons") or "").split(",") if x],
+            "text": r.get("text") or "", "follow_status": status, "contact_by": r.get("contact_by"),
+            "rectify_by": r.get("rectify_by"), "overdue": overdue}
+
+
+def op_ratings(ctl, dev, a: Args) -> dict:
+    """report.ratings {days?: 30, open_only?: false}: bad ratings (levels 1-2) with their follow-up
+    deadlines, newest first; `overdue` says which deadline has passed."""
+    days = a.get("days", int, 30, minval=1, maxval=400)
+    open_only = a.get("open_only", bool, False)
+    since = date.fromordinal(ctl.now().date().toordinal() - days + 1).isoformat()
+    where = "level <= 2 AND substr(at, 1, 10) >= ?"
+    if open_only:
+        where += " AND follow_status IN ('open', 'contacted')"
+    rows = ctl.store.rows("ratings", where + " ORDER BY at DESC", (since,))
+    today = ctl.now().date().isoformat()
+    return {"since": since, "rows": [_rating_view(ctl, r, today) for r in rows]}
+
+
+def op_follow(ctl, dev, a: Args) -> dict:
+    """rating.follow {rating_id, status: contacted|rectified|closed}: a bad rating's follow-up
+    moves on; contacting the citizen settles its alert."""
+    rating_id = a.get("rating_id", str, maxlen=64)
+    status = a.get("status", str, choices=FOLLOW_STATUSES[1:])
+    rows = ctl.store.rows("ratings", "id = ? AND level <= 2", (rating_id,))
+    require(bool(rows), "not_found", "没有这条差评", "No such bad rating")
+    before = rows[0]["follow_status"]
+    require(FOLLOW_STATUSES.index(status) > FOLLOW_STATUSES.index(before or "open"), "bad_state",
+            "该差评已处理到这一步", "The follow-up is already past this step")
+    ctl.store.update("ratings", "id", {"id": rating_id, "follow_status": status})
+    ctl.audit(dev, "rating_follow", window=rows[0]["window"], from_status=before,
+              detail={"rating": rating_id, "follow_status": status})
+    from .alerts import clear_alert
+    clear_alert(ctl, f"rating:{rating_id}")
+    return {"rating": _rating_view(ctl, {**rows[0], "follow_status": status},
+                                   ctl.now().date().isoformat())}
+
+
+def op_find(ctl, dev, a: Args) -> dict:
+    """ticket.find {number, day?}: a day's tickets with this number (today by default), newest
+    first: numbers are unique per day and prefix, so this is normally one ticket."""
+    number = a.get("number", str, maxlen=16).strip().upper()
+    day_text = a.get("day", str, None, maxlen=10) or ctl.day.isoformat()
+    found = ctl.store.tickets("day = ? AND number = ?", (day_text, number))
+    require(bool(found), "not_found", f"今天没有 {number} 号", f"No ticket {number} on {day_text}")
+    return {"tickets": [ctl.ticket_view(ctl.tickets.get(t.id, t))
+                        for t in sorted(found, key=lambda t: t.issued_at, reverse=True)]}
