@@ -38,6 +38,25 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+class CallWatch:
+    """When a display saw each ticket's evt/call."""
+
+    def __init__(self, display: DeviceClient):
+        self.arrivals: dict[str, float] = {}
+        self.cond = threading.Condition()
+        display.on_event("call", self._on_call)
+
+    def _on_call(self, e: dict) -> None:
+        with self.cond:
+            self.arrivals.setdefault(e["ticket_id"], time.perf_counter())
+            self.cond.notify_all()
+
+    def seen(self, ticket_id: str, timeout: float = 10) -> float:
+        with self.cond:
+            self.cond.wait_for(lambda: ticket_id in self.arrivals, timeout)
+            return self.arrivals[ticket_id]
+
+
 def run(kind: str, n_devices: int, n_issues: int, n_calls: int, n_paced: int) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix=f"ow-bench-{kind}-"))
     data = tmp / "data"
@@ -107,14 +126,7 @@ def run(kind: str, n_devices: int, n_issues: int, n_calls: int, n_paced: int) ->
         issue_s = time.perf_counter() - t0
 
         # 2. call latency: caller's window.call_next -> a display's evt/call
-        arrivals: dict[str, float] = {}
-        arrived = threading.Condition()
-
-        def on_call(e):
-            with arrived:
-                arrivals.setdefault(e["ticket_id"], time.perf_counter())
-                arrived.notify_all()
-        clients["display-1"].on_event("call", on_call)
+        calls = CallWatch(clients["display-1"])
         callers = [clients[f"caller-{w}"] for w in windows]
         for w, c in zip(windows, callers):
             c.request("window.open", {"window": w})
@@ -128,9 +140,7 @@ def run(kind: str, n_devices: int, n_issues: int, n_calls: int, n_paced: int) ->
                 t = c.request("window.call_next", {"window": w}, timeout=30)["ticket"]
                 if t is None:
                     break
-                with arrived:
-                    arrived.wait_for(lambda: t["id"] in arrivals, timeout=10)
-                mine.append(arrivals[t["id"]] - t0)
+                mine.append(calls.seen(t["id"]) - t0)
             with lock:
                 call_lat.extend(mine)
         threads = [threading.Thread(target=call, args=(c, w)) for c, w in zip(callers, windows)]
@@ -172,14 +182,7 @@ def run(kind: str, n_devices: int, n_issues: int, n_calls: int, n_paced: int) ->
 def probe(spec: dict) -> list[float]:
     display = DeviceClient(spec["url"], spec["display"][0], spec["display"][1], spec["hall"],
                            events=("call",)).start(wait=10)
-    arrivals: dict[str, float] = {}
-    arrived = threading.Condition()
-
-    def on_call(e):
-        with arrived:
-            arrivals.setdefault(e["ticket_id"], time.perf_counter())
-            arrived.notify_all()
-    display.on_event("call", on_call)
+    calls = CallWatch(display)
     callers = [(DeviceClient(spec["url"], dev, secret, spec["hall"], events=()).start(wait=10), w)
                for dev, secret, w in spec["callers"]]
     for c, w in callers:
@@ -191,9 +194,7 @@ def probe(spec: dict) -> list[float]:
         t = c.request("window.call_next", {"window": w}, timeout=30)["ticket"]
         if t is None:
             continue
-        with arrived:
-            arrived.wait_for(lambda: t["id"] in arrivals, timeout=10)
-        lat.append(arrivals[t["id"]] - t0)
+        lat.append(calls.seen(t["id"]) - t0)
         time.sleep(0.02)
     for c, _ in callers:
         c.stop()

@@ -34,6 +34,22 @@ def device_settings(args) -> dict:
     return settings
 
 
+def register_command(sub, name: str, module_name: str, help_text: str) -> None:
+    """One device program: `module_name` has add_arguments(parser) and main(args), and imports
+    Kivy only inside main. Skipped quietly when that module is not installed on this box."""
+    import importlib
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise
+        return
+    p = sub.add_parser(name, help=help_text)
+    add_device_options(p)
+    module.add_arguments(p)
+    p.set_defaults(func=module.main)
+
+
 # each module has register(subparsers) adding its commands; heavy imports (Kivy) happen only
 # when a command runs
 APP_MODULES = ("onewindow.demo", "kiosk.cli", "callers.cli", "manager.cli")
