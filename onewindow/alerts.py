@@ -15,6 +15,7 @@ def raise_alert(ctl, key: str, kind: str, message: str, **fields) -> None:
         return
     alert = {"key": key, "kind": kind, "message": message, "at": now.isoformat(), **fields}
     ctl.alerts[key] = alert
+    ctl.store.put_alert(alert)
     ctl.emit("alert", {"event": "raised", **alert})
     ctl.dirty.add("hall")
 
@@ -22,6 +23,7 @@ def raise_alert(ctl, key: str, kind: str, message: str, **fields) -> None:
 def clear_alert(ctl, key: str) -> None:
     alert = ctl.alerts.pop(key, None)
     if alert is not None:
+        ctl.store.drop_alert(key)
         ctl.emit("alert", {"event": "cleared", "key": key, "kind": alert["kind"],
                            "at": ctl.now().isoformat()})
         ctl.dirty.add("hall")

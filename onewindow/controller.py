@@ -89,6 +89,7 @@ class Controller:
             self.windows[w.number] = WindowState(
                 w.number, WindowStatus(r["status"]), r["staff"], r["reason"],
                 datetime.fromisoformat(r["since"]), r["streak"]) if r else WindowState(w.number, since=now)
+        self.alerts = self.store.alerts()
         self.handling = HandlingTimes(self.hall.rules.estimate_samples,
                                       self.hall.rules.default_handling_min)
         self.handling.extend(self.store.recent_handling(self.hall.rules.estimate_samples))

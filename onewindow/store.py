@@ -60,6 +60,7 @@ CREATE TABLE IF NOT EXISTS ratings (
     level INTEGER NOT NULL, channel TEXT NOT NULL, reasons TEXT, text TEXT, at TEXT NOT NULL,
     count INTEGER NOT NULL DEFAULT 1, follow_status TEXT, contact_by TEXT, rectify_by TEXT);
 CREATE INDEX IF NOT EXISTS ratings_ticket ON ratings (ticket_id);
+CREATE TABLE IF NOT EXISTS alerts (key TEXT PRIMARY KEY, body TEXT NOT NULL);
 """
 
 _TICKET_COLUMNS = [f.name for f in fields(Ticket)]
@@ -161,6 +162,20 @@ class Store:
             self.db.execute("COMMIT")
         finally:
             self._depth = 0
+
+    # -- alerts: a help request or a fault outlives a controller restart ---------------------
+
+    def alerts(self) -> dict[str, dict]:
+        return {r["key"]: json.loads(r["body"]) for r in self.db.execute("SELECT * FROM alerts")}
+
+    def put_alert(self, alert: dict) -> None:
+        with self.transaction():
+            self.db.execute("INSERT OR REPLACE INTO alerts VALUES (?, ?)",
+                            (alert["key"], json.dumps(alert, ensure_ascii=False)))
+
+    def drop_alert(self, key: str) -> None:
+        with self.transaction():
+            self.db.execute("DELETE FROM alerts WHERE key = ?", (key,))
 
     # -- numbering ------------------------------------------------------------------------
 

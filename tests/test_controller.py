@@ -311,3 +311,13 @@ def test_kpis_per_window_and_department_from_the_day(hall):
     assert hall.do(caller(4), "report.kpis", window=6)["error"]["code"] == "forbidden"
     audit = hall.ok(MANAGER, "report.audit")["rows"]
     assert {"issue", "call", "finish", "skip"} <= {r["action"] for r in audit}
+
+
+def test_help_request_alert_survives_a_restart_until_cleared(hall):
+    hall.ok(KIOSK, "help.request", place="1号自助机")
+    hall.reopen()
+    alerts = hall.ctl.state_hall()["alerts"]
+    assert [a["kind"] for a in alerts] == ["help"] and "1号自助机" in alerts[0]["message"]
+    hall.ok(MANAGER, "alert.clear", key=alerts[0]["key"])
+    hall.reopen()
+    assert hall.ctl.state_hall()["alerts"] == []
