@@ -99,6 +99,23 @@ def start_apps(bus: str, hall_id: str, registry, data_dir: Path, ui_windows: lis
     return apps
 
 
+def start_web(client, status_url: str):
+    """The pages behind the tickets' QR codes, where the hall file says they are."""
+    from urllib.parse import urlsplit
+    from http.server import ThreadingHTTPServer
+    from .web import WebApp, make_handler
+    parts = urlsplit(status_url or "http://127.0.0.1:8080/t/{ticket_id}")
+    try:
+        server = ThreadingHTTPServer((parts.hostname or "127.0.0.1", parts.port or 80),
+                                     make_handler(WebApp(client)))
+    except OSError as exc:
+        print(f"  ticket status pages not served ({parts.netloc}: {exc.strerror})", flush=True)
+        return None
+    threading.Thread(target=server.serve_forever, name="web", daemon=True).start()
+    print(f"  ticket status pages (the QR codes): http://{parts.netloc}/t/<ticket>", flush=True)
+    return server
+
+
 def watch_apps(apps: list, stopping: threading.Event, duration: float) -> None:
     deadline = time.monotonic() + duration if duration else None
     reported = set()
@@ -134,7 +151,8 @@ def run(args) -> int:
     windows = [n for n in all_windows if n not in ui_windows][: args.windows]
     secrets = {"kiosk-1": registry.add("kiosk-1", "kiosk"),
                "display-1": registry.add("display-1", "display"),
-               "manager-1": registry.add("manager-1", "manager")}
+               "manager-1": registry.add("manager-1", "manager"),
+               "web-1": registry.add("web-1", "web")}
     for n in windows:
         secrets[f"caller-{n}"] = registry.add(f"caller-{n}", "caller", [n])
     service = HallService(ctl, parse_bus_url(args.mqtt), registry, controller_secret(data_dir))
@@ -146,6 +164,7 @@ def run(args) -> int:
     def client(device_id):
         return DeviceClient(bus, device_id, secrets[device_id], hall.id).start(wait=5)
 
+    web_server = start_web(client("web-1"), hall.status_url)
     kiosk = client("kiosk-1")
     display = client("display-1")
     display.on_event("call", lambda e: print(
@@ -176,6 +195,9 @@ def run(args) -> int:
         except subprocess.TimeoutExpired:
             proc.kill()
     crowd.stop()
+    if web_server is not None:
+        web_server.shutdown()
+        web_server.server_close()
     for c in [kiosk, display, *callers.values()]:
         c.stop()
     service.stop()
