@@ -52,9 +52,13 @@ class WebApp:
 
     def ask(self, op: str, args: dict) -> dict:
         """A phone waits for a page: answer 'try later' at once when the hall is not there."""
+        import time
         from .bus.client import BusUnavailable
-        if not self.client.controller_online:
-            raise BusUnavailable("(controller offline)")
+        deadline = time.monotonic() + 1.0      # just (re)connected: the presence is on its way
+        while not self.client.controller_online:
+            if time.monotonic() > deadline:
+                raise BusUnavailable("(controller offline)")
+            time.sleep(0.05)
         return self.client.request(op, args, timeout=3, retries=1)
 
     def config(self) -> dict:
