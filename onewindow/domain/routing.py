@@ -51,10 +51,6 @@ def eligible(t: Ticket, window: int, services: Optional[Sequence[str]]) -> bool:
     return services is None or t.service in services
 
 
-def _queue_key(t: Ticket):
-    return (t.order_at, t.seq, t.id)
-
-
 def choose_next(window: int, services: Optional[Sequence[str]], waiting: Iterable[Ticket],
                 now: datetime, mode: str = "fifo", fair_share: int = 3,
                 streak: int = 0) -> Optional[Choice]:
@@ -64,21 +60,23 @@ def choose_next(window: int, services: Optional[Sequence[str]], waiting: Iterabl
     streak + 1 after a jump, 0 otherwise).
     """
     rank = {code: i for i, code in enumerate(services or ())}
-    best = None
-    best_key = None
-    oldest_ordinary = None
+    by_order = mode == "service_order"
+    best = best_key = None
+    oldest_ordinary = oldest_key = None
+    # one pass, each ticket's keys built once: a window may look at a thousand tickets per call
     for t in waiting:
         if not eligible(t, window, services):
             continue
         cls = ticket_class(t, window, now)
-        if cls == ORDINARY and (oldest_ordinary is None or _queue_key(t) < _queue_key(oldest_ordinary)):
-            oldest_ordinary = t
-        if cls == APPOINTMENT:
-            key = (cls, 0, t.slot_start, *_queue_key(t))
-        elif cls == ORDINARY and mode == "service_order":
-            key = (cls, rank.get(t.service, len(rank)), *_queue_key(t))
+        qk = (t.order_at, t.seq, t.id)
+        if cls == ORDINARY:
+            if oldest_key is None or qk < oldest_key:
+                oldest_ordinary, oldest_key = t, qk
+            key = (cls, rank.get(t.service, len(rank)) if by_order else 0, qk)
+        elif cls == APPOINTMENT:
+            key = (cls, 0, (t.slot_start, *qk))
         else:
-            key = (cls, 0, *_queue_key(t))
+            key = (cls, 0, qk)
         if best_key is None or key < best_key:
             best, best_key = t, key
     if best is None:
