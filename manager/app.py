@@ -1,0 +1,187 @@
+"""The manager console app: PIN lock, tabs, one bus client; every change is a controller op (the
+controller audits it and pushes it to every device)."""
+from __future__ import annotations
+
+import hmac
+import logging
+import time
+from pathlib import Path
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, StringProperty
+from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
+
+from onewindow.bus.client import DeviceClient
+from onewindow.uikit import UiBus, dump_targets
+
+from . import widgets  # noqa: F401  (registers the T* classes for the kv files)
+from .screens.dashboard import DashboardScreen
+from .screens.pin import PinScreen
+from .screens.ratings import RatingsScreen
+from .screens.services import ServicesScreen
+from .screens.tickets import TicketsScreen
+from .screens.windows import WindowsScreen
+from .texts import TEXTS
+
+log = logging.getLogger(__name__)
+
+KV = Path(__file__).parent / "kv"
+TICK_S = 0.3                 # targets dump, session check, deferred refreshes
+FIGURES_EVERY_S = 30.0       # KPIs and longest waits refresh even when nothing happens
+AFTER_EVENT_S = 1.5          # coalesce a burst of ticket events into one KPI request
+TABS = ("dashboard", "windows", "services", "tickets", "ratings")
+
+
+class MainScreen(Screen):
+    pass
+
+
+class ManagerApp(App):
+    connection = StringProperty("")
+    connected = BooleanProperty(False)
+    message = StringProperty("")
+    hall_name = StringProperty("")
+
+    def __init__(self, settings: dict, pin: str, session_min: float, **kw):
+        super().__init__(**kw)
+        self.settings = settings
+        self._pin = pin.encode()
+        self.session_s = session_min * 60
+        self.tr = TEXTS
+        self.config_data: dict = {}
+        self._config_version = None
+        self._last_touch = time.monotonic()
+        self._dirty: set = set()
+        self._figures_due = 0.0
+        self.title = TEXTS("title")
+
+    # -- build and lifecycle ------------------------------------------------------------------
+
+    def build(self):
+        Window.clearcolor = (0.94, 0.95, 0.97, 1)
+        Builder.load_file(str(KV / "console.kv"))
+        s = self.settings
+        self.client = DeviceClient(s["mqtt"], s["device"], s["secret"], s["hall"],
+                                   events=("alert", "ticket", "window", "rating"))
+        self.bus = UiBus(self.client)
+        self.bus.on_state(self._on_state)
+        self.bus.on_connection(self._on_connection)
+        self.bus.on_event("ticket", lambda e: self._figures_soon())
+        self.bus.on_event("rating", lambda e: self._dirty.add("ratings"))
+        self.root_sm = ScreenManager(transition=NoTransition())
+        self.pin_screen = PinScreen(name="pin")
+        self.main = MainScreen(name="main")
+        self.root_sm.add_widget(self.pin_screen)
+        self.root_sm.add_widget(self.main)
+        self.tabs = self.main.ids.tabs
+        self.screens = {"dashboard": DashboardScreen(name="dashboard"),
+                        "windows": WindowsScreen(name="windows"),
+                        "services": ServicesScreen(name="services"),
+                        "tickets": TicketsScreen(name="tickets"),
+                        "ratings": RatingsScreen(name="ratings")}
+        for screen in self.screens.values():
+            self.tabs.add_widget(screen)
+        self._on_connection(False)
+        Window.bind(on_touch_down=self._touched, on_key_down=self._touched)
+        Clock.schedule_interval(self._tick, TICK_S)
+        self.client.start()
+        return self.root_sm
+
+    def on_stop(self):
+        self.client.stop()
+
+    # -- PIN and session ------------------------------------------------------------------------
+
+    def check_pin(self, entered: str) -> bool:
+        """Constant-time compare; the PIN is never logged."""
+        ok = hmac.compare_digest(entered.encode(), self._pin)
+        if ok:
+            self._last_touch = time.monotonic()
+            self.root_sm.current = "main"
+            self.show_tab("dashboard")
+            self._dirty |= {"all", "figures", "ratings"}
+        return ok
+
+    def lock(self, reason: str = "") -> None:
+        self.pin_screen.reset(reason)
+        self.root_sm.current = "pin"
+
+    def _touched(self, *_):
+        self._last_touch = time.monotonic()
+        return False
+
+    def show_tab(self, name: str) -> None:
+        self.tabs.current = name
+        for tab in TABS:
+            self.main.ids[f"tab_{tab}"].state = "down" if tab == name else "normal"
+        self.screens[name].shown(self)
+
+    def screen_name(self) -> str:
+        return "pin" if self.root_sm.current == "pin" else self.tabs.current
+
+    # -- the bus ------------------------------------------------------------------------------------
+
+    def _on_connection(self, up: bool) -> None:
+        self.connected = bool(up) and self.client.controller_online is not False
+        if not up:
+            self.connection = TEXTS("offline")
+        elif self.client.controller_online is False:
+            self.connection = TEXTS("controller_down")
+        else:
+            self.connection = TEXTS("online")
+        if up:
+            self._dirty |= {"all", "figures"}
+
+    def _on_state(self, kind: str, value) -> None:
+        if kind == "controller":
+            self._on_connection(self.client.connected.is_set())
+            return
+        if kind == "hall" and value:
+            self.hall_name = value.get("name", "")
+            if value.get("config_version") != self._config_version:
+                self._config_version = value.get("config_version")
+                self.fetch_config()
+        self._dirty.add(kind.split(":")[0])
+
+    def fetch_config(self) -> None:
+        def done(result, error):
+            if result:
+                self.config_data = result
+                self._dirty.add("config")
+        self.bus.request("config.get", {}, done=done)
+
+    def act(self, op: str, args: dict, what: str, then=None) -> None:
+        """A manager's change: the controller decides; its message (zh-CN) is shown either way."""
+        def done(result, error):
+            if error is not None:
+                self.message = error.message
+            else:
+                self.message = TEXTS("done", what=what)
+                if then:
+                    then(result)
+        self.message = "…"
+        self.bus.request(op, args, done=done)
+
+    def _figures_soon(self) -> None:
+        self._figures_due = min(self._figures_due or float("inf"), time.monotonic() + AFTER_EVENT_S)
+
+    # -- the clock ------------------------------------------------------------------------------------
+
+    def _tick(self, dt) -> None:
+        now = time.monotonic()
+        if self.root_sm.current == "main" and now - self._last_touch > self.session_s:
+            self.lock(TEXTS("pin_timeout"))
+        if self.root_sm.current == "main":
+            if self._figures_due and now >= self._figures_due:
+                self._figures_due = 0.0
+                self._dirty.add("figures")
+            if "figures" in self._dirty or "all" in self._dirty:
+                self._figures_due = now + FIGURES_EVERY_S
+            if self._dirty:
+                dirty, self._dirty = self._dirty, set()
+                for screen in self.screens.values():
+                    screen.update(self, dirty)
+        dump_targets(self.root_sm, self.screen_name())

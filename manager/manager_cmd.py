@@ -1,0 +1,86 @@
+"""`onewindow manager`: the PIN-protected manager console, or (--export-report) a headless
+report export. Kivy is imported only when the console runs."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from onewindow.apps import device_settings
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SIZE = "1280x800"
+HALL_STATE_WAIT_S = 3.0
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--size", default=DEFAULT_SIZE, help="window size WxH (default %(default)s)")
+    p.add_argument("--fullscreen", action="store_true")
+    p.add_argument("--pin", help="the console's PIN (default: the device config's \"pin\")")
+    p.add_argument("--session-min", type=float, default=5.0,
+                   help="minutes without a touch before the PIN is asked again (default 5)")
+    p.add_argument("--export-report", metavar="DAY|MONTH",
+                   help="write the KPI CSVs, audit CSV and PNG for 2026-11-23 or 2026-11 "
+                        "(or 'today' / 'month') and exit; no screen needed")
+    p.add_argument("--out", default="reports", help="directory for --export-report")
+
+
+def _size(text: str) -> tuple[int, int]:
+    w, _, h = text.lower().partition("x")
+    return int(w), int(h)
+
+
+def main(args) -> int:
+    settings = device_settings(args)
+    if args.export_report:
+        return export_report(settings, args.export_report, Path(args.out))
+    pin = args.pin or settings.get("pin")
+    if not pin or not str(pin).isdigit():
+        raise SystemExit("onewindow manager: set a numeric PIN with --pin or \"pin\" in the "
+                         "device config")
+    from onewindow.uikit import setup_kivy
+    width, height = _size(args.size)
+    setup_kivy(width, height, args.fullscreen, "OneWindow 管理台")
+    from .app import ManagerApp
+    ManagerApp(settings, str(pin), args.session_min).run()
+    return 0
+
+
+def export_report(settings: dict, period: str, out_dir: Path) -> int:
+    from onewindow import reports
+    from onewindow.bus.client import BusError, DeviceClient
+    client = DeviceClient(settings["mqtt"], settings["device"], settings["secret"],
+                          settings["hall"], events=(), windows_state=False)
+    client.start(wait=5)
+    try:
+        hall = _hall_state(client)
+        if period in ("today", "month"):
+            day = (hall or {}).get("day")
+            if not day:
+                print("onewindow manager: the hall controller did not answer")
+                return 2
+            period = day if period == "today" else day[:7]
+        try:
+            reports.period_args(period)
+        except ValueError as exc:
+            print(f"onewindow manager: {exc}")
+            return 2
+        try:
+            paths = reports.export(lambda op, a: client.request(op, a, timeout=10), period,
+                                   out_dir, (hall or {}).get("name", ""))
+        except BusError as exc:
+            print(f"onewindow manager: {exc.code}: {exc.message_en}")
+            return 1
+        for p in paths:
+            print(p)
+        return 0
+    finally:
+        client.stop()
+
+
+def _hall_state(client) -> dict | None:
+    import time
+    deadline = time.monotonic() + HALL_STATE_WAIT_S
+    while client.state.get("hall") is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return client.state.get("hall")

@@ -1,0 +1,174 @@
+"""The manager console under Xvfb against a real hall, driven by touches: PIN, live waiting counts,
+window control, service assignment, alerts, session timeout."""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from onewindow.demo import always_open_copy
+
+from busutil import REPO, Hall, wait_for
+from kivyutil import App, Screen
+
+DOCS_IMG = REPO / "docs" / "img"
+PIN = "2468"
+
+
+@pytest.fixture(scope="module")
+def hall(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("manager")
+    (tmp / "cfg").mkdir()
+    h = Hall(tmp, "embedded", config=always_open_copy(REPO / "config" / "hall.toml", tmp / "cfg"))
+    h.add("kiosk-1", "kiosk")
+    h.add("manager-1", "manager")
+    h.add("caller-3", "caller", [3])
+    h.add("rating-3", "rating", [3])
+    h.start()
+    h.tmp = tmp
+    yield h
+    h.close()
+
+
+@pytest.fixture(scope="module")
+def screen():
+    s = Screen(1280, 800)
+    yield s
+    s.close()
+
+
+def device_config(hall, path) -> str:
+    path.write_text(json.dumps({"mqtt": hall.url, "device": "manager-1",
+                                "secret": hall.secrets["manager-1"], "hall": hall.hall_id,
+                                "pin": PIN}), encoding="utf-8")
+    return str(path)
+
+
+def show(app: App, tab: str) -> None:
+    """Touch a tab and let its layout settle before reading where things are."""
+    app.tap(f"tab-{tab}")
+    app.wait_screen(tab)
+    time.sleep(0.7)
+
+
+def text_of(app: App, test_id: str) -> str:
+    return app.targets().get("targets", {}).get(test_id, {}).get("text", "")
+
+
+def enter_pin(app: App, pin: str) -> None:
+    for digit in pin:
+        app.tap(f"pin-{digit}")
+    app.tap("pin-ok")
+
+
+def test_console_end_to_end(hall, screen):
+    tmp = hall.tmp
+    app = App(screen, ["manager", "--device-config", device_config(hall, tmp / "m.json"),
+                       "--session-min", "2"], tmp, "manager")
+    try:
+        app.wait_screen("pin")
+        wait_for(lambda: "示范县" in text_of(app, "pin-title"), 10)
+        screen.screenshot(DOCS_IMG / "manager-pin.png")
+        enter_pin(app, "1111")
+        wait_for(lambda: text_of(app, "pin-message") == "密码不正确", 5)
+        assert app.targets()["screen"] == "pin"
+        enter_pin(app, PIN)
+        app.wait_screen("dashboard")
+
+        # a kiosk issues numbers: the dashboard counts them live
+        kiosk = hall.client("kiosk-1")
+        for _ in range(4):
+            kiosk.request("ticket.issue", {"service": "A"})
+        kiosk.request("ticket.issue", {"service": "F"})
+        caller = hall.client("caller-3")           # window 3 serves A001
+        caller.request("window.open", {"window": 3})
+        caller.request("window.call_next", {"window": 3})
+        caller.request("window.finish", {"window": 3})
+        bad = hall.client("rating-3").request("rating.submit", {"window": 3, "level": 2,
+                                                                "reasons": ["等候时间长"]})["rating"]
+        wait_for(lambda: "等候 3 人" in text_of(app, "wait-A"), 10)
+        assert "等候 1 人" in text_of(app, "wait-F")
+        wait_for(lambda: "全厅等候 4 人" in text_of(app, "waiting-total"), 5)
+        wait_for(lambda: "A002" in text_of(app, "longest"), 10)
+        assert text_of(app, "count-idle") == "空闲 1" and text_of(app, "count-closed") == "关闭 12"
+
+        # 帮办: a kiosk asks for help; the alert shows, a touch clears it on the controller
+        kiosk.request("help.request", {"place": "1号取号机"})
+        key = "help:kiosk-1"
+        wait_for(lambda: "帮办" in text_of(app, f"alert-{key}"), 10)
+        wait_for(lambda: "取号 5  办结 1" in text_of(app, "kpi-hall"), 10)
+        screen.screenshot(DOCS_IMG / "manager-dashboard.png")
+        app.tap(f"clear-{key}")
+        wait_for(lambda: key not in hall.ctl.alerts, 10)
+        wait_for(lambda: f"alert-{key}" not in app.targets().get("targets", {}), 10)
+
+        # windows: open and pause window 2 by touch
+        show(app, "windows")
+        app.tap("win-2-open")
+        wait_for(lambda: hall.ctl.windows[2].status.value == "open", 10)
+        wait_for(lambda: text_of(app, "win-2-status") == "空闲", 10)
+        app.tap("win-2-pause")
+        wait_for(lambda: hall.ctl.windows[2].status.value == "paused", 10)
+        wait_for(lambda: text_of(app, "win-2-status").startswith("暂停"), 10)
+        assert any(r["action"] == "pause" and r["device"] == "manager-1"
+                   for r in hall.ctl.store.audit_rows())
+
+        # assign social insurance (C) to window 4 (户籍: A, B) by touch
+        app.tap("win-4-edit")
+        wait_for(lambda: "4号户籍窗口" in text_of(app, "win-panel-title"), 5)
+        app.tap("svc-C")
+        app.tap("services-save")
+        wait_for(lambda: hall.ctl.hall.window(4).services == ("A", "B", "C"), 10)
+        wait_for(lambda: "C" in (kiosk.state["windows"].get(4) or {}).get("services", []), 10)
+        screen.screenshot(DOCS_IMG / "manager-windows.png")
+
+        # tickets: find A002 by number and cancel it
+        show(app, "tickets")
+        for key_ in ("A", "0", "0", "3"):
+            app.tap(f"key-{key_}")
+        app.tap("find-go")
+        wait_for(lambda: "A003" in text_of(app, "ticket-info") and "等候中" in text_of(app, "ticket-info"), 10)
+        screen.screenshot(DOCS_IMG / "manager-tickets.png")
+        app.tap("ticket-cancel")
+        wait_for(lambda: any(t.number == "A003" and t.status.value == "cancelled"
+                             for t in hall.ctl.store.tickets()), 10)
+
+        # services: quota + and the notice
+        show(app, "services")
+        before = hall.ctl.hall.service("A").daily_quota
+        app.tap("svc-A-quota-plus")
+        wait_for(lambda: hall.ctl.hall.service("A").daily_quota == before + 10, 10)
+        wait_for(lambda: text_of(app, "svc-A-quota") == str(before + 10), 10)
+        screen.screenshot(DOCS_IMG / "manager-services.png")
+
+        show(app, "ratings")
+        row = app.wait_target(f"rating-{bad['id']}")
+        assert "不满意" in row["text"] and "等候时间长" in row["text"] and "待回访" in row["text"]
+        screen.screenshot(DOCS_IMG / "manager-ratings.png")
+        app.tap(f"rating-{bad['id']}-contacted")
+        wait_for(lambda: hall.ctl.store.rows("ratings", "id = ?", (bad["id"],))[0]["follow_status"]
+                 == "contacted", 10)
+        wait_for(lambda: "已回访" in text_of(app, f"rating-{bad['id']}"), 10)
+
+        app.tap("lock")
+        app.wait_screen("pin")
+        assert PIN not in app.read_log()
+    finally:
+        app.stop()
+
+
+def test_session_timeout_returns_to_the_pin_pad(hall, screen):
+    tmp = hall.tmp
+    app = App(screen, ["manager", "--device-config", device_config(hall, tmp / "m2.json"),
+                       "--pin", "97531", "--session-min", "0.05"], tmp, "manager-timeout")
+    try:
+        app.wait_screen("pin")
+        enter_pin(app, PIN)                     # the config's PIN is overridden by --pin
+        wait_for(lambda: text_of(app, "pin-message") == "密码不正确", 5)
+        enter_pin(app, "97531")
+        app.wait_screen("dashboard")
+        app.wait_screen("pin", timeout=10)      # 3 s without a touch
+        assert "自动锁定" in text_of(app, "pin-message")
+    finally:
+        app.stop()
