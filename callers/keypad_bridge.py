@@ -74,6 +74,9 @@ class KeypadBridge:
         self._show_lock = threading.Lock()
         caller.on_state(self._on_state)
         caller.on_event("rating", self._on_rating_event)
+        link = getattr(keypads, "link", None)
+        if link is not None:
+            link.listeners.append(self._on_link)
 
     # -- pad -> bus ------------------------------------------------------------------------------
 
@@ -187,6 +190,21 @@ class KeypadBridge:
         for addr, w in self.pads.items():
             if w == window:
                 self._show(addr, window, value.get("serving"))
+
+    def _on_link(self, state) -> None:
+        """The line is (back) up: pads kept no display through the outage, so repaint them all."""
+        if state.value == "ready":
+            with self._show_lock:
+                self._shown.clear()
+            try:
+                self._work.submit(self._repaint)
+            except RuntimeError:        # closing down
+                pass
+
+    def _repaint(self) -> None:
+        for addr, window in self.pads.items():
+            serving = (self.caller.state["windows"].get(window) or {}).get("serving")
+            self._show(addr, window, serving)
 
     def _show(self, addr: int, window: int, ticket: Optional[str], beep: bool = False) -> None:
         waiting = (self.caller.state["windows"].get(window) or {}).get("waiting")

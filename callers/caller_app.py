@@ -1,0 +1,472 @@
+"""The caller terminal at a window: call, recall, start, no-show, transfer, pause, finish.
+
+The controller owns every ticket: this app only asks (window.* ops) and shows what the retained
+state and the replies say. Every request runs off the UI thread; while the hall bus is
+unreachable the buttons are disabled under an offline banner, and everything returns by itself.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Optional
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.factory import Factory
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, DictProperty, NumericProperty, StringProperty
+from kivy.utils import escape_markup
+
+from onewindow.bus.client import BusError, DeviceClient
+from onewindow.i18n import Catalogue
+from onewindow.uikit import UiBus, dump_targets
+
+log = logging.getLogger("onewindow.caller")
+
+KV_DIR = Path(__file__).parent / "kv"
+TARGETS_EVERY_S = 0.3
+KPIS_EVERY_S = 60
+CLOCK_EVERY_S = 15            # also refreshes "minutes waited"
+QUEUE_LINES = 6               # per-service waiting lines that fit beside the ticket
+
+MARK_COLOURS = {"status": "1d5fa8", "plain": "33414f", "mark": "b0480d", "warn": "c0392b"}
+
+TEXTS = Catalogue({
+    "connecting": ("正在连接叫号系统…", "Connecting to the hall system…"),
+    "offline": ("无法连接叫号系统，按钮已停用；恢复后自动继续", "Hall system unreachable: buttons disabled until it is back"),
+    "lang": ("English", "中文"),
+    "current": ("当前号", "Current ticket"),
+    "no_ticket": ("暂无", "None"),
+    "no_ticket_hint": ("点击「呼叫下一位」开始", "Tap “Call next” to begin"),
+    "issued": ("取号 {time}", "Issued {time}"),
+    "waited": ("已等候 {min} 分钟", "Waited {min} min"),
+    "citizen": ("群众 {name}", "Citizen {name}"),
+    "recalls": ("已重呼 {n} 次", "Recalled {n}×"),
+    "transfers": ("转入 {n} 次", "Transferred {n}×"),
+    "appointment": ("预约 {time}", "Appointment {time}"),
+    "st_called": ("已呼叫，等候群众到窗", "Called: waiting for the citizen"),
+    "st_recalled": ("已重呼，等候群众到窗", "Recalled: waiting for the citizen"),
+    "st_serving": ("办理中", "Being served"),
+    "prio_elder": ("老年人优先", "Priority: elder"),
+    "prio_disabled": ("残疾人优先", "Priority: disabled"),
+    "prio_veteran": ("军人优先", "Priority: veteran"),
+    "prio_pregnant": ("孕妇优先", "Priority: pregnant"),
+    "prio_other": ("优先", "Priority"),
+    "waiting_title": ("本窗口等候", "Waiting for this window"),
+    "waiting_n": ("{n} 人", "{n}"),
+    "by_service": ("各业务等候", "By service"),
+    "none_waiting": ("暂无等候", "Nobody waiting"),
+    "today": ("今日本窗口", "Today at this window"),
+    "kpi_served": ("办结", "Served"),
+    "kpi_no_show": ("过号", "No-show"),
+    "kpi_handle": ("平均办理", "Avg handling"),
+    "kpi_satisfaction": ("满意率", "Satisfaction"),
+    "minutes": ("{n} 分", "{n} min"),
+    "status_open": ("服务中", "Open"),
+    "status_paused": ("暂停服务", "Paused"),
+    "status_closed": ("已关窗", "Closed"),
+    "status_unknown": ("状态未知", "Unknown"),
+    "call_next": ("呼叫下一位", "Call next"),
+    "recall": ("重呼", "Recall"),
+    "start": ("开始办理", "Start"),
+    "skip": ("过号", "No-show"),
+    "transfer": ("转移", "Transfer"),
+    "finish": ("办结并邀评", "Finish & rate"),
+    "pause": ("暂停", "Pause"),
+    "resume": ("恢复服务", "Resume"),
+    "open": ("开窗", "Open"),
+    "close": ("关窗", "Close"),
+    "cancel": ("取消", "Cancel"),
+    "confirm": ("确定", "Confirm"),
+    "confirm_skip": ("确定将 {number} 号记为过号？", "Mark {number} as a no-show?"),
+    "confirm_finish": ("确定办结 {number} 号？办结后将邀请群众评价。", "Finish {number}? The citizen will be asked to rate."),
+    "transfer_title": ("将 {number} 号转往", "Transfer {number} to"),
+    "to_service": ("转到业务队列", "To a service queue"),
+    "to_window": ("转到指定窗口", "To a window"),
+    "pause_title": ("暂停原因", "Reason for the pause"),
+    "reason_午休": ("午休", "Lunch break"),
+    "reason_临时离开": ("临时离开", "Away for a moment"),
+    "reason_业务培训": ("业务培训", "Training"),
+    "reason_系统故障": ("系统故障", "System fault"),
+    "working": ("处理中…", "Working…"),
+    "done_call": ("已呼叫 {number} 号", "Called {number}"),
+    "done_nobody": ("暂无等候的群众", "Nobody is waiting"),
+    "done_recall": ("已重呼 {number} 号", "Recalled {number}"),
+    "done_start": ("{number} 号开始办理", "Serving {number}"),
+    "done_skip": ("{number} 号已记为过号", "{number} marked as no-show"),
+    "done_transfer": ("{number} 号已转往 {target}", "{number} transferred to {target}"),
+    "done_finish": ("{number} 号已办结，已邀请评价", "{number} finished; rating invited"),
+    "done_pause": ("窗口已暂停：{reason}", "Window paused: {reason}"),
+    "done_resume": ("窗口已恢复服务", "Window open again"),
+    "done_open": ("窗口已开启", "Window opened"),
+    "done_close": ("窗口已关闭", "Window closed"),
+    "error": ("操作未完成：{message}", "Not done: {message}"),
+    "no_config": ("正在读取大厅配置，请稍候", "Loading the hall configuration, please wait"),
+})
+
+
+def _parse_time(text: Optional[str]) -> Optional[datetime]:
+    try:
+        return datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _hhmm(text: Optional[str]) -> str:
+    t = _parse_time(text)
+    return t.strftime("%H:%M") if t else "--:--"
+
+
+def minutes_waited(ticket: dict, now: Optional[datetime] = None) -> int:
+    """From taking the number to being called (or until now, while still waiting)."""
+    issued = _parse_time(ticket.get("issued_at"))
+    if issued is None:
+        return 0
+    end = _parse_time(ticket.get("called_at")) or now or datetime.now(timezone.utc)
+    return max(0, int((end - issued).total_seconds() // 60))
+
+
+class CallerApp(App):
+    lang = StringProperty("zh")
+    online = BooleanProperty(False)
+    connected_once = BooleanProperty(False)
+    busy = BooleanProperty(False)
+    window_title = StringProperty("")
+    window_status = StringProperty("")          # open / paused / closed, "" until known
+    pause_reason = StringProperty("")
+    has_ticket = BooleanProperty(False)
+    ticket_status = StringProperty("")
+    ticket_number = StringProperty("")
+    ticket_service = StringProperty("")
+    ticket_details = StringProperty("")         # Kivy markup, one fact a line
+    waiting = NumericProperty(-1)
+    queue_lines = StringProperty("")
+    kpis = DictProperty({})
+    message = StringProperty("")
+    message_error = BooleanProperty(False)
+    clock_text = StringProperty("")
+
+    def __init__(self, settings: dict, window: int, lang: str = "zh", **kw):
+        super().__init__(**kw)
+        self.settings = settings
+        self.window_no = window
+        self.lang = lang
+        self.ticket: Optional[dict] = None
+        self.config_data: Optional[dict] = None
+        self._config_version = None
+        self._tz = None                 # the hall's UTC offset: its clock, not this box's
+        self._fetching: Optional[tuple] = None
+        self._message_key: Optional[tuple] = None
+        self.popup = None
+        self.popup_name = ""
+        self.client = DeviceClient(settings["mqtt"], settings["device"], settings["secret"],
+                                   settings["hall"], events=())
+        self.bus = UiBus(self.client)
+
+    def t(self, key: str, lang: str, **fmt) -> str:
+        return TEXTS(key, lang, **fmt)
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def build(self):
+        self.title = f"OneWindow · {self.window_no}"
+        Window.clearcolor = (0.93, 0.95, 0.97, 1)
+        Builder.load_file(str(KV_DIR / "caller_popups.kv"))
+        root = Builder.load_file(str(KV_DIR / "caller.kv"))
+        self.bus.on_state(self._on_state)
+        self.bus.on_connection(lambda up: self._update_online())
+        self.bind(lang=lambda *_: self._relabel())
+        Clock.schedule_interval(lambda dt: self._dump(), TARGETS_EVERY_S)
+        Clock.schedule_interval(lambda dt: self._tick(), CLOCK_EVERY_S)
+        Clock.schedule_interval(lambda dt: self._load_kpis(), KPIS_EVERY_S)
+        self._tick()
+        self.client.start()
+        return root
+
+    def on_stop(self):
+        self.client.stop()
+
+    def _dump(self) -> None:
+        dump_targets(Window, self.popup_name or "main")
+
+    def _tick(self) -> None:
+        self.clock_text = datetime.now(self._tz).strftime("%H:%M")
+        self._render_ticket()
+
+    # -- bus -> screen -----------------------------------------------------------------------------
+
+    def _update_online(self) -> None:
+        up = self.client.connected.is_set() and self.client.controller_online is not False
+        if up and not self.online:
+            self.connected_once = True
+            self._load_config()
+            self._load_kpis()
+        self.online = up
+        if not up and self.popup is not None:
+            self.close_popup()
+
+    def _on_state(self, kind: str, value) -> None:
+        if kind == "controller":
+            self._update_online()
+        elif kind == "hall" and isinstance(value, dict):
+            stamp = _parse_time(value.get("updated_at"))
+            if stamp is not None and stamp.tzinfo is not None:
+                self._tz = stamp.tzinfo
+                self._tick()
+            if value.get("config_version") != self._config_version and self.online:
+                self._load_config()
+        elif kind == "queues":
+            self._render_queues()
+        elif kind == f"window:{self.window_no}":
+            self._on_window(value or {})
+
+    def _on_window(self, w: dict) -> None:
+        self.window_status = w.get("status") or ""
+        self.pause_reason = w.get("reason") or ""
+        self.waiting = w.get("waiting") if isinstance(w.get("waiting"), int) else -1
+        self._set_title(w)
+        key = (w.get("ticket_id"), w.get("ticket_status"))
+        if not key[0]:
+            self._set_ticket(None)
+        elif self.ticket is None or (self.ticket.get("id"), self.ticket.get("status")) != key:
+            # changed elsewhere (a keypad, a restart of this app): ask for the whole ticket
+            if self._fetching != key:
+                self._fetching = key
+                self.bus.request("queue.status", {"ticket_id": key[0]}, self._fetched)
+        self._render_queues()
+
+    def _fetched(self, result, error) -> None:
+        self._fetching = None
+        w = self.client.state["windows"].get(self.window_no) or {}
+        if error is None and result.get("ticket") and result["ticket"].get("id") == w.get("ticket_id"):
+            self._set_ticket(result["ticket"])
+
+    def _set_title(self, w: dict) -> None:
+        name = w.get("name_en") if self.lang == "en" and w.get("name_en") else w.get("name")
+        self.window_title = name or f"{self.window_no}号窗口"
+
+    def _set_ticket(self, ticket: Optional[dict]) -> None:
+        self.ticket = ticket
+        self._render_ticket()
+
+    def _render_ticket(self) -> None:
+        t, lang = self.ticket, self.lang
+        self.has_ticket = t is not None
+        if t is None:
+            self.ticket_status = ""
+            self.ticket_number = TEXTS("no_ticket", lang)
+            self.ticket_service = TEXTS("no_ticket_hint", lang) if self.window_status == "open" else ""
+            self.ticket_details = ""
+            return
+        self.ticket_status = t.get("status") or ""
+        self.ticket_number = t.get("number", "")
+        self.ticket_service = t.get("service_name") or t.get("service", "")
+        # one line a kind of fact, marks side by side: seven facts still fit the card
+        marks = []
+        if t.get("priority"):
+            marks.append((TEXTS(f"prio_{t['priority']}", lang), "mark"))
+        if t.get("appointment"):
+            marks.append((TEXTS("appointment", lang, time=_hhmm(t["appointment"])), "mark"))
+        if t.get("recalls"):
+            marks.append((TEXTS("recalls", lang, n=t["recalls"]), "warn"))
+        if t.get("transfers"):
+            marks.append((TEXTS("transfers", lang, n=t["transfers"]), "plain"))
+        lines = [[(TEXTS(f"st_{self.ticket_status}", lang), "status")],
+                 [(TEXTS("issued", lang, time=_hhmm(t.get("issued_at"))) + "   "
+                   + TEXTS("waited", lang, min=minutes_waited(t)), "plain")]]
+        if t.get("citizen"):
+            lines.append([(TEXTS("citizen", lang, name=t["citizen"]), "plain")])
+        if marks:
+            lines.append(marks)
+        self.ticket_details = "\n".join(
+            "   ".join(f"[color={MARK_COLOURS[kind]}]{escape_markup(text)}[/color]" for text, kind in line)
+            for line in lines)
+
+    def _render_queues(self) -> None:
+        queues = self.client.state.get("queues") or {}
+        w = self.client.state["windows"].get(self.window_no) or {}
+        rows = []
+        for code in w.get("services") or []:
+            q = queues.get(code) or {}
+            if q.get("waiting"):
+                rows.append(f"{code}  {q.get('name', code)}   {TEXTS('waiting_n', self.lang, n=q['waiting'])}")
+        self.queue_lines = "\n".join(rows[:QUEUE_LINES]) or TEXTS("none_waiting", self.lang)
+
+    def _relabel(self) -> None:
+        self._set_title(self.client.state["windows"].get(self.window_no) or {})
+        self._render_ticket()
+        self._render_queues()
+        if self._message_key:
+            self._say(*self._message_key)
+
+    def _load_config(self) -> None:
+        def done(result, error):
+            if error is None:
+                self.config_data = result
+                self._config_version = (self.client.state.get("hall") or {}).get("config_version")
+        self.bus.request("config.get", {}, done)
+
+    def _load_kpis(self) -> None:
+        if not self.online:
+            return
+
+        def done(result, error):
+            if error is not None:
+                log.info("report.kpis: %s", error)
+                return
+            rows = result.get("rows") or []
+            self.kpis = rows[0] if rows else {"served": 0, "no_show": 0}
+        self.bus.request("report.kpis", {"group": "window", "window": self.window_no}, done)
+
+    def kpi_text(self, key: str, kpis: dict, lang: str) -> str:
+        value = kpis.get(key)
+        if value is None:
+            return "—"
+        if key == "avg_handle_min":
+            return TEXTS("minutes", lang, n=f"{value:.1f}".rstrip("0").rstrip("."))
+        if key == "satisfaction":
+            return f"{value:.0f}%"
+        return str(value)
+
+    # -- status line -----------------------------------------------------------------------------
+
+    def _say(self, key: str, error: bool = False, **fmt) -> None:
+        self._message_key = (key, error) if not fmt else None
+        self.message = TEXTS(key, self.lang, **fmt)
+        self.message_error = error
+
+    def _fail(self, error: BusError) -> None:
+        text = error.message_en if self.lang == "en" else error.message
+        self._message_key = None
+        self.message = TEXTS("error", self.lang, message=text)
+        self.message_error = True
+        log.info("window %d: refused: %s", self.window_no, error)
+
+    # -- actions ---------------------------------------------------------------------------------
+
+    def _op(self, op: str, ok, **args) -> None:
+        """One window op; `ok(result)` on success; a refusal goes to the status line."""
+        if self.busy or not self.online:
+            return
+        self.busy = True
+        self._say("working")
+
+        def done(result, error):
+            self.busy = False
+            if error is not None:
+                self._fail(error)
+            else:
+                ok(result)
+        self.bus.request(op, {"window": self.window_no, **args}, done)
+
+    def _after_ticket_op(self, result: dict, key: str, keep: bool, **fmt) -> None:
+        ticket = result.get("ticket")
+        self._set_ticket(ticket if keep else None)
+        self._say(key, number=(ticket or {}).get("number", ""), **fmt)
+        self._load_kpis()
+
+    def call_next(self) -> None:
+        def ok(result):
+            if result.get("ticket") is None:
+                self._set_ticket(None)
+                self._say("done_nobody", error=True)
+                self._load_kpis()
+            else:
+                self._after_ticket_op(result, "done_call", True)
+        self._op("window.call_next", ok)
+
+    def recall(self) -> None:
+        self._op("window.recall", lambda r: self._after_ticket_op(r, "done_recall", True))
+
+    def start(self) -> None:
+        self._op("window.start", lambda r: self._after_ticket_op(r, "done_start", True))
+
+    def skip(self) -> None:
+        self.confirm("confirm_skip", lambda: self._op(
+            "window.skip", lambda r: self._after_ticket_op(r, "done_skip", False)))
+
+    def finish(self) -> None:
+        self.confirm("confirm_finish", lambda: self._op(
+            "window.finish", lambda r: self._after_ticket_op(r, "done_finish", False)))
+
+    def transfer_to(self, target: dict, label: str) -> None:
+        self.close_popup()
+        self._op("window.transfer", lambda r: self._after_ticket_op(r, "done_transfer", False,
+                                                                    target=label), **target)
+
+    def pause_or_resume(self) -> None:
+        if self.window_status == "paused":
+            self._op("window.resume", lambda r: self._say("done_resume"))
+        else:
+            self.open_popup("pause", Factory.PausePopup())
+
+    def pause_with(self, reason: str) -> None:
+        self.close_popup()
+        self._op("window.pause", lambda r: self._say("done_pause", reason=reason), reason=reason)
+
+    def open_or_close(self) -> None:
+        if self.window_status == "closed" or not self.window_status:
+            self._op("window.open", lambda r: self._say("done_open"))
+        else:
+            self._op("window.close", lambda r: self._say("done_close"))
+
+    def toggle_lang(self) -> None:
+        self.lang = "en" if self.lang == "zh" else "zh"
+
+    # -- popups ----------------------------------------------------------------------------------
+
+    def open_popup(self, name: str, popup) -> None:
+        self.close_popup()
+        self.popup, self.popup_name = popup, name
+        popup.bind(on_dismiss=self._popup_gone)
+        popup.open(animation=False)     # a fade would swallow the touch that follows at once
+        Clock.schedule_once(lambda dt: self._dump(), 0)
+
+    def _popup_gone(self, popup) -> None:
+        if popup is self.popup:
+            self.popup, self.popup_name = None, ""
+            Clock.schedule_once(lambda dt: self._dump(), 0)
+
+    def close_popup(self) -> None:
+        if self.popup is not None:
+            self.popup.dismiss(animation=False)
+
+    def confirm(self, key: str, action) -> None:
+        popup = Factory.ConfirmPopup()
+        popup.text = TEXTS(key, self.lang, number=self.ticket_number)
+
+        def go():
+            self.close_popup()
+            action()
+        popup.action = go
+        self.open_popup("confirm", popup)
+
+    def show_transfer(self) -> None:
+        if self.config_data is None:
+            self._say("no_config", error=True)
+            self._load_config()
+            return
+        popup = Factory.TransferPopup()
+        popup.title_text = TEXTS("transfer_title", self.lang, number=self.ticket_number)
+        for s in self.config_data.get("services") or []:
+            name = s.get("name_en") if self.lang == "en" and s.get("name_en") else s.get("name", "")
+            label = f"{s['code']} {name}"
+            self._target_button(popup.ids.services, f"transfer_service_{s['code']}", label,
+                                {"to_service": s["code"]})
+        for w in self.config_data.get("windows") or []:
+            if w.get("window") == self.window_no:
+                continue
+            name = w.get("name_en") if self.lang == "en" and w.get("name_en") else w.get("name", "")
+            self._target_button(popup.ids.windows, f"transfer_window_{w['window']}",
+                                name or str(w["window"]), {"to_window": w["window"]})
+        self.open_popup("transfer", popup)
+
+    def _target_button(self, grid, test_id: str, label: str, target: dict) -> None:
+        b = Factory.TargetButton(text=label)
+        b.test_id = test_id
+        b.bind(on_release=lambda *_: self.transfer_to(target, label))
+        grid.add_widget(b)
+
+

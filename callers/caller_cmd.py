@@ -1,0 +1,39 @@
+"""`onewindow caller --window N`: the window staff's touch terminal (Kivy is imported only in main)."""
+from __future__ import annotations
+
+import argparse
+
+from onewindow.apps import device_settings
+
+DEFAULT_SIZE = (1024, 600)      # the common 7-10" touch screen beside a window
+
+
+def size_arg(text: str) -> tuple[int, int]:
+    w, sep, h = text.lower().partition("x")
+    try:
+        if not sep:
+            raise ValueError
+        size = int(w), int(h)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--size must look like 1024x600, not {text!r}")
+    if min(size) < 200:
+        raise argparse.ArgumentTypeError("--size is too small")
+    return size
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--window", type=int, required=True,
+                   help="the window this terminal calls for (the device must be registered for it)")
+    p.add_argument("--size", type=size_arg, default=DEFAULT_SIZE, metavar="WxH",
+                   help="window size (default 1024x600)")
+    p.add_argument("--fullscreen", action="store_true", help="fill the screen (production)")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh", help="starting language (default zh)")
+
+
+def main(args) -> int:
+    settings = device_settings(args)
+    from onewindow.uikit import setup_kivy
+    setup_kivy(*args.size, fullscreen=args.fullscreen, title=f"OneWindow caller {args.window}")
+    from .caller_app import CallerApp
+    CallerApp(settings, args.window, lang=args.lang).run()
+    return 0

@@ -1,0 +1,185 @@
+"""The caller terminal as staff use it: a real hall, the real app under Xvfb, driven by touches."""
+from __future__ import annotations
+
+import pytest
+
+from kivyutil import REPO, App, Screen
+
+from busutil import Hall, unlimited_config, wait_for
+
+WINDOW = 3
+IMG = REPO / "docs" / "img"
+
+
+@pytest.fixture(params=["embedded"])
+def hall(request, tmp_path):
+    """`mosquitto` where a test restarts the controller: the broker and its port stay."""
+    (tmp_path / "cfg").mkdir()
+    h = Hall(tmp_path, request.param, config=unlimited_config(tmp_path / "cfg"))
+    h.add("kiosk-1", "kiosk")
+    h.add("caller-3", "caller", [WINDOW])
+    h.start()
+    yield h
+    h.close()
+
+
+@pytest.fixture
+def screen():
+    s = Screen(1024, 600)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def caller(hall, screen, tmp_path):
+    app = App(screen, ["caller", "--mqtt", hall.url, "--hall", hall.hall_id, "--device", "caller-3",
+                       f"--secret={hall.secrets['caller-3']}", "--window", str(WINDOW)], tmp_path, "caller")
+    yield app
+    app.stop()
+
+
+def text(app, test_id: str) -> str:
+    return (app.targets().get("targets", {}).get(test_id) or {}).get("text", "")
+
+
+def wait_text(app, test_id: str, pred, timeout: float = 10) -> str:
+    try:
+        return wait_for(lambda: pred(text(app, test_id)) and text(app, test_id), timeout, 0.05)
+    except AssertionError:
+        raise AssertionError(f"{test_id}: {text(app, test_id)!r}; log:\n{app.read_log()[-2000:]}")
+
+
+def window(hall) -> dict:
+    return hall.ctl.state_window(WINDOW)
+
+
+def ticket_row(hall, ticket_id: str) -> dict:
+    return hall.ctl.store.rows("tickets", "id = ?", (ticket_id,))[0]
+
+
+def id_number(birth: str, seq: str = "123") -> str:
+    """A valid GB 11643 number (county 110105), so the controller accepts it."""
+    body = "110105" + birth + seq
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, weights)) % 11]
+
+
+def done(app, phrase: str) -> None:
+    """The app has the controller's answer (it ignores touches while a request is under way)."""
+    wait_text(app, "status_line", lambda t: phrase in t)
+
+
+def test_a_shift_at_the_window(hall, caller, screen):
+    kiosk = hall.client("kiosk-1")
+    first = kiosk.request("ticket.issue", {"service": "A"})["ticket"]
+    caller.wait_screen("main")
+    wait_text(caller, "window_title", lambda t: "3号" in t)
+    # a closed window: open it with one touch
+    wait_text(caller, "window_status", lambda t: t == "已关窗")
+    caller.tap("open_close")
+    wait_for(lambda: window(hall)["status"] == "open", 10)
+    done(caller, "窗口已开启")
+    wait_text(caller, "waiting_count", lambda t: t == "1 人")
+
+    caller.tap("call_next")
+    wait_for(lambda: window(hall)["serving"] == first["number"], 10)
+    done(caller, f"已呼叫 {first['number']}")
+    wait_text(caller, "ticket_number", lambda t: t == first["number"])
+    wait_text(caller, "ticket_service", lambda t: t == "户籍业务")
+
+    caller.tap("recall")
+    wait_for(lambda: hall.ctl.tickets[first["id"]].recalls == 1, 10)
+    done(caller, "已重呼")
+    wait_text(caller, "ticket_details", lambda t: "已重呼 1 次" in t)
+
+    caller.tap("skip")                             # 过号 asks first: it cannot be undone here
+    caller.wait_screen("confirm")
+    assert first["number"] in text(caller, "confirm_text")
+    caller.tap("confirm_ok")
+    wait_for(lambda: ticket_row(hall, first["id"])["status"] == "no_show", 10)
+    caller.wait_screen("main")
+    done(caller, "已记为过号")
+
+    # an elder (priority from the ID card's birth date) and others waiting behind
+    second = kiosk.request("ticket.issue", {"service": "B", "citizen": {
+        "id_number": id_number("19480312"), "name": "张三丰"}})["ticket"]
+    others = [kiosk.request("ticket.issue", {"service": s})["ticket"] for s in ("C", "D", "C")]
+    caller.tap("call_next")
+    wait_for(lambda: window(hall)["serving"] == second["number"], 10)
+    done(caller, f"已呼叫 {second['number']}")
+    wait_text(caller, "ticket_number", lambda t: t == second["number"])
+    details = wait_text(caller, "ticket_details", lambda t: "老年人优先" in t)
+    assert "张*丰" in details and "张三丰" not in details
+    wait_text(caller, "kpi_no_show", lambda t: t == "1")
+    wait_text(caller, "waiting_count", lambda t: t == "3 人")
+    wait_text(caller, "queue_lines", lambda t: "社会保险参保登记   2 人" in t and "身份证" not in t)
+    screen.screenshot(IMG / "caller-main.png")
+
+    caller.tap("transfer")
+    caller.wait_screen("transfer")
+    caller.wait_target("transfer_window_4")
+    assert "transfer_window_3" not in caller.targets()["targets"]
+    screen.screenshot(IMG / "caller-transfer.png")
+    caller.tap("transfer_window_4")
+    wait_for(lambda: ticket_row(hall, second["id"])["status"] == "waiting"
+             and ticket_row(hall, second["id"])["target_window"] == 4, 10)
+    assert window(hall)["serving"] is None
+    wait_for(lambda: hall.ctl.state_window(4)["waiting"] >= 1, 5)
+    caller.wait_screen("main")
+    done(caller, "4号")
+    wait_text(caller, "ticket_number", lambda t: t == "暂无")
+
+    caller.tap("pause")
+    caller.wait_screen("pause")
+    screen.screenshot(IMG / "caller-pause.png")
+    caller.tap("pause_reason_0")
+    wait_for(lambda: window(hall)["status"] == "paused" and window(hall)["reason"] == "午休", 10)
+    done(caller, "窗口已暂停")
+    wait_text(caller, "window_status", lambda t: "暂停" in t and "午休" in t)
+    caller.tap("pause")                            # the same button now resumes
+    wait_for(lambda: window(hall)["status"] == "open", 10)
+    done(caller, "恢复服务")
+
+    third = others[0]
+    caller.tap("call_next")
+    done(caller, f"已呼叫 {third['number']}")
+    caller.tap("start")
+    wait_for(lambda: hall.ctl.tickets[third["id"]].status.value == "serving", 10)
+    done(caller, "开始办理")
+    caller.tap("finish")
+    caller.wait_screen("confirm")
+    caller.tap("confirm_ok")
+    wait_for(lambda: ticket_row(hall, third["id"])["status"] == "done", 10)
+    done(caller, "已办结")
+    wait_text(caller, "ticket_number", lambda t: t == "暂无")
+    wait_text(caller, "kpi_served", lambda t: t == "1")
+
+
+@pytest.mark.parametrize("hall", ["mosquitto"], indirect=True)
+def test_refusals_english_and_offline(hall, caller, screen):
+    caller.wait_screen("main")
+    wait_text(caller, "window_status", lambda t: t == "已关窗", 15)
+    wait_for(lambda: "offline_banner" not in caller.targets().get("targets", {}), 10)
+    caller.tap("open_close")
+    wait_for(lambda: window(hall)["status"] == "open", 10)
+    wait_text(caller, "window_status", lambda t: t == "服务中")
+    done(caller, "窗口已开启")
+    caller.tap("call_next")                        # nobody waits: said plainly, nothing breaks
+    wait_text(caller, "status_line", lambda t: "暂无等候的群众" in t)
+    caller.tap("lang_toggle")
+    wait_text(caller, "call_next", lambda t: t == "Call next")
+    wait_text(caller, "window_status", lambda t: t == "Open")
+    wait_text(caller, "status_line", lambda t: "Nobody is waiting" in t)
+    screen.screenshot(IMG / "caller-en.png")
+    caller.tap("lang_toggle")
+    wait_text(caller, "call_next", lambda t: t == "呼叫下一位")
+
+    hall.stop_service()                            # the controller goes away, the broker stays
+    wait_text(caller, "offline_banner", lambda t: "无法连接" in t, 20)
+    assert "call_next" in caller.targets()["targets"]
+    screen.screenshot(IMG / "caller-offline.png")
+    caller.tap("open_close")                       # disabled while offline: nothing is sent
+    hall.start()
+    wait_for(lambda: "offline_banner" not in caller.targets().get("targets", {}), 20)
+    assert hall.ctl.state_window(WINDOW)["status"] == "open"
+    wait_text(caller, "window_status", lambda t: t == "服务中")
