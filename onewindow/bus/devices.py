@@ -102,7 +102,8 @@ class DeviceRegistry:
         windows = sorted(set(windows or []))
         if role in WINDOW_ROLES and not windows:
             raise DeviceError(f"a {role} is bound to its window(s): add --window N")
-        secret = secret or secrets.token_urlsafe(18)
+        # hex: a secret starting with "-" would read as an option on a command line
+        secret = secret or secrets.token_hex(16)
         with self._lock:
             entries = dict(self._load())
             if device_id in entries:
