@@ -1,0 +1,383 @@
+"""The hall's calling screen: the call now (flashing), the calls before, every window, the queues,
+the hall notice and a clock, readable from across the hall.
+
+Everything shown comes from the bus: calls from evt/call, the rest from retained state, so the
+screen is right again by itself after any outage. Calls carry no citizen data and the screen
+shows none (not even the staff name a window's state carries).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+from typing import Optional
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.lang import Builder
+from kivy.properties import (BooleanProperty, ColorProperty, NumericProperty, ObjectProperty,
+                             StringProperty)
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.floatlayout import FloatLayout
+
+from onewindow.bus.client import DeviceClient
+from onewindow.i18n import Catalogue
+from onewindow.uikit import UiBus, dump_targets
+
+from .voice import announcement_text
+
+log = logging.getLogger("onewindow.display")
+
+TEXTS = Catalogue({
+    "go_to": ("请到 {window} 办理", "please go to {window}"),
+    "idle": ("欢迎光临", "Welcome"),
+    "waiting_call": ("请留意叫号", "Please watch for your number"),
+    "open_idle": ("等候叫号", "Open"),
+    "serving": ("{ticket}", "{ticket}"),
+    "paused": ("暂停服务", "Paused"),
+    "paused_reason": ("暂停 · {reason}", "Paused: {reason}"),
+    "closed": ("窗口关闭", "Closed"),
+    "people": ("{n}人", "{n}"),
+    "window_n": ("{n}号窗口", "Window {n}"),
+    "weekdays": ("星期一 星期二 星期三 星期四 星期五 星期六 星期日", "Mon Tue Wed Thu Fri Sat Sun"),
+})
+
+RECENT_SLOTS = 8
+STARTUP_GRACE_S = 2.0       # no banner while the first connection is being made
+RESYNC_AFTER_S = 1.0        # retained state arrives within this after a reconnect
+TICKER_FPS = 20
+TICKER_SPEED = 70           # pixels a second at 1920x1080
+
+YELLOW = (1, 0.85, 0.1, 1)
+WHITE = (1, 1, 1, 1)
+GREY = (0.55, 0.6, 0.7, 1)
+ORANGE = (1, 0.6, 0.15, 1)
+
+
+class WindowRow(BoxLayout):
+    u = NumericProperty(1)
+    number = NumericProperty(0)
+    name_text = StringProperty("")
+    state_text = StringProperty("")
+    state_color = ColorProperty(WHITE)
+    state_bold = BooleanProperty(False)
+
+
+class QueueCell(BoxLayout):
+    u = NumericProperty(1)
+    code = StringProperty("")
+    name_text = StringProperty("")
+    count_text = StringProperty("")
+    waiting = NumericProperty(0)
+
+
+class RecentCell(BoxLayout):
+    u = NumericProperty(1)
+    index = NumericProperty(0)
+    ticket = StringProperty("")
+    window_text = StringProperty("")
+
+
+class OfflineBanner(BoxLayout):
+    u = NumericProperty(1)
+
+
+class DisplayRoot(FloatLayout):
+    u = NumericProperty(1)
+    hall_name = StringProperty("")
+    hall_name_en = StringProperty("")
+    clock_text = StringProperty("")
+    date_text = StringProperty("")
+    call_ticket = StringProperty("")
+    call_window = StringProperty("")
+    call_window_en = StringProperty("")
+    notice = StringProperty("")
+    flash_on = BooleanProperty(False)
+    banner = ObjectProperty(None, allownone=True)
+
+    def on_size(self, *_):
+        self.u = min(self.width / 1920.0, self.height / 1080.0) or 1
+
+
+def window_state_text(w: dict) -> tuple[str, tuple, bool]:
+    """(text, colour, bold) of one window's state on the screen."""
+    status = w.get("status")
+    if status == "closed":
+        return TEXTS("closed"), GREY, False
+    if status == "paused":
+        reason = (w.get("reason") or "").strip()
+        text = TEXTS("paused_reason", reason=reason) if reason else TEXTS("paused")
+        return text, ORANGE, True
+    if w.get("serving"):
+        return TEXTS("serving", ticket=w["serving"]), YELLOW, True
+    return TEXTS("open_idle"), WHITE, False
+
+
+class DisplayApp(App):
+    def __init__(self, settings: dict, announcer=None, flash_seconds: float = 6.0,
+                 ticker_fps: float = TICKER_FPS, **kw):
+        super().__init__(**kw)
+        self.settings = settings
+        self.announcer = announcer
+        self.flash_seconds = flash_seconds
+        self.ticker_fps = ticker_fps
+        self.calls: list[dict] = []          # newest first; calls[0] is the one shown big
+        self.connected = False
+        self.controller_online: Optional[bool] = None
+        self.started_at = 0.0
+        self.offline_since: Optional[float] = None
+        self._flash_event = None
+        self._flash_until = 0.0
+        self._ticker_x = None
+        self._rows: dict[int, WindowRow] = {}
+        self._cells: dict[str, QueueCell] = {}
+        self._recent: list[RecentCell] = []
+        self.client: Optional[DeviceClient] = None
+
+    def build(self):
+        self.title = "OneWindow 叫号屏"
+        Builder.load_file(str(Path(__file__).parent / "kv" / "display.kv"))
+        root = DisplayRoot()
+        self.root_widget = root
+        root.bind(u=lambda *_: self._sync_units(), size=lambda *_: self._place_banner())
+        root.ids.windows_box.bind(size=lambda *_: self._size_rows())
+        for i in range(RECENT_SLOTS):
+            cell = RecentCell(index=i)
+            self._recent.append(cell)
+            root.ids.recent_grid.add_widget(cell)
+        root.call_ticket = ""
+        root.call_window = TEXTS("idle")
+        root.call_window_en = TEXTS("waiting_call", "en")
+        s = self.settings
+        self.client = DeviceClient(s["mqtt"], s["device"], s["secret"], s["hall"],
+                                   events=("call",), windows_state=True)
+        bus = UiBus(self.client)
+        bus.on_event("call", self.on_call)
+        bus.on_state(self.on_state)
+        bus.on_connection(self.on_connection)
+        return root
+
+    def on_start(self):
+        self.started_at = Clock.get_time()
+        self.client.start()
+        self.tick_clock(0)
+        Clock.schedule_interval(self.tick_clock, 1.0)
+        if self.ticker_fps > 0:
+            Clock.schedule_interval(self.tick_ticker, 1.0 / self.ticker_fps)
+        Clock.schedule_interval(self.tick_watch, 0.3)
+        self._sync_units()
+
+    def on_stop(self):
+        if self.client:
+            self.client.stop()
+
+    # -- bus -----------------------------------------------------------------------------------
+
+    def on_call(self, call: dict) -> None:
+        if not call.get("ticket"):
+            return
+        if self.announcer is None:
+            self.show_call(call)
+            return
+        text = announcement_text(call["ticket"], call.get("window") or 0, bool(call.get("recall")))
+        # the screen shows the call as its announcement starts: what is seen is what is heard
+        self.announcer.announce(text, lambda: Clock.schedule_once(lambda dt: self.show_call(call), 0))
+
+    def on_state(self, kind: str, value) -> None:
+        if kind == "controller":
+            was_online = self.online()
+            self.controller_online = bool(value)
+            self.update_banner()
+            if self.online() and not was_online:
+                Clock.schedule_once(lambda dt: self.resync(), RESYNC_AFTER_S)
+        elif kind == "hall":
+            self.update_hall(value or {})
+        elif kind == "queues":
+            self.update_queues(value or {})
+        elif kind.startswith("window:"):
+            self.update_windows()
+
+    def on_connection(self, up: bool) -> None:
+        was_online = self.online()
+        self.connected = up
+        self.update_banner()
+        if up and not was_online:
+            Clock.schedule_once(lambda dt: self.resync(), RESYNC_AFTER_S)
+
+    def online(self) -> bool:
+        return self.connected and self.controller_online is not False
+
+    # -- what is shown -------------------------------------------------------------------------
+
+    def show_call(self, call: dict, flash: bool = True) -> None:
+        key = call.get("ticket_id") or call.get("ticket")
+        self.calls = [c for c in self.calls if (c.get("ticket_id") or c.get("ticket")) != key]
+        self.calls.insert(0, call)
+        del self.calls[RECENT_SLOTS + 1:]
+        self.update_calls()
+        if flash:
+            self.start_flash()
+        self.dump()
+
+    def update_calls(self) -> None:
+        root = self.root_widget
+        if self.calls:
+            now = self.calls[0]
+            root.call_ticket = now["ticket"]
+            name = now.get("window_name") or TEXTS("window_n", n=now.get("window"))
+            root.call_window = TEXTS("go_to", window=name)
+            name_en = now.get("window_name_en") or TEXTS("window_n", "en", n=now.get("window"))
+            root.call_window_en = f"Number {now['ticket']}, {TEXTS('go_to', 'en', window=name_en)}"
+        for i, cell in enumerate(self._recent):
+            c = self.calls[i + 1] if i + 1 < len(self.calls) else None
+            cell.ticket = c["ticket"] if c else ""
+            cell.window_text = (c.get("window_name") or TEXTS("window_n", n=c.get("window"))) if c else ""
+
+    def start_flash(self) -> None:
+        self._flash_until = Clock.get_time() + self.flash_seconds
+        self.root_widget.flash_on = True
+        if self._flash_event is None:
+            self._flash_event = Clock.schedule_interval(self._flash_step, 0.5)
+
+    def _flash_step(self, dt) -> None:
+        root = self.root_widget
+        if Clock.get_time() >= self._flash_until:
+            root.flash_on = False
+            self._flash_event.cancel()
+            self._flash_event = None
+            return
+        root.flash_on = not root.flash_on
+
+    def update_hall(self, hall: dict) -> None:
+        root = self.root_widget
+        root.hall_name = hall.get("name", "")
+        root.hall_name_en = hall.get("name_en", "")
+        notice = (hall.get("notice") or "").strip()
+        if notice != root.notice:
+            root.notice = notice
+            self._ticker_x = None
+            Clock.schedule_once(self.tick_ticker, 0)
+
+    def update_windows(self) -> None:
+        box = self.root_widget.ids.windows_box
+        windows = self.client.state["windows"]
+        if set(windows) != set(self._rows):
+            box.clear_widgets()
+            self._rows = {}
+            for number in sorted(windows):
+                row = WindowRow(number=number, u=self.root_widget.u)
+                self._rows[number] = row
+                box.add_widget(row)
+            self._size_rows()
+        for number, row in self._rows.items():
+            w = windows.get(number) or {}
+            row.name_text = w.get("name") or TEXTS("window_n", n=number)
+            row.state_text, row.state_color, row.state_bold = window_state_text(w)
+        self.dump()
+
+    def update_queues(self, queues: dict) -> None:
+        grid = self.root_widget.ids.queues_grid
+        if list(queues) != list(self._cells):
+            grid.clear_widgets()
+            self._cells = {}
+            for code in queues:
+                cell = QueueCell(code=code, u=self.root_widget.u)
+                self._cells[code] = cell
+                grid.add_widget(cell)
+        for code, cell in self._cells.items():
+            q = queues.get(code) or {}
+            n = int(q.get("waiting") or 0)
+            cell.name_text = q.get("name") or code
+            cell.waiting = n
+            cell.count_text = TEXTS("people", n=n)
+        self.dump()
+
+    def _size_rows(self) -> None:
+        box = self.root_widget.ids.windows_box
+        n = max(1, len(self._rows))
+        height = max(10, (box.height - box.padding[3]) / n)
+        for row in self._rows.values():
+            row.height = height
+
+    def _sync_units(self) -> None:
+        u = self.root_widget.u
+        for w in list(self._rows.values()) + list(self._cells.values()) + self._recent:
+            w.u = u
+        if self.root_widget.banner is not None:
+            self.root_widget.banner.u = u
+        self._size_rows()
+        self._place_banner()
+
+    def _place_banner(self) -> None:
+        root = self.root_widget
+        if root.banner is not None:
+            root.banner.pos = (0, root.height - 112 * root.u - root.banner.height)
+
+    def update_banner(self) -> None:
+        root = self.root_widget
+        now = Clock.get_time()
+        if self.online():
+            self.offline_since = None
+        elif self.offline_since is None:
+            self.offline_since = now
+        show = not self.online() and now - self.started_at >= STARTUP_GRACE_S
+        if show and root.banner is None:
+            root.banner = OfflineBanner(u=root.u)
+            root.add_widget(root.banner)
+            self._place_banner()
+            log.warning("hall controller unreachable: showing the offline banner")
+        elif not show and root.banner is not None:
+            root.remove_widget(root.banner)
+            root.banner = None
+            log.info("hall controller reachable again")
+        self.dump()
+
+    def resync(self) -> None:
+        """After an outage: calls made meanwhile were not heard, but the windows say who is called."""
+        if not self.online():
+            return
+        self.update_windows()
+        if self.client.state.get("hall"):
+            self.update_hall(self.client.state["hall"])
+        if self.client.state.get("queues") is not None:
+            self.update_queues(self.client.state["queues"])
+        known = {c.get("ticket_id") for c in self.calls}
+        missed = [w for w in self.client.state["windows"].values()
+                  if w.get("ticket_id") and w.get("ticket_status") in ("called", "recalled")
+                  and w["ticket_id"] not in known]
+        for w in sorted(missed, key=lambda w: w.get("since") or ""):
+            self.show_call({"ticket": w["serving"], "ticket_id": w["ticket_id"],
+                            "window": w["window"], "window_name": w.get("name"),
+                            "window_name_en": w.get("name_en"), "recall": False}, flash=False)
+
+    # -- clocks -----------------------------------------------------------------------------------
+
+    def tick_clock(self, dt) -> None:
+        now = dt_now()
+        root = self.root_widget
+        root.clock_text = now.strftime("%H:%M:%S")
+        weekday = TEXTS("weekdays").split()[now.weekday()]
+        root.date_text = f"{now.year}年{now.month}月{now.day}日 {weekday}"
+
+    def tick_ticker(self, dt) -> None:
+        root = self.root_widget
+        label, box = root.ids.notice, root.ids.ticker
+        if not root.notice:
+            return
+        if self._ticker_x is None:          # a new notice starts readable, then scrolls
+            self._ticker_x = box.x + 30 * root.u
+        elif self._ticker_x + label.width < box.x:
+            self._ticker_x = box.right
+        if self.ticker_fps > 0:
+            self._ticker_x -= TICKER_SPEED * root.u * dt
+        label.x = self._ticker_x
+
+    def tick_watch(self, dt) -> None:
+        self.update_banner()
+
+    def dump(self) -> None:
+        dump_targets(self.root_widget, "offline" if self.root_widget.banner is not None else "main")
+
+
+def dt_now() -> dt.datetime:
+    return dt.datetime.now()

@@ -1,0 +1,152 @@
+"""The hall's calling screen: a real hall, the real display app under Xvfb, a caller on the bus."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from busutil import REPO, Hall, unlimited_config, wait_for
+from kivyutil import App, Screen
+
+IMG = REPO / "docs" / "img"
+
+
+@pytest.fixture
+def hall(tmp_path):
+    # Mosquitto keeps its port while the controller restarts, as in a hall
+    h = Hall(tmp_path, "mosquitto", config=unlimited_config(tmp_path))
+    h.add("kiosk-1", "kiosk")
+    h.add("caller-3", "caller", [3])
+    h.add("caller-5", "caller", [5])
+    h.add("display-1", "display")
+    h.start()
+    yield h
+    h.close()
+
+
+@pytest.fixture
+def screen():
+    s = Screen(1920, 1080)
+    yield s
+    s.close()
+
+
+def text_of(app: App, test_id: str) -> str:
+    return (app.targets().get("targets", {}).get(test_id) or {}).get("text", "")
+
+
+def wait_text(app: App, test_id: str, pred, timeout: float = 5.0) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = text_of(app, test_id)
+        if pred(text):
+            return text
+        time.sleep(0.03)
+    raise AssertionError(f"{test_id} shows {text_of(app, test_id)!r}; log:\n{app.read_log()[-2000:]}")
+
+
+def test_calls_windows_and_recovery_on_the_hall_screen(hall, screen, tmp_path):
+    app = App(screen, ["display", "--mqtt", hall.url, "--device", "display-1",
+                       "--secret", hall.secrets["display-1"], "--hall", hall.hall_id,
+                       "--voice", "silent", "--voice-speed", "320", "--voice-repeat", "1",
+                       "--voice-cache", str(tmp_path / "voice")], tmp_path, "display")
+    try:
+        app.wait_screen("main", timeout=30)
+        wait_text(app, "window_3", lambda t: t == "窗口关闭", timeout=10)
+        assert text_of(app, "hall_name") == "示范县政务服务中心"
+        kiosk, c3, c5 = hall.client("kiosk-1"), hall.client("caller-3"), hall.client("caller-5")
+        first = kiosk.request("ticket.issue", {"service": "A", "citizen": {
+            "id_number": "11010519491231002X", "name": "张三丰"}})["ticket"]
+        second = kiosk.request("ticket.issue", {"service": "B"})["ticket"]
+        wait_text(app, "queue_A", lambda t: t == "1人")
+        c3.request("window.open", {"window": 3})
+        c5.request("window.open", {"window": 5})
+
+        t0 = time.monotonic()
+        c3.request("window.call_next", {"window": 3})
+        wait_text(app, "call_ticket", lambda t: t == first["number"], timeout=1.0)
+        assert time.monotonic() - t0 < 1.0
+        assert "3号综合窗口" in text_of(app, "call_window")
+        wait_text(app, "window_3", lambda t: t == first["number"])
+
+        c5.request("window.call_next", {"window": 5})       # the next call pushes the first down
+        wait_text(app, "call_ticket", lambda t: t == second["number"], timeout=8)
+        assert "5号户籍窗口" in text_of(app, "call_window")
+        assert text_of(app, "recent_0") == first["number"]
+        assert text_of(app, "recent_0_window") == "3号综合窗口"
+        time.sleep(0.6)                                       # let the flash show in the picture
+        screen.screenshot(IMG / "display-main.png")
+
+        texts = " ".join(t["text"] for t in app.targets()["targets"].values())
+        assert "张" not in texts and "1101" not in texts      # no citizen's name or ID number
+
+        c3.request("window.recall", {"window": 3})            # a recall shows again
+        wait_text(app, "call_ticket", lambda t: t == first["number"], timeout=8)
+        assert text_of(app, "recent_0") == second["number"]
+
+        c3.request("window.finish", {"window": 3})
+        c3.request("window.pause", {"window": 3, "reason": "午休"})
+        wait_text(app, "window_3", lambda t: t == "暂停 · 午休")
+
+        # the controller goes away: the banner shows; it comes back: the screen shows the truth
+        hall.stop_service()
+        wait_for(lambda: app.targets().get("screen") == "offline", 5)
+        assert "连接中断" in text_of(app, "offline_banner")
+        time.sleep(0.5)                                       # the next frame is drawn
+        screen.screenshot(IMG / "display-offline.png")
+        hall.start()
+        third = kiosk.request("ticket.issue", {"service": "A"})["ticket"]
+        c5.request("window.finish", {"window": 5})
+        c5.request("window.call_next", {"window": 5})
+        app.wait_screen("main", timeout=10)
+        wait_text(app, "window_3", lambda t: t == "暂停 · 午休")
+        wait_text(app, "window_5", lambda t: t == third["number"])
+        wait_text(app, "call_ticket", lambda t: t == third["number"], timeout=8)
+
+        # the broker itself restarts: the same again
+        c3.request("window.resume", {"window": 3})
+        hall.mosquitto.stop()
+        wait_for(lambda: app.targets().get("screen") == "offline", 5)
+        hall.mosquitto.start()
+        app.wait_screen("main", timeout=15)
+        wait_text(app, "window_3", lambda t: t == "等候叫号", timeout=5)
+        assert app.proc.poll() is None
+    finally:
+        app.stop()
+    assert "Traceback" not in app.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+def test_a_busy_hall_without_voice_shows_calls_at_once(tmp_path, screen):
+    h = Hall(tmp_path, "embedded", config=unlimited_config(tmp_path))
+    h.add("kiosk-1", "kiosk")
+    h.add("callers", "caller", [1, 2, 4, 6, 8, 12])
+    h.add("display-1", "display")
+    h.start()
+    app = App(screen, ["display", "--mqtt", h.url, "--device", "display-1",
+                       "--secret", h.secrets["display-1"], "--hall", h.hall_id, "--voice", "none",
+                       "--ticker-fps", "0"],
+              tmp_path, "display")
+    try:
+        app.wait_screen("main", timeout=30)
+        kiosk, callers = h.client("kiosk-1"), h.client("callers")
+        for service in "AAABBCCDDEFFFLLMKH":
+            kiosk.request("ticket.issue", {"service": service})
+        for w in (1, 2, 4, 6, 8, 12):
+            callers.request("window.open", {"window": w})
+        callers.request("window.pause", {"window": 8, "reason": "系统维护"})
+        called = []
+        for w in (4, 6, 1, 12, 2, 4):
+            t0 = time.monotonic()
+            number = callers.request("window.call_next", {"window": w})["ticket"]["number"]
+            wait_text(app, "call_ticket", lambda t: t == number, timeout=1.0)
+            assert time.monotonic() - t0 < 1.0
+            called.append(number)
+        callers.request("window.start", {"window": 6})
+        wait_text(app, "window_8", lambda t: t == "暂停 · 系统维护")
+        assert [text_of(app, f"recent_{i}") for i in range(5)] == called[-2::-1]
+        assert text_of(app, "queue_F") == "3人"
+        time.sleep(0.4)
+        screen.screenshot(IMG / "display-busy.png")
+    finally:
+        app.stop()
+        h.close()
