@@ -12,13 +12,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _free_display() -> int:
-    for n in range(90, 200):
-        if not Path(f"/tmp/.X{n}-lock").exists() and not Path(f"/tmp/.X11-unix/X{n}").exists():
-            return n
-    raise RuntimeError("no free X display number")
-
-
 class Screen:
     """An Xvfb of a given size; every app in a test shares it."""
 
@@ -27,15 +20,28 @@ class Screen:
             if shutil.which(tool) is None:
                 raise RuntimeError(f"{tool} is not installed (the README's test command installs it)")
         self.width, self.height = width, height
-        self.display = f":{_free_display()}"
-        self.proc = subprocess.Popen(["Xvfb", self.display, "-screen", "0", f"{width}x{height}x24",
-                                      "-nolisten", "tcp"], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
+        # -displayfd: Xvfb picks a free display itself and tells us which, so parallel test
+        # runs (or any other X server) never race for the same number
+        r, w = os.pipe()
+        self.proc = subprocess.Popen(["Xvfb", "-displayfd", str(w), "-screen", "0",
+                                      f"{width}x{height}x24", "-nolisten", "tcp"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     pass_fds=(w,))
+        os.close(w)
+        number = b""
         deadline = time.monotonic() + 10
-        while not Path(f"/tmp/.X11-unix/X{self.display[1:]}").exists():
+        while not number.endswith(b"\n"):
             if time.monotonic() > deadline or self.proc.poll() is not None:
+                os.close(r)
                 raise RuntimeError("Xvfb did not start")
-            time.sleep(0.05)
+            chunk = os.read(r, 16)
+            if not chunk:
+                break
+            number += chunk
+        os.close(r)
+        if not number.strip():
+            raise RuntimeError("Xvfb did not start")
+        self.display = f":{number.decode().strip()}"
 
     def env(self) -> dict:
         return {**os.environ, "DISPLAY": self.display}
