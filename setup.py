@@ -10,7 +10,7 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.11",
     packages=find_packages(include=["onewindow*", "kiosk*", "callers*", "drivers*", "manager*"]),
-    package_data={"kiosk": ["*.kv"], "callers": ["*.kv"]},
+    package_data={"kiosk": ["kv/*.kv"], "callers": ["kv/*.kv"], "manager": ["kv/*.kv"]},
     data_files=[("share/onewindow/config", ["config/hall.toml"])],
     install_requires=[
         "paho-mqtt>=2.0",

@@ -1,0 +1,69 @@
+"""The ticket: number, people ahead, estimate, QR of its status page, and how printing went."""
+from __future__ import annotations
+
+from kivy.app import App
+from kivy.properties import ColorProperty, StringProperty
+from kivy.uix.screenmanager import Screen
+
+from ..widgets import load_kv
+
+load_kv("ticket.kv")
+
+OK_COLOR = (0.1, 0.5, 0.25, 1)
+WARN_COLOR = (0.78, 0.22, 0.05, 1)
+
+
+class TicketScreen(Screen):
+    number = StringProperty("")
+    service = StringProperty("")
+    ahead = StringProperty("")
+    estimate = StringProperty("")
+    marks = StringProperty("")
+    who = StringProperty("")
+    status = StringProperty("")
+    status_color = ColorProperty(OK_COLOR)
+    qr = StringProperty("")
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.ticket = None
+        self.print_state, self.reason = "", ""
+        App.get_running_app().bind(lang=lambda *a: self.update())
+
+    def prepare(self, ticket: dict, print_state: str, reason: str) -> None:
+        self.ticket = ticket
+        self.print_state, self.reason = print_state, reason
+        self.update()
+
+    def set_print_state(self, print_state: str, reason: str) -> None:
+        self.print_state, self.reason = print_state, reason
+        self.update()
+
+    def update(self) -> None:
+        app = App.get_running_app()
+        t = self.ticket
+        if not t:
+            return
+        self.number = t["number"]
+        service = app.services.get(t["service"]) or app.themes.get(t["service"]) or {}
+        self.service = app.pick(service) or t.get("service_name", "")
+        self.ahead = app.t("ticket_ahead", n=t.get("ahead", 0))
+        self.estimate = app.t("ticket_estimate", m=t.get("est_wait_min", 0))
+        marks = []
+        if t.get("priority"):
+            marks.append(app.t(f"priority_{t['priority']}"))
+        if t.get("appointment"):
+            marks.append(app.t("ticket_appointment", time=str(t["appointment"])[11:16]))
+        self.marks = "  ".join(f"【{m}】" for m in marks)
+        self.who = app.t("ticket_for", name=t["citizen"]) if t.get("citizen") else ""
+        self.qr = t.get("status_url") or ""
+        state = self.print_state
+        if state == "printing":
+            self.status, self.status_color = app.t("ticket_printing"), OK_COLOR
+        elif state == "printed":
+            self.status, self.status_color = app.t("ticket_printed"), OK_COLOR
+        elif state == "failed":
+            self.status = app.t("ticket_not_printed", reason=app.printer_message(self.reason))
+            self.status_color = WARN_COLOR
+        else:
+            self.status, self.status_color = app.t("ticket_screen_only"), WARN_COLOR

@@ -1,0 +1,105 @@
+"""The kiosk when things are not normal: the controller goes away and comes back, the hall is
+closed, nobody touches it for a while; and the landscape layout."""
+from __future__ import annotations
+
+import tomllib
+
+import pytest
+
+from busutil import REPO, Hall, unlimited_config, wait_for
+from kivyutil import App, Screen
+from test_kiosk import kiosk_args, shot, target_text, tickets
+
+
+def closed_config(tmp) -> "Path":
+    """The shipped hall with no opening hours at all: closed now, whatever the clock says."""
+    from onewindow.hallconfig import dump
+    raw = tomllib.loads((REPO / "config" / "hall.toml").read_text(encoding="utf-8"))
+    raw["hours"] = {day: [] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    for service in raw.get("services", []):
+        service.pop("hours", None)
+    path = tmp / "closed-hall.toml"
+    path.write_text(dump(raw), encoding="utf-8")
+    return path
+
+
+def test_landscape_outage_recovery_and_idle_timeout(tmp_path):
+    hall = Hall(tmp_path, "mosquitto", config=unlimited_config(tmp_path))
+    hall.add("kiosk-1", "kiosk")
+    hall.start()
+    screen = Screen(1920, 1080)
+    app = App(screen, kiosk_args(hall, "--size", "1920x1080", "--simulate", "--idle", "5",
+                                 "--preview-dir", str(tmp_path / "previews")), tmp_path, "kiosk")
+    try:
+        app.wait_screen("home", timeout=30)
+        app.wait_target("tile-A")
+        shot(screen, "home-landscape")
+        app.tap("tile-A")
+        app.wait_screen("confirm")
+        app.tap("take")
+        app.wait_screen("ticket")
+        number = target_text(app, "ticket_number")
+        assert tickets(hall, number)
+        wait_for(lambda: "已打印" in target_text(app, "ticket_status"), 10)
+        shot(screen, "ticket-landscape")
+        app.tap("done")
+        app.wait_screen("home")
+
+        # the controller goes away: out of service, no number can be taken
+        hall.stop_service()
+        app.wait_screen("oos", timeout=15)
+        assert "暂停服务" in target_text(app, "oos_text")
+        assert "tile-A" not in app.targets()["targets"]
+        shot(screen, "out-of-service")
+        # ...and comes back: the kiosk recovers by itself and issues again
+        hall.start()
+        app.wait_screen("home", timeout=30)
+        app.tap("tile-B")
+        app.wait_screen("confirm")
+        app.tap("take")
+        app.wait_screen("ticket")
+        assert tickets(hall, target_text(app, "ticket_number"))
+        app.tap("done")
+        app.wait_screen("home")
+
+        # a citizen walks away: the kiosk forgets them and goes home
+        app.tap("sample_card")
+        wait_for(lambda: "张*三" in target_text(app, "citizen"), 10)
+        app.tap("tile-C")
+        app.wait_screen("confirm")
+        app.wait_screen("home", timeout=12)
+        wait_for(lambda: "张*三" not in target_text(app, "citizen"), 5)
+    finally:
+        app.stop()
+        screen.close()
+        hall.close()
+
+
+def test_closed_hall_turns_to_self_service(tmp_path):
+    hall = Hall(tmp_path, "embedded", config=closed_config(tmp_path))
+    hall.add("kiosk-1", "kiosk")
+    hall.start()
+    screen = Screen(1080, 1920)
+    app = App(screen, kiosk_args(hall), tmp_path, "kiosk")
+    try:
+        app.wait_screen("home", timeout=30)
+        wait_for(lambda: "非办公时间" in target_text(app, "banner"), 10)
+        assert "查看指南" in target_text(app, "tile-A")
+        shot(screen, "home-closed")
+        app.tap("tile-A")
+        app.wait_screen("guide")            # no ticket out of hours: the guide instead
+        assert "guide_take" not in app.targets()["targets"]
+        app.tap("back")
+        app.wait_screen("home")
+        app.tap("tile-T1")
+        app.wait_screen("theme")
+        assert "theme_take" not in app.targets()["targets"]
+        app.tap("back")
+        app.wait_screen("home")
+        app.tap("nav_book")
+        app.wait_screen("book")
+        assert not hall.ctl.store.tickets()
+    finally:
+        app.stop()
+        screen.close()
+        hall.close()
