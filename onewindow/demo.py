@@ -53,10 +53,10 @@ def _can_show() -> bool:
 # where each app sits on a 1920x1080 screen: (command, extra args, size, position)
 LAYOUT = [
     ("kiosk", ["--simulate"], "540x960", "0,0"),
-    ("display", ["--voice", "none"], "1000x560", "545,0"),
-    ("caller", [], "680x420", "545,600"),
-    ("caller", [], "680x420", "1230,600"),
-    ("manager", [], "370x560", "1550,0"),
+    ("display", ["--voice", "none"], "920x520", "545,0"),
+    ("manager", [], "450x520", "1470,0"),
+    ("caller", [], "685x520", "545,545"),
+    ("caller", [], "685x520", "1235,545"),
 ]
 
 

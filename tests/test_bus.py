@@ -156,3 +156,15 @@ def test_device_going_offline_raises_an_alert(hall):
     assert alerts[0]["kind"] == "device"
     kiosk_raw.loop_stop()
     kiosk_raw.disconnect()
+
+
+def test_window_waiting_count_follows_new_tickets(hall):
+    """A caller's 'waiting for this window' is live, not frozen at the window's last action."""
+    caller3 = hall.client("caller-3")
+    kiosk = hall.client("kiosk-1")
+    caller3.request("window.open", {"window": 3})
+    wait_for(lambda: (caller3.state.get("windows") or {}).get(3, {}).get("status") == "open", timeout=3)
+    before = caller3.state["windows"][3]["waiting"]
+    kiosk.request("ticket.issue", {"service": "A"})
+    kiosk.request("ticket.issue", {"service": "B"})
+    wait_for(lambda: caller3.state["windows"][3]["waiting"] == before + 2, timeout=2)

@@ -44,6 +44,7 @@ class HallService:
         self._stop = threading.Event()
         self._thread: Optional[threading.Thread] = None
         self._presence: dict[str, bool] = {}
+        self._window_sent: dict[int, bytes] = {}    # last retained state per window
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=CONTROLLER_ID,
                                   clean_session=True)
         self.client.username_pw_set(CONTROLLER_ID, controller_secret)
@@ -156,6 +157,7 @@ class HallService:
         outcomes: list[tuple[str, Outcome]] = []
         for kind, topic, payload in batch:
             if kind == "republish":
+                self._window_sent.clear()       # the broker may have lost every retained copy
                 self.ctl.dirty |= {"hall", "queues"} | {("window", n) for n in self.ctl.windows}
             elif kind == "msg":
                 status_dev = self.topics.device_of(topic.rsplit("/status", 1)[0], "dev") \
@@ -240,14 +242,19 @@ class HallService:
             self.ctl.dirty.add("queues")
         elif "queues" in dirty:
             self._queues_due = now + QUEUES_EVERY_S
+        if "queues" in dirty:
+            # a window's `waiting` follows the queues: republish the windows whose count moved
+            dirty |= {("window", n) for n in self.ctl.windows}
         for item in dirty:
             if item == "hall":
                 self.client.publish(self.topics.state_hall, _dumps(self.ctl.state_hall()), 1, True)
             elif item == "queues":
                 self.client.publish(self.topics.state_queues, _dumps(self.ctl.state_queues()), 1, True)
             elif isinstance(item, tuple) and item[1] in self.ctl.windows:
-                self.client.publish(self.topics.state_window(item[1]),
-                                    _dumps(self.ctl.state_window(item[1])), 1, True)
+                payload = _dumps(self.ctl.state_window(item[1]))
+                if self._window_sent.get(item[1]) != payload:
+                    self._window_sent[item[1]] = payload
+                    self.client.publish(self.topics.state_window(item[1]), payload, 1, True)
 
 
 def _dumps(obj) -> bytes:
