@@ -189,7 +189,11 @@ class KeypadBridge:
         window = value.get("window")
         for addr, w in self.pads.items():
             if w == window:
-                self._show(addr, window, value.get("serving"))
+                # on the ops thread, after any reply being shown: the newest state is shown last
+                try:
+                    self._work.submit(self._show, addr, window, value.get("serving"))
+                except RuntimeError:        # closing down
+                    pass
 
     def _on_link(self, state) -> None:
         """The line is (back) up: pads kept no display through the outage, so repaint them all."""
