@@ -28,6 +28,9 @@ MAX_BATCH = 256          # requests in one commit
 TICK_S = 5.0             # alerts and day rollover
 STATE_REFRESH_S = 60.0   # hall state carries the time; displays use it as a heartbeat
 QUEUES_EVERY_S = 0.2     # waiting counts go to every device: at most 5 times a second
+# how often new tickets alone refresh each window's `waiting` (a window's own actions publish
+# at once): once a second is plenty for a person, and spares the broker a burst per ticket
+COALESCE_S = {"queues": QUEUES_EVERY_S, "windows_waiting": 1.0}
 
 
 class HallService:
@@ -45,6 +48,7 @@ class HallService:
         self._thread: Optional[threading.Thread] = None
         self._presence: dict[str, bool] = {}
         self._window_sent: dict[int, bytes] = {}    # last retained state per window
+        self._due: dict[str, float] = {}             # coalesced state: next time it may go out
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=CONTROLLER_ID,
                                   clean_session=True)
         self.client.username_pw_set(CONTROLLER_ID, controller_secret)
@@ -124,7 +128,7 @@ class HallService:
         next_tick = time.monotonic()
         next_refresh = time.monotonic() + STATE_REFRESH_S
         while not self._stop.is_set():
-            wake = next_tick if "queues" not in self.ctl.dirty else min(next_tick, self._queues_due)
+            wake = min([next_tick] + [self._due.get(k, 0.0) for k in COALESCE_S if k in self.ctl.dirty])
             timeout = max(0.0, wake - time.monotonic())
             try:
                 first = self.inbox.get(timeout=timeout)
@@ -232,19 +236,21 @@ class HallService:
         for kind, payload in events:
             self.client.publish(self.topics.evt(kind), _dumps(payload), qos=1)
 
-    _queues_due = 0.0
-
     def _publish_state(self) -> None:
         dirty, self.ctl.dirty = self.ctl.dirty, set()
         now = time.monotonic()
-        if "queues" in dirty and now < self._queues_due:
-            dirty.discard("queues")         # coalesced: the loop wakes when it is due
-            self.ctl.dirty.add("queues")
-        elif "queues" in dirty:
-            self._queues_due = now + QUEUES_EVERY_S
         if "queues" in dirty:
-            # a window's `waiting` follows the queues: republish the windows whose count moved
-            dirty |= {("window", n) for n in self.ctl.windows}
+            dirty.add("windows_waiting")      # a window's `waiting` follows the queues
+        for key, every in COALESCE_S.items():
+            if key not in dirty:
+                continue
+            if now < self._due.get(key, 0.0):
+                dirty.discard(key)            # coalesced: the loop wakes when it is due
+                self.ctl.dirty.add(key)
+            else:
+                self._due[key] = now + every
+        if "windows_waiting" in dirty:
+            dirty |= {("window", n) for n in self.ctl.windows}   # only changed ones go out
         for item in dirty:
             if item == "hall":
                 self.client.publish(self.topics.state_hall, _dumps(self.ctl.state_hall()), 1, True)
