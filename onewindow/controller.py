@@ -72,7 +72,6 @@ class Controller:
     def reload(self) -> None:
         """Rebuild the in-memory view from the database (at start, and after a rolled-back op)."""
         now = self.now()
-        self.day = service_day(now)
         active = [s.value for s in TicketStatus if not s.final]
         marks = ",".join("?" * len(active))
         self.tickets = {}
@@ -82,6 +81,10 @@ class Controller:
         for t in self.store.tickets(f"status IN ({marks})", active):
             self.tickets[t.id] = t
             self._index(t)
+        # a hall switched off overnight starts on the day of its oldest open ticket, so the
+        # first tick or request rolls the day (expiring yesterday's tickets) and purges
+        self.day = min([service_day(now)] + [t.day for t in self.tickets.values()])
+        self._purge_due = True
         rows = self.store.window_rows()
         self.windows = {}
         for w in self.hall.windows:
@@ -158,18 +161,29 @@ class Controller:
         self._events = []
         dirty_before = set(self.dirty)
         try:
+            # the new day first, in its own savepoint: a request that fails must not take the
+            # midnight rollover down with it
             with self.store.transaction():
                 self._roll_day_if_needed()
+            stale = False
+            with self.store.transaction():
+                writes = self.store.db.total_changes
                 try:
-                    if device.role not in roles:
-                        raise DomainError("forbidden", "此设备无权执行该操作",
-                                          f"A {device.role} may not do {op}")
-                    reply = ok_reply(req_id, handler(self, device, Args(args)))
+                    with self.store.transaction():
+                        if device.role not in roles:
+                            raise DomainError("forbidden", "此设备无权执行该操作",
+                                              f"A {device.role} may not do {op}")
+                        reply = ok_reply(req_id, handler(self, device, Args(args)))
                 except DomainError as exc:
-                    # ops check before they change anything, so nothing is undone here
+                    # the op's savepoint is rolled back: a refusal never leaves half a change
                     reply = error_reply(req_id, exc.code, exc.message, exc.message_en, exc.detail)
                     self._events = []
+                    stale = self.store.db.total_changes != writes   # it wrote before refusing
                 self.store.save_reply(device.id, req_id, self.now(), reply)
+            if stale:
+                log.warning("op %s refused after writing; memory reloaded from the database", op)
+                self.reload()
+                self.dirty |= dirty_before
         except Exception:
             log.exception("op %s from %s failed; state reloaded from the database", op, device.id)
             self.reload()
@@ -194,9 +208,10 @@ class Controller:
 
     def _roll_day_if_needed(self) -> None:
         today = service_day(self.now())
-        if today == self.day:
+        if today == self.day and not self._purge_due:
             return
-        log.info("new service day %s: yesterday's open tickets expire", today)
+        if today != self.day:
+            log.info("new service day %s: earlier days' open tickets expire", today)
         for t in list(self.tickets.values()):
             if t.day < today:
                 before = t.status
@@ -209,6 +224,7 @@ class Controller:
         r = self.hall.rules
         self.store.purge(self.now() - timedelta(days=r.reply_retention_days),
                          today - timedelta(days=r.retention_days))
+        self._purge_due = False
         self.day = today
         self.dirty |= {"hall", "queues"} | {("window", n) for n in self.windows}
 

@@ -128,10 +128,15 @@ def op_clear_alert(ctl, dev, a: Args) -> dict:
     return {"cleared": key}
 
 
+HEALTH_PARTS = ("printer", "idcard", "sscard", "keypad", "rating", "led", "screen", "voice",
+                "network")
+
+
 def op_health(ctl, dev, a: Args) -> dict:
     """A device reports a part's health (printer paper, card reader): faults become alerts."""
     from .alerts import clear_alert, raise_alert
-    part = a.get("part", str, maxlen=32)
+    # a closed list: free text would let one device grow the alert list sent to every device
+    part = a.get("part", str, maxlen=32, choices=HEALTH_PARTS)
     status = a.get("status", str, maxlen=32)
     reason = a.get("reason", str, "", maxlen=200)
     key = f"{part}:{dev.id}"

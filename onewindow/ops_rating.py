@@ -43,7 +43,12 @@ def op_submit(ctl, dev, a: Args) -> dict:
     if dev.role == "rating":
         require(window is not None and window in dev.windows, "forbidden",
                 "此评价器不属于该窗口", "This rating pad belongs to another window")
+    if window is not None:
+        require(ctl.hall.window(window) is not None, "not_found", f"没有 {window} 号窗口",
+                f"No window {window}")
     t = get_ticket(ctl, ticket_id) if ticket_id else _last_finished(ctl, window)
+    # one rating per transaction (GB/T 39046): a window alone is rated only for what it just did
+    require(t is not None, "not_found", "该窗口暂无可评价的业务", "Nothing finished at this window to rate")
     if t is not None:
         require(t.status is TicketStatus.DONE, "not_ready", "办结后才能评价",
                 "A ticket can be rated once it is done")

@@ -160,13 +160,14 @@ def get_ticket(ctl, ticket_id: str) -> Ticket:
 
 def op_cancel(ctl, dev, a: Args) -> dict:
     t = get_ticket(ctl, a.get("ticket_id", str, maxlen=64))
+    reason = a.get("reason", str, "", maxlen=200)
     require(t.status in (TicketStatus.WAITING, TicketStatus.NO_SHOW), "bad_state",
             f"{t.number} 当前状态无法取消", f"{t.number} cannot be cancelled now")
     before = t.status
     t.status = TicketStatus.CANCELLED
     t.finished_at = ctl.now()
     ctl.save_ticket(t)
-    ctl.audit(dev, "cancel", t, from_status=before, detail={"reason": a.get("reason", str, "", maxlen=200)})
+    ctl.audit(dev, "cancel", t, from_status=before, detail={"reason": reason})
     ctl.dirty.add("queues")
     ctl.emit("ticket", {"event": "cancelled", "ticket_id": t.id, "ticket": t.number,
                         "service": t.service, "at": ctl.now().isoformat()})

@@ -268,3 +268,46 @@ def test_many_clients_at_once(broker):
     for c in clients:
         c.close()
     sub.close()
+
+
+def test_a_device_cannot_take_over_anothers_client_id():
+    secrets = {"controller": b"c", "display-1": b"d"}
+
+    def authenticate(cid, user, password):
+        return secrets.get(user) == password
+    with Broker("127.0.0.1", 0, authenticate=authenticate, username_as_client_id=True) as b:
+        ctl = Paho(b.port, "controller", "controller", "c")
+        ctl.sub("t")
+        spoof = Paho(b.port, "controller", "display-1", "d")     # its own login, another's id
+        assert spoof.rc == 0
+        spoof.pub("t", b"from the display")
+        wait_for(lambda: ctl.messages, 3)
+        assert ctl.c.is_connected()                  # the real controller was not kicked
+        spoof.close(); ctl.close()
+    with Broker("127.0.0.1", 0, authenticate=authenticate) as b:    # without the option
+        ctl = Paho(b.port, "controller", "controller", "c")
+        s, connack = raw(b.port, "controller", user="display-1", password="d")
+        assert connack == b"\x20\x02\x00\x02"         # identifier rejected
+        s.close()
+        assert ctl.c.is_connected()
+        ctl.close()
+
+
+def test_a_client_that_never_acknowledges_is_cut_off_not_the_publisher(broker):
+    s = socket.create_connection(("127.0.0.1", broker.port), timeout=3)
+    s.sendall(connect_packet("stuck", clean=False))
+    assert s.recv(4)[3] == 0
+    body = struct.pack("!H", 1) + _s("load") + b"\x01"
+    s.sendall(b"\x82" + _len(len(body)) + body)          # SUBSCRIBE load QoS 1, then never PUBACK
+    s.recv(5)
+    reader = Paho(broker.port, "reader")
+    reader.sub("load")
+    pub = Paho(broker.port, "pub")
+    for i in range(1100):
+        pub.c.publish("load", b"x", qos=1)
+    pub.pub("load", b"last")
+    wait_for(lambda: len(reader.messages) == 1101, 10)
+    assert pub.c.is_connected()
+    assert closed_by_peer(s, 3)
+    s.close()
+    reader.close(); pub.close()

@@ -321,3 +321,61 @@ def test_help_request_alert_survives_a_restart_until_cleared(hall):
     hall.ok(MANAGER, "alert.clear", key=alerts[0]["key"])
     hall.reopen()
     assert hall.ctl.state_hall()["alerts"] == []
+
+
+def test_hall_switched_off_overnight_expires_yesterdays_tickets_on_start(tmp_path):
+    cfg = always_open_copy(REPO / "config" / "hall.toml", tmp_path)
+    h = Hall(tmp_path, datetime(2026, 11, 23, 17, 0, tzinfo=TZ), config=cfg)
+    old = [h.issue("A"), h.issue("A")]
+    h.clock.at = datetime(2026, 11, 24, 8, 0, tzinfo=TZ)
+    h.reopen()                                   # no request crossed midnight in this process
+    h.ctl.tick()
+    assert {h.ctl.store.ticket(t["id"]).status.value for t in old} == {"cancelled"}
+    fresh = h.issue("A")
+    assert fresh["number"] == "A001" and fresh["ahead"] == 0
+    h.open(4)
+    assert h.call(4)["id"] == fresh["id"]
+    h.ctl.store.close()
+
+
+def test_a_failing_first_request_after_midnight_does_not_undo_the_rollover(tmp_path, monkeypatch):
+    from onewindow import ops_registry
+
+    def broken(ctl, dev, a):
+        raise RuntimeError("a bug in some op")
+    monkeypatch.setitem(ops_registry.OPS, "test.broken", (broken, ("kiosk",)))
+    cfg = always_open_copy(REPO / "config" / "hall.toml", tmp_path)
+    h = Hall(tmp_path, datetime(2026, 11, 23, 23, 59, tzinfo=TZ), config=cfg)
+    old = h.issue("A")
+    h.clock.at = datetime(2026, 11, 24, 0, 0, 5, tzinfo=TZ)
+    assert h.do(KIOSK, "test.broken")["error"]["code"] == "internal"
+    assert h.ctl.store.ticket(old["id"]).status.value == "cancelled"
+    assert h.issue("A")["ahead"] == 0
+    h.ctl.store.close()
+
+
+def test_full_width_digits_are_not_an_id_number(hall):
+    reply = hall.do(KIOSK, "ticket.issue", service="A",
+                    citizen={"id_number": "１１０１０５１９４９１２３１００２X", "name": "王建国"})
+    assert reply["error"]["code"] == "bad_id_number"
+
+
+def test_a_refused_request_changes_nothing_even_if_the_op_wrote_first(hall):
+    t = hall.issue("A")
+    reply = hall.do(KIOSK, "ticket.cancel", ticket_id=t["id"], reason=123)
+    assert reply["error"]["code"] == "bad_request"
+    assert hall.ctl.store.ticket(t["id"]).status.value == "waiting"
+    assert hall.ctl.tickets[t["id"]].status.value == "waiting"
+    assert [w["number"] for w in [hall.ok(KIOSK, "queue.status", ticket_id=t["id"])["ticket"]]] == [t["number"]]
+
+
+def test_ratings_need_a_finished_transaction_and_a_real_window(hall):
+    assert hall.do(KIOSK, "rating.submit", window=4, level=1)["error"]["code"] == "not_found"
+    assert hall.do(KIOSK, "rating.submit", window=999, level=1)["error"]["code"] == "not_found"
+    assert hall.ctl.store.rows("ratings") == [] and hall.ctl.alerts == {}
+
+
+def test_device_health_takes_known_parts_only(hall):
+    assert hall.do(KIOSK, "device.health", part="printer", status="paper_end")["ok"]
+    assert hall.do(KIOSK, "device.health", part="x" * 20, status="broken")["error"]["code"] == "bad_request"
+    assert list(hall.ctl.alerts) == ["printer:kiosk-1"]

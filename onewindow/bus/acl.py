@@ -96,6 +96,7 @@ def mosquitto_files(topics: Topics, devices: list[DeviceEntry], controller_secre
         f"password_file {out_dir / 'passwd'}",
         f"acl_file {out_dir / 'acl'}",
         "set_tcp_nodelay true",       # without it Nagle + delayed ACK add ~40 ms to a call
+        "use_username_as_clientid true",   # no device can take over another's connection
         "persistence false",          # the controller republishes every retained state on connect
         "max_packet_size 1048576",
         "",

@@ -27,9 +27,10 @@ from .acl import topic_matches
 
 log = logging.getLogger(__name__)
 
-MAX_PACKET = 1 << 20            # the controller refuses requests over 64 KiB with a reply; this
+MAX_PACKET = 256 << 10          # the controller refuses requests over 64 KiB with a reply; this
                                 # limit only protects the broker itself
 MAX_OFFLINE_QUEUE = 1000        # QoS 1 messages kept for a persistent session while it is away
+MAX_INFLIGHT = 1000             # unacknowledged QoS 1 messages before a client counts as stuck
 MAX_WRITE_BUFFER = 16 << 20     # a client this far behind is cut off rather than eat memory
 CONNECT_TIMEOUT_S = 10.0
 SWEEP_S = 1.0
@@ -220,10 +221,12 @@ class _Subscriptions:
 
 
 class _Session:
-    __slots__ = ("client_id", "clean", "subs", "conn", "inflight", "offline", "pids", "dropped")
+    __slots__ = ("client_id", "username", "clean", "subs", "conn", "inflight", "offline", "pids",
+                 "dropped")
 
-    def __init__(self, client_id: str, clean: bool):
+    def __init__(self, client_id: str, username: Optional[str], clean: bool):
         self.client_id = client_id
+        self.username = username
         self.clean = clean
         self.subs: dict[str, int] = {}
         self.conn: Optional[_Connection] = None
@@ -233,11 +236,11 @@ class _Session:
         self.dropped = 0
 
     def next_pid(self) -> int:
-        for _ in range(65535):
+        # inflight never exceeds MAX_INFLIGHT (far below 65535), so a free id is always found
+        while True:
             pid = next(self.pids)
             if pid not in self.inflight:
                 return pid
-        raise ProtocolError("no free packet id: 65535 messages unacknowledged")
 
 
 # -- one client connection ------------------------------------------------------------------------
@@ -338,8 +341,11 @@ class Broker:
     """Broker(host, port, authenticate, authorize); start() binds (port 0: any free port)."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 1883,
-                 authenticate: Authenticate = _allow_all_auth, authorize: Authorize = _allow_all):
+                 authenticate: Authenticate = _allow_all_auth, authorize: Authorize = _allow_all,
+                 username_as_client_id: bool = False):
         self.host = host
+        # like Mosquitto's use_username_as_clientid: a device cannot pick another's client id
+        self.username_as_client_id = username_as_client_id
         self.port = port
         self.authenticate = authenticate
         self.authorize = authorize
@@ -514,6 +520,8 @@ class Broker:
         username = r.text() if flags & 0x80 else None
         password = r.blob() if flags & 0x40 else None
 
+        if self.username_as_client_id and username:
+            client_id = username
         if not client_id:
             if not clean:
                 conn.send(_packet(0x20, bytes((0, ID_REJECTED))))
@@ -529,6 +537,13 @@ class Broker:
             return
 
         old = self.sessions.get(client_id)
+        if old is not None and old.username != username:
+            # someone else's session: neither its connection nor its subscriptions are theirs
+            log.warning("mqtt: %r (user %r) tried to take client id %r of another user",
+                        client_id, username, client_id)
+            conn.send(_packet(0x20, bytes((0, ID_REJECTED))))
+            conn.close(send_will=False)
+            return
         if old is not None and old.conn is not None:
             # the device came back on a new connection: the old one is a ghost, and its will
             # ("offline") must not overwrite the presence the device is about to publish
@@ -539,7 +554,7 @@ class Broker:
             self._drop_session(old)
             old = None
         session_present = old is not None
-        session = old or _Session(client_id, clean)
+        session = old or _Session(client_id, username, clean)
         self.sessions[client_id] = session
         session.conn = conn
         conn.session = session
@@ -630,6 +645,14 @@ class Broker:
                 session.offline.append((tb, payload, qos))
             return
         if qos:
+            if len(session.inflight) >= MAX_INFLIGHT:
+                # the client takes messages but never acknowledges them: cut it off (its own
+                # problem), never fail the publisher, which may be the controller
+                log.warning("mqtt client %s left %d messages unacknowledged; disconnecting it",
+                            session.client_id, len(session.inflight))
+                conn.close(send_will=True)
+                session.offline.append((tb, payload, qos))
+                return
             pid = session.next_pid()
             if not session.clean:
                 session.inflight[pid] = (tb, payload, retain)

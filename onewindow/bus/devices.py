@@ -134,9 +134,12 @@ class DeviceRegistry:
             if entry is None:
                 return False
             key = (device_id, secret)
-            if key not in self._auth_cache:      # PBKDF2 per reconnect storm would hurt
-                self._auth_cache[key] = check_secret(secret, entry.secret_hash)
-            return self._auth_cache[key]
+            if key in self._auth_cache:          # PBKDF2 per reconnect storm would hurt
+                return True
+            ok = check_secret(secret, entry.secret_hash)
+            if ok:                               # only successes: guesses must not grow it
+                self._auth_cache[key] = True
+            return ok
 
 
 def controller_secret(data_dir: str | Path) -> str:

@@ -71,7 +71,7 @@ class HallService:
             from .broker import Broker
             auth = Authorizer(self.topics, self.registry, self.secret)
             self.broker = Broker(self.url.host, self.url.port, authenticate=auth.authenticate,
-                                 authorize=auth.authorize)
+                                 authorize=auth.authorize, username_as_client_id=True)
             self.broker.start()            # BrokerError (port taken) goes to the caller
             port = self.broker.port
         else:
@@ -120,6 +120,8 @@ class HallService:
             log.warning("lost the broker (%s); reconnecting", reason_code)
 
     def _on_message(self, client, userdata, msg):
+        if msg.retain and "/req/" in msg.topic:
+            return      # a request left retained would be replayed at every reconnect
         self.inbox.put(("msg", msg.topic, msg.payload))
 
     # -- the controller thread ---------------------------------------------------------------
