@@ -6,6 +6,7 @@ keeps answering touches while a printer or the network takes its time.
 """
 from __future__ import annotations
 
+import json
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -85,6 +86,7 @@ class KioskApp(App):
         self.themes: dict = {}
         self.hall_state: dict = {}
         self.citizen: Optional[dict] = None      # {id_number, name}: memory only, one transaction
+        self._pending_issue: Optional[tuple[str, str]] = None   # (args, request id) until answered
         self.session_ticket: Optional[dict] = None
         self.last_touch = time.monotonic()
         self._lost_since: Optional[float] = None
@@ -167,6 +169,10 @@ class KioskApp(App):
     # -- screens ---------------------------------------------------------------------------------
 
     def go(self, name: str, **kw) -> None:
+        if name == "home" and self.sm.current != "home":
+            # back home = the transaction is over: the next person must not inherit the card
+            self.clear_citizen()
+            self._pending_issue = None
         screen = self.sm.get_screen(name)
         if hasattr(screen, "prepare"):
             screen.prepare(**kw)
@@ -352,11 +358,19 @@ class KioskApp(App):
         # the paper ticket is always Chinese: it is shown at the windows too
         hall_name = ((self.cfg or {}).get("hall") or {}).get("name") or self.hall_name
 
+        # a retry after "unavailable" reuses the request id: if the first try did reach the
+        # controller, the citizen gets that ticket again, never a second one
+        key = json.dumps(args, sort_keys=True, ensure_ascii=False)
+        if self._pending_issue is None or self._pending_issue[0] != key:
+            self._pending_issue = (key, self.client.new_id())
+        req_id = self._pending_issue[1]
+
         def work():
             reason = self.devices.printer_status() if self.devices.printer else "none"
             printing = reason in ("ready", "paper_near_end")
             try:
-                ticket = self.client.request("ticket.issue", {**args, "printed": printing})["ticket"]
+                ticket = self.client.request("ticket.issue", {**args, "printed": printing},
+                                             req_id=req_id)["ticket"]
             except BusError as exc:
                 _main(self._issue_failed, exc, failed)
                 return
@@ -381,6 +395,7 @@ class KioskApp(App):
 
     def _issued(self, ticket: dict, print_state: str, reason: str) -> None:
         self.busy = False
+        self._pending_issue = None
         self.clear_citizen()            # the controller has what it needs; the kiosk forgets
         self.session_ticket = ticket
         self.go("ticket", ticket=ticket, print_state=print_state, reason=reason)
@@ -396,6 +411,9 @@ class KioskApp(App):
         message = error_text(exc, self.lang)
         if isinstance(exc, BusUnavailable):
             message = self.t("err_unavailable")
+        else:
+            self._pending_issue = None  # a definite answer: the transaction is over
+            self.clear_citizen()
         if failed:
             failed(message)
         else:

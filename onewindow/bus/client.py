@@ -231,10 +231,13 @@ class DeviceClient:
                 number = int(topic.rsplit("/", 1)[1])
             except ValueError:
                 return
+            # copy on write: a UI thread may be iterating the windows right now
+            windows = dict(self.state["windows"])
             if data is None:
-                self.state["windows"].pop(number, None)
+                windows.pop(number, None)
             else:
-                self.state["windows"][number] = data
+                windows[number] = data
+            self.state["windows"] = windows
             self._notify_state(f"window:{number}", data)
 
     def _notify_state(self, kind: str, value) -> None:
