@@ -72,6 +72,11 @@ class Controller:
     def reload(self) -> None:
         """Rebuild the in-memory view from the database (at start, and after a rolled-back op)."""
         now = self.now()
+        saved = self.store.config()
+        if saved:          # a manager's change that did not commit must not live on in memory
+            from .hallconfig import parse
+            self.raw = saved["raw"]
+            self.hall = parse(self.raw, "saved configuration")
         active = [s.value for s in TicketStatus if not s.final]
         marks = ",".join("?" * len(active))
         self.tickets = {}

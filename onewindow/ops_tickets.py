@@ -72,7 +72,8 @@ def _find_appointment(ctl, code, citizen, appointment_id, now):
     elif citizen:
         rows = ctl.store.rows("appointments", "citizen_key = ? AND day = ? AND status = 'booked'",
                               (citizen["key"], ctl.day.isoformat()))
-        rows = [r for r in rows if r["service"] == code] or rows
+        # only a booking for what the citizen chose: never check them into another service
+        rows = [r for r in rows if r["service"] == code]
         if not rows:
             return None
         appt = rows[0]
@@ -104,6 +105,9 @@ def op_issue(ctl, dev, a: Args) -> dict:
     answers = a.get("answers", dict, None, maxlen=20)
     printed = a.get("printed", bool, True)
     citizen = read_citizen(ctl, a)
+    if appointment_id and citizen is None and dev.role in ("kiosk", "web"):
+        # a self-service check-in proves who is there: a booking id alone could be anyone's
+        raise DomainError("need_card", "请刷身份证或社保卡签到", "Read your ID card to check in")
     now = ctl.now()
     item = _queue_item(ctl, code)
     appt = _find_appointment(ctl, code, citizen, appointment_id, now)
@@ -178,6 +182,8 @@ def op_reinstate(ctl, dev, a: Args) -> dict:
     t = get_ticket(ctl, a.get("ticket_id", str, maxlen=64))
     require(t.status is TicketStatus.NO_SHOW, "bad_state", f"{t.number} 不是过号状态",
             f"{t.number} was not skipped")
+    require(t.day == ctl.day, "expired", "昨日的号票已失效，请重新取号",
+            "Yesterday's ticket has expired; please take a new one")
     now = ctl.now()
     grace = timedelta(minutes=ctl.hall.rules.no_show_grace_min)
     require(t.skipped_at is not None and now - t.skipped_at <= grace, "expired",

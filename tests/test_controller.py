@@ -379,3 +379,32 @@ def test_device_health_takes_known_parts_only(hall):
     assert hall.do(KIOSK, "device.health", part="printer", status="paper_end")["ok"]
     assert hall.do(KIOSK, "device.health", part="x" * 20, status="broken")["error"]["code"] == "bad_request"
     assert list(hall.ctl.alerts) == ["printer:kiosk-1"]
+
+
+def test_check_in_needs_the_card_and_only_for_the_booked_service(hall):
+    slots = hall.ok(KIOSK, "appointment.slots", service="F")["slots"]
+    slot = next(s for s in slots if s["start"] >= "2026-11-23T10:30" and s["free"])
+    citizen = {"id_number": YOUNG_ID, "name": "李小明"}
+    booked = hall.ok(KIOSK, "appointment.book", service="F", slot_start=slot["start"], citizen=citizen)
+    appt = booked["appointment"]
+    hall.clock.advance(minutes=15)
+    other = hall.issue("A", citizen=citizen)                 # came for 户籍 as well
+    assert other["service"] == "A" and other["appointment"] is None
+    assert hall.ctl.store.rows("appointments", "id = ?", (appt["id"],))[0]["status"] == "booked"
+    no_card = hall.do(KIOSK, "ticket.issue", service="F", appointment_id=appt["id"])
+    assert no_card["error"]["code"] == "need_card"
+    checked = hall.issue("F", appointment_id=appt["id"], citizen=citizen)
+    assert checked["appointment"] == appt["slot_start"]
+
+
+def test_no_show_from_yesterday_cannot_be_reinstated_today(tmp_path):
+    cfg = always_open_copy(REPO / "config" / "hall.toml", tmp_path)
+    h = Hall(tmp_path, datetime(2026, 11, 23, 23, 50, tzinfo=TZ), config=cfg)
+    h.open(4)
+    t = h.issue("A")
+    h.call(4)
+    h.ok(caller(4), "window.skip", window=4)
+    h.clock.at = datetime(2026, 11, 24, 0, 5, tzinfo=TZ)
+    assert h.do(caller(4), "ticket.reinstate", ticket_id=t["id"])["error"]["code"] in ("expired", "bad_state")
+    assert h.ok(KIOSK, "queue.status")["queues"]["A"]["waiting"] == 0
+    h.ctl.store.close()
