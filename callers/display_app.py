@@ -7,7 +7,6 @@ shows none (not even the staff name a window's state carries).
 """
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from pathlib import Path
 from typing import Optional
@@ -22,7 +21,7 @@ from kivy.uix.floatlayout import FloatLayout
 
 from onewindow.bus.client import DeviceClient
 from onewindow.i18n import Catalogue
-from onewindow.uikit import UiBus, dump_targets
+from onewindow.uikit import UiBus, dump_targets, hall_now
 
 from .voice import announcement_text
 
@@ -353,7 +352,7 @@ class DisplayApp(App):
     # -- clocks -----------------------------------------------------------------------------------
 
     def tick_clock(self, dt) -> None:
-        now = dt_now()
+        now = hall_now(self.client.state.get("hall"))
         root = self.root_widget
         root.clock_text = now.strftime("%H:%M:%S")
         weekday = TEXTS("weekdays").split()[now.weekday()]
@@ -378,6 +377,3 @@ class DisplayApp(App):
     def dump(self) -> None:
         dump_targets(self.root_widget, "offline" if self.root_widget.banner is not None else "main")
 
-
-def dt_now() -> dt.datetime:
-    return dt.datetime.now()

@@ -13,7 +13,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Optional
 
-from onewindow.apps import device_settings
+from onewindow.apps import device_settings, read_device_config
 
 log = logging.getLogger("onewindow.keypad")
 
@@ -247,11 +247,16 @@ def main(args) -> int:
     from onewindow.bus.client import DeviceClient
 
     settings = device_settings(args)
+    if args.device_config:      # the rating pads' identity may live there too, out of `ps`
+        extra = read_device_config(args.device_config)
+        args.rating_device = args.rating_device or extra.get("rating_device")
+        args.rating_secret = args.rating_secret or extra.get("rating_secret")
     if not args.pad and not args.rating_pad:
         print("onewindow keypad: give at least one --pad ADDR=WINDOW or --rating-pad ADDR=WINDOW")
         return 2
     if args.rating_pad and not (args.rating_device and args.rating_secret):
-        print("onewindow keypad: --rating-pad needs --rating-device and --rating-secret "
+        print("onewindow keypad: --rating-pad needs --rating-device and --rating-secret, or "
+              "rating_device and rating_secret in the device config "
               "(a device of role rating bound to those windows)")
         return 2
     caller = DeviceClient(settings["mqtt"], settings["device"], settings["secret"], settings["hall"],

@@ -16,7 +16,6 @@ from kivy.app import App
 from kivy.base import ExceptionHandler, ExceptionManager
 from kivy.clock import Clock
 from kivy.core.window import Window
-from kivy.lang import Builder
 from kivy.properties import BooleanProperty, DictProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import NoTransition
@@ -25,11 +24,11 @@ from drivers import escpos
 from drivers.printer import REASONS, PrinterError
 from onewindow.bus.client import BusError, BusUnavailable, DeviceClient
 from onewindow.domain.identity import mask_name
-from onewindow.uikit import UiBus, dump_targets
+from onewindow.uikit import UiBus, dump_targets, hall_now
 
 from .devices import KioskDevices
 from .texts import error_text, pick, text
-from .widgets import KV_DIR, load_kv
+from .widgets import load_kv
 
 log = logging.getLogger(__name__)
 
@@ -207,16 +206,21 @@ class KioskApp(App):
         self.last_touch = time.monotonic()
 
     def _tick(self) -> None:
-        self.clock_text = time.strftime("%Y-%m-%d  %H:%M")
+        self.clock_text = hall_now(self.hall_state).strftime("%Y-%m-%d  %H:%M")
         now = time.monotonic()
         if self.card_message and now >= self._card_message_until:
             self.card_message = ""
         if now - self.last_touch > self.args.idle:
             self.last_touch = now
-            if self.citizen or self.sm.current not in ("home", "oos"):
+            chosen = self.lang != self.args.lang or self.elder   # the last citizen's choices
+            if self.citizen or chosen or self.sm.current not in ("home", "oos"):
                 log.info("idle: back to the home screen")
                 self.clear_citizen()
                 self.session_ticket = None
+                if self.lang != self.args.lang:
+                    self.toggle_lang()
+                if self.elder:
+                    self.toggle_elder()
                 if self.sm.current != "oos":
                     self.go("home")
 

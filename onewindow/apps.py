@@ -15,10 +15,25 @@ def add_device_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device-config", help="a JSON file with mqtt, device, secret, hall")
 
 
+def read_device_config(path: str) -> dict:
+    """The device's JSON file (mqtt, device, secret, hall, and app extras); a clear exit if bad."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise SystemExit(f"onewindow: device config {path} not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SystemExit(f"onewindow: cannot read device config {path}: {exc}") from None
+    except ValueError as exc:
+        raise SystemExit(f"onewindow: device config {path} is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise SystemExit(f"onewindow: device config {path} must be a JSON object") from None
+    return data
+
+
 def device_settings(args) -> dict:
     settings = {}
     if getattr(args, "device_config", None):
-        settings.update(json.loads(Path(args.device_config).read_text(encoding="utf-8")))
+        settings.update(read_device_config(args.device_config))
     for key in ("mqtt", "device", "secret", "hall"):
         value = getattr(args, key, None)
         if value is not None and (key != "mqtt" or "mqtt" not in settings

@@ -157,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    from .store import StoreError
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=getattr(logging, str(args.log_level).upper(), logging.INFO),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -169,6 +170,13 @@ def main(argv=None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except StoreError as exc:
+        print(f"onewindow: {exc}", file=sys.stderr)
+        return 3
+    except OSError as exc:      # a data dir that is a file, read-only, or on a full disk
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"onewindow: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

@@ -4,7 +4,6 @@ from __future__ import annotations
 import logging
 import random
 import threading
-import time
 from typing import Callable, Optional
 
 from .bus.client import BusError, DeviceClient

@@ -1,7 +1,6 @@
 """`onewindow demo`: a whole hall in one command (controller, embedded broker, devices, a crowd)."""
 from __future__ import annotations
 
-import argparse
 import signal
 import subprocess
 import sys

@@ -36,10 +36,15 @@ def load_file(path: str | Path) -> tuple[Hall, dict]:
     """Parse and validate; raises ConfigError naming file, section and option."""
     path = Path(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        # utf-8-sig: Windows Notepad puts a BOM in front of UTF-8 files
+        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise ConfigError([f"{path}: file not found"]) from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except IsADirectoryError:
+        raise ConfigError([f"{path}: is a directory; give the hall's .toml file"]) from None
+    except UnicodeDecodeError:
+        raise ConfigError([f"{path}: not UTF-8 text (saved as GBK?): save the file as UTF-8"]) from None
+    except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{path}: not valid TOML: {exc}"]) from None
     return parse(raw, str(path)), raw
 

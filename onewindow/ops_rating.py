@@ -4,7 +4,6 @@ from __future__ import annotations
 import secrets
 from datetime import date, timedelta
 
-from .domain.errors import DomainError
 from .domain.model import TicketStatus
 from .envelope import Args, require
 from .ops_tickets import get_ticket

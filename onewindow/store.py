@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import logging
 import sqlite3
@@ -106,6 +107,15 @@ class Store:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        # one hall, one controller: a second process on the same data dir would hand out the
+        # same numbers from its own memory
+        self._lock = open(f"{self.path}.lock", "a+")
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock.close()
+            raise StoreError(f"{self.path.parent}: another OneWindow controller is using this data "
+                             f"dir; stop it first (one hall, one controller)") from None
         try:
             self.db = sqlite3.connect(str(self.path), isolation_level=None,
                                       check_same_thread=False, timeout=5.0)
@@ -118,6 +128,7 @@ class Store:
             self.db.executescript(SCHEMA)
             self._check_version()
         except sqlite3.DatabaseError as exc:
+            self._lock.close()
             raise StoreError(f"{self.path}: the database cannot be opened ({exc})") from exc
         self._depth = 0
 
@@ -130,6 +141,7 @@ class Store:
 
     def close(self) -> None:
         self.db.close()
+        self._lock.close()          # releases the flock
 
     # -- transactions -------------------------------------------------------------------
 

@@ -60,6 +60,17 @@ def register_fonts() -> None:
     LabelBase.register("CJK", regular, fn_bold=bold)
 
 
+def hall_now(hall_state: Optional[dict]):
+    """The hall's wall clock, whatever this box's own zone: the zone of state/hall's timestamp."""
+    from datetime import datetime
+    stamp = (hall_state or {}).get("updated_at")
+    try:
+        tz = datetime.fromisoformat(stamp).tzinfo if isinstance(stamp, str) else None
+    except ValueError:
+        tz = None
+    return datetime.now(tz)
+
+
 class UiBus:
     """A DeviceClient whose callbacks run on Kivy's main thread (widgets are touched only there)."""
 

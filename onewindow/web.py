@@ -8,7 +8,6 @@ it holds nothing of its own, every figure comes from the controller.
 from __future__ import annotations
 
 import html
-import json
 import logging
 import re
 import threading

@@ -10,9 +10,8 @@ import time
 
 import pytest
 
-from onewindow.bus.client import BusUnavailable, DeviceClient
+from onewindow.bus.client import DeviceClient
 from onewindow.bus.devices import DeviceRegistry
-from onewindow.demo import always_open_copy
 
 from busutil import REPO, Mosquitto, unlimited_config, wait_for
 
@@ -100,3 +99,20 @@ def test_embedded_port_taken_is_a_clear_error(tmp_path):
         out, err = proc.communicate(timeout=30)
     assert proc.returncode == 3
     assert str(port) in err and "in use" in err
+
+
+def test_second_controller_on_the_same_data_dir_is_refused(setup):
+    data, config, secret, broker = setup
+    first = start_hall(data, config, broker.url)
+    try:
+        wait_for(lambda: (data / "hall.db").exists(), timeout=15)
+        time.sleep(0.5)
+        second = start_hall(data, config, broker.url)
+        out, err = second.communicate(timeout=30)
+        assert second.returncode == 3
+        assert "another OneWindow controller is using this data dir" in err
+        assert "Traceback" not in err
+        assert first.poll() is None                  # the running hall is untouched
+    finally:
+        first.terminate()
+        first.communicate(timeout=20)

@@ -1,6 +1,7 @@
 """The keypad bridge end to end: simulated pads on a real pty, a real hall controller on a real bus."""
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -154,12 +155,15 @@ def test_pads_are_repainted_when_the_line_returns(hall, bridge):
 def test_keypad_command_runs_as_a_process(hall, line, tmp_path):
     sim, port = line
     ticket = issue(hall)
+    # both identities in the device config, as the systemd unit has it (no secret in `ps`)
+    cfg = tmp_path / "keypad.json"
+    cfg.write_text(json.dumps({"mqtt": hall.url, "hall": hall.hall_id, "device": "keypad-1",
+                               "secret": hall.secrets["keypad-1"], "rating_device": "rating-1",
+                               "rating_secret": hall.secrets["rating-1"]}), encoding="utf-8")
     log = open(tmp_path / "keypad.log", "wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "onewindow.cli", "keypad", "--mqtt", hall.url, "--hall", hall.hall_id,
-         "--device", "keypad-1", f"--secret={hall.secrets['keypad-1']}", "--port", port,
-         "--pad", "1=3", "--rating-pad", "11=3", "--rating-map", RATING_MAP,
-         "--rating-device", "rating-1", f"--rating-secret={hall.secrets['rating-1']}"],
+        [sys.executable, "-m", "onewindow.cli", "keypad", "--device-config", str(cfg), "--port", port,
+         "--pad", "1=3", "--rating-pad", "11=3", "--rating-map", RATING_MAP],
         cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
     try:
         # ready once connected: its retained-state refresh lights the pad's display
@@ -171,6 +175,11 @@ def test_keypad_command_runs_as_a_process(hall, line, tmp_path):
         assert sim.wait(lambda: sim.pads[1].shown.endswith(ticket["number"][-3:]), 5)
     finally:
         proc.terminate()
-        proc.wait(10)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()          # never leave a bridge running after the test
+            proc.wait(5)
+            raise
         log.close()
     assert proc.returncode == 0, (tmp_path / "keypad.log").read_text()

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import tomllib
 
-import pytest
 
 from busutil import REPO, Hall, unlimited_config, wait_for
 from kivyutil import App, Screen
 from test_kiosk import kiosk_args, shot, target_text, tickets
 
 
-def closed_config(tmp) -> "Path":
+def closed_config(tmp):
     """The shipped hall with no opening hours at all: closed now, whatever the clock says."""
     from onewindow.hallconfig import dump
     raw = tomllib.loads((REPO / "config" / "hall.toml").read_text(encoding="utf-8"))

@@ -80,7 +80,6 @@ def simulate(steps, mode, fair_share):
     minute = 0.0
 
     def call(w):
-        nonlocal minute
         now = T0 + timedelta(minutes=minute)
         waiting = [t for t in tickets if t.status is TicketStatus.WAITING]
         c = choose_next(w, WINDOW_SERVICES[w], waiting, now, mode, fair_share, streaks[w])

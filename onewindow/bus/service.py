@@ -15,7 +15,7 @@ from typing import Optional
 
 import paho.mqtt.client as mqtt
 
-from ..controller import Controller, Device, Outcome
+from ..controller import Controller, Outcome
 from ..envelope import error_reply
 from .acl import Authorizer
 from .devices import CONTROLLER_ID, DeviceRegistry
