@@ -123,15 +123,19 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("devices", help="device identities (and hardware commissioning)")
     _data_arg(d)
     dsub = d.add_subparsers(dest="action", required=True)
-    add = dsub.add_parser("add", help="register a device; prints its secret")
+    # --data-dir is also accepted after the action (`devices add x --data-dir D`), where
+    # installers type it; SUPPRESS keeps an absent one from overriding `devices --data-dir D add`
+    here = argparse.ArgumentParser(add_help=False)
+    here.add_argument("--data-dir", default=argparse.SUPPRESS, help="as above")
+    add = dsub.add_parser("add", help="register a device; prints its secret", parents=[here])
     add.add_argument("id")
     add.add_argument("--role", required=True,
                      choices=("kiosk", "caller", "display", "led", "rating", "manager", "web"))
     add.add_argument("--window", type=int, action="append", default=[],
                      help="window number (callers and rating pads; repeat for a bridge)")
     add.add_argument("--secret", help="use this secret instead of a random one")
-    dsub.add_parser("list", help="list devices")
-    rm = dsub.add_parser("remove", help="remove a device")
+    dsub.add_parser("list", help="list devices", parents=[here])
+    rm = dsub.add_parser("remove", help="remove a device", parents=[here])
     rm.add_argument("id")
     from .devices_cli import add_parsers
     add_parsers(dsub)

@@ -73,12 +73,12 @@ def probe(args) -> int:
         try:
             readers = SocialSecurityReader().readers()
         except SSCardError as exc:
-            readers = []
+            readers = None
             print(f"  {exc.message_en}")
-        for name in readers:
+        for name in readers or []:
             present = SocialSecurityReader(name).card_present()
             print(f"  {name}: {'card present' if present else 'no card'}")
-        if not readers:
+        if readers == []:
             print("  none found (is pcscd running?)")
     except ImportError:
         print("  pyscard is not installed (pip install '.[pcsc]')")
@@ -166,4 +166,8 @@ def test(args) -> int:
 
 
 def run_hardware_command(args: argparse.Namespace) -> int:
+    import logging
+    # the ports are opened and closed many times: their state changes are noise here, the
+    # lines this command prints are the answer
+    logging.getLogger("drivers").setLevel(logging.WARNING)
     return probe(args) if args.action == "probe" else test(args)

@@ -69,7 +69,21 @@ class WebApp:
 
     def page(self, title: str, body: str, refresh: int = 0) -> str:
         meta = f'<meta http-equiv="refresh" content="{refresh}">' if refresh else ""
-        return PAGE.format(title=_e(title), hall=_e(self.hall_name), body=body, refresh=meta)
+        hall = (self.client.state.get("hall") or {}).get("name") or self.hall_name
+        return PAGE.format(title=_e(title), hall=_e(hall), body=body, refresh=meta)
+
+    def index_page(self) -> tuple[int, str]:
+        """办事指南 for every service and 一件事 theme: what to bring before coming."""
+        cfg = self.config()
+        links = []
+        for title, items in (("一件事一次办", cfg.get("themes", [])), ("部门事项", cfg.get("services", []))):
+            rows = "".join(f'<li><a href="/guide/{_e(i["code"])}">{_e(i["name"])}</a>'
+                           f'<span class="muted"> {_e(i.get("department") or i.get("lead_department") or "")}</span></li>'
+                           for i in items)
+            links.append(f'<div class="card"><b>{_e(title)}</b><ul>{rows}</ul></div>')
+        intro = ('<div class="card">办事前请先查看所需材料（一次告知）。取号后，扫描号票上的二维码'
+                 '即可查看排队进度并评价服务。</div>')
+        return 200, self.page("办事指南", intro + "".join(links))
 
     def ticket_page(self, ticket_id: str, note: str = "") -> tuple[int, str]:
         from .bus.client import BusError
@@ -161,6 +175,8 @@ def make_handler(app: WebApp):
             from .bus.client import BusError
             parts = self.path.split("?")[0].strip("/").split("/")
             try:
+                if parts == [""] and not post:
+                    return self._send(*app.index_page())
                 if len(parts) == 2 and parts[0] == "t" and TICKET_ID.match(parts[1]) and not post:
                     return self._send(*app.ticket_page(parts[1]))
                 if len(parts) == 3 and parts[0] == "t" and parts[2] == "rate" and TICKET_ID.match(parts[1]) and post:

@@ -34,7 +34,11 @@ fi
 
 if [[ ! -x .venv/bin/python ]]; then
   echo "onewindow setup: creating .venv"
-  python3 -m venv .venv
+  # Debian's own Python (the one apt just equipped with venv and headers), not whatever python3
+  # comes first on PATH: a venv built on a per-user Python breaks for the service users
+  py=/usr/bin/python3
+  [[ -x $py ]] || py=python3
+  "$py" -m venv .venv
 fi
 stamp=.venv/.onewindow-installed
 if [[ ! -f $stamp || setup.py -nt $stamp ]]; then

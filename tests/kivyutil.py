@@ -12,6 +12,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 
+def shots_dir() -> Path:
+    """Where tests save screenshots: the docs' images when ONEWINDOW_DOC_SHOTS=1 (to refresh
+    them on purpose), else a scratch folder, so a test run leaves the checkout as it was."""
+    if os.environ.get("ONEWINDOW_DOC_SHOTS"):
+        return REPO / "docs" / "img"
+    import tempfile
+    return Path(tempfile.gettempdir()) / "onewindow-shots"
+
+
 class Screen:
     """An Xvfb of a given size; every app in a test shares it."""
 

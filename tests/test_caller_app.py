@@ -8,7 +8,9 @@ from kivyutil import REPO, App, Screen
 from busutil import Hall, unlimited_config, wait_for
 
 WINDOW = 3
-IMG = REPO / "docs" / "img"
+from kivyutil import shots_dir  # noqa: E402
+
+IMG = shots_dir()
 
 
 @pytest.fixture(params=["embedded"])

@@ -8,7 +8,9 @@ import pytest
 from busutil import REPO, Hall, unlimited_config, wait_for
 from kivyutil import App, Screen
 
-IMG = REPO / "docs" / "img"
+from kivyutil import shots_dir  # noqa: E402
+
+IMG = shots_dir()
 
 
 @pytest.fixture

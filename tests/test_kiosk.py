@@ -14,7 +14,9 @@ from onewindow.domain.identity import id_check_digit
 from busutil import Hall, unlimited_config, wait_for
 from kivyutil import REPO, App, Screen
 
-IMG = REPO / "docs" / "img"
+from kivyutil import shots_dir  # noqa: E402
+
+IMG = shots_dir()
 ELDER_ID = "62010219480512002" + id_check_digit("62010219480512002")
 
 

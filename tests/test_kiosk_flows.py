@@ -46,6 +46,7 @@ def test_theme_questions_choose_items_and_one_ticket(kiosk):
     assert t.service == "T2" and t.answers == {"food": True, "fund": False}
     preview = wait_for(lambda: list(previews.glob(f"*-{number}.png")), 10)[0]
     time.sleep(0.2)
+    IMG.mkdir(parents=True, exist_ok=True)
     (IMG / "kiosk-printed-ticket.png").write_bytes(preview.read_bytes())
     app.tap("done")
     app.wait_screen("home")

@@ -12,7 +12,9 @@ from onewindow.demo import always_open_copy
 from busutil import REPO, Hall, wait_for
 from kivyutil import App, Screen
 
-DOCS_IMG = REPO / "docs" / "img"
+from kivyutil import shots_dir  # noqa: E402
+
+DOCS_IMG = shots_dir()
 PIN = "2468"
 
 

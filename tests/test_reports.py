@@ -18,7 +18,9 @@ from onewindow.demo import always_open_copy
 
 from busutil import REPO, Hall
 
-DOCS_IMG = REPO / "docs" / "img"
+from kivyutil import shots_dir  # noqa: E402
+
+DOCS_IMG = shots_dir()
 
 
 @pytest.fixture(scope="module")

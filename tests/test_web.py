@@ -82,3 +82,10 @@ def test_unknown_pages_and_a_down_controller_get_plain_answers(site):
     hall.stop_service()
     code, page = get(f"{base}/t/whatever123")
     assert code == 503 and "系统暂时无法查询" in page
+
+
+def test_front_page_lists_every_guide_under_the_halls_name(site):
+    hall, base = site
+    code, page = get(f"{base}/")
+    assert code == 200 and "示范县政务服务中心" in page
+    assert 'href="/guide/F"' in page and "新生儿出生一件事" in page

@@ -49,6 +49,8 @@ class HallService:
         self._presence: dict[str, bool] = {}
         self._window_sent: dict[int, bytes] = {}    # last retained state per window
         self._due: dict[str, float] = {}             # coalesced state: next time it may go out
+        self._down_since: Optional[float] = None
+        self._warned_at = float("-inf")
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=CONTROLLER_ID,
                                   clean_session=True)
         self.client.username_pw_set(CONTROLLER_ID, controller_secret)
@@ -150,6 +152,7 @@ class HallService:
                     self._process(batch)
                 if time.monotonic() >= next_tick:
                     next_tick = time.monotonic() + TICK_S
+                    self._warn_if_unreachable()
                     self._publish_events(self.ctl.tick())
                 if time.monotonic() >= next_refresh:
                     next_refresh = time.monotonic() + STATE_REFRESH_S
@@ -158,6 +161,20 @@ class HallService:
             except Exception:   # the hall must outlive any one bad moment
                 log.exception("controller loop error; reloading state from the database")
                 self.ctl.reload()
+
+    def _warn_if_unreachable(self) -> None:
+        """An operator must hear that no device can be served, not find out from the hall."""
+        if self.connected.is_set():
+            self._down_since = None
+            return
+        now = time.monotonic()
+        if self._down_since is None:
+            self._down_since = now
+        elif now - self._down_since >= 5 and now - self._warned_at >= 60:
+            self._warned_at = now
+            log.warning("cannot reach the MQTT broker at %s:%s for %.0f s; no device can be "
+                        "served until it is back (retrying)", self.url.host, self.port,
+                        now - self._down_since)
 
     def _process(self, batch: list) -> None:
         outcomes: list[tuple[str, Outcome]] = []
