@@ -57,6 +57,7 @@ TEXTS = Catalogue({
     "waiting_title": ("本窗口等候", "Waiting for this window"),
     "waiting_n": ("{n} 人", "{n}"),
     "by_service": ("各业务等候", "By service"),
+    "more_queues": ("…另有 {k} 项业务共 {n} 人", "…{k} more services, {n} people"),
     "none_waiting": ("暂无等候", "Nobody waiting"),
     "today": ("今日本窗口", "Today at this window"),
     "kpi_served": ("办结", "Served"),
@@ -287,12 +288,14 @@ class CallerApp(App):
     def _render_queues(self) -> None:
         queues = self.client.state.get("queues") or {}
         w = self.client.state["windows"].get(self.window_no) or {}
-        rows = []
-        for code in w.get("services") or []:
-            q = queues.get(code) or {}
-            if q.get("waiting"):
-                rows.append(f"{code}  {q.get('name', code)}   {TEXTS('waiting_n', self.lang, n=q['waiting'])}")
-        self.queue_lines = "\n".join(rows[:QUEUE_LINES]) or TEXTS("none_waiting", self.lang)
+        busy = [(code, queues.get(code) or {}) for code in w.get("services") or []]
+        busy = sorted(((c, q) for c, q in busy if q.get("waiting")), key=lambda cq: -cq[1]["waiting"])
+        rows = [f"{code}  {q.get('name', code)}   {TEXTS('waiting_n', self.lang, n=q['waiting'])}"
+                for code, q in busy]
+        if len(rows) > QUEUE_LINES:      # the longest queues first, and say that more exist
+            rest = sum(q["waiting"] for _, q in busy[QUEUE_LINES - 1:])
+            rows = rows[:QUEUE_LINES - 1] + [TEXTS("more_queues", self.lang, k=len(busy) - QUEUE_LINES + 1, n=rest)]
+        self.queue_lines = "\n".join(rows) or TEXTS("none_waiting", self.lang)
 
     def _relabel(self) -> None:
         self._set_title(self.client.state["windows"].get(self.window_no) or {})

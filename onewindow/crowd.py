@@ -12,6 +12,8 @@ log = logging.getLogger(__name__)
 
 PRIORITY_SHARE = 0.08   # elderly and others with a green channel
 IDENTIFIED_SHARE = 0.5  # citizens who lay their ID card on the reader
+PRIORITY_ZH = {"elder": "老年人优先", "disabled": "残疾人优先", "veteran": "军人优先",
+               "pregnant": "孕妇优先", "other": "优先"}
 
 
 def sample_citizen(rng: random.Random) -> dict:
@@ -69,7 +71,7 @@ class Crowd:
                 continue
             self.issued += 1
             who = f" {t['citizen']}" if t.get("citizen") else ""
-            mark = f" [{t['priority']}]" if t.get("priority") else ""
+            mark = f" [{PRIORITY_ZH.get(t['priority'], '优先')}]" if t.get("priority") else ""
             self.say(f"[kiosk]  取号 {t['number']} {t['service_name']}{who}{mark}: "
                      f"前面 {t['ahead']} 人, 约 {t['est_wait_min']} 分钟")
 

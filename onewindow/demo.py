@@ -52,8 +52,8 @@ def _can_show() -> bool:
 # where each app sits on a 1920x1080 screen: (command, extra args, size, position)
 LAYOUT = [
     ("kiosk", ["--simulate"], "540x960", "0,0"),
-    ("display", ["--voice", "none"], "920x520", "545,0"),
-    ("manager", [], "450x520", "1470,0"),
+    ("display", ["--voice", "none"], "760x520", "545,0"),
+    ("manager", [], "610x520", "1310,0"),
     ("caller", [], "685x520", "545,545"),
     ("caller", [], "685x520", "1235,545"),
 ]
@@ -73,6 +73,8 @@ def start_apps(bus: str, hall_id: str, registry, data_dir: Path, ui_windows: lis
     for command, extra, size, pos in LAYOUT:
         if command not in available:
             continue
+        if command == "kiosk":
+            extra = extra + ["--preview-dir", str(data_dir / "ticket-previews")]
         if command == "caller":
             window = next(callers, None)
             if window is None:
