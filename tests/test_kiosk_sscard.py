@@ -1,0 +1,37 @@
+"""The kiosk identifies a citizen by the social security card, through pcscd and the vpcd reader."""
+from __future__ import annotations
+
+from drivers.sscard import SocialSecurityReader
+from drivers.sscard_sim import VirtualSSCard
+
+from busutil import Hall, unlimited_config, wait_for
+from kivyutil import App, Screen
+from test_kiosk import ELDER_ID, kiosk_args, target_text, tickets
+from test_sscard import _wait_until, vpcd  # noqa: F401  (the session's pcscd + vpcd reader)
+
+
+def test_social_security_card_identifies_the_citizen_at_the_kiosk(tmp_path, vpcd):  # noqa: F811
+    hall = Hall(tmp_path, "embedded", config=unlimited_config(tmp_path))
+    hall.add("kiosk-1", "kiosk")
+    hall.start()
+    screen = Screen(1080, 1920)
+    app = App(screen, kiosk_args(hall, "--sscard"), tmp_path, "kiosk")
+    card = VirtualSSCard("B98765432", ELDER_ID, "王建国")
+    try:
+        app.wait_screen("home", timeout=30)
+        card.insert()
+        wait_for(lambda: "王*国" in target_text(app, "citizen"), 15)
+        app.tap("tile-A")
+        app.wait_screen("confirm")
+        app.tap("take")
+        app.wait_screen("ticket")
+        issued = tickets(hall, target_text(app, "ticket_number"))[0]
+        assert issued.priority == "elder" and issued.citizen_masked == "王*国"
+        raw = app.targets_path.read_text(encoding="utf-8") + app.read_log()
+        assert "王建国" not in raw and ELDER_ID not in raw
+    finally:
+        card.remove()
+        _wait_until(lambda: not SocialSecurityReader(vpcd).card_present())
+        app.stop()
+        screen.close()
+        hall.close()
