@@ -45,9 +45,10 @@ class ManagerApp(App):
     message = StringProperty("")
     hall_name = StringProperty("")
 
-    def __init__(self, settings: dict, pin: str, session_min: float, **kw):
+    def __init__(self, settings: dict, pin: str, session_min: float, printer=None, **kw):
         super().__init__(**kw)
         self.settings = settings
+        self.printer = printer          # (port, baud) of the duty desk's printer, or None
         self._pin = pin.encode()
         self.session_s = session_min * 60
         self.tr = TEXTS

@@ -23,6 +23,9 @@ def add_arguments(p) -> None:
                    help="write the KPI CSVs, audit CSV and PNG for 2026-11-23 or 2026-11 "
                         "(or 'today' / 'month') and exit; no screen needed")
     p.add_argument("--out", default="reports", help="directory for --export-report")
+    p.add_argument("--printer", help="the duty desk's ticket printer (serial port or /dev/usb/lpN) "
+                                     "for reprints; without it a reprint is done at a kiosk")
+    p.add_argument("--printer-baud", type=int, default=9600)
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -42,7 +45,8 @@ def main(args) -> int:
     width, height = _size(args.size)
     setup_kivy(width, height, args.fullscreen, "OneWindow 管理台")
     from .app import ManagerApp
-    ManagerApp(settings, str(pin), args.session_min).run()
+    ManagerApp(settings, str(pin), args.session_min,
+               printer=(args.printer, args.printer_baud) if args.printer else None).run()
     return 0
 
 

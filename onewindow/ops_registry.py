@@ -15,7 +15,7 @@ OPS = {
     "ticket.issue": (tickets.op_issue, ("kiosk", "caller", "web", "manager")),
     "ticket.cancel": (tickets.op_cancel, ("kiosk", "caller", "web", "manager")),
     "ticket.reinstate": (tickets.op_reinstate, ("kiosk", "caller", "manager")),
-    "ticket.printed": (tickets.op_printed, ("kiosk",)),
+    "ticket.printed": (tickets.op_printed, ("kiosk", "manager")),
     "queue.status": (tickets.op_queue_status, ANY),
     "window.call_next": (win.op_call_next, WINDOW),
     "window.recall": (win.op_recall, WINDOW),

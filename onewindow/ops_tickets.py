@@ -202,10 +202,13 @@ def op_reinstate(ctl, dev, a: Args) -> dict:
 
 
 def op_printed(ctl, dev, a: Args) -> dict:
-    """The kiosk reports whether the paper ticket came out (the number stands either way)."""
+    """A kiosk (or a reprint at the duty desk) reports whether the paper ticket came out; the
+    number stands either way."""
     t = get_ticket(ctl, a.get("ticket_id", str, maxlen=64))
     printed = a.get("printed", bool)
     reason = a.get("reason", str, "", maxlen=200)
+    if a.get("reprint", bool, False) and printed:
+        ctl.audit(dev, "reprint", t, from_status=t.status)     # the same number, on paper again
     if t.printed != printed:
         t.printed = printed
         ctl.save_ticket(t)

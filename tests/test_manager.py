@@ -7,6 +7,9 @@ import time
 
 import pytest
 
+from drivers.printer_sim import PrinterSimulator
+from drivers.ptysim import PtyDevice
+
 from onewindow.demo import always_open_copy
 
 from busutil import REPO, Hall, wait_for
@@ -66,8 +69,10 @@ def enter_pin(app: App, pin: str) -> None:
 
 def test_console_end_to_end(hall, screen):
     tmp = hall.tmp
+    printer = PrinterSimulator()
+    printer_pty = PtyDevice(printer, tmp / "desk-printer")
     app = App(screen, ["manager", "--device-config", device_config(hall, tmp / "m.json"),
-                       "--session-min", "2"], tmp, "manager")
+                       "--session-min", "2", "--printer", str(tmp / "desk-printer")], tmp, "manager")
     try:
         app.wait_screen("pin")
         wait_for(lambda: "示范县" in text_of(app, "pin-title"), 10)
@@ -132,6 +137,9 @@ def test_console_end_to_end(hall, screen):
         app.tap("find-go")
         wait_for(lambda: "A003" in text_of(app, "ticket-info") and "等候中" in text_of(app, "ticket-info"), 10)
         screen.screenshot(DOCS_IMG / "manager-tickets.png")
+        app.tap("ticket-reprint")                      # on the duty desk's printer, audited
+        assert b"A003" in printer.wait_jobs(1, 10)[0]
+        wait_for(lambda: any(r["action"] == "reprint" for r in hall.ctl.store.audit_rows()), 10)
         app.tap("ticket-cancel")
         wait_for(lambda: any(t.number == "A003" and t.status.value == "cancelled"
                              for t in hall.ctl.store.tickets()), 10)
@@ -158,6 +166,7 @@ def test_console_end_to_end(hall, screen):
         assert PIN not in app.read_log()
     finally:
         app.stop()
+        printer_pty.close()
 
 
 def test_session_timeout_returns_to_the_pin_pad(hall, screen):

@@ -1,9 +1,11 @@
-"""Tickets: find today's ticket by its number, see it with its status QR code, or cancel it.
-The console has no printer: a reprint is the kiosk's or a window's job, the QR is shown here."""
+"""Tickets: find today's ticket by its number, see it with its status QR code, cancel it, or
+reprint it on the duty desk's printer (`--printer`); the reprint is reported and audited."""
 from __future__ import annotations
 
 import io
+import threading
 
+from kivy.clock import Clock
 from kivy.core.image import Image as CoreImage
 from kivy.properties import DictProperty, StringProperty
 
@@ -79,6 +81,36 @@ class TicketsScreen(ConsoleScreen):
                           issued=t["issued_at"][11:19], window=t.get("window_name") or "—",
                           citizen=t.get("citizen") or "—")
         self.ids.qr.texture = qr_texture(t["status_url"]) if t.get("status_url") else None
+
+    def reprint(self, app) -> None:
+        if not self.ticket:
+            return
+        if not app.printer:
+            self.info = TEXTS("reprint_no_printer")
+            return
+        ticket, hall_name = dict(self.ticket), app.hall_name
+
+        def work():
+            from drivers import escpos
+            from drivers.printer import PrinterError, open_printer
+            printer = open_printer(*app.printer)
+            try:
+                printer.print_job(escpos.ticket(ticket, hall_name))
+                return None
+            except PrinterError as exc:
+                return exc.status.message
+            finally:
+                printer.close()
+
+        def run():
+            problem = work()
+            if problem:
+                Clock.schedule_once(lambda dt: setattr(app, "message", TEXTS("reprint_failed", why=problem)))
+                return
+            Clock.schedule_once(lambda dt: app.act(
+                "ticket.printed", {"ticket_id": ticket["id"], "printed": True, "reprint": True},
+                f"{ticket['number']} {TEXTS('reprinted')}"))
+        threading.Thread(target=run, name="reprint", daemon=True).start()   # never on the UI thread
 
     def cancel(self, app) -> None:
         if not self.ticket:
