@@ -3,22 +3,9 @@ from __future__ import annotations
 
 import argparse
 
-from onewindow.apps import device_settings
+from onewindow.apps import device_settings, size_arg
 
 DEFAULT_SIZE = (1024, 600)      # the common 7-10" touch screen beside a window
-
-
-def size_arg(text: str) -> tuple[int, int]:
-    w, sep, h = text.lower().partition("x")
-    try:
-        if not sep:
-            raise ValueError
-        size = int(w), int(h)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--size must look like 1024x600, not {text!r}")
-    if min(size) < 200:
-        raise argparse.ArgumentTypeError("--size is too small")
-    return size
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -4,23 +4,13 @@ from __future__ import annotations
 import argparse
 import logging
 
-from onewindow.apps import device_settings
+from onewindow.apps import device_settings, size_arg
 
 log = logging.getLogger(__name__)
 
 
-def _size(value: str) -> tuple[int, int]:
-    try:
-        w, h = (int(v) for v in value.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError("size is WIDTHxHEIGHT, e.g. 1080x1920") from None
-    if w < 320 or h < 320:
-        raise argparse.ArgumentTypeError("the kiosk needs at least 320x320")
-    return w, h
-
-
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--size", type=_size, default=(1080, 1920),
+    p.add_argument("--size", type=size_arg, default=(1080, 1920),
                    help="window WIDTHxHEIGHT: 1080x1920 portrait (default) or 1920x1080 landscape")
     p.add_argument("--fullscreen", action="store_true", help="fill the screen (production)")
     p.add_argument("--printer", help="ticket printer: serial port (/dev/ttyUSB0) or /dev/usb/lp0")

@@ -5,16 +5,17 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from onewindow.apps import device_settings
+from onewindow.apps import device_settings, size_arg
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SIZE = "1280x800"
+DEFAULT_SIZE = (1280, 800)
 HALL_STATE_WAIT_S = 3.0
 
 
 def add_arguments(p) -> None:
-    p.add_argument("--size", default=DEFAULT_SIZE, help="window size WxH (default %(default)s)")
+    p.add_argument("--size", type=size_arg, default=DEFAULT_SIZE, metavar="WxH",
+                   help="window size (default 1280x800)")
     p.add_argument("--fullscreen", action="store_true")
     p.add_argument("--pin", help="the console's PIN (default: the device config's \"pin\")")
     p.add_argument("--session-min", type=float, default=5.0,
@@ -28,9 +29,6 @@ def add_arguments(p) -> None:
     p.add_argument("--printer-baud", type=int, default=9600)
 
 
-def _size(text: str) -> tuple[int, int]:
-    w, _, h = text.lower().partition("x")
-    return int(w), int(h)
 
 
 def main(args) -> int:
@@ -42,7 +40,7 @@ def main(args) -> int:
         raise SystemExit("onewindow manager: set a numeric PIN with --pin or \"pin\" in the "
                          "device config")
     from onewindow.uikit import setup_kivy
-    width, height = _size(args.size)
+    width, height = args.size
     setup_kivy(width, height, args.fullscreen, "OneWindow 管理台")
     from .app import ManagerApp
     ManagerApp(settings, str(pin), args.session_min,

@@ -6,6 +6,20 @@ import json
 from pathlib import Path
 
 
+def size_arg(text: str) -> tuple[int, int]:
+    """`--size WxH` of every app window, checked the same way everywhere."""
+    w, sep, h = text.lower().partition("x")
+    try:
+        if not sep:
+            raise ValueError
+        size = int(w), int(h)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--size must look like 1920x1080, not {text!r}") from None
+    if min(size) < 200:
+        raise argparse.ArgumentTypeError("--size is too small (at least 200 pixels each way)")
+    return size
+
+
 def add_device_options(p: argparse.ArgumentParser) -> None:
     """The same connection options for every device program."""
     p.add_argument("--mqtt", default="mqtt://127.0.0.1:1883", help="mqtt://HOST:PORT of the hall bus")
