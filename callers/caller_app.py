@@ -58,6 +58,10 @@ TEXTS = Catalogue({
     "waiting_n": ("{n} 人", "{n}"),
     "by_service": ("各业务等候", "By service"),
     "more_queues": ("…另有 {k} 项业务共 {n} 人", "…{k} more services, {n} people"),
+    "next_up": ("接下来：{numbers}", "Next: {numbers}"),
+    "mark_priority_short": ("优先", "priority"),
+    "mark_appointment_short": ("预约", "booked"),
+    "mark_transferred_short": ("转入", "transferred"),
     "none_waiting": ("暂无等候", "Nobody waiting"),
     "today": ("今日本窗口", "Today at this window"),
     "kpi_served": ("办结", "Served"),
@@ -295,6 +299,14 @@ class CallerApp(App):
         if len(rows) > QUEUE_LINES:      # the longest queues first, and say that more exist
             rest = sum(q["waiting"] for _, q in busy[QUEUE_LINES - 1:])
             rows = rows[:QUEUE_LINES - 1] + [TEXTS("more_queues", self.lang, k=len(busy) - QUEUE_LINES + 1, n=rest)]
+        upcoming = w.get("next") or []
+        if upcoming:          # who the next presses will call, marked when they jump the queue
+            marks = {"priority": TEXTS("mark_priority_short", self.lang),
+                     "appointment": TEXTS("mark_appointment_short", self.lang),
+                     "transferred": TEXTS("mark_transferred_short", self.lang)}
+            numbers = "  ".join(n["number"] + (f"({marks[n['reason']]})" if n.get("reason") in marks else "")
+                                for n in upcoming)
+            rows = [TEXTS("next_up", self.lang, numbers=numbers)] + rows[:QUEUE_LINES - 1]
         self.queue_lines = "\n".join(rows) or TEXTS("none_waiting", self.lang)
 
     def _relabel(self) -> None:

@@ -17,10 +17,13 @@ from .domain.errors import DomainError
 from .domain.estimate import HandlingTimes, estimate_wait_min
 from .domain.model import Hall, Ticket, TicketStatus, WindowStatus
 from .domain.numbering import service_day
+from .domain.routing import upcoming
 from .envelope import Args, EnvelopeError, error_reply, ok_reply, parse_request
 from .store import Store
 
 log = logging.getLogger(__name__)
+
+NEXT_SHOWN = 5      # upcoming tickets listed in a window's state (its caller shows them)
 
 ROLES = ("kiosk", "caller", "display", "led", "rating", "manager", "web")
 ALERT_REPEAT = timedelta(minutes=10)   # an unresolved alert is raised again this often
@@ -319,6 +322,11 @@ class Controller:
             "since": st.since.isoformat() if st.since else None,
             "waiting": len(self._to_window.get(number, {})) + sum(
                 len(self._by_code.get(code, {})) for code in self.hall.window_order(w)),
+            # numbers and marks only: the caller's list of who comes next, no one's name
+            "next": [{"number": t.number, "service": t.service, "reason": why}
+                     for t, why in upcoming(number, None if w.serves_all() else w.services,
+                                            self.waiting_for_window(w), self.now(),
+                                            self.hall.rules.routing, NEXT_SHOWN)],
         }
 
     def state_hall(self) -> dict:

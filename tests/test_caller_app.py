@@ -115,6 +115,9 @@ def test_a_shift_at_the_window(hall, caller, screen):
     wait_text(caller, "kpi_no_show", lambda t: t == "1")
     wait_text(caller, "waiting_count", lambda t: t == "3 人")
     wait_text(caller, "queue_lines", lambda t: "社会保险参保登记   2 人" in t and "身份证" not in t)
+    # the waiting list: who the next presses call, in that order
+    order = "  ".join(t["number"] for t in others)
+    wait_text(caller, "queue_lines", lambda t: f"接下来：{order}" in t)
     screen.screenshot(IMG / "caller-main.png")
 
     caller.tap("transfer")

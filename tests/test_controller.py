@@ -408,3 +408,17 @@ def test_no_show_from_yesterday_cannot_be_reinstated_today(tmp_path):
     assert h.do(caller(4), "ticket.reinstate", ticket_id=t["id"])["error"]["code"] in ("expired", "bad_state")
     assert h.ok(KIOSK, "queue.status")["queues"]["A"]["waiting"] == 0
     h.ctl.store.close()
+
+
+def test_window_state_lists_who_comes_next_in_call_order_without_names(hall):
+    a1 = hall.issue("A")
+    hall.clock.advance(minutes=1)
+    b1 = hall.issue("B")
+    hall.clock.advance(minutes=1)
+    elder = hall.issue("A", citizen={"id_number": ELDER_ID, "name": "王建国"})
+    nxt = hall.ctl.state_window(4)["next"]
+    assert [n["number"] for n in nxt] == [elder["number"], a1["number"], b1["number"]]
+    assert nxt[0]["reason"] == "priority" and "王" not in repr(nxt)
+    hall.open(4)
+    assert hall.call(4)["number"] == elder["number"]
+    assert [n["number"] for n in hall.ctl.state_window(4)["next"]] == [a1["number"], b1["number"]]

@@ -14,6 +14,7 @@ ordinary ticket, so no ordinary ticket is passed over forever, whatever arrives.
 """
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterable, Optional, Sequence
@@ -51,6 +52,31 @@ def eligible(t: Ticket, window: int, services: Optional[Sequence[str]]) -> bool:
     return services is None or t.service in services
 
 
+def _key(t: Ticket, window: int, now: datetime, rank: dict, by_order: bool) -> tuple:
+    """Class first, then (service_order) the window's order, then queue time."""
+    cls = ticket_class(t, window, now)
+    qk = (t.order_at, t.seq, t.id)
+    if cls == ORDINARY:
+        return (cls, rank.get(t.service, len(rank)) if by_order else 0, qk)
+    if cls == APPOINTMENT:
+        return (cls, 0, (t.slot_start, *qk))
+    return (cls, 0, qk)
+
+
+def upcoming(window: int, services: Optional[Sequence[str]], waiting: Iterable[Ticket],
+             now: datetime, mode: str = "fifo", n: int = 5) -> list[tuple[Ticket, str]]:
+    """The next `n` tickets this window would call, with why (for the caller's waiting list).
+
+    The order of the rule above; the fair-share guard may still move the longest-waiting ordinary
+    ticket forward at the moment of the call.
+    """
+    rank = {code: i for i, code in enumerate(services or ())}
+    by_order = mode == "service_order"
+    keyed = ((_key(t, window, now, rank, by_order), t) for t in waiting
+             if eligible(t, window, services))
+    return [(t, REASONS[k[0]]) for k, t in heapq.nsmallest(n, keyed, key=lambda kt: kt[0])]
+
+
 def choose_next(window: int, services: Optional[Sequence[str]], waiting: Iterable[Ticket],
                 now: datetime, mode: str = "fifo", fair_share: int = 3,
                 streak: int = 0) -> Optional[Choice]:
@@ -67,16 +93,9 @@ def choose_next(window: int, services: Optional[Sequence[str]], waiting: Iterabl
     for t in waiting:
         if not eligible(t, window, services):
             continue
-        cls = ticket_class(t, window, now)
-        qk = (t.order_at, t.seq, t.id)
-        if cls == ORDINARY:
-            if oldest_key is None or qk < oldest_key:
-                oldest_ordinary, oldest_key = t, qk
-            key = (cls, rank.get(t.service, len(rank)) if by_order else 0, qk)
-        elif cls == APPOINTMENT:
-            key = (cls, 0, (t.slot_start, *qk))
-        else:
-            key = (cls, 0, qk)
+        key = _key(t, window, now, rank, by_order)
+        if key[0] == ORDINARY and (oldest_key is None or key[2] < oldest_key):
+            oldest_ordinary, oldest_key = t, key[2]
         if best_key is None or key < best_key:
             best, best_key = t, key
     if best is None:
