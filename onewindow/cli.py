@@ -54,11 +54,25 @@ def cmd_hall(args) -> int:
     return 0
 
 
+def _unknown_windows(args) -> list[int]:
+    """Windows named for a device that the hall file does not have (a typo binds it to nothing)."""
+    if not args.window:
+        return []
+    from .hallconfig import load_file
+    hall, _ = load_file(args.config)
+    return [n for n in args.window if hall.window(n) is None]
+
+
 def cmd_devices(args) -> int:
     from .bus.devices import DeviceError, DeviceRegistry
     reg = DeviceRegistry(args.data_dir)
     try:
         if args.action == "add":
+            unknown = _unknown_windows(args)
+            if unknown:
+                print(f"onewindow devices: the hall has no window {', '.join(map(str, unknown))} "
+                      f"(see {args.config}); nothing added", file=sys.stderr)
+                return 2
             secret = reg.add(args.id, args.role, args.window, args.secret)
             print(f"added {args.id} ({args.role}{' windows ' + ','.join(map(str, args.window)) if args.window else ''})")
             print(f"secret: {secret}")
@@ -134,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--window", type=int, action="append", default=[],
                      help="window number (callers and rating pads; repeat for a bridge)")
     add.add_argument("--secret", help="use this secret instead of a random one")
+    _config_arg(add)
     dsub.add_parser("list", help="list devices", parents=[here])
     rm = dsub.add_parser("remove", help="remove a device", parents=[here])
     rm.add_argument("id")

@@ -80,3 +80,12 @@ def test_keypad_and_led_tests_reach_the_device(rig):
     assert rc == 0 and leds.strips[1].text == "请A001号到1号窗口"
     rc, out = onewindow("test", "led", "--port", "/dev/nonexistent-tty")
     assert rc == 1 and "LED" in out and "Traceback" not in out
+
+
+def test_a_device_bound_to_a_window_the_hall_lacks_is_refused(tmp_path):
+    rc, out = onewindow("add", "caller-99", "--role", "caller", "--window", "99",
+                        "--data-dir", str(tmp_path))
+    assert rc == 2 and "no window 99" in out and "Traceback" not in out
+    assert not (tmp_path / "devices.json").exists()
+    rc, out = onewindow("add", "caller-3", "--role", "caller", "--window", "3", "--data-dir", str(tmp_path))
+    assert rc == 0 and "secret:" in out
