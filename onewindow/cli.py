@@ -100,10 +100,23 @@ def cmd_broker_config(args) -> int:
     from .hallconfig import load_file
     hall, _ = load_file(args.config)
     reg = DeviceRegistry(args.data_dir)
+    out = Path(args.out).resolve()
+    tls = None
+    if args.tls_port:
+        from .bus.tls import TlsError, make_hall_certs
+        try:
+            certs = make_hall_certs(out / "tls", [args.tls_host])
+        except TlsError as exc:
+            print(f"onewindow broker-config: {exc}", file=sys.stderr)
+            return 3
+        tls = {"port": args.tls_port, "host": args.tls_host, **certs}
     files = mosquitto_files(Topics(hall.id), reg.list(), hash_secret(controller_secret(args.data_dir)),
-                            Path(args.out).resolve(), port=args.port, host=args.host)
+                            out, port=args.port, host=args.host, tls=tls)
     for f in files:
         print(f"wrote {f}")
+    if tls:
+        print(f"devices connect with --mqtt 'mqtts://{args.tls_host}:{args.tls_port}?ca=CA' "
+              f"after copying {tls['ca']} to them as CA (never ca.key)")
     print("start Mosquitto with: mosquitto -c", files[-1])
     return 0
 
@@ -161,7 +174,12 @@ def build_parser() -> argparse.ArgumentParser:
     _data_arg(b)
     b.add_argument("--out", default="data/mosquitto")
     b.add_argument("--port", type=int, default=1883)
-    b.add_argument("--host", default="127.0.0.1")
+    b.add_argument("--host", default="127.0.0.1",
+                   help="plain listener (keep it on 127.0.0.1 for the controller when using TLS)")
+    b.add_argument("--tls-port", type=int, help="also a TLS listener for the devices (e.g. 8883), "
+                   "with the hall's own CA made in OUT/tls")
+    b.add_argument("--tls-host", default="127.0.0.1", help="address of the TLS listener (the "
+                   "controller's LAN address); also the name in the broker's certificate")
     b.set_defaults(func=cmd_broker_config)
 
     c = sub.add_parser("config", help="check the hall file, or export the live settings as TOML")

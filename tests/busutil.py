@@ -129,6 +129,8 @@ class Hall:
             if self.mosquitto.proc is None:
                 self.mosquitto.start()
             url = parse_bus_url(self.mosquitto.url)
+        elif self.kind.startswith("mqtt://"):           # a broker the test runs itself
+            url = parse_bus_url(self.kind)
         else:
             url = parse_bus_url("embedded://127.0.0.1:0")
         self.service = HallService(ctl, url, self.registry, controller_secret(self.data_dir))

@@ -71,7 +71,7 @@ class Authorizer:
 
 def mosquitto_files(topics: Topics, devices: list[DeviceEntry], controller_secret_hash: str,
                     out_dir: Path, port: int = 1883, host: str = "127.0.0.1",
-                    run_as: str = "mosquitto") -> list[Path]:
+                    run_as: str = "mosquitto", tls: dict | None = None) -> list[Path]:
     """passwd, acl and a mosquitto.conf that uses them; the secrets readable by `run_as` only.
 
     Mosquitto started as root drops to `run_as` before it reads the files, so they belong to it.
@@ -101,6 +101,10 @@ def mosquitto_files(topics: Topics, devices: list[DeviceEntry], controller_secre
         "max_packet_size 1048576",
         "",
     ]
+    if tls:   # {port, host, ca, cert, key}: the devices' listener, encrypted
+        conf[-1:] = [f"listener {tls['port']} {tls['host']}", f"cafile {tls['ca']}",
+                     f"certfile {tls['cert']}", f"keyfile {tls['key']}", "tls_version tlsv1.2", ""]
+        _give_to(Path(tls["key"]), run_as)
     files = {"passwd": "\n".join(passwd) + "\n", "acl": "\n".join(acl), "mosquitto.conf": "\n".join(conf)}
     written = []
     for name, text in files.items():

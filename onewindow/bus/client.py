@@ -18,7 +18,7 @@ from typing import Callable, Optional
 import paho.mqtt.client as mqtt
 
 from .topics import EVENT_KINDS, Topics
-from .url import no_delay, parse_bus_url
+from .url import no_delay, parse_bus_url, use_tls
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,7 @@ class DeviceClient:
         c.on_disconnect = self._on_disconnect
         c.on_message = self._on_message
         c.on_socket_open = no_delay
+        use_tls(c, self.url)
         self.client = c
         self.refused: Optional[str] = None
 

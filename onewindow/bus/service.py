@@ -20,7 +20,7 @@ from ..envelope import error_reply
 from .acl import Authorizer
 from .devices import CONTROLLER_ID, DeviceRegistry
 from .topics import Topics
-from .url import BusUrl, no_delay
+from .url import BusUrl, no_delay, use_tls
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,7 @@ class HallService:
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
         self.client.on_socket_open = no_delay
+        use_tls(self.client, url)
 
     # -- lifecycle ----------------------------------------------------------------------------
 
