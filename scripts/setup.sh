@@ -9,7 +9,7 @@ cd "$here"
 APT_PACKAGES=(
   python3 python3-venv python3-dev gcc           # the venv, and compilers for pyscard
   swig libpcsclite-dev pcscd vsmartcard-vpcd     # social security cards over PC/SC (+ virtual reader for tests)
-  mosquitto mosquitto-clients                    # the production broker
+  mosquitto mosquitto-clients openssl            # the production broker (and its TLS certificates)
   xvfb xauth libgl1 libmtdev1 xclip              # Kivy windows (and a virtual screen for tests)
   xdotool imagemagick                            # tests: real pointer touches and screenshots
   fonts-noto-cjk                                 # Chinese on screens and ticket previews
