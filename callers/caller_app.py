@@ -21,7 +21,7 @@ from kivy.utils import escape_markup
 
 from onewindow.bus.client import BusError, DeviceClient
 from onewindow.i18n import Catalogue
-from onewindow.uikit import UiBus, dump_targets
+from onewindow.uikit import UiBus, dump_targets, hall_now
 
 log = logging.getLogger("onewindow.caller")
 
@@ -161,7 +161,6 @@ class CallerApp(App):
         self.ticket: Optional[dict] = None
         self.config_data: Optional[dict] = None
         self._config_version = None
-        self._tz = None                 # the hall's UTC offset: its clock, not this box's
         self._fetching: Optional[tuple] = None
         self._message_key: Optional[tuple] = None
         self.popup = None
@@ -197,7 +196,7 @@ class CallerApp(App):
         dump_targets(Window, self.popup_name or "main")
 
     def _tick(self) -> None:
-        self.clock_text = datetime.now(self._tz).strftime("%H:%M")
+        self.clock_text = hall_now(self.client.state.get("hall")).strftime("%H:%M")
         self._render_ticket()
 
     # -- bus -> screen -----------------------------------------------------------------------------
@@ -216,10 +215,7 @@ class CallerApp(App):
         if kind == "controller":
             self._update_online()
         elif kind == "hall" and isinstance(value, dict):
-            stamp = _parse_time(value.get("updated_at"))
-            if stamp is not None and stamp.tzinfo is not None:
-                self._tz = stamp.tzinfo
-                self._tick()
+            self._tick()                # the hall's clock: its zone comes with this state
             if value.get("config_version") != self._config_version and self.online:
                 self._load_config()
         elif kind == "queues":

@@ -3,35 +3,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import qrcode
-from kivy.graphics.texture import Texture
-from kivy.lang import Builder
 from kivy.properties import AliasProperty, BooleanProperty, ColorProperty, NumericProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.image import Image
 from kivy.uix.label import Label
 
+from onewindow import uikit
+from onewindow.uikit import qr_texture
+
 KV_DIR = Path(__file__).parent / "kv"
 
 
 def load_kv(name: str) -> None:
-    path = str(KV_DIR / name)
-    if path not in Builder.files:
-        Builder.load_file(path)
-
-
-def qr_texture(data: str) -> Texture:
-    """A QR code as a crisp texture (nearest filtering keeps the modules sharp when scaled)."""
-    code = qrcode.QRCode(border=2, box_size=8, error_correction=qrcode.constants.ERROR_CORRECT_M)
-    code.add_data(data)
-    code.make(fit=True)
-    img = code.make_image(fill_color="black", back_color="white").get_image().convert("RGBA")
-    tex = Texture.create(size=img.size, colorfmt="rgba")
-    tex.blit_buffer(img.tobytes(), colorfmt="rgba", bufferfmt="ubyte")
-    tex.flip_vertical()
-    tex.mag_filter = tex.min_filter = "nearest"
-    return tex
+    uikit.load_kv(KV_DIR / name)
 
 
 class QrImage(Image):

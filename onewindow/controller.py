@@ -76,7 +76,9 @@ class Controller:
         """Rebuild the in-memory view from the database (at start, and after a rolled-back op)."""
         now = self.now()
         saved = self.store.config()
-        if saved:          # a manager's change that did not commit must not live on in memory
+        if saved and saved["raw"] != self.raw:
+            # a manager's change that did not commit must not live on in memory (at start the
+            # two agree, and the file was parsed moments ago: no second parse)
             from .hallconfig import parse
             self.raw = saved["raw"]
             self.hall = parse(self.raw, "saved configuration")

@@ -60,6 +60,29 @@ def register_fonts() -> None:
     LabelBase.register("CJK", regular, fn_bold=bold)
 
 
+def load_kv(path) -> None:
+    """Load a screen's KV file once: a second load would define its rules twice."""
+    from kivy.lang import Builder
+    path = str(path)
+    if path not in Builder.files:
+        Builder.load_file(path)
+
+
+def qr_texture(data: str):
+    """A QR code as a crisp Kivy texture (nearest filtering keeps the modules sharp when scaled)."""
+    import qrcode
+    from kivy.graphics.texture import Texture
+    code = qrcode.QRCode(border=2, box_size=8, error_correction=qrcode.constants.ERROR_CORRECT_M)
+    code.add_data(data)
+    code.make(fit=True)
+    img = code.make_image(fill_color="black", back_color="white").get_image().convert("RGBA")
+    tex = Texture.create(size=img.size, colorfmt="rgba")
+    tex.blit_buffer(img.tobytes(), colorfmt="rgba", bufferfmt="ubyte")
+    tex.flip_vertical()
+    tex.mag_filter = tex.min_filter = "nearest"
+    return tex
+
+
 def hall_now(hall_state: Optional[dict]):
     """The hall's wall clock, whatever this box's own zone: the zone of state/hall's timestamp."""
     from datetime import datetime

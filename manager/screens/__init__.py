@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kivy.lang import Builder
+from onewindow import uikit
 from kivy.uix.screenmanager import Screen
 
 from .. import widgets  # noqa: F401  (their kv rules first: screens build on them)
@@ -12,7 +12,7 @@ KV = Path(__file__).resolve().parent.parent / "kv"
 
 
 def load_kv(name: str) -> None:
-    Builder.load_file(str(KV / f"{name}.kv"))
+    uikit.load_kv(KV / f"{name}.kv")
 
 
 def minutes(value) -> str:

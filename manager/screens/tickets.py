@@ -2,12 +2,12 @@
 reprint it on the duty desk's printer (`--printer`); the reprint is reported and audited."""
 from __future__ import annotations
 
-import io
 import threading
 
 from kivy.clock import Clock
-from kivy.core.image import Image as CoreImage
 from kivy.properties import DictProperty, StringProperty
+
+from onewindow.uikit import qr_texture
 
 from ..texts import TEXTS
 from ..widgets import TButton
@@ -16,15 +16,6 @@ from . import ConsoleScreen, load_kv
 MAX_CHARS = 8
 
 load_kv("tickets")
-
-
-def qr_texture(text: str):
-    import qrcode
-    img = qrcode.make(text, box_size=6, border=2).get_image().convert("RGB")
-    buf = io.BytesIO()
-    img.save(buf, format="png")
-    buf.seek(0)
-    return CoreImage(buf, ext="png").texture
 
 
 class TicketsScreen(ConsoleScreen):
