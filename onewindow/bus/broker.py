@@ -23,7 +23,9 @@ import time
 from collections import deque
 from typing import Callable, Optional
 
-from .acl import topic_matches
+from .mqtt_wire import (ProtocolError, Reader, filter_matches, packet, publish_packet,
+                        valid_filter, valid_topic)
+from .topic_tree import Subscriptions
 
 log = logging.getLogger(__name__)
 
@@ -46,178 +48,12 @@ class BrokerError(Exception):
     """The broker could not start; the message says why in words an operator can act on."""
 
 
-class ProtocolError(Exception):
-    pass
-
-
 def _allow_all_auth(client_id, username, password) -> bool:
     return True
 
 
 def _allow_all(username, action, topic) -> bool:
     return True
-
-
-# -- wire format ----------------------------------------------------------------------------------
-
-def _length(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, n = n % 128, n // 128
-        out.append(byte | 0x80 if n else byte)
-        if not n:
-            return bytes(out)
-
-
-def _packet(first: int, body: bytes = b"") -> bytes:
-    return bytes((first,)) + _length(len(body)) + body
-
-
-def _u16str(data: bytes) -> bytes:
-    return struct.pack("!H", len(data)) + data
-
-
-def _publish_packet(topic: bytes, payload: bytes, qos: int, retain: bool, pid: int = 0,
-                    dup: bool = False) -> bytes:
-    first = 0x30 | (qos << 1) | (1 if retain else 0) | (0x08 if dup else 0)
-    body = _u16str(topic) + (struct.pack("!H", pid) if qos else b"") + payload
-    return _packet(first, body)
-
-
-class _Reader:
-    __slots__ = ("data", "i")
-
-    def __init__(self, data: bytes):
-        self.data, self.i = data, 0
-
-    def u8(self) -> int:
-        if self.i >= len(self.data):
-            raise ProtocolError("packet ends early")
-        self.i += 1
-        return self.data[self.i - 1]
-
-    def u16(self) -> int:
-        if self.i + 2 > len(self.data):
-            raise ProtocolError("packet ends early")
-        self.i += 2
-        return (self.data[self.i - 2] << 8) | self.data[self.i - 1]
-
-    def blob(self) -> bytes:
-        n = self.u16()
-        if self.i + n > len(self.data):
-            raise ProtocolError("string runs past the end of the packet")
-        self.i += n
-        return bytes(self.data[self.i - n:self.i])
-
-    def text(self) -> str:
-        raw = self.blob()
-        try:
-            s = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ProtocolError("string is not UTF-8") from None
-        if "\x00" in s:
-            raise ProtocolError("string contains U+0000")
-        return s
-
-    def rest(self) -> bytes:
-        out = bytes(self.data[self.i:])
-        self.i = len(self.data)
-        return out
-
-    def done(self) -> bool:
-        return self.i >= len(self.data)
-
-
-def valid_topic(topic: str) -> bool:
-    return bool(topic) and "+" not in topic and "#" not in topic
-
-
-def valid_filter(filt: str) -> bool:
-    if not filt:
-        return False
-    levels = filt.split("/")
-    for i, level in enumerate(levels):
-        if "#" in level and (level != "#" or i != len(levels) - 1):
-            return False
-        if "+" in level and level != "+":
-            return False
-    return True
-
-
-def filter_matches(filt: str, topic: str) -> bool:
-    """A subscription filter against a concrete topic; `$` topics are not caught by wildcards."""
-    if topic.startswith("$") and filt[:1] in ("+", "#"):
-        return False
-    return topic_matches(filt, topic)
-
-
-# -- subscriptions ----------------------------------------------------------------------------------
-
-class _Node:
-    __slots__ = ("children", "subs")
-
-    def __init__(self):
-        self.children: dict[str, _Node] = {}
-        self.subs: dict[str, int] = {}   # client id -> granted QoS
-
-
-class _Subscriptions:
-    """A topic trie: matching costs the depth of the topic, not the number of subscribers."""
-
-    def __init__(self):
-        self.root = _Node()
-
-    def add(self, filt: str, client_id: str, qos: int) -> None:
-        node = self.root
-        for level in filt.split("/"):
-            node = node.children.setdefault(level, _Node())
-        node.subs[client_id] = qos
-
-    def remove(self, filt: str, client_id: str) -> None:
-        path = [self.root]
-        for level in filt.split("/"):
-            nxt = path[-1].children.get(level)
-            if nxt is None:
-                return
-            path.append(nxt)
-        path[-1].subs.pop(client_id, None)
-        # prune empty branches so a hall with churning devices does not grow a dead tree
-        levels = filt.split("/")
-        for depth in range(len(levels), 0, -1):
-            node = path[depth]
-            if node.subs or node.children:
-                break
-            del path[depth - 1].children[levels[depth - 1]]
-
-    def match(self, topic: str) -> dict[str, int]:
-        levels = topic.split("/")
-        found: dict[str, int] = {}
-        dollar = topic.startswith("$")
-
-        def add(subs: dict[str, int]) -> None:
-            for cid, q in subs.items():
-                if found.get(cid, -1) < q:
-                    found[cid] = q
-
-        def walk(node: _Node, i: int) -> None:
-            wild = not (dollar and i == 0)
-            if wild:
-                hash_node = node.children.get("#")
-                if hash_node is not None:
-                    add(hash_node.subs)    # "a/#" also matches "a"
-            if i == len(levels):
-                add(node.subs)
-                return
-            child = node.children.get(levels[i])
-            if child is not None:
-                walk(child, i + 1)
-            if wild:
-                plus = node.children.get("+")
-                if plus is not None:
-                    walk(plus, i + 1)
-
-        walk(self.root, 0)
-        return found
 
 
 class _Session:
@@ -351,7 +187,7 @@ class Broker:
         self.authorize = authorize
         self.retained: dict[str, tuple[bytes, int]] = {}
         self.sessions: dict[str, _Session] = {}
-        self.subs = _Subscriptions()
+        self.subs = Subscriptions()
         self._connections: set[_Connection] = set()
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._thread: Optional[threading.Thread] = None
@@ -462,17 +298,17 @@ class Broker:
                 raise ProtocolError("first packet was not CONNECT")
             self._connect(conn, body)
             return
-        r = _Reader(body)
+        r = Reader(body)
         if kind == 3:
             self._on_publish(conn, first, r)
         elif kind == 4:                                  # PUBACK
             conn.session.inflight.pop(r.u16(), None)
         elif kind == 5:                                  # PUBREC (we never send QoS 2)
-            conn.send(_packet(0x62, struct.pack("!H", r.u16())))
+            conn.send(packet(0x62, struct.pack("!H", r.u16())))
         elif kind == 6:                                  # PUBREL
             pid = r.u16()
             conn.qos2_in.discard(pid)
-            conn.send(_packet(0x70, struct.pack("!H", pid)))
+            conn.send(packet(0x70, struct.pack("!H", pid)))
         elif kind == 7:                                  # PUBCOMP
             conn.session.inflight.pop(r.u16(), None)
         elif kind == 8:
@@ -487,7 +323,7 @@ class Broker:
                 filt = r.text()
                 if conn.session.subs.pop(filt, None) is not None:
                     self.subs.remove(filt, conn.session.client_id)
-            conn.send(_packet(0xB0, struct.pack("!H", pid)))
+            conn.send(packet(0xB0, struct.pack("!H", pid)))
         elif kind == 12:
             conn.send(b"\xd0\x00")
         elif kind == 14:
@@ -496,11 +332,11 @@ class Broker:
             raise ProtocolError(f"unexpected packet type {kind}")
 
     def _connect(self, conn: _Connection, body: bytes) -> None:
-        r = _Reader(body)
+        r = Reader(body)
         name = r.blob()
         level = r.u8()
         if (name, level) not in ((b"MQTT", 4), (b"MQIsdp", 3)):
-            conn.send(_packet(0x20, bytes((0, BAD_PROTOCOL))))
+            conn.send(packet(0x20, bytes((0, BAD_PROTOCOL))))
             conn.close(send_will=False)
             return
         flags = r.u8()
@@ -524,7 +360,7 @@ class Broker:
             client_id = username
         if not client_id:
             if not clean:
-                conn.send(_packet(0x20, bytes((0, ID_REJECTED))))
+                conn.send(packet(0x20, bytes((0, ID_REJECTED))))
                 conn.close(send_will=False)
                 return
             client_id = f"auto-{next(self._ids)}"
@@ -532,7 +368,7 @@ class Broker:
             log.warning("mqtt: refused client %r (user %r): unknown device or wrong secret",
                         client_id, username)
             code = BAD_CREDENTIALS if username is not None and password is not None else NOT_AUTHORIZED
-            conn.send(_packet(0x20, bytes((0, code))))
+            conn.send(packet(0x20, bytes((0, code))))
             conn.close(send_will=False)
             return
 
@@ -541,7 +377,7 @@ class Broker:
             # someone else's session: neither its connection nor its subscriptions are theirs
             log.warning("mqtt: %r (user %r) tried to take client id %r of another user",
                         client_id, username, client_id)
-            conn.send(_packet(0x20, bytes((0, ID_REJECTED))))
+            conn.send(packet(0x20, bytes((0, ID_REJECTED))))
             conn.close(send_will=False)
             return
         if old is not None and old.conn is not None:
@@ -560,15 +396,15 @@ class Broker:
         conn.session = session
         conn.username = username
         conn.will = will
-        conn.send(_packet(0x20, bytes((1 if session_present else 0, ACCEPTED))))
+        conn.send(packet(0x20, bytes((1 if session_present else 0, ACCEPTED))))
         if session_present:
             for pid, (topic, payload, retain) in list(session.inflight.items()):
-                conn.send(_publish_packet(topic, payload, 1, retain, pid, dup=True))
+                conn.send(publish_packet(topic, payload, 1, retain, pid, dup=True))
             while session.offline:
                 topic, payload, qos = session.offline.popleft()
                 self._deliver(session, topic, payload, qos, False)
 
-    def _on_publish(self, conn: _Connection, first: int, r: _Reader) -> None:
+    def _on_publish(self, conn: _Connection, first: int, r: Reader) -> None:
         qos = (first >> 1) & 0x03
         if qos == 3:
             raise ProtocolError("PUBLISH with QoS 3")
@@ -579,7 +415,7 @@ class Broker:
         pid = r.u16() if qos else 0
         payload = r.rest()
         if qos == 2 and pid in conn.qos2_in:
-            conn.send(_packet(0x50, struct.pack("!H", pid)))     # a resend: deliver once only
+            conn.send(packet(0x50, struct.pack("!H", pid)))     # a resend: deliver once only
             return
         if self.authorize(conn.username, "publish", topic):
             self._publish(topic, payload, min(qos, 1), retain)
@@ -588,12 +424,12 @@ class Broker:
             # stall on retries; the log tells the installer
             log.warning("mqtt: %s may not publish to %s; dropped", conn.session.client_id, topic)
         if qos == 1:
-            conn.send(_packet(0x40, struct.pack("!H", pid)))
+            conn.send(packet(0x40, struct.pack("!H", pid)))
         elif qos == 2:
             conn.qos2_in.add(pid)
-            conn.send(_packet(0x50, struct.pack("!H", pid)))
+            conn.send(packet(0x50, struct.pack("!H", pid)))
 
-    def _on_subscribe(self, conn: _Connection, r: _Reader) -> None:
+    def _on_subscribe(self, conn: _Connection, r: Reader) -> None:
         pid = r.u16()
         granted = bytearray()
         new_filters = []
@@ -615,7 +451,7 @@ class Broker:
             self.subs.add(filt, session.client_id, qos)
             granted.append(qos)
             new_filters.append((filt, qos))
-        conn.send(_packet(0x90, struct.pack("!H", pid) + bytes(granted)))
+        conn.send(packet(0x90, struct.pack("!H", pid) + bytes(granted)))
         for filt, qos in new_filters:
             for topic, (payload, rqos) in list(self.retained.items()):
                 if filter_matches(filt, topic):
@@ -656,9 +492,9 @@ class Broker:
             pid = session.next_pid()
             if not session.clean:
                 session.inflight[pid] = (tb, payload, retain)
-            conn.send(_publish_packet(tb, payload, 1, retain, pid))
+            conn.send(publish_packet(tb, payload, 1, retain, pid))
         else:
-            conn.send(_publish_packet(tb, payload, 0, retain))
+            conn.send(publish_packet(tb, payload, 0, retain))
 
     # -- for tests and the operator --------------------------------------------------------------
 
