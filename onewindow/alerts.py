@@ -58,7 +58,7 @@ def scan(ctl) -> None:
         else:
             clear_alert(ctl, paused_key)
         idle = (st.status is WindowStatus.OPEN and ctl.current_ticket(w.number) is None
-                and ctl.state_window(w.number)["waiting"] > 0
+                and ctl.waiting_count(w) > 0
                 and since > timedelta(minutes=r.idle_alert_min) and _idle_for(ctl, w.number, now) > timedelta(minutes=r.idle_alert_min))
         if idle:
             raise_alert(ctl, idle_key, "idle", f"{w.name} 有群众等候但长时间未叫号", window=w.number)

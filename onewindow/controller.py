@@ -139,6 +139,11 @@ class Controller:
             self._by_code.setdefault(t.service, {})[t.id] = t
         self._where[t.id] = where
 
+    def waiting_count(self, window) -> int:
+        """How many tickets this window could call, from the indexes (no list built)."""
+        return len(self._to_window.get(window.number, {})) + sum(
+            len(self._by_code.get(code, {})) for code in self.hall.window_order(window))
+
     def waiting_for_window(self, window) -> list[Ticket]:
         """Candidates for a window's call: its services' queues and what was sent to it."""
         codes = self.hall.window_order(window)
@@ -322,8 +327,7 @@ class Controller:
             "services": list(self.hall.window_order(w)), "all": w.serves_all(),
             "staff": st.staff, "reason": st.reason,
             "since": st.since.isoformat() if st.since else None,
-            "waiting": len(self._to_window.get(number, {})) + sum(
-                len(self._by_code.get(code, {})) for code in self.hall.window_order(w)),
+            "waiting": self.waiting_count(w),
             # numbers and marks only: the caller's list of who comes next, no one's name
             "next": [{"number": t.number, "service": t.service, "reason": why}
                      for t, why in upcoming(number, None if w.serves_all() else w.services,
