@@ -13,7 +13,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Optional
 
-from onewindow.apps import device_settings, read_device_config
+from onewindow.apps import device_settings
 
 log = logging.getLogger("onewindow.keypad")
 
@@ -247,10 +247,9 @@ def main(args) -> int:
     from onewindow.bus.client import DeviceClient
 
     settings = device_settings(args)
-    if args.device_config:      # the rating pads' identity may live there too, out of `ps`
-        extra = read_device_config(args.device_config)
-        args.rating_device = args.rating_device or extra.get("rating_device")
-        args.rating_secret = args.rating_secret or extra.get("rating_secret")
+    # the rating pads' identity may live in the device config too, out of `ps`
+    args.rating_device = args.rating_device or settings.get("rating_device")
+    args.rating_secret = args.rating_secret or settings.get("rating_secret")
     if not args.pad and not args.rating_pad:
         print("onewindow keypad: give at least one --pad ADDR=WINDOW or --rating-pad ADDR=WINDOW")
         return 2
