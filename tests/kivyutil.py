@@ -110,6 +110,19 @@ class App:
         raise AssertionError(f"no target {test_id!r} on screen {self.targets().get('screen')!r}: "
                              f"{sorted(self.targets().get('targets', {}))}")
 
+    def text(self, test_id: str) -> str:
+        """What a labelled widget shows now ("" when it is not on screen)."""
+        return (self.targets().get("targets", {}).get(test_id) or {}).get("text", "")
+
+    def wait_text(self, test_id: str, pred, timeout: float = 5.0) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            text = self.text(test_id)
+            if pred(text):
+                return text
+            time.sleep(0.03)
+        raise AssertionError(f"{test_id} shows {self.text(test_id)!r}; log:\n{self.read_log()[-2000:]}")
+
     def tap(self, test_id: str, timeout: float = 10) -> None:
         t = self.wait_target(test_id, timeout)
         self.screen.tap_at(t["x"], t["y"])

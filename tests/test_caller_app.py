@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from kivyutil import REPO, App, Screen
+from kivyutil import App, Screen
 
 from busutil import Hall, unlimited_config, wait_for
 
@@ -40,15 +40,11 @@ def caller(hall, screen, tmp_path):
     app.stop()
 
 
-def text(app, test_id: str) -> str:
-    return (app.targets().get("targets", {}).get(test_id) or {}).get("text", "")
+text = App.text
 
 
 def wait_text(app, test_id: str, pred, timeout: float = 10) -> str:
-    try:
-        return wait_for(lambda: pred(text(app, test_id)) and text(app, test_id), timeout, 0.05)
-    except AssertionError:
-        raise AssertionError(f"{test_id}: {text(app, test_id)!r}; log:\n{app.read_log()[-2000:]}")
+    return app.wait_text(test_id, pred, timeout)
 
 
 def window(hall) -> dict:

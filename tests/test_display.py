@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from busutil import REPO, Hall, unlimited_config, wait_for
+from busutil import Hall, unlimited_config, wait_for
 from kivyutil import App, Screen
 
 from kivyutil import shots_dir  # noqa: E402
@@ -33,18 +33,8 @@ def screen():
     s.close()
 
 
-def text_of(app: App, test_id: str) -> str:
-    return (app.targets().get("targets", {}).get(test_id) or {}).get("text", "")
-
-
-def wait_text(app: App, test_id: str, pred, timeout: float = 5.0) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        text = text_of(app, test_id)
-        if pred(text):
-            return text
-        time.sleep(0.03)
-    raise AssertionError(f"{test_id} shows {text_of(app, test_id)!r}; log:\n{app.read_log()[-2000:]}")
+text_of = App.text
+wait_text = App.wait_text
 
 
 def test_calls_windows_and_recovery_on_the_hall_screen(hall, screen, tmp_path):

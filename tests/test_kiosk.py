@@ -29,8 +29,7 @@ def tickets(hall: Hall, number: str):
     return [t for t in hall.ctl.store.tickets() if t.number == number]
 
 
-def target_text(app: App, test_id: str) -> str:
-    return app.targets().get("targets", {}).get(test_id, {}).get("text", "")
+target_text = App.text
 
 
 @pytest.fixture(scope="module")

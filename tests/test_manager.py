@@ -57,8 +57,7 @@ def show(app: App, tab: str) -> None:
     time.sleep(0.7)
 
 
-def text_of(app: App, test_id: str) -> str:
-    return app.targets().get("targets", {}).get(test_id, {}).get("text", "")
+text_of = App.text
 
 
 def enter_pin(app: App, pin: str) -> None:
