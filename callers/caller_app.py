@@ -136,6 +136,7 @@ def minutes_waited(ticket: dict, now: Optional[datetime] = None) -> int:
 class CallerApp(App):
     lang = StringProperty("zh")
     online = BooleanProperty(False)
+    problem = DictProperty({})        # what the bus says is wrong (another device has our id...)
     connected_once = BooleanProperty(False)
     busy = BooleanProperty(False)
     window_title = StringProperty("")
@@ -202,7 +203,8 @@ class CallerApp(App):
     # -- bus -> screen -----------------------------------------------------------------------------
 
     def _update_online(self) -> None:
-        up = self.client.connected.is_set() and self.client.controller_online is not False
+        up = (self.client.connected.is_set() and self.client.controller_online is not False
+              and not self.problem)
         if up and not self.online:
             self.connected_once = True
             self._load_config()
@@ -212,7 +214,10 @@ class CallerApp(App):
             self.close_popup()
 
     def _on_state(self, kind: str, value) -> None:
-        if kind == "controller":
+        if kind == "problem":
+            self.problem = value or {}
+            self._update_online()
+        elif kind == "controller":
             self._update_online()
         elif kind == "hall" and isinstance(value, dict):
             self._tick()                # the hall's clock: its zone comes with this state

@@ -77,8 +77,13 @@ class RecentCell(BoxLayout):
     window_text = StringProperty("")
 
 
+OFFLINE_TEXT = ("连接中断，正在恢复", "Connection lost, reconnecting: the calls shown may be out of date")
+
+
 class OfflineBanner(BoxLayout):
     u = NumericProperty(1)
+    text = StringProperty(OFFLINE_TEXT[0])
+    text_en = StringProperty(OFFLINE_TEXT[1])
 
 
 class DisplayRoot(FloatLayout):
@@ -123,6 +128,7 @@ class DisplayApp(App):
         self.calls: list[dict] = []          # newest first; calls[0] is the one shown big
         self.connected = False
         self.controller_online: Optional[bool] = None
+        self.problem: Optional[dict] = None       # what the bus says is wrong, shown on the banner
         self.started_at = 0.0
         self.offline_since: Optional[float] = None
         self._flash_event = None
@@ -183,7 +189,10 @@ class DisplayApp(App):
         self.announcer.announce(text, lambda: Clock.schedule_once(lambda dt: self.show_call(call), 0))
 
     def on_state(self, kind: str, value) -> None:
-        if kind == "controller":
+        if kind == "problem":
+            self.problem = value
+            self.update_banner()
+        elif kind == "controller":
             was_online = self.online()
             self.controller_online = bool(value)
             self.update_banner()
@@ -204,7 +213,7 @@ class DisplayApp(App):
             Clock.schedule_once(lambda dt: self.resync(), RESYNC_AFTER_S)
 
     def online(self) -> bool:
-        return self.connected and self.controller_online is not False
+        return self.connected and self.controller_online is not False and not self.problem
 
     # -- what is shown -------------------------------------------------------------------------
 
@@ -325,7 +334,11 @@ class DisplayApp(App):
             root.add_widget(root.banner)
             self._place_banner()
             log.warning("hall controller unreachable: showing the offline banner")
-        elif not show and root.banner is not None:
+        if root.banner is not None:
+            banner = root.banner
+            banner.text, banner.text_en = ((self.problem["message"], self.problem["message_en"])
+                                           if self.problem else OFFLINE_TEXT)
+        if not show and root.banner is not None:
             root.remove_widget(root.banner)
             root.banner = None
             log.info("hall controller reachable again")

@@ -69,6 +69,7 @@ class KioskApp(App):
     simulate = BooleanProperty(False)
     hall_open = BooleanProperty(True)
     printer_reason = StringProperty("none")
+    problem = DictProperty({})        # what the bus says is wrong (another device has our id...)
     can_print_now = BooleanProperty(False)
     in_service = BooleanProperty(False)
     busy = BooleanProperty(False)
@@ -233,7 +234,9 @@ class KioskApp(App):
                 self._report_printer(self.printer_reason)
 
     def _on_state(self, kind: str, value) -> None:
-        if kind == "hall" and isinstance(value, dict):
+        if kind == "problem":
+            self.problem = value or {}
+        elif kind == "hall" and isinstance(value, dict):
             self.hall_state = value
             if value.get("config_version") != self._config_version:
                 self._load_config()
@@ -272,7 +275,7 @@ class KioskApp(App):
 
     def _check_service(self) -> None:
         c = self.client
-        ok = (c.connected.is_set() and c.controller_online is not False
+        ok = (c.connected.is_set() and c.controller_online is not False and not self.problem
               and self.cfg is not None and bool(self.hall_state))
         now = time.monotonic()
         if ok:

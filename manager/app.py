@@ -126,8 +126,11 @@ class ManagerApp(App):
     # -- the bus ------------------------------------------------------------------------------------
 
     def _on_connection(self, up: bool) -> None:
-        self.connected = bool(up) and self.client.controller_online is not False
-        if not up:
+        problem = self.client.problem
+        self.connected = bool(up) and self.client.controller_online is not False and not problem
+        if problem:
+            self.connection = problem["message"]
+        elif not up:
             self.connection = TEXTS("offline")
         elif self.client.controller_online is False:
             self.connection = TEXTS("controller_down")
@@ -137,7 +140,7 @@ class ManagerApp(App):
             self._dirty |= {"all", "figures"}
 
     def _on_state(self, kind: str, value) -> None:
-        if kind == "controller":
+        if kind in ("controller", "problem"):
             self._on_connection(self.client.connected.is_set())
             return
         if kind == "hall" and value:

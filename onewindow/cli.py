@@ -27,27 +27,37 @@ def _data_arg(p: argparse.ArgumentParser) -> None:
 
 def cmd_hall(args) -> int:
     from .bus.devices import DeviceRegistry, controller_secret
+    from .bus.mosquitto import BrokerError, TlsListen
     from .bus.service import HallService
     from .bus.url import BusUrlError, parse_bus_url
     from .startup import open_hall
     try:
         url = parse_bus_url(args.mqtt)
-    except BusUrlError as exc:
-        print(f"onewindow hall: --mqtt {exc}", file=sys.stderr)
+        tls = TlsListen.parse(args.tls_listen) if args.tls_listen else None
+    except (BusUrlError, BrokerError) as exc:
+        print(f"onewindow hall: {exc}", file=sys.stderr)
+        return 2
+    if tls and not url.embedded:
+        print("onewindow hall: --tls-listen configures the hall's private broker (embedded://); "
+              "for an external Mosquitto use `broker-config --tls-port`", file=sys.stderr)
         return 2
     ctl = open_hall(args.config, args.data_dir)
-    service = HallService(ctl, url, DeviceRegistry(args.data_dir), controller_secret(args.data_dir))
+    service = HallService(ctl, url, DeviceRegistry(args.data_dir), controller_secret(args.data_dir),
+                          tls_listen=tls)
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.set())
     try:
         service.start()
-    except Exception as exc:   # BrokerError and socket errors: say it plainly
+    except (BrokerError, OSError) as exc:
         print(f"onewindow hall: cannot start the bus: {exc}", file=sys.stderr)
         ctl.store.close()
         return 3
     print(f"OneWindow hall {ctl.hall.id} ({ctl.hall.name}) on {url.scheme}://{url.host}:{service.port}",
           flush=True)
+    if tls:
+        print(f"devices on the LAN: mqtts://{tls.host}:{tls.port}?ca=CA with a copy of "
+              f"{service.broker.ca_path} as CA (never ca.key)", flush=True)
     stopping.wait()
     service.stop()
     print("OneWindow hall stopped", flush=True)
@@ -144,7 +154,12 @@ def build_parser() -> argparse.ArgumentParser:
     _config_arg(h)
     _data_arg(h)
     h.add_argument("--mqtt", default=DEFAULT_BUS,
-                   help="embedded://HOST:PORT (a broker in this process, default) or mqtt://HOST:PORT")
+                   help="embedded://127.0.0.1:PORT (default: a private Mosquitto started and watched "
+                        "by the hall) or mqtt[s]://HOST:PORT (an external Mosquitto set up with "
+                        "broker-config)")
+    h.add_argument("--tls-listen", metavar="ADDRESS:PORT",
+                   help="with embedded://: also serve devices on the LAN over TLS at this address "
+                        "(e.g. 192.168.1.10:8883), with the hall's CA made in DATA_DIR/tls")
     h.set_defaults(func=cmd_hall)
 
     d = sub.add_parser("devices", help="device identities (and hardware commissioning)")

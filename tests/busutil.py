@@ -1,18 +1,16 @@
-"""Test helpers for the hall bus: a private Mosquitto with the generated ACL, a hall in-process."""
+"""Test helpers for the hall bus: Mosquitto with the generated ACL, a hall in-process."""
 from __future__ import annotations
 
 import json
-import shutil
 import socket
-import subprocess
 import time
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
 
-from onewindow.bus.acl import mosquitto_files
 from onewindow.bus.client import DeviceClient
-from onewindow.bus.devices import DeviceRegistry, controller_secret, hash_secret
+from onewindow.bus.devices import DeviceRegistry, controller_secret
+from onewindow.bus.mosquitto import PrivateBroker, TlsListen
 from onewindow.bus.service import HallService
 from onewindow.bus.topics import Topics
 from onewindow.bus.url import parse_bus_url
@@ -62,36 +60,28 @@ def wait_for(pred, timeout: float = 5.0, step: float = 0.01):
 
 
 class Mosquitto:
-    """A private Mosquitto on a free port, with the password and ACL files `broker-config` writes."""
+    """A Mosquitto that outlives the controller, as the systemd `onewindow-mosquitto` unit does:
+    the hall's private-broker supervisor with the files `broker-config` writes, on a fixed port."""
 
     def __init__(self, data_dir: Path, hall_id: str):
-        if shutil.which("mosquitto") is None:
-            raise RuntimeError("mosquitto is not installed (the README's test command installs it)")
         self.data_dir = data_dir
         self.hall_id = hall_id
         self.port = free_port()
-        self.proc = None
-
-    def configure(self) -> Path:
-        reg = DeviceRegistry(self.data_dir)
-        files = mosquitto_files(Topics(self.hall_id), reg.list(),
-                                hash_secret(controller_secret(self.data_dir)),
-                                self.data_dir / "mosquitto", port=self.port, run_as="root")
-        return files[-1]
+        self.broker = None
 
     def start(self) -> "Mosquitto":
-        conf = self.configure()
-        self.log = open(self.data_dir / "mosquitto.log", "ab")
-        self.proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stdout=self.log, stderr=self.log)
-        wait_port(self.port)
+        self.broker = PrivateBroker(self.data_dir, Topics(self.hall_id), DeviceRegistry(self.data_dir),
+                                    controller_secret(self.data_dir), port=self.port).start()
         return self
 
     def stop(self) -> None:
-        if self.proc:
-            self.proc.terminate()
-            self.proc.wait(5)
-            self.proc = None
-            self.log.close()
+        if self.broker:
+            self.broker.stop()
+            self.broker = None
+
+    @property
+    def running(self) -> bool:
+        return self.broker is not None
 
     @property
     def url(self) -> str:
@@ -99,10 +89,14 @@ class Mosquitto:
 
 
 class Hall:
-    """A hall controller in this process on either broker kind, with registered devices."""
+    """A hall controller in this process, with registered devices. `kind`: "embedded" (its own
+    private Mosquitto, the default of `onewindow hall`), "mosquitto" (a broker that outlives the
+    controller, like the systemd unit) or an mqtt:// URL of a broker the test runs itself."""
 
-    def __init__(self, tmp: Path, kind: str, config: Path | None = None, clock=None):
+    def __init__(self, tmp: Path, kind: str, config: Path | None = None, clock=None,
+                 tls_listen: str | None = None):
         self.tmp = tmp
+        self.tls_listen = tls_listen
         self.kind = kind
         self.config = config or REPO / "config" / "hall.toml"
         self.clock = clock
@@ -115,9 +109,9 @@ class Hall:
 
     def add(self, device_id: str, role: str, windows=()):
         self.secrets[device_id] = self.registry.add(device_id, role, list(windows))
-        if self.mosquitto and self.mosquitto.proc:
-            self.mosquitto.configure()
-            self.mosquitto.proc.send_signal(1)   # SIGHUP: reload passwd and acl
+        broker = (self.mosquitto and self.mosquitto.broker) or (self.service and self.service.broker)
+        if broker:
+            broker.reload()                      # SIGHUP: the new passwd and acl
             time.sleep(0.2)
 
     def start(self) -> "Hall":
@@ -126,14 +120,15 @@ class Hall:
         if self.kind == "mosquitto":
             if self.mosquitto is None:
                 self.mosquitto = Mosquitto(self.data_dir, self.hall_id)
-            if self.mosquitto.proc is None:
+            if not self.mosquitto.running:
                 self.mosquitto.start()
             url = parse_bus_url(self.mosquitto.url)
         elif self.kind.startswith("mqtt://"):           # a broker the test runs itself
             url = parse_bus_url(self.kind)
         else:
             url = parse_bus_url("embedded://127.0.0.1:0")
-        self.service = HallService(ctl, url, self.registry, controller_secret(self.data_dir))
+        tls = TlsListen.parse(self.tls_listen) if self.tls_listen else None
+        self.service = HallService(ctl, url, self.registry, controller_secret(self.data_dir), tls)
         self.service.start()
         assert self.service.connected.wait(5), "controller did not reach the broker"
         self.port = self.service.port

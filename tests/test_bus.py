@@ -1,4 +1,4 @@
-"""The hall bus end to end: real brokers (Mosquitto and the embedded one), real MQTT clients."""
+"""The hall bus end to end: the hall's private Mosquitto, real MQTT clients."""
 from __future__ import annotations
 
 import json
@@ -11,7 +11,7 @@ from onewindow.demo import always_open_copy
 
 from busutil import Hall, envelope, wait_for
 
-KINDS = ["mosquitto", "embedded"]
+KINDS = ["embedded"]      # the default: the hall's private Mosquitto
 
 
 @pytest.fixture(params=KINDS)

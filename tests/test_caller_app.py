@@ -184,3 +184,14 @@ def test_refusals_english_and_offline(hall, caller, screen):
     wait_for(lambda: "offline_banner" not in caller.targets().get("targets", {}), 20)
     assert hall.ctl.state_window(WINDOW)["status"] == "open"
     wait_text(caller, "window_status", lambda t: t == "服务中")
+
+
+def test_a_second_box_with_the_same_identity_is_named_on_screen(hall, caller, screen):
+    caller.wait_screen("main")
+    wait_text(caller, "window_status", lambda t: t == "已关窗", 15)
+    clone = hall.client("caller-3", wait=0)        # a copied device config on another box
+    wait_text(caller, "offline_banner", lambda t: "caller-3" in t and "另一台设备" in t, 20)
+    screen.screenshot(IMG / "caller-identity.png")
+    assert "probably using the same device id 'caller-3'" in caller.read_log()
+    clone.stop()
+    hall.clients.remove(clone)

@@ -1,9 +1,9 @@
-"""Who may publish and subscribe where: one table used by the embedded broker and by Mosquitto's ACL."""
+"""Who may publish and subscribe where: one table, written out as Mosquitto's passwd and ACL files."""
 from __future__ import annotations
 
 from pathlib import Path
 
-from .devices import CONTROLLER_ID, DeviceEntry, DeviceRegistry
+from .devices import CONTROLLER_ID, DeviceEntry
 from .topics import Topics
 
 
@@ -18,55 +18,6 @@ def permissions(topics: Topics, device_id: str, role: str) -> list[tuple[str, st
     if role == "manager":
         perms.append(("read", f"{topics.root}/dev/+/status"))
     return perms
-
-
-def topic_matches(pattern: str, topic: str) -> bool:
-    """MQTT filter matching; a subscription filter must be within the pattern too."""
-    p, t = pattern.split("/"), topic.split("/")
-    for i, part in enumerate(p):
-        if part == "#":
-            return True
-        if i >= len(t):
-            return False
-        if part == "+":
-            if t[i] == "#":
-                return False
-            continue
-        if part != t[i]:
-            return False
-    return len(p) == len(t)
-
-
-class Authorizer:
-    """The embedded broker's hooks, backed by the device registry."""
-
-    def __init__(self, topics: Topics, registry: DeviceRegistry, controller_secret: str):
-        self.topics = topics
-        self.registry = registry
-        self.controller_secret = controller_secret
-
-    def authenticate(self, client_id: str, username: str | None, password: str | bytes | None) -> bool:
-        if not username or password is None:
-            return False
-        if isinstance(password, bytes):
-            password = password.decode("utf-8", "replace")
-        if username == CONTROLLER_ID:
-            return password == self.controller_secret
-        return self.registry.authenticate(username, password)
-
-    def authorize(self, username: str | None, action: str, topic: str) -> bool:
-        if not username:
-            return False
-        if username == CONTROLLER_ID:
-            role = "controller"
-        else:
-            entry = self.registry.get(username)
-            if entry is None:
-                return False
-            role = entry.role
-        need = "write" if action == "publish" else "read"
-        return any(need in access and topic_matches(pattern, topic)
-                   for access, pattern in permissions(self.topics, username, role))
 
 
 def mosquitto_files(topics: Topics, devices: list[DeviceEntry], controller_secret_hash: str,

@@ -12,6 +12,7 @@ import logging
 import os
 import threading
 import time
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Callable, Optional
 
@@ -24,6 +25,13 @@ log = logging.getLogger(__name__)
 
 REQUEST_TIMEOUT_S = 3.0
 RETRIES = 2
+# Two processes with one identity kick each other off the broker (Mosquitto lets the newer
+# connection take the id), a few times a second. A connection dropped this often in a minute is
+# reported, and this side then reconnects slowly so that the other one can work meanwhile.
+TAKEOVER_WINDOW_S = 60.0
+TAKEOVERS_REPORTED = 3
+SLOW_RECONNECT_S = (5, 60)
+NO_HALL_AFTER_S = 10.0     # connected, but no state/hall for our hall id: say so
 
 
 class BusError(Exception):
@@ -78,6 +86,11 @@ class DeviceClient:
         use_tls(c, self.url)
         self.client = c
         self.refused: Optional[str] = None
+        # what is wrong, for the device's screen and log: {"code", "message", "message_en"}
+        self.problem: Optional[dict] = None
+        self._drops: deque = deque()
+        self._stopping = False
+        self._timers: list[threading.Timer] = []
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -89,6 +102,9 @@ class DeviceClient:
         return self
 
     def stop(self) -> None:
+        self._stopping = True
+        for timer in self._timers:
+            timer.cancel()
         if self.connected.is_set():
             self.client.publish(self.topics.status(self.device_id), "offline", qos=1,
                                 retain=True).wait_for_publish(1)
@@ -105,7 +121,9 @@ class DeviceClient:
     # -- listeners -------------------------------------------------------------------------------
 
     def on_state(self, callback: Callable[[str, object], None]) -> None:
-        """callback(kind, value): kind 'hall', 'queues' or 'window:<n>'."""
+        """callback(kind, value): kind 'hall', 'queues', 'window:<n>', 'controller' (online or not)
+        or 'problem' (None, or {code, message, message_en} to show: e.g. another device uses this
+        id, or no hall of this id on the broker)."""
         self._state_listeners.append(callback)
 
     def on_event(self, kind: str, callback: Callable[[dict], None]) -> None:
@@ -180,12 +198,64 @@ class DeviceClient:
         client.publish(self.topics.status(self.device_id), "online", qos=1, retain=True)
         self.connected.set()
         self._notify_connection(True)
+        self._later(NO_HALL_AFTER_S, self._check_hall_seen)
+        self._later(TAKEOVER_WINDOW_S, self._check_stable)
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties=None):
         was = self.connected.is_set()
         self.connected.clear()
         if was:
             self._notify_connection(False)
+        if was and reason_code.is_failure and not self._stopping:
+            self._count_drop()
+
+    # -- problems a person must hear about ---------------------------------------------------------
+
+    def _later(self, delay: float, fn: Callable[[], None]) -> None:
+        self._timers = [t for t in self._timers if t.is_alive()]
+        timer = threading.Timer(delay, fn)
+        timer.daemon = True
+        self._timers.append(timer)
+        timer.start()
+
+    def _count_drop(self) -> None:
+        now = time.monotonic()
+        self._drops.append(now)
+        while self._drops and now - self._drops[0] > TAKEOVER_WINDOW_S:
+            self._drops.popleft()
+        if len(self._drops) >= TAKEOVERS_REPORTED and (self.problem or {}).get("code") != "identity":
+            log.error("%s: the broker dropped this device %d times in a minute: another device or "
+                      "program is probably using the same device id %r (each connection takes the "
+                      "id from the other); give each device its own id", self.device_id,
+                      len(self._drops), self.device_id)
+            self.client.reconnect_delay_set(*SLOW_RECONNECT_S)
+            self._set_problem("identity", f"设备编号 {self.device_id} 可能被另一台设备同时使用，连接反复被顶替，"
+                              "请联系管理员为每台设备分配独立编号",
+                              f"Device id {self.device_id} seems to be used by another device too: "
+                              "each connection takes it from the other. Give each device its own id.")
+
+    def _check_stable(self) -> None:
+        """Connected a whole window without a drop: the identity is ours again."""
+        if self.connected.is_set() and (not self._drops or
+                                        time.monotonic() - self._drops[-1] >= TAKEOVER_WINDOW_S):
+            self._drops.clear()
+            if (self.problem or {}).get("code") == "identity":
+                self.client.reconnect_delay_set(0.2, 10)
+                self._set_problem(None)
+
+    def _check_hall_seen(self) -> None:
+        if self.connected.is_set() and self.state["hall"] is None and not self.controller_online:
+            log.error("%s: connected to the broker, but no hall %r answers on it (no %s within "
+                      "%.0f s): check the hall id in this device's config, and that the broker's ACL "
+                      "was made for this hall (`onewindow broker-config --config HALL_FILE`)",
+                      self.device_id, self.topics.hall_id, self.topics.state_hall, NO_HALL_AFTER_S)
+            self._set_problem("no_hall", f"总线上没有大厅“{self.topics.hall_id}”，请检查设备配置中的大厅编号",
+                              f"No hall '{self.topics.hall_id}' on this broker: check the hall id "
+                              "in this device's config")
+
+    def _set_problem(self, code: Optional[str], message: str = "", message_en: str = "") -> None:
+        self.problem = {"code": code, "message": message, "message_en": message_en} if code else None
+        self._notify_state("problem", self.problem)
 
     def _notify_connection(self, up: bool) -> None:
         if self.on_connection:
@@ -223,6 +293,8 @@ class DeviceClient:
                 self._safe(cb, {"kind": kind, **data})
         elif topic == self.topics.state_hall:
             self.state["hall"] = data
+            if data and (self.problem or {}).get("code") == "no_hall":
+                self._set_problem(None)
             self._notify_state("hall", data)
         elif topic == self.topics.state_queues:
             self.state["queues"] = data

@@ -11,13 +11,13 @@ import queue
 import sys
 import threading
 import time
+from collections import deque
 from typing import Optional
 
 import paho.mqtt.client as mqtt
 
 from ..controller import Controller, Outcome
 from ..envelope import error_reply
-from .acl import Authorizer
 from .devices import CONTROLLER_ID, DeviceRegistry
 from .topics import Topics
 from .url import BusUrl, no_delay, use_tls
@@ -31,12 +31,18 @@ QUEUES_EVERY_S = 0.2     # waiting counts go to every device: at most 5 times a 
 # how often new tickets alone refresh each window's `waiting` (a window's own actions publish
 # at once): once a second is plenty for a person, and spares the broker a burst per ticket
 COALESCE_S = {"queues": QUEUES_EVERY_S, "windows_waiting": 1.0}
+# a device that drops off this often is fighting another process for its identity: each new
+# connection with the same id makes the broker close the older one (and publish its will)
+IDENTITY_DROPS = 3
+IDENTITY_WINDOW_S = 60.0
 
 
 class HallService:
     def __init__(self, controller: Controller, url: BusUrl, registry: DeviceRegistry,
-                 controller_secret: str):
+                 controller_secret: str, tls_listen=None):
+        """`tls_listen`: with `embedded://`, the private broker's TLS listener for the LAN."""
         self.ctl = controller
+        self.tls_listen = tls_listen
         self.url = url
         self.registry = registry
         self.secret = controller_secret
@@ -47,6 +53,7 @@ class HallService:
         self._stop = threading.Event()
         self._thread: Optional[threading.Thread] = None
         self._presence: dict[str, bool] = {}
+        self._drops: dict[str, deque] = {}          # device -> when it last went offline
         self._window_sent: dict[int, bytes] = {}    # last retained state per window
         self._due: dict[str, float] = {}             # coalesced state: next time it may go out
         self._down_since: Optional[float] = None
@@ -71,11 +78,10 @@ class HallService:
         # 5 ms GIL switch interval each hop can wait that long, which a call to a display feels
         sys.setswitchinterval(0.0005)
         if self.url.embedded:
-            from .broker import Broker
-            auth = Authorizer(self.topics, self.registry, self.secret)
-            self.broker = Broker(self.url.host, self.url.port, authenticate=auth.authenticate,
-                                 authorize=auth.authorize, username_as_client_id=True)
-            self.broker.start()            # BrokerError (port taken) goes to the caller
+            from .mosquitto import PrivateBroker
+            self.broker = PrivateBroker(self.ctl.store.path.parent, self.topics, self.registry,
+                                        self.secret, self.url.host, self.url.port, self.tls_listen)
+            self.broker.start()            # BrokerError (port taken, no mosquitto) to the caller
             port = self.broker.port
         else:
             port = self.url.port
@@ -155,6 +161,7 @@ class HallService:
                     next_tick = time.monotonic() + TICK_S
                     self._warn_if_unreachable()
                     self._publish_events(self.ctl.tick())
+                    self._clear_settled_identities()
                 if time.monotonic() >= next_refresh:
                     next_refresh = time.monotonic() + STATE_REFRESH_S
                     self.ctl.dirty.add("hall")
@@ -244,8 +251,33 @@ class HallService:
         elif self.registry.get(device_id) is not None:
             raise_alert(self.ctl, f"offline:{device_id}", "device", f"设备 {device_id} 已离线",
                         device=device_id)
+            drops = self._drops.setdefault(device_id, deque(maxlen=IDENTITY_DROPS))
+            drops.append(time.monotonic())
+            if len(drops) == IDENTITY_DROPS and drops[-1] - drops[0] <= IDENTITY_WINDOW_S:
+                if f"identity:{device_id}" not in self.ctl.alerts:
+                    log.error("device %s dropped off %d times within a minute: two devices or "
+                              "programs are probably using this one id", device_id, IDENTITY_DROPS)
+                raise_alert(self.ctl, f"identity:{device_id}", "device",
+                            f"设备 {device_id} 一分钟内被顶替 {IDENTITY_DROPS} 次以上，"
+                            f"可能有两台设备在使用同一设备编号", device=device_id)
         events, self.ctl._events = self.ctl._events, []
         self._publish_events(events)
+
+    def _clear_settled_identities(self) -> None:
+        """An identity alert ends once the device has stayed put for a whole window (or at start:
+        this memory of drops does not outlive the process)."""
+        from ..alerts import clear_alert
+        now = time.monotonic()
+        for key in [k for k in self.ctl.alerts if k.startswith("identity:")]:
+            drops = self._drops.get(key.split(":", 1)[1])
+            if drops and now - drops[-1] <= IDENTITY_WINDOW_S:
+                continue
+            self.ctl._events = []
+            clear_alert(self.ctl, key)
+            events, self.ctl._events = self.ctl._events, []
+            self._publish_events(events)
+        for device_id in [d for d, drops in self._drops.items() if now - drops[-1] > IDENTITY_WINDOW_S]:
+            del self._drops[device_id]
 
     # -- out -------------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Bus addresses: embedded://HOST:PORT (a broker inside the hall process), mqtt://HOST:PORT, or
+"""Bus addresses: embedded://127.0.0.1:PORT (the hall's private Mosquitto), mqtt://HOST:PORT, or
 mqtts://HOST:PORT?ca=/etc/onewindow/ca.crt (TLS to Mosquitto: ID numbers cross the hall's LAN)."""
 from __future__ import annotations
 

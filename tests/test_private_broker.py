@@ -1,0 +1,197 @@
+"""`onewindow hall`'s private Mosquitto: supervised, restarted, reloaded, and clear when it can't run."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from onewindow.bus import mosquitto
+from onewindow.bus.client import BusError, DeviceClient
+from onewindow.bus.devices import DeviceRegistry, controller_secret
+from onewindow.bus.mosquitto import BrokerError, PrivateBroker, TlsListen
+from onewindow.bus.topics import Topics
+
+from busutil import REPO, Hall, free_port, unlimited_config, wait_for, wait_port
+
+
+@pytest.fixture
+def hall(tmp_path):
+    h = Hall(tmp_path, "embedded", config=unlimited_config(tmp_path))
+    h.add("kiosk-1", "kiosk")
+    h.add("caller-2", "caller", [2])
+    h.add("display-1", "display")
+    h.start()
+    yield h
+    h.close()
+
+
+def _truth(hall, display) -> bool:
+    """The display's retained view equals what the controller would publish now."""
+    s = display.state
+    if not (s["hall"] and s["queues"]) or len(s["windows"]) != len(hall.ctl.hall.windows):
+        return False
+    queues = hall.ctl.state_queues()
+    return (all(s["queues"][code]["waiting"] == q["waiting"] for code, q in queues.items())
+            and s["windows"][2]["serving"] == hall.ctl.state_window(2)["serving"])
+
+
+def test_kill_9_of_the_broker_devices_see_the_truth_again_within_2_s(hall):
+    kiosk = hall.client("kiosk-1")
+    caller = hall.client("caller-2")
+    display = hall.client("display-1")
+    acknowledged = [kiosk.request("ticket.issue", {"service": "A"})["ticket"]["number"] for _ in range(5)]
+    caller.request("window.open", {"window": 2})
+    caller.request("window.call_next", {"window": 2})
+    wait_for(lambda: _truth(hall, display), timeout=3)
+    # requests in flight at the moment of the kill: whatever is acknowledged must be kept
+    for _ in range(20):
+        kiosk.request_async("ticket.issue", {"service": "A"},
+                            callback=lambda r, e: r and acknowledged.append(r["ticket"]["number"]))
+    old_pid = hall.service.broker.proc.pid
+    os.kill(old_pid, signal.SIGKILL)
+    killed_at = time.monotonic()
+    wait_for(lambda: not display.connected.is_set(), timeout=2)
+    display.state.update({"hall": None, "queues": None, "windows": {}})   # forget, to see it again
+    wait_for(lambda: display.connected.is_set() and _truth(hall, display), timeout=5)
+    recovered = time.monotonic() - killed_at
+    assert recovered < 2.0, f"retained state back after {recovered:.2f} s"
+    assert hall.service.broker.proc.pid != old_pid and hall.service.broker.restarts == 1
+    acknowledged.append(kiosk.request("ticket.issue", {"service": "A"})["ticket"]["number"])
+    time.sleep(1)          # the in-flight requests' answers
+    numbers = [t.number for t in hall.ctl.store.tickets("service = 'A'")]
+    assert len(numbers) == len(set(numbers)), "a number was issued twice"
+    assert set(acknowledged) <= set(numbers), "an acknowledged ticket was lost"
+
+
+def test_a_device_added_while_the_hall_runs_gets_in_without_a_restart(hall):
+    added = subprocess.run([sys.executable, "-m", "onewindow.cli", "devices", "--data-dir",
+                            str(hall.data_dir), "add", "kiosk-9", "--role", "kiosk",
+                            "--config", str(hall.config)],
+                           capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert added.returncode == 0, added.stderr
+    secret = next(ln.split(": ", 1)[1] for ln in added.stdout.splitlines() if ln.startswith("secret: "))
+    pid = hall.service.broker.proc.pid
+    kiosk = DeviceClient(hall.url, "kiosk-9", secret, hall.hall_id).start()
+    hall.clients.append(kiosk)
+    wait_for(lambda: kiosk.connected.is_set(), timeout=5)
+    assert kiosk.request("ticket.issue", {"service": "A"})["ticket"]["number"] == "A001"
+    assert hall.service.broker.proc.pid == pid      # reloaded, not restarted
+
+
+def test_a_removed_device_is_locked_out(hall):
+    kiosk = hall.client("kiosk-1")
+    kiosk.request("ticket.issue", {"service": "A"})
+    hall.registry.remove("kiosk-1")
+    hall.service.broker.reload()
+    kiosk.client.disconnect()          # its next login is checked against the new passwd file
+    time.sleep(1.5)
+    with pytest.raises(BusError):
+        kiosk.request("ticket.issue", {"service": "A"}, timeout=1, retries=0)
+
+
+def _hall_cli(tmp_path, *extra, env=None):
+    return subprocess.run([sys.executable, "-m", "onewindow.cli", "--log-level", "WARNING", "hall",
+                           "--config", str(unlimited_config(tmp_path)), "--data-dir",
+                           str(tmp_path / "data"), *extra],
+                          capture_output=True, text=True, cwd=REPO, timeout=60, env=env)
+
+
+def test_plain_mqtt_on_the_lan_is_refused_with_the_tls_way_to_do_it(tmp_path):
+    out = _hall_cli(tmp_path, "--mqtt", "embedded://0.0.0.0:1883")
+    assert out.returncode == 3
+    assert out.stderr.count("\n") == 1, out.stderr
+    assert "loopback only" in out.stderr and "--tls-listen" in out.stderr
+
+
+def test_a_tls_listener_mosquitto_cannot_open_quotes_mosquitto(tmp_path):
+    # 192.0.2.1 (TEST-NET-1) is no address of this box: Mosquitto itself refuses to bind it
+    out = _hall_cli(tmp_path, "--mqtt", f"embedded://127.0.0.1:{free_port()}",
+                    "--tls-listen", "192.0.2.1:8883")
+    assert out.returncode == 3
+    assert "Mosquitto refused to start" in out.stderr and "Cannot assign requested address" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_no_mosquitto_names_the_debian_package(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))          # a PATH with no mosquitto on it
+    monkeypatch.setattr(mosquitto, "SBIN_DIRS", ())
+    data = tmp_path / "data"
+    broker = PrivateBroker(data, Topics("x"), DeviceRegistry(data), controller_secret(data), port=0)
+    with pytest.raises(BrokerError, match="apt-get install mosquitto"):
+        broker.start()
+
+
+def test_devices_on_the_lan_reach_the_private_broker_over_tls_only(tmp_path):
+    h = Hall(tmp_path, "embedded", config=unlimited_config(tmp_path), tls_listen=f"127.0.0.1:{free_port()}")
+    h.add("kiosk-1", "kiosk")
+    h.start()
+    try:
+        tls = h.service.broker.tls
+        ca = h.service.broker.ca_path
+        assert ca == h.data_dir / "tls" / "ca.crt"
+        with DeviceClient(f"mqtts://{tls.host}:{tls.port}?ca={ca}", "kiosk-1", h.secrets["kiosk-1"],
+                          h.hall_id) as kiosk:
+            kiosk.start(wait=10)
+            assert kiosk.request("ticket.issue", {"service": "A"})["ticket"]["number"] == "A001"
+        with DeviceClient(f"mqtt://{tls.host}:{tls.port}", "kiosk-1", h.secrets["kiosk-1"],
+                          h.hall_id) as plain:
+            plain.start(wait=2)
+            assert not plain.connected.is_set()
+    finally:
+        h.close()
+
+
+def test_the_broker_goes_with_the_hall_even_on_kill_9(tmp_path):
+    port = free_port()
+    args = [sys.executable, "-m", "onewindow.cli", "--log-level", "WARNING", "hall", "--config",
+            str(unlimited_config(tmp_path)), "--data-dir", str(tmp_path / "data"),
+            "--mqtt", f"embedded://127.0.0.1:{port}"]
+    first = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+    wait_for(lambda: first.poll() is not None or "on embedded://" in first.stdout.readline(), 30)
+    wait_port(port)
+    os.kill(first.pid, signal.SIGKILL)
+    first.communicate(timeout=5)
+    # the orphaned broker would hold the port and refuse the next hall
+    second = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+    try:
+        assert "on embedded://" in second.stdout.readline()
+    finally:
+        second.terminate()
+        _, err = second.communicate(timeout=20)
+    assert second.returncode == 0, err
+
+
+def test_two_processes_with_one_identity_are_named_on_the_device_and_alerted(hall):
+    manager_view = hall.client("display-1")
+    first = hall.client("kiosk-1")
+    second = hall.client("kiosk-1", wait=0)          # a cloned box with the same device config
+    for c in (first, second):
+        wait_for(lambda c=c: (c.problem or {}).get("code") == "identity", timeout=15)
+        assert "kiosk-1" in c.problem["message"] and "kiosk-1" in c.problem["message_en"]
+    alert = wait_for(lambda: [a for a in (manager_view.state["hall"] or {}).get("alerts", [])
+                              if a["key"] == "identity:kiosk-1"], timeout=5)[0]
+    assert alert["kind"] == "device" and alert["device"] == "kiosk-1"
+    # both now reconnect slowly: no longer several takeovers a second
+    drops = len(first._drops) + len(second._drops)
+    time.sleep(4)
+    assert len(first._drops) + len(second._drops) - drops <= 2
+    # once the clone goes, the device works again
+    second.stop()
+    hall.clients.remove(second)
+    wait_for(lambda: first.connected.is_set(), timeout=20)
+    assert first.request("ticket.issue", {"service": "A"})["ticket"]["number"] == "A001"
+
+
+def test_a_device_on_a_broker_without_its_hall_says_so(hall, tmp_path, monkeypatch):
+    from onewindow.bus import client as client_mod
+    monkeypatch.setattr(client_mod, "NO_HALL_AFTER_S", 0.5)
+    lost = DeviceClient(hall.url, "kiosk-1", hall.secrets["kiosk-1"], "another-hall").start(wait=5)
+    try:
+        wait_for(lambda: lost.problem, timeout=5)
+        assert lost.problem["code"] == "no_hall" and "another-hall" in lost.problem["message"]
+    finally:
+        lost.stop()
