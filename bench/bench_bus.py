@@ -1,14 +1,25 @@
-"""Hall bus benchmark: 200 devices, durable ticket issues a second, call-to-display latency, memory.
+"""Hall bus benchmark: 200 devices on the default hall (its private Mosquitto), durable ticket
+issues a second, call-to-display latency against two bare hops through the same broker, memory.
 
-Runs the controller as its own process (as in a hall), once through a private Mosquitto and once
-through the embedded broker, and prints the figures. Usage:
-    .venv/bin/python bench/bench_bus.py [--devices 200] [--issues 4000] [--calls 600] [--paced 300]
+The controller runs as its own process, as in a hall. Connected throughout: 184 kiosks (one
+thread, see busload.py), 13 window callers, 2 displays and a manager console. Phases:
+  1. a peak's queue (--waiting tickets, 300 by default: a busy hall's peak);
+  2. calls at a hall's pace, measured from a separate process: every window in turn calls the
+     next ticket, and a display that is a stock paho client (no TCP_NODELAY: a vendor's screen)
+     notes when evt/call arrives. The callers are OneWindow's own clients, which set
+     TCP_NODELAY. In the same process, two bare hops (a device publishes, another receives,
+     through the same Mosquitto) give the floor the broker sets;
+  3. a burst: every window calls at once;
+  4. throughput: every kiosk issues tickets back to back, each waiting for its durable reply.
+
+Usage: .venv/bin/python bench/bench_bus.py [--issues 6000] [--paced 300] [--waiting 300]
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -17,12 +28,17 @@ import time
 import tomllib
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO), str(REPO / "tests")]
+import paho.mqtt.client as mqtt
 
-from busutil import Mosquitto, free_port, unlimited_config, wait_for  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(REPO), str(REPO / "tests"), str(REPO / "bench")]
+
+from busload import KioskFarm  # noqa: E402
+from busutil import free_port, unlimited_config, wait_for  # noqa: E402
 from onewindow.bus.client import DeviceClient  # noqa: E402
 from onewindow.bus.devices import DeviceRegistry  # noqa: E402
+
+N_DISPLAYS = 2
 
 
 def pct(values, p):
@@ -35,6 +51,11 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class CallWatch:
@@ -56,149 +77,179 @@ class CallWatch:
             return self.arrivals[ticket_id]
 
 
-def run(kind: str, n_devices: int, n_issues: int, n_calls: int, n_paced: int) -> dict:
-    tmp = Path(tempfile.mkdtemp(prefix=f"ow-bench-{kind}-"))
+def run(n_devices: int, n_issues: int, n_calls: int, n_paced: int, n_waiting: int) -> dict:
+    tmp = Path(tempfile.mkdtemp(prefix="ow-bench-bus-"))
     data = tmp / "data"
     config = unlimited_config(tmp)
-    hall_id = tomllib.loads(config.read_text(encoding="utf-8"))["hall"]["id"]
-    windows = [w["number"] for w in tomllib.loads(config.read_text(encoding="utf-8"))["windows"]]
+    raw = tomllib.loads(config.read_text(encoding="utf-8"))
+    hall_id = raw["hall"]["id"]
+    windows = [w["number"] for w in raw["windows"]]
+    codes = [s["code"] for s in raw["services"] if not s.get("pickup")]
     reg = DeviceRegistry(data)
-    n_callers = len(windows)
-    n_displays = 4
-    n_kiosks = max(1, n_devices - n_callers - n_displays)
-    secrets = {}
-    for i in range(n_kiosks):
-        secrets[f"kiosk-{i}"] = reg.add(f"kiosk-{i}", "kiosk")
-    for w in windows:
-        secrets[f"caller-{w}"] = reg.add(f"caller-{w}", "caller", [w])
-    for i in range(n_displays):
+    n_kiosks = max(1, n_devices - len(windows) - N_DISPLAYS - 1)
+    kiosks = {f"kiosk-{i}": reg.add(f"kiosk-{i}", "kiosk") for i in range(n_kiosks)}
+    secrets = {f"caller-{w}": reg.add(f"caller-{w}", "caller", [w]) for w in windows}
+    for i in range(N_DISPLAYS):
         secrets[f"display-{i}"] = reg.add(f"display-{i}", "display")
-    broker = None
-    if kind == "mosquitto":
-        broker = Mosquitto(data, hall_id).start()
-        bus, port = broker.url, broker.port
-    else:
-        port = free_port()
-        bus = f"embedded://127.0.0.1:{port}"
+    secrets["manager-1"] = reg.add("manager-1", "manager")
+    port = free_port()
     log = open(tmp / "hall.log", "w")
     hall = subprocess.Popen([sys.executable, "-m", "onewindow.cli", "--log-level", "WARNING", "hall",
-                             "--config", str(config), "--data-dir", str(data), "--mqtt", bus],
+                             "--config", str(config), "--data-dir", str(data),
+                             "--mqtt", f"embedded://127.0.0.1:{port}"],
                             stdout=log, stderr=log, cwd=REPO)
     url = f"mqtt://127.0.0.1:{port}"
-    clients = {}
+    clients: dict[str, DeviceClient] = {}
+    farm = None
     try:
-        first = DeviceClient(url, "display-0", secrets["display-0"], hall_id)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and not first.connected.is_set():
-            first = DeviceClient(url, "display-0", secrets["display-0"], hall_id).start(wait=1)
+        first = DeviceClient(url, "display-0", secrets["display-0"], hall_id).start()
         clients["display-0"] = first
-        wait_for(lambda: first.controller_online, timeout=20)
+        wait_for(lambda: first.connected.is_set() and first.controller_online, timeout=30)
+        broker_pid = int(subprocess.check_output(
+            ["pgrep", "-f", f"{data}/mosquitto/mosquitto.conf"]).split()[0])
         for dev, secret in secrets.items():
             if dev not in clients:
-                # as the real apps do: a kiosk follows no events, a caller its window's, a display calls
-                events = () if dev.startswith("kiosk") else ("call", "window", "alert")
-                clients[dev] = DeviceClient(url, dev, secret, hall_id, events=events,
-                                            windows_state=not dev.startswith("kiosk")).start()
+                # as the real apps: a caller follows its window and alerts, a display the calls
+                clients[dev] = DeviceClient(url, dev, secret, hall_id,
+                                            events=("call", "window", "alert")).start()
         wait_for(lambda: all(c.connected.is_set() for c in clients.values()), timeout=60)
-        kiosks = [clients[f"kiosk-{i}"] for i in range(n_kiosks)]
-        codes = [s["code"] for s in tomllib.loads(config.read_text(encoding="utf-8"))["services"]]
+        farm = KioskFarm("127.0.0.1", port, hall_id, kiosks)
+        n_connected = len(clients) + len(farm.kiosks)
 
-        # 1. durable ticket issues: every kiosk at once, each waiting for its reply
-        lat: list[float] = []
-        per = max(1, n_issues // len(kiosks))
-        lock = threading.Lock()
+        def top_up(calls: int) -> int:
+            """A peak's queue that is still as long after `calls` calls; the length now."""
+            farm.issue(max(1, (n_waiting + calls) // len(farm.kiosks)), codes)
+            time.sleep(0.5)                 # waiting counts are coalesced
+            return sum(q["waiting"] for q in first.state["queues"].values())
 
-        def issue(k, i0):
-            mine = []
-            for j in range(per):
-                t0 = time.perf_counter()
-                k.request("ticket.issue", {"service": codes[(i0 + j) % len(codes)]}, timeout=30)
-                mine.append(time.perf_counter() - t0)
-            with lock:
-                lat.extend(mine)
-        threads = [threading.Thread(target=issue, args=(k, i)) for i, k in enumerate(kiosks)]
-        t0 = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        issue_s = time.perf_counter() - t0
+        # 1. a peak's queue
+        waiting = top_up(n_paced)
 
-        # 2. call latency: caller's window.call_next -> a display's evt/call
+        # 2. calls at a hall's pace, from their own process (see the docstring)
+        probe = {"url": url, "port": port, "hall": hall_id, "n": n_paced,
+                 "display": ["display-1", secrets["display-1"]],
+                 "watcher": ["manager-1", secrets["manager-1"]],
+                 "callers": [[f"caller-{w}", secrets[f"caller-{w}"], w] for w in windows]}
+        for dev in [f"caller-{w}" for w in windows] + ["display-1", "manager-1"]:
+            clients.pop(dev).stop()     # the probe takes these identities over
+        cpu0 = cpu_s(hall.pid)
+        out = subprocess.run([sys.executable, __file__, "--probe", json.dumps(probe)],
+                             capture_output=True, text=True, timeout=900)
+        if out.returncode != 0:
+            raise RuntimeError(f"probe failed: {out.stderr[-2000:]}")
+        paced = json.loads(out.stdout.strip().splitlines()[-1])
+        call_cpu_ms = (cpu_s(hall.pid) - cpu0) * 1000 / max(1, len(paced["calls"]))
+        for dev in [f"caller-{w}" for w in windows] + ["display-1"]:
+            clients[dev] = DeviceClient(url, dev, secrets[dev], hall_id,
+                                        events=("call", "window", "alert")).start(wait=10)
+
+        # 3. a burst: every window calls at once
+        top_up(n_calls)
         calls = CallWatch(clients["display-1"])
-        callers = [clients[f"caller-{w}"] for w in windows]
-        for w, c in zip(windows, callers):
-            c.request("window.open", {"window": w})
-        call_lat: list[float] = []
-        per_call = max(1, n_calls // len(callers))
+        burst: list[float] = []
+        lock = threading.Lock()
 
         def call(c, w):
             mine = []
-            for _ in range(per_call):
+            for _ in range(max(1, n_calls // len(windows))):
                 t0 = time.perf_counter()
                 t = c.request("window.call_next", {"window": w}, timeout=30)["ticket"]
                 if t is None:
                     break
                 mine.append(calls.seen(t["id"]) - t0)
             with lock:
-                call_lat.extend(mine)
-        threads = [threading.Thread(target=call, args=(c, w)) for c, w in zip(callers, windows)]
+                burst.extend(mine)
+        threads = [threading.Thread(target=call, args=(clients[f"caller-{w}"], w)) for w in windows]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
-        # 3. the same path at a hall's pace: one call at a time, every window in turn, measured
-        #    from a separate process (a real caller and display are other machines; here the
-        #    200 load clients would otherwise share the measuring process's interpreter lock)
-        n_connected = len(clients)
-        probe = {"url": url, "hall": hall_id, "n": n_paced,
-                 "display": ["display-2", secrets["display-2"]],
-                 "callers": [[f"caller-{w}", secrets[f"caller-{w}"], w] for w in windows]}
-        for dev in [f"caller-{w}" for w in windows] + ["display-2"]:
-            clients.pop(dev).stop()     # the probe takes these identities over
-        out = subprocess.run([sys.executable, __file__, "--probe", json.dumps(probe)],
-                             capture_output=True, text=True, timeout=600)
-        paced = json.loads(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else []
-        if not paced:
-            print(out.stderr, file=sys.stderr)
-        memory = rss_mb(hall.pid)
-        return {"kind": kind, "devices": n_connected, "issues": len(lat),
-                "issues_per_s": len(lat) / issue_s, "issue_p50_ms": pct(lat, 50),
-                "issue_p99_ms": pct(lat, 99), "calls": len(call_lat),
-                "call_p50_ms": pct(call_lat, 50), "call_p99_ms": pct(call_lat, 99),
-                "paced": len(paced), "paced_p50_ms": pct(paced, 50), "paced_p99_ms": pct(paced, 99),
-                "controller_rss_mb": memory}
+
+        # 4. throughput
+        cpu0 = {"controller": cpu_s(hall.pid), "mosquitto": cpu_s(broker_pid), "load": cpu_s(os.getpid())}
+        t0 = time.perf_counter()
+        lat = farm.issue(max(1, n_issues // len(farm.kiosks)), codes)
+        issue_s = time.perf_counter() - t0
+        cpu = {k: (cpu_s(pid) - cpu0[k]) * 1000 / len(lat) for k, pid in
+               (("controller", hall.pid), ("mosquitto", broker_pid), ("load", os.getpid()))}
+        return {"devices": n_connected, "waiting": waiting,
+                "paced": len(paced["calls"]), "paced_p50_ms": pct(paced["calls"], 50),
+                "paced_p99_ms": pct(paced["calls"], 99), "call_cpu_ms": call_cpu_ms,
+                "hops_p50_ms": pct(paced["hops"], 50), "hops_p99_ms": pct(paced["hops"], 99),
+                "burst": len(burst), "burst_p50_ms": pct(burst, 50), "burst_p99_ms": pct(burst, 99),
+                "issues": len(lat), "issues_per_s": len(lat) / issue_s,
+                "issue_p50_ms": pct(lat, 50), "issue_p99_ms": pct(lat, 99), "issue_cpu_ms": cpu,
+                "controller_rss_mb": rss_mb(hall.pid), "mosquitto_rss_mb": rss_mb(broker_pid)}
     finally:
+        if farm:
+            farm.close()
         for c in clients.values():
             c.stop()
         hall.terminate()
         hall.wait(20)
         log.close()
-        if broker:
-            broker.stop()
 
 
-def probe(spec: dict) -> list[float]:
-    display = DeviceClient(spec["url"], spec["display"][0], spec["display"][1], spec["hall"],
-                           events=("call",)).start(wait=10)
-    calls = CallWatch(display)
+def stock_paho(port: int, dev: str, secret: str, topic: str, on_message) -> mqtt.Client:
+    """A vendor's device: paho as it comes, no TCP_NODELAY."""
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=dev)
+    c.username_pw_set(dev, secret)
+    ready = threading.Event()
+    c.on_connect = lambda cl, ud, fl, rc, pr=None: cl.subscribe(topic, 1)
+    c.on_subscribe = lambda *a: ready.set()
+    c.on_message = on_message
+    c.connect("127.0.0.1", port)
+    c.loop_start()
+    ready.wait(10)
+    return c
+
+
+def probe(spec: dict) -> dict:
+    root = f"ow/{spec['hall']}"
+    arrivals: dict[str, float] = {}
+    cond = threading.Condition()
+
+    def arrived(key: str) -> None:
+        with cond:
+            arrivals.setdefault(key, time.perf_counter())
+            cond.notify_all()
+
+    def seen(key: str) -> float:
+        with cond:
+            cond.wait_for(lambda: key in arrivals, 10)
+            return arrivals[key]
+
+    display = stock_paho(spec["port"], *spec["display"], f"{root}/evt/call",
+                         lambda c, ud, m: arrived(json.loads(m.payload)["ticket_id"]))
     callers = [(DeviceClient(spec["url"], dev, secret, spec["hall"], events=()).start(wait=10), w)
                for dev, secret, w in spec["callers"]]
+    # two bare hops: a caller publishes on its own presence topic (it may), a manager reads it
+    first_caller = spec["callers"][0][0]
+    watcher = stock_paho(spec["port"], *spec["watcher"], f"{root}/dev/{first_caller}/status",
+                         lambda c, ud, m: arrived(m.payload.decode()))
     for c, w in callers:
         c.request("window.open", {"window": w})
-    lat = []
+    calls, hops = [], []
     for i in range(spec["n"]):
         c, w = callers[i % len(callers)]
         t0 = time.perf_counter()
         t = c.request("window.call_next", {"window": w}, timeout=30)["ticket"]
-        if t is None:
-            continue
-        lat.append(calls.seen(t["id"]) - t0)
+        if t is not None:
+            calls.append(seen(t["id"]) - t0)
         time.sleep(0.02)
+        # the same path without the controller: publish -> broker -> subscriber
+        key = f"online-{i}"
+        t0 = time.perf_counter()
+        callers[0][0].client.publish(f"{root}/dev/{first_caller}/status", key, qos=1)
+        hops.append(seen(key) - t0)
+        time.sleep(0.02)
+    callers[0][0].client.publish(f"{root}/dev/{first_caller}/status", "online", qos=1, retain=True)
     for c, _ in callers:
         c.stop()
-    display.stop()
-    return lat
+    for c in (display, watcher):
+        c.disconnect()
+        c.loop_stop()
+    return {"calls": calls, "hops": hops}
 
 
 def main() -> None:
@@ -207,22 +258,26 @@ def main() -> None:
         return
     ap = argparse.ArgumentParser()
     ap.add_argument("--devices", type=int, default=200)
-    ap.add_argument("--issues", type=int, default=4000)
-    ap.add_argument("--calls", type=int, default=600)
+    ap.add_argument("--issues", type=int, default=6000)
+    ap.add_argument("--calls", type=int, default=130, help="calls in the burst")
     ap.add_argument("--paced", type=int, default=300)
-    ap.add_argument("--only", choices=("mosquitto", "embedded"))
+    ap.add_argument("--waiting", type=int, default=300, help="the queue during the paced calls")
     a = ap.parse_args()
-    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
-    for kind in ([a.only] if a.only else ["mosquitto", "embedded"]):
-        r = run(kind, a.devices, a.issues, a.calls, a.paced)
-        print(f"{r['kind']:10} devices {r['devices']:4}  ticket.issue: {r['issues']} in "
-              f"{r['issues'] / r['issues_per_s']:.1f}s = {r['issues_per_s']:.0f}/s durable, "
-              f"p50 {r['issue_p50_ms']:.1f} ms p99 {r['issue_p99_ms']:.1f} ms | "
-              f"call->display, every window at once: {r['calls']} calls p50 {r['call_p50_ms']:.1f} ms "
-              f"p99 {r['call_p99_ms']:.1f} ms | one at a time: {r['paced']} calls "
-              f"p50 {r['paced_p50_ms']:.1f} ms p99 {r['paced_p99_ms']:.1f} ms | "
-              f"controller RSS {r['controller_rss_mb']:.0f} MB",
-              flush=True)
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
+          f"{subprocess.run(['mosquitto', '-h'], capture_output=True, text=True, env={'PATH': '/usr/sbin:/usr/bin'}).stdout.splitlines()[0]}")
+    r = run(a.devices, a.issues, a.calls, a.paced, a.waiting)
+    cpu = r["issue_cpu_ms"]
+    print(f"devices connected: {r['devices']}; waiting when the paced calls began: {r['waiting']}")
+    print(f"call -> display, one at a time: {r['paced']} calls p50 {r['paced_p50_ms']:.1f} ms "
+          f"p99 {r['paced_p99_ms']:.1f} ms (controller CPU {r['call_cpu_ms']:.2f} ms a call) | "
+          f"two bare hops: p50 {r['hops_p50_ms']:.1f} ms p99 {r['hops_p99_ms']:.1f} ms")
+    print(f"call -> display, every window at once: {r['burst']} calls p50 {r['burst_p50_ms']:.1f} ms "
+          f"p99 {r['burst_p99_ms']:.1f} ms")
+    print(f"ticket.issue: {r['issues']} = {r['issues_per_s']:.0f}/s durable, p50 {r['issue_p50_ms']:.1f} ms "
+          f"p99 {r['issue_p99_ms']:.1f} ms; CPU per issue: controller {cpu['controller']:.2f} ms, "
+          f"mosquitto {cpu['mosquitto']:.2f} ms, load {cpu['load']:.2f} ms")
+    print(f"RSS: controller {r['controller_rss_mb']:.0f} MB, mosquitto {r['mosquitto_rss_mb']:.0f} MB",
+          flush=True)
 
 
 if __name__ == "__main__":

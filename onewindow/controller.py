@@ -6,6 +6,7 @@ listed in OPS (ops_registry.py) with the roles that may call them.
 """
 from __future__ import annotations
 
+import bisect
 import hashlib
 import logging
 from dataclasses import dataclass, field
@@ -52,6 +53,10 @@ class WindowState:
     streak: int = 0
 
 
+def _order_key(t: Ticket) -> tuple:
+    return (not t.priority, t.order_at, t.seq, t.id)
+
+
 class Controller:
     def __init__(self, hall: Hall, raw: dict, store: Store, clock: Callable[[], datetime],
                  secret: bytes, source_hash: str = ""):
@@ -88,6 +93,7 @@ class Controller:
         self._by_code: dict[str, dict[str, Ticket]] = {}
         self._to_window: dict[int, dict[str, Ticket]] = {}
         self._where: dict[str, tuple] = {}
+        self._order: dict[str, list] = {}       # per service: waiting tickets' call-order keys
         for t in self.store.tickets(f"status IN ({marks})", active):
             self.tickets[t.id] = t
             self._index(t)
@@ -125,18 +131,24 @@ class Controller:
         self._index(t)
 
     def _index(self, t: Ticket) -> None:
-        """Waiting tickets by queue code, and those sent to one window: calls scan only these."""
+        """Waiting tickets by queue code, and those sent to one window: calls scan only these.
+        Per service, their order keys sorted, so "how many ahead" is a bisection, not a scan."""
         where = self._where.pop(t.id, None)
         if where is not None:
-            (self._by_code if where[0] == "code" else self._to_window)[where[1]].pop(t.id, None)
+            kind, bucket, service, key = where
+            (self._by_code if kind == "code" else self._to_window)[bucket].pop(t.id, None)
+            keys = self._order[service]
+            del keys[bisect.bisect_left(keys, key)]
         if t.status is not TicketStatus.WAITING:
             return
+        key = _order_key(t)
         if t.target_window is not None:
-            where = ("window", t.target_window)
+            where = ("window", t.target_window, t.service, key)
             self._to_window.setdefault(t.target_window, {})[t.id] = t
         else:
-            where = ("code", t.service)
+            where = ("code", t.service, t.service, key)
             self._by_code.setdefault(t.service, {})[t.id] = t
+        bisect.insort(self._order.setdefault(t.service, []), key)
         self._where[t.id] = where
 
     def waiting_count(self, window) -> int:
@@ -176,24 +188,26 @@ class Controller:
         self._events = []
         dirty_before = set(self.dirty)
         try:
-            # the new day first, in its own savepoint: a request that fails must not take the
-            # midnight rollover down with it
-            with self.store.transaction():
-                self._roll_day_if_needed()
+            if self._day_due():
+                # the new day first, in its own savepoint: a request that fails must not take
+                # the midnight rollover down with it
+                with self.store.transaction():
+                    self._roll_day_if_needed()
+            writes = self.store.db.total_changes
             stale = False
-            with self.store.transaction():
-                writes = self.store.db.total_changes
-                try:
-                    with self.store.transaction():
-                        if device.role not in roles:
-                            raise DomainError("forbidden", "此设备无权执行该操作",
-                                              f"A {device.role} may not do {op}")
-                        reply = ok_reply(req_id, handler(self, device, Args(args)))
-                except DomainError as exc:
-                    # the op's savepoint is rolled back: a refusal never leaves half a change
-                    reply = error_reply(req_id, exc.code, exc.message, exc.message_en, exc.detail)
-                    self._events = []
-                    stale = self.store.db.total_changes != writes   # it wrote before refusing
+            try:
+                with self.store.transaction():
+                    if device.role not in roles:
+                        raise DomainError("forbidden", "此设备无权执行该操作",
+                                          f"A {device.role} may not do {op}")
+                    reply = ok_reply(req_id, handler(self, device, Args(args)))
+                    # in the op's savepoint: a change is never kept without the reply it got
+                    self.store.save_reply(device.id, req_id, self.now(), reply)
+            except DomainError as exc:
+                # the op's savepoint is rolled back: a refusal never leaves half a change
+                reply = error_reply(req_id, exc.code, exc.message, exc.message_en, exc.detail)
+                self._events = []
+                stale = self.store.db.total_changes != writes   # it wrote before refusing
                 self.store.save_reply(device.id, req_id, self.now(), reply)
             if stale:
                 log.warning("op %s refused after writing; memory reloaded from the database", op)
@@ -221,10 +235,13 @@ class Controller:
 
     # -- the day ------------------------------------------------------------------------------
 
+    def _day_due(self) -> bool:
+        return self._purge_due or service_day(self.now()) != self.day
+
     def _roll_day_if_needed(self) -> None:
-        today = service_day(self.now())
-        if today == self.day and not self._purge_due:
+        if not self._day_due():
             return
+        today = service_day(self.now())
         if today != self.day:
             log.info("new service day %s: earlier days' open tickets expire", today)
         for t in list(self.tickets.values()):
@@ -278,11 +295,10 @@ class Controller:
         return estimate_wait_min(ahead, self.handling.mean(code), windows)
 
     def ahead_of(self, t: Ticket) -> int:
+        """Waiting tickets of the same service before this one: priority first, then queue time."""
         if t.status is not TicketStatus.WAITING:
             return 0
-        key = (not t.priority, t.order_at, t.seq)
-        return sum(1 for u in self.waiting(t.service) if u is not t
-                   and (not u.priority, u.order_at, u.seq) < key)
+        return bisect.bisect_left(self._order.get(t.service, []), _order_key(t))
 
     def ticket_view(self, t: Ticket) -> dict:
         ahead = self.ahead_of(t)

@@ -1,0 +1,109 @@
+"""Load for the bus benchmarks: many kiosks on one thread.
+
+A real hall's kiosks are separate machines; here they share two cores with the broker and the
+controller. A thread per kiosk (a DeviceClient each) spends more CPU on the interpreter lock than
+the hall spends on the tickets, so the farm drives every kiosk's paho client from one selector
+loop: each kiosk sends a request, waits for its reply, then sends the next, as a kiosk does. Like
+OneWindow's own devices they set TCP_NODELAY, and they subscribe to what a kiosk reads.
+"""
+from __future__ import annotations
+
+import json
+import selectors
+import socket
+import time
+from typing import Callable
+
+import paho.mqtt.client as mqtt
+
+
+class KioskFarm:
+    def __init__(self, host: str, port: int, hall_id: str, secrets: dict[str, str]):
+        self.root = f"ow/{hall_id}"
+        self.sel = selectors.DefaultSelector()
+        self.kiosks: dict[str, mqtt.Client] = {}
+        self.ready: set[str] = set()
+        self._waiting: dict[str, tuple[str, float]] = {}     # device -> (request id, sent at)
+        self._on_reply: Callable[[str, dict, float], None] = lambda dev, reply, sent: None
+        for dev, secret in secrets.items():
+            c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=dev, userdata=dev)
+            c.username_pw_set(dev, secret)
+            c.on_connect = self._connected
+            c.on_subscribe = lambda cl, dev, mid, codes, props=None: self.ready.add(dev)
+            c.on_message = self._message
+            c.on_socket_open = lambda cl, ud, sock: sock.setsockopt(
+                socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            c.connect(host, port, keepalive=60)
+            self.sel.register(c.socket(), selectors.EVENT_READ, c)
+            self.kiosks[dev] = c
+        self.pump_until(lambda: len(self.ready) == len(self.kiosks), 60)
+
+    def _connected(self, client, dev, flags, reason_code, properties=None):
+        if reason_code.is_failure:
+            raise RuntimeError(f"{dev}: broker refused: {reason_code}")
+        client.subscribe([(f"{self.root}/rep/{dev}", 1), (f"{self.root}/state/hall", 1),
+                          (f"{self.root}/state/queues", 1), (f"{self.root}/dev/controller/status", 1)])
+
+    def _message(self, client, dev, msg):
+        if not msg.topic.endswith(f"/rep/{dev}"):
+            return
+        reply = json.loads(msg.payload)
+        pending = self._waiting.get(dev)
+        if pending and reply.get("id") == pending[0]:
+            del self._waiting[dev]
+            self._on_reply(dev, reply, pending[1])
+
+    def send(self, dev: str, req_id: str, op: str, args: dict) -> None:
+        payload = json.dumps({"v": 1, "id": req_id, "op": op, "args": args}, ensure_ascii=False)
+        self._waiting[dev] = (req_id, time.perf_counter())
+        self.kiosks[dev].publish(f"{self.root}/req/{dev}", payload, qos=1)
+
+    def pump_until(self, done: Callable[[], bool], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        last_misc = 0.0
+        while not done():
+            now = time.monotonic()
+            if now > deadline:
+                raise TimeoutError("the kiosk farm did not finish in time")
+            for c in self.kiosks.values():
+                if c.want_write():
+                    c.loop_write()
+            for key, _ in self.sel.select(0.05):
+                key.data.loop_read()
+            if now - last_misc > 1.0:
+                last_misc = now
+                for c in self.kiosks.values():
+                    c.loop_misc()
+
+    def issue(self, per_kiosk: int, codes: list[str], timeout: float = 600) -> list[float]:
+        """Every kiosk issues `per_kiosk` tickets back to back; the latencies, in seconds."""
+        latencies: list[float] = []
+        left = {dev: per_kiosk for dev in self.kiosks}
+        counter = [0]
+
+        def next_request(dev: str) -> None:
+            if left[dev]:
+                left[dev] -= 1
+                counter[0] += 1
+                self.send(dev, f"farm-{counter[0]}", "ticket.issue",
+                          {"service": codes[counter[0] % len(codes)], "channel": "kiosk"})
+
+        def on_reply(dev: str, reply: dict, sent: float) -> None:
+            if not reply.get("ok"):
+                raise RuntimeError(f"{dev}: {reply.get('error')}")
+            latencies.append(time.perf_counter() - sent)
+            next_request(dev)
+
+        self._on_reply = on_reply
+        for dev in self.kiosks:
+            next_request(dev)
+        self.pump_until(lambda: not self._waiting, timeout)
+        return latencies
+
+    def close(self) -> None:
+        for c in self.kiosks.values():
+            self.sel.unregister(c.socket())
+            c.disconnect()
+            c.loop_write()
+            c.socket() and c.socket().close()
+        self.sel.close()
