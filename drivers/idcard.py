@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date
 
+from drivers.cardtext import clean_text
 from drivers.serialport import SerialLink, SerialLinkError
 from onewindow.domain.identity import mask_id_number, mask_name, valid_id_number
 
@@ -67,7 +68,12 @@ FOREIGN_LAYOUT = {
 CARD_TYPE_AT = (248, 2)
 FOREIGN_CARD_TYPE = "I"
 LONG_TERM = "长期"
-_OLD_FOREIGN_ID = re.compile(r"^[A-Z]{3}\d{12}$")
+# Numbers, dates and codes: ASCII only (\d and str.isdigit() would take ١٢٣ or full-width １２３)
+_RESIDENT_ID = re.compile(r"[0-9]{17}[0-9X]")
+_OLD_FOREIGN_ID = re.compile(r"[A-Z]{3}[0-9]{12}")
+_DATE = re.compile(r"[0-9]{8}")
+_NATION = re.compile(r"[0-9]{2}")
+_NATIONALITY = re.compile(r"[A-Z]{3}")
 
 
 # --- errors -------------------------------------------------------------------------------
@@ -128,6 +134,11 @@ class IdCardError(Exception):
     @classmethod
     def own(cls, code: str) -> "IdCardError":
         return cls(code, *OWN_MESSAGES[code])
+
+    @classmethod
+    def bad_field(cls, code: str, name: str, problem: str) -> "IdCardError":
+        """bad_data or bad_id naming the field and what is wrong with it, never what it holds."""
+        return cls(code, OWN_MESSAGES[code][0], f"card field {name} {problem}")
 
 
 class FrameError(ValueError):
@@ -266,19 +277,62 @@ class IdCardInfo:
         return f"IdCardInfo({self.masked()})"
 
 
-def _field(text: bytes, layout: dict, name: str) -> str:
-    off, size = layout[name]
-    return text[off:off + size].decode("utf-16-le", errors="replace").replace("\x00", " ").strip()
+class _Block:
+    """A text block read field by field: names and addresses cleaned, numbers and dates ASCII only."""
 
+    def __init__(self, text: bytes, layout: dict):
+        self.text, self.layout = text, layout
 
-def _date(s: str) -> date:
-    if not re.fullmatch(r"\d{8}", s):
-        raise ValueError("date is not YYYYMMDD")
-    return date(int(s[:4]), int(s[4:6]), int(s[6:]))
+    def raw(self, name: str) -> str:
+        off, size = self.layout[name]
+        try:
+            return self.text[off:off + size].decode("utf-16-le").replace("\x00", " ")
+        except UnicodeDecodeError:      # a lone surrogate: no genuine card writes one
+            raise IdCardError.bad_field("bad_data", name, "is not UTF-16 text") from None
 
+    def words(self, name: str) -> str:
+        raw = self.raw(name)
+        text = clean_text(raw)
+        if text != raw.strip():
+            log.warning("ID card: control, escape or bidi characters removed from the %s", name)
+        return text
 
-def _valid_to(s: str) -> date | None:
-    return None if s == LONG_TERM else _date(s)
+    def code(self, name: str, pattern: re.Pattern, what: str) -> str:
+        value = self.raw(name).strip(" ")
+        if not pattern.fullmatch(value):
+            raise IdCardError.bad_field("bad_data", name, f"is not {what}")
+        return value
+
+    def date(self, name: str) -> date:
+        value = self.code(name, _DATE, "a date of 8 ASCII digits (YYYYMMDD)")
+        try:
+            return date(int(value[:4]), int(value[4:6]), int(value[6:]))
+        except ValueError:
+            raise IdCardError.bad_field("bad_data", name, "is not a calendar date") from None
+
+    def valid_to(self) -> date | None:
+        return None if self.raw("valid_to").strip(" ") == LONG_TERM else self.date("valid_to")
+
+    def sex(self) -> str:
+        value = self.raw("sex").strip(" ")
+        if value not in SEXES:
+            raise IdCardError.bad_field("bad_data", "sex", f"is not one of the codes {'/'.join(SEXES)}")
+        return SEXES[value]
+
+    def id_number(self, foreign: bool) -> str:
+        value = self.raw("id_number").strip(" ")
+        # ASCII checked before upper(): "ﬀ".upper() is "FF" and "ſ".upper() is "S"
+        number = value.upper() if value.isascii() else ""
+        if _RESIDENT_ID.fullmatch(number):
+            if not valid_id_number(number):
+                raise IdCardError.own("bad_id")
+            return number
+        # 2017 foreign cards carry 3 letters + 12 digits with no GB 11643 check digit (unverified).
+        # The 2023 card (18 digits, MOD 11-2) has another layout and card type, not handled here.
+        if foreign and _OLD_FOREIGN_ID.fullmatch(number):
+            return number
+        raise IdCardError.bad_field("bad_id", "id_number", "is not 17 ASCII digits and a check digit"
+                                    + (", nor 3 letters and 12 digits" if foreign else ""))
 
 
 def card_type(text: bytes) -> str:
@@ -287,37 +341,31 @@ def card_type(text: bytes) -> str:
 
 
 def parse_text_block(text: bytes, photo: bytes = b"") -> IdCardInfo:
-    """The 256-byte UTF-16LE block -> IdCardInfo; IdCardError bad_data / bad_id when it cannot be trusted."""
+    """The 256-byte UTF-16LE block -> IdCardInfo; IdCardError bad_data / bad_id when it cannot be trusted.
+
+    Whatever the bytes, the only exception is IdCardError, and its message names the field.
+    """
     if len(text) < TEXT_LEN:
         raise IdCardError.own("bad_data")
-    try:
-        if card_type(text) == FOREIGN_CARD_TYPE:
-            f = {k: _field(text, FOREIGN_LAYOUT, k) for k in FOREIGN_LAYOUT}
-            info = IdCardInfo(
-                name=f["name"], sex=SEXES.get(f["sex"], f["sex"]), nation="", birth=_date(f["birth"]),
-                address="", id_number=f["id_number"].upper(), authority=f["authority"],
-                valid_from=_date(f["valid_from"]), valid_to=_valid_to(f["valid_to"]), foreign=True,
-                english_name=f["english_name"], nationality=f["nationality"], photo=photo)
-        else:
-            f = {k: _field(text, RESIDENT_LAYOUT, k) for k in RESIDENT_LAYOUT}
-            info = IdCardInfo(
-                name=f["name"], sex=SEXES.get(f["sex"], f["sex"]), nation=NATIONS.get(f["nation"], ""),
-                birth=_date(f["birth"]), address=f["address"], id_number=f["id_number"].upper(),
-                authority=f["authority"], valid_from=_date(f["valid_from"]),
-                valid_to=_valid_to(f["valid_to"]), photo=photo)
-    except ValueError as exc:
-        raise IdCardError.own("bad_data") from exc
-    if not _id_ok(info):
-        raise IdCardError.own("bad_id")
+    if card_type(text) == FOREIGN_CARD_TYPE:
+        b = _Block(text, FOREIGN_LAYOUT)
+        info = IdCardInfo(
+            name=b.words("name"), sex=b.sex(), nation="", birth=b.date("birth"), address="",
+            id_number=b.id_number(foreign=True), authority=b.words("authority"),
+            valid_from=b.date("valid_from"), valid_to=b.valid_to(), foreign=True,
+            english_name=b.words("english_name"),
+            nationality=b.code("nationality", _NATIONALITY, "3 ASCII capital letters"), photo=photo)
+    else:
+        b = _Block(text, RESIDENT_LAYOUT)
+        info = IdCardInfo(
+            name=b.words("name"), sex=b.sex(),
+            nation=NATIONS.get(b.code("nation", _NATION, "a nation code of 2 ASCII digits"), ""),
+            birth=b.date("birth"), address=b.words("address"), id_number=b.id_number(foreign=False),
+            authority=b.words("authority"), valid_from=b.date("valid_from"), valid_to=b.valid_to(),
+            photo=photo)
+    if not (info.name or info.english_name):
+        raise IdCardError.bad_field("bad_data", "name", "is empty once control characters are removed")
     return info
-
-
-def _id_ok(info: IdCardInfo) -> bool:
-    if valid_id_number(info.id_number):
-        return True
-    # 2017 foreign cards carry 3 letters + 12 digits with no GB 11643 check digit (unverified).
-    # The 2023 card (18 digits, MOD 11-2) has another layout and card type, not handled here.
-    return info.foreign and bool(_OLD_FOREIGN_ID.match(info.id_number))
 
 
 def parse_read_data(data: bytes) -> tuple[bytes, bytes]:
@@ -424,7 +472,7 @@ class IdCardReader:
             if exc.code == f"{SW_EMPTY:02X}":
                 return None
             raise
-        return reply.data.decode("utf-16-le", errors="replace").replace("\x00", " ").strip() or None
+        return _Block(reply.data, {"new_address": (0, len(reply.data))}).words("new_address") or None
 
     def read_card(self) -> IdCardInfo:
         """Find, select and read, trying again while the card settles; IdCardError otherwise."""

@@ -52,7 +52,16 @@ class Frame:
 
 
 def parse_stream(buf: bytearray) -> list[Frame]:
-    """Take every complete frame out of `buf`; noise and corrupt frames are dropped with a log."""
+    """Take every complete frame out of `buf`, leaving an unfinished one there for the next read.
+
+    A broken frame (cut off, garbled, stray header bytes) costs only itself: it gives up its
+    two header bytes and the search goes on from there, never skipping the length it claimed,
+    which may reach into the next real frame. A header inside a frame's claimed length means
+    that frame was cut off, so the parser moves on to that header at once instead of waiting
+    for the length to fill up. No real frame is given up that way: FF 68 never occurs past
+    the start of a frame of this protocol (no command is 68, keys and digits are below 20,
+    a checksum is followed by 16, and L = FF would claim more than any pad sends).
+    """
     frames = []
     while True:
         start = buf.find(HEAD)
@@ -70,14 +79,20 @@ def parse_stream(buf: bytearray) -> list[Frame]:
             del buf[:2]
             continue
         total = 5 + n + 2
+        inner = buf.find(HEAD, 2, total)
+        if inner >= 0:
+            log.warning("keypad bus: frame cut off after %d bytes; resynchronising", inner)
+            del buf[:inner]
+            continue
         if len(buf) < total:
             return frames
         raw = bytes(buf[:total])
-        del buf[:total]
         addr, cmd, data = raw[5], raw[6], raw[7:5 + n]
         if raw[-1] != END or raw[-2] != checksum(addr, cmd, data):
             log.warning("keypad bus: corrupt frame from address %d dropped", addr)
+            del buf[:2]
             continue
+        del buf[:total]
         frames.append(Frame(addr, cmd, data, raw))
 
 

@@ -53,6 +53,17 @@ class KeypadBusSimulator:
     def rate(self, addr: int, key: int) -> None:
         self.device.send(build(addr, CMD_RATING, bytes((key,))))
 
+    # what goes wrong on an RS-485 line
+    def press_cut(self, addr: int, key: int, keep: int) -> bytes:
+        """A key frame that stops after `keep` bytes (a pad losing power, two pads colliding)."""
+        part = build(addr, CMD_KEY, bytes((key,)))[:keep]
+        self.device.send(part)
+        return part
+
+    def noise(self, data: bytes) -> None:
+        """Bytes no pad meant to send: line noise, a stray byte, a foreign device on the bus."""
+        self.device.send(data)
+
     def wait(self, pred, timeout: float = 3.0) -> bool:
         with self.changed:
             return self.changed.wait_for(pred, timeout)

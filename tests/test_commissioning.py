@@ -69,6 +69,19 @@ def test_idcard_test_prints_masked_fields_only(rig):
     assert "11010519491231002X" not in out and "欧阳小锋" not in out and "示范路2号" not in out
 
 
+def test_idcard_test_on_a_hostile_card_prints_no_escape_and_names_an_odd_field(rig):
+    sim = IdCardSimulator()
+    port = rig(sim, "ttyID")
+    sim.insert(name="\x1b]0;pw\x07欧\u202e阳\x1b[J锋")     # a window title, RLO, erase
+    rc, out = onewindow("test", "idcard", "--port", port)
+    assert rc == 0 and "欧*锋" in out
+    assert "\x1b" not in out and "\u202e" not in out and "0;pw" not in out
+    sim.insert(birth="\u0661\u0669\u0669\u06600307")           # Arabic-Indic digits
+    rc, out = onewindow("test", "idcard", "--port", port)
+    assert rc == 1 and "无法读取此身份证信息" in out and "card field birth is not a date of 8 ASCII digits" in out
+    assert "Traceback" not in out
+
+
 def test_keypad_and_led_tests_reach_the_device(rig):
     pads = KeypadBusSimulator(addresses=(2,))
     port = rig(pads, "ttyKEY")

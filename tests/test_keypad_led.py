@@ -1,6 +1,8 @@
 """Caller keypads, rating pads and LED strips through real ptys, several devices per line."""
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from drivers import keypad, led
@@ -74,6 +76,38 @@ def test_display_and_beep_reach_only_the_addressed_pad(pads):
     assert sim.wait(lambda: sim.pads[2].shown == "  7012" and sim.pads[2].beeps == 1
                     and sim.pads[9].rating_requested == 1)
     assert sim.pads[1].shown == "      " and sim.pads[1].beeps == 0
+
+
+BROKEN_ON_THE_LINE = {
+    "frame cut at 7 of 10 bytes": lambda sim: sim.press_cut(1, 0x0C, keep=7),
+    "frame cut after its header": lambda sim: sim.press_cut(1, 0x0C, keep=5),
+    "stray FF": lambda sim: sim.noise(b"\xff"),
+    "stray header claiming 64 bytes": lambda sim: sim.noise(b"\xff\x68\x40\x40\x68"),
+    "garbage": lambda sim: sim.noise(b"\x00\x13\xffgarbage\xff\x68\x03"),
+    "bad checksum": lambda sim: sim.noise(bytes.fromhex("ff 68 03 03 68 01 01 0c 00 16")),
+}
+
+
+@pytest.mark.parametrize("break_line", BROKEN_ON_THE_LINE.values(), ids=BROKEN_ON_THE_LINE.keys())
+def test_no_press_is_lost_after_a_broken_frame(pads, break_line):
+    sim, _, _, events = pads
+    for _ in range(3):
+        break_line(sim)
+        sim.press(2, 0x0D)
+    wait_for(lambda: len(events) >= 3, 3)
+    assert [(e.addr, e.action) for e in events] == [(2, "recall")] * 3     # nothing invented either
+    assert sim.wait(lambda: sim.pads[2].acks == 3) and sim.pads[1].acks == 0
+
+
+def test_a_press_split_across_reads_after_a_cut_frame_is_recognised(pads):
+    sim, dev, _, events = pads
+    sim.press_cut(1, 0x0C, keep=7)
+    frame = keypad.build(2, keypad.CMD_KEY, b"\x0d")
+    for part in (frame[:3], frame[3:7], frame[7:]):
+        dev.send(part)
+        time.sleep(0.15)                 # longer than one poll of the bus: each part is its own read
+    wait_for(lambda: events, 3)
+    assert [(e.addr, e.action) for e in events] == [(2, "recall")]
 
 
 def test_keypad_line_survives_unplug(pads):

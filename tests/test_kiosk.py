@@ -120,6 +120,26 @@ def test_id_card_gives_elder_priority_and_shows_only_a_masked_name(kiosk):
     app.wait_screen("home")
 
 
+def test_a_hostile_card_never_stops_the_kiosk(kiosk):
+    hall, app, screen, printer, card = kiosk
+    go_home(app)
+    card.insert(name="\x1b[2J李\u202e秀英\x07", sex="2", birth="19480512", id_number=ELDER_ID)
+    wait_for(lambda: "李*英" in target_text(app, "citizen"), 10)
+    app.tap("citizen_clear")
+    card.remove()
+    wait_for(lambda: "李*英" not in target_text(app, "citizen"), 5)
+    card.insert(name="李秀英", sex="2", birth="\u0661\u0669\u0664\u06580512", id_number=ELDER_ID)   # ١٩٤٨
+    wait_for(lambda: "无法读取此身份证信息" in target_text(app, "citizen"), 10)
+    shot(screen, "card-unreadable")
+    card.remove()
+    card.insert(name="李秀英", sex="2", birth="19480512", id_number=ELDER_ID)
+    wait_for(lambda: "李*英" in target_text(app, "citizen"), 10)
+    app.tap("citizen_clear")
+    card.remove()
+    log = app.read_log()
+    assert "\x1b" not in log and "李秀英" not in log and ELDER_ID not in log
+
+
 def test_printer_out_of_paper_shows_ticket_on_screen_and_alerts(kiosk):
     hall, app, screen, printer, card = kiosk
     go_home(app)

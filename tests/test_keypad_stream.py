@@ -1,0 +1,126 @@
+"""The keypad bus stream parser (pure): after any broken frame, the next real frame still comes through."""
+from __future__ import annotations
+
+import pytest
+from hypothesis import assume, given, settings, strategies as st
+
+from drivers import keypad
+from drivers.keypad import CMD_KEY, CMD_RATING, CMD_SHOW, END, HEAD, KEYS
+
+CALL = keypad.build(1, CMD_KEY, b"\x0c")          # ff 68 03 03 68 01 01 0c 0e 16
+RECALL = keypad.build(2, CMD_KEY, b"\x0d")
+
+
+def feed(chunks) -> list[bytes]:
+    """What parse_stream takes out when the bytes arrive in these reads."""
+    buf = bytearray()
+    got = []
+    for chunk in chunks:
+        buf += chunk
+        got += [f.raw for f in keypad.parse_stream(buf)]
+    return got
+
+
+def with_bad_checksum(frame: bytes) -> bytes:
+    return frame[:-2] + bytes([frame[-2] ^ 0x5A]) + frame[-1:]
+
+
+def with_byte_inserted(frame: bytes, at: int, byte: int = 0xFF) -> bytes:
+    return frame[:at] + bytes([byte]) + frame[at:]
+
+
+BROKEN = {
+    "cut at 7 of 10 bytes": CALL[:7],
+    "cut after the header": CALL[:5],
+    "cut before the end byte": CALL[:9],
+    "stray FF": b"\xff",
+    "stray FF 68": HEAD,
+    "stray header claiming 64 bytes": HEAD + b"\x40\x40\x68",
+    "stray header claiming 255 bytes": HEAD + b"\xff\xff\x68",
+    "FF inside the previous frame": with_byte_inserted(CALL, 6),
+    "FF before the previous frame's end byte": with_byte_inserted(CALL, 9),
+    "bad checksum": with_bad_checksum(CALL),
+    "wrong end byte": CALL[:-1] + b"\x17",
+    "garbage": b"\x00\x13garbage\xff\x68\x03",
+}
+
+
+@pytest.mark.parametrize("broken", BROKEN.values(), ids=BROKEN.keys())
+@pytest.mark.parametrize("reads", ["one read", "separate reads", "byte by byte"])
+def test_the_press_after_a_broken_frame_is_recognised(broken, reads):
+    stream = broken + RECALL
+    chunks = {"one read": [stream], "separate reads": [broken, RECALL],
+              "byte by byte": [bytes([b]) for b in stream]}[reads]
+    assert feed(chunks) == [RECALL]
+
+
+def test_a_cut_frame_followed_by_silence_waits_then_yields_to_the_next_press():
+    buf = bytearray(CALL[:7])
+    assert keypad.parse_stream(buf) == []
+    buf += RECALL
+    assert [f.raw for f in keypad.parse_stream(buf)] == [RECALL]
+    assert buf == b""
+
+
+def test_good_frames_around_a_broken_one_all_come_through():
+    stream = CALL + RECALL[:6] + CALL + with_bad_checksum(RECALL) + RECALL
+    assert feed([stream]) == [CALL, CALL, RECALL]
+
+
+def test_a_frame_split_across_reads_is_joined():
+    assert feed([RECALL[:3], RECALL[3:8], RECALL[8:]]) == [RECALL]
+
+
+# -- property: random garbage between real frames ---------------------------------------------
+
+addresses = st.integers(0, 255)
+pad_frames = st.one_of(
+    st.builds(lambda a, k: keypad.build(a, CMD_KEY, bytes([k])), addresses,
+              st.sampled_from(sorted(KEYS) + list(range(10)) + [0x0F])),
+    st.builds(lambda a, k: keypad.build(a, CMD_RATING, bytes([k])), addresses, st.integers(0, 3)),
+    st.builds(lambda a, d: keypad.build(a, CMD_SHOW, bytes(d)), addresses,
+              st.lists(st.integers(0, 0x0A), min_size=6, max_size=6)),
+)
+
+
+@st.composite
+def cut_frames(draw):
+    frame = draw(pad_frames)
+    return frame[:draw(st.integers(1, len(frame) - 1))]
+
+
+garbage_pieces = st.one_of(
+    st.binary(max_size=12),
+    cut_frames(),
+    st.sampled_from([b"\xff", HEAD, bytes([END]), b"\x68"]),
+    st.builds(lambda n: HEAD + bytes([n, n, 0x68]), st.integers(0, 255)),
+    pad_frames.map(with_bad_checksum),
+)
+garbage = st.lists(garbage_pieces, max_size=4).map(b"".join)
+
+
+def holds_a_whole_frame(data: bytes) -> bool:
+    """Brute force, independent of parse_stream: does `data` contain a well-formed frame anywhere?"""
+    for i in range(len(data) - 6):
+        n = data[i + 2]
+        raw = data[i:i + n + 7]
+        if (raw[:2] == HEAD and n >= 2 and len(raw) == n + 7 and raw[3] == n and raw[4] == 0x68
+                and raw[-1] == END and raw[-2] == keypad.checksum(raw[5], raw[6], raw[7:-2])):
+            return True
+    return False
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(garbage, pad_frames), min_size=1, max_size=6), garbage,
+       st.lists(st.integers(1, 16), min_size=1, max_size=40))
+def test_every_real_frame_after_garbage_is_recognised_and_nothing_invented(pairs, tail, read_sizes):
+    # garbage that happens to hold a well-formed frame is a real frame as far as anyone can tell
+    assume(not any(holds_a_whole_frame(g) for g, _ in pairs) and not holds_a_whole_frame(tail))
+    stream = b"".join(g + f for g, f in pairs) + tail
+    chunks, at = [], 0
+    for size in read_sizes * (len(stream) // len(read_sizes) + 1):
+        if at >= len(stream):
+            break
+        chunks.append(stream[at:at + size])
+        at += size
+    assert feed(chunks) == [f for _, f in pairs]
