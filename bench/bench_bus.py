@@ -133,10 +133,20 @@ def run(n_devices: int, n_issues: int, n_calls: int, n_paced: int, n_waiting: in
         for dev in [f"caller-{w}" for w in windows] + ["display-1", "manager-1"]:
             clients.pop(dev).stop()     # the probe takes these identities over
         cpu0 = cpu_s(hall.pid)
+        spy = None
+        if os.environ.get("BENCH_PYSPY"):     # where the controller spends the calls' time
+            spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "-p",
+                                    str(hall.pid), "-f", "raw", "-r", "1000", "--threads",
+                                    "-o", os.environ["BENCH_PYSPY"]],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(1)
         out = subprocess.run([sys.executable, __file__, "--probe", json.dumps(probe)],
                              capture_output=True, text=True, timeout=900)
         if out.returncode != 0:
             raise RuntimeError(f"probe failed: {out.stderr[-2000:]}")
+        if spy:
+            spy.send_signal(2)
+            spy.wait(30)
         paced = json.loads(out.stdout.strip().splitlines()[-1])
         call_cpu_ms = (cpu_s(hall.pid) - cpu0) * 1000 / max(1, len(paced["calls"]))
         for dev in [f"caller-{w}" for w in windows] + ["display-1"]:

@@ -28,7 +28,7 @@ def _data_arg(p: argparse.ArgumentParser) -> None:
 def cmd_hall(args) -> int:
     from .bus.devices import DeviceRegistry, controller_secret
     from .bus.mosquitto import BrokerError, TlsListen
-    from .bus.service import HallService
+    from .bus.service import BusUnreachable, HallService
     from .bus.url import BusUrlError, parse_bus_url
     from .startup import open_hall
     try:
@@ -53,12 +53,20 @@ def cmd_hall(args) -> int:
         print(f"onewindow hall: cannot start the bus: {exc}", file=sys.stderr)
         ctl.store.close()
         return 3
+    except BusUnreachable as exc:
+        print(f"onewindow hall: {exc}", file=sys.stderr)
+        return 4
     print(f"OneWindow hall {ctl.hall.id} ({ctl.hall.name}) on {url.scheme}://{url.host}:{service.port}",
           flush=True)
     if tls:
         print(f"devices on the LAN: mqtts://{tls.host}:{tls.port}?ca=CA with a copy of "
               f"{service.broker.ca_path} as CA (never ca.key)", flush=True)
-    stopping.wait()
+    while not stopping.wait(0.5) and service.failure is None:
+        pass
+    if service.failure is not None:
+        service.stop()
+        print(f"onewindow hall: {service.failure}", file=sys.stderr)
+        return 4
     service.stop()
     print("OneWindow hall stopped", flush=True)
     return 0

@@ -1,14 +1,14 @@
-"""`onewindow hall`: the controller on the bus. MQTT threads only hand messages in; one thread owns the hall.
+"""`onewindow hall`: the controller on the bus. One thread owns the hall and its MQTT socket.
 
-Requests are taken in batches and committed together (group commit): one fsync for many tickets,
-and no reply or event leaves before the commit that backs it.
+That thread reads what the broker sends, handles it and writes the answers (netloop.py): no
+message waits for another thread. Requests are taken in batches and committed together (group
+commit): one fsync for many tickets, and no reply or event leaves before the commit that backs it.
 """
 from __future__ import annotations
 
 import json
 import logging
-import queue
-import sys
+import secrets
 import threading
 import time
 from collections import deque
@@ -19,6 +19,7 @@ import paho.mqtt.client as mqtt
 from ..controller import Controller, Outcome
 from ..envelope import error_reply
 from .devices import CONTROLLER_ID, DeviceRegistry
+from .netloop import NetLoop
 from .topics import Topics
 from .url import BusUrl, no_delay, use_tls
 
@@ -35,6 +36,14 @@ COALESCE_S = {"queues": QUEUES_EVERY_S, "windows_waiting": 1.0}
 # connection with the same id makes the broker close the older one (and publish its will)
 IDENTITY_DROPS = 3
 IDENTITY_WINDOW_S = 60.0
+# Proof that the broker passes this hall's topics both ways: the controller's own probe must come
+# back after every (re)connect. An ACL written for another hall id lets the controller connect
+# and subscribe, and then delivers nothing, so the hall would sit there serving no one.
+PROBE_TIMEOUT_S = 5.0
+
+
+class BusUnreachable(Exception):
+    """The broker does not carry this hall's topics; the message names the hall and the fix."""
 
 
 class HallService:
@@ -47,9 +56,13 @@ class HallService:
         self.registry = registry
         self.secret = controller_secret
         self.topics = Topics(controller.hall.id)
-        self.inbox: queue.Queue = queue.Queue()
+        self._incoming: list = []                   # (topic, payload) read, not yet handled
+        self._republish = False
         self.broker = None
         self.connected = threading.Event()
+        self.proven = threading.Event()             # the probe came back since the last connect
+        self.failure: Optional[BusUnreachable] = None
+        self._probe: Optional[tuple[bytes, float]] = None
         self._stop = threading.Event()
         self._thread: Optional[threading.Thread] = None
         self._presence: dict[str, bool] = {}
@@ -62,7 +75,6 @@ class HallService:
                                   clean_session=True)
         self.client.username_pw_set(CONTROLLER_ID, controller_secret)
         self.client.will_set(self.topics.status(CONTROLLER_ID), "offline", qos=1, retain=True)
-        self.client.reconnect_delay_set(0.2, 5)
         self.client.max_inflight_messages_set(1000)
         self.client.max_queued_messages_set(0)
         self.client.on_connect = self._on_connect
@@ -73,10 +85,9 @@ class HallService:
 
     # -- lifecycle ----------------------------------------------------------------------------
 
-    def start(self) -> None:
-        # messages hop between threads (network -> controller -> network): with Python's default
-        # 5 ms GIL switch interval each hop can wait that long, which a call to a display feels
-        sys.setswitchinterval(0.0005)
+    def start(self, prove_within: float = PROBE_TIMEOUT_S) -> None:
+        """Connected and proven to carry this hall's topics when this returns; else BrokerError
+        (the private broker cannot run) or BusUnreachable."""
         if self.url.embedded:
             from .mosquitto import PrivateBroker
             self.broker = PrivateBroker(self.ctl.store.path.parent, self.topics, self.registry,
@@ -86,30 +97,39 @@ class HallService:
         else:
             port = self.url.port
         self.port = port
-        self.client.connect_async(self.url.host, port, keepalive=30)
-        self.client.loop_start()
+        self.net = NetLoop(self.client, self.url.host, port, keepalive=30)
         self._thread = threading.Thread(target=self._run, name="hall-controller", daemon=True)
         self._thread.start()
+        if prove_within and not self._wait_proven(prove_within):
+            failure = self.failure or BusUnreachable(self._unreachable_text())
+            self.stop()
+            raise failure
+
+    def _wait_proven(self, within: float) -> bool:
+        """The first connection and its probe; an unreachable broker gets `within` more."""
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline + (0 if self.connected.is_set() else within):
+            if self.proven.wait(0.05) or self.failure is not None:
+                break
+        return self.proven.is_set()
 
     def stop(self) -> None:
         """Finish the batch in hand, say goodbye, close the database."""
         self._stop.set()
-        self.inbox.put(None)
         if self._thread:
+            self.net.wake()
             self._thread.join(10)
-        try:
-            info = self.client.publish(self.topics.status(CONTROLLER_ID), "offline", qos=1, retain=True)
-            if self.connected.is_set():
-                info.wait_for_publish(2)
-        except (RuntimeError, ValueError):
-            pass
-        self.client.disconnect()
-        self.client.loop_stop()
         if self.broker is not None:
             self.broker.stop()
         self.ctl.store.close()
 
-    # -- MQTT callbacks (network thread: hand in, never touch the hall) -------------------------
+    def _goodbye(self) -> None:
+        """On the controller's thread, as it ends: devices must see the hall go, not guess."""
+        if self.connected.is_set():
+            self.client.publish(self.topics.status(CONTROLLER_ID), "offline", qos=1, retain=True)
+        self.net.close()
+
+    # -- MQTT callbacks (run inline on the controller's thread, from NetLoop.poll) --------------
 
     def _on_connect(self, client, userdata, flags, reason_code, properties=None):
         if reason_code.is_failure:
@@ -117,46 +137,81 @@ class HallService:
                       "data dir and the broker's password file)", reason_code)
             return
         root = self.topics.root
-        client.subscribe([(f"{root}/req/+", 1), (f"{root}/dev/+/status", 1)])
+        client.subscribe([(f"{root}/req/+", 1), (f"{root}/dev/+/status", 1),
+                          (self.topics.probe, 1)])
         client.publish(self.topics.status(CONTROLLER_ID), "online", qos=1, retain=True)
         self.connected.set()
-        self.inbox.put(("republish", None, None))   # a restarted broker lost retained state
+        self.proven.clear()
+        self._send_probe()
+        self._republish = True                 # a restarted broker lost retained state
         log.info("controller on the bus at %s:%s", self.url.host, self.port)
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties=None):
         self.connected.clear()
+        self.proven.clear()
+        self._probe = None
         if not self._stop.is_set():
             log.warning("lost the broker (%s); reconnecting", reason_code)
 
     def _on_message(self, client, userdata, msg):
         if msg.retain and "/req/" in msg.topic:
             return      # a request left retained would be replayed at every reconnect
-        self.inbox.put(("msg", msg.topic, msg.payload))
+        if msg.topic == self.topics.probe:
+            if self._probe and msg.payload == self._probe[0]:
+                self._probe = None
+                self.proven.set()
+            return
+        self._incoming.append((msg.topic, msg.payload))
+
+    # -- proof of reach ----------------------------------------------------------------------
+
+    def _send_probe(self) -> None:
+        nonce = secrets.token_hex(8).encode()
+        self._probe = (nonce, time.monotonic() + PROBE_TIMEOUT_S)
+        self.client.publish(self.topics.probe, nonce, qos=1)
+
+    def _check_probe(self) -> None:
+        if self._probe is None or time.monotonic() < self._probe[1]:
+            return
+        self.failure = BusUnreachable(self._unreachable_text())
+        log.error("%s", self.failure)
+        self._stop.set()
+
+    def _unreachable_text(self) -> str:
+        where = f"{self.url.host}:{getattr(self, 'port', self.url.port)}"
+        if not self.connected.is_set():
+            return (f"cannot reach the MQTT broker at {where} for hall '{self.topics.hall_id}' "
+                    f"(is it running? is the port right?)")
+        return (f"the broker at {where} does not pass hall '{self.topics.hall_id}''s topics "
+                f"({self.topics.root}/#) to the controller: its ACL was probably made for "
+                f"another hall. Run `onewindow broker-config --config HALL_FILE --data-dir "
+                f"DATA_DIR --out DIR` with this hall's file and reload Mosquitto")
 
     # -- the controller thread ---------------------------------------------------------------
 
     def _run(self) -> None:
+        try:
+            self._loop()
+        finally:
+            self._goodbye()
+
+    def _loop(self) -> None:
         next_tick = time.monotonic()
         next_refresh = time.monotonic() + STATE_REFRESH_S
         while not self._stop.is_set():
             wake = min([next_tick] + [self._due.get(k, 0.0) for k in COALESCE_S if k in self.ctl.dirty])
-            timeout = max(0.0, wake - time.monotonic())
+            if self._probe is not None:
+                wake = min(wake, self._probe[1])
+            self.net.poll(0.0 if self._incoming else max(0.0, wake - time.monotonic()))
+            batch, self._incoming = self._incoming[:MAX_BATCH], self._incoming[MAX_BATCH:]
             try:
-                first = self.inbox.get(timeout=timeout)
-            except queue.Empty:
-                first = False
-            batch = [first] if first else []
-            while len(batch) < MAX_BATCH:
-                try:
-                    item = self.inbox.get_nowait()
-                except queue.Empty:
-                    break
-                if item is None:
-                    break
-                batch.append(item)
-            try:
+                if self._republish:
+                    self._republish = False
+                    self._window_sent.clear()       # the broker may have lost every retained copy
+                    self.ctl.dirty |= {"hall", "queues"} | {("window", n) for n in self.ctl.windows}
                 if batch:
                     self._process(batch)
+                self._check_probe()
                 if time.monotonic() >= next_tick:
                     next_tick = time.monotonic() + TICK_S
                     self._warn_if_unreachable()
@@ -166,6 +221,7 @@ class HallService:
                     next_refresh = time.monotonic() + STATE_REFRESH_S
                     self.ctl.dirty.add("hall")
                 self._publish_state()
+                self.net.flush()
             except Exception:   # the hall must outlive any one bad moment
                 log.exception("controller loop error; reloading state from the database")
                 self.ctl.reload()
@@ -185,20 +241,16 @@ class HallService:
                         now - self._down_since)
 
     def _process(self, batch: list) -> None:
-        outcomes: list[tuple[str, Outcome]] = []
-        for kind, topic, payload in batch:
-            if kind == "republish":
-                self._window_sent.clear()       # the broker may have lost every retained copy
-                self.ctl.dirty |= {"hall", "queues"} | {("window", n) for n in self.ctl.windows}
-            elif kind == "msg":
-                status_dev = self.topics.device_of(topic.rsplit("/status", 1)[0], "dev") \
-                    if topic.endswith("/status") else None
-                if status_dev:
-                    self._presence_changed(status_dev, payload)
-                    continue
-                device_id = self.topics.device_of(topic, "req")
-                if device_id is not None:
-                    outcomes.append((device_id, None, payload))
+        outcomes: list[tuple[str, None, bytes]] = []
+        for topic, payload in batch:
+            status_dev = self.topics.device_of(topic.rsplit("/status", 1)[0], "dev") \
+                if topic.endswith("/status") else None
+            if status_dev:
+                self._presence_changed(status_dev, payload)
+                continue
+            device_id = self.topics.device_of(topic, "req")
+            if device_id is not None:
+                outcomes.append((device_id, None, payload))
         if not outcomes:
             return
         results = []

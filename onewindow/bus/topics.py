@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 EVENT_KINDS = ("call", "ticket", "window", "rating", "alert")
+CONTROLLER = "controller"          # the hall controller's own MQTT user and presence
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,11 @@ class Topics:
     @property
     def state_queues(self) -> str:
         return f"{self.root}/state/queues"
+
+    @property
+    def probe(self) -> str:
+        """The controller's own round trip through the broker (controller only)."""
+        return f"{self.root}/dev/{CONTROLLER}/probe"
 
     def state_window(self, number: int) -> str:
         return f"{self.root}/state/windows/{number}"
