@@ -234,8 +234,7 @@ SERVICES = Section(
 
 THEMES = Section(
     "themes", "一件事: several services on one ticket, served at a comprehensive window (or one "
-    "that lists the theme). Repeat "
-    "`[[themes]]` for each.", array=True, label="code", sections=(
+    "that lists the theme). Repeat `[[themes]]` for each.", array=True, label="code", sections=(
         Section("themes.questions", "A yes/no question asked on the kiosk; a yes adds services.",
                 array=True, label="id", options=(
             Option("id", str, pattern=CODE, example="fund", doc="The question's id."),
