@@ -188,6 +188,8 @@ def build_parser() -> argparse.ArgumentParser:
     _data_arg(c)
     c.set_defaults(func=cmd_config)
 
+    from .backup import add_parsers as add_backup_parsers
+    add_backup_parsers(sub)
     from .apps import register_apps
     register_apps(sub)
     return p
