@@ -25,6 +25,7 @@ from typing import Optional
 from .bus.devices import REGISTRY_FILE
 from .migrations import SCHEMA_VERSION, copy_database, database_version
 from .startup import DB_FILE, SECRET_FILE
+from .store import saved_hall_id
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -71,11 +72,10 @@ def _snapshot(db_path: Path, dest: Path) -> tuple[int, Optional[str]]:
         check = copy.execute("PRAGMA integrity_check").fetchone()[0]
         if check != "ok":
             raise BackupError(f"{db_path}: the database is damaged ({check}); nothing was written", 3)
-        row = copy.execute("SELECT raw FROM config WHERE id = 1").fetchone()
-        hall_id = json.loads(row[0]).get("hall", {}).get("id") if row else None
-        return database_version(copy), hall_id
+        version = database_version(copy)
     finally:
         copy.close()
+    return version, saved_hall_id(dest)
 
 
 def _add(tar: tarfile.TarFile, name: str, path: Path) -> None:

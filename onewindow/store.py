@@ -21,6 +21,21 @@ _DATETIME_FIELDS = {"issued_at", "order_at", "slot_start", "called_at", "served_
                     "finished_at", "skipped_at"}
 
 
+def saved_hall_id(path: str | Path) -> Optional[str]:
+    """The id of the hall a database serves (from its saved settings), read without the
+    controller's lock; None when there is no database or it has no settings yet."""
+    if not Path(path).is_file():
+        return None
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5.0)
+    try:
+        row = db.execute("SELECT raw FROM config WHERE id = 1").fetchone()
+    except sqlite3.Error:
+        return None
+    finally:
+        db.close()
+    return json.loads(row[0]).get("hall", {}).get("id") if row else None
+
+
 def _to_row(t: Ticket) -> dict:
     row = {}
     for name in _TICKET_COLUMNS:
