@@ -107,8 +107,7 @@ def _hours(t: Table, section: schema.Section) -> Hours:
     week = tuple(_ranges(t, d, v[d]) for d in schema.DAYS)
     closed = frozenset(d for d in (_date(t, "closed_dates", x) for x in v["closed_dates"]) if d)
     extra = {}
-    extra_section = section.sections[0]
-    extra_t = t.sub(extra_section)
+    extra_t = t.sub(section.child("extra_days"))
     if extra_t is not None:
         for key, value in extra_t.data.items():
             extra_t._used.add(key)
@@ -146,16 +145,16 @@ def _service(t: Table) -> Service:
     v = t.read_all(schema.SERVICES)
     if v["prefix"] is None:         # not given (or not a string): the code is the prefix
         v["prefix"] = v["code"] if isinstance(v["code"], str) else ""
-    hours_section, guide_section = schema.SERVICES.sections
+    hours_section = schema.SERVICES.child("hours")
     hours_t = t.sub(hours_section)
     s = Service(hours=_hours(hours_t, hours_section) if hours_t is not None else None,
-                guide=_guide(t.sub(guide_section)), **v)
+                guide=_guide(t.sub(schema.GUIDE)), **v)
     t.check_unused()
     return s
 
 
 def _theme(t: Table) -> Theme:
-    (question_section,) = schema.THEMES.sections
+    question_section = schema.THEMES.child("questions")
     questions = []
     for q in t.subs(question_section):
         questions.append(Question(**q.read_all(question_section)))

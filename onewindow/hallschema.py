@@ -57,6 +57,9 @@ class Section:
     def option(self, name: str) -> Option:
         return next(o for o in self.options if o.name == name)
 
+    def child(self, key: str) -> "Section":
+        return next(s for s in self.sections if s.key == key)
+
     def walk(self, parent: Optional["Section"] = None):
         """(section, parent) for this section, then its subsections, depth first."""
         yield self, parent
