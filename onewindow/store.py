@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
 from .domain.model import Ticket, TicketStatus
-from .migrations import SCHEMA_VERSION, StoreError, migrate
+from .migrations import StoreError, migrate
 
 log = logging.getLogger(__name__)
 
