@@ -30,6 +30,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def main(args) -> int:
     settings = device_settings(args)
+    if args.sscard:
+        from onewindow.extras import require
+        require("smartcard")         # before the screen opens, not in the middle of it
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     from onewindow.uikit import setup_kivy
     width, height = args.size

@@ -81,6 +81,16 @@ def _unknown_windows(args) -> list[int]:
     return [n for n in args.window if hall.window(n) is None]
 
 
+def _device_json(entry, secret: str, data_dir: str) -> str:
+    import json
+    from .store import saved_hall_id
+    out = {"id": entry.id, "role": entry.role, "windows": entry.windows, "secret": secret}
+    hall = saved_hall_id(Path(data_dir) / "hall.db")     # known once a hall ran on the data dir
+    if hall:
+        out["hall"] = hall
+    return json.dumps(out, ensure_ascii=False)
+
+
 def cmd_devices(args) -> int:
     from .bus.devices import DeviceError, DeviceRegistry
     reg = DeviceRegistry(args.data_dir)
@@ -92,6 +102,9 @@ def cmd_devices(args) -> int:
                       f"(see {args.config}); nothing added", file=sys.stderr)
                 return 2
             secret = reg.add(args.id, args.role, args.window, args.secret)
+            if args.json:           # provisioning scripts: this one object, nothing else
+                print(_device_json(reg.get(args.id), secret, args.data_dir))
+                return 0
             print(f"added {args.id} ({args.role}{' windows ' + ','.join(map(str, args.window)) if args.window else ''})")
             print(f"secret: {secret}")
             print("keep it: it is shown only now (only its hash is stored)")
@@ -184,6 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--window", type=int, action="append", default=[],
                      help="window number (callers and rating pads; repeat for a bridge)")
     add.add_argument("--secret", help="use this secret instead of a random one")
+    add.add_argument("--json", action="store_true", help="print only one JSON object (id, role, "
+                     "windows, secret, and hall once a hall ran on the data dir), for scripts")
     _config_arg(add)
     dsub.add_parser("list", help="list devices", parents=[here])
     rm = dsub.add_parser("remove", help="remove a device", parents=[here])
@@ -211,6 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
     _data_arg(c)
     c.set_defaults(func=cmd_config)
 
+    from .backup import add_parsers as add_backup_parsers
+    add_backup_parsers(sub)
     from .apps import register_apps
     register_apps(sub)
     return p

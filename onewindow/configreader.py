@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable, Optional
 
-_REQUIRED = object()
+REQUIRED = object()         # an option's default when it has none: it must be given
 
 
 class ConfigError(Exception):
@@ -32,21 +32,21 @@ class Table:
         where = f"[{self.section}]" + (f" {option}" if option else "")
         self.problems.append(f"{self.file}: {where}: {message}")
 
-    def get(self, option: str, typ: type | tuple, default: Any = _REQUIRED, *,
+    def get(self, option: str, typ: type | tuple, default: Any = REQUIRED, *,
             choices: Optional[Iterable] = None, minval=None, maxval=None,
             pattern: Optional[str] = None) -> Any:
         self._used.add(option)
         if option not in self.data:
-            if default is _REQUIRED:
+            if default is REQUIRED:
                 self.fail(option, "is required")
-            return None if default is _REQUIRED else default
+            return None if default is REQUIRED else default
         value = self.data[option]
         types = typ if isinstance(typ, tuple) else (typ,)
         # TOML booleans are ints to Python; do not let true pass as 1
         if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
             names = " or ".join(t.__name__ for t in types)
             self.fail(option, f"must be {names}, got {value!r}")
-            return None if default is _REQUIRED else default
+            return None if default is REQUIRED else default
         if choices is not None and value not in choices:
             self.fail(option, f"{value!r} is not allowed; choose one of {', '.join(map(str, choices))}")
         if minval is not None and value < minval:
@@ -92,6 +92,30 @@ class Table:
             name = f"{base}[{i + 1}]" + (f" {label!r}" if label is not None else "")
             out.append(Table(self.file, name, item, self.problems))
         return out
+
+    # -- reads described by an Option / Section (onewindow/hallschema.py) ----------------------
+
+    def read(self, opt) -> Any:
+        """One option as its schema entry says: type, default, bounds, pattern, extra check."""
+        if opt.items == "string":
+            return self.str_list(opt.name, opt.default, pattern=opt.pattern)
+        value = self.get(opt.name, opt.type, opt.default, choices=opt.choices, minval=opt.minval,
+                         maxval=opt.maxval, pattern=opt.pattern)
+        # the extra check sees only a value of the right type taken from the file
+        if opt.check is not None and opt.name in self.data and self.data[opt.name] is value:
+            problem = opt.check(value)
+            if problem:
+                self.fail(opt.name, problem)
+        return value
+
+    def read_all(self, section) -> dict[str, Any]:
+        return {opt.name: self.read(opt) for opt in section.options}
+
+    def sub(self, section) -> Optional["Table"]:
+        return self.table(section.key, required=section.required)
+
+    def subs(self, section) -> list["Table"]:
+        return self.tables(section.key, section.label)
 
     def check_unused(self) -> None:
         for key in self.data:

@@ -81,7 +81,8 @@ def probe(args) -> int:
         if readers == []:
             print("  none found (is pcscd running?)")
     except ImportError:
-        print("  pyscard is not installed (pip install '.[pcsc]')")
+        from .extras import install_hint
+        print(f"  {install_hint('smartcard')}")
     return 0
 
 
@@ -124,6 +125,8 @@ def test(args) -> int:
                 return 1
         _print_fields(info.masked())
     elif kind == "sscard":
+        from .extras import require
+        require("smartcard")
         from drivers.sscard import SocialSecurityReader, SSCardError
         try:
             card = SocialSecurityReader(args.reader).read(timeout=args.seconds)

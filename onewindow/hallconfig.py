@@ -6,20 +6,15 @@ import re
 import tomllib
 from datetime import date, time
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import tomli_w
 
+from . import hallschema as schema
 from .configreader import ConfigError, Table
-from .domain.model import (ROUTING_MODES, WINDOW_KINDS, Guide, Hall, Hours, Material, Question,
-                           Rules, Service, Theme, Window)
+from .domain.model import Guide, Hall, Hours, Material, Question, Rules, Service, Theme, Window
 
 log = logging.getLogger(__name__)
 
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-HALL_ID = r"[a-z0-9-]{1,32}"
-CODE = r"[A-Za-z0-9_-]{1,16}"
-PREFIX = r"[A-Z]{1,2}"
 RANGE = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
 
 
@@ -52,30 +47,20 @@ def load_file(path: str | Path) -> tuple[Hall, dict]:
 def parse(raw: dict, file: str = "<config>") -> Hall:
     problems: list[str] = []
     top = Table(file, "", raw, problems)
-    hall_t = top.table("hall", required=True) or Table(file, "hall", {}, problems)
-    hall_id = hall_t.get("id", str, pattern=HALL_ID)
-    name = hall_t.get("name", str)
-    tz = hall_t.get("timezone", str, "Asia/Shanghai")
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        hall_t.fail("timezone", f"{tz!r} is not a known time zone (e.g. Asia/Shanghai)")
-    extra = dict(name_en=hall_t.get("name_en", str, ""), address=hall_t.get("address", str, ""),
-                 phone=hall_t.get("phone", str, ""), status_url=hall_t.get("status_url", str, ""),
-                 notice=hall_t.get("notice", str, ""))
+    hall_t = top.sub(schema.HALL) or Table(file, "hall", {}, problems)
+    hall = hall_t.read_all(schema.HALL)
     hall_t.check_unused()
 
-    hours = _hours(top.table("hours", required=True) or Table(file, "hours", {}, problems))
-    rules = _rules(top.table("rules") or Table(file, "rules", {}, problems))
-    services = tuple(_service(t) for t in top.tables("services", "code"))
-    themes = tuple(_theme(t) for t in top.tables("themes", "code"))
-    windows = tuple(_window(t) for t in top.tables("windows", "number"))
+    hours = _hours(top.sub(schema.HOURS) or Table(file, "hours", {}, problems), schema.HOURS)
+    rules = _rules(top.sub(schema.RULES) or Table(file, "rules", {}, problems))
+    services = tuple(_service(t) for t in top.subs(schema.SERVICES))
+    themes = tuple(_theme(t) for t in top.subs(schema.THEMES))
+    windows = tuple(_window(t) for t in top.subs(schema.WINDOWS))
     top.check_unused()
     _cross_check(file, services, themes, windows, problems)
     if problems:
         raise ConfigError(problems)
-    return Hall(id=hall_id, name=name, timezone=tz, hours=hours, rules=rules, services=services,
-                windows=windows, themes=themes, **extra)
+    return Hall(hours=hours, rules=rules, services=services, windows=windows, themes=themes, **hall)
 
 
 def dump(raw: dict) -> str:
@@ -117,12 +102,12 @@ def _date(t: Table, option: str, value):
         return None
 
 
-def _hours(t: Table) -> Hours:
-    week = tuple(_ranges(t, d, t.get(d, list, [])) for d in DAYS)
-    closed = frozenset(d for d in (_date(t, "closed_dates", v)
-                                   for v in t.get("closed_dates", list, [])) if d)
+def _hours(t: Table, section: schema.Section) -> Hours:
+    v = t.read_all(section)
+    week = tuple(_ranges(t, d, v[d]) for d in schema.DAYS)
+    closed = frozenset(d for d in (_date(t, "closed_dates", x) for x in v["closed_dates"]) if d)
     extra = {}
-    extra_t = t.table("extra_days")
+    extra_t = t.sub(section.child("extra_days"))
     if extra_t is not None:
         for key, value in extra_t.data.items():
             extra_t._used.add(key)
@@ -134,17 +119,7 @@ def _hours(t: Table) -> Hours:
 
 
 def _rules(t: Table) -> Rules:
-    defaults = Rules()
-    values = {}
-    for name, default in defaults.__dict__.items():
-        if name == "routing":
-            values[name] = t.get(name, str, default, choices=ROUTING_MODES)
-        else:
-            values[name] = t.get(name, int, default, minval=0, maxval=100000)
-    if values["elder_age"] is not None and not 50 <= values["elder_age"] <= 100:
-        t.fail("elder_age", "must be between 50 and 100")
-    if values["appointment_slot_min"] is not None and values["appointment_slot_min"] < 5:
-        t.fail("appointment_slot_min", "must be at least 5 minutes")
+    values = t.read_all(schema.RULES)
     t.check_unused()
     return Rules(**values)
 
@@ -153,69 +128,44 @@ def _guide(t: Table | None) -> Guide:
     if t is None:
         return Guide()
     materials = []
-    for m in t.tables("materials", "name"):
-        materials.append(Material(
-            name=m.get("name", str), originals=m.get("originals", int, 1, minval=0, maxval=99),
-            copies=m.get("copies", int, 0, minval=0, maxval=99),
-            missing_ok=m.get("missing_ok", bool, False), issuer=m.get("issuer", str, ""),
-            electronic=m.get("electronic", bool, False), note=m.get("note", str, "")))
+    for m in t.subs(schema.MATERIALS):
+        materials.append(Material(**m.read_all(schema.MATERIALS)))
         m.check_unused()
     faq = []
-    for f in t.tables("faq"):
-        faq.append((f.get("q", str), f.get("a", str)))
+    for f in t.subs(schema.FAQ):
+        v = f.read_all(schema.FAQ)
+        faq.append((v["q"], v["a"]))
         f.check_unused()
-    g = Guide(conditions=t.get("conditions", str, ""), process=t.get("process", str, ""),
-              materials=tuple(materials),
-              legal_limit_days=t.get("legal_limit_days", int, 0, minval=0, maxval=3650),
-              time_limit_days=t.get("time_limit_days", int, 0, minval=0, maxval=3650),
-              fee=t.get("fee", str, "免费"), place=t.get("place", str, ""),
-              phone=t.get("phone", str, ""), url=t.get("url", str, ""),
-              visits=t.get("visits", int, 1, minval=0, maxval=9), faq=tuple(faq))
+    g = Guide(materials=tuple(materials), faq=tuple(faq), **t.read_all(schema.GUIDE))
     t.check_unused()
     return g
 
 
 def _service(t: Table) -> Service:
-    code = t.get("code", str, pattern=CODE)
-    hours_t = t.table("hours")
-    s = Service(
-        code=code, name=t.get("name", str), department=t.get("department", str),
-        prefix=t.get("prefix", str, code if isinstance(code, str) else "", pattern=PREFIX),
-        name_en=t.get("name_en", str, ""), item_code=t.get("item_code", str, "", pattern=r".{0,36}"),
-        item_type=t.get("item_type", str, ""),
-        daily_quota=t.get("daily_quota", int, 0, minval=0, maxval=9999),
-        appointments=t.get("appointments", bool, True),
-        appointment_per_slot=t.get("appointment_per_slot", int, 2, minval=0, maxval=999),
-        pickup=t.get("pickup", bool, False),
-        hours=_hours(hours_t) if hours_t is not None else None,
-        guide=_guide(t.table("guide")))
+    v = t.read_all(schema.SERVICES)
+    if v["prefix"] is None:         # not given (or not a string): the code is the prefix
+        v["prefix"] = v["code"] if isinstance(v["code"], str) else ""
+    hours_section = schema.SERVICES.child("hours")
+    hours_t = t.sub(hours_section)
+    s = Service(hours=_hours(hours_t, hours_section) if hours_t is not None else None,
+                guide=_guide(t.sub(schema.GUIDE)), **v)
     t.check_unused()
     return s
 
 
 def _theme(t: Table) -> Theme:
+    question_section = schema.THEMES.child("questions")
     questions = []
-    for q in t.tables("questions", "id"):
-        questions.append(Question(id=q.get("id", str, pattern=CODE), text=q.get("text", str),
-                                  text_en=q.get("text_en", str, ""),
-                                  adds=q.str_list("adds", pattern=CODE)))
+    for q in t.subs(question_section):
+        questions.append(Question(**q.read_all(question_section)))
         q.check_unused()
-    th = Theme(code=t.get("code", str, pattern=CODE), name=t.get("name", str),
-               prefix=t.get("prefix", str, pattern=PREFIX),
-               lead_department=t.get("lead_department", str),
-               items=t.str_list("items", pattern=CODE), name_en=t.get("name_en", str, ""),
-               questions=tuple(questions),
-               time_limit_days=t.get("time_limit_days", int, 0, minval=0, maxval=3650),
-               daily_quota=t.get("daily_quota", int, 0, minval=0, maxval=9999))
+    th = Theme(questions=tuple(questions), **t.read_all(schema.THEMES))
     t.check_unused()
     return th
 
 
 def _window(t: Table) -> Window:
-    w = Window(number=t.get("number", int, minval=1, maxval=999), name=t.get("name", str),
-               kind=t.get("kind", str, "specialist", choices=WINDOW_KINDS),
-               services=t.str_list("services", pattern=CODE), name_en=t.get("name_en", str, ""),
-               location=t.get("location", str, ""))
+    w = Window(**t.read_all(schema.WINDOWS))
     t.check_unused()
     return w
 

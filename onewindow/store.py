@@ -12,65 +12,28 @@ from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
 from .domain.model import Ticket, TicketStatus
+from .migrations import StoreError, migrate
 
 log = logging.getLogger(__name__)
-
-SCHEMA_VERSION = 1
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS config (
-    id INTEGER PRIMARY KEY CHECK (id = 1), raw TEXT NOT NULL, source_hash TEXT NOT NULL,
-    updated_at TEXT NOT NULL, updated_by TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS counters (
-    day TEXT NOT NULL, prefix TEXT NOT NULL, last INTEGER NOT NULL, PRIMARY KEY (day, prefix));
-CREATE TABLE IF NOT EXISTS tickets (
-    id TEXT PRIMARY KEY, day TEXT NOT NULL, prefix TEXT NOT NULL, seq INTEGER NOT NULL,
-    number TEXT NOT NULL, service TEXT NOT NULL, channel TEXT NOT NULL, issued_at TEXT NOT NULL,
-    order_at TEXT NOT NULL, status TEXT NOT NULL, priority TEXT, appointment_id TEXT,
-    slot_start TEXT, citizen_key TEXT, citizen_masked TEXT, target_window INTEGER,
-    window INTEGER, called_at TEXT, served_at TEXT, finished_at TEXT, skipped_at TEXT,
-    recalls INTEGER NOT NULL DEFAULT 0, transfers INTEGER NOT NULL DEFAULT 0,
-    origin_service TEXT, answers TEXT, printed INTEGER NOT NULL DEFAULT 1,
-    UNIQUE (day, prefix, seq));
-CREATE INDEX IF NOT EXISTS tickets_status ON tickets (status, day);
-CREATE INDEX IF NOT EXISTS tickets_citizen ON tickets (citizen_key);
-CREATE TABLE IF NOT EXISTS audit (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, device TEXT NOT NULL,
-    action TEXT NOT NULL, ticket_id TEXT, window INTEGER, from_status TEXT, to_status TEXT,
-    detail TEXT);
-CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
-CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
-    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
-    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-CREATE TABLE IF NOT EXISTS replies (
-    device TEXT NOT NULL, req_id TEXT NOT NULL, at TEXT NOT NULL, reply TEXT NOT NULL,
-    PRIMARY KEY (device, req_id));
-CREATE TABLE IF NOT EXISTS windows (
-    number INTEGER PRIMARY KEY, status TEXT NOT NULL, staff TEXT, reason TEXT,
-    since TEXT NOT NULL, streak INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS appointments (
-    id TEXT PRIMARY KEY, service TEXT NOT NULL, slot_start TEXT NOT NULL, day TEXT NOT NULL,
-    citizen_key TEXT NOT NULL, citizen_masked TEXT, status TEXT NOT NULL, channel TEXT NOT NULL,
-    created_at TEXT NOT NULL, ticket_id TEXT);
-CREATE INDEX IF NOT EXISTS appointments_slot ON appointments (service, slot_start);
-CREATE INDEX IF NOT EXISTS appointments_citizen ON appointments (citizen_key, day);
-CREATE TABLE IF NOT EXISTS ratings (
-    id TEXT PRIMARY KEY, ticket_id TEXT, window INTEGER, service TEXT, staff TEXT,
-    level INTEGER NOT NULL, channel TEXT NOT NULL, reasons TEXT, text TEXT, at TEXT NOT NULL,
-    count INTEGER NOT NULL DEFAULT 1, follow_status TEXT, contact_by TEXT, rectify_by TEXT);
-CREATE INDEX IF NOT EXISTS ratings_ticket ON ratings (ticket_id);
-CREATE TABLE IF NOT EXISTS alerts (key TEXT PRIMARY KEY, body TEXT NOT NULL);
-"""
 
 _TICKET_COLUMNS = [f.name for f in fields(Ticket)]
 _DATETIME_FIELDS = {"issued_at", "order_at", "slot_start", "called_at", "served_at",
                     "finished_at", "skipped_at"}
 
 
-class StoreError(Exception):
-    """The database could not be used (disk full, file damaged, locked by another controller)."""
+def saved_hall_id(path: str | Path) -> Optional[str]:
+    """The id of the hall a database serves (from its saved settings), read without the
+    controller's lock; None when there is no database or it has no settings yet."""
+    if not Path(path).is_file():
+        return None
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5.0)
+    try:
+        row = db.execute("SELECT raw FROM config WHERE id = 1").fetchone()
+    except sqlite3.Error:
+        return None
+    finally:
+        db.close()
+    return json.loads(row[0]).get("hall", {}).get("id") if row else None
 
 
 def _to_row(t: Ticket) -> dict:
@@ -120,24 +83,22 @@ class Store:
             self.db = sqlite3.connect(str(self.path), isolation_level=None,
                                       check_same_thread=False, timeout=5.0)
             self.db.row_factory = sqlite3.Row
+            # FULL: the WAL is synced at every commit, so a power cut loses no acknowledged ticket
+            self.db.execute("PRAGMA synchronous=FULL")
+            # before WAL mode: a database this code refuses is left byte for byte as it was
+            migrate(self.db, self.path)
             mode = self.db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             if mode.lower() != "wal":
                 raise StoreError(f"{self.path}: cannot switch to WAL mode (got {mode})")
-            # FULL: the WAL is synced at every commit, so a power cut loses no acknowledged ticket
-            self.db.execute("PRAGMA synchronous=FULL")
-            self.db.executescript(SCHEMA)
-            self._check_version()
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, StoreError) as exc:
+            db = getattr(self, "db", None)
+            if db is not None:
+                db.close()
             self._lock.close()
+            if isinstance(exc, StoreError):
+                raise
             raise StoreError(f"{self.path}: the database cannot be opened ({exc})") from exc
         self._depth = 0
-
-    def _check_version(self) -> None:
-        row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-        if row is None:
-            self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-        elif int(row[0]) > SCHEMA_VERSION:
-            raise StoreError(f"{self.path}: made by a newer OneWindow (schema {row[0]})")
 
     def close(self) -> None:
         self.db.close()

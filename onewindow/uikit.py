@@ -24,6 +24,8 @@ def setup_kivy(width: int, height: int, fullscreen: bool = False, title: str = "
     os.environ.setdefault("KIVY_NO_FILELOG", "1")
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
     os.environ.setdefault("KIVY_AUDIO", "sdl2")
+    from .extras import require
+    require("kivy")
     from kivy.config import Config
     Config.set("graphics", "width", str(width))
     Config.set("graphics", "height", str(height))

@@ -1,0 +1,157 @@
+"""The hall database's schema, as ordered versioned steps, and the upgrade that applies them.
+
+The version lives in the database (`meta` row `schema`, where the first release kept it, so
+that release refuses a newer database). Opening a database older than this code takes a copy of
+it first (`hall.db.schema-N-TIME.bak`, beside it), then applies the missing steps and the new
+version in one transaction: an upgrade that fails changes nothing. A database newer than this
+code is refused, since this code would misread it.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Optional
+
+log = logging.getLogger(__name__)
+
+
+class StoreError(Exception):
+    """The database could not be used (disk full, file damaged, locked by another controller)."""
+
+
+# The first release's tables, exactly as it made them (step 1 below). Never edit a released
+# step: a change to the tables is a new step at the end of MIGRATIONS.
+_RELEASE1 = (
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS config (
+    id INTEGER PRIMARY KEY CHECK (id = 1), raw TEXT NOT NULL, source_hash TEXT NOT NULL,
+    updated_at TEXT NOT NULL, updated_by TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS counters (
+    day TEXT NOT NULL, prefix TEXT NOT NULL, last INTEGER NOT NULL, PRIMARY KEY (day, prefix))""",
+    """CREATE TABLE IF NOT EXISTS tickets (
+    id TEXT PRIMARY KEY, day TEXT NOT NULL, prefix TEXT NOT NULL, seq INTEGER NOT NULL,
+    number TEXT NOT NULL, service TEXT NOT NULL, channel TEXT NOT NULL, issued_at TEXT NOT NULL,
+    order_at TEXT NOT NULL, status TEXT NOT NULL, priority TEXT, appointment_id TEXT,
+    slot_start TEXT, citizen_key TEXT, citizen_masked TEXT, target_window INTEGER,
+    window INTEGER, called_at TEXT, served_at TEXT, finished_at TEXT, skipped_at TEXT,
+    recalls INTEGER NOT NULL DEFAULT 0, transfers INTEGER NOT NULL DEFAULT 0,
+    origin_service TEXT, answers TEXT, printed INTEGER NOT NULL DEFAULT 1,
+    UNIQUE (day, prefix, seq))""",
+    "CREATE INDEX IF NOT EXISTS tickets_status ON tickets (status, day)",
+    "CREATE INDEX IF NOT EXISTS tickets_citizen ON tickets (citizen_key)",
+    """CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, device TEXT NOT NULL,
+    action TEXT NOT NULL, ticket_id TEXT, window INTEGER, from_status TEXT, to_status TEXT,
+    detail TEXT)""",
+    "CREATE INDEX IF NOT EXISTS audit_at ON audit (at)",
+    """CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END""",
+    """CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END""",
+    """CREATE TABLE IF NOT EXISTS replies (
+    device TEXT NOT NULL, req_id TEXT NOT NULL, at TEXT NOT NULL, reply TEXT NOT NULL,
+    PRIMARY KEY (device, req_id))""",
+    """CREATE TABLE IF NOT EXISTS windows (
+    number INTEGER PRIMARY KEY, status TEXT NOT NULL, staff TEXT, reason TEXT,
+    since TEXT NOT NULL, streak INTEGER NOT NULL DEFAULT 0)""",
+    """CREATE TABLE IF NOT EXISTS appointments (
+    id TEXT PRIMARY KEY, service TEXT NOT NULL, slot_start TEXT NOT NULL, day TEXT NOT NULL,
+    citizen_key TEXT NOT NULL, citizen_masked TEXT, status TEXT NOT NULL, channel TEXT NOT NULL,
+    created_at TEXT NOT NULL, ticket_id TEXT)""",
+    "CREATE INDEX IF NOT EXISTS appointments_slot ON appointments (service, slot_start)",
+    "CREATE INDEX IF NOT EXISTS appointments_citizen ON appointments (citizen_key, day)",
+    """CREATE TABLE IF NOT EXISTS ratings (
+    id TEXT PRIMARY KEY, ticket_id TEXT, window INTEGER, service TEXT, staff TEXT,
+    level INTEGER NOT NULL, channel TEXT NOT NULL, reasons TEXT, text TEXT, at TEXT NOT NULL,
+    count INTEGER NOT NULL DEFAULT 1, follow_status TEXT, contact_by TEXT, rectify_by TEXT)""",
+    "CREATE INDEX IF NOT EXISTS ratings_ticket ON ratings (ticket_id)",
+    "CREATE TABLE IF NOT EXISTS alerts (key TEXT PRIMARY KEY, body TEXT NOT NULL)",
+)
+
+# (version, what it changes, statements): step N turns a schema N-1 database into schema N.
+# They run in order, all in one transaction, after a copy of the database was taken.
+MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
+    (1, "the first release's tables", _RELEASE1),
+    (2, "schema_log: when each upgrade ran, from which schema, and its safety copy",
+     ("""CREATE TABLE schema_log (
+         version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL, from_version INTEGER NOT NULL,
+         backup TEXT)""",)),
+)
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+def _has_table(db: sqlite3.Connection, name: str) -> bool:
+    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                      (name,)).fetchone() is not None
+
+
+def database_version(db: sqlite3.Connection) -> int:
+    """The schema a database is at; 0 for a new, empty file."""
+    if not _has_table(db, "meta"):
+        return 0
+    row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def copy_database(db: sqlite3.Connection, dest: Path) -> None:
+    """A consistent copy of an open database, even while it is being written (SQLite's online
+    backup API), made readable by its owner only and synced to disk."""
+    fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.close(fd)
+    target = sqlite3.connect(str(dest))
+    try:
+        db.backup(target)
+    finally:
+        target.close()
+    fd = os.open(dest, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def migrate(db: sqlite3.Connection, path: Path, steps=MIGRATIONS) -> Optional[Path]:
+    """Bring the database at `path` (open as `db`, in autocommit mode) to the last step's
+    version; returns the copy taken first, or None when there was nothing to upgrade."""
+    latest = steps[-1][0]
+    found = database_version(db)
+    if found > latest:
+        raise StoreError(f"{path}: made by a newer OneWindow (schema {found}; this version knows "
+                         f"schema {latest} at most): run the newer OneWindow, or restore a backup "
+                         f"made with this one")
+    if found == latest:
+        return None
+    backup = None
+    if found:
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        backup = path.with_name(f"{path.name}.schema-{found}-{stamp}.bak")
+        try:
+            copy_database(db, backup)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"{path}: cannot copy the database before upgrading it ({exc}); "
+                             f"nothing was changed") from exc
+    version = found
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        for version, _what, statements in steps:
+            if version > found:
+                for sql in statements:
+                    db.execute(sql)
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(latest),))
+        if _has_table(db, "schema_log"):
+            db.execute("INSERT OR REPLACE INTO schema_log VALUES (?, ?, ?, ?)",
+                       (latest, datetime.now(timezone.utc).isoformat(timespec="seconds"), found,
+                        backup.name if backup else None))
+        db.execute("COMMIT")
+    except sqlite3.Error as exc:
+        db.execute("ROLLBACK")
+        kept = f"; the copy taken before is {backup}" if backup else ""
+        raise StoreError(f"{path}: upgrading from schema {found} failed at step {version} "
+                         f"({exc}); nothing was changed{kept}") from exc
+    if found:
+        log.warning("%s upgraded from schema %d to %d; the copy taken before is %s",
+                    path, found, latest, backup)
+    return backup

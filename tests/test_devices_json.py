@@ -1,0 +1,46 @@
+"""`onewindow devices add --json`: one JSON object on stdout for provisioning scripts."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from onewindow.bus.devices import DeviceRegistry
+from onewindow.startup import open_hall
+
+from busutil import REPO
+
+
+def devices(data_dir, *args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "onewindow.cli", "devices", "--data-dir",
+                           str(data_dir), *args], capture_output=True, text=True, timeout=60, cwd=REPO)
+
+
+def test_add_json_prints_one_object_whose_secret_works(tmp_path):
+    data = tmp_path / "data"
+    open_hall(REPO / "config" / "hall.toml", data).store.close()     # a hall ran here once
+    out = devices(data, "add", "caller-4", "--role", "caller", "--window", "5", "--window", "4",
+                  "--json")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.count("\n") == 1
+    device = json.loads(out.stdout)
+    assert set(device) == {"id", "role", "windows", "secret", "hall"}
+    assert device["id"] == "caller-4" and device["role"] == "caller" and device["windows"] == [4, 5]
+    assert device["hall"] == "demo-county"
+    assert DeviceRegistry(data).authenticate("caller-4", device["secret"])
+
+
+def test_add_json_before_any_hall_ran_leaves_the_hall_out(tmp_path):
+    out = devices(tmp_path / "data", "add", "kiosk-1", "--role", "kiosk", "--json")
+    assert out.returncode == 0, out.stderr
+    device = json.loads(out.stdout)
+    assert set(device) == {"id", "role", "windows", "secret"}      # no hall known yet
+    assert device["role"] == "kiosk" and device["windows"] == []
+
+
+def test_add_json_failure_prints_nothing_on_stdout(tmp_path):
+    data = tmp_path / "data"
+    assert devices(data, "add", "kiosk-1", "--role", "kiosk", "--json").returncode == 0
+    again = devices(data, "add", "kiosk-1", "--role", "kiosk", "--json")
+    assert again.returncode == 2 and again.stdout == ""
+    assert "already exists" in again.stderr
