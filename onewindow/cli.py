@@ -180,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "broker-config)")
     h.add_argument("--tls-listen", metavar="ADDRESS:PORT",
                    help="with embedded://: also serve devices on the LAN over TLS at this address "
-                        "(e.g. 192.168.1.10:8883), with the hall's CA made in DATA_DIR/tls")
+                        "(e.g. 192.168.1.10:8883), with the hall's CA made in DATA_DIR/mosquitto/tls")
     h.set_defaults(func=cmd_hall)
 
     d = sub.add_parser("devices", help="device identities (and hardware commissioning)")

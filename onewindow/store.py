@@ -13,6 +13,7 @@ from typing import Iterable, Iterator, Optional
 
 from .domain.model import Ticket, TicketStatus
 from .migrations import StoreError, migrate
+from .walcheckpoint import Checkpointer
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,7 @@ class Store:
             mode = self.db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             if mode.lower() != "wal":
                 raise StoreError(f"{self.path}: cannot switch to WAL mode (got {mode})")
+            self.db.execute("PRAGMA wal_autocheckpoint=0")      # see walcheckpoint.py
         except (sqlite3.DatabaseError, StoreError) as exc:
             db = getattr(self, "db", None)
             if db is not None:
@@ -99,8 +101,10 @@ class Store:
                 raise
             raise StoreError(f"{self.path}: the database cannot be opened ({exc})") from exc
         self._depth = 0
+        self._checkpointer = Checkpointer(self.path)
 
     def close(self) -> None:
+        self._checkpointer.stop()
         self.db.close()
         self._lock.close()          # releases the flock
 

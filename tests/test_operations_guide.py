@@ -49,7 +49,7 @@ def unit_line(unit: Path, key: str) -> str:
 
 class Box:
     """The guide's controller box under a temp dir: its paths, and systemctl / journalctl for
-    onewindow-hall (the unit's own command lines, on the embedded broker)."""
+    onewindow-hall (the unit's own command lines, with its private broker)."""
 
     def __init__(self, tmp: Path, config: Path):
         self.tmp = tmp
@@ -103,8 +103,10 @@ class Box:
         pre = subprocess.run(["bash", "-c", self.local(unit_line(HALL_UNIT, "ExecStartPre"))],
                              capture_output=True, text=True, timeout=60, cwd=REPO)
         assert pre.returncode == 0, pre.stderr
+        # the unit's own line, its private broker on a free port (1883 is this machine's own)
         start = self.local(unit_line(HALL_UNIT, "ExecStart")).replace(
-            "--mqtt mqtt://127.0.0.1:1883", "--mqtt embedded://127.0.0.1:0")
+            "--mqtt embedded://127.0.0.1:1883", "--mqtt embedded://127.0.0.1:0")
+        assert "embedded://127.0.0.1:0" in start, start
         self.hall = subprocess.Popen(["bash", "-c", f"exec {start}"], stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True, cwd=REPO)
         seen = len(self.journal)

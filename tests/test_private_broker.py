@@ -132,7 +132,7 @@ def test_devices_on_the_lan_reach_the_private_broker_over_tls_only(tmp_path):
     try:
         tls = h.service.broker.tls
         ca = h.service.broker.ca_path
-        assert ca == h.data_dir / "tls" / "ca.crt"
+        assert ca == h.data_dir / "mosquitto" / "tls" / "ca.crt"      # where backups look
         with DeviceClient(f"mqtts://{tls.host}:{tls.port}?ca={ca}", "kiosk-1", h.secrets["kiosk-1"],
                           h.hall_id) as kiosk:
             kiosk.start(wait=10)

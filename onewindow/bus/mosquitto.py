@@ -107,7 +107,7 @@ class PrivateBroker:
                               f"{host}: keep --mqtt embedded://127.0.0.1:{port or 1883} and add"
                               f"{hint} for devices on the LAN (TLS with the hall's CA)")
         self.dir = Path(data_dir) / "mosquitto"
-        self.tls_dir = Path(data_dir) / "tls"
+        self.tls_dir = self.dir / "tls"        # where broker-config keeps it too (backups know it)
         self.topics = topics
         self.registry = registry
         self.secret_hash = hash_secret(controller_secret)
