@@ -25,7 +25,7 @@ def add_device_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mqtt", default="mqtt://127.0.0.1:1883", help="mqtt://HOST:PORT of the hall bus")
     p.add_argument("--device", help="this device's id (as registered with `onewindow devices add`)")
     p.add_argument("--secret", help="this device's secret")
-    p.add_argument("--hall", help="hall id (default: the shipped hall's)")
+    p.add_argument("--hall", help="the hall id ([hall] id of the hall file)")
     p.add_argument("--device-config", help="a JSON file with mqtt, device, secret, hall")
 
 
@@ -53,12 +53,11 @@ def device_settings(args) -> dict:
         if value is not None and (key != "mqtt" or "mqtt" not in settings
                                   or value != "mqtt://127.0.0.1:1883"):
             settings[key] = value
-    if not settings.get("hall"):
-        from .hallconfig import default_config_path, load_file
-        settings["hall"] = load_file(default_config_path())[0].id
-    missing = [k for k in ("device", "secret") if not settings.get(k)]
+    missing = [k for k in ("device", "secret", "hall") if not settings.get(k)]
     if missing:
-        raise SystemExit(f"onewindow: missing --{' and --'.join(missing)} (or --device-config)")
+        why = (" (the hall id, [hall] id in the hall file: a device never guesses its hall)"
+               if "hall" in missing else "")
+        raise SystemExit(f"onewindow: missing --{' and --'.join(missing)} (or --device-config){why}")
     settings.setdefault("mqtt", "mqtt://127.0.0.1:1883")
     return settings
 

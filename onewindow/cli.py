@@ -15,9 +15,14 @@ DEFAULT_BUS = "embedded://127.0.0.1:1883"
 
 
 def _config_arg(p: argparse.ArgumentParser) -> None:
-    from .hallconfig import default_config_path
-    p.add_argument("--config", default=str(default_config_path()),
-                   help="hall configuration (TOML); default: the shipped demo hall")
+    p.add_argument("--config", help="the hall file (TOML); default: /etc/onewindow/hall.toml")
+
+
+def _hall_file(args) -> Path:
+    """--config, else /etc/onewindow/hall.toml, else ConfigError saying how to give one."""
+    from .hallconfig import resolve_config
+    args.config = str(resolve_config(args.config))
+    return Path(args.config)
 
 
 def _data_arg(p: argparse.ArgumentParser) -> None:
@@ -41,7 +46,7 @@ def cmd_hall(args) -> int:
         print("onewindow hall: --tls-listen configures the hall's private broker (embedded://); "
               "for an external Mosquitto use `broker-config --tls-port`", file=sys.stderr)
         return 2
-    ctl = open_hall(args.config, args.data_dir)
+    ctl = open_hall(_hall_file(args), args.data_dir)
     service = HallService(ctl, url, DeviceRegistry(args.data_dir), controller_secret(args.data_dir),
                           tls_listen=tls)
     stopping = threading.Event()
@@ -76,9 +81,26 @@ def _unknown_windows(args) -> list[int]:
     """Windows named for a device that the hall file does not have (a typo binds it to nothing)."""
     if not args.window:
         return []
-    from .hallconfig import load_file
-    hall, _ = load_file(args.config)
+    hall = _data_dir_hall(args)
     return [n for n in args.window if hall.window(n) is None]
+
+
+def _data_dir_hall(args):
+    """The hall a data dir serves: its live settings once a hall has run there (windows added on
+    the console included), else the hall file. For devices and the broker's ACL."""
+    from .hallconfig import load_file, parse
+    from .startup import DB_FILE
+    from .store import saved_settings
+    raw = saved_settings(Path(args.data_dir) / DB_FILE)
+    if raw is None:
+        return load_file(_hall_file(args))[0]
+    hall = parse(raw, f"{args.data_dir}/{DB_FILE}")
+    if args.config:
+        given = load_file(args.config)[0]
+        if given.id != hall.id:
+            raise ConfigError([f"{args.config} is hall '{given.id}', but {args.data_dir} belongs "
+                               f"to hall '{hall.id}'; nothing added"])
+    return hall
 
 
 def _device_json(entry, secret: str, data_dir: str) -> str:
@@ -128,8 +150,7 @@ def cmd_broker_config(args) -> int:
     from .bus.acl import mosquitto_files
     from .bus.devices import DeviceRegistry, controller_secret, hash_secret
     from .bus.topics import Topics
-    from .hallconfig import load_file
-    hall, _ = load_file(args.config)
+    hall = _data_dir_hall(args)
     reg = DeviceRegistry(args.data_dir)
     out = Path(args.out).resolve()
     tls = None
@@ -155,14 +176,19 @@ def cmd_broker_config(args) -> int:
 def cmd_config(args) -> int:
     from .hallconfig import dump, load_file
     if args.action == "check":
-        hall, _ = load_file(args.config)
+        hall, _ = load_file(_hall_file(args))
         print(f"{args.config}: OK ({len(hall.services)} services, {len(hall.themes)} themes, "
               f"{len(hall.windows)} windows)")
         return 0
-    from .startup import open_hall
-    ctl = open_hall(args.config, args.data_dir)
-    sys.stdout.write(dump(ctl.raw))
-    ctl.store.close()
+    # read-only, without the controller's lock: works while the hall runs
+    from .startup import DB_FILE
+    from .store import saved_settings
+    raw = saved_settings(Path(args.data_dir) / DB_FILE)
+    if raw is None:
+        print(f"onewindow config export: no hall has run on {args.data_dir} yet (its settings "
+              f"are the hall file's until then)", file=sys.stderr)
+        return 2
+    sys.stdout.write(dump(raw))
     return 0
 
 

@@ -18,8 +18,27 @@ log = logging.getLogger(__name__)
 RANGE = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
 
 
+SYSTEM_CONFIG = Path("/etc/onewindow/hall.toml")
+
+
+def resolve_config(given: str | Path | None) -> Path:
+    """The hall file a production command uses: --config, else the system's; never the demo's.
+
+    A hall started on the sample by mistake serves the wrong hall's windows and numbers, and
+    looks healthy doing it; so without a file the command stops and says how to give one.
+    """
+    if given:
+        return Path(given)
+    if SYSTEM_CONFIG.exists():
+        return SYSTEM_CONFIG
+    raise ConfigError([f"no hall file: give --config HALL_FILE, or install the hall's file as "
+                       f"{SYSTEM_CONFIG} (`onewindow demo` and ./run-hall run the shipped sample "
+                       f"hall, {default_config_path()})"])
+
+
 def default_config_path() -> Path:
-    """The shipped hall: next to the package in a checkout, or under share/ when installed."""
+    """The shipped sample hall (for the demo only): next to the package in a checkout, or under
+    share/ when installed."""
     here = Path(__file__).resolve().parent.parent / "config" / "hall.toml"
     if here.exists():
         return here

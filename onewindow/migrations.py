@@ -79,6 +79,8 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
      ("""CREATE TABLE schema_log (
          version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL, from_version INTEGER NOT NULL,
          backup TEXT)""",)),
+    (3, "config.file_raw: the hall file as last loaded, the base of the file/console merge",
+     ("ALTER TABLE config ADD COLUMN file_raw TEXT",)),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -50,7 +50,7 @@ def _apply(ctl, dev, new_raw: dict, action: str, detail: dict) -> None:
     except ConfigError as exc:
         raise DomainError("bad_config", "配置有误：" + "；".join(exc.problems),
                           "Invalid settings: " + "; ".join(exc.problems)) from None
-    ctl.store.save_config(new_raw, ctl.source_hash, ctl.now(), dev.id)
+    ctl.store.save_config(new_raw, ctl.now(), dev.id)
     ctl.audit(dev, action, detail=detail)
     ctl.hall = hall
     ctl.raw = new_raw

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import secrets
@@ -10,9 +11,11 @@ from pathlib import Path
 from typing import Callable, Optional
 from zoneinfo import ZoneInfo
 
+from .configmerge import changed_options, merge
+from .configreader import ConfigError
 from .controller import Controller
-from .hallconfig import load_file, parse
-from .store import Store
+from .hallconfig import dump, load_file, parse
+from .store import Store, saved_hall_id
 
 log = logging.getLogger(__name__)
 
@@ -39,25 +42,84 @@ def load_secret(data_dir: Path) -> bytes:
 
 def open_hall(config_path: str | Path, data_dir: str | Path,
               clock: Optional[Callable[[], datetime]] = None) -> Controller:
-    """Validate the file, then decide what config the hall runs with.
+    """Validate the file, then decide what configuration the hall runs with.
 
-    The file is the installer's: when it changed since it was last loaded, it wins. Otherwise the
-    database's copy, which carries the managers' changes made by touch, is used.
+    The data dir belongs to one hall: a file with another hall id is refused. When the file
+    changed since it was last loaded, it is merged with the managers' console changes by the rule
+    in configmerge.py (the file wins for the options it changed, console changes to the others
+    survive); options both changed are reported. Otherwise the live settings are used as saved.
     """
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     hall, raw = load_file(config_path)               # ConfigError before anything else happens
+    owner = saved_hall_id(data_dir / DB_FILE)
+    if owner is not None and owner != hall.id:
+        raise ConfigError([
+            f"{config_path}: this file is for hall '{hall.id}', but the data dir {data_dir} "
+            f"belongs to hall '{owner}'. Start it with hall '{owner}''s own file, or give this "
+            f"hall a data dir of its own (--data-dir); nothing was changed"])
     source_hash = hashlib.sha256(Path(config_path).read_bytes()).hexdigest()
-    store = Store(data_dir / DB_FILE)
-    saved = store.config()
+    file_raw = json.loads(json.dumps(raw, ensure_ascii=False, default=str))   # as stored
     clock = clock or hall_clock(hall.timezone)
-    if saved and saved["source_hash"] == source_hash:
-        raw = saved["raw"]
-        hall = parse(raw, f"{data_dir / DB_FILE} (managers' changes)")
-    else:
-        if saved:
-            log.warning("%s changed since it was last loaded: it replaces the saved settings", config_path)
+    store = Store(data_dir / DB_FILE)
+    try:
+        hall, raw, conflicts = _settings(store, config_path, data_dir, hall, file_raw, source_hash,
+                                         clock)
+    except BaseException:
+        store.close()
+        raise
+    ctl = Controller(hall, raw, store, clock, load_secret(data_dir), source_hash)
+    if conflicts:
+        from .alerts import raise_alert
         with store.transaction():
-            store.save_config(raw, source_hash, clock(), "config-file")
-            store.audit(clock(), "controller", "config_load", detail={"file": str(config_path)})
-    return Controller(hall, raw, store, clock, load_secret(data_dir), source_hash)
+            raise_alert(ctl, "config:conflicts", "config",
+                        f"配置冲突：{len(conflicts)} 项设置在配置文件和管理端都改过，已采用配置文件的值："
+                        + "、".join(conflicts[:8]) + ("等" if len(conflicts) > 8 else ""),
+                        options=conflicts)
+    return ctl
+
+
+def _settings(store: Store, config_path, data_dir: Path, hall, file_raw: dict, source_hash: str,
+              clock) -> tuple:
+    """(hall, live settings, conflicts): as saved, or the edited file merged in and saved."""
+    saved = store.config()
+    if saved and saved["source_hash"] == source_hash:
+        return parse(saved["raw"], f"{data_dir / DB_FILE} (managers' changes)"), saved["raw"], []
+    raw, conflicts = file_raw, []
+    if saved:
+        raw, conflicts = _merge_file(config_path, data_dir, saved, file_raw, clock)
+        hall = parse(raw, f"{config_path} merged with the managers' changes")
+    with store.transaction():
+        store.load_config_file(raw, file_raw, source_hash, clock())
+        store.audit(clock(), "controller", "config_load",
+                    detail={"file": str(config_path), "conflicts": conflicts})
+    return hall, raw, conflicts
+
+
+def _merge_file(config_path, data_dir: Path, saved: dict, file_raw: dict,
+                clock) -> tuple[dict, list[str]]:
+    """The edited file merged into the live settings; says at start what it did."""
+    if saved["file_raw"] is None:
+        # a database from before the merge rule does not know what the file said: the file
+        # wins, and what it replaces is kept in a file an installer can read back
+        kept = data_dir / f"settings-replaced-{clock():%Y%m%d-%H%M%S}.toml"
+        kept.write_text(dump(saved["raw"]), encoding="utf-8")
+        kept.chmod(0o600)
+        log.warning("%s changed; this data dir has no record of the file it was loaded from, so "
+                    "the file replaces the saved settings; they are kept in %s",
+                    config_path, kept)
+        return file_raw, []
+    merged, conflicts = merge(saved["file_raw"], file_raw, saved["raw"])
+    kept = changed_options(saved["file_raw"], saved["raw"])
+    log.warning("%s changed since it was last loaded: its changes are applied; %d managers' "
+                "changes made on the console are kept%s", config_path, len(kept) - len(conflicts),
+                "" if not conflicts else f"; {len(conflicts)} set in both, where the file wins: "
+                + ", ".join(conflicts))
+    try:
+        parse(merged, f"{config_path} merged with the managers' changes")
+    except ConfigError as exc:
+        raise ConfigError(exc.problems + [
+            f"{config_path}: the file's changes and the managers' console changes do not fit "
+            f"together (above). `onewindow config export --data-dir {data_dir}` prints the live "
+            f"settings: put what is still wanted into the file, then start again"]) from None
+    return merged, conflicts

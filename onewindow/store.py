@@ -22,9 +22,10 @@ _DATETIME_FIELDS = {"issued_at", "order_at", "slot_start", "called_at", "served_
                     "finished_at", "skipped_at"}
 
 
-def saved_hall_id(path: str | Path) -> Optional[str]:
-    """The id of the hall a database serves (from its saved settings), read without the
-    controller's lock; None when there is no database or it has no settings yet."""
+def saved_settings(path: str | Path) -> Optional[dict]:
+    """The live settings a database holds, read without the controller's lock (a consistent
+    snapshot even while the hall runs: WAL readers never block the writer); None when there is
+    no database or it has no settings yet."""
     if not Path(path).is_file():
         return None
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5.0)
@@ -34,7 +35,17 @@ def saved_hall_id(path: str | Path) -> Optional[str]:
         return None
     finally:
         db.close()
-    return json.loads(row[0]).get("hall", {}).get("id") if row else None
+    return json.loads(row[0]) if row else None
+
+
+def saved_hall_id(path: str | Path) -> Optional[str]:
+    """The id of the hall a database serves; None when no hall has run on it."""
+    return ((saved_settings(path) or {}).get("hall") or {}).get("id")
+
+
+def _json(value) -> str:
+    # default=str: TOML dates in the hall file become ISO strings
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def _to_row(t: Ticket) -> dict:
@@ -255,13 +266,24 @@ class Store:
     # -- configuration ----------------------------------------------------------------------
 
     def config(self) -> Optional[dict]:
-        row = self.db.execute("SELECT raw, source_hash FROM config WHERE id = 1").fetchone()
-        return {"raw": json.loads(row[0]), "source_hash": row[1]} if row else None
+        """The live settings (`raw`), and the hall file they were last merged with: its hash and
+        its contents (`file_raw`, None in a database from before the merge rule)."""
+        row = self.db.execute("SELECT raw, source_hash, file_raw FROM config WHERE id = 1").fetchone()
+        if row is None:
+            return None
+        return {"raw": json.loads(row[0]), "source_hash": row[1],
+                "file_raw": json.loads(row[2]) if row[2] else None}
 
-    def save_config(self, raw: dict, source_hash: str, at: datetime, by: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO config VALUES (1, ?, ?, ?, ?)",
-                        (json.dumps(raw, ensure_ascii=False, default=str), source_hash,
-                         at.isoformat(), by))
+    def save_config(self, raw: dict, at: datetime, by: str) -> None:
+        """A manager's change: the live settings only; the file they came from stays."""
+        self.db.execute("UPDATE config SET raw = ?, updated_at = ?, updated_by = ? WHERE id = 1",
+                        (_json(raw), at.isoformat(), by))
+
+    def load_config_file(self, raw: dict, file_raw: dict, source_hash: str, at: datetime) -> None:
+        """The hall file (re)loaded: the live settings it merged into, and the file itself."""
+        self.db.execute("INSERT OR REPLACE INTO config (id, raw, source_hash, updated_at, "
+                        "updated_by, file_raw) VALUES (1, ?, ?, ?, 'config-file', ?)",
+                        (_json(raw), source_hash, at.isoformat(), _json(file_raw)))
 
     # -- appointments and ratings (plain rows: their rules live in the controller) -------------
 

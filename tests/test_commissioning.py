@@ -96,9 +96,11 @@ def test_keypad_and_led_tests_reach_the_device(rig):
 
 
 def test_a_device_bound_to_a_window_the_hall_lacks_is_refused(tmp_path):
+    hall = str(REPO / "config" / "hall.toml")
     rc, out = onewindow("add", "caller-99", "--role", "caller", "--window", "99",
-                        "--data-dir", str(tmp_path))
+                        "--data-dir", str(tmp_path), "--config", hall)
     assert rc == 2 and "no window 99" in out and "Traceback" not in out
     assert not (tmp_path / "devices.json").exists()
-    rc, out = onewindow("add", "caller-3", "--role", "caller", "--window", "3", "--data-dir", str(tmp_path))
+    rc, out = onewindow("add", "caller-3", "--role", "caller", "--window", "3", "--data-dir",
+                        str(tmp_path), "--config", hall)
     assert rc == 0 and "secret:" in out
