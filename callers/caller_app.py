@@ -21,7 +21,7 @@ from kivy.utils import escape_markup
 
 from onewindow.bus.client import BusError, DeviceClient
 from onewindow.i18n import Catalogue
-from onewindow.uikit import UiBus, dump_targets, hall_now
+from onewindow.uikit import UiBus, dump_targets, hall_now, test_mark
 
 log = logging.getLogger("onewindow.caller")
 
@@ -221,6 +221,7 @@ class CallerApp(App):
             self._update_online()
         elif kind == "hall" and isinstance(value, dict):
             self._tick()                # the hall's clock: its zone comes with this state
+            self._set_title(self.client.state["windows"].get(self.window_no) or {})   # 测试 mark
             if value.get("config_version") != self._config_version and self.online:
                 self._load_config()
         elif kind == "queues":
@@ -251,7 +252,7 @@ class CallerApp(App):
 
     def _set_title(self, w: dict) -> None:
         name = w.get("name_en") if self.lang == "en" and w.get("name_en") else w.get("name")
-        self.window_title = name or f"{self.window_no}号窗口"
+        self.window_title = test_mark(self.client.state.get("hall")) + (name or f"{self.window_no}号窗口")
 
     def _set_ticket(self, ticket: Optional[dict]) -> None:
         self.ticket = ticket

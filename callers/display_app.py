@@ -21,7 +21,7 @@ from kivy.uix.floatlayout import FloatLayout
 
 from onewindow.bus.client import DeviceClient
 from onewindow.i18n import Catalogue
-from onewindow.uikit import UiBus, dump_targets, hall_now
+from onewindow.uikit import UiBus, dump_targets, hall_now, test_mark
 
 from .voice import announcement_text
 
@@ -258,7 +258,7 @@ class DisplayApp(App):
 
     def update_hall(self, hall: dict) -> None:
         root = self.root_widget
-        root.hall_name = hall.get("name", "")
+        root.hall_name = test_mark(hall) + hall.get("name", "")
         root.hall_name_en = hall.get("name_en", "")
         notice = (hall.get("notice") or "").strip()
         if notice != root.notice:

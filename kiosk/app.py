@@ -24,7 +24,7 @@ from drivers import escpos
 from drivers.printer import REASONS, PrinterError
 from onewindow.bus.client import BusError, BusUnavailable, DeviceClient
 from onewindow.domain.identity import mask_name
-from onewindow.uikit import UiBus, dump_targets, hall_now
+from onewindow.uikit import UiBus, dump_targets, hall_now, test_mark
 
 from .devices import KioskDevices
 from .texts import error_text, pick, text
@@ -265,7 +265,7 @@ class KioskApp(App):
     def _apply_hall(self) -> None:
         hall = (self.cfg or {}).get("hall") or {}
         state = self.hall_state or {}
-        self.hall_name = pick(hall, "name", self.lang) or pick(state, "name", self.lang)
+        self.hall_name = test_mark(state) + (pick(hall, "name", self.lang) or pick(state, "name", self.lang))
         self.hall_open = bool(state.get("open", True))
         home = self.sm.get_screen("home")
         home.refresh()

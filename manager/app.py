@@ -15,7 +15,7 @@ from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
 
 from onewindow.bus.client import DeviceClient
-from onewindow.uikit import UiBus, dump_targets
+from onewindow.uikit import UiBus, dump_targets, test_mark
 
 from . import widgets  # noqa: F401  (registers the T* classes for the kv files)
 from .screens.dashboard import DashboardScreen
@@ -144,7 +144,7 @@ class ManagerApp(App):
             self._on_connection(self.client.connected.is_set())
             return
         if kind == "hall" and value:
-            self.hall_name = value.get("name", "")
+            self.hall_name = test_mark(value) + value.get("name", "")
             if value.get("config_version") != self._config_version:
                 self._config_version = value.get("config_version")
                 self.fetch_config()

@@ -46,7 +46,7 @@ def cmd_hall(args) -> int:
         print("onewindow hall: --tls-listen configures the hall's private broker (embedded://); "
               "for an external Mosquitto use `broker-config --tls-port`", file=sys.stderr)
         return 2
-    ctl = open_hall(_hall_file(args), args.data_dir)
+    ctl = open_hall(_hall_file(args), args.data_dir, test_mode=args.test_mode)
     service = HallService(ctl, url, DeviceRegistry(args.data_dir), controller_secret(args.data_dir),
                           tls_listen=tls)
     stopping = threading.Event()
@@ -61,8 +61,9 @@ def cmd_hall(args) -> int:
     except BusUnreachable as exc:
         print(f"onewindow hall: {exc}", file=sys.stderr)
         return 4
-    print(f"OneWindow hall {ctl.hall.id} ({ctl.hall.name}) on {url.scheme}://{url.host}:{service.port}",
-          flush=True)
+    print(f"OneWindow hall {ctl.hall.id} ({ctl.hall.name}) on {url.scheme}://{url.host}:{service.port}"
+          + ("  ** TEST MODE: every window open, tickets marked 测试 and deleted at the next start **"
+             if args.test_mode else ""), flush=True)
     if tls:
         print(f"devices on the LAN: mqtts://{tls.host}:{tls.port}?ca=CA with a copy of "
               f"{service.broker.ca_path} as CA (never ca.key)", flush=True)
@@ -204,6 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="embedded://127.0.0.1:PORT (default: a private Mosquitto started and watched "
                         "by the hall) or mqtt[s]://HOST:PORT (an external Mosquitto set up with "
                         "broker-config)")
+    h.add_argument("--test-mode", action="store_true",
+                   help="commissioning: every window open around the clock, every screen and ticket "
+                        "marked 测试/TEST, test tickets kept apart and deleted at the next start")
     h.add_argument("--tls-listen", metavar="ADDRESS:PORT",
                    help="with embedded://: also serve devices on the LAN over TLS at this address "
                         "(e.g. 192.168.1.10:8883), with the hall's CA made in DATA_DIR/mosquitto/tls")

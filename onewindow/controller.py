@@ -59,8 +59,9 @@ def _order_key(t: Ticket) -> tuple:
 
 class Controller:
     def __init__(self, hall: Hall, raw: dict, store: Store, clock: Callable[[], datetime],
-                 secret: bytes, source_hash: str = ""):
+                 secret: bytes, source_hash: str = "", test_mode: bool = False):
         self.hall = hall
+        self.test_mode = test_mode          # commissioning: every screen and ticket says 测试
         self.raw = raw
         self.store = store
         self.clock = clock
@@ -314,6 +315,7 @@ class Controller:
             "window_name": w.name if w else None,
             "called_at": t.called_at.isoformat() if t.called_at else None,
             "recalls": t.recalls, "transfers": t.transfers, "printed": t.printed,
+            "test": self.test_mode,
         }
 
     def state_queues(self) -> dict:
@@ -360,7 +362,7 @@ class Controller:
             "day": self.day.isoformat(), "open": hours_mod.is_open(self.hall.hours, now),
             "next_opening": opening.isoformat() if opening else None,
             "next_opening_text": zh, "next_opening_text_en": en,
-            "notice": self.hall.notice,
+            "notice": self.hall.notice, "test_mode": self.test_mode,
             "alerts": sorted(self.alerts.values(), key=lambda a: a["at"]),
             "config_version": hashlib.sha256(repr(self.raw).encode()).hexdigest()[:12],
             "updated_at": now.isoformat(),

@@ -9,10 +9,6 @@ import time
 import tomllib
 from pathlib import Path
 
-ALL_DAY = ["00:00-24:00"]
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
 def register(sub) -> None:
     from .hallconfig import default_config_path
     p = sub.add_parser("demo", help="a whole simulated hall in one command")
@@ -32,11 +28,8 @@ def register(sub) -> None:
 
 def always_open_copy(src: Path, data_dir: Path) -> Path:
     """The same hall, open around the clock: a demo or a test works at any hour of any day."""
-    from .hallconfig import dump
-    raw = tomllib.loads(src.read_text(encoding="utf-8"))
-    raw["hours"] = {d: ALL_DAY for d in DAYS}
-    for service in raw.get("services", []):
-        service.pop("hours", None)          # a service's own hours would close it again
+    from .hallconfig import always_open, dump
+    raw = always_open(tomllib.loads(src.read_text(encoding="utf-8")))
     out = data_dir / "demo-hall.toml"
     text = dump(raw)
     if not out.exists() or out.read_text(encoding="utf-8") != text:

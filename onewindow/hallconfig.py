@@ -36,6 +36,20 @@ def resolve_config(given: str | Path | None) -> Path:
                        f"hall, {default_config_path()})"])
 
 
+ALL_DAY = ["00:00-24:00"]
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def always_open(raw: dict) -> dict:
+    """The same hall, open around the clock, every service too (the demo; test mode)."""
+    import copy
+    raw = copy.deepcopy(raw)
+    raw["hours"] = {d: ALL_DAY for d in DAYS}
+    for service in raw.get("services", []):
+        service.pop("hours", None)          # a service's own hours would close it again
+    return raw
+
+
 def default_config_path() -> Path:
     """The shipped sample hall (for the demo only): next to the package in a checkout, or under
     share/ when installed."""

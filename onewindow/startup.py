@@ -14,13 +14,14 @@ from zoneinfo import ZoneInfo
 from .configmerge import changed_options, merge
 from .configreader import ConfigError
 from .controller import Controller
-from .hallconfig import dump, load_file, parse
+from .hallconfig import always_open, dump, load_file, parse
 from .store import Store, saved_hall_id
 
 log = logging.getLogger(__name__)
 
 SECRET_FILE = "citizen.key"
 DB_FILE = "hall.db"
+TEST_DB_FILE = "hall-test.db"     # test mode's tickets: never in the hall's own database
 
 
 def hall_clock(timezone: str) -> Callable[[], datetime]:
@@ -41,13 +42,17 @@ def load_secret(data_dir: Path) -> bytes:
 
 
 def open_hall(config_path: str | Path, data_dir: str | Path,
-              clock: Optional[Callable[[], datetime]] = None) -> Controller:
+              clock: Optional[Callable[[], datetime]] = None, test_mode: bool = False) -> Controller:
     """Validate the file, then decide what configuration the hall runs with.
 
     The data dir belongs to one hall: a file with another hall id is refused. When the file
     changed since it was last loaded, it is merged with the managers' console changes by the rule
     in configmerge.py (the file wins for the options it changed, console changes to the others
     survive); options both changed are reported. Otherwise the live settings are used as saved.
+
+    Test mode (commissioning) runs on a database of its own, made fresh from the file with every
+    window open around the clock; it is deleted at the next start, so its tickets never count
+    anywhere and the hall's own database is not touched.
     """
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -61,14 +66,18 @@ def open_hall(config_path: str | Path, data_dir: str | Path,
     source_hash = hashlib.sha256(Path(config_path).read_bytes()).hexdigest()
     file_raw = json.loads(json.dumps(raw, ensure_ascii=False, default=str))   # as stored
     clock = clock or hall_clock(hall.timezone)
-    store = Store(data_dir / DB_FILE)
+    _remove_test_data(data_dir)
+    if test_mode:
+        file_raw = always_open(file_raw)
+        hall = parse(file_raw, f"{config_path} (test mode: open around the clock)")
+    store = Store(data_dir / (TEST_DB_FILE if test_mode else DB_FILE))
     try:
         hall, raw, conflicts = _settings(store, config_path, data_dir, hall, file_raw, source_hash,
                                          clock)
     except BaseException:
         store.close()
         raise
-    ctl = Controller(hall, raw, store, clock, load_secret(data_dir), source_hash)
+    ctl = Controller(hall, raw, store, clock, load_secret(data_dir), source_hash, test_mode)
     if conflicts:
         from .alerts import raise_alert
         with store.transaction():
@@ -77,6 +86,14 @@ def open_hall(config_path: str | Path, data_dir: str | Path,
                         + "、".join(conflicts[:8]) + ("等" if len(conflicts) > 8 else ""),
                         options=conflicts)
     return ctl
+
+
+def _remove_test_data(data_dir: Path) -> None:
+    gone = [p for p in data_dir.glob(f"{TEST_DB_FILE}*") if p.is_file()]
+    for p in gone:
+        p.unlink()
+    if gone:
+        log.warning("test mode's tickets removed (%s)", data_dir / TEST_DB_FILE)
 
 
 def _settings(store: Store, config_path, data_dir: Path, hall, file_raw: dict, source_hash: str,
