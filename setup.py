@@ -18,6 +18,8 @@ setup(
         "pillow>=10",
         "qrcode>=7.4",
         "tomli-w>=1.0",
+        # the QR pages' HTTP server; httpserver.py swaps in its own error-page task (2.1: Debian 12)
+        "waitress>=2.1,<4",
     ],
     extras_require={
         "ui": ["kivy>=2.3"],
