@@ -18,7 +18,7 @@ setup(
         "pillow>=10",
         "qrcode>=7.4",
         "tomli-w>=1.0",
-        # the QR pages' HTTP server; httpserver.py swaps in its own error-page task (2.1: Debian 12)
+        # the QR pages' HTTP server (2.1 is Debian 12's; httpserver.py rewords its error answers)
         "waitress>=2.1,<4",
     ],
     extras_require={

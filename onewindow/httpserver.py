@@ -24,12 +24,13 @@ from waitress import create_server, wasyncore
 from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer
 from waitress.task import ErrorTask
+from waitress.utilities import Error
 
 from .wsgi import BODY_LIMIT, error_page, status_line
 
 log = logging.getLogger(__name__)
 
-THREADS = 32                    # pages built at once: most wait on the controller, not the CPU
+THREADS = 100                   # pages in hand at once: each mostly waits on the controller
 CONNECTION_LIMIT = 500          # open connections; a phone keeps one or two
 BACKLOG = 1024                  # connections the kernel queues beyond that
 IDLE_TIMEOUT_S = 10             # seconds without a byte before a connection is dropped
@@ -38,17 +39,26 @@ HEADER_LIMIT = 8 * 1024         # bytes of request headers (we set no cookies)
 LOOP_S = 1.0                    # the event loop's longest wait; shutdown wakes it sooner
 
 
+class _ZhError(Error):
+    """A refusal of waitress's (400, 413, 431 ...) worded as the app's zh-CN page."""
+
+    def __init__(self, code: int):
+        super().__init__("")
+        self.code = code
+
+    def to_response(self, *_ident):
+        return (status_line(self.code), [("Content-Type", "text/html; charset=utf-8")],
+                error_page(self.code).encode("utf-8"))
+
+
 class _ZhErrorTask(ErrorTask):
-    """waitress's own refusals as the app's zh-CN page instead of its English text/plain."""
+    """waitress's error task (it closes the connection after), with our page for its text/plain."""
 
     def execute(self):
         code = self.request.error.code
-        body = error_page(code).encode("utf-8")
-        self.status = status_line(code)
-        self.response_headers.append(("Content-Type", "text/html; charset=utf-8"))
-        self.set_close_on_finish()
-        self.content_length = len(body)
-        self.write(body)
+        log.info("web: request refused before the app: %d", code)
+        self.request.error = _ZhError(code)
+        super().execute()
 
 
 class _Channel(HTTPChannel):
@@ -71,6 +81,7 @@ class HttpServer:
                 max_request_body_size=BODY_LIMIT + 1, max_request_header_size=HEADER_LIMIT,
                 asyncore_use_poll=True,          # select() stops at descriptor 1024
                 ident="OneWindow", expose_tracebacks=False,
+                clear_untrusted_proxy_headers=True,   # no proxy in front: X-Forwarded-* are lies
                 log_socket_errors=False)         # a phone leaving the Wi-Fi is no error
         except OSError:                          # address taken: close what waitress opened
             wasyncore.close_all(self._map)
@@ -83,7 +94,7 @@ class HttpServer:
         self._stop = threading.Event()
         self._serving = threading.Event()
         self._done = threading.Event()
-        self._closing = threading.Lock()
+        self._closing = threading.RLock()     # stop() may run in a signal handler amid _close()
         self._closed = False
         self._thread: threading.Thread | None = None
 
