@@ -75,8 +75,13 @@ def reset_peak(pid: int) -> None:
 class Site:
     """A hall on Mosquitto plus `onewindow web`, each its own process; tickets for the phones."""
 
-    def __init__(self, n_tickets: int):
+    def __init__(self):
         self.tmp = Path(tempfile.mkdtemp(prefix="ow-bench-web-"))
+        self.broker = self.hall = self.web = None
+        self.logs: list = []
+        self.clients: dict[str, DeviceClient] = {}
+
+    def start(self, n_tickets: int) -> None:
         data = self.tmp / "data"
         config = unlimited_config(self.tmp)
         raw = tomllib.loads(config.read_text(encoding="utf-8"))
@@ -88,11 +93,9 @@ class Site:
         for w in windows:
             secrets[f"caller-{w}"] = reg.add(f"caller-{w}", "caller", [w])
         self.broker = Mosquitto(data, self.hall_id).start()
-        self.logs = []
         self.hall = self._spawn("hall", ["hall", "--config", str(config), "--data-dir", str(data),
                                          "--mqtt", self.broker.url])
         url = self.broker.url
-        self.clients = {}
         kiosk = DeviceClient(url, "kiosk-1", secrets["kiosk-1"], self.hall_id, events=(),
                              windows_state=False).start(wait=10)
         self.clients["kiosk-1"] = kiosk
@@ -105,7 +108,7 @@ class Site:
                                        "--listen", f"127.0.0.1:{self.port}"])
         wait_port(self.port, timeout=20)
 
-        # one ticket per phone; every other one served already, so that its phone can rate it
+        # one ticket per phone
         codes = [c for c, _ in self.guides]
         self.tickets = [kiosk.request("ticket.issue", {"service": codes[i % len(codes)]})["ticket"]
                         for i in range(n_tickets)]
@@ -136,16 +139,23 @@ class Site:
                                 stdout=log, stderr=log, cwd=REPO)
 
     def close(self) -> None:
-        for c in self.clients.values():
-            c.stop()
+        """Whatever was started, stopped: the processes first, so none outlives a failed run."""
         for proc in (self.web, self.hall):
+            if proc is None:
+                continue
             proc.terminate()
             try:
                 proc.wait(10)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-        self.broker.stop()
+        if self.broker is not None:
+            self.broker.stop()
+        for name, c in self.clients.items():
+            try:
+                c.stop()
+            except Exception as exc:     # a client's own teardown must not hide the figures
+                print(f"({name} did not stop cleanly: {exc!r})", flush=True)
         for log in self.logs:
             log.close()
 
@@ -324,8 +334,9 @@ def main() -> None:
     a = ap.parse_args()
     sys.setswitchinterval(0.0005)
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}", flush=True)
-    site = Site(a.clients)
+    site = Site()
     try:
+        site.start(a.clients)
         print(f"onewindow web: RSS {rss_mb(site.web.pid):.0f} MB, "
               f"{proc_status(site.web.pid, 'Threads')} threads at rest (pid {site.web.pid}; "
               f"hall pid {site.hall.pid})", flush=True)

@@ -154,6 +154,16 @@ def test_a_post_without_content_length_gets_411(site):
     assert status == 411 and "缺少长度" in page
 
 
+def test_a_chunked_rating_is_taken_and_oversized_headers_get_431(site):
+    hall, base = site
+    ticket = hall.client("kiosk-1").request("ticket.issue", {"service": "A"})["ticket"]
+    status, page = raw(base, f"POST /t/{ticket['id']}/rate HTTP/1.1\r\nHost: hall\r\n"
+                             "Transfer-Encoding: chunked\r\n\r\n7\r\nlevel=4\r\n0\r\n\r\n".encode())
+    assert status == 200 and ticket["number"] in page
+    status, page = raw(base, b"GET / HTTP/1.1\r\nHost: hall\r\nCookie: " + b"x" * 9000 + b"\r\n\r\n")
+    assert status == 431 and "请求头过大" in page
+
+
 def test_a_body_of_64_kb_is_taken_and_one_byte_more_gets_413(site):
     hall, base = site
     ticket = hall.client("kiosk-1").request("ticket.issue", {"service": "A"})["ticket"]
