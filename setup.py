@@ -18,6 +18,8 @@ setup(
         "pillow>=10",
         "qrcode>=7.4",
         "tomli-w>=1.0",
+        # the QR pages' HTTP server (2.1 is Debian 12's; httpserver.py rewords its error answers)
+        "waitress>=2.1,<4",
     ],
     extras_require={
         "ui": ["kivy>=2.3"],

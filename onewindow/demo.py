@@ -96,16 +96,13 @@ def start_apps(bus: str, hall_id: str, registry, data_dir: Path, ui_windows: lis
 def start_web(client, status_url: str):
     """The pages behind the tickets' QR codes, where the hall file says they are."""
     from urllib.parse import urlsplit
-    from http.server import ThreadingHTTPServer
-    from .web import WebApp, make_handler
+    from .web import serve
     parts = urlsplit(status_url or "http://127.0.0.1:8080/t/{ticket_id}")
     try:
-        server = ThreadingHTTPServer((parts.hostname or "127.0.0.1", parts.port or 80),
-                                     make_handler(WebApp(client)))
+        server = serve(client, parts.hostname or "127.0.0.1", parts.port or 80).start()
     except OSError as exc:
         print(f"  ticket status pages not served ({parts.netloc}: {exc.strerror})", flush=True)
         return None
-    threading.Thread(target=server.serve_forever, name="web", daemon=True).start()
     print(f"  ticket status pages (the QR codes): http://{parts.netloc}/t/<ticket>", flush=True)
     return server
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import html
 import logging
-import re
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs
+
+from .httpserver import HttpServer
+from .wsgi import Routes
 
 log = logging.getLogger(__name__)
 
@@ -20,8 +20,8 @@ STATUS_ZH = {"waiting": "排队中", "called": "请到窗口办理", "recalled":
              "serving": "正在办理", "done": "已办结", "no_show": "已过号", "cancelled": "已取消"}
 LEVELS = [(5, "非常满意"), (4, "满意"), (3, "基本满意"), (2, "不满意"), (1, "非常不满意")]
 BAD_REASONS = ["等候时间长", "态度不好", "多次跑腿", "材料要求不清", "办理超时", "其他"]
-TICKET_ID = re.compile(r"^[A-Za-z0-9_-]{6,64}$")
-CODE = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
+TICKET_ID = r"[A-Za-z0-9_-]{6,64}"         # what a ticket's path may hold
+CODE = r"[A-Za-z0-9_-]{1,16}"              # what a service's path may hold
 
 PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">{refresh}
@@ -155,47 +155,33 @@ class WebApp:
         return 200, self.page(f'{item["name"]} 办事指南', body)
 
 
-def make_handler(app: WebApp):
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "OneWindow"
+def make_routes(app: WebApp) -> Routes:
+    """The pages, by path. A page that needs the controller says so (503) when it is away."""
+    from .bus.client import BusError
 
-        def log_message(self, fmt, *args):       # actions, not people: no query strings logged
-            log.debug("web %s %s", self.command, self.path.split("?")[0][:40])
-
-        def _send(self, code: int, text: str) -> None:
-            data = text.encode("utf-8")
-            self.send_response(code)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.send_header("Cache-Control", "no-store")
-            self.end_headers()
-            self.wfile.write(data)
-
-        def _route(self, post: bool):
-            from .bus.client import BusError
-            parts = self.path.split("?")[0].strip("/").split("/")
+    def guarded(page):
+        def handler(req):
             try:
-                if parts == [""] and not post:
-                    return self._send(*app.index_page())
-                if len(parts) == 2 and parts[0] == "t" and TICKET_ID.match(parts[1]) and not post:
-                    return self._send(*app.ticket_page(parts[1]))
-                if len(parts) == 3 and parts[0] == "t" and parts[2] == "rate" and TICKET_ID.match(parts[1]) and post:
-                    n = min(int(self.headers.get("Content-Length") or 0), 4096)
-                    form = parse_qs(self.rfile.read(n).decode("utf-8", "replace"))
-                    return self._send(*app.rate(parts[1], form))
-                if len(parts) == 2 and parts[0] == "guide" and CODE.match(parts[1]) and not post:
-                    return self._send(*app.guide_page(parts[1]))
-                return self._send(404, app.page("找不到页面", '<div class="card">找不到该页面。</div>'))
+                return page(req)
             except (BusError, TimeoutError) as exc:
-                log.warning("web: controller unavailable (%s)", getattr(exc, "code", exc))
-                return self._send(503, app.page("暂停服务", '<div class="card">系统暂时无法查询，请稍后刷新。</div>'))
+                log.warning("web: controller unavailable (%s)", getattr(exc, "code", type(exc).__name__))
+                return 503, app.page("暂停服务", '<div class="card">系统暂时无法查询，请稍后刷新。</div>')
+        return handler
 
-        def do_GET(self):
-            self._route(False)
+    routes = Routes(not_found=lambda req: (404, app.page("找不到页面", '<div class="card">找不到该页面。</div>')))
+    routes.get(r"/", guarded(lambda req: app.index_page()), "index")
+    routes.get(rf"/t/(?P<ticket_id>{TICKET_ID})", guarded(lambda req: app.ticket_page(req.params["ticket_id"])),
+               "ticket")
+    routes.post(rf"/t/(?P<ticket_id>{TICKET_ID})/rate",
+                guarded(lambda req: app.rate(req.params["ticket_id"], req.form)), "rate")
+    routes.get(rf"/guide/(?P<code>{CODE})", guarded(lambda req: app.guide_page(req.params["code"])), "guide")
+    return routes
 
-        def do_POST(self):
-            self._route(True)
-    return Handler
+
+def serve(client, host: str, port: int, **limits) -> HttpServer:
+    """The pages for this hall's bus client on host:port (not yet serving: call serve_forever or
+    start). OSError when the address cannot be had."""
+    return HttpServer(make_routes(WebApp(client)), host, port, **limits)
 
 
 def add_arguments(p) -> None:
@@ -204,16 +190,20 @@ def add_arguments(p) -> None:
 
 
 def main(args) -> int:
+    import signal
+    import sys
     from .apps import device_settings
     from .bus.client import DeviceClient
     s = device_settings(args)
+    # a page waits on a bus reply that hops threads (network -> page worker): with Python's
+    # default 5 ms GIL switch interval, and a pool of page workers, each hop can wait that long
+    sys.setswitchinterval(0.0005)
     client = DeviceClient(s["mqtt"], s["device"], s["secret"], s["hall"], events=(),
                           windows_state=False).start(wait=5)
     host, _, port = args.listen.rpartition(":")
-    server = ThreadingHTTPServer((host or "127.0.0.1", int(port)), make_handler(WebApp(client)))
-    print(f"OneWindow web pages on http://{host}:{server.server_address[1]}/", flush=True)
-    import signal
-    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+    server = serve(client, host or "127.0.0.1", int(port))
+    print(f"OneWindow web pages on http://{host}:{server.port}/", flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: server.stop())
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -1,16 +1,22 @@
-"""The pages behind the ticket's QR code, served by `onewindow web` against a real hall."""
+"""The pages behind the ticket's QR code, served by `onewindow web` against a real hall; and the
+hostile or broken clients a public Wi-Fi brings, over real sockets."""
 from __future__ import annotations
 
+import http.client
+import logging
+import select
+import socket
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from http.server import ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
 from onewindow.demo import always_open_copy
-from onewindow.web import WebApp, make_handler
+from onewindow.web import serve
 
 from busutil import REPO, Hall
 
@@ -23,19 +29,16 @@ def site(tmp_path):
         hall.add(dev, role, windows)
     hall.start()
     web = hall.client("web-1")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(WebApp(web)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
-    yield hall, base
+    # a 1 s idle timeout (10 s in a hall) so that dropping half-sent requests is seen in seconds
+    server = serve(web, "127.0.0.1", 0, idle_timeout_s=1, cleanup_s=1).start()
+    yield hall, f"http://127.0.0.1:{server.port}"
     server.shutdown()
-    server.server_close()
     hall.close()
 
 
-def get(url, data=None):
+def get(url, data=None, timeout=10):
     try:
-        with urllib.request.urlopen(url, data=data, timeout=10) as r:
+        with urllib.request.urlopen(url, data=data, timeout=timeout) as r:
             return r.status, r.read().decode("utf-8")
     except urllib.error.HTTPError as e:
         body = e.read().decode("utf-8")
@@ -79,6 +82,7 @@ def test_unknown_pages_and_a_down_controller_get_plain_answers(site):
     assert get(f"{base}/t/nonexistent-ticket")[0] == 404
     assert get(f"{base}/guide/ZZ")[0] == 404
     assert get(f"{base}/../../etc/passwd")[0] == 404
+    assert get(f"{base}/", data=b"level=5")[0] == 405
     hall.stop_service()
     code, page = get(f"{base}/t/whatever123")
     assert code == 503 and "系统暂时无法查询" in page
@@ -89,3 +93,183 @@ def test_front_page_lists_every_guide_under_the_halls_name(site):
     code, page = get(f"{base}/")
     assert code == 200 and "示范县政务服务中心" in page
     assert 'href="/guide/F"' in page and "新生儿出生一件事" in page
+
+
+# -- hostile and broken clients ----------------------------------------------------------------
+
+def port_of(base: str) -> int:
+    return int(base.rsplit(":", 1)[1])
+
+
+def raw(base: str, request: bytes, timeout: float = 10) -> tuple[int, str]:
+    """Send bytes exactly as given; the status and page that came back."""
+    with socket.create_connection(("127.0.0.1", port_of(base)), timeout=timeout) as s:
+        s.sendall(request)
+        r = http.client.HTTPResponse(s)
+        r.begin()
+        return r.status, r.read().decode("utf-8")
+
+
+def peak_rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmHWM in /proc/self/status")
+
+
+def test_a_huge_body_with_content_length_minus_one_is_refused_without_being_read(site):
+    hall, base = site
+    ticket = hall.client("kiosk-1").request("ticket.issue", {"service": "A"})["ticket"]
+    Path("/proc/self/clear_refs").write_text("5")        # peak RSS := RSS now
+    before = peak_rss_mb()
+    chunk, sent = b"level=5&" + b"x" * ((1 << 20) - 8), 0
+    with socket.create_connection(("127.0.0.1", port_of(base)), timeout=10) as s:
+        s.sendall(f"POST /t/{ticket['id']}/rate HTTP/1.1\r\nHost: hall\r\n"
+                  "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: -1\r\n\r\n".encode())
+        try:
+            while sent < 64 << 20 and not select.select([s], [], [], 0)[0]:   # until answered
+                s.sendall(chunk)
+                sent += len(chunk)
+            s.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass                                         # the server hung up on the body
+        r = http.client.HTTPResponse(s)
+        r.begin()
+        page = r.read().decode("utf-8")
+    assert peak_rss_mb() - before < 16, f"{sent >> 20} MB sent grew the process by {peak_rss_mb() - before:.0f} MB"
+    assert r.status == 400 and "请求格式有误" in page
+
+
+@pytest.mark.parametrize("length", ["abc", "-5", "0x10", "1.5"])
+def test_a_malformed_content_length_gets_400_not_a_dropped_connection(site, length):
+    _, base = site
+    status, page = raw(base, f"POST /t/abcdef123/rate HTTP/1.1\r\nHost: hall\r\n"
+                             f"Content-Length: {length}\r\n\r\nlevel=5".encode())
+    assert status == 400 and "请求格式有误" in page
+
+
+def test_a_post_without_content_length_gets_411(site):
+    _, base = site
+    status, page = raw(base, b"POST /t/abcdef123/rate HTTP/1.1\r\nHost: hall\r\n\r\n")
+    assert status == 411 and "缺少长度" in page
+
+
+def test_a_chunked_rating_is_taken_and_oversized_headers_get_431(site):
+    hall, base = site
+    ticket = hall.client("kiosk-1").request("ticket.issue", {"service": "A"})["ticket"]
+    status, page = raw(base, f"POST /t/{ticket['id']}/rate HTTP/1.1\r\nHost: hall\r\n"
+                             "Transfer-Encoding: chunked\r\n\r\n7\r\nlevel=4\r\n0\r\n\r\n".encode())
+    assert status == 200 and ticket["number"] in page
+    status, page = raw(base, b"GET / HTTP/1.1\r\nHost: hall\r\nCookie: " + b"x" * 9000 + b"\r\n\r\n")
+    assert status == 431 and "请求头过大" in page
+
+
+def test_a_body_of_64_kb_is_taken_and_one_byte_more_gets_413(site):
+    hall, base = site
+    ticket = hall.client("kiosk-1").request("ticket.issue", {"service": "A"})["ticket"]
+    form = b"level=4&note="
+    exact = form + b"x" * (64 * 1024 - len(form))
+    head = f"POST /t/{ticket['id']}/rate HTTP/1.1\r\nHost: hall\r\nContent-Length: {{}}\r\n\r\n"
+    status, page = raw(base, head.format(len(exact)).encode() + exact)
+    assert status == 200 and ticket["number"] in page
+    status, page = raw(base, head.format(len(exact) + 1).encode() + exact + b"x")
+    assert status == 413 and "提交的内容过大" in page
+
+
+def test_half_sent_requests_are_dropped_after_the_timeout_and_hold_no_thread(site):
+    _, base = site
+    threads_before = threading.active_count()
+    slow = []
+    try:
+        for _ in range(50):
+            s = socket.create_connection(("127.0.0.1", port_of(base)), timeout=10)
+            s.sendall(b"GET / HTTP/1.1\r\nHost: hall\r\nUser-Agent: slo")      # and nothing more
+            slow.append(s)
+        assert get(f"{base}/")[0] == 200                 # everyone else is still served
+        assert threading.active_count() < threads_before + 10
+        assert not select.select(slow, [], [], 0.2)[0], "dropped before the timeout"
+        dropped = set()
+        deadline = time.monotonic() + 15
+        while len(dropped) < len(slow) and time.monotonic() < deadline:
+            for s in select.select([s for s in slow if s not in dropped], [], [], 0.5)[0]:
+                try:
+                    gone = s.recv(1) == b""
+                except OSError:
+                    gone = True
+                assert gone, "a half-sent request got an answer"
+                dropped.add(s)
+        assert len(dropped) == len(slow)
+        assert get(f"{base}/")[0] == 200
+    finally:
+        for s in slow:
+            s.close()
+
+
+PHONE_PATIENCE_S = 5      # a page not there by then has failed, to the person holding the phone
+
+
+def test_a_hundred_phones_at_once_all_get_their_own_pages(site):
+    hall, base = site
+    kiosk = hall.client("kiosk-1")
+    tickets = [kiosk.request("ticket.issue", {"service": "ABF"[i % 3]})["ticket"] for i in range(100)]
+    together = threading.Barrier(len(tickets), timeout=60)
+    failures = []
+
+    def phone(t):
+        pages = [(f"/t/{t['id']}", t["number"]), ("/guide/F", "不动产登记"), ("/", "办事指南")] * 3
+        for path, expected in pages:
+            together.wait()                      # every phone asks at the same moment
+            try:
+                code, page = get(base + path, timeout=PHONE_PATIENCE_S)
+            except OSError as exc:               # refused, reset, or no page while the phone waited
+                failures.append(f"{path}: {exc!r}")
+                continue
+            if code != 200 or expected not in page:
+                failures.append(f"{path}: {code}")
+
+    phones = [threading.Thread(target=phone, args=(t,)) for t in tickets]
+    for p in phones:
+        p.start()
+    for p in phones:
+        p.join()
+    assert failures == []
+
+
+def test_logs_name_the_action_never_the_ticket_or_the_query(site, caplog):
+    hall, base = site
+    ticket = hall.client("kiosk-1").request("ticket.issue", {"service": "A"})["ticket"]
+    with caplog.at_level(logging.DEBUG):
+        assert get(f"{base}/t/{ticket['id']}?from=wechat&phone=13800138000")[0] == 200
+        assert get(f"{base}/t/{ticket['id']}/rate", data=b"level=9")[0] == 200
+        assert get(f"{base}/t/{ticket['id']}/rate")[0] == 405
+    web = [r for r in caplog.records if r.name.startswith(("onewindow.web", "onewindow.wsgi", "waitress"))]
+    assert any("ticket" in r.getMessage() for r in web)
+    for r in caplog.records:
+        if r.levelno >= logging.INFO or r in web:
+            text = r.getMessage()
+            assert ticket["id"] not in text and "13800138000" not in text and "wechat" not in text
+
+
+def test_onewindow_web_serves_the_pages_and_stops_cleanly_on_sigterm(site, tmp_path):
+    import json
+    import subprocess
+    import sys
+    from busutil import REPO, free_port, wait_port
+    hall, _ = site
+    hall.add("web-2", "web")
+    cfg = tmp_path / "web.json"
+    cfg.write_text(json.dumps({"mqtt": hall.url, "device": "web-2", "secret": hall.secrets["web-2"],
+                               "hall": hall.hall_id}), encoding="utf-8")
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "onewindow.cli", "web", "--device-config", str(cfg),
+                             "--listen", f"127.0.0.1:{port}"], cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_port(port, timeout=20)
+        code, page = get(f"http://127.0.0.1:{port}/guide/F")
+        assert code == 200 and "不动产登记" in page
+    finally:
+        proc.terminate()
+        out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err[-2000:]
+    assert f"127.0.0.1:{port}" in out and "Traceback" not in err
