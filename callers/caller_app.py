@@ -21,7 +21,8 @@ from kivy.utils import escape_markup
 
 from onewindow.bus.client import BusError, DeviceClient
 from onewindow.i18n import Catalogue
-from onewindow.uikit import UiBus, dump_targets, hall_now, test_mark
+from onewindow.i18n import test_mark
+from onewindow.uikit import UiBus, dump_targets, hall_now
 
 log = logging.getLogger("onewindow.caller")
 

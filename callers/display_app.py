@@ -21,7 +21,8 @@ from kivy.uix.floatlayout import FloatLayout
 
 from onewindow.bus.client import DeviceClient
 from onewindow.i18n import Catalogue
-from onewindow.uikit import UiBus, dump_targets, hall_now, test_mark
+from onewindow.i18n import test_mark
+from onewindow.uikit import UiBus, dump_targets, hall_now
 
 from .voice import announcement_text
 

@@ -24,7 +24,8 @@ from drivers import escpos
 from drivers.printer import REASONS, PrinterError
 from onewindow.bus.client import BusError, BusUnavailable, DeviceClient
 from onewindow.domain.identity import mask_name
-from onewindow.uikit import UiBus, dump_targets, hall_now, test_mark
+from onewindow.i18n import test_mark
+from onewindow.uikit import UiBus, dump_targets, hall_now
 
 from .devices import KioskDevices
 from .texts import error_text, pick, text

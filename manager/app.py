@@ -15,7 +15,8 @@ from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
 
 from onewindow.bus.client import DeviceClient
-from onewindow.uikit import UiBus, dump_targets, test_mark
+from onewindow.i18n import test_mark
+from onewindow.uikit import UiBus, dump_targets
 
 from . import widgets  # noqa: F401  (registers the T* classes for the kv files)
 from .screens.dashboard import DashboardScreen

@@ -4,6 +4,11 @@ from __future__ import annotations
 LANGS = ("zh", "en")
 
 
+def test_mark(hall_state: dict | None) -> str:
+    """In front of the hall's name on every screen and page while the hall runs in test mode."""
+    return "【测试 TEST】" if (hall_state or {}).get("test_mode") else ""
+
+
 class Catalogue:
     """`texts = Catalogue({"take_number": ("取号", "Take a number"), ...})`; `texts("take_number", "en")`.
 

@@ -85,11 +85,6 @@ def qr_texture(data: str):
     return tex
 
 
-def test_mark(hall_state: Optional[dict]) -> str:
-    """In front of the hall's name on every screen while the hall runs in test mode."""
-    return "【测试 TEST】" if (hall_state or {}).get("test_mode") else ""
-
-
 def hall_now(hall_state: Optional[dict]):
     """The hall's wall clock, whatever this box's own zone: the zone of state/hall's timestamp."""
     from datetime import datetime

@@ -12,6 +12,7 @@ import logging
 import threading
 
 from .httpserver import HttpServer
+from .i18n import test_mark
 from .wsgi import Routes
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,8 @@ class WebApp:
 
     def page(self, title: str, body: str, refresh: int = 0) -> str:
         meta = f'<meta http-equiv="refresh" content="{refresh}">' if refresh else ""
-        hall = (self.client.state.get("hall") or {}).get("name") or self.hall_name
+        state = self.client.state.get("hall") or {}
+        hall = test_mark(state) + (state.get("name") or self.hall_name)
         return PAGE.format(title=_e(title), hall=_e(hall), body=body, refresh=meta)
 
     def index_page(self) -> tuple[int, str]:
