@@ -47,6 +47,9 @@ def cmd_hall(args) -> int:
               "for an external Mosquitto use `broker-config --tls-port`", file=sys.stderr)
         return 2
     ctl = open_hall(_hall_file(args), args.data_dir, test_mode=args.test_mode)
+    from .hallconfig import warnings
+    for line in warnings(ctl.hall):
+        logging.getLogger("onewindow.hall").warning("%s", line)
     service = HallService(ctl, url, DeviceRegistry(args.data_dir), controller_secret(args.data_dir),
                           tls_listen=tls)
     stopping = threading.Event()
@@ -177,9 +180,12 @@ def cmd_broker_config(args) -> int:
 def cmd_config(args) -> int:
     from .hallconfig import dump, load_file
     if args.action == "check":
+        from .hallconfig import warnings
         hall, _ = load_file(_hall_file(args))
         print(f"{args.config}: OK ({len(hall.services)} services, {len(hall.themes)} themes, "
               f"{len(hall.windows)} windows)")
+        for line in warnings(hall):
+            print(f"  warning: {line}")
         return 0
     # read-only, without the controller's lock: works while the hall runs
     from .startup import DB_FILE

@@ -13,7 +13,8 @@ def register(sub) -> None:
     from .hallconfig import default_config_path
     p = sub.add_parser("demo", help="a whole simulated hall in one command")
     p.add_argument("--config", default=str(default_config_path()))
-    p.add_argument("--data-dir", default="data/demo")
+    p.add_argument("--data-dir", help="keep the demo's hall here (default: a fresh folder each run, "
+                   "so today's figures are this run's)")
     p.add_argument("--mqtt", default="embedded://127.0.0.1:0",
                    help="embedded://HOST:PORT (port 0 = any free port) or mqtt://HOST:PORT")
     p.add_argument("--headless", action="store_true", help="no windows: print what happens")
@@ -128,7 +129,8 @@ def run(args) -> int:
     from .crowd import Crowd
     from .startup import open_hall
 
-    data_dir = Path(args.data_dir)
+    import tempfile
+    data_dir = Path(args.data_dir or tempfile.mkdtemp(prefix="onewindow-demo-"))
     data_dir.mkdir(parents=True, exist_ok=True)
     config = Path(args.config) if args.keep_hours else always_open_copy(Path(args.config), data_dir)
     ctl = open_hall(config, data_dir)

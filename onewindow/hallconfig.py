@@ -6,6 +6,7 @@ import re
 import tomllib
 from datetime import date, time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import tomli_w
 
@@ -94,6 +95,25 @@ def parse(raw: dict, file: str = "<config>") -> Hall:
     if problems:
         raise ConfigError(problems)
     return Hall(hours=hours, rules=rules, services=services, windows=windows, themes=themes, **hall)
+
+
+def warnings(hall: Hall) -> list[str]:
+    """What is valid but will probably hurt a hall: said at `config check` and at start."""
+    out = []
+    host = urlsplit(hall.status_url.replace("{ticket_id}", "x")).hostname if hall.status_url else None
+    if host and (host == "localhost" or _loopback(host)):
+        out.append(f"[hall] status_url points at {host}: the QR code on every ticket leads "
+                   f"nowhere for a phone. Give the hall Wi-Fi address of the box running "
+                   f"`onewindow web`, e.g. http://192.168.10.2:8080/t/{{ticket_id}}")
+    return out
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def dump(raw: dict) -> str:

@@ -221,3 +221,13 @@ def test_config_export_while_the_hall_runs_round_trips_through_check(tmp_path):
         assert check.returncode == 0 and "OK" in check.stdout, check.stderr
     finally:
         hall.close()
+
+
+def test_config_check_warns_when_phones_cannot_reach_the_qr_pages(tmp_path):
+    shipped = _cli("config", "check", "--config", str(REPO / "config" / "hall.toml"), cwd=tmp_path)
+    assert shipped.returncode == 0 and "status_url points at 127.0.0.1" in shipped.stdout
+    lan = tmp_path / "lan.toml"
+    lan.write_text((REPO / "config" / "hall.toml").read_text(encoding="utf-8").replace(
+        "http://127.0.0.1:8080/t/", "http://192.168.10.2:8080/t/"), encoding="utf-8")
+    out = _cli("config", "check", "--config", str(lan), cwd=tmp_path)
+    assert out.returncode == 0 and "warning" not in out.stdout
