@@ -128,6 +128,29 @@ def op_clear_alert(ctl, dev, a: Args) -> dict:
     return {"cleared": key}
 
 
+CLOCK_SKEW_ALERT_S = 30     # a device this far off shows the wrong time, and logs it too
+
+
+def op_clock(ctl, dev, a: Args) -> dict:
+    """A device says what its clock reads; off by more than 30 s is an alert (time sync)."""
+    from datetime import datetime
+    from .alerts import clear_alert, raise_alert
+    text = a.get("now", str, maxlen=40)
+    try:
+        theirs = datetime.fromisoformat(text)
+    except ValueError:
+        raise DomainError("bad_request", "时间格式不正确", "now must be ISO 8601 with an offset") from None
+    require(theirs.tzinfo is not None, "bad_request", "时间须带时区", "now needs a UTC offset")
+    skew = (theirs - ctl.now()).total_seconds()
+    key = f"clock:{dev.id}"
+    if abs(skew) > CLOCK_SKEW_ALERT_S:
+        raise_alert(ctl, key, "device", f"设备 {dev.id} 的时钟与控制器相差 {skew:+.0f} 秒，"
+                    f"请检查时间同步（chrony）", device=dev.id, skew_s=round(skew))
+    else:
+        clear_alert(ctl, key)
+    return {"skew_s": round(skew, 1)}
+
+
 HEALTH_PARTS = ("printer", "idcard", "sscard", "keypad", "rating", "led", "screen", "voice",
                 "network")
 

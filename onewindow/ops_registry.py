@@ -40,6 +40,7 @@ OPS = {
     "help.request": (cfg.op_help, ("kiosk",)),
     "alert.clear": (cfg.op_clear_alert, ("manager",)),
     "device.health": (cfg.op_health, ANY),
+    "device.clock": (cfg.op_clock, ANY),
     "report.kpis": (reports.op_kpis, ("caller", "manager")),
     "report.audit": (reports.op_audit, ("manager",)),
     "report.waiting": (reports.op_waiting, ("manager",)),

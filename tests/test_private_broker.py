@@ -195,3 +195,31 @@ def test_a_device_on_a_broker_without_its_hall_says_so(hall, tmp_path, monkeypat
         assert lost.problem["code"] == "no_hall" and "another-hall" in lost.problem["message"]
     finally:
         lost.stop()
+
+
+def test_a_device_whose_clock_is_off_raises_an_alert_until_it_is_right(hall):
+    import json
+    from datetime import datetime, timedelta
+    from busutil import envelope
+    display = hall.client("display-1")
+    hall.add("led-1", "led")
+    # a vendor's device (a bare client) reporting a clock three minutes slow
+    led = hall.raw_client("led-1")
+    led.subscribe(f"ow/{hall.hall_id}/rep/led-1", 1)
+    time.sleep(0.3)
+
+    def report(now, req_id):
+        led.publish(f"ow/{hall.hall_id}/req/led-1", envelope(req_id, "device.clock", now=now.isoformat()), 1)
+        return json.loads(wait_for(lambda: [p for _, p in led.received if json.loads(p)["id"] == req_id])[0])
+
+    assert report(datetime.now().astimezone() - timedelta(minutes=3), "c1")["result"]["skew_s"] < -170
+    alert = wait_for(lambda: [a for a in (display.state["hall"] or {}).get("alerts", [])
+                              if a["key"] == "clock:led-1"], timeout=5)[0]
+    assert alert["kind"] == "device" and "相差 -180 秒" in alert["message"]
+    report(datetime.now().astimezone(), "c2")
+    wait_for(lambda: not [a for a in (display.state["hall"] or {}).get("alerts", [])
+                          if a["key"] == "clock:led-1"], timeout=5)
+    # OneWindow's own devices report theirs at every connect: this box's clock is right
+    assert "clock:display-1" not in hall.ctl.alerts
+    led.loop_stop()
+    led.disconnect()

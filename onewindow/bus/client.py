@@ -32,6 +32,7 @@ TAKEOVER_WINDOW_S = 60.0
 TAKEOVERS_REPORTED = 3
 SLOW_RECONNECT_S = (5, 60)
 NO_HALL_AFTER_S = 10.0     # connected, but no state/hall for our hall id: say so
+CLOCK_REPORT_S = 600.0     # the controller alerts on a device whose clock has drifted
 
 
 class BusError(Exception):
@@ -91,6 +92,7 @@ class DeviceClient:
         self._drops: deque = deque()
         self._stopping = False
         self._timers: list[threading.Timer] = []
+        self._clock_timer: Optional[threading.Timer] = None
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -200,6 +202,7 @@ class DeviceClient:
         self._notify_connection(True)
         self._later(NO_HALL_AFTER_S, self._check_hall_seen)
         self._later(TAKEOVER_WINDOW_S, self._check_stable)
+        self._report_clock()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties=None):
         was = self.connected.is_set()
@@ -233,6 +236,20 @@ class DeviceClient:
                               "请联系管理员为每台设备分配独立编号",
                               f"Device id {self.device_id} seems to be used by another device too: "
                               "each connection takes it from the other. Give each device its own id.")
+
+    def _report_clock(self, scheduled: bool = False) -> None:
+        """This box's clock to the controller: at every connect, and every 10 minutes."""
+        from datetime import datetime
+        if self._stopping:
+            return
+        if self.connected.is_set():
+            self.request_async("device.clock", {"now": datetime.now().astimezone().isoformat()},
+                               retries=0)
+        if scheduled or self._clock_timer is None:
+            self._clock_timer = threading.Timer(CLOCK_REPORT_S, self._report_clock, (True,))
+            self._clock_timer.daemon = True
+            self._clock_timer.start()
+            self._timers.append(self._clock_timer)
 
     def _check_stable(self) -> None:
         """Connected a whole window without a drop: the identity is ours again."""
