@@ -2,10 +2,10 @@
 controller audits it and pushes it to every device)."""
 from __future__ import annotations
 
-import hmac
 import logging
 import time
 from pathlib import Path
+from typing import Callable
 
 from kivy.app import App
 from kivy.clock import Clock
@@ -46,11 +46,10 @@ class ManagerApp(App):
     message = StringProperty("")
     hall_name = StringProperty("")
 
-    def __init__(self, settings: dict, pin: str, session_min: float, printer=None, **kw):
+    def __init__(self, settings: dict, session_min: float, printer=None, **kw):
         super().__init__(**kw)
         self.settings = settings
         self.printer = printer          # (port, baud) of the duty desk's printer, or None
-        self._pin = pin.encode()
         self.session_s = session_min * 60
         self.tr = TEXTS
         self.config_data: dict = {}
@@ -97,15 +96,21 @@ class ManagerApp(App):
 
     # -- PIN and session ------------------------------------------------------------------------
 
-    def check_pin(self, entered: str) -> bool:
-        """Constant-time compare; the PIN is never logged."""
-        ok = hmac.compare_digest(entered.encode(), self._pin)
-        if ok:
-            self._last_touch = time.monotonic()
-            self.root_sm.current = "main"
-            self.show_tab("dashboard")
-            self._dirty |= {"all", "figures", "ratings"}
-        return ok
+    def check_pin(self, entered: str, answered: Callable[[str], None]) -> None:
+        """The controller checks it (and counts wrong tries); `answered(message)` on the UI thread,
+        with "" when the console opens. The PIN is never logged."""
+        def done(result, error):
+            if error is not None:
+                answered(error.message)
+            elif not result.get("ok"):
+                answered(result.get("message") or TEXTS("offline"))
+            else:
+                answered("")
+                self._last_touch = time.monotonic()
+                self.root_sm.current = "main"
+                self.show_tab("dashboard")
+                self._dirty |= {"all", "figures", "ratings"}
+        self.bus.request("manager.login", {"pin": entered}, done=done, retries=0)
 
     def lock(self, reason: str = "") -> None:
         self.pin_screen.reset(reason)

@@ -17,7 +17,6 @@ def add_arguments(p) -> None:
     p.add_argument("--size", type=size_arg, default=DEFAULT_SIZE, metavar="WxH",
                    help="window size (default 1280x800)")
     p.add_argument("--fullscreen", action="store_true")
-    p.add_argument("--pin", help="the console's PIN (default: the device config's \"pin\")")
     p.add_argument("--session-min", type=float, default=5.0,
                    help="minutes without a touch before the PIN is asked again (default 5)")
     p.add_argument("--export-report", metavar="DAY|MONTH",
@@ -35,15 +34,15 @@ def main(args) -> int:
     settings = device_settings(args)
     if args.export_report:
         return export_report(settings, args.export_report, Path(args.out))
-    pin = args.pin or settings.get("pin")
-    if not pin or not str(pin).isdigit():
-        raise SystemExit("onewindow manager: set a numeric PIN with --pin or \"pin\" in the "
-                         "device config")
+    if "pin" in settings:
+        raise SystemExit("onewindow manager: the device config's \"pin\" is no longer used: the "
+                         "hall has one manager PIN for every console, kept by the controller. "
+                         "Remove it here and set the PIN with `onewindow pin set` on the controller")
     from onewindow.uikit import setup_kivy
     width, height = args.size
     setup_kivy(width, height, args.fullscreen, "OneWindow 管理台")
     from .app import ManagerApp
-    ManagerApp(settings, str(pin), args.session_min,
+    ManagerApp(settings, args.session_min,
                printer=(args.printer, args.printer_baud) if args.printer else None).run()
     return 0
 

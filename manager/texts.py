@@ -6,8 +6,7 @@ from onewindow.i18n import Catalogue
 TEXTS = Catalogue({
     "title": ("管理台", "Manager console"),
     "pin_title": ("请输入管理密码", "Enter the manager PIN"),
-    "pin_wrong": ("密码不正确", "Wrong PIN"),
-    "pin_locked": ("错误次数过多，请 {s} 秒后再试", "Too many tries; wait {s} s"),
+    "pin_checking": ("正在核对…", "Checking…"),
     "pin_timeout": ("长时间未操作，已自动锁定", "Locked after a quiet spell"),
     "ok": ("确定", "OK"),
     "clear": ("清除", "Clear"),

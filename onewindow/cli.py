@@ -264,6 +264,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .backup import add_parsers as add_backup_parsers
     add_backup_parsers(sub)
+    from .managerpin import register as register_pin
+    register_pin(sub, _data_arg)
     from .apps import register_apps
     register_apps(sub)
     return p

@@ -62,6 +62,7 @@ class Controller:
                  secret: bytes, source_hash: str = "", test_mode: bool = False):
         self.hall = hall
         self.test_mode = test_mode          # commissioning: every screen and ticket says 测试
+        self.login_fails: dict[str, list] = {}   # console -> its recent wrong PINs (lockout)
         self.raw = raw
         self.store = store
         self.clock = clock

@@ -53,8 +53,7 @@ LAYOUT = [
 ]
 
 
-def start_apps(bus: str, hall_id: str, registry, data_dir: Path, ui_windows: list[int],
-               pin: str) -> list:
+def start_apps(bus: str, hall_id: str, registry, data_dir: Path, ui_windows: list[int]) -> list:
     """The hall's screens as their own processes, exactly as they run on real devices."""
     import importlib.util
     import json
@@ -79,8 +78,6 @@ def start_apps(bus: str, hall_id: str, registry, data_dir: Path, ui_windows: lis
             device, role, windows = f"{command}-ui", command, []
         cfg = {"mqtt": bus, "device": device, "secret": registry.add(device, role, windows),
                "hall": hall_id}
-        if command == "manager":
-            cfg["pin"] = pin
         cfg_path = data_dir / f"{device}.json"
         cfg_path.write_text(json.dumps(cfg), encoding="utf-8")
         cfg_path.chmod(0o600)
@@ -136,6 +133,8 @@ def run(args) -> int:
     ctl = open_hall(config, data_dir)
     hall = ctl.hall
     registry = DeviceRegistry(data_dir)
+    from .managerpin import set_pin
+    set_pin(data_dir, args.pin)          # the hall's manager PIN, as `onewindow pin set` does
     for entry in registry.list():        # fresh demo identities every run
         registry.remove(entry.id)
     all_windows = [w.number for w in hall.windows]
@@ -174,7 +173,7 @@ def run(args) -> int:
         signal.signal(sig, lambda *_: stopping.set())
     apps = []
     if show:
-        apps = start_apps(bus, hall.id, registry, data_dir, ui_windows, args.pin)
+        apps = start_apps(bus, hall.id, registry, data_dir, ui_windows)
         print(f"  windows: {', '.join(name for name, _ in apps)} (manager PIN {args.pin}); "
               f"close this with Ctrl-C", flush=True)
     elif not args.headless:

@@ -128,6 +128,39 @@ def op_clear_alert(ctl, dev, a: Args) -> dict:
     return {"cleared": key}
 
 
+PIN_TRIES = 5                  # wrong PINs from one console before it must wait
+PIN_LOCKOUT = 300              # seconds
+
+
+def op_login(ctl, dev, a: Args) -> dict:
+    """The manager PIN, checked here for every console: one PIN, one lockout, one audit."""
+    from datetime import timedelta
+    from . import managerpin
+    pin = a.get("pin", str, maxlen=32)
+    now = ctl.now()
+    fails = [t for t in ctl.login_fails.get(dev.id, []) if now - t < timedelta(seconds=PIN_LOCKOUT)]
+    if len(fails) >= PIN_TRIES:
+        wait = int(PIN_LOCKOUT - (now - fails[-PIN_TRIES]).total_seconds()) + 1
+        raise DomainError("locked", f"密码错误次数过多，请 {wait} 秒后再试",
+                          f"Too many wrong PINs; try again in {wait} s", retry_after_s=wait)
+    ok = managerpin.check(ctl.store.path.parent, pin)
+    if ok is None:
+        raise DomainError("no_pin", "尚未设置管理密码：请在控制器上运行 onewindow pin set",
+                          "No manager PIN yet: run `onewindow pin set` on the controller")
+    if not ok:
+        # an answer, not a refusal: the attempt is audited (a refusal would roll that back)
+        fails.append(now)
+        ctl.login_fails[dev.id] = fails
+        ctl.audit(dev, "login_failed")
+        left = PIN_TRIES - len(fails)
+        return {"ok": False, "tries_left": left,
+                "message": "密码不正确" + (f"，还可再试 {left} 次" if left else "，请稍后再试"),
+                "message_en": "Wrong PIN" + (f"; {left} more tries" if left else "; wait a while")}
+    ctl.login_fails.pop(dev.id, None)
+    ctl.audit(dev, "login")
+    return {"ok": True}
+
+
 CLOCK_SKEW_ALERT_S = 30     # a device this far off shows the wrong time, and logs it too
 
 

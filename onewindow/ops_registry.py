@@ -41,6 +41,7 @@ OPS = {
     "alert.clear": (cfg.op_clear_alert, ("manager",)),
     "device.health": (cfg.op_health, ANY),
     "device.clock": (cfg.op_clock, ANY),
+    "manager.login": (cfg.op_login, ("manager",)),
     "report.kpis": (reports.op_kpis, ("caller", "manager")),
     "report.audit": (reports.op_audit, ("manager",)),
     "report.waiting": (reports.op_waiting, ("manager",)),

@@ -3,6 +3,8 @@ window control, service assignment, alerts, session timeout."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 
 import pytest
@@ -11,6 +13,7 @@ from drivers.printer_sim import PrinterSimulator
 from drivers.ptysim import PtyDevice
 
 from onewindow.demo import always_open_copy
+from onewindow.managerpin import set_pin
 
 from busutil import REPO, Hall, wait_for
 from kivyutil import App, Screen
@@ -30,6 +33,7 @@ def hall(tmp_path_factory):
     h.add("manager-1", "manager")
     h.add("caller-3", "caller", [3])
     h.add("rating-3", "rating", [3])
+    set_pin(h.data_dir, PIN)                  # as `onewindow pin set` does on the controller
     h.start()
     h.tmp = tmp
     yield h
@@ -45,8 +49,8 @@ def screen():
 
 def device_config(hall, path) -> str:
     path.write_text(json.dumps({"mqtt": hall.url, "device": "manager-1",
-                                "secret": hall.secrets["manager-1"], "hall": hall.hall_id,
-                                "pin": PIN}), encoding="utf-8")
+                                "secret": hall.secrets["manager-1"], "hall": hall.hall_id}),
+                    encoding="utf-8")
     return str(path)
 
 
@@ -77,7 +81,7 @@ def test_console_end_to_end(hall, screen):
         wait_for(lambda: "示范县" in text_of(app, "pin-title"), 10)
         screen.screenshot(DOCS_IMG / "manager-pin.png")
         enter_pin(app, "1111")
-        wait_for(lambda: text_of(app, "pin-message") == "密码不正确", 5)
+        wait_for(lambda: text_of(app, "pin-message") == "密码不正确，还可再试 4 次", 5)
         assert app.targets()["screen"] == "pin"
         enter_pin(app, PIN)
         app.wait_screen("dashboard")
@@ -168,17 +172,23 @@ def test_console_end_to_end(hall, screen):
         printer_pty.close()
 
 
-def test_session_timeout_returns_to_the_pin_pad(hall, screen):
+def test_pin_changed_by_command_and_session_timeout(hall, screen):
     tmp = hall.tmp
     app = App(screen, ["manager", "--device-config", device_config(hall, tmp / "m2.json"),
-                       "--pin", "97531", "--session-min", "0.05"], tmp, "manager-timeout")
+                       "--session-min", "0.05"], tmp, "manager-timeout")
     try:
         app.wait_screen("pin")
-        enter_pin(app, PIN)                     # the config's PIN is overridden by --pin
-        wait_for(lambda: text_of(app, "pin-message") == "密码不正确", 5)
+        # the PIN changed on the controller while the hall runs: every console takes the new one
+        changed = subprocess.run([sys.executable, "-m", "onewindow.cli", "pin", "set", "--data-dir",
+                                  str(hall.data_dir), "--stdin"], input="97531\n", text=True,
+                                 capture_output=True, timeout=30, cwd=REPO)
+        assert changed.returncode == 0, changed.stderr
+        enter_pin(app, PIN)
+        wait_for(lambda: text_of(app, "pin-message").startswith("密码不正确"), 5)
         enter_pin(app, "97531")
         app.wait_screen("dashboard")
         app.wait_screen("pin", timeout=10)      # 3 s without a touch
         assert "自动锁定" in text_of(app, "pin-message")
     finally:
         app.stop()
+        set_pin(hall.data_dir, PIN)

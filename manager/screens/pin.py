@@ -1,17 +1,14 @@
-"""The PIN pad: shown at start and whenever the session runs out."""
+"""The PIN pad: shown at start and whenever the session runs out. The hall's controller checks
+the PIN (one PIN for every console, `onewindow pin set`) and locks out guessing."""
 from __future__ import annotations
 
-import time
-
 from kivy.app import App
-from kivy.properties import StringProperty
+from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
 from ..texts import TEXTS
 from . import load_kv
 
-MAX_TRIES = 5          # wrong PINs in a row before the pad rests
-LOCKOUT_S = 60
 MAX_DIGITS = 12
 
 load_kv("pin")
@@ -20,11 +17,7 @@ load_kv("pin")
 class PinScreen(Screen):
     entered = StringProperty("")
     message = StringProperty("")
-
-    def __init__(self, **kw):
-        super().__init__(**kw)
-        self._fails = 0
-        self._locked_until = 0.0
+    checking = BooleanProperty(False)
 
     def press(self, digit: str) -> None:
         if len(self.entered) < MAX_DIGITS:
@@ -34,22 +27,16 @@ class PinScreen(Screen):
         self.entered = self.entered[:-1]
 
     def submit(self) -> None:
-        left = self._locked_until - time.monotonic()
-        if left > 0:
-            self.entered = ""
-            self.message = TEXTS("pin_locked", s=int(left) + 1)
+        if self.checking or not self.entered:
             return
         entered, self.entered = self.entered, ""
-        if App.get_running_app().check_pin(entered):
-            self._fails = 0
-            self.message = ""
-            return
-        self._fails += 1
-        self.message = TEXTS("pin_wrong")
-        if self._fails >= MAX_TRIES:
-            self._fails = 0
-            self._locked_until = time.monotonic() + LOCKOUT_S
-            self.message = TEXTS("pin_locked", s=LOCKOUT_S)
+        self.checking = True
+        self.message = TEXTS("pin_checking")
+        App.get_running_app().check_pin(entered, self._answered)
+
+    def _answered(self, message: str) -> None:
+        self.checking = False
+        self.message = message
 
     def reset(self, reason: str = "") -> None:
         self.entered = ""

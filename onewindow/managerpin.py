@@ -1,0 +1,94 @@
+"""The hall's manager PIN: one for every console, kept hashed in the data dir, checked by the
+controller (which also locks out guessing), changed with `onewindow pin set`.
+
+A PIN is short, so its hash alone would not resist an offline guesser; what protects it is the
+file's mode (0600, beside the hall's other keys) and the controller's lockout on the bus.
+"""
+from __future__ import annotations
+
+import base64
+import getpass
+import hashlib
+import hmac
+import os
+import secrets
+import sys
+from pathlib import Path
+from typing import Optional
+
+PIN_FILE = "manager.pin"
+ROUNDS = 20_000             # ~10 ms on the controller's thread: rare, and cheap enough there
+MIN_DIGITS, MAX_DIGITS = 4, 12
+
+
+class PinError(ValueError):
+    """A PIN that cannot be used; the message says why."""
+
+
+def valid(pin: str) -> str:
+    if not (pin.isascii() and pin.isdigit() and MIN_DIGITS <= len(pin) <= MAX_DIGITS):
+        raise PinError(f"the PIN must be {MIN_DIGITS}-{MAX_DIGITS} digits (0-9)")
+    return pin
+
+
+def _digest(pin: str, salt: bytes, rounds: int) -> bytes:
+    return hashlib.pbkdf2_hmac("sha256", pin.encode("ascii"), salt, rounds)
+
+
+def set_pin(data_dir: str | Path, pin: str) -> Path:
+    """Write the PIN's hash (atomically, 0600); the PIN itself is never stored."""
+    salt = secrets.token_bytes(16)
+    line = (f"pbkdf2-sha256${ROUNDS}${base64.b64encode(salt).decode()}$"
+            f"{base64.b64encode(_digest(valid(pin), salt, ROUNDS)).decode()}\n")
+    path = Path(data_dir) / PIN_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(line)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    return path
+
+
+def check(data_dir: str | Path, pin: str) -> Optional[bool]:
+    """True or False; None when the hall has no PIN yet. Read each time: a PIN changed while the
+    hall runs counts at once."""
+    try:
+        kind, rounds, salt, digest = (Path(data_dir) / PIN_FILE).read_text().strip().split("$")
+    except FileNotFoundError:
+        return None
+    except ValueError:
+        return False                      # a damaged file opens nothing
+    if kind != "pbkdf2-sha256" or not (pin.isascii() and pin.isdigit()):
+        return False
+    return hmac.compare_digest(_digest(pin, base64.b64decode(salt), int(rounds)),
+                               base64.b64decode(digest))
+
+
+def cmd_pin(args) -> int:
+    """`onewindow pin set --data-dir D`: asks twice (or reads one line with --stdin)."""
+    try:
+        if args.stdin:
+            pin = valid(sys.stdin.readline().strip())
+        else:
+            pin = valid(getpass.getpass("new manager PIN: "))
+            if getpass.getpass("again: ") != pin:
+                print("onewindow pin: the two PINs differ; nothing changed", file=sys.stderr)
+                return 2
+    except PinError as exc:
+        print(f"onewindow pin: {exc}; nothing changed", file=sys.stderr)
+        return 2
+    path = set_pin(args.data_dir, pin)
+    print(f"manager PIN set ({path}); every console uses it from now on, the hall need not restart")
+    return 0
+
+
+def register(sub, data_arg) -> None:
+    p = sub.add_parser("pin", help="set the hall's manager PIN (every console's)")
+    p.add_argument("action", choices=("set",))
+    data_arg(p)
+    p.add_argument("--stdin", action="store_true", help="read the PIN from one line of stdin "
+                   "(for provisioning scripts) instead of asking")
+    p.set_defaults(func=cmd_pin)

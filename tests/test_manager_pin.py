@@ -1,0 +1,67 @@
+"""The hall's manager PIN: set by command, kept hashed, checked by the controller for every
+console, guessing locked out."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from onewindow.controller import Device
+from onewindow.managerpin import PIN_FILE
+from onewindow.startup import open_hall
+
+from busutil import REPO, unlimited_config
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+class Clock:
+    def __init__(self):
+        self.now = datetime(2026, 11, 23, 10, 0, tzinfo=TZ)
+
+    def __call__(self):
+        return self.now
+
+
+def login(ctl, device, pin, n=[0]):
+    n[0] += 1
+    with ctl.store.transaction():
+        return ctl.handle(device, json.dumps({"v": 1, "id": f"l{n[0]}", "op": "manager.login",
+                                              "args": {"pin": pin}}).encode()).reply
+
+
+def pin_set(data, pin):
+    return subprocess.run([sys.executable, "-m", "onewindow.cli", "pin", "set", "--data-dir",
+                           str(data), "--stdin"], input=f"{pin}\n", text=True, capture_output=True,
+                          timeout=30, cwd=REPO)
+
+
+def test_one_pin_for_every_console_checked_and_locked_out_by_the_controller(tmp_path):
+    data = tmp_path / "data"
+    clock = Clock()
+    ctl = open_hall(unlimited_config(tmp_path), data, clock=clock)
+    console, other = Device("manager-1", "manager"), Device("manager-2", "manager")
+    try:
+        assert login(ctl, console, "1234")["error"]["code"] == "no_pin"
+        assert pin_set(data, "12a4").returncode == 2                 # digits only
+        out = pin_set(data, "246810")
+        assert out.returncode == 0, out.stderr
+        stored = (data / PIN_FILE).read_text()
+        assert "246810" not in stored and (data / PIN_FILE).stat().st_mode & 0o777 == 0o600
+        assert login(ctl, console, "246810")["result"] == {"ok": True}
+        assert login(ctl, other, "246810")["result"]["ok"] is True   # the same PIN everywhere
+        for left in (4, 3, 2, 1, 0):
+            r = login(ctl, console, "000000")["result"]
+            assert r["ok"] is False and r["tries_left"] == left
+        locked = login(ctl, console, "246810")
+        assert locked["error"]["code"] == "locked"                   # even the right one, now
+        assert login(ctl, other, "246810")["result"]["ok"] is True   # the other console is not
+        clock.now += timedelta(minutes=6)
+        assert login(ctl, console, "246810")["result"]["ok"] is True
+        actions = [r["action"] for r in ctl.store.audit_rows() if r["device"] == "manager-1"]
+        assert actions.count("login_failed") == 5 and actions.count("login") == 2
+        assert not any("246810" in json.dumps(r, ensure_ascii=False) for r in ctl.store.audit_rows())
+    finally:
+        ctl.store.close()
