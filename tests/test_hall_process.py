@@ -116,3 +116,22 @@ def test_second_controller_on_the_same_data_dir_is_refused(setup):
     finally:
         first.terminate()
         first.communicate(timeout=20)
+
+
+def test_a_broker_made_for_another_hall_stops_the_hall_within_10_s_naming_it(tmp_path):
+    """The silently dead hall: an ACL written for the demo hall, the controller of another."""
+    data = tmp_path / "data"
+    config = unlimited_config(tmp_path)
+    other = tmp_path / "linxia.toml"
+    other.write_text(config.read_text(encoding="utf-8").replace('id = "demo-county"', 'id = "linxia-zhou"', 1),
+                     encoding="utf-8")
+    broker = Mosquitto(data, HALL_ID).start()           # ACL for ow/demo-county/#
+    try:
+        t0 = time.monotonic()
+        proc = start_hall(data, other, broker.url)
+        out, err = proc.communicate(timeout=30)
+        took = time.monotonic() - t0
+    finally:
+        broker.stop()
+    assert proc.returncode == 4 and took < 10, (took, err)
+    assert "'linxia-zhou'" in err and "broker-config" in err and "Traceback" not in err

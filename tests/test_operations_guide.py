@@ -1,5 +1,6 @@
-"""docs/operations.md, run: every command of its Backup, Restore and Upgrade sections, in order, on
-a controller box laid out in a temp dir, with the hall started as its systemd unit starts it."""
+"""docs/operations.md, run: every command of its Backup, Restore, Upgrade, Manager PIN, Replacing a
+broken kiosk and hall-file sections, in order, on a controller box laid out in a temp dir, with the
+hall started as its systemd unit starts it."""
 from __future__ import annotations
 
 import re
@@ -71,7 +72,7 @@ class Box:
         return line
 
     def run(self, line: str) -> str:
-        cmd = re.sub(r"^sudo (-u onewindow )?", "", line)
+        cmd = re.sub(r"(^|\| )sudo (-u onewindow )?", r"\1", line)
         program = cmd.split()[0]
         if program == "systemctl":
             return self.systemctl(*cmd.split()[1:])
@@ -204,3 +205,32 @@ def test_the_backup_unit_writes_a_weekday_archive(tmp_path):
     weekday = subprocess.run(["date", "+%a"], capture_output=True, text=True).stdout.strip()
     archive = Path(box.paths["/var/backups/onewindow"]) / f"hall-{weekday}.tar.gz"
     assert stat.S_IMODE(archive.stat().st_mode) == 0o600
+
+
+def test_pin_kiosk_replacement_and_live_settings_as_the_guide_says(box):
+    import json
+    from onewindow.managerpin import check
+    old_secret = DeviceRegistry(box.data).add("kiosk-1", "kiosk")
+    box.systemctl("start", "onewindow-hall")
+    assert issue(box, old_secret, 1) == ["A001"]
+
+    (pin,) = sh_blocks("Manager PIN")
+    interactive, scripted = pin                     # the first asks on a terminal
+    assert scripted.startswith("echo 246810 | ") and "--stdin" in scripted
+    box.run(scripted)
+    assert check(box.data, "246810") is True
+
+    (replace,) = sh_blocks("Replacing a broken kiosk")
+    out = box.run_block(replace)
+    new_secret = json.loads(out[-1])["secret"]
+    assert issue(box, new_secret, 1) == ["A002"]       # no restart: the new box is let in
+    stale = DeviceClient(f"mqtt://127.0.0.1:{box.port}", "kiosk-1", old_secret, HALL_ID).start(wait=2)
+    try:
+        assert not stale.connected.is_set() and stale.refused
+    finally:
+        stale.stop()
+
+    (live,) = sh_blocks("The hall file and the console's changes")
+    exported, checked = box.run_block([line.replace("/tmp/live.toml", str(box.tmp / "live.toml"))
+                                       for line in live])
+    assert "OK" in checked and (box.tmp / "live.toml").read_text(encoding="utf-8").startswith("[hall]")
