@@ -32,13 +32,15 @@ def _data_arg(p: argparse.ArgumentParser) -> None:
 
 def cmd_hall(args) -> int:
     from .bus.devices import DeviceRegistry, controller_secret
-    from .bus.mosquitto import BrokerError, TlsListen
+    from .bus.mosquitto import BrokerError, TlsListen, check_plain_listener
     from .bus.service import BusUnreachable, HallService
     from .bus.url import BusUrlError, parse_bus_url
     from .startup import open_hall
     try:
         url = parse_bus_url(args.mqtt)
         tls = TlsListen.parse(args.tls_listen) if args.tls_listen else None
+        if url.embedded:
+            check_plain_listener(url.host, url.port)
     except (BusUrlError, BrokerError) as exc:
         print(f"onewindow hall: {exc}", file=sys.stderr)
         return 2

@@ -46,7 +46,7 @@ def test_devices_test_sscard_without_pyscard_names_what_to_install():
 
 
 @pytest.mark.parametrize("app,extra", [("kiosk", []), ("display", []), ("caller", ["--window", "3"]),
-                                       ("manager", ["--pin", "1234"])])
+                                       ("manager", [])])
 def test_screens_without_kivy_name_what_to_install(app, extra):
     out = run_without("kivy", app, *DEVICE, *extra)
     assert out.returncode == 1

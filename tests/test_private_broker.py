@@ -102,7 +102,7 @@ def _hall_cli(tmp_path, *extra, env=None):
 
 def test_plain_mqtt_on_the_lan_is_refused_with_the_tls_way_to_do_it(tmp_path):
     out = _hall_cli(tmp_path, "--mqtt", "embedded://0.0.0.0:1883")
-    assert out.returncode == 3
+    assert out.returncode == 2
     assert out.stderr.count("\n") == 1, out.stderr
     assert "loopback only" in out.stderr and "--tls-listen" in out.stderr
 

@@ -72,6 +72,16 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def check_plain_listener(host: str, port: int) -> None:
+    """Plain MQTT carries ID numbers in clear: the private broker serves it on loopback only."""
+    if not is_loopback(host):
+        hint = f" --tls-listen {host}:8883" if host not in ("0.0.0.0", "::") else \
+            " --tls-listen LAN_ADDRESS:8883"
+        raise BrokerError(f"the hall's private broker serves plain MQTT on loopback only, not "
+                          f"{host}: keep --mqtt embedded://127.0.0.1:{port or 1883} and add"
+                          f"{hint} for devices on the LAN (TLS with the hall's CA)")
+
+
 def free_port(host: str) -> int:
     with socket.socket() as s:
         s.bind((host, 0))
@@ -100,12 +110,7 @@ class PrivateBroker:
     def __init__(self, data_dir: str | Path, topics: Topics, registry: DeviceRegistry,
                  controller_secret: str, host: str = "127.0.0.1", port: int = 1883,
                  tls: Optional[TlsListen] = None):
-        if not is_loopback(host):
-            hint = f" --tls-listen {host}:8883" if host not in ("0.0.0.0", "::") else \
-                " --tls-listen LAN_ADDRESS:8883"
-            raise BrokerError(f"the hall's private broker serves plain MQTT on loopback only, not "
-                              f"{host}: keep --mqtt embedded://127.0.0.1:{port or 1883} and add"
-                              f"{hint} for devices on the LAN (TLS with the hall's CA)")
+        check_plain_listener(host, port)
         self.dir = Path(data_dir) / "mosquitto"
         self.tls_dir = self.dir / "tls"        # where broker-config keeps it too (backups know it)
         self.topics = topics

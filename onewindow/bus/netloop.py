@@ -73,6 +73,18 @@ class NetLoop:
             self._next_misc = time.monotonic() + MISC_EVERY_S
             self.client.loop_misc()
 
+    def input_waiting(self) -> bool:
+        """Has the broker sent something not read yet (a request that should not wait)?"""
+        sock = self.client.socket()
+        if sock is None:
+            return False
+        if _pending(sock):
+            return True
+        try:
+            return bool(select.select([sock], [], [], 0)[0])
+        except (OSError, ValueError):
+            return False
+
     def flush(self) -> None:
         """Write what `publish` could not send at once (a full socket buffer)."""
         if self.client.socket() is not None and self.client.want_write():

@@ -202,7 +202,9 @@ class HallService:
             wake = min([next_tick] + [self._due.get(k, 0.0) for k in COALESCE_S if k in self.ctl.dirty])
             if self._probe is not None:
                 wake = min(wake, self._probe[1])
-            self.net.poll(0.0 if self._incoming else max(0.0, wake - time.monotonic()))
+            # state left unpublished (a request came first) goes out on the next turn
+            pending = self._incoming or any(k not in COALESCE_S for k in self.ctl.dirty)
+            self.net.poll(0.0 if pending else max(0.0, wake - time.monotonic()))
             batch, self._incoming = self._incoming[:MAX_BATCH], self._incoming[MAX_BATCH:]
             try:
                 if self._republish:
@@ -355,7 +357,13 @@ class HallService:
                 self._due[key] = now + every
         if "windows_waiting" in dirty:
             dirty |= {("window", n) for n in self.ctl.windows}   # only changed ones go out
-        for item in dirty:
+        # hall and queues first; then windows, each a few hundred microseconds to compute at a
+        # busy hall's peak: a request that arrives meanwhile is served before the rest
+        order = sorted(dirty, key=lambda item: isinstance(item, tuple))
+        for i, item in enumerate(order):
+            if isinstance(item, tuple) and i and self.net.input_waiting():
+                self.ctl.dirty.update(order[i:])
+                return
             if item == "hall":
                 self.client.publish(self.topics.state_hall, _dumps(self.ctl.state_hall()), 1, True)
             elif item == "queues":
