@@ -32,6 +32,8 @@ TAKEOVER_WINDOW_S = 60.0
 TAKEOVERS_REPORTED = 3
 SLOW_RECONNECT_S = (5, 60)
 NO_HALL_AFTER_S = 10.0     # connected, but no state/hall for our hall id: say so
+DIAGNOSE_AFTER = 2         # failed connects in a row before looking for why
+DIAGNOSE_EVERY_S = 30.0
 CLOCK_REPORT_S = 600.0     # the controller alerts on a device whose clock has drifted
 
 
@@ -81,6 +83,7 @@ class DeviceClient:
         c.will_set(self.topics.status(device_id), "offline", qos=1, retain=True)
         c.reconnect_delay_set(0.2, 10)
         c.on_connect = self._on_connect
+        c.on_connect_fail = lambda client, userdata: self._connect_failed()
         c.on_disconnect = self._on_disconnect
         c.on_message = self._on_message
         c.on_socket_open = no_delay
@@ -93,6 +96,8 @@ class DeviceClient:
         self._stopping = False
         self._timers: list[threading.Timer] = []
         self._clock_timer: Optional[threading.Timer] = None
+        self._failures = 0                 # connects in a row that did not get through
+        self._diagnosed_at = float("-inf")
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -187,8 +192,13 @@ class DeviceClient:
             self.refused = str(reason_code)
             log.error("%s: broker refused the connection (%s): check the device id and secret",
                       self.device_id, reason_code)
+            self._set_problem("refused", f"叫号系统拒绝了设备 {self.device_id} 的登录：请核对设备编号和密钥",
+                              f"The hall refused device {self.device_id}: check its id and secret")
             return
         self.refused = None
+        self._failures = 0
+        if (self.problem or {}).get("code") == "connect":
+            self._set_problem(None)
         root = self.topics.root
         # subscribing here renews everything after a reconnect (clean session)
         subs = [(self.topics.rep(self.device_id), 1), (self.topics.state_hall, 1),
@@ -211,6 +221,26 @@ class DeviceClient:
             self._notify_connection(False)
         if was and reason_code.is_failure and not self._stopping:
             self._count_drop()
+        elif not was and not self._stopping:
+            self._connect_failed()          # dropped before the broker ever said yes
+
+    def _connect_failed(self) -> None:
+        """paho says only that it failed: after a few in a row, find out why and say it."""
+        self._failures += 1
+        now = time.monotonic()
+        if self._failures < DIAGNOSE_AFTER or now - self._diagnosed_at < DIAGNOSE_EVERY_S:
+            return
+        self._diagnosed_at = now
+        self._pool.submit(self._diagnose)
+
+    def _diagnose(self) -> None:
+        from .diagnose import diagnose
+        why = diagnose(self.url)
+        if not why or self.connected.is_set():
+            return
+        log.error("%s: cannot connect to %s: %s", self.device_id, self.url, why)
+        self._set_problem("connect", f"无法连接叫号系统（{self.url}）：{why}",
+                          f"Cannot connect to the hall ({self.url}): {why}")
 
     # -- problems a person must hear about ---------------------------------------------------------
 
