@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 
@@ -57,7 +58,11 @@ def device_settings(args) -> dict:
     if missing:
         why = (" (the hall id, [hall] id in the hall file: a device never guesses its hall)"
                if "hall" in missing else "")
-        raise SystemExit(f"onewindow: missing --{' and --'.join(missing)} (or --device-config){why}")
+        where = (f"{args.device_config} has no {', '.join(repr(k) for k in missing)}"
+                 if getattr(args, "device_config", None) else
+                 f"missing --{' and --'.join(missing)} (or --device-config)")
+        print(f"onewindow: {where}{why}", file=sys.stderr)
+        raise SystemExit(2)
     settings.setdefault("mqtt", "mqtt://127.0.0.1:1883")
     return settings
 

@@ -18,6 +18,7 @@ import sqlite3
 import sys
 import tarfile
 import tempfile
+import zlib
 import time
 from pathlib import Path
 from typing import Optional
@@ -25,12 +26,14 @@ from typing import Optional
 from .bus.devices import REGISTRY_FILE
 from .migrations import SCHEMA_VERSION, copy_database, database_version
 from .startup import DB_FILE, SECRET_FILE
+from .managerpin import PIN_FILE
 from .store import saved_hall_id
 
 FORMAT = 1
 MANIFEST = "manifest.json"
 CONTROLLER_SECRET = "controller.secret"
 KEY_FILES = (SECRET_FILE, CONTROLLER_SECRET, REGISTRY_FILE)     # beside hall.db in the data dir
+OPTIONAL_FILES = (PIN_FILE,)         # there once set: `onewindow pin set`
 TLS_DIR = Path("mosquitto") / "tls"          # where `broker-config` keeps the CA by default
 TLS_NAME = re.compile(r"^tls/[A-Za-z0-9._-]{1,64}$")
 # in the data dir but not in the archive: the snapshot replaces the WAL, the lock is the running
@@ -96,7 +99,7 @@ def make_backup(data_dir: Path, out: Path, tls_dir: Optional[Path] = None) -> di
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".onewindow-backup-") as tmp:
         staged = {DB_FILE: Path(tmp) / DB_FILE}
         schema, hall_id = _snapshot(data_dir / DB_FILE, staged[DB_FILE])
-        for name in KEY_FILES:
+        for name in KEY_FILES + OPTIONAL_FILES:
             if (data_dir / name).is_file():
                 staged[name] = data_dir / name
         if tls_dir.is_dir():
@@ -146,7 +149,7 @@ def _read_manifest(tar: tarfile.TarFile, archive: Path) -> dict:
     except (KeyError, ValueError, TypeError, AttributeError):
         raise BackupError(f"{archive}: not a OneWindow backup (no valid {MANIFEST})") from None
     for name in files:
-        if name not in (DB_FILE, *KEY_FILES) and not TLS_NAME.match(name):
+        if name not in (DB_FILE, *KEY_FILES, *OPTIONAL_FILES) and not TLS_NAME.match(name):
             raise BackupError(f"{archive}: unexpected file {name!r} in the backup; nothing restored")
     return manifest
 
@@ -194,7 +197,11 @@ def restore_backup(archive: Path, data_dir: Path) -> dict:
         raise BackupError(f"{archive}: not a OneWindow backup ({exc})") from None
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     with tar, tempfile.TemporaryDirectory(dir=data_dir.parent, prefix=".onewindow-restore-") as tmp:
-        manifest = _read_manifest(tar, archive)
+        try:
+            manifest = _read_manifest(tar, archive)
+        except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
+            raise BackupError(f"{archive}: the archive is damaged or cut short ({exc}); "
+                              f"nothing restored") from None
         if manifest["schema"] > SCHEMA_VERSION:
             raise BackupError(f"{archive}: made by a newer OneWindow (schema {manifest['schema']}; "
                               f"this one knows {SCHEMA_VERSION}): restore it with that version")
@@ -202,7 +209,7 @@ def restore_backup(archive: Path, data_dir: Path) -> dict:
         staging.mkdir(mode=0o700)
         try:
             _extract(tar, manifest, archive, staging)
-        except (tarfile.TarError, OSError, EOFError) as exc:
+        except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
             raise BackupError(f"{archive}: the archive is damaged ({exc}); nothing restored") from None
         if data_dir.exists():
             data_dir.rmdir()             # empty, checked above: the rename puts the whole dir
@@ -234,8 +241,11 @@ def cmd_restore(args) -> int:
     if any(name.startswith("tls/") for name in m["files"]):
         print(f"the hall's CA is in {Path(args.data_dir) / TLS_DIR}: copy it to the broker-config "
               f"--out directory's tls/ before running broker-config there, so devices keep trusting it")
-    print(f"next: onewindow broker-config --data-dir {args.data_dir} ..., then start the hall "
-          f"with --data-dir {args.data_dir}")
+    print(f"next: start the hall with --data-dir {args.data_dir} (its private broker takes the "
+          f"devices and the CA from there); with a separate Mosquitto, run `onewindow "
+          f"broker-config --data-dir {args.data_dir} ...` first")
+    if PIN_FILE not in m["files"]:
+        print("this backup holds no manager PIN: set one with `onewindow pin set`")
     return 0
 
 

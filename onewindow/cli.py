@@ -49,9 +49,6 @@ def cmd_hall(args) -> int:
               "for an external Mosquitto use `broker-config --tls-port`", file=sys.stderr)
         return 2
     ctl = open_hall(_hall_file(args), args.data_dir, test_mode=args.test_mode)
-    from .hallconfig import warnings
-    for line in warnings(ctl.hall):
-        logging.getLogger("onewindow.hall").warning("%s", line)
     service = HallService(ctl, url, DeviceRegistry(args.data_dir), controller_secret(args.data_dir),
                           tls_listen=tls)
     stopping = threading.Event()
@@ -67,11 +64,16 @@ def cmd_hall(args) -> int:
         print(f"onewindow hall: {exc}", file=sys.stderr)
         return 4
     print(f"OneWindow hall {ctl.hall.id} ({ctl.hall.name}) on {url.scheme}://{url.host}:{service.port}"
-          + ("  ** TEST MODE: every window open, tickets marked 测试 and deleted at the next start **"
+          + ("  ** TEST MODE: open around the clock (staff still open their windows); tickets "
+             "marked 测试, kept apart and deleted at the next start; console changes are not kept **"
              if args.test_mode else ""), flush=True)
     if tls:
-        print(f"devices on the LAN: mqtts://{tls.host}:{tls.port}?ca=CA with a copy of "
-              f"{service.broker.ca_path} as CA (never ca.key)", flush=True)
+        print(f"devices on the LAN: \"mqtt\": \"mqtts://{tls.host}:{tls.port}?ca=/etc/onewindow/ca.crt\" "
+              f"after copying {service.broker.ca_path} to each device as /etc/onewindow/ca.crt "
+              f"(never ca.key)", flush=True)
+    from .hallconfig import warnings
+    for line in warnings(ctl.hall):
+        logging.getLogger("onewindow.hall").warning("%s", line)
     while not stopping.wait(0.5) and service.failure is None:
         pass
     if service.failure is not None:
@@ -97,6 +99,7 @@ def _data_dir_hall(args):
     from .hallconfig import load_file, parse
     from .startup import DB_FILE
     from .store import saved_settings
+    args.data_dir = args.data_dir or DEFAULT_DATA_DIR
     raw = saved_settings(Path(args.data_dir) / DB_FILE)
     if raw is None:
         return load_file(_hall_file(args))[0]
@@ -109,14 +112,21 @@ def _data_dir_hall(args):
     return hall
 
 
-def _device_json(entry, secret: str, data_dir: str) -> str:
+def _device_json(entry, secret: str, args) -> str:
     import json
     from .store import saved_hall_id
     out = {"id": entry.id, "role": entry.role, "windows": entry.windows, "secret": secret}
-    hall = saved_hall_id(Path(data_dir) / "hall.db")     # known once a hall ran on the data dir
+    # the data dir's hall once one ran there, else the hall file's (a device config needs it)
+    hall = saved_hall_id(Path(args.data_dir) / "hall.db") or _file_hall_id(args)
     if hall:
         out["hall"] = hall
     return json.dumps(out, ensure_ascii=False)
+
+
+def _file_hall_id(args):
+    from .hallconfig import SYSTEM_CONFIG, load_file
+    path = args.config or (SYSTEM_CONFIG if SYSTEM_CONFIG.exists() else None)
+    return load_file(path)[0].id if path else None
 
 
 def cmd_devices(args) -> int:
@@ -131,7 +141,7 @@ def cmd_devices(args) -> int:
                 return 2
             secret = reg.add(args.id, args.role, args.window, args.secret)
             if args.json:           # provisioning scripts: this one object, nothing else
-                print(_device_json(reg.get(args.id), secret, args.data_dir))
+                print(_device_json(reg.get(args.id), secret, args))
                 return 0
             print(f"added {args.id} ({args.role}{' windows ' + ','.join(map(str, args.window)) if args.window else ''})")
             print(f"secret: {secret}")
@@ -183,11 +193,17 @@ def cmd_config(args) -> int:
     from .hallconfig import dump, load_file
     if args.action == "check":
         from .hallconfig import warnings
+        from .startup import check_with_live_settings
         hall, _ = load_file(_hall_file(args))
-        print(f"{args.config}: OK ({len(hall.services)} services, {len(hall.themes)} themes, "
-              f"{len(hall.windows)} windows)")
+        conflicts = check_with_live_settings(args.config, args.data_dir) if args.data_dir else []
+        print(f"{args.config}: OK ({_count(hall.services, 'service')}, "
+              f"{_count(hall.themes, 'theme')}, {_count(hall.windows, 'window')})"
+              + (f", fits the live settings in {args.data_dir}" if args.data_dir else ""))
         for line in warnings(hall):
             print(f"  warning: {line}")
+        for option in conflicts:
+            print(f"  warning: {option} was changed both in this file and on the manager "
+                  f"console: the file's value will be used")
         return 0
     # read-only, without the controller's lock: works while the hall runs
     from .startup import DB_FILE
@@ -199,6 +215,10 @@ def cmd_config(args) -> int:
         return 2
     sys.stdout.write(dump(raw))
     return 0
+
+
+def _count(items, noun: str) -> str:
+    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -261,7 +281,9 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("config", help="check the hall file, or export the live settings as TOML")
     c.add_argument("action", choices=("check", "export"))
     _config_arg(c)
-    _data_arg(c)
+    c.add_argument("--data-dir", help="check: also that the file fits the managers' changes kept "
+                   "there (what the hall would do at start); export: the hall's data dir "
+                   "(default ./data)")
     c.set_defaults(func=cmd_config)
 
     from .backup import add_parsers as add_backup_parsers
@@ -281,7 +303,8 @@ def main(argv=None) -> int:
     try:
         return args.func(args) or 0
     except ConfigError as exc:
-        print("onewindow: the hall configuration has problems; nothing was started:", file=sys.stderr)
+        done = "nothing was started" if args.command == "hall" else "nothing was changed"
+        print(f"onewindow: the hall configuration has problems; {done}:", file=sys.stderr)
         for line in exc.problems:
             print(f"  {line}", file=sys.stderr)
         return 2

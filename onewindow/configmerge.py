@@ -25,10 +25,12 @@ MISSING = object()
 KEYED = {("services",): "code", ("themes",): "code", ("windows",): "number"}
 
 
-def merge(base: dict, file: dict, live: dict) -> tuple[dict, list[str]]:
-    """(merged configuration, conflicts as readable option paths)."""
+def merge(base: dict, file: dict, live: dict,
+          details: list | None = None) -> tuple[dict, list[str]]:
+    """(merged configuration, conflicts as readable option paths); `details`, when given,
+    receives (option, console value, file value) for each conflict."""
     conflicts: list[str] = []
-    merged = _merge(base, file, live, (), conflicts)
+    merged = _merge(base, file, live, (), conflicts, details)
     return merged, conflicts
 
 
@@ -39,7 +41,8 @@ def changed_options(before: dict, after: dict) -> list[str]:
     return out
 
 
-def _merge(base: Any, file: Any, live: Any, path: tuple, conflicts: list[str]) -> Any:
+def _merge(base: Any, file: Any, live: Any, path: tuple, conflicts: list[str],
+           details: list | None = None) -> Any:
     if _same(file, base):
         return live
     if _same(live, base) or _same(live, file):
@@ -49,7 +52,7 @@ def _merge(base: Any, file: Any, live: Any, path: tuple, conflicts: list[str]) -
         out = {}
         for key in _union(file, live):
             value = _merge(b.get(key, MISSING), file.get(key, MISSING), live.get(key, MISSING),
-                           path + (key,), conflicts)
+                           path + (key,), conflicts, details)
             if value is not MISSING:
                 out[key] = value
         return out
@@ -60,12 +63,18 @@ def _merge(base: Any, file: Any, live: Any, path: tuple, conflicts: list[str]) -
         out = []
         for ident in _union(f, lv):
             value = _merge(b.get(ident, MISSING), f.get(ident, MISSING), lv.get(ident, MISSING),
-                           path + (_Item(ident),), conflicts)
+                           path + (_Item(ident),), conflicts, details)
             if value is not MISSING:
                 out.append(value)
         return out
     conflicts.append(_name(path))
+    if details is not None:
+        details.append((_name(path), _shown(live), _shown(file)))
     return file
+
+
+def _shown(value: Any) -> Any:
+    return "(none)" if value is MISSING else value
 
 
 def _diff(before: Any, after: Any, path: tuple, out: list[str]) -> None:

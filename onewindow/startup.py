@@ -15,7 +15,7 @@ from .configmerge import changed_options, merge
 from .configreader import ConfigError
 from .controller import Controller
 from .hallconfig import always_open, dump, load_file, parse
-from .store import Store, saved_hall_id
+from .store import Store, saved_config, saved_hall_id
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +59,7 @@ def open_hall(config_path: str | Path, data_dir: str | Path,
     hall, raw = load_file(config_path)               # ConfigError before anything else happens
     owner = saved_hall_id(data_dir / DB_FILE)
     if owner is not None and owner != hall.id:
-        raise ConfigError([
-            f"{config_path}: this file is for hall '{hall.id}', but the data dir {data_dir} "
-            f"belongs to hall '{owner}'. Start it with hall '{owner}''s own file, or give this "
-            f"hall a data dir of its own (--data-dir); nothing was changed"])
+        raise ConfigError([_other_hall(config_path, data_dir, hall.id, owner)])
     source_hash = hashlib.sha256(Path(config_path).read_bytes()).hexdigest()
     file_raw = json.loads(json.dumps(raw, ensure_ascii=False, default=str))   # as stored
     clock = clock or hall_clock(hall.timezone)
@@ -86,6 +83,40 @@ def open_hall(config_path: str | Path, data_dir: str | Path,
                         + "、".join(conflicts[:8]) + ("等" if len(conflicts) > 8 else ""),
                         options=conflicts)
     return ctl
+
+
+def check_with_live_settings(config_path: str | Path, data_dir: str | Path) -> list[str]:
+    """`config check --data-dir`: would this file start on this data dir? The options that would
+    be reported as changed on both sides; ConfigError when the two do not fit together."""
+    data_dir = Path(data_dir)
+    hall, raw = load_file(config_path)
+    saved = saved_config(data_dir / DB_FILE)
+    if saved is None:
+        return []
+    owner = saved["raw"].get("hall", {}).get("id")
+    if owner != hall.id:
+        raise ConfigError([_other_hall(config_path, data_dir, hall.id, owner)])
+    file_raw = json.loads(json.dumps(raw, ensure_ascii=False, default=str))
+    if saved["file_raw"] is None or saved["file_raw"] == file_raw:
+        return []
+    merged, conflicts = merge(saved["file_raw"], file_raw, saved["raw"])
+    try:
+        parse(merged, f"{config_path} merged with the managers' changes")
+    except ConfigError as exc:
+        raise ConfigError(exc.problems + [_misfit(config_path, data_dir)]) from None
+    return conflicts
+
+
+def _other_hall(config_path, data_dir: Path, hall_id: str, owner: str) -> str:
+    return (f"{config_path}: this file is for hall '{hall_id}', but the data dir {data_dir} "
+            f"belongs to hall '{owner}'. Start it with the file of hall '{owner}', or give this "
+            f"hall a data dir of its own (--data-dir); nothing was changed")
+
+
+def _misfit(config_path, data_dir: Path) -> str:
+    return (f"{config_path}: the file's changes and the managers' console changes do not fit "
+            f"together (above). `onewindow config export --data-dir {data_dir}` prints the live "
+            f"settings: put what is still wanted into the file, then start again")
 
 
 def _remove_test_data(data_dir: Path) -> None:
@@ -126,17 +157,15 @@ def _merge_file(config_path, data_dir: Path, saved: dict, file_raw: dict,
                     "the file replaces the saved settings; they are kept in %s",
                     config_path, kept)
         return file_raw, []
-    merged, conflicts = merge(saved["file_raw"], file_raw, saved["raw"])
-    kept = changed_options(saved["file_raw"], saved["raw"])
-    log.warning("%s changed since it was last loaded: its changes are applied; %d managers' "
-                "changes made on the console are kept%s", config_path, len(kept) - len(conflicts),
-                "" if not conflicts else f"; {len(conflicts)} set in both, where the file wins: "
-                + ", ".join(conflicts))
+    details: list = []
+    merged, conflicts = merge(saved["file_raw"], file_raw, saved["raw"], details)
+    kept = [o for o in changed_options(saved["file_raw"], saved["raw"]) if o not in conflicts]
+    log.warning("%s changed since it was last loaded: its changes are applied; managers' changes "
+                "made on the console kept: %s%s", config_path, ", ".join(kept) or "none",
+                "" if not details else "; set in both, where the file wins: " + "; ".join(
+                    f"{o} (console {c!r}, file {f!r})" for o, c, f in details))
     try:
         parse(merged, f"{config_path} merged with the managers' changes")
     except ConfigError as exc:
-        raise ConfigError(exc.problems + [
-            f"{config_path}: the file's changes and the managers' console changes do not fit "
-            f"together (above). `onewindow config export --data-dir {data_dir}` prints the live "
-            f"settings: put what is still wanted into the file, then start again"]) from None
+        raise ConfigError(exc.problems + [_misfit(config_path, data_dir)]) from None
     return merged, conflicts

@@ -22,20 +22,31 @@ _DATETIME_FIELDS = {"issued_at", "order_at", "slot_start", "called_at", "served_
                     "finished_at", "skipped_at"}
 
 
-def saved_settings(path: str | Path) -> Optional[dict]:
-    """The live settings a database holds, read without the controller's lock (a consistent
-    snapshot even while the hall runs: WAL readers never block the writer); None when there is
-    no database or it has no settings yet."""
+def saved_config(path: str | Path) -> Optional[dict]:
+    """What `Store.config()` gives, read without the controller's lock (a consistent snapshot
+    even while the hall runs: WAL readers never block the writer); None when there is no
+    database or it has no settings yet."""
     if not Path(path).is_file():
         return None
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5.0)
     try:
-        row = db.execute("SELECT raw FROM config WHERE id = 1").fetchone()
+        try:
+            row = db.execute("SELECT raw, source_hash, file_raw FROM config WHERE id = 1").fetchone()
+        except sqlite3.OperationalError:        # a database from before the merge rule
+            row = db.execute("SELECT raw, source_hash, NULL FROM config WHERE id = 1").fetchone()
     except sqlite3.Error:
         return None
     finally:
         db.close()
-    return json.loads(row[0]) if row else None
+    if row is None:
+        return None
+    return {"raw": json.loads(row[0]), "source_hash": row[1],
+            "file_raw": json.loads(row[2]) if row[2] else None}
+
+
+def saved_settings(path: str | Path) -> Optional[dict]:
+    """The live settings a database holds (see saved_config)."""
+    return (saved_config(path) or {}).get("raw")
 
 
 def saved_hall_id(path: str | Path) -> Optional[str]:

@@ -123,8 +123,8 @@ class Hall:
             if not self.mosquitto.running:
                 self.mosquitto.start()
             url = parse_bus_url(self.mosquitto.url)
-        elif self.kind.startswith("mqtt://"):           # a broker the test runs itself
-            url = parse_bus_url(self.kind)
+        elif self.kind.startswith(("mqtt://", "embedded://")):   # a broker the test runs itself,
+            url = parse_bus_url(self.kind)                        # or a private one on a set port
         else:
             url = parse_bus_url("embedded://127.0.0.1:0")
         tls = TlsListen.parse(self.tls_listen) if self.tls_listen else None

@@ -207,3 +207,22 @@ def test_backup_of_a_dir_without_a_hall_says_so(tmp_path):
     out = onewindow("backup", "--data-dir", tmp_path, "--out", tmp_path / "b.tar.gz")
     assert out.returncode == 2 and "no hall.db here" in out.stderr
     assert not (tmp_path / "b.tar.gz").exists()
+
+
+def test_a_cut_short_archive_is_refused_in_one_line(tmp_path):
+    from onewindow.managerpin import set_pin
+    from onewindow.startup import open_hall
+    from busutil import unlimited_config
+    data = tmp_path / "data"
+    open_hall(unlimited_config(tmp_path), data).store.close()
+    set_pin(data, "2468")
+    good = tmp_path / "good.tar.gz"
+    made = subprocess.run([sys.executable, "-m", "onewindow.cli", "backup", "--data-dir", str(data),
+                           "--out", str(good)], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert made.returncode == 0 and "manager.pin" in made.stdout, made.stderr
+    cut = tmp_path / "cut.tar.gz"
+    cut.write_bytes(good.read_bytes()[:6000])
+    out = subprocess.run([sys.executable, "-m", "onewindow.cli", "restore", str(cut), "--data-dir",
+                          str(tmp_path / "restored")], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
+    assert "damaged or cut short" in out.stderr and not (tmp_path / "restored").exists()

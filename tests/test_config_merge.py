@@ -202,7 +202,7 @@ def test_a_device_without_its_hall_id_says_so(tmp_path):
     cfg = tmp_path / "display.json"
     cfg.write_text(json.dumps({"mqtt": "mqtt://127.0.0.1:1", "device": "d", "secret": "s"}))
     out = _cli("web", "--device-config", str(cfg), cwd=tmp_path)
-    assert out.returncode != 0 and "missing --hall" in out.stderr and "never guesses" in out.stderr
+    assert out.returncode == 2 and "display.json has no 'hall'" in out.stderr and "never guesses" in out.stderr
 
 
 def test_config_export_while_the_hall_runs_round_trips_through_check(tmp_path):
@@ -231,3 +231,29 @@ def test_config_check_warns_when_phones_cannot_reach_the_qr_pages(tmp_path):
         "http://127.0.0.1:8080/t/", "http://192.168.10.2:8080/t/"), encoding="utf-8")
     out = _cli("config", "check", "--config", str(lan), cwd=tmp_path)
     assert out.returncode == 0 and "warning" not in out.stdout
+
+
+def test_config_check_with_the_data_dir_says_what_the_hall_would_do(tmp_path):
+    cfg = unlimited_config(tmp_path)
+    ctl = open_hall(cfg, tmp_path / "data")
+    _request(ctl, MANAGER, "config.service", code="C", daily_quota=30)
+    _request(ctl, MANAGER, "config.window", window=8, services=["F", "D"])
+    ctl.store.close()
+    _edit(cfg, lambda raw: next(s for s in raw["services"] if s["code"] == "C").update(daily_quota=45))
+    out = _cli("config", "check", "--config", str(cfg), "--data-dir", str(tmp_path / "data"), cwd=tmp_path)
+    assert out.returncode == 0 and "fits the live settings" in out.stdout
+    assert "services[C].daily_quota was changed both in this file and on the manager console" in out.stdout
+
+    def drop_d(raw):
+        raw["services"] = [s for s in raw["services"] if s["code"] != "D"]
+        for w in raw["windows"]:
+            w["services"] = [c for c in w.get("services", []) if c != "D"]
+        for t in raw.get("themes", []):
+            t["items"] = [c for c in t.get("items", []) if c != "D"]
+            for q in t.get("questions", []):
+                q["adds"] = [c for c in q.get("adds", []) if c != "D"]
+    _edit(cfg, drop_d)
+    alone = _cli("config", "check", "--config", str(cfg), cwd=tmp_path)
+    assert alone.returncode == 0                       # the file by itself is fine ...
+    out = _cli("config", "check", "--config", str(cfg), "--data-dir", str(tmp_path / "data"), cwd=tmp_path)
+    assert out.returncode == 2 and "do not fit together" in out.stderr   # ... but not on this hall

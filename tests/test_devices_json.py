@@ -30,12 +30,21 @@ def test_add_json_prints_one_object_whose_secret_works(tmp_path):
     assert DeviceRegistry(data).authenticate("caller-4", device["secret"])
 
 
-def test_add_json_before_any_hall_ran_leaves_the_hall_out(tmp_path):
+def test_add_json_before_any_hall_ran_takes_the_hall_from_the_file_or_leaves_it_out(tmp_path):
     out = devices(tmp_path / "data", "add", "kiosk-1", "--role", "kiosk", "--json")
     assert out.returncode == 0, out.stderr
     device = json.loads(out.stdout)
     assert set(device) == {"id", "role", "windows", "secret"}      # no hall known yet
     assert device["role"] == "kiosk" and device["windows"] == []
+    out = devices(tmp_path / "data", "add", "kiosk-2", "--role", "kiosk", "--json",
+                  "--config", str(REPO / "config" / "hall.toml"))
+    assert json.loads(out.stdout)["hall"] == "demo-county"        # from the hall file
+
+
+def test_a_window_for_a_device_that_serves_the_whole_hall_is_refused(tmp_path):
+    out = devices(tmp_path / "data", "add", "kiosk-3", "--role", "kiosk", "--window", "2",
+                  "--config", str(REPO / "config" / "hall.toml"))
+    assert out.returncode == 2 and "serves the whole hall" in out.stderr
 
 
 def test_add_json_failure_prints_nothing_on_stdout(tmp_path):

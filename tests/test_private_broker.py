@@ -250,3 +250,20 @@ def test_a_device_that_cannot_connect_says_why(tmp_path):
         h.close()
         import gc
         gc.collect()          # paho's abandoned TLS sockets are reported here, not in a later test
+
+
+def test_a_hall_restarted_three_times_in_a_minute_is_no_identity_conflict(tmp_path):
+    h = Hall(tmp_path, f"embedded://127.0.0.1:{free_port()}", config=unlimited_config(tmp_path))
+    h.add("display-1", "display")
+    h.start()
+    try:
+        display = h.client("display-1")
+        for _ in range(3):                    # commissioning: stop, change, start again
+            h.stop_service()
+            wait_for(lambda: not display.connected.is_set(), timeout=5)
+            time.sleep(1.0)                   # a real restart: a new process takes a second
+            h.start()
+            wait_for(lambda: display.connected.is_set() and display.controller_online, timeout=15)
+        assert display.problem is None
+    finally:
+        h.close()

@@ -26,11 +26,13 @@ log = logging.getLogger(__name__)
 REQUEST_TIMEOUT_S = 3.0
 RETRIES = 2
 # Two processes with one identity kick each other off the broker (Mosquitto lets the newer
-# connection take the id), a few times a second. A connection dropped this often in a minute is
-# reported, and this side then reconnects slowly so that the other one can work meanwhile.
+# connection take the id), a few times a second: each is dropped while the broker is up, and gets
+# straight back in. A drop counts only so (a broker or hall that restarts refuses connections for
+# a moment first). Dropped this often in a minute is reported, and this side then reconnects
+# slowly so that the other one can work meanwhile.
 TAKEOVER_WINDOW_S = 60.0
 TAKEOVERS_REPORTED = 3
-SLOW_RECONNECT_S = (5, 60)
+SLOW_RECONNECT_S = (5, 30)
 NO_HALL_AFTER_S = 10.0     # connected, but no state/hall for our hall id: say so
 DIAGNOSE_AFTER = 2         # failed connects in a row before looking for why
 DIAGNOSE_EVERY_S = 30.0
@@ -97,6 +99,7 @@ class DeviceClient:
         self._timers: list[threading.Timer] = []
         self._clock_timer: Optional[threading.Timer] = None
         self._failures = 0                 # connects in a row that did not get through
+        self._dropped_at: Optional[float] = None   # a drop, until we know how we got back
         self._diagnosed_at = float("-inf")
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -197,6 +200,9 @@ class DeviceClient:
             return
         self.refused = None
         self._failures = 0
+        if self._dropped_at is not None:
+            self._dropped_at = None
+            self._count_drop()              # straight back in: someone else had our id
         if (self.problem or {}).get("code") == "connect":
             self._set_problem(None)
         root = self.topics.root
@@ -220,12 +226,13 @@ class DeviceClient:
         if was:
             self._notify_connection(False)
         if was and reason_code.is_failure and not self._stopping:
-            self._count_drop()
+            self._dropped_at = time.monotonic()
         elif not was and not self._stopping:
             self._connect_failed()          # dropped before the broker ever said yes
 
     def _connect_failed(self) -> None:
         """paho says only that it failed: after a few in a row, find out why and say it."""
+        self._dropped_at = None             # the broker was away: that drop was no takeover
         self._failures += 1
         now = time.monotonic()
         if self._failures < DIAGNOSE_AFTER or now - self._diagnosed_at < DIAGNOSE_EVERY_S:

@@ -103,6 +103,9 @@ class DeviceRegistry:
         windows = sorted(set(windows or []))
         if role in WINDOW_ROLES and not windows:
             raise DeviceError(f"a {role} is bound to its window(s): add --window N")
+        if windows and role not in WINDOW_ROLES:
+            raise DeviceError(f"a {role} serves the whole hall, not a window: drop --window "
+                              f"(only {' and '.join(WINDOW_ROLES)} devices are bound to windows)")
         # hex: a secret starting with "-" would read as an option on a command line
         secret = secret or secrets.token_hex(16)
         with self._lock:

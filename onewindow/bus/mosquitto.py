@@ -181,7 +181,8 @@ class PrivateBroker:
             tls = {"port": self.tls.port, "host": self.tls.host, **self._certs}
         self._registry_stamp = self._registry_mtime()
         files = mosquitto_files(self.topics, self.registry.list(), self.secret_hash, self.dir,
-                                port=self.port, host=self.host, run_as=_user(), tls=tls)
+                                port=self.port, host=self.host, run_as=_user(), tls=tls,
+                                made_by="onewindow hall (its private broker, rewritten at every start)")
         return files[-1]
 
     def _registry_mtime(self) -> Optional[int]:
@@ -247,10 +248,13 @@ class PrivateBroker:
                 # a port picked for us was taken between the pick and the bind: pick again
                 if not self._auto_port or attempt == 2:
                     port = str(taken).rpartition(":")[2]
+                    debian = (" On Debian the mosquitto package starts a broker of its own there: "
+                              "`systemctl disable --now mosquitto` (the hall runs its own)."
+                              if port == "1883" else "")
                     raise BrokerError(
                         f"{taken} is already in use (another broker or hall? "
                         f"`ss -ltnp 'sport = :{port}'` shows which program); stop it or "
-                        f"choose another port") from None
+                        f"choose another port.{debian}") from None
 
     def _spawn(self) -> None:
         for host, port in self._ports():

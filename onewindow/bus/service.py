@@ -63,6 +63,7 @@ class HallService:
         self.proven = threading.Event()             # the probe came back since the last connect
         self.failure: Optional[BusUnreachable] = None
         self._probe: Optional[tuple[bytes, float]] = None
+        self._was_proven = False
         self._stop = threading.Event()
         self._thread: Optional[threading.Thread] = None
         self._presence: dict[str, bool] = {}
@@ -159,6 +160,7 @@ class HallService:
         if msg.topic == self.topics.probe:
             if self._probe and msg.payload == self._probe[0]:
                 self._probe = None
+                self._was_proven = True
                 self.proven.set()
             return
         self._incoming.append((msg.topic, msg.payload))
@@ -229,8 +231,9 @@ class HallService:
                 self.ctl.reload()
 
     def _warn_if_unreachable(self) -> None:
-        """An operator must hear that no device can be served, not find out from the hall."""
-        if self.connected.is_set():
+        """An operator must hear that no device can be served, not find out from the hall.
+        (At start, `start` itself says it and gives up.)"""
+        if self.connected.is_set() or not self._was_proven:
             self._down_since = None
             return
         now = time.monotonic()
