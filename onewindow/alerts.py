@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from .domain.model import WindowStatus
 
-KINDS = ("wait", "idle", "paused", "help", "printer", "device", "bad_rating")
+KINDS = ("wait", "idle", "paused", "help", "printer", "device", "bad_rating", "clock")
 
 
 def raise_alert(ctl, key: str, kind: str, message: str, **fields) -> None:

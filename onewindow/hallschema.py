@@ -89,8 +89,10 @@ HALL = Section("hall", "Who the hall is: its id on the bus, its names and contac
     Option("address", str, "", example="临夏市团结路1号", doc="The hall's postal address."),
     Option("phone", str, "", example="0930-12345", doc="The hall's enquiry phone number."),
     Option("status_url", str, "", example="http://192.168.10.2:8080/t/{ticket_id}",
-           doc="Printed as each ticket's QR code; `{ticket_id}` is replaced by the ticket's id. "
-               "It must be an address phones on the hall Wi-Fi can reach (`onewindow web`). "
+           doc="Printed as each ticket's QR code; `{ticket_id}` is replaced by the ticket's page "
+               "key (its id followed by a signature, so the id that events carry to every device "
+               "opens no page). It must be an address phones on the hall Wi-Fi can reach "
+               "(`onewindow web`). "
                "Empty: tickets carry no QR code."),
     Option("notice", str, "", example="请取号后留意叫号屏和语音提示。",
            doc="The notice on the hall display and the kiosk's home screen; managers can "

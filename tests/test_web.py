@@ -12,7 +12,7 @@ import pytest
 from onewindow.demo import always_open_copy
 from onewindow.web import WebApp, make_handler
 
-from busutil import REPO, Hall
+from busutil import REPO, Hall, wait_for
 
 
 @pytest.fixture
@@ -48,23 +48,44 @@ def test_ticket_page_shows_progress_then_window_then_takes_a_rating(site):
     kiosk, caller = hall.client("kiosk-1"), hall.client("caller-4")
     first = kiosk.request("ticket.issue", {"service": "A"})["ticket"]
     mine = kiosk.request("ticket.issue", {"service": "A"})["ticket"]
-    code, page = get(f"{base}/t/{mine['id']}")
+    qr = base + urllib.parse.urlsplit(mine["status_url"]).path     # what the QR code opens
+    code, page = get(qr)
     assert code == 200 and mine["number"] in page and "排队中" in page and "1 人" in page
     caller.request("window.open", {"window": 4})
     caller.request("window.call_next", {"window": 4})
     caller.request("window.finish", {"window": 4})
     caller.request("window.call_next", {"window": 4})
-    code, page = get(f"{base}/t/{mine['id']}")
+    code, page = get(qr)
     assert "请到窗口办理" in page and "4号户籍窗口" in page
     caller.request("window.finish", {"window": 4})
-    code, page = get(f"{base}/t/{mine['id']}")
+    code, page = get(qr)
     assert "已办结" in page and "请对本次服务作出评价" in page
     form = urllib.parse.urlencode([("level", "1"), ("reason", "等候时间长")]).encode()
-    code, page = get(f"{base}/t/{mine['id']}/rate", data=form)
+    code, page = get(f"{qr}/rate", data=form)
     assert code == 200 and "感谢您的评价" in page
     rows = hall.ctl.store.rows("ratings", "ticket_id = ?", (mine["id"],))
     assert rows[0]["level"] == 1 and rows[0]["channel"] == "qrcode" and "等候时间长" in rows[0]["reasons"]
     assert first["number"] != mine["number"]
+
+
+def test_the_ticket_id_that_events_carry_opens_no_page(site):
+    """Every device sees ticket ids (evt/call, evt/ticket, window state): only the page key in
+    the ticket's own QR code opens its status and rating pages."""
+    hall, base = site
+    kiosk, caller = hall.client("kiosk-1"), hall.client("caller-4")
+    mine = kiosk.request("ticket.issue", {"service": "A"})["ticket"]
+    caller.request("window.open", {"window": 4})
+    called = []
+    caller.on_event("call", called.append)
+    caller.request("window.call_next", {"window": 4})
+    caller.request("window.finish", {"window": 4})
+    seen = wait_for(lambda: called and called[0]["ticket_id"])
+    assert seen == mine["id"] and not mine["status_url"].endswith("/" + seen)
+    assert get(f"{base}/t/{seen}")[0] == 404
+    form = urllib.parse.urlencode([("level", "1")]).encode()
+    assert "感谢" not in get(f"{base}/t/{seen}/rate", data=form)[1]
+    assert hall.ctl.store.rows("ratings") == []
+    assert get(base + urllib.parse.urlsplit(mine["status_url"]).path)[0] == 200
 
 
 def test_guide_page_lists_materials_with_missing_ok_marks(site):

@@ -16,9 +16,11 @@ from typing import Optional
 
 import paho.mqtt.client as mqtt
 
+from .. import lograte
 from ..controller import Controller, Outcome
 from ..envelope import error_reply
-from .devices import CONTROLLER_ID, DeviceRegistry
+from .budget import Budgets
+from .devices import CONTROLLER_ID, DeviceEntry, DeviceRegistry
 from .netloop import NetLoop
 from .topics import Topics
 from .url import BusUrl, no_delay, use_tls
@@ -40,6 +42,7 @@ IDENTITY_WINDOW_S = 60.0
 # back after every (re)connect. An ACL written for another hall id lets the controller connect
 # and subscribe, and then delivers nothing, so the hall would sit there serving no one.
 PROBE_TIMEOUT_S = 5.0
+RATE_ALERT = "rate"      # alert key prefix: a device over its request budget (budget.py)
 
 
 class BusUnreachable(Exception):
@@ -71,6 +74,7 @@ class HallService:
         self._due: dict[str, float] = {}             # coalesced state: next time it may go out
         self._down_since: Optional[float] = None
         self._warned_at = float("-inf")
+        self.budgets = Budgets()
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=CONTROLLER_ID,
                                   clean_session=True)
         self.client.username_pw_set(CONTROLLER_ID, controller_secret)
@@ -217,13 +221,16 @@ class HallService:
                     self._warn_if_unreachable()
                     self._publish_events(self.ctl.tick())
                     self._clear_settled_identities()
+                    self._clear_settled_budgets()
+                    lograte.flush()
                 if time.monotonic() >= next_refresh:
                     next_refresh = time.monotonic() + STATE_REFRESH_S
                     self.ctl.dirty.add("hall")
                 self._publish_state()
                 self.net.flush()
             except Exception:   # the hall must outlive any one bad moment
-                log.exception("controller loop error; reloading state from the database")
+                lograte.error(log, "loop", "controller loop error; reloading state from the "
+                              "database", exc_info=True)
                 self.ctl.reload()
 
     def _warn_if_unreachable(self) -> None:
@@ -278,10 +285,42 @@ class HallService:
         if entry is None:
             # only possible on a broker that lets strangers in; answer, but do nothing
             req_id = _peek_id(payload)
-            log.warning("request from unknown device %s refused", device_id)
+            lograte.warn(log, ("unknown", device_id), "request from unknown device %s refused",
+                         device_id)
             return Outcome(error_reply(req_id, "forbidden", "未登记的设备", "Unknown device")
                            if req_id else None)
+        if not self.budgets.take(device_id, entry.role):
+            return self._rate_limited(entry, payload)
         return self.ctl.handle(entry.device(), payload)
+
+    def _rate_limited(self, entry: DeviceEntry, payload: bytes) -> Outcome:
+        """Over its budget: answered at once with nothing done; the managers hear of the device
+        once (an alert naming it), not once per request."""
+        events = []
+        key = f"{RATE_ALERT}:{entry.id}"
+        if key not in self.ctl.alerts:
+            from ..alerts import raise_alert
+            self.ctl._events = []
+            raise_alert(self.ctl, key, "device", f"设备 {entry.id} 请求过于频繁，超出的请求已被拒绝",
+                        device=entry.id)
+            events, self.ctl._events = self.ctl._events, []
+        lograte.warn(log, ("rate", entry.id), "%s (%s) is over its request budget: request "
+                     "refused", entry.id, entry.role)
+        req_id = _peek_id(payload)
+        if req_id is None:
+            return Outcome(None, events)
+        wait = self.budgets.retry_after(entry.id, entry.role)
+        return Outcome(error_reply(req_id, "rate_limited", "请求过于频繁，请稍后再试",
+                                   "Too many requests from this device; retry later",
+                                   {"retry_after_s": round(wait, 1)}), events)
+
+    def _clear_settled_budgets(self) -> None:
+        from ..alerts import clear_alert
+        for device_id in self.budgets.settled():
+            self.ctl._events = []
+            clear_alert(self.ctl, f"{RATE_ALERT}:{device_id}")
+            events, self.ctl._events = self.ctl._events, []
+            self._publish_events(events)
 
     def _presence_changed(self, device_id: str, payload: bytes) -> None:
         if device_id == CONTROLLER_ID:
@@ -333,12 +372,21 @@ class HallService:
 
     # -- out -------------------------------------------------------------------------------------
 
+    # Every reply, event and state is encoded on its own: whatever one holds, it never costs
+    # another device its answer or its event.
+
     def _reply(self, device_id: str, reply: dict) -> None:
-        self.client.publish(self.topics.rep(device_id), _dumps(reply), qos=1)
+        payload = _encode(reply, "reply", device_id)
+        if payload is None:
+            payload = _dumps(error_reply(reply.get("id", ""), "internal", "系统繁忙，请稍后再试",
+                                         "The hall system hit an error; please try again"))
+        self.client.publish(self.topics.rep(device_id), payload, qos=1)
 
     def _publish_events(self, events: list) -> None:
         for kind, payload in events:
-            self.client.publish(self.topics.evt(kind), _dumps(payload), qos=1)
+            data = _encode(payload, "event", kind)
+            if data is not None:
+                self.client.publish(self.topics.evt(kind), data, qos=1)
 
     def _publish_state(self) -> None:
         dirty, self.ctl.dirty = self.ctl.dirty, set()
@@ -357,12 +405,16 @@ class HallService:
             dirty |= {("window", n) for n in self.ctl.windows}   # only changed ones go out
         for item in dirty:
             if item == "hall":
-                self.client.publish(self.topics.state_hall, _dumps(self.ctl.state_hall()), 1, True)
+                payload = _encode(self.ctl.state_hall(), "state", "hall")
+                if payload is not None:
+                    self.client.publish(self.topics.state_hall, payload, 1, True)
             elif item == "queues":
-                self.client.publish(self.topics.state_queues, _dumps(self.ctl.state_queues()), 1, True)
+                payload = _encode(self.ctl.state_queues(), "state", "queues")
+                if payload is not None:
+                    self.client.publish(self.topics.state_queues, payload, 1, True)
             elif isinstance(item, tuple) and item[1] in self.ctl.windows:
-                payload = _dumps(self.ctl.state_window(item[1]))
-                if self._window_sent.get(item[1]) != payload:
+                payload = _encode(self.ctl.state_window(item[1]), "state", f"window {item[1]}")
+                if payload is not None and self._window_sent.get(item[1]) != payload:
                     self._window_sent[item[1]] = payload
                     self.client.publish(self.topics.state_window(item[1]), payload, 1, True)
 
@@ -370,6 +422,16 @@ class HallService:
 def _dumps(obj) -> bytes:
     # default=str: TOML dates in the hall file become ISO strings, not a failed publish
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8")
+
+
+def _encode(obj, what: str, where: str) -> Optional[bytes]:
+    """JSON bytes, or None (logged) when `obj` cannot be encoded."""
+    try:
+        return _dumps(obj)
+    except (TypeError, ValueError, RecursionError) as exc:     # UnicodeEncodeError included
+        lograte.error(log, ("encode", what), "%s for %s could not be encoded (%s): not sent",
+                      what, where, exc)
+        return None
 
 
 def _peek_id(payload: bytes) -> Optional[str]:
