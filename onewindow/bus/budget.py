@@ -11,6 +11,10 @@ enough for a rush; screens and signs, which ask for the configuration now and th
     [True, True, False]
     >>> t[0] = 1.0; b.take("led-1", "led"), b.take("led-1", "led")
     (True, False)
+    >>> b.flooding("led-1"), b.settled()
+    (False, [])
+    >>> t[0] = 61.0; b.settled()
+    ['led-1']
 """
 from __future__ import annotations
 
@@ -29,6 +33,9 @@ BUDGETS = {
     "led": (1.0, 20),
 }
 QUIET_S = 60.0        # a device limited, then within its budget this long, is settled again
+# refusals in a row (not settled in between) after which a device is flooding, not just eager:
+# the hall's broker then drops its requests itself (PrivateBroker.fence) until it is settled
+FLOODING_AFTER = 200
 
 
 class Budgets:
@@ -37,6 +44,7 @@ class Budgets:
         self.table = table
         self._buckets: dict[str, list] = {}     # device -> [tokens, last refill]
         self._limited: dict[str, float] = {}    # device -> when it was last refused
+        self._refused: dict[str, int] = {}      # device -> refusals since it was last settled
 
     def take(self, device_id: str, role: str) -> bool:
         """One request's worth from the device's budget; False when it has none left."""
@@ -53,7 +61,11 @@ class Budgets:
             bucket[0] -= 1.0
             return True
         self._limited[device_id] = now
+        self._refused[device_id] = self._refused.get(device_id, 0) + 1
         return False
+
+    def flooding(self, device_id: str) -> bool:
+        return self._refused.get(device_id, 0) >= FLOODING_AFTER
 
     def retry_after(self, device_id: str, role: str) -> float:
         """Seconds until the device has a request's worth again."""
@@ -68,4 +80,5 @@ class Budgets:
         done = [d for d, at in self._limited.items() if now - at >= QUIET_S]
         for d in done:
             del self._limited[d]
+            self._refused.pop(d, None)
         return done

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import secrets
 import threading
 import time
@@ -141,7 +142,7 @@ class HallService:
                       "data dir and the broker's password file)", reason_code)
             return
         root = self.topics.root
-        client.subscribe([(f"{root}/req/+", 1), (f"{root}/dev/+/status", 1),
+        client.subscribe([(f"{root}/req/+", 0), (f"{root}/dev/+/status", 1),
                           (self.topics.probe, 1)])
         client.publish(self.topics.status(CONTROLLER_ID), "online", qos=1, retain=True)
         self.connected.set()
@@ -306,6 +307,11 @@ class HallService:
             events, self.ctl._events = self.ctl._events, []
         lograte.warn(log, ("rate", entry.id), "%s (%s) is over its request budget: request "
                      "refused", entry.id, entry.role)
+        if self.broker is not None and self.budgets.flooding(entry.id) \
+                and entry.id not in self.broker.fenced:
+            log.warning("%s keeps flooding the hall with requests: the broker drops them until it "
+                        "has been quiet for a minute", entry.id)
+            self.broker.fence(self.broker.fenced | {entry.id})
         req_id = _peek_id(payload)
         if req_id is None:
             return Outcome(None, events)
@@ -316,7 +322,10 @@ class HallService:
 
     def _clear_settled_budgets(self) -> None:
         from ..alerts import clear_alert
-        for device_id in self.budgets.settled():
+        settled = self.budgets.settled()
+        if self.broker is not None and self.broker.fenced & set(settled):
+            self.broker.fence(self.broker.fenced - set(settled))
+        for device_id in settled:
             self.ctl._events = []
             clear_alert(self.ctl, f"{RATE_ALERT}:{device_id}")
             events, self.ctl._events = self.ctl._events, []
@@ -380,7 +389,10 @@ class HallService:
         if payload is None:
             payload = _dumps(error_reply(reply.get("id", ""), "internal", "系统繁忙，请稍后再试",
                                          "The hall system hit an error; please try again"))
-        self.client.publish(self.topics.rep(device_id), payload, qos=1)
+        # a refusal for being over budget goes out best effort (QoS 0): the answers to a flood
+        # must cost the hall and its broker as little as possible
+        limited = reply.get("ok") is False and reply["error"].get("code") == "rate_limited"
+        self.client.publish(self.topics.rep(device_id), payload, qos=0 if limited else 1)
 
     def _publish_events(self, events: list) -> None:
         for kind, payload in events:
@@ -434,7 +446,16 @@ def _encode(obj, what: str, where: str) -> Optional[bytes]:
         return None
 
 
+# the id where every OneWindow device (and most JSON encoders) puts it: first, or after "v": 1
+_LEADING_ID = re.compile(rb'\A\s*\{\s*(?:"v"\s*:\s*1\s*,\s*)?"id"\s*:\s*"([\x21\x23-\x5b\x5d-\x7e]{1,64})"\s*[,}]')
+
+
 def _peek_id(payload: bytes) -> Optional[str]:
+    """The request id, to address a refusal: read off the front when it is there (a flood is
+    refused without parsing each request), else from the parsed envelope."""
+    m = _LEADING_ID.match(payload)
+    if m:
+        return m.group(1).decode("ascii")
     from ..envelope import EnvelopeError, parse_request
     try:
         return parse_request(payload)[0]
