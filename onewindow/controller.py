@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Callable, Optional
 
+from . import lograte
 from .domain import hours as hours_mod
 from .domain.errors import DomainError
 from .domain.estimate import HandlingTimes, estimate_wait_min
@@ -20,7 +21,6 @@ from .domain.model import Hall, Ticket, TicketStatus, WindowStatus
 from .domain.numbering import service_day
 from .domain.pagekey import page_key
 from .domain.routing import upcoming
-from . import lograte
 from .envelope import Args, EnvelopeError, error_reply, ok_reply, parse_request
 from .store import Store
 
@@ -87,6 +87,7 @@ class Controller:
         self._clock_step: Optional[tuple] = None        # (from, to): a step back, not yet told
         self._clock_back_from: Optional[datetime] = None  # the clock alert lasts until then
         self._floor = date.min
+        self.order_floor: Optional[datetime] = None
         self.reload()
 
     # -- state from the database -----------------------------------------------------------
@@ -116,7 +117,8 @@ class Controller:
         if service_day(now) < self._floor:
             self._clock_step = (None, now)    # started with a clock behind the hall's data
         # queue times of new tickets never go back before those already waiting
-        self.order_floor = max([now] + [t.order_at for t in self.tickets.values()])
+        self.order_floor = max([now] + [t.order_at for t in self.tickets.values()]
+                               + ([self.order_floor] if self.order_floor else []))
         # a hall switched off overnight starts on the day of its oldest open ticket, so the
         # first tick or request rolls the day (expiring yesterday's tickets) and purges
         self.day = min([self.today()] + [t.day for t in self.tickets.values()])

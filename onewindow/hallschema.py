@@ -147,8 +147,9 @@ _RULE_DOCS = {
     "appointment_early_min": "Minutes before its slot an appointment can check in.",
     "appointment_late_min": "Minutes after its slot starts an appointment can still check in.",
     "retention_days": "Days after which citizens' hashed ID numbers and masked names are purged.",
-    "reply_retention_days": "Days the controller remembers replies, so a retried request never "
-                            "issues a second ticket.",
+    "reply_retention_days": "Days the controller remembers its replies to changes, so a retried "
+                            "request never issues a second ticket (at most the newest 2,000 per "
+                            "device and 32 MB in all; reads are not remembered).",
 }
 _RULE_BOUNDS = {"elder_age": (50, 100), "appointment_slot_min": (5, RULES_MAX)}
 

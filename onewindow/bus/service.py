@@ -142,6 +142,9 @@ class HallService:
                       "data dir and the broker's password file)", reason_code)
             return
         root = self.topics.root
+        # requests at QoS 0: the session is clean, so QoS 1 would redeliver nothing after a
+        # reconnect anyway, and Mosquitto caps what it queues for a QoS 1 subscriber (1,000
+        # messages), dropping other devices' requests while a flood is drained
         client.subscribe([(f"{root}/req/+", 0), (f"{root}/dev/+/status", 1),
                           (self.topics.probe, 1)])
         client.publish(self.topics.status(CONTROLLER_ID), "online", qos=1, retain=True)
@@ -447,7 +450,8 @@ def _encode(obj, what: str, where: str) -> Optional[bytes]:
 
 
 # the id where every OneWindow device (and most JSON encoders) puts it: first, or after "v": 1
-_LEADING_ID = re.compile(rb'\A\s*\{\s*(?:"v"\s*:\s*1\s*,\s*)?"id"\s*:\s*"([\x21\x23-\x5b\x5d-\x7e]{1,64})"\s*[,}]')
+_LEADING_ID = re.compile(rb'\A\s*\{\s*(?:"v"\s*:\s*1\s*,\s*)?"id"\s*:\s*'
+                         rb'"([\x21\x23-\x5b\x5d-\x7e]{1,64})"\s*[,}]')
 
 
 def _peek_id(payload: bytes) -> Optional[str]:
