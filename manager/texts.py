@@ -105,6 +105,7 @@ TEXTS = Catalogue({
     "kind_printer": ("打印机", "Printer"),
     "kind_device": ("设备", "Device"),
     "kind_bad_rating": ("差评", "Bad rating"),
+    "kind_clock": ("系统时钟", "System clock"),
     "st_waiting": ("等候中", "waiting"),
     "st_called": ("已叫号", "called"),
     "st_recalled": ("已重呼", "recalled"),

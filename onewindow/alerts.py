@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from .domain.model import WindowStatus
 
-KINDS = ("wait", "idle", "paused", "help", "printer", "device", "bad_rating", "config")
+KINDS = ("wait", "idle", "paused", "help", "printer", "device", "bad_rating", "config", "clock")
 
 
 def raise_alert(ctl, key: str, kind: str, message: str, **fields) -> None:

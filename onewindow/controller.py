@@ -10,14 +10,16 @@ import bisect
 import hashlib
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Callable, Optional
 
+from . import lograte
 from .domain import hours as hours_mod
 from .domain.errors import DomainError
 from .domain.estimate import HandlingTimes, estimate_wait_min
 from .domain.model import Hall, Ticket, TicketStatus, WindowStatus
 from .domain.numbering import service_day
+from .domain.pagekey import page_key
 from .domain.routing import upcoming
 from .envelope import Args, EnvelopeError, error_reply, ok_reply, parse_request
 from .store import Store
@@ -28,6 +30,13 @@ NEXT_SHOWN = 5      # upcoming tickets listed in a window's state (its caller sh
 
 ROLES = ("kiosk", "caller", "display", "led", "rating", "manager", "web")
 ALERT_REPEAT = timedelta(minutes=10)   # an unresolved alert is raised again this often
+# Idempotency records (replies to ops that change something) are kept `reply_retention_days`,
+# and within these bounds: a retry comes within minutes, and a device that floods the hall with
+# requests must not fill its disk (a full disk stops ticket issuing)
+REPLIES_PER_DEVICE = 2_000
+REPLIES_MAX_BYTES = 32 * 1024 * 1024
+CLOCK_STEP = timedelta(seconds=30)     # the clock going back more than this is a step, not jitter
+CLOCK_ALERT = "clock"
 
 
 @dataclass(frozen=True)
@@ -75,6 +84,12 @@ class Controller:
         self.dirty: set = set()
         self._events: list = []
         self.day = None
+        self.reply_bounds = (REPLIES_PER_DEVICE, REPLIES_MAX_BYTES)
+        self._last_clock: Optional[datetime] = None     # the clock's previous reading
+        self._clock_step: Optional[tuple] = None        # (from, to): a step back, not yet told
+        self._clock_back_from: Optional[datetime] = None  # the clock alert lasts until then
+        self._floor = date.min
+        self.order_floor: Optional[datetime] = None
         self.reload()
 
     # -- state from the database -----------------------------------------------------------
@@ -99,9 +114,16 @@ class Controller:
         for t in self.store.tickets(f"status IN ({marks})", active):
             self.tickets[t.id] = t
             self._index(t)
+        # the latest day numbers were issued for: the service day never goes back before it
+        self._floor = max(self._floor, self.store.last_issued_day() or date.min)
+        if service_day(now) < self._floor:
+            self._clock_step = (None, now)    # started with a clock behind the hall's data
+        # queue times of new tickets never go back before those already waiting
+        self.order_floor = max([now] + [t.order_at for t in self.tickets.values()]
+                               + ([self.order_floor] if self.order_floor else []))
         # a hall switched off overnight starts on the day of its oldest open ticket, so the
         # first tick or request rolls the day (expiring yesterday's tickets) and purges
-        self.day = min([service_day(now)] + [t.day for t in self.tickets.values()])
+        self.day = min([self.today()] + [t.day for t in self.tickets.values()])
         self._purge_due = True
         rows = self.store.window_rows()
         self.windows = {}
@@ -118,6 +140,19 @@ class Controller:
 
     def now(self) -> datetime:
         return self.clock()
+
+    def today(self) -> date:
+        """The service day: the clock's, but never a day earlier than one the hall has already
+        issued numbers for or moved to. A clock stepped back a day must neither hand out A001
+        a second time nor, once put right, expire the tickets it issued meanwhile."""
+        return max(service_day(self.now()), self._floor)
+
+    def _watch_clock(self) -> None:
+        """Note a step back of the clock (once per step) for the clock alert."""
+        now = self.now()
+        if self._last_clock is not None and now < self._last_clock - CLOCK_STEP:
+            self._clock_step = (self._last_clock, now)
+        self._last_clock = now
 
     # -- tickets: every change goes through here, so memory, index and database agree --------
 
@@ -173,55 +208,67 @@ class Controller:
         try:
             req_id, op, args = parse_request(payload)
         except EnvelopeError as exc:
-            log.warning("bad request from %s: %s", device.id, exc.message)
+            lograte.warn(log, ("bad", device.id), "bad request from %s: %s", device.id, exc.message)
             if exc.req_id is None:
                 return Outcome(None)
             return Outcome(error_reply(exc.req_id, "bad_request", f"请求格式不正确：{exc.message}",
                                        f"Malformed request: {exc.message}"))
-        earlier = self.store.reply(device.id, req_id)
-        if earlier is not None:
-            return Outcome(earlier)       # a retry: same answer, nothing changes
-        from .ops_registry import OPS
+        from .ops_registry import OPS, READS
         entry = OPS.get(op)
         if entry is None:
+            lograte.warn(log, ("op", device.id), "unknown op %.64r from %s", op, device.id)
             return Outcome(error_reply(req_id, "bad_request", f"不支持的操作 {op[:64]}",
                                        f"Unknown op {op[:64]}"))
         handler, roles = entry
+        if device.role not in roles:
+            lograte.warn(log, ("forbidden", device.id), "%s (%s) may not do %s: refused",
+                         device.id, device.role, op)
+            return Outcome(error_reply(req_id, "forbidden", "此设备无权执行该操作",
+                                       f"A {device.role} may not do {op}"))
+        # an idempotency record only for what changes something: a read is simply read again
+        remember = op not in READS
+        if remember:
+            earlier = self.store.reply(device.id, req_id)
+            if earlier is not None:
+                return Outcome(earlier)       # a retry: same answer, nothing changes
         self._events = []
         dirty_before = set(self.dirty)
         try:
+            self._watch_clock()
             if self._day_due():
                 # the new day first, in its own savepoint: a request that fails must not take
                 # the midnight rollover down with it
                 with self.store.transaction():
                     self._roll_day_if_needed()
+            housekeeping, self._events = self._events, []
             writes = self.store.db.total_changes
             stale = False
             try:
                 with self.store.transaction():
-                    if device.role not in roles:
-                        raise DomainError("forbidden", "此设备无权执行该操作",
-                                          f"A {device.role} may not do {op}")
                     reply = ok_reply(req_id, handler(self, device, Args(args)))
                     # in the op's savepoint: a change is never kept without the reply it got
-                    self.store.save_reply(device.id, req_id, self.now(), reply)
+                    if remember:
+                        self.store.save_reply(device.id, req_id, self.now(), reply)
             except DomainError as exc:
                 # the op's savepoint is rolled back: a refusal never leaves half a change
                 reply = error_reply(req_id, exc.code, exc.message, exc.message_en, exc.detail)
                 self._events = []
                 stale = self.store.db.total_changes != writes   # it wrote before refusing
-                self.store.save_reply(device.id, req_id, self.now(), reply)
+                if remember:
+                    self.store.save_reply(device.id, req_id, self.now(), reply)
             if stale:
-                log.warning("op %s refused after writing; memory reloaded from the database", op)
+                lograte.warn(log, ("stale", op), "op %s refused after writing; memory reloaded "
+                             "from the database", op)
                 self.reload()
                 self.dirty |= dirty_before
         except Exception:
-            log.exception("op %s from %s failed; state reloaded from the database", op, device.id)
+            lograte.error(log, ("failed", op), "op %s from %s failed; state reloaded from the "
+                          "database", op, device.id, exc_info=True)
             self.reload()
             self.dirty |= dirty_before
             return Outcome(error_reply(req_id, "internal", "系统繁忙，请稍后再试",
                                        "The hall system hit an error; please try again"))
-        events, self._events = self._events, []
+        events, self._events = housekeeping + self._events, []
         return Outcome(reply, events)
 
     def emit(self, kind: str, payload: dict) -> None:
@@ -238,12 +285,14 @@ class Controller:
     # -- the day ------------------------------------------------------------------------------
 
     def _day_due(self) -> bool:
-        return self._purge_due or service_day(self.now()) != self.day
+        return self._purge_due or self._clock_step is not None or self.today() != self.day
 
     def _roll_day_if_needed(self) -> None:
         if not self._day_due():
             return
-        today = service_day(self.now())
+        if self._clock_step is not None:
+            self._tell_clock_step()
+        today = self.today()
         if today != self.day:
             log.info("new service day %s: earlier days' open tickets expire", today)
         for t in list(self.tickets.values()):
@@ -260,13 +309,35 @@ class Controller:
                          today - timedelta(days=r.retention_days))
         self._purge_due = False
         self.day = today
+        self._floor = max(self._floor, today)
         self.dirty |= {"hall", "queues"} | {("window", n) for n in self.windows}
 
+    def _tell_clock_step(self) -> None:
+        """A clock stepped back: the managers hear it, and issuing goes on on the hall's day."""
+        from .alerts import raise_alert
+        was, now = self._clock_step
+        self._clock_step = None
+        self._clock_back_from = was or datetime.combine(self._floor, time.min, tzinfo=now.tzinfo)
+        behind = f"从 {was:%m-%d %H:%M:%S} " if was else ""
+        log.warning("the system clock went back%s to %s; numbers go on for %s (check the time "
+                    "synchronisation)", f" from {was.isoformat()}" if was else "",
+                    now.isoformat(), self.today())
+        raise_alert(self, CLOCK_ALERT, "clock",
+                    f"系统时钟回拨（{behind}到 {now:%m-%d %H:%M:%S}），号码继续按 "
+                    f"{self.today():%m-%d} 发放，请检查时间同步", day=self.today().isoformat())
+
     def tick(self) -> list:
-        """Periodic work on the controller's thread: day rollover and alerts."""
+        """Periodic work on the controller's thread: day rollover, alerts, bounds."""
         self._events = []
+        self._watch_clock()
         with self.store.transaction():
             self._roll_day_if_needed()
+            if CLOCK_ALERT in self.alerts and (self._clock_back_from is None
+                                               or self.now() >= self._clock_back_from):
+                from .alerts import clear_alert
+                clear_alert(self, CLOCK_ALERT)      # the clock has caught up with the hall
+                self._clock_back_from = None
+            self.store.trim_replies(*self.reply_bounds)
         from .alerts import scan
         scan(self)
         events, self._events = self._events, []
@@ -309,7 +380,8 @@ class Controller:
             "id": t.id, "number": t.number, "service": t.service,
             "service_name": self.code_name(t.service), "issued_at": t.issued_at.isoformat(),
             "ahead": ahead, "est_wait_min": self.estimate(t.service, ahead),
-            "status_url": self.hall.status_url.replace("{ticket_id}", t.id),
+            # the QR code's page key, not the bare id that events carry to every device
+            "status_url": self.hall.status_url.replace("{ticket_id}", page_key(t.id, self.secret)),
             "status": t.status.value, "channel": t.channel, "priority": t.priority,
             "appointment": t.slot_start.isoformat() if t.slot_start else None,
             "citizen": t.citizen_masked, "window": t.window,

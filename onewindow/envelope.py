@@ -10,6 +10,9 @@ from .domain.errors import DomainError, bad_request
 PROTOCOL_VERSION = 1
 MAX_PAYLOAD = 64 * 1024
 ID_RE = re.compile(r"^[\x21-\x7e]{1,64}$")
+# JSON's \uXXXX escapes can spell half a surrogate pair ("\ud800"): not a character, so no
+# reply, event or database row could hold it. UTF-8 bytes cannot, so only escapes need a look.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _MISSING = object()
 
 
@@ -32,6 +35,8 @@ def parse_request(payload: bytes) -> tuple[str, str, dict]:
         raise EnvelopeError(_sniff_id(payload[:4096]), "not UTF-8 JSON") from None
     if not isinstance(req, dict):
         raise EnvelopeError(None, "not a JSON object")
+    if b"\\u" in payload and not valid_text(req):
+        raise EnvelopeError(_clean_id(req.get("id")), "text is not valid Unicode (a lone surrogate)")
     req_id = req.get("id")
     if not isinstance(req_id, str) or not ID_RE.match(req_id):
         raise EnvelopeError(None, "id must be a string of 1..64 printable ASCII characters")
@@ -46,6 +51,26 @@ def parse_request(payload: bytes) -> tuple[str, str, dict]:
     if not isinstance(args, dict):
         raise EnvelopeError(req_id, "args must be an object")
     return req_id, op, args
+
+
+def valid_text(value) -> bool:
+    """No string in it (keys included, at any depth) holds half a surrogate pair."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, str):
+            if _SURROGATE.search(v):
+                return False
+        elif isinstance(v, dict):
+            stack.extend(v)
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+    return True
+
+
+def _clean_id(req_id) -> Optional[str]:
+    return req_id if isinstance(req_id, str) and ID_RE.match(req_id) else None
 
 
 def _sniff_id(head: bytes) -> Optional[str]:

@@ -16,7 +16,7 @@ from .domain.model import Guide, Hall, Hours, Material, Question, Rules, Service
 
 log = logging.getLogger(__name__)
 
-RANGE = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+RANGE = re.compile(r"^([0-9]{2}):([0-9]{2})-([0-9]{2}):([0-9]{2})$")   # ASCII digits only
 
 
 SYSTEM_CONFIG = Path("/etc/onewindow/hall.toml")

@@ -89,8 +89,10 @@ HALL = Section("hall", "Who the hall is: its id on the bus, its names and contac
     Option("address", str, "", example="临夏市团结路1号", doc="The hall's postal address."),
     Option("phone", str, "", example="0930-12345", doc="The hall's enquiry phone number."),
     Option("status_url", str, "", example="http://192.168.10.2:8080/t/{ticket_id}",
-           doc="Printed as each ticket's QR code; `{ticket_id}` is replaced by the ticket's id. "
-               "It must be an address phones on the hall Wi-Fi can reach (`onewindow web`). "
+           doc="Printed as each ticket's QR code; `{ticket_id}` is replaced by the ticket's page "
+               "key (its id followed by a signature, so the id that events carry to every device "
+               "opens no page). It must be an address phones on the hall Wi-Fi can reach "
+               "(`onewindow web`). "
                "Empty: tickets carry no QR code."),
     Option("notice", str, "", example="请取号后留意叫号屏和语音提示。",
            doc="The notice on the hall display and the kiosk's home screen; managers can "
@@ -145,8 +147,9 @@ _RULE_DOCS = {
     "appointment_early_min": "Minutes before its slot an appointment can check in.",
     "appointment_late_min": "Minutes after its slot starts an appointment can still check in.",
     "retention_days": "Days after which citizens' hashed ID numbers and masked names are purged.",
-    "reply_retention_days": "Days the controller remembers replies, so a retried request never "
-                            "issues a second ticket.",
+    "reply_retention_days": "Days the controller remembers its replies to changes, so a retried "
+                            "request never issues a second ticket (at most the newest 2,000 per "
+                            "device and 32 MB in all; reads are not remembered).",
 }
 _RULE_BOUNDS = {"elder_age": (50, 100), "appointment_slot_min": (5, RULES_MAX)}
 

@@ -59,13 +59,14 @@ def op_book(ctl, dev, a: Args) -> dict:
     s = _service(ctl, a.get("service", str, maxlen=16))
     citizen = read_citizen(ctl, a)
     require(citizen is not None, "bad_request", "预约需要读取身份证", "An ID card is needed to book")
+    now = ctl.now()
     try:
         start = datetime.fromisoformat(a.get("slot_start", str, maxlen=40))
-    except ValueError:
+        require(start.tzinfo is not None, "bad_request", "预约时段需带时区", "Slot time needs an offset")
+        # year 1 or 9999 in another offset falls off the calendar
+        start = start.astimezone(now.tzinfo)
+    except (ValueError, OverflowError):
         raise DomainError("bad_request", "预约时段格式不正确", "Malformed slot time") from None
-    now = ctl.now()
-    require(start.tzinfo is not None, "bad_request", "预约时段需带时区", "Slot time needs an offset")
-    start = start.astimezone(now.tzinfo)
     require(start > now and start.date() < now.date() + timedelta(days=ctl.hall.rules.appointment_days),
             "bad_slot", "该时段不可预约", "That slot cannot be booked")
     require(start in slots_on(ctl, s, start.date()), "bad_slot", "该时段不可预约",

@@ -13,6 +13,9 @@ LEVELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: 
 RATING_CHANNELS = {"pc": 1, "mobile": 2, "qrcode": 3, "pad": 4, "kiosk": 5, "phone": 6, "sms": 7}
 CONTACT_WORKING_DAYS = 1
 RECTIFY_WORKING_DAYS = 15
+# a window's rating pad rates what that window finished this recently (the citizen is still
+# there); a later rating comes from the ticket's QR page or a kiosk
+PAD_RATES_WITHIN = timedelta(minutes=30)
 
 
 def add_working_days(day: date, n: int) -> date:
@@ -45,12 +48,20 @@ def op_submit(ctl, dev, a: Args) -> dict:
     if window is not None:
         require(ctl.hall.window(window) is not None, "not_found", f"没有 {window} 号窗口",
                 f"No window {window}")
-    t = get_ticket(ctl, ticket_id) if ticket_id else _last_finished(ctl, window)
+    t = get_ticket(ctl, dev, ticket_id) if ticket_id else _last_finished(ctl, window)
     # one rating per transaction (GB/T 39046): a window alone is rated only for what it just did
     require(t is not None, "not_found", "该窗口暂无可评价的业务", "Nothing finished at this window to rate")
     if t is not None:
+        if dev.role == "rating":
+            # a pad rates its own windows' work only, and only while the citizen is there
+            require(t.window in dev.windows, "forbidden", "此评价器不能评价其他窗口办理的业务",
+                    "This rating pad may rate its own windows' tickets only")
         require(t.status is TicketStatus.DONE, "not_ready", "办结后才能评价",
                 "A ticket can be rated once it is done")
+        if dev.role == "rating":
+            require(t.finished_at is not None and t.finished_at >= ctl.now() - PAD_RATES_WITHIN,
+                    "expired", "评价器只能评价刚办结的业务，请扫描号票二维码评价",
+                    "A rating pad rates only what was just finished; use the ticket's QR code")
         earlier = ctl.store.rows("ratings", "ticket_id = ?", (t.id,))
         require(not earlier, "already_rated", "该笔业务已评价，感谢您的参与",
                 "This transaction has already been rated")
@@ -82,8 +93,8 @@ def op_submit(ctl, dev, a: Args) -> dict:
 
 
 def _last_finished(ctl, window):
-    """The ticket a window's pad rates: the last one finished there within the last 30 minutes."""
-    since = (ctl.now() - timedelta(minutes=30)).isoformat()
+    """The ticket a window's pad rates: the last one finished there within PAD_RATES_WITHIN."""
+    since = (ctl.now() - PAD_RATES_WITHIN).isoformat()
     rows = ctl.store.tickets("window = ? AND status = 'done' AND finished_at >= ? "
                              "AND id NOT IN (SELECT ticket_id FROM ratings WHERE ticket_id IS NOT NULL)",
                              (window, since))

@@ -49,3 +49,9 @@ OPS = {
     "rating.follow": (reports.op_follow, ("manager",)),
     "ticket.find": (reports.op_find, ("manager",)),
 }
+
+# Ops that change nothing: no idempotency record is kept for them (a retry simply reads again),
+# so a device asking over and over cannot grow the database. Any op not listed here is kept.
+READS = frozenset({"queue.status", "appointment.slots", "appointment.find", "config.get",
+                   "config.export", "report.kpis", "report.audit", "report.waiting",
+                   "report.ratings", "ticket.find"})

@@ -10,12 +10,19 @@ from .domain.errors import DomainError, not_found
 from .domain.identity import age_on, birth_date_from_id, citizen_key, mask_name, valid_id_number
 from .domain.model import CHANNELS, Priority, Ticket, TicketStatus
 from .domain.numbering import format_number
+from .domain.pagekey import ticket_of
 from .domain.routing import reinstate_order
 from .envelope import Args, require
 
 PRIORITIES = tuple(p.value for p in Priority)
-FOREIGN_PR_OLD = re.compile(r"^[A-Z]{3}\d{12}$")   # 外国人永久居留证 before 2023
+# 外国人永久居留证 before 2023; ASCII digits only (\d would take Arabic-Indic or full-width ones)
+FOREIGN_PR_OLD = re.compile(r"^[A-Z]{3}[0-9]{12}$")
 DEFAULT_CHANNEL = {"kiosk": "kiosk", "web": "web", "caller": "staff", "manager": "staff"}
+# What `queue.status` tells each role about one ticket beyond its number and progress: the
+# masked name only to those who serve or are the citizen (not to screens and signs, which any
+# passer-by reads), the QR page link only to managers and to the web pages (which were given it)
+SEES_CITIZEN = frozenset({"kiosk", "caller", "manager", "web"})
+SEES_PAGE = frozenset({"manager", "web"})
 
 
 def read_citizen(ctl, a: Args) -> dict | None:
@@ -28,6 +35,8 @@ def read_citizen(ctl, a: Args) -> dict | None:
     if not isinstance(id_number, str) or not isinstance(name, str) or len(name) > 60:
         raise DomainError("bad_request", "证件信息格式不正确", "Malformed citizen data")
     id_number = id_number.strip().upper()
+    if not id_number.isascii():
+        raise DomainError("bad_id_number", "证件号码有误，请核对后重试", "The ID number is not valid")
     birth = None
     if valid_id_number(id_number):
         birth = birth_date_from_id(id_number)
@@ -127,9 +136,12 @@ def op_issue(ctl, dev, a: Args) -> dict:
         if not priority and citizen["birth"] and age_on(citizen["birth"], now.date()) >= ctl.hall.rules.elder_age:
             priority = "elder"
     seq = ctl.store.next_seq(ctl.day, item.prefix)
+    # a new ticket's time never goes back before the last one's: a clock stepped back must not
+    # put it in front of those already waiting, nor make it look a day old once put right
+    issued_at = ctl.order_floor = max(now, ctl.order_floor)
     t = Ticket(id=secrets.token_urlsafe(9), day=ctl.day, prefix=item.prefix, seq=seq,
                number=format_number(item.prefix, seq), service=item.code, channel=channel,
-               issued_at=now, order_at=now, priority=priority,
+               issued_at=issued_at, order_at=issued_at, priority=priority,
                appointment_id=appt["id"] if appt else None,
                slot_start=datetime.fromisoformat(appt["slot_start"]) if appt else None,
                citizen_key=citizen["key"] if citizen else None,
@@ -155,7 +167,14 @@ def _theme_answers(ctl, item, answers):
     return {k: bool(v) for k, v in answers.items() if k in known}
 
 
-def get_ticket(ctl, ticket_id: str) -> Ticket:
+def get_ticket(ctl, dev, ticket_id: str) -> Ticket:
+    """A ticket by its id or its page key; the web pages (role web) only by the page key of
+    the QR code they serve, since every device sees ticket ids."""
+    from_key = ticket_of(ticket_id, ctl.secret)
+    if from_key is not None:
+        ticket_id = from_key
+    elif dev.role == "web":
+        raise not_found("该号票", "ticket")
     t = ctl.tickets.get(ticket_id) or ctl.store.ticket(ticket_id)
     if t is None:
         raise not_found("该号票", "ticket")
@@ -163,7 +182,7 @@ def get_ticket(ctl, ticket_id: str) -> Ticket:
 
 
 def op_cancel(ctl, dev, a: Args) -> dict:
-    t = get_ticket(ctl, a.get("ticket_id", str, maxlen=64))
+    t = get_ticket(ctl, dev, a.get("ticket_id", str, maxlen=64))
     reason = a.get("reason", str, "", maxlen=200)
     require(t.status in (TicketStatus.WAITING, TicketStatus.NO_SHOW), "bad_state",
             f"{t.number} 当前状态无法取消", f"{t.number} cannot be cancelled now")
@@ -179,7 +198,7 @@ def op_cancel(ctl, dev, a: Args) -> dict:
 
 
 def op_reinstate(ctl, dev, a: Args) -> dict:
-    t = get_ticket(ctl, a.get("ticket_id", str, maxlen=64))
+    t = get_ticket(ctl, dev, a.get("ticket_id", str, maxlen=64))
     require(t.status is TicketStatus.NO_SHOW, "bad_state", f"{t.number} 不是过号状态",
             f"{t.number} was not skipped")
     require(t.day == ctl.day, "expired", "昨日的号票已失效，请重新取号",
@@ -204,7 +223,7 @@ def op_reinstate(ctl, dev, a: Args) -> dict:
 def op_printed(ctl, dev, a: Args) -> dict:
     """A kiosk (or a reprint at the duty desk) reports whether the paper ticket came out; the
     number stands either way."""
-    t = get_ticket(ctl, a.get("ticket_id", str, maxlen=64))
+    t = get_ticket(ctl, dev, a.get("ticket_id", str, maxlen=64))
     printed = a.get("printed", bool)
     reason = a.get("reason", str, "", maxlen=200)
     if a.get("reprint", bool, False) and printed:
@@ -225,4 +244,9 @@ def op_queue_status(ctl, dev, a: Args) -> dict:
     ticket_id = a.get("ticket_id", str, None, maxlen=64)
     if ticket_id is None:
         return {"queues": ctl.state_queues()}
-    return {"ticket": ctl.ticket_view(get_ticket(ctl, ticket_id))}
+    view = ctl.ticket_view(get_ticket(ctl, dev, ticket_id))
+    if dev.role not in SEES_CITIZEN:
+        view["citizen"] = None
+    if dev.role not in SEES_PAGE:
+        view["status_url"] = None
+    return {"ticket": view}

@@ -38,10 +38,10 @@ Request = Callable[[str, dict], dict]
 
 def period_args(period: str) -> dict:
     """'2026-11-23' -> {'day': ...}; '2026-11' -> {'month': ...}; anything else: ValueError."""
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", period):
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", period):
         date.fromisoformat(period)
         return {"day": period}
-    if re.fullmatch(r"\d{4}-\d{2}", period):
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}", period):
         date.fromisoformat(period + "-01")
         return {"month": period}
     raise ValueError(f"a report period is a day (2026-11-23) or a month (2026-11), not {period!r}")

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
+from . import lograte
 from .domain.model import Ticket, TicketStatus
 from .migrations import StoreError, migrate
 from .walcheckpoint import Checkpointer
@@ -124,6 +125,8 @@ class Store:
             raise StoreError(f"{self.path}: the database cannot be opened ({exc})") from exc
         self._depth = 0
         self._checkpointer = Checkpointer(self.path)
+        self._reply_rows: Optional[dict[str, int]] = None    # per device, counted on demand
+        self._reply_bytes = 0
 
     def close(self) -> None:
         self._checkpointer.stop()
@@ -177,6 +180,10 @@ class Store:
             self.db.execute("DELETE FROM alerts WHERE key = ?", (key,))
 
     # -- numbering ------------------------------------------------------------------------
+
+    def last_issued_day(self) -> Optional[date]:
+        row = self.db.execute("SELECT MAX(day) FROM counters").fetchone()
+        return date.fromisoformat(row[0]) if row and row[0] else None
 
     def next_seq(self, day: date, prefix: str) -> int:
         row = self.db.execute(
@@ -247,11 +254,55 @@ class Store:
         return json.loads(row[0]) if row else None
 
     def save_reply(self, device: str, req_id: str, at: datetime, reply: dict) -> None:
+        text = json.dumps(reply, ensure_ascii=False, default=str)
         self.db.execute("INSERT OR REPLACE INTO replies VALUES (?, ?, ?, ?)",
-                        (device, req_id, at.isoformat(), json.dumps(reply, ensure_ascii=False, default=str)))
+                        (device, req_id, at.isoformat(), text))
+        if self._reply_rows is not None:
+            # an estimate (a rolled-back savepoint still counts): trim_replies counts again
+            # before it deletes anything
+            self._reply_rows[device] = self._reply_rows.get(device, 0) + 1
+            self._reply_bytes += len(text.encode("utf-8"))
+
+    def trim_replies(self, per_device: int, max_bytes: int) -> int:
+        """Forget the oldest replies beyond `per_device` rows for a device, then beyond
+        `max_bytes` in all; returns how many went. Cheap when nothing is over (no SQL)."""
+        if self._reply_rows is None:
+            self._count_replies()
+        over = [d for d, n in self._reply_rows.items() if n > per_device]
+        if not over and self._reply_bytes <= max_bytes:
+            return 0
+        self._count_replies()
+        gone = 0
+        for device in [d for d, n in self._reply_rows.items() if n > per_device]:
+            # rowid order is insertion order: the newest `per_device` stay
+            gone += self.db.execute(
+                "DELETE FROM replies WHERE device = ? AND rowid NOT IN (SELECT rowid FROM "
+                "replies WHERE device = ? ORDER BY rowid DESC LIMIT ?)",
+                (device, device, per_device)).rowcount
+        if gone:
+            self._count_replies()
+        while self._reply_bytes > max_bytes:
+            rows = sum(self._reply_rows.values())
+            excess = (self._reply_bytes - max_bytes) / self._reply_bytes
+            n = max(1, min(rows, int(rows * excess) + 1))
+            gone += self.db.execute("DELETE FROM replies WHERE rowid IN (SELECT rowid FROM replies "
+                                    "ORDER BY rowid LIMIT ?)", (n,)).rowcount
+            self._count_replies()
+        if gone:
+            lograte.warn(log, "trim", "forgot %d stored replies to stay within %d per device and "
+                         "%d MB in all", gone, per_device, max_bytes // (1024 * 1024))
+        return gone
+
+    def _count_replies(self) -> None:
+        self._reply_rows, self._reply_bytes = {}, 0
+        for device, rows, size in self.db.execute(
+                "SELECT device, COUNT(*), SUM(length(CAST(reply AS BLOB))) FROM replies GROUP BY device"):
+            self._reply_rows[device] = rows
+            self._reply_bytes += size or 0
 
     def purge(self, replies_before: datetime, citizens_before: date) -> None:
         self.db.execute("DELETE FROM replies WHERE at < ?", (replies_before.isoformat(),))
+        self._reply_rows = None
         self.db.execute("UPDATE tickets SET citizen_key = NULL, citizen_masked = NULL "
                         "WHERE day < ? AND citizen_key IS NOT NULL", (citizens_before.isoformat(),))
         self.db.execute("UPDATE appointments SET citizen_key = '', citizen_masked = NULL "

@@ -172,3 +172,88 @@ def test_window_waiting_count_follows_new_tickets(hall):
     kiosk.request("ticket.issue", {"service": "A"})
     kiosk.request("ticket.issue", {"service": "B"})
     wait_for(lambda: caller3.state["windows"][3]["waiting"] == before + 2, timeout=2)
+
+
+def test_a_flooding_led_sign_is_rate_limited_then_fenced_with_one_alert_and_the_hall_goes_on(hall):
+    hall.add("led-1", "led")
+    manager = hall.client("manager-1")
+    alerts = []
+    manager.on_event("alert", alerts.append)
+    led = hall.raw_client("led-1")
+    led.subscribe(f"ow/{hall.hall_id}/rep/led-1", 1)
+    time.sleep(0.2)
+    acl = hall.data_dir / "mosquitto" / "acl"
+    for n in range(300):
+        led.publish(f"ow/{hall.hall_id}/req/led-1", envelope(f"c{n}", "config.get"), 1)
+    wait_for(lambda: len(led.received) >= 220, timeout=30)
+    # its burst is answered, then rate_limited; past 200 refusals the broker drops its requests
+    wait_for(lambda: f"topic write ow/{hall.hall_id}/req/led-1" not in acl.read_text())
+    assert f"topic write ow/{hall.hall_id}/req/kiosk-1" in acl.read_text()
+    time.sleep(1.0)                          # what was queued before the fence is answered
+    answers = [json.loads(p) for _, p in led.received]
+    limited = [a for a in answers if not a["ok"] and a["error"]["code"] == "rate_limited"]
+    assert 20 <= len(answers) - len(limited) <= 25 and len(limited) >= 200
+    assert limited[0]["error"]["detail"]["retry_after_s"] >= 0 and limited[0]["error"]["message"]
+    for n in range(50):
+        led.publish(f"ow/{hall.hall_id}/req/led-1", envelope(f"d{n}", "config.get"), 1)
+    time.sleep(1.0)
+    assert len(led.received) == len(answers)  # fenced: nothing reaches the controller
+    # the kiosks are served as ever, and the managers hear of the sign once
+    assert hall.client("kiosk-1").request("ticket.issue", {"service": "A"})["ticket"]["number"]
+    raised = wait_for(lambda: [a for a in alerts if a["event"] == "raised"])
+    assert [a["key"] for a in alerts if a["event"] == "raised"] == ["rate:led-1"]
+    assert "led-1" in raised[0]["message"] and raised[0]["kind"] == "device"
+    assert hall.ctl.store.rows("replies", "device = 'led-1'") == []
+
+    # a quiet minute later (the budgets' clock moved on) the sign is let in again
+    budgets = hall.service.budgets
+    budgets.clock = lambda: time.monotonic() + 61
+    wait_for(lambda: [a for a in alerts if a["event"] == "cleared"], timeout=8)
+    assert f"topic write ow/{hall.hall_id}/req/led-1" in (hall.data_dir / "mosquitto" / "acl").read_text()
+    before = len(led.received)
+    led.publish(f"ow/{hall.hall_id}/req/led-1", envelope("again", "config.get"), 1)
+    wait_for(lambda: len(led.received) > before, timeout=5)
+    assert json.loads(led.received[-1][1])["ok"] is True
+    led.loop_stop()
+    led.disconnect()
+
+
+def test_a_poisoned_request_in_a_batch_costs_no_other_device_its_call(hall):
+    """15 committed calls and, in the same commit batch, a request whose op is half a surrogate
+    pair: every call reaches the display."""
+    import sqlite3
+    kiosk = hall.client("kiosk-1")
+    for _ in range(15):
+        kiosk.request("ticket.issue", {"service": "A"})
+    kiosk.stop()                            # one connection per identity: the raw one below
+    hall.clients.remove(kiosk)
+    hall.client("manager-1").request("window.open", {"window": 2})
+    display = hall.client("display-1")
+    calls = []
+    display.on_event("call", calls.append)
+    caller, spoiler = hall.raw_client("caller-2"), hall.raw_client("kiosk-1")
+    caller.subscribe(f"ow/{hall.hall_id}/rep/caller-2", 1)
+    spoiler.subscribe(f"ow/{hall.hall_id}/rep/kiosk-1", 1)
+    time.sleep(0.2)
+    # hold the database for a moment so that everything sent meanwhile is one batch
+    lock = sqlite3.connect(hall.data_dir / "hall.db", timeout=5)
+    lock.execute("BEGIN IMMEDIATE")
+    caller.publish(f"ow/{hall.hall_id}/req/caller-2", envelope("first", "queue.status"), 1)
+    time.sleep(0.3)
+    for n in range(15):
+        caller.publish(f"ow/{hall.hall_id}/req/caller-2", envelope(f"call-{n}", "window.call_next", window=2), 1)
+        if n == 4:
+            spoiler.publish(f"ow/{hall.hall_id}/req/kiosk-1",
+                            b'{"v": 1, "id": "poison", "op": "\\ud800", "args": {}}', 1)
+    time.sleep(0.5)
+    lock.rollback()
+    lock.close()
+    wait_for(lambda: len(calls) >= 15, timeout=5)
+    assert sorted(c["ticket"] for c in calls) == [f"A{n:03d}" for n in range(1, 16)]
+    answers = wait_for(lambda: len(caller.received) >= 16 and caller.received)
+    assert all(json.loads(p)["ok"] for _, p in answers)
+    poison = json.loads(wait_for(lambda: spoiler.received)[0][1])
+    assert poison["id"] == "poison" and poison["error"]["code"] == "bad_request"
+    for c in (caller, spoiler):
+        c.loop_stop()
+        c.disconnect()

@@ -1,89 +1,18 @@
 """The controller on a real SQLite file with an injected clock: what a kiosk and a window see."""
 from __future__ import annotations
 
-import itertools
 import sqlite3
 import tomllib
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 import pytest
-import tomli_w
 
 from onewindow.configreader import ConfigError
-from onewindow.controller import Device
 from onewindow.demo import always_open_copy
-from onewindow.envelope import PROTOCOL_VERSION
 from onewindow.startup import open_hall
 
 from busutil import REPO
-
-import json
-
-TZ = ZoneInfo("Asia/Shanghai")
-KIOSK = Device("kiosk-1", "kiosk")
-MANAGER = Device("manager-1", "manager")
-ELDER_ID = "11010519491231002X"        # born 1949-12-31 (valid check digit)
-YOUNG_ID = "440524200001011235"        # born 2000-01-01
-
-
-def caller(n: int) -> Device:
-    return Device(f"caller-{n}", "caller", frozenset({n}))
-
-
-class Clock:
-    def __init__(self, at: datetime):
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
-
-    def advance(self, **kw) -> None:
-        self.at += timedelta(**kw)
-
-
-class Hall:
-    """A controller in this process, talking through the same envelopes a device sends."""
-
-    def __init__(self, tmp, at: datetime, config=None, edit=None):
-        self.tmp = tmp
-        self.clock = Clock(at)
-        src = config or REPO / "config" / "hall.toml"
-        if edit:
-            raw = tomllib.loads(src.read_text(encoding="utf-8"))
-            edit(raw)
-            src = tmp / "edited.toml"
-            src.write_text(tomli_w.dumps(raw), encoding="utf-8")
-        self.config = src
-        self.ctl = open_hall(src, tmp / "data", clock=self.clock)
-        self.ids = itertools.count()
-
-    def reopen(self):
-        self.ctl.store.close()
-        self.ctl = open_hall(self.config, self.tmp / "data", clock=self.clock)
-
-    def do(self, device: Device, op: str, **args) -> dict:
-        payload = json.dumps({"v": PROTOCOL_VERSION, "id": f"r{next(self.ids)}", "op": op,
-                              "args": args}).encode()
-        return self.ctl.handle(device, payload).reply
-
-    def ok(self, device: Device, op: str, **args) -> dict:
-        reply = self.do(device, op, **args)
-        assert reply["ok"], reply
-        return reply["result"]
-
-    def issue(self, service="A", **args) -> dict:
-        return self.ok(KIOSK, "ticket.issue", service=service, **args)["ticket"]
-
-    def open(self, *windows):
-        for w in windows:
-            self.ok(caller(w), "window.open", window=w)
-
-    def call(self, w: int):
-        return self.ok(caller(w), "window.call_next", window=w)["ticket"]
-
-
-MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=TZ)
+from ctlutil import ELDER_ID, KIOSK, MANAGER, MONDAY_10, TZ, YOUNG_ID, Hall, caller
 
 
 @pytest.fixture
@@ -422,3 +351,31 @@ def test_window_state_lists_who_comes_next_in_call_order_without_names(hall):
     hall.open(4)
     assert hall.call(4)["number"] == elder["number"]
     assert [n["number"] for n in hall.ctl.state_window(4)["next"]] == [a1["number"], b1["number"]]
+
+
+def test_a_clock_stepped_back_a_day_reuses_no_number_and_its_correction_cancels_nothing(tmp_path):
+    cfg = always_open_copy(REPO / "config" / "hall.toml", tmp_path)
+    h = Hall(tmp_path, datetime(2026, 11, 24, 10, 0, tzinfo=TZ), config=cfg)
+    before = [h.issue("A"), h.issue("A")]
+    h.clock.at = datetime(2026, 11, 23, 10, 0, 30, tzinfo=TZ)        # the clock steps back a day
+    during = [h.issue("A"), h.issue("A")]
+    assert [t["number"] for t in before + during] == ["A001", "A002", "A003", "A004"]
+    alerts = h.ctl.state_hall()["alerts"]
+    assert [a["kind"] for a in alerts] == ["clock"] and "11-24" in alerts[0]["message"]
+    assert h.ctl.state_hall()["day"] == "2026-11-24"
+
+    h.clock.at = datetime(2026, 11, 24, 10, 6, tzinfo=TZ)             # and is put right
+    h.ctl.tick()
+    assert h.issue("A")["number"] == "A005"
+    assert {h.ctl.store.ticket(t["id"]).status.value for t in before + during} == {"waiting"}
+    h.open(4)
+    assert [h.call(4)["number"] for _ in range(5)] == ["A001", "A002", "A003", "A004", "A005"]
+    assert h.ctl.state_hall()["alerts"] == []                         # caught up: cleared
+
+    # restarted with a clock a day behind the hall's data: the same, from the database
+    h.clock.at = datetime(2026, 11, 23, 11, 0, tzinfo=TZ)
+    h.reopen()
+    h.ctl.tick()
+    assert h.issue("A")["number"] == "A006"
+    assert [a["kind"] for a in h.ctl.state_hall()["alerts"]] == ["clock"]
+    h.ctl.store.close()

@@ -18,7 +18,12 @@ import pytest
 from onewindow.demo import always_open_copy
 from onewindow.web import serve
 
-from busutil import REPO, Hall
+from busutil import REPO, Hall, wait_for
+
+
+def key(ticket: dict) -> str:
+    """The page key the ticket's QR code carries (not its bare id, which events broadcast)."""
+    return ticket["status_url"].rsplit("/", 1)[1]
 
 
 @pytest.fixture
@@ -51,23 +56,44 @@ def test_ticket_page_shows_progress_then_window_then_takes_a_rating(site):
     kiosk, caller = hall.client("kiosk-1"), hall.client("caller-4")
     first = kiosk.request("ticket.issue", {"service": "A"})["ticket"]
     mine = kiosk.request("ticket.issue", {"service": "A"})["ticket"]
-    code, page = get(f"{base}/t/{mine['id']}")
+    qr = base + urllib.parse.urlsplit(mine["status_url"]).path     # what the QR code opens
+    code, page = get(qr)
     assert code == 200 and mine["number"] in page and "排队中" in page and "1 人" in page
     caller.request("window.open", {"window": 4})
     caller.request("window.call_next", {"window": 4})
     caller.request("window.finish", {"window": 4})
     caller.request("window.call_next", {"window": 4})
-    code, page = get(f"{base}/t/{mine['id']}")
+    code, page = get(qr)
     assert "请到窗口办理" in page and "4号户籍窗口" in page
     caller.request("window.finish", {"window": 4})
-    code, page = get(f"{base}/t/{mine['id']}")
+    code, page = get(qr)
     assert "已办结" in page and "请对本次服务作出评价" in page
     form = urllib.parse.urlencode([("level", "1"), ("reason", "等候时间长")]).encode()
-    code, page = get(f"{base}/t/{mine['id']}/rate", data=form)
+    code, page = get(f"{qr}/rate", data=form)
     assert code == 200 and "感谢您的评价" in page
     rows = hall.ctl.store.rows("ratings", "ticket_id = ?", (mine["id"],))
     assert rows[0]["level"] == 1 and rows[0]["channel"] == "qrcode" and "等候时间长" in rows[0]["reasons"]
     assert first["number"] != mine["number"]
+
+
+def test_the_ticket_id_that_events_carry_opens_no_page(site):
+    """Every device sees ticket ids (evt/call, evt/ticket, window state): only the page key in
+    the ticket's own QR code opens its status and rating pages."""
+    hall, base = site
+    kiosk, caller = hall.client("kiosk-1"), hall.client("caller-4")
+    mine = kiosk.request("ticket.issue", {"service": "A"})["ticket"]
+    caller.request("window.open", {"window": 4})
+    called = []
+    caller.on_event("call", called.append)
+    caller.request("window.call_next", {"window": 4})
+    caller.request("window.finish", {"window": 4})
+    seen = wait_for(lambda: called and called[0]["ticket_id"])
+    assert seen == mine["id"] and not mine["status_url"].endswith("/" + seen)
+    assert get(f"{base}/t/{seen}")[0] == 404
+    form = urllib.parse.urlencode([("level", "1")]).encode()
+    assert "感谢" not in get(f"{base}/t/{seen}/rate", data=form)[1]
+    assert hall.ctl.store.rows("ratings") == []
+    assert get(base + urllib.parse.urlsplit(mine["status_url"]).path)[0] == 200
 
 
 def test_guide_page_lists_materials_with_missing_ok_marks(site):
@@ -124,7 +150,7 @@ def test_a_huge_body_with_content_length_minus_one_is_refused_without_being_read
     before = peak_rss_mb()
     chunk, sent = b"level=5&" + b"x" * ((1 << 20) - 8), 0
     with socket.create_connection(("127.0.0.1", port_of(base)), timeout=10) as s:
-        s.sendall(f"POST /t/{ticket['id']}/rate HTTP/1.1\r\nHost: hall\r\n"
+        s.sendall(f"POST /t/{key(ticket)}/rate HTTP/1.1\r\nHost: hall\r\n"
                   "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: -1\r\n\r\n".encode())
         try:
             while sent < 64 << 20 and not select.select([s], [], [], 0)[0]:   # until answered
@@ -157,7 +183,7 @@ def test_a_post_without_content_length_gets_411(site):
 def test_a_chunked_rating_is_taken_and_oversized_headers_get_431(site):
     hall, base = site
     ticket = hall.client("kiosk-1").request("ticket.issue", {"service": "A"})["ticket"]
-    status, page = raw(base, f"POST /t/{ticket['id']}/rate HTTP/1.1\r\nHost: hall\r\n"
+    status, page = raw(base, f"POST /t/{key(ticket)}/rate HTTP/1.1\r\nHost: hall\r\n"
                              "Transfer-Encoding: chunked\r\n\r\n7\r\nlevel=4\r\n0\r\n\r\n".encode())
     assert status == 200 and ticket["number"] in page
     status, page = raw(base, b"GET / HTTP/1.1\r\nHost: hall\r\nCookie: " + b"x" * 9000 + b"\r\n\r\n")
@@ -169,7 +195,7 @@ def test_a_body_of_64_kb_is_taken_and_one_byte_more_gets_413(site):
     ticket = hall.client("kiosk-1").request("ticket.issue", {"service": "A"})["ticket"]
     form = b"level=4&note="
     exact = form + b"x" * (64 * 1024 - len(form))
-    head = f"POST /t/{ticket['id']}/rate HTTP/1.1\r\nHost: hall\r\nContent-Length: {{}}\r\n\r\n"
+    head = f"POST /t/{key(ticket)}/rate HTTP/1.1\r\nHost: hall\r\nContent-Length: {{}}\r\n\r\n"
     status, page = raw(base, head.format(len(exact)).encode() + exact)
     assert status == 200 and ticket["number"] in page
     status, page = raw(base, head.format(len(exact) + 1).encode() + exact + b"x")
@@ -216,7 +242,7 @@ def test_a_hundred_phones_at_once_all_get_their_own_pages(site):
     failures = []
 
     def phone(t):
-        pages = [(f"/t/{t['id']}", t["number"]), ("/guide/F", "不动产登记"), ("/", "办事指南")] * 3
+        pages = [(f"/t/{key(t)}", t["number"]), ("/guide/F", "不动产登记"), ("/", "办事指南")] * 3
         for path, expected in pages:
             together.wait()                      # every phone asks at the same moment
             try:
@@ -239,15 +265,15 @@ def test_logs_name_the_action_never_the_ticket_or_the_query(site, caplog):
     hall, base = site
     ticket = hall.client("kiosk-1").request("ticket.issue", {"service": "A"})["ticket"]
     with caplog.at_level(logging.DEBUG):
-        assert get(f"{base}/t/{ticket['id']}?from=wechat&phone=13800138000")[0] == 200
-        assert get(f"{base}/t/{ticket['id']}/rate", data=b"level=9")[0] == 200
-        assert get(f"{base}/t/{ticket['id']}/rate")[0] == 405
+        assert get(f"{base}/t/{key(ticket)}?from=wechat&phone=13800138000")[0] == 200
+        assert get(f"{base}/t/{key(ticket)}/rate", data=b"level=9")[0] == 200
+        assert get(f"{base}/t/{key(ticket)}/rate")[0] == 405
     web = [r for r in caplog.records if r.name.startswith(("onewindow.web", "onewindow.wsgi", "waitress"))]
     assert any("ticket" in r.getMessage() for r in web)
     for r in caplog.records:
         if r.levelno >= logging.INFO or r in web:
             text = r.getMessage()
-            assert ticket["id"] not in text and "13800138000" not in text and "wechat" not in text
+            assert ticket["id"] not in text and key(ticket) not in text and "13800138000" not in text and "wechat" not in text
 
 
 def test_onewindow_web_serves_the_pages_and_stops_cleanly_on_sigterm(site, tmp_path):

@@ -7,11 +7,14 @@ from .devices import CONTROLLER_ID, DeviceEntry
 from .topics import Topics
 
 
-def permissions(topics: Topics, device_id: str, role: str) -> list[tuple[str, str]]:
-    """(access, topic filter) pairs; access is 'read', 'write' or 'readwrite'."""
+def permissions(topics: Topics, device_id: str, role: str, fenced: bool = False) -> list[tuple[str, str]]:
+    """(access, topic filter) pairs; access is 'read', 'write' or 'readwrite'. A `fenced` device
+    (one flooding the controller with requests) may not send any for a while: the broker drops
+    them before they reach the controller's queue."""
     if device_id == CONTROLLER_ID:
         return [("readwrite", f"{topics.root}/#")]
-    perms = [("write", topics.req(device_id)), ("read", topics.rep(device_id)),
+    perms = [] if fenced else [("write", topics.req(device_id))]
+    perms += [("read", topics.rep(device_id)),
              ("read", f"{topics.root}/evt/#"), ("read", f"{topics.root}/state/#"),
              ("readwrite", topics.status(device_id)),
              ("read", topics.status(CONTROLLER_ID))]   # every device shows when the hall is down
@@ -23,7 +26,8 @@ def permissions(topics: Topics, device_id: str, role: str) -> list[tuple[str, st
 def mosquitto_files(topics: Topics, devices: list[DeviceEntry], controller_secret_hash: str,
                     out_dir: Path, port: int = 1883, host: str = "127.0.0.1",
                     run_as: str = "mosquitto", tls: dict | None = None,
-                    made_by: str = "onewindow broker-config") -> list[Path]:
+                    made_by: str = "onewindow broker-config",
+                    fenced: frozenset = frozenset()) -> list[Path]:
     """passwd, acl and a mosquitto.conf that uses them; the secrets readable by `run_as` only.
 
     Mosquitto started as root drops to `run_as` before it reads the files, so they belong to it.
@@ -35,8 +39,10 @@ def mosquitto_files(topics: Topics, devices: list[DeviceEntry], controller_secre
             (d.id, d.role, d.secret_hash) for d in devices]:
         if hashed:
             passwd.append(f"{entry_id}:{hashed}")
+        if entry_id in fenced:
+            acl.append(f"# {entry_id} flooded the controller with requests: fenced for now")
         acl.append(f"user {entry_id}")
-        for access, pattern in permissions(topics, entry_id, role):
+        for access, pattern in permissions(topics, entry_id, role, entry_id in fenced):
             acl.append(f"topic {access} {pattern}")
         acl.append("")
     conf = [

@@ -129,6 +129,8 @@ class PrivateBroker:
         self._start_error: Optional[BrokerError] = None
         self._thread: Optional[threading.Thread] = None
         self._registry_stamp: Optional[int] = None
+        self.fenced: frozenset = frozenset()       # devices whose requests the broker drops
+        self._files = threading.Lock()             # the supervisor and the controller write them
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -167,11 +169,20 @@ class PrivateBroker:
 
     def reload(self) -> None:
         """New passwd/acl from the registry, taken up by the running broker without a restart."""
-        self._write_files()
+        with self._files:
+            self._write_files()
         proc = self.proc
         if proc is not None and proc.poll() is None:
             proc.send_signal(signal.SIGHUP)
             log.info("private broker: device list reloaded (%d devices)", len(self.registry.list()))
+
+    def fence(self, device_ids) -> None:
+        """From now on the broker drops requests from these devices (and from no others): a
+        flood is stopped in Mosquitto, before it fills the controller's queue (bus/budget.py)."""
+        fenced = frozenset(device_ids)
+        if fenced != self.fenced:
+            self.fenced = fenced
+            self.reload()
 
     # -- files -------------------------------------------------------------------------------
 
@@ -182,7 +193,8 @@ class PrivateBroker:
         self._registry_stamp = self._registry_mtime()
         files = mosquitto_files(self.topics, self.registry.list(), self.secret_hash, self.dir,
                                 port=self.port, host=self.host, run_as=_user(), tls=tls,
-                                made_by="onewindow hall (its private broker, rewritten at every start)")
+                                made_by="onewindow hall (its private broker, rewritten at every start)",
+                                fenced=self.fenced)
         return files[-1]
 
     def _registry_mtime(self) -> Optional[int]:
@@ -260,7 +272,8 @@ class PrivateBroker:
         for host, port in self._ports():
             if port_taken(host, port):
                 raise _PortTaken(f"{host}:{port}")
-        conf = self._write_files()
+        with self._files:
+            conf = self._write_files()
         self._lines.clear()
         try:
             proc = subprocess.Popen([self.binary, "-c", str(conf)], stdin=subprocess.DEVNULL,

@@ -66,6 +66,10 @@ class NetLoop:
             except BlockingIOError:
                 pass
         if sock is not None and (sock in readable or _pending(sock)):
+            # what the owner writes from here to `flush` (acks, replies, events) leaves in as few
+            # segments as the kernel can make of it, not one per packet (with TCP_NODELAY each
+            # small write would go out, and wake the broker, on its own)
+            _cork(sock, True)
             self._read(sock)
         if self.client.socket() is not None and (writable or self.client.want_write()):
             self.client.loop_write()
@@ -86,9 +90,13 @@ class NetLoop:
             return False
 
     def flush(self) -> None:
-        """Write what `publish` could not send at once (a full socket buffer)."""
+        """Write what `publish` could not send at once (a full socket buffer), and send what
+        was held back since the last read."""
         if self.client.socket() is not None and self.client.want_write():
             self.client.loop_write()
+        sock = self.client.socket()
+        if sock is not None:
+            _cork(sock, False)
 
     def close(self, timeout: float = 2.0) -> None:
         """Disconnect cleanly, giving queued messages up to `timeout` to leave."""
@@ -128,6 +136,13 @@ class NetLoop:
             log.debug("broker %s:%s not reachable: %s", self.host, self.port, exc)
             self._next_connect = now + self._delay
             self._delay = min(self._delay * 2, RECONNECT_S[1])
+
+
+def _cork(sock, on: bool) -> None:
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1 if on else 0)
+    except (OSError, AttributeError, ValueError):
+        pass
 
 
 def _pending(sock) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import secrets
 import threading
 import time
@@ -16,9 +17,11 @@ from typing import Optional
 
 import paho.mqtt.client as mqtt
 
+from .. import lograte
 from ..controller import Controller, Outcome
 from ..envelope import error_reply
-from .devices import CONTROLLER_ID, DeviceRegistry
+from .budget import Budgets
+from .devices import CONTROLLER_ID, DeviceEntry, DeviceRegistry
 from .netloop import NetLoop
 from .topics import Topics
 from .url import BusUrl, no_delay, use_tls
@@ -40,6 +43,7 @@ IDENTITY_WINDOW_S = 60.0
 # back after every (re)connect. An ACL written for another hall id lets the controller connect
 # and subscribe, and then delivers nothing, so the hall would sit there serving no one.
 PROBE_TIMEOUT_S = 5.0
+RATE_ALERT = "rate"      # alert key prefix: a device over its request budget (budget.py)
 
 
 class BusUnreachable(Exception):
@@ -72,6 +76,7 @@ class HallService:
         self._due: dict[str, float] = {}             # coalesced state: next time it may go out
         self._down_since: Optional[float] = None
         self._warned_at = float("-inf")
+        self.budgets = Budgets()
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=CONTROLLER_ID,
                                   clean_session=True)
         self.client.username_pw_set(CONTROLLER_ID, controller_secret)
@@ -138,7 +143,10 @@ class HallService:
                       "data dir and the broker's password file)", reason_code)
             return
         root = self.topics.root
-        client.subscribe([(f"{root}/req/+", 1), (f"{root}/dev/+/status", 1),
+        # requests at QoS 0: the session is clean, so QoS 1 would redeliver nothing after a
+        # reconnect anyway, and Mosquitto caps what it queues for a QoS 1 subscriber (1,000
+        # messages), dropping other devices' requests while a flood is drained
+        client.subscribe([(f"{root}/req/+", 0), (f"{root}/dev/+/status", 1),
                           (self.topics.probe, 1)])
         client.publish(self.topics.status(CONTROLLER_ID), "online", qos=1, retain=True)
         self.connected.set()
@@ -221,13 +229,16 @@ class HallService:
                     self._warn_if_unreachable()
                     self._publish_events(self.ctl.tick())
                     self._clear_settled_identities()
+                    self._clear_settled_budgets()
+                    lograte.flush()
                 if time.monotonic() >= next_refresh:
                     next_refresh = time.monotonic() + STATE_REFRESH_S
                     self.ctl.dirty.add("hall")
                 self._publish_state()
                 self.net.flush()
             except Exception:   # the hall must outlive any one bad moment
-                log.exception("controller loop error; reloading state from the database")
+                lograte.error(log, "loop", "controller loop error; reloading state from the "
+                              "database", exc_info=True)
                 self.ctl.reload()
 
     def _warn_if_unreachable(self) -> None:
@@ -283,10 +294,50 @@ class HallService:
         if entry is None:
             # only possible on a broker that lets strangers in; answer, but do nothing
             req_id = _peek_id(payload)
-            log.warning("request from unknown device %s refused", device_id)
+            lograte.warn(log, ("unknown", device_id), "request from unknown device %s refused",
+                         device_id)
             return Outcome(error_reply(req_id, "forbidden", "未登记的设备", "Unknown device")
                            if req_id else None)
+        if not self.budgets.take(device_id, entry.role):
+            return self._rate_limited(entry, payload)
         return self.ctl.handle(entry.device(), payload)
+
+    def _rate_limited(self, entry: DeviceEntry, payload: bytes) -> Outcome:
+        """Over its budget: answered at once with nothing done; the managers hear of the device
+        once (an alert naming it), not once per request."""
+        events = []
+        key = f"{RATE_ALERT}:{entry.id}"
+        if key not in self.ctl.alerts:
+            from ..alerts import raise_alert
+            self.ctl._events = []
+            raise_alert(self.ctl, key, "device", f"设备 {entry.id} 请求过于频繁，超出的请求已被拒绝",
+                        device=entry.id)
+            events, self.ctl._events = self.ctl._events, []
+        lograte.warn(log, ("rate", entry.id), "%s (%s) is over its request budget: request "
+                     "refused", entry.id, entry.role)
+        if self.broker is not None and self.budgets.flooding(entry.id) \
+                and entry.id not in self.broker.fenced:
+            log.warning("%s keeps flooding the hall with requests: the broker drops them until it "
+                        "has been quiet for a minute", entry.id)
+            self.broker.fence(self.broker.fenced | {entry.id})
+        req_id = _peek_id(payload)
+        if req_id is None:
+            return Outcome(None, events)
+        wait = self.budgets.retry_after(entry.id, entry.role)
+        return Outcome(error_reply(req_id, "rate_limited", "请求过于频繁，请稍后再试",
+                                   "Too many requests from this device; retry later",
+                                   {"retry_after_s": round(wait, 1)}), events)
+
+    def _clear_settled_budgets(self) -> None:
+        from ..alerts import clear_alert
+        settled = self.budgets.settled()
+        if self.broker is not None and self.broker.fenced & set(settled):
+            self.broker.fence(self.broker.fenced - set(settled))
+        for device_id in settled:
+            self.ctl._events = []
+            clear_alert(self.ctl, f"{RATE_ALERT}:{device_id}")
+            events, self.ctl._events = self.ctl._events, []
+            self._publish_events(events)
 
     def _presence_changed(self, device_id: str, payload: bytes) -> None:
         if device_id == CONTROLLER_ID:
@@ -338,12 +389,24 @@ class HallService:
 
     # -- out -------------------------------------------------------------------------------------
 
+    # Every reply, event and state is encoded on its own: whatever one holds, it never costs
+    # another device its answer or its event.
+
     def _reply(self, device_id: str, reply: dict) -> None:
-        self.client.publish(self.topics.rep(device_id), _dumps(reply), qos=1)
+        payload = _encode(reply, "reply", device_id)
+        if payload is None:
+            payload = _dumps(error_reply(reply.get("id", ""), "internal", "系统繁忙，请稍后再试",
+                                         "The hall system hit an error; please try again"))
+        # a refusal for being over budget goes out best effort (QoS 0): the answers to a flood
+        # must cost the hall and its broker as little as possible
+        limited = reply.get("ok") is False and reply["error"].get("code") == "rate_limited"
+        self.client.publish(self.topics.rep(device_id), payload, qos=0 if limited else 1)
 
     def _publish_events(self, events: list) -> None:
         for kind, payload in events:
-            self.client.publish(self.topics.evt(kind), _dumps(payload), qos=1)
+            data = _encode(payload, "event", kind)
+            if data is not None:
+                self.client.publish(self.topics.evt(kind), data, qos=1)
 
     def _publish_state(self) -> None:
         dirty, self.ctl.dirty = self.ctl.dirty, set()
@@ -368,12 +431,16 @@ class HallService:
                 self.ctl.dirty.update(order[i:])
                 return
             if item == "hall":
-                self.client.publish(self.topics.state_hall, _dumps(self.ctl.state_hall()), 1, True)
+                payload = _encode(self.ctl.state_hall(), "state", "hall")
+                if payload is not None:
+                    self.client.publish(self.topics.state_hall, payload, 1, True)
             elif item == "queues":
-                self.client.publish(self.topics.state_queues, _dumps(self.ctl.state_queues()), 1, True)
+                payload = _encode(self.ctl.state_queues(), "state", "queues")
+                if payload is not None:
+                    self.client.publish(self.topics.state_queues, payload, 1, True)
             elif isinstance(item, tuple) and item[1] in self.ctl.windows:
-                payload = _dumps(self.ctl.state_window(item[1]))
-                if self._window_sent.get(item[1]) != payload:
+                payload = _encode(self.ctl.state_window(item[1]), "state", f"window {item[1]}")
+                if payload is not None and self._window_sent.get(item[1]) != payload:
                     self._window_sent[item[1]] = payload
                     self.client.publish(self.topics.state_window(item[1]), payload, 1, True)
 
@@ -383,7 +450,27 @@ def _dumps(obj) -> bytes:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8")
 
 
+def _encode(obj, what: str, where: str) -> Optional[bytes]:
+    """JSON bytes, or None (logged) when `obj` cannot be encoded."""
+    try:
+        return _dumps(obj)
+    except (TypeError, ValueError, RecursionError) as exc:     # UnicodeEncodeError included
+        lograte.error(log, ("encode", what), "%s for %s could not be encoded (%s): not sent",
+                      what, where, exc)
+        return None
+
+
+# the id where every OneWindow device (and most JSON encoders) puts it: first, or after "v": 1
+_LEADING_ID = re.compile(rb'\A\s*\{\s*(?:"v"\s*:\s*1\s*,\s*)?"id"\s*:\s*'
+                         rb'"([\x21\x23-\x5b\x5d-\x7e]{1,64})"\s*[,}]')
+
+
 def _peek_id(payload: bytes) -> Optional[str]:
+    """The request id, to address a refusal: read off the front when it is there (a flood is
+    refused without parsing each request), else from the parsed envelope."""
+    m = _LEADING_ID.match(payload)
+    if m:
+        return m.group(1).decode("ascii")
     from ..envelope import EnvelopeError, parse_request
     try:
         return parse_request(payload)[0]

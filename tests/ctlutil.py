@@ -1,0 +1,82 @@
+"""The controller in this process on a real SQLite file, with an injected clock: for tests that
+talk to it through the same envelopes a device sends, without a bus."""
+from __future__ import annotations
+
+import itertools
+import json
+import tomllib
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import tomli_w
+
+from onewindow.controller import Device
+from onewindow.envelope import PROTOCOL_VERSION
+from onewindow.startup import open_hall
+
+from busutil import REPO
+
+TZ = ZoneInfo("Asia/Shanghai")
+KIOSK = Device("kiosk-1", "kiosk")
+MANAGER = Device("manager-1", "manager")
+ELDER_ID = "11010519491231002X"        # born 1949-12-31 (valid check digit)
+YOUNG_ID = "440524200001011235"        # born 2000-01-01
+
+
+def caller(n: int) -> Device:
+    return Device(f"caller-{n}", "caller", frozenset({n}))
+
+
+class Clock:
+    def __init__(self, at: datetime):
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
+
+    def advance(self, **kw) -> None:
+        self.at += timedelta(**kw)
+
+
+class Hall:
+    """A controller in this process, talking through the same envelopes a device sends."""
+
+    def __init__(self, tmp, at: datetime, config=None, edit=None):
+        self.tmp = tmp
+        self.clock = Clock(at)
+        src = config or REPO / "config" / "hall.toml"
+        if edit:
+            raw = tomllib.loads(src.read_text(encoding="utf-8"))
+            edit(raw)
+            src = tmp / "edited.toml"
+            src.write_text(tomli_w.dumps(raw), encoding="utf-8")
+        self.config = src
+        self.ctl = open_hall(src, tmp / "data", clock=self.clock)
+        self.ids = itertools.count()
+
+    def reopen(self):
+        self.ctl.store.close()
+        self.ctl = open_hall(self.config, self.tmp / "data", clock=self.clock)
+
+    def do(self, device: Device, op: str, **args) -> dict:
+        payload = json.dumps({"v": PROTOCOL_VERSION, "id": f"r{next(self.ids)}", "op": op,
+                              "args": args}).encode()
+        return self.ctl.handle(device, payload).reply
+
+    def ok(self, device: Device, op: str, **args) -> dict:
+        reply = self.do(device, op, **args)
+        assert reply["ok"], reply
+        return reply["result"]
+
+    def issue(self, service="A", **args) -> dict:
+        return self.ok(KIOSK, "ticket.issue", service=service, **args)["ticket"]
+
+    def open(self, *windows):
+        for w in windows:
+            self.ok(caller(w), "window.open", window=w)
+
+    def call(self, w: int):
+        return self.ok(caller(w), "window.call_next", window=w)["ticket"]
+
+
+MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=TZ)

@@ -1,0 +1,49 @@
+"""Any request from any device: never `internal`, a refusal changes nothing, the hall goes on.
+
+Hypothesis draws envelopes and every op's arguments (tests/fuzzutil.py) from a device of every
+role, against one controller on a real database that carries a day's state and keeps what the
+examples before did. A longer run of the same is bench/fuzz_soak.py.
+"""
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from onewindow.ops_registry import OPS
+
+from fuzzutil import ARGS, FuzzHall, ops_arguments, requests
+
+EXAMPLES = int(os.environ.get("ONEWINDOW_FUZZ_EXAMPLES", "300"))
+
+
+@pytest.fixture(scope="module")
+def fuzz_hall(tmp_path_factory):
+    h = FuzzHall(tmp_path_factory.mktemp("fuzz"))
+    yield h
+    h.close()
+
+
+def test_the_fuzzer_knows_every_op_and_every_argument():
+    assert set(ARGS) == set(OPS)
+    for op, names in ops_arguments().items():
+        assert names <= set(ARGS[op]), (op, names - set(ARGS[op]))
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_any_request_from_any_device_is_answered_and_a_refusal_changes_nothing(fuzz_hall, data):
+    pools = fuzz_hall.pools()
+    for _ in range(data.draw(st.integers(1, 3), label="requests")):
+        fuzz_hall.check(*requests(data, pools))
+    if data.draw(st.integers(0, 9), label="a citizen comes") == 0:
+        fuzz_hall.alive()                   # tickets keep coming, for the windows to call
+
+
+def test_the_hall_lives_after_the_fuzzing(fuzz_hall):
+    fuzz_hall.later(minutes=40)         # ticks: alerts, bounds, the rating pad's time limit
+    fuzz_hall.alive()
+    fuzz_hall.assert_consistent()
+    assert fuzz_hall.codes["ok"] > 0 and fuzz_hall.reloads == 0
