@@ -23,6 +23,8 @@ def add_arguments(p) -> None:
                    help="write the KPI CSVs, audit CSV and PNG for 2026-11-23 or 2026-11 "
                         "(or 'today' / 'month') and exit; no screen needed")
     p.add_argument("--out", default="reports", help="directory for --export-report")
+    p.add_argument("--pin-stdin", action="store_true", help="--export-report: read the manager "
+                   "PIN from one line of stdin (scripts) instead of asking")
     p.add_argument("--printer", help="the duty desk's ticket printer (serial port or /dev/usb/lpN) "
                                      "for reprints; without it a reprint is done at a kiosk")
     p.add_argument("--printer-baud", type=int, default=9600)
@@ -33,7 +35,7 @@ def add_arguments(p) -> None:
 def main(args) -> int:
     settings = device_settings(args)
     if args.export_report:
-        return export_report(settings, args.export_report, Path(args.out))
+        return export_report(settings, args.export_report, Path(args.out), args.pin_stdin)
     if "pin" in settings:
         raise SystemExit("onewindow manager: the device config's \"pin\" is no longer used: the "
                          "hall has one manager PIN for every console, kept by the controller. "
@@ -47,13 +49,28 @@ def main(args) -> int:
     return 0
 
 
-def export_report(settings: dict, period: str, out_dir: Path) -> int:
+def _pin(from_stdin: bool) -> str:
+    """The hall's manager PIN for a headless export: reports need it as the console does."""
+    import getpass
+    import sys
+    return sys.stdin.readline().strip() if from_stdin else getpass.getpass("manager PIN: ")
+
+
+def export_report(settings: dict, period: str, out_dir: Path, pin_stdin: bool = False) -> int:
     from onewindow import reports
     from onewindow.bus.client import BusError, DeviceClient
     client = DeviceClient(settings["mqtt"], settings["device"], settings["secret"],
                           settings["hall"], events=(), windows_state=False)
     client.start(wait=5)
     try:
+        try:
+            login = client.request("manager.login", {"pin": _pin(pin_stdin)})
+        except BusError as exc:
+            print(f"onewindow manager: {exc.code}: {exc.message_en}")
+            return 2
+        if not login.get("ok"):
+            print(f"onewindow manager: {login.get('message_en')}")
+            return 2
         hall = _hall_state(client)
         if period in ("today", "month"):
             day = (hall or {}).get("day")

@@ -22,6 +22,7 @@ from .domain.numbering import service_day
 from .domain.pagekey import page_key
 from .domain.routing import upcoming
 from .envelope import Args, EnvelopeError, error_reply, ok_reply, parse_request
+from .managerpin import SESSION_S
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,7 @@ class Controller:
         self.hall = hall
         self.test_mode = test_mode          # commissioning: every screen and ticket says 测试
         self.login_fails: dict[str, list] = {}   # console -> its recent wrong PINs (lockout)
+        self.sessions: dict[str, datetime] = {}  # console -> when its PIN session ends
         self.raw = raw
         self.store = store
         self.clock = clock
@@ -213,7 +215,7 @@ class Controller:
                 return Outcome(None)
             return Outcome(error_reply(exc.req_id, "bad_request", f"请求格式不正确：{exc.message}",
                                        f"Malformed request: {exc.message}"))
-        from .ops_registry import OPS, READS
+        from .ops_registry import BEFORE_LOGIN, OPS, READS
         entry = OPS.get(op)
         if entry is None:
             lograte.warn(log, ("op", device.id), "unknown op %.64r from %s", op, device.id)
@@ -225,6 +227,14 @@ class Controller:
                          device.id, device.role, op)
             return Outcome(error_reply(req_id, "forbidden", "此设备无权执行该操作",
                                        f"A {device.role} may not do {op}"))
+        if device.role == "manager" and op not in BEFORE_LOGIN:
+            # the PIN guards the console's every change and report, also from its secret alone
+            expires = self.sessions.get(device.id)
+            if expires is None or self.now() >= expires:
+                self.sessions.pop(device.id, None)
+                return Outcome(error_reply(req_id, "login_required", "请先输入管理密码",
+                                           "Enter the manager PIN first"))
+            self.sessions[device.id] = self.now() + timedelta(seconds=SESSION_S)
         # an idempotency record only for what changes something: a read is simply read again
         remember = op not in READS
         if remember:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Optional
 
 PIN_FILE = "manager.pin"
+SESSION_S = 900             # a console stays logged in this long after its last request
 ROUNDS = 20_000             # ~10 ms on the controller's thread: rare, and cheap enough there
 MIN_DIGITS, MAX_DIGITS = 4, 12
 

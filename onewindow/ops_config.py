@@ -157,7 +157,15 @@ def op_login(ctl, dev, a: Args) -> dict:
                 "message": "密码不正确" + (f"，还可再试 {left} 次" if left else "，请稍后再试"),
                 "message_en": "Wrong PIN" + (f"; {left} more tries" if left else "; wait a while")}
     ctl.login_fails.pop(dev.id, None)
+    ctl.sessions[dev.id] = now + timedelta(seconds=managerpin.SESSION_S)
     ctl.audit(dev, "login")
+    return {"ok": True, "session_s": managerpin.SESSION_S}
+
+
+def op_logout(ctl, dev, a: Args) -> dict:
+    """The console locked (a button, or a quiet spell): its session ends here too."""
+    if ctl.sessions.pop(dev.id, None) is not None:
+        ctl.audit(dev, "logout")
     return {"ok": True}
 
 

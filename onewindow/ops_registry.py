@@ -42,6 +42,7 @@ OPS = {
     "device.health": (cfg.op_health, ANY),
     "device.clock": (cfg.op_clock, ANY),
     "manager.login": (cfg.op_login, ("manager",)),
+    "manager.logout": (cfg.op_logout, ("manager",)),
     "report.kpis": (reports.op_kpis, ("caller", "manager")),
     "report.audit": (reports.op_audit, ("manager",)),
     "report.waiting": (reports.op_waiting, ("manager",)),
@@ -52,6 +53,10 @@ OPS = {
 
 # Ops that change nothing: no idempotency record is kept for them (a retry simply reads again),
 # so a device asking over and over cannot grow the database. Any op not listed here is kept.
+# what a manager console may do before its PIN is checked: log in, and what every device may
+# read or report; everything else of the manager role needs a session (manager.login)
+BEFORE_LOGIN = frozenset({"manager.login", "manager.logout", "config.get", "queue.status",
+                          "device.clock", "device.health", "appointment.slots"})
 READS = frozenset({"queue.status", "appointment.slots", "appointment.find", "config.get",
                    "config.export", "report.kpis", "report.audit", "report.waiting",
                    "report.ratings", "ticket.find"})

@@ -13,10 +13,12 @@ from onewindow.bus.devices import DeviceRegistry, controller_secret
 from onewindow.bus.mosquitto import PrivateBroker, TlsListen
 from onewindow.bus.service import HallService
 from onewindow.bus.topics import Topics
+from onewindow.managerpin import check, set_pin
 from onewindow.bus.url import parse_bus_url
 from onewindow.startup import open_hall
 
 REPO = Path(__file__).resolve().parent.parent
+TEST_PIN = "2468"        # the hall's manager PIN in tests that log a console in
 
 
 def unlimited_config(tmp: Path) -> Path:
@@ -143,9 +145,15 @@ class Hall:
         return f"mqtt://127.0.0.1:{self.port}"
 
     def client(self, device_id: str, secret: str | None = None, wait: float = 5) -> DeviceClient:
+        """A device on the bus; a manager console also logged in with the hall's PIN."""
         c = DeviceClient(self.url, device_id, secret or self.secrets[device_id], self.hall_id)
         c.start(wait=wait)
         self.clients.append(c)
+        entry = self.registry.get(device_id)
+        if wait and entry is not None and entry.role == "manager" and secret is None:
+            if not check(self.data_dir, TEST_PIN):
+                set_pin(self.data_dir, TEST_PIN)
+            assert c.request("manager.login", {"pin": TEST_PIN})["ok"]
         return c
 
     def raw_client(self, device_id: str, secret: str | None = None):

@@ -24,7 +24,7 @@ from onewindow.ops_registry import OPS
 from onewindow.startup import open_hall
 
 from busutil import unlimited_config
-from ctlutil import ELDER_ID, MONDAY_10, YOUNG_ID, Clock
+from ctlutil import ELDER_ID, MONDAY_10, YOUNG_ID, Clock, logged_in
 
 DEVICES = [Device("kiosk-1", "kiosk"), Device("caller-2", "caller", frozenset({2, 4})),
            Device("display-1", "display"), Device("led-1", "led"),
@@ -59,7 +59,7 @@ ARGS = {
     "alert.clear": ("key",),
     "device.health": ("part", "status", "reason"),
     "device.clock": ("now",),
-    "manager.login": ("pin",),
+    "manager.login": ("pin",), "manager.logout": (),
     "report.kpis": ("group", "window", "month", "day"),
     "report.audit": ("day", "limit"),
     "report.waiting": (), "report.ratings": ("days", "open_only"),
@@ -188,6 +188,7 @@ class FuzzHall:
 
     def _seed(self) -> None:
         kiosk, manager = DEVICES[0], DEVICES[5]
+        logged_in(self.ctl, manager)      # its session lasts the fuzzing's first 15 minutes
         for n in range(1, 14):
             self._do(manager, "window.open", window=n)
         for code in ("A", "A", "B", "F", "T1"):

@@ -18,6 +18,7 @@ from onewindow.hallconfig import dump
 from onewindow.startup import open_hall
 
 from busutil import REPO, unlimited_config
+from ctlutil import logged_in
 
 MANAGER = Device("manager-1", "manager")
 
@@ -103,6 +104,7 @@ def test_the_rule_holds_for_any_two_sets_of_changes(file_changes, live_changes):
 # -- at start, with a real controller and a real database -------------------------------------
 
 def _request(ctl, device, op, **args):
+    logged_in(ctl, device)
     with ctl.store.transaction():
         reply = ctl.handle(device, json.dumps({"v": 1, "id": f"{op}-{len(args)}-{id(args)}",
                                                "op": op, "args": args}).encode()).reply

@@ -16,7 +16,7 @@ from onewindow import reports
 from onewindow.bus.client import BusError
 from onewindow.demo import always_open_copy
 
-from busutil import REPO, Hall
+from busutil import REPO, TEST_PIN, Hall
 
 from kivyutil import shots_dir  # noqa: E402
 
@@ -153,16 +153,22 @@ def test_ticket_find_and_longest_wait(hall):
 def test_headless_export_command(hall, tmp_path):
     config = tmp_path / "manager.json"
     config.write_text(json.dumps({"mqtt": hall.url, "device": "manager-1",
-                                  "secret": hall.secrets["manager-1"], "hall": hall.hall_id,
-                                  "pin": "2468"}), encoding="utf-8")
+                                  "secret": hall.secrets["manager-1"], "hall": hall.hall_id}),
+                      encoding="utf-8")
     out = tmp_path / "out"
-    proc = subprocess.run([sys.executable, "-m", "onewindow.cli", "manager", "--device-config",
-                           str(config), "--export-report", "today", "--out", str(out)],
-                          cwd=REPO, capture_output=True, text=True, timeout=60)
+
+    def export(pin):
+        return subprocess.run([sys.executable, "-m", "onewindow.cli", "manager", "--device-config",
+                               str(config), "--export-report", "today", "--out", str(out),
+                               "--pin-stdin"], input=f"{pin}\n", cwd=REPO, capture_output=True,
+                              text=True, timeout=60)
+    refused = export("0000")                        # reports need the hall's PIN, as on the console
+    assert refused.returncode == 2 and "Wrong PIN" in refused.stdout and not out.exists()
+    proc = export(TEST_PIN)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     day = hall.ctl.day.isoformat()
     assert (out / f"kpis-{day}-service.csv").exists() and (out / f"audit-{day}.csv").exists()
     with Image.open(out / f"report-{day}.png") as img:
         assert img.size == reports.PAGE
-    assert "2468" not in proc.stdout + proc.stderr
+    assert TEST_PIN not in proc.stdout + proc.stderr
     shutil.rmtree(out)
