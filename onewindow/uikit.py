@@ -10,10 +10,6 @@ from typing import Callable, Optional
 
 log = logging.getLogger(__name__)
 
-FONT_DIRS = ("/usr/share/fonts/opentype/noto", "/usr/share/fonts/truetype/noto",
-             "/usr/share/fonts/opentype", "/usr/share/fonts")
-FONT_FILES = {"regular": ("NotoSansCJK-Regular.ttc", "NotoSansCJKsc-Regular.otf"),
-              "bold": ("NotoSansCJK-Bold.ttc", "NotoSansCJKsc-Bold.otf")}
 TARGETS_ENV = "ONEWINDOW_TARGETS"     # tests: where the app writes its touch targets
 
 
@@ -41,18 +37,11 @@ def setup_kivy(width: int, height: int, fullscreen: bool = False, title: str = "
     register_fonts()
 
 
-def find_font(kind: str = "regular") -> Optional[str]:
-    for d in FONT_DIRS:
-        for name in FONT_FILES[kind]:
-            p = Path(d) / name
-            if p.exists():
-                return str(p)
-    return None
-
-
 def register_fonts() -> None:
     """Make Noto Sans CJK every label's default font, so no text shows as boxes."""
     from kivy.core.text import DEFAULT_FONT, LabelBase
+
+    from .fonts import find_font
     regular = find_font("regular")
     if regular is None:
         log.error("no CJK font found (install fonts-noto-cjk): Chinese will not display")
