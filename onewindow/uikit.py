@@ -1,16 +1,18 @@
-"""What every Kivy app of the hall shares: set-up without Kivy's own config files, CJK fonts,
-a bus whose callbacks arrive on the UI thread, and test hooks (widget targets, screenshots)."""
+"""Kivy helpers every app of the hall uses (the apps themselves share onewindow/appbase.py):
+set-up without Kivy's own config files, CJK fonts, KV loading, QR textures, the hall clock, and
+the tests' view of the screen (widget targets)."""
 from __future__ import annotations
 
 import json
 import logging
 import os
-from pathlib import Path
+import time
 from typing import Callable, Optional
 
 log = logging.getLogger(__name__)
 
 TARGETS_ENV = "ONEWINDOW_TARGETS"     # tests: where the app writes its touch targets
+STILL_S = 0.1                         # tests: targets are written once they hold still this long
 
 
 def setup_kivy(width: int, height: int, fullscreen: bool = False, title: str = "OneWindow") -> None:
@@ -84,6 +86,65 @@ def hall_now(hall_state: Optional[dict]):
         tz = None
     return datetime.now(tz)
 
+
+class TargetsFile:
+    """Tests: every widget with a `test_id`, its centre in window pixels (origin top-left) and its
+    text, written to the file ONEWINDOW_TARGETS names, so a test can read the screen and touch it
+    through the real input path (xdotool -> X -> SDL -> Kivy). Made only when that variable is
+    set: in production nothing is walked or written."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self._last = self._written = None
+        self._changed_at = 0.0
+
+    @classmethod
+    def from_env(cls) -> Optional["TargetsFile"]:
+        path = os.environ.get(TARGETS_ENV)
+        return cls(path) if path else None
+
+    def look(self, screen: str) -> None:
+        """Called every frame; writes the targets once they have held still for STILL_S: a
+        screen being laid out (ScrollView contents take a few frames) would send a touch to the
+        wrong place."""
+        from kivy.core.window import Window
+        now = time.monotonic()
+        seen = (screen, visible_targets(Window))
+        if seen != self._last:
+            self._last, self._changed_at = seen, now
+        elif seen != self._written and now - self._changed_at >= STILL_S:
+            self._write(screen, seen[1])
+            self._written = seen
+
+    def _write(self, screen: str, targets: dict) -> None:
+        from kivy.core.window import Window
+        shown = {tid: {k: t[k] for k in ("x", "y", "text")} for tid, t in targets.items()}
+        tmp = self.path + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump({"screen": screen, "size": [Window.width, Window.height], "targets": shown},
+                      f, ensure_ascii=False)
+        os.replace(tmp, self.path)
+
+
+def visible_targets(root) -> dict:
+    """{test_id: {x, y, w, h, text}} of the widgets under `root` that are on the window."""
+    from kivy.core.window import Window
+    targets = {}
+
+    def walk(w):
+        tid = getattr(w, "test_id", None)
+        if tid and w.get_root_window() is not None and w.width > 0 and w.height > 0:
+            x, y = w.to_window(w.center_x, w.center_y)
+            if 0 <= x <= Window.width and 0 <= y <= Window.height:
+                targets[tid] = {"x": round(x), "y": round(Window.height - y), "w": round(w.width),
+                                "h": round(w.height), "text": str(getattr(w, "text", ""))}
+        for child in w.children:
+            walk(child)
+    walk(root)
+    return targets
+
+
+# -- until every app is on onewindow/appbase.py ----------------------------------------
 
 class UiBus:
     """A DeviceClient whose callbacks run on Kivy's main thread (widgets are touched only there)."""
