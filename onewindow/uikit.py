@@ -61,6 +61,17 @@ def load_kv(path) -> None:
         Builder.load_file(path)
 
 
+def lazy_screen(manager, name: str, table: dict[str, str], package: str):
+    """Screen `name` of a ScreenManager, built the first time it is wanted from `table`
+    ({name: "module:Class"}, modules relative to `package`): a screen nobody opened holds no
+    widgets, textures or fonts."""
+    if not manager.has_screen(name):
+        import importlib
+        module, _, cls = table[name].partition(":")
+        manager.add_widget(getattr(importlib.import_module(f".{module}", package), cls)(name=name))
+    return manager.get_screen(name)
+
+
 def qr_texture(data: str):
     """A QR code as a crisp Kivy texture (nearest filtering keeps the modules sharp when scaled)."""
     import qrcode
