@@ -7,7 +7,7 @@ import json
 import logging
 import os
 import time
-from typing import Callable, Optional
+from typing import Optional
 
 log = logging.getLogger(__name__)
 
@@ -153,66 +153,3 @@ def visible_targets(root) -> dict:
             walk(child)
     walk(root)
     return targets
-
-
-# -- until every app is on onewindow/appbase.py ----------------------------------------
-
-class UiBus:
-    """A DeviceClient whose callbacks run on Kivy's main thread (widgets are touched only there)."""
-
-    def __init__(self, client):
-        self.client = client
-
-    @staticmethod
-    def _main(fn: Callable, *args) -> None:
-        from kivy.clock import Clock
-        Clock.schedule_once(lambda dt: fn(*args), 0)
-
-    def on_state(self, fn: Callable[[str, object], None]) -> None:
-        self.client.on_state(lambda kind, value: self._main(fn, kind, value))
-
-    def on_event(self, kind: str, fn: Callable[[dict], None]) -> None:
-        self.client.on_event(kind, lambda data: self._main(fn, data))
-
-    def on_connection(self, fn: Callable[[bool], None]) -> None:
-        previous = self.client.on_connection
-
-        def both(up):
-            if previous:
-                previous(up)
-            self._main(fn, up)
-        self.client.on_connection = both
-
-    def request(self, op: str, args: Optional[dict] = None,
-                done: Optional[Callable[[Optional[dict], Optional[Exception]], None]] = None, **kw):
-        """Never blocks the UI: `done(result, error)` is called on the main thread."""
-        def back(result, error):
-            if done:
-                self._main(done, result, error)
-        return self.client.request_async(op, args, back, **kw)
-
-
-def dump_targets(root, screen: str = "") -> None:
-    """Tests: write every widget with a `test_id` and its centre in window pixels (origin top-left),
-    so a test can touch it through the real input path (xdotool -> X -> SDL -> Kivy)."""
-    path = os.environ.get(TARGETS_ENV)
-    if not path:
-        return
-    from kivy.core.window import Window
-    targets = {}
-
-    def walk(w):
-        tid = getattr(w, "test_id", None)
-        if tid and w.get_root_window() is not None and w.width > 0 and w.height > 0:
-            x, y = w.to_window(w.center_x, w.center_y)
-            if 0 <= x <= Window.width and 0 <= y <= Window.height:
-                targets[tid] = {"x": round(x), "y": round(Window.height - y),
-                                "text": str(getattr(w, "text", ""))}
-        for child in w.children:
-            walk(child)
-    walk(root)
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump({"screen": screen, "size": [Window.width, Window.height], "targets": targets},
-                  f, ensure_ascii=False)
-    os.replace(tmp, path)
