@@ -26,6 +26,7 @@ from .uikit import TargetsFile, hall_now
 
 log = logging.getLogger(__name__)
 
+TARGETS_LOOK_S = 0.05         # tests only: how often the widgets are looked at
 WORKERS = 2                   # transactions in flight at once (a print, a reprint, a lookup)
 
 Done = Callable[[Optional[object], Optional[Exception]], None]
@@ -69,7 +70,7 @@ class HallApp(App):
 
     def on_start(self):
         if self._targets is not None:
-            Clock.schedule_interval(lambda dt: self._targets.look(self.test_screen()), 0)  # each frame
+            Clock.schedule_interval(lambda dt: self._targets.look(self.test_screen()), TARGETS_LOOK_S)
         self.client.start()
 
     def on_stop(self):

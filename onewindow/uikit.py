@@ -118,7 +118,7 @@ class TargetsFile:
         return cls(path) if path else None
 
     def look(self, screen: str) -> None:
-        """Called every frame; writes the targets once they have held still for STILL_S: a
+        """Called often; writes the targets once they have held still for STILL_S: a
         screen being laid out (ScrollView contents take a few frames) would send a touch to the
         wrong place."""
         from kivy.core.window import Window
