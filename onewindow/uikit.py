@@ -49,7 +49,8 @@ def register_fonts() -> None:
     from .fonts import find_font
     regular = find_font("regular")
     if regular is None:
-        log.error("no CJK font found (install fonts-noto-cjk): Chinese will not display")
+        log.error("no CJK font found (install fonts-noto-cjk, or name the font's file and "
+                  "folder in assets/fonts.toml): Chinese will not display")
         return
     bold = find_font("bold") or regular
     LabelBase.register(DEFAULT_FONT, regular, fn_bold=bold)
