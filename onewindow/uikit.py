@@ -119,15 +119,22 @@ class TargetsFile:
         return cls(path) if path else None
 
     def look(self, screen: str) -> None:
-        """Called often; writes the targets once they have held still for STILL_S: a
-        screen being laid out (ScrollView contents take a few frames) would send a touch to the
-        wrong place."""
+        """Called often. New texts in an unchanged layout are written at once; a layout that
+        changed is written once it has held still for STILL_S: a screen being laid out
+        (ScrollView contents take a few frames) would send a touch to the wrong place."""
         from kivy.core.window import Window
         now = time.monotonic()
         seen = (screen, visible_targets(Window))
+        if seen == self._written:
+            self._last = seen
+            return
+        if self._written is not None and _layout(seen) == _layout(self._written):
+            self._write(screen, seen[1])
+            self._last = self._written = seen
+            return
         if seen != self._last:
             self._last, self._changed_at = seen, now
-        elif seen != self._written and now - self._changed_at >= STILL_S:
+        elif now - self._changed_at >= STILL_S:
             self._write(screen, seen[1])
             self._written = seen
 
@@ -139,6 +146,12 @@ class TargetsFile:
             json.dump({"screen": screen, "size": [Window.width, Window.height], "targets": shown},
                       f, ensure_ascii=False)
         os.replace(tmp, self.path)
+
+
+def _layout(seen: tuple) -> tuple:
+    """(screen, where each target is): what a touch depends on."""
+    screen, targets = seen
+    return screen, {tid: (t["x"], t["y"], t["w"], t["h"]) for tid, t in targets.items()}
 
 
 def visible_targets(root) -> dict:
