@@ -1,5 +1,17 @@
 """OneWindow (一窗): queue calling and self-service kiosks for government service halls."""
+from pathlib import Path
+
 from setuptools import find_packages, setup
+
+
+def shipped_tree(folder: str) -> list[tuple[str, list[str]]]:
+    """Every file under `folder`, for data_files: installed to share/onewindow/<folder>/..."""
+    groups: dict[str, list[str]] = {}
+    for path in sorted(Path(folder).rglob("*")):
+        if path.is_file():
+            groups.setdefault(f"share/onewindow/{path.parent.as_posix()}", []).append(path.as_posix())
+    return list(groups.items())
+
 
 setup(
     name="onewindow",
@@ -11,7 +23,9 @@ setup(
     python_requires=">=3.11",
     packages=find_packages(include=["onewindow*", "kiosk*", "callers*", "drivers*", "manager*"]),
     package_data={"kiosk": ["kv/*.kv"], "callers": ["kv/*.kv"], "manager": ["kv/*.kv"]},
-    data_files=[("share/onewindow/config", ["config/hall.toml"])],
+    # not code: found beside the packages in a checkout, under share/onewindow when installed
+    # (onewindow/shipped.py)
+    data_files=[("share/onewindow/config", ["config/hall.toml"]), *shipped_tree("assets")],
     install_requires=[
         "paho-mqtt>=2.0",
         "pyserial>=3.5",

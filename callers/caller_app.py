@@ -11,7 +11,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
 
-from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.factory import Factory
@@ -19,15 +18,14 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, DictProperty, NumericProperty, StringProperty
 from kivy.utils import escape_markup
 
-from onewindow.bus.client import BusError, DeviceClient
+from onewindow.appbase import HallApp
+from onewindow.bus.client import BusError
 from onewindow.i18n import Catalogue
-from onewindow.i18n import test_mark
-from onewindow.uikit import UiBus, dump_targets, hall_now
+from onewindow.uikit import load_kv
 
 log = logging.getLogger("onewindow.caller")
 
 KV_DIR = Path(__file__).parent / "kv"
-TARGETS_EVERY_S = 0.3
 KPIS_EVERY_S = 60
 CLOCK_EVERY_S = 15            # also refreshes "minutes waited"
 QUEUE_LINES = 6               # per-service waiting lines that fit beside the ticket
@@ -134,10 +132,10 @@ def minutes_waited(ticket: dict, now: Optional[datetime] = None) -> int:
     return max(0, int((end - issued).total_seconds() // 60))
 
 
-class CallerApp(App):
-    lang = StringProperty("zh")
-    online = BooleanProperty(False)
-    problem = DictProperty({})        # what the bus says is wrong (another device has our id...)
+class CallerApp(HallApp):
+    TEXTS = TEXTS
+    DESIGN_SIZE = (1024, 600)
+
     connected_once = BooleanProperty(False)
     busy = BooleanProperty(False)
     window_title = StringProperty("")
@@ -156,8 +154,7 @@ class CallerApp(App):
     clock_text = StringProperty("")
 
     def __init__(self, settings: dict, window: int, lang: str = "zh", **kw):
-        super().__init__(**kw)
-        self.settings = settings
+        super().__init__(settings, **kw)
         self.window_no = window
         self.lang = lang
         self.ticket: Optional[dict] = None
@@ -167,60 +164,39 @@ class CallerApp(App):
         self._message_key: Optional[tuple] = None
         self.popup = None
         self.popup_name = ""
-        self.client = DeviceClient(settings["mqtt"], settings["device"], settings["secret"],
-                                   settings["hall"], events=())
-        self.bus = UiBus(self.client)
-
-    def t(self, key: str, lang: str, **fmt) -> str:
-        return TEXTS(key, lang, **fmt)
 
     # -- lifecycle -------------------------------------------------------------------------------
 
     def build(self):
         self.title = f"OneWindow · {self.window_no}"
         Window.clearcolor = (0.93, 0.95, 0.97, 1)
-        Builder.load_file(str(KV_DIR / "caller_popups.kv"))
-        root = Builder.load_file(str(KV_DIR / "caller.kv"))
-        self.bus.on_state(self._on_state)
-        self.bus.on_connection(lambda up: self._update_online())
+        load_kv(KV_DIR / "caller_popups.kv")
+        root = Builder.load_file(str(KV_DIR / "caller.kv"))     # the root: a rule-less file
         self.bind(lang=lambda *_: self._relabel())
-        Clock.schedule_interval(lambda dt: self._dump(), TARGETS_EVERY_S)
         Clock.schedule_interval(lambda dt: self._tick(), CLOCK_EVERY_S)
         Clock.schedule_interval(lambda dt: self._load_kpis(), KPIS_EVERY_S)
         self._tick()
-        self.client.start()
         return root
 
-    def on_stop(self):
-        self.client.stop()
-
-    def _dump(self) -> None:
-        dump_targets(Window, self.popup_name or "main")
+    def test_screen(self) -> str:
+        return self.popup_name or "main"
 
     def _tick(self) -> None:
-        self.clock_text = hall_now(self.client.state.get("hall")).strftime("%H:%M")
+        self.clock_text = self.hall_now().strftime("%H:%M")
         self._render_ticket()
 
     # -- bus -> screen -----------------------------------------------------------------------------
 
-    def _update_online(self) -> None:
-        up = (self.client.connected.is_set() and self.client.controller_online is not False
-              and not self.problem)
-        if up and not self.online:
+    def on_online(self, _app, up: bool) -> None:
+        if up:
             self.connected_once = True
             self._load_config()
             self._load_kpis()
-        self.online = up
-        if not up and self.popup is not None:
+        elif self.popup is not None:
             self.close_popup()
 
-    def _on_state(self, kind: str, value) -> None:
-        if kind == "problem":
-            self.problem = value or {}
-            self._update_online()
-        elif kind == "controller":
-            self._update_online()
-        elif kind == "hall" and isinstance(value, dict):
+    def bus_state(self, kind: str, value) -> None:
+        if kind == "hall" and isinstance(value, dict):
             self._tick()                # the hall's clock: its zone comes with this state
             self._set_title(self.client.state["windows"].get(self.window_no) or {})   # 测试 mark
             if value.get("config_version") != self._config_version and self.online:
@@ -242,7 +218,7 @@ class CallerApp(App):
             # changed elsewhere (a keypad, a restart of this app): ask for the whole ticket
             if self._fetching != key:
                 self._fetching = key
-                self.bus.request("queue.status", {"ticket_id": key[0]}, self._fetched)
+                self.request("queue.status", {"ticket_id": key[0]}, self._fetched)
         self._render_queues()
 
     def _fetched(self, result, error) -> None:
@@ -253,7 +229,7 @@ class CallerApp(App):
 
     def _set_title(self, w: dict) -> None:
         name = w.get("name_en") if self.lang == "en" and w.get("name_en") else w.get("name")
-        self.window_title = test_mark(self.client.state.get("hall")) + (name or f"{self.window_no}号窗口")
+        self.window_title = self.test_mark() + (name or f"{self.window_no}号窗口")
 
     def _set_ticket(self, ticket: Optional[dict]) -> None:
         self.ticket = ticket
@@ -324,7 +300,7 @@ class CallerApp(App):
             if error is None:
                 self.config_data = result
                 self._config_version = (self.client.state.get("hall") or {}).get("config_version")
-        self.bus.request("config.get", {}, done)
+        self.request("config.get", {}, done)
 
     def _load_kpis(self) -> None:
         if not self.online:
@@ -336,7 +312,7 @@ class CallerApp(App):
                 return
             rows = result.get("rows") or []
             self.kpis = rows[0] if rows else {"served": 0, "no_show": 0}
-        self.bus.request("report.kpis", {"group": "window", "window": self.window_no}, done)
+        self.request("report.kpis", {"group": "window", "window": self.window_no}, done)
 
     def kpi_text(self, key: str, kpis: dict, lang: str) -> str:
         value = kpis.get(key)
@@ -377,7 +353,7 @@ class CallerApp(App):
                 self._fail(error)
             else:
                 ok(result)
-        self.bus.request(op, {"window": self.window_no, **args}, done)
+        self.request(op, {"window": self.window_no, **args}, done)
 
     def _after_ticket_op(self, result: dict, key: str, keep: bool, **fmt) -> None:
         ticket = result.get("ticket")
@@ -440,12 +416,10 @@ class CallerApp(App):
         self.popup, self.popup_name = popup, name
         popup.bind(on_dismiss=self._popup_gone)
         popup.open(animation=False)     # a fade would swallow the touch that follows at once
-        Clock.schedule_once(lambda dt: self._dump(), 0)
 
     def _popup_gone(self, popup) -> None:
         if popup is self.popup:
             self.popup, self.popup_name = None, ""
-            Clock.schedule_once(lambda dt: self._dump(), 0)
 
     def close_popup(self) -> None:
         if self.popup is not None:

@@ -8,21 +8,20 @@ shows none (not even the staff name a window's state carries).
 from __future__ import annotations
 
 import logging
+from functools import partial
 from pathlib import Path
 from typing import Optional
 
-from kivy.app import App
-from kivy.clock import Clock
-from kivy.lang import Builder
+from kivy.clock import Clock, mainthread
 from kivy.properties import (BooleanProperty, ColorProperty, NumericProperty, ObjectProperty,
                              StringProperty)
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.floatlayout import FloatLayout
+from kivy.uix.stencilview import StencilView
 
-from onewindow.bus.client import DeviceClient
-from onewindow.i18n import Catalogue
-from onewindow.i18n import test_mark
-from onewindow.uikit import UiBus, dump_targets, hall_now
+from onewindow.appbase import HallApp
+from onewindow.i18n import Catalogue, test_mark
+from onewindow.uikit import load_kv
 
 from .voice import announcement_text
 
@@ -55,7 +54,6 @@ ORANGE = (1, 0.6, 0.15, 1)
 
 
 class WindowRow(BoxLayout):
-    u = NumericProperty(1)
     number = NumericProperty(0)
     name_text = StringProperty("")
     state_text = StringProperty("")
@@ -64,7 +62,6 @@ class WindowRow(BoxLayout):
 
 
 class QueueCell(BoxLayout):
-    u = NumericProperty(1)
     code = StringProperty("")
     name_text = StringProperty("")
     count_text = StringProperty("")
@@ -72,7 +69,6 @@ class QueueCell(BoxLayout):
 
 
 class RecentCell(BoxLayout):
-    u = NumericProperty(1)
     index = NumericProperty(0)
     ticket = StringProperty("")
     window_text = StringProperty("")
@@ -82,13 +78,18 @@ OFFLINE_TEXT = ("连接中断，正在恢复", "Connection lost, reconnecting: t
 
 
 class OfflineBanner(BoxLayout):
-    u = NumericProperty(1)
     text = StringProperty(OFFLINE_TEXT[0])
     text_en = StringProperty(OFFLINE_TEXT[1])
 
 
+class Ticker(StencilView):
+    """The notice's strip: the notice scrolls inside it (tests read its text here, where it
+    holds still)."""
+    test_id = StringProperty("")
+    text = StringProperty("")
+
+
 class DisplayRoot(FloatLayout):
-    u = NumericProperty(1)
     hall_name = StringProperty("")
     hall_name_en = StringProperty("")
     clock_text = StringProperty("")
@@ -99,9 +100,6 @@ class DisplayRoot(FloatLayout):
     notice = StringProperty("")
     flash_on = BooleanProperty(False)
     banner = ObjectProperty(None, allownone=True)
-
-    def on_size(self, *_):
-        self.u = min(self.width / 1920.0, self.height / 1080.0) or 1
 
 
 def window_state_text(w: dict) -> tuple[str, tuple, bool]:
@@ -118,18 +116,18 @@ def window_state_text(w: dict) -> tuple[str, tuple, bool]:
     return TEXTS("open_idle"), WHITE, False
 
 
-class DisplayApp(App):
+class DisplayApp(HallApp):
+    TEXTS = TEXTS
+    DESIGN_SIZE = (1920, 1080)
+    EVENTS = ("call",)
+
     def __init__(self, settings: dict, announcer=None, flash_seconds: float = 6.0,
                  ticker_fps: float = TICKER_FPS, **kw):
-        super().__init__(**kw)
-        self.settings = settings
+        super().__init__(settings, **kw)
         self.announcer = announcer
         self.flash_seconds = flash_seconds
         self.ticker_fps = ticker_fps
         self.calls: list[dict] = []          # newest first; calls[0] is the one shown big
-        self.connected = False
-        self.controller_online: Optional[bool] = None
-        self.problem: Optional[dict] = None       # what the bus says is wrong, shown on the banner
         self.started_at = 0.0
         self.offline_since: Optional[float] = None
         self._flash_event = None
@@ -138,14 +136,14 @@ class DisplayApp(App):
         self._rows: dict[int, WindowRow] = {}
         self._cells: dict[str, QueueCell] = {}
         self._recent: list[RecentCell] = []
-        self.client: Optional[DeviceClient] = None
 
     def build(self):
         self.title = "OneWindow 叫号屏"
-        Builder.load_file(str(Path(__file__).parent / "kv" / "display.kv"))
+        load_kv(Path(__file__).parent / "kv" / "display.kv")
         root = DisplayRoot()
         self.root_widget = root
-        root.bind(u=lambda *_: self._sync_units(), size=lambda *_: self._place_banner())
+        self.bind(u=lambda *_: self._place_banner())
+        root.bind(size=lambda *_: self._place_banner())
         root.ids.windows_box.bind(size=lambda *_: self._size_rows())
         for i in range(RECENT_SLOTS):
             cell = RecentCell(index=i)
@@ -154,32 +152,25 @@ class DisplayApp(App):
         root.call_ticket = ""
         root.call_window = TEXTS("idle")
         root.call_window_en = TEXTS("waiting_call", "en")
-        s = self.settings
-        self.client = DeviceClient(s["mqtt"], s["device"], s["secret"], s["hall"],
-                                   events=("call",), windows_state=True)
-        bus = UiBus(self.client)
-        bus.on_event("call", self.on_call)
-        bus.on_state(self.on_state)
-        bus.on_connection(self.on_connection)
         return root
 
     def on_start(self):
         self.started_at = Clock.get_time()
-        self.client.start()
+        super().on_start()
         self.tick_clock(0)
         Clock.schedule_interval(self.tick_clock, 1.0)
         if self.ticker_fps > 0:
             Clock.schedule_interval(self.tick_ticker, 1.0 / self.ticker_fps)
         Clock.schedule_interval(self.tick_watch, 0.3)
-        self._sync_units()
+        self._size_rows()
+        self._place_banner()
 
-    def on_stop(self):
-        if self.client:
-            self.client.stop()
+    def test_screen(self) -> str:
+        return "offline" if self.root_widget.banner is not None else "main"
 
     # -- bus -----------------------------------------------------------------------------------
 
-    def on_call(self, call: dict) -> None:
+    def bus_event(self, kind: str, call: dict) -> None:
         if not call.get("ticket"):
             return
         if self.announcer is None:
@@ -187,34 +178,28 @@ class DisplayApp(App):
             return
         text = announcement_text(call["ticket"], call.get("window") or 0, bool(call.get("recall")))
         # the screen shows the call as its announcement starts: what is seen is what is heard
-        self.announcer.announce(text, lambda: Clock.schedule_once(lambda dt: self.show_call(call), 0))
+        self.announcer.announce(text, partial(self._announced, call))
 
-    def on_state(self, kind: str, value) -> None:
-        if kind == "problem":
-            self.problem = value
-            self.update_banner()
-        elif kind == "controller":
-            was_online = self.online()
-            self.controller_online = bool(value)
-            self.update_banner()
-            if self.online() and not was_online:
-                Clock.schedule_once(lambda dt: self.resync(), RESYNC_AFTER_S)
-        elif kind == "hall":
+    @mainthread
+    def _announced(self, call: dict) -> None:
+        self.show_call(call)
+
+    def bus_state(self, kind: str, value) -> None:
+        if kind == "hall":
             self.update_hall(value or {})
         elif kind == "queues":
             self.update_queues(value or {})
         elif kind.startswith("window:"):
             self.update_windows()
+        else:
+            self.update_banner()       # the controller or the bus's diagnosis changed
 
-    def on_connection(self, up: bool) -> None:
-        was_online = self.online()
-        self.connected = up
+    def bus_connection(self, up: bool) -> None:
         self.update_banner()
-        if up and not was_online:
-            Clock.schedule_once(lambda dt: self.resync(), RESYNC_AFTER_S)
 
-    def online(self) -> bool:
-        return self.connected and self.controller_online is not False and not self.problem
+    def on_online(self, _app, online: bool) -> None:
+        if online:      # calls made meanwhile were missed: the windows say who is called
+            Clock.schedule_once(lambda dt: self.resync(), RESYNC_AFTER_S)
 
     # -- what is shown -------------------------------------------------------------------------
 
@@ -226,7 +211,6 @@ class DisplayApp(App):
         self.update_calls()
         if flash:
             self.start_flash()
-        self.dump()
 
     def update_calls(self) -> None:
         root = self.root_widget
@@ -274,7 +258,7 @@ class DisplayApp(App):
             box.clear_widgets()
             self._rows = {}
             for number in sorted(windows):
-                row = WindowRow(number=number, u=self.root_widget.u)
+                row = WindowRow(number=number)
                 self._rows[number] = row
                 box.add_widget(row)
             self._size_rows()
@@ -282,7 +266,6 @@ class DisplayApp(App):
             w = windows.get(number) or {}
             row.name_text = w.get("name") or TEXTS("window_n", n=number)
             row.state_text, row.state_color, row.state_bold = window_state_text(w)
-        self.dump()
 
     def update_queues(self, queues: dict) -> None:
         grid = self.root_widget.ids.queues_grid
@@ -290,7 +273,7 @@ class DisplayApp(App):
             grid.clear_widgets()
             self._cells = {}
             for code in queues:
-                cell = QueueCell(code=code, u=self.root_widget.u)
+                cell = QueueCell(code=code)
                 self._cells[code] = cell
                 grid.add_widget(cell)
         for code, cell in self._cells.items():
@@ -299,7 +282,6 @@ class DisplayApp(App):
             cell.name_text = q.get("name") or code
             cell.waiting = n
             cell.count_text = TEXTS("people", n=n)
-        self.dump()
 
     def _size_rows(self) -> None:
         box = self.root_widget.ids.windows_box
@@ -308,30 +290,21 @@ class DisplayApp(App):
         for row in self._rows.values():
             row.height = height
 
-    def _sync_units(self) -> None:
-        u = self.root_widget.u
-        for w in list(self._rows.values()) + list(self._cells.values()) + self._recent:
-            w.u = u
-        if self.root_widget.banner is not None:
-            self.root_widget.banner.u = u
-        self._size_rows()
-        self._place_banner()
-
     def _place_banner(self) -> None:
         root = self.root_widget
         if root.banner is not None:
-            root.banner.pos = (0, root.height - 112 * root.u - root.banner.height)
+            root.banner.pos = (0, root.height - 112 * self.u - root.banner.height)
 
     def update_banner(self) -> None:
         root = self.root_widget
         now = Clock.get_time()
-        if self.online():
+        if self.online:
             self.offline_since = None
         elif self.offline_since is None:
             self.offline_since = now
-        show = not self.online() and now - self.started_at >= STARTUP_GRACE_S
+        show = not self.online and now - self.started_at >= STARTUP_GRACE_S
         if show and root.banner is None:
-            root.banner = OfflineBanner(u=root.u)
+            root.banner = OfflineBanner()
             root.add_widget(root.banner)
             self._place_banner()
             log.warning("hall controller unreachable: showing the offline banner")
@@ -343,11 +316,10 @@ class DisplayApp(App):
             root.remove_widget(root.banner)
             root.banner = None
             log.info("hall controller reachable again")
-        self.dump()
 
     def resync(self) -> None:
         """After an outage: calls made meanwhile were not heard, but the windows say who is called."""
-        if not self.online():
+        if not self.online:
             return
         self.update_windows()
         if self.client.state.get("hall"):
@@ -366,7 +338,7 @@ class DisplayApp(App):
     # -- clocks -----------------------------------------------------------------------------------
 
     def tick_clock(self, dt) -> None:
-        now = hall_now(self.client.state.get("hall"))
+        now = self.hall_now()
         root = self.root_widget
         root.clock_text = now.strftime("%H:%M:%S")
         weekday = TEXTS("weekdays").split()[now.weekday()]
@@ -378,16 +350,13 @@ class DisplayApp(App):
         if not root.notice:
             return
         if self._ticker_x is None:          # a new notice starts readable, then scrolls
-            self._ticker_x = box.x + 30 * root.u
+            self._ticker_x = box.x + 30 * self.u
         elif self._ticker_x + label.width < box.x:
             self._ticker_x = box.right
         if self.ticker_fps > 0:
-            self._ticker_x -= TICKER_SPEED * root.u * dt
+            self._ticker_x -= TICKER_SPEED * self.u * dt
         label.x = self._ticker_x
 
     def tick_watch(self, dt) -> None:
         self.update_banner()
-
-    def dump(self) -> None:
-        dump_targets(self.root_widget, "offline" if self.root_widget.banner is not None else "main")
 

@@ -11,7 +11,7 @@ import io
 import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
-from onewindow.uikit import find_font
+from onewindow.fonts import find_font
 
 DOTS = 384                 # 58 mm paper at 203 dpi
 BASE = 24                  # a full-width character is 24 dots on most heads

@@ -5,7 +5,7 @@ import threading
 
 from PIL import Image, ImageDraw, ImageFont
 
-from onewindow.uikit import find_font
+from onewindow.fonts import find_font
 
 from .led import ACK, CMD_BRIGHTNESS, CMD_CLEAR, CMD_TEXT, ETX, NAK, STX, LedError, parse_frame
 

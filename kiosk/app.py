@@ -1,20 +1,19 @@
-"""The kiosk app: the bus, the devices, the citizen of the moment, and the screens.
+"""The kiosk app: the devices, the citizen of the moment, and the screens (the bus, texts,
+clock and size units come from onewindow/appbase.py).
 
-Threads: MQTT callbacks and device threads never touch widgets; they hop to the main thread
-(UiBus, `_main`). A transaction (status check, issue, print) runs on a worker so the screen
-keeps answering touches while a printer or the network takes its time.
+Threads: MQTT callbacks and device threads never touch widgets; they come back to the UI thread
+through `@mainthread`. A transaction (status check, issue, print) runs in the background so the
+screen keeps answering touches while a printer or the network takes its time.
 """
 from __future__ import annotations
 
 import json
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Optional
 
-from kivy.app import App
 from kivy.base import ExceptionHandler, ExceptionManager
-from kivy.clock import Clock
+from kivy.clock import Clock, mainthread
 from kivy.core.window import Window
 from kivy.properties import BooleanProperty, DictProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
@@ -22,23 +21,21 @@ from kivy.uix.screenmanager import NoTransition
 
 from drivers import escpos
 from drivers.printer import REASONS, PrinterError
-from onewindow.bus.client import BusError, BusUnavailable, DeviceClient
+from onewindow.appbase import HallApp
+from onewindow.bus.client import BusError, BusUnavailable
 from onewindow.domain.identity import mask_name
-from onewindow.i18n import test_mark
-from onewindow.uikit import UiBus, dump_targets, hall_now
+from onewindow.uikit import lazy_screen
 
 from .devices import KioskDevices
-from .texts import error_text, pick, text
+from .screens import SCREENS
+from .texts import TEXTS, error_text, pick
 from .widgets import load_kv
 
 log = logging.getLogger(__name__)
 
 OUT_OF_SERVICE_AFTER_S = 1.5      # a reconnect shorter than this does not flash the screen
 CARD_MESSAGE_S = 6.0
-
-
-def _main(fn: Callable, *args) -> None:
-    Clock.schedule_once(lambda dt: fn(*args), 0)
+ELDER_ZOOM = 1.3                  # text and touch targets in elderly mode
 
 
 class KeepRunning(ExceptionHandler):
@@ -55,12 +52,12 @@ class KioskRoot(BoxLayout):
     pass
 
 
-class KioskApp(App):
-    lang = StringProperty("zh")
+class KioskApp(HallApp):
+    TEXTS = TEXTS
+    DESIGN_SIZE = (1080, 1080)       # u0 = 1 when the shorter side is 1080
+    WINDOWS_STATE = False            # a kiosk shows queues, not windows
+
     elder = BooleanProperty(False)
-    u0 = NumericProperty(1.0)        # size unit of the screen
-    u = NumericProperty(1.0)         # the same, enlarged in elderly mode
-    portrait = BooleanProperty(True)
     cols = NumericProperty(3)
     hall_name = StringProperty("")
     clock_text = StringProperty("")
@@ -70,84 +67,64 @@ class KioskApp(App):
     simulate = BooleanProperty(False)
     hall_open = BooleanProperty(True)
     printer_reason = StringProperty("none")
-    problem = DictProperty({})        # what the bus says is wrong (another device has our id...)
     can_print_now = BooleanProperty(False)
     in_service = BooleanProperty(False)
     busy = BooleanProperty(False)
     queues = DictProperty({})
 
     def __init__(self, settings: dict, args):
-        super().__init__()
-        self.settings, self.args = settings, args
+        super().__init__(settings)
+        self.args = args
         self.title = "OneWindow 自助服务"
         self.lang = args.lang
         self.simulate = bool(args.simulate)
         self.cfg: Optional[dict] = None
         self.services: dict = {}
         self.themes: dict = {}
-        self.hall_state: dict = {}
         self.citizen: Optional[dict] = None      # {id_number, name}: memory only, one transaction
         self._pending_issue: Optional[tuple[str, str]] = None   # (args, request id) until answered
         self.session_ticket: Optional[dict] = None
         self.last_touch = time.monotonic()
         self._lost_since: Optional[float] = None
-        self._last_sig = self._written_sig = None
         self._card_message_until = 0.0
         self._config_version = None
         self._config_loading = False
-        self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kiosk")
 
     # -- set-up ----------------------------------------------------------------------------------
 
     def build(self):
         ExceptionManager.add_handler(KeepRunning())
         load_kv("root.kv")
-        from .screens import all_screens
         root = KioskRoot()
         self.sm = root.ids.sm
         self.sm.transition = NoTransition()
-        for screen in all_screens():
-            self.sm.add_widget(screen)
+        self.screen("oos")
         self.sm.current = "oos"
-        Window.bind(size=lambda *a: self._resize(), on_touch_down=self._touched)
-        self.bind(elder=lambda *a: self._resize(), lang=self._update_card_text,
+        Window.bind(on_touch_down=self._touched)
+        self.bind(elder=self._layout, portrait=self._layout, lang=self._update_card_text,
                   citizen_name=self._update_card_text, card_message=self._update_card_text)
-        self._resize()
+        self._layout()
         self._update_card_text()
+        self.devices = KioskDevices(self.args, on_printer=self._on_printer, on_card=self._on_card,
+                                    on_card_error=self._on_card_error)
+        return root
 
-        s = self.settings
-        self.client = DeviceClient(s["mqtt"], s["device"], s["secret"], s["hall"], events=(),
-                                   windows_state=False)
-        self.bus = UiBus(self.client)
-        self.bus.on_state(self._on_state)
-        self.bus.on_connection(self._on_connection)
-        self.devices = KioskDevices(self.args, on_printer=lambda r: _main(self._on_printer, r),
-                                    on_card=lambda c: _main(self._on_card, c),
-                                    on_card_error=lambda zh, en: _main(self._on_card_error, zh, en))
-        self.client.start()
+    def on_start(self):
+        super().on_start()
         self.devices.start()
         Clock.schedule_interval(lambda dt: self._tick(), 1.0)
         Clock.schedule_interval(lambda dt: self._check_service(), 0.5)
-        Clock.schedule_interval(lambda dt: self.dump(), 0.1)
         self._tick()
-        return root
 
     def on_stop(self):
         self.devices.stop()
-        self.client.stop()
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        super().on_stop()
 
-    def _resize(self) -> None:
-        w, h = Window.size
-        self.u0 = min(w, h) / 1080.0
-        self.u = self.u0 * (1.3 if self.elder else 1.0)
-        self.portrait = h >= w
+    def _layout(self, *_) -> None:
+        self.zoom = ELDER_ZOOM if self.elder else 1.0
         self.cols = (2 if self.elder else 3) if self.portrait else (3 if self.elder else 5)
 
     # -- texts -----------------------------------------------------------------------------------
-
-    def t(self, key: str, lang: Optional[str] = None, **fmt) -> str:
-        return text(key, lang or self.lang, **fmt)
 
     def pick(self, obj: dict, field: str = "name") -> str:
         return pick(obj, field, self.lang)
@@ -169,12 +146,16 @@ class KioskApp(App):
 
     # -- screens ---------------------------------------------------------------------------------
 
+    def screen(self, name: str):
+        """A screen, built the first time it is shown."""
+        return lazy_screen(self.sm, name, SCREENS, "kiosk.screens")
+
     def go(self, name: str, **kw) -> None:
         if name == "home" and self.sm.current != "home":
             # back home = the transaction is over: the next person must not inherit the card
             self.clear_citizen()
             self._pending_issue = None
-        screen = self.sm.get_screen(name)
+        screen = self.screen(name)
         if hasattr(screen, "prepare"):
             screen.prepare(**kw)
         self.sm.current = name
@@ -182,33 +163,18 @@ class KioskApp(App):
     def go_home(self, *a) -> None:
         self.go("home")
 
-    def dump(self) -> None:
-        """Tests' view of the screen, written once it holds still: a screen being laid out
-        (ScrollView contents take a few frames) would send a touch to the wrong place."""
-        sig = (self.sm.current, self._signature())
-        if sig == self._last_sig and sig != self._written_sig:
-            dump_targets(self.root, self.sm.current)
-            self._written_sig = sig
-        self._last_sig = sig
+    def _refresh_home(self) -> None:
+        if self.sm.has_screen("home"):      # else it is built from what is known when shown
+            self.sm.get_screen("home").refresh()
 
-    def _signature(self) -> list:
-        found = []
-
-        def walk(w):
-            tid = getattr(w, "test_id", None)
-            if tid:
-                found.append((tid, tuple(round(v) for v in w.to_window(w.center_x, w.center_y)),
-                              tuple(round(v) for v in w.size), str(getattr(w, "text", ""))))
-            for child in w.children:
-                walk(child)
-        walk(self.root)
-        return found
+    def test_screen(self) -> str:
+        return self.sm.current
 
     def _touched(self, *a) -> None:
         self.last_touch = time.monotonic()
 
     def _tick(self) -> None:
-        self.clock_text = hall_now(self.hall_state).strftime("%Y-%m-%d  %H:%M")
+        self.clock_text = self.hall_now().strftime("%Y-%m-%d  %H:%M")
         now = time.monotonic()
         if self.card_message and now >= self._card_message_until:
             self.card_message = ""
@@ -228,17 +194,14 @@ class KioskApp(App):
 
     # -- the bus ---------------------------------------------------------------------------------
 
-    def _on_connection(self, up: bool) -> None:
+    def bus_connection(self, up: bool) -> None:
         if up:
             self._load_config()
             if self.printer_reason not in ("none",):
                 self._report_printer(self.printer_reason)
 
-    def _on_state(self, kind: str, value) -> None:
-        if kind == "problem":
-            self.problem = value or {}
-        elif kind == "hall" and isinstance(value, dict):
-            self.hall_state = value
+    def bus_state(self, kind: str, value) -> None:
+        if kind == "hall" and isinstance(value, dict):
             if value.get("config_version") != self._config_version:
                 self._load_config()
             self._apply_hall()
@@ -260,24 +223,22 @@ class KioskApp(App):
             self.themes = {t["code"]: t for t in result.get("themes", [])}
             self._config_version = self.hall_state.get("config_version")
             self._apply_hall()
-            self.sm.get_screen("home").rebuild()
-        self.bus.request("config.get", done=done)
+            if self.sm.has_screen("home"):
+                self.sm.get_screen("home").rebuild()
+        self.request("config.get", done=done)
 
     def _apply_hall(self) -> None:
         hall = (self.cfg or {}).get("hall") or {}
         state = self.hall_state or {}
-        self.hall_name = test_mark(state) + (pick(hall, "name", self.lang) or pick(state, "name", self.lang))
+        self.hall_name = self.test_mark() + (pick(hall, "name", self.lang) or pick(state, "name", self.lang))
         self.hall_open = bool(state.get("open", True))
-        home = self.sm.get_screen("home")
-        home.refresh()
+        self._refresh_home()
 
     def next_opening_text(self) -> str:
         return pick(self.hall_state or {}, "next_opening_text", self.lang)
 
     def _check_service(self) -> None:
-        c = self.client
-        ok = (c.connected.is_set() and c.controller_online is not False and not self.problem
-              and self.cfg is not None and bool(self.hall_state))
+        ok = self.online and self.cfg is not None and bool(self.hall_state)
         now = time.monotonic()
         if ok:
             self._lost_since = None
@@ -297,6 +258,7 @@ class KioskApp(App):
 
     # -- citizens --------------------------------------------------------------------------------
 
+    @mainthread
     def _on_card(self, card: dict) -> None:
         if not self.in_service:
             return
@@ -309,6 +271,7 @@ class KioskApp(App):
         if hasattr(screen, "on_citizen"):
             screen.on_citizen()
 
+    @mainthread
     def _on_card_error(self, zh: str, en: str) -> None:
         self._card_message_until = time.monotonic() + CARD_MESSAGE_S
         self.card_message = en if self.lang == "en" else zh
@@ -335,19 +298,20 @@ class KioskApp(App):
         zh, en = REASONS.get(reason, REASONS["error"])
         return en if self.lang == "en" else zh
 
+    @mainthread
     def _on_printer(self, reason: str) -> None:
         log.info("printer: %s", reason)
         self.printer_reason = reason
         self.can_print_now = self.can_print
         self._report_printer(reason)
-        self.sm.get_screen("home").refresh()
+        self._refresh_home()
 
     def _report_printer(self, reason: str) -> None:
         if reason == "none":
             return
-        self.bus.request("device.health", {"part": "printer", "status": reason,
-                                           "reason": REASONS.get(reason, ("", ""))[0]},
-                         done=lambda r, e: e and log.warning("device.health not sent: %s", e))
+        self.request("device.health", {"part": "printer", "status": reason,
+                                       "reason": REASONS.get(reason, ("", ""))[0]},
+                     done=lambda r, e: e and log.warning("device.health not sent: %s", e))
 
     # -- transactions ----------------------------------------------------------------------------
 
@@ -380,10 +344,10 @@ class KioskApp(App):
                 ticket = self.client.request("ticket.issue", {**args, "printed": printing},
                                              req_id=req_id)["ticket"]
             except BusError as exc:
-                _main(self._issue_failed, exc, failed)
+                self._issue_failed(exc, failed)
                 return
-            _main(self._issued, ticket, "printing" if printing else
-                  ("screen" if reason == "none" else "failed"), reason)
+            self._issued(ticket, "printing" if printing else
+                         ("screen" if reason == "none" else "failed"), reason)
             if not printing:
                 return
             try:
@@ -391,16 +355,17 @@ class KioskApp(App):
             except PrinterError as exc:
                 why = exc.status.reason
                 log.warning("ticket %s did not print: %s", ticket["number"], why)
-                _main(self._print_result, ticket, "failed", why)
+                self._print_result(ticket, "failed", why)
                 try:
                     self.client.request("ticket.printed", {"ticket_id": ticket["id"], "printed": False,
                                                            "reason": exc.status.message})
                 except BusError as err:
                     log.warning("ticket.printed not sent: %s", err)
                 return
-            _main(self._print_result, ticket, "printed", "ready")
-        self.pool.submit(work)
+            self._print_result(ticket, "printed", "ready")
+        self.in_background(work)
 
+    @mainthread
     def _issued(self, ticket: dict, print_state: str, reason: str) -> None:
         self.busy = False
         self._pending_issue = None
@@ -408,11 +373,13 @@ class KioskApp(App):
         self.session_ticket = ticket
         self.go("ticket", ticket=ticket, print_state=print_state, reason=reason)
 
+    @mainthread
     def _print_result(self, ticket: dict, print_state: str, reason: str) -> None:
-        screen = self.sm.get_screen("ticket")
+        screen = self.screen("ticket")
         if screen.ticket and screen.ticket.get("id") == ticket["id"]:
             screen.set_print_state(print_state, reason)
 
+    @mainthread
     def _issue_failed(self, exc: BusError, failed) -> None:
         self.busy = False
         log.warning("ticket.issue refused: %s", exc.code)
@@ -433,13 +400,9 @@ class KioskApp(App):
             try:
                 self.devices.print(escpos.guide_card(service), f"guide-{service['code']}")
             except PrinterError as exc:
-                _main(done, "failed", exc.status.reason)
-                return
-            _main(done, "printed", "ready")
-        self.pool.submit(work)
-
-    def request(self, op: str, args: dict, done: Callable) -> None:
-        self.bus.request(op, args, done=done)
+                return "failed", exc.status.reason
+            return "printed", "ready"
+        self.in_background(work, lambda result, error: done(*(result or ("failed", "error"))))
 
     def request_help(self) -> None:
         place = self.args.place or self.settings["device"]
@@ -450,4 +413,4 @@ class KioskApp(App):
             else:
                 self.go("message", message=self.t("help_sent"), kind="help")
         if self.in_service:
-            self.bus.request("help.request", {"place": place}, done=done)
+            self.request("help.request", {"place": place}, done=done)

@@ -7,24 +7,17 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.window import Window
-from kivy.lang import Builder
-from kivy.properties import BooleanProperty, StringProperty
+from kivy.properties import StringProperty
 from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
 
-from onewindow.bus.client import DeviceClient
+from onewindow.appbase import HallApp
 from onewindow.i18n import test_mark
-from onewindow.uikit import UiBus, dump_targets
+from onewindow.uikit import lazy_screen, load_kv
 
 from . import widgets  # noqa: F401  (registers the T* classes for the kv files)
-from .screens.dashboard import DashboardScreen
 from .screens.pin import PinScreen
-from .screens.ratings import RatingsScreen
-from .screens.services import ServicesScreen
-from .screens.tickets import TicketsScreen
-from .screens.windows import WindowsScreen
 from .texts import TEXTS
 
 log = logging.getLogger(__name__)
@@ -33,22 +26,27 @@ KV = Path(__file__).parent / "kv"
 TICK_S = 0.3                 # targets dump, session check, deferred refreshes
 FIGURES_EVERY_S = 30.0       # KPIs and longest waits refresh even when nothing happens
 AFTER_EVENT_S = 1.5          # coalesce a burst of ticket events into one KPI request
-TABS = ("dashboard", "windows", "services", "tickets", "ratings")
+# the tabs, built when first shown
+TABS = {"dashboard": "dashboard:DashboardScreen", "windows": "windows:WindowsScreen",
+        "services": "services:ServicesScreen", "tickets": "tickets:TicketsScreen",
+        "ratings": "ratings:RatingsScreen"}
 
 
 class MainScreen(Screen):
     pass
 
 
-class ManagerApp(App):
+class ManagerApp(HallApp):
+    TEXTS = TEXTS
+    DESIGN_SIZE = (1280, 800)
+    EVENTS = ("alert", "ticket", "window", "rating")
+
     connection = StringProperty("")
-    connected = BooleanProperty(False)
     message = StringProperty("")
     hall_name = StringProperty("")
 
     def __init__(self, settings: dict, session_min: float, printer=None, **kw):
-        super().__init__(**kw)
-        self.settings = settings
+        super().__init__(settings, **kw)
         self.printer = printer          # (port, baud) of the duty desk's printer, or None
         self.session_s = session_min * 60
         self.tr = TEXTS
@@ -63,36 +61,20 @@ class ManagerApp(App):
 
     def build(self):
         Window.clearcolor = (0.94, 0.95, 0.97, 1)
-        Builder.load_file(str(KV / "console.kv"))
-        s = self.settings
-        self.client = DeviceClient(s["mqtt"], s["device"], s["secret"], s["hall"],
-                                   events=("alert", "ticket", "window", "rating"))
-        self.bus = UiBus(self.client)
-        self.bus.on_state(self._on_state)
-        self.bus.on_connection(self._on_connection)
-        self.bus.on_event("ticket", lambda e: self._figures_soon())
-        self.bus.on_event("rating", lambda e: self._dirty.add("ratings"))
+        load_kv(KV / "console.kv")
         self.root_sm = ScreenManager(transition=NoTransition())
         self.pin_screen = PinScreen(name="pin")
         self.main = MainScreen(name="main")
         self.root_sm.add_widget(self.pin_screen)
         self.root_sm.add_widget(self.main)
         self.tabs = self.main.ids.tabs
-        self.screens = {"dashboard": DashboardScreen(name="dashboard"),
-                        "windows": WindowsScreen(name="windows"),
-                        "services": ServicesScreen(name="services"),
-                        "tickets": TicketsScreen(name="tickets"),
-                        "ratings": RatingsScreen(name="ratings")}
-        for screen in self.screens.values():
-            self.tabs.add_widget(screen)
-        self._on_connection(False)
+        self._show_connection()
         Window.bind(on_touch_down=self._touched, on_key_down=self._touched)
         Clock.schedule_interval(self._tick, TICK_S)
-        self.client.start()
         return self.root_sm
 
-    def on_stop(self):
-        self.client.stop()
+    def tab(self, name: str):
+        return lazy_screen(self.tabs, name, TABS, "manager.screens")
 
     # -- PIN and session ------------------------------------------------------------------------
 
@@ -110,7 +92,7 @@ class ManagerApp(App):
                 self.root_sm.current = "main"
                 self.show_tab("dashboard")
                 self._dirty |= {"all", "figures", "ratings"}
-        self.bus.request("manager.login", {"pin": entered}, done=done, retries=0)
+        self.request("manager.login", {"pin": entered}, done=done, retries=0)
 
     def lock(self, reason: str = "") -> None:
         self.pin_screen.reset(reason)
@@ -122,33 +104,44 @@ class ManagerApp(App):
         return False
 
     def show_tab(self, name: str) -> None:
+        screen = self.tab(name)
         self.tabs.current = name
         for tab in TABS:
             self.main.ids[f"tab_{tab}"].state = "down" if tab == name else "normal"
-        self.screens[name].shown(self)
+        screen.shown(self)
 
     def screen_name(self) -> str:
         return "pin" if self.root_sm.current == "pin" else self.tabs.current
 
+    def test_screen(self) -> str:
+        return self.screen_name()
+
     # -- the bus ------------------------------------------------------------------------------------
 
-    def _on_connection(self, up: bool) -> None:
-        problem = self.client.problem
-        self.connected = bool(up) and self.client.controller_online is not False and not problem
-        if problem:
-            self.connection = problem["message"]
-        elif not up:
+    def _show_connection(self) -> None:
+        if self.problem:
+            self.connection = self.problem["message"]
+        elif not self.connected:
             self.connection = TEXTS("offline")
         elif self.client.controller_online is False:
             self.connection = TEXTS("controller_down")
         else:
             self.connection = TEXTS("online")
+
+    def bus_connection(self, up: bool) -> None:
+        self._show_connection()
         if up:
             self._dirty |= {"all", "figures"}
 
-    def _on_state(self, kind: str, value) -> None:
+    def bus_event(self, kind: str, data: dict) -> None:
+        if kind == "ticket":
+            self._figures_soon()
+        elif kind == "rating":
+            self._dirty.add("ratings")
+
+    def bus_state(self, kind: str, value) -> None:
         if kind in ("controller", "problem"):
-            self._on_connection(self.client.connected.is_set())
+            self._show_connection()
             return
         if kind == "hall" and value:
             self.hall_name = test_mark(value) + value.get("name", "")
@@ -162,7 +155,7 @@ class ManagerApp(App):
             if result:
                 self.config_data = result
                 self._dirty.add("config")
-        self.bus.request("config.get", {}, done=done)
+        self.request("config.get", {}, done=done)
 
     def act(self, op: str, args: dict, what: str, then=None) -> None:
         """A manager's change: the controller decides; its message (zh-CN) is shown either way."""
@@ -174,7 +167,7 @@ class ManagerApp(App):
                 if then:
                     then(result)
         self.message = "…"
-        self.bus.request(op, args, done=done)
+        self.request(op, args, done=done)
 
     def _figures_soon(self) -> None:
         self._figures_due = min(self._figures_due or float("inf"), time.monotonic() + AFTER_EVENT_S)
@@ -193,6 +186,5 @@ class ManagerApp(App):
                 self._figures_due = now + FIGURES_EVERY_S
             if self._dirty:
                 dirty, self._dirty = self._dirty, set()
-                for screen in self.screens.values():
+                for screen in self.tabs.screens:      # the tabs shown so far
                     screen.update(self, dirty)
-        dump_targets(self.root_sm, self.screen_name())

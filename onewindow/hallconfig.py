@@ -54,11 +54,8 @@ def always_open(raw: dict) -> dict:
 def default_config_path() -> Path:
     """The shipped sample hall (for the demo only): next to the package in a checkout, or under
     share/ when installed."""
-    here = Path(__file__).resolve().parent.parent / "config" / "hall.toml"
-    if here.exists():
-        return here
-    import sys
-    return Path(sys.prefix) / "share" / "onewindow" / "config" / "hall.toml"
+    from .shipped import shipped
+    return shipped("config/hall.toml")
 
 
 def load_file(path: str | Path) -> tuple[Hall, dict]:

@@ -118,7 +118,7 @@ def export(request: Request, period: str, out_dir: Path, hall_name: str = "") ->
 
 def _fonts():
     from PIL import ImageFont
-    from .uikit import find_font
+    from .fonts import find_font
     regular, bold = find_font("regular"), find_font("bold") or find_font("regular")
     if regular is None:
         f = ImageFont.load_default()

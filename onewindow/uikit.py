@@ -1,20 +1,18 @@
-"""What every Kivy app of the hall shares: set-up without Kivy's own config files, CJK fonts,
-a bus whose callbacks arrive on the UI thread, and test hooks (widget targets, screenshots)."""
+"""Kivy helpers every app of the hall uses (the apps themselves share onewindow/appbase.py):
+set-up without Kivy's own config files, CJK fonts, KV loading, QR textures, the hall clock, and
+the tests' view of the screen (widget targets)."""
 from __future__ import annotations
 
 import json
 import logging
 import os
-from pathlib import Path
-from typing import Callable, Optional
+import time
+from typing import Optional
 
 log = logging.getLogger(__name__)
 
-FONT_DIRS = ("/usr/share/fonts/opentype/noto", "/usr/share/fonts/truetype/noto",
-             "/usr/share/fonts/opentype", "/usr/share/fonts")
-FONT_FILES = {"regular": ("NotoSansCJK-Regular.ttc", "NotoSansCJKsc-Regular.otf"),
-              "bold": ("NotoSansCJK-Bold.ttc", "NotoSansCJKsc-Bold.otf")}
 TARGETS_ENV = "ONEWINDOW_TARGETS"     # tests: where the app writes its touch targets
+STILL_S = 0.1                         # tests: targets are written once they hold still this long
 
 
 def setup_kivy(width: int, height: int, fullscreen: bool = False, title: str = "OneWindow") -> None:
@@ -38,24 +36,21 @@ def setup_kivy(width: int, height: int, fullscreen: bool = False, title: str = "
     Config.set("graphics", "top", top or "0")
     Config.set("kivy", "exit_on_escape", "0" if fullscreen else "1")
     Config.set("input", "mouse", "mouse,disable_multitouch")
+    # flat screens need no anti-aliasing; 2x multisampling cost 66 MB at 1080x1920 (a software
+    # renderer keeps multisampled colour and depth buffers besides the window's own)
+    Config.set("graphics", "multisamples", "0")
     register_fonts()
-
-
-def find_font(kind: str = "regular") -> Optional[str]:
-    for d in FONT_DIRS:
-        for name in FONT_FILES[kind]:
-            p = Path(d) / name
-            if p.exists():
-                return str(p)
-    return None
 
 
 def register_fonts() -> None:
     """Make Noto Sans CJK every label's default font, so no text shows as boxes."""
     from kivy.core.text import DEFAULT_FONT, LabelBase
+
+    from .fonts import find_font
     regular = find_font("regular")
     if regular is None:
-        log.error("no CJK font found (install fonts-noto-cjk): Chinese will not display")
+        log.error("no CJK font found (install fonts-noto-cjk, or name the font's file and "
+                  "folder in assets/fonts.toml): Chinese will not display")
         return
     bold = find_font("bold") or regular
     LabelBase.register(DEFAULT_FONT, regular, fn_bold=bold)
@@ -68,6 +63,17 @@ def load_kv(path) -> None:
     path = str(path)
     if path not in Builder.files:
         Builder.load_file(path)
+
+
+def lazy_screen(manager, name: str, table: dict[str, str], package: str):
+    """Screen `name` of a ScreenManager, built the first time it is wanted from `table`
+    ({name: "module:Class"}, modules relative to `package`): a screen nobody opened holds no
+    widgets, textures or fonts."""
+    if not manager.has_screen(name):
+        import importlib
+        module, _, cls = table[name].partition(":")
+        manager.add_widget(getattr(importlib.import_module(f".{module}", package), cls)(name=name))
+    return manager.get_screen(name)
 
 
 def qr_texture(data: str):
@@ -96,47 +102,60 @@ def hall_now(hall_state: Optional[dict]):
     return datetime.now(tz)
 
 
-class UiBus:
-    """A DeviceClient whose callbacks run on Kivy's main thread (widgets are touched only there)."""
+class TargetsFile:
+    """Tests: every widget with a `test_id`, its centre in window pixels (origin top-left) and its
+    text, written to the file ONEWINDOW_TARGETS names, so a test can read the screen and touch it
+    through the real input path (xdotool -> X -> SDL -> Kivy). Made only when that variable is
+    set: in production nothing is walked or written."""
 
-    def __init__(self, client):
-        self.client = client
+    def __init__(self, path: str):
+        self.path = path
+        self._last = self._written = None
+        self._changed_at = 0.0
 
-    @staticmethod
-    def _main(fn: Callable, *args) -> None:
-        from kivy.clock import Clock
-        Clock.schedule_once(lambda dt: fn(*args), 0)
+    @classmethod
+    def from_env(cls) -> Optional["TargetsFile"]:
+        path = os.environ.get(TARGETS_ENV)
+        return cls(path) if path else None
 
-    def on_state(self, fn: Callable[[str, object], None]) -> None:
-        self.client.on_state(lambda kind, value: self._main(fn, kind, value))
+    def look(self, screen: str) -> None:
+        """Called often. New texts in an unchanged layout are written at once; a layout that
+        changed is written once it has held still for STILL_S: a screen being laid out
+        (ScrollView contents take a few frames) would send a touch to the wrong place."""
+        from kivy.core.window import Window
+        now = time.monotonic()
+        seen = (screen, visible_targets(Window))
+        if seen == self._written:
+            self._last = seen
+            return
+        if self._written is not None and _layout(seen) == _layout(self._written):
+            self._write(screen, seen[1])
+            self._last = self._written = seen
+            return
+        if seen != self._last:
+            self._last, self._changed_at = seen, now
+        elif now - self._changed_at >= STILL_S:
+            self._write(screen, seen[1])
+            self._written = seen
 
-    def on_event(self, kind: str, fn: Callable[[dict], None]) -> None:
-        self.client.on_event(kind, lambda data: self._main(fn, data))
-
-    def on_connection(self, fn: Callable[[bool], None]) -> None:
-        previous = self.client.on_connection
-
-        def both(up):
-            if previous:
-                previous(up)
-            self._main(fn, up)
-        self.client.on_connection = both
-
-    def request(self, op: str, args: Optional[dict] = None,
-                done: Optional[Callable[[Optional[dict], Optional[Exception]], None]] = None, **kw):
-        """Never blocks the UI: `done(result, error)` is called on the main thread."""
-        def back(result, error):
-            if done:
-                self._main(done, result, error)
-        return self.client.request_async(op, args, back, **kw)
+    def _write(self, screen: str, targets: dict) -> None:
+        from kivy.core.window import Window
+        shown = {tid: {k: t[k] for k in ("x", "y", "text")} for tid, t in targets.items()}
+        tmp = self.path + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump({"screen": screen, "size": [Window.width, Window.height], "targets": shown},
+                      f, ensure_ascii=False)
+        os.replace(tmp, self.path)
 
 
-def dump_targets(root, screen: str = "") -> None:
-    """Tests: write every widget with a `test_id` and its centre in window pixels (origin top-left),
-    so a test can touch it through the real input path (xdotool -> X -> SDL -> Kivy)."""
-    path = os.environ.get(TARGETS_ENV)
-    if not path:
-        return
+def _layout(seen: tuple) -> tuple:
+    """(screen, where each target is): what a touch depends on."""
+    screen, targets = seen
+    return screen, {tid: (t["x"], t["y"], t["w"], t["h"]) for tid, t in targets.items()}
+
+
+def visible_targets(root) -> dict:
+    """{test_id: {x, y, w, h, text}} of the widgets under `root` that are on the window."""
     from kivy.core.window import Window
     targets = {}
 
@@ -145,13 +164,9 @@ def dump_targets(root, screen: str = "") -> None:
         if tid and w.get_root_window() is not None and w.width > 0 and w.height > 0:
             x, y = w.to_window(w.center_x, w.center_y)
             if 0 <= x <= Window.width and 0 <= y <= Window.height:
-                targets[tid] = {"x": round(x), "y": round(Window.height - y),
-                                "text": str(getattr(w, "text", ""))}
+                targets[tid] = {"x": round(x), "y": round(Window.height - y), "w": round(w.width),
+                                "h": round(w.height), "text": str(getattr(w, "text", ""))}
         for child in w.children:
             walk(child)
     walk(root)
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump({"screen": screen, "size": [Window.width, Window.height], "targets": targets},
-                  f, ensure_ascii=False)
-    os.replace(tmp, path)
+    return targets

@@ -1,20 +1,19 @@
-"""The kiosk's screens, one module and one KV file each."""
+"""The kiosk's screens, one module and one KV file each, built the first time they are shown
+(KioskApp.screen): {screen name: "module:Class"}."""
 from __future__ import annotations
 
-
-def all_screens() -> list:
-    from .booking import BookDoneScreen, BookScreen, SlotsScreen
-    from .confirm import ConfirmScreen
-    from .guide import GuideScreen, GuidesScreen
-    from .home import HomeScreen
-    from .message import MessageScreen
-    from .mine import MineScreen
-    from .outofservice import OutOfServiceScreen
-    from .rating import RatingScreen
-    from .theme import ThemeScreen
-    from .ticket import TicketScreen
-    return [OutOfServiceScreen(name="oos"), HomeScreen(name="home"), ConfirmScreen(name="confirm"),
-            TicketScreen(name="ticket"), GuidesScreen(name="guides"), GuideScreen(name="guide"),
-            ThemeScreen(name="theme"), BookScreen(name="book"), SlotsScreen(name="slots"),
-            BookDoneScreen(name="booked"), MineScreen(name="mine"), RatingScreen(name="rating"),
-            MessageScreen(name="message")]
+SCREENS = {
+    "oos": "outofservice:OutOfServiceScreen",
+    "home": "home:HomeScreen",
+    "confirm": "confirm:ConfirmScreen",
+    "ticket": "ticket:TicketScreen",
+    "guides": "guide:GuidesScreen",
+    "guide": "guide:GuideScreen",
+    "theme": "theme:ThemeScreen",
+    "book": "booking:BookScreen",
+    "slots": "booking:SlotsScreen",
+    "booked": "booking:BookDoneScreen",
+    "mine": "mine:MineScreen",
+    "rating": "rating:RatingScreen",
+    "message": "message:MessageScreen",
+}

@@ -27,6 +27,7 @@ class HomeScreen(Screen):
         app.bind(cols=lambda *a: self.rebuild(), elder=lambda *a: self.rebuild(),
                  lang=lambda *a: self.rebuild(), queues=lambda *a: self.refresh(),
                  hall_open=lambda *a: self.refresh())
+        self.rebuild()          # built when first shown: the configuration is known by then
 
     def rebuild(self) -> None:
         """Tiles from the configuration: themes first, then services by department."""

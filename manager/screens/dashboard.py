@@ -63,7 +63,7 @@ class DashboardScreen(ConsoleScreen):
             self.longest = (TEXTS("longest", number=q["longest"], name=q["name"],
                                   min=int(q["longest_min"])) if q.get("longest") else
                             TEXTS("longest_none"))
-        app.bus.request("report.waiting", {}, done=done)
+        app.request("report.waiting", {}, done=done)
 
     # -- windows and alerts ------------------------------------------------------------------------
 
@@ -110,9 +110,9 @@ class DashboardScreen(ConsoleScreen):
                                   no_show=r.get("no_show", 0), wait=minutes(r.get("avg_wait_min")),
                                   handle=minutes(r.get("avg_handle_min")),
                                   sat="—" if r.get("satisfaction") is None else f"{r['satisfaction']}%")
-        app.bus.request("report.kpis", {"group": "hall"}, done=hall)
+        app.request("report.kpis", {"group": "hall"}, done=hall)
         group = self.group
-        app.bus.request("report.kpis", {"group": group},
+        app.request("report.kpis", {"group": group},
                         done=lambda result, error: result and group == self.group
                         and self._kpi_table(result["rows"]))
 

@@ -21,7 +21,7 @@ class RatingsScreen(ConsoleScreen):
             self.load(app)
 
     def load(self, app) -> None:
-        app.bus.request("report.ratings", {"days": 30},
+        app.request("report.ratings", {"days": 30},
                         done=lambda result, error: result is not None and self._fill(app, result["rows"]))
 
     def _fill(self, app, rows) -> None:

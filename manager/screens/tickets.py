@@ -2,9 +2,6 @@
 reprint it on the duty desk's printer (`--printer`); the reprint is reported and audited."""
 from __future__ import annotations
 
-import threading
-
-from kivy.clock import Clock
 from kivy.properties import DictProperty, StringProperty
 
 from onewindow.uikit import qr_texture
@@ -63,7 +60,7 @@ class TicketsScreen(ConsoleScreen):
                 self.ids.qr.texture = None
                 return
             self.show(result["tickets"][0])
-        app.bus.request("ticket.find", {"number": self.number}, done=done)
+        app.request("ticket.find", {"number": self.number}, done=done)
 
     def show(self, t: dict) -> None:
         self.ticket = t
@@ -93,15 +90,13 @@ class TicketsScreen(ConsoleScreen):
             finally:
                 printer.close()
 
-        def run():
-            problem = work()
-            if problem:
-                Clock.schedule_once(lambda dt: setattr(app, "message", TEXTS("reprint_failed", why=problem)))
+        def done(problem, error):
+            if problem or error:
+                app.message = TEXTS("reprint_failed", why=problem or error)
                 return
-            Clock.schedule_once(lambda dt: app.act(
-                "ticket.printed", {"ticket_id": ticket["id"], "printed": True, "reprint": True},
-                f"{ticket['number']} {TEXTS('reprinted')}"))
-        threading.Thread(target=run, name="reprint", daemon=True).start()   # never on the UI thread
+            app.act("ticket.printed", {"ticket_id": ticket["id"], "printed": True, "reprint": True},
+                    f"{ticket['number']} {TEXTS('reprinted')}")
+        app.in_background(work, done)      # a printer takes seconds: never on the UI thread
 
     def cancel(self, app) -> None:
         if not self.ticket:
