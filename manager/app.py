@@ -97,7 +97,7 @@ class ManagerApp(HallApp):
     def lock(self, reason: str = "") -> None:
         self.pin_screen.reset(reason)
         self.root_sm.current = "pin"
-        self.bus.request("manager.logout", retries=0)     # the controller's session ends too
+        self.request("manager.logout", retries=0)     # the controller's session ends too
 
     def _touched(self, *_):
         self._last_touch = time.monotonic()
