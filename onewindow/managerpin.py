@@ -13,6 +13,7 @@ import hmac
 import os
 import secrets
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Optional
 
@@ -24,6 +25,39 @@ MIN_DIGITS, MAX_DIGITS = 4, 12
 
 class PinError(ValueError):
     """A PIN that cannot be used; the message says why."""
+
+
+class Consoles:
+    """The controller's memory of manager consoles: who is logged in until when, and each
+    console's recent wrong PINs (its lockout)."""
+
+    def __init__(self) -> None:
+        self._until: dict[str, datetime] = {}
+        self._fails: dict[str, list[datetime]] = {}
+
+    def in_session(self, device_id: str, now: datetime) -> bool:
+        """Logged in and not idle past SESSION_S; each request renews it."""
+        until = self._until.get(device_id)
+        if until is None or now >= until:
+            self._until.pop(device_id, None)
+            return False
+        self._until[device_id] = now + timedelta(seconds=SESSION_S)
+        return True
+
+    def logged_in(self, device_id: str, now: datetime) -> None:
+        self._fails.pop(device_id, None)
+        self._until[device_id] = now + timedelta(seconds=SESSION_S)
+
+    def logged_out(self, device_id: str) -> bool:
+        return self._until.pop(device_id, None) is not None
+
+    def recent_fails(self, device_id: str, now: datetime, within_s: int) -> list[datetime]:
+        fails = [t for t in self._fails.get(device_id, []) if now - t < timedelta(seconds=within_s)]
+        self._fails[device_id] = fails
+        return fails
+
+    def failed(self, device_id: str, now: datetime) -> None:
+        self._fails.setdefault(device_id, []).append(now)
 
 
 def valid(pin: str) -> str:

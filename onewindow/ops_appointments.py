@@ -6,22 +6,23 @@ from datetime import date, datetime, timedelta
 
 from .domain import hours as hours_mod
 from .domain.errors import DomainError
-from .envelope import Args, require
+from .envelope import require
 from .ops_tickets import read_citizen
+from .request import Request
 
 
-def _service(ctl, code):
-    s = ctl.hall.service(code)
+def _service(req: Request, code):
+    s = req.hall.service(code)
     require(s is not None, "unknown_service", "没有这项业务", f"No service {code[:16]}")
     require(s.appointments, "no_appointments", f"{s.name}不提供预约，请现场取号",
             f"{s.name_en or s.name} takes no appointments")
     return s
 
 
-def slots_on(ctl, service, day: date) -> list[datetime]:
-    hours = service.hours or ctl.hall.hours
-    step = timedelta(minutes=ctl.hall.rules.appointment_slot_min)
-    tz = ctl.now().tzinfo
+def slots_on(req: Request, service, day: date) -> list[datetime]:
+    hours = service.hours or req.hall.hours
+    step = timedelta(minutes=req.hall.rules.appointment_slot_min)
+    tz = req.now.tzinfo
     out = []
     for start, end in hours_mod.ranges_on(hours, day):
         t = datetime.combine(day, start, tzinfo=tz)
@@ -32,34 +33,29 @@ def slots_on(ctl, service, day: date) -> list[datetime]:
     return out
 
 
-def _booked(ctl, code, start: datetime) -> int:
-    return len(ctl.store.rows("appointments",
-                              "service = ? AND slot_start = ? AND status IN ('booked', 'checked_in')",
-                              (code, start.isoformat())))
-
-
-def op_slots(ctl, dev, a: Args) -> dict:
-    s = _service(ctl, a.get("service", str, maxlen=16))
-    days = a.get("days", int, ctl.hall.rules.appointment_days, minval=1,
-                 maxval=ctl.hall.rules.appointment_days)
-    now = ctl.now()
+def op_slots(req: Request) -> dict:
+    s = _service(req, req.args.get("service", str, maxlen=16))
+    rules = req.hall.rules
+    days = req.args.get("days", int, rules.appointment_days, minval=1, maxval=rules.appointment_days)
+    now = req.now
     out = []
     for d in range(days):
-        for start in slots_on(ctl, s, now.date() + timedelta(days=d)):
+        for start in slots_on(req, s, now.date() + timedelta(days=d)):
             if start <= now:
                 continue
-            free = s.appointment_per_slot - _booked(ctl, s.code, start)
+            free = s.appointment_per_slot - req.store.booked_in_slot(s.code, start)
             out.append({"start": start.isoformat(),
-                        "end": (start + timedelta(minutes=ctl.hall.rules.appointment_slot_min)).isoformat(),
+                        "end": (start + timedelta(minutes=rules.appointment_slot_min)).isoformat(),
                         "free": max(0, free)})
     return {"service": s.code, "slots": out}
 
 
-def op_book(ctl, dev, a: Args) -> dict:
-    s = _service(ctl, a.get("service", str, maxlen=16))
-    citizen = read_citizen(ctl, a)
+def op_book(req: Request) -> dict:
+    a = req.args
+    s = _service(req, a.get("service", str, maxlen=16))
+    citizen = read_citizen(req.secret, a)
     require(citizen is not None, "bad_request", "预约需要读取身份证", "An ID card is needed to book")
-    now = ctl.now()
+    now = req.now
     try:
         start = datetime.fromisoformat(a.get("slot_start", str, maxlen=40))
         require(start.tzinfo is not None, "bad_request", "预约时段需带时区", "Slot time needs an offset")
@@ -67,56 +63,52 @@ def op_book(ctl, dev, a: Args) -> dict:
         start = start.astimezone(now.tzinfo)
     except (ValueError, OverflowError):
         raise DomainError("bad_request", "预约时段格式不正确", "Malformed slot time") from None
-    require(start > now and start.date() < now.date() + timedelta(days=ctl.hall.rules.appointment_days),
+    require(start > now and start.date() < now.date() + timedelta(days=req.hall.rules.appointment_days),
             "bad_slot", "该时段不可预约", "That slot cannot be booked")
-    require(start in slots_on(ctl, s, start.date()), "bad_slot", "该时段不可预约",
+    require(start in slots_on(req, s, start.date()), "bad_slot", "该时段不可预约",
             "That slot cannot be booked")
-    require(_booked(ctl, s.code, start) < s.appointment_per_slot, "slot_full",
+    require(req.store.booked_in_slot(s.code, start) < s.appointment_per_slot, "slot_full",
             "该时段已约满，请选择其他时段", "That slot is full")
-    mine = ctl.store.rows("appointments", "citizen_key = ? AND service = ? AND day = ? AND status = 'booked'",
-                          (citizen["key"], s.code, start.date().isoformat()))
+    mine = req.store.bookings(citizen["key"], start.date(), start.date(), service=s.code)
     require(not mine, "already_booked", "您当天已预约该业务", "You already have an appointment that day")
     row = {"id": secrets.token_hex(4).upper(), "service": s.code, "slot_start": start.isoformat(),
            "day": start.date().isoformat(), "citizen_key": citizen["key"],
            "citizen_masked": citizen["masked"], "status": "booked",
-           "channel": a.get("channel", str, dev.role, maxlen=16), "created_at": now.isoformat(),
+           "channel": a.get("channel", str, req.device.role, maxlen=16), "created_at": now.isoformat(),
            "ticket_id": None}
-    ctl.store.insert("appointments", row)
-    ctl.audit(dev, "book", detail={"appointment": row["id"], "service": s.code,
-                                   "slot": row["slot_start"]})
-    return {"appointment": _view(ctl, row)}
+    req.store.add_appointment(row)
+    req.audit("book", detail={"appointment": row["id"], "service": s.code,
+                              "slot": row["slot_start"]})
+    return {"appointment": _view(req, row)}
 
 
-def _view(ctl, row) -> dict:
+def _view(req: Request, row) -> dict:
     start = datetime.fromisoformat(row["slot_start"])
-    return {"id": row["id"], "service": row["service"], "service_name": ctl.code_name(row["service"]),
+    return {"id": row["id"], "service": row["service"], "service_name": req.code_name(row["service"]),
             "slot_start": row["slot_start"],
-            "slot_end": (start + timedelta(minutes=ctl.hall.rules.appointment_slot_min)).isoformat(),
+            "slot_end": (start + timedelta(minutes=req.hall.rules.appointment_slot_min)).isoformat(),
             "citizen": row["citizen_masked"], "status": row["status"]}
 
 
-def op_cancel(ctl, dev, a: Args) -> dict:
-    appointment_id = a.get("appointment_id", str, maxlen=64)
-    rows = ctl.store.rows("appointments", "id = ?", (appointment_id,))
-    require(bool(rows), "not_found", "找不到该预约", "No such appointment")
-    row = rows[0]
-    if dev.role != "manager":
-        citizen = read_citizen(ctl, a)
+def op_cancel(req: Request) -> dict:
+    row = req.store.appointment(req.args.get("appointment_id", str, maxlen=64))
+    require(row is not None, "not_found", "找不到该预约", "No such appointment")
+    if req.device.role != "manager":
+        citizen = read_citizen(req.secret, req.args)
         require(citizen is not None and citizen["key"] == row["citizen_key"], "forbidden",
                 "请读取预约人的身份证后再取消", "Read the booking citizen's ID card to cancel")
     require(row["status"] == "booked", "bad_state", "该预约已签到或已取消", "Already used or cancelled")
-    ctl.store.update("appointments", "id", {"id": row["id"], "status": "cancelled"})
-    ctl.audit(dev, "cancel_booking", detail={"appointment": row["id"]})
+    req.store.set_appointment(row["id"], "cancelled")
+    req.audit("cancel_booking", detail={"appointment": row["id"]})
     row["status"] = "cancelled"
-    return {"appointment": _view(ctl, row)}
+    return {"appointment": _view(req, row)}
 
 
-def op_find(ctl, dev, a: Args) -> dict:
+def op_find(req: Request) -> dict:
     """A citizen's own upcoming appointments and today's tickets (the kiosk's 查询)."""
-    citizen = read_citizen(ctl, a)
+    citizen = read_citizen(req.secret, req.args)
     require(citizen is not None, "bad_request", "请读取身份证", "Read an ID card first")
-    rows = ctl.store.rows("appointments", "citizen_key = ? AND day >= ? AND status = 'booked'",
-                          (citizen["key"], ctl.day.isoformat()))
-    tickets = ctl.store.tickets("citizen_key = ? AND day = ?", (citizen["key"], ctl.day.isoformat()))
-    return {"appointments": [_view(ctl, r) for r in sorted(rows, key=lambda r: r["slot_start"])],
-            "tickets": [ctl.ticket_view(ctl.tickets.get(t.id, t)) for t in tickets]}
+    rows = req.store.bookings(citizen["key"], req.day)
+    tickets = req.store.tickets_of_citizen(citizen["key"], req.day)
+    return {"appointments": [_view(req, r) for r in rows],
+            "tickets": [req.ticket_view(req.queues.get(t.id) or t) for t in tickets]}

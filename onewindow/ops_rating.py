@@ -5,8 +5,8 @@ import secrets
 from datetime import date, timedelta
 
 from .domain.model import TicketStatus
-from .envelope import Args, require
-from .ops_tickets import get_ticket
+from .envelope import require
+from .request import Request
 
 LEVELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
 # GB/T 39046 channel codes; our names are what devices send
@@ -32,7 +32,8 @@ def gbt_level(level: int) -> int:
     return 6 - level
 
 
-def op_submit(ctl, dev, a: Args) -> dict:
+def op_submit(req: Request) -> dict:
+    a, dev = req.args, req.device
     level = a.get("level", int, minval=1, maxval=5)
     channel = a.get("channel", str, "pad" if dev.role == "rating" else dev.role,
                     choices=tuple(RATING_CHANNELS))
@@ -46,9 +47,10 @@ def op_submit(ctl, dev, a: Args) -> dict:
         require(window is not None and window in dev.windows, "forbidden",
                 "此评价器不属于该窗口", "This rating pad belongs to another window")
     if window is not None:
-        require(ctl.hall.window(window) is not None, "not_found", f"没有 {window} 号窗口",
+        require(req.hall.window(window) is not None, "not_found", f"没有 {window} 号窗口",
                 f"No window {window}")
-    t = get_ticket(ctl, dev, ticket_id) if ticket_id else _last_finished(ctl, window)
+    t = req.ticket(ticket_id) if ticket_id else \
+        req.store.last_unrated_finished(window, req.now - PAD_RATES_WITHIN)
     # one rating per transaction (GB/T 39046): a window alone is rated only for what it just did
     require(t is not None, "not_found", "该窗口暂无可评价的业务", "Nothing finished at this window to rate")
     if t is not None:
@@ -59,16 +61,15 @@ def op_submit(ctl, dev, a: Args) -> dict:
         require(t.status is TicketStatus.DONE, "not_ready", "办结后才能评价",
                 "A ticket can be rated once it is done")
         if dev.role == "rating":
-            require(t.finished_at is not None and t.finished_at >= ctl.now() - PAD_RATES_WITHIN,
+            require(t.finished_at is not None and t.finished_at >= req.now - PAD_RATES_WITHIN,
                     "expired", "评价器只能评价刚办结的业务，请扫描号票二维码评价",
                     "A rating pad rates only what was just finished; use the ticket's QR code")
-        earlier = ctl.store.rows("ratings", "ticket_id = ?", (t.id,))
-        require(not earlier, "already_rated", "该笔业务已评价，感谢您的参与",
+        require(req.store.rating_of(t.id) is None, "already_rated", "该笔业务已评价，感谢您的参与",
                 "This transaction has already been rated")
         window = t.window
-    now = ctl.now()
+    now = req.now
     bad = level <= 2
-    state = ctl.windows.get(window) if window else None
+    state = req.window(window) if window else None
     row = {"id": secrets.token_urlsafe(9), "ticket_id": t.id if t else None, "window": window,
            "service": t.service if t else None,
            "staff": (state.staff or {}).get("id") if state and state.staff else None,
@@ -76,26 +77,16 @@ def op_submit(ctl, dev, a: Args) -> dict:
            "at": now.isoformat(), "count": 1, "follow_status": "open" if bad else None,
            "contact_by": add_working_days(now.date(), CONTACT_WORKING_DAYS).isoformat() if bad else None,
            "rectify_by": add_working_days(now.date(), RECTIFY_WORKING_DAYS).isoformat() if bad else None}
-    ctl.store.insert("ratings", row)
-    ctl.audit(dev, "rate", t, window=window, from_status=t.status if t else None,
+    req.store.add_rating(row)
+    req.audit("rate", t, window=window, from_status=t.status if t else None,
               detail={"level": level})
-    ctl.emit("rating", {"event": "submitted", "window": window, "ticket": t.number if t else None,
+    req.emit("rating", {"event": "submitted", "window": window, "ticket": t.number if t else None,
                         "level": level, "level_name": LEVELS[level], "bad": bad,
                         "at": now.isoformat()})
     if bad:
-        from .alerts import raise_alert
-        raise_alert(ctl, f"rating:{row['id']}", "bad_rating",
-                    f"{window or ''}号窗口收到差评（{LEVELS[level]}），请于{row['contact_by']}前回访",
-                    window=window)
+        req.alerts.raise_(f"rating:{row['id']}", "bad_rating",
+                          f"{window or ''}号窗口收到差评（{LEVELS[level]}），请于{row['contact_by']}前回访",
+                          window=window)
     return {"rating": {"id": row["id"], "level": level, "level_name": LEVELS[level],
                        "ticket": t.number if t else None, "window": window, "bad": bad,
                        "follow_status": row["follow_status"], "rectify_by": row["rectify_by"]}}
-
-
-def _last_finished(ctl, window):
-    """The ticket a window's pad rates: the last one finished there within PAD_RATES_WITHIN."""
-    since = (ctl.now() - PAD_RATES_WITHIN).isoformat()
-    rows = ctl.store.tickets("window = ? AND status = 'done' AND finished_at >= ? "
-                             "AND id NOT IN (SELECT ticket_id FROM ratings WHERE ticket_id IS NOT NULL)",
-                             (window, since))
-    return max(rows, key=lambda t: t.finished_at) if rows else None

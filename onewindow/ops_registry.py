@@ -7,8 +7,9 @@ from . import ops_rating as rating
 from . import ops_reports as reports
 from . import ops_tickets as tickets
 from . import ops_windows as win
+from .roles import ROLES
 
-ANY = ("kiosk", "caller", "display", "led", "rating", "manager", "web")
+ANY = ROLES
 WINDOW = ("caller", "manager")   # a caller only for its own windows (checked in the op)
 
 OPS = {

@@ -9,7 +9,8 @@ from collections import defaultdict
 from datetime import date, datetime
 
 from .domain.errors import DomainError
-from .envelope import Args, require
+from .envelope import require
+from .request import Request
 
 GROUPS = ("window", "service", "department", "hall")
 
@@ -20,19 +21,11 @@ def _minutes(a: str | None, b: str | None) -> float | None:
     return (datetime.fromisoformat(b) - datetime.fromisoformat(a)).total_seconds() / 60
 
 
-def kpis(ctl, since: date, until: date, group: str, window: int | None = None) -> list[dict]:
+def kpis(req: Request, since: date, until: date, group: str, window: int | None = None) -> list[dict]:
     """Rows of {key, name, issued, served, no_show, cancelled, waiting, avg_wait_min,
     avg_handle_min, max_wait_min, ratings {5..1}, satisfaction} for days since..until."""
-    where, params = "day >= ? AND day <= ?", [since.isoformat(), until.isoformat()]
-    if window is not None:
-        where += " AND window = ?"
-        params.append(window)
-    tickets = ctl.store.rows("tickets", where, params)
-    rwhere, rparams = "substr(at, 1, 10) >= ? AND substr(at, 1, 10) <= ?", [since.isoformat(), until.isoformat()]
-    if window is not None:
-        rwhere += " AND window = ?"
-        rparams.append(window)
-    ratings = ctl.store.rows("ratings", rwhere, rparams)
+    tickets = req.store.ticket_rows(since, until, window)
+    ratings = req.store.rating_rows(since, until, window)
 
     def key_of(row) -> str:
         if group == "window":
@@ -41,8 +34,8 @@ def kpis(ctl, since: date, until: date, group: str, window: int | None = None) -
         if group == "service":
             return code
         if group == "department":
-            item = ctl.hall.service(code)
-            theme = ctl.hall.theme(code)
+            item = req.hall.service(code)
+            theme = req.hall.theme(code)
             return item.department if item else (theme.lead_department if theme else "-")
         return "hall"
 
@@ -76,10 +69,10 @@ def kpis(ctl, since: date, until: date, group: str, window: int | None = None) -
         rated = sum(a["ratings"].values())
         good = a["ratings"]["5"] + a["ratings"]["4"] + a["ratings"]["3"]
         name = key
-        if group == "window" and key.isdigit() and ctl.hall.window(int(key)):
-            name = ctl.hall.window(int(key)).name
+        if group == "window" and key.isdigit() and req.hall.window(int(key)):
+            name = req.hall.window(int(key)).name
         elif group == "service":
-            name = ctl.code_name(key)
+            name = req.code_name(key)
         out.append({"key": key, "name": name, **a,
                     "avg_wait_min": round(sum(waits) / len(waits), 1) if waits else None,
                     "max_wait_min": round(max(waits), 1) if waits else None,
@@ -88,9 +81,10 @@ def kpis(ctl, since: date, until: date, group: str, window: int | None = None) -
     return out
 
 
-def op_kpis(ctl, dev, a: Args) -> dict:
+def op_kpis(req: Request) -> dict:
     """report.kpis {day?: YYYY-MM-DD | month?: YYYY-MM, group: window|service|department|hall,
     window?: N}. A caller sees only its own windows."""
+    a, dev = req.args, req.device
     group = a.get("group", str, "hall", choices=GROUPS)
     window = a.get("window", int, None, minval=1, maxval=999)
     if dev.role == "caller":
@@ -104,19 +98,19 @@ def op_kpis(ctl, dev, a: Args) -> dict:
             nxt = date(since.year + (since.month == 12), since.month % 12 + 1, 1)
             until = date.fromordinal(nxt.toordinal() - 1)
         else:
-            since = until = date.fromisoformat(day_text) if day_text else ctl.day
+            since = until = date.fromisoformat(day_text) if day_text else req.day
     except ValueError:
         raise DomainError("bad_request", "日期格式应为 YYYY-MM-DD 或 YYYY-MM",
                           "Dates look like 2026-11-23, months like 2026-11") from None
     return {"since": since.isoformat(), "until": until.isoformat(), "group": group,
-            "rows": kpis(ctl, since, until, group, window)}
+            "rows": kpis(req, since, until, group, window)}
 
 
-def op_audit(ctl, dev, a: Args) -> dict:
+def op_audit(req: Request) -> dict:
     """report.audit {day}: the day's audit log (actions and devices; no personal data is in it)."""
-    day_text = a.get("day", str, None, maxlen=10) or ctl.day.isoformat()
-    limit = a.get("limit", int, 5000, minval=1, maxval=20000)
-    rows = ctl.store.audit_rows(day_text, day_text + "\uffff")
+    day_text = req.args.get("day", str, None, maxlen=10) or req.day.isoformat()
+    limit = req.args.get("limit", int, 5000, minval=1, maxval=20000)
+    rows = req.store.audit_rows(day_text, day_text + "\uffff")
     return {"day": day_text, "rows": rows[:limit], "truncated": len(rows) > limit}
 
 
@@ -125,24 +119,24 @@ def op_audit(ctl, dev, a: Args) -> dict:
 FOLLOW_STATUSES = ("open", "contacted", "rectified", "closed")
 
 
-def op_waiting(ctl, dev, a: Args) -> dict:
+def op_waiting(req: Request) -> dict:
     """report.waiting {}: per queue, how many wait and who has waited longest (number, minutes)."""
-    now = ctl.now()
+    now = req.now
     out = {}
-    for code in ctl.hall.queue_codes():
-        waiting = ctl.waiting(code)
+    for code in req.hall.queue_codes():
+        waiting = req.queues.waiting(code)
         oldest = min(waiting, key=lambda t: t.issued_at, default=None)
-        out[code] = {"name": ctl.code_name(code), "waiting": len(waiting),
+        out[code] = {"name": req.code_name(code), "waiting": len(waiting),
                      "longest": oldest.number if oldest else None,
                      "longest_min": round((now - oldest.issued_at).total_seconds() / 60, 1)
                      if oldest else None}
     return {"at": now.isoformat(), "queues": out}
 
 
-def _rating_view(ctl, r: dict, today: str) -> dict:
+def _rating_view(req: Request, r: dict, today: str) -> dict:
     from .ops_rating import LEVELS
-    w = ctl.hall.window(r["window"]) if r.get("window") else None
-    t = ctl.store.ticket(r["ticket_id"]) if r.get("ticket_id") else None
+    w = req.hall.window(r["window"]) if r.get("window") else None
+    t = req.store.ticket(r["ticket_id"]) if r.get("ticket_id") else None
     status = r.get("follow_status")
     overdue = None
     if status == "open" and r.get("contact_by") and r["contact_by"] < today:
@@ -151,52 +145,48 @@ def _rating_view(ctl, r: dict, today: str) -> dict:
         overdue = "rectify"
     return {"id": r["id"], "at": r["at"], "window": r.get("window"),
             "window_name": w.name if w else None, "service": r.get("service"),
-            "service_name": ctl.code_name(r["service"]) if r.get("service") else None,
+            "service_name": req.code_name(r["service"]) if r.get("service") else None,
             "ticket": t.number if t else None, "level": r["level"], "level_name": LEVELS[r["level"]],
             "channel": r["channel"], "reasons": [x for x in (r.get("reasons") or "").split(",") if x],
             "text": r.get("text") or "", "follow_status": status, "contact_by": r.get("contact_by"),
             "rectify_by": r.get("rectify_by"), "overdue": overdue}
 
 
-def op_ratings(ctl, dev, a: Args) -> dict:
+def op_ratings(req: Request) -> dict:
     """report.ratings {days?: 30, open_only?: false}: bad ratings (levels 1-2) with their follow-up
     deadlines, newest first; `overdue` says which deadline has passed."""
-    days = a.get("days", int, 30, minval=1, maxval=400)
-    open_only = a.get("open_only", bool, False)
-    since = date.fromordinal(ctl.now().date().toordinal() - days + 1).isoformat()
-    where = "level <= 2 AND substr(at, 1, 10) >= ?"
-    if open_only:
-        where += " AND follow_status IN ('open', 'contacted')"
-    rows = ctl.store.rows("ratings", where + " ORDER BY at DESC", (since,))
-    today = ctl.now().date().isoformat()
-    return {"since": since, "rows": [_rating_view(ctl, r, today) for r in rows]}
+    days = req.args.get("days", int, 30, minval=1, maxval=400)
+    open_only = req.args.get("open_only", bool, False)
+    since = date.fromordinal(req.now.date().toordinal() - days + 1)
+    rows = req.store.bad_ratings(since, open_only)
+    today = req.now.date().isoformat()
+    return {"since": since.isoformat(), "rows": [_rating_view(req, r, today) for r in rows]}
 
 
-def op_follow(ctl, dev, a: Args) -> dict:
+def op_follow(req: Request) -> dict:
     """rating.follow {rating_id, status: contacted|rectified|closed}: a bad rating's follow-up
     moves on; contacting the citizen settles its alert."""
-    rating_id = a.get("rating_id", str, maxlen=64)
-    status = a.get("status", str, choices=FOLLOW_STATUSES[1:])
-    rows = ctl.store.rows("ratings", "id = ? AND level <= 2", (rating_id,))
-    require(bool(rows), "not_found", "没有这条差评", "No such bad rating")
-    before = rows[0]["follow_status"]
+    rating_id = req.args.get("rating_id", str, maxlen=64)
+    status = req.args.get("status", str, choices=FOLLOW_STATUSES[1:])
+    row = req.store.bad_rating(rating_id)
+    require(row is not None, "not_found", "没有这条差评", "No such bad rating")
+    before = row["follow_status"]
     require(FOLLOW_STATUSES.index(status) > FOLLOW_STATUSES.index(before or "open"), "bad_state",
             "该差评已处理到这一步", "The follow-up is already past this step")
-    ctl.store.update("ratings", "id", {"id": rating_id, "follow_status": status})
-    ctl.audit(dev, "rating_follow", window=rows[0]["window"], from_status=before,
+    req.store.set_follow_status(rating_id, status)
+    req.audit("rating_follow", window=row["window"], from_status=before,
               detail={"rating": rating_id, "follow_status": status})
-    from .alerts import clear_alert
-    clear_alert(ctl, f"rating:{rating_id}")
-    return {"rating": _rating_view(ctl, {**rows[0], "follow_status": status},
-                                   ctl.now().date().isoformat())}
+    req.alerts.clear(f"rating:{rating_id}")
+    return {"rating": _rating_view(req, {**row, "follow_status": status},
+                                   req.now.date().isoformat())}
 
 
-def op_find(ctl, dev, a: Args) -> dict:
+def op_find(req: Request) -> dict:
     """ticket.find {number, day?}: a day's tickets with this number (today by default), newest
     first: numbers are unique per day and prefix, so this is normally one ticket."""
-    number = a.get("number", str, maxlen=16).strip().upper()
-    day_text = a.get("day", str, None, maxlen=10) or ctl.day.isoformat()
-    found = ctl.store.tickets("day = ? AND number = ?", (day_text, number))
+    number = req.args.get("number", str, maxlen=16).strip().upper()
+    day_text = req.args.get("day", str, None, maxlen=10) or req.day.isoformat()
+    found = req.store.tickets_numbered(day_text, number)
     require(bool(found), "not_found", f"今天没有 {number} 号", f"No ticket {number} on {day_text}")
-    return {"tickets": [ctl.ticket_view(ctl.tickets.get(t.id, t))
+    return {"tickets": [req.ticket_view(req.queues.get(t.id) or t)
                         for t in sorted(found, key=lambda t: t.issued_at, reverse=True)]}

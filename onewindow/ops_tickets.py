@@ -2,17 +2,16 @@
 from __future__ import annotations
 
 import re
-import secrets
 from datetime import datetime, timedelta
 
 from .domain import hours as hours_mod
-from .domain.errors import DomainError, not_found
+from .domain.errors import DomainError
 from .domain.identity import age_on, birth_date_from_id, citizen_key, mask_name, valid_id_number
-from .domain.model import CHANNELS, Priority, Ticket, TicketStatus
-from .domain.numbering import format_number
-from .domain.pagekey import ticket_of
+from .domain.model import CHANNELS, Priority, TicketStatus
 from .domain.routing import reinstate_order
+from .domain.lifecycle import Action
 from .envelope import Args, require
+from .request import Request
 
 PRIORITIES = tuple(p.value for p in Priority)
 # 外国人永久居留证 before 2023; ASCII digits only (\d would take Arabic-Indic or full-width ones)
@@ -25,7 +24,7 @@ SEES_CITIZEN = frozenset({"kiosk", "caller", "manager", "web"})
 SEES_PAGE = frozenset({"manager", "web"})
 
 
-def read_citizen(ctl, a: Args) -> dict | None:
+def read_citizen(secret: bytes, a: Args) -> dict | None:
     """The citizen's key, masked name and birth date; the number and name go no further."""
     c = a.get("citizen", dict, None)
     if c is None:
@@ -42,20 +41,20 @@ def read_citizen(ctl, a: Args) -> dict | None:
         birth = birth_date_from_id(id_number)
     elif not FOREIGN_PR_OLD.match(id_number):
         raise DomainError("bad_id_number", "证件号码有误，请核对后重试", "The ID number is not valid")
-    return {"key": citizen_key(id_number, ctl.secret), "masked": mask_name(name) or None,
+    return {"key": citizen_key(id_number, secret), "masked": mask_name(name) or None,
             "birth": birth}
 
 
-def _queue_item(ctl, code: str):
-    item = ctl.hall.service(code) or ctl.hall.theme(code)
+def _queue_item(req: Request, code: str):
+    item = req.hall.service(code) or req.hall.theme(code)
     if item is None:
         raise DomainError("unknown_service", "没有这项业务，请重新选择",
                           f"No such service {code[:20]!r}")
     return item
 
 
-def _check_open(ctl, item, now) -> None:
-    hours = getattr(item, "hours", None) or ctl.hall.hours
+def _check_open(req: Request, item, now) -> None:
+    hours = getattr(item, "hours", None) or req.hall.hours
     if hours_mod.is_open(hours, now):
         return
     opening = hours_mod.next_opening(hours, now)
@@ -65,24 +64,21 @@ def _check_open(ctl, item, now) -> None:
                       next_opening=opening.isoformat() if opening else None)
 
 
-def _check_quota(ctl, item) -> None:
-    if item.daily_quota and ctl.store.count_issued(ctl.day, item.code) >= item.daily_quota:
+def _check_quota(req: Request, item) -> None:
+    if item.daily_quota and req.store.count_issued(req.day, item.code) >= item.daily_quota:
         raise DomainError("quota_exhausted", f"{item.name}今日号源已取完，请明天再来或预约办理",
                           f"Today's tickets for {item.name_en or item.name} are all taken")
 
 
-def _find_appointment(ctl, code, citizen, appointment_id, now):
+def _find_appointment(req: Request, code, citizen, appointment_id, now):
     if appointment_id:
-        rows = ctl.store.rows("appointments", "id = ?", (appointment_id,))
-        require(bool(rows), "not_found", "找不到该预约", "No such appointment")
-        appt = rows[0]
+        appt = req.store.appointment(appointment_id)
+        require(appt is not None, "not_found", "找不到该预约", "No such appointment")
         if citizen and appt["citizen_key"] != citizen["key"]:
             raise DomainError("forbidden", "该预约不属于此证件", "This appointment belongs to someone else")
     elif citizen:
-        rows = ctl.store.rows("appointments", "citizen_key = ? AND day = ? AND status = 'booked'",
-                              (citizen["key"], ctl.day.isoformat()))
         # only a booking for what the citizen chose: never check them into another service
-        rows = [r for r in rows if r["service"] == code]
+        rows = req.store.bookings(citizen["key"], req.day, req.day, service=code)
         if not rows:
             return None
         appt = rows[0]
@@ -91,7 +87,7 @@ def _find_appointment(ctl, code, citizen, appointment_id, now):
     require(appt["status"] == "booked", "appointment_used", "该预约已签到或已取消",
             "This appointment was already used or cancelled")
     slot = datetime.fromisoformat(appt["slot_start"])
-    r = ctl.hall.rules
+    r = req.hall.rules
     if now < slot - timedelta(minutes=r.appointment_early_min):
         if not appointment_id:
             return None     # early: an ordinary ticket is still possible if the citizen wants one
@@ -106,147 +102,113 @@ def _find_appointment(ctl, code, citizen, appointment_id, now):
     return appt
 
 
-def op_issue(ctl, dev, a: Args) -> dict:
+def op_issue(req: Request) -> dict:
+    a, dev = req.args, req.device
     code = a.get("service", str, maxlen=16)
     channel = a.get("channel", str, DEFAULT_CHANNEL.get(dev.role, "kiosk"), choices=CHANNELS)
     priority = a.get("priority", str, None, choices=PRIORITIES)
     appointment_id = a.get("appointment_id", str, None, maxlen=64)
     answers = a.get("answers", dict, None, maxlen=20)
     printed = a.get("printed", bool, True)
-    citizen = read_citizen(ctl, a)
+    citizen = read_citizen(req.secret, a)
     if appointment_id and citizen is None and dev.role in ("kiosk", "web"):
         # a self-service check-in proves who is there: a booking id alone could be anyone's
         raise DomainError("need_card", "请刷身份证或社保卡签到", "Read your ID card to check in")
-    now = ctl.now()
-    item = _queue_item(ctl, code)
-    appt = _find_appointment(ctl, code, citizen, appointment_id, now)
+    now = req.now
+    item = _queue_item(req, code)
+    appt = _find_appointment(req, code, citizen, appointment_id, now)
     if appt is not None:
-        item = _queue_item(ctl, appt["service"])
+        item = _queue_item(req, appt["service"])
         channel = "appointment"
     else:
         require(channel != "appointment", "not_found", "没有找到您今天的预约",
                 "No appointment found for today")
-        _check_open(ctl, item, now)
-        _check_quota(ctl, item)
+        _check_open(req, item, now)
+        _check_quota(req, item)
     if citizen:
-        for t in ctl.waiting(item.code):
+        for t in req.queues.waiting(item.code):
             if t.citizen_key == citizen["key"]:
                 raise DomainError("already_waiting", f"您已取号 {t.number}，请留意叫号",
                                   f"You already have ticket {t.number}", ticket=t.number)
-        if not priority and citizen["birth"] and age_on(citizen["birth"], now.date()) >= ctl.hall.rules.elder_age:
+        if not priority and citizen["birth"] and age_on(citizen["birth"], now.date()) >= req.hall.rules.elder_age:
             priority = "elder"
-    seq = ctl.store.next_seq(ctl.day, item.prefix)
-    # a new ticket's time never goes back before the last one's: a clock stepped back must not
-    # put it in front of those already waiting, nor make it look a day old once put right
-    issued_at = ctl.order_floor = max(now, ctl.order_floor)
-    t = Ticket(id=secrets.token_urlsafe(9), day=ctl.day, prefix=item.prefix, seq=seq,
-               number=format_number(item.prefix, seq), service=item.code, channel=channel,
-               issued_at=issued_at, order_at=issued_at, priority=priority,
-               appointment_id=appt["id"] if appt else None,
-               slot_start=datetime.fromisoformat(appt["slot_start"]) if appt else None,
-               citizen_key=citizen["key"] if citizen else None,
-               citizen_masked=citizen["masked"] if citizen else None,
-               answers=_theme_answers(ctl, item, answers), printed=printed)
-    ctl.save_ticket(t, new=True)
+    t = req.issue(item=item, channel=channel, priority=priority,
+                  appointment_id=appt["id"] if appt else None,
+                  slot_start=datetime.fromisoformat(appt["slot_start"]) if appt else None,
+                  citizen_key=citizen["key"] if citizen else None,
+                  citizen_masked=citizen["masked"] if citizen else None,
+                  answers=_theme_answers(req, item, answers), printed=printed)
     if appt:
-        ctl.store.update("appointments", "id", {"id": appt["id"], "status": "checked_in",
-                                                 "ticket_id": t.id})
-    ctl.audit(dev, "issue", t, detail={"channel": channel, "priority": priority})
-    ctl.dirty.add("queues")
-    view = ctl.ticket_view(t)
-    ctl.emit("ticket", {"event": "issued", "ticket_id": t.id, "ticket": t.number,
+        req.store.set_appointment(appt["id"], "checked_in", ticket_id=t.id)
+    req.emit("ticket", {"event": "issued", "ticket_id": t.id, "ticket": t.number,
                         "service": t.service, "at": now.isoformat()})
-    return {"ticket": view}
+    return {"ticket": req.ticket_view(t)}
 
 
-def _theme_answers(ctl, item, answers):
-    theme = ctl.hall.theme(item.code)
+def _theme_answers(req: Request, item, answers):
+    theme = req.hall.theme(item.code)
     if theme is None or not answers:
         return None
     known = {q.id for q in theme.questions}
     return {k: bool(v) for k, v in answers.items() if k in known}
 
 
-def get_ticket(ctl, dev, ticket_id: str) -> Ticket:
-    """A ticket by its id or its page key; the web pages (role web) only by the page key of
-    the QR code they serve, since every device sees ticket ids."""
-    from_key = ticket_of(ticket_id, ctl.secret)
-    if from_key is not None:
-        ticket_id = from_key
-    elif dev.role == "web":
-        raise not_found("该号票", "ticket")
-    t = ctl.tickets.get(ticket_id) or ctl.store.ticket(ticket_id)
-    if t is None:
-        raise not_found("该号票", "ticket")
-    return t
-
-
-def op_cancel(ctl, dev, a: Args) -> dict:
-    t = get_ticket(ctl, dev, a.get("ticket_id", str, maxlen=64))
-    reason = a.get("reason", str, "", maxlen=200)
+def op_cancel(req: Request) -> dict:
+    t = req.ticket(req.args.get("ticket_id", str, maxlen=64))
+    reason = req.args.get("reason", str, "", maxlen=200)
     require(t.status in (TicketStatus.WAITING, TicketStatus.NO_SHOW), "bad_state",
             f"{t.number} 当前状态无法取消", f"{t.number} cannot be cancelled now")
-    before = t.status
-    t.status = TicketStatus.CANCELLED
-    t.finished_at = ctl.now()
-    ctl.save_ticket(t)
-    ctl.audit(dev, "cancel", t, from_status=before, detail={"reason": reason})
-    ctl.dirty.add("queues")
-    ctl.emit("ticket", {"event": "cancelled", "ticket_id": t.id, "ticket": t.number,
-                        "service": t.service, "at": ctl.now().isoformat()})
-    return {"ticket": ctl.ticket_view(t)}
+    req.move(t, Action.CANCEL, detail={"reason": reason})
+    req.emit("ticket", {"event": "cancelled", "ticket_id": t.id, "ticket": t.number,
+                        "service": t.service, "at": req.now.isoformat()})
+    return {"ticket": req.ticket_view(t)}
 
 
-def op_reinstate(ctl, dev, a: Args) -> dict:
-    t = get_ticket(ctl, dev, a.get("ticket_id", str, maxlen=64))
+def op_reinstate(req: Request) -> dict:
+    t = req.ticket(req.args.get("ticket_id", str, maxlen=64))
     require(t.status is TicketStatus.NO_SHOW, "bad_state", f"{t.number} 不是过号状态",
             f"{t.number} was not skipped")
-    require(t.day == ctl.day, "expired", "昨日的号票已失效，请重新取号",
+    require(t.day == req.day, "expired", "昨日的号票已失效，请重新取号",
             "Yesterday's ticket has expired; please take a new one")
-    now = ctl.now()
-    grace = timedelta(minutes=ctl.hall.rules.no_show_grace_min)
+    now = req.now
+    rules = req.hall.rules
+    grace = timedelta(minutes=rules.no_show_grace_min)
     require(t.skipped_at is not None and now - t.skipped_at <= grace, "expired",
-            f"过号已超过{ctl.hall.rules.no_show_grace_min}分钟，请重新取号",
+            f"过号已超过{rules.no_show_grace_min}分钟，请重新取号",
             "Too long since the ticket was skipped; please take a new one")
-    order = sorted(u.order_at for u in ctl.waiting(t.service))
-    t.order_at = reinstate_order(order, ctl.hall.rules.reinstate_after, now)
-    t.status = TicketStatus.WAITING
-    t.window = None
-    ctl.save_ticket(t)
-    ctl.audit(dev, "reinstate", t, from_status=TicketStatus.NO_SHOW)
-    ctl.dirty.add("queues")
-    ctl.emit("ticket", {"event": "reinstated", "ticket_id": t.id, "ticket": t.number,
+    order = sorted(u.order_at for u in req.queues.waiting(t.service))
+    req.move(t, Action.REINSTATE, order_at=reinstate_order(order, rules.reinstate_after, now),
+             window=None)
+    req.emit("ticket", {"event": "reinstated", "ticket_id": t.id, "ticket": t.number,
                         "service": t.service, "at": now.isoformat()})
-    return {"ticket": ctl.ticket_view(t)}
+    return {"ticket": req.ticket_view(t)}
 
 
-def op_printed(ctl, dev, a: Args) -> dict:
+def op_printed(req: Request) -> dict:
     """A kiosk (or a reprint at the duty desk) reports whether the paper ticket came out; the
     number stands either way."""
-    t = get_ticket(ctl, dev, a.get("ticket_id", str, maxlen=64))
-    printed = a.get("printed", bool)
-    reason = a.get("reason", str, "", maxlen=200)
-    if a.get("reprint", bool, False) and printed:
-        ctl.audit(dev, "reprint", t, from_status=t.status)     # the same number, on paper again
+    dev = req.device
+    t = req.ticket(req.args.get("ticket_id", str, maxlen=64))
+    printed = req.args.get("printed", bool)
+    reason = req.args.get("reason", str, "", maxlen=200)
+    if req.args.get("reprint", bool, False) and printed:
+        req.update(t, "reprint")                 # the same number, on paper again
     if t.printed != printed:
-        t.printed = printed
-        ctl.save_ticket(t)
-        ctl.audit(dev, "printed" if printed else "print_failed", t, from_status=t.status,
-                  detail={"reason": reason} if reason else None)
+        req.update(t, "printed" if printed else "print_failed",
+                   detail={"reason": reason} if reason else None, printed=printed)
     if not printed:
-        from .alerts import raise_alert
-        raise_alert(ctl, f"printer:{dev.id}", "printer", f"{dev.id} 打印失败：{reason or '未知原因'}",
-                    device=dev.id)
-    return {"ticket": ctl.ticket_view(t)}
+        req.alerts.raise_(f"printer:{dev.id}", "printer", f"{dev.id} 打印失败：{reason or '未知原因'}",
+                          device=dev.id)
+    return {"ticket": req.ticket_view(t)}
 
 
-def op_queue_status(ctl, dev, a: Args) -> dict:
-    ticket_id = a.get("ticket_id", str, None, maxlen=64)
+def op_queue_status(req: Request) -> dict:
+    ticket_id = req.args.get("ticket_id", str, None, maxlen=64)
     if ticket_id is None:
-        return {"queues": ctl.state_queues()}
-    view = ctl.ticket_view(get_ticket(ctl, dev, ticket_id))
-    if dev.role not in SEES_CITIZEN:
+        return {"queues": req.queues_view()}
+    view = req.ticket_view(req.ticket(ticket_id))
+    if req.device.role not in SEES_CITIZEN:
         view["citizen"] = None
-    if dev.role not in SEES_PAGE:
+    if req.device.role not in SEES_PAGE:
         view["status_url"] = None
     return {"ticket": view}

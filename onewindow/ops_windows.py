@@ -2,24 +2,26 @@
 from __future__ import annotations
 
 from .domain.errors import DomainError
+from .domain.lifecycle import Action
 from .domain.model import Ticket, TicketStatus, WindowStatus
 from .domain.routing import choose_next
-from .envelope import Args, require
+from .envelope import require
+from .request import Request
 
 
-def _window(ctl, dev, a: Args):
-    number = a.get("window", int, minval=1, maxval=999)
-    w = ctl.hall.window(number)
+def _window(req: Request):
+    number = req.args.get("window", int, minval=1, maxval=999)
+    w = req.hall.window(number)
     if w is None:
         raise DomainError("not_found", f"没有 {number} 号窗口", f"No window {number}")
-    if dev.role != "manager" and number not in dev.windows:
+    if req.device.role != "manager" and number not in req.device.windows:
         raise DomainError("forbidden", f"此设备不能操作 {number} 号窗口",
                           f"This device may not act on window {number}")
-    return w, ctl.windows[number]
+    return w, req.window(number)
 
 
-def _current(ctl, number: int) -> Ticket:
-    t = ctl.current_ticket(number)
+def _current(req: Request, number: int) -> Ticket:
+    t = req.queues.at_window(number)
     if t is None:
         raise DomainError("no_ticket", "当前没有正在办理的号", "No ticket at this window")
     return t
@@ -32,190 +34,142 @@ def _require_open(state) -> None:
         raise DomainError("window_paused", "窗口暂停中，请先恢复服务", "The window is paused")
 
 
-def _finish(ctl, dev, t: Ticket, auto: bool = False) -> None:
-    before = t.status
-    now = ctl.now()
-    t.status = TicketStatus.DONE
-    t.finished_at = now
-    ctl.save_ticket(t)
-    ctl.handling.add(t.service, (now - (t.served_at or t.called_at)).total_seconds() / 60)
-    ctl.audit(dev, "finish", t, from_status=before, detail={"auto": True} if auto else None)
-    ctl.emit("ticket", {"event": "done", "ticket_id": t.id, "ticket": t.number,
-                        "service": t.service, "window": t.window, "at": now.isoformat()})
+def _finish(req: Request, t: Ticket, auto: bool = False) -> None:
+    req.move(t, Action.FINISH, detail={"auto": True} if auto else None)
+    req.record_handling(t.service, (t.finished_at - (t.served_at or t.called_at)).total_seconds() / 60)
+    req.emit("ticket", {"event": "done", "ticket_id": t.id, "ticket": t.number,
+                        "service": t.service, "window": t.window, "at": req.now.isoformat()})
 
 
-def _call_event(ctl, t: Ticket, recall: bool) -> None:
-    w = ctl.hall.window(t.window)
-    ctl.emit("call", {"ticket": t.number, "ticket_id": t.id, "window": w.number,
+def _call_event(req: Request, t: Ticket, recall: bool) -> None:
+    w = req.hall.window(t.window)
+    req.emit("call", {"ticket": t.number, "ticket_id": t.id, "window": w.number,
                       "window_name": w.name, "window_name_en": w.name_en, "service": t.service,
-                      "service_name": ctl.code_name(t.service), "recall": recall,
-                      "priority": t.priority, "at": ctl.now().isoformat()})
+                      "service_name": req.code_name(t.service), "recall": recall,
+                      "priority": t.priority, "at": req.now.isoformat()})
 
 
-def _touch(ctl, number: int) -> None:
-    ctl.dirty |= {("window", number), "queues"}
-
-
-def op_call_next(ctl, dev, a: Args) -> dict:
-    w, state = _window(ctl, dev, a)
+def op_call_next(req: Request) -> dict:
+    w, state = _window(req)
     _require_open(state)
-    current = ctl.current_ticket(w.number)
+    current = req.queues.at_window(w.number)
     if current is not None:
-        _finish(ctl, dev, current, auto=True)   # 'call next' on a keypad means "done, next"
-    services = None if w.serves_all() else w.services
-    choice = choose_next(w.number, services, ctl.waiting_for_window(w), ctl.now(),
-                         ctl.hall.rules.routing, ctl.hall.rules.fair_share, state.streak)
-    _touch(ctl, w.number)
+        _finish(req, current, auto=True)   # 'call next' on a keypad means "done, next"
+    codes = req.hall.window_order(w)
+    choice = choose_next(w.number, None if w.serves_all() else w.services,
+                         req.queues.candidates(w.number, codes), req.now,
+                         req.hall.rules.routing, req.hall.rules.fair_share, state.streak)
     if choice is None:
         return {"ticket": None}
     t = choice.ticket
-    state.streak = state.streak + 1 if choice.jumped else 0
-    ctl.store.save_window(w.number, state.status.value, state.staff, state.reason, state.since,
-                          state.streak)
-    t.status = TicketStatus.CALLED
-    t.window = w.number
-    t.target_window = None
-    t.called_at = ctl.now()
-    ctl.save_ticket(t)
-    ctl.audit(dev, "call", t, from_status=TicketStatus.WAITING, detail={"reason": choice.reason})
-    _call_event(ctl, t, recall=False)
-    return {"ticket": ctl.ticket_view(t)}
+    req.set_window(w.number, streak=state.streak + 1 if choice.jumped else 0)
+    req.move(t, Action.CALL, detail={"reason": choice.reason}, window=w.number,
+             target_window=None)
+    _call_event(req, t, recall=False)
+    return {"ticket": req.ticket_view(t)}
 
 
-def op_recall(ctl, dev, a: Args) -> dict:
-    w, state = _window(ctl, dev, a)
-    t = _current(ctl, w.number)
+def op_recall(req: Request) -> dict:
+    w, state = _window(req)
+    t = _current(req, w.number)
     require(t.status is not TicketStatus.SERVING, "bad_state", f"{t.number} 已在办理中",
             f"{t.number} is already being served")
-    before = t.status
-    t.status = TicketStatus.RECALLED
-    t.recalls += 1
-    ctl.save_ticket(t)
-    ctl.audit(dev, "recall", t, from_status=before)
-    _call_event(ctl, t, recall=True)
-    _touch(ctl, w.number)
-    return {"ticket": ctl.ticket_view(t)}
+    req.move(t, Action.RECALL, recalls=t.recalls + 1)
+    _call_event(req, t, recall=True)
+    return {"ticket": req.ticket_view(t)}
 
 
-def op_start(ctl, dev, a: Args) -> dict:
+def op_start(req: Request) -> dict:
     """The citizen has arrived at the window: handling time starts now."""
-    w, state = _window(ctl, dev, a)
-    t = _current(ctl, w.number)
+    w, state = _window(req)
+    t = _current(req, w.number)
     if t.status is not TicketStatus.SERVING:
-        before = t.status
-        t.status = TicketStatus.SERVING
-        t.served_at = ctl.now()
-        ctl.save_ticket(t)
-        ctl.audit(dev, "start", t, from_status=before)
-        _touch(ctl, w.number)
-    return {"ticket": ctl.ticket_view(t)}
+        req.move(t, Action.START)
+    return {"ticket": req.ticket_view(t)}
 
 
-def op_skip(ctl, dev, a: Args) -> dict:
-    w, state = _window(ctl, dev, a)
-    t = _current(ctl, w.number)
+def op_skip(req: Request) -> dict:
+    w, state = _window(req)
+    t = _current(req, w.number)
     require(t.status is not TicketStatus.SERVING, "bad_state",
             f"{t.number} 已在办理中，不能记为过号", f"{t.number} is being served")
-    before = t.status
-    t.status = TicketStatus.NO_SHOW
-    t.skipped_at = ctl.now()
-    ctl.save_ticket(t)
-    ctl.audit(dev, "skip", t, from_status=before)
-    ctl.emit("ticket", {"event": "no_show", "ticket_id": t.id, "ticket": t.number,
-                        "service": t.service, "window": w.number, "at": ctl.now().isoformat()})
-    _touch(ctl, w.number)
-    return {"ticket": ctl.ticket_view(t)}
+    req.move(t, Action.SKIP)
+    req.emit("ticket", {"event": "no_show", "ticket_id": t.id, "ticket": t.number,
+                        "service": t.service, "window": w.number, "at": req.now.isoformat()})
+    return {"ticket": req.ticket_view(t)}
 
 
-def op_transfer(ctl, dev, a: Args) -> dict:
+def op_transfer(req: Request) -> dict:
     """Back into a queue with its original issue time: to a service, or to one window."""
-    w, state = _window(ctl, dev, a)
-    to_service = a.get("to_service", str, None, maxlen=16)
-    to_window = a.get("to_window", int, None, minval=1, maxval=999)
+    w, state = _window(req)
+    to_service = req.args.get("to_service", str, None, maxlen=16)
+    to_window = req.args.get("to_window", int, None, minval=1, maxval=999)
     if (to_service is None) == (to_window is None):
         raise DomainError("bad_request", "请指定转往的业务或窗口（二选一）",
                           "Give either to_service or to_window")
-    t = _current(ctl, w.number)
+    t = _current(req, w.number)
     if to_service is not None:
-        require(bool(ctl.hall.service(to_service) or ctl.hall.theme(to_service)), "not_found",
+        require(bool(req.hall.service(to_service) or req.hall.theme(to_service)), "not_found",
                 "没有这项业务", f"No service {to_service}")
     else:
-        require(ctl.hall.window(to_window) is not None, "not_found", f"没有 {to_window} 号窗口",
+        require(req.hall.window(to_window) is not None, "not_found", f"没有 {to_window} 号窗口",
                 f"No window {to_window}")
         require(to_window != w.number, "bad_request", "不能转给本窗口", "Cannot transfer to itself")
-    before = t.status
-    t.origin_service = t.origin_service or t.service
-    t.service = to_service or t.service
-    t.target_window = to_window
-    t.status = TicketStatus.WAITING
-    t.transfers += 1
-    t.window = None
-    ctl.save_ticket(t)
-    ctl.audit(dev, "transfer", t, window=w.number, from_status=before,
-              detail={"to_service": to_service, "to_window": to_window})
-    ctl.emit("ticket", {"event": "transferred", "ticket_id": t.id, "ticket": t.number,
+    req.move(t, Action.TRANSFER, audit_window=w.number,
+             detail={"to_service": to_service, "to_window": to_window},
+             origin_service=t.origin_service or t.service, service=to_service or t.service,
+             target_window=to_window, transfers=t.transfers + 1, window=None)
+    req.emit("ticket", {"event": "transferred", "ticket_id": t.id, "ticket": t.number,
                         "service": t.service, "from_window": w.number, "to_window": to_window,
-                        "at": ctl.now().isoformat()})
-    _touch(ctl, w.number)
-    if to_window:
-        _touch(ctl, to_window)
-    return {"ticket": ctl.ticket_view(t)}
+                        "at": req.now.isoformat()})
+    return {"ticket": req.ticket_view(t)}
 
 
-def op_finish(ctl, dev, a: Args) -> dict:
-    w, state = _window(ctl, dev, a)
-    t = _current(ctl, w.number)
-    _finish(ctl, dev, t)
-    ctl.emit("rating", {"event": "invite", "window": w.number, "ticket_id": t.id,
-                        "ticket": t.number, "at": ctl.now().isoformat()})
-    _touch(ctl, w.number)
-    return {"ticket": ctl.ticket_view(t)}
+def op_finish(req: Request) -> dict:
+    w, state = _window(req)
+    t = _current(req, w.number)
+    _finish(req, t)
+    req.emit("rating", {"event": "invite", "window": w.number, "ticket_id": t.id,
+                        "ticket": t.number, "at": req.now.isoformat()})
+    return {"ticket": req.ticket_view(t)}
 
 
-def _set_status(ctl, dev, w, state, status: WindowStatus, action: str, **changes) -> dict:
-    before = state.status
-    state.status = status
-    state.since = ctl.now()
-    for key, value in changes.items():
-        setattr(state, key, value)
-    ctl.store.save_window(w.number, status.value, state.staff, state.reason, state.since,
-                          state.streak)
-    ctl.audit(dev, action, window=w.number, from_status=before.value,
-              detail={"reason": state.reason} if state.reason else None)
-    view = ctl.state_window(w.number)
-    ctl.emit("window", {"event": action, **view, "at": ctl.now().isoformat()})
-    _touch(ctl, w.number)
+def _set_status(req: Request, w, status: WindowStatus, action: str, **changes) -> dict:
+    req.set_window(w.number, action, status=status, **changes)
+    view = req.window_view(w.number)
+    req.emit("window", {"event": action, **view, "at": req.now.isoformat()})
     return {"window": view}
 
 
-def op_open(ctl, dev, a: Args) -> dict:
-    w, state = _window(ctl, dev, a)
-    staff = a.get("staff", dict, None, maxlen=4)
+def op_open(req: Request) -> dict:
+    w, state = _window(req)
+    staff = req.args.get("staff", dict, None, maxlen=4)
     if staff is not None:
         staff = {"id": str(staff.get("id", ""))[:32], "name": str(staff.get("name", ""))[:32]}
-    return _set_status(ctl, dev, w, state, WindowStatus.OPEN, "open", staff=staff or state.staff,
-                       reason=None)
+    return _set_status(req, w, WindowStatus.OPEN, "open", staff=staff or state.staff, reason=None)
 
 
-def op_close(ctl, dev, a: Args) -> dict:
-    w, state = _window(ctl, dev, a)
-    cur = ctl.current_ticket(w.number)
+def _require_free(req: Request, number: int) -> None:
+    cur = req.queues.at_window(number)
     require(cur is None, "busy", f"请先办结当前的 {cur.number if cur else ''} 号",
             "Finish the current ticket first")
-    return _set_status(ctl, dev, w, state, WindowStatus.CLOSED, "close", staff=None, reason=None)
 
 
-def op_pause(ctl, dev, a: Args) -> dict:
-    w, state = _window(ctl, dev, a)
-    reason = a.get("reason", str, "", maxlen=100)
+def op_close(req: Request) -> dict:
+    w, state = _window(req)
+    _require_free(req, w.number)
+    return _set_status(req, w, WindowStatus.CLOSED, "close", staff=None, reason=None)
+
+
+def op_pause(req: Request) -> dict:
+    w, state = _window(req)
+    reason = req.args.get("reason", str, "", maxlen=100)
     require(state.status is not WindowStatus.CLOSED, "window_closed", "窗口未开启", "The window is closed")
-    cur = ctl.current_ticket(w.number)
-    require(cur is None, "busy", f"请先办结当前的 {cur.number if cur else ''} 号",
-            "Finish the current ticket first")
-    return _set_status(ctl, dev, w, state, WindowStatus.PAUSED, "pause", reason=reason or None)
+    _require_free(req, w.number)
+    return _set_status(req, w, WindowStatus.PAUSED, "pause", reason=reason or None)
 
 
-def op_resume(ctl, dev, a: Args) -> dict:
-    w, state = _window(ctl, dev, a)
+def op_resume(req: Request) -> dict:
+    w, state = _window(req)
     require(state.status is WindowStatus.PAUSED, "bad_state", "窗口不在暂停状态", "The window is not paused")
-    return _set_status(ctl, dev, w, state, WindowStatus.OPEN, "resume", reason=None)
+    return _set_status(req, w, WindowStatus.OPEN, "resume", reason=None)

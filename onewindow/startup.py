@@ -76,12 +76,10 @@ def open_hall(config_path: str | Path, data_dir: str | Path,
         raise
     ctl = Controller(hall, raw, store, clock, load_secret(data_dir), source_hash, test_mode)
     if conflicts:
-        from .alerts import raise_alert
-        with store.transaction():
-            raise_alert(ctl, "config:conflicts", "config",
-                        f"配置冲突：{len(conflicts)} 项设置在配置文件和管理端都改过，已采用配置文件的值："
-                        + "、".join(conflicts[:8]) + ("等" if len(conflicts) > 8 else ""),
-                        options=conflicts)
+        ctl.housekeeping(lambda alerts: alerts.raise_(
+            "config:conflicts", "config",
+            f"配置冲突：{len(conflicts)} 项设置在配置文件和管理端都改过，已采用配置文件的值："
+            + "、".join(conflicts[:8]) + ("等" if len(conflicts) > 8 else ""), options=conflicts))
     return ctl
 
 

@@ -230,7 +230,102 @@ class Store:
             out.append((r[0], minutes))
         return out
 
+    def open_tickets(self) -> list[Ticket]:
+        """Every ticket still in play (waiting, at a window, or a no-show that may come back)."""
+        active = [s.value for s in TicketStatus if not s.final]
+        return self.tickets(f"status IN ({','.join('?' * len(active))})", active)
+
+    def tickets_of_citizen(self, citizen_key: str, day: date) -> list[Ticket]:
+        return self.tickets("citizen_key = ? AND day = ?", (citizen_key, day.isoformat()))
+
+    def tickets_numbered(self, day: str, number: str) -> list[Ticket]:
+        return self.tickets("day = ? AND number = ?", (day, number))
+
+    def last_unrated_finished(self, window: int, since: datetime) -> Optional[Ticket]:
+        """The last ticket a window finished since `since` that has no rating yet."""
+        rows = self.tickets("window = ? AND status = 'done' AND finished_at >= ? AND id NOT IN "
+                            "(SELECT ticket_id FROM ratings WHERE ticket_id IS NOT NULL)",
+                            (window, since.isoformat()))
+        return max(rows, key=lambda t: t.finished_at) if rows else None
+
+    def ticket_rows(self, since: date, until: date, window: Optional[int] = None) -> list[dict]:
+        """Days' tickets as plain rows, for the figures."""
+        where, params = "day >= ? AND day <= ?", [since.isoformat(), until.isoformat()]
+        if window is not None:
+            where, params = where + " AND window = ?", params + [window]
+        return self.rows("tickets", where, params)
+
+    # -- appointments ---------------------------------------------------------------------
+
+    def appointment(self, appointment_id: str) -> Optional[dict]:
+        rows = self.rows("appointments", "id = ?", (appointment_id,))
+        return rows[0] if rows else None
+
+    def booked_in_slot(self, service: str, slot_start: datetime) -> int:
+        return self.db.execute(
+            "SELECT COUNT(*) FROM appointments WHERE service = ? AND slot_start = ? "
+            "AND status IN ('booked', 'checked_in')", (service, slot_start.isoformat())).fetchone()[0]
+
+    def bookings(self, citizen_key: str, since: date, until: Optional[date] = None,
+                 service: Optional[str] = None) -> list[dict]:
+        """A citizen's appointments still booked, on days since..until (one day when until=since)."""
+        where, params = "citizen_key = ? AND day >= ? AND status = 'booked'", [citizen_key, since.isoformat()]
+        if until is not None:
+            where, params = where + " AND day <= ?", params + [until.isoformat()]
+        if service is not None:
+            where, params = where + " AND service = ?", params + [service]
+        return sorted(self.rows("appointments", where, params), key=lambda r: r["slot_start"])
+
+    def add_appointment(self, row: dict) -> None:
+        self.insert("appointments", row)
+
+    def set_appointment(self, appointment_id: str, status: str, ticket_id: Optional[str] = None) -> None:
+        row = {"id": appointment_id, "status": status}
+        if ticket_id is not None:
+            row["ticket_id"] = ticket_id
+        self.update("appointments", "id", row)
+
+    # -- ratings ----------------------------------------------------------------------------
+
+    def rating_of(self, ticket_id: str) -> Optional[dict]:
+        rows = self.rows("ratings", "ticket_id = ?", (ticket_id,))
+        return rows[0] if rows else None
+
+    def add_rating(self, row: dict) -> None:
+        self.insert("ratings", row)
+
+    def bad_rating(self, rating_id: str) -> Optional[dict]:
+        rows = self.rows("ratings", "id = ? AND level <= 2", (rating_id,))
+        return rows[0] if rows else None
+
+    def bad_ratings(self, since: date, open_only: bool = False) -> list[dict]:
+        """差评 since a day, newest first."""
+        where = "level <= 2 AND substr(at, 1, 10) >= ?"
+        if open_only:
+            where += " AND follow_status IN ('open', 'contacted')"
+        return self.rows("ratings", where + " ORDER BY at DESC", (since.isoformat(),))
+
+    def set_follow_status(self, rating_id: str, status: str) -> None:
+        self.update("ratings", "id", {"id": rating_id, "follow_status": status})
+
+    def rating_rows(self, since: date, until: date, window: Optional[int] = None) -> list[dict]:
+        where = "substr(at, 1, 10) >= ? AND substr(at, 1, 10) <= ?"
+        params: list = [since.isoformat(), until.isoformat()]
+        if window is not None:
+            where, params = where + " AND window = ?", params + [window]
+        return self.rows("ratings", where, params)
+
     # -- audit --------------------------------------------------------------------------
+
+    def last_window_action(self, window: int, actions: Iterable[str]) -> Optional[datetime]:
+        actions = tuple(actions)
+        row = self.db.execute(f"SELECT MAX(at) FROM audit WHERE window = ? AND action IN "
+                              f"({','.join('?' * len(actions))})", (window, *actions)).fetchone()
+        return datetime.fromisoformat(row[0]) if row and row[0] else None
+
+    def changes(self) -> int:
+        """Rows changed since the connection opened (a refused op that wrote shows here)."""
+        return self.db.total_changes
 
     def audit(self, at: datetime, device: str, action: str, ticket_id: str | None = None,
               window: int | None = None, from_status: str | None = None,

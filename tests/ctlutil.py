@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import tomli_w
 
-from onewindow.controller import Device
+from onewindow.roles import Device
 from onewindow.envelope import PROTOCOL_VERSION
 from onewindow.startup import open_hall
 
@@ -27,7 +27,7 @@ def logged_in(ctl, device: Device) -> None:
     """A manager console with the hall's PIN entered (the controller gates manager ops on it)."""
     from busutil import TEST_PIN
     from onewindow.managerpin import check, set_pin
-    if device.role != "manager" or device.id in ctl.sessions:
+    if device.role != "manager" or ctl.consoles.in_session(device.id, ctl.now()):
         return
     data_dir = ctl.store.path.parent
     if not check(data_dir, TEST_PIN):

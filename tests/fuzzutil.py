@@ -17,7 +17,7 @@ from pathlib import Path
 
 from hypothesis import strategies as st
 
-from onewindow.controller import Device
+from onewindow.roles import Device
 from onewindow.domain.pagekey import page_key
 from onewindow.ops_config import SERVICE_FIELDS, WINDOW_FIELDS
 from onewindow.ops_registry import OPS
@@ -210,7 +210,7 @@ class FuzzHall:
             "numbers": [r[0] for r in store.db.execute("SELECT number FROM tickets LIMIT 20")],
             "appointments": [r[0] for r in store.db.execute("SELECT id FROM appointments")],
             "ratings": [r[0] for r in store.db.execute("SELECT id FROM ratings")],
-            "alerts": list(self.ctl.alerts),
+            "alerts": self.ctl.alerts.keys(),
             "slots": self.slots,
         }
 
@@ -233,10 +233,10 @@ class FuzzHall:
         h.update(repr(tuple(db.execute("SELECT COUNT(*), MAX(seq) FROM audit").fetchone())).encode())
         ctl = self.ctl
         h.update(repr(sorted((t.id, t.status.value, t.window, t.order_at.isoformat())
-                             for t in ctl.tickets.values())).encode())
+                             for t in ctl.queues.by_id.values())).encode())
         h.update(repr(sorted((n, w.status.value, w.staff, w.reason, w.streak)
                              for n, w in ctl.windows.items())).encode("utf-8", "backslashreplace"))
-        h.update(repr(sorted(ctl.alerts)).encode("utf-8", "backslashreplace"))
+        h.update(repr(sorted(ctl.alerts.keys())).encode("utf-8", "backslashreplace"))
         h.update(repr(ctl.raw).encode("utf-8", "backslashreplace"))
         return h.hexdigest()
 
@@ -264,7 +264,7 @@ class FuzzHall:
         """Memory and database agree on every open ticket (no half-made change)."""
         rows = {r[0]: r[1] for r in self.ctl.store.db.execute(
             "SELECT id, status FROM tickets WHERE status NOT IN ('done', 'cancelled')")}
-        assert rows == {t.id: t.status.value for t in self.ctl.tickets.values()}
+        assert rows == {t.id: t.status.value for t in self.ctl.queues.by_id.values()}
 
     def alive(self) -> None:
         """The controller still does its everyday work."""
@@ -282,10 +282,10 @@ def ops_arguments() -> dict[str, set]:
     seen: dict[str, set] = {}
     for op, (handler, _roles) in OPS.items():
         src = inspect.getsource(handler)
-        names = set(re.findall(r'a\.(?:get|str_list)\(\s*"(\w+)"', src))
-        if "_window(ctl, dev, a)" in src:
+        names = set(re.findall(r'(?:\ba|req\.args)\.(?:get|str_list)\(\s*"(\w+)"', src))
+        if "_window(req)" in src:
             names.add("window")
-        if "read_citizen(ctl, a)" in src:
+        if "read_citizen(req.secret" in src:
             names.add("citizen")
         if "WINDOW_FIELDS" in src:
             names |= set(WINDOW_FIELDS)

@@ -155,7 +155,7 @@ def test_device_going_offline_raises_an_alert(hall):
     kiosk_raw = hall.raw_client("kiosk-1")
     kiosk_raw.will_set  # a bare client has no will: publish online, then vanish like a cut cable
     kiosk_raw.publish(f"ow/{hall.hall_id}/dev/kiosk-1/status", "offline", 1, retain=True)
-    alerts = wait_for(lambda: [a for a in (display.state["hall"] or {}).get("alerts", [])
+    alerts = wait_for(lambda: [a for a in (display.state["alerts"] or [])
                                if a["key"] == "offline:kiosk-1"])
     assert alerts[0]["kind"] == "device"
     kiosk_raw.loop_stop()

@@ -48,7 +48,7 @@ def wait_text(app, test_id: str, pred, timeout: float = 10) -> str:
 
 
 def window(hall) -> dict:
-    return hall.ctl.state_window(WINDOW)
+    return hall.ctl.views.window(WINDOW)
 
 
 def ticket_row(hall, ticket_id: str) -> dict:
@@ -86,7 +86,7 @@ def test_a_shift_at_the_window(hall, caller, screen):
     wait_text(caller, "ticket_service", lambda t: t == "户籍业务")
 
     caller.tap("recall")
-    wait_for(lambda: hall.ctl.tickets[first["id"]].recalls == 1, 10)
+    wait_for(lambda: hall.ctl.queues.by_id[first["id"]].recalls == 1, 10)
     done(caller, "已重呼")
     wait_text(caller, "ticket_details", lambda t: "已重呼 1 次" in t)
 
@@ -125,7 +125,7 @@ def test_a_shift_at_the_window(hall, caller, screen):
     wait_for(lambda: ticket_row(hall, second["id"])["status"] == "waiting"
              and ticket_row(hall, second["id"])["target_window"] == 4, 10)
     assert window(hall)["serving"] is None
-    wait_for(lambda: hall.ctl.state_window(4)["waiting"] >= 1, 5)
+    wait_for(lambda: hall.ctl.views.window(4)["waiting"] >= 1, 5)
     caller.wait_screen("main")
     done(caller, "4号")
     wait_text(caller, "ticket_number", lambda t: t == "暂无")
@@ -145,7 +145,7 @@ def test_a_shift_at_the_window(hall, caller, screen):
     caller.tap("call_next")
     done(caller, f"已呼叫 {third['number']}")
     caller.tap("start")
-    wait_for(lambda: hall.ctl.tickets[third["id"]].status.value == "serving", 10)
+    wait_for(lambda: hall.ctl.queues.by_id[third["id"]].status.value == "serving", 10)
     done(caller, "开始办理")
     caller.tap("finish")
     caller.wait_screen("confirm")
@@ -182,7 +182,7 @@ def test_refusals_english_and_offline(hall, caller, screen):
     caller.tap("open_close")                       # disabled while offline: nothing is sent
     hall.start()
     wait_for(lambda: "offline_banner" not in caller.targets().get("targets", {}), 20)
-    assert hall.ctl.state_window(WINDOW)["status"] == "open"
+    assert hall.ctl.views.window(WINDOW)["status"] == "open"
     wait_text(caller, "window_status", lambda t: t == "服务中")
 
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from onewindow.configmerge import changed_options, merge
 from onewindow.configreader import ConfigError
-from onewindow.controller import Device
+from onewindow.roles import Device
 from onewindow.hallconfig import dump
 from onewindow.startup import open_hall
 
@@ -134,9 +134,9 @@ def test_a_console_change_survives_a_file_edit_and_a_restart(tmp_path):
         assert ctl.hall.service("A").daily_quota == 120          # the console's, kept
         assert ctl.hall.rules.fair_share == 4                    # the file's, applied
         assert ctl.hall.service("C").daily_quota == 45           # both: the file's, reported
-        alert = ctl.alerts["config:conflicts"]
+        alert = ctl.alerts.live["config:conflicts"]
         assert alert["kind"] == "config" and alert["options"] == ["services[C].daily_quota"]
-        assert "services[C].daily_quota" in ctl.state_hall()["alerts"][0]["message"]
+        assert "services[C].daily_quota" in ctl.alerts.listed()[0]["message"]
     finally:
         ctl.store.close()
     # and the next start with the same file changes nothing

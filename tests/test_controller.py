@@ -245,11 +245,11 @@ def test_kpis_per_window_and_department_from_the_day(hall):
 def test_help_request_alert_survives_a_restart_until_cleared(hall):
     hall.ok(KIOSK, "help.request", place="1号自助机")
     hall.reopen()
-    alerts = hall.ctl.state_hall()["alerts"]
+    alerts = hall.ctl.alerts.listed()
     assert [a["kind"] for a in alerts] == ["help"] and "1号自助机" in alerts[0]["message"]
     hall.ok(MANAGER, "alert.clear", key=alerts[0]["key"])
     hall.reopen()
-    assert hall.ctl.state_hall()["alerts"] == []
+    assert hall.ctl.alerts.listed() == []
 
 
 def test_hall_switched_off_overnight_expires_yesterdays_tickets_on_start(tmp_path):
@@ -294,20 +294,20 @@ def test_a_refused_request_changes_nothing_even_if_the_op_wrote_first(hall):
     reply = hall.do(KIOSK, "ticket.cancel", ticket_id=t["id"], reason=123)
     assert reply["error"]["code"] == "bad_request"
     assert hall.ctl.store.ticket(t["id"]).status.value == "waiting"
-    assert hall.ctl.tickets[t["id"]].status.value == "waiting"
+    assert hall.ctl.queues.by_id[t["id"]].status.value == "waiting"
     assert [w["number"] for w in [hall.ok(KIOSK, "queue.status", ticket_id=t["id"])["ticket"]]] == [t["number"]]
 
 
 def test_ratings_need_a_finished_transaction_and_a_real_window(hall):
     assert hall.do(KIOSK, "rating.submit", window=4, level=1)["error"]["code"] == "not_found"
     assert hall.do(KIOSK, "rating.submit", window=999, level=1)["error"]["code"] == "not_found"
-    assert hall.ctl.store.rows("ratings") == [] and hall.ctl.alerts == {}
+    assert hall.ctl.store.rows("ratings") == [] and hall.ctl.alerts.live == {}
 
 
 def test_device_health_takes_known_parts_only(hall):
     assert hall.do(KIOSK, "device.health", part="printer", status="paper_end")["ok"]
     assert hall.do(KIOSK, "device.health", part="x" * 20, status="broken")["error"]["code"] == "bad_request"
-    assert list(hall.ctl.alerts) == ["printer:kiosk-1"]
+    assert hall.ctl.alerts.keys() == ["printer:kiosk-1"]
 
 
 def test_check_in_needs_the_card_and_only_for_the_booked_service(hall):
@@ -345,12 +345,12 @@ def test_window_state_lists_who_comes_next_in_call_order_without_names(hall):
     b1 = hall.issue("B")
     hall.clock.advance(minutes=1)
     elder = hall.issue("A", citizen={"id_number": ELDER_ID, "name": "王建国"})
-    nxt = hall.ctl.state_window(4)["next"]
+    nxt = hall.ctl.views.window(4)["next"]
     assert [n["number"] for n in nxt] == [elder["number"], a1["number"], b1["number"]]
     assert nxt[0]["reason"] == "priority" and "王" not in repr(nxt)
     hall.open(4)
     assert hall.call(4)["number"] == elder["number"]
-    assert [n["number"] for n in hall.ctl.state_window(4)["next"]] == [a1["number"], b1["number"]]
+    assert [n["number"] for n in hall.ctl.views.window(4)["next"]] == [a1["number"], b1["number"]]
 
 
 def test_a_clock_stepped_back_a_day_reuses_no_number_and_its_correction_cancels_nothing(tmp_path):
@@ -360,9 +360,9 @@ def test_a_clock_stepped_back_a_day_reuses_no_number_and_its_correction_cancels_
     h.clock.at = datetime(2026, 11, 23, 10, 0, 30, tzinfo=TZ)        # the clock steps back a day
     during = [h.issue("A"), h.issue("A")]
     assert [t["number"] for t in before + during] == ["A001", "A002", "A003", "A004"]
-    alerts = h.ctl.state_hall()["alerts"]
+    alerts = h.ctl.alerts.listed()
     assert [a["kind"] for a in alerts] == ["clock"] and "11-24" in alerts[0]["message"]
-    assert h.ctl.state_hall()["day"] == "2026-11-24"
+    assert h.ctl.views.hall()["day"] == "2026-11-24"
 
     h.clock.at = datetime(2026, 11, 24, 10, 6, tzinfo=TZ)             # and is put right
     h.ctl.tick()
@@ -370,12 +370,12 @@ def test_a_clock_stepped_back_a_day_reuses_no_number_and_its_correction_cancels_
     assert {h.ctl.store.ticket(t["id"]).status.value for t in before + during} == {"waiting"}
     h.open(4)
     assert [h.call(4)["number"] for _ in range(5)] == ["A001", "A002", "A003", "A004", "A005"]
-    assert h.ctl.state_hall()["alerts"] == []                         # caught up: cleared
+    assert h.ctl.alerts.listed() == []                         # caught up: cleared
 
     # restarted with a clock a day behind the hall's data: the same, from the database
     h.clock.at = datetime(2026, 11, 23, 11, 0, tzinfo=TZ)
     h.reopen()
     h.ctl.tick()
     assert h.issue("A")["number"] == "A006"
-    assert [a["kind"] for a in h.ctl.state_hall()["alerts"]] == ["clock"]
+    assert [a["kind"] for a in h.ctl.alerts.listed()] == ["clock"]
     h.ctl.store.close()

@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from onewindow import lograte
-from onewindow.controller import Device
+from onewindow.roles import Device
 
 from ctlutil import ELDER_ID, KIOSK, MANAGER, MONDAY_10, YOUNG_ID, Hall, caller
 
@@ -93,7 +93,7 @@ def test_bad_input_is_refused_as_such_without_a_reload(hall, op, args, code):
     reply = hall.ctl.handle(MANAGER if op == "window.open" else KIOSK, raw("bad-1", op, **args)).reply
     assert reply["ok"] is False and reply["error"]["code"] == code, reply
     assert reloads == []
-    assert hall.ctl.tickets[waiting["id"]].status.value == "waiting"
+    assert hall.ctl.queues.by_id[waiting["id"]].status.value == "waiting"
     assert hall.ctl.store.db.total_changes - before <= 1     # at most its stored refusal
     assert hall.issue("A")["ahead"] == 1                       # and the hall goes on
 
@@ -113,7 +113,7 @@ def test_a_rating_pad_rates_only_its_own_windows_and_only_what_was_just_finished
     hall.ok(caller(4), "window.finish", window=4)
     reply = hall.do(pad3, "rating.submit", window=3, ticket_id=elsewhere["id"], level=1)
     assert reply["error"]["code"] == "forbidden"
-    assert hall.ctl.store.rows("ratings") == [] and hall.ctl.alerts == {}
+    assert hall.ctl.store.rows("ratings") == [] and hall.ctl.alerts.live == {}
 
     mine = hall.issue("A")
     hall.call(3)
@@ -153,7 +153,7 @@ def test_the_web_pages_reach_a_ticket_only_by_its_qr_page_key(hall):
     forged = key[:-1] + ("A" if key[-1] != "A" else "B")
     assert hall.do(web, "queue.status", ticket_id=forged)["error"]["code"] == "not_found"
     assert hall.ok(web, "queue.status", ticket_id=key)["ticket"]["number"] == t["number"]
-    assert hall.ctl.tickets[t["id"]].status.value == "waiting"
+    assert hall.ctl.queues.by_id[t["id"]].status.value == "waiting"
 
 
 def test_twenty_thousand_bad_requests_make_two_log_lines(hall, caplog, monkeypatch):

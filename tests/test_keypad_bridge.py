@@ -65,7 +65,7 @@ def status(hall, ticket_id):
 
 
 def window_state(hall, n):
-    return hall.ctl.state_window(n)
+    return hall.ctl.views.window(n)
 
 
 def test_call_on_pad_calls_next_at_its_window_and_shows_the_digits(hall, bridge):
@@ -80,7 +80,7 @@ def test_call_on_pad_calls_next_at_its_window_and_shows_the_digits(hall, bridge)
     assert sim.wait(lambda: sim.pads[1].shown == f"  1{digits}", 5), sim.pads[1].shown
     beeps = sim.pads[1].beeps
     sim.press(1, RECALL)
-    wait_for(lambda: hall.ctl.tickets[first["id"]].recalls == 1, 5)
+    wait_for(lambda: hall.ctl.queues.by_id[first["id"]].recalls == 1, 5)
     assert sim.wait(lambda: sim.pads[1].beeps > beeps, 5)
     sim.press(1, 6)
     sim.press(1, CONFIRM)              # 6 + confirm: no-show (过号)

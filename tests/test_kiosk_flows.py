@@ -144,7 +144,7 @@ def test_rate_the_ticket_of_this_session(kiosk):
     rows = hall.ctl.store.rows("ratings", "ticket_id = ?", (tickets(hall, number)[0].id,))
     assert rows and rows[0]["level"] == 1 and rows[0]["channel"] == "kiosk"
     assert set(rows[0]["reasons"].split(",")) == {"等候时间长", "服务态度差"}
-    wait_for(lambda: any(a["kind"] == "bad_rating" for a in hall.ctl.alerts.values()), 5)
+    wait_for(lambda: any(a["kind"] == "bad_rating" for a in hall.ctl.alerts.listed()), 5)
     app.tap("message_ok")
     app.wait_screen("home")
 

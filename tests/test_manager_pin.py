@@ -8,7 +8,7 @@ import sys
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from onewindow.controller import Device
+from onewindow.roles import Device
 from onewindow.managerpin import PIN_FILE
 from onewindow.startup import open_hall
 

@@ -34,9 +34,9 @@ def _truth(hall, display) -> bool:
     s = display.state
     if not (s["hall"] and s["queues"]) or len(s["windows"]) != len(hall.ctl.hall.windows):
         return False
-    queues = hall.ctl.state_queues()
+    queues = hall.ctl.views.queues()
     return (all(s["queues"][code]["waiting"] == q["waiting"] for code, q in queues.items())
-            and s["windows"][2]["serving"] == hall.ctl.state_window(2)["serving"])
+            and s["windows"][2]["serving"] == hall.ctl.views.window(2)["serving"])
 
 
 def test_kill_9_of_the_broker_devices_see_the_truth_again_within_2_s(hall):
@@ -172,7 +172,7 @@ def test_two_processes_with_one_identity_are_named_on_the_device_and_alerted(hal
     for c in (first, second):
         wait_for(lambda c=c: (c.problem or {}).get("code") == "identity", timeout=15)
         assert "kiosk-1" in c.problem["message"] and "kiosk-1" in c.problem["message_en"]
-    alert = wait_for(lambda: [a for a in (manager_view.state["hall"] or {}).get("alerts", [])
+    alert = wait_for(lambda: [a for a in (manager_view.state["alerts"] or [])
                               if a["key"] == "identity:kiosk-1"], timeout=5)[0]
     assert alert["kind"] == "device" and alert["device"] == "kiosk-1"
     # both now reconnect slowly: no longer several takeovers a second
@@ -213,11 +213,11 @@ def test_a_device_whose_clock_is_off_raises_an_alert_until_it_is_right(hall):
         return json.loads(wait_for(lambda: [p for _, p in led.received if json.loads(p)["id"] == req_id])[0])
 
     assert report(datetime.now().astimezone() - timedelta(minutes=3), "c1")["result"]["skew_s"] < -170
-    alert = wait_for(lambda: [a for a in (display.state["hall"] or {}).get("alerts", [])
+    alert = wait_for(lambda: [a for a in (display.state["alerts"] or [])
                               if a["key"] == "clock:led-1"], timeout=5)[0]
     assert alert["kind"] == "device" and "相差 -180 秒" in alert["message"]
     report(datetime.now().astimezone(), "c2")
-    wait_for(lambda: not [a for a in (display.state["hall"] or {}).get("alerts", [])
+    wait_for(lambda: not [a for a in (display.state["alerts"] or [])
                           if a["key"] == "clock:led-1"], timeout=5)
     # OneWindow's own devices report theirs at every connect: this box's clock is right
     assert "clock:display-1" not in hall.ctl.alerts

@@ -124,7 +124,7 @@ def test_bad_ratings_follow_up(hall):
     assert bad["level"] == 1 and bad["window"] == 4 and bad["reasons"] == ["态度不好"]
     assert bad["follow_status"] == "open" and bad["contact_by"] < bad["rectify_by"]
     assert bad["overdue"] is None
-    assert any(a["key"] == f"rating:{bad['id']}" for a in hall.ctl.alerts.values())
+    assert any(a["key"] == f"rating:{bad['id']}" for a in hall.ctl.alerts.listed())
     done = m.request("rating.follow", {"rating_id": bad["id"], "status": "contacted"})["rating"]
     assert done["follow_status"] == "contacted"
     assert f"rating:{bad['id']}" not in hall.ctl.alerts

@@ -29,7 +29,7 @@ class DashboardScreen(ConsoleScreen):
             self._waiting(app)
         if every or "window" in dirty:
             self._windows(app)
-        if every or "hall" in dirty:
+        if every or "alerts" in dirty:
             self._alerts(app)
         if every or "figures" in dirty or "queues" in dirty:
             self._longest(app)
@@ -78,7 +78,7 @@ class DashboardScreen(ConsoleScreen):
             self.ids[f"count_{kind}"].text = TEXTS(f"count_{kind}", n=n)
 
     def _alerts(self, app) -> None:
-        alerts = (app.client.state.get("hall") or {}).get("alerts") or []
+        alerts = app.client.state.get("alerts") or []
         box = self.ids.alerts
         box.clear_widgets()
         if not alerts:

@@ -67,7 +67,7 @@ class DeviceClient:
         self.url = parse_bus_url(url)
         self.device_id = device_id
         self.topics = Topics(hall_id)
-        self.state: dict = {"hall": None, "queues": None, "windows": {}}
+        self.state: dict = {"hall": None, "queues": None, "alerts": None, "windows": {}}
         self.controller_online: Optional[bool] = None
         self.on_connection = on_connection
         self.events = tuple(events)
@@ -208,7 +208,8 @@ class DeviceClient:
         root = self.topics.root
         # subscribing here renews everything after a reconnect (clean session)
         subs = [(self.topics.rep(self.device_id), 1), (self.topics.state_hall, 1),
-                (self.topics.state_queues, 1), (self.topics.status("controller"), 1)]
+                (self.topics.state_queues, 1), (self.topics.state_alerts, 1),
+                (self.topics.status("controller"), 1)]
         if self.windows_state:
             subs.append((f"{root}/state/windows/+", 1))
         subs += [(self.topics.evt(kind), 1) for kind in self.events]
@@ -353,6 +354,10 @@ class DeviceClient:
         elif topic == self.topics.state_queues:
             self.state["queues"] = data
             self._notify_state("queues", data)
+        elif topic == self.topics.state_alerts:
+            alerts = (data or {}).get("alerts") if isinstance(data, dict) else None
+            self.state["alerts"] = alerts if isinstance(alerts, list) else []
+            self._notify_state("alerts", self.state["alerts"])
         elif topic.startswith(f"{root}/state/windows/"):
             try:
                 number = int(topic.rsplit("/", 1)[1])

@@ -13,13 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from ..controller import ROLES, Device
+from ..roles import ROLES, WINDOW_ROLES, Device
 from .topics import CONTROLLER
 
 REGISTRY_FILE = "devices.json"
 CONTROLLER_ID = CONTROLLER            # the hall controller's own MQTT user
 DEVICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
-WINDOW_ROLES = ("caller", "rating")   # roles bound to windows
 PBKDF2_ROUNDS = 101                   # what mosquitto_passwd writes for $7$ (sha512)
 
 

@@ -18,11 +18,13 @@ from typing import Optional
 import paho.mqtt.client as mqtt
 
 from .. import lograte
-from ..controller import Controller, Outcome
+from ..controller import Controller
 from ..envelope import error_reply
+from ..request import Outcome
 from .budget import Budgets
 from .devices import CONTROLLER_ID, DeviceEntry, DeviceRegistry
 from .netloop import NetLoop
+from .publisher import StatePublisher
 from .topics import Topics
 from .url import BusUrl, no_delay, use_tls
 
@@ -30,11 +32,6 @@ log = logging.getLogger(__name__)
 
 MAX_BATCH = 256          # requests in one commit
 TICK_S = 5.0             # alerts and day rollover
-STATE_REFRESH_S = 60.0   # hall state carries the time; displays use it as a heartbeat
-QUEUES_EVERY_S = 0.2     # waiting counts go to every device: at most 5 times a second
-# how often new tickets alone refresh each window's `waiting` (a window's own actions publish
-# at once): once a second is plenty for a person, and spares the broker a burst per ticket
-COALESCE_S = {"queues": QUEUES_EVERY_S, "windows_waiting": 1.0}
 # a device that drops off this often is fighting another process for its identity: each new
 # connection with the same id makes the broker close the older one (and publish its will)
 IDENTITY_DROPS = 3
@@ -72,8 +69,7 @@ class HallService:
         self._thread: Optional[threading.Thread] = None
         self._presence: dict[str, bool] = {}
         self._drops: dict[str, deque] = {}          # device -> when it last went offline
-        self._window_sent: dict[int, bytes] = {}    # last retained state per window
-        self._due: dict[str, float] = {}             # coalesced state: next time it may go out
+        self._state_due: Optional[float] = 0.0        # when retained state is to be looked at
         self._down_since: Optional[float] = None
         self._warned_at = float("-inf")
         self.budgets = Budgets()
@@ -104,6 +100,8 @@ class HallService:
             port = self.url.port
         self.port = port
         self.net = NetLoop(self.client, self.url.host, port, keepalive=30)
+        self.state = StatePublisher(lambda topic, data: self.client.publish(topic, data, 1, True),
+                                    self.topics, self.ctl.views, self.net.input_waiting)
         self._thread = threading.Thread(target=self._run, name="hall-controller", daemon=True)
         self._thread.start()
         if prove_within and not self._wait_proven(prove_within):
@@ -207,22 +205,20 @@ class HallService:
 
     def _loop(self) -> None:
         next_tick = time.monotonic()
-        next_refresh = time.monotonic() + STATE_REFRESH_S
         while not self._stop.is_set():
-            wake = min([next_tick] + [self._due.get(k, 0.0) for k in COALESCE_S if k in self.ctl.dirty])
-            if self._probe is not None:
-                wake = min(wake, self._probe[1])
-            # state left unpublished (a request came first) goes out on the next turn
-            pending = self._incoming or any(k not in COALESCE_S for k in self.ctl.dirty)
-            self.net.poll(0.0 if pending else max(0.0, wake - time.monotonic()))
+            wake = next_tick if self._probe is None else min(next_tick, self._probe[1])
+            if self._state_due is not None:
+                wake = min(wake, self._state_due)
+            self.net.poll(0.0 if self._incoming else max(0.0, wake - time.monotonic()))
             batch, self._incoming = self._incoming[:MAX_BATCH], self._incoming[MAX_BATCH:]
             try:
                 if self._republish:
                     self._republish = False
-                    self._window_sent.clear()       # the broker may have lost every retained copy
-                    self.ctl.dirty |= {"hall", "queues"} | {("window", n) for n in self.ctl.windows}
+                    self.state.forget()            # the broker may have lost every retained copy
+                    self._state_due = 0.0
                 if batch:
                     self._process(batch)
+                    self._state_due = 0.0
                 self._check_probe()
                 if time.monotonic() >= next_tick:
                     next_tick = time.monotonic() + TICK_S
@@ -231,15 +227,16 @@ class HallService:
                     self._clear_settled_identities()
                     self._clear_settled_budgets()
                     lograte.flush()
-                if time.monotonic() >= next_refresh:
-                    next_refresh = time.monotonic() + STATE_REFRESH_S
-                    self.ctl.dirty.add("hall")
-                self._publish_state()
+                    self._state_due = 0.0          # time alone moves the hall's hours and appointments
+                if self._state_due is not None and time.monotonic() >= self._state_due \
+                        and self.connected.is_set():
+                    self._state_due = self.state.publish(self.ctl.windows)
                 self.net.flush()
             except Exception:   # the hall must outlive any one bad moment
                 lograte.error(log, "loop", "controller loop error; reloading state from the "
                               "database", exc_info=True)
                 self.ctl.reload()
+                self._state_due = 0.0
 
     def _warn_if_unreachable(self) -> None:
         """An operator must hear that no device can be served, not find out from the hall.
@@ -308,11 +305,8 @@ class HallService:
         events = []
         key = f"{RATE_ALERT}:{entry.id}"
         if key not in self.ctl.alerts:
-            from ..alerts import raise_alert
-            self.ctl._events = []
-            raise_alert(self.ctl, key, "device", f"设备 {entry.id} 请求过于频繁，超出的请求已被拒绝",
-                        device=entry.id)
-            events, self.ctl._events = self.ctl._events, []
+            events = self.ctl.housekeeping(lambda alerts: alerts.raise_(
+                key, "device", f"设备 {entry.id} 请求过于频繁，超出的请求已被拒绝", device=entry.id))
         lograte.warn(log, ("rate", entry.id), "%s (%s) is over its request budget: request "
                      "refused", entry.id, entry.role)
         if self.broker is not None and self.budgets.flooding(entry.id) \
@@ -329,15 +323,12 @@ class HallService:
                                    {"retry_after_s": round(wait, 1)}), events)
 
     def _clear_settled_budgets(self) -> None:
-        from ..alerts import clear_alert
         settled = self.budgets.settled()
         if self.broker is not None and self.broker.fenced & set(settled):
             self.broker.fence(self.broker.fenced - set(settled))
         for device_id in settled:
-            self.ctl._events = []
-            clear_alert(self.ctl, f"{RATE_ALERT}:{device_id}")
-            events, self.ctl._events = self.ctl._events, []
-            self._publish_events(events)
+            self._publish_events(self.ctl.housekeeping(
+                lambda alerts, d=device_id: alerts.clear(f"{RATE_ALERT}:{d}")))
 
     def _presence_changed(self, device_id: str, payload: bytes) -> None:
         if device_id == CONTROLLER_ID:
@@ -352,38 +343,36 @@ class HallService:
         if self._presence.get(device_id) == online or text not in ("online", "offline"):
             return
         self._presence[device_id] = online
-        from ..alerts import clear_alert, raise_alert
-        self.ctl._events = []
+        known = self.registry.get(device_id) is not None
+        self._publish_events(self.ctl.housekeeping(
+            lambda alerts: self._presence_alerts(alerts, device_id, online, known)))
+
+    def _presence_alerts(self, alerts, device_id: str, online: bool, known: bool) -> None:
         if online:
-            clear_alert(self.ctl, f"offline:{device_id}")
-        elif self.registry.get(device_id) is not None:
-            raise_alert(self.ctl, f"offline:{device_id}", "device", f"设备 {device_id} 已离线",
-                        device=device_id)
-            drops = self._drops.setdefault(device_id, deque(maxlen=IDENTITY_DROPS))
-            drops.append(time.monotonic())
-            if len(drops) == IDENTITY_DROPS and drops[-1] - drops[0] <= IDENTITY_WINDOW_S:
-                if f"identity:{device_id}" not in self.ctl.alerts:
-                    log.error("device %s dropped off %d times within a minute: two devices or "
-                              "programs are probably using this one id", device_id, IDENTITY_DROPS)
-                raise_alert(self.ctl, f"identity:{device_id}", "device",
-                            f"设备 {device_id} 一分钟内被顶替 {IDENTITY_DROPS} 次以上，"
-                            f"可能有两台设备在使用同一设备编号", device=device_id)
-        events, self.ctl._events = self.ctl._events, []
-        self._publish_events(events)
+            alerts.clear(f"offline:{device_id}")
+            return
+        if not known:
+            return
+        alerts.raise_(f"offline:{device_id}", "device", f"设备 {device_id} 已离线", device=device_id)
+        drops = self._drops.setdefault(device_id, deque(maxlen=IDENTITY_DROPS))
+        drops.append(time.monotonic())
+        if len(drops) == IDENTITY_DROPS and drops[-1] - drops[0] <= IDENTITY_WINDOW_S:
+            if f"identity:{device_id}" not in alerts:
+                log.error("device %s dropped off %d times within a minute: two devices or "
+                          "programs are probably using this one id", device_id, IDENTITY_DROPS)
+            alerts.raise_(f"identity:{device_id}", "device",
+                          f"设备 {device_id} 一分钟内被顶替 {IDENTITY_DROPS} 次以上，"
+                          f"可能有两台设备在使用同一设备编号", device=device_id)
 
     def _clear_settled_identities(self) -> None:
         """An identity alert ends once the device has stayed put for a whole window (or at start:
         this memory of drops does not outlive the process)."""
-        from ..alerts import clear_alert
         now = time.monotonic()
-        for key in [k for k in self.ctl.alerts if k.startswith("identity:")]:
+        for key in [k for k in self.ctl.alerts.keys() if k.startswith("identity:")]:
             drops = self._drops.get(key.split(":", 1)[1])
             if drops and now - drops[-1] <= IDENTITY_WINDOW_S:
                 continue
-            self.ctl._events = []
-            clear_alert(self.ctl, key)
-            events, self.ctl._events = self.ctl._events, []
-            self._publish_events(events)
+            self._publish_events(self.ctl.housekeeping(lambda alerts, k=key: alerts.clear(k)))
         for device_id in [d for d, drops in self._drops.items() if now - drops[-1] > IDENTITY_WINDOW_S]:
             del self._drops[device_id]
 
@@ -407,43 +396,6 @@ class HallService:
             data = _encode(payload, "event", kind)
             if data is not None:
                 self.client.publish(self.topics.evt(kind), data, qos=1)
-
-    def _publish_state(self) -> None:
-        dirty, self.ctl.dirty = self.ctl.dirty, set()
-        now = time.monotonic()
-        if "queues" in dirty:
-            dirty.add("windows_waiting")      # a window's `waiting` follows the queues
-        for key, every in COALESCE_S.items():
-            if key not in dirty:
-                continue
-            if now < self._due.get(key, 0.0):
-                dirty.discard(key)            # coalesced: the loop wakes when it is due
-                self.ctl.dirty.add(key)
-            else:
-                self._due[key] = now + every
-        if "windows_waiting" in dirty:
-            dirty |= {("window", n) for n in self.ctl.windows}   # only changed ones go out
-        # hall and queues first; then windows, each a few hundred microseconds to compute at a
-        # busy hall's peak: a request that arrives meanwhile is served before the rest
-        order = sorted(dirty, key=lambda item: isinstance(item, tuple))
-        for i, item in enumerate(order):
-            if isinstance(item, tuple) and i and self.net.input_waiting():
-                self.ctl.dirty.update(order[i:])
-                return
-            if item == "hall":
-                payload = _encode(self.ctl.state_hall(), "state", "hall")
-                if payload is not None:
-                    self.client.publish(self.topics.state_hall, payload, 1, True)
-            elif item == "queues":
-                payload = _encode(self.ctl.state_queues(), "state", "queues")
-                if payload is not None:
-                    self.client.publish(self.topics.state_queues, payload, 1, True)
-            elif isinstance(item, tuple) and item[1] in self.ctl.windows:
-                payload = _encode(self.ctl.state_window(item[1]), "state", f"window {item[1]}")
-                if payload is not None and self._window_sent.get(item[1]) != payload:
-                    self._window_sent[item[1]] = payload
-                    self.client.publish(self.topics.state_window(item[1]), payload, 1, True)
-
 
 def _dumps(obj) -> bytes:
     # default=str: TOML dates in the hall file become ISO strings, not a failed publish

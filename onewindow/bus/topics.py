@@ -36,6 +36,10 @@ class Topics:
         return f"{self.root}/state/queues"
 
     @property
+    def state_alerts(self) -> str:
+        return f"{self.root}/state/alerts"
+
+    @property
     def probe(self) -> str:
         """The controller's own round trip through the broker (controller only)."""
         return f"{self.root}/dev/{CONTROLLER}/probe"

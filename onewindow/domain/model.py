@@ -31,6 +31,17 @@ class WindowStatus(str, enum.Enum):
     CLOSED = "closed"
 
 
+@dataclass
+class WindowState:
+    """A window's status as the hall lives it (the configuration's Window says what it serves)."""
+    number: int
+    status: WindowStatus = WindowStatus.CLOSED
+    staff: Optional[dict] = None
+    reason: Optional[str] = None
+    since: Optional[datetime] = None
+    streak: int = 0          # queue jumps in a row (routing's fair share)
+
+
 class Priority(str, enum.Enum):
     ELDER = "elder"
     DISABLED = "disabled"

@@ -1,0 +1,96 @@
+"""Retained state, as the views say it is now, sent wherever it differs from what was last sent.
+
+Nothing keeps a list of what changed: after each batch the views are computed and compared with
+the last ones sent. Two kinds of change are paced, since every device reads them and a busy
+hall makes them many times a second: the queues' counts go out at most five times a second,
+and a change to a window that is only its `waiting` count and `next` list at most once a second
+(a window's own acts, a call or a pause, go out at once). The alert list has a topic of its own,
+so the hall's state stays small however many alerts there are.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Callable, Optional
+
+from .. import lograte
+
+log = logging.getLogger(__name__)
+
+QUEUES_EVERY_S = 0.2      # waiting counts go to every device: at most 5 times a second
+WAITING_EVERY_S = 1.0     # a window's `waiting` and `next` alone: at most once a second
+HEARTBEAT_S = 60.0        # hall state carries the time; displays use it as a heartbeat
+PACED_WINDOW_FIELDS = {"waiting", "next"}
+
+
+class StatePublisher:
+    def __init__(self, publish: Callable[[str, bytes], None], topics, views,
+                 input_waiting: Callable[[], bool]):
+        self._publish = publish           # (topic, payload): retained, QoS 1
+        self.topics = topics
+        self.views = views
+        self.input_waiting = input_waiting
+        self.sent: dict = {}              # key -> the view last sent
+        self._sent_at: dict = {}          # key -> when (monotonic)
+        self.bytes_sent = 0               # for the benchmarks: what state costs the broker
+
+    def forget(self) -> None:
+        """The broker may have lost every retained copy (it restarted): send everything."""
+        self.sent.clear()
+        self._sent_at.clear()
+
+    def publish(self, window_numbers) -> Optional[float]:
+        """Send what differs. Returns when (monotonic) paced changes are due, or None; 0.0 when
+        a request arrived meanwhile and the rest should follow it."""
+        now = time.monotonic()
+        hall = self.views.hall()
+        if hall != self.sent.get("hall") or now - self._sent_at.get("hall", 0.0) >= HEARTBEAT_S:
+            self._send("hall", self.topics.state_hall, {**hall, "updated_at": self.views.ctl.now().isoformat()},
+                       hall, now)
+        alerts = self.views.alerts()
+        if alerts != self.sent.get("alerts"):
+            self._send("alerts", self.topics.state_alerts, alerts, alerts, now)
+        due: list[float] = []
+        queues = self.views.queues()
+        if queues != self.sent.get("queues"):
+            at = self._sent_at.get("queues", 0.0) + QUEUES_EVERY_S
+            if now >= at:
+                self._send("queues", self.topics.state_queues, queues, queues, now)
+            else:
+                due.append(at)
+        first = True
+        for n in window_numbers:
+            key = ("window", n)
+            view = self.views.window(n)
+            before = self.sent.get(key)
+            if view == before:
+                continue
+            if before is not None and _only_paced(before, view):
+                at = self._sent_at.get(key, 0.0) + WAITING_EVERY_S
+                if now < at:
+                    due.append(at)
+                    continue
+            if not first and self.input_waiting():
+                return 0.0               # a request came in: it goes first, the rest right after
+            first = False
+            self._send(key, self.topics.state_window(n), view, view, now)
+        return min(due) if due else None
+
+    def _send(self, key, topic: str, payload: dict, view: dict, now: float) -> None:
+        try:
+            data = json.dumps(payload, ensure_ascii=False, separators=(",", ":"),
+                              default=str).encode("utf-8")
+        except (TypeError, ValueError, RecursionError) as exc:
+            lograte.error(log, ("encode", "state"), "state %s could not be encoded (%s): not sent",
+                          key, exc)
+            return
+        self._publish(topic, data)
+        self.bytes_sent += len(data)
+        self.sent[key] = view
+        self._sent_at[key] = now
+
+
+def _only_paced(before: dict, after: dict) -> bool:
+    return all(before.get(k) == after.get(k) for k in before.keys() | after.keys()
+               if k not in PACED_WINDOW_FIELDS)

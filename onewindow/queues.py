@@ -1,0 +1,126 @@
+"""The hall's open tickets in memory, indexed so that a call or a window's view looks at a handful
+of tickets, not at everyone waiting (a big hall has a thousand waiting and a hundred windows).
+
+Per queue code the waiting tickets' call-order keys are kept sorted: priority first, then by
+queue time. Routing (domain/routing.py) picks the best ticket of each class, and of the
+ordinary ones the longest-waiting: so a window's candidates are the first few of each class in
+each of its queues, plus what was transferred to it and the appointments (few). Routing over
+those candidates gives what it would give over everyone (tests/test_routing.py checks it).
+"""
+from __future__ import annotations
+
+import bisect
+import itertools
+from typing import Iterable, Optional, Sequence
+
+from .domain.model import Ticket, TicketStatus
+
+
+def order_key(t: Ticket) -> tuple:
+    """How a queue sorts its waiting tickets: priority first, then queue time."""
+    return (not t.priority, t.order_at, t.seq, t.id)
+
+
+class OpenTickets:
+    def __init__(self, tickets: Iterable[Ticket] = ()):
+        self.by_id: dict[str, Ticket] = {}
+        self._to_window: dict[int, dict[str, Ticket]] = {}     # transferred to one window
+        self._order: dict[str, list] = {}                      # code -> sorted order keys
+        self._appts: dict[str, dict[str, Ticket]] = {}         # code -> waiting appointments
+        self._at_window: dict[int, Ticket] = {}                # window -> its called/serving one
+        self._where: dict[str, tuple] = {}                     # id -> where it is indexed
+        for t in tickets:
+            self.put(t)
+
+    # -- keeping the indexes -------------------------------------------------------------------
+
+    def put(self, t: Ticket) -> None:
+        """After any change to `t` (or when it is new): memory and indexes follow it."""
+        self._unindex(t.id)
+        if t.status.final:
+            self.by_id.pop(t.id, None)
+            return
+        self.by_id[t.id] = t
+        if t.status is TicketStatus.WAITING:
+            key = order_key(t)
+            if t.target_window is not None:
+                self._to_window.setdefault(t.target_window, {})[t.id] = t
+            else:
+                bisect.insort(self._order.setdefault(t.service, []), key)
+                if t.appointment_id:
+                    self._appts.setdefault(t.service, {})[t.id] = t
+            self._where[t.id] = ("waiting", t.target_window, t.service, key)
+        elif t.status.at_window and t.window is not None:
+            self._at_window[t.window] = t
+            self._where[t.id] = ("window", t.window)
+
+    def _unindex(self, ticket_id: str) -> None:
+        where = self._where.pop(ticket_id, None)
+        if where is None:
+            return
+        if where[0] == "window":
+            if self._at_window.get(where[1]) is not None and self._at_window[where[1]].id == ticket_id:
+                del self._at_window[where[1]]
+            return
+        _, target, service, key = where
+        if target is not None:
+            self._to_window[target].pop(ticket_id, None)
+            return
+        keys = self._order[service]
+        del keys[bisect.bisect_left(keys, key)]
+        self._appts.get(service, {}).pop(ticket_id, None)
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def get(self, ticket_id: str) -> Optional[Ticket]:
+        return self.by_id.get(ticket_id)
+
+    def at_window(self, window: int) -> Optional[Ticket]:
+        return self._at_window.get(window)
+
+    def waiting(self, code: Optional[str] = None) -> list[Ticket]:
+        """Waiting tickets, of one code or all (transferred ones included)."""
+        codes = [code] if code is not None else list(self._order)
+        out = [self.by_id[key[3]] for c in codes for key in self._order.get(c, ())]
+        for sent in self._to_window.values():
+            out.extend(t for t in sent.values() if code is None or t.service == code)
+        return out
+
+    def count(self, code: str) -> int:
+        """Waiting for a queue code, those transferred to a window included."""
+        return len(self._order.get(code, ())) + sum(
+            1 for sent in self._to_window.values() for t in sent.values() if t.service == code)
+
+    def count_for(self, window: int, codes: Sequence[str]) -> int:
+        """How many tickets this window could call, from the indexes."""
+        return len(self._to_window.get(window, {})) + sum(len(self._order.get(c, ())) for c in codes)
+
+    def ahead_of(self, t: Ticket) -> int:
+        """Waiting tickets of the same queue before this one: priority first, then queue time."""
+        if t.status is not TicketStatus.WAITING or t.target_window is not None:
+            return 0
+        return bisect.bisect_left(self._order.get(t.service, []), order_key(t))
+
+    def for_window(self, window: int, codes: Sequence[str]) -> list[Ticket]:
+        """Everything this window could call (reports, and routing's reference)."""
+        out = list(self._to_window.get(window, {}).values())
+        for c in codes:
+            out.extend(self.by_id[key[3]] for key in self._order.get(c, ()))
+        return out
+
+    def candidates(self, window: int, codes: Sequence[str], n: int = 1) -> list[Ticket]:
+        """A small set holding the first `n` tickets routing would take for this window, and its
+        longest-waiting ordinary ticket: what was sent to it, every waiting appointment of its
+        queues, and the first `n` priority and `n` ordinary tickets of each queue."""
+        out = list(self._to_window.get(window, {}).values())
+        for c in codes:
+            keys = self._order.get(c)
+            if not keys:
+                continue
+            appts = self._appts.get(c, {})
+            out.extend(appts.values())
+            cut = bisect.bisect_left(keys, (True,))          # priority keys end here
+            out.extend(self.by_id[key[3]] for key in keys[:min(cut, n)])
+            ordinary = (key[3] for key in itertools.islice(keys, cut, None) if key[3] not in appts)
+            out.extend(self.by_id[i] for i in itertools.islice(ordinary, n))
+        return list({t.id: t for t in out}.values())      # a priority appointment comes twice
