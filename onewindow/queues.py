@@ -5,7 +5,7 @@ Per queue code the waiting tickets' call-order keys are kept sorted: priority fi
 queue time. Routing (domain/routing.py) picks the best ticket of each class, and of the
 ordinary ones the longest-waiting: so a window's candidates are the first few of each class in
 each of its queues, plus what was transferred to it and the appointments (few). Routing over
-those candidates gives what it would give over everyone (tests/test_routing.py checks it).
+those candidates gives what it would give over everyone (tests/test_open_tickets.py checks it).
 """
 from __future__ import annotations
 
