@@ -12,7 +12,14 @@ thread, see busload.py), 13 window callers, 2 displays and a manager console. Ph
   3. a burst: every window calls at once;
   4. throughput: every kiosk issues tickets back to back, each waiting for its durable reply.
 
+During the paced calls a stock subscriber to the hall's `state/#` and `evt/#` counts what every
+device that reads the hall receives: the bytes and messages published per call.
+
+A big hall: `--windows 100 --waiting 1000` replaces the shipped hall's windows by 100
+comprehensive ones (issue 13's scale figures).
+
 Usage: .venv/bin/python bench/bench_bus.py [--issues 6000] [--paced 300] [--waiting 300]
+       [--windows N]
 """
 from __future__ import annotations
 
@@ -77,10 +84,38 @@ class CallWatch:
             return self.arrivals[ticket_id]
 
 
-def run(n_devices: int, n_issues: int, n_calls: int, n_paced: int, n_waiting: int) -> dict:
+def big_hall(config: Path, n_windows: int) -> Path:
+    """The same hall with `n_windows` comprehensive windows instead of its own."""
+    from onewindow.hallconfig import dump
+    raw = tomllib.loads(config.read_text(encoding="utf-8"))
+    raw["windows"] = [{"number": n, "name": f"{n}号综合窗口", "name_en": f"Window {n}",
+                       "kind": "comprehensive", "location": "一楼大厅"}
+                      for n in range(1, n_windows + 1)]
+    path = config.with_name(f"hall-{n_windows}-windows.toml")
+    path.write_text(dump(raw), encoding="utf-8")
+    return path
+
+
+class Tally:
+    """What a device reading the whole hall receives: bytes and messages."""
+
+    def __init__(self):
+        self.bytes = self.messages = 0
+        self.on = False
+
+    def __call__(self, client, userdata, msg) -> None:
+        if self.on:
+            self.bytes += len(msg.payload)
+            self.messages += 1
+
+
+def run(n_devices: int, n_issues: int, n_calls: int, n_paced: int, n_waiting: int,
+        n_windows: int = 0) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="ow-bench-bus-"))
     data = tmp / "data"
     config = unlimited_config(tmp)
+    if n_windows:
+        config = big_hall(config, n_windows)
     raw = tomllib.loads(config.read_text(encoding="utf-8"))
     hall_id = raw["hall"]["id"]
     windows = [w["number"] for w in raw["windows"]]
@@ -92,6 +127,7 @@ def run(n_devices: int, n_issues: int, n_calls: int, n_paced: int, n_waiting: in
     for i in range(N_DISPLAYS):
         secrets[f"display-{i}"] = reg.add(f"display-{i}", "display")
     secrets["manager-1"] = reg.add("manager-1", "manager")
+    tally_secret = reg.add("display-tally", "display")
     port = free_port()
     log = open(tmp / "hall.log", "w")
     hall = subprocess.Popen([sys.executable, "-m", "onewindow.cli", "--log-level", "WARNING", "hall",
@@ -132,6 +168,11 @@ def run(n_devices: int, n_issues: int, n_calls: int, n_paced: int, n_waiting: in
                  "callers": [[f"caller-{w}", secrets[f"caller-{w}"], w] for w in windows]}
         for dev in [f"caller-{w}" for w in windows] + ["display-1", "manager-1"]:
             clients.pop(dev).stop()     # the probe takes these identities over
+        tally = Tally()
+        counter = stock_paho(port, "display-tally", tally_secret, f"ow/{hall_id}/state/#", tally)
+        counter.subscribe(f"ow/{hall_id}/evt/#", 1)
+        time.sleep(1.0)                 # the retained state it was sent on subscribing
+        tally.on = True
         cpu0 = cpu_s(hall.pid)
         spy = None
         if os.environ.get("BENCH_PYSPY"):     # where the controller spends the calls' time
@@ -149,6 +190,13 @@ def run(n_devices: int, n_issues: int, n_calls: int, n_paced: int, n_waiting: in
             spy.wait(30)
         paced = json.loads(out.stdout.strip().splitlines()[-1])
         call_cpu_ms = (cpu_s(hall.pid) - cpu0) * 1000 / max(1, len(paced["calls"]))
+        time.sleep(1.5)                 # paced window counts still due
+        tally.on = False
+        counter.disconnect()
+        counter.loop_stop()
+        # the probe opened every window: those messages are not the calls'
+        per_call = {"bytes": tally.bytes / max(1, len(paced["calls"])),
+                    "messages": tally.messages / max(1, len(paced["calls"]))}
         for dev in [f"caller-{w}" for w in windows] + ["display-1"]:
             clients[dev] = DeviceClient(url, dev, secrets[dev], hall_id,
                                         events=("call", "window", "alert")).start(wait=10)
@@ -182,7 +230,8 @@ def run(n_devices: int, n_issues: int, n_calls: int, n_paced: int, n_waiting: in
         issue_s = time.perf_counter() - t0
         cpu = {k: (cpu_s(pid) - cpu0[k]) * 1000 / len(lat) for k, pid in
                (("controller", hall.pid), ("mosquitto", broker_pid), ("load", os.getpid()))}
-        return {"devices": n_connected, "waiting": waiting,
+        return {"devices": n_connected, "waiting": waiting, "windows": len(windows),
+                "per_call": per_call,
                 "paced": len(paced["calls"]), "paced_p50_ms": pct(paced["calls"], 50),
                 "paced_p99_ms": pct(paced["calls"], 99), "call_cpu_ms": call_cpu_ms,
                 "hops_p50_ms": pct(paced["hops"], 50), "hops_p99_ms": pct(paced["hops"], 99),
@@ -272,15 +321,21 @@ def main() -> None:
     ap.add_argument("--calls", type=int, default=130, help="calls in the burst")
     ap.add_argument("--paced", type=int, default=300)
     ap.add_argument("--waiting", type=int, default=300, help="the queue during the paced calls")
+    ap.add_argument("--windows", type=int, default=0,
+                    help="replace the hall's windows by this many comprehensive ones")
     a = ap.parse_args()
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
           f"{subprocess.run(['mosquitto', '-h'], capture_output=True, text=True, env={'PATH': '/usr/sbin:/usr/bin'}).stdout.splitlines()[0]}")
-    r = run(a.devices, a.issues, a.calls, a.paced, a.waiting)
+    r = run(a.devices, a.issues, a.calls, a.paced, a.waiting, a.windows)
     cpu = r["issue_cpu_ms"]
-    print(f"devices connected: {r['devices']}; waiting when the paced calls began: {r['waiting']}")
+    print(f"windows: {r['windows']}; devices connected: {r['devices']}; "
+          f"waiting when the paced calls began: {r['waiting']}")
     print(f"call -> display, one at a time: {r['paced']} calls p50 {r['paced_p50_ms']:.1f} ms "
           f"p99 {r['paced_p99_ms']:.1f} ms (controller CPU {r['call_cpu_ms']:.2f} ms a call) | "
           f"two bare hops: p50 {r['hops_p50_ms']:.1f} ms p99 {r['hops_p99_ms']:.1f} ms")
+    print(f"published per paced call (state/# and evt/#, as one device reading the hall receives "
+          f"them; the probe opening every window included): {r['per_call']['bytes']:.0f} bytes, "
+          f"{r['per_call']['messages']:.1f} messages")
     print(f"call -> display, every window at once: {r['burst']} calls p50 {r['burst_p50_ms']:.1f} ms "
           f"p99 {r['burst_p99_ms']:.1f} ms")
     print(f"ticket.issue: {r['issues']} = {r['issues_per_s']:.0f}/s durable, p50 {r['issue_p50_ms']:.1f} ms "

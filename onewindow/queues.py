@@ -29,6 +29,11 @@ class OpenTickets:
         self._appts: dict[str, dict[str, Ticket]] = {}         # code -> waiting appointments
         self._at_window: dict[int, Ticket] = {}                # window -> its called/serving one
         self._where: dict[str, tuple] = {}                     # id -> where it is indexed
+        # bumped by every change to a queue, to what was sent to a window, or to who is at it:
+        # a window's view can only have changed if one of its counters moved
+        self.version: dict[tuple, int] = {}
+        self.changes = 0                                       # every bump, in all
+        self._memo: dict = {}                                  # versions() while none moves
         for t in tickets:
             self.put(t)
 
@@ -43,6 +48,8 @@ class OpenTickets:
         self.by_id[t.id] = t
         if t.status is TicketStatus.WAITING:
             key = order_key(t)
+            self._bump(("to", t.target_window) if t.target_window is not None
+                       else ("queue", t.service))
             if t.target_window is not None:
                 self._to_window.setdefault(t.target_window, {})[t.id] = t
             else:
@@ -51,6 +58,7 @@ class OpenTickets:
                     self._appts.setdefault(t.service, {})[t.id] = t
             self._where[t.id] = ("waiting", t.target_window, t.service, key)
         elif t.status.at_window and t.window is not None:
+            self._bump(("at", t.window))
             self._at_window[t.window] = t
             self._where[t.id] = ("window", t.window)
 
@@ -59,16 +67,34 @@ class OpenTickets:
         if where is None:
             return
         if where[0] == "window":
+            self._bump(("at", where[1]))
             if self._at_window.get(where[1]) is not None and self._at_window[where[1]].id == ticket_id:
                 del self._at_window[where[1]]
             return
         _, target, service, key = where
+        self._bump(("to", target) if target is not None else ("queue", service))
         if target is not None:
             self._to_window[target].pop(ticket_id, None)
             return
         keys = self._order[service]
         del keys[bisect.bisect_left(keys, key)]
         self._appts.get(service, {}).pop(ticket_id, None)
+
+    def _bump(self, what: tuple) -> None:
+        self.version[what] = self.version.get(what, 0) + 1
+        self.changes += 1
+
+    def versions(self, codes: Sequence[str]) -> tuple:
+        """The queues' counters, for a window's view (see Views.window_deps)."""
+        memo = self._memo
+        if memo.get("at") != self.changes:
+            memo.clear()
+            memo["at"] = self.changes
+        key = id(codes)
+        got = memo.get(key)
+        if got is None or got[0] is not codes:
+            got = memo[key] = (codes, tuple(self.version.get(("queue", c), 0) for c in codes))
+        return got[1]
 
     # -- reading -------------------------------------------------------------------------------
 

@@ -58,12 +58,22 @@ class Views:
     # -- retained state ------------------------------------------------------------------------
 
     def queues(self) -> dict:
+        hall = self.ctl.hall
+        open_for: dict[str, int] = {}
+        serving: dict[str, int] = {}
+        for w in hall.windows:      # once for every code: a big hall has a hundred windows
+            is_open = self.ctl.windows[w.number].status is WindowStatus.OPEN
+            for code in hall.window_order(w):
+                serving[code] = serving.get(code, 0) + 1
+                open_for[code] = open_for.get(code, 0) + is_open
         out = {}
-        for code in self.ctl.hall.queue_codes():
+        for code in hall.queue_codes():
             waiting = self.ctl.queues.count(code)
+            windows = open_for.get(code, 0) or serving.get(code, 0)
             out[code] = {"name": self.ctl.code_name(code), "waiting": waiting,
-                         "est_wait_min": self.estimate(code, waiting),
-                         "open_windows": self.open_windows_for(code)}
+                         "est_wait_min": estimate_wait_min(waiting, self.ctl.handling.mean(code),
+                                                           windows),
+                         "open_windows": open_for.get(code, 0)}
         return out
 
     def window(self, number: int) -> dict:
@@ -88,6 +98,20 @@ class Views:
                      for t, why in upcoming(number, services, candidates, ctl.now(),
                                             ctl.hall.rules.routing, NEXT_SHOWN)],
         }
+
+    def window_deps(self, number: int) -> tuple[tuple, tuple]:
+        """What a window's view is made of, cheaply: (its own, its queues'). While both are the
+        same, the view is; when only the second moved, only `waiting` and `next` can differ.
+        The minute is in the second because appointments join the order when their slot begins."""
+        ctl = self.ctl
+        st = ctl.windows[number]
+        cur = ctl.queues.at_window(number)
+        own = (ctl.config_version, st.status, repr(st.staff), st.reason, st.since,
+               (cur.id, cur.status) if cur else None, ctl.queues.version.get(("at", number)))
+        codes = ctl.hall.window_order(ctl.hall.window(number))
+        queued = (ctl.queues.versions(codes), ctl.queues.version.get(("to", number), 0),
+                  ctl.now().replace(second=0, microsecond=0))
+        return own, queued
 
     def hall(self) -> dict:
         """The hall's state but its time stamp (the bus adds `updated_at` when it sends it)."""

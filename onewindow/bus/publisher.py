@@ -3,9 +3,16 @@
 Nothing keeps a list of what changed: after each batch the views are computed and compared with
 the last ones sent. Two kinds of change are paced, since every device reads them and a busy
 hall makes them many times a second: the queues' counts go out at most five times a second,
-and a change to a window that is only its `waiting` count and `next` list at most once a second
-(a window's own acts, a call or a pause, go out at once). The alert list has a topic of its own,
-so the hall's state stays small however many alerts there are.
+and a change to a window that is only its `waiting` count and `next` list goes out in a round
+once a second, at most `PACED_WINDOWS` windows a round, those waiting longest first (a window's
+own acts, a call or a pause, go out at once). In a hall of a hundred comprehensive windows every
+call changes every window's `next`: so the bytes a call costs stay bounded, and each window's
+list is at most a few seconds old. The alert list has a topic of its own, so the hall's state
+stays small however many alerts there are.
+
+A window's view is only computed when something it is made of moved (`Views.window_deps`:
+counters the ticket index keeps, the window's own state, the minute), since a call would
+otherwise compute a hundred windows' views to find that they are the same.
 """
 from __future__ import annotations
 
@@ -19,9 +26,9 @@ from .. import lograte
 log = logging.getLogger(__name__)
 
 QUEUES_EVERY_S = 0.2      # waiting counts go to every device: at most 5 times a second
-WAITING_EVERY_S = 1.0     # a window's `waiting` and `next` alone: at most once a second
+WAITING_EVERY_S = 1.0     # a window's `waiting` and `next` alone: in a round once a second
+PACED_WINDOWS = 20        # ... of at most this many windows, the longest-waiting first
 HEARTBEAT_S = 60.0        # hall state carries the time; displays use it as a heartbeat
-PACED_WINDOW_FIELDS = {"waiting", "next"}
 
 
 class StatePublisher:
@@ -33,12 +40,15 @@ class StatePublisher:
         self.input_waiting = input_waiting
         self.sent: dict = {}              # key -> the view last sent
         self._sent_at: dict = {}          # key -> when (monotonic)
+        self._deps: dict[int, tuple] = {} # window -> what its last computed view was made of
+        self._round_at = 0.0              # when the next round of paced window changes may go
         self.bytes_sent = 0               # for the benchmarks: what state costs the broker
 
     def forget(self) -> None:
         """The broker may have lost every retained copy (it restarted): send everything."""
         self.sent.clear()
         self._sent_at.clear()
+        self._deps.clear()
 
     def publish(self, window_numbers) -> Optional[float]:
         """Send what differs. Returns when (monotonic) paced changes are due, or None; 0.0 when
@@ -60,22 +70,37 @@ class StatePublisher:
             else:
                 due.append(at)
         first = True
+        paced: list[int] = []
         for n in window_numbers:
-            key = ("window", n)
-            view = self.views.window(n)
-            before = self.sent.get(key)
-            if view == before:
+            deps = self.views.window_deps(n)
+            last = self._deps.get(n)
+            if last == deps:
                 continue
-            if before is not None and _only_paced(before, view):
-                at = self._sent_at.get(key, 0.0) + WAITING_EVERY_S
-                if now < at:
-                    due.append(at)
-                    continue
+            if last is not None and last[0] == deps[0]:
+                paced.append(n)          # only its queues moved: `waiting` and `next` at most
+                continue
             if not first and self.input_waiting():
                 return 0.0               # a request came in: it goes first, the rest right after
             first = False
-            self._send(key, self.topics.state_window(n), view, view, now)
+            self._send_window(n, deps, now)
+        if paced:
+            if now < self._round_at:
+                due.append(self._round_at)
+            else:
+                paced.sort(key=lambda n: self._sent_at.get(("window", n), 0.0))
+                for n in paced[:PACED_WINDOWS]:
+                    self._send_window(n, self.views.window_deps(n), now)
+                self._round_at = now + WAITING_EVERY_S
+                if len(paced) > PACED_WINDOWS:
+                    due.append(self._round_at)
         return min(due) if due else None
+
+    def _send_window(self, n: int, deps: tuple, now: float) -> None:
+        key = ("window", n)
+        view = self.views.window(n)
+        self._deps[n] = deps
+        if view != self.sent.get(key):
+            self._send(key, self.topics.state_window(n), view, view, now)
 
     def _send(self, key, topic: str, payload: dict, view: dict, now: float) -> None:
         try:
@@ -89,8 +114,3 @@ class StatePublisher:
         self.bytes_sent += len(data)
         self.sent[key] = view
         self._sent_at[key] = now
-
-
-def _only_paced(before: dict, after: dict) -> bool:
-    return all(before.get(k) == after.get(k) for k in before.keys() | after.keys()
-               if k not in PACED_WINDOW_FIELDS)

@@ -185,7 +185,11 @@ class Hall:
         return next((t for t in self.themes if t.code == code), None)
 
     def window(self, number: int) -> Optional[Window]:
-        return next((w for w in self.windows if w.number == number), None)
+        idx = self.__dict__.get("_win_index")
+        if idx is None:       # a hall may have a hundred windows, looked up on every view
+            idx = {w.number: w for w in self.windows}
+            object.__setattr__(self, "_win_index", idx)
+        return idx.get(number)
 
     def queue_codes(self) -> list[str]:
         """Every code a ticket can be issued for: services and themes."""
@@ -197,7 +201,13 @@ class Hall:
         return code in window.services
 
     def window_order(self, window: Window) -> tuple[str, ...]:
-        return tuple(self.queue_codes()) if window.serves_all() else window.services
+        if not window.serves_all():
+            return window.services
+        every = self.__dict__.get("_every_code")
+        if every is None:     # the same tuple for every comprehensive window: built once
+            every = tuple(self.queue_codes())
+            object.__setattr__(self, "_every_code", every)
+        return every
 
     def _index(self) -> dict:
         idx = self.__dict__.get("_svc_index")
