@@ -11,8 +11,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
-from . import lograte
-from .domain.model import Ticket, TicketStatus
+from .. import lograte
+from ..domain.model import Ticket, TicketStatus
 from .migrations import StoreError, migrate
 from .walcheckpoint import Checkpointer
 
