@@ -9,6 +9,7 @@ anything, and writes into a new directory only.
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import io
 import json
@@ -17,8 +18,8 @@ import re
 import sys
 import tarfile
 import tempfile
-import zlib
 import time
+import zlib
 from pathlib import Path
 from typing import Optional
 
@@ -154,7 +155,7 @@ def _extract(tar: tarfile.TarFile, manifest: dict, archive: Path, into: Path) ->
         fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as out:
             src = tar.extractfile(member)
-            for block in iter(lambda: src.read(1 << 20), b""):
+            for block in iter(functools.partial(src.read, 1 << 20), b""):
                 h.update(block)
                 out.write(block)
             out.flush()

@@ -21,7 +21,7 @@ from .configreader import ConfigError
 from .domain.errors import DomainError
 from .domain.estimate import HandlingTimes
 from .domain.lifecycle import Action, advance
-from .domain.model import Hall, Ticket, TicketStatus, WindowState, WindowStatus
+from .domain.model import Hall, Ticket, WindowState, WindowStatus
 from .domain.numbering import format_number, service_day
 from .envelope import Args, EnvelopeError, error_reply, ok_reply, parse_request
 from .hallconfig import parse

@@ -59,7 +59,7 @@ def id_number(birth: str, seq: str = "123") -> str:
     """A valid GB 11643 number (county 110105), so the controller accepts it."""
     body = "110105" + birth + seq
     weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, weights)) % 11]
+    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, weights, strict=True)) % 11]
 
 
 def done(app, phrase: str) -> None:

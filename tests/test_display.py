@@ -130,7 +130,7 @@ def test_a_busy_hall_without_voice_shows_calls_at_once(tmp_path, screen):
         for w in (4, 6, 1, 12, 2, 4):
             t0 = time.monotonic()
             number = callers.request("window.call_next", {"window": w})["ticket"]["number"]
-            wait_text(app, "call_ticket", lambda t: t == number, timeout=1.0)
+            wait_text(app, "call_ticket", lambda t, n=number: t == n, timeout=1.0)
             assert time.monotonic() - t0 < 1.0
             called.append(number)
         callers.request("window.start", {"window": 6})

@@ -160,7 +160,7 @@ def test_twenty_thousand_bad_requests_make_two_log_lines(hall, caplog, monkeypat
     now = [0.0]
     monkeypatch.setattr(lograte, "_DEFAULT", lograte.LogRate(clock=lambda: now[0]))
     caplog.set_level(logging.WARNING)
-    for n in range(20_000):
+    for _ in range(20_000):
         assert hall.ctl.handle(LED, b"\xff not json").reply is None
     assert len(caplog.records) == 1 and "bad request from led-1" in caplog.text
     now[0] += 61

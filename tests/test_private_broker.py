@@ -12,7 +12,7 @@ import pytest
 from onewindow.bus import mosquitto
 from onewindow.bus.client import BusError, DeviceClient
 from onewindow.bus.devices import DeviceRegistry, controller_secret
-from onewindow.bus.mosquitto import BrokerError, PrivateBroker, TlsListen
+from onewindow.bus.mosquitto import BrokerError, PrivateBroker
 from onewindow.bus.topics import Topics
 
 from busutil import REPO, Hall, free_port, unlimited_config, wait_for, wait_port
