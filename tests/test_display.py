@@ -14,16 +14,10 @@ IMG = shots_dir()
 
 
 @pytest.fixture
-def hall(tmp_path):
+def hall(start_hall):
     # Mosquitto keeps its port while the controller restarts, as in a hall
-    h = Hall(tmp_path, "mosquitto", config=unlimited_config(tmp_path))
-    h.add("kiosk-1", "kiosk")
-    h.add("caller-3", "caller", [3])
-    h.add("caller-5", "caller", [5])
-    h.add("display-1", "display")
-    h.start()
-    yield h
-    h.close()
+    return start_hall("mosquitto", ("kiosk-1", "kiosk"), ("caller-3", "caller", [3]),
+                      ("caller-5", "caller", [5]), ("display-1", "display"))
 
 
 @pytest.fixture

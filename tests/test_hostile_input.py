@@ -10,17 +10,15 @@ import pytest
 from onewindow import lograte
 from onewindow.roles import Device
 
-from ctlutil import ELDER_ID, KIOSK, MANAGER, MONDAY_10, YOUNG_ID, Hall, caller
+from ctlutil import ELDER_ID, KIOSK, MANAGER, YOUNG_ID, caller
 
 LED = Device("led-1", "led")
 DISPLAY = Device("display-1", "display")
 
 
 @pytest.fixture
-def hall(tmp_path):
-    h = Hall(tmp_path, MONDAY_10)
-    yield h
-    h.ctl.store.close()
+def hall(ctl_hall):
+    return ctl_hall          # conftest.py: the controller on a Monday at 10:00
 
 
 def raw(req_id: str, op: str, **args) -> bytes:

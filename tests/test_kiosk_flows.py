@@ -8,7 +8,7 @@ import pytest
 
 from busutil import Hall, unlimited_config, wait_for
 from kivyutil import App, Screen
-from test_kiosk import IMG, kiosk_args, shot, target_text, tickets
+from kioskutil import IMG, kiosk_args, shot, target_text, tickets
 
 
 @pytest.fixture(scope="module")

@@ -19,14 +19,9 @@ from busutil import REPO, Hall, free_port, unlimited_config, wait_for, wait_port
 
 
 @pytest.fixture
-def hall(tmp_path):
-    h = Hall(tmp_path, "embedded", config=unlimited_config(tmp_path))
-    h.add("kiosk-1", "kiosk")
-    h.add("caller-2", "caller", [2])
-    h.add("display-1", "display")
-    h.start()
-    yield h
-    h.close()
+def hall(start_hall):
+    return start_hall("embedded", ("kiosk-1", "kiosk"), ("caller-2", "caller", [2]),
+                      ("display-1", "display"))
 
 
 def _truth(hall, display) -> bool:
