@@ -1,17 +1,18 @@
 """Fixtures shared by the test files. A test file never imports another: what several share is
 here (fixtures) or in a helper module (busutil, ctlutil, kivyutil, kioskutil, pcscutil...).
 Every test file passes alone and in any order (pytest-randomly)."""
+
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
+from pcscutil import vpcd_reader
 
 from busutil import Hall, unlimited_config
 from ctlutil import MONDAY_10
 from ctlutil import Hall as ControllerHall
-from pcscutil import vpcd_reader
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """The PC/SC stack for the social security card tests: a pcscd with vsmartcard's vpcd reader,
 the running one or one started for the test session (the `vpcd` fixture in conftest.py)."""
+
 from __future__ import annotations
 
 import shutil
@@ -52,8 +53,10 @@ def vpcd_reader(scratch: Path) -> Iterator[str]:
     names = _readers()
     if names is not None:
         if VPCD_READER not in names:
-            pytest.skip(f"a pcscd is already running but has no {VPCD_READER!r} reader (it has {names}); "
-                        "install vsmartcard-vpcd and restart pcscd")
+            pytest.skip(
+                f"a pcscd is already running but has no {VPCD_READER!r} reader (it has {names}); "
+                "install vsmartcard-vpcd and restart pcscd"
+            )
         yield VPCD_READER
         return
 
@@ -65,16 +68,22 @@ def vpcd_reader(scratch: Path) -> Iterator[str]:
 
     log_path = scratch / "pcscd.log"
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen([exe, "--foreground", "--apdu"], stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [exe, "--foreground", "--apdu"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
     try:
         deadline = time.monotonic() + 10
         while VPCD_READER not in (_readers() or []):
             if proc.poll() is not None:
                 pytest.skip(f"pcscd exited with {proc.returncode}:\n{_tail(log_path)}")
             if time.monotonic() > deadline:
-                pytest.skip(f"pcscd started but {VPCD_READER!r} never appeared (readers: {_readers()}):\n"
-                            f"{_tail(log_path)}")
+                pytest.skip(
+                    f"pcscd started but {VPCD_READER!r} never appeared (readers: {_readers()}):\n"
+                    f"{_tail(log_path)}"
+                )
             time.sleep(0.1)
         yield VPCD_READER
     finally:

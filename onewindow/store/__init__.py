@@ -4,8 +4,15 @@
 `walcheckpoint.py` keeps the WAL short off the controller's loop; `backup.py` takes the online
 snapshot that `onewindow backup` archives.
 """
+
 from .db import Store, saved_config, saved_hall_id, saved_settings
 from .migrations import SCHEMA_VERSION, StoreError
 
-__all__ = ["SCHEMA_VERSION", "Store", "StoreError", "saved_config", "saved_hall_id",
-           "saved_settings"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "Store",
+    "StoreError",
+    "saved_config",
+    "saved_hall_id",
+    "saved_settings",
+]

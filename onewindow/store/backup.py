@@ -3,6 +3,7 @@
 SQLite's online backup API copies the database while the controller commits (WAL readers never
 block the writer); the archive around it (keys, devices, CA, manifest) is onewindow/backup.py.
 """
+
 from __future__ import annotations
 
 import sqlite3
