@@ -94,9 +94,9 @@ def main() -> int:
                 called = caller.request("window.call_next", {"window": 3})["ticket"]["number"]
                 assert called == number, (called, number)
                 strip_key, screen_key = (3, f"请{number}号"), (9, f"请{number}号到3号窗口")
-                ok = sim.wait(lambda: strip_key in sim.seen and screen_key in sim.seen, 5)
+                ok = sim.wait(lambda keys=(strip_key, screen_key): all(k in sim.seen for k in keys), 5)
                 with arrived:
-                    arrived.wait_for(lambda: number in got, 5)
+                    arrived.wait_for(lambda n=number: n in got, 5)
                 if not ok or number not in got:
                     print(f"call {number}: lost (strip {strip_key in sim.seen}, "
                           f"display {number in got})")

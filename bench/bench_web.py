@@ -217,7 +217,7 @@ def load(site: Site, n_clients: int, n_pages: int) -> dict:
             kinds.append(page_kind(method, path))
         with lock:
             lat.extend(mine)
-            for kind, x in zip(kinds, mine):
+            for kind, x in zip(kinds, mine, strict=True):
                 by_kind.setdefault(kind, []).append(x)
             for kind in bad:
                 errors[kind] = errors.get(kind, 0) + 1

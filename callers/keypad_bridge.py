@@ -27,7 +27,7 @@ def _pairs(text: str, what: str) -> tuple[int, int]:
             raise ValueError
         return int(key, 0), int(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{what} must look like ADDR=WINDOW (e.g. 1=3), not {text!r}")
+        raise argparse.ArgumentTypeError(f"{what} must look like ADDR=WINDOW (e.g. 1=3), not {text!r}") from None
 
 
 def pad_arg(text: str) -> tuple[int, int]:

@@ -9,25 +9,25 @@ anything, and writes into a new directory only.
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import io
 import json
 import os
 import re
-import sqlite3
 import sys
 import tarfile
 import tempfile
-import zlib
 import time
+import zlib
 from pathlib import Path
 from typing import Optional
 
 from .bus.devices import REGISTRY_FILE
-from .migrations import SCHEMA_VERSION, copy_database, database_version
 from .startup import DB_FILE, SECRET_FILE
 from .managerpin import PIN_FILE
-from .store import saved_hall_id
+from .store import SCHEMA_VERSION, StoreError
+from .store.backup import snapshot
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -62,23 +62,10 @@ def _snapshot(db_path: Path, dest: Path) -> tuple[int, Optional[str]]:
     """The live database copied to `dest`; returns its schema version and hall id."""
     if not db_path.is_file():
         raise BackupError(f"{db_path.parent}: no {DB_FILE} here; give the hall's --data-dir")
-    # read-only: a backup never writes to the hall's database, nor creates one by mistake
-    src = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10.0)
     try:
-        copy_database(src, dest)
-    except sqlite3.Error as exc:
-        raise BackupError(f"{db_path}: cannot read the database ({exc})", 3) from exc
-    finally:
-        src.close()
-    copy = sqlite3.connect(f"file:{dest}?mode=ro", uri=True)
-    try:
-        check = copy.execute("PRAGMA integrity_check").fetchone()[0]
-        if check != "ok":
-            raise BackupError(f"{db_path}: the database is damaged ({check}); nothing was written", 3)
-        version = database_version(copy)
-    finally:
-        copy.close()
-    return version, saved_hall_id(dest)
+        return snapshot(db_path, dest)
+    except StoreError as exc:
+        raise BackupError(str(exc), 3) from exc
 
 
 def _add(tar: tarfile.TarFile, name: str, path: Path) -> None:
@@ -168,7 +155,7 @@ def _extract(tar: tarfile.TarFile, manifest: dict, archive: Path, into: Path) ->
         fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as out:
             src = tar.extractfile(member)
-            for block in iter(lambda: src.read(1 << 20), b""):
+            for block in iter(functools.partial(src.read, 1 << 20), b""):
                 h.update(block)
                 out.write(block)
             out.flush()

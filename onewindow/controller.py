@@ -17,13 +17,16 @@ from typing import Callable, Optional
 
 from . import lograte
 from .alerts import Alerts, scan
+from .configreader import ConfigError
 from .domain.errors import DomainError
 from .domain.estimate import HandlingTimes
 from .domain.lifecycle import Action, advance
-from .domain.model import Hall, Ticket, TicketStatus, WindowState, WindowStatus
+from .domain.model import Hall, Ticket, WindowState, WindowStatus
 from .domain.numbering import format_number, service_day
 from .envelope import Args, EnvelopeError, error_reply, ok_reply, parse_request
+from .hallconfig import parse
 from .managerpin import Consoles
+from .ops_registry import BEFORE_LOGIN, OPS, READS
 from .queues import OpenTickets
 from .request import Outcome, Request
 from .roles import Device
@@ -72,7 +75,6 @@ class Controller:
         if saved and saved["raw"] != self.raw:
             # a manager's change that did not commit must not live on in memory (at start the
             # two agree, and the file was parsed moments ago: no second parse)
-            from .hallconfig import parse
             self.raw = saved["raw"]
             self.hall = parse(self.raw, "saved configuration")
         self.config_version = hashlib.sha256(repr(self.raw).encode()).hexdigest()[:12]
@@ -133,7 +135,6 @@ class Controller:
                 return Outcome(None)
             return Outcome(error_reply(exc.req_id, "bad_request", f"请求格式不正确：{exc.message}",
                                        f"Malformed request: {exc.message}"))
-        from .ops_registry import BEFORE_LOGIN, OPS, READS
         entry = OPS.get(op)
         if entry is None:
             lograte.warn(log, ("op", device.id), "unknown op %.64r from %s", op, device.id)
@@ -257,8 +258,6 @@ class Controller:
         return st
 
     def set_config(self, device: Device, raw: dict, action: str, detail: dict) -> None:
-        from .configreader import ConfigError
-        from .hallconfig import parse
         try:
             hall = parse(raw, "manager change")
         except ConfigError as exc:

@@ -179,9 +179,9 @@ def run(args) -> int:
     elif not args.headless:
         print("  no screen here (DISPLAY is not set): running headless", flush=True)
     watch_apps(apps, stopping, args.duration)
-    for name, proc in apps:
+    for _name, proc in apps:
         proc.terminate()
-    for name, proc in apps:
+    for _name, proc in apps:
         try:
             proc.wait(10)
         except subprocess.TimeoutExpired:

@@ -35,11 +35,11 @@ def _materials(req: Request, codes) -> list[dict]:
 def op_get(req: Request) -> dict:
     raw, hall = req.raw, req.hall
     services = []
-    for s, rs in zip(hall.services, raw.get("services", [])):
+    for s, rs in zip(hall.services, raw.get("services", []), strict=True):
         services.append({**rs, "code": s.code, "prefix": s.prefix, "appointments": s.appointments,
                          "daily_quota": s.daily_quota, "pickup": s.pickup})
     themes = []
-    for th, rt in zip(hall.themes, raw.get("themes", [])):
+    for th, rt in zip(hall.themes, raw.get("themes", []), strict=True):
         every = list(th.items) + [c for q in th.questions for c in q.adds]
         themes.append({**rt, "materials": _materials(req, dict.fromkeys(every))})
     windows = [{**req.window_view(w.number), "location": w.location} for w in hall.windows]

@@ -222,5 +222,5 @@ def _departments(d, font, box, rows) -> None:
         y += 34
         values = (r["name"], r["issued"], r["served"], r["no_show"], _fmt(r["avg_wait_min"], " 分"),
                   _fmt(r["avg_handle_min"], " 分"), _fmt(r["satisfaction"], "%"))
-        for (label, dx), v in zip(cols, values):
+        for (_label, dx), v in zip(cols, values, strict=True):
             d.text((x0 + dx, y), str(v), font=font(22), fill=INK)

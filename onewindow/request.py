@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Optional
 
-from .domain.errors import DomainError, not_found
+from .domain.errors import not_found
 from .domain.lifecycle import Action
 from .domain.model import Hall, Ticket, WindowState
 from .domain.pagekey import ticket_of

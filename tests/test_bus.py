@@ -153,7 +153,7 @@ def test_late_display_sees_retained_truth(hall):
 def test_device_going_offline_raises_an_alert(hall):
     display = hall.client("display-1")
     kiosk_raw = hall.raw_client("kiosk-1")
-    kiosk_raw.will_set  # a bare client has no will: publish online, then vanish like a cut cable
+    # a bare client has no will: publish online, then vanish like a cut cable
     kiosk_raw.publish(f"ow/{hall.hall_id}/dev/kiosk-1/status", "offline", 1, retain=True)
     alerts = wait_for(lambda: [a for a in (display.state["alerts"] or [])
                                if a["key"] == "offline:kiosk-1"])

@@ -5,7 +5,7 @@ import pytest
 
 from kivyutil import App, Screen
 
-from busutil import Hall, unlimited_config, wait_for
+from busutil import wait_for
 
 WINDOW = 3
 from kivyutil import shots_dir  # noqa: E402
@@ -14,15 +14,9 @@ IMG = shots_dir()
 
 
 @pytest.fixture(params=["embedded"])
-def hall(request, tmp_path):
+def hall(request, start_hall):
     """`mosquitto` where a test restarts the controller: the broker and its port stay."""
-    (tmp_path / "cfg").mkdir()
-    h = Hall(tmp_path, request.param, config=unlimited_config(tmp_path / "cfg"))
-    h.add("kiosk-1", "kiosk")
-    h.add("caller-3", "caller", [WINDOW])
-    h.start()
-    yield h
-    h.close()
+    return start_hall(request.param, ("kiosk-1", "kiosk"), ("caller-3", "caller", [WINDOW]))
 
 
 @pytest.fixture
@@ -59,7 +53,7 @@ def id_number(birth: str, seq: str = "123") -> str:
     """A valid GB 11643 number (county 110105), so the controller accepts it."""
     body = "110105" + birth + seq
     weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, weights)) % 11]
+    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, weights, strict=True)) % 11]
 
 
 def done(app, phrase: str) -> None:

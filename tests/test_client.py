@@ -7,17 +7,12 @@ import pytest
 
 from onewindow.bus.client import BusUnavailable
 
-from busutil import Hall, unlimited_config, wait_for
+from busutil import wait_for
 
 
 @pytest.fixture
-def hall(tmp_path):
-    h = Hall(tmp_path, "mosquitto", config=unlimited_config(tmp_path))
-    h.add("kiosk-1", "kiosk")
-    h.add("display-1", "display")
-    h.start()
-    yield h
-    h.close()
+def hall(start_hall):
+    return start_hall("mosquitto", ("kiosk-1", "kiosk"), ("display-1", "display"))
 
 
 def test_broker_restart_display_reconnects_and_sees_truth(hall):

@@ -16,10 +16,8 @@ from ctlutil import ELDER_ID, KIOSK, MANAGER, MONDAY_10, TZ, YOUNG_ID, Hall, cal
 
 
 @pytest.fixture
-def hall(tmp_path):
-    h = Hall(tmp_path, MONDAY_10)
-    yield h
-    h.ctl.store.close()
+def hall(ctl_hall):
+    return ctl_hall          # conftest.py: the controller on a Monday at 10:00
 
 
 def test_numbers_per_prefix_zero_padded_and_reset_at_local_midnight(tmp_path):

@@ -14,16 +14,10 @@ IMG = shots_dir()
 
 
 @pytest.fixture
-def hall(tmp_path):
+def hall(start_hall):
     # Mosquitto keeps its port while the controller restarts, as in a hall
-    h = Hall(tmp_path, "mosquitto", config=unlimited_config(tmp_path))
-    h.add("kiosk-1", "kiosk")
-    h.add("caller-3", "caller", [3])
-    h.add("caller-5", "caller", [5])
-    h.add("display-1", "display")
-    h.start()
-    yield h
-    h.close()
+    return start_hall("mosquitto", ("kiosk-1", "kiosk"), ("caller-3", "caller", [3]),
+                      ("caller-5", "caller", [5]), ("display-1", "display"))
 
 
 @pytest.fixture
@@ -130,7 +124,7 @@ def test_a_busy_hall_without_voice_shows_calls_at_once(tmp_path, screen):
         for w in (4, 6, 1, 12, 2, 4):
             t0 = time.monotonic()
             number = callers.request("window.call_next", {"window": w})["ticket"]["number"]
-            wait_text(app, "call_ticket", lambda t: t == number, timeout=1.0)
+            wait_text(app, "call_ticket", lambda t, n=number: t == n, timeout=1.0)
             assert time.monotonic() - t0 < 1.0
             called.append(number)
         callers.request("window.start", {"window": 6})

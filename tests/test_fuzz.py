@@ -19,9 +19,9 @@ from fuzzutil import ARGS, FuzzHall, ops_arguments, requests
 EXAMPLES = int(os.environ.get("ONEWINDOW_FUZZ_EXAMPLES", "300"))
 
 
-@pytest.fixture(scope="module")
-def fuzz_hall(tmp_path_factory):
-    h = FuzzHall(tmp_path_factory.mktemp("fuzz"))
+@pytest.fixture
+def fuzz_hall(tmp_path):
+    h = FuzzHall(tmp_path)
     yield h
     h.close()
 
@@ -32,17 +32,20 @@ def test_the_fuzzer_knows_every_op_and_every_argument():
         assert names <= set(ARGS[op]), (op, names - set(ARGS[op]))
 
 
-@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=st.data())
-def test_any_request_from_any_device_is_answered_and_a_refusal_changes_nothing(fuzz_hall, data):
-    pools = fuzz_hall.pools()
-    for _ in range(data.draw(st.integers(1, 3), label="requests")):
-        fuzz_hall.check(*requests(data, pools))
-    if data.draw(st.integers(0, 9), label="a citizen comes") == 0:
-        fuzz_hall.alive()                   # tickets keep coming, for the windows to call
+def test_any_request_from_any_device_is_answered_and_a_refusal_changes_nothing(fuzz_hall):
+    # one hall for every example, and the checks after them in the same test: no other test
+    # has to run first
+    @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(data=st.data())
+    def fuzz(data):
+        pools = fuzz_hall.pools()
+        for _ in range(data.draw(st.integers(1, 3), label="requests")):
+            fuzz_hall.check(*requests(data, pools))
+        if data.draw(st.integers(0, 9), label="a citizen comes") == 0:
+            fuzz_hall.alive()                   # tickets keep coming, for the windows to call
 
-
-def test_the_hall_lives_after_the_fuzzing(fuzz_hall):
+    fuzz()
+    # the hall lives after the fuzzing
     fuzz_hall.later(minutes=40)         # ticks: alerts, bounds, the rating pad's time limit
     fuzz_hall.alive()
     fuzz_hall.assert_consistent()

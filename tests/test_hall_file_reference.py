@@ -73,7 +73,7 @@ def test_the_page_names_every_section_and_option():
     for section, _ in schema.FILE.walk():
         if section.path:
             assert f"## `[{section.path}]`" in text or f"## `[[{section.path}]]`" in text
-    for section, opt in OPTIONS:
+    for _section, opt in OPTIONS:
         assert f"| `{opt.name}` |" in text
 
 

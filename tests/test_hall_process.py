@@ -66,10 +66,10 @@ def test_sigterm_stops_cleanly_and_says_offline(setup):
 def test_kill_9_loses_no_acknowledged_ticket(setup):
     data, config, secret, broker = setup
     acknowledged = []
-    for round_ in range(2):
+    for _ in range(2):
         proc = start_hall(data, config, broker.url)
         kiosk = DeviceClient(broker.url, "kiosk-1", secret, HALL_ID).start(wait=5)
-        wait_for(lambda: kiosk.controller_online, timeout=10)
+        wait_for(lambda k=kiosk: k.controller_online, timeout=10)
         deadline = time.monotonic() + 1.0
         while time.monotonic() < deadline:
             try:

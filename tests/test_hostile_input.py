@@ -10,17 +10,15 @@ import pytest
 from onewindow import lograte
 from onewindow.roles import Device
 
-from ctlutil import ELDER_ID, KIOSK, MANAGER, MONDAY_10, YOUNG_ID, Hall, caller
+from ctlutil import ELDER_ID, KIOSK, MANAGER, YOUNG_ID, caller
 
 LED = Device("led-1", "led")
 DISPLAY = Device("display-1", "display")
 
 
 @pytest.fixture
-def hall(tmp_path):
-    h = Hall(tmp_path, MONDAY_10)
-    yield h
-    h.ctl.store.close()
+def hall(ctl_hall):
+    return ctl_hall          # conftest.py: the controller on a Monday at 10:00
 
 
 def raw(req_id: str, op: str, **args) -> bytes:
@@ -160,7 +158,7 @@ def test_twenty_thousand_bad_requests_make_two_log_lines(hall, caplog, monkeypat
     now = [0.0]
     monkeypatch.setattr(lograte, "_DEFAULT", lograte.LogRate(clock=lambda: now[0]))
     caplog.set_level(logging.WARNING)
-    for n in range(20_000):
+    for _ in range(20_000):
         assert hall.ctl.handle(LED, b"\xff not json").reply is None
     assert len(caplog.records) == 1 and "bad request from led-1" in caplog.text
     now[0] += 61

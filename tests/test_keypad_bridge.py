@@ -12,22 +12,16 @@ from drivers.keypad import KeypadBus
 from drivers.keypad_sim import KeypadBusSimulator
 from drivers.ptysim import PtyDevice
 
-from busutil import REPO, Hall, unlimited_config, wait_for
+from busutil import REPO, wait_for
 
 CALL, RECALL, INVITE, PAUSE, TRANSFER, CONFIRM = 0x0C, 0x0D, 0x0B, 0x12, 0x13, 0x0F
 RATING_MAP = "0=5,1=4,2=2,3=1"
 
 
 @pytest.fixture
-def hall(tmp_path):
-    (tmp_path / "cfg").mkdir()
-    h = Hall(tmp_path, "embedded", config=unlimited_config(tmp_path / "cfg"))
-    h.add("kiosk-1", "kiosk")
-    h.add("keypad-1", "caller", [3, 4])
-    h.add("rating-1", "rating", [3, 4])
-    h.start()
-    yield h
-    h.close()
+def hall(start_hall):
+    return start_hall("embedded", ("kiosk-1", "kiosk"), ("keypad-1", "caller", [3, 4]),
+                      ("rating-1", "rating", [3, 4]))
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import tomllib
 
 from busutil import REPO, Hall, unlimited_config, wait_for
 from kivyutil import App, Screen
-from test_kiosk import kiosk_args, shot, target_text, tickets
+from kioskutil import kiosk_args, shot, target_text, tickets
 
 
 def closed_config(tmp):

@@ -6,11 +6,11 @@ from drivers.sscard_sim import VirtualSSCard
 
 from busutil import Hall, unlimited_config, wait_for
 from kivyutil import App, Screen
-from test_kiosk import ELDER_ID, kiosk_args, target_text, tickets
-from test_sscard import _wait_until, vpcd  # noqa: F401  (the session's pcscd + vpcd reader)
+from kioskutil import ELDER_ID, kiosk_args, target_text, tickets
+from pcscutil import wait_until
 
 
-def test_social_security_card_identifies_the_citizen_at_the_kiosk(tmp_path, vpcd):  # noqa: F811
+def test_social_security_card_identifies_the_citizen_at_the_kiosk(tmp_path, vpcd):
     hall = Hall(tmp_path, "embedded", config=unlimited_config(tmp_path))
     hall.add("kiosk-1", "kiosk")
     hall.start()
@@ -31,7 +31,7 @@ def test_social_security_card_identifies_the_citizen_at_the_kiosk(tmp_path, vpcd
         assert "王建国" not in raw and ELDER_ID not in raw
     finally:
         card.remove()
-        _wait_until(lambda: not SocialSecurityReader(vpcd).card_present())
+        wait_until(lambda: not SocialSecurityReader(vpcd).card_present())
         app.stop()
         screen.close()
         hall.close()

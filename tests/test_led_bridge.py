@@ -13,18 +13,12 @@ from drivers.led_sim import LedLineSimulator
 from drivers.ptysim import PtyDevice
 from onewindow.bus.client import DeviceClient
 
-from busutil import REPO, Hall, unlimited_config
+from busutil import REPO
 
 
 @pytest.fixture
-def hall(tmp_path):
-    h = Hall(tmp_path, "embedded", config=unlimited_config(tmp_path))
-    h.add("kiosk-1", "kiosk")
-    h.add("caller-3", "caller", [3])
-    h.add("led-1", "led")
-    h.start()
-    yield h
-    h.close()
+def hall(start_hall):
+    return start_hall("embedded", ("kiosk-1", "kiosk"), ("caller-3", "caller", [3]), ("led-1", "led"))
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 console, guessing locked out."""
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -25,10 +26,12 @@ class Clock:
         return self.now
 
 
-def login(ctl, device, pin, n=[0]):
-    n[0] += 1
+_LOGIN_IDS = itertools.count(1)     # request ids: each login is a new request
+
+
+def login(ctl, device, pin):
     with ctl.store.transaction():
-        return ctl.handle(device, json.dumps({"v": 1, "id": f"l{n[0]}", "op": "manager.login",
+        return ctl.handle(device, json.dumps({"v": 1, "id": f"l{next(_LOGIN_IDS)}", "op": "manager.login",
                                               "args": {"pin": pin}}).encode()).reply
 
 

@@ -12,21 +12,16 @@ import pytest
 from onewindow.bus import mosquitto
 from onewindow.bus.client import BusError, DeviceClient
 from onewindow.bus.devices import DeviceRegistry, controller_secret
-from onewindow.bus.mosquitto import BrokerError, PrivateBroker, TlsListen
+from onewindow.bus.mosquitto import BrokerError, PrivateBroker
 from onewindow.bus.topics import Topics
 
 from busutil import REPO, Hall, free_port, unlimited_config, wait_for, wait_port
 
 
 @pytest.fixture
-def hall(tmp_path):
-    h = Hall(tmp_path, "embedded", config=unlimited_config(tmp_path))
-    h.add("kiosk-1", "kiosk")
-    h.add("caller-2", "caller", [2])
-    h.add("display-1", "display")
-    h.start()
-    yield h
-    h.close()
+def hall(start_hall):
+    return start_hall("embedded", ("kiosk-1", "kiosk"), ("caller-2", "caller", [2]),
+                      ("display-1", "display"))
 
 
 def _truth(hall, display) -> bool:

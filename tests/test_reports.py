@@ -70,7 +70,7 @@ def test_kpi_csvs_have_the_right_figures(hall, tmp_path):
     service = _csv((tmp_path / f"kpis-{day}-service.csv").read_bytes())
     header = service[0]
     assert header[0] == "编号 Key" and "满意率(%) Satisfaction (%)" in header
-    rows = {r[0]: dict(zip(header, r)) for r in service[1:]}
+    rows = {r[0]: dict(zip(header, r, strict=True)) for r in service[1:]}
     a = rows["A"]
     assert a["名称 Name"] == "户籍业务"
     assert (a["取号数 Issued"], a["办结数 Served"], a["过号数 No-show"]) == ("3", "2", "1")

@@ -2,10 +2,6 @@
 from __future__ import annotations
 
 import queue
-import shutil
-import subprocess
-import time
-from pathlib import Path
 
 import pytest
 
@@ -13,80 +9,10 @@ from drivers.sscard import SocialSecurityReader, SSCardError
 from drivers.sscard_sim import VirtualSSCard
 from onewindow.domain.identity import id_check_digit
 
-VPCD_READER = "Virtual PCD 00 00"  # the slot vpcd serves on port 35963
+from pcscutil import VPCD_READER, wait_until
+
 ID_1 = "11010519491231002X"
 ID_2 = "440306199001011" + "23" + id_check_digit("44030619900101123")
-
-
-def _tail(path: Path, lines: int = 15) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
-
-
-def _vpcd_conf() -> str | None:
-    for conf in Path("/etc/reader.conf.d").glob("*"):
-        if "libifdvpcd" in conf.read_text(errors="replace"):
-            return str(conf)
-    return None
-
-
-def _readers() -> list[str] | None:
-    """Reader names, or None when no pcscd answers."""
-    try:
-        return SocialSecurityReader().readers()
-    except SSCardError:
-        return None
-
-
-@pytest.fixture(scope="session")
-def vpcd(tmp_path_factory):
-    """A pcscd with the vpcd reader: the running one, or our own for the session."""
-    names = _readers()
-    if names is not None:
-        if VPCD_READER not in names:
-            pytest.skip(f"a pcscd is already running but has no {VPCD_READER!r} reader (it has {names}); "
-                        "install vsmartcard-vpcd and restart pcscd")
-        yield VPCD_READER
-        return
-
-    exe = shutil.which("pcscd") or ("/usr/sbin/pcscd" if Path("/usr/sbin/pcscd").exists() else None)
-    if exe is None:
-        pytest.skip("pcscd is not installed (apt install pcscd)")
-    if _vpcd_conf() is None:
-        pytest.skip("no reader.conf.d entry for libifdvpcd.so (apt install vsmartcard-vpcd)")
-
-    log_path = tmp_path_factory.mktemp("pcscd") / "pcscd.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen([exe, "--foreground", "--apdu"], stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 10
-        while VPCD_READER not in (_readers() or []):
-            if proc.poll() is not None:
-                pytest.skip(f"pcscd exited with {proc.returncode}:\n{_tail(log_path)}")
-            if time.monotonic() > deadline:
-                pytest.skip(f"pcscd started but {VPCD_READER!r} never appeared (readers: {_readers()}):\n"
-                            f"{_tail(log_path)}")
-            time.sleep(0.1)
-        yield VPCD_READER
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def _wait_until(check, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 @pytest.fixture
@@ -109,7 +35,7 @@ def make_card(reader):
     yield make
     for card in cards:
         card.remove()
-    assert _wait_until(lambda: not reader.card_present()), "slot still shows a card"
+    assert wait_until(lambda: not reader.card_present()), "slot still shows a card"
 
 
 def _error_of(reader: SocialSecurityReader, timeout: float = 5.0) -> SSCardError:

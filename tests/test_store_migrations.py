@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from onewindow.roles import Device
-from onewindow.migrations import MIGRATIONS, SCHEMA_VERSION, database_version, migrate
+from onewindow.store.migrations import MIGRATIONS, SCHEMA_VERSION, database_version, migrate
 from onewindow.startup import open_hall
 from onewindow.store import Store, StoreError
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from itertools import pairwise
 
 import pytest
 
@@ -88,9 +89,9 @@ def test_a_burst_of_five_calls_is_read_in_order_without_overlap(tmp_path):
     assert [p[0] for p in player.plays] == [synth.cache_path(t) for t in texts]
     assert [s[0] for s in started] == texts          # the screen is told in the same order
     assert player.max_playing == 1
-    for (_, _, end), (_, start, _) in zip(player.plays, player.plays[1:]):
+    for (_, _, end), (_, start, _) in pairwise(player.plays):
         assert start >= end                            # each starts after the previous ended
-    for (_, at), (_, start, _) in zip(started, player.plays):
+    for (_, at), (_, start, _) in zip(started, player.plays, strict=True):
         assert abs(start - at) < 0.2                   # shown as its voice starts
     for path, start, end in player.plays:
         assert end - start == pytest.approx(wav_duration(path), abs=0.1)

@@ -32,7 +32,7 @@ class ServicesScreen(ConsoleScreen):
         box = self.ids.rows
         box.clear_widgets()
         head = BoxLayout(size_hint_y=None, height=30, spacing=6)
-        for text, hint in zip(TEXTS("svc_head").split("|"), (0.3, 0.12, 0.26, 0.12, 0.2)):
+        for text, hint in zip(TEXTS("svc_head").split("|"), (0.3, 0.12, 0.26, 0.12, 0.2), strict=True):
             head.add_widget(TLabel(text=text, bold=True, size_hint_x=hint))
         box.add_widget(head)
         for s in app.config_data["services"]:

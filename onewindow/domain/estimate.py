@@ -12,7 +12,7 @@ class HandlingTimes:
     def __init__(self, samples: int, default_min: float):
         self.samples = samples
         self.default_min = default_min
-        self._recent: dict[str, deque] = {}
+        self._recent: dict[str, deque[float]] = {}
 
     def add(self, code: str, minutes: float) -> None:
         if minutes < 0:
@@ -23,7 +23,7 @@ class HandlingTimes:
         recent = self._recent.get(code)
         if not recent:
             return self.default_min
-        return sum(recent) / len(recent)
+        return float(sum(recent) / len(recent))
 
     def extend(self, rows: Iterable[tuple[str, float]]) -> None:
         for code, minutes in rows:

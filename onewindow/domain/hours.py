@@ -1,7 +1,7 @@
 """When the hall (or one service) takes live tickets, and when it opens next."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Optional
 
 from .model import Hours, Ranges
@@ -9,7 +9,7 @@ from .model import Hours, Ranges
 LOOKAHEAD_DAYS = 31  # a hall closed longer than a month has no "next opening" to tell
 
 
-def ranges_on(hours: Hours, day) -> Ranges:
+def ranges_on(hours: Hours, day: date) -> Ranges:
     if day in hours.closed_dates:
         return ()
     if day in hours.extra_days:
@@ -43,7 +43,7 @@ def closing_time(hours: Hours, now: datetime) -> Optional[datetime]:
     return None
 
 
-def describe_opening(when: Optional[datetime], today) -> tuple[str, str]:
+def describe_opening(when: Optional[datetime], today: date) -> tuple[str, str]:
     """Next opening as citizens read it: '今天 13:30' / '明天 08:30' / '11月24日 08:30'."""
     if when is None:
         return "另行通知", "to be announced"

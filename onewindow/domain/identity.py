@@ -15,7 +15,7 @@ _ID_RE = re.compile(r"^[0-9]{17}[0-9X]$")   # ASCII only: \d would take full-wid
 def id_check_digit(first17: str) -> str:
     if len(first17) != 17 or not (first17.isascii() and first17.isdigit()):
         raise ValueError("need the first 17 digits of an ID number")
-    return _CHECK[sum(int(d) * w for d, w in zip(first17, _WEIGHTS)) % 11]
+    return _CHECK[sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True)) % 11]
 
 
 def valid_id_number(id_number: str) -> bool:

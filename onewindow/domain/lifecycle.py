@@ -64,7 +64,7 @@ def allowed(status: TicketStatus, action: Action) -> bool:
     return (status, action) in TRANSITIONS
 
 
-def advance(t: Ticket, action: Action, at: datetime, **changes) -> TicketStatus:
+def advance(t: Ticket, action: Action, at: datetime, **changes: object) -> TicketStatus:
     """Move `t` by `action` at `at` (its status, the action's time stamp, and `changes` to other
     fields); returns the status it had. DomainError `bad_state` when the table forbids it."""
     before = t.status

@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Optional
+from typing import Any, Optional
 
 
 class TicketStatus(str, enum.Enum):
@@ -36,7 +36,7 @@ class WindowState:
     """A window's status as the hall lives it (the configuration's Window says what it serves)."""
     number: int
     status: WindowStatus = WindowStatus.CLOSED
-    staff: Optional[dict] = None
+    staff: Optional[dict[str, Any]] = None
     reason: Optional[str] = None
     since: Optional[datetime] = None
     streak: int = 0          # queue jumps in a row (routing's fair share)
@@ -61,7 +61,7 @@ Ranges = tuple[tuple[time, time], ...]  # opening ranges of one day, sorted, non
 class Hours:
     week: tuple[Ranges, ...]            # 7 entries, Monday first
     closed_dates: frozenset[date] = frozenset()
-    extra_days: dict = field(default_factory=dict)   # date -> Ranges (调休 working days, events)
+    extra_days: dict[date, Ranges] = field(default_factory=dict)   # date -> Ranges (调休 working days, events)
 
 
 @dataclass(frozen=True)
@@ -209,7 +209,7 @@ class Hall:
             object.__setattr__(self, "_every_code", every)
         return every
 
-    def _index(self) -> dict:
+    def _index(self) -> dict[str, Service]:
         idx = self.__dict__.get("_svc_index")
         if idx is None:
             idx = {s.code: s for s in self.services}
@@ -243,7 +243,7 @@ class Ticket:
     recalls: int = 0
     transfers: int = 0
     origin_service: Optional[str] = None
-    answers: Optional[dict] = None         # 一件事 情形 answers
+    answers: Optional[dict[str, Any]] = None         # 一件事 情形 answers
     printed: bool = True
 
     @property

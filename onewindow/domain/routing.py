@@ -17,7 +17,7 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterable, Optional, Sequence
+from typing import Any, Iterable, Optional, Sequence
 
 from .model import Ticket, TicketStatus
 
@@ -52,7 +52,7 @@ def eligible(t: Ticket, window: int, services: Optional[Sequence[str]]) -> bool:
     return services is None or t.service in services
 
 
-def _key(t: Ticket, window: int, now: datetime, rank: dict, by_order: bool) -> tuple:
+def _key(t: Ticket, window: int, now: datetime, rank: dict[str, int], by_order: bool) -> tuple[Any, ...]:
     """Class first, then (service_order) the window's order, then queue time."""
     cls = ticket_class(t, window, now)
     qk = (t.order_at, t.seq, t.id)
@@ -98,7 +98,7 @@ def choose_next(window: int, services: Optional[Sequence[str]], waiting: Iterabl
             oldest_ordinary, oldest_key = t, key[2]
         if best_key is None or key < best_key:
             best, best_key = t, key
-    if best is None:
+    if best is None or best_key is None:      # (together: both set by the same line)
         return None
     if oldest_ordinary is None or best is oldest_ordinary:
         return Choice(best, False, REASONS[best_key[0]])

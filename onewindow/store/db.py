@@ -9,10 +9,10 @@ import sqlite3
 from dataclasses import fields
 from datetime import date, datetime
 from pathlib import Path
-from typing import Iterable, Iterator, Optional
+from typing import Any, Iterable, Iterator, Optional
 
-from . import lograte
-from .domain.model import Ticket, TicketStatus
+from .. import lograte
+from ..domain.model import Ticket, TicketStatus
 from .migrations import StoreError, migrate
 from .walcheckpoint import Checkpointer
 
@@ -23,7 +23,7 @@ _DATETIME_FIELDS = {"issued_at", "order_at", "slot_start", "called_at", "served_
                     "finished_at", "skipped_at"}
 
 
-def saved_config(path: str | Path) -> Optional[dict]:
+def saved_config(path: str | Path) -> Optional[dict[str, Any]]:
     """What `Store.config()` gives, read without the controller's lock (a consistent snapshot
     even while the hall runs: WAL readers never block the writer); None when there is no
     database or it has no settings yet."""
@@ -45,7 +45,7 @@ def saved_config(path: str | Path) -> Optional[dict]:
             "file_raw": json.loads(row[2]) if row[2] else None}
 
 
-def saved_settings(path: str | Path) -> Optional[dict]:
+def saved_settings(path: str | Path) -> Optional[dict[str, Any]]:
     """The live settings a database holds (see saved_config)."""
     return (saved_config(path) or {}).get("raw")
 
@@ -55,13 +55,13 @@ def saved_hall_id(path: str | Path) -> Optional[str]:
     return ((saved_settings(path) or {}).get("hall") or {}).get("id")
 
 
-def _json(value) -> str:
+def _json(value: Any) -> str:
     # default=str: TOML dates in the hall file become ISO strings
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
-def _to_row(t: Ticket) -> dict:
-    row = {}
+def _to_row(t: Ticket) -> dict[str, Any]:
+    row: dict[str, Any] = {}
     for name in _TICKET_COLUMNS:
         value = getattr(t, name)
         if isinstance(value, (datetime, date)):
@@ -167,10 +167,10 @@ class Store:
 
     # -- alerts: a help request or a fault outlives a controller restart ---------------------
 
-    def alerts(self) -> dict[str, dict]:
+    def alerts(self) -> dict[str, dict[str, Any]]:
         return {r["key"]: json.loads(r["body"]) for r in self.db.execute("SELECT * FROM alerts")}
 
-    def put_alert(self, alert: dict) -> None:
+    def put_alert(self, alert: dict[str, Any]) -> None:
         with self.transaction():
             self.db.execute("INSERT OR REPLACE INTO alerts VALUES (?, ?)",
                             (alert["key"], json.dumps(alert, ensure_ascii=False)))
@@ -190,7 +190,7 @@ class Store:
             "INSERT INTO counters (day, prefix, last) VALUES (?, ?, 1) "
             "ON CONFLICT (day, prefix) DO UPDATE SET last = last + 1 RETURNING last",
             (day.isoformat(), prefix)).fetchone()
-        return row[0]
+        return int(row[0])
 
     # -- tickets ----------------------------------------------------------------------------
 
@@ -209,15 +209,15 @@ class Store:
         row = self.db.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
         return _from_row(row) if row else None
 
-    def tickets(self, where: str = "1", params: Iterable = ()) -> list[Ticket]:
+    def tickets(self, where: str = "1", params: Iterable[Any] = ()) -> list[Ticket]:
         rows = self.db.execute(f"SELECT * FROM tickets WHERE {where} ORDER BY day, order_at, seq",
                                tuple(params))
         return [_from_row(r) for r in rows]
 
     def count_issued(self, day: date, service: str) -> int:
-        return self.db.execute(
+        return int(self.db.execute(
             "SELECT COUNT(*) FROM tickets WHERE day = ? AND COALESCE(origin_service, service) = ? "
-            "AND appointment_id IS NULL", (day.isoformat(), service)).fetchone()[0]
+            "AND appointment_id IS NULL", (day.isoformat(), service)).fetchone()[0])
 
     def recent_handling(self, limit_per_code: int) -> list[tuple[str, float]]:
         rows = self.db.execute(
@@ -246,37 +246,39 @@ class Store:
         rows = self.tickets("window = ? AND status = 'done' AND finished_at >= ? AND id NOT IN "
                             "(SELECT ticket_id FROM ratings WHERE ticket_id IS NOT NULL)",
                             (window, since.isoformat()))
-        return max(rows, key=lambda t: t.finished_at) if rows else None
+        return max(rows, key=lambda t: t.finished_at or since) if rows else None   # (all finished)
 
-    def ticket_rows(self, since: date, until: date, window: Optional[int] = None) -> list[dict]:
+    def ticket_rows(self, since: date, until: date, window: Optional[int] = None) -> list[dict[str, Any]]:
         """Days' tickets as plain rows, for the figures."""
-        where, params = "day >= ? AND day <= ?", [since.isoformat(), until.isoformat()]
+        where = "day >= ? AND day <= ?"
+        params: list[Any] = [since.isoformat(), until.isoformat()]
         if window is not None:
             where, params = where + " AND window = ?", params + [window]
         return self.rows("tickets", where, params)
 
     # -- appointments ---------------------------------------------------------------------
 
-    def appointment(self, appointment_id: str) -> Optional[dict]:
+    def appointment(self, appointment_id: str) -> Optional[dict[str, Any]]:
         rows = self.rows("appointments", "id = ?", (appointment_id,))
         return rows[0] if rows else None
 
     def booked_in_slot(self, service: str, slot_start: datetime) -> int:
-        return self.db.execute(
+        return int(self.db.execute(
             "SELECT COUNT(*) FROM appointments WHERE service = ? AND slot_start = ? "
-            "AND status IN ('booked', 'checked_in')", (service, slot_start.isoformat())).fetchone()[0]
+            "AND status IN ('booked', 'checked_in')", (service, slot_start.isoformat())).fetchone()[0])
 
     def bookings(self, citizen_key: str, since: date, until: Optional[date] = None,
-                 service: Optional[str] = None) -> list[dict]:
+                 service: Optional[str] = None) -> list[dict[str, Any]]:
         """A citizen's appointments still booked, on days since..until (one day when until=since)."""
-        where, params = "citizen_key = ? AND day >= ? AND status = 'booked'", [citizen_key, since.isoformat()]
+        where = "citizen_key = ? AND day >= ? AND status = 'booked'"
+        params: list[Any] = [citizen_key, since.isoformat()]
         if until is not None:
             where, params = where + " AND day <= ?", params + [until.isoformat()]
         if service is not None:
             where, params = where + " AND service = ?", params + [service]
         return sorted(self.rows("appointments", where, params), key=lambda r: r["slot_start"])
 
-    def add_appointment(self, row: dict) -> None:
+    def add_appointment(self, row: dict[str, Any]) -> None:
         self.insert("appointments", row)
 
     def set_appointment(self, appointment_id: str, status: str, ticket_id: Optional[str] = None) -> None:
@@ -287,18 +289,18 @@ class Store:
 
     # -- ratings ----------------------------------------------------------------------------
 
-    def rating_of(self, ticket_id: str) -> Optional[dict]:
+    def rating_of(self, ticket_id: str) -> Optional[dict[str, Any]]:
         rows = self.rows("ratings", "ticket_id = ?", (ticket_id,))
         return rows[0] if rows else None
 
-    def add_rating(self, row: dict) -> None:
+    def add_rating(self, row: dict[str, Any]) -> None:
         self.insert("ratings", row)
 
-    def bad_rating(self, rating_id: str) -> Optional[dict]:
+    def bad_rating(self, rating_id: str) -> Optional[dict[str, Any]]:
         rows = self.rows("ratings", "id = ? AND level <= 2", (rating_id,))
         return rows[0] if rows else None
 
-    def bad_ratings(self, since: date, open_only: bool = False) -> list[dict]:
+    def bad_ratings(self, since: date, open_only: bool = False) -> list[dict[str, Any]]:
         """差评 since a day, newest first."""
         where = "level <= 2 AND substr(at, 1, 10) >= ?"
         if open_only:
@@ -308,9 +310,9 @@ class Store:
     def set_follow_status(self, rating_id: str, status: str) -> None:
         self.update("ratings", "id", {"id": rating_id, "follow_status": status})
 
-    def rating_rows(self, since: date, until: date, window: Optional[int] = None) -> list[dict]:
+    def rating_rows(self, since: date, until: date, window: Optional[int] = None) -> list[dict[str, Any]]:
         where = "substr(at, 1, 10) >= ? AND substr(at, 1, 10) <= ?"
-        params: list = [since.isoformat(), until.isoformat()]
+        params: list[Any] = [since.isoformat(), until.isoformat()]
         if window is not None:
             where, params = where + " AND window = ?", params + [window]
         return self.rows("ratings", where, params)
@@ -329,26 +331,26 @@ class Store:
 
     def audit(self, at: datetime, device: str, action: str, ticket_id: str | None = None,
               window: int | None = None, from_status: str | None = None,
-              to_status: str | None = None, detail: dict | None = None) -> None:
+              to_status: str | None = None, detail: dict[str, Any] | None = None) -> None:
         self.db.execute(
             "INSERT INTO audit (at, device, action, ticket_id, window, from_status, to_status, detail) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (at.isoformat(), device, action, ticket_id, window, from_status, to_status,
              json.dumps(detail, ensure_ascii=False) if detail else None))
 
-    def audit_rows(self, since: str = "", until: str = "\uffff") -> list[dict]:
+    def audit_rows(self, since: str = "", until: str = "\uffff") -> list[dict[str, Any]]:
         rows = self.db.execute("SELECT * FROM audit WHERE at >= ? AND at < ? ORDER BY seq",
                                (since, until))
         return [dict(r) for r in rows]
 
     # -- idempotency ----------------------------------------------------------------------
 
-    def reply(self, device: str, req_id: str) -> Optional[dict]:
+    def reply(self, device: str, req_id: str) -> Optional[dict[str, Any]]:
         row = self.db.execute("SELECT reply FROM replies WHERE device = ? AND req_id = ?",
                               (device, req_id)).fetchone()
         return json.loads(row[0]) if row else None
 
-    def save_reply(self, device: str, req_id: str, at: datetime, reply: dict) -> None:
+    def save_reply(self, device: str, req_id: str, at: datetime, reply: dict[str, Any]) -> None:
         text = json.dumps(reply, ensure_ascii=False, default=str)
         self.db.execute("INSERT OR REPLACE INTO replies VALUES (?, ?, ?, ?)",
                         (device, req_id, at.isoformat(), text))
@@ -361,39 +363,40 @@ class Store:
     def trim_replies(self, per_device: int, max_bytes: int) -> int:
         """Forget the oldest replies beyond `per_device` rows for a device, then beyond
         `max_bytes` in all; returns how many went. Cheap when nothing is over (no SQL)."""
-        if self._reply_rows is None:
-            self._count_replies()
-        over = [d for d, n in self._reply_rows.items() if n > per_device]
+        counts = self._reply_rows if self._reply_rows is not None else self._count_replies()
+        over = [d for d, n in counts.items() if n > per_device]
         if not over and self._reply_bytes <= max_bytes:
             return 0
-        self._count_replies()
+        counts = self._count_replies()
         gone = 0
-        for device in [d for d, n in self._reply_rows.items() if n > per_device]:
+        for device in [d for d, n in counts.items() if n > per_device]:
             # rowid order is insertion order: the newest `per_device` stay
             gone += self.db.execute(
                 "DELETE FROM replies WHERE device = ? AND rowid NOT IN (SELECT rowid FROM "
                 "replies WHERE device = ? ORDER BY rowid DESC LIMIT ?)",
                 (device, device, per_device)).rowcount
         if gone:
-            self._count_replies()
+            counts = self._count_replies()
         while self._reply_bytes > max_bytes:
-            rows = sum(self._reply_rows.values())
+            rows = sum(counts.values())
             excess = (self._reply_bytes - max_bytes) / self._reply_bytes
             n = max(1, min(rows, int(rows * excess) + 1))
             gone += self.db.execute("DELETE FROM replies WHERE rowid IN (SELECT rowid FROM replies "
                                     "ORDER BY rowid LIMIT ?)", (n,)).rowcount
-            self._count_replies()
+            counts = self._count_replies()
         if gone:
             lograte.warn(log, "trim", "forgot %d stored replies to stay within %d per device and "
                          "%d MB in all", gone, per_device, max_bytes // (1024 * 1024))
         return gone
 
-    def _count_replies(self) -> None:
-        self._reply_rows, self._reply_bytes = {}, 0
+    def _count_replies(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        self._reply_rows, self._reply_bytes = counts, 0
         for device, rows, size in self.db.execute(
                 "SELECT device, COUNT(*), SUM(length(CAST(reply AS BLOB))) FROM replies GROUP BY device"):
-            self._reply_rows[device] = rows
+            counts[device] = rows
             self._reply_bytes += size or 0
+        return counts
 
     def purge(self, replies_before: datetime, citizens_before: date) -> None:
         self.db.execute("DELETE FROM replies WHERE at < ?", (replies_before.isoformat(),))
@@ -405,7 +408,7 @@ class Store:
 
     # -- windows ------------------------------------------------------------------------------
 
-    def window_rows(self) -> dict[int, dict]:
+    def window_rows(self) -> dict[int, dict[str, Any]]:
         out = {}
         for r in self.db.execute("SELECT * FROM windows"):
             d = dict(r)
@@ -413,7 +416,7 @@ class Store:
             out[d["number"]] = d
         return out
 
-    def save_window(self, number: int, status: str, staff: dict | None, reason: str | None,
+    def save_window(self, number: int, status: str, staff: dict[str, Any] | None, reason: str | None,
                     since: datetime, streak: int) -> None:
         self.db.execute(
             "INSERT OR REPLACE INTO windows VALUES (?, ?, ?, ?, ?, ?)",
@@ -422,7 +425,7 @@ class Store:
 
     # -- configuration ----------------------------------------------------------------------
 
-    def config(self) -> Optional[dict]:
+    def config(self) -> Optional[dict[str, Any]]:
         """The live settings (`raw`), and the hall file they were last merged with: its hash and
         its contents (`file_raw`, None in a database from before the merge rule)."""
         row = self.db.execute("SELECT raw, source_hash, file_raw FROM config WHERE id = 1").fetchone()
@@ -431,12 +434,12 @@ class Store:
         return {"raw": json.loads(row[0]), "source_hash": row[1],
                 "file_raw": json.loads(row[2]) if row[2] else None}
 
-    def save_config(self, raw: dict, at: datetime, by: str) -> None:
+    def save_config(self, raw: dict[str, Any], at: datetime, by: str) -> None:
         """A manager's change: the live settings only; the file they came from stays."""
         self.db.execute("UPDATE config SET raw = ?, updated_at = ?, updated_by = ? WHERE id = 1",
                         (_json(raw), at.isoformat(), by))
 
-    def load_config_file(self, raw: dict, file_raw: dict, source_hash: str, at: datetime) -> None:
+    def load_config_file(self, raw: dict[str, Any], file_raw: dict[str, Any], source_hash: str, at: datetime) -> None:
         """The hall file (re)loaded: the live settings it merged into, and the file itself."""
         self.db.execute("INSERT OR REPLACE INTO config (id, raw, source_hash, updated_at, "
                         "updated_by, file_raw) VALUES (1, ?, ?, ?, 'config-file', ?)",
@@ -444,14 +447,14 @@ class Store:
 
     # -- appointments and ratings (plain rows: their rules live in the controller) -------------
 
-    def insert(self, table: str, row: dict) -> None:
+    def insert(self, table: str, row: dict[str, Any]) -> None:
         cols = ", ".join(row)
         marks = ", ".join(f":{c}" for c in row)
         self.db.execute(f"INSERT INTO {table} ({cols}) VALUES ({marks})", row)
 
-    def update(self, table: str, key: str, row: dict) -> None:
+    def update(self, table: str, key: str, row: dict[str, Any]) -> None:
         sets = ", ".join(f"{c} = :{c}" for c in row if c != key)
         self.db.execute(f"UPDATE {table} SET {sets} WHERE {key} = :{key}", row)
 
-    def rows(self, table: str, where: str = "1", params: Iterable = ()) -> list[dict]:
+    def rows(self, table: str, where: str = "1", params: Iterable[Any] = ()) -> list[dict[str, Any]]:
         return [dict(r) for r in self.db.execute(f"SELECT * FROM {table} WHERE {where}", tuple(params))]

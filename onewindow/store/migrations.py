@@ -115,7 +115,8 @@ def copy_database(db: sqlite3.Connection, dest: Path) -> None:
         os.close(fd)
 
 
-def migrate(db: sqlite3.Connection, path: Path, steps=MIGRATIONS) -> Optional[Path]:
+def migrate(db: sqlite3.Connection, path: Path,
+            steps: tuple[tuple[int, str, tuple[str, ...]], ...] = MIGRATIONS) -> Optional[Path]:
     """Bring the database at `path` (open as `db`, in autocommit mode) to the last step's
     version; returns the copy taken first, or None when there was nothing to upgrade."""
     latest = steps[-1][0]

@@ -1,0 +1,18 @@
+"""The hall's durable memory, and the only package that speaks SQL (enforced by import-linter).
+
+`db.py` is the Store (named methods, one writer); `migrations.py` the schema's versioned steps;
+`walcheckpoint.py` keeps the WAL short off the controller's loop; `backup.py` takes the online
+snapshot that `onewindow backup` archives.
+"""
+
+from .db import Store, saved_config, saved_hall_id, saved_settings
+from .migrations import SCHEMA_VERSION, StoreError
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Store",
+    "StoreError",
+    "saved_config",
+    "saved_hall_id",
+    "saved_settings",
+]

@@ -1,0 +1,51 @@
+"""Fixtures shared by the test files. A test file never imports another: what several share is
+here (fixtures) or in a helper module (busutil, ctlutil, kivyutil, kioskutil, pcscutil...).
+Every test file passes alone and in any order (pytest-randomly)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+from pcscutil import vpcd_reader
+
+from busutil import Hall, unlimited_config
+from ctlutil import MONDAY_10
+from ctlutil import Hall as ControllerHall
+
+
+@pytest.fixture
+def start_hall(tmp_path: Path) -> Iterator[Callable[..., Hall]]:
+    """Starts a hall controller on a bus, with its devices, closed after the test:
+    `start_hall("embedded", ("kiosk-1", "kiosk"), ("caller-3", "caller", [3]))`. Each device is
+    what `Hall.add` takes; the hall is the shipped one, open around the clock without quotas
+    (`config=` for another). `kind` as in busutil.Hall ("embedded", "mosquitto", a URL)."""
+    halls: list[Hall] = []
+
+    def start(kind: str, *devices: tuple, config: Path | None = None, **options) -> Hall:
+        here = tmp_path / f"hall-{len(halls)}" if halls else tmp_path
+        (here / "cfg").mkdir(parents=True, exist_ok=True)
+        hall = Hall(here, kind, config=config or unlimited_config(here / "cfg"), **options)
+        halls.append(hall)
+        for device in devices:
+            hall.add(*device)
+        return hall.start()
+
+    yield start
+    for hall in reversed(halls):
+        hall.close()
+
+
+@pytest.fixture
+def ctl_hall(tmp_path: Path) -> Iterator[ControllerHall]:
+    """The controller in this process (no bus) on a Monday at 10:00, the shipped hall."""
+    hall = ControllerHall(tmp_path, MONDAY_10)
+    yield hall
+    hall.ctl.store.close()
+
+
+@pytest.fixture(scope="session")
+def vpcd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The name of the vpcd reader of a pcscd: the running one, or ours for the session."""
+    yield from vpcd_reader(tmp_path_factory.mktemp("pcscd"))
