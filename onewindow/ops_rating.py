@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import secrets
-from datetime import date, timedelta
+from datetime import timedelta
 
+from .domain import followup
+from .domain.hours import add_working_days
 from .domain.model import TicketStatus
 from .envelope import require
 from .request import Request
@@ -11,20 +13,10 @@ from .request import Request
 LEVELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
 # GB/T 39046 channel codes; our names are what devices send
 RATING_CHANNELS = {"pc": 1, "mobile": 2, "qrcode": 3, "pad": 4, "kiosk": 5, "phone": 6, "sms": 7}
-CONTACT_WORKING_DAYS = 1
-RECTIFY_WORKING_DAYS = 15
+OTHER_REASON = "其他"        # the reason that needs the citizen's own words
 # a window's rating pad rates what that window finished this recently (the citizen is still
 # there); a later rating comes from the ticket's QR page or a kiosk
 PAD_RATES_WITHIN = timedelta(minutes=30)
-
-
-def add_working_days(day: date, n: int) -> date:
-    """Weekends skipped; public holidays are the hall's to add to closed_dates."""
-    while n > 0:
-        day += timedelta(days=1)
-        if day.weekday() < 5:
-            n -= 1
-    return day
 
 
 def gbt_level(level: int) -> int:
@@ -38,7 +30,7 @@ def op_submit(req: Request) -> dict:
     channel = a.get("channel", str, "pad" if dev.role == "rating" else dev.role,
                     choices=tuple(RATING_CHANNELS))
     reasons = a.str_list("reasons")
-    text = a.get("text", str, "", maxlen=500)
+    text = a.get("text", str, "", maxlen=500).strip()
     ticket_id = a.get("ticket_id", str, None, maxlen=64)
     window = a.get("window", int, None, minval=1, maxval=999)
     require(ticket_id is not None or window is not None, "bad_request",
@@ -64,29 +56,65 @@ def op_submit(req: Request) -> dict:
             require(t.finished_at is not None and t.finished_at >= req.now - PAD_RATES_WITHIN,
                     "expired", "评价器只能评价刚办结的业务，请扫描号票二维码评价",
                     "A rating pad rates only what was just finished; use the ticket's QR code")
-        require(req.store.rating_of(t.id) is None, "already_rated", "该笔业务已评价，感谢您的参与",
-                "This transaction has already been rated")
+        count = rating_count(req, t.id)
         window = t.window
-    now = req.now
     bad = level <= 2
+    if bad:
+        check_reasons(req, reasons, text)
+    else:
+        reasons = []          # reasons are asked at a bad rating only
+    now = req.now
     state = req.window(window) if window else None
+    hours, rules = req.hall.hours, req.hall.rating
+    # a follow-up rating (count 2) rates the rectification: it opens no second case
+    opens = bad and count == 1
     row = {"id": secrets.token_urlsafe(9), "ticket_id": t.id if t else None, "window": window,
            "service": t.service if t else None,
            "staff": (state.staff or {}).get("id") if state and state.staff else None,
            "level": level, "channel": channel, "reasons": ",".join(reasons), "text": text,
-           "at": now.isoformat(), "count": 1, "follow_status": "open" if bad else None,
-           "contact_by": add_working_days(now.date(), CONTACT_WORKING_DAYS).isoformat() if bad else None,
-           "rectify_by": add_working_days(now.date(), RECTIFY_WORKING_DAYS).isoformat() if bad else None}
+           "at": now.isoformat(), "count": count, "rater_masked": t.citizen_masked,
+           "follow_status": followup.OPEN if opens else None,
+           "contact_by": add_working_days(hours, now.date(), rules.contact_days).isoformat()
+           if opens else None,
+           "rectify_by": add_working_days(hours, now.date(), rules.rectify_days).isoformat()
+           if opens else None}
     req.store.add_rating(row)
     req.audit("rate", t, window=window, from_status=t.status if t else None,
-              detail={"level": level})
+              detail={"level": level, "rating": row["id"], "count": count})
     req.emit("rating", {"event": "submitted", "window": window, "ticket": t.number if t else None,
                         "level": level, "level_name": LEVELS[level], "bad": bad,
-                        "at": now.isoformat()})
-    if bad:
+                        "count": count, "at": now.isoformat()})
+    if opens:
         req.alerts.raise_(f"rating:{row['id']}", "bad_rating",
                           f"{window or ''}号窗口收到差评（{LEVELS[level]}），请于{row['contact_by']}前回访",
                           window=window)
     return {"rating": {"id": row["id"], "level": level, "level_name": LEVELS[level],
                        "ticket": t.number if t else None, "window": window, "bad": bad,
-                       "follow_status": row["follow_status"], "rectify_by": row["rectify_by"]}}
+                       "count": count, "follow_status": row["follow_status"],
+                       "contact_by": row["contact_by"], "rectify_by": row["rectify_by"]}}
+
+
+def check_reasons(req: Request, reasons: list[str], text: str) -> None:
+    """A bad rating names at least one of the hall's reasons (其他 with the citizen's words);
+    refused here, so that no channel can store a 差评 without one."""
+    offered = list(req.hall.rating.reasons)
+    for r in reasons:
+        require(r in offered, "bad_request", f"原因「{r[:12]}」不在可选原因中",
+                f"Reason {r[:12]!r} is not one of the hall's: {', '.join(offered)}",
+                reasons=offered)
+    require(bool(reasons), "reason_required", "请至少选择一项不满意的原因",
+            "Pick at least one reason for a bad rating", reasons=offered)
+    require(OTHER_REASON not in reasons or bool(text), "reason_required",
+            "选择“其他”时请写明原因", "With 其他 (other), write the reason", reasons=offered)
+
+
+def rating_count(req: Request, ticket_id: str) -> int:
+    """1 for a transaction's first rating; 2 for the one follow-up rating allowed once its bad
+    rating's case is rectified (done); `already_rated` otherwise."""
+    rows = req.store.ratings_of(ticket_id)
+    if not rows:
+        return 1
+    first = min(rows, key=lambda r: r["count"])
+    require(len(rows) == 1 and first.get("follow_status") == followup.DONE, "already_rated",
+            "该笔业务已评价，感谢您的参与", "This transaction has already been rated")
+    return 2

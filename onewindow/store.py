@@ -55,6 +55,43 @@ def saved_hall_id(path: str | Path) -> Optional[str]:
     return ((saved_settings(path) or {}).get("hall") or {}).get("id")
 
 
+# what an export of ratings reads: never the phone's ciphertext (nor its masked form: the rater
+# is the masked name when known)
+_EXPORT_COLUMNS = ("id", "ticket_id", "window", "service", "staff", "level", "channel", "reasons",
+                   "text", "at", "count", "follow_status", "contact_by", "rectify_by",
+                   "rater_masked", "contacted_at", "closed_at")
+
+
+def ratings_for_export(path: str | Path, since: date, until: date) -> dict:
+    """The ratings given on days since..until with their tickets' numbers, and the tickets
+    served those days (all and rated), read without the controller's lock (works while the hall
+    runs). {settings, ratings, served, served_rated}; StoreError without a hall's database."""
+    if not Path(path).is_file():
+        raise StoreError(f"{path}: no hall database here (is --data-dir the hall's data dir?)")
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5.0)
+    db.row_factory = sqlite3.Row
+    span = (since.isoformat(), until.isoformat())
+    try:
+        cols = ", ".join(f"r.{c}" for c in _EXPORT_COLUMNS)
+        ratings = [dict(r) for r in db.execute(
+            f"SELECT {cols}, t.number AS ticket_number, t.day AS ticket_day FROM ratings r "
+            "LEFT JOIN tickets t ON t.id = r.ticket_id WHERE substr(r.at, 1, 10) BETWEEN ? AND ? "
+            "ORDER BY r.at, r.count", span)]
+        served = db.execute("SELECT COUNT(*) FROM tickets WHERE status = 'done' AND day BETWEEN "
+                            "? AND ?", span).fetchone()[0]
+        served_rated = db.execute(
+            "SELECT COUNT(*) FROM tickets WHERE status = 'done' AND day BETWEEN ? AND ? AND id IN "
+            "(SELECT ticket_id FROM ratings WHERE count = 1)", span).fetchone()[0]
+        row = db.execute("SELECT raw FROM config WHERE id = 1").fetchone()
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path}: cannot read the ratings ({exc}); is it an older OneWindow's "
+                         f"database? Start the hall once to upgrade it") from exc
+    finally:
+        db.close()
+    return {"settings": json.loads(row[0]) if row else None, "ratings": ratings,
+            "served": served, "served_rated": served_rated}
+
+
 def _json(value) -> str:
     # default=str: TOML dates in the hall file become ISO strings
     return json.dumps(value, ensure_ascii=False, default=str)
@@ -288,8 +325,13 @@ class Store:
     # -- ratings ----------------------------------------------------------------------------
 
     def rating_of(self, ticket_id: str) -> Optional[dict]:
-        rows = self.rows("ratings", "ticket_id = ?", (ticket_id,))
+        """A transaction's first rating."""
+        rows = self.rows("ratings", "ticket_id = ? AND count = 1", (ticket_id,))
         return rows[0] if rows else None
+
+    def ratings_of(self, ticket_id: str) -> list[dict]:
+        """A transaction's ratings: the first, and the follow-up one after rectification."""
+        return self.rows("ratings", "ticket_id = ? ORDER BY count", (ticket_id,))
 
     def add_rating(self, row: dict) -> None:
         self.insert("ratings", row)
