@@ -88,7 +88,7 @@ HALL = Section("hall", "Who the hall is: its id on the bus, its names and contac
            doc="English name, shown beside the Chinese one."),
     Option("address", str, "", example="临夏市团结路1号", doc="The hall's postal address."),
     Option("phone", str, "", example="0930-12345", doc="The hall's enquiry phone number."),
-    Option("area_code", str, "", pattern=r"[0-9]{6}([0-9]{6})?", example="622901",
+    Option("area_code", str, "", pattern=r"([0-9]{6}([0-9]{6})?)?", example="622901",
            doc="The hall's administrative area code (行政区划代码, GB/T 2260: 6 digits, or 12 "
                "with the township level), in every rating exported (`onewindow ratings export`). "
                "Empty: the export leaves the area out."),

@@ -6,8 +6,10 @@ from datetime import timedelta
 
 from .domain import followup
 from .domain.hours import add_working_days
+from .domain.identity import mask_mobile
 from .domain.model import TicketStatus
 from .envelope import require
+from .phonevault import MOBILE
 from .request import Request
 
 LEVELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
@@ -63,11 +65,11 @@ def op_submit(req: Request) -> dict:
         check_reasons(req, reasons, text)
     else:
         reasons = []          # reasons are asked at a bad rating only
+    opens = bad and count == 1
+    phone = read_phone(req, opens)
     now = req.now
     state = req.window(window) if window else None
     hours, rules = req.hall.hours, req.hall.rating
-    # a follow-up rating (count 2) rates the rectification: it opens no second case
-    opens = bad and count == 1
     row = {"id": secrets.token_urlsafe(9), "ticket_id": t.id if t else None, "window": window,
            "service": t.service if t else None,
            "staff": (state.staff or {}).get("id") if state and state.staff else None,
@@ -78,6 +80,9 @@ def op_submit(req: Request) -> dict:
            if opens else None,
            "rectify_by": add_working_days(hours, now.date(), rules.rectify_days).isoformat()
            if opens else None}
+    if phone:
+        row.update(phone_token=req.phones.seal(phone), phone_masked=mask_mobile(phone),
+                   phone_purge_by=(now.date() + timedelta(days=rules.phone_retention_days)).isoformat())
     req.store.add_rating(row)
     req.audit("rate", t, window=window, from_status=t.status if t else None,
               detail={"level": level, "rating": row["id"], "count": count})
@@ -91,7 +96,29 @@ def op_submit(req: Request) -> dict:
     return {"rating": {"id": row["id"], "level": level, "level_name": LEVELS[level],
                        "ticket": t.number if t else None, "window": window, "bad": bad,
                        "count": count, "follow_status": row["follow_status"],
-                       "contact_by": row["contact_by"], "rectify_by": row["rectify_by"]}}
+                       "contact_by": row["contact_by"], "rectify_by": row["rectify_by"],
+                       "phone": row.get("phone_masked")}}
+
+
+def read_phone(req: Request, opens: bool) -> str | None:
+    """The citizen's mobile number for the follow-up, given with consent on the ticket's QR page
+    only, and only with a bad rating that opens a case; stored encrypted, shown masked."""
+    phone = req.args.get("phone", str, None, maxlen=20)
+    consent = req.args.get("consent", bool, False)
+    if not phone:
+        return None
+    phone = phone.strip().replace(" ", "").replace("-", "")
+    require(req.device.role == "web", "forbidden", "联系电话只能在号票二维码页面填写",
+            "A phone number is given on the ticket's QR page only")
+    require(opens, "bad_request", "只有差评需要留下联系电话",
+            "A phone number goes with a first bad rating only")
+    require(consent, "consent_required", "请勾选同意工作人员为整改与您联系",
+            "Tick the consent to be contacted about the follow-up")
+    require(MOBILE.fullmatch(phone) is not None, "bad_request", "请填写11位手机号码",
+            "Give an 11-digit mobile number")
+    require(req.phones is not None, "unavailable", "本大厅暂不收集联系电话",
+            "This hall takes no phone numbers (the cryptography package is not installed)")
+    return phone
 
 
 def check_reasons(req: Request, reasons: list[str], text: str) -> None:
@@ -118,3 +145,13 @@ def rating_count(req: Request, ticket_id: str) -> int:
     require(len(rows) == 1 and first.get("follow_status") == followup.DONE, "already_rated",
             "该笔业务已评价，感谢您的参与", "This transaction has already been rated")
     return 2
+
+
+def rating_state(req: Request, ticket_id: str) -> dict:
+    """What the ticket's QR page and a kiosk need to know: rated or not, and whether the one
+    follow-up rating (after the bad rating's case was rectified) may be given now."""
+    rows = req.store.ratings_of(ticket_id)
+    first = rows[0] if rows else None
+    return {"rated": bool(rows), "count": len(rows),
+            "follow_up_open": bool(first) and len(rows) == 1
+            and first.get("follow_status") == followup.DONE}

@@ -337,18 +337,42 @@ class Store:
         self.insert("ratings", row)
 
     def bad_rating(self, rating_id: str) -> Optional[dict]:
-        rows = self.rows("ratings", "id = ? AND level <= 2", (rating_id,))
+        """A bad rating that opened a follow-up case (a first rating at level 1 or 2)."""
+        rows = self.rows("ratings", "id = ? AND level <= 2 AND follow_status IS NOT NULL",
+                         (rating_id,))
         return rows[0] if rows else None
 
     def bad_ratings(self, since: date, open_only: bool = False) -> list[dict]:
-        """差评 since a day, newest first."""
-        where = "level <= 2 AND substr(at, 1, 10) >= ?"
+        """差评 cases opened since a day, newest first; open_only: not yet closed."""
+        where = "level <= 2 AND follow_status IS NOT NULL AND substr(at, 1, 10) >= ?"
         if open_only:
-            where += " AND follow_status IN ('open', 'contacted')"
+            where += " AND follow_status IN ('open', 'rectifying')"
         return self.rows("ratings", where + " ORDER BY at DESC", (since.isoformat(),))
 
-    def set_follow_status(self, rating_id: str, status: str) -> None:
-        self.update("ratings", "id", {"id": rating_id, "follow_status": status})
+    def open_cases(self) -> list[dict]:
+        """Every follow-up case not yet closed (for the overdue alerts), oldest first."""
+        return self.rows("ratings", "follow_status IN ('open', 'rectifying') ORDER BY at")
+
+    def follow_rating(self, rating_id: str, **changes) -> None:
+        """A case moves on: its status, when it was contacted or closed, its phone (purged)."""
+        allowed = {"follow_status", "contacted_at", "closed_at", "phone_token", "phone_masked",
+                   "phone_purge_by"}
+        bad = set(changes) - allowed
+        if bad:
+            raise TypeError(f"follow_rating() cannot set {sorted(bad)}")
+        self.update("ratings", "id", {"id": rating_id, **changes})
+
+    def add_rating_note(self, rating_id: str, at: datetime, device: str, staff: Optional[str],
+                        action: str, from_status: Optional[str], to_status: Optional[str],
+                        note: str) -> None:
+        """One step of a case, with who, when and the note or evidence (append-only)."""
+        self.db.execute("INSERT INTO rating_notes (rating_id, at, device, staff, action, "
+                        "from_status, to_status, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        (rating_id, at.isoformat(), device, staff, action, from_status,
+                         to_status, note))
+
+    def rating_notes(self, rating_id: str) -> list[dict]:
+        return self.rows("rating_notes", "rating_id = ? ORDER BY seq", (rating_id,))
 
     def rating_rows(self, since: date, until: date, window: Optional[int] = None) -> list[dict]:
         where = "substr(at, 1, 10) >= ? AND substr(at, 1, 10) <= ?"
@@ -437,13 +461,20 @@ class Store:
             self._reply_rows[device] = rows
             self._reply_bytes += size or 0
 
-    def purge(self, replies_before: datetime, citizens_before: date) -> None:
+    def purge(self, replies_before: datetime, citizens_before: date,
+              today: Optional[date] = None) -> None:
         self.db.execute("DELETE FROM replies WHERE at < ?", (replies_before.isoformat(),))
         self._reply_rows = None
         self.db.execute("UPDATE tickets SET citizen_key = NULL, citizen_masked = NULL "
                         "WHERE day < ? AND citizen_key IS NOT NULL", (citizens_before.isoformat(),))
         self.db.execute("UPDATE appointments SET citizen_key = '', citizen_masked = NULL "
                         "WHERE day < ? AND citizen_key != ''", (citizens_before.isoformat(),))
+        self.db.execute("UPDATE ratings SET rater_masked = NULL WHERE substr(at, 1, 10) < ? "
+                        "AND rater_masked IS NOT NULL", (citizens_before.isoformat(),))
+        if today is not None:
+            # a follow-up phone number past its retention, even while its case is still open
+            self.db.execute("UPDATE ratings SET phone_token = NULL, phone_masked = NULL, "
+                            "phone_purge_by = NULL WHERE phone_purge_by <= ?", (today.isoformat(),))
 
     # -- windows ------------------------------------------------------------------------------
 

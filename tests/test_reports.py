@@ -49,7 +49,7 @@ def hall(tmp_path_factory):
     assert [t["number"] for t in served] == [issued[0]["number"], issued[2]["number"]]
     pad.request("rating.submit", {"window": 4, "ticket_id": served[0]["id"], "level": 5})
     pad.request("rating.submit", {"window": 4, "ticket_id": served[1]["id"], "level": 1,
-                                  "reasons": ["态度不好"]})
+                                  "reasons": ["态度"]})
     h.issued = issued
     h.manager = h.client("manager-1")
     yield h
@@ -121,7 +121,7 @@ def test_bad_ratings_follow_up(hall):
     rows = m.request("report.ratings", {})["rows"]
     assert len(rows) == 1
     bad = rows[0]
-    assert bad["level"] == 1 and bad["window"] == 4 and bad["reasons"] == ["态度不好"]
+    assert bad["level"] == 1 and bad["window"] == 4 and bad["reasons"] == ["态度"]
     assert bad["follow_status"] == "open" and bad["contact_by"] < bad["rectify_by"]
     assert bad["overdue"] is None
     assert any(a["key"] == f"rating:{bad['id']}" for a in hall.ctl.alerts.listed())

@@ -68,11 +68,17 @@ def test_ticket_page_shows_progress_then_window_then_takes_a_rating(site):
     caller.request("window.finish", {"window": 4})
     code, page = get(qr)
     assert "已办结" in page and "请对本次服务作出评价" in page
-    form = urllib.parse.urlencode([("level", "1"), ("reason", "等候时间长")]).encode()
+    # 非常不满意 without a reason: the page comes back with the level kept, nothing is stored
+    code, page = get(f"{qr}/rate", data=urllib.parse.urlencode([("level", "1")]).encode())
+    assert code == 200 and "请至少选择一项不满意的原因" in page and 'value="1" checked' in page
+    assert hall.ctl.store.rows("ratings", "ticket_id = ?", (mine["id"],)) == []
+    form = urllib.parse.urlencode([("level", "1"), ("reason", "等候太久")]).encode()
     code, page = get(f"{qr}/rate", data=form)
-    assert code == 200 and "感谢您的评价" in page
+    assert code == 200 and "感谢您的评价" in page and 'id="rate"' not in page   # thanks, no form
     rows = hall.ctl.store.rows("ratings", "ticket_id = ?", (mine["id"],))
-    assert rows[0]["level"] == 1 and rows[0]["channel"] == "qrcode" and "等候时间长" in rows[0]["reasons"]
+    assert rows[0]["level"] == 1 and rows[0]["channel"] == "qrcode" and rows[0]["reasons"] == "等候太久"
+    code, page = get(qr)                                   # the page later: rated, no second form
+    assert "已办结" in page and 'id="rate"' not in page
     assert first["number"] != mine["number"]
 
 
