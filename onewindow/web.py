@@ -146,13 +146,23 @@ class WebApp:
             f'<label class="row"><span><input type="checkbox" name="reason" value="{_e(r)}"'
             f'{" checked" if r in ticked else ""}> {_e(r)}</span></label>' for r in self.reasons())
         title = "整改后请再次评价（追加评价）" if follow_up else "请对本次服务作出评价（好差评）"
+        contact = ""
+        if not follow_up and (self.config().get("rating") or {}).get("phone"):
+            # asked only here, only with a bad rating, and kept only with the citizen's consent
+            contact = ('<p class="muted">如希望工作人员就整改与您联系，请留下手机号码（选填，'
+                       '加密保存，整改办结后即删除）：</p>'
+                       '<input type="tel" name="phone" inputmode="numeric" maxlength="11" '
+                       'pattern="1[3-9][0-9]{9}" placeholder="手机号码" '
+                       'style="font-size:18px;width:100%;padding:8px">'
+                       '<label class="row"><span><input type="checkbox" name="consent" value="1">'
+                       ' 我同意工作人员为整改与我电话联系</span></label>')
         err = f'<p class="err" id="error" style="color:#b71c1c">{_e(error)}</p>' if error else ""
         return (f'<div class="card"><b>{title}</b>{err}'
                 f'<form id="rate" method="post" action="/t/{_e(ticket_id)}/rate" '
                 f'data-other="{_e(OTHER_REASON)}">{levels}'
                 f'<div id="bad"><p class="muted">请选择不满意的原因（至少一项，可多选）：</p>{reasons}'
                 f'<textarea name="text" maxlength="{TEXT_MAX}" rows="3" style="width:100%" '
-                f'placeholder="具体情况（选择“其他”时必填）">{_e(words)}</textarea></div>'
+                f'placeholder="具体情况（选择“其他”时必填）">{_e(words)}</textarea>{contact}</div>'
                 f'<p class="muted" id="need" style="display:none">请至少选择一项原因'
                 f'（选择“其他”请写明原因）后提交</p>'
                 f'<button type="submit" name="go" value="1">提交评价</button></form></div>'
@@ -175,8 +185,13 @@ class WebApp:
             return self.ticket_page(ticket_id, form=form, error="请至少选择一项不满意的原因")
         if OTHER_REASON in reasons and not text:
             return self.ticket_page(ticket_id, form=form, error="选择“其他”时请写明原因")
+        phone = (form.get("phone") or [""])[0].strip()[:20] if level <= 2 else ""
+        if phone and not form.get("consent"):
+            return self.ticket_page(ticket_id, form=form, error="留下电话请勾选同意联系；不愿留电话请清空号码")
         args = {"ticket_id": ticket_id, "level": level, "channel": "qrcode", "reasons": reasons,
                 "text": text}
+        if phone:
+            args.update(phone=phone, consent=True)
         try:
             rating = self.ask("rating.submit", args)["rating"]
         except BusError as exc:
@@ -186,6 +201,8 @@ class WebApp:
         note = "感谢您的评价！"
         if rating.get("follow_status") == "open":
             note += f"您反映的问题将于{rating['rectify_by']}前整改。"
+            if rating.get("phone"):
+                note += f"工作人员将于{rating['contact_by']}前致电 {rating['phone']} 与您联系。"
         return self.ticket_page(ticket_id, note)
 
     def guide_page(self, code: str) -> tuple[int, str]:
