@@ -19,6 +19,7 @@ OTHER_REASON = "其他"        # the reason that needs the citizen's own words
 # a window's rating pad rates what that window finished this recently (the citizen is still
 # there); a later rating comes from the ticket's QR page or a kiosk
 PAD_RATES_WITHIN = timedelta(minutes=30)
+PROMPT_FOR = timedelta(seconds=60)     # a pad's bad rating waits this long for its reason
 
 
 def gbt_level(level: int) -> int:
@@ -155,3 +156,29 @@ def rating_state(req: Request, ticket_id: str) -> dict:
     return {"rated": bool(rows), "count": len(rows),
             "follow_up_open": bool(first) and len(rows) == 1
             and first.get("follow_status") == followup.DONE}
+
+
+def pad_reasons(req: Request, keys: int) -> list[str]:
+    """The reasons a pad's keys pick (first key, first reason): the hall's, less 其他, which needs
+    words a pad cannot give (the ticket's QR page takes them)."""
+    return [r for r in req.hall.rating.reasons if r != OTHER_REASON][:keys]
+
+
+def op_prompt(req: Request) -> dict:
+    """rating.prompt {window, level: 1|2, keys}: a rating pad's bad rating needs a reason first;
+    the window's caller screen shows the reasons the pad's keys pick (evt/rating reason_prompt).
+    Nothing is stored: the pad's next key sends rating.submit with the reason."""
+    a, dev = req.args, req.device
+    window = a.get("window", int, minval=1, maxval=999)
+    level = a.get("level", int, minval=1, maxval=2)
+    keys = a.get("keys", int, 4, minval=1, maxval=9)
+    require(window in dev.windows, "forbidden", "此评价器不属于该窗口",
+            "This rating pad belongs to another window")
+    t = req.store.last_unrated_finished(window, req.now - PAD_RATES_WITHIN)
+    require(t is not None, "not_found", "该窗口暂无可评价的业务", "Nothing finished at this window to rate")
+    reasons = pad_reasons(req, keys)
+    until = req.now + PROMPT_FOR
+    req.emit("rating", {"event": "reason_prompt", "window": window, "ticket": t.number,
+                        "level": level, "level_name": LEVELS[level], "reasons": reasons,
+                        "until": until.isoformat(), "at": req.now.isoformat()})
+    return {"ticket": t.number, "reasons": reasons, "until": until.isoformat()}

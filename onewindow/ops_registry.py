@@ -30,6 +30,7 @@ OPS = {
     "window.pause": (win.op_pause, WINDOW),
     "window.resume": (win.op_resume, WINDOW),
     "rating.submit": (rating.op_submit, ("rating", "kiosk", "web")),
+    "rating.prompt": (rating.op_prompt, ("rating",)),
     "appointment.slots": (appt.op_slots, ANY),
     "appointment.book": (appt.op_book, ("kiosk", "web", "manager")),
     "appointment.cancel": (appt.op_cancel, ("kiosk", "web", "manager")),

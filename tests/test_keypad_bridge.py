@@ -91,7 +91,7 @@ def test_call_on_pad_calls_next_at_its_window_and_shows_the_digits(hall, bridge)
 
 
 def test_finish_then_rating_key_records_the_mapped_level(hall, bridge):
-    sim, _ = bridge
+    sim, b = bridge
     ticket = issue(hall)
     sim.press(1, CALL)
     wait_for(lambda: window_state(hall, 3)["serving"] == ticket["number"], 5)
@@ -101,11 +101,21 @@ def test_finish_then_rating_key_records_the_mapped_level(hall, bridge):
     # the controller's invitation starts window 3's rating pad, and only that one
     assert sim.wait(lambda: sim.pads[11].rating_requested == 1, 5)
     assert sim.pads[12].rating_requested == 0
+    prompts = []
+    b.caller.on_event("rating", lambda e: e.get("event") == "reason_prompt" and prompts.append(e))
     sim.rate(11, 2)                    # key 2 -> level 2 (不满意) with this map
+    # a 差评 needs its reason first: the caller screen lists them, the pad takes the next key
+    wait_for(lambda: prompts, 5)
+    assert prompts[0]["window"] == 3 and prompts[0]["ticket"] == ticket["number"]
+    assert prompts[0]["reasons"] == ["态度", "效率", "材料反复要求", "等候太久"]   # one per key
+    assert sim.wait(lambda: sim.pads[11].rating_requested == 2, 5)
+    assert hall.ctl.store.rows("ratings") == []
+    sim.rate(11, 1)                    # the second key: 效率
     rows = wait_for(lambda: hall.ctl.store.rows("ratings", "ticket_id = ?", (ticket["id"],)), 5)
     assert rows[0]["level"] == 2 and rows[0]["window"] == 3 and rows[0]["channel"] == "pad"
+    assert rows[0]["reasons"] == "效率"
     sim.press(1, INVITE)               # the invite key asks the pad again
-    assert sim.wait(lambda: sim.pads[11].rating_requested == 2, 5)
+    assert sim.wait(lambda: sim.pads[11].rating_requested == 3, 5)
 
 
 def test_two_pads_on_one_line_act_on_their_own_windows(hall, bridge):
