@@ -7,7 +7,7 @@ import pytest
 from onewindow.domain.pagekey import page_key
 from onewindow.roles import Device
 
-from ctlutil import KIOSK, MANAGER, MONDAY_10, Hall, caller
+from ctlutil import KIOSK, MANAGER, MONDAY_10, Hall
 
 PAD4 = Device("rating-4", "rating", frozenset({4}))
 WEB = Device("web-1", "web")
@@ -20,15 +20,6 @@ def hall(tmp_path):
     h.ctl.store.close()
 
 
-def served(hall, n=1) -> list[dict]:
-    tickets = [hall.issue("A") for _ in range(n)]
-    hall.ok(caller(4), "window.open", window=4)
-    for _ in tickets:
-        hall.call(4)
-        hall.ok(caller(4), "window.finish", window=4)
-    return tickets
-
-
 CHANNELS = {"pad": lambda h, t: (PAD4, {"window": 4, "ticket_id": t["id"]}),
             "kiosk": lambda h, t: (KIOSK, {"ticket_id": t["id"]}),
             "qrcode": lambda h, t: (WEB, {"ticket_id": page_key(t["id"], h.ctl.secret),
@@ -37,7 +28,7 @@ CHANNELS = {"pad": lambda h, t: (PAD4, {"window": 4, "ticket_id": t["id"]}),
 
 @pytest.mark.parametrize("channel", sorted(CHANNELS))
 def test_a_bad_rating_without_a_reason_is_refused_on_every_channel(hall, channel):
-    t = served(hall)[0]
+    t = hall.served()[0]
     dev, args = CHANNELS[channel](hall, t)
     for level in (2, 1):
         for extra in ({}, {"reasons": []}, {"text": "不好"}):
@@ -62,7 +53,7 @@ def test_reasons_come_from_the_hall_file(tmp_path):
     h = Hall(tmp_path, MONDAY_10, edit=lambda raw: raw.setdefault("rating", {}).update(
         reasons=["排队太久", "其他"]))
     try:
-        t = served(h)[0]
+        t = h.served()[0]
         assert h.do(KIOSK, "rating.submit", ticket_id=t["id"], level=2,
                     reasons=["态度"])["error"]["detail"]["reasons"] == ["排队太久", "其他"]
         assert h.ok(KIOSK, "config.get")["rating"]["reasons"] == ["排队太久", "其他"]
@@ -72,14 +63,14 @@ def test_reasons_come_from_the_hall_file(tmp_path):
 
 
 def test_a_good_rating_needs_no_reason_and_keeps_none(hall):
-    t = served(hall)[0]
+    t = hall.served()[0]
     hall.ok(KIOSK, "rating.submit", ticket_id=t["id"], level=3, reasons=["态度"])
     row = hall.ctl.store.rows("ratings")[0]
     assert row["reasons"] == "" and row["follow_status"] is None and hall.ctl.alerts.live == {}
 
 
 def test_one_rating_per_transaction_then_one_follow_up_rating_after_rectification(hall):
-    t = served(hall)[0]
+    t = hall.served()[0]
     first = hall.ok(KIOSK, "rating.submit", ticket_id=t["id"], level=1, reasons=["态度"])["rating"]
     assert first["count"] == 1
     # no second rating while the case is open or being rectified

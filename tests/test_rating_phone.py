@@ -7,7 +7,6 @@ import json
 import logging
 import urllib.parse
 import urllib.request
-from datetime import timedelta
 
 import pytest
 
@@ -18,20 +17,12 @@ from onewindow.roles import Device
 from onewindow.web import serve
 
 from busutil import REPO, Hall as BusHall
-from ctlutil import KIOSK, MANAGER, MONDAY_10, Hall, caller
+from ctlutil import KIOSK, MANAGER, MONDAY_10, Hall
 
 PHONE = "13812345678"
 WEB = Device("web-1", "web")
 crypto = pytest.mark.skipif(not available(), reason="the cryptography package is not installed "
                             "(the hall then takes no phone numbers: see the test below)")
-
-
-def served(hall) -> dict:
-    t = hall.issue("A")
-    hall.ok(caller(4), "window.open", window=4)
-    hall.call(4)
-    hall.ok(caller(4), "window.finish", window=4)
-    return t
 
 
 @pytest.fixture
@@ -43,7 +34,7 @@ def hall(tmp_path):
 
 def test_without_cryptography_no_phone_is_asked_or_taken(hall):
     hall.ctl.phones = None                         # what open_hall sets without the package
-    t = served(hall)
+    t = hall.served()[0]
     assert hall.ok(WEB, "config.get")["rating"]["phone"] is False
     reply = hall.do(WEB, "rating.submit", ticket_id=page_key(t["id"], hall.ctl.secret), level=1,
                     reasons=["态度"], phone=PHONE, consent=True)
@@ -52,7 +43,7 @@ def test_without_cryptography_no_phone_is_asked_or_taken(hall):
 
 @crypto
 def test_a_phone_needs_the_qr_page_a_first_bad_rating_and_consent(hall):
-    t = served(hall)
+    t = hall.served()[0]
     key = page_key(t["id"], hall.ctl.secret)
     base = {"level": 1, "reasons": ["态度"], "phone": PHONE}
     assert hall.do(KIOSK, "rating.submit", ticket_id=t["id"], consent=True, **base)["error"]["code"] \
@@ -75,7 +66,7 @@ def test_a_phone_needs_the_qr_page_a_first_bad_rating_and_consent(hall):
 
 @crypto
 def test_the_phone_goes_after_the_retention_period_even_while_the_case_is_open(hall):
-    t = served(hall)
+    t = hall.served()[0]
     rated = hall.ok(WEB, "rating.submit", ticket_id=page_key(t["id"], hall.ctl.secret), level=2,
                     reasons=["效率"], phone=PHONE, consent=True)["rating"]
     hall.clock.advance(days=29)

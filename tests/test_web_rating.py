@@ -7,28 +7,17 @@ import urllib.parse
 
 import pytest
 
-from onewindow.demo import always_open_copy
-from onewindow.web import serve
-
-from busutil import REPO, Hall
 from chromeutil import CHROMIUM, Browser
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
 
 
 @pytest.fixture
-def site(tmp_path):
-    (tmp_path / "cfg").mkdir()
-    hall = Hall(tmp_path, "embedded", config=always_open_copy(REPO / "config" / "hall.toml", tmp_path / "cfg"))
-    for dev, role, windows in (("kiosk-1", "kiosk", ()), ("caller-4", "caller", (4,)), ("web-1", "web", ())):
-        hall.add(dev, role, windows)
-    hall.start()
-    server = serve(hall.client("web-1"), "127.0.0.1", 0).start()
+def browsing(site):
+    """The QR pages against a real hall (conftest.py's `site`), and a headless Chromium."""
     browser = Browser()
-    yield hall, f"http://127.0.0.1:{server.port}", browser
+    yield (*site, browser)
     browser.close()
-    server.shutdown()
-    hall.close()
 
 
 def done_ticket(hall) -> dict:
@@ -41,8 +30,8 @@ def done_ticket(hall) -> dict:
     return t
 
 
-def test_a_bad_rating_on_the_qr_page_needs_a_reason_before_it_can_be_sent(site):
-    hall, base, b = site
+def test_a_bad_rating_on_the_qr_page_needs_a_reason_before_it_can_be_sent(browsing):
+    hall, base, b = browsing
     t = done_ticket(hall)
     b.goto(base + urllib.parse.urlsplit(t["status_url"]).path)
     assert "请对本次服务作出评价" in b.text()
@@ -68,8 +57,8 @@ def test_a_bad_rating_on_the_qr_page_needs_a_reason_before_it_can_be_sent(site):
     assert "已办结" in b.text() and not b.exists("#rate")
 
 
-def test_a_good_rating_goes_at_once_and_shows_thanks(site):
-    hall, base, b = site
+def test_a_good_rating_goes_at_once_and_shows_thanks(browsing):
+    hall, base, b = browsing
     t = done_ticket(hall)
     b.goto(base + urllib.parse.urlsplit(t["status_url"]).path)
     b.tap("input[name=level][value='4']")
@@ -81,8 +70,8 @@ def test_a_good_rating_goes_at_once_and_shows_thanks(site):
 
 @pytest.mark.skipif(__import__("onewindow.phonevault", fromlist=["x"]).available() is False,
                     reason="the cryptography package is not installed: no phone is taken")
-def test_the_phone_goes_only_with_consent_and_is_shown_masked(site):
-    hall, base, b = site
+def test_the_phone_goes_only_with_consent_and_is_shown_masked(browsing):
+    hall, base, b = browsing
     t = done_ticket(hall)
     b.goto(base + urllib.parse.urlsplit(t["status_url"]).path)
     b.tap("input[name=level][value='2']")
