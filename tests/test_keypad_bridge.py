@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -193,3 +194,26 @@ def test_keypad_command_runs_as_a_process(hall, line, tmp_path):
             raise
         log.close()
     assert proc.returncode == 0, (tmp_path / "keypad.log").read_text()
+
+
+def test_a_pads_bad_rating_answered_on_the_qr_page_ends_the_wait(hall, bridge):
+    from onewindow.domain.pagekey import page_key
+    sim, b = bridge
+    ticket = issue(hall)
+    sim.press(1, CALL)
+    wait_for(lambda: window_state(hall, 3)["serving"] == ticket["number"], 5)
+    sim.press(1, 0)
+    sim.press(1, CONFIRM)
+    wait_for(lambda: status(hall, ticket["id"]) == "done", 5)
+    assert sim.wait(lambda: sim.pads[11].rating_requested == 1, 5)
+    sim.rate(11, 3)                    # 非常不满意: the pad waits for the reason
+    assert sim.wait(lambda: sim.pads[11].rating_requested == 2, 5)
+    hall.add("web-1", "web")
+    hall.client("web-1").request("rating.submit", {
+        "ticket_id": page_key(ticket["id"], hall.ctl.secret), "level": 1, "channel": "qrcode",
+        "reasons": ["其他"], "text": "窗口人员玩手机"})
+    wait_for(lambda: not b._prompts, 5)
+    sim.rate(11, 0)                    # a later key is a rating of its own: nothing left to rate
+    time.sleep(0.5)
+    rows = hall.ctl.store.rows("ratings", "ticket_id = ?", (ticket["id"],))
+    assert [(r["level"], r["channel"], r["reasons"]) for r in rows] == [(1, "qrcode", "其他")]

@@ -87,3 +87,25 @@ def test_the_phone_goes_only_with_consent_and_is_shown_masked(browsing):
     assert "138****5678" in page and "13812345678" not in page
     row = hall.ctl.store.rows("ratings")[0]
     assert row["phone_masked"] == "138****5678" and "13812345678" not in row["phone_token"]
+
+
+def test_after_rectification_the_page_takes_one_follow_up_rating(browsing):
+    hall, base, b = browsing
+    t = done_ticket(hall)
+    page = base + urllib.parse.urlsplit(t["status_url"]).path
+    b.goto(page)
+    b.tap("input[name=level][value='2']")
+    b.tap("input[name=reason][value='效率']")
+    b.tap("button[name=go]", navigates=True)
+    rating = hall.ctl.store.rows("ratings")[0]
+    hall.add("manager-1", "manager")
+    manager = hall.client("manager-1")
+    for action, note in (("contact", "已电话联系"), ("rectify", "已增开窗口")):
+        manager.request("rating.follow", {"rating_id": rating["id"], "action": action, "note": note})
+    b.goto(page)
+    assert "整改后请再次评价" in b.text()                                   # 追加评价
+    b.tap("input[name=level][value='4']")
+    b.tap("button[name=go]", navigates=True)
+    assert "感谢您的评价" in b.text() and not b.exists("#rate")
+    rows = hall.ctl.store.rows("ratings", "ticket_id = ? ORDER BY count", (t["id"],))
+    assert [(r["count"], r["level"]) for r in rows] == [(1, 2), (2, 4)]
