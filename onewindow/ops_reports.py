@@ -61,8 +61,10 @@ def kpis(req: Request, since: date, until: date, group: str, window: int | None 
         if w is not None:
             a["_waits"].append(w)
     for r in ratings:
+        if (r.get("count") or 1) != 1:
+            continue        # a follow-up rating (追加评价) rates the rectification, not the service
         a = acc[key_of(r)]
-        a["ratings"][str(r["level"])] += r.get("count") or 1
+        a["ratings"][str(r["level"])] += 1
     out = []
     for key, a in sorted(acc.items(), key=lambda kv: kv[0]):
         waits, handles = a.pop("_waits"), a.pop("_handles")

@@ -157,3 +157,13 @@ def test_config_check_names_what_is_wrong_in_the_rating_options(tmp_path):
         parse(raw, "hall.toml")
     assert err.value.problems == ["hall.toml: [rating] reasons: give 1 to 9 reasons (a rating pad's "
                                   "keys 1-9 pick them), not 10"]
+
+
+def test_the_days_figures_count_each_transactions_first_rating_once(hall):
+    t = hall.served()[0]
+    first = hall.ok(KIOSK, "rating.submit", ticket_id=t["id"], level=1, reasons=["态度"])["rating"]
+    for action in ("contact", "rectify"):
+        hall.ok(MANAGER, "rating.follow", rating_id=first["id"], action=action, note="ok")
+    hall.ok(KIOSK, "rating.submit", ticket_id=t["id"], level=5)            # 追加评价
+    row = hall.ok(MANAGER, "report.kpis", group="hall")["rows"][0]
+    assert row["ratings"] == {"5": 0, "4": 0, "3": 0, "2": 0, "1": 1} and row["satisfaction"] == 0.0
