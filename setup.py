@@ -34,6 +34,8 @@ setup(
         "tomli-w>=1.0",
         # the QR pages' HTTP server (2.1 is Debian 12's; httpserver.py rewords its error answers)
         "waitress>=2.1,<4",
+        # the bad-rating follow-up's phone numbers, encrypted (Fernet); Debian 12 ships 38.0
+        "cryptography>=38",
     ],
     extras_require={
         "ui": ["kivy>=2.3"],

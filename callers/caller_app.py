@@ -82,6 +82,12 @@ TEXTS = Catalogue({
     "resume": ("恢复服务", "Resume"),
     "open": ("开窗", "Open"),
     "close": ("关窗", "Close"),
+    "reason_prompt": ("您的评价：{level}\n请在评价器上按键选择不满意的原因：\n{keys}\n"
+                      "也可扫描号票二维码填写其他原因",
+                      "Your rating: {level}\nPress a key on the rating pad for the reason:\n{keys}\n"
+                      "or scan the ticket's QR code for another reason"),
+    "reason_key": ("第{n}键  {reason}", "Key {n}  {reason}"),
+    "rating_thanks": ("感谢您的评价！", "Thank you for your rating!"),
     "cancel": ("取消", "Cancel"),
     "confirm": ("确定", "Confirm"),
     "confirm_skip": ("确定将 {number} 号记为过号？", "Mark {number} as a no-show?"),
@@ -180,6 +186,32 @@ class CallerApp(HallApp):
 
     def test_screen(self) -> str:
         return self.popup_name or "main"
+
+    EVENTS = ("rating",)         # a rating pad's bad rating asks for its reason on this screen
+    THANKS_S = 3.0               # the thanks stays this long
+
+    def bus_event(self, kind: str, data: dict) -> None:
+        if kind != "rating" or data.get("window") != self.window_no:
+            return
+        if data.get("event") == "reason_prompt":
+            from onewindow.i18n import reason_text
+            keys = "\n".join(TEXTS("reason_key", self.lang, n=i + 1,
+                                   reason=reason_text(r, self.lang))
+                             for i, r in enumerate(data.get("reasons") or []))
+            level = data.get("level_name", "")
+            popup = Factory.ReasonPromptPopup()
+            popup.text = TEXTS("reason_prompt", self.lang, level=level, keys=keys)
+            self.open_popup("reason_prompt", popup)
+            until = _parse_time(data.get("until"))
+            wait = (until - self.hall_now()).total_seconds() if until else 60
+            Clock.schedule_once(lambda dt, p=popup: self._end_prompt(p), max(1.0, min(wait, 120)))
+        elif data.get("event") == "submitted" and self.popup_name == "reason_prompt":
+            self.popup.text = TEXTS("rating_thanks", self.lang)
+            Clock.schedule_once(lambda dt, p=self.popup: self._end_prompt(p), self.THANKS_S)
+
+    def _end_prompt(self, popup) -> None:
+        if popup is self.popup:
+            self.close_popup()
 
     def _tick(self) -> None:
         self.clock_text = self.hall_now().strftime("%H:%M")

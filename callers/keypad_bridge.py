@@ -10,6 +10,7 @@ import argparse
 import logging
 import signal
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Optional
 
@@ -17,6 +18,7 @@ from onewindow.apps import device_settings
 
 log = logging.getLogger("onewindow.keypad")
 
+PROMPT_S = 60.0              # a bad rating's reason is taken from the pad's next key this long
 PAUSE_REASON = "临时离开"      # a keypad has no reason list: its pause key means "away for a moment"
 
 
@@ -71,6 +73,7 @@ class KeypadBridge:
         self.rating_pads = dict(rating_pads or {})    # rating pad address -> window
         self._work = ThreadPoolExecutor(max_workers=1, thread_name_prefix="keypad-ops")
         self._shown: dict[int, tuple] = {}
+        self._prompts: dict[int, tuple] = {}     # rating pad -> (level, reasons, until): a reason asked
         self._show_lock = threading.Lock()
         caller.on_state(self._on_state)
         caller.on_event("rating", self._on_rating_event)
@@ -167,10 +170,29 @@ class KeypadBridge:
         if self.rater is None:
             log.error("rating pad %d pressed but no --rating-device is configured", ev.addr)
             return
-        result = self.rater.request("rating.submit", {"window": window, "level": ev.level,
-                                                      "channel": "pad"})
+        args = {"window": window, "level": ev.level, "channel": "pad"}
+        pending = self._prompts.pop(ev.addr, None)
+        if pending is not None and time.monotonic() < pending[2]:
+            # the key after a bad rating picks its reason, as the caller screen lists them
+            level, reasons, _ = pending
+            if ev.position is None or ev.position >= len(reasons):
+                self._prompts[ev.addr] = pending        # a key with no reason: ask again
+                self._serial(self.keypads.start_rating, ev.addr)
+                return
+            args.update(level=level, reasons=[reasons[ev.position]])
+        elif ev.level <= 2:
+            # a 差评 is stored only with a reason: the window's caller screen shows them, the
+            # pad's next key picks one (or the citizen answers on the ticket's QR page)
+            keys = len(getattr(self.keypads, "rating_map", None) or {}) or 4
+            asked = self.rater.request("rating.prompt", {"window": window, "level": ev.level,
+                                                         "keys": keys})
+            self._prompts[ev.addr] = (ev.level, asked["reasons"], time.monotonic() + PROMPT_S)
+            self._serial(self.keypads.start_rating, ev.addr)
+            log.info("window %d: rated %s, asking for the reason", window, ev.level)
+            return
+        result = self.rater.request("rating.submit", args)
         rating = result.get("rating") or {}
-        log.info("window %d: rated %s (%s)", window, ev.level, rating.get("level_name", ""))
+        log.info("window %d: rated %s (%s)", window, args["level"], rating.get("level_name", ""))
 
     # -- bus -> pad ------------------------------------------------------------------------------
 
@@ -182,6 +204,16 @@ class KeypadBridge:
     def _on_rating_event(self, data: dict) -> None:
         if data.get("event") == "invite" and data.get("window") in self.rating_pads.values():
             self._invite(data["window"])
+        elif data.get("event") == "submitted":
+            # rated (on the QR page, say) while a pad waited for a reason: it waits no more
+            def forget(window=data.get("window")):     # on the ops thread, like the keys
+                for addr, w in self.rating_pads.items():
+                    if w == window:
+                        self._prompts.pop(addr, None)
+            try:
+                self._work.submit(forget)
+            except RuntimeError:        # closing down
+                pass
 
     def _on_state(self, kind: str, value) -> None:
         if not kind.startswith("window:") or not isinstance(value, dict):

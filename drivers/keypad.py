@@ -119,6 +119,7 @@ class KeyEvent:
     addr: int
     action: str              # call_next, recall, skip, finish, pause, transfer, invite_rating, rating
     level: Optional[int] = None   # 1..5 for a rating
+    position: Optional[int] = None  # a rating pad's key, 0 = first (it also picks a reason)
 
 
 class KeypadBus:
@@ -139,7 +140,7 @@ class KeypadBus:
             if level is None:
                 log.warning("rating pad %d: unknown key %d", f.addr, f.data[0])
                 return None
-            return KeyEvent(f.addr, "rating", level)
+            return KeyEvent(f.addr, "rating", level, sorted(self.rating_map).index(f.data[0]))
         if f.cmd != CMD_KEY or not f.data:
             return None
         key = f.data[-1]

@@ -7,7 +7,8 @@ from typing import Callable
 
 from .domain.model import WindowStatus
 
-KINDS = ("wait", "idle", "paused", "help", "printer", "device", "bad_rating", "config", "clock")
+KINDS = ("wait", "idle", "paused", "help", "printer", "device", "bad_rating", "rating_overdue",
+         "config", "clock")
 IDLE_ACTIONS = ("call", "finish", "open", "resume")   # what shows a window is working
 
 
@@ -84,6 +85,12 @@ def scan(ctl) -> None:
             alerts.raise_(idle_key, "idle", f"{w.name} 有群众等候但长时间未叫号", window=w.number)
         else:
             alerts.clear(idle_key)
+
+
+def scan_ratings(ctl) -> None:
+    """Bad ratings' follow-up past a working-day deadline (ops_followup.scan_overdue)."""
+    from .ops_followup import scan_overdue
+    scan_overdue(ctl.store, ctl.alerts, ctl.hall, ctl.today())
 
 
 def _idle_for(ctl, number: int, now: datetime) -> timedelta:

@@ -28,12 +28,15 @@ from .startup import DB_FILE, SECRET_FILE
 from .managerpin import PIN_FILE
 from .store import SCHEMA_VERSION, StoreError
 from .store.backup import snapshot
+from .phonevault import PHONE_KEY_FILE
+from .store import saved_hall_id
 
 FORMAT = 1
 MANIFEST = "manifest.json"
 CONTROLLER_SECRET = "controller.secret"
 KEY_FILES = (SECRET_FILE, CONTROLLER_SECRET, REGISTRY_FILE)     # beside hall.db in the data dir
-OPTIONAL_FILES = (PIN_FILE,)         # there once set: `onewindow pin set`
+# there once set: `onewindow pin set`; the follow-up phones' key once the hall had cryptography
+OPTIONAL_FILES = (PIN_FILE, PHONE_KEY_FILE)
 TLS_DIR = Path("mosquitto") / "tls"          # where `broker-config` keeps the CA by default
 TLS_NAME = re.compile(r"^tls/[A-Za-z0-9._-]{1,64}$")
 # in the data dir but not in the archive: the snapshot replaces the WAL, the lock is the running

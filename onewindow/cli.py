@@ -290,6 +290,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_backup_parsers(sub)
     from .managerpin import register as register_pin
     register_pin(sub, _data_arg)
+    from .ratingexport import register as register_ratings
+    register_ratings(sub, _data_arg)
     from .apps import register_apps
     register_apps(sub)
     return p

@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Callable, Optional
 
 from . import lograte
-from .alerts import Alerts, scan
+from .alerts import Alerts, scan, scan_ratings
 from .configreader import ConfigError
 from .domain.errors import DomainError
 from .domain.estimate import HandlingTimes
@@ -43,6 +43,7 @@ REPLIES_MAX_BYTES = 32 * 1024 * 1024
 CLOCK_STEP = timedelta(seconds=30)     # the clock going back more than this is a step, not jitter
 CLOCK_ALERT = "clock"
 CONTROLLER = "controller"              # who the audit log names for the controller's own acts
+RATING_SCAN = timedelta(minutes=1)     # bad ratings' deadlines are days: looked at once a minute
 
 
 class Controller:
@@ -56,6 +57,8 @@ class Controller:
         self.source_hash = source_hash
         self.test_mode = test_mode          # commissioning: every screen and ticket says 测试
         self.consoles = Consoles()          # manager consoles' PIN sessions and wrong tries
+        self.phones = None                  # PhoneVault (phonevault.py): set by open_hall
+        self._ratings_scanned: Optional[datetime] = None   # when overdue follow-ups were looked at
         self.reply_bounds = (REPLIES_PER_DEVICE, REPLIES_MAX_BYTES)
         self.views = Views(self)
         self._sink: list = []               # where events of the work in hand go
@@ -298,7 +301,7 @@ class Controller:
             w.streak = 0
         r = self.hall.rules
         self.store.purge(self.now() - timedelta(days=r.reply_retention_days),
-                         today - timedelta(days=r.retention_days))
+                         today - timedelta(days=r.retention_days), today)
         self._purge_due = False
         self.day = today
         self._floor = max(self._floor, today)
@@ -329,6 +332,11 @@ class Controller:
                     self._clock_back_from = None
                 self.store.trim_replies(*self.reply_bounds)
             scan(self)
+            now = self.now()
+            if self._ratings_scanned is None or not \
+                    timedelta(0) <= now - self._ratings_scanned < RATING_SCAN:
+                self._ratings_scanned = now
+                scan_ratings(self)
         finally:
             self._sink = []
         return events

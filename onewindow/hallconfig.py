@@ -12,7 +12,8 @@ import tomli_w
 
 from . import hallschema as schema
 from .configreader import ConfigError, Table
-from .domain.model import Guide, Hall, Hours, Material, Question, Rules, Service, Theme, Window
+from .domain.model import (Guide, Hall, Hours, Material, Question, RatingRules, Rules, Service,
+                           Theme, Window)
 
 log = logging.getLogger(__name__)
 
@@ -87,11 +88,13 @@ def parse(raw: dict, file: str = "<config>") -> Hall:
     services = tuple(_service(t) for t in top.subs(schema.SERVICES))
     themes = tuple(_theme(t) for t in top.subs(schema.THEMES))
     windows = tuple(_window(t) for t in top.subs(schema.WINDOWS))
+    rating = _rating(top.sub(schema.RATING) or Table(file, "rating", {}, problems))
     top.check_unused()
     _cross_check(file, services, themes, windows, problems)
     if problems:
         raise ConfigError(problems)
-    return Hall(hours=hours, rules=rules, services=services, windows=windows, themes=themes, **hall)
+    return Hall(hours=hours, rules=rules, services=services, windows=windows, themes=themes,
+                rating=rating, **hall)
 
 
 def warnings(hall: Hall) -> list[str]:
@@ -172,6 +175,18 @@ def _rules(t: Table) -> Rules:
     values = t.read_all(schema.RULES)
     t.check_unused()
     return Rules(**values)
+
+
+def _rating(t: Table) -> RatingRules:
+    v = t.read_all(schema.RATING)
+    t.check_unused()
+    reasons = tuple(v["reasons"])
+    if not 1 <= len(reasons) <= 9:
+        t.fail("reasons", f"give 1 to 9 reasons (a rating pad's keys 1-9 pick them), not "
+                          f"{len(reasons)}")
+    for r in sorted({r for r in reasons if reasons.count(r) > 1}):
+        t.fail("reasons", f"{r!r} is listed twice")
+    return RatingRules(**{**v, "reasons": reasons})
 
 
 def _guide(t: Table | None) -> Guide:

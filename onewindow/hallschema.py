@@ -88,6 +88,10 @@ HALL = Section("hall", "Who the hall is: its id on the bus, its names and contac
            doc="English name, shown beside the Chinese one."),
     Option("address", str, "", example="临夏市团结路1号", doc="The hall's postal address."),
     Option("phone", str, "", example="0930-12345", doc="The hall's enquiry phone number."),
+    Option("area_code", str, "", pattern=r"([0-9]{6}([0-9]{6})?)?", example="622901",
+           doc="The hall's administrative area code (行政区划代码, GB/T 2260: 6 digits, or 12 "
+               "with the township level), in every rating exported (`onewindow ratings export`). "
+               "Empty: the export leaves the area out."),
     Option("status_url", str, "", example="http://192.168.10.2:8080/t/{ticket_id}",
            doc="Printed as each ticket's QR code; `{ticket_id}` is replaced by the ticket's page "
                "key (its id followed by a signature, so the id that events carry to every device "
@@ -224,8 +228,12 @@ SERVICES = Section(
                doc="The letters in front of its ticket numbers (A001); unique among services and "
                    "themes."),
         Option("name_en", str, "", example="Household registration", doc="English name."),
+        Option("basic_code", str, "", pattern=r"[0-9A-Za-z-]{0,36}", example="000111000000",
+               doc="The item's GB/T 39046 basic code (基本编码), up to 36 letters, digits and "
+                   "`-`; in every rating of the service exported. Empty: left out of the export."),
         Option("item_code", str, "", pattern=r".{0,36}", example="11620000MB1234567X4000111000",
-               doc="The item's GB/T 39046 implementation code (实施编码), up to 36 characters."),
+               doc="The item's GB/T 39046 implementation code (实施编码), up to 36 characters; in "
+                   "every rating of the service exported. Empty: left out of the export."),
         Option("item_type", str, "", example="公共服务",
                doc="The item's type (事项类型): 行政许可, 行政确认, 公共服务, ..."),
         Option("daily_quota", int, 0, minval=0, maxval=9999, example=200,
@@ -282,7 +290,31 @@ WINDOWS = Section(
         Option("location", str, "", example="一楼A区", doc="Where it is, for directions."),
     ))
 
-FILE = Section("", "The hall file.", sections=(HALL, HOURS, RULES, SERVICES, THEMES, WINDOWS))
+DEFAULT_REASONS = ["态度", "效率", "材料反复要求", "等候太久", "环境", "其他"]
+OTHER_REASON = "其他"           # the reason that needs the citizen's own words
+REASON = r"[^,]{1,12}"          # a reason is stored in a comma-separated column
+
+RATING = Section("rating", "好差评: the reasons a citizen picks from at 不满意 and 非常不满意, and "
+                 "the follow-up of every bad rating (see docs/ratings-export.md). Every option "
+                 "has a default; the section may be left out.", options=(
+    Option("reasons", list, DEFAULT_REASONS, items="string", pattern=REASON,
+           example=["态度", "效率", "材料反复要求", "等候太久", "环境", "其他"],
+           doc="The reasons offered at a bad rating, in order (kiosk, QR page, caller screen for "
+               "a rating pad: keys 1-9 pick the first nine). At least one must be picked before a "
+               "bad rating is stored; `其他` needs the citizen's own words. Unique, 1-12 "
+               "characters, no commas; 1 to 9 of them."),
+    Option("contact_days", int, 1, minval=1, maxval=30, example=1,
+           doc="Working days (the hall's calendar: `[hours]`, `closed_dates`, `extra_days`) to "
+               "contact the citizen after a bad rating."),
+    Option("rectify_days", int, 15, minval=1, maxval=120, example=15,
+           doc="Working days, on the same calendar, to rectify after a bad rating."),
+    Option("phone_retention_days", int, 30, minval=1, maxval=365, example=30,
+           doc="Days a citizen's phone number (given, with consent, for the follow-up of a bad "
+               "rating) is kept at most; it goes sooner, as soon as the case closes."),
+))
+
+FILE = Section("", "The hall file.", sections=(HALL, HOURS, RULES, SERVICES, THEMES, WINDOWS,
+                                               RATING))
 
 # checks that involve several options, made after every option was read (see _cross_check)
 CROSS_CHECKS = (
@@ -290,6 +322,7 @@ CROSS_CHECKS = (
     "A theme's `items` and its questions' `adds` name services.",
     "A window's `services` name services or themes; window numbers are unique.",
     "Every window other than a comprehensive one lists its services.",
+    "`[rating] reasons`: 1 to 9, each once.",
     "The hall has at least one window. A service no window serves is a warning, not an error: "
     "its tickets wait until a window serves it.",
 )

@@ -28,3 +28,21 @@ class Catalogue:
 
     def keys(self):
         return self.entries.keys()
+
+
+# 好差评: English for the hall file's default reasons ([rating] reasons); a hall's own reasons
+# are shown in Chinese only
+REASONS_EN = {"态度": "Staff attitude", "效率": "Slow handling",
+              "材料反复要求": "Asked for documents again and again", "等候太久": "Waited too long",
+              "环境": "Hall environment", "其他": "Other (please say)"}
+DEFAULT_REASONS = ("态度", "效率", "材料反复要求", "等候太久", "环境", "其他")
+OTHER_REASON = "其他"
+
+
+def rating_reasons(cfg: dict | None) -> list[str]:
+    """The hall's reasons for a bad rating, from `config.get` (the defaults before it came)."""
+    return list(((cfg or {}).get("rating") or {}).get("reasons") or DEFAULT_REASONS)
+
+
+def reason_text(reason: str, lang: str) -> str:
+    return REASONS_EN.get(reason, reason) if lang == "en" else reason

@@ -44,7 +44,9 @@ def op_get(req: Request) -> dict:
         themes.append({**rt, "materials": _materials(req, dict.fromkeys(every))})
     windows = [{**req.window_view(w.number), "location": w.location} for w in hall.windows]
     return {"hall": {**raw["hall"], "hours": raw.get("hours", {}), "rules": raw.get("rules", {})},
-            "services": services, "windows": windows, "themes": themes}
+            "services": services, "windows": windows, "themes": themes,
+            # phone: whether the QR page may ask for a number for a bad rating's follow-up
+            "rating": {"reasons": list(hall.rating.reasons), "phone": req.phones is not None}}
 
 
 def _changes(a: Args, fields: dict) -> dict:

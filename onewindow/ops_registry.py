@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from . import ops_appointments as appt
 from . import ops_config as cfg
+from . import ops_followup as follow
 from . import ops_rating as rating
 from . import ops_reports as reports
 from . import ops_tickets as tickets
@@ -29,6 +30,7 @@ OPS = {
     "window.pause": (win.op_pause, WINDOW),
     "window.resume": (win.op_resume, WINDOW),
     "rating.submit": (rating.op_submit, ("rating", "kiosk", "web")),
+    "rating.prompt": (rating.op_prompt, ("rating",)),
     "appointment.slots": (appt.op_slots, ANY),
     "appointment.book": (appt.op_book, ("kiosk", "web", "manager")),
     "appointment.cancel": (appt.op_cancel, ("kiosk", "web", "manager")),
@@ -47,8 +49,11 @@ OPS = {
     "report.kpis": (reports.op_kpis, ("caller", "manager")),
     "report.audit": (reports.op_audit, ("manager",)),
     "report.waiting": (reports.op_waiting, ("manager",)),
-    "report.ratings": (reports.op_ratings, ("manager",)),
-    "rating.follow": (reports.op_follow, ("manager",)),
+    "report.ratings": (follow.op_ratings, ("manager",)),
+    "rating.follow": (follow.op_follow, ("manager",)),
+    "rating.note": (follow.op_note, ("manager",)),
+    "rating.case": (follow.op_case, ("manager",)),
+    "rating.phone": (follow.op_phone, ("manager",)),
     "ticket.find": (reports.op_find, ("manager",)),
 }
 
@@ -60,4 +65,6 @@ BEFORE_LOGIN = frozenset({"manager.login", "manager.logout", "config.get", "queu
                           "device.clock", "device.health", "appointment.slots"})
 READS = frozenset({"queue.status", "appointment.slots", "appointment.find", "config.get",
                    "config.export", "report.kpis", "report.audit", "report.waiting",
-                   "report.ratings", "ticket.find"})
+                   "report.ratings", "ticket.find", "rating.case",
+                   # a number shown in clear is never kept as a stored reply
+                   "rating.phone"})

@@ -61,8 +61,10 @@ def kpis(req: Request, since: date, until: date, group: str, window: int | None 
         if w is not None:
             a["_waits"].append(w)
     for r in ratings:
+        if (r.get("count") or 1) != 1:
+            continue        # a follow-up rating (追加评价) rates the rectification, not the service
         a = acc[key_of(r)]
-        a["ratings"][str(r["level"])] += r.get("count") or 1
+        a["ratings"][str(r["level"])] += 1
     out = []
     for key, a in sorted(acc.items(), key=lambda kv: kv[0]):
         waits, handles = a.pop("_waits"), a.pop("_handles")
@@ -116,9 +118,6 @@ def op_audit(req: Request) -> dict:
 
 # -- the manager console's live views (extension) ---------------------------------------------
 
-FOLLOW_STATUSES = ("open", "contacted", "rectified", "closed")
-
-
 def op_waiting(req: Request) -> dict:
     """report.waiting {}: per queue, how many wait and who has waited longest (number, minutes)."""
     now = req.now
@@ -131,54 +130,6 @@ def op_waiting(req: Request) -> dict:
                      "longest_min": round((now - oldest.issued_at).total_seconds() / 60, 1)
                      if oldest else None}
     return {"at": now.isoformat(), "queues": out}
-
-
-def _rating_view(req: Request, r: dict, today: str) -> dict:
-    from .ops_rating import LEVELS
-    w = req.hall.window(r["window"]) if r.get("window") else None
-    t = req.store.ticket(r["ticket_id"]) if r.get("ticket_id") else None
-    status = r.get("follow_status")
-    overdue = None
-    if status == "open" and r.get("contact_by") and r["contact_by"] < today:
-        overdue = "contact"
-    elif status in ("open", "contacted") and r.get("rectify_by") and r["rectify_by"] < today:
-        overdue = "rectify"
-    return {"id": r["id"], "at": r["at"], "window": r.get("window"),
-            "window_name": w.name if w else None, "service": r.get("service"),
-            "service_name": req.code_name(r["service"]) if r.get("service") else None,
-            "ticket": t.number if t else None, "level": r["level"], "level_name": LEVELS[r["level"]],
-            "channel": r["channel"], "reasons": [x for x in (r.get("reasons") or "").split(",") if x],
-            "text": r.get("text") or "", "follow_status": status, "contact_by": r.get("contact_by"),
-            "rectify_by": r.get("rectify_by"), "overdue": overdue}
-
-
-def op_ratings(req: Request) -> dict:
-    """report.ratings {days?: 30, open_only?: false}: bad ratings (levels 1-2) with their follow-up
-    deadlines, newest first; `overdue` says which deadline has passed."""
-    days = req.args.get("days", int, 30, minval=1, maxval=400)
-    open_only = req.args.get("open_only", bool, False)
-    since = date.fromordinal(req.now.date().toordinal() - days + 1)
-    rows = req.store.bad_ratings(since, open_only)
-    today = req.now.date().isoformat()
-    return {"since": since.isoformat(), "rows": [_rating_view(req, r, today) for r in rows]}
-
-
-def op_follow(req: Request) -> dict:
-    """rating.follow {rating_id, status: contacted|rectified|closed}: a bad rating's follow-up
-    moves on; contacting the citizen settles its alert."""
-    rating_id = req.args.get("rating_id", str, maxlen=64)
-    status = req.args.get("status", str, choices=FOLLOW_STATUSES[1:])
-    row = req.store.bad_rating(rating_id)
-    require(row is not None, "not_found", "没有这条差评", "No such bad rating")
-    before = row["follow_status"]
-    require(FOLLOW_STATUSES.index(status) > FOLLOW_STATUSES.index(before or "open"), "bad_state",
-            "该差评已处理到这一步", "The follow-up is already past this step")
-    req.store.set_follow_status(rating_id, status)
-    req.audit("rating_follow", window=row["window"], from_status=before,
-              detail={"rating": rating_id, "follow_status": status})
-    req.alerts.clear(f"rating:{rating_id}")
-    return {"rating": _rating_view(req, {**row, "follow_status": status},
-                                   req.now.date().isoformat())}
 
 
 def op_find(req: Request) -> dict:

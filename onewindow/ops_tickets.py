@@ -22,6 +22,7 @@ DEFAULT_CHANNEL = {"kiosk": "kiosk", "web": "web", "caller": "staff", "manager":
 # passer-by reads), the QR page link only to managers and to the web pages (which were given it)
 SEES_CITIZEN = frozenset({"kiosk", "caller", "manager", "web"})
 SEES_PAGE = frozenset({"manager", "web"})
+SEES_RATING = frozenset({"kiosk", "manager", "web"})   # whether a done ticket was rated
 
 
 def read_citizen(secret: bytes, a: Args) -> dict | None:
@@ -206,7 +207,11 @@ def op_queue_status(req: Request) -> dict:
     ticket_id = req.args.get("ticket_id", str, None, maxlen=64)
     if ticket_id is None:
         return {"queues": req.queues_view()}
-    view = req.ticket_view(req.ticket(ticket_id))
+    t = req.ticket(ticket_id)
+    view = req.ticket_view(t)
+    if req.device.role in SEES_RATING and t.status is TicketStatus.DONE:
+        from .ops_rating import rating_state
+        view["rating"] = rating_state(req, t.id)
     if req.device.role not in SEES_CITIZEN:
         view["citizen"] = None
     if req.device.role not in SEES_PAGE:

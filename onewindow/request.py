@@ -62,6 +62,11 @@ class Request:
         return self._ctl.secret
 
     @property
+    def phones(self):
+        """The vault for follow-up phone numbers (phonevault.py), None without `cryptography`."""
+        return self._ctl.phones
+
+    @property
     def store(self) -> "Store":
         """Named reads and records (appointments, ratings, figures); tickets change by `move`."""
         return self._ctl.store

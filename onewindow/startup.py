@@ -75,6 +75,8 @@ def open_hall(config_path: str | Path, data_dir: str | Path,
         store.close()
         raise
     ctl = Controller(hall, raw, store, clock, load_secret(data_dir), source_hash, test_mode)
+    from .phonevault import open_vault
+    ctl.phones = open_vault(data_dir)
     if conflicts:
         ctl.housekeeping(lambda alerts: alerts.raise_(
             "config:conflicts", "config",

@@ -20,7 +20,20 @@ log = logging.getLogger(__name__)
 STATUS_ZH = {"waiting": "排队中", "called": "请到窗口办理", "recalled": "再次呼叫，请尽快到窗口",
              "serving": "正在办理", "done": "已办结", "no_show": "已过号", "cancelled": "已取消"}
 LEVELS = [(5, "非常满意"), (4, "满意"), (3, "基本满意"), (2, "不满意"), (1, "非常不满意")]
-BAD_REASONS = ["等候时间长", "态度不好", "多次跑腿", "材料要求不清", "办理超时", "其他"]
+TEXT_MAX = 500                             # characters of the citizen's own words
+# the rating form: reasons (and the words 其他 needs) only at a bad level, and no submit before
+# they are given; the controller refuses a bad rating without a reason all the same
+RATING_SCRIPT = """<script>
+(function(){var f=document.getElementById('rate');if(!f)return;
+function lv(){var c=f.querySelector('input[name=level]:checked');return c?+c.value:0}
+function upd(){var l=lv(),bad=l>0&&l<=2,rs=f.querySelectorAll('input[name=reason]:checked'),
+other=false;for(var i=0;i<rs.length;i++){if(rs[i].value===f.dataset.other)other=true}
+var words=f.elements.text.value.trim().length>0;
+document.getElementById('bad').style.display=bad?'block':'none';
+var ok=l>0&&(!bad||(rs.length>0&&(!other||words)));f.elements.go.disabled=!ok;
+document.getElementById('need').style.display=bad&&!ok?'block':'none'}
+f.addEventListener('change',upd);f.addEventListener('input',upd);upd()})();
+</script>"""
 TICKET_ID = r"[A-Za-z0-9_-]{6,64}"         # what a ticket's path may hold
 CODE = r"[A-Za-z0-9_-]{1,16}"              # what a service's path may hold
 
@@ -87,7 +100,12 @@ class WebApp:
                  '即可查看排队进度并评价服务。</div>')
         return 200, self.page("办事指南", intro + "".join(links))
 
-    def ticket_page(self, ticket_id: str, note: str = "") -> tuple[int, str]:
+    def reasons(self) -> list[str]:
+        from .i18n import rating_reasons
+        return rating_reasons(self.config())
+
+    def ticket_page(self, ticket_id: str, note: str = "", form: dict | None = None,
+                    error: str = "") -> tuple[int, str]:
         from .bus.client import BusError
         try:
             t = self.ask("queue.status", {"ticket_id": ticket_id})["ticket"]
@@ -104,35 +122,87 @@ class WebApp:
                 *(f'<div class="row"><span>{_e(k)}</span><b>{_e(v)}</b></div>' for k, v in rows),
                 f'<div class="muted">取号时间 {_e(t["issued_at"][11:16])}，本页自动刷新</div></div>']
         if note:
-            body.append(f'<div class="card">{_e(note)}</div>')
-        if t["status"] == "done":
-            body.append(self.rating_form(ticket_id))
+            body.append(f'<div class="card" id="thanks">{_e(note)}</div>')
+        rating = t.get("rating") or {}
+        if t["status"] == "done" and (not rating.get("rated") or rating.get("follow_up_open")):
+            body.append(self.rating_form(ticket_id, form or {}, error,
+                                         follow_up=bool(rating.get("rated"))))
         live = t["status"] in ("waiting", "called", "recalled", "serving")
         return 200, self.page(f'{t["number"]} 排队进度', "".join(body), refresh=10 if live else 0)
 
-    def rating_form(self, ticket_id: str) -> str:
-        buttons = "".join(f'<button name="level" value="{n}">{_e(name)}</button>' for n, name in LEVELS)
-        reasons = "".join(f'<label><input type="checkbox" name="reason" value="{_e(r)}"> {_e(r)}</label><br>'
-                          for r in BAD_REASONS)
-        return (f'<div class="card"><b>请对本次服务作出评价（好差评）</b>'
-                f'<form method="post" action="/t/{_e(ticket_id)}/rate">{buttons}'
-                f'<p class="muted">选择"不满意"或"非常不满意"时，请勾选原因：</p>{reasons}</form></div>')
+    def rating_form(self, ticket_id: str, form: dict, error: str = "",
+                    follow_up: bool = False) -> str:
+        """Five levels; at 不满意/非常不满意 the hall's reasons (at least one) and the citizen's
+        words. `form` is what was sent before, kept when the page comes back with an error."""
+        from .i18n import OTHER_REASON
+        chosen = (form.get("level") or [""])[0]
+        ticked = set(form.get("reason") or [])
+        words = (form.get("text") or [""])[0]
+        levels = "".join(
+            f'<label class="row"><span><input type="radio" name="level" value="{n}"'
+            f'{" checked" if str(n) == chosen else ""}> {_e(name)}</span></label>'
+            for n, name in LEVELS)
+        reasons = "".join(
+            f'<label class="row"><span><input type="checkbox" name="reason" value="{_e(r)}"'
+            f'{" checked" if r in ticked else ""}> {_e(r)}</span></label>' for r in self.reasons())
+        title = "整改后请再次评价（追加评价）" if follow_up else "请对本次服务作出评价（好差评）"
+        contact = ""
+        if not follow_up and (self.config().get("rating") or {}).get("phone"):
+            # asked only here, only with a bad rating, and kept only with the citizen's consent
+            contact = ('<p class="muted">如希望工作人员就整改与您联系，请留下手机号码（选填，'
+                       '加密保存，整改办结后即删除）：</p>'
+                       '<input type="tel" name="phone" inputmode="numeric" maxlength="11" '
+                       'pattern="1[3-9][0-9]{9}" placeholder="手机号码" '
+                       'style="font-size:18px;width:100%;padding:8px">'
+                       '<label class="row"><span><input type="checkbox" name="consent" value="1">'
+                       ' 我同意工作人员为整改与我电话联系</span></label>')
+        err = f'<p class="err" id="error" style="color:#b71c1c">{_e(error)}</p>' if error else ""
+        return (f'<div class="card"><b>{title}</b>{err}'
+                f'<form id="rate" method="post" action="/t/{_e(ticket_id)}/rate" '
+                f'data-other="{_e(OTHER_REASON)}">{levels}'
+                f'<div id="bad"><p class="muted">请选择不满意的原因（至少一项，可多选）：</p>{reasons}'
+                f'<textarea name="text" maxlength="{TEXT_MAX}" rows="3" style="width:100%" '
+                f'placeholder="具体情况（选择“其他”时必填）">{_e(words)}</textarea>{contact}</div>'
+                f'<p class="muted" id="need" style="display:none">请至少选择一项原因'
+                f'（选择“其他”请写明原因）后提交</p>'
+                f'<button type="submit" name="go" value="1">提交评价</button></form></div>'
+                + RATING_SCRIPT)
 
     def rate(self, ticket_id: str, form: dict) -> tuple[int, str]:
         from .bus.client import BusError
+        from .i18n import OTHER_REASON
         try:
             level = int(form.get("level", ["0"])[0])
         except ValueError:
             level = 0
         if not 1 <= level <= 5:
-            return self.ticket_page(ticket_id, "请选择一个评价等级")
-        args = {"ticket_id": ticket_id, "level": level, "channel": "qrcode",
-                "reasons": [r[:20] for r in form.get("reason", [])][:6] if level <= 2 else []}
+            return self.ticket_page(ticket_id, form=form, error="请选择一个评价等级")
+        offered = self.reasons()
+        reasons = [r for r in offered if r in set(form.get("reason", []))] if level <= 2 else []
+        text = (form.get("text") or [""])[0].strip()[:TEXT_MAX] if level <= 2 else ""
+        # checked here first so the citizen keeps what was typed; the controller checks again
+        if level <= 2 and not reasons:
+            return self.ticket_page(ticket_id, form=form, error="请至少选择一项不满意的原因")
+        if OTHER_REASON in reasons and not text:
+            return self.ticket_page(ticket_id, form=form, error="选择“其他”时请写明原因")
+        phone = (form.get("phone") or [""])[0].strip()[:20] if level <= 2 else ""
+        if phone and not form.get("consent"):
+            return self.ticket_page(ticket_id, form=form, error="留下电话请勾选同意联系；不愿留电话请清空号码")
+        args = {"ticket_id": ticket_id, "level": level, "channel": "qrcode", "reasons": reasons,
+                "text": text}
+        if phone:
+            args.update(phone=phone, consent=True)
         try:
-            self.ask("rating.submit", args)
-            note = "感谢您的评价！" + ("我们会在1个工作日内与您联系整改。" if level <= 2 else "")
+            rating = self.ask("rating.submit", args)["rating"]
         except BusError as exc:
-            note = exc.message
+            if exc.code in ("reason_required", "bad_request"):
+                return self.ticket_page(ticket_id, form=form, error=exc.message)
+            return self.ticket_page(ticket_id, exc.message)
+        note = "感谢您的评价！"
+        if rating.get("follow_status") == "open":
+            note += f"您反映的问题将于{rating['rectify_by']}前整改。"
+            if rating.get("phone"):
+                note += f"工作人员将于{rating['contact_by']}前致电 {rating['phone']} 与您联系。"
         return self.ticket_page(ticket_id, note)
 
     def guide_page(self, code: str) -> tuple[int, str]:

@@ -10,9 +10,11 @@ from typing import Callable, Iterator
 import pytest
 from pcscutil import vpcd_reader
 
-from busutil import Hall, unlimited_config
+from busutil import REPO, Hall, unlimited_config
 from ctlutil import MONDAY_10
 from ctlutil import Hall as ControllerHall
+from onewindow.demo import always_open_copy
+from onewindow.web import serve
 
 
 @pytest.fixture
@@ -49,3 +51,21 @@ def ctl_hall(tmp_path: Path) -> Iterator[ControllerHall]:
 def vpcd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The name of the vpcd reader of a pcscd: the running one, or ours for the session."""
     yield from vpcd_reader(tmp_path_factory.mktemp("pcscd"))
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[tuple[Hall, str]]:
+    """The QR pages (`onewindow web`) against a real hall on a real bus: (hall, base URL)."""
+    (tmp_path / "cfg").mkdir()
+    hall = Hall(tmp_path, "embedded",
+                config=always_open_copy(REPO / "config" / "hall.toml", tmp_path / "cfg"))
+    for dev, role, windows in (("kiosk-1", "kiosk", ()), ("caller-4", "caller", (4,)),
+                               ("web-1", "web", ())):
+        hall.add(dev, role, windows)
+    hall.start()
+    web = hall.client("web-1")
+    # a 1 s idle timeout (10 s in a hall) so that dropping half-sent requests is seen in seconds
+    server = serve(web, "127.0.0.1", 0, idle_timeout_s=1, cleanup_s=1).start()
+    yield hall, f"http://127.0.0.1:{server.port}"
+    server.shutdown()
+    hall.close()

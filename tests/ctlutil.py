@@ -97,5 +97,14 @@ class Hall:
     def call(self, w: int):
         return self.ok(caller(w), "window.call_next", window=w)["ticket"]
 
+    def served(self, n: int = 1, window: int = 4, service: str = "A") -> list[dict]:
+        """n new tickets, each called and finished at `window` (opened first): ready to rate."""
+        tickets = [self.issue(service) for _ in range(n)]
+        self.open(window)
+        for _ in tickets:
+            self.call(window)
+            self.ok(caller(window), "window.finish", window=window)
+        return tickets
+
 
 MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=TZ)

@@ -46,7 +46,9 @@ ARGS = {
     "window.transfer": ("window", "to_service", "to_window"),
     "window.open": ("window", "staff"),
     "window.pause": ("window", "reason"),
-    "rating.submit": ("level", "channel", "reasons", "text", "ticket_id", "window"),
+    "rating.submit": ("level", "channel", "reasons", "text", "ticket_id", "window", "phone",
+                      "consent"),
+    "rating.prompt": ("window", "level", "keys"),
     "appointment.slots": ("service", "days"),
     "appointment.book": ("service", "citizen", "slot_start", "channel"),
     "appointment.cancel": ("appointment_id", "citizen"),
@@ -63,7 +65,9 @@ ARGS = {
     "report.kpis": ("group", "window", "month", "day"),
     "report.audit": ("day", "limit"),
     "report.waiting": (), "report.ratings": ("days", "open_only"),
-    "rating.follow": ("rating_id", "status"),
+    "rating.follow": ("rating_id", "status", "action", "note", "by"),
+    "rating.note": ("rating_id", "note", "by"), "rating.case": ("rating_id",),
+    "rating.phone": ("rating_id",),
     "ticket.find": ("number", "day"),
 }
 
@@ -101,7 +105,11 @@ def plausible(name: str, pools: dict):
         "citizen": citizen_values(),
         "level": st.integers(0, 6), "days": st.integers(0, 500), "limit": st.integers(0, 30000),
         "printed": st.booleans(), "reprint": st.booleans(), "open_only": st.booleans(),
-        "reasons": st.lists(st.sampled_from(["等候时间长", "态度不好"]) | TEXT, max_size=25),
+        "reasons": st.lists(st.sampled_from(["态度", "效率", "其他", "态度不好"]) | TEXT, max_size=25),
+        "action": st.sampled_from(["contact", "rectify", "invalid", "cannot", "x"]),
+        "note": st.sampled_from(["已电话联系", ""]) | TEXT, "by": st.sampled_from(["李科长"]) | TEXT,
+        "phone": st.sampled_from(["13812345678", "1381234567", "+8613812345678"]) | TEXT,
+        "consent": st.booleans(), "keys": st.integers(0, 12),
         "staff": st.fixed_dictionaries({"id": TEXT, "name": TEXT}) | JSON,
         "answers": st.dictionaries(st.sampled_from(["q1", "q2", "married"]) | TEXT, JSON, max_size=5),
         "group": st.sampled_from(["hall", "window", "service", "department", "x"]),
@@ -196,6 +204,7 @@ class FuzzHall:
         for n in (2, 3, 4):
             self._do(manager, "window.call_next", window=n)
         self._do(manager, "window.finish", window=3)
+        self._do(kiosk, "rating.submit", window=3, level=1, reasons=["态度"])   # a case to follow
         self.slots = [s["start"] for s in
                       self._do(kiosk, "appointment.slots", service="F")["result"]["slots"][:6]]
         self._do(kiosk, "appointment.book", service="F", slot_start=self.slots[0],
@@ -231,6 +240,8 @@ class FuzzHall:
         for sql in self._table_sql:
             h.update(str(db.execute(sql).fetchone()[0]).encode("utf-8", "backslashreplace"))
         h.update(repr(tuple(db.execute("SELECT COUNT(*), MAX(seq) FROM audit").fetchone())).encode())
+        h.update(repr(tuple(db.execute("SELECT COUNT(*), MAX(seq) FROM rating_notes")
+                            .fetchone())).encode())
         ctl = self.ctl
         h.update(repr(sorted((t.id, t.status.value, t.window, t.order_at.isoformat())
                              for t in ctl.queues.by_id.values())).encode())

@@ -59,6 +59,17 @@ class Screen:
         subprocess.run(["xdotool", "mousemove", str(x), str(y), "click", "1"], env=self.env(),
                        check=True, timeout=10)
 
+    def type_text(self, text: str) -> None:
+        """Text into whatever has the focus: ASCII typed key by key; Chinese pasted, as an input
+        method hands over a phrase (xdotool's typing of CJK drops characters)."""
+        if text.isascii():
+            subprocess.run(["xdotool", "type", "--delay", "40", text], env=self.env(),
+                           check=True, timeout=60)
+            return
+        subprocess.run(["xclip", "-selection", "clipboard"], input=text.encode("utf-8"),
+                       env=self.env(), check=True, timeout=10)
+        subprocess.run(["xdotool", "key", "ctrl+v"], env=self.env(), check=True, timeout=10)
+
     def screenshot(self, path: str | Path) -> Path:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -126,6 +137,12 @@ class App:
     def tap(self, test_id: str, timeout: float = 10) -> None:
         t = self.wait_target(test_id, timeout)
         self.screen.tap_at(t["x"], t["y"])
+
+    def type_into(self, test_id: str, text: str) -> None:
+        """A touch on the field, then the text typed, as a keyboard would."""
+        self.tap(test_id)
+        time.sleep(0.2)
+        self.screen.type_text(text)
 
     def read_log(self) -> str:
         self.log.flush()

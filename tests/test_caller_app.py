@@ -16,7 +16,9 @@ IMG = shots_dir()
 @pytest.fixture(params=["embedded"])
 def hall(request, start_hall):
     """`mosquitto` where a test restarts the controller: the broker and its port stay."""
-    return start_hall(request.param, ("kiosk-1", "kiosk"), ("caller-3", "caller", [WINDOW]))
+    return start_hall(request.param, ("kiosk-1", "kiosk"), ("caller-3", "caller", [WINDOW]),
+                      ("rating-3", "rating", [WINDOW]),
+                      ("keypad-3", "caller", [WINDOW]))   # a second way to work the window
 
 
 @pytest.fixture
@@ -189,3 +191,25 @@ def test_a_second_box_with_the_same_identity_is_named_on_screen(hall, caller, sc
     assert "probably using the same device id 'caller-3'" in caller.read_log()
     clone.stop()
     hall.clients.remove(clone)
+
+
+def test_a_rating_pads_bad_rating_asks_for_the_reason_on_the_caller_screen(hall, caller, screen):
+    kiosk, staff, pad = hall.client("kiosk-1"), hall.client("keypad-3"), hall.client("rating-3")
+    caller.wait_target("call_next")
+    t = kiosk.request("ticket.issue", {"service": "A"})["ticket"]
+    staff.request("window.open", {"window": WINDOW})
+    staff.request("window.call_next", {"window": WINDOW})
+    staff.request("window.finish", {"window": WINDOW})
+    # what the keypad bridge does at a pad's 非常不满意 key (tests/test_keypad_bridge.py)
+    pad.request("rating.prompt", {"window": WINDOW, "level": 1, "keys": 4})
+    caller.wait_screen("reason_prompt")
+    shown = wait_text(caller, "reason_prompt_text", lambda x: "第1键" in x)
+    assert "非常不满意" in shown and "第1键  态度" in shown and "第4键  等候太久" in shown
+    assert "其他" not in shown.split("也可")[0] and "二维码" in shown
+    shot = screen.screenshot(IMG / "caller-reason-prompt.png")
+    assert shot.exists()
+    pad.request("rating.submit", {"window": WINDOW, "level": 1, "reasons": ["等候太久"]})
+    wait_text(caller, "reason_prompt_text", lambda x: "感谢您的评价" in x)
+    caller.wait_screen("main", timeout=10)
+    rows = hall.ctl.store.rows("ratings", "ticket_id = ?", (t["id"],))
+    assert rows[0]["reasons"] == "等候太久" and rows[0]["channel"] == "pad"

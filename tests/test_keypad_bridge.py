@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -85,7 +86,7 @@ def test_call_on_pad_calls_next_at_its_window_and_shows_the_digits(hall, bridge)
 
 
 def test_finish_then_rating_key_records_the_mapped_level(hall, bridge):
-    sim, _ = bridge
+    sim, b = bridge
     ticket = issue(hall)
     sim.press(1, CALL)
     wait_for(lambda: window_state(hall, 3)["serving"] == ticket["number"], 5)
@@ -95,11 +96,21 @@ def test_finish_then_rating_key_records_the_mapped_level(hall, bridge):
     # the controller's invitation starts window 3's rating pad, and only that one
     assert sim.wait(lambda: sim.pads[11].rating_requested == 1, 5)
     assert sim.pads[12].rating_requested == 0
+    prompts = []
+    b.caller.on_event("rating", lambda e: e.get("event") == "reason_prompt" and prompts.append(e))
     sim.rate(11, 2)                    # key 2 -> level 2 (不满意) with this map
+    # a 差评 needs its reason first: the caller screen lists them, the pad takes the next key
+    wait_for(lambda: prompts, 5)
+    assert prompts[0]["window"] == 3 and prompts[0]["ticket"] == ticket["number"]
+    assert prompts[0]["reasons"] == ["态度", "效率", "材料反复要求", "等候太久"]   # one per key
+    assert sim.wait(lambda: sim.pads[11].rating_requested == 2, 5)
+    assert hall.ctl.store.rows("ratings") == []
+    sim.rate(11, 1)                    # the second key: 效率
     rows = wait_for(lambda: hall.ctl.store.rows("ratings", "ticket_id = ?", (ticket["id"],)), 5)
     assert rows[0]["level"] == 2 and rows[0]["window"] == 3 and rows[0]["channel"] == "pad"
+    assert rows[0]["reasons"] == "效率"
     sim.press(1, INVITE)               # the invite key asks the pad again
-    assert sim.wait(lambda: sim.pads[11].rating_requested == 2, 5)
+    assert sim.wait(lambda: sim.pads[11].rating_requested == 3, 5)
 
 
 def test_two_pads_on_one_line_act_on_their_own_windows(hall, bridge):
@@ -177,3 +188,26 @@ def test_keypad_command_runs_as_a_process(hall, line, tmp_path):
             raise
         log.close()
     assert proc.returncode == 0, (tmp_path / "keypad.log").read_text()
+
+
+def test_a_pads_bad_rating_answered_on_the_qr_page_ends_the_wait(hall, bridge):
+    from onewindow.domain.pagekey import page_key
+    sim, b = bridge
+    ticket = issue(hall)
+    sim.press(1, CALL)
+    wait_for(lambda: window_state(hall, 3)["serving"] == ticket["number"], 5)
+    sim.press(1, 0)
+    sim.press(1, CONFIRM)
+    wait_for(lambda: status(hall, ticket["id"]) == "done", 5)
+    assert sim.wait(lambda: sim.pads[11].rating_requested == 1, 5)
+    sim.rate(11, 3)                    # 非常不满意: the pad waits for the reason
+    assert sim.wait(lambda: sim.pads[11].rating_requested == 2, 5)
+    hall.add("web-1", "web")
+    hall.client("web-1").request("rating.submit", {
+        "ticket_id": page_key(ticket["id"], hall.ctl.secret), "level": 1, "channel": "qrcode",
+        "reasons": ["其他"], "text": "窗口人员玩手机"})
+    wait_for(lambda: not b._prompts, 5)
+    sim.rate(11, 0)                    # a later key is a rating of its own: nothing left to rate
+    time.sleep(0.5)
+    rows = hall.ctl.store.rows("ratings", "ticket_id = ?", (ticket["id"],))
+    assert [(r["level"], r["channel"], r["reasons"]) for r in rows] == [(1, "qrcode", "其他")]

@@ -135,15 +135,23 @@ def test_rate_the_ticket_of_this_session(kiosk):
     assert number in target_text(app, "target-ticket")
     app.tap("target-ticket")
     app.tap("level-1")
-    app.tap("reason-wait")
-    app.tap("reason-attitude")
+    # a bad rating cannot be sent before a reason is picked
+    app.wait_text("rate_reasons", lambda t: "至少选择一项原因" in t)
+    app.tap("rate_submit")                      # disabled: nothing goes
+    time.sleep(0.5)
+    assert app.targets()["screen"] == "rating"
+    assert hall.ctl.store.rows("ratings", "ticket_id = ?", (tickets(hall, number)[0].id,)) == []
+    assert "其他" not in target_text(app, "reason-6") and "reason-6" not in app.targets()["targets"]
+    app.tap("reason-4")
+    app.tap("reason-1")
+    app.wait_text("rate_reasons", lambda t: "至少" not in t and "原因" in t)
     shot(screen, "rating")
     app.tap("rate_submit")
     app.wait_screen("message")
     assert "感谢" in target_text(app, "message")
     rows = hall.ctl.store.rows("ratings", "ticket_id = ?", (tickets(hall, number)[0].id,))
     assert rows and rows[0]["level"] == 1 and rows[0]["channel"] == "kiosk"
-    assert set(rows[0]["reasons"].split(",")) == {"等候时间长", "服务态度差"}
+    assert rows[0]["reasons"].split(",") == ["态度", "等候太久"]       # in the hall's order
     wait_for(lambda: any(a["kind"] == "bad_rating" for a in hall.ctl.alerts.listed()), 5)
     app.tap("message_ok")
     app.wait_screen("home")

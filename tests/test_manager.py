@@ -96,7 +96,7 @@ def test_console_end_to_end(hall, screen):
         caller.request("window.call_next", {"window": 3})
         caller.request("window.finish", {"window": 3})
         bad = hall.client("rating-3").request("rating.submit", {"window": 3, "level": 2,
-                                                                "reasons": ["等候时间长"]})["rating"]
+                                                                "reasons": ["等候太久"]})["rating"]
         wait_for(lambda: "等候 3 人" in text_of(app, "wait-A"), 10)
         assert "等候 1 人" in text_of(app, "wait-F")
         wait_for(lambda: "全厅等候 4 人" in text_of(app, "waiting-total"), 5)
@@ -157,12 +157,15 @@ def test_console_end_to_end(hall, screen):
 
         show(app, "ratings")
         row = app.wait_target(f"rating-{bad['id']}")
-        assert "不满意" in row["text"] and "等候时间长" in row["text"] and "待回访" in row["text"]
+        assert "不满意" in row["text"] and "等候太久" in row["text"] and "待处理" in row["text"]
+        app.tap(f"case-{bad['id']}")
+        wait_for(lambda: "等候太久" in text_of(app, "case-detail"), 10)
+        app.type_into("case-note", "已电话联系，致歉并说明整改安排")
         screen.screenshot(DOCS_IMG / "manager-ratings.png")
-        app.tap(f"rating-{bad['id']}-contacted")
+        app.tap("case-contact")
         wait_for(lambda: hall.ctl.store.rows("ratings", "id = ?", (bad["id"],))[0]["follow_status"]
-                 == "contacted", 10)
-        wait_for(lambda: "已回访" in text_of(app, f"rating-{bad['id']}"), 10)
+                 == "rectifying", 10)
+        wait_for(lambda: "整改中" in text_of(app, f"rating-{bad['id']}"), 10)
 
         app.tap("lock")
         app.wait_screen("pin")

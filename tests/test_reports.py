@@ -49,7 +49,7 @@ def hall(tmp_path_factory):
     assert [t["number"] for t in served] == [issued[0]["number"], issued[2]["number"]]
     pad.request("rating.submit", {"window": 4, "ticket_id": served[0]["id"], "level": 5})
     pad.request("rating.submit", {"window": 4, "ticket_id": served[1]["id"], "level": 1,
-                                  "reasons": ["态度不好"]})
+                                  "reasons": ["态度"]})
     h.issued = issued
     h.manager = h.client("manager-1")
     yield h
@@ -121,17 +121,27 @@ def test_bad_ratings_follow_up(hall):
     rows = m.request("report.ratings", {})["rows"]
     assert len(rows) == 1
     bad = rows[0]
-    assert bad["level"] == 1 and bad["window"] == 4 and bad["reasons"] == ["态度不好"]
+    assert bad["level"] == 1 and bad["window"] == 4 and bad["reasons"] == ["态度"]
     assert bad["follow_status"] == "open" and bad["contact_by"] < bad["rectify_by"]
     assert bad["overdue"] is None
     assert any(a["key"] == f"rating:{bad['id']}" for a in hall.ctl.alerts.listed())
+    # the first release's {status: contacted} is still taken: the case is being rectified
     done = m.request("rating.follow", {"rating_id": bad["id"], "status": "contacted"})["rating"]
-    assert done["follow_status"] == "contacted"
+    assert done["follow_status"] == "rectifying" and done["contacted_at"]
     assert f"rating:{bad['id']}" not in hall.ctl.alerts
     with pytest.raises(BusError) as err:
         m.request("rating.follow", {"rating_id": bad["id"], "status": "contacted"})
     assert err.value.code == "bad_state"
-    assert m.request("report.ratings", {"open_only": True})["rows"][0]["follow_status"] == "contacted"
+    assert m.request("report.ratings", {"open_only": True})["rows"][0]["follow_status"] == "rectifying"
+    # a step of the new contract needs its note; then the case closes and leaves the open list
+    with pytest.raises(BusError) as err:
+        m.request("rating.follow", {"rating_id": bad["id"], "action": "rectify"})
+    assert err.value.code == "note_required"
+    m.request("rating.follow", {"rating_id": bad["id"], "action": "rectify", "note": "已整改"})
+    assert m.request("report.ratings", {"open_only": True})["rows"] == []
+    trail = m.request("rating.case", {"rating_id": bad["id"]})["notes"]
+    assert [(n["action"], n["to_status"], n["note"]) for n in trail] == [
+        ("contact", "rectifying", ""), ("rectify", "done", "已整改")]
 
 
 def test_ticket_find_and_longest_wait(hall):

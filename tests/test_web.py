@@ -15,30 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from onewindow.demo import always_open_copy
-from onewindow.web import serve
-
-from busutil import REPO, Hall, wait_for
+from busutil import wait_for
 
 
 def key(ticket: dict) -> str:
     """The page key the ticket's QR code carries (not its bare id, which events broadcast)."""
     return ticket["status_url"].rsplit("/", 1)[1]
-
-
-@pytest.fixture
-def site(tmp_path):
-    (tmp_path / "cfg").mkdir()
-    hall = Hall(tmp_path, "embedded", config=always_open_copy(REPO / "config" / "hall.toml", tmp_path / "cfg"))
-    for dev, role, windows in (("kiosk-1", "kiosk", ()), ("caller-4", "caller", (4,)), ("web-1", "web", ())):
-        hall.add(dev, role, windows)
-    hall.start()
-    web = hall.client("web-1")
-    # a 1 s idle timeout (10 s in a hall) so that dropping half-sent requests is seen in seconds
-    server = serve(web, "127.0.0.1", 0, idle_timeout_s=1, cleanup_s=1).start()
-    yield hall, f"http://127.0.0.1:{server.port}"
-    server.shutdown()
-    hall.close()
 
 
 def get(url, data=None, timeout=10):
@@ -68,11 +50,17 @@ def test_ticket_page_shows_progress_then_window_then_takes_a_rating(site):
     caller.request("window.finish", {"window": 4})
     code, page = get(qr)
     assert "已办结" in page and "请对本次服务作出评价" in page
-    form = urllib.parse.urlencode([("level", "1"), ("reason", "等候时间长")]).encode()
+    # 非常不满意 without a reason: the page comes back with the level kept, nothing is stored
+    code, page = get(f"{qr}/rate", data=urllib.parse.urlencode([("level", "1")]).encode())
+    assert code == 200 and "请至少选择一项不满意的原因" in page and 'value="1" checked' in page
+    assert hall.ctl.store.rows("ratings", "ticket_id = ?", (mine["id"],)) == []
+    form = urllib.parse.urlencode([("level", "1"), ("reason", "等候太久")]).encode()
     code, page = get(f"{qr}/rate", data=form)
-    assert code == 200 and "感谢您的评价" in page
+    assert code == 200 and "感谢您的评价" in page and 'id="rate"' not in page   # thanks, no form
     rows = hall.ctl.store.rows("ratings", "ticket_id = ?", (mine["id"],))
-    assert rows[0]["level"] == 1 and rows[0]["channel"] == "qrcode" and "等候时间长" in rows[0]["reasons"]
+    assert rows[0]["level"] == 1 and rows[0]["channel"] == "qrcode" and rows[0]["reasons"] == "等候太久"
+    code, page = get(qr)                                   # the page later: rated, no second form
+    assert "已办结" in page and 'id="rate"' not in page
     assert first["number"] != mine["number"]
 
 

@@ -5,20 +5,27 @@ from kivy.app import App
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
+from onewindow.i18n import OTHER_REASON, rating_reasons, reason_text
+
 from ..texts import error_text
 from ..widgets import Choice, load_kv
 
 load_kv("rating.kv")
 
 LEVELS = (5, 4, 3, 2, 1)
-REASONS = ("reason_wait", "reason_attitude", "reason_slow", "reason_unclear", "reason_again",
-           "reason_system")
+
+
+def kiosk_reasons(cfg: dict | None) -> list[str]:
+    """The hall's reasons a kiosk offers: all but 其他, which needs the citizen's own words and a
+    kiosk has no Chinese keyboard (其他 is on the ticket's QR page)."""
+    return [r for r in rating_reasons(cfg) if r != OTHER_REASON]
 
 
 class RatingScreen(Screen):
     error = StringProperty("")
     bad = BooleanProperty(False)
     can_submit = BooleanProperty(False)
+    need_reason = BooleanProperty(False)
 
     def __init__(self, **kw):
         super().__init__(**kw)
@@ -63,8 +70,8 @@ class RatingScreen(Screen):
             levels.add_widget(c)
         reasons = self.ids.reasons
         reasons.clear_widgets()
-        for key in REASONS:
-            c = Choice(title=app.t(key), test_id=f"reason-{key[7:]}")
+        for i, key in enumerate(kiosk_reasons(app.cfg)):
+            c = Choice(title=reason_text(key, app.lang), test_id=f"reason-{i + 1}")
             c.key = key
             c.bind(on_release=lambda w: self.toggle_reason(w.key))
             reasons.add_widget(c)
@@ -92,15 +99,17 @@ class RatingScreen(Screen):
         for c in self.ids.reasons.children:
             c.selected = c.key in self.reasons
         self.bad = 0 < self.level <= 2
-        self.can_submit = bool(self.target and self.level)
+        # at 不满意 / 非常不满意 nothing is sent before a reason is picked (the hall refuses it too)
+        self.can_submit = bool(self.target and self.level and (not self.bad or self.reasons))
+        self.need_reason = self.bad and not self.reasons
 
     def submit(self) -> None:
         app = App.get_running_app()
         kind, value = self.target
         args = {"ticket_id" if kind == "ticket" else "window": value, "level": self.level,
                 "channel": "kiosk"}
-        if self.bad and self.reasons:
-            args["reasons"] = [app.t(k, "zh") for k in REASONS if k in self.reasons]
+        if self.bad:
+            args["reasons"] = [k for k in kiosk_reasons(app.cfg) if k in self.reasons]
         self.can_submit = False
         app.request("rating.submit", args, self.done)
 

@@ -54,3 +54,31 @@ def describe_opening(when: Optional[datetime], today: date) -> tuple[str, str]:
     if delta == 1:
         return f"明天 {hm}", f"tomorrow {hm}"
     return f"{when.month}月{when.day}日 {hm}", f"{when:%Y-%m-%d} {hm}"
+
+
+def is_working_day(hours: Hours, day: date) -> bool:
+    """A working day (工作日) on the hall's calendar: Monday to Friday, less `closed_dates`
+    (public holidays), plus `extra_days` (调休: a weekend worked in a holiday's place). A hall's
+    own weekend service hours do not make a weekend a working day.
+
+    >>> from datetime import date
+    >>> h = Hours(week=((),) * 7, closed_dates=frozenset({date(2026, 10, 1)}),
+    ...           extra_days={date(2026, 10, 10): ()})
+    >>> [is_working_day(h, date(2026, 10, d)) for d in (1, 2, 3, 10)]   # Thu hol, Fri, Sat, 调休 Sat
+    [False, True, False, True]
+    """
+    if day in hours.closed_dates:
+        return False
+    return day in hours.extra_days or day.weekday() < 5
+
+
+def add_working_days(hours: Hours, day: date, n: int) -> date:
+    """The n-th working day after `day`: a deadline "within n working days" of `day`.
+
+    Friday 2026-11-27 + 1 -> Monday 2026-11-30; with Monday a holiday -> Tuesday 2026-12-01.
+    """
+    while n > 0:
+        day += timedelta(days=1)
+        if is_working_day(hours, day):
+            n -= 1
+    return day

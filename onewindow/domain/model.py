@@ -97,7 +97,8 @@ class Service:
     department: str
     prefix: str
     name_en: str = ""
-    item_code: str = ""            # GB/T 39046 implementation code
+    item_code: str = ""            # GB/T 39046 implementation code (实施编码)
+    basic_code: str = ""           # GB/T 39046 basic code (基本编码)
     item_type: str = ""
     daily_quota: int = 0           # 0 = no quota
     appointments: bool = True
@@ -163,6 +164,15 @@ class Rules:
 
 
 @dataclass(frozen=True)
+class RatingRules:
+    """好差评: what a bad rating offers as reasons, and its follow-up deadlines (working days)."""
+    reasons: tuple[str, ...] = ("态度", "效率", "材料反复要求", "等候太久", "环境", "其他")
+    contact_days: int = 1
+    rectify_days: int = 15
+    phone_retention_days: int = 30
+
+
+@dataclass(frozen=True)
 class Hall:
     id: str
     name: str
@@ -177,6 +187,8 @@ class Hall:
     phone: str = ""
     status_url: str = ""            # with {ticket_id}
     notice: str = ""
+    area_code: str = ""             # 行政区划代码 (GB/T 2260)
+    rating: RatingRules = RatingRules()
 
     def service(self, code: str) -> Optional[Service]:
         return self._index().get(code)

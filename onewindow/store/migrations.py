@@ -81,6 +81,27 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
          backup TEXT)""",)),
     (3, "config.file_raw: the hall file as last loaded, the base of the file/console merge",
      ("ALTER TABLE config ADD COLUMN file_raw TEXT",)),
+    (4, "好差评 follow-up: the rater (masked), the citizen's phone (encrypted, masked, purge "
+        "date), when the case was contacted and closed; the statuses of GB/T 39046 "
+        "(open, rectifying, done, invalid, cannot_rectify); rating_notes, append-only",
+     ("ALTER TABLE ratings ADD COLUMN rater_masked TEXT",
+      "ALTER TABLE ratings ADD COLUMN contacted_at TEXT",
+      "ALTER TABLE ratings ADD COLUMN closed_at TEXT",
+      "ALTER TABLE ratings ADD COLUMN phone_token TEXT",
+      "ALTER TABLE ratings ADD COLUMN phone_masked TEXT",
+      "ALTER TABLE ratings ADD COLUMN phone_purge_by TEXT",
+      "UPDATE ratings SET follow_status = 'rectifying' WHERE follow_status = 'contacted'",
+      "UPDATE ratings SET follow_status = 'done' WHERE follow_status IN ('rectified', 'closed')",
+      "CREATE INDEX IF NOT EXISTS ratings_at ON ratings (at)",
+      """CREATE TABLE rating_notes (
+         seq INTEGER PRIMARY KEY AUTOINCREMENT, rating_id TEXT NOT NULL, at TEXT NOT NULL,
+         device TEXT NOT NULL, staff TEXT, action TEXT NOT NULL, from_status TEXT,
+         to_status TEXT, note TEXT NOT NULL)""",
+      "CREATE INDEX rating_notes_rating ON rating_notes (rating_id, seq)",
+      """CREATE TRIGGER rating_notes_no_update BEFORE UPDATE ON rating_notes
+         BEGIN SELECT RAISE(ABORT, 'the follow-up notes are append-only'); END""",
+      """CREATE TRIGGER rating_notes_no_delete BEFORE DELETE ON rating_notes
+         BEGIN SELECT RAISE(ABORT, 'the follow-up notes are append-only'); END""")),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -1,0 +1,192 @@
+"""`onewindow ratings export`: one record per rating in the national data form, and the KPIs.
+
+Each rating becomes one record with the fields GB/T 39046 asks for (docs/ratings-export.md
+says each field): codes are mapped here, on the way out, from the hall's one internal scale
+(5 = 非常满意) and its channel names. The same `record()` is what an uplink to the city or
+provincial platform sends. A fact the hall does not have (no area code configured, a rater
+who gave no ID card) is left out of the record, never filled in.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+from .domain import followup
+from .ops_rating import LEVELS, RATING_CHANNELS, gbt_level
+
+SCALES = ("gbt", "provincial")      # GB/T 39046: 1 = 非常满意; provincial interfaces: 5 = 非常满意
+FORMATS = ("json", "csv")
+# the record's fields, in order (the CSV's columns)
+FIELDS = ("rating_id", "ticket", "ticket_day", "channel_code", "channel", "level_code",
+          "level_scale", "level_name", "bad", "reasons", "text", "service", "service_name",
+          "basic_code", "item_code", "window", "window_name", "staff", "rater", "area_code",
+          "rated_at", "count", "count_name", "follow_status", "contact_by", "contacted_at",
+          "rectify_by", "closed_at")
+REASON_SEP = "；"                   # the reasons in one CSV cell (a reason holds no such mark)
+
+
+def level_code(level: int, scale: str) -> int:
+    """Our level (5 = 非常满意) in the export's direction.
+
+    >>> [level_code(n, "gbt") for n in (5, 4, 3, 2, 1)], level_code(5, "provincial")
+    ([1, 2, 3, 4, 5], 5)
+    """
+    return gbt_level(level) if scale == "gbt" else level
+
+
+def record(row: dict, hall, scale: str = "gbt") -> dict:
+    """One rating (a row of the ratings table with its ticket's number and day) as exported."""
+    service = hall.service(row["service"]) if row.get("service") else None
+    theme = hall.theme(row["service"]) if row.get("service") and not service else None
+    window = hall.window(row["window"]) if row.get("window") else None
+    bad = row["level"] <= 2
+    first = (row.get("count") or 1) == 1
+    rec = {
+        "rating_id": row["id"], "ticket": row.get("ticket_number"),
+        "ticket_day": row.get("ticket_day"),
+        "channel_code": RATING_CHANNELS.get(row["channel"]), "channel": row["channel"],
+        "level_code": level_code(row["level"], scale), "level_scale": scale,
+        "level_name": LEVELS[row["level"]], "bad": bad,
+        "reasons": [x for x in (row.get("reasons") or "").split(",") if x],
+        "text": row.get("text") or None,
+        "service": row.get("service"),
+        "service_name": (service or theme).name if (service or theme) else None,
+        "basic_code": service.basic_code if service and service.basic_code else None,
+        "item_code": service.item_code if service and service.item_code else None,
+        "window": row.get("window"), "window_name": window.name if window else None,
+        "staff": row.get("staff"), "rater": row.get("rater_masked"),
+        "area_code": hall.area_code or None, "rated_at": row["at"],
+        "count": 1 if first else 2, "count_name": "首次评价" if first else "追加评价",
+    }
+    if bad and first:
+        rec.update({"follow_status": row.get("follow_status"), "contact_by": row.get("contact_by"),
+                    "contacted_at": row.get("contacted_at"), "rectify_by": row.get("rectify_by"),
+                    "closed_at": row.get("closed_at")})
+    return {k: v for k, v in rec.items() if v is not None and v != []}
+
+
+def _rate(num: int, den: int) -> dict:
+    out = {"numerator": num, "denominator": den}
+    if den:
+        out["rate"] = round(100 * num / den, 1)      # a share of nothing is left out
+    return out
+
+
+def kpis(rows: list[dict], served: int, served_rated: int) -> dict:
+    """评价率, 好评率, 差评回复率, 回访整改率 and the per-level shares, over first ratings (a
+    follow-up rating after rectification is counted apart, as `follow_up_ratings`)."""
+    first = [r for r in rows if (r.get("count") or 1) == 1]
+    bad = [r for r in first if r["level"] <= 2]
+    valid_bad = [r for r in bad if r.get("follow_status") != followup.INVALID]
+    levels = {LEVELS[n]: _rate(sum(r["level"] == n for r in first), len(first))
+              for n in (5, 4, 3, 2, 1)}
+    return {
+        "served": served, "ratings": len(first),
+        "follow_up_ratings": len(rows) - len(first),
+        "rating_rate": _rate(served_rated, served),                              # 评价率
+        "good_rate": _rate(sum(r["level"] >= 3 for r in first), len(first)),     # 好评率
+        "bad_reply_rate": _rate(sum(bool(r.get("contacted_at")) for r in valid_bad),
+                                len(valid_bad)),                                 # 差评回复率
+        "rectify_rate": _rate(sum(r.get("follow_status") == followup.DONE for r in valid_bad),
+                              len(valid_bad)),                                   # 回访整改率
+        "invalid_bad": len(bad) - len(valid_bad),
+        "levels": levels,
+    }
+
+
+def build(data_dir: str | Path, since: date, until: date, scale: str = "gbt") -> dict:
+    """{hall, since, until, level_scale, kpis, records} for days since..until (inclusive)."""
+    from .hallconfig import parse
+    from .startup import DB_FILE
+    from .store import StoreError, ratings_for_export
+    db = Path(data_dir) / DB_FILE
+    got = ratings_for_export(db, since, until)
+    if got["settings"] is None:
+        raise StoreError(f"{db}: no hall has run on this data dir yet: there is nothing to export")
+    hall = parse(got["settings"], str(db))
+    return {"hall": hall.id, "hall_name": hall.name, "area_code": hall.area_code or None,
+            "since": since.isoformat(), "until": until.isoformat(), "level_scale": scale,
+            "kpis": kpis(got["ratings"], got["served"], got["served_rated"]),
+            "records": [record(r, hall, scale) for r in got["ratings"]]}
+
+
+def _cell(value) -> str:
+    if isinstance(value, list):
+        return REASON_SEP.join(value)
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return "" if value is None else str(value)
+
+
+def write(doc: dict, fmt: str, out: Path) -> list[Path]:
+    """The export as JSON (one document) or CSV (the records, and the KPIs beside them in
+    OUT's name with `.kpis.csv`); the files written."""
+    if fmt == "json":
+        out.write_text(json.dumps({k: v for k, v in doc.items() if v is not None},
+                                  ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        return [out]
+    # utf-8-sig: a spreadsheet opened on a Chinese Windows reads the file as UTF-8
+    with out.open("w", encoding="utf-8-sig", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(FIELDS)
+        for rec in doc["records"]:
+            w.writerow([_cell(rec.get(name)) for name in FIELDS])
+    side = out.with_name(out.stem + ".kpis.csv")
+    with side.open("w", encoding="utf-8-sig", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(("kpi", "numerator", "denominator", "rate"))
+        k = doc["kpis"]
+        for name in ("rating_rate", "good_rate", "bad_reply_rate", "rectify_rate"):
+            w.writerow((name, k[name]["numerator"], k[name]["denominator"], k[name].get("rate", "")))
+        for name, v in k["levels"].items():
+            w.writerow((f"level {name}", v["numerator"], v["denominator"], v.get("rate", "")))
+    return [out, side]
+
+
+def _day(text: str) -> date:
+    import argparse
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a day like 2026-11-23") from None
+
+
+def cmd_export(args) -> int:
+    from .store import StoreError
+    if args.to < args.since:
+        print(f"onewindow ratings export: --to {args.to} is before --from {args.since}",
+              file=sys.stderr)
+        return 2
+    try:
+        doc = build(args.data_dir, args.since, args.to, args.levels)
+    except StoreError as exc:
+        print(f"onewindow ratings export: {exc}", file=sys.stderr)
+        return 3
+    files = write(doc, args.format, Path(args.out))
+    k = doc["kpis"]
+    shown = {name: f'{k[name]["rate"]}%' if "rate" in k[name] else "-"
+             for name in ("rating_rate", "good_rate", "bad_reply_rate", "rectify_rate")}
+    print(f"{len(doc['records'])} ratings {args.since}..{args.to} -> {', '.join(map(str, files))}; "
+          f"评价率 {shown['rating_rate']}, 好评率 {shown['good_rate']}, "
+          f"差评回复率 {shown['bad_reply_rate']}, 回访整改率 {shown['rectify_rate']}")
+    return 0
+
+
+def register(sub, data_arg) -> None:
+    r = sub.add_parser("ratings", help="好差评: export ratings in the national data form")
+    rsub = r.add_subparsers(dest="action", required=True)
+    e = rsub.add_parser("export", help="one record per rating (GB/T 39046 codes) and the KPIs; "
+                        "works while the hall runs")
+    data_arg(e)
+    e.add_argument("--from", dest="since", type=_day, required=True, help="first day, YYYY-MM-DD")
+    e.add_argument("--to", type=_day, required=True, help="last day, YYYY-MM-DD (included)")
+    e.add_argument("--format", choices=FORMATS, default="json")
+    e.add_argument("--out", required=True, help="the file to write (CSV: the KPIs go beside it, "
+                   "as NAME.kpis.csv)")
+    e.add_argument("--levels", choices=SCALES, default="gbt",
+                   help="level codes: gbt = GB/T 39046 (1 = 非常满意, the default); provincial = "
+                        "the provincial exchange interfaces' direction (5 = 非常满意)")
+    e.set_defaults(func=cmd_export)
