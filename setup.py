@@ -42,7 +42,8 @@ setup(
         "pcsc": ["pyscard>=2.0"],
         # the checkers pinned to a minor version: a newer one may find new things (or format
         # otherwise), and CI should change only when the code does (scripts/lint)
-        "test": ["pytest>=8", "hypothesis>=6.100", "pytest-randomly>=3.15",
+        # selenium drives Debian's chromium through its chromium-driver (the QR pages' tests)
+        "test": ["pytest>=8", "hypothesis>=6.100", "pytest-randomly>=3.15", "selenium>=4.10",
                  "ruff>=0.17,<0.18", "mypy>=2.4,<2.5", "import-linter>=2.17,<3"],
     },
     entry_points={"console_scripts": ["onewindow=onewindow.cli:main"]},

@@ -12,7 +12,7 @@ APT_PACKAGES=(
   mosquitto mosquitto-clients openssl            # the production broker (and its TLS certificates)
   xvfb xauth libgl1 libmtdev1 xclip              # Kivy windows (and a virtual screen for tests)
   xdotool imagemagick                            # tests: real pointer touches and screenshots
-  chromium                                       # tests: the QR pages in a headless browser
+  chromium chromium-driver                       # tests: the QR pages in headless Chromium (Selenium)
   fonts-noto-cjk                                 # Chinese on screens and ticket previews
   espeak-ng sox alsa-utils                       # offline voice: clip making, checks, playback
 )
