@@ -125,7 +125,8 @@ def test_two_pads_on_one_line_act_on_their_own_windows(hall, bridge):
                     and sim.pads[1].shown.endswith(b["number"][-3:]), 5)
     sim.press(2, TRANSFER)             # back to queue A, keeping its queue time
     wait_for(lambda: status(hall, a["id"]) == "waiting", 5)
-    assert window_state(hall, 4)["serving"] is None
+    # the test reads the controller's memory from its own thread: the row can be seen first
+    wait_for(lambda: window_state(hall, 4)["serving"] is None, 5)
     sim.press(2, PAUSE)
     wait_for(lambda: window_state(hall, 4)["status"] == "paused", 5)
     assert window_state(hall, 4)["reason"] == "临时离开"
