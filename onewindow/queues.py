@@ -95,12 +95,6 @@ class OpenTickets:
         """How many tickets this window could call, from the indexes."""
         return len(self._to_window.get(window, {})) + sum(len(self._order.get(c, ())) for c in codes)
 
-    def ahead_of(self, t: Ticket) -> int:
-        """Waiting tickets of the same queue before this one: priority first, then queue time."""
-        if t.status is not TicketStatus.WAITING or t.target_window is not None:
-            return 0
-        return bisect.bisect_left(self._order.get(t.service, []), order_key(t))
-
     def for_window(self, window: int, codes: Sequence[str]) -> list[Ticket]:
         """Everything this window could call (reports, and routing's reference)."""
         out = list(self._to_window.get(window, {}).values())
