@@ -273,7 +273,10 @@ class CallerApp(HallApp):
         w = self.client.state["windows"].get(self.window_no) or {}
         busy = [(code, queues.get(code) or {}) for code in w.get("services") or []]
         busy = sorted(((c, q) for c, q in busy if q.get("waiting")), key=lambda cq: -cq[1]["waiting"])
+        # with the hall's one estimate for a number taken now, as the kiosk tiles show it
         rows = [f"{code}  {q.get('name', code)}   {TEXTS('waiting_n', self.lang, n=q['waiting'])}"
+                + (f" · {q.get('wait_text_en' if self.lang == 'en' else 'wait_text')}"
+                   if q.get("wait_text") else "")
                 for code, q in busy]
         if len(rows) > QUEUE_LINES:      # the longest queues first, and say that more exist
             rest = sum(q["waiting"] for _, q in busy[QUEUE_LINES - 1:])

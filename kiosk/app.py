@@ -34,6 +34,8 @@ from .widgets import load_kv
 log = logging.getLogger(__name__)
 
 OUT_OF_SERVICE_AFTER_S = 1.5      # a reconnect shorter than this does not flash the screen
+OFFLINE_SCREENS = ("home", "guides", "guide", "theme")   # what works from the last configuration
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CARD_MESSAGE_S = 6.0
 ELDER_ZOOM = 1.3                  # text and touch targets in elderly mode
 
@@ -69,6 +71,10 @@ class KioskApp(HallApp):
     printer_reason = StringProperty("none")
     can_print_now = BooleanProperty(False)
     in_service = BooleanProperty(False)
+    # the controller is away but its last good configuration is known: guides, themes and hours
+    # stay on screen, numbers (and whatever else needs the controller) wait until it is back
+    offline_mode = BooleanProperty(False)
+    taking = BooleanProperty(False)          # a number can be taken now: in service and open
     busy = BooleanProperty(False)
     queues = DictProperty({})
 
@@ -101,6 +107,7 @@ class KioskApp(HallApp):
         self.screen("oos")
         self.sm.current = "oos"
         Window.bind(on_touch_down=self._touched)
+        self.bind(in_service=self._update_taking, hall_open=self._update_taking)
         self.bind(elder=self._layout, portrait=self._layout, lang=self._update_card_text,
                   citizen_name=self._update_card_text, card_message=self._update_card_text)
         self._layout()
@@ -237,6 +244,9 @@ class KioskApp(HallApp):
     def next_opening_text(self) -> str:
         return pick(self.hall_state or {}, "next_opening_text", self.lang)
 
+    def _update_taking(self, *_) -> None:
+        self.taking = self.in_service and self.hall_open
+
     def _check_service(self) -> None:
         ok = self.online and self.cfg is not None and bool(self.hall_state)
         now = time.monotonic()
@@ -244,17 +254,53 @@ class KioskApp(HallApp):
             self._lost_since = None
             if not self.in_service:
                 self.in_service = True
+                self.offline_mode = False
                 log.info("in service")
-                self.go("home")
+                if self.sm.current in ("oos", "home"):
+                    self.go("home")
+                self._refresh_home()
             return
         if self._lost_since is None:
             self._lost_since = now
         if self.in_service and now - self._lost_since > OUT_OF_SERVICE_AFTER_S:
             self.in_service = False
-            log.warning("out of service: the hall controller cannot be reached")
             self.clear_citizen()
             self.busy = False
-            self.go("oos")
+            if self.cfg is None:
+                log.warning("out of service: the hall controller cannot be reached")
+                self.go("oos")
+                return
+            # what the kiosk read last still holds: guides, themes and hours stay; a screen
+            # that needs the controller (a number, a booking, a query, a rating) goes home
+            log.warning("hall controller unreachable: guides only, from the last configuration")
+            self.offline_mode = True
+            if self.sm.current not in OFFLINE_SCREENS:
+                self.go("home")
+            self._refresh_home()
+
+    def offline_where(self) -> str:
+        """Where to go while numbers cannot be taken, from the hall file: the comprehensive
+        windows' location and the hall's phone, when the file gives them."""
+        cfg = self.cfg or {}
+        places = list(dict.fromkeys(w.get("location") for w in cfg.get("windows") or []
+                                    if w.get("kind") == "comprehensive" and w.get("location")))
+        phone = (cfg.get("hall") or {}).get("phone")
+        where = self.t("offline_where", place="、".join(places)) if places else self.t("offline_desk")
+        return where + (self.t("offline_phone", phone=phone) if phone else "")
+
+    def offline_hours(self) -> str:
+        """Today's window hours from the last configuration (its closed dates and 调休 days
+        included), as the hall file writes them."""
+        hours = ((self.cfg or {}).get("hall") or {}).get("hours") or {}
+        today = self.hall_now().date()
+        iso = today.isoformat()
+        if iso in [str(d) for d in hours.get("closed_dates") or []]:
+            ranges = []
+        else:
+            extra = {str(k): v for k, v in (hours.get("extra_days") or {}).items()}
+            ranges = extra.get(iso, hours.get(WEEKDAYS[today.weekday()]) or [])
+        return (self.t("offline_hours", ranges="、".join(ranges)) if ranges
+                else self.t("offline_no_hours"))
 
     # -- citizens --------------------------------------------------------------------------------
 

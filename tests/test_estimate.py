@@ -120,6 +120,7 @@ def hall(tmp_path):
 def test_every_device_is_told_the_same_truth_about_a_theme_at_a_comprehensive_window(hall):
     hall.open(1)
     c = hall.issue("C")
+    hall.clock.advance(seconds=20)
     y = hall.issue("T1")
     assert c["ahead"] == 0 and y["ahead"] == 1
     window = hall.ok(KIOSK, "queue.status")  # the queues' state, as tiles and the console read it

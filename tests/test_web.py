@@ -100,7 +100,7 @@ def test_guide_page_lists_materials_with_missing_ok_marks(site):
     _, base = site
     code, page = get(f"{base}/guide/F")
     assert code == 200 and "不动产登记" in page and "婚姻状况证明" in page and "[可容缺]" in page
-    assert "原件1份 复印件2份" in page
+    assert "原件1份，复印件2份" in page
 
 
 def test_unknown_pages_and_a_down_controller_get_plain_answers(site):
