@@ -75,6 +75,7 @@ TEXTS = Catalogue({
     "guide_missing_ok": ("可容缺", "may follow later"),
     "guide_missing_note": ("标注“可容缺”的材料可先受理、后补交", "Items marked “may follow later” can be handed in after your application"),
     "guide_faq": ("常见问题", "Questions"),
+    "guide_facts_title": ("时限、收费与地点", "Time, fee and place"),
     "guide_print": ("打印明白卡", "Print this guide"),
     "guide_printing": ("正在打印明白卡…", "Printing…"),
     "guide_printed": ("明白卡已打印，请取走", "Printed: please take your guide card"),

@@ -79,8 +79,7 @@ class GuideScreen(Screen):
             materials += "\n" + app.t("guide_missing_note")
         section("guide_materials", materials, "guide_materials")
         if card.facts:
-            box.add_widget(Factory.SectionTitle(text=" · ".join(
-                f.label_en if en else f.label for f in card.facts[:3])))
+            box.add_widget(Factory.SectionTitle(text=app.t("guide_facts_title")))
             box.add_widget(Factory.KLabel(
                 text="\n".join(f"{f.label_en}: {f.value_en}" if en else f"{f.label}：{f.value}"
                                for f in card.facts),
