@@ -124,3 +124,25 @@ def test_closed_hall_turns_to_self_service(tmp_path):
         app.stop()
         screen.close()
         hall.close()
+
+
+def test_a_kiosk_that_never_read_the_hall_says_out_of_service_then_recovers(tmp_path):
+    """With no configuration to fall back on there is nothing to show but out of service."""
+    hall = Hall(tmp_path, "mosquitto", config=unlimited_config(tmp_path))
+    hall.add("kiosk-1", "kiosk")
+    hall.start()
+    hall.stop_service()              # the broker stays, the controller is down from the start
+    screen = Screen(1080, 1920)
+    app = App(screen, kiosk_args(hall, "--simulate"), tmp_path, "kiosk")
+    try:
+        app.wait_screen("oos", timeout=30)
+        assert "暂停服务" in target_text(app, "oos_text")
+        assert "tile-A" not in app.targets()["targets"]
+        shot(screen, "out-of-service")
+        hall.start()
+        app.wait_screen("home", timeout=30)
+        app.wait_target("tile-A")
+    finally:
+        app.stop()
+        screen.close()
+        hall.close()
