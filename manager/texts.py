@@ -21,8 +21,8 @@ TEXTS = Catalogue({
     "offline": ("离线：无法连接叫号系统，正在重试", "Offline: retrying"),
     "controller_down": ("叫号系统主机未运行", "Hall controller down"),
     "waiting_title": ("各事项等候", "Waiting per service"),
-    "waiting_row": ("{code} {name}  等候 {n} 人  新取号：前面 {ahead} 人，{wait}",
-                    "{code} {name}: {n} waiting; a new ticket: {ahead} ahead, {wait_en}"),
+    # the wait is a new ticket's (the kiosk tiles' words): one estimate everywhere
+    "waiting_row": ("{code} {name}  等候 {n} 人 · {wait}", "{code} {name}: {n} waiting · {wait_en}"),
     "waiting_total": ("全厅等候 {n} 人", "{n} waiting in the hall"),
     "nobody_waiting": ("目前无人等候", "Nobody is waiting"),
     "longest": ("最长等候：{number}（{name}）已等 {min} 分钟", "Longest wait: {number} {min} min"),
