@@ -95,6 +95,12 @@ class OpenTickets:
         """How many tickets this window could call, from the indexes."""
         return len(self._to_window.get(window, {})) + sum(len(self._order.get(c, ())) for c in codes)
 
+    def shape(self) -> tuple:
+        """What a newcomer's estimate depends on: per queue how many wait and how many of them
+        with priority, and how many were sent to each window (views.py memoises on it)."""
+        return (tuple((c, len(k), bisect.bisect_left(k, (True,))) for c, k in self._order.items()),
+                tuple((w, len(sent)) for w, sent in self._to_window.items()))
+
     def for_window(self, window: int, codes: Sequence[str]) -> list[Ticket]:
         """Everything this window could call (reports, and routing's reference)."""
         out = list(self._to_window.get(window, {}).values())

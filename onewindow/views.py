@@ -22,6 +22,7 @@ NEXT_SHOWN = 5      # upcoming tickets listed in a window's state (its caller sh
 class Views:
     def __init__(self, ctl: "Controller"):
         self.ctl = ctl
+        self._queues_memo: tuple = (None, None)     # (what they depend on, the queues view)
 
     # -- one ticket ----------------------------------------------------------------------------
 
@@ -88,13 +89,21 @@ class Views:
         """Per queue: how many wait for it, and the estimate for someone taking a number now
         (who may have more ahead than `waiting`: a comprehensive window calls across queues)."""
         ctl = self.ctl
-        out = {}
         servers = self.servers()
         now = ctl.now()
-        for code in ctl.hall.queue_codes():
+        codes = ctl.hall.queue_codes()
+        # computed after every batch of requests, but a newcomer's estimate only changes with
+        # the queues' sizes, the windows, the handling times and the minute (hours, 明天)
+        key = (id(ctl.hall), ctl.queues.shape(), tuple(servers), now.replace(second=0, microsecond=0),
+               ctl.day, tuple(ctl.handling.mean(c) for c in codes))
+        if self._queues_memo[0] == key:
+            return self._queues_memo[1]
+        out = {}
+        for code in codes:
             e = self.estimate(est.newcomer(code, now, ctl.day), servers)
             out[code] = {"name": ctl.code_name(code), "waiting": ctl.queues.count(code),
                          **self.wait_fields(e)}
+        self._queues_memo = (key, out)
         return out
 
     def window(self, number: int) -> dict:
