@@ -112,6 +112,7 @@ class KioskApp(HallApp):
                   citizen_name=self._update_card_text, card_message=self._update_card_text)
         self._layout()
         self._update_card_text()
+        self._read_cache()
         self.devices = KioskDevices(self.args, on_printer=self._on_printer, on_card=self._on_card,
                                     on_card_error=self._on_card_error)
         return root
@@ -215,6 +216,54 @@ class KioskApp(HallApp):
         elif kind == "queues" and isinstance(value, dict):
             self.queues = value
 
+    def _use_config(self, cfg: dict) -> None:
+        self.cfg = cfg
+        self.services = {s["code"]: s for s in cfg.get("services", [])}
+        self.themes = {t["code"]: t for t in cfg.get("themes", [])}
+
+    def _read_cache(self) -> None:
+        """The last good configuration from --config-cache, when it is this hall's."""
+        path = getattr(self.args, "config_cache", None)
+        if not path:
+            return
+        try:
+            with open(path, encoding="utf-8") as f:
+                cached = json.load(f)
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError) as exc:
+            log.warning("config cache %s unreadable (%s): not used", path, exc)
+            return
+        if not isinstance(cached, dict) or cached.get("hall_id") != self.settings["hall"] \
+                or not isinstance(cached.get("config"), dict):
+            log.warning("config cache %s is not this hall's: not used", path)
+            return
+        self._use_config(cached["config"])
+        self._apply_hall()
+        log.info("last good configuration read from %s", path)
+
+    def _write_cache(self, cfg: dict) -> None:
+        """Keep it for a start while the controller is down: written whole, then renamed; the
+        windows' staff names are left out (a kiosk shows none)."""
+        path = getattr(self.args, "config_cache", None)
+        if not path:
+            return
+        kept = {**cfg, "windows": [{k: v for k, v in w.items() if k != "staff"}
+                                   for w in cfg.get("windows") or []]}
+
+        def work():
+            import os
+            tmp = f"{path}.tmp"
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+            with open(tmp, "w", encoding="utf-8") as f:
+                json.dump({"hall_id": self.settings["hall"], "config": kept}, f, ensure_ascii=False)
+            os.replace(tmp, path)
+
+        def done(result, error):
+            if error:
+                log.warning("config cache %s not written: %s", path, error)
+        self.in_background(work, done)
+
     def _load_config(self) -> None:
         if self._config_loading:
             return
@@ -225,9 +274,8 @@ class KioskApp(HallApp):
             if error:
                 log.warning("config.get failed: %s", error)
                 return
-            self.cfg = result
-            self.services = {s["code"]: s for s in result.get("services", [])}
-            self.themes = {t["code"]: t for t in result.get("themes", [])}
+            self._use_config(result)
+            self._write_cache(result)
             self._config_version = self.hall_state.get("config_version")
             self._apply_hall()
             if self.sm.has_screen("home"):
@@ -262,7 +310,9 @@ class KioskApp(HallApp):
             return
         if self._lost_since is None:
             self._lost_since = now
-        if self.in_service and now - self._lost_since > OUT_OF_SERVICE_AFTER_S:
+        # in service until now, or just started with a cached configuration and no controller
+        starting = self.sm.current == "oos" and self.cfg is not None and not self.offline_mode
+        if (self.in_service or starting) and now - self._lost_since > OUT_OF_SERVICE_AFTER_S:
             self.in_service = False
             self.clear_citizen()
             self.busy = False

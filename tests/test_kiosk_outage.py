@@ -2,6 +2,7 @@
 closed, nobody touches it for a while; and the landscape layout."""
 from __future__ import annotations
 
+import json
 import time
 import tomllib
 
@@ -126,14 +127,17 @@ def test_closed_hall_turns_to_self_service(tmp_path):
         hall.close()
 
 
-def test_a_kiosk_that_never_read_the_hall_says_out_of_service_then_recovers(tmp_path):
-    """With no configuration to fall back on there is nothing to show but out of service."""
+def test_a_kiosk_started_while_the_controller_is_down(tmp_path):
+    """Without a configuration there is nothing to show but out of service; with the one kept
+    by --config-cache from an earlier run, the guides are there from the start."""
     hall = Hall(tmp_path, "mosquitto", config=unlimited_config(tmp_path))
     hall.add("kiosk-1", "kiosk")
     hall.start()
     hall.stop_service()              # the broker stays, the controller is down from the start
     screen = Screen(1080, 1920)
-    app = App(screen, kiosk_args(hall, "--simulate"), tmp_path, "kiosk")
+    cache = tmp_path / "cache" / "kiosk-config.json"
+    args = kiosk_args(hall, "--simulate", "--config-cache", str(cache))
+    app = App(screen, args, tmp_path, "kiosk")
     try:
         app.wait_screen("oos", timeout=30)
         assert "暂停服务" in target_text(app, "oos_text")
@@ -142,6 +146,24 @@ def test_a_kiosk_that_never_read_the_hall_says_out_of_service_then_recovers(tmp_
         hall.start()
         app.wait_screen("home", timeout=30)
         app.wait_target("tile-A")
+        wait_for(cache.exists, 10)
+        assert all("staff" not in w for w in json.loads(cache.read_text(encoding="utf-8"))["config"]["windows"])
+        app.stop()
+        # the kiosk restarts while the controller is down: the kept configuration serves
+        hall.stop_service()
+        app = App(screen, args, tmp_path, "kiosk2")
+        app.wait_screen("home", timeout=30)
+        wait_for(lambda: "暂时无法取号" in target_text(app, "banner"), 10)
+        app.tap("tile-A")
+        app.wait_screen("guide")
+        assert "居民身份证" in target_text(app, "guide_materials")
+        assert "guide_take" not in app.targets()["targets"]
+        app.tap("back")
+        app.wait_screen("home")
+        hall.start()                 # and it recovers by itself
+        wait_for(lambda: "nav_book" in app.targets()["targets"], 30)
+        app.tap("tile-A")
+        app.wait_screen("confirm")
     finally:
         app.stop()
         screen.close()
