@@ -21,12 +21,14 @@ INVENTED = ("即办", "免费", "承诺时限", "收费", "最多跑一次")
 
 
 def bare_hall(tmp_path):
-    """The demo hall, open around the clock, with service Q's guide down to its conditions."""
+    """The demo hall, open around the clock, with service Q's guide down to its conditions and
+    theme T4 without its time limit."""
     (tmp_path / "cfg").mkdir(exist_ok=True)
     src = always_open_copy(REPO / "config" / "hall.toml", tmp_path / "cfg")
     raw = tomllib.loads(src.read_text(encoding="utf-8"))
     q = next(s for s in raw["services"] if s["code"] == "Q")
     q["guide"] = {"conditions": "不知道办什么时来这里。"}
+    next(t for t in raw["themes"] if t["code"] == "T4").pop("time_limit_days", None)
     out = tmp_path / "cfg" / "bare.toml"
     out.write_text(tomli_w.dumps(raw), encoding="utf-8")
     return out, raw
