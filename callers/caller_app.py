@@ -55,6 +55,7 @@ TEXTS = Catalogue({
     "prio_other": ("优先", "Priority"),
     "waiting_title": ("本窗口等候", "Waiting for this window"),
     "waiting_n": ("{n} 人", "{n}"),
+    "new_wait": ("新取号{wait}", "a new ticket: {wait}"),
     "by_service": ("各业务等候", "By service"),
     "more_queues": ("…另有 {k} 项业务共 {n} 人", "…{k} more services, {n} people"),
     "next_up": ("接下来：{numbers}", "Next: {numbers}"),
@@ -305,7 +306,11 @@ class CallerApp(HallApp):
         w = self.client.state["windows"].get(self.window_no) or {}
         busy = [(code, queues.get(code) or {}) for code in w.get("services") or []]
         busy = sorted(((c, q) for c, q in busy if q.get("waiting")), key=lambda cq: -cq[1]["waiting"])
+        # with the hall's one estimate for a number taken now, as the kiosk tiles show it
         rows = [f"{code}  {q.get('name', code)}   {TEXTS('waiting_n', self.lang, n=q['waiting'])}"
+                + (" · " + TEXTS("new_wait", self.lang,
+                                 wait=q.get("wait_text_en" if self.lang == "en" else "wait_text"))
+                   if q.get("wait_text") else "")
                 for code, q in busy]
         if len(rows) > QUEUE_LINES:      # the longest queues first, and say that more exist
             rest = sum(q["waiting"] for _, q in busy[QUEUE_LINES - 1:])

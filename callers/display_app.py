@@ -8,11 +8,10 @@ shows none (not even the staff name a window's state carries).
 from __future__ import annotations
 
 import logging
-from functools import partial
 from pathlib import Path
 from typing import Optional
 
-from kivy.clock import Clock, mainthread
+from kivy.clock import Clock
 from kivy.properties import (BooleanProperty, ColorProperty, NumericProperty, ObjectProperty,
                              StringProperty)
 from kivy.uix.boxlayout import BoxLayout
@@ -173,16 +172,12 @@ class DisplayApp(HallApp):
     def bus_event(self, kind: str, call: dict) -> None:
         if not call.get("ticket"):
             return
-        if self.announcer is None:
-            self.show_call(call)
-            return
-        text = announcement_text(call["ticket"], call.get("window") or 0, bool(call.get("recall")))
-        # the screen shows the call as its announcement starts: what is seen is what is heard
-        self.announcer.announce(text, partial(self._announced, call))
-
-    @mainthread
-    def _announced(self, call: dict) -> None:
+        # the panel shows a call the moment it is made, as the window strips do: in a burst the
+        # voice reads its queue of calls seconds later, and the screen must not wait for it
         self.show_call(call)
+        if self.announcer is not None:
+            self.announcer.announce(announcement_text(call["ticket"], call.get("window") or 0,
+                                                      bool(call.get("recall"))))
 
     def bus_state(self, kind: str, value) -> None:
         if kind == "hall":

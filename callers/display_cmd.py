@@ -13,8 +13,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="window size (default 1920x1080)")
     p.add_argument("--fullscreen", action="store_true", help="fill the screen (production)")
     p.add_argument("--voice", choices=("aplay", "silent", "none"), default="aplay",
-                   help="announcements: aplay (the sound card, default), silent (no speaker: "
-                        "the screen keeps the voice's timing), none (no voice, calls show at once)")
+                   help="announcements: aplay (the sound card, default), silent (no speaker, "
+                        "the voice queue still runs: for tests), none (no voice); calls show at once")
     p.add_argument("--voice-repeat", type=int, default=2, metavar="N",
                    help="read each call N times (default 2)")
     p.add_argument("--voice-volume", type=int, default=100, metavar="0-200",

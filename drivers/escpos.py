@@ -7,6 +7,8 @@ not a multi-kilobyte raster.
 """
 from __future__ import annotations
 
+from onewindow.domain import guide as guide_model
+
 ESC, GS, FS, DLE = b"\x1b", b"\x1d", b"\x1c", b"\x10"
 
 INIT = ESC + b"@"
@@ -80,9 +82,11 @@ def ticket(t: dict, hall_name: str, rating_hint: str = "办理完毕请对本次
                 text("系统调试用，不作办理依据")]
     if t.get("citizen"):
         out.append(text(f"办事人：{t['citizen']}"))
-    out += [text(f"您前面还有 {t.get('ahead', 0)} 人等候"),
-            text(f"预计等候约 {t.get('est_wait_min', 0)} 分钟"),
-            text(f"取号时间：{issued}")]
+    out.append(text(f"您前面还有 {t.get('ahead', 0)} 人等候"))
+    wait = wait_text(t)
+    if wait:           # the controller's words; none is printed rather than a made-up one
+        out.append(text(f"预计等候：{wait}"))
+    out.append(text(f"取号时间：{issued}"))
     if t.get("status_url"):
         out += [feed(1), qr(t["status_url"]), text("扫码查看排队进度")]
     out += [rule(), text(rating_hint), text("过号请到服务台重新排队"), feed(3), CHINESE_OFF,
@@ -90,30 +94,37 @@ def ticket(t: dict, hall_name: str, rating_hint: str = "办理完毕请对本次
     return b"".join(out)
 
 
+def wait_text(t: dict) -> str:
+    """The wait as the controller words it (`wait_text`); a controller from before it sent only
+    `est_wait_min`, and a ticket with neither gets no wait line."""
+    if t.get("wait_text"):
+        return t["wait_text"]
+    m = t.get("est_wait_min")
+    return f"约 {m} 分钟" if isinstance(m, int) and not isinstance(m, bool) and m > 0 else ""
+
+
 def guide_card(service: dict) -> bytes:
-    """明白卡: what to bring (originals/copies, 容缺 marked), limits, fee, place, phone, QR."""
-    g = service.get("guide") or {}
-    out = [INIT, CHINESE_ON, CENTER, BOLD_ON, size(2, 2), text(service["name"]), size(1, 1),
+    """明白卡: what to bring (originals/copies, 容缺 marked), limits, fee, place, phone, QR: the
+    one guide model's (onewindow/domain/guide.py) stated facts only, as the kiosk and web show."""
+    card = guide_model.card(service)
+    out = [INIT, CHINESE_ON, CENTER, BOLD_ON, size(2, 2), text(card.name), size(1, 1),
            text("办事明白卡（一次告知）"), BOLD_OFF, LEFT, rule()]
-    if g.get("conditions"):
-        out += [BOLD_ON, text("办理条件"), BOLD_OFF, text(g["conditions"])]
-    out += [BOLD_ON, text("所需材料"), BOLD_OFF]
-    for i, m in enumerate(g.get("materials") or (), 1):
-        counts = f"原件{m.get('originals', 1)}份"
-        if m.get("copies"):
-            counts += f" 复印件{m['copies']}份"
-        line = f"{i}. {m['name']}（{counts}）"
-        if m.get("missing_ok"):
+    if card.conditions:
+        out += [BOLD_ON, text("办理条件"), BOLD_OFF, text(card.conditions)]
+    if card.materials:
+        out += [BOLD_ON, text("所需材料"), BOLD_OFF]
+    for i, m in enumerate(card.materials, 1):
+        line = f"{i}. {m.name}" + (f"（{m.counts}）" if m.counts else "")
+        if m.missing_ok:
             line += " [可容缺]"
         out.append(text(line))
-        if m.get("note"):
-            out.append(text(f"   {m['note']}"))
+        if m.note:
+            out.append(text(f"   {m.note}"))
     out.append(rule())
-    facts = [("承诺时限", f"{g['time_limit_days']}个工作日" if g.get("time_limit_days") else "即办"),
-             ("收费", g.get("fee") or "免费"), ("办理地点", g.get("place")), ("咨询电话", g.get("phone"))]
-    out += [text(f"{k}：{v}") for k, v in facts if v]
-    out.append(text("标注[可容缺]的材料可先受理、后补交"))
-    if g.get("url"):
-        out += [CENTER, feed(1), qr(g["url"]), text("扫码查看完整办事指南")]
+    out += [text(f"{f.label}：{f.value}") for f in card.facts]
+    if card.any_missing_ok:
+        out.append(text(guide_model.MISSING_OK_NOTE[0]))
+    if card.url:
+        out += [CENTER, feed(1), qr(card.url), text("扫码查看完整办事指南")]
     out += [feed(3), CHINESE_OFF, CUT_PARTIAL]
     return b"".join(out)

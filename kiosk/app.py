@@ -34,6 +34,8 @@ from .widgets import load_kv
 log = logging.getLogger(__name__)
 
 OUT_OF_SERVICE_AFTER_S = 1.5      # a reconnect shorter than this does not flash the screen
+OFFLINE_SCREENS = ("home", "guides", "guide", "theme")   # what works from the last configuration
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CARD_MESSAGE_S = 6.0
 ELDER_ZOOM = 1.3                  # text and touch targets in elderly mode
 
@@ -69,6 +71,10 @@ class KioskApp(HallApp):
     printer_reason = StringProperty("none")
     can_print_now = BooleanProperty(False)
     in_service = BooleanProperty(False)
+    # the controller is away but its last good configuration is known: guides, themes and hours
+    # stay on screen, numbers (and whatever else needs the controller) wait until it is back
+    offline_mode = BooleanProperty(False)
+    taking = BooleanProperty(False)          # a number can be taken now: in service and open
     busy = BooleanProperty(False)
     queues = DictProperty({})
 
@@ -101,10 +107,12 @@ class KioskApp(HallApp):
         self.screen("oos")
         self.sm.current = "oos"
         Window.bind(on_touch_down=self._touched)
+        self.bind(in_service=self._update_taking, hall_open=self._update_taking)
         self.bind(elder=self._layout, portrait=self._layout, lang=self._update_card_text,
                   citizen_name=self._update_card_text, card_message=self._update_card_text)
         self._layout()
         self._update_card_text()
+        self._read_cache()
         self.devices = KioskDevices(self.args, on_printer=self._on_printer, on_card=self._on_card,
                                     on_card_error=self._on_card_error)
         return root
@@ -208,6 +216,54 @@ class KioskApp(HallApp):
         elif kind == "queues" and isinstance(value, dict):
             self.queues = value
 
+    def _use_config(self, cfg: dict) -> None:
+        self.cfg = cfg
+        self.services = {s["code"]: s for s in cfg.get("services", [])}
+        self.themes = {t["code"]: t for t in cfg.get("themes", [])}
+
+    def _read_cache(self) -> None:
+        """The last good configuration from --config-cache, when it is this hall's."""
+        path = getattr(self.args, "config_cache", None)
+        if not path:
+            return
+        try:
+            with open(path, encoding="utf-8") as f:
+                cached = json.load(f)
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError) as exc:
+            log.warning("config cache %s unreadable (%s): not used", path, exc)
+            return
+        if not isinstance(cached, dict) or cached.get("hall_id") != self.settings["hall"] \
+                or not isinstance(cached.get("config"), dict):
+            log.warning("config cache %s is not this hall's: not used", path)
+            return
+        self._use_config(cached["config"])
+        self._apply_hall()
+        log.info("last good configuration read from %s", path)
+
+    def _write_cache(self, cfg: dict) -> None:
+        """Keep it for a start while the controller is down: written whole, then renamed; the
+        windows' staff names are left out (a kiosk shows none)."""
+        path = getattr(self.args, "config_cache", None)
+        if not path:
+            return
+        kept = {**cfg, "windows": [{k: v for k, v in w.items() if k != "staff"}
+                                   for w in cfg.get("windows") or []]}
+
+        def work():
+            import os
+            tmp = f"{path}.tmp"
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+            with open(tmp, "w", encoding="utf-8") as f:
+                json.dump({"hall_id": self.settings["hall"], "config": kept}, f, ensure_ascii=False)
+            os.replace(tmp, path)
+
+        def done(result, error):
+            if error:
+                log.warning("config cache %s not written: %s", path, error)
+        self.in_background(work, done)
+
     def _load_config(self) -> None:
         if self._config_loading:
             return
@@ -218,9 +274,8 @@ class KioskApp(HallApp):
             if error:
                 log.warning("config.get failed: %s", error)
                 return
-            self.cfg = result
-            self.services = {s["code"]: s for s in result.get("services", [])}
-            self.themes = {t["code"]: t for t in result.get("themes", [])}
+            self._use_config(result)
+            self._write_cache(result)
             self._config_version = self.hall_state.get("config_version")
             self._apply_hall()
             if self.sm.has_screen("home"):
@@ -237,6 +292,9 @@ class KioskApp(HallApp):
     def next_opening_text(self) -> str:
         return pick(self.hall_state or {}, "next_opening_text", self.lang)
 
+    def _update_taking(self, *_) -> None:
+        self.taking = self.in_service and self.hall_open
+
     def _check_service(self) -> None:
         ok = self.online and self.cfg is not None and bool(self.hall_state)
         now = time.monotonic()
@@ -244,17 +302,55 @@ class KioskApp(HallApp):
             self._lost_since = None
             if not self.in_service:
                 self.in_service = True
+                self.offline_mode = False
                 log.info("in service")
-                self.go("home")
+                if self.sm.current in ("oos", "home"):
+                    self.go("home")
+                self._refresh_home()
             return
         if self._lost_since is None:
             self._lost_since = now
-        if self.in_service and now - self._lost_since > OUT_OF_SERVICE_AFTER_S:
+        # in service until now, or just started with a cached configuration and no controller
+        starting = self.sm.current == "oos" and self.cfg is not None and not self.offline_mode
+        if (self.in_service or starting) and now - self._lost_since > OUT_OF_SERVICE_AFTER_S:
             self.in_service = False
-            log.warning("out of service: the hall controller cannot be reached")
             self.clear_citizen()
             self.busy = False
-            self.go("oos")
+            if self.cfg is None:
+                log.warning("out of service: the hall controller cannot be reached")
+                self.go("oos")
+                return
+            # what the kiosk read last still holds: guides, themes and hours stay; a screen
+            # that needs the controller (a number, a booking, a query, a rating) goes home
+            log.warning("hall controller unreachable: guides only, from the last configuration")
+            self.offline_mode = True
+            if self.sm.current not in OFFLINE_SCREENS:
+                self.go("home")
+            self._refresh_home()
+
+    def offline_where(self) -> str:
+        """Where to go while numbers cannot be taken, from the hall file: the comprehensive
+        windows' location and the hall's phone, when the file gives them."""
+        cfg = self.cfg or {}
+        places = list(dict.fromkeys(w.get("location") for w in cfg.get("windows") or []
+                                    if w.get("kind") == "comprehensive" and w.get("location")))
+        phone = (cfg.get("hall") or {}).get("phone")
+        where = self.t("offline_where", place="、".join(places)) if places else self.t("offline_desk")
+        return where + (self.t("offline_phone", phone=phone) if phone else "")
+
+    def offline_hours(self) -> str:
+        """Today's window hours from the last configuration (its closed dates and 调休 days
+        included), as the hall file writes them."""
+        hours = ((self.cfg or {}).get("hall") or {}).get("hours") or {}
+        today = self.hall_now().date()
+        iso = today.isoformat()
+        if iso in [str(d) for d in hours.get("closed_dates") or []]:
+            ranges = []
+        else:
+            extra = {str(k): v for k, v in (hours.get("extra_days") or {}).items()}
+            ranges = extra.get(iso, hours.get(WEEKDAYS[today.weekday()]) or [])
+        return (self.t("offline_hours", ranges="、".join(ranges)) if ranges
+                else self.t("offline_no_hours"))
 
     # -- citizens --------------------------------------------------------------------------------
 

@@ -26,6 +26,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="seconds without a touch before the kiosk returns home and forgets the citizen")
     p.add_argument("--lang", choices=("zh", "en"), default="zh", help="starting language")
     p.add_argument("--place", help="where this kiosk stands, for help requests (default: its id)")
+    p.add_argument("--config-cache", metavar="FILE",
+                   help="keep the hall's last good configuration here, so that a kiosk started "
+                        "while the controller is down still shows guides, themes and hours")
 
 
 def main(args) -> int:

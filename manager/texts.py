@@ -21,7 +21,8 @@ TEXTS = Catalogue({
     "offline": ("离线：无法连接叫号系统，正在重试", "Offline: retrying"),
     "controller_down": ("叫号系统主机未运行", "Hall controller down"),
     "waiting_title": ("各事项等候", "Waiting per service"),
-    "waiting_row": ("{code} {name}  等候 {n} 人  约 {est} 分钟", "{code} {name}: {n} waiting"),
+    # the wait is a new ticket's (the kiosk tiles' words): one estimate everywhere
+    "waiting_row": ("{code} {name}  等候 {n} 人 · {wait}", "{code} {name}: {n} waiting · {wait_en}"),
     "waiting_total": ("全厅等候 {n} 人", "{n} waiting in the hall"),
     "nobody_waiting": ("目前无人等候", "Nobody is waiting"),
     "longest": ("最长等候：{number}（{name}）已等 {min} 分钟", "Longest wait: {number} {min} min"),
@@ -74,7 +75,7 @@ TEXTS = Catalogue({
     "find_title": ("按号码查找今天的号票", "Find today's ticket"),
     "find_go": ("查找", "Find"),
     "ticket_none": ("输入号码后点“查找”", "Enter a number"),
-    "ticket_info": ("{number}  {service}\n状态：{status}  前面 {ahead} 人\n取号时间：{issued}\n"
+    "ticket_info": ("{number}  {service}\n状态：{status}  前面 {ahead} 人 {wait}\n取号时间：{issued}\n"
                     "窗口：{window}\n群众：{citizen}",
                     "{number} {service}\n{status}"),
     "ticket_cancel": ("作废此号", "Cancel ticket"),

@@ -72,7 +72,7 @@ def cmd_hall(args) -> int:
               f"after copying {service.broker.ca_path} to each device as /etc/onewindow/ca.crt "
               f"(never ca.key)", flush=True)
     from .hallconfig import warnings
-    for line in warnings(ctl.hall):
+    for line in warnings(ctl.hall, ctl.raw):
         logging.getLogger("onewindow.hall").warning("%s", line)
     while not stopping.wait(0.5) and service.failure is None:
         pass
@@ -194,12 +194,12 @@ def cmd_config(args) -> int:
     if args.action == "check":
         from .hallconfig import warnings
         from .startup import check_with_live_settings
-        hall, _ = load_file(_hall_file(args))
+        hall, raw = load_file(_hall_file(args))
         conflicts = check_with_live_settings(args.config, args.data_dir) if args.data_dir else []
         print(f"{args.config}: OK ({_count(hall.services, 'service')}, "
               f"{_count(hall.themes, 'theme')}, {_count(hall.windows, 'window')})"
               + (f", fits the live settings in {args.data_dir}" if args.data_dir else ""))
-        for line in warnings(hall):
+        for line in warnings(hall, raw):
             print(f"  warning: {line}")
         for option in conflicts:
             print(f"  warning: {option} was changed both in this file and on the manager "

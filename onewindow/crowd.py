@@ -73,7 +73,7 @@ class Crowd:
             who = f" {t['citizen']}" if t.get("citizen") else ""
             mark = f" [{PRIORITY_ZH.get(t['priority'], '优先')}]" if t.get("priority") else ""
             self.say(f"[kiosk]  取号 {t['number']} {t['service_name']}{who}{mark}: "
-                     f"前面 {t['ahead']} 人, 约 {t['est_wait_min']} 分钟")
+                     f"前面 {t['ahead']} 人, {t['wait_text']}")
 
     def _window(self, number: int) -> None:
         client = self.callers[number]

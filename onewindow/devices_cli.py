@@ -104,7 +104,7 @@ def test(args) -> int:
         st = p.status()
         print(f"status: {st.message_en} ({st.message})")
         sample = {"number": "A001", "service_name": "打印测试 Printer test", "ahead": 0,
-                  "est_wait_min": 0, "issued_at": time.strftime("%Y-%m-%dT%H:%M"),
+                  "wait_text": "无需等候", "issued_at": time.strftime("%Y-%m-%dT%H:%M"),
                   "status_url": "https://example.invalid/t/test", "citizen": "张*三"}
         job = escpos.ticket(sample, "OneWindow 一窗")
         try:

@@ -97,9 +97,23 @@ def parse(raw: dict, file: str = "<config>") -> Hall:
                 rating=rating, **hall)
 
 
-def warnings(hall: Hall) -> list[str]:
-    """What is valid but will probably hurt a hall: said at `config check` and at start."""
+def warnings(hall: Hall, raw: dict | None = None) -> list[str]:
+    """What is valid but will probably hurt a hall: said at `config check` and at start.
+
+    With the file's tables (`raw`), also each service's guide fields left out: citizens are
+    shown nothing for them (domain/guide.py), so the installer should know."""
     out = []
+    if raw is not None:
+        from .domain.guide import missing
+        for s in raw.get("services") or []:
+            gaps = missing(s.get("guide"))
+            if gaps:
+                out.append(f"[services {s.get('code')}] {s.get('name')}: the guide leaves out "
+                           f"{', '.join(gaps)}; citizens are shown none of them")
+        for t in raw.get("themes") or []:
+            if t.get("time_limit_days") is None:
+                out.append(f"[themes {t.get('code')}] {t.get('name')}: no time_limit_days "
+                           f"(承诺时限); citizens are shown none")
     host = urlsplit(hall.status_url.replace("{ticket_id}", "x")).hostname if hall.status_url else None
     if host and (host == "localhost" or _loopback(host)):
         out.append(f"[hall] status_url points at {host}: the QR code on every ticket leads "

@@ -197,16 +197,20 @@ GUIDE = Section("services.guide", "The service's guide (办事指南), shown on 
                 "pages.", sections=(MATERIALS, FAQ), options=(
     Option("conditions", str, "", example="年满16周岁的本县户籍居民。", doc="Who may apply (受理条件)."),
     Option("process", str, "", example="取号 → 窗口核验材料 → 现场办结", doc="The steps (办理流程)."),
-    Option("legal_limit_days", int, 0, minval=0, maxval=3650, example=20,
-           doc="法定办结时限, working days; 0: not stated."),
-    Option("time_limit_days", int, 0, minval=0, maxval=3650, example=1,
-           doc="承诺办结时限 (the hall's promise), working days; 0: settled on the spot."),
-    Option("fee", str, "免费", example="换领、补领 20元", doc="Fees (收费标准)."),
+    Option("legal_limit_days", int, None, minval=0, maxval=3650, example=20,
+           default_doc="not stated", doc="法定办结时限, working days; 0: not stated."),
+    Option("time_limit_days", int, None, minval=0, maxval=3650, example=1,
+           default_doc="not stated",
+           doc="承诺办结时限 (the hall's promise), working days; 0: settled on the spot (即办). "
+               "Left out, no time limit is shown and `config check` warns."),
+    Option("fee", str, None, example="不收费", default_doc="not stated",
+           doc="Fees (收费标准), shown as written (e.g. 不收费). Left out, no fee is shown (never "
+               "a made-up 免费) and `config check` warns."),
     Option("place", str, "", example="一楼A区 4-5号窗口", doc="Where it is handled."),
     Option("phone", str, "", example="0930-12345-101", doc="Enquiry phone for this service."),
     Option("url", str, "", example="http://192.168.10.2:8080/guide/A",
            doc="The guide's web page, shown as a QR code on the kiosk's guide screen."),
-    Option("visits", int, 1, minval=0, maxval=9, example=1,
+    Option("visits", int, None, minval=0, maxval=9, example=1, default_doc="not stated",
            doc="Visits needed (到现场次数): 0 = 零跑腿, 1 = 最多跑一次."),
 ))
 
@@ -268,8 +272,10 @@ THEMES = Section(
         Option("items", list, [], items="string", pattern=CODE, example=["A", "E", "D"],
                doc="Service codes always included."),
         Option("name_en", str, "", example="Having a baby", doc="English name."),
-        Option("time_limit_days", int, 0, minval=0, maxval=3650, example=5,
-               doc="Promised working days for the whole bundle; 0: not stated."),
+        Option("time_limit_days", int, None, minval=0, maxval=3650, example=5,
+               default_doc="not stated",
+               doc="Promised working days for the whole bundle; 0: settled on the spot (即办). "
+                   "Left out, none is shown and `config check` warns."),
         Option("daily_quota", int, 0, minval=0, maxval=9999, example=50,
                doc="Tickets a day; 0 = no limit."),
     ))

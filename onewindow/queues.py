@@ -121,11 +121,11 @@ class OpenTickets:
         """How many tickets this window could call, from the indexes."""
         return len(self._to_window.get(window, {})) + sum(len(self._order.get(c, ())) for c in codes)
 
-    def ahead_of(self, t: Ticket) -> int:
-        """Waiting tickets of the same queue before this one: priority first, then queue time."""
-        if t.status is not TicketStatus.WAITING or t.target_window is not None:
-            return 0
-        return bisect.bisect_left(self._order.get(t.service, []), order_key(t))
+    def shape(self) -> tuple:
+        """What a newcomer's estimate depends on: per queue how many wait and how many of them
+        with priority, and how many were sent to each window (views.py memoises on it)."""
+        return (tuple((c, len(k), bisect.bisect_left(k, (True,))) for c, k in self._order.items()),
+                tuple((w, len(sent)) for w, sent in self._to_window.items()))
 
     def for_window(self, window: int, codes: Sequence[str]) -> list[Ticket]:
         """Everything this window could call (reports, and routing's reference)."""

@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .domain import hours as hours_mod
-from .domain.estimate import estimate_wait_min
-from .domain.model import Ticket, WindowStatus
+from .domain import estimate as est
+from .domain.model import Ticket, TicketStatus, WindowStatus
 from .domain.pagekey import page_key
 from .domain.routing import upcoming
 
@@ -22,28 +22,56 @@ NEXT_SHOWN = 5      # upcoming tickets listed in a window's state (its caller sh
 class Views:
     def __init__(self, ctl: "Controller"):
         self.ctl = ctl
+        self._queues_memo: tuple = (None, None)     # (what they depend on, the queues view)
 
     # -- one ticket ----------------------------------------------------------------------------
 
-    def open_windows_for(self, code: str) -> int:
-        hall, windows = self.ctl.hall, self.ctl.windows
-        return sum(1 for w in hall.windows if hall.window_serves(w, code)
-                   and windows[w.number].status is WindowStatus.OPEN)
+    def servers(self) -> list[est.Server]:
+        """Every window as the estimate sees it (services as routing takes them)."""
+        ctl = self.ctl
+        return [est.Server(w.number, None if w.serves_all() else tuple(w.services),
+                           ctl.windows[w.number].status is WindowStatus.OPEN,
+                           ctl.queues.at_window(w.number) is not None,
+                           ctl.windows[w.number].streak) for w in ctl.hall.windows]
 
-    def estimate(self, code: str, ahead: int) -> int:
-        hall = self.ctl.hall
-        windows = self.open_windows_for(code) or sum(
-            1 for w in hall.windows if hall.window_serves(w, code))
-        return estimate_wait_min(ahead, self.ctl.handling.mean(code), windows)
+    def estimate(self, t: Ticket, servers: list | None = None) -> est.Estimate:
+        """The one estimate (domain/estimate.py) over what the windows able to serve `t` could
+        call; when none of them is open, calling starts at the next opening of its hours."""
+        ctl = self.ctl
+        servers = servers if servers is not None else self.servers()
+        hall = ctl.hall
+        waiting: dict[str, Ticket] = {}
+        for s in est.serving(t, servers):
+            w = hall.window(s.number)
+            for x in ctl.queues.for_window(s.number, hall.window_order(w)):
+                waiting[x.id] = x
+        now = ctl.now()
+        item = hall.service(t.service)
+        hours = item.hours if item is not None and item.hours is not None else hall.hours
+        # within the hours, windows may open any moment: no time to promise
+        opening = None if hours_mod.is_open(hours, now) else hours_mod.next_opening(hours, now)
+        return est.estimate(t, servers, waiting.values(), now, ctl.handling.mean,
+                            hall.rules.routing, hall.rules.fair_share, opening)
+
+    def wait_fields(self, e: est.Estimate) -> dict:
+        """The estimate as devices get it (docs/protocol.md: ticket, queues)."""
+        zh, en = est.describe(e, self.ctl.now())
+        return {"ahead": e.ahead, "est_wait_min": e.wait_min, "open_windows": e.open_windows,
+                "opens_at": e.opens_at.isoformat() if e.opens_at else None,
+                "wait_text": zh, "wait_text_en": en}
 
     def ticket(self, t: Ticket) -> dict:
         ctl = self.ctl
-        ahead = ctl.queues.ahead_of(t)
         w = ctl.hall.window(t.window) if t.window else None
+        if t.status is TicketStatus.WAITING:
+            wait = self.wait_fields(self.estimate(t))
+        else:       # called, served or gone: nobody is ahead, and there is no wait to tell
+            wait = {"ahead": 0, "est_wait_min": 0, "open_windows": None, "opens_at": None,
+                    "wait_text": "", "wait_text_en": ""}
         return {
             "id": t.id, "number": t.number, "service": t.service,
             "service_name": ctl.code_name(t.service), "issued_at": t.issued_at.isoformat(),
-            "ahead": ahead, "est_wait_min": self.estimate(t.service, ahead),
+            **wait,
             # the QR code's page key, not the bare id that events carry to every device
             "status_url": ctl.hall.status_url.replace("{ticket_id}", page_key(t.id, ctl.secret)),
             "status": t.status.value, "channel": t.channel, "priority": t.priority,
@@ -58,22 +86,24 @@ class Views:
     # -- retained state ------------------------------------------------------------------------
 
     def queues(self) -> dict:
-        hall = self.ctl.hall
-        open_for: dict[str, int] = {}
-        serving: dict[str, int] = {}
-        for w in hall.windows:      # once for every code: a big hall has a hundred windows
-            is_open = self.ctl.windows[w.number].status is WindowStatus.OPEN
-            for code in hall.window_order(w):
-                serving[code] = serving.get(code, 0) + 1
-                open_for[code] = open_for.get(code, 0) + is_open
+        """Per queue: how many wait for it, and the estimate for someone taking a number now
+        (who may have more ahead than `waiting`: a comprehensive window calls across queues)."""
+        ctl = self.ctl
+        servers = self.servers()
+        now = ctl.now()
+        codes = ctl.hall.queue_codes()
+        # computed after every batch of requests, but a newcomer's estimate only changes with
+        # the queues' sizes, the windows, the handling times and the minute (hours, 明天)
+        key = (id(ctl.hall), ctl.queues.shape(), tuple(servers), now.replace(second=0, microsecond=0),
+               ctl.day, tuple(ctl.handling.mean(c) for c in codes))
+        if self._queues_memo[0] == key:
+            return self._queues_memo[1]
         out = {}
-        for code in hall.queue_codes():
-            waiting = self.ctl.queues.count(code)
-            windows = open_for.get(code, 0) or serving.get(code, 0)
-            out[code] = {"name": self.ctl.code_name(code), "waiting": waiting,
-                         "est_wait_min": estimate_wait_min(waiting, self.ctl.handling.mean(code),
-                                                           windows),
-                         "open_windows": open_for.get(code, 0)}
+        for code in codes:
+            e = self.estimate(est.newcomer(code, now, ctl.day), servers)
+            out[code] = {"name": ctl.code_name(code), "waiting": ctl.queues.count(code),
+                         **self.wait_fields(e)}
+        self._queues_memo = (key, out)
         return out
 
     def window(self, number: int) -> dict:

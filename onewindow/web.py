@@ -11,6 +11,7 @@ import html
 import logging
 import threading
 
+from .domain import guide as guide_model
 from .httpserver import HttpServer
 from .i18n import test_mark
 from .wsgi import Routes
@@ -115,7 +116,9 @@ class WebApp:
             raise
         rows = [("业务", t["service_name"]), ("状态", STATUS_ZH.get(t["status"], t["status"]))]
         if t["status"] == "waiting":
-            rows += [("前面等候", f'{t["ahead"]} 人'), ("预计等候", f'约 {t["est_wait_min"]} 分钟')]
+            rows.append(("前面等候", f'{t["ahead"]} 人'))
+            if t.get("wait_text"):
+                rows.append(("预计等候", t["wait_text"]))
         if t.get("window_name") and t["status"] in ("called", "recalled", "serving"):
             rows.append(("办理窗口", t["window_name"]))
         body = [f'<div class="card"><div class="big">{_e(t["number"])}</div>',
@@ -210,20 +213,23 @@ class WebApp:
         item = next((s for s in cfg.get("services", []) + cfg.get("themes", []) if s.get("code") == code), None)
         if item is None:
             return 404, self.page("找不到事项", '<div class="card">没有这项业务。</div>')
-        g = item.get("guide") or {}
-        mats = item.get("materials") or g.get("materials") or []
+        # the one guide model (domain/guide.py) the kiosk and the 明白卡 read: stated facts only
+        card = guide_model.card(item)
         lis = []
-        for m in mats:
-            counts = f'原件{m.get("originals", 1)}份' + (f' 复印件{m["copies"]}份' if m.get("copies") else "")
-            mark = " <b>[可容缺]</b>" if m.get("missing_ok") else ""
-            lis.append(f'<li>{_e(m["name"])}（{counts}）{mark}{"<br><span class=muted>" + _e(m["note"]) + "</span>" if m.get("note") else ""}</li>')
-        facts = [("办理条件", g.get("conditions")), ("办理流程", g.get("process")),
-                 ("承诺时限", f'{g["time_limit_days"]}个工作日' if g.get("time_limit_days") else "即办"),
-                 ("收费", g.get("fee")), ("办理地点", g.get("place")), ("咨询电话", g.get("phone"))]
-        body = (f'<div class="card"><h2>{_e(item["name"])}</h2>'
+        for m in card.materials:
+            mark = " <b>[可容缺]</b>" if m.missing_ok else ""
+            note = f"<br><span class=muted>{_e(m.note)}</span>" if m.note else ""
+            counts = f"（{_e(m.counts)}）" if m.counts else ""
+            lis.append(f'<li>{_e(m.name)}{counts}{mark}{note}</li>')
+        facts = [("办理条件", card.conditions), ("办理流程", card.process)] + [
+            (f.label, f.value) for f in card.facts]
+        body = (f'<div class="card"><h2>{_e(card.name)}</h2>'
                 + "".join(f'<div class="row"><span>{_e(k)}</span><span>{_e(v)}</span></div>' for k, v in facts if v)
-                + f'</div><div class="card"><b>所需材料</b><ol>{"".join(lis)}</ol>'
-                '<p class="muted">标注[可容缺]的材料可先受理、后补交。</p></div>')
+                + '</div>')
+        if lis:
+            body += (f'<div class="card"><b>所需材料</b><ol>{"".join(lis)}</ol>'
+                     + (f'<p class="muted">{guide_model.MISSING_OK_NOTE[0]}。</p>'
+                        if card.any_missing_ok else "") + '</div>')
         return 200, self.page(f'{item["name"]} 办事指南', body)
 
 

@@ -136,3 +136,70 @@ def test_a_busy_hall_without_voice_shows_calls_at_once(tmp_path, screen):
     finally:
         app.stop()
         h.close()
+
+
+def test_a_burst_of_13_calls_never_leaves_the_panel_behind_the_led_strips(tmp_path, screen):
+    """Thirteen windows call back to back while the voice (its real timing, no speaker) reads
+    them one by one: the big panel shows each call as the strips do, not when the voice gets
+    to it (issue 14: it used to trail the strips by seconds)."""
+    import subprocess
+    import sys
+
+    from drivers.led_sim import LedLineSimulator
+    from drivers.ptysim import PtyDevice
+
+    from busutil import REPO
+    h = Hall(tmp_path, "embedded", config=unlimited_config(tmp_path))
+    windows = list(range(1, 14))
+    h.add("kiosk-1", "kiosk")
+    h.add("callers", "caller", windows)
+    h.add("display-1", "display")
+    h.add("led-1", "led")
+    h.start()
+    sim = LedLineSimulator(addresses=tuple(windows))
+    pty = PtyDevice(sim, tmp_path / "ttyLED")
+    led_log = open(tmp_path / "led.log", "wb")
+    led_proc = subprocess.Popen(
+        [sys.executable, "-m", "onewindow.cli", "led", "--mqtt", h.url, "--device", "led-1",
+         "--secret", h.secrets["led-1"], "--hall", h.hall_id]
+        + [a for w in windows for a in ("--strip", f"{w}={tmp_path / 'ttyLED'}:{w}")],
+        cwd=REPO, stdout=led_log, stderr=subprocess.STDOUT)
+    app = App(screen, ["display", "--mqtt", h.url, "--device", "display-1",
+                       "--secret", h.secrets["display-1"], "--hall", h.hall_id,
+                       "--voice", "silent", "--voice-repeat", "2", "--voice-speed", "150",
+                       "--voice-cache", str(tmp_path / "voice"), "--ticker-fps", "0"],
+              tmp_path, "display")
+    try:
+        app.wait_screen("main", timeout=30)
+        kiosk, callers = h.client("kiosk-1"), h.client("callers")
+        for service in "AABBCCEFFHKLP":
+            kiosk.request("ticket.issue", {"service": service})
+        for w in windows:
+            callers.request("window.open", {"window": w})
+        assert sim.wait(lambda: all(sim.strips[w].text for w in windows), timeout=10)
+        order = [4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 1, 2, 3]
+        t0 = time.monotonic()
+        called = [(w, callers.request("window.call_next", {"window": w})["ticket"]["number"])
+                  for w in order]
+        assert all(n for _, n in called)
+        # the strips show every call ...
+        assert sim.wait(lambda: all(sim.strips[w].text == f"请{n}号" for w, n in called), timeout=5)
+        strips_at = time.monotonic() - t0
+        # ... and the panel is already there: the last call big, the eight before it in order
+        last = called[-1][1]
+        wait_text(app, "call_ticket", lambda t: t == last, timeout=1.0)
+        panel_at = time.monotonic() - t0
+        assert panel_at < strips_at + 1.0, (panel_at, strips_at)
+        assert [text_of(app, f"recent_{i}") for i in range(8)] == [n for _, n in called[-2:-10:-1]]
+        time.sleep(0.4)
+        screen.screenshot(IMG / "display-burst.png")
+        # the voice, reading 13 calls twice each, is still at the first few: it follows later
+        assert panel_at < 10
+    finally:
+        app.stop()
+        led_proc.terminate()
+        led_proc.wait(10)
+        led_log.close()
+        pty.close()
+        h.close()
+    assert "Traceback" not in app.log_path.read_text(encoding="utf-8", errors="replace")

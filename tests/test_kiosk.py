@@ -19,7 +19,10 @@ def kiosk(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("kiosk")
     hall = Hall(tmp, "embedded", config=unlimited_config(tmp))
     hall.add("kiosk-1", "kiosk")
+    hall.add("callers", "caller", [1, 2, 3])
     hall.start()
+    for w in (1, 2, 3):     # three comprehensive windows open: the tiles show real waits
+        hall.client("callers").request("window.open", {"window": w})
     printer, card = PrinterSimulator(), IdCardSimulator()
     printer_pty = PtyDevice(printer, tmp / "printer")
     card_pty = PtyDevice(card, tmp / "idcard")

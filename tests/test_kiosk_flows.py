@@ -60,7 +60,7 @@ def test_guide_shows_everything_and_prints_a_card(kiosk):
     app.tap("guide-A")
     app.wait_screen("guide")
     materials = target_text(app, "guide_materials")
-    assert "居民身份证（原件 1 份，复印件 1 份）" in materials and "可容缺" in materials
+    assert "居民身份证（原件1份，复印件1份）" in materials and "可容缺" in materials
     facts = target_text(app, "guide_facts")
     assert "0930-12345-101" in facts and "1 个工作日" in facts and "免费" in facts
     shot(screen, "guide")

@@ -120,6 +120,6 @@ def test_guide_card_lists_materials_with_counts_and_missing_ok_marks():
                       {"name": "婚姻状况证明", "originals": 1, "copies": 1, "missing_ok": True}]}}
     job = escpos.guide_card(service)
     assert "1. 不动产权证书（原件1份）".encode("gb18030") in job
-    assert "2. 婚姻状况证明（原件1份 复印件1份） [可容缺]".encode("gb18030") in job
-    assert "承诺时限：3个工作日".encode("gb18030") in job
+    assert "2. 婚姻状况证明（原件1份，复印件1份） [可容缺]".encode("gb18030") in job
+    assert "承诺时限：3 个工作日".encode("gb18030") in job
     assert render(job).height > 400

@@ -41,7 +41,11 @@ def test_ticket_page_shows_progress_then_window_then_takes_a_rating(site):
     qr = base + urllib.parse.urlsplit(mine["status_url"]).path     # what the QR code opens
     code, page = get(qr)
     assert code == 200 and mine["number"] in page and "排队中" in page and "1 人" in page
+    # every window closed: the page says so, never 无需等候 or 0 分钟 (issue 14)
+    assert "窗口暂未开放" in page and "0 分钟" not in page and "无需等候" not in page
     caller.request("window.open", {"window": 4})
+    code, page = get(qr)
+    assert f"约 {hall.ctl.views.ticket(hall.ctl.queues.get(mine['id']))['est_wait_min']} 分钟" in page
     caller.request("window.call_next", {"window": 4})
     caller.request("window.finish", {"window": 4})
     caller.request("window.call_next", {"window": 4})
@@ -88,7 +92,7 @@ def test_guide_page_lists_materials_with_missing_ok_marks(site):
     _, base = site
     code, page = get(f"{base}/guide/F")
     assert code == 200 and "不动产登记" in page and "婚姻状况证明" in page and "[可容缺]" in page
-    assert "原件1份 复印件2份" in page
+    assert "原件1份，复印件2份" in page
 
 
 def test_unknown_pages_and_a_down_controller_get_plain_answers(site):

@@ -5,22 +5,25 @@ from kivy.app import App
 from kivy.properties import StringProperty
 from kivy.uix.screenmanager import Screen
 
+from onewindow.domain import guide as guide_model
+
 from ..widgets import load_kv
 
 load_kv("confirm.kv")
 
 
 def material_lines(app, materials: list) -> str:
-    """One line per material: name, originals/copies, 容缺 mark (the 一次告知 list)."""
+    """One line per material: name, originals/copies, 容缺 mark (the 一次告知 list), worded by
+    the one guide model (domain/guide.py) that the web page and the 明白卡 use too."""
     lines = []
     for m in materials:
-        counts = app.t("guide_originals", n=m.get("originals", 1))
-        if m.get("copies"):
-            counts += "，" + app.t("guide_copies", n=m["copies"])
-        line = f"•  {app.pick(m)}（{counts}）"
-        if m.get("missing_ok"):
-            line += f"  [{app.t('guide_missing_ok')}]"
-        lines.append(line)
+        line = guide_model.material(m) if isinstance(m, dict) else m
+        en = app.lang == "en"
+        counts = line.counts_en if en else line.counts
+        text = f"•  {line.name_en if en else line.name}" + (f"（{counts}）" if counts else "")
+        if line.missing_ok:
+            text += f"  [{app.t('guide_missing_ok')}]"
+        lines.append(text)
     return "\n".join(lines)
 
 
@@ -53,7 +56,8 @@ class ConfirmScreen(Screen):
         self.title = app.pick(service)
         self.subtitle = app.pick(service, "department") or app.pick(service, "lead_department")
         q = app.queues.get(self.code) or {}
-        self.waiting = app.t("confirm_waiting", n=q.get("waiting", 0), m=q.get("est_wait_min", 0))
+        self.waiting = (app.t("confirm_waiting", n=q.get("ahead", 0), wait=app.pick(q, "wait_text"))
+                        if q.get("wait_text") else "")
         self.who = (app.t("identified_hint", name=app.citizen_name) if app.citizen_name
                     else app.t("elder_hint"))
         self.materials = material_lines(app, (service.get("guide") or {}).get("materials") or [])

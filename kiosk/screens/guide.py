@@ -6,6 +6,8 @@ from kivy.factory import Factory
 from kivy.properties import StringProperty
 from kivy.uix.screenmanager import Screen
 
+from onewindow.domain import guide as guide_model
+
 from ..widgets import Choice, load_kv
 from .confirm import material_lines
 
@@ -66,25 +68,25 @@ class GuideScreen(Screen):
             box.add_widget(Factory.SectionTitle(text=app.t(key)))
             box.add_widget(Factory.KLabel(text=body, test_id=test_id, font_size=app.u * 30,
                                           line_height=1.25))
-        section("guide_conditions", app.pick(g, "conditions"), "guide_conditions")
-        section("guide_process", app.pick(g, "process"))
-        materials = material_lines(app, g.get("materials") or [])
-        if any(m.get("missing_ok") for m in g.get("materials") or []):
+        # the one guide model (domain/guide.py): the web page and the 明白卡 read it too, and it
+        # shows only what the hall file states
+        card = guide_model.card(s)
+        en = app.lang == "en"
+        section("guide_conditions", card.conditions, "guide_conditions")
+        section("guide_process", card.process)
+        materials = material_lines(app, card.materials)
+        if card.any_missing_ok:
             materials += "\n" + app.t("guide_missing_note")
         section("guide_materials", materials, "guide_materials")
-        days = g.get("time_limit_days")
-        facts = [(app.t("guide_time_limit"), app.t("guide_days", n=days) if days else app.t("guide_instant")),
-                 (app.t("guide_fee"), app.pick(g, "fee") or app.t("guide_free")),
-                 (app.t("guide_place"), app.pick(g, "place")), (app.t("guide_phone"), g.get("phone"))]
-        box.add_widget(Factory.SectionTitle(text=app.t("guide_time_limit") + " · " + app.t("guide_fee")
-                                            + " · " + app.t("guide_place")))
-        box.add_widget(Factory.KLabel(text="\n".join(f"{k}：{v}" for k, v in facts if v),
-                                      test_id="guide_facts", font_size=app.u * 30, line_height=1.25))
-        faq = g.get("faq") or []
-        if faq:
-            section("guide_faq", "\n\n".join(f"问：{app.pick(f, 'q')}\n答：{app.pick(f, 'a')}"
-                                             if app.lang == "zh" else
-                                             f"Q: {app.pick(f, 'q')}\nA: {app.pick(f, 'a')}" for f in faq))
+        if card.facts:
+            box.add_widget(Factory.SectionTitle(text=app.t("guide_facts_title")))
+            box.add_widget(Factory.KLabel(
+                text="\n".join(f"{f.label_en}: {f.value_en}" if en else f"{f.label}：{f.value}"
+                               for f in card.facts),
+                test_id="guide_facts", font_size=app.u * 30, line_height=1.25))
+        if card.faq:
+            section("guide_faq", "\n\n".join(f"问：{q}\n答：{a}" if not en else f"Q: {q}\nA: {a}"
+                                             for q, a in card.faq))
         self.ids.scroll.scroll_y = 1
 
     def print_card(self) -> None:

@@ -11,6 +11,7 @@ from ..widgets import Tile, load_kv
 SERVICE_ACCENT = (0.1, 0.33, 0.68, 1)
 THEME_ACCENT = (0.82, 0.35, 0.08, 1)
 BANNERS = {"notice": (0.86, 0.91, 0.98, 1), "closed": (0.83, 0.89, 1, 1),
+           "offline": (1, 0.8, 0.72, 1),
            "printer": (1, 0.86, 0.8, 1), "no_printer": (1, 0.95, 0.8, 1)}
 
 load_kv("home.kv")
@@ -26,7 +27,7 @@ class HomeScreen(Screen):
         app = App.get_running_app()
         app.bind(cols=lambda *a: self.rebuild(), elder=lambda *a: self.rebuild(),
                  lang=lambda *a: self.rebuild(), queues=lambda *a: self.refresh(),
-                 hall_open=lambda *a: self.refresh())
+                 hall_open=lambda *a: self.refresh(), offline_mode=lambda *a: self.refresh())
         self.rebuild()          # built when first shown: the configuration is known by then
 
     def rebuild(self) -> None:
@@ -67,13 +68,20 @@ class HomeScreen(Screen):
             return
         for tile in self.tiles:
             q = app.queues.get(tile.code) or {}
-            if not app.hall_open:
+            if app.offline_mode:        # last known waits would be stale: none is shown
+                tile.subtitle = app.t("tile_offline")
+            elif not app.hall_open:
                 tile.subtitle = app.t("tile_guide")
-            elif q.get("waiting"):
-                tile.subtitle = f"{app.t('waiting', n=q['waiting'])} · {app.t('estimate', m=q.get('est_wait_min', 0))}"
+            elif q.get("ahead"):
+                # the controller's one estimate: a comprehensive window calls across queues, so
+                # a new ticket may have people ahead although its own queue is empty
+                tile.subtitle = f"{app.t('tile_ahead', n=q['ahead'])} · {app.pick(q, 'wait_text')}"
             else:
-                tile.subtitle = app.t("no_wait")
-        if not app.hall_open:
+                tile.subtitle = app.pick(q, "wait_text")
+        if app.offline_mode:
+            self.banner, kind = app.t("offline_banner", where=app.offline_where(),
+                                      hours=app.offline_hours()), "offline"
+        elif not app.hall_open:
             self.banner, kind = app.t("closed_banner", when=app.next_opening_text()), "closed"
         elif app.printer_reason == "none":
             self.banner, kind = app.t("no_printer_banner"), "no_printer"
@@ -90,7 +98,7 @@ class HomeScreen(Screen):
         app = App.get_running_app()
         if tile.kind == "theme":
             app.go("theme", code=tile.code)
-        elif app.hall_open:
+        elif app.taking:
             app.go("confirm", code=tile.code)
         else:
             app.go("guide", code=tile.code)

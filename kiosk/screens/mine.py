@@ -74,7 +74,7 @@ class MineScreen(Screen):
         app = App.get_running_app()
         s = t.get("status")
         if s == "waiting":
-            return app.t("status_waiting", n=t.get("ahead", 0))
+            return app.t("status_waiting", n=t.get("ahead", 0), wait=app.pick(t, "wait_text"))
         if s in ("called", "recalled"):
             return app.t("status_called", window=t.get("window_name") or t.get("window") or "")
         return app.t(f"status_{s}") if s in ("serving", "done", "no_show", "cancelled") else s or ""

@@ -7,6 +7,8 @@ from kivy.properties import StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
 
+from onewindow.domain import guide as guide_model
+
 from ..widgets import Choice, load_kv
 from .confirm import material_lines
 
@@ -76,8 +78,10 @@ class ThemeScreen(Screen):
         self.items_text = "、".join(app.pick(app.services.get(c) or {"name": c}) for c in items)
         merged = [m for m in theme.get("materials") or [] if set(m.get("for") or items) & set(items)]
         self.materials = material_lines(app, merged)
-        days = theme.get("time_limit_days")
-        self.limit = app.t("theme_limit", n=days) if days else ""
+        # the one guide model: a limit the file leaves out is not shown, 0 reads 即办
+        limit = next((f for f in guide_model.card(theme).facts if f.key == "time_limit_days"), None)
+        self.limit = ((f"{limit.label_en}: {limit.value_en}" if app.lang == "en"
+                       else f"{limit.label}：{limit.value}") if limit else "")
 
     def take(self) -> None:
         self.error = ""

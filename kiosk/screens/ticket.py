@@ -48,7 +48,8 @@ class TicketScreen(Screen):
         service = app.services.get(t["service"]) or app.themes.get(t["service"]) or {}
         self.service = app.pick(service) or t.get("service_name", "")
         self.ahead = app.t("ticket_ahead", n=t.get("ahead", 0))
-        self.estimate = app.t("ticket_estimate", m=t.get("est_wait_min", 0))
+        self.estimate = (app.t("ticket_estimate", wait=app.pick(t, "wait_text"))
+                         if t.get("wait_text") else "")
         marks = []
         if t.get("priority"):
             marks.append(app.t(f"priority_{t['priority']}"))

@@ -50,7 +50,8 @@ class DashboardScreen(ConsoleScreen):
                                   test_id="wait-none"))
         for code, q in sorted(busy, key=lambda cq: -cq[1]["waiting"]):
             box.add_widget(TLabel(text=TEXTS("waiting_row", code=code, name=q.get("name", code),
-                                             n=q["waiting"], est=q.get("est_wait_min", "—")),
+                                             n=q["waiting"], wait=q.get("wait_text") or "—",
+                                             wait_en=q.get("wait_text_en") or "—"),
                                   size_hint_y=None, height=30, test_id=f"wait-{code}"))
         self.ids.waiting_chart.items = [(code, q["waiting"]) for code, q in busy]
 

@@ -66,6 +66,7 @@ class TicketsScreen(ConsoleScreen):
         self.ticket = t
         self.info = TEXTS("ticket_info", number=t["number"], service=t.get("service_name", ""),
                           status=TEXTS(f"st_{t['status']}"), ahead=t.get("ahead", 0),
+                          wait=t.get("wait_text") or "",
                           issued=t["issued_at"][11:19], window=t.get("window_name") or "—",
                           citizen=t.get("citizen") or "—")
         self.ids.qr.texture = qr_texture(t["status_url"]) if t.get("status_url") else None

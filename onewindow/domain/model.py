@@ -80,13 +80,14 @@ class Guide:
     conditions: str = ""
     process: str = ""
     materials: tuple[Material, ...] = ()
-    legal_limit_days: int = 0
-    time_limit_days: int = 0       # promised
-    fee: str = "免费"
+    # None: not stated in the hall file, and then not shown (domain/guide.py): never defaulted
+    legal_limit_days: Optional[int] = None
+    time_limit_days: Optional[int] = None   # promised; 0 = 即办 (settled on the spot)
+    fee: Optional[str] = None
     place: str = ""
     phone: str = ""
     url: str = ""
-    visits: int = 1                # 到现场次数: 0 = 零跑腿, 1 = 最多跑一次
+    visits: Optional[int] = None   # 到现场次数: 0 = 零跑腿, 1 = 最多跑一次
     faq: tuple[tuple[str, str], ...] = ()
 
 
@@ -126,7 +127,7 @@ class Theme:
     items: tuple[str, ...]         # always included
     name_en: str = ""
     questions: tuple[Question, ...] = ()
-    time_limit_days: int = 0
+    time_limit_days: Optional[int] = None   # None: not stated; 0 = 即办
     daily_quota: int = 0
 
 

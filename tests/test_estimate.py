@@ -1,0 +1,152 @@
+"""The one wait estimate: "ahead" is a promise the routing keeps (hypothesis over random halls),
+and what every device is told about a comprehensive window, a theme and a closed hall."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+from hypothesis import assume, example, given, settings, strategies as st
+
+from onewindow.domain.estimate import Estimate, Server, ahead_of, describe, estimate
+from onewindow.domain.model import Ticket, TicketStatus
+from onewindow.domain.routing import choose_next
+
+from ctlutil import KIOSK, MONDAY_10, TZ, Hall, caller
+
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=TZ)
+CODES = ("A", "B", "C", "Y")
+
+
+def ticket(n, service, minutes, priority=None, slot_in=None, target=None) -> Ticket:
+    at = T0 + timedelta(minutes=minutes)
+    return Ticket(id=f"t{n}", day=date(2026, 11, 23), prefix=service, seq=n,
+                  number=f"{service}{n:03d}", service=service, channel="kiosk", issued_at=at,
+                  order_at=at, priority=priority,
+                  appointment_id=f"ap{n}" if slot_in is not None else None,
+                  slot_start=T0 + timedelta(minutes=slot_in) if slot_in is not None else None,
+                  target_window=target)
+
+
+window_services = st.one_of(st.none(), st.lists(st.sampled_from(CODES), min_size=1, max_size=4,
+                                                unique=True).map(tuple))
+existing = st.tuples(st.sampled_from(CODES), st.sampled_from([None, None, None, "elder"]),
+                     st.one_of(st.none(), st.none(), st.integers(-30, 90)),
+                     st.one_of(st.none(), st.none(), st.none(), st.integers(1, 4)))
+step = st.one_of(st.tuples(st.just("arrive"), st.sampled_from(CODES)),
+                 st.tuples(st.just("call"), st.integers(1, 4)))
+
+
+@settings(max_examples=600, deadline=None)
+@given(windows=st.lists(st.tuples(window_services, st.booleans(), st.integers(0, 4)),
+                        min_size=1, max_size=4),
+       mode=st.sampled_from(["fifo", "service_order"]), fair_share=st.integers(0, 4),
+       before=st.lists(existing, max_size=8), code=st.sampled_from(CODES),
+       mine_priority=st.sampled_from([None, None, "elder"]),
+       mine_target=st.sampled_from([None, None, None, 1]),
+       steps=st.lists(step, max_size=60))
+@example(windows=[(("A", "Y"), True, 0)], mode="service_order", fair_share=3, before=[],
+         code="Y", mine_priority=None, mine_target=None,
+         steps=[("arrive", "A")] * 4 + [("call", 1)] * 5)     # newcomers the window ranks first
+@example(windows=[(None, True, 2)], mode="fifo", fair_share=3,
+         before=[("A", "elder", None, None)], code="A", mine_priority="elder", mine_target=None,
+         steps=[("arrive", "B"), ("call", 1), ("call", 1)])    # fair share before a priority
+def test_ahead_promised_at_issue_is_never_less_than_those_called_before(
+        windows, mode, fair_share, before, code, mine_priority, mine_target, steps):
+    # fair_share 0 lets every ordinary ticket, newcomers too, go before a jumping one: no bound
+    assume(fair_share > 0 or not (mine_priority or mine_target))
+    servers = [Server(i + 1, services, is_open, streak=streak)
+               for i, (services, is_open, streak) in enumerate(windows)]
+    waiting = [ticket(n, svc, n * 0.5, prio, slot, target)
+               for n, (svc, prio, slot, target) in enumerate(before)]
+    now = T0 + timedelta(minutes=10)
+    mine = ticket(99, code, 10, mine_priority, target=mine_target)
+    promised, _ = ahead_of(mine, servers, waiting, now, mode, fair_share)
+    able = {s.number for s in servers if s.open and (s.number == mine_target if mine_target
+                                                     else s.services is None or code in s.services)}
+    queue = waiting + [mine]
+    streaks = {s.number: s.streak for s in servers}
+    called_before, seq = 0, 100
+    for kind, arg in steps:
+        now += timedelta(minutes=1)
+        if kind == "arrive":      # newcomers without priority, appointment or transfer
+            seq += 1
+            queue.append(ticket(seq, arg, 11 + seq))
+            continue
+        s = next((s for s in servers if s.number == arg and s.open), None)
+        if s is None:
+            continue
+        c = choose_next(s.number, s.services, queue, now, mode, fair_share, streaks[s.number])
+        if c is None:
+            continue
+        streaks[s.number] = streaks[s.number] + 1 if c.jumped else 0
+        c.ticket.status = TicketStatus.CALLED
+        if c.ticket is mine:
+            break
+        called_before += s.number in able
+        assert called_before <= promised, (promised, called_before)
+
+
+def test_issue_14_a_comprehensive_window_calls_the_other_queue_first():
+    """Y001 (一件事) behind C001 at the only open window: 1 ahead, not 0."""
+    c1, y1 = ticket(1, "C", 0), ticket(2, "Y", 1)
+    servers = [Server(1, None, True), Server(6, ("C",), False)]
+    e = estimate(y1, servers, [c1, y1], T0 + timedelta(minutes=2), lambda code: 8)
+    assert (e.ahead, e.wait_min, e.open_windows) == (1, 8, 1)
+    assert describe(e, T0)[0] == "约 8 分钟"
+
+
+def test_no_window_open_says_so_and_when_calling_starts_never_no_wait():
+    mine = ticket(1, "A", 0)
+    shut = [Server(1, None, False), Server(4, ("A",), False)]
+    e = estimate(mine, shut, [mine], T0, lambda code: 8, opens_at=T0.replace(hour=13, minute=30))
+    assert e.wait_min is None and e.open_windows == 0
+    assert describe(e, T0) == ("窗口暂未开放，预计 13:30 开始叫号",
+                               "No window open yet; calling starts about 13:30")
+    tomorrow = Estimate(0, None, 0, False, T0 + timedelta(days=1))
+    assert describe(tomorrow, T0)[0] == "窗口暂未开放，预计 明天 09:00 开始叫号"
+    assert describe(Estimate(0, None, 0, False, None), T0)[0] == "窗口暂未开放"
+    # an open window with nobody at it: no wait; a busy one: next, not "no wait"
+    assert describe(Estimate(0, 0, 1, True), T0)[0] == "无需等候"
+    assert describe(Estimate(0, 0, 1, False), T0)[0] == "即将叫号"
+
+
+@pytest.fixture
+def hall(tmp_path):
+    h = Hall(tmp_path, MONDAY_10)
+    yield h
+    h.ctl.store.close()
+
+
+def test_every_device_is_told_the_same_truth_about_a_theme_at_a_comprehensive_window(hall):
+    hall.open(1)
+    c = hall.issue("C")
+    hall.clock.advance(seconds=20)
+    y = hall.issue("T1")
+    assert c["ahead"] == 0 and y["ahead"] == 1
+    window = hall.ok(KIOSK, "queue.status")  # the queues' state, as tiles and the console read it
+    status = hall.ok(KIOSK, "queue.status", ticket_id=y["id"])["ticket"]
+    assert status["ahead"] == 1 and status["est_wait_min"] == y["est_wait_min"] > 0
+    assert status["wait_text"] == f'约 {y["est_wait_min"]} 分钟'
+    nxt = [n["number"] for n in hall.ctl.views.window(1)["next"]]
+    assert nxt.index(c["number"]) < nxt.index(y["number"])
+    # someone taking a T1 number now would have both ahead of them
+    assert window["queues"]["T1"]["waiting"] == 1 and window["queues"]["T1"]["ahead"] == 2
+    hall.call(1)
+    assert hall.ok(KIOSK, "queue.status", ticket_id=y["id"])["ticket"]["ahead"] == 0
+
+
+def test_an_all_closed_hall_promises_no_wait_it_cannot_keep(hall):
+    a = hall.issue("A")          # 10:00 on a Monday: within the hours, every window still closed
+    assert a["est_wait_min"] is None and a["open_windows"] == 0
+    assert a["wait_text"] == "窗口暂未开放" and a["opens_at"] is None
+    q = hall.ok(KIOSK, "queue.status")["queues"]["A"]
+    assert q["est_wait_min"] is None and q["wait_text"] == "窗口暂未开放"
+    # at lunch (12:00-13:30) calling starts again at 13:30: the hall's own hours say so
+    hall.clock.at = MONDAY_10.replace(hour=12, minute=10)
+    status = hall.ok(KIOSK, "queue.status", ticket_id=a["id"])["ticket"]
+    assert status["wait_text"] == "窗口暂未开放，预计 13:30 开始叫号"
+    assert status["opens_at"] == MONDAY_10.replace(hour=13, minute=30).isoformat()
+    hall.clock.at = MONDAY_10.replace(hour=13, minute=31)
+    hall.open(4)
+    status = hall.ok(KIOSK, "queue.status", ticket_id=a["id"])["ticket"]
+    assert status["wait_text"] == "无需等候" and status["open_windows"] == 1
