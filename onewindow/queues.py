@@ -127,6 +127,13 @@ class OpenTickets:
         return (tuple((c, len(k), bisect.bisect_left(k, (True,))) for c, k in self._order.items()),
                 tuple((w, len(sent)) for w, sent in self._to_window.items()))
 
+    def for_windows(self, windows: Iterable[int], codes: Iterable[str]) -> list[Ticket]:
+        """Everything any of these windows could call, each ticket once (the estimates)."""
+        out = [t for w in windows for t in self._to_window.get(w, {}).values()]
+        for c in codes:
+            out.extend(self.by_id[key[3]] for key in self._order.get(c, ()))
+        return out
+
     def for_window(self, window: int, codes: Sequence[str]) -> list[Ticket]:
         """Everything this window could call (reports, and routing's reference)."""
         out = list(self._to_window.get(window, {}).values())

@@ -40,17 +40,19 @@ class Views:
         ctl = self.ctl
         servers = servers if servers is not None else self.servers()
         hall = ctl.hall
-        waiting: dict[str, Ticket] = {}
+        numbers, codes = [], {}
         for s in est.serving(t, servers):
-            w = hall.window(s.number)
-            for x in ctl.queues.for_window(s.number, hall.window_order(w)):
-                waiting[x.id] = x
+            numbers.append(s.number)
+            # windows serving the same queues share them: each queue is read once, not once
+            # per window (a big hall has a hundred comprehensive windows)
+            codes.update(dict.fromkeys(hall.window_order(hall.window(s.number))))
+        waiting = ctl.queues.for_windows(numbers, codes)
         now = ctl.now()
         item = hall.service(t.service)
         hours = item.hours if item is not None and item.hours is not None else hall.hours
         # within the hours, windows may open any moment: no time to promise
         opening = None if hours_mod.is_open(hours, now) else hours_mod.next_opening(hours, now)
-        return est.estimate(t, servers, waiting.values(), now, ctl.handling.mean,
+        return est.estimate(t, servers, waiting, now, ctl.handling.mean,
                             hall.rules.routing, hall.rules.fair_share, opening)
 
     def wait_fields(self, e: est.Estimate) -> dict:
@@ -85,19 +87,25 @@ class Views:
 
     # -- retained state ------------------------------------------------------------------------
 
+    def queues_key(self) -> tuple:
+        """What the queues' view depends on, cheaply: a newcomer's estimate only changes with the
+        queues' sizes, the windows, the handling times and the minute (hours, 明天)."""
+        ctl = self.ctl
+        now = ctl.now()
+        return (id(ctl.hall), ctl.queues.shape(), tuple(self.servers()),
+                now.replace(second=0, microsecond=0), ctl.day,
+                tuple(ctl.handling.mean(c) for c in ctl.hall.queue_codes()))
+
     def queues(self) -> dict:
         """Per queue: how many wait for it, and the estimate for someone taking a number now
         (who may have more ahead than `waiting`: a comprehensive window calls across queues)."""
         ctl = self.ctl
-        servers = self.servers()
-        now = ctl.now()
-        codes = ctl.hall.queue_codes()
-        # computed after every batch of requests, but a newcomer's estimate only changes with
-        # the queues' sizes, the windows, the handling times and the minute (hours, 明天)
-        key = (id(ctl.hall), ctl.queues.shape(), tuple(servers), now.replace(second=0, microsecond=0),
-               ctl.day, tuple(ctl.handling.mean(c) for c in codes))
+        key = self.queues_key()
         if self._queues_memo[0] == key:
             return self._queues_memo[1]
+        servers = list(key[2])
+        now = ctl.now()
+        codes = ctl.hall.queue_codes()
         out = {}
         for code in codes:
             e = self.estimate(est.newcomer(code, now, ctl.day), servers)

@@ -26,6 +26,7 @@ from .. import lograte
 log = logging.getLogger(__name__)
 
 QUEUES_EVERY_S = 0.2      # waiting counts go to every device: at most 5 times a second
+QUEUES_COST_SHARE = 20    # ... and no more often than 20 times what computing them took
 WAITING_EVERY_S = 1.0     # a window's `waiting` and `next` alone: in a round once a second
 PACED_WINDOWS = 20        # ... of at most this many windows, the longest-waiting first
 HEARTBEAT_S = 60.0        # hall state carries the time; displays use it as a heartbeat
@@ -42,6 +43,9 @@ class StatePublisher:
         self._sent_at: dict = {}          # key -> when (monotonic)
         self._deps: dict[int, tuple] = {} # window -> what its last computed view was made of
         self._round_at = 0.0              # when the next round of paced window changes may go
+        self._queues_key = None           # what the queues' view last computed depended on
+        self._queues_at = 0.0             # when it was computed
+        self._queues_every = QUEUES_EVERY_S
         self.bytes_sent = 0               # for the benchmarks: what state costs the broker
 
     def forget(self) -> None:
@@ -49,6 +53,7 @@ class StatePublisher:
         self.sent.clear()
         self._sent_at.clear()
         self._deps.clear()
+        self._queues_key = None
 
     def publish(self, window_numbers) -> Optional[float]:
         """Send what differs. Returns when (monotonic) paced changes are due, or None; 0.0 when
@@ -62,11 +67,18 @@ class StatePublisher:
         if alerts != self.sent.get("alerts"):
             self._send("alerts", self.topics.state_alerts, alerts, alerts, now)
         due: list[float] = []
-        queues = self.views.queues()
-        if queues != self.sent.get("queues"):
-            at = self._sent_at.get("queues", 0.0) + QUEUES_EVERY_S
+        key = self.views.queues_key()
+        if key != self._queues_key:
+            at = self._queues_at + self._queues_every
             if now >= at:
-                self._send("queues", self.topics.state_queues, queues, queues, now)
+                started = time.perf_counter()
+                queues = self.views.queues()
+                # a big hall's estimates take a while: never more than 5% of the controller
+                self._queues_every = max(QUEUES_EVERY_S,
+                                         QUEUES_COST_SHARE * (time.perf_counter() - started))
+                self._queues_key, self._queues_at = key, now
+                if queues != self.sent.get("queues"):
+                    self._send("queues", self.topics.state_queues, queues, queues, now)
             else:
                 due.append(at)
         first = True
