@@ -16,7 +16,6 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.actions import interaction
 from selenium.webdriver.common.actions.pointer_input import PointerInput
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -87,8 +86,11 @@ class Browser:
         ActionChains(self.driver, duration=0, devices=[finger]) \
             .move_to_element(element).click().perform()
         if navigates:
-            wait = WebDriverWait(self.driver, LOAD_TIMEOUT_S)
-            wait.until(expected_conditions.staleness_of(old_page))
+            # the old page is gone; chromedriver may say so as a stale reference or, mid-way
+            # through the navigation, as a node that "does not belong to the document"
+            wait = WebDriverWait(self.driver, LOAD_TIMEOUT_S,
+                                 ignored_exceptions=(WebDriverException,))
+            wait.until(lambda d: _gone(old_page))
             wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
 
     def type(self, selector: str, text: str) -> None:
@@ -105,3 +107,11 @@ class Browser:
             self.driver.quit()
         except WebDriverException:
             pass                        # the browser is gone already: nothing left to stop
+
+
+def _gone(element) -> bool:
+    try:
+        element.is_enabled()
+    except WebDriverException:     # stale, or its node already left the document
+        return True
+    return False
