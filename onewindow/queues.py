@@ -127,6 +127,24 @@ class OpenTickets:
         return (tuple((c, len(k), bisect.bisect_left(k, (True,))) for c, k in self._order.items()),
                 tuple((w, len(sent)) for w, sent in self._to_window.items()))
 
+    def last_in(self, t: Ticket, codes: Iterable[str]) -> bool:
+        """No ticket of these queues without priority is behind `t` (itself aside): true of a
+        ticket just issued, and of someone taking a number now."""
+        mine = (t.order_at, t.seq, t.id)
+        for c in codes:
+            keys = self._order.get(c)
+            if keys and keys[-1][0] and keys[-1][3] != t.id and keys[-1][1:] >= mine:
+                return False
+        return True
+
+    def counts(self) -> dict[str, int]:
+        """How many wait in each queue (not those sent to a window)."""
+        return {c: len(keys) for c, keys in self._order.items() if keys}
+
+    def sent(self) -> dict[int, list[str]]:
+        """Per window, the queue codes of the tickets transferred to it."""
+        return {w: [t.service for t in d.values()] for w, d in self._to_window.items() if d}
+
     def for_windows(self, windows: Iterable[int], codes: Iterable[str]) -> list[Ticket]:
         """Everything any of these windows could call, each ticket once (the estimates)."""
         out = [t for w in windows for t in self._to_window.get(w, {}).values()]

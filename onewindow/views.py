@@ -46,12 +46,21 @@ class Views:
             # windows serving the same queues share them: each queue is read once, not once
             # per window (a big hall has a hundred comprehensive windows)
             codes.update(dict.fromkeys(hall.window_order(hall.window(s.number))))
-        waiting = ctl.queues.for_windows(numbers, codes)
         now = ctl.now()
         item = hall.service(t.service)
         hours = item.hours if item is not None and item.hours is not None else hall.hours
         # within the hours, windows may open any moment: no time to promise
         opening = None if hours_mod.is_open(hours, now) else hours_mod.next_opening(hours, now)
+        if est.last_in_line(t, hall.rules.routing) and ctl.queues.last_in(t, codes):
+            # the same figure from counts: every ticket issued and every queue's newcomer
+            counts = ctl.queues.counts()
+            if t.id in ctl.queues.by_id and t.status is TicketStatus.WAITING:
+                counts[t.service] = counts.get(t.service, 0) - 1
+            for code in hall.queue_codes():
+                counts.setdefault(code, 0)
+            return est.estimate_from_counts(t, servers, counts, ctl.queues.sent(),
+                                            ctl.handling.mean, opening)
+        waiting = ctl.queues.for_windows(numbers, codes)
         return est.estimate(t, servers, waiting, now, ctl.handling.mean,
                             hall.rules.routing, hall.rules.fair_share, opening)
 

@@ -1,6 +1,8 @@
 """Confirm: the second (and last) touch to take a number; a card read here adds priority."""
 from __future__ import annotations
 
+from typing import Sequence
+
 from kivy.app import App
 from kivy.properties import StringProperty
 from kivy.uix.screenmanager import Screen
@@ -12,7 +14,7 @@ from ..widgets import load_kv
 load_kv("confirm.kv")
 
 
-def material_lines(app, materials: list) -> str:
+def material_lines(app, materials: Sequence) -> str:
     """One line per material: name, originals/copies, 容缺 mark (the 一次告知 list), worded by
     the one guide model (domain/guide.py) that the web page and the 明白卡 use too."""
     lines = []

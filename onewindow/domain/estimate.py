@@ -37,7 +37,7 @@ import math
 from collections import deque
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Callable, Iterable, Optional, Sequence
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
 from .model import Ticket, TicketStatus
 from .routing import APPOINTMENT, ORDINARY, _key, eligible
@@ -90,7 +90,8 @@ def _older(x: Ticket, t: Ticket) -> bool:
     return (x.order_at, x.seq, x.id) < (t.order_at, t.seq, t.id)
 
 
-def _best_key(x: Ticket, window: int, now: datetime, rank: dict, by_order: bool) -> tuple:
+def _best_key(x: Ticket, window: int, now: datetime, rank: dict[str, int],
+              by_order: bool) -> tuple[Any, ...]:
     """The best place `x` can reach at this window: an appointment's slot may begin any time."""
     k = _key(x, window, now, rank, by_order)
     if x.appointment_id and x.slot_start is not None and k[0] == ORDINARY:
@@ -112,7 +113,7 @@ def ahead_of(t: Ticket, servers: Sequence[Server], waiting: Iterable[Ticket], no
     S = serving(t, servers)
     # windows with the same services rank alike: a hall of a hundred comprehensive windows is
     # one group, and each waiting ticket is looked at once per group, not once per window
-    groups: dict = {}
+    groups: dict[Optional[tuple[str, ...]], list[Server]] = {}
     for s in S:
         groups.setdefault(s.services, []).append(s)
     G = []
@@ -183,6 +184,16 @@ def estimate(t: Ticket, servers: Sequence[Server], waiting: Iterable[Ticket], no
     hall's (or the service's) hours next begin, told when no window able to serve it is open.
     """
     ahead, counted = ahead_of(t, servers, waiting, now, mode, fair_share)
+    per_code: dict[str, int] = {}
+    for x in counted:
+        per_code[x.service] = per_code.get(x.service, 0) + 1
+    return _finish(t, servers, ahead, per_code, handling, opens_at)
+
+
+def _finish(t: Ticket, servers: Sequence[Server], ahead: int, per_code: Mapping[str, int],
+            handling: Callable[[str], float], opens_at: Optional[datetime]) -> Estimate:
+    """The minutes: the mean handling of those counted (per queue code) for each one ahead,
+    shared among the open windows. One arithmetic for both ways of counting."""
     S = serving(t, servers)
     open_ = [s for s in S if s.open]
     idle = any(not s.busy for s in open_)
@@ -190,9 +201,39 @@ def estimate(t: Ticket, servers: Sequence[Server], waiting: Iterable[Ticket], no
         return Estimate(ahead, None, 0, False, opens_at)
     if ahead <= 0:
         return Estimate(0, 0, len(open_), idle)
-    mean = (sum(handling(x.service) for x in counted) / len(counted) if counted
+    n = sum(per_code.values())
+    mean = (sum(k * handling(c) for c, k in sorted(per_code.items())) / n if n
             else handling(t.service))
     return Estimate(ahead, max(1, math.ceil(ahead * mean / len(open_))), len(open_), idle)
+
+
+def last_in_line(t: Ticket, mode: str) -> bool:
+    """Whether `estimate_from_counts` may stand for `estimate`: fifo routing and a plain ticket
+    (no priority, appointment or transfer). The caller also knows that no plain ticket waiting
+    in the queues of the windows able to serve it is newer (true of every ticket just issued,
+    and of someone taking a number now)."""
+    return (mode == "fifo" and not t.priority and not t.appointment_id
+            and t.target_window is None)
+
+
+def estimate_from_counts(t: Ticket, servers: Sequence[Server], counts: Mapping[str, int],
+                         sent: Mapping[int, Sequence[str]], handling: Callable[[str], float],
+                         opens_at: Optional[datetime] = None) -> Estimate:
+    """`estimate` for a ticket last in line (see `last_in_line`), from counts alone: under fifo
+    every ticket its windows could call goes before it, so "ahead" is how many wait in their
+    queues (`counts`: per code, every code of the hall, `t` itself not counted) and how many were
+    sent to them (`sent`: per window, the codes of the tickets transferred to it). A big hall
+    computes this for every ticket it issues and every queue, in time that does not grow with the
+    people waiting. tests/test_estimate.py holds it equal to `estimate`."""
+    S = serving(t, servers)
+    codes: dict[str, None] = {}
+    for s in S:
+        codes.update(dict.fromkeys(counts if s.services is None else s.services))
+    per_code = {c: counts.get(c, 0) for c in codes if counts.get(c, 0)}
+    for s in S:
+        for c in sent.get(s.number, ()):
+            per_code[c] = per_code.get(c, 0) + 1
+    return _finish(t, servers, sum(per_code.values()), per_code, handling, opens_at)
 
 
 def newcomer(code: str, now: datetime, day: date) -> Ticket:

@@ -17,7 +17,7 @@ states: a field left out is not shown, never defaulted (no 即办 for a missing 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
 # the facts in the order they are shown: (key, label zh, label en)
 FACT_LABELS = (
@@ -86,7 +86,7 @@ def _visits(n: int) -> tuple[str, str]:
     return f"{n} 次", f"{n} visits"
 
 
-def _fact_value(key: str, value) -> Optional[tuple[str, str]]:
+def _fact_value(key: str, value: Any) -> Optional[tuple[str, str]]:
     """A stated fact's words (zh, en), or None for what is not stated."""
     if value is None or value == "" or isinstance(value, bool):
         return None
@@ -101,7 +101,7 @@ def _fact_value(key: str, value) -> Optional[tuple[str, str]]:
     return None
 
 
-def material(m: dict) -> MaterialLine:
+def material(m: dict[str, Any]) -> MaterialLine:
     originals = m.get("originals", 1)
     copies = m.get("copies") or 0
     counts = [f"原件{originals}份"] if originals else []
@@ -114,7 +114,7 @@ def material(m: dict) -> MaterialLine:
                         str(m.get("note") or ""), tuple(m.get("for") or ()))
 
 
-def card(item: dict) -> Card:
+def card(item: dict[str, Any]) -> Card:
     """The guide of a service (`guide` table) or a theme (its own limit, merged materials)."""
     theme = "items" in item or "lead_department" in item     # what only a theme has
     g = {} if theme else (item.get("guide") or {})
@@ -133,7 +133,7 @@ def card(item: dict) -> Card:
                 tuple(facts), faq, str(g.get("url") or ""))
 
 
-def missing(guide: Optional[dict]) -> list[str]:
+def missing(guide: Optional[dict[str, Any]]) -> list[str]:
     """The expected guide fields a service's `guide` table leaves out (for `config check`)."""
     g = guide or {}
     return [f"{zh} ({key})" for key, zh in EXPECTED
