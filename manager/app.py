@@ -29,7 +29,7 @@ AFTER_EVENT_S = 1.5          # coalesce a burst of ticket events into one KPI re
 # the tabs, built when first shown
 TABS = {"dashboard": "dashboard:DashboardScreen", "windows": "windows:WindowsScreen",
         "services": "services:ServicesScreen", "tickets": "tickets:TicketsScreen",
-        "ratings": "ratings:RatingsScreen"}
+        "ratings": "ratings:RatingsScreen", "hall": "hall:HallScreen"}
 
 
 class MainScreen(Screen):

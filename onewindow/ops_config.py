@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import copy
 import re
-from dataclasses import fields
+from dataclasses import asdict, fields
 from datetime import date, datetime
 
 from . import managerpin
@@ -45,7 +45,7 @@ def op_get(req: Request) -> dict:
         every = list(th.items) + [c for q in th.questions for c in q.adds]
         themes.append({**rt, "materials": _materials(req, dict.fromkeys(every))})
     windows = [{**req.window_view(w.number), "location": w.location} for w in hall.windows]
-    return {"hall": {**raw["hall"], "hours": raw.get("hours", {}), "rules": raw.get("rules", {})},
+    return {"hall": {**raw["hall"], "hours": raw.get("hours", {}), "rules": asdict(hall.rules)},
             "services": services, "windows": windows, "themes": themes,
             # phone: whether the QR page may ask for a number for a bad rating's follow-up
             "rating": {"reasons": list(hall.rating.reasons), "phone": req.phones is not None}}

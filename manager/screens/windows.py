@@ -103,6 +103,9 @@ class WindowsScreen(ConsoleScreen):
         w = app.client.state["windows"].get(number) or {}
         self.panel_title = TEXTS("win_panel", name=w.get("name", number))
         staff = w.get("staff") or {}
+        self.ids.win_name.text = w.get("name", "")
+        for kind in ("comprehensive", "specialist", "pickup"):
+            self.ids[f"kind_{kind}"].state = "down" if w.get("kind") == kind else "normal"
         self.ids.staff_id.text = staff.get("id", "")
         self.ids.staff_name.text = staff.get("name", "")
         self._mark_toggles(w)
@@ -145,6 +148,32 @@ class WindowsScreen(ConsoleScreen):
             services = []          # a comprehensive window serving everything stays "all"
         app.act("config.window", {"window": self.selected, "services": services},
                 f"{w.get('name', self.selected)} {TEXTS('saved')}")
+
+    def _kind(self) -> str | None:
+        return next((k for k in ("comprehensive", "specialist", "pickup")
+                     if self.ids[f"kind_{k}"].state == "down"), None)
+
+    def save_window(self, app) -> None:
+        """The window's name and kind (a rename shows on every screen and in the voice)."""
+        if not self.selected:
+            app.message = TEXTS("win_panel_none")
+            return
+        args = {"window": self.selected, "name": self.ids.win_name.text.strip()}
+        if self._kind():
+            args["kind"] = self._kind()
+        app.act("config.window", args, f"{args['name']} {TEXTS('saved')}")
+
+    def add_window(self, app) -> None:
+        """A new window: the next number, comprehensive unless a kind is picked with services."""
+        number = max(app.client.state.get("windows", {}) or [0]) + 1
+        kind = self._kind() or "comprehensive"
+        args = {"window": number, "kind": kind,
+                "name": self.ids.win_name.text.strip() if not self.selected and
+                self.ids.win_name.text.strip() else TEXTS("win_added", n=number)}
+        if kind != "comprehensive":
+            args["services"] = [c for c, t in self._toggles.items() if t.state == "down"]
+        app.act("config.window", args, f"{args['name']} {TEXTS('saved')}",
+                then=lambda r: self.select(app, number))
 
     def select_all(self, app) -> None:
         for t in self._toggles.values():
