@@ -162,6 +162,13 @@ TEXTS = Catalogue({
     "pin_new": ("新密码", "New PIN"),
     "pin_save": ("修改密码", "Change PIN"),
     "pin_changed": ("管理密码已修改", "PIN changed"),
+    "report_title": ("导出晒成绩单（PDF 与表格）", "Export the report (PDF and CSV)"),
+    "report_dir": ("保存到的文件夹（U盘）", "Folder (USB stick)"),
+    "report_day": ("今日日报", "Today"),
+    "report_month": ("本月月报", "This month"),
+    "report_running": ("正在导出 {period}…", "Exporting {period}…"),
+    "report_done": ("已导出 {n} 个文件：{path}", "Exported {n} files: {path}"),
+    "report_failed": ("导出失败：{why}", "Export failed: {why}"),
     # services: add, rename, retire
     "svc_add": ("新增事项", "Add service"),
     "svc_edit": ("编辑", "Edit"),

@@ -259,16 +259,22 @@ def op_rules(req: Request) -> dict:
     return {"rules": dict(new_raw["rules"])}
 
 
+def check_pin(req: Request, pin: str, what: str = "管理密码") -> None:
+    """The hall's PIN given with a request (a PIN change, a report from the web pages): a wrong
+    one counts towards the device's lockout like a wrong login."""
+    dev, now = req.device, req.now
+    require(len(req.consoles.recent_fails(dev.id, now, PIN_LOCKOUT)) < PIN_TRIES, "locked",
+            "密码错误次数过多，请稍后再试", "Too many wrong PINs; try again later")
+    if not managerpin.check(req.store.path.parent, pin):
+        req.consoles.failed(dev.id, now)       # memory: kept though the refusal rolls back
+        raise DomainError("wrong_pin", f"{what}不正确", "Wrong PIN")
+
+
 def op_pin(req: Request) -> dict:
     """The manager PIN changed from a console: the old one first (a wrong one counts towards the
     lockout like a wrong login). Neither PIN is logged or audited."""
-    dev, now = req.device, req.now
     old, new = req.args.get("old", str, maxlen=32), req.args.get("new", str, maxlen=32)
-    require(len(req.consoles.recent_fails(dev.id, now, PIN_LOCKOUT)) < PIN_TRIES, "locked",
-            "密码错误次数过多，请稍后再试", "Too many wrong PINs; try again later")
-    if not managerpin.check(req.store.path.parent, old):
-        req.consoles.failed(dev.id, now)
-        raise DomainError("wrong_pin", "原密码不正确", "The old PIN is wrong")
+    check_pin(req, old, "原密码")
     try:
         managerpin.valid(new)
     except managerpin.PinError:

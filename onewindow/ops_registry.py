@@ -56,6 +56,7 @@ OPS = {
     "report.kpis": (reports.op_kpis, ("caller", "manager")),
     "report.audit": (reports.op_audit, ("manager",)),
     "report.waiting": (reports.op_waiting, ("manager",)),
+    "report.sheet": (reports.op_sheet, ("manager", "web")),
     "report.ratings": (follow.op_ratings, ("manager",)),
     "rating.follow": (follow.op_follow, ("manager",)),
     "rating.note": (follow.op_note, ("manager",)),
@@ -71,7 +72,7 @@ OPS = {
 BEFORE_LOGIN = frozenset({"manager.login", "manager.logout", "config.get", "queue.status",
                           "device.clock", "device.health", "appointment.slots"})
 READS = frozenset({"queue.status", "appointment.slots", "appointment.find", "config.get",
-                   "config.export", "report.kpis", "report.audit", "report.waiting",
+                   "config.export", "report.kpis", "report.sheet", "report.audit", "report.waiting",
                    "report.ratings", "ticket.find", "rating.case",
                    # a number shown in clear is never kept as a stored reply
                    "rating.phone"})

@@ -14,6 +14,8 @@ APT_PACKAGES=(
   xdotool imagemagick                            # tests: real pointer touches and screenshots
   chromium                                       # tests: the QR pages in a headless browser
   fonts-noto-cjk                                 # Chinese on screens and ticket previews
+  fonts-wqy-microhei                             # Chinese in the PDF reports (TrueType outlines)
+  poppler-utils                                  # tests: pdftotext / pdffonts read the PDF reports
   espeak-ng sox alsa-utils                       # offline voice: clip making, checks, playback
 )
 

@@ -1,6 +1,8 @@
 """The hall's configuration by touch on the manager console, under Xvfb with real X clicks:
 a service added to window 2, window 3 renamed, the lunch break moved, a 调休 day added. Every
-device sees each change (a kiosk on the bus), and each survives a restart of the controller."""
+device sees each change (a kiosk on the bus), and each survives a restart of the controller.
+Then the monthly PDF exported from the console: the hall's name, every window, an embedded
+Chinese font."""
 from __future__ import annotations
 
 import calendar
@@ -141,6 +143,21 @@ def test_services_windows_hours_by_touch_seen_everywhere_and_kept(hall):
         assert saturday.isoformat() in kiosk.request("config.get")["hall"]["hours"]["extra_days"]
         time.sleep(0.5)
         screen.screenshot(DOCS_IMG / "manager-hall.png")
+        # the monthly 晒成绩单 exported from the console into a chosen folder (a USB stick's)
+        folder = hall.tmp / "usb"
+        replace_text(app, "report-dir", str(folder))
+        app.tap("report-month")
+        month = hall.ctl.day.isoformat()[:7]
+        pdf = wait_for(lambda: (folder / f"report-{month}.pdf").exists() and folder / f"report-{month}.pdf", 30)
+        wait_for(lambda: "已导出" in app.text("message"), 10)
+        text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                              check=True, timeout=30).stdout
+        assert "示范县政务服务中心 晒成绩单（月报）" in text
+        for w in hall.ctl.hall.windows:
+            assert w.name in text, w.name            # every window's row, 3号残疾人服务窗口 too
+        fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True,
+                               timeout=30).stdout
+        assert any("WenQuanYi" in line and " yes yes " in line for line in fonts.splitlines()), fonts
         actions = {row["action"] for row in hall.ctl.store.audit_rows() if row["device"] == "manager-1"}
         assert {"config_service_add", "config_window", "config_lunch", "config_day"} <= actions
     finally:

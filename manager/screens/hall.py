@@ -4,7 +4,9 @@ screen shows afterwards is what the controller accepted (config_version -> confi
 from __future__ import annotations
 
 import calendar
+import glob
 from datetime import date
+from pathlib import Path
 
 from kivy.properties import StringProperty
 from kivy.uix.boxlayout import BoxLayout
@@ -22,7 +24,17 @@ COLOURS = {"closed": (0.78, 0.2, 0.2, 1), "extra": (0.93, 0.55, 0.05, 1),
            "off": (0.72, 0.74, 0.78, 1), "open": (0.08, 0.40, 0.75, 1),
            "picked": (0.05, 0.15, 0.3, 1)}
 
+REPORTS_HOME = "~/OneWindow-reports"    # when no USB stick is mounted under /media
+
 load_kv("hall")
+
+
+def default_report_dir() -> str:
+    """A USB stick mounted under /media (the desktop mounts one at /media/USER/LABEL), else a
+    folder in the home directory; the manager may type another."""
+    sticks = sorted(p for p in glob.glob("/media/*/*") + glob.glob("/media/*")
+                    if Path(p).is_dir() and Path(p).is_mount())
+    return sticks[0] if sticks else REPORTS_HOME
 
 
 def hhmm(minutes: int) -> str:
@@ -68,6 +80,8 @@ class HallScreen(ConsoleScreen):
             self.ids.weekdays.add_widget(TLabel(text=name, halign="center", font_size=14))
 
     def shown(self, app) -> None:
+        if not self.ids.report_dir.text:
+            self.ids.report_dir.text = default_report_dir()
         self.update(app, {"all"})
 
     def update(self, app, dirty: set) -> None:
@@ -189,3 +203,31 @@ class HallScreen(ConsoleScreen):
         def done(_result):
             self.ids.pin_old.text = self.ids.pin_new.text = ""
         app.act("config.pin", {"old": old, "new": new}, TEXTS("pin_changed"), then=done)
+
+    # -- the 晒成绩单 ------------------------------------------------------------------------
+
+    def export_report(self, app, which: str) -> None:
+        """Today's (`day`) or this month's (`month`) report, CSVs and PDF, into the folder."""
+        from onewindow import reports
+        from onewindow.bus.client import BusError
+        from onewindow.reportpdf import ReportFontMissing
+        hall = app.client.state.get("hall") or {}
+        day = hall.get("day")
+        if not day:
+            app.message = TEXTS("offline")
+            return
+        period = day if which == "day" else day[:7]
+        folder = Path(self.ids.report_dir.text.strip() or default_report_dir()).expanduser()
+        app.message = TEXTS("report_running", period=period)
+
+        def work():
+            try:
+                paths = reports.export(lambda op, a: app.client.request(op, a, timeout=10),
+                                       period, folder, hall.get("name", ""))
+            except (OSError, BusError, TimeoutError, ReportFontMissing) as exc:
+                return TEXTS("report_failed", why=getattr(exc, "message", None) or str(exc))
+            pdf = next(p for p in paths if p.suffix == ".pdf")
+            return TEXTS("report_done", path=str(pdf), n=len(paths))
+
+        app.in_background(work, lambda text, error: setattr(
+            app, "message", text or TEXTS("report_failed", why=error)))
