@@ -22,7 +22,7 @@ TEXTS = Catalogue({
     "offline": ("离线：无法连接叫号系统，正在重试", "Offline: retrying"),
     "controller_down": ("叫号系统主机未运行", "Hall controller down"),
     "waiting_title": ("各事项等候", "Waiting per service"),
-    "waiting_row": ("{code} {name}  等候 {n} 人  约 {est} 分钟", "{code} {name}: {n} waiting"),
+    "waiting_row": ("{code} {name}\n等候 {n} 人  约 {est} 分钟", "{code} {name}\n{n} waiting"),
     "waiting_total": ("全厅等候 {n} 人", "{n} waiting in the hall"),
     "nobody_waiting": ("目前无人等候", "Nobody is waiting"),
     "longest": ("最长等候：{number}（{name}）已等 {min} 分钟", "Longest wait: {number} {min} min"),

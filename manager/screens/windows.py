@@ -12,7 +12,7 @@ ACTIONS = (("open", "window.open", (0.1, 0.6, 0.3, 1)),
            ("pause", "window.pause", (0.85, 0.5, 0.05, 1)),
            ("resume", "window.resume", (0.08, 0.4, 0.75, 1)),
            ("close", "window.close", (0.5, 0.5, 0.55, 1)))
-ROW_H = 50
+ROW_H = 52
 
 load_kv("windows")
 
@@ -55,20 +55,25 @@ class WindowsScreen(ConsoleScreen):
         box.clear_widgets()
         self._rows = {}
         for number in sorted(windows):
-            row = BoxLayout(size_hint_y=None, height=ROW_H, spacing=6)
-            name = TLabel(test_id=f"win-{number}-name", size_hint_x=0.22, bold=True)
-            status = TLabel(test_id=f"win-{number}-status", size_hint_x=0.2)
-            staff = TLabel(test_id=f"win-{number}-staff", size_hint_x=0.14, font_size=15)
-            row.add_widget(name)
-            row.add_widget(status)
-            row.add_widget(staff)
+            row = BoxLayout(size_hint_y=None, height=ROW_H, spacing=4)
+            # the name above, status and staff below: a narrow window keeps whole names
+            who = BoxLayout(orientation="vertical", size_hint_x=0.4)
+            name = TLabel(test_id=f"win-{number}-name", bold=True, font_size=15)
+            facts = BoxLayout(spacing=6)
+            status = TLabel(test_id=f"win-{number}-status", font_size=14)
+            staff = TLabel(test_id=f"win-{number}-staff", font_size=14)
+            facts.add_widget(status)
+            facts.add_widget(staff)
+            who.add_widget(name)
+            who.add_widget(facts)
+            row.add_widget(who)
             for action, op, colour in ACTIONS:
                 row.add_widget(TButton(text=TEXTS(f"win_{action}"), test_id=f"win-{number}-{action}",
-                                       size_hint_x=0.09, background_color=colour,
+                                       size_hint_x=0.12, background_color=colour, font_size=15,
                                        on_press=lambda b, n=number, a=action, o=op: self.act(app, n, a, o)))
             row.add_widget(TButton(text=TEXTS("win_edit"), test_id=f"win-{number}-edit",
-                                   size_hint_x=0.09, background_color=(0.3, 0.3, 0.45, 1),
-                                   on_press=lambda b, n=number: self.select(app, n)))
+                                   size_hint_x=0.12, background_color=(0.3, 0.3, 0.45, 1),
+                                   font_size=15, on_press=lambda b, n=number: self.select(app, n)))
             box.add_widget(row)
             self._rows[number] = {"name": name, "status": status, "staff": staff}
 
@@ -120,9 +125,10 @@ class WindowsScreen(ConsoleScreen):
         grid.clear_widgets()
         self._toggles = {}
         for code, name in codes:
-            t = TToggle(text=f"{code} {name}", test_id=f"svc-{code}", font_size=14,
-                        size_hint_y=None, height=42, shorten=True, text_size=(None, None))
-            t.bind(width=lambda btn, width: setattr(btn, "text_size", (width - 6, None)))
+            # two lines for a long name: cut off, two services could read alike
+            t = TToggle(text=f"{code} {name}", test_id=f"svc-{code}", font_size=13,
+                        size_hint_y=None, height=44, halign="center", valign="middle")
+            t.bind(size=lambda btn, size: setattr(btn, "text_size", (size[0] - 6, size[1])))
             grid.add_widget(t)
             self._toggles[code] = t
         w = app.client.state["windows"].get(self.selected)
