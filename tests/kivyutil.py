@@ -71,6 +71,8 @@ class Screen:
         """Text into whatever has the focus: ASCII typed key by key; Chinese pasted, as an input
         method hands over a phrase (xdotool's typing of CJK drops characters)."""
         if text.isascii():
+            if self.ime:
+                self.ime.pinyin(False)       # letters as letters, "/" as "/"
             subprocess.run(["xdotool", "type", "--delay", "40", text], env=self.env(),
                            check=True, timeout=60)
             return
@@ -124,6 +126,9 @@ class InputMethod:
         config = tmp / "fcitx-config"
         (config / "fcitx5").mkdir(parents=True, exist_ok=True)
         (config / "fcitx5" / "profile").write_text(FCITX_PROFILE, encoding="utf-8")
+        # one on/off state for the whole screen, set by `pinyin(on)`, never by a toggle key
+        (config / "fcitx5" / "config").write_text("[Behavior]\nShareInputState=All\n",
+                                                  encoding="utf-8")
         self.bus = f"unix:path={tmp / 'dbus.sock'}"
         self.dbus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--nopidfile",
                                       "--address", self.bus], stdout=subprocess.DEVNULL,
@@ -144,6 +149,13 @@ class InputMethod:
     def env(self) -> dict:
         return {"DBUS_SESSION_BUS_ADDRESS": self.bus, "SDL_IM_MODULE": "fcitx",
                 "XMODIFIERS": "@im=fcitx"}
+
+    def pinyin(self, on: bool) -> None:
+        """Pinyin on (`fcitx5-remote -o`) or off (`-c`): set, not toggled, so that a key fcitx5
+        saw late can never leave it the wrong way round."""
+        env = {**os.environ, "DBUS_SESSION_BUS_ADDRESS": self.bus}
+        subprocess.run(["fcitx5-remote", "-o" if on else "-c"], env=env, check=True, timeout=10)
+        time.sleep(0.2)
 
     def stop(self) -> None:
         for proc in (self.proc, self.dbus):
@@ -219,25 +231,27 @@ class App:
 
     def type_pinyin(self, test_id: str, chunks: list[str], expect: str, tries: int = 3) -> None:
         """Chinese typed as pinyin through the input method (Screen.start_input_method): the
-        field touched, Ctrl+Space turns pinyin on, each chunk typed and committed with a space
-        (its first candidate), Ctrl+Space turns it off. On a loaded machine fcitx5 can answer a
-        key late and SDL then lets the letter through raw: the field is cleared and typed again,
-        up to `tries` times."""
-        env = self.screen.env()
+        field touched, pinyin switched on, each chunk typed and committed with a space (its
+        first candidate), pinyin switched off. On a loaded machine fcitx5 can answer a key late
+        and SDL then lets the letter through raw: the field is cleared and typed again, up to
+        `tries` times."""
+        env, ime = self.screen.env(), self.screen.ime
+        assert ime is not None, "start the input method first (Screen.start_input_method)"
         self.tap(test_id)
         time.sleep(0.3)
         for _ in range(tries):
-            subprocess.run(["xdotool", "key", "ctrl+a", "BackSpace", "ctrl+space"], env=env,
-                           check=True, timeout=10)
-            time.sleep(0.4)
+            ime.pinyin(False)
+            subprocess.run(["xdotool", "key", "ctrl+a", "BackSpace"], env=env, check=True,
+                           timeout=10)
+            ime.pinyin(True)
             for chunk in chunks:
                 subprocess.run(["xdotool", "type", "--delay", "80", chunk], env=env, check=True,
                                timeout=30)
                 time.sleep(0.6)
                 subprocess.run(["xdotool", "key", "space"], env=env, check=True, timeout=10)
                 time.sleep(0.6)
-            subprocess.run(["xdotool", "key", "ctrl+space"], env=env, check=True, timeout=10)
-            time.sleep(0.4)
+            ime.pinyin(False)
+            time.sleep(0.3)
             if self.text(test_id) == expect:
                 return
         raise AssertionError(f"typed {chunks} into {test_id}: it shows {self.text(test_id)!r}, "

@@ -150,8 +150,9 @@ def test_services_windows_hours_by_touch_seen_everywhere_and_kept(hall):
         replace_text(app, "report-dir", str(folder))
         app.tap("report-month")
         month = hall.ctl.day.isoformat()[:7]
-        pdf = wait_for(lambda: (folder / f"report-{month}.pdf").exists() and folder / f"report-{month}.pdf", 30)
-        wait_for(lambda: "已导出" in app.text("message"), 10)
+        pdf = folder / f"report-{month}.pdf"
+        assert app.wait_text("message", lambda m: "已导出" in m or "失败" in m, 30) \
+            and pdf.exists(), (app.text("message"), app.text("report-dir"))
         text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
                               check=True, timeout=30).stdout
         assert "示范县政务服务中心 晒成绩单（月报）" in text
