@@ -36,6 +36,8 @@ setup(
         "waitress>=2.1,<4",
         # the bad-rating follow-up's phone numbers, encrypted (Fernet); Debian 12 ships 38.0
         "cryptography>=38",
+        # the printable reports as PDF with embedded Chinese (TrueType) fonts
+        "reportlab>=3.6",
     ],
     extras_require={
         "ui": ["kivy>=2.3"],

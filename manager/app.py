@@ -10,6 +10,7 @@ from typing import Callable
 from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.properties import StringProperty
+from kivy.uix.scatter import Scatter
 from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
 
 from onewindow.appbase import HallApp
@@ -23,13 +24,17 @@ from .texts import TEXTS
 log = logging.getLogger(__name__)
 
 KV = Path(__file__).parent / "kv"
+# The console is laid out for at least LAYOUT_MIN pixels; a smaller window (the demo's 610x520)
+# shows it scaled down, a screen larger than DESIGN_SIZE (a 1920x1080 touch screen) scaled up,
+# so that nothing is cut off and a big screen's text is big
+LAYOUT_MIN = (880, 560)
 TICK_S = 0.3                 # targets dump, session check, deferred refreshes
 FIGURES_EVERY_S = 30.0       # KPIs and longest waits refresh even when nothing happens
 AFTER_EVENT_S = 1.5          # coalesce a burst of ticket events into one KPI request
 # the tabs, built when first shown
 TABS = {"dashboard": "dashboard:DashboardScreen", "windows": "windows:WindowsScreen",
         "services": "services:ServicesScreen", "tickets": "tickets:TicketsScreen",
-        "ratings": "ratings:RatingsScreen"}
+        "ratings": "ratings:RatingsScreen", "hall": "hall:HallScreen"}
 
 
 class MainScreen(Screen):
@@ -62,7 +67,7 @@ class ManagerApp(HallApp):
     def build(self):
         Window.clearcolor = (0.94, 0.95, 0.97, 1)
         load_kv(KV / "console.kv")
-        self.root_sm = ScreenManager(transition=NoTransition())
+        self.root_sm = ScreenManager(transition=NoTransition(), size_hint=(None, None))
         self.pin_screen = PinScreen(name="pin")
         self.main = MainScreen(name="main")
         self.root_sm.add_widget(self.pin_screen)
@@ -71,7 +76,22 @@ class ManagerApp(HallApp):
         self._show_connection()
         Window.bind(on_touch_down=self._touched, on_key_down=self._touched)
         Clock.schedule_interval(self._tick, TICK_S)
-        return self.root_sm
+        self.stage = Scatter(do_rotation=False, do_scale=False, do_translation=False,
+                             auto_bring_to_front=False, size_hint=(None, None))
+        self.stage.add_widget(self.root_sm)
+        Window.bind(size=self._fit)
+        self._fit()
+        return self.stage
+
+    def _fit(self, *_) -> None:
+        """The layout's size and its scale for this window (LAYOUT_MIN, DESIGN_SIZE)."""
+        w, h = Window.size
+        small = min(w / LAYOUT_MIN[0], h / LAYOUT_MIN[1])
+        big = min(w / self.DESIGN_SIZE[0], h / self.DESIGN_SIZE[1])
+        scale = small if small < 1 else max(1.0, big)
+        self.stage.size = self.root_sm.size = (w / scale, h / scale)
+        self.stage.scale = scale
+        self.stage.pos = (0, 0)
 
     def tab(self, name: str):
         return lazy_screen(self.tabs, name, TABS, "manager.screens")

@@ -17,6 +17,15 @@ def _texture(text: str, size: int):
     return label.texture
 
 
+def fitted(text: str, width: float, size: int = 12):
+    """The longest start of `text` (at most 6 characters) whose texture fits `width`, or None."""
+    for n in range(min(len(text), 6), 0, -1):
+        t = _texture(text[:n], size)
+        if t.width <= width:
+            return t
+    return None
+
+
 class BarChart(Widget):
     """`items`: [(label, value)]; bars scaled to the largest value."""
     items = ListProperty()
@@ -52,5 +61,6 @@ class BarChart(Widget):
                 Color(0.15, 0.15, 0.15, 1)
                 v = _texture(f"{value:g}", 13)
                 Rectangle(texture=v, pos=(cx - v.width / 2, y0 + LABEL_H + bh + 2), size=v.size)
-                n = _texture(str(label)[:5], 12)
-                Rectangle(texture=n, pos=(cx - n.width / 2, y0 + 2), size=n.size)
+                n = fitted(str(label), slot - 4)
+                if n is not None:           # a name never runs into its neighbour's
+                    Rectangle(texture=n, pos=(cx - n.width / 2, y0 + 2), size=n.size)

@@ -38,6 +38,13 @@ OPS = {
     "config.get": (cfg.op_get, ANY),
     "config.window": (cfg.op_window, ("manager",)),
     "config.service": (cfg.op_service, ("manager",)),
+    "config.service_add": (cfg.op_service_add, ("manager",)),
+    "config.service_retire": (cfg.op_service_retire, ("manager",)),
+    "config.hours": (cfg.op_hours, ("manager",)),
+    "config.day": (cfg.op_day, ("manager",)),
+    "config.lunch": (cfg.op_lunch, ("manager",)),
+    "config.rules": (cfg.op_rules, ("manager",)),
+    "config.pin": (cfg.op_pin, ("manager",)),
     "config.notice": (cfg.op_notice, ("manager",)),
     "config.export": (cfg.op_export, ("manager",)),
     "help.request": (cfg.op_help, ("kiosk",)),
@@ -49,6 +56,7 @@ OPS = {
     "report.kpis": (reports.op_kpis, ("caller", "manager")),
     "report.audit": (reports.op_audit, ("manager",)),
     "report.waiting": (reports.op_waiting, ("manager",)),
+    "report.sheet": (reports.op_sheet, ("manager", "web")),
     "report.ratings": (follow.op_ratings, ("manager",)),
     "rating.follow": (follow.op_follow, ("manager",)),
     "rating.note": (follow.op_note, ("manager",)),
@@ -64,7 +72,7 @@ OPS = {
 BEFORE_LOGIN = frozenset({"manager.login", "manager.logout", "config.get", "queue.status",
                           "device.clock", "device.health", "appointment.slots"})
 READS = frozenset({"queue.status", "appointment.slots", "appointment.find", "config.get",
-                   "config.export", "report.kpis", "report.audit", "report.waiting",
+                   "config.export", "report.kpis", "report.sheet", "report.audit", "report.waiting",
                    "report.ratings", "ticket.find", "rating.case",
                    # a number shown in clear is never kept as a stored reply
                    "rating.phone"})

@@ -12,7 +12,7 @@ from .domain.errors import DomainError
 from .envelope import require
 from .request import Request
 
-GROUPS = ("window", "service", "department", "hall")
+GROUPS = ("window", "service", "department", "staff", "hall")
 
 
 def _minutes(a: str | None, b: str | None) -> float | None:
@@ -30,6 +30,8 @@ def kpis(req: Request, since: date, until: date, group: str, window: int | None 
     def key_of(row) -> str:
         if group == "window":
             return str(row.get("window") or "-")
+        if group == "staff":
+            return str(row.get("staff") or "-")
         code = row.get("origin_service") or row.get("service") or "-"
         if group == "service":
             return code
@@ -65,16 +67,25 @@ def kpis(req: Request, since: date, until: date, group: str, window: int | None 
             continue        # a follow-up rating (追加评价) rates the rectification, not the service
         a = acc[key_of(r)]
         a["ratings"][str(r["level"])] += 1
+    if group == "window" and window is None:
+        for w in req.hall.windows:          # every window has its row, one idle all period too
+            acc[str(w.number)]
+    staff_names = {str(t["staff"]): t.get("staff_name") for t in tickets if t.get("staff")}
     out = []
-    for key, a in sorted(acc.items(), key=lambda kv: kv[0]):
+    # windows in number order (10 after 9), other keys as text
+    for key, a in sorted(acc.items(), key=lambda kv: (kv[0].isdigit(), kv[0].zfill(6))):
         waits, handles = a.pop("_waits"), a.pop("_handles")
         rated = sum(a["ratings"].values())
         good = a["ratings"]["5"] + a["ratings"]["4"] + a["ratings"]["3"]
         name = key
         if group == "window" and key.isdigit() and req.hall.window(int(key)):
             name = req.hall.window(int(key)).name
+        elif group == "window" and key == "-":
+            name = "未叫号"                 # issued, never called at a window
         elif group == "service":
             name = req.code_name(key)
+        elif group == "staff":
+            name = staff_names.get(key) or ("未登记人员" if key == "-" else key)
         out.append({"key": key, "name": name, **a,
                     "avg_wait_min": round(sum(waits) / len(waits), 1) if waits else None,
                     "max_wait_min": round(max(waits), 1) if waits else None,
@@ -92,20 +103,39 @@ def op_kpis(req: Request) -> dict:
     if dev.role == "caller":
         require(window is not None and window in dev.windows, "forbidden",
                 "只能查看本窗口的数据", "A caller sees its own window only")
-    month = a.get("month", str, None, maxlen=7)
-    day_text = a.get("day", str, None, maxlen=10)
+    since, until = _period(req, a.get("month", str, None, maxlen=7), a.get("day", str, None, maxlen=10))
+    return {"since": since.isoformat(), "until": until.isoformat(), "group": group,
+            "rows": kpis(req, since, until, group, window)}
+
+
+def _period(req: Request, month: str | None, day_text: str | None) -> tuple[date, date]:
     try:
         if month:
             since = date.fromisoformat(month + "-01")
             nxt = date(since.year + (since.month == 12), since.month % 12 + 1, 1)
-            until = date.fromordinal(nxt.toordinal() - 1)
-        else:
-            since = until = date.fromisoformat(day_text) if day_text else req.day
+            return since, date.fromordinal(nxt.toordinal() - 1)
+        day = date.fromisoformat(day_text) if day_text else req.day
+        return day, day
     except ValueError:
         raise DomainError("bad_request", "日期格式应为 YYYY-MM-DD 或 YYYY-MM",
                           "Dates look like 2026-11-23, months like 2026-11") from None
-    return {"since": since.isoformat(), "until": until.isoformat(), "group": group,
-            "rows": kpis(req, since, until, group, window)}
+
+
+SHEET_GROUPS = ("hall", "window", "service", "department", "staff")
+
+
+def op_sheet(req: Request) -> dict:
+    """report.sheet {period: YYYY-MM-DD | YYYY-MM, pin (role web)}: the 晒成绩单's figures,
+    every grouping at once, for the PDF. The web pages have no console session: each download
+    gives the manager PIN, checked here with the consoles' lockout (cfg.check_pin)."""
+    from .ops_config import check_pin
+    period = req.args.get("period", str, maxlen=10)
+    if req.device.role == "web":
+        check_pin(req, req.args.get("pin", str, maxlen=32))
+    month, day = (period, None) if len(period) == 7 else (None, period)
+    since, until = _period(req, month, day)
+    return {"period": period, "since": since.isoformat(), "until": until.isoformat(),
+            "kpis": {g: {"group": g, "rows": kpis(req, since, until, g)} for g in SHEET_GROUPS}}
 
 
 def op_audit(req: Request) -> dict:

@@ -63,8 +63,9 @@ def op_call_next(req: Request) -> dict:
         return {"ticket": None}
     t = choice.ticket
     req.set_window(w.number, streak=state.streak + 1 if choice.jumped else 0)
+    staff = state.staff or {}
     req.move(t, Action.CALL, detail={"reason": choice.reason}, window=w.number,
-             target_window=None)
+             target_window=None, staff=staff.get("id") or None, staff_name=staff.get("name") or None)
     _call_event(req, t, recall=False)
     return {"ticket": req.ticket_view(t)}
 

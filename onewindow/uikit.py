@@ -143,8 +143,8 @@ class TargetsFile:
         shown = {tid: {k: t[k] for k in ("x", "y", "text")} for tid, t in targets.items()}
         tmp = self.path + ".tmp"
         with open(tmp, "w", encoding="utf-8") as f:
-            json.dump({"screen": screen, "size": [Window.width, Window.height], "targets": shown},
-                      f, ensure_ascii=False)
+            json.dump({"screen": screen, "size": [Window.width, Window.height], "targets": shown,
+                       "clipped": clipped_labels(Window)}, f, ensure_ascii=False)
         os.replace(tmp, self.path)
 
 
@@ -170,3 +170,33 @@ def visible_targets(root) -> dict:
             walk(child)
     walk(root)
     return targets
+
+
+def clipped_labels(root) -> list[str]:
+    """Tests: the texts on the window that do not fit their label or button (cut off with "…",
+    wrapped past the bottom, or spilling over the sides), so a layout test can say which."""
+    from kivy.core.window import Window
+    from kivy.uix.label import Label
+    out = []
+
+    def walk(w):
+        if isinstance(w, Label) and w.text and w.get_root_window() is not None and w.opacity \
+                and w.width > 1 and w.height > 1:
+            x, y = w.to_window(w.center_x, w.center_y)
+            if 0 <= x <= Window.width and 0 <= y <= Window.height and _clipped(w):
+                out.append(w.text)
+        for child in w.children:
+            walk(child)
+    walk(root)
+    return out
+
+
+def _clipped(w) -> bool:
+    pad_x = w.padding[0] + w.padding[2] if len(w.padding) == 4 else 2 * w.padding[0]
+    box_w = (w.text_size[0] if w.text_size[0] else w.width) - pad_x
+    if w.shorten and w.text_size[0]:
+        widest = max(w._label.get_extents(line)[0] for line in w.text.split("\n"))
+        return widest > box_w + 1
+    if w.text_size[0] and w.text_size[1]:
+        return w.texture_size[1] > w.text_size[1] + 1        # wrapped past the bottom
+    return w.texture_size[0] > w.width + 1 or w.texture_size[1] > w.height + 1

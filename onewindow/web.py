@@ -233,6 +233,43 @@ class WebApp:
         return 200, self.page(f'{item["name"]} 办事指南', body)
 
 
+    # -- the 晒成绩单 PDF for managers (the manager PIN with each download) ---------------------
+
+    def reports_page(self, error: str = "", period: str = "") -> tuple[int, str]:
+        state = self.client.state.get("hall") or {}
+        period = period or (state.get("day") or "")[:7]
+        note = f'<p style="color:#c62828">{_e(error)}</p>' if error else ""
+        body = ('<div class="card"><b>下载晒成绩单（PDF）</b>' + note +
+                '<form method="post" action="/reports">'
+                f'<p>统计期间（月 2026-11 或 日 2026-11-23）<br><input name="period" value="{_e(period)}" '
+                'maxlength="10" required></p>'
+                '<p>管理密码<br><input name="pin" type="password" inputmode="numeric" '
+                'maxlength="12" required autocomplete="off"></p>'
+                '<p><button type="submit">下载 PDF</button></p></form>'
+                '<p class="muted">每次下载都需输入管理密码；输错多次将暂时锁定。</p></div>')
+        return (400 if error else 200), self.page("晒成绩单", body)
+
+    def report_download(self, form: dict):
+        from .bus.client import BusError
+        from .reportpdf import report_pdf
+        from .reports import period_args
+        period = (form.get("period") or [""])[0].strip()
+        pin = (form.get("pin") or [""])[0].strip()
+        try:
+            period_args(period)
+        except ValueError:
+            return self.reports_page("统计期间应为 2026-11 或 2026-11-23", period)
+        try:
+            data = self.ask("report.sheet", {"period": period, "pin": pin})
+        except BusError as exc:
+            if exc.code in ("wrong_pin", "locked", "bad_request"):
+                return self.reports_page(exc.message, period)
+            raise
+        pdf = report_pdf(data, self.config().get("hall", {}).get("name", self.hall_name))
+        return 200, pdf, [("Content-Type", "application/pdf"),
+                          ("Content-Disposition", f'attachment; filename="report-{period}.pdf"')]
+
+
 def make_routes(app: WebApp) -> Routes:
     """The pages, by path. A page that needs the controller says so (503) when it is away."""
     from .bus.client import BusError
@@ -253,6 +290,8 @@ def make_routes(app: WebApp) -> Routes:
     routes.post(rf"/t/(?P<ticket_id>{TICKET_ID})/rate",
                 guarded(lambda req: app.rate(req.params["ticket_id"], req.form)), "rate")
     routes.get(rf"/guide/(?P<code>{CODE})", guarded(lambda req: app.guide_page(req.params["code"])), "guide")
+    routes.get(r"/reports", guarded(lambda req: app.reports_page()), "reports")
+    routes.post(r"/reports", guarded(lambda req: app.report_download(req.form)), "report-pdf")
     return routes
 
 

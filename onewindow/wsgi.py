@@ -67,7 +67,7 @@ class Request:
 class Route:
     method: str
     pattern: re.Pattern
-    handler: Callable[[Request], tuple[int, str]]
+    handler: Callable[[Request], tuple]   # (status, html) or (status, bytes, headers)
     name: str                        # what the logs say instead of the path
 
 
@@ -90,14 +90,16 @@ class Routes:
     def __call__(self, environ, start_response):
         method = environ.get("REQUEST_METHOD", "GET")
         path = "/" + (environ.get("PATH_INFO") or "").strip("/")    # "/guide/F/" is "/guide/F"
-        code, text, extra = self.answer(method, path, environ)
-        data = text.encode("utf-8")
+        code, body, extra = self.answer(method, path, environ)
+        data = body if isinstance(body, bytes) else body.encode("utf-8")
+        # a page is HTML unless its handler said otherwise (a PDF report)
+        kind = [] if any(h == "Content-Type" for h, _ in extra) else [
+            ("Content-Type", "text/html; charset=utf-8")]
         start_response(status_line(code), [
-            ("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(data))),
-            ("Cache-Control", "no-store"), *extra])
+            *kind, ("Content-Length", str(len(data))), ("Cache-Control", "no-store"), *extra])
         return [b"" if method == "HEAD" else data]
 
-    def answer(self, method: str, path: str, environ) -> tuple[int, str, list]:
+    def answer(self, method: str, path: str, environ) -> tuple[int, str | bytes, list]:
         wanted = "GET" if method == "HEAD" else method
         allowed = []
         for route in self.table:
@@ -114,12 +116,15 @@ class Routes:
                     log.info("web %s refused: %d", route.name, refused)
                     return refused, error_page(refused), []
             try:
-                code, text = route.handler(req)
+                # (status, html) or (status, bytes, headers) for a download
+                answer = route.handler(req)
+                code, body = answer[0], answer[1]
+                headers: list = answer[2] if len(answer) > 2 else []
             except Exception:        # one broken page never stops the others
                 log.exception("web %s failed", route.name)
                 return 500, error_page(500), []
             log.debug("web %s %s -> %d", method, route.name, code)
-            return code, text, []
+            return code, body, headers
         if allowed:
             allow = ", ".join(sorted(set(allowed) | ({"HEAD"} if "GET" in allowed else set())))
             return 405, error_page(405), [("Allow", allow)]

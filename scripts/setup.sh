@@ -14,6 +14,9 @@ APT_PACKAGES=(
   xdotool imagemagick                            # tests: real pointer touches and screenshots
   chromium chromium-driver                       # tests: the QR pages in headless Chromium (Selenium)
   fonts-noto-cjk                                 # Chinese on screens and ticket previews
+  fonts-wqy-microhei                             # Chinese in the PDF reports (TrueType outlines)
+  poppler-utils                                  # tests: pdftotext / pdffonts read the PDF reports
+  fcitx5 fcitx5-chinese-addons dbus-daemon       # pinyin input (the console's Chinese fields; tested)
   espeak-ng sox alsa-utils                       # offline voice: clip making, checks, playback
 )
 

@@ -52,8 +52,16 @@ class Screen:
             raise RuntimeError("Xvfb did not start")
         self.display = f":{number.decode().strip()}"
 
+        self.ime: InputMethod | None = None
+
     def env(self) -> dict:
-        return {**os.environ, "DISPLAY": self.display}
+        ime = self.ime.env() if self.ime else {}
+        return {**os.environ, "DISPLAY": self.display, **ime}
+
+    def start_input_method(self, tmp: Path) -> "InputMethod":
+        """fcitx5 with its pinyin engine on this screen; apps started after it use it."""
+        self.ime = InputMethod(self, tmp)
+        return self.ime
 
     def tap_at(self, x: int, y: int) -> None:
         subprocess.run(["xdotool", "mousemove", str(x), str(y), "click", "1"], env=self.env(),
@@ -63,6 +71,8 @@ class Screen:
         """Text into whatever has the focus: ASCII typed key by key; Chinese pasted, as an input
         method hands over a phrase (xdotool's typing of CJK drops characters)."""
         if text.isascii():
+            if self.ime:
+                self.ime.pinyin(False)       # letters as letters, "/" as "/"
             subprocess.run(["xdotool", "type", "--delay", "40", text], env=self.env(),
                            check=True, timeout=60)
             return
@@ -77,8 +87,83 @@ class Screen:
         return path
 
     def close(self) -> None:
+        if self.ime:
+            self.ime.stop()
         self.proc.terminate()
         self.proc.wait(5)
+
+
+# fcitx5's profile: US keyboard first (so the input method starts off and ASCII types as
+# ASCII), pinyin the one Ctrl+Space switches to
+FCITX_PROFILE = """[Groups/0]
+Name=Default
+Default Layout=us
+DefaultIM=pinyin
+
+[Groups/0/Items/0]
+Name=keyboard-us
+Layout=
+
+[Groups/0/Items/1]
+Name=pinyin
+Layout=
+
+[GroupOrder]
+0=Default
+"""
+
+
+class InputMethod:
+    """The desktop's standard Chinese input: a private D-Bus session and fcitx5 (Debian's
+    fcitx5, fcitx5-chinese-addons) on a Screen. Kivy's SDL2 talks to it over D-Bus
+    (SDL_IM_MODULE=fcitx): typed pinyin shows as preedit in the field, and a space commits
+    the first candidate, as on a hall's console."""
+
+    def __init__(self, screen: "Screen", tmp: Path):
+        for tool in ("fcitx5", "dbus-daemon"):
+            if shutil.which(tool) is None:
+                raise RuntimeError(f"{tool} is not installed (scripts/setup.sh installs it)")
+        config = tmp / "fcitx-config"
+        (config / "fcitx5").mkdir(parents=True, exist_ok=True)
+        (config / "fcitx5" / "profile").write_text(FCITX_PROFILE, encoding="utf-8")
+        # one on/off state for the whole screen, set by `pinyin(on)`, never by a toggle key
+        (config / "fcitx5" / "config").write_text("[Behavior]\nShareInputState=All\n",
+                                                  encoding="utf-8")
+        self.bus = f"unix:path={tmp / 'dbus.sock'}"
+        self.dbus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--nopidfile",
+                                      "--address", self.bus], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while not (tmp / "dbus.sock").exists():
+            if time.monotonic() > deadline:
+                raise RuntimeError("dbus-daemon did not start")
+            time.sleep(0.05)
+        env = {**os.environ, "DISPLAY": screen.display, "XDG_CONFIG_HOME": str(config),
+               "DBUS_SESSION_BUS_ADDRESS": self.bus, "XDG_RUNTIME_DIR": str(tmp)}
+        self.proc = subprocess.Popen(["fcitx5", "--disable", "wayland,waylandim"], env=env,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(2)                 # its engines load before the first app asks for it
+        if self.proc.poll() is not None:
+            raise RuntimeError("fcitx5 did not start")
+
+    def env(self) -> dict:
+        return {"DBUS_SESSION_BUS_ADDRESS": self.bus, "SDL_IM_MODULE": "fcitx",
+                "XMODIFIERS": "@im=fcitx"}
+
+    def pinyin(self, on: bool) -> None:
+        """Pinyin on (`fcitx5-remote -o`) or off (`-c`): set, not toggled, so that a key fcitx5
+        saw late can never leave it the wrong way round."""
+        env = {**os.environ, "DBUS_SESSION_BUS_ADDRESS": self.bus}
+        subprocess.run(["fcitx5-remote", "-o" if on else "-c"], env=env, check=True, timeout=10)
+        time.sleep(0.2)
+
+    def stop(self) -> None:
+        for proc in (self.proc, self.dbus):
+            proc.terminate()
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 class App:
@@ -143,6 +228,34 @@ class App:
         self.tap(test_id)
         time.sleep(0.2)
         self.screen.type_text(text)
+
+    def type_pinyin(self, test_id: str, chunks: list[str], expect: str, tries: int = 3) -> None:
+        """Chinese typed as pinyin through the input method (Screen.start_input_method): the
+        field touched, pinyin switched on, each chunk typed and committed with a space (its
+        first candidate), pinyin switched off. On a loaded machine fcitx5 can answer a key late
+        and SDL then lets the letter through raw: the field is cleared and typed again, up to
+        `tries` times."""
+        env, ime = self.screen.env(), self.screen.ime
+        assert ime is not None, "start the input method first (Screen.start_input_method)"
+        self.tap(test_id)
+        time.sleep(0.3)
+        for _ in range(tries):
+            ime.pinyin(False)
+            subprocess.run(["xdotool", "key", "ctrl+a", "BackSpace"], env=env, check=True,
+                           timeout=10)
+            ime.pinyin(True)
+            for chunk in chunks:
+                subprocess.run(["xdotool", "type", "--delay", "80", chunk], env=env, check=True,
+                               timeout=30)
+                time.sleep(0.6)
+                subprocess.run(["xdotool", "key", "space"], env=env, check=True, timeout=10)
+                time.sleep(0.6)
+            ime.pinyin(False)
+            time.sleep(0.3)
+            if self.text(test_id) == expect:
+                return
+        raise AssertionError(f"typed {chunks} into {test_id}: it shows {self.text(test_id)!r}, "
+                             f"not {expect!r}")
 
     def read_log(self) -> str:
         self.log.flush()

@@ -1,16 +1,16 @@
-"""Reports from a real controller on a real broker: KPI and audit CSVs, the printable PNG, the
+"""Reports from a real controller on a real broker: KPI and audit CSVs, the printable PDF, the
 manager's follow-up ops, and the headless `onewindow manager --export-report`."""
 from __future__ import annotations
 
 import csv
 import io
 import json
+import re
 import shutil
 import subprocess
 import sys
 
 import pytest
-from PIL import Image
 
 from onewindow import reports
 from onewindow.bus.client import BusError
@@ -66,7 +66,8 @@ def test_kpi_csvs_have_the_right_figures(hall, tmp_path):
     paths = reports.export(hall.manager.request, day, tmp_path, "示范县政务服务中心")
     names = sorted(p.name for p in paths)
     assert names == sorted([f"kpis-{day}-window.csv", f"kpis-{day}-service.csv",
-                            f"kpis-{day}-department.csv", f"audit-{day}.csv", f"report-{day}.png"])
+                            f"kpis-{day}-department.csv", f"kpis-{day}-staff.csv",
+                            f"audit-{day}.csv", f"report-{day}.pdf"])
     service = _csv((tmp_path / f"kpis-{day}-service.csv").read_bytes())
     header = service[0]
     assert header[0] == "编号 Key" and "满意率(%) Satisfaction (%)" in header
@@ -82,6 +83,9 @@ def test_kpi_csvs_have_the_right_figures(hall, tmp_path):
     assert window["4"][1] == "4号户籍窗口" and window["4"][3] == "2"     # served at window 4
     dept = {r[0]: r for r in _csv((tmp_path / f"kpis-{day}-department.csv").read_bytes())[1:]}
     assert dept["县公安局"][2] == "4" and dept["县公安局"][3] == "2"
+    staff = {r[0]: r for r in _csv((tmp_path / f"kpis-{day}-staff.csv").read_bytes())[1:]}
+    # the staff member who called them: issued counts the tickets S004 called (3), served 2
+    assert staff["S004"][1] == "王五" and staff["S004"][2:4] == ["3", "2"]
 
 
 def test_audit_csv_lists_the_days_actions_without_personal_data(hall, tmp_path):
@@ -95,16 +99,34 @@ def test_audit_csv_lists_the_days_actions_without_personal_data(hall, tmp_path):
     assert "王五" not in data.decode("utf-8-sig")      # staff names stay out of the log
 
 
-def test_report_png_is_an_a4_page(hall):
+def pdf_text(path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                          text=True, check=True, timeout=30).stdout
+
+
+def pdf_fonts(path) -> str:
+    return subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True,
+                          timeout=30).stdout
+
+
+def test_report_pdf_has_the_hall_every_window_and_an_embedded_chinese_font(hall, tmp_path):
     day = hall.ctl.day.isoformat()
-    data = reports.collect(hall.manager.request, day)
-    img = reports.report_png(data, "示范县政务服务中心")
-    assert img.size == reports.PAGE
+    data = reports.collect(hall.manager.request, day[:7])
+    from onewindow.reportpdf import report_pdf
+    path = tmp_path / "report.pdf"
+    path.write_bytes(report_pdf(data, "示范县政务服务中心"))
+    text = pdf_text(path)
+    assert "示范县政务服务中心 晒成绩单（月报）" in text and f"统计期间 {day[:7]}" in text
+    for row in data["kpis"]["window"]["rows"]:
+        assert row["name"] in text, row["name"]
+    assert "4号户籍窗口" in text and "王五" in text and "县公安局" in text
+    assert re.search(r"第\s*1\s*页", text) and re.search(r"第\s*2\s*页", text)     # numbered
+    fonts = pdf_fonts(path).splitlines()
+    cjk = [line for line in fonts if "WenQuanYi" in line]
+    assert cjk and all(" yes " in line.split("WenQuanYi", 1)[1] for line in cjk), fonts
     DOCS_IMG.mkdir(parents=True, exist_ok=True)
-    img.save(DOCS_IMG / "manager-report.png")
-    # the bars are drawn: enough accent-coloured pixels
-    assert img.getcolors(1 << 20) and sum(
-        n for n, c in img.getcolors(1 << 20) if c == reports.ACCENT) > 2000
+    subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", str(path),
+                    str(DOCS_IMG / "manager-report")], check=True, timeout=60)
 
 
 def test_monthly_figures_cover_the_day(hall):
@@ -178,7 +200,6 @@ def test_headless_export_command(hall, tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     day = hall.ctl.day.isoformat()
     assert (out / f"kpis-{day}-service.csv").exists() and (out / f"audit-{day}.csv").exists()
-    with Image.open(out / f"report-{day}.png") as img:
-        assert img.size == reports.PAGE
+    assert "示范县政务服务中心" in pdf_text(out / f"report-{day}.pdf")
     assert TEST_PIN not in proc.stdout + proc.stderr
     shutil.rmtree(out)

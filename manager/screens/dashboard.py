@@ -11,6 +11,7 @@ from . import ConsoleScreen, load_kv, minutes
 
 KPI_GROUPS = ("window", "service", "department")
 KPI_ROWS_MAX = 30
+KPI_HINTS = (0.28, 0.1, 0.1, 0.1, 0.14, 0.14, 0.14)     # name, issued ... satisfaction
 
 load_kv("dashboard")
 
@@ -52,7 +53,8 @@ class DashboardScreen(ConsoleScreen):
             box.add_widget(TLabel(text=TEXTS("waiting_row", code=code, name=q.get("name", code),
                                              n=q["waiting"], wait=q.get("wait_text") or "—",
                                              wait_en=q.get("wait_text_en") or "—"),
-                                  size_hint_y=None, height=30, test_id=f"wait-{code}"))
+                                  size_hint_y=None, height=44, font_size=14, shorten=False,
+                                  test_id=f"wait-{code}"))
         self.ids.waiting_chart.items = [(code, q["waiting"]) for code, q in busy]
 
     def _longest(self, app) -> None:
@@ -120,14 +122,19 @@ class DashboardScreen(ConsoleScreen):
     def _kpi_table(self, rows) -> None:
         grid = self.ids.kpi_table
         grid.clear_widgets()
-        for text in TEXTS("kpi_head").split("|"):
-            grid.add_widget(TLabel(text=text, bold=True, size_hint_y=None, height=28, font_size=15))
+        # the name wide, the figures narrow: a window's name is the longest cell
+        head = BoxLayout(size_hint_y=None, height=28, spacing=4)
+        for i, text in enumerate(TEXTS("kpi_head").split("|")):
+            head.add_widget(TLabel(text=text, bold=True, font_size=14, size_hint_x=KPI_HINTS[i]))
+        grid.add_widget(head)
         rows = [r for r in rows if r["key"] != "-"][:KPI_ROWS_MAX]
         for r in rows:
             sat = "—" if r.get("satisfaction") is None else f"{r['satisfaction']}%"
             cells = (r["name"], r["issued"], r["served"], r["no_show"], minutes(r["avg_wait_min"]),
                      minutes(r["avg_handle_min"]), sat)
+            line = BoxLayout(size_hint_y=None, height=28, spacing=4)
             for i, value in enumerate(cells):
-                grid.add_widget(TLabel(text=str(value), size_hint_y=None, height=28, font_size=15,
+                line.add_widget(TLabel(text=str(value), font_size=14, size_hint_x=KPI_HINTS[i],
                                        test_id=f"kpi-{r['key']}-{i}"))
+            grid.add_widget(line)
         self.ids.kpi_chart.items = [(r["name"].replace("窗口", ""), r["served"]) for r in rows]

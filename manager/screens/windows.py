@@ -12,7 +12,7 @@ ACTIONS = (("open", "window.open", (0.1, 0.6, 0.3, 1)),
            ("pause", "window.pause", (0.85, 0.5, 0.05, 1)),
            ("resume", "window.resume", (0.08, 0.4, 0.75, 1)),
            ("close", "window.close", (0.5, 0.5, 0.55, 1)))
-ROW_H = 50
+ROW_H = 52
 
 load_kv("windows")
 
@@ -55,20 +55,25 @@ class WindowsScreen(ConsoleScreen):
         box.clear_widgets()
         self._rows = {}
         for number in sorted(windows):
-            row = BoxLayout(size_hint_y=None, height=ROW_H, spacing=6)
-            name = TLabel(test_id=f"win-{number}-name", size_hint_x=0.22, bold=True)
-            status = TLabel(test_id=f"win-{number}-status", size_hint_x=0.2)
-            staff = TLabel(test_id=f"win-{number}-staff", size_hint_x=0.14, font_size=15)
-            row.add_widget(name)
-            row.add_widget(status)
-            row.add_widget(staff)
+            row = BoxLayout(size_hint_y=None, height=ROW_H, spacing=4)
+            # the name above, status and staff below: a narrow window keeps whole names
+            who = BoxLayout(orientation="vertical", size_hint_x=0.4)
+            name = TLabel(test_id=f"win-{number}-name", bold=True, font_size=15)
+            facts = BoxLayout(spacing=6)
+            status = TLabel(test_id=f"win-{number}-status", font_size=14)
+            staff = TLabel(test_id=f"win-{number}-staff", font_size=14)
+            facts.add_widget(status)
+            facts.add_widget(staff)
+            who.add_widget(name)
+            who.add_widget(facts)
+            row.add_widget(who)
             for action, op, colour in ACTIONS:
                 row.add_widget(TButton(text=TEXTS(f"win_{action}"), test_id=f"win-{number}-{action}",
-                                       size_hint_x=0.09, background_color=colour,
+                                       size_hint_x=0.12, background_color=colour, font_size=15,
                                        on_press=lambda b, n=number, a=action, o=op: self.act(app, n, a, o)))
             row.add_widget(TButton(text=TEXTS("win_edit"), test_id=f"win-{number}-edit",
-                                   size_hint_x=0.09, background_color=(0.3, 0.3, 0.45, 1),
-                                   on_press=lambda b, n=number: self.select(app, n)))
+                                   size_hint_x=0.12, background_color=(0.3, 0.3, 0.45, 1),
+                                   font_size=15, on_press=lambda b, n=number: self.select(app, n)))
             box.add_widget(row)
             self._rows[number] = {"name": name, "status": status, "staff": staff}
 
@@ -103,6 +108,9 @@ class WindowsScreen(ConsoleScreen):
         w = app.client.state["windows"].get(number) or {}
         self.panel_title = TEXTS("win_panel", name=w.get("name", number))
         staff = w.get("staff") or {}
+        self.ids.win_name.text = w.get("name", "")
+        for kind in ("comprehensive", "specialist", "pickup"):
+            self.ids[f"kind_{kind}"].state = "down" if w.get("kind") == kind else "normal"
         self.ids.staff_id.text = staff.get("id", "")
         self.ids.staff_name.text = staff.get("name", "")
         self._mark_toggles(w)
@@ -117,9 +125,10 @@ class WindowsScreen(ConsoleScreen):
         grid.clear_widgets()
         self._toggles = {}
         for code, name in codes:
-            t = TToggle(text=f"{code} {name}", test_id=f"svc-{code}", font_size=14,
-                        size_hint_y=None, height=42, shorten=True, text_size=(None, None))
-            t.bind(width=lambda btn, width: setattr(btn, "text_size", (width - 6, None)))
+            # two lines for a long name: cut off, two services could read alike
+            t = TToggle(text=f"{code} {name}", test_id=f"svc-{code}", font_size=13,
+                        size_hint_y=None, height=44, halign="center", valign="middle")
+            t.bind(size=lambda btn, size: setattr(btn, "text_size", (size[0] - 6, size[1])))
             grid.add_widget(t)
             self._toggles[code] = t
         w = app.client.state["windows"].get(self.selected)
@@ -145,6 +154,32 @@ class WindowsScreen(ConsoleScreen):
             services = []          # a comprehensive window serving everything stays "all"
         app.act("config.window", {"window": self.selected, "services": services},
                 f"{w.get('name', self.selected)} {TEXTS('saved')}")
+
+    def _kind(self) -> str | None:
+        return next((k for k in ("comprehensive", "specialist", "pickup")
+                     if self.ids[f"kind_{k}"].state == "down"), None)
+
+    def save_window(self, app) -> None:
+        """The window's name and kind (a rename shows on every screen and in the voice)."""
+        if not self.selected:
+            app.message = TEXTS("win_panel_none")
+            return
+        args = {"window": self.selected, "name": self.ids.win_name.text.strip()}
+        if self._kind():
+            args["kind"] = self._kind()
+        app.act("config.window", args, f"{args['name']} {TEXTS('saved')}")
+
+    def add_window(self, app) -> None:
+        """A new window: the next number, comprehensive unless a kind is picked with services."""
+        number = max(app.client.state.get("windows", {}) or [0]) + 1
+        kind = self._kind() or "comprehensive"
+        args = {"window": number, "kind": kind,
+                "name": self.ids.win_name.text.strip() if not self.selected and
+                self.ids.win_name.text.strip() else TEXTS("win_added", n=number)}
+        if kind != "comprehensive":
+            args["services"] = [c for c, t in self._toggles.items() if t.state == "down"]
+        app.act("config.window", args, f"{args['name']} {TEXTS('saved')}",
+                then=lambda r: self.select(app, number))
 
     def select_all(self, app) -> None:
         for t in self._toggles.values():

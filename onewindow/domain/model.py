@@ -258,6 +258,8 @@ class Ticket:
     origin_service: Optional[str] = None
     answers: Optional[dict[str, Any]] = None         # 一件事 情形 answers
     printed: bool = True
+    staff: Optional[str] = None                      # who called it: the window's staff id...
+    staff_name: Optional[str] = None                 # ...and name then (the staff report)
 
     @property
     def jumps_queue(self) -> bool:

@@ -315,6 +315,12 @@ class Store:
             where, params = where + " AND service = ?", params + [service]
         return sorted(self.rows("appointments", where, params), key=lambda r: r["slot_start"])
 
+    def booked_for(self, service: str, since: date) -> int:
+        """Appointments of a service still to come (booked) on days from `since`."""
+        return int(self.db.execute(
+            "SELECT COUNT(*) FROM appointments WHERE service = ? AND day >= ? AND status = 'booked'",
+            (service, since.isoformat())).fetchone()[0])
+
     def add_appointment(self, row: dict[str, Any]) -> None:
         self.insert("appointments", row)
 

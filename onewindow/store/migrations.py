@@ -102,6 +102,10 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
          BEGIN SELECT RAISE(ABORT, 'the follow-up notes are append-only'); END""",
       """CREATE TRIGGER rating_notes_no_delete BEFORE DELETE ON rating_notes
          BEGIN SELECT RAISE(ABORT, 'the follow-up notes are append-only'); END""")),
+    (5, "tickets.staff, staff_name: who called the ticket (the window's staff then), for the "
+        "per-staff 晒成绩单",
+     ("ALTER TABLE tickets ADD COLUMN staff TEXT",
+      "ALTER TABLE tickets ADD COLUMN staff_name TEXT")),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

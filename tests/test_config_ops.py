@@ -1,0 +1,141 @@
+"""Managers' configuration ops: services added, renamed and retired; windows added and renamed;
+the hall's hours, lunch break, closed and 调休 days; rules; the PIN. Each validated like the hall
+file, audited, and still there after a restart (the merge rule)."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from onewindow import managerpin
+from onewindow.domain import hours as hours_mod
+from onewindow.ops_config import _with_lunch
+
+from busutil import TEST_PIN
+from ctlutil import KIOSK, MANAGER, MONDAY_10, Hall
+
+
+@pytest.fixture
+def hall(tmp_path):
+    h = Hall(tmp_path, MONDAY_10)
+    yield h
+    h.ctl.store.close()
+
+
+def actions(h) -> list[str]:
+    return [r["action"] for r in h.ctl.store.audit_rows()]
+
+
+def test_a_new_service_goes_to_the_windows_chosen_and_survives_a_restart(hall):
+    got = hall.ok(MANAGER, "config.service_add", code="R", name="残疾人证办理", department="县残联",
+                  daily_quota=30, windows=[2, 4], guide={"fee": "免费", "place": "一楼B区"})
+    assert got["service"]["prefix"] == "R"
+    ctl = hall.ctl
+    assert ctl.hall.service("R").name == "残疾人证办理" and ctl.hall.service("R").daily_quota == 30
+    assert ctl.hall.window(4).services == ("A", "B", "R")         # a list of its own: R added
+    assert ctl.hall.window_serves(ctl.hall.window(2), "R")        # comprehensive: serves all
+    assert "config_service_add" in actions(hall)
+    ticket = hall.issue("R")
+    assert ticket["number"] == "R001"
+    hall.reopen()                                                  # a restart, file unchanged
+    assert hall.ctl.hall.service("R").guide.place == "一楼B区"
+    assert hall.ctl.hall.window(4).services == ("A", "B", "R")
+
+
+def test_a_service_is_checked_like_the_hall_file(hall):
+    taken = hall.do(MANAGER, "config.service_add", code="A", name="x", department="y")
+    assert taken["error"]["code"] == "exists"
+    bad = hall.do(MANAGER, "config.service_add", code="R", name="残疾人证办理", department="县残联",
+                  prefix="Y")                      # the prefix of 一件事 T1
+    assert bad["error"]["code"] == "bad_config" and "prefix" in bad["error"]["message"]
+    assert hall.ctl.hall.service("R") is None
+    missing = hall.do(MANAGER, "config.service_add", code="R", name="残疾人证办理")
+    assert missing["error"]["code"] == "bad_request" and "department" in missing["error"]["message"]
+
+
+def test_rename_and_guide_basics_keep_the_materials(hall):
+    before = hall.ctl.hall.service("A").guide.materials
+    hall.ok(MANAGER, "config.service", code="A", name="户籍办理", guide={"fee": "工本费 10 元"})
+    s = hall.ctl.hall.service("A")
+    assert s.name == "户籍办理" and s.guide.fee == "工本费 10 元" and s.guide.materials == before
+    assert hall.ok(KIOSK, "config.get")["services"][0]["name"] == "户籍办理"
+
+
+def test_retire_refused_while_in_use_then_gone_from_every_window(hall):
+    hall.issue("C")
+    busy = hall.do(MANAGER, "config.service_retire", code="C")
+    assert busy["error"]["code"] == "in_use" and "1 人在等候" in busy["error"]["message"]
+    in_theme = hall.do(MANAGER, "config.service_retire", code="A")
+    assert in_theme["error"]["code"] == "in_use" and "一件事" in in_theme["error"]["message"]
+    hall.ok(MANAGER, "config.service_add", code="R", name="残疾人证办理", department="县残联",
+            windows=[6])
+    hall.ok(MANAGER, "config.service_retire", code="R")
+    assert hall.ctl.hall.service("R") is None and hall.ctl.hall.window(6).services == ("C", "D")
+    assert hall.do(KIOSK, "ticket.issue", service="R")["error"]["code"] == "unknown_service"
+    hall.reopen()
+    assert hall.ctl.hall.service("R") is None
+
+
+def test_windows_added_and_renamed(hall):
+    hall.ok(MANAGER, "config.window", window=3, name="3号残疾人服务窗口")
+    hall.ok(MANAGER, "config.window", window=14, name="14号综合窗口", kind="comprehensive")
+    assert hall.ctl.hall.window(3).name == "3号残疾人服务窗口"
+    assert hall.ok(MANAGER, "window.open", window=14)["window"]["status"] == "open"
+    bad = hall.do(MANAGER, "config.window", window=15, name="15号", kind="specialist")
+    assert bad["error"]["code"] == "bad_config" and "services" in bad["error"]["message"]
+    hall.reopen()
+    assert hall.ctl.hall.window(3).name == "3号残疾人服务窗口" and hall.ctl.hall.window(14)
+
+
+def test_lunch_break_moves_on_every_day_that_has_one():
+    assert _with_lunch(["08:30-12:00", "13:30-17:30"], "12:00", "13:00") == ["08:30-12:00", "13:00-17:30"]
+    assert _with_lunch(["09:00-12:00"], "12:00", "13:00") == ["09:00-12:00"]     # Saturday morning
+    assert _with_lunch(["08:30-17:30"], "12:00", "13:00") == ["08:30-12:00", "13:00-17:30"]
+    assert _with_lunch([], "12:00", "13:00") == []
+
+
+def test_lunch_break_hours_closed_and_extra_days(hall):
+    got = hall.ok(MANAGER, "config.lunch", start="12:00", end="13:00")
+    assert got["hours"]["mon"] == ["08:30-12:00", "13:00-17:30"] and got["hours"]["sat"] == ["09:00-12:00"]
+    h = hall.ctl.hall.hours
+    assert hours_mod.is_open(h, MONDAY_10.replace(hour=13, minute=10))
+    assert hall.do(MANAGER, "config.lunch", start="13:00", end="12:00")["error"]["code"] == "bad_request"
+    hall.ok(MANAGER, "config.day", date="2026-12-05", kind="extra")      # a Saturday 调休
+    hall.ok(MANAGER, "config.day", date="2026-12-01", kind="closed")
+    h = hall.ctl.hall.hours
+    assert h.extra_days[date(2026, 12, 5)] and date(2026, 12, 1) in h.closed_dates
+    assert not hours_mod.is_open(h, MONDAY_10.replace(day=1, month=12))
+    assert hours_mod.is_open(h, MONDAY_10.replace(day=5, month=12, hour=15))
+    hall.ok(MANAGER, "config.day", date="2026-12-01", kind="normal")
+    assert date(2026, 12, 1) not in hall.ctl.hall.hours.closed_dates
+    bad = hall.do(MANAGER, "config.hours", wed=["08:30-12:00", "11:00-17:30"])
+    assert bad["error"]["code"] == "bad_config" and "overlaps" in bad["error"]["message"]
+    assert {"config_lunch", "config_day"} <= set(actions(hall))
+    hall.reopen()
+    h = hall.ctl.hall.hours
+    assert h.extra_days[date(2026, 12, 5)] and h.week[0][1][0].hour == 13 and h.week[0][1][0].minute == 0
+
+
+def test_rules_and_alert_thresholds(hall):
+    hall.ok(MANAGER, "config.rules", wait_alert_min=45, elder_age=65)
+    assert hall.ctl.hall.rules.wait_alert_min == 45 and hall.ctl.hall.rules.elder_age == 65
+    bad = hall.do(MANAGER, "config.rules", elder_age=30)
+    assert bad["error"]["code"] == "bad_config" and "elder_age" in bad["error"]["message"]
+    hall.reopen()
+    assert hall.ctl.hall.rules.wait_alert_min == 45
+
+
+def test_pin_changed_only_with_the_old_one(hall):
+    hall.ok(MANAGER, "config.notice", notice="x")          # logs the console in (TEST_PIN)
+    data = hall.ctl.store.path.parent
+    assert hall.do(MANAGER, "config.pin", old="0000", new="1357")["error"]["code"] == "wrong_pin"
+    assert hall.do(MANAGER, "config.pin", old=TEST_PIN, new="12")["error"]["code"] == "bad_pin"
+    assert hall.ok(MANAGER, "config.pin", old=TEST_PIN, new="13579") == {"ok": True}
+    assert managerpin.check(data, "13579") and not managerpin.check(data, TEST_PIN)
+    rows = [r for r in hall.ctl.store.audit_rows() if r["action"] == "pin_change"]
+    assert len(rows) == 1 and "13579" not in repr(rows)
+    managerpin.set_pin(data, TEST_PIN)
+
+
+def test_only_a_logged_in_manager_may(hall):
+    assert hall.do(KIOSK, "config.lunch", start="12:00", end="13:00")["error"]["code"] == "forbidden"
