@@ -76,7 +76,7 @@ def test_the_provincial_direction_turns_the_levels_only(three, tmp_path):
     # 非常满意 is 1 in GB/T 39046 and 5 in the provincial interfaces; the rest is the same
     assert [r["level_code"] for r in gbt["records"]] == [1, 4, 5]
     assert [r["level_code"] for r in prov["records"]] == [5, 2, 1]
-    for g, p in zip(gbt["records"], prov["records"]):
+    for g, p in zip(gbt["records"], prov["records"], strict=True):
         assert {k: v for k, v in g.items() if k not in ("level_code", "level_scale")} == \
                {k: v for k, v in p.items() if k not in ("level_code", "level_scale")}
 
