@@ -1,0 +1,185 @@
+"""排班建议: how many windows of each group to open in each 30-minute slot of a weekday so that
+`percentile`% of citizens are called within `target_min` minutes (docs/staffing.md).
+
+1. The analytic first cut (domain/erlang.py): each service's load goes to the specialist groups
+   that serve it (shared equally), else to the comprehensive windows; transfers add their load to
+   the destination; no-shows hold a window for their measured skip time. Per group and slot,
+   Erlang C gives the fewest windows meeting the target as if each slot stood alone.
+2. The check (domain/hallsim.py): `days` simulated days under the hall's real routing. A day
+   meets the target when `percentile`% of that day's citizens were called within the target.
+   The plan stands when at least `CONFIDENCE` of the days meet it; otherwise one window is added
+   to each group and slot that missed the target on more than 1 - CONFIDENCE of the days, and
+   the days are simulated again, until it stands (or `MAX_ROUNDS` rounds, said so).
+"""
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass, field, replace
+from typing import Sequence
+
+from . import erlang
+from .demand import Demand, open_minutes
+from .hallsim import DayResult, Group, simulate_day
+from .model import Hall, Window
+
+CONFIDENCE = 0.9          # share of simulated days that must meet the target
+MAX_ROUNDS = 30
+COMPREHENSIVE = "comprehensive"
+
+
+@dataclass(frozen=True)
+class SlotAdvice:
+    slot: int                          # start, minutes after midnight
+    windows: dict[str, int]            # group id -> windows to open
+    analytic: dict[str, int]           # what Erlang C alone said
+    met: dict[str, float]              # group id -> share of simulated days meeting the target
+    wait_pct: float                    # the slot's `percentile` wait over all simulated days, min
+    arrivals: float                    # expected arrivals in the slot
+
+
+@dataclass(frozen=True)
+class Advice:
+    weekday: int
+    target_min: float
+    percentile: float
+    days: int                          # simulated days
+    confidence: float                  # share of simulated days meeting the target
+    stands: bool                       # confidence >= CONFIDENCE
+    added: int                         # windows the simulation added to the analytic cut
+    analytic_confidence: float         # share of simulated days the analytic cut alone met
+    groups: tuple[Group, ...]
+    slots: tuple[SlotAdvice, ...]
+    unserved: tuple[str, ...]          # services with demand that no window serves
+    extra: dict[str, int] = field(default_factory=dict)   # group -> windows beyond the hall's
+
+
+def groups_of(hall: Hall) -> tuple[Group, ...]:
+    """The comprehensive windows as one group, then each distinct specialist set of services."""
+    comp = tuple(w for w in hall.windows if w.serves_all())
+    sets: dict[frozenset[str], list[Window]] = {}
+    for w in hall.windows:
+        if not w.serves_all():
+            sets.setdefault(frozenset(w.services), []).append(w)
+    out = []
+    if comp:
+        out.append(Group(COMPREHENSIVE, COMPREHENSIVE, (), comp, "综合窗口"))
+    for wins in sorted(sets.values(), key=lambda ws: min(w.number for w in ws)):
+        first = wins[0]
+        name = re.sub(r"^\d+\s*号", "", first.name) or first.name
+        out.append(Group("+".join(first.services), first.kind, first.services, tuple(wins), name))
+    return tuple(out)
+
+
+def home_groups(groups: Sequence[Group], code: str) -> list[Group]:
+    """Where a service's load goes: its specialist groups, else the comprehensive windows."""
+    special = [g for g in groups if g.services and code in g.services]
+    return special or [g for g in groups if not g.services]
+
+
+def analytic(groups: Sequence[Group], demand: Demand, target_min: float,
+             percentile: float) -> dict[tuple[str, int], int]:
+    """Erlang C per group and slot: {(group id, slot): windows}."""
+    counts: dict[tuple[str, int], int] = {}
+    for slot in demand.slots():
+        lam: dict[str, float] = {}
+        work: dict[str, float] = {}            # lam x mean handling, per group
+        load: dict[str, float] = {}            # per service, transfers added
+        for s in demand.services:
+            rate = s.rates.get(slot, 0.0)
+            load[s.code] = load.get(s.code, 0.0) + rate
+            for to, share in s.transfer_to:
+                load[to] = load.get(to, 0.0) + rate * (1 - s.no_show) * s.transfer * share
+        for code, rate in load.items():
+            s_d = demand.service(code)
+            homes = home_groups(groups, code)
+            if s_d is None or not homes or rate <= 0:
+                continue
+            for g in homes:
+                lam[g.id] = lam.get(g.id, 0.0) + rate / len(homes)
+                work[g.id] = work.get(g.id, 0.0) + rate / len(homes) * s_d.mean_handling()
+        for g in groups:
+            rate = lam.get(g.id, 0.0)
+            mean = work.get(g.id, 0.0) / rate if rate > 0 else 0.0
+            counts[(g.id, slot)] = erlang.windows_needed(rate, mean, target_min, percentile / 100)
+    return counts
+
+
+def _met(waits: Sequence[float], target_min: float, percentile: float) -> bool:
+    return not waits or sum(w <= target_min for w in waits) >= percentile / 100 * len(waits)
+
+
+def evaluate(groups: Sequence[Group], counts: dict[tuple[str, int], int], demand: Demand,
+             hall: Hall, days: int, seed: int) -> list[DayResult]:
+    """`days` simulated days of the plan; day i uses seed + i (the same days for every plan)."""
+    return [simulate_day(groups, counts, demand, hall.rules, random.Random(seed + i))
+            for i in range(days)]
+
+
+def recommend(hall: Hall, demand: Demand, target_min: float, percentile: float = 80,
+              days: int = 200, seed: int = 1) -> Advice:
+    groups = groups_of(hall)
+    unserved = tuple(s.code for s in demand.services if not home_groups(groups, s.code))
+    # no window serves them: planned for by nobody, and said so (they would wait all day)
+    demand = replace(demand, services=tuple(s for s in demand.services if s.code not in unserved))
+    first = analytic(groups, demand, target_min, percentile)
+    counts = dict(first)
+    home = {s.code: home_groups(groups, s.code) for s in demand.services}
+    rounds, results = 0, evaluate(groups, counts, demand, hall, days, seed)
+    first_ok = -1
+    while True:
+        ok = sum(_met([w for ws in r.waits.values() for w in ws], target_min, percentile)
+                 for r in results)
+        first_ok = ok if first_ok < 0 else first_ok
+        missed = _missed(results, home, target_min, percentile)
+        if ok >= CONFIDENCE * days or rounds >= MAX_ROUNDS:
+            break
+        if not missed:
+            break
+        worst = [k for k, n in missed.items() if n > (1 - CONFIDENCE) * days]
+        worst = worst or [max(missed, key=lambda k: missed[k])]
+        for k in worst:
+            counts[k] = counts.get(k, 0) + 1
+        rounds += 1
+        results = evaluate(groups, counts, demand, hall, days, seed)
+    return _advice(demand, target_min, percentile, days, ok, first_ok, groups, counts, first,
+                   missed, results, unserved)
+
+
+def _missed(results: Sequence[DayResult], home: dict[str, list[Group]], target_min: float,
+            percentile: float) -> dict[tuple[str, int], int]:
+    """{(group id, slot): simulated days its citizens missed the target there}."""
+    missed: dict[tuple[str, int], int] = {}
+    for r in results:
+        per: dict[tuple[str, int], list[float]] = {}
+        for (slot, code), ws in r.waits.items():
+            for g in home.get(code, ()):
+                per.setdefault((g.id, slot), []).extend(ws)
+        for k, ws in per.items():
+            if not _met(ws, target_min, percentile):
+                missed[k] = missed.get(k, 0) + 1
+    return missed
+
+
+def _advice(demand: Demand, target_min: float, percentile: float, days: int, ok: int,
+            first_ok: int, groups: Sequence[Group], counts: dict[tuple[str, int], int],
+            first: dict[tuple[str, int], int], missed: dict[tuple[str, int], int],
+            results: Sequence[DayResult], unserved: tuple[str, ...]) -> Advice:
+    slots = []
+    for slot in demand.slots():
+        waits = sorted(w for r in results for (s, _c), ws in r.waits.items() if s == slot
+                       for w in ws)
+        pct = waits[min(len(waits) - 1, int(percentile / 100 * len(waits)))] if waits else 0.0
+        arrivals = sum(s.rates.get(slot, 0.0) for s in demand.services) * open_minutes(demand.spans, slot)
+        slots.append(SlotAdvice(
+            slot, {g.id: counts.get((g.id, slot), 0) for g in groups},
+            {g.id: first.get((g.id, slot), 0) for g in groups},
+            {g.id: 1 - missed.get((g.id, slot), 0) / days for g in groups}, pct, arrivals))
+    extra = {g.id: most - len(g.windows) for g in groups
+             if (most := max((counts.get((g.id, s), 0) for s in demand.slots()), default=0))
+             > len(g.windows)}
+    added = sum(counts.values()) - sum(first.values())
+    return Advice(demand.weekday, target_min, percentile, days, ok / days if days else 0.0,
+                  days > 0 and ok >= CONFIDENCE * days, added, first_ok / days,
+                  tuple(groups), tuple(slots),
+                  unserved, extra)
