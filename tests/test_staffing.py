@@ -109,3 +109,49 @@ def test_too_few_windows_are_added_and_said():
     assert sum(s.windows["A"] for s in advice.slots) >= sum(first.values())
     # more windows than the hall's 3: the advice says how many are missing
     assert advice.extra["A"] == max(s.windows["A"] for s in advice.slots) - 3 > 0
+
+
+# -- the simulator calls through the hall's own routing ---------------------------------------
+
+def test_simulator_calls_through_the_real_routing(monkeypatch):
+    """Priority, appointments, fair share, a transfer keeping its queue time, the lunch break:
+    each call is routing.choose_next's answer (spied on, not replaced)."""
+    from onewindow.domain import hallsim, routing
+    calls, seen = [], []
+
+    def spy(window, services, waiting, now, mode, fair_share, streak):
+        waiting = list(waiting)
+        choice = routing.choose_next(window, services, waiting, now, mode, fair_share, streak)
+        calls.append((window, services, now, mode, fair_share, choice))
+        if choice is not None:          # the ticket as it was called (the simulator moves it on)
+            seen.append((window, choice.ticket.service, choice.ticket.transfers,
+                         choice.ticket.order_at == choice.ticket.issued_at))
+        return choice
+
+    monkeypatch.setattr(hallsim, "choose_next", spy)
+    lam = {k: 0.6 for k in range(540, 1020, 30)}
+    a = ServiceDemand("A", lam, (5.0, 6.0, 7.0), 0.1, (1.0,), 0.3, (("C", 1.0),), 0.3, 0.2)
+    c = ServiceDemand("C", {}, (4.0,), 0.0, (), 0.0, (), 0.0, 0.0)
+    demand = Demand(0, (date(2026, 1, 5),), ((540.0, 720.0), (810.0, 1020.0)), (a, c), ())
+    comp = Group("comprehensive", "comprehensive", (), (Window(1, "1号", kind="comprehensive"),))
+    spec = Group("A", "specialist", ("A",), (Window(2, "2号", services=("A",)),
+                                             Window(3, "3号", services=("A",))))
+    counts = {(g, k): 2 for g in ("comprehensive", "A") for k in range(540, 1020, 30)}
+    rules = Rules(routing="service_order", fair_share=2)
+    res = simulate_day([comp, spec], counts, demand, rules, random.Random(5))
+    reasons = {ch.reason for *_, ch in calls if ch is not None}
+    assert {"priority", "appointment", "fair_share"} <= reasons
+    assert all(mode == "service_order" and fs == 2 for _, _, _, mode, fs, _ in calls)
+    # a comprehensive window serves everything (services None), a specialist its own; the plan's
+    # second comprehensive window is one the hall does not have (numbered apart)
+    assert {w: s for w, s, *_ in calls} == {1: None, hallsim.EXTRA_NUMBER + 1: None,
+                                            2: ("A",), 3: ("A",)}
+    # transferred tickets come back to C with their first queue time; only comprehensive
+    # windows serve C
+    moved = [(w, code, kept) for w, code, transfers, kept in seen if transfers]
+    assert moved and all(w in (1, hallsim.EXTRA_NUMBER + 1) and code == "C" and kept
+                         for w, code, kept in moved)
+    # nobody is called over lunch (12:00-13:30)
+    minutes = [(now - hallsim.BASE).total_seconds() / 60 for _, _, now, *_ in calls]
+    assert not [m for m in minutes if 720 <= m < 810]
+    assert sum(len(ws) for ws in res.waits.values()) > 100
