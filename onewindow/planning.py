@@ -98,10 +98,15 @@ def render(hall: Hall, d: dem.Demand, a: Advice) -> str:
         f"未达到 {CONFIDENCE:.0%} 的把握 (below {CONFIDENCE:.0%}: the advice does not stand)"
     out.append(f"把握：模拟 {a.days} 天，{a.confidence:.0%} 的天达标；{stands}"
                f"  (confidence: {a.confidence:.0%} of {a.days} simulated days met the target)")
-    if a.added:
-        out.append(f"注意：按 Erlang C 估算的窗口数在模拟中未达标，已加开 {a.added} 个（时段·窗口）"
-                   f"  (the Erlang C cut missed the target in simulation: {a.added} "
-                   f"window-slots added, marked +)")
+    out.append(f"Erlang C 估算的初步方案在模拟中 {a.analytic_confidence:.0%} 的天达标"
+               f"  (the Erlang C first cut met the target on {a.analytic_confidence:.0%} of the "
+               f"simulated days)")
+    if a.added > 0:
+        out.append(f"注意：初步方案不够，模拟后共加开 {a.added} 个（时段·窗口），表中以 + 标出"
+                   f"  ({a.added} window-slots added by the simulation, marked +)")
+    elif a.added < 0:
+        out.append(f"初步方案有余量，模拟后共减少 {-a.added} 个（时段·窗口），表中以 - 标出"
+                   f"  ({-a.added} window-slots the simulation showed were not needed, marked -)")
     for gid, n in a.extra.items():
         g = next(g for g in a.groups if g.id == gid)
         out.append(f"注意：{g.name} 需比大厅现有多开 {n} 个窗口"
@@ -121,14 +126,13 @@ def render(hall: Hall, d: dem.Demand, a: Advice) -> str:
         cells = []
         for g, h in zip(a.groups, heads, strict=True):
             n, first = s.windows[g.id], s.analytic[g.id]
-            cell = f"{n}" + (f" (+{n - first})" if n > first else "")
+            cell = f"{n}" + (f" ({n - first:+d})" if n != first else "")
             cells.append(cell + " " * max(0, _w(h) - len(cell)))
-        sure = min(s.met.values(), default=1.0)
         out.append(f"{_hm(s.slot)}  " + "  ".join(cells) +
-                   f"  {s.wait_pct:5.1f} 分钟  {s.arrivals:5.1f}  {sure:.0%}")
+                   f"  {s.wait_pct:5.1f} 分钟  {s.arrivals:5.1f}  {s.confidence:.0%}")
     out.append("")
-    out.append("每格为该时段应开窗口数；+N 为模拟后加开的。把握 = 模拟日中该时段达标的比例。")
-    out.append("(each cell: windows to open in the slot; +N added by the simulation; confidence = "
+    out.append("每格为该时段应开窗口数；+N/-N 为模拟后加开/减少的。把握 = 模拟日中该时段达标的比例。")
+    out.append("(each cell: windows to open in the slot; +N/-N: added/closed by the simulation; confidence = "
                "share of simulated days the slot met the target)")
     return "\n".join(out) + "\n"
 

@@ -167,12 +167,18 @@ class _Day:
     def _dispatch(self, code: Optional[str]) -> None:
         """Idle open windows (able to serve `code`, or all when None) call, by window number."""
         for w in self.wins:
+            # an idle open window has nobody it can serve waiting (it would have called them):
+            # after an arrival, only that queue is new
+            if code is not None and not self.queues[code]:
+                return
             if not w.busy and (code is None or w.services is None or code in w.services) \
                     and self.win_open(w, self.now):
                 self._call(w)
 
     def _call(self, w: _Win) -> None:
         codes = w.services if w.services is not None else tuple(self.queues)
+        if not any(self.queues.get(c) for c in codes):
+            return
         waiting = itertools.chain.from_iterable(self.queues.get(c, ()) for c in codes)
         choice = choose_next(w.window.number, w.services, waiting, BASE + timedelta(minutes=self.now),
                              self.rules.routing, self.rules.fair_share, w.streak)

@@ -10,13 +10,15 @@
    The plan stands when at least `CONFIDENCE` of the days meet it; otherwise one window is added
    to each group and slot that missed the target on more than 1 - CONFIDENCE of the days, and
    the days are simulated again, until it stands (or `MAX_ROUNDS` rounds, said so).
+3. When it stands, windows are closed where citizens met the target on every simulated day, as
+   as long as the plan still stands and no slot falls below `CONFIDENCE` of the days meeting it.
 """
 from __future__ import annotations
 
 import random
 import re
 from dataclasses import dataclass, field, replace
-from typing import Sequence
+from typing import Callable, Sequence
 
 from . import erlang
 from .demand import Demand, open_minutes
@@ -25,6 +27,8 @@ from .model import Hall, Window
 
 CONFIDENCE = 0.9          # share of simulated days that must meet the target
 MAX_ROUNDS = 30
+TRIM_TRIALS = 8          # simulations spent looking for windows to close
+SEARCH_DAYS = 50        # simulated days per trial while searching
 COMPREHENSIVE = "comprehensive"
 
 
@@ -34,6 +38,7 @@ class SlotAdvice:
     windows: dict[str, int]            # group id -> windows to open
     analytic: dict[str, int]           # what Erlang C alone said
     met: dict[str, float]              # group id -> share of simulated days meeting the target
+    confidence: float                  # share of simulated days the slot met the target
     wait_pct: float                    # the slot's `percentile` wait over all simulated days, min
     arrivals: float                    # expected arrivals in the slot
 
@@ -46,7 +51,8 @@ class Advice:
     days: int                          # simulated days
     confidence: float                  # share of simulated days meeting the target
     stands: bool                       # confidence >= CONFIDENCE
-    added: int                         # windows the simulation added to the analytic cut
+    added: int                         # window-slots the simulation added to the analytic cut
+                                       # (negative: it closed more than it added)
     analytic_confidence: float         # share of simulated days the analytic cut alone met
     groups: tuple[Group, ...]
     slots: tuple[SlotAdvice, ...]
@@ -105,6 +111,14 @@ def analytic(groups: Sequence[Group], demand: Demand, target_min: float,
     return counts
 
 
+def _pct(waits: Sequence[float], percentile: float) -> float:
+    """The `percentile` wait (0 with nobody)."""
+    if not waits:
+        return 0.0
+    ordered = sorted(waits)
+    return ordered[min(len(ordered) - 1, int(percentile / 100 * len(ordered)))]
+
+
 def _met(waits: Sequence[float], target_min: float, percentile: float) -> bool:
     return not waits or sum(w <= target_min for w in waits) >= percentile / 100 * len(waits)
 
@@ -116,6 +130,34 @@ def evaluate(groups: Sequence[Group], counts: dict[tuple[str, int], int], demand
             for i in range(days)]
 
 
+@dataclass
+class _Score:
+    ok: int                                 # days meeting the target
+    missed: dict[tuple[str, int], int]      # (group, slot) -> days its citizens missed there
+    slot_ok: dict[int, int]                 # slot -> days its citizens met the target
+    pwait: dict[tuple[str, int], float]     # (group, slot) -> its days' percentile waits, summed
+
+
+def _score(results: Sequence[DayResult], home: dict[str, list[Group]], target_min: float,
+           percentile: float) -> _Score:
+    sc = _Score(0, {}, {}, {})
+    for r in results:
+        sc.ok += _met([w for ws in r.waits.values() for w in ws], target_min, percentile)
+        per: dict[tuple[str, int], list[float]] = {}
+        per_slot: dict[int, list[float]] = {}
+        for (slot, code), ws in r.waits.items():
+            per_slot.setdefault(slot, []).extend(ws)
+            for g in home.get(code, ()):
+                per.setdefault((g.id, slot), []).extend(ws)
+        for k, ws in per.items():
+            sc.pwait[k] = sc.pwait.get(k, 0.0) + _pct(ws, percentile)
+            if not _met(ws, target_min, percentile):
+                sc.missed[k] = sc.missed.get(k, 0) + 1
+        for slot, ws in per_slot.items():
+            sc.slot_ok[slot] = sc.slot_ok.get(slot, 0) + _met(ws, target_min, percentile)
+    return sc
+
+
 def recommend(hall: Hall, demand: Demand, target_min: float, percentile: float = 80,
               days: int = 200, seed: int = 1) -> Advice:
     groups = groups_of(hall)
@@ -123,63 +165,94 @@ def recommend(hall: Hall, demand: Demand, target_min: float, percentile: float =
     # no window serves them: planned for by nobody, and said so (they would wait all day)
     demand = replace(demand, services=tuple(s for s in demand.services if s.code not in unserved))
     first = analytic(groups, demand, target_min, percentile)
-    counts = dict(first)
     home = {s.code: home_groups(groups, s.code) for s in demand.services}
-    rounds, results = 0, evaluate(groups, counts, demand, hall, days, seed)
-    first_ok = -1
+
+    def run(counts: dict[tuple[str, int], int], n: int) -> tuple[list[DayResult], _Score]:
+        results = evaluate(groups, counts, demand, hall, n, seed)
+        return results, _score(results, home, target_min, percentile)
+
+    # the search runs on fewer days; the plan it finds is then checked on all of them (and the
+    # search goes on there if that check fails)
+    counts = dict(first)
+    n = min(days, SEARCH_DAYS)
+    results, sc = run(counts, n)
+    first_ok = sc.ok / n
     while True:
-        ok = sum(_met([w for ws in r.waits.values() for w in ws], target_min, percentile)
-                 for r in results)
-        first_ok = ok if first_ok < 0 else first_ok
-        missed = _missed(results, home, target_min, percentile)
-        if ok >= CONFIDENCE * days or rounds >= MAX_ROUNDS:
+        counts, results, sc = _add(counts, results, sc, lambda c: run(c, n), n)
+        if sc.ok >= CONFIDENCE * n:
+            counts, results, sc = _trim(counts, results, sc, lambda c: run(c, n), n)
+        if n == days:
             break
-        if not missed:
+        n = days
+        results, sc = run(counts, n)
+        if sc.ok >= CONFIDENCE * n:
             break
-        worst = [k for k, n in missed.items() if n > (1 - CONFIDENCE) * days]
-        worst = worst or [max(missed, key=lambda k: missed[k])]
-        for k in worst:
+    return _advice(demand, target_min, percentile, days, sc, first_ok, groups, counts, first,
+                   results, unserved)
+
+
+Runner = Callable[[dict[tuple[str, int], int]], tuple[list[DayResult], _Score]]
+
+
+def _add(counts: dict[tuple[str, int], int], results: list[DayResult], sc: _Score, run: Runner,
+         days: int) -> tuple[dict[tuple[str, int], int], list[DayResult], _Score]:
+    """Add a window where citizens missed the target, until the plan stands."""
+    counts = dict(counts)
+    for _round in range(MAX_ROUNDS):
+        if sc.ok >= CONFIDENCE * days or not sc.missed:
+            break
+        worst = [k for k, m in sc.missed.items() if m > (1 - CONFIDENCE) * days]
+        for k in worst or [max(sc.missed, key=lambda k: sc.missed[k])]:
             counts[k] = counts.get(k, 0) + 1
-        rounds += 1
-        results = evaluate(groups, counts, demand, hall, days, seed)
-    return _advice(demand, target_min, percentile, days, ok, first_ok, groups, counts, first,
-                   missed, results, unserved)
+        results, sc = run(counts)
+    return counts, results, sc
 
 
-def _missed(results: Sequence[DayResult], home: dict[str, list[Group]], target_min: float,
-            percentile: float) -> dict[tuple[str, int], int]:
-    """{(group id, slot): simulated days its citizens missed the target there}."""
-    missed: dict[tuple[str, int], int] = {}
-    for r in results:
-        per: dict[tuple[str, int], list[float]] = {}
-        for (slot, code), ws in r.waits.items():
-            for g in home.get(code, ()):
-                per.setdefault((g.id, slot), []).extend(ws)
-        for k, ws in per.items():
-            if not _met(ws, target_min, percentile):
-                missed[k] = missed.get(k, 0) + 1
-    return missed
+def _trim(counts: dict[tuple[str, int], int], results: list[DayResult], sc: _Score, run: Runner,
+          days: int) -> tuple[dict[tuple[str, int], int], list[DayResult], _Score]:
+    """Close a window where the target was met on every simulated day, while the plan still
+    stands and no slot falls below CONFIDENCE of the days meeting the target (nor below what it
+    had: Erlang C per group is generous to small groups, which comprehensive windows help)."""
+    trials = 0
+    while trials < TRIM_TRIALS:
+        # the most slack first: halving keeps those
+        spare = sorted((k for k, n in counts.items() if n > 0 and not sc.missed.get(k)),
+                       key=lambda k: sc.pwait.get(k, 0.0))
+        while spare and trials < TRIM_TRIALS:
+            trials += 1
+            trial = dict(counts)
+            for k in spare:
+                trial[k] -= 1
+            t_results, t_sc = run(trial)
+            if t_sc.ok >= CONFIDENCE * days and all(
+                    n >= min(sc.slot_ok.get(slot, days), CONFIDENCE * days)
+                    for slot, n in t_sc.slot_ok.items()):
+                counts, results, sc = trial, t_results, t_sc
+                break
+            spare = spare[: len(spare) // 2]      # too many at once: try half of them
+        else:
+            break
+    return counts, results, sc
 
 
-def _advice(demand: Demand, target_min: float, percentile: float, days: int, ok: int,
-            first_ok: int, groups: Sequence[Group], counts: dict[tuple[str, int], int],
-            first: dict[tuple[str, int], int], missed: dict[tuple[str, int], int],
-            results: Sequence[DayResult], unserved: tuple[str, ...]) -> Advice:
+def _advice(demand: Demand, target_min: float, percentile: float, days: int, sc: _Score,
+            first_ok: float, groups: Sequence[Group], counts: dict[tuple[str, int], int],
+            first: dict[tuple[str, int], int], results: Sequence[DayResult],
+            unserved: tuple[str, ...]) -> Advice:
     slots = []
     for slot in demand.slots():
-        waits = sorted(w for r in results for (s, _c), ws in r.waits.items() if s == slot
-                       for w in ws)
-        pct = waits[min(len(waits) - 1, int(percentile / 100 * len(waits)))] if waits else 0.0
-        arrivals = sum(s.rates.get(slot, 0.0) for s in demand.services) * open_minutes(demand.spans, slot)
+        pct = _pct([w for r in results for (s, _c), ws in r.waits.items() if s == slot
+                    for w in ws], percentile)
+        arrivals = sum(s.rates.get(slot, 0.0) for s in demand.services) * \
+            open_minutes(demand.spans, slot)
         slots.append(SlotAdvice(
             slot, {g.id: counts.get((g.id, slot), 0) for g in groups},
             {g.id: first.get((g.id, slot), 0) for g in groups},
-            {g.id: 1 - missed.get((g.id, slot), 0) / days for g in groups}, pct, arrivals))
+            {g.id: 1 - sc.missed.get((g.id, slot), 0) / days for g in groups},
+            sc.slot_ok.get(slot, days) / days, pct, arrivals))
     extra = {g.id: most - len(g.windows) for g in groups
              if (most := max((counts.get((g.id, s), 0) for s in demand.slots()), default=0))
              > len(g.windows)}
-    added = sum(counts.values()) - sum(first.values())
-    return Advice(demand.weekday, target_min, percentile, days, ok / days if days else 0.0,
-                  days > 0 and ok >= CONFIDENCE * days, added, first_ok / days,
-                  tuple(groups), tuple(slots),
-                  unserved, extra)
+    return Advice(demand.weekday, target_min, percentile, days, sc.ok / days,
+                  sc.ok >= CONFIDENCE * days, sum(counts.values()) - sum(first.values()),
+                  first_ok, tuple(groups), tuple(slots), unserved, extra)
