@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import random
+from functools import partial
 import re
 from dataclasses import dataclass, field, replace
 from typing import Callable, Sequence
@@ -178,9 +179,9 @@ def recommend(hall: Hall, demand: Demand, target_min: float, percentile: float =
     results, sc = run(counts, n)
     first_ok = sc.ok / n
     while True:
-        counts, results, sc = _add(counts, results, sc, lambda c: run(c, n), n)
+        counts, results, sc = _add(counts, results, sc, partial(run, n=n), n)
         if sc.ok >= CONFIDENCE * n:
-            counts, results, sc = _trim(counts, results, sc, lambda c: run(c, n), n)
+            counts, results, sc = _trim(counts, results, sc, partial(run, n=n), n)
         if n == days:
             break
         n = days
