@@ -133,3 +133,18 @@ def test_plan_with_tickets_but_none_finished(planned_hall):
     got = _plan(planned_hall.tmp / "data")
     assert got.returncode == 1
     assert "办理时长" in got.stderr and "no advice" in got.stderr
+
+
+def test_plan_what_if_another_hall_file(planned_hall, tmp_path):
+    """--config plans the same history for a changed hall: here without its comprehensive
+    window, so nobody serves 社保 (C) any more, and the advice says so instead of planning it."""
+    _run_mondays(planned_hall, 2)
+    what_if = tmp_path / "what-if.toml"
+    text = HALL_TOML.replace('[[windows]]\nnumber = 1\nname = "1号综合窗口"\nkind = "comprehensive"\n',
+                             "")
+    assert text != HALL_TOML
+    what_if.write_text(text, encoding="utf-8")
+    got = _plan(planned_hall.tmp / "data", "--config", str(what_if), "--days", "20")
+    assert got.returncode == 0, got.stderr
+    assert "没有窗口办理 C" in got.stdout and "no window serves C" in got.stdout
+    assert "综合窗口" not in got.stdout.split("时段")[1]     # no such column any more

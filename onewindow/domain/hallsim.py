@@ -88,6 +88,9 @@ class _Day:
             for i in range(most):
                 w = g.window(i)
                 self.wins.append(_Win(w, g.id, i, None if w.serves_all() else w.services))
+        # the windows able to serve each queue, by window number
+        self.serving = {c: [w for w in self.wins if w.services is None or c in w.services]
+                        for c in self.queues}
         self.events: list[tuple[float, int, int, object]] = []
         self.seq = itertools.count()
         self.result = DayResult()
@@ -166,13 +169,16 @@ class _Day:
 
     def _dispatch(self, code: Optional[str]) -> None:
         """Idle open windows (able to serve `code`, or all when None) call, by window number."""
-        for w in self.wins:
+        if not self.is_open(self.now):
+            return
+        slot = slot_of(self.now)
+        queue = self.queues[code] if code is not None else None
+        for w in self.wins if code is None else self.serving[code]:
             # an idle open window has nobody it can serve waiting (it would have called them):
             # after an arrival, only that queue is new
-            if code is not None and not self.queues[code]:
+            if queue is not None and not queue:
                 return
-            if not w.busy and (code is None or w.services is None or code in w.services) \
-                    and self.win_open(w, self.now):
+            if not w.busy and w.index < self.counts.get((w.group, slot), 0):
                 self._call(w)
 
     def _call(self, w: _Win) -> None:
