@@ -79,10 +79,10 @@ def bench_plan(args: argparse.Namespace) -> None:
         print(f"history: {n} tickets written in {time.perf_counter() - t0:.1f} s (not timed below)")
         t0 = time.perf_counter()
         hall, d, advice = planning.plan(data, FIRST, FIRST + timedelta(days=27), args.target,
-                                        80, args.weekday, days=args.days)
+                                        80, args.weekday, days=args.days, jobs=args.jobs)
         took = time.perf_counter() - t0
         per_day = sum(s.arrivals for s in advice.slots)
-        print(f"plan: {len(d.days)} {planning.WEEKDAYS_EN[d.weekday]}s, {per_day:.0f} arrivals a "
+        print(f"plan ({args.jobs} processes): {len(d.days)} {planning.WEEKDAYS_EN[d.weekday]}s, {per_day:.0f} arrivals a "
               f"day, {args.days} simulated days: {took:.1f} s "
               f"(confidence {advice.confidence:.0%}, Erlang C alone {advice.analytic_confidence:.0%}, "
               f"{advice.added} window-slots added)")
@@ -122,6 +122,7 @@ def main() -> None:
     p.add_argument("--days", type=int, default=200)
     p.add_argument("--target", type=float, default=15, help="target wait, minutes")
     p.add_argument("--weekday", type=planning._weekday, default=0)
+    p.add_argument("--jobs", type=int, default=2, help="processes simulating days")
     p.add_argument("--show", action="store_true", help="print the advice too")
     p.add_argument("--erlang", action="store_true")
     args = p.parse_args()

@@ -3,14 +3,17 @@ weekday, Chinese first. Reads the database read-only: works while the hall runs.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from concurrent.futures import ProcessPoolExecutor
 from collections import Counter
 from datetime import date
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
 from .domain import demand as dem
-from .domain.model import Hall
+from .domain.hallsim import DayResult, Group, simulate_days
+from .domain.model import Hall, Rules
 from .domain.staffing import CONFIDENCE, Advice, recommend
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -38,13 +41,36 @@ def _weekday(text: str) -> int:
     raise argparse.ArgumentTypeError(f"{text!r}: give mon..sun or 1..7 (1 = Monday)")
 
 
+class ParallelDays:
+    """Simulated days spread over `jobs` processes (the days are independent, and a plan
+    simulates thousands): the same results as `simulate_days`, in the same order."""
+
+    def __init__(self, jobs: int):
+        self.jobs = jobs
+        self.pool = ProcessPoolExecutor(jobs)
+
+    def __enter__(self) -> ParallelDays:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.pool.shutdown(cancel_futures=True)
+
+    def __call__(self, groups: Sequence[Group], counts: dict[tuple[str, int], int],
+                 demand: dem.Demand, rules: Rules, seeds: Sequence[int]) -> list[DayResult]:
+        seeds = list(seeds)
+        size = -(-len(seeds) // self.jobs)
+        parts = [self.pool.submit(simulate_days, groups, counts, demand, rules,
+                                  seeds[i:i + size]) for i in range(0, len(seeds), size)]
+        return [day for part in parts for day in part.result()]
+
+
 def _spans(hall: Hall, weekday: int) -> tuple[dem.Span, ...]:
     return tuple((s.hour * 60 + s.minute, e.hour * 60 + e.minute) for s, e in hall.hours.week[weekday])
 
 
 def plan(data_dir: str | Path, since: date, until: date, target_min: float, percentile: float,
          weekday: Optional[int] = None, config: Optional[str | Path] = None, days: int = 200,
-         seed: int = 1) -> tuple[Hall, dem.Demand, Advice]:
+         seed: int = 1, jobs: int = 1) -> tuple[Hall, dem.Demand, Advice]:
     """The advice for one weekday (None: the history's busiest); NoHistory when there is none."""
     from .hallconfig import load_file, parse
     from .startup import DB_FILE
@@ -78,7 +104,11 @@ def plan(data_dir: str | Path, since: date, until: date, target_min: float, perc
         raise NoHistory("历史记录中没有办结的业务，无法测算办理时长，无法给出排班建议。",
                         "no ticket in the history was finished: handling times are unknown, "
                         "so there is no advice")
-    return hall, d, recommend(hall, d, target_min, percentile, days=days, seed=seed)
+    if jobs <= 1:
+        return hall, d, recommend(hall, d, target_min, percentile, days=days, seed=seed)
+    with ParallelDays(jobs) as run_days:
+        return hall, d, recommend(hall, d, target_min, percentile, days=days, seed=seed,
+                                  run_days=run_days)
 
 
 def _hm(minute: int) -> str:
@@ -143,16 +173,17 @@ def _w(text: str) -> int:
 
 
 def cmd_plan(args) -> int:
-    if args.target_wait <= 0 or not 0 < args.percentile < 100 or args.days < 1:
+    if args.target_wait <= 0 or not 0 < args.percentile < 100 or args.days < 1 or args.jobs < 1:
         print("onewindow plan: --target-wait must be > 0, --percentile between 0 and 100, "
-              "--days at least 1", file=sys.stderr)
+              "--days and --jobs at least 1", file=sys.stderr)
         return 2
     if args.since > args.to:
         print("onewindow plan: --from is after --to", file=sys.stderr)
         return 2
     try:
         hall, d, advice = plan(args.data_dir, args.since, args.to, args.target_wait,
-                               args.percentile, args.weekday, args.config, args.days, args.seed)
+                               args.percentile, args.weekday, args.config, args.days, args.seed,
+                               args.jobs)
     except NoHistory as exc:
         zh, en = exc.args
         print(f"onewindow plan: {zh}\n  ({en})", file=sys.stderr)
@@ -177,4 +208,7 @@ def register(sub, data_arg) -> None:
                    "the live ones (a what-if: move or add windows in a copy)")
     p.add_argument("--days", type=int, default=200, help="simulated days (default 200)")
     p.add_argument("--seed", type=int, default=1, help="the simulation's random seed")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                   help="processes simulating days (default: one per CPU; the advice is the "
+                        "same whatever the number)")
     p.set_defaults(func=cmd_plan)

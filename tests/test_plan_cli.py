@@ -148,3 +148,11 @@ def test_plan_what_if_another_hall_file(planned_hall, tmp_path):
     assert got.returncode == 0, got.stderr
     assert "没有窗口办理 C" in got.stdout and "no window serves C" in got.stdout
     assert "综合窗口" not in got.stdout.split("时段")[1]     # no such column any more
+
+
+def test_plan_on_two_processes_gives_the_same_advice(planned_hall):
+    _run_mondays(planned_hall, 2)
+    one = _plan(planned_hall.tmp / "data", "--days", "20", "--jobs", "1")
+    two = _plan(planned_hall.tmp / "data", "--days", "20", "--jobs", "2")
+    assert one.returncode == two.returncode == 0, (one.stderr, two.stderr)
+    assert one.stdout == two.stdout

@@ -230,3 +230,9 @@ def simulate_day(groups: Sequence[Group], counts: dict[tuple[str, int], int], de
                  rules: Rules, rng: random.Random) -> DayResult:
     """One simulated day with `counts[(group id, slot start)]` windows of each group open."""
     return _Day(groups, counts, demand, rules, rng).run()
+
+
+def simulate_days(groups: Sequence[Group], counts: dict[tuple[str, int], int], demand: Demand,
+                  rules: Rules, seeds: Sequence[int]) -> list[DayResult]:
+    """One simulated day per seed (the same seed, the same day: plans compare on equal days)."""
+    return [simulate_day(groups, counts, demand, rules, random.Random(s)) for s in seeds]

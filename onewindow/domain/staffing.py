@@ -15,7 +15,6 @@
 """
 from __future__ import annotations
 
-import random
 from functools import partial
 import re
 from dataclasses import dataclass, field, replace
@@ -23,8 +22,8 @@ from typing import Callable, Sequence
 
 from . import erlang
 from .demand import Demand, open_minutes
-from .hallsim import DayResult, Group, simulate_day
-from .model import Hall, Window
+from .hallsim import DayResult, Group, simulate_days
+from .model import Hall, Rules, Window
 
 CONFIDENCE = 0.9          # share of simulated days that must meet the target
 MAX_ROUNDS = 30
@@ -124,11 +123,17 @@ def _met(waits: Sequence[float], target_min: float, percentile: float) -> bool:
     return not waits or sum(w <= target_min for w in waits) >= percentile / 100 * len(waits)
 
 
+# how days get simulated: `hallsim.simulate_days`, or the caller's way of spreading them over
+# processes (the days are independent; the domain itself starts none)
+DayRunner = Callable[[Sequence[Group], dict[tuple[str, int], int], Demand, Rules, Sequence[int]],
+                     list[DayResult]]
+
+
 def evaluate(groups: Sequence[Group], counts: dict[tuple[str, int], int], demand: Demand,
-             hall: Hall, days: int, seed: int) -> list[DayResult]:
+             hall: Hall, days: int, seed: int,
+             run_days: DayRunner = simulate_days) -> list[DayResult]:
     """`days` simulated days of the plan; day i uses seed + i (the same days for every plan)."""
-    return [simulate_day(groups, counts, demand, hall.rules, random.Random(seed + i))
-            for i in range(days)]
+    return run_days(groups, counts, demand, hall.rules, range(seed, seed + days))
 
 
 @dataclass
@@ -160,7 +165,7 @@ def _score(results: Sequence[DayResult], home: dict[str, list[Group]], target_mi
 
 
 def recommend(hall: Hall, demand: Demand, target_min: float, percentile: float = 80,
-              days: int = 200, seed: int = 1) -> Advice:
+              days: int = 200, seed: int = 1, run_days: DayRunner = simulate_days) -> Advice:
     groups = groups_of(hall)
     unserved = tuple(s.code for s in demand.services if not home_groups(groups, s.code))
     # no window serves them: planned for by nobody, and said so (they would wait all day)
@@ -169,7 +174,7 @@ def recommend(hall: Hall, demand: Demand, target_min: float, percentile: float =
     home = {s.code: home_groups(groups, s.code) for s in demand.services}
 
     def run(counts: dict[tuple[str, int], int], n: int) -> tuple[list[DayResult], _Score]:
-        results = evaluate(groups, counts, demand, hall, n, seed)
+        results = evaluate(groups, counts, demand, hall, n, seed, run_days)
         return results, _score(results, home, target_min, percentile)
 
     # the search runs on fewer days; the plan it finds is then checked on all of them (and the
