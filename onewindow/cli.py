@@ -292,6 +292,8 @@ def build_parser() -> argparse.ArgumentParser:
     register_pin(sub, _data_arg)
     from .ratingexport import register as register_ratings
     register_ratings(sub, _data_arg)
+    from .planning import register as register_plan
+    register_plan(sub, _data_arg)
     from .apps import register_apps
     register_apps(sub)
     return p

@@ -1,6 +1,7 @@
 """The hall's durable memory, and the only package that speaks SQL (enforced by import-linter).
 
 `db.py` is the Store (named methods, one writer); `migrations.py` the schema's versioned steps;
+`history.py` reads the tickets for planning (read-only, beside a running hall);
 `walcheckpoint.py` keeps the WAL short off the controller's loop; `backup.py` takes the online
 snapshot that `onewindow backup` archives.
 """
