@@ -91,6 +91,11 @@ TEXTS = Catalogue({
     "rating_thanks": ("感谢您的评价！", "Thank you for your rating!"),
     "cancel": ("取消", "Cancel"),
     "confirm": ("确定", "Confirm"),
+    "current_choice": ("{number} 号已呼叫但未开始办理，\n呼叫下一位前请确认：",
+                       "{number} was called but never started.\nBefore calling the next:"),
+    "current_no_show": ("过号（未到窗）", "No-show"),
+    "current_done": ("已办结", "Done"),
+    "choose_current": ("请选择上一位的办理结果", "Choose what happened to the last ticket"),
     "confirm_skip": ("确定将 {number} 号记为过号？", "Mark {number} as a no-show?"),
     "confirm_finish": ("确定办结 {number} 号？办结后将邀请群众评价。", "Finish {number}? The citizen will be asked to rate."),
     "transfer_title": ("将 {number} 号转往", "Transfer {number} to"),
@@ -377,8 +382,9 @@ class CallerApp(HallApp):
 
     # -- actions ---------------------------------------------------------------------------------
 
-    def _op(self, op: str, ok, **args) -> None:
-        """One window op; `ok(result)` on success; a refusal goes to the status line."""
+    def _op(self, op: str, ok, refused=None, **args) -> None:
+        """One window op; `ok(result)` on success; a refusal goes to `refused(error)`, else to
+        the status line."""
         if self.busy or not self.online:
             return
         self.busy = True
@@ -387,7 +393,7 @@ class CallerApp(HallApp):
         def done(result, error):
             self.busy = False
             if error is not None:
-                self._fail(error)
+                (refused or self._fail)(error)
             else:
                 ok(result)
         self.request(op, {"window": self.window_no, **args}, done)
@@ -398,7 +404,9 @@ class CallerApp(HallApp):
         self._say(key, number=(ticket or {}).get("number", ""), **fmt)
         self._load_kpis()
 
-    def call_next(self) -> None:
+    def call_next(self, current: Optional[str] = None) -> None:
+        """Call the next citizen; one called here but never started is settled first, as the
+        staff choose (过号 or 已办结): the controller refuses to guess (no_show_or_done)."""
         def ok(result):
             if result.get("ticket") is None:
                 self._set_ticket(None)
@@ -406,7 +414,24 @@ class CallerApp(HallApp):
                 self._load_kpis()
             else:
                 self._after_ticket_op(result, "done_call", True)
-        self._op("window.call_next", ok)
+
+        def refused(error):
+            if error.code == "no_show_or_done":
+                self._say("choose_current")
+                self.ask_current(error.detail.get("ticket") or self.ticket_number)
+            else:
+                self._fail(error)
+        self._op("window.call_next", ok, refused=refused,
+                 **({"current": current} if current else {}))
+
+    def ask_current(self, number: str) -> None:
+        popup = Factory.CurrentChoicePopup()
+        popup.text = TEXTS("current_choice", self.lang, number=number)
+        self.open_popup("current_choice", popup)
+
+    def settle_and_call(self, current: str) -> None:
+        self.close_popup()
+        self.call_next(current)
 
     def recall(self) -> None:
         self._op("window.recall", lambda r: self._after_ticket_op(r, "done_recall", True))

@@ -1,6 +1,8 @@
 """Ops a window's caller does: call next, recall, start, skip, transfer, finish, open, close, pause."""
 from __future__ import annotations
 
+from typing import Optional
+
 from .domain.errors import DomainError
 from .domain.lifecycle import Action
 from .domain.model import Ticket, TicketStatus, WindowStatus
@@ -34,8 +36,8 @@ def _require_open(state) -> None:
         raise DomainError("window_paused", "窗口暂停中，请先恢复服务", "The window is paused")
 
 
-def _finish(req: Request, t: Ticket, auto: bool = False) -> None:
-    req.move(t, Action.FINISH, detail={"auto": True} if auto else None)
+def _finish(req: Request, t: Ticket, detail: Optional[dict] = None) -> None:
+    req.move(t, Action.FINISH, detail=detail)
     req.record_handling(t.service, (t.finished_at - (t.served_at or t.called_at)).total_seconds() / 60)
     req.emit("ticket", {"event": "done", "ticket_id": t.id, "ticket": t.number,
                         "service": t.service, "window": t.window, "at": req.now.isoformat()})
@@ -49,12 +51,37 @@ def _call_event(req: Request, t: Ticket, recall: bool) -> None:
                       "priority": t.priority, "at": req.now.isoformat()})
 
 
+CURRENT_CHOICES = ("no_show", "done")
+
+
+def _settle_current(req: Request, number: int, choice) -> None:
+    """What 'call next' does with the ticket still at the window. One being served is finished
+    (the staff served them); one called but never started is either a no-show or done, and only
+    the staff know which: without an explicit `current` the call is refused, so a no-show is
+    never counted as served (and a served citizen never as a no-show)."""
+    current = req.queues.at_window(number)
+    if current is None:
+        return
+    if current.status is TicketStatus.SERVING:
+        require(choice != "no_show", "bad_state", f"{current.number} 已在办理中，不能记为过号",
+                f"{current.number} is being served: it cannot be a no-show")
+        _finish(req, current, {"by": "call_next"})
+    elif choice is None:
+        raise DomainError("no_show_or_done",
+                          f"{current.number} 号已呼叫但未开始办理：请选择「过号」或「已办结」",
+                          f"{current.number} was called but never started: choose no-show or done",
+                          ticket=current.number, ticket_id=current.id,
+                          choices=list(CURRENT_CHOICES))
+    elif choice == "no_show":
+        _skip(req, current, number, {"by": "call_next", "current": "no_show"})
+    else:
+        _finish(req, current, {"by": "call_next", "current": "done"})
+
+
 def op_call_next(req: Request) -> dict:
     w, state = _window(req)
     _require_open(state)
-    current = req.queues.at_window(w.number)
-    if current is not None:
-        _finish(req, current, auto=True)   # 'call next' on a keypad means "done, next"
+    _settle_current(req, w.number, req.args.get("current", str, None, choices=CURRENT_CHOICES))
     codes = req.hall.window_order(w)
     choice = choose_next(w.number, None if w.serves_all() else w.services,
                          req.queues.candidates(w.number, codes), req.now,
@@ -93,10 +120,14 @@ def op_skip(req: Request) -> dict:
     t = _current(req, w.number)
     require(t.status is not TicketStatus.SERVING, "bad_state",
             f"{t.number} 已在办理中，不能记为过号", f"{t.number} is being served")
-    req.move(t, Action.SKIP)
-    req.emit("ticket", {"event": "no_show", "ticket_id": t.id, "ticket": t.number,
-                        "service": t.service, "window": w.number, "at": req.now.isoformat()})
+    _skip(req, t, w.number)
     return {"ticket": req.ticket_view(t)}
+
+
+def _skip(req: Request, t: Ticket, window: int, detail: Optional[dict] = None) -> None:
+    req.move(t, Action.SKIP, detail=detail)
+    req.emit("ticket", {"event": "no_show", "ticket_id": t.id, "ticket": t.number,
+                        "service": t.service, "window": window, "at": req.now.isoformat()})
 
 
 def op_transfer(req: Request) -> dict:

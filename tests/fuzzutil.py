@@ -40,7 +40,7 @@ ARGS = {
     "ticket.reinstate": ("ticket_id",),
     "ticket.printed": ("ticket_id", "printed", "reason", "reprint"),
     "queue.status": ("ticket_id",),
-    "window.call_next": ("window",), "window.recall": ("window",), "window.start": ("window",),
+    "window.call_next": ("window", "current"), "window.recall": ("window",), "window.start": ("window",),
     "window.skip": ("window",), "window.finish": ("window",), "window.close": ("window",),
     "window.resume": ("window",),
     "window.transfer": ("window", "to_service", "to_window"),
@@ -123,6 +123,7 @@ def plausible(name: str, pools: dict):
         "kind": st.sampled_from(["comprehensive", "specialist", "pickup", "x"]),
         "services": st.lists(st.sampled_from(CODES), max_size=4),
         "hours": JSON, "guide": JSON,
+        "current": st.sampled_from(["no_show", "done", "x"]),
     }
     for key, pool in (("ticket_id", "tickets"), ("appointment_id", "appointments"),
                       ("rating_id", "ratings"), ("key", "alerts"), ("number", "numbers")):

@@ -140,6 +140,21 @@ def test_a_shift_at_the_window(hall, caller, screen):
     third = others[0]
     caller.tap("call_next")
     done(caller, f"已呼叫 {third['number']}")
+    # 'call next' again before starting: the staff say what happened to the one called
+    caller.tap("call_next")
+    caller.wait_screen("current_choice")
+    assert third["number"] in text(caller, "current_choice_text")
+    screen.screenshot(IMG / "caller-current-choice.png")
+    caller.tap("current_cancel")                   # changed their mind: nothing moved
+    caller.wait_screen("main")
+    assert ticket_row(hall, third["id"])["status"] == "called"
+    caller.tap("call_next")
+    caller.wait_screen("current_choice")
+    caller.tap("current_no_show")
+    wait_for(lambda: ticket_row(hall, third["id"])["status"] == "no_show", 10)
+    third = others[1]
+    done(caller, f"已呼叫 {third['number']}")
+    wait_text(caller, "kpi_no_show", lambda t: t == "2")
     caller.tap("start")
     wait_for(lambda: hall.ctl.queues.by_id[third["id"]].status.value == "serving", 10)
     done(caller, "开始办理")
