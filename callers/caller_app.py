@@ -79,6 +79,13 @@ TEXTS = Catalogue({
     "skip": ("过号", "No-show"),
     "transfer": ("转移", "Transfer"),
     "finish": ("办结并邀评", "Finish & rate"),
+    "hold": ("挂起", "Hold"),
+    "resume_held": ("恢复挂起", "Resume held"),
+    "held_line": ("挂起：{items}", "On hold: {items}"),
+    "held_item": ("{number}（{until} 前）", "{number} (until {until})"),
+    "held_title": ("恢复哪一位挂起的群众？", "Resume which held citizen?"),
+    "done_hold": ("{number} 号已挂起，可先叫下一位", "{number} on hold: call the next meanwhile"),
+    "done_resume_held": ("已恢复 {number} 号，请到窗口", "{number} resumed and called back"),
     "pause": ("暂停", "Pause"),
     "resume": ("恢复服务", "Resume"),
     "open": ("开窗", "Open"),
@@ -154,6 +161,7 @@ class CallerApp(HallApp):
     window_status = StringProperty("")          # open / paused / closed, "" until known
     pause_reason = StringProperty("")
     has_ticket = BooleanProperty(False)
+    has_held = BooleanProperty(False)           # someone is held (挂起) at this window
     ticket_status = StringProperty("")
     ticket_number = StringProperty("")
     ticket_service = StringProperty("")
@@ -176,6 +184,7 @@ class CallerApp(HallApp):
         self._message_key: Optional[tuple] = None
         self.popup = None
         self.popup_name = ""
+        self.held: list = []
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -246,6 +255,8 @@ class CallerApp(HallApp):
 
     def _on_window(self, w: dict) -> None:
         self.window_status = w.get("status") or ""
+        self.held = [h for h in w.get("held") or [] if h.get("ticket_id")]
+        self.has_held = bool(self.held)
         self.pause_reason = w.get("reason") or ""
         self.waiting = w.get("waiting") if isinstance(w.get("waiting"), int) else -1
         self._set_title(w)
@@ -320,6 +331,8 @@ class CallerApp(HallApp):
         if len(rows) > QUEUE_LINES:      # the longest queues first, and say that more exist
             rest = sum(q["waiting"] for _, q in busy[QUEUE_LINES - 1:])
             rows = rows[:QUEUE_LINES - 1] + [TEXTS("more_queues", self.lang, k=len(busy) - QUEUE_LINES + 1, n=rest)]
+        held = [TEXTS("held_item", self.lang, number=h["number"], until=_hhmm(h.get("until")))
+                for h in w.get("held") or [] if h.get("number")]
         upcoming = w.get("next") or []
         if upcoming:          # who the next presses will call, marked when they jump the queue
             marks = {"priority": TEXTS("mark_priority_short", self.lang),
@@ -328,6 +341,8 @@ class CallerApp(HallApp):
             numbers = "  ".join(n["number"] + (f"({marks[n['reason']]})" if n.get("reason") in marks else "")
                                 for n in upcoming)
             rows = [TEXTS("next_up", self.lang, numbers=numbers)] + rows[:QUEUE_LINES - 1]
+        if held:              # 挂起 first: staff must not forget whom they are keeping
+            rows = [TEXTS("held_line", self.lang, items="  ".join(held))] + rows[:QUEUE_LINES - 1]
         self.queue_lines = "\n".join(rows) or TEXTS("none_waiting", self.lang)
 
     def _relabel(self) -> None:
@@ -446,6 +461,28 @@ class CallerApp(HallApp):
     def finish(self) -> None:
         self.confirm("confirm_finish", lambda: self._op(
             "window.finish", lambda r: self._after_ticket_op(r, "done_finish", False)))
+
+    def hold(self) -> None:
+        self._op("window.hold", lambda r: self._after_ticket_op(r, "done_hold", False))
+
+    def resume_held(self) -> None:
+        """One held: resume them; several: staff pick whom."""
+        if len(self.held) == 1:
+            self.resume_ticket(self.held[0]["ticket_id"])
+        elif self.held:
+            popup = Factory.HeldPopup()
+            for h in self.held:
+                b = Factory.TargetButton(text=TEXTS("held_item", self.lang, number=h["number"],
+                                                    until=_hhmm(h.get("until"))))
+                b.test_id = f"held_{h['number']}"
+                b.bind(on_release=lambda *_, i=h["ticket_id"]: self.resume_ticket(i))
+                popup.ids.held.add_widget(b)
+            self.open_popup("held", popup)
+
+    def resume_ticket(self, ticket_id: str) -> None:
+        self.close_popup()
+        self._op("window.resume_held", lambda r: self._after_ticket_op(r, "done_resume_held", True),
+                 ticket_id=ticket_id)
 
     def transfer_to(self, target: dict, label: str) -> None:
         self.close_popup()

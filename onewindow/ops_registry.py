@@ -25,6 +25,8 @@ OPS = {
     "window.skip": (win.op_skip, WINDOW),
     "window.transfer": (win.op_transfer, WINDOW),
     "window.finish": (win.op_finish, WINDOW),
+    "window.hold": (win.op_hold, WINDOW),
+    "window.resume_held": (win.op_resume_held, WINDOW),
     "window.open": (win.op_open, WINDOW),
     "window.close": (win.op_close, WINDOW),
     "window.pause": (win.op_pause, WINDOW),

@@ -22,7 +22,7 @@ def _minutes(a: str | None, b: str | None) -> float | None:
 
 
 def kpis(req: Request, since: date, until: date, group: str, window: int | None = None) -> list[dict]:
-    """Rows of {key, name, issued, served, no_show, cancelled, waiting, avg_wait_min,
+    """Rows of {key, name, issued, served, no_show, cancelled, waiting, held, avg_wait_min,
     avg_handle_min, max_wait_min, ratings {5..1}, satisfaction} for days since..until."""
     tickets = req.store.ticket_rows(since, until, window)
     ratings = req.store.rating_rows(since, until, window)
@@ -40,7 +40,8 @@ def kpis(req: Request, since: date, until: date, group: str, window: int | None 
         return "hall"
 
     acc: dict[str, dict] = defaultdict(lambda: {"issued": 0, "served": 0, "no_show": 0, "cancelled": 0,
-                                                "waiting": 0, "_waits": [], "_handles": [],
+                                                "waiting": 0, "held": 0, "holds": 0,
+                                                "_waits": [], "_handles": [],
                                                 "ratings": {str(n): 0 for n in range(5, 0, -1)}})
     for t in tickets:
         a = acc[key_of(t)]
@@ -57,6 +58,9 @@ def kpis(req: Request, since: date, until: date, group: str, window: int | None 
             a["cancelled"] += 1
         elif status == "waiting":
             a["waiting"] += 1
+        if t.get("holds"):          # 挂起: tickets held at least once, and holds in all
+            a["held"] += 1
+            a["holds"] += t["holds"]
         w = _minutes(t["issued_at"], t["called_at"])
         if w is not None:
             a["_waits"].append(w)

@@ -1,6 +1,8 @@
-"""Ops a window's caller does: call next, recall, start, skip, transfer, finish, open, close, pause."""
+"""Ops a window's caller does: call next, recall, start, skip, transfer, hold and resume (挂起),
+finish, open, close, pause."""
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Optional
 
 from .domain.errors import DomainError
@@ -43,11 +45,12 @@ def _finish(req: Request, t: Ticket, detail: Optional[dict] = None) -> None:
                         "service": t.service, "window": t.window, "at": req.now.isoformat()})
 
 
-def _call_event(req: Request, t: Ticket, recall: bool) -> None:
+def _call_event(req: Request, t: Ticket, recall: bool, resumed: bool = False) -> None:
     w = req.hall.window(t.window)
     req.emit("call", {"ticket": t.number, "ticket_id": t.id, "window": w.number,
                       "window_name": w.name, "window_name_en": w.name_en, "service": t.service,
                       "service_name": req.code_name(t.service), "recall": recall,
+                      **({"resumed": True} if resumed else {}),
                       "priority": t.priority, "at": req.now.isoformat()})
 
 
@@ -156,6 +159,51 @@ def op_transfer(req: Request) -> dict:
     return {"ticket": req.ticket_view(t)}
 
 
+def op_hold(req: Request) -> dict:
+    """挂起: the citizen steps away (to fetch a material); the window serves others meanwhile.
+    The ticket stays reserved at this window for `rules.hold_min` minutes, then falls back to
+    its queue keeping its queue time (Controller.tick releases it)."""
+    w, state = _window(req)
+    t = _current(req, w.number)
+    until = req.now + timedelta(minutes=req.hall.rules.hold_min)
+    req.move(t, Action.HOLD, detail={"until": until.isoformat()}, held_until=until,
+             holds=t.holds + 1, target_window=None)
+    req.emit("ticket", {"event": "held", "ticket_id": t.id, "ticket": t.number,
+                        "service": t.service, "window": w.number, "until": until.isoformat(),
+                        "at": req.now.isoformat()})
+    return {"ticket": req.ticket_view(t)}
+
+
+def op_resume_held(req: Request) -> dict:
+    """The held citizen is back: called to this window again (announced), served as before."""
+    w, state = _window(req)
+    _require_open(state)
+    held = req.queues.held(w.number)
+    ticket_id = req.args.get("ticket_id", str, None, maxlen=64)
+    if ticket_id is not None:
+        t = next((h for h in held if h.id == ticket_id), None)
+        require(t is not None, "not_found", "本窗口没有挂起的这个号", "No such held ticket at this window")
+    else:
+        require(bool(held), "no_ticket", "本窗口没有挂起的号", "No ticket is held at this window")
+        require(len(held) == 1, "bad_request", "本窗口挂起了多个号，请指明恢复哪一个（ticket_id）",
+                "Several tickets are held here: give ticket_id")
+        t = held[0]
+    _require_free(req, w.number)
+    req.move(t, Action.RESUME, held_until=None)
+    _call_event(req, t, recall=False, resumed=True)
+    return {"ticket": req.ticket_view(t)}
+
+
+def release_held(req: Request, t: Ticket, reason: str) -> None:
+    """A held ticket falls back to its queue with its queue time (hold over, window closed)."""
+    window = t.window
+    req.move(t, Action.RELEASE, audit_window=window, detail={"reason": reason},
+             held_until=None, window=None)
+    req.emit("ticket", {"event": "released", "ticket_id": t.id, "ticket": t.number,
+                        "service": t.service, "window": window, "reason": reason,
+                        "at": req.now.isoformat()})
+
+
 def op_finish(req: Request) -> dict:
     w, state = _window(req)
     t = _current(req, w.number)
@@ -182,13 +230,15 @@ def op_open(req: Request) -> dict:
 
 def _require_free(req: Request, number: int) -> None:
     cur = req.queues.at_window(number)
-    require(cur is None, "busy", f"请先办结当前的 {cur.number if cur else ''} 号",
-            "Finish the current ticket first")
+    require(cur is None, "busy", f"请先办结或挂起当前的 {cur.number if cur else ''} 号",
+            "Finish or hold the current ticket first")
 
 
 def op_close(req: Request) -> dict:
     w, state = _window(req)
     _require_free(req, w.number)
+    for t in req.queues.held(w.number):      # nobody will resume them here: back to the queue
+        release_held(req, t, "window_closed")
     return _set_status(req, w, WindowStatus.CLOSED, "close", staff=None, reason=None)
 
 

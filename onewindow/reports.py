@@ -18,6 +18,7 @@ KPI_COLUMNS = (
     ("key", "编号", "Key"), ("name", "名称", "Name"), ("issued", "取号数", "Issued"),
     ("served", "办结数", "Served"), ("no_show", "过号数", "No-show"),
     ("cancelled", "取消数", "Cancelled"), ("waiting", "仍在等候", "Still waiting"),
+    ("held", "挂起件数", "Held (tickets)"), ("holds", "挂起次数", "Holds"),
     ("avg_wait_min", "平均等候(分钟)", "Avg wait (min)"),
     ("max_wait_min", "最长等候(分钟)", "Max wait (min)"),
     ("avg_handle_min", "平均办理(分钟)", "Avg handling (min)"),

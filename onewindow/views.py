@@ -67,7 +67,7 @@ class Views:
         w = ctl.hall.window(t.window) if t.window else None
         if t.status is TicketStatus.WAITING:
             wait = self.wait_fields(self.estimate(t))
-        else:       # called, served or gone: nobody is ahead, and there is no wait to tell
+        else:       # called, served, held or gone: nobody is ahead, and no wait to tell
             wait = {"ahead": 0, "est_wait_min": 0, "open_windows": None, "opens_at": None,
                     "wait_text": "", "wait_text_en": ""}
         return {
@@ -82,6 +82,7 @@ class Views:
             "window_name": w.name if w else None,
             "called_at": t.called_at.isoformat() if t.called_at else None,
             "recalls": t.recalls, "transfers": t.transfers, "printed": t.printed,
+            "held_until": t.held_until.isoformat() if t.held_until else None,
             "test": ctl.test_mode,
         }
 
@@ -131,6 +132,10 @@ class Views:
             "staff": st.staff, "reason": st.reason,
             "since": st.since.isoformat() if st.since else None,
             "waiting": ctl.queues.count_for(number, codes),
+            # 挂起: reserved here until `until`, then back to their queue (numbers only)
+            "held": [{"number": h.number, "ticket_id": h.id, "service": h.service,
+                      "until": h.held_until.isoformat() if h.held_until else None}
+                     for h in ctl.queues.held(number)],
             # numbers and marks only: the caller's list of who comes next, no one's name
             "next": [{"number": t.number, "service": t.service, "reason": why}
                      for t, why in upcoming(number, services, candidates, ctl.now(),

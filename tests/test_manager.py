@@ -123,6 +123,12 @@ def test_console_end_to_end(hall, screen):
         wait_for(lambda: text_of(app, "win-2-status").startswith("暂停"), 10)
         assert any(r["action"] == "pause" and r["device"] == "manager-1"
                    for r in hall.ctl.store.audit_rows())
+        # 挂起 at window 3: the console names whom it keeps
+        caller.request("window.call_next", {"window": 3})
+        caller.request("window.hold", {"window": 3})
+        wait_for(lambda: text_of(app, "win-3-status") == "空闲 · 挂起 A002", 10)
+        caller.request("window.resume_held", {"window": 3})
+        wait_for(lambda: text_of(app, "win-3-status") == "办理中 A002", 10)
 
         # assign social insurance (C) to window 4 (户籍: A, B) by touch
         app.tap("win-4-edit")

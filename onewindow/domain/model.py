@@ -15,6 +15,7 @@ class TicketStatus(str, enum.Enum):
     DONE = "done"
     NO_SHOW = "no_show"
     CANCELLED = "cancelled"
+    HELD = "held"           # 挂起: stepped away from the window, reserved there for a while
 
     @property
     def at_window(self) -> bool:
@@ -150,6 +151,7 @@ class Rules:
     routing: str = "fifo"
     fair_share: int = 3              # jumps in a row before the longest-waiting ordinary ticket goes
     no_show_grace_min: int = 30      # a skipped ticket may be reinstated this long
+    hold_min: int = 15               # a held (挂起) ticket stays reserved at its window this long
     reinstate_after: int = 2         # ... placed after this many waiting people
     wait_alert_min: int = 20
     idle_alert_min: int = 15
@@ -258,6 +260,8 @@ class Ticket:
     origin_service: Optional[str] = None
     answers: Optional[dict[str, Any]] = None         # 一件事 情形 answers
     printed: bool = True
+    held_until: Optional[datetime] = None            # held: reserved at `window` until then
+    holds: int = 0                                   # how often it was held
 
     @property
     def jumps_queue(self) -> bool:

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 _TICKET_COLUMNS = [f.name for f in fields(Ticket)]
 _DATETIME_FIELDS = {"issued_at", "order_at", "slot_start", "called_at", "served_at",
-                    "finished_at", "skipped_at"}
+                    "finished_at", "skipped_at", "held_until"}
 
 
 def saved_config(path: str | Path) -> Optional[dict[str, Any]]:
@@ -122,6 +122,7 @@ def _from_row(row: sqlite3.Row) -> Ticket:
     kw["status"] = TicketStatus(kw["status"])
     kw["answers"] = json.loads(kw["answers"]) if kw["answers"] else None
     kw["printed"] = bool(kw["printed"])
+    kw["holds"] = kw["holds"] or 0          # NULL in rows from before holds existed
     return Ticket(**kw)
 
 

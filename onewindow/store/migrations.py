@@ -102,6 +102,9 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
          BEGIN SELECT RAISE(ABORT, 'the follow-up notes are append-only'); END""",
       """CREATE TRIGGER rating_notes_no_delete BEFORE DELETE ON rating_notes
          BEGIN SELECT RAISE(ABORT, 'the follow-up notes are append-only'); END""")),
+    (5, "挂起 (hold): until when a held ticket stays reserved at its window, how often it was held",
+     ("ALTER TABLE tickets ADD COLUMN held_until TEXT",
+      "ALTER TABLE tickets ADD COLUMN holds INTEGER")),        # NULL: before holds existed
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
