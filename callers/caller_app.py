@@ -53,6 +53,17 @@ TEXTS = Catalogue({
     "prio_veteran": ("军人优先", "Priority: veteran"),
     "prio_pregnant": ("孕妇优先", "Priority: pregnant"),
     "prio_other": ("优先", "Priority"),
+    "prio_declared": ("（自报，待核验）", " (declared, to check)"),
+    "prio_confirmed": ("（已核验）", " (checked)"),
+    "prio_withdrawn": ("自报{kind}已撤销", "Declared {kind} withdrawn"),
+    "kind_disabled": ("残疾人", "disabled"), "kind_veteran": ("军人", "service member"),
+    "kind_pregnant": ("孕妇", "pregnant"),
+    "check_priority": ("核验优先", "Check priority"),
+    "priority_question": ("{number} 号自报「{kind}」优先：\n请核验相关证件", "{number} declared priority ({kind}):\ncheck the certificate"),
+    "priority_confirm": ("确认优先", "Confirm"),
+    "priority_withdraw": ("撤销优先", "Withdraw"),
+    "done_priority_confirm": ("{number} 号优先已确认", "{number}: priority confirmed"),
+    "done_priority_withdraw": ("{number} 号优先已撤销", "{number}: priority withdrawn"),
     "waiting_title": ("本窗口等候", "Waiting for this window"),
     "waiting_n": ("{n} 人", "{n}"),
     "new_wait": ("新取号{wait}", "a new ticket: {wait}"),
@@ -162,6 +173,7 @@ class CallerApp(HallApp):
     pause_reason = StringProperty("")
     has_ticket = BooleanProperty(False)
     has_held = BooleanProperty(False)           # someone is held (挂起) at this window
+    priority_pending = BooleanProperty(False)   # 绿色通道 declared, not yet checked by staff
     ticket_status = StringProperty("")
     ticket_number = StringProperty("")
     ticket_service = StringProperty("")
@@ -288,6 +300,7 @@ class CallerApp(HallApp):
         t, lang = self.ticket, self.lang
         self.has_ticket = t is not None
         if t is None:
+            self.priority_pending = False
             self.ticket_status = ""
             self.ticket_number = TEXTS("no_ticket", lang)
             self.ticket_service = TEXTS("no_ticket_hint", lang) if self.window_status == "open" else ""
@@ -298,8 +311,15 @@ class CallerApp(HallApp):
         self.ticket_service = t.get("service_name") or t.get("service", "")
         # one line a kind of fact, marks side by side: seven facts still fit the card
         marks = []
+        check = t.get("priority_check")
+        self.priority_pending = check == "declared"
         if t.get("priority"):
-            marks.append((TEXTS(f"prio_{t['priority']}", lang), "mark"))
+            marks.append((TEXTS(f"prio_{t['priority']}", lang)
+                          + (TEXTS(f"prio_{check}", lang) if check in ("declared", "confirmed")
+                             and t.get("declared") == t["priority"] else ""), "mark"))
+        if check == "withdrawn" and t.get("declared"):
+            marks.append((TEXTS("prio_withdrawn", lang, kind=TEXTS(f"kind_{t['declared']}", lang)),
+                          "warn"))
         if t.get("appointment"):
             marks.append((TEXTS("appointment", lang, time=_hhmm(t["appointment"])), "mark"))
         if t.get("recalls"):
@@ -461,6 +481,18 @@ class CallerApp(HallApp):
     def finish(self) -> None:
         self.confirm("confirm_finish", lambda: self._op(
             "window.finish", lambda r: self._after_ticket_op(r, "done_finish", False)))
+
+    def ask_priority(self) -> None:
+        t = self.ticket or {}
+        popup = Factory.PriorityPopup()
+        popup.text = TEXTS("priority_question", self.lang, number=t.get("number", ""),
+                           kind=TEXTS(f"kind_{t.get('declared') or 'disabled'}", self.lang))
+        self.open_popup("priority", popup)
+
+    def decide_priority(self, decision: str) -> None:
+        self.close_popup()
+        self._op("ticket.priority", lambda r: self._after_ticket_op(r, f"done_priority_{decision}", True),
+                 decision=decision)
 
     def hold(self) -> None:
         self._op("window.hold", lambda r: self._after_ticket_op(r, "done_hold", False))

@@ -77,6 +77,8 @@ def ticket(t: dict, hall_name: str, rating_hint: str = "办理完毕请对本次
         marks.append(f"预约 {t['appointment'][11:16]}")
     if marks:
         out += [size(2, 1), BOLD_ON, text(" ".join(f"【{m}】" for m in marks)), BOLD_OFF, size(1, 1)]
+    if t.get("priority_check") == "declared":     # 绿色通道 declared at the kiosk: staff check it
+        out.append(text("绿色通道为自报，请到窗口出示相关证件"))
     if t.get("test"):      # commissioning: nobody may queue on this
         out += [size(2, 2), BOLD_ON, text("测试号票 TEST"), BOLD_OFF, size(1, 1),
                 text("系统调试用，不作办理依据")]

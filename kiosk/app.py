@@ -413,7 +413,8 @@ class KioskApp(HallApp):
 
     def take_number(self, code: str, answers: Optional[dict] = None,
                     appointment_id: Optional[str] = None,
-                    failed: Optional[Callable[[str], None]] = None) -> None:
+                    failed: Optional[Callable[[str], None]] = None,
+                    declared: Optional[str] = None) -> None:
         """Issue (printed or not, as the printer stands right now), show, print, report."""
         if self.busy:
             return
@@ -423,6 +424,8 @@ class KioskApp(HallApp):
             args["answers"] = answers
         if appointment_id:
             args["appointment_id"] = appointment_id
+        if declared:                       # 绿色通道: declared by the citizen, checked at the window
+            args["declared"] = declared
         # the paper ticket is always Chinese: it is shown at the windows too
         hall_name = ((self.cfg or {}).get("hall") or {}).get("name") or self.hall_name
 

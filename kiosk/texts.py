@@ -66,6 +66,12 @@ TEXTS = Catalogue({
     "priority_veteran": ("军人优先", "Priority: service member"),
     "priority_pregnant": ("孕妇优先", "Priority: pregnancy"),
     "priority_other": ("优先办理", "Priority"),
+    "declared_note": ("绿色通道为自报，请到窗口出示相关证件", "Declared priority: show your certificate at the window"),
+    "green_title": ("绿色通道（可选）", "Priority lane (optional)"),
+    "green_disabled": ("残疾人", "Disabled"),
+    "green_veteran": ("军人", "Service member"),
+    "green_pregnant": ("孕妇", "Pregnant"),
+    "green_hint": ("已选择：{kind}，请到窗口出示证件", "Chosen: {kind}; show your certificate at the window"),
     "rate_after": ("办理完毕后，欢迎在本机或窗口评价器对服务作出评价", "After your visit, please rate our service here or at the window"),
     # guides
     "guides_title": ("办事指南", "Service guides"),

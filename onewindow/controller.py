@@ -226,7 +226,8 @@ class Controller:
                    issued_at=at, order_at=at, **fields)
         self.store.insert_ticket(t)
         self.queues.put(t)
-        self.audit(device, "issue", t, detail={"channel": t.channel, "priority": t.priority})
+        self.audit(device, "issue", t, detail={"channel": t.channel, "priority": t.priority,
+                                               **({"declared": t.declared} if t.declared else {})})
         return t
 
     def move(self, device: Device | str, t: Ticket, action: Action, detail: Optional[dict] = None,

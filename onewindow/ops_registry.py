@@ -18,6 +18,7 @@ OPS = {
     "ticket.cancel": (tickets.op_cancel, ("kiosk", "caller", "web", "manager")),
     "ticket.reinstate": (tickets.op_reinstate, ("kiosk", "caller", "manager")),
     "ticket.printed": (tickets.op_printed, ("kiosk", "manager")),
+    "ticket.priority": (tickets.op_priority, ("caller", "manager")),
     "queue.status": (tickets.op_queue_status, ANY),
     "window.call_next": (win.op_call_next, WINDOW),
     "window.recall": (win.op_recall, WINDOW),

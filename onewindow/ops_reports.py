@@ -14,6 +14,8 @@ from .request import Request
 
 GROUPS = ("window", "service", "department", "hall")
 
+GREEN = ("elder", "disabled", "veteran", "pregnant", "other")   # 绿色通道 types counted
+
 
 def _minutes(a: str | None, b: str | None) -> float | None:
     if not a or not b:
@@ -41,6 +43,8 @@ def kpis(req: Request, since: date, until: date, group: str, window: int | None 
 
     acc: dict[str, dict] = defaultdict(lambda: {"issued": 0, "served": 0, "no_show": 0, "cancelled": 0,
                                                 "waiting": 0, "held": 0, "holds": 0,
+                                                "green": {p: 0 for p in GREEN},
+                                                "green_confirmed": 0, "green_withdrawn": 0,
                                                 "_waits": [], "_handles": [],
                                                 "ratings": {str(n): 0 for n in range(5, 0, -1)}})
     for t in tickets:
@@ -58,6 +62,13 @@ def kpis(req: Request, since: date, until: date, group: str, window: int | None 
             a["cancelled"] += 1
         elif status == "waiting":
             a["waiting"] += 1
+        kind = t.get("declared") or t.get("priority")      # 绿色通道, per type
+        if kind in a["green"]:
+            a["green"][kind] += 1
+        if t.get("priority_check") == "confirmed":
+            a["green_confirmed"] += 1
+        elif t.get("priority_check") == "withdrawn":
+            a["green_withdrawn"] += 1
         if t.get("holds"):          # 挂起: tickets held at least once, and holds in all
             a["held"] += 1
             a["holds"] += t["holds"]

@@ -83,6 +83,8 @@ class Views:
             "called_at": t.called_at.isoformat() if t.called_at else None,
             "recalls": t.recalls, "transfers": t.transfers, "printed": t.printed,
             "held_until": t.held_until.isoformat() if t.held_until else None,
+            # 绿色通道: what the citizen declared, and whether staff confirmed or withdrew it
+            "declared": t.declared, "priority_check": t.priority_check,
             "test": ctl.test_mode,
         }
 

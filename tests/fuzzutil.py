@@ -34,11 +34,12 @@ DEVICES = [Device("kiosk-1", "kiosk"), Device("caller-2", "caller", frozenset({2
 # every op's arguments: test_fuzz checks this against the ops' own source, so a new op or
 # argument cannot be left out of the fuzzing
 ARGS = {
-    "ticket.issue": ("service", "channel", "priority", "appointment_id", "answers", "printed",
+    "ticket.issue": ("service", "channel", "priority", "declared", "appointment_id", "answers", "printed",
                      "citizen"),
     "ticket.cancel": ("ticket_id", "reason"),
     "ticket.reinstate": ("ticket_id",),
     "ticket.printed": ("ticket_id", "printed", "reason", "reprint"),
+    "ticket.priority": ("decision", "window", "ticket_id"),
     "queue.status": ("ticket_id",),
     "window.call_next": ("window", "current"), "window.recall": ("window",), "window.start": ("window",),
     "window.skip": ("window",), "window.finish": ("window",), "window.close": ("window",),
@@ -125,6 +126,8 @@ def plausible(name: str, pools: dict):
         "services": st.lists(st.sampled_from(CODES), max_size=4),
         "hours": JSON, "guide": JSON,
         "current": st.sampled_from(["no_show", "done", "x"]),
+        "declared": st.sampled_from(["disabled", "veteran", "pregnant", "elder", "x"]),
+        "decision": st.sampled_from(["confirm", "withdraw", "x"]),
     }
     for key, pool in (("ticket_id", "tickets"), ("appointment_id", "appointments"),
                       ("rating_id", "ratings"), ("key", "alerts"), ("number", "numbers")):

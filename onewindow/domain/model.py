@@ -51,6 +51,10 @@ class Priority(str, enum.Enum):
     OTHER = "other"
 
 
+# what a citizen may declare at a kiosk (绿色通道); the elderly are found from the ID card
+DECLARABLE = ("disabled", "veteran", "pregnant")
+PRIORITY_CHECKS = ("declared", "confirmed", "withdrawn")
+
 CHANNELS = ("kiosk", "web", "staff", "appointment")
 WINDOW_KINDS = ("comprehensive", "specialist", "pickup")
 ROUTING_MODES = ("fifo", "service_order")
@@ -262,6 +266,8 @@ class Ticket:
     printed: bool = True
     held_until: Optional[datetime] = None            # held: reserved at `window` until then
     holds: int = 0                                   # how often it was held
+    declared: Optional[str] = None                   # 绿色通道 the citizen declared at a kiosk
+    priority_check: Optional[str] = None             # declared -> confirmed / withdrawn (staff)
 
     @property
     def jumps_queue(self) -> bool:

@@ -105,6 +105,9 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
     (5, "挂起 (hold): until when a held ticket stays reserved at its window, how often it was held",
      ("ALTER TABLE tickets ADD COLUMN held_until TEXT",
       "ALTER TABLE tickets ADD COLUMN holds INTEGER")),        # NULL: before holds existed
+    (6, "绿色通道: the priority a citizen declared at a kiosk, and the staff's check of it",
+     ("ALTER TABLE tickets ADD COLUMN declared TEXT",
+      "ALTER TABLE tickets ADD COLUMN priority_check TEXT")),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
