@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from . import ops_appointments as appt
+from . import ops_cases as cases
 from . import ops_config as cfg
 from . import ops_followup as follow
 from . import ops_rating as rating
@@ -58,6 +59,9 @@ OPS = {
     "rating.case": (follow.op_case, ("manager",)),
     "rating.phone": (follow.op_phone, ("manager",)),
     "ticket.find": (reports.op_find, ("manager",)),
+    "case.list": (cases.op_list, ("manager",)),
+    "case.find": (cases.op_find, ("kiosk", "caller", "manager")),
+    "case.checkin": (cases.op_checkin, ("kiosk", "caller", "manager")),
 }
 
 # Ops that change nothing: no idempotency record is kept for them (a retry simply reads again),
@@ -68,6 +72,6 @@ BEFORE_LOGIN = frozenset({"manager.login", "manager.logout", "config.get", "queu
                           "device.clock", "device.health", "appointment.slots"})
 READS = frozenset({"queue.status", "appointment.slots", "appointment.find", "config.get",
                    "config.export", "report.kpis", "report.audit", "report.waiting",
-                   "report.ratings", "ticket.find", "rating.case",
+                   "report.ratings", "ticket.find", "rating.case", "case.list", "case.find",
                    # a number shown in clear is never kept as a stored reply
                    "rating.phone"})

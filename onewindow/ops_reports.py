@@ -45,6 +45,8 @@ def kpis(req: Request, since: date, until: date, group: str, window: int | None 
                                                 "waiting": 0, "held": 0, "holds": 0,
                                                 "green": {p: 0 for p in GREEN},
                                                 "green_confirmed": 0, "green_withdrawn": 0,
+                                                "missing_cases": 0, "missing_returned": 0,
+                                                "missing_overdue": 0,
                                                 "_waits": [], "_handles": [],
                                                 "ratings": {str(n): 0 for n in range(5, 0, -1)}})
     for t in tickets:
@@ -75,6 +77,12 @@ def kpis(req: Request, since: date, until: date, group: str, window: int | None 
         w = _minutes(t["issued_at"], t["called_at"])
         if w is not None:
             a["_waits"].append(w)
+    today = req.now.date().isoformat()
+    for c in req.store.case_rows(since, until, window):      # 容缺受理, by the day accepted
+        a = acc[key_of(c)]
+        a["missing_cases"] += 1
+        a["missing_returned"] += c["status"] == "returned"
+        a["missing_overdue"] += c["status"] == "open" and c["due"] < today
     for r in ratings:
         if (r.get("count") or 1) != 1:
             continue        # a follow-up rating (追加评价) rates the rectification, not the service

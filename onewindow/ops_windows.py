@@ -205,12 +205,17 @@ def release_held(req: Request, t: Ticket, reason: str) -> None:
 
 
 def op_finish(req: Request) -> dict:
+    """Done; with `missing` (容缺受理) the case is recorded as accepted with those materials due."""
+    from .ops_cases import accept
     w, state = _window(req)
     t = _current(req, w.number)
+    missing = list(dict.fromkeys(req.args.str_list("missing", maxlen=20)))
+    days = req.args.get("missing_days", int, None, minval=1, maxval=60)
+    case = accept(req, t, missing, days) if missing else None
     _finish(req, t)
     req.emit("rating", {"event": "invite", "window": w.number, "ticket_id": t.id,
                         "ticket": t.number, "at": req.now.isoformat()})
-    return {"ticket": req.ticket_view(t)}
+    return {"ticket": req.ticket_view(t), **({"case": case} if case else {})}
 
 
 def _set_status(req: Request, w, status: WindowStatus, action: str, **changes) -> dict:

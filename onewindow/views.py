@@ -85,6 +85,7 @@ class Views:
             "held_until": t.held_until.isoformat() if t.held_until else None,
             # 绿色通道: what the citizen declared, and whether staff confirmed or withdrew it
             "declared": t.declared, "priority_check": t.priority_check,
+            "supplement": t.supplement is not None,      # 补件 for a 容缺 case
             "test": ctl.test_mode,
         }
 

@@ -40,9 +40,11 @@ ARGS = {
     "ticket.reinstate": ("ticket_id",),
     "ticket.printed": ("ticket_id", "printed", "reason", "reprint"),
     "ticket.priority": ("decision", "window", "ticket_id"),
+    "case.list": ("status",), "case.find": ("citizen",),
+    "case.checkin": ("citizen", "case_id", "printed"),
     "queue.status": ("ticket_id",),
     "window.call_next": ("window", "current"), "window.recall": ("window",), "window.start": ("window",),
-    "window.skip": ("window",), "window.finish": ("window",), "window.close": ("window",),
+    "window.skip": ("window",), "window.finish": ("window", "missing", "missing_days"), "window.close": ("window",),
     "window.resume": ("window",), "window.hold": ("window",),
     "window.resume_held": ("window", "ticket_id"),
     "window.transfer": ("window", "to_service", "to_window"),
@@ -128,6 +130,8 @@ def plausible(name: str, pools: dict):
         "current": st.sampled_from(["no_show", "done", "x"]),
         "declared": st.sampled_from(["disabled", "veteran", "pregnant", "elder", "x"]),
         "decision": st.sampled_from(["confirm", "withdraw", "x"]),
+        "missing": st.lists(st.sampled_from(["近期免冠照片", "居民户口簿"]) | TEXT, max_size=3),
+        "missing_days": st.integers(0, 70),
     }
     for key, pool in (("ticket_id", "tickets"), ("appointment_id", "appointments"),
                       ("rating_id", "ratings"), ("key", "alerts"), ("number", "numbers")):

@@ -156,6 +156,7 @@ class Rules:
     fair_share: int = 3              # jumps in a row before the longest-waiting ordinary ticket goes
     no_show_grace_min: int = 30      # a skipped ticket may be reinstated this long
     hold_min: int = 15               # a held (挂起) ticket stays reserved at its window this long
+    missing_days: int = 5            # 容缺受理: working days to bring a missing material
     reinstate_after: int = 2         # ... placed after this many waiting people
     wait_alert_min: int = 20
     idle_alert_min: int = 15
@@ -267,6 +268,7 @@ class Ticket:
     held_until: Optional[datetime] = None            # held: reserved at `window` until then
     holds: int = 0                                   # how often it was held
     declared: Optional[str] = None                   # 绿色通道 the citizen declared at a kiosk
+    supplement: Optional[str] = None                 # 补件: the 容缺 case (its ticket id) it brings
     priority_check: Optional[str] = None             # declared -> confirmed / withdrawn (staff)
 
     @property
