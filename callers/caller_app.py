@@ -59,6 +59,14 @@ TEXTS = Catalogue({
     "kind_disabled": ("残疾人", "disabled"), "kind_veteran": ("军人", "service member"),
     "kind_pregnant": ("孕妇", "pregnant"),
     "check_priority": ("核验优先", "Check priority"),
+    "missing_button": ("容缺受理…", "Accept with missing…"),
+    "missing_title": ("{number} 号容缺受理：勾选缺少的材料", "{number}: tick the missing materials"),
+    "missing_ok": ("容缺受理并办结", "Accept and finish"),
+    "done_missing": ("已容缺受理，补件期限 {due}", "Accepted with missing materials, due {due}"),
+    "missing_printed": ("容缺受理告知单已打印（补件期限 {due}）", "Notice printed (due {due})"),
+    "missing_no_printer": ("本窗口未接打印机，请告知补件期限 {due}", "No printer here: tell the citizen the deadline {due}"),
+    "missing_print_failed": ("告知单未打印：{reason}", "Notice not printed: {reason}"),
+    "supplement": ("补件", "Bringing materials"),
     "priority_question": ("{number} 号自报「{kind}」优先：\n请核验相关证件", "{number} declared priority ({kind}):\ncheck the certificate"),
     "priority_confirm": ("确认优先", "Confirm"),
     "priority_withdraw": ("撤销优先", "Withdraw"),
@@ -185,8 +193,10 @@ class CallerApp(HallApp):
     message_error = BooleanProperty(False)
     clock_text = StringProperty("")
 
-    def __init__(self, settings: dict, window: int, lang: str = "zh", **kw):
+    def __init__(self, settings: dict, window: int, lang: str = "zh", printer=None, **kw):
         super().__init__(settings, **kw)
+        self.printer = printer          # (port, baud) of the window's printer (容缺受理告知单)
+        self.missing: list = []         # 容缺 materials picked in the finish popup
         self.window_no = window
         self.lang = lang
         self.ticket: Optional[dict] = None
@@ -326,6 +336,8 @@ class CallerApp(HallApp):
             marks.append((TEXTS("recalls", lang, n=t["recalls"]), "warn"))
         if t.get("transfers"):
             marks.append((TEXTS("transfers", lang, n=t["transfers"]), "plain"))
+        if t.get("supplement"):
+            marks.append((TEXTS("supplement", lang), "mark"))
         lines = [[(TEXTS(f"st_{self.ticket_status}", lang), "status")],
                  [(TEXTS("issued", lang, time=_hhmm(t.get("issued_at"))) + "   "
                    + TEXTS("waited", lang, min=minutes_waited(t)), "plain")]]
@@ -481,6 +493,81 @@ class CallerApp(HallApp):
     def finish(self) -> None:
         self.confirm("confirm_finish", lambda: self._op(
             "window.finish", lambda r: self._after_ticket_op(r, "done_finish", False)))
+        if self.missing_choices():          # 容缺受理 is offered where the hall file allows it
+            self.popup.ids.missing_button.opacity = 1
+            self.popup.ids.missing_button.disabled = False
+
+    def missing_choices(self) -> list[str]:
+        """The current ticket's service's 容缺 materials, from the hall file (config.get)."""
+        code = (self.ticket or {}).get("service")
+        cfg = self.config_data or {}
+        theme = next((t for t in cfg.get("themes") or [] if t.get("code") == code), None)
+        codes = theme.get("items") or [] if theme else [code]
+        names: list[str] = []
+        for s in cfg.get("services") or []:
+            if s.get("code") in codes:
+                for m in (s.get("guide") or {}).get("materials") or []:
+                    if m.get("missing_ok") and m.get("name") not in names:
+                        names.append(m["name"])
+        return names
+
+    def show_missing(self) -> None:
+        """容缺受理: staff tick what is missing; the case is recorded at finish."""
+        self.missing = []
+        popup = Factory.MissingPopup()
+        popup.title_text = TEXTS("missing_title", self.lang, number=self.ticket_number)
+        for i, name in enumerate(self.missing_choices()):
+            b = Factory.MissingToggle(text=name)
+            b.test_id = f"missing_{i}"
+            b.bind(state=lambda btn, state, n=name: self._pick_missing(n, state == "down"))
+            popup.ids.materials.add_widget(b)
+        self.open_popup("missing", popup)
+
+    def _pick_missing(self, name: str, on: bool) -> None:
+        if on and name not in self.missing:
+            self.missing.append(name)
+        elif not on and name in self.missing:
+            self.missing.remove(name)
+        if self.popup_name == "missing":
+            self.popup.ids.missing_ok.disabled = not self.missing
+
+    def finish_missing(self) -> None:
+        missing = list(self.missing)
+        self.close_popup()
+
+        def ok(result):
+            self._after_ticket_op(result, "done_missing", False,
+                                  due=(result.get("case") or {}).get("due", ""))
+            if result.get("case"):
+                self.print_notice(result["case"])
+        self._op("window.finish", ok, missing=missing)
+
+    def print_notice(self, case: dict) -> None:
+        """容缺受理告知单 on the window's printer (ESC/POS), if it has one."""
+        if not self.printer:
+            self._say("missing_no_printer", due=case.get("due", ""))
+            return
+        hall_name = (self.client.state.get("hall") or {}).get("name") or ""
+
+        def work():
+            from drivers import escpos
+            from drivers.printer import PrinterError, open_printer
+            printer = open_printer(*self.printer)
+            try:
+                printer.print_job(escpos.missing_notice(case, hall_name))
+                return None
+            except PrinterError as exc:
+                return exc.status.message
+            finally:
+                printer.close()
+
+        def done(problem, error):
+            if error is not None or problem:
+                self._say("missing_print_failed", error=True,
+                          reason=str(problem or error))
+            else:
+                self._say("missing_printed", due=case.get("due", ""))
+        self.in_background(work, done)
 
     def ask_priority(self) -> None:
         t = self.ticket or {}

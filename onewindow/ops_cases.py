@@ -10,7 +10,6 @@ from typing import Optional
 from .domain import hours as hours_mod
 from .domain.errors import DomainError
 from .domain.model import Ticket
-from .domain.pagekey import page_key
 from .envelope import require
 from .request import Request
 
@@ -30,18 +29,8 @@ def missing_ok(req: Request, code: str) -> list[str]:
 
 
 def view(req: Request, case: dict, today: Optional[date] = None) -> dict:
-    """A case as devices get it (docs/protocol.md: case); the citizen masked, never the key."""
-    today = today or req.now.date()
-    due = date.fromisoformat(case["due"])
-    w = req.hall.window(case["window"])
-    return {"id": case["id"], "number": case["number"], "service": case["service"],
-            "service_name": req.code_name(case["service"]), "window": case["window"],
-            "window_name": w.name if w else None, "citizen": case["citizen_masked"],
-            "materials": case["materials"], "accepted_at": case["accepted_at"],
-            "due": case["due"], "status": case["status"],
-            "overdue": case["status"] == "open" and due < today,
-            "returned_at": case["returned_at"],
-            "page_url": req.hall.status_url.replace("{ticket_id}", page_key(case["id"], req.secret))}
+    """A case as devices get it (docs/protocol.md: case): Views.case."""
+    return req.case_view(case, today)
 
 
 def accept(req: Request, t: Ticket, missing: list[str], days: Optional[int]) -> dict:
@@ -81,7 +70,8 @@ def op_find(req: Request) -> dict:
     """case.find {citizen}: the open cases of the citizen whose card was read (the kiosk)."""
     from .ops_tickets import read_citizen
     citizen = read_citizen(req.secret, req.args)
-    require(citizen is not None, "bad_request", "请读取身份证", "Read the ID card")
+    if citizen is None:
+        raise DomainError("bad_request", "请读取身份证", "Read the ID card")
     today = req.now.date()
     return {"cases": [view(req, c, today) for c in req.store.open_cases_of(citizen["key"])]}
 
@@ -92,7 +82,8 @@ def op_checkin(req: Request) -> dict:
     from .ops_tickets import _check_open, _queue_item, read_citizen
     a = req.args
     citizen = read_citizen(req.secret, a)
-    require(citizen is not None, "need_card", "请刷身份证签到", "Read your ID card to check in")
+    if citizen is None:
+        raise DomainError("need_card", "请刷身份证签到", "Read your ID card to check in")
     case_id = a.get("case_id", str, None, maxlen=64)
     printed = a.get("printed", bool, True)
     cases = req.store.open_cases_of(citizen["key"])
@@ -117,11 +108,4 @@ def op_checkin(req: Request) -> dict:
     return {"ticket": req.ticket_view(t), "case": view(req, case)}
 
 
-def case_of(req: Request, t: Ticket) -> Optional[dict]:
-    case = req.store.case(t.id)
-    return view(req, case) if case else None
-
-
-def overdue_count(cases: list[dict], today: date) -> int:
-    return sum(1 for c in cases if c["status"] == "open" and date.fromisoformat(c["due"]) < today)
 

@@ -219,10 +219,9 @@ def op_queue_status(req: Request) -> dict:
         from .ops_rating import rating_state
         view["rating"] = rating_state(req, t.id)
     if req.device.role in SEES_CITIZEN and t.status is TicketStatus.DONE:
-        from .ops_cases import case_of
-        case = case_of(req, t)            # 容缺受理: what is missing and by when
+        case = req.store.case(t.id)       # 容缺受理: what is missing and by when
         if case is not None:
-            view["case"] = case
+            view["case"] = req.case_view(case)
     if req.device.role not in SEES_CITIZEN:
         view["citizen"] = None
     if req.device.role not in SEES_PAGE:

@@ -89,6 +89,21 @@ class Views:
             "test": ctl.test_mode,
         }
 
+    def case(self, case: dict, today=None) -> dict:
+        """A 容缺受理 case as devices get it (docs/protocol.md: case): the citizen masked, never
+        their key; `page_url` the accepted ticket's QR page, where the case is shown."""
+        ctl = self.ctl
+        today = today or ctl.now().date()
+        w = ctl.hall.window(case["window"])
+        return {"id": case["id"], "number": case["number"], "service": case["service"],
+                "service_name": ctl.code_name(case["service"]), "window": case["window"],
+                "window_name": w.name if w else None, "citizen": case["citizen_masked"],
+                "materials": case["materials"], "accepted_at": case["accepted_at"],
+                "due": case["due"], "status": case["status"],
+                "overdue": case["status"] == "open" and case["due"] < today.isoformat(),
+                "returned_at": case["returned_at"],
+                "page_url": ctl.hall.status_url.replace("{ticket_id}", page_key(case["id"], ctl.secret))}
+
     # -- retained state ------------------------------------------------------------------------
 
     def queues_key(self) -> tuple:
