@@ -210,7 +210,7 @@ def run(n_devices: int, n_issues: int, n_calls: int, n_paced: int, n_waiting: in
             mine = []
             for _ in range(max(1, n_calls // len(windows))):
                 t0 = time.perf_counter()
-                t = c.request("window.call_next", {"window": w}, timeout=30)["ticket"]
+                t = c.request("window.call_next", {"window": w, "current": "done"}, timeout=30)["ticket"]
                 if t is None:
                     break
                 mine.append(calls.seen(t["id"]) - t0)
@@ -291,7 +291,7 @@ def probe(spec: dict) -> dict:
     for i in range(spec["n"]):
         c, w = callers[i % len(callers)]
         t0 = time.perf_counter()
-        t = c.request("window.call_next", {"window": w}, timeout=30)["ticket"]
+        t = c.request("window.call_next", {"window": w, "current": "done"}, timeout=30)["ticket"]
         if t is not None:
             calls.append(seen(t["id"]) - t0)
         time.sleep(0.02)

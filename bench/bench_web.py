@@ -126,7 +126,7 @@ class Site:
         while progress and len(self.done) < n_tickets // 2:
             progress = False
             for w, c in callers.items():
-                t = c.request("window.call_next", {"window": w}).get("ticket")
+                t = c.request("window.call_next", {"window": w, "current": "done"}).get("ticket")
                 if t is not None:
                     c.request("window.finish", {"window": w})
                     self.done.add(t["id"])

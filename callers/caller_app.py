@@ -53,6 +53,25 @@ TEXTS = Catalogue({
     "prio_veteran": ("军人优先", "Priority: veteran"),
     "prio_pregnant": ("孕妇优先", "Priority: pregnant"),
     "prio_other": ("优先", "Priority"),
+    "prio_declared": ("（自报，待核验）", " (declared, to check)"),
+    "prio_confirmed": ("（已核验）", " (checked)"),
+    "prio_withdrawn": ("自报{kind}已撤销", "Declared {kind} withdrawn"),
+    "kind_disabled": ("残疾人", "disabled"), "kind_veteran": ("军人", "service member"),
+    "kind_pregnant": ("孕妇", "pregnant"),
+    "check_priority": ("核验优先", "Check priority"),
+    "missing_button": ("容缺受理…", "Accept with missing…"),
+    "missing_title": ("{number} 号容缺受理：勾选缺少的材料", "{number}: tick the missing materials"),
+    "missing_ok": ("容缺受理并办结", "Accept and finish"),
+    "done_missing": ("已容缺受理，补件期限 {due}", "Accepted with missing materials, due {due}"),
+    "missing_printed": ("容缺受理告知单已打印（补件期限 {due}）", "Notice printed (due {due})"),
+    "missing_no_printer": ("本窗口未接打印机，请告知补件期限 {due}", "No printer here: tell the citizen the deadline {due}"),
+    "missing_print_failed": ("告知单未打印：{reason}", "Notice not printed: {reason}"),
+    "supplement": ("补件", "Bringing materials"),
+    "priority_question": ("{number} 号自报「{kind}」优先：\n请核验相关证件", "{number} declared priority ({kind}):\ncheck the certificate"),
+    "priority_confirm": ("确认优先", "Confirm"),
+    "priority_withdraw": ("撤销优先", "Withdraw"),
+    "done_priority_confirm": ("{number} 号优先已确认", "{number}: priority confirmed"),
+    "done_priority_withdraw": ("{number} 号优先已撤销", "{number}: priority withdrawn"),
     "waiting_title": ("本窗口等候", "Waiting for this window"),
     "waiting_n": ("{n} 人", "{n}"),
     "new_wait": ("新取号{wait}", "a new ticket: {wait}"),
@@ -79,6 +98,13 @@ TEXTS = Catalogue({
     "skip": ("过号", "No-show"),
     "transfer": ("转移", "Transfer"),
     "finish": ("办结并邀评", "Finish & rate"),
+    "hold": ("挂起", "Hold"),
+    "resume_held": ("恢复挂起", "Resume held"),
+    "held_line": ("挂起：{items}", "On hold: {items}"),
+    "held_item": ("{number}（{until} 前）", "{number} (until {until})"),
+    "held_title": ("恢复哪一位挂起的群众？", "Resume which held citizen?"),
+    "done_hold": ("{number} 号已挂起，可先叫下一位", "{number} on hold: call the next meanwhile"),
+    "done_resume_held": ("已恢复 {number} 号，请到窗口", "{number} resumed and called back"),
     "pause": ("暂停", "Pause"),
     "resume": ("恢复服务", "Resume"),
     "open": ("开窗", "Open"),
@@ -91,6 +117,11 @@ TEXTS = Catalogue({
     "rating_thanks": ("感谢您的评价！", "Thank you for your rating!"),
     "cancel": ("取消", "Cancel"),
     "confirm": ("确定", "Confirm"),
+    "current_choice": ("{number} 号已呼叫但未开始办理，\n呼叫下一位前请确认：",
+                       "{number} was called but never started.\nBefore calling the next:"),
+    "current_no_show": ("过号（未到窗）", "No-show"),
+    "current_done": ("已办结", "Done"),
+    "choose_current": ("请选择上一位的办理结果", "Choose what happened to the last ticket"),
     "confirm_skip": ("确定将 {number} 号记为过号？", "Mark {number} as a no-show?"),
     "confirm_finish": ("确定办结 {number} 号？办结后将邀请群众评价。", "Finish {number}? The citizen will be asked to rate."),
     "transfer_title": ("将 {number} 号转往", "Transfer {number} to"),
@@ -149,6 +180,8 @@ class CallerApp(HallApp):
     window_status = StringProperty("")          # open / paused / closed, "" until known
     pause_reason = StringProperty("")
     has_ticket = BooleanProperty(False)
+    has_held = BooleanProperty(False)           # someone is held (挂起) at this window
+    priority_pending = BooleanProperty(False)   # 绿色通道 declared, not yet checked by staff
     ticket_status = StringProperty("")
     ticket_number = StringProperty("")
     ticket_service = StringProperty("")
@@ -160,8 +193,10 @@ class CallerApp(HallApp):
     message_error = BooleanProperty(False)
     clock_text = StringProperty("")
 
-    def __init__(self, settings: dict, window: int, lang: str = "zh", **kw):
+    def __init__(self, settings: dict, window: int, lang: str = "zh", printer=None, **kw):
         super().__init__(settings, **kw)
+        self.printer = printer          # (port, baud) of the window's printer (容缺受理告知单)
+        self.missing: list = []         # 容缺 materials picked in the finish popup
         self.window_no = window
         self.lang = lang
         self.ticket: Optional[dict] = None
@@ -171,6 +206,7 @@ class CallerApp(HallApp):
         self._message_key: Optional[tuple] = None
         self.popup = None
         self.popup_name = ""
+        self.held: list = []
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -241,6 +277,8 @@ class CallerApp(HallApp):
 
     def _on_window(self, w: dict) -> None:
         self.window_status = w.get("status") or ""
+        self.held = [h for h in w.get("held") or [] if h.get("ticket_id")]
+        self.has_held = bool(self.held)
         self.pause_reason = w.get("reason") or ""
         self.waiting = w.get("waiting") if isinstance(w.get("waiting"), int) else -1
         self._set_title(w)
@@ -272,6 +310,7 @@ class CallerApp(HallApp):
         t, lang = self.ticket, self.lang
         self.has_ticket = t is not None
         if t is None:
+            self.priority_pending = False
             self.ticket_status = ""
             self.ticket_number = TEXTS("no_ticket", lang)
             self.ticket_service = TEXTS("no_ticket_hint", lang) if self.window_status == "open" else ""
@@ -282,14 +321,23 @@ class CallerApp(HallApp):
         self.ticket_service = t.get("service_name") or t.get("service", "")
         # one line a kind of fact, marks side by side: seven facts still fit the card
         marks = []
+        check = t.get("priority_check")
+        self.priority_pending = check == "declared"
         if t.get("priority"):
-            marks.append((TEXTS(f"prio_{t['priority']}", lang), "mark"))
+            marks.append((TEXTS(f"prio_{t['priority']}", lang)
+                          + (TEXTS(f"prio_{check}", lang) if check in ("declared", "confirmed")
+                             and t.get("declared") == t["priority"] else ""), "mark"))
+        if check == "withdrawn" and t.get("declared"):
+            marks.append((TEXTS("prio_withdrawn", lang, kind=TEXTS(f"kind_{t['declared']}", lang)),
+                          "warn"))
         if t.get("appointment"):
             marks.append((TEXTS("appointment", lang, time=_hhmm(t["appointment"])), "mark"))
         if t.get("recalls"):
             marks.append((TEXTS("recalls", lang, n=t["recalls"]), "warn"))
         if t.get("transfers"):
             marks.append((TEXTS("transfers", lang, n=t["transfers"]), "plain"))
+        if t.get("supplement"):
+            marks.append((TEXTS("supplement", lang), "mark"))
         lines = [[(TEXTS(f"st_{self.ticket_status}", lang), "status")],
                  [(TEXTS("issued", lang, time=_hhmm(t.get("issued_at"))) + "   "
                    + TEXTS("waited", lang, min=minutes_waited(t)), "plain")]]
@@ -315,6 +363,8 @@ class CallerApp(HallApp):
         if len(rows) > QUEUE_LINES:      # the longest queues first, and say that more exist
             rest = sum(q["waiting"] for _, q in busy[QUEUE_LINES - 1:])
             rows = rows[:QUEUE_LINES - 1] + [TEXTS("more_queues", self.lang, k=len(busy) - QUEUE_LINES + 1, n=rest)]
+        held = [TEXTS("held_item", self.lang, number=h["number"], until=_hhmm(h.get("until")))
+                for h in w.get("held") or [] if h.get("number")]
         upcoming = w.get("next") or []
         if upcoming:          # who the next presses will call, marked when they jump the queue
             marks = {"priority": TEXTS("mark_priority_short", self.lang),
@@ -323,6 +373,8 @@ class CallerApp(HallApp):
             numbers = "  ".join(n["number"] + (f"({marks[n['reason']]})" if n.get("reason") in marks else "")
                                 for n in upcoming)
             rows = [TEXTS("next_up", self.lang, numbers=numbers)] + rows[:QUEUE_LINES - 1]
+        if held:              # 挂起 first: staff must not forget whom they are keeping
+            rows = [TEXTS("held_line", self.lang, items="  ".join(held))] + rows[:QUEUE_LINES - 1]
         self.queue_lines = "\n".join(rows) or TEXTS("none_waiting", self.lang)
 
     def _relabel(self) -> None:
@@ -377,8 +429,9 @@ class CallerApp(HallApp):
 
     # -- actions ---------------------------------------------------------------------------------
 
-    def _op(self, op: str, ok, **args) -> None:
-        """One window op; `ok(result)` on success; a refusal goes to the status line."""
+    def _op(self, op: str, ok, refused=None, **args) -> None:
+        """One window op; `ok(result)` on success; a refusal goes to `refused(error)`, else to
+        the status line."""
         if self.busy or not self.online:
             return
         self.busy = True
@@ -387,7 +440,7 @@ class CallerApp(HallApp):
         def done(result, error):
             self.busy = False
             if error is not None:
-                self._fail(error)
+                (refused or self._fail)(error)
             else:
                 ok(result)
         self.request(op, {"window": self.window_no, **args}, done)
@@ -398,7 +451,9 @@ class CallerApp(HallApp):
         self._say(key, number=(ticket or {}).get("number", ""), **fmt)
         self._load_kpis()
 
-    def call_next(self) -> None:
+    def call_next(self, current: Optional[str] = None) -> None:
+        """Call the next citizen; one called here but never started is settled first, as the
+        staff choose (过号 or 已办结): the controller refuses to guess (no_show_or_done)."""
         def ok(result):
             if result.get("ticket") is None:
                 self._set_ticket(None)
@@ -406,7 +461,24 @@ class CallerApp(HallApp):
                 self._load_kpis()
             else:
                 self._after_ticket_op(result, "done_call", True)
-        self._op("window.call_next", ok)
+
+        def refused(error):
+            if error.code == "no_show_or_done":
+                self._say("choose_current")
+                self.ask_current(error.detail.get("ticket") or self.ticket_number)
+            else:
+                self._fail(error)
+        self._op("window.call_next", ok, refused=refused,
+                 **({"current": current} if current else {}))
+
+    def ask_current(self, number: str) -> None:
+        popup = Factory.CurrentChoicePopup()
+        popup.text = TEXTS("current_choice", self.lang, number=number)
+        self.open_popup("current_choice", popup)
+
+    def settle_and_call(self, current: str) -> None:
+        self.close_popup()
+        self.call_next(current)
 
     def recall(self) -> None:
         self._op("window.recall", lambda r: self._after_ticket_op(r, "done_recall", True))
@@ -421,6 +493,115 @@ class CallerApp(HallApp):
     def finish(self) -> None:
         self.confirm("confirm_finish", lambda: self._op(
             "window.finish", lambda r: self._after_ticket_op(r, "done_finish", False)))
+        if self.missing_choices():          # 容缺受理 is offered where the hall file allows it
+            self.popup.ids.missing_button.opacity = 1
+            self.popup.ids.missing_button.disabled = False
+
+    def missing_choices(self) -> list[str]:
+        """The current ticket's service's 容缺 materials, from the hall file (config.get)."""
+        code = (self.ticket or {}).get("service")
+        cfg = self.config_data or {}
+        theme = next((t for t in cfg.get("themes") or [] if t.get("code") == code), None)
+        codes = theme.get("items") or [] if theme else [code]
+        names: list[str] = []
+        for s in cfg.get("services") or []:
+            if s.get("code") in codes:
+                for m in (s.get("guide") or {}).get("materials") or []:
+                    if m.get("missing_ok") and m.get("name") not in names:
+                        names.append(m["name"])
+        return names
+
+    def show_missing(self) -> None:
+        """容缺受理: staff tick what is missing; the case is recorded at finish."""
+        self.missing = []
+        popup = Factory.MissingPopup()
+        popup.title_text = TEXTS("missing_title", self.lang, number=self.ticket_number)
+        for i, name in enumerate(self.missing_choices()):
+            b = Factory.MissingToggle(text=name)
+            b.test_id = f"missing_{i}"
+            b.bind(state=lambda btn, state, n=name: self._pick_missing(n, state == "down"))
+            popup.ids.materials.add_widget(b)
+        self.open_popup("missing", popup)
+
+    def _pick_missing(self, name: str, on: bool) -> None:
+        if on and name not in self.missing:
+            self.missing.append(name)
+        elif not on and name in self.missing:
+            self.missing.remove(name)
+        if self.popup_name == "missing":
+            self.popup.ids.missing_ok.disabled = not self.missing
+
+    def finish_missing(self) -> None:
+        missing = list(self.missing)
+        self.close_popup()
+
+        def ok(result):
+            self._after_ticket_op(result, "done_missing", False,
+                                  due=(result.get("case") or {}).get("due", ""))
+            if result.get("case"):
+                self.print_notice(result["case"])
+        self._op("window.finish", ok, missing=missing)
+
+    def print_notice(self, case: dict) -> None:
+        """容缺受理告知单 on the window's printer (ESC/POS), if it has one."""
+        if not self.printer:
+            self._say("missing_no_printer", due=case.get("due", ""))
+            return
+        hall_name = (self.client.state.get("hall") or {}).get("name") or ""
+
+        def work():
+            from drivers import escpos
+            from drivers.printer import PrinterError, open_printer
+            printer = open_printer(*self.printer)
+            try:
+                printer.print_job(escpos.missing_notice(case, hall_name))
+                return None
+            except PrinterError as exc:
+                return exc.status.message
+            finally:
+                printer.close()
+
+        def done(problem, error):
+            if error is not None or problem:
+                self._say("missing_print_failed", error=True,
+                          reason=str(problem or error))
+            else:
+                self._say("missing_printed", due=case.get("due", ""))
+        self.in_background(work, done)
+
+    def ask_priority(self) -> None:
+        t = self.ticket or {}
+        popup = Factory.PriorityPopup()
+        popup.text = TEXTS("priority_question", self.lang, number=t.get("number", ""),
+                           kind=TEXTS(f"kind_{t.get('declared') or 'disabled'}", self.lang))
+        self.open_popup("priority", popup)
+
+    def decide_priority(self, decision: str) -> None:
+        self.close_popup()
+        self._op("ticket.priority", lambda r: self._after_ticket_op(r, f"done_priority_{decision}", True),
+                 decision=decision)
+
+    def hold(self) -> None:
+        self._op("window.hold", lambda r: self._after_ticket_op(r, "done_hold", False))
+
+    def resume_held(self) -> None:
+        """One held: resume them; several: staff pick whom."""
+        if len(self.held) == 1:
+            self.resume_ticket(self.held[0]["ticket_id"])
+        elif self.held:
+            popup = Factory.HeldPopup()
+            for h in self.held:
+                b = Factory.TargetButton(text=TEXTS("held_item", self.lang, number=h["number"],
+                                                    until=_hhmm(h.get("until"))))
+                b.test_id = f"held_{h['number']}"
+                b.bind(on_release=lambda *_, i=h["ticket_id"]: self.resume_ticket(i))
+                popup.ids.held.add_widget(b)
+            self.open_popup("held", popup)
+
+    def resume_ticket(self, ticket_id: str) -> None:
+        self.close_popup()
+        self._op("window.resume_held", lambda r: self._after_ticket_op(r, "done_resume_held", True),
+                 ticket_id=ticket_id)
 
     def transfer_to(self, target: dict, label: str) -> None:
         self.close_popup()

@@ -15,6 +15,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="window size (default 1024x600)")
     p.add_argument("--fullscreen", action="store_true", help="fill the screen (production)")
     p.add_argument("--lang", choices=("zh", "en"), default="zh", help="starting language (default zh)")
+    p.add_argument("--printer", help="the window's receipt printer (serial port or /dev/usb/lpN) "
+                   "for the 容缺受理告知单; without it the notice is not printed")
+    p.add_argument("--printer-baud", type=int, default=9600)
 
 
 def main(args) -> int:
@@ -22,5 +25,6 @@ def main(args) -> int:
     from onewindow.uikit import setup_kivy
     setup_kivy(*args.size, fullscreen=args.fullscreen, title=f"OneWindow caller {args.window}")
     from .caller_app import CallerApp
-    CallerApp(settings, args.window, lang=args.lang).run()
+    CallerApp(settings, args.window, lang=args.lang,
+              printer=(args.printer, args.printer_baud) if args.printer else None).run()
     return 0

@@ -35,6 +35,7 @@ TEXTS = Catalogue({
     "paused": ("暂停服务", "Paused"),
     "paused_reason": ("暂停 · {reason}", "Paused: {reason}"),
     "closed": ("窗口关闭", "Closed"),
+    "held": ("{state} · 暂缓 {numbers}", "{state} · on hold: {numbers}"),
     "people": ("{n}人", "{n}"),
     "window_n": ("{n}号窗口", "Window {n}"),
     "weekdays": ("星期一 星期二 星期三 星期四 星期五 星期六 星期日", "Mon Tue Wed Thu Fri Sat Sun"),
@@ -102,7 +103,16 @@ class DisplayRoot(FloatLayout):
 
 
 def window_state_text(w: dict) -> tuple[str, tuple, bool]:
-    """(text, colour, bold) of one window's state on the screen."""
+    """(text, colour, bold) of one window's state on the screen; citizens held (挂起) there are
+    shown as 暂缓, so one who stepped away sees their number is kept."""
+    text, colour, bold = _state_text(w)
+    held = [h.get("number") for h in w.get("held") or [] if h.get("number")]
+    if held and w.get("status") != "closed":
+        text = TEXTS("held", state=text, numbers=" ".join(held))
+    return text, colour, bold
+
+
+def _state_text(w: dict) -> tuple[str, tuple, bool]:
     status = w.get("status")
     if status == "closed":
         return TEXTS("closed"), GREY, False

@@ -114,9 +114,12 @@ class KeypadBridge:
         return result
 
     def _do_call_next(self, addr: int, window: int) -> None:
+        """A keypad has no 开始办理 key, so its 呼叫 means "办结, next": the ticket at the window is
+        recorded done (`current: "done"`); staff mark a citizen who never came with 6 then 确认
+        (过号) before pressing 呼叫."""
         from onewindow.bus.client import BusError
         try:
-            result = self._op("window.call_next", window)
+            result = self._op("window.call_next", window, current="done")
         except BusError as exc:
             # a keypad has no open or resume key: pressing call is how staff starts work
             if exc.code == "window_closed":
@@ -125,7 +128,7 @@ class KeypadBridge:
                 self._op("window.resume", window)
             else:
                 raise
-            result = self._op("window.call_next", window)
+            result = self._op("window.call_next", window, current="done")
         ticket = result.get("ticket")
         self._show(addr, window, ticket["number"] if ticket else None, beep=ticket is not None)
 

@@ -75,8 +75,12 @@ def ticket(t: dict, hall_name: str, rating_hint: str = "办理完毕请对本次
         marks.append(PRIORITY_MARKS.get(t["priority"], "优先"))
     if t.get("appointment"):
         marks.append(f"预约 {t['appointment'][11:16]}")
+    if t.get("supplement"):
+        marks.append("补件")
     if marks:
         out += [size(2, 1), BOLD_ON, text(" ".join(f"【{m}】" for m in marks)), BOLD_OFF, size(1, 1)]
+    if t.get("priority_check") == "declared":     # 绿色通道 declared at the kiosk: staff check it
+        out.append(text("绿色通道为自报，请到窗口出示相关证件"))
     if t.get("test"):      # commissioning: nobody may queue on this
         out += [size(2, 2), BOLD_ON, text("测试号票 TEST"), BOLD_OFF, size(1, 1),
                 text("系统调试用，不作办理依据")]
@@ -101,6 +105,28 @@ def wait_text(t: dict) -> str:
         return t["wait_text"]
     m = t.get("est_wait_min")
     return f"约 {m} 分钟" if isinstance(m, int) and not isinstance(m, bool) and m > 0 else ""
+
+
+def missing_notice(case: dict, hall_name: str) -> bytes:
+    """容缺受理告知单: what was accepted with what missing, the deadline (working days on the
+    hall's calendar, computed by the controller), where to bring it, and a QR code to the case
+    page. From the controller's `case` (window.finish's reply); the citizen's name masked."""
+    out = [INIT, CHINESE_ON, CENTER, BOLD_ON, size(1, 2), text(hall_name), size(2, 2),
+           text("容缺受理告知单"), size(1, 1), BOLD_OFF, LEFT, rule(),
+           text(f"受理事项：{case.get('service_name') or case.get('service', '')}"),
+           text(f"受理号：{case.get('number', '')}    受理窗口：{case.get('window_name') or case.get('window', '')}"),
+           text(f"受理时间：{(case.get('accepted_at') or '')[:16].replace('T', ' ')}")]
+    if case.get("citizen"):
+        out.append(text(f"申请人：{case['citizen']}"))
+    out += [rule(), BOLD_ON, text("待补齐材料"), BOLD_OFF]
+    out += [text(f"{i}. {m}") for i, m in enumerate(case.get("materials") or [], 1)]
+    out += [rule(), BOLD_ON, size(1, 2), text(f"请于 {case.get('due', '')} 前补齐"), size(1, 1), BOLD_OFF,
+            text("补件时请携带本人身份证，在自助取号机刷证签到，直接到原受理窗口办理。"),
+            text("逾期未补齐的，按规定不予办理。")]
+    if case.get("page_url"):
+        out += [CENTER, feed(1), qr(case["page_url"]), text("扫码查看补件事项与期限")]
+    out += [feed(3), CHINESE_OFF, CUT_PARTIAL]
+    return b"".join(out)
 
 
 def guide_card(service: dict) -> bytes:

@@ -64,6 +64,7 @@ class KioskApp(HallApp):
     hall_name = StringProperty("")
     clock_text = StringProperty("")
     citizen_name = StringProperty("")
+    open_case = DictProperty({})        # the card's open 容缺 case (补件签到), {} none
     card_text = StringProperty("")
     card_message = StringProperty("")
     simulate = BooleanProperty(False)
@@ -366,6 +367,28 @@ class KioskApp(HallApp):
         screen = self.sm.current_screen
         if hasattr(screen, "on_citizen"):
             screen.on_citizen()
+        self._find_case()
+
+    def _find_case(self) -> None:
+        """A card read: has this citizen a 容缺 case to bring materials for? (补件签到)"""
+        citizen = dict(self.citizen or {})
+
+        def work():
+            return self.client.request("case.find", {"citizen": citizen})["cases"]
+
+        def done(cases, error):
+            if error is None and cases and self.citizen == citizen:
+                self.open_case = cases[0]
+        self.in_background(work, done)
+
+    def case_text(self, case: dict, lang: str) -> str:
+        return self.t("case_checkin", lang, number=case.get("number", ""),
+                      materials="、".join(case.get("materials") or []),
+                      window=case.get("window_name") or "")
+
+    def checkin_case(self) -> None:
+        if self.open_case:
+            self.take_number(self.open_case.get("service", ""), checkin=self.open_case["id"])
 
     @mainthread
     def _on_card_error(self, zh: str, en: str) -> None:
@@ -375,6 +398,7 @@ class KioskApp(HallApp):
     def clear_citizen(self) -> None:
         self.citizen = None
         self.citizen_name = ""
+        self.open_case = {}
 
     def insert_sample(self, kind: str) -> None:
         if self.devices.sim:
@@ -413,22 +437,28 @@ class KioskApp(HallApp):
 
     def take_number(self, code: str, answers: Optional[dict] = None,
                     appointment_id: Optional[str] = None,
-                    failed: Optional[Callable[[str], None]] = None) -> None:
+                    failed: Optional[Callable[[str], None]] = None,
+                    declared: Optional[str] = None, checkin: Optional[str] = None) -> None:
         """Issue (printed or not, as the printer stands right now), show, print, report."""
         if self.busy:
             return
         self.busy = True
+        op = "ticket.issue"
         args = {"service": code, "channel": "kiosk", **self.citizen_args()}
+        if checkin:                         # 补件: the card's open 容缺 case, to its window
+            op, args = "case.checkin", {**self.citizen_args(), "case_id": checkin}
         if answers is not None:
             args["answers"] = answers
         if appointment_id:
             args["appointment_id"] = appointment_id
+        if declared:                       # 绿色通道: declared by the citizen, checked at the window
+            args["declared"] = declared
         # the paper ticket is always Chinese: it is shown at the windows too
         hall_name = ((self.cfg or {}).get("hall") or {}).get("name") or self.hall_name
 
         # a retry after "unavailable" reuses the request id: if the first try did reach the
         # controller, the citizen gets that ticket again, never a second one
-        key = json.dumps(args, sort_keys=True, ensure_ascii=False)
+        key = json.dumps([op, args], sort_keys=True, ensure_ascii=False)
         if self._pending_issue is None or self._pending_issue[0] != key:
             self._pending_issue = (key, self.client.new_id())
         req_id = self._pending_issue[1]
@@ -437,7 +467,7 @@ class KioskApp(HallApp):
             reason = self.devices.printer_status() if self.devices.printer else "none"
             printing = reason in ("ready", "paper_near_end")
             try:
-                ticket = self.client.request("ticket.issue", {**args, "printed": printing},
+                ticket = self.client.request(op, {**args, "printed": printing},
                                              req_id=req_id)["ticket"]
             except BusError as exc:
                 self._issue_failed(exc, failed)

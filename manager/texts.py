@@ -49,6 +49,8 @@ TEXTS = Catalogue({
     "status_open": ("空闲", "Idle"),
     "status_busy": ("办理中 {number}", "Serving {number}"),
     "status_paused": ("暂停：{reason}", "Paused: {reason}"),
+    "status_held": (" · 挂起 {numbers}", " · held {numbers}"),
+    "cases_line": ("容缺受理待补件 {open} 件，逾期 {overdue} 件 {late}", "Missing materials: {open} open, {overdue} overdue {late}"),
     "status_closed": ("关闭", "Closed"),
     "no_reason": ("未填原因", "no reason"),
     "no_staff": ("未登记人员", "No staff"),

@@ -26,6 +26,7 @@ from .domain.numbering import format_number, service_day
 from .envelope import Args, EnvelopeError, error_reply, ok_reply, parse_request
 from .hallconfig import parse
 from .managerpin import Consoles
+from .ops_windows import release_held
 from .ops_registry import BEFORE_LOGIN, OPS, READS
 from .queues import OpenTickets
 from .request import Outcome, Request
@@ -225,7 +226,8 @@ class Controller:
                    issued_at=at, order_at=at, **fields)
         self.store.insert_ticket(t)
         self.queues.put(t)
-        self.audit(device, "issue", t, detail={"channel": t.channel, "priority": t.priority})
+        self.audit(device, "issue", t, detail={"channel": t.channel, "priority": t.priority,
+                                               **({"declared": t.declared} if t.declared else {})})
         return t
 
     def move(self, device: Device | str, t: Ticket, action: Action, detail: Optional[dict] = None,
@@ -306,6 +308,17 @@ class Controller:
         self.day = today
         self._floor = max(self._floor, today)
 
+    def _release_holds(self) -> None:
+        """Held (挂起) tickets whose time at their window ran out fall back to their queue."""
+        now = self.now()
+        due = [t for t in self.queues.held() if t.held_until is not None and t.held_until <= now]
+        if not due:
+            return
+        req = Request(self, Device(CONTROLLER, "controller"), Args({}))
+        for t in due:
+            release_held(req, t, "hold_expired")
+        self._sink.extend(req.events)
+
     def _tell_clock_step(self) -> None:
         """A clock stepped back: the managers hear it, and issuing goes on on the hall's day."""
         was, now = self._clock_step
@@ -326,6 +339,7 @@ class Controller:
             self._watch_clock()
             with self.store.transaction():
                 self._roll_day_if_needed()
+                self._release_holds()
                 if CLOCK_ALERT in self.alerts and (self._clock_back_from is None
                                                    or self.now() >= self._clock_back_from):
                     self.alerts.clear(CLOCK_ALERT)      # the clock has caught up with the hall

@@ -85,7 +85,7 @@ class Crowd:
             return
         while self._sleep(self.rng.uniform(1.0, 3.0)):
             try:
-                result = client.request("window.call_next", {"window": number})
+                result = client.request("window.call_next", {"window": number, "current": "no_show"})
                 t = result.get("ticket")
                 if t is None:
                     continue

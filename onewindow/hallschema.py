@@ -140,6 +140,12 @@ _RULE_DOCS = {
                   "before the longest-waiting ordinary ticket goes.",
     "no_show_grace_min": "Minutes a skipped (过号) ticket can be reinstated.",
     "reinstate_after": "A reinstated ticket is placed behind this many waiting people.",
+    "missing_days": "容缺受理: working days on the hall's calendar (holidays and 调休 counted, "
+                    "`[hours] closed_dates` / `extra_days`) a citizen has to bring the materials "
+                    "accepted as missing at `window.finish`.",
+    "hold_min": "Minutes a held (挂起) citizen stays reserved at the head of the window that held "
+                "them (`window.hold`); then they fall back to their queue, keeping their queue "
+                "time.",
     "wait_alert_min": "Alert the managers when someone has waited this many minutes.",
     "idle_alert_min": "Alert when an open window has people waiting but called nobody for this "
                       "many minutes.",
@@ -155,7 +161,8 @@ _RULE_DOCS = {
                             "request never issues a second ticket (at most the newest 2,000 per "
                             "device and 32 MB in all; reads are not remembered).",
 }
-_RULE_BOUNDS = {"elder_age": (50, 100), "appointment_slot_min": (5, RULES_MAX)}
+_RULE_BOUNDS = {"elder_age": (50, 100), "appointment_slot_min": (5, RULES_MAX), "hold_min": (1, 480),
+                "missing_days": (1, 60)}
 
 
 def _rule_option(f) -> Option:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from . import ops_appointments as appt
+from . import ops_cases as cases
 from . import ops_config as cfg
 from . import ops_followup as follow
 from . import ops_rating as rating
@@ -18,6 +19,7 @@ OPS = {
     "ticket.cancel": (tickets.op_cancel, ("kiosk", "caller", "web", "manager")),
     "ticket.reinstate": (tickets.op_reinstate, ("kiosk", "caller", "manager")),
     "ticket.printed": (tickets.op_printed, ("kiosk", "manager")),
+    "ticket.priority": (tickets.op_priority, ("caller", "manager")),
     "queue.status": (tickets.op_queue_status, ANY),
     "window.call_next": (win.op_call_next, WINDOW),
     "window.recall": (win.op_recall, WINDOW),
@@ -25,6 +27,8 @@ OPS = {
     "window.skip": (win.op_skip, WINDOW),
     "window.transfer": (win.op_transfer, WINDOW),
     "window.finish": (win.op_finish, WINDOW),
+    "window.hold": (win.op_hold, WINDOW),
+    "window.resume_held": (win.op_resume_held, WINDOW),
     "window.open": (win.op_open, WINDOW),
     "window.close": (win.op_close, WINDOW),
     "window.pause": (win.op_pause, WINDOW),
@@ -63,6 +67,9 @@ OPS = {
     "rating.case": (follow.op_case, ("manager",)),
     "rating.phone": (follow.op_phone, ("manager",)),
     "ticket.find": (reports.op_find, ("manager",)),
+    "case.list": (cases.op_list, ("manager",)),
+    "case.find": (cases.op_find, ("kiosk", "caller", "manager")),
+    "case.checkin": (cases.op_checkin, ("kiosk", "caller", "manager")),
 }
 
 # Ops that change nothing: no idempotency record is kept for them (a retry simply reads again),
@@ -73,6 +80,6 @@ BEFORE_LOGIN = frozenset({"manager.login", "manager.logout", "config.get", "queu
                           "device.clock", "device.health", "appointment.slots"})
 READS = frozenset({"queue.status", "appointment.slots", "appointment.find", "config.get",
                    "config.export", "report.kpis", "report.sheet", "report.audit", "report.waiting",
-                   "report.ratings", "ticket.find", "rating.case",
+                   "report.ratings", "ticket.find", "rating.case", "case.list", "case.find",
                    # a number shown in clear is never kept as a stored reply
                    "rating.phone"})

@@ -14,6 +14,8 @@ from .request import Request
 
 GROUPS = ("window", "service", "department", "staff", "hall")
 
+GREEN = ("elder", "disabled", "veteran", "pregnant", "other")   # 绿色通道 types counted
+
 
 def _minutes(a: str | None, b: str | None) -> float | None:
     if not a or not b:
@@ -22,7 +24,7 @@ def _minutes(a: str | None, b: str | None) -> float | None:
 
 
 def kpis(req: Request, since: date, until: date, group: str, window: int | None = None) -> list[dict]:
-    """Rows of {key, name, issued, served, no_show, cancelled, waiting, avg_wait_min,
+    """Rows of {key, name, issued, served, no_show, cancelled, waiting, held, avg_wait_min,
     avg_handle_min, max_wait_min, ratings {5..1}, satisfaction} for days since..until."""
     tickets = req.store.ticket_rows(since, until, window)
     ratings = req.store.rating_rows(since, until, window)
@@ -42,7 +44,12 @@ def kpis(req: Request, since: date, until: date, group: str, window: int | None 
         return "hall"
 
     acc: dict[str, dict] = defaultdict(lambda: {"issued": 0, "served": 0, "no_show": 0, "cancelled": 0,
-                                                "waiting": 0, "_waits": [], "_handles": [],
+                                                "waiting": 0, "held": 0, "holds": 0,
+                                                "green": {p: 0 for p in GREEN},
+                                                "green_confirmed": 0, "green_withdrawn": 0,
+                                                "missing_cases": 0, "missing_returned": 0,
+                                                "missing_overdue": 0,
+                                                "_waits": [], "_handles": [],
                                                 "ratings": {str(n): 0 for n in range(5, 0, -1)}})
     for t in tickets:
         a = acc[key_of(t)]
@@ -59,9 +66,25 @@ def kpis(req: Request, since: date, until: date, group: str, window: int | None 
             a["cancelled"] += 1
         elif status == "waiting":
             a["waiting"] += 1
+        kind = t.get("declared") or t.get("priority")      # 绿色通道, per type
+        if kind in a["green"]:
+            a["green"][kind] += 1
+        if t.get("priority_check") == "confirmed":
+            a["green_confirmed"] += 1
+        elif t.get("priority_check") == "withdrawn":
+            a["green_withdrawn"] += 1
+        if t.get("holds"):          # 挂起: tickets held at least once, and holds in all
+            a["held"] += 1
+            a["holds"] += t["holds"]
         w = _minutes(t["issued_at"], t["called_at"])
         if w is not None:
             a["_waits"].append(w)
+    today = req.now.date().isoformat()
+    for c in req.store.case_rows(since, until, window):      # 容缺受理, by the day accepted
+        a = acc[key_of(c)]
+        a["missing_cases"] += 1
+        a["missing_returned"] += c["status"] == "returned"
+        a["missing_overdue"] += c["status"] == "open" and c["due"] < today
     for r in ratings:
         if (r.get("count") or 1) != 1:
             continue        # a follow-up rating (追加评价) rates the rectification, not the service

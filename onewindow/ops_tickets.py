@@ -1,4 +1,5 @@
-"""Ops on tickets: issue (with appointment check-in and elder priority), cancel, reinstate, status."""
+"""Ops on tickets: issue (with appointment check-in, elder and declared priority), cancel,
+reinstate, status, and the staff's check of a declared priority (绿色通道)."""
 from __future__ import annotations
 
 import re
@@ -7,7 +8,7 @@ from datetime import datetime, timedelta
 from .domain import hours as hours_mod
 from .domain.errors import DomainError
 from .domain.identity import age_on, birth_date_from_id, citizen_key, mask_name, valid_id_number
-from .domain.model import CHANNELS, Priority, TicketStatus
+from .domain.model import CHANNELS, DECLARABLE, Priority, TicketStatus
 from .domain.routing import reinstate_order
 from .domain.lifecycle import Action
 from .envelope import Args, require
@@ -108,6 +109,8 @@ def op_issue(req: Request) -> dict:
     code = a.get("service", str, maxlen=16)
     channel = a.get("channel", str, DEFAULT_CHANNEL.get(dev.role, "kiosk"), choices=CHANNELS)
     priority = a.get("priority", str, None, choices=PRIORITIES)
+    # 绿色通道 declared by the citizen: goes first at once, checked by staff at the window
+    declared = a.get("declared", str, None, choices=DECLARABLE)
     appointment_id = a.get("appointment_id", str, None, maxlen=64)
     answers = a.get("answers", dict, None, maxlen=20)
     printed = a.get("printed", bool, True)
@@ -133,7 +136,10 @@ def op_issue(req: Request) -> dict:
                                   f"You already have ticket {t.number}", ticket=t.number)
         if not priority and citizen["birth"] and age_on(citizen["birth"], now.date()) >= req.hall.rules.elder_age:
             priority = "elder"
-    t = req.issue(item=item, channel=channel, priority=priority,
+    if declared:
+        priority = priority or declared
+    t = req.issue(item=item, channel=channel, priority=priority, declared=declared,
+                  priority_check="declared" if declared else None,
                   appointment_id=appt["id"] if appt else None,
                   slot_start=datetime.fromisoformat(appt["slot_start"]) if appt else None,
                   citizen_key=citizen["key"] if citizen else None,
@@ -212,8 +218,43 @@ def op_queue_status(req: Request) -> dict:
     if req.device.role in SEES_RATING and t.status is TicketStatus.DONE:
         from .ops_rating import rating_state
         view["rating"] = rating_state(req, t.id)
+    if req.device.role in SEES_CITIZEN and t.status is TicketStatus.DONE:
+        case = req.store.case(t.id)       # 容缺受理: what is missing and by when
+        if case is not None:
+            view["case"] = req.case_view(case)
     if req.device.role not in SEES_CITIZEN:
         view["citizen"] = None
     if req.device.role not in SEES_PAGE:
         view["status_url"] = None
     return {"ticket": view}
+
+
+def op_priority(req: Request) -> dict:
+    """绿色通道: staff confirm a priority the citizen declared (they showed the certificate) or
+    withdraw it; audited either way. By `window` (the ticket at it) or, for managers, `ticket_id`."""
+    a, dev = req.args, req.device
+    decision = a.get("decision", str, choices=("confirm", "withdraw"))
+    number = a.get("window", int, None, minval=1, maxval=999)
+    if number is not None:
+        require(dev.role == "manager" or number in dev.windows, "forbidden",
+                f"此设备不能操作 {number} 号窗口", f"This device may not act on window {number}")
+        t = req.queues.at_window(number)
+        require(t is not None, "no_ticket", "当前没有正在办理的号", "No ticket at this window")
+    else:
+        require(dev.role == "manager", "bad_request", "请指定窗口", "Give the window")
+        t = req.ticket(a.get("ticket_id", str, maxlen=64))
+    require(t.declared is not None, "bad_state", f"{t.number} 没有自报的优先类别",
+            f"{t.number} declared no priority")
+    require(not t.status.final, "bad_state", f"{t.number} 已结束", f"{t.number} is over")
+    if decision == "confirm":
+        req.update(t, "priority_confirm", detail={"declared": t.declared},
+                   priority_check="confirmed", priority=t.priority or t.declared)
+    else:
+        # only what was declared goes: an elder found from the ID card stays one
+        req.update(t, "priority_withdraw", detail={"declared": t.declared},
+                   priority_check="withdrawn",
+                   priority=None if t.priority == t.declared else t.priority)
+    req.emit("ticket", {"event": f"priority_{decision}", "ticket_id": t.id, "ticket": t.number,
+                        "service": t.service, "declared": t.declared, "window": t.window,
+                        "at": req.now.isoformat()})
+    return {"ticket": req.ticket_view(t)}

@@ -1,5 +1,9 @@
-"""Ops a window's caller does: call next, recall, start, skip, transfer, finish, open, close, pause."""
+"""Ops a window's caller does: call next, recall, start, skip, transfer, hold and resume (挂起),
+finish, open, close, pause."""
 from __future__ import annotations
+
+from datetime import timedelta
+from typing import Optional
 
 from .domain.errors import DomainError
 from .domain.lifecycle import Action
@@ -34,27 +38,53 @@ def _require_open(state) -> None:
         raise DomainError("window_paused", "窗口暂停中，请先恢复服务", "The window is paused")
 
 
-def _finish(req: Request, t: Ticket, auto: bool = False) -> None:
-    req.move(t, Action.FINISH, detail={"auto": True} if auto else None)
+def _finish(req: Request, t: Ticket, detail: Optional[dict] = None) -> None:
+    req.move(t, Action.FINISH, detail=detail)
     req.record_handling(t.service, (t.finished_at - (t.served_at or t.called_at)).total_seconds() / 60)
     req.emit("ticket", {"event": "done", "ticket_id": t.id, "ticket": t.number,
                         "service": t.service, "window": t.window, "at": req.now.isoformat()})
 
 
-def _call_event(req: Request, t: Ticket, recall: bool) -> None:
+def _call_event(req: Request, t: Ticket, recall: bool, resumed: bool = False) -> None:
     w = req.hall.window(t.window)
     req.emit("call", {"ticket": t.number, "ticket_id": t.id, "window": w.number,
                       "window_name": w.name, "window_name_en": w.name_en, "service": t.service,
                       "service_name": req.code_name(t.service), "recall": recall,
+                      **({"resumed": True} if resumed else {}),
                       "priority": t.priority, "at": req.now.isoformat()})
+
+
+CURRENT_CHOICES = ("no_show", "done")
+
+
+def _settle_current(req: Request, number: int, choice) -> None:
+    """What 'call next' does with the ticket still at the window. One being served is finished
+    (the staff served them); one called but never started is either a no-show or done, and only
+    the staff know which: without an explicit `current` the call is refused, so a no-show is
+    never counted as served (and a served citizen never as a no-show)."""
+    current = req.queues.at_window(number)
+    if current is None:
+        return
+    if current.status is TicketStatus.SERVING:
+        require(choice != "no_show", "bad_state", f"{current.number} 已在办理中，不能记为过号",
+                f"{current.number} is being served: it cannot be a no-show")
+        _finish(req, current, {"by": "call_next"})
+    elif choice is None:
+        raise DomainError("no_show_or_done",
+                          f"{current.number} 号已呼叫但未开始办理：请选择「过号」或「已办结」",
+                          f"{current.number} was called but never started: choose no-show or done",
+                          ticket=current.number, ticket_id=current.id,
+                          choices=list(CURRENT_CHOICES))
+    elif choice == "no_show":
+        _skip(req, current, number, {"by": "call_next", "current": "no_show"})
+    else:
+        _finish(req, current, {"by": "call_next", "current": "done"})
 
 
 def op_call_next(req: Request) -> dict:
     w, state = _window(req)
     _require_open(state)
-    current = req.queues.at_window(w.number)
-    if current is not None:
-        _finish(req, current, auto=True)   # 'call next' on a keypad means "done, next"
+    _settle_current(req, w.number, req.args.get("current", str, None, choices=CURRENT_CHOICES))
     codes = req.hall.window_order(w)
     choice = choose_next(w.number, None if w.serves_all() else w.services,
                          req.queues.candidates(w.number, codes), req.now,
@@ -94,10 +124,14 @@ def op_skip(req: Request) -> dict:
     t = _current(req, w.number)
     require(t.status is not TicketStatus.SERVING, "bad_state",
             f"{t.number} 已在办理中，不能记为过号", f"{t.number} is being served")
-    req.move(t, Action.SKIP)
-    req.emit("ticket", {"event": "no_show", "ticket_id": t.id, "ticket": t.number,
-                        "service": t.service, "window": w.number, "at": req.now.isoformat()})
+    _skip(req, t, w.number)
     return {"ticket": req.ticket_view(t)}
+
+
+def _skip(req: Request, t: Ticket, window: int, detail: Optional[dict] = None) -> None:
+    req.move(t, Action.SKIP, detail=detail)
+    req.emit("ticket", {"event": "no_show", "ticket_id": t.id, "ticket": t.number,
+                        "service": t.service, "window": window, "at": req.now.isoformat()})
 
 
 def op_transfer(req: Request) -> dict:
@@ -126,13 +160,63 @@ def op_transfer(req: Request) -> dict:
     return {"ticket": req.ticket_view(t)}
 
 
-def op_finish(req: Request) -> dict:
+def op_hold(req: Request) -> dict:
+    """挂起: the citizen steps away (to fetch a material); the window serves others meanwhile.
+    The ticket stays reserved at this window for `rules.hold_min` minutes, then falls back to
+    its queue keeping its queue time (Controller.tick releases it)."""
     w, state = _window(req)
     t = _current(req, w.number)
+    until = req.now + timedelta(minutes=req.hall.rules.hold_min)
+    req.move(t, Action.HOLD, detail={"until": until.isoformat()}, held_until=until,
+             holds=t.holds + 1, target_window=None)
+    req.emit("ticket", {"event": "held", "ticket_id": t.id, "ticket": t.number,
+                        "service": t.service, "window": w.number, "until": until.isoformat(),
+                        "at": req.now.isoformat()})
+    return {"ticket": req.ticket_view(t)}
+
+
+def op_resume_held(req: Request) -> dict:
+    """The held citizen is back: called to this window again (announced), served as before."""
+    w, state = _window(req)
+    _require_open(state)
+    held = req.queues.held(w.number)
+    ticket_id = req.args.get("ticket_id", str, None, maxlen=64)
+    if ticket_id is not None:
+        t = next((h for h in held if h.id == ticket_id), None)
+        require(t is not None, "not_found", "本窗口没有挂起的这个号", "No such held ticket at this window")
+    else:
+        require(bool(held), "no_ticket", "本窗口没有挂起的号", "No ticket is held at this window")
+        require(len(held) == 1, "bad_request", "本窗口挂起了多个号，请指明恢复哪一个（ticket_id）",
+                "Several tickets are held here: give ticket_id")
+        t = held[0]
+    _require_free(req, w.number)
+    req.move(t, Action.RESUME, held_until=None)
+    _call_event(req, t, recall=False, resumed=True)
+    return {"ticket": req.ticket_view(t)}
+
+
+def release_held(req: Request, t: Ticket, reason: str) -> None:
+    """A held ticket falls back to its queue with its queue time (hold over, window closed)."""
+    window = t.window
+    req.move(t, Action.RELEASE, audit_window=window, detail={"reason": reason},
+             held_until=None, window=None)
+    req.emit("ticket", {"event": "released", "ticket_id": t.id, "ticket": t.number,
+                        "service": t.service, "window": window, "reason": reason,
+                        "at": req.now.isoformat()})
+
+
+def op_finish(req: Request) -> dict:
+    """Done; with `missing` (容缺受理) the case is recorded as accepted with those materials due."""
+    from .ops_cases import accept
+    w, state = _window(req)
+    t = _current(req, w.number)
+    missing = list(dict.fromkeys(req.args.str_list("missing", maxlen=20)))
+    days = req.args.get("missing_days", int, None, minval=1, maxval=60)
+    case = accept(req, t, missing, days) if missing else None
     _finish(req, t)
     req.emit("rating", {"event": "invite", "window": w.number, "ticket_id": t.id,
                         "ticket": t.number, "at": req.now.isoformat()})
-    return {"ticket": req.ticket_view(t)}
+    return {"ticket": req.ticket_view(t), **({"case": case} if case else {})}
 
 
 def _set_status(req: Request, w, status: WindowStatus, action: str, **changes) -> dict:
@@ -152,13 +236,15 @@ def op_open(req: Request) -> dict:
 
 def _require_free(req: Request, number: int) -> None:
     cur = req.queues.at_window(number)
-    require(cur is None, "busy", f"请先办结当前的 {cur.number if cur else ''} 号",
-            "Finish the current ticket first")
+    require(cur is None, "busy", f"请先办结或挂起当前的 {cur.number if cur else ''} 号",
+            "Finish or hold the current ticket first")
 
 
 def op_close(req: Request) -> dict:
     w, state = _window(req)
     _require_free(req, w.number)
+    for t in req.queues.held(w.number):      # nobody will resume them here: back to the queue
+        release_held(req, t, "window_closed")
     return _set_status(req, w, WindowStatus.CLOSED, "close", staff=None, reason=None)
 
 

@@ -4,7 +4,8 @@ of tickets, not at everyone waiting (a big hall has a thousand waiting and a hun
 Per queue code the waiting tickets' call-order keys are kept sorted: priority first, then by
 queue time. Routing (domain/routing.py) picks the best ticket of each class, and of the
 ordinary ones the longest-waiting: so a window's candidates are the first few of each class in
-each of its queues, plus what was transferred to it and the appointments (few). Routing over
+each of its queues, plus what was transferred to it and the appointments (few). Held (挂起)
+tickets are kept apart: nobody can call them, but the estimates count them (they come back). Routing over
 those candidates gives what it would give over everyone (tests/test_open_tickets.py checks it).
 """
 from __future__ import annotations
@@ -28,6 +29,7 @@ class OpenTickets:
         self._order: dict[str, list] = {}                      # code -> sorted order keys
         self._appts: dict[str, dict[str, Ticket]] = {}         # code -> waiting appointments
         self._at_window: dict[int, Ticket] = {}                # window -> its called/serving one
+        self._held: dict[str, Ticket] = {}                     # held (挂起) at a window: few
         self._where: dict[str, tuple] = {}                     # id -> where it is indexed
         # bumped by every change to a queue, to what was sent to a window, or to who is at it:
         # a window's view can only have changed if one of its counters moved
@@ -61,6 +63,12 @@ class OpenTickets:
             self._bump(("at", t.window))
             self._at_window[t.window] = t
             self._where[t.id] = ("window", t.window)
+        elif t.status is TicketStatus.HELD:
+            # shown at its window, and counted by the estimates of its queue (it comes back)
+            self._bump(("at", t.window))
+            self._bump(("queue", t.service))
+            self._held[t.id] = t
+            self._where[t.id] = ("held", t.window, t.service)
 
     def _unindex(self, ticket_id: str) -> None:
         where = self._where.pop(ticket_id, None)
@@ -70,6 +78,11 @@ class OpenTickets:
             self._bump(("at", where[1]))
             if self._at_window.get(where[1]) is not None and self._at_window[where[1]].id == ticket_id:
                 del self._at_window[where[1]]
+            return
+        if where[0] == "held":
+            self._bump(("at", where[1]))
+            self._bump(("queue", where[2]))
+            del self._held[ticket_id]
             return
         _, target, service, key = where
         self._bump(("to", target) if target is not None else ("queue", service))
@@ -104,6 +117,11 @@ class OpenTickets:
     def at_window(self, window: int) -> Optional[Ticket]:
         return self._at_window.get(window)
 
+    def held(self, window: Optional[int] = None) -> list[Ticket]:
+        """Held (挂起) tickets, at one window or all, the soonest to fall back first."""
+        out = [t for t in self._held.values() if window is None or t.window == window]
+        return sorted(out, key=lambda t: (t.held_until or t.order_at, t.seq, t.id))
+
     def waiting(self, code: Optional[str] = None) -> list[Ticket]:
         """Waiting tickets, of one code or all (transferred ones included)."""
         codes = [code] if code is not None else list(self._order)
@@ -125,7 +143,8 @@ class OpenTickets:
         """What a newcomer's estimate depends on: per queue how many wait and how many of them
         with priority, and how many were sent to each window (views.py memoises on it)."""
         return (tuple((c, len(k), bisect.bisect_left(k, (True,))) for c, k in self._order.items()),
-                tuple((w, len(sent)) for w, sent in self._to_window.items()))
+                tuple((w, len(sent)) for w, sent in self._to_window.items()),
+                tuple(sorted((t.service, bool(t.priority)) for t in self._held.values())))
 
     def last_in(self, t: Ticket, codes: Iterable[str]) -> bool:
         """No ticket of these queues without priority is behind `t` (itself aside): true of a
@@ -146,10 +165,16 @@ class OpenTickets:
         return {w: [t.service for t in d.values()] for w, d in self._to_window.items() if d}
 
     def for_windows(self, windows: Iterable[int], codes: Iterable[str]) -> list[Ticket]:
-        """Everything any of these windows could call, each ticket once (the estimates)."""
+        """Everything any of these windows could call, each ticket once, and the held tickets of
+        these queues or held at these windows, which come back (the estimates)."""
+        windows = list(windows)
         out = [t for w in windows for t in self._to_window.get(w, {}).values()]
+        codes = list(codes)
         for c in codes:
             out.extend(self.by_id[key[3]] for key in self._order.get(c, ()))
+        if self._held:
+            wanted, at = set(codes), set(windows)
+            out.extend(t for t in self.held() if t.service in wanted or t.window in at)
         return out
 
     def for_window(self, window: int, codes: Sequence[str]) -> list[Ticket]:

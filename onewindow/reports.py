@@ -19,6 +19,16 @@ KPI_COLUMNS = (
     ("key", "编号", "Key"), ("name", "名称", "Name"), ("issued", "取号数", "Issued"),
     ("served", "办结数", "Served"), ("no_show", "过号数", "No-show"),
     ("cancelled", "取消数", "Cancelled"), ("waiting", "仍在等候", "Still waiting"),
+    ("held", "挂起件数", "Held (tickets)"), ("holds", "挂起次数", "Holds"),
+    ("g_elder", "绿色通道·老年人", "Priority: elder"),
+    ("g_disabled", "绿色通道·残疾人", "Priority: disabled"),
+    ("g_veteran", "绿色通道·军人", "Priority: veteran"),
+    ("g_pregnant", "绿色通道·孕妇", "Priority: pregnant"),
+    ("green_confirmed", "自报优先·已核验", "Declared: confirmed"),
+    ("green_withdrawn", "自报优先·已撤销", "Declared: withdrawn"),
+    ("missing_cases", "容缺受理", "Accepted with missing materials"),
+    ("missing_returned", "已补件", "Materials brought"),
+    ("missing_overdue", "补件逾期", "Overdue"),
     ("avg_wait_min", "平均等候(分钟)", "Avg wait (min)"),
     ("max_wait_min", "最长等候(分钟)", "Max wait (min)"),
     ("avg_handle_min", "平均办理(分钟)", "Avg handling (min)"),
@@ -52,7 +62,9 @@ def kpi_rows(result: dict) -> list[list]:
     out = [[f"{zh} {en}" for _, zh, en in KPI_COLUMNS]]
     for row in result.get("rows", []):
         ratings = row.get("ratings") or {}
-        flat = {**row, **{f"r{n}": ratings.get(str(n), 0) for n in range(1, 6)}}
+        green = row.get("green") or {}
+        flat = {**row, **{f"r{n}": ratings.get(str(n), 0) for n in range(1, 6)},
+                **{f"g_{k}": v for k, v in green.items()}}
         out.append([_cell(flat.get(key)) for key, _, _ in KPI_COLUMNS])
     return out
 

@@ -111,6 +111,9 @@ class Request:
     def queues_view(self) -> dict:
         return self._ctl.views.queues()
 
+    def case_view(self, case: dict, today=None) -> dict:
+        return self._ctl.views.case(case, today)
+
     # -- changing it ----------------------------------------------------------------------------
 
     def issue(self, **fields) -> Ticket:

@@ -76,7 +76,7 @@ class Views:
         w = ctl.hall.window(t.window) if t.window else None
         if t.status is TicketStatus.WAITING:
             wait = self.wait_fields(self.estimate(t))
-        else:       # called, served or gone: nobody is ahead, and there is no wait to tell
+        else:       # called, served, held or gone: nobody is ahead, and no wait to tell
             wait = {"ahead": 0, "est_wait_min": 0, "open_windows": None, "opens_at": None,
                     "wait_text": "", "wait_text_en": ""}
         return {
@@ -91,8 +91,27 @@ class Views:
             "window_name": w.name if w else None,
             "called_at": t.called_at.isoformat() if t.called_at else None,
             "recalls": t.recalls, "transfers": t.transfers, "printed": t.printed,
+            "held_until": t.held_until.isoformat() if t.held_until else None,
+            # 绿色通道: what the citizen declared, and whether staff confirmed or withdrew it
+            "declared": t.declared, "priority_check": t.priority_check,
+            "supplement": t.supplement is not None,      # 补件 for a 容缺 case
             "test": ctl.test_mode,
         }
+
+    def case(self, case: dict, today=None) -> dict:
+        """A 容缺受理 case as devices get it (docs/protocol.md: case): the citizen masked, never
+        their key; `page_url` the accepted ticket's QR page, where the case is shown."""
+        ctl = self.ctl
+        today = today or ctl.now().date()
+        w = ctl.hall.window(case["window"])
+        return {"id": case["id"], "number": case["number"], "service": case["service"],
+                "service_name": ctl.code_name(case["service"]), "window": case["window"],
+                "window_name": w.name if w else None, "citizen": case["citizen_masked"],
+                "materials": case["materials"], "accepted_at": case["accepted_at"],
+                "due": case["due"], "status": case["status"],
+                "overdue": case["status"] == "open" and case["due"] < today.isoformat(),
+                "returned_at": case["returned_at"],
+                "page_url": ctl.hall.status_url.replace("{ticket_id}", page_key(case["id"], ctl.secret))}
 
     # -- retained state ------------------------------------------------------------------------
 
@@ -140,6 +159,10 @@ class Views:
             "staff": st.staff, "reason": st.reason,
             "since": st.since.isoformat() if st.since else None,
             "waiting": ctl.queues.count_for(number, codes),
+            # 挂起: reserved here until `until`, then back to their queue (numbers only)
+            "held": [{"number": h.number, "ticket_id": h.id, "service": h.service,
+                      "until": h.held_until.isoformat() if h.held_until else None}
+                     for h in ctl.queues.held(number)],
             # numbers and marks only: the caller's list of who comes next, no one's name
             "next": [{"number": t.number, "service": t.service, "reason": why}
                      for t, why in upcoming(number, services, candidates, ctl.now(),

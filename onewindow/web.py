@@ -19,7 +19,8 @@ from .wsgi import Routes
 log = logging.getLogger(__name__)
 
 STATUS_ZH = {"waiting": "排队中", "called": "请到窗口办理", "recalled": "再次呼叫，请尽快到窗口",
-             "serving": "正在办理", "done": "已办结", "no_show": "已过号", "cancelled": "已取消"}
+             "serving": "正在办理", "done": "已办结", "no_show": "已过号", "cancelled": "已取消",
+             "held": "暂缓（挂起），请尽快回到窗口"}
 LEVELS = [(5, "非常满意"), (4, "满意"), (3, "基本满意"), (2, "不满意"), (1, "非常不满意")]
 TEXT_MAX = 500                             # characters of the citizen's own words
 # the rating form: reasons (and the words 其他 needs) only at a bad level, and no submit before
@@ -124,6 +125,8 @@ class WebApp:
         body = [f'<div class="card"><div class="big">{_e(t["number"])}</div>',
                 *(f'<div class="row"><span>{_e(k)}</span><b>{_e(v)}</b></div>' for k, v in rows),
                 f'<div class="muted">取号时间 {_e(t["issued_at"][11:16])}，本页自动刷新</div></div>']
+        if t.get("case"):
+            body.append(self.case_card(t["case"]))
         if note:
             body.append(f'<div class="card" id="thanks">{_e(note)}</div>')
         rating = t.get("rating") or {}
@@ -132,6 +135,20 @@ class WebApp:
                                          follow_up=bool(rating.get("rated"))))
         live = t["status"] in ("waiting", "called", "recalled", "serving")
         return 200, self.page(f'{t["number"]} 排队进度', "".join(body), refresh=10 if live else 0)
+
+    def case_card(self, case: dict) -> str:
+        """容缺受理: what is still to bring, by when, and how to check in (the notice's QR code
+        opens this page)."""
+        if case.get("status") == "returned":
+            state = f"已于 {_e((case.get('returned_at') or '')[:16].replace('T', ' '))} 签到补件"
+        elif case.get("overdue"):
+            state = f"已超过补件期限 {_e(case['due'])}，请联系受理窗口"
+        else:
+            state = f"请于 <b>{_e(case['due'])}</b> 前补齐"
+        items = "".join(f"<li>{_e(m)}</li>" for m in case.get("materials") or [])
+        return (f'<div class="card" id="case"><b>容缺受理 · 待补齐材料</b><ul>{items}</ul>'
+                f'<div>{state}</div><div class="muted">补件时携带本人身份证，在自助取号机刷证签到，'
+                f'直接到 {_e(case.get("window_name") or "")} 办理。</div></div>')
 
     def rating_form(self, ticket_id: str, form: dict, error: str = "",
                     follow_up: bool = False) -> str:

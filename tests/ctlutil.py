@@ -94,8 +94,10 @@ class Hall:
         for w in windows:
             self.ok(caller(w), "window.open", window=w)
 
-    def call(self, w: int):
-        return self.ok(caller(w), "window.call_next", window=w)["ticket"]
+    def call(self, w: int, current: str = "done"):
+        """Call next; a ticket still at the window is recorded `current` (done, as staff who
+        served it would say; the refusal itself is tested in test_call_next_choice.py)."""
+        return self.ok(caller(w), "window.call_next", window=w, current=current)["ticket"]
 
     def served(self, n: int = 1, window: int = 4, service: str = "A") -> list[dict]:
         """n new tickets, each called and finished at `window` (opened first): ready to rate."""

@@ -34,15 +34,19 @@ DEVICES = [Device("kiosk-1", "kiosk"), Device("caller-2", "caller", frozenset({2
 # every op's arguments: test_fuzz checks this against the ops' own source, so a new op or
 # argument cannot be left out of the fuzzing
 ARGS = {
-    "ticket.issue": ("service", "channel", "priority", "appointment_id", "answers", "printed",
+    "ticket.issue": ("service", "channel", "priority", "declared", "appointment_id", "answers", "printed",
                      "citizen"),
     "ticket.cancel": ("ticket_id", "reason"),
     "ticket.reinstate": ("ticket_id",),
     "ticket.printed": ("ticket_id", "printed", "reason", "reprint"),
+    "ticket.priority": ("decision", "window", "ticket_id"),
+    "case.list": ("status",), "case.find": ("citizen",),
+    "case.checkin": ("citizen", "case_id", "printed"),
     "queue.status": ("ticket_id",),
-    "window.call_next": ("window",), "window.recall": ("window",), "window.start": ("window",),
-    "window.skip": ("window",), "window.finish": ("window",), "window.close": ("window",),
-    "window.resume": ("window",),
+    "window.call_next": ("window", "current"), "window.recall": ("window",), "window.start": ("window",),
+    "window.skip": ("window",), "window.finish": ("window", "missing", "missing_days"), "window.close": ("window",),
+    "window.resume": ("window",), "window.hold": ("window",),
+    "window.resume_held": ("window", "ticket_id"),
     "window.transfer": ("window", "to_service", "to_window"),
     "window.open": ("window", "staff"),
     "window.pause": ("window", "reason"),
@@ -137,6 +141,11 @@ def plausible(name: str, pools: dict):
         "start": st.sampled_from(["12:00", "12:30", "25:00", "x"]),
         "end": st.sampled_from(["13:00", "14:00", "11:00"]),
         "windows": st.lists(st.integers(0, 14), max_size=3),
+        "current": st.sampled_from(["no_show", "done", "x"]),
+        "declared": st.sampled_from(["disabled", "veteran", "pregnant", "elder", "x"]),
+        "decision": st.sampled_from(["confirm", "withdraw", "x"]),
+        "missing": st.lists(st.sampled_from(["近期免冠照片", "居民户口簿"]) | TEXT, max_size=3),
+        "missing_days": st.integers(0, 70),
     }
     for key, pool in (("ticket_id", "tickets"), ("appointment_id", "appointments"),
                       ("rating_id", "ratings"), ("key", "alerts"), ("number", "numbers")):

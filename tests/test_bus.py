@@ -241,7 +241,7 @@ def test_a_poisoned_request_in_a_batch_costs_no_other_device_its_call(hall):
     caller.publish(f"ow/{hall.hall_id}/req/caller-2", envelope("first", "queue.status"), 1)
     time.sleep(0.3)
     for n in range(15):
-        caller.publish(f"ow/{hall.hall_id}/req/caller-2", envelope(f"call-{n}", "window.call_next", window=2), 1)
+        caller.publish(f"ow/{hall.hall_id}/req/caller-2", envelope(f"call-{n}", "window.call_next", window=2, current="done"), 1)
         if n == 4:
             spoiler.publish(f"ow/{hall.hall_id}/req/kiosk-1",
                             b'{"v": 1, "id": "poison", "op": "\\ud800", "args": {}}', 1)

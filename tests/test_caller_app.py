@@ -140,6 +140,21 @@ def test_a_shift_at_the_window(hall, caller, screen):
     third = others[0]
     caller.tap("call_next")
     done(caller, f"已呼叫 {third['number']}")
+    # 'call next' again before starting: the staff say what happened to the one called
+    caller.tap("call_next")
+    caller.wait_screen("current_choice")
+    assert third["number"] in text(caller, "current_choice_text")
+    screen.screenshot(IMG / "caller-current-choice.png")
+    caller.tap("current_cancel")                   # changed their mind: nothing moved
+    caller.wait_screen("main")
+    assert ticket_row(hall, third["id"])["status"] == "called"
+    caller.tap("call_next")
+    caller.wait_screen("current_choice")
+    caller.tap("current_no_show")
+    wait_for(lambda: ticket_row(hall, third["id"])["status"] == "no_show", 10)
+    third = others[1]
+    done(caller, f"已呼叫 {third['number']}")
+    wait_text(caller, "kpi_no_show", lambda t: t == "2")
     caller.tap("start")
     wait_for(lambda: hall.ctl.queues.by_id[third["id"]].status.value == "serving", 10)
     done(caller, "开始办理")
@@ -213,3 +228,44 @@ def test_a_rating_pads_bad_rating_asks_for_the_reason_on_the_caller_screen(hall,
     caller.wait_screen("main", timeout=10)
     rows = hall.ctl.store.rows("ratings", "ticket_id = ?", (t["id"],))
     assert rows[0]["reasons"] == "等候太久" and rows[0]["channel"] == "pad"
+
+
+def test_hold_serve_another_then_resume(hall, caller, screen):
+    """挂起: the citizen steps away for a material, the window serves the next, then resumes them."""
+    kiosk = hall.client("kiosk-1")
+    first, second = (kiosk.request("ticket.issue", {"service": s})["ticket"] for s in ("A", "B"))
+    caller.wait_screen("main")
+    wait_text(caller, "window_status", lambda t: t == "已关窗", 15)
+    caller.tap("open_close")
+    done(caller, "窗口已开启")
+    caller.tap("call_next")
+    done(caller, f"已呼叫 {first['number']}")
+    caller.tap("start")
+    done(caller, "开始办理")
+    caller.tap("hold")
+    wait_for(lambda: ticket_row(hall, first["id"])["status"] == "held", 10)
+    done(caller, "已挂起")
+    wait_text(caller, "ticket_number", lambda t: t == "暂无")
+    wait_text(caller, "queue_lines", lambda t: f"挂起：{first['number']}（" in t)
+    caller.tap("call_next")                        # the window serves the next meanwhile
+    done(caller, f"已呼叫 {second['number']}")
+    screen.screenshot(IMG / "caller-held.png")
+    caller.tap("resume_held")                      # disabled while someone is at the window
+    import time
+    time.sleep(0.5)
+    assert ticket_row(hall, first["id"])["status"] == "held"
+    caller.tap("start")
+    done(caller, "开始办理")
+    caller.tap("finish")
+    caller.wait_screen("confirm")
+    caller.tap("confirm_ok")
+    wait_for(lambda: ticket_row(hall, second["id"])["status"] == "done", 10)
+    caller.wait_screen("main")
+    done(caller, "已办结")
+    caller.tap("resume_held")                      # the citizen is back with the material
+    wait_for(lambda: ticket_row(hall, first["id"])["status"] == "called", 10)
+    done(caller, f"已恢复 {first['number']}")
+    wait_text(caller, "ticket_number", lambda t: t == first["number"])
+    wait_text(caller, "queue_lines", lambda t: "挂起" not in t)
+    actions = [r["action"] for r in hall.ctl.store.audit_rows() if r["ticket_id"] == first["id"]]
+    assert actions == ["issue", "call", "start", "hold", "resume"]

@@ -123,7 +123,7 @@ def test_a_busy_hall_without_voice_shows_calls_at_once(tmp_path, screen):
         called = []
         for w in (4, 6, 1, 12, 2, 4):
             t0 = time.monotonic()
-            number = callers.request("window.call_next", {"window": w})["ticket"]["number"]
+            number = callers.request("window.call_next", {"window": w, "current": "done"})["ticket"]["number"]
             wait_text(app, "call_ticket", lambda t, n=number: t == n, timeout=1.0)
             assert time.monotonic() - t0 < 1.0
             called.append(number)
@@ -203,3 +203,29 @@ def test_a_burst_of_13_calls_never_leaves_the_panel_behind_the_led_strips(tmp_pa
         pty.close()
         h.close()
     assert "Traceback" not in app.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+def test_a_held_citizen_is_shown_as_on_hold_and_called_back(hall, screen, tmp_path):
+    """挂起: the hall screen shows 暂缓 with the number at its window, and the resume calls again."""
+    app = App(screen, ["display", "--mqtt", hall.url, "--device", "display-1",
+                       "--secret", hall.secrets["display-1"], "--hall", hall.hall_id,
+                       "--voice", "silent", "--voice-cache", str(tmp_path / "voice")],
+              tmp_path, "display")
+    try:
+        app.wait_screen("main", timeout=30)
+        kiosk, c3 = hall.client("kiosk-1"), hall.client("caller-3")
+        first, second = (kiosk.request("ticket.issue", {"service": s})["ticket"] for s in "AB")
+        c3.request("window.open", {"window": 3})
+        c3.request("window.call_next", {"window": 3})
+        c3.request("window.hold", {"window": 3})
+        wait_text(app, "window_3", lambda t: t == f"等候叫号 · 暂缓 {first['number']}")
+        c3.request("window.call_next", {"window": 3})
+        wait_text(app, "window_3", lambda t: t == f"{second['number']} · 暂缓 {first['number']}")
+        time.sleep(0.4)
+        screen.screenshot(IMG / "display-held.png")
+        c3.request("window.finish", {"window": 3})
+        c3.request("window.resume_held", {"window": 3})
+        wait_text(app, "call_ticket", lambda t: t == first["number"], timeout=2)
+        wait_text(app, "window_3", lambda t: t == first["number"])
+    finally:
+        app.stop()

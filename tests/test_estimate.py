@@ -33,7 +33,11 @@ existing = st.tuples(st.sampled_from(CODES), st.sampled_from([None, None, None, 
                      st.one_of(st.none(), st.none(), st.integers(-30, 90)),
                      st.one_of(st.none(), st.none(), st.none(), st.integers(1, 4)))
 step = st.one_of(st.tuples(st.just("arrive"), st.sampled_from(CODES)),
-                 st.tuples(st.just("call"), st.integers(1, 4)))
+                 st.tuples(st.just("call"), st.integers(1, 4)),
+                 # 挂起: the window holds whom it called last; a held one is resumed there
+                 # (a call) or falls back to its queue with its queue time
+                 st.tuples(st.just("hold"), st.integers(1, 4)),
+                 st.tuples(st.just("back"), st.tuples(st.integers(0, 7), st.booleans())))
 
 
 @settings(max_examples=600, deadline=None)
@@ -43,21 +47,35 @@ step = st.one_of(st.tuples(st.just("arrive"), st.sampled_from(CODES)),
        before=st.lists(existing, max_size=8), code=st.sampled_from(CODES),
        mine_priority=st.sampled_from([None, None, "elder"]),
        mine_target=st.sampled_from([None, None, None, 1]),
+       held=st.lists(st.tuples(st.sampled_from(CODES), st.sampled_from([None, None, "elder"]),
+                               st.integers(1, 4)), max_size=3),
        steps=st.lists(step, max_size=60))
 @example(windows=[(("A", "Y"), True, 0)], mode="service_order", fair_share=3, before=[],
-         code="Y", mine_priority=None, mine_target=None,
+         code="Y", mine_priority=None, mine_target=None, held=[],
          steps=[("arrive", "A")] * 4 + [("call", 1)] * 5)     # newcomers the window ranks first
+@example(windows=[(("A",), True, 0)], mode="fifo", fair_share=3, before=[], code="A",
+         mine_priority=None, mine_target=None, held=[("A", None, 1)],
+         steps=[("back", (0, False)), ("call", 1)])                # a hold runs out
+@example(windows=[(("A",), True, 0)], mode="fifo", fair_share=3, before=[("A", None, None, None)],
+         code="A", mine_priority=None, mine_target=None, held=[],
+         steps=[("call", 1), ("hold", 1), ("call", 1), ("back", (0, False)), ("call", 1)])
 @example(windows=[(None, True, 2)], mode="fifo", fair_share=3,
          before=[("A", "elder", None, None)], code="A", mine_priority="elder", mine_target=None,
-         steps=[("arrive", "B"), ("call", 1), ("call", 1)])    # fair share before a priority
+         held=[], steps=[("arrive", "B"), ("call", 1), ("call", 1)])    # fair share before a priority
 def test_ahead_promised_at_issue_is_never_less_than_those_called_before(
-        windows, mode, fair_share, before, code, mine_priority, mine_target, steps):
+        windows, mode, fair_share, before, code, mine_priority, mine_target, held, steps):
     # fair_share 0 lets every ordinary ticket, newcomers too, go before a jumping one: no bound
     assume(fair_share > 0 or not (mine_priority or mine_target))
     servers = [Server(i + 1, services, is_open, streak=streak)
                for i, (services, is_open, streak) in enumerate(windows)]
     waiting = [ticket(n, svc, n * 0.5, prio, slot, target)
                for n, (svc, prio, slot, target) in enumerate(before)]
+    for n, (svc, prio, at) in enumerate(held, start=len(before)):
+        # held at a window that served it (a hold sends nobody to one window: target None)
+        if at <= len(servers) and (servers[at - 1].services is None or svc in servers[at - 1].services):
+            h = ticket(n, svc, n * 0.5, prio)
+            h.status, h.window = TicketStatus.HELD, at
+            waiting.append(h)
     now = T0 + timedelta(minutes=10)
     mine = ticket(99, code, 10, mine_priority, target=mine_target)
     promised, _ = ahead_of(mine, servers, waiting, now, mode, fair_share)
@@ -65,12 +83,33 @@ def test_ahead_promised_at_issue_is_never_less_than_those_called_before(
                                                      else s.services is None or code in s.services)}
     queue = waiting + [mine]
     streaks = {s.number: s.streak for s in servers}
-    called_before, seq = 0, 100
+    last: dict = {}                      # window -> whom it called last
+    called_before: set = set()           # people, not calls: a resumed citizen is one person
+    seq = 100
     for kind, arg in steps:
         now += timedelta(minutes=1)
         if kind == "arrive":      # newcomers without priority, appointment or transfer
             seq += 1
             queue.append(ticket(seq, arg, 11 + seq))
+            continue
+        if kind == "back":
+            on_hold = [x for x in queue if x.status is TicketStatus.HELD]
+            if not on_hold:
+                continue
+            x, resume = on_hold[arg[0] % len(on_hold)], arg[1]
+            s = next((s for s in servers if s.number == x.window and s.open), None)
+            if resume and s is not None:           # called to its window again
+                x.status = TicketStatus.CALLED
+                if s.number in able:
+                    called_before.add(x.id)
+            else:                                  # back to its queue, its queue time kept
+                x.status, x.window = TicketStatus.WAITING, None
+            assert len(called_before) <= promised, (promised, called_before)
+            continue
+        if kind == "hold":
+            x = last.get(arg)
+            if x is not None and x.status is TicketStatus.CALLED:
+                x.status, x.window, x.target_window = TicketStatus.HELD, arg, None
             continue
         s = next((s for s in servers if s.number == arg and s.open), None)
         if s is None:
@@ -79,11 +118,13 @@ def test_ahead_promised_at_issue_is_never_less_than_those_called_before(
         if c is None:
             continue
         streaks[s.number] = streaks[s.number] + 1 if c.jumped else 0
-        c.ticket.status = TicketStatus.CALLED
+        c.ticket.status, c.ticket.window = TicketStatus.CALLED, s.number
+        last[s.number] = c.ticket
         if c.ticket is mine:
             break
-        called_before += s.number in able
-        assert called_before <= promised, (promised, called_before)
+        if s.number in able:
+            called_before.add(c.ticket.id)
+        assert len(called_before) <= promised, (promised, called_before)
 
 
 def test_issue_14_a_comprehensive_window_calls_the_other_queue_first():

@@ -83,6 +83,12 @@ def test_call_on_pad_calls_next_at_its_window_and_shows_the_digits(hall, bridge)
     sim.press(1, CALL)
     wait_for(lambda: window_state(hall, 3)["serving"] == second["number"], 5)
     assert sim.wait(lambda: sim.pads[1].shown.endswith(second["number"][-3:]), 5)
+    # a keypad has no start key: 呼叫 on a called ticket means "办结, next" (docs/caller-keypad.md),
+    # sent as an explicit choice, so the controller records it done, never a silent guess
+    third = issue(hall)
+    sim.press(1, CALL)
+    wait_for(lambda: window_state(hall, 3)["serving"] == third["number"], 5)
+    assert status(hall, second["id"]) == "done"
 
 
 def test_finish_then_rating_key_records_the_mapped_level(hall, bridge):

@@ -32,6 +32,7 @@ def hall(tmp_path_factory):
     h.add("kiosk-1", "kiosk")
     h.add("manager-1", "manager")
     h.add("caller-3", "caller", [3])
+    h.add("caller-5", "caller", [5])
     h.add("rating-3", "rating", [3])
     set_pin(h.data_dir, PIN)                  # as `onewindow pin set` does on the controller
     h.start()
@@ -113,6 +114,16 @@ def test_console_end_to_end(hall, screen):
         wait_for(lambda: key not in hall.ctl.alerts, 10)
         wait_for(lambda: f"alert-{key}" not in app.targets().get("targets", {}), 10)
 
+        # 容缺受理 at window 5: the dashboard lists the open case until the citizen returns
+        c5 = hall.client("caller-5")
+        kiosk.request("ticket.issue", {"service": "B", "citizen": {
+            "id_number": "11010519491231002X", "name": "张三丰"}})
+        c5.request("window.open", {"window": 5})
+        c5.request("window.call_next", {"window": 5})
+        case = c5.request("window.finish", {"window": 5, "missing": ["原居民身份证（换领时）"]})["case"]
+        wait_for(lambda: text_of(app, "cases").startswith("容缺受理待补件 1 件，逾期 0 件"), 10)
+        assert case["due"] > case["accepted_at"][:10]
+
         # windows: open and pause window 2 by touch
         show(app, "windows")
         app.tap("win-2-open")
@@ -123,6 +134,12 @@ def test_console_end_to_end(hall, screen):
         wait_for(lambda: text_of(app, "win-2-status").startswith("暂停"), 10)
         assert any(r["action"] == "pause" and r["device"] == "manager-1"
                    for r in hall.ctl.store.audit_rows())
+        # 挂起 at window 3: the console names whom it keeps
+        caller.request("window.call_next", {"window": 3})
+        caller.request("window.hold", {"window": 3})
+        wait_for(lambda: text_of(app, "win-3-status") == "空闲 · 挂起 A002", 10)
+        caller.request("window.resume_held", {"window": 3})
+        wait_for(lambda: text_of(app, "win-3-status") == "办理中 A002", 10)
 
         # assign social insurance (C) to window 4 (户籍: A, B) by touch
         app.tap("win-4-edit")

@@ -23,7 +23,8 @@ NOW = T0 + timedelta(minutes=60)
 CODES = ("A", "B", "C", "T1")
 WINDOWS = (1, 2, 3)
 STATUSES = (TicketStatus.WAITING,) * 6 + (TicketStatus.CALLED, TicketStatus.SERVING,
-                                          TicketStatus.DONE, TicketStatus.NO_SHOW)
+                                          TicketStatus.DONE, TicketStatus.NO_SHOW,
+                                          TicketStatus.HELD)
 
 
 @st.composite
@@ -43,8 +44,8 @@ def tickets(draw):
             slot_start=T0 + timedelta(minutes=draw(st.integers(0, 120))) if appointment else None,
             target_window=draw(st.sampled_from((None, None, None, 1, 2)))
             if status is TicketStatus.WAITING else None,
-            window=draw(st.sampled_from(WINDOWS)) if status in (TicketStatus.CALLED,
-                                                                TicketStatus.SERVING) else None))
+            window=draw(st.sampled_from(WINDOWS)) if status in (
+                TicketStatus.CALLED, TicketStatus.SERVING, TicketStatus.HELD) else None))
     return out
 
 
@@ -89,6 +90,12 @@ def test_the_indexes_count_what_counting_everyone_counts(all_tickets, window):
         assert index.count(code) == sum(1 for t in waiting if t.service == code)
     at = [t for t in all_tickets if t.window == number and t.status.at_window]
     assert (index.at_window(number) or None) in ([at[-1]] if at else [None])
+    # held (挂起): nobody's to call, listed at their window, counted by the estimates
+    held = [t for t in all_tickets if t.status is TicketStatus.HELD]
+    assert {t.id for t in index.held(number)} == {t.id for t in held if t.window == number}
+    assert all(t.status is not TicketStatus.HELD for t in index.candidates(number, codes, 5))
+    assert {t.id for t in index.for_windows([number], codes)} == \
+        {t.id for t in could_call} | {t.id for t in held if t.service in codes or t.window == number}
 
 
 def _apply(index: OpenTickets, live: dict, change) -> None:
@@ -100,7 +107,7 @@ def _apply(index: OpenTickets, live: dict, change) -> None:
     t.status = status
     t.order_at = T0 + timedelta(minutes=minutes)
     t.target_window = target if status is TicketStatus.WAITING else None
-    t.window = 3 if status.at_window else t.window
+    t.window = 3 if status.at_window or status is TicketStatus.HELD else t.window
     index.put(t)
     if status.final:
         del live[ticket_id]
@@ -134,6 +141,8 @@ def test_the_indexes_follow_every_change(all_tickets, changes, window):
     assert index.count_for(number, codes) == rebuilt.count_for(number, codes)
     assert sorted(t.id for t in index.candidates(number, codes, 3)) == \
         sorted(t.id for t in rebuilt.candidates(number, codes, 3))
+    assert [t.id for t in index.held(3)] == [t.id for t in rebuilt.held(3)]
+    assert index.shape()[2] == rebuilt.shape()[2]     # the held, as the estimates see them
     for code in CODES:           # each queue in the same call order
         assert [t.id for t in index.for_windows([], [code])] == \
             [t.id for t in rebuilt.for_windows([], [code])]

@@ -291,3 +291,22 @@ def test_onewindow_web_serves_the_pages_and_stops_cleanly_on_sigterm(site, tmp_p
         out, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err[-2000:]
     assert f"127.0.0.1:{port}" in out and "Traceback" not in err
+
+
+def test_the_missing_material_notices_qr_opens_what_to_bring_and_by_when(site):
+    """容缺受理: the 告知单's QR code (the case's page_url) shows the missing materials, the
+    deadline and how to check in; after the 补件 check-in, that it was done."""
+    hall, base = site
+    kiosk, caller = hall.client("kiosk-1"), hall.client("caller-4")
+    card = {"id_number": "440524200001011235", "name": "王小二"}
+    kiosk.request("ticket.issue", {"service": "A", "citizen": card})
+    caller.request("window.open", {"window": 4})
+    caller.request("window.call_next", {"window": 4, "current": "done"})
+    case = caller.request("window.finish", {"window": 4, "missing": ["近期免冠照片"]})["case"]
+    code, page = get(base + urllib.parse.urlsplit(case["page_url"]).path)
+    assert code == 200 and 'id="case"' in page and "近期免冠照片" in page
+    assert f"请于 <b>{case['due']}</b> 前补齐" in page and "4号户籍窗口" in page
+    assert "王小二" not in page
+    kiosk.request("case.checkin", {"citizen": card})
+    code, page = get(base + urllib.parse.urlsplit(case["page_url"]).path)
+    assert "签到补件" in page

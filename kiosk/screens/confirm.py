@@ -38,6 +38,7 @@ class ConfirmScreen(Screen):
     note = StringProperty("")
     error = StringProperty("")
     materials = StringProperty("")
+    declared = StringProperty("")       # 绿色通道 the citizen chose here ("" none)
 
     def __init__(self, **kw):
         super().__init__(**kw)
@@ -48,6 +49,7 @@ class ConfirmScreen(Screen):
     def prepare(self, code: str) -> None:
         self.code = code
         self.error = ""
+        self.declared = ""
         self.update()
 
     def update(self) -> None:
@@ -65,9 +67,20 @@ class ConfirmScreen(Screen):
         self.materials = material_lines(app, (service.get("guide") or {}).get("materials") or [])
         self.note = "" if app.can_print or app.printer_reason == "none" else app.t("will_not_print")
 
+    def declared_hint(self, lang: str) -> str:
+        app = App.get_running_app()
+        names = {"disabled": app.t("green_disabled", lang), "veteran": app.t("green_veteran", lang),
+                 "pregnant": app.t("green_pregnant", lang)}
+        return app.t("green_hint", lang, kind=names.get(self.declared, ""))
+
+    def toggle_declared(self, kind: str) -> None:
+        """One of 残疾人 / 军人 / 孕妇, or none (a second touch takes it back)."""
+        self.declared = "" if self.declared == kind else kind
+
     def take(self) -> None:
         self.error = ""
-        App.get_running_app().take_number(self.code, failed=self.failed)
+        App.get_running_app().take_number(self.code, failed=self.failed,
+                                          declared=self.declared or None)
 
     def failed(self, message: str) -> None:
         self.error = message

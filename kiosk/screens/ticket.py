@@ -55,7 +55,11 @@ class TicketScreen(Screen):
             marks.append(app.t(f"priority_{t['priority']}"))
         if t.get("appointment"):
             marks.append(app.t("ticket_appointment", time=str(t["appointment"])[11:16]))
+        if t.get("supplement"):
+            marks.append(app.t("ticket_supplement"))
         self.marks = "  ".join(f"【{m}】" for m in marks)
+        if t.get("priority_check") == "declared":      # declared here: staff check the papers
+            self.marks += "\n" + app.t("declared_note")
         self.who = app.t("ticket_for", name=t["citizen"]) if t.get("citizen") else ""
         self.qr = t.get("status_url") or ""
         state = self.print_state

@@ -1,7 +1,7 @@
 """Dashboard: who waits where, the windows at a glance, alerts to clear, today's KPIs."""
 from __future__ import annotations
 
-from kivy.properties import StringProperty
+from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
 from .. import charts  # noqa: F401  (BarChart for the kv file)
@@ -19,6 +19,8 @@ load_kv("dashboard")
 class DashboardScreen(ConsoleScreen):
     group = StringProperty("window")
     longest = StringProperty("")
+    cases = StringProperty("")              # 容缺受理: open and overdue (case.list)
+    cases_overdue = BooleanProperty(False)
     kpi_hall = StringProperty("")
 
     def shown(self, app) -> None:
@@ -34,6 +36,7 @@ class DashboardScreen(ConsoleScreen):
             self._alerts(app)
         if every or "figures" in dirty or "queues" in dirty:
             self._longest(app)
+            self._cases(app)
         if every or "figures" in dirty:
             self.load_kpis(app)
 
@@ -67,6 +70,17 @@ class DashboardScreen(ConsoleScreen):
                                   min=int(q["longest_min"])) if q.get("longest") else
                             TEXTS("longest_none"))
         app.request("report.waiting", {}, done=done)
+
+    def _cases(self, app) -> None:
+        def done(result, error):
+            if not result:
+                return
+            overdue = [c for c in result["cases"] if c["overdue"]]
+            self.cases_overdue = bool(overdue)
+            self.cases = (TEXTS("cases_line", open=result["open"], overdue=result["overdue"],
+                                late="、".join(f"{c['number']}({c['due'][5:]})" for c in overdue[:6]))
+                          if result["open"] else "")
+        app.request("case.list", {}, done=done)
 
     # -- windows and alerts ------------------------------------------------------------------------
 

@@ -18,6 +18,14 @@ load_kv("windows")
 
 
 def status_text(w: dict) -> str:
+    text = _status(w)
+    held = [h.get("number") for h in w.get("held") or [] if h.get("number")]
+    if held:            # 挂起: kept at this window for a while, then back to their queue
+        text += TEXTS("status_held", numbers=" ".join(held))
+    return text
+
+
+def _status(w: dict) -> str:
     if w["status"] == "open":
         return TEXTS("status_busy", number=w["serving"]) if w.get("serving") else TEXTS("status_open")
     if w["status"] == "paused":

@@ -9,6 +9,9 @@ never less than what really happens while no priority, appointment or transfer a
 
 - the windows that count are the open ones able to serve the ticket (all of those configured for
   it while none is open);
+- a held (挂起) ticket counts as waiting in its queue with its queue time (it may fall back to
+  it, domain/lifecycle.py), and always when it is held at one of those windows: that window may
+  resume it at any moment, before anyone (one more call there);
 - a waiting ticket counts when one of those windows ranks it before ours: transferred to the
   window, priority, an appointment (its slot may begin before we are called, so it counts
   whatever its slot), or an ordinary ticket routing puts first (fifo: older; service_order: a
@@ -86,6 +89,12 @@ class Estimate:
     opens_at: Optional[datetime] = None   # with none open: when calling starts, if known
 
 
+# a held (挂起) ticket is reserved at its window and falls back to its queue with its queue time,
+# or is resumed there: it counts as if it waited (target_window None: a hold sends nobody to one
+# window), and whatever its rank where its window may resume it
+_COMES_BACK = (TicketStatus.WAITING, TicketStatus.HELD)
+
+
 def _older(x: Ticket, t: Ticket) -> bool:
     return (x.order_at, x.seq, x.id) < (t.order_at, t.seq, t.id)
 
@@ -128,13 +137,16 @@ def ahead_of(t: Ticket, servers: Sequence[Server], waiting: Iterable[Ticket], no
     counted: list[Ticket] = []
     at_safe = 0                   # counted at a window where nobody arriving later goes first
     for x in waiting:
-        if x.id == t.id or x.status is not TicketStatus.WAITING:
+        if x.id == t.id or x.status not in _COMES_BACK:
             continue
         if x.target_window is not None and x.target_window not in numbers:
             continue
         plain = x.target_window is None and not x.priority
         older = _older(x, t)
         hit = safe = False
+        if x.status is TicketStatus.HELD and x.window in numbers:
+            # its window may resume it at any moment, whoever waits: one more call there
+            hit = safe = True
         for g in G:
             if x.target_window is not None:
                 if not any(m.number == x.target_window for m in g["members"]):

@@ -5,6 +5,9 @@
     called/recalled/serving --finish--> done
     called/recalled --skip--> no_show --reinstate--> waiting
     called/recalled/serving --transfer--> waiting (keeping its queue time)
+    called/recalled/serving --hold--> held (挂起: reserved at its window until held_until)
+    held --resume--> called (back at its window, announced again)
+    held --release--> waiting (the hold ran out or the window closed: its queue, its queue time)
     waiting/no_show --cancel--> cancelled
     any open status --expire--> cancelled (the day ended)
 
@@ -19,8 +22,8 @@ from datetime import datetime
 from .errors import DomainError
 from .model import Ticket, TicketStatus
 
-W, C, R, S = (TicketStatus.WAITING, TicketStatus.CALLED, TicketStatus.RECALLED,
-              TicketStatus.SERVING)
+W, C, R, S, H = (TicketStatus.WAITING, TicketStatus.CALLED, TicketStatus.RECALLED,
+                 TicketStatus.SERVING, TicketStatus.HELD)
 DONE, NO_SHOW, CANCELLED = TicketStatus.DONE, TicketStatus.NO_SHOW, TicketStatus.CANCELLED
 
 
@@ -34,6 +37,9 @@ class Action(str, enum.Enum):
     TRANSFER = "transfer"
     CANCEL = "cancel"
     EXPIRE = "expire"
+    HOLD = "hold"
+    RESUME = "resume"
+    RELEASE = "release"
 
 
 TRANSITIONS: dict[tuple[TicketStatus, Action], TicketStatus] = {
@@ -44,8 +50,10 @@ TRANSITIONS: dict[tuple[TicketStatus, Action], TicketStatus] = {
     (C, Action.SKIP): NO_SHOW, (R, Action.SKIP): NO_SHOW,
     (NO_SHOW, Action.REINSTATE): W,
     (C, Action.TRANSFER): W, (R, Action.TRANSFER): W, (S, Action.TRANSFER): W,
+    (C, Action.HOLD): H, (R, Action.HOLD): H, (S, Action.HOLD): H,
+    (H, Action.RESUME): C, (H, Action.RELEASE): W,
     (W, Action.CANCEL): CANCELLED, (NO_SHOW, Action.CANCEL): CANCELLED,
-    **{(s, Action.EXPIRE): CANCELLED for s in (W, C, R, S, NO_SHOW)},
+    **{(s, Action.EXPIRE): CANCELLED for s in (W, C, R, S, NO_SHOW, H)},
 }
 
 # the time each action stamps on the ticket
@@ -57,7 +65,12 @@ STAMPS: dict[Action, str] = {
 _WORDS = {TicketStatus.WAITING: ("在等候", "waiting"), TicketStatus.CALLED: ("已呼叫", "called"),
           TicketStatus.RECALLED: ("已重呼", "recalled"), TicketStatus.SERVING: ("在办理中", "being served"),
           TicketStatus.DONE: ("已办结", "done"), TicketStatus.NO_SHOW: ("已过号", "a no-show"),
-          TicketStatus.CANCELLED: ("已取消", "cancelled")}
+          TicketStatus.CANCELLED: ("已取消", "cancelled"), TicketStatus.HELD: ("已挂起", "held")}
+
+
+_PAST = {Action.HOLD: "held", Action.RESUME: "resumed", Action.RELEASE: "released",
+         Action.EXPIRE: "expired", Action.REINSTATE: "reinstated", Action.SKIP: "skipped",
+         Action.CALL: "called", Action.RECALL: "recalled", Action.TRANSFER: "transferred"}
 
 
 def allowed(status: TicketStatus, action: Action) -> bool:
@@ -72,7 +85,7 @@ def advance(t: Ticket, action: Action, at: datetime, **changes: object) -> Ticke
     if after is None:
         zh, en = _WORDS[before]
         raise DomainError("bad_state", f"{t.number} {zh}，不能执行此操作",
-                          f"{t.number} is {en}: it cannot be {action.value}ed")
+                          f"{t.number} is {en}: it cannot be {_PAST.get(action, action.value + 'ed')}")
     for name, value in changes.items():
         if name == "status" or not hasattr(t, name):
             raise TypeError(f"advance() cannot set {name!r}")

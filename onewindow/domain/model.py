@@ -15,6 +15,7 @@ class TicketStatus(str, enum.Enum):
     DONE = "done"
     NO_SHOW = "no_show"
     CANCELLED = "cancelled"
+    HELD = "held"           # 挂起: stepped away from the window, reserved there for a while
 
     @property
     def at_window(self) -> bool:
@@ -49,6 +50,10 @@ class Priority(str, enum.Enum):
     PREGNANT = "pregnant"
     OTHER = "other"
 
+
+# what a citizen may declare at a kiosk (绿色通道); the elderly are found from the ID card
+DECLARABLE = ("disabled", "veteran", "pregnant")
+PRIORITY_CHECKS = ("declared", "confirmed", "withdrawn")
 
 CHANNELS = ("kiosk", "web", "staff", "appointment")
 WINDOW_KINDS = ("comprehensive", "specialist", "pickup")
@@ -150,6 +155,8 @@ class Rules:
     routing: str = "fifo"
     fair_share: int = 3              # jumps in a row before the longest-waiting ordinary ticket goes
     no_show_grace_min: int = 30      # a skipped ticket may be reinstated this long
+    hold_min: int = 15               # a held (挂起) ticket stays reserved at its window this long
+    missing_days: int = 5            # 容缺受理: working days to bring a missing material
     reinstate_after: int = 2         # ... placed after this many waiting people
     wait_alert_min: int = 20
     idle_alert_min: int = 15
@@ -260,6 +267,11 @@ class Ticket:
     printed: bool = True
     staff: Optional[str] = None                      # who called it: the window's staff id...
     staff_name: Optional[str] = None                 # ...and name then (the staff report)
+    held_until: Optional[datetime] = None            # held: reserved at `window` until then
+    holds: int = 0                                   # how often it was held
+    declared: Optional[str] = None                   # 绿色通道 the citizen declared at a kiosk
+    supplement: Optional[str] = None                 # 补件: the 容缺 case (its ticket id) it brings
+    priority_check: Optional[str] = None             # declared -> confirmed / withdrawn (staff)
 
     @property
     def jumps_queue(self) -> bool:

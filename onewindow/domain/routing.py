@@ -8,6 +8,10 @@ Order, for window W:
      and queue time within a service ("service_order").
 Within each class the earliest queue time goes first (a transfer keeps the original issue time).
 
+Held tickets (挂起) are nobody's to call: they stay reserved at the window that held them until
+it resumes them or their hold runs out (`rules.hold_min`); then they are waiting again with
+their original queue time, so they rank where they stood (the estimate counts them meanwhile).
+
 Fair share: a pick that is not the longest-waiting ordinary ticket "jumps the queue". After
 `fair_share` jumps in a row at one window, that window's next call goes to the longest-waiting
 ordinary ticket, so no ordinary ticket is passed over forever, whatever arrives.
@@ -44,7 +48,8 @@ def ticket_class(t: Ticket, window: int, now: datetime) -> int:
 
 
 def eligible(t: Ticket, window: int, services: Optional[Sequence[str]]) -> bool:
-    """services None = a comprehensive window serving everything."""
+    """services None = a comprehensive window serving everything. Only waiting tickets: a held
+    one is reserved at its window until resumed or released."""
     if t.status is not TicketStatus.WAITING:
         return False
     if t.target_window is not None:

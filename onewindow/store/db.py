@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 _TICKET_COLUMNS = [f.name for f in fields(Ticket)]
 _DATETIME_FIELDS = {"issued_at", "order_at", "slot_start", "called_at", "served_at",
-                    "finished_at", "skipped_at"}
+                    "finished_at", "skipped_at", "held_until"}
 
 
 def saved_config(path: str | Path) -> Optional[dict[str, Any]]:
@@ -122,6 +122,7 @@ def _from_row(row: sqlite3.Row) -> Ticket:
     kw["status"] = TicketStatus(kw["status"])
     kw["answers"] = json.loads(kw["answers"]) if kw["answers"] else None
     kw["printed"] = bool(kw["printed"])
+    kw["holds"] = kw["holds"] or 0          # NULL in rows from before holds existed
     return Ticket(**kw)
 
 
@@ -478,12 +479,46 @@ class Store:
                         "WHERE day < ? AND citizen_key IS NOT NULL", (citizens_before.isoformat(),))
         self.db.execute("UPDATE appointments SET citizen_key = '', citizen_masked = NULL "
                         "WHERE day < ? AND citizen_key != ''", (citizens_before.isoformat(),))
+        self.db.execute("UPDATE cases SET citizen_key = NULL, citizen_masked = NULL "
+                        "WHERE substr(accepted_at, 1, 10) < ? AND citizen_key IS NOT NULL",
+                        (citizens_before.isoformat(),))
         self.db.execute("UPDATE ratings SET rater_masked = NULL WHERE substr(at, 1, 10) < ? "
                         "AND rater_masked IS NOT NULL", (citizens_before.isoformat(),))
         if today is not None:
             # a follow-up phone number past its retention, even while its case is still open
             self.db.execute("UPDATE ratings SET phone_token = NULL, phone_masked = NULL, "
                             "phone_purge_by = NULL WHERE phone_purge_by <= ?", (today.isoformat(),))
+
+    # -- 容缺受理 cases --------------------------------------------------------------------------
+
+    def add_case(self, row: dict[str, Any]) -> None:
+        self.insert("cases", {**row, "materials": _json(row["materials"])})
+
+    def case(self, case_id: str) -> Optional[dict[str, Any]]:
+        rows = self.cases("id = ?", (case_id,))
+        return rows[0] if rows else None
+
+    def cases(self, where: str = "1", params: Iterable[Any] = ()) -> list[dict[str, Any]]:
+        out = self.rows("cases", where + " ORDER BY due, accepted_at", params)
+        for r in out:
+            r["materials"] = json.loads(r["materials"])
+        return out
+
+    def open_cases_of(self, citizen_key: str) -> list[dict[str, Any]]:
+        return self.cases("citizen_key = ? AND status = 'open'", (citizen_key,))
+
+    def case_returned(self, case_id: str, at: datetime, ticket_id: str) -> None:
+        self.db.execute("UPDATE cases SET status = 'returned', returned_at = ?, "
+                        "return_ticket_id = ? WHERE id = ?", (at.isoformat(), ticket_id, case_id))
+
+    def case_rows(self, since: date, until: date, window: Optional[int] = None) -> list[dict[str, Any]]:
+        """Cases accepted on days since..until (reports)."""
+        where = "substr(accepted_at, 1, 10) BETWEEN ? AND ?"
+        params: list[Any] = [since.isoformat(), until.isoformat()]
+        if window is not None:
+            where += " AND window = ?"
+            params.append(window)
+        return self.cases(where, params)
 
     # -- windows ------------------------------------------------------------------------------
 

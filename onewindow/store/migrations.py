@@ -106,6 +106,21 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
         "per-staff 晒成绩单",
      ("ALTER TABLE tickets ADD COLUMN staff TEXT",
       "ALTER TABLE tickets ADD COLUMN staff_name TEXT")),
+    (6, "挂起 (hold): until when a held ticket stays reserved at its window, how often it was held",
+     ("ALTER TABLE tickets ADD COLUMN held_until TEXT",
+      "ALTER TABLE tickets ADD COLUMN holds INTEGER")),        # NULL: before holds existed
+    (7, "绿色通道: the priority a citizen declared at a kiosk, and the staff's check of it",
+     ("ALTER TABLE tickets ADD COLUMN declared TEXT",
+      "ALTER TABLE tickets ADD COLUMN priority_check TEXT")),
+    (8, "容缺受理: cases accepted with missing materials, their deadline, and the 补件 ticket",
+     ("ALTER TABLE tickets ADD COLUMN supplement TEXT",
+      """CREATE TABLE cases (
+         id TEXT PRIMARY KEY, number TEXT NOT NULL, service TEXT NOT NULL,
+         window INTEGER NOT NULL, citizen_key TEXT, citizen_masked TEXT,
+         materials TEXT NOT NULL, accepted_at TEXT NOT NULL, due TEXT NOT NULL,
+         status TEXT NOT NULL, returned_at TEXT, return_ticket_id TEXT)""",
+      "CREATE INDEX cases_citizen ON cases (citizen_key, status)",
+      "CREATE INDEX cases_status ON cases (status, due)")),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
