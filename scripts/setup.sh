@@ -15,6 +15,7 @@ APT_PACKAGES=(
   chromium chromium-driver                       # tests: the QR pages in headless Chromium (Selenium)
   fonts-noto-cjk                                 # Chinese on screens and ticket previews
   espeak-ng sox alsa-utils                       # offline voice: clip making, checks, playback
+  debhelper dh-virtualenv debootstrap lintian    # the .deb: scripts/build-deb, scripts/test-deb-clean-root
 )
 
 missing=()
