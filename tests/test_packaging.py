@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-from pathlib import Path
 
 import pytest
 
@@ -30,7 +29,7 @@ def control_field(package: str, field: str) -> list[str]:
 
 
 def names(relations: list[str]) -> set[str]:
-    return {re.split(r"[ (]", r, 1)[0] for r in relations if not r.startswith("${")}
+    return {re.split(r"[ (]", r, maxsplit=1)[0] for r in relations if not r.startswith("${")}
 
 
 def test_depends_declares_what_a_box_needs_and_no_build_or_test_tool():
