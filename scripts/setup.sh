@@ -18,6 +18,7 @@ APT_PACKAGES=(
   poppler-utils                                  # tests: pdftotext / pdffonts read the PDF reports
   fcitx5 fcitx5-chinese-addons dbus-daemon       # pinyin input (the console's Chinese fields; tested)
   espeak-ng sox alsa-utils                       # offline voice: clip making, checks, playback
+  debhelper dh-virtualenv debootstrap lintian    # the .deb: scripts/build-deb, scripts/test-deb-clean-root
 )
 
 missing=()

@@ -32,6 +32,8 @@ NOT_RUN = {
     "chown": "the onewindow user does not exist here: the test runs everything as one user",
     "cp": "no systemd here: test_the_backup_unit_writes_a_weekday_archive runs the unit's command",
     "cd": "git pull / checkout and setup.sh: the code under test is this checkout",
+    "apt": "the package is not built here: the code under test is this checkout "
+           "(scripts/test-deb-clean-root installs, upgrades and purges the real package)",
 }
 SYSTEMCTL_NOT_RUN = {"daemon-reload", "enable", "reload"}   # units, the timer, Mosquitto: not here
 
