@@ -154,7 +154,9 @@ class OpenTickets:
             keys = self._order.get(c)
             if keys and keys[-1][0] and keys[-1][3] != t.id and keys[-1][1:] >= mine:
                 return False
-        return True
+        wanted = set(codes)
+        return not any(h.service in wanted and not h.priority and h.target_window is None
+                       and (h.order_at, h.seq, h.id) >= mine for h in self._held.values())
 
     def counts(self) -> dict[str, int]:
         """How many wait in each queue (not those sent to a window)."""

@@ -58,8 +58,9 @@ class Views:
                 counts[t.service] = counts.get(t.service, 0) - 1
             for code in hall.queue_codes():
                 counts.setdefault(code, 0)
+            held = [(h.service, h.window) for h in ctl.queues.held()]
             return est.estimate_from_counts(t, servers, counts, ctl.queues.sent(),
-                                            ctl.handling.mean, opening)
+                                            ctl.handling.mean, opening, held)
         waiting = ctl.queues.for_windows(numbers, codes)
         return est.estimate(t, servers, waiting, now, ctl.handling.mean,
                             hall.rules.routing, hall.rules.fair_share, opening)

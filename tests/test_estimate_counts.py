@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 from ctlutil import MONDAY_10, TZ, Hall
 from onewindow.domain.estimate import (Server, estimate, estimate_from_counts, last_in_line,
                                        newcomer)
-from onewindow.domain.model import Ticket
+from onewindow.domain.model import Ticket, TicketStatus
 from onewindow.queues import OpenTickets
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=TZ)
@@ -33,7 +33,17 @@ window_services = st.one_of(st.none(), st.lists(st.sampled_from(CODES), min_size
 waiting_ticket = st.tuples(st.sampled_from(CODES), st.sampled_from([None, None, None, "elder"]),
                            st.one_of(st.none(), st.none(), st.integers(-30, 90)),
                            st.one_of(st.none(), st.none(), st.none(), st.integers(1, 4)),
-                           st.integers(0, 50))
+                           st.integers(0, 50),
+                           st.one_of(st.none(), st.none(), st.none(), st.integers(1, 6)))
+
+
+def held_at(t: Ticket, window) -> Ticket:
+    """Held (挂起) at `window`, or as it was."""
+    if window is None:
+        return t
+    t.status, t.window, t.target_window = TicketStatus.HELD, window, None
+    t.held_until = NOW + timedelta(minutes=15)
+    return t
 
 
 def handling(code: str) -> float:
@@ -48,8 +58,8 @@ def handling(code: str) -> float:
 def test_the_estimate_from_counts_is_the_estimate(windows, before, code, fair_share, issued):
     servers = [Server(i + 1, services, is_open, busy, streak)
                for i, (services, is_open, busy, streak) in enumerate(windows)]
-    waiting = [ticket(n, svc, minutes, prio, slot, target)
-               for n, (svc, prio, slot, target, minutes) in enumerate(before)]
+    waiting = [held_at(ticket(n, svc, minutes, prio, slot, target), hold)
+               for n, (svc, prio, slot, target, minutes, hold) in enumerate(before)]
     # a ticket just issued (in the index) or someone taking a number now (not in it)
     mine = ticket(999, code, 51) if issued else newcomer(code, NOW, date(2026, 11, 23))
     index = OpenTickets(waiting + ([mine] if issued else []))
@@ -58,14 +68,15 @@ def test_the_estimate_from_counts_is_the_estimate(windows, before, code, fair_sh
     if issued:
         counts[code] -= 1
     full = estimate(mine, servers, waiting, NOW, handling, "fifo", fair_share)
-    fast = estimate_from_counts(mine, servers, counts, index.sent(), handling)
+    held = [(h.service, h.window) for h in index.held()]
+    fast = estimate_from_counts(mine, servers, counts, index.sent(), handling, None, held)
     assert fast == full
 
 
 @given(before=st.lists(waiting_ticket, min_size=1, max_size=20), code=st.sampled_from(CODES))
 def test_a_ticket_with_someone_newer_behind_it_is_not_last_in_line(before, code):
-    waiting = [ticket(n, svc, minutes, prio, slot, target)
-               for n, (svc, prio, slot, target, minutes) in enumerate(before)]
+    waiting = [held_at(ticket(n, svc, minutes, prio, slot, target), hold)
+               for n, (svc, prio, slot, target, minutes, hold) in enumerate(before)]
     mine = ticket(999, code, -100)              # reinstated far ahead of the others
     plain_behind = [t for t in waiting if not t.priority and t.target_window is None]
     assert OpenTickets(waiting + [mine]).last_in(mine, CODES) == (not plain_behind)

@@ -230,11 +230,13 @@ def last_in_line(t: Ticket, mode: str) -> bool:
 
 def estimate_from_counts(t: Ticket, servers: Sequence[Server], counts: Mapping[str, int],
                          sent: Mapping[int, Sequence[str]], handling: Callable[[str], float],
-                         opens_at: Optional[datetime] = None) -> Estimate:
+                         opens_at: Optional[datetime] = None,
+                         held: Sequence[tuple[str, Optional[int]]] = ()) -> Estimate:
     """`estimate` for a ticket last in line (see `last_in_line`), from counts alone: under fifo
     every ticket its windows could call goes before it, so "ahead" is how many wait in their
-    queues (`counts`: per code, every code of the hall, `t` itself not counted) and how many were
-    sent to them (`sent`: per window, the codes of the tickets transferred to it). A big hall
+    queues (`counts`: per code, every code of the hall, `t` itself not counted), how many were
+    sent to them (`sent`: per window, the codes of the tickets transferred to it) and those held
+    (`held`: each held ticket's queue and window) in their queues or at them. A big hall
     computes this for every ticket it issues and every queue, in time that does not grow with the
     people waiting. tests/test_estimate.py holds it equal to `estimate`."""
     S = serving(t, servers)
@@ -245,6 +247,10 @@ def estimate_from_counts(t: Ticket, servers: Sequence[Server], counts: Mapping[s
     for s in S:
         for c in sent.get(s.number, ()):
             per_code[c] = per_code.get(c, 0) + 1
+    numbers = {s.number for s in S}
+    for code, window in held:       # (queue, window) of each held ticket: it comes back first
+        if code in codes or window in numbers:
+            per_code[code] = per_code.get(code, 0) + 1
     return _finish(t, servers, sum(per_code.values()), per_code, handling, opens_at)
 
 
