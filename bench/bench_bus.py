@@ -161,18 +161,13 @@ def run(n_devices: int, n_issues: int, n_calls: int, n_paced: int, n_waiting: in
         waiting = top_up(n_paced)
 
         # 2. calls at a hall's pace, from their own process (see the docstring)
-        probe = {"url": url, "port": port, "hall": hall_id, "n": n_paced,
+        probe = {"url": url, "port": port, "hall": hall_id, "n": n_paced, "hall_pid": hall.pid,
+                 "tally": ["display-tally", tally_secret],
                  "display": ["display-1", secrets["display-1"]],
                  "watcher": ["manager-1", secrets["manager-1"]],
                  "callers": [[f"caller-{w}", secrets[f"caller-{w}"], w] for w in windows]}
         for dev in [f"caller-{w}" for w in windows] + ["display-1", "manager-1"]:
             clients.pop(dev).stop()     # the probe takes these identities over
-        tally = Tally()
-        counter = stock_paho(port, "display-tally", tally_secret, f"ow/{hall_id}/state/#", tally)
-        counter.subscribe(f"ow/{hall_id}/evt/#", 1)
-        time.sleep(1.0)                 # the retained state it was sent on subscribing
-        tally.on = True
-        cpu0 = cpu_s(hall.pid)
         spy = None
         if os.environ.get("BENCH_PYSPY"):     # where the controller spends the calls' time
             spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "-p",
@@ -188,14 +183,9 @@ def run(n_devices: int, n_issues: int, n_calls: int, n_paced: int, n_waiting: in
             spy.send_signal(2)
             spy.wait(30)
         paced = json.loads(out.stdout.strip().splitlines()[-1])
-        call_cpu_ms = (cpu_s(hall.pid) - cpu0) * 1000 / max(1, len(paced["calls"]))
-        time.sleep(1.5)                 # paced window counts still due
-        tally.on = False
-        counter.disconnect()
-        counter.loop_stop()
-        # the probe opened every window: those messages are not the calls'
-        per_call = {"bytes": tally.bytes / max(1, len(paced["calls"])),
-                    "messages": tally.messages / max(1, len(paced["calls"]))}
+        call_cpu_ms = paced["cpu_ms"] / max(1, len(paced["calls"]))
+        per_call = {"bytes": paced["bytes"] / max(1, len(paced["calls"])),
+                    "messages": paced["messages"] / max(1, len(paced["calls"]))}
         for dev in [f"caller-{w}" for w in windows] + ["display-1"]:
             clients[dev] = DeviceClient(url, dev, secrets[dev], hall_id,
                                         events=("call", "window", "alert")).start(wait=10)
@@ -287,6 +277,14 @@ def probe(spec: dict) -> dict:
                          lambda c, ud, m: arrived(m.payload.decode()))
     for c, w in callers:
         c.request("window.open", {"window": w})
+    # from here on, only the calls: what the controller spends and what a device reading the
+    # whole hall receives (the windows' opening and the callers' arrival settle first)
+    tally = Tally()
+    counter = stock_paho(spec["port"], *spec["tally"], f"{root}/state/#", tally)
+    counter.subscribe(f"{root}/evt/#", 1)
+    time.sleep(3.0)
+    tally.on = True
+    cpu0 = cpu_s(spec["hall_pid"])
     calls, hops = [], []
     for i in range(spec["n"]):
         c, w = callers[i % len(callers)]
@@ -301,13 +299,19 @@ def probe(spec: dict) -> dict:
         callers[0][0].client.publish(f"{root}/dev/{first_caller}/status", key, qos=1)
         hops.append(seen(key) - t0)
         time.sleep(0.02)
+    time.sleep(1.5)                 # paced window lists still due
+    tally.on = False
+    cpu_ms = (cpu_s(spec["hall_pid"]) - cpu0) * 1000
+    counter.disconnect()
+    counter.loop_stop()
     callers[0][0].client.publish(f"{root}/dev/{first_caller}/status", "online", qos=1, retain=True)
     for c, _ in callers:
         c.stop()
     for c in (display, watcher):
         c.disconnect()
         c.loop_stop()
-    return {"calls": calls, "hops": hops}
+    return {"calls": calls, "hops": hops, "cpu_ms": cpu_ms, "bytes": tally.bytes,
+            "messages": tally.messages}
 
 
 def main() -> None:
@@ -333,7 +337,7 @@ def main() -> None:
           f"p99 {r['paced_p99_ms']:.1f} ms (controller CPU {r['call_cpu_ms']:.2f} ms a call) | "
           f"two bare hops: p50 {r['hops_p50_ms']:.1f} ms p99 {r['hops_p99_ms']:.1f} ms")
     print(f"published per paced call (state/# and evt/#, as one device reading the hall receives "
-          f"them; the probe opening every window included): {r['per_call']['bytes']:.0f} bytes, "
+          f"them; the calls alone): {r['per_call']['bytes']:.0f} bytes, "
           f"{r['per_call']['messages']:.1f} messages")
     print(f"call -> display, every window at once: {r['burst']} calls p50 {r['burst_p50_ms']:.1f} ms "
           f"p99 {r['burst_p99_ms']:.1f} ms")
