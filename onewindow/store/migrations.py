@@ -102,6 +102,14 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
          BEGIN SELECT RAISE(ABORT, 'the follow-up notes are append-only'); END""",
       """CREATE TRIGGER rating_notes_no_delete BEFORE DELETE ON rating_notes
          BEGIN SELECT RAISE(ABORT, 'the follow-up notes are append-only'); END""")),
+    (5, "the uplink's outbox: every hall event, numbered without gaps (uplink.last_seq, moved "
+        "in the transaction of the change it tells), kept until the city acknowledges it",
+     ("""CREATE TABLE outbox (
+         seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, at TEXT NOT NULL, body TEXT NOT NULL)""",
+      """CREATE TABLE uplink (
+         id INTEGER PRIMARY KEY CHECK (id = 1), last_seq INTEGER NOT NULL,
+         acked INTEGER NOT NULL)""",
+      "INSERT INTO uplink VALUES (1, 0, 0)")),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
