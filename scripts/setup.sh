@@ -15,6 +15,7 @@ APT_PACKAGES=(
   chromium                                       # tests: the QR pages in a headless browser
   fonts-noto-cjk                                 # Chinese on screens and ticket previews
   espeak-ng sox alsa-utils                       # offline voice: clip making, checks, playback
+  postgresql iproute2                            # the city: its database; tests cut links in netns
 )
 
 missing=()
@@ -45,6 +46,6 @@ stamp=.venv/.onewindow-installed
 if [[ ! -f $stamp || setup.py -nt $stamp ]]; then
   echo "onewindow setup: installing Python packages into .venv"
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".[ui,pcsc,test]"
+  .venv/bin/python -m pip install -q -e ".[ui,pcsc,test,city]"
   touch "$stamp"
 fi

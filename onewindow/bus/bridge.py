@@ -62,7 +62,7 @@ def bridge_section(hall_id: str, up: Uplink) -> list[str]:
         f"local_clientid ow-uplink-{hall_id}",
         f"local_username {BRIDGE_USER}",
         "start_type automatic",
-        "restart_timeout 2 30",
+        "restart_timeout 1 15",       # back within seconds of the link, at most 15 s after
         "keepalive_interval 20",
         "notifications true",
         "notifications_local_only true",

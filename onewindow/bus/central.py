@@ -59,6 +59,8 @@ def central_files(out: Path, hosts: list[str], tls_port: int, halls: list[str],
         f"persistence {'true' if persistence else 'false'}",
         f"persistence_location {out}/",
         "max_queued_messages 1000000",
+        # a collector acknowledges a message only once its batch is committed: many in flight
+        "max_inflight_messages 10000",
         "set_tcp_nodelay true",
         f"listener {tls_port} {bind}".rstrip(),
         f"cafile {certs['ca']}", f"certfile {certs['cert']}", f"keyfile {certs['key']}",
