@@ -236,7 +236,7 @@ def main() -> int:
         start = time.monotonic()
         before = stored(db)
         sent = 0
-        for i, (off, hi, n, stage) in enumerate(queue_):
+        for off, hi, n, stage in queue_:
             h = halls[hi]
             due = start + (off - base_off) / a.speed
             if due - start > a.duration:
