@@ -42,6 +42,7 @@ setup(
     extras_require={
         "ui": ["kivy>=2.3"],
         "pcsc": ["pyscard>=2.0"],
+        "city": ["psycopg[binary]>=3.1"],      # the city collector and dashboard (PostgreSQL)
         # the checkers pinned to a minor version: a newer one may find new things (or format
         # otherwise), and CI should change only when the code does (scripts/lint)
         # selenium drives Debian's chromium through its chromium-driver (the QR pages' tests)

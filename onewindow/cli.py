@@ -39,6 +39,10 @@ def cmd_hall(args) -> int:
     try:
         url = parse_bus_url(args.mqtt)
         tls = TlsListen.parse(args.tls_listen) if args.tls_listen else None
+        uplink = _uplink(args)
+        if uplink and not url.embedded:
+            raise BusUrlError("--uplink configures the hall's private broker (embedded://); for "
+                              "an external Mosquitto use `broker-config --uplink`")
         if url.embedded:
             check_plain_listener(url.host, url.port)
     except (BusUrlError, BrokerError) as exc:
@@ -50,7 +54,7 @@ def cmd_hall(args) -> int:
         return 2
     ctl = open_hall(_hall_file(args), args.data_dir, test_mode=args.test_mode)
     service = HallService(ctl, url, DeviceRegistry(args.data_dir), controller_secret(args.data_dir),
-                          tls_listen=tls)
+                          tls_listen=tls, uplink=uplink)
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.set())
@@ -162,6 +166,24 @@ def cmd_devices(args) -> int:
     return 0
 
 
+def _uplink_args(p) -> None:
+    p.add_argument("--uplink", metavar="mqtts://CENTRAL:8883",
+                   help="bridge the hall's events to the city's central broker (docs/city.md)")
+    p.add_argument("--uplink-ca", help="the city CA certificate (ca.crt from `city-broker`)")
+    p.add_argument("--uplink-cert", help="this hall's client certificate (HALL.crt)")
+    p.add_argument("--uplink-key", help="this hall's client key (HALL.key)")
+    p.add_argument("--uplink-queue", type=int, default=100_000,
+                   help="messages the bridge queues while the city is unreachable")
+
+
+def _uplink(args):
+    if not getattr(args, "uplink", None):
+        return None
+    from .bus.bridge import Uplink
+    return Uplink.from_args(args.uplink, args.uplink_ca, args.uplink_cert, args.uplink_key,
+                            args.uplink_queue)
+
+
 def cmd_broker_config(args) -> int:
     from .bus.acl import mosquitto_files
     from .bus.devices import DeviceRegistry, controller_secret, hash_secret
@@ -178,13 +200,22 @@ def cmd_broker_config(args) -> int:
             print(f"onewindow broker-config: {exc}", file=sys.stderr)
             return 3
         tls = {"port": args.tls_port, "host": args.tls_host, **certs}
+    from .bus.url import BusUrlError
+    try:
+        uplink = _uplink(args)
+    except BusUrlError as exc:
+        print(f"onewindow broker-config: {exc}", file=sys.stderr)
+        return 2
     files = mosquitto_files(Topics(hall.id), reg.list(), hash_secret(controller_secret(args.data_dir)),
-                            out, port=args.port, host=args.host, tls=tls)
+                            out, port=args.port, host=args.host, tls=tls, uplink=uplink)
     for f in files:
         print(f"wrote {f}")
     if tls:
         print(f"devices connect with --mqtt 'mqtts://{args.tls_host}:{args.tls_port}?ca=CA' "
               f"after copying {tls['ca']} to them as CA (never ca.key)")
+    if uplink:
+        print(f"bridged to the city at {uplink.url.host}:{uplink.url.port}: ow/{hall.id}/up/# out, "
+              f"ow/{hall.id}/ack in (docs/city.md)")
     print("start Mosquitto with: mosquitto -c", files[-1])
     return 0
 
@@ -239,6 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--tls-listen", metavar="ADDRESS:PORT",
                    help="with embedded://: also serve devices on the LAN over TLS at this address "
                         "(e.g. 192.168.1.10:8883), with the hall's CA made in DATA_DIR/mosquitto/tls")
+    _uplink_args(h)
     h.set_defaults(func=cmd_hall)
 
     d = sub.add_parser("devices", help="device identities (and hardware commissioning)")
@@ -276,6 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "with the hall's own CA made in OUT/tls")
     b.add_argument("--tls-host", default="127.0.0.1", help="address of the TLS listener (the "
                    "controller's LAN address); also the name in the broker's certificate")
+    _uplink_args(b)
     b.set_defaults(func=cmd_broker_config)
 
     c = sub.add_parser("config", help="check the hall file, or export the live settings as TOML")
@@ -296,6 +329,8 @@ def build_parser() -> argparse.ArgumentParser:
     register_plan(sub, _data_arg)
     from .apps import register_apps
     register_apps(sub)
+    from .citycli import register as register_city
+    register_city(sub)
     return p
 
 

@@ -32,6 +32,7 @@ from .queues import OpenTickets
 from .request import Outcome, Request
 from .roles import Device
 from .store import Store
+from .uplink import up_data
 from .views import Views
 
 log = logging.getLogger(__name__)
@@ -202,6 +203,15 @@ class Controller:
 
     def _emit(self, kind: str, payload: dict) -> None:
         self._sink.append((kind, payload))
+        self.record(kind, payload)
+
+    def record(self, kind: str, payload: dict) -> None:
+        """Every event the hall emits (an op's `req.emit`, an alert, the day's roll) passes
+        here: kept in the outbox for the city, numbered in the transaction of the change, so
+        a change and its event are kept or lost together (uplink.py)."""
+        data = up_data(self, kind, payload)
+        if data is not None:
+            self.store.outbox_add(kind, self.now(), data)
 
     def housekeeping(self, work: Callable[[Alerts], None]) -> list:
         """Work from outside any request (the bus noticing a device go): its events."""
@@ -345,12 +355,14 @@ class Controller:
                     self.alerts.clear(CLOCK_ALERT)      # the clock has caught up with the hall
                     self._clock_back_from = None
                 self.store.trim_replies(*self.reply_bounds)
-            scan(self)
             now = self.now()
-            if self._ratings_scanned is None or not \
-                    timedelta(0) <= now - self._ratings_scanned < RATING_SCAN:
-                self._ratings_scanned = now
-                scan_ratings(self)
+            # in a transaction: an alert and its outbox row are kept together
+            with self.store.transaction():
+                scan(self)
+                if self._ratings_scanned is None or not \
+                        timedelta(0) <= now - self._ratings_scanned < RATING_SCAN:
+                    self._ratings_scanned = now
+                    scan_ratings(self)
         finally:
             self._sink = []
         return events

@@ -79,6 +79,7 @@ def op_book(req: Request) -> dict:
     req.store.add_appointment(row)
     req.audit("book", detail={"appointment": row["id"], "service": s.code,
                               "slot": row["slot_start"]})
+    _event(req, "booked", row)
     return {"appointment": _view(req, row)}
 
 
@@ -101,7 +102,15 @@ def op_cancel(req: Request) -> dict:
     req.store.set_appointment(row["id"], "cancelled")
     req.audit("cancel_booking", detail={"appointment": row["id"]})
     row["status"] = "cancelled"
+    _event(req, "cancelled", row)
     return {"appointment": _view(req, row)}
+
+
+def _event(req: Request, event: str, row) -> None:
+    """`evt/appointment`: no citizen in it (every device reads events), masked or not."""
+    req.emit("appointment", {"event": event, "appointment": row["id"], "service": row["service"],
+                             "slot_start": row["slot_start"], "channel": row["channel"],
+                             "at": req.now.isoformat()})
 
 
 def op_find(req: Request) -> dict:

@@ -87,7 +87,8 @@ def op_submit(req: Request) -> dict:
     req.store.add_rating(row)
     req.audit("rate", t, window=window, from_status=t.status if t else None,
               detail={"level": level, "rating": row["id"], "count": count})
-    req.emit("rating", {"event": "submitted", "window": window, "ticket": t.number if t else None,
+    req.emit("rating", {"event": "submitted", "rating": row["id"], "window": window,
+                        "ticket": t.number if t else None,
                         "level": level, "level_name": LEVELS[level], "bad": bad,
                         "count": count, "at": now.isoformat()})
     if opens:

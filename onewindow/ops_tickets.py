@@ -148,7 +148,8 @@ def op_issue(req: Request) -> dict:
     if appt:
         req.store.set_appointment(appt["id"], "checked_in", ticket_id=t.id)
     req.emit("ticket", {"event": "issued", "ticket_id": t.id, "ticket": t.number,
-                        "service": t.service, "at": now.isoformat()})
+                        "service": t.service, "appointment": appt["id"] if appt else None,
+                        "at": now.isoformat()})
     return {"ticket": req.ticket_view(t)}
 
 

@@ -116,6 +116,8 @@ def op_start(req: Request) -> dict:
     t = _current(req, w.number)
     if t.status is not TicketStatus.SERVING:
         req.move(t, Action.START)
+        req.emit("ticket", {"event": "serving", "ticket_id": t.id, "ticket": t.number,
+                            "service": t.service, "window": w.number, "at": req.now.isoformat()})
     return {"ticket": req.ticket_view(t)}
 
 

@@ -146,5 +146,7 @@ class Request:
         self._ctl.audit(self.device, action, ticket, window, from_status, detail)
 
     def emit(self, kind: str, payload: dict) -> None:
+        """Announce on `evt/<kind>` once committed; kept for the city in the same transaction."""
         self.events.append((kind, payload))
+        self._ctl.record(kind, payload)
 

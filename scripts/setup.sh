@@ -19,6 +19,7 @@ APT_PACKAGES=(
   fcitx5 fcitx5-chinese-addons dbus-daemon       # pinyin input (the console's Chinese fields; tested)
   espeak-ng sox alsa-utils                       # offline voice: clip making, checks, playback
   debhelper dh-virtualenv debootstrap lintian    # the .deb: scripts/build-deb, scripts/test-deb-clean-root
+  postgresql iproute2                            # the city: its database; tests cut links in netns
 )
 
 missing=()
@@ -49,6 +50,6 @@ stamp=.venv/.onewindow-installed
 if [[ ! -f $stamp || setup.py -nt $stamp ]]; then
   echo "onewindow setup: installing Python packages into .venv"
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".[ui,pcsc,test]"
+  .venv/bin/python -m pip install -q -e ".[ui,pcsc,test,city]"
   touch "$stamp"
 fi

@@ -96,8 +96,9 @@ class Hall:
     controller, like the systemd unit) or an mqtt:// URL of a broker the test runs itself."""
 
     def __init__(self, tmp: Path, kind: str, config: Path | None = None, clock=None,
-                 tls_listen: str | None = None):
+                 tls_listen: str | None = None, uplink=None):
         self.tmp = tmp
+        self.uplink = uplink            # bridge.Uplink: the private broker bridges to the city
         self.tls_listen = tls_listen
         self.kind = kind
         self.config = config or REPO / "config" / "hall.toml"
@@ -130,7 +131,8 @@ class Hall:
         else:
             url = parse_bus_url("embedded://127.0.0.1:0")
         tls = TlsListen.parse(self.tls_listen) if self.tls_listen else None
-        self.service = HallService(ctl, url, self.registry, controller_secret(self.data_dir), tls)
+        self.service = HallService(ctl, url, self.registry, controller_secret(self.data_dir), tls,
+                                   self.uplink)
         self.service.start()
         assert self.service.connected.wait(5), "controller did not reach the broker"
         self.port = self.service.port

@@ -109,8 +109,10 @@ def _die_with_parent() -> None:
 class PrivateBroker:
     def __init__(self, data_dir: str | Path, topics: Topics, registry: DeviceRegistry,
                  controller_secret: str, host: str = "127.0.0.1", port: int = 1883,
-                 tls: Optional[TlsListen] = None):
+                 tls: Optional[TlsListen] = None, uplink=None):
+        """`uplink` (bridge.Uplink): bridge the hall's events to the city."""
         check_plain_listener(host, port)
+        self.uplink = uplink
         self.dir = Path(data_dir) / "mosquitto"
         self.tls_dir = self.dir / "tls"        # where broker-config keeps it too (backups know it)
         self.topics = topics
@@ -194,7 +196,7 @@ class PrivateBroker:
         files = mosquitto_files(self.topics, self.registry.list(), self.secret_hash, self.dir,
                                 port=self.port, host=self.host, run_as=_user(), tls=tls,
                                 made_by="onewindow hall (its private broker, rewritten at every start)",
-                                fenced=self.fenced)
+                                fenced=self.fenced, uplink=self.uplink)
         return files[-1]
 
     def _registry_mtime(self) -> Optional[int]:

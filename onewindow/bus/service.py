@@ -24,6 +24,7 @@ from ..request import Outcome
 from .budget import Budgets
 from .devices import CONTROLLER_ID, DeviceEntry, DeviceRegistry
 from .netloop import NetLoop
+from .outbox import Outbox
 from .publisher import StatePublisher
 from .topics import Topics
 from .url import BusUrl, no_delay, use_tls
@@ -49,8 +50,10 @@ class BusUnreachable(Exception):
 
 class HallService:
     def __init__(self, controller: Controller, url: BusUrl, registry: DeviceRegistry,
-                 controller_secret: str, tls_listen=None):
-        """`tls_listen`: with `embedded://`, the private broker's TLS listener for the LAN."""
+                 controller_secret: str, tls_listen=None, uplink=None):
+        """`tls_listen`: with `embedded://`, the private broker's TLS listener for the LAN;
+        `uplink` (bridge.Uplink): the private broker's bridge to the city."""
+        self.uplink = uplink
         self.ctl = controller
         self.tls_listen = tls_listen
         self.url = url
@@ -73,6 +76,9 @@ class HallService:
         self._down_since: Optional[float] = None
         self._warned_at = float("-inf")
         self.budgets = Budgets()
+        self.outbox = Outbox(controller.store, controller.hall.id,
+                             lambda topic, data: self.client.publish(topic, data, qos=1))
+        self._up_more = False                       # outbox events not yet published
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=CONTROLLER_ID,
                                   clean_session=True)
         self.client.username_pw_set(CONTROLLER_ID, controller_secret)
@@ -93,7 +99,8 @@ class HallService:
         if self.url.embedded:
             from .mosquitto import PrivateBroker
             self.broker = PrivateBroker(self.ctl.store.path.parent, self.topics, self.registry,
-                                        self.secret, self.url.host, self.url.port, self.tls_listen)
+                                        self.secret, self.url.host, self.url.port, self.tls_listen,
+                                        self.uplink)
             self.broker.start()            # BrokerError (port taken, no mosquitto) to the caller
             port = self.broker.port
         else:
@@ -145,7 +152,11 @@ class HallService:
         # reconnect anyway, and Mosquitto caps what it queues for a QoS 1 subscriber (1,000
         # messages), dropping other devices' requests while a flood is drained
         client.subscribe([(f"{root}/req/+", 0), (f"{root}/dev/+/status", 1),
-                          (self.topics.probe, 1)])
+                          (self.topics.probe, 1), (self.outbox.ack_topic, 1),
+                          (self.outbox.state_topic, 1)])
+        # a restarted broker lost whatever its bridge had queued for the city
+        self.outbox.rewind("the controller (re)connected to its broker")
+        self._up_more = True
         client.publish(self.topics.status(CONTROLLER_ID), "online", qos=1, retain=True)
         self.connected.set()
         self.proven.clear()
@@ -168,6 +179,9 @@ class HallService:
                 self._probe = None
                 self._was_proven = True
                 self.proven.set()
+            return
+        if msg.topic in (self.outbox.ack_topic, self.outbox.state_topic):
+            self._incoming.append((msg.topic, msg.payload))     # handled on the loop, in order
             return
         self._incoming.append((msg.topic, msg.payload))
 
@@ -209,7 +223,8 @@ class HallService:
             wake = next_tick if self._probe is None else min(next_tick, self._probe[1])
             if self._state_due is not None:
                 wake = min(wake, self._state_due)
-            self.net.poll(0.0 if self._incoming else max(0.0, wake - time.monotonic()))
+            busy = self._incoming or (self._up_more and self.connected.is_set())
+            self.net.poll(0.0 if busy else max(0.0, wake - time.monotonic()))
             batch, self._incoming = self._incoming[:MAX_BATCH], self._incoming[MAX_BATCH:]
             try:
                 if self._republish:
@@ -224,10 +239,14 @@ class HallService:
                     next_tick = time.monotonic() + TICK_S
                     self._warn_if_unreachable()
                     self._publish_events(self.ctl.tick())
+                    self.outbox.check()
+                    self._up_more = True
                     self._clear_settled_identities()
                     self._clear_settled_budgets()
                     lograte.flush()
                     self._state_due = 0.0          # time alone moves the hall's hours and appointments
+                if self.connected.is_set() and (self._up_more or batch):
+                    self._up_more = self.outbox.pump()
                 if self._state_due is not None and time.monotonic() >= self._state_due \
                         and self.connected.is_set():
                     self._state_due = self.state.publish(self.ctl.windows)
@@ -256,6 +275,8 @@ class HallService:
     def _process(self, batch: list) -> None:
         outcomes: list[tuple[str, None, bytes]] = []
         for topic, payload in batch:
+            if self.outbox.message(topic, payload):
+                continue
             status_dev = self.topics.device_of(topic.rsplit("/status", 1)[0], "dev") \
                 if topic.endswith("/status") else None
             if status_dev:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-EVENT_KINDS = ("call", "ticket", "window", "rating", "alert")
+EVENT_KINDS = ("call", "ticket", "window", "rating", "alert", "appointment")
 CONTROLLER = "controller"          # the hall controller's own MQTT user and presence
 
 

@@ -380,6 +380,14 @@ class Store:
                         (rating_id, at.isoformat(), device, staff, action, from_status,
                          to_status, note))
 
+    def rating_export_row(self, rating_id: str) -> Optional[dict[str, Any]]:
+        """One rating as `ratings_for_export` reads it (the uplink sends its export record)."""
+        cols = ", ".join(f"r.{c}" for c in _EXPORT_COLUMNS)
+        row = self.db.execute(
+            f"SELECT {cols}, t.number AS ticket_number, t.day AS ticket_day FROM ratings r "
+            "LEFT JOIN tickets t ON t.id = r.ticket_id WHERE r.id = ?", (rating_id,)).fetchone()
+        return dict(row) if row else None
+
     def rating_notes(self, rating_id: str) -> list[dict[str, Any]]:
         return self.rows("rating_notes", "rating_id = ? ORDER BY seq", (rating_id,))
 
@@ -519,6 +527,41 @@ class Store:
             where += " AND window = ?"
             params.append(window)
         return self.cases(where, params)
+
+    # -- the uplink's outbox (uplink.py): events numbered without gaps, kept until acknowledged --
+
+    def outbox_add(self, kind: str, at: datetime, body: dict[str, Any]) -> int:
+        """Keep one event for the city; its number, in the transaction of the change (a
+        rolled-back change takes its number back with it, so numbers have no gaps)."""
+        with self.transaction():
+            self.db.execute("UPDATE uplink SET last_seq = last_seq + 1 WHERE id = 1")
+            seq = int(self.db.execute("SELECT last_seq FROM uplink WHERE id = 1").fetchone()[0])
+            self.db.execute("INSERT INTO outbox VALUES (?, ?, ?, ?)",
+                            (seq, kind, at.isoformat(), _json(body)))
+        return seq
+
+    def outbox_after(self, seq: int, limit: int) -> list[tuple[int, str, str, str]]:
+        """(seq, kind, at, body as JSON) of the events numbered after `seq`, oldest first."""
+        return [(int(r[0]), r[1], r[2], r[3]) for r in self.db.execute(
+            "SELECT seq, kind, at, body FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
+            (seq, limit))]
+
+    def outbox_state(self) -> tuple[int, int]:
+        """(the last number given, the last the city acknowledged)."""
+        row = self.db.execute("SELECT last_seq, acked FROM uplink WHERE id = 1").fetchone()
+        return int(row[0]), int(row[1])
+
+    def outbox_ack(self, upto: int) -> int:
+        """The city holds every event up to `upto`: forget them. Returns the acknowledged mark
+        (never beyond what was numbered, never back)."""
+        with self.transaction():
+            last, acked = self.outbox_state()
+            upto = min(upto, last)
+            if upto > acked:
+                self.db.execute("DELETE FROM outbox WHERE seq <= ?", (upto,))
+                self.db.execute("UPDATE uplink SET acked = ? WHERE id = 1", (upto,))
+                acked = upto
+        return acked
 
     # -- windows ------------------------------------------------------------------------------
 

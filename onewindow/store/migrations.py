@@ -121,6 +121,14 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
          status TEXT NOT NULL, returned_at TEXT, return_ticket_id TEXT)""",
       "CREATE INDEX cases_citizen ON cases (citizen_key, status)",
       "CREATE INDEX cases_status ON cases (status, due)")),
+    (9, "the uplink's outbox: every hall event, numbered without gaps (uplink.last_seq, moved "
+        "in the transaction of the change it tells), kept until the city acknowledges it",
+     ("""CREATE TABLE outbox (
+         seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, at TEXT NOT NULL, body TEXT NOT NULL)""",
+      """CREATE TABLE uplink (
+         id INTEGER PRIMARY KEY CHECK (id = 1), last_seq INTEGER NOT NULL,
+         acked INTEGER NOT NULL)""",
+      "INSERT INTO uplink VALUES (1, 0, 0)")),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -1,0 +1,293 @@
+"""City benchmark: 200 simulated halls replaying a 3,000-ticket day at 100x into one central
+Mosquitto, `onewindow city` (the collector, its own process) writing them into PostgreSQL.
+
+Each simulated hall sends what a hall's bridge forwards: uplink envelopes (docs/protocol.md §9)
+numbered 1, 2, 3 ... on `ow/<hall>/up/<kind>` at QoS 1: per ticket `issued`, `call`, `done`
+(each with the ticket's facts `t`) and, for one ticket in three, a rating with its national
+record. A day is 08:30-17:30 with a midday peak; at 100x it lasts 5.4 minutes. Phases:
+  1. backlog: the collector is down while BACKLOG events queue at the broker (its persistent
+     session); then it starts and drains them: its ingest ceiling, events/s;
+  2. live: the halls replay their day (--duration seconds of it, all of it by default) while a
+     dashboard reader runs the dashboard's overview query every second: the lag from an event's
+     publication to the first overview that counts it (p50, p99); and the ingest rate kept up;
+  3. the database: its size per million events, and every event once, none missing.
+
+The halls publish straight to the central broker (the bridges' connections are not the subject
+here); the broker is the same Mosquitto with an anonymous loopback listener.
+
+Usage: .venv/bin/python bench/bench_city.py [--halls 200] [--tickets 3000] [--speed 100]
+       [--duration SECONDS] [--backlog 200000] [--collectors 1]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import paho.mqtt.client as mqtt
+import psycopg
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(REPO), str(REPO / "tests")]
+
+from cityutil import PG, drop_database, new_database  # noqa: E402
+from onewindow.bus.mosquitto import SBIN_DIRS  # noqa: E402
+from onewindow.city import figures  # noqa: E402
+
+TZ = ZoneInfo("Asia/Shanghai")
+DAY_S = 9 * 3600                 # 08:30 to 17:30
+PUBLISHERS = 4                   # MQTT connections the simulated halls share (a hall keeps to one)
+READ_S = 1.0                     # the dashboard reader's pace (a city screen reloads every 5 s)
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Hall:
+    """One simulated hall's day: its tickets' events in time order, numbered as the outbox does.
+    Kept as (offset s, ticket n, stage) and made into an envelope only when sent."""
+
+    def __init__(self, hall_id: str, tickets: int, day: datetime, rng: random.Random):
+        self.id = hall_id
+        self.seq = 0
+        self.day = day
+        self.times: dict[int, tuple[float, float, float, int]] = {}
+        events: list[tuple[float, int, int]] = []
+        for n in range(1, tickets + 1):
+            # a midday peak: issue times drawn from a triangle over the day
+            issued = rng.triangular(0, DAY_S, DAY_S * 0.4)
+            called = issued + rng.expovariate(1 / 900)
+            done = called + rng.uniform(120, 600)
+            self.times[n] = (issued, called, done, rng.choice((5, 5, 5, 4, 4, 3, 2, 1)))
+            events += [(issued, n, 0), (called, n, 1), (done, n, 2)]
+            if n % 3 == 0:
+                events.append((done + 30, n, 3))
+        events.sort()
+        self.events = events
+
+    def _iso(self, offset: float) -> str:
+        return (self.day + timedelta(seconds=offset)).isoformat()
+
+    def envelope(self, offset: float, n: int, stage: int) -> tuple[str, bytes, int]:
+        issued, called, done, level = self.times[n]
+        tid = f"{self.id}-{n}"
+        t = {"number": f"A{n:03d}", "service": "A", "channel": "kiosk", "window": 1 + n % 12,
+             "day": self.day.date().isoformat(), "issued_at": self._iso(issued)}
+        if stage >= 1:
+            t["called_at"] = self._iso(called)
+        if stage >= 2:
+            t["finished_at"] = self._iso(done)
+        t["status"] = ("waiting", "called", "done", "done")[stage]
+        kind, data = [("ticket", {"event": "issued"}), ("call", {"window": t["window"]}),
+                      ("ticket", {"event": "done", "window": t["window"]}),
+                      ("rating", {"event": "submitted"})][stage]
+        if stage < 3:
+            data.update({"ticket_id": tid, "ticket": t["number"], "service": "A",
+                         "department": "县公安局", "t": t})
+        else:
+            data.update({"rating": f"r{tid}", "record": {
+                "rating_id": f"r{tid}", "level_code": 6 - level, "bad": level <= 2, "count": 1,
+                "window": t["window"], "service": "A", "rated_at": self._iso(offset)}})
+        self.seq += 1
+        at = self._iso(offset)
+        body = {"v": 1, "id": f"{self.id}:{self.seq}", "hall": self.id, "seq": self.seq,
+                "kind": kind, "at": at, "data": {**data, "at": at}}
+        return f"ow/{self.id}/up/{kind}", json.dumps(body, ensure_ascii=False).encode(), self.seq
+
+
+def publishers(port: int) -> list[mqtt.Client]:
+    out = []
+    for n in range(PUBLISHERS):
+        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"bench-halls-{n}")
+        c.max_inflight_messages_set(1000)
+        c.connect("127.0.0.1", port)
+        c.loop_start()
+        out.append(c)
+    return out
+
+
+def start_broker(tmp: Path) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    conf = tmp / "central.conf"
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+                    "max_queued_messages 0\nmax_inflight_messages 10000\nset_tcp_nodelay true\n")
+    binary = shutil.which("mosquitto", path=os.pathsep.join([os.environ.get("PATH", ""), *SBIN_DIRS]))
+    proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    return proc, port
+
+
+def start_collectors(n: int, port: int, db: str, tmp: Path) -> list[subprocess.Popen]:
+    procs = []
+    for i in range(n):
+        with open(tmp / f"collector-{i}.log", "ab") as log:
+            procs.append(subprocess.Popen(
+                [sys.executable, "-m", "onewindow.cli", "--log-level", "WARNING", "city", "--mqtt",
+                 f"mqtt://127.0.0.1:{port}", "--db", db, "--client-id", f"bench-c{i}"],
+                cwd=REPO, stdout=log, stderr=subprocess.STDOUT))
+    return procs
+
+
+def stored(db: psycopg.Connection) -> int:
+    return int(db.execute("SELECT count(*) FROM events").fetchone()[0])
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--halls", type=int, default=200)
+    p.add_argument("--tickets", type=int, default=3000)
+    p.add_argument("--speed", type=float, default=100)
+    p.add_argument("--duration", type=float, default=DAY_S / 100)
+    p.add_argument("--backlog", type=int, default=200_000)
+    p.add_argument("--collectors", type=int, default=1)
+    a = p.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="bench-city-"))
+    url = new_database("owbench")
+    broker, port = start_broker(tmp)
+    collectors: list[subprocess.Popen] = []
+    try:
+        rng = random.Random(17)
+        day = datetime.now(TZ).replace(hour=8, minute=30, second=0, microsecond=0)
+        t0 = time.monotonic()
+        halls = [Hall(f"hall-{n:03d}", a.tickets, day, rng) for n in range(a.halls)]
+        total_day = sum(len(h.events) for h in halls)
+        print(f"{a.halls} halls, {a.tickets} tickets each: {total_day} events in the day "
+              f"(made in {time.monotonic() - t0:.1f} s)")
+        pubs = publishers(port)
+        # the collector's persistent session and its shared subscription exist before the backlog
+        collectors = start_collectors(1, port, url, tmp)
+        db = psycopg.connect(url, autocommit=True)
+        for _ in range(100):
+            try:
+                if db.execute("SELECT to_regclass('events') IS NOT NULL").fetchone()[0]:
+                    break
+            except psycopg.Error:
+                pass
+            time.sleep(0.1)
+        time.sleep(1.0)
+        collectors[0].kill()
+        collectors[0].wait()
+
+        # 1. backlog: events queued at the broker while no collector runs, then drained
+        backlog = []
+        per_hall = max(1, a.backlog // a.halls)
+        sent_backlog = 0
+        for hi, h in enumerate(halls):
+            for offset, n, stage in h.events[:per_hall]:
+                topic, body, _seq = h.envelope(offset, n, stage)
+                # one hall, one connection, as its bridge: its events stay in order
+                pubs[hi % PUBLISHERS].publish(topic, body, 1)
+                sent_backlog += 1
+            h.events = h.events[per_hall:]
+        backlog = range(sent_backlog)
+        time.sleep(2)
+        start = time.monotonic()
+        collectors = start_collectors(a.collectors, port, url, tmp)
+        while stored(db) < len(backlog):
+            time.sleep(0.05)
+            if time.monotonic() - start > 600:
+                raise SystemExit("the backlog did not drain in 10 minutes")
+        drain = time.monotonic() - start
+        print(f"1. backlog: {len(backlog)} events drained in {drain:.1f} s (collector start "
+              f"included): {len(backlog) / drain:.0f} events/s")
+
+        # 2. live: the rest of the day at --speed, the dashboard's query every 200 ms
+        published: dict[tuple[str, int], float] = {}
+        lock = threading.Lock()
+        stop = threading.Event()
+        lags: list[float] = []
+        seen = {h.id: h.seq for h in halls}
+
+        def reader() -> None:
+            rdb = psycopg.connect(url, autocommit=True)
+            while not stop.is_set():
+                now = datetime.now(TZ)
+                rows = figures.overview(rdb, now.date(), now)
+                at = time.monotonic()
+                with lock:
+                    for r in rows:
+                        for s in range(seen.get(r["hall"], 0) + 1, r["upto"] + 1):
+                            sent = published.pop((r["hall"], s), None)
+                            if sent is not None:
+                                lags.append(at - sent)
+                        seen[r["hall"]] = max(seen.get(r["hall"], 0), r["upto"])
+                time.sleep(READ_S)
+            rdb.close()
+
+        threading.Thread(target=reader, daemon=True).start()
+        queue_ = sorted(((off, hi, n, stage) for hi, h in enumerate(halls)
+                         for off, n, stage in h.events), key=lambda e: e[0])
+        base_off = queue_[0][0] if queue_ else 0
+        start = time.monotonic()
+        before = stored(db)
+        sent = 0
+        for off, hi, n, stage in queue_:
+            h = halls[hi]
+            due = start + (off - base_off) / a.speed
+            if due - start > a.duration:
+                break
+            wait = due - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            topic, body, seq = h.envelope(off, n, stage)
+            with lock:
+                published[(h.id, seq)] = time.monotonic()
+            pubs[hi % PUBLISHERS].publish(topic, body, 1)
+            sent += 1
+        live_s = time.monotonic() - start
+        total = len(backlog) + sent
+        deadline = time.monotonic() + 120
+        while stored(db) < total and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.6)
+        stop.set()
+        got = stored(db) - before
+        print(f"2. live: {sent} events in {live_s:.0f} s ({sent / live_s:.0f}/s offered), "
+              f"{got} stored")
+        if lags:
+            lags.sort()
+            p99 = lags[int(len(lags) * 0.99) - 1]
+            print(f"   event -> dashboard overview lag: p50 {statistics.median(lags) * 1000:.0f} ms, "
+                  f"p99 {p99 * 1000:.0f} ms, max {lags[-1] * 1000:.0f} ms ({len(lags)} events)")
+
+        # 3. the database
+        n = stored(db)
+        size = db.execute("SELECT pg_database_size(current_database())").fetchone()[0]
+        dup = db.execute("SELECT count(*) - count(DISTINCT (hall, seq)) FROM events").fetchone()[0]
+        gaps = db.execute("SELECT count(*) FROM halls WHERE upto <> top").fetchone()[0]
+        print(f"3. PostgreSQL: {n} events, {size / 2**20:.0f} MiB in all: "
+              f"{size / n * 1e6 / 2**30:.2f} GiB per million events (events + dashboard tables "
+              f"+ indexes); duplicates {dup}, halls with a gap {gaps}; all sent stored: {n == total}")
+        db.close()
+        for c in pubs:
+            c.loop_stop()
+            c.disconnect()
+    finally:
+        for c in collectors:
+            c.terminate()
+            c.wait(10)
+        broker.terminate()
+        broker.wait(10)
+        drop_database(url)
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    print(f"PostgreSQL: {PG}")
+    sys.exit(main())
