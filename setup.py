@@ -1,4 +1,5 @@
 """OneWindow (一窗): queue calling and self-service kiosks for government service halls."""
+
 from pathlib import Path
 
 from setuptools import find_packages, setup
@@ -9,7 +10,9 @@ def shipped_tree(folder: str) -> list[tuple[str, list[str]]]:
     groups: dict[str, list[str]] = {}
     for path in sorted(Path(folder).rglob("*")):
         if path.is_file():
-            groups.setdefault(f"share/onewindow/{path.parent.as_posix()}", []).append(path.as_posix())
+            groups.setdefault(f"share/onewindow/{path.parent.as_posix()}", []).append(
+                path.as_posix()
+            )
     return list(groups.items())
 
 
@@ -42,12 +45,19 @@ setup(
     extras_require={
         "ui": ["kivy>=2.3"],
         "pcsc": ["pyscard>=2.0"],
-        "city": ["psycopg[binary]>=3.1"],      # the city collector and dashboard (PostgreSQL)
+        "city": ["psycopg[binary]>=3.1"],  # the city collector and dashboard (PostgreSQL)
         # the checkers pinned to a minor version: a newer one may find new things (or format
         # otherwise), and CI should change only when the code does (scripts/lint)
         # selenium drives Debian's chromium through its chromium-driver (the QR pages' tests)
-        "test": ["pytest>=8", "hypothesis>=6.100", "pytest-randomly>=3.15", "selenium>=4.10",
-                 "ruff>=0.17,<0.18", "mypy>=2.4,<2.5", "import-linter>=2.17,<3"],
+        "test": [
+            "pytest>=8",
+            "hypothesis>=6.100",
+            "pytest-randomly>=3.15",
+            "selenium>=4.10",
+            "ruff>=0.17,<0.18",
+            "mypy>=2.4,<2.5",
+            "import-linter>=2.17,<3",
+        ],
     },
     entry_points={"console_scripts": ["onewindow=onewindow.cli:main"]},
 )

@@ -15,6 +15,7 @@ Usage: .venv/bin/python bench/bench_app_memory.py [--apps kiosk,display,caller,m
        [--settle 20]
 Target (issue 13): the kiosk under 150 MB.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,7 +37,7 @@ from drivers.ptysim import PtyDevice  # noqa: E402
 from kivyutil import Screen  # noqa: E402
 
 KIOSK_TARGET_MB = 150
-STABLE_S = 5.0            # idle: VmRSS within STABLE_MB over this long
+STABLE_S = 5.0  # idle: VmRSS within STABLE_MB over this long
 STABLE_MB = 1.0
 SAMPLE_S = 0.5
 FONT_SUFFIXES = (".ttc", ".otf", ".ttf")
@@ -54,8 +55,13 @@ App().run()
 
 # app -> (device id, role, windows, screen size, extra arguments)
 APPS = {
-    "kiosk": ("kiosk-1", "kiosk", (), (1080, 1920),
-              ["--printer", "{tmp}/printer", "--idcard", "{tmp}/idcard"]),
+    "kiosk": (
+        "kiosk-1",
+        "kiosk",
+        (),
+        (1080, 1920),
+        ["--printer", "{tmp}/printer", "--idcard", "{tmp}/idcard"],
+    ),
     "display": ("display-1", "display", (), (1920, 1080), ["--voice", "none"]),
     "caller": ("caller-3", "caller", (3,), (1024, 600), ["--window", "3"]),
     "manager": ("manager-1", "manager", (), (1280, 800), []),
@@ -79,7 +85,7 @@ def fonts_open(pid: int) -> int:
         try:
             count += os.readlink(fd).endswith(FONT_SUFFIXES)
         except OSError:
-            continue            # closed while we looked
+            continue  # closed while we looked
     return count
 
 
@@ -93,8 +99,11 @@ def idle_memory(proc: subprocess.Popen, settle: float, timeout: float) -> tuple[
         now, figures = time.monotonic(), status_mb(proc.pid)
         samples.append((now, figures["VmRSS"]))
         recent = [m for t, m in samples if t >= now - STABLE_S]
-        if (now - started >= settle and samples[0][0] <= now - STABLE_S
-                and max(recent) - min(recent) < STABLE_MB):
+        if (
+            now - started >= settle
+            and samples[0][0] <= now - STABLE_S
+            and max(recent) - min(recent) < STABLE_MB
+        ):
             return figures, max(m for _, m in samples)
         time.sleep(SAMPLE_S)
     raise RuntimeError(f"VmRSS did not settle in {timeout:.0f} s (last {samples[-1][1]:.0f} MB)")
@@ -104,9 +113,23 @@ def app_command(hall: Hall, name: str, tmp: Path) -> list[str]:
     if name == "floor":
         return [sys.executable, "-c", FLOOR_APP, *map(str, APPS["kiosk"][3])]
     device, _role, _windows, _size, extra = APPS[name]
-    return [sys.executable, "-m", "onewindow.cli", "--log-level", "WARNING", name,
-            "--mqtt", hall.url, "--device", device, "--secret", hall.secrets[device],
-            "--hall", hall.hall_id, *(a.format(tmp=tmp) for a in extra)]
+    return [
+        sys.executable,
+        "-m",
+        "onewindow.cli",
+        "--log-level",
+        "WARNING",
+        name,
+        "--mqtt",
+        hall.url,
+        "--device",
+        device,
+        "--secret",
+        hall.secrets[device],
+        "--hall",
+        hall.hall_id,
+        *(a.format(tmp=tmp) for a in extra),
+    ]
 
 
 def measure(hall: Hall, name: str, tmp: Path, settle: float) -> tuple[dict, float, int]:
@@ -132,8 +155,12 @@ def measure(hall: Hall, name: str, tmp: Path, settle: float) -> tuple[dict, floa
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--apps", default=",".join(APPS), help="which apps, comma separated")
-    ap.add_argument("--settle", type=float, default=20.0,
-                    help="seconds an app runs before it may count as idle (default 20)")
+    ap.add_argument(
+        "--settle",
+        type=float,
+        default=20.0,
+        help="seconds an app runs before it may count as idle (default 20)",
+    )
     args = ap.parse_args()
     names = [n.strip() for n in args.apps.split(",") if n.strip()]
     unknown = sorted(set(names) - set(APPS))
@@ -146,20 +173,29 @@ def main() -> int:
             device, role, windows, _size, _extra = APPS[name]
             hall.add(device, role, windows)
         hall.start()
-        devices = [PtyDevice(PrinterSimulator(), tmp / "printer"),
-                   PtyDevice(IdCardSimulator(), tmp / "idcard")]
+        devices = [
+            PtyDevice(PrinterSimulator(), tmp / "printer"),
+            PtyDevice(IdCardSimulator(), tmp / "idcard"),
+        ]
         try:
-            print(f"idle memory, each app its own process under Xvfb, after {args.settle:.0f} s "
-                  f"and {STABLE_S:.0f} s without change (MB):")
+            print(
+                f"idle memory, each app its own process under Xvfb, after {args.settle:.0f} s "
+                f"and {STABLE_S:.0f} s without change (MB):"
+            )
             for name in ["floor", *names]:
                 m, peak, fonts = measure(hall, name, tmp, args.settle)
                 verdict = ""
                 if name == "kiosk":
-                    verdict = ("OK" if m["VmRSS"] < KIOSK_TARGET_MB
-                               else f"over the {KIOSK_TARGET_MB} MB target")
-                print(f"  {name:8} VmRSS {m['VmRSS']:6.1f}  (anon {m['RssAnon']:5.1f}, "
-                      f"files {m['RssFile'] + m['RssShmem']:5.1f})  peak {peak:6.1f}  "
-                      f"fonts {fonts:2d}  {verdict}".rstrip())
+                    verdict = (
+                        "OK"
+                        if m["VmRSS"] < KIOSK_TARGET_MB
+                        else f"over the {KIOSK_TARGET_MB} MB target"
+                    )
+                print(
+                    f"  {name:8} VmRSS {m['VmRSS']:6.1f}  (anon {m['RssAnon']:5.1f}, "
+                    f"files {m['RssFile'] + m['RssShmem']:5.1f})  peak {peak:6.1f}  "
+                    f"fonts {fonts:2d}  {verdict}".rstrip()
+                )
         finally:
             for dev in devices:
                 dev.close()

@@ -21,6 +21,7 @@ comprehensive ones (issue 13's scale figures).
 Usage: .venv/bin/python bench/bench_bus.py [--issues 6000] [--paced 300] [--waiting 300]
        [--windows N]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -86,10 +87,18 @@ class CallWatch:
 def big_hall(config: Path, n_windows: int) -> Path:
     """The same hall with `n_windows` comprehensive windows instead of its own."""
     from onewindow.hallconfig import dump
+
     raw = tomllib.loads(config.read_text(encoding="utf-8"))
-    raw["windows"] = [{"number": n, "name": f"{n}号综合窗口", "name_en": f"Window {n}",
-                       "kind": "comprehensive", "location": "一楼大厅"}
-                      for n in range(1, n_windows + 1)]
+    raw["windows"] = [
+        {
+            "number": n,
+            "name": f"{n}号综合窗口",
+            "name_en": f"Window {n}",
+            "kind": "comprehensive",
+            "location": "一楼大厅",
+        }
+        for n in range(1, n_windows + 1)
+    ]
     path = config.with_name(f"hall-{n_windows}-windows.toml")
     path.write_text(dump(raw), encoding="utf-8")
     return path
@@ -108,8 +117,9 @@ class Tally:
             self.messages += 1
 
 
-def run(n_devices: int, n_issues: int, n_calls: int, n_paced: int, n_waiting: int,
-        n_windows: int = 0) -> dict:
+def run(
+    n_devices: int, n_issues: int, n_calls: int, n_paced: int, n_waiting: int, n_windows: int = 0
+) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="ow-bench-bus-"))
     data = tmp / "data"
     config = unlimited_config(tmp)
@@ -129,10 +139,25 @@ def run(n_devices: int, n_issues: int, n_calls: int, n_paced: int, n_waiting: in
     tally_secret = reg.add("display-tally", "display")
     port = free_port()
     log = open(tmp / "hall.log", "w")
-    hall = subprocess.Popen([sys.executable, "-m", "onewindow.cli", "--log-level", "WARNING", "hall",
-                             "--config", str(config), "--data-dir", str(data),
-                             "--mqtt", f"embedded://127.0.0.1:{port}"],
-                            stdout=log, stderr=log, cwd=REPO)
+    hall = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "onewindow.cli",
+            "--log-level",
+            "WARNING",
+            "hall",
+            "--config",
+            str(config),
+            "--data-dir",
+            str(data),
+            "--mqtt",
+            f"embedded://127.0.0.1:{port}",
+        ],
+        stdout=log,
+        stderr=log,
+        cwd=REPO,
+    )
     url = f"mqtt://127.0.0.1:{port}"
     clients: dict[str, DeviceClient] = {}
     farm = None
@@ -140,13 +165,15 @@ def run(n_devices: int, n_issues: int, n_calls: int, n_paced: int, n_waiting: in
         first = DeviceClient(url, "display-0", secrets["display-0"], hall_id).start()
         clients["display-0"] = first
         wait_for(lambda: first.connected.is_set() and first.controller_online, timeout=30)
-        broker_pid = int(subprocess.check_output(
-            ["pgrep", "-f", f"{data}/mosquitto/mosquitto.conf"]).split()[0])
+        broker_pid = int(
+            subprocess.check_output(["pgrep", "-f", f"{data}/mosquitto/mosquitto.conf"]).split()[0]
+        )
         for dev, secret in secrets.items():
             if dev not in clients:
                 # as the real apps: a caller follows its window and alerts, a display the calls
-                clients[dev] = DeviceClient(url, dev, secret, hall_id,
-                                            events=("call", "window", "alert")).start()
+                clients[dev] = DeviceClient(
+                    url, dev, secret, hall_id, events=("call", "window", "alert")
+                ).start()
         wait_for(lambda: all(c.connected.is_set() for c in clients.values()), timeout=60)
         farm = KioskFarm("127.0.0.1", port, hall_id, kiosks)
         n_connected = len(clients) + len(farm.kiosks)
@@ -154,29 +181,52 @@ def run(n_devices: int, n_issues: int, n_calls: int, n_paced: int, n_waiting: in
         def top_up(calls: int) -> int:
             """A peak's queue that is still as long after `calls` calls; the length now."""
             farm.issue(max(1, (n_waiting + calls) // len(farm.kiosks)), codes)
-            time.sleep(0.5)                 # waiting counts are coalesced
+            time.sleep(0.5)  # waiting counts are coalesced
             return sum(q["waiting"] for q in first.state["queues"].values())
 
         # 1. a peak's queue
         waiting = top_up(n_paced)
 
         # 2. calls at a hall's pace, from their own process (see the docstring)
-        probe = {"url": url, "port": port, "hall": hall_id, "n": n_paced, "hall_pid": hall.pid,
-                 "tally": ["display-tally", tally_secret],
-                 "display": ["display-1", secrets["display-1"]],
-                 "watcher": ["manager-1", secrets["manager-1"]],
-                 "callers": [[f"caller-{w}", secrets[f"caller-{w}"], w] for w in windows]}
+        probe = {
+            "url": url,
+            "port": port,
+            "hall": hall_id,
+            "n": n_paced,
+            "hall_pid": hall.pid,
+            "tally": ["display-tally", tally_secret],
+            "display": ["display-1", secrets["display-1"]],
+            "watcher": ["manager-1", secrets["manager-1"]],
+            "callers": [[f"caller-{w}", secrets[f"caller-{w}"], w] for w in windows],
+        }
         for dev in [f"caller-{w}" for w in windows] + ["display-1", "manager-1"]:
-            clients.pop(dev).stop()     # the probe takes these identities over
+            clients.pop(dev).stop()  # the probe takes these identities over
         spy = None
-        if os.environ.get("BENCH_PYSPY"):     # where the controller spends the calls' time
-            spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "-p",
-                                    str(hall.pid), "-f", "raw", "-r", "1000", "--threads",
-                                    "-o", os.environ["BENCH_PYSPY"]],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if os.environ.get("BENCH_PYSPY"):  # where the controller spends the calls' time
+            spy = subprocess.Popen(
+                [
+                    str(Path(sys.executable).parent / "py-spy"),
+                    "record",
+                    "-p",
+                    str(hall.pid),
+                    "-f",
+                    "raw",
+                    "-r",
+                    "1000",
+                    "--threads",
+                    "-o",
+                    os.environ["BENCH_PYSPY"],
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             time.sleep(1)
-        out = subprocess.run([sys.executable, __file__, "--probe", json.dumps(probe)],
-                             capture_output=True, text=True, timeout=900)
+        out = subprocess.run(
+            [sys.executable, __file__, "--probe", json.dumps(probe)],
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
         if out.returncode != 0:
             raise RuntimeError(f"probe failed: {out.stderr[-2000:]}")
         if spy:
@@ -184,11 +234,14 @@ def run(n_devices: int, n_issues: int, n_calls: int, n_paced: int, n_waiting: in
             spy.wait(30)
         paced = json.loads(out.stdout.strip().splitlines()[-1])
         call_cpu_ms = paced["cpu_ms"] / max(1, len(paced["calls"]))
-        per_call = {"bytes": paced["bytes"] / max(1, len(paced["calls"])),
-                    "messages": paced["messages"] / max(1, len(paced["calls"]))}
+        per_call = {
+            "bytes": paced["bytes"] / max(1, len(paced["calls"])),
+            "messages": paced["messages"] / max(1, len(paced["calls"])),
+        }
         for dev in [f"caller-{w}" for w in windows] + ["display-1"]:
-            clients[dev] = DeviceClient(url, dev, secrets[dev], hall_id,
-                                        events=("call", "window", "alert")).start(wait=10)
+            clients[dev] = DeviceClient(
+                url, dev, secrets[dev], hall_id, events=("call", "window", "alert")
+            ).start(wait=10)
 
         # 3. a burst: every window calls at once
         top_up(n_calls)
@@ -200,12 +253,15 @@ def run(n_devices: int, n_issues: int, n_calls: int, n_paced: int, n_waiting: in
             mine = []
             for _ in range(max(1, n_calls // len(windows))):
                 t0 = time.perf_counter()
-                t = c.request("window.call_next", {"window": w, "current": "done"}, timeout=30)["ticket"]
+                t = c.request("window.call_next", {"window": w, "current": "done"}, timeout=30)[
+                    "ticket"
+                ]
                 if t is None:
                     break
                 mine.append(calls.seen(t["id"]) - t0)
             with lock:
                 burst.extend(mine)
+
         threads = [threading.Thread(target=call, args=(clients[f"caller-{w}"], w)) for w in windows]
         for t in threads:
             t.start()
@@ -213,21 +269,44 @@ def run(n_devices: int, n_issues: int, n_calls: int, n_paced: int, n_waiting: in
             t.join()
 
         # 4. throughput
-        cpu0 = {"controller": cpu_s(hall.pid), "mosquitto": cpu_s(broker_pid), "load": cpu_s(os.getpid())}
+        cpu0 = {
+            "controller": cpu_s(hall.pid),
+            "mosquitto": cpu_s(broker_pid),
+            "load": cpu_s(os.getpid()),
+        }
         t0 = time.perf_counter()
         lat = farm.issue(max(1, n_issues // len(farm.kiosks)), codes)
         issue_s = time.perf_counter() - t0
-        cpu = {k: (cpu_s(pid) - cpu0[k]) * 1000 / len(lat) for k, pid in
-               (("controller", hall.pid), ("mosquitto", broker_pid), ("load", os.getpid()))}
-        return {"devices": n_connected, "waiting": waiting, "windows": len(windows),
-                "per_call": per_call,
-                "paced": len(paced["calls"]), "paced_p50_ms": pct(paced["calls"], 50),
-                "paced_p99_ms": pct(paced["calls"], 99), "call_cpu_ms": call_cpu_ms,
-                "hops_p50_ms": pct(paced["hops"], 50), "hops_p99_ms": pct(paced["hops"], 99),
-                "burst": len(burst), "burst_p50_ms": pct(burst, 50), "burst_p99_ms": pct(burst, 99),
-                "issues": len(lat), "issues_per_s": len(lat) / issue_s,
-                "issue_p50_ms": pct(lat, 50), "issue_p99_ms": pct(lat, 99), "issue_cpu_ms": cpu,
-                "controller_rss_mb": rss_mb(hall.pid), "mosquitto_rss_mb": rss_mb(broker_pid)}
+        cpu = {
+            k: (cpu_s(pid) - cpu0[k]) * 1000 / len(lat)
+            for k, pid in (
+                ("controller", hall.pid),
+                ("mosquitto", broker_pid),
+                ("load", os.getpid()),
+            )
+        }
+        return {
+            "devices": n_connected,
+            "waiting": waiting,
+            "windows": len(windows),
+            "per_call": per_call,
+            "paced": len(paced["calls"]),
+            "paced_p50_ms": pct(paced["calls"], 50),
+            "paced_p99_ms": pct(paced["calls"], 99),
+            "call_cpu_ms": call_cpu_ms,
+            "hops_p50_ms": pct(paced["hops"], 50),
+            "hops_p99_ms": pct(paced["hops"], 99),
+            "burst": len(burst),
+            "burst_p50_ms": pct(burst, 50),
+            "burst_p99_ms": pct(burst, 99),
+            "issues": len(lat),
+            "issues_per_s": len(lat) / issue_s,
+            "issue_p50_ms": pct(lat, 50),
+            "issue_p99_ms": pct(lat, 99),
+            "issue_cpu_ms": cpu,
+            "controller_rss_mb": rss_mb(hall.pid),
+            "mosquitto_rss_mb": rss_mb(broker_pid),
+        }
     finally:
         if farm:
             farm.close()
@@ -267,14 +346,24 @@ def probe(spec: dict) -> dict:
             cond.wait_for(lambda: key in arrivals, 10)
             return arrivals[key]
 
-    display = stock_paho(spec["port"], *spec["display"], f"{root}/evt/call",
-                         lambda c, ud, m: arrived(json.loads(m.payload)["ticket_id"]))
-    callers = [(DeviceClient(spec["url"], dev, secret, spec["hall"], events=()).start(wait=10), w)
-               for dev, secret, w in spec["callers"]]
+    display = stock_paho(
+        spec["port"],
+        *spec["display"],
+        f"{root}/evt/call",
+        lambda c, ud, m: arrived(json.loads(m.payload)["ticket_id"]),
+    )
+    callers = [
+        (DeviceClient(spec["url"], dev, secret, spec["hall"], events=()).start(wait=10), w)
+        for dev, secret, w in spec["callers"]
+    ]
     # two bare hops: a caller publishes on its own presence topic (it may), a manager reads it
     first_caller = spec["callers"][0][0]
-    watcher = stock_paho(spec["port"], *spec["watcher"], f"{root}/dev/{first_caller}/status",
-                         lambda c, ud, m: arrived(m.payload.decode()))
+    watcher = stock_paho(
+        spec["port"],
+        *spec["watcher"],
+        f"{root}/dev/{first_caller}/status",
+        lambda c, ud, m: arrived(m.payload.decode()),
+    )
     for c, w in callers:
         c.request("window.open", {"window": w})
     # from here on, only the calls: what the controller spends and what a device reading the
@@ -299,7 +388,7 @@ def probe(spec: dict) -> dict:
         callers[0][0].client.publish(f"{root}/dev/{first_caller}/status", key, qos=1)
         hops.append(seen(key) - t0)
         time.sleep(0.02)
-    time.sleep(1.5)                 # paced window lists still due
+    time.sleep(1.5)  # paced window lists still due
     tally.on = False
     cpu_ms = (cpu_s(spec["hall_pid"]) - cpu0) * 1000
     counter.disconnect()
@@ -310,8 +399,13 @@ def probe(spec: dict) -> dict:
     for c in (display, watcher):
         c.disconnect()
         c.loop_stop()
-    return {"calls": calls, "hops": hops, "cpu_ms": cpu_ms, "bytes": tally.bytes,
-            "messages": tally.messages}
+    return {
+        "calls": calls,
+        "hops": hops,
+        "cpu_ms": cpu_ms,
+        "bytes": tally.bytes,
+        "messages": tally.messages,
+    }
 
 
 def main() -> None:
@@ -324,28 +418,46 @@ def main() -> None:
     ap.add_argument("--calls", type=int, default=130, help="calls in the burst")
     ap.add_argument("--paced", type=int, default=300)
     ap.add_argument("--waiting", type=int, default=300, help="the queue during the paced calls")
-    ap.add_argument("--windows", type=int, default=0,
-                    help="replace the hall's windows by this many comprehensive ones")
+    ap.add_argument(
+        "--windows",
+        type=int,
+        default=0,
+        help="replace the hall's windows by this many comprehensive ones",
+    )
     a = ap.parse_args()
-    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
-          f"{subprocess.run(['mosquitto', '-h'], capture_output=True, text=True, env={'PATH': '/usr/sbin:/usr/bin'}).stdout.splitlines()[0]}")
+    print(
+        f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
+        f"{subprocess.run(['mosquitto', '-h'], capture_output=True, text=True, env={'PATH': '/usr/sbin:/usr/bin'}).stdout.splitlines()[0]}"
+    )
     r = run(a.devices, a.issues, a.calls, a.paced, a.waiting, a.windows)
     cpu = r["issue_cpu_ms"]
-    print(f"windows: {r['windows']}; devices connected: {r['devices']}; "
-          f"waiting when the paced calls began: {r['waiting']}")
-    print(f"call -> display, one at a time: {r['paced']} calls p50 {r['paced_p50_ms']:.1f} ms "
-          f"p99 {r['paced_p99_ms']:.1f} ms (controller CPU {r['call_cpu_ms']:.2f} ms a call) | "
-          f"two bare hops: p50 {r['hops_p50_ms']:.1f} ms p99 {r['hops_p99_ms']:.1f} ms")
-    print(f"published per paced call (state/# and evt/#, as one device reading the hall receives "
-          f"them; the calls alone): {r['per_call']['bytes']:.0f} bytes, "
-          f"{r['per_call']['messages']:.1f} messages")
-    print(f"call -> display, every window at once: {r['burst']} calls p50 {r['burst_p50_ms']:.1f} ms "
-          f"p99 {r['burst_p99_ms']:.1f} ms")
-    print(f"ticket.issue: {r['issues']} = {r['issues_per_s']:.0f}/s durable, p50 {r['issue_p50_ms']:.1f} ms "
-          f"p99 {r['issue_p99_ms']:.1f} ms; CPU per issue: controller {cpu['controller']:.2f} ms, "
-          f"mosquitto {cpu['mosquitto']:.2f} ms, load {cpu['load']:.2f} ms")
-    print(f"RSS: controller {r['controller_rss_mb']:.0f} MB, mosquitto {r['mosquitto_rss_mb']:.0f} MB",
-          flush=True)
+    print(
+        f"windows: {r['windows']}; devices connected: {r['devices']}; "
+        f"waiting when the paced calls began: {r['waiting']}"
+    )
+    print(
+        f"call -> display, one at a time: {r['paced']} calls p50 {r['paced_p50_ms']:.1f} ms "
+        f"p99 {r['paced_p99_ms']:.1f} ms (controller CPU {r['call_cpu_ms']:.2f} ms a call) | "
+        f"two bare hops: p50 {r['hops_p50_ms']:.1f} ms p99 {r['hops_p99_ms']:.1f} ms"
+    )
+    print(
+        f"published per paced call (state/# and evt/#, as one device reading the hall receives "
+        f"them; the calls alone): {r['per_call']['bytes']:.0f} bytes, "
+        f"{r['per_call']['messages']:.1f} messages"
+    )
+    print(
+        f"call -> display, every window at once: {r['burst']} calls p50 {r['burst_p50_ms']:.1f} ms "
+        f"p99 {r['burst_p99_ms']:.1f} ms"
+    )
+    print(
+        f"ticket.issue: {r['issues']} = {r['issues_per_s']:.0f}/s durable, p50 {r['issue_p50_ms']:.1f} ms "
+        f"p99 {r['issue_p99_ms']:.1f} ms; CPU per issue: controller {cpu['controller']:.2f} ms, "
+        f"mosquitto {cpu['mosquitto']:.2f} ms, load {cpu['load']:.2f} ms"
+    )
+    print(
+        f"RSS: controller {r['controller_rss_mb']:.0f} MB, mosquitto {r['mosquitto_rss_mb']:.0f} MB",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

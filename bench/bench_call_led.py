@@ -5,6 +5,7 @@ DeviceClient received evt/call. One call at a time, as a hall calls.
 Usage: .venv/bin/python bench/bench_call_led.py [--calls 200] [--broker embedded|mosquitto]
 Target: p99 under 100 ms for both.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,9 +47,11 @@ def pct(values: list[float], p: float) -> float:
 
 
 def report(name: str, ms: list[float]) -> None:
-    print(f"  {name:28} n={len(ms)}  p50 {statistics.median(ms):6.1f} ms  "
-          f"p99 {pct(ms, 99):6.1f} ms  max {max(ms):6.1f} ms  "
-          f"{'OK' if pct(ms, 99) < 100 else 'over the 100 ms target'}")
+    print(
+        f"  {name:28} n={len(ms)}  p50 {statistics.median(ms):6.1f} ms  "
+        f"p99 {pct(ms, 99):6.1f} ms  max {max(ms):6.1f} ms  "
+        f"{'OK' if pct(ms, 99) < 100 else 'over the 100 ms target'}"
+    )
 
 
 def main() -> int:
@@ -69,10 +72,30 @@ def main() -> int:
         dev = PtyDevice(sim, port)
         log = open(tmp / "led.log", "wb")
         bridge = subprocess.Popen(
-            [sys.executable, "-m", "onewindow.cli", "--log-level", "WARNING", "led",
-             "--mqtt", hall.url, "--device", "led-1", "--secret", hall.secrets["led-1"],
-             "--hall", hall.hall_id, "--strip", f"3={port}:3", "--hall-screen", f"{port}:9"],
-            cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "onewindow.cli",
+                "--log-level",
+                "WARNING",
+                "led",
+                "--mqtt",
+                hall.url,
+                "--device",
+                "led-1",
+                "--secret",
+                hall.secrets["led-1"],
+                "--hall",
+                hall.hall_id,
+                "--strip",
+                f"3={port}:3",
+                "--hall-screen",
+                f"{port}:9",
+            ],
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         try:
             kiosk, caller = hall.client("kiosk-1"), hall.client("caller-3")
             display = hall.client("display-1")
@@ -83,30 +106,41 @@ def main() -> int:
                 with arrived:
                     got.setdefault(evt["ticket"], time.perf_counter())
                     arrived.notify_all()
+
             display.on_event("call", on_call)
             caller.request("window.open", {"window": 3})
             wait_for(lambda: sim.strips[3].text == "欢迎光临", 15)
-            numbers = [kiosk.request("ticket.issue", {"service": "A"})["ticket"]["number"]
-                       for _ in range(args.calls)]
+            numbers = [
+                kiosk.request("ticket.issue", {"service": "A"})["ticket"]["number"]
+                for _ in range(args.calls)
+            ]
             to_strip, to_screen, to_display = [], [], []
             for number in numbers:
                 t0 = time.perf_counter()
-                called = caller.request("window.call_next", {"window": 3, "current": "done"})["ticket"]["number"]
+                called = caller.request("window.call_next", {"window": 3, "current": "done"})[
+                    "ticket"
+                ]["number"]
                 assert called == number, (called, number)
                 strip_key, screen_key = (3, f"请{number}号"), (9, f"请{number}号到3号窗口")
-                ok = sim.wait(lambda keys=(strip_key, screen_key): all(k in sim.seen for k in keys), 5)
+                ok = sim.wait(
+                    lambda keys=(strip_key, screen_key): all(k in sim.seen for k in keys), 5
+                )
                 with arrived:
                     arrived.wait_for(lambda n=number: n in got, 5)
                 if not ok or number not in got:
-                    print(f"call {number}: lost (strip {strip_key in sim.seen}, "
-                          f"display {number in got})")
+                    print(
+                        f"call {number}: lost (strip {strip_key in sim.seen}, "
+                        f"display {number in got})"
+                    )
                     continue
                 to_strip.append((sim.seen[strip_key] - t0) * 1000)
                 to_screen.append((sim.seen[screen_key] - t0) * 1000)
                 to_display.append((got[number] - t0) * 1000)
                 time.sleep(0.02)
-            print(f"call_next -> ... over {len(to_strip)} calls, {args.broker} broker, "
-                  f"LED bridge as its own process, GB text frames on a pty:")
+            print(
+                f"call_next -> ... over {len(to_strip)} calls, {args.broker} broker, "
+                f"LED bridge as its own process, GB text frames on a pty:"
+            )
             report("LED window strip frame", to_strip)
             report("LED hall screen frame", to_screen)
             report("display evt/call", to_display)

@@ -18,6 +18,7 @@ here); the broker is the same Mosquitto with an anonymous loopback listener.
 Usage: .venv/bin/python bench/bench_city.py [--halls 200] [--tickets 3000] [--speed 100]
        [--duration SECONDS] [--backlog 200000] [--collectors 1]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,17 +43,19 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 from cityutil import PG, drop_database, new_database  # noqa: E402
+
 from onewindow.bus.mosquitto import SBIN_DIRS  # noqa: E402
 from onewindow.city import figures  # noqa: E402
 
 TZ = ZoneInfo("Asia/Shanghai")
-DAY_S = 9 * 3600                 # 08:30 to 17:30
-PUBLISHERS = 4                   # MQTT connections the simulated halls share (a hall keeps to one)
-READ_S = 1.0                     # the dashboard reader's pace (a city screen reloads every 5 s)
+DAY_S = 9 * 3600  # 08:30 to 17:30
+PUBLISHERS = 4  # MQTT connections the simulated halls share (a hall keeps to one)
+READ_S = 1.0  # the dashboard reader's pace (a city screen reloads every 5 s)
 
 
 def free_port() -> int:
     import socket
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -86,27 +89,61 @@ class Hall:
     def envelope(self, offset: float, n: int, stage: int) -> tuple[str, bytes, int]:
         issued, called, done, level = self.times[n]
         tid = f"{self.id}-{n}"
-        t = {"number": f"A{n:03d}", "service": "A", "channel": "kiosk", "window": 1 + n % 12,
-             "day": self.day.date().isoformat(), "issued_at": self._iso(issued)}
+        t = {
+            "number": f"A{n:03d}",
+            "service": "A",
+            "channel": "kiosk",
+            "window": 1 + n % 12,
+            "day": self.day.date().isoformat(),
+            "issued_at": self._iso(issued),
+        }
         if stage >= 1:
             t["called_at"] = self._iso(called)
         if stage >= 2:
             t["finished_at"] = self._iso(done)
         t["status"] = ("waiting", "called", "done", "done")[stage]
-        kind, data = [("ticket", {"event": "issued"}), ("call", {"window": t["window"]}),
-                      ("ticket", {"event": "done", "window": t["window"]}),
-                      ("rating", {"event": "submitted"})][stage]
+        kind, data = [
+            ("ticket", {"event": "issued"}),
+            ("call", {"window": t["window"]}),
+            ("ticket", {"event": "done", "window": t["window"]}),
+            ("rating", {"event": "submitted"}),
+        ][stage]
         if stage < 3:
-            data.update({"ticket_id": tid, "ticket": t["number"], "service": "A",
-                         "department": "县公安局", "t": t})
+            data.update(
+                {
+                    "ticket_id": tid,
+                    "ticket": t["number"],
+                    "service": "A",
+                    "department": "县公安局",
+                    "t": t,
+                }
+            )
         else:
-            data.update({"rating": f"r{tid}", "record": {
-                "rating_id": f"r{tid}", "level_code": 6 - level, "bad": level <= 2, "count": 1,
-                "window": t["window"], "service": "A", "rated_at": self._iso(offset)}})
+            data.update(
+                {
+                    "rating": f"r{tid}",
+                    "record": {
+                        "rating_id": f"r{tid}",
+                        "level_code": 6 - level,
+                        "bad": level <= 2,
+                        "count": 1,
+                        "window": t["window"],
+                        "service": "A",
+                        "rated_at": self._iso(offset),
+                    },
+                }
+            )
         self.seq += 1
         at = self._iso(offset)
-        body = {"v": 1, "id": f"{self.id}:{self.seq}", "hall": self.id, "seq": self.seq,
-                "kind": kind, "at": at, "data": {**data, "at": at}}
+        body = {
+            "v": 1,
+            "id": f"{self.id}:{self.seq}",
+            "hall": self.id,
+            "seq": self.seq,
+            "kind": kind,
+            "at": at,
+            "data": {**data, "at": at},
+        }
         return f"ow/{self.id}/up/{kind}", json.dumps(body, ensure_ascii=False).encode(), self.seq
 
 
@@ -124,10 +161,16 @@ def publishers(port: int) -> list[mqtt.Client]:
 def start_broker(tmp: Path) -> tuple[subprocess.Popen, int]:
     port = free_port()
     conf = tmp / "central.conf"
-    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-                    "max_queued_messages 0\nmax_inflight_messages 10000\nset_tcp_nodelay true\n")
-    binary = shutil.which("mosquitto", path=os.pathsep.join([os.environ.get("PATH", ""), *SBIN_DIRS]))
-    proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    conf.write_text(
+        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+        "max_queued_messages 0\nmax_inflight_messages 10000\nset_tcp_nodelay true\n"
+    )
+    binary = shutil.which(
+        "mosquitto", path=os.pathsep.join([os.environ.get("PATH", ""), *SBIN_DIRS])
+    )
+    proc = subprocess.Popen(
+        [binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     time.sleep(0.5)
     return proc, port
 
@@ -136,10 +179,27 @@ def start_collectors(n: int, port: int, db: str, tmp: Path) -> list[subprocess.P
     procs = []
     for i in range(n):
         with open(tmp / f"collector-{i}.log", "ab") as log:
-            procs.append(subprocess.Popen(
-                [sys.executable, "-m", "onewindow.cli", "--log-level", "WARNING", "city", "--mqtt",
-                 f"mqtt://127.0.0.1:{port}", "--db", db, "--client-id", f"bench-c{i}"],
-                cwd=REPO, stdout=log, stderr=subprocess.STDOUT))
+            procs.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "onewindow.cli",
+                        "--log-level",
+                        "WARNING",
+                        "city",
+                        "--mqtt",
+                        f"mqtt://127.0.0.1:{port}",
+                        "--db",
+                        db,
+                        "--client-id",
+                        f"bench-c{i}",
+                    ],
+                    cwd=REPO,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
     return procs
 
 
@@ -166,8 +226,10 @@ def main() -> int:
         t0 = time.monotonic()
         halls = [Hall(f"hall-{n:03d}", a.tickets, day, rng) for n in range(a.halls)]
         total_day = sum(len(h.events) for h in halls)
-        print(f"{a.halls} halls, {a.tickets} tickets each: {total_day} events in the day "
-              f"(made in {time.monotonic() - t0:.1f} s)")
+        print(
+            f"{a.halls} halls, {a.tickets} tickets each: {total_day} events in the day "
+            f"(made in {time.monotonic() - t0:.1f} s)"
+        )
         pubs = publishers(port)
         # the collector's persistent session and its shared subscription exist before the backlog
         collectors = start_collectors(1, port, url, tmp)
@@ -203,8 +265,10 @@ def main() -> int:
             if time.monotonic() - start > 600:
                 raise SystemExit("the backlog did not drain in 10 minutes")
         drain = time.monotonic() - start
-        print(f"1. backlog: {len(backlog)} events drained in {drain:.1f} s (collector start "
-              f"included): {len(backlog) / drain:.0f} events/s")
+        print(
+            f"1. backlog: {len(backlog)} events drained in {drain:.1f} s (collector start "
+            f"included): {len(backlog) / drain:.0f} events/s"
+        )
 
         # 2. live: the rest of the day at --speed, the dashboard's query every 200 ms
         published: dict[tuple[str, int], float] = {}
@@ -230,8 +294,10 @@ def main() -> int:
             rdb.close()
 
         threading.Thread(target=reader, daemon=True).start()
-        queue_ = sorted(((off, hi, n, stage) for hi, h in enumerate(halls)
-                         for off, n, stage in h.events), key=lambda e: e[0])
+        queue_ = sorted(
+            ((off, hi, n, stage) for hi, h in enumerate(halls) for off, n, stage in h.events),
+            key=lambda e: e[0],
+        )
         base_off = queue_[0][0] if queue_ else 0
         start = time.monotonic()
         before = stored(db)
@@ -257,22 +323,28 @@ def main() -> int:
         time.sleep(0.6)
         stop.set()
         got = stored(db) - before
-        print(f"2. live: {sent} events in {live_s:.0f} s ({sent / live_s:.0f}/s offered), "
-              f"{got} stored")
+        print(
+            f"2. live: {sent} events in {live_s:.0f} s ({sent / live_s:.0f}/s offered), "
+            f"{got} stored"
+        )
         if lags:
             lags.sort()
             p99 = lags[int(len(lags) * 0.99) - 1]
-            print(f"   event -> dashboard overview lag: p50 {statistics.median(lags) * 1000:.0f} ms, "
-                  f"p99 {p99 * 1000:.0f} ms, max {lags[-1] * 1000:.0f} ms ({len(lags)} events)")
+            print(
+                f"   event -> dashboard overview lag: p50 {statistics.median(lags) * 1000:.0f} ms, "
+                f"p99 {p99 * 1000:.0f} ms, max {lags[-1] * 1000:.0f} ms ({len(lags)} events)"
+            )
 
         # 3. the database
         n = stored(db)
         size = db.execute("SELECT pg_database_size(current_database())").fetchone()[0]
         dup = db.execute("SELECT count(*) - count(DISTINCT (hall, seq)) FROM events").fetchone()[0]
         gaps = db.execute("SELECT count(*) FROM halls WHERE upto <> top").fetchone()[0]
-        print(f"3. PostgreSQL: {n} events, {size / 2**20:.0f} MiB in all: "
-              f"{size / n * 1e6 / 2**30:.2f} GiB per million events (events + dashboard tables "
-              f"+ indexes); duplicates {dup}, halls with a gap {gaps}; all sent stored: {n == total}")
+        print(
+            f"3. PostgreSQL: {n} events, {size / 2**20:.0f} MiB in all: "
+            f"{size / n * 1e6 / 2**30:.2f} GiB per million events (events + dashboard tables "
+            f"+ indexes); duplicates {dup}, halls with a gap {gaps}; all sent stored: {n == total}"
+        )
         db.close()
         for c in pubs:
             c.loop_stop()

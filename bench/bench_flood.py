@@ -11,11 +11,15 @@ client, one request at a time, every --every-ms.
 
 Usage: .venv/bin/python bench/bench_flood.py [--requests 20000] [--every-ms 20]
 """
+
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import select
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -24,10 +28,6 @@ import time
 import tomllib
 from collections import Counter
 from pathlib import Path
-
-import select
-import socket
-import struct
 
 import paho.mqtt.client as mqtt
 
@@ -41,7 +41,9 @@ from onewindow.bus.devices import DeviceRegistry  # noqa: E402
 
 def pct(values, p):
     values = sorted(values)
-    return values[min(len(values) - 1, int(len(values) * p / 100))] * 1000 if values else float("nan")
+    return (
+        values[min(len(values) - 1, int(len(values) * p / 100))] * 1000 if values else float("nan")
+    )
 
 
 class RawDevice:
@@ -50,8 +52,14 @@ class RawDevice:
     def __init__(self, port: int, device: str, secret: str):
         self.sock = socket.create_connection(("127.0.0.1", port))
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        body = _str("MQTT") + bytes([4, 0xC2]) + struct.pack("!H", 60) + _str(device) + \
-            _str(device) + _str(secret)
+        body = (
+            _str("MQTT")
+            + bytes([4, 0xC2])
+            + struct.pack("!H", 60)
+            + _str(device)
+            + _str(device)
+            + _str(secret)
+        )
         self.sock.sendall(_packet(0x10, body))
         self.buf = bytearray()
         self.publishes: list[bytes] = []
@@ -64,8 +72,12 @@ class RawDevice:
 
     def send(self, topic: str, payloads: list[bytes]) -> None:
         """Every request in one write."""
-        self.sock.sendall(b"".join(_packet(0x32, _str(topic) + struct.pack("!H", n % 65535 + 1) + p)
-                                   for n, p in enumerate(payloads)))
+        self.sock.sendall(
+            b"".join(
+                _packet(0x32, _str(topic) + struct.pack("!H", n % 65535 + 1) + p)
+                for n, p in enumerate(payloads)
+            )
+        )
 
     def pump(self, timeout: float) -> bool:
         """Read what came (publishes kept, acks dropped); False when nothing came in `timeout`."""
@@ -99,10 +111,10 @@ class RawDevice:
                 break
         if len(self.buf) < i + size:
             return None
-        kind, body = self.buf[0] & 0xF0, bytes(self.buf[i:i + size])
-        del self.buf[:i + size]
-        if kind == 0x30:        # QoS 0 as subscribed: topic, then the payload
-            self.publishes.append(body[2 + struct.unpack("!H", body[:2])[0]:])
+        kind, body = self.buf[0] & 0xF0, bytes(self.buf[i : i + size])
+        del self.buf[: i + size]
+        if kind == 0x30:  # QoS 0 as subscribed: topic, then the payload
+            self.publishes.append(body[2 + struct.unpack("!H", body[:2])[0] :])
         return kind
 
     def close(self) -> None:
@@ -174,6 +186,7 @@ def db_bytes(data: Path) -> int:
 
 def _stored_replies(data: Path, device: str) -> int:
     import sqlite3
+
     db = sqlite3.connect(f"file:{data / 'hall.db'}?mode=ro", uri=True)
     try:
         return db.execute("SELECT COUNT(*) FROM replies WHERE device = ?", (device,)).fetchone()[0]
@@ -187,21 +200,41 @@ def run(n_requests: int, every_ms: float, flooder: str) -> dict:
     config = unlimited_config(tmp)
     hall_id = tomllib.loads(config.read_text(encoding="utf-8"))["hall"]["id"]
     reg = DeviceRegistry(data)
-    secrets = {"kiosk-1": reg.add("kiosk-1", "kiosk"), "led-1": reg.add("led-1", "led"),
-               "manager-1": reg.add("manager-1", "manager")}
+    secrets = {
+        "kiosk-1": reg.add("kiosk-1", "kiosk"),
+        "led-1": reg.add("led-1", "led"),
+        "manager-1": reg.add("manager-1", "manager"),
+    }
     port = free_port()
     log_path = tmp / "hall.log"
     log = open(log_path, "w")
-    hall = subprocess.Popen([sys.executable, "-m", "onewindow.cli", "--log-level", "INFO", "hall",
-                             "--config", str(config), "--data-dir", str(data),
-                             "--mqtt", f"embedded://127.0.0.1:{port}"],
-                            stdout=log, stderr=log, cwd=REPO)
+    hall = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "onewindow.cli",
+            "--log-level",
+            "INFO",
+            "hall",
+            "--config",
+            str(config),
+            "--data-dir",
+            str(data),
+            "--mqtt",
+            f"embedded://127.0.0.1:{port}",
+        ],
+        stdout=log,
+        stderr=log,
+        cwd=REPO,
+    )
     url = f"mqtt://127.0.0.1:{port}"
     root = f"ow/{hall_id}"
     clients = []
     sign = None
     try:
-        manager = DeviceClient(url, "manager-1", secrets["manager-1"], hall_id, events=("alert",)).start()
+        manager = DeviceClient(
+            url, "manager-1", secrets["manager-1"], hall_id, events=("alert",)
+        ).start()
         clients.append(manager)
         wait_for(lambda: manager.connected.is_set() and manager.controller_online, timeout=30)
         alerts = []
@@ -209,12 +242,15 @@ def run(n_requests: int, every_ms: float, flooder: str) -> dict:
         kiosk = DeviceClient(url, "kiosk-1", secrets["kiosk-1"], hall_id, events=()).start()
         clients.append(kiosk)
         wait_for(lambda: kiosk.connected.is_set(), timeout=30)
-        kiosk.request("ticket.issue", {"service": "A"})       # the day rolled, the first commit made
-        time.sleep(6)                                          # and a tick (bounds, checkpoint)
+        kiosk.request("ticket.issue", {"service": "A"})  # the day rolled, the first commit made
+        time.sleep(6)  # and a tick (bounds, checkpoint)
         size0 = db_bytes(data)
 
-        sign = RawDevice(port, "led-1", secrets["led-1"]) if flooder == "raw" else \
-            PahoDevice(port, "led-1", secrets["led-1"])
+        sign = (
+            RawDevice(port, "led-1", secrets["led-1"])
+            if flooder == "raw"
+            else PahoDevice(port, "led-1", secrets["led-1"])
+        )
         sign.subscribe(f"{root}/rep/led-1")
 
         def flood(tag: str) -> tuple[float, float, Counter]:
@@ -222,12 +258,21 @@ def run(n_requests: int, every_ms: float, flooder: str) -> dict:
             the answers by code)."""
             sign.publishes.clear()
             t0 = time.perf_counter()
-            writer = threading.Thread(target=sign.send, args=(f"{root}/req/led-1", [
-                json.dumps({"v": 1, "id": f"{tag}-{n}", "op": "config.get", "args": {}}).encode()
-                for n in range(n_requests)]))
+            writer = threading.Thread(
+                target=sign.send,
+                args=(
+                    f"{root}/req/led-1",
+                    [
+                        json.dumps(
+                            {"v": 1, "id": f"{tag}-{n}", "op": "config.get", "args": {}}
+                        ).encode()
+                        for n in range(n_requests)
+                    ],
+                ),
+            )
             writer.start()
             last = t0
-            while writer.is_alive() or sign.pump(3.0):      # until answers stop coming
+            while writer.is_alive() or sign.pump(3.0):  # until answers stop coming
                 if sign.pump(0.1) or writer.is_alive():
                     last = time.perf_counter()
             writer.join()
@@ -237,21 +282,31 @@ def run(n_requests: int, every_ms: float, flooder: str) -> dict:
                 answers["ok" if reply.get("ok") else reply["error"]["code"]] += 1
             return t0, last - t0, answers
 
-        broker_pid = int(subprocess.check_output(
-            ["pgrep", "-f", f"{data}/mosquitto/mosquitto.conf"]).split()[0])
+        broker_pid = int(
+            subprocess.check_output(["pgrep", "-f", f"{data}/mosquitto/mosquitto.conf"]).split()[0]
+        )
         # 1. the flood alone: what it costs the database
         cpu0 = (cpu_s(hall.pid), cpu_s(broker_pid), time.process_time())
         _t0, flood_s, first_answers = flood("a")
-        cpu = (cpu_s(hall.pid) - cpu0[0], cpu_s(broker_pid) - cpu0[1], time.process_time() - cpu0[2])
-        time.sleep(6)                       # a tick: what the controller keeps after the flood
+        cpu = (
+            cpu_s(hall.pid) - cpu0[0],
+            cpu_s(broker_pid) - cpu0[1],
+            time.process_time() - cpu0[2],
+        )
+        time.sleep(6)  # a tick: what the controller keeps after the flood
         size1 = db_bytes(data)
         stored = _stored_replies(data, "led-1")
 
         # 2. once the controller has let the sign in again (after a quiet minute), the flood
         # again, a kiosk issuing tickets at a hall's pace meanwhile
         if any(a.get("key") == "rate:led-1" for a in alerts):
-            wait_for(lambda: any(a.get("event") == "cleared" and a.get("key") == "rate:led-1"
-                                 for a in alerts), timeout=120, step=0.5)
+            wait_for(
+                lambda: any(
+                    a.get("event") == "cleared" and a.get("key") == "rate:led-1" for a in alerts
+                ),
+                timeout=120,
+                step=0.5,
+            )
         latencies = []
         stop = threading.Event()
 
@@ -261,24 +316,39 @@ def run(n_requests: int, every_ms: float, flooder: str) -> dict:
                 kiosk.request("ticket.issue", {"service": "A"}, timeout=30)
                 latencies.append((t0, time.perf_counter() - t0))
                 stop.wait(max(0.0, every_ms / 1000 - (time.perf_counter() - t0)))
+
         pacer = threading.Thread(target=pace)
         pacer.start()
-        time.sleep(2.0)                     # the kiosk's pace before the flood, for comparison
+        time.sleep(2.0)  # the kiosk's pace before the flood, for comparison
         t_flood, flood2_s, _answers = flood("b")
-        time.sleep(3.0)                     # and the aftermath
+        time.sleep(3.0)  # and the aftermath
         stop.set()
         pacer.join()
         quiet = [lat for at, lat in latencies if at < t_flood]
         during = [lat for at, lat in latencies if at >= t_flood]
-        lines = [ln for ln in log_path.read_text(encoding="utf-8", errors="replace").splitlines()
-                 if "led-1" in ln]
-        return {"requests": n_requests, "flood_s": flood_s, "answers": dict(first_answers), "db_before": size0, "db_after": size1,
-                "stored": stored, "flood2_s": flood2_s, "cpu": cpu,
-                "tickets_during": len(during), "p50_ms": pct(during, 50), "p99_ms": pct(during, 99),
-                "max_ms": max(during) * 1000 if during else float("nan"),
-                "quiet_p99_ms": pct(quiet, 99),
-                "alerts": [a["key"] for a in alerts if a.get("event") == "raised"],
-                "log_lines": len(lines), "log_sample": lines[:3]}
+        lines = [
+            ln
+            for ln in log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+            if "led-1" in ln
+        ]
+        return {
+            "requests": n_requests,
+            "flood_s": flood_s,
+            "answers": dict(first_answers),
+            "db_before": size0,
+            "db_after": size1,
+            "stored": stored,
+            "flood2_s": flood2_s,
+            "cpu": cpu,
+            "tickets_during": len(during),
+            "p50_ms": pct(during, 50),
+            "p99_ms": pct(during, 99),
+            "max_ms": max(during) * 1000 if during else float("nan"),
+            "quiet_p99_ms": pct(quiet, 99),
+            "alerts": [a["key"] for a in alerts if a.get("event") == "raised"],
+            "log_lines": len(lines),
+            "log_sample": lines[:3],
+        }
     finally:
         if sign is not None:
             sign.close()
@@ -293,24 +363,36 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--requests", type=int, default=20000, help="config.get sent by the LED bridge")
     ap.add_argument("--every-ms", type=float, default=20, help="the kiosk's pace")
-    ap.add_argument("--flooder", choices=("paho", "raw"), default="paho",
-                    help="paho: a stock paho client publishing in a loop; raw: every request "
-                         "written at once on a bare socket")
+    ap.add_argument(
+        "--flooder",
+        choices=("paho", "raw"),
+        default="paho",
+        help="paho: a stock paho client publishing in a loop; raw: every request "
+        "written at once on a bare socket",
+    )
     a = ap.parse_args()
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; flooder: {a.flooder}")
     r = run(a.requests, a.every_ms, a.flooder)
-    print(f"LED bridge: {r['requests']} config.get sent as fast as it could, the last answer after "
-          f"{r['flood_s']:.1f} s; answers received: {r['answers']}")
-    print("CPU during the flood: controller %.1f s, mosquitto %.1f s, the benchmark (LED, kiosk) %.1f s"
-          % r["cpu"])
+    print(
+        f"LED bridge: {r['requests']} config.get sent as fast as it could, the last answer after "
+        f"{r['flood_s']:.1f} s; answers received: {r['answers']}"
+    )
+    print(
+        "CPU during the flood: controller %.1f s, mosquitto %.1f s, the benchmark (LED, kiosk) %.1f s"
+        % r["cpu"]
+    )
     grew = r["db_after"] - r["db_before"]
-    print(f"database (hall.db + WAL): {r['db_before'] / 1e6:.2f} MB -> {r['db_after'] / 1e6:.2f} MB "
-          f"(grew {grew / 1e6:.3f} MB); replies stored for led-1: {r['stored']}")
-    print(f"the flood again ({r['flood2_s']:.1f} s to the last answer), "
-          f"ticket.issue every {a.every_ms:.0f} ms from its start to 3 s after: "
-          f"{r['tickets_during']} tickets, "
-          f"p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, max {r['max_ms']:.1f} ms "
-          f"(before the flood: p99 {r['quiet_p99_ms']:.1f} ms)")
+    print(
+        f"database (hall.db + WAL): {r['db_before'] / 1e6:.2f} MB -> {r['db_after'] / 1e6:.2f} MB "
+        f"(grew {grew / 1e6:.3f} MB); replies stored for led-1: {r['stored']}"
+    )
+    print(
+        f"the flood again ({r['flood2_s']:.1f} s to the last answer), "
+        f"ticket.issue every {a.every_ms:.0f} ms from its start to 3 s after: "
+        f"{r['tickets_during']} tickets, "
+        f"p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, max {r['max_ms']:.1f} ms "
+        f"(before the flood: p99 {r['quiet_p99_ms']:.1f} ms)"
+    )
     print(f"alerts raised: {r['alerts']}; hall log lines naming led-1: {r['log_lines']}")
     for line in r["log_sample"]:
         print(f"  {line}")

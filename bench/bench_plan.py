@@ -4,6 +4,7 @@ file), read, analysed and simulated for one weekday, as `onewindow plan` does.
 Usage: .venv/bin/python bench/bench_plan.py [--tickets 100000] [--days 200] [--weekday mon]
        [--erlang]   (also: the simulator against Erlang C over c = 1..20, load 0.5..0.95)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,19 +29,50 @@ from onewindow.store import Store  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 TZ = ZoneInfo("Asia/Shanghai")
-FIRST = date(2026, 10, 12)      # a Monday; the month runs 4 weeks from here
+FIRST = date(2026, 10, 12)  # a Monday; the month runs 4 weeks from here
 # arrivals through a day: morning peak, lunch dip (the hall is closed 12:00-13:30), afternoon
-PROFILE = [(510, 3), (540, 6), (570, 8), (600, 8), (630, 7), (660, 5), (690, 3),
-           (810, 3), (840, 5), (870, 6), (900, 6), (930, 5), (960, 4), (990, 3), (1020, 2)]
-MEAN_MIN = {"A": 6, "B": 8, "C": 10, "D": 7, "E": 9, "F": 20, "H": 15, "J": 12, "K": 10,
-            "L": 8, "M": 8, "N": 5, "P": 3, "Q": 6}
+PROFILE = [
+    (510, 3),
+    (540, 6),
+    (570, 8),
+    (600, 8),
+    (630, 7),
+    (660, 5),
+    (690, 3),
+    (810, 3),
+    (840, 5),
+    (870, 6),
+    (900, 6),
+    (930, 5),
+    (960, 4),
+    (990, 3),
+    (1020, 2),
+]
+MEAN_MIN = {
+    "A": 6,
+    "B": 8,
+    "C": 10,
+    "D": 7,
+    "E": 9,
+    "F": 20,
+    "H": 15,
+    "J": 12,
+    "K": 10,
+    "L": 8,
+    "M": 8,
+    "N": 5,
+    "P": 3,
+    "Q": 6,
+}
 
 
 def make_history(data_dir: Path, tickets: int, seed: int = 1) -> int:
     """`tickets` tickets over the month's working days, stored through the Store; the count."""
     open_hall(REPO / "config" / "hall.toml", data_dir).store.close()
     r = random.Random(seed)
-    days = [FIRST + timedelta(days=i) for i in range(28) if (FIRST + timedelta(days=i)).weekday() < 5]
+    days = [
+        FIRST + timedelta(days=i) for i in range(28) if (FIRST + timedelta(days=i)).weekday() < 5
+    ]
     codes = list(MEAN_MIN)
     slots, weights = zip(*PROFILE, strict=True)
     store = Store(data_dir / DB_FILE)
@@ -50,20 +82,31 @@ def make_history(data_dir: Path, tickets: int, seed: int = 1) -> int:
             for seq in range(1, tickets // len(days) + 1):
                 code = r.choice(codes)
                 slot = r.choices(slots, weights)[0]
-                issued = datetime.combine(day, datetime.min.time(), TZ) + \
-                    timedelta(minutes=slot + r.random() * 30)
+                issued = datetime.combine(day, datetime.min.time(), TZ) + timedelta(
+                    minutes=slot + r.random() * 30
+                )
                 called = issued + timedelta(minutes=r.expovariate(1 / 8))
-                t = Ticket(id=f"{day}-{code}-{seq}", day=day, prefix=code, seq=seq,
-                           number=f"{code}{seq:03d}", service=code, channel="kiosk",
-                           issued_at=issued, order_at=issued, called_at=called, window=1,
-                           priority="elder" if r.random() < 0.1 else None,
-                           appointment_id=f"ap{n}" if r.random() < 0.1 else None)
+                t = Ticket(
+                    id=f"{day}-{code}-{seq}",
+                    day=day,
+                    prefix=code,
+                    seq=seq,
+                    number=f"{code}{seq:03d}",
+                    service=code,
+                    channel="kiosk",
+                    issued_at=issued,
+                    order_at=issued,
+                    called_at=called,
+                    window=1,
+                    priority="elder" if r.random() < 0.1 else None,
+                    appointment_id=f"ap{n}" if r.random() < 0.1 else None,
+                )
                 if r.random() < 0.05:
                     t.status, t.skipped_at = TicketStatus.NO_SHOW, called + timedelta(minutes=1)
                 else:
                     t.status = TicketStatus.DONE
                     t.finished_at = called + timedelta(minutes=r.expovariate(1 / MEAN_MIN[code]))
-                    if r.random() < 0.03:          # sent on to another service, done there
+                    if r.random() < 0.03:  # sent on to another service, done there
                         t.origin_service, t.service, t.transfers = code, r.choice(codes), 1
                 store.insert_ticket(t)
                 n += 1
@@ -78,14 +121,24 @@ def bench_plan(args: argparse.Namespace) -> None:
         n = make_history(data, args.tickets)
         print(f"history: {n} tickets written in {time.perf_counter() - t0:.1f} s (not timed below)")
         t0 = time.perf_counter()
-        hall, d, advice = planning.plan(data, FIRST, FIRST + timedelta(days=27), args.target,
-                                        80, args.weekday, days=args.days, jobs=args.jobs)
+        hall, d, advice = planning.plan(
+            data,
+            FIRST,
+            FIRST + timedelta(days=27),
+            args.target,
+            80,
+            args.weekday,
+            days=args.days,
+            jobs=args.jobs,
+        )
         took = time.perf_counter() - t0
         per_day = sum(s.arrivals for s in advice.slots)
-        print(f"plan ({args.jobs} processes): {len(d.days)} {planning.WEEKDAYS_EN[d.weekday]}s, {per_day:.0f} arrivals a "
-              f"day, {args.days} simulated days: {took:.1f} s "
-              f"(confidence {advice.confidence:.0%}, Erlang C alone {advice.analytic_confidence:.0%}, "
-              f"{advice.added} window-slots added)")
+        print(
+            f"plan ({args.jobs} processes): {len(d.days)} {planning.WEEKDAYS_EN[d.weekday]}s, {per_day:.0f} arrivals a "
+            f"day, {args.days} simulated days: {took:.1f} s "
+            f"(confidence {advice.confidence:.0%}, Erlang C alone {advice.analytic_confidence:.0%}, "
+            f"{advice.added} window-slots added)"
+        )
         if args.show:
             print(planning.render(hall, d, advice))
 
@@ -99,21 +152,29 @@ def bench_erlang() -> None:
             lam = rho * c / mean
             r = random.Random(7)
             handling = tuple(r.expovariate(1 / mean) for _ in range(20_000))
-            svc = ServiceDemand("A", {k: lam for k in range(0, long_day, 30)}, handling, 0.0, (),
-                                0.0, (), 0.0, 0.0)
+            svc = ServiceDemand(
+                "A", {k: lam for k in range(0, long_day, 30)}, handling, 0.0, (), 0.0, (), 0.0, 0.0
+            )
             demand = Demand(0, (FIRST,), ((0.0, float(long_day)),), (svc,), ())
-            group = Group("A", "specialist", ("A",),
-                          tuple(Window(i + 1, str(i + 1), services=("A",)) for i in range(c)))
+            group = Group(
+                "A",
+                "specialist",
+                ("A",),
+                tuple(Window(i + 1, str(i + 1), services=("A",)) for i in range(c)),
+            )
             counts = {("A", k): c for k in range(0, long_day, 30)}
             days = math.ceil(200_000 / (lam * (long_day - 2 * warm)))
             waits = []
             for i in range(days):
                 res = simulate_day([group], counts, demand, Rules(), random.Random(i))
-                waits += [w for (s, _), ws in res.waits.items() if warm <= s < long_day - warm
-                          for w in ws]
+                waits += [
+                    w for (s, _), ws in res.waits.items() if warm <= s < long_day - warm for w in ws
+                ]
             wq = erlang.mean_wait(c, lam, statistics.mean(handling))
             sim = statistics.mean(waits)
-            print(f"{c:2d}  {rho:4.2f}  {wq:11.3f}  {sim:9.3f}  {(sim - wq) / wq:+6.1%}  {len(waits)}")
+            print(
+                f"{c:2d}  {rho:4.2f}  {wq:11.3f}  {sim:9.3f}  {(sim - wq) / wq:+6.1%}  {len(waits)}"
+            )
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 Native QR (`GS ( k`) against the same QR sent as a raster image (`GS v 0`), which is what a
 generic driver would send. Usage: .venv/bin/python bench/bench_printer.py
 """
+
 from __future__ import annotations
 
 import sys
@@ -13,10 +14,19 @@ import qrcode
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from drivers import escpos  # noqa: E402
 
-TICKET = {"id": "kJ3x9Qw2", "number": "A012", "service": "A", "service_name": "户籍业务",
-          "issued_at": "2026-11-23T10:05:00+08:00", "ahead": 12, "est_wait_min": 35,
-          "status_url": "http://hall.example.gov.cn/t/kJ3x9Qw2abcd", "priority": "elder",
-          "appointment": None, "citizen": "张*三"}
+TICKET = {
+    "id": "kJ3x9Qw2",
+    "number": "A012",
+    "service": "A",
+    "service_name": "户籍业务",
+    "issued_at": "2026-11-23T10:05:00+08:00",
+    "ahead": 12,
+    "est_wait_min": 35,
+    "status_url": "http://hall.example.gov.cn/t/kJ3x9Qw2abcd",
+    "priority": "elder",
+    "appointment": None,
+    "citizen": "张*三",
+}
 
 
 def raster_qr_bytes(data: str, module: int) -> int:
@@ -35,12 +45,24 @@ def main() -> None:
         print(f"  {baud:>6} baud: {len(job) * 10 / baud * 1000:7.1f} ms on the wire")
     for module in (3, 6, 8):
         raster = len(job) - qr_native + raster_qr_bytes(TICKET["status_url"], module)
-        print(f"same ticket with a raster QR (module {module}): {raster} bytes = "
-              f"{raster * 10 / 9600:.2f} s at 9600, {raster * 10 / 115200 * 1000:.0f} ms at 115200")
-    guide = escpos.guide_card({"name": "不动产登记", "guide": {
-        "conditions": "房屋买卖、继承、赠与的转移登记", "time_limit_days": 3, "fee": "80元",
-        "place": "三楼C区", "phone": "0930-12345", "url": "http://hall.example.gov.cn/guide/F",
-        "materials": [{"name": f"材料{i}", "originals": 1, "copies": 1} for i in range(6)]}})
+        print(
+            f"same ticket with a raster QR (module {module}): {raster} bytes = "
+            f"{raster * 10 / 9600:.2f} s at 9600, {raster * 10 / 115200 * 1000:.0f} ms at 115200"
+        )
+    guide = escpos.guide_card(
+        {
+            "name": "不动产登记",
+            "guide": {
+                "conditions": "房屋买卖、继承、赠与的转移登记",
+                "time_limit_days": 3,
+                "fee": "80元",
+                "place": "三楼C区",
+                "phone": "0930-12345",
+                "url": "http://hall.example.gov.cn/guide/F",
+                "materials": [{"name": f"材料{i}", "originals": 1, "copies": 1} for i in range(6)],
+            },
+        }
+    )
     print(f"guide card: {len(guide)} bytes = {len(guide) * 10 / 9600:.2f} s at 9600")
 
 

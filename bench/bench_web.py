@@ -13,6 +13,7 @@ Then the hostile clients the issue measured (--no-hostile skips them): a 200 MB 
 Usage:
     .venv/bin/python bench/bench_web.py [--clients 100] [--pages 10] [--no-hostile]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,7 +40,7 @@ from onewindow.bus.devices import DeviceRegistry  # noqa: E402
 
 HUGE_BODY_MB = 200
 HALF_SENT = 300
-HALF_SENT_WAIT_S = 30          # the issue's observation window
+HALF_SENT_WAIT_S = 30  # the issue's observation window
 CHUNK = b"x" * (1 << 20)
 
 
@@ -57,7 +58,7 @@ def proc_status(pid: int, key: str) -> int:
 
 def cpu_s(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")     # utime + stime
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def rss_mb(pid: int) -> float:
@@ -69,7 +70,7 @@ def peak_mb(pid: int) -> float:
 
 
 def reset_peak(pid: int) -> None:
-    Path(f"/proc/{pid}/clear_refs").write_text("5")     # VmHWM := VmRSS (needs root or same user)
+    Path(f"/proc/{pid}/clear_refs").write_text("5")  # VmHWM := VmRSS (needs root or same user)
 
 
 class Site:
@@ -93,29 +94,45 @@ class Site:
         for w in windows:
             secrets[f"caller-{w}"] = reg.add(f"caller-{w}", "caller", [w])
         self.broker = Mosquitto(data, self.hall_id).start()
-        self.hall = self._spawn("hall", ["hall", "--config", str(config), "--data-dir", str(data),
-                                         "--mqtt", self.broker.url])
+        self.hall = self._spawn(
+            "hall",
+            ["hall", "--config", str(config), "--data-dir", str(data), "--mqtt", self.broker.url],
+        )
         url = self.broker.url
-        kiosk = DeviceClient(url, "kiosk-1", secrets["kiosk-1"], self.hall_id, events=(),
-                             windows_state=False).start(wait=10)
+        kiosk = DeviceClient(
+            url, "kiosk-1", secrets["kiosk-1"], self.hall_id, events=(), windows_state=False
+        ).start(wait=10)
         self.clients["kiosk-1"] = kiosk
         wait_for(lambda: kiosk.controller_online, timeout=20)
         web_cfg = self.tmp / "web.json"
-        web_cfg.write_text(json.dumps({"mqtt": url, "device": "web-1", "secret": secrets["web-1"],
-                                       "hall": self.hall_id}), encoding="utf-8")
+        web_cfg.write_text(
+            json.dumps(
+                {"mqtt": url, "device": "web-1", "secret": secrets["web-1"], "hall": self.hall_id}
+            ),
+            encoding="utf-8",
+        )
         self.port = free_port()
-        self.web = self._spawn("web", ["web", "--device-config", str(web_cfg),
-                                       "--listen", f"127.0.0.1:{self.port}"])
+        self.web = self._spawn(
+            "web", ["web", "--device-config", str(web_cfg), "--listen", f"127.0.0.1:{self.port}"]
+        )
         wait_port(self.port, timeout=20)
 
         # one ticket per phone
         codes = [c for c, _ in self.guides]
-        self.tickets = [kiosk.request("ticket.issue", {"service": codes[i % len(codes)]})["ticket"]
-                        for i in range(n_tickets)]
+        self.tickets = [
+            kiosk.request("ticket.issue", {"service": codes[i % len(codes)]})["ticket"]
+            for i in range(n_tickets)
+        ]
         callers = {}
         for w in windows:
-            c = DeviceClient(url, f"caller-{w}", secrets[f"caller-{w}"], self.hall_id,
-                             events=(), windows_state=False).start(wait=10)
+            c = DeviceClient(
+                url,
+                f"caller-{w}",
+                secrets[f"caller-{w}"],
+                self.hall_id,
+                events=(),
+                windows_state=False,
+            ).start(wait=10)
             self.clients[f"caller-{w}"] = c
             c.request("window.open", {"window": w})
             callers[w] = c
@@ -135,8 +152,12 @@ class Site:
     def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen:
         log = open(self.tmp / f"{name}.log", "w")
         self.logs.append(log)
-        return subprocess.Popen([sys.executable, "-m", "onewindow.cli", "--log-level", "WARNING", *argv],
-                                stdout=log, stderr=log, cwd=REPO)
+        return subprocess.Popen(
+            [sys.executable, "-m", "onewindow.cli", "--log-level", "WARNING", *argv],
+            stdout=log,
+            stderr=log,
+            cwd=REPO,
+        )
 
     def close(self) -> None:
         """Whatever was started, stopped: the processes first, so none outlives a failed run."""
@@ -154,7 +175,7 @@ class Site:
         for name, c in self.clients.items():
             try:
                 c.stop()
-            except Exception as exc:     # a client's own teardown must not hide the figures
+            except Exception as exc:  # a client's own teardown must not hide the figures
                 print(f"({name} did not stop cleanly: {exc!r})", flush=True)
         for log in self.logs:
             log.close()
@@ -175,7 +196,7 @@ def phone_pages(site: Site, i: int, n_pages: int) -> list[tuple[str, str, bytes 
     """(method, path, body, text the page must carry) for phone i."""
     t = site.tickets[i % len(site.tickets)]
     g = [site.guides[(i + k) % len(site.guides)] for k in range(3)]
-    pages = [("GET", f"/t/{t['id']}", None, t["number"])] * 6     # kind: the path's first part
+    pages = [("GET", f"/t/{t['id']}", None, t["number"])] * 6  # kind: the path's first part
     pages += [("GET", "/", None, "办事指南")]
     pages += [("GET", f"/guide/{code}", None, name) for code, name in g[:2]]
     if t["id"] in site.done:
@@ -223,8 +244,12 @@ def load(site: Site, n_clients: int, n_pages: int) -> dict:
                 errors[kind] = errors.get(kind, 0) + 1
 
     threads_before = proc_status(site.web.pid, "Threads")
-    procs = {"web": site.web.pid, "hall": site.hall.pid, "mosquitto": site.broker.proc.pid,
-             "phones": os.getpid()}
+    procs = {
+        "web": site.web.pid,
+        "hall": site.hall.pid,
+        "mosquitto": site.broker.proc.pid,
+        "phones": os.getpid(),
+    }
     cpu0 = {name: cpu_s(pid) for name, pid in procs.items()}
     workers = [threading.Thread(target=phone, args=(i,)) for i in range(n_clients)]
     t0 = time.perf_counter()
@@ -234,11 +259,21 @@ def load(site: Site, n_clients: int, n_pages: int) -> dict:
         w.join()
     wall = time.perf_counter() - t0
     cpu = {name: cpu_s(pid) - cpu0[name] for name, pid in procs.items()}
-    return {"cpu": cpu, "by_kind": {k: (len(v), pct(v, 50), pct(v, 99)) for k, v in by_kind.items()},
-            "requests": len(lat), "errors": errors, "wall_s": wall, "per_s": len(lat) / wall,
-            "p50": pct(lat, 50), "p90": pct(lat, 90), "p99": pct(lat, 99), "max": max(lat) * 1000,
-            "threads_before": threads_before, "threads_after": proc_status(site.web.pid, "Threads"),
-            "rss": rss_mb(site.web.pid)}
+    return {
+        "cpu": cpu,
+        "by_kind": {k: (len(v), pct(v, 50), pct(v, 99)) for k, v in by_kind.items()},
+        "requests": len(lat),
+        "errors": errors,
+        "wall_s": wall,
+        "per_s": len(lat) / wall,
+        "p50": pct(lat, 50),
+        "p90": pct(lat, 90),
+        "p99": pct(lat, 99),
+        "max": max(lat) * 1000,
+        "threads_before": threads_before,
+        "threads_after": proc_status(site.web.pid, "Threads"),
+        "rss": rss_mb(site.web.pid),
+    }
 
 
 def read_answer(sock: socket.socket, timeout: float) -> str:
@@ -269,16 +304,22 @@ def huge_body(site: Site) -> dict:
         s.sendall(f"POST /t/{t}/rate HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n".encode())
         try:
             while sent < HUGE_BODY_MB << 20:
-                if select.select([s], [], [], 0)[0]:        # answered already: stop sending
+                if select.select([s], [], [], 0)[0]:  # answered already: stop sending
                     break
                 s.sendall(CHUNK)
                 sent += len(CHUNK)
             s.shutdown(socket.SHUT_WR)
         except OSError:
-            pass                                            # the server hung up on the body
+            pass  # the server hung up on the body
         answer = read_answer(s, 30)
-    return {"answer": answer, "sent_mb": sent / (1 << 20), "s": time.perf_counter() - t0,
-            "rss_before": before, "peak": peak_mb(site.web.pid), "rss_after": rss_mb(site.web.pid)}
+    return {
+        "answer": answer,
+        "sent_mb": sent / (1 << 20),
+        "s": time.perf_counter() - t0,
+        "rss_before": before,
+        "peak": peak_mb(site.web.pid),
+        "rss_after": rss_mb(site.web.pid),
+    }
 
 
 def half_sent(site: Site) -> dict:
@@ -315,14 +356,21 @@ def half_sent(site: Site) -> dict:
     threads_end = proc_status(site.web.pid, "Threads")
     for s in socks:
         s.close()
-    return {"threads_held": threads_held, "other": other, "closed": closed, "closed_s": when,
-            "threads_end": threads_end}
+    return {
+        "threads_held": threads_held,
+        "other": other,
+        "closed": closed,
+        "closed_s": when,
+        "threads_end": threads_end,
+    }
 
 
 def bad_length(site: Site) -> str:
     t = site.tickets[0]["id"]
     with socket.create_connection(("127.0.0.1", site.port), timeout=10) as s:
-        s.sendall(f"POST /t/{t}/rate HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\nlevel=5".encode())
+        s.sendall(
+            f"POST /t/{t}/rate HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\nlevel=5".encode()
+        )
         return read_answer(s, 10)
 
 
@@ -337,34 +385,58 @@ def main() -> None:
     site = Site()
     try:
         site.start(a.clients)
-        print(f"onewindow web: RSS {rss_mb(site.web.pid):.0f} MB, "
-              f"{proc_status(site.web.pid, 'Threads')} threads at rest (pid {site.web.pid}; "
-              f"hall pid {site.hall.pid})", flush=True)
+        print(
+            f"onewindow web: RSS {rss_mb(site.web.pid):.0f} MB, "
+            f"{proc_status(site.web.pid, 'Threads')} threads at rest (pid {site.web.pid}; "
+            f"hall pid {site.hall.pid})",
+            flush=True,
+        )
         r = load(site, a.clients, a.pages)
         errs = ", ".join(f"{k} {v}" for k, v in sorted(r["errors"].items())) or "none"
         n_err = sum(r["errors"].values())
-        print(f"{a.clients} phones x {a.pages} pages: {r['requests']} requests in {r['wall_s']:.1f} s "
-              f"= {r['per_s']:.0f}/s; errors {n_err} ({n_err * 1000 / r['requests']:.1f} per 1,000: {errs}); "
-              f"latency p50 {r['p50']:.0f} ms p90 {r['p90']:.0f} ms p99 {r['p99']:.0f} ms "
-              f"max {r['max']:.0f} ms; web threads {r['threads_before']} -> {r['threads_after']}, "
-              f"RSS {r['rss']:.0f} MB", flush=True)
-        print("  by page: " + "; ".join(f"{k} x{n} p50 {p50:.0f} ms p99 {p99:.0f} ms"
-                                        for k, (n, p50, p99) in sorted(r["by_kind"].items())), flush=True)
-        print("CPU seconds during the load: " + ", ".join(f"{k} {v:.2f}" for k, v in r["cpu"].items()),
-              flush=True)
+        print(
+            f"{a.clients} phones x {a.pages} pages: {r['requests']} requests in {r['wall_s']:.1f} s "
+            f"= {r['per_s']:.0f}/s; errors {n_err} ({n_err * 1000 / r['requests']:.1f} per 1,000: {errs}); "
+            f"latency p50 {r['p50']:.0f} ms p90 {r['p90']:.0f} ms p99 {r['p99']:.0f} ms "
+            f"max {r['max']:.0f} ms; web threads {r['threads_before']} -> {r['threads_after']}, "
+            f"RSS {r['rss']:.0f} MB",
+            flush=True,
+        )
+        print(
+            "  by page: "
+            + "; ".join(
+                f"{k} x{n} p50 {p50:.0f} ms p99 {p99:.0f} ms"
+                for k, (n, p50, p99) in sorted(r["by_kind"].items())
+            ),
+            flush=True,
+        )
+        print(
+            "CPU seconds during the load: "
+            + ", ".join(f"{k} {v:.2f}" for k, v in r["cpu"].items()),
+            flush=True,
+        )
         if a.no_hostile:
             return
         h = huge_body(site)
-        print(f"{HUGE_BODY_MB} MB body, Content-Length -1: answer '{h['answer']}' after "
-              f"{h['sent_mb']:.0f} MB sent, {h['s']:.1f} s; web RSS {h['rss_before']:.0f} MB -> "
-              f"peak {h['peak']:.0f} MB, {h['rss_after']:.0f} MB after", flush=True)
+        print(
+            f"{HUGE_BODY_MB} MB body, Content-Length -1: answer '{h['answer']}' after "
+            f"{h['sent_mb']:.0f} MB sent, {h['s']:.1f} s; web RSS {h['rss_before']:.0f} MB -> "
+            f"peak {h['peak']:.0f} MB, {h['rss_after']:.0f} MB after",
+            flush=True,
+        )
         print(f"Content-Length abc: answer '{bad_length(site)}'", flush=True)
         s = half_sent(site)
-        closed = (f"all dropped {s['closed_s']:.1f} s after they were opened" if s["closed_s"]
-                  else f"{s['closed']} dropped within {HALF_SENT_WAIT_S} s")
-        print(f"{HALF_SENT} half-sent requests: web threads {s['threads_held']} while held; "
-              f"another phone meanwhile: {s['other']}; {closed}; "
-              f"web threads {s['threads_end']} at the end", flush=True)
+        closed = (
+            f"all dropped {s['closed_s']:.1f} s after they were opened"
+            if s["closed_s"]
+            else f"{s['closed']} dropped within {HALF_SENT_WAIT_S} s"
+        )
+        print(
+            f"{HALF_SENT} half-sent requests: web threads {s['threads_held']} while held; "
+            f"another phone meanwhile: {s['other']}; {closed}; "
+            f"web threads {s['threads_end']} at the end",
+            flush=True,
+        )
     finally:
         site.close()
 

@@ -6,6 +6,7 @@ the hall spends on the tickets, so the farm drives every kiosk's paho client fro
 loop: each kiosk sends a request, waits for its reply, then sends the next, as a kiosk does. Like
 OneWindow's own devices they set TCP_NODELAY, and they subscribe to what a kiosk reads.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,7 +24,7 @@ class KioskFarm:
         self.sel = selectors.DefaultSelector()
         self.kiosks: dict[str, mqtt.Client] = {}
         self.ready: set[str] = set()
-        self._waiting: dict[str, tuple[str, float]] = {}     # device -> (request id, sent at)
+        self._waiting: dict[str, tuple[str, float]] = {}  # device -> (request id, sent at)
         self._on_reply: Callable[[str, dict, float], None] = lambda dev, reply, sent: None
         for dev, secret in secrets.items():
             c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=dev, userdata=dev)
@@ -32,7 +33,8 @@ class KioskFarm:
             c.on_subscribe = lambda cl, dev, mid, codes, props=None: self.ready.add(dev)
             c.on_message = self._message
             c.on_socket_open = lambda cl, ud, sock: sock.setsockopt(
-                socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                socket.IPPROTO_TCP, socket.TCP_NODELAY, 1
+            )
             c.connect(host, port, keepalive=60)
             self.sel.register(c.socket(), selectors.EVENT_READ, c)
             self.kiosks[dev] = c
@@ -41,8 +43,14 @@ class KioskFarm:
     def _connected(self, client, dev, flags, reason_code, properties=None):
         if reason_code.is_failure:
             raise RuntimeError(f"{dev}: broker refused: {reason_code}")
-        client.subscribe([(f"{self.root}/rep/{dev}", 1), (f"{self.root}/state/hall", 1),
-                          (f"{self.root}/state/queues", 1), (f"{self.root}/dev/controller/status", 1)])
+        client.subscribe(
+            [
+                (f"{self.root}/rep/{dev}", 1),
+                (f"{self.root}/state/hall", 1),
+                (f"{self.root}/state/queues", 1),
+                (f"{self.root}/dev/controller/status", 1),
+            ]
+        )
 
     def _message(self, client, dev, msg):
         if not msg.topic.endswith(f"/rep/{dev}"):
@@ -85,8 +93,12 @@ class KioskFarm:
             if left[dev]:
                 left[dev] -= 1
                 counter[0] += 1
-                self.send(dev, f"farm-{counter[0]}", "ticket.issue",
-                          {"service": codes[counter[0] % len(codes)], "channel": "kiosk"})
+                self.send(
+                    dev,
+                    f"farm-{counter[0]}",
+                    "ticket.issue",
+                    {"service": codes[counter[0] % len(codes)], "channel": "kiosk"},
+                )
 
         def on_reply(dev: str, reply: dict, sent: float) -> None:
             if not reply.get("ok"):

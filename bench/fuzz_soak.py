@@ -8,6 +8,7 @@
 
 Usage: .venv/bin/python bench/fuzz_soak.py [--examples 10000] [--bus 3000] [--seed N]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,7 +29,7 @@ from hypothesis import strategies as st  # noqa: E402
 from busutil import Hall, unlimited_config, wait_for  # noqa: E402
 from fuzzutil import DEVICES, FuzzHall, requests  # noqa: E402
 
-ROUND = 1000        # examples per hypothesis run
+ROUND = 1000  # examples per hypothesis run
 
 
 def rss_mb() -> float:
@@ -46,17 +47,19 @@ def soak_controller(tmp: Path, examples: int, seed_value: int) -> dict:
 
     def one_round(n: int, round_seed: int) -> None:
         @seed(round_seed)
-        @settings(max_examples=n, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=n, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+        )
         @given(data=st.data())
         def run(data):
             pools = hall.pools()
             for _ in range(data.draw(st.integers(1, 3), label="requests")):
                 hall.check(*requests(data, pools))
             if data.draw(st.integers(0, 9), label="a citizen comes") == 0:
-                hall.alive()              # tickets keep coming, for the windows to call
+                hall.alive()  # tickets keep coming, for the windows to call
             if data.draw(st.integers(0, 199), label="time passes") == 0:
-                hall.later(minutes=7)     # ticks: alerts, reply bounds, pad time limits
+                hall.later(minutes=7)  # ticks: alerts, reply bounds, pad time limits
+
         run()
 
     rss = []
@@ -68,9 +71,16 @@ def soak_controller(tmp: Path, examples: int, seed_value: int) -> dict:
         hall.later(minutes=40)
         hall.alive()
         db = sum(p.stat().st_size for p in (tmp / "controller" / "data").glob("hall.db*"))
-        return {"examples": examples, "requests": hall.requests, "seconds": elapsed,
-                "codes": hall.codes, "reloads": hall.reloads, "db_mb": db / 1e6,
-                "tickets": len(hall.ctl.store.tickets()), "rss": rss}
+        return {
+            "examples": examples,
+            "requests": hall.requests,
+            "seconds": elapsed,
+            "codes": hall.codes,
+            "reloads": hall.reloads,
+            "db_mb": db / 1e6,
+            "tickets": len(hall.ctl.store.tickets()),
+            "rss": rss,
+        }
     finally:
         hall.close()
 
@@ -84,14 +94,24 @@ def soak_bus(tmp: Path, n: int, seed_value: int) -> dict:
     clients = {}
     try:
         kiosk = hall.client("kiosk-1")
-        issued = [kiosk.request("ticket.issue", {"service": code})["ticket"]
-                  for code in ("A", "A", "B", "F")]
-        slots = [s["start"] for s in kiosk.request("appointment.slots", {"service": "F"})["slots"][:6]]
+        issued = [
+            kiosk.request("ticket.issue", {"service": code})["ticket"]
+            for code in ("A", "A", "B", "F")
+        ]
+        slots = [
+            s["start"] for s in kiosk.request("appointment.slots", {"service": "F"})["slots"][:6]
+        ]
         kiosk.stop()
         hall.clients.remove(kiosk)
-        pools = {"tickets": [t["id"] for t in issued] + [t["status_url"].rsplit("/", 1)[1] for t in issued],
-                 "numbers": [t["number"] for t in issued], "appointments": [], "ratings": [],
-                 "alerts": [], "slots": slots}
+        pools = {
+            "tickets": [t["id"] for t in issued]
+            + [t["status_url"].rsplit("/", 1)[1] for t in issued],
+            "numbers": [t["number"] for t in issued],
+            "appointments": [],
+            "ratings": [],
+            "alerts": [],
+            "slots": slots,
+        }
         for d in DEVICES:
             c = hall.raw_client(d.id)
             c.subscribe(f"ow/{hall.hall_id}/rep/{d.id}", 1)
@@ -101,14 +121,15 @@ def soak_bus(tmp: Path, n: int, seed_value: int) -> dict:
         t0 = time.perf_counter()
 
         @seed(seed_value)
-        @settings(max_examples=n, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=n, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+        )
         @given(data=st.data())
         def run(data):
             device, payload = requests(data, pools)
             clients[device.id].publish(f"ow/{hall.hall_id}/req/{device.id}", payload, 1)
             sent[0] += 1
-            time.sleep(0.002)             # a busy hall's pace, not a flood (bench_flood.py is)
+            time.sleep(0.002)  # a busy hall's pace, not a flood (bench_flood.py is)
 
         run()
         time.sleep(3)
@@ -124,8 +145,14 @@ def soak_bus(tmp: Path, n: int, seed_value: int) -> dict:
         kiosk = hall.client("kiosk-1")
         alive = kiosk.request("ticket.issue", {"service": "A"})["ticket"]["number"]
         wait_for(lambda: hall.service._thread.is_alive())
-        return {"sent": sent[0], "answered": answered, "seconds": time.perf_counter() - t0,
-                "codes": codes, "alive": alive, "fenced": sorted(hall.service.broker.fenced)}
+        return {
+            "sent": sent[0],
+            "answered": answered,
+            "seconds": time.perf_counter() - t0,
+            "codes": codes,
+            "alive": alive,
+            "fenced": sorted(hall.service.broker.fenced),
+        }
     finally:
         for c in clients.values():
             c.loop_stop()
@@ -142,17 +169,21 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="ow-fuzz-soak-"))
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; seed {a.seed}")
     r = soak_controller(tmp, a.examples, a.seed)
-    print(f"controller: {r['examples']} examples, {r['requests']} requests in {r['seconds']:.0f} s "
-          f"({r['requests'] / r['seconds']:.0f}/s, every answer checked); full reloads: "
-          f"{r['reloads']}; internal: {r['codes']['internal']}; tickets in the end: {r['tickets']}; "
-          f"database {r['db_mb']:.1f} MB")
+    print(
+        f"controller: {r['examples']} examples, {r['requests']} requests in {r['seconds']:.0f} s "
+        f"({r['requests'] / r['seconds']:.0f}/s, every answer checked); full reloads: "
+        f"{r['reloads']}; internal: {r['codes']['internal']}; tickets in the end: {r['tickets']}; "
+        f"database {r['db_mb']:.1f} MB"
+    )
     print(f"  RSS after each round of {ROUND}: {', '.join(f'{m:.0f}' for m in r['rss'])} MB")
     print(f"  answers: {dict(r['codes'].most_common())}")
     if a.bus:
         b = soak_bus(tmp, a.bus, a.seed)
-        print(f"through the broker: {b['sent']} requests in {b['seconds']:.0f} s, {b['answered']} "
-              f"answers; internal: {b['codes']['internal']}; fenced in the end: {b['fenced']}; "
-              f"then a kiosk took {b['alive']}")
+        print(
+            f"through the broker: {b['sent']} requests in {b['seconds']:.0f} s, {b['answered']} "
+            f"answers; internal: {b['codes']['internal']}; fenced in the end: {b['fenced']}; "
+            f"then a kiosk took {b['alive']}"
+        )
         print(f"  answers: {dict(b['codes'].most_common())}")
 
 

@@ -4,6 +4,7 @@ The controller owns every ticket: this app only asks (window.* ops) and shows wh
 state and the replies say. Every request runs off the UI thread; while the hall bus is
 unreachable the buttons are disabled under an offline banner, and everything returns by itself.
 """
+
 from __future__ import annotations
 
 import logging
@@ -27,126 +28,154 @@ log = logging.getLogger("onewindow.caller")
 
 KV_DIR = Path(__file__).parent / "kv"
 KPIS_EVERY_S = 60
-CLOCK_EVERY_S = 15            # also refreshes "minutes waited"
-QUEUE_LINES = 6               # per-service waiting lines that fit beside the ticket
+CLOCK_EVERY_S = 15  # also refreshes "minutes waited"
+QUEUE_LINES = 6  # per-service waiting lines that fit beside the ticket
 
 MARK_COLOURS = {"status": "1d5fa8", "plain": "33414f", "mark": "b0480d", "warn": "c0392b"}
 
-TEXTS = Catalogue({
-    "connecting": ("正在连接叫号系统…", "Connecting to the hall system…"),
-    "offline": ("无法连接叫号系统，按钮已停用；恢复后自动继续", "Hall system unreachable: buttons disabled until it is back"),
-    "lang": ("English", "中文"),
-    "current": ("当前号", "Current ticket"),
-    "no_ticket": ("暂无", "None"),
-    "no_ticket_hint": ("点击「呼叫下一位」开始", "Tap “Call next” to begin"),
-    "issued": ("取号 {time}", "Issued {time}"),
-    "waited": ("已等候 {min} 分钟", "Waited {min} min"),
-    "citizen": ("群众 {name}", "Citizen {name}"),
-    "recalls": ("已重呼 {n} 次", "Recalled {n}×"),
-    "transfers": ("转入 {n} 次", "Transferred {n}×"),
-    "appointment": ("预约 {time}", "Appointment {time}"),
-    "st_called": ("已呼叫，等候群众到窗", "Called: waiting for the citizen"),
-    "st_recalled": ("已重呼，等候群众到窗", "Recalled: waiting for the citizen"),
-    "st_serving": ("办理中", "Being served"),
-    "prio_elder": ("老年人优先", "Priority: elder"),
-    "prio_disabled": ("残疾人优先", "Priority: disabled"),
-    "prio_veteran": ("军人优先", "Priority: veteran"),
-    "prio_pregnant": ("孕妇优先", "Priority: pregnant"),
-    "prio_other": ("优先", "Priority"),
-    "prio_declared": ("（自报，待核验）", " (declared, to check)"),
-    "prio_confirmed": ("（已核验）", " (checked)"),
-    "prio_withdrawn": ("自报{kind}已撤销", "Declared {kind} withdrawn"),
-    "kind_disabled": ("残疾人", "disabled"), "kind_veteran": ("军人", "service member"),
-    "kind_pregnant": ("孕妇", "pregnant"),
-    "check_priority": ("核验优先", "Check priority"),
-    "missing_button": ("容缺受理…", "Accept with missing…"),
-    "missing_title": ("{number} 号容缺受理：勾选缺少的材料", "{number}: tick the missing materials"),
-    "missing_ok": ("容缺受理并办结", "Accept and finish"),
-    "done_missing": ("已容缺受理，补件期限 {due}", "Accepted with missing materials, due {due}"),
-    "missing_printed": ("容缺受理告知单已打印（补件期限 {due}）", "Notice printed (due {due})"),
-    "missing_no_printer": ("本窗口未接打印机，请告知补件期限 {due}", "No printer here: tell the citizen the deadline {due}"),
-    "missing_print_failed": ("告知单未打印：{reason}", "Notice not printed: {reason}"),
-    "supplement": ("补件", "Bringing materials"),
-    "priority_question": ("{number} 号自报「{kind}」优先：\n请核验相关证件", "{number} declared priority ({kind}):\ncheck the certificate"),
-    "priority_confirm": ("确认优先", "Confirm"),
-    "priority_withdraw": ("撤销优先", "Withdraw"),
-    "done_priority_confirm": ("{number} 号优先已确认", "{number}: priority confirmed"),
-    "done_priority_withdraw": ("{number} 号优先已撤销", "{number}: priority withdrawn"),
-    "waiting_title": ("本窗口等候", "Waiting for this window"),
-    "waiting_n": ("{n} 人", "{n}"),
-    "new_wait": ("新取号{wait}", "a new ticket: {wait}"),
-    "by_service": ("各业务等候", "By service"),
-    "more_queues": ("…另有 {k} 项业务共 {n} 人", "…{k} more services, {n} people"),
-    "next_up": ("接下来：{numbers}", "Next: {numbers}"),
-    "mark_priority_short": ("优先", "priority"),
-    "mark_appointment_short": ("预约", "booked"),
-    "mark_transferred_short": ("转入", "transferred"),
-    "none_waiting": ("暂无等候", "Nobody waiting"),
-    "today": ("今日本窗口", "Today at this window"),
-    "kpi_served": ("办结", "Served"),
-    "kpi_no_show": ("过号", "No-show"),
-    "kpi_handle": ("平均办理", "Avg handling"),
-    "kpi_satisfaction": ("满意率", "Satisfaction"),
-    "minutes": ("{n} 分", "{n} min"),
-    "status_open": ("服务中", "Open"),
-    "status_paused": ("暂停服务", "Paused"),
-    "status_closed": ("已关窗", "Closed"),
-    "status_unknown": ("状态未知", "Unknown"),
-    "call_next": ("呼叫下一位", "Call next"),
-    "recall": ("重呼", "Recall"),
-    "start": ("开始办理", "Start"),
-    "skip": ("过号", "No-show"),
-    "transfer": ("转移", "Transfer"),
-    "finish": ("办结并邀评", "Finish & rate"),
-    "hold": ("挂起", "Hold"),
-    "resume_held": ("恢复挂起", "Resume held"),
-    "held_line": ("挂起：{items}", "On hold: {items}"),
-    "held_item": ("{number}（{until} 前）", "{number} (until {until})"),
-    "held_title": ("恢复哪一位挂起的群众？", "Resume which held citizen?"),
-    "done_hold": ("{number} 号已挂起，可先叫下一位", "{number} on hold: call the next meanwhile"),
-    "done_resume_held": ("已恢复 {number} 号，请到窗口", "{number} resumed and called back"),
-    "pause": ("暂停", "Pause"),
-    "resume": ("恢复服务", "Resume"),
-    "open": ("开窗", "Open"),
-    "close": ("关窗", "Close"),
-    "reason_prompt": ("您的评价：{level}\n请在评价器上按键选择不满意的原因：\n{keys}\n"
-                      "也可扫描号票二维码填写其他原因",
-                      "Your rating: {level}\nPress a key on the rating pad for the reason:\n{keys}\n"
-                      "or scan the ticket's QR code for another reason"),
-    "reason_key": ("第{n}键  {reason}", "Key {n}  {reason}"),
-    "rating_thanks": ("感谢您的评价！", "Thank you for your rating!"),
-    "cancel": ("取消", "Cancel"),
-    "confirm": ("确定", "Confirm"),
-    "current_choice": ("{number} 号已呼叫但未开始办理，\n呼叫下一位前请确认：",
-                       "{number} was called but never started.\nBefore calling the next:"),
-    "current_no_show": ("过号（未到窗）", "No-show"),
-    "current_done": ("已办结", "Done"),
-    "choose_current": ("请选择上一位的办理结果", "Choose what happened to the last ticket"),
-    "confirm_skip": ("确定将 {number} 号记为过号？", "Mark {number} as a no-show?"),
-    "confirm_finish": ("确定办结 {number} 号？办结后将邀请群众评价。", "Finish {number}? The citizen will be asked to rate."),
-    "transfer_title": ("将 {number} 号转往", "Transfer {number} to"),
-    "to_service": ("转到业务队列", "To a service queue"),
-    "to_window": ("转到指定窗口", "To a window"),
-    "pause_title": ("暂停原因", "Reason for the pause"),
-    "reason_午休": ("午休", "Lunch break"),
-    "reason_临时离开": ("临时离开", "Away for a moment"),
-    "reason_业务培训": ("业务培训", "Training"),
-    "reason_系统故障": ("系统故障", "System fault"),
-    "working": ("处理中…", "Working…"),
-    "done_call": ("已呼叫 {number} 号", "Called {number}"),
-    "done_nobody": ("暂无等候的群众", "Nobody is waiting"),
-    "done_recall": ("已重呼 {number} 号", "Recalled {number}"),
-    "done_start": ("{number} 号开始办理", "Serving {number}"),
-    "done_skip": ("{number} 号已记为过号", "{number} marked as no-show"),
-    "done_transfer": ("{number} 号已转往 {target}", "{number} transferred to {target}"),
-    "done_finish": ("{number} 号已办结，已邀请评价", "{number} finished; rating invited"),
-    "done_pause": ("窗口已暂停：{reason}", "Window paused: {reason}"),
-    "done_resume": ("窗口已恢复服务", "Window open again"),
-    "done_open": ("窗口已开启", "Window opened"),
-    "done_close": ("窗口已关闭", "Window closed"),
-    "error": ("操作未完成：{message}", "Not done: {message}"),
-    "no_config": ("正在读取大厅配置，请稍候", "Loading the hall configuration, please wait"),
-})
+TEXTS = Catalogue(
+    {
+        "connecting": ("正在连接叫号系统…", "Connecting to the hall system…"),
+        "offline": (
+            "无法连接叫号系统，按钮已停用；恢复后自动继续",
+            "Hall system unreachable: buttons disabled until it is back",
+        ),
+        "lang": ("English", "中文"),
+        "current": ("当前号", "Current ticket"),
+        "no_ticket": ("暂无", "None"),
+        "no_ticket_hint": ("点击「呼叫下一位」开始", "Tap “Call next” to begin"),
+        "issued": ("取号 {time}", "Issued {time}"),
+        "waited": ("已等候 {min} 分钟", "Waited {min} min"),
+        "citizen": ("群众 {name}", "Citizen {name}"),
+        "recalls": ("已重呼 {n} 次", "Recalled {n}×"),
+        "transfers": ("转入 {n} 次", "Transferred {n}×"),
+        "appointment": ("预约 {time}", "Appointment {time}"),
+        "st_called": ("已呼叫，等候群众到窗", "Called: waiting for the citizen"),
+        "st_recalled": ("已重呼，等候群众到窗", "Recalled: waiting for the citizen"),
+        "st_serving": ("办理中", "Being served"),
+        "prio_elder": ("老年人优先", "Priority: elder"),
+        "prio_disabled": ("残疾人优先", "Priority: disabled"),
+        "prio_veteran": ("军人优先", "Priority: veteran"),
+        "prio_pregnant": ("孕妇优先", "Priority: pregnant"),
+        "prio_other": ("优先", "Priority"),
+        "prio_declared": ("（自报，待核验）", " (declared, to check)"),
+        "prio_confirmed": ("（已核验）", " (checked)"),
+        "prio_withdrawn": ("自报{kind}已撤销", "Declared {kind} withdrawn"),
+        "kind_disabled": ("残疾人", "disabled"),
+        "kind_veteran": ("军人", "service member"),
+        "kind_pregnant": ("孕妇", "pregnant"),
+        "check_priority": ("核验优先", "Check priority"),
+        "missing_button": ("容缺受理…", "Accept with missing…"),
+        "missing_title": (
+            "{number} 号容缺受理：勾选缺少的材料",
+            "{number}: tick the missing materials",
+        ),
+        "missing_ok": ("容缺受理并办结", "Accept and finish"),
+        "done_missing": (
+            "已容缺受理，补件期限 {due}",
+            "Accepted with missing materials, due {due}",
+        ),
+        "missing_printed": ("容缺受理告知单已打印（补件期限 {due}）", "Notice printed (due {due})"),
+        "missing_no_printer": (
+            "本窗口未接打印机，请告知补件期限 {due}",
+            "No printer here: tell the citizen the deadline {due}",
+        ),
+        "missing_print_failed": ("告知单未打印：{reason}", "Notice not printed: {reason}"),
+        "supplement": ("补件", "Bringing materials"),
+        "priority_question": (
+            "{number} 号自报「{kind}」优先：\n请核验相关证件",
+            "{number} declared priority ({kind}):\ncheck the certificate",
+        ),
+        "priority_confirm": ("确认优先", "Confirm"),
+        "priority_withdraw": ("撤销优先", "Withdraw"),
+        "done_priority_confirm": ("{number} 号优先已确认", "{number}: priority confirmed"),
+        "done_priority_withdraw": ("{number} 号优先已撤销", "{number}: priority withdrawn"),
+        "waiting_title": ("本窗口等候", "Waiting for this window"),
+        "waiting_n": ("{n} 人", "{n}"),
+        "new_wait": ("新取号{wait}", "a new ticket: {wait}"),
+        "by_service": ("各业务等候", "By service"),
+        "more_queues": ("…另有 {k} 项业务共 {n} 人", "…{k} more services, {n} people"),
+        "next_up": ("接下来：{numbers}", "Next: {numbers}"),
+        "mark_priority_short": ("优先", "priority"),
+        "mark_appointment_short": ("预约", "booked"),
+        "mark_transferred_short": ("转入", "transferred"),
+        "none_waiting": ("暂无等候", "Nobody waiting"),
+        "today": ("今日本窗口", "Today at this window"),
+        "kpi_served": ("办结", "Served"),
+        "kpi_no_show": ("过号", "No-show"),
+        "kpi_handle": ("平均办理", "Avg handling"),
+        "kpi_satisfaction": ("满意率", "Satisfaction"),
+        "minutes": ("{n} 分", "{n} min"),
+        "status_open": ("服务中", "Open"),
+        "status_paused": ("暂停服务", "Paused"),
+        "status_closed": ("已关窗", "Closed"),
+        "status_unknown": ("状态未知", "Unknown"),
+        "call_next": ("呼叫下一位", "Call next"),
+        "recall": ("重呼", "Recall"),
+        "start": ("开始办理", "Start"),
+        "skip": ("过号", "No-show"),
+        "transfer": ("转移", "Transfer"),
+        "finish": ("办结并邀评", "Finish & rate"),
+        "hold": ("挂起", "Hold"),
+        "resume_held": ("恢复挂起", "Resume held"),
+        "held_line": ("挂起：{items}", "On hold: {items}"),
+        "held_item": ("{number}（{until} 前）", "{number} (until {until})"),
+        "held_title": ("恢复哪一位挂起的群众？", "Resume which held citizen?"),
+        "done_hold": (
+            "{number} 号已挂起，可先叫下一位",
+            "{number} on hold: call the next meanwhile",
+        ),
+        "done_resume_held": ("已恢复 {number} 号，请到窗口", "{number} resumed and called back"),
+        "pause": ("暂停", "Pause"),
+        "resume": ("恢复服务", "Resume"),
+        "open": ("开窗", "Open"),
+        "close": ("关窗", "Close"),
+        "reason_prompt": (
+            "您的评价：{level}\n请在评价器上按键选择不满意的原因：\n{keys}\n"
+            "也可扫描号票二维码填写其他原因",
+            "Your rating: {level}\nPress a key on the rating pad for the reason:\n{keys}\n"
+            "or scan the ticket's QR code for another reason",
+        ),
+        "reason_key": ("第{n}键  {reason}", "Key {n}  {reason}"),
+        "rating_thanks": ("感谢您的评价！", "Thank you for your rating!"),
+        "cancel": ("取消", "Cancel"),
+        "confirm": ("确定", "Confirm"),
+        "current_choice": (
+            "{number} 号已呼叫但未开始办理，\n呼叫下一位前请确认：",
+            "{number} was called but never started.\nBefore calling the next:",
+        ),
+        "current_no_show": ("过号（未到窗）", "No-show"),
+        "current_done": ("已办结", "Done"),
+        "choose_current": ("请选择上一位的办理结果", "Choose what happened to the last ticket"),
+        "confirm_skip": ("确定将 {number} 号记为过号？", "Mark {number} as a no-show?"),
+        "confirm_finish": (
+            "确定办结 {number} 号？办结后将邀请群众评价。",
+            "Finish {number}? The citizen will be asked to rate.",
+        ),
+        "transfer_title": ("将 {number} 号转往", "Transfer {number} to"),
+        "to_service": ("转到业务队列", "To a service queue"),
+        "to_window": ("转到指定窗口", "To a window"),
+        "pause_title": ("暂停原因", "Reason for the pause"),
+        "reason_午休": ("午休", "Lunch break"),
+        "reason_临时离开": ("临时离开", "Away for a moment"),
+        "reason_业务培训": ("业务培训", "Training"),
+        "reason_系统故障": ("系统故障", "System fault"),
+        "working": ("处理中…", "Working…"),
+        "done_call": ("已呼叫 {number} 号", "Called {number}"),
+        "done_nobody": ("暂无等候的群众", "Nobody is waiting"),
+        "done_recall": ("已重呼 {number} 号", "Recalled {number}"),
+        "done_start": ("{number} 号开始办理", "Serving {number}"),
+        "done_skip": ("{number} 号已记为过号", "{number} marked as no-show"),
+        "done_transfer": ("{number} 号已转往 {target}", "{number} transferred to {target}"),
+        "done_finish": ("{number} 号已办结，已邀请评价", "{number} finished; rating invited"),
+        "done_pause": ("窗口已暂停：{reason}", "Window paused: {reason}"),
+        "done_resume": ("窗口已恢复服务", "Window open again"),
+        "done_open": ("窗口已开启", "Window opened"),
+        "done_close": ("窗口已关闭", "Window closed"),
+        "error": ("操作未完成：{message}", "Not done: {message}"),
+        "no_config": ("正在读取大厅配置，请稍候", "Loading the hall configuration, please wait"),
+    }
+)
 
 
 def _parse_time(text: Optional[str]) -> Optional[datetime]:
@@ -177,15 +206,15 @@ class CallerApp(HallApp):
     connected_once = BooleanProperty(False)
     busy = BooleanProperty(False)
     window_title = StringProperty("")
-    window_status = StringProperty("")          # open / paused / closed, "" until known
+    window_status = StringProperty("")  # open / paused / closed, "" until known
     pause_reason = StringProperty("")
     has_ticket = BooleanProperty(False)
-    has_held = BooleanProperty(False)           # someone is held (挂起) at this window
-    priority_pending = BooleanProperty(False)   # 绿色通道 declared, not yet checked by staff
+    has_held = BooleanProperty(False)  # someone is held (挂起) at this window
+    priority_pending = BooleanProperty(False)  # 绿色通道 declared, not yet checked by staff
     ticket_status = StringProperty("")
     ticket_number = StringProperty("")
     ticket_service = StringProperty("")
-    ticket_details = StringProperty("")         # Kivy markup, one fact a line
+    ticket_details = StringProperty("")  # Kivy markup, one fact a line
     waiting = NumericProperty(-1)
     queue_lines = StringProperty("")
     kpis = DictProperty({})
@@ -195,8 +224,8 @@ class CallerApp(HallApp):
 
     def __init__(self, settings: dict, window: int, lang: str = "zh", printer=None, **kw):
         super().__init__(settings, **kw)
-        self.printer = printer          # (port, baud) of the window's printer (容缺受理告知单)
-        self.missing: list = []         # 容缺 materials picked in the finish popup
+        self.printer = printer  # (port, baud) of the window's printer (容缺受理告知单)
+        self.missing: list = []  # 容缺 materials picked in the finish popup
         self.window_no = window
         self.lang = lang
         self.ticket: Optional[dict] = None
@@ -214,7 +243,7 @@ class CallerApp(HallApp):
         self.title = f"OneWindow · {self.window_no}"
         Window.clearcolor = (0.93, 0.95, 0.97, 1)
         load_kv(KV_DIR / "caller_popups.kv")
-        root = Builder.load_file(str(KV_DIR / "caller.kv"))     # the root: a rule-less file
+        root = Builder.load_file(str(KV_DIR / "caller.kv"))  # the root: a rule-less file
         self.bind(lang=lambda *_: self._relabel())
         Clock.schedule_interval(lambda dt: self._tick(), CLOCK_EVERY_S)
         Clock.schedule_interval(lambda dt: self._load_kpis(), KPIS_EVERY_S)
@@ -224,17 +253,19 @@ class CallerApp(HallApp):
     def test_screen(self) -> str:
         return self.popup_name or "main"
 
-    EVENTS = ("rating",)         # a rating pad's bad rating asks for its reason on this screen
-    THANKS_S = 3.0               # the thanks stays this long
+    EVENTS = ("rating",)  # a rating pad's bad rating asks for its reason on this screen
+    THANKS_S = 3.0  # the thanks stays this long
 
     def bus_event(self, kind: str, data: dict) -> None:
         if kind != "rating" or data.get("window") != self.window_no:
             return
         if data.get("event") == "reason_prompt":
             from onewindow.i18n import reason_text
-            keys = "\n".join(TEXTS("reason_key", self.lang, n=i + 1,
-                                   reason=reason_text(r, self.lang))
-                             for i, r in enumerate(data.get("reasons") or []))
+
+            keys = "\n".join(
+                TEXTS("reason_key", self.lang, n=i + 1, reason=reason_text(r, self.lang))
+                for i, r in enumerate(data.get("reasons") or [])
+            )
             level = data.get("level_name", "")
             popup = Factory.ReasonPromptPopup()
             popup.text = TEXTS("reason_prompt", self.lang, level=level, keys=keys)
@@ -266,8 +297,8 @@ class CallerApp(HallApp):
 
     def bus_state(self, kind: str, value) -> None:
         if kind == "hall" and isinstance(value, dict):
-            self._tick()                # the hall's clock: its zone comes with this state
-            self._set_title(self.client.state["windows"].get(self.window_no) or {})   # 测试 mark
+            self._tick()  # the hall's clock: its zone comes with this state
+            self._set_title(self.client.state["windows"].get(self.window_no) or {})  # 测试 mark
             if value.get("config_version") != self._config_version and self.online:
                 self._load_config()
         elif kind == "queues":
@@ -295,7 +326,11 @@ class CallerApp(HallApp):
     def _fetched(self, result, error) -> None:
         self._fetching = None
         w = self.client.state["windows"].get(self.window_no) or {}
-        if error is None and result.get("ticket") and result["ticket"].get("id") == w.get("ticket_id"):
+        if (
+            error is None
+            and result.get("ticket")
+            and result["ticket"].get("id") == w.get("ticket_id")
+        ):
             self._set_ticket(result["ticket"])
 
     def _set_title(self, w: dict) -> None:
@@ -313,7 +348,9 @@ class CallerApp(HallApp):
             self.priority_pending = False
             self.ticket_status = ""
             self.ticket_number = TEXTS("no_ticket", lang)
-            self.ticket_service = TEXTS("no_ticket_hint", lang) if self.window_status == "open" else ""
+            self.ticket_service = (
+                TEXTS("no_ticket_hint", lang) if self.window_status == "open" else ""
+            )
             self.ticket_details = ""
             return
         self.ticket_status = t.get("status") or ""
@@ -324,12 +361,21 @@ class CallerApp(HallApp):
         check = t.get("priority_check")
         self.priority_pending = check == "declared"
         if t.get("priority"):
-            marks.append((TEXTS(f"prio_{t['priority']}", lang)
-                          + (TEXTS(f"prio_{check}", lang) if check in ("declared", "confirmed")
-                             and t.get("declared") == t["priority"] else ""), "mark"))
+            marks.append(
+                (
+                    TEXTS(f"prio_{t['priority']}", lang)
+                    + (
+                        TEXTS(f"prio_{check}", lang)
+                        if check in ("declared", "confirmed") and t.get("declared") == t["priority"]
+                        else ""
+                    ),
+                    "mark",
+                )
+            )
         if check == "withdrawn" and t.get("declared"):
-            marks.append((TEXTS("prio_withdrawn", lang, kind=TEXTS(f"kind_{t['declared']}", lang)),
-                          "warn"))
+            marks.append(
+                (TEXTS("prio_withdrawn", lang, kind=TEXTS(f"kind_{t['declared']}", lang)), "warn")
+            )
         if t.get("appointment"):
             marks.append((TEXTS("appointment", lang, time=_hhmm(t["appointment"])), "mark"))
         if t.get("recalls"):
@@ -338,43 +384,74 @@ class CallerApp(HallApp):
             marks.append((TEXTS("transfers", lang, n=t["transfers"]), "plain"))
         if t.get("supplement"):
             marks.append((TEXTS("supplement", lang), "mark"))
-        lines = [[(TEXTS(f"st_{self.ticket_status}", lang), "status")],
-                 [(TEXTS("issued", lang, time=_hhmm(t.get("issued_at"))) + "   "
-                   + TEXTS("waited", lang, min=minutes_waited(t)), "plain")]]
+        lines = [
+            [(TEXTS(f"st_{self.ticket_status}", lang), "status")],
+            [
+                (
+                    TEXTS("issued", lang, time=_hhmm(t.get("issued_at")))
+                    + "   "
+                    + TEXTS("waited", lang, min=minutes_waited(t)),
+                    "plain",
+                )
+            ],
+        ]
         if t.get("citizen"):
             lines.append([(TEXTS("citizen", lang, name=t["citizen"]), "plain")])
         if marks:
             lines.append(marks)
         self.ticket_details = "\n".join(
-            "   ".join(f"[color={MARK_COLOURS[kind]}]{escape_markup(text)}[/color]" for text, kind in line)
-            for line in lines)
+            "   ".join(
+                f"[color={MARK_COLOURS[kind]}]{escape_markup(text)}[/color]" for text, kind in line
+            )
+            for line in lines
+        )
 
     def _render_queues(self) -> None:
         queues = self.client.state.get("queues") or {}
         w = self.client.state["windows"].get(self.window_no) or {}
         busy = [(code, queues.get(code) or {}) for code in w.get("services") or []]
-        busy = sorted(((c, q) for c, q in busy if q.get("waiting")), key=lambda cq: -cq[1]["waiting"])
+        busy = sorted(
+            ((c, q) for c, q in busy if q.get("waiting")), key=lambda cq: -cq[1]["waiting"]
+        )
         # with the hall's one estimate for a number taken now, as the kiosk tiles show it
-        rows = [f"{code}  {q.get('name', code)}   {TEXTS('waiting_n', self.lang, n=q['waiting'])}"
-                + (" · " + TEXTS("new_wait", self.lang,
-                                 wait=q.get("wait_text_en" if self.lang == "en" else "wait_text"))
-                   if q.get("wait_text") else "")
-                for code, q in busy]
-        if len(rows) > QUEUE_LINES:      # the longest queues first, and say that more exist
-            rest = sum(q["waiting"] for _, q in busy[QUEUE_LINES - 1:])
-            rows = rows[:QUEUE_LINES - 1] + [TEXTS("more_queues", self.lang, k=len(busy) - QUEUE_LINES + 1, n=rest)]
-        held = [TEXTS("held_item", self.lang, number=h["number"], until=_hhmm(h.get("until")))
-                for h in w.get("held") or [] if h.get("number")]
+        rows = [
+            f"{code}  {q.get('name', code)}   {TEXTS('waiting_n', self.lang, n=q['waiting'])}"
+            + (
+                " · "
+                + TEXTS(
+                    "new_wait",
+                    self.lang,
+                    wait=q.get("wait_text_en" if self.lang == "en" else "wait_text"),
+                )
+                if q.get("wait_text")
+                else ""
+            )
+            for code, q in busy
+        ]
+        if len(rows) > QUEUE_LINES:  # the longest queues first, and say that more exist
+            rest = sum(q["waiting"] for _, q in busy[QUEUE_LINES - 1 :])
+            rows = rows[: QUEUE_LINES - 1] + [
+                TEXTS("more_queues", self.lang, k=len(busy) - QUEUE_LINES + 1, n=rest)
+            ]
+        held = [
+            TEXTS("held_item", self.lang, number=h["number"], until=_hhmm(h.get("until")))
+            for h in w.get("held") or []
+            if h.get("number")
+        ]
         upcoming = w.get("next") or []
-        if upcoming:          # who the next presses will call, marked when they jump the queue
-            marks = {"priority": TEXTS("mark_priority_short", self.lang),
-                     "appointment": TEXTS("mark_appointment_short", self.lang),
-                     "transferred": TEXTS("mark_transferred_short", self.lang)}
-            numbers = "  ".join(n["number"] + (f"({marks[n['reason']]})" if n.get("reason") in marks else "")
-                                for n in upcoming)
-            rows = [TEXTS("next_up", self.lang, numbers=numbers)] + rows[:QUEUE_LINES - 1]
-        if held:              # 挂起 first: staff must not forget whom they are keeping
-            rows = [TEXTS("held_line", self.lang, items="  ".join(held))] + rows[:QUEUE_LINES - 1]
+        if upcoming:  # who the next presses will call, marked when they jump the queue
+            marks = {
+                "priority": TEXTS("mark_priority_short", self.lang),
+                "appointment": TEXTS("mark_appointment_short", self.lang),
+                "transferred": TEXTS("mark_transferred_short", self.lang),
+            }
+            numbers = "  ".join(
+                n["number"] + (f"({marks[n['reason']]})" if n.get("reason") in marks else "")
+                for n in upcoming
+            )
+            rows = [TEXTS("next_up", self.lang, numbers=numbers)] + rows[: QUEUE_LINES - 1]
+        if held:  # 挂起 first: staff must not forget whom they are keeping
+            rows = [TEXTS("held_line", self.lang, items="  ".join(held))] + rows[: QUEUE_LINES - 1]
         self.queue_lines = "\n".join(rows) or TEXTS("none_waiting", self.lang)
 
     def _relabel(self) -> None:
@@ -389,6 +466,7 @@ class CallerApp(HallApp):
             if error is None:
                 self.config_data = result
                 self._config_version = (self.client.state.get("hall") or {}).get("config_version")
+
         self.request("config.get", {}, done)
 
     def _load_kpis(self) -> None:
@@ -401,6 +479,7 @@ class CallerApp(HallApp):
                 return
             rows = result.get("rows") or []
             self.kpis = rows[0] if rows else {"served": 0, "no_show": 0}
+
         self.request("report.kpis", {"group": "window", "window": self.window_no}, done)
 
     def kpi_text(self, key: str, kpis: dict, lang: str) -> str:
@@ -443,6 +522,7 @@ class CallerApp(HallApp):
                 (refused or self._fail)(error)
             else:
                 ok(result)
+
         self.request(op, {"window": self.window_no, **args}, done)
 
     def _after_ticket_op(self, result: dict, key: str, keep: bool, **fmt) -> None:
@@ -454,6 +534,7 @@ class CallerApp(HallApp):
     def call_next(self, current: Optional[str] = None) -> None:
         """Call the next citizen; one called here but never started is settled first, as the
         staff choose (过号 or 已办结): the controller refuses to guess (no_show_or_done)."""
+
         def ok(result):
             if result.get("ticket") is None:
                 self._set_ticket(None)
@@ -468,8 +549,10 @@ class CallerApp(HallApp):
                 self.ask_current(error.detail.get("ticket") or self.ticket_number)
             else:
                 self._fail(error)
-        self._op("window.call_next", ok, refused=refused,
-                 **({"current": current} if current else {}))
+
+        self._op(
+            "window.call_next", ok, refused=refused, **({"current": current} if current else {})
+        )
 
     def ask_current(self, number: str) -> None:
         popup = Factory.CurrentChoicePopup()
@@ -487,13 +570,19 @@ class CallerApp(HallApp):
         self._op("window.start", lambda r: self._after_ticket_op(r, "done_start", True))
 
     def skip(self) -> None:
-        self.confirm("confirm_skip", lambda: self._op(
-            "window.skip", lambda r: self._after_ticket_op(r, "done_skip", False)))
+        self.confirm(
+            "confirm_skip",
+            lambda: self._op("window.skip", lambda r: self._after_ticket_op(r, "done_skip", False)),
+        )
 
     def finish(self) -> None:
-        self.confirm("confirm_finish", lambda: self._op(
-            "window.finish", lambda r: self._after_ticket_op(r, "done_finish", False)))
-        if self.missing_choices():          # 容缺受理 is offered where the hall file allows it
+        self.confirm(
+            "confirm_finish",
+            lambda: self._op(
+                "window.finish", lambda r: self._after_ticket_op(r, "done_finish", False)
+            ),
+        )
+        if self.missing_choices():  # 容缺受理 is offered where the hall file allows it
             self.popup.ids.missing_button.opacity = 1
             self.popup.ids.missing_button.disabled = False
 
@@ -536,10 +625,12 @@ class CallerApp(HallApp):
         self.close_popup()
 
         def ok(result):
-            self._after_ticket_op(result, "done_missing", False,
-                                  due=(result.get("case") or {}).get("due", ""))
+            self._after_ticket_op(
+                result, "done_missing", False, due=(result.get("case") or {}).get("due", "")
+            )
             if result.get("case"):
                 self.print_notice(result["case"])
+
         self._op("window.finish", ok, missing=missing)
 
     def print_notice(self, case: dict) -> None:
@@ -552,6 +643,7 @@ class CallerApp(HallApp):
         def work():
             from drivers import escpos
             from drivers.printer import PrinterError, open_printer
+
             printer = open_printer(*self.printer)
             try:
                 printer.print_job(escpos.missing_notice(case, hall_name))
@@ -563,23 +655,30 @@ class CallerApp(HallApp):
 
         def done(problem, error):
             if error is not None or problem:
-                self._say("missing_print_failed", error=True,
-                          reason=str(problem or error))
+                self._say("missing_print_failed", error=True, reason=str(problem or error))
             else:
                 self._say("missing_printed", due=case.get("due", ""))
+
         self.in_background(work, done)
 
     def ask_priority(self) -> None:
         t = self.ticket or {}
         popup = Factory.PriorityPopup()
-        popup.text = TEXTS("priority_question", self.lang, number=t.get("number", ""),
-                           kind=TEXTS(f"kind_{t.get('declared') or 'disabled'}", self.lang))
+        popup.text = TEXTS(
+            "priority_question",
+            self.lang,
+            number=t.get("number", ""),
+            kind=TEXTS(f"kind_{t.get('declared') or 'disabled'}", self.lang),
+        )
         self.open_popup("priority", popup)
 
     def decide_priority(self, decision: str) -> None:
         self.close_popup()
-        self._op("ticket.priority", lambda r: self._after_ticket_op(r, f"done_priority_{decision}", True),
-                 decision=decision)
+        self._op(
+            "ticket.priority",
+            lambda r: self._after_ticket_op(r, f"done_priority_{decision}", True),
+            decision=decision,
+        )
 
     def hold(self) -> None:
         self._op("window.hold", lambda r: self._after_ticket_op(r, "done_hold", False))
@@ -591,8 +690,11 @@ class CallerApp(HallApp):
         elif self.held:
             popup = Factory.HeldPopup()
             for h in self.held:
-                b = Factory.TargetButton(text=TEXTS("held_item", self.lang, number=h["number"],
-                                                    until=_hhmm(h.get("until"))))
+                b = Factory.TargetButton(
+                    text=TEXTS(
+                        "held_item", self.lang, number=h["number"], until=_hhmm(h.get("until"))
+                    )
+                )
                 b.test_id = f"held_{h['number']}"
                 b.bind(on_release=lambda *_, i=h["ticket_id"]: self.resume_ticket(i))
                 popup.ids.held.add_widget(b)
@@ -600,13 +702,19 @@ class CallerApp(HallApp):
 
     def resume_ticket(self, ticket_id: str) -> None:
         self.close_popup()
-        self._op("window.resume_held", lambda r: self._after_ticket_op(r, "done_resume_held", True),
-                 ticket_id=ticket_id)
+        self._op(
+            "window.resume_held",
+            lambda r: self._after_ticket_op(r, "done_resume_held", True),
+            ticket_id=ticket_id,
+        )
 
     def transfer_to(self, target: dict, label: str) -> None:
         self.close_popup()
-        self._op("window.transfer", lambda r: self._after_ticket_op(r, "done_transfer", False,
-                                                                    target=label), **target)
+        self._op(
+            "window.transfer",
+            lambda r: self._after_ticket_op(r, "done_transfer", False, target=label),
+            **target,
+        )
 
     def pause_or_resume(self) -> None:
         if self.window_status == "paused":
@@ -633,7 +741,7 @@ class CallerApp(HallApp):
         self.close_popup()
         self.popup, self.popup_name = popup, name
         popup.bind(on_dismiss=self._popup_gone)
-        popup.open(animation=False)     # a fade would swallow the touch that follows at once
+        popup.open(animation=False)  # a fade would swallow the touch that follows at once
 
     def _popup_gone(self, popup) -> None:
         if popup is self.popup:
@@ -650,6 +758,7 @@ class CallerApp(HallApp):
         def go():
             self.close_popup()
             action()
+
         popup.action = go
         self.open_popup("confirm", popup)
 
@@ -663,14 +772,22 @@ class CallerApp(HallApp):
         for s in self.config_data.get("services") or []:
             name = s.get("name_en") if self.lang == "en" and s.get("name_en") else s.get("name", "")
             label = f"{s['code']} {name}"
-            self._target_button(popup.ids.services, f"transfer_service_{s['code']}", label,
-                                {"to_service": s["code"]})
+            self._target_button(
+                popup.ids.services,
+                f"transfer_service_{s['code']}",
+                label,
+                {"to_service": s["code"]},
+            )
         for w in self.config_data.get("windows") or []:
             if w.get("window") == self.window_no:
                 continue
             name = w.get("name_en") if self.lang == "en" and w.get("name_en") else w.get("name", "")
-            self._target_button(popup.ids.windows, f"transfer_window_{w['window']}",
-                                name or str(w["window"]), {"to_window": w["window"]})
+            self._target_button(
+                popup.ids.windows,
+                f"transfer_window_{w['window']}",
+                name or str(w["window"]),
+                {"to_window": w["window"]},
+            )
         self.open_popup("transfer", popup)
 
     def _target_button(self, grid, test_id: str, label: str, target: dict) -> None:
@@ -678,5 +795,3 @@ class CallerApp(HallApp):
         b.test_id = test_id
         b.bind(on_release=lambda *_: self.transfer_to(target, label))
         grid.add_widget(b)
-
-

@@ -5,6 +5,7 @@ Everything shown comes from the bus: calls from evt/call, the rest from retained
 screen is right again by itself after any outage. Calls carry no citizen data and the screen
 shows none (not even the staff name a window's state carries).
 """
+
 from __future__ import annotations
 
 import logging
@@ -12,8 +13,13 @@ from pathlib import Path
 from typing import Optional
 
 from kivy.clock import Clock
-from kivy.properties import (BooleanProperty, ColorProperty, NumericProperty, ObjectProperty,
-                             StringProperty)
+from kivy.properties import (
+    BooleanProperty,
+    ColorProperty,
+    NumericProperty,
+    ObjectProperty,
+    StringProperty,
+)
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.stencilview import StencilView
@@ -26,26 +32,31 @@ from .voice import announcement_text
 
 log = logging.getLogger("onewindow.display")
 
-TEXTS = Catalogue({
-    "go_to": ("请到 {window} 办理", "please go to {window}"),
-    "idle": ("欢迎光临", "Welcome"),
-    "waiting_call": ("请留意叫号", "Please watch for your number"),
-    "open_idle": ("等候叫号", "Open"),
-    "serving": ("{ticket}", "{ticket}"),
-    "paused": ("暂停服务", "Paused"),
-    "paused_reason": ("暂停 · {reason}", "Paused: {reason}"),
-    "closed": ("窗口关闭", "Closed"),
-    "held": ("{state} · 暂缓 {numbers}", "{state} · on hold: {numbers}"),
-    "people": ("{n}人", "{n}"),
-    "window_n": ("{n}号窗口", "Window {n}"),
-    "weekdays": ("星期一 星期二 星期三 星期四 星期五 星期六 星期日", "Mon Tue Wed Thu Fri Sat Sun"),
-})
+TEXTS = Catalogue(
+    {
+        "go_to": ("请到 {window} 办理", "please go to {window}"),
+        "idle": ("欢迎光临", "Welcome"),
+        "waiting_call": ("请留意叫号", "Please watch for your number"),
+        "open_idle": ("等候叫号", "Open"),
+        "serving": ("{ticket}", "{ticket}"),
+        "paused": ("暂停服务", "Paused"),
+        "paused_reason": ("暂停 · {reason}", "Paused: {reason}"),
+        "closed": ("窗口关闭", "Closed"),
+        "held": ("{state} · 暂缓 {numbers}", "{state} · on hold: {numbers}"),
+        "people": ("{n}人", "{n}"),
+        "window_n": ("{n}号窗口", "Window {n}"),
+        "weekdays": (
+            "星期一 星期二 星期三 星期四 星期五 星期六 星期日",
+            "Mon Tue Wed Thu Fri Sat Sun",
+        ),
+    }
+)
 
 RECENT_SLOTS = 8
-STARTUP_GRACE_S = 2.0       # no banner while the first connection is being made
-RESYNC_AFTER_S = 1.0        # retained state arrives within this after a reconnect
+STARTUP_GRACE_S = 2.0  # no banner while the first connection is being made
+RESYNC_AFTER_S = 1.0  # retained state arrives within this after a reconnect
 TICKER_FPS = 20
-TICKER_SPEED = 70           # pixels a second at 1920x1080
+TICKER_SPEED = 70  # pixels a second at 1920x1080
 
 YELLOW = (1, 0.85, 0.1, 1)
 WHITE = (1, 1, 1, 1)
@@ -74,7 +85,10 @@ class RecentCell(BoxLayout):
     window_text = StringProperty("")
 
 
-OFFLINE_TEXT = ("连接中断，正在恢复", "Connection lost, reconnecting: the calls shown may be out of date")
+OFFLINE_TEXT = (
+    "连接中断，正在恢复",
+    "Connection lost, reconnecting: the calls shown may be out of date",
+)
 
 
 class OfflineBanner(BoxLayout):
@@ -85,6 +99,7 @@ class OfflineBanner(BoxLayout):
 class Ticker(StencilView):
     """The notice's strip: the notice scrolls inside it (tests read its text here, where it
     holds still)."""
+
     test_id = StringProperty("")
     text = StringProperty("")
 
@@ -130,13 +145,19 @@ class DisplayApp(HallApp):
     DESIGN_SIZE = (1920, 1080)
     EVENTS = ("call",)
 
-    def __init__(self, settings: dict, announcer=None, flash_seconds: float = 6.0,
-                 ticker_fps: float = TICKER_FPS, **kw):
+    def __init__(
+        self,
+        settings: dict,
+        announcer=None,
+        flash_seconds: float = 6.0,
+        ticker_fps: float = TICKER_FPS,
+        **kw,
+    ):
         super().__init__(settings, **kw)
         self.announcer = announcer
         self.flash_seconds = flash_seconds
         self.ticker_fps = ticker_fps
-        self.calls: list[dict] = []          # newest first; calls[0] is the one shown big
+        self.calls: list[dict] = []  # newest first; calls[0] is the one shown big
         self.started_at = 0.0
         self.offline_since: Optional[float] = None
         self._flash_event = None
@@ -186,8 +207,9 @@ class DisplayApp(HallApp):
         # voice reads its queue of calls seconds later, and the screen must not wait for it
         self.show_call(call)
         if self.announcer is not None:
-            self.announcer.announce(announcement_text(call["ticket"], call.get("window") or 0,
-                                                      bool(call.get("recall"))))
+            self.announcer.announce(
+                announcement_text(call["ticket"], call.get("window") or 0, bool(call.get("recall")))
+            )
 
     def bus_state(self, kind: str, value) -> None:
         if kind == "hall":
@@ -197,13 +219,13 @@ class DisplayApp(HallApp):
         elif kind.startswith("window:"):
             self.update_windows()
         else:
-            self.update_banner()       # the controller or the bus's diagnosis changed
+            self.update_banner()  # the controller or the bus's diagnosis changed
 
     def bus_connection(self, up: bool) -> None:
         self.update_banner()
 
     def on_online(self, _app, online: bool) -> None:
-        if online:      # calls made meanwhile were missed: the windows say who is called
+        if online:  # calls made meanwhile were missed: the windows say who is called
             Clock.schedule_once(lambda dt: self.resync(), RESYNC_AFTER_S)
 
     # -- what is shown -------------------------------------------------------------------------
@@ -212,7 +234,7 @@ class DisplayApp(HallApp):
         key = call.get("ticket_id") or call.get("ticket")
         self.calls = [c for c in self.calls if (c.get("ticket_id") or c.get("ticket")) != key]
         self.calls.insert(0, call)
-        del self.calls[RECENT_SLOTS + 1:]
+        del self.calls[RECENT_SLOTS + 1 :]
         self.update_calls()
         if flash:
             self.start_flash()
@@ -229,7 +251,9 @@ class DisplayApp(HallApp):
         for i, cell in enumerate(self._recent):
             c = self.calls[i + 1] if i + 1 < len(self.calls) else None
             cell.ticket = c["ticket"] if c else ""
-            cell.window_text = (c.get("window_name") or TEXTS("window_n", n=c.get("window"))) if c else ""
+            cell.window_text = (
+                (c.get("window_name") or TEXTS("window_n", n=c.get("window"))) if c else ""
+            )
 
     def start_flash(self) -> None:
         self._flash_until = Clock.get_time() + self.flash_seconds
@@ -315,8 +339,11 @@ class DisplayApp(HallApp):
             log.warning("hall controller unreachable: showing the offline banner")
         if root.banner is not None:
             banner = root.banner
-            banner.text, banner.text_en = ((self.problem["message"], self.problem["message_en"])
-                                           if self.problem else OFFLINE_TEXT)
+            banner.text, banner.text_en = (
+                (self.problem["message"], self.problem["message_en"])
+                if self.problem
+                else OFFLINE_TEXT
+            )
         if not show and root.banner is not None:
             root.remove_widget(root.banner)
             root.banner = None
@@ -332,13 +359,25 @@ class DisplayApp(HallApp):
         if self.client.state.get("queues") is not None:
             self.update_queues(self.client.state["queues"])
         known = {c.get("ticket_id") for c in self.calls}
-        missed = [w for w in self.client.state["windows"].values()
-                  if w.get("ticket_id") and w.get("ticket_status") in ("called", "recalled")
-                  and w["ticket_id"] not in known]
+        missed = [
+            w
+            for w in self.client.state["windows"].values()
+            if w.get("ticket_id")
+            and w.get("ticket_status") in ("called", "recalled")
+            and w["ticket_id"] not in known
+        ]
         for w in sorted(missed, key=lambda w: w.get("since") or ""):
-            self.show_call({"ticket": w["serving"], "ticket_id": w["ticket_id"],
-                            "window": w["window"], "window_name": w.get("name"),
-                            "window_name_en": w.get("name_en"), "recall": False}, flash=False)
+            self.show_call(
+                {
+                    "ticket": w["serving"],
+                    "ticket_id": w["ticket_id"],
+                    "window": w["window"],
+                    "window_name": w.get("name"),
+                    "window_name_en": w.get("name_en"),
+                    "recall": False,
+                },
+                flash=False,
+            )
 
     # -- clocks -----------------------------------------------------------------------------------
 
@@ -354,7 +393,7 @@ class DisplayApp(HallApp):
         label, box = root.ids.notice, root.ids.ticker
         if not root.notice:
             return
-        if self._ticker_x is None:          # a new notice starts readable, then scrolls
+        if self._ticker_x is None:  # a new notice starts readable, then scrolls
             self._ticker_x = box.x + 30 * self.u
         elif self._ticker_x + label.width < box.x:
             self._ticker_x = box.right
@@ -364,4 +403,3 @@ class DisplayApp(HallApp):
 
     def tick_watch(self, dt) -> None:
         self.update_banner()
-

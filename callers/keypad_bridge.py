@@ -4,6 +4,7 @@ One caller device (registered for all the line's windows) sends the window ops; 
 rating device submits the pads' ratings. Keys are handled one at a time, in the order pressed,
 on a worker thread, so a slow controller never stalls the serial reader.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,8 +19,8 @@ from onewindow.apps import device_settings
 
 log = logging.getLogger("onewindow.keypad")
 
-PROMPT_S = 60.0              # a bad rating's reason is taken from the pad's next key this long
-PAUSE_REASON = "临时离开"      # a keypad has no reason list: its pause key means "away for a moment"
+PROMPT_S = 60.0  # a bad rating's reason is taken from the pad's next key this long
+PAUSE_REASON = "临时离开"  # a keypad has no reason list: its pause key means "away for a moment"
 
 
 def _pairs(text: str, what: str) -> tuple[int, int]:
@@ -29,7 +30,9 @@ def _pairs(text: str, what: str) -> tuple[int, int]:
             raise ValueError
         return int(key, 0), int(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{what} must look like ADDR=WINDOW (e.g. 1=3), not {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"{what} must look like ADDR=WINDOW (e.g. 1=3), not {text!r}"
+        ) from None
 
 
 def pad_arg(text: str) -> tuple[int, int]:
@@ -49,31 +52,60 @@ def rating_map_arg(text: str) -> dict[int, int]:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--port", required=True, help="serial port of the RS-485 line, e.g. /dev/ttyUSB0")
+    p.add_argument(
+        "--port", required=True, help="serial port of the RS-485 line, e.g. /dev/ttyUSB0"
+    )
     p.add_argument("--baud", type=int, default=9600, help="line speed (default 9600, 8N1)")
-    p.add_argument("--pad", type=pad_arg, action="append", default=[], metavar="ADDR=WINDOW",
-                   help="a caller keypad's bus address and its window (repeatable)")
-    p.add_argument("--rating-pad", type=pad_arg, action="append", default=[], metavar="ADDR=WINDOW",
-                   help="a rating pad's bus address and its window (repeatable)")
-    p.add_argument("--rating-map", type=rating_map_arg, default=None, metavar="KEY=LEVEL,...",
-                   help="rating pad key -> level 1..5 (default 0=5,1=4,2=2,3=1)")
-    p.add_argument("--rating-device", help="device id of role rating bound to the rating pads' windows")
+    p.add_argument(
+        "--pad",
+        type=pad_arg,
+        action="append",
+        default=[],
+        metavar="ADDR=WINDOW",
+        help="a caller keypad's bus address and its window (repeatable)",
+    )
+    p.add_argument(
+        "--rating-pad",
+        type=pad_arg,
+        action="append",
+        default=[],
+        metavar="ADDR=WINDOW",
+        help="a rating pad's bus address and its window (repeatable)",
+    )
+    p.add_argument(
+        "--rating-map",
+        type=rating_map_arg,
+        default=None,
+        metavar="KEY=LEVEL,...",
+        help="rating pad key -> level 1..5 (default 0=5,1=4,2=2,3=1)",
+    )
+    p.add_argument(
+        "--rating-device", help="device id of role rating bound to the rating pads' windows"
+    )
     p.add_argument("--rating-secret", help="that rating device's secret")
 
 
 class KeypadBridge:
     """Key events in, window ops out; window state and rating invitations back to the pads."""
 
-    def __init__(self, keypads, caller, rater=None, pads: Optional[dict[int, int]] = None,
-                 rating_pads: Optional[dict[int, int]] = None):
-        self.keypads = keypads            # drivers.keypad.KeypadBus (or anything with its methods)
-        self.caller = caller              # DeviceClient of role caller, bound to every pad's window
-        self.rater = rater                # DeviceClient of role rating, or None
-        self.pads = dict(pads or {})                  # keypad address -> window
-        self.rating_pads = dict(rating_pads or {})    # rating pad address -> window
+    def __init__(
+        self,
+        keypads,
+        caller,
+        rater=None,
+        pads: Optional[dict[int, int]] = None,
+        rating_pads: Optional[dict[int, int]] = None,
+    ):
+        self.keypads = keypads  # drivers.keypad.KeypadBus (or anything with its methods)
+        self.caller = caller  # DeviceClient of role caller, bound to every pad's window
+        self.rater = rater  # DeviceClient of role rating, or None
+        self.pads = dict(pads or {})  # keypad address -> window
+        self.rating_pads = dict(rating_pads or {})  # rating pad address -> window
         self._work = ThreadPoolExecutor(max_workers=1, thread_name_prefix="keypad-ops")
         self._shown: dict[int, tuple] = {}
-        self._prompts: dict[int, tuple] = {}     # rating pad -> (level, reasons, until): a reason asked
+        self._prompts: dict[
+            int, tuple
+        ] = {}  # rating pad -> (level, reasons, until): a reason asked
         self._show_lock = threading.Lock()
         caller.on_state(self._on_state)
         caller.on_event("rating", self._on_rating_event)
@@ -101,8 +133,9 @@ class KeypadBridge:
                 log.warning("keypad %d: no handler for %s", ev.addr, ev.action)
                 return
             handler(ev.addr, window)
-        except Exception as exc:     # a refusal or an outage is logged; the bridge goes on
+        except Exception as exc:  # a refusal or an outage is logged; the bridge goes on
             from onewindow.bus.client import BusError
+
             if isinstance(exc, BusError):
                 log.warning("keypad %d (%s): %s [%s]", ev.addr, ev.action, exc.message, exc.code)
             else:
@@ -118,6 +151,7 @@ class KeypadBridge:
         recorded done (`current: "done"`); staff mark a citizen who never came with 6 then 确认
         (过号) before pressing 呼叫."""
         from onewindow.bus.client import BusError
+
         try:
             result = self._op("window.call_next", window, current="done")
         except BusError as exc:
@@ -141,7 +175,7 @@ class KeypadBridge:
         self._show(addr, window, None)
 
     def _do_finish(self, addr: int, window: int) -> None:
-        self._op("window.finish", window)      # the controller's evt/rating invite starts the pad
+        self._op("window.finish", window)  # the controller's evt/rating invite starts the pad
         self._show(addr, window, None)
 
     def _do_pause(self, addr: int, window: int) -> None:
@@ -168,7 +202,9 @@ class KeypadBridge:
     def _rate(self, ev) -> None:
         window = self.rating_pads.get(ev.addr)
         if window is None:
-            log.warning("rating pad at address %d is not mapped to a window (--rating-pad)", ev.addr)
+            log.warning(
+                "rating pad at address %d is not mapped to a window (--rating-pad)", ev.addr
+            )
             return
         if self.rater is None:
             log.error("rating pad %d pressed but no --rating-device is configured", ev.addr)
@@ -179,7 +215,7 @@ class KeypadBridge:
             # the key after a bad rating picks its reason, as the caller screen lists them
             level, reasons, _ = pending
             if ev.position is None or ev.position >= len(reasons):
-                self._prompts[ev.addr] = pending        # a key with no reason: ask again
+                self._prompts[ev.addr] = pending  # a key with no reason: ask again
                 self._serial(self.keypads.start_rating, ev.addr)
                 return
             args.update(level=level, reasons=[reasons[ev.position]])
@@ -187,8 +223,9 @@ class KeypadBridge:
             # a 差评 is stored only with a reason: the window's caller screen shows them, the
             # pad's next key picks one (or the citizen answers on the ticket's QR page)
             keys = len(getattr(self.keypads, "rating_map", None) or {}) or 4
-            asked = self.rater.request("rating.prompt", {"window": window, "level": ev.level,
-                                                         "keys": keys})
+            asked = self.rater.request(
+                "rating.prompt", {"window": window, "level": ev.level, "keys": keys}
+            )
             self._prompts[ev.addr] = (ev.level, asked["reasons"], time.monotonic() + PROMPT_S)
             self._serial(self.keypads.start_rating, ev.addr)
             log.info("window %d: rated %s, asking for the reason", window, ev.level)
@@ -209,13 +246,16 @@ class KeypadBridge:
             self._invite(data["window"])
         elif data.get("event") == "submitted":
             # rated (on the QR page, say) while a pad waited for a reason: it waits no more
-            def forget(window=data.get("window")):     # on the ops thread, like the keys
+            window = data.get("window")
+
+            def forget():  # on the ops thread, like the keys
                 for addr, w in self.rating_pads.items():
                     if w == window:
                         self._prompts.pop(addr, None)
+
             try:
                 self._work.submit(forget)
-            except RuntimeError:        # closing down
+            except RuntimeError:  # closing down
                 pass
 
     def _on_state(self, kind: str, value) -> None:
@@ -227,7 +267,7 @@ class KeypadBridge:
                 # on the ops thread, after any reply being shown: the newest state is shown last
                 try:
                     self._work.submit(self._show, addr, window, value.get("serving"))
-                except RuntimeError:        # closing down
+                except RuntimeError:  # closing down
                     pass
 
     def _on_link(self, state) -> None:
@@ -237,7 +277,7 @@ class KeypadBridge:
                 self._shown.clear()
             try:
                 self._work.submit(self._repaint)
-            except RuntimeError:        # closing down
+            except RuntimeError:  # closing down
                 pass
 
     def _repaint(self) -> None:
@@ -257,11 +297,12 @@ class KeypadBridge:
 
     def _serial(self, fn, *args) -> None:
         from drivers.serialport import SerialLinkError
+
         try:
             fn(*args)
-        except SerialLinkError as exc:      # the line is down: KeypadBus reopens it on its own
+        except SerialLinkError as exc:  # the line is down: KeypadBus reopens it on its own
             with self._show_lock:
-                self._shown.clear()         # so the displays are refreshed once it is back
+                self._shown.clear()  # so the displays are refreshed once it is back
             log.warning("%s", exc)
 
     def close(self) -> None:
@@ -289,16 +330,29 @@ def main(args) -> int:
         print("onewindow keypad: give at least one --pad ADDR=WINDOW or --rating-pad ADDR=WINDOW")
         return 2
     if args.rating_pad and not (args.rating_device and args.rating_secret):
-        print("onewindow keypad: --rating-pad needs --rating-device and --rating-secret, or "
-              "rating_device and rating_secret in the device config "
-              "(a device of role rating bound to those windows)")
+        print(
+            "onewindow keypad: --rating-pad needs --rating-device and --rating-secret, or "
+            "rating_device and rating_secret in the device config "
+            "(a device of role rating bound to those windows)"
+        )
         return 2
-    caller = DeviceClient(settings["mqtt"], settings["device"], settings["secret"], settings["hall"],
-                          events=("rating",))
+    caller = DeviceClient(
+        settings["mqtt"],
+        settings["device"],
+        settings["secret"],
+        settings["hall"],
+        events=("rating",),
+    )
     rater = None
     if args.rating_device:
-        rater = DeviceClient(settings["mqtt"], args.rating_device, args.rating_secret,
-                             settings["hall"], events=(), windows_state=False)
+        rater = DeviceClient(
+            settings["mqtt"],
+            args.rating_device,
+            args.rating_secret,
+            settings["hall"],
+            events=(),
+            windows_state=False,
+        )
     keypads = KeypadBus(args.port, args.baud, rating_map=args.rating_map)
     bridge = KeypadBridge(keypads, caller, rater, dict(args.pad), dict(args.rating_pad))
     stopping = threading.Event()
@@ -308,8 +362,12 @@ def main(args) -> int:
     if rater:
         rater.start()
     keypads.start(bridge.on_key)
-    log.info("keypad bridge on %s: pads %s, rating pads %s", args.port,
-             dict(args.pad), dict(args.rating_pad))
+    log.info(
+        "keypad bridge on %s: pads %s, rating pads %s",
+        args.port,
+        dict(args.pad),
+        dict(args.rating_pad),
+    )
     stopping.wait()
     keypads.stop()
     bridge.close()

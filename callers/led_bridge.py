@@ -11,6 +11,7 @@ Each serial port gets one worker thread: frames to strips sharing a line never i
 a dead strip on one line does not delay the others. A strip that fails is logged once and tried
 again every second with what it should show now; nothing here ever stops the bridge.
 """
+
 from __future__ import annotations
 
 import logging
@@ -23,7 +24,7 @@ from typing import Callable, Optional
 log = logging.getLogger("onewindow.led")
 
 RETRY_S = 1.0
-HALL = "hall"           # the key of the hall screen among the targets
+HALL = "hall"  # the key of the hall screen among the targets
 
 TEXTS = {
     "call": "请{ticket}号",
@@ -56,6 +57,7 @@ def parse_strip(value: str) -> tuple[int, str, int]:
 def window_text(state: Optional[dict]) -> tuple[str, int]:
     """(text, effect) a window's strip shows for its retained state."""
     from drivers.led import FLASH, STATIC
+
     if not state:
         return TEXTS["idle"], STATIC
     status = state.get("status")
@@ -77,11 +79,11 @@ def hall_text(call: dict) -> str:
 
 @dataclass
 class Target:
-    key: object                 # window number, or HALL
-    strip: object               # an LedDisplay
+    key: object  # window number, or HALL
+    strip: object  # an LedDisplay
     want: Optional[tuple[str, int]] = None
     shown: Optional[tuple[str, int]] = None
-    force: bool = False         # send even if already shown (a recall flashes again)
+    force: bool = False  # send even if already shown (a recall flashes again)
     failing: bool = False
     retry_at: float = 0.0
     shown_at: float = field(default=0.0)
@@ -134,12 +136,16 @@ class PortWorker:
         return due
 
     def _next_wake(self, now: float) -> float:
-        wakes = [t.retry_at if t.failing else t.shown_at + self.refresh_s
-                 for t in self.targets.values() if t.want is not None]
+        wakes = [
+            t.retry_at if t.failing else t.shown_at + self.refresh_s
+            for t in self.targets.values()
+            if t.want is not None
+        ]
         return max(0.05, min(wakes) - now) if wakes else self.refresh_s
 
     def _run(self) -> None:
         from drivers.led import LedError
+
         while True:
             with self._cond:
                 while not self._stop:
@@ -158,12 +164,17 @@ class PortWorker:
                     t.strip.show(*want)
                 except (LedError, OSError) as exc:
                     if not t.failing:
-                        log.warning("LED %s on %s: %s; retrying every %.0f s",
-                                    _name(t.key), self.port, exc, RETRY_S)
+                        log.warning(
+                            "LED %s on %s: %s; retrying every %.0f s",
+                            _name(t.key),
+                            self.port,
+                            exc,
+                            RETRY_S,
+                        )
                     t.failing = True
                     t.retry_at = time.monotonic() + RETRY_S
                     continue
-                except Exception:        # a driver bug must not kill the line
+                except Exception:  # a driver bug must not kill the line
                     log.exception("LED %s on %s: unexpected error", _name(t.key), self.port)
                     t.failing = True
                     t.retry_at = time.monotonic() + RETRY_S
@@ -182,16 +193,25 @@ def _name(key) -> str:
 class LedBridge:
     """Bus events and retained state -> what each strip and the hall screen show."""
 
-    def __init__(self, client, strips: dict[int, tuple[str, int]],
-                 hall_screen: Optional[tuple[str, int]] = None, protocol: str = "gbtext",
-                 refresh_s: float = 60.0, strip_factory: Optional[Callable] = None):
+    def __init__(
+        self,
+        client,
+        strips: dict[int, tuple[str, int]],
+        hall_screen: Optional[tuple[str, int]] = None,
+        protocol: str = "gbtext",
+        refresh_s: float = 60.0,
+        strip_factory: Optional[Callable] = None,
+    ):
         from drivers.led import PROTOCOLS
+
         factory = strip_factory or PROTOCOLS[protocol]
         self.client = client
         self.workers: dict[str, PortWorker] = {}
         self._where: dict[object, PortWorker] = {}
         self.last_call: Optional[dict] = None
-        for key, (port, addr) in list(strips.items()) + ([(HALL, hall_screen)] if hall_screen else []):
+        for key, (port, addr) in list(strips.items()) + (
+            [(HALL, hall_screen)] if hall_screen else []
+        ):
             worker = self.workers.setdefault(port, PortWorker(port, refresh_s))
             worker.targets[key] = Target(key, factory(port, addr))
             self._where[key] = worker
@@ -215,6 +235,7 @@ class LedBridge:
 
     def _on_call(self, call: dict) -> None:
         from drivers.led import FLASH
+
         window = call.get("window")
         ticket = call.get("ticket")
         if not ticket:
@@ -234,16 +255,29 @@ class LedBridge:
 
 
 def add_arguments(p) -> None:
-    p.add_argument("--strip", action="append", default=[], metavar="WINDOW=PORT[:ADDR]",
-                   help="a window's LED strip, e.g. 3=/dev/ttyUSB0:3 (repeat for each window; "
-                        "strips may share a port at different addresses)")
-    p.add_argument("--hall-screen", metavar="PORT[:ADDR]",
-                   help="the hall's LED screen showing the latest call")
-    p.add_argument("--protocol", default="gbtext",
-                   help="LED protocol (drivers/led.py PROTOCOLS; default gbtext)")
-    p.add_argument("--refresh", type=float, default=60.0,
-                   help="resend every strip's text this often (s): a strip that lost power "
-                        "shows it again (default 60)")
+    p.add_argument(
+        "--strip",
+        action="append",
+        default=[],
+        metavar="WINDOW=PORT[:ADDR]",
+        help="a window's LED strip, e.g. 3=/dev/ttyUSB0:3 (repeat for each window; "
+        "strips may share a port at different addresses)",
+    )
+    p.add_argument(
+        "--hall-screen", metavar="PORT[:ADDR]", help="the hall's LED screen showing the latest call"
+    )
+    p.add_argument(
+        "--protocol",
+        default="gbtext",
+        help="LED protocol (drivers/led.py PROTOCOLS; default gbtext)",
+    )
+    p.add_argument(
+        "--refresh",
+        type=float,
+        default=60.0,
+        help="resend every strip's text this often (s): a strip that lost power "
+        "shows it again (default 60)",
+    )
 
 
 def main(args) -> int:
@@ -252,10 +286,14 @@ def main(args) -> int:
     from drivers.led import PROTOCOLS
     from onewindow.apps import device_settings
     from onewindow.bus.client import DeviceClient
+
     settings = device_settings(args)
     if args.protocol not in PROTOCOLS:
-        print(f"onewindow led: unknown --protocol {args.protocol!r} "
-              f"(known: {', '.join(sorted(PROTOCOLS))})", file=sys.stderr)
+        print(
+            f"onewindow led: unknown --protocol {args.protocol!r} "
+            f"(known: {', '.join(sorted(PROTOCOLS))})",
+            file=sys.stderr,
+        )
         return 2
     try:
         strips = {}
@@ -272,13 +310,22 @@ def main(args) -> int:
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.set())
-    client = DeviceClient(settings["mqtt"], settings["device"], settings["secret"], settings["hall"],
-                          events=("call",), windows_state=True)
+    client = DeviceClient(
+        settings["mqtt"],
+        settings["device"],
+        settings["secret"],
+        settings["hall"],
+        events=("call",),
+        windows_state=True,
+    )
     bridge = LedBridge(client, strips, hall_screen, args.protocol, refresh_s=args.refresh)
     bridge.start()
     client.start()
-    print(f"OneWindow LED bridge {settings['device']}: {len(strips)} window strips"
-          f"{' and the hall screen' if hall_screen else ''}", flush=True)
+    print(
+        f"OneWindow LED bridge {settings['device']}: {len(strips)} window strips"
+        f"{' and the hall screen' if hall_screen else ''}",
+        flush=True,
+    )
     stopping.wait()
     client.stop()
     bridge.stop()

@@ -13,6 +13,7 @@ words an announcement uses, and letters are spelled by its English voice (the pi
 read "A" as a syllable). The pieces are joined into one WAV, cached by text, so a ticket number
 is synthesised once a day at most.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -34,20 +35,41 @@ ZH_DIGITS = "零一二三四五六七八九"
 
 # hanzi -> pinyin (tone numbers) for every character an announcement can contain
 PINYIN = {
-    "请": "qing3", "号": "hao4", "到": "dao4", "窗": "chuang1", "口": "kou3", "办": "ban4",
-    "理": "li3", "再": "zai4", "次": "ci4", "呼": "hu1", "叫": "jiao4",
-    "零": "ling2", "一": "yi1", "二": "er4", "三": "san1", "四": "si4", "五": "wu3",
-    "六": "liu4", "七": "qi1", "八": "ba1", "九": "jiu3", "十": "shi2", "百": "bai3",
+    "请": "qing3",
+    "号": "hao4",
+    "到": "dao4",
+    "窗": "chuang1",
+    "口": "kou3",
+    "办": "ban4",
+    "理": "li3",
+    "再": "zai4",
+    "次": "ci4",
+    "呼": "hu1",
+    "叫": "jiao4",
+    "零": "ling2",
+    "一": "yi1",
+    "二": "er4",
+    "三": "san1",
+    "四": "si4",
+    "五": "wu3",
+    "六": "liu4",
+    "七": "qi1",
+    "八": "ba1",
+    "九": "jiu3",
+    "十": "shi2",
+    "百": "bai3",
 }
 PAUSES = {"，": ",", ",": ",", "。": ".", "、": ","}
 
 
 # -- the words -------------------------------------------------------------------------------------
 
+
 def ticket_words(number: str) -> str:
     """A012 -> A零一二: letters stay letters, each digit is read on its own."""
-    return "".join(ZH_DIGITS[int(ch)] if ch.isdigit() else ch.upper()
-                   for ch in str(number) if ch.isalnum())
+    return "".join(
+        ZH_DIGITS[int(ch)] if ch.isdigit() else ch.upper() for ch in str(number) if ch.isalnum()
+    )
 
 
 def number_words(n: int) -> str:
@@ -120,11 +142,16 @@ def wav_duration(path: str | os.PathLike) -> float:
 class Synthesizer:
     """Text -> WAV file with espeak-ng, cached by text and voice settings in `cache_dir`."""
 
-    def __init__(self, cache_dir: str | os.PathLike, volume: int = 100, speed: int = 150,
-                 espeak: str = "espeak-ng"):
+    def __init__(
+        self,
+        cache_dir: str | os.PathLike,
+        volume: int = 100,
+        speed: int = 150,
+        espeak: str = "espeak-ng",
+    ):
         self.cache_dir = Path(cache_dir)
-        self.volume = max(0, min(200, int(volume)))     # espeak-ng amplitude, 100 = normal
-        self.speed = int(speed)                         # words per minute
+        self.volume = max(0, min(200, int(volume)))  # espeak-ng amplitude, 100 = normal
+        self.speed = int(speed)  # words per minute
         self.espeak = shutil.which(espeak) or espeak
         self._lock = threading.Lock()
 
@@ -151,12 +178,22 @@ class Synthesizer:
                     parts.append(part)
                 joined = Path(tmp) / "joined.wav"
                 _join_wavs(parts, joined)
-                os.replace(joined, path)        # a reader never sees half a file
+                os.replace(joined, path)  # a reader never sees half a file
         return path
 
     def _espeak(self, voice: str, words: str, out: Path) -> None:
-        cmd = [self.espeak, "-v", voice, "-a", str(self.volume), "-s", str(self.speed),
-               "-w", str(out), words]
+        cmd = [
+            self.espeak,
+            "-v",
+            voice,
+            "-a",
+            str(self.volume),
+            "-s",
+            str(self.speed),
+            "-w",
+            str(out),
+            words,
+        ]
         try:
             subprocess.run(cmd, check=True, capture_output=True, timeout=20)
         except (OSError, subprocess.SubprocessError) as exc:
@@ -171,13 +208,17 @@ def _join_wavs(parts: list[Path], out: Path) -> None:
                 if params is None:
                     params = src.getparams()
                     dst.setparams(params)
-                elif (src.getframerate(), src.getnchannels(), src.getsampwidth()) != \
-                        (params.framerate, params.nchannels, params.sampwidth):
+                elif (src.getframerate(), src.getnchannels(), src.getsampwidth()) != (
+                    params.framerate,
+                    params.nchannels,
+                    params.sampwidth,
+                ):
                     raise VoiceError("espeak-ng voices gave different WAV formats")
                 dst.writeframes(src.readframes(src.getnframes()))
 
 
 # -- playback ------------------------------------------------------------------------------------------
+
 
 class AplayPlayer:
     """Plays through ALSA's aplay and returns when the sound has ended."""
@@ -196,8 +237,10 @@ class AplayPlayer:
         else:
             err = result.stderr.decode("utf-8", "replace").strip()
         if (result is None or result.returncode != 0) and not self._warned:
-            self._warned = True     # a box without a sound card would otherwise log every call
-            log.error("cannot play announcements (aplay: %s); the screen goes on without voice", err)
+            self._warned = True  # a box without a sound card would otherwise log every call
+            log.error(
+                "cannot play announcements (aplay: %s); the screen goes on without voice", err
+            )
 
 
 class SilentPlayer:
@@ -217,8 +260,14 @@ class Announcer:
     is not heard minutes late.
     """
 
-    def __init__(self, synth: Synthesizer, player: Callable[[Path], None], repeat: int = 2,
-                 gap_s: float = 0.6, busy_queue: int = 3):
+    def __init__(
+        self,
+        synth: Synthesizer,
+        player: Callable[[Path], None],
+        repeat: int = 2,
+        gap_s: float = 0.6,
+        busy_queue: int = 3,
+    ):
         self.synth = synth
         self.player = player
         self.repeat = max(1, int(repeat))
@@ -266,8 +315,9 @@ class Announcer:
                     log.exception("player failed")
 
 
-def make_announcer(kind: str, cache_dir: str | os.PathLike, repeat: int = 2, volume: int = 100,
-                   speed: int = 150) -> Optional[Announcer]:
+def make_announcer(
+    kind: str, cache_dir: str | os.PathLike, repeat: int = 2, volume: int = 100, speed: int = 150
+) -> Optional[Announcer]:
     """`kind`: aplay (default), silent (no speaker: wait the sound's length), none (no voice)."""
     if kind == "none":
         return None

@@ -14,6 +14,7 @@ have no place in a name or an address, so they are removed rather than refused.
     >>> clean_text("\ue000军")          # private use stays: cards carry rare hanzi (生僻字) there
     '\ue000军'
 """
+
 from __future__ import annotations
 
 import re
@@ -21,9 +22,9 @@ import unicodedata
 
 # ECMA-48 sequences a terminal acts on, removed whole so that no "[31m" is left behind
 _ESCAPES = re.compile(
-    r"(?:\x1b\[|\x9b)[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]"      # CSI: colours, cursor moves, erase
-    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d-\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)"   # OSC, DCS...: titles, links
-    r"|\x1b[\x20-\x2f]*[\x30-\x7e]"                             # the rest: ESC c (reset), ESC ( 0 (charset)
+    r"(?:\x1b\[|\x9b)[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]"  # CSI: colours, cursor moves, erase
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d-\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)"  # OSC, DCS...: titles, links
+    r"|\x1b[\x20-\x2f]*[\x30-\x7e]"  # the rest: ESC c (reset), ESC ( 0 (charset)
 )
 # Cc: C0 and C1 controls and DEL. Cf: format characters, among them the bidi embeddings and
 # overrides (U+202A-202E), isolates (U+2066-2069), LRM, RLM and ALM, zero-width characters and

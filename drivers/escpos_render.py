@@ -4,6 +4,7 @@ Interprets the subset `drivers.escpos` emits (and common printers accept): init,
 size, bold, Chinese mode, feed, cut, native QR. Anything else is skipped, not guessed at, so a
 preview that looks right means the bytes are right.
 """
+
 from __future__ import annotations
 
 import io
@@ -13,8 +14,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 from onewindow.fonts import find_font
 
-DOTS = 384                 # 58 mm paper at 203 dpi
-BASE = 24                  # a full-width character is 24 dots on most heads
+DOTS = 384  # 58 mm paper at 203 dpi
+BASE = 24  # a full-width character is 24 dots on most heads
 
 
 class _Page:
@@ -36,8 +37,9 @@ class _Page:
         key = (self.h, self.bold)
         if key not in self.fonts:
             path = self.paths[1 if self.bold else 0]
-            self.fonts[key] = (ImageFont.truetype(path, BASE * self.h) if path
-                               else ImageFont.load_default())
+            self.fonts[key] = (
+                ImageFont.truetype(path, BASE * self.h) if path else ImageFont.load_default()
+            )
         return self.fonts[key]
 
     def place(self, img: Image.Image) -> None:
@@ -56,7 +58,7 @@ class _Page:
             self.rows.append(Image.new("L", (DOTS, BASE * self.h + 6), 255))
             return
         scale = self.w / self.h
-        if font.getlength(s) * scale > DOTS:        # the printer wraps at the paper's edge
+        if font.getlength(s) * scale > DOTS:  # the printer wraps at the paper's edge
             cut = len(s)
             while cut > 1 and font.getlength(s[:cut]) * scale > DOTS:
                 cut -= 1
@@ -68,15 +70,16 @@ class _Page:
         _, _, right, bottom = font.getbbox(s)
         img = Image.new("L", (right + 2, bottom + 6), 255)
         ImageDraw.Draw(img).text((1, 2), s, font=font, fill=0)
-        if self.w != self.h:               # ESC/POS scales width and height independently
+        if self.w != self.h:  # ESC/POS scales width and height independently
             img = img.resize((max(1, img.width * self.w // self.h), img.height))
         if img.width > DOTS:
             img = img.resize((DOTS, img.height))
         self.place(img)
 
     def print_qr(self) -> None:
-        q = qrcode.QRCode(border=0, box_size=self.qr_module,
-                          error_correction=qrcode.constants.ERROR_CORRECT_M)
+        q = qrcode.QRCode(
+            border=0, box_size=self.qr_module, error_correction=qrcode.constants.ERROR_CORRECT_M
+        )
         q.add_data(self.qr_data.decode("utf-8", "replace"))
         q.make(fit=True)
         self.place(q.make_image(fill_color="black", back_color="white").get_image().convert("L"))
@@ -102,19 +105,19 @@ def render(data: bytes) -> Image.Image:
             i += 1
         elif b == 0x1B and i + 1 < n:
             cmd = data[i + 1]
-            if cmd == 0x40:                                  # ESC @
+            if cmd == 0x40:  # ESC @
                 p.flush()
                 p.align, p.w, p.h, p.bold, p.chinese = 0, 1, 1, False, False
                 i += 2
-            elif cmd == 0x61:                                # ESC a n
+            elif cmd == 0x61:  # ESC a n
                 p.flush()
                 p.align = data[i + 2] % 48 if i + 2 < n else 0
                 i += 3
-            elif cmd == 0x45:                                # ESC E n
+            elif cmd == 0x45:  # ESC E n
                 p.flush()
                 p.bold = bool(data[i + 2] & 1) if i + 2 < n else False
                 i += 3
-            elif cmd == 0x64:                                # ESC d n
+            elif cmd == 0x64:  # ESC d n
                 p.flush()
                 for _ in range(data[i + 2] if i + 2 < n else 0):
                     p.rows.append(Image.new("L", (DOTS, BASE), 255))
@@ -123,17 +126,17 @@ def render(data: bytes) -> Image.Image:
                 i += 3
         elif b == 0x1D and i + 1 < n:
             cmd = data[i + 1]
-            if cmd == 0x21:                                  # GS ! n
+            if cmd == 0x21:  # GS ! n
                 p.flush()
                 v = data[i + 2] if i + 2 < n else 0
                 p.w, p.h = (v >> 4) + 1, (v & 0x0F) + 1
                 i += 3
-            elif cmd == 0x56:                                # GS V m [n]: cut, the job ends
+            elif cmd == 0x56:  # GS V m [n]: cut, the job ends
                 p.flush()
                 break
-            elif cmd == 0x28 and i + 4 < n and data[i + 2] == 0x6B:   # GS ( k pL pH cn fn ...
+            elif cmd == 0x28 and i + 4 < n and data[i + 2] == 0x6B:  # GS ( k pL pH cn fn ...
                 length = data[i + 3] | (data[i + 4] << 8)
-                body = data[i + 5:i + 5 + length]
+                body = data[i + 5 : i + 5 + length]
                 if len(body) >= 2 and body[0] == 0x31:
                     fn = body[1]
                     if fn == 0x43 and len(body) > 2:

@@ -4,6 +4,7 @@ The frame and text-block functions are pure so the simulator and the tests share
 `IdCardReader` touches the line. A card read holds personal data: this module logs what it did
 (found, read, retried), never names or numbers, and the photo stays in memory.
 """
+
 from __future__ import annotations
 
 import logging
@@ -19,9 +20,9 @@ from onewindow.domain.identity import mask_id_number, mask_name, valid_id_number
 
 log = logging.getLogger(__name__)
 
-PREAMBLE = b"\xAA\xAA\xAA\x96\x69"
-HEADER_LEN = len(PREAMBLE) + 2          # preamble + LEN_H LEN_L
-MAX_LEN = 0x1000                        # longest reply (text+photo+fingerprint) is < 2.4 KB
+PREAMBLE = b"\xaa\xaa\xaa\x96\x69"
+HEADER_LEN = len(PREAMBLE) + 2  # preamble + LEN_H LEN_L
+MAX_LEN = 0x1000  # longest reply (text+photo+fingerprint) is < 2.4 KB
 
 # (CMD, PARA)
 RESET_SAM = (0x10, 0xFF)
@@ -41,29 +42,102 @@ TEXT_LEN = 256
 PHOTO_LEN = 1024
 
 # GB 3304 nation codes; the card stores the two-digit code, people expect the name.
-NATIONS = {f"{i:02d}": n for i, n in enumerate((
-    "汉", "蒙古", "回", "藏", "维吾尔", "苗", "彝", "壮", "布依", "朝鲜",
-    "满", "侗", "瑶", "白", "土家", "哈尼", "哈萨克", "傣", "黎", "傈僳",
-    "佤", "畲", "高山", "拉祜", "水", "东乡", "纳西", "景颇", "柯尔克孜", "土",
-    "达斡尔", "仫佬", "羌", "布朗", "撒拉", "毛南", "仡佬", "锡伯", "阿昌", "普米",
-    "塔吉克", "怒", "乌孜别克", "俄罗斯", "鄂温克", "德昂", "保安", "裕固", "京", "塔塔尔",
-    "独龙", "鄂伦春", "赫哲", "门巴", "珞巴", "基诺"), start=1)}
+NATIONS = {
+    f"{i:02d}": n
+    for i, n in enumerate(
+        (
+            "汉",
+            "蒙古",
+            "回",
+            "藏",
+            "维吾尔",
+            "苗",
+            "彝",
+            "壮",
+            "布依",
+            "朝鲜",
+            "满",
+            "侗",
+            "瑶",
+            "白",
+            "土家",
+            "哈尼",
+            "哈萨克",
+            "傣",
+            "黎",
+            "傈僳",
+            "佤",
+            "畲",
+            "高山",
+            "拉祜",
+            "水",
+            "东乡",
+            "纳西",
+            "景颇",
+            "柯尔克孜",
+            "土",
+            "达斡尔",
+            "仫佬",
+            "羌",
+            "布朗",
+            "撒拉",
+            "毛南",
+            "仡佬",
+            "锡伯",
+            "阿昌",
+            "普米",
+            "塔吉克",
+            "怒",
+            "乌孜别克",
+            "俄罗斯",
+            "鄂温克",
+            "德昂",
+            "保安",
+            "裕固",
+            "京",
+            "塔塔尔",
+            "独龙",
+            "鄂伦春",
+            "赫哲",
+            "门巴",
+            "珞巴",
+            "基诺",
+        ),
+        start=1,
+    )
+}
 assert len(NATIONS) == 56
 
 SEXES = {"1": "男", "2": "女", "0": "未知", "9": "未说明"}
 
 # Text block layouts: field -> (offset, length) in bytes of UTF-16LE.
 RESIDENT_LAYOUT = {
-    "name": (0, 30), "sex": (30, 2), "nation": (32, 4), "birth": (36, 16), "address": (52, 70),
-    "id_number": (122, 36), "authority": (158, 30), "valid_from": (188, 16), "valid_to": (204, 16),
+    "name": (0, 30),
+    "sex": (30, 2),
+    "nation": (32, 4),
+    "birth": (36, 16),
+    "address": (52, 70),
+    "id_number": (122, 36),
+    "authority": (158, 30),
+    "valid_from": (188, 16),
+    "valid_to": (204, 16),
     "reserved": (220, 36),
 }
 # Foreign permanent resident card (2017 format). UNVERIFIED: taken from open-source reader
 # code, not from a GA standard or a real card; kept in this one table so it can be corrected.
 FOREIGN_LAYOUT = {
-    "english_name": (0, 120), "sex": (120, 2), "id_number": (122, 30), "nationality": (152, 6),
-    "name": (158, 30), "valid_from": (188, 16), "valid_to": (204, 16), "birth": (220, 16),
-    "version": (236, 4), "authority": (240, 8), "card_type": (248, 2), "reserved": (250, 6),
+    "english_name": (0, 120),
+    "sex": (120, 2),
+    "id_number": (122, 30),
+    "nationality": (152, 6),
+    "name": (158, 30),
+    "valid_from": (188, 16),
+    "valid_to": (204, 16),
+    "birth": (220, 16),
+    "version": (236, 4),
+    "authority": (240, 8),
+    "card_type": (248, 2),
+    "reserved": (250, 6),
 }
 CARD_TYPE_AT = (248, 2)
 FOREIGN_CARD_TYPE = "I"
@@ -105,8 +179,10 @@ OWN_MESSAGES: dict[str, tuple[str, str]] = {
     "offline": ("读卡器未连接，" + _STAFF, "card reader offline (port unavailable)"),
     "timeout": ("读卡器没有响应，请稍后再试", "no complete reply from the card reader"),
     "corrupt": ("读卡器通信出错，请稍后再试", "reply failed its checksum"),
-    "card_moved": ("读卡未完成，请重新放置身份证，读完前不要移开",
-                   "card was taken away or moved during the read"),
+    "card_moved": (
+        "读卡未完成，请重新放置身份证，读完前不要移开",
+        "card was taken away or moved during the read",
+    ),
     "bad_id": ("无法核验此身份证号码，请到人工窗口办理", "ID number fails its check digit"),
     "bad_data": ("无法读取此身份证信息，请到人工窗口办理", "card text block is malformed"),
 }
@@ -128,7 +204,9 @@ class IdCardError(Exception):
 
     @classmethod
     def from_status(cls, sw3: int) -> "IdCardError":
-        zh, en = SW_MESSAGES.get(sw3, ("读卡器出现未知错误，" + _STAFF, f"unexpected status 0x{sw3:02X}"))
+        zh, en = SW_MESSAGES.get(
+            sw3, ("读卡器出现未知错误，" + _STAFF, f"unexpected status 0x{sw3:02X}")
+        )
         return cls(f"{sw3:02X}", zh, en)
 
     @classmethod
@@ -146,6 +224,7 @@ class FrameError(ValueError):
 
 
 # --- frames -------------------------------------------------------------------------------
+
 
 def xor(data: bytes) -> int:
     x = 0
@@ -171,9 +250,12 @@ def build_reply(sw3: int, data: bytes = b"", sw1: int = 0x00, sw2: int = 0x00) -
 
 
 def frame_ok(raw: bytes) -> bool:
-    return (len(raw) >= HEADER_LEN + 1 and raw.startswith(PREAMBLE)
-            and struct.unpack(">H", raw[5:7])[0] == len(raw) - HEADER_LEN
-            and xor(raw[5:-1]) == raw[-1])
+    return (
+        len(raw) >= HEADER_LEN + 1
+        and raw.startswith(PREAMBLE)
+        and struct.unpack(">H", raw[5:7])[0] == len(raw) - HEADER_LEN
+        and xor(raw[5:-1]) == raw[-1]
+    )
 
 
 @dataclass(frozen=True)
@@ -219,7 +301,7 @@ class FrameAssembler:
             start = self._buf.find(PREAMBLE)
             if start < 0:
                 # keep a tail that may be the start of a preamble split across reads
-                del self._buf[:max(0, len(self._buf) - (len(PREAMBLE) - 1))]
+                del self._buf[: max(0, len(self._buf) - (len(PREAMBLE) - 1))]
                 return frames
             del self._buf[:start]
             if len(self._buf) < HEADER_LEN:
@@ -230,8 +312,8 @@ class FrameAssembler:
                 continue
             if len(self._buf) < HEADER_LEN + length:
                 return frames
-            frames.append(bytes(self._buf[:HEADER_LEN + length]))
-            del self._buf[:HEADER_LEN + length]
+            frames.append(bytes(self._buf[: HEADER_LEN + length]))
+            del self._buf[: HEADER_LEN + length]
 
     def missing(self) -> int:
         """Bytes still needed before the frame being assembled can be complete (at least 1)."""
@@ -239,11 +321,12 @@ class FrameAssembler:
         if start < 0 or len(self._buf) - start < HEADER_LEN:
             have = 0 if start < 0 else len(self._buf) - start
             return HEADER_LEN - have
-        length = struct.unpack(">H", self._buf[start + 5:start + 7])[0]
+        length = struct.unpack(">H", self._buf[start + 5 : start + 7])[0]
         return max(1, HEADER_LEN + length - (len(self._buf) - start))
 
 
 # --- card data ----------------------------------------------------------------------------
+
 
 @dataclass(repr=False)
 class IdCardInfo:
@@ -255,10 +338,10 @@ class IdCardInfo:
     id_number: str
     authority: str
     valid_from: date
-    valid_to: date | None          # None: 长期 (no expiry)
+    valid_to: date | None  # None: 长期 (no expiry)
     foreign: bool = False
     english_name: str = ""
-    nationality: str = ""          # ISO 3166 alpha-3, foreign cards only
+    nationality: str = ""  # ISO 3166 alpha-3, foreign cards only
     photo: bytes = field(default=b"", compare=False)
 
     def masked(self) -> dict:
@@ -286,8 +369,8 @@ class _Block:
     def raw(self, name: str) -> str:
         off, size = self.layout[name]
         try:
-            return self.text[off:off + size].decode("utf-16-le").replace("\x00", " ")
-        except UnicodeDecodeError:      # a lone surrogate: no genuine card writes one
+            return self.text[off : off + size].decode("utf-16-le").replace("\x00", " ")
+        except UnicodeDecodeError:  # a lone surrogate: no genuine card writes one
             raise IdCardError.bad_field("bad_data", name, "is not UTF-16 text") from None
 
     def words(self, name: str) -> str:
@@ -316,7 +399,9 @@ class _Block:
     def sex(self) -> str:
         value = self.raw("sex").strip(" ")
         if value not in SEXES:
-            raise IdCardError.bad_field("bad_data", "sex", f"is not one of the codes {'/'.join(SEXES)}")
+            raise IdCardError.bad_field(
+                "bad_data", "sex", f"is not one of the codes {'/'.join(SEXES)}"
+            )
         return SEXES[value]
 
     def id_number(self, foreign: bool) -> str:
@@ -331,13 +416,17 @@ class _Block:
         # The 2023 card (18 digits, MOD 11-2) has another layout and card type, not handled here.
         if foreign and _OLD_FOREIGN_ID.fullmatch(number):
             return number
-        raise IdCardError.bad_field("bad_id", "id_number", "is not 17 ASCII digits and a check digit"
-                                    + (", nor 3 letters and 12 digits" if foreign else ""))
+        raise IdCardError.bad_field(
+            "bad_id",
+            "id_number",
+            "is not 17 ASCII digits and a check digit"
+            + (", nor 3 letters and 12 digits" if foreign else ""),
+        )
 
 
 def card_type(text: bytes) -> str:
     off, size = CARD_TYPE_AT
-    return text[off:off + size].decode("utf-16-le", errors="replace").strip()
+    return text[off : off + size].decode("utf-16-le", errors="replace").strip()
 
 
 def parse_text_block(text: bytes, photo: bytes = b"") -> IdCardInfo:
@@ -350,21 +439,38 @@ def parse_text_block(text: bytes, photo: bytes = b"") -> IdCardInfo:
     if card_type(text) == FOREIGN_CARD_TYPE:
         b = _Block(text, FOREIGN_LAYOUT)
         info = IdCardInfo(
-            name=b.words("name"), sex=b.sex(), nation="", birth=b.date("birth"), address="",
-            id_number=b.id_number(foreign=True), authority=b.words("authority"),
-            valid_from=b.date("valid_from"), valid_to=b.valid_to(), foreign=True,
+            name=b.words("name"),
+            sex=b.sex(),
+            nation="",
+            birth=b.date("birth"),
+            address="",
+            id_number=b.id_number(foreign=True),
+            authority=b.words("authority"),
+            valid_from=b.date("valid_from"),
+            valid_to=b.valid_to(),
+            foreign=True,
             english_name=b.words("english_name"),
-            nationality=b.code("nationality", _NATIONALITY, "3 ASCII capital letters"), photo=photo)
+            nationality=b.code("nationality", _NATIONALITY, "3 ASCII capital letters"),
+            photo=photo,
+        )
     else:
         b = _Block(text, RESIDENT_LAYOUT)
         info = IdCardInfo(
-            name=b.words("name"), sex=b.sex(),
+            name=b.words("name"),
+            sex=b.sex(),
             nation=NATIONS.get(b.code("nation", _NATION, "a nation code of 2 ASCII digits"), ""),
-            birth=b.date("birth"), address=b.words("address"), id_number=b.id_number(foreign=False),
-            authority=b.words("authority"), valid_from=b.date("valid_from"), valid_to=b.valid_to(),
-            photo=photo)
+            birth=b.date("birth"),
+            address=b.words("address"),
+            id_number=b.id_number(foreign=False),
+            authority=b.words("authority"),
+            valid_from=b.date("valid_from"),
+            valid_to=b.valid_to(),
+            photo=photo,
+        )
     if not (info.name or info.english_name):
-        raise IdCardError.bad_field("bad_data", "name", "is empty once control characters are removed")
+        raise IdCardError.bad_field(
+            "bad_data", "name", "is empty once control characters are removed"
+        )
     return info
 
 
@@ -375,10 +481,11 @@ def parse_read_data(data: bytes) -> tuple[bytes, bytes]:
     text_len, photo_len = struct.unpack(">HH", data[:4])
     if len(data) < 4 + text_len + photo_len:
         raise IdCardError.own("bad_data")
-    return data[4:4 + text_len], data[4 + text_len:4 + text_len + photo_len]
+    return data[4 : 4 + text_len], data[4 + text_len : 4 + text_len + photo_len]
 
 
 # --- driver -------------------------------------------------------------------------------
+
 
 class IdCardReader:
     """The ID card reader on a serial port.
@@ -387,11 +494,18 @@ class IdCardReader:
     shown as it is. A pulled cable gives code "offline"; the next call reopens the port.
     """
 
-    def __init__(self, port: str, baudrate: int = 115200, *, timeout: float = 0.5,
-                 read_timeout: float = 3.0, attempts: int = 3):
+    def __init__(
+        self,
+        port: str,
+        baudrate: int = 115200,
+        *,
+        timeout: float = 0.5,
+        read_timeout: float = 3.0,
+        attempts: int = 3,
+    ):
         self._link = SerialLink(port, baudrate, timeout=timeout, name="ID card reader")
         self.timeout = timeout
-        self.read_timeout = read_timeout   # the module reads the card (~1 s) before it answers
+        self.read_timeout = read_timeout  # the module reads the card (~1 s) before it answers
         self.attempts = attempts
 
     def close(self) -> None:
@@ -431,7 +545,9 @@ class IdCardReader:
         """Drop a late or partial answer to an earlier try, so it is not taken for this one."""
         self._link.discard_input()
 
-    def _command(self, command: tuple[int, int], ok: int, timeout: float | None = None) -> ModuleFrame:
+    def _command(
+        self, command: tuple[int, int], ok: int, timeout: float | None = None
+    ) -> ModuleFrame:
         """Send until an answer arrives intact; IdCardError for any status but `ok`."""
         for attempt in range(1, self.attempts + 1):
             try:
@@ -442,8 +558,12 @@ class IdCardReader:
             except IdCardError as exc:
                 if exc.code not in TRANSPORT_RETRY or attempt == self.attempts:
                     raise
-                log.info("ID card reader: command %02X %02X gave %s, sending again",
-                         command[0], command[1], exc.code)
+                log.info(
+                    "ID card reader: command %02X %02X gave %s, sending again",
+                    command[0],
+                    command[1],
+                    exc.code,
+                )
         raise AssertionError("unreachable")
 
     # commands -----------------------------------------------------------------------------
@@ -472,7 +592,9 @@ class IdCardReader:
             if exc.code == f"{SW_EMPTY:02X}":
                 return None
             raise
-        return _Block(reply.data, {"new_address": (0, len(reply.data))}).words("new_address") or None
+        return (
+            _Block(reply.data, {"new_address": (0, len(reply.data))}).words("new_address") or None
+        )
 
     def read_card(self) -> IdCardInfo:
         """Find, select and read, trying again while the card settles; IdCardError otherwise."""
@@ -497,7 +619,9 @@ class IdCardReader:
                 return self.read()
             except IdCardError as exc:
                 # before any card answered, "no card" and a silent reader are final answers
-                if exc.code not in CARD_RETRY or (not seen and exc.code in TRANSPORT_RETRY | {"80"}):
+                if exc.code not in CARD_RETRY or (
+                    not seen and exc.code in TRANSPORT_RETRY | {"80"}
+                ):
                     raise
                 last = exc
                 log.info("ID card read attempt %d failed (%s)", attempt, exc.code)

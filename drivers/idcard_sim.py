@@ -4,18 +4,41 @@ It speaks the same frames as the real module, checks the host's checksums, keeps
 none) on its reading area, and can be told to misbehave once so the driver's recovery is tested
 through a real tty. The card data is made up; nothing here is a real person.
 """
+
 from __future__ import annotations
 
 import threading
 from datetime import date
 
 from drivers.idcard import (
-    FIND_CARD, FOREIGN_CARD_TYPE, FOREIGN_LAYOUT, PHOTO_LEN, READ_NEW_ADDRESS, READ_TEXT_PHOTO,
-    RESET_SAM, RESIDENT_LAYOUT, SAM_ID, SAM_STATUS, SELECT_CARD, SW_CARD_FOUND, SW_EMPTY, SW_OK,
-    TEXT_LEN, FrameAssembler, build_reply, frame_ok, parse_command,
+    FIND_CARD,
+    FOREIGN_CARD_TYPE,
+    FOREIGN_LAYOUT,
+    PHOTO_LEN,
+    READ_NEW_ADDRESS,
+    READ_TEXT_PHOTO,
+    RESET_SAM,
+    RESIDENT_LAYOUT,
+    SAM_ID,
+    SAM_STATUS,
+    SELECT_CARD,
+    SW_CARD_FOUND,
+    SW_EMPTY,
+    SW_OK,
+    TEXT_LEN,
+    FrameAssembler,
+    build_reply,
+    frame_ok,
+    parse_command,
 )
 
-SW_CHECKSUM, SW_BAD_COMMAND, SW_READ_FAILED, SW_NO_CARD, SW_SELECT_FAILED = 0x10, 0x21, 0x41, 0x80, 0x81
+SW_CHECKSUM, SW_BAD_COMMAND, SW_READ_FAILED, SW_NO_CARD, SW_SELECT_FAILED = (
+    0x10,
+    0x21,
+    0x41,
+    0x80,
+    0x81,
+)
 
 SAMPLE_PHOTO = bytes((i * 7) & 0xFF for i in range(PHOTO_LEN))  # stands in for a wlt image
 
@@ -35,19 +58,34 @@ def _layout_block(layout: dict, values: dict) -> bytes:
         raw = _fmt(value).encode("utf-16-le")
         if len(raw) > size:
             raise ValueError(f"{name} does not fit in {size} bytes")
-        block[off:off + len(raw)] = raw
+        block[off : off + len(raw)] = raw
     return bytes(block)
 
 
 # Made-up holders; tests override single fields.
 RESIDENT_SAMPLE = dict(
-    name="张小三", sex="1", nation="01", birth=date(1990, 3, 7), address="甘肃省兰州市城关区示范路1号",
-    id_number="620102199003070018", authority="兰州市公安局城关分局", valid_from=date(2015, 6, 1),
-    valid_to=None)
+    name="张小三",
+    sex="1",
+    nation="01",
+    birth=date(1990, 3, 7),
+    address="甘肃省兰州市城关区示范路1号",
+    id_number="620102199003070018",
+    authority="兰州市公安局城关分局",
+    valid_from=date(2015, 6, 1),
+    valid_to=None,
+)
 FOREIGN_SAMPLE = dict(
-    english_name="SMITH, JOHN", name="史密斯", sex="1", nationality="GBR", id_number="GBR110085030720",
-    birth=date(1985, 3, 7), valid_from=date(2018, 1, 2), valid_to=date(2028, 1, 1), version="01",
-    authority="1500")
+    english_name="SMITH, JOHN",
+    name="史密斯",
+    sex="1",
+    nationality="GBR",
+    id_number="GBR110085030720",
+    birth=date(1985, 3, 7),
+    valid_from=date(2018, 1, 2),
+    valid_to=date(2028, 1, 1),
+    version="01",
+    authority="1500",
+)
 
 
 def make_text_block(*, foreign: bool = False, **fields) -> bytes:
@@ -56,7 +94,9 @@ def make_text_block(*, foreign: bool = False, **fields) -> bytes:
     Missing fields come from RESIDENT_SAMPLE, or with foreign=True from FOREIGN_SAMPLE, whose
     block follows the (unverified) foreign permanent resident layout.
     """
-    sample, layout = (FOREIGN_SAMPLE, FOREIGN_LAYOUT) if foreign else (RESIDENT_SAMPLE, RESIDENT_LAYOUT)
+    sample, layout = (
+        (FOREIGN_SAMPLE, FOREIGN_LAYOUT) if foreign else (RESIDENT_SAMPLE, RESIDENT_LAYOUT)
+    )
     unknown = set(fields) - set(sample)
     if unknown:
         raise TypeError(f"unknown card fields: {sorted(unknown)}")
@@ -78,7 +118,7 @@ class IdCardSimulator:
         self._frames = FrameAssembler()
         self._text: bytes | None = None
         self._photo = b""
-        self.commands: list[tuple[int, int]] = []    # what the host asked, for assertions
+        self.commands: list[tuple[int, int]] = []  # what the host asked, for assertions
         # one-shot faults: command they hit (None = the next reply of any command) -> remaining
         self._corrupt: list[tuple[int, int] | None] = []
         self._truncate: list[tuple[int, int] | None] = []
@@ -87,7 +127,9 @@ class IdCardSimulator:
 
     # the card -------------------------------------------------------------------------
 
-    def insert(self, text_block: bytes | None = None, photo: bytes = SAMPLE_PHOTO, **fields) -> None:
+    def insert(
+        self, text_block: bytes | None = None, photo: bytes = SAMPLE_PHOTO, **fields
+    ) -> None:
         """Lay a card down: a ready text block, or fields for make_text_block."""
         text = text_block if text_block is not None else make_text_block(**fields)
         if len(text) != TEXT_LEN or len(photo) != PHOTO_LEN:
@@ -113,7 +155,7 @@ class IdCardSimulator:
         with self._lock:
             self._truncate.append(command)
 
-    def garbage_before_next_reply(self, noise: bytes = b"\x00\xAA\x96\x13") -> None:
+    def garbage_before_next_reply(self, noise: bytes = b"\x00\xaa\x96\x13") -> None:
         with self._lock:
             self._garbage = noise
 
@@ -141,7 +183,7 @@ class IdCardSimulator:
         if self._take(self._corrupt, command):
             reply = reply[:-1] + bytes([reply[-1] ^ 0xFF])
         if self._take(self._truncate, command):
-            reply = reply[:len(reply) // 2]
+            reply = reply[: len(reply) // 2]
         if self._garbage:
             reply, self._garbage = self._garbage + reply, b""
         return reply

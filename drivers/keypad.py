@@ -4,6 +4,7 @@ Frame: FF 68 | L | L | 68 | ADDR | CMD | DATA... | CS | 16, where L counts ADDR.
 CS = (ADDR + CMD + sum(DATA)) mod 256. The host acknowledges a keypad's frame by echoing it.
 Several pads share the bus, each at its own address; the bridge maps an address to a window.
 """
+
 from __future__ import annotations
 
 import logging
@@ -66,7 +67,7 @@ def parse_stream(buf: bytearray) -> list[Frame]:
     while True:
         start = buf.find(HEAD)
         if start < 0:
-            del buf[:max(0, len(buf) - 1)]      # keep a trailing FF: it may start a frame
+            del buf[: max(0, len(buf) - 1)]  # keep a trailing FF: it may start a frame
             return frames
         if start:
             log.warning("keypad bus: %d bytes of noise skipped", start)
@@ -87,7 +88,7 @@ def parse_stream(buf: bytearray) -> list[Frame]:
         if len(buf) < total:
             return frames
         raw = bytes(buf[:total])
-        addr, cmd, data = raw[5], raw[6], raw[7:5 + n]
+        addr, cmd, data = raw[5], raw[6], raw[7 : 5 + n]
         if raw[-1] != END or raw[-2] != checksum(addr, cmd, data):
             log.warning("keypad bus: corrupt frame from address %d dropped", addr)
             del buf[:2]
@@ -98,9 +99,11 @@ def parse_stream(buf: bytearray) -> list[Frame]:
 
 def show_frame(addr: int, waiting: Optional[int], ticket: str | None) -> bytes:
     """Six digits: waiting count on the left three, the ticket's digits on the right three."""
+
     def digits(value: str) -> list[int]:
         d = [int(c) for c in value if c.isdigit()][-3:]
         return [BLANK] * (3 - len(d)) + d
+
     left = digits(str(min(waiting, 999))) if waiting is not None else [BLANK] * 3
     right = digits(ticket or "")
     return build(addr, CMD_SHOW, bytes(left + right))
@@ -117,16 +120,17 @@ def rating_start_frame(addr: int) -> bytes:
 @dataclass(frozen=True)
 class KeyEvent:
     addr: int
-    action: str              # call_next, recall, skip, finish, pause, transfer, invite_rating, rating
-    level: Optional[int] = None   # 1..5 for a rating
+    action: str  # call_next, recall, skip, finish, pause, transfer, invite_rating, rating
+    level: Optional[int] = None  # 1..5 for a rating
     position: Optional[int] = None  # a rating pad's key, 0 = first (it also picks a reason)
 
 
 class KeypadBus:
     """Reads every pad on one line, acknowledges keypad frames, sends displays and beeps."""
 
-    def __init__(self, port: str, baudrate: int = 9600,
-                 rating_map: Optional[dict[int, int]] = None):
+    def __init__(
+        self, port: str, baudrate: int = 9600, rating_map: Optional[dict[int, int]] = None
+    ):
         self.link = SerialLink(port, baudrate, timeout=0.1, name="keypad bus")
         self.rating_map = rating_map or DEFAULT_RATING_MAP
         self._buf = bytearray()
@@ -160,7 +164,7 @@ class KeypadBus:
         events = []
         for f in parse_stream(self._buf):
             if f.cmd == CMD_KEY:
-                self.link.write(f.raw)          # the echo tells the pad its key was heard
+                self.link.write(f.raw)  # the echo tells the pad its key was heard
             ev = self.decode(f)
             if ev:
                 events.append(ev)
@@ -191,8 +195,9 @@ class KeypadBus:
                     log.exception("keypad event handler failed")
 
     def start(self, on_event: Callable[[KeyEvent], None]) -> "KeypadBus":
-        self._thread = threading.Thread(target=self.run, args=(on_event,), name="keypad-bus",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self.run, args=(on_event,), name="keypad-bus", daemon=True
+        )
         self._thread.start()
         return self
 

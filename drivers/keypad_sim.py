@@ -1,9 +1,19 @@
 """Simulated keypads and rating pads sharing one RS-485 line (the far end of a pty)."""
+
 from __future__ import annotations
 
 import threading
 
-from .keypad import BLANK, CMD_BEEP, CMD_KEY, CMD_RATING, CMD_RATING_START, CMD_SHOW, build, parse_stream
+from .keypad import (
+    BLANK,
+    CMD_BEEP,
+    CMD_KEY,
+    CMD_RATING,
+    CMD_RATING_START,
+    CMD_SHOW,
+    build,
+    parse_stream,
+)
 
 
 class PadState:
@@ -24,17 +34,17 @@ class KeypadBusSimulator:
         self.pads = {a: PadState() for a in addresses}
         self._buf = bytearray()
         self.changed = threading.Condition()
-        self.device = None          # the PtyDevice, to send key presses
+        self.device = None  # the PtyDevice, to send key presses
 
     def on_bytes(self, data: bytes) -> bytes:
         self._buf += data
         for f in parse_stream(self._buf):
             pad = self.pads.get(f.addr)
             if pad is None:
-                continue            # another device's address: not ours to answer
+                continue  # another device's address: not ours to answer
             with self.changed:
                 if f.cmd == CMD_KEY and len(f.data) == 1 and f.data[0] != 0x0B:
-                    pad.acks += 1                      # the host's echo of a key frame
+                    pad.acks += 1  # the host's echo of a key frame
                 elif f.cmd == CMD_RATING_START and f.data == b"\x0b":
                     pad.rating_requested += 1
                 elif f.cmd == CMD_SHOW and len(f.data) == 6:

@@ -12,6 +12,7 @@ vendor protocols found in halls (an addressed frame, GB2312 text, an additive ch
 It is marked unverified against any one vendor: a hall with another model adds a class with the
 same three methods and names it in the device config (`--protocol`).
 """
+
 from __future__ import annotations
 
 import logging

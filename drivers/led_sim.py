@@ -1,4 +1,5 @@
 """Simulated LED strips on one line: they answer ACK/NAK and show what a strip would show."""
+
 from __future__ import annotations
 
 import threading
@@ -70,7 +71,9 @@ class LedLineSimulator:
             return self.changed.wait_for(pred, timeout)
 
 
-def render_strip(text: str, width_dots: int = 192, height_dots: int = 32, pitch: int = 4) -> Image.Image:
+def render_strip(
+    text: str, width_dots: int = 192, height_dots: int = 32, pitch: int = 4
+) -> Image.Image:
     """A picture of the strip: red dots where the 16- or 32-dot font lights them."""
     font_path = find_font("bold") or find_font("regular")
     font = ImageFont.truetype(font_path, height_dots - 2) if font_path else ImageFont.load_default()
@@ -82,6 +85,8 @@ def render_strip(text: str, width_dots: int = 192, height_dots: int = 32, pitch:
     for y in range(height_dots):
         for x in range(width_dots):
             if px[x, y]:
-                d.ellipse((x * pitch, y * pitch, x * pitch + pitch - 2, y * pitch + pitch - 2),
-                          fill=(255, 40, 20))
+                d.ellipse(
+                    (x * pitch, y * pitch, x * pitch + pitch - 2, y * pitch + pitch - 2),
+                    fill=(255, 40, 20),
+                )
     return img

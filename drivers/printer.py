@@ -4,6 +4,7 @@ Before every job the printer is asked how it is (DLE EOT): a kiosk must know tha
 out before the citizen chooses, not after. A job that could not be printed raises PrinterError
 with a reason the kiosk can show and report; the ticket itself stands (the controller issued it).
 """
+
 from __future__ import annotations
 
 import logging
@@ -31,7 +32,7 @@ REASONS = {
 
 @dataclass(frozen=True)
 class PrinterStatus:
-    reason: str                      # a key of REASONS
+    reason: str  # a key of REASONS
 
     @property
     def can_print(self) -> bool:
@@ -55,7 +56,7 @@ class PrinterError(Exception):
 def decode_status(b1: int, b2: int, b3: int, b4: int) -> PrinterStatus:
     """The four DLE EOT answers; every valid status byte has bits 1 and 4 set (0x12)."""
     if any(b & 0x93 != 0x12 for b in (b1, b2, b3, b4)):
-        return PrinterStatus("error")                 # not a status byte: noise on the line
+        return PrinterStatus("error")  # not a status byte: noise on the line
     if b2 & 0x04:
         return PrinterStatus("cover_open")
     if b4 & 0x60 or b2 & 0x20:
@@ -81,7 +82,7 @@ class SerialPrinter:
                 self.link.write(escpos.status_request(n))
                 got = self.link.read(1, timeout=STATUS_TIMEOUT_S)
                 if not got:
-                    return PrinterStatus("offline")       # powered off or wrong port/baud
+                    return PrinterStatus("offline")  # powered off or wrong port/baud
                 answers.append(got[0])
         except SerialLinkError as exc:
             log.warning("%s", exc)
@@ -97,7 +98,7 @@ class SerialPrinter:
         except SerialLinkError as exc:
             log.warning("%s", exc)
             raise PrinterError(PrinterStatus("offline")) from None
-        after = self.status()     # paper can run out half way through a ticket
+        after = self.status()  # paper can run out half way through a ticket
         if after.reason in ("paper_end", "cover_open", "error", "offline"):
             raise PrinterError(after)
         return after

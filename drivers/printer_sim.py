@@ -3,6 +3,7 @@
 A job ends at a cut command. Paper can be set to run out (now, or after N more jobs), the cover
 opened, or the printer taken offline, as a hall's printer does at the worst moment.
 """
+
 from __future__ import annotations
 
 import threading
@@ -15,10 +16,10 @@ class PrinterSimulator:
     def __init__(self):
         self.paper = PAPER_OK
         self.cover_open = False
-        self.offline = False          # no answer at all: powered off
-        self.paper_left: int | None = None   # whole jobs before the paper runs out mid-job
+        self.offline = False  # no answer at all: powered off
+        self.paper_left: int | None = None  # whole jobs before the paper runs out mid-job
         self.jobs: list[bytes] = []
-        self.received = 0             # bytes, for the benchmark
+        self.received = 0  # bytes, for the benchmark
         self._buf = bytearray()
         self._carry = b""
         self.job_done = threading.Condition()
@@ -48,7 +49,7 @@ class PrinterSimulator:
             self._print(data[:i])
             if 1 <= data[i + 2] <= 4:
                 answer += self._status(data[i + 2])
-            data = data[i + 3:]
+            data = data[i + 3 :]
         keep = 2 if data.endswith(b"\x10\x04") else 1 if data.endswith(b"\x10") else 0
         if keep:
             data, self._carry = data[:-keep], data[-keep:]
@@ -59,9 +60,9 @@ class PrinterSimulator:
         if not data:
             return
         if self.paper_left == 0:
-            self.paper = PAPER_END     # runs out as this job starts: it comes out torn
+            self.paper = PAPER_END  # runs out as this job starts: it comes out torn
         if self.paper == PAPER_END or self.cover_open:
-            return                     # the head does not move; the bytes are lost
+            return  # the head does not move; the bytes are lost
         self.received += len(data)
         self._buf += data
         while True:

@@ -1,4 +1,5 @@
 """Run a device simulator on the far end of a pseudo-terminal, so drivers talk to a real tty."""
+
 from __future__ import annotations
 
 import logging

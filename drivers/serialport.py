@@ -1,4 +1,5 @@
 """One serial line to a device: open lazily, report its state, reconnect when the port returns."""
+
 from __future__ import annotations
 
 import enum
@@ -32,8 +33,14 @@ class SerialLink:
     "worked" or "a reason a person can act on".
     """
 
-    def __init__(self, port: str, baudrate: int = 9600, timeout: float = 1.0,
-                 name: str = "device", clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        port: str,
+        baudrate: int = 9600,
+        timeout: float = 1.0,
+        name: str = "device",
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.port = port
         self.baudrate = baudrate
         self.timeout = timeout
@@ -65,8 +72,12 @@ class SerialLink:
                 raise SerialLinkError(f"{self.name}: port {self.port} is not available")
             self._last_try = now
             try:
-                self._serial = serial.Serial(self.port, self.baudrate, timeout=self.timeout,
-                                             write_timeout=max(self.timeout, 2.0))
+                self._serial = serial.Serial(
+                    self.port,
+                    self.baudrate,
+                    timeout=self.timeout,
+                    write_timeout=max(self.timeout, 2.0),
+                )
             except (serial.SerialException, OSError, ValueError) as exc:
                 self._set_state(LinkState.OFFLINE)
                 raise SerialLinkError(f"{self.name}: cannot open {self.port} ({exc})") from exc
@@ -85,7 +96,9 @@ class SerialLink:
     def _fail(self, exc: Exception, doing: str) -> SerialLinkError:
         self.close()
         self._last_try = float("-inf")  # the next call tries to reopen at once
-        return SerialLinkError(f"{self.name}: {doing} on {self.port} failed, cable unplugged? ({exc})")
+        return SerialLinkError(
+            f"{self.name}: {doing} on {self.port} failed, cable unplugged? ({exc})"
+        )
 
     def write(self, data: bytes) -> None:
         with self._lock:
@@ -117,5 +130,9 @@ class SerialLink:
             self.open()
             try:
                 self._serial.reset_input_buffer()
-            except (serial.SerialException, OSError, termios.error) as exc:   # tcflush on a vanished tty
+            except (
+                serial.SerialException,
+                OSError,
+                termios.error,
+            ) as exc:  # tcflush on a vanished tty
                 raise self._fail(exc, "flush") from exc

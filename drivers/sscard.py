@@ -1,4 +1,5 @@
 """Social security card (社会保障卡) reader over PC/SC: card number, ID number and name."""
+
 from __future__ import annotations
 
 import logging
@@ -31,9 +32,15 @@ _LOCKED_SW = {0x6982, 0x6983, 0x6984, 0x6985}
 _APP_BLOCKED_SW = {0x6A81, 0x6283}
 
 _MSG = {
-    "no_reader": ("读卡器未连接，请联系工作人员", "no card reader: pcscd is not running or no reader is attached"),
+    "no_reader": (
+        "读卡器未连接，请联系工作人员",
+        "no card reader: pcscd is not running or no reader is attached",
+    ),
     "no_card": ("请插入社保卡", "no card in the reader"),
-    "card_removed": ("读卡时卡片被拔出，请重新插入社保卡，读完之前不要拔卡", "card removed during the read"),
+    "card_removed": (
+        "读卡时卡片被拔出，请重新插入社保卡，读完之前不要拔卡",
+        "card removed during the read",
+    ),
     "not_sscard": ("这不是社保卡，请插入社会保障卡", "not a social security card"),
     "locked": ("社保卡信息无法读取，卡片可能已锁定，请到人工窗口办理", "card or record is locked"),
     "bad_data": ("社保卡信息有误，请到人工窗口办理", "card data is malformed or fails its checks"),
@@ -60,8 +67,13 @@ def _pcsc(hresult: int) -> str:
     return f"{sc.SCardGetErrorMessage(hresult).strip()} 0x{hresult & 0xFFFFFFFF:08X}"
 
 
-_SERVICE_GONE = {sc.SCARD_E_NO_SERVICE, sc.SCARD_E_SERVICE_STOPPED, sc.SCARD_E_NO_READERS_AVAILABLE,
-                 sc.SCARD_E_UNKNOWN_READER, sc.SCARD_E_READER_UNAVAILABLE}
+_SERVICE_GONE = {
+    sc.SCARD_E_NO_SERVICE,
+    sc.SCARD_E_SERVICE_STOPPED,
+    sc.SCARD_E_NO_READERS_AVAILABLE,
+    sc.SCARD_E_UNKNOWN_READER,
+    sc.SCARD_E_READER_UNAVAILABLE,
+}
 _CARD_GONE = {sc.SCARD_W_REMOVED_CARD, sc.SCARD_E_NO_SMARTCARD}
 
 
@@ -109,7 +121,8 @@ class _Card:
     def __init__(self, ctx: _Context, reader: str):
         self.reader = reader
         hr, self.handle, self.protocol = sc.SCardConnect(
-            ctx.handle, reader, sc.SCARD_SHARE_SHARED, sc.SCARD_PROTOCOL_T0 | sc.SCARD_PROTOCOL_T1)
+            ctx.handle, reader, sc.SCARD_SHARE_SHARED, sc.SCARD_PROTOCOL_T0 | sc.SCARD_PROTOCOL_T1
+        )
         if hr in _CARD_GONE:
             raise _error("no_card", _pcsc(hr))
         if hr in _SERVICE_GONE:
@@ -130,7 +143,9 @@ class _Card:
         if hr != sc.SCARD_S_SUCCESS:
             raise _TransmitFailed(hr, _pcsc(hr))
         if len(resp) < 2:
-            raise _TransmitFailed(hr, f"{apdu[:4].hex()}: {len(resp)}-byte response, no status word")
+            raise _TransmitFailed(
+                hr, f"{apdu[:4].hex()}: {len(resp)}-byte response, no status word"
+            )
         return bytes(resp[:-2]), resp[-2] << 8 | resp[-1]
 
     def exchange(self, apdu: bytes) -> tuple[bytes, int]:
@@ -161,7 +176,7 @@ def _present(state: int) -> bool:
 def _tlv_value(data: bytes, tag: int, what: str) -> bytes:
     if len(data) < 2 or data[0] != tag or data[1] > len(data) - 2:
         raise _error("bad_data", f"{what}: record {tag:02X} is not tag-length-value: {data.hex()}")
-    return data[2:2 + data[1]]
+    return data[2 : 2 + data[1]]
 
 
 def _text(value: bytes, what: str, encoding: str) -> str:
@@ -186,7 +201,9 @@ class SocialSecurityReader:
     def card_present(self) -> bool:
         with _Context() as ctx:
             names = self._names(ctx)
-            hr, states = sc.SCardGetStatusChange(ctx.handle, 0, [(n, sc.SCARD_STATE_UNAWARE) for n in names])
+            hr, states = sc.SCardGetStatusChange(
+                ctx.handle, 0, [(n, sc.SCARD_STATE_UNAWARE) for n in names]
+            )
             if hr != sc.SCARD_S_SUCCESS:
                 raise _error("no_reader", _pcsc(hr))
             return any(_present(state) for _, state, _ in states)
@@ -203,8 +220,12 @@ class SocialSecurityReader:
             finally:
                 card.close()
 
-    def watch(self, on_inserted: Callable[[str], None], on_removed: Callable[[str], None],
-              poll: float = 0.5) -> None:
+    def watch(
+        self,
+        on_inserted: Callable[[str], None],
+        on_removed: Callable[[str], None],
+        poll: float = 0.5,
+    ) -> None:
         """Call on_inserted(reader) / on_removed(reader) from a background thread until stop().
 
         A card already in the reader when watching starts is reported as inserted.
@@ -224,8 +245,12 @@ class SocialSecurityReader:
         if self.reader_name is not None:
             names = [n for n in names if n == self.reader_name]
         if not names:
-            raise _error("no_reader", f"reader {self.reader_name!r} not found" if self.reader_name
-                         else "pcscd lists no reader")
+            raise _error(
+                "no_reader",
+                f"reader {self.reader_name!r} not found"
+                if self.reader_name
+                else "pcscd lists no reader",
+            )
         return names
 
     def _wait_for_card(self, ctx: _Context, timeout: float) -> str:
@@ -264,7 +289,9 @@ class SocialSecurityReader:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return _error("card_error", str(failure))
-            hr, result = sc.SCardGetStatusChange(ctx.handle, int(remaining * 1000), [(reader, result[0][1])])
+            hr, result = sc.SCardGetStatusChange(
+                ctx.handle, int(remaining * 1000), [(reader, result[0][1])]
+            )
         if hr == sc.SCARD_E_TIMEOUT:
             return _error("card_error", str(failure))
         if hr != sc.SCARD_S_SUCCESS:
@@ -280,15 +307,21 @@ class SocialSecurityReader:
 
         # Some issuers' COS ignore the SFI in READ RECORD unless the EF is also selected.
         self._select_ef(card, SELECT_EF05, "EF05")
-        card_number = _text(self._record(card, READ_CARD_NUMBER, "card number"), "card number", "ascii")
+        card_number = _text(
+            self._record(card, READ_CARD_NUMBER, "card number"), "card number", "ascii"
+        )
         self._select_ef(card, SELECT_EF06, "EF06")
-        id_number = _text(self._record(card, READ_ID_NUMBER, "ID number"), "ID number", "ascii").upper()
+        id_number = _text(
+            self._record(card, READ_ID_NUMBER, "ID number"), "ID number", "ascii"
+        ).upper()
         name = _text(self._record(card, READ_NAME, "name"), "name", "gbk")
 
         if not card_number.isalnum():
             raise _error("bad_data", f"card number {card_number!r}")
         if not valid_id_number(id_number):
-            raise _error("bad_data", f"ID number {mask_id_number(id_number)} fails its check digit or date")
+            raise _error(
+                "bad_data", f"ID number {mask_id_number(id_number)} fails its check digit or date"
+            )
         if not name:
             raise _error("bad_data", "empty name")
         return SSCard(card_number=card_number, id_number=id_number, name=name)
@@ -316,8 +349,13 @@ class SocialSecurityReader:
 class _Watcher:
     """A thread on its own PC/SC context, blocked in SCardGetStatusChange; stop() cancels it."""
 
-    def __init__(self, reader_name: str | None, on_inserted: Callable[[str], None],
-                 on_removed: Callable[[str], None], poll: float):
+    def __init__(
+        self,
+        reader_name: str | None,
+        on_inserted: Callable[[str], None],
+        on_removed: Callable[[str], None],
+        poll: float,
+    ):
         self.reader_name = reader_name
         self.on_inserted = on_inserted
         self.on_removed = on_removed

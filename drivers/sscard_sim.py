@@ -5,6 +5,7 @@ card connects to it. Each message is a 2-byte big-endian length and a payload. A
 payload is control (0 power off, 1 power on, 2 reset, 4 "send your ATR"); anything longer is a
 command APDU, answered with data + SW1 SW2. Closing the connection is pulling the card out.
 """
+
 from __future__ import annotations
 
 import socket
@@ -52,12 +53,24 @@ class VirtualSSCard:
     Le wrong, which a T=0 card answers with 6Cxx.
     """
 
-    def __init__(self, card_number: str, id_number: str, name: str, port: int = 35963, *,
-                 host: str = "127.0.0.1", not_sscard: bool = False, lock_ef06: bool = False,
-                 name_field_len: int = 30, atr: bytes = ATR):
+    def __init__(
+        self,
+        card_number: str,
+        id_number: str,
+        name: str,
+        port: int = 35963,
+        *,
+        host: str = "127.0.0.1",
+        not_sscard: bool = False,
+        lock_ef06: bool = False,
+        name_field_len: int = 30,
+        atr: bytes = ATR,
+    ):
         self.host, self.port, self.atr = host, port, atr
         self.not_sscard = not_sscard
-        self.apdus: list[tuple[bytes, bytes]] = []  # (command, response) seen, for tests and debugging
+        self.apdus: list[
+            tuple[bytes, bytes]
+        ] = []  # (command, response) seen, for tests and debugging
         self._efs = self._file_system(card_number, id_number, name, name_field_len, lock_ef06)
         self._lock = threading.Lock()
         self._sock: socket.socket | None = None
@@ -67,27 +80,39 @@ class VirtualSSCard:
         self._reset_state()
 
     @staticmethod
-    def _file_system(card_number: str, id_number: str, name: str, name_len: int,
-                     lock_ef06: bool) -> dict[int, _EF]:
+    def _file_system(
+        card_number: str, id_number: str, name: str, name_len: int, lock_ef06: bool
+    ) -> dict[int, _EF]:
         gbk_name = name.encode("gbk")
         if len(gbk_name) > name_len:
             raise ValueError(f"name takes {len(gbk_name)} bytes in GBK, the field has {name_len}")
         birth = birth_date_from_id(id_number)
-        ef05 = _EF(0xEF05, 5, {
-            1: _tlv(1, bytes.fromhex("1100000000000000D156000005") + b"\x00\x00\x01"),  # card identifier
-            2: _tlv(2, b"1"),  # card category
-            3: _tlv(3, b"3.00"),  # specification version
-            5: _tlv(5, _cn("20240101")),  # issued
-            6: _tlv(6, _cn("20340101")),  # valid until
-            7: _tlv(7, card_number.encode("ascii").ljust(9, b"\x00")),
-        })
-        ef06 = _EF(0xEF06, 6, {
-            8: _tlv(8, id_number.encode("ascii")),
-            9: _tlv(9, gbk_name.ljust(name_len, b"\x00")),
-            10: _tlv(10, b"1" if int(id_number[16]) % 2 else b"2"),  # sex, from the ID number
-            11: _tlv(11, _cn("01")),  # ethnic group
-            13: _tlv(13, _cn(birth.strftime("%Y%m%d"))),
-        }, locked=lock_ef06)
+        ef05 = _EF(
+            0xEF05,
+            5,
+            {
+                1: _tlv(
+                    1, bytes.fromhex("1100000000000000D156000005") + b"\x00\x00\x01"
+                ),  # card identifier
+                2: _tlv(2, b"1"),  # card category
+                3: _tlv(3, b"3.00"),  # specification version
+                5: _tlv(5, _cn("20240101")),  # issued
+                6: _tlv(6, _cn("20340101")),  # valid until
+                7: _tlv(7, card_number.encode("ascii").ljust(9, b"\x00")),
+            },
+        )
+        ef06 = _EF(
+            0xEF06,
+            6,
+            {
+                8: _tlv(8, id_number.encode("ascii")),
+                9: _tlv(9, gbk_name.ljust(name_len, b"\x00")),
+                10: _tlv(10, b"1" if int(id_number[16]) % 2 else b"2"),  # sex, from the ID number
+                11: _tlv(11, _cn("01")),  # ethnic group
+                13: _tlv(13, _cn(birth.strftime("%Y%m%d"))),
+            },
+            locked=lock_ef06,
+        )
         return {ef.fid: ef for ef in (ef05, ef06)}
 
     # -- the card in the reader ---------------------------------------------------------------
@@ -112,7 +137,9 @@ class VirtualSSCard:
         with self._lock:
             self._sock = sock
             self._reset_state()
-        self._thread = threading.Thread(target=self._serve, args=(sock,), name="sscard-sim", daemon=True)
+        self._thread = threading.Thread(
+            target=self._serve, args=(sock,), name="sscard-sim", daemon=True
+        )
         self._thread.start()
         if not self._seen.wait(timeout):
             self.remove()
@@ -229,18 +256,20 @@ class VirtualSSCard:
         p1, p2 = apdu[2], apdu[3]
         if len(apdu) < 5 or len(apdu) < 5 + apdu[4]:
             return _sw(0x6700)
-        data = apdu[5:5 + apdu[4]]
+        data = apdu[5 : 5 + apdu[4]]
         if p1 == 0x04:
             if self.not_sscard or data != SSSE_AID:
                 return _sw(0x6A82)
             self._in_ssse, self._current = True, None
             if p2 & 0x0C == 0x0C:  # "no response data" asked
                 return _sw(0x9000)
-            fci = _tlv(0x6F, _tlv(0x84, SSSE_AID) + _tlv(0xA5, bytes.fromhex("9F080103")))  # 9F08: app version
+            fci = _tlv(
+                0x6F, _tlv(0x84, SSSE_AID) + _tlv(0xA5, bytes.fromhex("9F080103"))
+            )  # 9F08: app version
             # T=0: a command carrying data cannot also return data; announce it for GET RESPONSE.
             self._pending = fci
             return _sw(0x6100 | len(fci))
-        if p1 == 0x00 and data == b"\x3F\x00":
+        if p1 == 0x00 and data == b"\x3f\x00":
             self._reset_state()
             return _sw(0x9000)
         if p1 in (0x00, 0x02) and len(data) == 2:
@@ -255,7 +284,11 @@ class VirtualSSCard:
         p1, p2 = apdu[2], apdu[3]
         sfi, mode = p2 >> 3, p2 & 0x07
         if sfi:
-            ef = next((e for e in self._efs.values() if e.sfi == sfi), None) if self._in_ssse else None
+            ef = (
+                next((e for e in self._efs.values() if e.sfi == sfi), None)
+                if self._in_ssse
+                else None
+            )
             if ef is None:
                 return _sw(0x6A82)
             self._current = ef

@@ -5,6 +5,7 @@ Threads: MQTT callbacks and device threads never touch widgets; they come back t
 through `@mainthread`. A transaction (status check, issue, print) runs in the background so the
 screen keeps answering touches while a printer or the network takes its time.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,11 +34,11 @@ from .widgets import load_kv
 
 log = logging.getLogger(__name__)
 
-OUT_OF_SERVICE_AFTER_S = 1.5      # a reconnect shorter than this does not flash the screen
-OFFLINE_SCREENS = ("home", "guides", "guide", "theme")   # what works from the last configuration
+OUT_OF_SERVICE_AFTER_S = 1.5  # a reconnect shorter than this does not flash the screen
+OFFLINE_SCREENS = ("home", "guides", "guide", "theme")  # what works from the last configuration
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CARD_MESSAGE_S = 6.0
-ELDER_ZOOM = 1.3                  # text and touch targets in elderly mode
+ELDER_ZOOM = 1.3  # text and touch targets in elderly mode
 
 
 class KeepRunning(ExceptionHandler):
@@ -56,15 +57,15 @@ class KioskRoot(BoxLayout):
 
 class KioskApp(HallApp):
     TEXTS = TEXTS
-    DESIGN_SIZE = (1080, 1080)       # u0 = 1 when the shorter side is 1080
-    WINDOWS_STATE = False            # a kiosk shows queues, not windows
+    DESIGN_SIZE = (1080, 1080)  # u0 = 1 when the shorter side is 1080
+    WINDOWS_STATE = False  # a kiosk shows queues, not windows
 
     elder = BooleanProperty(False)
     cols = NumericProperty(3)
     hall_name = StringProperty("")
     clock_text = StringProperty("")
     citizen_name = StringProperty("")
-    open_case = DictProperty({})        # the card's open 容缺 case (补件签到), {} none
+    open_case = DictProperty({})  # the card's open 容缺 case (补件签到), {} none
     card_text = StringProperty("")
     card_message = StringProperty("")
     simulate = BooleanProperty(False)
@@ -75,7 +76,7 @@ class KioskApp(HallApp):
     # the controller is away but its last good configuration is known: guides, themes and hours
     # stay on screen, numbers (and whatever else needs the controller) wait until it is back
     offline_mode = BooleanProperty(False)
-    taking = BooleanProperty(False)          # a number can be taken now: in service and open
+    taking = BooleanProperty(False)  # a number can be taken now: in service and open
     busy = BooleanProperty(False)
     queues = DictProperty({})
 
@@ -88,8 +89,8 @@ class KioskApp(HallApp):
         self.cfg: Optional[dict] = None
         self.services: dict = {}
         self.themes: dict = {}
-        self.citizen: Optional[dict] = None      # {id_number, name}: memory only, one transaction
-        self._pending_issue: Optional[tuple[str, str]] = None   # (args, request id) until answered
+        self.citizen: Optional[dict] = None  # {id_number, name}: memory only, one transaction
+        self._pending_issue: Optional[tuple[str, str]] = None  # (args, request id) until answered
         self.session_ticket: Optional[dict] = None
         self.last_touch = time.monotonic()
         self._lost_since: Optional[float] = None
@@ -109,13 +110,22 @@ class KioskApp(HallApp):
         self.sm.current = "oos"
         Window.bind(on_touch_down=self._touched)
         self.bind(in_service=self._update_taking, hall_open=self._update_taking)
-        self.bind(elder=self._layout, portrait=self._layout, lang=self._update_card_text,
-                  citizen_name=self._update_card_text, card_message=self._update_card_text)
+        self.bind(
+            elder=self._layout,
+            portrait=self._layout,
+            lang=self._update_card_text,
+            citizen_name=self._update_card_text,
+            card_message=self._update_card_text,
+        )
         self._layout()
         self._update_card_text()
         self._read_cache()
-        self.devices = KioskDevices(self.args, on_printer=self._on_printer, on_card=self._on_card,
-                                    on_card_error=self._on_card_error)
+        self.devices = KioskDevices(
+            self.args,
+            on_printer=self._on_printer,
+            on_card=self._on_card,
+            on_card_error=self._on_card_error,
+        )
         return root
 
     def on_start(self):
@@ -173,7 +183,7 @@ class KioskApp(HallApp):
         self.go("home")
 
     def _refresh_home(self) -> None:
-        if self.sm.has_screen("home"):      # else it is built from what is known when shown
+        if self.sm.has_screen("home"):  # else it is built from what is known when shown
             self.sm.get_screen("home").refresh()
 
     def test_screen(self) -> str:
@@ -189,7 +199,7 @@ class KioskApp(HallApp):
             self.card_message = ""
         if now - self.last_touch > self.args.idle:
             self.last_touch = now
-            chosen = self.lang != self.args.lang or self.elder   # the last citizen's choices
+            chosen = self.lang != self.args.lang or self.elder  # the last citizen's choices
             if self.citizen or chosen or self.sm.current not in ("home", "oos"):
                 log.info("idle: back to the home screen")
                 self.clear_citizen()
@@ -235,8 +245,11 @@ class KioskApp(HallApp):
         except (OSError, ValueError) as exc:
             log.warning("config cache %s unreadable (%s): not used", path, exc)
             return
-        if not isinstance(cached, dict) or cached.get("hall_id") != self.settings["hall"] \
-                or not isinstance(cached.get("config"), dict):
+        if (
+            not isinstance(cached, dict)
+            or cached.get("hall_id") != self.settings["hall"]
+            or not isinstance(cached.get("config"), dict)
+        ):
             log.warning("config cache %s is not this hall's: not used", path)
             return
         self._use_config(cached["config"])
@@ -249,11 +262,16 @@ class KioskApp(HallApp):
         path = getattr(self.args, "config_cache", None)
         if not path:
             return
-        kept = {**cfg, "windows": [{k: v for k, v in w.items() if k != "staff"}
-                                   for w in cfg.get("windows") or []]}
+        kept = {
+            **cfg,
+            "windows": [
+                {k: v for k, v in w.items() if k != "staff"} for w in cfg.get("windows") or []
+            ],
+        }
 
         def work():
             import os
+
             tmp = f"{path}.tmp"
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
             with open(tmp, "w", encoding="utf-8") as f:
@@ -263,6 +281,7 @@ class KioskApp(HallApp):
         def done(result, error):
             if error:
                 log.warning("config cache %s not written: %s", path, error)
+
         self.in_background(work, done)
 
     def _load_config(self) -> None:
@@ -281,12 +300,15 @@ class KioskApp(HallApp):
             self._apply_hall()
             if self.sm.has_screen("home"):
                 self.sm.get_screen("home").rebuild()
+
         self.request("config.get", done=done)
 
     def _apply_hall(self) -> None:
         hall = (self.cfg or {}).get("hall") or {}
         state = self.hall_state or {}
-        self.hall_name = self.test_mark() + (pick(hall, "name", self.lang) or pick(state, "name", self.lang))
+        self.hall_name = self.test_mark() + (
+            pick(hall, "name", self.lang) or pick(state, "name", self.lang)
+        )
         self.hall_open = bool(state.get("open", True))
         self._refresh_home()
 
@@ -333,10 +355,17 @@ class KioskApp(HallApp):
         """Where to go while numbers cannot be taken, from the hall file: the comprehensive
         windows' location and the hall's phone, when the file gives them."""
         cfg = self.cfg or {}
-        places = list(dict.fromkeys(w.get("location") for w in cfg.get("windows") or []
-                                    if w.get("kind") == "comprehensive" and w.get("location")))
+        places = list(
+            dict.fromkeys(
+                w.get("location")
+                for w in cfg.get("windows") or []
+                if w.get("kind") == "comprehensive" and w.get("location")
+            )
+        )
         phone = (cfg.get("hall") or {}).get("phone")
-        where = self.t("offline_where", place="、".join(places)) if places else self.t("offline_desk")
+        where = (
+            self.t("offline_where", place="、".join(places)) if places else self.t("offline_desk")
+        )
         return where + (self.t("offline_phone", phone=phone) if phone else "")
 
     def offline_hours(self) -> str:
@@ -350,8 +379,11 @@ class KioskApp(HallApp):
         else:
             extra = {str(k): v for k, v in (hours.get("extra_days") or {}).items()}
             ranges = extra.get(iso, hours.get(WEEKDAYS[today.weekday()]) or [])
-        return (self.t("offline_hours", ranges="、".join(ranges)) if ranges
-                else self.t("offline_no_hours"))
+        return (
+            self.t("offline_hours", ranges="、".join(ranges))
+            if ranges
+            else self.t("offline_no_hours")
+        )
 
     # -- citizens --------------------------------------------------------------------------------
 
@@ -379,12 +411,17 @@ class KioskApp(HallApp):
         def done(cases, error):
             if error is None and cases and self.citizen == citizen:
                 self.open_case = cases[0]
+
         self.in_background(work, done)
 
     def case_text(self, case: dict, lang: str) -> str:
-        return self.t("case_checkin", lang, number=case.get("number", ""),
-                      materials="、".join(case.get("materials") or []),
-                      window=case.get("window_name") or "")
+        return self.t(
+            "case_checkin",
+            lang,
+            number=case.get("number", ""),
+            materials="、".join(case.get("materials") or []),
+            window=case.get("window_name") or "",
+        )
 
     def checkin_case(self) -> None:
         if self.open_case:
@@ -429,29 +466,36 @@ class KioskApp(HallApp):
     def _report_printer(self, reason: str) -> None:
         if reason == "none":
             return
-        self.request("device.health", {"part": "printer", "status": reason,
-                                       "reason": REASONS.get(reason, ("", ""))[0]},
-                     done=lambda r, e: e and log.warning("device.health not sent: %s", e))
+        self.request(
+            "device.health",
+            {"part": "printer", "status": reason, "reason": REASONS.get(reason, ("", ""))[0]},
+            done=lambda r, e: e and log.warning("device.health not sent: %s", e),
+        )
 
     # -- transactions ----------------------------------------------------------------------------
 
-    def take_number(self, code: str, answers: Optional[dict] = None,
-                    appointment_id: Optional[str] = None,
-                    failed: Optional[Callable[[str], None]] = None,
-                    declared: Optional[str] = None, checkin: Optional[str] = None) -> None:
+    def take_number(
+        self,
+        code: str,
+        answers: Optional[dict] = None,
+        appointment_id: Optional[str] = None,
+        failed: Optional[Callable[[str], None]] = None,
+        declared: Optional[str] = None,
+        checkin: Optional[str] = None,
+    ) -> None:
         """Issue (printed or not, as the printer stands right now), show, print, report."""
         if self.busy:
             return
         self.busy = True
         op = "ticket.issue"
         args = {"service": code, "channel": "kiosk", **self.citizen_args()}
-        if checkin:                         # 补件: the card's open 容缺 case, to its window
+        if checkin:  # 补件: the card's open 容缺 case, to its window
             op, args = "case.checkin", {**self.citizen_args(), "case_id": checkin}
         if answers is not None:
             args["answers"] = answers
         if appointment_id:
             args["appointment_id"] = appointment_id
-        if declared:                       # 绿色通道: declared by the citizen, checked at the window
+        if declared:  # 绿色通道: declared by the citizen, checked at the window
             args["declared"] = declared
         # the paper ticket is always Chinese: it is shown at the windows too
         hall_name = ((self.cfg or {}).get("hall") or {}).get("name") or self.hall_name
@@ -467,13 +511,17 @@ class KioskApp(HallApp):
             reason = self.devices.printer_status() if self.devices.printer else "none"
             printing = reason in ("ready", "paper_near_end")
             try:
-                ticket = self.client.request(op, {**args, "printed": printing},
-                                             req_id=req_id)["ticket"]
+                ticket = self.client.request(op, {**args, "printed": printing}, req_id=req_id)[
+                    "ticket"
+                ]
             except BusError as exc:
                 self._issue_failed(exc, failed)
                 return
-            self._issued(ticket, "printing" if printing else
-                         ("screen" if reason == "none" else "failed"), reason)
+            self._issued(
+                ticket,
+                "printing" if printing else ("screen" if reason == "none" else "failed"),
+                reason,
+            )
             if not printing:
                 return
             try:
@@ -483,19 +531,22 @@ class KioskApp(HallApp):
                 log.warning("ticket %s did not print: %s", ticket["number"], why)
                 self._print_result(ticket, "failed", why)
                 try:
-                    self.client.request("ticket.printed", {"ticket_id": ticket["id"], "printed": False,
-                                                           "reason": exc.status.message})
+                    self.client.request(
+                        "ticket.printed",
+                        {"ticket_id": ticket["id"], "printed": False, "reason": exc.status.message},
+                    )
                 except BusError as err:
                     log.warning("ticket.printed not sent: %s", err)
                 return
             self._print_result(ticket, "printed", "ready")
+
         self.in_background(work)
 
     @mainthread
     def _issued(self, ticket: dict, print_state: str, reason: str) -> None:
         self.busy = False
         self._pending_issue = None
-        self.clear_citizen()            # the controller has what it needs; the kiosk forgets
+        self.clear_citizen()  # the controller has what it needs; the kiosk forgets
         self.session_ticket = ticket
         self.go("ticket", ticket=ticket, print_state=print_state, reason=reason)
 
@@ -522,12 +573,14 @@ class KioskApp(HallApp):
 
     def print_guide(self, service: dict, done: Callable[[str, str], None]) -> None:
         """Print a 明白卡; done('printed'|'failed', reason) on the main thread."""
+
         def work():
             try:
                 self.devices.print(escpos.guide_card(service), f"guide-{service['code']}")
             except PrinterError as exc:
                 return "failed", exc.status.reason
             return "printed", "ready"
+
         self.in_background(work, lambda result, error: done(*(result or ("failed", "error"))))
 
     def request_help(self) -> None:
@@ -538,5 +591,6 @@ class KioskApp(HallApp):
                 self.go("message", message=error_text(error, self.lang))
             else:
                 self.go("message", message=self.t("help_sent"), kind="help")
+
         if self.in_service:
             self.request("help.request", {"place": place}, done=done)

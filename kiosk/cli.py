@@ -1,4 +1,5 @@
 """`onewindow kiosk`: the citizen's self-service terminal."""
+
 from __future__ import annotations
 
 from onewindow.apps import register_command

@@ -9,6 +9,7 @@ Personal data: a card read is handed to the app once and not kept; to tell "the 
 lying there" from "a new card" only a keyed hash of the number is held, and only while the card
 stays on the reader.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 
 PRINTER_POLL_S = 3.0
 IDCARD_POLL_S = 0.4
-SAMPLE_CARD_SECONDS = 4.0        # a demo card "lies" on the reader this long
+SAMPLE_CARD_SECONDS = 4.0  # a demo card "lies" on the reader this long
 
 # made-up holders for the demo button; valid GB 11643 numbers, nobody real
 SAMPLE_CARDS = {
@@ -40,8 +41,9 @@ SAMPLE_CARDS = {
 class TicketPrinter:
     """One printer on one line: status polls and jobs take turns under a lock."""
 
-    def __init__(self, port: str, baud: int, on_status: Callable[[str], None],
-                 poll_s: float = PRINTER_POLL_S):
+    def __init__(
+        self, port: str, baud: int, on_status: Callable[[str], None], poll_s: float = PRINTER_POLL_S
+    ):
         self.printer = open_printer(port, baud)
         self.on_status = on_status
         self.poll_s = poll_s
@@ -88,7 +90,7 @@ class TicketPrinter:
         while not self._stop.is_set():
             try:
                 self.status()
-            except Exception:      # the poll must outlive any driver surprise
+            except Exception:  # the poll must outlive any driver surprise
                 log.exception("printer status poll failed")
             self._stop.wait(self.poll_s)
 
@@ -96,9 +98,15 @@ class TicketPrinter:
 class IdCardWatch:
     """Polls the ID card reader; a card newly laid down is read once and handed over."""
 
-    def __init__(self, port: str, on_card: Callable[[dict], None],
-                 on_error: Callable[[str, str], None], poll_s: float = IDCARD_POLL_S):
+    def __init__(
+        self,
+        port: str,
+        on_card: Callable[[dict], None],
+        on_error: Callable[[str, str], None],
+        poll_s: float = IDCARD_POLL_S,
+    ):
         from drivers.idcard import IdCardReader
+
         self.reader = IdCardReader(port)
         self.on_card, self.on_error = on_card, on_error
         self.poll_s = poll_s
@@ -117,13 +125,14 @@ class IdCardWatch:
 
     def _run(self) -> None:
         from drivers.idcard import IdCardError
+
         last_error = None
         while not self._stop.is_set():
             wait = self.poll_s
             try:
                 info = self.reader.read_card()
             except IdCardError as exc:
-                if exc.code in ("80", "81"):              # nothing on the reader
+                if exc.code in ("80", "81"):  # nothing on the reader
                     self._present = None
                     last_error = None
                 elif exc.code == "offline":
@@ -144,8 +153,13 @@ class IdCardWatch:
                 key = hashlib.blake2b(info.id_number.encode(), key=self._salt).digest()
                 if key != self._present:
                     self._present = key
-                    self.on_card({"id_number": info.id_number, "name": info.name or info.english_name,
-                                  "source": "idcard"})
+                    self.on_card(
+                        {
+                            "id_number": info.id_number,
+                            "name": info.name or info.english_name,
+                            "source": "idcard",
+                        }
+                    )
                 del info
             self._stop.wait(wait)
 
@@ -155,17 +169,19 @@ class SSCardWatch:
 
     def __init__(self, on_card: Callable[[dict], None], on_error: Callable[[str, str], None]):
         from drivers.sscard import SocialSecurityReader
+
         self.reader = SocialSecurityReader()
         self.on_card, self.on_error = on_card, on_error
 
     def start(self) -> None:
         try:
             self.reader.watch(self._inserted, lambda reader: None)
-        except Exception as exc:      # no pcscd: the kiosk works on without the reader
+        except Exception as exc:  # no pcscd: the kiosk works on without the reader
             log.warning("social security card reader unavailable: %s", exc)
 
     def _inserted(self, reader: str) -> None:
         from drivers.sscard import SSCardError
+
         try:
             card = self.reader.read(timeout=1.0)
         except SSCardError as exc:
@@ -187,6 +203,7 @@ class Simulation:
         from drivers.idcard_sim import IdCardSimulator
         from drivers.printer_sim import PrinterSimulator
         from drivers.ptysim import PtyDevice
+
         self.dir = Path(tempfile.mkdtemp(prefix="onewindow-kiosk-"))
         self.printer = PrinterSimulator()
         self.idcard = IdCardSimulator()
@@ -222,6 +239,7 @@ class Simulation:
         if len(jobs) <= before:
             return None
         from drivers.escpos_render import render_png
+
         self.preview_dir.mkdir(parents=True, exist_ok=True)
         path = self.preview_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-{label}.png"
         path.write_bytes(render_png(jobs[before]))
@@ -239,8 +257,13 @@ class Simulation:
 class KioskDevices:
     """What the app talks to: `print(data, label)`, printer status, cards arriving."""
 
-    def __init__(self, args, on_printer: Callable[[str], None], on_card: Callable[[dict], None],
-                 on_card_error: Callable[[str, str], None]):
+    def __init__(
+        self,
+        args,
+        on_printer: Callable[[str], None],
+        on_card: Callable[[dict], None],
+        on_card_error: Callable[[str, str], None],
+    ):
         self.sim: Optional[Simulation] = None
         preview = Path(args.preview_dir) if getattr(args, "preview_dir", None) else None
         printer_port, idcard_port = args.printer, args.idcard
@@ -248,8 +271,9 @@ class KioskDevices:
             self.sim = Simulation(preview or Path("data/kiosk-previews"))
             printer_port = printer_port or self.sim.printer_port
             idcard_port = idcard_port or self.sim.idcard_port
-        self.printer = (TicketPrinter(printer_port, args.printer_baud, on_printer)
-                        if printer_port else None)
+        self.printer = (
+            TicketPrinter(printer_port, args.printer_baud, on_printer) if printer_port else None
+        )
         self.idcard = IdCardWatch(idcard_port, on_card, on_card_error) if idcard_port else None
         self.sscard = SSCardWatch(on_card, on_card_error) if args.sscard else None
 

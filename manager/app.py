@@ -1,5 +1,6 @@
 """The manager console app: PIN lock, tabs, one bus client; every change is a controller op (the
 controller audits it and pushes it to every device)."""
+
 from __future__ import annotations
 
 import logging
@@ -28,13 +29,18 @@ KV = Path(__file__).parent / "kv"
 # shows it scaled down, a screen larger than DESIGN_SIZE (a 1920x1080 touch screen) scaled up,
 # so that nothing is cut off and a big screen's text is big
 LAYOUT_MIN = (880, 560)
-TICK_S = 0.3                 # targets dump, session check, deferred refreshes
-FIGURES_EVERY_S = 30.0       # KPIs and longest waits refresh even when nothing happens
-AFTER_EVENT_S = 1.5          # coalesce a burst of ticket events into one KPI request
+TICK_S = 0.3  # targets dump, session check, deferred refreshes
+FIGURES_EVERY_S = 30.0  # KPIs and longest waits refresh even when nothing happens
+AFTER_EVENT_S = 1.5  # coalesce a burst of ticket events into one KPI request
 # the tabs, built when first shown
-TABS = {"dashboard": "dashboard:DashboardScreen", "windows": "windows:WindowsScreen",
-        "services": "services:ServicesScreen", "tickets": "tickets:TicketsScreen",
-        "ratings": "ratings:RatingsScreen", "hall": "hall:HallScreen"}
+TABS = {
+    "dashboard": "dashboard:DashboardScreen",
+    "windows": "windows:WindowsScreen",
+    "services": "services:ServicesScreen",
+    "tickets": "tickets:TicketsScreen",
+    "ratings": "ratings:RatingsScreen",
+    "hall": "hall:HallScreen",
+}
 
 
 class MainScreen(Screen):
@@ -52,7 +58,7 @@ class ManagerApp(HallApp):
 
     def __init__(self, settings: dict, session_min: float, printer=None, **kw):
         super().__init__(settings, **kw)
-        self.printer = printer          # (port, baud) of the duty desk's printer, or None
+        self.printer = printer  # (port, baud) of the duty desk's printer, or None
         self.session_s = session_min * 60
         self.tr = TEXTS
         self.config_data: dict = {}
@@ -76,8 +82,13 @@ class ManagerApp(HallApp):
         self._show_connection()
         Window.bind(on_touch_down=self._touched, on_key_down=self._touched)
         Clock.schedule_interval(self._tick, TICK_S)
-        self.stage = Scatter(do_rotation=False, do_scale=False, do_translation=False,
-                             auto_bring_to_front=False, size_hint=(None, None))
+        self.stage = Scatter(
+            do_rotation=False,
+            do_scale=False,
+            do_translation=False,
+            auto_bring_to_front=False,
+            size_hint=(None, None),
+        )
         self.stage.add_widget(self.root_sm)
         Window.bind(size=self._fit)
         self._fit()
@@ -101,6 +112,7 @@ class ManagerApp(HallApp):
     def check_pin(self, entered: str, answered: Callable[[str], None]) -> None:
         """The controller checks it (and counts wrong tries); `answered(message)` on the UI thread,
         with "" when the console opens. The PIN is never logged."""
+
         def done(result, error):
             if error is not None:
                 answered(error.message)
@@ -112,12 +124,13 @@ class ManagerApp(HallApp):
                 self.root_sm.current = "main"
                 self.show_tab("dashboard")
                 self._dirty |= {"all", "figures", "ratings"}
+
         self.request("manager.login", {"pin": entered}, done=done, retries=0)
 
     def lock(self, reason: str = "") -> None:
         self.pin_screen.reset(reason)
         self.root_sm.current = "pin"
-        self.request("manager.logout", retries=0)     # the controller's session ends too
+        self.request("manager.logout", retries=0)  # the controller's session ends too
 
     def _touched(self, *_):
         self._last_touch = time.monotonic()
@@ -175,10 +188,12 @@ class ManagerApp(HallApp):
             if result:
                 self.config_data = result
                 self._dirty.add("config")
+
         self.request("config.get", {}, done=done)
 
     def act(self, op: str, args: dict, what: str, then=None) -> None:
         """A manager's change: the controller decides; its message (zh-CN) is shown either way."""
+
         def done(result, error):
             if error is not None:
                 self.message = error.message
@@ -186,6 +201,7 @@ class ManagerApp(HallApp):
                 self.message = TEXTS("done", what=what)
                 if then:
                     then(result)
+
         self.message = "…"
         self.request(op, args, done=done)
 
@@ -206,5 +222,5 @@ class ManagerApp(HallApp):
                 self._figures_due = now + FIGURES_EVERY_S
             if self._dirty:
                 dirty, self._dirty = self._dirty, set()
-                for screen in self.tabs.screens:      # the tabs shown so far
+                for screen in self.tabs.screens:  # the tabs shown so far
                     screen.update(self, dirty)

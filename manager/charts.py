@@ -1,4 +1,5 @@
 """Bar charts drawn with Kivy graphics: enough for a glance at a day's figures, no plotting lib."""
+
 from __future__ import annotations
 
 from kivy.core.text import Label as CoreLabel
@@ -6,8 +7,8 @@ from kivy.graphics import Color, Line, Rectangle
 from kivy.properties import ListProperty, StringProperty
 from kivy.uix.widget import Widget
 
-LABEL_H = 22          # px under the bars for the names
-VALUE_H = 20          # px above the tallest bar for its figure
+LABEL_H = 22  # px under the bars for the names
+VALUE_H = 20  # px above the tallest bar for its figure
 MAX_BAR_W = 48
 
 
@@ -28,6 +29,7 @@ def fitted(text: str, width: float, size: int = 12):
 
 class BarChart(Widget):
     """`items`: [(label, value)]; bars scaled to the largest value."""
+
     items = ListProperty()
     colour = ListProperty([0.08, 0.4, 0.75, 1])
     title = StringProperty("")
@@ -62,5 +64,5 @@ class BarChart(Widget):
                 v = _texture(f"{value:g}", 13)
                 Rectangle(texture=v, pos=(cx - v.width / 2, y0 + LABEL_H + bh + 2), size=v.size)
                 n = fitted(str(label), slot - 4)
-                if n is not None:           # a name never runs into its neighbour's
+                if n is not None:  # a name never runs into its neighbour's
                     Rectangle(texture=n, pos=(cx - n.width / 2, y0 + 2), size=n.size)

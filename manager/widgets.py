@@ -1,4 +1,5 @@
 """Widgets tests can find: each carries a `test_id` that the test hooks (uikit.TargetsFile) report."""
+
 from __future__ import annotations
 
 from pathlib import Path

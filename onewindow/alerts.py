@@ -1,5 +1,6 @@
 """Electronic supervision (电子监察): the hall's live alerts, and the ones time raises (long waits,
 idle or long-paused windows). Faults, help requests and bad ratings are raised by their ops."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -7,9 +8,19 @@ from typing import Callable
 
 from .domain.model import WindowStatus
 
-KINDS = ("wait", "idle", "paused", "help", "printer", "device", "bad_rating", "rating_overdue",
-         "config", "clock")
-IDLE_ACTIONS = ("call", "finish", "open", "resume")   # what shows a window is working
+KINDS = (
+    "wait",
+    "idle",
+    "paused",
+    "help",
+    "printer",
+    "device",
+    "bad_rating",
+    "rating_overdue",
+    "config",
+    "clock",
+)
+IDLE_ACTIONS = ("call", "finish", "open", "resume")  # what shows a window is working
 
 
 class Alerts:
@@ -34,8 +45,13 @@ class Alerts:
     def raise_(self, key: str, kind: str, message: str, **fields) -> None:
         if key in self.live:
             return
-        alert = {"key": key, "kind": kind, "message": message, "at": self.clock().isoformat(),
-                 **fields}
+        alert = {
+            "key": key,
+            "kind": kind,
+            "message": message,
+            "at": self.clock().isoformat(),
+            **fields,
+        }
         self.live[key] = alert
         self.store.put_alert(alert)
         self.emit("alert", {"event": "raised", **alert})
@@ -44,8 +60,15 @@ class Alerts:
         alert = self.live.pop(key, None)
         if alert is not None:
             self.store.drop_alert(key)
-            self.emit("alert", {"event": "cleared", "key": key, "kind": alert["kind"],
-                                "at": self.clock().isoformat()})
+            self.emit(
+                "alert",
+                {
+                    "event": "cleared",
+                    "key": key,
+                    "kind": alert["kind"],
+                    "at": self.clock().isoformat(),
+                },
+            )
 
 
 def scan(ctl) -> None:
@@ -56,15 +79,21 @@ def scan(ctl) -> None:
     wait_limit = timedelta(minutes=r.wait_alert_min)
     longest: dict[str, object] = {}
     for t in ctl.queues.waiting():
-        if t.order_at.date() == now.date() and (t.service not in longest or t.issued_at < longest[t.service].issued_at):
+        if t.order_at.date() == now.date() and (
+            t.service not in longest or t.issued_at < longest[t.service].issued_at
+        ):
             longest[t.service] = t
     for code in ctl.hall.queue_codes():
         t = longest.get(code)
         key = f"wait:{code}"
         if t is not None and now - t.issued_at > wait_limit:
             minutes = int((now - t.issued_at).total_seconds() // 60)
-            alerts.raise_(key, "wait", f"{ctl.code_name(code)} 有群众已等候 {minutes} 分钟（{t.number}）",
-                          service=code)
+            alerts.raise_(
+                key,
+                "wait",
+                f"{ctl.code_name(code)} 有群众已等候 {minutes} 分钟（{t.number}）",
+                service=code,
+            )
         else:
             alerts.clear(key)
     for w in ctl.hall.windows:
@@ -72,15 +101,22 @@ def scan(ctl) -> None:
         since = now - (st.since or now)
         paused_key, idle_key = f"paused:{w.number}", f"idle:{w.number}"
         if st.status is WindowStatus.PAUSED and since > timedelta(minutes=r.pause_alert_min):
-            alerts.raise_(paused_key, "paused",
-                          f"{w.name} 已暂停 {int(since.total_seconds() // 60)} 分钟（{st.reason or '未填原因'}）",
-                          window=w.number)
+            alerts.raise_(
+                paused_key,
+                "paused",
+                f"{w.name} 已暂停 {int(since.total_seconds() // 60)} 分钟（{st.reason or '未填原因'}）",
+                window=w.number,
+            )
         else:
             alerts.clear(paused_key)
         limit = timedelta(minutes=r.idle_alert_min)
-        idle = (st.status is WindowStatus.OPEN and ctl.queues.at_window(w.number) is None
-                and ctl.queues.count_for(w.number, ctl.hall.window_order(w)) > 0
-                and since > limit and _idle_for(ctl, w.number, now) > limit)
+        idle = (
+            st.status is WindowStatus.OPEN
+            and ctl.queues.at_window(w.number) is None
+            and ctl.queues.count_for(w.number, ctl.hall.window_order(w)) > 0
+            and since > limit
+            and _idle_for(ctl, w.number, now) > limit
+        )
         if idle:
             alerts.raise_(idle_key, "idle", f"{w.name} 有群众等候但长时间未叫号", window=w.number)
         else:
@@ -90,6 +126,7 @@ def scan(ctl) -> None:
 def scan_ratings(ctl) -> None:
     """Bad ratings' follow-up past a working-day deadline (ops_followup.scan_overdue)."""
     from .ops_followup import scan_overdue
+
     scan_overdue(ctl.store, ctl.alerts, ctl.hall, ctl.today())
 
 

@@ -8,6 +8,7 @@ KV file each) and overrides the `bus_*` hooks.
 Threads: paho's network thread, the request workers, device threads and the voice never touch a
 widget. They come back to the UI thread through Kivy's `@mainthread`, and no other way.
 """
+
 from __future__ import annotations
 
 import logging
@@ -26,8 +27,8 @@ from .uikit import TargetsFile, hall_now
 
 log = logging.getLogger(__name__)
 
-TARGETS_LOOK_S = 0.05         # tests only: how often the widgets are looked at
-WORKERS = 2                   # transactions in flight at once (a print, a reprint, a lookup)
+TARGETS_LOOK_S = 0.05  # tests only: how often the widgets are looked at
+WORKERS = 2  # transactions in flight at once (a print, a reprint, a lookup)
 
 Done = Callable[[Optional[object], Optional[Exception]], None]
 
@@ -37,25 +38,31 @@ class HallApp(App):
     `bus_connection`, `bus_event` (all called on the UI thread) and `test_screen`."""
 
     TEXTS = Catalogue({})
-    DESIGN_SIZE = (1080, 1080)     # window pixels at which the size unit `u0` is 1
-    EVENTS: tuple = ()             # the evt/<kind> topics the app shows
-    WINDOWS_STATE = True           # whether it follows every window's retained state
+    DESIGN_SIZE = (1080, 1080)  # window pixels at which the size unit `u0` is 1
+    EVENTS: tuple = ()  # the evt/<kind> topics the app shows
+    WINDOWS_STATE = True  # whether it follows every window's retained state
 
     lang = StringProperty("zh")
-    u0 = NumericProperty(1.0)          # the size unit of this screen
-    zoom = NumericProperty(1.0)        # text and touch targets enlarged (the kiosk's elderly mode)
-    u = NumericProperty(1.0)           # u0 * zoom: what text and touch targets are sized in
+    u0 = NumericProperty(1.0)  # the size unit of this screen
+    zoom = NumericProperty(1.0)  # text and touch targets enlarged (the kiosk's elderly mode)
+    u = NumericProperty(1.0)  # u0 * zoom: what text and touch targets are sized in
     portrait = BooleanProperty(False)
-    connected = BooleanProperty(False)     # the broker answers
-    problem = DictProperty({})         # the bus's own diagnosis: {code, message, message_en}
-    online = BooleanProperty(False)    # connected, the controller up, and nothing wrong
+    connected = BooleanProperty(False)  # the broker answers
+    problem = DictProperty({})  # the bus's own diagnosis: {code, message, message_en}
+    online = BooleanProperty(False)  # connected, the controller up, and nothing wrong
 
     def __init__(self, settings: dict, **kw):
         super().__init__(**kw)
         self.settings = settings
         s = settings
-        self.client = DeviceClient(s["mqtt"], s["device"], s["secret"], s["hall"],
-                                   events=self.EVENTS, windows_state=self.WINDOWS_STATE)
+        self.client = DeviceClient(
+            s["mqtt"],
+            s["device"],
+            s["secret"],
+            s["hall"],
+            events=self.EVENTS,
+            windows_state=self.WINDOWS_STATE,
+        )
         self.client.on_state(self._state_arrived)
         self.client.on_connection = self._connection_changed
         for kind in self.EVENTS:
@@ -70,7 +77,9 @@ class HallApp(App):
 
     def on_start(self):
         if self._targets is not None:
-            Clock.schedule_interval(lambda dt: self._targets.look(self.test_screen()), TARGETS_LOOK_S)
+            Clock.schedule_interval(
+                lambda dt: self._targets.look(self.test_screen()), TARGETS_LOOK_S
+            )
         self.client.start()
 
     def on_stop(self):
@@ -131,8 +140,11 @@ class HallApp(App):
         self.bus_event(kind, data)
 
     def _refresh_online(self) -> None:
-        self.online = (self.client.connected.is_set() and self.client.controller_online is not False
-                       and not self.problem)
+        self.online = (
+            self.client.connected.is_set()
+            and self.client.controller_online is not False
+            and not self.problem
+        )
 
     def request(self, op: str, args: Optional[dict] = None, done: Optional[Done] = None, **kw):
         """Never blocks the UI: `done(result, error)` runs on the UI thread."""
@@ -149,13 +161,14 @@ class HallApp(App):
         def run():
             try:
                 result = work()
-            except Exception as exc:        # a bug in work(): logged, the screen carries on
+            except Exception as exc:  # a bug in work(): logged, the screen carries on
                 log.exception("background work failed")
                 if back:
                     back(None, exc)
                 return
             if back:
                 back(result, None)
+
         self._workers.submit(run)
 
     # -- tests -------------------------------------------------------------------------------------

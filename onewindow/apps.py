@@ -1,4 +1,5 @@
 """Subcommands of the device programs (kiosk, display, caller, ...): registered here as they land."""
+
 from __future__ import annotations
 
 import argparse
@@ -23,7 +24,9 @@ def size_arg(text: str) -> tuple[int, int]:
 
 def add_device_options(p: argparse.ArgumentParser) -> None:
     """The same connection options for every device program."""
-    p.add_argument("--mqtt", default="mqtt://127.0.0.1:1883", help="mqtt://HOST:PORT of the hall bus")
+    p.add_argument(
+        "--mqtt", default="mqtt://127.0.0.1:1883", help="mqtt://HOST:PORT of the hall bus"
+    )
     p.add_argument("--device", help="this device's id (as registered with `onewindow devices add`)")
     p.add_argument("--secret", help="this device's secret")
     p.add_argument("--hall", help="the hall id ([hall] id of the hall file)")
@@ -51,16 +54,22 @@ def device_settings(args) -> dict:
         settings.update(read_device_config(args.device_config))
     for key in ("mqtt", "device", "secret", "hall"):
         value = getattr(args, key, None)
-        if value is not None and (key != "mqtt" or "mqtt" not in settings
-                                  or value != "mqtt://127.0.0.1:1883"):
+        if value is not None and (
+            key != "mqtt" or "mqtt" not in settings or value != "mqtt://127.0.0.1:1883"
+        ):
             settings[key] = value
     missing = [k for k in ("device", "secret", "hall") if not settings.get(k)]
     if missing:
-        why = (" (the hall id, [hall] id in the hall file: a device never guesses its hall)"
-               if "hall" in missing else "")
-        where = (f"{args.device_config} has no {', '.join(repr(k) for k in missing)}"
-                 if getattr(args, "device_config", None) else
-                 f"missing --{' and --'.join(missing)} (or --device-config)")
+        why = (
+            " (the hall id, [hall] id in the hall file: a device never guesses its hall)"
+            if "hall" in missing
+            else ""
+        )
+        where = (
+            f"{args.device_config} has no {', '.join(repr(k) for k in missing)}"
+            if getattr(args, "device_config", None)
+            else f"missing --{' and --'.join(missing)} (or --device-config)"
+        )
         print(f"onewindow: {where}{why}", file=sys.stderr)
         raise SystemExit(2)
     settings.setdefault("mqtt", "mqtt://127.0.0.1:1883")
@@ -71,6 +80,7 @@ def register_command(sub, name: str, module_name: str, help_text: str) -> None:
     """One device program: `module_name` has add_arguments(parser) and main(args), and imports
     Kivy only inside main. Skipped quietly when that module is not installed on this box."""
     import importlib
+
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
@@ -90,11 +100,12 @@ APP_MODULES = ("onewindow.demo", "onewindow.web", "kiosk.cli", "callers.cli", "m
 
 def register_apps(sub) -> None:
     import importlib
+
     for name in APP_MODULES:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
             if exc.name != name:
                 raise
-            continue            # that part of OneWindow is not installed here
+            continue  # that part of OneWindow is not installed here
         module.register(sub)

@@ -6,6 +6,7 @@ database without its citizen key or its devices' secrets cannot serve the same h
 (tar.gz) holds a manifest with each file's SHA-256; restore checks every one before it writes
 anything, and writes into a new directory only.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -24,20 +25,19 @@ from pathlib import Path
 from typing import Optional
 
 from .bus.devices import REGISTRY_FILE
-from .startup import DB_FILE, SECRET_FILE
 from .managerpin import PIN_FILE
+from .phonevault import PHONE_KEY_FILE
+from .startup import DB_FILE, SECRET_FILE
 from .store import SCHEMA_VERSION, StoreError
 from .store.backup import snapshot
-from .phonevault import PHONE_KEY_FILE
-from .store import saved_hall_id
 
 FORMAT = 1
 MANIFEST = "manifest.json"
 CONTROLLER_SECRET = "controller.secret"
-KEY_FILES = (SECRET_FILE, CONTROLLER_SECRET, REGISTRY_FILE)     # beside hall.db in the data dir
+KEY_FILES = (SECRET_FILE, CONTROLLER_SECRET, REGISTRY_FILE)  # beside hall.db in the data dir
 # there once set: `onewindow pin set`; the follow-up phones' key once the hall had cryptography
 OPTIONAL_FILES = (PIN_FILE, PHONE_KEY_FILE)
-TLS_DIR = Path("mosquitto") / "tls"          # where `broker-config` keeps the CA by default
+TLS_DIR = Path("mosquitto") / "tls"  # where `broker-config` keeps the CA by default
 TLS_NAME = re.compile(r"^tls/[A-Za-z0-9._-]{1,64}$")
 # in the data dir but not in the archive: the snapshot replaces the WAL, the lock is the running
 # controller's, *.bak are the copies taken before schema upgrades, and mosquitto/ (apart from
@@ -96,10 +96,16 @@ def make_backup(data_dir: Path, out: Path, tls_dir: Optional[Path] = None) -> di
             for f in sorted(tls_dir.iterdir()):
                 if f.is_file():
                     staged[f"tls/{f.name}"] = f
-        manifest = {"format": FORMAT, "made_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                    "hall": hall_id, "schema": schema, "data_dir": str(data_dir.resolve()),
-                    "files": {name: {"sha256": _sha256(p), "size": p.stat().st_size}
-                              for name, p in staged.items()}}
+        manifest = {
+            "format": FORMAT,
+            "made_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "hall": hall_id,
+            "schema": schema,
+            "data_dir": str(data_dir.resolve()),
+            "files": {
+                name: {"sha256": _sha256(p), "size": p.stat().st_size} for name, p in staged.items()
+            },
+        }
         partial = Path(tmp) / "archive.tar.gz"
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
@@ -140,7 +146,9 @@ def _read_manifest(tar: tarfile.TarFile, archive: Path) -> dict:
         raise BackupError(f"{archive}: not a OneWindow backup (no valid {MANIFEST})") from None
     for name in files:
         if name not in (DB_FILE, *KEY_FILES, *OPTIONAL_FILES) and not TLS_NAME.match(name):
-            raise BackupError(f"{archive}: unexpected file {name!r} in the backup; nothing restored")
+            raise BackupError(
+                f"{archive}: unexpected file {name!r} in the backup; nothing restored"
+            )
     return manifest
 
 
@@ -149,7 +157,9 @@ def _extract(tar: tarfile.TarFile, manifest: dict, archive: Path, into: Path) ->
         try:
             member = tar.getmember(name)
         except KeyError:
-            raise BackupError(f"{archive}: {name} is missing from the backup; nothing restored") from None
+            raise BackupError(
+                f"{archive}: {name} is missing from the backup; nothing restored"
+            ) from None
         if not member.isfile():
             raise BackupError(f"{archive}: {name} is not a plain file; nothing restored")
         dest = into / (TLS_DIR / name[4:] if name.startswith("tls/") else name)
@@ -164,21 +174,27 @@ def _extract(tar: tarfile.TarFile, manifest: dict, archive: Path, into: Path) ->
             out.flush()
             os.fsync(out.fileno())
         if h.hexdigest() != meta["sha256"]:
-            raise BackupError(f"{archive}: {name} does not match its checksum (damaged archive); "
-                              f"nothing restored")
+            raise BackupError(
+                f"{archive}: {name} does not match its checksum (damaged archive); nothing restored"
+            )
 
 
 def restore_backup(archive: Path, data_dir: Path) -> dict:
     """Unpack into `data_dir`, which must not exist or be empty; returns the manifest."""
     archive, data_dir = Path(archive), Path(data_dir).resolve()
     if _controller_running(data_dir):
-        raise BackupError(f"{data_dir} is in use by a running OneWindow controller: stop it, and "
-                          f"restore into a new directory", 3)
+        raise BackupError(
+            f"{data_dir} is in use by a running OneWindow controller: stop it, and "
+            f"restore into a new directory",
+            3,
+        )
     if data_dir.exists() and not data_dir.is_dir():
         raise BackupError(f"{data_dir} is a file: give a directory that does not exist or is empty")
     if data_dir.exists() and any(data_dir.iterdir()):
-        raise BackupError(f"{data_dir} is not empty: restore into a new directory (or move this "
-                          f"one aside first); nothing was changed")
+        raise BackupError(
+            f"{data_dir} is not empty: restore into a new directory (or move this "
+            f"one aside first); nothing was changed"
+        )
     try:
         tar = tarfile.open(archive, mode="r:gz")
     except FileNotFoundError:
@@ -190,19 +206,24 @@ def restore_backup(archive: Path, data_dir: Path) -> dict:
         try:
             manifest = _read_manifest(tar, archive)
         except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
-            raise BackupError(f"{archive}: the archive is damaged or cut short ({exc}); "
-                              f"nothing restored") from None
+            raise BackupError(
+                f"{archive}: the archive is damaged or cut short ({exc}); nothing restored"
+            ) from None
         if manifest["schema"] > SCHEMA_VERSION:
-            raise BackupError(f"{archive}: made by a newer OneWindow (schema {manifest['schema']}; "
-                              f"this one knows {SCHEMA_VERSION}): restore it with that version")
+            raise BackupError(
+                f"{archive}: made by a newer OneWindow (schema {manifest['schema']}; "
+                f"this one knows {SCHEMA_VERSION}): restore it with that version"
+            )
         staging = Path(tmp) / "data"
         staging.mkdir(mode=0o700)
         try:
             _extract(tar, manifest, archive, staging)
         except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
-            raise BackupError(f"{archive}: the archive is damaged ({exc}); nothing restored") from None
+            raise BackupError(
+                f"{archive}: the archive is damaged ({exc}); nothing restored"
+            ) from None
         if data_dir.exists():
-            data_dir.rmdir()             # empty, checked above: the rename puts the whole dir
+            data_dir.rmdir()  # empty, checked above: the rename puts the whole dir
         os.rename(staging, data_dir)
     return manifest
 
@@ -213,8 +234,7 @@ def cmd_backup(args) -> int:
     except BackupError as exc:
         print(f"onewindow backup: {exc}", file=sys.stderr)
         return exc.exit_code
-    print(f"wrote {args.out}: hall {m['hall']!r}, schema {m['schema']}, "
-          f"{', '.join(m['files'])}")
+    print(f"wrote {args.out}: hall {m['hall']!r}, schema {m['schema']}, {', '.join(m['files'])}")
     secrets = "the citizen key" + (" and the CA key" if "tls/ca.key" in m["files"] else "")
     print(f"it holds {secrets}: keep it where only the hall's operators can read it")
     return 0
@@ -226,14 +246,20 @@ def cmd_restore(args) -> int:
     except BackupError as exc:
         print(f"onewindow restore: {exc}", file=sys.stderr)
         return exc.exit_code
-    print(f"restored hall {m['hall']!r} (backup of {m['made_at']}, schema {m['schema']}) "
-          f"into {args.data_dir}: {', '.join(m['files'])}")
+    print(
+        f"restored hall {m['hall']!r} (backup of {m['made_at']}, schema {m['schema']}) "
+        f"into {args.data_dir}: {', '.join(m['files'])}"
+    )
     if any(name.startswith("tls/") for name in m["files"]):
-        print(f"the hall's CA is in {Path(args.data_dir) / TLS_DIR}: copy it to the broker-config "
-              f"--out directory's tls/ before running broker-config there, so devices keep trusting it")
-    print(f"next: start the hall with --data-dir {args.data_dir} (its private broker takes the "
-          f"devices and the CA from there); with a separate Mosquitto, run `onewindow "
-          f"broker-config --data-dir {args.data_dir} ...` first")
+        print(
+            f"the hall's CA is in {Path(args.data_dir) / TLS_DIR}: copy it to the broker-config "
+            f"--out directory's tls/ before running broker-config there, so devices keep trusting it"
+        )
+    print(
+        f"next: start the hall with --data-dir {args.data_dir} (its private broker takes the "
+        f"devices and the CA from there); with a separate Mosquitto, run `onewindow "
+        f"broker-config --data-dir {args.data_dir} ...` first"
+    )
     if PIN_FILE not in m["files"]:
         print("this backup holds no manager PIN: set one with `onewindow pin set`")
     return 0
@@ -243,8 +269,11 @@ def add_parsers(sub) -> None:
     b = sub.add_parser("backup", help="archive a hall's data dir, also while the hall runs")
     b.add_argument("--data-dir", required=True, help="the hall's data dir")
     b.add_argument("--out", required=True, help="the archive to write (tar.gz, mode 0600)")
-    b.add_argument("--tls-dir", help="the hall's CA and broker certificates, if broker-config "
-                   "wrote them outside the data dir (e.g. /etc/mosquitto/onewindow/tls)")
+    b.add_argument(
+        "--tls-dir",
+        help="the hall's CA and broker certificates, if broker-config "
+        "wrote them outside the data dir (e.g. /etc/mosquitto/onewindow/tls)",
+    )
     b.set_defaults(func=cmd_backup)
     r = sub.add_parser("restore", help="unpack a backup into a new, empty data dir")
     r.add_argument("file", help="the archive `onewindow backup` wrote")

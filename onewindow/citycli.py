@@ -1,5 +1,6 @@
 """The city's commands: `city-broker` (the central Mosquitto and each hall's certificate), `city`
 (the collector into PostgreSQL, and its dashboard), `city-user` (the dashboard's logins)."""
+
 from __future__ import annotations
 
 import logging
@@ -14,18 +15,22 @@ log = logging.getLogger(__name__)
 def cmd_city_broker(args) -> int:
     from .bus.central import central_files
     from .bus.tls import TlsError
+
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     try:
-        made = central_files(out, args.tls_host, args.tls_port, args.hall, args.port, args.host,
-                             args.bind)
+        made = central_files(
+            out, args.tls_host, args.tls_port, args.hall, args.port, args.host, args.bind
+        )
     except TlsError as exc:
         print(f"onewindow city-broker: {exc}", file=sys.stderr)
         return 3
     print(f"wrote {made['conf']} (start it with: mosquitto -c {made['conf']})")
     for hall_id in args.hall:
-        print(f"hall {hall_id}: give it {made['ca']}, {out / 'tls' / hall_id}.crt and "
-              f"{out / 'tls' / hall_id}.key (never ca.key)")
+        print(
+            f"hall {hall_id}: give it {made['ca']}, {out / 'tls' / hall_id}.crt and "
+            f"{out / 'tls' / hall_id}.key (never ca.key)"
+        )
     print(f"collectors log in as city-collector with the secret in {out / 'collector.secret'}")
     return 0
 
@@ -33,9 +38,11 @@ def cmd_city_broker(args) -> int:
 def cmd_city(args) -> int:
     from .bus.url import BusUrlError
     from .city.collector import Collector, CollectorError
+
     try:
-        collector = Collector(args.db, args.mqtt, args.mqtt_user, _secret(args), args.group,
-                              client_id=args.client_id)
+        collector = Collector(
+            args.db, args.mqtt, args.mqtt_user, _secret(args), args.group, client_id=args.client_id
+        )
         collector.start()
     except (BusUrlError, CollectorError) as exc:
         print(f"onewindow city: {exc}", file=sys.stderr)
@@ -43,6 +50,7 @@ def cmd_city(args) -> int:
     server = None
     if args.listen:
         from .city.dashboard import serve
+
         host, _, port = args.listen.rpartition(":")
         server = serve(args.db, host or "127.0.0.1", int(port)).start()
         log.info("city dashboard on http://%s:%s/", host or "127.0.0.1", server.port)
@@ -68,10 +76,12 @@ def _secret(args) -> str:
 def cmd_city_user(args) -> int:
     from .city.dashboard import ROLES, add_user
     from .city.schema import connect
+
     if args.role not in ROLES:
         print(f"onewindow city-user: --role is one of {', '.join(ROLES)}", file=sys.stderr)
         return 2
     import getpass
+
     password = args.password or getpass.getpass(f"password for {args.name}: ")
     with connect(args.db) as db:
         add_user(db, args.name, password, args.role, args.hall)
@@ -80,39 +90,66 @@ def cmd_city_user(args) -> int:
 
 
 def register(sub) -> None:
-    b = sub.add_parser("city-broker", help="the city's central Mosquitto: config, its CA, one "
-                       "client certificate per hall, the collectors' secret (docs/city.md)")
+    b = sub.add_parser(
+        "city-broker",
+        help="the city's central Mosquitto: config, its CA, one "
+        "client certificate per hall, the collectors' secret (docs/city.md)",
+    )
     b.add_argument("--out", required=True, help="directory for mosquitto.conf, acl, tls/")
-    b.add_argument("--tls-host", action="append", required=True,
-                   help="name or address halls reach the broker by (repeat for more)")
+    b.add_argument(
+        "--tls-host",
+        action="append",
+        required=True,
+        help="name or address halls reach the broker by (repeat for more)",
+    )
     b.add_argument("--tls-port", type=int, default=8883)
     b.add_argument("--bind", default="", help="address of the halls' TLS listener (default all)")
     b.add_argument("--port", type=int, default=1883, help="the collectors' listener")
     b.add_argument("--host", default="127.0.0.1", help="the collectors' listener address")
-    b.add_argument("--hall", action="append", default=[], help="a hall id to make a certificate "
-                   "for (repeat; run again later to add halls)")
+    b.add_argument(
+        "--hall",
+        action="append",
+        default=[],
+        help="a hall id to make a certificate for (repeat; run again later to add halls)",
+    )
     b.set_defaults(func=cmd_city_broker)
 
-    c = sub.add_parser("city", help="the collector: every hall's events into PostgreSQL, and the "
-                       "city dashboard (docs/city.md)")
-    c.add_argument("--mqtt", required=True, help="the central broker: mqtt://HOST:1883 or "
-                   "mqtts://HOST:PORT?ca=CA")
+    c = sub.add_parser(
+        "city",
+        help="the collector: every hall's events into PostgreSQL, and the "
+        "city dashboard (docs/city.md)",
+    )
+    c.add_argument(
+        "--mqtt",
+        required=True,
+        help="the central broker: mqtt://HOST:1883 or mqtts://HOST:PORT?ca=CA",
+    )
     c.add_argument("--mqtt-user", default="city-collector")
     c.add_argument("--mqtt-secret", help="(or --mqtt-secret-file)")
     c.add_argument("--mqtt-secret-file", help="the file city-broker wrote: collector.secret")
     c.add_argument("--db", required=True, help="postgresql://USER@HOST/DB")
-    c.add_argument("--group", default="city", help="the shared subscription's group: collectors "
-                   "in one group share the load")
-    c.add_argument("--client-id", help="this collector's MQTT client id (default: made from the "
-                   "host name; keep it across restarts: the broker keeps its session)")
+    c.add_argument(
+        "--group",
+        default="city",
+        help="the shared subscription's group: collectors in one group share the load",
+    )
+    c.add_argument(
+        "--client-id",
+        help="this collector's MQTT client id (default: made from the "
+        "host name; keep it across restarts: the broker keeps its session)",
+    )
     c.add_argument("--listen", metavar="HOST:PORT", help="also serve the city dashboard")
     c.set_defaults(func=cmd_city)
 
     u = sub.add_parser("city-user", help="add or change a login of the city dashboard")
     u.add_argument("name")
     u.add_argument("--db", required=True)
-    u.add_argument("--role", required=True, help="city (all halls), supervisor (all halls and "
-                   "the 差评 follow-ups), hall (only the halls given with --hall)")
+    u.add_argument(
+        "--role",
+        required=True,
+        help="city (all halls), supervisor (all halls and "
+        "the 差评 follow-ups), hall (only the halls given with --hall)",
+    )
     u.add_argument("--hall", action="append", default=[])
     u.add_argument("--password", help="(asked for when not given)")
     u.set_defaults(func=cmd_city_user)

@@ -16,6 +16,7 @@ matched by `code` and windows by `number`, not by their place in the file, so on
 reordering items does not shift the other's. An item the file adds or removes is added or
 removed; an item only the console added stays.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -25,8 +26,9 @@ MISSING = object()
 KEYED = {("services",): "code", ("themes",): "code", ("windows",): "number"}
 
 
-def merge(base: dict, file: dict, live: dict,
-          details: list | None = None) -> tuple[dict, list[str]]:
+def merge(
+    base: dict, file: dict, live: dict, details: list | None = None
+) -> tuple[dict, list[str]]:
     """(merged configuration, conflicts as readable option paths); `details`, when given,
     receives (option, console value, file value) for each conflict."""
     conflicts: list[str] = []
@@ -41,8 +43,9 @@ def changed_options(before: dict, after: dict) -> list[str]:
     return out
 
 
-def _merge(base: Any, file: Any, live: Any, path: tuple, conflicts: list[str],
-           details: list | None = None) -> Any:
+def _merge(
+    base: Any, file: Any, live: Any, path: tuple, conflicts: list[str], details: list | None = None
+) -> Any:
     if _same(file, base):
         return live
     if _same(live, base) or _same(live, file):
@@ -51,8 +54,14 @@ def _merge(base: Any, file: Any, live: Any, path: tuple, conflicts: list[str],
         b = base if isinstance(base, dict) else {}
         out = {}
         for key in _union(file, live):
-            value = _merge(b.get(key, MISSING), file.get(key, MISSING), live.get(key, MISSING),
-                           path + (key,), conflicts, details)
+            value = _merge(
+                b.get(key, MISSING),
+                file.get(key, MISSING),
+                live.get(key, MISSING),
+                path + (key,),
+                conflicts,
+                details,
+            )
             if value is not MISSING:
                 out[key] = value
         return out
@@ -62,8 +71,14 @@ def _merge(base: Any, file: Any, live: Any, path: tuple, conflicts: list[str],
         f, lv = _by_key(file, key_name), _by_key(live, key_name)
         out = []
         for ident in _union(f, lv):
-            value = _merge(b.get(ident, MISSING), f.get(ident, MISSING), lv.get(ident, MISSING),
-                           path + (_Item(ident),), conflicts, details)
+            value = _merge(
+                b.get(ident, MISSING),
+                f.get(ident, MISSING),
+                lv.get(ident, MISSING),
+                path + (_Item(ident),),
+                conflicts,
+                details,
+            )
             if value is not MISSING:
                 out.append(value)
         return out

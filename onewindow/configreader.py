@@ -1,10 +1,11 @@
 """Typed, bounded reads of one TOML table that name file, section and option in every error."""
+
 from __future__ import annotations
 
 import re
 from typing import Any, Iterable, Optional
 
-REQUIRED = object()         # an option's default when it has none: it must be given
+REQUIRED = object()  # an option's default when it has none: it must be given
 
 
 class ConfigError(Exception):
@@ -32,9 +33,17 @@ class Table:
         where = f"[{self.section}]" + (f" {option}" if option else "")
         self.problems.append(f"{self.file}: {where}: {message}")
 
-    def get(self, option: str, typ: type | tuple, default: Any = REQUIRED, *,
-            choices: Optional[Iterable] = None, minval=None, maxval=None,
-            pattern: Optional[str] = None) -> Any:
+    def get(
+        self,
+        option: str,
+        typ: type | tuple,
+        default: Any = REQUIRED,
+        *,
+        choices: Optional[Iterable] = None,
+        minval=None,
+        maxval=None,
+        pattern: Optional[str] = None,
+    ) -> Any:
         self._used.add(option)
         if option not in self.data:
             if default is REQUIRED:
@@ -48,7 +57,9 @@ class Table:
             self.fail(option, f"must be {names}, got {value!r}")
             return None if default is REQUIRED else default
         if choices is not None and value not in choices:
-            self.fail(option, f"{value!r} is not allowed; choose one of {', '.join(map(str, choices))}")
+            self.fail(
+                option, f"{value!r} is not allowed; choose one of {', '.join(map(str, choices))}"
+            )
         if minval is not None and value < minval:
             self.fail(option, f"{value!r} is below the minimum {minval}")
         if maxval is not None and value > maxval:
@@ -75,8 +86,12 @@ class Table:
             if required:
                 self.fail(option, "is required")
             return None
-        return Table(self.file, f"{self.section}.{option}" if self.section else option,
-                     self.data[option], self.problems)
+        return Table(
+            self.file,
+            f"{self.section}.{option}" if self.section else option,
+            self.data[option],
+            self.problems,
+        )
 
     def tables(self, option: str, label_key: str = "") -> list["Table"]:
         """An array of tables; each is named by its position and, if present, its label."""
@@ -99,8 +114,15 @@ class Table:
         """One option as its schema entry says: type, default, bounds, pattern, extra check."""
         if opt.items == "string":
             return self.str_list(opt.name, opt.default, pattern=opt.pattern)
-        value = self.get(opt.name, opt.type, opt.default, choices=opt.choices, minval=opt.minval,
-                         maxval=opt.maxval, pattern=opt.pattern)
+        value = self.get(
+            opt.name,
+            opt.type,
+            opt.default,
+            choices=opt.choices,
+            minval=opt.minval,
+            maxval=opt.maxval,
+            pattern=opt.pattern,
+        )
         # the extra check sees only a value of the right type taken from the file
         if opt.check is not None and opt.name in self.data and self.data[opt.name] is value:
             problem = opt.check(value)

@@ -7,6 +7,7 @@ in OPS (ops_registry.py) with the roles that may call them; each is given a `Req
 ticket's status is `move` (the table in domain/lifecycle.py). What devices see is computed by
 views.py from this state; the bus publishes whatever differs from what it last sent.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -26,8 +27,8 @@ from .domain.numbering import format_number, service_day
 from .envelope import Args, EnvelopeError, error_reply, ok_reply, parse_request
 from .hallconfig import parse
 from .managerpin import Consoles
-from .ops_windows import release_held
 from .ops_registry import BEFORE_LOGIN, OPS, READS
+from .ops_windows import release_held
 from .queues import OpenTickets
 from .request import Outcome, Request
 from .roles import Device
@@ -42,30 +43,38 @@ log = logging.getLogger(__name__)
 # requests must not fill its disk (a full disk stops ticket issuing)
 REPLIES_PER_DEVICE = 2_000
 REPLIES_MAX_BYTES = 32 * 1024 * 1024
-CLOCK_STEP = timedelta(seconds=30)     # the clock going back more than this is a step, not jitter
+CLOCK_STEP = timedelta(seconds=30)  # the clock going back more than this is a step, not jitter
 CLOCK_ALERT = "clock"
-CONTROLLER = "controller"              # who the audit log names for the controller's own acts
-RATING_SCAN = timedelta(minutes=1)     # bad ratings' deadlines are days: looked at once a minute
+CONTROLLER = "controller"  # who the audit log names for the controller's own acts
+RATING_SCAN = timedelta(minutes=1)  # bad ratings' deadlines are days: looked at once a minute
 
 
 class Controller:
-    def __init__(self, hall: Hall, raw: dict, store: Store, clock: Callable[[], datetime],
-                 secret: bytes, source_hash: str = "", test_mode: bool = False):
+    def __init__(
+        self,
+        hall: Hall,
+        raw: dict,
+        store: Store,
+        clock: Callable[[], datetime],
+        secret: bytes,
+        source_hash: str = "",
+        test_mode: bool = False,
+    ):
         self.hall = hall
         self.raw = raw
         self.store = store
         self.clock = clock
         self.secret = secret
         self.source_hash = source_hash
-        self.test_mode = test_mode          # commissioning: every screen and ticket says 测试
-        self.consoles = Consoles()          # manager consoles' PIN sessions and wrong tries
-        self.phones = None                  # PhoneVault (phonevault.py): set by open_hall
-        self._ratings_scanned: Optional[datetime] = None   # when overdue follow-ups were looked at
+        self.test_mode = test_mode  # commissioning: every screen and ticket says 测试
+        self.consoles = Consoles()  # manager consoles' PIN sessions and wrong tries
+        self.phones = None  # PhoneVault (phonevault.py): set by open_hall
+        self._ratings_scanned: Optional[datetime] = None  # when overdue follow-ups were looked at
         self.reply_bounds = (REPLIES_PER_DEVICE, REPLIES_MAX_BYTES)
         self.views = Views(self)
-        self._sink: list = []               # where events of the work in hand go
-        self._last_clock: Optional[datetime] = None     # the clock's previous reading
-        self._clock_step: Optional[tuple] = None        # (from, to): a step back, not yet told
+        self._sink: list = []  # where events of the work in hand go
+        self._last_clock: Optional[datetime] = None  # the clock's previous reading
+        self._clock_step: Optional[tuple] = None  # (from, to): a step back, not yet told
         self._clock_back_from: Optional[datetime] = None  # the clock alert lasts until then
         self._floor = date.min
         self.order_floor: Optional[datetime] = None
@@ -88,10 +97,11 @@ class Controller:
         # the latest day numbers were issued for: the service day never goes back before it
         self._floor = max(self._floor, self.store.last_issued_day() or date.min)
         if service_day(now) < self._floor:
-            self._clock_step = (None, now)    # started with a clock behind the hall's data
+            self._clock_step = (None, now)  # started with a clock behind the hall's data
         # queue times of new tickets never go back before those already waiting
-        self.order_floor = max([now] + [t.order_at for t in tickets]
-                               + ([self.order_floor] if self.order_floor else []))
+        self.order_floor = max(
+            [now] + [t.order_at for t in tickets] + ([self.order_floor] if self.order_floor else [])
+        )
         # a hall switched off overnight starts on the day of its oldest open ticket, so the
         # first tick or request rolls the day (expiring yesterday's tickets) and purges
         self.day = min([self.today()] + [t.day for t in tickets])
@@ -100,12 +110,22 @@ class Controller:
         self.windows: dict[int, WindowState] = {}
         for w in self.hall.windows:
             r = rows.get(w.number)
-            self.windows[w.number] = WindowState(
-                w.number, WindowStatus(r["status"]), r["staff"], r["reason"],
-                datetime.fromisoformat(r["since"]), r["streak"]) if r else WindowState(w.number, since=now)
+            self.windows[w.number] = (
+                WindowState(
+                    w.number,
+                    WindowStatus(r["status"]),
+                    r["staff"],
+                    r["reason"],
+                    datetime.fromisoformat(r["since"]),
+                    r["streak"],
+                )
+                if r
+                else WindowState(w.number, since=now)
+            )
         self.alerts = Alerts(self.store, self.now, self._emit)
-        self.handling = HandlingTimes(self.hall.rules.estimate_samples,
-                                      self.hall.rules.default_handling_min)
+        self.handling = HandlingTimes(
+            self.hall.rules.estimate_samples, self.hall.rules.default_handling_min
+        )
         self.handling.extend(self.store.recent_handling(self.hall.rules.estimate_samples))
 
     def now(self) -> datetime:
@@ -138,30 +158,54 @@ class Controller:
             lograte.warn(log, ("bad", device.id), "bad request from %s: %s", device.id, exc.message)
             if exc.req_id is None:
                 return Outcome(None)
-            return Outcome(error_reply(exc.req_id, "bad_request", f"请求格式不正确：{exc.message}",
-                                       f"Malformed request: {exc.message}"))
+            return Outcome(
+                error_reply(
+                    exc.req_id,
+                    "bad_request",
+                    f"请求格式不正确：{exc.message}",
+                    f"Malformed request: {exc.message}",
+                )
+            )
         entry = OPS.get(op)
         if entry is None:
             lograte.warn(log, ("op", device.id), "unknown op %.64r from %s", op, device.id)
-            return Outcome(error_reply(req_id, "bad_request", f"不支持的操作 {op[:64]}",
-                                       f"Unknown op {op[:64]}"))
+            return Outcome(
+                error_reply(
+                    req_id, "bad_request", f"不支持的操作 {op[:64]}", f"Unknown op {op[:64]}"
+                )
+            )
         handler, roles = entry
         if device.role not in roles:
-            lograte.warn(log, ("forbidden", device.id), "%s (%s) may not do %s: refused",
-                         device.id, device.role, op)
-            return Outcome(error_reply(req_id, "forbidden", "此设备无权执行该操作",
-                                       f"A {device.role} may not do {op}"))
-        if device.role == "manager" and op not in BEFORE_LOGIN \
-                and not self.consoles.in_session(device.id, self.now()):
+            lograte.warn(
+                log,
+                ("forbidden", device.id),
+                "%s (%s) may not do %s: refused",
+                device.id,
+                device.role,
+                op,
+            )
+            return Outcome(
+                error_reply(
+                    req_id, "forbidden", "此设备无权执行该操作", f"A {device.role} may not do {op}"
+                )
+            )
+        if (
+            device.role == "manager"
+            and op not in BEFORE_LOGIN
+            and not self.consoles.in_session(device.id, self.now())
+        ):
             # the PIN guards the console's every change and report, also from its secret alone
-            return Outcome(error_reply(req_id, "login_required", "请先输入管理密码",
-                                       "Enter the manager PIN first"))
+            return Outcome(
+                error_reply(
+                    req_id, "login_required", "请先输入管理密码", "Enter the manager PIN first"
+                )
+            )
         # an idempotency record only for what changes something: a read is simply read again
         remember = op not in READS
         if remember:
             earlier = self.store.reply(device.id, req_id)
             if earlier is not None:
-                return Outcome(earlier)       # a retry: same answer, nothing changes
+                return Outcome(earlier)  # a retry: same answer, nothing changes
         housekeeping = self._sink = []
         try:
             self._watch_clock()
@@ -184,19 +228,35 @@ class Controller:
                 # the op's savepoint is rolled back: a refusal never leaves half a change
                 reply = error_reply(req_id, exc.code, exc.message, exc.message_en, exc.detail)
                 req.events.clear()
-                stale = self.store.changes() != writes   # it wrote before refusing
+                stale = self.store.changes() != writes  # it wrote before refusing
                 if remember:
                     self.store.save_reply(device.id, req_id, self.now(), reply)
             if stale:
-                lograte.warn(log, ("stale", op), "op %s refused after writing; memory reloaded "
-                             "from the database", op)
+                lograte.warn(
+                    log,
+                    ("stale", op),
+                    "op %s refused after writing; memory reloaded from the database",
+                    op,
+                )
                 self.reload()
         except Exception:
-            lograte.error(log, ("failed", op), "op %s from %s failed; state reloaded from the "
-                          "database", op, device.id, exc_info=True)
+            lograte.error(
+                log,
+                ("failed", op),
+                "op %s from %s failed; state reloaded from the database",
+                op,
+                device.id,
+                exc_info=True,
+            )
             self.reload()
-            return Outcome(error_reply(req_id, "internal", "系统繁忙，请稍后再试",
-                                       "The hall system hit an error; please try again"))
+            return Outcome(
+                error_reply(
+                    req_id,
+                    "internal",
+                    "系统繁忙，请稍后再试",
+                    "The hall system hit an error; please try again",
+                )
+            )
         finally:
             self._sink = []
         return Outcome(reply, housekeeping + req.events)
@@ -231,24 +291,48 @@ class Controller:
         already waiting, nor make it look a day old once put right."""
         seq = self.store.next_seq(self.day, item.prefix)
         at = self.order_floor = max(self.now(), self.order_floor)
-        t = Ticket(id=secrets.token_urlsafe(9), day=self.day, prefix=item.prefix, seq=seq,
-                   number=format_number(item.prefix, seq), service=item.code,
-                   issued_at=at, order_at=at, **fields)
+        t = Ticket(
+            id=secrets.token_urlsafe(9),
+            day=self.day,
+            prefix=item.prefix,
+            seq=seq,
+            number=format_number(item.prefix, seq),
+            service=item.code,
+            issued_at=at,
+            order_at=at,
+            **fields,
+        )
         self.store.insert_ticket(t)
         self.queues.put(t)
-        self.audit(device, "issue", t, detail={"channel": t.channel, "priority": t.priority,
-                                               **({"declared": t.declared} if t.declared else {})})
+        self.audit(
+            device,
+            "issue",
+            t,
+            detail={
+                "channel": t.channel,
+                "priority": t.priority,
+                **({"declared": t.declared} if t.declared else {}),
+            },
+        )
         return t
 
-    def move(self, device: Device | str, t: Ticket, action: Action, detail: Optional[dict] = None,
-             audit_window: Optional[int] = None, **changes) -> None:
+    def move(
+        self,
+        device: Device | str,
+        t: Ticket,
+        action: Action,
+        detail: Optional[dict] = None,
+        audit_window: Optional[int] = None,
+        **changes,
+    ) -> None:
         before = advance(t, action, self.now(), **changes)
         self.store.save_ticket(t)
         self.queues.put(t)
         self.audit(device, action.value, t, window=audit_window, from_status=before, detail=detail)
 
-    def update(self, device: Device, t: Ticket, action: str, detail: Optional[dict] = None,
-               **changes) -> None:
+    def update(
+        self, device: Device, t: Ticket, action: str, detail: Optional[dict] = None, **changes
+    ) -> None:
         for name, value in changes.items():
             if name == "status" or not hasattr(t, name):
                 raise TypeError(f"update() cannot set {name!r}")
@@ -258,8 +342,9 @@ class Controller:
             self.queues.put(t)
         self.audit(device, action, t, from_status=t.status, detail=detail)
 
-    def set_window(self, device: Device, number: int, action: Optional[str] = None,
-                   **changes) -> WindowState:
+    def set_window(
+        self, device: Device, number: int, action: Optional[str] = None, **changes
+    ) -> WindowState:
         st = self.windows[number]
         before = st.status
         for name, value in changes.items():
@@ -268,16 +353,24 @@ class Controller:
             st.since = self.now()
         self.store.save_window(number, st.status.value, st.staff, st.reason, st.since, st.streak)
         if action:
-            self.audit(device, action, window=number, from_status=before.value,
-                       detail={"reason": st.reason} if st.reason else None)
+            self.audit(
+                device,
+                action,
+                window=number,
+                from_status=before.value,
+                detail={"reason": st.reason} if st.reason else None,
+            )
         return st
 
     def set_config(self, device: Device, raw: dict, action: str, detail: dict) -> None:
         try:
             hall = parse(raw, "manager change")
         except ConfigError as exc:
-            raise DomainError("bad_config", "配置有误：" + "；".join(exc.problems),
-                              "Invalid settings: " + "; ".join(exc.problems)) from None
+            raise DomainError(
+                "bad_config",
+                "配置有误：" + "；".join(exc.problems),
+                "Invalid settings: " + "; ".join(exc.problems),
+            ) from None
         self.store.save_config(raw, self.now(), device.id)
         self.audit(device, action, detail=detail)
         self.hall, self.raw = hall, raw
@@ -285,13 +378,25 @@ class Controller:
         for w in hall.windows:
             self.windows.setdefault(w.number, WindowState(w.number, since=self.now()))
 
-    def audit(self, device: Device | str, action: str, ticket: Ticket | None = None,
-              window: int | None = None, from_status=None, detail: dict | None = None) -> None:
-        self.store.audit(self.now(), device if isinstance(device, str) else device.id, action,
-                         ticket.id if ticket else None,
-                         window if window is not None else (ticket.window if ticket else None),
-                         from_status.value if hasattr(from_status, "value") else from_status,
-                         ticket.status.value if ticket else None, detail)
+    def audit(
+        self,
+        device: Device | str,
+        action: str,
+        ticket: Ticket | None = None,
+        window: int | None = None,
+        from_status=None,
+        detail: dict | None = None,
+    ) -> None:
+        self.store.audit(
+            self.now(),
+            device if isinstance(device, str) else device.id,
+            action,
+            ticket.id if ticket else None,
+            window if window is not None else (ticket.window if ticket else None),
+            from_status.value if hasattr(from_status, "value") else from_status,
+            ticket.status.value if ticket else None,
+            detail,
+        )
 
     # -- the day ------------------------------------------------------------------------------
 
@@ -312,8 +417,11 @@ class Controller:
         for w in self.windows.values():
             w.streak = 0
         r = self.hall.rules
-        self.store.purge(self.now() - timedelta(days=r.reply_retention_days),
-                         today - timedelta(days=r.retention_days), today)
+        self.store.purge(
+            self.now() - timedelta(days=r.reply_retention_days),
+            today - timedelta(days=r.retention_days),
+            today,
+        )
         self._purge_due = False
         self.day = today
         self._floor = max(self._floor, today)
@@ -335,12 +443,20 @@ class Controller:
         self._clock_step = None
         self._clock_back_from = was or datetime.combine(self._floor, time.min, tzinfo=now.tzinfo)
         behind = f"从 {was:%m-%d %H:%M:%S} " if was else ""
-        log.warning("the system clock went back%s to %s; numbers go on for %s (check the time "
-                    "synchronisation)", f" from {was.isoformat()}" if was else "",
-                    now.isoformat(), self.today())
-        self.alerts.raise_(CLOCK_ALERT, "clock",
-                           f"系统时钟回拨（{behind}到 {now:%m-%d %H:%M:%S}），号码继续按 "
-                           f"{self.today():%m-%d} 发放，请检查时间同步", day=self.today().isoformat())
+        log.warning(
+            "the system clock went back%s to %s; numbers go on for %s (check the time "
+            "synchronisation)",
+            f" from {was.isoformat()}" if was else "",
+            now.isoformat(),
+            self.today(),
+        )
+        self.alerts.raise_(
+            CLOCK_ALERT,
+            "clock",
+            f"系统时钟回拨（{behind}到 {now:%m-%d %H:%M:%S}），号码继续按 "
+            f"{self.today():%m-%d} 发放，请检查时间同步",
+            day=self.today().isoformat(),
+        )
 
     def tick(self) -> list:
         """Periodic work on the controller's thread: day rollover, alerts, bounds."""
@@ -350,17 +466,20 @@ class Controller:
             with self.store.transaction():
                 self._roll_day_if_needed()
                 self._release_holds()
-                if CLOCK_ALERT in self.alerts and (self._clock_back_from is None
-                                                   or self.now() >= self._clock_back_from):
-                    self.alerts.clear(CLOCK_ALERT)      # the clock has caught up with the hall
+                if CLOCK_ALERT in self.alerts and (
+                    self._clock_back_from is None or self.now() >= self._clock_back_from
+                ):
+                    self.alerts.clear(CLOCK_ALERT)  # the clock has caught up with the hall
                     self._clock_back_from = None
                 self.store.trim_replies(*self.reply_bounds)
             now = self.now()
             # in a transaction: an alert and its outbox row are kept together
             with self.store.transaction():
                 scan(self)
-                if self._ratings_scanned is None or not \
-                        timedelta(0) <= now - self._ratings_scanned < RATING_SCAN:
+                if (
+                    self._ratings_scanned is None
+                    or not timedelta(0) <= now - self._ratings_scanned < RATING_SCAN
+                ):
                     self._ratings_scanned = now
                     scan_ratings(self)
         finally:

@@ -1,4 +1,5 @@
 """`onewindow demo`: a whole hall in one command (controller, embedded broker, devices, a crowd)."""
+
 from __future__ import annotations
 
 import signal
@@ -9,27 +10,46 @@ import time
 import tomllib
 from pathlib import Path
 
+
 def register(sub) -> None:
     from .hallconfig import default_config_path
+
     p = sub.add_parser("demo", help="a whole simulated hall in one command")
     p.add_argument("--config", default=str(default_config_path()))
-    p.add_argument("--data-dir", help="keep the demo's hall here (default: a fresh folder each run, "
-                   "so today's figures are this run's)")
-    p.add_argument("--mqtt", default="embedded://127.0.0.1:0",
-                   help="embedded://HOST:PORT (port 0 = any free port) or mqtt://HOST:PORT")
+    p.add_argument(
+        "--data-dir",
+        help="keep the demo's hall here (default: a fresh folder each run, "
+        "so today's figures are this run's)",
+    )
+    p.add_argument(
+        "--mqtt",
+        default="embedded://127.0.0.1:0",
+        help="embedded://HOST:PORT (port 0 = any free port) or mqtt://HOST:PORT",
+    )
     p.add_argument("--headless", action="store_true", help="no windows: print what happens")
-    p.add_argument("--duration", type=float, default=0, help="stop after this many seconds (0 = run until Ctrl-C)")
-    p.add_argument("--speed", type=float, default=4.0, help="how much faster than life the crowd moves")
+    p.add_argument(
+        "--duration",
+        type=float,
+        default=0,
+        help="stop after this many seconds (0 = run until Ctrl-C)",
+    )
+    p.add_argument(
+        "--speed", type=float, default=4.0, help="how much faster than life the crowd moves"
+    )
     p.add_argument("--windows", type=int, default=4, help="windows staffed by the simulated crowd")
     p.add_argument("--pin", default="1234", help="the manager console's PIN in the demo")
-    p.add_argument("--keep-hours", action="store_true",
-                   help="keep the hall's real opening hours (default: open around the clock for the demo)")
+    p.add_argument(
+        "--keep-hours",
+        action="store_true",
+        help="keep the hall's real opening hours (default: open around the clock for the demo)",
+    )
     p.set_defaults(func=run)
 
 
 def always_open_copy(src: Path, data_dir: Path) -> Path:
     """The same hall, open around the clock: a demo or a test works at any hour of any day."""
     from .hallconfig import always_open, dump
+
     raw = always_open(tomllib.loads(src.read_text(encoding="utf-8")))
     out = data_dir / "demo-hall.toml"
     text = dump(raw)
@@ -40,6 +60,7 @@ def always_open_copy(src: Path, data_dir: Path) -> Path:
 
 def _can_show() -> bool:
     import os
+
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
@@ -58,8 +79,13 @@ def start_apps(bus: str, hall_id: str, registry, data_dir: Path, ui_windows: lis
     import importlib.util
     import json
     import os
-    modules = {"kiosk": "kiosk.kiosk_cmd", "display": "callers.display_cmd",
-               "caller": "callers.caller_cmd", "manager": "manager.manager_cmd"}
+
+    modules = {
+        "kiosk": "kiosk.kiosk_cmd",
+        "display": "callers.display_cmd",
+        "caller": "callers.caller_cmd",
+        "manager": "manager.manager_cmd",
+    }
     available = {name for name, module in modules.items() if importlib.util.find_spec(module)}
     apps = []
     callers = iter(ui_windows)
@@ -76,16 +102,35 @@ def start_apps(bus: str, hall_id: str, registry, data_dir: Path, ui_windows: lis
             extra = extra + ["--window", str(window)]
         else:
             device, role, windows = f"{command}-ui", command, []
-        cfg = {"mqtt": bus, "device": device, "secret": registry.add(device, role, windows),
-               "hall": hall_id}
+        cfg = {
+            "mqtt": bus,
+            "device": device,
+            "secret": registry.add(device, role, windows),
+            "hall": hall_id,
+        }
         cfg_path = data_dir / f"{device}.json"
         cfg_path.write_text(json.dumps(cfg), encoding="utf-8")
         cfg_path.chmod(0o600)
         log_file = open(data_dir / f"{device}.log", "wb")
         env = {**os.environ, "ONEWINDOW_WINDOW_POS": pos}
-        proc = subprocess.Popen([sys.executable, "-m", "onewindow.cli", "--log-level", "WARNING",
-                                 command, "--device-config", str(cfg_path), "--size", size, *extra],
-                                env=env, stdout=log_file, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "onewindow.cli",
+                "--log-level",
+                "WARNING",
+                command,
+                "--device-config",
+                str(cfg_path),
+                "--size",
+                size,
+                *extra,
+            ],
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
         log_file.close()
         apps.append((f"{command} {device}", proc))
     return apps
@@ -94,7 +139,9 @@ def start_apps(bus: str, hall_id: str, registry, data_dir: Path, ui_windows: lis
 def start_web(client, status_url: str):
     """The pages behind the tickets' QR codes, where the hall file says they are."""
     from urllib.parse import urlsplit
+
     from .web import serve
+
     parts = urlsplit(status_url or "http://127.0.0.1:8080/t/{ticket_id}")
     try:
         server = serve(client, parts.hostname or "127.0.0.1", parts.port or 80).start()
@@ -114,11 +161,15 @@ def watch_apps(apps: list, stopping: threading.Event, duration: float) -> None:
         for name, proc in apps:
             if proc.poll() is not None and name not in reported:
                 reported.add(name)
-                print(f"  the {name} window closed (exit {proc.returncode}); the hall goes on",
-                      flush=True)
+                print(
+                    f"  the {name} window closed (exit {proc.returncode}); the hall goes on",
+                    flush=True,
+                )
 
 
 def run(args) -> int:
+    import tempfile
+
     from .bus.client import DeviceClient
     from .bus.devices import DeviceRegistry, controller_secret
     from .bus.service import HallService
@@ -126,7 +177,6 @@ def run(args) -> int:
     from .crowd import Crowd
     from .startup import open_hall
 
-    import tempfile
     data_dir = Path(args.data_dir or tempfile.mkdtemp(prefix="onewindow-demo-"))
     data_dir.mkdir(parents=True, exist_ok=True)
     config = Path(args.config) if args.keep_hours else always_open_copy(Path(args.config), data_dir)
@@ -134,17 +184,20 @@ def run(args) -> int:
     hall = ctl.hall
     registry = DeviceRegistry(data_dir)
     from .managerpin import set_pin
-    set_pin(data_dir, args.pin)          # the hall's manager PIN, as `onewindow pin set` does
-    for entry in registry.list():        # fresh demo identities every run
+
+    set_pin(data_dir, args.pin)  # the hall's manager PIN, as `onewindow pin set` does
+    for entry in registry.list():  # fresh demo identities every run
         registry.remove(entry.id)
     all_windows = [w.number for w in hall.windows]
     show = not args.headless and _can_show()
-    ui_windows = all_windows[:2] if show else []       # staffed by you, in caller windows
+    ui_windows = all_windows[:2] if show else []  # staffed by you, in caller windows
     windows = [n for n in all_windows if n not in ui_windows][: args.windows]
-    secrets = {"kiosk-1": registry.add("kiosk-1", "kiosk"),
-               "display-1": registry.add("display-1", "display"),
-               "manager-1": registry.add("manager-1", "manager"),
-               "web-1": registry.add("web-1", "web")}
+    secrets = {
+        "kiosk-1": registry.add("kiosk-1", "kiosk"),
+        "display-1": registry.add("display-1", "display"),
+        "manager-1": registry.add("manager-1", "manager"),
+        "web-1": registry.add("web-1", "web"),
+    }
     for n in windows:
         secrets[f"caller-{n}"] = registry.add(f"caller-{n}", "caller", [n])
     service = HallService(ctl, parse_bus_url(args.mqtt), registry, controller_secret(data_dir))
@@ -159,13 +212,18 @@ def run(args) -> int:
     web_server = start_web(client("web-1"), hall.status_url)
     kiosk = client("kiosk-1")
     display = client("display-1")
-    display.on_event("call", lambda e: print(
-        f"[display] {'再次呼叫 ' if e.get('recall') else ''}请 {e['ticket']} 号到 {e['window_name']} 办理",
-        flush=True))
+    display.on_event(
+        "call",
+        lambda e: print(
+            f"[display] {'再次呼叫 ' if e.get('recall') else ''}请 {e['ticket']} 号到 {e['window_name']} 办理",
+            flush=True,
+        ),
+    )
     callers = {n: client(f"caller-{n}") for n in windows}
     services = [s.code for s in hall.services if not s.pickup]
-    crowd = Crowd(kiosk, callers, services, speed=args.speed,
-                  say=lambda text: print(text, flush=True))
+    crowd = Crowd(
+        kiosk, callers, services, speed=args.speed, say=lambda text: print(text, flush=True)
+    )
     crowd.start()
 
     stopping = threading.Event()
@@ -174,8 +232,11 @@ def run(args) -> int:
     apps = []
     if show:
         apps = start_apps(bus, hall.id, registry, data_dir, ui_windows)
-        print(f"  windows: {', '.join(name for name, _ in apps)} (manager PIN {args.pin}); "
-              f"close this with Ctrl-C", flush=True)
+        print(
+            f"  windows: {', '.join(name for name, _ in apps)} (manager PIN {args.pin}); "
+            f"close this with Ctrl-C",
+            flush=True,
+        )
     elif not args.headless:
         print("  no screen here (DISPLAY is not set): running headless", flush=True)
     watch_apps(apps, stopping, args.duration)
@@ -193,5 +254,7 @@ def run(args) -> int:
     for c in [kiosk, display, *callers.values()]:
         c.stop()
     service.stop()
-    print(f"OneWindow demo stopped: {crowd.issued} tickets issued, {crowd.served} served", flush=True)
+    print(
+        f"OneWindow demo stopped: {crowd.issued} tickets issued, {crowd.served} served", flush=True
+    )
     return 0

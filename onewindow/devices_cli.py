@@ -3,6 +3,7 @@
 For the installer: what answers on which port, and one device exercised with what it saw.
 Card fields are printed masked (张*三, ID number first 6 and last 4), as everywhere else.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -13,9 +14,15 @@ KINDS = ("printer", "idcard", "sscard", "keypad", "rating", "led")
 
 
 def add_parsers(dsub) -> None:
-    probe = dsub.add_parser("probe", help="list serial ports and PC/SC readers and what answers on them")
-    probe.add_argument("--port", action="append", default=[],
-                       help="also try this port (e.g. a symlink under /dev/serial/by-id)")
+    probe = dsub.add_parser(
+        "probe", help="list serial ports and PC/SC readers and what answers on them"
+    )
+    probe.add_argument(
+        "--port",
+        action="append",
+        default=[],
+        help="also try this port (e.g. a symlink under /dev/serial/by-id)",
+    )
     test = dsub.add_parser("test", help="exercise one device and print what it saw")
     test.add_argument("kind", choices=KINDS)
     test.add_argument("--port", help="serial port (not for sscard)")
@@ -29,10 +36,13 @@ def serial_ports(extra: list[str]) -> list[str]:
     ports = set(extra)
     try:
         from serial.tools import list_ports
+
         ports |= {p.device for p in list_ports.comports()}
     except ImportError:
         pass
-    ports |= set(glob.glob("/dev/ttyUSB*") + glob.glob("/dev/ttyACM*") + glob.glob("/dev/ttyS[0-3]"))
+    ports |= set(
+        glob.glob("/dev/ttyUSB*") + glob.glob("/dev/ttyACM*") + glob.glob("/dev/ttyS[0-3]")
+    )
     return sorted(ports)
 
 
@@ -40,6 +50,7 @@ def _what_answers(port: str) -> str:
     """Ask politely: a printer status query, then an ID card SAM status; keypads and LEDs stay quiet."""
     from drivers.idcard import IdCardError, IdCardReader
     from drivers.printer import SerialPrinter
+
     for baud in (9600, 115200):
         p = SerialPrinter(port, baud)
         try:
@@ -70,6 +81,7 @@ def probe(args) -> int:
     print("PC/SC readers (social security cards):")
     try:
         from drivers.sscard import SocialSecurityReader, SSCardError
+
         try:
             readers = SocialSecurityReader().readers()
         except SSCardError as exc:
@@ -82,6 +94,7 @@ def probe(args) -> int:
             print("  none found (is pcscd running?)")
     except ImportError:
         from .extras import install_hint
+
         print(f"  {install_hint('smartcard')}")
     return 0
 
@@ -100,12 +113,19 @@ def test(args) -> int:
     if kind == "printer":
         from drivers import escpos
         from drivers.printer import PrinterError, open_printer
+
         p = open_printer(args.port, baud)
         st = p.status()
         print(f"status: {st.message_en} ({st.message})")
-        sample = {"number": "A001", "service_name": "打印测试 Printer test", "ahead": 0,
-                  "wait_text": "无需等候", "issued_at": time.strftime("%Y-%m-%dT%H:%M"),
-                  "status_url": "https://example.invalid/t/test", "citizen": "张*三"}
+        sample = {
+            "number": "A001",
+            "service_name": "打印测试 Printer test",
+            "ahead": 0,
+            "wait_text": "无需等候",
+            "issued_at": time.strftime("%Y-%m-%dT%H:%M"),
+            "status_url": "https://example.invalid/t/test",
+            "citizen": "张*三",
+        }
         job = escpos.ticket(sample, "OneWindow 一窗")
         try:
             p.print_job(job)
@@ -117,6 +137,7 @@ def test(args) -> int:
             p.close()
     elif kind == "idcard":
         from drivers.idcard import IdCardError, IdCardReader
+
         with IdCardReader(args.port, baud) as r:
             try:
                 info = r.read_card()
@@ -126,8 +147,10 @@ def test(args) -> int:
         _print_fields(info.masked())
     elif kind == "sscard":
         from .extras import require
+
         require("smartcard")
         from drivers.sscard import SocialSecurityReader, SSCardError
+
         try:
             card = SocialSecurityReader(args.reader).read(timeout=args.seconds)
         except SSCardError as exc:
@@ -136,26 +159,34 @@ def test(args) -> int:
         _print_fields(card.masked())
     elif kind in ("keypad", "rating"):
         from drivers.keypad import KeypadBus
+
         bus = KeypadBus(args.port, baud)
         try:
             if kind == "keypad":
                 bus.show(args.addr, 888, "888")
                 bus.beep(args.addr)
-                print(f"keypad {args.addr}: showed 888888 and beeped; press keys for {args.seconds:.0f} s")
+                print(
+                    f"keypad {args.addr}: showed 888888 and beeped; press keys for {args.seconds:.0f} s"
+                )
             else:
                 bus.start_rating(args.addr)
-                print(f"rating pad {args.addr}: asked for a rating; press a key within {args.seconds:.0f} s")
+                print(
+                    f"rating pad {args.addr}: asked for a rating; press a key within {args.seconds:.0f} s"
+                )
             deadline = time.monotonic() + args.seconds
             while time.monotonic() < deadline:
                 for ev in bus.poll(0.2):
-                    print(f"  address {ev.addr}: {ev.action}{f' level {ev.level}' if ev.level else ''}")
-        except Exception as exc:          # SerialLinkError and friends: say it, do not trace
+                    print(
+                        f"  address {ev.addr}: {ev.action}{f' level {ev.level}' if ev.level else ''}"
+                    )
+        except Exception as exc:  # SerialLinkError and friends: say it, do not trace
             print(f"keypad line: {exc}")
             return 1
         finally:
             bus.link.close()
     elif kind == "led":
         from drivers.led import FLASH, GbTextStrip, LedError
+
         strip = GbTextStrip(args.port, args.addr, baud)
         try:
             strip.show("请A001号到1号窗口", FLASH)
@@ -170,6 +201,7 @@ def test(args) -> int:
 
 def run_hardware_command(args: argparse.Namespace) -> int:
     import logging
+
     # the ports are opened and closed many times: their state changes are noise here, the
     # lines this command prints are the answer
     logging.getLogger("drivers").setLevel(logging.WARNING)

@@ -1,4 +1,5 @@
 """Request envelopes of the hall bus (protocol v1): parse bytes, check argument types, build replies."""
+
 from __future__ import annotations
 
 import json
@@ -36,12 +37,16 @@ def parse_request(payload: bytes) -> tuple[str, str, dict]:
     if not isinstance(req, dict):
         raise EnvelopeError(None, "not a JSON object")
     if b"\\u" in payload and not valid_text(req):
-        raise EnvelopeError(_clean_id(req.get("id")), "text is not valid Unicode (a lone surrogate)")
+        raise EnvelopeError(
+            _clean_id(req.get("id")), "text is not valid Unicode (a lone surrogate)"
+        )
     req_id = req.get("id")
     if not isinstance(req_id, str) or not ID_RE.match(req_id):
         raise EnvelopeError(None, "id must be a string of 1..64 printable ASCII characters")
     if req.get("v") != PROTOCOL_VERSION:
-        raise EnvelopeError(req_id, f"unsupported protocol version {req.get('v')!r}; this hall speaks v1")
+        raise EnvelopeError(
+            req_id, f"unsupported protocol version {req.get('v')!r}; this hall speaks v1"
+        )
     op = req.get("op")
     if not isinstance(op, str) or not op:
         raise EnvelopeError(req_id, "op must be a non-empty string")
@@ -98,8 +103,17 @@ class Args:
     def __init__(self, args: dict):
         self.args = args
 
-    def get(self, name: str, typ: type | tuple, default: Any = _MISSING, *,
-            choices=None, minval=None, maxval=None, maxlen: int = 4096) -> Any:
+    def get(
+        self,
+        name: str,
+        typ: type | tuple,
+        default: Any = _MISSING,
+        *,
+        choices=None,
+        minval=None,
+        maxval=None,
+        maxlen: int = 4096,
+    ) -> Any:
         if name not in self.args or self.args[name] is None:
             if default is _MISSING:
                 raise bad_request(f"缺少参数 {name}")

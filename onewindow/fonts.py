@@ -5,6 +5,7 @@ so drivers can use it.
     find_font()                 -> "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
     find_font("bold")           -> ".../NotoSansCJK-Bold.ttc", or None when no bold is installed
 """
+
 from __future__ import annotations
 
 import functools

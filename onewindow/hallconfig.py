@@ -1,4 +1,5 @@
 """The hall configuration: a human-edited TOML file, validated whole before anything uses it."""
+
 from __future__ import annotations
 
 import logging
@@ -12,12 +13,22 @@ import tomli_w
 
 from . import hallschema as schema
 from .configreader import ConfigError, Table
-from .domain.model import (Guide, Hall, Hours, Material, Question, RatingRules, Rules, Service,
-                           Theme, Window)
+from .domain.model import (
+    Guide,
+    Hall,
+    Hours,
+    Material,
+    Question,
+    RatingRules,
+    Rules,
+    Service,
+    Theme,
+    Window,
+)
 
 log = logging.getLogger(__name__)
 
-RANGE = re.compile(r"^([0-9]{2}):([0-9]{2})-([0-9]{2}):([0-9]{2})$")   # ASCII digits only
+RANGE = re.compile(r"^([0-9]{2}):([0-9]{2})-([0-9]{2}):([0-9]{2})$")  # ASCII digits only
 
 
 SYSTEM_CONFIG = Path("/etc/onewindow/hall.toml")
@@ -33,9 +44,13 @@ def resolve_config(given: str | Path | None) -> Path:
         return Path(given)
     if SYSTEM_CONFIG.exists():
         return SYSTEM_CONFIG
-    raise ConfigError([f"no hall file: give --config HALL_FILE, or install the hall's file as "
-                       f"{SYSTEM_CONFIG} (`onewindow demo` and ./run-hall run the shipped sample "
-                       f"hall, {default_config_path()})"])
+    raise ConfigError(
+        [
+            f"no hall file: give --config HALL_FILE, or install the hall's file as "
+            f"{SYSTEM_CONFIG} (`onewindow demo` and ./run-hall run the shipped sample "
+            f"hall, {default_config_path()})"
+        ]
+    )
 
 
 ALL_DAY = ["00:00-24:00"]
@@ -45,10 +60,11 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 def always_open(raw: dict) -> dict:
     """The same hall, open around the clock, every service too (the demo; test mode)."""
     import copy
+
     raw = copy.deepcopy(raw)
     raw["hours"] = {d: ALL_DAY for d in DAYS}
     for service in raw.get("services", []):
-        service.pop("hours", None)          # a service's own hours would close it again
+        service.pop("hours", None)  # a service's own hours would close it again
     return raw
 
 
@@ -56,6 +72,7 @@ def default_config_path() -> Path:
     """The shipped sample hall (for the demo only): next to the package in a checkout, or under
     share/ when installed."""
     from .shipped import shipped
+
     return shipped("config/hall.toml")
 
 
@@ -70,7 +87,9 @@ def load_file(path: str | Path) -> tuple[Hall, dict]:
     except IsADirectoryError:
         raise ConfigError([f"{path}: is a directory; give the hall's .toml file"]) from None
     except UnicodeDecodeError:
-        raise ConfigError([f"{path}: not UTF-8 text (saved as GBK?): save the file as UTF-8"]) from None
+        raise ConfigError(
+            [f"{path}: not UTF-8 text (saved as GBK?): save the file as UTF-8"]
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{path}: not valid TOML: {exc}"]) from None
     return parse(raw, str(path)), raw
@@ -93,8 +112,15 @@ def parse(raw: dict, file: str = "<config>") -> Hall:
     _cross_check(file, services, themes, windows, problems)
     if problems:
         raise ConfigError(problems)
-    return Hall(hours=hours, rules=rules, services=services, windows=windows, themes=themes,
-                rating=rating, **hall)
+    return Hall(
+        hours=hours,
+        rules=rules,
+        services=services,
+        windows=windows,
+        themes=themes,
+        rating=rating,
+        **hall,
+    )
 
 
 def warnings(hall: Hall, raw: dict | None = None) -> list[str]:
@@ -105,25 +131,35 @@ def warnings(hall: Hall, raw: dict | None = None) -> list[str]:
     out = []
     if raw is not None:
         from .domain.guide import missing
+
         for s in raw.get("services") or []:
             gaps = missing(s.get("guide"))
             if gaps:
-                out.append(f"[services {s.get('code')}] {s.get('name')}: the guide leaves out "
-                           f"{', '.join(gaps)}; citizens are shown none of them")
+                out.append(
+                    f"[services {s.get('code')}] {s.get('name')}: the guide leaves out "
+                    f"{', '.join(gaps)}; citizens are shown none of them"
+                )
         for t in raw.get("themes") or []:
             if t.get("time_limit_days") is None:
-                out.append(f"[themes {t.get('code')}] {t.get('name')}: no time_limit_days "
-                           f"(承诺时限); citizens are shown none")
-    host = urlsplit(hall.status_url.replace("{ticket_id}", "x")).hostname if hall.status_url else None
+                out.append(
+                    f"[themes {t.get('code')}] {t.get('name')}: no time_limit_days "
+                    f"(承诺时限); citizens are shown none"
+                )
+    host = (
+        urlsplit(hall.status_url.replace("{ticket_id}", "x")).hostname if hall.status_url else None
+    )
     if host and (host == "localhost" or _loopback(host)):
-        out.append(f"[hall] status_url points at {host}: the QR code on every ticket leads "
-                   f"nowhere for a phone. Give the hall Wi-Fi address of the box running "
-                   f"`onewindow web`, e.g. http://192.168.10.2:8080/t/{{ticket_id}}")
+        out.append(
+            f"[hall] status_url points at {host}: the QR code on every ticket leads "
+            f"nowhere for a phone. Give the hall Wi-Fi address of the box running "
+            f"`onewindow web`, e.g. http://192.168.10.2:8080/t/{{ticket_id}}"
+        )
     return out
 
 
 def _loopback(host: str) -> bool:
     import ipaddress
+
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
@@ -196,8 +232,10 @@ def _rating(t: Table) -> RatingRules:
     t.check_unused()
     reasons = tuple(v["reasons"])
     if not 1 <= len(reasons) <= 9:
-        t.fail("reasons", f"give 1 to 9 reasons (a rating pad's keys 1-9 pick them), not "
-                          f"{len(reasons)}")
+        t.fail(
+            "reasons",
+            f"give 1 to 9 reasons (a rating pad's keys 1-9 pick them), not {len(reasons)}",
+        )
     for r in sorted({r for r in reasons if reasons.count(r) > 1}):
         t.fail("reasons", f"{r!r} is listed twice")
     return RatingRules(**{**v, "reasons": reasons})
@@ -222,12 +260,15 @@ def _guide(t: Table | None) -> Guide:
 
 def _service(t: Table) -> Service:
     v = t.read_all(schema.SERVICES)
-    if v["prefix"] is None:         # not given (or not a string): the code is the prefix
+    if v["prefix"] is None:  # not given (or not a string): the code is the prefix
         v["prefix"] = v["code"] if isinstance(v["code"], str) else ""
     hours_section = schema.SERVICES.child("hours")
     hours_t = t.sub(hours_section)
-    s = Service(hours=_hours(hours_t, hours_section) if hours_t is not None else None,
-                guide=_guide(t.sub(schema.GUIDE)), **v)
+    s = Service(
+        hours=_hours(hours_t, hours_section) if hours_t is not None else None,
+        guide=_guide(t.sub(schema.GUIDE)),
+        **v,
+    )
     t.check_unused()
     return s
 
@@ -256,16 +297,22 @@ def _cross_check(file, services, themes, windows, problems) -> None:
         for i, item in enumerate(items):
             where = f"{file}: [{kind}[{i + 1}] {item.code!r}]"
             if item.code in codes:
-                problems.append(f"{where} code: {item.code!r} is already used by {codes[item.code]}")
+                problems.append(
+                    f"{where} code: {item.code!r} is already used by {codes[item.code]}"
+                )
             codes.setdefault(item.code, f"{kind} {item.name}")
             if item.prefix in prefixes:
-                problems.append(f"{where} prefix: {item.prefix!r} is already used by {prefixes[item.prefix]}")
+                problems.append(
+                    f"{where} prefix: {item.prefix!r} is already used by {prefixes[item.prefix]}"
+                )
             prefixes.setdefault(item.prefix, f"{kind} {item.name}")
     service_codes = {s.code for s in services}
     for i, th in enumerate(themes):
         for code in th.items + tuple(c for q in th.questions for c in q.adds):
             if code not in service_codes:
-                problems.append(f"{file}: [themes[{i + 1}] {th.code!r}] items: unknown service {code!r}")
+                problems.append(
+                    f"{file}: [themes[{i + 1}] {th.code!r}] items: unknown service {code!r}"
+                )
     numbers = set()
     for i, w in enumerate(windows):
         where = f"{file}: [windows[{i + 1}] {w.number!r}]"

@@ -4,6 +4,7 @@
 
 tests/test_hall_file_reference.py regenerates the page and fails when it differs.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -15,8 +16,11 @@ from . import hallschema as schema
 
 COMMAND = "python -m onewindow.hallref --out docs/hall-file.md"
 TYPE_NAMES = {str: "string", int: "integer", bool: "boolean", list: "array"}
-ITEM_NAMES = {"string": "array of strings", "range": "array of time ranges",
-              "date": "array of dates"}
+ITEM_NAMES = {
+    "string": "array of strings",
+    "range": "array of time ranges",
+    "date": "array of dates",
+}
 
 INTRO = """\
 A hall is one TOML file, edited by hand: the shipped sample is `config/hall.toml` (示范县政务服务中心).
@@ -38,7 +42,7 @@ def toml_value(value) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(toml_value(v) for v in value) + "]"
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)     # a TOML basic string
+        return json.dumps(value, ensure_ascii=False)  # a TOML basic string
     return str(value)
 
 
@@ -115,27 +119,41 @@ def _section(section: schema.Section, parent: schema.Section) -> list[str]:
         rows.append((section.keys, True))
     out += ["| option | type | default | allowed | meaning |", "|---|---|---|---|---|"]
     for opt, keyed in rows:
-        out.append(f"| `{opt.name}` | {_type(opt)} | {_cell(_default(opt, keyed))} | "
-                   f"{_cell(_allowed(opt))} | {_cell(opt.doc)} |")
+        out.append(
+            f"| `{opt.name}` | {_type(opt)} | {_cell(_default(opt, keyed))} | "
+            f"{_cell(_allowed(opt))} | {_cell(opt.doc)} |"
+        )
     out += ["", "```toml", _example(section), "```", ""]
     return out
 
 
 def reference() -> str:
-    out = ["# The hall file", "",
-           f"<!-- Generated from onewindow/hallschema.py by `{COMMAND}`; do not edit by hand. -->",
-           "", INTRO, "## Sections", ""]
+    out = [
+        "# The hall file",
+        "",
+        f"<!-- Generated from onewindow/hallschema.py by `{COMMAND}`; do not edit by hand. -->",
+        "",
+        INTRO,
+        "## Sections",
+        "",
+    ]
     for section, _ in schema.FILE.walk():
         if section.path:
             depth = section.path.count(".")
-            out.append(f"{'  ' * depth}- [`{_header(section)}`](#{_anchor(section)})"
-                       f"{' (required)' if section.required else ''}")
+            out.append(
+                f"{'  ' * depth}- [`{_header(section)}`](#{_anchor(section)})"
+                f"{' (required)' if section.required else ''}"
+            )
     out.append("")
     for section, parent in schema.FILE.walk():
         if section.path:
             out += _section(section, parent)
-    out += ["## Checks across options", "",
-            "Made after every option was read; each problem names the item it is about.", ""]
+    out += [
+        "## Checks across options",
+        "",
+        "Made after every option was read; each problem names the item it is about.",
+        "",
+    ]
     out += [f"- {line}" for line in schema.CROSS_CHECKS]
     out.append("")
     return "\n".join(out)
@@ -147,7 +165,9 @@ def _anchor(section: schema.Section) -> str:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m onewindow.hallref", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(
+        prog="python -m onewindow.hallref", description=__doc__.split("\n")[0]
+    )
     p.add_argument("--out", help="write here (default: standard output)")
     args = p.parse_args(argv)
     text = reference()

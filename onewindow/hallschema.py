@@ -1,5 +1,6 @@
 """Every section and option of the hall file, declared once: the validator reads its options
 from here and docs/hall-file.md is generated from here, so the two cannot disagree."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
@@ -13,12 +14,13 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 HALL_ID = r"[a-z0-9-]{1,32}"
 CODE = r"[A-Za-z0-9_-]{1,16}"
 PREFIX = r"[A-Z]{1,2}"
-RULES_MAX = 100000          # a sanity bound for every number in [rules]
+RULES_MAX = 100000  # a sanity bound for every number in [rules]
 
 
 @dataclass(frozen=True)
 class Option:
     """One option: how it is checked when the file is read, and how it is documented."""
+
     name: str
     type: type | tuple[type, ...]
     default: Any = REQUIRED
@@ -27,11 +29,11 @@ class Option:
     choices: Optional[tuple] = None
     minval: Optional[int] = None
     maxval: Optional[int] = None
-    pattern: Optional[str] = None     # the whole string, or each item of a string list
-    items: str = ""                   # lists: "string", "range" ("08:30-12:00") or "date"
-    default_doc: str = ""             # when the default is not a constant (e.g. "the code")
-    check: Optional[Callable[[Any], Optional[str]]] = None   # a present value: problem or None
-    check_doc: str = ""               # what `check` allows, for the reference
+    pattern: Optional[str] = None  # the whole string, or each item of a string list
+    items: str = ""  # lists: "string", "range" ("08:30-12:00") or "date"
+    default_doc: str = ""  # when the default is not a constant (e.g. "the code")
+    check: Optional[Callable[[Any], Optional[str]]] = None  # a present value: problem or None
+    check_doc: str = ""  # what `check` allows, for the reference
 
     @property
     def required(self) -> bool:
@@ -41,13 +43,14 @@ class Option:
 @dataclass(frozen=True)
 class Section:
     """A table (`[path]`) or an array of tables (`[[path]]`) and the options it may hold."""
+
     path: str
     doc: str
     options: tuple[Option, ...] = ()
     array: bool = False
     required: bool = False
-    label: str = ""                   # the option that names an item in messages
-    keys: Optional[Option] = None     # a table of free keys (e.g. dates), each value like this
+    label: str = ""  # the option that names an item in messages
+    keys: Optional[Option] = None  # a table of free keys (e.g. dates), each value like this
     sections: tuple["Section", ...] = field(default=())
 
     @property
@@ -75,80 +78,144 @@ def _known_zone(value: str) -> Optional[str]:
     return None
 
 
-HALL = Section("hall", "Who the hall is: its id on the bus, its names and contacts.", required=True,
-               options=(
-    Option("id", str, pattern=HALL_ID, example="linxia-zwfw",
-           doc="The hall's id: the root of every MQTT topic (`ow/ID/...`), in the broker's ACL "
-               "and in every device's config. Lowercase letters, digits and `-`."),
-    Option("name", str, example="临夏州政务服务中心", doc="The hall's name, on screens and tickets."),
-    Option("timezone", str, "Asia/Shanghai", check=_known_zone, check_doc="an IANA time zone name",
-           example="Asia/Shanghai",
-           doc="The hall's local time: opening hours, ticket days and reports follow it."),
-    Option("name_en", str, "", example="Linxia Government Service Center",
-           doc="English name, shown beside the Chinese one."),
-    Option("address", str, "", example="临夏市团结路1号", doc="The hall's postal address."),
-    Option("phone", str, "", example="0930-12345", doc="The hall's enquiry phone number."),
-    Option("area_code", str, "", pattern=r"([0-9]{6}([0-9]{6})?)?", example="622901",
-           doc="The hall's administrative area code (行政区划代码, GB/T 2260: 6 digits, or 12 "
-               "with the township level), in every rating exported (`onewindow ratings export`). "
-               "Empty: the export leaves the area out."),
-    Option("status_url", str, "", example="http://192.168.10.2:8080/t/{ticket_id}",
-           doc="Printed as each ticket's QR code; `{ticket_id}` is replaced by the ticket's page "
-               "key (its id followed by a signature, so the id that events carry to every device "
-               "opens no page). It must be an address phones on the hall Wi-Fi can reach "
-               "(`onewindow web`). "
-               "Empty: tickets carry no QR code."),
-    Option("notice", str, "", example="请取号后留意叫号屏和语音提示。",
-           doc="The notice on the hall display and the kiosk's home screen; managers can "
-               "change it on the console."),
-))
+HALL = Section(
+    "hall",
+    "Who the hall is: its id on the bus, its names and contacts.",
+    required=True,
+    options=(
+        Option(
+            "id",
+            str,
+            pattern=HALL_ID,
+            example="linxia-zwfw",
+            doc="The hall's id: the root of every MQTT topic (`ow/ID/...`), in the broker's ACL "
+            "and in every device's config. Lowercase letters, digits and `-`.",
+        ),
+        Option(
+            "name",
+            str,
+            example="临夏州政务服务中心",
+            doc="The hall's name, on screens and tickets.",
+        ),
+        Option(
+            "timezone",
+            str,
+            "Asia/Shanghai",
+            check=_known_zone,
+            check_doc="an IANA time zone name",
+            example="Asia/Shanghai",
+            doc="The hall's local time: opening hours, ticket days and reports follow it.",
+        ),
+        Option(
+            "name_en",
+            str,
+            "",
+            example="Linxia Government Service Center",
+            doc="English name, shown beside the Chinese one.",
+        ),
+        Option("address", str, "", example="临夏市团结路1号", doc="The hall's postal address."),
+        Option("phone", str, "", example="0930-12345", doc="The hall's enquiry phone number."),
+        Option(
+            "area_code",
+            str,
+            "",
+            pattern=r"([0-9]{6}([0-9]{6})?)?",
+            example="622901",
+            doc="The hall's administrative area code (行政区划代码, GB/T 2260: 6 digits, or 12 "
+            "with the township level), in every rating exported (`onewindow ratings export`). "
+            "Empty: the export leaves the area out.",
+        ),
+        Option(
+            "status_url",
+            str,
+            "",
+            example="http://192.168.10.2:8080/t/{ticket_id}",
+            doc="Printed as each ticket's QR code; `{ticket_id}` is replaced by the ticket's page "
+            "key (its id followed by a signature, so the id that events carry to every device "
+            "opens no page). It must be an address phones on the hall Wi-Fi can reach "
+            "(`onewindow web`). "
+            "Empty: tickets carry no QR code.",
+        ),
+        Option(
+            "notice",
+            str,
+            "",
+            example="请取号后留意叫号屏和语音提示。",
+            doc="The notice on the hall display and the kiosk's home screen; managers can "
+            "change it on the console.",
+        ),
+    ),
+)
 
 
 def _hours_options(for_service: bool) -> tuple[Option, ...]:
     whose = "the service's" if for_service else "the hall's"
     days = tuple(
-        Option(d, list, [], items="range",
-               example=["08:30-12:00", "13:30-17:30"] if d != "sun" else [],
-               doc=f"{whose.capitalize()} opening ranges on "
-                   f"{['Mondays', 'Tuesdays', 'Wednesdays', 'Thursdays', 'Fridays', 'Saturdays', 'Sundays'][i]}, "
-                   "in order and not overlapping; `24:00` ends at midnight. Empty: closed.")
-        for i, d in enumerate(DAYS))
+        Option(
+            d,
+            list,
+            [],
+            items="range",
+            example=["08:30-12:00", "13:30-17:30"] if d != "sun" else [],
+            doc=f"{whose.capitalize()} opening ranges on "
+            f"{['Mondays', 'Tuesdays', 'Wednesdays', 'Thursdays', 'Fridays', 'Saturdays', 'Sundays'][i]}, "
+            "in order and not overlapping; `24:00` ends at midnight. Empty: closed.",
+        )
+        for i, d in enumerate(DAYS)
+    )
     return days + (
-        Option("closed_dates", list, [], items="date", example=["2026-10-01", "2026-10-02"],
-               doc="Public holidays and other closed days (TOML dates or \"YYYY-MM-DD\" strings)."),
+        Option(
+            "closed_dates",
+            list,
+            [],
+            items="date",
+            example=["2026-10-01", "2026-10-02"],
+            doc='Public holidays and other closed days (TOML dates or "YYYY-MM-DD" strings).',
+        ),
     )
 
 
 def _extra_days(path: str) -> Section:
-    return Section(path, "Working days outside the weekly pattern (调休上班, events): each key is "
-                   "a date, its value that day's opening ranges, replacing the weekday's.",
-                   keys=Option("\"YYYY-MM-DD\"", list, items="range",
-                               example=["08:30-12:00", "13:30-17:30"],
-                               doc="That date's opening ranges."))
+    return Section(
+        path,
+        "Working days outside the weekly pattern (调休上班, events): each key is "
+        "a date, its value that day's opening ranges, replacing the weekday's.",
+        keys=Option(
+            '"YYYY-MM-DD"',
+            list,
+            items="range",
+            example=["08:30-12:00", "13:30-17:30"],
+            doc="That date's opening ranges.",
+        ),
+    )
 
 
-HOURS = Section("hours", "When windows take live tickets (the kiosks' guides, appointments and "
-                "queries run around the clock). Times are the hall's local time.",
-                options=_hours_options(False), required=True,
-                sections=(_extra_days("hours.extra_days"),))
+HOURS = Section(
+    "hours",
+    "When windows take live tickets (the kiosks' guides, appointments and "
+    "queries run around the clock). Times are the hall's local time.",
+    options=_hours_options(False),
+    required=True,
+    sections=(_extra_days("hours.extra_days"),),
+)
 
 _RULE_DOCS = {
     "elder_age": "Citizens of this age or older (from the birth date on the ID card) get priority.",
     "routing": "How a window picks among its services: `fifo` = earliest ticket across them; "
-               "`service_order` = the window's first service first (see docs/routing.md).",
+    "`service_order` = the window's first service first (see docs/routing.md).",
     "fair_share": "At most this many priority or appointment tickets in a row at a window "
-                  "before the longest-waiting ordinary ticket goes.",
+    "before the longest-waiting ordinary ticket goes.",
     "no_show_grace_min": "Minutes a skipped (过号) ticket can be reinstated.",
     "reinstate_after": "A reinstated ticket is placed behind this many waiting people.",
     "missing_days": "容缺受理: working days on the hall's calendar (holidays and 调休 counted, "
-                    "`[hours] closed_dates` / `extra_days`) a citizen has to bring the materials "
-                    "accepted as missing at `window.finish`.",
+    "`[hours] closed_dates` / `extra_days`) a citizen has to bring the materials "
+    "accepted as missing at `window.finish`.",
     "hold_min": "Minutes a held (挂起) citizen stays reserved at the head of the window that held "
-                "them (`window.hold`); then they fall back to their queue, keeping their queue "
-                "time.",
+    "them (`window.hold`); then they fall back to their queue, keeping their queue "
+    "time.",
     "wait_alert_min": "Alert the managers when someone has waited this many minutes.",
     "idle_alert_min": "Alert when an open window has people waiting but called nobody for this "
-                      "many minutes.",
+    "many minutes.",
     "pause_alert_min": "Alert when a window has been paused this many minutes.",
     "estimate_samples": "How many recent handling times of a service feed its wait estimate.",
     "default_handling_min": "Handling minutes assumed for a service before it has samples.",
@@ -158,176 +225,431 @@ _RULE_DOCS = {
     "appointment_late_min": "Minutes after its slot starts an appointment can still check in.",
     "retention_days": "Days after which citizens' hashed ID numbers and masked names are purged.",
     "reply_retention_days": "Days the controller remembers its replies to changes, so a retried "
-                            "request never issues a second ticket (at most the newest 2,000 per "
-                            "device and 32 MB in all; reads are not remembered).",
+    "request never issues a second ticket (at most the newest 2,000 per "
+    "device and 32 MB in all; reads are not remembered).",
 }
-_RULE_BOUNDS = {"elder_age": (50, 100), "appointment_slot_min": (5, RULES_MAX), "hold_min": (1, 480),
-                "missing_days": (1, 60)}
+_RULE_BOUNDS = {
+    "elder_age": (50, 100),
+    "appointment_slot_min": (5, RULES_MAX),
+    "hold_min": (1, 480),
+    "missing_days": (1, 60),
+}
 
 
 def _rule_option(f) -> Option:
     default = getattr(Rules(), f.name)
     if f.name == "routing":
-        return Option(f.name, str, default, choices=ROUTING_MODES, doc=_RULE_DOCS[f.name],
-                      example="service_order")
+        return Option(
+            f.name,
+            str,
+            default,
+            choices=ROUTING_MODES,
+            doc=_RULE_DOCS[f.name],
+            example="service_order",
+        )
     low, high = _RULE_BOUNDS.get(f.name, (0, RULES_MAX))
-    return Option(f.name, int, default, minval=low, maxval=high, doc=_RULE_DOCS[f.name],
-                  example=default)
+    return Option(
+        f.name, int, default, minval=low, maxval=high, doc=_RULE_DOCS[f.name], example=default
+    )
 
 
 # every field of Rules is an option: a new rule without a line in _RULE_DOCS fails at import
-RULES = Section("rules", "How the queue behaves. Every option has a default; the section may be "
-                "left out.", options=tuple(_rule_option(f) for f in fields(Rules)))
+RULES = Section(
+    "rules",
+    "How the queue behaves. Every option has a default; the section may be left out.",
+    options=tuple(_rule_option(f) for f in fields(Rules)),
+)
 
 MATERIALS = Section(
-    "services.guide.materials", "One required material (申请材料), in the order citizens "
-    "should prepare them. 一件事 themes merge their items' lists.", array=True, label="name",
+    "services.guide.materials",
+    "One required material (申请材料), in the order citizens "
+    "should prepare them. 一件事 themes merge their items' lists.",
+    array=True,
+    label="name",
     options=(
         Option("name", str, example="居民身份证", doc="What to bring."),
         Option("originals", int, 1, minval=0, maxval=99, example=1, doc="Originals to show."),
         Option("copies", int, 0, minval=0, maxval=99, example=1, doc="Photocopies to hand in."),
-        Option("missing_ok", bool, False, example=True,
-               doc="容缺受理: the application is accepted without it; it can follow later."),
+        Option(
+            "missing_ok",
+            bool,
+            False,
+            example=True,
+            doc="容缺受理: the application is accepted without it; it can follow later.",
+        ),
         Option("issuer", str, "", example="助产医院", doc="Who issues it."),
-        Option("electronic", bool, False, example=True,
-               doc="An electronic licence (电子证照) is accepted instead."),
+        Option(
+            "electronic",
+            bool,
+            False,
+            example=True,
+            doc="An electronic licence (电子证照) is accepted instead.",
+        ),
         Option("note", str, "", example="可现场免费拍照", doc="A hint shown beside it."),
-    ))
+    ),
+)
 
-FAQ = Section("services.guide.faq", "A common question and its answer, shown in the guide.",
-              array=True, options=(
-    Option("q", str, example="身份证丢了能马上拿到临时身份证吗？", doc="The question."),
-    Option("a", str, example="可以，当场办理临时居民身份证。", doc="The answer."),
-))
+FAQ = Section(
+    "services.guide.faq",
+    "A common question and its answer, shown in the guide.",
+    array=True,
+    options=(
+        Option("q", str, example="身份证丢了能马上拿到临时身份证吗？", doc="The question."),
+        Option("a", str, example="可以，当场办理临时居民身份证。", doc="The answer."),
+    ),
+)
 
-GUIDE = Section("services.guide", "The service's guide (办事指南), shown on the kiosk and the QR "
-                "pages.", sections=(MATERIALS, FAQ), options=(
-    Option("conditions", str, "", example="年满16周岁的本县户籍居民。", doc="Who may apply (受理条件)."),
-    Option("process", str, "", example="取号 → 窗口核验材料 → 现场办结", doc="The steps (办理流程)."),
-    Option("legal_limit_days", int, None, minval=0, maxval=3650, example=20,
-           default_doc="not stated", doc="法定办结时限, working days; 0: not stated."),
-    Option("time_limit_days", int, None, minval=0, maxval=3650, example=1,
-           default_doc="not stated",
-           doc="承诺办结时限 (the hall's promise), working days; 0: settled on the spot (即办). "
-               "Left out, no time limit is shown and `config check` warns."),
-    Option("fee", str, None, example="不收费", default_doc="not stated",
-           doc="Fees (收费标准), shown as written (e.g. 不收费). Left out, no fee is shown (never "
-               "a made-up 免费) and `config check` warns."),
-    Option("place", str, "", example="一楼A区 4-5号窗口", doc="Where it is handled."),
-    Option("phone", str, "", example="0930-12345-101", doc="Enquiry phone for this service."),
-    Option("url", str, "", example="http://192.168.10.2:8080/guide/A",
-           doc="The guide's web page, shown as a QR code on the kiosk's guide screen."),
-    Option("visits", int, None, minval=0, maxval=9, example=1, default_doc="not stated",
-           doc="Visits needed (到现场次数): 0 = 零跑腿, 1 = 最多跑一次."),
-))
+GUIDE = Section(
+    "services.guide",
+    "The service's guide (办事指南), shown on the kiosk and the QR pages.",
+    sections=(MATERIALS, FAQ),
+    options=(
+        Option(
+            "conditions",
+            str,
+            "",
+            example="年满16周岁的本县户籍居民。",
+            doc="Who may apply (受理条件).",
+        ),
+        Option(
+            "process",
+            str,
+            "",
+            example="取号 → 窗口核验材料 → 现场办结",
+            doc="The steps (办理流程).",
+        ),
+        Option(
+            "legal_limit_days",
+            int,
+            None,
+            minval=0,
+            maxval=3650,
+            example=20,
+            default_doc="not stated",
+            doc="法定办结时限, working days; 0: not stated.",
+        ),
+        Option(
+            "time_limit_days",
+            int,
+            None,
+            minval=0,
+            maxval=3650,
+            example=1,
+            default_doc="not stated",
+            doc="承诺办结时限 (the hall's promise), working days; 0: settled on the spot (即办). "
+            "Left out, no time limit is shown and `config check` warns.",
+        ),
+        Option(
+            "fee",
+            str,
+            None,
+            example="不收费",
+            default_doc="not stated",
+            doc="Fees (收费标准), shown as written (e.g. 不收费). Left out, no fee is shown (never "
+            "a made-up 免费) and `config check` warns.",
+        ),
+        Option("place", str, "", example="一楼A区 4-5号窗口", doc="Where it is handled."),
+        Option("phone", str, "", example="0930-12345-101", doc="Enquiry phone for this service."),
+        Option(
+            "url",
+            str,
+            "",
+            example="http://192.168.10.2:8080/guide/A",
+            doc="The guide's web page, shown as a QR code on the kiosk's guide screen.",
+        ),
+        Option(
+            "visits",
+            int,
+            None,
+            minval=0,
+            maxval=9,
+            example=1,
+            default_doc="not stated",
+            doc="Visits needed (到现场次数): 0 = 零跑腿, 1 = 最多跑一次.",
+        ),
+    ),
+)
 
 SERVICES = Section(
-    "services", "One service (事项) citizens take tickets for. Repeat `[[services]]` for each.",
-    array=True, label="code", sections=(
-        Section("services.hours", "The service's own opening hours, replacing the hall's for its "
-                "tickets and appointments (e.g. a desk open only in the mornings). Left out: the "
-                "hall's hours.", options=_hours_options(True),
-                sections=(_extra_days("services.hours.extra_days"),)),
-        GUIDE),
+    "services",
+    "One service (事项) citizens take tickets for. Repeat `[[services]]` for each.",
+    array=True,
+    label="code",
+    sections=(
+        Section(
+            "services.hours",
+            "The service's own opening hours, replacing the hall's for its "
+            "tickets and appointments (e.g. a desk open only in the mornings). Left out: the "
+            "hall's hours.",
+            options=_hours_options(True),
+            sections=(_extra_days("services.hours.extra_days"),),
+        ),
+        GUIDE,
+    ),
     options=(
-        Option("code", str, pattern=CODE, example="A",
-               doc="The service's code: unique among services and themes; windows list it."),
+        Option(
+            "code",
+            str,
+            pattern=CODE,
+            example="A",
+            doc="The service's code: unique among services and themes; windows list it.",
+        ),
         Option("name", str, example="户籍业务", doc="The name on the kiosk's buttons and screens."),
-        Option("department", str, example="县公安局",
-               doc="The department (部门) it belongs to; reports group by it."),
-        Option("prefix", str, None, pattern=PREFIX, default_doc="the code", example="A",
-               doc="The letters in front of its ticket numbers (A001); unique among services and "
-                   "themes."),
+        Option(
+            "department",
+            str,
+            example="县公安局",
+            doc="The department (部门) it belongs to; reports group by it.",
+        ),
+        Option(
+            "prefix",
+            str,
+            None,
+            pattern=PREFIX,
+            default_doc="the code",
+            example="A",
+            doc="The letters in front of its ticket numbers (A001); unique among services and "
+            "themes.",
+        ),
         Option("name_en", str, "", example="Household registration", doc="English name."),
-        Option("basic_code", str, "", pattern=r"[0-9A-Za-z-]{0,36}", example="000111000000",
-               doc="The item's GB/T 39046 basic code (基本编码), up to 36 letters, digits and "
-                   "`-`; in every rating of the service exported. Empty: left out of the export."),
-        Option("item_code", str, "", pattern=r".{0,36}", example="11620000MB1234567X4000111000",
-               doc="The item's GB/T 39046 implementation code (实施编码), up to 36 characters; in "
-                   "every rating of the service exported. Empty: left out of the export."),
-        Option("item_type", str, "", example="公共服务",
-               doc="The item's type (事项类型): 行政许可, 行政确认, 公共服务, ..."),
-        Option("daily_quota", int, 0, minval=0, maxval=9999, example=200,
-               doc="Walk-in tickets a day (每日号源); 0 = no limit. Appointments are not counted."),
+        Option(
+            "basic_code",
+            str,
+            "",
+            pattern=r"[0-9A-Za-z-]{0,36}",
+            example="000111000000",
+            doc="The item's GB/T 39046 basic code (基本编码), up to 36 letters, digits and "
+            "`-`; in every rating of the service exported. Empty: left out of the export.",
+        ),
+        Option(
+            "item_code",
+            str,
+            "",
+            pattern=r".{0,36}",
+            example="11620000MB1234567X4000111000",
+            doc="The item's GB/T 39046 implementation code (实施编码), up to 36 characters; in "
+            "every rating of the service exported. Empty: left out of the export.",
+        ),
+        Option(
+            "item_type",
+            str,
+            "",
+            example="公共服务",
+            doc="The item's type (事项类型): 行政许可, 行政确认, 公共服务, ...",
+        ),
+        Option(
+            "daily_quota",
+            int,
+            0,
+            minval=0,
+            maxval=9999,
+            example=200,
+            doc="Walk-in tickets a day (每日号源); 0 = no limit. Appointments are not counted.",
+        ),
         Option("appointments", bool, True, example=False, doc="Whether it can be booked ahead."),
-        Option("appointment_per_slot", int, 2, minval=0, maxval=999, example=4,
-               doc="Appointments per slot (`rules.appointment_slot_min`)."),
-        Option("pickup", bool, False, example=True,
-               doc="The 出件 queue: collecting finished documents (served by the windows that list "
-                   "it, usually a `pickup` window)."),
-    ))
+        Option(
+            "appointment_per_slot",
+            int,
+            2,
+            minval=0,
+            maxval=999,
+            example=4,
+            doc="Appointments per slot (`rules.appointment_slot_min`).",
+        ),
+        Option(
+            "pickup",
+            bool,
+            False,
+            example=True,
+            doc="The 出件 queue: collecting finished documents (served by the windows that list "
+            "it, usually a `pickup` window).",
+        ),
+    ),
+)
 
 THEMES = Section(
-    "themes", "一件事: several services on one ticket, served at a comprehensive window (or one "
-    "that lists the theme). Repeat `[[themes]]` for each.", array=True, label="code", sections=(
-        Section("themes.questions", "A yes/no question asked on the kiosk; a yes adds services.",
-                array=True, label="id", options=(
-            Option("id", str, pattern=CODE, example="fund", doc="The question's id."),
-            Option("text", str, example="父母是否需要提取公积金？", doc="The question."),
-            Option("text_en", str, "", example="Will the parents withdraw housing fund?",
-                   doc="English text."),
-            Option("adds", list, [], items="string", pattern=CODE, example=["L"],
-                   doc="Service codes included when the answer is yes."),
-        )),),
+    "themes",
+    "一件事: several services on one ticket, served at a comprehensive window (or one "
+    "that lists the theme). Repeat `[[themes]]` for each.",
+    array=True,
+    label="code",
+    sections=(
+        Section(
+            "themes.questions",
+            "A yes/no question asked on the kiosk; a yes adds services.",
+            array=True,
+            label="id",
+            options=(
+                Option("id", str, pattern=CODE, example="fund", doc="The question's id."),
+                Option("text", str, example="父母是否需要提取公积金？", doc="The question."),
+                Option(
+                    "text_en",
+                    str,
+                    "",
+                    example="Will the parents withdraw housing fund?",
+                    doc="English text.",
+                ),
+                Option(
+                    "adds",
+                    list,
+                    [],
+                    items="string",
+                    pattern=CODE,
+                    example=["L"],
+                    doc="Service codes included when the answer is yes.",
+                ),
+            ),
+        ),
+    ),
     options=(
-        Option("code", str, pattern=CODE, example="T1",
-               doc="The theme's code: unique among services and themes."),
+        Option(
+            "code",
+            str,
+            pattern=CODE,
+            example="T1",
+            doc="The theme's code: unique among services and themes.",
+        ),
         Option("name", str, example="新生儿出生一件事", doc="Its name on the kiosk."),
-        Option("prefix", str, pattern=PREFIX, example="Y",
-               doc="The letters in front of its ticket numbers; unique among services and themes."),
-        Option("lead_department", str, example="县卫健局", doc="The department leading it (牵头部门)."),
-        Option("items", list, [], items="string", pattern=CODE, example=["A", "E", "D"],
-               doc="Service codes always included."),
+        Option(
+            "prefix",
+            str,
+            pattern=PREFIX,
+            example="Y",
+            doc="The letters in front of its ticket numbers; unique among services and themes.",
+        ),
+        Option(
+            "lead_department", str, example="县卫健局", doc="The department leading it (牵头部门)."
+        ),
+        Option(
+            "items",
+            list,
+            [],
+            items="string",
+            pattern=CODE,
+            example=["A", "E", "D"],
+            doc="Service codes always included.",
+        ),
         Option("name_en", str, "", example="Having a baby", doc="English name."),
-        Option("time_limit_days", int, None, minval=0, maxval=3650, example=5,
-               default_doc="not stated",
-               doc="Promised working days for the whole bundle; 0: settled on the spot (即办). "
-                   "Left out, none is shown and `config check` warns."),
-        Option("daily_quota", int, 0, minval=0, maxval=9999, example=50,
-               doc="Tickets a day; 0 = no limit."),
-    ))
+        Option(
+            "time_limit_days",
+            int,
+            None,
+            minval=0,
+            maxval=3650,
+            example=5,
+            default_doc="not stated",
+            doc="Promised working days for the whole bundle; 0: settled on the spot (即办). "
+            "Left out, none is shown and `config check` warns.",
+        ),
+        Option(
+            "daily_quota",
+            int,
+            0,
+            minval=0,
+            maxval=9999,
+            example=50,
+            doc="Tickets a day; 0 = no limit.",
+        ),
+    ),
+)
 
 # required: "the hall needs at least one window" is checked with the cross checks
 WINDOWS = Section(
-    "windows", "One service window (窗口). Repeat `[[windows]]` for each; the hall needs at least "
-    "one.", array=True, label="number", required=True, options=(
-        Option("number", int, minval=1, maxval=999, example=4,
-               doc="The window's number: on tickets, screens, voice and caller devices."),
+    "windows",
+    "One service window (窗口). Repeat `[[windows]]` for each; the hall needs at least one.",
+    array=True,
+    label="number",
+    required=True,
+    options=(
+        Option(
+            "number",
+            int,
+            minval=1,
+            maxval=999,
+            example=4,
+            doc="The window's number: on tickets, screens, voice and caller devices.",
+        ),
         Option("name", str, example="4号户籍窗口", doc="Its name on screens."),
-        Option("kind", str, "specialist", choices=WINDOW_KINDS, example="specialist",
-               doc="`comprehensive` (综合窗口: with no `services`, serves every service and theme), "
-                   "`specialist` (its services, in the order given) or `pickup` (出件)."),
-        Option("services", list, [], items="string", pattern=CODE, example=["A", "B"],
-               doc="Service and theme codes it serves, in order; required unless comprehensive."),
+        Option(
+            "kind",
+            str,
+            "specialist",
+            choices=WINDOW_KINDS,
+            example="specialist",
+            doc="`comprehensive` (综合窗口: with no `services`, serves every service and theme), "
+            "`specialist` (its services, in the order given) or `pickup` (出件).",
+        ),
+        Option(
+            "services",
+            list,
+            [],
+            items="string",
+            pattern=CODE,
+            example=["A", "B"],
+            doc="Service and theme codes it serves, in order; required unless comprehensive.",
+        ),
         Option("name_en", str, "", example="Window 4", doc="English name."),
         Option("location", str, "", example="一楼A区", doc="Where it is, for directions."),
-    ))
+    ),
+)
 
 DEFAULT_REASONS = ["态度", "效率", "材料反复要求", "等候太久", "环境", "其他"]
-OTHER_REASON = "其他"           # the reason that needs the citizen's own words
-REASON = r"[^,]{1,12}"          # a reason is stored in a comma-separated column
+OTHER_REASON = "其他"  # the reason that needs the citizen's own words
+REASON = r"[^,]{1,12}"  # a reason is stored in a comma-separated column
 
-RATING = Section("rating", "好差评: the reasons a citizen picks from at 不满意 and 非常不满意, and "
-                 "the follow-up of every bad rating (see docs/ratings-export.md). Every option "
-                 "has a default; the section may be left out.", options=(
-    Option("reasons", list, DEFAULT_REASONS, items="string", pattern=REASON,
-           example=["态度", "效率", "材料反复要求", "等候太久", "环境", "其他"],
-           doc="The reasons offered at a bad rating, in order (kiosk, QR page, caller screen for "
-               "a rating pad: keys 1-9 pick the first nine). At least one must be picked before a "
-               "bad rating is stored; `其他` needs the citizen's own words. Unique, 1-12 "
-               "characters, no commas; 1 to 9 of them."),
-    Option("contact_days", int, 1, minval=1, maxval=30, example=1,
-           doc="Working days (the hall's calendar: `[hours]`, `closed_dates`, `extra_days`) to "
-               "contact the citizen after a bad rating."),
-    Option("rectify_days", int, 15, minval=1, maxval=120, example=15,
-           doc="Working days, on the same calendar, to rectify after a bad rating."),
-    Option("phone_retention_days", int, 30, minval=1, maxval=365, example=30,
-           doc="Days a citizen's phone number (given, with consent, for the follow-up of a bad "
-               "rating) is kept at most; it goes sooner, as soon as the case closes."),
-))
+RATING = Section(
+    "rating",
+    "好差评: the reasons a citizen picks from at 不满意 and 非常不满意, and "
+    "the follow-up of every bad rating (see docs/ratings-export.md). Every option "
+    "has a default; the section may be left out.",
+    options=(
+        Option(
+            "reasons",
+            list,
+            DEFAULT_REASONS,
+            items="string",
+            pattern=REASON,
+            example=["态度", "效率", "材料反复要求", "等候太久", "环境", "其他"],
+            doc="The reasons offered at a bad rating, in order (kiosk, QR page, caller screen for "
+            "a rating pad: keys 1-9 pick the first nine). At least one must be picked before a "
+            "bad rating is stored; `其他` needs the citizen's own words. Unique, 1-12 "
+            "characters, no commas; 1 to 9 of them.",
+        ),
+        Option(
+            "contact_days",
+            int,
+            1,
+            minval=1,
+            maxval=30,
+            example=1,
+            doc="Working days (the hall's calendar: `[hours]`, `closed_dates`, `extra_days`) to "
+            "contact the citizen after a bad rating.",
+        ),
+        Option(
+            "rectify_days",
+            int,
+            15,
+            minval=1,
+            maxval=120,
+            example=15,
+            doc="Working days, on the same calendar, to rectify after a bad rating.",
+        ),
+        Option(
+            "phone_retention_days",
+            int,
+            30,
+            minval=1,
+            maxval=365,
+            example=30,
+            doc="Days a citizen's phone number (given, with consent, for the follow-up of a bad "
+            "rating) is kept at most; it goes sooner, as soon as the case closes.",
+        ),
+    ),
+)
 
-FILE = Section("", "The hall file.", sections=(HALL, HOURS, RULES, SERVICES, THEMES, WINDOWS,
-                                               RATING))
+FILE = Section(
+    "", "The hall file.", sections=(HALL, HOURS, RULES, SERVICES, THEMES, WINDOWS, RATING)
+)
 
 # checks that involve several options, made after every option was read (see _cross_check)
 CROSS_CHECKS = (

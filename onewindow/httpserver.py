@@ -15,6 +15,7 @@ socket, never a thread; it checks Content-Length before reading a byte of the bo
     server = HttpServer(routes, "0.0.0.0", 8080)
     server.serve_forever()          # or server.start() for a thread; server.shutdown() stops it
 """
+
 from __future__ import annotations
 
 import logging
@@ -30,13 +31,13 @@ from .wsgi import BODY_LIMIT, error_page, status_line
 
 log = logging.getLogger(__name__)
 
-THREADS = 100                   # pages in hand at once: each mostly waits on the controller
-CONNECTION_LIMIT = 500          # open connections; a phone keeps one or two
-BACKLOG = 1024                  # connections the kernel queues beyond that
-IDLE_TIMEOUT_S = 10             # seconds without a byte before a connection is dropped
-CLEANUP_S = 1                   # how often idle connections are looked for
-HEADER_LIMIT = 8 * 1024         # bytes of request headers (we set no cookies)
-LOOP_S = 1.0                    # the event loop's longest wait; shutdown wakes it sooner
+THREADS = 100  # pages in hand at once: each mostly waits on the controller
+CONNECTION_LIMIT = 500  # open connections; a phone keeps one or two
+BACKLOG = 1024  # connections the kernel queues beyond that
+IDLE_TIMEOUT_S = 10  # seconds without a byte before a connection is dropped
+CLEANUP_S = 1  # how often idle connections are looked for
+HEADER_LIMIT = 8 * 1024  # bytes of request headers (we set no cookies)
+LOOP_S = 1.0  # the event loop's longest wait; shutdown wakes it sooner
 
 
 class _ZhError(Error):
@@ -47,8 +48,11 @@ class _ZhError(Error):
         self.code = code
 
     def to_response(self, *_ident):
-        return (status_line(self.code), [("Content-Type", "text/html; charset=utf-8")],
-                error_page(self.code).encode("utf-8"))
+        return (
+            status_line(self.code),
+            [("Content-Type", "text/html; charset=utf-8")],
+            error_page(self.code).encode("utf-8"),
+        )
 
 
 class _ZhErrorTask(ErrorTask):
@@ -68,22 +72,39 @@ class _Channel(HTTPChannel):
 class HttpServer:
     """A WSGI app served on host:port until shutdown(); port 0 picks a free one (see .port)."""
 
-    def __init__(self, app, host: str, port: int, *, threads: int = THREADS,
-                 connection_limit: int = CONNECTION_LIMIT, idle_timeout_s: int = IDLE_TIMEOUT_S,
-                 cleanup_s: int = CLEANUP_S):
+    def __init__(
+        self,
+        app,
+        host: str,
+        port: int,
+        *,
+        threads: int = THREADS,
+        connection_limit: int = CONNECTION_LIMIT,
+        idle_timeout_s: int = IDLE_TIMEOUT_S,
+        cleanup_s: int = CLEANUP_S,
+    ):
         self._map: dict = {}
         try:
             self._server = create_server(
-                app, map=self._map, host=host, port=port, threads=threads,
-                connection_limit=connection_limit, backlog=BACKLOG,
-                channel_timeout=idle_timeout_s, cleanup_interval=cleanup_s,
+                app,
+                map=self._map,
+                host=host,
+                port=port,
+                threads=threads,
+                connection_limit=connection_limit,
+                backlog=BACKLOG,
+                channel_timeout=idle_timeout_s,
+                cleanup_interval=cleanup_s,
                 # waitress refuses a body of exactly max_request_body_size: allow BODY_LIMIT itself
-                max_request_body_size=BODY_LIMIT + 1, max_request_header_size=HEADER_LIMIT,
-                asyncore_use_poll=True,          # select() stops at descriptor 1024
-                ident="OneWindow", expose_tracebacks=False,
-                clear_untrusted_proxy_headers=True,   # no proxy in front: X-Forwarded-* are lies
-                log_socket_errors=False)         # a phone leaving the Wi-Fi is no error
-        except OSError:                          # address taken: close what waitress opened
+                max_request_body_size=BODY_LIMIT + 1,
+                max_request_header_size=HEADER_LIMIT,
+                asyncore_use_poll=True,  # select() stops at descriptor 1024
+                ident="OneWindow",
+                expose_tracebacks=False,
+                clear_untrusted_proxy_headers=True,  # no proxy in front: X-Forwarded-* are lies
+                log_socket_errors=False,
+            )  # a phone leaving the Wi-Fi is no error
+        except OSError:  # address taken: close what waitress opened
             wasyncore.close_all(self._map)
             raise
         self._listeners = [d for d in self._map.values() if isinstance(d, BaseWSGIServer)]
@@ -94,7 +115,7 @@ class HttpServer:
         self._stop = threading.Event()
         self._serving = threading.Event()
         self._done = threading.Event()
-        self._closing = threading.RLock()     # stop() may run in a signal handler amid _close()
+        self._closing = threading.RLock()  # stop() may run in a signal handler amid _close()
         self._closed = False
         self._thread: threading.Thread | None = None
 
@@ -103,9 +124,13 @@ class HttpServer:
         return int(self._listeners[0].effective_port)
 
     def serve_forever(self) -> None:
-        log.info("web: serving on port %d (body limit %d KB, idle timeout %d s, %d connections)",
-                 self.port, BODY_LIMIT // 1024, self._server.adj.channel_timeout,
-                 self._server.adj.connection_limit)
+        log.info(
+            "web: serving on port %d (body limit %d KB, idle timeout %d s, %d connections)",
+            self.port,
+            BODY_LIMIT // 1024,
+            self._server.adj.channel_timeout,
+            self._server.adj.connection_limit,
+        )
         self._serving.set()
         try:
             while not self._stop.is_set():

@@ -1,4 +1,5 @@
 """Text catalogues: zh-CN first, English second; one lookup used by every app."""
+
 from __future__ import annotations
 
 LANGS = ("zh", "en")
@@ -32,9 +33,14 @@ class Catalogue:
 
 # 好差评: English for the hall file's default reasons ([rating] reasons); a hall's own reasons
 # are shown in Chinese only
-REASONS_EN = {"态度": "Staff attitude", "效率": "Slow handling",
-              "材料反复要求": "Asked for documents again and again", "等候太久": "Waited too long",
-              "环境": "Hall environment", "其他": "Other (please say)"}
+REASONS_EN = {
+    "态度": "Staff attitude",
+    "效率": "Slow handling",
+    "材料反复要求": "Asked for documents again and again",
+    "等候太久": "Waited too long",
+    "环境": "Hall environment",
+    "其他": "Other (please say)",
+}
 DEFAULT_REASONS = ("态度", "效率", "材料反复要求", "等候太久", "环境", "其他")
 OTHER_REASON = "其他"
 

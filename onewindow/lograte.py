@@ -12,6 +12,7 @@ noisy device never hides another's first line. Counts are told when the next lin
 comes after the minute, or at the latest when the owner calls `flush()` (the hall controller
 does, every few seconds).
 """
+
 from __future__ import annotations
 
 import logging
@@ -19,20 +20,27 @@ import threading
 import time
 from typing import Callable, Hashable
 
-WINDOW_S = 60.0          # one line per kind and minute
-MAX_KINDS = 4096         # kinds remembered at once; the oldest quiet ones are told and forgotten
+WINDOW_S = 60.0  # one line per kind and minute
+MAX_KINDS = 4096  # kinds remembered at once; the oldest quiet ones are told and forgotten
 
 
 class LogRate:
     def __init__(self, window_s: float = WINDOW_S, clock: Callable[[], float] = time.monotonic):
         self.window_s = window_s
         self.clock = clock
-        self._lock = threading.Lock()      # device apps log from several threads
+        self._lock = threading.Lock()  # device apps log from several threads
         # key -> [window start, lines held back, logger, level, last msg, last args]
         self._kinds: dict[Hashable, list] = {}
 
-    def log(self, logger: logging.Logger, level: int, key: Hashable, msg: str, *args,
-            exc_info: bool = False) -> None:
+    def log(
+        self,
+        logger: logging.Logger,
+        level: int,
+        key: Hashable,
+        msg: str,
+        *args,
+        exc_info: bool = False,
+    ) -> None:
         """`exc_info`: the traceback goes with the first line of each minute only."""
         now = self.clock()
         forgotten = None
@@ -69,10 +77,16 @@ class LogRate:
             _emit(*kind[1:])
 
 
-def _emit(held: int, logger: logging.Logger, level: int, msg: str, args: tuple,
-          exc_info: bool = False) -> None:
-    logger.log(level, msg + " (and %s more like it in the last minute)", *args, f"{held:,}",
-               exc_info=exc_info)
+def _emit(
+    held: int, logger: logging.Logger, level: int, msg: str, args: tuple, exc_info: bool = False
+) -> None:
+    logger.log(
+        level,
+        msg + " (and %s more like it in the last minute)",
+        *args,
+        f"{held:,}",
+        exc_info=exc_info,
+    )
 
 
 _DEFAULT = LogRate()

@@ -4,6 +4,7 @@ controller (which also locks out guessing), changed with `onewindow pin set`.
 A PIN is short, so its hash alone would not resist an offline guesser; what protects it is the
 file's mode (0600, beside the hall's other keys) and the controller's lockout on the bus.
 """
+
 from __future__ import annotations
 
 import base64
@@ -18,8 +19,8 @@ from pathlib import Path
 from typing import Optional
 
 PIN_FILE = "manager.pin"
-SESSION_S = 900             # a console stays logged in this long after its last request
-ROUNDS = 20_000             # ~10 ms on the controller's thread: rare, and cheap enough there
+SESSION_S = 900  # a console stays logged in this long after its last request
+ROUNDS = 20_000  # ~10 ms on the controller's thread: rare, and cheap enough there
 MIN_DIGITS, MAX_DIGITS = 4, 12
 
 
@@ -73,8 +74,10 @@ def _digest(pin: str, salt: bytes, rounds: int) -> bytes:
 def set_pin(data_dir: str | Path, pin: str) -> Path:
     """Write the PIN's hash (atomically, 0600); the PIN itself is never stored."""
     salt = secrets.token_bytes(16)
-    line = (f"pbkdf2-sha256${ROUNDS}${base64.b64encode(salt).decode()}$"
-            f"{base64.b64encode(_digest(valid(pin), salt, ROUNDS)).decode()}\n")
+    line = (
+        f"pbkdf2-sha256${ROUNDS}${base64.b64encode(salt).decode()}$"
+        f"{base64.b64encode(_digest(valid(pin), salt, ROUNDS)).decode()}\n"
+    )
     path = Path(data_dir) / PIN_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
@@ -95,11 +98,12 @@ def check(data_dir: str | Path, pin: str) -> Optional[bool]:
     except FileNotFoundError:
         return None
     except ValueError:
-        return False                      # a damaged file opens nothing
+        return False  # a damaged file opens nothing
     if kind != "pbkdf2-sha256" or not (pin.isascii() and pin.isdigit()):
         return False
-    return hmac.compare_digest(_digest(pin, base64.b64decode(salt), int(rounds)),
-                               base64.b64decode(digest))
+    return hmac.compare_digest(
+        _digest(pin, base64.b64decode(salt), int(rounds)), base64.b64decode(digest)
+    )
 
 
 def cmd_pin(args) -> int:
@@ -124,6 +128,9 @@ def register(sub, data_arg) -> None:
     p = sub.add_parser("pin", help="set the hall's manager PIN (every console's)")
     p.add_argument("action", choices=("set",))
     data_arg(p)
-    p.add_argument("--stdin", action="store_true", help="read the PIN from one line of stdin "
-                   "(for provisioning scripts) instead of asking")
+    p.add_argument(
+        "--stdin",
+        action="store_true",
+        help="read the PIN from one line of stdin (for provisioning scripts) instead of asking",
+    )
     p.set_defaults(func=cmd_pin)

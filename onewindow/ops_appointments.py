@@ -1,4 +1,5 @@
 """Appointments: slots from the opening hours, one booking per citizen and service a day."""
+
 from __future__ import annotations
 
 import secrets
@@ -14,8 +15,12 @@ from .request import Request
 def _service(req: Request, code):
     s = req.hall.service(code)
     require(s is not None, "unknown_service", "没有这项业务", f"No service {code[:16]}")
-    require(s.appointments, "no_appointments", f"{s.name}不提供预约，请现场取号",
-            f"{s.name_en or s.name} takes no appointments")
+    require(
+        s.appointments,
+        "no_appointments",
+        f"{s.name}不提供预约，请现场取号",
+        f"{s.name_en or s.name} takes no appointments",
+    )
     return s
 
 
@@ -36,7 +41,9 @@ def slots_on(req: Request, service, day: date) -> list[datetime]:
 def op_slots(req: Request) -> dict:
     s = _service(req, req.args.get("service", str, maxlen=16))
     rules = req.hall.rules
-    days = req.args.get("days", int, rules.appointment_days, minval=1, maxval=rules.appointment_days)
+    days = req.args.get(
+        "days", int, rules.appointment_days, minval=1, maxval=rules.appointment_days
+    )
     now = req.now
     out = []
     for d in range(days):
@@ -44,9 +51,13 @@ def op_slots(req: Request) -> dict:
             if start <= now:
                 continue
             free = s.appointment_per_slot - req.store.booked_in_slot(s.code, start)
-            out.append({"start": start.isoformat(),
-                        "end": (start + timedelta(minutes=rules.appointment_slot_min)).isoformat(),
-                        "free": max(0, free)})
+            out.append(
+                {
+                    "start": start.isoformat(),
+                    "end": (start + timedelta(minutes=rules.appointment_slot_min)).isoformat(),
+                    "free": max(0, free),
+                }
+            )
     return {"service": s.code, "slots": out}
 
 
@@ -54,41 +65,72 @@ def op_book(req: Request) -> dict:
     a = req.args
     s = _service(req, a.get("service", str, maxlen=16))
     citizen = read_citizen(req.secret, a)
-    require(citizen is not None, "bad_request", "预约需要读取身份证", "An ID card is needed to book")
+    require(
+        citizen is not None, "bad_request", "预约需要读取身份证", "An ID card is needed to book"
+    )
     now = req.now
     try:
         start = datetime.fromisoformat(a.get("slot_start", str, maxlen=40))
-        require(start.tzinfo is not None, "bad_request", "预约时段需带时区", "Slot time needs an offset")
+        require(
+            start.tzinfo is not None, "bad_request", "预约时段需带时区", "Slot time needs an offset"
+        )
         # year 1 or 9999 in another offset falls off the calendar
         start = start.astimezone(now.tzinfo)
     except (ValueError, OverflowError):
         raise DomainError("bad_request", "预约时段格式不正确", "Malformed slot time") from None
-    require(start > now and start.date() < now.date() + timedelta(days=req.hall.rules.appointment_days),
-            "bad_slot", "该时段不可预约", "That slot cannot be booked")
-    require(start in slots_on(req, s, start.date()), "bad_slot", "该时段不可预约",
-            "That slot cannot be booked")
-    require(req.store.booked_in_slot(s.code, start) < s.appointment_per_slot, "slot_full",
-            "该时段已约满，请选择其他时段", "That slot is full")
+    require(
+        start > now and start.date() < now.date() + timedelta(days=req.hall.rules.appointment_days),
+        "bad_slot",
+        "该时段不可预约",
+        "That slot cannot be booked",
+    )
+    require(
+        start in slots_on(req, s, start.date()),
+        "bad_slot",
+        "该时段不可预约",
+        "That slot cannot be booked",
+    )
+    require(
+        req.store.booked_in_slot(s.code, start) < s.appointment_per_slot,
+        "slot_full",
+        "该时段已约满，请选择其他时段",
+        "That slot is full",
+    )
     mine = req.store.bookings(citizen["key"], start.date(), start.date(), service=s.code)
-    require(not mine, "already_booked", "您当天已预约该业务", "You already have an appointment that day")
-    row = {"id": secrets.token_hex(4).upper(), "service": s.code, "slot_start": start.isoformat(),
-           "day": start.date().isoformat(), "citizen_key": citizen["key"],
-           "citizen_masked": citizen["masked"], "status": "booked",
-           "channel": a.get("channel", str, req.device.role, maxlen=16), "created_at": now.isoformat(),
-           "ticket_id": None}
+    require(
+        not mine, "already_booked", "您当天已预约该业务", "You already have an appointment that day"
+    )
+    row = {
+        "id": secrets.token_hex(4).upper(),
+        "service": s.code,
+        "slot_start": start.isoformat(),
+        "day": start.date().isoformat(),
+        "citizen_key": citizen["key"],
+        "citizen_masked": citizen["masked"],
+        "status": "booked",
+        "channel": a.get("channel", str, req.device.role, maxlen=16),
+        "created_at": now.isoformat(),
+        "ticket_id": None,
+    }
     req.store.add_appointment(row)
-    req.audit("book", detail={"appointment": row["id"], "service": s.code,
-                              "slot": row["slot_start"]})
+    req.audit(
+        "book", detail={"appointment": row["id"], "service": s.code, "slot": row["slot_start"]}
+    )
     _event(req, "booked", row)
     return {"appointment": _view(req, row)}
 
 
 def _view(req: Request, row) -> dict:
     start = datetime.fromisoformat(row["slot_start"])
-    return {"id": row["id"], "service": row["service"], "service_name": req.code_name(row["service"]),
-            "slot_start": row["slot_start"],
-            "slot_end": (start + timedelta(minutes=req.hall.rules.appointment_slot_min)).isoformat(),
-            "citizen": row["citizen_masked"], "status": row["status"]}
+    return {
+        "id": row["id"],
+        "service": row["service"],
+        "service_name": req.code_name(row["service"]),
+        "slot_start": row["slot_start"],
+        "slot_end": (start + timedelta(minutes=req.hall.rules.appointment_slot_min)).isoformat(),
+        "citizen": row["citizen_masked"],
+        "status": row["status"],
+    }
 
 
 def op_cancel(req: Request) -> dict:
@@ -96,9 +138,15 @@ def op_cancel(req: Request) -> dict:
     require(row is not None, "not_found", "找不到该预约", "No such appointment")
     if req.device.role != "manager":
         citizen = read_citizen(req.secret, req.args)
-        require(citizen is not None and citizen["key"] == row["citizen_key"], "forbidden",
-                "请读取预约人的身份证后再取消", "Read the booking citizen's ID card to cancel")
-    require(row["status"] == "booked", "bad_state", "该预约已签到或已取消", "Already used or cancelled")
+        require(
+            citizen is not None and citizen["key"] == row["citizen_key"],
+            "forbidden",
+            "请读取预约人的身份证后再取消",
+            "Read the booking citizen's ID card to cancel",
+        )
+    require(
+        row["status"] == "booked", "bad_state", "该预约已签到或已取消", "Already used or cancelled"
+    )
     req.store.set_appointment(row["id"], "cancelled")
     req.audit("cancel_booking", detail={"appointment": row["id"]})
     row["status"] = "cancelled"
@@ -108,9 +156,17 @@ def op_cancel(req: Request) -> dict:
 
 def _event(req: Request, event: str, row) -> None:
     """`evt/appointment`: no citizen in it (every device reads events), masked or not."""
-    req.emit("appointment", {"event": event, "appointment": row["id"], "service": row["service"],
-                             "slot_start": row["slot_start"], "channel": row["channel"],
-                             "at": req.now.isoformat()})
+    req.emit(
+        "appointment",
+        {
+            "event": event,
+            "appointment": row["id"],
+            "service": row["service"],
+            "slot_start": row["slot_start"],
+            "channel": row["channel"],
+            "at": req.now.isoformat(),
+        },
+    )
 
 
 def op_find(req: Request) -> dict:
@@ -119,5 +175,7 @@ def op_find(req: Request) -> dict:
     require(citizen is not None, "bad_request", "请读取身份证", "Read an ID card first")
     rows = req.store.bookings(citizen["key"], req.day)
     tickets = req.store.tickets_of_citizen(citizen["key"], req.day)
-    return {"appointments": [_view(req, r) for r in rows],
-            "tickets": [req.ticket_view(req.queues.get(t.id) or t) for t in tickets]}
+    return {
+        "appointments": [_view(req, r) for r in rows],
+        "tickets": [req.ticket_view(req.queues.get(t.id) or t) for t in tickets],
+    }

@@ -2,6 +2,7 @@
 in the hall file), due within `rules.missing_days` working days on the hall's calendar; the
 citizen's return checked in by ID card straight to that window's queue as 补件; open and overdue
 cases listed for the managers."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -37,20 +38,42 @@ def accept(req: Request, t: Ticket, missing: list[str], days: Optional[int]) -> 
     """At finish: record the case (one per ticket), due `days` working days from today."""
     allowed = missing_ok(req, t.service)
     unknown = [m for m in missing if m not in allowed]
-    require(not unknown, "bad_request",
-            f"不在本事项的容缺材料清单中：{'、'.join(unknown)}",
-            f"Not on this service's 容缺 list: {', '.join(unknown)}", allowed=allowed)
-    require(t.citizen_key is not None, "need_card", "容缺受理需先读取群众身份证（补件时凭证签到）",
-            "容缺受理 needs the citizen's ID card (they check in with it when they return)")
+    require(
+        not unknown,
+        "bad_request",
+        f"不在本事项的容缺材料清单中：{'、'.join(unknown)}",
+        f"Not on this service's 容缺 list: {', '.join(unknown)}",
+        allowed=allowed,
+    )
+    require(
+        t.citizen_key is not None,
+        "need_card",
+        "容缺受理需先读取群众身份证（补件时凭证签到）",
+        "容缺受理 needs the citizen's ID card (they check in with it when they return)",
+    )
     days = days or req.hall.rules.missing_days
     due = hours_mod.add_working_days(req.hall.hours, req.now.date(), days)
-    case = {"id": t.id, "number": t.number, "service": t.service, "window": t.window,
-            "citizen_key": t.citizen_key, "citizen_masked": t.citizen_masked,
-            "materials": missing, "accepted_at": req.now.isoformat(), "due": due.isoformat(),
-            "status": "open", "returned_at": None, "return_ticket_id": None}
+    case = {
+        "id": t.id,
+        "number": t.number,
+        "service": t.service,
+        "window": t.window,
+        "citizen_key": t.citizen_key,
+        "citizen_masked": t.citizen_masked,
+        "materials": missing,
+        "accepted_at": req.now.isoformat(),
+        "due": due.isoformat(),
+        "status": "open",
+        "returned_at": None,
+        "return_ticket_id": None,
+    }
     req.store.add_case(case)
-    req.audit("case_accept", t, window=t.window,
-              detail={"materials": missing, "due": due.isoformat(), "days": days})
+    req.audit(
+        "case_accept",
+        t,
+        window=t.window,
+        detail={"materials": missing, "due": due.isoformat(), "days": days},
+    )
     return view(req, case)
 
 
@@ -62,13 +85,17 @@ def op_list(req: Request) -> dict:
     today = req.now.date()
     cases = [view(req, c, today) for c in rows]
     cases.sort(key=lambda c: (not c["overdue"], c["due"]))
-    return {"cases": cases, "open": sum(c["status"] == "open" for c in cases),
-            "overdue": sum(c["overdue"] for c in cases)}
+    return {
+        "cases": cases,
+        "open": sum(c["status"] == "open" for c in cases),
+        "overdue": sum(c["overdue"] for c in cases),
+    }
 
 
 def op_find(req: Request) -> dict:
     """case.find {citizen}: the open cases of the citizen whose card was read (the kiosk)."""
     from .ops_tickets import read_citizen
+
     citizen = read_citizen(req.secret, req.args)
     if citizen is None:
         raise DomainError("bad_request", "请读取身份证", "Read the ID card")
@@ -80,6 +107,7 @@ def op_checkin(req: Request) -> dict:
     """case.checkin {citizen, case_id?, printed?}: the citizen is back with the material: a
     ticket straight to the window that accepted the case (补件), ahead of its ordinary queue."""
     from .ops_tickets import _check_open, _queue_item, read_citizen
+
     a = req.args
     citizen = read_citizen(req.secret, a)
     if citizen is None:
@@ -90,22 +118,39 @@ def op_checkin(req: Request) -> dict:
     if case_id is not None:
         cases = [c for c in cases if c["id"] == case_id]
     if not cases:
-        raise DomainError("not_found", "没有找到您待补件的容缺受理", "No open 容缺 case for this card")
-    case = cases[0]                     # the soonest due
+        raise DomainError(
+            "not_found", "没有找到您待补件的容缺受理", "No open 容缺 case for this card"
+        )
+    case = cases[0]  # the soonest due
     item = _queue_item(req, case["service"])
     _check_open(req, item, req.now)
     channel = {"kiosk": "kiosk", "web": "web"}.get(req.device.role, "staff")
-    t = req.issue(item=item, channel=channel, target_window=case["window"],
-                  supplement=case["id"], citizen_key=citizen["key"],
-                  citizen_masked=citizen["masked"], printed=printed)
+    t = req.issue(
+        item=item,
+        channel=channel,
+        target_window=case["window"],
+        supplement=case["id"],
+        citizen_key=citizen["key"],
+        citizen_masked=citizen["masked"],
+        printed=printed,
+    )
     req.store.case_returned(case["id"], req.now, t.id)
-    req.audit("case_checkin", t, window=case["window"], detail={"case": case["id"],
-                                                                "case_number": case["number"]})
-    req.emit("ticket", {"event": "issued", "ticket_id": t.id, "ticket": t.number,
-                        "service": t.service, "supplement": case["number"],
-                        "at": req.now.isoformat()})
+    req.audit(
+        "case_checkin",
+        t,
+        window=case["window"],
+        detail={"case": case["id"], "case_number": case["number"]},
+    )
+    req.emit(
+        "ticket",
+        {
+            "event": "issued",
+            "ticket_id": t.id,
+            "ticket": t.number,
+            "service": t.service,
+            "supplement": case["number"],
+            "at": req.now.isoformat(),
+        },
+    )
     case = req.store.case(case["id"]) or case
     return {"ticket": req.ticket_view(t), "case": view(req, case)}
-
-
-

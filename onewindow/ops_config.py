@@ -1,4 +1,5 @@
 """Config ops: read the hall, and managers' changes (validated whole, persisted, audited, live)."""
+
 from __future__ import annotations
 
 import copy
@@ -14,9 +15,17 @@ from .hallconfig import dump
 from .request import Request
 
 WINDOW_FIELDS = {"name": str, "name_en": str, "kind": str, "services": list, "location": str}
-SERVICE_FIELDS = {"name": str, "name_en": str, "department": str, "prefix": str,
-                  "daily_quota": int, "appointments": bool, "appointment_per_slot": int,
-                  "hours": dict, "guide": dict}
+SERVICE_FIELDS = {
+    "name": str,
+    "name_en": str,
+    "department": str,
+    "prefix": str,
+    "daily_quota": int,
+    "appointments": bool,
+    "appointment_per_slot": int,
+    "hours": dict,
+    "guide": dict,
+}
 
 
 def _materials(req: Request, codes) -> list[dict]:
@@ -25,8 +34,9 @@ def _materials(req: Request, codes) -> list[dict]:
     for code in codes:
         s = req.hall.service(code)
         for m in s.guide.materials if s else ():
-            m0 = merged.setdefault(m.name, {"name": m.name, "originals": 0, "copies": 0,
-                                            "missing_ok": True, "for": []})
+            m0 = merged.setdefault(
+                m.name, {"name": m.name, "originals": 0, "copies": 0, "missing_ok": True, "for": []}
+            )
             m0["originals"] = max(m0["originals"], m.originals)
             m0["copies"] = max(m0["copies"], m.copies)
             m0["missing_ok"] = m0["missing_ok"] and m.missing_ok
@@ -38,17 +48,29 @@ def op_get(req: Request) -> dict:
     raw, hall = req.raw, req.hall
     services = []
     for s, rs in zip(hall.services, raw.get("services", []), strict=True):
-        services.append({**rs, "code": s.code, "prefix": s.prefix, "appointments": s.appointments,
-                         "daily_quota": s.daily_quota, "pickup": s.pickup})
+        services.append(
+            {
+                **rs,
+                "code": s.code,
+                "prefix": s.prefix,
+                "appointments": s.appointments,
+                "daily_quota": s.daily_quota,
+                "pickup": s.pickup,
+            }
+        )
     themes = []
     for th, rt in zip(hall.themes, raw.get("themes", []), strict=True):
         every = list(th.items) + [c for q in th.questions for c in q.adds]
         themes.append({**rt, "materials": _materials(req, dict.fromkeys(every))})
     windows = [{**req.window_view(w.number), "location": w.location} for w in hall.windows]
-    return {"hall": {**raw["hall"], "hours": raw.get("hours", {}), "rules": asdict(hall.rules)},
-            "services": services, "windows": windows, "themes": themes,
-            # phone: whether the QR page may ask for a number for a bad rating's follow-up
-            "rating": {"reasons": list(hall.rating.reasons), "phone": req.phones is not None}}
+    return {
+        "hall": {**raw["hall"], "hours": raw.get("hours", {}), "rules": asdict(hall.rules)},
+        "services": services,
+        "windows": windows,
+        "themes": themes,
+        # phone: whether the QR page may ask for a number for a bad rating's follow-up
+        "rating": {"reasons": list(hall.rating.reasons), "phone": req.phones is not None},
+    }
 
 
 def _changes(a: Args, fields: dict, allow_none: bool = False) -> dict:
@@ -85,8 +107,11 @@ def op_service(req: Request) -> dict:
         # the guide's basics change; its materials and questions stay unless given
         changes["guide"] = {**(entry.get("guide") or {}), **changes["guide"]}
     entry.update(changes)
-    req.set_config(new_raw, "config_service", {"code": code, **{
-        k: v for k, v in changes.items() if k not in ("guide", "hours")}})
+    req.set_config(
+        new_raw,
+        "config_service",
+        {"code": code, **{k: v for k, v in changes.items() if k not in ("guide", "hours")}},
+    )
     return {"service": {**entry, "prefix": req.hall.service(code).prefix}}
 
 
@@ -95,15 +120,29 @@ def op_service_add(req: Request) -> dict:
     services get it added (a comprehensive window serving everything serves it already)."""
     a = req.args
     code = a.get("code", str, maxlen=16)
-    require(all(s.get("code") != code for s in req.raw.get("services", []) + req.raw.get("themes", [])),
-            "exists", f"代码 {code} 已被使用", f"Code {code} is already used")
-    entry = {"code": code, "name": a.get("name", str, maxlen=60).strip(),
-             "department": a.get("department", str, maxlen=60).strip(),
-             **_changes(a, {k: t for k, t in SERVICE_FIELDS.items()
-                            if k not in ("name", "department")}, allow_none=True)}
+    require(
+        all(s.get("code") != code for s in req.raw.get("services", []) + req.raw.get("themes", [])),
+        "exists",
+        f"代码 {code} 已被使用",
+        f"Code {code} is already used",
+    )
+    entry = {
+        "code": code,
+        "name": a.get("name", str, maxlen=60).strip(),
+        "department": a.get("department", str, maxlen=60).strip(),
+        **_changes(
+            a,
+            {k: t for k, t in SERVICE_FIELDS.items() if k not in ("name", "department")},
+            allow_none=True,
+        ),
+    }
     windows = a.get("windows", list, [], maxlen=999)
-    require(all(isinstance(n, int) and not isinstance(n, bool) for n in windows), "bad_request",
-            "窗口应为窗口号列表", "windows must be window numbers")
+    require(
+        all(isinstance(n, int) and not isinstance(n, bool) for n in windows),
+        "bad_request",
+        "窗口应为窗口号列表",
+        "windows must be window numbers",
+    )
     new_raw = copy.deepcopy(req.raw)
     new_raw.setdefault("services", []).append(entry)
     for number in windows:
@@ -111,10 +150,13 @@ def op_service_add(req: Request) -> dict:
         require(w is not None, "not_found", f"没有 {number} 号窗口", f"No window {number}")
         if w.get("services") or w.get("kind", "specialist") != "comprehensive":
             w["services"] = list(w.get("services") or []) + [code]
-    req.set_config(new_raw, "config_service_add", {"code": code, "name": entry["name"],
-                                                   "windows": windows})
-    return {"service": {**entry, "prefix": req.hall.service(code).prefix},
-            "windows": [n for n in windows]}
+    req.set_config(
+        new_raw, "config_service_add", {"code": code, "name": entry["name"], "windows": windows}
+    )
+    return {
+        "service": {**entry, "prefix": req.hall.service(code).prefix},
+        "windows": [n for n in windows],
+    }
 
 
 def op_service_retire(req: Request) -> dict:
@@ -124,15 +166,26 @@ def op_service_retire(req: Request) -> dict:
     service = req.hall.service(code)
     require(service is not None, "not_found", "没有这项业务", f"No service {code}")
     waiting = req.queues.count(code)
-    require(not waiting, "in_use", f"{service.name} 还有 {waiting} 人在等候，办完后再停办",
-            f"{waiting} people are waiting for {code}")
+    require(
+        not waiting,
+        "in_use",
+        f"{service.name} 还有 {waiting} 人在等候，办完后再停办",
+        f"{waiting} people are waiting for {code}",
+    )
     booked = req.store.booked_for(code, req.day)
-    require(not booked, "in_use", f"{service.name} 还有 {booked} 个预约，取消或办完后再停办",
-            f"{code} has {booked} appointments to come")
+    require(
+        not booked,
+        "in_use",
+        f"{service.name} 还有 {booked} 个预约，取消或办完后再停办",
+        f"{code} has {booked} appointments to come",
+    )
     for th in req.hall.themes:
-        require(code not in th.items and all(code not in q.adds for q in th.questions), "in_use",
-                f"一件事“{th.name}”包含 {service.name}，请先修改该主题",
-                f"Theme {th.code} includes {code}")
+        require(
+            code not in th.items and all(code not in q.adds for q in th.questions),
+            "in_use",
+            f"一件事“{th.name}”包含 {service.name}，请先修改该主题",
+            f"Theme {th.code} includes {code}",
+        )
     new_raw = copy.deepcopy(req.raw)
     new_raw["services"] = [s for s in new_raw.get("services", []) if s.get("code") != code]
     for w in new_raw.get("windows", []):
@@ -167,8 +220,12 @@ def op_hours(req: Request) -> dict:
         changes["closed_dates"] = sorted(set(a.str_list("closed_dates", maxlen=400)))
     if "extra_days" in a.args:
         extra = a.get("extra_days", dict, maxlen=400)
-        require(all(isinstance(v, list) and all(isinstance(r, str) for r in v) for v in extra.values()),
-                "bad_request", "调休日应为 日期 → 时段列表", "extra_days: date -> list of ranges")
+        require(
+            all(isinstance(v, list) and all(isinstance(r, str) for r in v) for v in extra.values()),
+            "bad_request",
+            "调休日应为 日期 → 时段列表",
+            "extra_days: date -> list of ranges",
+        )
         changes["extra_days"] = extra
     require(bool(changes), "bad_request", "没有要修改的内容", "Nothing to change")
     new_raw = copy.deepcopy(req.raw)
@@ -188,7 +245,9 @@ def op_day(req: Request) -> dict:
     try:
         day = date.fromisoformat(text)
     except ValueError:
-        raise DomainError("bad_request", "日期格式应为 2026-10-01", "date must be YYYY-MM-DD") from None
+        raise DomainError(
+            "bad_request", "日期格式应为 2026-10-01", "date must be YYYY-MM-DD"
+        ) from None
     kind = a.get("kind", str, choices=DAY_KINDS)
     new_raw = copy.deepcopy(req.raw)
     hours = new_raw.setdefault("hours", {})
@@ -199,7 +258,9 @@ def op_day(req: Request) -> dict:
         closed.append(key)
     elif kind == "extra":
         ranges = a.str_list("ranges", maxlen=8) or list(hours.get("mon") or [])
-        require(bool(ranges), "bad_request", "请给出调休日的办公时段", "Give the day's opening ranges")
+        require(
+            bool(ranges), "bad_request", "请给出调休日的办公时段", "Give the day's opening ranges"
+        )
         extra[key] = ranges
     hours["closed_dates"] = sorted(closed)
     hours["extra_days"] = dict(sorted(extra.items()))
@@ -227,10 +288,18 @@ def op_lunch(req: Request) -> dict:
     """The lunch break (午休) moved on every day that has one or spans it, 调休 days too."""
     a = req.args
     start, end = a.get("start", str, maxlen=5), a.get("end", str, maxlen=5)
-    require(bool(TIME.match(start) and TIME.match(end)), "bad_request",
-            "时间格式应为 12:00", "times must be HH:MM")
-    require(_minutes(start) < _minutes(end), "bad_request", "午休须先开始后结束",
-            "The break must end after it starts")
+    require(
+        bool(TIME.match(start) and TIME.match(end)),
+        "bad_request",
+        "时间格式应为 12:00",
+        "times must be HH:MM",
+    )
+    require(
+        _minutes(start) < _minutes(end),
+        "bad_request",
+        "午休须先开始后结束",
+        "The break must end after it starts",
+    )
     new_raw = copy.deepcopy(req.raw)
     hours = new_raw.setdefault("hours", {})
     changed = []
@@ -241,8 +310,12 @@ def op_lunch(req: Request) -> dict:
             changed.append(day)
     for key, ranges in (hours.get("extra_days") or {}).items():
         hours["extra_days"][key] = _with_lunch(list(ranges), start, end)
-    require(bool(changed), "bad_request", "没有哪一天的营业时间跨过这段午休",
-            "No day's hours span that break")
+    require(
+        bool(changed),
+        "bad_request",
+        "没有哪一天的营业时间跨过这段午休",
+        "No day's hours span that break",
+    )
     req.set_config(new_raw, "config_lunch", {"start": start, "end": end, "days": changed})
     return {"hours": {d: hours[d] for d in DAY_KEYS}, "days": changed}
 
@@ -263,10 +336,14 @@ def check_pin(req: Request, pin: str, what: str = "管理密码") -> None:
     """The hall's PIN given with a request (a PIN change, a report from the web pages): a wrong
     one counts towards the device's lockout like a wrong login."""
     dev, now = req.device, req.now
-    require(len(req.consoles.recent_fails(dev.id, now, PIN_LOCKOUT)) < PIN_TRIES, "locked",
-            "密码错误次数过多，请稍后再试", "Too many wrong PINs; try again later")
+    require(
+        len(req.consoles.recent_fails(dev.id, now, PIN_LOCKOUT)) < PIN_TRIES,
+        "locked",
+        "密码错误次数过多，请稍后再试",
+        "Too many wrong PINs; try again later",
+    )
     if not managerpin.check(req.store.path.parent, pin):
-        req.consoles.failed(dev.id, now)       # memory: kept though the refusal rolls back
+        req.consoles.failed(dev.id, now)  # memory: kept though the refusal rolls back
         raise DomainError("wrong_pin", f"{what}不正确", "Wrong PIN")
 
 
@@ -278,11 +355,13 @@ def op_pin(req: Request) -> dict:
     try:
         managerpin.valid(new)
     except managerpin.PinError:
-        raise DomainError("bad_pin", f"新密码应为 {managerpin.MIN_DIGITS}-{managerpin.MAX_DIGITS} 位数字",
-                          f"The new PIN must be {managerpin.MIN_DIGITS}-{managerpin.MAX_DIGITS} "
-                          f"digits") from None
+        raise DomainError(
+            "bad_pin",
+            f"新密码应为 {managerpin.MIN_DIGITS}-{managerpin.MAX_DIGITS} 位数字",
+            f"The new PIN must be {managerpin.MIN_DIGITS}-{managerpin.MAX_DIGITS} digits",
+        ) from None
     req.audit("pin_change")
-    managerpin.set_pin(req.store.path.parent, new)     # last: nothing after it can refuse
+    managerpin.set_pin(req.store.path.parent, new)  # last: nothing after it can refuse
     return {"ok": True}
 
 
@@ -315,8 +394,8 @@ def op_clear_alert(req: Request) -> dict:
     return {"cleared": key}
 
 
-PIN_TRIES = 5                  # wrong PINs from one console before it must wait
-PIN_LOCKOUT = 300              # seconds
+PIN_TRIES = 5  # wrong PINs from one console before it must wait
+PIN_LOCKOUT = 300  # seconds
 
 
 def op_login(req: Request) -> dict:
@@ -326,20 +405,30 @@ def op_login(req: Request) -> dict:
     fails = req.consoles.recent_fails(dev.id, now, PIN_LOCKOUT)
     if len(fails) >= PIN_TRIES:
         wait = int(PIN_LOCKOUT - (now - fails[-PIN_TRIES]).total_seconds()) + 1
-        raise DomainError("locked", f"密码错误次数过多，请 {wait} 秒后再试",
-                          f"Too many wrong PINs; try again in {wait} s", retry_after_s=wait)
+        raise DomainError(
+            "locked",
+            f"密码错误次数过多，请 {wait} 秒后再试",
+            f"Too many wrong PINs; try again in {wait} s",
+            retry_after_s=wait,
+        )
     ok = managerpin.check(req.store.path.parent, pin)
     if ok is None:
-        raise DomainError("no_pin", "尚未设置管理密码：请在控制器上运行 onewindow pin set",
-                          "No manager PIN yet: run `onewindow pin set` on the controller")
+        raise DomainError(
+            "no_pin",
+            "尚未设置管理密码：请在控制器上运行 onewindow pin set",
+            "No manager PIN yet: run `onewindow pin set` on the controller",
+        )
     if not ok:
         # an answer, not a refusal: the attempt is audited (a refusal would roll that back)
         req.consoles.failed(dev.id, now)
         req.audit("login_failed")
         left = PIN_TRIES - len(req.consoles.recent_fails(dev.id, now, PIN_LOCKOUT))
-        return {"ok": False, "tries_left": left,
-                "message": "密码不正确" + (f"，还可再试 {left} 次" if left else "，请稍后再试"),
-                "message_en": "Wrong PIN" + (f"; {left} more tries" if left else "; wait a while")}
+        return {
+            "ok": False,
+            "tries_left": left,
+            "message": "密码不正确" + (f"，还可再试 {left} 次" if left else "，请稍后再试"),
+            "message_en": "Wrong PIN" + (f"; {left} more tries" if left else "; wait a while"),
+        }
     req.consoles.logged_in(dev.id, now)
     req.audit("login")
     return {"ok": True, "session_s": managerpin.SESSION_S}
@@ -352,7 +441,7 @@ def op_logout(req: Request) -> dict:
     return {"ok": True}
 
 
-CLOCK_SKEW_ALERT_S = 30     # a device this far off shows the wrong time, and logs it too
+CLOCK_SKEW_ALERT_S = 30  # a device this far off shows the wrong time, and logs it too
 
 
 def op_clock(req: Request) -> dict:
@@ -362,20 +451,36 @@ def op_clock(req: Request) -> dict:
     try:
         theirs = datetime.fromisoformat(text)
     except ValueError:
-        raise DomainError("bad_request", "时间格式不正确", "now must be ISO 8601 with an offset") from None
+        raise DomainError(
+            "bad_request", "时间格式不正确", "now must be ISO 8601 with an offset"
+        ) from None
     require(theirs.tzinfo is not None, "bad_request", "时间须带时区", "now needs a UTC offset")
     skew = (theirs - req.now).total_seconds()
     key = f"clock:{dev.id}"
     if abs(skew) > CLOCK_SKEW_ALERT_S:
-        req.alerts.raise_(key, "device", f"设备 {dev.id} 的时钟与控制器相差 {skew:+.0f} 秒，"
-                          f"请检查时间同步（chrony）", device=dev.id, skew_s=round(skew))
+        req.alerts.raise_(
+            key,
+            "device",
+            f"设备 {dev.id} 的时钟与控制器相差 {skew:+.0f} 秒，请检查时间同步（chrony）",
+            device=dev.id,
+            skew_s=round(skew),
+        )
     else:
         req.alerts.clear(key)
     return {"skew_s": round(skew, 1)}
 
 
-HEALTH_PARTS = ("printer", "idcard", "sscard", "keypad", "rating", "led", "screen", "voice",
-                "network")
+HEALTH_PARTS = (
+    "printer",
+    "idcard",
+    "sscard",
+    "keypad",
+    "rating",
+    "led",
+    "screen",
+    "voice",
+    "network",
+)
 
 
 def op_health(req: Request) -> dict:
@@ -389,6 +494,11 @@ def op_health(req: Request) -> dict:
     if status in ("ready", "ok", "paper_near_end"):
         req.alerts.clear(key)
     else:
-        req.alerts.raise_(key, "printer" if part == "printer" else "device",
-                          f"{dev.id} {part} 故障：{reason or status}", device=dev.id, status=status)
+        req.alerts.raise_(
+            key,
+            "printer" if part == "printer" else "device",
+            f"{dev.id} {part} 故障：{reason or status}",
+            device=dev.id,
+            status=status,
+        )
     return {"part": part, "status": status}

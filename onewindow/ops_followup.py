@@ -5,6 +5,7 @@ and opened only for the call, and the alerts for deadlines passed.
 The statuses and the steps between them are domain/followup.py's table; every step is written
 to the case's append-only notes (rating_notes) and to the audit log.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -14,28 +15,45 @@ from .envelope import require
 from .request import Request
 
 # rating.follow's `status` of the first release, still taken: each is the steps it stands for
-LEGACY_STATUS = {"contacted": ("contact",), "rectified": ("contact", "rectify"),
-                 "closed": ("contact", "rectify")}
-BY_MAX = 32                 # characters of the name of who did a step
+LEGACY_STATUS = {
+    "contacted": ("contact",),
+    "rectified": ("contact", "rectify"),
+    "closed": ("contact", "rectify"),
+}
+BY_MAX = 32  # characters of the name of who did a step
 
 
 def case_view(req: Request, r: dict, today: str | None = None) -> dict:
     from .ops_rating import LEVELS
+
     today = today or req.now.date().isoformat()
     w = req.hall.window(r["window"]) if r.get("window") else None
     t = req.store.ticket(r["ticket_id"]) if r.get("ticket_id") else None
     status = r.get("follow_status")
     zh, en = followup.NAMES.get(status, (status, status))
-    return {"id": r["id"], "at": r["at"], "window": r.get("window"),
-            "window_name": w.name if w else None, "service": r.get("service"),
-            "service_name": req.code_name(r["service"]) if r.get("service") else None,
-            "ticket": t.number if t else None, "level": r["level"], "level_name": LEVELS[r["level"]],
-            "channel": r["channel"], "reasons": [x for x in (r.get("reasons") or "").split(",") if x],
-            "text": r.get("text") or "", "follow_status": status, "status_name": zh,
-            "status_name_en": en, "contact_by": r.get("contact_by"),
-            "rectify_by": r.get("rectify_by"), "contacted_at": r.get("contacted_at"),
-            "closed_at": r.get("closed_at"), "phone": r.get("phone_masked"),
-            "overdue": followup.overdue(status, r.get("contact_by"), r.get("rectify_by"), today)}
+    return {
+        "id": r["id"],
+        "at": r["at"],
+        "window": r.get("window"),
+        "window_name": w.name if w else None,
+        "service": r.get("service"),
+        "service_name": req.code_name(r["service"]) if r.get("service") else None,
+        "ticket": t.number if t else None,
+        "level": r["level"],
+        "level_name": LEVELS[r["level"]],
+        "channel": r["channel"],
+        "reasons": [x for x in (r.get("reasons") or "").split(",") if x],
+        "text": r.get("text") or "",
+        "follow_status": status,
+        "status_name": zh,
+        "status_name_en": en,
+        "contact_by": r.get("contact_by"),
+        "rectify_by": r.get("rectify_by"),
+        "contacted_at": r.get("contacted_at"),
+        "closed_at": r.get("closed_at"),
+        "phone": r.get("phone_masked"),
+        "overdue": followup.overdue(status, r.get("contact_by"), r.get("rectify_by"), today),
+    }
 
 
 def op_ratings(req: Request) -> dict:
@@ -58,8 +76,12 @@ def _case(req: Request) -> dict:
 
 def _note(req: Request, required: bool) -> str:
     note = req.args.get("note", str, "", maxlen=followup.NOTE_MAX).strip()
-    require(bool(note) or not required, "note_required", "请填写处理情况（回访、整改或证明材料说明）",
-            "Write what was done (the call, the rectification, the evidence)")
+    require(
+        bool(note) or not required,
+        "note_required",
+        "请填写处理情况（回访、整改或证明材料说明）",
+        "Write what was done (the call, the rectification, the evidence)",
+    )
     return note
 
 
@@ -70,16 +92,28 @@ def op_follow(req: Request) -> dict:
     row = _case(req)
     action = req.args.get("action", str, None, choices=tuple(followup.STEPS))
     legacy = req.args.get("status", str, None, choices=tuple(LEGACY_STATUS))
-    require(bool(action) != bool(legacy), "bad_request", "请指定一个整改操作",
-            "Give one action (contact, rectify, invalid, cannot)")
+    require(
+        bool(action) != bool(legacy),
+        "bad_request",
+        "请指定一个整改操作",
+        "Give one action (contact, rectify, invalid, cannot)",
+    )
     note = _note(req, required=action is not None)
     by = req.args.get("by", str, None, maxlen=BY_MAX)
     if action:
         steps = (action,)
     else:
-        steps = tuple(s for s in LEGACY_STATUS[legacy]
-                      if not (s == "contact" and row["follow_status"] != followup.OPEN))
-        require(bool(steps), "bad_state", "该差评已处理到这一步", "The follow-up is already past this step")
+        steps = tuple(
+            s
+            for s in LEGACY_STATUS[legacy]
+            if not (s == "contact" and row["follow_status"] != followup.OPEN)
+        )
+        require(
+            bool(steps),
+            "bad_state",
+            "该差评已处理到这一步",
+            "The follow-up is already past this step",
+        )
     for act in steps:
         row = _step(req, row, act, note, by)
     return {"rating": case_view(req, row)}
@@ -93,14 +127,27 @@ def _step(req: Request, row: dict, action: str, note: str, by: str | None) -> di
         changes["contacted_at"] = now.isoformat()
     if after in followup.FINAL:
         # the case is closed: the number it was kept for goes with it
-        changes.update(closed_at=now.isoformat(), phone_token=None, phone_masked=None,
-                       phone_purge_by=None)
+        changes.update(
+            closed_at=now.isoformat(), phone_token=None, phone_masked=None, phone_purge_by=None
+        )
     req.store.follow_rating(row["id"], **changes)
     req.store.add_rating_note(row["id"], now, req.device.id, by, action, before, after, note)
-    req.audit("rating_follow", window=row["window"], from_status=before,
-              detail={"rating": row["id"], "action": action, "follow_status": after})
-    req.emit("rating", {"event": "follow", "rating": row["id"], "window": row["window"],
-                        "follow_status": after, "at": now.isoformat()})
+    req.audit(
+        "rating_follow",
+        window=row["window"],
+        from_status=before,
+        detail={"rating": row["id"], "action": action, "follow_status": after},
+    )
+    req.emit(
+        "rating",
+        {
+            "event": "follow",
+            "rating": row["id"],
+            "window": row["window"],
+            "follow_status": after,
+            "at": now.isoformat(),
+        },
+    )
     if action == "contact" or after in followup.FINAL:
         req.alerts.clear(f"rating:{row['id']}")
     for kind in ("contact", "rectify"):
@@ -114,16 +161,33 @@ def op_note(req: Request) -> dict:
     row = _case(req)
     note = _note(req, required=True)
     by = req.args.get("by", str, None, maxlen=BY_MAX)
-    req.store.add_rating_note(row["id"], req.now, req.device.id, by, "note",
-                              row["follow_status"], row["follow_status"], note)
+    req.store.add_rating_note(
+        row["id"],
+        req.now,
+        req.device.id,
+        by,
+        "note",
+        row["follow_status"],
+        row["follow_status"],
+        note,
+    )
     req.audit("rating_note", window=row["window"], detail={"rating": row["id"]})
     return {"rating": case_view(req, row), "notes": _notes(req, row["id"])}
 
 
 def _notes(req: Request, rating_id: str) -> list[dict]:
-    return [{"at": n["at"], "device": n["device"], "by": n["staff"], "action": n["action"],
-             "from_status": n["from_status"], "to_status": n["to_status"], "note": n["note"]}
-            for n in req.store.rating_notes(rating_id)]
+    return [
+        {
+            "at": n["at"],
+            "device": n["device"],
+            "by": n["staff"],
+            "action": n["action"],
+            "from_status": n["from_status"],
+            "to_status": n["to_status"],
+            "note": n["note"],
+        }
+        for n in req.store.rating_notes(rating_id)
+    ]
 
 
 def op_case(req: Request) -> dict:
@@ -136,17 +200,31 @@ def op_phone(req: Request) -> dict:
     """rating.phone {rating_id}: the citizen's number in clear, for the call, while the case is
     open; each opening is audited (the number is not: nor is this reply kept)."""
     row = _case(req)
-    require(row["follow_status"] not in followup.FINAL, "bad_state", "该差评已办结，联系电话已删除",
-            "The case is closed; its phone number was deleted")
-    require(bool(row.get("phone_token")), "not_found", "群众未留联系电话",
-            "The citizen left no phone number")
-    require(req.phones is not None, "unavailable", "本机无法解密联系电话",
-            "The phone key cannot be used here (cryptography not installed)")
+    require(
+        row["follow_status"] not in followup.FINAL,
+        "bad_state",
+        "该差评已办结，联系电话已删除",
+        "The case is closed; its phone number was deleted",
+    )
+    require(
+        bool(row.get("phone_token")),
+        "not_found",
+        "群众未留联系电话",
+        "The citizen left no phone number",
+    )
+    require(
+        req.phones is not None,
+        "unavailable",
+        "本机无法解密联系电话",
+        "The phone key cannot be used here (cryptography not installed)",
+    )
     from .phonevault import VaultError
+
     try:
         phone = req.phones.open(row["phone_token"])
     except VaultError as exc:
         from .domain.errors import DomainError
+
         raise DomainError("unavailable", "联系电话无法解密（密钥已更换）", str(exc)) from None
     req.audit("rating_phone_shown", window=row["window"], detail={"rating": row["id"]})
     return {"rating_id": row["id"], "phone": phone}
@@ -163,12 +241,18 @@ def scan_overdue(store, alerts, hall, today: date) -> None:
         late = followup.overdue(r["follow_status"], r.get("contact_by"), r.get("rectify_by"), day)
         w = hall.window(r["window"]) if r.get("window") else None
         where = w.name if w else "大厅"
-        for kind, zh, deadline in (("contact", "回访", r.get("contact_by")),
-                                   ("rectify", "整改", r.get("rectify_by"))):
+        for kind, zh, deadline in (
+            ("contact", "回访", r.get("contact_by")),
+            ("rectify", "整改", r.get("rectify_by")),
+        ):
             key = overdue_key(r["id"], kind)
             if late == kind:
-                alerts.raise_(key, "rating_overdue",
-                              f"{where}的差评（{r['at'][:10]}）已超过{zh}期限 {deadline}",
-                              window=r.get("window"), rating=r["id"])
+                alerts.raise_(
+                    key,
+                    "rating_overdue",
+                    f"{where}的差评（{r['at'][:10]}）已超过{zh}期限 {deadline}",
+                    window=r.get("window"),
+                    rating=r["id"],
+                )
             elif key in alerts:
                 alerts.clear(key)

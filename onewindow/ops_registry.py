@@ -1,4 +1,5 @@
 """Every op of the hall bus and the roles that may call it: the one table to read for permissions."""
+
 from __future__ import annotations
 
 from . import ops_appointments as appt
@@ -12,7 +13,7 @@ from . import ops_windows as win
 from .roles import ROLES
 
 ANY = ROLES
-WINDOW = ("caller", "manager")   # a caller only for its own windows (checked in the op)
+WINDOW = ("caller", "manager")  # a caller only for its own windows (checked in the op)
 
 OPS = {
     "ticket.issue": (tickets.op_issue, ("kiosk", "caller", "web", "manager")),
@@ -76,10 +77,34 @@ OPS = {
 # so a device asking over and over cannot grow the database. Any op not listed here is kept.
 # what a manager console may do before its PIN is checked: log in, and what every device may
 # read or report; everything else of the manager role needs a session (manager.login)
-BEFORE_LOGIN = frozenset({"manager.login", "manager.logout", "config.get", "queue.status",
-                          "device.clock", "device.health", "appointment.slots"})
-READS = frozenset({"queue.status", "appointment.slots", "appointment.find", "config.get",
-                   "config.export", "report.kpis", "report.sheet", "report.audit", "report.waiting",
-                   "report.ratings", "ticket.find", "rating.case", "case.list", "case.find",
-                   # a number shown in clear is never kept as a stored reply
-                   "rating.phone"})
+BEFORE_LOGIN = frozenset(
+    {
+        "manager.login",
+        "manager.logout",
+        "config.get",
+        "queue.status",
+        "device.clock",
+        "device.health",
+        "appointment.slots",
+    }
+)
+READS = frozenset(
+    {
+        "queue.status",
+        "appointment.slots",
+        "appointment.find",
+        "config.get",
+        "config.export",
+        "report.kpis",
+        "report.sheet",
+        "report.audit",
+        "report.waiting",
+        "report.ratings",
+        "ticket.find",
+        "rating.case",
+        "case.list",
+        "case.find",
+        # a number shown in clear is never kept as a stored reply
+        "rating.phone",
+    }
+)

@@ -1,5 +1,6 @@
 """Ops on tickets: issue (with appointment check-in, elder and declared priority), cancel,
 reinstate, status, and the staff's check of a declared priority (绿色通道)."""
+
 from __future__ import annotations
 
 import re
@@ -8,9 +9,9 @@ from datetime import datetime, timedelta
 from .domain import hours as hours_mod
 from .domain.errors import DomainError
 from .domain.identity import age_on, birth_date_from_id, citizen_key, mask_name, valid_id_number
+from .domain.lifecycle import Action
 from .domain.model import CHANNELS, DECLARABLE, Priority, TicketStatus
 from .domain.routing import reinstate_order
-from .domain.lifecycle import Action
 from .envelope import Args, require
 from .request import Request
 
@@ -23,7 +24,7 @@ DEFAULT_CHANNEL = {"kiosk": "kiosk", "web": "web", "caller": "staff", "manager":
 # passer-by reads), the QR page link only to managers and to the web pages (which were given it)
 SEES_CITIZEN = frozenset({"kiosk", "caller", "manager", "web"})
 SEES_PAGE = frozenset({"manager", "web"})
-SEES_RATING = frozenset({"kiosk", "manager", "web"})   # whether a done ticket was rated
+SEES_RATING = frozenset({"kiosk", "manager", "web"})  # whether a done ticket was rated
 
 
 def read_citizen(secret: bytes, a: Args) -> dict | None:
@@ -37,21 +38,29 @@ def read_citizen(secret: bytes, a: Args) -> dict | None:
         raise DomainError("bad_request", "证件信息格式不正确", "Malformed citizen data")
     id_number = id_number.strip().upper()
     if not id_number.isascii():
-        raise DomainError("bad_id_number", "证件号码有误，请核对后重试", "The ID number is not valid")
+        raise DomainError(
+            "bad_id_number", "证件号码有误，请核对后重试", "The ID number is not valid"
+        )
     birth = None
     if valid_id_number(id_number):
         birth = birth_date_from_id(id_number)
     elif not FOREIGN_PR_OLD.match(id_number):
-        raise DomainError("bad_id_number", "证件号码有误，请核对后重试", "The ID number is not valid")
-    return {"key": citizen_key(id_number, secret), "masked": mask_name(name) or None,
-            "birth": birth}
+        raise DomainError(
+            "bad_id_number", "证件号码有误，请核对后重试", "The ID number is not valid"
+        )
+    return {
+        "key": citizen_key(id_number, secret),
+        "masked": mask_name(name) or None,
+        "birth": birth,
+    }
 
 
 def _queue_item(req: Request, code: str):
     item = req.hall.service(code) or req.hall.theme(code)
     if item is None:
-        raise DomainError("unknown_service", "没有这项业务，请重新选择",
-                          f"No such service {code[:20]!r}")
+        raise DomainError(
+            "unknown_service", "没有这项业务，请重新选择", f"No such service {code[:20]!r}"
+        )
     return item
 
 
@@ -61,15 +70,21 @@ def _check_open(req: Request, item, now) -> None:
         return
     opening = hours_mod.next_opening(hours, now)
     zh, en = hours_mod.describe_opening(opening, now.date())
-    raise DomainError("closed", f"现在不是办理时间，窗口将于{zh}开始服务。您可以预约或查看办事指南。",
-                      f"Windows are closed now; they open {en}. You can book an appointment.",
-                      next_opening=opening.isoformat() if opening else None)
+    raise DomainError(
+        "closed",
+        f"现在不是办理时间，窗口将于{zh}开始服务。您可以预约或查看办事指南。",
+        f"Windows are closed now; they open {en}. You can book an appointment.",
+        next_opening=opening.isoformat() if opening else None,
+    )
 
 
 def _check_quota(req: Request, item) -> None:
     if item.daily_quota and req.store.count_issued(req.day, item.code) >= item.daily_quota:
-        raise DomainError("quota_exhausted", f"{item.name}今日号源已取完，请明天再来或预约办理",
-                          f"Today's tickets for {item.name_en or item.name} are all taken")
+        raise DomainError(
+            "quota_exhausted",
+            f"{item.name}今日号源已取完，请明天再来或预约办理",
+            f"Today's tickets for {item.name_en or item.name} are all taken",
+        )
 
 
 def _find_appointment(req: Request, code, citizen, appointment_id, now):
@@ -77,7 +92,9 @@ def _find_appointment(req: Request, code, citizen, appointment_id, now):
         appt = req.store.appointment(appointment_id)
         require(appt is not None, "not_found", "找不到该预约", "No such appointment")
         if citizen and appt["citizen_key"] != citizen["key"]:
-            raise DomainError("forbidden", "该预约不属于此证件", "This appointment belongs to someone else")
+            raise DomainError(
+                "forbidden", "该预约不属于此证件", "This appointment belongs to someone else"
+            )
     elif citizen:
         # only a booking for what the citizen chose: never check them into another service
         rows = req.store.bookings(citizen["key"], req.day, req.day, service=code)
@@ -86,21 +103,31 @@ def _find_appointment(req: Request, code, citizen, appointment_id, now):
         appt = rows[0]
     else:
         return None
-    require(appt["status"] == "booked", "appointment_used", "该预约已签到或已取消",
-            "This appointment was already used or cancelled")
+    require(
+        appt["status"] == "booked",
+        "appointment_used",
+        "该预约已签到或已取消",
+        "This appointment was already used or cancelled",
+    )
     slot = datetime.fromisoformat(appt["slot_start"])
     r = req.hall.rules
     if now < slot - timedelta(minutes=r.appointment_early_min):
         if not appointment_id:
-            return None     # early: an ordinary ticket is still possible if the citizen wants one
+            return None  # early: an ordinary ticket is still possible if the citizen wants one
         opens = slot - timedelta(minutes=r.appointment_early_min)
-        raise DomainError("too_early", f"您预约的时段是{slot:%H:%M}，请于{opens:%H:%M}后签到",
-                          f"Your slot is at {slot:%H:%M}; check in from {opens:%H:%M}")
+        raise DomainError(
+            "too_early",
+            f"您预约的时段是{slot:%H:%M}，请于{opens:%H:%M}后签到",
+            f"Your slot is at {slot:%H:%M}; check in from {opens:%H:%M}",
+        )
     if now > slot + timedelta(minutes=r.appointment_late_min):
         if not appointment_id:
             return None
-        raise DomainError("appointment_expired", "已超过预约时段，请现场取号",
-                          "The appointment slot has passed; please take a ticket")
+        raise DomainError(
+            "appointment_expired",
+            "已超过预约时段，请现场取号",
+            "The appointment slot has passed; please take a ticket",
+        )
     return appt
 
 
@@ -125,31 +152,57 @@ def op_issue(req: Request) -> dict:
         item = _queue_item(req, appt["service"])
         channel = "appointment"
     else:
-        require(channel != "appointment", "not_found", "没有找到您今天的预约",
-                "No appointment found for today")
+        require(
+            channel != "appointment",
+            "not_found",
+            "没有找到您今天的预约",
+            "No appointment found for today",
+        )
         _check_open(req, item, now)
         _check_quota(req, item)
     if citizen:
         for t in req.queues.waiting(item.code):
             if t.citizen_key == citizen["key"]:
-                raise DomainError("already_waiting", f"您已取号 {t.number}，请留意叫号",
-                                  f"You already have ticket {t.number}", ticket=t.number)
-        if not priority and citizen["birth"] and age_on(citizen["birth"], now.date()) >= req.hall.rules.elder_age:
+                raise DomainError(
+                    "already_waiting",
+                    f"您已取号 {t.number}，请留意叫号",
+                    f"You already have ticket {t.number}",
+                    ticket=t.number,
+                )
+        if (
+            not priority
+            and citizen["birth"]
+            and age_on(citizen["birth"], now.date()) >= req.hall.rules.elder_age
+        ):
             priority = "elder"
     if declared:
         priority = priority or declared
-    t = req.issue(item=item, channel=channel, priority=priority, declared=declared,
-                  priority_check="declared" if declared else None,
-                  appointment_id=appt["id"] if appt else None,
-                  slot_start=datetime.fromisoformat(appt["slot_start"]) if appt else None,
-                  citizen_key=citizen["key"] if citizen else None,
-                  citizen_masked=citizen["masked"] if citizen else None,
-                  answers=_theme_answers(req, item, answers), printed=printed)
+    t = req.issue(
+        item=item,
+        channel=channel,
+        priority=priority,
+        declared=declared,
+        priority_check="declared" if declared else None,
+        appointment_id=appt["id"] if appt else None,
+        slot_start=datetime.fromisoformat(appt["slot_start"]) if appt else None,
+        citizen_key=citizen["key"] if citizen else None,
+        citizen_masked=citizen["masked"] if citizen else None,
+        answers=_theme_answers(req, item, answers),
+        printed=printed,
+    )
     if appt:
         req.store.set_appointment(appt["id"], "checked_in", ticket_id=t.id)
-    req.emit("ticket", {"event": "issued", "ticket_id": t.id, "ticket": t.number,
-                        "service": t.service, "appointment": appt["id"] if appt else None,
-                        "at": now.isoformat()})
+    req.emit(
+        "ticket",
+        {
+            "event": "issued",
+            "ticket_id": t.id,
+            "ticket": t.number,
+            "service": t.service,
+            "appointment": appt["id"] if appt else None,
+            "at": now.isoformat(),
+        },
+    )
     return {"ticket": req.ticket_view(t)}
 
 
@@ -164,31 +217,66 @@ def _theme_answers(req: Request, item, answers):
 def op_cancel(req: Request) -> dict:
     t = req.ticket(req.args.get("ticket_id", str, maxlen=64))
     reason = req.args.get("reason", str, "", maxlen=200)
-    require(t.status in (TicketStatus.WAITING, TicketStatus.NO_SHOW), "bad_state",
-            f"{t.number} 当前状态无法取消", f"{t.number} cannot be cancelled now")
+    require(
+        t.status in (TicketStatus.WAITING, TicketStatus.NO_SHOW),
+        "bad_state",
+        f"{t.number} 当前状态无法取消",
+        f"{t.number} cannot be cancelled now",
+    )
     req.move(t, Action.CANCEL, detail={"reason": reason})
-    req.emit("ticket", {"event": "cancelled", "ticket_id": t.id, "ticket": t.number,
-                        "service": t.service, "at": req.now.isoformat()})
+    req.emit(
+        "ticket",
+        {
+            "event": "cancelled",
+            "ticket_id": t.id,
+            "ticket": t.number,
+            "service": t.service,
+            "at": req.now.isoformat(),
+        },
+    )
     return {"ticket": req.ticket_view(t)}
 
 
 def op_reinstate(req: Request) -> dict:
     t = req.ticket(req.args.get("ticket_id", str, maxlen=64))
-    require(t.status is TicketStatus.NO_SHOW, "bad_state", f"{t.number} 不是过号状态",
-            f"{t.number} was not skipped")
-    require(t.day == req.day, "expired", "昨日的号票已失效，请重新取号",
-            "Yesterday's ticket has expired; please take a new one")
+    require(
+        t.status is TicketStatus.NO_SHOW,
+        "bad_state",
+        f"{t.number} 不是过号状态",
+        f"{t.number} was not skipped",
+    )
+    require(
+        t.day == req.day,
+        "expired",
+        "昨日的号票已失效，请重新取号",
+        "Yesterday's ticket has expired; please take a new one",
+    )
     now = req.now
     rules = req.hall.rules
     grace = timedelta(minutes=rules.no_show_grace_min)
-    require(t.skipped_at is not None and now - t.skipped_at <= grace, "expired",
-            f"过号已超过{rules.no_show_grace_min}分钟，请重新取号",
-            "Too long since the ticket was skipped; please take a new one")
+    require(
+        t.skipped_at is not None and now - t.skipped_at <= grace,
+        "expired",
+        f"过号已超过{rules.no_show_grace_min}分钟，请重新取号",
+        "Too long since the ticket was skipped; please take a new one",
+    )
     order = sorted(u.order_at for u in req.queues.waiting(t.service))
-    req.move(t, Action.REINSTATE, order_at=reinstate_order(order, rules.reinstate_after, now),
-             window=None)
-    req.emit("ticket", {"event": "reinstated", "ticket_id": t.id, "ticket": t.number,
-                        "service": t.service, "at": now.isoformat()})
+    req.move(
+        t,
+        Action.REINSTATE,
+        order_at=reinstate_order(order, rules.reinstate_after, now),
+        window=None,
+    )
+    req.emit(
+        "ticket",
+        {
+            "event": "reinstated",
+            "ticket_id": t.id,
+            "ticket": t.number,
+            "service": t.service,
+            "at": now.isoformat(),
+        },
+    )
     return {"ticket": req.ticket_view(t)}
 
 
@@ -200,13 +288,21 @@ def op_printed(req: Request) -> dict:
     printed = req.args.get("printed", bool)
     reason = req.args.get("reason", str, "", maxlen=200)
     if req.args.get("reprint", bool, False) and printed:
-        req.update(t, "reprint")                 # the same number, on paper again
+        req.update(t, "reprint")  # the same number, on paper again
     if t.printed != printed:
-        req.update(t, "printed" if printed else "print_failed",
-                   detail={"reason": reason} if reason else None, printed=printed)
+        req.update(
+            t,
+            "printed" if printed else "print_failed",
+            detail={"reason": reason} if reason else None,
+            printed=printed,
+        )
     if not printed:
-        req.alerts.raise_(f"printer:{dev.id}", "printer", f"{dev.id} 打印失败：{reason or '未知原因'}",
-                          device=dev.id)
+        req.alerts.raise_(
+            f"printer:{dev.id}",
+            "printer",
+            f"{dev.id} 打印失败：{reason or '未知原因'}",
+            device=dev.id,
+        )
     return {"ticket": req.ticket_view(t)}
 
 
@@ -218,9 +314,10 @@ def op_queue_status(req: Request) -> dict:
     view = req.ticket_view(t)
     if req.device.role in SEES_RATING and t.status is TicketStatus.DONE:
         from .ops_rating import rating_state
+
         view["rating"] = rating_state(req, t.id)
     if req.device.role in SEES_CITIZEN and t.status is TicketStatus.DONE:
-        case = req.store.case(t.id)       # 容缺受理: what is missing and by when
+        case = req.store.case(t.id)  # 容缺受理: what is missing and by when
         if case is not None:
             view["case"] = req.case_view(case)
     if req.device.role not in SEES_CITIZEN:
@@ -237,25 +334,51 @@ def op_priority(req: Request) -> dict:
     decision = a.get("decision", str, choices=("confirm", "withdraw"))
     number = a.get("window", int, None, minval=1, maxval=999)
     if number is not None:
-        require(dev.role == "manager" or number in dev.windows, "forbidden",
-                f"此设备不能操作 {number} 号窗口", f"This device may not act on window {number}")
+        require(
+            dev.role == "manager" or number in dev.windows,
+            "forbidden",
+            f"此设备不能操作 {number} 号窗口",
+            f"This device may not act on window {number}",
+        )
         t = req.queues.at_window(number)
         require(t is not None, "no_ticket", "当前没有正在办理的号", "No ticket at this window")
     else:
         require(dev.role == "manager", "bad_request", "请指定窗口", "Give the window")
         t = req.ticket(a.get("ticket_id", str, maxlen=64))
-    require(t.declared is not None, "bad_state", f"{t.number} 没有自报的优先类别",
-            f"{t.number} declared no priority")
+    require(
+        t.declared is not None,
+        "bad_state",
+        f"{t.number} 没有自报的优先类别",
+        f"{t.number} declared no priority",
+    )
     require(not t.status.final, "bad_state", f"{t.number} 已结束", f"{t.number} is over")
     if decision == "confirm":
-        req.update(t, "priority_confirm", detail={"declared": t.declared},
-                   priority_check="confirmed", priority=t.priority or t.declared)
+        req.update(
+            t,
+            "priority_confirm",
+            detail={"declared": t.declared},
+            priority_check="confirmed",
+            priority=t.priority or t.declared,
+        )
     else:
         # only what was declared goes: an elder found from the ID card stays one
-        req.update(t, "priority_withdraw", detail={"declared": t.declared},
-                   priority_check="withdrawn",
-                   priority=None if t.priority == t.declared else t.priority)
-    req.emit("ticket", {"event": f"priority_{decision}", "ticket_id": t.id, "ticket": t.number,
-                        "service": t.service, "declared": t.declared, "window": t.window,
-                        "at": req.now.isoformat()})
+        req.update(
+            t,
+            "priority_withdraw",
+            detail={"declared": t.declared},
+            priority_check="withdrawn",
+            priority=None if t.priority == t.declared else t.priority,
+        )
+    req.emit(
+        "ticket",
+        {
+            "event": f"priority_{decision}",
+            "ticket_id": t.id,
+            "ticket": t.number,
+            "service": t.service,
+            "declared": t.declared,
+            "window": t.window,
+            "at": req.now.isoformat(),
+        },
+    )
     return {"ticket": req.ticket_view(t)}

@@ -1,5 +1,6 @@
 """Ops a window's caller does: call next, recall, start, skip, transfer, hold and resume (挂起),
 finish, open, close, pause."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -19,8 +20,11 @@ def _window(req: Request):
     if w is None:
         raise DomainError("not_found", f"没有 {number} 号窗口", f"No window {number}")
     if req.device.role != "manager" and number not in req.device.windows:
-        raise DomainError("forbidden", f"此设备不能操作 {number} 号窗口",
-                          f"This device may not act on window {number}")
+        raise DomainError(
+            "forbidden",
+            f"此设备不能操作 {number} 号窗口",
+            f"This device may not act on window {number}",
+        )
     return w, req.window(number)
 
 
@@ -40,18 +44,40 @@ def _require_open(state) -> None:
 
 def _finish(req: Request, t: Ticket, detail: Optional[dict] = None) -> None:
     req.move(t, Action.FINISH, detail=detail)
-    req.record_handling(t.service, (t.finished_at - (t.served_at or t.called_at)).total_seconds() / 60)
-    req.emit("ticket", {"event": "done", "ticket_id": t.id, "ticket": t.number,
-                        "service": t.service, "window": t.window, "at": req.now.isoformat()})
+    req.record_handling(
+        t.service, (t.finished_at - (t.served_at or t.called_at)).total_seconds() / 60
+    )
+    req.emit(
+        "ticket",
+        {
+            "event": "done",
+            "ticket_id": t.id,
+            "ticket": t.number,
+            "service": t.service,
+            "window": t.window,
+            "at": req.now.isoformat(),
+        },
+    )
 
 
 def _call_event(req: Request, t: Ticket, recall: bool, resumed: bool = False) -> None:
     w = req.hall.window(t.window)
-    req.emit("call", {"ticket": t.number, "ticket_id": t.id, "window": w.number,
-                      "window_name": w.name, "window_name_en": w.name_en, "service": t.service,
-                      "service_name": req.code_name(t.service), "recall": recall,
-                      **({"resumed": True} if resumed else {}),
-                      "priority": t.priority, "at": req.now.isoformat()})
+    req.emit(
+        "call",
+        {
+            "ticket": t.number,
+            "ticket_id": t.id,
+            "window": w.number,
+            "window_name": w.name,
+            "window_name_en": w.name_en,
+            "service": t.service,
+            "service_name": req.code_name(t.service),
+            "recall": recall,
+            **({"resumed": True} if resumed else {}),
+            "priority": t.priority,
+            "at": req.now.isoformat(),
+        },
+    )
 
 
 CURRENT_CHOICES = ("no_show", "done")
@@ -66,15 +92,22 @@ def _settle_current(req: Request, number: int, choice) -> None:
     if current is None:
         return
     if current.status is TicketStatus.SERVING:
-        require(choice != "no_show", "bad_state", f"{current.number} 已在办理中，不能记为过号",
-                f"{current.number} is being served: it cannot be a no-show")
+        require(
+            choice != "no_show",
+            "bad_state",
+            f"{current.number} 已在办理中，不能记为过号",
+            f"{current.number} is being served: it cannot be a no-show",
+        )
         _finish(req, current, {"by": "call_next"})
     elif choice is None:
-        raise DomainError("no_show_or_done",
-                          f"{current.number} 号已呼叫但未开始办理：请选择「过号」或「已办结」",
-                          f"{current.number} was called but never started: choose no-show or done",
-                          ticket=current.number, ticket_id=current.id,
-                          choices=list(CURRENT_CHOICES))
+        raise DomainError(
+            "no_show_or_done",
+            f"{current.number} 号已呼叫但未开始办理：请选择「过号」或「已办结」",
+            f"{current.number} was called but never started: choose no-show or done",
+            ticket=current.number,
+            ticket_id=current.id,
+            choices=list(CURRENT_CHOICES),
+        )
     elif choice == "no_show":
         _skip(req, current, number, {"by": "call_next", "current": "no_show"})
     else:
@@ -86,16 +119,29 @@ def op_call_next(req: Request) -> dict:
     _require_open(state)
     _settle_current(req, w.number, req.args.get("current", str, None, choices=CURRENT_CHOICES))
     codes = req.hall.window_order(w)
-    choice = choose_next(w.number, None if w.serves_all() else w.services,
-                         req.queues.candidates(w.number, codes), req.now,
-                         req.hall.rules.routing, req.hall.rules.fair_share, state.streak)
+    choice = choose_next(
+        w.number,
+        None if w.serves_all() else w.services,
+        req.queues.candidates(w.number, codes),
+        req.now,
+        req.hall.rules.routing,
+        req.hall.rules.fair_share,
+        state.streak,
+    )
     if choice is None:
         return {"ticket": None}
     t = choice.ticket
     req.set_window(w.number, streak=state.streak + 1 if choice.jumped else 0)
     staff = state.staff or {}
-    req.move(t, Action.CALL, detail={"reason": choice.reason}, window=w.number,
-             target_window=None, staff=staff.get("id") or None, staff_name=staff.get("name") or None)
+    req.move(
+        t,
+        Action.CALL,
+        detail={"reason": choice.reason},
+        window=w.number,
+        target_window=None,
+        staff=staff.get("id") or None,
+        staff_name=staff.get("name") or None,
+    )
     _call_event(req, t, recall=False)
     return {"ticket": req.ticket_view(t)}
 
@@ -103,8 +149,12 @@ def op_call_next(req: Request) -> dict:
 def op_recall(req: Request) -> dict:
     w, state = _window(req)
     t = _current(req, w.number)
-    require(t.status is not TicketStatus.SERVING, "bad_state", f"{t.number} 已在办理中",
-            f"{t.number} is already being served")
+    require(
+        t.status is not TicketStatus.SERVING,
+        "bad_state",
+        f"{t.number} 已在办理中",
+        f"{t.number} is already being served",
+    )
     req.move(t, Action.RECALL, recalls=t.recalls + 1)
     _call_event(req, t, recall=True)
     return {"ticket": req.ticket_view(t)}
@@ -116,24 +166,46 @@ def op_start(req: Request) -> dict:
     t = _current(req, w.number)
     if t.status is not TicketStatus.SERVING:
         req.move(t, Action.START)
-        req.emit("ticket", {"event": "serving", "ticket_id": t.id, "ticket": t.number,
-                            "service": t.service, "window": w.number, "at": req.now.isoformat()})
+        req.emit(
+            "ticket",
+            {
+                "event": "serving",
+                "ticket_id": t.id,
+                "ticket": t.number,
+                "service": t.service,
+                "window": w.number,
+                "at": req.now.isoformat(),
+            },
+        )
     return {"ticket": req.ticket_view(t)}
 
 
 def op_skip(req: Request) -> dict:
     w, state = _window(req)
     t = _current(req, w.number)
-    require(t.status is not TicketStatus.SERVING, "bad_state",
-            f"{t.number} 已在办理中，不能记为过号", f"{t.number} is being served")
+    require(
+        t.status is not TicketStatus.SERVING,
+        "bad_state",
+        f"{t.number} 已在办理中，不能记为过号",
+        f"{t.number} is being served",
+    )
     _skip(req, t, w.number)
     return {"ticket": req.ticket_view(t)}
 
 
 def _skip(req: Request, t: Ticket, window: int, detail: Optional[dict] = None) -> None:
     req.move(t, Action.SKIP, detail=detail)
-    req.emit("ticket", {"event": "no_show", "ticket_id": t.id, "ticket": t.number,
-                        "service": t.service, "window": window, "at": req.now.isoformat()})
+    req.emit(
+        "ticket",
+        {
+            "event": "no_show",
+            "ticket_id": t.id,
+            "ticket": t.number,
+            "service": t.service,
+            "window": window,
+            "at": req.now.isoformat(),
+        },
+    )
 
 
 def op_transfer(req: Request) -> dict:
@@ -142,23 +214,48 @@ def op_transfer(req: Request) -> dict:
     to_service = req.args.get("to_service", str, None, maxlen=16)
     to_window = req.args.get("to_window", int, None, minval=1, maxval=999)
     if (to_service is None) == (to_window is None):
-        raise DomainError("bad_request", "请指定转往的业务或窗口（二选一）",
-                          "Give either to_service or to_window")
+        raise DomainError(
+            "bad_request", "请指定转往的业务或窗口（二选一）", "Give either to_service or to_window"
+        )
     t = _current(req, w.number)
     if to_service is not None:
-        require(bool(req.hall.service(to_service) or req.hall.theme(to_service)), "not_found",
-                "没有这项业务", f"No service {to_service}")
+        require(
+            bool(req.hall.service(to_service) or req.hall.theme(to_service)),
+            "not_found",
+            "没有这项业务",
+            f"No service {to_service}",
+        )
     else:
-        require(req.hall.window(to_window) is not None, "not_found", f"没有 {to_window} 号窗口",
-                f"No window {to_window}")
+        require(
+            req.hall.window(to_window) is not None,
+            "not_found",
+            f"没有 {to_window} 号窗口",
+            f"No window {to_window}",
+        )
         require(to_window != w.number, "bad_request", "不能转给本窗口", "Cannot transfer to itself")
-    req.move(t, Action.TRANSFER, audit_window=w.number,
-             detail={"to_service": to_service, "to_window": to_window},
-             origin_service=t.origin_service or t.service, service=to_service or t.service,
-             target_window=to_window, transfers=t.transfers + 1, window=None)
-    req.emit("ticket", {"event": "transferred", "ticket_id": t.id, "ticket": t.number,
-                        "service": t.service, "from_window": w.number, "to_window": to_window,
-                        "at": req.now.isoformat()})
+    req.move(
+        t,
+        Action.TRANSFER,
+        audit_window=w.number,
+        detail={"to_service": to_service, "to_window": to_window},
+        origin_service=t.origin_service or t.service,
+        service=to_service or t.service,
+        target_window=to_window,
+        transfers=t.transfers + 1,
+        window=None,
+    )
+    req.emit(
+        "ticket",
+        {
+            "event": "transferred",
+            "ticket_id": t.id,
+            "ticket": t.number,
+            "service": t.service,
+            "from_window": w.number,
+            "to_window": to_window,
+            "at": req.now.isoformat(),
+        },
+    )
     return {"ticket": req.ticket_view(t)}
 
 
@@ -169,11 +266,26 @@ def op_hold(req: Request) -> dict:
     w, state = _window(req)
     t = _current(req, w.number)
     until = req.now + timedelta(minutes=req.hall.rules.hold_min)
-    req.move(t, Action.HOLD, detail={"until": until.isoformat()}, held_until=until,
-             holds=t.holds + 1, target_window=None)
-    req.emit("ticket", {"event": "held", "ticket_id": t.id, "ticket": t.number,
-                        "service": t.service, "window": w.number, "until": until.isoformat(),
-                        "at": req.now.isoformat()})
+    req.move(
+        t,
+        Action.HOLD,
+        detail={"until": until.isoformat()},
+        held_until=until,
+        holds=t.holds + 1,
+        target_window=None,
+    )
+    req.emit(
+        "ticket",
+        {
+            "event": "held",
+            "ticket_id": t.id,
+            "ticket": t.number,
+            "service": t.service,
+            "window": w.number,
+            "until": until.isoformat(),
+            "at": req.now.isoformat(),
+        },
+    )
     return {"ticket": req.ticket_view(t)}
 
 
@@ -185,11 +297,20 @@ def op_resume_held(req: Request) -> dict:
     ticket_id = req.args.get("ticket_id", str, None, maxlen=64)
     if ticket_id is not None:
         t = next((h for h in held if h.id == ticket_id), None)
-        require(t is not None, "not_found", "本窗口没有挂起的这个号", "No such held ticket at this window")
+        require(
+            t is not None,
+            "not_found",
+            "本窗口没有挂起的这个号",
+            "No such held ticket at this window",
+        )
     else:
         require(bool(held), "no_ticket", "本窗口没有挂起的号", "No ticket is held at this window")
-        require(len(held) == 1, "bad_request", "本窗口挂起了多个号，请指明恢复哪一个（ticket_id）",
-                "Several tickets are held here: give ticket_id")
+        require(
+            len(held) == 1,
+            "bad_request",
+            "本窗口挂起了多个号，请指明恢复哪一个（ticket_id）",
+            "Several tickets are held here: give ticket_id",
+        )
         t = held[0]
     _require_free(req, w.number)
     req.move(t, Action.RESUME, held_until=None)
@@ -200,24 +321,48 @@ def op_resume_held(req: Request) -> dict:
 def release_held(req: Request, t: Ticket, reason: str) -> None:
     """A held ticket falls back to its queue with its queue time (hold over, window closed)."""
     window = t.window
-    req.move(t, Action.RELEASE, audit_window=window, detail={"reason": reason},
-             held_until=None, window=None)
-    req.emit("ticket", {"event": "released", "ticket_id": t.id, "ticket": t.number,
-                        "service": t.service, "window": window, "reason": reason,
-                        "at": req.now.isoformat()})
+    req.move(
+        t,
+        Action.RELEASE,
+        audit_window=window,
+        detail={"reason": reason},
+        held_until=None,
+        window=None,
+    )
+    req.emit(
+        "ticket",
+        {
+            "event": "released",
+            "ticket_id": t.id,
+            "ticket": t.number,
+            "service": t.service,
+            "window": window,
+            "reason": reason,
+            "at": req.now.isoformat(),
+        },
+    )
 
 
 def op_finish(req: Request) -> dict:
     """Done; with `missing` (容缺受理) the case is recorded as accepted with those materials due."""
     from .ops_cases import accept
+
     w, state = _window(req)
     t = _current(req, w.number)
     missing = list(dict.fromkeys(req.args.str_list("missing", maxlen=20)))
     days = req.args.get("missing_days", int, None, minval=1, maxval=60)
     case = accept(req, t, missing, days) if missing else None
     _finish(req, t)
-    req.emit("rating", {"event": "invite", "window": w.number, "ticket_id": t.id,
-                        "ticket": t.number, "at": req.now.isoformat()})
+    req.emit(
+        "rating",
+        {
+            "event": "invite",
+            "window": w.number,
+            "ticket_id": t.id,
+            "ticket": t.number,
+            "at": req.now.isoformat(),
+        },
+    )
     return {"ticket": req.ticket_view(t), **({"case": case} if case else {})}
 
 
@@ -238,14 +383,18 @@ def op_open(req: Request) -> dict:
 
 def _require_free(req: Request, number: int) -> None:
     cur = req.queues.at_window(number)
-    require(cur is None, "busy", f"请先办结或挂起当前的 {cur.number if cur else ''} 号",
-            "Finish or hold the current ticket first")
+    require(
+        cur is None,
+        "busy",
+        f"请先办结或挂起当前的 {cur.number if cur else ''} 号",
+        "Finish or hold the current ticket first",
+    )
 
 
 def op_close(req: Request) -> dict:
     w, state = _window(req)
     _require_free(req, w.number)
-    for t in req.queues.held(w.number):      # nobody will resume them here: back to the queue
+    for t in req.queues.held(w.number):  # nobody will resume them here: back to the queue
         release_held(req, t, "window_closed")
     return _set_status(req, w, WindowStatus.CLOSED, "close", staff=None, reason=None)
 
@@ -253,12 +402,22 @@ def op_close(req: Request) -> dict:
 def op_pause(req: Request) -> dict:
     w, state = _window(req)
     reason = req.args.get("reason", str, "", maxlen=100)
-    require(state.status is not WindowStatus.CLOSED, "window_closed", "窗口未开启", "The window is closed")
+    require(
+        state.status is not WindowStatus.CLOSED,
+        "window_closed",
+        "窗口未开启",
+        "The window is closed",
+    )
     _require_free(req, w.number)
     return _set_status(req, w, WindowStatus.PAUSED, "pause", reason=reason or None)
 
 
 def op_resume(req: Request) -> dict:
     w, state = _window(req)
-    require(state.status is WindowStatus.PAUSED, "bad_state", "窗口不在暂停状态", "The window is not paused")
+    require(
+        state.status is WindowStatus.PAUSED,
+        "bad_state",
+        "窗口不在暂停状态",
+        "The window is not paused",
+    )
     return _set_status(req, w, WindowStatus.OPEN, "resume", reason=None)

@@ -2,10 +2,11 @@
 `cryptography` package) under a key kept in the data dir beside the citizen key, never in
 hall.db; so a copy of the database alone holds no number. Without the package the hall takes
 no phone numbers at all (the QR page does not ask), rather than keep them in clear."""
+
 from __future__ import annotations
 
-import logging
 import importlib.util
+import logging
 import os
 import re
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Optional
 log = logging.getLogger(__name__)
 
 PHONE_KEY_FILE = "followup.key"
-MOBILE = re.compile(r"1[3-9][0-9]{9}")          # a mainland mobile number, 11 digits
+MOBILE = re.compile(r"1[3-9][0-9]{9}")  # a mainland mobile number, 11 digits
 
 
 class VaultError(Exception):
@@ -37,6 +38,7 @@ class PhoneVault:
     def _box(self):
         if self._fernet is None:
             from cryptography.fernet import Fernet
+
             if not self.path.exists():
                 fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
                 with os.fdopen(fd, "wb") as f:
@@ -51,18 +53,23 @@ class PhoneVault:
 
     def open(self, token: str) -> str:
         from cryptography.fernet import InvalidToken
+
         try:
             return self._box().decrypt(token.encode("ascii")).decode("ascii")
         except InvalidToken:
-            raise VaultError(f"{self.path}: this key did not seal the number (key file replaced "
-                             f"or restored from another hall?)") from None
+            raise VaultError(
+                f"{self.path}: this key did not seal the number (key file replaced "
+                f"or restored from another hall?)"
+            ) from None
 
 
 def open_vault(data_dir: str | Path) -> Optional[PhoneVault]:
     """The hall's vault, or None (said once in the log) when `cryptography` is not installed."""
     if not available():
-        log.warning("the cryptography package is not installed: the QR page will not ask for "
-                    "a phone number for the follow-up of bad ratings (pip install cryptography, "
-                    "or apt-get install python3-cryptography for a system Python)")
+        log.warning(
+            "the cryptography package is not installed: the QR page will not ask for "
+            "a phone number for the follow-up of bad ratings (pip install cryptography, "
+            "or apt-get install python3-cryptography for a system Python)"
+        )
         return None
     return PhoneVault(data_dir)

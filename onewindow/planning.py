@@ -1,12 +1,13 @@
 """`onewindow plan`: 排班建议 from the hall's own history (docs/staffing.md), printed per slot of a
 weekday, Chinese first. Reads the database read-only: works while the hall runs."""
+
 from __future__ import annotations
 
 import argparse
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
 from typing import Optional, Sequence
@@ -55,27 +56,47 @@ class ParallelDays:
     def __exit__(self, *exc: object) -> None:
         self.pool.shutdown(cancel_futures=True)
 
-    def __call__(self, groups: Sequence[Group], counts: dict[tuple[str, int], int],
-                 demand: dem.Demand, rules: Rules, seeds: Sequence[int]) -> list[DayResult]:
+    def __call__(
+        self,
+        groups: Sequence[Group],
+        counts: dict[tuple[str, int], int],
+        demand: dem.Demand,
+        rules: Rules,
+        seeds: Sequence[int],
+    ) -> list[DayResult]:
         seeds = list(seeds)
         size = -(-len(seeds) // self.jobs)
-        parts = [self.pool.submit(simulate_days, groups, counts, demand, rules,
-                                  seeds[i:i + size]) for i in range(0, len(seeds), size)]
+        parts = [
+            self.pool.submit(simulate_days, groups, counts, demand, rules, seeds[i : i + size])
+            for i in range(0, len(seeds), size)
+        ]
         return [day for part in parts for day in part.result()]
 
 
 def _spans(hall: Hall, weekday: int) -> tuple[dem.Span, ...]:
-    return tuple((s.hour * 60 + s.minute, e.hour * 60 + e.minute) for s, e in hall.hours.week[weekday])
+    return tuple(
+        (s.hour * 60 + s.minute, e.hour * 60 + e.minute) for s, e in hall.hours.week[weekday]
+    )
 
 
-def plan(data_dir: str | Path, since: date, until: date, target_min: float, percentile: float,
-         weekday: Optional[int] = None, config: Optional[str | Path] = None, days: int = 200,
-         seed: int = 1, jobs: int = 1) -> tuple[Hall, dem.Demand, Advice]:
+def plan(
+    data_dir: str | Path,
+    since: date,
+    until: date,
+    target_min: float,
+    percentile: float,
+    weekday: Optional[int] = None,
+    config: Optional[str | Path] = None,
+    days: int = 200,
+    seed: int = 1,
+    jobs: int = 1,
+) -> tuple[Hall, dem.Demand, Advice]:
     """The advice for one weekday (None: the history's busiest); NoHistory when there is none."""
     from .hallconfig import load_file, parse
     from .startup import DB_FILE
     from .store import StoreError
     from .store.history import HistoryReader
+
     db = Path(data_dir) / DB_FILE
     with HistoryReader(db) as h:
         settings = h.settings()
@@ -83,32 +104,45 @@ def plan(data_dir: str | Path, since: date, until: date, target_min: float, perc
     if config is not None:
         hall, _raw = load_file(config)
     elif settings is None:
-        raise StoreError(f"{db}: no hall has run on this data dir yet: there is no history to plan from")
+        raise StoreError(
+            f"{db}: no hall has run on this data dir yet: there is no history to plan from"
+        )
     else:
         hall = parse(settings, str(db))
     span = f"{since.isoformat()} – {until.isoformat()}"
     if not past:
-        raise NoHistory(f"{span} 没有任何取号记录，无法给出排班建议（不编造数字）。",
-                        f"no tickets were issued {span}: there is nothing to plan from")
+        raise NoHistory(
+            f"{span} 没有任何取号记录，无法给出排班建议（不编造数字）。",
+            f"no tickets were issued {span}: there is nothing to plan from",
+        )
     if weekday is None:
         weekday = Counter(t.day.weekday() for t in past).most_common(1)[0][0]
     spans = _spans(hall, weekday)
     if not spans:
-        raise NoHistory(f"大厅{WEEKDAYS_ZH[weekday]}不开窗，无需排班。",
-                        f"the hall's windows are closed on {WEEKDAYS_EN[weekday]}s")
+        raise NoHistory(
+            f"大厅{WEEKDAYS_ZH[weekday]}不开窗，无需排班。",
+            f"the hall's windows are closed on {WEEKDAYS_EN[weekday]}s",
+        )
     d = dem.build(past, weekday, spans)
     if not d.days:
-        raise NoHistory(f"{span} 没有{WEEKDAYS_ZH[weekday]}的取号记录，无法给出该日的排班建议。",
-                        f"no tickets on {WEEKDAYS_EN[weekday]}s {span}: no advice for that day")
+        raise NoHistory(
+            f"{span} 没有{WEEKDAYS_ZH[weekday]}的取号记录，无法给出该日的排班建议。",
+            f"no tickets on {WEEKDAYS_EN[weekday]}s {span}: no advice for that day",
+        )
     if not d.services:
-        raise NoHistory("历史记录中没有办结的业务，无法测算办理时长，无法给出排班建议。",
-                        "no ticket in the history was finished: handling times are unknown, "
-                        "so there is no advice")
+        raise NoHistory(
+            "历史记录中没有办结的业务，无法测算办理时长，无法给出排班建议。",
+            "no ticket in the history was finished: handling times are unknown, "
+            "so there is no advice",
+        )
     if jobs <= 1:
         return hall, d, recommend(hall, d, target_min, percentile, days=days, seed=seed)
     with ParallelDays(jobs) as run_days:
-        return hall, d, recommend(hall, d, target_min, percentile, days=days, seed=seed,
-                                  run_days=run_days)
+        return (
+            hall,
+            d,
+            recommend(hall, d, target_min, percentile, days=days, seed=seed, run_days=run_days),
+        )
 
 
 def _hm(minute: int) -> str:
@@ -118,52 +152,81 @@ def _hm(minute: int) -> str:
 def render(hall: Hall, d: dem.Demand, a: Advice) -> str:
     wd = a.weekday
     pct = f"{a.percentile:g}"
-    out = [f"排班建议 · {hall.name} · {WEEKDAYS_ZH[wd]}",
-           f"Staffing advice · {hall.name_en or hall.name} · {WEEKDAYS_EN[wd]}",
-           f"目标：{pct}% 的群众在 {a.target_min:g} 分钟内被叫号"
-           f"  (target: {pct}% called within {a.target_min:g} min)",
-           f"依据：{len(d.days)} 个{WEEKDAYS_ZH[wd]}的历史记录（{d.days[0]} 至 {d.days[-1]}）"
-           f"  (history: {len(d.days)} {WEEKDAYS_EN[wd]}s)"]
-    stands = "建议成立 (the advice stands)" if a.stands else \
-        f"未达到 {CONFIDENCE:.0%} 的把握 (below {CONFIDENCE:.0%}: the advice does not stand)"
-    out.append(f"把握：模拟 {a.days} 天，{a.confidence:.0%} 的天达标；{stands}"
-               f"  (confidence: {a.confidence:.0%} of {a.days} simulated days met the target)")
-    out.append(f"Erlang C 估算的初步方案在模拟中 {a.analytic_confidence:.0%} 的天达标"
-               f"  (the Erlang C first cut met the target on {a.analytic_confidence:.0%} of the "
-               f"simulated days)")
+    out = [
+        f"排班建议 · {hall.name} · {WEEKDAYS_ZH[wd]}",
+        f"Staffing advice · {hall.name_en or hall.name} · {WEEKDAYS_EN[wd]}",
+        f"目标：{pct}% 的群众在 {a.target_min:g} 分钟内被叫号"
+        f"  (target: {pct}% called within {a.target_min:g} min)",
+        f"依据：{len(d.days)} 个{WEEKDAYS_ZH[wd]}的历史记录（{d.days[0]} 至 {d.days[-1]}）"
+        f"  (history: {len(d.days)} {WEEKDAYS_EN[wd]}s)",
+    ]
+    stands = (
+        "建议成立 (the advice stands)"
+        if a.stands
+        else f"未达到 {CONFIDENCE:.0%} 的把握 (below {CONFIDENCE:.0%}: the advice does not stand)"
+    )
+    out.append(
+        f"把握：模拟 {a.days} 天，{a.confidence:.0%} 的天达标；{stands}"
+        f"  (confidence: {a.confidence:.0%} of {a.days} simulated days met the target)"
+    )
+    out.append(
+        f"Erlang C 估算的初步方案在模拟中 {a.analytic_confidence:.0%} 的天达标"
+        f"  (the Erlang C first cut met the target on {a.analytic_confidence:.0%} of the "
+        f"simulated days)"
+    )
     if a.added > 0:
-        out.append(f"注意：初步方案不够，模拟后共加开 {a.added} 个（时段·窗口），表中以 + 标出"
-                   f"  ({a.added} window-slots added by the simulation, marked +)")
+        out.append(
+            f"注意：初步方案不够，模拟后共加开 {a.added} 个（时段·窗口），表中以 + 标出"
+            f"  ({a.added} window-slots added by the simulation, marked +)"
+        )
     elif a.added < 0:
-        out.append(f"初步方案有余量，模拟后共减少 {-a.added} 个（时段·窗口），表中以 - 标出"
-                   f"  ({-a.added} window-slots the simulation showed were not needed, marked -)")
+        out.append(
+            f"初步方案有余量，模拟后共减少 {-a.added} 个（时段·窗口），表中以 - 标出"
+            f"  ({-a.added} window-slots the simulation showed were not needed, marked -)"
+        )
     for gid, n in a.extra.items():
         g = next(g for g in a.groups if g.id == gid)
-        out.append(f"注意：{g.name} 需比大厅现有多开 {n} 个窗口"
-                   f"  (needs {n} more {gid} windows than the hall has)")
+        out.append(
+            f"注意：{g.name} 需比大厅现有多开 {n} 个窗口"
+            f"  (needs {n} more {gid} windows than the hall has)"
+        )
     if a.unserved:
-        out.append(f"注意：没有窗口办理 {'、'.join(a.unserved)}，未计入"
-                   f"  (no window serves {', '.join(a.unserved)}: not planned)")
+        out.append(
+            f"注意：没有窗口办理 {'、'.join(a.unserved)}，未计入"
+            f"  (no window serves {', '.join(a.unserved)}: not planned)"
+        )
     if d.unmeasured:
-        out.append(f"注意：{'、'.join(d.unmeasured)} 没有办结记录（办理时长未知），未计入"
-                   f"  (no finished ticket, handling time unknown: not planned)")
+        out.append(
+            f"注意：{'、'.join(d.unmeasured)} 没有办结记录（办理时长未知），未计入"
+            f"  (no finished ticket, handling time unknown: not planned)"
+        )
     out.append("")
     heads = [f"{g.name}({g.id})" if g.id != "comprehensive" else g.name for g in a.groups]
     out.append("时段   " + "  ".join(heads) + f"  预计P{pct}等候  到达  把握")
-    out.append("slot   " + "  ".join(" " * _w(h) for h in heads) +
-               f"  P{pct} wait     arrivals  confidence")
+    out.append(
+        "slot   "
+        + "  ".join(" " * _w(h) for h in heads)
+        + f"  P{pct} wait     arrivals  confidence"
+    )
     for s in a.slots:
         cells = []
         for g, h in zip(a.groups, heads, strict=True):
             n, first = s.windows[g.id], s.analytic[g.id]
             cell = f"{n}" + (f" ({n - first:+d})" if n != first else "")
             cells.append(cell + " " * max(0, _w(h) - len(cell)))
-        out.append(f"{_hm(s.slot)}  " + "  ".join(cells) +
-                   f"  {s.wait_pct:5.1f} 分钟  {s.arrivals:5.1f}  {s.confidence:.0%}")
+        out.append(
+            f"{_hm(s.slot)}  "
+            + "  ".join(cells)
+            + f"  {s.wait_pct:5.1f} 分钟  {s.arrivals:5.1f}  {s.confidence:.0%}"
+        )
     out.append("")
-    out.append("每格为该时段应开窗口数；+N/-N 为模拟后加开/减少的。把握 = 模拟日中该时段达标的比例。")
-    out.append("(each cell: windows to open in the slot; +N/-N: added/closed by the simulation; confidence = "
-               "share of simulated days the slot met the target)")
+    out.append(
+        "每格为该时段应开窗口数；+N/-N 为模拟后加开/减少的。把握 = 模拟日中该时段达标的比例。"
+    )
+    out.append(
+        "(each cell: windows to open in the slot; +N/-N: added/closed by the simulation; confidence = "
+        "share of simulated days the slot met the target)"
+    )
     return "\n".join(out) + "\n"
 
 
@@ -174,16 +237,28 @@ def _w(text: str) -> int:
 
 def cmd_plan(args) -> int:
     if args.target_wait <= 0 or not 0 < args.percentile < 100 or args.days < 1 or args.jobs < 1:
-        print("onewindow plan: --target-wait must be > 0, --percentile between 0 and 100, "
-              "--days and --jobs at least 1", file=sys.stderr)
+        print(
+            "onewindow plan: --target-wait must be > 0, --percentile between 0 and 100, "
+            "--days and --jobs at least 1",
+            file=sys.stderr,
+        )
         return 2
     if args.since > args.to:
         print("onewindow plan: --from is after --to", file=sys.stderr)
         return 2
     try:
-        hall, d, advice = plan(args.data_dir, args.since, args.to, args.target_wait,
-                               args.percentile, args.weekday, args.config, args.days, args.seed,
-                               args.jobs)
+        hall, d, advice = plan(
+            args.data_dir,
+            args.since,
+            args.to,
+            args.target_wait,
+            args.percentile,
+            args.weekday,
+            args.config,
+            args.days,
+            args.seed,
+            args.jobs,
+        )
     except NoHistory as exc:
         zh, en = exc.args
         print(f"onewindow plan: {zh}\n  ({en})", file=sys.stderr)
@@ -193,22 +268,45 @@ def cmd_plan(args) -> int:
 
 
 def register(sub, data_arg) -> None:
-    p = sub.add_parser("plan", help="排班建议: windows to open per slot, from the hall's history "
-                       "(works while the hall runs)")
+    p = sub.add_parser(
+        "plan",
+        help="排班建议: windows to open per slot, from the hall's history "
+        "(works while the hall runs)",
+    )
     data_arg(p)
     p.add_argument("--from", dest="since", type=_day, required=True, help="first day, YYYY-MM-DD")
     p.add_argument("--to", type=_day, required=True, help="last day, YYYY-MM-DD (included)")
-    p.add_argument("--target-wait", type=float, required=True, metavar="MIN",
-                   help="minutes within which citizens should be called")
-    p.add_argument("--percentile", type=float, default=80,
-                   help="share of citizens (percent) to call within the target (default 80)")
-    p.add_argument("--weekday", type=_weekday, default=None,
-                   help="mon..sun or 1..7; default: the history's busiest weekday")
-    p.add_argument("--config", help="plan for this hall file's windows and rules instead of "
-                   "the live ones (a what-if: move or add windows in a copy)")
+    p.add_argument(
+        "--target-wait",
+        type=float,
+        required=True,
+        metavar="MIN",
+        help="minutes within which citizens should be called",
+    )
+    p.add_argument(
+        "--percentile",
+        type=float,
+        default=80,
+        help="share of citizens (percent) to call within the target (default 80)",
+    )
+    p.add_argument(
+        "--weekday",
+        type=_weekday,
+        default=None,
+        help="mon..sun or 1..7; default: the history's busiest weekday",
+    )
+    p.add_argument(
+        "--config",
+        help="plan for this hall file's windows and rules instead of "
+        "the live ones (a what-if: move or add windows in a copy)",
+    )
     p.add_argument("--days", type=int, default=200, help="simulated days (default 200)")
     p.add_argument("--seed", type=int, default=1, help="the simulation's random seed")
-    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
-                   help="processes simulating days (default: one per CPU; the advice is the "
-                        "same whatever the number)")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="processes simulating days (default: one per CPU; the advice is the "
+        "same whatever the number)",
+    )
     p.set_defaults(func=cmd_plan)

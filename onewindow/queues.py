@@ -8,6 +8,7 @@ each of its queues, plus what was transferred to it and the appointments (few). 
 tickets are kept apart: nobody can call them, but the estimates count them (they come back). Routing over
 those candidates gives what it would give over everyone (tests/test_open_tickets.py checks it).
 """
+
 from __future__ import annotations
 
 import bisect
@@ -25,17 +26,17 @@ def order_key(t: Ticket) -> tuple:
 class OpenTickets:
     def __init__(self, tickets: Iterable[Ticket] = ()):
         self.by_id: dict[str, Ticket] = {}
-        self._to_window: dict[int, dict[str, Ticket]] = {}     # transferred to one window
-        self._order: dict[str, list] = {}                      # code -> sorted order keys
-        self._appts: dict[str, dict[str, Ticket]] = {}         # code -> waiting appointments
-        self._at_window: dict[int, Ticket] = {}                # window -> its called/serving one
-        self._held: dict[str, Ticket] = {}                     # held (挂起) at a window: few
-        self._where: dict[str, tuple] = {}                     # id -> where it is indexed
+        self._to_window: dict[int, dict[str, Ticket]] = {}  # transferred to one window
+        self._order: dict[str, list] = {}  # code -> sorted order keys
+        self._appts: dict[str, dict[str, Ticket]] = {}  # code -> waiting appointments
+        self._at_window: dict[int, Ticket] = {}  # window -> its called/serving one
+        self._held: dict[str, Ticket] = {}  # held (挂起) at a window: few
+        self._where: dict[str, tuple] = {}  # id -> where it is indexed
         # bumped by every change to a queue, to what was sent to a window, or to who is at it:
         # a window's view can only have changed if one of its counters moved
         self.version: dict[tuple, int] = {}
-        self.changes = 0                                       # every bump, in all
-        self._memo: dict = {}                                  # versions() while none moves
+        self.changes = 0  # every bump, in all
+        self._memo: dict = {}  # versions() while none moves
         for t in tickets:
             self.put(t)
 
@@ -50,8 +51,9 @@ class OpenTickets:
         self.by_id[t.id] = t
         if t.status is TicketStatus.WAITING:
             key = order_key(t)
-            self._bump(("to", t.target_window) if t.target_window is not None
-                       else ("queue", t.service))
+            self._bump(
+                ("to", t.target_window) if t.target_window is not None else ("queue", t.service)
+            )
             if t.target_window is not None:
                 self._to_window.setdefault(t.target_window, {})[t.id] = t
             else:
@@ -76,7 +78,10 @@ class OpenTickets:
             return
         if where[0] == "window":
             self._bump(("at", where[1]))
-            if self._at_window.get(where[1]) is not None and self._at_window[where[1]].id == ticket_id:
+            if (
+                self._at_window.get(where[1]) is not None
+                and self._at_window[where[1]].id == ticket_id
+            ):
                 del self._at_window[where[1]]
             return
         if where[0] == "held":
@@ -133,18 +138,23 @@ class OpenTickets:
     def count(self, code: str) -> int:
         """Waiting for a queue code, those transferred to a window included."""
         return len(self._order.get(code, ())) + sum(
-            1 for sent in self._to_window.values() for t in sent.values() if t.service == code)
+            1 for sent in self._to_window.values() for t in sent.values() if t.service == code
+        )
 
     def count_for(self, window: int, codes: Sequence[str]) -> int:
         """How many tickets this window could call, from the indexes."""
-        return len(self._to_window.get(window, {})) + sum(len(self._order.get(c, ())) for c in codes)
+        return len(self._to_window.get(window, {})) + sum(
+            len(self._order.get(c, ())) for c in codes
+        )
 
     def shape(self) -> tuple:
         """What a newcomer's estimate depends on: per queue how many wait and how many of them
         with priority, and how many were sent to each window (views.py memoises on it)."""
-        return (tuple((c, len(k), bisect.bisect_left(k, (True,))) for c, k in self._order.items()),
-                tuple((w, len(sent)) for w, sent in self._to_window.items()),
-                tuple(sorted((t.service, bool(t.priority)) for t in self._held.values())))
+        return (
+            tuple((c, len(k), bisect.bisect_left(k, (True,))) for c, k in self._order.items()),
+            tuple((w, len(sent)) for w, sent in self._to_window.items()),
+            tuple(sorted((t.service, bool(t.priority)) for t in self._held.values())),
+        )
 
     def last_in(self, t: Ticket, codes: Iterable[str]) -> bool:
         """No ticket of these queues without priority is behind `t` (itself aside): true of a
@@ -155,8 +165,13 @@ class OpenTickets:
             if keys and keys[-1][0] and keys[-1][3] != t.id and keys[-1][1:] >= mine:
                 return False
         wanted = set(codes)
-        return not any(h.service in wanted and not h.priority and h.target_window is None
-                       and (h.order_at, h.seq, h.id) >= mine for h in self._held.values())
+        return not any(
+            h.service in wanted
+            and not h.priority
+            and h.target_window is None
+            and (h.order_at, h.seq, h.id) >= mine
+            for h in self._held.values()
+        )
 
     def counts(self) -> dict[str, int]:
         """How many wait in each queue (not those sent to a window)."""
@@ -197,8 +212,8 @@ class OpenTickets:
                 continue
             appts = self._appts.get(c, {})
             out.extend(appts.values())
-            cut = bisect.bisect_left(keys, (True,))          # priority keys end here
-            out.extend(self.by_id[key[3]] for key in keys[:min(cut, n)])
+            cut = bisect.bisect_left(keys, (True,))  # priority keys end here
+            out.extend(self.by_id[key[3]] for key in keys[: min(cut, n)])
             ordinary = (key[3] for key in itertools.islice(keys, cut, None) if key[3] not in appts)
             out.extend(self.by_id[i] for i in itertools.islice(ordinary, n))
-        return list({t.id: t for t in out}.values())      # a priority appointment comes twice
+        return list({t.id: t for t in out}.values())  # a priority appointment comes twice

@@ -6,6 +6,7 @@ says each field): codes are mapped here, on the way out, from the hall's one int
 provincial platform sends. A fact the hall does not have (no area code configured, a rater
 who gave no ID card) is left out of the record, never filled in.
 """
+
 from __future__ import annotations
 
 import csv
@@ -19,12 +20,13 @@ from .ops_rating import LEVELS
 from .ratingrecord import FIELDS, SCALES, record
 
 FORMATS = ("json", "csv")
-REASON_SEP = "；"                   # the reasons in one CSV cell (a reason holds no such mark)
+REASON_SEP = "；"  # the reasons in one CSV cell (a reason holds no such mark)
+
 
 def _rate(num: int, den: int) -> dict:
     out = {"numerator": num, "denominator": den}
     if den:
-        out["rate"] = round(100 * num / den, 1)      # a share of nothing is left out
+        out["rate"] = round(100 * num / den, 1)  # a share of nothing is left out
     return out
 
 
@@ -34,17 +36,21 @@ def kpis(rows: list[dict], served: int, served_rated: int) -> dict:
     first = [r for r in rows if (r.get("count") or 1) == 1]
     bad = [r for r in first if r["level"] <= 2]
     valid_bad = [r for r in bad if r.get("follow_status") != followup.INVALID]
-    levels = {LEVELS[n]: _rate(sum(r["level"] == n for r in first), len(first))
-              for n in (5, 4, 3, 2, 1)}
+    levels = {
+        LEVELS[n]: _rate(sum(r["level"] == n for r in first), len(first)) for n in (5, 4, 3, 2, 1)
+    }
     return {
-        "served": served, "ratings": len(first),
+        "served": served,
+        "ratings": len(first),
         "follow_up_ratings": len(rows) - len(first),
-        "rating_rate": _rate(served_rated, served),                              # 评价率
-        "good_rate": _rate(sum(r["level"] >= 3 for r in first), len(first)),     # 好评率
-        "bad_reply_rate": _rate(sum(bool(r.get("contacted_at")) for r in valid_bad),
-                                len(valid_bad)),                                 # 差评回复率
-        "rectify_rate": _rate(sum(r.get("follow_status") == followup.DONE for r in valid_bad),
-                              len(valid_bad)),                                   # 回访整改率
+        "rating_rate": _rate(served_rated, served),  # 评价率
+        "good_rate": _rate(sum(r["level"] >= 3 for r in first), len(first)),  # 好评率
+        "bad_reply_rate": _rate(
+            sum(bool(r.get("contacted_at")) for r in valid_bad), len(valid_bad)
+        ),  # 差评回复率
+        "rectify_rate": _rate(
+            sum(r.get("follow_status") == followup.DONE for r in valid_bad), len(valid_bad)
+        ),  # 回访整改率
         "invalid_bad": len(bad) - len(valid_bad),
         "levels": levels,
     }
@@ -55,15 +61,22 @@ def build(data_dir: str | Path, since: date, until: date, scale: str = "gbt") ->
     from .hallconfig import parse
     from .startup import DB_FILE
     from .store import StoreError, ratings_for_export
+
     db = Path(data_dir) / DB_FILE
     got = ratings_for_export(db, since, until)
     if got["settings"] is None:
         raise StoreError(f"{db}: no hall has run on this data dir yet: there is nothing to export")
     hall = parse(got["settings"], str(db))
-    return {"hall": hall.id, "hall_name": hall.name, "area_code": hall.area_code or None,
-            "since": since.isoformat(), "until": until.isoformat(), "level_scale": scale,
-            "kpis": kpis(got["ratings"], got["served"], got["served_rated"]),
-            "records": [record(r, hall, scale) for r in got["ratings"]]}
+    return {
+        "hall": hall.id,
+        "hall_name": hall.name,
+        "area_code": hall.area_code or None,
+        "since": since.isoformat(),
+        "until": until.isoformat(),
+        "level_scale": scale,
+        "kpis": kpis(got["ratings"], got["served"], got["served_rated"]),
+        "records": [record(r, hall, scale) for r in got["ratings"]],
+    }
 
 
 def _cell(value) -> str:
@@ -78,8 +91,13 @@ def write(doc: dict, fmt: str, out: Path) -> list[Path]:
     """The export as JSON (one document) or CSV (the records, and the KPIs beside them in
     OUT's name with `.kpis.csv`); the files written."""
     if fmt == "json":
-        out.write_text(json.dumps({k: v for k, v in doc.items() if v is not None},
-                                  ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        out.write_text(
+            json.dumps(
+                {k: v for k, v in doc.items() if v is not None}, ensure_ascii=False, indent=1
+            )
+            + "\n",
+            encoding="utf-8",
+        )
         return [out]
     # utf-8-sig: a spreadsheet opened on a Chinese Windows reads the file as UTF-8
     with out.open("w", encoding="utf-8-sig", newline="") as f:
@@ -93,7 +111,9 @@ def write(doc: dict, fmt: str, out: Path) -> list[Path]:
         w.writerow(("kpi", "numerator", "denominator", "rate"))
         k = doc["kpis"]
         for name in ("rating_rate", "good_rate", "bad_reply_rate", "rectify_rate"):
-            w.writerow((name, k[name]["numerator"], k[name]["denominator"], k[name].get("rate", "")))
+            w.writerow(
+                (name, k[name]["numerator"], k[name]["denominator"], k[name].get("rate", ""))
+            )
         for name, v in k["levels"].items():
             w.writerow((f"level {name}", v["numerator"], v["denominator"], v.get("rate", "")))
     return [out, side]
@@ -101,6 +121,7 @@ def write(doc: dict, fmt: str, out: Path) -> list[Path]:
 
 def _day(text: str) -> date:
     import argparse
+
     try:
         return date.fromisoformat(text)
     except ValueError:
@@ -109,9 +130,12 @@ def _day(text: str) -> date:
 
 def cmd_export(args) -> int:
     from .store import StoreError
+
     if args.to < args.since:
-        print(f"onewindow ratings export: --to {args.to} is before --from {args.since}",
-              file=sys.stderr)
+        print(
+            f"onewindow ratings export: --to {args.to} is before --from {args.since}",
+            file=sys.stderr,
+        )
         return 2
     try:
         doc = build(args.data_dir, args.since, args.to, args.levels)
@@ -120,26 +144,39 @@ def cmd_export(args) -> int:
         return 3
     files = write(doc, args.format, Path(args.out))
     k = doc["kpis"]
-    shown = {name: f'{k[name]["rate"]}%' if "rate" in k[name] else "-"
-             for name in ("rating_rate", "good_rate", "bad_reply_rate", "rectify_rate")}
-    print(f"{len(doc['records'])} ratings {args.since}..{args.to} -> {', '.join(map(str, files))}; "
-          f"评价率 {shown['rating_rate']}, 好评率 {shown['good_rate']}, "
-          f"差评回复率 {shown['bad_reply_rate']}, 回访整改率 {shown['rectify_rate']}")
+    shown = {
+        name: f"{k[name]['rate']}%" if "rate" in k[name] else "-"
+        for name in ("rating_rate", "good_rate", "bad_reply_rate", "rectify_rate")
+    }
+    print(
+        f"{len(doc['records'])} ratings {args.since}..{args.to} -> {', '.join(map(str, files))}; "
+        f"评价率 {shown['rating_rate']}, 好评率 {shown['good_rate']}, "
+        f"差评回复率 {shown['bad_reply_rate']}, 回访整改率 {shown['rectify_rate']}"
+    )
     return 0
 
 
 def register(sub, data_arg) -> None:
     r = sub.add_parser("ratings", help="好差评: export ratings in the national data form")
     rsub = r.add_subparsers(dest="action", required=True)
-    e = rsub.add_parser("export", help="one record per rating (GB/T 39046 codes) and the KPIs; "
-                        "works while the hall runs")
+    e = rsub.add_parser(
+        "export",
+        help="one record per rating (GB/T 39046 codes) and the KPIs; works while the hall runs",
+    )
     data_arg(e)
     e.add_argument("--from", dest="since", type=_day, required=True, help="first day, YYYY-MM-DD")
     e.add_argument("--to", type=_day, required=True, help="last day, YYYY-MM-DD (included)")
     e.add_argument("--format", choices=FORMATS, default="json")
-    e.add_argument("--out", required=True, help="the file to write (CSV: the KPIs go beside it, "
-                   "as NAME.kpis.csv)")
-    e.add_argument("--levels", choices=SCALES, default="gbt",
-                   help="level codes: gbt = GB/T 39046 (1 = 非常满意, the default); provincial = "
-                        "the provincial exchange interfaces' direction (5 = 非常满意)")
+    e.add_argument(
+        "--out",
+        required=True,
+        help="the file to write (CSV: the KPIs go beside it, as NAME.kpis.csv)",
+    )
+    e.add_argument(
+        "--levels",
+        choices=SCALES,
+        default="gbt",
+        help="level codes: gbt = GB/T 39046 (1 = 非常满意, the default); provincial = "
+        "the provincial exchange interfaces' direction (5 = 非常满意)",
+    )
     e.set_defaults(func=cmd_export)

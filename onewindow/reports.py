@@ -1,6 +1,7 @@
 """Daily and monthly reports: KPI and audit CSVs (Excel opens them: UTF-8 with BOM) and the
 printable PDF (reportpdf.py). Pure functions over the results of `report.kpis` / `report.audit`;
 `collect` and `export` take any `request(op, args) -> result` (a DeviceClient's, or a test's)."""
+
 from __future__ import annotations
 
 import csv
@@ -12,14 +13,23 @@ from pathlib import Path
 from typing import Callable
 
 GROUPS = ("window", "service", "department", "staff")
-GROUP_TITLES = {"hall": ("全厅", "Hall"), "window": ("窗口", "Window"),
-                "service": ("事项", "Service"), "department": ("部门", "Department"),
-                "staff": ("工作人员", "Staff")}
+GROUP_TITLES = {
+    "hall": ("全厅", "Hall"),
+    "window": ("窗口", "Window"),
+    "service": ("事项", "Service"),
+    "department": ("部门", "Department"),
+    "staff": ("工作人员", "Staff"),
+}
 KPI_COLUMNS = (
-    ("key", "编号", "Key"), ("name", "名称", "Name"), ("issued", "取号数", "Issued"),
-    ("served", "办结数", "Served"), ("no_show", "过号数", "No-show"),
-    ("cancelled", "取消数", "Cancelled"), ("waiting", "仍在等候", "Still waiting"),
-    ("held", "挂起件数", "Held (tickets)"), ("holds", "挂起次数", "Holds"),
+    ("key", "编号", "Key"),
+    ("name", "名称", "Name"),
+    ("issued", "取号数", "Issued"),
+    ("served", "办结数", "Served"),
+    ("no_show", "过号数", "No-show"),
+    ("cancelled", "取消数", "Cancelled"),
+    ("waiting", "仍在等候", "Still waiting"),
+    ("held", "挂起件数", "Held (tickets)"),
+    ("holds", "挂起次数", "Holds"),
     ("g_elder", "绿色通道·老年人", "Priority: elder"),
     ("g_disabled", "绿色通道·残疾人", "Priority: disabled"),
     ("g_veteran", "绿色通道·军人", "Priority: veteran"),
@@ -32,12 +42,24 @@ KPI_COLUMNS = (
     ("avg_wait_min", "平均等候(分钟)", "Avg wait (min)"),
     ("max_wait_min", "最长等候(分钟)", "Max wait (min)"),
     ("avg_handle_min", "平均办理(分钟)", "Avg handling (min)"),
-    ("r5", "非常满意", "Very satisfied"), ("r4", "满意", "Satisfied"),
-    ("r3", "基本满意", "Fairly satisfied"), ("r2", "不满意", "Dissatisfied"),
-    ("r1", "非常不满意", "Very dissatisfied"), ("satisfaction", "满意率(%)", "Satisfaction (%)"),
+    ("r5", "非常满意", "Very satisfied"),
+    ("r4", "满意", "Satisfied"),
+    ("r3", "基本满意", "Fairly satisfied"),
+    ("r2", "不满意", "Dissatisfied"),
+    ("r1", "非常不满意", "Very dissatisfied"),
+    ("satisfaction", "满意率(%)", "Satisfaction (%)"),
 )
-AUDIT_COLUMNS = ("seq", "at", "device", "action", "ticket_id", "window", "from_status",
-                 "to_status", "detail")
+AUDIT_COLUMNS = (
+    "seq",
+    "at",
+    "device",
+    "action",
+    "ticket_id",
+    "window",
+    "from_status",
+    "to_status",
+    "detail",
+)
 
 Request = Callable[[str, dict], dict]
 
@@ -63,8 +85,11 @@ def kpi_rows(result: dict) -> list[list]:
     for row in result.get("rows", []):
         ratings = row.get("ratings") or {}
         green = row.get("green") or {}
-        flat = {**row, **{f"r{n}": ratings.get(str(n), 0) for n in range(1, 6)},
-                **{f"g_{k}": v for k, v in green.items()}}
+        flat = {
+            **row,
+            **{f"r{n}": ratings.get(str(n), 0) for n in range(1, 6)},
+            **{f"g_{k}": v for k, v in green.items()},
+        }
         out.append([_cell(flat.get(key)) for key, _, _ in KPI_COLUMNS])
     return out
 
@@ -117,6 +142,7 @@ def export(request: Request, period: str, out_dir: Path, hall_name: str = "") ->
         p.write_bytes(audit_csv(data["audit"]))
         paths.append(p)
     from .reportpdf import report_pdf
+
     p = out_dir / f"report-{period}.pdf"
     p.write_bytes(report_pdf(data, hall_name))
     paths.append(p)

@@ -7,6 +7,7 @@ and what they announce comes back as the request's events; they never touch the 
         req.emit("call", {...})
         return {"ticket": req.ticket_view(t)}
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -20,15 +21,15 @@ from .domain.pagekey import ticket_of
 from .envelope import Args
 from .roles import Device
 
-if TYPE_CHECKING:          # the controller hands itself in; ops never import it
+if TYPE_CHECKING:  # the controller hands itself in; ops never import it
     from .controller import Controller
     from .store import Store
 
 
 @dataclass
 class Outcome:
-    reply: Optional[dict]                                # None: nothing can be addressed
-    events: list = field(default_factory=list)           # (kind, payload) for evt/<kind>
+    reply: Optional[dict]  # None: nothing can be addressed
+    events: list = field(default_factory=list)  # (kind, payload) for evt/<kind>
 
 
 class Request:
@@ -120,8 +121,14 @@ class Request:
         """A new ticket: numbered, saved, indexed, audited."""
         return self._ctl.issue(self.device, **fields)
 
-    def move(self, t: Ticket, action: Action, detail: Optional[dict] = None,
-             audit_window: Optional[int] = None, **changes) -> None:
+    def move(
+        self,
+        t: Ticket,
+        action: Action,
+        detail: Optional[dict] = None,
+        audit_window: Optional[int] = None,
+        **changes,
+    ) -> None:
         """The one way a ticket changes status (domain/lifecycle.py): checked, stamped, saved,
         re-indexed and audited (under `audit_window`, else the ticket's window)."""
         self._ctl.move(self.device, t, action, detail=detail, audit_window=audit_window, **changes)
@@ -141,12 +148,17 @@ class Request:
     def record_handling(self, code: str, minutes: float) -> None:
         self._ctl.handling.add(code, minutes)
 
-    def audit(self, action: str, ticket: Optional[Ticket] = None, window: Optional[int] = None,
-              from_status=None, detail: Optional[dict] = None) -> None:
+    def audit(
+        self,
+        action: str,
+        ticket: Optional[Ticket] = None,
+        window: Optional[int] = None,
+        from_status=None,
+        detail: Optional[dict] = None,
+    ) -> None:
         self._ctl.audit(self.device, action, ticket, window, from_status, detail)
 
     def emit(self, kind: str, payload: dict) -> None:
         """Announce on `evt/<kind>` once committed; kept for the city in the same transaction."""
         self.events.append((kind, payload))
         self._ctl.record(kind, payload)
-

@@ -1,10 +1,11 @@
 """Who is on the bus: the device roles, defined once, and a device as the controller sees it."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 ROLES = ("kiosk", "caller", "display", "led", "rating", "manager", "web")
-WINDOW_ROLES = ("caller", "rating")   # roles bound to windows
+WINDOW_ROLES = ("caller", "rating")  # roles bound to windows
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """Files OneWindow ships that are not code (the sample hall in config/, assets/): beside the
 packages in a checkout, under share/onewindow/ when installed (setup.py's data_files)."""
+
 from __future__ import annotations
 
 import sys

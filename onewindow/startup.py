@@ -1,4 +1,5 @@
 """Opening a hall: config file versus the managers' saved changes, the data dir, the key, the clock."""
+
 from __future__ import annotations
 
 import hashlib
@@ -21,7 +22,7 @@ log = logging.getLogger(__name__)
 
 SECRET_FILE = "citizen.key"
 DB_FILE = "hall.db"
-TEST_DB_FILE = "hall-test.db"     # test mode's tickets: never in the hall's own database
+TEST_DB_FILE = "hall-test.db"  # test mode's tickets: never in the hall's own database
 
 
 def hall_clock(timezone: str) -> Callable[[], datetime]:
@@ -41,8 +42,12 @@ def load_secret(data_dir: Path) -> bytes:
     return path.read_bytes()
 
 
-def open_hall(config_path: str | Path, data_dir: str | Path,
-              clock: Optional[Callable[[], datetime]] = None, test_mode: bool = False) -> Controller:
+def open_hall(
+    config_path: str | Path,
+    data_dir: str | Path,
+    clock: Optional[Callable[[], datetime]] = None,
+    test_mode: bool = False,
+) -> Controller:
     """Validate the file, then decide what configuration the hall runs with.
 
     The data dir belongs to one hall: a file with another hall id is refused. When the file
@@ -56,12 +61,12 @@ def open_hall(config_path: str | Path, data_dir: str | Path,
     """
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    hall, raw = load_file(config_path)               # ConfigError before anything else happens
+    hall, raw = load_file(config_path)  # ConfigError before anything else happens
     owner = saved_hall_id(data_dir / DB_FILE)
     if owner is not None and owner != hall.id:
         raise ConfigError([_other_hall(config_path, data_dir, hall.id, owner)])
     source_hash = hashlib.sha256(Path(config_path).read_bytes()).hexdigest()
-    file_raw = json.loads(json.dumps(raw, ensure_ascii=False, default=str))   # as stored
+    file_raw = json.loads(json.dumps(raw, ensure_ascii=False, default=str))  # as stored
     clock = clock or hall_clock(hall.timezone)
     _remove_test_data(data_dir)
     if test_mode:
@@ -69,19 +74,27 @@ def open_hall(config_path: str | Path, data_dir: str | Path,
         hall = parse(file_raw, f"{config_path} (test mode: open around the clock)")
     store = Store(data_dir / (TEST_DB_FILE if test_mode else DB_FILE))
     try:
-        hall, raw, conflicts = _settings(store, config_path, data_dir, hall, file_raw, source_hash,
-                                         clock)
+        hall, raw, conflicts = _settings(
+            store, config_path, data_dir, hall, file_raw, source_hash, clock
+        )
     except BaseException:
         store.close()
         raise
     ctl = Controller(hall, raw, store, clock, load_secret(data_dir), source_hash, test_mode)
     from .phonevault import open_vault
+
     ctl.phones = open_vault(data_dir)
     if conflicts:
-        ctl.housekeeping(lambda alerts: alerts.raise_(
-            "config:conflicts", "config",
-            f"配置冲突：{len(conflicts)} 项设置在配置文件和管理端都改过，已采用配置文件的值："
-            + "、".join(conflicts[:8]) + ("等" if len(conflicts) > 8 else ""), options=conflicts))
+        ctl.housekeeping(
+            lambda alerts: alerts.raise_(
+                "config:conflicts",
+                "config",
+                f"配置冲突：{len(conflicts)} 项设置在配置文件和管理端都改过，已采用配置文件的值："
+                + "、".join(conflicts[:8])
+                + ("等" if len(conflicts) > 8 else ""),
+                options=conflicts,
+            )
+        )
     return ctl
 
 
@@ -108,15 +121,19 @@ def check_with_live_settings(config_path: str | Path, data_dir: str | Path) -> l
 
 
 def _other_hall(config_path, data_dir: Path, hall_id: str, owner: str) -> str:
-    return (f"{config_path}: this file is for hall '{hall_id}', but the data dir {data_dir} "
-            f"belongs to hall '{owner}'. Start it with the file of hall '{owner}', or give this "
-            f"hall a data dir of its own (--data-dir); nothing was changed")
+    return (
+        f"{config_path}: this file is for hall '{hall_id}', but the data dir {data_dir} "
+        f"belongs to hall '{owner}'. Start it with the file of hall '{owner}', or give this "
+        f"hall a data dir of its own (--data-dir); nothing was changed"
+    )
 
 
 def _misfit(config_path, data_dir: Path) -> str:
-    return (f"{config_path}: the file's changes and the managers' console changes do not fit "
-            f"together (above). `onewindow config export --data-dir {data_dir}` prints the live "
-            f"settings: put what is still wanted into the file, then start again")
+    return (
+        f"{config_path}: the file's changes and the managers' console changes do not fit "
+        f"together (above). `onewindow config export --data-dir {data_dir}` prints the live "
+        f"settings: put what is still wanted into the file, then start again"
+    )
 
 
 def _remove_test_data(data_dir: Path) -> None:
@@ -127,8 +144,9 @@ def _remove_test_data(data_dir: Path) -> None:
         log.warning("test mode's tickets removed (%s)", data_dir / TEST_DB_FILE)
 
 
-def _settings(store: Store, config_path, data_dir: Path, hall, file_raw: dict, source_hash: str,
-              clock) -> tuple:
+def _settings(
+    store: Store, config_path, data_dir: Path, hall, file_raw: dict, source_hash: str, clock
+) -> tuple:
     """(hall, live settings, conflicts): as saved, or the edited file merged in and saved."""
     saved = store.config()
     if saved and saved["source_hash"] == source_hash:
@@ -139,13 +157,18 @@ def _settings(store: Store, config_path, data_dir: Path, hall, file_raw: dict, s
         hall = parse(raw, f"{config_path} merged with the managers' changes")
     with store.transaction():
         store.load_config_file(raw, file_raw, source_hash, clock())
-        store.audit(clock(), "controller", "config_load",
-                    detail={"file": str(config_path), "conflicts": conflicts})
+        store.audit(
+            clock(),
+            "controller",
+            "config_load",
+            detail={"file": str(config_path), "conflicts": conflicts},
+        )
     return hall, raw, conflicts
 
 
-def _merge_file(config_path, data_dir: Path, saved: dict, file_raw: dict,
-                clock) -> tuple[dict, list[str]]:
+def _merge_file(
+    config_path, data_dir: Path, saved: dict, file_raw: dict, clock
+) -> tuple[dict, list[str]]:
     """The edited file merged into the live settings; says at start what it did."""
     if saved["file_raw"] is None:
         # a database from before the merge rule does not know what the file said: the file
@@ -153,17 +176,26 @@ def _merge_file(config_path, data_dir: Path, saved: dict, file_raw: dict,
         kept = data_dir / f"settings-replaced-{clock():%Y%m%d-%H%M%S}.toml"
         kept.write_text(dump(saved["raw"]), encoding="utf-8")
         kept.chmod(0o600)
-        log.warning("%s changed; this data dir has no record of the file it was loaded from, so "
-                    "the file replaces the saved settings; they are kept in %s",
-                    config_path, kept)
+        log.warning(
+            "%s changed; this data dir has no record of the file it was loaded from, so "
+            "the file replaces the saved settings; they are kept in %s",
+            config_path,
+            kept,
+        )
         return file_raw, []
     details: list = []
     merged, conflicts = merge(saved["file_raw"], file_raw, saved["raw"], details)
     kept = [o for o in changed_options(saved["file_raw"], saved["raw"]) if o not in conflicts]
-    log.warning("%s changed since it was last loaded: its changes are applied; managers' changes "
-                "made on the console kept: %s%s", config_path, ", ".join(kept) or "none",
-                "" if not details else "; set in both, where the file wins: " + "; ".join(
-                    f"{o} (console {c!r}, file {f!r})" for o, c, f in details))
+    log.warning(
+        "%s changed since it was last loaded: its changes are applied; managers' changes "
+        "made on the console kept: %s%s",
+        config_path,
+        ", ".join(kept) or "none",
+        ""
+        if not details
+        else "; set in both, where the file wins: "
+        + "; ".join(f"{o} (console {c!r}, file {f!r})" for o, c, f in details),
+    )
     try:
         parse(merged, f"{config_path} merged with the managers' changes")
     except ConfigError as exc:

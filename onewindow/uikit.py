@@ -1,6 +1,7 @@
 """Kivy helpers every app of the hall uses (the apps themselves share onewindow/appbase.py):
 set-up without Kivy's own config files, CJK fonts, KV loading, QR textures, the hall clock, and
 the tests' view of the screen (widget targets)."""
+
 from __future__ import annotations
 
 import json
@@ -11,8 +12,8 @@ from typing import Optional
 
 log = logging.getLogger(__name__)
 
-TARGETS_ENV = "ONEWINDOW_TARGETS"     # tests: where the app writes its touch targets
-STILL_S = 0.1                         # tests: targets are written once they hold still this long
+TARGETS_ENV = "ONEWINDOW_TARGETS"  # tests: where the app writes its touch targets
+STILL_S = 0.1  # tests: targets are written once they hold still this long
 
 
 def setup_kivy(width: int, height: int, fullscreen: bool = False, title: str = "OneWindow") -> None:
@@ -23,13 +24,15 @@ def setup_kivy(width: int, height: int, fullscreen: bool = False, title: str = "
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
     os.environ.setdefault("KIVY_AUDIO", "sdl2")
     from .extras import require
+
     require("kivy")
     from kivy.config import Config
+
     Config.set("graphics", "width", str(width))
     Config.set("graphics", "height", str(height))
     Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
     Config.set("graphics", "resizable", "1")
-    Config.set("graphics", "position", "custom")     # top-left: screen and touch coordinates agree
+    Config.set("graphics", "position", "custom")  # top-left: screen and touch coordinates agree
     # the demo lays several apps out on one screen; tests keep (0, 0) so touches line up
     left, _, top = os.environ.get("ONEWINDOW_WINDOW_POS", "0,0").partition(",")
     Config.set("graphics", "left", left or "0")
@@ -47,10 +50,13 @@ def register_fonts() -> None:
     from kivy.core.text import DEFAULT_FONT, LabelBase
 
     from .fonts import find_font
+
     regular = find_font("regular")
     if regular is None:
-        log.error("no CJK font found (install fonts-noto-cjk, or name the font's file and "
-                  "folder in assets/fonts.toml): Chinese will not display")
+        log.error(
+            "no CJK font found (install fonts-noto-cjk, or name the font's file and "
+            "folder in assets/fonts.toml): Chinese will not display"
+        )
         return
     bold = find_font("bold") or regular
     LabelBase.register(DEFAULT_FONT, regular, fn_bold=bold)
@@ -60,6 +66,7 @@ def register_fonts() -> None:
 def load_kv(path) -> None:
     """Load a screen's KV file once: a second load would define its rules twice."""
     from kivy.lang import Builder
+
     path = str(path)
     if path not in Builder.files:
         Builder.load_file(path)
@@ -71,6 +78,7 @@ def lazy_screen(manager, name: str, table: dict[str, str], package: str):
     widgets, textures or fonts."""
     if not manager.has_screen(name):
         import importlib
+
         module, _, cls = table[name].partition(":")
         manager.add_widget(getattr(importlib.import_module(f".{module}", package), cls)(name=name))
     return manager.get_screen(name)
@@ -80,6 +88,7 @@ def qr_texture(data: str):
     """A QR code as a crisp Kivy texture (nearest filtering keeps the modules sharp when scaled)."""
     import qrcode
     from kivy.graphics.texture import Texture
+
     code = qrcode.QRCode(border=2, box_size=8, error_correction=qrcode.constants.ERROR_CORRECT_M)
     code.add_data(data)
     code.make(fit=True)
@@ -94,6 +103,7 @@ def qr_texture(data: str):
 def hall_now(hall_state: Optional[dict]):
     """The hall's wall clock, whatever this box's own zone: the zone of state/hall's timestamp."""
     from datetime import datetime
+
     stamp = (hall_state or {}).get("updated_at")
     try:
         tz = datetime.fromisoformat(stamp).tzinfo if isinstance(stamp, str) else None
@@ -123,6 +133,7 @@ class TargetsFile:
         changed is written once it has held still for STILL_S: a screen being laid out
         (ScrollView contents take a few frames) would send a touch to the wrong place."""
         from kivy.core.window import Window
+
         now = time.monotonic()
         seen = (screen, visible_targets(Window))
         if seen == self._written:
@@ -140,11 +151,20 @@ class TargetsFile:
 
     def _write(self, screen: str, targets: dict) -> None:
         from kivy.core.window import Window
+
         shown = {tid: {k: t[k] for k in ("x", "y", "text")} for tid, t in targets.items()}
         tmp = self.path + ".tmp"
         with open(tmp, "w", encoding="utf-8") as f:
-            json.dump({"screen": screen, "size": [Window.width, Window.height], "targets": shown,
-                       "clipped": clipped_labels(Window)}, f, ensure_ascii=False)
+            json.dump(
+                {
+                    "screen": screen,
+                    "size": [Window.width, Window.height],
+                    "targets": shown,
+                    "clipped": clipped_labels(Window),
+                },
+                f,
+                ensure_ascii=False,
+            )
         os.replace(tmp, self.path)
 
 
@@ -157,6 +177,7 @@ def _layout(seen: tuple) -> tuple:
 def visible_targets(root) -> dict:
     """{test_id: {x, y, w, h, text}} of the widgets under `root` that are on the window."""
     from kivy.core.window import Window
+
     targets = {}
 
     def walk(w):
@@ -164,10 +185,16 @@ def visible_targets(root) -> dict:
         if tid and w.get_root_window() is not None and w.width > 0 and w.height > 0:
             x, y = w.to_window(w.center_x, w.center_y)
             if 0 <= x <= Window.width and 0 <= y <= Window.height:
-                targets[tid] = {"x": round(x), "y": round(Window.height - y), "w": round(w.width),
-                                "h": round(w.height), "text": str(getattr(w, "text", ""))}
+                targets[tid] = {
+                    "x": round(x),
+                    "y": round(Window.height - y),
+                    "w": round(w.width),
+                    "h": round(w.height),
+                    "text": str(getattr(w, "text", "")),
+                }
         for child in w.children:
             walk(child)
+
     walk(root)
     return targets
 
@@ -177,16 +204,24 @@ def clipped_labels(root) -> list[str]:
     wrapped past the bottom, or spilling over the sides), so a layout test can say which."""
     from kivy.core.window import Window
     from kivy.uix.label import Label
+
     out = []
 
     def walk(w):
-        if isinstance(w, Label) and w.text and w.get_root_window() is not None and w.opacity \
-                and w.width > 1 and w.height > 1:
+        if (
+            isinstance(w, Label)
+            and w.text
+            and w.get_root_window() is not None
+            and w.opacity
+            and w.width > 1
+            and w.height > 1
+        ):
             x, y = w.to_window(w.center_x, w.center_y)
             if 0 <= x <= Window.width and 0 <= y <= Window.height and _clipped(w):
                 out.append(w.text)
         for child in w.children:
             walk(child)
+
     walk(root)
     return out
 
@@ -198,5 +233,5 @@ def _clipped(w) -> bool:
         widest = max(w._label.get_extents(line)[0] for line in w.text.split("\n"))
         return widest > box_w + 1
     if w.text_size[0] and w.text_size[1]:
-        return w.texture_size[1] > w.text_size[1] + 1        # wrapped past the bottom
+        return w.texture_size[1] > w.text_size[1] + 1  # wrapped past the bottom
     return w.texture_size[0] > w.width + 1 or w.texture_size[1] > w.height + 1

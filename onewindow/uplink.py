@@ -7,6 +7,7 @@ event's own payload, plus the facts a city needs that a screen does not (a ticke
 channel, department; a rating as the national record of ratingrecord.record). Device
 choreography (a rating pad's invitation, a reason prompt) stays in the hall.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,18 @@ from .ratingrecord import record
 
 V = 1
 LOCAL_ONLY = {("rating", "invite"), ("rating", "reason_prompt")}
-_TICKET_FACTS = ("number", "service", "channel", "priority", "appointment_id", "window",
-                 "target_window", "recalls", "transfers", "origin_service")
+_TICKET_FACTS = (
+    "number",
+    "service",
+    "channel",
+    "priority",
+    "appointment_id",
+    "window",
+    "target_window",
+    "recalls",
+    "transfers",
+    "origin_service",
+)
 _TICKET_TIMES = ("issued_at", "called_at", "served_at", "finished_at", "skipped_at")
 
 
@@ -31,8 +42,9 @@ def up_data(ctl, kind: str, payload: dict) -> Optional[dict]:
         t = ctl.queues.get(ticket_id) or ctl.store.ticket(ticket_id)
         if t is not None:
             facts: dict[str, Any] = {k: getattr(t, k) for k in _TICKET_FACTS}
-            facts.update({k: getattr(t, k).isoformat() for k in _TICKET_TIMES
-                          if getattr(t, k) is not None})
+            facts.update(
+                {k: getattr(t, k).isoformat() for k in _TICKET_TIMES if getattr(t, k) is not None}
+            )
             facts["status"] = t.status.value
             facts["day"] = t.day.isoformat()
             data["t"] = facts
@@ -48,6 +60,16 @@ def up_data(ctl, kind: str, payload: dict) -> Optional[dict]:
 
 def envelope(hall_id: str, seq: int, kind: str, at: str, body: str) -> bytes:
     """One outbox row as published: a stable id (hall and number) the city is idempotent on."""
-    return json.dumps({"v": V, "id": f"{hall_id}:{seq}", "hall": hall_id, "seq": seq,
-                       "kind": kind, "at": at, "data": json.loads(body)},
-                      ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return json.dumps(
+        {
+            "v": V,
+            "id": f"{hall_id}:{seq}",
+            "hall": hall_id,
+            "seq": seq,
+            "kind": kind,
+            "at": at,
+            "data": json.loads(body),
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode("utf-8")

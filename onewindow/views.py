@@ -3,12 +3,13 @@ hall, the alerts. Plain dicts, returned in replies and published as retained sta
 publishes each when it differs from what it last sent (bus/service.py), so nothing here keeps
 track of what changed.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .domain import hours as hours_mod
 from .domain import estimate as est
+from .domain import hours as hours_mod
 from .domain.model import Ticket, TicketStatus, WindowStatus
 from .domain.pagekey import page_key
 from .domain.routing import upcoming
@@ -16,23 +17,29 @@ from .domain.routing import upcoming
 if TYPE_CHECKING:
     from .controller import Controller
 
-NEXT_SHOWN = 5      # upcoming tickets listed in a window's state (its caller shows them)
+NEXT_SHOWN = 5  # upcoming tickets listed in a window's state (its caller shows them)
 
 
 class Views:
     def __init__(self, ctl: "Controller"):
         self.ctl = ctl
-        self._queues_memo: tuple = (None, None)     # (what they depend on, the queues view)
+        self._queues_memo: tuple = (None, None)  # (what they depend on, the queues view)
 
     # -- one ticket ----------------------------------------------------------------------------
 
     def servers(self) -> list[est.Server]:
         """Every window as the estimate sees it (services as routing takes them)."""
         ctl = self.ctl
-        return [est.Server(w.number, None if w.serves_all() else tuple(w.services),
-                           ctl.windows[w.number].status is WindowStatus.OPEN,
-                           ctl.queues.at_window(w.number) is not None,
-                           ctl.windows[w.number].streak) for w in ctl.hall.windows]
+        return [
+            est.Server(
+                w.number,
+                None if w.serves_all() else tuple(w.services),
+                ctl.windows[w.number].status is WindowStatus.OPEN,
+                ctl.queues.at_window(w.number) is not None,
+                ctl.windows[w.number].streak,
+            )
+            for w in ctl.hall.windows
+        ]
 
     def estimate(self, t: Ticket, servers: list | None = None) -> est.Estimate:
         """The one estimate (domain/estimate.py) over what the windows able to serve `t` could
@@ -59,43 +66,72 @@ class Views:
             for code in hall.queue_codes():
                 counts.setdefault(code, 0)
             held = [(h.service, h.window) for h in ctl.queues.held()]
-            return est.estimate_from_counts(t, servers, counts, ctl.queues.sent(),
-                                            ctl.handling.mean, opening, held)
+            return est.estimate_from_counts(
+                t, servers, counts, ctl.queues.sent(), ctl.handling.mean, opening, held
+            )
         waiting = ctl.queues.for_windows(numbers, codes)
-        return est.estimate(t, servers, waiting, now, ctl.handling.mean,
-                            hall.rules.routing, hall.rules.fair_share, opening)
+        return est.estimate(
+            t,
+            servers,
+            waiting,
+            now,
+            ctl.handling.mean,
+            hall.rules.routing,
+            hall.rules.fair_share,
+            opening,
+        )
 
     def wait_fields(self, e: est.Estimate) -> dict:
         """The estimate as devices get it (docs/protocol.md: ticket, queues)."""
         zh, en = est.describe(e, self.ctl.now())
-        return {"ahead": e.ahead, "est_wait_min": e.wait_min, "open_windows": e.open_windows,
-                "opens_at": e.opens_at.isoformat() if e.opens_at else None,
-                "wait_text": zh, "wait_text_en": en}
+        return {
+            "ahead": e.ahead,
+            "est_wait_min": e.wait_min,
+            "open_windows": e.open_windows,
+            "opens_at": e.opens_at.isoformat() if e.opens_at else None,
+            "wait_text": zh,
+            "wait_text_en": en,
+        }
 
     def ticket(self, t: Ticket) -> dict:
         ctl = self.ctl
         w = ctl.hall.window(t.window) if t.window else None
         if t.status is TicketStatus.WAITING:
             wait = self.wait_fields(self.estimate(t))
-        else:       # called, served, held or gone: nobody is ahead, and no wait to tell
-            wait = {"ahead": 0, "est_wait_min": 0, "open_windows": None, "opens_at": None,
-                    "wait_text": "", "wait_text_en": ""}
+        else:  # called, served, held or gone: nobody is ahead, and no wait to tell
+            wait = {
+                "ahead": 0,
+                "est_wait_min": 0,
+                "open_windows": None,
+                "opens_at": None,
+                "wait_text": "",
+                "wait_text_en": "",
+            }
         return {
-            "id": t.id, "number": t.number, "service": t.service,
-            "service_name": ctl.code_name(t.service), "issued_at": t.issued_at.isoformat(),
+            "id": t.id,
+            "number": t.number,
+            "service": t.service,
+            "service_name": ctl.code_name(t.service),
+            "issued_at": t.issued_at.isoformat(),
             **wait,
             # the QR code's page key, not the bare id that events carry to every device
             "status_url": ctl.hall.status_url.replace("{ticket_id}", page_key(t.id, ctl.secret)),
-            "status": t.status.value, "channel": t.channel, "priority": t.priority,
+            "status": t.status.value,
+            "channel": t.channel,
+            "priority": t.priority,
             "appointment": t.slot_start.isoformat() if t.slot_start else None,
-            "citizen": t.citizen_masked, "window": t.window,
+            "citizen": t.citizen_masked,
+            "window": t.window,
             "window_name": w.name if w else None,
             "called_at": t.called_at.isoformat() if t.called_at else None,
-            "recalls": t.recalls, "transfers": t.transfers, "printed": t.printed,
+            "recalls": t.recalls,
+            "transfers": t.transfers,
+            "printed": t.printed,
             "held_until": t.held_until.isoformat() if t.held_until else None,
             # 绿色通道: what the citizen declared, and whether staff confirmed or withdrew it
-            "declared": t.declared, "priority_check": t.priority_check,
-            "supplement": t.supplement is not None,      # 补件 for a 容缺 case
+            "declared": t.declared,
+            "priority_check": t.priority_check,
+            "supplement": t.supplement is not None,  # 补件 for a 容缺 case
             "test": ctl.test_mode,
         }
 
@@ -105,14 +141,24 @@ class Views:
         ctl = self.ctl
         today = today or ctl.now().date()
         w = ctl.hall.window(case["window"])
-        return {"id": case["id"], "number": case["number"], "service": case["service"],
-                "service_name": ctl.code_name(case["service"]), "window": case["window"],
-                "window_name": w.name if w else None, "citizen": case["citizen_masked"],
-                "materials": case["materials"], "accepted_at": case["accepted_at"],
-                "due": case["due"], "status": case["status"],
-                "overdue": case["status"] == "open" and case["due"] < today.isoformat(),
-                "returned_at": case["returned_at"],
-                "page_url": ctl.hall.status_url.replace("{ticket_id}", page_key(case["id"], ctl.secret))}
+        return {
+            "id": case["id"],
+            "number": case["number"],
+            "service": case["service"],
+            "service_name": ctl.code_name(case["service"]),
+            "window": case["window"],
+            "window_name": w.name if w else None,
+            "citizen": case["citizen_masked"],
+            "materials": case["materials"],
+            "accepted_at": case["accepted_at"],
+            "due": case["due"],
+            "status": case["status"],
+            "overdue": case["status"] == "open" and case["due"] < today.isoformat(),
+            "returned_at": case["returned_at"],
+            "page_url": ctl.hall.status_url.replace(
+                "{ticket_id}", page_key(case["id"], ctl.secret)
+            ),
+        }
 
     # -- retained state ------------------------------------------------------------------------
 
@@ -121,9 +167,14 @@ class Views:
         queues' sizes, the windows, the handling times and the minute (hours, 明天)."""
         ctl = self.ctl
         now = ctl.now()
-        return (id(ctl.hall), ctl.queues.shape(), tuple(self.servers()),
-                now.replace(second=0, microsecond=0), ctl.day,
-                tuple(ctl.handling.mean(c) for c in ctl.hall.queue_codes()))
+        return (
+            id(ctl.hall),
+            ctl.queues.shape(),
+            tuple(self.servers()),
+            now.replace(second=0, microsecond=0),
+            ctl.day,
+            tuple(ctl.handling.mean(c) for c in ctl.hall.queue_codes()),
+        )
 
     def queues(self) -> dict:
         """Per queue: how many wait for it, and the estimate for someone taking a number now
@@ -138,8 +189,11 @@ class Views:
         out = {}
         for code in codes:
             e = self.estimate(est.newcomer(code, now, ctl.day), servers)
-            out[code] = {"name": ctl.code_name(code), "waiting": ctl.queues.count(code),
-                         **self.wait_fields(e)}
+            out[code] = {
+                "name": ctl.code_name(code),
+                "waiting": ctl.queues.count(code),
+                **self.wait_fields(e),
+            }
         self._queues_memo = (key, out)
         return out
 
@@ -152,22 +206,37 @@ class Views:
         services = None if w.serves_all() else w.services
         candidates = ctl.queues.candidates(number, codes, NEXT_SHOWN)
         return {
-            "window": number, "name": w.name, "name_en": w.name_en, "kind": w.kind,
-            "status": st.status.value, "serving": cur.number if cur else None,
+            "window": number,
+            "name": w.name,
+            "name_en": w.name_en,
+            "kind": w.kind,
+            "status": st.status.value,
+            "serving": cur.number if cur else None,
             "ticket_id": cur.id if cur else None,
             "ticket_status": cur.status.value if cur else None,
-            "services": list(codes), "all": w.serves_all(),
-            "staff": st.staff, "reason": st.reason,
+            "services": list(codes),
+            "all": w.serves_all(),
+            "staff": st.staff,
+            "reason": st.reason,
             "since": st.since.isoformat() if st.since else None,
             "waiting": ctl.queues.count_for(number, codes),
             # 挂起: reserved here until `until`, then back to their queue (numbers only)
-            "held": [{"number": h.number, "ticket_id": h.id, "service": h.service,
-                      "until": h.held_until.isoformat() if h.held_until else None}
-                     for h in ctl.queues.held(number)],
+            "held": [
+                {
+                    "number": h.number,
+                    "ticket_id": h.id,
+                    "service": h.service,
+                    "until": h.held_until.isoformat() if h.held_until else None,
+                }
+                for h in ctl.queues.held(number)
+            ],
             # numbers and marks only: the caller's list of who comes next, no one's name
-            "next": [{"number": t.number, "service": t.service, "reason": why}
-                     for t, why in upcoming(number, services, candidates, ctl.now(),
-                                            ctl.hall.rules.routing, NEXT_SHOWN)],
+            "next": [
+                {"number": t.number, "service": t.service, "reason": why}
+                for t, why in upcoming(
+                    number, services, candidates, ctl.now(), ctl.hall.rules.routing, NEXT_SHOWN
+                )
+            ],
         }
 
     def window_deps(self, number: int) -> tuple[tuple, tuple]:
@@ -177,11 +246,21 @@ class Views:
         ctl = self.ctl
         st = ctl.windows[number]
         cur = ctl.queues.at_window(number)
-        own = (ctl.config_version, st.status, repr(st.staff), st.reason, st.since,
-               (cur.id, cur.status) if cur else None, ctl.queues.version.get(("at", number)))
+        own = (
+            ctl.config_version,
+            st.status,
+            repr(st.staff),
+            st.reason,
+            st.since,
+            (cur.id, cur.status) if cur else None,
+            ctl.queues.version.get(("at", number)),
+        )
         codes = ctl.hall.window_order(ctl.hall.window(number))
-        queued = (ctl.queues.versions(codes), ctl.queues.version.get(("to", number), 0),
-                  ctl.now().replace(second=0, microsecond=0))
+        queued = (
+            ctl.queues.versions(codes),
+            ctl.queues.version.get(("to", number), 0),
+            ctl.now().replace(second=0, microsecond=0),
+        )
         return own, queued
 
     def hall(self) -> dict:
@@ -191,11 +270,16 @@ class Views:
         opening = hours_mod.next_opening(ctl.hall.hours, now)
         zh, en = hours_mod.describe_opening(opening, now.date())
         return {
-            "id": ctl.hall.id, "name": ctl.hall.name, "name_en": ctl.hall.name_en,
-            "day": ctl.day.isoformat(), "open": hours_mod.is_open(ctl.hall.hours, now),
+            "id": ctl.hall.id,
+            "name": ctl.hall.name,
+            "name_en": ctl.hall.name_en,
+            "day": ctl.day.isoformat(),
+            "open": hours_mod.is_open(ctl.hall.hours, now),
             "next_opening": opening.isoformat() if opening else None,
-            "next_opening_text": zh, "next_opening_text_en": en,
-            "notice": ctl.hall.notice, "test_mode": ctl.test_mode,
+            "next_opening_text": zh,
+            "next_opening_text_en": en,
+            "notice": ctl.hall.notice,
+            "test_mode": ctl.test_mode,
             "alerts_count": len(ctl.alerts.live),
             "config_version": ctl.config_version,
         }

@@ -5,6 +5,7 @@ the estimate and, once called, which window; after service, rates it (好差评,
 Guides are the same 一次告知 as on the kiosk. The server is a device of role `web` on the bus:
 it holds nothing of its own, every figure comes from the controller.
 """
+
 from __future__ import annotations
 
 import html
@@ -18,11 +19,18 @@ from .wsgi import Routes
 
 log = logging.getLogger(__name__)
 
-STATUS_ZH = {"waiting": "排队中", "called": "请到窗口办理", "recalled": "再次呼叫，请尽快到窗口",
-             "serving": "正在办理", "done": "已办结", "no_show": "已过号", "cancelled": "已取消",
-             "held": "暂缓（挂起），请尽快回到窗口"}
+STATUS_ZH = {
+    "waiting": "排队中",
+    "called": "请到窗口办理",
+    "recalled": "再次呼叫，请尽快到窗口",
+    "serving": "正在办理",
+    "done": "已办结",
+    "no_show": "已过号",
+    "cancelled": "已取消",
+    "held": "暂缓（挂起），请尽快回到窗口",
+}
 LEVELS = [(5, "非常满意"), (4, "满意"), (3, "基本满意"), (2, "不满意"), (1, "非常不满意")]
-TEXT_MAX = 500                             # characters of the citizen's own words
+TEXT_MAX = 500  # characters of the citizen's own words
 # the rating form: reasons (and the words 其他 needs) only at a bad level, and no submit before
 # they are given; the controller refuses a bad rating without a reason all the same
 RATING_SCRIPT = """<script>
@@ -36,8 +44,8 @@ var ok=l>0&&(!bad||(rs.length>0&&(!other||words)));f.elements.go.disabled=!ok;
 document.getElementById('need').style.display=bad&&!ok?'block':'none'}
 f.addEventListener('change',upd);f.addEventListener('input',upd);upd()})();
 </script>"""
-TICKET_ID = r"[A-Za-z0-9_-]{6,64}"         # what a ticket's path may hold
-CODE = r"[A-Za-z0-9_-]{1,16}"              # what a service's path may hold
+TICKET_ID = r"[A-Za-z0-9_-]{6,64}"  # what a ticket's path may hold
+CODE = r"[A-Za-z0-9_-]{1,16}"  # what a service's path may hold
 
 PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">{refresh}
@@ -68,8 +76,10 @@ class WebApp:
     def ask(self, op: str, args: dict) -> dict:
         """A phone waits for a page: answer 'try later' at once when the hall is not there."""
         import time
+
         from .bus.client import BusUnavailable
-        deadline = time.monotonic() + 1.0      # just (re)connected: the presence is on its way
+
+        deadline = time.monotonic() + 1.0  # just (re)connected: the presence is on its way
         while not self.client.controller_online:
             if time.monotonic() > deadline:
                 raise BusUnavailable("(controller offline)")
@@ -93,48 +103,63 @@ class WebApp:
         """办事指南 for every service and 一件事 theme: what to bring before coming."""
         cfg = self.config()
         links = []
-        for title, items in (("一件事一次办", cfg.get("themes", [])), ("部门事项", cfg.get("services", []))):
-            rows = "".join(f'<li><a href="/guide/{_e(i["code"])}">{_e(i["name"])}</a>'
-                           f'<span class="muted"> {_e(i.get("department") or i.get("lead_department") or "")}</span></li>'
-                           for i in items)
+        for title, items in (
+            ("一件事一次办", cfg.get("themes", [])),
+            ("部门事项", cfg.get("services", [])),
+        ):
+            rows = "".join(
+                f'<li><a href="/guide/{_e(i["code"])}">{_e(i["name"])}</a>'
+                f'<span class="muted"> {_e(i.get("department") or i.get("lead_department") or "")}</span></li>'
+                for i in items
+            )
             links.append(f'<div class="card"><b>{_e(title)}</b><ul>{rows}</ul></div>')
-        intro = ('<div class="card">办事前请先查看所需材料（一次告知）。取号后，扫描号票上的二维码'
-                 '即可查看排队进度并评价服务。</div>')
+        intro = (
+            '<div class="card">办事前请先查看所需材料（一次告知）。取号后，扫描号票上的二维码'
+            "即可查看排队进度并评价服务。</div>"
+        )
         return 200, self.page("办事指南", intro + "".join(links))
 
     def reasons(self) -> list[str]:
         from .i18n import rating_reasons
+
         return rating_reasons(self.config())
 
-    def ticket_page(self, ticket_id: str, note: str = "", form: dict | None = None,
-                    error: str = "") -> tuple[int, str]:
+    def ticket_page(
+        self, ticket_id: str, note: str = "", form: dict | None = None, error: str = ""
+    ) -> tuple[int, str]:
         from .bus.client import BusError
+
         try:
             t = self.ask("queue.status", {"ticket_id": ticket_id})["ticket"]
         except BusError as exc:
             if exc.code == "not_found":
-                return 404, self.page("找不到号票", '<div class="card">找不到这张号票，请核对二维码。</div>')
+                return 404, self.page(
+                    "找不到号票", '<div class="card">找不到这张号票，请核对二维码。</div>'
+                )
             raise
         rows = [("业务", t["service_name"]), ("状态", STATUS_ZH.get(t["status"], t["status"]))]
         if t["status"] == "waiting":
-            rows.append(("前面等候", f'{t["ahead"]} 人'))
+            rows.append(("前面等候", f"{t['ahead']} 人"))
             if t.get("wait_text"):
                 rows.append(("预计等候", t["wait_text"]))
         if t.get("window_name") and t["status"] in ("called", "recalled", "serving"):
             rows.append(("办理窗口", t["window_name"]))
-        body = [f'<div class="card"><div class="big">{_e(t["number"])}</div>',
-                *(f'<div class="row"><span>{_e(k)}</span><b>{_e(v)}</b></div>' for k, v in rows),
-                f'<div class="muted">取号时间 {_e(t["issued_at"][11:16])}，本页自动刷新</div></div>']
+        body = [
+            f'<div class="card"><div class="big">{_e(t["number"])}</div>',
+            *(f'<div class="row"><span>{_e(k)}</span><b>{_e(v)}</b></div>' for k, v in rows),
+            f'<div class="muted">取号时间 {_e(t["issued_at"][11:16])}，本页自动刷新</div></div>',
+        ]
         if t.get("case"):
             body.append(self.case_card(t["case"]))
         if note:
             body.append(f'<div class="card" id="thanks">{_e(note)}</div>')
         rating = t.get("rating") or {}
         if t["status"] == "done" and (not rating.get("rated") or rating.get("follow_up_open")):
-            body.append(self.rating_form(ticket_id, form or {}, error,
-                                         follow_up=bool(rating.get("rated"))))
+            body.append(
+                self.rating_form(ticket_id, form or {}, error, follow_up=bool(rating.get("rated")))
+            )
         live = t["status"] in ("waiting", "called", "recalled", "serving")
-        return 200, self.page(f'{t["number"]} 排队进度', "".join(body), refresh=10 if live else 0)
+        return 200, self.page(f"{t['number']} 排队进度", "".join(body), refresh=10 if live else 0)
 
     def case_card(self, case: dict) -> str:
         """容缺受理: what is still to bring, by when, and how to check in (the notice's QR code
@@ -146,51 +171,63 @@ class WebApp:
         else:
             state = f"请于 <b>{_e(case['due'])}</b> 前补齐"
         items = "".join(f"<li>{_e(m)}</li>" for m in case.get("materials") or [])
-        return (f'<div class="card" id="case"><b>容缺受理 · 待补齐材料</b><ul>{items}</ul>'
-                f'<div>{state}</div><div class="muted">补件时携带本人身份证，在自助取号机刷证签到，'
-                f'直接到 {_e(case.get("window_name") or "")} 办理。</div></div>')
+        return (
+            f'<div class="card" id="case"><b>容缺受理 · 待补齐材料</b><ul>{items}</ul>'
+            f'<div>{state}</div><div class="muted">补件时携带本人身份证，在自助取号机刷证签到，'
+            f"直接到 {_e(case.get('window_name') or '')} 办理。</div></div>"
+        )
 
-    def rating_form(self, ticket_id: str, form: dict, error: str = "",
-                    follow_up: bool = False) -> str:
+    def rating_form(
+        self, ticket_id: str, form: dict, error: str = "", follow_up: bool = False
+    ) -> str:
         """Five levels; at 不满意/非常不满意 the hall's reasons (at least one) and the citizen's
         words. `form` is what was sent before, kept when the page comes back with an error."""
         from .i18n import OTHER_REASON
+
         chosen = (form.get("level") or [""])[0]
         ticked = set(form.get("reason") or [])
         words = (form.get("text") or [""])[0]
         levels = "".join(
             f'<label class="row"><span><input type="radio" name="level" value="{n}"'
-            f'{" checked" if str(n) == chosen else ""}> {_e(name)}</span></label>'
-            for n, name in LEVELS)
+            f"{' checked' if str(n) == chosen else ''}> {_e(name)}</span></label>"
+            for n, name in LEVELS
+        )
         reasons = "".join(
             f'<label class="row"><span><input type="checkbox" name="reason" value="{_e(r)}"'
-            f'{" checked" if r in ticked else ""}> {_e(r)}</span></label>' for r in self.reasons())
+            f"{' checked' if r in ticked else ''}> {_e(r)}</span></label>"
+            for r in self.reasons()
+        )
         title = "整改后请再次评价（追加评价）" if follow_up else "请对本次服务作出评价（好差评）"
         contact = ""
         if not follow_up and (self.config().get("rating") or {}).get("phone"):
             # asked only here, only with a bad rating, and kept only with the citizen's consent
-            contact = ('<p class="muted">如希望工作人员就整改与您联系，请留下手机号码（选填，'
-                       '加密保存，整改办结后即删除）：</p>'
-                       '<input type="tel" name="phone" inputmode="numeric" maxlength="11" '
-                       'pattern="1[3-9][0-9]{9}" placeholder="手机号码" '
-                       'style="font-size:18px;width:100%;padding:8px">'
-                       '<label class="row"><span><input type="checkbox" name="consent" value="1">'
-                       ' 我同意工作人员为整改与我电话联系</span></label>')
+            contact = (
+                '<p class="muted">如希望工作人员就整改与您联系，请留下手机号码（选填，'
+                "加密保存，整改办结后即删除）：</p>"
+                '<input type="tel" name="phone" inputmode="numeric" maxlength="11" '
+                'pattern="1[3-9][0-9]{9}" placeholder="手机号码" '
+                'style="font-size:18px;width:100%;padding:8px">'
+                '<label class="row"><span><input type="checkbox" name="consent" value="1">'
+                " 我同意工作人员为整改与我电话联系</span></label>"
+            )
         err = f'<p class="err" id="error" style="color:#b71c1c">{_e(error)}</p>' if error else ""
-        return (f'<div class="card"><b>{title}</b>{err}'
-                f'<form id="rate" method="post" action="/t/{_e(ticket_id)}/rate" '
-                f'data-other="{_e(OTHER_REASON)}">{levels}'
-                f'<div id="bad"><p class="muted">请选择不满意的原因（至少一项，可多选）：</p>{reasons}'
-                f'<textarea name="text" maxlength="{TEXT_MAX}" rows="3" style="width:100%" '
-                f'placeholder="具体情况（选择“其他”时必填）">{_e(words)}</textarea>{contact}</div>'
-                f'<p class="muted" id="need" style="display:none">请至少选择一项原因'
-                f'（选择“其他”请写明原因）后提交</p>'
-                f'<button type="submit" name="go" value="1">提交评价</button></form></div>'
-                + RATING_SCRIPT)
+        return (
+            f'<div class="card"><b>{title}</b>{err}'
+            f'<form id="rate" method="post" action="/t/{_e(ticket_id)}/rate" '
+            f'data-other="{_e(OTHER_REASON)}">{levels}'
+            f'<div id="bad"><p class="muted">请选择不满意的原因（至少一项，可多选）：</p>{reasons}'
+            f'<textarea name="text" maxlength="{TEXT_MAX}" rows="3" style="width:100%" '
+            f'placeholder="具体情况（选择“其他”时必填）">{_e(words)}</textarea>{contact}</div>'
+            f'<p class="muted" id="need" style="display:none">请至少选择一项原因'
+            f"（选择“其他”请写明原因）后提交</p>"
+            f'<button type="submit" name="go" value="1">提交评价</button></form></div>'
+            + RATING_SCRIPT
+        )
 
     def rate(self, ticket_id: str, form: dict) -> tuple[int, str]:
         from .bus.client import BusError
         from .i18n import OTHER_REASON
+
         try:
             level = int(form.get("level", ["0"])[0])
         except ValueError:
@@ -207,9 +244,16 @@ class WebApp:
             return self.ticket_page(ticket_id, form=form, error="选择“其他”时请写明原因")
         phone = (form.get("phone") or [""])[0].strip()[:20] if level <= 2 else ""
         if phone and not form.get("consent"):
-            return self.ticket_page(ticket_id, form=form, error="留下电话请勾选同意联系；不愿留电话请清空号码")
-        args = {"ticket_id": ticket_id, "level": level, "channel": "qrcode", "reasons": reasons,
-                "text": text}
+            return self.ticket_page(
+                ticket_id, form=form, error="留下电话请勾选同意联系；不愿留电话请清空号码"
+            )
+        args = {
+            "ticket_id": ticket_id,
+            "level": level,
+            "channel": "qrcode",
+            "reasons": reasons,
+            "text": text,
+        }
         if phone:
             args.update(phone=phone, consent=True)
         try:
@@ -227,7 +271,10 @@ class WebApp:
 
     def guide_page(self, code: str) -> tuple[int, str]:
         cfg = self.config()
-        item = next((s for s in cfg.get("services", []) + cfg.get("themes", []) if s.get("code") == code), None)
+        item = next(
+            (s for s in cfg.get("services", []) + cfg.get("themes", []) if s.get("code") == code),
+            None,
+        )
         if item is None:
             return 404, self.page("找不到事项", '<div class="card">没有这项业务。</div>')
         # the one guide model (domain/guide.py) the kiosk and the 明白卡 read: stated facts only
@@ -237,18 +284,30 @@ class WebApp:
             mark = " <b>[可容缺]</b>" if m.missing_ok else ""
             note = f"<br><span class=muted>{_e(m.note)}</span>" if m.note else ""
             counts = f"（{_e(m.counts)}）" if m.counts else ""
-            lis.append(f'<li>{_e(m.name)}{counts}{mark}{note}</li>')
+            lis.append(f"<li>{_e(m.name)}{counts}{mark}{note}</li>")
         facts = [("办理条件", card.conditions), ("办理流程", card.process)] + [
-            (f.label, f.value) for f in card.facts]
-        body = (f'<div class="card"><h2>{_e(card.name)}</h2>'
-                + "".join(f'<div class="row"><span>{_e(k)}</span><span>{_e(v)}</span></div>' for k, v in facts if v)
-                + '</div>')
+            (f.label, f.value) for f in card.facts
+        ]
+        body = (
+            f'<div class="card"><h2>{_e(card.name)}</h2>'
+            + "".join(
+                f'<div class="row"><span>{_e(k)}</span><span>{_e(v)}</span></div>'
+                for k, v in facts
+                if v
+            )
+            + "</div>"
+        )
         if lis:
-            body += (f'<div class="card"><b>所需材料</b><ol>{"".join(lis)}</ol>'
-                     + (f'<p class="muted">{guide_model.MISSING_OK_NOTE[0]}。</p>'
-                        if card.any_missing_ok else "") + '</div>')
-        return 200, self.page(f'{item["name"]} 办事指南', body)
-
+            body += (
+                f'<div class="card"><b>所需材料</b><ol>{"".join(lis)}</ol>'
+                + (
+                    f'<p class="muted">{guide_model.MISSING_OK_NOTE[0]}。</p>'
+                    if card.any_missing_ok
+                    else ""
+                )
+                + "</div>"
+            )
+        return 200, self.page(f"{item['name']} 办事指南", body)
 
     # -- the 晒成绩单 PDF for managers (the manager PIN with each download) ---------------------
 
@@ -256,20 +315,24 @@ class WebApp:
         state = self.client.state.get("hall") or {}
         period = period or (state.get("day") or "")[:7]
         note = f'<p style="color:#c62828">{_e(error)}</p>' if error else ""
-        body = ('<div class="card"><b>下载晒成绩单（PDF）</b>' + note +
-                '<form method="post" action="/reports">'
-                f'<p>统计期间（月 2026-11 或 日 2026-11-23）<br><input name="period" value="{_e(period)}" '
-                'maxlength="10" required></p>'
-                '<p>管理密码<br><input name="pin" type="password" inputmode="numeric" '
-                'maxlength="12" required autocomplete="off"></p>'
-                '<p><button type="submit">下载 PDF</button></p></form>'
-                '<p class="muted">每次下载都需输入管理密码；输错多次将暂时锁定。</p></div>')
+        body = (
+            '<div class="card"><b>下载晒成绩单（PDF）</b>'
+            + note
+            + '<form method="post" action="/reports">'
+            f'<p>统计期间（月 2026-11 或 日 2026-11-23）<br><input name="period" value="{_e(period)}" '
+            'maxlength="10" required></p>'
+            '<p>管理密码<br><input name="pin" type="password" inputmode="numeric" '
+            'maxlength="12" required autocomplete="off"></p>'
+            '<p><button type="submit">下载 PDF</button></p></form>'
+            '<p class="muted">每次下载都需输入管理密码；输错多次将暂时锁定。</p></div>'
+        )
         return (400 if error else 200), self.page("晒成绩单", body)
 
     def report_download(self, form: dict):
         from .bus.client import BusError
         from .reportpdf import report_pdf
         from .reports import period_args
+
         period = (form.get("period") or [""])[0].strip()
         pin = (form.get("pin") or [""])[0].strip()
         try:
@@ -283,8 +346,14 @@ class WebApp:
                 return self.reports_page(exc.message, period)
             raise
         pdf = report_pdf(data, self.config().get("hall", {}).get("name", self.hall_name))
-        return 200, pdf, [("Content-Type", "application/pdf"),
-                          ("Content-Disposition", f'attachment; filename="report-{period}.pdf"')]
+        return (
+            200,
+            pdf,
+            [
+                ("Content-Type", "application/pdf"),
+                ("Content-Disposition", f'attachment; filename="report-{period}.pdf"'),
+            ],
+        )
 
 
 def make_routes(app: WebApp) -> Routes:
@@ -296,17 +365,37 @@ def make_routes(app: WebApp) -> Routes:
             try:
                 return page(req)
             except (BusError, TimeoutError) as exc:
-                log.warning("web: controller unavailable (%s)", getattr(exc, "code", type(exc).__name__))
-                return 503, app.page("暂停服务", '<div class="card">系统暂时无法查询，请稍后刷新。</div>')
+                log.warning(
+                    "web: controller unavailable (%s)", getattr(exc, "code", type(exc).__name__)
+                )
+                return 503, app.page(
+                    "暂停服务", '<div class="card">系统暂时无法查询，请稍后刷新。</div>'
+                )
+
         return handler
 
-    routes = Routes(not_found=lambda req: (404, app.page("找不到页面", '<div class="card">找不到该页面。</div>')))
+    routes = Routes(
+        not_found=lambda req: (
+            404,
+            app.page("找不到页面", '<div class="card">找不到该页面。</div>'),
+        )
+    )
     routes.get(r"/", guarded(lambda req: app.index_page()), "index")
-    routes.get(rf"/t/(?P<ticket_id>{TICKET_ID})", guarded(lambda req: app.ticket_page(req.params["ticket_id"])),
-               "ticket")
-    routes.post(rf"/t/(?P<ticket_id>{TICKET_ID})/rate",
-                guarded(lambda req: app.rate(req.params["ticket_id"], req.form)), "rate")
-    routes.get(rf"/guide/(?P<code>{CODE})", guarded(lambda req: app.guide_page(req.params["code"])), "guide")
+    routes.get(
+        rf"/t/(?P<ticket_id>{TICKET_ID})",
+        guarded(lambda req: app.ticket_page(req.params["ticket_id"])),
+        "ticket",
+    )
+    routes.post(
+        rf"/t/(?P<ticket_id>{TICKET_ID})/rate",
+        guarded(lambda req: app.rate(req.params["ticket_id"], req.form)),
+        "rate",
+    )
+    routes.get(
+        rf"/guide/(?P<code>{CODE})",
+        guarded(lambda req: app.guide_page(req.params["code"])),
+        "guide",
+    )
     routes.get(r"/reports", guarded(lambda req: app.reports_page()), "reports")
     routes.post(r"/reports", guarded(lambda req: app.report_download(req.form)), "report-pdf")
     return routes
@@ -319,21 +408,27 @@ def serve(client, host: str, port: int, **limits) -> HttpServer:
 
 
 def add_arguments(p) -> None:
-    p.add_argument("--listen", default="127.0.0.1:8080",
-                   help="HOST:PORT to serve on (the hall's Wi-Fi address in production)")
+    p.add_argument(
+        "--listen",
+        default="127.0.0.1:8080",
+        help="HOST:PORT to serve on (the hall's Wi-Fi address in production)",
+    )
 
 
 def main(args) -> int:
     import signal
     import sys
+
     from .apps import device_settings
     from .bus.client import DeviceClient
+
     s = device_settings(args)
     # a page waits on a bus reply that hops threads (network -> page worker): with Python's
     # default 5 ms GIL switch interval, and a pool of page workers, each hop can wait that long
     sys.setswitchinterval(0.0005)
-    client = DeviceClient(s["mqtt"], s["device"], s["secret"], s["hall"], events=(),
-                          windows_state=False).start(wait=5)
+    client = DeviceClient(
+        s["mqtt"], s["device"], s["secret"], s["hall"], events=(), windows_state=False
+    ).start(wait=5)
     host, _, port = args.listen.rpartition(":")
     server = serve(client, host or "127.0.0.1", int(port))
     print(f"OneWindow web pages on http://{host}:{server.port}/", flush=True)
@@ -349,4 +444,7 @@ def main(args) -> int:
 
 def register(sub) -> None:
     from .apps import register_command
-    register_command(sub, "web", "onewindow.web", "the status, rating and guide pages behind the QR codes")
+
+    register_command(
+        sub, "web", "onewindow.web", "the status, rating and guide pages behind the QR codes"
+    )

@@ -11,6 +11,7 @@ body without a length (411), with a bad one (400) or over BODY_LIMIT (413) never
 A handler that raises is logged by route name (never by path: paths carry ticket ids) and the
 phone gets a 500 page. Query strings are ignored: no page uses one.
 """
+
 from __future__ import annotations
 
 import html
@@ -22,8 +23,8 @@ from urllib.parse import parse_qs
 
 log = logging.getLogger(__name__)
 
-BODY_LIMIT = 64 * 1024          # bytes a request body may have; a rating form is under 1 KB
-MAX_FIELDS = 100                # fields a posted form may have
+BODY_LIMIT = 64 * 1024  # bytes a request body may have; a rating form is under 1 KB
+MAX_FIELDS = 100  # fields a posted form may have
 DIGITS = re.compile(r"[0-9]{1,12}")
 
 # status: (reason phrase, what the phone shows in zh-CN, the same in English)
@@ -31,11 +32,22 @@ ERRORS = {
     400: ("Bad Request", "请求格式有误，请重新打开页面。", "Bad request: please reopen the page."),
     404: ("Not Found", "找不到该页面。", "Page not found."),
     405: ("Method Not Allowed", "不支持该操作。", "Method not allowed."),
-    411: ("Length Required", "提交的内容缺少长度，请重新提交。", "Length required: please submit again."),
-    413: ("Content Too Large", f"提交的内容过大（上限 {BODY_LIMIT // 1024} KB）。",
-          f"Request body too large (limit {BODY_LIMIT // 1024} KB)."),
+    411: (
+        "Length Required",
+        "提交的内容缺少长度，请重新提交。",
+        "Length required: please submit again.",
+    ),
+    413: (
+        "Content Too Large",
+        f"提交的内容过大（上限 {BODY_LIMIT // 1024} KB）。",
+        f"Request body too large (limit {BODY_LIMIT // 1024} KB).",
+    ),
     431: ("Request Header Fields Too Large", "请求头过大。", "Request header fields too large."),
-    500: ("Internal Server Error", "系统出错，请稍后再试。", "Internal error: please try again later."),
+    500: (
+        "Internal Server Error",
+        "系统出错，请稍后再试。",
+        "Internal error: please try again later.",
+    ),
     501: ("Not Implemented", "不支持该请求方式。", "Not implemented."),
 }
 REASONS = {200: "OK", 503: "Service Unavailable", **{code: e[0] for code, e in ERRORS.items()}}
@@ -59,16 +71,16 @@ def status_line(code: int) -> str:
 class Request:
     method: str
     path: str
-    params: dict[str, str]           # the route pattern's named groups
-    form: dict[str, list[str]] = field(default_factory=dict)   # a POST's form fields
+    params: dict[str, str]  # the route pattern's named groups
+    form: dict[str, list[str]] = field(default_factory=dict)  # a POST's form fields
 
 
 @dataclass
 class Route:
     method: str
     pattern: re.Pattern
-    handler: Callable[[Request], tuple]   # (status, html) or (status, bytes, headers)
-    name: str                        # what the logs say instead of the path
+    handler: Callable[[Request], tuple]  # (status, html) or (status, bytes, headers)
+    name: str  # what the logs say instead of the path
 
 
 class Routes:
@@ -89,14 +101,19 @@ class Routes:
 
     def __call__(self, environ, start_response):
         method = environ.get("REQUEST_METHOD", "GET")
-        path = "/" + (environ.get("PATH_INFO") or "").strip("/")    # "/guide/F/" is "/guide/F"
+        path = "/" + (environ.get("PATH_INFO") or "").strip("/")  # "/guide/F/" is "/guide/F"
         code, body, extra = self.answer(method, path, environ)
         data = body if isinstance(body, bytes) else body.encode("utf-8")
         # a page is HTML unless its handler said otherwise (a PDF report)
-        kind = [] if any(h == "Content-Type" for h, _ in extra) else [
-            ("Content-Type", "text/html; charset=utf-8")]
-        start_response(status_line(code), [
-            *kind, ("Content-Length", str(len(data))), ("Cache-Control", "no-store"), *extra])
+        kind = (
+            []
+            if any(h == "Content-Type" for h, _ in extra)
+            else [("Content-Type", "text/html; charset=utf-8")]
+        )
+        start_response(
+            status_line(code),
+            [*kind, ("Content-Length", str(len(data))), ("Cache-Control", "no-store"), *extra],
+        )
         return [b"" if method == "HEAD" else data]
 
     def answer(self, method: str, path: str, environ) -> tuple[int, str | bytes, list]:
@@ -120,7 +137,7 @@ class Routes:
                 answer = route.handler(req)
                 code, body = answer[0], answer[1]
                 headers: list = answer[2] if len(answer) > 2 else []
-            except Exception:        # one broken page never stops the others
+            except Exception:  # one broken page never stops the others
                 log.exception("web %s failed", route.name)
                 return 500, error_page(500), []
             log.debug("web %s %s -> %d", method, route.name, code)
@@ -147,6 +164,6 @@ def read_form(req: Request, environ) -> int:
         return 400
     try:
         req.form = parse_qs(body.decode("utf-8", "replace"), max_num_fields=MAX_FIELDS)
-    except ValueError:           # more fields than any form of ours has
+    except ValueError:  # more fields than any form of ours has
         return 400
     return 0

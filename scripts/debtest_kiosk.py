@@ -1,6 +1,7 @@
 """Run by scripts/test-deb-clean-root inside the clean Debian root, with the package's own Python:
 a kiosk connects to the installed hall over its bus and takes a ticket; prints the ticket as JSON.
     debtest_kiosk.py MQTT_URL HALL_ID DEVICE_ID SECRET"""
+
 import json
 import sys
 import time

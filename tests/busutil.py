@@ -1,4 +1,5 @@
 """Test helpers for the hall bus: Mosquitto with the generated ACL, a hall in-process."""
+
 from __future__ import annotations
 
 import json
@@ -13,20 +14,24 @@ from onewindow.bus.devices import DeviceRegistry, controller_secret
 from onewindow.bus.mosquitto import PrivateBroker, TlsListen
 from onewindow.bus.service import HallService
 from onewindow.bus.topics import Topics
-from onewindow.managerpin import check, set_pin
 from onewindow.bus.url import parse_bus_url
+from onewindow.managerpin import check, set_pin
 from onewindow.startup import open_hall
 
 REPO = Path(__file__).resolve().parent.parent
-TEST_PIN = "2468"        # the hall's manager PIN in tests that log a console in
+TEST_PIN = "2468"  # the hall's manager PIN in tests that log a console in
 
 
 def unlimited_config(tmp: Path) -> Path:
     """The shipped hall, open around the clock and without daily quotas: for load and crash runs."""
     import tomllib
+
     from onewindow.demo import always_open_copy
     from onewindow.hallconfig import dump
-    raw = tomllib.loads(always_open_copy(REPO / "config" / "hall.toml", tmp).read_text(encoding="utf-8"))
+
+    raw = tomllib.loads(
+        always_open_copy(REPO / "config" / "hall.toml", tmp).read_text(encoding="utf-8")
+    )
     for item in raw.get("services", []) + raw.get("themes", []):
         item["daily_quota"] = 0
     path = tmp / "unlimited-hall.toml"
@@ -72,8 +77,13 @@ class Mosquitto:
         self.broker = None
 
     def start(self) -> "Mosquitto":
-        self.broker = PrivateBroker(self.data_dir, Topics(self.hall_id), DeviceRegistry(self.data_dir),
-                                    controller_secret(self.data_dir), port=self.port).start()
+        self.broker = PrivateBroker(
+            self.data_dir,
+            Topics(self.hall_id),
+            DeviceRegistry(self.data_dir),
+            controller_secret(self.data_dir),
+            port=self.port,
+        ).start()
         return self
 
     def stop(self) -> None:
@@ -95,10 +105,17 @@ class Hall:
     private Mosquitto, the default of `onewindow hall`), "mosquitto" (a broker that outlives the
     controller, like the systemd unit) or an mqtt:// URL of a broker the test runs itself."""
 
-    def __init__(self, tmp: Path, kind: str, config: Path | None = None, clock=None,
-                 tls_listen: str | None = None, uplink=None):
+    def __init__(
+        self,
+        tmp: Path,
+        kind: str,
+        config: Path | None = None,
+        clock=None,
+        tls_listen: str | None = None,
+        uplink=None,
+    ):
         self.tmp = tmp
-        self.uplink = uplink            # bridge.Uplink: the private broker bridges to the city
+        self.uplink = uplink  # bridge.Uplink: the private broker bridges to the city
         self.tls_listen = tls_listen
         self.kind = kind
         self.config = config or REPO / "config" / "hall.toml"
@@ -112,9 +129,11 @@ class Hall:
 
     def add(self, device_id: str, role: str, windows=()):
         self.secrets[device_id] = self.registry.add(device_id, role, list(windows))
-        broker = (self.mosquitto and self.mosquitto.broker) or (self.service and self.service.broker)
+        broker = (self.mosquitto and self.mosquitto.broker) or (
+            self.service and self.service.broker
+        )
         if broker:
-            broker.reload()                      # SIGHUP: the new passwd and acl
+            broker.reload()  # SIGHUP: the new passwd and acl
             time.sleep(0.2)
 
     def start(self) -> "Hall":
@@ -126,13 +145,14 @@ class Hall:
             if not self.mosquitto.running:
                 self.mosquitto.start()
             url = parse_bus_url(self.mosquitto.url)
-        elif self.kind.startswith(("mqtt://", "embedded://")):   # a broker the test runs itself,
-            url = parse_bus_url(self.kind)                        # or a private one on a set port
+        elif self.kind.startswith(("mqtt://", "embedded://")):  # a broker the test runs itself,
+            url = parse_bus_url(self.kind)  # or a private one on a set port
         else:
             url = parse_bus_url("embedded://127.0.0.1:0")
         tls = TlsListen.parse(self.tls_listen) if self.tls_listen else None
-        self.service = HallService(ctl, url, self.registry, controller_secret(self.data_dir), tls,
-                                   self.uplink)
+        self.service = HallService(
+            ctl, url, self.registry, controller_secret(self.data_dir), tls, self.uplink
+        )
         self.service.start()
         assert self.service.connected.wait(5), "controller did not reach the broker"
         self.port = self.service.port
@@ -161,7 +181,9 @@ class Hall:
     def raw_client(self, device_id: str, secret: str | None = None):
         """A bare paho client, for sending what a well-behaved device never would."""
         c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=device_id)
-        c.username_pw_set(device_id, secret if secret is not None else self.secrets.get(device_id, ""))
+        c.username_pw_set(
+            device_id, secret if secret is not None else self.secrets.get(device_id, "")
+        )
         got = []
         c.on_message = lambda cl, ud, msg: got.append((msg.topic, msg.payload))
         c.received = got

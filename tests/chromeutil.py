@@ -4,6 +4,7 @@ finger would land (pointer down and up at an element's centre), typing, reading 
 Debian's `chromium` and `chromium-driver` (scripts/setup.sh installs both); a test that needs
 them fails with a message naming them. The driver's path is given to Selenium, so Selenium
 never tries to download a driver or a browser (the test boxes are offline)."""
+
 from __future__ import annotations
 
 import shutil
@@ -20,17 +21,20 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
-PHONE = (420, 900)          # CSS pixels: the viewport of a large phone held upright
-LOAD_TIMEOUT_S = 15         # a page load, or the page a tapped button leads to
+PHONE = (420, 900)  # CSS pixels: the viewport of a large phone held upright
+LOAD_TIMEOUT_S = 15  # a page load, or the page a tapped button leads to
 
 
 def missing() -> str | None:
     """What to install for a browser test, or None when Chromium and its driver are there."""
     if CHROMIUM is None or CHROMEDRIVER is None:
-        return ("headless browser tests need Debian's chromium and chromium-driver "
-                "(apt-get install chromium chromium-driver, or bash scripts/setup.sh); missing: "
-                + ", ".join(n for n, p in (("chromium", CHROMIUM), ("chromedriver", CHROMEDRIVER))
-                            if p is None))
+        return (
+            "headless browser tests need Debian's chromium and chromium-driver "
+            "(apt-get install chromium chromium-driver, or bash scripts/setup.sh); missing: "
+            + ", ".join(
+                n for n, p in (("chromium", CHROMIUM), ("chromedriver", CHROMEDRIVER)) if p is None
+            )
+        )
     return None
 
 
@@ -42,18 +46,26 @@ class Browser:
         options = webdriver.ChromeOptions()
         options.binary_location = CHROMIUM
         # --no-sandbox: the sandbox refuses to start as root (tests run as root); the pages are ours
-        for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-extensions",
-                    "--no-first-run"):
+        for arg in (
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-extensions",
+            "--no-first-run",
+        ):
             options.add_argument(arg)
         # the phone's viewport and touch screen (Chromium's window is never under 500 px wide)
-        options.add_experimental_option("mobileEmulation", {"deviceMetrics": {
-            "width": width, "height": height, "pixelRatio": 2.0, "touch": True}})
-        self.driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER),
-                                       options=options)
+        options.add_experimental_option(
+            "mobileEmulation",
+            {"deviceMetrics": {"width": width, "height": height, "pixelRatio": 2.0, "touch": True}},
+        )
+        self.driver = webdriver.Chrome(
+            service=Service(executable_path=CHROMEDRIVER), options=options
+        )
         self.driver.set_page_load_timeout(LOAD_TIMEOUT_S)
 
     def goto(self, url: str) -> None:
-        self.driver.get(url)            # returns once the page has loaded
+        self.driver.get(url)  # returns once the page has loaded
 
     def js(self, expression: str):
         return self.driver.execute_script(f"return ({expression});")
@@ -83,13 +95,15 @@ class Browser:
         old_page = self.driver.find_element(By.TAG_NAME, "html")
         # a finger lands where it taps (no 250 ms glide from elsewhere, as a mouse would)
         finger = PointerInput(interaction.POINTER_TOUCH, "finger")
-        ActionChains(self.driver, duration=0, devices=[finger]) \
-            .move_to_element(element).click().perform()
+        ActionChains(self.driver, duration=0, devices=[finger]).move_to_element(
+            element
+        ).click().perform()
         if navigates:
             # the old page is gone; chromedriver may say so as a stale reference or, mid-way
             # through the navigation, as a node that "does not belong to the document"
-            wait = WebDriverWait(self.driver, LOAD_TIMEOUT_S,
-                                 ignored_exceptions=(WebDriverException,))
+            wait = WebDriverWait(
+                self.driver, LOAD_TIMEOUT_S, ignored_exceptions=(WebDriverException,)
+            )
             wait.until(lambda d: _gone(old_page))
             wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
 
@@ -106,12 +120,12 @@ class Browser:
         try:
             self.driver.quit()
         except WebDriverException:
-            pass                        # the browser is gone already: nothing left to stop
+            pass  # the browser is gone already: nothing left to stop
 
 
 def _gone(element) -> bool:
     try:
         element.is_enabled()
-    except WebDriverException:     # stale, or its node already left the document
+    except WebDriverException:  # stale, or its node already left the document
         return True
     return False

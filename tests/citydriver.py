@@ -1,5 +1,6 @@
 """Tickets flowing through one hall, as its kiosk and a window's caller make them: run as a
 process (also inside a network namespace, next to its hall). Prints what it did as JSON."""
+
 from __future__ import annotations
 
 import argparse

@@ -1,5 +1,6 @@
 """Test helpers for the city: a central Mosquitto with its CA and hall certificates, a watcher
 that reads every hall's uplink as the collectors do, and PostgreSQL databases of their own."""
+
 from __future__ import annotations
 
 import json
@@ -32,16 +33,27 @@ class CentralBroker:
         self.halls = halls
         # as the test's own user (a Mosquitto run as root would drop to `mosquitto`, which
         # cannot enter pytest's private temporary directories)
-        self.made = central_files(out, list(hosts), self.tls_port, halls, self.port, "127.0.0.1",
-                                  run_as=pwd.getpwuid(os.geteuid()).pw_name)
+        self.made = central_files(
+            out,
+            list(hosts),
+            self.tls_port,
+            halls,
+            self.port,
+            "127.0.0.1",
+            run_as=pwd.getpwuid(os.geteuid()).pw_name,
+        )
         self.secret = self.made["secret"]
         self.proc = None
 
     def start(self) -> "CentralBroker":
-        binary = shutil.which("mosquitto", path=os.pathsep.join([os.environ.get("PATH", ""),
-                                                                 *SBIN_DIRS]))
-        self.proc = subprocess.Popen([binary, "-c", str(self.made["conf"])],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        binary = shutil.which(
+            "mosquitto", path=os.pathsep.join([os.environ.get("PATH", ""), *SBIN_DIRS])
+        )
+        self.proc = subprocess.Popen(
+            [binary, "-c", str(self.made["conf"])],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         wait_port(self.port)
         return self
 
@@ -57,8 +69,12 @@ class CentralBroker:
 
     def uplink(self, hall_id: str, host: str = "127.0.0.1") -> Uplink:
         tls = self.out / "tls"
-        return Uplink.from_args(f"mqtts://{host}:{self.tls_port}", str(tls / "ca.crt"),
-                                str(tls / f"{hall_id}.crt"), str(tls / f"{hall_id}.key"))
+        return Uplink.from_args(
+            f"mqtts://{host}:{self.tls_port}",
+            str(tls / "ca.crt"),
+            str(tls / f"{hall_id}.crt"),
+            str(tls / f"{hall_id}.key"),
+        )
 
 
 class Watcher:
@@ -68,7 +84,9 @@ class Watcher:
         self.got: list[dict] = []
         self.ack = ack
         self.lock = threading.Lock()
-        self.c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"watch-{uuid.uuid4().hex[:6]}")
+        self.c = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id=f"watch-{uuid.uuid4().hex[:6]}"
+        )
         self.c.username_pw_set(COLLECTOR_USER, central.secret)
         self.c.on_message = self._on_message
         self.c.on_connect = lambda c, *a: c.subscribe("ow/+/up/#", 1)
@@ -94,6 +112,7 @@ class Watcher:
 def new_database(name_hint: str = "owtest") -> str:
     """A fresh database on the machine's PostgreSQL; its URL. Dropped by drop_database."""
     import psycopg
+
     name = f"{name_hint}_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(f"{PG}/postgres", autocommit=True) as db:
         db.execute(f'CREATE DATABASE "{name}"')
@@ -102,6 +121,7 @@ def new_database(name_hint: str = "owtest") -> str:
 
 def drop_database(url: str) -> None:
     import psycopg
+
     name = url.rsplit("/", 1)[1]
     with psycopg.connect(f"{PG}/postgres", autocommit=True) as db:
         db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -117,14 +137,16 @@ def wait_until(pred, timeout: float, step: float = 0.1):
     raise AssertionError("condition not met in time")
 
 
-SECRET = "city-test-secret"      # every test device's secret in the city tests
+SECRET = "city-test-secret"  # every test device's secret in the city tests
 
 
 def hall_config(tmp: Path, hall_id: str) -> Path:
     """The shipped hall, open around the clock without quotas, under another id."""
     import tomllib
+
     from busutil import unlimited_config
     from onewindow.hallconfig import dump
+
     here = tmp / f"cfg-{hall_id}"
     here.mkdir(parents=True, exist_ok=True)
     raw = tomllib.loads(unlimited_config(here).read_text(encoding="utf-8"))
@@ -137,7 +159,9 @@ def hall_config(tmp: Path, hall_id: str) -> Path:
 def onewindow(*args: str, netns: str | None = None, **kw) -> subprocess.Popen:
     """`onewindow ...` from this checkout, as a process (inside `netns` when given)."""
     import sys
+
     from busutil import REPO
+
     cmd = [sys.executable, "-m", "onewindow.cli", *args]
     if netns:
         cmd = ["ip", "netns", "exec", netns, *cmd]
@@ -147,40 +171,97 @@ def onewindow(*args: str, netns: str | None = None, **kw) -> subprocess.Popen:
 class HallProcess:
     """`onewindow hall` with its private Mosquitto bridged to the city, as a process."""
 
-    def __init__(self, tmp: Path, hall_id: str, central: CentralBroker, netns: str | None = None,
-                 city_host: str = "127.0.0.1"):
+    def __init__(
+        self,
+        tmp: Path,
+        hall_id: str,
+        central: CentralBroker,
+        netns: str | None = None,
+        city_host: str = "127.0.0.1",
+    ):
         import sys
+
         from busutil import REPO
+
         self.hall_id = hall_id
         self.dir = tmp / hall_id
         self.data = self.dir / "data"
         self.config = hall_config(tmp, hall_id)
         self.netns = netns
         self.port = free_port()
-        for dev, role, extra in (("kiosk-1", "kiosk", []), ("caller-4", "caller", ["--window", "4"])):
-            subprocess.run([sys.executable, "-m", "onewindow.cli", "devices", "--data-dir",
-                            str(self.data), "add", dev, "--role", role, *extra, "--secret", SECRET,
-                            "--config", str(self.config)], cwd=REPO, check=True,
-                           capture_output=True)
+        for dev, role, extra in (
+            ("kiosk-1", "kiosk", []),
+            ("caller-4", "caller", ["--window", "4"]),
+        ):
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "onewindow.cli",
+                    "devices",
+                    "--data-dir",
+                    str(self.data),
+                    "add",
+                    dev,
+                    "--role",
+                    role,
+                    *extra,
+                    "--secret",
+                    SECRET,
+                    "--config",
+                    str(self.config),
+                ],
+                cwd=REPO,
+                check=True,
+                capture_output=True,
+            )
         up = central.uplink(hall_id, city_host)
-        self.args = ["hall", "--config", str(self.config), "--data-dir", str(self.data), "--mqtt",
-                     f"embedded://127.0.0.1:{self.port}", "--uplink", f"mqtts://{city_host}:"
-                     f"{central.tls_port}", "--uplink-ca", up.cafile, "--uplink-cert", up.certfile,
-                     "--uplink-key", up.keyfile]
+        self.args = [
+            "hall",
+            "--config",
+            str(self.config),
+            "--data-dir",
+            str(self.data),
+            "--mqtt",
+            f"embedded://127.0.0.1:{self.port}",
+            "--uplink",
+            f"mqtts://{city_host}:{central.tls_port}",
+            "--uplink-ca",
+            up.cafile,
+            "--uplink-cert",
+            up.certfile,
+            "--uplink-key",
+            up.keyfile,
+        ]
         self.proc: subprocess.Popen | None = None
         self.log = self.dir / "hall.log"
 
     def start(self) -> "HallProcess":
-        with open(self.log, "ab") as log:        # the process has its own copy
-            self.proc = onewindow(*self.args, netns=self.netns, stdout=log, stderr=subprocess.STDOUT)
+        with open(self.log, "ab") as log:  # the process has its own copy
+            self.proc = onewindow(
+                *self.args, netns=self.netns, stdout=log, stderr=subprocess.STDOUT
+            )
         return self
 
     def drive(self, duration: float, interval: float = 0.2) -> subprocess.Popen:
         import sys
+
         from busutil import REPO
-        cmd = [sys.executable, str(REPO / "tests" / "citydriver.py"), "--port", str(self.port),
-               "--hall", self.hall_id, "--secret", SECRET, "--duration", str(duration),
-               "--interval", str(interval)]
+
+        cmd = [
+            sys.executable,
+            str(REPO / "tests" / "citydriver.py"),
+            "--port",
+            str(self.port),
+            "--hall",
+            self.hall_id,
+            "--secret",
+            SECRET,
+            "--duration",
+            str(duration),
+            "--interval",
+            str(interval),
+        ]
         if self.netns:
             cmd = ["ip", "netns", "exec", self.netns, *cmd]
         with open(self.dir / "driver.log", "ab") as log:
@@ -189,6 +270,7 @@ class HallProcess:
     def outbox(self) -> tuple[int, int]:
         """(last numbered, acknowledged), read beside the running hall."""
         import sqlite3
+
         db = sqlite3.connect(f"file:{self.data / 'hall.db'}?mode=ro", uri=True, timeout=5)
         try:
             last, acked = db.execute("SELECT last_seq, acked FROM uplink").fetchone()
@@ -220,7 +302,9 @@ class NetNs:
         self._ip("link", "set", self.there, "netns", name)
         self._ip("addr", "add", f"{self.city_addr}/30", "dev", self.here)
         self._ip("link", "set", self.here, "up")
-        self._ip("netns", "exec", name, "ip", "addr", "add", f"{self.hall_addr}/30", "dev", self.there)
+        self._ip(
+            "netns", "exec", name, "ip", "addr", "add", f"{self.hall_addr}/30", "dev", self.there
+        )
         self._ip("netns", "exec", name, "ip", "link", "set", self.there, "up")
         self._ip("netns", "exec", name, "ip", "link", "set", "lo", "up")
 
@@ -242,6 +326,7 @@ class NetNs:
 def netns_available() -> str | None:
     """None when this machine lets the tests make namespaces; else why not."""
     import os
+
     if os.geteuid() != 0:
         return "network namespaces need root"
     probe = f"owprobe{os.getpid() % 100000}"

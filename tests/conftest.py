@@ -57,10 +57,16 @@ def vpcd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def site(tmp_path: Path) -> Iterator[tuple[Hall, str]]:
     """The QR pages (`onewindow web`) against a real hall on a real bus: (hall, base URL)."""
     (tmp_path / "cfg").mkdir()
-    hall = Hall(tmp_path, "embedded",
-                config=always_open_copy(REPO / "config" / "hall.toml", tmp_path / "cfg"))
-    for dev, role, windows in (("kiosk-1", "kiosk", ()), ("caller-4", "caller", (4,)),
-                               ("web-1", "web", ())):
+    hall = Hall(
+        tmp_path,
+        "embedded",
+        config=always_open_copy(REPO / "config" / "hall.toml", tmp_path / "cfg"),
+    )
+    for dev, role, windows in (
+        ("kiosk-1", "kiosk", ()),
+        ("caller-4", "caller", (4,)),
+        ("web-1", "web", ()),
+    ):
         hall.add(dev, role, windows)
     hall.start()
     web = hall.client("web-1")

@@ -1,5 +1,6 @@
 """The controller in this process on a real SQLite file, with an injected clock: for tests that
 talk to it through the same envelopes a device sends, without a bus."""
+
 from __future__ import annotations
 
 import itertools
@@ -10,30 +11,36 @@ from zoneinfo import ZoneInfo
 
 import tomli_w
 
-from onewindow.roles import Device
-from onewindow.envelope import PROTOCOL_VERSION
-from onewindow.startup import open_hall
-
 from busutil import REPO
+from onewindow.envelope import PROTOCOL_VERSION
+from onewindow.roles import Device
+from onewindow.startup import open_hall
 
 TZ = ZoneInfo("Asia/Shanghai")
 KIOSK = Device("kiosk-1", "kiosk")
 MANAGER = Device("manager-1", "manager")
-ELDER_ID = "11010519491231002X"        # born 1949-12-31 (valid check digit)
-YOUNG_ID = "440524200001011235"        # born 2000-01-01
+ELDER_ID = "11010519491231002X"  # born 1949-12-31 (valid check digit)
+YOUNG_ID = "440524200001011235"  # born 2000-01-01
 
 
 def logged_in(ctl, device: Device) -> None:
     """A manager console with the hall's PIN entered (the controller gates manager ops on it)."""
     from busutil import TEST_PIN
     from onewindow.managerpin import check, set_pin
+
     if device.role != "manager" or ctl.consoles.in_session(device.id, ctl.now()):
         return
     data_dir = ctl.store.path.parent
     if not check(data_dir, TEST_PIN):
         set_pin(data_dir, TEST_PIN)
-    payload = json.dumps({"v": PROTOCOL_VERSION, "id": f"login-{next(_logins)}",
-                          "op": "manager.login", "args": {"pin": TEST_PIN}}).encode()
+    payload = json.dumps(
+        {
+            "v": PROTOCOL_VERSION,
+            "id": f"login-{next(_logins)}",
+            "op": "manager.login",
+            "args": {"pin": TEST_PIN},
+        }
+    ).encode()
     with ctl.store.transaction():
         assert ctl.handle(device, payload).reply["result"]["ok"]
 
@@ -78,8 +85,9 @@ class Hall:
 
     def do(self, device: Device, op: str, **args) -> dict:
         logged_in(self.ctl, device)
-        payload = json.dumps({"v": PROTOCOL_VERSION, "id": f"r{next(self.ids)}", "op": op,
-                              "args": args}).encode()
+        payload = json.dumps(
+            {"v": PROTOCOL_VERSION, "id": f"r{next(self.ids)}", "op": op, "args": args}
+        ).encode()
         return self.ctl.handle(device, payload).reply
 
     def ok(self, device: Device, op: str, **args) -> dict:

@@ -1,4 +1,5 @@
 """Driving a real Kivy app in tests: a private Xvfb screen, touches through X (xdotool), screenshots."""
+
 from __future__ import annotations
 
 import json
@@ -18,6 +19,7 @@ def shots_dir() -> Path:
     if os.environ.get("ONEWINDOW_DOC_SHOTS"):
         return REPO / "docs" / "img"
     import tempfile
+
     return Path(tempfile.gettempdir()) / "onewindow-shots"
 
 
@@ -27,15 +29,28 @@ class Screen:
     def __init__(self, width: int, height: int):
         for tool in ("Xvfb", "xdotool", "import"):
             if shutil.which(tool) is None:
-                raise RuntimeError(f"{tool} is not installed (the README's test command installs it)")
+                raise RuntimeError(
+                    f"{tool} is not installed (the README's test command installs it)"
+                )
         self.width, self.height = width, height
         # -displayfd: Xvfb picks a free display itself and tells us which, so parallel test
         # runs (or any other X server) never race for the same number
         r, w = os.pipe()
-        self.proc = subprocess.Popen(["Xvfb", "-displayfd", str(w), "-screen", "0",
-                                      f"{width}x{height}x24", "-nolisten", "tcp"],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                     pass_fds=(w,))
+        self.proc = subprocess.Popen(
+            [
+                "Xvfb",
+                "-displayfd",
+                str(w),
+                "-screen",
+                "0",
+                f"{width}x{height}x24",
+                "-nolisten",
+                "tcp",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            pass_fds=(w,),
+        )
         os.close(w)
         number = b""
         deadline = time.monotonic() + 10
@@ -64,26 +79,38 @@ class Screen:
         return self.ime
 
     def tap_at(self, x: int, y: int) -> None:
-        subprocess.run(["xdotool", "mousemove", str(x), str(y), "click", "1"], env=self.env(),
-                       check=True, timeout=10)
+        subprocess.run(
+            ["xdotool", "mousemove", str(x), str(y), "click", "1"],
+            env=self.env(),
+            check=True,
+            timeout=10,
+        )
 
     def type_text(self, text: str) -> None:
         """Text into whatever has the focus: ASCII typed key by key; Chinese pasted, as an input
         method hands over a phrase (xdotool's typing of CJK drops characters)."""
         if text.isascii():
             if self.ime:
-                self.ime.pinyin(False)       # letters as letters, "/" as "/"
-            subprocess.run(["xdotool", "type", "--delay", "40", text], env=self.env(),
-                           check=True, timeout=60)
+                self.ime.pinyin(False)  # letters as letters, "/" as "/"
+            subprocess.run(
+                ["xdotool", "type", "--delay", "40", text], env=self.env(), check=True, timeout=60
+            )
             return
-        subprocess.run(["xclip", "-selection", "clipboard"], input=text.encode("utf-8"),
-                       env=self.env(), check=True, timeout=10)
+        subprocess.run(
+            ["xclip", "-selection", "clipboard"],
+            input=text.encode("utf-8"),
+            env=self.env(),
+            check=True,
+            timeout=10,
+        )
         subprocess.run(["xdotool", "key", "ctrl+v"], env=self.env(), check=True, timeout=10)
 
     def screenshot(self, path: str | Path) -> Path:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["import", "-window", "root", str(path)], env=self.env(), check=True, timeout=20)
+        subprocess.run(
+            ["import", "-window", "root", str(path)], env=self.env(), check=True, timeout=20
+        )
         return path
 
     def close(self) -> None:
@@ -127,28 +154,43 @@ class InputMethod:
         (config / "fcitx5").mkdir(parents=True, exist_ok=True)
         (config / "fcitx5" / "profile").write_text(FCITX_PROFILE, encoding="utf-8")
         # one on/off state for the whole screen, set by `pinyin(on)`, never by a toggle key
-        (config / "fcitx5" / "config").write_text("[Behavior]\nShareInputState=All\n",
-                                                  encoding="utf-8")
+        (config / "fcitx5" / "config").write_text(
+            "[Behavior]\nShareInputState=All\n", encoding="utf-8"
+        )
         self.bus = f"unix:path={tmp / 'dbus.sock'}"
-        self.dbus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--nopidfile",
-                                      "--address", self.bus], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
+        self.dbus = subprocess.Popen(
+            ["dbus-daemon", "--session", "--nofork", "--nopidfile", "--address", self.bus],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 10
         while not (tmp / "dbus.sock").exists():
             if time.monotonic() > deadline:
                 raise RuntimeError("dbus-daemon did not start")
             time.sleep(0.05)
-        env = {**os.environ, "DISPLAY": screen.display, "XDG_CONFIG_HOME": str(config),
-               "DBUS_SESSION_BUS_ADDRESS": self.bus, "XDG_RUNTIME_DIR": str(tmp)}
-        self.proc = subprocess.Popen(["fcitx5", "--disable", "wayland,waylandim"], env=env,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(2)                 # its engines load before the first app asks for it
+        env = {
+            **os.environ,
+            "DISPLAY": screen.display,
+            "XDG_CONFIG_HOME": str(config),
+            "DBUS_SESSION_BUS_ADDRESS": self.bus,
+            "XDG_RUNTIME_DIR": str(tmp),
+        }
+        self.proc = subprocess.Popen(
+            ["fcitx5", "--disable", "wayland,waylandim"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(2)  # its engines load before the first app asks for it
         if self.proc.poll() is not None:
             raise RuntimeError("fcitx5 did not start")
 
     def env(self) -> dict:
-        return {"DBUS_SESSION_BUS_ADDRESS": self.bus, "SDL_IM_MODULE": "fcitx",
-                "XMODIFIERS": "@im=fcitx"}
+        return {
+            "DBUS_SESSION_BUS_ADDRESS": self.bus,
+            "SDL_IM_MODULE": "fcitx",
+            "XMODIFIERS": "@im=fcitx",
+        }
 
     def pinyin(self, on: bool) -> None:
         """Pinyin on (`fcitx5-remote -o`) or off (`-c`): set, not toggled, so that a key fcitx5
@@ -175,8 +217,13 @@ class App:
         self.log_path = tmp / f"{name}.log"
         env = {**screen.env(), "ONEWINDOW_TARGETS": str(self.targets_path), "PYTHONUNBUFFERED": "1"}
         self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([sys.executable, "-m", "onewindow.cli", *args], env=env,
-                                     cwd=REPO, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "onewindow.cli", *args],
+            env=env,
+            cwd=REPO,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
 
     def targets(self) -> dict:
         try:
@@ -188,13 +235,17 @@ class App:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise AssertionError(f"app exited ({self.proc.returncode}); log:\n{self.read_log()}")
+                raise AssertionError(
+                    f"app exited ({self.proc.returncode}); log:\n{self.read_log()}"
+                )
             t = self.targets()
             if t.get("screen") == name:
                 return t
             time.sleep(0.05)
-        raise AssertionError(f"screen {name!r} not shown; last {self.targets().get('screen')!r}; "
-                             f"log:\n{self.read_log()[-3000:]}")
+        raise AssertionError(
+            f"screen {name!r} not shown; last {self.targets().get('screen')!r}; "
+            f"log:\n{self.read_log()[-3000:]}"
+        )
 
     def wait_target(self, test_id: str, timeout: float = 10) -> dict:
         deadline = time.monotonic() + timeout
@@ -203,8 +254,10 @@ class App:
             if t:
                 return t
             time.sleep(0.05)
-        raise AssertionError(f"no target {test_id!r} on screen {self.targets().get('screen')!r}: "
-                             f"{sorted(self.targets().get('targets', {}))}")
+        raise AssertionError(
+            f"no target {test_id!r} on screen {self.targets().get('screen')!r}: "
+            f"{sorted(self.targets().get('targets', {}))}"
+        )
 
     def text(self, test_id: str) -> str:
         """What a labelled widget shows now ("" when it is not on screen)."""
@@ -217,7 +270,9 @@ class App:
             if pred(text):
                 return text
             time.sleep(0.03)
-        raise AssertionError(f"{test_id} shows {self.text(test_id)!r}; log:\n{self.read_log()[-2000:]}")
+        raise AssertionError(
+            f"{test_id} shows {self.text(test_id)!r}; log:\n{self.read_log()[-2000:]}"
+        )
 
     def tap(self, test_id: str, timeout: float = 10) -> None:
         t = self.wait_target(test_id, timeout)
@@ -241,12 +296,14 @@ class App:
         time.sleep(0.3)
         for _ in range(tries):
             ime.pinyin(False)
-            subprocess.run(["xdotool", "key", "ctrl+a", "BackSpace"], env=env, check=True,
-                           timeout=10)
+            subprocess.run(
+                ["xdotool", "key", "ctrl+a", "BackSpace"], env=env, check=True, timeout=10
+            )
             ime.pinyin(True)
             for chunk in chunks:
-                subprocess.run(["xdotool", "type", "--delay", "80", chunk], env=env, check=True,
-                               timeout=30)
+                subprocess.run(
+                    ["xdotool", "type", "--delay", "80", chunk], env=env, check=True, timeout=30
+                )
                 time.sleep(0.6)
                 subprocess.run(["xdotool", "key", "space"], env=env, check=True, timeout=10)
                 time.sleep(0.6)
@@ -254,8 +311,9 @@ class App:
             time.sleep(0.3)
             if self.text(test_id) == expect:
                 return
-        raise AssertionError(f"typed {chunks} into {test_id}: it shows {self.text(test_id)!r}, "
-                             f"not {expect!r}")
+        raise AssertionError(
+            f"typed {chunks} into {test_id}: it shows {self.text(test_id)!r}, not {expect!r}"
+        )
 
     def read_log(self) -> str:
         self.log.flush()

@@ -1,5 +1,6 @@
 """`onewindow backup` while a real hall issues tickets over a real Mosquitto, `onewindow restore`
 into a fresh dir, and a hall started from it serving on: no ticket lost, no number twice."""
+
 from __future__ import annotations
 
 import fnmatch
@@ -15,26 +16,47 @@ import time
 
 import pytest
 
+from busutil import REPO, Mosquitto, unlimited_config, wait_for
 from onewindow.backup import KEY_FILES, NOT_BACKED_UP, TLS_DIR
 from onewindow.bus.client import BusError, DeviceClient
 from onewindow.bus.devices import DeviceRegistry
 from onewindow.bus.tls import make_hall_certs
 from onewindow.store import Store
 
-from busutil import REPO, Mosquitto, unlimited_config, wait_for
-
 HALL_ID = "demo-county"
 
 
 def onewindow(*args, timeout=60) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "onewindow.cli", *map(str, args)],
-                          capture_output=True, text=True, timeout=timeout, cwd=REPO)
+    return subprocess.run(
+        [sys.executable, "-m", "onewindow.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
+    )
 
 
 def start_hall(data_dir, config, mqtt_url) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "onewindow.cli", "--log-level", "WARNING", "hall",
-                             "--config", str(config), "--data-dir", str(data_dir), "--mqtt", mqtt_url],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "onewindow.cli",
+            "--log-level",
+            "WARNING",
+            "hall",
+            "--config",
+            str(config),
+            "--data-dir",
+            str(data_dir),
+            "--mqtt",
+            mqtt_url,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -95,7 +117,7 @@ def test_backup_while_serving_then_restore_and_serve_on(hall_with_tls, tmp_path)
         made = onewindow("backup", "--data-dir", data, "--out", archive)
         finished = time.monotonic()
         count_at_end = len(issuer.acked)
-        wait_for(lambda: len(issuer.acked) >= count_at_end + 20, timeout=30)   # it kept serving
+        wait_for(lambda: len(issuer.acked) >= count_at_end + 20, timeout=30)  # it kept serving
     finally:
         issuer.stopping.set()
         issuer.join(10)
@@ -117,9 +139,11 @@ def test_backup_while_serving_then_restore_and_serve_on(hall_with_tls, tmp_path)
     assert {"manifest.json", "hall.db", *KEY_FILES, "tls/ca.crt", "tls/ca.key"} <= set(members)
     assert all(m.mode == 0o600 for m in members.values())
     # every file of the live data dir is in it, or is one the operations guide says is not
-    archived = {"hall.db", *KEY_FILES, "mosquitto.log"}       # mosquitto.log: this test's broker
+    archived = {"hall.db", *KEY_FILES, "mosquitto.log"}  # mosquitto.log: this test's broker
     for path in data.iterdir():
-        assert path.name in archived or any(fnmatch.fnmatch(path.name, p) for p in NOT_BACKED_UP), path
+        assert path.name in archived or any(fnmatch.fnmatch(path.name, p) for p in NOT_BACKED_UP), (
+            path
+        )
 
     restored = tmp_path / "restored"
     out = onewindow("restore", archive, "--data-dir", restored)
@@ -143,7 +167,9 @@ def test_backup_while_serving_then_restore_and_serve_on(hall_with_tls, tmp_path)
     kiosk = DeviceClient(broker.url, "kiosk-1", secret, HALL_ID).start(wait=5)
     try:
         wait_for(lambda: kiosk.controller_online, timeout=15)
-        after = [kiosk.request("ticket.issue", {"service": "A"})["ticket"]["number"] for _ in range(3)]
+        after = [
+            kiosk.request("ticket.issue", {"service": "A"})["ticket"]["number"] for _ in range(3)
+        ]
     finally:
         kiosk.stop()
         stop(hall)
@@ -173,7 +199,7 @@ def test_restore_refuses_a_dir_that_is_not_empty(archive, tmp_path):
 
 def test_restore_refuses_while_a_controller_holds_the_data_dir(archive, tmp_path):
     target = tmp_path / "live"
-    store = Store(target / "hall.db")                     # what a running controller holds
+    store = Store(target / "hall.db")  # what a running controller holds
     try:
         out = onewindow("restore", archive, "--data-dir", target)
     finally:
@@ -210,19 +236,47 @@ def test_backup_of_a_dir_without_a_hall_says_so(tmp_path):
 
 
 def test_a_cut_short_archive_is_refused_in_one_line(tmp_path):
+    from busutil import unlimited_config
     from onewindow.managerpin import set_pin
     from onewindow.startup import open_hall
-    from busutil import unlimited_config
+
     data = tmp_path / "data"
     open_hall(unlimited_config(tmp_path), data).store.close()
     set_pin(data, "2468")
     good = tmp_path / "good.tar.gz"
-    made = subprocess.run([sys.executable, "-m", "onewindow.cli", "backup", "--data-dir", str(data),
-                           "--out", str(good)], capture_output=True, text=True, cwd=REPO, timeout=60)
+    made = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "onewindow.cli",
+            "backup",
+            "--data-dir",
+            str(data),
+            "--out",
+            str(good),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )
     assert made.returncode == 0 and "manager.pin" in made.stdout, made.stderr
     cut = tmp_path / "cut.tar.gz"
     cut.write_bytes(good.read_bytes()[:6000])
-    out = subprocess.run([sys.executable, "-m", "onewindow.cli", "restore", str(cut), "--data-dir",
-                          str(tmp_path / "restored")], capture_output=True, text=True, cwd=REPO, timeout=60)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "onewindow.cli",
+            "restore",
+            str(cut),
+            "--data-dir",
+            str(tmp_path / "restored"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )
     assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
     assert "damaged or cut short" in out.stderr and not (tmp_path / "restored").exists()

@@ -1,4 +1,5 @@
 """The hall bus end to end: the hall's private Mosquitto, real MQTT clients."""
+
 from __future__ import annotations
 
 import json
@@ -6,19 +7,23 @@ import time
 
 import pytest
 
+from busutil import Hall, envelope, wait_for
 from onewindow.bus.client import BusError
 from onewindow.demo import always_open_copy
 
-from busutil import Hall, envelope, wait_for
-
-KINDS = ["embedded"]      # the default: the hall's private Mosquitto
+KINDS = ["embedded"]  # the default: the hall's private Mosquitto
 
 
 @pytest.fixture(params=KINDS)
 def hall(request, tmp_path):
     from busutil import REPO
+
     (tmp_path / "cfg").mkdir()
-    h = Hall(tmp_path, request.param, config=always_open_copy(REPO / "config" / "hall.toml", tmp_path / "cfg"))
+    h = Hall(
+        tmp_path,
+        request.param,
+        config=always_open_copy(REPO / "config" / "hall.toml", tmp_path / "cfg"),
+    )
     h.add("kiosk-1", "kiosk")
     h.add("caller-2", "caller", [2])
     h.add("caller-3", "caller", [3])
@@ -37,7 +42,16 @@ def test_ticket_to_call_reaches_display_with_contract_fields(hall):
     caller = hall.client("caller-2")
     ticket = kiosk.request("ticket.issue", {"service": "A", "channel": "kiosk"})["ticket"]
     assert ticket["number"].startswith("A") and ticket["service"] == "A"
-    for key in ("id", "number", "service", "service_name", "issued_at", "ahead", "est_wait_min", "status_url"):
+    for key in (
+        "id",
+        "number",
+        "service",
+        "service_name",
+        "issued_at",
+        "ahead",
+        "est_wait_min",
+        "status_url",
+    ):
         assert key in ticket
     caller.request("window.open", {"window": 2})
     called = caller.request("window.call_next", {"window": 2})["ticket"]
@@ -46,8 +60,12 @@ def test_ticket_to_call_reaches_display_with_contract_fields(hall):
     assert event["ticket"] == ticket["number"] and event["window"] == 2
     assert event["ticket_id"] == ticket["id"] and event["recall"] is False
     assert event["window_name"] and event["service"] == "A" and event["at"]
-    state = wait_for(lambda: (display.state["windows"].get(2) or {}).get("serving") == ticket["number"]
-                     and display.state["windows"][2])
+    state = wait_for(
+        lambda: (
+            (display.state["windows"].get(2) or {}).get("serving") == ticket["number"]
+            and display.state["windows"][2]
+        )
+    )
     assert state["status"] == "open" and "A" in state["services"]
 
 
@@ -77,14 +95,20 @@ def test_malformed_requests_get_bad_request_and_change_nothing(hall):
     raw.publish(topic, b'{"v": 1, "id": "m1", "op": "ticket.issue", "args": {"service": 12}}', 1)
     raw.publish(topic, b'{"v": 1, "id": "m2", "op": "no.such.op"}', 1)
     raw.publish(topic, b'{"v": 1, "id": "m3", "op": "ticket.issue", "args": "A"}', 1)
-    big = b'{"v": 1, "id": "m4", "op": "ticket.issue", "args": {"service": "A", "pad": "' + b"x" * 70000 + b'"}}'
+    big = (
+        b'{"v": 1, "id": "m4", "op": "ticket.issue", "args": {"service": "A", "pad": "'
+        + b"x" * 70000
+        + b'"}}'
+    )
     raw.publish(topic, big, 1)
     raw.publish(topic, envelope("m5", "ticket.issue", service="A"), 1)
     replies = wait_for(lambda: len(raw.received) >= 5 and raw.received)
     by_id = {json.loads(p)["id"]: json.loads(p) for _, p in replies}
     for rid in ("m1", "m2", "m3", "m4"):
-        assert by_id[rid]["ok"] is False and by_id[rid]["error"]["code"] == "bad_request", by_id[rid]
-    assert by_id["m5"]["ok"] is True      # the controller is alive and well
+        assert by_id[rid]["ok"] is False and by_id[rid]["error"]["code"] == "bad_request", by_id[
+            rid
+        ]
+    assert by_id["m5"]["ok"] is True  # the controller is alive and well
     assert len(hall.ctl.store.tickets()) == before + 1
     raw.loop_stop()
     raw.disconnect()
@@ -103,17 +127,21 @@ def test_roles_are_enforced(hall):
         caller3.request("config.window", {"window": 3, "services": ["A"]})
     assert e.value.code == "forbidden"
     manager = hall.client("manager-1")
-    saved = manager.request("config.window", {"window": 3, "services": ["A", "B"] if hall.ctl.hall.service("B") else ["A"]})
+    saved = manager.request(
+        "config.window",
+        {"window": 3, "services": ["A", "B"] if hall.ctl.hall.service("B") else ["A"]},
+    )
     assert saved["window"]["services"][0] == "A"
 
 
 def test_broker_rejects_unknown_devices_and_wrong_secrets(hall):
     from onewindow.bus.client import DeviceClient
+
     bad = DeviceClient(hall.url, "kiosk-1", "wrong-secret", hall.hall_id).start(wait=1.5)
     stranger = DeviceClient(hall.url, "stranger", "whatever", hall.hall_id).start(wait=1.5)
     try:
         assert not bad.connected.is_set() and not stranger.connected.is_set()
-        assert bad.refused == stranger.refused == "Not authorized"      # CONNACK 5
+        assert bad.refused == stranger.refused == "Not authorized"  # CONNACK 5
     finally:
         bad.stop()
         stranger.stop()
@@ -145,7 +173,9 @@ def test_late_display_sees_retained_truth(hall):
     t0 = time.monotonic()
     display = hall.client("display-1")
     # waiting counts are coalesced (at most 5 a second) but must be right within a second
-    wait_for(lambda: ((display.state["queues"] or {}).get("A") or {}).get("waiting") == 3, timeout=1.0)
+    wait_for(
+        lambda: ((display.state["queues"] or {}).get("A") or {}).get("waiting") == 3, timeout=1.0
+    )
     assert time.monotonic() - t0 < 1.0
     assert len(display.state["windows"]) == len(hall.ctl.hall.windows)
 
@@ -155,8 +185,9 @@ def test_device_going_offline_raises_an_alert(hall):
     kiosk_raw = hall.raw_client("kiosk-1")
     # a bare client has no will: publish online, then vanish like a cut cable
     kiosk_raw.publish(f"ow/{hall.hall_id}/dev/kiosk-1/status", "offline", 1, retain=True)
-    alerts = wait_for(lambda: [a for a in (display.state["alerts"] or [])
-                               if a["key"] == "offline:kiosk-1"])
+    alerts = wait_for(
+        lambda: [a for a in (display.state["alerts"] or []) if a["key"] == "offline:kiosk-1"]
+    )
     assert alerts[0]["kind"] == "device"
     kiosk_raw.loop_stop()
     kiosk_raw.disconnect()
@@ -167,7 +198,9 @@ def test_window_waiting_count_follows_new_tickets(hall):
     caller3 = hall.client("caller-3")
     kiosk = hall.client("kiosk-1")
     caller3.request("window.open", {"window": 3})
-    wait_for(lambda: (caller3.state.get("windows") or {}).get(3, {}).get("status") == "open", timeout=3)
+    wait_for(
+        lambda: (caller3.state.get("windows") or {}).get(3, {}).get("status") == "open", timeout=3
+    )
     before = caller3.state["windows"][3]["waiting"]
     kiosk.request("ticket.issue", {"service": "A"})
     kiosk.request("ticket.issue", {"service": "B"})
@@ -189,7 +222,7 @@ def test_a_flooding_led_sign_is_rate_limited_then_fenced_with_one_alert_and_the_
     # its burst is answered, then rate_limited; past 200 refusals the broker drops its requests
     wait_for(lambda: f"topic write ow/{hall.hall_id}/req/led-1" not in acl.read_text())
     assert f"topic write ow/{hall.hall_id}/req/kiosk-1" in acl.read_text()
-    time.sleep(1.0)                          # what was queued before the fence is answered
+    time.sleep(1.0)  # what was queued before the fence is answered
     answers = [json.loads(p) for _, p in led.received]
     limited = [a for a in answers if not a["ok"] and a["error"]["code"] == "rate_limited"]
     assert 20 <= len(answers) - len(limited) <= 25 and len(limited) >= 200
@@ -209,7 +242,10 @@ def test_a_flooding_led_sign_is_rate_limited_then_fenced_with_one_alert_and_the_
     budgets = hall.service.budgets
     budgets.clock = lambda: time.monotonic() + 61
     wait_for(lambda: [a for a in alerts if a["event"] == "cleared"], timeout=8)
-    assert f"topic write ow/{hall.hall_id}/req/led-1" in (hall.data_dir / "mosquitto" / "acl").read_text()
+    assert (
+        f"topic write ow/{hall.hall_id}/req/led-1"
+        in (hall.data_dir / "mosquitto" / "acl").read_text()
+    )
     before = len(led.received)
     led.publish(f"ow/{hall.hall_id}/req/led-1", envelope("again", "config.get"), 1)
     wait_for(lambda: len(led.received) > before, timeout=5)
@@ -222,10 +258,11 @@ def test_a_poisoned_request_in_a_batch_costs_no_other_device_its_call(hall):
     """15 committed calls and, in the same commit batch, a request whose op is half a surrogate
     pair: every call reaches the display."""
     import sqlite3
+
     kiosk = hall.client("kiosk-1")
     for _ in range(15):
         kiosk.request("ticket.issue", {"service": "A"})
-    kiosk.stop()                            # one connection per identity: the raw one below
+    kiosk.stop()  # one connection per identity: the raw one below
     hall.clients.remove(kiosk)
     hall.client("manager-1").request("window.open", {"window": 2})
     display = hall.client("display-1")
@@ -241,10 +278,17 @@ def test_a_poisoned_request_in_a_batch_costs_no_other_device_its_call(hall):
     caller.publish(f"ow/{hall.hall_id}/req/caller-2", envelope("first", "queue.status"), 1)
     time.sleep(0.3)
     for n in range(15):
-        caller.publish(f"ow/{hall.hall_id}/req/caller-2", envelope(f"call-{n}", "window.call_next", window=2, current="done"), 1)
+        caller.publish(
+            f"ow/{hall.hall_id}/req/caller-2",
+            envelope(f"call-{n}", "window.call_next", window=2, current="done"),
+            1,
+        )
         if n == 4:
-            spoiler.publish(f"ow/{hall.hall_id}/req/kiosk-1",
-                            b'{"v": 1, "id": "poison", "op": "\\ud800", "args": {}}', 1)
+            spoiler.publish(
+                f"ow/{hall.hall_id}/req/kiosk-1",
+                b'{"v": 1, "id": "poison", "op": "\\ud800", "args": {}}',
+                1,
+            )
     time.sleep(0.5)
     lock.rollback()
     lock.close()

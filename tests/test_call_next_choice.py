@@ -1,5 +1,6 @@
 """'Call next' while the ticket at the window was called but never started: the staff choose
 过号 or 已办结, the controller never guesses (issue 14)."""
+
 from __future__ import annotations
 
 import pytest
@@ -9,13 +10,17 @@ from ctlutil import MANAGER, caller
 
 @pytest.fixture
 def hall(ctl_hall):
-    return ctl_hall          # conftest.py: the controller on a Monday at 10:00
+    return ctl_hall  # conftest.py: the controller on a Monday at 10:00
 
 
 def audit_of(hall, ticket_id: str) -> list[tuple[str, dict]]:
     import json
-    return [(r["action"], json.loads(r["detail"]) if r["detail"] else {})
-            for r in hall.ctl.store.audit_rows() if r["ticket_id"] == ticket_id]
+
+    return [
+        (r["action"], json.loads(r["detail"]) if r["detail"] else {})
+        for r in hall.ctl.store.audit_rows()
+        if r["ticket_id"] == ticket_id
+    ]
 
 
 def status(hall, ticket_id: str) -> str:
@@ -29,9 +34,16 @@ def test_a_called_ticket_is_never_finished_silently(hall):
     reply = hall.do(caller(4), "window.call_next", window=4)
     err = reply["error"]
     assert err["code"] == "no_show_or_done"
-    assert "过号" in err["message"] and "已办结" in err["message"] and first["number"] in err["message"]
-    assert err["detail"] == {"ticket": first["number"], "ticket_id": first["id"],
-                             "choices": ["no_show", "done"]}
+    assert (
+        "过号" in err["message"]
+        and "已办结" in err["message"]
+        and first["number"] in err["message"]
+    )
+    assert err["detail"] == {
+        "ticket": first["number"],
+        "ticket_id": first["id"],
+        "choices": ["no_show", "done"],
+    }
     # nothing moved: the first is still called at the window, the second still waits
     assert status(hall, first["id"]) == "called" and status(hall, second["id"]) == "waiting"
     assert hall.ctl.views.window(4)["serving"] == first["number"]
@@ -41,10 +53,15 @@ def test_the_staffs_choice_is_recorded_and_counted(hall):
     hall.open(4)
     a, b, c = hall.issue("A"), hall.issue("A"), hall.issue("A")
     hall.call(4)
-    assert hall.ok(caller(4), "window.call_next", window=4, current="no_show")["ticket"]["id"] == b["id"]
+    assert (
+        hall.ok(caller(4), "window.call_next", window=4, current="no_show")["ticket"]["id"]
+        == b["id"]
+    )
     assert status(hall, a["id"]) == "no_show"
     assert ("skip", {"by": "call_next", "current": "no_show"}) in audit_of(hall, a["id"])
-    assert hall.ok(caller(4), "window.call_next", window=4, current="done")["ticket"]["id"] == c["id"]
+    assert (
+        hall.ok(caller(4), "window.call_next", window=4, current="done")["ticket"]["id"] == c["id"]
+    )
     assert status(hall, b["id"]) == "done"
     assert ("finish", {"by": "call_next", "current": "done"}) in audit_of(hall, b["id"])
     kpis = hall.ok(MANAGER, "report.kpis", group="window", window=4)["rows"][0]

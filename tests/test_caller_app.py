@@ -1,11 +1,11 @@
 """The caller terminal as staff use it: a real hall, the real app under Xvfb, driven by touches."""
+
 from __future__ import annotations
 
 import pytest
 
-from kivyutil import App, Screen
-
 from busutil import wait_for
+from kivyutil import App, Screen
 
 WINDOW = 3
 from kivyutil import shots_dir  # noqa: E402
@@ -16,9 +16,13 @@ IMG = shots_dir()
 @pytest.fixture(params=["embedded"])
 def hall(request, start_hall):
     """`mosquitto` where a test restarts the controller: the broker and its port stay."""
-    return start_hall(request.param, ("kiosk-1", "kiosk"), ("caller-3", "caller", [WINDOW]),
-                      ("rating-3", "rating", [WINDOW]),
-                      ("keypad-3", "caller", [WINDOW]))   # a second way to work the window
+    return start_hall(
+        request.param,
+        ("kiosk-1", "kiosk"),
+        ("caller-3", "caller", [WINDOW]),
+        ("rating-3", "rating", [WINDOW]),
+        ("keypad-3", "caller", [WINDOW]),
+    )  # a second way to work the window
 
 
 @pytest.fixture
@@ -30,8 +34,23 @@ def screen():
 
 @pytest.fixture
 def caller(hall, screen, tmp_path):
-    app = App(screen, ["caller", "--mqtt", hall.url, "--hall", hall.hall_id, "--device", "caller-3",
-                       f"--secret={hall.secrets['caller-3']}", "--window", str(WINDOW)], tmp_path, "caller")
+    app = App(
+        screen,
+        [
+            "caller",
+            "--mqtt",
+            hall.url,
+            "--hall",
+            hall.hall_id,
+            "--device",
+            "caller-3",
+            f"--secret={hall.secrets['caller-3']}",
+            "--window",
+            str(WINDOW),
+        ],
+        tmp_path,
+        "caller",
+    )
     yield app
     app.stop()
 
@@ -86,7 +105,7 @@ def test_a_shift_at_the_window(hall, caller, screen):
     done(caller, "已重呼")
     wait_text(caller, "ticket_details", lambda t: "已重呼 1 次" in t)
 
-    caller.tap("skip")                             # 过号 asks first: it cannot be undone here
+    caller.tap("skip")  # 过号 asks first: it cannot be undone here
     caller.wait_screen("confirm")
     assert first["number"] in text(caller, "confirm_text")
     caller.tap("confirm_ok")
@@ -95,8 +114,10 @@ def test_a_shift_at_the_window(hall, caller, screen):
     done(caller, "已记为过号")
 
     # an elder (priority from the ID card's birth date) and others waiting behind
-    second = kiosk.request("ticket.issue", {"service": "B", "citizen": {
-        "id_number": id_number("19480312"), "name": "张三丰"}})["ticket"]
+    second = kiosk.request(
+        "ticket.issue",
+        {"service": "B", "citizen": {"id_number": id_number("19480312"), "name": "张三丰"}},
+    )["ticket"]
     others = [kiosk.request("ticket.issue", {"service": s})["ticket"] for s in ("C", "D", "C")]
     caller.tap("call_next")
     wait_for(lambda: window(hall)["serving"] == second["number"], 10)
@@ -118,8 +139,13 @@ def test_a_shift_at_the_window(hall, caller, screen):
     assert "transfer_window_3" not in caller.targets()["targets"]
     screen.screenshot(IMG / "caller-transfer.png")
     caller.tap("transfer_window_4")
-    wait_for(lambda: ticket_row(hall, second["id"])["status"] == "waiting"
-             and ticket_row(hall, second["id"])["target_window"] == 4, 10)
+    wait_for(
+        lambda: (
+            ticket_row(hall, second["id"])["status"] == "waiting"
+            and ticket_row(hall, second["id"])["target_window"] == 4
+        ),
+        10,
+    )
     assert window(hall)["serving"] is None
     wait_for(lambda: hall.ctl.views.window(4)["waiting"] >= 1, 5)
     caller.wait_screen("main")
@@ -133,7 +159,7 @@ def test_a_shift_at_the_window(hall, caller, screen):
     wait_for(lambda: window(hall)["status"] == "paused" and window(hall)["reason"] == "午休", 10)
     done(caller, "窗口已暂停")
     wait_text(caller, "window_status", lambda t: "暂停" in t and "午休" in t)
-    caller.tap("pause")                            # the same button now resumes
+    caller.tap("pause")  # the same button now resumes
     wait_for(lambda: window(hall)["status"] == "open", 10)
     done(caller, "恢复服务")
 
@@ -145,7 +171,7 @@ def test_a_shift_at_the_window(hall, caller, screen):
     caller.wait_screen("current_choice")
     assert third["number"] in text(caller, "current_choice_text")
     screen.screenshot(IMG / "caller-current-choice.png")
-    caller.tap("current_cancel")                   # changed their mind: nothing moved
+    caller.tap("current_cancel")  # changed their mind: nothing moved
     caller.wait_screen("main")
     assert ticket_row(hall, third["id"])["status"] == "called"
     caller.tap("call_next")
@@ -176,7 +202,7 @@ def test_refusals_english_and_offline(hall, caller, screen):
     wait_for(lambda: window(hall)["status"] == "open", 10)
     wait_text(caller, "window_status", lambda t: t == "服务中")
     done(caller, "窗口已开启")
-    caller.tap("call_next")                        # nobody waits: said plainly, nothing breaks
+    caller.tap("call_next")  # nobody waits: said plainly, nothing breaks
     wait_text(caller, "status_line", lambda t: "暂无等候的群众" in t)
     caller.tap("lang_toggle")
     wait_text(caller, "call_next", lambda t: t == "Call next")
@@ -186,11 +212,11 @@ def test_refusals_english_and_offline(hall, caller, screen):
     caller.tap("lang_toggle")
     wait_text(caller, "call_next", lambda t: t == "呼叫下一位")
 
-    hall.stop_service()                            # the controller goes away, the broker stays
+    hall.stop_service()  # the controller goes away, the broker stays
     wait_text(caller, "offline_banner", lambda t: "无法连接" in t, 20)
     assert "call_next" in caller.targets()["targets"]
     screen.screenshot(IMG / "caller-offline.png")
-    caller.tap("open_close")                       # disabled while offline: nothing is sent
+    caller.tap("open_close")  # disabled while offline: nothing is sent
     hall.start()
     wait_for(lambda: "offline_banner" not in caller.targets().get("targets", {}), 20)
     assert hall.ctl.views.window(WINDOW)["status"] == "open"
@@ -200,7 +226,7 @@ def test_refusals_english_and_offline(hall, caller, screen):
 def test_a_second_box_with_the_same_identity_is_named_on_screen(hall, caller, screen):
     caller.wait_screen("main")
     wait_text(caller, "window_status", lambda t: t == "已关窗", 15)
-    clone = hall.client("caller-3", wait=0)        # a copied device config on another box
+    clone = hall.client("caller-3", wait=0)  # a copied device config on another box
     wait_text(caller, "offline_banner", lambda t: "caller-3" in t and "另一台设备" in t, 20)
     screen.screenshot(IMG / "caller-identity.png")
     assert "probably using the same device id 'caller-3'" in caller.read_log()
@@ -247,11 +273,12 @@ def test_hold_serve_another_then_resume(hall, caller, screen):
     done(caller, "已挂起")
     wait_text(caller, "ticket_number", lambda t: t == "暂无")
     wait_text(caller, "queue_lines", lambda t: f"挂起：{first['number']}（" in t)
-    caller.tap("call_next")                        # the window serves the next meanwhile
+    caller.tap("call_next")  # the window serves the next meanwhile
     done(caller, f"已呼叫 {second['number']}")
     screen.screenshot(IMG / "caller-held.png")
-    caller.tap("resume_held")                      # disabled while someone is at the window
+    caller.tap("resume_held")  # disabled while someone is at the window
     import time
+
     time.sleep(0.5)
     assert ticket_row(hall, first["id"])["status"] == "held"
     caller.tap("start")
@@ -262,7 +289,7 @@ def test_hold_serve_another_then_resume(hall, caller, screen):
     wait_for(lambda: ticket_row(hall, second["id"])["status"] == "done", 10)
     caller.wait_screen("main")
     done(caller, "已办结")
-    caller.tap("resume_held")                      # the citizen is back with the material
+    caller.tap("resume_held")  # the citizen is back with the material
     wait_for(lambda: ticket_row(hall, first["id"])["status"] == "called", 10)
     done(caller, f"已恢复 {first['number']}")
     wait_text(caller, "ticket_number", lambda t: t == first["number"])

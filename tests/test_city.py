@@ -2,6 +2,7 @@
 central Mosquitto, two collectors sharing the load into PostgreSQL. A hall's link cut for a
 minute (a real cut: its veth taken down between network namespaces) and a collector killed -9
 mid-stream: every event arrives once, in sequence."""
+
 from __future__ import annotations
 
 import json
@@ -12,9 +13,16 @@ import time
 
 import psycopg
 import pytest
-
-from cityutil import (CentralBroker, HallProcess, NetNs, drop_database, netns_available,
-                      new_database, onewindow, wait_until)
+from cityutil import (
+    CentralBroker,
+    HallProcess,
+    NetNs,
+    drop_database,
+    netns_available,
+    new_database,
+    onewindow,
+    wait_until,
+)
 
 
 @pytest.fixture
@@ -26,14 +34,28 @@ def city_db():
 
 def collector(tmp_path, central, db, name):
     with open(tmp_path / f"{name}.log", "ab") as log:
-        return onewindow("city", "--mqtt", central.url, "--mqtt-secret", central.secret, "--db",
-                         db, "--client-id", name, stdout=log, stderr=subprocess.STDOUT)
+        return onewindow(
+            "city",
+            "--mqtt",
+            central.url,
+            "--mqtt-secret",
+            central.secret,
+            "--db",
+            db,
+            "--client-id",
+            name,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def stored(db, hall):
     with psycopg.connect(db) as conn:
-        return conn.execute("SELECT seq, kind, event, data->>'ticket', received_by FROM events "
-                            "WHERE hall = %s ORDER BY seq", (hall,)).fetchall()
+        return conn.execute(
+            "SELECT seq, kind, event, data->>'ticket', received_by FROM events "
+            "WHERE hall = %s ORDER BY seq",
+            (hall,),
+        ).fetchall()
 
 
 def upto(db, hall):
@@ -45,10 +67,10 @@ def upto(db, hall):
 def assert_once_in_sequence(db, hall: HallProcess):
     last, acked = hall.outbox()
     rows = stored(db, hall.hall_id)
-    assert [r[0] for r in rows] == list(range(1, last + 1))      # each once, none missing
-    assert acked == last == upto(db, hall.hall_id)                 # and the hall was told
+    assert [r[0] for r in rows] == list(range(1, last + 1))  # each once, none missing
+    assert acked == last == upto(db, hall.hall_id)  # and the hall was told
     issued = [r[3] for r in rows if r[1] == "ticket" and r[2] == "issued"]
-    assert issued == sorted(issued) and len(issued) == len(set(issued))   # numbers in order
+    assert issued == sorted(issued) and len(issued) == len(set(issued))  # numbers in order
     return rows
 
 
@@ -70,8 +92,11 @@ def test_three_halls_a_minute_cut_off_every_event_once_in_sequence(tmp_path, cit
     ns = NetNs(f"ow{os.getpid() % 10000}", 1 + os.getpid() % 250)
     names = ["county-a", "county-b", "town-c"]
     central = CentralBroker(tmp_path / "central", names, hosts=("127.0.0.1", ns.city_addr)).start()
-    halls = [HallProcess(tmp_path, "county-a", central), HallProcess(tmp_path, "county-b", central),
-             HallProcess(tmp_path, "town-c", central, netns=ns.name, city_host=ns.city_addr)]
+    halls = [
+        HallProcess(tmp_path, "county-a", central),
+        HallProcess(tmp_path, "county-b", central),
+        HallProcess(tmp_path, "town-c", central, netns=ns.name, city_host=ns.city_addr),
+    ]
     collectors, drivers = [], []
     try:
         collectors = [collector(tmp_path, central, city_db, f"c{n}") for n in (1, 2)]
@@ -83,14 +108,17 @@ def test_three_halls_a_minute_cut_off_every_event_once_in_sequence(tmp_path, cit
         wait_until(lambda: upto(city_db, cut_hall.hall_id) > 5, 30)
         ns.cut()
         cut_at = time.monotonic()
-        time.sleep(5)       # what was in flight when the link went settles
+        time.sleep(5)  # what was in flight when the link went settles
         frozen = upto(city_db, cut_hall.hall_id)
         others = [upto(city_db, h.hall_id) for h in halls[:2]]
         time.sleep(55)
         # cut off: nothing of town-c got through, while the others went on, and town-c itself
         # went on serving (its events wait in its outbox and its bridge's queue)
         assert upto(city_db, cut_hall.hall_id) == frozen
-        assert all(upto(city_db, h.hall_id) > before + 50 for h, before in zip(halls[:2], others, strict=True))
+        assert all(
+            upto(city_db, h.hall_id) > before + 50
+            for h, before in zip(halls[:2], others, strict=True)
+        )
         assert cut_hall.outbox()[0] > frozen + 50
         ns.restore()
         assert time.monotonic() - cut_at >= 60
@@ -127,8 +155,8 @@ def test_collector_killed_mid_stream_loses_and_duplicates_nothing(tmp_path, city
         first.wait(5)
         at_kill = len(stored(city_db, "county-a"))
         time.sleep(3)
-        assert hall.outbox()[0] > at_kill            # the hall went on meanwhile
-        second = collector(tmp_path, central, city_db, "c1")     # the same session, back
+        assert hall.outbox()[0] > at_kill  # the hall went on meanwhile
+        second = collector(tmp_path, central, city_db, "c1")  # the same session, back
         assert json.loads(driver.communicate(timeout=60)[0])["errors"] == 0
         wait_until(lambda: hall.outbox()[0] == hall.outbox()[1], 90, 0.5)
         rows = assert_once_in_sequence(city_db, hall)
@@ -141,12 +169,15 @@ def test_collector_killed_mid_stream_loses_and_duplicates_nothing(tmp_path, city
 
 def test_schema_is_versioned_and_upgraded_once(city_db):
     from onewindow.city.schema import SCHEMA_VERSION, connect, migrate
+
     with connect(city_db, autocommit=True) as db:
         assert migrate(db) == 0
-        assert migrate(db) == SCHEMA_VERSION                  # nothing more to do
+        assert migrate(db) == SCHEMA_VERSION  # nothing more to do
         assert db.execute("SELECT version FROM schema_log").fetchall() == [(SCHEMA_VERSION,)]
-        db.execute("INSERT INTO schema_log (version, what) VALUES (%s, 'future')",
-                   (SCHEMA_VERSION + 1,))
+        db.execute(
+            "INSERT INTO schema_log (version, what) VALUES (%s, 'future')", (SCHEMA_VERSION + 1,)
+        )
         from onewindow.city.schema import SchemaError
+
         with pytest.raises(SchemaError, match="newer"):
             migrate(db)

@@ -1,5 +1,6 @@
 """The city dashboard in headless Chromium, fed by real halls over the bridge and a collector:
 log in by role, every hall live, a hall's drill-down, the month's ranking, overdue 差评."""
+
 from __future__ import annotations
 
 import base64
@@ -8,10 +9,10 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-
-from busutil import REPO, wait_for
 from chromeutil import CHROMIUM, Browser
 from cityutil import CentralBroker, drop_database, hall_config, new_database
+
+from busutil import REPO, wait_for
 from onewindow.city.collector import Collector
 from onewindow.city.dashboard import add_user, serve
 from onewindow.city.schema import connect
@@ -34,12 +35,21 @@ def city(tmp_path, start_hall):
     collector = Collector(db, central.url, "city-collector", central.secret, client_id="c1").start()
     # county-a runs today; town-b's clock is ten days back, so its bad rating's follow-up is late
     halls = {
-        "county-a": start_hall("embedded", ("kiosk-1", "kiosk"), ("caller-4", "caller", [4]),
-                               config=hall_config(tmp_path, "county-a"),
-                               uplink=central.uplink("county-a")),
-        "town-b": start_hall("embedded", ("kiosk-1", "kiosk"), ("caller-4", "caller", [4]),
-                             config=hall_config(tmp_path, "town-b"), uplink=central.uplink("town-b"),
-                             clock=lambda: datetime.now(TZ) - timedelta(days=10)),
+        "county-a": start_hall(
+            "embedded",
+            ("kiosk-1", "kiosk"),
+            ("caller-4", "caller", [4]),
+            config=hall_config(tmp_path, "county-a"),
+            uplink=central.uplink("county-a"),
+        ),
+        "town-b": start_hall(
+            "embedded",
+            ("kiosk-1", "kiosk"),
+            ("caller-4", "caller", [4]),
+            config=hall_config(tmp_path, "town-b"),
+            uplink=central.uplink("town-b"),
+            clock=lambda: datetime.now(TZ) - timedelta(days=10),
+        ),
     }
     with connect(db, autocommit=True) as conn:
         add_user(conn, "li", "city-pass-1", "city", [])
@@ -57,7 +67,7 @@ def city(tmp_path, start_hall):
 
 def login(browser: Browser, base: str, name: str, password: str) -> None:
     browser.goto(base + "/")
-    assert browser.exists("form.login")                  # no session: the login page
+    assert browser.exists("form.login")  # no session: the login page
     browser.type("#name", name)
     browser.type("#password", password)
     browser.tap("#submit", navigates=True)
@@ -75,9 +85,16 @@ def work(hall, tickets: int, finished: int, bad: bool = False):
     for _ in range(finished):
         t = caller.request("window.call_next", {"window": 4})["ticket"]
         caller.request("window.finish", {"window": 4})
-        kiosk.request("rating.submit", {"ticket_id": t["id"], "level": 1 if bad else 5,
-                                        "reasons": ["态度"] if bad else [], "channel": "kiosk"})
-    caller.request("window.call_next", {"window": 4})     # one at the window now
+        kiosk.request(
+            "rating.submit",
+            {
+                "ticket_id": t["id"],
+                "level": 1 if bad else 5,
+                "reasons": ["态度"] if bad else [],
+                "channel": "kiosk",
+            },
+        )
+    caller.request("window.call_next", {"window": 4})  # one at the window now
     return kiosk
 
 
@@ -109,16 +126,16 @@ def test_city_staff_see_their_halls_live_by_role(city):
 
     browser.tap('tr[data-hall="county-a"] a', navigates=True)
     windows = browser.text("#windows")
-    assert "开放 open" in windows and "A003" in windows     # A003 is at window 4 now
+    assert "开放 open" in windows and "A003" in windows  # A003 is at window 4 now
     departments = browser.text("#departments")
     assert "公安" in departments or "户籍" in departments, departments
     shot(browser, "hall")
     browser.goto(base + "/ranking")
     ranking = browser.text("#ranking")
-    assert ranking.index("county-a") < ranking.index("town-b")    # 100 % before 0 %
+    assert ranking.index("county-a") < ranking.index("town-b")  # 100 % before 0 %
     shot(browser, "ranking")
     browser.goto(base + "/followups")
-    assert "无权" in browser.text()                       # follow-ups are the supervisors'
+    assert "无权" in browser.text()  # follow-ups are the supervisors'
     logout(browser)
 
     login(browser, base, "wang", "super-pass-2")
@@ -132,6 +149,6 @@ def test_city_staff_see_their_halls_live_by_role(city):
     login(browser, base, "zhao", "hall-pass-3")
     assert "county-a" in browser.text("#halls") and "town-b" not in browser.text("#halls")
     browser.goto(base + "/hall/town-b")
-    assert "town-b" not in browser.text()                 # not hers: no such page
+    assert "town-b" not in browser.text()  # not hers: no such page
     browser.goto(base + "/ranking")
     assert "无权" in browser.text()

@@ -1,13 +1,13 @@
 """The device client through outages: broker restart, controller restart, no answer."""
+
 from __future__ import annotations
 
 import time
 
 import pytest
 
-from onewindow.bus.client import BusUnavailable
-
 from busutil import wait_for
+from onewindow.bus.client import BusUnavailable
 
 
 @pytest.fixture
@@ -20,7 +20,7 @@ def test_broker_restart_display_reconnects_and_sees_truth(hall):
     kiosk = hall.client("kiosk-1")
     kiosk.request("ticket.issue", {"service": "A"})
     wait_for(lambda: (display.state["queues"] or {}).get("A", {}).get("waiting") == 1)
-    hall.mosquitto.stop()                     # no persistence: retained state is gone with it
+    hall.mosquitto.stop()  # no persistence: retained state is gone with it
     wait_for(lambda: not display.connected.is_set())
     display.state["queues"] = None
     hall.mosquitto.start()

@@ -1,18 +1,18 @@
 """Managers' configuration ops: services added, renamed and retired; windows added and renamed;
 the hall's hours, lunch break, closed and 调休 days; rules; the PIN. Each validated like the hall
 file, audited, and still there after a restart (the merge rule)."""
+
 from __future__ import annotations
 
 from datetime import date
 
 import pytest
 
+from busutil import TEST_PIN
+from ctlutil import KIOSK, MANAGER, MONDAY_10, Hall
 from onewindow import managerpin
 from onewindow.domain import hours as hours_mod
 from onewindow.ops_config import _with_lunch
-
-from busutil import TEST_PIN
-from ctlutil import KIOSK, MANAGER, MONDAY_10, Hall
 
 
 @pytest.fixture
@@ -27,17 +27,25 @@ def actions(h) -> list[str]:
 
 
 def test_a_new_service_goes_to_the_windows_chosen_and_survives_a_restart(hall):
-    got = hall.ok(MANAGER, "config.service_add", code="R", name="残疾人证办理", department="县残联",
-                  daily_quota=30, windows=[2, 4], guide={"fee": "免费", "place": "一楼B区"})
+    got = hall.ok(
+        MANAGER,
+        "config.service_add",
+        code="R",
+        name="残疾人证办理",
+        department="县残联",
+        daily_quota=30,
+        windows=[2, 4],
+        guide={"fee": "免费", "place": "一楼B区"},
+    )
     assert got["service"]["prefix"] == "R"
     ctl = hall.ctl
     assert ctl.hall.service("R").name == "残疾人证办理" and ctl.hall.service("R").daily_quota == 30
-    assert ctl.hall.window(4).services == ("A", "B", "R")         # a list of its own: R added
-    assert ctl.hall.window_serves(ctl.hall.window(2), "R")        # comprehensive: serves all
+    assert ctl.hall.window(4).services == ("A", "B", "R")  # a list of its own: R added
+    assert ctl.hall.window_serves(ctl.hall.window(2), "R")  # comprehensive: serves all
     assert "config_service_add" in actions(hall)
     ticket = hall.issue("R")
     assert ticket["number"] == "R001"
-    hall.reopen()                                                  # a restart, file unchanged
+    hall.reopen()  # a restart, file unchanged
     assert hall.ctl.hall.service("R").guide.place == "一楼B区"
     assert hall.ctl.hall.window(4).services == ("A", "B", "R")
 
@@ -45,8 +53,14 @@ def test_a_new_service_goes_to_the_windows_chosen_and_survives_a_restart(hall):
 def test_a_service_is_checked_like_the_hall_file(hall):
     taken = hall.do(MANAGER, "config.service_add", code="A", name="x", department="y")
     assert taken["error"]["code"] == "exists"
-    bad = hall.do(MANAGER, "config.service_add", code="R", name="残疾人证办理", department="县残联",
-                  prefix="Y")                      # the prefix of 一件事 T1
+    bad = hall.do(
+        MANAGER,
+        "config.service_add",
+        code="R",
+        name="残疾人证办理",
+        department="县残联",
+        prefix="Y",
+    )  # the prefix of 一件事 T1
     assert bad["error"]["code"] == "bad_config" and "prefix" in bad["error"]["message"]
     assert hall.ctl.hall.service("R") is None
     missing = hall.do(MANAGER, "config.service_add", code="R", name="残疾人证办理")
@@ -67,8 +81,14 @@ def test_retire_refused_while_in_use_then_gone_from_every_window(hall):
     assert busy["error"]["code"] == "in_use" and "1 人在等候" in busy["error"]["message"]
     in_theme = hall.do(MANAGER, "config.service_retire", code="A")
     assert in_theme["error"]["code"] == "in_use" and "一件事" in in_theme["error"]["message"]
-    hall.ok(MANAGER, "config.service_add", code="R", name="残疾人证办理", department="县残联",
-            windows=[6])
+    hall.ok(
+        MANAGER,
+        "config.service_add",
+        code="R",
+        name="残疾人证办理",
+        department="县残联",
+        windows=[6],
+    )
     hall.ok(MANAGER, "config.service_retire", code="R")
     assert hall.ctl.hall.service("R") is None and hall.ctl.hall.window(6).services == ("C", "D")
     assert hall.do(KIOSK, "ticket.issue", service="R")["error"]["code"] == "unknown_service"
@@ -88,19 +108,27 @@ def test_windows_added_and_renamed(hall):
 
 
 def test_lunch_break_moves_on_every_day_that_has_one():
-    assert _with_lunch(["08:30-12:00", "13:30-17:30"], "12:00", "13:00") == ["08:30-12:00", "13:00-17:30"]
-    assert _with_lunch(["09:00-12:00"], "12:00", "13:00") == ["09:00-12:00"]     # Saturday morning
+    assert _with_lunch(["08:30-12:00", "13:30-17:30"], "12:00", "13:00") == [
+        "08:30-12:00",
+        "13:00-17:30",
+    ]
+    assert _with_lunch(["09:00-12:00"], "12:00", "13:00") == ["09:00-12:00"]  # Saturday morning
     assert _with_lunch(["08:30-17:30"], "12:00", "13:00") == ["08:30-12:00", "13:00-17:30"]
     assert _with_lunch([], "12:00", "13:00") == []
 
 
 def test_lunch_break_hours_closed_and_extra_days(hall):
     got = hall.ok(MANAGER, "config.lunch", start="12:00", end="13:00")
-    assert got["hours"]["mon"] == ["08:30-12:00", "13:00-17:30"] and got["hours"]["sat"] == ["09:00-12:00"]
+    assert got["hours"]["mon"] == ["08:30-12:00", "13:00-17:30"] and got["hours"]["sat"] == [
+        "09:00-12:00"
+    ]
     h = hall.ctl.hall.hours
     assert hours_mod.is_open(h, MONDAY_10.replace(hour=13, minute=10))
-    assert hall.do(MANAGER, "config.lunch", start="13:00", end="12:00")["error"]["code"] == "bad_request"
-    hall.ok(MANAGER, "config.day", date="2026-12-05", kind="extra")      # a Saturday 调休
+    assert (
+        hall.do(MANAGER, "config.lunch", start="13:00", end="12:00")["error"]["code"]
+        == "bad_request"
+    )
+    hall.ok(MANAGER, "config.day", date="2026-12-05", kind="extra")  # a Saturday 调休
     hall.ok(MANAGER, "config.day", date="2026-12-01", kind="closed")
     h = hall.ctl.hall.hours
     assert h.extra_days[date(2026, 12, 5)] and date(2026, 12, 1) in h.closed_dates
@@ -113,7 +141,11 @@ def test_lunch_break_hours_closed_and_extra_days(hall):
     assert {"config_lunch", "config_day"} <= set(actions(hall))
     hall.reopen()
     h = hall.ctl.hall.hours
-    assert h.extra_days[date(2026, 12, 5)] and h.week[0][1][0].hour == 13 and h.week[0][1][0].minute == 0
+    assert (
+        h.extra_days[date(2026, 12, 5)]
+        and h.week[0][1][0].hour == 13
+        and h.week[0][1][0].minute == 0
+    )
 
 
 def test_rules_and_alert_thresholds(hall):
@@ -126,7 +158,7 @@ def test_rules_and_alert_thresholds(hall):
 
 
 def test_pin_changed_only_with_the_old_one(hall):
-    hall.ok(MANAGER, "config.notice", notice="x")          # logs the console in (TEST_PIN)
+    hall.ok(MANAGER, "config.notice", notice="x")  # logs the console in (TEST_PIN)
     data = hall.ctl.store.path.parent
     assert hall.do(MANAGER, "config.pin", old="0000", new="1357")["error"]["code"] == "wrong_pin"
     assert hall.do(MANAGER, "config.pin", old=TEST_PIN, new="12")["error"]["code"] == "bad_pin"
@@ -138,4 +170,6 @@ def test_pin_changed_only_with_the_old_one(hall):
 
 
 def test_only_a_logged_in_manager_may(hall):
-    assert hall.do(KIOSK, "config.lunch", start="12:00", end="13:00")["error"]["code"] == "forbidden"
+    assert (
+        hall.do(KIOSK, "config.lunch", start="12:00", end="13:00")["error"]["code"] == "forbidden"
+    )

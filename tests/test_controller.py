@@ -1,4 +1,5 @@
 """The controller on a real SQLite file with an injected clock: what a kiosk and a window see."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -7,23 +8,26 @@ from datetime import datetime
 
 import pytest
 
+from busutil import REPO
+from ctlutil import ELDER_ID, KIOSK, MANAGER, MONDAY_10, TZ, YOUNG_ID, Hall, caller
 from onewindow.configreader import ConfigError
 from onewindow.demo import always_open_copy
 from onewindow.startup import open_hall
 
-from busutil import REPO
-from ctlutil import ELDER_ID, KIOSK, MANAGER, MONDAY_10, TZ, YOUNG_ID, Hall, caller
-
 
 @pytest.fixture
 def hall(ctl_hall):
-    return ctl_hall          # conftest.py: the controller on a Monday at 10:00
+    return ctl_hall  # conftest.py: the controller on a Monday at 10:00
 
 
 def test_numbers_per_prefix_zero_padded_and_reset_at_local_midnight(tmp_path):
     cfg = always_open_copy(REPO / "config" / "hall.toml", tmp_path)
     h = Hall(tmp_path, datetime(2026, 11, 23, 23, 59, 58, tzinfo=TZ), config=cfg)
-    assert [h.issue("A")["number"], h.issue("A")["number"], h.issue("F")["number"]] == ["A001", "A002", "F001"]
+    assert [h.issue("A")["number"], h.issue("A")["number"], h.issue("F")["number"]] == [
+        "A001",
+        "A002",
+        "F001",
+    ]
     h.clock.at = datetime(2026, 11, 23, 23, 59, 59, tzinfo=TZ)
     assert h.issue("A")["number"] == "A003"
     h.clock.at = datetime(2026, 11, 24, 0, 0, 1, tzinfo=TZ)
@@ -39,20 +43,24 @@ def test_numbers_per_prefix_zero_padded_and_reset_at_local_midnight(tmp_path):
 def test_quota_exhausted_is_a_clear_chinese_error(tmp_path):
     def small(raw):
         raw["services"][0]["daily_quota"] = 2
+
     h = Hall(tmp_path, MONDAY_10, edit=small)
     h.issue("A"), h.issue("A")
     reply = h.do(KIOSK, "ticket.issue", service="A")
     assert reply["error"]["code"] == "quota_exhausted"
     assert "号源已取完" in reply["error"]["message"]
-    assert h.issue("B")["number"] == "B001"       # other services go on
+    assert h.issue("B")["number"] == "B001"  # other services go on
     h.ctl.store.close()
 
 
-@pytest.mark.parametrize("at, opens", [
-    (datetime(2026, 11, 23, 12, 30, tzinfo=TZ), "13:30"),          # lunch break
-    (datetime(2026, 11, 22, 10, 0, tzinfo=TZ), "08:30"),           # Sunday: Monday morning
-    (datetime(2026, 11, 25, 18, 30, tzinfo=TZ), None),             # Wednesday late opening: open
-])
+@pytest.mark.parametrize(
+    "at, opens",
+    [
+        (datetime(2026, 11, 23, 12, 30, tzinfo=TZ), "13:30"),  # lunch break
+        (datetime(2026, 11, 22, 10, 0, tzinfo=TZ), "08:30"),  # Sunday: Monday morning
+        (datetime(2026, 11, 25, 18, 30, tzinfo=TZ), None),  # Wednesday late opening: open
+    ],
+)
 def test_outside_hours_says_when_windows_open(tmp_path, at, opens):
     h = Hall(tmp_path, at)
     reply = h.do(KIOSK, "ticket.issue", service="A")
@@ -79,15 +87,23 @@ def test_elderly_citizen_goes_first_and_name_is_masked(hall):
     assert elder["priority"] == "elder" and first.get("priority") is None
     assert hall.call(4)["number"] == elder["number"]
     assert hall.call(4)["number"] == first["number"]
-    reply = hall.do(KIOSK, "ticket.issue", service="A", citizen={"id_number": ELDER_ID, "name": "王建国"})
-    assert reply["ok"]      # served and gone, so a new ticket is fine
-    again = hall.do(KIOSK, "ticket.issue", service="A", citizen={"id_number": ELDER_ID, "name": "王建国"})
+    reply = hall.do(
+        KIOSK, "ticket.issue", service="A", citizen={"id_number": ELDER_ID, "name": "王建国"}
+    )
+    assert reply["ok"]  # served and gone, so a new ticket is fine
+    again = hall.do(
+        KIOSK, "ticket.issue", service="A", citizen={"id_number": ELDER_ID, "name": "王建国"}
+    )
     assert again["error"]["code"] == "already_waiting"
 
 
 def test_bad_id_number_is_refused(hall):
-    reply = hall.do(KIOSK, "ticket.issue", service="A",
-                    citizen={"id_number": "110105194912310021", "name": "王建国"})
+    reply = hall.do(
+        KIOSK,
+        "ticket.issue",
+        service="A",
+        citizen={"id_number": "110105194912310021", "name": "王建国"},
+    )
     assert reply["error"]["code"] == "bad_id_number"
 
 
@@ -97,8 +113,12 @@ def test_personal_data_never_reaches_the_database_in_clear(hall):
     hall.call(1)
     hall.ctl.store.close()
     raw = b"".join(p.read_bytes() for p in (hall.tmp / "data").iterdir() if p.is_file())
-    for secret in (ELDER_ID.encode(), "王建国".encode(), "王建国".encode("utf-16-le"),
-                   ELDER_ID[-8:].encode()):
+    for secret in (
+        ELDER_ID.encode(),
+        "王建国".encode(),
+        "王建国".encode("utf-16-le"),
+        ELDER_ID[-8:].encode(),
+    ):
         assert secret not in raw
     hall.ctl = open_hall(hall.config, hall.tmp / "data", clock=hall.clock)
 
@@ -128,7 +148,7 @@ def test_transfer_to_a_service_queues_by_original_time(hall):
     fund = hall.issue("L")
     hall.call(4)
     hall.ok(caller(4), "window.transfer", window=4, to_service="L")
-    assert hall.call(12)["number"] == a["number"]      # issued before L001
+    assert hall.call(12)["number"] == a["number"]  # issued before L001
     assert hall.call(12)["number"] == fund["number"]
 
 
@@ -144,7 +164,12 @@ def test_no_show_can_be_reinstated_behind_two_people_within_grace(hall):
     hall.clock.advance(minutes=10)
     hall.ok(caller(4), "ticket.reinstate", ticket_id=skipped["id"])
     order = [hall.call(4)["number"] for _ in range(4)]
-    assert order == [others[0]["number"], others[1]["number"], skipped["number"], others[2]["number"]]
+    assert order == [
+        others[0]["number"],
+        others[1]["number"],
+        skipped["number"],
+        others[2]["number"],
+    ]
 
     late = hall.issue("A")
     hall.call(4)
@@ -163,8 +188,12 @@ def test_every_transition_is_audited_with_its_device_and_the_log_is_append_only(
     hall.ok(caller(4), "window.finish", window=4)
     rows = [r for r in hall.ctl.store.audit_rows() if r["ticket_id"] == t["id"]]
     assert [(r["device"], r["action"]) for r in rows] == [
-        ("kiosk-1", "issue"), ("caller-4", "call"), ("caller-4", "recall"),
-        ("caller-4", "start"), ("caller-4", "finish")]
+        ("kiosk-1", "issue"),
+        ("caller-4", "call"),
+        ("caller-4", "recall"),
+        ("caller-4", "start"),
+        ("caller-4", "finish"),
+    ]
     assert all(r["at"] for r in rows)
     db = sqlite3.connect(hall.tmp / "data" / "hall.db")
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
@@ -207,6 +236,7 @@ def test_bad_file_names_file_section_and_option_and_nothing_is_written(tmp_path)
     def broken(raw):
         raw["services"][2]["daily_quota"] = "lots"
         raw["windows"][3]["services"] = ["A", "ZZ"]
+
     with pytest.raises(ConfigError) as err:
         Hall(tmp_path, MONDAY_10, edit=broken)
     text = str(err.value)
@@ -255,7 +285,7 @@ def test_hall_switched_off_overnight_expires_yesterdays_tickets_on_start(tmp_pat
     h = Hall(tmp_path, datetime(2026, 11, 23, 17, 0, tzinfo=TZ), config=cfg)
     old = [h.issue("A"), h.issue("A")]
     h.clock.at = datetime(2026, 11, 24, 8, 0, tzinfo=TZ)
-    h.reopen()                                   # no request crossed midnight in this process
+    h.reopen()  # no request crossed midnight in this process
     h.ctl.tick()
     assert {h.ctl.store.ticket(t["id"]).status.value for t in old} == {"cancelled"}
     fresh = h.issue("A")
@@ -270,6 +300,7 @@ def test_a_failing_first_request_after_midnight_does_not_undo_the_rollover(tmp_p
 
     def broken(ctl, dev, a):
         raise RuntimeError("a bug in some op")
+
     monkeypatch.setitem(ops_registry.OPS, "test.broken", (broken, ("kiosk",)))
     cfg = always_open_copy(REPO / "config" / "hall.toml", tmp_path)
     h = Hall(tmp_path, datetime(2026, 11, 23, 23, 59, tzinfo=TZ), config=cfg)
@@ -282,8 +313,12 @@ def test_a_failing_first_request_after_midnight_does_not_undo_the_rollover(tmp_p
 
 
 def test_full_width_digits_are_not_an_id_number(hall):
-    reply = hall.do(KIOSK, "ticket.issue", service="A",
-                    citizen={"id_number": "１１０１０５１９４９１２３１００２X", "name": "王建国"})
+    reply = hall.do(
+        KIOSK,
+        "ticket.issue",
+        service="A",
+        citizen={"id_number": "１１０１０５１９４９１２３１００２X", "name": "王建国"},
+    )
     assert reply["error"]["code"] == "bad_id_number"
 
 
@@ -293,7 +328,9 @@ def test_a_refused_request_changes_nothing_even_if_the_op_wrote_first(hall):
     assert reply["error"]["code"] == "bad_request"
     assert hall.ctl.store.ticket(t["id"]).status.value == "waiting"
     assert hall.ctl.queues.by_id[t["id"]].status.value == "waiting"
-    assert [w["number"] for w in [hall.ok(KIOSK, "queue.status", ticket_id=t["id"])["ticket"]]] == [t["number"]]
+    assert [w["number"] for w in [hall.ok(KIOSK, "queue.status", ticket_id=t["id"])["ticket"]]] == [
+        t["number"]
+    ]
 
 
 def test_ratings_need_a_finished_transaction_and_a_real_window(hall):
@@ -304,7 +341,10 @@ def test_ratings_need_a_finished_transaction_and_a_real_window(hall):
 
 def test_device_health_takes_known_parts_only(hall):
     assert hall.do(KIOSK, "device.health", part="printer", status="paper_end")["ok"]
-    assert hall.do(KIOSK, "device.health", part="x" * 20, status="broken")["error"]["code"] == "bad_request"
+    assert (
+        hall.do(KIOSK, "device.health", part="x" * 20, status="broken")["error"]["code"]
+        == "bad_request"
+    )
     assert hall.ctl.alerts.keys() == ["printer:kiosk-1"]
 
 
@@ -312,10 +352,12 @@ def test_check_in_needs_the_card_and_only_for_the_booked_service(hall):
     slots = hall.ok(KIOSK, "appointment.slots", service="F")["slots"]
     slot = next(s for s in slots if s["start"] >= "2026-11-23T10:30" and s["free"])
     citizen = {"id_number": YOUNG_ID, "name": "李小明"}
-    booked = hall.ok(KIOSK, "appointment.book", service="F", slot_start=slot["start"], citizen=citizen)
+    booked = hall.ok(
+        KIOSK, "appointment.book", service="F", slot_start=slot["start"], citizen=citizen
+    )
     appt = booked["appointment"]
     hall.clock.advance(minutes=15)
-    other = hall.issue("A", citizen=citizen)                 # came for 户籍 as well
+    other = hall.issue("A", citizen=citizen)  # came for 户籍 as well
     assert other["service"] == "A" and other["appointment"] is None
     assert hall.ctl.store.rows("appointments", "id = ?", (appt["id"],))[0]["status"] == "booked"
     no_card = hall.do(KIOSK, "ticket.issue", service="F", appointment_id=appt["id"])
@@ -332,7 +374,10 @@ def test_no_show_from_yesterday_cannot_be_reinstated_today(tmp_path):
     h.call(4)
     h.ok(caller(4), "window.skip", window=4)
     h.clock.at = datetime(2026, 11, 24, 0, 5, tzinfo=TZ)
-    assert h.do(caller(4), "ticket.reinstate", ticket_id=t["id"])["error"]["code"] in ("expired", "bad_state")
+    assert h.do(caller(4), "ticket.reinstate", ticket_id=t["id"])["error"]["code"] in (
+        "expired",
+        "bad_state",
+    )
     assert h.ok(KIOSK, "queue.status")["queues"]["A"]["waiting"] == 0
     h.ctl.store.close()
 
@@ -355,20 +400,20 @@ def test_a_clock_stepped_back_a_day_reuses_no_number_and_its_correction_cancels_
     cfg = always_open_copy(REPO / "config" / "hall.toml", tmp_path)
     h = Hall(tmp_path, datetime(2026, 11, 24, 10, 0, tzinfo=TZ), config=cfg)
     before = [h.issue("A"), h.issue("A")]
-    h.clock.at = datetime(2026, 11, 23, 10, 0, 30, tzinfo=TZ)        # the clock steps back a day
+    h.clock.at = datetime(2026, 11, 23, 10, 0, 30, tzinfo=TZ)  # the clock steps back a day
     during = [h.issue("A"), h.issue("A")]
     assert [t["number"] for t in before + during] == ["A001", "A002", "A003", "A004"]
     alerts = h.ctl.alerts.listed()
     assert [a["kind"] for a in alerts] == ["clock"] and "11-24" in alerts[0]["message"]
     assert h.ctl.views.hall()["day"] == "2026-11-24"
 
-    h.clock.at = datetime(2026, 11, 24, 10, 6, tzinfo=TZ)             # and is put right
+    h.clock.at = datetime(2026, 11, 24, 10, 6, tzinfo=TZ)  # and is put right
     h.ctl.tick()
     assert h.issue("A")["number"] == "A005"
     assert {h.ctl.store.ticket(t["id"]).status.value for t in before + during} == {"waiting"}
     h.open(4)
     assert [h.call(4)["number"] for _ in range(5)] == ["A001", "A002", "A003", "A004", "A005"]
-    assert h.ctl.alerts.listed() == []                         # caught up: cleared
+    assert h.ctl.alerts.listed() == []  # caught up: cleared
 
     # restarted with a clock a day behind the hall's data: the same, from the database
     h.clock.at = datetime(2026, 11, 23, 11, 0, tzinfo=TZ)

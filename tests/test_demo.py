@@ -1,4 +1,5 @@
 """`onewindow demo --headless`: the CI smoke test of a whole simulated hall."""
+
 from __future__ import annotations
 
 import re
@@ -9,10 +10,27 @@ from busutil import REPO
 
 
 def test_headless_demo_issues_calls_and_stops_cleanly(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "onewindow.cli", "--log-level", "WARNING", "demo",
-                          "--headless", "--duration", "6", "--speed", "60",
-                          "--data-dir", str(tmp_path / "demo")],
-                         capture_output=True, text=True, timeout=90, cwd=REPO)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "onewindow.cli",
+            "--log-level",
+            "WARNING",
+            "demo",
+            "--headless",
+            "--duration",
+            "6",
+            "--speed",
+            "60",
+            "--data-dir",
+            str(tmp_path / "demo"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        cwd=REPO,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     text = out.stdout
     assert "OneWindow demo: 示范县政务服务中心" in text

@@ -1,26 +1,32 @@
 """`onewindow devices add --json`: one JSON object on stdout for provisioning scripts."""
+
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
 
+from busutil import REPO
 from onewindow.bus.devices import DeviceRegistry
 from onewindow.startup import open_hall
 
-from busutil import REPO
-
 
 def devices(data_dir, *args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "onewindow.cli", "devices", "--data-dir",
-                           str(data_dir), *args], capture_output=True, text=True, timeout=60, cwd=REPO)
+    return subprocess.run(
+        [sys.executable, "-m", "onewindow.cli", "devices", "--data-dir", str(data_dir), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+    )
 
 
 def test_add_json_prints_one_object_whose_secret_works(tmp_path):
     data = tmp_path / "data"
-    open_hall(REPO / "config" / "hall.toml", data).store.close()     # a hall ran here once
-    out = devices(data, "add", "caller-4", "--role", "caller", "--window", "5", "--window", "4",
-                  "--json")
+    open_hall(REPO / "config" / "hall.toml", data).store.close()  # a hall ran here once
+    out = devices(
+        data, "add", "caller-4", "--role", "caller", "--window", "5", "--window", "4", "--json"
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.count("\n") == 1
     device = json.loads(out.stdout)
@@ -34,16 +40,33 @@ def test_add_json_before_any_hall_ran_takes_the_hall_from_the_file_or_leaves_it_
     out = devices(tmp_path / "data", "add", "kiosk-1", "--role", "kiosk", "--json")
     assert out.returncode == 0, out.stderr
     device = json.loads(out.stdout)
-    assert set(device) == {"id", "role", "windows", "secret"}      # no hall known yet
+    assert set(device) == {"id", "role", "windows", "secret"}  # no hall known yet
     assert device["role"] == "kiosk" and device["windows"] == []
-    out = devices(tmp_path / "data", "add", "kiosk-2", "--role", "kiosk", "--json",
-                  "--config", str(REPO / "config" / "hall.toml"))
-    assert json.loads(out.stdout)["hall"] == "demo-county"        # from the hall file
+    out = devices(
+        tmp_path / "data",
+        "add",
+        "kiosk-2",
+        "--role",
+        "kiosk",
+        "--json",
+        "--config",
+        str(REPO / "config" / "hall.toml"),
+    )
+    assert json.loads(out.stdout)["hall"] == "demo-county"  # from the hall file
 
 
 def test_a_window_for_a_device_that_serves_the_whole_hall_is_refused(tmp_path):
-    out = devices(tmp_path / "data", "add", "kiosk-3", "--role", "kiosk", "--window", "2",
-                  "--config", str(REPO / "config" / "hall.toml"))
+    out = devices(
+        tmp_path / "data",
+        "add",
+        "kiosk-3",
+        "--role",
+        "kiosk",
+        "--window",
+        "2",
+        "--config",
+        str(REPO / "config" / "hall.toml"),
+    )
     assert out.returncode == 2 and "serves the whole hall" in out.stderr
 
 

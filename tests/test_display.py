@@ -1,4 +1,5 @@
 """The hall's calling screen: a real hall, the real display app under Xvfb, a caller on the bus."""
+
 from __future__ import annotations
 
 import time
@@ -6,9 +7,11 @@ import time
 import pytest
 
 from busutil import Hall, unlimited_config, wait_for
-from kivyutil import App, Screen
-
-from kivyutil import shots_dir  # noqa: E402
+from kivyutil import (
+    App,
+    Screen,
+    shots_dir,  # noqa: E402
+)
 
 IMG = shots_dir()
 
@@ -16,8 +19,13 @@ IMG = shots_dir()
 @pytest.fixture
 def hall(start_hall):
     # Mosquitto keeps its port while the controller restarts, as in a hall
-    return start_hall("mosquitto", ("kiosk-1", "kiosk"), ("caller-3", "caller", [3]),
-                      ("caller-5", "caller", [5]), ("display-1", "display"))
+    return start_hall(
+        "mosquitto",
+        ("kiosk-1", "kiosk"),
+        ("caller-3", "caller", [3]),
+        ("caller-5", "caller", [5]),
+        ("display-1", "display"),
+    )
 
 
 @pytest.fixture
@@ -32,17 +40,39 @@ wait_text = App.wait_text
 
 
 def test_calls_windows_and_recovery_on_the_hall_screen(hall, screen, tmp_path):
-    app = App(screen, ["display", "--mqtt", hall.url, "--device", "display-1",
-                       "--secret", hall.secrets["display-1"], "--hall", hall.hall_id,
-                       "--voice", "silent", "--voice-speed", "320", "--voice-repeat", "1",
-                       "--voice-cache", str(tmp_path / "voice")], tmp_path, "display")
+    app = App(
+        screen,
+        [
+            "display",
+            "--mqtt",
+            hall.url,
+            "--device",
+            "display-1",
+            "--secret",
+            hall.secrets["display-1"],
+            "--hall",
+            hall.hall_id,
+            "--voice",
+            "silent",
+            "--voice-speed",
+            "320",
+            "--voice-repeat",
+            "1",
+            "--voice-cache",
+            str(tmp_path / "voice"),
+        ],
+        tmp_path,
+        "display",
+    )
     try:
         app.wait_screen("main", timeout=30)
         wait_text(app, "window_3", lambda t: t == "窗口关闭", timeout=10)
         assert text_of(app, "hall_name") == "示范县政务服务中心"
         kiosk, c3, c5 = hall.client("kiosk-1"), hall.client("caller-3"), hall.client("caller-5")
-        first = kiosk.request("ticket.issue", {"service": "A", "citizen": {
-            "id_number": "11010519491231002X", "name": "张三丰"}})["ticket"]
+        first = kiosk.request(
+            "ticket.issue",
+            {"service": "A", "citizen": {"id_number": "11010519491231002X", "name": "张三丰"}},
+        )["ticket"]
         second = kiosk.request("ticket.issue", {"service": "B"})["ticket"]
         wait_text(app, "queue_A", lambda t: t == "1人")
         c3.request("window.open", {"window": 3})
@@ -55,18 +85,18 @@ def test_calls_windows_and_recovery_on_the_hall_screen(hall, screen, tmp_path):
         assert "3号综合窗口" in text_of(app, "call_window")
         wait_text(app, "window_3", lambda t: t == first["number"])
 
-        c5.request("window.call_next", {"window": 5})       # the next call pushes the first down
+        c5.request("window.call_next", {"window": 5})  # the next call pushes the first down
         wait_text(app, "call_ticket", lambda t: t == second["number"], timeout=8)
         assert "5号户籍窗口" in text_of(app, "call_window")
         assert text_of(app, "recent_0") == first["number"]
         assert text_of(app, "recent_0_window") == "3号综合窗口"
-        time.sleep(0.6)                                       # let the flash show in the picture
+        time.sleep(0.6)  # let the flash show in the picture
         screen.screenshot(IMG / "display-main.png")
 
         texts = " ".join(t["text"] for t in app.targets()["targets"].values())
-        assert "张" not in texts and "1101" not in texts      # no citizen's name or ID number
+        assert "张" not in texts and "1101" not in texts  # no citizen's name or ID number
 
-        c3.request("window.recall", {"window": 3})            # a recall shows again
+        c3.request("window.recall", {"window": 3})  # a recall shows again
         wait_text(app, "call_ticket", lambda t: t == first["number"], timeout=8)
         assert text_of(app, "recent_0") == second["number"]
 
@@ -78,7 +108,7 @@ def test_calls_windows_and_recovery_on_the_hall_screen(hall, screen, tmp_path):
         hall.stop_service()
         wait_for(lambda: app.targets().get("screen") == "offline", 5)
         assert "连接中断" in text_of(app, "offline_banner")
-        time.sleep(0.5)                                       # the next frame is drawn
+        time.sleep(0.5)  # the next frame is drawn
         screen.screenshot(IMG / "display-offline.png")
         hall.start()
         third = kiosk.request("ticket.issue", {"service": "A"})["ticket"]
@@ -108,10 +138,26 @@ def test_a_busy_hall_without_voice_shows_calls_at_once(tmp_path, screen):
     h.add("callers", "caller", [1, 2, 4, 6, 8, 12])
     h.add("display-1", "display")
     h.start()
-    app = App(screen, ["display", "--mqtt", h.url, "--device", "display-1",
-                       "--secret", h.secrets["display-1"], "--hall", h.hall_id, "--voice", "none",
-                       "--ticker-fps", "0"],
-              tmp_path, "display")
+    app = App(
+        screen,
+        [
+            "display",
+            "--mqtt",
+            h.url,
+            "--device",
+            "display-1",
+            "--secret",
+            h.secrets["display-1"],
+            "--hall",
+            h.hall_id,
+            "--voice",
+            "none",
+            "--ticker-fps",
+            "0",
+        ],
+        tmp_path,
+        "display",
+    )
     try:
         app.wait_screen("main", timeout=30)
         kiosk, callers = h.client("kiosk-1"), h.client("callers")
@@ -123,7 +169,9 @@ def test_a_busy_hall_without_voice_shows_calls_at_once(tmp_path, screen):
         called = []
         for w in (4, 6, 1, 12, 2, 4):
             t0 = time.monotonic()
-            number = callers.request("window.call_next", {"window": w, "current": "done"})["ticket"]["number"]
+            number = callers.request("window.call_next", {"window": w, "current": "done"})[
+                "ticket"
+            ]["number"]
             wait_text(app, "call_ticket", lambda t, n=number: t == n, timeout=1.0)
             assert time.monotonic() - t0 < 1.0
             called.append(number)
@@ -145,10 +193,10 @@ def test_a_burst_of_13_calls_never_leaves_the_panel_behind_the_led_strips(tmp_pa
     import subprocess
     import sys
 
+    from busutil import REPO
     from drivers.led_sim import LedLineSimulator
     from drivers.ptysim import PtyDevice
 
-    from busutil import REPO
     h = Hall(tmp_path, "embedded", config=unlimited_config(tmp_path))
     windows = list(range(1, 14))
     h.add("kiosk-1", "kiosk")
@@ -160,15 +208,51 @@ def test_a_burst_of_13_calls_never_leaves_the_panel_behind_the_led_strips(tmp_pa
     pty = PtyDevice(sim, tmp_path / "ttyLED")
     led_log = open(tmp_path / "led.log", "wb")
     led_proc = subprocess.Popen(
-        [sys.executable, "-m", "onewindow.cli", "led", "--mqtt", h.url, "--device", "led-1",
-         "--secret", h.secrets["led-1"], "--hall", h.hall_id]
+        [
+            sys.executable,
+            "-m",
+            "onewindow.cli",
+            "led",
+            "--mqtt",
+            h.url,
+            "--device",
+            "led-1",
+            "--secret",
+            h.secrets["led-1"],
+            "--hall",
+            h.hall_id,
+        ]
         + [a for w in windows for a in ("--strip", f"{w}={tmp_path / 'ttyLED'}:{w}")],
-        cwd=REPO, stdout=led_log, stderr=subprocess.STDOUT)
-    app = App(screen, ["display", "--mqtt", h.url, "--device", "display-1",
-                       "--secret", h.secrets["display-1"], "--hall", h.hall_id,
-                       "--voice", "silent", "--voice-repeat", "2", "--voice-speed", "150",
-                       "--voice-cache", str(tmp_path / "voice"), "--ticker-fps", "0"],
-              tmp_path, "display")
+        cwd=REPO,
+        stdout=led_log,
+        stderr=subprocess.STDOUT,
+    )
+    app = App(
+        screen,
+        [
+            "display",
+            "--mqtt",
+            h.url,
+            "--device",
+            "display-1",
+            "--secret",
+            h.secrets["display-1"],
+            "--hall",
+            h.hall_id,
+            "--voice",
+            "silent",
+            "--voice-repeat",
+            "2",
+            "--voice-speed",
+            "150",
+            "--voice-cache",
+            str(tmp_path / "voice"),
+            "--ticker-fps",
+            "0",
+        ],
+        tmp_path,
+        "display",
+    )
     try:
         app.wait_screen("main", timeout=30)
         kiosk, callers = h.client("kiosk-1"), h.client("callers")
@@ -179,8 +263,10 @@ def test_a_burst_of_13_calls_never_leaves_the_panel_behind_the_led_strips(tmp_pa
         assert sim.wait(lambda: all(sim.strips[w].text for w in windows), timeout=10)
         order = [4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 1, 2, 3]
         t0 = time.monotonic()
-        called = [(w, callers.request("window.call_next", {"window": w})["ticket"]["number"])
-                  for w in order]
+        called = [
+            (w, callers.request("window.call_next", {"window": w})["ticket"]["number"])
+            for w in order
+        ]
         assert all(n for _, n in called)
         # the strips show every call ...
         assert sim.wait(lambda: all(sim.strips[w].text == f"请{n}号" for w, n in called), timeout=5)
@@ -207,10 +293,26 @@ def test_a_burst_of_13_calls_never_leaves_the_panel_behind_the_led_strips(tmp_pa
 
 def test_a_held_citizen_is_shown_as_on_hold_and_called_back(hall, screen, tmp_path):
     """挂起: the hall screen shows 暂缓 with the number at its window, and the resume calls again."""
-    app = App(screen, ["display", "--mqtt", hall.url, "--device", "display-1",
-                       "--secret", hall.secrets["display-1"], "--hall", hall.hall_id,
-                       "--voice", "silent", "--voice-cache", str(tmp_path / "voice")],
-              tmp_path, "display")
+    app = App(
+        screen,
+        [
+            "display",
+            "--mqtt",
+            hall.url,
+            "--device",
+            "display-1",
+            "--secret",
+            hall.secrets["display-1"],
+            "--hall",
+            hall.hall_id,
+            "--voice",
+            "silent",
+            "--voice-cache",
+            str(tmp_path / "voice"),
+        ],
+        tmp_path,
+        "display",
+    )
     try:
         app.wait_screen("main", timeout=30)
         kiosk, c3 = hall.client("kiosk-1"), hall.client("caller-3")

@@ -1,17 +1,18 @@
 """The one wait estimate: "ahead" is a promise the routing keeps (hypothesis over random halls),
 and what every device is told about a comprehensive window, a theme and a closed hall."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
 import pytest
-from hypothesis import assume, example, given, settings, strategies as st
+from hypothesis import assume, example, given, settings
+from hypothesis import strategies as st
 
+from ctlutil import KIOSK, MONDAY_10, TZ, Hall
 from onewindow.domain.estimate import Estimate, Server, ahead_of, describe, estimate
 from onewindow.domain.model import Ticket, TicketStatus
 from onewindow.domain.routing import choose_next
-
-from ctlutil import KIOSK, MONDAY_10, TZ, Hall, caller
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=TZ)
 CODES = ("A", "B", "C", "Y")
@@ -19,76 +20,143 @@ CODES = ("A", "B", "C", "Y")
 
 def ticket(n, service, minutes, priority=None, slot_in=None, target=None) -> Ticket:
     at = T0 + timedelta(minutes=minutes)
-    return Ticket(id=f"t{n}", day=date(2026, 11, 23), prefix=service, seq=n,
-                  number=f"{service}{n:03d}", service=service, channel="kiosk", issued_at=at,
-                  order_at=at, priority=priority,
-                  appointment_id=f"ap{n}" if slot_in is not None else None,
-                  slot_start=T0 + timedelta(minutes=slot_in) if slot_in is not None else None,
-                  target_window=target)
+    return Ticket(
+        id=f"t{n}",
+        day=date(2026, 11, 23),
+        prefix=service,
+        seq=n,
+        number=f"{service}{n:03d}",
+        service=service,
+        channel="kiosk",
+        issued_at=at,
+        order_at=at,
+        priority=priority,
+        appointment_id=f"ap{n}" if slot_in is not None else None,
+        slot_start=T0 + timedelta(minutes=slot_in) if slot_in is not None else None,
+        target_window=target,
+    )
 
 
-window_services = st.one_of(st.none(), st.lists(st.sampled_from(CODES), min_size=1, max_size=4,
-                                                unique=True).map(tuple))
-existing = st.tuples(st.sampled_from(CODES), st.sampled_from([None, None, None, "elder"]),
-                     st.one_of(st.none(), st.none(), st.integers(-30, 90)),
-                     st.one_of(st.none(), st.none(), st.none(), st.integers(1, 4)))
-step = st.one_of(st.tuples(st.just("arrive"), st.sampled_from(CODES)),
-                 st.tuples(st.just("call"), st.integers(1, 4)),
-                 # 挂起: the window holds whom it called last; a held one is resumed there
-                 # (a call) or falls back to its queue with its queue time
-                 st.tuples(st.just("hold"), st.integers(1, 4)),
-                 st.tuples(st.just("back"), st.tuples(st.integers(0, 7), st.booleans())))
+window_services = st.one_of(
+    st.none(), st.lists(st.sampled_from(CODES), min_size=1, max_size=4, unique=True).map(tuple)
+)
+existing = st.tuples(
+    st.sampled_from(CODES),
+    st.sampled_from([None, None, None, "elder"]),
+    st.one_of(st.none(), st.none(), st.integers(-30, 90)),
+    st.one_of(st.none(), st.none(), st.none(), st.integers(1, 4)),
+)
+step = st.one_of(
+    st.tuples(st.just("arrive"), st.sampled_from(CODES)),
+    st.tuples(st.just("call"), st.integers(1, 4)),
+    # 挂起: the window holds whom it called last; a held one is resumed there
+    # (a call) or falls back to its queue with its queue time
+    st.tuples(st.just("hold"), st.integers(1, 4)),
+    st.tuples(st.just("back"), st.tuples(st.integers(0, 7), st.booleans())),
+)
 
 
 @settings(max_examples=600, deadline=None)
-@given(windows=st.lists(st.tuples(window_services, st.booleans(), st.integers(0, 4)),
-                        min_size=1, max_size=4),
-       mode=st.sampled_from(["fifo", "service_order"]), fair_share=st.integers(0, 4),
-       before=st.lists(existing, max_size=8), code=st.sampled_from(CODES),
-       mine_priority=st.sampled_from([None, None, "elder"]),
-       mine_target=st.sampled_from([None, None, None, 1]),
-       held=st.lists(st.tuples(st.sampled_from(CODES), st.sampled_from([None, None, "elder"]),
-                               st.integers(1, 4)), max_size=3),
-       steps=st.lists(step, max_size=60))
-@example(windows=[(("A", "Y"), True, 0)], mode="service_order", fair_share=3, before=[],
-         code="Y", mine_priority=None, mine_target=None, held=[],
-         steps=[("arrive", "A")] * 4 + [("call", 1)] * 5)     # newcomers the window ranks first
-@example(windows=[(("A",), True, 0)], mode="fifo", fair_share=3, before=[], code="A",
-         mine_priority=None, mine_target=None, held=[("A", None, 1)],
-         steps=[("back", (0, False)), ("call", 1)])                # a hold runs out
-@example(windows=[(("A",), True, 0)], mode="fifo", fair_share=3, before=[("A", None, None, None)],
-         code="A", mine_priority=None, mine_target=None, held=[],
-         steps=[("call", 1), ("hold", 1), ("call", 1), ("back", (0, False)), ("call", 1)])
-@example(windows=[(None, True, 2)], mode="fifo", fair_share=3,
-         before=[("A", "elder", None, None)], code="A", mine_priority="elder", mine_target=None,
-         held=[], steps=[("arrive", "B"), ("call", 1), ("call", 1)])    # fair share before a priority
+@given(
+    windows=st.lists(
+        st.tuples(window_services, st.booleans(), st.integers(0, 4)), min_size=1, max_size=4
+    ),
+    mode=st.sampled_from(["fifo", "service_order"]),
+    fair_share=st.integers(0, 4),
+    before=st.lists(existing, max_size=8),
+    code=st.sampled_from(CODES),
+    mine_priority=st.sampled_from([None, None, "elder"]),
+    mine_target=st.sampled_from([None, None, None, 1]),
+    held=st.lists(
+        st.tuples(
+            st.sampled_from(CODES), st.sampled_from([None, None, "elder"]), st.integers(1, 4)
+        ),
+        max_size=3,
+    ),
+    steps=st.lists(step, max_size=60),
+)
+@example(
+    windows=[(("A", "Y"), True, 0)],
+    mode="service_order",
+    fair_share=3,
+    before=[],
+    code="Y",
+    mine_priority=None,
+    mine_target=None,
+    held=[],
+    steps=[("arrive", "A")] * 4 + [("call", 1)] * 5,
+)  # newcomers the window ranks first
+@example(
+    windows=[(("A",), True, 0)],
+    mode="fifo",
+    fair_share=3,
+    before=[],
+    code="A",
+    mine_priority=None,
+    mine_target=None,
+    held=[("A", None, 1)],
+    steps=[("back", (0, False)), ("call", 1)],
+)  # a hold runs out
+@example(
+    windows=[(("A",), True, 0)],
+    mode="fifo",
+    fair_share=3,
+    before=[("A", None, None, None)],
+    code="A",
+    mine_priority=None,
+    mine_target=None,
+    held=[],
+    steps=[("call", 1), ("hold", 1), ("call", 1), ("back", (0, False)), ("call", 1)],
+)
+@example(
+    windows=[(None, True, 2)],
+    mode="fifo",
+    fair_share=3,
+    before=[("A", "elder", None, None)],
+    code="A",
+    mine_priority="elder",
+    mine_target=None,
+    held=[],
+    steps=[("arrive", "B"), ("call", 1), ("call", 1)],
+)  # fair share before a priority
 def test_ahead_promised_at_issue_is_never_less_than_those_called_before(
-        windows, mode, fair_share, before, code, mine_priority, mine_target, held, steps):
+    windows, mode, fair_share, before, code, mine_priority, mine_target, held, steps
+):
     # fair_share 0 lets every ordinary ticket, newcomers too, go before a jumping one: no bound
     assume(fair_share > 0 or not (mine_priority or mine_target))
-    servers = [Server(i + 1, services, is_open, streak=streak)
-               for i, (services, is_open, streak) in enumerate(windows)]
-    waiting = [ticket(n, svc, n * 0.5, prio, slot, target)
-               for n, (svc, prio, slot, target) in enumerate(before)]
+    servers = [
+        Server(i + 1, services, is_open, streak=streak)
+        for i, (services, is_open, streak) in enumerate(windows)
+    ]
+    waiting = [
+        ticket(n, svc, n * 0.5, prio, slot, target)
+        for n, (svc, prio, slot, target) in enumerate(before)
+    ]
     for n, (svc, prio, at) in enumerate(held, start=len(before)):
         # held at a window that served it (a hold sends nobody to one window: target None)
-        if at <= len(servers) and (servers[at - 1].services is None or svc in servers[at - 1].services):
+        if at <= len(servers) and (
+            servers[at - 1].services is None or svc in servers[at - 1].services
+        ):
             h = ticket(n, svc, n * 0.5, prio)
             h.status, h.window = TicketStatus.HELD, at
             waiting.append(h)
     now = T0 + timedelta(minutes=10)
     mine = ticket(99, code, 10, mine_priority, target=mine_target)
     promised, _ = ahead_of(mine, servers, waiting, now, mode, fair_share)
-    able = {s.number for s in servers if s.open and (s.number == mine_target if mine_target
-                                                     else s.services is None or code in s.services)}
+    able = {
+        s.number
+        for s in servers
+        if s.open
+        and (s.number == mine_target if mine_target else s.services is None or code in s.services)
+    }
     queue = waiting + [mine]
     streaks = {s.number: s.streak for s in servers}
-    last: dict = {}                      # window -> whom it called last
-    called_before: set = set()           # people, not calls: a resumed citizen is one person
+    last: dict = {}  # window -> whom it called last
+    called_before: set = set()  # people, not calls: a resumed citizen is one person
     seq = 100
     for kind, arg in steps:
         now += timedelta(minutes=1)
-        if kind == "arrive":      # newcomers without priority, appointment or transfer
+        if kind == "arrive":  # newcomers without priority, appointment or transfer
             seq += 1
             queue.append(ticket(seq, arg, 11 + seq))
             continue
@@ -98,11 +166,11 @@ def test_ahead_promised_at_issue_is_never_less_than_those_called_before(
                 continue
             x, resume = on_hold[arg[0] % len(on_hold)], arg[1]
             s = next((s for s in servers if s.number == x.window and s.open), None)
-            if resume and s is not None:           # called to its window again
+            if resume and s is not None:  # called to its window again
                 x.status = TicketStatus.CALLED
                 if s.number in able:
                     called_before.add(x.id)
-            else:                                  # back to its queue, its queue time kept
+            else:  # back to its queue, its queue time kept
                 x.status, x.window = TicketStatus.WAITING, None
             assert len(called_before) <= promised, (promised, called_before)
             continue
@@ -141,8 +209,10 @@ def test_no_window_open_says_so_and_when_calling_starts_never_no_wait():
     shut = [Server(1, None, False), Server(4, ("A",), False)]
     e = estimate(mine, shut, [mine], T0, lambda code: 8, opens_at=T0.replace(hour=13, minute=30))
     assert e.wait_min is None and e.open_windows == 0
-    assert describe(e, T0) == ("窗口暂未开放，预计 13:30 开始叫号",
-                               "No window open yet; calling starts about 13:30")
+    assert describe(e, T0) == (
+        "窗口暂未开放，预计 13:30 开始叫号",
+        "No window open yet; calling starts about 13:30",
+    )
     tomorrow = Estimate(0, None, 0, False, T0 + timedelta(days=1))
     assert describe(tomorrow, T0)[0] == "窗口暂未开放，预计 明天 09:00 开始叫号"
     assert describe(Estimate(0, None, 0, False, None), T0)[0] == "窗口暂未开放"
@@ -167,7 +237,7 @@ def test_every_device_is_told_the_same_truth_about_a_theme_at_a_comprehensive_wi
     window = hall.ok(KIOSK, "queue.status")  # the queues' state, as tiles and the console read it
     status = hall.ok(KIOSK, "queue.status", ticket_id=y["id"])["ticket"]
     assert status["ahead"] == 1 and status["est_wait_min"] == y["est_wait_min"] > 0
-    assert status["wait_text"] == f'约 {y["est_wait_min"]} 分钟'
+    assert status["wait_text"] == f"约 {y['est_wait_min']} 分钟"
     nxt = [n["number"] for n in hall.ctl.views.window(1)["next"]]
     assert nxt.index(c["number"]) < nxt.index(y["number"])
     # someone taking a T1 number now would have both ahead of them
@@ -177,7 +247,7 @@ def test_every_device_is_told_the_same_truth_about_a_theme_at_a_comprehensive_wi
 
 
 def test_an_all_closed_hall_promises_no_wait_it_cannot_keep(hall):
-    a = hall.issue("A")          # 10:00 on a Monday: within the hours, every window still closed
+    a = hall.issue("A")  # 10:00 on a Monday: within the hours, every window still closed
     assert a["est_wait_min"] is None and a["open_windows"] == 0
     assert a["wait_text"] == "窗口暂未开放" and a["opens_at"] is None
     q = hall.ok(KIOSK, "queue.status")["queues"]["A"]

@@ -1,14 +1,15 @@
 """The wait estimate from counts (what a big hall computes for every ticket it issues and every
 queue) is the estimate itself: hypothesis over random halls, and the hall's own views."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ctlutil import MONDAY_10, TZ, Hall
-from onewindow.domain.estimate import (Server, estimate, estimate_from_counts, last_in_line,
-                                       newcomer)
+from onewindow.domain.estimate import Server, estimate, estimate_from_counts, last_in_line, newcomer
 from onewindow.domain.model import Ticket, TicketStatus
 from onewindow.queues import OpenTickets
 
@@ -20,21 +21,34 @@ MEANS = {"A": 4.0, "B": 7.5, "C": 12.0, "Y": 25.0}
 
 def ticket(n, service, minutes, priority=None, slot_in=None, target=None) -> Ticket:
     at = T0 + timedelta(minutes=minutes)
-    return Ticket(id=f"t{n:03d}", day=date(2026, 11, 23), prefix=service, seq=n,
-                  number=f"{service}{n:03d}", service=service, channel="kiosk", issued_at=at,
-                  order_at=at, priority=priority,
-                  appointment_id=f"ap{n}" if slot_in is not None else None,
-                  slot_start=T0 + timedelta(minutes=slot_in) if slot_in is not None else None,
-                  target_window=target)
+    return Ticket(
+        id=f"t{n:03d}",
+        day=date(2026, 11, 23),
+        prefix=service,
+        seq=n,
+        number=f"{service}{n:03d}",
+        service=service,
+        channel="kiosk",
+        issued_at=at,
+        order_at=at,
+        priority=priority,
+        appointment_id=f"ap{n}" if slot_in is not None else None,
+        slot_start=T0 + timedelta(minutes=slot_in) if slot_in is not None else None,
+        target_window=target,
+    )
 
 
-window_services = st.one_of(st.none(), st.lists(st.sampled_from(CODES), min_size=1, max_size=4,
-                                                unique=True).map(tuple))
-waiting_ticket = st.tuples(st.sampled_from(CODES), st.sampled_from([None, None, None, "elder"]),
-                           st.one_of(st.none(), st.none(), st.integers(-30, 90)),
-                           st.one_of(st.none(), st.none(), st.none(), st.integers(1, 4)),
-                           st.integers(0, 50),
-                           st.one_of(st.none(), st.none(), st.none(), st.integers(1, 6)))
+window_services = st.one_of(
+    st.none(), st.lists(st.sampled_from(CODES), min_size=1, max_size=4, unique=True).map(tuple)
+)
+waiting_ticket = st.tuples(
+    st.sampled_from(CODES),
+    st.sampled_from([None, None, None, "elder"]),
+    st.one_of(st.none(), st.none(), st.integers(-30, 90)),
+    st.one_of(st.none(), st.none(), st.none(), st.integers(1, 4)),
+    st.integers(0, 50),
+    st.one_of(st.none(), st.none(), st.none(), st.integers(1, 6)),
+)
 
 
 def held_at(t: Ticket, window) -> Ticket:
@@ -51,15 +65,26 @@ def handling(code: str) -> float:
 
 
 @settings(max_examples=500, deadline=None)
-@given(windows=st.lists(st.tuples(window_services, st.booleans(), st.booleans(),
-                                  st.integers(0, 4)), min_size=1, max_size=5),
-       before=st.lists(waiting_ticket, max_size=30), code=st.sampled_from(CODES),
-       fair_share=st.integers(0, 4), issued=st.booleans())
+@given(
+    windows=st.lists(
+        st.tuples(window_services, st.booleans(), st.booleans(), st.integers(0, 4)),
+        min_size=1,
+        max_size=5,
+    ),
+    before=st.lists(waiting_ticket, max_size=30),
+    code=st.sampled_from(CODES),
+    fair_share=st.integers(0, 4),
+    issued=st.booleans(),
+)
 def test_the_estimate_from_counts_is_the_estimate(windows, before, code, fair_share, issued):
-    servers = [Server(i + 1, services, is_open, busy, streak)
-               for i, (services, is_open, busy, streak) in enumerate(windows)]
-    waiting = [held_at(ticket(n, svc, minutes, prio, slot, target), hold)
-               for n, (svc, prio, slot, target, minutes, hold) in enumerate(before)]
+    servers = [
+        Server(i + 1, services, is_open, busy, streak)
+        for i, (services, is_open, busy, streak) in enumerate(windows)
+    ]
+    waiting = [
+        held_at(ticket(n, svc, minutes, prio, slot, target), hold)
+        for n, (svc, prio, slot, target, minutes, hold) in enumerate(before)
+    ]
     # a ticket just issued (in the index) or someone taking a number now (not in it)
     mine = ticket(999, code, 51) if issued else newcomer(code, NOW, date(2026, 11, 23))
     index = OpenTickets(waiting + ([mine] if issued else []))
@@ -75,9 +100,11 @@ def test_the_estimate_from_counts_is_the_estimate(windows, before, code, fair_sh
 
 @given(before=st.lists(waiting_ticket, min_size=1, max_size=20), code=st.sampled_from(CODES))
 def test_a_ticket_with_someone_newer_behind_it_is_not_last_in_line(before, code):
-    waiting = [held_at(ticket(n, svc, minutes, prio, slot, target), hold)
-               for n, (svc, prio, slot, target, minutes, hold) in enumerate(before)]
-    mine = ticket(999, code, -100)              # reinstated far ahead of the others
+    waiting = [
+        held_at(ticket(n, svc, minutes, prio, slot, target), hold)
+        for n, (svc, prio, slot, target, minutes, hold) in enumerate(before)
+    ]
+    mine = ticket(999, code, -100)  # reinstated far ahead of the others
     plain_behind = [t for t in waiting if not t.priority and t.target_window is None]
     assert OpenTickets(waiting + [mine]).last_in(mine, CODES) == (not plain_behind)
 
@@ -96,10 +123,16 @@ def test_the_hall_tells_every_new_ticket_and_queue_what_the_full_count_tells(tmp
             if live is None:
                 continue
             got = ctl.views.estimate(live, servers)
-            waiting = ctl.queues.for_windows([s.number for s in servers],
-                                             ctl.hall.queue_codes())
-            want = estimate(live, servers, waiting, ctl.now(), ctl.handling.mean,
-                            ctl.hall.rules.routing, ctl.hall.rules.fair_share)
+            waiting = ctl.queues.for_windows([s.number for s in servers], ctl.hall.queue_codes())
+            want = estimate(
+                live,
+                servers,
+                waiting,
+                ctl.now(),
+                ctl.handling.mean,
+                ctl.hall.rules.routing,
+                ctl.hall.rules.fair_share,
+            )
             assert (got.ahead, got.wait_min) == (want.ahead, want.wait_min)
         assert ctl.views.estimate(ctl.queues.get(issued[-1]["id"]), servers).ahead > 0
     finally:

@@ -4,6 +4,7 @@ Hypothesis draws envelopes and every op's arguments (tests/fuzzutil.py) from a d
 role, against one controller on a real database that carries a day's state and keeps what the
 examples before did. A longer run of the same is bench/fuzz_soak.py.
 """
+
 from __future__ import annotations
 
 import os
@@ -12,9 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from onewindow.ops_registry import OPS
-
 from fuzzutil import ARGS, FuzzHall, ops_arguments, requests
+from onewindow.ops_registry import OPS
 
 EXAMPLES = int(os.environ.get("ONEWINDOW_FUZZ_EXAMPLES", "300"))
 
@@ -42,11 +42,11 @@ def test_any_request_from_any_device_is_answered_and_a_refusal_changes_nothing(f
         for _ in range(data.draw(st.integers(1, 3), label="requests")):
             fuzz_hall.check(*requests(data, pools))
         if data.draw(st.integers(0, 9), label="a citizen comes") == 0:
-            fuzz_hall.alive()                   # tickets keep coming, for the windows to call
+            fuzz_hall.alive()  # tickets keep coming, for the windows to call
 
     fuzz()
     # the hall lives after the fuzzing
-    fuzz_hall.later(minutes=40)         # ticks: alerts, bounds, the rating pad's time limit
+    fuzz_hall.later(minutes=40)  # ticks: alerts, bounds, the rating pad's time limit
     fuzz_hall.alive()
     fuzz_hall.assert_consistent()
     assert fuzz_hall.codes["ok"] > 0 and fuzz_hall.reloads == 0

@@ -1,5 +1,6 @@
 """绿色通道: a citizen declares 残疾人 / 军人 / 孕妇 at the kiosk, goes first under fair share,
 and staff confirm or withdraw it at the window; audited, counted per type (issue 14)."""
+
 from __future__ import annotations
 
 import json
@@ -15,18 +16,28 @@ def hall(ctl_hall):
 
 
 def audit(hall, ticket_id: str) -> list[tuple[str, str, dict]]:
-    return [(r["device"], r["action"], json.loads(r["detail"]) if r["detail"] else {})
-            for r in hall.ctl.store.audit_rows() if r["ticket_id"] == ticket_id]
+    return [
+        (r["device"], r["action"], json.loads(r["detail"]) if r["detail"] else {})
+        for r in hall.ctl.store.audit_rows()
+        if r["ticket_id"] == ticket_id
+    ]
 
 
 def test_a_declared_veteran_goes_first_and_is_confirmed_at_the_window(hall):
     hall.open(4)
     first = hall.issue("A")
     vet = hall.issue("A", declared="veteran")
-    assert (vet["priority"], vet["declared"], vet["priority_check"]) == ("veteran", "veteran", "declared")
-    assert ("kiosk-1", "issue", {"channel": "kiosk", "priority": "veteran", "declared": "veteran"}) \
-        in audit(hall, vet["id"])
-    assert hall.call(4)["id"] == vet["id"]                 # priority class, as routing says
+    assert (vet["priority"], vet["declared"], vet["priority_check"]) == (
+        "veteran",
+        "veteran",
+        "declared",
+    )
+    assert (
+        "kiosk-1",
+        "issue",
+        {"channel": "kiosk", "priority": "veteran", "declared": "veteran"},
+    ) in audit(hall, vet["id"])
+    assert hall.call(4)["id"] == vet["id"]  # priority class, as routing says
     t = hall.ok(caller(4), "ticket.priority", window=4, decision="confirm")["ticket"]
     assert (t["priority"], t["priority_check"]) == ("veteran", "confirmed")
     assert ("caller-4", "priority_confirm", {"declared": "veteran"}) in audit(hall, vet["id"])
@@ -49,8 +60,10 @@ def test_a_withdrawn_declaration_loses_its_priority_but_an_elder_keeps_theirs(ha
     hall.ok(caller(5), "window.call_next", window=5, current="done")
     while hall.ctl.queues.at_window(5).id != old["id"]:
         hall.ok(caller(5), "window.call_next", window=5, current="done")
-    assert hall.ok(caller(5), "ticket.priority", window=5,
-                   decision="withdraw")["ticket"]["priority"] == "elder"
+    assert (
+        hall.ok(caller(5), "ticket.priority", window=5, decision="withdraw")["ticket"]["priority"]
+        == "elder"
+    )
 
 
 def test_refusals_and_the_counts_per_type(hall):
@@ -59,11 +72,17 @@ def test_refusals_and_the_counts_per_type(hall):
     hall.call(4)
     err = hall.do(caller(4), "ticket.priority", window=4, decision="confirm")["error"]
     assert err["code"] == "bad_state" and "自报" in err["message"]
-    assert hall.do(caller(5), "ticket.priority", window=4, decision="confirm")["error"]["code"] == "forbidden"
-    assert hall.do(KIOSK, "ticket.issue", service="A", declared="vip")["error"]["code"] == "bad_request"
+    assert (
+        hall.do(caller(5), "ticket.priority", window=4, decision="confirm")["error"]["code"]
+        == "forbidden"
+    )
+    assert (
+        hall.do(KIOSK, "ticket.issue", service="A", declared="vip")["error"]["code"]
+        == "bad_request"
+    )
     for kind in ("disabled", "veteran", "veteran", "pregnant"):
         hall.issue("A", declared=kind)
-    hall.call(4)                                           # the first declared one
+    hall.call(4)  # the first declared one
     hall.ok(caller(4), "ticket.priority", window=4, decision="withdraw")
     hall.call(4)
     hall.ok(caller(4), "ticket.priority", window=4, decision="confirm")

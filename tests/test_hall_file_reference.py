@@ -1,5 +1,6 @@
 """docs/hall-file.md against the schema the validator reads: the page is regenerated and compared,
 and every declared option is tried on the real validator (its example, its bounds, its absence)."""
+
 from __future__ import annotations
 
 import copy
@@ -8,12 +9,11 @@ import tomllib
 
 import pytest
 
+from busutil import REPO
 from onewindow import hallschema as schema
 from onewindow.configreader import ConfigError
 from onewindow.hallconfig import parse
 from onewindow.hallref import COMMAND, reference
-
-from busutil import REPO
 
 PAGE = REPO / "docs" / "hall-file.md"
 SHIPPED = tomllib.loads((REPO / "config" / "hall.toml").read_text(encoding="utf-8"))
@@ -31,7 +31,7 @@ def table_of(raw: dict, path: str) -> dict:
     for i, part in enumerate(parts):
         child = node.setdefault(part, {})
         if isinstance(child, list):
-            section = SECTIONS[".".join(parts[:i + 1])]
+            section = SECTIONS[".".join(parts[: i + 1])]
             example = section.option(section.label).example if section.label else None
             child = next((c for c in child if c.get(section.label) == example), child[0])
         node = child
@@ -65,7 +65,9 @@ def ids(pairs):
 
 
 def test_the_page_is_what_the_schema_generates():
-    assert PAGE.read_text(encoding="utf-8") == reference(), f"docs/hall-file.md is stale: run {COMMAND}"
+    assert PAGE.read_text(encoding="utf-8") == reference(), (
+        f"docs/hall-file.md is stale: run {COMMAND}"
+    )
 
 
 def test_the_page_names_every_section_and_option():
@@ -103,8 +105,11 @@ BOUNDED = [(s, o) for s, o in OPTIONS if o.minval is not None]
 @pytest.mark.parametrize("section,opt", BOUNDED, ids=ids(BOUNDED))
 def test_documented_bounds_are_the_bounds_enforced(section, opt):
     for edge in (opt.minval, opt.maxval):
-        assert not [p for p in problems(with_value(section, opt, edge))
-                    if f" {opt.name}: " in p and ("minimum" in p or "maximum" in p)]
+        assert not [
+            p
+            for p in problems(with_value(section, opt, edge))
+            if f" {opt.name}: " in p and ("minimum" in p or "maximum" in p)
+        ]
     below = problems(with_value(section, opt, opt.minval - 1))
     above = problems(with_value(section, opt, opt.maxval + 1))
     assert any(f" {opt.name}: " in p and f"below the minimum {opt.minval}" in p for p in below)
@@ -145,8 +150,9 @@ def test_documented_defaults_are_the_defaults_applied(section, opt):
     assert outcome(left_out) == outcome(written)
 
 
-@pytest.mark.parametrize("section", [s for s, _ in schema.FILE.walk() if s.path and s.keys is None],
-                         ids=lambda s: s.path)
+@pytest.mark.parametrize(
+    "section", [s for s, _ in schema.FILE.walk() if s.path and s.keys is None], ids=lambda s: s.path
+)
 def test_an_option_the_page_does_not_list_is_refused(section):
     raw = copy.deepcopy(SHIPPED)
     table_of(raw, section.path)["colour"] = "red"

@@ -1,4 +1,5 @@
 """`onewindow hall` as an operator runs it: a real process, signals, a bad file, a busy port."""
+
 from __future__ import annotations
 
 import os
@@ -10,18 +11,34 @@ import time
 
 import pytest
 
+from busutil import REPO, Mosquitto, unlimited_config, wait_for
 from onewindow.bus.client import BusError, DeviceClient
 from onewindow.bus.devices import DeviceRegistry
-
-from busutil import REPO, Mosquitto, unlimited_config, wait_for
 
 HALL_ID = "demo-county"
 
 
 def start_hall(data_dir, config, mqtt_url):
-    return subprocess.Popen([sys.executable, "-m", "onewindow.cli", "--log-level", "WARNING", "hall",
-                             "--config", str(config), "--data-dir", str(data_dir), "--mqtt", mqtt_url],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "onewindow.cli",
+            "--log-level",
+            "WARNING",
+            "hall",
+            "--config",
+            str(config),
+            "--data-dir",
+            str(data_dir),
+            "--mqtt",
+            mqtt_url,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
 
 
 @pytest.fixture
@@ -73,19 +90,25 @@ def test_kill_9_loses_no_acknowledged_ticket(setup):
         deadline = time.monotonic() + 1.0
         while time.monotonic() < deadline:
             try:
-                acknowledged.append(kiosk.request("ticket.issue", {"service": "A"})["ticket"]["number"])
-            except BusError as exc:     # faster than a kiosk's request budget (bus/budget.py)
+                acknowledged.append(
+                    kiosk.request("ticket.issue", {"service": "A"})["ticket"]["number"]
+                )
+            except BusError as exc:  # faster than a kiosk's request budget (bus/budget.py)
                 assert exc.code == "rate_limited", exc
                 break
         # kill while requests are in flight
         for _ in range(20):
-            kiosk.request_async("ticket.issue", {"service": "A"},
-                                callback=lambda r, e: r and acknowledged.append(r["ticket"]["number"]))
+            kiosk.request_async(
+                "ticket.issue",
+                {"service": "A"},
+                callback=lambda r, e: r and acknowledged.append(r["ticket"]["number"]),
+            )
         os.kill(proc.pid, signal.SIGKILL)
         proc.communicate(timeout=5)
         time.sleep(0.5)
         kiosk.stop()
     from onewindow.store import Store
+
     store = Store(data / "hall.db")
     numbers = [t.number for t in store.tickets("service = 'A'")]
     store.close()
@@ -99,7 +122,9 @@ def test_embedded_port_taken_is_a_clear_error(tmp_path):
         s.bind(("127.0.0.1", 0))
         s.listen()
         port = s.getsockname()[1]
-        proc = start_hall(tmp_path / "data", REPO / "config" / "hall.toml", f"embedded://127.0.0.1:{port}")
+        proc = start_hall(
+            tmp_path / "data", REPO / "config" / "hall.toml", f"embedded://127.0.0.1:{port}"
+        )
         out, err = proc.communicate(timeout=30)
     assert proc.returncode == 3
     assert str(port) in err and "in use" in err
@@ -116,7 +141,7 @@ def test_second_controller_on_the_same_data_dir_is_refused(setup):
         assert second.returncode == 3
         assert "another OneWindow controller is using this data dir" in err
         assert "Traceback" not in err
-        assert first.poll() is None                  # the running hall is untouched
+        assert first.poll() is None  # the running hall is untouched
     finally:
         first.terminate()
         first.communicate(timeout=20)
@@ -127,9 +152,11 @@ def test_a_broker_made_for_another_hall_stops_the_hall_within_10_s_naming_it(tmp
     data = tmp_path / "data"
     config = unlimited_config(tmp_path)
     other = tmp_path / "linxia.toml"
-    other.write_text(config.read_text(encoding="utf-8").replace('id = "demo-county"', 'id = "linxia-zhou"', 1),
-                     encoding="utf-8")
-    broker = Mosquitto(data, HALL_ID).start()           # ACL for ow/demo-county/#
+    other.write_text(
+        config.read_text(encoding="utf-8").replace('id = "demo-county"', 'id = "linxia-zhou"', 1),
+        encoding="utf-8",
+    )
+    broker = Mosquitto(data, HALL_ID).start()  # ACL for ow/demo-county/#
     try:
         t0 = time.monotonic()
         proc = start_hall(data, other, broker.url)

@@ -1,5 +1,6 @@
 """挂起 (hold): the citizen steps away, the window serves others, then resumes them; a hold that
 runs out puts the citizen back in their queue with their queue time (issue 14)."""
+
 from __future__ import annotations
 
 import json
@@ -11,7 +12,7 @@ from ctlutil import MANAGER, caller
 
 @pytest.fixture
 def hall(ctl_hall):
-    return ctl_hall          # conftest.py: the controller on a Monday at 10:00 (hold_min 15)
+    return ctl_hall  # conftest.py: the controller on a Monday at 10:00 (hold_min 15)
 
 
 def row(hall, ticket_id: str) -> dict:
@@ -19,8 +20,11 @@ def row(hall, ticket_id: str) -> dict:
 
 
 def actions(hall, ticket_id: str) -> list[tuple[str, str, str]]:
-    return [(r["device"], r["action"], r["to_status"]) for r in hall.ctl.store.audit_rows()
-            if r["ticket_id"] == ticket_id]
+    return [
+        (r["device"], r["action"], r["to_status"])
+        for r in hall.ctl.store.audit_rows()
+        if r["ticket_id"] == ticket_id
+    ]
 
 
 def test_hold_serve_others_then_resume(hall):
@@ -32,8 +36,9 @@ def test_hold_serve_others_then_resume(hall):
     assert held["status"] == "held" and held["held_until"].startswith("2026-11-23T10:15")
     view = hall.ctl.views.window(4)
     assert view["serving"] is None
-    assert view["held"] == [{"number": a["number"], "ticket_id": a["id"], "service": "A",
-                             "until": held["held_until"]}]
+    assert view["held"] == [
+        {"number": a["number"], "ticket_id": a["id"], "service": "A", "until": held["held_until"]}
+    ]
     # the window serves the next citizen meanwhile; nobody else can call the held one
     assert hall.call(4)["id"] == b["id"]
     hall.open(5)
@@ -42,15 +47,20 @@ def test_hold_serve_others_then_resume(hall):
     assert busy["code"] == "busy"
     hall.ok(caller(4), "window.finish", window=4)
     hall.clock.advance(minutes=10)
-    hall.ctl.tick()                                   # not yet run out
+    hall.ctl.tick()  # not yet run out
     back = hall.ok(caller(4), "window.resume_held", window=4)["ticket"]
     assert back["status"] == "called" and back["held_until"] is None
     assert hall.ctl.views.window(4)["serving"] == a["number"]
     assert hall.ctl.views.window(4)["held"] == []
     hall.ok(caller(4), "window.finish", window=4)
     assert [x[1:] for x in actions(hall, a["id"])] == [
-        ("issue", "waiting"), ("call", "called"), ("start", "serving"), ("hold", "held"),
-        ("resume", "called"), ("finish", "done")]
+        ("issue", "waiting"),
+        ("call", "called"),
+        ("start", "serving"),
+        ("hold", "held"),
+        ("resume", "called"),
+        ("finish", "done"),
+    ]
     kpis = hall.ok(MANAGER, "report.kpis", group="window", window=4)["rows"][0]
     assert (kpis["served"], kpis["held"], kpis["holds"]) == (2, 1, 1)
 
@@ -68,8 +78,11 @@ def test_a_hold_that_runs_out_falls_back_to_the_queue_keeping_its_queue_time(hal
     r = row(hall, a["id"])
     assert (r["status"], r["window"], r["held_until"]) == ("waiting", None, None)
     assert ("controller", "release", "waiting") in actions(hall, a["id"])
-    reason = [json.loads(x["detail"]) for x in hall.ctl.store.audit_rows()
-              if x["ticket_id"] == a["id"] and x["action"] == "release"]
+    reason = [
+        json.loads(x["detail"])
+        for x in hall.ctl.store.audit_rows()
+        if x["ticket_id"] == a["id"] and x["action"] == "release"
+    ]
     assert reason == [{"reason": "hold_expired"}]
     # their queue time is kept: called before the one who came later, at any window serving A
     hall.open(5)
@@ -95,11 +108,15 @@ def test_hold_refusals_are_clear(hall):
         hall.ok(caller(4), "window.hold", window=4)
     err = hall.do(caller(4), "window.resume_held", window=4)["error"]
     assert err["code"] == "bad_request" and "ticket_id" in err["message"]
-    assert hall.ok(caller(4), "window.resume_held", window=4,
-                   ticket_id=b["id"])["ticket"]["id"] == b["id"]
+    assert (
+        hall.ok(caller(4), "window.resume_held", window=4, ticket_id=b["id"])["ticket"]["id"]
+        == b["id"]
+    )
     hall.open(5)
-    assert hall.do(caller(5), "window.resume_held", window=5,
-                   ticket_id=a["id"])["error"]["code"] == "not_found"
+    assert (
+        hall.do(caller(5), "window.resume_held", window=5, ticket_id=a["id"])["error"]["code"]
+        == "not_found"
+    )
 
 
 def test_a_held_ticket_survives_a_restart_and_expires_with_the_day(hall):
@@ -109,6 +126,6 @@ def test_a_held_ticket_survives_a_restart_and_expires_with_the_day(hall):
     hall.ok(caller(4), "window.hold", window=4)
     hall.reopen()
     assert [t.id for t in hall.ctl.queues.held(4)] == [a["id"]]
-    hall.clock.advance(hours=14)                      # past midnight
+    hall.clock.advance(hours=14)  # past midnight
     hall.ctl.tick()
     assert row(hall, a["id"])["status"] == "cancelled"

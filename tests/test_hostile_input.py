@@ -1,5 +1,6 @@
 """What a hostile or broken device cannot do to the hall: refused cleanly, nothing kept, nothing
 learnt that is not its own, and no flood of log lines or stored replies."""
+
 from __future__ import annotations
 
 import json
@@ -7,10 +8,9 @@ import logging
 
 import pytest
 
+from ctlutil import ELDER_ID, KIOSK, MANAGER, YOUNG_ID, caller
 from onewindow import lograte
 from onewindow.roles import Device
-
-from ctlutil import ELDER_ID, KIOSK, MANAGER, YOUNG_ID, caller
 
 LED = Device("led-1", "led")
 DISPLAY = Device("display-1", "display")
@@ -18,7 +18,7 @@ DISPLAY = Device("display-1", "display")
 
 @pytest.fixture
 def hall(ctl_hall):
-    return ctl_hall          # conftest.py: the controller on a Monday at 10:00
+    return ctl_hall  # conftest.py: the controller on a Monday at 10:00
 
 
 def raw(req_id: str, op: str, **args) -> bytes:
@@ -34,6 +34,7 @@ def count_reloads(ctl) -> list:
     def noting():
         calls.append(1)
         real()
+
     ctl.reload = noting
     return calls
 
@@ -53,54 +54,84 @@ def test_reads_leave_no_retry_record_and_the_records_kept_are_bounded(hall):
     again = hall.ctl.handle(KIOSK, raw("k-1", "ticket.issue", service="A")).reply
     assert again == first and len(hall.ctl.store.tickets()) == 1
 
-    hall.ctl.reply_bounds = (10, 10 ** 9)          # per device
-    issued = [hall.ctl.handle(KIOSK, raw(f"k-{n}", "ticket.issue", service="A")).reply
-              for n in range(2, 32)]
+    hall.ctl.reply_bounds = (10, 10**9)  # per device
+    issued = [
+        hall.ctl.handle(KIOSK, raw(f"k-{n}", "ticket.issue", service="A")).reply
+        for n in range(2, 32)
+    ]
     hall.ctl.tick()
     assert len(stored_replies(hall, "kiosk-1")) == 10
     # the newest are the ones kept: the latest retry still gets its own ticket, no second one
     assert hall.ctl.handle(KIOSK, raw("k-31", "ticket.issue", service="A")).reply == issued[-1]
     assert len(hall.ctl.store.tickets()) == 31
 
-    hall.ctl.reply_bounds = (10, 4000)             # in all
+    hall.ctl.reply_bounds = (10, 4000)  # in all
     hall.ctl.tick()
     kept = stored_replies(hall, "kiosk-1")
     assert 0 < len(kept) < 10 and sum(len(r["reply"].encode()) for r in kept) <= 4000
     assert hall.ctl.handle(KIOSK, raw("k-31", "ticket.issue", service="A")).reply == issued[-1]
 
 
-@pytest.mark.parametrize("op, args, code", [
-    ("help.request", {"place": "\ud800"}, "bad_request"),
-    ("ticket.issue", {"service": "A", "citizen": {"id_number": YOUNG_ID, "name": "李\udfff"}},
-     "bad_request"),
-    ("window.open", {"window": 4, "staff": {"id": "S1", "name": "\ud83d"}}, "bad_request"),
-    ("appointment.book", {"service": "F", "slot_start": "0001-01-01T00:00:00+08:00",
-                          "citizen": {"id_number": YOUNG_ID, "name": "李小明"}}, "bad_request"),
-    ("appointment.book", {"service": "F", "slot_start": "9999-12-31T23:59:59-12:00",
-                          "citizen": {"id_number": YOUNG_ID, "name": "李小明"}}, "bad_request"),
-    # a foreign permanent resident card number in Arabic-Indic digits: \d would take them
-    ("ticket.issue", {"service": "A", "citizen": {"id_number": "ABC" + "\u0661" * 12,
-                                                  "name": "Ali"}}, "bad_id_number"),
-    ("appointment.find", {"citizen": {"id_number": "ABC" + "\u0661" * 12, "name": "Ali"}},
-     "bad_id_number"),
-])
+@pytest.mark.parametrize(
+    "op, args, code",
+    [
+        ("help.request", {"place": "\ud800"}, "bad_request"),
+        (
+            "ticket.issue",
+            {"service": "A", "citizen": {"id_number": YOUNG_ID, "name": "李\udfff"}},
+            "bad_request",
+        ),
+        ("window.open", {"window": 4, "staff": {"id": "S1", "name": "\ud83d"}}, "bad_request"),
+        (
+            "appointment.book",
+            {
+                "service": "F",
+                "slot_start": "0001-01-01T00:00:00+08:00",
+                "citizen": {"id_number": YOUNG_ID, "name": "李小明"},
+            },
+            "bad_request",
+        ),
+        (
+            "appointment.book",
+            {
+                "service": "F",
+                "slot_start": "9999-12-31T23:59:59-12:00",
+                "citizen": {"id_number": YOUNG_ID, "name": "李小明"},
+            },
+            "bad_request",
+        ),
+        # a foreign permanent resident card number in Arabic-Indic digits: \d would take them
+        (
+            "ticket.issue",
+            {"service": "A", "citizen": {"id_number": "ABC" + "\u0661" * 12, "name": "Ali"}},
+            "bad_id_number",
+        ),
+        (
+            "appointment.find",
+            {"citizen": {"id_number": "ABC" + "\u0661" * 12, "name": "Ali"}},
+            "bad_id_number",
+        ),
+    ],
+)
 def test_bad_input_is_refused_as_such_without_a_reload(hall, op, args, code):
     waiting = hall.issue("A")
     before = hall.ctl.store.db.total_changes
     reloads = count_reloads(hall.ctl)
-    reply = hall.ctl.handle(MANAGER if op == "window.open" else KIOSK, raw("bad-1", op, **args)).reply
+    reply = hall.ctl.handle(
+        MANAGER if op == "window.open" else KIOSK, raw("bad-1", op, **args)
+    ).reply
     assert reply["ok"] is False and reply["error"]["code"] == code, reply
     assert reloads == []
     assert hall.ctl.queues.by_id[waiting["id"]].status.value == "waiting"
-    assert hall.ctl.store.db.total_changes - before <= 1     # at most its stored refusal
-    assert hall.issue("A")["ahead"] == 1                       # and the hall goes on
+    assert hall.ctl.store.db.total_changes - before <= 1  # at most its stored refusal
+    assert hall.issue("A")["ahead"] == 1  # and the hall goes on
 
 
 def test_a_lone_surrogate_in_the_op_or_a_key_is_a_bad_request_that_says_no_more(hall):
     for payload in (raw("s-1", "\ud800"), raw("s-2", "queue.status", **{"\udfff": 1})):
         reply = hall.ctl.handle(KIOSK, payload).reply
         assert reply["error"]["code"] == "bad_request" and "Unicode" in reply["error"]["message_en"]
-        json.dumps(reply, ensure_ascii=False).encode("utf-8")    # fit to send
+        json.dumps(reply, ensure_ascii=False).encode("utf-8")  # fit to send
 
 
 def test_a_rating_pad_rates_only_its_own_windows_and_only_what_was_just_finished(hall):

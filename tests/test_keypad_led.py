@@ -1,25 +1,27 @@
 """Caller keypads, rating pads and LED strips through real ptys, several devices per line."""
+
 from __future__ import annotations
 
 import time
 
 import pytest
 
+from busutil import wait_for
 from drivers import keypad, led
-from drivers.keypad import KeypadBus, KeyEvent
+from drivers.keypad import KeyEvent, KeypadBus
 from drivers.keypad_sim import KeypadBusSimulator
 from drivers.led import GbTextStrip, LedError
 from drivers.led_sim import LedLineSimulator, render_strip
 from drivers.ptysim import PtyDevice
-
-from busutil import wait_for
 
 
 def test_frame_bytes_match_the_documented_examples():
     # beep to address AA: FF 68 02 02 68 AA 03 CS 16, CS = AA + 03
     assert keypad.beep_frame(0xAA) == bytes.fromhex("ff 68 02 02 68 aa 03 ad 16")
     assert keypad.rating_start_frame(0xAA) == bytes.fromhex("ff 68 03 03 68 aa 01 0b b6 16")
-    assert keypad.show_frame(0xAA, 5, "A012") == bytes.fromhex("ff 68 08 08 68 aa 02 0a 0a 05 00 01 02 c8 16")
+    assert keypad.show_frame(0xAA, 5, "A012") == bytes.fromhex(
+        "ff 68 08 08 68 aa 02 0a 0a 05 00 01 02 c8 16"
+    )
 
 
 def test_stream_parser_skips_noise_and_corrupt_frames():
@@ -39,8 +41,10 @@ def pads(tmp_path):
     dev = PtyDevice(sim, tmp_path / "ttyKEYPAD")
     sim.device = dev
     events: list[KeyEvent] = []
-    bus = KeypadBus(str(tmp_path / "ttyKEYPAD"), rating_map={0: 5, 1: 4, 2: 3, 3: 1}).start(events.append)
-    wait_for(lambda: bus.link.state.value == "ready", 3)     # opening a port drops what came before
+    bus = KeypadBus(str(tmp_path / "ttyKEYPAD"), rating_map={0: 5, 1: 4, 2: 3, 3: 1}).start(
+        events.append
+    )
+    wait_for(lambda: bus.link.state.value == "ready", 3)  # opening a port drops what came before
     yield sim, dev, bus, events
     bus.stop()
     dev.close()
@@ -48,14 +52,19 @@ def pads(tmp_path):
 
 def test_keys_from_two_windows_become_actions_and_are_acknowledged(pads):
     sim, _, bus, events = pads
-    sim.press(1, 0x0C)                   # window 1: call next
-    sim.press(2, 0x0D)                   # window 2: recall
+    sim.press(1, 0x0C)  # window 1: call next
+    sim.press(2, 0x0D)  # window 2: recall
     sim.press(1, 6)
-    sim.press(1, 0x0F)                   # 6 then confirm: no-show
+    sim.press(1, 0x0F)  # 6 then confirm: no-show
     sim.press(2, 0)
-    sim.press(2, 0x0F)                   # 0 then confirm: finish
+    sim.press(2, 0x0F)  # 0 then confirm: finish
     wait_for(lambda: len(events) == 4, 3)
-    assert [(e.addr, e.action) for e in events] == [(1, "call_next"), (2, "recall"), (1, "skip"), (2, "finish")]
+    assert [(e.addr, e.action) for e in events] == [
+        (1, "call_next"),
+        (2, "recall"),
+        (1, "skip"),
+        (2, "finish"),
+    ]
     assert sim.wait(lambda: sim.pads[1].acks == 3 and sim.pads[2].acks == 3)
 
 
@@ -63,7 +72,7 @@ def test_rating_pad_keys_map_to_the_five_levels(pads):
     sim, _, _, events = pads
     sim.rate(9, 0)
     sim.rate(9, 3)
-    sim.rate(9, 7)                       # a key this model does not have: ignored
+    sim.rate(9, 7)  # a key this model does not have: ignored
     wait_for(lambda: len(events) == 2, 3)
     assert [(e.action, e.level) for e in events] == [("rating", 5), ("rating", 1)]
 
@@ -73,8 +82,13 @@ def test_display_and_beep_reach_only_the_addressed_pad(pads):
     bus.show(2, 7, "A012")
     bus.beep(2)
     bus.start_rating(9)
-    assert sim.wait(lambda: sim.pads[2].shown == "  7012" and sim.pads[2].beeps == 1
-                    and sim.pads[9].rating_requested == 1)
+    assert sim.wait(
+        lambda: (
+            sim.pads[2].shown == "  7012"
+            and sim.pads[2].beeps == 1
+            and sim.pads[9].rating_requested == 1
+        )
+    )
     assert sim.pads[1].shown == "      " and sim.pads[1].beeps == 0
 
 
@@ -95,7 +109,7 @@ def test_no_press_is_lost_after_a_broken_frame(pads, break_line):
         break_line(sim)
         sim.press(2, 0x0D)
     wait_for(lambda: len(events) >= 3, 3)
-    assert [(e.addr, e.action) for e in events] == [(2, "recall")] * 3     # nothing invented either
+    assert [(e.addr, e.action) for e in events] == [(2, "recall")] * 3  # nothing invented either
     assert sim.wait(lambda: sim.pads[2].acks == 3) and sim.pads[1].acks == 0
 
 
@@ -105,7 +119,7 @@ def test_a_press_split_across_reads_after_a_cut_frame_is_recognised(pads):
     frame = keypad.build(2, keypad.CMD_KEY, b"\x0d")
     for part in (frame[:3], frame[3:7], frame[7:]):
         dev.send(part)
-        time.sleep(0.15)                 # longer than one poll of the bus: each part is its own read
+        time.sleep(0.15)  # longer than one poll of the bus: each part is its own read
     wait_for(lambda: events, 3)
     assert [(e.addr, e.action) for e in events] == [(2, "recall")]
 
@@ -122,6 +136,7 @@ def test_keypad_line_survives_unplug(pads):
 
 
 # -- LED ------------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def strips(tmp_path):
@@ -155,11 +170,12 @@ def test_corrupt_frame_is_refused_and_the_driver_retries(strips):
 
     def flaky(data):
         hits["n"] += 1
-        if hits["n"] == 1:                       # the line garbles the first frame
+        if hits["n"] == 1:  # the line garbles the first frame
             data = bytearray(data)
             data[-3] ^= 0x55
             data = bytes(data)
         return original(data)
+
     sim.on_bytes = flaky
     s3.show("请A001号到3号窗口")
     assert sim.naks == 1 and sim.strips[3].text == "请A001号到3号窗口"

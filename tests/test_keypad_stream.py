@@ -1,13 +1,15 @@
 """The keypad bus stream parser (pure): after any broken frame, the next real frame still comes through."""
+
 from __future__ import annotations
 
 import pytest
-from hypothesis import assume, given, settings, strategies as st
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from drivers import keypad
 from drivers.keypad import CMD_KEY, CMD_RATING, CMD_SHOW, END, HEAD, KEYS
 
-CALL = keypad.build(1, CMD_KEY, b"\x0c")          # ff 68 03 03 68 01 01 0c 0e 16
+CALL = keypad.build(1, CMD_KEY, b"\x0c")  # ff 68 03 03 68 01 01 0c 0e 16
 RECALL = keypad.build(2, CMD_KEY, b"\x0d")
 
 
@@ -49,8 +51,11 @@ BROKEN = {
 @pytest.mark.parametrize("reads", ["one read", "separate reads", "byte by byte"])
 def test_the_press_after_a_broken_frame_is_recognised(broken, reads):
     stream = broken + RECALL
-    chunks = {"one read": [stream], "separate reads": [broken, RECALL],
-              "byte by byte": [bytes([b]) for b in stream]}[reads]
+    chunks = {
+        "one read": [stream],
+        "separate reads": [broken, RECALL],
+        "byte by byte": [bytes([b]) for b in stream],
+    }[reads]
     assert feed(chunks) == [RECALL]
 
 
@@ -75,18 +80,24 @@ def test_a_frame_split_across_reads_is_joined():
 
 addresses = st.integers(0, 255)
 pad_frames = st.one_of(
-    st.builds(lambda a, k: keypad.build(a, CMD_KEY, bytes([k])), addresses,
-              st.sampled_from(sorted(KEYS) + list(range(10)) + [0x0F])),
+    st.builds(
+        lambda a, k: keypad.build(a, CMD_KEY, bytes([k])),
+        addresses,
+        st.sampled_from(sorted(KEYS) + list(range(10)) + [0x0F]),
+    ),
     st.builds(lambda a, k: keypad.build(a, CMD_RATING, bytes([k])), addresses, st.integers(0, 3)),
-    st.builds(lambda a, d: keypad.build(a, CMD_SHOW, bytes(d)), addresses,
-              st.lists(st.integers(0, 0x0A), min_size=6, max_size=6)),
+    st.builds(
+        lambda a, d: keypad.build(a, CMD_SHOW, bytes(d)),
+        addresses,
+        st.lists(st.integers(0, 0x0A), min_size=6, max_size=6),
+    ),
 )
 
 
 @st.composite
 def cut_frames(draw):
     frame = draw(pad_frames)
-    return frame[:draw(st.integers(1, len(frame) - 1))]
+    return frame[: draw(st.integers(1, len(frame) - 1))]
 
 
 garbage_pieces = st.one_of(
@@ -103,16 +114,26 @@ def holds_a_whole_frame(data: bytes) -> bool:
     """Brute force, independent of parse_stream: does `data` contain a well-formed frame anywhere?"""
     for i in range(len(data) - 6):
         n = data[i + 2]
-        raw = data[i:i + n + 7]
-        if (raw[:2] == HEAD and n >= 2 and len(raw) == n + 7 and raw[3] == n and raw[4] == 0x68
-                and raw[-1] == END and raw[-2] == keypad.checksum(raw[5], raw[6], raw[7:-2])):
+        raw = data[i : i + n + 7]
+        if (
+            raw[:2] == HEAD
+            and n >= 2
+            and len(raw) == n + 7
+            and raw[3] == n
+            and raw[4] == 0x68
+            and raw[-1] == END
+            and raw[-2] == keypad.checksum(raw[5], raw[6], raw[7:-2])
+        ):
             return True
     return False
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.lists(st.tuples(garbage, pad_frames), min_size=1, max_size=6), garbage,
-       st.lists(st.integers(1, 16), min_size=1, max_size=40))
+@given(
+    st.lists(st.tuples(garbage, pad_frames), min_size=1, max_size=6),
+    garbage,
+    st.lists(st.integers(1, 16), min_size=1, max_size=40),
+)
 def test_every_real_frame_after_garbage_is_recognised_and_nothing_invented(pairs, tail, read_sizes):
     # garbage that happens to hold a well-formed frame is a real frame as far as anyone can tell
     assume(not any(holds_a_whole_frame(g) for g, _ in pairs) and not holds_a_whole_frame(tail))
@@ -121,6 +142,6 @@ def test_every_real_frame_after_garbage_is_recognised_and_nothing_invented(pairs
     for size in read_sizes * (len(stream) // len(read_sizes) + 1):
         if at >= len(stream):
             break
-        chunks.append(stream[at:at + size])
+        chunks.append(stream[at : at + size])
         at += size
     assert feed(chunks) == [f for _, f in pairs]

@@ -1,16 +1,16 @@
 """The kiosk as a citizen uses it: the real app under Xvfb, touched through X, against a real
 controller, with a simulated ticket printer and ID card reader on real ptys."""
+
 from __future__ import annotations
 
 import pytest
+from kioskutil import ELDER_ID, kiosk_args, shot, target_text, tickets
 
+from busutil import Hall, unlimited_config, wait_for
 from drivers.idcard import FIND_CARD
 from drivers.idcard_sim import IdCardSimulator
 from drivers.printer_sim import PAPER_END, PAPER_OK, PrinterSimulator
 from drivers.ptysim import PtyDevice
-
-from busutil import Hall, unlimited_config, wait_for
-from kioskutil import ELDER_ID, kiosk_args, shot, target_text, tickets
 from kivyutil import REPO, App, Screen
 
 
@@ -21,14 +21,18 @@ def kiosk(tmp_path_factory):
     hall.add("kiosk-1", "kiosk")
     hall.add("callers", "caller", [1, 2, 3])
     hall.start()
-    for w in (1, 2, 3):     # three comprehensive windows open: the tiles show real waits
+    for w in (1, 2, 3):  # three comprehensive windows open: the tiles show real waits
         hall.client("callers").request("window.open", {"window": w})
     printer, card = PrinterSimulator(), IdCardSimulator()
     printer_pty = PtyDevice(printer, tmp / "printer")
     card_pty = PtyDevice(card, tmp / "idcard")
     screen = Screen(1080, 1920)
-    app = App(screen, kiosk_args(hall, "--printer", str(tmp / "printer"), "--idcard", str(tmp / "idcard")),
-              tmp, "kiosk")
+    app = App(
+        screen,
+        kiosk_args(hall, "--printer", str(tmp / "printer"), "--idcard", str(tmp / "idcard")),
+        tmp,
+        "kiosk",
+    )
     # up and showing its tiles before any test (they run in any order)
     app.wait_screen("home", timeout=30)
     app.wait_target("tile-A")
@@ -118,7 +122,9 @@ def test_a_hostile_card_never_stops_the_kiosk(kiosk):
     app.tap("citizen_clear")
     card.remove()
     wait_for(lambda: "李*英" not in target_text(app, "citizen"), 5)
-    card.insert(name="李秀英", sex="2", birth="\u0661\u0669\u0664\u06580512", id_number=ELDER_ID)   # ١٩٤٨
+    card.insert(
+        name="李秀英", sex="2", birth="\u0661\u0669\u0664\u06580512", id_number=ELDER_ID
+    )  # ١٩٤٨
     wait_for(lambda: "无法读取此身份证信息" in target_text(app, "citizen"), 10)
     shot(screen, "card-unreadable")
     card.remove()
@@ -157,7 +163,7 @@ def test_printer_out_of_paper_shows_ticket_on_screen_and_alerts(kiosk):
 def test_paper_running_out_mid_ticket_is_reported(kiosk):
     hall, app, screen, printer, card = kiosk
     go_home(app)
-    printer.paper_left = 0          # the next job tears: the head stops as it starts
+    printer.paper_left = 0  # the next job tears: the head stops as it starts
     app.tap("tile-D")
     app.wait_screen("confirm")
     app.tap("take")
@@ -177,7 +183,9 @@ def test_paper_running_out_mid_ticket_is_reported(kiosk):
 
 def test_every_text_the_kiosk_shows_is_in_the_catalogue_in_both_languages():
     import re
+
     from kiosk.texts import TEXTS
+
     used = set()
     for path in list((REPO / "kiosk").rglob("*.py")) + list((REPO / "kiosk").rglob("*.kv")):
         source = path.read_text(encoding="utf-8")

@@ -1,15 +1,16 @@
 """The wait a citizen is told, end to end: the real kiosk and caller under Xvfb, touched through X,
 against a real hall (issue 14: a theme ticket told 0 ahead while the only open window listed
 another ticket before it; tiles saying 无需等候 while every window was closed)."""
+
 from __future__ import annotations
 
 import time
 
 import pytest
+from test_kiosk import kiosk_args, shot, target_text
 
 from busutil import Hall, unlimited_config, wait_for
 from kivyutil import App, Screen, shots_dir
-from test_kiosk import kiosk_args, shot, target_text
 
 IMG = shots_dir()
 
@@ -22,11 +23,29 @@ def rig(tmp_path):
     hall.add("caller-1", "caller", [1])
     hall.start()
     kiosk_screen, caller_screen = Screen(1080, 1920), Screen(1024, 600)
-    kiosk = App(kiosk_screen, kiosk_args(hall, "--simulate", "--preview-dir",
-                                         str(tmp_path / "previews")), tmp_path, "kiosk")
-    caller = App(caller_screen, ["caller", "--mqtt", hall.url, "--hall", hall.hall_id,
-                                 "--device", "caller-1", f"--secret={hall.secrets['caller-1']}",
-                                 "--window", "1"], tmp_path, "caller")
+    kiosk = App(
+        kiosk_screen,
+        kiosk_args(hall, "--simulate", "--preview-dir", str(tmp_path / "previews")),
+        tmp_path,
+        "kiosk",
+    )
+    caller = App(
+        caller_screen,
+        [
+            "caller",
+            "--mqtt",
+            hall.url,
+            "--hall",
+            hall.hall_id,
+            "--device",
+            "caller-1",
+            f"--secret={hall.secrets['caller-1']}",
+            "--window",
+            "1",
+        ],
+        tmp_path,
+        "caller",
+    )
     yield hall, kiosk, kiosk_screen, caller, caller_screen
     caller.stop()
     kiosk.stop()
@@ -68,7 +87,7 @@ def test_all_closed_hall_then_a_theme_behind_another_queue_at_a_comprehensive_wi
     # the comprehensive window opens (a touch on the caller): C001 can be called at once
     caller.tap("open_close")
     wait_for(lambda: hall.ctl.windows[1].status.value == "open", 10)
-    kiosk.wait_text("tile-T1", lambda t: "前面 1 人" in t, timeout=10)   # C001 goes first
+    kiosk.wait_text("tile-T1", lambda t: "前面 1 人" in t, timeout=10)  # C001 goes first
     y = take(kiosk, "tile-T1")
     assert y.startswith("Y")
     assert "您前面还有 1 人" in target_text(kiosk, "ticket_ahead")
@@ -89,5 +108,12 @@ def test_all_closed_hall_then_a_theme_behind_another_queue_at_a_comprehensive_wi
     # the window calls C001: Y001 is next, and the kiosk's "my tickets" would say so
     caller.tap("call_next")
     caller.wait_text("ticket_number", lambda t: t == c, timeout=10)
-    wait_for(lambda: hall.ctl.views.ticket(next(
-        t for t in hall.ctl.queues.waiting() if t.number == y))["ahead"] == 0, 5)
+    wait_for(
+        lambda: (
+            hall.ctl.views.ticket(next(t for t in hall.ctl.queues.waiting() if t.number == y))[
+                "ahead"
+            ]
+            == 0
+        ),
+        5,
+    )

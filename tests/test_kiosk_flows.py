@@ -1,14 +1,15 @@
 """The kiosk's other services, in `--simulate` mode (its own printer and ID card simulators):
 一件事 themes, guides and 明白卡, appointments, rating, 帮办代办, English and elderly mode."""
+
 from __future__ import annotations
 
 import time
 
 import pytest
+from kioskutil import IMG, kiosk_args, shot, target_text, tickets
 
 from busutil import Hall, unlimited_config, wait_for
 from kivyutil import App, Screen
-from kioskutil import IMG, kiosk_args, shot, target_text, tickets
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +79,7 @@ def test_book_an_appointment_with_the_sample_card(kiosk):
     shot(screen, "book")
     app.tap("book-B")
     app.wait_screen("slots")
-    app.tap("slot-0")                     # the soonest: it can be checked in within the half hour
+    app.tap("slot-0")  # the soonest: it can be checked in within the half hour
     assert "身份证" in target_text(app, "slots_message")
     app.tap("sample_card")
     wait_for(lambda: "张*三" in target_text(app, "citizen"), 10)
@@ -92,7 +93,7 @@ def test_book_an_appointment_with_the_sample_card(kiosk):
     app.tap("done")
     app.wait_screen("home")
     # the booking shows under 预约签到 / 查询 once the card is read again
-    time.sleep(4.5)                 # the sample card leaves the reader
+    time.sleep(4.5)  # the sample card leaves the reader
     app.tap("nav_mine")
     app.wait_screen("mine")
     app.tap("sample_card")
@@ -108,7 +109,10 @@ def test_book_an_appointment_with_the_sample_card(kiosk):
     number = target_text(app, "ticket_number")
     ticket = tickets(hall, number)[0]
     assert ticket.appointment_id == booked[0]["id"] and ticket.channel == "appointment"
-    assert hall.ctl.store.rows("appointments", "id = ?", (booked[0]["id"],))[0]["status"] == "checked_in"
+    assert (
+        hall.ctl.store.rows("appointments", "id = ?", (booked[0]["id"],))[0]["status"]
+        == "checked_in"
+    )
     assert "预约" in target_text(app, "ticket_marks")
     app.tap("done")
     app.wait_screen("home")
@@ -123,7 +127,7 @@ def test_rate_the_ticket_of_this_session(kiosk):
     number = target_text(app, "ticket_number")
     caller = hall.client("caller-1")
     caller.request("window.open", {"window": 1})
-    while True:               # earlier tests left tickets waiting: serve up to ours
+    while True:  # earlier tests left tickets waiting: serve up to ours
         called = caller.request("window.call_next", {"window": 1})["ticket"]
         caller.request("window.finish", {"window": 1})
         if called["number"] == number:
@@ -137,7 +141,7 @@ def test_rate_the_ticket_of_this_session(kiosk):
     app.tap("level-1")
     # a bad rating cannot be sent before a reason is picked
     app.wait_text("rate_reasons", lambda t: "至少选择一项原因" in t)
-    app.tap("rate_submit")                      # disabled: nothing goes
+    app.tap("rate_submit")  # disabled: nothing goes
     time.sleep(0.5)
     assert app.targets()["screen"] == "rating"
     assert hall.ctl.store.rows("ratings", "ticket_id = ?", (tickets(hall, number)[0].id,)) == []
@@ -151,7 +155,7 @@ def test_rate_the_ticket_of_this_session(kiosk):
     assert "感谢" in target_text(app, "message")
     rows = hall.ctl.store.rows("ratings", "ticket_id = ?", (tickets(hall, number)[0].id,))
     assert rows and rows[0]["level"] == 1 and rows[0]["channel"] == "kiosk"
-    assert rows[0]["reasons"].split(",") == ["态度", "等候太久"]       # in the hall's order
+    assert rows[0]["reasons"].split(",") == ["态度", "等候太久"]  # in the hall's order
     wait_for(lambda: any(a["kind"] == "bad_rating" for a in hall.ctl.alerts.listed()), 5)
     app.tap("message_ok")
     app.wait_screen("home")
@@ -172,7 +176,7 @@ def test_english_and_elderly_mode(kiosk):
     hall, app, screen, previews = kiosk
     app.tap("lang")
     wait_for(lambda: target_text(app, "nav_guides") == "Service guides", 5)
-    wait_for(lambda: "Household registration" in target_text(app, "tile-A"), 5)   # the tiles too
+    wait_for(lambda: "Household registration" in target_text(app, "tile-A"), 5)  # the tiles too
     shot(screen, "home-en")
     app.tap("lang")
     wait_for(lambda: target_text(app, "nav_guides") == "办事指南", 5)
@@ -182,6 +186,6 @@ def test_english_and_elderly_mode(kiosk):
     time.sleep(0.5)
     shot(screen, "home-elder")
     after = app.targets()["targets"]["nav_guides"]
-    assert after["y"] != before["y"]          # larger targets: the layout changed
+    assert after["y"] != before["y"]  # larger targets: the layout changed
     app.tap("elder")
     wait_for(lambda: target_text(app, "elder") == "长辈模式", 5)

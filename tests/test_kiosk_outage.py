@@ -1,19 +1,22 @@
 """The kiosk when things are not normal: the controller goes away and comes back, the hall is
 closed, nobody touches it for a while; and the landscape layout."""
+
 from __future__ import annotations
 
 import json
 import time
 import tomllib
 
+from kioskutil import kiosk_args, shot, target_text, tickets
+
 from busutil import REPO, Hall, unlimited_config, wait_for
 from kivyutil import App, Screen
-from kioskutil import kiosk_args, shot, target_text, tickets
 
 
 def closed_config(tmp):
     """The shipped hall with no opening hours at all: closed now, whatever the clock says."""
     from onewindow.hallconfig import dump
+
     raw = tomllib.loads((REPO / "config" / "hall.toml").read_text(encoding="utf-8"))
     raw["hours"] = {day: [] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
     for service in raw.get("services", []):
@@ -28,8 +31,21 @@ def test_landscape_outage_recovery_and_idle_timeout(tmp_path):
     hall.add("kiosk-1", "kiosk")
     hall.start()
     screen = Screen(1920, 1080)
-    app = App(screen, kiosk_args(hall, "--size", "1920x1080", "--simulate", "--idle", "5",
-                                 "--preview-dir", str(tmp_path / "previews")), tmp_path, "kiosk")
+    app = App(
+        screen,
+        kiosk_args(
+            hall,
+            "--size",
+            "1920x1080",
+            "--simulate",
+            "--idle",
+            "5",
+            "--preview-dir",
+            str(tmp_path / "previews"),
+        ),
+        tmp_path,
+        "kiosk",
+    )
     try:
         app.wait_screen("home", timeout=30)
         app.wait_target("tile-A")
@@ -50,24 +66,24 @@ def test_landscape_outage_recovery_and_idle_timeout(tmp_path):
         app.tap("nav_guides")
         app.wait_screen("guides")
         hall.stop_service()
-        wait_for(lambda: "nav_book" not in app.targets()["targets"], 15)   # needs the controller
+        wait_for(lambda: "nav_book" not in app.targets()["targets"], 15)  # needs the controller
         app.tap("back")
         app.wait_screen("home")
         wait_for(lambda: "暂时无法取号" in target_text(app, "banner"), 5)
         banner = target_text(app, "banner")
-        assert "一楼大厅综合窗口" in banner and "0930-12345" in banner      # from the hall file
+        assert "一楼大厅综合窗口" in banner and "0930-12345" in banner  # from the hall file
         assert "今天窗口开放时间" in banner
         assert "无需等候" not in str(app.targets()["targets"])
         time.sleep(0.5)
         shot(screen, "offline")
-        app.tap("tile-A")                       # a tile opens the guide, not a number
+        app.tap("tile-A")  # a tile opens the guide, not a number
         app.wait_screen("guide")
         assert "居民身份证" in target_text(app, "guide_materials")
         assert "guide_take" not in app.targets()["targets"]
         shot(screen, "offline-guide")
         app.tap("back")
         app.wait_screen("home")
-        app.tap("tile-T1")                      # a theme's questions and materials stay too
+        app.tap("tile-T1")  # a theme's questions and materials stay too
         app.wait_screen("theme")
         assert "theme_take" not in app.targets()["targets"]
         app.tap("back")
@@ -109,7 +125,7 @@ def test_closed_hall_turns_to_self_service(tmp_path):
         assert "查看指南" in target_text(app, "tile-A")
         shot(screen, "home-closed")
         app.tap("tile-A")
-        app.wait_screen("guide")            # no ticket out of hours: the guide instead
+        app.wait_screen("guide")  # no ticket out of hours: the guide instead
         assert "guide_take" not in app.targets()["targets"]
         app.tap("back")
         app.wait_screen("home")
@@ -133,7 +149,7 @@ def test_a_kiosk_started_while_the_controller_is_down(tmp_path):
     hall = Hall(tmp_path, "mosquitto", config=unlimited_config(tmp_path))
     hall.add("kiosk-1", "kiosk")
     hall.start()
-    hall.stop_service()              # the broker stays, the controller is down from the start
+    hall.stop_service()  # the broker stays, the controller is down from the start
     screen = Screen(1080, 1920)
     cache = tmp_path / "cache" / "kiosk-config.json"
     args = kiosk_args(hall, "--simulate", "--config-cache", str(cache))
@@ -147,7 +163,10 @@ def test_a_kiosk_started_while_the_controller_is_down(tmp_path):
         app.wait_screen("home", timeout=30)
         app.wait_target("tile-A")
         wait_for(cache.exists, 10)
-        assert all("staff" not in w for w in json.loads(cache.read_text(encoding="utf-8"))["config"]["windows"])
+        assert all(
+            "staff" not in w
+            for w in json.loads(cache.read_text(encoding="utf-8"))["config"]["windows"]
+        )
         app.stop()
         # the kiosk restarts while the controller is down: the kept configuration serves
         hall.stop_service()
@@ -160,7 +179,7 @@ def test_a_kiosk_started_while_the_controller_is_down(tmp_path):
         assert "guide_take" not in app.targets()["targets"]
         app.tap("back")
         app.wait_screen("home")
-        hall.start()                 # and it recovers by itself
+        hall.start()  # and it recovers by itself
         wait_for(lambda: "nav_book" in app.targets()["targets"], 30)
         app.tap("tile-A")
         app.wait_screen("confirm")

@@ -1,13 +1,14 @@
 """The kiosk identifies a citizen by the social security card, through pcscd and the vpcd reader."""
+
 from __future__ import annotations
 
-from drivers.sscard import SocialSecurityReader
-from drivers.sscard_sim import VirtualSSCard
-
-from busutil import Hall, unlimited_config, wait_for
-from kivyutil import App, Screen
 from kioskutil import ELDER_ID, kiosk_args, target_text, tickets
 from pcscutil import wait_until
+
+from busutil import Hall, unlimited_config, wait_for
+from drivers.sscard import SocialSecurityReader
+from drivers.sscard_sim import VirtualSSCard
+from kivyutil import App, Screen
 
 
 def test_social_security_card_identifies_the_citizen_at_the_kiosk(tmp_path, vpcd):

@@ -1,4 +1,5 @@
 """The LED bridge against a real hall and simulated strips on real ptys."""
+
 from __future__ import annotations
 
 import subprocess
@@ -7,18 +8,19 @@ import time
 
 import pytest
 
+from busutil import REPO
 from callers.led_bridge import LedBridge, parse_strip
 from drivers import led
 from drivers.led_sim import LedLineSimulator
 from drivers.ptysim import PtyDevice
 from onewindow.bus.client import DeviceClient
 
-from busutil import REPO
-
 
 @pytest.fixture
 def hall(start_hall):
-    return start_hall("embedded", ("kiosk-1", "kiosk"), ("caller-3", "caller", [3]), ("led-1", "led"))
+    return start_hall(
+        "embedded", ("kiosk-1", "kiosk"), ("caller-3", "caller", [3]), ("led-1", "led")
+    )
 
 
 @pytest.fixture
@@ -39,23 +41,27 @@ def test_parse_strip_option():
 def test_call_pause_and_unplug_replug_on_the_strips(hall, line, tmp_path):
     sim, dev = line
     port = str(tmp_path / "ttyLED")
-    client = DeviceClient(hall.url, "led-1", hall.secrets["led-1"], hall.hall_id,
-                          events=("call",), windows_state=True)
+    client = DeviceClient(
+        hall.url, "led-1", hall.secrets["led-1"], hall.hall_id, events=("call",), windows_state=True
+    )
     bridge = LedBridge(client, {3: (port, 3), 4: (port, 4)}, hall_screen=(port, 9)).start()
     client.start(wait=5)
     try:
         s3, s4, screen = sim.strips[3], sim.strips[4], sim.strips[9]
-        assert sim.wait(lambda: s3.text == "窗口关闭" and s4.text == "窗口关闭"
-                        and screen.text == "欢迎光临")
+        assert sim.wait(
+            lambda: s3.text == "窗口关闭" and s4.text == "窗口关闭" and screen.text == "欢迎光临"
+        )
         kiosk, caller = hall.client("kiosk-1"), hall.client("caller-3")
         number = kiosk.request("ticket.issue", {"service": "A"})["ticket"]["number"]
         caller.request("window.open", {"window": 3})
         caller.request("window.call_next", {"window": 3})
-        assert sim.wait(lambda: s3.text == f"请{number}号" and screen.text == f"请{number}号到3号窗口")
+        assert sim.wait(
+            lambda: s3.text == f"请{number}号" and screen.text == f"请{number}号到3号窗口"
+        )
         assert s3.effect == led.FLASH and s4.text == "窗口关闭"
 
         frames = s3.frames
-        caller.request("window.recall", {"window": 3})          # same text, sent (flashed) again
+        caller.request("window.recall", {"window": 3})  # same text, sent (flashed) again
         assert sim.wait(lambda: s3.frames > frames)
         caller.request("window.start", {"window": 3})
         assert sim.wait(lambda: s3.text == number and s3.effect == led.STATIC)
@@ -64,15 +70,17 @@ def test_call_pause_and_unplug_replug_on_the_strips(hall, line, tmp_path):
         caller.request("window.pause", {"window": 3, "reason": "午休"})
         assert sim.wait(lambda: s3.text == "暂停服务")
 
-        dev.unplug()                                            # the cable is pulled...
+        dev.unplug()  # the cable is pulled...
         caller.request("window.resume", {"window": 3})
-        time.sleep(1.5)                                         # ...the bridge fails, logs, retries
+        time.sleep(1.5)  # ...the bridge fails, logs, retries
         assert s3.text == "暂停服务"
-        dev.plug()                                              # ...and plugged back in
+        dev.plug()  # ...and plugged back in
         assert sim.wait(lambda: s3.text == "欢迎光临", timeout=6)
         number2 = kiosk.request("ticket.issue", {"service": "B"})["ticket"]["number"]
         caller.request("window.call_next", {"window": 3})
-        assert sim.wait(lambda: s3.text == f"请{number2}号" and screen.text == f"请{number2}号到3号窗口")
+        assert sim.wait(
+            lambda: s3.text == f"请{number2}号" and screen.text == f"请{number2}号到3号窗口"
+        )
     finally:
         client.stop()
         bridge.stop()
@@ -84,20 +92,47 @@ def test_onewindow_led_command_drives_a_strip(hall, line, tmp_path):
     log_path = tmp_path / "led.log"
     with open(log_path, "wb") as log_file:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "onewindow.cli", "led", "--mqtt", hall.url, "--device", "led-1",
-             "--secret", hall.secrets["led-1"], "--hall", hall.hall_id,
-             "--strip", f"3={port}:3", "--strip", f"4={port}:4", "--hall-screen", f"{port}:9",
-             "--strip", f"5={tmp_path / 'ttyMISSING'}:1"],                # a strip not plugged in
-            cwd=REPO, stdout=log_file, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "onewindow.cli",
+                "led",
+                "--mqtt",
+                hall.url,
+                "--device",
+                "led-1",
+                "--secret",
+                hall.secrets["led-1"],
+                "--hall",
+                hall.hall_id,
+                "--strip",
+                f"3={port}:3",
+                "--strip",
+                f"4={port}:4",
+                "--hall-screen",
+                f"{port}:9",
+                "--strip",
+                f"5={tmp_path / 'ttyMISSING'}:1",
+            ],  # a strip not plugged in
+            cwd=REPO,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
         try:
-            assert sim.wait(lambda: sim.strips[4].text == "窗口关闭", timeout=10), log_path.read_text()
+            assert sim.wait(lambda: sim.strips[4].text == "窗口关闭", timeout=10), (
+                log_path.read_text()
+            )
             kiosk, caller = hall.client("kiosk-1"), hall.client("caller-3")
             number = kiosk.request("ticket.issue", {"service": "A"})["ticket"]["number"]
             caller.request("window.open", {"window": 3})
             caller.request("window.call_next", {"window": 3})
-            assert sim.wait(lambda: sim.strips[3].text == f"请{number}号"
-                            and sim.strips[9].text == f"请{number}号到3号窗口")
-            assert proc.poll() is None                           # the missing strip did not stop it
+            assert sim.wait(
+                lambda: (
+                    sim.strips[3].text == f"请{number}号"
+                    and sim.strips[9].text == f"请{number}号到3号窗口"
+                )
+            )
+            assert proc.poll() is None  # the missing strip did not stop it
         finally:
             proc.terminate()
             assert proc.wait(10) == 0

@@ -1,5 +1,6 @@
 """The manager console under Xvfb against a real hall, driven by touches: PIN, live waiting counts,
 window control, service assignment, alerts, session timeout."""
+
 from __future__ import annotations
 
 import json
@@ -9,16 +10,16 @@ import time
 
 import pytest
 
+from busutil import REPO, Hall, wait_for
 from drivers.printer_sim import PrinterSimulator
 from drivers.ptysim import PtyDevice
-
+from kivyutil import (
+    App,
+    Screen,
+    shots_dir,  # noqa: E402
+)
 from onewindow.demo import always_open_copy
 from onewindow.managerpin import set_pin
-
-from busutil import REPO, Hall, wait_for
-from kivyutil import App, Screen
-
-from kivyutil import shots_dir  # noqa: E402
 
 DOCS_IMG = shots_dir()
 PIN = "2468"
@@ -34,7 +35,7 @@ def hall(tmp_path_factory):
     h.add("caller-3", "caller", [3])
     h.add("caller-5", "caller", [5])
     h.add("rating-3", "rating", [3])
-    set_pin(h.data_dir, PIN)                  # as `onewindow pin set` does on the controller
+    set_pin(h.data_dir, PIN)  # as `onewindow pin set` does on the controller
     h.start()
     h.tmp = tmp
     yield h
@@ -49,9 +50,17 @@ def screen():
 
 
 def device_config(hall, path) -> str:
-    path.write_text(json.dumps({"mqtt": hall.url, "device": "manager-1",
-                                "secret": hall.secrets["manager-1"], "hall": hall.hall_id}),
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "mqtt": hall.url,
+                "device": "manager-1",
+                "secret": hall.secrets["manager-1"],
+                "hall": hall.hall_id,
+            }
+        ),
+        encoding="utf-8",
+    )
     return str(path)
 
 
@@ -75,8 +84,20 @@ def test_console_end_to_end(hall, screen):
     tmp = hall.tmp
     printer = PrinterSimulator()
     printer_pty = PtyDevice(printer, tmp / "desk-printer")
-    app = App(screen, ["manager", "--device-config", device_config(hall, tmp / "m.json"),
-                       "--session-min", "2", "--printer", str(tmp / "desk-printer")], tmp, "manager")
+    app = App(
+        screen,
+        [
+            "manager",
+            "--device-config",
+            device_config(hall, tmp / "m.json"),
+            "--session-min",
+            "2",
+            "--printer",
+            str(tmp / "desk-printer"),
+        ],
+        tmp,
+        "manager",
+    )
     try:
         app.wait_screen("pin")
         wait_for(lambda: "示范县" in text_of(app, "pin-title"), 10)
@@ -92,12 +113,13 @@ def test_console_end_to_end(hall, screen):
         for _ in range(4):
             kiosk.request("ticket.issue", {"service": "A"})
         kiosk.request("ticket.issue", {"service": "F"})
-        caller = hall.client("caller-3")           # window 3 serves A001
+        caller = hall.client("caller-3")  # window 3 serves A001
         caller.request("window.open", {"window": 3})
         caller.request("window.call_next", {"window": 3})
         caller.request("window.finish", {"window": 3})
-        bad = hall.client("rating-3").request("rating.submit", {"window": 3, "level": 2,
-                                                                "reasons": ["等候太久"]})["rating"]
+        bad = hall.client("rating-3").request(
+            "rating.submit", {"window": 3, "level": 2, "reasons": ["等候太久"]}
+        )["rating"]
         wait_for(lambda: "等候 3 人" in text_of(app, "wait-A"), 10)
         assert "等候 1 人" in text_of(app, "wait-F")
         wait_for(lambda: "全厅等候 4 人" in text_of(app, "waiting-total"), 5)
@@ -116,11 +138,15 @@ def test_console_end_to_end(hall, screen):
 
         # 容缺受理 at window 5: the dashboard lists the open case until the citizen returns
         c5 = hall.client("caller-5")
-        kiosk.request("ticket.issue", {"service": "B", "citizen": {
-            "id_number": "11010519491231002X", "name": "张三丰"}})
+        kiosk.request(
+            "ticket.issue",
+            {"service": "B", "citizen": {"id_number": "11010519491231002X", "name": "张三丰"}},
+        )
         c5.request("window.open", {"window": 5})
         c5.request("window.call_next", {"window": 5})
-        case = c5.request("window.finish", {"window": 5, "missing": ["原居民身份证（换领时）"]})["case"]
+        case = c5.request("window.finish", {"window": 5, "missing": ["原居民身份证（换领时）"]})[
+            "case"
+        ]
         wait_for(lambda: text_of(app, "cases").startswith("容缺受理待补件 1 件，逾期 0 件"), 10)
         assert case["due"] > case["accepted_at"][:10]
 
@@ -132,8 +158,10 @@ def test_console_end_to_end(hall, screen):
         app.tap("win-2-pause")
         wait_for(lambda: hall.ctl.windows[2].status.value == "paused", 10)
         wait_for(lambda: text_of(app, "win-2-status").startswith("暂停"), 10)
-        assert any(r["action"] == "pause" and r["device"] == "manager-1"
-                   for r in hall.ctl.store.audit_rows())
+        assert any(
+            r["action"] == "pause" and r["device"] == "manager-1"
+            for r in hall.ctl.store.audit_rows()
+        )
         # 挂起 at window 3: the console names whom it keeps
         caller.request("window.call_next", {"window": 3})
         caller.request("window.hold", {"window": 3})
@@ -155,14 +183,24 @@ def test_console_end_to_end(hall, screen):
         for key_ in ("A", "0", "0", "3"):
             app.tap(f"key-{key_}")
         app.tap("find-go")
-        wait_for(lambda: "A003" in text_of(app, "ticket-info") and "等候中" in text_of(app, "ticket-info"), 10)
+        wait_for(
+            lambda: (
+                "A003" in text_of(app, "ticket-info") and "等候中" in text_of(app, "ticket-info")
+            ),
+            10,
+        )
         screen.screenshot(DOCS_IMG / "manager-tickets.png")
-        app.tap("ticket-reprint")                      # on the duty desk's printer, audited
+        app.tap("ticket-reprint")  # on the duty desk's printer, audited
         assert b"A003" in printer.wait_jobs(1, 10)[0]
         wait_for(lambda: any(r["action"] == "reprint" for r in hall.ctl.store.audit_rows()), 10)
         app.tap("ticket-cancel")
-        wait_for(lambda: any(t.number == "A003" and t.status.value == "cancelled"
-                             for t in hall.ctl.store.tickets()), 10)
+        wait_for(
+            lambda: any(
+                t.number == "A003" and t.status.value == "cancelled"
+                for t in hall.ctl.store.tickets()
+            ),
+            10,
+        )
 
         # services: quota + and the notice
         show(app, "services")
@@ -180,8 +218,13 @@ def test_console_end_to_end(hall, screen):
         app.type_into("case-note", "已电话联系，致歉并说明整改安排")
         screen.screenshot(DOCS_IMG / "manager-ratings.png")
         app.tap("case-contact")
-        wait_for(lambda: hall.ctl.store.rows("ratings", "id = ?", (bad["id"],))[0]["follow_status"]
-                 == "rectifying", 10)
+        wait_for(
+            lambda: (
+                hall.ctl.store.rows("ratings", "id = ?", (bad["id"],))[0]["follow_status"]
+                == "rectifying"
+            ),
+            10,
+        )
         wait_for(lambda: "整改中" in text_of(app, f"rating-{bad['id']}"), 10)
 
         app.tap("lock")
@@ -194,20 +237,44 @@ def test_console_end_to_end(hall, screen):
 
 def test_pin_changed_by_command_and_session_timeout(hall, screen):
     tmp = hall.tmp
-    app = App(screen, ["manager", "--device-config", device_config(hall, tmp / "m2.json"),
-                       "--session-min", "0.05"], tmp, "manager-timeout")
+    app = App(
+        screen,
+        [
+            "manager",
+            "--device-config",
+            device_config(hall, tmp / "m2.json"),
+            "--session-min",
+            "0.05",
+        ],
+        tmp,
+        "manager-timeout",
+    )
     try:
         app.wait_screen("pin")
         # the PIN changed on the controller while the hall runs: every console takes the new one
-        changed = subprocess.run([sys.executable, "-m", "onewindow.cli", "pin", "set", "--data-dir",
-                                  str(hall.data_dir), "--stdin"], input="97531\n", text=True,
-                                 capture_output=True, timeout=30, cwd=REPO)
+        changed = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "onewindow.cli",
+                "pin",
+                "set",
+                "--data-dir",
+                str(hall.data_dir),
+                "--stdin",
+            ],
+            input="97531\n",
+            text=True,
+            capture_output=True,
+            timeout=30,
+            cwd=REPO,
+        )
         assert changed.returncode == 0, changed.stderr
         enter_pin(app, PIN)
         wait_for(lambda: text_of(app, "pin-message").startswith("密码不正确"), 5)
         enter_pin(app, "97531")
         app.wait_screen("dashboard")
-        app.wait_screen("pin", timeout=10)      # 3 s without a touch
+        app.wait_screen("pin", timeout=10)  # 3 s without a touch
         assert "自动锁定" in text_of(app, "pin-message")
     finally:
         app.stop()

@@ -4,6 +4,7 @@ a service added to window 2, window 3 renamed, the lunch break moved, a 调休 d
 device sees each change (a kiosk on the bus), and each survives a restart of the controller.
 Then the monthly PDF exported from the console: the hall's name, every window, an embedded
 Chinese font."""
+
 from __future__ import annotations
 
 import calendar
@@ -14,11 +15,10 @@ from datetime import date
 
 import pytest
 
-from onewindow.managerpin import set_pin
-from onewindow.startup import open_hall
-
 from busutil import REPO, Hall, wait_for
 from kivyutil import App, Screen, shots_dir
+from onewindow.managerpin import set_pin
+from onewindow.startup import open_hall
 
 DOCS_IMG = shots_dir()
 PIN = "2468"
@@ -39,9 +39,17 @@ def hall(tmp_path):
 
 def console(hall, screen, name="manager") -> App:
     cfg = hall.tmp / f"{name}.json"
-    cfg.write_text(json.dumps({"mqtt": hall.url, "device": "manager-1",
-                               "secret": hall.secrets["manager-1"], "hall": hall.hall_id}),
-                   encoding="utf-8")
+    cfg.write_text(
+        json.dumps(
+            {
+                "mqtt": hall.url,
+                "device": "manager-1",
+                "secret": hall.secrets["manager-1"],
+                "hall": hall.hall_id,
+            }
+        ),
+        encoding="utf-8",
+    )
     app = App(screen, ["manager", "--device-config", str(cfg)], hall.tmp, name)
     app.wait_screen("pin")
     for digit in PIN:
@@ -61,8 +69,9 @@ def replace_text(app: App, test_id: str, text: str) -> None:
     """Touch a field, select what it holds (ctrl+a) and type over it."""
     app.tap(test_id)
     time.sleep(0.2)
-    subprocess.run(["xdotool", "key", "ctrl+a", "BackSpace"], env=app.screen.env(), check=True,
-                   timeout=10)
+    subprocess.run(
+        ["xdotool", "key", "ctrl+a", "BackSpace"], env=app.screen.env(), check=True, timeout=10
+    )
     app.screen.type_text(text)
 
 
@@ -80,7 +89,7 @@ def test_services_windows_hours_by_touch_seen_everywhere_and_kept(hall):
     kiosk = hall.client("kiosk-1")
     app = None
     try:
-        screen.start_input_method(hall.tmp)      # fcitx5 + pinyin, as on the hall's console
+        screen.start_input_method(hall.tmp)  # fcitx5 + pinyin, as on the hall's console
         app = console(hall, screen)
         # a service added, to window 2 (a comprehensive window) and to window 4 (户籍)
         show(app, "services")
@@ -91,7 +100,7 @@ def test_services_windows_hours_by_touch_seen_everywhere_and_kept(hall):
         app.type_pinyin("form-name", ["canjirenzheng", "banli"], "残疾人证办理")
         app.type_pinyin("form-department", ["canlian"], "残联")
         assert app.text("form-quota") == "不限"
-        app.tap("form-quota-plus")                  # off while 不限: nothing jumps to 10
+        app.tap("form-quota-plus")  # off while 不限: nothing jumps to 10
         time.sleep(0.3)
         assert app.text("form-quota") == "不限"
         app.tap("form-win-2")
@@ -103,12 +112,18 @@ def test_services_windows_hours_by_touch_seen_everywhere_and_kept(hall):
         assert (r.name, r.department, r.daily_quota) == ("残疾人证办理", "残联", 0)
         assert hall.ctl.hall.window(4).services == ("A", "B", "R")
         wait_for(lambda: "R" in (kiosk.state["windows"].get(2) or {}).get("services", []), 10)
-        assert any(s["code"] == "R" and s["name"] == "残疾人证办理"
-                   for s in kiosk.request("config.get")["services"])
-        at = app.wait_target("svc-A-name")          # the list scrolled to its end by the wheel
+        assert any(
+            s["code"] == "R" and s["name"] == "残疾人证办理"
+            for s in kiosk.request("config.get")["services"]
+        )
+        at = app.wait_target("svc-A-name")  # the list scrolled to its end by the wheel
         for _ in range(3):
-            subprocess.run(["xdotool", "mousemove", str(at["x"]), str(at["y"]), "click",
-                            "--repeat", "8", "5"], env=screen.env(), check=True, timeout=10)
+            subprocess.run(
+                ["xdotool", "mousemove", str(at["x"]), str(at["y"]), "click", "--repeat", "8", "5"],
+                env=screen.env(),
+                check=True,
+                timeout=10,
+            )
         wait_for(lambda: app.text("svc-R-name") == "R 残疾人证办理", 10)
         assert app.text("svc-R-quota") == "不限"
         screen.screenshot(DOCS_IMG / "manager-services-list.png")
@@ -132,8 +147,13 @@ def test_services_windows_hours_by_touch_seen_everywhere_and_kept(hall):
         wait_for(lambda: app.text("lunch-end") == "13:00", 5)
         app.tap("lunch-save")
         wait_for(lambda: hall.ctl.raw["hours"]["mon"] == ["08:30-12:00", "13:00-17:30"], 10)
-        wait_for(lambda: kiosk.request("config.get")["hall"]["hours"]["tue"]
-                 == ["08:30-12:00", "13:00-17:30"], 10)
+        wait_for(
+            lambda: (
+                kiosk.request("config.get")["hall"]["hours"]["tue"]
+                == ["08:30-12:00", "13:00-17:30"]
+            ),
+            10,
+        )
 
         # a 调休 working day on a Saturday of this month, on the calendar
         saturday = a_saturday_this_month(hall.ctl.raw["hours"].get("extra_days", {}))
@@ -151,17 +171,28 @@ def test_services_windows_hours_by_touch_seen_everywhere_and_kept(hall):
         app.tap("report-month")
         month = hall.ctl.day.isoformat()[:7]
         pdf = folder / f"report-{month}.pdf"
-        assert app.wait_text("message", lambda m: "已导出" in m or "失败" in m, 30) \
-            and pdf.exists(), (app.text("message"), app.text("report-dir"))
-        text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
-                              check=True, timeout=30).stdout
+        assert (
+            app.wait_text("message", lambda m: "已导出" in m or "失败" in m, 30) and pdf.exists()
+        ), (app.text("message"), app.text("report-dir"))
+        text = subprocess.run(
+            ["pdftotext", "-layout", str(pdf), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        ).stdout
         assert "示范县政务服务中心 晒成绩单（月报）" in text
         for w in hall.ctl.hall.windows:
-            assert w.name in text, w.name            # every window's row, 残疾人服务窗口 too
-        fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True,
-                               timeout=30).stdout
-        assert any("WenQuanYi" in line and " yes yes " in line for line in fonts.splitlines()), fonts
-        actions = {row["action"] for row in hall.ctl.store.audit_rows() if row["device"] == "manager-1"}
+            assert w.name in text, w.name  # every window's row, 残疾人服务窗口 too
+        fonts = subprocess.run(
+            ["pdffonts", str(pdf)], capture_output=True, text=True, check=True, timeout=30
+        ).stdout
+        assert any("WenQuanYi" in line and " yes yes " in line for line in fonts.splitlines()), (
+            fonts
+        )
+        actions = {
+            row["action"] for row in hall.ctl.store.audit_rows() if row["device"] == "manager-1"
+        }
         assert {"config_service_add", "config_window", "config_lunch", "config_day"} <= actions
     finally:
         if app:

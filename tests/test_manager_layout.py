@@ -1,6 +1,7 @@
 """The manager console fits the demo's small window (610x520) and a 1920x1080 touch screen:
 every tab is shown at both sizes, screenshots taken, and no label or button text is cut off
 (the app reports any text that does not fit its widget: onewindow/uikit.py clipped_labels)."""
+
 from __future__ import annotations
 
 import json
@@ -8,11 +9,10 @@ import time
 
 import pytest
 
-from onewindow.demo import always_open_copy
-from onewindow.managerpin import set_pin
-
 from busutil import REPO, Hall, wait_for
 from kivyutil import App, Screen, shots_dir
+from onewindow.demo import always_open_copy
+from onewindow.managerpin import set_pin
 
 DOCS_IMG = shots_dir()
 PIN = "2468"
@@ -45,11 +45,23 @@ def test_every_tab_fits_without_cut_off_text(hall, size):
     w, h = size
     screen = Screen(w, h)
     cfg = hall.tmp / f"m-{w}.json"
-    cfg.write_text(json.dumps({"mqtt": hall.url, "device": "manager-1",
-                               "secret": hall.secrets["manager-1"], "hall": hall.hall_id}),
-                   encoding="utf-8")
-    app = App(screen, ["manager", "--device-config", str(cfg), "--size", f"{w}x{h}"], hall.tmp,
-              f"layout-{w}")
+    cfg.write_text(
+        json.dumps(
+            {
+                "mqtt": hall.url,
+                "device": "manager-1",
+                "secret": hall.secrets["manager-1"],
+                "hall": hall.hall_id,
+            }
+        ),
+        encoding="utf-8",
+    )
+    app = App(
+        screen,
+        ["manager", "--device-config", str(cfg), "--size", f"{w}x{h}"],
+        hall.tmp,
+        f"layout-{w}",
+    )
     try:
         app.wait_screen("pin")
         wait_for(lambda: "示范县" in app.text("pin-title"), 10)
@@ -70,7 +82,7 @@ def test_every_tab_fits_without_cut_off_text(hall, size):
                 wait_for(lambda: "4号户籍窗口" in app.text("win-panel-title"), 5)
             if tab == "dashboard":
                 wait_for(lambda: "取号 6" in app.text("kpi-hall"), 10)
-            time.sleep(1.2)                          # figures arrive, the layout settles
+            time.sleep(1.2)  # figures arrive, the layout settles
             screen.screenshot(DOCS_IMG / f"manager-{tab}-{w}x{h}.png")
             clipped = app.targets().get("clipped")
             if clipped:

@@ -1,6 +1,7 @@
 """A bad rating's whole follow-up on the manager console (real hall, real bus, the console under
 Xvfb driven by touches and typing): working-day deadlines across New Year's Day and a weekend,
 the overdue alert, each step with its note and who did it, the trail, the follow-up rating."""
+
 from __future__ import annotations
 
 import time
@@ -8,11 +9,10 @@ from datetime import datetime
 
 import pytest
 
-from onewindow.managerpin import set_pin
-
 from busutil import REPO, Hall, wait_for
 from ctlutil import TZ, Clock
 from kivyutil import App, Screen, shots_dir
+from onewindow.managerpin import set_pin
 
 PIN = "2468"
 # Thursday 31 December 2026; the shipped hall closes on 2027-01-01 (元旦, a Friday)
@@ -22,8 +22,12 @@ NEW_YEARS_EVE = datetime(2026, 12, 31, 10, 0, tzinfo=TZ)
 @pytest.fixture
 def hall(tmp_path):
     h = Hall(tmp_path, "embedded", config=REPO / "config" / "hall.toml", clock=Clock(NEW_YEARS_EVE))
-    for dev, role, windows in (("kiosk-1", "kiosk", ()), ("manager-1", "manager", ()),
-                               ("caller-3", "caller", (3,)), ("rating-3", "rating", (3,))):
+    for dev, role, windows in (
+        ("kiosk-1", "kiosk", ()),
+        ("manager-1", "manager", ()),
+        ("caller-3", "caller", (3,)),
+        ("rating-3", "rating", (3,)),
+    ):
         h.add(dev, role, windows)
     set_pin(h.data_dir, PIN)
     h.start()
@@ -36,10 +40,20 @@ def console(hall, tmp_path):
     screen = Screen(1280, 800)
     cfg = tmp_path / "m.json"
     import json
-    cfg.write_text(json.dumps({"mqtt": hall.url, "device": "manager-1",
-                               "secret": hall.secrets["manager-1"], "hall": hall.hall_id}))
-    app = App(screen, ["manager", "--device-config", str(cfg), "--session-min", "30"], tmp_path,
-              "manager")
+
+    cfg.write_text(
+        json.dumps(
+            {
+                "mqtt": hall.url,
+                "device": "manager-1",
+                "secret": hall.secrets["manager-1"],
+                "hall": hall.hall_id,
+            }
+        )
+    )
+    app = App(
+        screen, ["manager", "--device-config", str(cfg), "--session-min", "30"], tmp_path, "manager"
+    )
     yield app, screen
     app.stop()
     screen.close()
@@ -78,21 +92,26 @@ def test_the_whole_follow_up_of_a_bad_rating_on_the_console(hall, console):
     unlock(app)
     show_ratings(app)
     row = app.wait_text(f"rating-{bad['id']}", lambda t: "待处理" in t)
-    assert "非常不满意" in row and "态度" in row and "回访 2027-01-04" in row and "整改 2027-01-22" in row
+    assert (
+        "非常不满意" in row
+        and "态度" in row
+        and "回访 2027-01-04" in row
+        and "整改 2027-01-22" in row
+    )
 
     # Tuesday 5 January: the contact deadline has passed; the alert says so, the row turns red
     hall.clock.at = datetime(2027, 1, 5, 9, 0, tzinfo=TZ)
     key = f"rating_overdue:contact:{bad['id']}"
     wait_for(lambda: key in hall.ctl.alerts, 15)
     assert "超过回访期限 2027-01-04" in hall.ctl.alerts.live[key]["message"]
-    app.tap("lock")                         # a new day: the manager unlocks the console again
+    app.tap("lock")  # a new day: the manager unlocks the console again
     unlock(app)
     show_ratings(app)
     app.wait_text(f"rating-{bad['id']}", lambda t: "已超回访期限" in t)
     app.tap(f"case-{bad['id']}")
     app.wait_text("case-detail", lambda t: ticket["number"] in t and "待处理" in t)
 
-    app.tap("case-contact")                 # no note: refused, nothing moves
+    app.tap("case-contact")  # no note: refused, nothing moves
     app.wait_text("message", lambda t: "请填写处理情况" in t)
     assert case(hall, bad["id"])["follow_status"] == "open"
 
@@ -121,17 +140,23 @@ def test_the_whole_follow_up_of_a_bad_rating_on_the_console(hall, console):
     wait_for(lambda: case(hall, bad["id"])["follow_status"] == "done", 10)
     app.wait_text("case-detail", lambda t: "已整改" in t)
     row = case(hall, bad["id"])
-    assert row["contacted_at"].startswith("2027-01-05") and row["closed_at"].startswith("2027-01-21")
+    assert row["contacted_at"].startswith("2027-01-05") and row["closed_at"].startswith(
+        "2027-01-21"
+    )
 
     # the full trail: every step with who, when and what; the audit log has each move
     notes = hall.ctl.store.rows("rating_notes", "rating_id = ? ORDER BY seq", (bad["id"],))
     assert [(n["action"], n["from_status"], n["to_status"], n["staff"]) for n in notes] == [
-        ("contact", "open", "rectifying", "李科长"), ("note", "rectifying", "rectifying", "李科长"),
-        ("rectify", "rectifying", "done", "李科长")]
+        ("contact", "open", "rectifying", "李科长"),
+        ("note", "rectifying", "rectifying", "李科长"),
+        ("rectify", "rectifying", "done", "李科长"),
+    ]
     assert all(n["device"] == "manager-1" for n in notes)
     moves = [r for r in hall.ctl.store.audit_rows() if r["action"] == "rating_follow"]
-    assert [(m["from_status"], m["device"]) for m in moves] == [("open", "manager-1"),
-                                                                ("rectifying", "manager-1")]
+    assert [(m["from_status"], m["device"]) for m in moves] == [
+        ("open", "manager-1"),
+        ("rectifying", "manager-1"),
+    ]
     # the citizen may now rate the rectified service once more (追加评价)
     again = kiosk.request("rating.submit", {"ticket_id": ticket["id"], "level": 4})["rating"]
     assert again["count"] == 2

@@ -1,6 +1,7 @@
 """容缺受理: accepted at finish with materials missing from the service's 容缺 list, due in
 working days on the hall's calendar; the citizen checks in by ID card straight to that window's
 queue as 补件; the managers list open and overdue cases; reports count them (issue 14)."""
+
 from __future__ import annotations
 
 import json
@@ -16,7 +17,7 @@ PHOTO = "近期免冠照片"
 
 @pytest.fixture
 def hall(ctl_hall):
-    return ctl_hall          # Monday 2026-11-23 10:00; rules.missing_days 5
+    return ctl_hall  # Monday 2026-11-23 10:00; rules.missing_days 5
 
 
 def accepted(hall) -> tuple[dict, dict]:
@@ -30,11 +31,17 @@ def accepted(hall) -> tuple[dict, dict]:
 
 def test_a_case_is_accepted_at_finish_with_a_deadline_in_working_days(hall):
     t, case = accepted(hall)
-    assert case["materials"] == [PHOTO] and case["due"] == "2026-11-30"   # Mon + 5 working days
+    assert case["materials"] == [PHOTO] and case["due"] == "2026-11-30"  # Mon + 5 working days
     assert case["status"] == "open" and not case["overdue"] and case["citizen"] == "李*明"
-    assert case["page_url"].endswith(case["page_url"].rsplit("/", 1)[1]) and t["id"] in case["page_url"]
-    audit = [(r["action"], json.loads(r["detail"] or "{}")) for r in hall.ctl.store.audit_rows()
-             if r["ticket_id"] == t["id"]]
+    assert (
+        case["page_url"].endswith(case["page_url"].rsplit("/", 1)[1])
+        and t["id"] in case["page_url"]
+    )
+    audit = [
+        (r["action"], json.loads(r["detail"] or "{}"))
+        for r in hall.ctl.store.audit_rows()
+        if r["ticket_id"] == t["id"]
+    ]
     assert ("case_accept", {"materials": [PHOTO], "due": "2026-11-30", "days": 5}) in audit
     # the citizen's page (queue.status of the done ticket) tells what is missing and by when
     status = hall.ok(KIOSK, "queue.status", ticket_id=t["id"])["ticket"]
@@ -46,11 +53,12 @@ def test_a_case_is_accepted_at_finish_with_a_deadline_in_working_days(hall):
 
 def test_the_deadline_follows_the_halls_calendar(tmp_path):
     def holidays(raw):
-        raw["hours"]["closed_dates"] = ["2026-11-25", "2026-11-26"]     # Wed, Thu
-        raw["hours"]["extra_days"] = {"2026-11-28": ["09:00-12:00"]}     # 调休 Saturday
+        raw["hours"]["closed_dates"] = ["2026-11-25", "2026-11-26"]  # Wed, Thu
+        raw["hours"]["extra_days"] = {"2026-11-28": ["09:00-12:00"]}  # 调休 Saturday
+
     hall = Hall(tmp_path, MONDAY_10, edit=holidays)
     _, case = accepted(hall)
-    assert case["due"] == "2026-12-01"           # Tue, Fri, Sat (调休), Mon, Tue
+    assert case["due"] == "2026-12-01"  # Tue, Fri, Sat (调休), Mon, Tue
     hall.ctl.store.close()
 
 
@@ -63,7 +71,10 @@ def test_only_the_services_missing_ok_materials_and_only_with_a_card(hall):
     assert err["detail"]["allowed"] == [PHOTO]
     hall.issue("A")
     hall.call(4)
-    assert hall.do(caller(4), "window.finish", window=4, missing=[PHOTO])["error"]["code"] == "need_card"
+    assert (
+        hall.do(caller(4), "window.finish", window=4, missing=[PHOTO])["error"]["code"]
+        == "need_card"
+    )
 
 
 def test_the_citizen_checks_in_by_card_straight_to_that_window_as_supplement(hall):

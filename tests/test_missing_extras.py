@@ -1,5 +1,6 @@
 """A missing optional extra (Kivy, pyscard) ends a command with one line naming what to install,
 never a traceback. The extra is made unimportable in the child process, as on a box without it."""
+
 from __future__ import annotations
 
 import subprocess
@@ -28,8 +29,13 @@ DEVICE = ["--device", "x-1", "--secret", "s", "--hall", "demo-county"]
 
 
 def run_without(modules: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", BLOCKED_RUN, modules, *args],
-                          capture_output=True, text=True, timeout=60, cwd=REPO)
+    return subprocess.run(
+        [sys.executable, "-c", BLOCKED_RUN, modules, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+    )
 
 
 def one_line(stderr: str) -> str:
@@ -45,8 +51,9 @@ def test_devices_test_sscard_without_pyscard_names_what_to_install():
     assert "pyscard" in line and "onewindow[pcsc]" in line and "libpcsclite-dev" in line
 
 
-@pytest.mark.parametrize("app,extra", [("kiosk", []), ("display", []), ("caller", ["--window", "3"]),
-                                       ("manager", [])])
+@pytest.mark.parametrize(
+    "app,extra", [("kiosk", []), ("display", []), ("caller", ["--window", "3"]), ("manager", [])]
+)
 def test_screens_without_kivy_name_what_to_install(app, extra):
     out = run_without("kivy", app, *DEVICE, *extra)
     assert out.returncode == 1
@@ -59,4 +66,3 @@ def test_kiosk_with_sscard_without_pyscard_says_so_before_opening_a_screen():
     assert out.returncode == 1
     line = one_line(out.stderr)
     assert "pyscard" in line and "Kivy" not in line
-

@@ -5,13 +5,15 @@ to it and the appointments. These properties hold that routing over those few pi
 it would pick over every waiting ticket, that the caller's "next" list is the same, and that the
 counts kept by the indexes agree with counting everyone, through any sequence of changes.
 """
+
 from __future__ import annotations
 
 import dataclasses
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from onewindow.domain.model import Ticket, TicketStatus
 from onewindow.domain.routing import choose_next, eligible, upcoming
@@ -22,9 +24,13 @@ T0 = datetime(2026, 11, 23, 9, 0, tzinfo=TZ)
 NOW = T0 + timedelta(minutes=60)
 CODES = ("A", "B", "C", "T1")
 WINDOWS = (1, 2, 3)
-STATUSES = (TicketStatus.WAITING,) * 6 + (TicketStatus.CALLED, TicketStatus.SERVING,
-                                          TicketStatus.DONE, TicketStatus.NO_SHOW,
-                                          TicketStatus.HELD)
+STATUSES = (TicketStatus.WAITING,) * 6 + (
+    TicketStatus.CALLED,
+    TicketStatus.SERVING,
+    TicketStatus.DONE,
+    TicketStatus.NO_SHOW,
+    TicketStatus.HELD,
+)
 
 
 @st.composite
@@ -35,23 +41,38 @@ def tickets(draw):
         at = T0 + timedelta(minutes=draw(st.integers(0, 50)))
         appointment = draw(st.booleans()) and draw(st.booleans())
         status = draw(st.sampled_from(STATUSES))
-        out.append(Ticket(
-            id=f"t{n:03d}", day=date(2026, 11, 23), prefix="X", seq=n, number=f"X{n:03d}",
-            service=draw(st.sampled_from(CODES)), channel="kiosk", issued_at=at, order_at=at,
-            status=status,
-            priority=draw(st.sampled_from((None, None, None, "elder", "veteran"))),
-            appointment_id=f"ap{n}" if appointment else None,
-            slot_start=T0 + timedelta(minutes=draw(st.integers(0, 120))) if appointment else None,
-            target_window=draw(st.sampled_from((None, None, None, 1, 2)))
-            if status is TicketStatus.WAITING else None,
-            window=draw(st.sampled_from(WINDOWS)) if status in (
-                TicketStatus.CALLED, TicketStatus.SERVING, TicketStatus.HELD) else None))
+        out.append(
+            Ticket(
+                id=f"t{n:03d}",
+                day=date(2026, 11, 23),
+                prefix="X",
+                seq=n,
+                number=f"X{n:03d}",
+                service=draw(st.sampled_from(CODES)),
+                channel="kiosk",
+                issued_at=at,
+                order_at=at,
+                status=status,
+                priority=draw(st.sampled_from((None, None, None, "elder", "veteran"))),
+                appointment_id=f"ap{n}" if appointment else None,
+                slot_start=T0 + timedelta(minutes=draw(st.integers(0, 120)))
+                if appointment
+                else None,
+                target_window=draw(st.sampled_from((None, None, None, 1, 2)))
+                if status is TicketStatus.WAITING
+                else None,
+                window=draw(st.sampled_from(WINDOWS))
+                if status in (TicketStatus.CALLED, TicketStatus.SERVING, TicketStatus.HELD)
+                else None,
+            )
+        )
     return out
 
 
-windows = st.tuples(st.sampled_from(WINDOWS),
-                    st.one_of(st.none(), st.lists(st.sampled_from(CODES), min_size=1, max_size=4,
-                                                  unique=True)))
+windows = st.tuples(
+    st.sampled_from(WINDOWS),
+    st.one_of(st.none(), st.lists(st.sampled_from(CODES), min_size=1, max_size=4, unique=True)),
+)
 
 
 def everyone_waiting(all_tickets):
@@ -59,21 +80,33 @@ def everyone_waiting(all_tickets):
 
 
 @settings(max_examples=400, deadline=None)
-@given(tickets(), windows, st.sampled_from(("fifo", "service_order")), st.integers(0, 4),
-       st.integers(1, 5))
+@given(
+    tickets(),
+    windows,
+    st.sampled_from(("fifo", "service_order")),
+    st.integers(0, 4),
+    st.integers(1, 5),
+)
 def test_routing_over_the_candidates_picks_what_it_would_pick_over_everyone(
-        all_tickets, window, mode, streak, shown):
+    all_tickets, window, mode, streak, shown
+):
     number, services = window
     index = OpenTickets(all_tickets)
     codes = list(services) if services is not None else list(CODES)
     full = choose_next(number, services, everyone_waiting(all_tickets), NOW, mode, 3, streak)
     fast = choose_next(number, services, index.candidates(number, codes), NOW, mode, 3, streak)
-    assert (fast and (fast.ticket.id, fast.jumped, fast.reason)) == \
-        (full and (full.ticket.id, full.jumped, full.reason))
-    assert [(t.id, why) for t, why in upcoming(number, services, index.candidates(number, codes, shown),
-                                              NOW, mode, shown)] == \
-        [(t.id, why) for t, why in upcoming(number, services, everyone_waiting(all_tickets),
-                                            NOW, mode, shown)]
+    assert (fast and (fast.ticket.id, fast.jumped, fast.reason)) == (
+        full and (full.ticket.id, full.jumped, full.reason)
+    )
+    assert [
+        (t.id, why)
+        for t, why in upcoming(
+            number, services, index.candidates(number, codes, shown), NOW, mode, shown
+        )
+    ] == [
+        (t.id, why)
+        for t, why in upcoming(number, services, everyone_waiting(all_tickets), NOW, mode, shown)
+    ]
 
 
 @settings(max_examples=200, deadline=None)
@@ -94,8 +127,9 @@ def test_the_indexes_count_what_counting_everyone_counts(all_tickets, window):
     held = [t for t in all_tickets if t.status is TicketStatus.HELD]
     assert {t.id for t in index.held(number)} == {t.id for t in held if t.window == number}
     assert all(t.status is not TicketStatus.HELD for t in index.candidates(number, codes, 5))
-    assert {t.id for t in index.for_windows([number], codes)} == \
-        {t.id for t in could_call} | {t.id for t in held if t.service in codes or t.window == number}
+    assert {t.id for t in index.for_windows([number], codes)} == {t.id for t in could_call} | {
+        t.id for t in held if t.service in codes or t.window == number
+    }
 
 
 def _apply(index: OpenTickets, live: dict, change) -> None:
@@ -114,9 +148,19 @@ def _apply(index: OpenTickets, live: dict, change) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(tickets(), st.lists(st.tuples(st.sampled_from([f"t{n:03d}" for n in range(40)]),
-                                     st.sampled_from(STATUSES), st.integers(0, 50),
-                                     st.sampled_from((None, 1, 2))), max_size=30), windows)
+@given(
+    tickets(),
+    st.lists(
+        st.tuples(
+            st.sampled_from([f"t{n:03d}" for n in range(40)]),
+            st.sampled_from(STATUSES),
+            st.integers(0, 50),
+            st.sampled_from((None, 1, 2)),
+        ),
+        max_size=30,
+    ),
+    windows,
+)
 def test_the_indexes_follow_every_change(all_tickets, changes, window):
     # at most one ticket at a window at a time, as in a hall: put the extra ones back to waiting
     seen_at: set = set()
@@ -132,17 +176,19 @@ def test_the_indexes_follow_every_change(all_tickets, changes, window):
     live = {t.id: t for t in all_tickets if not t.status.final}
     for change in changes:
         if change[1].at_window and index.at_window(3) is not None:
-            continue             # window 3 serves one ticket at a time
+            continue  # window 3 serves one ticket at a time
         _apply(index, live, change)
     rebuilt = OpenTickets([dataclasses.replace(t) for t in live.values()])
     number, services = window
     codes = list(services) if services is not None else list(CODES)
     assert set(index.by_id) == set(rebuilt.by_id)
     assert index.count_for(number, codes) == rebuilt.count_for(number, codes)
-    assert sorted(t.id for t in index.candidates(number, codes, 3)) == \
-        sorted(t.id for t in rebuilt.candidates(number, codes, 3))
+    assert sorted(t.id for t in index.candidates(number, codes, 3)) == sorted(
+        t.id for t in rebuilt.candidates(number, codes, 3)
+    )
     assert [t.id for t in index.held(3)] == [t.id for t in rebuilt.held(3)]
-    assert index.shape()[2] == rebuilt.shape()[2]     # the held, as the estimates see them
-    for code in CODES:           # each queue in the same call order
-        assert [t.id for t in index.for_windows([], [code])] == \
-            [t.id for t in rebuilt.for_windows([], [code])]
+    assert index.shape()[2] == rebuilt.shape()[2]  # the held, as the estimates see them
+    for code in CODES:  # each queue in the same call order
+        assert [t.id for t in index.for_windows([], [code])] == [
+            t.id for t in rebuilt.for_windows([], [code])
+        ]

@@ -1,22 +1,25 @@
 """The hall's outbox for the city: every event numbered without gaps in the transaction of its
 change, published on ow/<hall>/up/... over a real Mosquitto bridge, sent again until the city
 acknowledges it; the ACL keeps devices off the uplink's topics."""
+
 from __future__ import annotations
 
 import json
 import time
 
 import pytest
+from cityutil import CentralBroker, Watcher
 
 from busutil import unlimited_config, wait_for
-from cityutil import CentralBroker, Watcher
 from ctlutil import KIOSK, caller
 
 HALL = "demo-county"
 
 
 def outbox(ctl) -> list[tuple[int, str, dict]]:
-    return [(seq, kind, json.loads(body)) for seq, kind, _at, body in ctl.store.outbox_after(0, 10_000)]
+    return [
+        (seq, kind, json.loads(body)) for seq, kind, _at, body in ctl.store.outbox_after(0, 10_000)
+    ]
 
 
 def test_every_event_is_numbered_without_gaps_with_its_change(ctl_hall):
@@ -24,14 +27,19 @@ def test_every_event_is_numbered_without_gaps_with_its_change(ctl_hall):
     # a refusal writes nothing: its number is not used (no gap for the city to chase)
     assert ctl_hall.do(caller(4), "window.skip", window=4)["error"]["code"] == "no_ticket"
     assert ctl_hall.do(KIOSK, "ticket.issue", service="nope")["ok"] is False
-    rating = ctl_hall.ok(KIOSK, "rating.submit", ticket_id=t["id"], level=1, reasons=["态度"],
-                         channel="kiosk")["rating"]
+    rating = ctl_hall.ok(
+        KIOSK, "rating.submit", ticket_id=t["id"], level=1, reasons=["态度"], channel="kiosk"
+    )["rating"]
     rows = outbox(ctl_hall.ctl)
     assert [seq for seq, _, _ in rows] == list(range(1, len(rows) + 1))
     events = [(kind, body["event"] if "event" in body else kind) for _, kind, body in rows]
-    assert events[:4] == [("ticket", "issued"), ("window", "open"), ("call", "call"),
-                          ("ticket", "done")]
-    assert ("rating", "invite") not in events            # the pad's cue stays in the hall
+    assert events[:4] == [
+        ("ticket", "issued"),
+        ("window", "open"),
+        ("call", "call"),
+        ("ticket", "done"),
+    ]
+    assert ("rating", "invite") not in events  # the pad's cue stays in the hall
     submitted = next(b for _, k, b in rows if k == "rating" and b["event"] == "submitted")
     # the rating travels as the national export record (GB/T 39046: 非常不满意 is 5)
     assert submitted["record"]["rating_id"] == rating["id"]
@@ -57,15 +65,20 @@ def central(tmp_path):
 
 def test_events_reach_the_city_over_the_bridge_until_acknowledged(tmp_path, central, start_hall):
     watcher = Watcher(central)
-    hall = start_hall("embedded", ("kiosk-1", "kiosk"), ("caller-4", "caller", [4]),
-                      uplink=central.uplink(HALL))
+    hall = start_hall(
+        "embedded", ("kiosk-1", "kiosk"), ("caller-4", "caller", [4]), uplink=central.uplink(HALL)
+    )
     kiosk = hall.client("kiosk-1")
     for _ in range(3):
         kiosk.request("ticket.issue", {"service": "A", "channel": "kiosk"})
     wait_for(lambda: len(watcher.seqs(HALL)) >= 3, 10)
     first = watcher.got[0]
-    assert first["id"] == f"{HALL}:1" and first["kind"] == "ticket" and first["data"]["t"]["number"] == "A001"
-    assert hall.ctl.store.outbox_state() == (3, 0)       # nothing acknowledged: all kept
+    assert (
+        first["id"] == f"{HALL}:1"
+        and first["kind"] == "ticket"
+        and first["data"]["t"]["number"] == "A001"
+    )
+    assert hall.ctl.store.outbox_state() == (3, 0)  # nothing acknowledged: all kept
     # the controller (re)connecting to its broker sends again what the city has not acknowledged
     hall.stop_service()
     hall.start()
@@ -83,22 +96,28 @@ def test_events_reach_the_city_over_the_bridge_until_acknowledged(tmp_path, cent
 
 def test_devices_cannot_write_the_uplink_topics(tmp_path, central, start_hall):
     watcher = Watcher(central)
-    hall = start_hall("embedded", ("kiosk-1", "kiosk"), ("manager-1", "manager"),
-                      uplink=central.uplink(HALL))
+    hall = start_hall(
+        "embedded", ("kiosk-1", "kiosk"), ("manager-1", "manager"), uplink=central.uplink(HALL)
+    )
     for device in ("kiosk-1", "manager-1"):
         raw = hall.raw_client(device)
         time.sleep(0.3)
-        raw.publish(f"ow/{HALL}/up/ticket", json.dumps({"v": 1, "id": f"{HALL}:99", "hall": HALL,
-                                                        "seq": 99, "kind": "ticket", "data": {}}), 1)
-        raw.publish(f"ow/{HALL}/ack", json.dumps({"upto": 10}), 1)      # a forged acknowledgement
+        raw.publish(
+            f"ow/{HALL}/up/ticket",
+            json.dumps(
+                {"v": 1, "id": f"{HALL}:99", "hall": HALL, "seq": 99, "kind": "ticket", "data": {}}
+            ),
+            1,
+        )
+        raw.publish(f"ow/{HALL}/ack", json.dumps({"upto": 10}), 1)  # a forged acknowledgement
         raw.publish(f"ow/{HALL}/uplink/state", b"1", 1)
     hall.client("kiosk-1").request("ticket.issue", {"service": "A", "channel": "kiosk"})
-    wait_for(lambda: watcher.seqs(HALL), 10)          # the hall's own events do go up
+    wait_for(lambda: watcher.seqs(HALL), 10)  # the hall's own events do go up
     time.sleep(1.0)
-    assert 99 not in watcher.seqs(HALL)               # the forged one never left the hall
+    assert 99 not in watcher.seqs(HALL)  # the forged one never left the hall
     last, acked = hall.ctl.store.outbox_state()
-    assert last >= 1 and acked == 0                   # and nothing was acknowledged by a device
-    assert hall.service.outbox.link_up is True        # the bridge's own word, not the forgery's
+    assert last >= 1 and acked == 0  # and nothing was acknowledged by a device
+    assert hall.service.outbox.link_up is True  # the bridge's own word, not the forgery's
     watcher.close()
 
 
@@ -109,39 +128,90 @@ def test_broker_config_uplink_bridges_a_systemd_mosquitto(tmp_path, central, sta
     import shutil
     import subprocess
     import sys
+
     from busutil import REPO, free_port, wait_port
     from onewindow.bus.mosquitto import SBIN_DIRS
+
     data, out, port = tmp_path / "data", tmp_path / "etc-mosquitto", free_port()
     (tmp_path / "cfg").mkdir()
     config = unlimited_config(tmp_path / "cfg")
     up = central.uplink(HALL)
-    subprocess.run([sys.executable, "-m", "onewindow.cli", "devices", "--data-dir", str(data), "add",
-                    "kiosk-1", "--role", "kiosk", "--secret", "k1secret", "--config", str(config)],
-                   cwd=REPO, check=True, capture_output=True)
-    run = subprocess.run([sys.executable, "-m", "onewindow.cli", "broker-config", "--config",
-                          str(config), "--data-dir", str(data), "--out", str(out), "--port",
-                          str(port), "--uplink", f"mqtts://127.0.0.1:{central.tls_port}",
-                          "--uplink-ca", up.cafile, "--uplink-cert", up.certfile,
-                          "--uplink-key", up.keyfile], cwd=REPO, capture_output=True, text=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "onewindow.cli",
+            "devices",
+            "--data-dir",
+            str(data),
+            "add",
+            "kiosk-1",
+            "--role",
+            "kiosk",
+            "--secret",
+            "k1secret",
+            "--config",
+            str(config),
+        ],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+    )
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "onewindow.cli",
+            "broker-config",
+            "--config",
+            str(config),
+            "--data-dir",
+            str(data),
+            "--out",
+            str(out),
+            "--port",
+            str(port),
+            "--uplink",
+            f"mqtts://127.0.0.1:{central.tls_port}",
+            "--uplink-ca",
+            up.cafile,
+            "--uplink-cert",
+            up.certfile,
+            "--uplink-key",
+            up.keyfile,
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 0, run.stderr
     conf = (out / "mosquitto.conf").read_text()
-    for line in ("cleansession false", f"topic up/# out 1 ow/{HALL}/ ow/{HALL}/",
-                 f"topic ack in 1 ow/{HALL}/ ow/{HALL}/", "max_queued_messages 100000",
-                 f"bridge_certfile {up.certfile}"):
+    for line in (
+        "cleansession false",
+        f"topic up/# out 1 ow/{HALL}/ ow/{HALL}/",
+        f"topic ack in 1 ow/{HALL}/ ow/{HALL}/",
+        "max_queued_messages 100000",
+        f"bridge_certfile {up.certfile}",
+    ):
         assert line in conf
     conf = conf.replace("user mosquitto", f"user {os.environ.get('USER') or 'root'}")
     (out / "mosquitto.conf").write_text(conf)
     binary = shutil.which("mosquitto", path=os.pathsep.join([os.environ["PATH"], *SBIN_DIRS]))
-    broker = subprocess.Popen([binary, "-c", str(out / "mosquitto.conf")],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    broker = subprocess.Popen(
+        [binary, "-c", str(out / "mosquitto.conf")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_port(port)
         watcher = Watcher(central, ack=True)
         hall = start_hall(f"mqtt://127.0.0.1:{port}", config=config)
         assert hall.data_dir == data
-        hall.client("kiosk-1", "k1secret").request("ticket.issue", {"service": "A", "channel": "kiosk"})
+        hall.client("kiosk-1", "k1secret").request(
+            "ticket.issue", {"service": "A", "channel": "kiosk"}
+        )
         wait_for(lambda: watcher.seqs(HALL) == [1], 10)
-        wait_for(lambda: hall.ctl.store.outbox_state() == (1, 1), 10)    # acknowledged back
+        wait_for(lambda: hall.ctl.store.outbox_state() == (1, 1), 10)  # acknowledged back
         watcher.close()
     finally:
         broker.terminate()

@@ -1,6 +1,7 @@
 """The Debian package's metadata, fast (no build): what debian/ declares and what its maintainer
 scripts do, run with their system commands stubbed. scripts/test-deb-clean-root is the slow,
 real test: build, install, upgrade and purge in a clean Debian 12 root."""
+
 from __future__ import annotations
 
 import re
@@ -14,9 +15,23 @@ DEBIAN = REPO / "debian"
 # what the issue asks every box to get from Debian
 REQUIRED = {"mosquitto", "pcscd", "fonts-noto-cjk", "espeak-ng", "sox", "alsa-utils", "python3"}
 # what a production box must not get: compilers, headers, test tools
-BUILD_OR_TEST = {"gcc", "g++", "build-essential", "python3-dev", "swig", "libpcsclite-dev",
-                 "xvfb", "xdotool", "imagemagick", "chromium", "chromium-driver",
-                 "vsmartcard-vpcd", "python3-pytest", "debhelper", "dh-virtualenv"}
+BUILD_OR_TEST = {
+    "gcc",
+    "g++",
+    "build-essential",
+    "python3-dev",
+    "swig",
+    "libpcsclite-dev",
+    "xvfb",
+    "xdotool",
+    "imagemagick",
+    "chromium",
+    "chromium-driver",
+    "vsmartcard-vpcd",
+    "python3-pytest",
+    "debhelper",
+    "dh-virtualenv",
+}
 # where the package puts the program (debian/rules) = where every unit runs it from
 VENV_BIN = "/opt/onewindow/.venv/bin/onewindow"
 
@@ -46,7 +61,7 @@ def test_depends_declares_what_a_box_needs_and_no_build_or_test_tool():
 
 
 def test_the_version_is_setup_pys_alone():
-    assert not (DEBIAN / "changelog").exists()   # written by build-deb at each build
+    assert not (DEBIAN / "changelog").exists()  # written by build-deb at each build
     build = (REPO / "scripts" / "build-deb").read_text(encoding="utf-8")
     assert "setup.py --version" in build
     assert re.search(r'^\s*version="\d+\.\d+\.\d+",$', (REPO / "setup.py").read_text(), re.M)
@@ -58,7 +73,9 @@ def test_units_and_the_hall_file_are_shipped_and_the_units_stay_disabled():
     rules = (DEBIAN / "rules").read_text()
     # dh_installdeb makes every file under /etc a conffile: an upgrade keeps the hall's edits
     assert re.search(r"dh_installsystemd --no-enable --no-start", rules)
-    assert "DH_VIRTUALENV_INSTALL_ROOT = /opt/onewindow" in rules and "--install-suffix .venv" in rules
+    assert (
+        "DH_VIRTUALENV_INSTALL_ROOT = /opt/onewindow" in rules and "--install-suffix .venv" in rules
+    )
     assert "chmod 0640 debian/onewindow/etc/onewindow/hall.toml" in rules
     links = (DEBIAN / "onewindow.links").read_text().split()
     assert links == [VENV_BIN.lstrip("/"), "usr/bin/onewindow"]
@@ -75,19 +92,40 @@ def stubs(tmp_path):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     log = tmp_path / "calls"
-    for tool, rc in {"adduser": 0, "getent": 2, "chown": 0, "chmod": 0, "mkdir": 0, "rm": 0,
-                     "dpkg-statoverride": 1, "deb-systemd-invoke": 0, "deb-systemd-helper": 0,
-                     "systemctl": 0, "cp": 0, "ln": 0, "cmp": 0, "mv": 0, "ls": 0, "tail": 0}.items():
+    for tool, rc in {
+        "adduser": 0,
+        "getent": 2,
+        "chown": 0,
+        "chmod": 0,
+        "mkdir": 0,
+        "rm": 0,
+        "dpkg-statoverride": 1,
+        "deb-systemd-invoke": 0,
+        "deb-systemd-helper": 0,
+        "systemctl": 0,
+        "cp": 0,
+        "ln": 0,
+        "cmp": 0,
+        "mv": 0,
+        "ls": 0,
+        "tail": 0,
+    }.items():
         stub = bin_dir / tool
         stub.write_text(f'#!/bin/sh\necho "{tool} $*" >> "{log}"\nexit {rc}\n')
         stub.chmod(0o755)
 
     def run(script: str, *args: str) -> list[str]:
         log.write_text("")
-        out = subprocess.run(["/bin/sh", str(DEBIAN / f"onewindow.{script}"), *args],
-                             env={"PATH": str(bin_dir)}, capture_output=True, text=True, timeout=30)
+        out = subprocess.run(
+            ["/bin/sh", str(DEBIAN / f"onewindow.{script}"), *args],
+            env={"PATH": str(bin_dir)},
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         assert out.returncode == 0, out.stderr
         return log.read_text().splitlines()
+
     return run
 
 
@@ -102,11 +140,17 @@ def test_postinst_makes_the_system_user_and_the_directories_with_tight_modes(stu
     assert "chmod 0700 /var/lib/onewindow" in calls
     assert "chmod 0700 /var/backups/onewindow" in calls
     # nothing is enabled or started on a first install
-    assert not [c for c in calls if c.startswith(("deb-systemd-invoke", "systemctl"))
-                or c.startswith("deb-systemd-helper enable")], calls
+    assert not [
+        c
+        for c in calls
+        if c.startswith(("deb-systemd-invoke", "systemctl"))
+        or c.startswith("deb-systemd-helper enable")
+    ], calls
     # the hall file's own mode, when it is there
-    assert "own root onewindow 0640 /etc/onewindow/hall.toml" in \
-        (DEBIAN / "onewindow.postinst").read_text()
+    assert (
+        "own root onewindow 0640 /etc/onewindow/hall.toml"
+        in (DEBIAN / "onewindow.postinst").read_text()
+    )
 
 
 def test_postinst_on_upgrade_restarts_only_what_runs():
@@ -116,15 +160,20 @@ def test_postinst_on_upgrade_restarts_only_what_runs():
     tail = script.split("#DEBHELPER#", 1)[1]
     assert '[ "$1" = configure ] && [ -n "$2" ] && [ -d /run/systemd/system ]' in tail
     assert "deb-systemd-invoke try-restart $UNITS 'onewindow-caller@*.service'" in tail
-    units = {u.name for u in (REPO / "systemd").glob("*") if "@" not in u.name
-             and u.name != "onewindow-backup.service"}
+    units = {
+        u.name
+        for u in (REPO / "systemd").glob("*")
+        if "@" not in u.name and u.name != "onewindow-backup.service"
+    }
     assert units == set(script.split('UNITS="', 1)[1].split('"', 1)[0].split())
 
 
 def test_an_existing_user_is_kept_and_an_override_of_the_modes_obeyed(tmp_path, stubs):
     bin_dir = tmp_path / "bin"
-    (bin_dir / "getent").write_text("#!/bin/sh\necho onewindow:x:998:998::/var/lib/onewindow:/usr/sbin/nologin\n")
-    (bin_dir / "dpkg-statoverride").write_text("#!/bin/sh\nexit 0\n")   # the admin set their own
+    (bin_dir / "getent").write_text(
+        "#!/bin/sh\necho onewindow:x:998:998::/var/lib/onewindow:/usr/sbin/nologin\n"
+    )
+    (bin_dir / "dpkg-statoverride").write_text("#!/bin/sh\nexit 0\n")  # the admin set their own
     calls = stubs("postinst", "configure", "")
     assert not [c for c in calls if c.startswith("adduser --system")]
     assert not [c for c in calls if c.startswith(("chown", "chmod"))], calls

@@ -1,6 +1,7 @@
 """`onewindow plan` (issue 19) on a hall file of our own, with a history made through the real
 controller's ops and read while that controller still holds the data dir; and the clear
 messages when there is nothing to plan from (never invented numbers)."""
+
 from __future__ import annotations
 
 import subprocess
@@ -10,7 +11,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from busutil import REPO
-from ctlutil import TZ, Hall as CtlHall, caller
+from ctlutil import TZ, caller
+from ctlutil import Hall as CtlHall
 
 HALL_TOML = """
 [hall]
@@ -62,11 +64,11 @@ def _run_mondays(hall: CtlHall, mondays: int) -> None:
         start = datetime(2026, 11, 2, 9, 0, tzinfo=TZ) + timedelta(weeks=week)
         hall.clock.at = start
         hall.open(1, 2, 3)
-        events = []                    # (minute, order at that minute, what, argument)
+        events = []  # (minute, order at that minute, what, argument)
         for m in range(0, 150, 4):
             w = 2 if m % 8 == 0 else 3
             events += [(m, 1, "issue", "A"), (m, 2, "call", w), (m + 6, 0, "finish", w)]
-        for m in range(2, 150, 20):      # (never with an A: window 1 would call that)
+        for m in range(2, 150, 20):  # (never with an A: window 1 would call that)
             events += [(m, 1, "issue", "C"), (m, 2, "call", 1), (m + 10, 0, "finish", 1)]
         for minute, _, what, arg in sorted(events):
             hall.clock.at = start + timedelta(minutes=minute)
@@ -89,9 +91,26 @@ def planned_hall(tmp_path):
 
 def _plan(data_dir, *extra):
     return subprocess.run(
-        [sys.executable, "-m", "onewindow.cli", "plan", "--data-dir", str(data_dir),
-         "--from", "2026-11-01", "--to", "2026-11-30", "--target-wait", "10", *extra],
-        cwd=REPO, capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "onewindow.cli",
+            "plan",
+            "--data-dir",
+            str(data_dir),
+            "--from",
+            "2026-11-01",
+            "--to",
+            "2026-11-30",
+            "--target-wait",
+            "10",
+            *extra,
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_plan_prints_the_advice_while_the_hall_runs(planned_hall):
@@ -103,18 +122,21 @@ def test_plan_prints_the_advice_while_the_hall_runs(planned_hall):
     assert out.index("排班建议") < out.index("Staffing advice")
     assert "星期一" in out and "Monday" in out and "3 个星期一" in out
     assert "80% 的群众在 10 分钟内被叫号" in out
-    rows = {line.split()[0]: line.split() for line in out.splitlines()
-            if line[:2].isdigit() and line[2] == ":"}
+    rows = {
+        line.split()[0]: line.split()
+        for line in out.splitlines()
+        if line[:2].isdigit() and line[2] == ":"
+    }
     # the morning is planned (09:00-11:30 had tickets), the afternoon had none: 0 windows
     assert rows["09:00"][1:3] != ["0", "0"]
     assert rows["14:00"][1:3] == ["0", "0"]
-    assert "12:00" not in rows            # lunch: no slot
+    assert "12:00" not in rows  # lunch: no slot
     assert "把握" in out and "confidence" in out
 
 
 def test_plan_with_no_history_says_so(planned_hall):
     planned_hall.clock.advance(hours=2)
-    planned_hall.issue("A")             # the hall ran (its settings are saved), but not in range
+    planned_hall.issue("A")  # the hall ran (its settings are saved), but not in range
     got = _plan(planned_hall.tmp / "data", "--from", "2026-12-01", "--to", "2026-12-31")
     assert got.returncode == 1
     assert "没有任何取号记录" in got.stderr and "nothing to plan from" in got.stderr
@@ -140,14 +162,15 @@ def test_plan_what_if_another_hall_file(planned_hall, tmp_path):
     window, so nobody serves 社保 (C) any more, and the advice says so instead of planning it."""
     _run_mondays(planned_hall, 2)
     what_if = tmp_path / "what-if.toml"
-    text = HALL_TOML.replace('[[windows]]\nnumber = 1\nname = "1号综合窗口"\nkind = "comprehensive"\n',
-                             "")
+    text = HALL_TOML.replace(
+        '[[windows]]\nnumber = 1\nname = "1号综合窗口"\nkind = "comprehensive"\n', ""
+    )
     assert text != HALL_TOML
     what_if.write_text(text, encoding="utf-8")
     got = _plan(planned_hall.tmp / "data", "--config", str(what_if), "--days", "20")
     assert got.returncode == 0, got.stderr
     assert "没有窗口办理 C" in got.stdout and "no window serves C" in got.stdout
-    assert "综合窗口" not in got.stdout.split("时段")[1]     # no such column any more
+    assert "综合窗口" not in got.stdout.split("时段")[1]  # no such column any more
 
 
 def test_plan_on_two_processes_gives_the_same_advice(planned_hall):

@@ -1,4 +1,5 @@
 """`onewindow hall`'s private Mosquitto: supervised, restarted, reloaded, and clear when it can't run."""
+
 from __future__ import annotations
 
 import os
@@ -9,19 +10,19 @@ import time
 
 import pytest
 
+from busutil import REPO, Hall, free_port, unlimited_config, wait_for, wait_port
 from onewindow.bus import mosquitto
 from onewindow.bus.client import BusError, DeviceClient
 from onewindow.bus.devices import DeviceRegistry, controller_secret
 from onewindow.bus.mosquitto import BrokerError, PrivateBroker
 from onewindow.bus.topics import Topics
 
-from busutil import REPO, Hall, free_port, unlimited_config, wait_for, wait_port
-
 
 @pytest.fixture
 def hall(start_hall):
-    return start_hall("embedded", ("kiosk-1", "kiosk"), ("caller-2", "caller", [2]),
-                      ("display-1", "display"))
+    return start_hall(
+        "embedded", ("kiosk-1", "kiosk"), ("caller-2", "caller", [2]), ("display-1", "display")
+    )
 
 
 def _truth(hall, display) -> bool:
@@ -30,51 +31,76 @@ def _truth(hall, display) -> bool:
     if not (s["hall"] and s["queues"]) or len(s["windows"]) != len(hall.ctl.hall.windows):
         return False
     queues = hall.ctl.views.queues()
-    return (all(s["queues"][code]["waiting"] == q["waiting"] for code, q in queues.items())
-            and s["windows"][2]["serving"] == hall.ctl.views.window(2)["serving"])
+    return (
+        all(s["queues"][code]["waiting"] == q["waiting"] for code, q in queues.items())
+        and s["windows"][2]["serving"] == hall.ctl.views.window(2)["serving"]
+    )
 
 
 def test_kill_9_of_the_broker_devices_see_the_truth_again_within_2_s(hall):
     kiosk = hall.client("kiosk-1")
     caller = hall.client("caller-2")
     display = hall.client("display-1")
-    acknowledged = [kiosk.request("ticket.issue", {"service": "A"})["ticket"]["number"] for _ in range(5)]
+    acknowledged = [
+        kiosk.request("ticket.issue", {"service": "A"})["ticket"]["number"] for _ in range(5)
+    ]
     caller.request("window.open", {"window": 2})
     caller.request("window.call_next", {"window": 2})
     wait_for(lambda: _truth(hall, display), timeout=3)
     # requests in flight at the moment of the kill: whatever is acknowledged must be kept
     for _ in range(20):
-        kiosk.request_async("ticket.issue", {"service": "A"},
-                            callback=lambda r, e: r and acknowledged.append(r["ticket"]["number"]))
+        kiosk.request_async(
+            "ticket.issue",
+            {"service": "A"},
+            callback=lambda r, e: r and acknowledged.append(r["ticket"]["number"]),
+        )
     old_pid = hall.service.broker.proc.pid
     os.kill(old_pid, signal.SIGKILL)
     killed_at = time.monotonic()
     wait_for(lambda: not display.connected.is_set(), timeout=2)
-    display.state.update({"hall": None, "queues": None, "windows": {}})   # forget, to see it again
+    display.state.update({"hall": None, "queues": None, "windows": {}})  # forget, to see it again
     wait_for(lambda: display.connected.is_set() and _truth(hall, display), timeout=5)
     recovered = time.monotonic() - killed_at
     assert recovered < 2.0, f"retained state back after {recovered:.2f} s"
     assert hall.service.broker.proc.pid != old_pid and hall.service.broker.restarts == 1
     acknowledged.append(kiosk.request("ticket.issue", {"service": "A"})["ticket"]["number"])
-    time.sleep(1)          # the in-flight requests' answers
+    time.sleep(1)  # the in-flight requests' answers
     numbers = [t.number for t in hall.ctl.store.tickets("service = 'A'")]
     assert len(numbers) == len(set(numbers)), "a number was issued twice"
     assert set(acknowledged) <= set(numbers), "an acknowledged ticket was lost"
 
 
 def test_a_device_added_while_the_hall_runs_gets_in_without_a_restart(hall):
-    added = subprocess.run([sys.executable, "-m", "onewindow.cli", "devices", "--data-dir",
-                            str(hall.data_dir), "add", "kiosk-9", "--role", "kiosk",
-                            "--config", str(hall.config)],
-                           capture_output=True, text=True, cwd=REPO, timeout=60)
+    added = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "onewindow.cli",
+            "devices",
+            "--data-dir",
+            str(hall.data_dir),
+            "add",
+            "kiosk-9",
+            "--role",
+            "kiosk",
+            "--config",
+            str(hall.config),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )
     assert added.returncode == 0, added.stderr
-    secret = next(ln.split(": ", 1)[1] for ln in added.stdout.splitlines() if ln.startswith("secret: "))
+    secret = next(
+        ln.split(": ", 1)[1] for ln in added.stdout.splitlines() if ln.startswith("secret: ")
+    )
     pid = hall.service.broker.proc.pid
     kiosk = DeviceClient(hall.url, "kiosk-9", secret, hall.hall_id).start()
     hall.clients.append(kiosk)
     wait_for(lambda: kiosk.connected.is_set(), timeout=5)
     assert kiosk.request("ticket.issue", {"service": "A"})["ticket"]["number"] == "A001"
-    assert hall.service.broker.proc.pid == pid      # reloaded, not restarted
+    assert hall.service.broker.proc.pid == pid  # reloaded, not restarted
 
 
 def test_a_removed_device_is_locked_out(hall):
@@ -82,17 +108,33 @@ def test_a_removed_device_is_locked_out(hall):
     kiosk.request("ticket.issue", {"service": "A"})
     hall.registry.remove("kiosk-1")
     hall.service.broker.reload()
-    kiosk.client.disconnect()          # its next login is checked against the new passwd file
+    kiosk.client.disconnect()  # its next login is checked against the new passwd file
     time.sleep(1.5)
     with pytest.raises(BusError):
         kiosk.request("ticket.issue", {"service": "A"}, timeout=1, retries=0)
 
 
 def _hall_cli(tmp_path, *extra, env=None):
-    return subprocess.run([sys.executable, "-m", "onewindow.cli", "--log-level", "WARNING", "hall",
-                           "--config", str(unlimited_config(tmp_path)), "--data-dir",
-                           str(tmp_path / "data"), *extra],
-                          capture_output=True, text=True, cwd=REPO, timeout=60, env=env)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "onewindow.cli",
+            "--log-level",
+            "WARNING",
+            "hall",
+            "--config",
+            str(unlimited_config(tmp_path)),
+            "--data-dir",
+            str(tmp_path / "data"),
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+        env=env,
+    )
 
 
 def test_plain_mqtt_on_the_lan_is_refused_with_the_tls_way_to_do_it(tmp_path):
@@ -104,15 +146,19 @@ def test_plain_mqtt_on_the_lan_is_refused_with_the_tls_way_to_do_it(tmp_path):
 
 def test_a_tls_listener_mosquitto_cannot_open_quotes_mosquitto(tmp_path):
     # 192.0.2.1 (TEST-NET-1) is no address of this box: Mosquitto itself refuses to bind it
-    out = _hall_cli(tmp_path, "--mqtt", f"embedded://127.0.0.1:{free_port()}",
-                    "--tls-listen", "192.0.2.1:8883")
+    out = _hall_cli(
+        tmp_path, "--mqtt", f"embedded://127.0.0.1:{free_port()}", "--tls-listen", "192.0.2.1:8883"
+    )
     assert out.returncode == 3
-    assert "Mosquitto refused to start" in out.stderr and "Cannot assign requested address" in out.stderr
+    assert (
+        "Mosquitto refused to start" in out.stderr
+        and "Cannot assign requested address" in out.stderr
+    )
     assert "Traceback" not in out.stderr
 
 
 def test_no_mosquitto_names_the_debian_package(tmp_path, monkeypatch):
-    monkeypatch.setenv("PATH", str(tmp_path))          # a PATH with no mosquitto on it
+    monkeypatch.setenv("PATH", str(tmp_path))  # a PATH with no mosquitto on it
     monkeypatch.setattr(mosquitto, "SBIN_DIRS", ())
     data = tmp_path / "data"
     broker = PrivateBroker(data, Topics("x"), DeviceRegistry(data), controller_secret(data), port=0)
@@ -121,19 +167,26 @@ def test_no_mosquitto_names_the_debian_package(tmp_path, monkeypatch):
 
 
 def test_devices_on_the_lan_reach_the_private_broker_over_tls_only(tmp_path):
-    h = Hall(tmp_path, "embedded", config=unlimited_config(tmp_path), tls_listen=f"127.0.0.1:{free_port()}")
+    h = Hall(
+        tmp_path,
+        "embedded",
+        config=unlimited_config(tmp_path),
+        tls_listen=f"127.0.0.1:{free_port()}",
+    )
     h.add("kiosk-1", "kiosk")
     h.start()
     try:
         tls = h.service.broker.tls
         ca = h.service.broker.ca_path
-        assert ca == h.data_dir / "mosquitto" / "tls" / "ca.crt"      # where backups look
-        with DeviceClient(f"mqtts://{tls.host}:{tls.port}?ca={ca}", "kiosk-1", h.secrets["kiosk-1"],
-                          h.hall_id) as kiosk:
+        assert ca == h.data_dir / "mosquitto" / "tls" / "ca.crt"  # where backups look
+        with DeviceClient(
+            f"mqtts://{tls.host}:{tls.port}?ca={ca}", "kiosk-1", h.secrets["kiosk-1"], h.hall_id
+        ) as kiosk:
             kiosk.start(wait=10)
             assert kiosk.request("ticket.issue", {"service": "A"})["ticket"]["number"] == "A001"
-        with DeviceClient(f"mqtt://{tls.host}:{tls.port}", "kiosk-1", h.secrets["kiosk-1"],
-                          h.hall_id) as plain:
+        with DeviceClient(
+            f"mqtt://{tls.host}:{tls.port}", "kiosk-1", h.secrets["kiosk-1"], h.hall_id
+        ) as plain:
             plain.start(wait=2)
             assert not plain.connected.is_set()
     finally:
@@ -142,16 +195,31 @@ def test_devices_on_the_lan_reach_the_private_broker_over_tls_only(tmp_path):
 
 def test_the_broker_goes_with_the_hall_even_on_kill_9(tmp_path):
     port = free_port()
-    args = [sys.executable, "-m", "onewindow.cli", "--log-level", "WARNING", "hall", "--config",
-            str(unlimited_config(tmp_path)), "--data-dir", str(tmp_path / "data"),
-            "--mqtt", f"embedded://127.0.0.1:{port}"]
-    first = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+    args = [
+        sys.executable,
+        "-m",
+        "onewindow.cli",
+        "--log-level",
+        "WARNING",
+        "hall",
+        "--config",
+        str(unlimited_config(tmp_path)),
+        "--data-dir",
+        str(tmp_path / "data"),
+        "--mqtt",
+        f"embedded://127.0.0.1:{port}",
+    ]
+    first = subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO
+    )
     wait_for(lambda: first.poll() is not None or "on embedded://" in first.stdout.readline(), 30)
     wait_port(port)
     os.kill(first.pid, signal.SIGKILL)
     first.communicate(timeout=5)
     # the orphaned broker would hold the port and refuse the next hall
-    second = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+    second = subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO
+    )
     try:
         assert "on embedded://" in second.stdout.readline()
     finally:
@@ -163,12 +231,14 @@ def test_the_broker_goes_with_the_hall_even_on_kill_9(tmp_path):
 def test_two_processes_with_one_identity_are_named_on_the_device_and_alerted(hall):
     manager_view = hall.client("display-1")
     first = hall.client("kiosk-1")
-    second = hall.client("kiosk-1", wait=0)          # a cloned box with the same device config
+    second = hall.client("kiosk-1", wait=0)  # a cloned box with the same device config
     for c in (first, second):
         wait_for(lambda c=c: (c.problem or {}).get("code") == "identity", timeout=15)
         assert "kiosk-1" in c.problem["message"] and "kiosk-1" in c.problem["message_en"]
-    alert = wait_for(lambda: [a for a in (manager_view.state["alerts"] or [])
-                              if a["key"] == "identity:kiosk-1"], timeout=5)[0]
+    alert = wait_for(
+        lambda: [a for a in (manager_view.state["alerts"] or []) if a["key"] == "identity:kiosk-1"],
+        timeout=5,
+    )[0]
     assert alert["kind"] == "device" and alert["device"] == "kiosk-1"
     # both now reconnect slowly: no longer several takeovers a second
     drops = len(first._drops) + len(second._drops)
@@ -183,6 +253,7 @@ def test_two_processes_with_one_identity_are_named_on_the_device_and_alerted(hal
 
 def test_a_device_on_a_broker_without_its_hall_says_so(hall, tmp_path, monkeypatch):
     from onewindow.bus import client as client_mod
+
     monkeypatch.setattr(client_mod, "NO_HALL_AFTER_S", 0.5)
     lost = DeviceClient(hall.url, "kiosk-1", hall.secrets["kiosk-1"], "another-hall").start(wait=5)
     try:
@@ -195,7 +266,9 @@ def test_a_device_on_a_broker_without_its_hall_says_so(hall, tmp_path, monkeypat
 def test_a_device_whose_clock_is_off_raises_an_alert_until_it_is_right(hall):
     import json
     from datetime import datetime, timedelta
+
     from busutil import envelope
+
     display = hall.client("display-1")
     hall.add("led-1", "led")
     # a vendor's device (a bare client) reporting a clock three minutes slow
@@ -204,16 +277,25 @@ def test_a_device_whose_clock_is_off_raises_an_alert_until_it_is_right(hall):
     time.sleep(0.3)
 
     def report(now, req_id):
-        led.publish(f"ow/{hall.hall_id}/req/led-1", envelope(req_id, "device.clock", now=now.isoformat()), 1)
-        return json.loads(wait_for(lambda: [p for _, p in led.received if json.loads(p)["id"] == req_id])[0])
+        led.publish(
+            f"ow/{hall.hall_id}/req/led-1", envelope(req_id, "device.clock", now=now.isoformat()), 1
+        )
+        return json.loads(
+            wait_for(lambda: [p for _, p in led.received if json.loads(p)["id"] == req_id])[0]
+        )
 
-    assert report(datetime.now().astimezone() - timedelta(minutes=3), "c1")["result"]["skew_s"] < -170
-    alert = wait_for(lambda: [a for a in (display.state["alerts"] or [])
-                              if a["key"] == "clock:led-1"], timeout=5)[0]
+    assert (
+        report(datetime.now().astimezone() - timedelta(minutes=3), "c1")["result"]["skew_s"] < -170
+    )
+    alert = wait_for(
+        lambda: [a for a in (display.state["alerts"] or []) if a["key"] == "clock:led-1"], timeout=5
+    )[0]
     assert alert["kind"] == "device" and "相差 -180 秒" in alert["message"]
     report(datetime.now().astimezone(), "c2")
-    wait_for(lambda: not [a for a in (display.state["alerts"] or [])
-                          if a["key"] == "clock:led-1"], timeout=5)
+    wait_for(
+        lambda: not [a for a in (display.state["alerts"] or []) if a["key"] == "clock:led-1"],
+        timeout=5,
+    )
     # OneWindow's own devices report theirs at every connect: this box's clock is right
     assert "clock:display-1" not in hall.ctl.alerts
     led.loop_stop()
@@ -224,14 +306,21 @@ def test_a_device_whose_clock_is_off_raises_an_alert_until_it_is_right(hall):
 # the wrong settings below fail exactly that way, on purpose
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_a_device_that_cannot_connect_says_why(tmp_path):
-    h = Hall(tmp_path, "embedded", config=unlimited_config(tmp_path), tls_listen=f"127.0.0.1:{free_port()}")
+    h = Hall(
+        tmp_path,
+        "embedded",
+        config=unlimited_config(tmp_path),
+        tls_listen=f"127.0.0.1:{free_port()}",
+    )
     h.add("kiosk-1", "kiosk")
     h.start()
     tls = h.service.broker.tls
-    cases = [(f"mqtt://127.0.0.1:{tls.port}", "speaks TLS: use mqtts://"),             # plain to TLS
-             (f"mqtts://127.0.0.1:{tls.port}", "not trusted by this box"),             # no ?ca=
-             (f"mqtts://127.0.0.1:{h.port}?ca={h.service.broker.ca_path}", "does not speak TLS"),
-             (f"mqtt://127.0.0.1:{free_port()}", "nothing listens at")]
+    cases = [
+        (f"mqtt://127.0.0.1:{tls.port}", "speaks TLS: use mqtts://"),  # plain to TLS
+        (f"mqtts://127.0.0.1:{tls.port}", "not trusted by this box"),  # no ?ca=
+        (f"mqtts://127.0.0.1:{h.port}?ca={h.service.broker.ca_path}", "does not speak TLS"),
+        (f"mqtt://127.0.0.1:{free_port()}", "nothing listens at"),
+    ]
     try:
         for url, why in cases:
             with DeviceClient(url, "kiosk-1", h.secrets["kiosk-1"], h.hall_id) as device:
@@ -244,7 +333,8 @@ def test_a_device_that_cannot_connect_says_why(tmp_path):
     finally:
         h.close()
         import gc
-        gc.collect()          # paho's abandoned TLS sockets are reported here, not in a later test
+
+        gc.collect()  # paho's abandoned TLS sockets are reported here, not in a later test
 
 
 def test_a_hall_restarted_three_times_in_a_minute_is_no_identity_conflict(tmp_path):
@@ -253,10 +343,10 @@ def test_a_hall_restarted_three_times_in_a_minute_is_no_identity_conflict(tmp_pa
     h.start()
     try:
         display = h.client("display-1")
-        for _ in range(3):                    # commissioning: stop, change, start again
+        for _ in range(3):  # commissioning: stop, change, start again
             h.stop_service()
             wait_for(lambda: not display.connected.is_set(), timeout=5)
-            time.sleep(1.0)                   # a real restart: a new process takes a second
+            time.sleep(1.0)  # a real restart: a new process takes a second
             h.start()
             wait_for(lambda: display.connected.is_set() and display.controller_online, timeout=15)
         assert display.problem is None

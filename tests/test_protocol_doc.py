@@ -1,4 +1,5 @@
 """docs/protocol.md's "Try it with the Mosquitto clients" works as written, for a vendor with a shell."""
+
 from __future__ import annotations
 
 import json
@@ -18,11 +19,20 @@ def doc_block() -> str:
 
 def test_the_mosquitto_client_example_runs_as_written(tmp_path):
     port = free_port()
-    script = doc_block().replace("1883", str(port))     # 1883 is this machine's own broker
+    script = doc_block().replace("1883", str(port))  # 1883 is this machine's own broker
     (tmp_path / "config").symlink_to(REPO / "config")
-    env = {**os.environ, "PATH": f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}:/usr/sbin"}
-    out = subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, env=env, capture_output=True,
-                         text=True, timeout=90)
+    env = {
+        **os.environ,
+        "PATH": f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}:/usr/sbin",
+    }
+    out = subprocess.run(
+        ["bash", "-e", "-c", script],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     state = next(ln for ln in lines if ln.startswith("ow/demo-county/state/queues "))

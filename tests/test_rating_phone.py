@@ -1,6 +1,7 @@
 """The citizen's phone number for a bad rating's follow-up: taken on the QR page only, with
 consent; never in clear in the database files, the logs or the export; opened for the call only
 while the case is open, gone when it closes or after the retention period."""
+
 from __future__ import annotations
 
 import json
@@ -10,19 +11,22 @@ import urllib.request
 
 import pytest
 
+from busutil import REPO
+from busutil import Hall as BusHall
+from ctlutil import KIOSK, MANAGER, MONDAY_10, Hall
 from onewindow.cli import main
 from onewindow.domain.pagekey import page_key
 from onewindow.phonevault import PHONE_KEY_FILE, available
 from onewindow.roles import Device
 from onewindow.web import serve
 
-from busutil import REPO, Hall as BusHall
-from ctlutil import KIOSK, MANAGER, MONDAY_10, Hall
-
 PHONE = "13812345678"
 WEB = Device("web-1", "web")
-crypto = pytest.mark.skipif(not available(), reason="the cryptography package is not installed "
-                            "(the hall then takes no phone numbers: see the test below)")
+crypto = pytest.mark.skipif(
+    not available(),
+    reason="the cryptography package is not installed "
+    "(the hall then takes no phone numbers: see the test below)",
+)
 
 
 @pytest.fixture
@@ -33,11 +37,18 @@ def hall(tmp_path):
 
 
 def test_without_cryptography_no_phone_is_asked_or_taken(hall):
-    hall.ctl.phones = None                         # what open_hall sets without the package
+    hall.ctl.phones = None  # what open_hall sets without the package
     t = hall.served()[0]
     assert hall.ok(WEB, "config.get")["rating"]["phone"] is False
-    reply = hall.do(WEB, "rating.submit", ticket_id=page_key(t["id"], hall.ctl.secret), level=1,
-                    reasons=["态度"], phone=PHONE, consent=True)
+    reply = hall.do(
+        WEB,
+        "rating.submit",
+        ticket_id=page_key(t["id"], hall.ctl.secret),
+        level=1,
+        reasons=["态度"],
+        phone=PHONE,
+        consent=True,
+    )
     assert reply["error"]["code"] == "unavailable" and hall.ctl.store.rows("ratings") == []
 
 
@@ -46,13 +57,25 @@ def test_a_phone_needs_the_qr_page_a_first_bad_rating_and_consent(hall):
     t = hall.served()[0]
     key = page_key(t["id"], hall.ctl.secret)
     base = {"level": 1, "reasons": ["态度"], "phone": PHONE}
-    assert hall.do(KIOSK, "rating.submit", ticket_id=t["id"], consent=True, **base)["error"]["code"] \
+    assert (
+        hall.do(KIOSK, "rating.submit", ticket_id=t["id"], consent=True, **base)["error"]["code"]
         == "forbidden"
-    assert hall.do(WEB, "rating.submit", ticket_id=key, **base)["error"]["code"] == "consent_required"
-    assert hall.do(WEB, "rating.submit", ticket_id=key, consent=True,
-                   **{**base, "phone": "12345"})["error"]["code"] == "bad_request"
-    assert hall.do(WEB, "rating.submit", ticket_id=key, consent=True,
-                   **{**base, "level": 4})["error"]["code"] == "bad_request"
+    )
+    assert (
+        hall.do(WEB, "rating.submit", ticket_id=key, **base)["error"]["code"] == "consent_required"
+    )
+    assert (
+        hall.do(WEB, "rating.submit", ticket_id=key, consent=True, **{**base, "phone": "12345"})[
+            "error"
+        ]["code"]
+        == "bad_request"
+    )
+    assert (
+        hall.do(WEB, "rating.submit", ticket_id=key, consent=True, **{**base, "level": 4})["error"][
+            "code"
+        ]
+        == "bad_request"
+    )
     assert hall.ctl.store.rows("ratings") == []
     rated = hall.ok(WEB, "rating.submit", ticket_id=key, consent=True, **base)["rating"]
     assert rated["phone"] == "138****5678"
@@ -67,12 +90,19 @@ def test_a_phone_needs_the_qr_page_a_first_bad_rating_and_consent(hall):
 @crypto
 def test_the_phone_goes_after_the_retention_period_even_while_the_case_is_open(hall):
     t = hall.served()[0]
-    rated = hall.ok(WEB, "rating.submit", ticket_id=page_key(t["id"], hall.ctl.secret), level=2,
-                    reasons=["效率"], phone=PHONE, consent=True)["rating"]
+    rated = hall.ok(
+        WEB,
+        "rating.submit",
+        ticket_id=page_key(t["id"], hall.ctl.secret),
+        level=2,
+        reasons=["效率"],
+        phone=PHONE,
+        consent=True,
+    )["rating"]
     hall.clock.advance(days=29)
     hall.ctl.tick()
     assert hall.ctl.store.rows("ratings")[0]["phone_token"]
-    hall.clock.advance(days=1)                     # 30 days: [rating] phone_retention_days
+    hall.clock.advance(days=1)  # 30 days: [rating] phone_retention_days
     hall.ctl.tick()
     row = hall.ctl.store.rows("ratings")[0]
     assert (row["phone_token"], row["phone_masked"], row["follow_status"]) == (None, None, "open")
@@ -84,24 +114,38 @@ def test_the_phone_is_never_in_clear_in_the_database_the_logs_or_the_export(tmp_
     caplog.set_level(logging.DEBUG)
     (tmp_path / "cfg").mkdir()
     from onewindow.demo import always_open_copy
-    hall = BusHall(tmp_path, "embedded", config=always_open_copy(REPO / "config" / "hall.toml",
-                                                                   tmp_path / "cfg"))
-    for dev, role, windows in (("kiosk-1", "kiosk", ()), ("caller-4", "caller", (4,)),
-                               ("web-1", "web", ()), ("manager-1", "manager", ())):
+
+    hall = BusHall(
+        tmp_path,
+        "embedded",
+        config=always_open_copy(REPO / "config" / "hall.toml", tmp_path / "cfg"),
+    )
+    for dev, role, windows in (
+        ("kiosk-1", "kiosk", ()),
+        ("caller-4", "caller", (4,)),
+        ("web-1", "web", ()),
+        ("manager-1", "manager", ()),
+    ):
         hall.add(dev, role, windows)
     hall.start()
     server = serve(hall.client("web-1"), "127.0.0.1", 0).start()
     try:
-        kiosk, staff, manager = hall.client("kiosk-1"), hall.client("caller-4"), hall.client("manager-1")
+        kiosk, staff, manager = (
+            hall.client("kiosk-1"),
+            hall.client("caller-4"),
+            hall.client("manager-1"),
+        )
         t = kiosk.request("ticket.issue", {"service": "A"})["ticket"]
         staff.request("window.open", {"window": 4})
         staff.request("window.call_next", {"window": 4})
         staff.request("window.finish", {"window": 4})
-        form = urllib.parse.urlencode([("level", "1"), ("reason", "态度"), ("phone", PHONE),
-                                       ("consent", "1")]).encode()
+        form = urllib.parse.urlencode(
+            [("level", "1"), ("reason", "态度"), ("phone", PHONE), ("consent", "1")]
+        ).encode()
         path = urllib.parse.urlsplit(t["status_url"]).path
-        with urllib.request.urlopen(f"http://127.0.0.1:{server.port}{path}/rate", data=form,
-                                    timeout=10) as r:
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{server.port}{path}/rate", data=form, timeout=10
+        ) as r:
             page = r.read().decode("utf-8")
         assert "138****5678" in page and PHONE not in page
         rating = hall.ctl.store.rows("ratings")[0]
@@ -109,18 +153,50 @@ def test_the_phone_is_never_in_clear_in_the_database_the_logs_or_the_export(tmp_
         # the manager opens it for the call: the reply carries it, nothing keeps it
         assert manager.request("rating.phone", {"rating_id": rating["id"]})["phone"] == PHONE
         out = tmp_path / "export.json"
-        assert main(["ratings", "export", "--data-dir", str(hall.data_dir), "--from", "2000-01-01",
-                     "--to", "2100-01-01", "--out", str(out)]) == 0
-        assert main(["ratings", "export", "--data-dir", str(hall.data_dir), "--from", "2000-01-01",
-                     "--to", "2100-01-01", "--format", "csv", "--out", str(tmp_path / "e.csv")]) == 0
+        assert (
+            main(
+                [
+                    "ratings",
+                    "export",
+                    "--data-dir",
+                    str(hall.data_dir),
+                    "--from",
+                    "2000-01-01",
+                    "--to",
+                    "2100-01-01",
+                    "--out",
+                    str(out),
+                ]
+            )
+            == 0
+        )
+        assert (
+            main(
+                [
+                    "ratings",
+                    "export",
+                    "--data-dir",
+                    str(hall.data_dir),
+                    "--from",
+                    "2000-01-01",
+                    "--to",
+                    "2100-01-01",
+                    "--format",
+                    "csv",
+                    "--out",
+                    str(tmp_path / "e.csv"),
+                ]
+            )
+            == 0
+        )
         exported = out.read_text("utf-8") + (tmp_path / "e.csv").read_text("utf-8-sig")
-        assert rating["id"] in exported and "5678" not in exported     # not even masked
-        no_clear_phone(hall.data_dir)              # running: the WAL holds the latest writes
+        assert rating["id"] in exported and "5678" not in exported  # not even masked
+        no_clear_phone(hall.data_dir)  # running: the WAL holds the latest writes
     finally:
         server.shutdown()
         hall.close()
     no_clear_phone(hall.data_dir)
-    assert any(r.name.startswith("onewindow") for r in caplog.records)   # the logs were captured
+    assert any(r.name.startswith("onewindow") for r in caplog.records)  # the logs were captured
     assert PHONE not in caplog.text
 
 

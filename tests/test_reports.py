@@ -1,5 +1,6 @@
 """Reports from a real controller on a real broker: KPI and audit CSVs, the printable PDF, the
 manager's follow-up ops, and the headless `onewindow manager --export-report`."""
+
 from __future__ import annotations
 
 import csv
@@ -12,13 +13,11 @@ import sys
 
 import pytest
 
+from busutil import REPO, TEST_PIN, Hall
+from kivyutil import shots_dir  # noqa: E402
 from onewindow import reports
 from onewindow.bus.client import BusError
 from onewindow.demo import always_open_copy
-
-from busutil import REPO, TEST_PIN, Hall
-
-from kivyutil import shots_dir  # noqa: E402
 
 DOCS_IMG = shots_dir()
 
@@ -48,8 +47,10 @@ def hall(tmp_path_factory):
     # window 4 serves A before B only by queue time: the three A tickets went first
     assert [t["number"] for t in served] == [issued[0]["number"], issued[2]["number"]]
     pad.request("rating.submit", {"window": 4, "ticket_id": served[0]["id"], "level": 5})
-    pad.request("rating.submit", {"window": 4, "ticket_id": served[1]["id"], "level": 1,
-                                  "reasons": ["态度"]})
+    pad.request(
+        "rating.submit",
+        {"window": 4, "ticket_id": served[1]["id"], "level": 1, "reasons": ["态度"]},
+    )
     h.issued = issued
     h.manager = h.client("manager-1")
     yield h
@@ -65,9 +66,16 @@ def test_kpi_csvs_have_the_right_figures(hall, tmp_path):
     day = hall.ctl.day.isoformat()
     paths = reports.export(hall.manager.request, day, tmp_path, "示范县政务服务中心")
     names = sorted(p.name for p in paths)
-    assert names == sorted([f"kpis-{day}-window.csv", f"kpis-{day}-service.csv",
-                            f"kpis-{day}-department.csv", f"kpis-{day}-staff.csv",
-                            f"audit-{day}.csv", f"report-{day}.pdf"])
+    assert names == sorted(
+        [
+            f"kpis-{day}-window.csv",
+            f"kpis-{day}-service.csv",
+            f"kpis-{day}-department.csv",
+            f"kpis-{day}-staff.csv",
+            f"audit-{day}.csv",
+            f"report-{day}.pdf",
+        ]
+    )
     service = _csv((tmp_path / f"kpis-{day}-service.csv").read_bytes())
     header = service[0]
     assert header[0] == "编号 Key" and "满意率(%) Satisfaction (%)" in header
@@ -78,9 +86,11 @@ def test_kpi_csvs_have_the_right_figures(hall, tmp_path):
     assert (a["非常满意 Very satisfied"], a["非常不满意 Very dissatisfied"]) == ("1", "1")
     assert a["满意率(%) Satisfaction (%)"] == "50.0"
     assert float(a["平均等候(分钟) Avg wait (min)"]) >= 0
-    assert rows["B"]["仍在等候 Still waiting"] == "1" and rows["B"]["满意率(%) Satisfaction (%)"] == ""
+    assert (
+        rows["B"]["仍在等候 Still waiting"] == "1" and rows["B"]["满意率(%) Satisfaction (%)"] == ""
+    )
     window = {r[0]: r for r in _csv((tmp_path / f"kpis-{day}-window.csv").read_bytes())[1:]}
-    assert window["4"][1] == "4号户籍窗口" and window["4"][3] == "2"     # served at window 4
+    assert window["4"][1] == "4号户籍窗口" and window["4"][3] == "2"  # served at window 4
     dept = {r[0]: r for r in _csv((tmp_path / f"kpis-{day}-department.csv").read_bytes())[1:]}
     assert dept["县公安局"][2] == "4" and dept["县公安局"][3] == "2"
     staff = {r[0]: r for r in _csv((tmp_path / f"kpis-{day}-staff.csv").read_bytes())[1:]}
@@ -96,23 +106,30 @@ def test_audit_csv_lists_the_days_actions_without_personal_data(hall, tmp_path):
     actions = [r[3] for r in rows[1:]]
     for action in ("issue", "open", "call", "start", "finish", "skip", "rate"):
         assert action in actions, action
-    assert "王五" not in data.decode("utf-8-sig")      # staff names stay out of the log
+    assert "王五" not in data.decode("utf-8-sig")  # staff names stay out of the log
 
 
 def pdf_text(path) -> str:
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
-                          text=True, check=True, timeout=30).stdout
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    ).stdout
 
 
 def pdf_fonts(path) -> str:
-    return subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True,
-                          timeout=30).stdout
+    return subprocess.run(
+        ["pdffonts", str(path)], capture_output=True, text=True, check=True, timeout=30
+    ).stdout
 
 
 def test_report_pdf_has_the_hall_every_window_and_an_embedded_chinese_font(hall, tmp_path):
     day = hall.ctl.day.isoformat()
     data = reports.collect(hall.manager.request, day[:7])
     from onewindow.reportpdf import report_pdf
+
     path = tmp_path / "report.pdf"
     path.write_bytes(report_pdf(data, "示范县政务服务中心"))
     text = pdf_text(path)
@@ -120,13 +137,28 @@ def test_report_pdf_has_the_hall_every_window_and_an_embedded_chinese_font(hall,
     for row in data["kpis"]["window"]["rows"]:
         assert row["name"] in text, row["name"]
     assert "4号户籍窗口" in text and "王五" in text and "县公安局" in text
-    assert re.search(r"第\s*1\s*页", text) and re.search(r"第\s*2\s*页", text)     # numbered
+    assert re.search(r"第\s*1\s*页", text) and re.search(r"第\s*2\s*页", text)  # numbered
     fonts = pdf_fonts(path).splitlines()
     cjk = [line for line in fonts if "WenQuanYi" in line]
     assert cjk and all(" yes " in line.split("WenQuanYi", 1)[1] for line in cjk), fonts
     DOCS_IMG.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", str(path),
-                    str(DOCS_IMG / "manager-report")], check=True, timeout=60)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-png",
+            "-r",
+            "80",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-singlefile",
+            str(path),
+            str(DOCS_IMG / "manager-report"),
+        ],
+        check=True,
+        timeout=60,
+    )
 
 
 def test_monthly_figures_cover_the_day(hall):
@@ -154,7 +186,9 @@ def test_bad_ratings_follow_up(hall):
     with pytest.raises(BusError) as err:
         m.request("rating.follow", {"rating_id": bad["id"], "status": "contacted"})
     assert err.value.code == "bad_state"
-    assert m.request("report.ratings", {"open_only": True})["rows"][0]["follow_status"] == "rectifying"
+    assert (
+        m.request("report.ratings", {"open_only": True})["rows"][0]["follow_status"] == "rectifying"
+    )
     # a step of the new contract needs its note; then the case closes and leaves the open list
     with pytest.raises(BusError) as err:
         m.request("rating.follow", {"rating_id": bad["id"], "action": "rectify"})
@@ -163,7 +197,9 @@ def test_bad_ratings_follow_up(hall):
     assert m.request("report.ratings", {"open_only": True})["rows"] == []
     trail = m.request("rating.case", {"rating_id": bad["id"]})["notes"]
     assert [(n["action"], n["to_status"], n["note"]) for n in trail] == [
-        ("contact", "rectifying", ""), ("rectify", "done", "已整改")]
+        ("contact", "rectifying", ""),
+        ("rectify", "done", "已整改"),
+    ]
 
 
 def test_ticket_find_and_longest_wait(hall):
@@ -178,23 +214,48 @@ def test_ticket_find_and_longest_wait(hall):
     assert queues["B"]["waiting"] == 1 and queues["B"]["longest"] == b["number"]
     assert queues["A"]["longest"] is None
     with pytest.raises(BusError) as err:
-        hall.clients[0].request("ticket.find", {"number": b["number"]})   # a kiosk may not
+        hall.clients[0].request("ticket.find", {"number": b["number"]})  # a kiosk may not
     assert err.value.code == "forbidden"
 
 
 def test_headless_export_command(hall, tmp_path):
     config = tmp_path / "manager.json"
-    config.write_text(json.dumps({"mqtt": hall.url, "device": "manager-1",
-                                  "secret": hall.secrets["manager-1"], "hall": hall.hall_id}),
-                      encoding="utf-8")
+    config.write_text(
+        json.dumps(
+            {
+                "mqtt": hall.url,
+                "device": "manager-1",
+                "secret": hall.secrets["manager-1"],
+                "hall": hall.hall_id,
+            }
+        ),
+        encoding="utf-8",
+    )
     out = tmp_path / "out"
 
     def export(pin):
-        return subprocess.run([sys.executable, "-m", "onewindow.cli", "manager", "--device-config",
-                               str(config), "--export-report", "today", "--out", str(out),
-                               "--pin-stdin"], input=f"{pin}\n", cwd=REPO, capture_output=True,
-                              text=True, timeout=60)
-    refused = export("0000")                        # reports need the hall's PIN, as on the console
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "onewindow.cli",
+                "manager",
+                "--device-config",
+                str(config),
+                "--export-report",
+                "today",
+                "--out",
+                str(out),
+                "--pin-stdin",
+            ],
+            input=f"{pin}\n",
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    refused = export("0000")  # reports need the hall's PIN, as on the console
     assert refused.returncode == 2 and "Wrong PIN" in refused.stdout and not out.exists()
     proc = export(TEST_PIN)
     assert proc.returncode == 0, proc.stdout + proc.stderr

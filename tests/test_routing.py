@@ -1,10 +1,12 @@
 """The routing rule as a pure function, with property-based tests (no I/O, no clock but ours)."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from onewindow.domain.model import Ticket, TicketStatus
 from onewindow.domain.routing import choose_next, reinstate_order
@@ -15,16 +17,31 @@ T0 = datetime(2026, 11, 23, 9, 0, tzinfo=TZ)
 
 def ticket(n, service="A", minutes=0.0, priority=None, slot_in=None, target=None) -> Ticket:
     at = T0 + timedelta(minutes=minutes)
-    return Ticket(id=f"t{n}", day=date(2026, 11, 23), prefix=service, seq=n, number=f"{service}{n:03d}",
-                  service=service, channel="kiosk", issued_at=at, order_at=at, priority=priority,
-                  appointment_id=f"ap{n}" if slot_in is not None else None,
-                  slot_start=T0 + timedelta(minutes=slot_in) if slot_in is not None else None,
-                  target_window=target)
+    return Ticket(
+        id=f"t{n}",
+        day=date(2026, 11, 23),
+        prefix=service,
+        seq=n,
+        number=f"{service}{n:03d}",
+        service=service,
+        channel="kiosk",
+        issued_at=at,
+        order_at=at,
+        priority=priority,
+        appointment_id=f"ap{n}" if slot_in is not None else None,
+        slot_start=T0 + timedelta(minutes=slot_in) if slot_in is not None else None,
+        target_window=target,
+    )
 
 
 def test_order_of_classes_transferred_priority_appointment_then_queue():
-    q = [ticket(1, minutes=0), ticket(2, minutes=1, slot_in=5), ticket(3, minutes=2, priority="elder"),
-         ticket(4, minutes=3, target=3), ticket(5, minutes=4, slot_in=60)]
+    q = [
+        ticket(1, minutes=0),
+        ticket(2, minutes=1, slot_in=5),
+        ticket(3, minutes=2, priority="elder"),
+        ticket(4, minutes=3, target=3),
+        ticket(5, minutes=4, slot_in=60),
+    ]
     now = T0 + timedelta(minutes=10)
     picked, streak = [], 0
     for _ in range(5):
@@ -32,14 +49,19 @@ def test_order_of_classes_transferred_priority_appointment_then_queue():
         picked.append((c.ticket.number, c.reason))
         c.ticket.status = TicketStatus.CALLED
         streak = streak + 1 if c.jumped else 0
-    assert picked == [("A004", "transferred"), ("A003", "priority"), ("A002", "appointment"),
-                      ("A001", "queue"), ("A005", "queue")]   # A005's slot has not begun
+    assert picked == [
+        ("A004", "transferred"),
+        ("A003", "priority"),
+        ("A002", "appointment"),
+        ("A001", "queue"),
+        ("A005", "queue"),
+    ]  # A005's slot has not begun
 
 
 def test_transferred_to_another_window_is_not_taken():
     q = [ticket(1, target=5)]
     assert choose_next(3, None, q, T0) is None
-    assert choose_next(5, ["B"], q, T0).ticket.number == "A001"   # even outside its services
+    assert choose_next(5, ["B"], q, T0).ticket.number == "A001"  # even outside its services
 
 
 def test_fifo_across_services_or_window_order_first():
@@ -64,13 +86,17 @@ def test_reinstated_no_show_goes_behind_the_configured_number_of_people():
 arrival = st.tuples(
     st.sampled_from(["A", "B", "C"]),
     st.sampled_from([None, None, None, "elder", "disabled"]),
-    st.sampled_from([None, None, None, -5, 0]),       # appointment slot relative to arrival
-    st.sampled_from([None] * 8 + [1, 2]),               # transferred to window 1 or 2
+    st.sampled_from([None, None, None, -5, 0]),  # appointment slot relative to arrival
+    st.sampled_from([None] * 8 + [1, 2]),  # transferred to window 1 or 2
 )
-script = st.lists(st.one_of(st.tuples(st.just("arrive"), arrival),
-                            st.tuples(st.just("call"), st.sampled_from([1, 2]))),
-                  min_size=1, max_size=120)
-WINDOW_SERVICES = {1: None, 2: ["B", "A"]}   # 1 comprehensive, 2 specialist (B first)
+script = st.lists(
+    st.one_of(
+        st.tuples(st.just("arrive"), arrival), st.tuples(st.just("call"), st.sampled_from([1, 2]))
+    ),
+    min_size=1,
+    max_size=120,
+)
+WINDOW_SERVICES = {1: None, 2: ["B", "A"]}  # 1 comprehensive, 2 specialist (B first)
 
 
 def simulate(steps, mode, fair_share):
@@ -86,8 +112,11 @@ def simulate(steps, mode, fair_share):
         if c is None:
             return None
         # what the fair-share guard promises: the oldest ordinary ticket this window could take
-        ordinary = [t for t in waiting if not t.jumps_queue and
-                    (WINDOW_SERVICES[w] is None or t.service in WINDOW_SERVICES[w])]
+        ordinary = [
+            t
+            for t in waiting
+            if not t.jumps_queue and (WINDOW_SERVICES[w] is None or t.service in WINDOW_SERVICES[w])
+        ]
         oldest = min(ordinary, key=lambda t: (t.order_at, t.seq)) if ordinary else None
         calls.append((w, c, streaks[w], oldest))
         streaks[w] = streaks[w] + 1 if c.jumped else 0
@@ -98,8 +127,16 @@ def simulate(steps, mode, fair_share):
         minute += 1
         if kind == "arrive":
             service, priority, slot, target = value
-            tickets.append(ticket(len(tickets) + 1, service, minute, priority,
-                                  None if slot is None else minute + slot, target))
+            tickets.append(
+                ticket(
+                    len(tickets) + 1,
+                    service,
+                    minute,
+                    priority,
+                    None if slot is None else minute + slot,
+                    target,
+                )
+            )
         else:
             call(value)
     for _ in range(len(tickets) + 2):
@@ -131,6 +168,8 @@ def test_queue_jumps_never_starve_ordinary_tickets_beyond_the_bound(steps, mode,
     for w, c, streak, oldest in calls:
         assert streak == run[w]
         if streak >= fair_share and oldest is not None:
-            assert c.ticket is oldest, "after fair_share jumps the longest-waiting ordinary ticket goes"
+            assert c.ticket is oldest, (
+                "after fair_share jumps the longest-waiting ordinary ticket goes"
+            )
         run[w] = run[w] + 1 if c.jumped else 0
         assert run[w] <= fair_share

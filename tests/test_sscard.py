@@ -1,15 +1,15 @@
 """The social security card driver against the real stack: pyscard -> pcscd -> vpcd -> emulator."""
+
 from __future__ import annotations
 
 import queue
 
 import pytest
+from pcscutil import VPCD_READER, wait_until
 
 from drivers.sscard import SocialSecurityReader, SSCardError
 from drivers.sscard_sim import VirtualSSCard
 from onewindow.domain.identity import id_check_digit
-
-from pcscutil import VPCD_READER, wait_until
 
 ID_1 = "11010519491231002X"
 ID_2 = "440306199001011" + "23" + id_check_digit("44030619900101123")

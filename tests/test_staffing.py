@@ -1,5 +1,6 @@
 """排班建议 (issue 19): the simulator against Erlang C on M/M/c, and the advice on a synthetic
 history whose answer is known (the command itself: test_plan_cli.py)."""
+
 from __future__ import annotations
 
 import math
@@ -15,9 +16,9 @@ from onewindow.domain.hallsim import Group, simulate_day
 from onewindow.domain.model import Hall, Hours, Rules, Service, Window
 from onewindow.domain.staffing import analytic, groups_of, recommend
 
-LONG_DAY = 6000           # minutes: long simulated "days" make the steady state of M/M/c
-WARMUP_MIN = 600          # each starts empty: its first ten hours are left out, and so are
-                          # the last ten (their waits would be cut by the closing)
+LONG_DAY = 6000  # minutes: long simulated "days" make the steady state of M/M/c
+WARMUP_MIN = 600  # each starts empty: its first ten hours are left out, and so are
+# the last ten (their waits would be cut by the closing)
 
 
 def _mmc(c: int, rho: float, mean: float = 5.0, customers: int = 30_000):
@@ -28,19 +29,32 @@ def _mmc(c: int, rho: float, mean: float = 5.0, customers: int = 30_000):
     slots = range(0, LONG_DAY, 30)
     svc = ServiceDemand("A", {k: lam for k in slots}, handling, 0.0, (), 0.0, (), 0.0, 0.0)
     demand = Demand(0, (date(2026, 1, 5),), ((0.0, float(LONG_DAY)),), (svc,), ())
-    group = Group("A", "specialist", ("A",),
-                  tuple(Window(i + 1, f"{i + 1}号", services=("A",)) for i in range(c)))
+    group = Group(
+        "A",
+        "specialist",
+        ("A",),
+        tuple(Window(i + 1, f"{i + 1}号", services=("A",)) for i in range(c)),
+    )
     counts = {("A", k): c for k in slots}
     days = math.ceil(customers / (lam * (LONG_DAY - 2 * WARMUP_MIN)))
     waits, day_means = [], []
     for i in range(days):
         res = simulate_day([group], counts, demand, Rules(), random.Random(1000 + i))
-        day = [w for (slot, _), ws in res.waits.items()
-               if WARMUP_MIN <= slot < LONG_DAY - WARMUP_MIN for w in ws]
+        day = [
+            w
+            for (slot, _), ws in res.waits.items()
+            if WARMUP_MIN <= slot < LONG_DAY - WARMUP_MIN
+            for w in ws
+        ]
         waits += day
         day_means.append(statistics.mean(day))
     a = lam * statistics.mean(handling)
-    return waits, day_means, erlang.mean_wait(c, lam, statistics.mean(handling)), erlang.erlang_c(c, a)
+    return (
+        waits,
+        day_means,
+        erlang.mean_wait(c, lam, statistics.mean(handling)),
+        erlang.erlang_c(c, a),
+    )
 
 
 @pytest.mark.parametrize("c", [1, 2, 5, 10, 20])
@@ -57,12 +71,21 @@ def test_simulator_agrees_with_erlang_c(c, rho):
 
 # -- a synthetic history whose answer is known ------------------------------------------------
 
+
 def _hall(windows: int) -> Hall:
-    week = tuple(((datetime.min.time().replace(hour=9), datetime.min.time().replace(hour=17)),)
-                 for _ in range(7))
-    return Hall("t", "测试大厅", "Asia/Shanghai", Hours(week), Rules(),
-                (Service("A", "户籍", "公安", "A"),),
-                tuple(Window(n, f"{n}号户籍窗口", services=("A",)) for n in range(1, windows + 1)))
+    week = tuple(
+        ((datetime.min.time().replace(hour=9), datetime.min.time().replace(hour=17)),)
+        for _ in range(7)
+    )
+    return Hall(
+        "t",
+        "测试大厅",
+        "Asia/Shanghai",
+        Hours(week),
+        Rules(),
+        (Service("A", "户籍", "公安", "A"),),
+        tuple(Window(n, f"{n}号户籍窗口", services=("A",)) for n in range(1, windows + 1)),
+    )
 
 
 def _history(rates: dict[int, float], mean: float, weeks: int, seed: int = 3) -> list[PastTicket]:
@@ -74,8 +97,21 @@ def _history(rates: dict[int, float], mean: float, weeks: int, seed: int = 3) ->
         for slot, lam in rates.items():
             at = slot + r.expovariate(lam)
             while at < slot + 30:
-                out.append(PastTicket(day, "A", "A", at, True, r.expovariate(1 / mean), False, None,
-                                      False, False, False))
+                out.append(
+                    PastTicket(
+                        day,
+                        "A",
+                        "A",
+                        at,
+                        True,
+                        r.expovariate(1 / mean),
+                        False,
+                        None,
+                        False,
+                        False,
+                        False,
+                    )
+                )
                 at += r.expovariate(lam)
     return out
 
@@ -117,19 +153,27 @@ def test_too_few_windows_are_added_and_said():
 
 # -- the simulator calls through the hall's own routing ---------------------------------------
 
+
 def test_simulator_calls_through_the_real_routing(monkeypatch):
     """Priority, appointments, fair share, a transfer keeping its queue time, the lunch break:
     each call is routing.choose_next's answer (spied on, not replaced)."""
     from onewindow.domain import hallsim, routing
+
     calls, seen = [], []
 
     def spy(window, services, waiting, now, mode, fair_share, streak):
         waiting = list(waiting)
         choice = routing.choose_next(window, services, waiting, now, mode, fair_share, streak)
         calls.append((window, services, now, mode, fair_share, choice))
-        if choice is not None:          # the ticket as it was called (the simulator moves it on)
-            seen.append((window, choice.ticket.service, choice.ticket.transfers,
-                         choice.ticket.order_at == choice.ticket.issued_at))
+        if choice is not None:  # the ticket as it was called (the simulator moves it on)
+            seen.append(
+                (
+                    window,
+                    choice.ticket.service,
+                    choice.ticket.transfers,
+                    choice.ticket.order_at == choice.ticket.issued_at,
+                )
+            )
         return choice
 
     monkeypatch.setattr(hallsim, "choose_next", spy)
@@ -138,8 +182,12 @@ def test_simulator_calls_through_the_real_routing(monkeypatch):
     c = ServiceDemand("C", {}, (4.0,), 0.0, (), 0.0, (), 0.0, 0.0)
     demand = Demand(0, (date(2026, 1, 5),), ((540.0, 720.0), (810.0, 1020.0)), (a, c), ())
     comp = Group("comprehensive", "comprehensive", (), (Window(1, "1号", kind="comprehensive"),))
-    spec = Group("A", "specialist", ("A",), (Window(2, "2号", services=("A",)),
-                                             Window(3, "3号", services=("A",))))
+    spec = Group(
+        "A",
+        "specialist",
+        ("A",),
+        (Window(2, "2号", services=("A",)), Window(3, "3号", services=("A",))),
+    )
     counts = {(g, k): 2 for g in ("comprehensive", "A") for k in range(540, 1020, 30)}
     rules = Rules(routing="service_order", fair_share=2)
     res = simulate_day([comp, spec], counts, demand, rules, random.Random(5))
@@ -148,13 +196,18 @@ def test_simulator_calls_through_the_real_routing(monkeypatch):
     assert all(mode == "service_order" and fs == 2 for _, _, _, mode, fs, _ in calls)
     # a comprehensive window serves everything (services None), a specialist its own; the plan's
     # second comprehensive window is one the hall does not have (numbered apart)
-    assert {w: s for w, s, *_ in calls} == {1: None, hallsim.EXTRA_NUMBER + 1: None,
-                                            2: ("A",), 3: ("A",)}
+    assert {w: s for w, s, *_ in calls} == {
+        1: None,
+        hallsim.EXTRA_NUMBER + 1: None,
+        2: ("A",),
+        3: ("A",),
+    }
     # transferred tickets come back to C with their first queue time; only comprehensive
     # windows serve C
     moved = [(w, code, kept) for w, code, transfers, kept in seen if transfers]
-    assert moved and all(w in (1, hallsim.EXTRA_NUMBER + 1) and code == "C" and kept
-                         for w, code, kept in moved)
+    assert moved and all(
+        w in (1, hallsim.EXTRA_NUMBER + 1) and code == "C" and kept for w, code, kept in moved
+    )
     # nobody is called over lunch (12:00-13:30)
     minutes = [(now - hallsim.BASE).total_seconds() / 60 for _, _, now, *_ in calls]
     assert not [m for m in minutes if 720 <= m < 810]

@@ -1,6 +1,7 @@
 """Retained state at a big hall's scale (bus/publisher.py): a call sends its own window at once,
 the other windows' waiting lists follow in bounded rounds, and every window's retained state
 catches up with the truth."""
+
 from __future__ import annotations
 
 import json
@@ -9,7 +10,7 @@ import time
 
 import pytest
 
-from ctlutil import MONDAY_10, Hall, caller
+from ctlutil import MONDAY_10, Hall
 from onewindow.bus import publisher as publisher_mod
 from onewindow.bus.publisher import PACED_WINDOWS, StatePublisher
 from onewindow.bus.topics import Topics
@@ -18,8 +19,10 @@ N_WINDOWS = 100
 
 
 def hundred_comprehensive_windows(raw: dict) -> None:
-    raw["windows"] = [{"number": n, "name": f"{n}号综合窗口", "kind": "comprehensive"}
-                      for n in range(1, N_WINDOWS + 1)]
+    raw["windows"] = [
+        {"number": n, "name": f"{n}号综合窗口", "kind": "comprehensive"}
+        for n in range(1, N_WINDOWS + 1)
+    ]
 
 
 class FakeTime:
@@ -29,7 +32,7 @@ class FakeTime:
     def monotonic(self) -> float:
         return self.now
 
-    perf_counter = staticmethod(time.perf_counter)     # what computing a view costs
+    perf_counter = staticmethod(time.perf_counter)  # what computing a view costs
 
 
 @pytest.fixture
@@ -39,8 +42,9 @@ def big(tmp_path, monkeypatch):
     hall = Hall(tmp_path, MONDAY_10, edit=hundred_comprehensive_windows)
     sent: list[tuple[str, bytes]] = []
     topics = Topics(hall.ctl.hall.id)
-    pub = StatePublisher(lambda topic, data: sent.append((topic, data)), topics, hall.ctl.views,
-                         lambda: False)
+    pub = StatePublisher(
+        lambda topic, data: sent.append((topic, data)), topics, hall.ctl.views, lambda: False
+    )
     for _ in range(30):
         hall.issue("A")
     for w in range(1, N_WINDOWS + 1):
@@ -84,10 +88,13 @@ def test_a_call_sends_its_window_at_once_and_the_rest_in_bounded_rounds(big):
     for n in range(1, N_WINDOWS + 1):
         view = hall.ctl.views.window(n)
         got = state.get(topics.state_window(n))
-        if got is not None:      # windows whose view did not change were not resent
+        if got is not None:  # windows whose view did not change were not resent
             assert got == view, n
-    assert all(state[topics.state_window(n)]["next"][0]["number"] != called["number"]
-               for n in range(1, N_WINDOWS + 1) if n != 7 and topics.state_window(n) in state)
+    assert all(
+        state[topics.state_window(n)]["next"][0]["number"] != called["number"]
+        for n in range(1, N_WINDOWS + 1)
+        if n != 7 and topics.state_window(n) in state
+    )
 
 
 def test_the_bytes_a_call_costs_stay_bounded_however_many_calls(big):
@@ -95,14 +102,16 @@ def test_the_bytes_a_call_costs_stay_bounded_however_many_calls(big):
     per_call = []
     for i in range(20):
         sent.clear()
-        clock.now += 0.05            # twenty calls a second: a burst
+        clock.now += 0.05  # twenty calls a second: a burst
         hall.call(1 + i)
         pub.publish(hall.ctl.windows)
         per_call.append(sum(len(d) for _, d in sent))
     one_window = len(json.dumps(hall.ctl.views.window(1), ensure_ascii=False).encode())
     queues = len(json.dumps(hall.ctl.views.queues(), ensure_ascii=False).encode())
     # a call's own window, its share of a paced round and of the queues; never a hundred windows
-    assert sum(per_call) / len(per_call) < 2 * one_window + (PACED_WINDOWS * one_window + queues) / 5
+    assert (
+        sum(per_call) / len(per_call) < 2 * one_window + (PACED_WINDOWS * one_window + queues) / 5
+    )
     assert max(per_call) <= (PACED_WINDOWS + 2) * one_window + queues + 2048
 
 

@@ -1,5 +1,6 @@
 """Upgrading the hall database: a database made by the previous release (tests/fixtures), opened by
 this code, keeps every row, gains the new schema, and leaves a copy of itself first."""
+
 from __future__ import annotations
 
 import hashlib
@@ -12,16 +13,24 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from busutil import REPO
 from onewindow.roles import Device
-from onewindow.store.migrations import MIGRATIONS, SCHEMA_VERSION, database_version, migrate
 from onewindow.startup import open_hall
 from onewindow.store import Store, StoreError
-
-from busutil import REPO
+from onewindow.store.migrations import MIGRATIONS, SCHEMA_VERSION, database_version, migrate
 
 FIXTURE = REPO / "tests" / "fixtures" / "release1-hall.db"
-TABLES = ("config", "counters", "tickets", "audit", "replies", "windows", "appointments",
-          "ratings", "alerts")
+TABLES = (
+    "config",
+    "counters",
+    "tickets",
+    "audit",
+    "replies",
+    "windows",
+    "appointments",
+    "ratings",
+    "alerts",
+)
 TZ = ZoneInfo("Asia/Shanghai")
 
 
@@ -70,13 +79,15 @@ def test_a_release1_database_is_upgraded_with_every_row_kept(release1, tmp_path)
     before = rows(release1 / "hall.db")
     store = Store(release1 / "hall.db")
     assert database_version(store.db) == SCHEMA_VERSION > 1
-    log = [tuple(r) for r in store.db.execute("SELECT version, from_version, backup FROM schema_log")]
+    log = [
+        tuple(r) for r in store.db.execute("SELECT version, from_version, backup FROM schema_log")
+    ]
     store.close()
     assert rows(release1 / "hall.db", like=before) == before
     (copy,) = release1.glob("hall.db.schema-1-*.bak")
     assert log == [(SCHEMA_VERSION, 1, copy.name)]
     assert copy.stat().st_mode & 0o777 == 0o600
-    assert rows(copy) == before                         # the copy is the database as it was
+    assert rows(copy) == before  # the copy is the database as it was
     fresh = Store(tmp_path / "fresh" / "hall.db")
     fresh.close()
     assert shape(release1 / "hall.db") == shape(tmp_path / "fresh" / "hall.db")
@@ -84,20 +95,25 @@ def test_a_release1_database_is_upgraded_with_every_row_kept(release1, tmp_path)
 
 def test_the_upgraded_hall_serves_on_from_where_it_stopped(release1):
     before = rows(release1 / "hall.db")
-    ctl = open_hall(REPO / "config" / "hall.toml", release1,
-                    clock=lambda: datetime(2026, 11, 23, 10, 0, tzinfo=TZ))
+    ctl = open_hall(
+        REPO / "config" / "hall.toml",
+        release1,
+        clock=lambda: datetime(2026, 11, 23, 10, 0, tzinfo=TZ),
+    )
     try:
         waiting = [t.number for t in ctl.store.tickets("status = 'waiting'")]
         kiosk = Device("kiosk-1", "kiosk")
-        reply = ctl.handle(kiosk, b'{"v": 1, "id": "after-upgrade", "op": "ticket.issue", '
-                                  b'"args": {"service": "B"}}').reply
+        reply = ctl.handle(
+            kiosk,
+            b'{"v": 1, "id": "after-upgrade", "op": "ticket.issue", "args": {"service": "B"}}',
+        ).reply
         audit = ctl.store.audit_rows()
     finally:
         ctl.store.close()
     assert waiting == ["B003"]
     assert reply["ok"], reply
-    assert reply["result"]["ticket"]["number"] == "B004"        # numbering continues
-    assert [tuple(r.values()) for r in audit[:len(before["audit"])]] == before["audit"]
+    assert reply["result"]["ticket"]["number"] == "B004"  # numbering continues
+    assert [tuple(r.values()) for r in audit[: len(before["audit"])]] == before["audit"]
 
 
 def test_a_database_of_a_newer_version_is_refused_and_left_alone(release1):
@@ -106,24 +122,43 @@ def test_a_database_of_a_newer_version_is_refused_and_left_alone(release1):
     db.commit()
     db.close()
     digest = hashlib.sha256((release1 / "hall.db").read_bytes()).hexdigest()
-    for _ in range(2):                  # the refusal releases the data dir lock
+    for _ in range(2):  # the refusal releases the data dir lock
         with pytest.raises(StoreError) as err:
             Store(release1 / "hall.db")
         assert f"newer OneWindow (schema {SCHEMA_VERSION + 1}" in str(err.value)
     assert hashlib.sha256((release1 / "hall.db").read_bytes()).hexdigest() == digest
     assert not list(release1.glob("*.bak"))
 
-    proc = subprocess.run([sys.executable, "-m", "onewindow.cli", "hall", "--config",
-                           str(REPO / "config" / "hall.toml"), "--data-dir", str(release1),
-                           "--mqtt", "embedded://127.0.0.1:0"],
-                          capture_output=True, text=True, timeout=60, cwd=REPO)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "onewindow.cli",
+            "hall",
+            "--config",
+            str(REPO / "config" / "hall.toml"),
+            "--data-dir",
+            str(release1),
+            "--mqtt",
+            "embedded://127.0.0.1:0",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+    )
     assert proc.returncode == 3
     assert "newer OneWindow" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_a_failing_step_changes_nothing_and_names_the_copy(release1):
-    broken = MIGRATIONS + ((SCHEMA_VERSION + 1, "a step that cannot work",
-                            ("CREATE TABLE x (a)", "CREATE TABLE tickets (a)")),)
+    broken = MIGRATIONS + (
+        (
+            SCHEMA_VERSION + 1,
+            "a step that cannot work",
+            ("CREATE TABLE x (a)", "CREATE TABLE tickets (a)"),
+        ),
+    )
     before = rows(release1 / "hall.db")
     db = sqlite3.connect(str(release1 / "hall.db"), isolation_level=None)
     try:
@@ -135,5 +170,5 @@ def test_a_failing_step_changes_nothing_and_names_the_copy(release1):
         db.close()
     (copy,) = release1.glob("hall.db.schema-1-*.bak")
     assert f"step {SCHEMA_VERSION + 1}" in str(err.value) and str(copy) in str(err.value)
-    assert "schema_log" not in tables and "x" not in tables      # step 2 rolled back too
+    assert "schema_log" not in tables and "x" not in tables  # step 2 rolled back too
     assert rows(release1 / "hall.db") == before

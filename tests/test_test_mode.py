@@ -1,5 +1,6 @@
 """Commissioning out of hours: `onewindow hall --test-mode` opens every window, marks every screen
 and ticket 测试/TEST, and its tickets are gone, counted nowhere, once the hall starts for real."""
+
 from __future__ import annotations
 
 import signal
@@ -10,14 +11,13 @@ import time
 
 import pytest
 
+from busutil import REPO, free_port, wait_for
 from drivers.printer_sim import PrinterSimulator
 from drivers.ptysim import PtyDevice
+from kivyutil import App, Screen, shots_dir
 from onewindow.bus.client import BusError, DeviceClient
 from onewindow.bus.devices import DeviceRegistry
 from onewindow.store import Store
-
-from busutil import REPO, free_port, wait_for
-from kivyutil import App, Screen, shots_dir
 
 MARK = "【测试 TEST】"
 # the shipped hall, closed at night and on Sunday afternoons: test mode must not care
@@ -28,14 +28,38 @@ class HallProcess:
     def __init__(self, data, *extra):
         self.port = free_port()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "onewindow.cli", "--log-level", "WARNING", "hall", "--config",
-             str(CONFIG), "--data-dir", str(data), "--mqtt", f"embedded://127.0.0.1:{self.port}",
-             *extra], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO)
+            [
+                sys.executable,
+                "-m",
+                "onewindow.cli",
+                "--log-level",
+                "WARNING",
+                "hall",
+                "--config",
+                str(CONFIG),
+                "--data-dir",
+                str(data),
+                "--mqtt",
+                f"embedded://127.0.0.1:{self.port}",
+                *extra,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            cwd=REPO,
+        )
         self.lines: list[str] = []
-        self.reader = threading.Thread(target=lambda: self.lines.extend(self.proc.stdout), daemon=True)
+        self.reader = threading.Thread(
+            target=lambda: self.lines.extend(self.proc.stdout), daemon=True
+        )
         self.reader.start()
-        self.banner = wait_for(lambda: next((ln for ln in self.lines if "OneWindow hall" in ln), None)
-                               or self.proc.poll() is not None, 30)
+        self.banner = wait_for(
+            lambda: (
+                next((ln for ln in self.lines if "OneWindow hall" in ln), None)
+                or self.proc.poll() is not None
+            ),
+            30,
+        )
         assert "OneWindow hall demo-county" in str(self.banner), self.lines
 
     @property
@@ -53,25 +77,48 @@ class HallProcess:
 @pytest.fixture
 def devices(tmp_path):
     reg = DeviceRegistry(tmp_path / "data")
-    return {d: reg.add(d, role, windows) for d, role, windows in (
-        ("kiosk-1", "kiosk", []), ("display-1", "display", []), ("caller-3", "caller", [3]))}
+    return {
+        d: reg.add(d, role, windows)
+        for d, role, windows in (
+            ("kiosk-1", "kiosk", []),
+            ("display-1", "display", []),
+            ("caller-3", "caller", [3]),
+        )
+    }
 
 
 def test_test_mode_marks_every_screen_and_ticket_and_leaves_nothing_behind(tmp_path, devices):
     data = tmp_path / "data"
     hall = HallProcess(data, "--test-mode")
     assert "TEST MODE" in hall.banner
-    screen, kiosk_screen = Screen(1920, 1080), Screen(1080, 1920)   # taps reach the kiosk alone
+    screen, kiosk_screen = Screen(1920, 1080), Screen(1080, 1920)  # taps reach the kiosk alone
     printer = PrinterSimulator()
     printer_pty = PtyDevice(printer, tmp_path / "printer")
 
     def app(name, *args, on=screen):
-        return App(on, [name, "--mqtt", hall.url, "--device", f"{name}-{'3' if name == 'caller' else '1'}",
-                            "--secret", devices[f"{name}-{'3' if name == 'caller' else '1'}"],
-                            "--hall", "demo-county", *args], tmp_path, name)
-    apps = [app("display", "--voice", "none", "--size", "960x540"),
-            app("caller", "--window", "3", "--size", "960x540"),
-            app("kiosk", "--printer", str(tmp_path / "printer"), on=kiosk_screen)]
+        return App(
+            on,
+            [
+                name,
+                "--mqtt",
+                hall.url,
+                "--device",
+                f"{name}-{'3' if name == 'caller' else '1'}",
+                "--secret",
+                devices[f"{name}-{'3' if name == 'caller' else '1'}"],
+                "--hall",
+                "demo-county",
+                *args,
+            ],
+            tmp_path,
+            name,
+        )
+
+    apps = [
+        app("display", "--voice", "none", "--size", "960x540"),
+        app("caller", "--window", "3", "--size", "960x540"),
+        app("kiosk", "--printer", str(tmp_path / "printer"), on=kiosk_screen),
+    ]
     display, caller, kiosk = apps
     try:
         kiosk.wait_screen("home", timeout=40)
@@ -115,14 +162,17 @@ def test_test_mode_marks_every_screen_and_ticket_and_leaves_nothing_behind(tmp_p
             try:
                 kiosk.request("ticket.issue", {"service": "A"})
             except BusError as exc:
-                assert exc.code == "closed"          # the real hours apply again
+                assert exc.code == "closed"  # the real hours apply again
     finally:
         hall.stop()
     store = Store(data / "hall.db")
     try:
-        assert store.ticket(test_ticket) is None                  # counted nowhere
+        assert store.ticket(test_ticket) is None  # counted nowhere
         assert not [t for t in store.tickets() if t.window == 3]
-        assert not [r for r in store.audit_rows() if r["action"] in ("issue", "call")
-                    and r["device"] != "kiosk-1"]
+        assert not [
+            r
+            for r in store.audit_rows()
+            if r["action"] in ("issue", "call") and r["device"] != "kiosk-1"
+        ]
     finally:
         store.close()

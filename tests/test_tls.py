@@ -1,4 +1,5 @@
 """MQTT over TLS with the hall's own CA: devices on the LAN, the controller on localhost."""
+
 from __future__ import annotations
 
 import subprocess
@@ -6,11 +7,10 @@ import sys
 
 import pytest
 
+from busutil import REPO, Hall, free_port, unlimited_config, wait_for, wait_port
 from onewindow.bus.client import BusUnavailable, DeviceClient
 from onewindow.bus.devices import DeviceRegistry
 from onewindow.bus.url import BusUrlError, parse_bus_url
-
-from busutil import REPO, Hall, free_port, unlimited_config, wait_for, wait_port
 
 
 def test_urls_carry_the_ca_and_reject_nonsense(tmp_path):
@@ -33,24 +33,47 @@ def test_devices_talk_to_the_hall_over_tls_and_plain_text_is_refused(tmp_path):
     kiosk_secret = DeviceRegistry(data).add("kiosk-1", "kiosk")
     plain, tls_port = free_port(), free_port()
     out = tmp_path / "mosq"
-    made = subprocess.run([sys.executable, "-m", "onewindow.cli", "broker-config", "--config", str(cfg),
-                           "--data-dir", str(data), "--out", str(out), "--port", str(plain),
-                           "--tls-port", str(tls_port), "--tls-host", "127.0.0.1"],
-                          capture_output=True, text=True, cwd=REPO, timeout=60)
+    made = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "onewindow.cli",
+            "broker-config",
+            "--config",
+            str(cfg),
+            "--data-dir",
+            str(data),
+            "--out",
+            str(out),
+            "--port",
+            str(plain),
+            "--tls-port",
+            str(tls_port),
+            "--tls-host",
+            "127.0.0.1",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )
     assert made.returncode == 0, made.stderr
     conf = (out / "mosquitto.conf").read_text()
-    conf = conf.replace("user mosquitto", "user root")       # the test runs the broker itself
+    conf = conf.replace("user mosquitto", "user root")  # the test runs the broker itself
     (out / "mosquitto.conf").write_text(conf)
     log = open(tmp_path / "mosquitto.log", "wb")
-    broker = subprocess.Popen(["mosquitto", "-c", str(out / "mosquitto.conf")], stdout=log, stderr=log)
-    hall = Hall(tmp_path, f"mqtt://127.0.0.1:{plain}", config=cfg)   # the controller: localhost
+    broker = subprocess.Popen(
+        ["mosquitto", "-c", str(out / "mosquitto.conf")], stdout=log, stderr=log
+    )
+    hall = Hall(tmp_path, f"mqtt://127.0.0.1:{plain}", config=cfg)  # the controller: localhost
     try:
         wait_port(plain)
         wait_port(tls_port)
         hall.start()
         ca = out / "tls" / "ca.crt"
-        with DeviceClient(f"mqtts://127.0.0.1:{tls_port}?ca={ca}", "kiosk-1", kiosk_secret,
-                          hall.hall_id) as kiosk:
+        with DeviceClient(
+            f"mqtts://127.0.0.1:{tls_port}?ca={ca}", "kiosk-1", kiosk_secret, hall.hall_id
+        ) as kiosk:
             kiosk.start(wait=10)
             wait_for(lambda: kiosk.controller_online, 10)
             ticket = kiosk.request("ticket.issue", {"service": "A"})["ticket"]

@@ -1,5 +1,6 @@
 """The pages behind the ticket's QR code, served by `onewindow web` against a real hall; and the
 hostile or broken clients a public Wi-Fi brings, over real sockets."""
+
 from __future__ import annotations
 
 import http.client
@@ -38,14 +39,16 @@ def test_ticket_page_shows_progress_then_window_then_takes_a_rating(site):
     kiosk, caller = hall.client("kiosk-1"), hall.client("caller-4")
     first = kiosk.request("ticket.issue", {"service": "A"})["ticket"]
     mine = kiosk.request("ticket.issue", {"service": "A"})["ticket"]
-    qr = base + urllib.parse.urlsplit(mine["status_url"]).path     # what the QR code opens
+    qr = base + urllib.parse.urlsplit(mine["status_url"]).path  # what the QR code opens
     code, page = get(qr)
     assert code == 200 and mine["number"] in page and "排队中" in page and "1 人" in page
     # every window closed: the page says so, never 无需等候 or 0 分钟 (issue 14)
     assert "窗口暂未开放" in page and "0 分钟" not in page and "无需等候" not in page
     caller.request("window.open", {"window": 4})
     code, page = get(qr)
-    assert f"约 {hall.ctl.views.ticket(hall.ctl.queues.get(mine['id']))['est_wait_min']} 分钟" in page
+    assert (
+        f"约 {hall.ctl.views.ticket(hall.ctl.queues.get(mine['id']))['est_wait_min']} 分钟" in page
+    )
     caller.request("window.call_next", {"window": 4})
     caller.request("window.finish", {"window": 4})
     caller.request("window.call_next", {"window": 4})
@@ -60,10 +63,14 @@ def test_ticket_page_shows_progress_then_window_then_takes_a_rating(site):
     assert hall.ctl.store.rows("ratings", "ticket_id = ?", (mine["id"],)) == []
     form = urllib.parse.urlencode([("level", "1"), ("reason", "等候太久")]).encode()
     code, page = get(f"{qr}/rate", data=form)
-    assert code == 200 and "感谢您的评价" in page and 'id="rate"' not in page   # thanks, no form
+    assert code == 200 and "感谢您的评价" in page and 'id="rate"' not in page  # thanks, no form
     rows = hall.ctl.store.rows("ratings", "ticket_id = ?", (mine["id"],))
-    assert rows[0]["level"] == 1 and rows[0]["channel"] == "qrcode" and rows[0]["reasons"] == "等候太久"
-    code, page = get(qr)                                   # the page later: rated, no second form
+    assert (
+        rows[0]["level"] == 1
+        and rows[0]["channel"] == "qrcode"
+        and rows[0]["reasons"] == "等候太久"
+    )
+    code, page = get(qr)  # the page later: rated, no second form
     assert "已办结" in page and 'id="rate"' not in page
     assert first["number"] != mine["number"]
 
@@ -115,6 +122,7 @@ def test_front_page_lists_every_guide_under_the_halls_name(site):
 
 # -- hostile and broken clients ----------------------------------------------------------------
 
+
 def port_of(base: str) -> int:
     return int(base.rsplit(":", 1)[1])
 
@@ -138,31 +146,38 @@ def peak_rss_mb() -> float:
 def test_a_huge_body_with_content_length_minus_one_is_refused_without_being_read(site):
     hall, base = site
     ticket = hall.client("kiosk-1").request("ticket.issue", {"service": "A"})["ticket"]
-    Path("/proc/self/clear_refs").write_text("5")        # peak RSS := RSS now
+    Path("/proc/self/clear_refs").write_text("5")  # peak RSS := RSS now
     before = peak_rss_mb()
     chunk, sent = b"level=5&" + b"x" * ((1 << 20) - 8), 0
     with socket.create_connection(("127.0.0.1", port_of(base)), timeout=10) as s:
-        s.sendall(f"POST /t/{key(ticket)}/rate HTTP/1.1\r\nHost: hall\r\n"
-                  "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: -1\r\n\r\n".encode())
+        s.sendall(
+            f"POST /t/{key(ticket)}/rate HTTP/1.1\r\nHost: hall\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: -1\r\n\r\n".encode()
+        )
         try:
-            while sent < 64 << 20 and not select.select([s], [], [], 0)[0]:   # until answered
+            while sent < 64 << 20 and not select.select([s], [], [], 0)[0]:  # until answered
                 s.sendall(chunk)
                 sent += len(chunk)
             s.shutdown(socket.SHUT_WR)
         except OSError:
-            pass                                         # the server hung up on the body
+            pass  # the server hung up on the body
         r = http.client.HTTPResponse(s)
         r.begin()
         page = r.read().decode("utf-8")
-    assert peak_rss_mb() - before < 16, f"{sent >> 20} MB sent grew the process by {peak_rss_mb() - before:.0f} MB"
+    assert peak_rss_mb() - before < 16, (
+        f"{sent >> 20} MB sent grew the process by {peak_rss_mb() - before:.0f} MB"
+    )
     assert r.status == 400 and "请求格式有误" in page
 
 
 @pytest.mark.parametrize("length", ["abc", "-5", "0x10", "1.5"])
 def test_a_malformed_content_length_gets_400_not_a_dropped_connection(site, length):
     _, base = site
-    status, page = raw(base, f"POST /t/abcdef123/rate HTTP/1.1\r\nHost: hall\r\n"
-                             f"Content-Length: {length}\r\n\r\nlevel=5".encode())
+    status, page = raw(
+        base,
+        f"POST /t/abcdef123/rate HTTP/1.1\r\nHost: hall\r\n"
+        f"Content-Length: {length}\r\n\r\nlevel=5".encode(),
+    )
     assert status == 400 and "请求格式有误" in page
 
 
@@ -175,10 +190,15 @@ def test_a_post_without_content_length_gets_411(site):
 def test_a_chunked_rating_is_taken_and_oversized_headers_get_431(site):
     hall, base = site
     ticket = hall.client("kiosk-1").request("ticket.issue", {"service": "A"})["ticket"]
-    status, page = raw(base, f"POST /t/{key(ticket)}/rate HTTP/1.1\r\nHost: hall\r\n"
-                             "Transfer-Encoding: chunked\r\n\r\n7\r\nlevel=4\r\n0\r\n\r\n".encode())
+    status, page = raw(
+        base,
+        f"POST /t/{key(ticket)}/rate HTTP/1.1\r\nHost: hall\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n7\r\nlevel=4\r\n0\r\n\r\n".encode(),
+    )
     assert status == 200 and ticket["number"] in page
-    status, page = raw(base, b"GET / HTTP/1.1\r\nHost: hall\r\nCookie: " + b"x" * 9000 + b"\r\n\r\n")
+    status, page = raw(
+        base, b"GET / HTTP/1.1\r\nHost: hall\r\nCookie: " + b"x" * 9000 + b"\r\n\r\n"
+    )
     assert status == 431 and "请求头过大" in page
 
 
@@ -201,9 +221,9 @@ def test_half_sent_requests_are_dropped_after_the_timeout_and_hold_no_thread(sit
     try:
         for _ in range(50):
             s = socket.create_connection(("127.0.0.1", port_of(base)), timeout=10)
-            s.sendall(b"GET / HTTP/1.1\r\nHost: hall\r\nUser-Agent: slo")      # and nothing more
+            s.sendall(b"GET / HTTP/1.1\r\nHost: hall\r\nUser-Agent: slo")  # and nothing more
             slow.append(s)
-        assert get(f"{base}/")[0] == 200                 # everyone else is still served
+        assert get(f"{base}/")[0] == 200  # everyone else is still served
         assert threading.active_count() < threads_before + 10
         assert not select.select(slow, [], [], 0.2)[0], "dropped before the timeout"
         dropped = set()
@@ -223,23 +243,25 @@ def test_half_sent_requests_are_dropped_after_the_timeout_and_hold_no_thread(sit
             s.close()
 
 
-PHONE_PATIENCE_S = 5      # a page not there by then has failed, to the person holding the phone
+PHONE_PATIENCE_S = 5  # a page not there by then has failed, to the person holding the phone
 
 
 def test_a_hundred_phones_at_once_all_get_their_own_pages(site):
     hall, base = site
     kiosk = hall.client("kiosk-1")
-    tickets = [kiosk.request("ticket.issue", {"service": "ABF"[i % 3]})["ticket"] for i in range(100)]
+    tickets = [
+        kiosk.request("ticket.issue", {"service": "ABF"[i % 3]})["ticket"] for i in range(100)
+    ]
     together = threading.Barrier(len(tickets), timeout=60)
     failures = []
 
     def phone(t):
         pages = [(f"/t/{key(t)}", t["number"]), ("/guide/F", "不动产登记"), ("/", "办事指南")] * 3
         for path, expected in pages:
-            together.wait()                      # every phone asks at the same moment
+            together.wait()  # every phone asks at the same moment
             try:
                 code, page = get(base + path, timeout=PHONE_PATIENCE_S)
-            except OSError as exc:               # refused, reset, or no page while the phone waited
+            except OSError as exc:  # refused, reset, or no page while the phone waited
                 failures.append(f"{path}: {exc!r}")
                 continue
             if code != 200 or expected not in page:
@@ -260,28 +282,61 @@ def test_logs_name_the_action_never_the_ticket_or_the_query(site, caplog):
         assert get(f"{base}/t/{key(ticket)}?from=wechat&phone=13800138000")[0] == 200
         assert get(f"{base}/t/{key(ticket)}/rate", data=b"level=9")[0] == 200
         assert get(f"{base}/t/{key(ticket)}/rate")[0] == 405
-    web = [r for r in caplog.records if r.name.startswith(("onewindow.web", "onewindow.wsgi", "waitress"))]
+    web = [
+        r
+        for r in caplog.records
+        if r.name.startswith(("onewindow.web", "onewindow.wsgi", "waitress"))
+    ]
     assert any("ticket" in r.getMessage() for r in web)
     for r in caplog.records:
         if r.levelno >= logging.INFO or r in web:
             text = r.getMessage()
-            assert ticket["id"] not in text and key(ticket) not in text and "13800138000" not in text and "wechat" not in text
+            assert (
+                ticket["id"] not in text
+                and key(ticket) not in text
+                and "13800138000" not in text
+                and "wechat" not in text
+            )
 
 
 def test_onewindow_web_serves_the_pages_and_stops_cleanly_on_sigterm(site, tmp_path):
     import json
     import subprocess
     import sys
+
     from busutil import REPO, free_port, wait_port
+
     hall, _ = site
     hall.add("web-2", "web")
     cfg = tmp_path / "web.json"
-    cfg.write_text(json.dumps({"mqtt": hall.url, "device": "web-2", "secret": hall.secrets["web-2"],
-                               "hall": hall.hall_id}), encoding="utf-8")
+    cfg.write_text(
+        json.dumps(
+            {
+                "mqtt": hall.url,
+                "device": "web-2",
+                "secret": hall.secrets["web-2"],
+                "hall": hall.hall_id,
+            }
+        ),
+        encoding="utf-8",
+    )
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "onewindow.cli", "web", "--device-config", str(cfg),
-                             "--listen", f"127.0.0.1:{port}"], cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "onewindow.cli",
+            "web",
+            "--device-config",
+            str(cfg),
+            "--listen",
+            f"127.0.0.1:{port}",
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         wait_port(port, timeout=20)
         code, page = get(f"http://127.0.0.1:{port}/guide/F")

@@ -1,6 +1,7 @@
 """The ticket's QR page rated in headless Chromium, as a phone does: the reasons at 不满意 and
 非常不满意 before the submit button works, the thanks after (no second form), the phone only with
 consent."""
+
 from __future__ import annotations
 
 import urllib.parse
@@ -32,25 +33,25 @@ def test_a_bad_rating_on_the_qr_page_needs_a_reason_before_it_can_be_sent(browsi
     t = done_ticket(hall)
     b.goto(base + urllib.parse.urlsplit(t["status_url"]).path)
     assert "请对本次服务作出评价" in b.text()
-    assert b.js("document.forms.rate.elements.go.disabled") is True        # no level yet
+    assert b.js("document.forms.rate.elements.go.disabled") is True  # no level yet
     assert not b.visible("#bad")
-    b.tap("input[name=level][value='1']")                                  # 非常不满意
+    b.tap("input[name=level][value='1']")  # 非常不满意
     assert b.visible("#bad") and b.visible("#need")
-    assert b.js("document.forms.rate.elements.go.disabled") is True        # no reason yet
+    assert b.js("document.forms.rate.elements.go.disabled") is True  # no reason yet
     b.tap("input[name=reason][value='其他']")
-    assert b.js("document.forms.rate.elements.go.disabled") is True        # 其他 needs words
-    b.tap("input[name=reason][value='其他']")                              # untick
+    assert b.js("document.forms.rate.elements.go.disabled") is True  # 其他 needs words
+    b.tap("input[name=reason][value='其他']")  # untick
     b.tap("input[name=reason][value='等候太久']")
     assert b.js("document.forms.rate.elements.go.disabled") is False and not b.visible("#need")
-    assert hall.ctl.store.rows("ratings") == []                             # nothing sent yet
+    assert hall.ctl.store.rows("ratings") == []  # nothing sent yet
     phone_asked = b.exists("input[name=phone]")
-    assert phone_asked == (hall.ctl.phones is not None)    # only where it can be kept encrypted
+    assert phone_asked == (hall.ctl.phones is not None)  # only where it can be kept encrypted
     b.tap("button[name=go]", navigates=True)
     page = b.text()
-    assert "感谢您的评价" in page and not b.exists("#rate")                  # thanks, no form
+    assert "感谢您的评价" in page and not b.exists("#rate")  # thanks, no form
     rows = hall.ctl.store.rows("ratings")
     assert [(r["level"], r["reasons"], r["channel"]) for r in rows] == [(1, "等候太久", "qrcode")]
-    b.goto(base + urllib.parse.urlsplit(t["status_url"]).path)             # later: still no form
+    b.goto(base + urllib.parse.urlsplit(t["status_url"]).path)  # later: still no form
     assert "已办结" in b.text() and not b.exists("#rate")
 
 
@@ -65,8 +66,10 @@ def test_a_good_rating_goes_at_once_and_shows_thanks(browsing):
     assert [r["level"] for r in hall.ctl.store.rows("ratings")] == [4]
 
 
-@pytest.mark.skipif(__import__("onewindow.phonevault", fromlist=["x"]).available() is False,
-                    reason="the cryptography package is not installed: no phone is taken")
+@pytest.mark.skipif(
+    __import__("onewindow.phonevault", fromlist=["x"]).available() is False,
+    reason="the cryptography package is not installed: no phone is taken",
+)
 def test_the_phone_goes_only_with_consent_and_is_shown_masked(browsing):
     hall, base, b = browsing
     t = done_ticket(hall)
@@ -98,9 +101,11 @@ def test_after_rectification_the_page_takes_one_follow_up_rating(browsing):
     hall.add("manager-1", "manager")
     manager = hall.client("manager-1")
     for action, note in (("contact", "已电话联系"), ("rectify", "已增开窗口")):
-        manager.request("rating.follow", {"rating_id": rating["id"], "action": action, "note": note})
+        manager.request(
+            "rating.follow", {"rating_id": rating["id"], "action": action, "note": note}
+        )
     b.goto(page)
-    assert "整改后请再次评价" in b.text()                                   # 追加评价
+    assert "整改后请再次评价" in b.text()  # 追加评价
     b.tap("input[name=level][value='4']")
     b.tap("button[name=go]", navigates=True)
     assert "感谢您的评价" in b.text() and not b.exists("#rate")

@@ -1,5 +1,6 @@
 """The 晒成绩单 PDF downloaded from `onewindow web` by a manager: the manager PIN with every
 download, wrong ones refused (and counted towards the lockout), the right one gets a real PDF."""
+
 from __future__ import annotations
 
 import subprocess
@@ -48,8 +49,13 @@ def test_a_manager_downloads_the_monthly_pdf_with_the_pin(site, tmp_path):
     assert f"report-{month}.pdf" in headers["Content-Disposition"] and body.startswith(b"%PDF")
     pdf = tmp_path / "r.pdf"
     pdf.write_bytes(body)
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
-                          check=True, timeout=30).stdout
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    ).stdout
     assert "示范县政务服务中心" in text and "4号户籍窗口" in text and "王五" in text
     for w in hall.ctl.hall.windows:
         assert w.name in text

@@ -1,20 +1,20 @@
 """Issue 14's window tools end to end: the real kiosk and caller under Xvfb, touched through X,
 against a real hall: a declared veteran (绿色通道) confirmed at the window, and a 容缺 case from
 finish (the 告知单 printed on the window's printer) to the citizen's 补件 check-in by ID card."""
+
 from __future__ import annotations
 
 import json
 import time
 
 import pytest
+from kioskutil import kiosk_args, target_text
 
+from busutil import Hall, unlimited_config, wait_for
 from drivers.escpos_render import render
 from drivers.printer_sim import PrinterSimulator
 from drivers.ptysim import PtyDevice
-
-from busutil import Hall, unlimited_config, wait_for
 from kivyutil import App, Screen, shots_dir
-from kioskutil import kiosk_args, target_text
 
 IMG = shots_dir()
 
@@ -27,14 +27,33 @@ def rig(tmp_path):
     hall.add("caller-1", "caller", [1])
     hall.start()
     kiosk_screen, caller_screen = Screen(1080, 1920), Screen(1024, 600)
-    printer = PrinterSimulator()                       # the window's receipt printer
+    printer = PrinterSimulator()  # the window's receipt printer
     printer_pty = PtyDevice(printer, tmp_path / "window-printer")
-    kiosk = App(kiosk_screen, kiosk_args(hall, "--simulate", "--preview-dir",
-                                         str(tmp_path / "previews")), tmp_path, "kiosk")
-    caller = App(caller_screen, ["caller", "--mqtt", hall.url, "--hall", hall.hall_id,
-                                 "--device", "caller-1", f"--secret={hall.secrets['caller-1']}",
-                                 "--window", "1", "--printer", str(tmp_path / "window-printer")],
-                 tmp_path, "caller")
+    kiosk = App(
+        kiosk_screen,
+        kiosk_args(hall, "--simulate", "--preview-dir", str(tmp_path / "previews")),
+        tmp_path,
+        "kiosk",
+    )
+    caller = App(
+        caller_screen,
+        [
+            "caller",
+            "--mqtt",
+            hall.url,
+            "--hall",
+            hall.hall_id,
+            "--device",
+            "caller-1",
+            f"--secret={hall.secrets['caller-1']}",
+            "--window",
+            "1",
+            "--printer",
+            str(tmp_path / "window-printer"),
+        ],
+        tmp_path,
+        "caller",
+    )
     hall.printer = printer
     kiosk.wait_screen("home", timeout=30)
     caller.wait_screen("main", timeout=30)
@@ -48,7 +67,7 @@ def rig(tmp_path):
 
 
 def shot(screen: Screen, name: str) -> None:
-    time.sleep(0.4)          # the frame after the last change reaches the X server
+    time.sleep(0.4)  # the frame after the last change reaches the X server
     screen.screenshot(IMG / f"{name}.png")
 
 
@@ -79,7 +98,11 @@ def test_a_declared_veteran_goes_first_and_is_confirmed_at_the_window(rig):
     assert "自报" in marks
     shot(kiosk_screen, "kiosk-ticket-green")
     row = ticket_row(hall, vet)
-    assert (row["priority"], row["declared"], row["priority_check"]) == ("veteran", "veteran", "declared")
+    assert (row["priority"], row["declared"], row["priority_check"]) == (
+        "veteran",
+        "veteran",
+        "declared",
+    )
 
     # the window calls the veteran first (priority lane) and checks the certificate
     caller.tap("open_close")
@@ -91,7 +114,9 @@ def test_a_declared_veteran_goes_first_and_is_confirmed_at_the_window(rig):
     shot(caller_screen, "caller-green-declared")
     caller.tap("check_priority")
     caller.wait_screen("priority")
-    assert vet in target_text(caller, "priority_text") and "军人" in target_text(caller, "priority_text")
+    assert vet in target_text(caller, "priority_text") and "军人" in target_text(
+        caller, "priority_text"
+    )
     caller.tap("priority_confirm")
     wait_for(lambda: ticket_row(hall, vet)["priority_check"] == "confirmed", 10)
     caller.wait_screen("main")
@@ -104,7 +129,9 @@ def test_a_declared_veteran_goes_first_and_is_confirmed_at_the_window(rig):
     caller.wait_text("status_line", lambda t: "开始办理" in t)
     caller.tap("call_next")
     caller.wait_text("ticket_number", lambda t: t == first, timeout=10)
-    kpis = hall.client("caller-1").request("report.kpis", {"group": "window", "window": 1})["rows"][0]
+    kpis = hall.client("caller-1").request("report.kpis", {"group": "window", "window": 1})["rows"][
+        0
+    ]
     assert kpis["green"]["veteran"] == 1 and kpis["green_confirmed"] == 1
 
 
@@ -129,7 +156,7 @@ def test_a_missing_material_case_from_finish_to_the_citizens_return(rig):
     caller.wait_text("status_line", lambda t: "开始办理" in t)
     caller.tap("finish")
     caller.wait_screen("confirm")
-    caller.tap("finish_missing")                       # 容缺受理…
+    caller.tap("finish_missing")  # 容缺受理…
     caller.wait_screen("missing")
     assert number in target_text(caller, "missing_title")
     assert target_text(caller, "missing_0") == "近期免冠照片"
@@ -147,7 +174,7 @@ def test_a_missing_material_case_from_finish_to_the_citizens_return(rig):
     assert ticket_row(hall, number)["status"] == "done"
 
     # later the citizen is back: the card on the kiosk finds the case, one touch checks in
-    time.sleep(4.5)                                    # the sample card has left the reader
+    time.sleep(4.5)  # the sample card has left the reader
     kiosk.tap("sample_card")
     label = kiosk.wait_text("checkin_case", lambda t: "补件签到" in t and number in t, timeout=10)
     assert "近期免冠照片" in label

@@ -1,5 +1,6 @@
 """The kiosk's screens, one module and one KV file each, built the first time they are shown
 (KioskApp.screen): {screen name: "module:Class"}."""
+
 from __future__ import annotations
 
 SCREENS = {

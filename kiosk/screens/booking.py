@@ -1,4 +1,5 @@
 """预约: a service, a slot in the coming days, the ID card, booked."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -16,7 +17,7 @@ load_kv("booking.kv")
 def day_label(app, day: str) -> str:
     d = datetime.fromisoformat(day)
     names = app.t("weekday")
-    wd = names[d.weekday()] if app.lang == "zh" else names[d.weekday() * 3:d.weekday() * 3 + 3]
+    wd = names[d.weekday()] if app.lang == "zh" else names[d.weekday() * 3 : d.weekday() * 3 + 3]
     return f"{d:%m-%d} 周{wd}" if app.lang == "zh" else f"{wd} {d:%m-%d}"
 
 
@@ -30,8 +31,13 @@ class BookScreen(Screen):
         for s in app.services.values():
             if not s.get("appointments", True):
                 continue
-            c = Choice(title=app.pick(s), subtitle=app.pick(s, "department"),
-                       test_id=f"book-{s['code']}", size_hint_y=None, height=app.u * 130)
+            c = Choice(
+                title=app.pick(s),
+                subtitle=app.pick(s, "department"),
+                test_id=f"book-{s['code']}",
+                size_hint_y=None,
+                height=app.u * 130,
+            )
             c.bind(on_release=lambda w, code=s["code"]: app.go("slots", code=code))
             grid.add_widget(c)
 
@@ -48,8 +54,10 @@ class SlotsScreen(Screen):
         self.slots: list[dict] = []
         self.day = ""
         self.slot: dict | None = None
-        App.get_running_app().bind(lang=lambda *a: self.code and self.show(),
-                                   citizen_name=lambda *a: self.code and self.update())
+        App.get_running_app().bind(
+            lang=lambda *a: self.code and self.show(),
+            citizen_name=lambda *a: self.code and self.update(),
+        )
 
     def prepare(self, code: str) -> None:
         app = App.get_running_app()
@@ -69,7 +77,9 @@ class SlotsScreen(Screen):
             return
         self.slots = result.get("slots") or []
         days = list(dict.fromkeys(s["start"][:10] for s in self.slots))
-        self.day = next((s["start"][:10] for s in self.slots if s.get("free")), days[0] if days else "")
+        self.day = next(
+            (s["start"][:10] for s in self.slots if s.get("free")), days[0] if days else ""
+        )
         self.message = "" if any(s.get("free") for s in self.slots) else app.t("book_none")
         self.show()
 
@@ -87,10 +97,15 @@ class SlotsScreen(Screen):
         grid.clear_widgets()
         for i, s in enumerate(x for x in self.slots if x["start"].startswith(self.day)):
             free = s.get("free", 0)
-            c = Choice(title=f"{s['start'][11:16]}-{s['end'][11:16]}",
-                       subtitle=app.t("book_free", n=free) if free else app.t("book_full"),
-                       test_id=f"slot-{i}", disabled=not free, size_hint_y=None, height=app.u * 110,
-                       selected=self.slot is s)
+            c = Choice(
+                title=f"{s['start'][11:16]}-{s['end'][11:16]}",
+                subtitle=app.t("book_free", n=free) if free else app.t("book_full"),
+                test_id=f"slot-{i}",
+                disabled=not free,
+                size_hint_y=None,
+                height=app.u * 110,
+                selected=self.slot is s,
+            )
             c.bind(on_release=lambda w, slot=s: self.pick_slot(slot))
             grid.add_widget(c)
         self.ids.scroll.scroll_y = 1
@@ -108,7 +123,11 @@ class SlotsScreen(Screen):
 
     def update(self) -> None:
         app = App.get_running_app()
-        when = f"{day_label(app, self.slot['start'][:10])} {self.slot['start'][11:16]}" if self.slot else ""
+        when = (
+            f"{day_label(app, self.slot['start'][:10])} {self.slot['start'][11:16]}"
+            if self.slot
+            else ""
+        )
         self.confirm_text = app.t("book_confirm", time=when) if self.slot else app.t("book_slots")
         self.can_book = bool(self.slot and app.citizen)
 
@@ -121,8 +140,11 @@ class SlotsScreen(Screen):
             return
         self.can_book = False
         self.message = app.t("working")
-        app.request("appointment.book", {"service": self.code, "slot_start": self.slot["start"],
-                                         **app.citizen_args()}, self.booked)
+        app.request(
+            "appointment.book",
+            {"service": self.code, "slot_start": self.slot["start"], **app.citizen_args()},
+            self.booked,
+        )
 
     def booked(self, result, error) -> None:
         app = App.get_running_app()
@@ -141,9 +163,14 @@ class BookDoneScreen(Screen):
 
     def prepare(self, appointment: dict) -> None:
         app = App.get_running_app()
-        self.service = app.pick(app.services.get(appointment.get("service")) or {}) or \
-            appointment.get("service_name", "")
+        self.service = app.pick(
+            app.services.get(appointment.get("service")) or {}
+        ) or appointment.get("service_name", "")
         start = appointment.get("slot_start", "")
-        self.when = f"{day_label(app, start[:10])} {start[11:16]}-{appointment.get('slot_end', '')[11:16]}"
-        early = ((app.cfg or {}).get("hall", {}).get("rules") or {}).get("appointment_early_min", 30)
+        self.when = (
+            f"{day_label(app, start[:10])} {start[11:16]}-{appointment.get('slot_end', '')[11:16]}"
+        )
+        early = ((app.cfg or {}).get("hall", {}).get("rules") or {}).get(
+            "appointment_early_min", 30
+        )
         self.detail = app.t("book_done_text", time=self.when, early=early)

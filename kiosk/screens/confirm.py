@@ -1,4 +1,5 @@
 """Confirm: the second (and last) touch to take a number; a card read here adds priority."""
+
 from __future__ import annotations
 
 from typing import Sequence
@@ -38,7 +39,7 @@ class ConfirmScreen(Screen):
     note = StringProperty("")
     error = StringProperty("")
     materials = StringProperty("")
-    declared = StringProperty("")       # 绿色通道 the citizen chose here ("" none)
+    declared = StringProperty("")  # 绿色通道 the citizen chose here ("" none)
 
     def __init__(self, **kw):
         super().__init__(**kw)
@@ -60,17 +61,26 @@ class ConfirmScreen(Screen):
         self.title = app.pick(service)
         self.subtitle = app.pick(service, "department") or app.pick(service, "lead_department")
         q = app.queues.get(self.code) or {}
-        self.waiting = (app.t("confirm_waiting", n=q.get("ahead", 0), wait=app.pick(q, "wait_text"))
-                        if q.get("wait_text") else "")
-        self.who = (app.t("identified_hint", name=app.citizen_name) if app.citizen_name
-                    else app.t("elder_hint"))
+        self.waiting = (
+            app.t("confirm_waiting", n=q.get("ahead", 0), wait=app.pick(q, "wait_text"))
+            if q.get("wait_text")
+            else ""
+        )
+        self.who = (
+            app.t("identified_hint", name=app.citizen_name)
+            if app.citizen_name
+            else app.t("elder_hint")
+        )
         self.materials = material_lines(app, (service.get("guide") or {}).get("materials") or [])
         self.note = "" if app.can_print or app.printer_reason == "none" else app.t("will_not_print")
 
     def declared_hint(self, lang: str) -> str:
         app = App.get_running_app()
-        names = {"disabled": app.t("green_disabled", lang), "veteran": app.t("green_veteran", lang),
-                 "pregnant": app.t("green_pregnant", lang)}
+        names = {
+            "disabled": app.t("green_disabled", lang),
+            "veteran": app.t("green_veteran", lang),
+            "pregnant": app.t("green_pregnant", lang),
+        }
         return app.t("green_hint", lang, kind=names.get(self.declared, ""))
 
     def toggle_declared(self, kind: str) -> None:
@@ -79,8 +89,9 @@ class ConfirmScreen(Screen):
 
     def take(self) -> None:
         self.error = ""
-        App.get_running_app().take_number(self.code, failed=self.failed,
-                                          declared=self.declared or None)
+        App.get_running_app().take_number(
+            self.code, failed=self.failed, declared=self.declared or None
+        )
 
     def failed(self, message: str) -> None:
         self.error = message

@@ -1,4 +1,5 @@
 """办事指南 (一次告知): every service's guide in large type, printable as a 明白卡, with a QR."""
+
 from __future__ import annotations
 
 from kivy.app import App
@@ -23,14 +24,24 @@ class GuidesScreen(Screen):
         grid = self.ids.grid
         grid.clear_widgets()
         for s in app.services.values():
-            c = Choice(title=app.pick(s), subtitle=app.pick(s, "department"),
-                       test_id=f"guide-{s['code']}", size_hint_y=None, height=app.u * 130)
+            c = Choice(
+                title=app.pick(s),
+                subtitle=app.pick(s, "department"),
+                test_id=f"guide-{s['code']}",
+                size_hint_y=None,
+                height=app.u * 130,
+            )
             c.bind(on_release=lambda w, code=s["code"]: app.go("guide", code=code))
             grid.add_widget(c)
         # a 一件事's guide is its questions and merged materials
         for t in app.themes.values():
-            c = Choice(title=app.pick(t), subtitle=app.t("themes"), test_id=f"guide-{t['code']}",
-                       size_hint_y=None, height=app.u * 130)
+            c = Choice(
+                title=app.pick(t),
+                subtitle=app.t("themes"),
+                test_id=f"guide-{t['code']}",
+                size_hint_y=None,
+                height=app.u * 130,
+            )
             c.bind(on_release=lambda w, code=t["code"]: app.go("theme", code=code))
             grid.add_widget(c)
 
@@ -66,8 +77,10 @@ class GuideScreen(Screen):
             if not body:
                 return
             box.add_widget(Factory.SectionTitle(text=app.t(key)))
-            box.add_widget(Factory.KLabel(text=body, test_id=test_id, font_size=app.u * 30,
-                                          line_height=1.25))
+            box.add_widget(
+                Factory.KLabel(text=body, test_id=test_id, font_size=app.u * 30, line_height=1.25)
+            )
+
         # the one guide model (domain/guide.py): the web page and the 明白卡 read it too, and it
         # shows only what the hall file states
         card = guide_model.card(s)
@@ -80,13 +93,24 @@ class GuideScreen(Screen):
         section("guide_materials", materials, "guide_materials")
         if card.facts:
             box.add_widget(Factory.SectionTitle(text=app.t("guide_facts_title")))
-            box.add_widget(Factory.KLabel(
-                text="\n".join(f"{f.label_en}: {f.value_en}" if en else f"{f.label}：{f.value}"
-                               for f in card.facts),
-                test_id="guide_facts", font_size=app.u * 30, line_height=1.25))
+            box.add_widget(
+                Factory.KLabel(
+                    text="\n".join(
+                        f"{f.label_en}: {f.value_en}" if en else f"{f.label}：{f.value}"
+                        for f in card.facts
+                    ),
+                    test_id="guide_facts",
+                    font_size=app.u * 30,
+                    line_height=1.25,
+                )
+            )
         if card.faq:
-            section("guide_faq", "\n\n".join(f"问：{q}\n答：{a}" if not en else f"Q: {q}\nA: {a}"
-                                             for q, a in card.faq))
+            section(
+                "guide_faq",
+                "\n\n".join(
+                    f"问：{q}\n答：{a}" if not en else f"Q: {q}\nA: {a}" for q, a in card.faq
+                ),
+            )
         self.ids.scroll.scroll_y = 1
 
     def print_card(self) -> None:
@@ -94,8 +118,12 @@ class GuideScreen(Screen):
         self.status = app.t("guide_printing")
 
         def done(state: str, reason: str) -> None:
-            self.status = (app.t("guide_printed") if state == "printed"
-                           else app.t("guide_print_failed", reason=app.printer_message(reason)))
+            self.status = (
+                app.t("guide_printed")
+                if state == "printed"
+                else app.t("guide_print_failed", reason=app.printer_message(reason))
+            )
+
         app.print_guide(self.service(), done)
 
     def take(self) -> None:

@@ -1,4 +1,5 @@
 """A short message with one button back (help is coming, a refusal the citizen must read)."""
+
 from __future__ import annotations
 
 from kivy.properties import StringProperty

@@ -1,4 +1,5 @@
 """预约签到 / 查询: the citizen's card finds their bookings (check in) and today's tickets."""
+
 from __future__ import annotations
 
 from kivy.app import App
@@ -44,21 +45,35 @@ class MineScreen(Screen):
             box.add_widget(Factory.SectionTitle(text=app.t("mine_appointments")))
         for i, a in enumerate(appointments):
             start = a.get("slot_start", "")
-            service = app.pick(app.services.get(a.get("service")) or {}) or a.get("service_name", "")
+            service = app.pick(app.services.get(a.get("service")) or {}) or a.get(
+                "service_name", ""
+            )
             row = self.row(f"{service}\n{day_label(app, start[:10])} {start[11:16]}", f"appt-{i}")
             if start[:10] == today and app.hall_open:
-                b = Factory.KButton(text=app.t("checkin"), test_id=f"checkin-{i}", size_hint_x=None,
-                                    width=app.u * 240, bg=(0.1, 0.55, 0.3, 1))
+                b = Factory.KButton(
+                    text=app.t("checkin"),
+                    test_id=f"checkin-{i}",
+                    size_hint_x=None,
+                    width=app.u * 240,
+                    bg=(0.1, 0.55, 0.3, 1),
+                )
                 b.bind(on_release=lambda w, a=a: self.check_in(a))
                 row.add_widget(b)
             box.add_widget(row)
         if tickets:
             box.add_widget(Factory.SectionTitle(text=app.t("mine_tickets")))
         for i, t in enumerate(tickets):
-            row = self.row(f"{t['number']}  {t.get('service_name', '')}\n{self.status(t)}", f"ticket-{i}")
+            row = self.row(
+                f"{t['number']}  {t.get('service_name', '')}\n{self.status(t)}", f"ticket-{i}"
+            )
             if t.get("status") == "done":
-                b = Factory.KButton(text=app.t("rate"), test_id=f"rate-{i}", size_hint_x=None,
-                                    width=app.u * 200, bg=(0.16, 0.55, 0.33, 1))
+                b = Factory.KButton(
+                    text=app.t("rate"),
+                    test_id=f"rate-{i}",
+                    size_hint_x=None,
+                    width=app.u * 200,
+                    bg=(0.16, 0.55, 0.33, 1),
+                )
                 b.bind(on_release=lambda w, t=t: app.go("rating", ticket=t))
                 row.add_widget(b)
             box.add_widget(row)
@@ -66,7 +81,9 @@ class MineScreen(Screen):
     def row(self, text: str, test_id: str) -> BoxLayout:
         app = App.get_running_app()
         row = BoxLayout(size_hint_y=None, height=app.u * 130, spacing=app.u * 12)
-        row.add_widget(Factory.KText(text=text, halign="left", test_id=test_id, font_size=app.u * 30))
+        row.add_widget(
+            Factory.KText(text=text, halign="left", test_id=test_id, font_size=app.u * 30)
+        )
         return row
 
     @staticmethod
@@ -80,8 +97,9 @@ class MineScreen(Screen):
         return app.t(f"status_{s}") if s in ("serving", "done", "no_show", "cancelled") else s or ""
 
     def check_in(self, appointment: dict) -> None:
-        App.get_running_app().take_number(appointment["service"], appointment_id=appointment["id"],
-                                          failed=self.failed)
+        App.get_running_app().take_number(
+            appointment["service"], appointment_id=appointment["id"], failed=self.failed
+        )
 
     def failed(self, message: str) -> None:
         self.message = message

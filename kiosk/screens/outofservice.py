@@ -1,4 +1,5 @@
 """Out of service: the controller or broker cannot be reached; the kiosk recovers by itself."""
+
 from __future__ import annotations
 
 from kivy.uix.screenmanager import Screen

@@ -1,4 +1,5 @@
 """好差评: five levels, reasons for the two bad ones, for this session's ticket or a window."""
+
 from __future__ import annotations
 
 from kivy.app import App
@@ -50,13 +51,21 @@ class RatingScreen(Screen):
         targets.clear_widgets()
         targets.cols = 4 if app.portrait else 7
         if self.ticket:
-            c = Choice(title=app.t("rate_ticket", number=self.ticket["number"]), test_id="target-ticket",
-                       size_hint_y=None, height=app.u * 100)
+            c = Choice(
+                title=app.t("rate_ticket", number=self.ticket["number"]),
+                test_id="target-ticket",
+                size_hint_y=None,
+                height=app.u * 100,
+            )
             c.key = ("ticket", self.ticket["id"])
             targets.add_widget(c)
         for w in (app.cfg or {}).get("windows") or []:
-            c = Choice(title=app.pick(w), test_id=f"target-window-{w['window']}", size_hint_y=None,
-                       height=app.u * 100)
+            c = Choice(
+                title=app.pick(w),
+                test_id=f"target-window-{w['window']}",
+                size_hint_y=None,
+                height=app.u * 100,
+            )
             c.key = ("window", w["window"])
             targets.add_widget(c)
         for c in targets.children:
@@ -106,8 +115,11 @@ class RatingScreen(Screen):
     def submit(self) -> None:
         app = App.get_running_app()
         kind, value = self.target
-        args = {"ticket_id" if kind == "ticket" else "window": value, "level": self.level,
-                "channel": "kiosk"}
+        args = {
+            "ticket_id" if kind == "ticket" else "window": value,
+            "level": self.level,
+            "channel": "kiosk",
+        }
         if self.bad:
             args["reasons"] = [k for k in kiosk_reasons(app.cfg) if k in self.reasons]
         self.can_submit = False

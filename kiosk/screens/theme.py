@@ -1,4 +1,5 @@
 """一件事: the 情形 questions choose the items and the merged materials; one ticket for it all."""
+
 from __future__ import annotations
 
 from kivy.app import App
@@ -47,10 +48,16 @@ class ThemeScreen(Screen):
         self.choices: dict[tuple[str, bool], Choice] = {}
         for q in theme.get("questions") or []:
             row = BoxLayout(size_hint_y=None, height=app.u * 110, spacing=app.u * 12)
-            row.add_widget(Factory.KText(text=app.pick(q, "text"), halign="left", font_size=app.u * 30))
+            row.add_widget(
+                Factory.KText(text=app.pick(q, "text"), halign="left", font_size=app.u * 30)
+            )
             for value in (True, False):
-                c = Choice(title=app.t("yes" if value else "no"), size_hint_x=None, width=app.u * 130,
-                           test_id=f"q-{q['id']}-{'yes' if value else 'no'}")
+                c = Choice(
+                    title=app.t("yes" if value else "no"),
+                    size_hint_x=None,
+                    width=app.u * 130,
+                    test_id=f"q-{q['id']}-{'yes' if value else 'no'}",
+                )
                 c.bind(on_release=lambda w, qid=q["id"], v=value: self.answer(qid, v))
                 self.choices[(q["id"], value)] = c
                 row.add_widget(c)
@@ -76,12 +83,21 @@ class ThemeScreen(Screen):
             c.selected = self.answers.get(qid) is value
         items = self.selected_items()
         self.items_text = "、".join(app.pick(app.services.get(c) or {"name": c}) for c in items)
-        merged = [m for m in theme.get("materials") or [] if set(m.get("for") or items) & set(items)]
+        merged = [
+            m for m in theme.get("materials") or [] if set(m.get("for") or items) & set(items)
+        ]
         self.materials = material_lines(app, merged)
         # the one guide model: a limit the file leaves out is not shown, 0 reads 即办
         limit = next((f for f in guide_model.card(theme).facts if f.key == "time_limit_days"), None)
-        self.limit = ((f"{limit.label_en}: {limit.value_en}" if app.lang == "en"
-                       else f"{limit.label}：{limit.value}") if limit else "")
+        self.limit = (
+            (
+                f"{limit.label_en}: {limit.value_en}"
+                if app.lang == "en"
+                else f"{limit.label}：{limit.value}"
+            )
+            if limit
+            else ""
+        )
 
     def take(self) -> None:
         self.error = ""

@@ -1,4 +1,5 @@
 """The ticket: number, people ahead, estimate, QR of its status page, and how printing went."""
+
 from __future__ import annotations
 
 from kivy.app import App
@@ -48,8 +49,9 @@ class TicketScreen(Screen):
         service = app.services.get(t["service"]) or app.themes.get(t["service"]) or {}
         self.service = app.pick(service) or t.get("service_name", "")
         self.ahead = app.t("ticket_ahead", n=t.get("ahead", 0))
-        self.estimate = (app.t("ticket_estimate", wait=app.pick(t, "wait_text"))
-                         if t.get("wait_text") else "")
+        self.estimate = (
+            app.t("ticket_estimate", wait=app.pick(t, "wait_text")) if t.get("wait_text") else ""
+        )
         marks = []
         if t.get("priority"):
             marks.append(app.t(f"priority_{t['priority']}"))
@@ -58,7 +60,7 @@ class TicketScreen(Screen):
         if t.get("supplement"):
             marks.append(app.t("ticket_supplement"))
         self.marks = "  ".join(f"【{m}】" for m in marks)
-        if t.get("priority_check") == "declared":      # declared here: staff check the papers
+        if t.get("priority_check") == "declared":  # declared here: staff check the papers
             self.marks += "\n" + app.t("declared_note")
         self.who = app.t("ticket_for", name=t["citizen"]) if t.get("citizen") else ""
         self.qr = t.get("status_url") or ""

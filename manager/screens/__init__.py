@@ -1,10 +1,12 @@
 """The console's screens; each loads its own kv file next to the others in manager/kv."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
-from onewindow import uikit
 from kivy.uix.screenmanager import Screen
+
+from onewindow import uikit
 
 from .. import widgets  # noqa: F401  (their kv rules first: screens build on them)
 
@@ -17,6 +19,7 @@ def load_kv(name: str) -> None:
 
 def minutes(value) -> str:
     from ..texts import TEXTS
+
     return "—" if value is None else TEXTS("minutes", v=value)
 
 

@@ -1,6 +1,7 @@
 """Hall settings: a month calendar of closed and 调休 days, the weekly hours, the lunch break,
 the rules and alert thresholds, and the manager PIN. Every change is a controller op; what the
 screen shows afterwards is what the controller accepted (config_version -> config.get)."""
+
 from __future__ import annotations
 
 import calendar
@@ -18,13 +19,22 @@ from . import ConsoleScreen, load_kv
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 LUNCH_STEP_MIN = 15
 # the rules a manager tunes by touch, with their steps; the rest stay in the hall file
-RULES = (("wait_alert_min", 5), ("idle_alert_min", 5), ("pause_alert_min", 5),
-         ("fair_share", 1), ("elder_age", 1))
-COLOURS = {"closed": (0.78, 0.2, 0.2, 1), "extra": (0.93, 0.55, 0.05, 1),
-           "off": (0.72, 0.74, 0.78, 1), "open": (0.08, 0.40, 0.75, 1),
-           "picked": (0.05, 0.15, 0.3, 1)}
+RULES = (
+    ("wait_alert_min", 5),
+    ("idle_alert_min", 5),
+    ("pause_alert_min", 5),
+    ("fair_share", 1),
+    ("elder_age", 1),
+)
+COLOURS = {
+    "closed": (0.78, 0.2, 0.2, 1),
+    "extra": (0.93, 0.55, 0.05, 1),
+    "off": (0.72, 0.74, 0.78, 1),
+    "open": (0.08, 0.40, 0.75, 1),
+    "picked": (0.05, 0.15, 0.3, 1),
+}
 
-REPORTS_HOME = "~/OneWindow-reports"    # when no USB stick is mounted under /media
+REPORTS_HOME = "~/OneWindow-reports"  # when no USB stick is mounted under /media
 
 load_kv("hall")
 
@@ -32,8 +42,11 @@ load_kv("hall")
 def default_report_dir() -> str:
     """A USB stick mounted under /media (the desktop mounts one at /media/USER/LABEL), else a
     folder in the home directory; the manager may type another."""
-    sticks = sorted(p for p in glob.glob("/media/*/*") + glob.glob("/media/*")
-                    if Path(p).is_dir() and Path(p).is_mount())
+    sticks = sorted(
+        p
+        for p in glob.glob("/media/*/*") + glob.glob("/media/*")
+        if Path(p).is_dir() and Path(p).is_mount()
+    )
     return sticks[0] if sticks else REPORTS_HOME
 
 
@@ -93,9 +106,13 @@ class HallScreen(ConsoleScreen):
             self.lunch_start, self.lunch_end = hhmm(gap[0]), hhmm(gap[1])
         self.rules = dict(app.config_data["hall"].get("rules") or {})
         self.ids.hours_text.text = "\n".join(
-            TEXTS("hours_line", day=TEXTS("cal_weekdays").split("|")[i],
-                  ranges="  ".join(hours.get(d) or []) or TEXTS("hours_none"))
-            for i, d in enumerate(DAYS))
+            TEXTS(
+                "hours_line",
+                day=TEXTS("cal_weekdays").split("|")[i],
+                ranges="  ".join(hours.get(d) or []) or TEXTS("hours_none"),
+            )
+            for i, d in enumerate(DAYS)
+        )
         self._build_rules()
         self.build_calendar(app)
 
@@ -125,9 +142,15 @@ class HallScreen(ConsoleScreen):
                 kind = day_kind(hours, day)
                 mark = {"closed": TEXTS("cal_closed"), "extra": TEXTS("cal_extra")}.get(kind, "")
                 colour = COLOURS["picked"] if day == self.picked else COLOURS[kind]
-                grid.add_widget(TButton(text=f"{n}{mark}", test_id=f"day-{day.isoformat()}",
-                                        font_size=15, background_color=colour,
-                                        on_press=lambda b, d=day: self.pick(app, d)))
+                grid.add_widget(
+                    TButton(
+                        text=f"{n}{mark}",
+                        test_id=f"day-{day.isoformat()}",
+                        font_size=15,
+                        background_color=colour,
+                        on_press=lambda b, d=day: self.pick(app, d),
+                    )
+                )
         self._say_picked(hours)
 
     def pick(self, app, day: date) -> None:
@@ -140,18 +163,28 @@ class HallScreen(ConsoleScreen):
             self.picked_text = TEXTS("cal_pick")
             return
         kind = day_kind(hours, day)
-        ranges = (hours.get("extra_days") or {}).get(day.isoformat()) if kind == "extra" \
+        ranges = (
+            (hours.get("extra_days") or {}).get(day.isoformat())
+            if kind == "extra"
             else hours.get(DAYS[day.weekday()])
+        )
         what = TEXTS(f"cal_is_{kind}", ranges="  ".join(ranges or []))
-        self.picked_text = TEXTS("cal_picked", date=day.isoformat(), what=what,
-                                 weekday="周" + TEXTS("cal_weekdays").split("|")[day.weekday()])
+        self.picked_text = TEXTS(
+            "cal_picked",
+            date=day.isoformat(),
+            what=what,
+            weekday="周" + TEXTS("cal_weekdays").split("|")[day.weekday()],
+        )
 
     def set_day(self, app, kind: str) -> None:
         if self.picked is None:
             app.message = TEXTS("cal_pick")
             return
-        app.act("config.day", {"date": self.picked.isoformat(), "kind": kind},
-                f"{self.picked.isoformat()} {TEXTS('day_' + kind)}")
+        app.act(
+            "config.day",
+            {"date": self.picked.isoformat(), "kind": kind},
+            f"{self.picked.isoformat()} {TEXTS('day_' + kind)}",
+        )
 
     # -- lunch --------------------------------------------------------------------------------
 
@@ -163,8 +196,11 @@ class HallScreen(ConsoleScreen):
         setattr(self, which, hhmm(minutes))
 
     def save_lunch(self, app) -> None:
-        app.act("config.lunch", {"start": self.lunch_start, "end": self.lunch_end},
-                f"{TEXTS('lunch_title')} {self.lunch_start}-{self.lunch_end}")
+        app.act(
+            "config.lunch",
+            {"start": self.lunch_start, "end": self.lunch_end},
+            f"{TEXTS('lunch_title')} {self.lunch_start}-{self.lunch_end}",
+        )
 
     # -- rules --------------------------------------------------------------------------------
 
@@ -175,13 +211,32 @@ class HallScreen(ConsoleScreen):
         for name, step in RULES:
             row = BoxLayout(size_hint_y=None, height=40, spacing=4)
             row.add_widget(TLabel(text=TEXTS(f"rule_{name}"), font_size=15))
-            row.add_widget(TButton(text="−", size_hint_x=None, width=44, test_id=f"rule-{name}-minus",
-                                   on_press=lambda b, n=name, s=step: self.step_rule(n, -s)))
-            label = TLabel(text=str(self.rules.get(name, "")), halign="center", size_hint_x=None,
-                           width=56, test_id=f"rule-{name}")
+            row.add_widget(
+                TButton(
+                    text="−",
+                    size_hint_x=None,
+                    width=44,
+                    test_id=f"rule-{name}-minus",
+                    on_press=lambda b, n=name, s=step: self.step_rule(n, -s),
+                )
+            )
+            label = TLabel(
+                text=str(self.rules.get(name, "")),
+                halign="center",
+                size_hint_x=None,
+                width=56,
+                test_id=f"rule-{name}",
+            )
             row.add_widget(label)
-            row.add_widget(TButton(text="+", size_hint_x=None, width=44, test_id=f"rule-{name}-plus",
-                                   on_press=lambda b, n=name, s=step: self.step_rule(n, s)))
+            row.add_widget(
+                TButton(
+                    text="+",
+                    size_hint_x=None,
+                    width=44,
+                    test_id=f"rule-{name}-plus",
+                    on_press=lambda b, n=name, s=step: self.step_rule(n, s),
+                )
+            )
             box.add_widget(row)
             self._rule_labels[name] = label
 
@@ -192,8 +247,11 @@ class HallScreen(ConsoleScreen):
         self._rule_labels[name].text = str(self.rules[name])
 
     def save_rules(self, app) -> None:
-        app.act("config.rules", {name: self.rules[name] for name, _ in RULES if name in self.rules},
-                TEXTS("rules_title"))
+        app.act(
+            "config.rules",
+            {name: self.rules[name] for name, _ in RULES if name in self.rules},
+            TEXTS("rules_title"),
+        )
 
     # -- the PIN ------------------------------------------------------------------------------
 
@@ -202,6 +260,7 @@ class HallScreen(ConsoleScreen):
 
         def done(_result):
             self.ids.pin_old.text = self.ids.pin_new.text = ""
+
         app.act("config.pin", {"old": old, "new": new}, TEXTS("pin_changed"), then=done)
 
     # -- the 晒成绩单 ------------------------------------------------------------------------
@@ -211,6 +270,7 @@ class HallScreen(ConsoleScreen):
         from onewindow import reports
         from onewindow.bus.client import BusError
         from onewindow.reportpdf import ReportFontMissing
+
         hall = app.client.state.get("hall") or {}
         day = hall.get("day")
         if not day:
@@ -222,12 +282,18 @@ class HallScreen(ConsoleScreen):
 
         def work():
             try:
-                paths = reports.export(lambda op, a: app.client.request(op, a, timeout=10),
-                                       period, folder, hall.get("name", ""))
+                paths = reports.export(
+                    lambda op, a: app.client.request(op, a, timeout=10),
+                    period,
+                    folder,
+                    hall.get("name", ""),
+                )
             except (OSError, BusError, TimeoutError, ReportFontMissing) as exc:
                 return TEXTS("report_failed", why=getattr(exc, "message", None) or str(exc))
             pdf = next(p for p in paths if p.suffix == ".pdf")
             return TEXTS("report_done", path=str(pdf), n=len(paths))
 
-        app.in_background(work, lambda text, error: setattr(
-            app, "message", text or TEXTS("report_failed", why=error)))
+        app.in_background(
+            work,
+            lambda text, error: setattr(app, "message", text or TEXTS("report_failed", why=error)),
+        )

@@ -1,5 +1,6 @@
 """The PIN pad: shown at start and whenever the session runs out. The hall's controller checks
 the PIN (one PIN for every console, `onewindow pin set`) and locks out guessing."""
+
 from __future__ import annotations
 
 from kivy.app import App

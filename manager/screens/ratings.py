@@ -1,6 +1,7 @@
 """Bad ratings (差评): the cases with their working-day deadlines, and one case worked through:
 each step (contacted, rectified, invalid, cannot rectify) or note with who and what was done,
 the trail of every step, the citizen's phone masked and opened only for the call."""
+
 from __future__ import annotations
 
 from kivy.clock import Clock
@@ -12,13 +13,13 @@ from ..widgets import TButton, TLabel
 from . import ConsoleScreen, load_kv
 
 ROW_H = 64
-PHONE_SHOWN_S = 30           # a number opened for the call is masked again after this
+PHONE_SHOWN_S = 30  # a number opened for the call is masked again after this
 
 load_kv("ratings")
 
 
 class RatingsScreen(ConsoleScreen):
-    status = StringProperty("")          # the open case's follow-up status, "" when none
+    status = StringProperty("")  # the open case's follow-up status, "" when none
     has_phone = BooleanProperty(False)
 
     def __init__(self, **kw):
@@ -34,8 +35,11 @@ class RatingsScreen(ConsoleScreen):
             self.load(app)
 
     def load(self, app) -> None:
-        app.request("report.ratings", {"days": 90},
-                    done=lambda result, error: result is not None and self._fill(app, result["rows"]))
+        app.request(
+            "report.ratings",
+            {"days": 90},
+            done=lambda result, error: result is not None and self._fill(app, result["rows"]),
+        )
         if self.case_id:
             self.open_case(app, self.case_id)
 
@@ -43,25 +47,43 @@ class RatingsScreen(ConsoleScreen):
         box = self.ids.rows
         box.clear_widgets()
         if not rows:
-            box.add_widget(TLabel(text=TEXTS("ratings_none"), size_hint_y=None, height=40,
-                                  test_id="ratings-none"))
+            box.add_widget(
+                TLabel(
+                    text=TEXTS("ratings_none"), size_hint_y=None, height=40, test_id="ratings-none"
+                )
+            )
         for r in rows:
             row = BoxLayout(size_hint_y=None, height=ROW_H, spacing=6)
             overdue = TEXTS(f"overdue_{r['overdue']}") if r.get("overdue") else ""
-            label = TLabel(text=TEXTS("rating_row", at=r["at"][:16].replace("T", " "),
-                                      window=r.get("window_name") or "—", level=r["level_name"],
-                                      ticket=r.get("ticket") or "",
-                                      reasons="、".join(r["reasons"]) or "—",
-                                      contact_by=r.get("contact_by") or "—",
-                                      rectify_by=r.get("rectify_by") or "—",
-                                      status=r.get("status_name") or "", overdue=overdue),
-                           test_id=f"rating-{r['id']}", font_size=14, shorten=False)
+            label = TLabel(
+                text=TEXTS(
+                    "rating_row",
+                    at=r["at"][:16].replace("T", " "),
+                    window=r.get("window_name") or "—",
+                    level=r["level_name"],
+                    ticket=r.get("ticket") or "",
+                    reasons="、".join(r["reasons"]) or "—",
+                    contact_by=r.get("contact_by") or "—",
+                    rectify_by=r.get("rectify_by") or "—",
+                    status=r.get("status_name") or "",
+                    overdue=overdue,
+                ),
+                test_id=f"rating-{r['id']}",
+                font_size=14,
+                shorten=False,
+            )
             if overdue:
                 label.color = (0.75, 0.15, 0.1, 1)
             row.add_widget(label)
-            row.add_widget(TButton(text=TEXTS("case_open"), size_hint_x=None, width=76,
-                                   test_id=f"case-{r['id']}",
-                                   on_press=lambda b, rid=r["id"]: self.open_case(app, rid)))
+            row.add_widget(
+                TButton(
+                    text=TEXTS("case_open"),
+                    size_hint_x=None,
+                    width=76,
+                    test_id=f"case-{r['id']}",
+                    on_press=lambda b, rid=r["id"]: self.open_case(app, rid),
+                )
+            )
             box.add_widget(row)
 
     def open_case(self, app, rating_id: str) -> None:
@@ -72,6 +94,7 @@ class RatingsScreen(ConsoleScreen):
                 self.ids.note.text = ""
             self.case_id = rating_id
             self._show(result)
+
         app.request("rating.case", {"rating_id": rating_id}, done=done)
 
     def _show(self, result: dict) -> None:
@@ -80,15 +103,30 @@ class RatingsScreen(ConsoleScreen):
         self.has_phone = bool(r.get("phone")) and self.status in ("open", "rectifying")
         overdue = TEXTS(f"overdue_{r['overdue']}") if r.get("overdue") else ""
         self.ids.detail.text = TEXTS(
-            "case_detail", ticket=r.get("ticket") or "—", window=r.get("window_name") or "—",
-            service=r.get("service_name") or "", level=r["level_name"],
-            reasons="、".join(r["reasons"]) or "—", text=r.get("text") or "—",
-            at=r["at"][:16].replace("T", " "), status=r.get("status_name") or "",
-            contact_by=r.get("contact_by") or "—", rectify_by=r.get("rectify_by") or "—",
-            phone=r.get("phone") or TEXTS("case_no_phone"), overdue=overdue)
-        lines = [TEXTS("trail_line", at=n["at"][:16].replace("T", " "),
-                       who=n.get("by") or n["device"], action=TEXTS(f"step_{n['action']}"),
-                       note=n["note"] or "—") for n in result.get("notes") or []]
+            "case_detail",
+            ticket=r.get("ticket") or "—",
+            window=r.get("window_name") or "—",
+            service=r.get("service_name") or "",
+            level=r["level_name"],
+            reasons="、".join(r["reasons"]) or "—",
+            text=r.get("text") or "—",
+            at=r["at"][:16].replace("T", " "),
+            status=r.get("status_name") or "",
+            contact_by=r.get("contact_by") or "—",
+            rectify_by=r.get("rectify_by") or "—",
+            phone=r.get("phone") or TEXTS("case_no_phone"),
+            overdue=overdue,
+        )
+        lines = [
+            TEXTS(
+                "trail_line",
+                at=n["at"][:16].replace("T", " "),
+                who=n.get("by") or n["device"],
+                action=TEXTS(f"step_{n['action']}"),
+                note=n["note"] or "—",
+            )
+            for n in result.get("notes") or []
+        ]
         self.ids.trail.text = "\n".join(lines) or TEXTS("trail_none")
 
     def _args(self, **more) -> dict:
@@ -101,13 +139,19 @@ class RatingsScreen(ConsoleScreen):
     def step(self, app, action: str) -> None:
         if not self.case_id:
             return
-        app.act("rating.follow", self._args(action=action), TEXTS(f"step_{action}"),
-                then=lambda result: self._after(app))
+        app.act(
+            "rating.follow",
+            self._args(action=action),
+            TEXTS(f"step_{action}"),
+            then=lambda result: self._after(app),
+        )
 
     def add_note(self, app) -> None:
         if not self.case_id:
             return
-        app.act("rating.note", self._args(), TEXTS("step_note"), then=lambda result: self._after(app))
+        app.act(
+            "rating.note", self._args(), TEXTS("step_note"), then=lambda result: self._after(app)
+        )
 
     def _after(self, app) -> None:
         self.ids.note.text = ""
@@ -122,6 +166,8 @@ class RatingsScreen(ConsoleScreen):
                 app.message = error.message if error else ""
                 return
             self.ids.detail.text += "\n" + TEXTS("case_phone_clear", phone=result["phone"])
-            Clock.schedule_once(lambda dt: case == self.case_id and self.open_case(app, case),
-                                PHONE_SHOWN_S)
+            Clock.schedule_once(
+                lambda dt: case == self.case_id and self.open_case(app, case), PHONE_SHOWN_S
+            )
+
         app.request("rating.phone", {"rating_id": case}, done=done)

@@ -1,5 +1,6 @@
 """Tickets: find today's ticket by its number, see it with its status QR code, cancel it, or
 reprint it on the duty desk's printer (`--printer`); the reprint is reported and audited."""
+
 from __future__ import annotations
 
 from kivy.properties import DictProperty, StringProperty
@@ -31,15 +32,25 @@ class TicketsScreen(ConsoleScreen):
 
     def update(self, app, dirty: set) -> None:
         cfg = app.config_data
-        letters = tuple(sorted({s.get("prefix") or s["code"] for s in cfg.get("services", [])}
-                               | {t.get("prefix") or t["code"] for t in cfg.get("themes", [])}))
+        letters = tuple(
+            sorted(
+                {s.get("prefix") or s["code"] for s in cfg.get("services", [])}
+                | {t.get("prefix") or t["code"] for t in cfg.get("themes", [])}
+            )
+        )
         if letters and letters != self._letters:
             self._letters = letters
             grid = self.ids.letters
             grid.clear_widgets()
             for ch in letters:
-                grid.add_widget(TButton(text=ch, test_id=f"key-{ch}", font_size=22,
-                                        on_press=lambda b: self.key(b.text)))
+                grid.add_widget(
+                    TButton(
+                        text=ch,
+                        test_id=f"key-{ch}",
+                        font_size=22,
+                        on_press=lambda b: self.key(b.text),
+                    )
+                )
 
     def key(self, ch: str) -> None:
         if ch == "back":
@@ -60,15 +71,22 @@ class TicketsScreen(ConsoleScreen):
                 self.ids.qr.texture = None
                 return
             self.show(result["tickets"][0])
+
         app.request("ticket.find", {"number": self.number}, done=done)
 
     def show(self, t: dict) -> None:
         self.ticket = t
-        self.info = TEXTS("ticket_info", number=t["number"], service=t.get("service_name", ""),
-                          status=TEXTS(f"st_{t['status']}"), ahead=t.get("ahead", 0),
-                          wait=t.get("wait_text") or "",
-                          issued=t["issued_at"][11:19], window=t.get("window_name") or "—",
-                          citizen=t.get("citizen") or "—")
+        self.info = TEXTS(
+            "ticket_info",
+            number=t["number"],
+            service=t.get("service_name", ""),
+            status=TEXTS(f"st_{t['status']}"),
+            ahead=t.get("ahead", 0),
+            wait=t.get("wait_text") or "",
+            issued=t["issued_at"][11:19],
+            window=t.get("window_name") or "—",
+            citizen=t.get("citizen") or "—",
+        )
         self.ids.qr.texture = qr_texture(t["status_url"]) if t.get("status_url") else None
 
     def reprint(self, app) -> None:
@@ -82,6 +100,7 @@ class TicketsScreen(ConsoleScreen):
         def work():
             from drivers import escpos
             from drivers.printer import PrinterError, open_printer
+
             printer = open_printer(*app.printer)
             try:
                 printer.print_job(escpos.ticket(ticket, hall_name))
@@ -95,13 +114,20 @@ class TicketsScreen(ConsoleScreen):
             if problem or error:
                 app.message = TEXTS("reprint_failed", why=problem or error)
                 return
-            app.act("ticket.printed", {"ticket_id": ticket["id"], "printed": True, "reprint": True},
-                    f"{ticket['number']} {TEXTS('reprinted')}")
-        app.in_background(work, done)      # a printer takes seconds: never on the UI thread
+            app.act(
+                "ticket.printed",
+                {"ticket_id": ticket["id"], "printed": True, "reprint": True},
+                f"{ticket['number']} {TEXTS('reprinted')}",
+            )
+
+        app.in_background(work, done)  # a printer takes seconds: never on the UI thread
 
     def cancel(self, app) -> None:
         if not self.ticket:
             return
-        app.act("ticket.cancel", {"ticket_id": self.ticket["id"], "reason": "manager"},
-                f"{self.ticket['number']} {TEXTS('st_cancelled')}",
-                then=lambda result: self.show(result["ticket"]))
+        app.act(
+            "ticket.cancel",
+            {"ticket_id": self.ticket["id"], "reason": "manager"},
+            f"{self.ticket['number']} {TEXTS('st_cancelled')}",
+            then=lambda result: self.show(result["ticket"]),
+        )

@@ -1,4 +1,5 @@
 """Windows: open, pause, resume, close any window; staff on duty; services assigned by touch."""
+
 from __future__ import annotations
 
 from kivy.properties import NumericProperty, StringProperty
@@ -8,10 +9,12 @@ from ..texts import TEXTS
 from ..widgets import TButton, TLabel, TToggle
 from . import ConsoleScreen, load_kv
 
-ACTIONS = (("open", "window.open", (0.1, 0.6, 0.3, 1)),
-           ("pause", "window.pause", (0.85, 0.5, 0.05, 1)),
-           ("resume", "window.resume", (0.08, 0.4, 0.75, 1)),
-           ("close", "window.close", (0.5, 0.5, 0.55, 1)))
+ACTIONS = (
+    ("open", "window.open", (0.1, 0.6, 0.3, 1)),
+    ("pause", "window.pause", (0.85, 0.5, 0.05, 1)),
+    ("resume", "window.resume", (0.08, 0.4, 0.75, 1)),
+    ("close", "window.close", (0.5, 0.5, 0.55, 1)),
+)
 ROW_H = 52
 
 load_kv("windows")
@@ -20,14 +23,16 @@ load_kv("windows")
 def status_text(w: dict) -> str:
     text = _status(w)
     held = [h.get("number") for h in w.get("held") or [] if h.get("number")]
-    if held:            # 挂起: kept at this window for a while, then back to their queue
+    if held:  # 挂起: kept at this window for a while, then back to their queue
         text += TEXTS("status_held", numbers=" ".join(held))
     return text
 
 
 def _status(w: dict) -> str:
     if w["status"] == "open":
-        return TEXTS("status_busy", number=w["serving"]) if w.get("serving") else TEXTS("status_open")
+        return (
+            TEXTS("status_busy", number=w["serving"]) if w.get("serving") else TEXTS("status_open")
+        )
     if w["status"] == "paused":
         return TEXTS("status_paused", reason=w.get("reason") or TEXTS("no_reason"))
     return TEXTS("status_closed")
@@ -76,12 +81,26 @@ class WindowsScreen(ConsoleScreen):
             who.add_widget(facts)
             row.add_widget(who)
             for action, op, colour in ACTIONS:
-                row.add_widget(TButton(text=TEXTS(f"win_{action}"), test_id=f"win-{number}-{action}",
-                                       size_hint_x=0.12, background_color=colour, font_size=15,
-                                       on_press=lambda b, n=number, a=action, o=op: self.act(app, n, a, o)))
-            row.add_widget(TButton(text=TEXTS("win_edit"), test_id=f"win-{number}-edit",
-                                   size_hint_x=0.12, background_color=(0.3, 0.3, 0.45, 1),
-                                   font_size=15, on_press=lambda b, n=number: self.select(app, n)))
+                row.add_widget(
+                    TButton(
+                        text=TEXTS(f"win_{action}"),
+                        test_id=f"win-{number}-{action}",
+                        size_hint_x=0.12,
+                        background_color=colour,
+                        font_size=15,
+                        on_press=lambda b, n=number, a=action, o=op: self.act(app, n, a, o),
+                    )
+                )
+            row.add_widget(
+                TButton(
+                    text=TEXTS("win_edit"),
+                    test_id=f"win-{number}-edit",
+                    size_hint_x=0.12,
+                    background_color=(0.3, 0.3, 0.45, 1),
+                    font_size=15,
+                    on_press=lambda b, n=number: self.select(app, n),
+                )
+            )
             box.add_widget(row)
             self._rows[number] = {"name": name, "status": status, "staff": staff}
 
@@ -92,9 +111,12 @@ class WindowsScreen(ConsoleScreen):
         row["name"].text = w.get("name", str(number))
         row["status"].text = status_text(w)
         row["status"].color = {"open": (0.1, 0.5, 0.2, 1), "paused": (0.85, 0.45, 0.05, 1)}.get(
-            w["status"], (0.45, 0.45, 0.45, 1))
+            w["status"], (0.45, 0.45, 0.45, 1)
+        )
         staff = w.get("staff") or {}
-        row["staff"].text = " ".join(x for x in (staff.get("id"), staff.get("name")) if x) or TEXTS("no_staff")
+        row["staff"].text = " ".join(x for x in (staff.get("id"), staff.get("name")) if x) or TEXTS(
+            "no_staff"
+        )
         if number == self.selected:
             self._mark_toggles(w)
 
@@ -134,8 +156,15 @@ class WindowsScreen(ConsoleScreen):
         self._toggles = {}
         for code, name in codes:
             # two lines for a long name: cut off, two services could read alike
-            t = TToggle(text=f"{code} {name}", test_id=f"svc-{code}", font_size=13,
-                        size_hint_y=None, height=44, halign="center", valign="middle")
+            t = TToggle(
+                text=f"{code} {name}",
+                test_id=f"svc-{code}",
+                font_size=13,
+                size_hint_y=None,
+                height=44,
+                halign="center",
+                valign="middle",
+            )
             t.bind(size=lambda btn, size: setattr(btn, "text_size", (size[0] - 6, size[1])))
             grid.add_widget(t)
             self._toggles[code] = t
@@ -157,15 +186,26 @@ class WindowsScreen(ConsoleScreen):
         before = [c for c in (w.get("services") or ()) if c in self._toggles]
         chosen = {c for c, t in self._toggles.items() if t.state == "down"}
         # keep the window's own order (routing may follow it), new codes at the end
-        services = [c for c in before if c in chosen] + [c for c in order if c in chosen and c not in before]
+        services = [c for c in before if c in chosen] + [
+            c for c in order if c in chosen and c not in before
+        ]
         if w.get("kind") == "comprehensive" and set(services) == set(order):
-            services = []          # a comprehensive window serving everything stays "all"
-        app.act("config.window", {"window": self.selected, "services": services},
-                f"{w.get('name', self.selected)} {TEXTS('saved')}")
+            services = []  # a comprehensive window serving everything stays "all"
+        app.act(
+            "config.window",
+            {"window": self.selected, "services": services},
+            f"{w.get('name', self.selected)} {TEXTS('saved')}",
+        )
 
     def _kind(self) -> str | None:
-        return next((k for k in ("comprehensive", "specialist", "pickup")
-                     if self.ids[f"kind_{k}"].state == "down"), None)
+        return next(
+            (
+                k
+                for k in ("comprehensive", "specialist", "pickup")
+                if self.ids[f"kind_{k}"].state == "down"
+            ),
+            None,
+        )
 
     def save_window(self, app) -> None:
         """The window's name and kind (a rename shows on every screen and in the voice)."""
@@ -181,13 +221,21 @@ class WindowsScreen(ConsoleScreen):
         """A new window: the next number, comprehensive unless a kind is picked with services."""
         number = max(app.client.state.get("windows", {}) or [0]) + 1
         kind = self._kind() or "comprehensive"
-        args = {"window": number, "kind": kind,
-                "name": self.ids.win_name.text.strip() if not self.selected and
-                self.ids.win_name.text.strip() else TEXTS("win_added", n=number)}
+        args = {
+            "window": number,
+            "kind": kind,
+            "name": self.ids.win_name.text.strip()
+            if not self.selected and self.ids.win_name.text.strip()
+            else TEXTS("win_added", n=number),
+        }
         if kind != "comprehensive":
             args["services"] = [c for c, t in self._toggles.items() if t.state == "down"]
-        app.act("config.window", args, f"{args['name']} {TEXTS('saved')}",
-                then=lambda r: self.select(app, number))
+        app.act(
+            "config.window",
+            args,
+            f"{args['name']} {TEXTS('saved')}",
+            then=lambda r: self.select(app, number),
+        )
 
     def select_all(self, app) -> None:
         for t in self._toggles.values():

@@ -7,6 +7,7 @@ up to a size, while the hall goes on alone. What the queue cannot hold the contr
 again from its outbox (bus/outbox.py). The central broker knows each hall by its certificate's
 CN (= hall id) and lets it write only `ow/<hall id>/up/#` and read only its own `ack`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,35 +16,55 @@ from typing import Optional
 
 from .url import BusUrl, BusUrlError, parse_bus_url
 
-QUEUE_MESSAGES = 100_000       # what the bridge queues while the city is unreachable (~a busy
+QUEUE_MESSAGES = 100_000  # what the bridge queues while the city is unreachable (~a busy
 QUEUE_BYTES = 256 * 1024 * 1024  # hall's week); beyond it the outbox sends again on reconnect
-BRIDGE_USER = "uplink"         # the bridge's local identity in the hall's ACL
+BRIDGE_USER = "uplink"  # the bridge's local identity in the hall's ACL
 
 
 @dataclass(frozen=True)
 class Uplink:
     """Where and how a hall's broker reaches the city."""
+
     url: BusUrl
-    cafile: str            # the city CA, to check the central broker
-    certfile: str          # this hall's client certificate (CN = hall id)
+    cafile: str  # the city CA, to check the central broker
+    certfile: str  # this hall's client certificate (CN = hall id)
     keyfile: str
     queue: int = QUEUE_MESSAGES
 
     @classmethod
-    def from_args(cls, url: str, ca: Optional[str], cert: Optional[str], key: Optional[str],
-                  queue: int = QUEUE_MESSAGES) -> "Uplink":
+    def from_args(
+        cls,
+        url: str,
+        ca: Optional[str],
+        cert: Optional[str],
+        key: Optional[str],
+        queue: int = QUEUE_MESSAGES,
+    ) -> "Uplink":
         parsed = parse_bus_url(url)
         if parsed.scheme != "mqtts":
             raise BusUrlError(f"{url!r}: the uplink leaves the hall: mqtts://CENTRAL:8883 only")
-        missing = [name for name, value in (("--uplink-ca", ca or parsed.ca),
-                                            ("--uplink-cert", cert), ("--uplink-key", key))
-                   if not value or not Path(value).is_file()]
+        missing = [
+            name
+            for name, value in (
+                ("--uplink-ca", ca or parsed.ca),
+                ("--uplink-cert", cert),
+                ("--uplink-key", key),
+            )
+            if not value or not Path(value).is_file()
+        ]
         if missing:
-            raise BusUrlError(f"the uplink needs {', '.join(missing)} (files from the city's "
-                              f"`onewindow city-broker`: ca.crt, HALL.crt, HALL.key)")
-        assert cert and key and (ca or parsed.ca)        # checked just above
-        return cls(parsed, str(Path(ca or parsed.ca or "").resolve()), str(Path(cert).resolve()),
-                   str(Path(key).resolve()), queue)
+            raise BusUrlError(
+                f"the uplink needs {', '.join(missing)} (files from the city's "
+                f"`onewindow city-broker`: ca.crt, HALL.crt, HALL.key)"
+            )
+        assert cert and key and (ca or parsed.ca)  # checked just above
+        return cls(
+            parsed,
+            str(Path(ca or parsed.ca or "").resolve()),
+            str(Path(cert).resolve()),
+            str(Path(key).resolve()),
+            queue,
+        )
 
 
 def bridge_section(hall_id: str, up: Uplink) -> list[str]:
@@ -56,13 +77,13 @@ def bridge_section(hall_id: str, up: Uplink) -> list[str]:
         f"connection ow-{hall_id}",
         f"address {up.url.host}:{up.url.port}",
         "bridge_protocol_version mqttv311",
-        "try_private false",            # plain MQTT 3.1.1 at the other end: EMQX and others too
-        "cleansession false",           # the city keeps our session (and its acks) across cuts
+        "try_private false",  # plain MQTT 3.1.1 at the other end: EMQX and others too
+        "cleansession false",  # the city keeps our session (and its acks) across cuts
         f"remote_clientid ow-hall-{hall_id}",
         f"local_clientid ow-uplink-{hall_id}",
         f"local_username {BRIDGE_USER}",
         "start_type automatic",
-        "restart_timeout 1 15",       # back within seconds of the link, at most 15 s after
+        "restart_timeout 1 15",  # back within seconds of the link, at most 15 s after
         "keepalive_interval 20",
         "notifications true",
         "notifications_local_only true",
@@ -80,5 +101,10 @@ def bridge_section(hall_id: str, up: Uplink) -> list[str]:
 def bridge_acl(hall_id: str) -> list[str]:
     """The bridge's lines in the hall's ACL: it reads what goes up, writes what comes back."""
     root = f"ow/{hall_id}"
-    return [f"user {BRIDGE_USER}", f"topic read {root}/up/#", f"topic write {root}/ack",
-            f"topic write {root}/uplink/state", ""]
+    return [
+        f"user {BRIDGE_USER}",
+        f"topic read {root}/up/#",
+        f"topic write {root}/ack",
+        f"topic write {root}/uplink/state",
+        "",
+    ]

@@ -16,6 +16,7 @@ enough for a rush; screens and signs, which ask for the configuration now and th
     >>> t[0] = 61.0; b.settled()
     ['led-1']
 """
+
 from __future__ import annotations
 
 import time
@@ -32,7 +33,7 @@ BUDGETS = {
     "display": (2.0, 30),
     "led": (1.0, 20),
 }
-QUIET_S = 60.0        # a device limited, then within its budget this long, is settled again
+QUIET_S = 60.0  # a device limited, then within its budget this long, is settled again
 # refusals in a row (not settled in between) after which a device is flooding, not just eager:
 # the hall's broker then drops its requests itself (PrivateBroker.fence) until it is settled
 FLOODING_AFTER = 200
@@ -42,9 +43,9 @@ class Budgets:
     def __init__(self, clock: Callable[[], float] = time.monotonic, table: dict = BUDGETS):
         self.clock = clock
         self.table = table
-        self._buckets: dict[str, list] = {}     # device -> [tokens, last refill]
-        self._limited: dict[str, float] = {}    # device -> when it was last refused
-        self._refused: dict[str, int] = {}      # device -> refusals since it was last settled
+        self._buckets: dict[str, list] = {}  # device -> [tokens, last refill]
+        self._limited: dict[str, float] = {}  # device -> when it was last refused
+        self._refused: dict[str, int] = {}  # device -> refusals since it was last settled
 
     def take(self, device_id: str, role: str) -> bool:
         """One request's worth from the device's budget; False when it has none left."""

@@ -4,6 +4,7 @@ retained state, reconnect with backoff. Used by the kiosk, displays, callers and
 Nothing here blocks the caller's UI thread unless it asks to (`request` waits; `request_async`
 and every callback run off the UI thread: a Kivy app hops back with Clock.schedule_once).
 """
+
 from __future__ import annotations
 
 import itertools
@@ -33,10 +34,10 @@ RETRIES = 2
 TAKEOVER_WINDOW_S = 60.0
 TAKEOVERS_REPORTED = 3
 SLOW_RECONNECT_S = (5, 30)
-NO_HALL_AFTER_S = 10.0     # connected, but no state/hall for our hall id: say so
-DIAGNOSE_AFTER = 2         # failed connects in a row before looking for why
+NO_HALL_AFTER_S = 10.0  # connected, but no state/hall for our hall id: say so
+DIAGNOSE_AFTER = 2  # failed connects in a row before looking for why
 DIAGNOSE_EVERY_S = 30.0
-CLOCK_REPORT_S = 600.0     # the controller alerts on a device whose clock has drifted
+CLOCK_REPORT_S = 600.0  # the controller alerts on a device whose clock has drifted
 
 
 class BusError(Exception):
@@ -54,14 +55,24 @@ class BusUnavailable(BusError):
     """No answer: broker or controller unreachable. The request may be retried with the same id."""
 
     def __init__(self, what: str = ""):
-        super().__init__("unavailable", "系统暂时无法连接，请稍后再试或联系工作人员",
-                         f"The hall system cannot be reached {what}".strip())
+        super().__init__(
+            "unavailable",
+            "系统暂时无法连接，请稍后再试或联系工作人员",
+            f"The hall system cannot be reached {what}".strip(),
+        )
 
 
 class DeviceClient:
-    def __init__(self, url: str, device_id: str, secret: str, hall_id: str,
-                 on_connection: Optional[Callable[[bool], None]] = None,
-                 events: tuple = EVENT_KINDS, windows_state: bool = True):
+    def __init__(
+        self,
+        url: str,
+        device_id: str,
+        secret: str,
+        hall_id: str,
+        on_connection: Optional[Callable[[bool], None]] = None,
+        events: tuple = EVENT_KINDS,
+        windows_state: bool = True,
+    ):
         """`events`: the evt/<kind> this device needs (a kiosk needs none; a display needs call);
         `windows_state`: follow every window's state (displays and callers do, kiosks need not)."""
         self.url = parse_bus_url(url)
@@ -77,7 +88,7 @@ class DeviceClient:
         self._pending: dict[str, tuple[threading.Event, list]] = {}
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
-        self._id_base = f"{int(time.time() * 1000):x}{os.getpid() & 0xffff:x}"
+        self._id_base = f"{int(time.time() * 1000):x}{os.getpid() & 0xFFFF:x}"
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix=f"bus-{device_id}")
         self.connected = threading.Event()
         c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=device_id, clean_session=True)
@@ -98,8 +109,8 @@ class DeviceClient:
         self._stopping = False
         self._timers: list[threading.Timer] = []
         self._clock_timer: Optional[threading.Timer] = None
-        self._failures = 0                 # connects in a row that did not get through
-        self._dropped_at: Optional[float] = None   # a drop, until we know how we got back
+        self._failures = 0  # connects in a row that did not get through
+        self._dropped_at: Optional[float] = None  # a drop, until we know how we got back
         self._diagnosed_at = float("-inf")
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -116,8 +127,9 @@ class DeviceClient:
         for timer in self._timers:
             timer.cancel()
         if self.connected.is_set():
-            self.client.publish(self.topics.status(self.device_id), "offline", qos=1,
-                                retain=True).wait_for_publish(1)
+            self.client.publish(
+                self.topics.status(self.device_id), "offline", qos=1, retain=True
+            ).wait_for_publish(1)
         self.client.disconnect()
         self.client.loop_stop()
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -145,12 +157,19 @@ class DeviceClient:
     def new_id(self) -> str:
         return f"{self._id_base}-{next(self._ids)}"
 
-    def request(self, op: str, args: Optional[dict] = None, timeout: float = REQUEST_TIMEOUT_S,
-                retries: int = RETRIES, req_id: Optional[str] = None) -> dict:
+    def request(
+        self,
+        op: str,
+        args: Optional[dict] = None,
+        timeout: float = REQUEST_TIMEOUT_S,
+        retries: int = RETRIES,
+        req_id: Optional[str] = None,
+    ) -> dict:
         """The op's result, or BusError / BusUnavailable. Retries reuse the id: never two tickets."""
         req_id = req_id or self.new_id()
-        payload = json.dumps({"v": 1, "id": req_id, "op": op, "args": args or {}},
-                             ensure_ascii=False).encode("utf-8")
+        payload = json.dumps(
+            {"v": 1, "id": req_id, "op": op, "args": args or {}}, ensure_ascii=False
+        ).encode("utf-8")
         done = threading.Event()
         box: list = []
         with self._lock:
@@ -165,17 +184,26 @@ class DeviceClient:
                     if reply.get("ok"):
                         return reply.get("result") or {}
                     err = reply.get("error") or {}
-                    raise BusError(err.get("code", "error"), err.get("message", "操作失败"),
-                                   err.get("message_en", ""), err.get("detail"))
+                    raise BusError(
+                        err.get("code", "error"),
+                        err.get("message", "操作失败"),
+                        err.get("message_en", ""),
+                        err.get("detail"),
+                    )
             raise BusUnavailable(f"({op})")
         finally:
             with self._lock:
                 self._pending.pop(req_id, None)
 
-    def request_async(self, op: str, args: Optional[dict] = None,
-                      callback: Optional[Callable[[Optional[dict], Optional[BusError]], None]] = None,
-                      **kw) -> Future:
+    def request_async(
+        self,
+        op: str,
+        args: Optional[dict] = None,
+        callback: Optional[Callable[[Optional[dict], Optional[BusError]], None]] = None,
+        **kw,
+    ) -> Future:
         """Run `request` on a worker; callback(result, error) there when it ends."""
+
         def run():
             try:
                 result = self.request(op, args, **kw)
@@ -186,6 +214,7 @@ class DeviceClient:
             if callback:
                 callback(result, None)
             return result
+
         return self._pool.submit(run)
 
     # -- MQTT callbacks ----------------------------------------------------------------------------
@@ -193,23 +222,33 @@ class DeviceClient:
     def _on_connect(self, client, userdata, flags, reason_code, properties=None):
         if reason_code.is_failure:
             self.refused = str(reason_code)
-            log.error("%s: broker refused the connection (%s): check the device id and secret",
-                      self.device_id, reason_code)
-            self._set_problem("refused", f"叫号系统拒绝了设备 {self.device_id} 的登录：请核对设备编号和密钥",
-                              f"The hall refused device {self.device_id}: check its id and secret")
+            log.error(
+                "%s: broker refused the connection (%s): check the device id and secret",
+                self.device_id,
+                reason_code,
+            )
+            self._set_problem(
+                "refused",
+                f"叫号系统拒绝了设备 {self.device_id} 的登录：请核对设备编号和密钥",
+                f"The hall refused device {self.device_id}: check its id and secret",
+            )
             return
         self.refused = None
         self._failures = 0
         if self._dropped_at is not None:
             self._dropped_at = None
-            self._count_drop()              # straight back in: someone else had our id
+            self._count_drop()  # straight back in: someone else had our id
         if (self.problem or {}).get("code") == "connect":
             self._set_problem(None)
         root = self.topics.root
         # subscribing here renews everything after a reconnect (clean session)
-        subs = [(self.topics.rep(self.device_id), 1), (self.topics.state_hall, 1),
-                (self.topics.state_queues, 1), (self.topics.state_alerts, 1),
-                (self.topics.status("controller"), 1)]
+        subs = [
+            (self.topics.rep(self.device_id), 1),
+            (self.topics.state_hall, 1),
+            (self.topics.state_queues, 1),
+            (self.topics.state_alerts, 1),
+            (self.topics.status("controller"), 1),
+        ]
         if self.windows_state:
             subs.append((f"{root}/state/windows/+", 1))
         subs += [(self.topics.evt(kind), 1) for kind in self.events]
@@ -229,11 +268,11 @@ class DeviceClient:
         if was and reason_code.is_failure and not self._stopping:
             self._dropped_at = time.monotonic()
         elif not was and not self._stopping:
-            self._connect_failed()          # dropped before the broker ever said yes
+            self._connect_failed()  # dropped before the broker ever said yes
 
     def _connect_failed(self) -> None:
         """paho says only that it failed: after a few in a row, find out why and say it."""
-        self._dropped_at = None             # the broker was away: that drop was no takeover
+        self._dropped_at = None  # the broker was away: that drop was no takeover
         self._failures += 1
         now = time.monotonic()
         if self._failures < DIAGNOSE_AFTER or now - self._diagnosed_at < DIAGNOSE_EVERY_S:
@@ -243,12 +282,16 @@ class DeviceClient:
 
     def _diagnose(self) -> None:
         from .diagnose import diagnose
+
         why = diagnose(self.url)
         if not why or self.connected.is_set():
             return
         log.error("%s: cannot connect to %s: %s", self.device_id, self.url, why)
-        self._set_problem("connect", f"无法连接叫号系统（{self.url}）：{why}",
-                          f"Cannot connect to the hall ({self.url}): {why}")
+        self._set_problem(
+            "connect",
+            f"无法连接叫号系统（{self.url}）：{why}",
+            f"Cannot connect to the hall ({self.url}): {why}",
+        )
 
     # -- problems a person must hear about ---------------------------------------------------------
 
@@ -264,25 +307,37 @@ class DeviceClient:
         self._drops.append(now)
         while self._drops and now - self._drops[0] > TAKEOVER_WINDOW_S:
             self._drops.popleft()
-        if len(self._drops) >= TAKEOVERS_REPORTED and (self.problem or {}).get("code") != "identity":
-            log.error("%s: the broker dropped this device %d times in a minute: another device or "
-                      "program is probably using the same device id %r (each connection takes the "
-                      "id from the other); give each device its own id", self.device_id,
-                      len(self._drops), self.device_id)
+        if (
+            len(self._drops) >= TAKEOVERS_REPORTED
+            and (self.problem or {}).get("code") != "identity"
+        ):
+            log.error(
+                "%s: the broker dropped this device %d times in a minute: another device or "
+                "program is probably using the same device id %r (each connection takes the "
+                "id from the other); give each device its own id",
+                self.device_id,
+                len(self._drops),
+                self.device_id,
+            )
             self.client.reconnect_delay_set(*SLOW_RECONNECT_S)
-            self._set_problem("identity", f"设备编号 {self.device_id} 可能被另一台设备同时使用，连接反复被顶替，"
-                              "请联系管理员为每台设备分配独立编号",
-                              f"Device id {self.device_id} seems to be used by another device too: "
-                              "each connection takes it from the other. Give each device its own id.")
+            self._set_problem(
+                "identity",
+                f"设备编号 {self.device_id} 可能被另一台设备同时使用，连接反复被顶替，"
+                "请联系管理员为每台设备分配独立编号",
+                f"Device id {self.device_id} seems to be used by another device too: "
+                "each connection takes it from the other. Give each device its own id.",
+            )
 
     def _report_clock(self, scheduled: bool = False) -> None:
         """This box's clock to the controller: at every connect, and every 10 minutes."""
         from datetime import datetime
+
         if self._stopping:
             return
         if self.connected.is_set():
-            self.request_async("device.clock", {"now": datetime.now().astimezone().isoformat()},
-                               retries=0)
+            self.request_async(
+                "device.clock", {"now": datetime.now().astimezone().isoformat()}, retries=0
+            )
         if scheduled or self._clock_timer is None:
             self._clock_timer = threading.Timer(CLOCK_REPORT_S, self._report_clock, (True,))
             self._clock_timer.daemon = True
@@ -291,8 +346,9 @@ class DeviceClient:
 
     def _check_stable(self) -> None:
         """Connected a whole window without a drop: the identity is ours again."""
-        if self.connected.is_set() and (not self._drops or
-                                        time.monotonic() - self._drops[-1] >= TAKEOVER_WINDOW_S):
+        if self.connected.is_set() and (
+            not self._drops or time.monotonic() - self._drops[-1] >= TAKEOVER_WINDOW_S
+        ):
             self._drops.clear()
             if (self.problem or {}).get("code") == "identity":
                 self.client.reconnect_delay_set(0.2, 10)
@@ -300,16 +356,26 @@ class DeviceClient:
 
     def _check_hall_seen(self) -> None:
         if self.connected.is_set() and self.state["hall"] is None and not self.controller_online:
-            log.error("%s: connected to the broker, but no hall %r answers on it (no %s within "
-                      "%.0f s): check the hall id in this device's config, and that the broker's ACL "
-                      "was made for this hall (`onewindow broker-config --config HALL_FILE`)",
-                      self.device_id, self.topics.hall_id, self.topics.state_hall, NO_HALL_AFTER_S)
-            self._set_problem("no_hall", f"总线上没有大厅“{self.topics.hall_id}”，请检查设备配置中的大厅编号",
-                              f"No hall '{self.topics.hall_id}' on this broker: check the hall id "
-                              "in this device's config")
+            log.error(
+                "%s: connected to the broker, but no hall %r answers on it (no %s within "
+                "%.0f s): check the hall id in this device's config, and that the broker's ACL "
+                "was made for this hall (`onewindow broker-config --config HALL_FILE`)",
+                self.device_id,
+                self.topics.hall_id,
+                self.topics.state_hall,
+                NO_HALL_AFTER_S,
+            )
+            self._set_problem(
+                "no_hall",
+                f"总线上没有大厅“{self.topics.hall_id}”，请检查设备配置中的大厅编号",
+                f"No hall '{self.topics.hall_id}' on this broker: check the hall id "
+                "in this device's config",
+            )
 
     def _set_problem(self, code: Optional[str], message: str = "", message_en: str = "") -> None:
-        self.problem = {"code": code, "message": message, "message_en": message_en} if code else None
+        self.problem = (
+            {"code": code, "message": message, "message_en": message_en} if code else None
+        )
         self._notify_state("problem", self.problem)
 
     def _notify_connection(self, up: bool) -> None:
@@ -380,5 +446,5 @@ class DeviceClient:
     def _safe(cb, *args) -> None:
         try:
             cb(*args)
-        except Exception:   # one bad listener must not stop the bus
+        except Exception:  # one bad listener must not stop the bus
             log.exception("bus listener failed")

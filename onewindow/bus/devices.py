@@ -1,4 +1,5 @@
 """Device identities of one hall: id, role, bound windows and a hashed secret, kept in the data dir."""
+
 from __future__ import annotations
 
 import base64
@@ -17,9 +18,9 @@ from ..roles import ROLES, WINDOW_ROLES, Device
 from .topics import CONTROLLER
 
 REGISTRY_FILE = "devices.json"
-CONTROLLER_ID = CONTROLLER            # the hall controller's own MQTT user
+CONTROLLER_ID = CONTROLLER  # the hall controller's own MQTT user
 DEVICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
-PBKDF2_ROUNDS = 101                   # what mosquitto_passwd writes for $7$ (sha512)
+PBKDF2_ROUNDS = 101  # what mosquitto_passwd writes for $7$ (sha512)
 
 
 class DeviceError(Exception):
@@ -30,7 +31,9 @@ def hash_secret(secret: str, salt: Optional[bytes] = None) -> str:
     """Mosquitto's own format ($7$ = PBKDF2-SHA512), so one hash serves both brokers."""
     salt = salt or secrets.token_bytes(12)
     digest = hashlib.pbkdf2_hmac("sha512", secret.encode("utf-8"), salt, PBKDF2_ROUNDS)
-    return f"$7${PBKDF2_ROUNDS}${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
+    return (
+        f"$7${PBKDF2_ROUNDS}${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
+    )
 
 
 def check_secret(secret: str, hashed: str) -> bool:
@@ -38,7 +41,9 @@ def check_secret(secret: str, hashed: str) -> bool:
         _, kind, rounds, salt, digest = hashed.split("$")
         if kind != "7":
             return False
-        got = hashlib.pbkdf2_hmac("sha512", secret.encode("utf-8"), base64.b64decode(salt), int(rounds))
+        got = hashlib.pbkdf2_hmac(
+            "sha512", secret.encode("utf-8"), base64.b64decode(salt), int(rounds)
+        )
         return hmac.compare_digest(got, base64.b64decode(digest))
     except (ValueError, TypeError):
         return False
@@ -91,20 +96,30 @@ class DeviceRegistry:
         os.replace(tmp, self.path)
         self._mtime = None
 
-    def add(self, device_id: str, role: str, windows: list[int] | None = None,
-            secret: Optional[str] = None, note: str = "") -> str:
+    def add(
+        self,
+        device_id: str,
+        role: str,
+        windows: list[int] | None = None,
+        secret: Optional[str] = None,
+        note: str = "",
+    ) -> str:
         """Returns the secret (shown once; only its hash is kept)."""
         if not DEVICE_ID.match(device_id) or device_id == CONTROLLER_ID:
-            raise DeviceError(f"device id {device_id!r} must be 1-64 letters, digits, '-' or '_' "
-                              f"(and not {CONTROLLER_ID!r})")
+            raise DeviceError(
+                f"device id {device_id!r} must be 1-64 letters, digits, '-' or '_' "
+                f"(and not {CONTROLLER_ID!r})"
+            )
         if role not in ROLES:
             raise DeviceError(f"role {role!r} is not one of {', '.join(ROLES)}")
         windows = sorted(set(windows or []))
         if role in WINDOW_ROLES and not windows:
             raise DeviceError(f"a {role} is bound to its window(s): add --window N")
         if windows and role not in WINDOW_ROLES:
-            raise DeviceError(f"a {role} serves the whole hall, not a window: drop --window "
-                              f"(only {' and '.join(WINDOW_ROLES)} devices are bound to windows)")
+            raise DeviceError(
+                f"a {role} serves the whole hall, not a window: drop --window "
+                f"(only {' and '.join(WINDOW_ROLES)} devices are bound to windows)"
+            )
         # hex: a secret starting with "-" would read as an option on a command line
         secret = secret or secrets.token_hex(16)
         with self._lock:
@@ -137,10 +152,10 @@ class DeviceRegistry:
             if entry is None:
                 return False
             key = (device_id, secret)
-            if key in self._auth_cache:          # PBKDF2 per reconnect storm would hurt
+            if key in self._auth_cache:  # PBKDF2 per reconnect storm would hurt
                 return True
             ok = check_secret(secret, entry.secret_hash)
-            if ok:                               # only successes: guesses must not grow it
+            if ok:  # only successes: guesses must not grow it
                 self._auth_cache[key] = True
             return ok
 

@@ -4,6 +4,7 @@ paho reports a failed connection without its cause. When a device keeps failing,
 the broker's address itself: nothing listening, no route, a TLS port spoken to in plain MQTT (or
 the reverse), a certificate the given CA did not sign.
 """
+
 from __future__ import annotations
 
 import socket
@@ -28,12 +29,16 @@ def diagnose(url: BusUrl) -> str:
         speaks_tls = _speaks_tls(sock, url)
     if url.tls:
         if speaks_tls is None:
-            return (f"{where} does not speak TLS: use mqtt://{where} if it is the hall's plain "
-                    f"port, or the hall's TLS port")
+            return (
+                f"{where} does not speak TLS: use mqtt://{where} if it is the hall's plain "
+                f"port, or the hall's TLS port"
+            )
         return speaks_tls or ""
     if speaks_tls is not None:
-        return (f"{where} speaks TLS: use mqtts://{where}?ca=/etc/onewindow/ca.crt with a copy "
-                f"of the hall's CA (DATA_DIR/mosquitto/tls/ca.crt)")
+        return (
+            f"{where} speaks TLS: use mqtts://{where}?ca=/etc/onewindow/ca.crt with a copy "
+            f"of the hall's CA (DATA_DIR/mosquitto/tls/ca.crt)"
+        )
     return ""
 
 
@@ -47,10 +52,14 @@ def _speaks_tls(sock: socket.socket, url: BusUrl):
         return ""
     except ssl.SSLCertVerificationError as exc:
         if url.ca is None:
-            return (f"{url.host}:{url.port}'s certificate is not trusted by this box: give the "
-                    f"hall's CA, mqtts://{url.host}:{url.port}?ca=/etc/onewindow/ca.crt")
-        return (f"{url.host}:{url.port}'s certificate does not check out against {url.ca} "
-                f"({exc.verify_message}): copy the hall's current ca.crt, and connect by the "
-                f"address the broker's certificate was made for")
+            return (
+                f"{url.host}:{url.port}'s certificate is not trusted by this box: give the "
+                f"hall's CA, mqtts://{url.host}:{url.port}?ca=/etc/onewindow/ca.crt"
+            )
+        return (
+            f"{url.host}:{url.port}'s certificate does not check out against {url.ca} "
+            f"({exc.verify_message}): copy the hall's current ca.crt, and connect by the "
+            f"address the broker's certificate was made for"
+        )
     except (ssl.SSLError, ConnectionResetError, socket.timeout, OSError):
         return None

@@ -8,6 +8,7 @@ rewriting passwd/acl and sending SIGHUP. Stopping the hall stops it, and so does
 the kernel signals the child when its parent goes (PR_SET_PDEATHSIG), so a `kill -9` of the hall
 never leaves an orphan broker holding the port.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -34,13 +35,13 @@ from .topics import Topics
 
 log = logging.getLogger(__name__)
 
-START_TIMEOUT_S = 5.0      # from spawn to listening
-RESTART_BACKOFF_S = (0.0, 0.2, 0.5, 1.0, 2.0, 5.0)   # a broker that keeps dying is not spun on
-STABLE_AFTER_S = 30.0      # running this long resets the backoff
-REGISTRY_POLL_S = 1.0      # a device added from the command line gets in within this
+START_TIMEOUT_S = 5.0  # from spawn to listening
+RESTART_BACKOFF_S = (0.0, 0.2, 0.5, 1.0, 2.0, 5.0)  # a broker that keeps dying is not spun on
+STABLE_AFTER_S = 30.0  # running this long resets the backoff
+REGISTRY_POLL_S = 1.0  # a device added from the command line gets in within this
 LOG_LINES_KEPT = 20
 PR_SET_PDEATHSIG = 1
-SBIN_DIRS = ("/usr/sbin", "/usr/local/sbin")   # Debian's mosquitto is in sbin, off a user's PATH
+SBIN_DIRS = ("/usr/sbin", "/usr/local/sbin")  # Debian's mosquitto is in sbin, off a user's PATH
 # Mosquitto's log line prefix is a Unix time stamp: "1795702037: Error: ..."
 _STAMP = re.compile(r"^\d+: ")
 
@@ -52,6 +53,7 @@ class BrokerError(Exception):
 @dataclass(frozen=True)
 class TlsListen:
     """The LAN listener: an address of this box and a port, served with the hall's CA."""
+
     host: str
     port: int
 
@@ -75,11 +77,16 @@ def is_loopback(host: str) -> bool:
 def check_plain_listener(host: str, port: int) -> None:
     """Plain MQTT carries ID numbers in clear: the private broker serves it on loopback only."""
     if not is_loopback(host):
-        hint = f" --tls-listen {host}:8883" if host not in ("0.0.0.0", "::") else \
-            " --tls-listen LAN_ADDRESS:8883"
-        raise BrokerError(f"the hall's private broker serves plain MQTT on loopback only, not "
-                          f"{host}: keep --mqtt embedded://127.0.0.1:{port or 1883} and add"
-                          f"{hint} for devices on the LAN (TLS with the hall's CA)")
+        hint = (
+            f" --tls-listen {host}:8883"
+            if host not in ("0.0.0.0", "::")
+            else " --tls-listen LAN_ADDRESS:8883"
+        )
+        raise BrokerError(
+            f"the hall's private broker serves plain MQTT on loopback only, not "
+            f"{host}: keep --mqtt embedded://127.0.0.1:{port or 1883} and add"
+            f"{hint} for devices on the LAN (TLS with the hall's CA)"
+        )
 
 
 def free_port(host: str) -> int:
@@ -107,14 +114,22 @@ def _die_with_parent() -> None:
 
 
 class PrivateBroker:
-    def __init__(self, data_dir: str | Path, topics: Topics, registry: DeviceRegistry,
-                 controller_secret: str, host: str = "127.0.0.1", port: int = 1883,
-                 tls: Optional[TlsListen] = None, uplink=None):
+    def __init__(
+        self,
+        data_dir: str | Path,
+        topics: Topics,
+        registry: DeviceRegistry,
+        controller_secret: str,
+        host: str = "127.0.0.1",
+        port: int = 1883,
+        tls: Optional[TlsListen] = None,
+        uplink=None,
+    ):
         """`uplink` (bridge.Uplink): bridge the hall's events to the city."""
         check_plain_listener(host, port)
         self.uplink = uplink
         self.dir = Path(data_dir) / "mosquitto"
-        self.tls_dir = self.dir / "tls"        # where broker-config keeps it too (backups know it)
+        self.tls_dir = self.dir / "tls"  # where broker-config keeps it too (backups know it)
         self.topics = topics
         self.registry = registry
         self.secret_hash = hash_secret(controller_secret)
@@ -131,21 +146,25 @@ class PrivateBroker:
         self._start_error: Optional[BrokerError] = None
         self._thread: Optional[threading.Thread] = None
         self._registry_stamp: Optional[int] = None
-        self.fenced: frozenset = frozenset()       # devices whose requests the broker drops
-        self._files = threading.Lock()             # the supervisor and the controller write them
+        self.fenced: frozenset = frozenset()  # devices whose requests the broker drops
+        self._files = threading.Lock()  # the supervisor and the controller write them
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> "PrivateBroker":
         """Listening when this returns, or BrokerError saying why not."""
-        binary = shutil.which("mosquitto", path=os.pathsep.join(
-            [os.environ.get("PATH", os.defpath), *SBIN_DIRS]))
+        binary = shutil.which(
+            "mosquitto", path=os.pathsep.join([os.environ.get("PATH", os.defpath), *SBIN_DIRS])
+        )
         if binary is None:
-            raise BrokerError("mosquitto is not installed: apt-get install mosquitto "
-                              "(or run against an external broker with --mqtt mqtt://HOST:PORT)")
+            raise BrokerError(
+                "mosquitto is not installed: apt-get install mosquitto "
+                "(or run against an external broker with --mqtt mqtt://HOST:PORT)"
+            )
         self.binary = binary
         if self.tls:
             from .tls import TlsError, make_hall_certs
+
             try:
                 certs = make_hall_certs(self.tls_dir, [self.tls.host])
             except TlsError as exc:
@@ -154,8 +173,9 @@ class PrivateBroker:
             self._certs = certs
         # the supervisor thread spawns every broker process: PDEATHSIG follows the spawning
         # thread, and this one lives exactly as long as the hall wants a broker
-        self._thread = threading.Thread(target=self._supervise, name="mosquitto-supervisor",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._supervise, name="mosquitto-supervisor", daemon=True
+        )
         self._thread.start()
         self._started.wait()
         if self._start_error is not None:
@@ -193,10 +213,19 @@ class PrivateBroker:
         if self.tls:
             tls = {"port": self.tls.port, "host": self.tls.host, **self._certs}
         self._registry_stamp = self._registry_mtime()
-        files = mosquitto_files(self.topics, self.registry.list(), self.secret_hash, self.dir,
-                                port=self.port, host=self.host, run_as=_user(), tls=tls,
-                                made_by="onewindow hall (its private broker, rewritten at every start)",
-                                fenced=self.fenced, uplink=self.uplink)
+        files = mosquitto_files(
+            self.topics,
+            self.registry.list(),
+            self.secret_hash,
+            self.dir,
+            port=self.port,
+            host=self.host,
+            run_as=_user(),
+            tls=tls,
+            made_by="onewindow hall (its private broker, rewritten at every start)",
+            fenced=self.fenced,
+            uplink=self.uplink,
+        )
         return files[-1]
 
     def _registry_mtime(self) -> Optional[int]:
@@ -224,8 +253,11 @@ class PrivateBroker:
             if time.monotonic() - started_at >= STABLE_AFTER_S:
                 failures = 0
             error = self._last_error()
-            log.error("private broker exited (code %s)%s; starting it again", code,
-                      f": {error}" if error else "")
+            log.error(
+                "private broker exited (code %s)%s; starting it again",
+                code,
+                f": {error}" if error else "",
+            )
             while not self._stop.wait(RESTART_BACKOFF_S[min(failures, len(RESTART_BACKOFF_S) - 1)]):
                 failures += 1
                 try:
@@ -234,8 +266,12 @@ class PrivateBroker:
                     log.error("private broker did not come back: %s", exc)
                     continue
                 self.restarts += 1
-                log.warning("private broker running again on %s:%d (restart %d)",
-                            self.host, self.port, self.restarts)
+                log.warning(
+                    "private broker running again on %s:%d (restart %d)",
+                    self.host,
+                    self.port,
+                    self.restarts,
+                )
                 break
         self._terminate()
 
@@ -262,13 +298,17 @@ class PrivateBroker:
                 # a port picked for us was taken between the pick and the bind: pick again
                 if not self._auto_port or attempt == 2:
                     port = str(taken).rpartition(":")[2]
-                    debian = (" On Debian the mosquitto package starts a broker of its own there: "
-                              "`systemctl disable --now mosquitto` (the hall runs its own)."
-                              if port == "1883" else "")
+                    debian = (
+                        " On Debian the mosquitto package starts a broker of its own there: "
+                        "`systemctl disable --now mosquitto` (the hall runs its own)."
+                        if port == "1883"
+                        else ""
+                    )
                     raise BrokerError(
                         f"{taken} is already in use (another broker or hall? "
                         f"`ss -ltnp 'sport = :{port}'` shows which program); stop it or "
-                        f"choose another port.{debian}") from None
+                        f"choose another port.{debian}"
+                    ) from None
 
     def _spawn(self) -> None:
         for host, port in self._ports():
@@ -278,9 +318,14 @@ class PrivateBroker:
             conf = self._write_files()
         self._lines.clear()
         try:
-            proc = subprocess.Popen([self.binary, "-c", str(conf)], stdin=subprocess.DEVNULL,
-                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                    preexec_fn=_die_with_parent, close_fds=True)
+            proc = subprocess.Popen(
+                [self.binary, "-c", str(conf)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent,
+                close_fds=True,
+            )
         except OSError as exc:
             raise BrokerError(f"cannot run {self.binary}: {exc.strerror}") from None
         self.proc = proc
@@ -293,20 +338,29 @@ class PrivateBroker:
                 error = self._last_error()
                 if "Address already in use" in error:
                     raise _PortTaken(f"{self.host}:{self.port}")
-                raise BrokerError(f"Mosquitto refused to start ({conf}): "
-                                  f"{error or 'exit code ' + str(proc.returncode)}")
+                raise BrokerError(
+                    f"Mosquitto refused to start ({conf}): "
+                    f"{error or 'exit code ' + str(proc.returncode)}"
+                )
             if time.monotonic() > deadline:
                 self._terminate()
-                raise BrokerError(f"Mosquitto did not listen on {self.host}:{self.port} within "
-                                  f"{START_TIMEOUT_S:.0f} s")
+                raise BrokerError(
+                    f"Mosquitto did not listen on {self.host}:{self.port} within "
+                    f"{START_TIMEOUT_S:.0f} s"
+                )
             host, port = waiting[0]
             try:
                 socket.create_connection((host, port), 0.2).close()
                 waiting.pop(0)
             except OSError:
                 time.sleep(0.01)
-        log.info("private broker (Mosquitto, pid %d) on %s:%d%s", proc.pid, self.host, self.port,
-                 f", TLS on {self.tls.host}:{self.tls.port}" if self.tls else "")
+        log.info(
+            "private broker (Mosquitto, pid %d) on %s:%d%s",
+            proc.pid,
+            self.host,
+            self.port,
+            f", TLS on {self.tls.host}:{self.tls.port}" if self.tls else "",
+        )
 
     def _ports(self) -> list[tuple[str, int]]:
         return [(self.host, self.port)] + ([(self.tls.host, self.tls.port)] if self.tls else [])

@@ -6,19 +6,21 @@ for the interpreter lock. Here the controller's thread selects on the broker's s
 callbacks run inline, and `publish` writes to the socket at once. Reconnecting (with backoff)
 and keep-alive are done here too, as paho's `loop_forever` would.
 """
+
 from __future__ import annotations
 
 import logging
 import select
 import socket
 import time
+
 import paho.mqtt.client as mqtt
 
 log = logging.getLogger(__name__)
 
-RECONNECT_S = (0.1, 5.0)     # first retry, and the cap of its doubling
-MISC_EVERY_S = 1.0           # keep-alive pings and timeouts
-READS_PER_POLL = 1024        # packets taken in one poll before the owner gets to work
+RECONNECT_S = (0.1, 5.0)  # first retry, and the cap of its doubling
+MISC_EVERY_S = 1.0  # keep-alive pings and timeouts
+READS_PER_POLL = 1024  # packets taken in one poll before the owner gets to work
 
 
 class NetLoop:
@@ -54,10 +56,10 @@ class NetLoop:
         rlist = [self._wake_r] + ([sock] if sock is not None else [])
         wlist = [sock] if sock is not None and self.client.want_write() else []
         if sock is not None and _pending(sock):
-            timeout = 0.0           # TLS may hold decrypted bytes select cannot see
+            timeout = 0.0  # TLS may hold decrypted bytes select cannot see
         try:
             readable, writable, _ = select.select(rlist, wlist, [], max(0.0, timeout))
-        except (OSError, ValueError):      # the socket closed under us: reconnect next time
+        except (OSError, ValueError):  # the socket closed under us: reconnect next time
             return
         if self._wake_r in readable:
             try:
@@ -101,8 +103,11 @@ class NetLoop:
     def close(self, timeout: float = 2.0) -> None:
         """Disconnect cleanly, giving queued messages up to `timeout` to leave."""
         deadline = time.monotonic() + timeout
-        while self.client.socket() is not None and self.client.want_write() \
-                and time.monotonic() < deadline:
+        while (
+            self.client.socket() is not None
+            and self.client.want_write()
+            and time.monotonic() < deadline
+        ):
             self.poll(0.05)
         if self.client.socket() is not None:
             self.client.disconnect()

@@ -11,6 +11,7 @@ the bridge says on `uplink/state` when its link is up (1) or down (0). Events ar
   collector lost what it had not committed, or no collector was there).
 A hall without an uplink publishes each event once and never again: nobody asked for more.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,21 +25,26 @@ from ..uplink import envelope
 
 log = logging.getLogger(__name__)
 
-SEND_BATCH = 1000        # events published per pass of the controller's loop
-ACK_WAIT_S = 30.0        # no acknowledgement for this long while events wait: send them again
+SEND_BATCH = 1000  # events published per pass of the controller's loop
+ACK_WAIT_S = 30.0  # no acknowledgement for this long while events wait: send them again
 
 
 class Outbox:
-    def __init__(self, store: Store, hall_id: str, publish: Callable[[str, bytes], None],
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        store: Store,
+        hall_id: str,
+        publish: Callable[[str, bytes], None],
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.store = store
         self.hall_id = hall_id
         self.root = f"ow/{hall_id}"
         self.publish = publish
         self.clock = clock
-        self.sent = store.outbox_state()[1]     # published up to here (on this connection)
-        self.link_up: Optional[bool] = None     # what the bridge last said; None: no bridge seen
-        self._waiting_since: Optional[float] = None   # no ack progress since then
+        self.sent = store.outbox_state()[1]  # published up to here (on this connection)
+        self.link_up: Optional[bool] = None  # what the bridge last said; None: no bridge seen
+        self._waiting_since: Optional[float] = None  # no ack progress since then
 
     @property
     def ack_topic(self) -> str:

@@ -14,6 +14,7 @@ A window's view is only computed when something it is made of moved (`Views.wind
 counters the ticket index keeps, the window's own state, the minute), since a call would
 otherwise compute a hundred windows' views to find that they are the same.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,28 +26,33 @@ from .. import lograte
 
 log = logging.getLogger(__name__)
 
-QUEUES_EVERY_S = 0.2      # waiting counts go to every device: at most 5 times a second
-QUEUES_COST_SHARE = 20    # ... and no more often than 20 times what computing them took
-WAITING_EVERY_S = 1.0     # a window's `waiting` and `next` alone: in a round once a second
-PACED_WINDOWS = 20        # ... of at most this many windows, the longest-waiting first
-HEARTBEAT_S = 60.0        # hall state carries the time; displays use it as a heartbeat
+QUEUES_EVERY_S = 0.2  # waiting counts go to every device: at most 5 times a second
+QUEUES_COST_SHARE = 20  # ... and no more often than 20 times what computing them took
+WAITING_EVERY_S = 1.0  # a window's `waiting` and `next` alone: in a round once a second
+PACED_WINDOWS = 20  # ... of at most this many windows, the longest-waiting first
+HEARTBEAT_S = 60.0  # hall state carries the time; displays use it as a heartbeat
 
 
 class StatePublisher:
-    def __init__(self, publish: Callable[[str, bytes], None], topics, views,
-                 input_waiting: Callable[[], bool]):
-        self._publish = publish           # (topic, payload): retained, QoS 1
+    def __init__(
+        self,
+        publish: Callable[[str, bytes], None],
+        topics,
+        views,
+        input_waiting: Callable[[], bool],
+    ):
+        self._publish = publish  # (topic, payload): retained, QoS 1
         self.topics = topics
         self.views = views
         self.input_waiting = input_waiting
-        self.sent: dict = {}              # key -> the view last sent
-        self._sent_at: dict = {}          # key -> when (monotonic)
-        self._deps: dict[int, tuple] = {} # window -> what its last computed view was made of
-        self._round_at = 0.0              # when the next round of paced window changes may go
-        self._queues_key = None           # what the queues' view last computed depended on
-        self._queues_at = 0.0             # when it was computed
+        self.sent: dict = {}  # key -> the view last sent
+        self._sent_at: dict = {}  # key -> when (monotonic)
+        self._deps: dict[int, tuple] = {}  # window -> what its last computed view was made of
+        self._round_at = 0.0  # when the next round of paced window changes may go
+        self._queues_key = None  # what the queues' view last computed depended on
+        self._queues_at = 0.0  # when it was computed
         self._queues_every = QUEUES_EVERY_S
-        self.bytes_sent = 0               # for the benchmarks: what state costs the broker
+        self.bytes_sent = 0  # for the benchmarks: what state costs the broker
 
     def forget(self) -> None:
         """The broker may have lost every retained copy (it restarted): send everything."""
@@ -61,8 +67,13 @@ class StatePublisher:
         now = time.monotonic()
         hall = self.views.hall()
         if hall != self.sent.get("hall") or now - self._sent_at.get("hall", 0.0) >= HEARTBEAT_S:
-            self._send("hall", self.topics.state_hall, {**hall, "updated_at": self.views.ctl.now().isoformat()},
-                       hall, now)
+            self._send(
+                "hall",
+                self.topics.state_hall,
+                {**hall, "updated_at": self.views.ctl.now().isoformat()},
+                hall,
+                now,
+            )
         alerts = self.views.alerts()
         if alerts != self.sent.get("alerts"):
             self._send("alerts", self.topics.state_alerts, alerts, alerts, now)
@@ -74,8 +85,9 @@ class StatePublisher:
                 started = time.perf_counter()
                 queues = self.views.queues()
                 # a big hall's estimates take a while: never more than 5% of the controller
-                self._queues_every = max(QUEUES_EVERY_S,
-                                         QUEUES_COST_SHARE * (time.perf_counter() - started))
+                self._queues_every = max(
+                    QUEUES_EVERY_S, QUEUES_COST_SHARE * (time.perf_counter() - started)
+                )
                 self._queues_key, self._queues_at = key, now
                 if queues != self.sent.get("queues"):
                     self._send("queues", self.topics.state_queues, queues, queues, now)
@@ -89,10 +101,10 @@ class StatePublisher:
             if last == deps:
                 continue
             if last is not None and last[0] == deps[0]:
-                paced.append(n)          # only its queues moved: `waiting` and `next` at most
+                paced.append(n)  # only its queues moved: `waiting` and `next` at most
                 continue
             if not first and self.input_waiting():
-                return 0.0               # a request came in: it goes first, the rest right after
+                return 0.0  # a request came in: it goes first, the rest right after
             first = False
             self._send_window(n, deps, now)
         if paced:
@@ -116,11 +128,13 @@ class StatePublisher:
 
     def _send(self, key, topic: str, payload: dict, view: dict, now: float) -> None:
         try:
-            data = json.dumps(payload, ensure_ascii=False, separators=(",", ":"),
-                              default=str).encode("utf-8")
+            data = json.dumps(
+                payload, ensure_ascii=False, separators=(",", ":"), default=str
+            ).encode("utf-8")
         except (TypeError, ValueError, RecursionError) as exc:
-            lograte.error(log, ("encode", "state"), "state %s could not be encoded (%s): not sent",
-                          key, exc)
+            lograte.error(
+                log, ("encode", "state"), "state %s could not be encoded (%s): not sent", key, exc
+            )
             return
         self._publish(topic, data)
         self.bytes_sent += len(data)

@@ -4,6 +4,7 @@ That thread reads what the broker sends, handles it and writes the answers (netl
 message waits for another thread. Requests are taken in batches and committed together (group
 commit): one fsync for many tickets, and no reply or event leaves before the commit that backs it.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,8 +32,8 @@ from .url import BusUrl, no_delay, use_tls
 
 log = logging.getLogger(__name__)
 
-MAX_BATCH = 256          # requests in one commit
-TICK_S = 5.0             # alerts and day rollover
+MAX_BATCH = 256  # requests in one commit
+TICK_S = 5.0  # alerts and day rollover
 # a device that drops off this often is fighting another process for its identity: each new
 # connection with the same id makes the broker close the older one (and publish its will)
 IDENTITY_DROPS = 3
@@ -41,7 +42,7 @@ IDENTITY_WINDOW_S = 60.0
 # back after every (re)connect. An ACL written for another hall id lets the controller connect
 # and subscribe, and then delivers nothing, so the hall would sit there serving no one.
 PROBE_TIMEOUT_S = 5.0
-RATE_ALERT = "rate"      # alert key prefix: a device over its request budget (budget.py)
+RATE_ALERT = "rate"  # alert key prefix: a device over its request budget (budget.py)
 
 
 class BusUnreachable(Exception):
@@ -49,8 +50,15 @@ class BusUnreachable(Exception):
 
 
 class HallService:
-    def __init__(self, controller: Controller, url: BusUrl, registry: DeviceRegistry,
-                 controller_secret: str, tls_listen=None, uplink=None):
+    def __init__(
+        self,
+        controller: Controller,
+        url: BusUrl,
+        registry: DeviceRegistry,
+        controller_secret: str,
+        tls_listen=None,
+        uplink=None,
+    ):
         """`tls_listen`: with `embedded://`, the private broker's TLS listener for the LAN;
         `uplink` (bridge.Uplink): the private broker's bridge to the city."""
         self.uplink = uplink
@@ -60,27 +68,31 @@ class HallService:
         self.registry = registry
         self.secret = controller_secret
         self.topics = Topics(controller.hall.id)
-        self._incoming: list = []                   # (topic, payload) read, not yet handled
+        self._incoming: list = []  # (topic, payload) read, not yet handled
         self._republish = False
         self.broker = None
         self.connected = threading.Event()
-        self.proven = threading.Event()             # the probe came back since the last connect
+        self.proven = threading.Event()  # the probe came back since the last connect
         self.failure: Optional[BusUnreachable] = None
         self._probe: Optional[tuple[bytes, float]] = None
         self._was_proven = False
         self._stop = threading.Event()
         self._thread: Optional[threading.Thread] = None
         self._presence: dict[str, bool] = {}
-        self._drops: dict[str, deque] = {}          # device -> when it last went offline
-        self._state_due: Optional[float] = 0.0        # when retained state is to be looked at
+        self._drops: dict[str, deque] = {}  # device -> when it last went offline
+        self._state_due: Optional[float] = 0.0  # when retained state is to be looked at
         self._down_since: Optional[float] = None
         self._warned_at = float("-inf")
         self.budgets = Budgets()
-        self.outbox = Outbox(controller.store, controller.hall.id,
-                             lambda topic, data: self.client.publish(topic, data, qos=1))
-        self._up_more = False                       # outbox events not yet published
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=CONTROLLER_ID,
-                                  clean_session=True)
+        self.outbox = Outbox(
+            controller.store,
+            controller.hall.id,
+            lambda topic, data: self.client.publish(topic, data, qos=1),
+        )
+        self._up_more = False  # outbox events not yet published
+        self.client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id=CONTROLLER_ID, clean_session=True
+        )
         self.client.username_pw_set(CONTROLLER_ID, controller_secret)
         self.client.will_set(self.topics.status(CONTROLLER_ID), "offline", qos=1, retain=True)
         self.client.max_inflight_messages_set(1000)
@@ -98,17 +110,29 @@ class HallService:
         (the private broker cannot run) or BusUnreachable."""
         if self.url.embedded:
             from .mosquitto import PrivateBroker
-            self.broker = PrivateBroker(self.ctl.store.path.parent, self.topics, self.registry,
-                                        self.secret, self.url.host, self.url.port, self.tls_listen,
-                                        self.uplink)
-            self.broker.start()            # BrokerError (port taken, no mosquitto) to the caller
+
+            self.broker = PrivateBroker(
+                self.ctl.store.path.parent,
+                self.topics,
+                self.registry,
+                self.secret,
+                self.url.host,
+                self.url.port,
+                self.tls_listen,
+                self.uplink,
+            )
+            self.broker.start()  # BrokerError (port taken, no mosquitto) to the caller
             port = self.broker.port
         else:
             port = self.url.port
         self.port = port
         self.net = NetLoop(self.client, self.url.host, port, keepalive=30)
-        self.state = StatePublisher(lambda topic, data: self.client.publish(topic, data, 1, True),
-                                    self.topics, self.ctl.views, self.net.input_waiting)
+        self.state = StatePublisher(
+            lambda topic, data: self.client.publish(topic, data, 1, True),
+            self.topics,
+            self.ctl.views,
+            self.net.input_waiting,
+        )
         self._thread = threading.Thread(target=self._run, name="hall-controller", daemon=True)
         self._thread.start()
         if prove_within and not self._wait_proven(prove_within):
@@ -144,16 +168,25 @@ class HallService:
 
     def _on_connect(self, client, userdata, flags, reason_code, properties=None):
         if reason_code.is_failure:
-            log.error("broker refused the controller: %s (check the controller secret in the "
-                      "data dir and the broker's password file)", reason_code)
+            log.error(
+                "broker refused the controller: %s (check the controller secret in the "
+                "data dir and the broker's password file)",
+                reason_code,
+            )
             return
         root = self.topics.root
         # requests at QoS 0: the session is clean, so QoS 1 would redeliver nothing after a
         # reconnect anyway, and Mosquitto caps what it queues for a QoS 1 subscriber (1,000
         # messages), dropping other devices' requests while a flood is drained
-        client.subscribe([(f"{root}/req/+", 0), (f"{root}/dev/+/status", 1),
-                          (self.topics.probe, 1), (self.outbox.ack_topic, 1),
-                          (self.outbox.state_topic, 1)])
+        client.subscribe(
+            [
+                (f"{root}/req/+", 0),
+                (f"{root}/dev/+/status", 1),
+                (self.topics.probe, 1),
+                (self.outbox.ack_topic, 1),
+                (self.outbox.state_topic, 1),
+            ]
+        )
         # a restarted broker lost whatever its bridge had queued for the city
         self.outbox.rewind("the controller (re)connected to its broker")
         self._up_more = True
@@ -161,7 +194,7 @@ class HallService:
         self.connected.set()
         self.proven.clear()
         self._send_probe()
-        self._republish = True                 # a restarted broker lost retained state
+        self._republish = True  # a restarted broker lost retained state
         log.info("controller on the bus at %s:%s", self.url.host, self.port)
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties=None):
@@ -173,7 +206,7 @@ class HallService:
 
     def _on_message(self, client, userdata, msg):
         if msg.retain and "/req/" in msg.topic:
-            return      # a request left retained would be replayed at every reconnect
+            return  # a request left retained would be replayed at every reconnect
         if msg.topic == self.topics.probe:
             if self._probe and msg.payload == self._probe[0]:
                 self._probe = None
@@ -181,7 +214,7 @@ class HallService:
                 self.proven.set()
             return
         if msg.topic in (self.outbox.ack_topic, self.outbox.state_topic):
-            self._incoming.append((msg.topic, msg.payload))     # handled on the loop, in order
+            self._incoming.append((msg.topic, msg.payload))  # handled on the loop, in order
             return
         self._incoming.append((msg.topic, msg.payload))
 
@@ -202,12 +235,16 @@ class HallService:
     def _unreachable_text(self) -> str:
         where = f"{self.url.host}:{getattr(self, 'port', self.url.port)}"
         if not self.connected.is_set():
-            return (f"cannot reach the MQTT broker at {where} for hall '{self.topics.hall_id}' "
-                    f"(is it running? is the port right?)")
-        return (f"the broker at {where} does not pass hall '{self.topics.hall_id}''s topics "
-                f"({self.topics.root}/#) to the controller: its ACL was probably made for "
-                f"another hall. Run `onewindow broker-config --config HALL_FILE --data-dir "
-                f"DATA_DIR --out DIR` with this hall's file and reload Mosquitto")
+            return (
+                f"cannot reach the MQTT broker at {where} for hall '{self.topics.hall_id}' "
+                f"(is it running? is the port right?)"
+            )
+        return (
+            f"the broker at {where} does not pass hall '{self.topics.hall_id}''s topics "
+            f"({self.topics.root}/#) to the controller: its ACL was probably made for "
+            f"another hall. Run `onewindow broker-config --config HALL_FILE --data-dir "
+            f"DATA_DIR --out DIR` with this hall's file and reload Mosquitto"
+        )
 
     # -- the controller thread ---------------------------------------------------------------
 
@@ -229,7 +266,7 @@ class HallService:
             try:
                 if self._republish:
                     self._republish = False
-                    self.state.forget()            # the broker may have lost every retained copy
+                    self.state.forget()  # the broker may have lost every retained copy
                     self._state_due = 0.0
                 if batch:
                     self._process(batch)
@@ -244,16 +281,23 @@ class HallService:
                     self._clear_settled_identities()
                     self._clear_settled_budgets()
                     lograte.flush()
-                    self._state_due = 0.0          # time alone moves the hall's hours and appointments
+                    self._state_due = 0.0  # time alone moves the hall's hours and appointments
                 if self.connected.is_set() and (self._up_more or batch):
                     self._up_more = self.outbox.pump()
-                if self._state_due is not None and time.monotonic() >= self._state_due \
-                        and self.connected.is_set():
+                if (
+                    self._state_due is not None
+                    and time.monotonic() >= self._state_due
+                    and self.connected.is_set()
+                ):
                     self._state_due = self.state.publish(self.ctl.windows)
                 self.net.flush()
-            except Exception:   # the hall must outlive any one bad moment
-                lograte.error(log, "loop", "controller loop error; reloading state from the "
-                              "database", exc_info=True)
+            except Exception:  # the hall must outlive any one bad moment
+                lograte.error(
+                    log,
+                    "loop",
+                    "controller loop error; reloading state from the database",
+                    exc_info=True,
+                )
                 self.ctl.reload()
                 self._state_due = 0.0
 
@@ -268,17 +312,24 @@ class HallService:
             self._down_since = now
         elif now - self._down_since >= 5 and now - self._warned_at >= 60:
             self._warned_at = now
-            log.warning("cannot reach the MQTT broker at %s:%s for %.0f s; no device can be "
-                        "served until it is back (retrying)", self.url.host, self.port,
-                        now - self._down_since)
+            log.warning(
+                "cannot reach the MQTT broker at %s:%s for %.0f s; no device can be "
+                "served until it is back (retrying)",
+                self.url.host,
+                self.port,
+                now - self._down_since,
+            )
 
     def _process(self, batch: list) -> None:
         outcomes: list[tuple[str, None, bytes]] = []
         for topic, payload in batch:
             if self.outbox.message(topic, payload):
                 continue
-            status_dev = self.topics.device_of(topic.rsplit("/status", 1)[0], "dev") \
-                if topic.endswith("/status") else None
+            status_dev = (
+                self.topics.device_of(topic.rsplit("/status", 1)[0], "dev")
+                if topic.endswith("/status")
+                else None
+            )
             if status_dev:
                 self._presence_changed(status_dev, payload)
                 continue
@@ -298,9 +349,15 @@ class HallService:
             for device_id, _, payload in outcomes:
                 req_id = _peek_id(payload)
                 if req_id:
-                    self._reply(device_id, error_reply(req_id, "unavailable",
-                                                       "系统暂时无法保存，请稍后再试",
-                                                       "The hall could not save; please retry"))
+                    self._reply(
+                        device_id,
+                        error_reply(
+                            req_id,
+                            "unavailable",
+                            "系统暂时无法保存，请稍后再试",
+                            "The hall could not save; please retry",
+                        ),
+                    )
             return
         for device_id, outcome in results:
             if outcome.reply is not None:
@@ -312,10 +369,14 @@ class HallService:
         if entry is None:
             # only possible on a broker that lets strangers in; answer, but do nothing
             req_id = _peek_id(payload)
-            lograte.warn(log, ("unknown", device_id), "request from unknown device %s refused",
-                         device_id)
-            return Outcome(error_reply(req_id, "forbidden", "未登记的设备", "Unknown device")
-                           if req_id else None)
+            lograte.warn(
+                log, ("unknown", device_id), "request from unknown device %s refused", device_id
+            )
+            return Outcome(
+                error_reply(req_id, "forbidden", "未登记的设备", "Unknown device")
+                if req_id
+                else None
+            )
         if not self.budgets.take(device_id, entry.role):
             return self._rate_limited(entry, payload)
         return self.ctl.handle(entry.device(), payload)
@@ -326,30 +387,55 @@ class HallService:
         events = []
         key = f"{RATE_ALERT}:{entry.id}"
         if key not in self.ctl.alerts:
-            events = self.ctl.housekeeping(lambda alerts: alerts.raise_(
-                key, "device", f"设备 {entry.id} 请求过于频繁，超出的请求已被拒绝", device=entry.id))
-        lograte.warn(log, ("rate", entry.id), "%s (%s) is over its request budget: request "
-                     "refused", entry.id, entry.role)
-        if self.broker is not None and self.budgets.flooding(entry.id) \
-                and entry.id not in self.broker.fenced:
-            log.warning("%s keeps flooding the hall with requests: the broker drops them until it "
-                        "has been quiet for a minute", entry.id)
+            events = self.ctl.housekeeping(
+                lambda alerts: alerts.raise_(
+                    key,
+                    "device",
+                    f"设备 {entry.id} 请求过于频繁，超出的请求已被拒绝",
+                    device=entry.id,
+                )
+            )
+        lograte.warn(
+            log,
+            ("rate", entry.id),
+            "%s (%s) is over its request budget: request refused",
+            entry.id,
+            entry.role,
+        )
+        if (
+            self.broker is not None
+            and self.budgets.flooding(entry.id)
+            and entry.id not in self.broker.fenced
+        ):
+            log.warning(
+                "%s keeps flooding the hall with requests: the broker drops them until it "
+                "has been quiet for a minute",
+                entry.id,
+            )
             self.broker.fence(self.broker.fenced | {entry.id})
         req_id = _peek_id(payload)
         if req_id is None:
             return Outcome(None, events)
         wait = self.budgets.retry_after(entry.id, entry.role)
-        return Outcome(error_reply(req_id, "rate_limited", "请求过于频繁，请稍后再试",
-                                   "Too many requests from this device; retry later",
-                                   {"retry_after_s": round(wait, 1)}), events)
+        return Outcome(
+            error_reply(
+                req_id,
+                "rate_limited",
+                "请求过于频繁，请稍后再试",
+                "Too many requests from this device; retry later",
+                {"retry_after_s": round(wait, 1)},
+            ),
+            events,
+        )
 
     def _clear_settled_budgets(self) -> None:
         settled = self.budgets.settled()
         if self.broker is not None and self.broker.fenced & set(settled):
             self.broker.fence(self.broker.fenced - set(settled))
         for device_id in settled:
-            self._publish_events(self.ctl.housekeeping(
-                lambda alerts, d=device_id: alerts.clear(f"{RATE_ALERT}:{d}")))
+            self._publish_events(
+                self.ctl.housekeeping(lambda alerts, d=device_id: alerts.clear(f"{RATE_ALERT}:{d}"))
+            )
 
     def _presence_changed(self, device_id: str, payload: bytes) -> None:
         if device_id == CONTROLLER_ID:
@@ -365,8 +451,11 @@ class HallService:
             return
         self._presence[device_id] = online
         known = self.registry.get(device_id) is not None
-        self._publish_events(self.ctl.housekeeping(
-            lambda alerts: self._presence_alerts(alerts, device_id, online, known)))
+        self._publish_events(
+            self.ctl.housekeeping(
+                lambda alerts: self._presence_alerts(alerts, device_id, online, known)
+            )
+        )
 
     def _presence_alerts(self, alerts, device_id: str, online: bool, known: bool) -> None:
         if online:
@@ -374,16 +463,26 @@ class HallService:
             return
         if not known:
             return
-        alerts.raise_(f"offline:{device_id}", "device", f"设备 {device_id} 已离线", device=device_id)
+        alerts.raise_(
+            f"offline:{device_id}", "device", f"设备 {device_id} 已离线", device=device_id
+        )
         drops = self._drops.setdefault(device_id, deque(maxlen=IDENTITY_DROPS))
         drops.append(time.monotonic())
         if len(drops) == IDENTITY_DROPS and drops[-1] - drops[0] <= IDENTITY_WINDOW_S:
             if f"identity:{device_id}" not in alerts:
-                log.error("device %s dropped off %d times within a minute: two devices or "
-                          "programs are probably using this one id", device_id, IDENTITY_DROPS)
-            alerts.raise_(f"identity:{device_id}", "device",
-                          f"设备 {device_id} 一分钟内被顶替 {IDENTITY_DROPS} 次以上，"
-                          f"可能有两台设备在使用同一设备编号", device=device_id)
+                log.error(
+                    "device %s dropped off %d times within a minute: two devices or "
+                    "programs are probably using this one id",
+                    device_id,
+                    IDENTITY_DROPS,
+                )
+            alerts.raise_(
+                f"identity:{device_id}",
+                "device",
+                f"设备 {device_id} 一分钟内被顶替 {IDENTITY_DROPS} 次以上，"
+                f"可能有两台设备在使用同一设备编号",
+                device=device_id,
+            )
 
     def _clear_settled_identities(self) -> None:
         """An identity alert ends once the device has stayed put for a whole window (or at start:
@@ -394,7 +493,9 @@ class HallService:
             if drops and now - drops[-1] <= IDENTITY_WINDOW_S:
                 continue
             self._publish_events(self.ctl.housekeeping(lambda alerts, k=key: alerts.clear(k)))
-        for device_id in [d for d, drops in self._drops.items() if now - drops[-1] > IDENTITY_WINDOW_S]:
+        for device_id in [
+            d for d, drops in self._drops.items() if now - drops[-1] > IDENTITY_WINDOW_S
+        ]:
             del self._drops[device_id]
 
     # -- out -------------------------------------------------------------------------------------
@@ -405,8 +506,14 @@ class HallService:
     def _reply(self, device_id: str, reply: dict) -> None:
         payload = _encode(reply, "reply", device_id)
         if payload is None:
-            payload = _dumps(error_reply(reply.get("id", ""), "internal", "系统繁忙，请稍后再试",
-                                         "The hall system hit an error; please try again"))
+            payload = _dumps(
+                error_reply(
+                    reply.get("id", ""),
+                    "internal",
+                    "系统繁忙，请稍后再试",
+                    "The hall system hit an error; please try again",
+                )
+            )
         # a refusal for being over budget goes out best effort (QoS 0): the answers to a flood
         # must cost the hall and its broker as little as possible
         limited = reply.get("ok") is False and reply["error"].get("code") == "rate_limited"
@@ -418,6 +525,7 @@ class HallService:
             if data is not None:
                 self.client.publish(self.topics.evt(kind), data, qos=1)
 
+
 def _dumps(obj) -> bytes:
     # default=str: TOML dates in the hall file become ISO strings, not a failed publish
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8")
@@ -427,15 +535,18 @@ def _encode(obj, what: str, where: str) -> Optional[bytes]:
     """JSON bytes, or None (logged) when `obj` cannot be encoded."""
     try:
         return _dumps(obj)
-    except (TypeError, ValueError, RecursionError) as exc:     # UnicodeEncodeError included
-        lograte.error(log, ("encode", what), "%s for %s could not be encoded (%s): not sent",
-                      what, where, exc)
+    except (TypeError, ValueError, RecursionError) as exc:  # UnicodeEncodeError included
+        lograte.error(
+            log, ("encode", what), "%s for %s could not be encoded (%s): not sent", what, where, exc
+        )
         return None
 
 
 # the id where every OneWindow device (and most JSON encoders) puts it: first, or after "v": 1
-_LEADING_ID = re.compile(rb'\A\s*\{\s*(?:"v"\s*:\s*1\s*,\s*)?"id"\s*:\s*'
-                         rb'"([\x21\x23-\x5b\x5d-\x7e]{1,64})"\s*[,}]')
+_LEADING_ID = re.compile(
+    rb'\A\s*\{\s*(?:"v"\s*:\s*1\s*,\s*)?"id"\s*:\s*'
+    rb'"([\x21\x23-\x5b\x5d-\x7e]{1,64})"\s*[,}]'
+)
 
 
 def _peek_id(payload: bytes) -> Optional[str]:
@@ -445,6 +556,7 @@ def _peek_id(payload: bytes) -> Optional[str]:
     if m:
         return m.group(1).decode("ascii")
     from ..envelope import EnvelopeError, parse_request
+
     try:
         return parse_request(payload)[0]
     except EnvelopeError as exc:

@@ -3,6 +3,7 @@
 Made with the `openssl` command every Debian box has: a CA that stays on the controller, and a
 broker certificate for the addresses devices use. Devices get `ca.crt` only.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -39,15 +40,53 @@ def make_hall_certs(out_dir: Path, hosts: list[str], days: int = 3650) -> dict[s
     out_dir.mkdir(parents=True, exist_ok=True)
     ca_key, ca_crt = out_dir / "ca.key", out_dir / "ca.crt"
     key, csr, crt = out_dir / "server.key", out_dir / "server.csr", out_dir / "server.crt"
-    if not (ca_key.exists() and ca_crt.exists()):      # a new CA would orphan every device's copy
-        _run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", str(days),
-             "-subj", "/CN=OneWindow hall CA", "-keyout", str(ca_key), "-out", str(ca_crt))
+    if not (ca_key.exists() and ca_crt.exists()):  # a new CA would orphan every device's copy
+        _run(
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            str(days),
+            "-subj",
+            "/CN=OneWindow hall CA",
+            "-keyout",
+            str(ca_key),
+            "-out",
+            str(ca_crt),
+        )
     ext = out_dir / "server.ext"
     ext.write_text(_san(hosts) + "\n", encoding="ascii")
-    _run("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={hosts[0]}",
-         "-keyout", str(key), "-out", str(csr))
-    _run("x509", "-req", "-in", str(csr), "-CA", str(ca_crt), "-CAkey", str(ca_key),
-         "-CAcreateserial", "-days", str(days), "-extfile", str(ext), "-out", str(crt))
+    _run(
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        f"/CN={hosts[0]}",
+        "-keyout",
+        str(key),
+        "-out",
+        str(csr),
+    )
+    _run(
+        "x509",
+        "-req",
+        "-in",
+        str(csr),
+        "-CA",
+        str(ca_crt),
+        "-CAkey",
+        str(ca_key),
+        "-CAcreateserial",
+        "-days",
+        str(days),
+        "-extfile",
+        str(ext),
+        "-out",
+        str(crt),
+    )
     csr.unlink()
     ext.unlink()
     for secret in (ca_key, key):

@@ -1,10 +1,11 @@
 """Topic names of the hall bus (protocol v1), in one place."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 EVENT_KINDS = ("call", "ticket", "window", "rating", "alert", "appointment")
-CONTROLLER = "controller"          # the hall controller's own MQTT user and presence
+CONTROLLER = "controller"  # the hall controller's own MQTT user and presence
 
 
 @dataclass(frozen=True)
@@ -52,5 +53,5 @@ class Topics:
         prefix = f"{self.root}/{kind}/"
         if not topic.startswith(prefix):
             return None
-        rest = topic[len(prefix):]
+        rest = topic[len(prefix) :]
         return rest if rest and "/" not in rest else None

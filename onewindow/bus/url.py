@@ -1,5 +1,6 @@
 """Bus addresses: embedded://127.0.0.1:PORT (the hall's private Mosquitto), mqtt://HOST:PORT, or
 mqtts://HOST:PORT?ca=/etc/onewindow/ca.crt (TLS to Mosquitto: ID numbers cross the hall's LAN)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ class BusUrl:
     scheme: str
     host: str
     port: int
-    ca: Optional[str] = None        # mqtts: the hall's CA certificate (None: the system's CAs)
+    ca: Optional[str] = None  # mqtts: the hall's CA certificate (None: the system's CAs)
 
     @property
     def embedded(self) -> bool:
@@ -37,11 +38,15 @@ class BusUrl:
 def parse_bus_url(text: str) -> BusUrl:
     parts = urlsplit(text)
     if parts.scheme not in ("embedded", "mqtt", "mqtts"):
-        raise BusUrlError(f"{text!r}: use embedded://HOST:PORT, mqtt://HOST:PORT or "
-                          f"mqtts://HOST:PORT?ca=CA_FILE")
+        raise BusUrlError(
+            f"{text!r}: use embedded://HOST:PORT, mqtt://HOST:PORT or mqtts://HOST:PORT?ca=CA_FILE"
+        )
     try:
-        port = parts.port if parts.port is not None else (
-            DEFAULT_TLS_PORT if parts.scheme == "mqtts" else DEFAULT_PORT)
+        port = (
+            parts.port
+            if parts.port is not None
+            else (DEFAULT_TLS_PORT if parts.scheme == "mqtts" else DEFAULT_PORT)
+        )
     except ValueError:
         raise BusUrlError(f"{text!r}: the port must be a number 0-65535") from None
     ca = (parse_qs(parts.query).get("ca") or [None])[0]
@@ -61,6 +66,7 @@ def use_tls(client, url: BusUrl) -> None:
 def no_delay(client, userdata, sock) -> None:
     """paho `on_socket_open`: small request/reply packets must not wait for Nagle."""
     import socket
+
     try:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     except (OSError, AttributeError):

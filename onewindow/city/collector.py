@@ -11,6 +11,7 @@ in PostgreSQL; acknowledges to each hall only what is committed.
 - A hall whose stored events have a gap that stays GAP_WAIT_S is asked to send again from the
   first missing one (`"resend": true`).
 """
+
 from __future__ import annotations
 
 import json
@@ -30,11 +31,11 @@ from .schema import connect, migrate
 
 log = logging.getLogger(__name__)
 
-BATCH = 2000               # events per commit
-BATCH_WAIT_S = 0.05        # what arrived within this goes in one commit
-GAP_WAIT_S = 3.0           # a gap this old is not a neighbour collector's batch in flight
-RETRY_S = 2.0              # the database gone: try again after this
-MAX_INFLIGHT = 10_000      # messages the broker may have in flight to us before our PUBACKs
+BATCH = 2000  # events per commit
+BATCH_WAIT_S = 0.05  # what arrived within this goes in one commit
+GAP_WAIT_S = 3.0  # a gap this old is not a neighbour collector's batch in flight
+RETRY_S = 2.0  # the database gone: try again after this
+MAX_INFLIGHT = 10_000  # messages the broker may have in flight to us before our PUBACKs
 
 
 class CollectorError(Exception):
@@ -42,21 +43,29 @@ class CollectorError(Exception):
 
 
 class Collector:
-    def __init__(self, db_url: str, mqtt_url: str, user: str, secret: str, group: str = "city",
-                 client_id: Optional[str] = None):
+    def __init__(
+        self,
+        db_url: str,
+        mqtt_url: str,
+        user: str,
+        secret: str,
+        group: str = "city",
+        client_id: Optional[str] = None,
+    ):
         self.db_url = db_url
         self.url = parse_bus_url(mqtt_url)
         self.group = group
         self.failed: Optional[str] = None
         self.inbox: queue.Queue = queue.Queue()
-        self.stored = 0                      # events committed by this collector (new ones)
+        self.stored = 0  # events committed by this collector (new ones)
         self._stop = threading.Event()
         self._gap_since: dict[str, tuple[int, float]] = {}
         self._asked: dict[str, float] = {}
         self.connected = threading.Event()
         cid = self.client_id = client_id or f"ow-city-{socket.gethostname()}"[:60]
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=cid,
-                                  clean_session=False, manual_ack=True)
+        self.client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id=cid, clean_session=False, manual_ack=True
+        )
         self.client.username_pw_set(user, secret)
         self.client.max_inflight_messages_set(MAX_INFLIGHT)
         self.client.on_connect = self._on_connect
@@ -80,8 +89,9 @@ class Collector:
         try:
             self.client.connect(self.url.host, self.url.port, keepalive=30)
         except OSError as exc:
-            raise CollectorError(f"cannot reach the central broker {self.url.host}:"
-                                 f"{self.url.port}: {exc}") from exc
+            raise CollectorError(
+                f"cannot reach the central broker {self.url.host}:{self.url.port}: {exc}"
+            ) from exc
         self.client.loop_start()
         return self
 
@@ -148,7 +158,7 @@ class Collector:
             fresh = ingest.store(self.db, events, self.client_id)
         self.stored += len(fresh)
         marks = ingest.advance(self.db, sorted({e.hall for e in events}))
-        for msg in batch:                      # committed: the broker may forget them now
+        for msg in batch:  # committed: the broker may forget them now
             self.client.ack(msg.mid, msg.qos)
         now = time.monotonic()
         for hall, (upto, top) in marks.items():
@@ -163,8 +173,12 @@ class Collector:
             elif now - since[1] >= GAP_WAIT_S and now - self._asked.get(hall, 0) >= GAP_WAIT_S:
                 resend = True
                 self._asked[hall] = now
-                log.info("hall %s: events after %d are missing (have up to %d): asking again",
-                         hall, upto, top)
+                log.info(
+                    "hall %s: events after %d are missing (have up to %d): asking again",
+                    hall,
+                    upto,
+                    top,
+                )
         else:
             self._gap_since.pop(hall, None)
         body = {"upto": upto, "resend": True} if resend else {"upto": upto}

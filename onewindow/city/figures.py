@@ -3,6 +3,7 @@ department, the month's ranking (晒成绩单), and 差评 follow-ups past their
 from the tickets, windows, alerts and ratings tables the collector keeps (ingest.py); a figure
 with nothing behind it (no rating yet) is None, never 0 %.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -19,23 +20,27 @@ def _halls_clause(halls: Optional[list[str]]) -> tuple[str, list]:
     return ("", []) if halls is None else (" AND hall = ANY(%s)", [halls])
 
 
-def overview(db: psycopg.Connection, today: date, now: datetime,
-             halls: Optional[list[str]] = None) -> list[dict]:
+def overview(
+    db: psycopg.Connection, today: date, now: datetime, halls: Optional[list[str]] = None
+) -> list[dict]:
     """One row per hall: waiting, longest wait (min), windows open and busy, served today,
     好评率 today (first ratings, 基本满意 or better), live alerts, the last event's time."""
     where, args = _halls_clause(halls)
-    rows = row_dict(db.execute(
-        "SELECT h.hall, h.last_at, h.upto, "
-        " (SELECT count(*) FROM tickets t WHERE t.hall = h.hall AND t.day = %s AND t.status = 'waiting') AS waiting, "
-        " (SELECT min(t.issued_at) FROM tickets t WHERE t.hall = h.hall AND t.day = %s AND t.status = 'waiting') AS oldest, "
-        " (SELECT count(*) FROM windows w WHERE w.hall = h.hall AND w.status = 'open') AS open, "
-        " (SELECT count(DISTINCT t.\"window\") FROM tickets t WHERE t.hall = h.hall AND t.day = %s AND t.status = ANY(%s)) AS busy, "
-        " (SELECT count(*) FROM tickets t WHERE t.hall = h.hall AND t.day = %s AND t.status = 'done') AS served, "
-        " (SELECT count(*) FROM ratings r WHERE r.hall = h.hall AND r.count = 1 AND r.at >= %s) AS rated, "
-        " (SELECT count(*) FROM ratings r WHERE r.hall = h.hall AND r.count = 1 AND r.at >= %s AND r.level_code <= 3) AS good, "
-        " (SELECT count(*) FROM alerts a WHERE a.hall = h.hall AND a.cleared_at IS NULL) AS alerts "
-        "FROM halls h WHERE true" + where.replace("hall", "h.hall") + " ORDER BY h.hall",
-        [today, today, today, list(BUSY), today, _start(today, now), _start(today, now), *args]))
+    rows = row_dict(
+        db.execute(
+            "SELECT h.hall, h.last_at, h.upto, "
+            " (SELECT count(*) FROM tickets t WHERE t.hall = h.hall AND t.day = %s AND t.status = 'waiting') AS waiting, "
+            " (SELECT min(t.issued_at) FROM tickets t WHERE t.hall = h.hall AND t.day = %s AND t.status = 'waiting') AS oldest, "
+            " (SELECT count(*) FROM windows w WHERE w.hall = h.hall AND w.status = 'open') AS open, "
+            ' (SELECT count(DISTINCT t."window") FROM tickets t WHERE t.hall = h.hall AND t.day = %s AND t.status = ANY(%s)) AS busy, '
+            " (SELECT count(*) FROM tickets t WHERE t.hall = h.hall AND t.day = %s AND t.status = 'done') AS served, "
+            " (SELECT count(*) FROM ratings r WHERE r.hall = h.hall AND r.count = 1 AND r.at >= %s) AS rated, "
+            " (SELECT count(*) FROM ratings r WHERE r.hall = h.hall AND r.count = 1 AND r.at >= %s AND r.level_code <= 3) AS good, "
+            " (SELECT count(*) FROM alerts a WHERE a.hall = h.hall AND a.cleared_at IS NULL) AS alerts "
+            "FROM halls h WHERE true" + where.replace("hall", "h.hall") + " ORDER BY h.hall",
+            [today, today, today, list(BUSY), today, _start(today, now), _start(today, now), *args],
+        )
+    )
     for r in rows:
         r["longest_min"] = int((now - r["oldest"]).total_seconds() // 60) if r["oldest"] else None
         r["good_rate"] = round(100 * r["good"] / r["rated"], 1) if r["rated"] else None
@@ -47,31 +52,43 @@ def _start(day: date, now: datetime) -> datetime:
 
 
 def hall_windows(db: psycopg.Connection, hall: str, today: date) -> list[dict]:
-    return row_dict(db.execute(
-        "SELECT w.number, w.name, w.status, w.staff, "
-        " (SELECT t.number FROM tickets t WHERE t.hall = w.hall AND t.\"window\" = w.number "
-        "  AND t.day = %s AND t.status = ANY(%s) ORDER BY t.called_at DESC NULLS LAST LIMIT 1) AS serving, "
-        " (SELECT count(*) FROM tickets t WHERE t.hall = w.hall AND t.\"window\" = w.number "
-        "  AND t.day = %s AND t.status = 'done') AS served "
-        "FROM windows w WHERE w.hall = %s ORDER BY w.number", [today, list(BUSY), today, hall]))
+    return row_dict(
+        db.execute(
+            "SELECT w.number, w.name, w.status, w.staff, "
+            ' (SELECT t.number FROM tickets t WHERE t.hall = w.hall AND t."window" = w.number '
+            "  AND t.day = %s AND t.status = ANY(%s) ORDER BY t.called_at DESC NULLS LAST LIMIT 1) AS serving, "
+            ' (SELECT count(*) FROM tickets t WHERE t.hall = w.hall AND t."window" = w.number '
+            "  AND t.day = %s AND t.status = 'done') AS served "
+            "FROM windows w WHERE w.hall = %s ORDER BY w.number",
+            [today, list(BUSY), today, hall],
+        )
+    )
 
 
 def hall_departments(db: psycopg.Connection, hall: str, today: date) -> list[dict]:
-    rows = row_dict(db.execute(
-        "SELECT coalesce(department, service) AS department, "
-        " count(*) FILTER (WHERE status = 'waiting') AS waiting, "
-        " count(*) FILTER (WHERE status = 'done') AS served, "
-        " avg(extract(epoch FROM called_at - issued_at) / 60) FILTER (WHERE called_at IS NOT NULL) AS avg_wait "
-        "FROM tickets WHERE hall = %s AND day = %s GROUP BY 1 ORDER BY 1", [hall, today]))
+    rows = row_dict(
+        db.execute(
+            "SELECT coalesce(department, service) AS department, "
+            " count(*) FILTER (WHERE status = 'waiting') AS waiting, "
+            " count(*) FILTER (WHERE status = 'done') AS served, "
+            " avg(extract(epoch FROM called_at - issued_at) / 60) FILTER (WHERE called_at IS NOT NULL) AS avg_wait "
+            "FROM tickets WHERE hall = %s AND day = %s GROUP BY 1 ORDER BY 1",
+            [hall, today],
+        )
+    )
     for r in rows:
         r["avg_wait"] = round(float(r["avg_wait"]), 1) if r["avg_wait"] is not None else None
     return rows
 
 
 def hall_alerts(db: psycopg.Connection, hall: str) -> list[dict]:
-    return row_dict(db.execute(
-        "SELECT key, kind, message, raised_at FROM alerts WHERE hall = %s AND cleared_at IS NULL "
-        "ORDER BY raised_at NULLS LAST", [hall]))
+    return row_dict(
+        db.execute(
+            "SELECT key, kind, message, raised_at FROM alerts WHERE hall = %s AND cleared_at IS NULL "
+            "ORDER BY raised_at NULLS LAST",
+            [hall],
+        )
+    )
 
 
 def ranking(db: psycopg.Connection, month: str, halls: Optional[list[str]] = None) -> list[dict]:
@@ -79,21 +96,30 @@ def ranking(db: psycopg.Connection, month: str, halls: Optional[list[str]] = Non
     first = date.fromisoformat(f"{month}-01")
     nxt = date(first.year + first.month // 12, first.month % 12 + 1, 1)
     where, args = _halls_clause(halls)
-    rows = row_dict(db.execute(
-        "SELECT h.hall, "
-        " (SELECT count(*) FROM tickets t WHERE t.hall = h.hall AND t.day >= %s AND t.day < %s AND t.status = 'done') AS served, "
-        " (SELECT avg(extract(epoch FROM t.called_at - t.issued_at) / 60) FROM tickets t WHERE t.hall = h.hall "
-        "   AND t.day >= %s AND t.day < %s AND t.called_at IS NOT NULL) AS avg_wait, "
-        " (SELECT count(*) FROM ratings r WHERE r.hall = h.hall AND r.count = 1 AND r.at >= %s AND r.at < %s) AS rated, "
-        " (SELECT count(*) FROM ratings r WHERE r.hall = h.hall AND r.count = 1 AND r.at >= %s AND r.at < %s AND r.level_code <= 3) AS good, "
-        " (SELECT count(*) FROM ratings r WHERE r.hall = h.hall AND r.count = 1 AND r.at >= %s AND r.at < %s AND r.bad) AS bad "
-        "FROM halls h WHERE true" + where.replace("hall", "h.hall"),
-        [first, nxt] * 5 + args))
+    rows = row_dict(
+        db.execute(
+            "SELECT h.hall, "
+            " (SELECT count(*) FROM tickets t WHERE t.hall = h.hall AND t.day >= %s AND t.day < %s AND t.status = 'done') AS served, "
+            " (SELECT avg(extract(epoch FROM t.called_at - t.issued_at) / 60) FROM tickets t WHERE t.hall = h.hall "
+            "   AND t.day >= %s AND t.day < %s AND t.called_at IS NOT NULL) AS avg_wait, "
+            " (SELECT count(*) FROM ratings r WHERE r.hall = h.hall AND r.count = 1 AND r.at >= %s AND r.at < %s) AS rated, "
+            " (SELECT count(*) FROM ratings r WHERE r.hall = h.hall AND r.count = 1 AND r.at >= %s AND r.at < %s AND r.level_code <= 3) AS good, "
+            " (SELECT count(*) FROM ratings r WHERE r.hall = h.hall AND r.count = 1 AND r.at >= %s AND r.at < %s AND r.bad) AS bad "
+            "FROM halls h WHERE true" + where.replace("hall", "h.hall"),
+            [first, nxt] * 5 + args,
+        )
+    )
     for r in rows:
         r["avg_wait"] = round(float(r["avg_wait"]), 1) if r["avg_wait"] is not None else None
         r["good_rate"] = round(100 * r["good"] / r["rated"], 1) if r["rated"] else None
-    rows.sort(key=lambda r: (r["good_rate"] is None, -(r["good_rate"] or 0),
-                             r["avg_wait"] if r["avg_wait"] is not None else 1e9, r["hall"]))
+    rows.sort(
+        key=lambda r: (
+            r["good_rate"] is None,
+            -(r["good_rate"] or 0),
+            r["avg_wait"] if r["avg_wait"] is not None else 1e9,
+            r["hall"],
+        )
+    )
     for n, r in enumerate(rows, 1):
         r["rank"] = n
     return rows
@@ -103,13 +129,19 @@ def overdue(db: psycopg.Connection, today: date, halls: Optional[list[str]] = No
     """差评 whose follow-up is late: not contacted by its contact day, or not rectified by its
     rectify day (the hall's working-day deadlines, as the hall computed them)."""
     where, args = _halls_clause(halls)
-    rows = row_dict(db.execute(
-        "SELECT hall, id, at, \"window\", service, follow_status, contact_by, rectify_by, record "
-        "FROM ratings WHERE bad AND count = 1 AND ("
-        " (follow_status = 'open' AND contact_by < %s) OR "
-        " (follow_status IN ('open', 'rectifying') AND rectify_by < %s))" + where +
-        " ORDER BY at", [today, today, *args]))
+    rows = row_dict(
+        db.execute(
+            'SELECT hall, id, at, "window", service, follow_status, contact_by, rectify_by, record '
+            "FROM ratings WHERE bad AND count = 1 AND ("
+            " (follow_status = 'open' AND contact_by < %s) OR "
+            " (follow_status IN ('open', 'rectifying') AND rectify_by < %s))"
+            + where
+            + " ORDER BY at",
+            [today, today, *args],
+        )
+    )
     for r in rows:
-        r["late"] = "contact" if r["follow_status"] == "open" and r["contact_by"] < today \
-            else "rectify"
+        r["late"] = (
+            "contact" if r["follow_status"] == "open" and r["contact_by"] < today else "rectify"
+        )
     return rows

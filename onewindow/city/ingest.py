@@ -6,6 +6,7 @@ The dashboard's tables keep, per row, the number of the event that last wrote it
 event only over an older one: several collectors sharing the load, or an event sent again,
 leave them as the newest event says, whatever the order they were committed in.
 """
+
 from __future__ import annotations
 
 import json
@@ -47,15 +48,26 @@ def parse(topic: str, payload: bytes) -> Event:
         seq = body["seq"]
         data = body["data"]
         at = body["at"]
-        if not (isinstance(seq, int) and seq > 0 and isinstance(data, dict)
-                and isinstance(at, str) and body.get("id") == f"{m.group(1)}:{seq}"):
+        if not (
+            isinstance(seq, int)
+            and seq > 0
+            and isinstance(data, dict)
+            and isinstance(at, str)
+            and body.get("id") == f"{m.group(1)}:{seq}"
+        ):
             raise ValueError("id, seq, at or data")
         datetime.fromisoformat(at)
     except (ValueError, TypeError, KeyError, RecursionError) as exc:
         raise BadEvent(f"{topic}: unreadable event ({exc})") from None
     event = data.get("event")
-    return Event(m.group(1), seq, body.get("kind") or m.group(2),
-                 event if isinstance(event, str) else None, at, data)
+    return Event(
+        m.group(1),
+        seq,
+        body.get("kind") or m.group(2),
+        event if isinstance(event, str) else None,
+        at,
+        data,
+    )
 
 
 def _newest(rows: dict, key: tuple, row: tuple) -> None:
@@ -72,18 +84,29 @@ def store(db: psycopg.Connection, events: list[Event], by: str = "") -> list[Eve
     if not batch:
         return []
     halls = sorted({e.hall for e in batch})
-    db.execute("INSERT INTO halls (hall) SELECT unnest(%s::text[]) ON CONFLICT DO NOTHING",
-               (halls,))
+    db.execute(
+        "INSERT INTO halls (hall) SELECT unnest(%s::text[]) ON CONFLICT DO NOTHING", (halls,)
+    )
     # arrays sent in binary (%b): no quoting of each JSON text into an array literal, which
     # cost more than the insert itself
-    new = {(h, s) for h, s in db.execute(
-        "INSERT INTO events (hall, seq, kind, event, at, data, received_by) "
-        "SELECT h, s, k, nullif(e, ''), a::timestamptz, d::jsonb, nullif(%b, '') "
-        "FROM unnest(%b, %b, %b, %b, %b, %b) "
-        "AS x(h, s, k, e, a, d) ON CONFLICT DO NOTHING RETURNING hall, seq",
-        (by or "", [e.hall for e in batch], [e.seq for e in batch], [e.kind for e in batch],
-         [e.event or "" for e in batch], [e.at for e in batch],
-         [json.dumps(e.data, ensure_ascii=False) for e in batch])).fetchall()}
+    new = {
+        (h, s)
+        for h, s in db.execute(
+            "INSERT INTO events (hall, seq, kind, event, at, data, received_by) "
+            "SELECT h, s, k, nullif(e, ''), a::timestamptz, d::jsonb, nullif(%b, '') "
+            "FROM unnest(%b, %b, %b, %b, %b, %b) "
+            "AS x(h, s, k, e, a, d) ON CONFLICT DO NOTHING RETURNING hall, seq",
+            (
+                by or "",
+                [e.hall for e in batch],
+                [e.seq for e in batch],
+                [e.kind for e in batch],
+                [e.event or "" for e in batch],
+                [e.at for e in batch],
+                [json.dumps(e.data, ensure_ascii=False) for e in batch],
+            ),
+        ).fetchall()
+    }
     fresh = [e for e in batch if (e.hall, e.seq) in new]
     _project(db, fresh)
     return fresh
@@ -98,50 +121,180 @@ def _project(db: psycopg.Connection, events: list[Event]) -> None:
         d = e.data
         t = d.get("t")
         if isinstance(t, dict) and d.get("ticket_id"):
-            _newest(tickets, (e.hall, d["ticket_id"]), (
-                e.seq, e.hall, str(d["ticket_id"]), t.get("day"), t.get("number"),
-                t.get("service"), d.get("department"), t.get("channel"), t.get("status"),
-                t.get("window"), t.get("issued_at"), t.get("called_at"), t.get("served_at"),
-                t.get("finished_at")))
+            _newest(
+                tickets,
+                (e.hall, d["ticket_id"]),
+                (
+                    e.seq,
+                    e.hall,
+                    str(d["ticket_id"]),
+                    t.get("day"),
+                    t.get("number"),
+                    t.get("service"),
+                    d.get("department"),
+                    t.get("channel"),
+                    t.get("status"),
+                    t.get("window"),
+                    t.get("issued_at"),
+                    t.get("called_at"),
+                    t.get("served_at"),
+                    t.get("finished_at"),
+                ),
+            )
         if e.kind == "window" and isinstance(d.get("window"), int):
             staff = d.get("staff") if isinstance(d.get("staff"), dict) else None
-            _newest(windows, (e.hall, d["window"]), (
-                e.seq, e.hall, d["window"], d.get("name"), d.get("status"), d.get("serving"),
-                (staff or {}).get("name"), d.get("since") or e.at))
+            _newest(
+                windows,
+                (e.hall, d["window"]),
+                (
+                    e.seq,
+                    e.hall,
+                    d["window"],
+                    d.get("name"),
+                    d.get("status"),
+                    d.get("serving"),
+                    (staff or {}).get("name"),
+                    d.get("since") or e.at,
+                ),
+            )
         if e.kind == "call" and isinstance(d.get("window"), int):
-            pass      # the window's serving number comes with the ticket's own row
+            pass  # the window's serving number comes with the ticket's own row
         if e.kind == "alert" and d.get("key"):
             raised = e.event == "raised"
-            _newest(alerts, (e.hall, str(d["key"])), (
-                e.seq, e.hall, str(d["key"]), d.get("kind"), d.get("message"),
-                d.get("at") if raised else None, None if raised else d.get("at")))
+            _newest(
+                alerts,
+                (e.hall, str(d["key"])),
+                (
+                    e.seq,
+                    e.hall,
+                    str(d["key"]),
+                    d.get("kind"),
+                    d.get("message"),
+                    d.get("at") if raised else None,
+                    None if raised else d.get("at"),
+                ),
+            )
         rec = d.get("record")
         if e.kind == "rating" and isinstance(rec, dict) and rec.get("rating_id"):
-            _newest(ratings, (e.hall, rec["rating_id"]), (
-                e.seq, e.hall, rec["rating_id"], rec.get("rated_at"), rec.get("level_code"),
-                bool(rec.get("bad")), rec.get("count"), rec.get("window"), rec.get("service"),
-                rec.get("follow_status"), rec.get("contact_by"), rec.get("rectify_by"),
-                rec.get("closed_at"), json.dumps(rec, ensure_ascii=False)))
-    _upsert(db, "tickets", ("seq", "hall", "id", "day", "number", "service", "department",
-                            "channel", "status", '"window"', "issued_at", "called_at",
-                            "served_at", "finished_at"),
-            ("bigint", "text", "text", "date", "text", "text", "text", "text", "text", "int",
-             "timestamptz", "timestamptz", "timestamptz", "timestamptz"), tickets)
-    _upsert(db, "windows", ("seq", "hall", "number", "name", "status", "serving", "staff",
-                            "since"),
-            ("bigint", "text", "int", "text", "text", "text", "text", "timestamptz"), windows)
-    _upsert(db, "alerts", ("seq", "hall", "key", "kind", "message", "raised_at", "cleared_at"),
-            ("bigint", "text", "text", "text", "text", "timestamptz", "timestamptz"), alerts,
-            keep=("raised_at", "message"))
-    _upsert(db, "ratings", ("seq", "hall", "id", "at", "level_code", "bad", "count", '"window"',
-                            "service", "follow_status", "contact_by", "rectify_by", "closed_at",
-                            "record"),
-            ("bigint", "text", "text", "timestamptz", "int", "bool", "int", "int", "text", "text",
-             "date", "date", "timestamptz", "jsonb"), ratings)
+            _newest(
+                ratings,
+                (e.hall, rec["rating_id"]),
+                (
+                    e.seq,
+                    e.hall,
+                    rec["rating_id"],
+                    rec.get("rated_at"),
+                    rec.get("level_code"),
+                    bool(rec.get("bad")),
+                    rec.get("count"),
+                    rec.get("window"),
+                    rec.get("service"),
+                    rec.get("follow_status"),
+                    rec.get("contact_by"),
+                    rec.get("rectify_by"),
+                    rec.get("closed_at"),
+                    json.dumps(rec, ensure_ascii=False),
+                ),
+            )
+    _upsert(
+        db,
+        "tickets",
+        (
+            "seq",
+            "hall",
+            "id",
+            "day",
+            "number",
+            "service",
+            "department",
+            "channel",
+            "status",
+            '"window"',
+            "issued_at",
+            "called_at",
+            "served_at",
+            "finished_at",
+        ),
+        (
+            "bigint",
+            "text",
+            "text",
+            "date",
+            "text",
+            "text",
+            "text",
+            "text",
+            "text",
+            "int",
+            "timestamptz",
+            "timestamptz",
+            "timestamptz",
+            "timestamptz",
+        ),
+        tickets,
+    )
+    _upsert(
+        db,
+        "windows",
+        ("seq", "hall", "number", "name", "status", "serving", "staff", "since"),
+        ("bigint", "text", "int", "text", "text", "text", "text", "timestamptz"),
+        windows,
+    )
+    _upsert(
+        db,
+        "alerts",
+        ("seq", "hall", "key", "kind", "message", "raised_at", "cleared_at"),
+        ("bigint", "text", "text", "text", "text", "timestamptz", "timestamptz"),
+        alerts,
+        keep=("raised_at", "message"),
+    )
+    _upsert(
+        db,
+        "ratings",
+        (
+            "seq",
+            "hall",
+            "id",
+            "at",
+            "level_code",
+            "bad",
+            "count",
+            '"window"',
+            "service",
+            "follow_status",
+            "contact_by",
+            "rectify_by",
+            "closed_at",
+            "record",
+        ),
+        (
+            "bigint",
+            "text",
+            "text",
+            "timestamptz",
+            "int",
+            "bool",
+            "int",
+            "int",
+            "text",
+            "text",
+            "date",
+            "date",
+            "timestamptz",
+            "jsonb",
+        ),
+        ratings,
+    )
 
 
-def _upsert(db: psycopg.Connection, table: str, cols: tuple[str, ...], types: tuple[str, ...],
-            rows: dict[tuple, tuple], keep: tuple[str, ...] = ()) -> None:
+def _upsert(
+    db: psycopg.Connection,
+    table: str,
+    cols: tuple[str, ...],
+    types: tuple[str, ...],
+    rows: dict[tuple, tuple],
+    keep: tuple[str, ...] = (),
+) -> None:
     """Insert or, over an older event's row, update; `keep`: columns a newer row without them
     leaves as they were (a cleared alert keeps when it was raised)."""
     if not rows:
@@ -151,11 +304,16 @@ def _upsert(db: psycopg.Connection, table: str, cols: tuple[str, ...], types: tu
     key = ("hall", cols[2])
     sets = ", ".join(
         f"{c} = coalesce(EXCLUDED.{c}, {table}.{c})" if c in keep else f"{c} = EXCLUDED.{c}"
-        for c in cols if c not in key)
+        for c in cols
+        if c not in key
+    )
     arrays = ", ".join(f"%s::{t}[]" for t in types)
-    db.execute(f"INSERT INTO {table} ({', '.join(cols)}) SELECT * FROM unnest({arrays}) "
-               f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {sets} "
-               f"WHERE {table}.seq < EXCLUDED.seq", [list(c) for c in columns])
+    db.execute(
+        f"INSERT INTO {table} ({', '.join(cols)}) SELECT * FROM unnest({arrays}) "
+        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {sets} "
+        f"WHERE {table}.seq < EXCLUDED.seq",
+        [list(c) for c in columns],
+    )
 
 
 def advance(db: psycopg.Connection, halls: list[str]) -> dict[str, tuple[int, int]]:
@@ -173,14 +331,17 @@ def advance(db: psycopg.Connection, halls: list[str]) -> dict[str, tuple[int, in
             "       AND NOT EXISTS (SELECT 1 FROM events n WHERE n.hall = e.hall AND n.seq = e.seq + 1)) "
             " ELSE h.upto END "
             "FROM halls h WHERE h.hall = ANY(%s) ORDER BY h.hall FOR UPDATE",
-            (sorted(halls),)).fetchall()
+            (sorted(halls),),
+        ).fetchall()
         moved = [(hall, new, top) for hall, upto, top, new in rows if new != upto]
         if moved:
-            db.execute("UPDATE halls h SET upto = m.upto, top = m.top, seen_at = now(), "
-                       "last_at = (SELECT at FROM events e WHERE e.hall = h.hall AND e.seq = m.upto) "
-                       "FROM unnest(%s::text[], %s::bigint[], %s::bigint[]) AS m(hall, upto, top) "
-                       "WHERE h.hall = m.hall",
-                       ([m[0] for m in moved], [m[1] for m in moved], [m[2] for m in moved]))
+            db.execute(
+                "UPDATE halls h SET upto = m.upto, top = m.top, seen_at = now(), "
+                "last_at = (SELECT at FROM events e WHERE e.hall = h.hall AND e.seq = m.upto) "
+                "FROM unnest(%s::text[], %s::bigint[], %s::bigint[]) AS m(hall, upto, top) "
+                "WHERE h.hall = m.hall",
+                ([m[0] for m in moved], [m[1] for m in moved], [m[2] for m in moved]),
+            )
         for hall, _was, top, new in rows:
             out[hall] = (int(new), int(top))
     return out
@@ -189,10 +350,14 @@ def advance(db: psycopg.Connection, halls: list[str]) -> dict[str, tuple[int, in
 def gaps(db: psycopg.Connection) -> dict[str, tuple[int, int]]:
     """Halls with events stored past a missing one: {hall: (upto, top)}."""
     with db.transaction():
-        return {h: (int(u), int(t)) for h, u, t in db.execute(
-            "SELECT h.hall, h.upto, (SELECT max(seq) FROM events e WHERE e.hall = h.hall) "
-            "FROM halls h WHERE EXISTS (SELECT 1 FROM events e WHERE e.hall = h.hall "
-            "AND e.seq > h.upto)").fetchall()}
+        return {
+            h: (int(u), int(t))
+            for h, u, t in db.execute(
+                "SELECT h.hall, h.upto, (SELECT max(seq) FROM events e WHERE e.hall = h.hall) "
+                "FROM halls h WHERE EXISTS (SELECT 1 FROM events e WHERE e.hall = h.hall "
+                "AND e.seq > h.upto)"
+            ).fetchall()
+        }
 
 
 def row_dict(cur: Any) -> list[dict]:

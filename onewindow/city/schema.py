@@ -3,6 +3,7 @@
 Each step runs once, in order, in one transaction under an advisory lock, so several collectors
 starting together upgrade it once. `schema_log` says which version ran when.
 """
+
 from __future__ import annotations
 
 import logging
@@ -11,38 +12,43 @@ import psycopg
 
 log = logging.getLogger(__name__)
 
-LOCK_KEY = 0x6F77C17         # pg_advisory_xact_lock: one upgrader at a time
+LOCK_KEY = 0x6F77C17  # pg_advisory_xact_lock: one upgrader at a time
 
 # (version, what it changes, statements)
 MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
-    (1, "events as they came (one row per event id), the halls' acknowledged marks, and what "
+    (
+        1,
+        "events as they came (one row per event id), the halls' acknowledged marks, and what "
         "the dashboard reads: tickets, windows, alerts and ratings as the latest event left them",
-     ("""CREATE TABLE schema_log (version INTEGER PRIMARY KEY, what TEXT NOT NULL,
+        (
+            """CREATE TABLE schema_log (version INTEGER PRIMARY KEY, what TEXT NOT NULL,
          applied_at TIMESTAMPTZ NOT NULL DEFAULT now())""",
-      """CREATE TABLE halls (hall TEXT PRIMARY KEY, upto BIGINT NOT NULL DEFAULT 0,
+            """CREATE TABLE halls (hall TEXT PRIMARY KEY, upto BIGINT NOT NULL DEFAULT 0,
          top BIGINT NOT NULL DEFAULT 0, last_at TIMESTAMPTZ, seen_at TIMESTAMPTZ)""",
-      """CREATE TABLE events (hall TEXT NOT NULL, seq BIGINT NOT NULL, kind TEXT NOT NULL,
+            """CREATE TABLE events (hall TEXT NOT NULL, seq BIGINT NOT NULL, kind TEXT NOT NULL,
          event TEXT, at TIMESTAMPTZ NOT NULL, data JSONB NOT NULL,
          received_at TIMESTAMPTZ NOT NULL DEFAULT now(), received_by TEXT,
          PRIMARY KEY (hall, seq))""",
-      """CREATE TABLE tickets (hall TEXT NOT NULL, id TEXT NOT NULL, seq BIGINT NOT NULL,
+            """CREATE TABLE tickets (hall TEXT NOT NULL, id TEXT NOT NULL, seq BIGINT NOT NULL,
          day DATE, number TEXT, service TEXT, department TEXT, channel TEXT, status TEXT,
          "window" INTEGER, issued_at TIMESTAMPTZ, called_at TIMESTAMPTZ,
          served_at TIMESTAMPTZ, finished_at TIMESTAMPTZ, PRIMARY KEY (hall, id))""",
-      "CREATE INDEX tickets_day ON tickets (day, hall, status)",
-      """CREATE TABLE windows (hall TEXT NOT NULL, number INTEGER NOT NULL, seq BIGINT NOT NULL,
+            "CREATE INDEX tickets_day ON tickets (day, hall, status)",
+            """CREATE TABLE windows (hall TEXT NOT NULL, number INTEGER NOT NULL, seq BIGINT NOT NULL,
          name TEXT, status TEXT, serving TEXT, staff TEXT, since TIMESTAMPTZ,
          PRIMARY KEY (hall, number))""",
-      """CREATE TABLE alerts (hall TEXT NOT NULL, key TEXT NOT NULL, seq BIGINT NOT NULL,
+            """CREATE TABLE alerts (hall TEXT NOT NULL, key TEXT NOT NULL, seq BIGINT NOT NULL,
          kind TEXT, message TEXT, raised_at TIMESTAMPTZ, cleared_at TIMESTAMPTZ,
          PRIMARY KEY (hall, key))""",
-      """CREATE TABLE ratings (hall TEXT NOT NULL, id TEXT NOT NULL, seq BIGINT NOT NULL,
+            """CREATE TABLE ratings (hall TEXT NOT NULL, id TEXT NOT NULL, seq BIGINT NOT NULL,
          at TIMESTAMPTZ, level_code INTEGER, bad BOOLEAN, count INTEGER, "window" INTEGER,
          service TEXT, follow_status TEXT, contact_by DATE, rectify_by DATE,
          closed_at TIMESTAMPTZ, record JSONB NOT NULL, PRIMARY KEY (hall, id))""",
-      "CREATE INDEX ratings_at ON ratings (at)",
-      """CREATE TABLE users (name TEXT PRIMARY KEY, role TEXT NOT NULL,
-         halls TEXT[] NOT NULL DEFAULT '{}', password TEXT NOT NULL)""")),
+            "CREATE INDEX ratings_at ON ratings (at)",
+            """CREATE TABLE users (name TEXT PRIMARY KEY, role TEXT NOT NULL,
+         halls TEXT[] NOT NULL DEFAULT '{}', password TEXT NOT NULL)""",
+        ),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -67,13 +73,16 @@ def migrate(db: psycopg.Connection) -> int:
         exists = _one(db, "SELECT to_regclass('schema_log') IS NOT NULL")
         found = int(_one(db, "SELECT coalesce(max(version), 0) FROM schema_log")) if exists else 0
         if found > SCHEMA_VERSION:
-            raise SchemaError(f"the city database is at schema {found}, newer than this "
-                              f"OneWindow knows ({SCHEMA_VERSION}): run the newer collector")
+            raise SchemaError(
+                f"the city database is at schema {found}, newer than this "
+                f"OneWindow knows ({SCHEMA_VERSION}): run the newer collector"
+            )
         for version, what, statements in MIGRATIONS:
             if version > found:
                 for sql in statements:
                     db.execute(sql)
-                db.execute("INSERT INTO schema_log (version, what) VALUES (%s, %s)",
-                           (version, what))
+                db.execute(
+                    "INSERT INTO schema_log (version, what) VALUES (%s, %s)", (version, what)
+                )
                 log.info("city database: schema %d (%s)", version, what.split(":")[0])
     return found

@@ -13,6 +13,7 @@ named in `Demand.unmeasured` instead of being planned for with a guess.
 - No-show: the share of called tickets skipped (过号), and how long a skip held the window.
 - Transfer: the share of served tickets sent on to another service, and where to.
 """
+
 from __future__ import annotations
 
 from collections import Counter, defaultdict
@@ -20,23 +21,24 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Iterable, Optional, Sequence
 
-SLOT_MIN = 30                    # minutes per planning slot
+SLOT_MIN = 30  # minutes per planning slot
 DAY_MIN = 24 * 60
 
-Span = tuple[float, float]       # an open range of the day, in minutes after midnight
+Span = tuple[float, float]  # an open range of the day, in minutes after midnight
 
 
 @dataclass(frozen=True)
 class PastTicket:
     """One ticket of the history, as planning needs it (no citizen data at all)."""
+
     day: date
-    service: str                  # what it was issued for (before any transfer)
-    final_service: str            # where it ended
-    issued_min: float             # minutes after midnight, hall time
+    service: str  # what it was issued for (before any transfer)
+    final_service: str  # where it ended
+    issued_min: float  # minutes after midnight, hall time
     called: bool
-    handling_min: Optional[float]   # finished without a transfer: its handling time
-    skipped: bool                 # 过号 at least once
-    skip_min: Optional[float]     # call -> skip, when skipped
+    handling_min: Optional[float]  # finished without a transfer: its handling time
+    skipped: bool  # 过号 at least once
+    skip_min: Optional[float]  # call -> skip, when skipped
     transferred: bool
     priority: bool
     appointment: bool
@@ -45,12 +47,12 @@ class PastTicket:
 @dataclass(frozen=True)
 class ServiceDemand:
     code: str
-    rates: dict[int, float]          # slot start (minutes) -> arrivals per open minute
-    handling: tuple[float, ...]      # measured handling times, minutes
-    no_show: float                   # share of calls that were skipped
-    skip_min: tuple[float, ...]      # how long a skip held the window
-    transfer: float                  # share of served tickets sent on
-    transfer_to: tuple[tuple[str, float], ...]   # (service, share of the transfers)
+    rates: dict[int, float]  # slot start (minutes) -> arrivals per open minute
+    handling: tuple[float, ...]  # measured handling times, minutes
+    no_show: float  # share of calls that were skipped
+    skip_min: tuple[float, ...]  # how long a skip held the window
+    transfer: float  # share of served tickets sent on
+    transfer_to: tuple[tuple[str, float], ...]  # (service, share of the transfers)
     priority: float
     appointment: float
 
@@ -63,11 +65,11 @@ class ServiceDemand:
 
 @dataclass(frozen=True)
 class Demand:
-    weekday: int                     # 0 = Monday
-    days: tuple[date, ...]           # the history's days of that weekday with tickets
-    spans: tuple[Span, ...]          # the hall's open ranges that weekday
+    weekday: int  # 0 = Monday
+    days: tuple[date, ...]  # the history's days of that weekday with tickets
+    spans: tuple[Span, ...]  # the hall's open ranges that weekday
     services: tuple[ServiceDemand, ...]
-    unmeasured: tuple[str, ...]      # arrivals but no handling time measured: not planned
+    unmeasured: tuple[str, ...]  # arrivals but no handling time measured: not planned
 
     def service(self, code: str) -> Optional[ServiceDemand]:
         return next((s for s in self.services if s.code == code), None)
@@ -105,8 +107,9 @@ def build(history: Iterable[PastTicket], weekday: int, spans: Sequence[Span]) ->
     return Demand(weekday, days, tuple(spans), tuple(services), tuple(unmeasured))
 
 
-def _service(code: str, tickets: list[PastTicket], handling: list[float], days: int,
-             spans: Sequence[Span]) -> ServiceDemand:
+def _service(
+    code: str, tickets: list[PastTicket], handling: list[float], days: int, spans: Sequence[Span]
+) -> ServiceDemand:
     counts = Counter(slot_of(t.issued_min) for t in tickets)
     rates = {}
     for slot, n in sorted(counts.items()):
@@ -119,10 +122,13 @@ def _service(code: str, tickets: list[PastTicket], handling: list[float], days: 
     moved = [t for t in tickets if t.transferred and t.final_service != t.service]
     to = Counter(t.final_service for t in moved)
     return ServiceDemand(
-        code=code, rates=rates, handling=tuple(handling),
+        code=code,
+        rates=rates,
+        handling=tuple(handling),
         no_show=len(skipped) / len(called) if called else 0.0,
         skip_min=tuple(t.skip_min for t in skipped if t.skip_min is not None and t.skip_min >= 0),
         transfer=len(moved) / len(served) if served else 0.0,
         transfer_to=tuple((s, n / len(moved)) for s, n in sorted(to.items())),
         priority=sum(t.priority for t in tickets) / len(tickets),
-        appointment=sum(t.appointment for t in tickets) / len(tickets))
+        appointment=sum(t.appointment for t in tickets) / len(tickets),
+    )

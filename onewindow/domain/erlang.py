@@ -14,11 +14,12 @@ Example: 2 windows, a citizen every 2 minutes (lam 0.5), 3 minutes each (a = 1.5
 >>> windows_needed(0.5, 3.0, target_min=5, share=0.8)
 3
 """
+
 from __future__ import annotations
 
 import math
 
-MAX_WINDOWS = 500     # beyond this the answer is not a staffing question any more
+MAX_WINDOWS = 500  # beyond this the answer is not a staffing question any more
 
 
 def erlang_c(c: int, a: float) -> float:

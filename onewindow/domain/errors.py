@@ -1,4 +1,5 @@
 """The controller's expected failures: a stable code for machines and a sentence for citizens."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -15,7 +16,11 @@ class DomainError(Exception):
         self.detail = detail
 
     def as_error(self) -> dict[str, Any]:
-        err: dict[str, Any] = {"code": self.code, "message": self.message, "message_en": self.message_en}
+        err: dict[str, Any] = {
+            "code": self.code,
+            "message": self.message,
+            "message_en": self.message_en,
+        }
         if self.detail:
             err["detail"] = self.detail
         return err

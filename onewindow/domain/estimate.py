@@ -34,6 +34,7 @@ Example (the issue that asked for this): one comprehensive window open, C001 wai
 一件事 ticket Y001. The window calls C001 first (fifo across its queues), so Y001 has 1 ahead,
 not the 0 that counting its own queue gave.
 """
+
 from __future__ import annotations
 
 import math
@@ -73,20 +74,21 @@ class HandlingTimes:
 @dataclass(frozen=True)
 class Server:
     """A window as the estimate sees it; `services` as routing takes it (None: serves all)."""
+
     number: int
     services: Optional[tuple[str, ...]]
     open: bool
-    busy: bool = False          # a ticket is at the window now
-    streak: int = 0             # its queue jumps in a row (fair share)
+    busy: bool = False  # a ticket is at the window now
+    streak: int = 0  # its queue jumps in a row (fair share)
 
 
 @dataclass(frozen=True)
 class Estimate:
     ahead: int
-    wait_min: Optional[int]     # None: no open window serves it (see opens_at)
-    open_windows: int           # open windows able to serve it
-    idle: bool                  # one of them is open with nobody at it
-    opens_at: Optional[datetime] = None   # with none open: when calling starts, if known
+    wait_min: Optional[int]  # None: no open window serves it (see opens_at)
+    open_windows: int  # open windows able to serve it
+    idle: bool  # one of them is open with nobody at it
+    opens_at: Optional[datetime] = None  # with none open: when calling starts, if known
 
 
 # a held (挂起) ticket is reserved at its window and falls back to its queue with its queue time,
@@ -99,8 +101,9 @@ def _older(x: Ticket, t: Ticket) -> bool:
     return (x.order_at, x.seq, x.id) < (t.order_at, t.seq, t.id)
 
 
-def _best_key(x: Ticket, window: int, now: datetime, rank: dict[str, int],
-              by_order: bool) -> tuple[Any, ...]:
+def _best_key(
+    x: Ticket, window: int, now: datetime, rank: dict[str, int], by_order: bool
+) -> tuple[Any, ...]:
     """The best place `x` can reach at this window: an appointment's slot may begin any time."""
     k = _key(x, window, now, rank, by_order)
     if x.appointment_id and x.slot_start is not None and k[0] == ORDINARY:
@@ -114,8 +117,14 @@ def serving(t: Ticket, servers: Sequence[Server]) -> list[Server]:
     return [s for s in able if s.open] or able
 
 
-def ahead_of(t: Ticket, servers: Sequence[Server], waiting: Iterable[Ticket], now: datetime,
-             mode: str = "fifo", fair_share: int = 3) -> tuple[int, list[Ticket]]:
+def ahead_of(
+    t: Ticket,
+    servers: Sequence[Server],
+    waiting: Iterable[Ticket],
+    now: datetime,
+    mode: str = "fifo",
+    fair_share: int = 3,
+) -> tuple[int, list[Ticket]]:
     """How many the windows able to serve `t` may call before it (see the module's rule), and the
     waiting tickets counted plainly (for the minutes)."""
     by_order = mode == "service_order"
@@ -129,13 +138,28 @@ def ahead_of(t: Ticket, servers: Sequence[Server], waiting: Iterable[Ticket], no
     for services, members in groups.items():
         rank = {c: i for i, c in enumerate(services or ())}
         key = _key(t, members[0].number, now, rank, by_order)
-        G.append({"services": services, "members": members, "rank": rank, "key": key,
-                  "t_ord": key[0] == ORDINARY, "older": 0, "jumpers": 0, "plain": 0,
-                  "risky": (by_order and key[0] == ORDINARY and services is not None
-                            and rank.get(t.service, 0) > 0 and fair_share > 0)})
+        G.append(
+            {
+                "services": services,
+                "members": members,
+                "rank": rank,
+                "key": key,
+                "t_ord": key[0] == ORDINARY,
+                "older": 0,
+                "jumpers": 0,
+                "plain": 0,
+                "risky": (
+                    by_order
+                    and key[0] == ORDINARY
+                    and services is not None
+                    and rank.get(t.service, 0) > 0
+                    and fair_share > 0
+                ),
+            }
+        )
     numbers = {s.number for s in S}
     counted: list[Ticket] = []
-    at_safe = 0                   # counted at a window where nobody arriving later goes first
+    at_safe = 0  # counted at a window where nobody arriving later goes first
     for x in waiting:
         if x.id == t.id or x.status not in _COMES_BACK:
             continue
@@ -176,8 +200,7 @@ def ahead_of(t: Ticket, servers: Sequence[Server], waiting: Iterable[Ticket], no
             if not g["t_ord"]:
                 # a jumping ticket waits for the ordinary ones fair share brings forward, those
                 # arriving later included (fair_share 0: for every ordinary ticket now waiting)
-                n += ((s.streak + g["jumpers"]) // fair_share if fair_share > 0
-                      else g["plain"])
+                n += (s.streak + g["jumpers"]) // fair_share if fair_share > 0 else g["plain"]
             elif g["risky"]:
                 j = max(0, fair_share - s.streak) + fair_share * g["older"]
                 jumps += j
@@ -187,9 +210,16 @@ def ahead_of(t: Ticket, servers: Sequence[Server], waiting: Iterable[Ticket], no
     return n, counted
 
 
-def estimate(t: Ticket, servers: Sequence[Server], waiting: Iterable[Ticket], now: datetime,
-             handling: Callable[[str], float], mode: str = "fifo", fair_share: int = 3,
-             opens_at: Optional[datetime] = None) -> Estimate:
+def estimate(
+    t: Ticket,
+    servers: Sequence[Server],
+    waiting: Iterable[Ticket],
+    now: datetime,
+    handling: Callable[[str], float],
+    mode: str = "fifo",
+    fair_share: int = 3,
+    opens_at: Optional[datetime] = None,
+) -> Estimate:
     """People ahead of `t` and the minutes until it is called (see the module's rule).
 
     `handling(code)` is the measured mean handling time of a queue; `opens_at` is when the
@@ -202,8 +232,14 @@ def estimate(t: Ticket, servers: Sequence[Server], waiting: Iterable[Ticket], no
     return _finish(t, servers, ahead, per_code, handling, opens_at)
 
 
-def _finish(t: Ticket, servers: Sequence[Server], ahead: int, per_code: Mapping[str, int],
-            handling: Callable[[str], float], opens_at: Optional[datetime]) -> Estimate:
+def _finish(
+    t: Ticket,
+    servers: Sequence[Server],
+    ahead: int,
+    per_code: Mapping[str, int],
+    handling: Callable[[str], float],
+    opens_at: Optional[datetime],
+) -> Estimate:
     """The minutes: the mean handling of those counted (per queue code) for each one ahead,
     shared among the open windows. One arithmetic for both ways of counting."""
     S = serving(t, servers)
@@ -214,8 +250,9 @@ def _finish(t: Ticket, servers: Sequence[Server], ahead: int, per_code: Mapping[
     if ahead <= 0:
         return Estimate(0, 0, len(open_), idle)
     n = sum(per_code.values())
-    mean = (sum(k * handling(c) for c, k in sorted(per_code.items())) / n if n
-            else handling(t.service))
+    mean = (
+        sum(k * handling(c) for c, k in sorted(per_code.items())) / n if n else handling(t.service)
+    )
     return Estimate(ahead, max(1, math.ceil(ahead * mean / len(open_))), len(open_), idle)
 
 
@@ -224,14 +261,18 @@ def last_in_line(t: Ticket, mode: str) -> bool:
     (no priority, appointment or transfer). The caller also knows that no plain ticket waiting
     in the queues of the windows able to serve it is newer (true of every ticket just issued,
     and of someone taking a number now)."""
-    return (mode == "fifo" and not t.priority and not t.appointment_id
-            and t.target_window is None)
+    return mode == "fifo" and not t.priority and not t.appointment_id and t.target_window is None
 
 
-def estimate_from_counts(t: Ticket, servers: Sequence[Server], counts: Mapping[str, int],
-                         sent: Mapping[int, Sequence[str]], handling: Callable[[str], float],
-                         opens_at: Optional[datetime] = None,
-                         held: Sequence[tuple[str, Optional[int]]] = ()) -> Estimate:
+def estimate_from_counts(
+    t: Ticket,
+    servers: Sequence[Server],
+    counts: Mapping[str, int],
+    sent: Mapping[int, Sequence[str]],
+    handling: Callable[[str], float],
+    opens_at: Optional[datetime] = None,
+    held: Sequence[tuple[str, Optional[int]]] = (),
+) -> Estimate:
     """`estimate` for a ticket last in line (see `last_in_line`), from counts alone: under fifo
     every ticket its windows could call goes before it, so "ahead" is how many wait in their
     queues (`counts`: per code, every code of the hall, `t` itself not counted), how many were
@@ -248,7 +289,7 @@ def estimate_from_counts(t: Ticket, servers: Sequence[Server], counts: Mapping[s
         for c in sent.get(s.number, ()):
             per_code[c] = per_code.get(c, 0) + 1
     numbers = {s.number for s in S}
-    for code, window in held:       # (queue, window) of each held ticket: it comes back first
+    for code, window in held:  # (queue, window) of each held ticket: it comes back first
         if code in codes or window in numbers:
             per_code[code] = per_code.get(code, 0) + 1
     return _finish(t, servers, sum(per_code.values()), per_code, handling, opens_at)
@@ -257,8 +298,17 @@ def estimate_from_counts(t: Ticket, servers: Sequence[Server], counts: Mapping[s
 def newcomer(code: str, now: datetime, day: date) -> Ticket:
     """The ticket someone taking a number for `code` now would get (for the queues' estimates):
     behind everyone, no priority."""
-    return Ticket(id="", day=day, prefix="", seq=1 << 62, number="", service=code,
-                  channel="kiosk", issued_at=now, order_at=datetime.max.replace(tzinfo=now.tzinfo))
+    return Ticket(
+        id="",
+        day=day,
+        prefix="",
+        seq=1 << 62,
+        number="",
+        service=code,
+        channel="kiosk",
+        issued_at=now,
+        order_at=datetime.max.replace(tzinfo=now.tzinfo),
+    )
 
 
 def describe(e: Estimate, now: datetime) -> tuple[str, str]:
@@ -268,12 +318,18 @@ def describe(e: Estimate, now: datetime) -> tuple[str, str]:
             return "窗口暂未开放", "No window open yet"
         hm = e.opens_at.strftime("%H:%M")
         days = (e.opens_at.date() - now.date()).days
-        when_zh = hm if days == 0 else ("明天 " + hm if days == 1
-                                        else f"{e.opens_at.month}月{e.opens_at.day}日 {hm}")
-        when_en = hm if days == 0 else ("tomorrow " + hm if days == 1
-                                        else f"{e.opens_at:%Y-%m-%d} {hm}")
-        return (f"窗口暂未开放，预计 {when_zh} 开始叫号",
-                f"No window open yet; calling starts about {when_en}")
+        when_zh = (
+            hm
+            if days == 0
+            else ("明天 " + hm if days == 1 else f"{e.opens_at.month}月{e.opens_at.day}日 {hm}")
+        )
+        when_en = (
+            hm if days == 0 else ("tomorrow " + hm if days == 1 else f"{e.opens_at:%Y-%m-%d} {hm}")
+        )
+        return (
+            f"窗口暂未开放，预计 {when_zh} 开始叫号",
+            f"No window open yet; calling starts about {when_en}",
+        )
     if e.ahead == 0:
         return ("无需等候", "No wait") if e.idle else ("即将叫号", "You are next")
     return f"约 {e.wait_min} 分钟", f"about {e.wait_min} min"

@@ -14,6 +14,7 @@ states: a field left out is not shown, never defaulted (no 即办 for a missing 
     ...                         "guide": {"time_limit_days": 0, "fee": "免费"}}).facts]
     ['即办', '免费']
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,11 +30,19 @@ FACT_LABELS = (
     ("phone", "咨询电话", "Phone"),
 )
 # what `config check` asks every service's guide to state (field: its name in the guide)
-EXPECTED = (("conditions", "受理条件"), ("process", "办理流程"), ("materials", "申请材料"),
-            ("time_limit_days", "承诺时限"), ("fee", "收费标准"), ("place", "办理地点"),
-            ("phone", "咨询电话"))
-MISSING_OK_NOTE = ("标注[可容缺]的材料可先受理、后补交",
-                   "Items marked [may follow later] can be handed in after your application")
+EXPECTED = (
+    ("conditions", "受理条件"),
+    ("process", "办理流程"),
+    ("materials", "申请材料"),
+    ("time_limit_days", "承诺时限"),
+    ("fee", "收费标准"),
+    ("place", "办理地点"),
+    ("phone", "咨询电话"),
+)
+MISSING_OK_NOTE = (
+    "标注[可容缺]的材料可先受理、后补交",
+    "Items marked [may follow later] can be handed in after your application",
+)
 
 
 @dataclass(frozen=True)
@@ -49,11 +58,11 @@ class Fact:
 class MaterialLine:
     name: str
     name_en: str
-    counts: str          # 原件 1 份，复印件 1 份
+    counts: str  # 原件 1 份，复印件 1 份
     counts_en: str
-    missing_ok: bool     # 容缺: may follow later
+    missing_ok: bool  # 容缺: may follow later
     note: str
-    for_items: tuple[str, ...] = ()      # a theme's merged list: the items asking for it
+    for_items: tuple[str, ...] = ()  # a theme's merged list: the items asking for it
 
 
 @dataclass(frozen=True)
@@ -93,7 +102,7 @@ def _fact_value(key: str, value: Any) -> Optional[tuple[str, str]]:
     if key == "time_limit_days" and isinstance(value, int):
         return _days(value)
     if key == "legal_limit_days" and isinstance(value, int):
-        return _days(value) if value > 0 else None      # 0: "not stated" (hall-file.md)
+        return _days(value) if value > 0 else None  # 0: "not stated" (hall-file.md)
     if key == "visits" and isinstance(value, int):
         return _visits(value)
     if isinstance(value, str):
@@ -109,14 +118,20 @@ def material(m: dict[str, Any]) -> MaterialLine:
     if copies:
         counts.append(f"复印件{copies}份")
         counts_en.append(f"{copies} copy(ies)")
-    return MaterialLine(str(m.get("name", "")), str(m.get("name_en") or m.get("name", "")),
-                        "，".join(counts), ", ".join(counts_en), bool(m.get("missing_ok")),
-                        str(m.get("note") or ""), tuple(m.get("for") or ()))
+    return MaterialLine(
+        str(m.get("name", "")),
+        str(m.get("name_en") or m.get("name", "")),
+        "，".join(counts),
+        ", ".join(counts_en),
+        bool(m.get("missing_ok")),
+        str(m.get("note") or ""),
+        tuple(m.get("for") or ()),
+    )
 
 
 def card(item: dict[str, Any]) -> Card:
     """The guide of a service (`guide` table) or a theme (its own limit, merged materials)."""
-    theme = "items" in item or "lead_department" in item     # what only a theme has
+    theme = "items" in item or "lead_department" in item  # what only a theme has
     g = {} if theme else (item.get("guide") or {})
     stated = {"time_limit_days": item.get("time_limit_days")} if theme else g
     facts = []
@@ -125,16 +140,30 @@ def card(item: dict[str, Any]) -> Card:
         if words:
             facts.append(Fact(key, label, label_en, *words))
     mats = item.get("materials") if theme else g.get("materials")
-    faq = tuple((str(f.get("q", "")), str(f.get("a", ""))) for f in g.get("faq") or ()
-                if isinstance(f, dict))
-    return Card(str(item.get("code", "")), str(item.get("name", "")),
-                str(item.get("name_en") or ""), theme, str(g.get("conditions") or ""),
-                str(g.get("process") or ""), tuple(material(m) for m in mats or ()),
-                tuple(facts), faq, str(g.get("url") or ""))
+    faq = tuple(
+        (str(f.get("q", "")), str(f.get("a", "")))
+        for f in g.get("faq") or ()
+        if isinstance(f, dict)
+    )
+    return Card(
+        str(item.get("code", "")),
+        str(item.get("name", "")),
+        str(item.get("name_en") or ""),
+        theme,
+        str(g.get("conditions") or ""),
+        str(g.get("process") or ""),
+        tuple(material(m) for m in mats or ()),
+        tuple(facts),
+        faq,
+        str(g.get("url") or ""),
+    )
 
 
 def missing(guide: Optional[dict[str, Any]]) -> list[str]:
     """The expected guide fields a service's `guide` table leaves out (for `config check`)."""
     g = guide or {}
-    return [f"{zh} ({key})" for key, zh in EXPECTED
-            if g.get(key) is None or g.get(key) == "" or g.get(key) == []]
+    return [
+        f"{zh} ({key})"
+        for key, zh in EXPECTED
+        if g.get(key) is None or g.get(key) == "" or g.get(key) == []
+    ]

@@ -18,6 +18,7 @@ Model, per service S (domain/demand.py measures each figure from the history):
 
 The wait of a ticket is from its issue to its first call (the KPI of docs: call - issue).
 """
+
 from __future__ import annotations
 
 import heapq
@@ -31,19 +32,20 @@ from .demand import SLOT_MIN, Demand, ServiceDemand, slot_of
 from .model import Rules, Ticket, TicketStatus, Window
 from .routing import choose_next
 
-BASE = datetime(2001, 1, 1)      # the simulated day's midnight (only differences matter)
+BASE = datetime(2001, 1, 1)  # the simulated day's midnight (only differences matter)
 ARRIVE, FREE, TICK = 0, 1, 2
-EXTRA_NUMBER = 100_000           # windows the plan adds beyond the hall's own (only transfers to
-                                 # a given window use numbers, and the simulator has none)
+EXTRA_NUMBER = 100_000  # windows the plan adds beyond the hall's own (only transfers to
+# a given window use numbers, and the simulator has none)
 
 
 @dataclass(frozen=True)
 class Group:
     """Windows that serve the same thing: every comprehensive window, or one specialist set."""
+
     id: str
     kind: str
-    services: tuple[str, ...]        # () = every service (a comprehensive window)
-    windows: tuple[Window, ...]      # the hall's windows of the group, by number
+    services: tuple[str, ...]  # () = every service (a comprehensive window)
+    windows: tuple[Window, ...]  # the hall's windows of the group, by number
     name: str = ""
 
     def window(self, i: int) -> Window:
@@ -51,8 +53,9 @@ class Group:
         if i < len(self.windows):
             return self.windows[i]
         first = self.windows[0]
-        return Window(number=EXTRA_NUMBER + i, name=f"{self.id}+{i}",
-                      kind=first.kind, services=first.services)
+        return Window(
+            number=EXTRA_NUMBER + i, name=f"{self.id}+{i}", kind=first.kind, services=first.services
+        )
 
     def serves(self, code: str) -> bool:
         return not self.services or code in self.services
@@ -76,8 +79,14 @@ class _Win:
 
 
 class _Day:
-    def __init__(self, groups: Sequence[Group], counts: dict[tuple[str, int], int],
-                 demand: Demand, rules: Rules, rng: random.Random):
+    def __init__(
+        self,
+        groups: Sequence[Group],
+        counts: dict[tuple[str, int], int],
+        demand: Demand,
+        rules: Rules,
+        rng: random.Random,
+    ):
         self.demand, self.rules, self.rng = demand, rules, rng
         self.counts = counts
         self.svc = {s.code: s for s in demand.services}
@@ -89,13 +98,14 @@ class _Day:
                 w = g.window(i)
                 self.wins.append(_Win(w, g.id, i, None if w.serves_all() else w.services))
         # the windows able to serve each queue, by window number
-        self.serving = {c: [w for w in self.wins if w.services is None or c in w.services]
-                        for c in self.queues}
+        self.serving = {
+            c: [w for w in self.wins if w.services is None or c in w.services] for c in self.queues
+        }
         self.events: list[tuple[float, int, int, object]] = []
         self.seq = itertools.count()
         self.result = DayResult()
         self.now = 0.0
-        self.issued: dict[str, float] = {}    # exact minutes (a datetime rounds to microseconds)
+        self.issued: dict[str, float] = {}  # exact minutes (a datetime rounds to microseconds)
 
     # -- the day's calendar ---------------------------------------------------------------
 
@@ -113,7 +123,7 @@ class _Day:
             self._arrivals(s)
         for start, end in self.demand.spans:
             k = start
-            while k < end:             # every slot boundary may open windows
+            while k < end:  # every slot boundary may open windows
                 self.push(k, TICK)
                 k = slot_of(k) + SLOT_MIN
         while self.events:
@@ -130,7 +140,7 @@ class _Day:
         close = max((end for _, end in self.demand.spans), default=0.0)
         for q in self.queues.values():
             for t in q:
-                if t.called_at is None:      # (a transferred ticket's wait is already counted)
+                if t.called_at is None:  # (a transferred ticket's wait is already counted)
                     self._record(t, close)
                 self.result.left_waiting += 1
         return self.result
@@ -145,7 +155,7 @@ class _Day:
                     at = nxt
                 else:
                     step = self.rng.expovariate(rate)
-                    if at + step >= nxt:       # memoryless: start afresh at the slot's end
+                    if at + step >= nxt:  # memoryless: start afresh at the slot's end
                         at = nxt
                     else:
                         at += step
@@ -159,11 +169,20 @@ class _Day:
         appointment = self.rng.random() < s.appointment
         n = next(self.seq)
         self.issued[str(n)] = at
-        return Ticket(id=str(n), day=BASE.date(), prefix=s.code, seq=n, number=f"{s.code}{n}",
-                      service=s.code, channel="kiosk", issued_at=when, order_at=when,
-                      priority="elder" if self.rng.random() < s.priority else None,
-                      appointment_id="sim" if appointment else None,
-                      slot_start=BASE + timedelta(minutes=slot_of(at)) if appointment else None)
+        return Ticket(
+            id=str(n),
+            day=BASE.date(),
+            prefix=s.code,
+            seq=n,
+            number=f"{s.code}{n}",
+            service=s.code,
+            channel="kiosk",
+            issued_at=when,
+            order_at=when,
+            priority="elder" if self.rng.random() < s.priority else None,
+            appointment_id="sim" if appointment else None,
+            slot_start=BASE + timedelta(minutes=slot_of(at)) if appointment else None,
+        )
 
     # -- windows ---------------------------------------------------------------------------
 
@@ -186,8 +205,15 @@ class _Day:
         if not any(self.queues.get(c) for c in codes):
             return
         waiting = itertools.chain.from_iterable(self.queues.get(c, ()) for c in codes)
-        choice = choose_next(w.window.number, w.services, waiting, BASE + timedelta(minutes=self.now),
-                             self.rules.routing, self.rules.fair_share, w.streak)
+        choice = choose_next(
+            w.window.number,
+            w.services,
+            waiting,
+            BASE + timedelta(minutes=self.now),
+            self.rules.routing,
+            self.rules.fair_share,
+            w.streak,
+        )
         if choice is None:
             return
         t = choice.ticket
@@ -195,7 +221,11 @@ class _Day:
         self.queues[t.service].remove(t)
         if t.called_at is None:
             self._record(t, self.now)
-        t.called_at, t.status, t.window = BASE + timedelta(minutes=self.now), TicketStatus.CALLED, w.window.number
+        t.called_at, t.status, t.window = (
+            BASE + timedelta(minutes=self.now),
+            TicketStatus.CALLED,
+            w.window.number,
+        )
         s = self.svc[t.service]
         w.busy, w.ticket = True, None
         if t.transfers == 0 and self.rng.random() < s.no_show:
@@ -210,9 +240,10 @@ class _Day:
         if t is not None and t.transfers == 0:
             s = self.svc[t.service]
             if s.transfer_to and self.rng.random() < s.transfer:
-                to = self.rng.choices([c for c, _ in s.transfer_to],
-                                      [p for _, p in s.transfer_to])[0]
-                if to in self.queues:      # a destination with no measured handling: leaves
+                to = self.rng.choices([c for c, _ in s.transfer_to], [p for _, p in s.transfer_to])[
+                    0
+                ]
+                if to in self.queues:  # a destination with no measured handling: leaves
                     t.service, t.status, t.transfers = to, TicketStatus.WAITING, 1
                     t.origin_service = s.code
                     self.queues[to].append(t)
@@ -223,16 +254,27 @@ class _Day:
     def _record(self, t: Ticket, at: float) -> None:
         issued = self.issued[t.id]
         self.result.waits.setdefault((slot_of(issued), t.origin_service or t.service), []).append(
-            at - issued)
+            at - issued
+        )
 
 
-def simulate_day(groups: Sequence[Group], counts: dict[tuple[str, int], int], demand: Demand,
-                 rules: Rules, rng: random.Random) -> DayResult:
+def simulate_day(
+    groups: Sequence[Group],
+    counts: dict[tuple[str, int], int],
+    demand: Demand,
+    rules: Rules,
+    rng: random.Random,
+) -> DayResult:
     """One simulated day with `counts[(group id, slot start)]` windows of each group open."""
     return _Day(groups, counts, demand, rules, rng).run()
 
 
-def simulate_days(groups: Sequence[Group], counts: dict[tuple[str, int], int], demand: Demand,
-                  rules: Rules, seeds: Sequence[int]) -> list[DayResult]:
+def simulate_days(
+    groups: Sequence[Group],
+    counts: dict[tuple[str, int], int],
+    demand: Demand,
+    rules: Rules,
+    seeds: Sequence[int],
+) -> list[DayResult]:
     """One simulated day per seed (the same seed, the same day: plans compare on equal days)."""
     return [simulate_day(groups, counts, demand, rules, random.Random(s)) for s in seeds]

@@ -1,4 +1,5 @@
 """When the hall (or one service) takes live tickets, and when it opens next."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta

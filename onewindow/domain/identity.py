@@ -1,4 +1,5 @@
 """Citizen identity without keeping it: ID number checks, masking for screens and tickets, keyed hashes."""
+
 from __future__ import annotations
 
 import hashlib
@@ -9,7 +10,7 @@ from datetime import date
 # GB 11643-1999: ISO 7064 MOD 11-2 over the first 17 digits
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
-_ID_RE = re.compile(r"^[0-9]{17}[0-9X]$")   # ASCII only: \d would take full-width digits
+_ID_RE = re.compile(r"^[0-9]{17}[0-9X]$")  # ASCII only: \d would take full-width digits
 
 
 def id_check_digit(first17: str) -> str:

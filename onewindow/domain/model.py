@@ -1,4 +1,5 @@
 """What a hall is made of (services, windows, themes, rules) and what moves through it (tickets)."""
+
 from __future__ import annotations
 
 import enum
@@ -15,7 +16,7 @@ class TicketStatus(str, enum.Enum):
     DONE = "done"
     NO_SHOW = "no_show"
     CANCELLED = "cancelled"
-    HELD = "held"           # 挂起: stepped away from the window, reserved there for a while
+    HELD = "held"  # 挂起: stepped away from the window, reserved there for a while
 
     @property
     def at_window(self) -> bool:
@@ -35,12 +36,13 @@ class WindowStatus(str, enum.Enum):
 @dataclass
 class WindowState:
     """A window's status as the hall lives it (the configuration's Window says what it serves)."""
+
     number: int
     status: WindowStatus = WindowStatus.CLOSED
     staff: Optional[dict[str, Any]] = None
     reason: Optional[str] = None
     since: Optional[datetime] = None
-    streak: int = 0          # queue jumps in a row (routing's fair share)
+    streak: int = 0  # queue jumps in a row (routing's fair share)
 
 
 class Priority(str, enum.Enum):
@@ -64,9 +66,11 @@ Ranges = tuple[tuple[time, time], ...]  # opening ranges of one day, sorted, non
 
 @dataclass(frozen=True)
 class Hours:
-    week: tuple[Ranges, ...]            # 7 entries, Monday first
+    week: tuple[Ranges, ...]  # 7 entries, Monday first
     closed_dates: frozenset[date] = frozenset()
-    extra_days: dict[date, Ranges] = field(default_factory=dict)   # date -> Ranges (调休 working days, events)
+    extra_days: dict[date, Ranges] = field(
+        default_factory=dict
+    )  # date -> Ranges (调休 working days, events)
 
 
 @dataclass(frozen=True)
@@ -74,7 +78,7 @@ class Material:
     name: str
     originals: int = 1
     copies: int = 0
-    missing_ok: bool = False      # 容缺: may be handed in later
+    missing_ok: bool = False  # 容缺: may be handed in later
     issuer: str = ""
     electronic: bool = False
     note: str = ""
@@ -87,12 +91,12 @@ class Guide:
     materials: tuple[Material, ...] = ()
     # None: not stated in the hall file, and then not shown (domain/guide.py): never defaulted
     legal_limit_days: Optional[int] = None
-    time_limit_days: Optional[int] = None   # promised; 0 = 即办 (settled on the spot)
+    time_limit_days: Optional[int] = None  # promised; 0 = 即办 (settled on the spot)
     fee: Optional[str] = None
     place: str = ""
     phone: str = ""
     url: str = ""
-    visits: Optional[int] = None   # 到现场次数: 0 = 零跑腿, 1 = 最多跑一次
+    visits: Optional[int] = None  # 到现场次数: 0 = 零跑腿, 1 = 最多跑一次
     faq: tuple[tuple[str, str], ...] = ()
 
 
@@ -103,13 +107,13 @@ class Service:
     department: str
     prefix: str
     name_en: str = ""
-    item_code: str = ""            # GB/T 39046 implementation code (实施编码)
-    basic_code: str = ""           # GB/T 39046 basic code (基本编码)
+    item_code: str = ""  # GB/T 39046 implementation code (实施编码)
+    basic_code: str = ""  # GB/T 39046 basic code (基本编码)
     item_type: str = ""
-    daily_quota: int = 0           # 0 = no quota
+    daily_quota: int = 0  # 0 = no quota
     appointments: bool = True
     appointment_per_slot: int = 2
-    pickup: bool = False           # the 出件 queue
+    pickup: bool = False  # the 出件 queue
     hours: Optional[Hours] = None  # None = the hall's hours
     guide: Guide = Guide()
 
@@ -119,20 +123,21 @@ class Question:
     id: str
     text: str
     text_en: str = ""
-    adds: tuple[str, ...] = ()     # service codes that apply when answered yes
+    adds: tuple[str, ...] = ()  # service codes that apply when answered yes
 
 
 @dataclass(frozen=True)
 class Theme:
     """一件事: several items, one ticket, served at a comprehensive window."""
+
     code: str
     name: str
     prefix: str
     lead_department: str
-    items: tuple[str, ...]         # always included
+    items: tuple[str, ...]  # always included
     name_en: str = ""
     questions: tuple[Question, ...] = ()
-    time_limit_days: Optional[int] = None   # None: not stated; 0 = 即办
+    time_limit_days: Optional[int] = None  # None: not stated; 0 = 即办
     daily_quota: int = 0
 
 
@@ -141,7 +146,7 @@ class Window:
     number: int
     name: str
     kind: str = "specialist"
-    services: tuple[str, ...] = ()   # ordered; empty with kind comprehensive = everything
+    services: tuple[str, ...] = ()  # ordered; empty with kind comprehensive = everything
     name_en: str = ""
     location: str = ""
 
@@ -153,11 +158,11 @@ class Window:
 class Rules:
     elder_age: int = 60
     routing: str = "fifo"
-    fair_share: int = 3              # jumps in a row before the longest-waiting ordinary ticket goes
-    no_show_grace_min: int = 30      # a skipped ticket may be reinstated this long
-    hold_min: int = 15               # a held (挂起) ticket stays reserved at its window this long
-    missing_days: int = 5            # 容缺受理: working days to bring a missing material
-    reinstate_after: int = 2         # ... placed after this many waiting people
+    fair_share: int = 3  # jumps in a row before the longest-waiting ordinary ticket goes
+    no_show_grace_min: int = 30  # a skipped ticket may be reinstated this long
+    hold_min: int = 15  # a held (挂起) ticket stays reserved at its window this long
+    missing_days: int = 5  # 容缺受理: working days to bring a missing material
+    reinstate_after: int = 2  # ... placed after this many waiting people
     wait_alert_min: int = 20
     idle_alert_min: int = 15
     pause_alert_min: int = 30
@@ -166,14 +171,15 @@ class Rules:
     appointment_slot_min: int = 30
     appointment_days: int = 7
     appointment_early_min: int = 30  # check-in allowed this early
-    appointment_late_min: int = 15   # ... and this late
-    retention_days: int = 180        # citizen keys and masked names are purged after this
-    reply_retention_days: int = 7    # idempotency memory
+    appointment_late_min: int = 15  # ... and this late
+    retention_days: int = 180  # citizen keys and masked names are purged after this
+    reply_retention_days: int = 7  # idempotency memory
 
 
 @dataclass(frozen=True)
 class RatingRules:
     """好差评: what a bad rating offers as reasons, and its follow-up deadlines (working days)."""
+
     reasons: tuple[str, ...] = ("态度", "效率", "材料反复要求", "等候太久", "环境", "其他")
     contact_days: int = 1
     rectify_days: int = 15
@@ -193,9 +199,9 @@ class Hall:
     name_en: str = ""
     address: str = ""
     phone: str = ""
-    status_url: str = ""            # with {ticket_id}
+    status_url: str = ""  # with {ticket_id}
     notice: str = ""
-    area_code: str = ""             # 行政区划代码 (GB/T 2260)
+    area_code: str = ""  # 行政区划代码 (GB/T 2260)
     rating: RatingRules = RatingRules()
 
     def service(self, code: str) -> Optional[Service]:
@@ -206,7 +212,7 @@ class Hall:
 
     def window(self, number: int) -> Optional[Window]:
         idx = self.__dict__.get("_win_index")
-        if idx is None:       # a hall may have a hundred windows, looked up on every view
+        if idx is None:  # a hall may have a hundred windows, looked up on every view
             idx = {w.number: w for w in self.windows}
             object.__setattr__(self, "_win_index", idx)
         return idx.get(number)
@@ -224,7 +230,7 @@ class Hall:
         if not window.serves_all():
             return window.services
         every = self.__dict__.get("_every_code")
-        if every is None:     # the same tuple for every comprehensive window: built once
+        if every is None:  # the same tuple for every comprehensive window: built once
             every = tuple(self.queue_codes())
             object.__setattr__(self, "_every_code", every)
         return every
@@ -244,18 +250,18 @@ class Ticket:
     prefix: str
     seq: int
     number: str
-    service: str                      # service or theme code it waits for now
+    service: str  # service or theme code it waits for now
     channel: str
     issued_at: datetime
-    order_at: datetime                # queue position; issue time unless reinstated
+    order_at: datetime  # queue position; issue time unless reinstated
     status: TicketStatus = TicketStatus.WAITING
     priority: Optional[str] = None
     appointment_id: Optional[str] = None
     slot_start: Optional[datetime] = None
     citizen_key: Optional[str] = None
     citizen_masked: Optional[str] = None
-    target_window: Optional[int] = None   # transferred to a given window
-    window: Optional[int] = None          # where it is (or was last) at a window
+    target_window: Optional[int] = None  # transferred to a given window
+    window: Optional[int] = None  # where it is (or was last) at a window
     called_at: Optional[datetime] = None
     served_at: Optional[datetime] = None
     finished_at: Optional[datetime] = None
@@ -263,15 +269,15 @@ class Ticket:
     recalls: int = 0
     transfers: int = 0
     origin_service: Optional[str] = None
-    answers: Optional[dict[str, Any]] = None         # 一件事 情形 answers
+    answers: Optional[dict[str, Any]] = None  # 一件事 情形 answers
     printed: bool = True
-    staff: Optional[str] = None                      # who called it: the window's staff id...
-    staff_name: Optional[str] = None                 # ...and name then (the staff report)
-    held_until: Optional[datetime] = None            # held: reserved at `window` until then
-    holds: int = 0                                   # how often it was held
-    declared: Optional[str] = None                   # 绿色通道 the citizen declared at a kiosk
-    supplement: Optional[str] = None                 # 补件: the 容缺 case (its ticket id) it brings
-    priority_check: Optional[str] = None             # declared -> confirmed / withdrawn (staff)
+    staff: Optional[str] = None  # who called it: the window's staff id...
+    staff_name: Optional[str] = None  # ...and name then (the staff report)
+    held_until: Optional[datetime] = None  # held: reserved at `window` until then
+    holds: int = 0  # how often it was held
+    declared: Optional[str] = None  # 绿色通道 the citizen declared at a kiosk
+    supplement: Optional[str] = None  # 补件: the 容缺 case (its ticket id) it brings
+    priority_check: Optional[str] = None  # declared -> confirmed / withdrawn (staff)
 
     @property
     def jumps_queue(self) -> bool:

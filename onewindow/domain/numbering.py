@@ -1,4 +1,5 @@
 """Ticket numbers: a prefix and a daily sequence, reset at the hall's local midnight."""
+
 from __future__ import annotations
 
 from datetime import date, datetime

@@ -11,6 +11,7 @@ checks one. Nothing is stored, so tickets issued before a restart keep their pag
     >>> ticket_of("hVsIZjW8mAkL", b"secret") is None      # the bare id is not a key
     True
 """
+
 from __future__ import annotations
 
 import base64
@@ -18,12 +19,12 @@ import hashlib
 import hmac
 from typing import Optional
 
-SIG_CHARS = 16      # 96 bits of signature, URL-safe base64, no padding
+SIG_CHARS = 16  # 96 bits of signature, URL-safe base64, no padding
 
 
 def _sig(ticket_id: str, secret: bytes) -> bytes:
     mac = hmac.new(secret, b"page:" + ticket_id.encode("utf-8"), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(mac[:SIG_CHARS * 3 // 4])
+    return base64.urlsafe_b64encode(mac[: SIG_CHARS * 3 // 4])
 
 
 def page_key(ticket_id: str, secret: bytes) -> str:

@@ -16,6 +16,7 @@ Fair share: a pick that is not the longest-waiting ordinary ticket "jumps the qu
 `fair_share` jumps in a row at one window, that window's next call goes to the longest-waiting
 ordinary ticket, so no ordinary ticket is passed over forever, whatever arrives.
 """
+
 from __future__ import annotations
 
 import heapq
@@ -26,14 +27,18 @@ from typing import Any, Iterable, Optional, Sequence
 from .model import Ticket, TicketStatus
 
 TRANSFERRED, PRIORITY, APPOINTMENT, ORDINARY = range(4)
-REASONS = {TRANSFERRED: "transferred", PRIORITY: "priority", APPOINTMENT: "appointment",
-           ORDINARY: "queue"}
+REASONS = {
+    TRANSFERRED: "transferred",
+    PRIORITY: "priority",
+    APPOINTMENT: "appointment",
+    ORDINARY: "queue",
+}
 
 
 @dataclass(frozen=True)
 class Choice:
     ticket: Ticket
-    jumped: bool      # passed over a longer-waiting ordinary ticket
+    jumped: bool  # passed over a longer-waiting ordinary ticket
     reason: str
 
 
@@ -57,7 +62,9 @@ def eligible(t: Ticket, window: int, services: Optional[Sequence[str]]) -> bool:
     return services is None or t.service in services
 
 
-def _key(t: Ticket, window: int, now: datetime, rank: dict[str, int], by_order: bool) -> tuple[Any, ...]:
+def _key(
+    t: Ticket, window: int, now: datetime, rank: dict[str, int], by_order: bool
+) -> tuple[Any, ...]:
     """Class first, then (service_order) the window's order, then queue time."""
     cls = ticket_class(t, window, now)
     qk = (t.order_at, t.seq, t.id)
@@ -68,8 +75,14 @@ def _key(t: Ticket, window: int, now: datetime, rank: dict[str, int], by_order: 
     return (cls, 0, qk)
 
 
-def upcoming(window: int, services: Optional[Sequence[str]], waiting: Iterable[Ticket],
-             now: datetime, mode: str = "fifo", n: int = 5) -> list[tuple[Ticket, str]]:
+def upcoming(
+    window: int,
+    services: Optional[Sequence[str]],
+    waiting: Iterable[Ticket],
+    now: datetime,
+    mode: str = "fifo",
+    n: int = 5,
+) -> list[tuple[Ticket, str]]:
     """The next `n` tickets this window would call, with why (for the caller's waiting list).
 
     The order of the rule above; the fair-share guard may still move the longest-waiting ordinary
@@ -77,14 +90,21 @@ def upcoming(window: int, services: Optional[Sequence[str]], waiting: Iterable[T
     """
     rank = {code: i for i, code in enumerate(services or ())}
     by_order = mode == "service_order"
-    keyed = ((_key(t, window, now, rank, by_order), t) for t in waiting
-             if eligible(t, window, services))
+    keyed = (
+        (_key(t, window, now, rank, by_order), t) for t in waiting if eligible(t, window, services)
+    )
     return [(t, REASONS[k[0]]) for k, t in heapq.nsmallest(n, keyed, key=lambda kt: kt[0])]
 
 
-def choose_next(window: int, services: Optional[Sequence[str]], waiting: Iterable[Ticket],
-                now: datetime, mode: str = "fifo", fair_share: int = 3,
-                streak: int = 0) -> Optional[Choice]:
+def choose_next(
+    window: int,
+    services: Optional[Sequence[str]],
+    waiting: Iterable[Ticket],
+    now: datetime,
+    mode: str = "fifo",
+    fair_share: int = 3,
+    streak: int = 0,
+) -> Optional[Choice]:
     """The ticket window `window` should call now, or None when nobody waits for it.
 
     `streak` is how many queue jumps this window made in a row (the caller keeps it:
@@ -103,7 +123,7 @@ def choose_next(window: int, services: Optional[Sequence[str]], waiting: Iterabl
             oldest_ordinary, oldest_key = t, key[2]
         if best_key is None or key < best_key:
             best, best_key = t, key
-    if best is None or best_key is None:      # (together: both set by the same line)
+    if best is None or best_key is None:  # (together: both set by the same line)
         return None
     if oldest_ordinary is None or best is oldest_ordinary:
         return Choice(best, False, REASONS[best_key[0]])

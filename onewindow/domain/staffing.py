@@ -13,11 +13,12 @@
 3. When it stands, windows are closed where citizens met the target on every simulated day, as
    as long as the plan still stands and no slot falls below `CONFIDENCE` of the days meeting it.
 """
+
 from __future__ import annotations
 
-from functools import partial
 import re
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Callable, Sequence
 
 from . import erlang
@@ -25,22 +26,22 @@ from .demand import Demand, open_minutes
 from .hallsim import DayResult, Group, simulate_days
 from .model import Hall, Rules, Window
 
-CONFIDENCE = 0.9          # share of simulated days that must meet the target
+CONFIDENCE = 0.9  # share of simulated days that must meet the target
 MAX_ROUNDS = 30
-TRIM_TRIALS = 8          # simulations spent looking for windows to close
-SEARCH_DAYS = 50        # simulated days per trial while searching
+TRIM_TRIALS = 8  # simulations spent looking for windows to close
+SEARCH_DAYS = 50  # simulated days per trial while searching
 COMPREHENSIVE = "comprehensive"
 
 
 @dataclass(frozen=True)
 class SlotAdvice:
-    slot: int                          # start, minutes after midnight
-    windows: dict[str, int]            # group id -> windows to open
-    analytic: dict[str, int]           # what Erlang C alone said
-    met: dict[str, float]              # group id -> share of simulated days meeting the target
-    confidence: float                  # share of simulated days the slot met the target
-    wait_pct: float                    # the slot's `percentile` wait over all simulated days, min
-    arrivals: float                    # expected arrivals in the slot
+    slot: int  # start, minutes after midnight
+    windows: dict[str, int]  # group id -> windows to open
+    analytic: dict[str, int]  # what Erlang C alone said
+    met: dict[str, float]  # group id -> share of simulated days meeting the target
+    confidence: float  # share of simulated days the slot met the target
+    wait_pct: float  # the slot's `percentile` wait over all simulated days, min
+    arrivals: float  # expected arrivals in the slot
 
 
 @dataclass(frozen=True)
@@ -48,16 +49,16 @@ class Advice:
     weekday: int
     target_min: float
     percentile: float
-    days: int                          # simulated days
-    confidence: float                  # share of simulated days meeting the target
-    stands: bool                       # confidence >= CONFIDENCE
-    added: int                         # window-slots the simulation added to the analytic cut
-                                       # (negative: it closed more than it added)
-    analytic_confidence: float         # share of simulated days the analytic cut alone met
+    days: int  # simulated days
+    confidence: float  # share of simulated days meeting the target
+    stands: bool  # confidence >= CONFIDENCE
+    added: int  # window-slots the simulation added to the analytic cut
+    # (negative: it closed more than it added)
+    analytic_confidence: float  # share of simulated days the analytic cut alone met
     groups: tuple[Group, ...]
     slots: tuple[SlotAdvice, ...]
-    unserved: tuple[str, ...]          # services with demand that no window serves
-    extra: dict[str, int] = field(default_factory=dict)   # group -> windows beyond the hall's
+    unserved: tuple[str, ...]  # services with demand that no window serves
+    extra: dict[str, int] = field(default_factory=dict)  # group -> windows beyond the hall's
 
 
 def groups_of(hall: Hall) -> tuple[Group, ...]:
@@ -83,14 +84,15 @@ def home_groups(groups: Sequence[Group], code: str) -> list[Group]:
     return special or [g for g in groups if not g.services]
 
 
-def analytic(groups: Sequence[Group], demand: Demand, target_min: float,
-             percentile: float) -> dict[tuple[str, int], int]:
+def analytic(
+    groups: Sequence[Group], demand: Demand, target_min: float, percentile: float
+) -> dict[tuple[str, int], int]:
     """Erlang C per group and slot: {(group id, slot): windows}."""
     counts: dict[tuple[str, int], int] = {}
     for slot in demand.slots():
         lam: dict[str, float] = {}
-        work: dict[str, float] = {}            # lam x mean handling, per group
-        load: dict[str, float] = {}            # per service, transfers added
+        work: dict[str, float] = {}  # lam x mean handling, per group
+        load: dict[str, float] = {}  # per service, transfers added
         for s in demand.services:
             rate = s.rates.get(slot, 0.0)
             load[s.code] = load.get(s.code, 0.0) + rate
@@ -125,27 +127,35 @@ def _met(waits: Sequence[float], target_min: float, percentile: float) -> bool:
 
 # how days get simulated: `hallsim.simulate_days`, or the caller's way of spreading them over
 # processes (the days are independent; the domain itself starts none)
-DayRunner = Callable[[Sequence[Group], dict[tuple[str, int], int], Demand, Rules, Sequence[int]],
-                     list[DayResult]]
+DayRunner = Callable[
+    [Sequence[Group], dict[tuple[str, int], int], Demand, Rules, Sequence[int]], list[DayResult]
+]
 
 
-def evaluate(groups: Sequence[Group], counts: dict[tuple[str, int], int], demand: Demand,
-             hall: Hall, days: int, seed: int,
-             run_days: DayRunner = simulate_days) -> list[DayResult]:
+def evaluate(
+    groups: Sequence[Group],
+    counts: dict[tuple[str, int], int],
+    demand: Demand,
+    hall: Hall,
+    days: int,
+    seed: int,
+    run_days: DayRunner = simulate_days,
+) -> list[DayResult]:
     """`days` simulated days of the plan; day i uses seed + i (the same days for every plan)."""
     return run_days(groups, counts, demand, hall.rules, range(seed, seed + days))
 
 
 @dataclass
 class _Score:
-    ok: int                                 # days meeting the target
-    missed: dict[tuple[str, int], int]      # (group, slot) -> days its citizens missed there
-    slot_ok: dict[int, int]                 # slot -> days its citizens met the target
-    pwait: dict[tuple[str, int], float]     # (group, slot) -> its days' percentile waits, summed
+    ok: int  # days meeting the target
+    missed: dict[tuple[str, int], int]  # (group, slot) -> days its citizens missed there
+    slot_ok: dict[int, int]  # slot -> days its citizens met the target
+    pwait: dict[tuple[str, int], float]  # (group, slot) -> its days' percentile waits, summed
 
 
-def _score(results: Sequence[DayResult], home: dict[str, list[Group]], target_min: float,
-           percentile: float) -> _Score:
+def _score(
+    results: Sequence[DayResult], home: dict[str, list[Group]], target_min: float, percentile: float
+) -> _Score:
     sc = _Score(0, {}, {}, {})
     for r in results:
         sc.ok += _met([w for ws in r.waits.values() for w in ws], target_min, percentile)
@@ -164,8 +174,15 @@ def _score(results: Sequence[DayResult], home: dict[str, list[Group]], target_mi
     return sc
 
 
-def recommend(hall: Hall, demand: Demand, target_min: float, percentile: float = 80,
-              days: int = 200, seed: int = 1, run_days: DayRunner = simulate_days) -> Advice:
+def recommend(
+    hall: Hall,
+    demand: Demand,
+    target_min: float,
+    percentile: float = 80,
+    days: int = 200,
+    seed: int = 1,
+    run_days: DayRunner = simulate_days,
+) -> Advice:
     groups = groups_of(hall)
     unserved = tuple(s.code for s in demand.services if not home_groups(groups, s.code))
     # no window serves them: planned for by nobody, and said so (they would wait all day)
@@ -193,15 +210,17 @@ def recommend(hall: Hall, demand: Demand, target_min: float, percentile: float =
         results, sc = run(counts, n)
         if sc.ok >= CONFIDENCE * n:
             break
-    return _advice(demand, target_min, percentile, days, sc, first_ok, groups, counts, first,
-                   results, unserved)
+    return _advice(
+        demand, target_min, percentile, days, sc, first_ok, groups, counts, first, results, unserved
+    )
 
 
 Runner = Callable[[dict[tuple[str, int], int]], tuple[list[DayResult], _Score]]
 
 
-def _add(counts: dict[tuple[str, int], int], results: list[DayResult], sc: _Score, run: Runner,
-         days: int) -> tuple[dict[tuple[str, int], int], list[DayResult], _Score]:
+def _add(
+    counts: dict[tuple[str, int], int], results: list[DayResult], sc: _Score, run: Runner, days: int
+) -> tuple[dict[tuple[str, int], int], list[DayResult], _Score]:
     """Add a window where citizens missed the target, until the plan stands."""
     counts = dict(counts)
     for _round in range(MAX_ROUNDS):
@@ -214,16 +233,19 @@ def _add(counts: dict[tuple[str, int], int], results: list[DayResult], sc: _Scor
     return counts, results, sc
 
 
-def _trim(counts: dict[tuple[str, int], int], results: list[DayResult], sc: _Score, run: Runner,
-          days: int) -> tuple[dict[tuple[str, int], int], list[DayResult], _Score]:
+def _trim(
+    counts: dict[tuple[str, int], int], results: list[DayResult], sc: _Score, run: Runner, days: int
+) -> tuple[dict[tuple[str, int], int], list[DayResult], _Score]:
     """Close a window where the target was met on every simulated day, while the plan still
     stands and no slot falls below CONFIDENCE of the days meeting the target (nor below what it
     had: Erlang C per group is generous to small groups, which comprehensive windows help)."""
     trials = 0
     while trials < TRIM_TRIALS:
         # the most slack first: halving keeps those
-        spare = sorted((k for k, n in counts.items() if n > 0 and not sc.missed.get(k)),
-                       key=lambda k: sc.pwait.get(k, 0.0))
+        spare = sorted(
+            (k for k, n in counts.items() if n > 0 and not sc.missed.get(k)),
+            key=lambda k: sc.pwait.get(k, 0.0),
+        )
         while spare and trials < TRIM_TRIALS:
             trials += 1
             trial = dict(counts)
@@ -231,34 +253,67 @@ def _trim(counts: dict[tuple[str, int], int], results: list[DayResult], sc: _Sco
                 trial[k] -= 1
             t_results, t_sc = run(trial)
             if t_sc.ok >= CONFIDENCE * days and all(
-                    n >= min(sc.slot_ok.get(slot, days), CONFIDENCE * days)
-                    for slot, n in t_sc.slot_ok.items()):
+                n >= min(sc.slot_ok.get(slot, days), CONFIDENCE * days)
+                for slot, n in t_sc.slot_ok.items()
+            ):
                 counts, results, sc = trial, t_results, t_sc
                 break
-            spare = spare[: len(spare) // 2]      # too many at once: try half of them
+            spare = spare[: len(spare) // 2]  # too many at once: try half of them
         else:
             break
     return counts, results, sc
 
 
-def _advice(demand: Demand, target_min: float, percentile: float, days: int, sc: _Score,
-            first_ok: float, groups: Sequence[Group], counts: dict[tuple[str, int], int],
-            first: dict[tuple[str, int], int], results: Sequence[DayResult],
-            unserved: tuple[str, ...]) -> Advice:
+def _advice(
+    demand: Demand,
+    target_min: float,
+    percentile: float,
+    days: int,
+    sc: _Score,
+    first_ok: float,
+    groups: Sequence[Group],
+    counts: dict[tuple[str, int], int],
+    first: dict[tuple[str, int], int],
+    results: Sequence[DayResult],
+    unserved: tuple[str, ...],
+) -> Advice:
     slots = []
     for slot in demand.slots():
-        pct = _pct([w for r in results for (s, _c), ws in r.waits.items() if s == slot
-                    for w in ws], percentile)
-        arrivals = sum(s.rates.get(slot, 0.0) for s in demand.services) * \
-            open_minutes(demand.spans, slot)
-        slots.append(SlotAdvice(
-            slot, {g.id: counts.get((g.id, slot), 0) for g in groups},
-            {g.id: first.get((g.id, slot), 0) for g in groups},
-            {g.id: 1 - sc.missed.get((g.id, slot), 0) / days for g in groups},
-            sc.slot_ok.get(slot, days) / days, pct, arrivals))
-    extra = {g.id: most - len(g.windows) for g in groups
-             if (most := max((counts.get((g.id, s), 0) for s in demand.slots()), default=0))
-             > len(g.windows)}
-    return Advice(demand.weekday, target_min, percentile, days, sc.ok / days,
-                  sc.ok >= CONFIDENCE * days, sum(counts.values()) - sum(first.values()),
-                  first_ok, tuple(groups), tuple(slots), unserved, extra)
+        pct = _pct(
+            [w for r in results for (s, _c), ws in r.waits.items() if s == slot for w in ws],
+            percentile,
+        )
+        arrivals = sum(s.rates.get(slot, 0.0) for s in demand.services) * open_minutes(
+            demand.spans, slot
+        )
+        slots.append(
+            SlotAdvice(
+                slot,
+                {g.id: counts.get((g.id, slot), 0) for g in groups},
+                {g.id: first.get((g.id, slot), 0) for g in groups},
+                {g.id: 1 - sc.missed.get((g.id, slot), 0) / days for g in groups},
+                sc.slot_ok.get(slot, days) / days,
+                pct,
+                arrivals,
+            )
+        )
+    extra = {
+        g.id: most - len(g.windows)
+        for g in groups
+        if (most := max((counts.get((g.id, s), 0) for s in demand.slots()), default=0))
+        > len(g.windows)
+    }
+    return Advice(
+        demand.weekday,
+        target_min,
+        percentile,
+        days,
+        sc.ok / days,
+        sc.ok >= CONFIDENCE * days,
+        sum(counts.values()) - sum(first.values()),
+        first_ok,
+        tuple(groups),
+        tuple(slots),
+        unserved,
+        extra,
+    )

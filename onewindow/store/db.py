@@ -1,4 +1,5 @@
 """The hall's durable memory: SQLite in WAL mode with full sync, one writer (the controller)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -19,8 +20,16 @@ from .walcheckpoint import Checkpointer
 log = logging.getLogger(__name__)
 
 _TICKET_COLUMNS = [f.name for f in fields(Ticket)]
-_DATETIME_FIELDS = {"issued_at", "order_at", "slot_start", "called_at", "served_at",
-                    "finished_at", "skipped_at", "held_until"}
+_DATETIME_FIELDS = {
+    "issued_at",
+    "order_at",
+    "slot_start",
+    "called_at",
+    "served_at",
+    "finished_at",
+    "skipped_at",
+    "held_until",
+}
 
 
 def saved_config(path: str | Path) -> Optional[dict[str, Any]]:
@@ -32,8 +41,10 @@ def saved_config(path: str | Path) -> Optional[dict[str, Any]]:
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5.0)
     try:
         try:
-            row = db.execute("SELECT raw, source_hash, file_raw FROM config WHERE id = 1").fetchone()
-        except sqlite3.OperationalError:        # a database from before the merge rule
+            row = db.execute(
+                "SELECT raw, source_hash, file_raw FROM config WHERE id = 1"
+            ).fetchone()
+        except sqlite3.OperationalError:  # a database from before the merge rule
             row = db.execute("SELECT raw, source_hash, NULL FROM config WHERE id = 1").fetchone()
     except sqlite3.Error:
         return None
@@ -41,8 +52,11 @@ def saved_config(path: str | Path) -> Optional[dict[str, Any]]:
         db.close()
     if row is None:
         return None
-    return {"raw": json.loads(row[0]), "source_hash": row[1],
-            "file_raw": json.loads(row[2]) if row[2] else None}
+    return {
+        "raw": json.loads(row[0]),
+        "source_hash": row[1],
+        "file_raw": json.loads(row[2]) if row[2] else None,
+    }
 
 
 def saved_settings(path: str | Path) -> Optional[dict[str, Any]]:
@@ -57,9 +71,25 @@ def saved_hall_id(path: str | Path) -> Optional[str]:
 
 # what an export of ratings reads: never the phone's ciphertext (nor its masked form: the rater
 # is the masked name when known)
-_EXPORT_COLUMNS = ("id", "ticket_id", "window", "service", "staff", "level", "channel", "reasons",
-                   "text", "at", "count", "follow_status", "contact_by", "rectify_by",
-                   "rater_masked", "contacted_at", "closed_at")
+_EXPORT_COLUMNS = (
+    "id",
+    "ticket_id",
+    "window",
+    "service",
+    "staff",
+    "level",
+    "channel",
+    "reasons",
+    "text",
+    "at",
+    "count",
+    "follow_status",
+    "contact_by",
+    "rectify_by",
+    "rater_masked",
+    "contacted_at",
+    "closed_at",
+)
 
 
 def ratings_for_export(path: str | Path, since: date, until: date) -> dict[str, Any]:
@@ -73,23 +103,37 @@ def ratings_for_export(path: str | Path, since: date, until: date) -> dict[str, 
     span = (since.isoformat(), until.isoformat())
     try:
         cols = ", ".join(f"r.{c}" for c in _EXPORT_COLUMNS)
-        ratings = [dict(r) for r in db.execute(
-            f"SELECT {cols}, t.number AS ticket_number, t.day AS ticket_day FROM ratings r "
-            "LEFT JOIN tickets t ON t.id = r.ticket_id WHERE substr(r.at, 1, 10) BETWEEN ? AND ? "
-            "ORDER BY r.at, r.count", span)]
-        served = db.execute("SELECT COUNT(*) FROM tickets WHERE status = 'done' AND day BETWEEN "
-                            "? AND ?", span).fetchone()[0]
+        ratings = [
+            dict(r)
+            for r in db.execute(
+                f"SELECT {cols}, t.number AS ticket_number, t.day AS ticket_day FROM ratings r "
+                "LEFT JOIN tickets t ON t.id = r.ticket_id WHERE substr(r.at, 1, 10) BETWEEN ? AND ? "
+                "ORDER BY r.at, r.count",
+                span,
+            )
+        ]
+        served = db.execute(
+            "SELECT COUNT(*) FROM tickets WHERE status = 'done' AND day BETWEEN ? AND ?", span
+        ).fetchone()[0]
         served_rated = db.execute(
             "SELECT COUNT(*) FROM tickets WHERE status = 'done' AND day BETWEEN ? AND ? AND id IN "
-            "(SELECT ticket_id FROM ratings WHERE count = 1)", span).fetchone()[0]
+            "(SELECT ticket_id FROM ratings WHERE count = 1)",
+            span,
+        ).fetchone()[0]
         row = db.execute("SELECT raw FROM config WHERE id = 1").fetchone()
     except sqlite3.Error as exc:
-        raise StoreError(f"{path}: cannot read the ratings ({exc}); is it an older OneWindow's "
-                         f"database? Start the hall once to upgrade it") from exc
+        raise StoreError(
+            f"{path}: cannot read the ratings ({exc}); is it an older OneWindow's "
+            f"database? Start the hall once to upgrade it"
+        ) from exc
     finally:
         db.close()
-    return {"settings": json.loads(row[0]) if row else None, "ratings": ratings,
-            "served": served, "served_rated": served_rated}
+    return {
+        "settings": json.loads(row[0]) if row else None,
+        "ratings": ratings,
+        "served": served,
+        "served_rated": served_rated,
+    }
 
 
 def _json(value: Any) -> str:
@@ -122,7 +166,7 @@ def _from_row(row: sqlite3.Row) -> Ticket:
     kw["status"] = TicketStatus(kw["status"])
     kw["answers"] = json.loads(kw["answers"]) if kw["answers"] else None
     kw["printed"] = bool(kw["printed"])
-    kw["holds"] = kw["holds"] or 0          # NULL in rows from before holds existed
+    kw["holds"] = kw["holds"] or 0  # NULL in rows from before holds existed
     return Ticket(**kw)
 
 
@@ -139,11 +183,14 @@ class Store:
             fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             self._lock.close()
-            raise StoreError(f"{self.path.parent}: another OneWindow controller is using this data "
-                             f"dir; stop it first (one hall, one controller)") from None
+            raise StoreError(
+                f"{self.path.parent}: another OneWindow controller is using this data "
+                f"dir; stop it first (one hall, one controller)"
+            ) from None
         try:
-            self.db = sqlite3.connect(str(self.path), isolation_level=None,
-                                      check_same_thread=False, timeout=5.0)
+            self.db = sqlite3.connect(
+                str(self.path), isolation_level=None, check_same_thread=False, timeout=5.0
+            )
             self.db.row_factory = sqlite3.Row
             # FULL: the WAL is synced at every commit, so a power cut loses no acknowledged ticket
             self.db.execute("PRAGMA synchronous=FULL")
@@ -152,7 +199,7 @@ class Store:
             mode = self.db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             if mode.lower() != "wal":
                 raise StoreError(f"{self.path}: cannot switch to WAL mode (got {mode})")
-            self.db.execute("PRAGMA wal_autocheckpoint=0")      # see walcheckpoint.py
+            self.db.execute("PRAGMA wal_autocheckpoint=0")  # see walcheckpoint.py
         except (sqlite3.DatabaseError, StoreError) as exc:
             db = getattr(self, "db", None)
             if db is not None:
@@ -163,13 +210,13 @@ class Store:
             raise StoreError(f"{self.path}: the database cannot be opened ({exc})") from exc
         self._depth = 0
         self._checkpointer = Checkpointer(self.path)
-        self._reply_rows: Optional[dict[str, int]] = None    # per device, counted on demand
+        self._reply_rows: Optional[dict[str, int]] = None  # per device, counted on demand
         self._reply_bytes = 0
 
     def close(self) -> None:
         self._checkpointer.stop()
         self.db.close()
-        self._lock.close()          # releases the flock
+        self._lock.close()  # releases the flock
 
     # -- transactions -------------------------------------------------------------------
 
@@ -210,8 +257,10 @@ class Store:
 
     def put_alert(self, alert: dict[str, Any]) -> None:
         with self.transaction():
-            self.db.execute("INSERT OR REPLACE INTO alerts VALUES (?, ?)",
-                            (alert["key"], json.dumps(alert, ensure_ascii=False)))
+            self.db.execute(
+                "INSERT OR REPLACE INTO alerts VALUES (?, ?)",
+                (alert["key"], json.dumps(alert, ensure_ascii=False)),
+            )
 
     def drop_alert(self, key: str) -> None:
         with self.transaction():
@@ -227,7 +276,8 @@ class Store:
         row = self.db.execute(
             "INSERT INTO counters (day, prefix, last) VALUES (?, ?, 1) "
             "ON CONFLICT (day, prefix) DO UPDATE SET last = last + 1 RETURNING last",
-            (day.isoformat(), prefix)).fetchone()
+            (day.isoformat(), prefix),
+        ).fetchone()
         return int(row[0])
 
     # -- tickets ----------------------------------------------------------------------------
@@ -248,23 +298,32 @@ class Store:
         return _from_row(row) if row else None
 
     def tickets(self, where: str = "1", params: Iterable[Any] = ()) -> list[Ticket]:
-        rows = self.db.execute(f"SELECT * FROM tickets WHERE {where} ORDER BY day, order_at, seq",
-                               tuple(params))
+        rows = self.db.execute(
+            f"SELECT * FROM tickets WHERE {where} ORDER BY day, order_at, seq", tuple(params)
+        )
         return [_from_row(r) for r in rows]
 
     def count_issued(self, day: date, service: str) -> int:
-        return int(self.db.execute(
-            "SELECT COUNT(*) FROM tickets WHERE day = ? AND COALESCE(origin_service, service) = ? "
-            "AND appointment_id IS NULL", (day.isoformat(), service)).fetchone()[0])
+        return int(
+            self.db.execute(
+                "SELECT COUNT(*) FROM tickets WHERE day = ? AND COALESCE(origin_service, service) = ? "
+                "AND appointment_id IS NULL",
+                (day.isoformat(), service),
+            ).fetchone()[0]
+        )
 
     def recent_handling(self, limit_per_code: int) -> list[tuple[str, float]]:
         rows = self.db.execute(
             "SELECT service, called_at, finished_at FROM tickets WHERE status = 'done' "
             "AND called_at IS NOT NULL AND finished_at IS NOT NULL "
-            "ORDER BY finished_at DESC LIMIT ?", (limit_per_code * 50,)).fetchall()
+            "ORDER BY finished_at DESC LIMIT ?",
+            (limit_per_code * 50,),
+        ).fetchall()
         out = []
         for r in reversed(rows):
-            minutes = (datetime.fromisoformat(r[2]) - datetime.fromisoformat(r[1])).total_seconds() / 60
+            minutes = (
+                datetime.fromisoformat(r[2]) - datetime.fromisoformat(r[1])
+            ).total_seconds() / 60
             out.append((r[0], minutes))
         return out
 
@@ -281,12 +340,16 @@ class Store:
 
     def last_unrated_finished(self, window: int, since: datetime) -> Optional[Ticket]:
         """The last ticket a window finished since `since` that has no rating yet."""
-        rows = self.tickets("window = ? AND status = 'done' AND finished_at >= ? AND id NOT IN "
-                            "(SELECT ticket_id FROM ratings WHERE ticket_id IS NOT NULL)",
-                            (window, since.isoformat()))
-        return max(rows, key=lambda t: t.finished_at or since) if rows else None   # (all finished)
+        rows = self.tickets(
+            "window = ? AND status = 'done' AND finished_at >= ? AND id NOT IN "
+            "(SELECT ticket_id FROM ratings WHERE ticket_id IS NOT NULL)",
+            (window, since.isoformat()),
+        )
+        return max(rows, key=lambda t: t.finished_at or since) if rows else None  # (all finished)
 
-    def ticket_rows(self, since: date, until: date, window: Optional[int] = None) -> list[dict[str, Any]]:
+    def ticket_rows(
+        self, since: date, until: date, window: Optional[int] = None
+    ) -> list[dict[str, Any]]:
         """Days' tickets as plain rows, for the figures."""
         where = "day >= ? AND day <= ?"
         params: list[Any] = [since.isoformat(), until.isoformat()]
@@ -301,12 +364,21 @@ class Store:
         return rows[0] if rows else None
 
     def booked_in_slot(self, service: str, slot_start: datetime) -> int:
-        return int(self.db.execute(
-            "SELECT COUNT(*) FROM appointments WHERE service = ? AND slot_start = ? "
-            "AND status IN ('booked', 'checked_in')", (service, slot_start.isoformat())).fetchone()[0])
+        return int(
+            self.db.execute(
+                "SELECT COUNT(*) FROM appointments WHERE service = ? AND slot_start = ? "
+                "AND status IN ('booked', 'checked_in')",
+                (service, slot_start.isoformat()),
+            ).fetchone()[0]
+        )
 
-    def bookings(self, citizen_key: str, since: date, until: Optional[date] = None,
-                 service: Optional[str] = None) -> list[dict[str, Any]]:
+    def bookings(
+        self,
+        citizen_key: str,
+        since: date,
+        until: Optional[date] = None,
+        service: Optional[str] = None,
+    ) -> list[dict[str, Any]]:
         """A citizen's appointments still booked, on days since..until (one day when until=since)."""
         where = "citizen_key = ? AND day >= ? AND status = 'booked'"
         params: list[Any] = [citizen_key, since.isoformat()]
@@ -318,14 +390,19 @@ class Store:
 
     def booked_for(self, service: str, since: date) -> int:
         """Appointments of a service still to come (booked) on days from `since`."""
-        return int(self.db.execute(
-            "SELECT COUNT(*) FROM appointments WHERE service = ? AND day >= ? AND status = 'booked'",
-            (service, since.isoformat())).fetchone()[0])
+        return int(
+            self.db.execute(
+                "SELECT COUNT(*) FROM appointments WHERE service = ? AND day >= ? AND status = 'booked'",
+                (service, since.isoformat()),
+            ).fetchone()[0]
+        )
 
     def add_appointment(self, row: dict[str, Any]) -> None:
         self.insert("appointments", row)
 
-    def set_appointment(self, appointment_id: str, status: str, ticket_id: Optional[str] = None) -> None:
+    def set_appointment(
+        self, appointment_id: str, status: str, ticket_id: Optional[str] = None
+    ) -> None:
         row = {"id": appointment_id, "status": status}
         if ticket_id is not None:
             row["ticket_id"] = ticket_id
@@ -347,8 +424,9 @@ class Store:
 
     def bad_rating(self, rating_id: str) -> Optional[dict[str, Any]]:
         """A bad rating that opened a follow-up case (a first rating at level 1 or 2)."""
-        rows = self.rows("ratings", "id = ? AND level <= 2 AND follow_status IS NOT NULL",
-                         (rating_id,))
+        rows = self.rows(
+            "ratings", "id = ? AND level <= 2 AND follow_status IS NOT NULL", (rating_id,)
+        )
         return rows[0] if rows else None
 
     def bad_ratings(self, since: date, open_only: bool = False) -> list[dict[str, Any]]:
@@ -364,34 +442,53 @@ class Store:
 
     def follow_rating(self, rating_id: str, **changes: Any) -> None:
         """A case moves on: its status, when it was contacted or closed, its phone (purged)."""
-        allowed = {"follow_status", "contacted_at", "closed_at", "phone_token", "phone_masked",
-                   "phone_purge_by"}
+        allowed = {
+            "follow_status",
+            "contacted_at",
+            "closed_at",
+            "phone_token",
+            "phone_masked",
+            "phone_purge_by",
+        }
         bad = set(changes) - allowed
         if bad:
             raise TypeError(f"follow_rating() cannot set {sorted(bad)}")
         self.update("ratings", "id", {"id": rating_id, **changes})
 
-    def add_rating_note(self, rating_id: str, at: datetime, device: str, staff: Optional[str],
-                        action: str, from_status: Optional[str], to_status: Optional[str],
-                        note: str) -> None:
+    def add_rating_note(
+        self,
+        rating_id: str,
+        at: datetime,
+        device: str,
+        staff: Optional[str],
+        action: str,
+        from_status: Optional[str],
+        to_status: Optional[str],
+        note: str,
+    ) -> None:
         """One step of a case, with who, when and the note or evidence (append-only)."""
-        self.db.execute("INSERT INTO rating_notes (rating_id, at, device, staff, action, "
-                        "from_status, to_status, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        (rating_id, at.isoformat(), device, staff, action, from_status,
-                         to_status, note))
+        self.db.execute(
+            "INSERT INTO rating_notes (rating_id, at, device, staff, action, "
+            "from_status, to_status, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (rating_id, at.isoformat(), device, staff, action, from_status, to_status, note),
+        )
 
     def rating_export_row(self, rating_id: str) -> Optional[dict[str, Any]]:
         """One rating as `ratings_for_export` reads it (the uplink sends its export record)."""
         cols = ", ".join(f"r.{c}" for c in _EXPORT_COLUMNS)
         row = self.db.execute(
             f"SELECT {cols}, t.number AS ticket_number, t.day AS ticket_day FROM ratings r "
-            "LEFT JOIN tickets t ON t.id = r.ticket_id WHERE r.id = ?", (rating_id,)).fetchone()
+            "LEFT JOIN tickets t ON t.id = r.ticket_id WHERE r.id = ?",
+            (rating_id,),
+        ).fetchone()
         return dict(row) if row else None
 
     def rating_notes(self, rating_id: str) -> list[dict[str, Any]]:
         return self.rows("rating_notes", "rating_id = ? ORDER BY seq", (rating_id,))
 
-    def rating_rows(self, since: date, until: date, window: Optional[int] = None) -> list[dict[str, Any]]:
+    def rating_rows(
+        self, since: date, until: date, window: Optional[int] = None
+    ) -> list[dict[str, Any]]:
         where = "substr(at, 1, 10) >= ? AND substr(at, 1, 10) <= ?"
         params: list[Any] = [since.isoformat(), until.isoformat()]
         if window is not None:
@@ -402,39 +499,63 @@ class Store:
 
     def last_window_action(self, window: int, actions: Iterable[str]) -> Optional[datetime]:
         actions = tuple(actions)
-        row = self.db.execute(f"SELECT MAX(at) FROM audit WHERE window = ? AND action IN "
-                              f"({','.join('?' * len(actions))})", (window, *actions)).fetchone()
+        row = self.db.execute(
+            f"SELECT MAX(at) FROM audit WHERE window = ? AND action IN "
+            f"({','.join('?' * len(actions))})",
+            (window, *actions),
+        ).fetchone()
         return datetime.fromisoformat(row[0]) if row and row[0] else None
 
     def changes(self) -> int:
         """Rows changed since the connection opened (a refused op that wrote shows here)."""
         return self.db.total_changes
 
-    def audit(self, at: datetime, device: str, action: str, ticket_id: str | None = None,
-              window: int | None = None, from_status: str | None = None,
-              to_status: str | None = None, detail: dict[str, Any] | None = None) -> None:
+    def audit(
+        self,
+        at: datetime,
+        device: str,
+        action: str,
+        ticket_id: str | None = None,
+        window: int | None = None,
+        from_status: str | None = None,
+        to_status: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
         self.db.execute(
             "INSERT INTO audit (at, device, action, ticket_id, window, from_status, to_status, detail) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (at.isoformat(), device, action, ticket_id, window, from_status, to_status,
-             json.dumps(detail, ensure_ascii=False) if detail else None))
+            (
+                at.isoformat(),
+                device,
+                action,
+                ticket_id,
+                window,
+                from_status,
+                to_status,
+                json.dumps(detail, ensure_ascii=False) if detail else None,
+            ),
+        )
 
     def audit_rows(self, since: str = "", until: str = "\uffff") -> list[dict[str, Any]]:
-        rows = self.db.execute("SELECT * FROM audit WHERE at >= ? AND at < ? ORDER BY seq",
-                               (since, until))
+        rows = self.db.execute(
+            "SELECT * FROM audit WHERE at >= ? AND at < ? ORDER BY seq", (since, until)
+        )
         return [dict(r) for r in rows]
 
     # -- idempotency ----------------------------------------------------------------------
 
     def reply(self, device: str, req_id: str) -> Optional[dict[str, Any]]:
-        row = self.db.execute("SELECT reply FROM replies WHERE device = ? AND req_id = ?",
-                              (device, req_id)).fetchone()
+        row = self.db.execute(
+            "SELECT reply FROM replies WHERE device = ? AND req_id = ?", (device, req_id)
+        ).fetchone()
         return json.loads(row[0]) if row else None
 
     def save_reply(self, device: str, req_id: str, at: datetime, reply: dict[str, Any]) -> None:
         text = json.dumps(reply, ensure_ascii=False, default=str)
-        self.db.execute("INSERT OR REPLACE INTO replies VALUES (?, ?, ?, ?)",
-                        (device, req_id, at.isoformat(), text))
+        self.db.execute(
+            "INSERT OR REPLACE INTO replies VALUES (?, ?, ?, ?)",
+            (device, req_id, at.isoformat(), text),
+        )
         if self._reply_rows is not None:
             # an estimate (a rolled-back savepoint still counts): trim_replies counts again
             # before it deletes anything
@@ -455,47 +576,73 @@ class Store:
             gone += self.db.execute(
                 "DELETE FROM replies WHERE device = ? AND rowid NOT IN (SELECT rowid FROM "
                 "replies WHERE device = ? ORDER BY rowid DESC LIMIT ?)",
-                (device, device, per_device)).rowcount
+                (device, device, per_device),
+            ).rowcount
         if gone:
             counts = self._count_replies()
         while self._reply_bytes > max_bytes:
             rows = sum(counts.values())
             excess = (self._reply_bytes - max_bytes) / self._reply_bytes
             n = max(1, min(rows, int(rows * excess) + 1))
-            gone += self.db.execute("DELETE FROM replies WHERE rowid IN (SELECT rowid FROM replies "
-                                    "ORDER BY rowid LIMIT ?)", (n,)).rowcount
+            gone += self.db.execute(
+                "DELETE FROM replies WHERE rowid IN (SELECT rowid FROM replies "
+                "ORDER BY rowid LIMIT ?)",
+                (n,),
+            ).rowcount
             counts = self._count_replies()
         if gone:
-            lograte.warn(log, "trim", "forgot %d stored replies to stay within %d per device and "
-                         "%d MB in all", gone, per_device, max_bytes // (1024 * 1024))
+            lograte.warn(
+                log,
+                "trim",
+                "forgot %d stored replies to stay within %d per device and %d MB in all",
+                gone,
+                per_device,
+                max_bytes // (1024 * 1024),
+            )
         return gone
 
     def _count_replies(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         self._reply_rows, self._reply_bytes = counts, 0
         for device, rows, size in self.db.execute(
-                "SELECT device, COUNT(*), SUM(length(CAST(reply AS BLOB))) FROM replies GROUP BY device"):
+            "SELECT device, COUNT(*), SUM(length(CAST(reply AS BLOB))) FROM replies GROUP BY device"
+        ):
             counts[device] = rows
             self._reply_bytes += size or 0
         return counts
 
-    def purge(self, replies_before: datetime, citizens_before: date,
-              today: Optional[date] = None) -> None:
+    def purge(
+        self, replies_before: datetime, citizens_before: date, today: Optional[date] = None
+    ) -> None:
         self.db.execute("DELETE FROM replies WHERE at < ?", (replies_before.isoformat(),))
         self._reply_rows = None
-        self.db.execute("UPDATE tickets SET citizen_key = NULL, citizen_masked = NULL "
-                        "WHERE day < ? AND citizen_key IS NOT NULL", (citizens_before.isoformat(),))
-        self.db.execute("UPDATE appointments SET citizen_key = '', citizen_masked = NULL "
-                        "WHERE day < ? AND citizen_key != ''", (citizens_before.isoformat(),))
-        self.db.execute("UPDATE cases SET citizen_key = NULL, citizen_masked = NULL "
-                        "WHERE substr(accepted_at, 1, 10) < ? AND citizen_key IS NOT NULL",
-                        (citizens_before.isoformat(),))
-        self.db.execute("UPDATE ratings SET rater_masked = NULL WHERE substr(at, 1, 10) < ? "
-                        "AND rater_masked IS NOT NULL", (citizens_before.isoformat(),))
+        self.db.execute(
+            "UPDATE tickets SET citizen_key = NULL, citizen_masked = NULL "
+            "WHERE day < ? AND citizen_key IS NOT NULL",
+            (citizens_before.isoformat(),),
+        )
+        self.db.execute(
+            "UPDATE appointments SET citizen_key = '', citizen_masked = NULL "
+            "WHERE day < ? AND citizen_key != ''",
+            (citizens_before.isoformat(),),
+        )
+        self.db.execute(
+            "UPDATE cases SET citizen_key = NULL, citizen_masked = NULL "
+            "WHERE substr(accepted_at, 1, 10) < ? AND citizen_key IS NOT NULL",
+            (citizens_before.isoformat(),),
+        )
+        self.db.execute(
+            "UPDATE ratings SET rater_masked = NULL WHERE substr(at, 1, 10) < ? "
+            "AND rater_masked IS NOT NULL",
+            (citizens_before.isoformat(),),
+        )
         if today is not None:
             # a follow-up phone number past its retention, even while its case is still open
-            self.db.execute("UPDATE ratings SET phone_token = NULL, phone_masked = NULL, "
-                            "phone_purge_by = NULL WHERE phone_purge_by <= ?", (today.isoformat(),))
+            self.db.execute(
+                "UPDATE ratings SET phone_token = NULL, phone_masked = NULL, "
+                "phone_purge_by = NULL WHERE phone_purge_by <= ?",
+                (today.isoformat(),),
+            )
 
     # -- 容缺受理 cases --------------------------------------------------------------------------
 
@@ -516,10 +663,15 @@ class Store:
         return self.cases("citizen_key = ? AND status = 'open'", (citizen_key,))
 
     def case_returned(self, case_id: str, at: datetime, ticket_id: str) -> None:
-        self.db.execute("UPDATE cases SET status = 'returned', returned_at = ?, "
-                        "return_ticket_id = ? WHERE id = ?", (at.isoformat(), ticket_id, case_id))
+        self.db.execute(
+            "UPDATE cases SET status = 'returned', returned_at = ?, "
+            "return_ticket_id = ? WHERE id = ?",
+            (at.isoformat(), ticket_id, case_id),
+        )
 
-    def case_rows(self, since: date, until: date, window: Optional[int] = None) -> list[dict[str, Any]]:
+    def case_rows(
+        self, since: date, until: date, window: Optional[int] = None
+    ) -> list[dict[str, Any]]:
         """Cases accepted on days since..until (reports)."""
         where = "substr(accepted_at, 1, 10) BETWEEN ? AND ?"
         params: list[Any] = [since.isoformat(), until.isoformat()]
@@ -536,15 +688,20 @@ class Store:
         with self.transaction():
             self.db.execute("UPDATE uplink SET last_seq = last_seq + 1 WHERE id = 1")
             seq = int(self.db.execute("SELECT last_seq FROM uplink WHERE id = 1").fetchone()[0])
-            self.db.execute("INSERT INTO outbox VALUES (?, ?, ?, ?)",
-                            (seq, kind, at.isoformat(), _json(body)))
+            self.db.execute(
+                "INSERT INTO outbox VALUES (?, ?, ?, ?)", (seq, kind, at.isoformat(), _json(body))
+            )
         return seq
 
     def outbox_after(self, seq: int, limit: int) -> list[tuple[int, str, str, str]]:
         """(seq, kind, at, body as JSON) of the events numbered after `seq`, oldest first."""
-        return [(int(r[0]), r[1], r[2], r[3]) for r in self.db.execute(
-            "SELECT seq, kind, at, body FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
-            (seq, limit))]
+        return [
+            (int(r[0]), r[1], r[2], r[3])
+            for r in self.db.execute(
+                "SELECT seq, kind, at, body FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
+                (seq, limit),
+            )
+        ]
 
     def outbox_state(self) -> tuple[int, int]:
         """(the last number given, the last the city acknowledged)."""
@@ -573,34 +730,59 @@ class Store:
             out[d["number"]] = d
         return out
 
-    def save_window(self, number: int, status: str, staff: dict[str, Any] | None, reason: str | None,
-                    since: datetime, streak: int) -> None:
+    def save_window(
+        self,
+        number: int,
+        status: str,
+        staff: dict[str, Any] | None,
+        reason: str | None,
+        since: datetime,
+        streak: int,
+    ) -> None:
         self.db.execute(
             "INSERT OR REPLACE INTO windows VALUES (?, ?, ?, ?, ?, ?)",
-            (number, status, json.dumps(staff, ensure_ascii=False) if staff else None, reason,
-             since.isoformat(), streak))
+            (
+                number,
+                status,
+                json.dumps(staff, ensure_ascii=False) if staff else None,
+                reason,
+                since.isoformat(),
+                streak,
+            ),
+        )
 
     # -- configuration ----------------------------------------------------------------------
 
     def config(self) -> Optional[dict[str, Any]]:
         """The live settings (`raw`), and the hall file they were last merged with: its hash and
         its contents (`file_raw`, None in a database from before the merge rule)."""
-        row = self.db.execute("SELECT raw, source_hash, file_raw FROM config WHERE id = 1").fetchone()
+        row = self.db.execute(
+            "SELECT raw, source_hash, file_raw FROM config WHERE id = 1"
+        ).fetchone()
         if row is None:
             return None
-        return {"raw": json.loads(row[0]), "source_hash": row[1],
-                "file_raw": json.loads(row[2]) if row[2] else None}
+        return {
+            "raw": json.loads(row[0]),
+            "source_hash": row[1],
+            "file_raw": json.loads(row[2]) if row[2] else None,
+        }
 
     def save_config(self, raw: dict[str, Any], at: datetime, by: str) -> None:
         """A manager's change: the live settings only; the file they came from stays."""
-        self.db.execute("UPDATE config SET raw = ?, updated_at = ?, updated_by = ? WHERE id = 1",
-                        (_json(raw), at.isoformat(), by))
+        self.db.execute(
+            "UPDATE config SET raw = ?, updated_at = ?, updated_by = ? WHERE id = 1",
+            (_json(raw), at.isoformat(), by),
+        )
 
-    def load_config_file(self, raw: dict[str, Any], file_raw: dict[str, Any], source_hash: str, at: datetime) -> None:
+    def load_config_file(
+        self, raw: dict[str, Any], file_raw: dict[str, Any], source_hash: str, at: datetime
+    ) -> None:
         """The hall file (re)loaded: the live settings it merged into, and the file itself."""
-        self.db.execute("INSERT OR REPLACE INTO config (id, raw, source_hash, updated_at, "
-                        "updated_by, file_raw) VALUES (1, ?, ?, ?, 'config-file', ?)",
-                        (_json(raw), source_hash, at.isoformat(), _json(file_raw)))
+        self.db.execute(
+            "INSERT OR REPLACE INTO config (id, raw, source_hash, updated_at, "
+            "updated_by, file_raw) VALUES (1, ?, ?, ?, 'config-file', ?)",
+            (_json(raw), source_hash, at.isoformat(), _json(file_raw)),
+        )
 
     # -- appointments and ratings (plain rows: their rules live in the controller) -------------
 
@@ -613,5 +795,9 @@ class Store:
         sets = ", ".join(f"{c} = :{c}" for c in row if c != key)
         self.db.execute(f"UPDATE {table} SET {sets} WHERE {key} = :{key}", row)
 
-    def rows(self, table: str, where: str = "1", params: Iterable[Any] = ()) -> list[dict[str, Any]]:
-        return [dict(r) for r in self.db.execute(f"SELECT * FROM {table} WHERE {where}", tuple(params))]
+    def rows(
+        self, table: str, where: str = "1", params: Iterable[Any] = ()
+    ) -> list[dict[str, Any]]:
+        return [
+            dict(r) for r in self.db.execute(f"SELECT * FROM {table} WHERE {where}", tuple(params))
+        ]

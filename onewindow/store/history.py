@@ -1,5 +1,6 @@
 """The hall's history for planning (排班建议), read through a read-only connection: it never takes
 the controller's lock, so it works while the hall runs (WAL readers never block the writer)."""
+
 from __future__ import annotations
 
 import json
@@ -11,8 +12,20 @@ from typing import Any, Optional
 from ..domain.demand import PastTicket
 from .migrations import StoreError
 
-_COLUMNS = ("day", "service", "origin_service", "issued_at", "called_at", "served_at",
-            "finished_at", "skipped_at", "status", "transfers", "priority", "appointment_id")
+_COLUMNS = (
+    "day",
+    "service",
+    "origin_service",
+    "issued_at",
+    "called_at",
+    "served_at",
+    "finished_at",
+    "skipped_at",
+    "status",
+    "transfers",
+    "priority",
+    "appointment_id",
+)
 
 
 def _minutes(at: datetime) -> float:
@@ -31,8 +44,9 @@ class HistoryReader:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         if not self.path.is_file():
-            raise StoreError(f"{self.path}: no hall database here (is --data-dir the hall's "
-                             f"data dir?)")
+            raise StoreError(
+                f"{self.path}: no hall database here (is --data-dir the hall's data dir?)"
+            )
         self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=5.0)
         self.db.row_factory = sqlite3.Row
 
@@ -49,8 +63,10 @@ class HistoryReader:
         try:
             return self.db.execute(sql, params).fetchall()
         except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: cannot read the history ({exc}); is it an older "
-                             f"OneWindow's database? Start the hall once to upgrade it") from exc
+            raise StoreError(
+                f"{self.path}: cannot read the history ({exc}); is it an older "
+                f"OneWindow's database? Start the hall once to upgrade it"
+            ) from exc
 
     def settings(self) -> Optional[dict[str, Any]]:
         """The hall's live settings (None before any hall ran on this database)."""
@@ -59,8 +75,11 @@ class HistoryReader:
 
     def past_tickets(self, since: date, until: date) -> list[PastTicket]:
         """Every ticket issued on days since..until (inclusive), as planning reads it."""
-        rows = self._query(f"SELECT {', '.join(_COLUMNS)} FROM tickets WHERE day BETWEEN ? AND ? "
-                           "ORDER BY issued_at", (since.isoformat(), until.isoformat()))
+        rows = self._query(
+            f"SELECT {', '.join(_COLUMNS)} FROM tickets WHERE day BETWEEN ? AND ? "
+            "ORDER BY issued_at",
+            (since.isoformat(), until.isoformat()),
+        )
         return [_past(r) for r in rows]
 
 
@@ -75,9 +94,11 @@ def _past(r: sqlite3.Row) -> PastTicket:
         issued_min=_minutes(issued),
         called=r["called_at"] is not None,
         handling_min=_span(r["served_at"] or r["called_at"], r["finished_at"])
-        if done and not transferred else None,
+        if done and not transferred
+        else None,
         skipped=r["skipped_at"] is not None,
         skip_min=_span(r["called_at"], r["skipped_at"]) if r["skipped_at"] else None,
         transferred=transferred,
         priority=r["priority"] is not None,
-        appointment=r["appointment_id"] is not None)
+        appointment=r["appointment_id"] is not None,
+    )

@@ -6,6 +6,7 @@ it first (`hall.db.schema-N-TIME.bak`, beside it), then applies the missing step
 version in one transaction: an upgrade that fails changes nothing. A database newer than this
 code is refused, since this code would misread it.
 """
+
 from __future__ import annotations
 
 import logging
@@ -75,67 +76,109 @@ _RELEASE1 = (
 # They run in order, all in one transaction, after a copy of the database was taken.
 MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
     (1, "the first release's tables", _RELEASE1),
-    (2, "schema_log: when each upgrade ran, from which schema, and its safety copy",
-     ("""CREATE TABLE schema_log (
+    (
+        2,
+        "schema_log: when each upgrade ran, from which schema, and its safety copy",
+        (
+            """CREATE TABLE schema_log (
          version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL, from_version INTEGER NOT NULL,
-         backup TEXT)""",)),
-    (3, "config.file_raw: the hall file as last loaded, the base of the file/console merge",
-     ("ALTER TABLE config ADD COLUMN file_raw TEXT",)),
-    (4, "好差评 follow-up: the rater (masked), the citizen's phone (encrypted, masked, purge "
+         backup TEXT)""",
+        ),
+    ),
+    (
+        3,
+        "config.file_raw: the hall file as last loaded, the base of the file/console merge",
+        ("ALTER TABLE config ADD COLUMN file_raw TEXT",),
+    ),
+    (
+        4,
+        "好差评 follow-up: the rater (masked), the citizen's phone (encrypted, masked, purge "
         "date), when the case was contacted and closed; the statuses of GB/T 39046 "
         "(open, rectifying, done, invalid, cannot_rectify); rating_notes, append-only",
-     ("ALTER TABLE ratings ADD COLUMN rater_masked TEXT",
-      "ALTER TABLE ratings ADD COLUMN contacted_at TEXT",
-      "ALTER TABLE ratings ADD COLUMN closed_at TEXT",
-      "ALTER TABLE ratings ADD COLUMN phone_token TEXT",
-      "ALTER TABLE ratings ADD COLUMN phone_masked TEXT",
-      "ALTER TABLE ratings ADD COLUMN phone_purge_by TEXT",
-      "UPDATE ratings SET follow_status = 'rectifying' WHERE follow_status = 'contacted'",
-      "UPDATE ratings SET follow_status = 'done' WHERE follow_status IN ('rectified', 'closed')",
-      "CREATE INDEX IF NOT EXISTS ratings_at ON ratings (at)",
-      """CREATE TABLE rating_notes (
+        (
+            "ALTER TABLE ratings ADD COLUMN rater_masked TEXT",
+            "ALTER TABLE ratings ADD COLUMN contacted_at TEXT",
+            "ALTER TABLE ratings ADD COLUMN closed_at TEXT",
+            "ALTER TABLE ratings ADD COLUMN phone_token TEXT",
+            "ALTER TABLE ratings ADD COLUMN phone_masked TEXT",
+            "ALTER TABLE ratings ADD COLUMN phone_purge_by TEXT",
+            "UPDATE ratings SET follow_status = 'rectifying' WHERE follow_status = 'contacted'",
+            "UPDATE ratings SET follow_status = 'done' WHERE follow_status IN ('rectified', 'closed')",
+            "CREATE INDEX IF NOT EXISTS ratings_at ON ratings (at)",
+            """CREATE TABLE rating_notes (
          seq INTEGER PRIMARY KEY AUTOINCREMENT, rating_id TEXT NOT NULL, at TEXT NOT NULL,
          device TEXT NOT NULL, staff TEXT, action TEXT NOT NULL, from_status TEXT,
          to_status TEXT, note TEXT NOT NULL)""",
-      "CREATE INDEX rating_notes_rating ON rating_notes (rating_id, seq)",
-      """CREATE TRIGGER rating_notes_no_update BEFORE UPDATE ON rating_notes
+            "CREATE INDEX rating_notes_rating ON rating_notes (rating_id, seq)",
+            """CREATE TRIGGER rating_notes_no_update BEFORE UPDATE ON rating_notes
          BEGIN SELECT RAISE(ABORT, 'the follow-up notes are append-only'); END""",
-      """CREATE TRIGGER rating_notes_no_delete BEFORE DELETE ON rating_notes
-         BEGIN SELECT RAISE(ABORT, 'the follow-up notes are append-only'); END""")),
-    (5, "tickets.staff, staff_name: who called the ticket (the window's staff then), for the "
+            """CREATE TRIGGER rating_notes_no_delete BEFORE DELETE ON rating_notes
+         BEGIN SELECT RAISE(ABORT, 'the follow-up notes are append-only'); END""",
+        ),
+    ),
+    (
+        5,
+        "tickets.staff, staff_name: who called the ticket (the window's staff then), for the "
         "per-staff 晒成绩单",
-     ("ALTER TABLE tickets ADD COLUMN staff TEXT",
-      "ALTER TABLE tickets ADD COLUMN staff_name TEXT")),
-    (6, "挂起 (hold): until when a held ticket stays reserved at its window, how often it was held",
-     ("ALTER TABLE tickets ADD COLUMN held_until TEXT",
-      "ALTER TABLE tickets ADD COLUMN holds INTEGER")),        # NULL: before holds existed
-    (7, "绿色通道: the priority a citizen declared at a kiosk, and the staff's check of it",
-     ("ALTER TABLE tickets ADD COLUMN declared TEXT",
-      "ALTER TABLE tickets ADD COLUMN priority_check TEXT")),
-    (8, "容缺受理: cases accepted with missing materials, their deadline, and the 补件 ticket",
-     ("ALTER TABLE tickets ADD COLUMN supplement TEXT",
-      """CREATE TABLE cases (
+        (
+            "ALTER TABLE tickets ADD COLUMN staff TEXT",
+            "ALTER TABLE tickets ADD COLUMN staff_name TEXT",
+        ),
+    ),
+    (
+        6,
+        "挂起 (hold): until when a held ticket stays reserved at its window, how often it was held",
+        (
+            "ALTER TABLE tickets ADD COLUMN held_until TEXT",
+            "ALTER TABLE tickets ADD COLUMN holds INTEGER",
+        ),
+    ),  # NULL: before holds existed
+    (
+        7,
+        "绿色通道: the priority a citizen declared at a kiosk, and the staff's check of it",
+        (
+            "ALTER TABLE tickets ADD COLUMN declared TEXT",
+            "ALTER TABLE tickets ADD COLUMN priority_check TEXT",
+        ),
+    ),
+    (
+        8,
+        "容缺受理: cases accepted with missing materials, their deadline, and the 补件 ticket",
+        (
+            "ALTER TABLE tickets ADD COLUMN supplement TEXT",
+            """CREATE TABLE cases (
          id TEXT PRIMARY KEY, number TEXT NOT NULL, service TEXT NOT NULL,
          window INTEGER NOT NULL, citizen_key TEXT, citizen_masked TEXT,
          materials TEXT NOT NULL, accepted_at TEXT NOT NULL, due TEXT NOT NULL,
          status TEXT NOT NULL, returned_at TEXT, return_ticket_id TEXT)""",
-      "CREATE INDEX cases_citizen ON cases (citizen_key, status)",
-      "CREATE INDEX cases_status ON cases (status, due)")),
-    (9, "the uplink's outbox: every hall event, numbered without gaps (uplink.last_seq, moved "
+            "CREATE INDEX cases_citizen ON cases (citizen_key, status)",
+            "CREATE INDEX cases_status ON cases (status, due)",
+        ),
+    ),
+    (
+        9,
+        "the uplink's outbox: every hall event, numbered without gaps (uplink.last_seq, moved "
         "in the transaction of the change it tells), kept until the city acknowledges it",
-     ("""CREATE TABLE outbox (
+        (
+            """CREATE TABLE outbox (
          seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, at TEXT NOT NULL, body TEXT NOT NULL)""",
-      """CREATE TABLE uplink (
+            """CREATE TABLE uplink (
          id INTEGER PRIMARY KEY CHECK (id = 1), last_seq INTEGER NOT NULL,
          acked INTEGER NOT NULL)""",
-      "INSERT INTO uplink VALUES (1, 0, 0)")),
+            "INSERT INTO uplink VALUES (1, 0, 0)",
+        ),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
 def _has_table(db: sqlite3.Connection, name: str) -> bool:
-    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
-                      (name,)).fetchone() is not None
+    return (
+        db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+        ).fetchone()
+        is not None
+    )
 
 
 def database_version(db: sqlite3.Connection) -> int:
@@ -163,16 +206,21 @@ def copy_database(db: sqlite3.Connection, dest: Path) -> None:
         os.close(fd)
 
 
-def migrate(db: sqlite3.Connection, path: Path,
-            steps: tuple[tuple[int, str, tuple[str, ...]], ...] = MIGRATIONS) -> Optional[Path]:
+def migrate(
+    db: sqlite3.Connection,
+    path: Path,
+    steps: tuple[tuple[int, str, tuple[str, ...]], ...] = MIGRATIONS,
+) -> Optional[Path]:
     """Bring the database at `path` (open as `db`, in autocommit mode) to the last step's
     version; returns the copy taken first, or None when there was nothing to upgrade."""
     latest = steps[-1][0]
     found = database_version(db)
     if found > latest:
-        raise StoreError(f"{path}: made by a newer OneWindow (schema {found}; this version knows "
-                         f"schema {latest} at most): run the newer OneWindow, or restore a backup "
-                         f"made with this one")
+        raise StoreError(
+            f"{path}: made by a newer OneWindow (schema {found}; this version knows "
+            f"schema {latest} at most): run the newer OneWindow, or restore a backup "
+            f"made with this one"
+        )
     if found == latest:
         return None
     backup = None
@@ -182,8 +230,9 @@ def migrate(db: sqlite3.Connection, path: Path,
         try:
             copy_database(db, backup)
         except (OSError, sqlite3.Error) as exc:
-            raise StoreError(f"{path}: cannot copy the database before upgrading it ({exc}); "
-                             f"nothing was changed") from exc
+            raise StoreError(
+                f"{path}: cannot copy the database before upgrading it ({exc}); nothing was changed"
+            ) from exc
     version = found
     db.execute("BEGIN IMMEDIATE")
     try:
@@ -193,16 +242,29 @@ def migrate(db: sqlite3.Connection, path: Path,
                     db.execute(sql)
         db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(latest),))
         if _has_table(db, "schema_log"):
-            db.execute("INSERT OR REPLACE INTO schema_log VALUES (?, ?, ?, ?)",
-                       (latest, datetime.now(timezone.utc).isoformat(timespec="seconds"), found,
-                        backup.name if backup else None))
+            db.execute(
+                "INSERT OR REPLACE INTO schema_log VALUES (?, ?, ?, ?)",
+                (
+                    latest,
+                    datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                    found,
+                    backup.name if backup else None,
+                ),
+            )
         db.execute("COMMIT")
     except sqlite3.Error as exc:
         db.execute("ROLLBACK")
         kept = f"; the copy taken before is {backup}" if backup else ""
-        raise StoreError(f"{path}: upgrading from schema {found} failed at step {version} "
-                         f"({exc}); nothing was changed{kept}") from exc
+        raise StoreError(
+            f"{path}: upgrading from schema {found} failed at step {version} "
+            f"({exc}); nothing was changed{kept}"
+        ) from exc
     if found:
-        log.warning("%s upgraded from schema %d to %d; the copy taken before is %s",
-                    path, found, latest, backup)
+        log.warning(
+            "%s upgraded from schema %d to %d; the copy taken before is %s",
+            path,
+            found,
+            latest,
+            backup,
+        )
     return backup

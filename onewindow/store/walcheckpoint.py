@@ -6,6 +6,7 @@ commit then also copies the WAL into the database and syncs it, which on the hal
 automatic checkpoint off; this thread, on its own connection, checkpoints passively (never
 waiting for the writer) whenever the WAL has grown.
 """
+
 from __future__ import annotations
 
 import logging
@@ -15,8 +16,8 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-EVERY_S = 1.0                 # how often the WAL's size is looked at
-MIN_WAL_BYTES = 256 << 10     # smaller than this, a checkpoint is not worth the sync
+EVERY_S = 1.0  # how often the WAL's size is looked at
+MIN_WAL_BYTES = 256 << 10  # smaller than this, a checkpoint is not worth the sync
 
 
 class Checkpointer:
@@ -32,8 +33,9 @@ class Checkpointer:
         self._thread.join(10)
 
     def _run(self) -> None:
-        db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False,
-                             timeout=1.0)
+        db = sqlite3.connect(
+            str(self.path), isolation_level=None, check_same_thread=False, timeout=1.0
+        )
         try:
             while not self._stop.wait(EVERY_S):
                 try:
@@ -41,7 +43,7 @@ class Checkpointer:
                         db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                 except FileNotFoundError:
                     pass
-                except sqlite3.Error as exc:      # busy or full: the next round tries again
+                except sqlite3.Error as exc:  # busy or full: the next round tries again
                     log.warning("WAL checkpoint skipped: %s", exc)
         finally:
             db.close()
