@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
+import signal
 import socket
 import time
 from pathlib import Path
@@ -37,6 +39,13 @@ def unlimited_config(tmp: Path) -> Path:
     path = tmp / "unlimited-hall.toml"
     path.write_text(dump(raw), encoding="utf-8")
     return path
+
+
+def die_with_parent() -> None:
+    """Popen(preexec_fn=...): the child is ended when the test run goes, even by kill -9. A
+    bridge or app left behind would go on reading its old pty, and the kernel hands that pty's
+    number to a later test's device: the orphan then steals its bytes."""
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def free_port() -> int:

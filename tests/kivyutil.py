@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+from busutil import die_with_parent
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -219,6 +221,7 @@ class App:
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "onewindow.cli", *args],
+            preexec_fn=die_with_parent,
             env=env,
             cwd=REPO,
             stdout=self.log,

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from busutil import Hall, unlimited_config, wait_for
+from busutil import Hall, die_with_parent, unlimited_config, wait_for
 from kivyutil import (
     App,
     Screen,
@@ -224,6 +224,7 @@ def test_a_burst_of_13_calls_never_leaves_the_panel_behind_the_led_strips(tmp_pa
         ]
         + [a for w in windows for a in ("--strip", f"{w}={tmp_path / 'ttyLED'}:{w}")],
         cwd=REPO,
+        preexec_fn=die_with_parent,
         stdout=led_log,
         stderr=subprocess.STDOUT,
     )

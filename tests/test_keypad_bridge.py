@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from busutil import REPO, wait_for
+from busutil import REPO, die_with_parent, wait_for
 from callers.keypad_bridge import KeypadBridge, rating_map_arg
 from drivers.keypad import KeypadBus
 from drivers.keypad_sim import KeypadBusSimulator
@@ -219,6 +219,7 @@ def test_keypad_command_runs_as_a_process(hall, line, tmp_path):
             RATING_MAP,
         ],
         cwd=REPO,
+        preexec_fn=die_with_parent,
         stdout=log,
         stderr=subprocess.STDOUT,
     )

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from busutil import REPO
+from busutil import REPO, die_with_parent
 from callers.led_bridge import LedBridge, parse_strip
 from drivers import led
 from drivers.led_sim import LedLineSimulator
@@ -115,6 +115,7 @@ def test_onewindow_led_command_drives_a_strip(hall, line, tmp_path):
                 f"5={tmp_path / 'ttyMISSING'}:1",
             ],  # a strip not plugged in
             cwd=REPO,
+            preexec_fn=die_with_parent,
             stdout=log_file,
             stderr=subprocess.STDOUT,
         )
