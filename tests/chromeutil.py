@@ -75,8 +75,12 @@ class Browser:
         return found[0] if found else None
 
     def text(self, selector: str = "body") -> str:
+        """What the page shows there, as the browser renders it to text (innerText: a table
+        row's cells apart by tabs)."""
         element = self._find(selector)
-        return element.text if element is not None else ""
+        if element is None:
+            return ""
+        return self.driver.execute_script("return arguments[0].innerText", element) or ""
 
     def exists(self, selector: str) -> bool:
         return self._find(selector) is not None
