@@ -1,5 +1,6 @@
 """The city's commands: `city-broker` (the central Mosquitto and each hall's certificate), `city`
-(the collector into PostgreSQL, and its dashboard), `city-user` (the dashboard's logins)."""
+(the collector into PostgreSQL, and its dashboard), `city-user` (the dashboard's logins),
+`city-export` (the provincial export of ratings) and `city-purge` (the raw events' retention)."""
 
 from __future__ import annotations
 
@@ -89,6 +90,63 @@ def cmd_city_user(args) -> int:
     return 0
 
 
+def cmd_city_export(args) -> int:
+    import psycopg
+
+    from .city.export import build, write
+    from .city.schema import connect
+
+    if args.to < args.since:
+        print(
+            f"onewindow city-export: --to {args.to} is before --from {args.since}", file=sys.stderr
+        )
+        return 2
+    try:
+        with connect(args.db) as db:
+            doc = build(db, args.since, args.to, args.hall, args.levels)
+    except psycopg.Error as exc:
+        print(f"onewindow city-export: cannot read the city database: {exc}", file=sys.stderr)
+        return 3
+    unknown = [h for h in args.hall if h not in doc["hall_kpis"] or _empty(doc, h)]
+    files = write(doc, args.format, Path(args.out))
+    k = doc["kpis"]
+    print(
+        f"{len(doc['records'])} ratings of {len(doc['halls'])} halls {args.since}..{args.to} -> "
+        f"{', '.join(map(str, files))}; 好评率 "
+        + (f"{k['good_rate']['rate']}%" if "rate" in k["good_rate"] else "-")
+    )
+    for h in unknown:  # a typo in a hall id must not pass for a hall with nothing to report
+        print(
+            f"onewindow city-export: no ticket or rating of hall '{h}' in that period",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _empty(doc: dict, hall: str) -> bool:
+    k = doc["hall_kpis"][hall]
+    return not k["served"] and not k["ratings"] and not k["follow_up_ratings"]
+
+
+def cmd_city_purge(args) -> int:
+    import psycopg
+
+    from .city.export import purge
+    from .city.schema import connect
+
+    if args.keep_days < 1:
+        print("onewindow city-purge: --keep-days is at least 1", file=sys.stderr)
+        return 2
+    try:
+        with connect(args.db) as db:
+            n = purge(db, args.keep_days)
+    except psycopg.Error as exc:
+        print(f"onewindow city-purge: {exc}", file=sys.stderr)
+        return 3
+    print(f"deleted {n} events older than {args.keep_days} days (acknowledged to their halls)")
+    return 0
+
+
 def register(sub) -> None:
     b = sub.add_parser(
         "city-broker",
@@ -153,3 +211,34 @@ def register(sub) -> None:
     u.add_argument("--hall", action="append", default=[])
     u.add_argument("--password", help="(asked for when not given)")
     u.set_defaults(func=cmd_city_user)
+
+    from .ratingexport import FORMATS, _day
+    from .ratingrecord import SCALES
+
+    x = sub.add_parser(
+        "city-export",
+        help="the provincial export: every rating of a period and of some or all halls "
+        "(GB/T 39046 records) with the KPIs per hall, from the city database",
+    )
+    x.add_argument("--db", required=True, help="postgresql://USER@HOST/DB")
+    x.add_argument("--from", dest="since", type=_day, required=True, help="first day, YYYY-MM-DD")
+    x.add_argument("--to", type=_day, required=True, help="last day, YYYY-MM-DD (included)")
+    x.add_argument("--hall", action="append", default=[], help="a hall id (repeat; default all)")
+    x.add_argument("--format", choices=FORMATS, default="json")
+    x.add_argument("--out", required=True, help="the file (CSV: KPIs beside it, NAME.kpis.csv)")
+    x.add_argument(
+        "--levels",
+        choices=SCALES,
+        default="gbt",
+        help="gbt = GB/T 39046 (1 = 非常满意, the default); provincial (5 = 非常满意)",
+    )
+    x.set_defaults(func=cmd_city_export)
+
+    p = sub.add_parser(
+        "city-purge",
+        help="delete raw events older than N days (already acknowledged to their halls); "
+        "the dashboard's tables and the ratings stay",
+    )
+    p.add_argument("--db", required=True)
+    p.add_argument("--keep-days", type=int, required=True)
+    p.set_defaults(func=cmd_city_purge)

@@ -60,6 +60,8 @@ def stored(db, hall):
 
 def upto(db, hall):
     with psycopg.connect(db) as conn:
+        if conn.execute("SELECT to_regclass('halls')").fetchone()[0] is None:
+            return 0  # no collector has made the schema yet (a slow start on a loaded machine)
         row = conn.execute("SELECT upto FROM halls WHERE hall = %s", (hall,)).fetchone()
     return row[0] if row else 0
 

@@ -94,8 +94,11 @@ def store(db: psycopg.Connection, events: list[Event], by: str = "") -> list[Eve
         for h, s in db.execute(
             "INSERT INTO events (hall, seq, kind, event, at, data, received_by) "
             "SELECT h, s, k, nullif(e, ''), a::timestamptz, d::jsonb, nullif(%b, '') "
-            "FROM unnest(%b, %b, %b, %b, %b, %b) "
-            "AS x(h, s, k, e, a, d) ON CONFLICT DO NOTHING RETURNING hall, seq",
+            "FROM unnest(%b, %b, %b, %b, %b, %b) AS x(h, s, k, e, a, d) "
+            # an event the hall was acknowledged for (sent again because an ack was lost) may
+            # have been purged (city-purge): it is not stored a second time
+            "WHERE s > (SELECT upto FROM halls WHERE hall = h) "
+            "ON CONFLICT DO NOTHING RETURNING hall, seq",
             (
                 by or "",
                 [e.hall for e in batch],
