@@ -88,7 +88,9 @@ class PackVoice:
             for lang in self.languages:
                 pack = self.packs.get(lang)
                 if pack is None:
-                    self._warn_once(lang, f"no voice pack for language {lang!r}: not announced in it")
+                    self._warn_once(
+                        lang, f"no voice pack for language {lang!r}: not announced in it"
+                    )
                     continue
                 samples = self.render(pack, call)
                 if samples:

@@ -197,7 +197,9 @@ def cmd_import(args) -> int:
     done, absent, failed = 0, [], []
     for clip in pack.clips.values():
         stem = Path(clip.file).stem
-        found = [src / f"{stem}{ext}" for ext in RECORDING_TYPES if (src / f"{stem}{ext}").is_file()]
+        found = [
+            src / f"{stem}{ext}" for ext in RECORDING_TYPES if (src / f"{stem}{ext}").is_file()
+        ]
         if not found:
             absent.append(clip.id)
             continue

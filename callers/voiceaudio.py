@@ -53,7 +53,10 @@ def read_clip(path: str | os.PathLike) -> array:
             fmt = (w.getframerate(), w.getsampwidth(), w.getnchannels())
             data = w.readframes(w.getnframes())
     except (OSError, EOFError, wave.Error) as exc:
-        raise AudioError(f"{path}: not a readable WAV file ({exc})") from exc
+        raise AudioError(
+            f"{path}: not a plain PCM WAV file ({exc}); `onewindow voice import` converts "
+            f"recordings"
+        ) from exc
     if fmt != (RATE, WIDTH, 1):
         rate, width, channels = fmt
         raise AudioError(
@@ -146,9 +149,7 @@ def loudness(samples: array) -> array:
         return array("h", samples)
     rms = math.sqrt(sum(r * r for r in voiced) / len(voiced))
     peak = max(abs(s) for s in samples) or 1
-    factor = min(
-        10 ** ((TARGET_DBFS - _dbfs(rms)) / 20), FULL * 10 ** (PEAK_DBFS / 20) / peak
-    )
+    factor = min(10 ** ((TARGET_DBFS - _dbfs(rms)) / 20), FULL * 10 ** (PEAK_DBFS / 20) / peak)
     return gain(samples, factor)
 
 
