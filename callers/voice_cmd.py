@@ -159,6 +159,9 @@ def cmd_say(args) -> int:
     without = [lang for lang in languages if lang not in {p.language for p in packs}]
     if without:
         return _fail(f"no voice pack for {', '.join(without)} (give --pack)")
+    lacking = [p.name for p in packs if p.language in languages and args.kind not in p.phrases]
+    if lacking:
+        return _fail(f"voice pack {', '.join(lacking)} has no {args.kind!r} phrase")
     from .voicepack import Call
 
     with tempfile.TemporaryDirectory() as cache:

@@ -14,6 +14,7 @@ window (`window.N`) if it has one, else its number said as the pack's `numbers` 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,8 +128,13 @@ def load_pack(name_or_path: str) -> Pack:
     try:
         raw = tomllib.loads(file.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
+        where = (
+            str(folder)
+            if folder == Path(name_or_path)
+            else f"{SYSTEM_PACKS / name_or_path} nor {folder}"
+        )
         raise ConfigError(
-            [f"voice pack {name_or_path!r}: no {file} (a pack is a folder with {MANIFEST})"]
+            [f"voice pack {name_or_path!r} not found: no {MANIFEST} in {where}"]
         ) from None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError([f"{file}: cannot be read: {exc}"]) from None
@@ -214,8 +220,6 @@ def parse_manifest(raw: dict, folder: Path, file: str) -> Pack:
 
 
 def _valid_id(clip_id: str) -> bool:
-    import re
-
     return re.fullmatch(CLIP_ID, clip_id) is not None
 
 
@@ -290,7 +294,10 @@ def _expand(pack: Pack, words: tuple[str, ...], values: dict[str, list]) -> list
 def plan(pack: Pack, call: Call) -> list[Step]:
     """Clip ids and pauses, in order. KeyError for a phrase the pack does not define."""
     words = pack.phrases[call.kind]
-    values = {"{ticket}": ticket_clips(call.ticket), "{window}": window_clips(pack, call.window)}
+    values: dict[str, list] = {
+        "{ticket}": ticket_clips(call.ticket),
+        "{window}": window_clips(pack, call.window),
+    }
     steps = _expand(pack, words, values)
     # between two clips, the pack's word pause (a written pause replaces it)
     out: list[Step] = []
