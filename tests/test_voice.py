@@ -4,6 +4,7 @@ and one queue that never talks over itself (played by a recording player: no sou
 
 from __future__ import annotations
 
+import math
 import shutil
 import subprocess
 import sys
@@ -368,3 +369,27 @@ def test_a_call_with_nothing_to_say_is_still_shown(tmp_path):
     finally:
         announcer.close()
     assert player.plays == []
+
+
+def test_voice_import_makes_a_recording_a_clip(tmp_path):
+    """A hall's take at 44.1 kHz, 24-bit stereo, quiet, with silence around it becomes a clip:
+    16 kHz 16-bit mono, trimmed, loudness-normalised, starting and ending at zero."""
+    folder = tmp_path / "zh-hall"
+    shutil.copytree(SHIPPED, folder)
+    takes = tmp_path / "takes"
+    takes.mkdir()
+    subprocess.run(
+        ["sox", "-n", "-r", "44100", "-b", "24", "-c", "2", str(takes / "qing.wav")]
+        + ["synth", "0.4", "sine", "300", "gain", "-30", "pad", "0.5", "0.7"],
+        check=True,
+    )
+    done = onewindow("voice", "import", str(takes), str(folder))
+    assert done.returncode == 0, done.stderr
+    assert "qing: qing.wav -> qing.wav" in done.stdout
+    assert "1 imported, 56 without a recording, 0 failed" in done.stdout
+    clip = audio.read_clip(folder / "qing.wav")  # the pack format, or it raises
+    assert audio.duration(clip) == pytest.approx(0.4 + 2 * audio.MARGIN_S, abs=0.02)
+    rms = math.sqrt(sum(s * s for s in clip) / len(clip))
+    assert 20 * math.log10(rms / audio.FULL) == pytest.approx(audio.TARGET_DBFS, abs=1.5)
+    assert clip[0] == 0 and abs(clip[-1]) < 50
+    assert load_pack(str(folder)).path("digit.0") is not None  # the others kept
