@@ -18,3 +18,6 @@ COMMANDS = {
 def register(sub) -> None:
     for name, (module_name, help_text) in COMMANDS.items():
         register_command(sub, name, module_name, help_text)
+    from .voice_cmd import register as register_voice
+
+    register_voice(sub)

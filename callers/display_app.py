@@ -28,7 +28,7 @@ from onewindow.appbase import HallApp
 from onewindow.i18n import Catalogue, test_mark
 from onewindow.uikit import load_kv
 
-from .voice import announcement_text
+from .voicepack import Call
 
 log = logging.getLogger("onewindow.display")
 
@@ -166,6 +166,7 @@ class DisplayApp(HallApp):
         self._rows: dict[int, WindowRow] = {}
         self._cells: dict[str, QueueCell] = {}
         self._recent: list[RecentCell] = []
+        self._voice_version = None  # the config_version the voice's languages were read at
 
     def build(self):
         self.title = "OneWindow 叫号屏"
@@ -207,13 +208,13 @@ class DisplayApp(HallApp):
         # voice reads its queue of calls seconds later, and the screen must not wait for it
         self.show_call(call)
         if self.announcer is not None:
-            self.announcer.announce(
-                announcement_text(call["ticket"], call.get("window") or 0, bool(call.get("recall")))
-            )
+            kind = "recall" if call.get("recall") else "call"
+            self.announcer.announce(Call(call["ticket"], call.get("window") or 0, kind))
 
     def bus_state(self, kind: str, value) -> None:
         if kind == "hall":
             self.update_hall(value or {})
+            self.load_voice_settings()
         elif kind == "queues":
             self.update_queues(value or {})
         elif kind.startswith("window:"):
@@ -224,9 +225,31 @@ class DisplayApp(HallApp):
     def bus_connection(self, up: bool) -> None:
         self.update_banner()
 
+    def load_voice_settings(self) -> None:
+        """The languages calls are announced in (config.get `voice`, the hall file's `[voice]`),
+        fetched again whenever the hall's configuration changes."""
+        version = self.hall_state.get("config_version")
+        if self.announcer is None or not self.online or version == self._voice_version:
+            return
+        self._voice_version = version
+
+        def done(result, error):
+            if error is not None:
+                log.warning("config.get: %s; the voice keeps its languages", error)
+                self._voice_version = None  # asked again at the next state/hall
+                return
+            # a controller from before the [voice] section announces in Mandarin, as it did
+            languages = (result.get("voice") or {}).get("languages") or ["zh"]
+            if languages != self.announcer.synth.languages:
+                log.info("calls are announced in %s", ", ".join(languages))
+            self.announcer.synth.set_languages(languages)
+
+        self.request("config.get", {}, done)
+
     def on_online(self, _app, online: bool) -> None:
         if online:  # calls made meanwhile were missed: the windows say who is called
             Clock.schedule_once(lambda dt: self.resync(), RESYNC_AFTER_S)
+            self.load_voice_settings()
 
     # -- what is shown -------------------------------------------------------------------------
 

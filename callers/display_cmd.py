@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from onewindow.apps import device_settings, size_arg
+from onewindow.configreader import ConfigError
 
 DEFAULT_SIZE = (1920, 1080)  # the hall's TV or LCD wall
 
@@ -26,6 +28,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "the voice queue still runs: for tests), none (no voice); calls show at once",
     )
     p.add_argument(
+        "--voice-pack",
+        action="append",
+        metavar="PACK",
+        help="a voice pack, by name (/etc/onewindow/voice/NAME, else shipped) or folder; "
+        "repeat for each language the hall announces in ([voice] languages); "
+        "default: zh-espeak, the shipped Mandarin pack",
+    )
+    p.add_argument(
         "--voice-repeat",
         type=int,
         default=2,
@@ -37,19 +47,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         type=int,
         default=100,
         metavar="0-200",
-        help="espeak-ng amplitude (default 100)",
+        help="loudness in percent of the clips' own (default 100)",
     )
     p.add_argument(
         "--voice-speed",
         type=int,
         default=150,
         metavar="WPM",
-        help="speaking speed in words per minute (default 150)",
+        help="espeak-ng's speed, in words a minute, for a clip a pack lacks (default 150)",
     )
     p.add_argument(
         "--voice-cache",
         metavar="DIR",
-        help="where synthesised announcements are kept (default ~/.cache/onewindow/voice)",
+        help="where announcements and synthesised clips are kept "
+        "(default ~/.cache/onewindow/voice)",
     )
     p.add_argument(
         "--flash-seconds",
@@ -71,12 +82,25 @@ def main(args) -> int:
     settings = device_settings(args)
     from onewindow.uikit import setup_kivy
 
-    setup_kivy(*args.size, fullscreen=args.fullscreen, title="OneWindow 叫号屏")
     from .voice import default_cache_dir, make_announcer
+    from .voicepack import load_packs
 
+    # a pack that cannot be read stops the display before it opens, naming what is wrong
+    try:
+        packs = load_packs(args.voice_pack) if args.voice != "none" else []
+    except ConfigError as exc:
+        print(
+            "onewindow display: the voice packs have problems; nothing was started:",
+            file=sys.stderr,
+        )
+        for line in exc.problems:
+            print(f"  {line}", file=sys.stderr)
+        return 2
+    setup_kivy(*args.size, fullscreen=args.fullscreen, title="OneWindow 叫号屏")
     announcer = make_announcer(
         args.voice,
         args.voice_cache or default_cache_dir(),
+        packs,
         repeat=args.voice_repeat,
         volume=args.voice_volume,
         speed=args.voice_speed,

@@ -1,133 +1,36 @@
-"""The hall's voice: what is said for a call, how it is synthesised offline, and one queue that
-reads announcements in order without ever talking over itself.
+"""The hall's voice: a call read from voice-pack clips in each language the hall announces in,
+and one queue that reads announcements in order without ever talking over itself.
 
-    announcement_text("A012", 3)               -> "请 A零一二 号到 三号窗口办理"
-    announcement_text("A012", 12, recall=True) -> "再次呼叫，请 A零一二 号到 十二号窗口办理"
+    voice = PackVoice([load_pack("zh-espeak")], cache_dir)
+    voice.wav_for(Call("A012", 3))   -> a WAV: 请 A 零 一 二 号，到 三 号 窗口 办理
 
-Ticket numbers are read letter by letter and digit by digit (people compare them with the slip
-in their hand: "A零一二", never "A十二"); window numbers are read as numbers (十二号窗口), as
-they are written over the windows.
-
-Synthesis is espeak-ng, offline: its `cmn-latn-pinyin` voice is fed the pinyin of the few fixed
-words an announcement uses, and letters are spelled by its English voice (the pinyin voice would
-read "A" as a syllable). The pieces are joined into one WAV, cached by text, so a ticket number
-is synthesised once a day at most.
+Clips are joined with the pack's pauses (voicepack.plan). A clip the pack lacks is
+synthesised with espeak-ng from what its manifest says it says, shaped like a recorded clip
+and kept in the cache; a clip nothing can stand in for is left out and logged. The languages
+are read one after the other, LANGUAGE_GAP_S apart, in the order the hall gives them.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import queue
-import shutil
 import subprocess
-import tempfile
 import threading
 import time
 import wave
+from array import array
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
+
+from . import voiceaudio as audio
+from .voicepack import Call, Pack, Pause, plan
 
 log = logging.getLogger(__name__)
 
-ZH_DIGITS = "零一二三四五六七八九"
-
-# hanzi -> pinyin (tone numbers) for every character an announcement can contain
-PINYIN = {
-    "请": "qing3",
-    "号": "hao4",
-    "到": "dao4",
-    "窗": "chuang1",
-    "口": "kou3",
-    "办": "ban4",
-    "理": "li3",
-    "再": "zai4",
-    "次": "ci4",
-    "呼": "hu1",
-    "叫": "jiao4",
-    "零": "ling2",
-    "一": "yi1",
-    "二": "er4",
-    "三": "san1",
-    "四": "si4",
-    "五": "wu3",
-    "六": "liu4",
-    "七": "qi1",
-    "八": "ba1",
-    "九": "jiu3",
-    "十": "shi2",
-    "百": "bai3",
-}
-PAUSES = {"，": ",", ",": ",", "。": ".", "、": ","}
-
-
-# -- the words -------------------------------------------------------------------------------------
-
-
-def ticket_words(number: str) -> str:
-    """A012 -> A零一二: letters stay letters, each digit is read on its own."""
-    return "".join(
-        ZH_DIGITS[int(ch)] if ch.isdigit() else ch.upper() for ch in str(number) if ch.isalnum()
-    )
-
-
-def number_words(n: int) -> str:
-    """3 -> 三, 10 -> 十, 12 -> 十二, 20 -> 二十, 105 -> 一百零五 (window numbers, 0..999)."""
-    n = int(n)
-    if not 0 <= n <= 999:
-        return "".join(ZH_DIGITS[int(d)] for d in str(abs(n)))
-    if n < 10:
-        return ZH_DIGITS[n]
-    if n < 20:
-        return "十" + (ZH_DIGITS[n % 10] if n % 10 else "")
-    if n < 100:
-        return ZH_DIGITS[n // 10] + "十" + (ZH_DIGITS[n % 10] if n % 10 else "")
-    rest = n % 100
-    head = ZH_DIGITS[n // 100] + "百"
-    if rest == 0:
-        return head
-    if rest < 10:
-        return head + "零" + ZH_DIGITS[rest]
-    # inside a larger number 十 is said 一十: 一百一十二
-    return head + (ZH_DIGITS[rest // 10] + "十" + (ZH_DIGITS[rest % 10] if rest % 10 else ""))
-
-
-def announcement_text(ticket: str, window: int, recall: bool = False) -> str:
-    text = f"请 {ticket_words(ticket)} 号到 {number_words(window)}号窗口办理"
-    return f"再次呼叫，{text}" if recall else text
-
-
-def speech_segments(text: str) -> list[tuple[str, str]]:
-    """[(voice, words)]: runs of pinyin for the Mandarin voice, letters for the English one."""
-    segments: list[tuple[str, str]] = []
-
-    def add(voice: str, word: str) -> None:
-        if segments and segments[-1][0] == voice:
-            segments[-1] = (voice, f"{segments[-1][1]} {word}")
-        else:
-            segments.append((voice, word))
-
-    for ch in text:
-        if ch.isspace():
-            continue
-        if ch in PINYIN:
-            add("pinyin", PINYIN[ch])
-        elif ch in PAUSES:
-            if segments and segments[-1][0] == "pinyin":
-                segments[-1] = ("pinyin", segments[-1][1] + PAUSES[ch])
-        elif ch.isascii() and ch.isalpha():
-            add("en", ch.upper())
-        elif ch.isascii() and ch.isdigit():
-            add("pinyin", PINYIN[ZH_DIGITS[int(ch)]])
-        else:
-            log.warning("no pinyin for %r: left out of the announcement", ch)
-    return segments
-
-
-# -- synthesis ---------------------------------------------------------------------------------------
-
-ESPEAK_VOICES = {"pinyin": "cmn-latn-pinyin", "en": "en"}
+LANGUAGE_GAP_S = 0.8  # between the languages of one announcement
 
 
 class VoiceError(Exception):
@@ -139,82 +42,137 @@ def wav_duration(path: str | os.PathLike) -> float:
         return w.getnframes() / float(w.getframerate())
 
 
-class Synthesizer:
-    """Text -> WAV file with espeak-ng, cached by text and voice settings in `cache_dir`."""
+class PackVoice:
+    """Call -> WAV file, from the packs of the languages announced; cached by what it holds.
+
+    `volume` is a percentage of the clips' own loudness (100 = as recorded); `speed` the
+    espeak-ng words a minute of a synthesised stand-in for a missing clip.
+    """
 
     def __init__(
         self,
+        packs: Sequence[Pack],
         cache_dir: str | os.PathLike,
+        languages: Optional[Sequence[str]] = None,
         volume: int = 100,
         speed: int = 150,
         espeak: str = "espeak-ng",
     ):
+        self.packs = {p.language: p for p in packs}
         self.cache_dir = Path(cache_dir)
-        self.volume = max(0, min(200, int(volume)))  # espeak-ng amplitude, 100 = normal
-        self.speed = int(speed)  # words per minute
-        self.espeak = shutil.which(espeak) or espeak
+        self.volume = max(0, min(200, int(volume)))
+        self.speed = int(speed)
+        self.espeak = espeak
+        self.languages: list[str] = list(languages or [p.language for p in packs][:1])
         self._lock = threading.Lock()
+        self._warned: set[str] = set()
 
-    def cache_path(self, text: str) -> Path:
-        key = hashlib.sha1(f"{text}|{self.volume}|{self.speed}".encode("utf-8")).hexdigest()[:20]
-        return self.cache_dir / f"{key}.wav"
+    def set_languages(self, languages: Sequence[str]) -> None:
+        """The hall's languages, in the order they are read (from its `[voice]` settings)."""
+        self.languages = list(languages)
 
-    def wav_for(self, text: str) -> Path:
-        path = self.cache_path(text)
-        if path.exists():
-            return path
+    def cache_path(self, call: Call) -> Path:
+        langs = [lang for lang in self.languages if lang in self.packs]
+        key = json.dumps(
+            [call.ticket, call.window, call.kind, langs, self.volume, self.speed]
+            + [self._signature(self.packs[lang], call) for lang in langs]
+        )
+        return self.cache_dir / f"{hashlib.sha1(key.encode()).hexdigest()[:20]}.wav"
+
+    def wav_for(self, call: Call) -> Path:
         with self._lock:
+            path = self.cache_path(call)
             if path.exists():
                 return path
-            self.cache_dir.mkdir(parents=True, exist_ok=True)
-            segments = speech_segments(text)
-            if not segments:
-                raise VoiceError(f"nothing to say in {text!r}")
-            with tempfile.TemporaryDirectory(dir=self.cache_dir) as tmp:
-                parts = []
-                for i, (voice, words) in enumerate(segments):
-                    part = Path(tmp) / f"{i}.wav"
-                    self._espeak(ESPEAK_VOICES[voice], words, part)
-                    parts.append(part)
-                joined = Path(tmp) / "joined.wav"
-                _join_wavs(parts, joined)
-                os.replace(joined, path)  # a reader never sees half a file
-        return path
+            parts = []
+            for lang in self.languages:
+                pack = self.packs.get(lang)
+                if pack is None:
+                    self._warn_once(
+                        lang, f"no voice pack for language {lang!r}: not announced in it"
+                    )
+                    continue
+                samples = self.render(pack, call)
+                if samples:
+                    parts += [audio.silence(LANGUAGE_GAP_S)] if parts else []
+                    parts.append(samples)
+            if not parts:
+                raise VoiceError(f"nothing to say for {call.ticket} in {self.languages}")
+            audio.write_clip(path, audio.gain(audio.join(parts), self.volume / 100))
+            return path
 
-    def _espeak(self, voice: str, words: str, out: Path) -> None:
-        cmd = [
-            self.espeak,
-            "-v",
-            voice,
-            "-a",
-            str(self.volume),
-            "-s",
-            str(self.speed),
-            "-w",
-            str(out),
-            words,
-        ]
+    def render(self, pack: Pack, call: Call) -> array:
+        """One language's announcement: the clips and pauses of the pack's phrase. Where a clip
+        was left out, the pauses around it become one (the longer)."""
+        items: list = []
+        for step in plan(pack, call):
+            if isinstance(step, Pause):
+                if items and isinstance(items[-1], Pause):
+                    items[-1] = Pause(max(items[-1].seconds, step.seconds))
+                elif items:
+                    items.append(step)
+            else:
+                clip = self.clip(pack, step)
+                if clip:
+                    items.append(clip)
+        if items and isinstance(items[-1], Pause):
+            items.pop()
+        return audio.join(audio.silence(i.seconds) if isinstance(i, Pause) else i for i in items)
+
+    def clip(self, pack: Pack, clip_id: str) -> Optional[array]:
+        source = pack.source(clip_id)
         try:
-            subprocess.run(cmd, check=True, capture_output=True, timeout=20)
-        except (OSError, subprocess.SubprocessError) as exc:
-            raise VoiceError(f"espeak-ng failed ({exc})") from exc
+            if isinstance(source, Path):
+                return audio.read_clip(source)
+            if source is not None:
+                return self._tts(*source)
+        except audio.AudioError as exc:
+            self._warn_once(f"{pack.name}/{clip_id}", f"voice pack {pack.name}: {exc}")
+            if isinstance(source, Path) and pack.tts(clip_id):
+                return self.clip_tts(pack, clip_id)
+            return None
+        self._warn_once(
+            f"{pack.name}/{clip_id}",
+            f"voice pack {pack.name} has no clip {clip_id!r} and nothing to synthesise it "
+            f"with: left out",
+        )
+        return None
 
+    def clip_tts(self, pack: Pack, clip_id: str) -> Optional[array]:
+        voice_text = pack.tts(clip_id)
+        try:
+            return self._tts(*voice_text) if voice_text else None
+        except audio.AudioError as exc:
+            self._warn_once(f"tts/{clip_id}", str(exc))
+            return None
 
-def _join_wavs(parts: list[Path], out: Path) -> None:
-    params = None
-    with wave.open(str(out), "wb") as dst:
-        for part in parts:
-            with wave.open(str(part), "rb") as src:
-                if params is None:
-                    params = src.getparams()
-                    dst.setparams(params)
-                elif (src.getframerate(), src.getnchannels(), src.getsampwidth()) != (
-                    params.framerate,
-                    params.nchannels,
-                    params.sampwidth,
-                ):
-                    raise VoiceError("espeak-ng voices gave different WAV formats")
-                dst.writeframes(src.readframes(src.getnframes()))
+    def _tts(self, voice: str, text: str) -> array:
+        key = hashlib.sha1(f"{voice}|{text}|{self.speed}".encode()).hexdigest()[:20]
+        path = self.cache_dir / "tts" / f"{key}.wav"
+        if path.exists():
+            return audio.read_clip(path)
+        samples = audio.espeak_clip(voice, text, self.speed, self.espeak)
+        audio.write_clip(path, samples)
+        return samples
+
+    def _signature(self, pack: Pack, call: Call) -> list:
+        """What the sound depends on besides the call: the clip files' dates and sizes, so a
+        clip re-recorded in place is heard at the next call."""
+        sig: list = [pack.name, str(pack.folder)]
+        for step in plan(pack, call):
+            if isinstance(step, str):
+                source = pack.source(step)
+                if isinstance(source, Path):
+                    st = source.stat()
+                    sig.append([step, st.st_mtime_ns, st.st_size])
+                else:
+                    sig.append([step, source])
+        return sig
+
+    def _warn_once(self, key: str, message: str) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            log.error("%s", message)
 
 
 # -- playback ------------------------------------------------------------------------------------------
@@ -228,19 +186,24 @@ class AplayPlayer:
         self._warned = False
 
     def __call__(self, path: Path) -> None:
-        cmd = ["aplay", "-q"] + (["-D", self.device] if self.device else []) + [str(path)]
-        try:
-            result = subprocess.run(cmd, capture_output=True, timeout=60)
-        except (OSError, subprocess.SubprocessError) as exc:
-            result = None
-            err = str(exc)
-        else:
-            err = result.stderr.decode("utf-8", "replace").strip()
-        if (result is None or result.returncode != 0) and not self._warned:
+        err = self.play(path)
+        if err is not None and not self._warned:
             self._warned = True  # a box without a sound card would otherwise log every call
             log.error(
                 "cannot play announcements (aplay: %s); the screen goes on without voice", err
             )
+
+    def play(self, path: Path) -> Optional[str]:
+        """None when played to the end, else what went wrong."""
+        cmd = ["aplay", "-q"] + (["-D", self.device] if self.device else []) + [str(path)]
+        try:
+            result = subprocess.run(cmd, capture_output=True, timeout=60)
+        except (OSError, subprocess.SubprocessError) as exc:
+            return str(exc)
+        if result.returncode != 0:
+            lines = result.stderr.decode("utf-8", "replace").strip().splitlines()
+            return lines[-1] if lines else f"exit {result.returncode}"  # ALSA's last word
+        return None
 
 
 class SilentPlayer:
@@ -253,7 +216,7 @@ class SilentPlayer:
 class Announcer:
     """One worker reads queued announcements in order; announcements never overlap.
 
-    `announce(text, on_start)`: on_start() runs (on the worker) right before the first
+    `announce(call, on_start)`: on_start() runs (on the worker) right before the first
     playback, so a screen can show the call as it is heard. When synthesis fails the call is
     still shown (on_start runs) and the error logged: the screen matters more than the voice.
     With more than `busy_queue` announcements waiting, each is read once, so a burst of calls
@@ -262,7 +225,7 @@ class Announcer:
 
     def __init__(
         self,
-        synth: Synthesizer,
+        synth: PackVoice,
         player: Callable[[Path], None],
         repeat: int = 2,
         gap_s: float = 0.6,
@@ -277,8 +240,8 @@ class Announcer:
         self._thread = threading.Thread(target=self._run, name="announcer", daemon=True)
         self._thread.start()
 
-    def announce(self, text: str, on_start: Optional[Callable[[], None]] = None) -> None:
-        self._queue.put((text, on_start))
+    def announce(self, call: Call, on_start: Optional[Callable[[], None]] = None) -> None:
+        self._queue.put((call, on_start))
 
     def pending(self) -> int:
         return self._queue.qsize()
@@ -292,11 +255,11 @@ class Announcer:
             item = self._queue.get()
             if item is None:
                 return
-            text, on_start = item
+            call, on_start = item
             try:
-                wav = self.synth.wav_for(text)
+                wav = self.synth.wav_for(call)
             except Exception as exc:
-                log.error("announcement %r not synthesised: %s", text, exc)
+                log.error("announcement of %s not made: %s", call, exc)
                 wav = None
             if on_start:
                 try:
@@ -316,13 +279,19 @@ class Announcer:
 
 
 def make_announcer(
-    kind: str, cache_dir: str | os.PathLike, repeat: int = 2, volume: int = 100, speed: int = 150
+    kind: str,
+    cache_dir: str | os.PathLike,
+    packs: Sequence[Pack],
+    repeat: int = 2,
+    volume: int = 100,
+    speed: int = 150,
 ) -> Optional[Announcer]:
     """`kind`: aplay (default), silent (no speaker: wait the sound's length), none (no voice)."""
     if kind == "none":
         return None
     player = SilentPlayer() if kind == "silent" else AplayPlayer()
-    return Announcer(Synthesizer(cache_dir, volume=volume, speed=speed), player, repeat=repeat)
+    voice = PackVoice(packs, cache_dir, volume=volume, speed=speed)
+    return Announcer(voice, player, repeat=repeat)
 
 
 def default_cache_dir() -> Path:

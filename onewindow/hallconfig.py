@@ -108,6 +108,7 @@ def parse(raw: dict, file: str = "<config>") -> Hall:
     themes = tuple(_theme(t) for t in top.subs(schema.THEMES))
     windows = tuple(_window(t) for t in top.subs(schema.WINDOWS))
     rating = _rating(top.sub(schema.RATING) or Table(file, "rating", {}, problems))
+    voice = _voice(top.sub(schema.VOICE) or Table(file, "voice", {}, problems))
     top.check_unused()
     _cross_check(file, services, themes, windows, problems)
     if problems:
@@ -119,6 +120,7 @@ def parse(raw: dict, file: str = "<config>") -> Hall:
         windows=windows,
         themes=themes,
         rating=rating,
+        voice_languages=voice,
         **hall,
     )
 
@@ -239,6 +241,16 @@ def _rating(t: Table) -> RatingRules:
     for r in sorted({r for r in reasons if reasons.count(r) > 1}):
         t.fail("reasons", f"{r!r} is listed twice")
     return RatingRules(**{**v, "reasons": reasons})
+
+
+def _voice(t: Table) -> tuple[str, ...]:
+    languages = tuple(t.read_all(schema.VOICE)["languages"])
+    t.check_unused()
+    if not 1 <= len(languages) <= 4:
+        t.fail("languages", f"give 1 to 4 languages, not {len(languages)}")
+    for lang in sorted({x for x in languages if languages.count(x) > 1}):
+        t.fail("languages", f"{lang!r} is listed twice")
+    return languages
 
 
 def _guide(t: Table | None) -> Guide:

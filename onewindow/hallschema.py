@@ -647,8 +647,30 @@ RATING = Section(
     ),
 )
 
+VOICE = Section(
+    "voice",
+    "The announcements of calls on the hall displays (docs/voice-packs.md). The section may be "
+    "left out: calls are then announced in Mandarin only.",
+    options=(
+        Option(
+            "languages",
+            list,
+            ["zh"],
+            items="string",
+            pattern=r"[a-z]{2,3}",
+            example=["zh", "bo"],
+            doc="The languages each call is announced in, one after the other, in this order: "
+            "`zh` Mandarin, `bo` Tibetan, `en` English... Each display speaks a language "
+            "with the voice pack it has for it (`onewindow display --voice-pack`); one "
+            "without such a pack leaves that language out and logs it. 1 to 4, each once.",
+        ),
+    ),
+)
+
 FILE = Section(
-    "", "The hall file.", sections=(HALL, HOURS, RULES, SERVICES, THEMES, WINDOWS, RATING)
+    "",
+    "The hall file.",
+    sections=(HALL, HOURS, RULES, SERVICES, THEMES, WINDOWS, RATING, VOICE),
 )
 
 # checks that involve several options, made after every option was read (see _cross_check)

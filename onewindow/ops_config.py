@@ -70,6 +70,8 @@ def op_get(req: Request) -> dict:
         "themes": themes,
         # phone: whether the QR page may ask for a number for a bad rating's follow-up
         "rating": {"reasons": list(hall.rating.reasons), "phone": req.phones is not None},
+        # the displays announce each call in these languages, in this order
+        "voice": {"languages": list(hall.voice_languages)},
     }
 
 

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import time
+import tomllib
 
 import pytest
 
 from busutil import Hall, die_with_parent, unlimited_config, wait_for
+from callers.voice import LANGUAGE_GAP_S, PackVoice, wav_duration
+from callers.voicepack import Call, load_pack
 from kivyutil import (
     App,
     Screen,
     shots_dir,  # noqa: E402
 )
+from onewindow.hallconfig import dump
+from voiceutil import TONES, make_pack
 
 IMG = shots_dir()
 
@@ -332,3 +337,73 @@ def test_a_held_citizen_is_shown_as_on_hold_and_called_back(hall, screen, tmp_pa
         wait_text(app, "window_3", lambda t: t == first["number"])
     finally:
         app.stop()
+
+
+def test_each_call_is_announced_in_the_halls_languages_one_after_the_other(
+    start_hall, screen, tmp_path
+):
+    """[voice] languages = ["zh", "bo"]: the display reads the hall's languages (config.get)
+    and each call it announces is the Mandarin pack's call, a pause, then the Tibetan pack's."""
+    (tmp_path / "voice-cfg").mkdir()
+    config = unlimited_config(tmp_path / "voice-cfg")
+    raw = tomllib.loads(config.read_text(encoding="utf-8"))
+    raw["voice"] = {"languages": ["zh", "bo"]}
+    config.write_text(dump(raw), encoding="utf-8")
+    h = start_hall(
+        "mosquitto",
+        ("kiosk-1", "kiosk"),
+        ("caller-3", "caller", [3]),
+        ("display-1", "display"),
+        config=config,
+    )
+    bo = make_pack(tmp_path / "bo-tones", language="bo", clips=TONES)
+    cache = tmp_path / "voice"
+    app = App(
+        screen,
+        [
+            "display",
+            "--mqtt",
+            h.url,
+            "--device",
+            "display-1",
+            "--secret",
+            h.secrets["display-1"],
+            "--hall",
+            h.hall_id,
+            "--voice",
+            "silent",
+            "--voice-repeat",
+            "1",
+            "--voice-pack",
+            "zh-espeak",
+            "--voice-pack",
+            str(bo.folder),
+            "--voice-cache",
+            str(cache),
+        ],
+        tmp_path,
+        "display",
+    )
+    try:
+        app.wait_screen("main", timeout=30)
+        assert wait_for(lambda: "calls are announced in zh, bo" in app.read_log(), timeout=10)
+        h.client("kiosk-1").request("ticket.issue", {"service": "A"})
+        c3 = h.client("caller-3")
+        c3.request("window.open", {"window": 3})
+        number = c3.request("window.call_next", {"window": 3})["ticket"]["number"]
+        wait_text(app, "call_ticket", lambda t: t == number, timeout=5)
+        assert wait_for(lambda: list(cache.glob("*.wav")), timeout=10)
+    finally:
+        app.stop()
+    [heard] = cache.glob("*.wav")
+    ref = tmp_path / "ref"
+    zh = load_pack("zh-espeak")
+    alone = {
+        lang: wav_duration(PackVoice([zh, bo], ref / lang, [lang]).wav_for(Call(number, 3)))
+        for lang in ("zh", "bo")
+    }
+    assert wav_duration(heard) == pytest.approx(
+        alone["zh"] + LANGUAGE_GAP_S + alone["bo"], abs=0.001
+    )
+    both = PackVoice([zh, bo], ref / "both", ["zh", "bo"]).wav_for(Call(number, 3))
+    assert heard.read_bytes() == both.read_bytes()

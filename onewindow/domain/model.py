@@ -203,6 +203,7 @@ class Hall:
     notice: str = ""
     area_code: str = ""  # 行政区划代码 (GB/T 2260)
     rating: RatingRules = RatingRules()
+    voice_languages: tuple[str, ...] = ("zh",)  # calls are announced in these, in order
 
     def service(self, code: str) -> Optional[Service]:
         return self._index().get(code)
