@@ -196,7 +196,11 @@ class GsmModem:
 
 
 def _final_line(buf: bytes) -> str | None:
-    for ln in buf.decode("ascii", "replace").splitlines():
+    """The final answer line, once it is whole (read byte by byte, "+CME ERROR" comes before
+    its number)."""
+    text = buf.decode("ascii", "replace")
+    whole = text[: max(text.rfind("\r"), text.rfind("\n")) + 1]
+    for ln in whole.splitlines():
         ln = ln.strip()
         if ln.startswith(FINAL):
             return ln
