@@ -9,6 +9,7 @@ import sys
 import threading
 from pathlib import Path
 
+from .roles import ROLES
 from .configreader import ConfigError
 
 DEFAULT_DATA_DIR = "data"
@@ -372,7 +373,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument(
         "--role",
         required=True,
-        choices=("kiosk", "caller", "display", "led", "rating", "manager", "web"),
+        choices=ROLES,
     )
     add.add_argument(
         "--window",

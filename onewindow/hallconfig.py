@@ -19,6 +19,7 @@ from .domain.model import (
     Hours,
     Material,
     Question,
+    MobileRules,
     RatingRules,
     Rules,
     Service,
@@ -108,6 +109,9 @@ def parse(raw: dict, file: str = "<config>") -> Hall:
     themes = tuple(_theme(t) for t in top.subs(schema.THEMES))
     windows = tuple(_window(t) for t in top.subs(schema.WINDOWS))
     rating = _rating(top.sub(schema.RATING) or Table(file, "rating", {}, problems))
+    mobile_t = top.sub(schema.MOBILE) or Table(file, "mobile", {}, problems)
+    mobile = MobileRules(**mobile_t.read_all(schema.MOBILE))
+    mobile_t.check_unused()
     top.check_unused()
     _cross_check(file, services, themes, windows, problems)
     if problems:
@@ -119,6 +123,7 @@ def parse(raw: dict, file: str = "<config>") -> Hall:
         windows=windows,
         themes=themes,
         rating=rating,
+        mobile=mobile,
         **hall,
     )
 

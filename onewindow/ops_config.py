@@ -70,6 +70,12 @@ def op_get(req: Request) -> dict:
         "themes": themes,
         # phone: whether the QR page may ask for a number for a bad rating's follow-up
         "rating": {"reasons": list(hall.rating.reasons), "phone": req.phones is not None},
+        # the phone pages: whether numbers are taken from phones, and SMS numbers kept
+        "mobile": {
+            "entrance": bool(hall.mobile.entrance_url),
+            "notice_ahead": hall.mobile.notice_ahead,
+            "phone": req.phones is not None,
+        },
     }
 
 
