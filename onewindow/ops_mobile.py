@@ -87,6 +87,13 @@ def op_entrance(req: Request) -> dict:
     }
 
 
+def op_entrance_check(req: Request) -> dict:
+    """entrance.check (web): whether a token is today's, so the page refuses an old code before
+    the citizen picks anything (ticket.issue checks again)."""
+    token = req.args.get("token", str, "", maxlen=64)
+    return {"ok": bool(req.hall.mobile.entrance_url) and entrance_ok(token, req.day, req.secret)}
+
+
 def op_subscribe(req: Request) -> dict:
     """notice.subscribe: a mobile number, with consent, for this ticket's call-ahead SMS."""
     a = req.args

@@ -73,6 +73,7 @@ OPS = {
     "case.find": (cases.op_find, ("kiosk", "caller", "manager")),
     "case.checkin": (cases.op_checkin, ("kiosk", "caller", "manager")),
     "entrance.url": (mobile.op_entrance, ("manager", "display")),
+    "entrance.check": (mobile.op_entrance_check, ("web",)),
     "notice.subscribe": (mobile.op_subscribe, ("web",)),
     "notice.cancel": (mobile.op_unsubscribe, ("web",)),
     "notice.pending": (mobile.op_pending, ("notifier",)),
@@ -114,5 +115,6 @@ READS = frozenset(
         "rating.phone",
         "notice.pending",
         "entrance.url",
+        "entrance.check",
     }
 )
