@@ -108,7 +108,8 @@ try{ctx=ctx||new (window.AudioContext||window.webkitAudioContext)();ctx.resume()
 btn.textContent=btn.dataset.on;btn.disabled=true;beep()});
 function poll(){fetch(url,{cache:'no-store'}).then(function(r){return r.json()}).then(function(d){
 if(d.gone){location.reload();return}
-document.getElementById('ahead').textContent=d.ahead_text||'';
+['ahead','wait'].forEach(function(k){var e=document.getElementById(k);if(!e)return;
+e.textContent=d[k+'_text']||'';e.parentNode.style.display=d[k+'_text']?'':'none'});
 document.getElementById('state').textContent=d.status_text||'';
 box.textContent=d.banner||'';box.style.display=d.banner?'block':'none';
 if(d.state!==last){if(d.state==='soon'||d.state==='called')beep();last=d.state;
@@ -275,14 +276,16 @@ def live_state(t: dict, cfg: dict, lang: str) -> dict:
         state, banner = "called", T("called", lang, window=t.get("window_name") or "")
     elif t["status"] == "waiting" and t["ahead"] <= n:
         state, banner = "soon", T("soon", lang, n=t["ahead"])
-    ahead = ""
+    ahead = wait = ""
     if t["status"] == "waiting":
         ahead = LABELS("people", lang, n=t["ahead"])
+        wait = (t.get("wait_text_en") if lang == "en" else t.get("wait_text")) or ""
     return {
         "state": state,
         "banner": banner,
         "status_text": status_text(t["status"], lang),
         "ahead_text": ahead,
+        "wait_text": wait,
         "final": t["status"] in ("done", "cancelled", "no_show"),
     }
 
