@@ -165,7 +165,9 @@ class GsmModem:
         try:
             parts = submit_pdus(number, text, secrets.randbelow(256))
         except PduError as exc:
-            raise ModemError("bad_number" if "number" in str(exc) else "rejected", str(exc))
+            raise ModemError(
+                "bad_number" if "number" in str(exc) else "rejected", str(exc)
+            ) from None
         done, tries = 0, 0
         while done < len(parts):
             try:

@@ -44,7 +44,9 @@ class ModemSimulator:
             ch = bytes((byte,))
             if self._awaiting is not None:
                 if ch == b"\x1a":
-                    out += self._submit(self._line.decode("ascii", "replace").strip(), self._awaiting)
+                    out += self._submit(
+                        self._line.decode("ascii", "replace").strip(), self._awaiting
+                    )
                     self._line, self._awaiting = b"", None
                 elif ch == b"\x1b":  # ESC: the host gave up on this part
                     self._line, self._awaiting = b"", None

@@ -9,8 +9,8 @@ import sys
 import threading
 from pathlib import Path
 
-from .roles import ROLES
 from .configreader import ConfigError
+from .roles import ROLES
 
 DEFAULT_DATA_DIR = "data"
 DEFAULT_BUS = "embedded://127.0.0.1:1883"

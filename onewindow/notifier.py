@@ -88,7 +88,11 @@ def main(args) -> int:
 
     s = device_settings(args)
     client = DeviceClient(
-        s["mqtt"], s["device"], s["secret"], s["hall"], events=("call", "ticket"),
+        s["mqtt"],
+        s["device"],
+        s["secret"],
+        s["hall"],
+        events=("call", "ticket"),
         windows_state=False,
     ).start(wait=5)
     modem = GsmModem(args.modem_port, args.modem_baud, attempts=args.attempts)

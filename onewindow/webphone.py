@@ -135,8 +135,12 @@ def _page(app, lang: str, title: str, body: str, head: str = "") -> str:
 def entrance_page(app, token: str, lang: str, error: str = "", form: dict | None = None):
     """The page behind the QR code at the door: every service and theme, and the ID number."""
     if not app.ask("entrance.check", {"token": token})["ok"]:
-        return 403, _page(app, lang, T("take_title", lang), f'<div class="card" id="error">'
-                          f'{_e(T("expired", lang))}</div>')
+        return 403, _page(
+            app,
+            lang,
+            T("take_title", lang),
+            f'<div class="card" id="error">{_e(T("expired", lang))}</div>',
+        )
     cfg = app.config()
     form = form or {}
     chosen = (form.get("service") or [""])[0]

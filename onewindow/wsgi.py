@@ -50,7 +50,12 @@ ERRORS = {
     ),
     501: ("Not Implemented", "不支持该请求方式。", "Not implemented."),
 }
-REASONS = {200: "OK", 303: "See Other", 503: "Service Unavailable", **{code: e[0] for code, e in ERRORS.items()}}
+REASONS = {
+    200: "OK",
+    303: "See Other",
+    503: "Service Unavailable",
+    **{code: e[0] for code, e in ERRORS.items()},
+}
 
 ERROR_PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>{code} {zh}</title></head>

@@ -35,7 +35,9 @@ def phone_hall(tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
     (tmp_path / "cfg").mkdir()
     hall = Hall(
-        tmp_path, "embedded", config=always_open_copy(REPO / "config" / "hall.toml", tmp_path / "cfg")
+        tmp_path,
+        "embedded",
+        config=always_open_copy(REPO / "config" / "hall.toml", tmp_path / "cfg"),
     )
     for dev, role, windows in (
         ("kiosk-1", "kiosk", ()),

@@ -14,8 +14,8 @@ from typing import Any, Iterable, Iterator, Optional
 
 from .. import lograte
 from ..domain.model import Ticket, TicketStatus
-from .mobile import MobileStore
 from .migrations import StoreError, migrate
+from .mobile import MobileStore
 from .walcheckpoint import Checkpointer
 
 log = logging.getLogger(__name__)
