@@ -666,7 +666,7 @@ MOBILE = Section(
             ),
             check_doc="empty, or an http(s) address holding `{token}`",
             doc="The entrance page behind the QR code posted at the door, with `{token}`, the "
-            "day's signed code (`onewindow entrance` prints today's). It must be an address "
+            "day's signed code (the op `entrance.url` gives today's link). It must be an address "
             "phones on the hall Wi-Fi can reach (`onewindow web`). Empty: numbers are taken at "
             "the kiosks only.",
         ),
