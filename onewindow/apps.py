@@ -95,7 +95,14 @@ def register_command(sub, name: str, module_name: str, help_text: str) -> None:
 
 # each module has register(subparsers) adding its commands; heavy imports (Kivy) happen only
 # when a command runs
-APP_MODULES = ("onewindow.demo", "onewindow.web", "kiosk.cli", "callers.cli", "manager.cli")
+APP_MODULES = (
+    "onewindow.demo",
+    "onewindow.web",
+    "onewindow.notifier",
+    "kiosk.cli",
+    "callers.cli",
+    "manager.cli",
+)
 
 
 def register_apps(sub) -> None:

@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 
 from .configreader import ConfigError
+from .roles import ROLES
 
 DEFAULT_DATA_DIR = "data"
 DEFAULT_BUS = "embedded://127.0.0.1:1883"
@@ -372,7 +373,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument(
         "--role",
         required=True,
-        choices=("kiosk", "caller", "display", "led", "rating", "manager", "web"),
+        choices=ROLES,
     )
     add.add_argument(
         "--window",

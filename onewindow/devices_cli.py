@@ -10,7 +10,7 @@ import argparse
 import glob
 import time
 
-KINDS = ("printer", "idcard", "sscard", "keypad", "rating", "led")
+KINDS = ("printer", "idcard", "sscard", "keypad", "rating", "led", "modem")
 
 
 def add_parsers(dsub) -> None:
@@ -26,7 +26,10 @@ def add_parsers(dsub) -> None:
     test = dsub.add_parser("test", help="exercise one device and print what it saw")
     test.add_argument("kind", choices=KINDS)
     test.add_argument("--port", help="serial port (not for sscard)")
-    test.add_argument("--baud", type=int, help="default: 115200 for idcard, 9600 otherwise")
+    test.add_argument(
+        "--baud", type=int, help="default: 115200 for idcard and modem, 9600 otherwise"
+    )
+    test.add_argument("--to", help="modem: also send a test SMS to this mobile number")
     test.add_argument("--addr", type=int, default=1, help="keypad, rating pad or LED address")
     test.add_argument("--reader", help="PC/SC reader name (sscard; default: the first)")
     test.add_argument("--seconds", type=float, default=10.0, help="how long to listen for keys")
@@ -109,7 +112,7 @@ def test(args) -> int:
     if kind != "sscard" and not args.port:
         print(f"onewindow devices test {kind}: --port is required")
         return 2
-    baud = args.baud or (115200 if kind == "idcard" else 9600)
+    baud = args.baud or (115200 if kind in ("idcard", "modem") else 9600)
     if kind == "printer":
         from drivers import escpos
         from drivers.printer import PrinterError, open_printer
@@ -184,6 +187,8 @@ def test(args) -> int:
             return 1
         finally:
             bus.link.close()
+    elif kind == "modem":
+        return _test_modem(args.port, baud, args.to)
     elif kind == "led":
         from drivers.led import FLASH, GbTextStrip, LedError
 
@@ -196,6 +201,26 @@ def test(args) -> int:
             return 1
         finally:
             strip.close()
+    return 0
+
+
+def _test_modem(port: str, baud: int, to: str | None) -> int:
+    from drivers.modem import GsmModem, ModemError
+
+    from .domain.identity import mask_mobile
+
+    modem = GsmModem(port, baud, attempts=1)
+    try:
+        st = modem.status()
+        print(f"modem: SIM ready, registered, signal {st.signal} ({st.signal_dbm} dBm)")
+        if to:
+            n = modem.send(to, f"OneWindow 一窗 短信测试 SMS test {time.strftime('%H:%M')}")
+            print(f"sent a test SMS ({n} part{'s' if n > 1 else ''}) to {mask_mobile(to)}")
+    except ModemError as exc:
+        print(f"modem: {exc.message_en} ({exc.message_zh})")
+        return 1
+    finally:
+        modem.close()
     return 0
 
 

@@ -18,6 +18,7 @@ from .domain.model import (
     Hall,
     Hours,
     Material,
+    MobileRules,
     Question,
     RatingRules,
     Rules,
@@ -109,6 +110,9 @@ def parse(raw: dict, file: str = "<config>") -> Hall:
     windows = tuple(_window(t) for t in top.subs(schema.WINDOWS))
     rating = _rating(top.sub(schema.RATING) or Table(file, "rating", {}, problems))
     voice = _voice(top.sub(schema.VOICE) or Table(file, "voice", {}, problems))
+    mobile_t = top.sub(schema.MOBILE) or Table(file, "mobile", {}, problems)
+    mobile = MobileRules(**mobile_t.read_all(schema.MOBILE))
+    mobile_t.check_unused()
     top.check_unused()
     _cross_check(file, services, themes, windows, problems)
     if problems:
@@ -121,6 +125,7 @@ def parse(raw: dict, file: str = "<config>") -> Hall:
         themes=themes,
         rating=rating,
         voice_languages=voice,
+        mobile=mobile,
         **hall,
     )
 

@@ -667,10 +667,65 @@ VOICE = Section(
     ),
 )
 
+MOBILE = Section(
+    "mobile",
+    "The citizen's phone: numbers taken from the entrance QR page, and the call-ahead SMS "
+    "sent through the hall's GSM modem (see docs/phone.md). Every option has a default; the "
+    "section may be left out (then no numbers are taken from phones).",
+    options=(
+        Option(
+            "entrance_url",
+            str,
+            "",
+            example="http://192.168.10.2:8080/e/{token}",
+            check=lambda v: (
+                None
+                if not v or (v.startswith(("http://", "https://")) and "{token}" in v)
+                else "an http:// or https:// address holding {token}, e.g. "
+                "http://192.168.10.2:8080/e/{token}"
+            ),
+            check_doc="empty, or an http(s) address holding `{token}`",
+            doc="The entrance page behind the QR code posted at the door, with `{token}`, the "
+            "day's signed code (the op `entrance.url` gives today's link). It must be an address "
+            "phones on the hall Wi-Fi can reach (`onewindow web`). Empty: numbers are taken at "
+            "the kiosks only.",
+        ),
+        Option(
+            "notice_ahead",
+            int,
+            3,
+            minval=1,
+            maxval=50,
+            example=3,
+            doc="A citizen who left a mobile number gets an SMS when this many people are ahead, "
+            "and another at the call.",
+        ),
+        Option(
+            "tickets_per_phone",
+            int,
+            2,
+            minval=1,
+            maxval=20,
+            example=2,
+            doc="Numbers one phone may take from the entrance page in a day.",
+        ),
+        Option(
+            "daily_max",
+            int,
+            0,
+            minval=0,
+            maxval=RULES_MAX,
+            example=300,
+            doc="Numbers taken from phones in a day, all phones together (the kiosks are not "
+            "counted); 0: no cap beyond each service's daily quota.",
+        ),
+    ),
+)
+
 FILE = Section(
     "",
     "The hall file.",
-    sections=(HALL, HOURS, RULES, SERVICES, THEMES, WINDOWS, RATING, VOICE),
+    sections=(HALL, HOURS, RULES, SERVICES, THEMES, WINDOWS, RATING, VOICE, MOBILE),
 )
 
 # checks that involve several options, made after every option was read (see _cross_check)

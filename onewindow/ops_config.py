@@ -72,6 +72,12 @@ def op_get(req: Request) -> dict:
         "rating": {"reasons": list(hall.rating.reasons), "phone": req.phones is not None},
         # the displays announce each call in these languages, in this order
         "voice": {"languages": list(hall.voice_languages)},
+        # the phone pages: whether numbers are taken from phones, and SMS numbers kept
+        "mobile": {
+            "entrance": bool(hall.mobile.entrance_url),
+            "notice_ahead": hall.mobile.notice_ahead,
+            "phone": req.phones is not None,
+        },
     }
 
 

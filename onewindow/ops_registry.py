@@ -6,6 +6,7 @@ from . import ops_appointments as appt
 from . import ops_cases as cases
 from . import ops_config as cfg
 from . import ops_followup as follow
+from . import ops_mobile as mobile
 from . import ops_rating as rating
 from . import ops_reports as reports
 from . import ops_tickets as tickets
@@ -71,6 +72,12 @@ OPS = {
     "case.list": (cases.op_list, ("manager",)),
     "case.find": (cases.op_find, ("kiosk", "caller", "manager")),
     "case.checkin": (cases.op_checkin, ("kiosk", "caller", "manager")),
+    "entrance.url": (mobile.op_entrance, ("manager", "display")),
+    "entrance.check": (mobile.op_entrance_check, ("web",)),
+    "notice.subscribe": (mobile.op_subscribe, ("web",)),
+    "notice.cancel": (mobile.op_unsubscribe, ("web",)),
+    "notice.pending": (mobile.op_pending, ("notifier",)),
+    "notice.sent": (mobile.op_sent, ("notifier",)),
 }
 
 # Ops that change nothing: no idempotency record is kept for them (a retry simply reads again),
@@ -106,5 +113,8 @@ READS = frozenset(
         "case.find",
         # a number shown in clear is never kept as a stored reply
         "rating.phone",
+        "notice.pending",
+        "entrance.url",
+        "entrance.check",
     }
 )

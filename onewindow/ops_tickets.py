@@ -13,6 +13,7 @@ from .domain.lifecycle import Action
 from .domain.model import CHANNELS, DECLARABLE, Priority, TicketStatus
 from .domain.routing import reinstate_order
 from .envelope import Args, require
+from .ops_mobile import admit, notice_view, record
 from .request import Request
 
 PRIORITIES = tuple(p.value for p in Priority)
@@ -142,6 +143,8 @@ def op_issue(req: Request) -> dict:
     answers = a.get("answers", dict, None, maxlen=20)
     printed = a.get("printed", bool, True)
     citizen = read_citizen(req.secret, a)
+    # a number from a phone: today's entrance code, within the phone's limits (ops_mobile)
+    from_phone = admit(req) if dev.role == "web" else None
     if appointment_id and citizen is None and dev.role in ("kiosk", "web"):
         # a self-service check-in proves who is there: a booking id alone could be anyone's
         raise DomainError("need_card", "请刷身份证或社保卡签到", "Read your ID card to check in")
@@ -192,6 +195,8 @@ def op_issue(req: Request) -> dict:
     )
     if appt:
         req.store.set_appointment(appt["id"], "checked_in", ticket_id=t.id)
+    if from_phone:
+        record(req, t.id, from_phone)
     req.emit(
         "ticket",
         {
@@ -320,6 +325,8 @@ def op_queue_status(req: Request) -> dict:
         case = req.store.case(t.id)  # 容缺受理: what is missing and by when
         if case is not None:
             view["case"] = req.case_view(case)
+    if req.device.role == "web":
+        view["notice"] = notice_view(req, t.id)  # the call-ahead SMS, the number masked
     if req.device.role not in SEES_CITIZEN:
         view["citizen"] = None
     if req.device.role not in SEES_PAGE:

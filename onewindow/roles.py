@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-ROLES = ("kiosk", "caller", "display", "led", "rating", "manager", "web")
+ROLES = ("kiosk", "caller", "display", "led", "rating", "manager", "web", "notifier")
 WINDOW_ROLES = ("caller", "rating")  # roles bound to windows
 
 

@@ -15,20 +15,19 @@ import threading
 from .domain import guide as guide_model
 from .httpserver import HttpServer
 from .i18n import test_mark
+from .webphone import (
+    LABELS,
+    LIVE_SCRIPT,
+    add_routes,
+    lang_of,
+    live_card,
+    notice_card,
+    status_text,
+)
 from .wsgi import Routes
 
 log = logging.getLogger(__name__)
 
-STATUS_ZH = {
-    "waiting": "排队中",
-    "called": "请到窗口办理",
-    "recalled": "再次呼叫，请尽快到窗口",
-    "serving": "正在办理",
-    "done": "已办结",
-    "no_show": "已过号",
-    "cancelled": "已取消",
-    "held": "暂缓（挂起），请尽快回到窗口",
-}
 LEVELS = [(5, "非常满意"), (4, "满意"), (3, "基本满意"), (2, "不满意"), (1, "非常不满意")]
 TEXT_MAX = 500  # characters of the citizen's own words
 # the rating form: reasons (and the words 其他 needs) only at a bad level, and no submit before
@@ -94,7 +93,12 @@ class WebApp:
             return self._config
 
     def page(self, title: str, body: str, refresh: int = 0) -> str:
-        meta = f'<meta http-equiv="refresh" content="{refresh}">' if refresh else ""
+        # inside <noscript>: a page with JavaScript updates itself (webphone.LIVE_SCRIPT)
+        meta = (
+            f'<noscript><meta http-equiv="refresh" content="{refresh}"></noscript>'
+            if refresh
+            else ""
+        )
         state = self.client.state.get("hall") or {}
         hall = test_mark(state) + (state.get("name") or self.hall_name)
         return PAGE.format(title=_e(title), hall=_e(hall), body=body, refresh=meta)
@@ -125,7 +129,13 @@ class WebApp:
         return rating_reasons(self.config())
 
     def ticket_page(
-        self, ticket_id: str, note: str = "", form: dict | None = None, error: str = ""
+        self,
+        ticket_id: str,
+        note: str = "",
+        form: dict | None = None,
+        error: str = "",
+        lang: str = "zh",
+        notice_error: str = "",
     ) -> tuple[int, str]:
         from .bus.client import BusError
 
@@ -137,18 +147,30 @@ class WebApp:
                     "找不到号票", '<div class="card">找不到这张号票，请核对二维码。</div>'
                 )
             raise
-        rows = [("业务", t["service_name"]), ("状态", STATUS_ZH.get(t["status"], t["status"]))]
+        L = LABELS
+        rows = [
+            (L("service", lang), t["service_name"], "service"),
+            (L("status", lang), status_text(t["status"], lang), "state"),
+        ]
         if t["status"] == "waiting":
-            rows.append(("前面等候", f"{t['ahead']} 人"))
-            if t.get("wait_text"):
-                rows.append(("预计等候", t["wait_text"]))
+            rows.append((L("ahead", lang), L("people", lang, n=t["ahead"]), "ahead"))
+            wait_text = t.get("wait_text_en") if lang == "en" else t.get("wait_text")
+            if wait_text:
+                rows.append((L("wait", lang), wait_text, "wait"))
         if t.get("window_name") and t["status"] in ("called", "recalled", "serving"):
-            rows.append(("办理窗口", t["window_name"]))
+            rows.append((L("window", lang), t["window_name"], "window"))
+        live = t["status"] in ("waiting", "called", "recalled", "serving")
         body = [
             f'<div class="card"><div class="big">{_e(t["number"])}</div>',
-            *(f'<div class="row"><span>{_e(k)}</span><b>{_e(v)}</b></div>' for k, v in rows),
-            f'<div class="muted">取号时间 {_e(t["issued_at"][11:16])}，本页自动刷新</div></div>',
+            *(
+                f'<div class="row"><span>{_e(k)}</span><b id="{i}">{_e(v)}</b></div>'
+                for k, v, i in rows
+            ),
+            f'<div class="muted">{_e(L("issued", lang, at=t["issued_at"][11:16]))}</div></div>',
         ]
+        if live:
+            body.append(live_card(ticket_id, t, self.config(), lang))
+            body.append(notice_card(ticket_id, t, self.config(), lang, notice_error))
         if t.get("case"):
             body.append(self.case_card(t["case"]))
         if note:
@@ -158,8 +180,12 @@ class WebApp:
             body.append(
                 self.rating_form(ticket_id, form or {}, error, follow_up=bool(rating.get("rated")))
             )
-        live = t["status"] in ("waiting", "called", "recalled", "serving")
-        return 200, self.page(f"{t['number']} 排队进度", "".join(body), refresh=10 if live else 0)
+        if live:
+            body.append(LIVE_SCRIPT)  # polls /live; without JavaScript the page reloads itself
+        page = self.page(f"{t['number']} 排队进度", "".join(body), refresh=10 if live else 0)
+        if lang == "en":
+            page = page.replace('lang="zh-CN"', 'lang="en"', 1)
+        return 200, page
 
     def case_card(self, case: dict) -> str:
         """容缺受理: what is still to bring, by when, and how to check in (the notice's QR code
@@ -383,9 +409,10 @@ def make_routes(app: WebApp) -> Routes:
     routes.get(r"/", guarded(lambda req: app.index_page()), "index")
     routes.get(
         rf"/t/(?P<ticket_id>{TICKET_ID})",
-        guarded(lambda req: app.ticket_page(req.params["ticket_id"])),
+        guarded(lambda req: app.ticket_page(req.params["ticket_id"], lang=lang_of(req))),
         "ticket",
     )
+    add_routes(routes, app, guarded, TICKET_ID)  # the phone pages (webphone.py)
     routes.post(
         rf"/t/(?P<ticket_id>{TICKET_ID})/rate",
         guarded(lambda req: app.rate(req.params["ticket_id"], req.form)),

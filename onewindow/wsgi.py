@@ -9,7 +9,7 @@ A handler takes a `Request` and returns (status, html). A path is matched whole 
 pattern in the order added; a POST route gets its form parsed before the handler runs, and a
 body without a length (411), with a bad one (400) or over BODY_LIMIT (413) never reaches it.
 A handler that raises is logged by route name (never by path: paths carry ticket ids) and the
-phone gets a 500 page. Query strings are ignored: no page uses one.
+phone gets a 500 page. The query string (`?lang=en`) and cookies are parsed for the handler.
 """
 
 from __future__ import annotations
@@ -50,7 +50,12 @@ ERRORS = {
     ),
     501: ("Not Implemented", "不支持该请求方式。", "Not implemented."),
 }
-REASONS = {200: "OK", 503: "Service Unavailable", **{code: e[0] for code, e in ERRORS.items()}}
+REASONS = {
+    200: "OK",
+    303: "See Other",
+    503: "Service Unavailable",
+    **{code: e[0] for code, e in ERRORS.items()},
+}
 
 ERROR_PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>{code} {zh}</title></head>
@@ -73,6 +78,8 @@ class Request:
     path: str
     params: dict[str, str]  # the route pattern's named groups
     form: dict[str, list[str]] = field(default_factory=dict)  # a POST's form fields
+    query: dict[str, list[str]] = field(default_factory=dict)  # ?lang=en
+    cookies: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -126,7 +133,8 @@ class Routes:
             if route.method != wanted:
                 allowed.append(route.method)
                 continue
-            req = Request(method, path, m.groupdict())
+            req = Request(method, path, m.groupdict(), query=_query(environ))
+            req.cookies = _cookies(environ)
             if route.method == "POST":
                 refused = read_form(req, environ)
                 if refused:
@@ -147,6 +155,24 @@ class Routes:
             return 405, error_page(405), [("Allow", allow)]
         log.debug("web %s (no such page) -> 404", method)
         return (*self.not_found(Request(method, path, {})), [])
+
+
+def _query(environ) -> dict[str, list[str]]:
+    try:
+        return parse_qs(environ.get("QUERY_STRING") or "", max_num_fields=10)
+    except ValueError:
+        return {}
+
+
+def _cookies(environ) -> dict[str, str]:
+    from http.cookies import CookieError, SimpleCookie
+
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(environ.get("HTTP_COOKIE") or "")
+    except CookieError:
+        return {}
+    return {k: m.value for k, m in jar.items()}
 
 
 def read_form(req: Request, environ) -> int:

@@ -34,6 +34,7 @@ DEVICES = [
     Device("rating-3", "rating", frozenset({3})),
     Device("manager-1", "manager"),
     Device("web-1", "web"),
+    Device("notifier-1", "notifier"),
 ]
 
 # every op's arguments: test_fuzz checks this against the ops' own source, so a new op or
@@ -48,11 +49,19 @@ ARGS = {
         "answers",
         "printed",
         "citizen",
+        "entrance",
+        "phone_id",
     ),
     "ticket.cancel": ("ticket_id", "reason"),
     "ticket.reinstate": ("ticket_id",),
     "ticket.printed": ("ticket_id", "printed", "reason", "reprint"),
     "ticket.priority": ("decision", "window", "ticket_id"),
+    "entrance.url": (),
+    "entrance.check": ("token",),
+    "notice.subscribe": ("ticket_id", "phone", "consent", "lang"),
+    "notice.cancel": ("ticket_id",),
+    "notice.pending": (),
+    "notice.sent": ("ticket_id", "stage", "ok", "reason"),
     "case.list": ("status",),
     "case.find": ("citizen",),
     "case.checkin": ("citizen", "case_id", "printed"),

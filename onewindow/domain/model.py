@@ -187,6 +187,16 @@ class RatingRules:
 
 
 @dataclass(frozen=True)
+class MobileRules:
+    """The citizen's phone: numbers taken from the entrance QR page, and call-ahead SMS."""
+
+    notice_ahead: int = 3  # the SMS goes when this many are ahead (and again at the call)
+    tickets_per_phone: int = 2  # numbers one phone may take a day
+    daily_max: int = 0  # numbers taken from phones a day, all phones together; 0: no cap
+    entrance_url: str = ""  # the entrance page, with {token}; empty: no numbers from phones
+
+
+@dataclass(frozen=True)
 class Hall:
     id: str
     name: str
@@ -204,6 +214,7 @@ class Hall:
     area_code: str = ""  # 行政区划代码 (GB/T 2260)
     rating: RatingRules = RatingRules()
     voice_languages: tuple[str, ...] = ("zh",)  # calls are announced in these, in order
+    mobile: MobileRules = MobileRules()
 
     def service(self, code: str) -> Optional[Service]:
         return self._index().get(code)

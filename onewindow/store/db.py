@@ -15,6 +15,7 @@ from typing import Any, Iterable, Iterator, Optional
 from .. import lograte
 from ..domain.model import Ticket, TicketStatus
 from .migrations import StoreError, migrate
+from .mobile import MobileStore
 from .walcheckpoint import Checkpointer
 
 log = logging.getLogger(__name__)
@@ -170,7 +171,7 @@ def _from_row(row: sqlite3.Row) -> Ticket:
     return Ticket(**kw)
 
 
-class Store:
+class Store(MobileStore):
     """One connection, used by one thread: the controller's."""
 
     def __init__(self, path: str | Path):
@@ -637,6 +638,7 @@ class Store:
             (citizens_before.isoformat(),),
         )
         if today is not None:
+            self.purge_mobile(today)  # call-ahead numbers live one service day
             # a follow-up phone number past its retention, even while its case is still open
             self.db.execute(
                 "UPDATE ratings SET phone_token = NULL, phone_masked = NULL, "

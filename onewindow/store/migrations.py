@@ -168,6 +168,22 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
             "INSERT INTO uplink VALUES (1, 0, 0)",
         ),
     ),
+    (
+        10,
+        "the citizen's phone: call-ahead notices (the mobile number sealed with the phone "
+        "vault's key, and masked; each stage's state) and numbers taken from phones (the "
+        "browser's keyed hash, for the per-phone limit); both purged at the day's end",
+        (
+            """CREATE TABLE notices (
+         ticket_id TEXT PRIMARY KEY, day TEXT NOT NULL, phone_token TEXT NOT NULL,
+         phone_masked TEXT NOT NULL, lang TEXT NOT NULL, created_at TEXT NOT NULL,
+         ahead_state TEXT, ahead_at TEXT, call_state TEXT, call_at TEXT)""",
+            "CREATE INDEX notices_day ON notices (day)",
+            """CREATE TABLE phone_tickets (
+         ticket_id TEXT PRIMARY KEY, day TEXT NOT NULL, phone_key TEXT NOT NULL)""",
+            "CREATE INDEX phone_tickets_day ON phone_tickets (day, phone_key)",
+        ),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -1,0 +1,127 @@
+"""The controller's side of the citizen's phone: numbers from the entrance page (today's token,
+limits per phone and per day, the ID number's check digit), call-ahead notices (sealed, masked,
+due at N ahead and at the call, purged at the day's end)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from ctlutil import MONDAY_10, YOUNG_ID, Hall, caller
+from onewindow.domain.entrance import entrance_token
+from onewindow.phonevault import available
+from onewindow.roles import Device
+
+WEB = Device("web-1", "web")
+NOTIFIER = Device("notifier-1", "notifier")
+PHONE_ID = "b" * 22
+MOBILE = "13812341234"
+
+needs_vault = pytest.mark.skipif(not available(), reason="cryptography not installed")
+
+
+@pytest.fixture
+def hall(tmp_path):
+    h = Hall(tmp_path, MONDAY_10)
+    yield h
+    h.ctl.store.close()
+
+
+def token(hall, days=0):
+    return entrance_token(hall.clock.at.date() + timedelta(days=days), hall.ctl.secret)
+
+
+def take(hall, service="A", phone_id=PHONE_ID, **args):
+    args.setdefault("entrance", token(hall))
+    return hall.do(WEB, "ticket.issue", service=service, phone_id=phone_id, printed=False, **args)
+
+
+def key_of(ticket):
+    return ticket["status_url"].rsplit("/", 1)[1]
+
+
+def test_a_number_from_a_phone_needs_todays_entrance_token(hall):
+    for bad in (token(hall, -1), token(hall, 1), "A" * 16, ""):
+        reply = take(hall, entrance=bad)
+        assert not reply["ok"] and reply["error"]["code"] == "bad_entrance", bad
+        assert "今天的二维码" in reply["error"]["message"]
+    reply = take(hall)
+    assert reply["ok"] and reply["result"]["ticket"]["channel"] == "web"
+    assert hall.ok(Device("m", "manager"), "entrance.url")["url"].endswith("/e/" + token(hall))
+
+
+def test_a_phone_takes_at_most_its_daily_numbers_and_the_hall_its_cap(hall):
+    assert take(hall, "A")["ok"] and take(hall, "B")["ok"]
+    third = take(hall, "F")
+    assert third["error"]["code"] == "phone_limit" and "最多取号2次" in third["error"]["message"]
+    assert take(hall, "F", phone_id="c" * 22)["ok"]  # another phone
+    hall.clock.advance(days=1)  # a new day, a new count (and a new token)
+    assert take(hall, "F")["ok"]
+
+
+def test_the_daily_cap_of_numbers_from_phones(tmp_path):
+    h = Hall(tmp_path, MONDAY_10, edit=lambda raw: raw["mobile"].update(daily_max=2))
+    try:
+        assert take(h, phone_id="c" * 22)["ok"] and take(h, phone_id="d" * 22)["ok"]
+        assert take(h, phone_id="e" * 22)["error"]["code"] == "phone_quota"
+        assert h.issue("A")["number"]  # the kiosks are not counted
+    finally:
+        h.ctl.store.close()
+
+
+def test_an_id_number_from_the_phone_is_checked_and_kept_only_as_its_hash(hall):
+    bad = YOUNG_ID[:-1] + ("0" if YOUNG_ID[-1] != "0" else "1")
+    reply = take(hall, citizen={"id_number": bad, "name": ""})
+    assert reply["error"]["code"] == "bad_id_number"
+    t = take(hall, citizen={"id_number": YOUNG_ID, "name": ""})["result"]["ticket"]
+    again = take(hall, phone_id="f" * 22, citizen={"id_number": YOUNG_ID, "name": ""})
+    assert again["error"]["code"] == "already_waiting"  # the same citizen, from another phone
+    hall.ctl.store.db.execute("PRAGMA wal_checkpoint(FULL)")
+    data = b"".join(p.read_bytes() for p in (hall.tmp / "data").glob("hall.db*"))
+    assert YOUNG_ID.encode() not in data and t["number"].encode() in data
+
+
+@needs_vault
+def test_a_notice_is_sealed_masked_due_at_n_ahead_and_at_the_call_then_purged(hall):
+    ahead = [hall.issue("A") for _ in range(5)]
+    mine = take(hall, "A")["result"]["ticket"]
+    refused = hall.do(WEB, "notice.subscribe", ticket_id=key_of(mine), phone=MOBILE)
+    assert refused["error"]["code"] == "consent_required"
+    sub = hall.ok(WEB, "notice.subscribe", ticket_id=key_of(mine), phone=MOBILE, consent=True)
+    assert sub["notice"]["phone"] == "138****1234"
+    status = hall.ok(WEB, "queue.status", ticket_id=key_of(mine))["ticket"]
+    assert status["notice"]["phone"] == "138****1234" and status["ahead"] == 5
+    assert hall.ok(NOTIFIER, "notice.pending")["due"] == []
+    hall.open(4)
+    hall.call(4)
+    hall.call(4)  # 3 ahead now
+    (due,) = hall.ok(NOTIFIER, "notice.pending")["due"]
+    assert due["stage"] == "ahead" and due["phone"] == MOBILE
+    assert f"{mine['number']}" in due["text"] and "前面还有3位" in due["text"]
+    hall.ok(NOTIFIER, "notice.sent", ticket_id=mine["id"], stage="ahead", ok=True)
+    assert hall.ok(NOTIFIER, "notice.pending")["due"] == []
+    for _ in range(4):
+        hall.call(4)
+    (due,) = hall.ok(NOTIFIER, "notice.pending")["due"]
+    assert due["stage"] == "call" and "请" + mine["number"] + "号到4号" in due["text"]
+    hall.ok(NOTIFIER, "notice.sent", ticket_id=mine["id"], stage="call", ok=False, reason="无信号")
+    assert any(a["key"] == "sms:notifier-1" for a in hall.ctl.alerts.live.values())
+    assert hall.ok(NOTIFIER, "notice.pending")["due"] == []  # a failure is not sent again
+    # nowhere in the database in clear, and gone with the day
+    hall.ctl.store.db.execute("PRAGMA wal_checkpoint(FULL)")
+    data = b"".join(p.read_bytes() for p in (hall.tmp / "data").glob("hall.db*"))
+    assert MOBILE.encode() not in data and b"138****1234" in data
+    assert ahead
+    hall.clock.advance(days=1)
+    hall.issue("A")  # the first request of the day rolls it
+    assert hall.ctl.store.notice(mine["id"]) is None
+
+
+def test_only_the_notifier_reads_numbers_and_the_web_only_by_page_key(hall):
+    mine = take(hall, "A")["result"]["ticket"]
+    for dev in (WEB, Device("m", "manager"), Device("kiosk-1", "kiosk")):
+        assert hall.do(dev, "notice.pending")["error"]["code"] == "forbidden"
+    reply = hall.do(WEB, "notice.subscribe", ticket_id=mine["id"], phone=MOBILE, consent=True)
+    assert reply["error"]["code"] == "not_found"  # the bare id is not the QR's key
+    assert caller(4)
