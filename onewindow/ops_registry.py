@@ -6,6 +6,7 @@ from . import ops_appointments as appt
 from . import ops_cases as cases
 from . import ops_config as cfg
 from . import ops_followup as follow
+from . import ops_forms as forms
 from . import ops_rating as rating
 from . import ops_reports as reports
 from . import ops_tickets as tickets
@@ -71,6 +72,8 @@ OPS = {
     "case.list": (cases.op_list, ("manager",)),
     "case.find": (cases.op_find, ("kiosk", "caller", "manager")),
     "case.checkin": (cases.op_checkin, ("kiosk", "caller", "manager")),
+    "form.template": (forms.op_template, ("kiosk", "caller", "manager")),
+    "form.get": (forms.op_get, WINDOW),
 }
 
 # Ops that change nothing: no idempotency record is kept for them (a retry simply reads again),
@@ -104,7 +107,9 @@ READS = frozenset(
         "rating.case",
         "case.list",
         "case.find",
+        "form.template",
         # a number shown in clear is never kept as a stored reply
         "rating.phone",
+        "form.get",
     }
 )

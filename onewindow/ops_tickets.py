@@ -192,6 +192,9 @@ def op_issue(req: Request) -> dict:
     )
     if appt:
         req.store.set_appointment(appt["id"], "checked_in", ticket_id=t.id)
+    from .ops_forms import fill
+
+    fill(req, t, t.answers if t.answers is not None else answers)  # 一表申请, when given
     req.emit(
         "ticket",
         {
