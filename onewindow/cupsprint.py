@@ -127,7 +127,8 @@ def print_pdf(
         problem = printer_problem(queue, server)
         if problem:
             raise PrintError(
-                problem.message + "；排除后会继续打印", problem.message_en + "; it prints once fixed"
+                problem.message + "；排除后会继续打印",
+                problem.message_en + "; it prints once fixed",
             )
         time.sleep(POLL_S)
     raise PrintError(

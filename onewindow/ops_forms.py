@@ -66,7 +66,8 @@ def fill(req: Request, t: Ticket, answers: Optional[dict]) -> None:
         "The hall cannot keep forms now; fill it in at the window",
     )
     form = form_for(req.hall, t.service, answers or {})
-    require(form is not None, "bad_request", "该事项没有申请表", "This service has no form")
+    if form is None:
+        raise DomainError("bad_request", "该事项没有申请表", "This service has no form")
     card = card_values(req.args)
     require(
         "id_number" in card and "name" in card,

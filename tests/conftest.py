@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
+from cupsutil import PrivateCups
 from pcscutil import vpcd_reader
 
 from busutil import REPO, Hall, unlimited_config
-from cupsutil import PrivateCups
 from ctlutil import MONDAY_10
 from ctlutil import Hall as ControllerHall
 from onewindow.demo import always_open_copy

@@ -5,6 +5,7 @@ the ID number masked unless revealed), and goes when the case ends, or with its 
 from __future__ import annotations
 
 import json
+
 import pytest
 
 from ctlutil import KIOSK, MANAGER, YOUNG_ID, caller
@@ -122,7 +123,7 @@ def test_the_form_goes_when_the_case_is_finished(hall):
 
 
 def test_a_rongque_case_carries_the_form_until_the_citizen_returns(hall):
-    t = take(hall)
+    take(hall)
     hall.open(1)
     hall.call(1)
     reply = hall.ok(caller(1), "window.finish", window=1, missing=["近期免冠照片"])
@@ -175,4 +176,3 @@ def test_the_reply_kept_for_retries_holds_no_form(hall):
     take(hall)
     replies = json.dumps(hall.ctl.store.rows("replies"), ensure_ascii=False)
     assert NAME not in replies and YOUNG_ID not in replies and "13912345678" not in replies
-

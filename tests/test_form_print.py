@@ -19,13 +19,29 @@ FORM = {
     "items": [{"code": "A", "name": "户籍业务"}, {"code": "E", "name": "医保参保与异地就医备案"}],
     "fields": [
         {"key": "name", "label": "姓名", "type": "text", "source": "card", "value": "张小三"},
-        {"key": "id_number", "label": "公民身份号码", "type": "text", "source": "card",
-         "value": "620102199003070018"},
-        {"key": "phone", "label": "联系电话", "type": "phone", "source": "contact",
-         "value": "13912345678"},
+        {
+            "key": "id_number",
+            "label": "公民身份号码",
+            "type": "text",
+            "source": "card",
+            "value": "620102199003070018",
+        },
+        {
+            "key": "phone",
+            "label": "联系电话",
+            "type": "phone",
+            "source": "contact",
+            "value": "13912345678",
+        },
         {"key": "baby_name", "label": "新生儿姓名", "type": "text", "source": "item", "value": ""},
-        {"key": "relation", "label": "申请人与新生儿关系", "type": "choice", "source": "item",
-         "options": ["父亲", "母亲"], "value": "父亲"},
+        {
+            "key": "relation",
+            "label": "申请人与新生儿关系",
+            "type": "choice",
+            "source": "item",
+            "options": ["父亲", "母亲"],
+            "value": "父亲",
+        },
     ],
 }
 
@@ -41,8 +57,15 @@ def text_of(pdf: bytes, tmp_path) -> str:
 def test_the_form_is_an_a4_pdf_with_its_font_embedded_and_each_field_once(tmp_path):
     pdf = form_pdf(FORM)
     text = text_of(pdf, tmp_path)
-    for word in ("新生儿出生一件事联办申请表", "示范县政务服务中心", "Y003", "申请人（签字）",
-                 "620102199003070018", "户籍业务", "医保参保与异地就医备案"):
+    for word in (
+        "新生儿出生一件事联办申请表",
+        "示范县政务服务中心",
+        "Y003",
+        "申请人（签字）",
+        "620102199003070018",
+        "户籍业务",
+        "医保参保与异地就医备案",
+    ):
         assert word in text, word
     assert text.count("张小三") == 1 and text.count("新生儿姓名") == 1
     fonts = subprocess.run(

@@ -67,7 +67,13 @@ def test_check_keeps_good_values_and_names_each_problem(hall):
     kept, problems = check(
         form, {"phone": "12345", "relation": "舅舅", "baby_birth": "2026-02-30", "birth_cert": ""}
     )
-    assert {p.key for p in problems} == {"phone", "relation", "baby_birth", "birth_cert", "baby_sex"}
+    assert {p.key for p in problems} == {
+        "phone",
+        "relation",
+        "baby_birth",
+        "birth_cert",
+        "baby_sex",
+    }
     by_key = {p.key: p.message for p in problems}
     assert by_key["phone"] == "联系电话应为11位手机号码"
     assert by_key["relation"] == "申请人与新生儿关系请从父亲、母亲、其他监护人中选择"
