@@ -24,6 +24,9 @@ from onewindow.bus.client import BusError
 from onewindow.i18n import Catalogue
 from onewindow.uikit import load_kv
 
+from .caller_form import TEXTS as FORM_TEXTS
+from .caller_form import FormDesk
+
 log = logging.getLogger("onewindow.caller")
 
 KV_DIR = Path(__file__).parent / "kv"
@@ -174,6 +177,7 @@ TEXTS = Catalogue(
         "done_close": ("窗口已关闭", "Window closed"),
         "error": ("操作未完成：{message}", "Not done: {message}"),
         "no_config": ("正在读取大厅配置，请稍候", "Loading the hall configuration, please wait"),
+        **FORM_TEXTS,  # 一表申请 (caller_form.py)
     }
 )
 
@@ -210,6 +214,7 @@ class CallerApp(HallApp):
     pause_reason = StringProperty("")
     has_ticket = BooleanProperty(False)
     has_held = BooleanProperty(False)  # someone is held (挂起) at this window
+    has_form = BooleanProperty(False)  # 一表申请: the ticket at the window has a filled form
     priority_pending = BooleanProperty(False)  # 绿色通道 declared, not yet checked by staff
     ticket_status = StringProperty("")
     ticket_number = StringProperty("")
@@ -222,9 +227,20 @@ class CallerApp(HallApp):
     message_error = BooleanProperty(False)
     clock_text = StringProperty("")
 
-    def __init__(self, settings: dict, window: int, lang: str = "zh", printer=None, **kw):
+    def __init__(
+        self,
+        settings: dict,
+        window: int,
+        lang: str = "zh",
+        printer=None,
+        form_printer: Optional[str] = None,
+        cups_server: Optional[str] = None,
+        print_form_on_call: bool = False,
+        **kw,
+    ):
         super().__init__(settings, **kw)
         self.printer = printer  # (port, baud) of the window's printer (容缺受理告知单)
+        self.forms = FormDesk(self, form_printer, cups_server, print_form_on_call)
         self.missing: list = []  # 容缺 materials picked in the finish popup
         self.window_no = window
         self.lang = lang
@@ -340,6 +356,7 @@ class CallerApp(HallApp):
     def _set_ticket(self, ticket: Optional[dict]) -> None:
         self.ticket = ticket
         self._render_ticket()
+        self.forms.ticket_changed(ticket)
 
     def _render_ticket(self) -> None:
         t, lang = self.ticket, self.lang

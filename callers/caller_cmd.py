@@ -33,6 +33,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "for the 容缺受理告知单; without it the notice is not printed",
     )
     p.add_argument("--printer-baud", type=int, default=9600)
+    p.add_argument(
+        "--form-printer",
+        metavar="QUEUE",
+        help="the CUPS queue of the window's A4 printer for the 一表申请 forms (lpstat -p lists "
+        "them); without it forms are shown, not printed",
+    )
+    p.add_argument(
+        "--cups-server",
+        metavar="HOST:PORT",
+        help="the CUPS server holding that queue (default: CUPS's own, usually this computer)",
+    )
+    p.add_argument(
+        "--print-form-on-call",
+        action="store_true",
+        help="print the ticket's form as soon as it is called (else on the 打印申请表 button)",
+    )
 
 
 def main(args) -> int:
@@ -47,5 +63,8 @@ def main(args) -> int:
         args.window,
         lang=args.lang,
         printer=(args.printer, args.printer_baud) if args.printer else None,
+        form_printer=args.form_printer,
+        cups_server=args.cups_server,
+        print_form_on_call=args.print_form_on_call,
     ).run()
     return 0

@@ -34,6 +34,7 @@ from .widgets import load_kv
 
 log = logging.getLogger(__name__)
 
+CARD_EXTRA = ("sex", "nation", "birth", "address")  # the card's data beyond number and name
 OUT_OF_SERVICE_AFTER_S = 1.5  # a reconnect shorter than this does not flash the screen
 OFFLINE_SCREENS = ("home", "guides", "guide", "theme")  # what works from the last configuration
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -391,7 +392,8 @@ class KioskApp(HallApp):
     def _on_card(self, card: dict) -> None:
         if not self.in_service:
             return
-        self.citizen = {"id_number": card["id_number"], "name": card["name"]}
+        # the card's other data only for the 一表申请 form, in memory for this transaction
+        self.citizen = {k: card[k] for k in ("id_number", "name") + CARD_EXTRA if card.get(k)}
         self.citizen_name = mask_name(card["name"])
         self.card_message = ""
         self.last_touch = time.monotonic()
@@ -441,8 +443,12 @@ class KioskApp(HallApp):
         if self.devices.sim:
             self.devices.sim.insert_sample(kind)
 
-    def citizen_args(self) -> dict:
-        return {"citizen": dict(self.citizen)} if self.citizen else {}
+    def citizen_args(self, form: bool = False) -> dict:
+        """The card for a request: its number and name; the rest of it only with a form."""
+        if not self.citizen:
+            return {}
+        keep = ("id_number", "name") + (CARD_EXTRA if form else ())
+        return {"citizen": {k: v for k, v in self.citizen.items() if k in keep}}
 
     # -- the printer -----------------------------------------------------------------------------
 
@@ -482,13 +488,16 @@ class KioskApp(HallApp):
         failed: Optional[Callable[[str], None]] = None,
         declared: Optional[str] = None,
         checkin: Optional[str] = None,
+        form: Optional[dict] = None,
     ) -> None:
         """Issue (printed or not, as the printer stands right now), show, print, report."""
         if self.busy:
             return
         self.busy = True
         op = "ticket.issue"
-        args = {"service": code, "channel": "kiosk", **self.citizen_args()}
+        args = {"service": code, "channel": "kiosk", **self.citizen_args(form=bool(form))}
+        if form:  # 一表申请: the form goes with the number, sealed by the hall
+            args["form"] = form
         if checkin:  # 补件: the card's open 容缺 case, to its window
             op, args = "case.checkin", {**self.citizen_args(), "case_id": checkin}
         if answers is not None:
@@ -563,9 +572,11 @@ class KioskApp(HallApp):
         message = error_text(exc, self.lang)
         if isinstance(exc, BusUnavailable):
             message = self.t("err_unavailable")
-        else:
+        elif exc.code != "bad_form":  # a form to correct keeps its card data
             self._pending_issue = None  # a definite answer: the transaction is over
             self.clear_citizen()
+        else:
+            self._pending_issue = None
         if failed:
             failed(message)
         else:

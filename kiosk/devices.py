@@ -157,6 +157,11 @@ class IdCardWatch:
                         {
                             "id_number": info.id_number,
                             "name": info.name or info.english_name,
+                            # for the 一表申请 form only (kept in memory for the transaction)
+                            "sex": info.sex,
+                            "nation": info.nation,
+                            "birth": info.birth.isoformat(),
+                            "address": info.address,
                             "source": "idcard",
                         }
                     )

@@ -144,6 +144,19 @@ TEXTS = Catalogue(
         "theme_items": ("将一并办理", "Included"),
         "theme_materials": ("合并后的材料清单", "Everything to bring"),
         "theme_take": ("一次取号，全部办理", "One ticket for everything"),
+        # 一表申请
+        "form_intro": (
+            "一表申请：基本信息已从身份证读取，请补充以下内容并确认",
+            "One form for everything: your details come from the ID card; add the rest",
+        ),
+        "form_basic": ("申请人基本信息（来自身份证）", "Applicant (from the ID card)"),
+        "form_items": ("办理事项信息", "For the services"),
+        "form_by_hand": ("请在打印的申请表上手写", "Written by hand on the printed form"),
+        "form_tap": ("点此输入", "Tap to enter"),
+        "form_confirm": ("确认申请表并取号", "Confirm the form and take a number"),
+        "form_skip": ("不填表，直接取号", "Skip the form"),
+        "form_key_clear": ("清空", "Clear"),
+        "form_key_back": ("退格", "Back"),
         # appointments
         "book_title": ("预约办理", "Book a visit"),
         "book_choose": ("请选择预约事项", "Choose a service"),

@@ -26,7 +26,7 @@ from typing import Optional
 
 from .bus.devices import REGISTRY_FILE
 from .managerpin import PIN_FILE
-from .phonevault import PHONE_KEY_FILE
+from .phonevault import FORM_KEY_FILE, PHONE_KEY_FILE
 from .startup import DB_FILE, SECRET_FILE
 from .store import SCHEMA_VERSION, StoreError
 from .store.backup import snapshot
@@ -35,8 +35,9 @@ FORMAT = 1
 MANIFEST = "manifest.json"
 CONTROLLER_SECRET = "controller.secret"
 KEY_FILES = (SECRET_FILE, CONTROLLER_SECRET, REGISTRY_FILE)  # beside hall.db in the data dir
-# there once set: `onewindow pin set`; the follow-up phones' key once the hall had cryptography
-OPTIONAL_FILES = (PIN_FILE, PHONE_KEY_FILE)
+# there once set: `onewindow pin set`; the follow-up phones' and the forms' keys once the hall
+# had cryptography (a 容缺 case's form outlives the day)
+OPTIONAL_FILES = (PIN_FILE, PHONE_KEY_FILE, FORM_KEY_FILE)
 TLS_DIR = Path("mosquitto") / "tls"  # where `broker-config` keeps the CA by default
 TLS_NAME = re.compile(r"^tls/[A-Za-z0-9._-]{1,64}$")
 # in the data dir but not in the archive: the snapshot replaces the WAL, the lock is the running

@@ -69,6 +69,7 @@ class Controller:
         self.test_mode = test_mode  # commissioning: every screen and ticket says 测试
         self.consoles = Consoles()  # manager consoles' PIN sessions and wrong tries
         self.phones = None  # PhoneVault (phonevault.py): set by open_hall
+        self.forms = None  # the filled forms' Vault (phonevault.py): set by open_hall
         self._ratings_scanned: Optional[datetime] = None  # when overdue follow-ups were looked at
         self.reply_bounds = (REPLIES_PER_DEVICE, REPLIES_MAX_BYTES)
         self.views = Views(self)
@@ -329,6 +330,21 @@ class Controller:
         self.store.save_ticket(t)
         self.queues.put(t)
         self.audit(device, action.value, t, window=audit_window, from_status=before, detail=detail)
+        if t.status.final:
+            self._end_form(device, t)
+
+    def _end_form(self, device: Device | str, t: Ticket) -> None:
+        """一表申请: a ticket's form goes with its end, or is kept for its 容缺 case (accepted in
+        this same savepoint) until the case's due day; the day's roll drops what is left."""
+        if not self.store.has_form(t.id):
+            return
+        case = self.store.case(t.id)
+        if case is not None and case["status"] == "open":
+            self.store.keep_form(t.id, date.fromisoformat(case["due"]))
+            self.audit(device, "form_keep", t, detail={"until": case["due"]})
+        else:
+            self.store.drop_form(t.id)
+            self.audit(device, "form_drop", t)
 
     def update(
         self, device: Device, t: Ticket, action: str, detail: Optional[dict] = None, **changes
@@ -422,6 +438,9 @@ class Controller:
             today - timedelta(days=r.retention_days),
             today,
         )
+        dropped = self.store.purge_forms(today)
+        if dropped:
+            self.audit(CONTROLLER, "form_purge", detail={"forms": dropped})
         self._purge_due = False
         self.day = today
         self._floor = max(self._floor, today)

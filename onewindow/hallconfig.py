@@ -13,6 +13,7 @@ import tomli_w
 
 from . import hallschema as schema
 from .configreader import ConfigError, Table
+from .domain.forms import FormField, FormTemplate, conflicts
 from .domain.model import (
     Guide,
     Hall,
@@ -284,10 +285,24 @@ def _service(t: Table) -> Service:
     s = Service(
         hours=_hours(hours_t, hours_section) if hours_t is not None else None,
         guide=_guide(t.sub(schema.GUIDE)),
+        form=_form(t.sub(schema.FORM)),
         **v,
     )
     t.check_unused()
     return s
+
+
+def _form(t: Table | None) -> FormTemplate | None:
+    if t is None:
+        return None
+    fields = []
+    for f in t.subs(schema.FORM_FIELDS):
+        v = f.read_all(schema.FORM_FIELDS)
+        fields.append(FormField(**{**v, "options": tuple(v["options"])}))
+        f.check_unused()
+    form = FormTemplate(fields=tuple(fields), **t.read_all(schema.FORM))
+    t.check_unused()
+    return form
 
 
 def _theme(t: Table) -> Theme:
@@ -323,6 +338,7 @@ def _cross_check(file, services, themes, windows, problems) -> None:
                     f"{where} prefix: {item.prefix!r} is already used by {prefixes[item.prefix]}"
                 )
             prefixes.setdefault(item.prefix, f"{kind} {item.name}")
+    problems += [f"{file}: {p}" for p in conflicts(services)]
     service_codes = {s.code for s in services}
     for i, th in enumerate(themes):
         for code in th.items + tuple(c for q in th.questions for c in q.adds):

@@ -8,6 +8,7 @@ from typing import Any, Callable, Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .configreader import REQUIRED
+from .domain.forms import FIELD_TYPES
 from .domain.model import ROUTING_MODES, WINDOW_KINDS, Rules
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -370,6 +371,68 @@ GUIDE = Section(
     ),
 )
 
+FORM_FIELDS = Section(
+    "services.form.fields",
+    "One field of the service's own (beyond the applicant's basic data from the ID card and "
+    "the contact phone, which every form has), in the order printed. A 一件事 theme's merged "
+    "form shows a key once (docs/forms.md).",
+    array=True,
+    label="key",
+    options=(
+        Option(
+            "key",
+            str,
+            pattern=r"[a-z][a-z0-9_]{0,31}",
+            example="relation",
+            doc="The field's key: the same key in two services is one field on a merged form "
+            "(same type and options required). Not one of the card's or contact's keys "
+            "(name, sex, nation, birth, address, id_number, phone).",
+        ),
+        Option(
+            "label",
+            str,
+            example="申请人与新生儿关系",
+            doc="Its label on screens and the printed form.",
+        ),
+        Option("label_en", str, "", example="Applicant is the baby's", doc="English label."),
+        Option(
+            "type",
+            str,
+            "text",
+            choices=FIELD_TYPES,
+            example="choice",
+            doc="`text` (written by hand on the printed form: the kiosk has no Chinese "
+            "keyboard), `digits` (numbers, a capital check letter allowed), `phone`, `date` "
+            "(YYYY-MM-DD) or `choice` (one of `options`); the kiosk offers a number pad or "
+            "buttons for the last four.",
+        ),
+        Option(
+            "required",
+            bool,
+            False,
+            example=True,
+            doc="The kiosk does not confirm the form without it (a `text` field is left blank "
+            "for the citizen's hand).",
+        ),
+        Option(
+            "options",
+            list,
+            [],
+            items="string",
+            example=["父亲", "母亲", "其他监护人"],
+            doc="The choices of a `choice` field, in order.",
+        ),
+    ),
+)
+
+FORM = Section(
+    "services.form",
+    "一表申请: the service's application form, pre-filled from the ID card at the kiosk, "
+    "shown at the window and printed on A4 (docs/forms.md). Left out: the service has none.",
+    sections=(FORM_FIELDS,),
+    options=(Option("title", str, example="户口登记申请表", doc="The form's title."),),
+)
+
 SERVICES = Section(
     "services",
     "One service (事项) citizens take tickets for. Repeat `[[services]]` for each.",
@@ -385,6 +448,7 @@ SERVICES = Section(
             sections=(_extra_days("services.hours.extra_days"),),
         ),
         GUIDE,
+        FORM,
     ),
     options=(
         Option(
@@ -530,6 +594,14 @@ THEMES = Section(
             doc="Service codes always included.",
         ),
         Option("name_en", str, "", example="Having a baby", doc="English name."),
+        Option(
+            "form_title",
+            str,
+            "",
+            example="新生儿出生一件事联办申请表",
+            default_doc="the name followed by 申请表",
+            doc="The title of the merged form of its items' forms (docs/forms.md).",
+        ),
         Option(
             "time_limit_days",
             int,
@@ -735,6 +807,8 @@ CROSS_CHECKS = (
     "A window's `services` name services or themes; window numbers are unique.",
     "Every window other than a comprehensive one lists its services.",
     "`[rating] reasons`: 1 to 9, each once.",
+    "Form fields: no key of the ID card or contact, no key twice in a form, a key in two "
+    "services has one type and one set of options, a `choice` has options and only it has.",
     "The hall has at least one window. A service no window serves is a warning, not an error: "
     "its tickets wait until a window serves it.",
 )

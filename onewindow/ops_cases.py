@@ -135,6 +135,8 @@ def op_checkin(req: Request) -> dict:
         printed=printed,
     )
     req.store.case_returned(case["id"], req.now, t.id)
+    if req.store.move_form(case["id"], t.id, t.day):  # 一表申请: the form comes back with them
+        req.audit("form_carry", t, window=case["window"], detail={"case": case["id"]})
     req.audit(
         "case_checkin",
         t,

@@ -7,6 +7,7 @@ from . import ops_cases as cases
 from . import ops_config as cfg
 from . import ops_followup as follow
 from . import ops_mobile as mobile
+from . import ops_forms as forms
 from . import ops_rating as rating
 from . import ops_reports as reports
 from . import ops_tickets as tickets
@@ -78,6 +79,8 @@ OPS = {
     "notice.cancel": (mobile.op_unsubscribe, ("web",)),
     "notice.pending": (mobile.op_pending, ("notifier",)),
     "notice.sent": (mobile.op_sent, ("notifier",)),
+    "form.template": (forms.op_template, ("kiosk", "caller", "manager")),
+    "form.get": (forms.op_get, WINDOW),
 }
 
 # Ops that change nothing: no idempotency record is kept for them (a retry simply reads again),
@@ -111,10 +114,12 @@ READS = frozenset(
         "rating.case",
         "case.list",
         "case.find",
+        "form.template",
         # a number shown in clear is never kept as a stored reply
         "rating.phone",
         "notice.pending",
         "entrance.url",
         "entrance.check",
+        "form.get",
     }
 )

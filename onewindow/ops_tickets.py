@@ -197,6 +197,9 @@ def op_issue(req: Request) -> dict:
         req.store.set_appointment(appt["id"], "checked_in", ticket_id=t.id)
     if from_phone:
         record(req, t.id, from_phone)
+    from .ops_forms import fill
+
+    fill(req, t, t.answers if t.answers is not None else answers)  # 一表申请, when given
     req.emit(
         "ticket",
         {

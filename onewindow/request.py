@@ -68,6 +68,11 @@ class Request:
         return self._ctl.phones
 
     @property
+    def forms(self):
+        """The vault for filled forms (phonevault.py), None without `cryptography`."""
+        return self._ctl.forms
+
+    @property
     def store(self) -> "Store":
         """Named reads and records (appointments, ratings, figures); tickets change by `move`."""
         return self._ctl.store

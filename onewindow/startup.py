@@ -81,9 +81,10 @@ def open_hall(
         store.close()
         raise
     ctl = Controller(hall, raw, store, clock, load_secret(data_dir), source_hash, test_mode)
-    from .phonevault import open_vault
+    from .phonevault import open_form_vault, open_vault
 
     ctl.phones = open_vault(data_dir)
+    ctl.forms = open_form_vault(data_dir)
     if conflicts:
         ctl.housekeeping(
             lambda alerts: alerts.raise_(

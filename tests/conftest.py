@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
+from cupsutil import PrivateCups
 from pcscutil import vpcd_reader
 
 from busutil import REPO, Hall, unlimited_config
@@ -75,3 +76,23 @@ def site(tmp_path: Path) -> Iterator[tuple[Hall, str]]:
     yield hall, f"http://127.0.0.1:{server.port}"
     server.shutdown()
     hall.close()
+
+
+@pytest.fixture
+def cups() -> Iterator[PrivateCups]:
+    """A private cupsd on a free port of 127.0.0.1 with an A4 queue `hall-a4` whose jobs land
+    as PDFs in `cups.out`, and `nopaper`, a printer out of paper (tests/cupsutil.py). In a
+    directory of its own under /tmp: its backends run as the user lp, who cannot enter
+    pytest's private temp dirs."""
+    import shutil
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(prefix="onewindow-cups-"))
+    server = PrivateCups(root)
+    try:
+        server.add_queue("hall-a4", f"pdfdir:{server.out}")
+        server.add_queue("nopaper", "nopaper:/")
+        yield server
+    finally:
+        server.close()
+        shutil.rmtree(root, ignore_errors=True)

@@ -51,6 +51,7 @@ ARGS = {
         "citizen",
         "entrance",
         "phone_id",
+        "form",
     ),
     "ticket.cancel": ("ticket_id", "reason"),
     "ticket.reinstate": ("ticket_id",),
@@ -65,6 +66,8 @@ ARGS = {
     "case.list": ("status",),
     "case.find": ("citizen",),
     "case.checkin": ("citizen", "case_id", "printed"),
+    "form.template": ("service", "answers"),
+    "form.get": ("window", "ticket_id", "purpose"),
     "queue.status": ("ticket_id",),
     "window.call_next": ("window", "current"),
     "window.recall": ("window",),
@@ -184,7 +187,12 @@ def citizen_values():
             {
                 "id_number": st.sampled_from(IDS) | TEXT,
                 "name": st.sampled_from(["李小明", "王建国", ""]) | TEXT,
-            }
+            },
+            optional={  # the card's other data, sent with a 一表申请 form
+                "sex": st.sampled_from(["男", "女"]) | JSON,
+                "birth": st.sampled_from(["2000-01-01", "x"]) | JSON,
+                "address": TEXT | JSON,
+            },
         ),
         JSON,
     )
@@ -244,6 +252,24 @@ def plausible(name: str, pools: dict):
         "decision": st.sampled_from(["confirm", "withdraw", "x"]),
         "missing": st.lists(st.sampled_from(["近期免冠照片", "居民户口簿"]) | TEXT, max_size=3),
         "missing_days": st.integers(0, 70),
+        "purpose": st.sampled_from(["view", "reveal", "print", "x"]),
+        "form": st.fixed_dictionaries(
+            {
+                "values": st.fixed_dictionaries(
+                    {},
+                    optional={
+                        "phone": st.sampled_from(["13912345678", "123"]) | JSON,
+                        "relation": st.sampled_from(["父亲", "舅舅"]) | JSON,
+                        "baby_birth": st.sampled_from(["2026-11-20", "2026-02-30"]) | JSON,
+                        "birth_cert": st.sampled_from(["Q620012345", ""]) | TEXT,
+                        "baby_sex": st.sampled_from(["女", "x"]),
+                        "name": TEXT,
+                    },
+                )
+                | JSON
+            }
+        )
+        | JSON,
     }
     for key, pool in (
         ("ticket_id", "tickets"),

@@ -11,6 +11,7 @@ SCREENS = {
     "guides": "guide:GuidesScreen",
     "guide": "guide:GuideScreen",
     "theme": "theme:ThemeScreen",
+    "form": "form:FormScreen",
     "book": "booking:BookScreen",
     "slots": "booking:SlotsScreen",
     "booked": "booking:BookDoneScreen",

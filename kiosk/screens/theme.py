@@ -100,8 +100,23 @@ class ThemeScreen(Screen):
         )
 
     def take(self) -> None:
+        """一表申请: with a card read and a form for the selected items, the form comes first;
+        else the number at once (the form is then filled at the window)."""
         self.error = ""
-        App.get_running_app().take_number(self.code, answers=dict(self.answers), failed=self.failed)
+        app = App.get_running_app()
+        answers = dict(self.answers)
+        if not app.citizen:
+            app.take_number(self.code, answers=answers, failed=self.failed)
+            return
+
+        def done(result, error):
+            form = (result or {}).get("form")
+            if error is None and form:
+                app.go("form", code=self.code, answers=answers, form=form)
+            else:
+                app.take_number(self.code, answers=answers, failed=self.failed)
+
+        app.request("form.template", {"service": self.code, "answers": answers}, done)
 
     def failed(self, message: str) -> None:
         self.error = message

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any, Optional
 
+from .forms import FormTemplate
+
 
 class TicketStatus(str, enum.Enum):
     WAITING = "waiting"
@@ -116,6 +118,7 @@ class Service:
     pickup: bool = False  # the 出件 queue
     hours: Optional[Hours] = None  # None = the hall's hours
     guide: Guide = Guide()
+    form: Optional[FormTemplate] = None  # 一表申请: its application form, None: none
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,7 @@ class Theme:
     questions: tuple[Question, ...] = ()
     time_limit_days: Optional[int] = None  # None: not stated; 0 = 即办
     daily_quota: int = 0
+    form_title: str = ""  # the merged form's title; "": the theme's name + 申请表
 
 
 @dataclass(frozen=True)

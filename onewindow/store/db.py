@@ -646,6 +646,46 @@ class Store(MobileStore):
                 (today.isoformat(),),
             )
 
+    # -- 一表申请 forms: sealed text only (ops_forms.py seals and opens) ------------------------
+
+    def put_form(self, ticket_id: str, day: date, sealed: str) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO forms VALUES (?, ?, ?, NULL)",
+            (ticket_id, day.isoformat(), sealed),
+        )
+
+    def form(self, ticket_id: str) -> Optional[str]:
+        row = self.db.execute("SELECT sealed FROM forms WHERE ticket_id = ?", (ticket_id,))
+        found = row.fetchone()
+        return str(found[0]) if found else None
+
+    def has_form(self, ticket_id: str) -> bool:
+        return self.form(ticket_id) is not None
+
+    def drop_form(self, ticket_id: str) -> None:
+        self.db.execute("DELETE FROM forms WHERE ticket_id = ?", (ticket_id,))
+
+    def keep_form(self, ticket_id: str, until: date) -> None:
+        """Kept past its day, for the 容缺 case accepted on it, until the case's due day."""
+        self.db.execute(
+            "UPDATE forms SET keep_until = ? WHERE ticket_id = ?", (until.isoformat(), ticket_id)
+        )
+
+    def move_form(self, from_ticket: str, to_ticket: str, day: date) -> bool:
+        """A 容缺 case's form goes with the citizen's 补件 ticket (and that ticket's day)."""
+        cur = self.db.execute(
+            "UPDATE forms SET ticket_id = ?, day = ?, keep_until = NULL WHERE ticket_id = ?",
+            (to_ticket, day.isoformat(), from_ticket),
+        )
+        return cur.rowcount > 0
+
+    def purge_forms(self, today: date) -> int:
+        """Drop every form whose day (or case's due day) is over; how many went."""
+        cur = self.db.execute(
+            "DELETE FROM forms WHERE COALESCE(keep_until, day) < ?", (today.isoformat(),)
+        )
+        return cur.rowcount
+
     # -- 容缺受理 cases --------------------------------------------------------------------------
 
     def add_case(self, row: dict[str, Any]) -> None:

@@ -184,6 +184,16 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
             "CREATE INDEX phone_tickets_day ON phone_tickets (day, phone_key)",
         ),
     ),
+    (
+        11,
+        "一表申请: each ticket's filled form, sealed with the forms key (never in clear), kept "
+        "for the ticket's day or its 容缺 case's due day",
+        (
+            """CREATE TABLE forms (
+         ticket_id TEXT PRIMARY KEY, day TEXT NOT NULL, sealed TEXT NOT NULL,
+         keep_until TEXT)""",
+        ),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -1,0 +1,137 @@
+"""一表申请 at the window: the form of the ticket at the window (form.get), shown so staff never
+retype it, the ID number masked until staff reveal it (audited by the hall), printed on the
+window's A4 printer through CUPS when the ticket is called (--print-form-on-call) or on the
+button; a printer's trouble comes back in words on the status line."""
+
+from __future__ import annotations
+
+import logging
+from typing import Optional
+
+from kivy.factory import Factory
+from kivy.utils import escape_markup
+
+log = logging.getLogger(__name__)
+
+TEXTS = {
+    "form_button": ("申请表", "Form"),
+    "form_reveal": ("显示证件号", "Show ID number"),
+    "form_print": ("打印申请表", "Print form"),
+    "form_close": ("关闭", "Close"),
+    "form_printing": ("正在打印 {number} 的申请表…", "Printing the form of {number}…"),
+    "form_printed": ("{number} 的申请表已打印，请群众核对签字", "Form of {number} printed"),
+    "form_print_failed": ("申请表未打印：{reason}", "Form not printed: {reason}"),
+    "form_no_printer": (
+        "本窗口未设置A4打印机（--form-printer），申请表未打印",
+        "No A4 printer set for this window (--form-printer)",
+    ),
+    "form_items": ("申请事项：{items}", "Applying for: {items}"),
+}
+
+
+def form_lines(form: dict, lang: str = "zh") -> str:
+    """Kivy markup: the items applied for, then one `label：value` a line (blank for a field
+    the citizen writes by hand on the paper)."""
+    items = "、".join(i.get("name", "") for i in form.get("items") or [])
+    lines = [f"[b]{escape_markup(form.get('title', ''))}[/b]"]
+    if items:
+        lines.append(escape_markup(TEXTS["form_items"][lang == "en"].format(items=items)))
+    for f in form.get("fields") or []:
+        label = f.get("label_en") if lang == "en" and f.get("label_en") else f.get("label", "")
+        value = f.get("value") or "—"
+        lines.append(f"[color=5a6675]{escape_markup(label)}[/color]  {escape_markup(value)}")
+    return "\n".join(lines)
+
+
+class FormDesk:
+    def __init__(self, app, queue: Optional[str], server: Optional[str], on_call: bool):
+        self.app = app
+        self.queue, self.server, self.on_call = queue, server, on_call
+        self.ticket_id: Optional[str] = None
+        self.form: Optional[dict] = None
+        self._printed_for: Optional[str] = None
+
+    def t(self, key: str, **fmt) -> str:
+        return TEXTS[key][self.app.lang == "en"].format(**fmt)
+
+    def ticket_changed(self, ticket: Optional[dict]) -> None:
+        tid = (ticket or {}).get("id")
+        if tid == self.ticket_id:
+            return
+        self.ticket_id, self.form = tid, None
+        self.app.has_form = False
+        if tid is None:
+            return
+
+        def done(result, error):
+            if tid != self.ticket_id:
+                return
+            if error is not None:  # no_form for most tickets: nothing to show
+                return
+            self.form = result["form"]
+            self.app.has_form = True
+            if self.on_call and self._printed_for != tid:
+                self.print_form()
+
+        self.app.request("form.get", {"window": self.app.window_no}, done)
+
+    def show(self) -> None:
+        if not self.form:
+            return
+        popup = Factory.FormPopup()
+        popup.text = form_lines(self.form, self.app.lang)
+        self.app.open_popup("form", popup)
+
+    def reveal(self) -> None:
+        def done(result, error):
+            if error is not None:
+                self.app._fail(error)
+                return
+            self.form = result["form"]
+            if self.app.popup_name == "form":
+                self.app.popup.text = form_lines(self.form, self.app.lang)
+
+        self.app.request("form.get", {"window": self.app.window_no, "purpose": "reveal"}, done)
+
+    def print_form(self) -> None:
+        if not self.queue:
+            self.app._say("form_no_printer", error=True)
+            return
+        tid = self.ticket_id
+        self._printed_for = tid
+        number = (self.form or {}).get("number", "")
+        self.app._say("form_printing", number=number)
+
+        def got(result, error):
+            if error is not None:
+                self.app._fail(error)
+                return
+
+            def work():
+                from onewindow.cupsprint import PrintError, print_pdf
+                from onewindow.formpdf import form_pdf
+
+                try:
+                    print_pdf(
+                        form_pdf(result["form"]),
+                        self.queue,
+                        server=self.server,
+                        title=f"{number} 申请表",
+                    )
+                except PrintError as exc:
+                    return exc.message_en if self.app.lang == "en" else exc.message
+                return None
+
+            def printed(problem, error):
+                if error is not None:
+                    log.warning("form of %s not printed: %s", number, error)
+                    problem = str(error)
+                if problem:
+                    self.app._say("form_print_failed", error=True, reason=problem)
+                else:
+                    self.app._say("form_printed", number=number)
+
+            self.app.in_background(work, printed)
+
+        # the printed form carries the ID number in full (the citizen checks it): a `print` read
+        self.app.request("form.get", {"window": self.app.window_no, "purpose": "print"}, got)

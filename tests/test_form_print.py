@@ -1,0 +1,99 @@
+"""The 一表申请 form as an A4 PDF (reportlab, CJK font embedded) printed through a real CUPS
+daemon (a private one, started by the `cups` fixture), and printer trouble told in words."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from onewindow.cupsprint import PrintError, print_pdf
+from onewindow.formpdf import form_pdf
+
+FORM = {
+    "ticket_id": "abc",
+    "number": "Y003",
+    "title": "新生儿出生一件事联办申请表",
+    "hall": "示范县政务服务中心",
+    "guide_url": "http://127.0.0.1:8080/t/abcSIGNATURE",
+    "items": [{"code": "A", "name": "户籍业务"}, {"code": "E", "name": "医保参保与异地就医备案"}],
+    "fields": [
+        {"key": "name", "label": "姓名", "type": "text", "source": "card", "value": "张小三"},
+        {
+            "key": "id_number",
+            "label": "公民身份号码",
+            "type": "text",
+            "source": "card",
+            "value": "620102199003070018",
+        },
+        {
+            "key": "phone",
+            "label": "联系电话",
+            "type": "phone",
+            "source": "contact",
+            "value": "13912345678",
+        },
+        {"key": "baby_name", "label": "新生儿姓名", "type": "text", "source": "item", "value": ""},
+        {
+            "key": "relation",
+            "label": "申请人与新生儿关系",
+            "type": "choice",
+            "source": "item",
+            "options": ["父亲", "母亲"],
+            "value": "父亲",
+        },
+    ],
+}
+
+
+def text_of(pdf: bytes, tmp_path) -> str:
+    path = tmp_path / "form.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def test_the_form_is_an_a4_pdf_with_its_font_embedded_and_each_field_once(tmp_path):
+    pdf = form_pdf(FORM)
+    text = text_of(pdf, tmp_path)
+    for word in (
+        "新生儿出生一件事联办申请表",
+        "示范县政务服务中心",
+        "Y003",
+        "申请人（签字）",
+        "620102199003070018",
+        "户籍业务",
+        "医保参保与异地就医备案",
+    ):
+        assert word in text, word
+    assert text.count("张小三") == 1 and text.count("新生儿姓名") == 1
+    fonts = subprocess.run(
+        ["pdffonts", str(tmp_path / "form.pdf")], capture_output=True, text=True
+    ).stdout
+    cjk = [ln for ln in fonts.splitlines() if "WenQuanYi" in ln]
+    assert cjk and cjk[0].split()[-5] == "yes"  # emb
+    size = subprocess.run(["pdfinfo", str(tmp_path / "form.pdf")], capture_output=True, text=True)
+    assert "595.276 x 841.89 pts (A4)" in size.stdout
+
+
+def test_a_form_goes_through_cups_and_comes_out_as_the_same_pdf(cups, tmp_path):
+    pdf = form_pdf(FORM)
+    job = print_pdf(pdf, "hall-a4", server=cups.server, title="Y003 申请表")
+    assert job.startswith("hall-a4-")
+    (out,) = cups.wait_pdfs(1)
+    assert out.read_bytes() == pdf
+
+
+def test_printer_trouble_is_told_in_words(cups):
+    pdf = form_pdf(FORM)
+    with pytest.raises(PrintError) as err:
+        print_pdf(pdf, "no-such-queue", server=cups.server)
+    assert err.value.message == "没有名为 no-such-queue 的打印机，请检查窗口的打印机设置"
+    with pytest.raises(PrintError) as err:
+        print_pdf(pdf, "nopaper", server=cups.server, wait_s=10)
+    assert "缺纸" in err.value.message, err.value.message
+    cups.close()
+    with pytest.raises(PrintError) as err:
+        print_pdf(pdf, "hall-a4", server=cups.server)
+    assert "连接不上打印服务" in err.value.message, err.value.message
