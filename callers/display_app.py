@@ -33,23 +33,27 @@ from .voice import announcement_text
 log = logging.getLogger("onewindow.display")
 
 TEXTS = Catalogue(
+    "display",
     {
-        "go_to": ("请到 {window} 办理", "please go to {window}"),
-        "idle": ("欢迎光临", "Welcome"),
-        "waiting_call": ("请留意叫号", "Please watch for your number"),
-        "open_idle": ("等候叫号", "Open"),
-        "serving": ("{ticket}", "{ticket}"),
-        "paused": ("暂停服务", "Paused"),
-        "paused_reason": ("暂停 · {reason}", "Paused: {reason}"),
-        "closed": ("窗口关闭", "Closed"),
-        "held": ("{state} · 暂缓 {numbers}", "{state} · on hold: {numbers}"),
-        "people": ("{n}人", "{n}"),
-        "window_n": ("{n}号窗口", "Window {n}"),
-        "weekdays": (
-            "星期一 星期二 星期三 星期四 星期五 星期六 星期日",
-            "Mon Tue Wed Thu Fri Sat Sun",
-        ),
-    }
+        "go_to": "请到 {window} 办理",
+        "idle": "欢迎光临",
+        "waiting_call": "请留意叫号",
+        "open_idle": "等候叫号",
+        "serving": "{ticket}",
+        "paused": "暂停服务",
+        "paused_reason": "暂停 · {reason}",
+        "closed": "窗口关闭",
+        "held": "{state} · 暂缓 {numbers}",
+        "people": "{n}人",
+        "window_n": "{n}号窗口",
+        "now_calling": "正在呼叫",
+        "recent_calls": "最近呼叫",
+        "windows_title": "窗口状态",
+        "waiting_title": "等候人数",
+        "offline": "连接中断，正在恢复",
+        "number_go_to": "{ticket}号 请到{window}办理",
+        "weekdays": "星期一 星期二 星期三 星期四 星期五 星期六 星期日",
+    },
 )
 
 RECENT_SLOTS = 8
