@@ -25,7 +25,7 @@ from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.stencilview import StencilView
 
 from onewindow.appbase import HallApp
-from onewindow.i18n import Catalogue, test_mark
+from onewindow.i18n import Catalogue, pick, test_mark
 from onewindow.uikit import load_kv
 
 from .voice import announcement_text
@@ -149,6 +149,8 @@ class DisplayApp(HallApp):
     DESIGN_SIZE = (1920, 1080)
     EVENTS = ("call",)
 
+    second = StringProperty("en")  # the hall's second language, under the Chinese ("" none)
+
     def __init__(
         self,
         settings: dict,
@@ -185,7 +187,7 @@ class DisplayApp(HallApp):
             root.ids.recent_grid.add_widget(cell)
         root.call_ticket = ""
         root.call_window = TEXTS("idle")
-        root.call_window_en = TEXTS("waiting_call", "en")
+        root.call_window_en = TEXTS("waiting_call", self.second) if self.second else ""
         return root
 
     def on_start(self):
@@ -250,8 +252,14 @@ class DisplayApp(HallApp):
             root.call_ticket = now["ticket"]
             name = now.get("window_name") or TEXTS("window_n", n=now.get("window"))
             root.call_window = TEXTS("go_to", window=name)
-            name_en = now.get("window_name_en") or TEXTS("window_n", "en", n=now.get("window"))
-            root.call_window_en = f"Number {now['ticket']}, {TEXTS('go_to', 'en', window=name_en)}"
+            # the hall's second language ([hall] languages) on the line below, if it has one
+            second = self.second
+            name_2 = now.get(f"window_name_{second}") or TEXTS(
+                "window_n", second, n=now.get("window")
+            )
+            root.call_window_en = (
+                TEXTS("number_go_to", second, ticket=now["ticket"], window=name_2) if second else ""
+            )
         for i, cell in enumerate(self._recent):
             c = self.calls[i + 1] if i + 1 < len(self.calls) else None
             cell.ticket = c["ticket"] if c else ""
@@ -277,7 +285,11 @@ class DisplayApp(HallApp):
     def update_hall(self, hall: dict) -> None:
         root = self.root_widget
         root.hall_name = test_mark(hall) + hall.get("name", "")
-        root.hall_name_en = hall.get("name_en", "")
+        langs = [x for x in hall.get("languages") or ["zh", "en"] if x != "zh"]
+        self.second = langs[0] if langs else ""
+        root.hall_name_en = pick(hall, "name", self.second) if self.second else ""
+        if root.hall_name_en == hall.get("name"):
+            root.hall_name_en = ""
         notice = (hall.get("notice") or "").strip()
         if notice != root.notice:
             root.notice = notice

@@ -160,6 +160,11 @@ def warnings(hall: Hall, raw: dict | None = None) -> list[str]:
     return out
 
 
+def window_table(raw: dict, number: int) -> dict:
+    """A window's table in the hall file, for its texts in other languages ({} if none)."""
+    return next((w for w in raw.get("windows") or [] if w.get("number") == number), {})
+
+
 def _tables(raw: dict, path: str, where: str = "") -> list[tuple[str, dict]]:
     """The file's tables at a schema path ("services.guide.materials"), each with its place."""
     head, _, rest = path.partition(".")

@@ -120,6 +120,28 @@ def pick(obj: dict, field: str, lang: str) -> str:
     return obj.get(field) or ""
 
 
+def localize(item, lang: str):
+    """A copy of a hall file item (`config.get`'s service, theme, material...) with each text in
+    `lang` where the file gives it (`conditions_en` for `conditions`), else the Chinese, at
+    every depth: what the guide model then words reads in the citizen's language.
+
+    >>> localize({"name": "户籍", "name_en": "Household", "guide": {"fee": "免费"}}, "en")
+    {'name': 'Household', 'name_en': 'Household', 'guide': {'fee': '免费'}}
+    """
+    if lang == "zh":
+        return item
+    if isinstance(item, list):
+        return [localize(x, lang) for x in item]
+    if not isinstance(item, dict):
+        return item
+    out = {k: localize(v, lang) for k, v in item.items()}
+    for key, value in item.items():
+        twin = item.get(f"{key}_{lang}")
+        if isinstance(value, str) and isinstance(twin, str) and twin.strip():
+            out[key] = twin
+    return out
+
+
 def next_lang(lang: str, langs: Iterable[str]) -> str:
     """The kiosk's language button: the language after `lang` among the hall's."""
     order = [x for x in LANGS if x in set(langs)] or ["zh"]
