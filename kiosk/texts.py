@@ -180,4 +180,5 @@ def error_text(error, lang: str) -> str:
             "err_unavailable" if getattr(error, "code", "") == "unavailable" else "err_generic",
             lang,
         )
-    return error.message_en if lang == "en" and getattr(error, "message_en", "") else message
+    english = getattr(error, "message_en", None)
+    return english if lang == "en" and english else message

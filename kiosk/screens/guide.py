@@ -96,7 +96,7 @@ class GuideScreen(Screen):
         # shows only what the hall file states
         card = guide_model.card(localize(s, app.lang))
         section("guide_conditions", card.conditions, "guide_conditions")
-        section("guide_process", card.process)
+        section("guide_process", card.process, "guide_process")
         materials = material_lines(app, card.materials)
         if card.any_missing_ok:
             materials += "\n" + app.t("guide_missing_note")
@@ -115,6 +115,7 @@ class GuideScreen(Screen):
             section(
                 "guide_faq",
                 "\n\n".join(app.t("faq_item", q=q, a=a) for q, a in card.faq),
+                "guide_faq",
             )
         self.ids.scroll.scroll_y = 1
 
