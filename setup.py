@@ -57,6 +57,8 @@ setup(
             "ruff>=0.17,<0.18",
             "mypy>=2.4,<2.5",
             "import-linter>=2.17,<3",
+            # scripts/catalogs: extracts, merges and compiles the gettext catalogs (2.10: Debian 12)
+            "Babel>=2.10",
         ],
     },
     entry_points={"console_scripts": ["onewindow=onewindow.cli:main"]},

@@ -13,29 +13,14 @@ from kivy.utils import escape_markup
 
 log = logging.getLogger(__name__)
 
-TEXTS = {
-    "form_button": ("申请表", "Form"),
-    "form_reveal": ("显示证件号", "Show ID number"),
-    "form_print": ("打印申请表", "Print form"),
-    "form_close": ("关闭", "Close"),
-    "form_printing": ("正在打印 {number} 的申请表…", "Printing the form of {number}…"),
-    "form_printed": ("{number} 的申请表已打印，请群众核对签字", "Form of {number} printed"),
-    "form_print_failed": ("申请表未打印：{reason}", "Form not printed: {reason}"),
-    "form_no_printer": (
-        "本窗口未设置A4打印机（--form-printer），申请表未打印",
-        "No A4 printer set for this window (--form-printer)",
-    ),
-    "form_items": ("申请事项：{items}", "Applying for: {items}"),
-}
 
-
-def form_lines(form: dict, lang: str = "zh") -> str:
+def form_lines(form: dict, t, lang: str = "zh") -> str:
     """Kivy markup: the items applied for, then one `label：value` a line (blank for a field
     the citizen writes by hand on the paper)."""
     items = "、".join(i.get("name", "") for i in form.get("items") or [])
     lines = [f"[b]{escape_markup(form.get('title', ''))}[/b]"]
     if items:
-        lines.append(escape_markup(TEXTS["form_items"][lang == "en"].format(items=items)))
+        lines.append(escape_markup(t("form_items", lang, items=items)))
     for f in form.get("fields") or []:
         label = f.get("label_en") if lang == "en" and f.get("label_en") else f.get("label", "")
         value = f.get("value") or "—"
@@ -52,7 +37,7 @@ class FormDesk:
         self._printed_for: Optional[str] = None
 
     def t(self, key: str, **fmt) -> str:
-        return TEXTS[key][self.app.lang == "en"].format(**fmt)
+        return self.app.TEXTS(key, self.app.lang, **fmt)
 
     def ticket_changed(self, ticket: Optional[dict]) -> None:
         tid = (ticket or {}).get("id")
@@ -79,7 +64,7 @@ class FormDesk:
         if not self.form:
             return
         popup = Factory.FormPopup()
-        popup.text = form_lines(self.form, self.app.lang)
+        popup.text = form_lines(self.form, self.app.TEXTS, self.app.lang)
         self.app.open_popup("form", popup)
 
     def reveal(self) -> None:
@@ -89,7 +74,7 @@ class FormDesk:
                 return
             self.form = result["form"]
             if self.app.popup_name == "form":
-                self.app.popup.text = form_lines(self.form, self.app.lang)
+                self.app.popup.text = form_lines(self.form, self.app.TEXTS, self.app.lang)
 
         self.app.request("form.get", {"window": self.app.window_no, "purpose": "reveal"}, done)
 

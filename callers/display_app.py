@@ -25,7 +25,7 @@ from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.stencilview import StencilView
 
 from onewindow.appbase import HallApp
-from onewindow.i18n import Catalogue, test_mark
+from onewindow.i18n import Catalogue, pick, test_mark
 from onewindow.uikit import load_kv
 
 from .voicepack import Call
@@ -33,23 +33,27 @@ from .voicepack import Call
 log = logging.getLogger("onewindow.display")
 
 TEXTS = Catalogue(
+    "display",
     {
-        "go_to": ("请到 {window} 办理", "please go to {window}"),
-        "idle": ("欢迎光临", "Welcome"),
-        "waiting_call": ("请留意叫号", "Please watch for your number"),
-        "open_idle": ("等候叫号", "Open"),
-        "serving": ("{ticket}", "{ticket}"),
-        "paused": ("暂停服务", "Paused"),
-        "paused_reason": ("暂停 · {reason}", "Paused: {reason}"),
-        "closed": ("窗口关闭", "Closed"),
-        "held": ("{state} · 暂缓 {numbers}", "{state} · on hold: {numbers}"),
-        "people": ("{n}人", "{n}"),
-        "window_n": ("{n}号窗口", "Window {n}"),
-        "weekdays": (
-            "星期一 星期二 星期三 星期四 星期五 星期六 星期日",
-            "Mon Tue Wed Thu Fri Sat Sun",
-        ),
-    }
+        "go_to": "请到 {window} 办理",
+        "idle": "欢迎光临",
+        "waiting_call": "请留意叫号",
+        "open_idle": "等候叫号",
+        "serving": "{ticket}",
+        "paused": "暂停服务",
+        "paused_reason": "暂停 · {reason}",
+        "closed": "窗口关闭",
+        "held": "{state} · 暂缓 {numbers}",
+        "people": "{n}人",
+        "window_n": "{n}号窗口",
+        "now_calling": "正在呼叫",
+        "recent_calls": "最近呼叫",
+        "windows_title": "窗口状态",
+        "waiting_title": "等候人数",
+        "offline": "连接中断，正在恢复",
+        "number_go_to": "{ticket}号 请到{window}办理",
+        "weekdays": "星期一 星期二 星期三 星期四 星期五 星期六 星期日",
+    },
 )
 
 RECENT_SLOTS = 8
@@ -145,6 +149,8 @@ class DisplayApp(HallApp):
     DESIGN_SIZE = (1920, 1080)
     EVENTS = ("call",)
 
+    second = StringProperty("en")  # the hall's second language, under the Chinese ("" none)
+
     def __init__(
         self,
         settings: dict,
@@ -182,7 +188,7 @@ class DisplayApp(HallApp):
             root.ids.recent_grid.add_widget(cell)
         root.call_ticket = ""
         root.call_window = TEXTS("idle")
-        root.call_window_en = TEXTS("waiting_call", "en")
+        root.call_window_en = TEXTS("waiting_call", self.second) if self.second else ""
         return root
 
     def on_start(self):
@@ -269,8 +275,14 @@ class DisplayApp(HallApp):
             root.call_ticket = now["ticket"]
             name = now.get("window_name") or TEXTS("window_n", n=now.get("window"))
             root.call_window = TEXTS("go_to", window=name)
-            name_en = now.get("window_name_en") or TEXTS("window_n", "en", n=now.get("window"))
-            root.call_window_en = f"Number {now['ticket']}, {TEXTS('go_to', 'en', window=name_en)}"
+            # the hall's second language ([hall] languages) on the line below, if it has one
+            second = self.second
+            name_2 = now.get(f"window_name_{second}") or TEXTS(
+                "window_n", second, n=now.get("window")
+            )
+            root.call_window_en = (
+                TEXTS("number_go_to", second, ticket=now["ticket"], window=name_2) if second else ""
+            )
         for i, cell in enumerate(self._recent):
             c = self.calls[i + 1] if i + 1 < len(self.calls) else None
             cell.ticket = c["ticket"] if c else ""
@@ -296,7 +308,11 @@ class DisplayApp(HallApp):
     def update_hall(self, hall: dict) -> None:
         root = self.root_widget
         root.hall_name = test_mark(hall) + hall.get("name", "")
-        root.hall_name_en = hall.get("name_en", "")
+        langs = [x for x in hall.get("languages") or ["zh", "en"] if x != "zh"]
+        self.second = langs[0] if langs else ""
+        root.hall_name_en = pick(hall, "name", self.second) if self.second else ""
+        if root.hall_name_en == hall.get("name"):
+            root.hall_name_en = ""
         notice = (hall.get("notice") or "").strip()
         if notice != root.notice:
             root.notice = notice

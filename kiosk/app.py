@@ -150,7 +150,7 @@ class KioskApp(HallApp):
         return pick(obj, field, self.lang)
 
     def toggle_lang(self) -> None:
-        self.lang = "en" if self.lang == "zh" else "zh"
+        self.lang = self.next_lang()
         self._apply_hall()
 
     def toggle_elder(self) -> None:
@@ -206,7 +206,8 @@ class KioskApp(HallApp):
                 self.clear_citizen()
                 self.session_ticket = None
                 if self.lang != self.args.lang:
-                    self.toggle_lang()
+                    self.lang = self.args.lang
+                    self._apply_hall()
                 if self.elder:
                     self.toggle_elder()
                 if self.sm.current != "oos":
@@ -232,6 +233,7 @@ class KioskApp(HallApp):
         self.cfg = cfg
         self.services = {s["code"]: s for s in cfg.get("services", [])}
         self.themes = {t["code"]: t for t in cfg.get("themes", [])}
+        self.langs = list((cfg.get("hall") or {}).get("languages") or ["zh", "en"])
 
     def _read_cache(self) -> None:
         """The last good configuration from --config-cache, when it is this hall's."""

@@ -6,6 +6,7 @@ import argparse
 import logging
 
 from onewindow.apps import device_settings, size_arg
+from onewindow.i18n import LANGS
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=60.0,
         help="seconds without a touch before the kiosk returns home and forgets the citizen",
     )
-    p.add_argument("--lang", choices=("zh", "en"), default="zh", help="starting language")
+    p.add_argument(
+        "--lang",
+        choices=LANGS,
+        default="zh",
+        help="starting language: zh, bo (Tibetan) or en; the button cycles through the hall's "
+        "[hall] languages",
+    )
     p.add_argument("--place", help="where this kiosk stands, for help requests (default: its id)")
     p.add_argument(
         "--config-cache",

@@ -19,10 +19,16 @@ from typing import Callable, Optional
 from kivy.app import App
 from kivy.clock import Clock, mainthread
 from kivy.core.window import Window
-from kivy.properties import BooleanProperty, DictProperty, NumericProperty, StringProperty
+from kivy.properties import (
+    BooleanProperty,
+    DictProperty,
+    ListProperty,
+    NumericProperty,
+    StringProperty,
+)
 
 from .bus.client import DeviceClient
-from .i18n import Catalogue, test_mark
+from .i18n import LANG_NAMES, Catalogue, next_lang, test_mark
 from .uikit import TargetsFile, hall_now
 
 log = logging.getLogger(__name__)
@@ -37,12 +43,15 @@ class HallApp(App):
     """A device's app: subclasses set the class constants and override `bus_state`,
     `bus_connection`, `bus_event` (all called on the UI thread) and `test_screen`."""
 
-    TEXTS = Catalogue({})
+    TEXTS = Catalogue("app", {})
     DESIGN_SIZE = (1080, 1080)  # window pixels at which the size unit `u0` is 1
     EVENTS: tuple = ()  # the evt/<kind> topics the app shows
     WINDOWS_STATE = True  # whether it follows every window's retained state
 
     lang = StringProperty("zh")
+    # the languages the citizen's button cycles through: the hall's ([hall] languages) and the
+    # one the app started in
+    langs = ListProperty(["zh", "en"])
     u0 = NumericProperty(1.0)  # the size unit of this screen
     zoom = NumericProperty(1.0)  # text and touch targets enlarged (the kiosk's elderly mode)
     u = NumericProperty(1.0)  # u0 * zoom: what text and touch targets are sized in
@@ -97,6 +106,14 @@ class HallApp(App):
 
     def t(self, key: str, lang: Optional[str] = None, **fmt) -> str:
         return self.TEXTS(key, lang or self.lang, **fmt)
+
+    def next_lang(self) -> str:
+        return next_lang(self.lang, [*self.langs, self.lang])
+
+    def lang_button(self, lang: str, langs: list) -> str:
+        """The language button's text: the next language's name, in that language (KV passes
+        `app.lang, app.langs` so the button follows both)."""
+        return LANG_NAMES[next_lang(lang, [*langs, lang])]
 
     @property
     def hall_state(self) -> dict:

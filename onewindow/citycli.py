@@ -91,10 +91,8 @@ def cmd_city_user(args) -> int:
 
 
 def cmd_city_export(args) -> int:
-    import psycopg
-
     from .city.export import build, write
-    from .city.schema import connect
+    from .city.schema import DatabaseError, connect
 
     if args.to < args.since:
         print(
@@ -104,7 +102,7 @@ def cmd_city_export(args) -> int:
     try:
         with connect(args.db) as db:
             doc = build(db, args.since, args.to, args.hall, args.levels)
-    except psycopg.Error as exc:
+    except DatabaseError as exc:
         print(f"onewindow city-export: cannot read the city database: {exc}", file=sys.stderr)
         return 3
     unknown = [h for h in args.hall if h not in doc["hall_kpis"] or _empty(doc, h)]
@@ -129,10 +127,8 @@ def _empty(doc: dict, hall: str) -> bool:
 
 
 def cmd_city_purge(args) -> int:
-    import psycopg
-
     from .city.export import purge
-    from .city.schema import connect
+    from .city.schema import DatabaseError, connect
 
     if args.keep_days < 1:
         print("onewindow city-purge: --keep-days is at least 1", file=sys.stderr)
@@ -140,7 +136,7 @@ def cmd_city_purge(args) -> int:
     try:
         with connect(args.db) as db:
             n = purge(db, args.keep_days)
-    except psycopg.Error as exc:
+    except DatabaseError as exc:
         print(f"onewindow city-purge: {exc}", file=sys.stderr)
         return 3
     print(f"deleted {n} events older than {args.keep_days} days (acknowledged to their halls)")

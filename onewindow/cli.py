@@ -291,7 +291,7 @@ def cmd_config(args) -> int:
     from .hallconfig import dump, load_file
 
     if args.action == "check":
-        from .hallconfig import warnings
+        from .hallconfig import translation_lines, warnings
         from .startup import check_with_live_settings
 
         hall, raw = load_file(_hall_file(args))
@@ -301,6 +301,8 @@ def cmd_config(args) -> int:
             f"{_count(hall.themes, 'theme')}, {_count(hall.windows, 'window')})"
             + (f", fits the live settings in {args.data_dir}" if args.data_dir else "")
         )
+        for line in translation_lines(raw):
+            print(f"  languages: {line}")
         for line in warnings(hall, raw):
             print(f"  warning: {line}")
         for option in conflicts:

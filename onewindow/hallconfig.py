@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import tomllib
+from dataclasses import fields
 from datetime import date, time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -34,6 +35,8 @@ RANGE = re.compile(r"^([0-9]{2}):([0-9]{2})-([0-9]{2}):([0-9]{2})$")  # ASCII di
 
 
 SYSTEM_CONFIG = Path("/etc/onewindow/hall.toml")
+TRANSLATION_SUFFIXES = tuple(f"_{lang}" for lang in schema.LANGUAGES if lang != "zh")
+MISSING_SHOWN = 5  # untranslated texts named per language at `config check`
 
 
 def resolve_config(given: str | Path | None) -> Path:
@@ -127,7 +130,7 @@ def parse(raw: dict, file: str = "<config>") -> Hall:
         rating=rating,
         voice_languages=voice,
         mobile=mobile,
-        **hall,
+        **_model(Hall, hall),
     )
 
 
@@ -163,6 +166,73 @@ def warnings(hall: Hall, raw: dict | None = None) -> list[str]:
             f"`onewindow web`, e.g. http://192.168.10.2:8080/t/{{ticket_id}}"
         )
     return out
+
+
+def window_table(raw: dict, number: int) -> dict:
+    """A window's table in the hall file, for its texts in other languages ({} if none)."""
+    return next((w for w in raw.get("windows") or [] if w.get("number") == number), {})
+
+
+def _tables(raw: dict, path: str, where: str = "") -> list[tuple[str, dict]]:
+    """The file's tables at a schema path ("services.guide.materials"), each with its place."""
+    head, _, rest = path.partition(".")
+    value = raw.get(head)
+    items = value if isinstance(value, list) else [value]
+    found = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            continue
+        label = item.get("code") or item.get("number") or item.get("id") or item.get("name")
+        here = f"{where}{head}" + (f" {label or i + 1}" if isinstance(value, list) else "")
+        found += _tables(item, rest, here + " ") if rest else [(here, item)]
+    return found
+
+
+def translations(raw: dict) -> dict[str, tuple[int, int, list[str]]]:
+    """How complete each language of the hall file is: {lang: (texts given in it, texts in
+    Chinese, the places of some that are not)}, for `config check`."""
+    report: dict[str, tuple[int, int, list[str]]] = {}
+    for lang in schema.LANGUAGES[1:]:
+        have, total, missing = 0, 0, []
+        for section, _ in schema.FILE.walk():
+            twins = [o for o in section.options if o.lang == lang]
+            if not twins or not section.path:
+                continue
+            for where, table in _tables(raw, section.path):
+                for opt in twins:
+                    if not isinstance(table.get(opt.of), str) or not table[opt.of].strip():
+                        continue
+                    total += 1
+                    if isinstance(table.get(opt.name), str) and table[opt.name].strip():
+                        have += 1
+                    else:
+                        missing.append(f"[{where.strip()}] {opt.name}")
+        report[lang] = (have, total, missing)
+    return report
+
+
+def translation_lines(raw: dict) -> list[str]:
+    """`config check`'s lines on the languages: every language of `[hall] languages` other than
+    Chinese, and any other the file has begun."""
+    wanted = (raw.get("hall") or {}).get("languages") or ["zh", "en"]
+    lines = []
+    for lang, (have, total, missing) in translations(raw).items():
+        if lang not in wanted and not have:
+            continue
+        name = schema.LANGUAGE_NAMES[lang]
+        line = f"{name} ({lang}): {have} of {total} texts" + (
+            f" ({100 * have // total}%)" if total else ""
+        )
+        if missing:
+            shown = ", ".join(missing[:MISSING_SHOWN])
+            more = (
+                f" and {len(missing) - MISSING_SHOWN} more" if len(missing) > MISSING_SHOWN else ""
+            )
+            line += f"; shown in Chinese: {shown}{more}"
+        if lang not in wanted:
+            line += " (not in [hall] languages: not offered)"
+        lines.append(line)
+    return lines
 
 
 def _loopback(host: str) -> bool:
@@ -259,19 +329,30 @@ def _voice(t: Table) -> tuple[str, ...]:
     return languages
 
 
+def _model(cls, values: dict) -> dict:
+    """What the domain model keeps of an item: not the texts in other languages (`name_bo`) nor
+    the hall's `languages`, which stay in the file's tables that `config.get` hands the apps."""
+    keep = {f.name for f in fields(cls)}
+    return {
+        k: v
+        for k, v in values.items()
+        if k in keep or not (k == "languages" or k.endswith(TRANSLATION_SUFFIXES))
+    }
+
+
 def _guide(t: Table | None) -> Guide:
     if t is None:
         return Guide()
     materials = []
     for m in t.subs(schema.MATERIALS):
-        materials.append(Material(**m.read_all(schema.MATERIALS)))
+        materials.append(Material(**_model(Material, m.read_all(schema.MATERIALS))))
         m.check_unused()
     faq = []
     for f in t.subs(schema.FAQ):
         v = f.read_all(schema.FAQ)
         faq.append((v["q"], v["a"]))
         f.check_unused()
-    g = Guide(materials=tuple(materials), faq=tuple(faq), **t.read_all(schema.GUIDE))
+    g = Guide(materials=tuple(materials), faq=tuple(faq), **_model(Guide, t.read_all(schema.GUIDE)))
     t.check_unused()
     return g
 
@@ -286,7 +367,7 @@ def _service(t: Table) -> Service:
         hours=_hours(hours_t, hours_section) if hours_t is not None else None,
         guide=_guide(t.sub(schema.GUIDE)),
         form=_form(t.sub(schema.FORM)),
-        **v,
+        **_model(Service, v),
     )
     t.check_unused()
     return s
@@ -309,15 +390,15 @@ def _theme(t: Table) -> Theme:
     question_section = schema.THEMES.child("questions")
     questions = []
     for q in t.subs(question_section):
-        questions.append(Question(**q.read_all(question_section)))
+        questions.append(Question(**_model(Question, q.read_all(question_section))))
         q.check_unused()
-    th = Theme(questions=tuple(questions), **t.read_all(schema.THEMES))
+    th = Theme(questions=tuple(questions), **_model(Theme, t.read_all(schema.THEMES)))
     t.check_unused()
     return th
 
 
 def _window(t: Table) -> Window:
-    w = Window(**t.read_all(schema.WINDOWS))
+    w = Window(**_model(Window, t.read_all(schema.WINDOWS)))
     t.check_unused()
     return w
 

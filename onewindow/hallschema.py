@@ -35,6 +35,8 @@ class Option:
     default_doc: str = ""  # when the default is not a constant (e.g. "the code")
     check: Optional[Callable[[Any], Optional[str]]] = None  # a present value: problem or None
     check_doc: str = ""  # what `check` allows, for the reference
+    lang: str = ""  # a translation (`name_bo`) of the option named by `of`
+    of: str = ""
 
     @property
     def required(self) -> bool:
@@ -71,6 +73,36 @@ class Section:
             yield from sub.walk(self)
 
 
+LANGUAGES = ("zh", "bo", "en")  # Chinese is the source; onewindow/i18n.py LANGS
+LANGUAGE_NAMES = {"en": "English", "bo": "Tibetan"}
+TRANSLATION_EXAMPLES = {"en": "(the text in English)", "bo": "བོད་ཡིག"}
+
+
+def _languages(value: list) -> Optional[str]:
+    if not value or value[0] != "zh":
+        return 'Chinese comes first: e.g. ["zh", "bo"]'
+    if len(set(value)) != len(value):
+        return "a language is listed twice"
+    return None
+
+
+def tr(opt: Option, en: Any = None, bo: Any = None) -> tuple[Option, ...]:
+    """A text option and its translations: `name`, `name_en`, `name_bo`. A translation left out
+    or empty shows the Chinese (`pick` in onewindow/i18n.py)."""
+    return (opt,) + tuple(
+        Option(
+            f"{opt.name}_{lang}",
+            str,
+            "",
+            example=example or TRANSLATION_EXAMPLES[lang],
+            lang=lang,
+            of=opt.name,
+            doc=f"{LANGUAGE_NAMES[lang]} of `{opt.name}`; empty: the Chinese.",
+        )
+        for lang, example in (("en", en), ("bo", bo))
+    )
+
+
 def _known_zone(value: str) -> Optional[str]:
     try:
         ZoneInfo(value)
@@ -92,11 +124,29 @@ HALL = Section(
             doc="The hall's id: the root of every MQTT topic (`ow/ID/...`), in the broker's ACL "
             "and in every device's config. Lowercase letters, digits and `-`.",
         ),
+        *tr(
+            Option(
+                "name",
+                str,
+                example="临夏州政务服务中心",
+                doc="The hall's name, on screens and tickets.",
+            ),
+            en="Linxia Government Service Center",
+            bo="ཀླུ་ཚ་ཁུལ་གཞུང་ཞབས་ཞུ་ལྟེ་གནས།",
+        ),
         Option(
-            "name",
-            str,
-            example="临夏州政务服务中心",
-            doc="The hall's name, on screens and tickets.",
+            "languages",
+            list,
+            ["zh", "en"],
+            items="string",
+            pattern="zh|bo|en",
+            check=_languages,
+            check_doc="Chinese first, each once",
+            example=["zh", "bo"],
+            doc="The citizens' languages: the kiosk's language button cycles through them, the "
+            "hall display shows each call in the first two (`zh` 中文, `bo` 藏文 Tibetan, `en` "
+            "English). The texts of the hall file in a language are its options' `_en` / `_bo` "
+            "twins; `config check` reports how many each language has.",
         ),
         Option(
             "timezone",
@@ -107,14 +157,9 @@ HALL = Section(
             example="Asia/Shanghai",
             doc="The hall's local time: opening hours, ticket days and reports follow it.",
         ),
-        Option(
-            "name_en",
-            str,
-            "",
-            example="Linxia Government Service Center",
-            doc="English name, shown beside the Chinese one.",
+        *tr(
+            Option("address", str, "", example="临夏市团结路1号", doc="The hall's postal address.")
         ),
-        Option("address", str, "", example="临夏市团结路1号", doc="The hall's postal address."),
         Option("phone", str, "", example="0930-12345", doc="The hall's enquiry phone number."),
         Option(
             "area_code",
@@ -137,13 +182,15 @@ HALL = Section(
             "(`onewindow web`). "
             "Empty: tickets carry no QR code.",
         ),
-        Option(
-            "notice",
-            str,
-            "",
-            example="请取号后留意叫号屏和语音提示。",
-            doc="The notice on the hall display and the kiosk's home screen; managers can "
-            "change it on the console.",
+        *tr(
+            Option(
+                "notice",
+                str,
+                "",
+                example="请取号后留意叫号屏和语音提示。",
+                doc="The notice on the hall display and the kiosk's home screen; managers can "
+                "change it on the console.",
+            )
         ),
     ),
 )
@@ -268,7 +315,11 @@ MATERIALS = Section(
     array=True,
     label="name",
     options=(
-        Option("name", str, example="居民身份证", doc="What to bring."),
+        *tr(
+            Option("name", str, example="居民身份证", doc="What to bring."),
+            en="Resident ID card",
+            bo="ཐོབ་ཐང་ལག་ཁྱེར།",
+        ),
         Option("originals", int, 1, minval=0, maxval=99, example=1, doc="Originals to show."),
         Option("copies", int, 0, minval=0, maxval=99, example=1, doc="Photocopies to hand in."),
         Option(
@@ -278,7 +329,7 @@ MATERIALS = Section(
             example=True,
             doc="容缺受理: the application is accepted without it; it can follow later.",
         ),
-        Option("issuer", str, "", example="助产医院", doc="Who issues it."),
+        *tr(Option("issuer", str, "", example="助产医院", doc="Who issues it.")),
         Option(
             "electronic",
             bool,
@@ -286,7 +337,7 @@ MATERIALS = Section(
             example=True,
             doc="An electronic licence (电子证照) is accepted instead.",
         ),
-        Option("note", str, "", example="可现场免费拍照", doc="A hint shown beside it."),
+        *tr(Option("note", str, "", example="可现场免费拍照", doc="A hint shown beside it.")),
     ),
 )
 
@@ -295,8 +346,8 @@ FAQ = Section(
     "A common question and its answer, shown in the guide.",
     array=True,
     options=(
-        Option("q", str, example="身份证丢了能马上拿到临时身份证吗？", doc="The question."),
-        Option("a", str, example="可以，当场办理临时居民身份证。", doc="The answer."),
+        *tr(Option("q", str, example="身份证丢了能马上拿到临时身份证吗？", doc="The question.")),
+        *tr(Option("a", str, example="可以，当场办理临时居民身份证。", doc="The answer.")),
     ),
 )
 
@@ -305,19 +356,24 @@ GUIDE = Section(
     "The service's guide (办事指南), shown on the kiosk and the QR pages.",
     sections=(MATERIALS, FAQ),
     options=(
-        Option(
-            "conditions",
-            str,
-            "",
-            example="年满16周岁的本县户籍居民。",
-            doc="Who may apply (受理条件).",
+        *tr(
+            Option(
+                "conditions",
+                str,
+                "",
+                example="年满16周岁的本县户籍居民。",
+                doc="Who may apply (受理条件).",
+            )
         ),
-        Option(
-            "process",
-            str,
-            "",
-            example="取号 → 窗口核验材料 → 现场办结",
-            doc="The steps (办理流程).",
+        *tr(
+            Option(
+                "process",
+                str,
+                "",
+                example="取号 → 窗口核验材料 → 现场办结",
+                doc="The steps (办理流程).",
+            ),
+            en="Take a number → documents checked at the window → done on the spot",
         ),
         Option(
             "legal_limit_days",
@@ -340,16 +396,19 @@ GUIDE = Section(
             doc="承诺办结时限 (the hall's promise), working days; 0: settled on the spot (即办). "
             "Left out, no time limit is shown and `config check` warns.",
         ),
-        Option(
-            "fee",
-            str,
-            None,
-            example="不收费",
-            default_doc="not stated",
-            doc="Fees (收费标准), shown as written (e.g. 不收费). Left out, no fee is shown (never "
-            "a made-up 免费) and `config check` warns.",
+        *tr(
+            Option(
+                "fee",
+                str,
+                None,
+                example="不收费",
+                default_doc="not stated",
+                doc="Fees (收费标准), shown as written (e.g. 不收费). Left out, no fee is shown (never "
+                "a made-up 免费) and `config check` warns.",
+            ),
+            en="Free",
         ),
-        Option("place", str, "", example="一楼A区 4-5号窗口", doc="Where it is handled."),
+        *tr(Option("place", str, "", example="一楼A区 4-5号窗口", doc="Where it is handled.")),
         Option("phone", str, "", example="0930-12345-101", doc="Enquiry phone for this service."),
         Option(
             "url",
@@ -458,12 +517,21 @@ SERVICES = Section(
             example="A",
             doc="The service's code: unique among services and themes; windows list it.",
         ),
-        Option("name", str, example="户籍业务", doc="The name on the kiosk's buttons and screens."),
-        Option(
-            "department",
-            str,
-            example="县公安局",
-            doc="The department (部门) it belongs to; reports group by it.",
+        *tr(
+            Option(
+                "name", str, example="户籍业务", doc="The name on the kiosk's buttons and screens."
+            ),
+            en="Household registration",
+            bo="ཐེམ་ཐོའི་ལས་དོན།",
+        ),
+        *tr(
+            Option(
+                "department",
+                str,
+                example="县公安局",
+                doc="The department (部门) it belongs to; reports group by it.",
+            ),
+            en="County Public Security Bureau",
         ),
         Option(
             "prefix",
@@ -475,7 +543,6 @@ SERVICES = Section(
             doc="The letters in front of its ticket numbers (A001); unique among services and "
             "themes.",
         ),
-        Option("name_en", str, "", example="Household registration", doc="English name."),
         Option(
             "basic_code",
             str,
@@ -545,13 +612,9 @@ THEMES = Section(
             label="id",
             options=(
                 Option("id", str, pattern=CODE, example="fund", doc="The question's id."),
-                Option("text", str, example="父母是否需要提取公积金？", doc="The question."),
-                Option(
-                    "text_en",
-                    str,
-                    "",
-                    example="Will the parents withdraw housing fund?",
-                    doc="English text.",
+                *tr(
+                    Option("text", str, example="父母是否需要提取公积金？", doc="The question."),
+                    en="Will the parents withdraw housing fund?",
                 ),
                 Option(
                     "adds",
@@ -573,7 +636,10 @@ THEMES = Section(
             example="T1",
             doc="The theme's code: unique among services and themes.",
         ),
-        Option("name", str, example="新生儿出生一件事", doc="Its name on the kiosk."),
+        *tr(
+            Option("name", str, example="新生儿出生一件事", doc="Its name on the kiosk."),
+            en="Having a baby",
+        ),
         Option(
             "prefix",
             str,
@@ -581,8 +647,13 @@ THEMES = Section(
             example="Y",
             doc="The letters in front of its ticket numbers; unique among services and themes.",
         ),
-        Option(
-            "lead_department", str, example="县卫健局", doc="The department leading it (牵头部门)."
+        *tr(
+            Option(
+                "lead_department",
+                str,
+                example="县卫健局",
+                doc="The department leading it (牵头部门).",
+            )
         ),
         Option(
             "items",
@@ -593,7 +664,6 @@ THEMES = Section(
             example=["A", "E", "D"],
             doc="Service codes always included.",
         ),
-        Option("name_en", str, "", example="Having a baby", doc="English name."),
         Option(
             "form_title",
             str,
@@ -641,7 +711,11 @@ WINDOWS = Section(
             example=4,
             doc="The window's number: on tickets, screens, voice and caller devices.",
         ),
-        Option("name", str, example="4号户籍窗口", doc="Its name on screens."),
+        *tr(
+            Option("name", str, example="4号户籍窗口", doc="Its name on screens."),
+            en="Window 4",
+            bo="སྒེའུ་ཁུང་ཨང་4",
+        ),
         Option(
             "kind",
             str,
@@ -660,8 +734,7 @@ WINDOWS = Section(
             example=["A", "B"],
             doc="Service and theme codes it serves, in order; required unless comprehensive.",
         ),
-        Option("name_en", str, "", example="Window 4", doc="English name."),
-        Option("location", str, "", example="一楼A区", doc="Where it is, for directions."),
+        *tr(Option("location", str, "", example="一楼A区", doc="Where it is, for directions.")),
     ),
 )
 

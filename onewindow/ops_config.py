@@ -11,7 +11,7 @@ from . import managerpin
 from .domain.errors import DomainError
 from .domain.model import Rules
 from .envelope import Args, require
-from .hallconfig import dump
+from .hallconfig import TRANSLATION_SUFFIXES, dump
 from .request import Request
 
 WINDOW_FIELDS = {"name": str, "name_en": str, "kind": str, "services": list, "location": str}
@@ -28,14 +28,32 @@ SERVICE_FIELDS = {
 }
 
 
+def _twins(table: dict) -> dict:
+    """A hall file table's texts in other languages (`name_bo`...): the domain model keeps none."""
+    return {k: v for k, v in table.items() if k.endswith(TRANSLATION_SUFFIXES)}
+
+
 def _materials(req: Request, codes) -> list[dict]:
     """一件事: one merged list; a material asked by several items is brought once."""
     merged: dict[str, dict] = {}
+    raw = {s.get("code"): s for s in req.raw.get("services", [])}
     for code in codes:
         s = req.hall.service(code)
+        written = {
+            m.get("name"): m
+            for m in ((raw.get(code) or {}).get("guide") or {}).get("materials", [])
+        }
         for m in s.guide.materials if s else ():
             m0 = merged.setdefault(
-                m.name, {"name": m.name, "originals": 0, "copies": 0, "missing_ok": True, "for": []}
+                m.name,
+                {
+                    "name": m.name,
+                    **_twins(written.get(m.name) or {}),
+                    "originals": 0,
+                    "copies": 0,
+                    "missing_ok": True,
+                    "for": [],
+                },
             )
             m0["originals"] = max(m0["originals"], m.originals)
             m0["copies"] = max(m0["copies"], m.copies)
@@ -62,7 +80,10 @@ def op_get(req: Request) -> dict:
     for th, rt in zip(hall.themes, raw.get("themes", []), strict=True):
         every = list(th.items) + [c for q in th.questions for c in q.adds]
         themes.append({**rt, "materials": _materials(req, dict.fromkeys(every))})
-    windows = [{**req.window_view(w.number), "location": w.location} for w in hall.windows]
+    windows = [
+        {**req.window_view(w.number), "location": w.location, **_twins(rw)}
+        for w, rw in zip(hall.windows, raw.get("windows", []), strict=True)
+    ]
     return {
         "hall": {**raw["hall"], "hours": raw.get("hours", {}), "rules": asdict(hall.rules)},
         "services": services,

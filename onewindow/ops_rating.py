@@ -9,23 +9,16 @@ from .domain import followup
 from .domain.hours import add_working_days
 from .domain.identity import mask_mobile
 from .domain.model import TicketStatus
+from .domain.rating import LEVELS, RATING_CHANNELS, gbt_level  # noqa: F401 (the ops' names)
 from .envelope import require
 from .phonevault import MOBILE
 from .request import Request
 
-LEVELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
-# GB/T 39046 channel codes; our names are what devices send
-RATING_CHANNELS = {"pc": 1, "mobile": 2, "qrcode": 3, "pad": 4, "kiosk": 5, "phone": 6, "sms": 7}
 OTHER_REASON = "其他"  # the reason that needs the citizen's own words
 # a window's rating pad rates what that window finished this recently (the citizen is still
 # there); a later rating comes from the ticket's QR page or a kiosk
 PAD_RATES_WITHIN = timedelta(minutes=30)
 PROMPT_FOR = timedelta(seconds=60)  # a pad's bad rating waits this long for its reason
-
-
-def gbt_level(level: int) -> int:
-    """Our scale (5 best) to GB/T 39046 (1 best): export only."""
-    return 6 - level
 
 
 def op_submit(req: Request) -> dict:

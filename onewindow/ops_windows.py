@@ -11,6 +11,7 @@ from .domain.lifecycle import Action
 from .domain.model import Ticket, TicketStatus, WindowStatus
 from .domain.routing import choose_next
 from .envelope import require
+from .hallconfig import window_table
 from .request import Request
 
 
@@ -70,6 +71,7 @@ def _call_event(req: Request, t: Ticket, recall: bool, resumed: bool = False) ->
             "window": w.number,
             "window_name": w.name,
             "window_name_en": w.name_en,
+            "window_name_bo": window_table(req.raw, w.number).get("name_bo", ""),
             "service": t.service,
             "service_name": req.code_name(t.service),
             "recall": recall,

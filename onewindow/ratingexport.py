@@ -15,45 +15,10 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from .domain import followup
-from .ops_rating import LEVELS
-from .ratingrecord import FIELDS, SCALES, record
+from .domain.rating import kpis
+from .ratingrecord import FIELDS, SCALES, cell, record
 
 FORMATS = ("json", "csv")
-REASON_SEP = "；"  # the reasons in one CSV cell (a reason holds no such mark)
-
-
-def _rate(num: int, den: int) -> dict:
-    out = {"numerator": num, "denominator": den}
-    if den:
-        out["rate"] = round(100 * num / den, 1)  # a share of nothing is left out
-    return out
-
-
-def kpis(rows: list[dict], served: int, served_rated: int) -> dict:
-    """评价率, 好评率, 差评回复率, 回访整改率 and the per-level shares, over first ratings (a
-    follow-up rating after rectification is counted apart, as `follow_up_ratings`)."""
-    first = [r for r in rows if (r.get("count") or 1) == 1]
-    bad = [r for r in first if r["level"] <= 2]
-    valid_bad = [r for r in bad if r.get("follow_status") != followup.INVALID]
-    levels = {
-        LEVELS[n]: _rate(sum(r["level"] == n for r in first), len(first)) for n in (5, 4, 3, 2, 1)
-    }
-    return {
-        "served": served,
-        "ratings": len(first),
-        "follow_up_ratings": len(rows) - len(first),
-        "rating_rate": _rate(served_rated, served),  # 评价率
-        "good_rate": _rate(sum(r["level"] >= 3 for r in first), len(first)),  # 好评率
-        "bad_reply_rate": _rate(
-            sum(bool(r.get("contacted_at")) for r in valid_bad), len(valid_bad)
-        ),  # 差评回复率
-        "rectify_rate": _rate(
-            sum(r.get("follow_status") == followup.DONE for r in valid_bad), len(valid_bad)
-        ),  # 回访整改率
-        "invalid_bad": len(bad) - len(valid_bad),
-        "levels": levels,
-    }
 
 
 def build(data_dir: str | Path, since: date, until: date, scale: str = "gbt") -> dict:
@@ -79,14 +44,6 @@ def build(data_dir: str | Path, since: date, until: date, scale: str = "gbt") ->
     }
 
 
-def _cell(value) -> str:
-    if isinstance(value, list):
-        return REASON_SEP.join(value)
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    return "" if value is None else str(value)
-
-
 def write(doc: dict, fmt: str, out: Path) -> list[Path]:
     """The export as JSON (one document) or CSV (the records, and the KPIs beside them in
     OUT's name with `.kpis.csv`); the files written."""
@@ -104,7 +61,7 @@ def write(doc: dict, fmt: str, out: Path) -> list[Path]:
         w = csv.writer(f)
         w.writerow(FIELDS)
         for rec in doc["records"]:
-            w.writerow([_cell(rec.get(name)) for name in FIELDS])
+            w.writerow([cell(rec.get(name)) for name in FIELDS])
     side = out.with_name(out.stem + ".kpis.csv")
     with side.open("w", encoding="utf-8-sig", newline="") as f:
         w = csv.writer(f)

@@ -5,8 +5,9 @@ not have is left out of the record, never filled in. Pure: no I/O."""
 
 from __future__ import annotations
 
-from .ops_rating import LEVELS, RATING_CHANNELS, gbt_level
+from .domain.rating import LEVELS, RATING_CHANNELS, gbt_level
 
+REASON_SEP = "；"  # the reasons in one CSV cell (a reason holds no such mark)
 SCALES = ("gbt", "provincial")  # GB/T 39046: 1 = 非常满意; provincial interfaces: 5 = 非常满意
 # the record's fields, in order (the CSV's columns)
 FIELDS = (
@@ -93,3 +94,12 @@ def record(row: dict, hall, scale: str = "gbt") -> dict:
             }
         )
     return {k: v for k, v in rec.items() if v is not None and v != []}
+
+
+def cell(value) -> str:
+    """A record's value in a CSV cell (reasons joined by REASON_SEP)."""
+    if isinstance(value, list):
+        return REASON_SEP.join(value)
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return "" if value is None else str(value)

@@ -61,6 +61,67 @@ def register_fonts() -> None:
     bold = find_font("bold") or regular
     LabelBase.register(DEFAULT_FONT, regular, fn_bold=bold)
     LabelBase.register("CJK", regular, fn_bold=bold)
+    tibetan = find_font("regular", "tibetan")
+    if tibetan is None:
+        log.warning(
+            "no Tibetan font found (install fonts-noto-core or fonts-tibetan-machine): "
+            "Tibetan will not display"
+        )
+        return
+    install_script_runs(tibetan, find_font("bold", "tibetan") or tibetan)
+
+
+def install_script_runs(regular: str, bold: str) -> None:
+    """Every label draws each Tibetan run of its text in the Tibetan font, shaped by HarfBuzz
+    (`font_script_name` "Tibt": without it the stacked letters come apart), and the rest in its
+    own font. Kivy's labels (plain and markup) take the core label class when kivy.uix.label is
+    first imported, so this runs before (setup_kivy)."""
+    from contextlib import contextmanager
+
+    from kivy.core import text as core_text
+
+    from .scriptruns import has_tibetan, script_runs
+
+    base = core_text.Label
+    if getattr(base, "script_runs", False):
+        return
+
+    class ScriptLabel(base):  # type: ignore[misc, valid-type]
+        script_runs = True
+
+        @contextmanager
+        def _script(self, script: str):
+            if not script:
+                yield
+                return
+            options = self.options
+            saved = options.get("font_name_r"), options.get("font_script_name")
+            options["font_name_r"] = bold if options.get("bold") else regular
+            options["font_script_name"] = "Tibt"
+            try:
+                yield
+            finally:
+                options["font_name_r"], options["font_script_name"] = saved
+
+        def get_extents(self, text):
+            if not has_tibetan(text):
+                return super().get_extents(text)
+            width = height = 0
+            for script, run in script_runs(text):
+                with self._script(script):
+                    w, h = super().get_extents(run)
+                width, height = width + w, max(height, h)
+            return width, height
+
+        def _render_text(self, text, x, y):
+            if not has_tibetan(text):
+                return super()._render_text(text, x, y)
+            for script, run in script_runs(text):
+                with self._script(script):
+                    super()._render_text(run, x, y)
+                    x += super().get_extents(run)[0]
+
+    core_text.Label = ScriptLabel
 
 
 def load_kv(path) -> None:

@@ -13,6 +13,7 @@ from .domain import hours as hours_mod
 from .domain.model import Ticket, TicketStatus, WindowStatus
 from .domain.pagekey import page_key
 from .domain.routing import upcoming
+from .hallconfig import window_table
 
 if TYPE_CHECKING:
     from .controller import Controller
@@ -209,6 +210,7 @@ class Views:
             "window": number,
             "name": w.name,
             "name_en": w.name_en,
+            "name_bo": window_table(ctl.raw, number).get("name_bo", ""),
             "kind": w.kind,
             "status": st.status.value,
             "serving": cur.number if cur else None,
@@ -269,10 +271,16 @@ class Views:
         now = ctl.now()
         opening = hours_mod.next_opening(ctl.hall.hours, now)
         zh, en = hours_mod.describe_opening(opening, now.date())
+        raw_hall = ctl.raw.get("hall") or {}
         return {
             "id": ctl.hall.id,
             "name": ctl.hall.name,
             "name_en": ctl.hall.name_en,
+            # the citizens' languages and the hall's texts in them ([hall] languages)
+            "languages": list(raw_hall.get("languages") or ["zh", "en"]),
+            "name_bo": raw_hall.get("name_bo", ""),
+            "notice_en": raw_hall.get("notice_en", ""),
+            "notice_bo": raw_hall.get("notice_bo", ""),
             "day": ctl.day.isoformat(),
             "open": hours_mod.is_open(ctl.hall.hours, now),
             "next_opening": opening.isoformat() if opening else None,

@@ -20,50 +20,32 @@ from .i18n import Catalogue
 COOKIE = "ow_phone"
 TOKEN = r"[A-Za-z0-9_-]{8,64}"
 T = Catalogue(
+    "webphone",
     {
-        "take_title": ("手机取号", "Take a number"),
-        "take_intro": (
-            "请选择要办理的事项，取号后本页显示排队进度；号票无需打印。",
-            "Choose what you need; your ticket stays on this page, nothing is printed.",
-        ),
-        "themes": ("一件事一次办", "One-stop themes"),
-        "services": ("部门事项", "Services"),
-        "waiting": ("{n}人等候", "{n} waiting"),
-        "id_label": (
-            "身份证号（选填：年满条件的老年人优先；仅保存加密摘要）",
-            "ID number (optional: elders go first; only a keyed hash is kept)",
-        ),
-        "take": ("取号", "Take a number"),
-        "pick": ("请选择一项业务", "Choose a service"),
-        "bad_id": ("身份证号码有误，请核对后重试", "The ID number is not valid"),
-        "expired": (
-            "二维码已过期，请扫描大厅入口今天的二维码。",
-            "This code has expired: scan today's code at the hall's entrance.",
-        ),
-        "other_lang": ("English", "中文"),
-        "notice_title": ("叫号短信提醒", "SMS reminder"),
-        "notice_on": (
-            "前面还剩{n}位时和叫号时，将发短信至 {phone}。号码加密保存，今天结束即删除。",
-            "We will text {phone} when {n} are ahead and at the call. The number is kept "
-            "encrypted and deleted at the end of the day.",
-        ),
-        "notice_ask": (
-            "离开大厅也不怕过号：留下手机号码，前面还剩{n}位时和叫号时发短信提醒您。",
-            "Leave your mobile number and we will text you when {n} are ahead, and at the call.",
-        ),
-        "phone": ("手机号码", "Mobile number"),
-        "consent": (
-            "我同意大厅为本次叫号向此号码发送短信（号码加密保存，当天删除）",
-            "I agree to receive SMS about this ticket (kept encrypted, deleted today)",
-        ),
-        "notice_go": ("开启短信提醒", "Text me"),
-        "notice_off": ("取消短信提醒", "Stop the SMS"),
-        "need_consent": ("请勾选同意接收短信", "Tick the consent to receive the SMS"),
-        "sound": ("开启提示音", "Turn on the sound"),
-        "sound_on": ("提示音已开启", "Sound on"),
-        "soon": ("即将轮到您（前面还有{n}位），请回到等候区", "Nearly your turn ({n} ahead)"),
-        "called": ("请到 {window} 办理", "Please go to {window}"),
-    }
+        "take_title": "手机取号",
+        "take_intro": "请选择要办理的事项，取号后本页显示排队进度；号票无需打印。",
+        "themes": "一件事一次办",
+        "services": "部门事项",
+        "waiting": "{n}人等候",
+        "id_label": "身份证号（选填：年满条件的老年人优先；仅保存加密摘要）",
+        "take": "取号",
+        "pick": "请选择一项业务",
+        "bad_id": "身份证号码有误，请核对后重试",
+        "expired": "二维码已过期，请扫描大厅入口今天的二维码。",
+        "other_lang": "English",
+        "notice_title": "叫号短信提醒",
+        "notice_on": "前面还剩{n}位时和叫号时，将发短信至 {phone}。号码加密保存，今天结束即删除。",
+        "notice_ask": "离开大厅也不怕过号：留下手机号码，前面还剩{n}位时和叫号时发短信提醒您。",
+        "phone": "手机号码",
+        "consent": "我同意大厅为本次叫号向此号码发送短信（号码加密保存，当天删除）",
+        "notice_go": "开启短信提醒",
+        "notice_off": "取消短信提醒",
+        "need_consent": "请勾选同意接收短信",
+        "sound": "开启提示音",
+        "sound_on": "提示音已开启",
+        "soon": "即将轮到您（前面还有{n}位），请回到等候区",
+        "called": "请到 {window} 办理",
+    },
 )
 
 STATUS = {
@@ -77,15 +59,16 @@ STATUS = {
     "held": ("暂缓（挂起），请尽快回到窗口", "On hold: please return to the window"),
 }
 LABELS = Catalogue(
+    "webphone_labels",
     {
-        "service": ("业务", "Service"),
-        "status": ("状态", "Status"),
-        "ahead": ("前面等候", "Ahead of you"),
-        "wait": ("预计等候", "Estimated wait"),
-        "window": ("办理窗口", "Window"),
-        "issued": ("取号时间 {at}，本页自动刷新", "Taken at {at}; this page updates itself"),
-        "people": ("{n} 人", "{n}"),
-    }
+        "service": "业务",
+        "status": "状态",
+        "ahead": "前面等候",
+        "wait": "预计等候",
+        "window": "办理窗口",
+        "issued": "取号时间 {at}，本页自动刷新",
+        "people": "{n} 人",
+    },
 )
 
 

@@ -13,7 +13,16 @@ from busutil import REPO
 
 DEBIAN = REPO / "debian"
 # what the issue asks every box to get from Debian
-REQUIRED = {"mosquitto", "pcscd", "fonts-noto-cjk", "espeak-ng", "sox", "alsa-utils", "python3"}
+REQUIRED = {
+    "mosquitto",
+    "pcscd",
+    "fonts-noto-cjk",
+    "fonts-noto-core",
+    "espeak-ng",
+    "sox",
+    "alsa-utils",
+    "python3",
+}
 # what a production box must not get: compilers, headers, test tools
 BUILD_OR_TEST = {
     "gcc",

@@ -16,9 +16,8 @@ load_kv("booking.kv")
 
 def day_label(app, day: str) -> str:
     d = datetime.fromisoformat(day)
-    names = app.t("weekday")
-    wd = names[d.weekday()] if app.lang == "zh" else names[d.weekday() * 3 : d.weekday() * 3 + 3]
-    return f"{d:%m-%d} 周{wd}" if app.lang == "zh" else f"{wd} {d:%m-%d}"
+    weekday = app.t("weekday").split("|")[d.weekday()]
+    return app.t("day_label", date=f"{d:%m-%d}", weekday=weekday)
 
 
 class BookScreen(Screen):

@@ -9,6 +9,7 @@ from kivy.properties import StringProperty
 from kivy.uix.screenmanager import Screen
 
 from onewindow.domain import guide as guide_model
+from onewindow.i18n import localize
 
 from ..widgets import load_kv
 
@@ -20,10 +21,9 @@ def material_lines(app, materials: Sequence) -> str:
     the one guide model (domain/guide.py) that the web page and the 明白卡 use too."""
     lines = []
     for m in materials:
-        line = guide_model.material(m) if isinstance(m, dict) else m
-        en = app.lang == "en"
-        counts = line.counts_en if en else line.counts
-        text = f"•  {line.name_en if en else line.name}" + (f"（{counts}）" if counts else "")
+        line = guide_model.material(localize(m, app.lang)) if isinstance(m, dict) else m
+        counts = line.counts_en if app.lang == "en" else line.counts
+        text = f"•  {line.name}" + (app.t("counts", counts=counts) if counts else "")
         if line.missing_ok:
             text += f"  [{app.t('guide_missing_ok')}]"
         lines.append(text)

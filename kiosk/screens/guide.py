@@ -8,12 +8,23 @@ from kivy.properties import StringProperty
 from kivy.uix.screenmanager import Screen
 
 from onewindow.domain import guide as guide_model
+from onewindow.i18n import localize
 
 from ..widgets import Choice, load_kv
 from .confirm import material_lines
 
 load_kv("guides.kv")
 load_kv("guide.kv")
+
+
+def fact_line(app, fact) -> str:
+    """A guide's fact (时限, 收费...) in the citizen's language: the label from the catalogs,
+    a stated text (fee, place) as the hall file gives it in that language (localize), a number
+    of days or visits worded by the guide model (Chinese, or English)."""
+    value = (
+        fact.value_en if app.lang == "en" and fact.key.endswith(("days", "visits")) else fact.value
+    )
+    return app.t("fact_line", label=app.t(f"fact_{fact.key}"), value=value)
 
 
 class GuidesScreen(Screen):
@@ -83,10 +94,9 @@ class GuideScreen(Screen):
 
         # the one guide model (domain/guide.py): the web page and the 明白卡 read it too, and it
         # shows only what the hall file states
-        card = guide_model.card(s)
-        en = app.lang == "en"
+        card = guide_model.card(localize(s, app.lang))
         section("guide_conditions", card.conditions, "guide_conditions")
-        section("guide_process", card.process)
+        section("guide_process", card.process, "guide_process")
         materials = material_lines(app, card.materials)
         if card.any_missing_ok:
             materials += "\n" + app.t("guide_missing_note")
@@ -95,10 +105,7 @@ class GuideScreen(Screen):
             box.add_widget(Factory.SectionTitle(text=app.t("guide_facts_title")))
             box.add_widget(
                 Factory.KLabel(
-                    text="\n".join(
-                        f"{f.label_en}: {f.value_en}" if en else f"{f.label}：{f.value}"
-                        for f in card.facts
-                    ),
+                    text="\n".join(fact_line(app, f) for f in card.facts),
                     test_id="guide_facts",
                     font_size=app.u * 30,
                     line_height=1.25,
@@ -107,9 +114,8 @@ class GuideScreen(Screen):
         if card.faq:
             section(
                 "guide_faq",
-                "\n\n".join(
-                    f"问：{q}\n答：{a}" if not en else f"Q: {q}\nA: {a}" for q, a in card.faq
-                ),
+                "\n\n".join(app.t("faq_item", q=q, a=a) for q, a in card.faq),
+                "guide_faq",
             )
         self.ids.scroll.scroll_y = 1
 

@@ -118,7 +118,9 @@ class HomeScreen(Screen):
             self.banner, kind = app.t("printer_banner", reason=app.printer_message()), "printer"
         else:
             hall = app.hall_state or {}
-            notice = (hall.get("notice") or "") if app.lang == "zh" else ""
+            # a notice not given in the citizen's language is left out (the display shows it)
+            given = app.lang == "zh" or hall.get(f"notice_{app.lang}")
+            notice = app.pick(hall, "notice") if given else ""
             self.banner, kind = notice or app.t("choose"), "notice"
         self.banner_color = BANNERS[kind]
         self.banner_kind = kind

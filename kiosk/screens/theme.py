@@ -12,6 +12,7 @@ from onewindow.domain import guide as guide_model
 
 from ..widgets import Choice, load_kv
 from .confirm import material_lines
+from .guide import fact_line
 
 load_kv("theme.kv")
 
@@ -82,22 +83,16 @@ class ThemeScreen(Screen):
         for (qid, value), c in self.choices.items():
             c.selected = self.answers.get(qid) is value
         items = self.selected_items()
-        self.items_text = "、".join(app.pick(app.services.get(c) or {"name": c}) for c in items)
+        self.items_text = app.t("list_sep").join(
+            app.pick(app.services.get(c) or {"name": c}) for c in items
+        )
         merged = [
             m for m in theme.get("materials") or [] if set(m.get("for") or items) & set(items)
         ]
         self.materials = material_lines(app, merged)
         # the one guide model: a limit the file leaves out is not shown, 0 reads 即办
         limit = next((f for f in guide_model.card(theme).facts if f.key == "time_limit_days"), None)
-        self.limit = (
-            (
-                f"{limit.label_en}: {limit.value_en}"
-                if app.lang == "en"
-                else f"{limit.label}：{limit.value}"
-            )
-            if limit
-            else ""
-        )
+        self.limit = fact_line(app, limit) if limit else ""
 
     def take(self) -> None:
         """一表申请: with a card read and a form for the selected items, the form comes first;

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import psycopg
 
-from ..ratingexport import _cell, kpis
-from ..ratingrecord import FIELDS
+from ..domain.rating import kpis
+from ..ratingrecord import FIELDS, cell
 
 KPI_NAMES = ("rating_rate", "good_rate", "bad_reply_rate", "rectify_rate")
 
@@ -51,14 +51,14 @@ def build(
     ).fetchall()
     # served and rated, as the hall counts them: tickets done on those days, and those of them
     # with a first rating (a rating record names its ticket by number and day)
-    served = dict(
+    served: dict[str, int] = dict(
         db.execute(
             "SELECT hall, count(*) FROM tickets WHERE status = 'done' AND day BETWEEN %s AND %s "
             f"{only} GROUP BY hall",
             args,
         ).fetchall()
     )
-    rated = dict(
+    rated: dict[str, int] = dict(
         db.execute(
             "SELECT t.hall, count(*) FROM tickets t WHERE t.status = 'done' "
             "AND t.day BETWEEN %s AND %s "
@@ -98,7 +98,7 @@ def write(doc: dict, fmt: str, out: Path) -> list[Path]:
         w = csv.writer(f)
         w.writerow(("hall", *FIELDS))
         for rec in doc["records"]:
-            w.writerow([rec["hall"], *(_cell(rec.get(name)) for name in FIELDS)])
+            w.writerow([rec["hall"], *(cell(rec.get(name)) for name in FIELDS)])
     side = out.with_name(out.stem + ".kpis.csv")
     with side.open("w", encoding="utf-8-sig", newline="") as f:
         w = csv.writer(f)

@@ -57,6 +57,10 @@ class SchemaError(Exception):
     pass
 
 
+# what a command outside the city package catches (it never imports psycopg itself)
+DatabaseError = psycopg.Error
+
+
 def connect(url: str, **kw) -> psycopg.Connection:
     return psycopg.connect(url, **kw)
 

@@ -1,0 +1,231 @@
+"""A hall in three languages ([hall] languages = ["zh", "bo", "en"]): the kiosk starts in Tibetan
+(--lang bo) and its button cycles 中文 / བོད་ཡིག / English; in English no text of the hall file
+shows in Chinese where the file gives it in English; the display calls in Chinese and Tibetan.
+Screenshots (docs/img with ONEWINDOW_DOC_SHOTS=1) are looked at for the Tibetan stacks."""
+
+from __future__ import annotations
+
+import re
+import time
+import tomllib
+
+import pytest
+from kioskutil import kiosk_args, shot
+
+from busutil import Hall, unlimited_config
+from kivyutil import App, Screen, shots_dir
+from onewindow.hallconfig import dump, translation_lines
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+# draft Tibetan for the sample hall's first service and windows (needs a native speaker's review)
+TIBETAN = {
+    ("hall", None): {"name_bo": "དཔེ་མཚོན་རྫོང་གཞུང་ཞབས་ཞུ་ལྟེ་གནས།"},
+    ("services", "A"): {
+        "name_bo": "ཐེམ་ཐོའི་ལས་དོན།",
+        "department_bo": "རྫོང་སྤྱི་བདེ་ཅུས།",
+    },
+    ("guide", "A"): {
+        "conditions_bo": "རྫོང་འདིའི་ཐེམ་ཐོ་ཡོད་པའི་མི་དམངས།",
+        "process_bo": "ཨང་ལེན། → སྒེའུ་ཁུང་དུ་ཡིག་ཆ་ཞིབ་བཤེར། → ས་ཐོག་ཏུ་སྒྲུབ།",
+    },
+}
+WINDOW_BO = "སྒེའུ་ཁུང་ཨང་{n}"
+
+
+def english_everywhere(table: dict, where: str = "") -> None:
+    """Every text of the file that has an English twin gets one: `EN <place>`."""
+    for key, value in list(table.items()):
+        if isinstance(value, dict):
+            english_everywhere(value, f"{where}{key}.")
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, dict):
+                    english_everywhere(item, f"{where}{key}{i}.")
+        elif isinstance(value, str) and CJK.search(value) and f"{key}_en" not in table:
+            table[f"{key}_en"] = f"EN {where}{key}"
+
+
+def three_language_hall(tmp) -> tuple:
+    raw = tomllib.loads(unlimited_config(tmp).read_text(encoding="utf-8"))
+    # the hall file's own option list: only texts with a documented _en twin get one
+    from onewindow import hallschema as schema
+
+    twins = {o.of for s, _ in schema.FILE.walk() for o in s.options if o.lang == "en"}
+
+    def add(table: dict, where: str = "") -> None:
+        for key, value in list(table.items()):
+            if isinstance(value, dict):
+                add(value, f"{where}{key}.")
+            elif isinstance(value, list):
+                for i, item in enumerate(value):
+                    if isinstance(item, dict):
+                        add(item, f"{where}{key}{i}.")
+            elif key in twins and isinstance(value, str) and value and not table.get(f"{key}_en"):
+                table[f"{key}_en"] = f"EN {where}{key}"
+
+    add(raw)
+    raw["hall"]["languages"] = ["zh", "bo", "en"]
+    raw["hall"].update(TIBETAN[("hall", None)])
+    for s in raw["services"]:
+        if s["code"] == "A":
+            s.update(TIBETAN[("services", "A")])
+            s["guide"].update(TIBETAN[("guide", "A")])
+    for w in raw["windows"]:
+        w["name_bo"] = WINDOW_BO.format(n=w["number"])
+    path = tmp / "three-languages.toml"
+    path.write_text(dump(raw), encoding="utf-8")
+    return path, raw
+
+
+def chinese_with_english(raw) -> set[str]:
+    """The file's Chinese texts that it also gives in English."""
+    found: set[str] = set()
+
+    def walk(table):
+        if isinstance(table, dict):
+            for key, value in table.items():
+                if isinstance(value, str) and table.get(f"{key}_en") and CJK.search(value):
+                    found.add(value)
+                walk(value)
+        elif isinstance(table, list):
+            for item in table:
+                walk(item)
+
+    walk(raw)
+    return found
+
+
+@pytest.fixture(scope="module")
+def kiosk(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("languages")
+    config, raw = three_language_hall(tmp)
+    hall = Hall(tmp, "embedded", config=config)
+    hall.add("kiosk-1", "kiosk")
+    hall.add("caller-1", "caller", [1])
+    hall.add("display-1", "display")
+    hall.start()
+    screen = Screen(1080, 1920)
+    app = App(screen, kiosk_args(hall, "--simulate", "--lang", "bo"), tmp, "kiosk")
+    app.wait_screen("home", timeout=30)
+    app.wait_target("tile-A")
+    yield hall, app, screen, raw
+    app.stop()
+    screen.close()
+    hall.close()
+
+
+def test_config_check_reports_each_language(tmp_path):
+    _, raw = three_language_hall(tmp_path)
+    lines = translation_lines(raw)
+    english = next(x for x in lines if x.startswith("English (en)"))
+    tibetan = next(x for x in lines if x.startswith("Tibetan (bo)"))
+    have, total = map(int, re.search(r": (\d+) of (\d+) texts", english).groups())
+    assert have == total > 100  # every text given in English
+    have, total = map(int, re.search(r": (\d+) of (\d+) texts", tibetan).groups())
+    assert 0 < have < total and "shown in Chinese: [hall] address_bo" in tibetan
+
+
+def test_the_kiosk_in_tibetan_then_english(kiosk):
+    hall, app, screen, raw = kiosk
+    # Tibetan: the catalogs' words and the hall file's own Tibetan
+    app.wait_text("nav_guides", lambda t: t == "ལས་དོན་ལམ་སྟོན།")
+    assert "ཐེམ་ཐོའི་ལས་དོན།" in app.text("tile-A")
+    assert app.text("lang") == "English"  # the next language, in its own words
+    shot(screen, "home-bo")
+    app.tap("nav_guides")
+    app.wait_screen("guides")
+    app.tap("guide-A")
+    app.wait_screen("guide")
+    app.wait_text("guide_conditions", lambda t: "ཐེམ་ཐོ་ཡོད་པའི་མི་དམངས།" in t)
+    assert "ས་ཐོག་ཏུ་སྒྲུབ།" in app.text("guide_process")
+    shot(screen, "guide-bo")
+    app.tap("back")
+    app.wait_screen("home")
+    app.tap("tile-A")
+    app.wait_screen("confirm")
+    app.tap("take")
+    app.wait_screen("ticket")
+    app.wait_text("ticket_ahead", lambda t: "མདུན་དུ་མི་" in t)
+    shot(screen, "ticket-bo")
+    app.tap("done")
+    app.wait_screen("home")
+
+    # English: every screen walked, no Chinese of the file where it gives English
+    app.tap("lang")
+    app.wait_text("nav_guides", lambda t: t == "Service guides")
+    chinese = chinese_with_english(raw)
+    seen: list[tuple[str, str, str]] = []
+
+    def look(screen_name: str) -> None:
+        time.sleep(0.3)
+        for test_id, target in app.targets()["targets"].items():
+            text = target.get("text") or ""
+            seen.extend((screen_name, test_id, c) for c in chinese if c in text)
+
+    look("home")
+    for code in ("A", "B", "C"):
+        app.tap("nav_guides")
+        app.wait_screen("guides")
+        look("guides")
+        app.tap(f"guide-{code}")
+        app.wait_screen("guide")
+        app.wait_text("guide_title", lambda t: bool(t) and not CJK.search(t))
+        look(f"guide {code}")
+        app.tap("back")
+        app.wait_screen("home")
+    for code in ("T1", "T2"):
+        app.tap(f"tile-{code}")
+        app.wait_screen("theme")
+        look(f"theme {code}")
+        app.tap("back")
+        app.wait_screen("home")
+    app.tap("tile-A")
+    app.wait_screen("confirm")
+    look("confirm")
+    app.tap("take")
+    app.wait_screen("ticket")
+    look("ticket")
+    app.tap("done")
+    app.wait_screen("home")
+    assert not seen, seen[:10]
+    # the button goes round: English -> 中文
+    assert app.text("lang") == "中文"
+    app.tap("lang")
+    app.wait_text("nav_guides", lambda t: t == "办事指南")
+
+
+def test_the_display_calls_in_chinese_and_tibetan(kiosk, tmp_path):
+    hall, app, _, _ = kiosk
+    screen = Screen(1920, 1080)
+    try:
+        display = App(
+            screen,
+            [
+                "display",
+                "--mqtt",
+                hall.url,
+                "--device",
+                "display-1",
+                "--secret",
+                hall.secrets["display-1"],
+                "--hall",
+                hall.hall_id,
+                "--voice",
+                "none",
+            ],
+            tmp_path,
+            "display",
+        )
+        display.wait_target("call_ticket", timeout=30)
+        hall.client("kiosk-1").request("ticket.issue", {"service": "A"})
+        caller = hall.client("caller-1")
+        caller.request("window.open", {"window": 1})
+        number = caller.request("window.call_next", {"window": 1})["ticket"]["number"]
+        display.wait_text("call_ticket", lambda t: t == number, timeout=10)
+        assert "སྒེའུ་ཁུང་ཨང་1" in display.text("call_window_en")
+        assert number in display.text("call_window_en")
+        time.sleep(0.5)
+        screen.screenshot(shots_dir() / "display-bilingual-bo.png")
+        display.stop()
+    finally:
+        screen.close()
