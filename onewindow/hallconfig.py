@@ -117,6 +117,9 @@ def parse(raw: dict, file: str = "<config>") -> Hall:
     mobile_t = top.sub(schema.MOBILE) or Table(file, "mobile", {}, problems)
     mobile = MobileRules(**mobile_t.read_all(schema.MOBILE))
     mobile_t.check_unused()
+    uplink_t = top.sub(schema.UPLINK) or Table(file, "uplink", {}, problems)
+    uplink_keep_days = uplink_t.read_all(schema.UPLINK)["keep_days"]
+    uplink_t.check_unused()
     top.check_unused()
     _cross_check(file, services, themes, windows, problems)
     if problems:
@@ -130,6 +133,7 @@ def parse(raw: dict, file: str = "<config>") -> Hall:
         rating=rating,
         voice_languages=voice,
         mobile=mobile,
+        uplink_keep_days=uplink_keep_days,
         **_model(Hall, hall),
     )
 

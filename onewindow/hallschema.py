@@ -867,10 +867,29 @@ MOBILE = Section(
     ),
 )
 
+UPLINK = Section(
+    "uplink",
+    "The hall's events on their way to the city (docs/city.md). The section may be left out.",
+    options=(
+        Option(
+            "keep_days",
+            int,
+            30,
+            minval=1,
+            maxval=3650,
+            example=30,
+            doc="Events the city has not acknowledged are kept this many days, then given up "
+            "(deleted, and the city told which numbers it will never get), so a hall that is "
+            "never bridged, or cut off for long, does not fill its disk. A busy hall makes "
+            "~12,000 events a day, ~5 MB.",
+        ),
+    ),
+)
+
 FILE = Section(
     "",
     "The hall file.",
-    sections=(HALL, HOURS, RULES, SERVICES, THEMES, WINDOWS, RATING, VOICE, MOBILE),
+    sections=(HALL, HOURS, RULES, SERVICES, THEMES, WINDOWS, RATING, VOICE, MOBILE, UPLINK),
 )
 
 # checks that involve several options, made after every option was read (see _cross_check)

@@ -175,7 +175,8 @@ def test_schema_is_versioned_and_upgraded_once(city_db):
     with connect(city_db, autocommit=True) as db:
         assert migrate(db) == 0
         assert migrate(db) == SCHEMA_VERSION  # nothing more to do
-        assert db.execute("SELECT version FROM schema_log").fetchall() == [(SCHEMA_VERSION,)]
+        versions = [(v,) for v in range(1, SCHEMA_VERSION + 1)]
+        assert db.execute("SELECT version FROM schema_log ORDER BY version").fetchall() == versions
         db.execute(
             "INSERT INTO schema_log (version, what) VALUES (%s, 'future')", (SCHEMA_VERSION + 1,)
         )
@@ -183,3 +184,19 @@ def test_schema_is_versioned_and_upgraded_once(city_db):
 
         with pytest.raises(SchemaError, match="newer"):
             migrate(db)
+
+
+def test_a_city_database_of_schema_1_is_upgraded_with_its_rows(city_db):
+    from onewindow.city.schema import MIGRATIONS, SCHEMA_VERSION, connect, migrate
+
+    with connect(city_db, autocommit=True) as db:
+        version, what, statements = MIGRATIONS[0]
+        for sql in statements:  # the database as the first collector left it
+            db.execute(sql)
+        db.execute("INSERT INTO schema_log (version, what) VALUES (%s, %s)", (version, what))
+        db.execute("INSERT INTO halls (hall, upto, top) VALUES ('county-a', 41, 41)")
+        assert migrate(db) == 1
+        assert db.execute("SELECT hall, upto, given_up FROM halls").fetchall() == [
+            ("county-a", 41, 0)
+        ]
+        assert migrate(db) == SCHEMA_VERSION

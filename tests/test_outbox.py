@@ -216,3 +216,55 @@ def test_broker_config_uplink_bridges_a_systemd_mosquitto(tmp_path, central, sta
     finally:
         broker.terminate()
         broker.wait(10)
+
+
+def test_a_hall_never_bridged_gives_up_old_events_and_the_city_stops_asking(
+    tmp_path, central, start_hall
+):
+    """[uplink] keep_days bounds the outbox: events older are forgotten, and an `uplink` event
+    tells the city which numbers it will never get, so that once bridged the hall's mark moves
+    over them instead of asking for them again and again."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from cityutil import drop_database, new_database
+
+    from onewindow.city.collector import Collector
+    from onewindow.city.schema import connect
+
+    shift = [timedelta(days=-40)]
+    clock = lambda: datetime.now(ZoneInfo("Asia/Shanghai")) + shift[0]  # noqa: E731
+    hall = start_hall("embedded", ("kiosk-1", "kiosk"), clock=clock)  # no uplink yet
+    kiosk = hall.client("kiosk-1")
+    for _ in range(3):
+        kiosk.request("ticket.issue", {"service": "A", "channel": "kiosk"})
+    old, acked = hall.ctl.store.outbox_state()
+    assert old >= 3 and acked == 0  # the tickets and what came with them, all kept
+    shift[0] = timedelta(0)  # forty days on, never bridged: the next tick gives them up
+    wait_for(lambda: hall.ctl.store.outbox_given_up() == old, 15)
+    rows = outbox(hall.ctl)
+    assert [(seq, kind, body["event"], body["upto"]) for seq, kind, body in rows] == [
+        (old + 1, "uplink", "given_up", old)
+    ]
+    kiosk.request("ticket.issue", {"service": "A", "channel": "kiosk"})  # today's: kept
+    last = hall.ctl.store.outbox_state()[0]
+    assert hall.ctl.store.outbox_state() == (last, old) and last > old + 1
+
+    db = new_database()
+    collector = Collector(db, central.url, "city-collector", central.secret, client_id="c1")
+    collector.start()
+    try:
+        hall.stop_service()
+        hall.uplink = central.uplink(HALL)  # bridged at last
+        hall.start()
+        wait_for(lambda: hall.ctl.store.outbox_state() == (last, last), 20)  # all acknowledged
+        with connect(db) as conn:
+            upto, given_up = conn.execute(
+                "SELECT upto, given_up FROM halls WHERE hall = %s", (HALL,)
+            ).fetchone()
+            seqs = [r[0] for r in conn.execute("SELECT seq FROM events ORDER BY seq")]
+        # stored: the notice and today's; nothing asked for again of what was given up
+        assert (upto, given_up, seqs) == (last, old, list(range(old + 1, last + 1)))
+    finally:
+        collector.stop()
+        drop_database(db)

@@ -10,6 +10,9 @@ the bridge says on `uplink/state` when its link is up (1) or down (0). Events ar
 - when the link is up, events are waiting and no acknowledgement came for ACK_WAIT_S (the
   collector lost what it had not committed, or no collector was there).
 A hall without an uplink publishes each event once and never again: nobody asked for more.
+Events not acknowledged within the hall's `[uplink] keep_days` are given up: forgotten, and an
+`uplink` event (`given_up`, numbered after them) tells the city which numbers it will never get,
+so that it stops asking for them (a hall never bridged does not fill its disk).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from datetime import datetime, timedelta
 from typing import Callable, Optional
 
 from .. import lograte
@@ -36,12 +40,16 @@ class Outbox:
         hall_id: str,
         publish: Callable[[str, bytes], None],
         clock: Callable[[], float] = time.monotonic,
+        hall_now: Optional[Callable[[], datetime]] = None,
+        keep_days: Callable[[], int] = lambda: 30,
     ):
         self.store = store
         self.hall_id = hall_id
         self.root = f"ow/{hall_id}"
         self.publish = publish
         self.clock = clock
+        self.hall_now = hall_now
+        self.keep_days = keep_days  # read each time: the console may change the hall file
         self.sent = store.outbox_state()[1]  # published up to here (on this connection)
         self.link_up: Optional[bool] = None  # what the bridge last said; None: no bridge seen
         self._waiting_since: Optional[float] = None  # no ack progress since then
@@ -103,7 +111,22 @@ class Outbox:
 
     def check(self) -> None:
         """On the controller's tick: events waiting long without an acknowledgement go again
-        (only while the bridge says its link is up: a hall without one sends once)."""
+        (only while the bridge says its link is up: a hall without one sends once); events
+        older than keep_days are given up."""
+        if self.hall_now is not None:
+            today = self.hall_now()
+            days = self.keep_days()
+            given = self.store.outbox_give_up(today - timedelta(days=days), today)
+            if given:
+                log.warning(
+                    "uplink: %d events up to number %d were not acknowledged by the city within "
+                    "%d days and are given up (the city is told); is the hall bridged "
+                    "(broker-config --uplink)?",
+                    given[1],
+                    given[0],
+                    days,
+                )
+                self.sent = max(self.sent, given[0])
         last, acked = self.store.outbox_state()
         if last == acked or self.link_up is not True:
             self._waiting_since = None

@@ -88,6 +88,8 @@ class HallService:
             controller.store,
             controller.hall.id,
             lambda topic, data: self.client.publish(topic, data, qos=1),
+            hall_now=controller.now,
+            keep_days=lambda: self.ctl.hall.uplink_keep_days,
         )
         self._up_more = False  # outbox events not yet published
         self.client = mqtt.Client(

@@ -10,12 +10,15 @@ leave them as the newest event says, whatever the order they were committed in.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Optional
 
 import psycopg
+
+log = logging.getLogger(__name__)
 
 TOPIC = re.compile(r"\Aow/([a-z0-9-]{1,32})/up/([a-z_]{1,32})\Z")
 MAX_PAYLOAD = 256 * 1024
@@ -112,7 +115,25 @@ def store(db: psycopg.Connection, events: list[Event], by: str = "") -> list[Eve
     }
     fresh = [e for e in batch if (e.hall, e.seq) in new]
     _project(db, fresh)
+    _given_up(db, fresh)
     return fresh
+
+
+def _given_up(db: psycopg.Connection, events: list[Event]) -> None:
+    """A hall gave up events it could not deliver in time (its `uplink` event `given_up`):
+    the city's mark moves over them, so that it stops asking for them."""
+    marks: dict[str, int] = {}
+    for e in events:
+        upto = e.data.get("upto")
+        if e.kind == "uplink" and e.event == "given_up" and isinstance(upto, int) and upto < e.seq:
+            marks[e.hall] = max(marks.get(e.hall, 0), upto)
+    for hall, upto in sorted(marks.items()):
+        db.execute(
+            "UPDATE halls SET given_up = greatest(given_up, %s), upto = greatest(upto, %s) "
+            "WHERE hall = %s",
+            (upto, upto, hall),
+        )
+        log.warning("hall %s gave up its events up to %d (never acknowledged in time)", hall, upto)
 
 
 def _project(db: psycopg.Connection, events: list[Event]) -> None:

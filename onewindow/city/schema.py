@@ -49,6 +49,12 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
          halls TEXT[] NOT NULL DEFAULT '{}', password TEXT NOT NULL)""",
         ),
     ),
+    (
+        2,
+        "halls' given-up events: numbers a hall forgot unacknowledged after its keep_days, "
+        "which the city stops asking for",
+        ("ALTER TABLE halls ADD COLUMN given_up BIGINT NOT NULL DEFAULT 0",),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -219,6 +219,7 @@ class Hall:
     rating: RatingRules = RatingRules()
     voice_languages: tuple[str, ...] = ("zh",)  # calls are announced in these, in order
     mobile: MobileRules = MobileRules()
+    uplink_keep_days: int = 30  # events the city never acknowledged are given up after this
 
     def service(self, code: str) -> Optional[Service]:
         return self._index().get(code)

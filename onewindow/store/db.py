@@ -762,6 +762,35 @@ class Store(MobileStore):
                 acked = upto
         return acked
 
+    def outbox_give_up(self, before: datetime, now: datetime) -> Optional[tuple[int, int]]:
+        """Forget the unacknowledged events that happened before `before`, as if acknowledged,
+        and keep an event that tells the city so (numbered after every other): (the last
+        number given up, how many), or None when none is that old."""
+        oldest = self.db.execute("SELECT at FROM outbox ORDER BY seq LIMIT 1").fetchone()
+        if oldest is None or oldest[0] >= before.isoformat():
+            return None  # the cheap answer, every tick
+        with self.transaction():
+            _last, acked = self.outbox_state()
+            row = self.db.execute(
+                "SELECT max(seq), count(*) FROM outbox WHERE seq > ? AND at < ?",
+                (acked, before.isoformat()),
+            ).fetchone()
+            if row[0] is None:
+                return None
+            upto, count = int(row[0]), int(row[1])
+            self.db.execute("DELETE FROM outbox WHERE seq <= ?", (upto,))
+            self.db.execute("UPDATE uplink SET acked = ?, given_up = ? WHERE id = 1", (upto, upto))
+            self.outbox_add(
+                "uplink",
+                now,
+                {"event": "given_up", "upto": upto, "count": count, "at": now.isoformat()},
+            )
+        return upto, count
+
+    def outbox_given_up(self) -> int:
+        """The last event number given up unacknowledged (0: none ever)."""
+        return int(self.db.execute("SELECT given_up FROM uplink WHERE id = 1").fetchone()[0])
+
     # -- windows ------------------------------------------------------------------------------
 
     def window_rows(self) -> dict[int, dict[str, Any]]:

@@ -194,6 +194,11 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
          keep_until TEXT)""",
         ),
     ),
+    (
+        12,
+        "the uplink's bound: the events given up unacknowledged after [uplink] keep_days",
+        ("ALTER TABLE uplink ADD COLUMN given_up INTEGER NOT NULL DEFAULT 0",),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
