@@ -3,38 +3,19 @@ and what every device is told about a comprehensive window, a theme and a closed
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
+from ticketutil import T0, ticket
 
-from ctlutil import KIOSK, MONDAY_10, TZ, Hall
+from ctlutil import KIOSK, MONDAY_10, Hall
 from onewindow.domain.estimate import Estimate, Server, ahead_of, describe, estimate
-from onewindow.domain.model import Ticket, TicketStatus
+from onewindow.domain.model import TicketStatus
 from onewindow.domain.routing import choose_next
 
-T0 = datetime(2026, 11, 23, 9, 0, tzinfo=TZ)
 CODES = ("A", "B", "C", "Y")
-
-
-def ticket(n, service, minutes, priority=None, slot_in=None, target=None) -> Ticket:
-    at = T0 + timedelta(minutes=minutes)
-    return Ticket(
-        id=f"t{n}",
-        day=date(2026, 11, 23),
-        prefix=service,
-        seq=n,
-        number=f"{service}{n:03d}",
-        service=service,
-        channel="kiosk",
-        issued_at=at,
-        order_at=at,
-        priority=priority,
-        appointment_id=f"ap{n}" if slot_in is not None else None,
-        slot_start=T0 + timedelta(minutes=slot_in) if slot_in is not None else None,
-        target_window=target,
-    )
 
 
 window_services = st.one_of(

@@ -3,39 +3,20 @@ queue) is the estimate itself: hypothesis over random halls, and the hall's own 
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from ticketutil import T0, ticket
 
-from ctlutil import MONDAY_10, TZ, Hall
+from ctlutil import MONDAY_10, Hall
 from onewindow.domain.estimate import Server, estimate, estimate_from_counts, last_in_line, newcomer
 from onewindow.domain.model import Ticket, TicketStatus
 from onewindow.queues import OpenTickets
 
-T0 = datetime(2026, 11, 23, 9, 0, tzinfo=TZ)
 NOW = T0 + timedelta(minutes=60)
 CODES = ("A", "B", "C", "Y")
 MEANS = {"A": 4.0, "B": 7.5, "C": 12.0, "Y": 25.0}
-
-
-def ticket(n, service, minutes, priority=None, slot_in=None, target=None) -> Ticket:
-    at = T0 + timedelta(minutes=minutes)
-    return Ticket(
-        id=f"t{n:03d}",
-        day=date(2026, 11, 23),
-        prefix=service,
-        seq=n,
-        number=f"{service}{n:03d}",
-        service=service,
-        channel="kiosk",
-        issued_at=at,
-        order_at=at,
-        priority=priority,
-        appointment_id=f"ap{n}" if slot_in is not None else None,
-        slot_start=T0 + timedelta(minutes=slot_in) if slot_in is not None else None,
-        target_window=target,
-    )
 
 
 window_services = st.one_of(

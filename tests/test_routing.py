@@ -2,36 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from ticketutil import T0, ticket
 
-from onewindow.domain.model import Ticket, TicketStatus
+from onewindow.domain.model import TicketStatus
 from onewindow.domain.routing import choose_next, reinstate_order
-
-TZ = ZoneInfo("Asia/Shanghai")
-T0 = datetime(2026, 11, 23, 9, 0, tzinfo=TZ)
-
-
-def ticket(n, service="A", minutes=0.0, priority=None, slot_in=None, target=None) -> Ticket:
-    at = T0 + timedelta(minutes=minutes)
-    return Ticket(
-        id=f"t{n}",
-        day=date(2026, 11, 23),
-        prefix=service,
-        seq=n,
-        number=f"{service}{n:03d}",
-        service=service,
-        channel="kiosk",
-        issued_at=at,
-        order_at=at,
-        priority=priority,
-        appointment_id=f"ap{n}" if slot_in is not None else None,
-        slot_start=T0 + timedelta(minutes=slot_in) if slot_in is not None else None,
-        target_window=target,
-    )
 
 
 def test_order_of_classes_transferred_priority_appointment_then_queue():
