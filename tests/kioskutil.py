@@ -15,19 +15,23 @@ ELDER_ID = "62010219480512002" + id_check_digit("62010219480512002")  # born 194
 target_text = App.text
 
 
-def kiosk_args(hall: Hall, *extra: str) -> list[str]:
+def device_args(hall: Hall, command: str, device: str, *extra: str) -> list[str]:
+    """The command line of an app (kiosk, caller, display, led...) as `device` of `hall`."""
     return [
-        "kiosk",
+        command,
         "--mqtt",
         hall.url,
-        "--device",
-        "kiosk-1",
-        "--secret",
-        hall.secrets["kiosk-1"],
         "--hall",
         hall.hall_id,
+        "--device",
+        device,
+        f"--secret={hall.secrets[device]}",
         *extra,
     ]
+
+
+def kiosk_args(hall: Hall, *extra: str) -> list[str]:
+    return device_args(hall, "kiosk", "kiosk-1", *extra)
 
 
 def tickets(hall: Hall, number: str):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from kioskutil import device_args
 
 from busutil import wait_for
 from kivyutil import App, Screen
@@ -36,18 +37,7 @@ def screen():
 def caller(hall, screen, tmp_path):
     app = App(
         screen,
-        [
-            "caller",
-            "--mqtt",
-            hall.url,
-            "--hall",
-            hall.hall_id,
-            "--device",
-            "caller-3",
-            f"--secret={hall.secrets['caller-3']}",
-            "--window",
-            str(WINDOW),
-        ],
+        device_args(hall, "caller", "caller-3", "--window", str(WINDOW)),
         tmp_path,
         "caller",
     )

@@ -6,6 +6,7 @@ import time
 import tomllib
 
 import pytest
+from kioskutil import device_args
 
 from busutil import Hall, die_with_parent, unlimited_config, wait_for
 from callers.voice import LANGUAGE_GAP_S, PackVoice, wav_duration
@@ -47,16 +48,10 @@ wait_text = App.wait_text
 def test_calls_windows_and_recovery_on_the_hall_screen(hall, screen, tmp_path):
     app = App(
         screen,
-        [
+        device_args(
+            hall,
             "display",
-            "--mqtt",
-            hall.url,
-            "--device",
             "display-1",
-            "--secret",
-            hall.secrets["display-1"],
-            "--hall",
-            hall.hall_id,
             "--voice",
             "silent",
             "--voice-speed",
@@ -65,7 +60,7 @@ def test_calls_windows_and_recovery_on_the_hall_screen(hall, screen, tmp_path):
             "1",
             "--voice-cache",
             str(tmp_path / "voice"),
-        ],
+        ),
         tmp_path,
         "display",
     )
@@ -145,21 +140,7 @@ def test_a_busy_hall_without_voice_shows_calls_at_once(tmp_path, screen):
     h.start()
     app = App(
         screen,
-        [
-            "display",
-            "--mqtt",
-            h.url,
-            "--device",
-            "display-1",
-            "--secret",
-            h.secrets["display-1"],
-            "--hall",
-            h.hall_id,
-            "--voice",
-            "none",
-            "--ticker-fps",
-            "0",
-        ],
+        device_args(h, "display", "display-1", "--voice", "none", "--ticker-fps", "0"),
         tmp_path,
         "display",
     )
@@ -235,16 +216,10 @@ def test_a_burst_of_13_calls_never_leaves_the_panel_behind_the_led_strips(tmp_pa
     )
     app = App(
         screen,
-        [
+        device_args(
+            h,
             "display",
-            "--mqtt",
-            h.url,
-            "--device",
             "display-1",
-            "--secret",
-            h.secrets["display-1"],
-            "--hall",
-            h.hall_id,
             "--voice",
             "silent",
             "--voice-repeat",
@@ -255,7 +230,7 @@ def test_a_burst_of_13_calls_never_leaves_the_panel_behind_the_led_strips(tmp_pa
             str(tmp_path / "voice"),
             "--ticker-fps",
             "0",
-        ],
+        ),
         tmp_path,
         "display",
     )
@@ -301,21 +276,15 @@ def test_a_held_citizen_is_shown_as_on_hold_and_called_back(hall, screen, tmp_pa
     """挂起: the hall screen shows 暂缓 with the number at its window, and the resume calls again."""
     app = App(
         screen,
-        [
+        device_args(
+            hall,
             "display",
-            "--mqtt",
-            hall.url,
-            "--device",
             "display-1",
-            "--secret",
-            hall.secrets["display-1"],
-            "--hall",
-            hall.hall_id,
             "--voice",
             "silent",
             "--voice-cache",
             str(tmp_path / "voice"),
-        ],
+        ),
         tmp_path,
         "display",
     )
@@ -360,16 +329,10 @@ def test_each_call_is_announced_in_the_halls_languages_one_after_the_other(
     cache = tmp_path / "voice"
     app = App(
         screen,
-        [
+        device_args(
+            h,
             "display",
-            "--mqtt",
-            h.url,
-            "--device",
             "display-1",
-            "--secret",
-            h.secrets["display-1"],
-            "--hall",
-            h.hall_id,
             "--voice",
             "silent",
             "--voice-repeat",
@@ -380,7 +343,7 @@ def test_each_call_is_announced_in_the_halls_languages_one_after_the_other(
             str(bo.folder),
             "--voice-cache",
             str(cache),
-        ],
+        ),
         tmp_path,
         "display",
     )

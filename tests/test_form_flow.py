@@ -11,7 +11,7 @@ import logging
 import subprocess
 
 import pytest
-from kioskutil import IMG, kiosk_args, shot, target_text, tickets
+from kioskutil import IMG, device_args, kiosk_args, shot, target_text, tickets
 
 from busutil import Hall, unlimited_config, wait_for
 from drivers.idcard_sim import IdCardSimulator
@@ -109,15 +109,10 @@ def test_card_theme_form_call_and_the_a4_form_out_of_cups(tmp_path, cups, logs):
         # the window calls: its caller prints the form on the hall's A4 queue at once
         caller = App(
             caller_screen,
-            [
+            device_args(
+                hall,
                 "caller",
-                "--mqtt",
-                hall.url,
-                "--hall",
-                hall.hall_id,
-                "--device",
                 "caller-1",
-                f"--secret={hall.secrets['caller-1']}",
                 "--window",
                 "1",
                 "--form-printer",
@@ -125,7 +120,7 @@ def test_card_theme_form_call_and_the_a4_form_out_of_cups(tmp_path, cups, logs):
                 "--cups-server",
                 cups.server,
                 "--print-form-on-call",
-            ],
+            ),
             tmp_path,
             "caller",
         )

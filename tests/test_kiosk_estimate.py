@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from kioskutil import device_args
 from test_kiosk import kiosk_args, shot, target_text
 
 from busutil import Hall, unlimited_config, wait_for
@@ -31,18 +32,7 @@ def rig(tmp_path):
     )
     caller = App(
         caller_screen,
-        [
-            "caller",
-            "--mqtt",
-            hall.url,
-            "--hall",
-            hall.hall_id,
-            "--device",
-            "caller-1",
-            f"--secret={hall.secrets['caller-1']}",
-            "--window",
-            "1",
-        ],
+        device_args(hall, "caller", "caller-1", "--window", "1"),
         tmp_path,
         "caller",
     )

@@ -10,7 +10,7 @@ import time
 import tomllib
 
 import pytest
-from kioskutil import kiosk_args, shot
+from kioskutil import device_args, kiosk_args, shot
 
 from busutil import Hall, unlimited_config
 from kivyutil import App, Screen, shots_dir
@@ -200,19 +200,7 @@ def test_the_display_calls_in_chinese_and_tibetan(kiosk, tmp_path):
     try:
         display = App(
             screen,
-            [
-                "display",
-                "--mqtt",
-                hall.url,
-                "--device",
-                "display-1",
-                "--secret",
-                hall.secrets["display-1"],
-                "--hall",
-                hall.hall_id,
-                "--voice",
-                "none",
-            ],
+            device_args(hall, "display", "display-1", "--voice", "none"),
             tmp_path,
             "display",
         )

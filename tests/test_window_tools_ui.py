@@ -8,7 +8,7 @@ import json
 import time
 
 import pytest
-from kioskutil import kiosk_args, target_text
+from kioskutil import device_args, kiosk_args, target_text
 
 from busutil import Hall, unlimited_config, wait_for
 from drivers.escpos_render import render
@@ -37,20 +37,15 @@ def rig(tmp_path):
     )
     caller = App(
         caller_screen,
-        [
+        device_args(
+            hall,
             "caller",
-            "--mqtt",
-            hall.url,
-            "--hall",
-            hall.hall_id,
-            "--device",
             "caller-1",
-            f"--secret={hall.secrets['caller-1']}",
             "--window",
             "1",
             "--printer",
             str(tmp_path / "window-printer"),
-        ],
+        ),
         tmp_path,
         "caller",
     )
