@@ -41,7 +41,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests"), str(REPO / "bench")]
 
 from busload import KioskFarm  # noqa: E402
-from busutil import free_port, unlimited_config, wait_for  # noqa: E402
+from busutil import free_port, hall_command, unlimited_config, wait_for  # noqa: E402
 from onewindow.bus.client import DeviceClient  # noqa: E402
 from onewindow.bus.devices import DeviceRegistry  # noqa: E402
 
@@ -140,20 +140,7 @@ def run(
     port = free_port()
     log = open(tmp / "hall.log", "w")
     hall = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "onewindow.cli",
-            "--log-level",
-            "WARNING",
-            "hall",
-            "--config",
-            str(config),
-            "--data-dir",
-            str(data),
-            "--mqtt",
-            f"embedded://127.0.0.1:{port}",
-        ],
+        hall_command(str(config), str(data), "--mqtt", f"embedded://127.0.0.1:{port}"),
         stdout=log,
         stderr=log,
         cwd=REPO,

@@ -6,6 +6,8 @@ import ctypes
 import json
 import signal
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -215,6 +217,34 @@ class Hall:
         self.stop_service()
         if self.mosquitto:
             self.mosquitto.stop()
+
+
+def hall_command(config, data_dir, *extra: str) -> list[str]:
+    """`onewindow hall` as its own process, from this tree (not the installed entry point)."""
+    return [
+        sys.executable,
+        "-m",
+        "onewindow.cli",
+        "--log-level",
+        "WARNING",
+        "hall",
+        "--config",
+        str(config),
+        "--data-dir",
+        str(data_dir),
+        *extra,
+    ]
+
+
+def hall_process(data_dir, config, mqtt_url: str) -> subprocess.Popen:
+    """A hall controller as its own process on `mqtt_url`, its output kept for the test."""
+    return subprocess.Popen(
+        hall_command(config, data_dir, "--mqtt", mqtt_url),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
 
 
 def envelope(req_id: str, op: str, **args) -> bytes:

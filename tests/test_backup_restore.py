@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from busutil import REPO, Mosquitto, unlimited_config, wait_for
+from busutil import REPO, Mosquitto, hall_process, unlimited_config, wait_for
 from onewindow.backup import KEY_FILES, NOT_BACKED_UP, TLS_DIR
 from onewindow.bus.client import BusError, DeviceClient
 from onewindow.bus.devices import DeviceRegistry
@@ -32,29 +32,6 @@ def onewindow(*args, timeout=60) -> subprocess.CompletedProcess:
         capture_output=True,
         text=True,
         timeout=timeout,
-        cwd=REPO,
-    )
-
-
-def start_hall(data_dir, config, mqtt_url) -> subprocess.Popen:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "onewindow.cli",
-            "--log-level",
-            "WARNING",
-            "hall",
-            "--config",
-            str(config),
-            "--data-dir",
-            str(data_dir),
-            "--mqtt",
-            mqtt_url,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
         cwd=REPO,
     )
 
@@ -105,7 +82,7 @@ def hall_with_tls(tmp_path):
 def test_backup_while_serving_then_restore_and_serve_on(hall_with_tls, tmp_path):
     data, config, secret = hall_with_tls
     broker = Mosquitto(data, HALL_ID).start()
-    hall = start_hall(data, config, broker.url)
+    hall = hall_process(data, config, broker.url)
     kiosk = DeviceClient(broker.url, "kiosk-1", secret, HALL_ID).start(wait=5)
     issuer = Issuer(kiosk)
     archive = tmp_path / "backups" / "hall.tar.gz"
@@ -163,7 +140,7 @@ def test_backup_while_serving_then_restore_and_serve_on(hall_with_tls, tmp_path)
 
     # the restored dir runs a hall: the same device secrets, numbering continues without a repeat
     broker = Mosquitto(restored, HALL_ID).start()
-    hall = start_hall(restored, config, broker.url)
+    hall = hall_process(restored, config, broker.url)
     kiosk = DeviceClient(broker.url, "kiosk-1", secret, HALL_ID).start(wait=5)
     try:
         wait_for(lambda: kiosk.controller_online, timeout=15)

@@ -5,40 +5,15 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import subprocess
-import sys
 import time
 
 import pytest
 
-from busutil import REPO, Mosquitto, unlimited_config, wait_for
+from busutil import REPO, Mosquitto, hall_process, unlimited_config, wait_for
 from onewindow.bus.client import BusError, DeviceClient
 from onewindow.bus.devices import DeviceRegistry
 
 HALL_ID = "demo-county"
-
-
-def start_hall(data_dir, config, mqtt_url):
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "onewindow.cli",
-            "--log-level",
-            "WARNING",
-            "hall",
-            "--config",
-            str(config),
-            "--data-dir",
-            str(data_dir),
-            "--mqtt",
-            mqtt_url,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=REPO,
-    )
 
 
 @pytest.fixture
@@ -55,7 +30,7 @@ def test_bad_config_is_refused_naming_file_section_option(tmp_path):
     bad = tmp_path / "hall.toml"
     text = (REPO / "config" / "hall.toml").read_text(encoding="utf-8")
     bad.write_text(text.replace("[rules]", "[rules]\nfair_shair = 3", 1), encoding="utf-8")
-    proc = start_hall(tmp_path / "data", bad, "embedded://127.0.0.1:0")
+    proc = hall_process(tmp_path / "data", bad, "embedded://127.0.0.1:0")
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 2
     assert str(bad) in err and "[rules]" in err and "fair_shair" in err
@@ -64,7 +39,7 @@ def test_bad_config_is_refused_naming_file_section_option(tmp_path):
 
 def test_sigterm_stops_cleanly_and_says_offline(setup):
     data, config, secret, broker = setup
-    proc = start_hall(data, config, broker.url)
+    proc = hall_process(data, config, broker.url)
     kiosk = DeviceClient(broker.url, "kiosk-1", secret, HALL_ID).start(wait=5)
     try:
         wait_for(lambda: kiosk.controller_online, timeout=10)
@@ -84,7 +59,7 @@ def test_kill_9_loses_no_acknowledged_ticket(setup):
     data, config, secret, broker = setup
     acknowledged = []
     for _ in range(2):
-        proc = start_hall(data, config, broker.url)
+        proc = hall_process(data, config, broker.url)
         kiosk = DeviceClient(broker.url, "kiosk-1", secret, HALL_ID).start(wait=5)
         wait_for(lambda k=kiosk: k.controller_online, timeout=10)
         deadline = time.monotonic() + 1.0
@@ -122,7 +97,7 @@ def test_embedded_port_taken_is_a_clear_error(tmp_path):
         s.bind(("127.0.0.1", 0))
         s.listen()
         port = s.getsockname()[1]
-        proc = start_hall(
+        proc = hall_process(
             tmp_path / "data", REPO / "config" / "hall.toml", f"embedded://127.0.0.1:{port}"
         )
         out, err = proc.communicate(timeout=30)
@@ -132,11 +107,11 @@ def test_embedded_port_taken_is_a_clear_error(tmp_path):
 
 def test_second_controller_on_the_same_data_dir_is_refused(setup):
     data, config, secret, broker = setup
-    first = start_hall(data, config, broker.url)
+    first = hall_process(data, config, broker.url)
     try:
         wait_for(lambda: (data / "hall.db").exists(), timeout=15)
         time.sleep(0.5)
-        second = start_hall(data, config, broker.url)
+        second = hall_process(data, config, broker.url)
         out, err = second.communicate(timeout=30)
         assert second.returncode == 3
         assert "another OneWindow controller is using this data dir" in err
@@ -159,7 +134,7 @@ def test_a_broker_made_for_another_hall_stops_the_hall_within_10_s_naming_it(tmp
     broker = Mosquitto(data, HALL_ID).start()  # ACL for ow/demo-county/#
     try:
         t0 = time.monotonic()
-        proc = start_hall(data, other, broker.url)
+        proc = hall_process(data, other, broker.url)
         out, err = proc.communicate(timeout=30)
         took = time.monotonic() - t0
     finally:

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from busutil import REPO, Hall, free_port, unlimited_config, wait_for, wait_port
+from busutil import REPO, Hall, free_port, hall_command, unlimited_config, wait_for, wait_port
 from onewindow.bus import mosquitto
 from onewindow.bus.client import BusError, DeviceClient
 from onewindow.bus.devices import DeviceRegistry, controller_secret
@@ -116,19 +116,7 @@ def test_a_removed_device_is_locked_out(hall):
 
 def _hall_cli(tmp_path, *extra, env=None):
     return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "onewindow.cli",
-            "--log-level",
-            "WARNING",
-            "hall",
-            "--config",
-            str(unlimited_config(tmp_path)),
-            "--data-dir",
-            str(tmp_path / "data"),
-            *extra,
-        ],
+        hall_command(str(unlimited_config(tmp_path)), str(tmp_path / "data"), *extra),
         capture_output=True,
         text=True,
         cwd=REPO,
@@ -195,20 +183,12 @@ def test_devices_on_the_lan_reach_the_private_broker_over_tls_only(tmp_path):
 
 def test_the_broker_goes_with_the_hall_even_on_kill_9(tmp_path):
     port = free_port()
-    args = [
-        sys.executable,
-        "-m",
-        "onewindow.cli",
-        "--log-level",
-        "WARNING",
-        "hall",
-        "--config",
+    args = hall_command(
         str(unlimited_config(tmp_path)),
-        "--data-dir",
         str(tmp_path / "data"),
         "--mqtt",
         f"embedded://127.0.0.1:{port}",
-    ]
+    )
     first = subprocess.Popen(
         args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO
     )

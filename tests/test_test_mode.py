@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 import threading
 import time
 
 import pytest
 
-from busutil import REPO, free_port, wait_for
+from busutil import REPO, free_port, hall_command, wait_for
 from drivers.printer_sim import PrinterSimulator
 from drivers.ptysim import PtyDevice
 from kivyutil import App, Screen, shots_dir
@@ -28,21 +27,9 @@ class HallProcess:
     def __init__(self, data, *extra):
         self.port = free_port()
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "onewindow.cli",
-                "--log-level",
-                "WARNING",
-                "hall",
-                "--config",
-                str(CONFIG),
-                "--data-dir",
-                str(data),
-                "--mqtt",
-                f"embedded://127.0.0.1:{self.port}",
-                *extra,
-            ],
+            hall_command(
+                str(CONFIG), str(data), "--mqtt", f"embedded://127.0.0.1:{self.port}", *extra
+            ),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
