@@ -335,3 +335,29 @@ def netns_available() -> str | None:
         return f"ip netns add failed: {run.stderr.strip()}"
     subprocess.run(["ip", "netns", "del", probe], capture_output=True)
     return None
+
+
+def two_bridged_halls(tmp_path, start_hall, db: str):
+    """County-a (today) and town-b (its clock ten days back), each with a kiosk and window 4's
+    caller, bridged to a central broker whose collector writes `db`; (halls, central,
+    collector). The caller stops collector and central."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from onewindow.city.collector import Collector
+
+    central = CentralBroker(tmp_path / "central", ["county-a", "town-b"]).start()
+    collector = Collector(db, central.url, "city-collector", central.secret, client_id="c1").start()
+    tz = ZoneInfo("Asia/Shanghai")
+    halls = {
+        hall_id: start_hall(
+            "embedded",
+            ("kiosk-1", "kiosk"),
+            ("caller-4", "caller", [4]),
+            config=hall_config(tmp_path, hall_id),
+            uplink=central.uplink(hall_id),
+            **({"clock": lambda: datetime.now(tz) - timedelta(days=10)} if back else {}),
+        )
+        for hall_id, back in (("county-a", False), ("town-b", True))
+    }
+    return halls, central, collector

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import base64
 import os
-from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from chromeutil import CHROMIUM, Browser
-from cityutil import CentralBroker, drop_database, hall_config, new_database
+from cityutil import drop_database, new_database, two_bridged_halls
 
 from busutil import REPO, wait_for
-from onewindow.city.collector import Collector
 from onewindow.city.dashboard import add_user, serve
 from onewindow.city.schema import connect
 
@@ -31,26 +29,9 @@ def shot(browser: Browser, name: str) -> None:
 @pytest.fixture
 def city(tmp_path, start_hall):
     db = new_database()
-    central = CentralBroker(tmp_path / "central", ["county-a", "town-b"]).start()
-    collector = Collector(db, central.url, "city-collector", central.secret, client_id="c1").start()
-    # county-a runs today; town-b's clock is ten days back, so its bad rating's follow-up is late
-    halls = {
-        "county-a": start_hall(
-            "embedded",
-            ("kiosk-1", "kiosk"),
-            ("caller-4", "caller", [4]),
-            config=hall_config(tmp_path, "county-a"),
-            uplink=central.uplink("county-a"),
-        ),
-        "town-b": start_hall(
-            "embedded",
-            ("kiosk-1", "kiosk"),
-            ("caller-4", "caller", [4]),
-            config=hall_config(tmp_path, "town-b"),
-            uplink=central.uplink("town-b"),
-            clock=lambda: datetime.now(TZ) - timedelta(days=10),
-        ),
-    }
+    # county-a runs today; town-b's clock is ten days back (its follow-ups are late, its
+    # ratings in another period)
+    halls, central, collector = two_bridged_halls(tmp_path, start_hall, db)
     with connect(db, autocommit=True) as conn:
         add_user(conn, "li", "city-pass-1", "city", [])
         add_user(conn, "wang", "super-pass-2", "supervisor", [])

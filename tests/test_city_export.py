@@ -13,10 +13,9 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from cityutil import CentralBroker, drop_database, hall_config, new_database
+from cityutil import drop_database, new_database, two_bridged_halls
 
 from busutil import REPO, wait_for
-from onewindow.city.collector import Collector
 from onewindow.city.ingest import Event, store
 from onewindow.city.schema import connect
 
@@ -54,26 +53,9 @@ def rate(hall, levels: list[int]) -> None:
 @pytest.fixture
 def city(tmp_path, start_hall):
     db = new_database()
-    central = CentralBroker(tmp_path / "central", ["county-a", "town-b"]).start()
-    collector = Collector(db, central.url, "city-collector", central.secret, client_id="c1").start()
-    halls = {
-        "county-a": start_hall(
-            "embedded",
-            ("kiosk-1", "kiosk"),
-            ("caller-4", "caller", [4]),
-            config=hall_config(tmp_path, "county-a"),
-            uplink=central.uplink("county-a"),
-        ),
-        # town-b's clock is ten days back: its day falls in another period
-        "town-b": start_hall(
-            "embedded",
-            ("kiosk-1", "kiosk"),
-            ("caller-4", "caller", [4]),
-            config=hall_config(tmp_path, "town-b"),
-            uplink=central.uplink("town-b"),
-            clock=lambda: datetime.now(TZ) - timedelta(days=10),
-        ),
-    }
+    # county-a runs today; town-b's clock is ten days back (its follow-ups are late, its
+    # ratings in another period)
+    halls, central, collector = two_bridged_halls(tmp_path, start_hall, db)
     yield halls, db
     collector.stop()
     central.stop()
