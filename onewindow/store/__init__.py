@@ -6,8 +6,9 @@
 snapshot that `onewindow backup` archives.
 """
 
-from .db import Store, ratings_for_export, saved_config, saved_hall_id, saved_settings
+from .db import Store, saved_config, saved_hall_id, saved_settings
 from .migrations import SCHEMA_VERSION, StoreError
+from .ratings import ratings_for_export
 
 __all__ = [
     "SCHEMA_VERSION",

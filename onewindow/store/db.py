@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import json
 import logging
@@ -10,12 +9,16 @@ import sqlite3
 from dataclasses import fields
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Optional
+from typing import Any, Iterable, Optional
 
 from .. import lograte
 from ..domain.model import Ticket, TicketStatus
+from .base import StoreBase, _json
+from .cases import CaseStore
 from .migrations import StoreError, migrate
 from .mobile import MobileStore
+from .outbox import OutboxStore
+from .ratings import RatingStore
 from .walcheckpoint import Checkpointer
 
 log = logging.getLogger(__name__)
@@ -70,78 +73,6 @@ def saved_hall_id(path: str | Path) -> Optional[str]:
     return ((saved_settings(path) or {}).get("hall") or {}).get("id")
 
 
-# what an export of ratings reads: never the phone's ciphertext (nor its masked form: the rater
-# is the masked name when known)
-_EXPORT_COLUMNS = (
-    "id",
-    "ticket_id",
-    "window",
-    "service",
-    "staff",
-    "level",
-    "channel",
-    "reasons",
-    "text",
-    "at",
-    "count",
-    "follow_status",
-    "contact_by",
-    "rectify_by",
-    "rater_masked",
-    "contacted_at",
-    "closed_at",
-)
-
-
-def ratings_for_export(path: str | Path, since: date, until: date) -> dict[str, Any]:
-    """The ratings given on days since..until with their tickets' numbers, and the tickets
-    served those days (all and rated), read without the controller's lock (works while the hall
-    runs). {settings, ratings, served, served_rated}; StoreError without a hall's database."""
-    if not Path(path).is_file():
-        raise StoreError(f"{path}: no hall database here (is --data-dir the hall's data dir?)")
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5.0)
-    db.row_factory = sqlite3.Row
-    span = (since.isoformat(), until.isoformat())
-    try:
-        cols = ", ".join(f"r.{c}" for c in _EXPORT_COLUMNS)
-        ratings = [
-            dict(r)
-            for r in db.execute(
-                f"SELECT {cols}, t.number AS ticket_number, t.day AS ticket_day FROM ratings r "
-                "LEFT JOIN tickets t ON t.id = r.ticket_id WHERE substr(r.at, 1, 10) BETWEEN ? AND ? "
-                "ORDER BY r.at, r.count",
-                span,
-            )
-        ]
-        served = db.execute(
-            "SELECT COUNT(*) FROM tickets WHERE status = 'done' AND day BETWEEN ? AND ?", span
-        ).fetchone()[0]
-        served_rated = db.execute(
-            "SELECT COUNT(*) FROM tickets WHERE status = 'done' AND day BETWEEN ? AND ? AND id IN "
-            "(SELECT ticket_id FROM ratings WHERE count = 1)",
-            span,
-        ).fetchone()[0]
-        row = db.execute("SELECT raw FROM config WHERE id = 1").fetchone()
-    except sqlite3.Error as exc:
-        raise StoreError(
-            f"{path}: cannot read the ratings ({exc}); is it an older OneWindow's "
-            f"database? Start the hall once to upgrade it"
-        ) from exc
-    finally:
-        db.close()
-    return {
-        "settings": json.loads(row[0]) if row else None,
-        "ratings": ratings,
-        "served": served,
-        "served_rated": served_rated,
-    }
-
-
-def _json(value: Any) -> str:
-    # default=str: TOML dates in the hall file become ISO strings
-    return json.dumps(value, ensure_ascii=False, default=str)
-
-
 def _to_row(t: Ticket) -> dict[str, Any]:
     row: dict[str, Any] = {}
     for name in _TICKET_COLUMNS:
@@ -171,7 +102,7 @@ def _from_row(row: sqlite3.Row) -> Ticket:
     return Ticket(**kw)
 
 
-class Store(MobileStore):
+class Store(RatingStore, CaseStore, OutboxStore, MobileStore, StoreBase):
     """One connection, used by one thread: the controller's."""
 
     def __init__(self, path: str | Path):
@@ -218,38 +149,6 @@ class Store(MobileStore):
         self._checkpointer.stop()
         self.db.close()
         self._lock.close()  # releases the flock
-
-    # -- transactions -------------------------------------------------------------------
-
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[None]:
-        """BEGIN IMMEDIATE ... COMMIT; nested calls become savepoints that roll back alone."""
-        if self._depth:
-            name = f"sp{self._depth}"
-            self.db.execute(f"SAVEPOINT {name}")
-            self._depth += 1
-            try:
-                yield
-            except BaseException:
-                self.db.execute(f"ROLLBACK TO {name}")
-                self.db.execute(f"RELEASE {name}")
-                raise
-            else:
-                self.db.execute(f"RELEASE {name}")
-            finally:
-                self._depth -= 1
-            return
-        self.db.execute("BEGIN IMMEDIATE")
-        self._depth = 1
-        try:
-            yield
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        else:
-            self.db.execute("COMMIT")
-        finally:
-            self._depth = 0
 
     # -- alerts: a help request or a fault outlives a controller restart ---------------------
 
@@ -409,93 +308,6 @@ class Store(MobileStore):
             row["ticket_id"] = ticket_id
         self.update("appointments", "id", row)
 
-    # -- ratings ----------------------------------------------------------------------------
-
-    def rating_of(self, ticket_id: str) -> Optional[dict[str, Any]]:
-        """A transaction's first rating."""
-        rows = self.rows("ratings", "ticket_id = ? AND count = 1", (ticket_id,))
-        return rows[0] if rows else None
-
-    def ratings_of(self, ticket_id: str) -> list[dict[str, Any]]:
-        """A transaction's ratings: the first, and the follow-up one after rectification."""
-        return self.rows("ratings", "ticket_id = ? ORDER BY count", (ticket_id,))
-
-    def add_rating(self, row: dict[str, Any]) -> None:
-        self.insert("ratings", row)
-
-    def bad_rating(self, rating_id: str) -> Optional[dict[str, Any]]:
-        """A bad rating that opened a follow-up case (a first rating at level 1 or 2)."""
-        rows = self.rows(
-            "ratings", "id = ? AND level <= 2 AND follow_status IS NOT NULL", (rating_id,)
-        )
-        return rows[0] if rows else None
-
-    def bad_ratings(self, since: date, open_only: bool = False) -> list[dict[str, Any]]:
-        """差评 cases opened since a day, newest first; open_only: not yet closed."""
-        where = "level <= 2 AND follow_status IS NOT NULL AND substr(at, 1, 10) >= ?"
-        if open_only:
-            where += " AND follow_status IN ('open', 'rectifying')"
-        return self.rows("ratings", where + " ORDER BY at DESC", (since.isoformat(),))
-
-    def open_cases(self) -> list[dict[str, Any]]:
-        """Every follow-up case not yet closed (for the overdue alerts), oldest first."""
-        return self.rows("ratings", "follow_status IN ('open', 'rectifying') ORDER BY at")
-
-    def follow_rating(self, rating_id: str, **changes: Any) -> None:
-        """A case moves on: its status, when it was contacted or closed, its phone (purged)."""
-        allowed = {
-            "follow_status",
-            "contacted_at",
-            "closed_at",
-            "phone_token",
-            "phone_masked",
-            "phone_purge_by",
-        }
-        bad = set(changes) - allowed
-        if bad:
-            raise TypeError(f"follow_rating() cannot set {sorted(bad)}")
-        self.update("ratings", "id", {"id": rating_id, **changes})
-
-    def add_rating_note(
-        self,
-        rating_id: str,
-        at: datetime,
-        device: str,
-        staff: Optional[str],
-        action: str,
-        from_status: Optional[str],
-        to_status: Optional[str],
-        note: str,
-    ) -> None:
-        """One step of a case, with who, when and the note or evidence (append-only)."""
-        self.db.execute(
-            "INSERT INTO rating_notes (rating_id, at, device, staff, action, "
-            "from_status, to_status, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (rating_id, at.isoformat(), device, staff, action, from_status, to_status, note),
-        )
-
-    def rating_export_row(self, rating_id: str) -> Optional[dict[str, Any]]:
-        """One rating as `ratings_for_export` reads it (the uplink sends its export record)."""
-        cols = ", ".join(f"r.{c}" for c in _EXPORT_COLUMNS)
-        row = self.db.execute(
-            f"SELECT {cols}, t.number AS ticket_number, t.day AS ticket_day FROM ratings r "
-            "LEFT JOIN tickets t ON t.id = r.ticket_id WHERE r.id = ?",
-            (rating_id,),
-        ).fetchone()
-        return dict(row) if row else None
-
-    def rating_notes(self, rating_id: str) -> list[dict[str, Any]]:
-        return self.rows("rating_notes", "rating_id = ? ORDER BY seq", (rating_id,))
-
-    def rating_rows(
-        self, since: date, until: date, window: Optional[int] = None
-    ) -> list[dict[str, Any]]:
-        where = "substr(at, 1, 10) >= ? AND substr(at, 1, 10) <= ?"
-        params: list[Any] = [since.isoformat(), until.isoformat()]
-        if window is not None:
-            where, params = where + " AND window = ?", params + [window]
-        return self.rows("ratings", where, params)
-
     # -- audit --------------------------------------------------------------------------
 
     def last_window_action(self, window: int, actions: Iterable[str]) -> Optional[datetime]:
@@ -646,151 +458,6 @@ class Store(MobileStore):
                 (today.isoformat(),),
             )
 
-    # -- 一表申请 forms: sealed text only (ops_forms.py seals and opens) ------------------------
-
-    def put_form(self, ticket_id: str, day: date, sealed: str) -> None:
-        self.db.execute(
-            "INSERT OR REPLACE INTO forms VALUES (?, ?, ?, NULL)",
-            (ticket_id, day.isoformat(), sealed),
-        )
-
-    def form(self, ticket_id: str) -> Optional[str]:
-        row = self.db.execute("SELECT sealed FROM forms WHERE ticket_id = ?", (ticket_id,))
-        found = row.fetchone()
-        return str(found[0]) if found else None
-
-    def has_form(self, ticket_id: str) -> bool:
-        return self.form(ticket_id) is not None
-
-    def drop_form(self, ticket_id: str) -> None:
-        self.db.execute("DELETE FROM forms WHERE ticket_id = ?", (ticket_id,))
-
-    def keep_form(self, ticket_id: str, until: date) -> None:
-        """Kept past its day, for the 容缺 case accepted on it, until the case's due day."""
-        self.db.execute(
-            "UPDATE forms SET keep_until = ? WHERE ticket_id = ?", (until.isoformat(), ticket_id)
-        )
-
-    def move_form(self, from_ticket: str, to_ticket: str, day: date) -> bool:
-        """A 容缺 case's form goes with the citizen's 补件 ticket (and that ticket's day)."""
-        cur = self.db.execute(
-            "UPDATE forms SET ticket_id = ?, day = ?, keep_until = NULL WHERE ticket_id = ?",
-            (to_ticket, day.isoformat(), from_ticket),
-        )
-        return cur.rowcount > 0
-
-    def purge_forms(self, today: date) -> int:
-        """Drop every form whose day (or case's due day) is over; how many went."""
-        cur = self.db.execute(
-            "DELETE FROM forms WHERE COALESCE(keep_until, day) < ?", (today.isoformat(),)
-        )
-        return cur.rowcount
-
-    # -- 容缺受理 cases --------------------------------------------------------------------------
-
-    def add_case(self, row: dict[str, Any]) -> None:
-        self.insert("cases", {**row, "materials": _json(row["materials"])})
-
-    def case(self, case_id: str) -> Optional[dict[str, Any]]:
-        rows = self.cases("id = ?", (case_id,))
-        return rows[0] if rows else None
-
-    def cases(self, where: str = "1", params: Iterable[Any] = ()) -> list[dict[str, Any]]:
-        out = self.rows("cases", where + " ORDER BY due, accepted_at", params)
-        for r in out:
-            r["materials"] = json.loads(r["materials"])
-        return out
-
-    def open_cases_of(self, citizen_key: str) -> list[dict[str, Any]]:
-        return self.cases("citizen_key = ? AND status = 'open'", (citizen_key,))
-
-    def case_returned(self, case_id: str, at: datetime, ticket_id: str) -> None:
-        self.db.execute(
-            "UPDATE cases SET status = 'returned', returned_at = ?, "
-            "return_ticket_id = ? WHERE id = ?",
-            (at.isoformat(), ticket_id, case_id),
-        )
-
-    def case_rows(
-        self, since: date, until: date, window: Optional[int] = None
-    ) -> list[dict[str, Any]]:
-        """Cases accepted on days since..until (reports)."""
-        where = "substr(accepted_at, 1, 10) BETWEEN ? AND ?"
-        params: list[Any] = [since.isoformat(), until.isoformat()]
-        if window is not None:
-            where += " AND window = ?"
-            params.append(window)
-        return self.cases(where, params)
-
-    # -- the uplink's outbox (uplink.py): events numbered without gaps, kept until acknowledged --
-
-    def outbox_add(self, kind: str, at: datetime, body: dict[str, Any]) -> int:
-        """Keep one event for the city; its number, in the transaction of the change (a
-        rolled-back change takes its number back with it, so numbers have no gaps)."""
-        with self.transaction():
-            self.db.execute("UPDATE uplink SET last_seq = last_seq + 1 WHERE id = 1")
-            seq = int(self.db.execute("SELECT last_seq FROM uplink WHERE id = 1").fetchone()[0])
-            self.db.execute(
-                "INSERT INTO outbox VALUES (?, ?, ?, ?)", (seq, kind, at.isoformat(), _json(body))
-            )
-        return seq
-
-    def outbox_after(self, seq: int, limit: int) -> list[tuple[int, str, str, str]]:
-        """(seq, kind, at, body as JSON) of the events numbered after `seq`, oldest first."""
-        return [
-            (int(r[0]), r[1], r[2], r[3])
-            for r in self.db.execute(
-                "SELECT seq, kind, at, body FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
-                (seq, limit),
-            )
-        ]
-
-    def outbox_state(self) -> tuple[int, int]:
-        """(the last number given, the last the city acknowledged)."""
-        row = self.db.execute("SELECT last_seq, acked FROM uplink WHERE id = 1").fetchone()
-        return int(row[0]), int(row[1])
-
-    def outbox_ack(self, upto: int) -> int:
-        """The city holds every event up to `upto`: forget them. Returns the acknowledged mark
-        (never beyond what was numbered, never back)."""
-        with self.transaction():
-            last, acked = self.outbox_state()
-            upto = min(upto, last)
-            if upto > acked:
-                self.db.execute("DELETE FROM outbox WHERE seq <= ?", (upto,))
-                self.db.execute("UPDATE uplink SET acked = ? WHERE id = 1", (upto,))
-                acked = upto
-        return acked
-
-    def outbox_give_up(self, before: datetime, now: datetime) -> Optional[tuple[int, int]]:
-        """Forget the unacknowledged events that happened before `before`, as if acknowledged,
-        and keep an event that tells the city so (numbered after every other): (the last
-        number given up, how many), or None when none is that old."""
-        oldest = self.db.execute("SELECT at FROM outbox ORDER BY seq LIMIT 1").fetchone()
-        if oldest is None or oldest[0] >= before.isoformat():
-            return None  # the cheap answer, every tick
-        with self.transaction():
-            _last, acked = self.outbox_state()
-            row = self.db.execute(
-                "SELECT max(seq), count(*) FROM outbox WHERE seq > ? AND at < ?",
-                (acked, before.isoformat()),
-            ).fetchone()
-            if row[0] is None:
-                return None
-            upto, count = int(row[0]), int(row[1])
-            self.db.execute("DELETE FROM outbox WHERE seq <= ?", (upto,))
-            self.db.execute("UPDATE uplink SET acked = ?, given_up = ? WHERE id = 1", (upto, upto))
-            self.outbox_add(
-                "uplink",
-                now,
-                {"event": "given_up", "upto": upto, "count": count, "at": now.isoformat()},
-            )
-        return upto, count
-
-    def outbox_given_up(self) -> int:
-        """The last event number given up unacknowledged (0: none ever)."""
-        return int(self.db.execute("SELECT given_up FROM uplink WHERE id = 1").fetchone()[0])
-
     # -- windows ------------------------------------------------------------------------------
 
     def window_rows(self) -> dict[int, dict[str, Any]]:
@@ -854,21 +521,3 @@ class Store(MobileStore):
             "updated_by, file_raw) VALUES (1, ?, ?, ?, 'config-file', ?)",
             (_json(raw), source_hash, at.isoformat(), _json(file_raw)),
         )
-
-    # -- appointments and ratings (plain rows: their rules live in the controller) -------------
-
-    def insert(self, table: str, row: dict[str, Any]) -> None:
-        cols = ", ".join(row)
-        marks = ", ".join(f":{c}" for c in row)
-        self.db.execute(f"INSERT INTO {table} ({cols}) VALUES ({marks})", row)
-
-    def update(self, table: str, key: str, row: dict[str, Any]) -> None:
-        sets = ", ".join(f"{c} = :{c}" for c in row if c != key)
-        self.db.execute(f"UPDATE {table} SET {sets} WHERE {key} = :{key}", row)
-
-    def rows(
-        self, table: str, where: str = "1", params: Iterable[Any] = ()
-    ) -> list[dict[str, Any]]:
-        return [
-            dict(r) for r in self.db.execute(f"SELECT * FROM {table} WHERE {where}", tuple(params))
-        ]
