@@ -66,6 +66,15 @@ class Budgets:
         self._refused[device_id] = self._refused.get(device_id, 0) + 1
         return False
 
+    def burst(self, role: str) -> int:
+        return self.table.get(role, (1.0, 10))[1]
+
+    def refuse(self, device_id: str) -> None:
+        """A request dropped before it reached the budget (more at once than a burst): counted
+        as a refusal, so that a flood is fenced as soon."""
+        self._limited[device_id] = self.clock()
+        self._refused[device_id] = self._refused.get(device_id, 0) + 1
+
     def flooding(self, device_id: str) -> bool:
         return self._refused.get(device_id, 0) >= FLOODING_AFTER
 

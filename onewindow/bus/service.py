@@ -69,6 +69,8 @@ class HallService:
         self.secret = controller_secret
         self.topics = Topics(controller.hall.id)
         self._incoming: list = []  # (topic, payload) read, not yet handled
+        self._pending: dict[str, int] = {}  # per device: its requests in _incoming
+        self._bursts: dict[str, int] = {}  # per device: its role's burst (renewed every tick)
         self._republish = False
         self.broker = None
         self.connected = threading.Event()
@@ -218,7 +220,30 @@ class HallService:
         if msg.topic in (self.outbox.ack_topic, self.outbox.state_topic):
             self._incoming.append((msg.topic, msg.payload))  # handled on the loop, in order
             return
+        device = self.topics.device_of(msg.topic, "req")
+        if device is not None:
+            # more requests of one device waiting than its burst allows are dropped unanswered
+            # (and counted as refusals): a device writing thousands at once on a bare socket
+            # cannot queue them ahead of the other devices', and is fenced as soon
+            waiting = self._pending.get(device, 0)
+            if waiting and waiting >= self._burst_of(device):
+                self.budgets.refuse(device)
+                lograte.warn(
+                    log,
+                    ("flood", device),
+                    "device %s sent more requests at once than its burst: the rest are dropped",
+                    device,
+                )
+                return
+            self._pending[device] = waiting + 1
         self._incoming.append((msg.topic, msg.payload))
+
+    def _burst_of(self, device: str) -> int:
+        burst = self._bursts.get(device)
+        if burst is None:
+            entry = self.registry.get(device)
+            burst = self._bursts[device] = self.budgets.burst(entry.role) if entry else 1
+        return burst
 
     # -- proof of reach ----------------------------------------------------------------------
 
@@ -285,6 +310,7 @@ class HallService:
                     self._up_more = True
                     self._clear_settled_identities()
                     self._clear_settled_budgets()
+                    self._bursts.clear()  # a device added or given another role
                     lograte.flush()
                     self._state_due = 0.0  # time alone moves the hall's hours and appointments
                 if self.connected.is_set() and (self._up_more or batch):
@@ -340,6 +366,11 @@ class HallService:
                 continue
             device_id = self.topics.device_of(topic, "req")
             if device_id is not None:
+                left = self._pending.get(device_id, 1) - 1
+                if left > 0:
+                    self._pending[device_id] = left
+                else:
+                    self._pending.pop(device_id, None)
                 outcomes.append((device_id, None, payload))
         if not outcomes:
             return
