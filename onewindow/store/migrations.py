@@ -194,6 +194,16 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
          keep_until TEXT)""",
         ),
     ),
+    (
+        12,
+        "appointments from the provincial platform: the platform's booking id, one booking "
+        "per id whatever number of times it arrives (over the uplink or from a file)",
+        (
+            "ALTER TABLE appointments ADD COLUMN platform_id TEXT",
+            "CREATE UNIQUE INDEX appointments_platform ON appointments (platform_id) "
+            "WHERE platform_id IS NOT NULL",
+        ),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
