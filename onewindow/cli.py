@@ -451,6 +451,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .apps import register_apps
 
     register_apps(sub)
+    from .appointments_cli import register as register_appointments
+
+    register_appointments(sub)
     from .citycli import register as register_city
 
     register_city(sub)

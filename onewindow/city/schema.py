@@ -49,6 +49,19 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
          halls TEXT[] NOT NULL DEFAULT '{}', password TEXT NOT NULL)""",
         ),
     ),
+    (
+        2,
+        "platform_appointments: each provincial platform booking as its hall last answered it "
+        "(booked, cancelled, checked_in, refused with the reason); updated_at is when the "
+        "answer was stored, which `city-appointments push` waits for",
+        (
+            """CREATE TABLE platform_appointments (hall TEXT NOT NULL, id TEXT NOT NULL,
+         seq BIGINT NOT NULL, status TEXT, appointment TEXT, service TEXT,
+         slot_start TIMESTAMPTZ, reason_code TEXT, reason TEXT, answered_at TIMESTAMPTZ,
+         updated_at TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (hall, id))""",
+            "CREATE INDEX platform_appointments_hall ON platform_appointments (hall, appointment)",
+        ),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
