@@ -151,3 +151,93 @@ def test_only_the_platform_role_and_managers_send_platform_records(ctl_hall):
     assert reply["error"]["code"] == "forbidden"
     too_many = [book(f"X-{n}", citizen_key="a" * 64) for n in range(201)]
     assert ctl_hall.do(PLATFORM, "appointment.platform", records=too_many)["ok"] is False
+
+
+def _cli(*args: str):
+    import subprocess
+    import sys
+
+    from busutil import REPO
+
+    return subprocess.run(
+        [sys.executable, "-m", "onewindow.cli", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_appointments_import_takes_a_json_or_csv_file_at_the_running_hall(tmp_path, start_hall):
+    """`onewindow appointments import FILE`, a hall without the uplink: the same records, the
+    same answers, a file imported twice books nothing twice."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo("Asia/Shanghai")
+    day = datetime.now(tz).date() + timedelta(days=1)
+    at = datetime(day.year, day.month, day.day, 10, 0, tzinfo=tz).isoformat()
+    hall = start_hall("embedded", ("importer", "platform"), ("kiosk-1", "kiosk"))
+    device = tmp_path / "importer.json"
+    device.write_text(
+        json.dumps(
+            {
+                "mqtt": hall.url,
+                "device": "importer",
+                "secret": hall.secrets["importer"],
+                "hall": hall.hall_id,
+            }
+        )
+    )
+    as_json = tmp_path / "platform.json"
+    as_json.write_text(
+        json.dumps(
+            {
+                "appointments": [
+                    {"id": "J-1", "service": "B", "slot_start": at, "id_number": YOUNG_ID},
+                    {"id": "J-2", "service": "ZZ", "slot_start": at, "citizen_key": "a" * 64},
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
+    run = _cli("appointments", "import", str(as_json), "--device-config", str(device))
+    assert run.returncode == 1, run.stderr  # one refused: a script notices
+    out = {ln.split("\t")[0]: ln.split("\t")[1:] for ln in run.stdout.splitlines() if "\t" in ln}
+    assert out["J-1"][0] == "booked" and out["J-2"][:2] == ["refused", "unknown_service"]
+    assert run.stdout.splitlines()[-1] == "1 booked, 0 cancelled, 0 duplicate, 1 refused"
+    # CSV, with the first booking again and a cancellation of it
+    as_csv = tmp_path / "platform.csv"
+    as_csv.write_text(
+        "op,id,service,slot_start,citizen_key,id_number,name\n"
+        f"book,J-1,B,{at},,{YOUNG_ID},\n"
+        f"book,C-1,B,{at},{'c' * 64},,王五\n"
+        "cancel,J-1,,,,,\n",
+        encoding="utf-8",
+    )
+    run = _cli("appointments", "import", str(as_csv), "--device-config", str(device))
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.splitlines()[-1] == "1 booked, 1 cancelled, 1 duplicate, 0 refused"
+    rows = {r["platform_id"]: r for r in hall.ctl.store.rows("appointments")}
+    assert rows["J-1"]["status"] == "cancelled" and rows["C-1"]["citizen_masked"] == "王*"
+    assert len(rows) == 2
+    # a file that is not records: named, nothing sent
+    bad = tmp_path / "bad.csv"
+    bad.write_text("booking,when\nx,y\n", encoding="utf-8")
+    run = _cli("appointments", "import", str(bad), "--device-config", str(device))
+    assert run.returncode == 2 and "unknown: booking, when" in run.stderr
+    # a kiosk's identity may not import
+    kiosk = tmp_path / "kiosk.json"
+    kiosk.write_text(
+        json.dumps(
+            {
+                "mqtt": hall.url,
+                "device": "kiosk-1",
+                "secret": hall.secrets["kiosk-1"],
+                "hall": hall.hall_id,
+            }
+        )
+    )
+    run = _cli("appointments", "import", str(as_json), "--device-config", str(kiosk))
+    assert run.returncode == 3 and "forbidden" in run.stderr and "--role platform" in run.stderr
+    assert len(hall.ctl.store.rows("appointments")) == 2
