@@ -451,6 +451,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .apps import register_apps
 
     register_apps(sub)
+    from .entranceqr import register as register_entrance
+
+    register_entrance(sub, _data_arg, _config_arg, _data_dir_hall)
     from .appointments_cli import register as register_appointments
 
     register_appointments(sub)
