@@ -186,3 +186,30 @@ def test_a_push_without_a_hall_or_an_answer_says_so(tmp_path, city):
         tmp_path, central, db, "down", [{"hall": HALL, "id": "GD-9", "op": "cancel"}], wait=2
     )
     assert run.returncode == 1 and lines["GD-9"][0].startswith("no answer yet")
+
+
+def test_a_platform_booking_checked_in_at_the_hall_shows_at_the_city(tmp_path, city):
+    hall, central, db = city
+    now = datetime.now(TZ)
+    soon = (now + timedelta(minutes=30 - now.minute % 30)).replace(second=0, microsecond=0)
+    if soon.date() != now.date():
+        pytest.skip("the next slot is tomorrow (the hall's clock is near midnight)")
+    record = {"hall": HALL, "id": "GD-5", "service": "F", "slot_start": soon.isoformat()}
+    run, lines = push(tmp_path, central, db, "soon", [{**record, "id_number": YOUNG_ID}])
+    assert run.returncode == 0 and lines["GD-5"][0] == "booked", run.stdout + run.stderr
+    citizen = {"id_number": YOUNG_ID, "name": "李小明"}
+    kiosk = hall.client("kiosk-1")
+    [appt] = kiosk.request("appointment.find", {"citizen": citizen})["appointments"]
+    kiosk.request(
+        "ticket.issue", {"service": "F", "appointment_id": appt["id"], "citizen": citizen}
+    )
+
+    def status():
+        with psycopg.connect(db) as conn:
+            row = conn.execute(
+                "SELECT status FROM platform_appointments WHERE hall = %s AND id = 'GD-5'",
+                (HALL,),
+            ).fetchone()
+        return row and row[0] == "checked_in"
+
+    wait_for(status, 15)
