@@ -281,7 +281,7 @@ def cmd_broker_config(args) -> int:
     if uplink:
         print(
             f"bridged to the city at {uplink.url.host}:{uplink.url.port}: ow/{hall.id}/up/# out, "
-            f"ow/{hall.id}/ack in (docs/city.md)"
+            f"ow/{hall.id}/ack and ow/{hall.id}/down/appointments in (docs/city.md)"
         )
     print("start Mosquitto with: mosquitto -c", files[-1])
     return 0

@@ -88,7 +88,8 @@ def _book(req: Request, pid: str, record: dict) -> dict:
 
 def _cancel(req: Request, pid: str) -> dict:
     row = req.store.platform_appointment(pid)
-    require(row is not None, "not_found", "找不到该预约", "No such appointment")
+    if row is None:
+        raise DomainError("not_found", "找不到该预约", "No such appointment")
     if row["status"] == "cancelled":
         return {"id": pid, "result": "duplicate", "appointment": view(req, row)}
     require(

@@ -22,6 +22,7 @@ import paho.mqtt.client as mqtt
 import psycopg
 
 from ..bus.url import parse_bus_url, use_tls
+from .ingest import row_dict
 from .schema import connect, migrate
 
 HALL_ID = re.compile(r"[a-z0-9-]{1,32}")  # as the collector reads a hall from its topics
@@ -76,7 +77,9 @@ def push(
     """Publish every record, then wait up to `wait_s` for the halls' answers."""
     with connect(db_url, autocommit=True) as db:
         migrate(db)  # the collector may not have run yet on a new database
-        start = db.execute("SELECT now()").fetchone()[0]
+        now = db.execute("SELECT now()").fetchone()
+        assert now is not None  # SELECT now() is one row
+        start = now[0]  # the database's clock: the collector stamps answers with it
         for p, row in zip(pushes, _rows(db, pushes, None), strict=True):
             op = p.record.get("op", "book")
             if row is not None and row["status"] in DONE.get(op, ()):
@@ -115,8 +118,7 @@ def _rows(db: psycopg.Connection, pushes: list[Push], since) -> list[Optional[di
         "AND (%s::timestamptz IS NULL OR updated_at >= %s::timestamptz)",
         ([k[0] for k in keys], [k[1] for k in keys], since, since),
     )
-    names = [d.name for d in cur.description]
-    found = {(r[0], r[1]): dict(zip(names, r, strict=True)) for r in cur.fetchall()}
+    found = {(r["hall"], r["id"]): r for r in row_dict(cur)}
     return [found.get(k) for k in keys]
 
 

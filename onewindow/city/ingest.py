@@ -340,9 +340,12 @@ def _booking(e: Event) -> tuple:
     """A platform booking's row from its hall's answer; a refused cancellation leaves the
     booking as it was (None: kept) and only says why."""
     d = e.data
-    reason = d.get("reason") if isinstance(d.get("reason"), dict) else {}
+    given = d.get("reason")
+    reason: dict = given if isinstance(given, dict) else {}
     refused = e.event == "refused"
-    status = ("refused" if d.get("op") != "cancel" else None) if refused else _STATUS.get(e.event)
+    status = (
+        ("refused" if d.get("op") != "cancel" else None) if refused else _STATUS.get(e.event or "")
+    )
     return (
         e.seq,
         e.hall,
