@@ -8,8 +8,6 @@ reason."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -18,7 +16,7 @@ import psycopg
 import pytest
 from cityutil import CentralBroker, drop_database, hall_config, new_database
 
-from busutil import REPO, wait_for
+from busutil import cli, wait_for
 from ctlutil import YOUNG_ID
 from onewindow.city.collector import Collector
 
@@ -52,28 +50,20 @@ def slot() -> str:
 def push(tmp_path, central, db, name: str, records: list[dict], wait: float = 40):
     path = tmp_path / f"{name}.json"
     path.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "onewindow.cli",
-            "city-appointments",
-            "push",
-            str(path),
-            "--mqtt",
-            central.url,
-            "--mqtt-secret",
-            central.platform_secret,
-            "--db",
-            db,
-            "--wait",
-            str(wait),
-            "--resend-s",
-            "5",
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
+    run = cli(
+        "city-appointments",
+        "push",
+        str(path),
+        "--mqtt",
+        central.url,
+        "--mqtt-secret",
+        central.platform_secret,
+        "--db",
+        db,
+        "--wait",
+        str(wait),
+        "--resend-s",
+        "5",
         timeout=wait + 30,
     )
     lines = {ln.split("\t")[1]: ln.split("\t")[2:] for ln in run.stdout.splitlines() if "\t" in ln}

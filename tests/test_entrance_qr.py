@@ -5,26 +5,15 @@ which the controller accepts on that day and refuses the next."""
 from __future__ import annotations
 
 import subprocess
-import sys
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from busutil import REPO
+from busutil import REPO, cli
 from ctlutil import MONDAY_10, Hall
 from onewindow.domain.entrance import entrance_ok
 from onewindow.roles import Device
 
 WEB = Device("web-1", "web")
-
-
-def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "onewindow.cli", *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 def scan(path) -> str:

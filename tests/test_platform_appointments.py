@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+from busutil import cli
 from ctlutil import KIOSK, YOUNG_ID
 from onewindow.domain.identity import citizen_key
 from onewindow.roles import Device
@@ -153,21 +154,6 @@ def test_only_the_platform_role_and_managers_send_platform_records(ctl_hall):
     assert ctl_hall.do(PLATFORM, "appointment.platform", records=too_many)["ok"] is False
 
 
-def _cli(*args: str):
-    import subprocess
-    import sys
-
-    from busutil import REPO
-
-    return subprocess.run(
-        [sys.executable, "-m", "onewindow.cli", *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
 def test_appointments_import_takes_a_json_or_csv_file_at_the_running_hall(tmp_path, start_hall):
     """`onewindow appointments import FILE`, a hall without the uplink: the same records, the
     same answers, a file imported twice books nothing twice."""
@@ -201,7 +187,7 @@ def test_appointments_import_takes_a_json_or_csv_file_at_the_running_hall(tmp_pa
         ),
         encoding="utf-8",
     )
-    run = _cli("appointments", "import", str(as_json), "--device-config", str(device))
+    run = cli("appointments", "import", str(as_json), "--device-config", str(device))
     assert run.returncode == 1, run.stderr  # one refused: a script notices
     out = {ln.split("\t")[0]: ln.split("\t")[1:] for ln in run.stdout.splitlines() if "\t" in ln}
     assert out["J-1"][0] == "booked" and out["J-2"][:2] == ["refused", "unknown_service"]
@@ -215,7 +201,7 @@ def test_appointments_import_takes_a_json_or_csv_file_at_the_running_hall(tmp_pa
         "cancel,J-1,,,,,\n",
         encoding="utf-8",
     )
-    run = _cli("appointments", "import", str(as_csv), "--device-config", str(device))
+    run = cli("appointments", "import", str(as_csv), "--device-config", str(device))
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout.splitlines()[-1] == "1 booked, 1 cancelled, 1 duplicate, 0 refused"
     rows = {r["platform_id"]: r for r in hall.ctl.store.rows("appointments")}
@@ -224,7 +210,7 @@ def test_appointments_import_takes_a_json_or_csv_file_at_the_running_hall(tmp_pa
     # a file that is not records: named, nothing sent
     bad = tmp_path / "bad.csv"
     bad.write_text("booking,when\nx,y\n", encoding="utf-8")
-    run = _cli("appointments", "import", str(bad), "--device-config", str(device))
+    run = cli("appointments", "import", str(bad), "--device-config", str(device))
     assert run.returncode == 2 and "unknown: booking, when" in run.stderr
     # a kiosk's identity may not import
     kiosk = tmp_path / "kiosk.json"
@@ -238,6 +224,6 @@ def test_appointments_import_takes_a_json_or_csv_file_at_the_running_hall(tmp_pa
             }
         )
     )
-    run = _cli("appointments", "import", str(as_json), "--device-config", str(kiosk))
+    run = cli("appointments", "import", str(as_json), "--device-config", str(kiosk))
     assert run.returncode == 3 and "forbidden" in run.stderr and "--role platform" in run.stderr
     assert len(hall.ctl.store.rows("appointments")) == 2
