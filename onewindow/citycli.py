@@ -1,6 +1,7 @@
 """The city's commands: `city-broker` (the central Mosquitto and each hall's certificate), `city`
 (the collector into PostgreSQL, and its dashboard), `city-user` (the dashboard's logins),
-`city-export` (the provincial export of ratings) and `city-purge` (the raw events' retention)."""
+`city-export` (the provincial export of ratings), `city-purge` (the raw events' retention) and
+`city-appointments push` (the provincial platform's bookings to their halls)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,10 @@ def cmd_city_broker(args) -> int:
             f"{out / 'tls' / hall_id}.key (never ca.key)"
         )
     print(f"collectors log in as city-collector with the secret in {out / 'collector.secret'}")
+    print(
+        f"the platform's appointments (city-appointments push) log in as city-platform with "
+        f"the secret in {out / 'platform.secret'}"
+    )
     return 0
 
 
@@ -143,6 +148,39 @@ def cmd_city_purge(args) -> int:
     return 0
 
 
+def cmd_city_appointments(args) -> int:
+    from .appointmentfile import CITY_FIELDS, FileError, read_records
+    from .bus.url import BusUrlError
+    from .city.appointments import PushError, check, line, push
+    from .city.schema import DatabaseError
+
+    try:
+        pushes = check(read_records(args.file, CITY_FIELDS))
+    except (FileError, PushError) as exc:
+        print(f"onewindow city-appointments: {exc}; nothing was sent", file=sys.stderr)
+        return 2
+    try:
+        push(args.db, args.mqtt, args.mqtt_user, _secret(args), pushes, args.wait, args.resend_s)
+    except (PushError, BusUrlError) as exc:
+        print(f"onewindow city-appointments: {exc}", file=sys.stderr)
+        return 3
+    except DatabaseError as exc:
+        print(f"onewindow city-appointments: the city database: {exc}", file=sys.stderr)
+        return 3
+    for p in pushes:
+        print(line(p))
+    waiting = sum(p.answer is None for p in pushes)
+    print(
+        f"{len(pushes) - waiting} of {len(pushes)} answered"
+        + (
+            f"; {waiting} not yet (push the same file again later: nothing is booked twice)"
+            if waiting
+            else ""
+        )
+    )
+    return 1 if waiting else 0
+
+
 def register(sub) -> None:
     b = sub.add_parser(
         "city-broker",
@@ -238,3 +276,29 @@ def register(sub) -> None:
     p.add_argument("--db", required=True)
     p.add_argument("--keep-days", type=int, required=True)
     p.set_defaults(func=cmd_city_purge)
+
+    a = sub.add_parser(
+        "city-appointments",
+        help="the provincial platform's appointments: push bookings and cancellations to "
+        "their halls and show each hall's answer (docs/city.md)",
+    )
+    asub = a.add_subparsers(dest="action", required=True)
+    ap = asub.add_parser("push", help="send a file of records (JSON or CSV, each with its hall)")
+    ap.add_argument("file")
+    ap.add_argument("--mqtt", required=True, help="the central broker: mqtt://127.0.0.1:1883")
+    ap.add_argument("--mqtt-user", default="city-platform")
+    ap.add_argument("--mqtt-secret", help="(or --mqtt-secret-file)")
+    ap.add_argument("--mqtt-secret-file", help="the file city-broker wrote: platform.secret")
+    ap.add_argument(
+        "--db", required=True, help="the collectors' database (the halls' answers arrive there)"
+    )
+    ap.add_argument(
+        "--wait", type=float, default=60.0, help="seconds to wait for the halls' answers"
+    )
+    ap.add_argument(
+        "--resend-s",
+        type=float,
+        default=15.0,
+        help="publish again what has no answer after this many seconds",
+    )
+    ap.set_defaults(func=cmd_city_appointments)

@@ -281,7 +281,7 @@ def cmd_broker_config(args) -> int:
     if uplink:
         print(
             f"bridged to the city at {uplink.url.host}:{uplink.url.port}: ow/{hall.id}/up/# out, "
-            f"ow/{hall.id}/ack in (docs/city.md)"
+            f"ow/{hall.id}/ack and ow/{hall.id}/down/appointments in (docs/city.md)"
         )
     print("start Mosquitto with: mosquitto -c", files[-1])
     return 0
@@ -451,6 +451,12 @@ def build_parser() -> argparse.ArgumentParser:
     from .apps import register_apps
 
     register_apps(sub)
+    from .entranceqr import register as register_entrance
+
+    register_entrance(sub, _data_arg, _config_arg, _data_dir_hall)
+    from .appointments_cli import register as register_appointments
+
+    register_appointments(sub)
     from .citycli import register as register_city
 
     register_city(sub)

@@ -12,7 +12,8 @@ from .ops_tickets import read_citizen
 from .request import Request
 
 
-def _service(req: Request, code):
+def bookable(req: Request, code):
+    """A service that takes appointments, or the refusal saying why not."""
     s = req.hall.service(code)
     require(s is not None, "unknown_service", "没有这项业务", f"No service {code[:16]}")
     require(
@@ -39,7 +40,7 @@ def slots_on(req: Request, service, day: date) -> list[datetime]:
 
 
 def op_slots(req: Request) -> dict:
-    s = _service(req, req.args.get("service", str, maxlen=16))
+    s = bookable(req, req.args.get("service", str, maxlen=16))
     rules = req.hall.rules
     days = req.args.get(
         "days", int, rules.appointment_days, minval=1, maxval=rules.appointment_days
@@ -63,21 +64,48 @@ def op_slots(req: Request) -> dict:
 
 def op_book(req: Request) -> dict:
     a = req.args
-    s = _service(req, a.get("service", str, maxlen=16))
+    s = bookable(req, a.get("service", str, maxlen=16))
     citizen = read_citizen(req.secret, a)
     require(
         citizen is not None, "bad_request", "预约需要读取身份证", "An ID card is needed to book"
     )
-    now = req.now
+    start = parse_slot(req, a.get("slot_start", str, maxlen=40))
+    row = add_booking(
+        req,
+        s,
+        start,
+        citizen["key"],
+        citizen["masked"],
+        a.get("channel", str, req.device.role, maxlen=16),
+    )
+    return {"appointment": view(req, row)}
+
+
+def parse_slot(req: Request, text: str) -> datetime:
+    """A slot's start as the hall's clock reads it; `bad_request` for what is not a time."""
     try:
-        start = datetime.fromisoformat(a.get("slot_start", str, maxlen=40))
+        start = datetime.fromisoformat(text)
         require(
             start.tzinfo is not None, "bad_request", "预约时段需带时区", "Slot time needs an offset"
         )
         # year 1 or 9999 in another offset falls off the calendar
-        start = start.astimezone(now.tzinfo)
+        return start.astimezone(req.now.tzinfo)
     except (ValueError, OverflowError):
         raise DomainError("bad_request", "预约时段格式不正确", "Malformed slot time") from None
+
+
+def add_booking(
+    req: Request,
+    s,
+    start: datetime,
+    citizen_key: str,
+    citizen_masked,
+    channel: str,
+    platform_id=None,
+) -> dict:
+    """One booking of a slot, whoever made it (a kiosk, a phone, the provincial platform): the
+    same checks, the same capacity (`appointment_per_slot`), audited and announced."""
+    now = req.now
     require(
         start > now and start.date() < now.date() + timedelta(days=req.hall.rules.appointment_days),
         "bad_slot",
@@ -96,7 +124,7 @@ def op_book(req: Request) -> dict:
         "该时段已约满，请选择其他时段",
         "That slot is full",
     )
-    mine = req.store.bookings(citizen["key"], start.date(), start.date(), service=s.code)
+    mine = req.store.bookings(citizen_key, start.date(), start.date(), service=s.code)
     require(
         not mine, "already_booked", "您当天已预约该业务", "You already have an appointment that day"
     )
@@ -105,22 +133,25 @@ def op_book(req: Request) -> dict:
         "service": s.code,
         "slot_start": start.isoformat(),
         "day": start.date().isoformat(),
-        "citizen_key": citizen["key"],
-        "citizen_masked": citizen["masked"],
+        "citizen_key": citizen_key,
+        "citizen_masked": citizen_masked,
         "status": "booked",
-        "channel": a.get("channel", str, req.device.role, maxlen=16),
+        "channel": channel,
         "created_at": now.isoformat(),
         "ticket_id": None,
     }
+    if platform_id is not None:
+        row["platform_id"] = platform_id
     req.store.add_appointment(row)
-    req.audit(
-        "book", detail={"appointment": row["id"], "service": s.code, "slot": row["slot_start"]}
-    )
+    detail = {"appointment": row["id"], "service": s.code, "slot": row["slot_start"]}
+    if platform_id is not None:
+        detail["platform_id"] = platform_id
+    req.audit("book", detail=detail)
     _event(req, "booked", row)
-    return {"appointment": _view(req, row)}
+    return row
 
 
-def _view(req: Request, row) -> dict:
+def view(req: Request, row) -> dict:
     start = datetime.fromisoformat(row["slot_start"])
     return {
         "id": row["id"],
@@ -130,6 +161,7 @@ def _view(req: Request, row) -> dict:
         "slot_end": (start + timedelta(minutes=req.hall.rules.appointment_slot_min)).isoformat(),
         "citizen": row["citizen_masked"],
         "status": row["status"],
+        "channel": row["channel"],
     }
 
 
@@ -144,29 +176,38 @@ def op_cancel(req: Request) -> dict:
             "请读取预约人的身份证后再取消",
             "Read the booking citizen's ID card to cancel",
         )
+    return {"appointment": view(req, cancel_booking(req, row))}
+
+
+def cancel_booking(req: Request, row: dict) -> dict:
+    """A booking given back: its slot is free again."""
     require(
         row["status"] == "booked", "bad_state", "该预约已签到或已取消", "Already used or cancelled"
     )
     req.store.set_appointment(row["id"], "cancelled")
-    req.audit("cancel_booking", detail={"appointment": row["id"]})
-    row["status"] = "cancelled"
+    detail = {"appointment": row["id"]}
+    if row.get("platform_id"):
+        detail["platform_id"] = row["platform_id"]
+    req.audit("cancel_booking", detail=detail)
+    row = {**row, "status": "cancelled"}
     _event(req, "cancelled", row)
-    return {"appointment": _view(req, row)}
+    return row
 
 
 def _event(req: Request, event: str, row) -> None:
-    """`evt/appointment`: no citizen in it (every device reads events), masked or not."""
-    req.emit(
-        "appointment",
-        {
-            "event": event,
-            "appointment": row["id"],
-            "service": row["service"],
-            "slot_start": row["slot_start"],
-            "channel": row["channel"],
-            "at": req.now.isoformat(),
-        },
-    )
+    """`evt/appointment`: no citizen in it (every device reads events), masked or not. A
+    platform booking's event names the platform's id: it is the platform's acknowledgement."""
+    payload = {
+        "event": event,
+        "appointment": row["id"],
+        "service": row["service"],
+        "slot_start": row["slot_start"],
+        "channel": row["channel"],
+        "at": req.now.isoformat(),
+    }
+    if row.get("platform_id"):
+        payload["platform_id"] = row["platform_id"]
+    req.emit("appointment", payload)
 
 
 def op_find(req: Request) -> dict:
@@ -176,6 +217,6 @@ def op_find(req: Request) -> dict:
     rows = req.store.bookings(citizen["key"], req.day)
     tickets = req.store.tickets_of_citizen(citizen["key"], req.day)
     return {
-        "appointments": [_view(req, r) for r in rows],
+        "appointments": [view(req, r) for r in rows],
         "tickets": [req.ticket_view(req.queues.get(t.id) or t) for t in tickets],
     }

@@ -8,6 +8,7 @@ from . import ops_config as cfg
 from . import ops_followup as follow
 from . import ops_forms as forms
 from . import ops_mobile as mobile
+from . import ops_platform as platform
 from . import ops_rating as rating
 from . import ops_reports as reports
 from . import ops_tickets as tickets
@@ -42,6 +43,7 @@ OPS = {
     "appointment.book": (appt.op_book, ("kiosk", "web", "manager")),
     "appointment.cancel": (appt.op_cancel, ("kiosk", "web", "manager")),
     "appointment.find": (appt.op_find, ("kiosk", "web", "manager")),
+    "appointment.platform": (platform.op_platform, ("platform", "manager")),
     "config.get": (cfg.op_get, ANY),
     "config.window": (cfg.op_window, ("manager",)),
     "config.service": (cfg.op_service, ("manager",)),

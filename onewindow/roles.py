@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-ROLES = ("kiosk", "caller", "display", "led", "rating", "manager", "web", "notifier")
+# platform: the provincial platform's appointments, over the uplink or from a file
+ROLES = ("kiosk", "caller", "display", "led", "rating", "manager", "web", "notifier", "platform")
 WINDOW_ROLES = ("caller", "rating")  # roles bound to windows
 
 

@@ -17,6 +17,7 @@ APT_PACKAGES=(
   fonts-wqy-microhei                             # Chinese in the PDF reports (TrueType outlines)
   fonts-noto-core fonts-tibetan-machine          # Tibetan on screens (Noto Serif Tibetan; fallback)
   poppler-utils                                  # tests: pdftotext / pdffonts read the PDF reports
+  zbar-tools                                     # tests: zbarimg scans the printed entrance QR code
   cups-daemon cups-client                        # A4 forms through CUPS (lp); tests run a private cupsd
   fcitx5 fcitx5-chinese-addons dbus-daemon       # pinyin input (the console's Chinese fields; tested)
   espeak-ng sox alsa-utils                       # offline voice: clip making, checks, playback

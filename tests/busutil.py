@@ -67,6 +67,20 @@ def wait_port(port: int, timeout: float = 5.0) -> None:
     raise TimeoutError(f"nothing listens on {port}")
 
 
+def cli(*args: str, timeout: float = 60):
+    """`onewindow ARGS` from this checkout, run to its end: its exit status and output."""
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "onewindow.cli", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def wait_for(pred, timeout: float = 5.0, step: float = 0.01):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

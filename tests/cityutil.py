@@ -43,6 +43,7 @@ class CentralBroker:
             run_as=pwd.getpwuid(os.geteuid()).pw_name,
         )
         self.secret = self.made["secret"]
+        self.platform_secret = self.made["platform_secret"]  # city-appointments push
         self.proc = None
 
     def start(self) -> "CentralBroker":

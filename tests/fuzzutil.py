@@ -95,6 +95,7 @@ ARGS = {
     "appointment.slots": ("service", "days"),
     "appointment.book": ("service", "citizen", "slot_start", "channel"),
     "appointment.cancel": ("appointment_id", "citizen"),
+    "appointment.platform": ("records",),
     "appointment.find": ("citizen",),
     "config.get": (),
     "config.export": (),

@@ -175,8 +175,9 @@ def test_schema_is_versioned_and_upgraded_once(city_db):
     with connect(city_db, autocommit=True) as db:
         assert migrate(db) == 0
         assert migrate(db) == SCHEMA_VERSION  # nothing more to do
-        versions = [(v,) for v in range(1, SCHEMA_VERSION + 1)]
-        assert db.execute("SELECT version FROM schema_log ORDER BY version").fetchall() == versions
+        assert db.execute("SELECT version FROM schema_log ORDER BY version").fetchall() == [
+            (v,) for v in range(1, SCHEMA_VERSION + 1)
+        ]  # each step once, in order
         db.execute(
             "INSERT INTO schema_log (version, what) VALUES (%s, 'future')", (SCHEMA_VERSION + 1,)
         )

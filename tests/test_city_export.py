@@ -7,29 +7,17 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
-import sys
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from cityutil import drop_database, new_database, two_bridged_halls
 
-from busutil import REPO, wait_for
+from busutil import cli, wait_for
 from onewindow.city.ingest import Event, store
 from onewindow.city.schema import connect
 
 TZ = ZoneInfo("Asia/Shanghai")
-
-
-def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "onewindow.cli", *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 def rate(hall, levels: list[int]) -> None:

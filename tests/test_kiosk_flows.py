@@ -118,6 +118,60 @@ def test_book_an_appointment_with_the_sample_card(kiosk):
     app.wait_screen("home")
 
 
+def test_check_in_a_provincial_platform_booking_with_the_card(kiosk):
+    """A booking made on the provincial platform (here as `appointments import` or the uplink
+    sends it: op appointment.platform, the ID number hashed on arrival) is found by the card
+    under 预约签到 and checked in by the same screens as a booking made at the kiosk."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from kiosk.devices import SAMPLE_CARDS
+
+    hall, app, screen, previews = kiosk
+    now = datetime.now(ZoneInfo("Asia/Shanghai"))
+    slot = (now + timedelta(minutes=30 - now.minute % 30)).replace(second=0, microsecond=0)
+    if slot.date() != now.date():
+        pytest.skip("the next slot is tomorrow (the hall's clock is near midnight)")
+    hall.add("platform-1", "platform")
+    [answer] = hall.client("platform-1").request(
+        "appointment.platform",
+        {
+            "records": [
+                {
+                    "id": "GD-KIOSK-1",
+                    "service": "F",
+                    "slot_start": slot.isoformat(),
+                    "id_number": SAMPLE_CARDS["adult"]["id_number"],
+                    "name": SAMPLE_CARDS["adult"]["name"],
+                }
+            ]
+        },
+    )["results"]
+    assert answer["result"] == "booked", answer
+    time.sleep(4.5)  # a sample card an earlier test inserted leaves the reader
+    app.tap("nav_mine")
+    app.wait_screen("mine")
+    app.tap("sample_card")
+    row = wait_for(
+        lambda: next(
+            (f"appt-{n}" for n in range(5) if "不动产登记" in target_text(app, f"appt-{n}")), None
+        ),
+        10,
+    )
+    assert slot.strftime("%H:%M") in target_text(app, row)
+    shot(screen, "mine-platform")
+    app.tap(row.replace("appt-", "checkin-"))
+    app.wait_screen("ticket")
+    ticket = tickets(hall, target_text(app, "ticket_number"))[0]
+    assert ticket.appointment_id == answer["appointment"]["id"]
+    assert ticket.channel == "appointment" and ticket.service == "F"
+    row = hall.ctl.store.rows("appointments", "platform_id = 'GD-KIOSK-1'")[0]
+    assert row["status"] == "checked_in" and row["ticket_id"] == ticket.id
+    assert "预约" in target_text(app, "ticket_marks")
+    app.tap("done")
+    app.wait_screen("home")
+
+
 def test_rate_the_ticket_of_this_session(kiosk):
     hall, app, screen, previews = kiosk
     app.tap("tile-C")

@@ -190,6 +190,7 @@ def test_broker_config_uplink_bridges_a_systemd_mosquitto(tmp_path, central, sta
         "cleansession false",
         f"topic up/# out 1 ow/{HALL}/ ow/{HALL}/",
         f"topic ack in 1 ow/{HALL}/ ow/{HALL}/",
+        f"topic down/appointments in 1 ow/{HALL}/ ow/{HALL}/",
         "max_queued_messages 100000",
         f"bridge_certfile {up.certfile}",
     ):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .bridge import bridge_acl, bridge_section
+from .bridge import DOWN_APPOINTMENTS, bridge_acl, bridge_section
 from .devices import CONTROLLER_ID, DeviceEntry
 from .topics import Topics
 
@@ -18,12 +18,14 @@ def permissions(
     (one flooding the controller with requests) may not send any for a while: the broker drops
     them before they reach the controller's queue."""
     if device_id == CONTROLLER_ID:
-        # everything of the hall but the uplink's way back: acknowledgements and the bridge's
-        # link state come from the city's side (over the bridge), never from inside the hall
+        # everything of the hall but the uplink's way back: acknowledgements, the bridge's
+        # link state and the platform's appointments come from the city's side (over the
+        # bridge), never from inside the hall
         return [("readwrite", f"{topics.root}/{part}/#") for part in HALL_PARTS] + [
             ("write", f"{topics.root}/up/#"),
             ("read", f"{topics.root}/ack"),
             ("read", f"{topics.root}/uplink/state"),
+            ("read", f"{topics.root}/{DOWN_APPOINTMENTS}"),
         ]
     perms = [] if fenced else [("write", topics.req(device_id))]
     perms += [

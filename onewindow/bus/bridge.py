@@ -1,11 +1,13 @@
 """The uplink over Mosquitto's own bridge: the hall's section (`broker-config --uplink`, `hall
 --uplink`), and the city's central broker with one client certificate per hall (`city-broker`).
 
-The hall's Mosquitto forwards `ow/<hall>/up/#` out and `ow/<hall>/ack` in, nothing else; it
+The hall's Mosquitto forwards `ow/<hall>/up/#` out, `ow/<hall>/ack` and the provincial platform's
+appointments (`ow/<hall>/down/appointments`) in, nothing else; it
 keeps a persistent session at the city (cleansession false) and queues while the link is down,
 up to a size, while the hall goes on alone. What the queue cannot hold the controller sends
 again from its outbox (bus/outbox.py). The central broker knows each hall by its certificate's
-CN (= hall id) and lets it write only `ow/<hall id>/up/#` and read only its own `ack`.
+CN (= hall id) and lets it write only `ow/<hall id>/up/#` and read only its own `ack` and
+`down/appointments`.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from .url import BusUrl, BusUrlError, parse_bus_url
 QUEUE_MESSAGES = 100_000  # what the bridge queues while the city is unreachable (~a busy
 QUEUE_BYTES = 256 * 1024 * 1024  # hall's week); beyond it the outbox sends again on reconnect
 BRIDGE_USER = "uplink"  # the bridge's local identity in the hall's ACL
+DOWN_APPOINTMENTS = "down/appointments"  # the platform's bookings, to the hall (ops_platform.py)
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,7 @@ def bridge_section(hall_id: str, up: Uplink) -> list[str]:
         f"notification_topic {root}uplink/state",
         f"topic up/# out 1 {root} {root}",
         f"topic ack in 1 {root} {root}",
+        f"topic {DOWN_APPOINTMENTS} in 1 {root} {root}",
         f"bridge_cafile {up.cafile}",
         f"bridge_certfile {up.certfile}",
         f"bridge_keyfile {up.keyfile}",
@@ -105,6 +109,7 @@ def bridge_acl(hall_id: str) -> list[str]:
         f"user {BRIDGE_USER}",
         f"topic read {root}/up/#",
         f"topic write {root}/ack",
+        f"topic write {root}/{DOWN_APPOINTMENTS}",
         f"topic write {root}/uplink/state",
         "",
     ]

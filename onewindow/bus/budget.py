@@ -33,6 +33,7 @@ BUDGETS = {
     "display": (2.0, 30),
     "led": (1.0, 20),
     "notifier": (10.0, 100),  # one SMS modem: a few messages a second at most
+    "platform": (10.0, 100),  # `appointments import`: batches of 200 records
 }
 QUIET_S = 60.0  # a device limited, then within its budget this long, is settled again
 # refusals in a row (not settled in between) after which a device is flooding, not just eager:

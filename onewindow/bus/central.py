@@ -1,6 +1,8 @@
 """The city's central Mosquitto (`onewindow city-broker`): its CA and certificate, one client
-certificate per hall (CN = hall id, so the ACL's %u is the hall), the collectors' password.
-Halls reach it over TLS with their certificate; the collectors over a password listener."""
+certificate per hall (CN = hall id, so the ACL's %u is the hall), the collectors' password and
+the platform's (`city-appointments push`: it may only write the halls' `down/appointments`).
+Halls reach it over TLS with their certificate; the collectors and the platform over a password
+listener."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from .devices import hash_secret
 from .tls import _run, make_hall_certs
 
 COLLECTOR_USER = "city-collector"
+PLATFORM_USER = "city-platform"
 
 
 def hall_cert(tls_dir: Path, hall_id: str, days: int = 3650) -> dict[str, Path]:
@@ -74,26 +77,29 @@ def central_files(
     for hall_id in halls:
         if not (tls_dir / f"{hall_id}.crt").exists():
             hall_cert(tls_dir, hall_id)
-    secret_file = out / "collector.secret"
-    if collector_secret is None:
-        collector_secret = (
-            secret_file.read_text().strip() if secret_file.exists() else secrets.token_urlsafe(18)
-        )
-    secret_file.write_text(collector_secret + "\n")
-    secret_file.chmod(0o600)
-    (out / "passwd").write_text(f"{COLLECTOR_USER}:{hash_secret(collector_secret)}\n")
+    collector_secret = _secret(out / "collector.secret", collector_secret)
+    platform_secret = _secret(out / "platform.secret")
+    (out / "passwd").write_text(
+        f"{COLLECTOR_USER}:{hash_secret(collector_secret)}\n"
+        f"{PLATFORM_USER}:{hash_secret(platform_secret)}\n"
+    )
     (out / "passwd").chmod(0o600)
     (out / "acl").write_text(
         "\n".join(
             [
                 "# OneWindow city broker: each hall (its certificate's CN) writes only its own events",
-                "# and reads only its own acknowledgements; the collectors read all and acknowledge",
+                "# and reads only its own acknowledgements and appointments; the collectors read all",
+                "# and acknowledge; the platform only sends appointments",
                 "pattern write ow/%u/up/#",
                 "pattern read ow/%u/ack",
+                "pattern read ow/%u/down/appointments",
                 "",
                 f"user {COLLECTOR_USER}",
                 "topic read ow/+/up/#",
                 "topic write ow/+/ack",
+                "",
+                f"user {PLATFORM_USER}",
+                "topic write ow/+/down/appointments",
                 "",
             ]
         )
@@ -128,4 +134,19 @@ def central_files(
         _give_to(path, run_as)
     certs["cert"].chmod(0o644)
     certs["ca"].chmod(0o644)
-    return {"conf": out / "mosquitto.conf", "ca": certs["ca"], "secret": collector_secret}
+    return {
+        "conf": out / "mosquitto.conf",
+        "ca": certs["ca"],
+        "secret": collector_secret,
+        "platform_secret": platform_secret,
+    }
+
+
+def _secret(path: Path, given: Optional[str] = None) -> str:
+    """A login's secret: the one given, else the one kept from an earlier run, else a new one;
+    kept in `path`, readable by its owner only."""
+    if given is None:
+        given = path.read_text().strip() if path.exists() else secrets.token_urlsafe(18)
+    path.write_text(given + "\n")
+    path.chmod(0o600)
+    return given

@@ -22,6 +22,8 @@ from .. import lograte
 from ..controller import Controller
 from ..envelope import error_reply
 from ..request import Outcome
+from ..roles import Device
+from .bridge import DOWN_APPOINTMENTS
 from .budget import Budgets
 from .devices import CONTROLLER_ID, DeviceEntry, DeviceRegistry
 from .netloop import NetLoop
@@ -43,6 +45,10 @@ IDENTITY_WINDOW_S = 60.0
 # and subscribe, and then delivers nothing, so the hall would sit there serving no one.
 PROBE_TIMEOUT_S = 5.0
 RATE_ALERT = "rate"  # alert key prefix: a device over its request budget (budget.py)
+# who the provincial platform's appointments come from (over the bridge, docs/protocol.md §9):
+# not a registered device, only the controller reads the down topic
+PLATFORM = Device("uplink", "platform")
+DOWN_MAX = 16 * 1024  # one booking record
 
 
 class BusUnreachable(Exception):
@@ -68,6 +74,7 @@ class HallService:
         self.registry = registry
         self.secret = controller_secret
         self.topics = Topics(controller.hall.id)
+        self.down_topic = f"{self.topics.root}/{DOWN_APPOINTMENTS}"
         self._incoming: list = []  # (topic, payload) read, not yet handled
         self._pending: dict[str, int] = {}  # per device: its requests in _incoming
         self._bursts: dict[str, int] = {}  # per device: its role's burst (renewed every tick)
@@ -189,6 +196,7 @@ class HallService:
                 (self.topics.probe, 1),
                 (self.outbox.ack_topic, 1),
                 (self.outbox.state_topic, 1),
+                (self.down_topic, 1),
             ]
         )
         # a restarted broker lost whatever its bridge had queued for the city
@@ -352,9 +360,15 @@ class HallService:
             )
 
     def _process(self, batch: list) -> None:
-        outcomes: list[tuple[str, None, bytes]] = []
+        # (device id, the platform's pseudo-device for a record from the city, payload)
+        outcomes: list[tuple[str, Optional[Device], bytes]] = []
         for topic, payload in batch:
             if self.outbox.message(topic, payload):
+                continue
+            if topic == self.down_topic:
+                request = _platform_request(payload)
+                if request is not None:
+                    outcomes.append((PLATFORM.id, PLATFORM, request))
                 continue
             status_dev = (
                 self.topics.device_of(topic.rsplit("/status", 1)[0], "dev")
@@ -377,13 +391,18 @@ class HallService:
         results = []
         try:
             with self.ctl.store.transaction():
-                for device_id, _, payload in outcomes:
-                    results.append((device_id, self._handle(device_id, payload)))
+                for device_id, platform, payload in outcomes:
+                    if platform is not None:
+                        # answered by the op's events, through the outbox: no reply topic
+                        outcome = self.ctl.handle(platform, payload)
+                        results.append((device_id, Outcome(None, outcome.events)))
+                    else:
+                        results.append((device_id, self._handle(device_id, payload)))
         except Exception:
             log.exception("commit failed: %d requests answered 'unavailable'", len(outcomes))
             self.ctl.reload()
-            for device_id, _, payload in outcomes:
-                req_id = _peek_id(payload)
+            for device_id, platform, payload in outcomes:
+                req_id = _peek_id(payload) if platform is None else None  # the city re-pushes
                 if req_id:
                     self._reply(
                         device_id,
@@ -560,6 +579,28 @@ class HallService:
             data = _encode(payload, "event", kind)
             if data is not None:
                 self.client.publish(self.topics.evt(kind), data, qos=1)
+
+
+def _platform_request(payload: bytes) -> Optional[bytes]:
+    """A platform's booking record as the controller's request (appointment.platform); None,
+    logged, for what is not one. The request id is new each time: the platform's id is what
+    makes a repeat harmless, and a refused record sent again must be looked at again."""
+    try:
+        if len(payload) > DOWN_MAX:
+            raise ValueError(f"{len(payload)} bytes")
+        record = json.loads(payload)
+        if not isinstance(record, dict):
+            raise ValueError("not a JSON object")
+    except (ValueError, RecursionError) as exc:
+        lograte.warn(log, "down", "platform appointment unreadable, ignored (%s)", exc)
+        return None
+    request = {
+        "v": 1,
+        "id": f"down-{secrets.token_hex(8)}",
+        "op": "appointment.platform",
+        "args": {"records": [record]},
+    }
+    return _dumps(request)
 
 
 def _dumps(obj) -> bytes:

@@ -141,8 +141,14 @@ def _project(db: psycopg.Connection, events: list[Event]) -> None:
     windows: dict[tuple, tuple] = {}
     alerts: dict[tuple, tuple] = {}
     ratings: dict[tuple, tuple] = {}
+    bookings: dict[tuple, tuple] = {}
+    checkins: list[tuple] = []
     for e in events:
         d = e.data
+        if e.kind == "appointment" and isinstance(d.get("platform_id"), str):
+            _newest(bookings, (e.hall, d["platform_id"]), _booking(e))
+        if e.kind == "ticket" and e.event == "issued" and isinstance(d.get("appointment"), str):
+            checkins.append((e.seq, e.hall, d["appointment"]))
         t = d.get("t")
         if isinstance(t, dict) and d.get("ticket_id"):
             _newest(
@@ -309,6 +315,70 @@ def _project(db: psycopg.Connection, events: list[Event]) -> None:
         ),
         ratings,
     )
+    _upsert(
+        db,
+        "platform_appointments",
+        (
+            "seq",
+            "hall",
+            "id",
+            "status",
+            "appointment",
+            "service",
+            "slot_start",
+            "reason_code",
+            "reason",
+            "answered_at",
+        ),
+        (
+            "bigint",
+            "text",
+            "text",
+            "text",
+            "text",
+            "text",
+            "timestamptz",
+            "text",
+            "text",
+            "timestamptz",
+        ),
+        bookings,
+        keep=("status", "appointment", "service", "slot_start"),
+        touch="updated_at = now()",
+    )
+    if checkins:  # a platform booking checked in at the hall's kiosk
+        db.cursor().executemany(
+            "UPDATE platform_appointments SET status = 'checked_in', seq = %s, "
+            "updated_at = now() WHERE hall = %s AND appointment = %s AND seq < %s",
+            [(seq, hall, appt, seq) for seq, hall, appt in checkins],
+        )
+
+
+_STATUS = {"booked": "booked", "cancelled": "cancelled"}
+
+
+def _booking(e: Event) -> tuple:
+    """A platform booking's row from its hall's answer; a refused cancellation leaves the
+    booking as it was (None: kept) and only says why."""
+    d = e.data
+    given = d.get("reason")
+    reason: dict = given if isinstance(given, dict) else {}
+    refused = e.event == "refused"
+    status = (
+        ("refused" if d.get("op") != "cancel" else None) if refused else _STATUS.get(e.event or "")
+    )
+    return (
+        e.seq,
+        e.hall,
+        d["platform_id"],
+        status,
+        d.get("appointment"),
+        d.get("service"),
+        d.get("slot_start"),
+        reason.get("code") if refused else None,
+        reason.get("message") if refused else None,
+        d.get("at") or e.at,
+    )
 
 
 def _upsert(
@@ -318,9 +388,11 @@ def _upsert(
     types: tuple[str, ...],
     rows: dict[tuple, tuple],
     keep: tuple[str, ...] = (),
+    touch: str = "",
 ) -> None:
     """Insert or, over an older event's row, update; `keep`: columns a newer row without them
-    leaves as they were (a cleared alert keeps when it was raised)."""
+    leaves as they were (a cleared alert keeps when it was raised); `touch`: a further SET
+    clause of an update (when the row changed)."""
     if not rows:
         return
     data = sorted(rows.values(), key=lambda r: (r[1], str(r[2])))
@@ -330,7 +402,7 @@ def _upsert(
         f"{c} = coalesce(EXCLUDED.{c}, {table}.{c})" if c in keep else f"{c} = EXCLUDED.{c}"
         for c in cols
         if c not in key
-    )
+    ) + (f", {touch}" if touch else "")
     arrays = ", ".join(f"%s::{t}[]" for t in types)
     db.execute(
         f"INSERT INTO {table} ({', '.join(cols)}) SELECT * FROM unnest({arrays}) "

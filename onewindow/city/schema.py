@@ -51,6 +51,19 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
     ),
     (
         2,
+        "platform_appointments: each provincial platform booking as its hall last answered it "
+        "(booked, cancelled, checked_in, refused with the reason); updated_at is when the "
+        "answer was stored, which `city-appointments push` waits for",
+        (
+            """CREATE TABLE platform_appointments (hall TEXT NOT NULL, id TEXT NOT NULL,
+         seq BIGINT NOT NULL, status TEXT, appointment TEXT, service TEXT,
+         slot_start TIMESTAMPTZ, reason_code TEXT, reason TEXT, answered_at TIMESTAMPTZ,
+         updated_at TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (hall, id))""",
+            "CREATE INDEX platform_appointments_hall ON platform_appointments (hall, appointment)",
+        ),
+    ),
+    (
+        3,
         "halls' given-up events: numbers a hall forgot unacknowledged after its keep_days, "
         "which the city stops asking for",
         ("ALTER TABLE halls ADD COLUMN given_up BIGINT NOT NULL DEFAULT 0",),

@@ -263,6 +263,11 @@ class Store(RatingStore, CaseStore, OutboxStore, MobileStore, StoreBase):
         rows = self.rows("appointments", "id = ?", (appointment_id,))
         return rows[0] if rows else None
 
+    def platform_appointment(self, platform_id: str) -> Optional[dict[str, Any]]:
+        """The appointment the provincial platform booked under this id, if it arrived."""
+        rows = self.rows("appointments", "platform_id = ?", (platform_id,))
+        return rows[0] if rows else None
+
     def booked_in_slot(self, service: str, slot_start: datetime) -> int:
         return int(
             self.db.execute(

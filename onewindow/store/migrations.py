@@ -199,6 +199,16 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
         "the uplink's bound: the events given up unacknowledged after [uplink] keep_days",
         ("ALTER TABLE uplink ADD COLUMN given_up INTEGER NOT NULL DEFAULT 0",),
     ),
+    (
+        13,
+        "appointments from the provincial platform: the platform's booking id, one booking "
+        "per id whatever number of times it arrives (over the uplink or from a file)",
+        (
+            "ALTER TABLE appointments ADD COLUMN platform_id TEXT",
+            "CREATE UNIQUE INDEX appointments_platform ON appointments (platform_id) "
+            "WHERE platform_id IS NOT NULL",
+        ),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
