@@ -82,11 +82,22 @@ class PrivateCups:
             time.sleep(0.1)
 
     def add_queue(self, name: str, uri: str) -> None:
-        subprocess.run(
-            ["lpadmin", "-h", self.server, "-p", name, "-E", "-v", uri, "-m", "raw"],
-            check=True,
-            capture_output=True,
-        )
+        # a cupsd that answers lpstat may still refuse an administrative request for a moment
+        # on a loaded machine: tried again for a few seconds, then the reason is shown
+        deadline = time.monotonic() + 10
+        while True:
+            done = subprocess.run(
+                ["lpadmin", "-h", self.server, "-p", name, "-E", "-v", uri, "-m", "raw"],
+                capture_output=True,
+                text=True,
+            )
+            if done.returncode == 0:
+                return
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise RuntimeError(
+                    f"lpadmin could not add {name}: {done.stderr.strip()}; cupsd: {self.log()}"
+                )
+            time.sleep(0.2)
 
     def pdfs(self) -> list[Path]:
         return sorted(self.out.glob("job-*.pdf"))
