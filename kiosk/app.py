@@ -25,6 +25,7 @@ from drivers.printer import REASONS, PrinterError
 from onewindow.appbase import HallApp
 from onewindow.bus.client import BusError, BusUnavailable
 from onewindow.domain.identity import mask_name
+from onewindow.hallwords import opening_words
 from onewindow.uikit import lazy_screen
 
 from .devices import KioskDevices
@@ -316,7 +317,7 @@ class KioskApp(HallApp):
         self._refresh_home()
 
     def next_opening_text(self) -> str:
-        return pick(self.hall_state or {}, "next_opening_text", self.lang)
+        return opening_words(self.hall_state or {}, self.lang)
 
     def _update_taking(self, *_) -> None:
         self.taking = self.in_service and self.hall_open

@@ -81,7 +81,7 @@ def when_words(at: str | None, in_days: Any, lang: str, bare_today: bool = False
         return WORDS("at_today" if bare_today else "today", lang, hm=hm)
     if in_days == 1:
         return WORDS("tomorrow", lang, hm=hm)
-    return WORDS("on_date", lang, month=when.month, day=when.day, hm=hm)
+    return WORDS("on_date", lang, month=when.month, day=when.day, date=f"{when:%Y-%m-%d}", hm=hm)
 
 
 def _sentence(fields: dict, lang: str, key: str) -> str:
