@@ -21,8 +21,12 @@ CASES = [
     est.Estimate(ahead=0, wait_min=0, open_windows=1, idle=False),
     est.Estimate(ahead=3, wait_min=None, open_windows=0, idle=False),
     est.Estimate(ahead=3, wait_min=None, open_windows=0, idle=False, opens_at=NOW.replace(hour=13)),
-    est.Estimate(ahead=3, wait_min=None, open_windows=0, idle=False, opens_at=NOW + timedelta(days=1)),
-    est.Estimate(ahead=3, wait_min=None, open_windows=0, idle=False, opens_at=NOW + timedelta(days=5)),
+    est.Estimate(
+        ahead=3, wait_min=None, open_windows=0, idle=False, opens_at=NOW + timedelta(days=1)
+    ),
+    est.Estimate(
+        ahead=3, wait_min=None, open_windows=0, idle=False, opens_at=NOW + timedelta(days=5)
+    ),
 ]
 
 
@@ -56,7 +60,12 @@ def test_tibetan_is_worded_from_the_facts(e):
 
 
 def test_an_older_controller_sends_sentences_only():
-    old = {"ahead": 4, "est_wait_min": 18, "wait_text": "约 18 分钟", "wait_text_en": "about 18 min"}
+    old = {
+        "ahead": 4,
+        "est_wait_min": 18,
+        "wait_text": "约 18 分钟",
+        "wait_text_en": "about 18 min",
+    }
     assert hallwords.wait_words(old, "bo") == "约 18 分钟"
     assert hallwords.wait_words(old, "en") == "about 18 min"
     assert hallwords.wait_words({"wait_kind": "bogus", "wait_text": "x"}, "bo") == "x"
@@ -83,7 +92,10 @@ def test_refusals_in_the_citizens_language():
     assert hallwords.refusal(full, "zh", "Fully booked") == full
     bo = hallwords.refusal(full, "bo", "Fully booked")
     assert bo != full and not any("\u4e00" <= ch <= "\u9fff" for ch in bo)
-    assert hallwords.refusal(full, "en", "Fully booked") == "This time is fully booked: please choose another"
+    assert (
+        hallwords.refusal(full, "en", "Fully booked")
+        == "This time is fully booked: please choose another"
+    )
     # a refusal the catalogs do not hold: the controller's English, or its Chinese
     assert hallwords.refusal("别的", "en", "Other") == "Other"
     assert hallwords.refusal("别的", "bo", "Other") == "别的"

@@ -25,7 +25,9 @@ def material_lines(app, materials: Sequence) -> str:
     for m in materials:
         line = guide_model.material(localize(m, app.lang)) if isinstance(m, dict) else m
         counts = guidewords.counts(line, app.lang)
-        text = f"•  {line.name}" + (guidewords.word("counts", app.lang, counts=counts) if counts else "")
+        text = f"•  {line.name}" + (
+            guidewords.word("counts", app.lang, counts=counts) if counts else ""
+        )
         if line.missing_ok:
             text += f"  [{app.t('guide_missing_ok')}]"
         lines.append(text)
