@@ -1,7 +1,9 @@
 """Bytes per ticket and time on the wire at 9600 and 115200 baud (8N1: 10 bits a byte).
 
 Native QR (`GS ( k`) against the same QR sent as a raster image (`GS v 0`), which is what a
-generic driver would send. Usage: .venv/bin/python bench/bench_printer.py
+generic driver would send; bilingual tickets (Chinese + English as text, Chinese + Tibetan with
+its lines as raster images) against their budget, 2.5 KB = 2.6 s at 9600 baud.
+Usage: .venv/bin/python bench/bench_printer.py
 """
 
 from __future__ import annotations
@@ -26,7 +28,10 @@ TICKET = {
     "priority": "elder",
     "appointment": None,
     "citizen": "张*三",
+    "wait_kind": "minutes",
+    "wait_text": "约 35 分钟",
 }
+BUDGET = 2500  # bytes: 2.6 s at 9600 baud
 
 
 def raster_qr_bytes(data: str, module: int) -> int:
@@ -64,6 +69,50 @@ def main() -> None:
         }
     )
     print(f"guide card: {len(guide)} bytes = {len(guide) * 10 / 9600:.2f} s at 9600")
+    seconds = {
+        "zh+en": escpos.Second(
+            "en", "Demo County Government Service Centre", "Household registration"
+        ),
+        # a long Tibetan hall name (not printed on tickets) and a long service name
+        "zh+bo": escpos.Second("bo", "མདོ་སྨད་རྫོང་གི་གཞུང་དོན་ཞབས་ཞུ་ལྟེ་གནས།", "ཐེམ་ཐོའི་ལས་དོན་དང་ལག་ཁྱེར།"),
+    }
+    worst = 0
+    for name, second in seconds.items():
+        for ahead, minutes in ((4, 18), (128, 245)):
+            job = escpos.ticket(
+                dict(TICKET, ahead=ahead, est_wait_min=minutes, wait_text=f"约 {minutes} 分钟"),
+                "示范县政务服务中心",
+                second=second,
+            )
+            worst = max(worst, len(job)) if name == "zh+bo" else worst
+            print(
+                f"ticket {name}, {ahead} ahead, {minutes} min: {len(job)} bytes = "
+                f"{len(job) * 10 / 9600:.2f} s at 9600, {len(job) * 10 / 115200 * 1000:.0f} ms at 115200"
+            )
+        card = escpos.guide_card(
+            {
+                "code": "F",
+                "name": "不动产登记",
+                "name_bo": "ས་ཁང་ཐོ་འགོད།",
+                "name_en": "Property registration",
+                "guide": {
+                    "time_limit_days": 3,
+                    "url": "http://hall.example.gov.cn/guide/F",
+                    "materials": [
+                        {"name": f"材料{i}", "name_bo": f"ཡིག་ཆ་ {i}", "name_en": f"Paper {i}"}
+                        for i in range(6)
+                    ],
+                },
+            },
+            second,
+        )
+        print(
+            f"guide card {name}, 6 materials: {len(card)} bytes = {len(card) * 10 / 9600:.2f} s at 9600"
+        )
+    print(
+        f"bilingual Tibetan ticket, worst: {worst} bytes (budget {BUDGET}): "
+        + ("met" if worst <= BUDGET else "NOT MET")
+    )
 
 
 if __name__ == "__main__":

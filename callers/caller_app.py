@@ -596,6 +596,33 @@ class CallerApp(HallApp):
                         names.append(m["name"])
         return names
 
+    def notice_second(self, case: dict):
+        """The 容缺 note's second language: the hall's first after Chinese ([hall] languages);
+        the window does not know the citizen's."""
+        from drivers import escpos
+
+        cfg = self.config_data or {}
+        hall = cfg.get("hall") or {}
+        lang = escpos.second_lang(hall.get("languages") or ["zh", "en"])
+        service = next(
+            (s for s in cfg.get("services") or [] if s.get("code") == case.get("service")), None
+        )
+        return escpos.Second.of(lang, hall, service)
+
+    def notice_twins(self, case: dict) -> dict:
+        """`materials_<lang>`: the missing materials' names in the hall's other languages, from
+        the hall file (config.get), "" where it gives none."""
+        names: dict[str, dict] = {}
+        for s in (self.config_data or {}).get("services") or []:
+            for m in (s.get("guide") or {}).get("materials") or []:
+                names.setdefault(m.get("name"), m)
+        out = {}
+        for lang in ("en", "bo"):
+            out[f"materials_{lang}"] = [
+                (names.get(m) or {}).get(f"name_{lang}") or "" for m in case.get("materials") or []
+            ]
+        return out
+
     def show_missing(self) -> None:
         """容缺受理: staff tick what is missing; the case is recorded at finish."""
         self.missing = []
@@ -635,6 +662,8 @@ class CallerApp(HallApp):
             self._say("missing_no_printer", due=case.get("due", ""))
             return
         hall_name = (self.client.state.get("hall") or {}).get("name") or ""
+        case = dict(case, **self.notice_twins(case))
+        second = self.notice_second(case)
 
         def work():
             from drivers import escpos
@@ -642,7 +671,7 @@ class CallerApp(HallApp):
 
             printer = open_printer(*self.printer)
             try:
-                printer.print_job(escpos.missing_notice(case, hall_name))
+                printer.print_job(escpos.missing_notice(case, hall_name, second))
                 return None
             except PrinterError as exc:
                 return exc.status.message

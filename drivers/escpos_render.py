@@ -1,7 +1,7 @@
 """A PNG of what an ESC/POS printer would print, rendered from the very bytes sent to it.
 
 Interprets the subset `drivers.escpos` emits (and common printers accept): init, alignment,
-size, bold, Chinese mode, feed, cut, native QR. Anything else is skipped, not guessed at, so a
+size, bold, Chinese mode, feed, cut, native QR, raster images (`GS v 0`, the Tibetan lines). Anything else is skipped, not guessed at, so a
 preview that looks right means the bytes are right.
 """
 
@@ -13,6 +13,8 @@ import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
 from onewindow.fonts import find_font
+
+from . import escpos_raster
 
 DOTS = 384  # 58 mm paper at 203 dpi
 BASE = 24  # a full-width character is 24 dots on most heads
@@ -117,6 +119,11 @@ def render(data: bytes) -> Image.Image:
                 p.flush()
                 p.bold = bool(data[i + 2] & 1) if i + 2 < n else False
                 i += 3
+            elif cmd == 0x4A:  # ESC J n: feed n dots
+                p.flush()
+                if i + 2 < n and data[i + 2]:
+                    p.rows.append(Image.new("L", (DOTS, data[i + 2]), 255))
+                i += 3
             elif cmd == 0x64:  # ESC d n
                 p.flush()
                 for _ in range(data[i + 2] if i + 2 < n else 0):
@@ -131,6 +138,13 @@ def render(data: bytes) -> Image.Image:
                 v = data[i + 2] if i + 2 < n else 0
                 p.w, p.h = (v >> 4) + 1, (v & 0x0F) + 1
                 i += 3
+            elif cmd == 0x76 and i + 2 < n and data[i + 2] == 0x30:  # GS v 0: a raster image
+                p.flush()
+                length = escpos_raster.raster_length(data, i)
+                if length < 0:
+                    break  # cut short: the printer would wait for the rest
+                p.place(escpos_raster.decode(data, i).convert("L"))
+                i += length
             elif cmd == 0x56:  # GS V m [n]: cut, the job ends
                 p.flush()
                 break

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import threading
 
+from .escpos_raster import RASTER, raster_length
+
 PAPER_OK, PAPER_NEAR_END, PAPER_END = "ok", "near_end", "end"
 CUT = (b"\x1dV\x00", b"\x1dV\x01", b"\x1dVA", b"\x1dVB")
 
@@ -66,10 +68,9 @@ class PrinterSimulator:
         self.received += len(data)
         self._buf += data
         while True:
-            cuts = [i for i in (self._buf.find(c) for c in CUT) if i >= 0]
-            if not cuts:
+            end = _job_end(self._buf)
+            if end < 0:
                 break
-            end = min(cuts) + 3
             job = bytes(self._buf[:end])
             del self._buf[:end]
             with self.job_done:
@@ -82,3 +83,19 @@ class PrinterSimulator:
         with self.job_done:
             self.job_done.wait_for(lambda: len(self.jobs) >= count, timeout)
             return list(self.jobs)
+
+
+def _job_end(buf: bytes | bytearray) -> int:
+    """Where the first job ends (after its cut), or -1: a raster image's dots are data, not
+    commands, so a cut's bytes inside them do not end the job."""
+    at = 0
+    while True:
+        cuts = [i for i in (buf.find(c, at) for c in CUT) if i >= 0]
+        image = buf.find(RASTER, at)
+        if image >= 0 and (not cuts or image < min(cuts)):
+            length = raster_length(bytes(buf), image)
+            if length < 0:
+                return -1  # the rest of the image is still on its way
+            at = image + length
+            continue
+        return min(cuts) + 3 if cuts else -1

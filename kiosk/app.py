@@ -25,6 +25,7 @@ from drivers.printer import REASONS, PrinterError
 from onewindow.appbase import HallApp
 from onewindow.bus.client import BusError, BusUnavailable
 from onewindow.domain.identity import mask_name
+from onewindow.hallwords import opening_words
 from onewindow.uikit import lazy_screen
 
 from .devices import KioskDevices
@@ -316,7 +317,7 @@ class KioskApp(HallApp):
         self._refresh_home()
 
     def next_opening_text(self) -> str:
-        return pick(self.hall_state or {}, "next_opening_text", self.lang)
+        return opening_words(self.hall_state or {}, self.lang)
 
     def _update_taking(self, *_) -> None:
         self.taking = self.in_service and self.hall_open
@@ -508,8 +509,11 @@ class KioskApp(HallApp):
             args["appointment_id"] = appointment_id
         if declared:  # 绿色通道: declared by the citizen, checked at the window
             args["declared"] = declared
-        # the paper ticket is always Chinese: it is shown at the windows too
-        hall_name = ((self.cfg or {}).get("hall") or {}).get("name") or self.hall_name
+        # the paper ticket is Chinese first (it is shown at the windows too), then the citizen's
+        # language, or the hall's second one
+        hall = (self.cfg or {}).get("hall") or {}
+        hall_name = hall.get("name") or self.hall_name
+        second_lang = escpos.second_lang(self.langs, self.lang)
 
         # a retry after "unavailable" reuses the request id: if the first try did reach the
         # controller, the citizen gets that ticket again, never a second one
@@ -536,7 +540,13 @@ class KioskApp(HallApp):
             if not printing:
                 return
             try:
-                self.devices.print(escpos.ticket(ticket, hall_name), ticket["number"])
+                service = self.services.get(ticket.get("service")) or self.themes.get(
+                    ticket.get("service")
+                )
+                second = escpos.Second.of(second_lang, hall, service)
+                self.devices.print(
+                    escpos.ticket(ticket, hall_name, second=second), ticket["number"]
+                )
             except PrinterError as exc:
                 why = exc.status.reason
                 log.warning("ticket %s did not print: %s", ticket["number"], why)
@@ -585,11 +595,15 @@ class KioskApp(HallApp):
             self.go("message", message=message)
 
     def print_guide(self, service: dict, done: Callable[[str, str], None]) -> None:
-        """Print a 明白卡; done('printed'|'failed', reason) on the main thread."""
+        """Print a 明白卡 (Chinese, then the citizen's or the hall's second language);
+        done('printed'|'failed', reason) on the main thread."""
+        hall = (self.cfg or {}).get("hall") or {}
+        second = escpos.Second.of(escpos.second_lang(self.langs, self.lang), hall, service)
 
         def work():
             try:
-                self.devices.print(escpos.guide_card(service), f"guide-{service['code']}")
+                job = escpos.guide_card(service, second)
+                self.devices.print(job, f"guide-{service['code']}")
             except PrinterError as exc:
                 return "failed", exc.status.reason
             return "printed", "ready"

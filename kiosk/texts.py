@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from onewindow.hallwords import refusal
 from onewindow.i18n import Catalogue, pick
 
 __all__ = ["TEXTS", "error_text", "pick", "text"]
@@ -85,14 +86,6 @@ TEXTS = Catalogue(
         "guide_missing_note": "标注“可容缺”的材料可先受理、后补交",
         "guide_faq": "常见问题",
         "faq_item": "问：{q}\n答：{a}",
-        "fact_line": "{label}：{value}",
-        "fact_time_limit_days": "承诺时限",
-        "fact_legal_limit_days": "法定时限",
-        "fact_fee": "收费标准",
-        "fact_visits": "到现场次数",
-        "fact_place": "办理地点",
-        "fact_phone": "咨询电话",
-        "counts": "（{counts}）",
         "list_sep": "、",
         "guide_facts_title": "时限、收费与地点",
         "guide_print": "打印明白卡",
@@ -190,5 +183,4 @@ def error_text(error, lang: str) -> str:
             "err_unavailable" if getattr(error, "code", "") == "unavailable" else "err_generic",
             lang,
         )
-    english = getattr(error, "message_en", None)
-    return english if lang == "en" and english else message
+    return refusal(message, lang, getattr(error, "message_en", None) or "")

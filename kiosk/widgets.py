@@ -34,11 +34,52 @@ class QrImage(Image):
         self.texture = qr_texture(value) if value else None
 
 
-class KButton(ButtonBehavior, Label):
+class FitText(Label):
+    """A label whose text shrinks (to 55% at most) until its lines fit its height: Tibetan's
+    stacks make a line half again as tall as Chinese, and a button's second line would be cut.
+    The kv multiplies its font size by `fit`; after a new text or size it is measured again from
+    1, on the next frame, rendering the text at each step (a few renders, only then)."""
+
+    MIN_FIT = 0.55
+    STEP = 0.05
+    fit = NumericProperty(1.0)  # the shrink factor the kv applies to the font size
+    fit_margin = NumericProperty(4)  # pixels of the height kept free
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self._bind_fit()
+
+    def _fit_now(self, *_) -> None:
+        room = self.height - self.fit_margin
+        if room <= 0 or not self.text:
+            return
+        self.fit = 1.0
+        self.texture_update()
+        while self.texture_size[1] > room and self.fit > self.MIN_FIT:
+            self.fit = max(self.MIN_FIT, self.fit - self.STEP)
+            self.texture_update()
+
+    def _bind_fit(self) -> None:
+        from kivy.clock import Clock
+
+        refit = Clock.create_trigger(self._fit_now)
+        self.bind(text=refit, size=refit, font_name=refit)
+        if hasattr(self, "fs"):
+            self.bind(fs=refit)
+
+
+class KButton(ButtonBehavior, FitText):
     test_id = StringProperty("")
+    fit_margin = NumericProperty(8)
     bg = ColorProperty((0.1, 0.33, 0.68, 1))
     fs = NumericProperty(32)  # font size in screen units
     fixed = BooleanProperty(False)  # True: not enlarged in elderly mode (the top bar)
+
+
+class KFitText(FitText):
+    """Text centred in whatever box it is given, shrunk to fit it (the card reader's banner)."""
+
+    test_id = StringProperty("")
 
 
 class Tile(ButtonBehavior, BoxLayout):

@@ -84,12 +84,16 @@ class Views:
 
     def wait_fields(self, e: est.Estimate) -> dict:
         """The estimate as devices get it (docs/protocol.md: ticket, queues)."""
-        zh, en = est.describe(e, self.ctl.now())
+        now = self.ctl.now()
+        zh, en = est.describe(e, now)
         return {
             "ahead": e.ahead,
             "est_wait_min": e.wait_min,
             "open_windows": e.open_windows,
             "opens_at": e.opens_at.isoformat() if e.opens_at else None,
+            # the facts the sentences are made of, for devices to word in any language
+            "wait_kind": est.kind(e, now),
+            "opens_in_days": (e.opens_at.date() - now.date()).days if e.opens_at else None,
             "wait_text": zh,
             "wait_text_en": en,
         }
@@ -286,6 +290,8 @@ class Views:
             "next_opening": opening.isoformat() if opening else None,
             "next_opening_text": zh,
             "next_opening_text_en": en,
+            # its distance from today, for devices to word 今天/明天 in any language
+            "next_opening_in_days": (opening.date() - now.date()).days if opening else None,
             "notice": ctl.hall.notice,
             "test_mode": ctl.test_mode,
             "alerts_count": len(ctl.alerts.live),

@@ -12,23 +12,26 @@ import html
 import logging
 import threading
 
+from . import guidewords
 from .domain import guide as guide_model
+from .hallwords import refusal, wait_words
 from .httpserver import HttpServer
-from .i18n import test_mark
+from .i18n import localize, reason_text, test_mark
+from .weblang import lang_of, localized, remember, switch
 from .webphone import (
     LABELS,
     LIVE_SCRIPT,
     add_routes,
-    lang_of,
     live_card,
     notice_card,
     status_text,
 )
+from .webtexts import W
 from .wsgi import Routes
 
 log = logging.getLogger(__name__)
 
-LEVELS = [(5, "非常满意"), (4, "满意"), (3, "基本满意"), (2, "不满意"), (1, "非常不满意")]
+LEVELS = (5, 4, 3, 2, 1)
 TEXT_MAX = 500  # characters of the citizen's own words
 # the rating form: reasons (and the words 其他 needs) only at a bad level, and no submit before
 # they are given; the controller refuses a bad rating without a reason all the same
@@ -92,36 +95,41 @@ class WebApp:
                 self.hall_name = self._config.get("hall", {}).get("name", self.hall_name)
             return self._config
 
-    def page(self, title: str, body: str, refresh: int = 0) -> str:
+    def langs(self) -> list[str]:
+        """The hall's languages ([hall] languages, from its state)."""
+        return list((self.client.state.get("hall") or {}).get("languages") or ["zh", "en"])
+
+    def page(
+        self, title: str, body: str, refresh: int = 0, lang: str = "zh", path: str = ""
+    ) -> str:
         # inside <noscript>: a page with JavaScript updates itself (webphone.LIVE_SCRIPT)
         meta = (
             f'<noscript><meta http-equiv="refresh" content="{refresh}"></noscript>'
             if refresh
             else ""
         )
-        state = self.client.state.get("hall") or {}
-        hall = test_mark(state) + (state.get("name") or self.hall_name)
-        return PAGE.format(title=_e(title), hall=_e(hall), body=body, refresh=meta)
+        from .i18n import pick
 
-    def index_page(self) -> tuple[int, str]:
+        state = self.client.state.get("hall") or {}
+        hall = test_mark(state) + (pick(state, "name", lang) or self.hall_name)
+        if path:  # the other languages, for a citizen whose browser asked for another
+            body = switch(lang, self.langs(), path) + body
+        page = PAGE.format(title=_e(title), hall=_e(hall), body=body, refresh=meta)
+        return localized(page, lang)
+
+    def index_page(self, lang: str = "zh") -> tuple[int, str]:
         """办事指南 for every service and 一件事 theme: what to bring before coming."""
-        cfg = self.config()
+        cfg = localize(self.config(), lang)
         links = []
-        for title, items in (
-            ("一件事一次办", cfg.get("themes", [])),
-            ("部门事项", cfg.get("services", [])),
-        ):
+        for key in ("themes", "services"):
             rows = "".join(
                 f'<li><a href="/guide/{_e(i["code"])}">{_e(i["name"])}</a>'
                 f'<span class="muted"> {_e(i.get("department") or i.get("lead_department") or "")}</span></li>'
-                for i in items
+                for i in cfg.get(key, [])
             )
-            links.append(f'<div class="card"><b>{_e(title)}</b><ul>{rows}</ul></div>')
-        intro = (
-            '<div class="card">办事前请先查看所需材料（一次告知）。取号后，扫描号票上的二维码'
-            "即可查看排队进度并评价服务。</div>"
-        )
-        return 200, self.page("办事指南", intro + "".join(links))
+            links.append(f'<div class="card"><b>{_e(W(key, lang))}</b><ul>{rows}</ul></div>')
+        intro = f'<div class="card">{_e(W("guides_intro", lang))}</div>'
+        return 200, self.page(W("guides_title", lang), intro + "".join(links), lang=lang, path="/")
 
     def reasons(self) -> list[str]:
         from .i18n import rating_reasons
@@ -144,17 +152,26 @@ class WebApp:
         except BusError as exc:
             if exc.code == "not_found":
                 return 404, self.page(
-                    "找不到号票", '<div class="card">找不到这张号票，请核对二维码。</div>'
+                    W("no_ticket_title", lang),
+                    f'<div class="card">{_e(W("no_ticket", lang))}</div>',
+                    lang=lang,
                 )
             raise
         L = LABELS
+        service = next(
+            (s for s in self.config().get("services", []) if s.get("code") == t.get("service")), {}
+        )
         rows = [
-            (L("service", lang), t["service_name"], "service"),
+            (
+                L("service", lang),
+                localize(service, lang).get("name") or t["service_name"],
+                "service",
+            ),
             (L("status", lang), status_text(t["status"], lang), "state"),
         ]
         if t["status"] == "waiting":
             rows.append((L("ahead", lang), L("people", lang, n=t["ahead"]), "ahead"))
-            wait_text = t.get("wait_text_en") if lang == "en" else t.get("wait_text")
+            wait_text = wait_words(t, lang)
             if wait_text:
                 rows.append((L("wait", lang), wait_text, "wait"))
         if t.get("window_name") and t["status"] in ("called", "recalled", "serving"):
@@ -172,39 +189,42 @@ class WebApp:
             body.append(live_card(ticket_id, t, self.config(), lang))
             body.append(notice_card(ticket_id, t, self.config(), lang, notice_error))
         if t.get("case"):
-            body.append(self.case_card(t["case"]))
+            body.append(self.case_card(t["case"], lang))
         if note:
             body.append(f'<div class="card" id="thanks">{_e(note)}</div>')
         rating = t.get("rating") or {}
         if t["status"] == "done" and (not rating.get("rated") or rating.get("follow_up_open")):
             body.append(
-                self.rating_form(ticket_id, form or {}, error, follow_up=bool(rating.get("rated")))
+                self.rating_form(
+                    ticket_id, form or {}, error, follow_up=bool(rating.get("rated")), lang=lang
+                )
             )
         if live:
             body.append(LIVE_SCRIPT)  # polls /live; without JavaScript the page reloads itself
-        page = self.page(f"{t['number']} 排队进度", "".join(body), refresh=10 if live else 0)
-        if lang == "en":
-            page = page.replace('lang="zh-CN"', 'lang="en"', 1)
-        return 200, page
+        title = W("ticket_title", lang, number=t["number"])
+        path = f"/t/{ticket_id}"
+        return 200, self.page(title, "".join(body), 10 if live else 0, lang, path)
 
-    def case_card(self, case: dict) -> str:
+    def case_card(self, case: dict, lang: str = "zh") -> str:
         """容缺受理: what is still to bring, by when, and how to check in (the notice's QR code
         opens this page)."""
         if case.get("status") == "returned":
-            state = f"已于 {_e((case.get('returned_at') or '')[:16].replace('T', ' '))} 签到补件"
+            at = (case.get("returned_at") or "")[:16].replace("T", " ")
+            state = _e(W("case_returned", lang, at=at))
         elif case.get("overdue"):
-            state = f"已超过补件期限 {_e(case['due'])}，请联系受理窗口"
+            state = _e(W("case_overdue", lang, due=case["due"]))
         else:
-            state = f"请于 <b>{_e(case['due'])}</b> 前补齐"
+            # the date in bold, wherever the language puts it
+            state = _e(W("case_due", lang, due="\0")).replace("\0", f"<b>{_e(case['due'])}</b>")
         items = "".join(f"<li>{_e(m)}</li>" for m in case.get("materials") or [])
+        how = W("case_how", lang, window=case.get("window_name") or "")
         return (
-            f'<div class="card" id="case"><b>容缺受理 · 待补齐材料</b><ul>{items}</ul>'
-            f'<div>{state}</div><div class="muted">补件时携带本人身份证，在自助取号机刷证签到，'
-            f"直接到 {_e(case.get('window_name') or '')} 办理。</div></div>"
+            f'<div class="card" id="case"><b>{_e(W("case_title", lang))}</b><ul>{items}</ul>'
+            f'<div>{state}</div><div class="muted">{_e(how)}</div></div>'
         )
 
     def rating_form(
-        self, ticket_id: str, form: dict, error: str = "", follow_up: bool = False
+        self, ticket_id: str, form: dict, error: str = "", follow_up: bool = False, lang="zh"
     ) -> str:
         """Five levels; at 不满意/非常不满意 the hall's reasons (at least one) and the citizen's
         words. `form` is what was sent before, kept when the page comes back with an error."""
@@ -215,64 +235,63 @@ class WebApp:
         words = (form.get("text") or [""])[0]
         levels = "".join(
             f'<label class="row"><span><input type="radio" name="level" value="{n}"'
-            f"{' checked' if str(n) == chosen else ''}> {_e(name)}</span></label>"
-            for n, name in LEVELS
+            f"{' checked' if str(n) == chosen else ''}> {_e(W(f'level_{n}', lang))}</span></label>"
+            for n in LEVELS
         )
         reasons = "".join(
             f'<label class="row"><span><input type="checkbox" name="reason" value="{_e(r)}"'
-            f"{' checked' if r in ticked else ''}> {_e(r)}</span></label>"
+            f"{' checked' if r in ticked else ''}> {_e(reason_text(r, lang))}</span></label>"
             for r in self.reasons()
         )
-        title = "整改后请再次评价（追加评价）" if follow_up else "请对本次服务作出评价（好差评）"
+        title = _e(W("rate_again" if follow_up else "rate_title", lang))
         contact = ""
         if not follow_up and (self.config().get("rating") or {}).get("phone"):
             # asked only here, only with a bad rating, and kept only with the citizen's consent
             contact = (
-                '<p class="muted">如希望工作人员就整改与您联系，请留下手机号码（选填，'
-                "加密保存，整改办结后即删除）：</p>"
+                f'<p class="muted">{_e(W("rate_contact", lang))}</p>'
                 '<input type="tel" name="phone" inputmode="numeric" maxlength="11" '
-                'pattern="1[3-9][0-9]{9}" placeholder="手机号码" '
+                f'pattern="1[3-9][0-9]{{9}}" placeholder="{_e(W("rate_phone", lang))}" '
                 'style="font-size:18px;width:100%;padding:8px">'
                 '<label class="row"><span><input type="checkbox" name="consent" value="1">'
-                " 我同意工作人员为整改与我电话联系</span></label>"
+                f" {_e(W('rate_consent', lang))}</span></label>"
             )
         err = f'<p class="err" id="error" style="color:#b71c1c">{_e(error)}</p>' if error else ""
         return (
             f'<div class="card"><b>{title}</b>{err}'
             f'<form id="rate" method="post" action="/t/{_e(ticket_id)}/rate" '
-            f'data-other="{_e(OTHER_REASON)}">{levels}'
-            f'<div id="bad"><p class="muted">请选择不满意的原因（至少一项，可多选）：</p>{reasons}'
+            f'data-other="{_e(OTHER_REASON)}"><input type="hidden" name="lang" value="{lang}">'
+            f'{levels}<div id="bad"><p class="muted">{_e(W("rate_reasons", lang))}</p>{reasons}'
             f'<textarea name="text" maxlength="{TEXT_MAX}" rows="3" style="width:100%" '
-            f'placeholder="具体情况（选择“其他”时必填）">{_e(words)}</textarea>{contact}</div>'
-            f'<p class="muted" id="need" style="display:none">请至少选择一项原因'
-            f"（选择“其他”请写明原因）后提交</p>"
-            f'<button type="submit" name="go" value="1">提交评价</button></form></div>'
-            + RATING_SCRIPT
+            f'placeholder="{_e(W("rate_words", lang))}">{_e(words)}</textarea>{contact}</div>'
+            f'<p class="muted" id="need" style="display:none">{_e(W("rate_need", lang))}</p>'
+            f'<button type="submit" name="go" value="1">{_e(W("rate_submit", lang))}</button>'
+            "</form></div>" + RATING_SCRIPT
         )
 
-    def rate(self, ticket_id: str, form: dict) -> tuple[int, str]:
+    def rate(self, ticket_id: str, form: dict, lang: str = "zh") -> tuple[int, str]:
         from .bus.client import BusError
         from .i18n import OTHER_REASON
+
+        def again(error: str = "", note: str = "") -> tuple[int, str]:
+            return self.ticket_page(ticket_id, note, form=form, error=error, lang=lang)
 
         try:
             level = int(form.get("level", ["0"])[0])
         except ValueError:
             level = 0
         if not 1 <= level <= 5:
-            return self.ticket_page(ticket_id, form=form, error="请选择一个评价等级")
+            return again(W("rate_pick", lang))
         offered = self.reasons()
         reasons = [r for r in offered if r in set(form.get("reason", []))] if level <= 2 else []
         text = (form.get("text") or [""])[0].strip()[:TEXT_MAX] if level <= 2 else ""
         # checked here first so the citizen keeps what was typed; the controller checks again
         if level <= 2 and not reasons:
-            return self.ticket_page(ticket_id, form=form, error="请至少选择一项不满意的原因")
+            return again(W("rate_reason", lang))
         if OTHER_REASON in reasons and not text:
-            return self.ticket_page(ticket_id, form=form, error="选择“其他”时请写明原因")
+            return again(W("rate_other", lang))
         phone = (form.get("phone") or [""])[0].strip()[:20] if level <= 2 else ""
         if phone and not form.get("consent"):
-            return self.ticket_page(
-                ticket_id, form=form, error="留下电话请勾选同意联系；不愿留电话请清空号码"
-            )
+            return again(W("rate_phone_consent", lang))
         args = {
             "ticket_id": ticket_id,
             "level": level,
@@ -285,35 +304,42 @@ class WebApp:
         try:
             rating = self.ask("rating.submit", args)["rating"]
         except BusError as exc:
+            words = refusal(exc.message, lang, exc.message_en)
             if exc.code in ("reason_required", "bad_request"):
-                return self.ticket_page(ticket_id, form=form, error=exc.message)
-            return self.ticket_page(ticket_id, exc.message)
-        note = "感谢您的评价！"
+                return again(words)
+            return self.ticket_page(ticket_id, words, lang=lang)
+        note = W("thanks", lang)
         if rating.get("follow_status") == "open":
-            note += f"您反映的问题将于{rating['rectify_by']}前整改。"
+            note += W("rectify", lang, at=rating["rectify_by"])
             if rating.get("phone"):
-                note += f"工作人员将于{rating['contact_by']}前致电 {rating['phone']} 与您联系。"
-        return self.ticket_page(ticket_id, note)
+                note += W("call_back", lang, at=rating["contact_by"], phone=rating["phone"])
+        return self.ticket_page(ticket_id, note, lang=lang)
 
-    def guide_page(self, code: str) -> tuple[int, str]:
+    def guide_page(self, code: str, lang: str = "zh") -> tuple[int, str]:
         cfg = self.config()
         item = next(
             (s for s in cfg.get("services", []) + cfg.get("themes", []) if s.get("code") == code),
             None,
         )
         if item is None:
-            return 404, self.page("找不到事项", '<div class="card">没有这项业务。</div>')
+            return 404, self.page(
+                W("no_item_title", lang),
+                f'<div class="card">{_e(W("no_item", lang))}</div>',
+                lang=lang,
+            )
         # the one guide model (domain/guide.py) the kiosk and the 明白卡 read: stated facts only
+        item = localize(item, lang)
         card = guide_model.card(item)
+        G = guidewords
         lis = []
         for m in card.materials:
-            mark = " <b>[可容缺]</b>" if m.missing_ok else ""
+            mark = f" <b>[{_e(G.word('missing_ok', lang))}]</b>" if m.missing_ok else ""
             note = f"<br><span class=muted>{_e(m.note)}</span>" if m.note else ""
-            counts = f"（{_e(m.counts)}）" if m.counts else ""
+            n = G.counts(m, lang)
+            counts = _e(G.word("counts", lang, counts=n)) if n else ""
             lis.append(f"<li>{_e(m.name)}{counts}{mark}{note}</li>")
-        facts = [("办理条件", card.conditions), ("办理流程", card.process)] + [
-            (f.label, f.value) for f in card.facts
-        ]
+        facts = [(G.word("conditions", lang), card.conditions), (W("process", lang), card.process)]
+        facts += [(G.word(f"fact_{f.key}", lang), G.fact_value(f, lang)) for f in card.facts]
         body = (
             f'<div class="card"><h2>{_e(card.name)}</h2>'
             + "".join(
@@ -325,15 +351,16 @@ class WebApp:
         )
         if lis:
             body += (
-                f'<div class="card"><b>所需材料</b><ol>{"".join(lis)}</ol>'
+                f'<div class="card"><b>{_e(G.word("materials", lang))}</b><ol>{"".join(lis)}</ol>'
                 + (
-                    f'<p class="muted">{guide_model.MISSING_OK_NOTE[0]}。</p>'
+                    f'<p class="muted">{_e(G.word("missing_ok_note", lang))}</p>'
                     if card.any_missing_ok
                     else ""
                 )
                 + "</div>"
             )
-        return 200, self.page(f"{item['name']} 办事指南", body)
+        title = W("guide_title", lang, name=item["name"])
+        return 200, self.page(title, body, lang=lang, path=f"/guide/{code}")
 
     # -- the 晒成绩单 PDF for managers (the manager PIN with each download) ---------------------
 
@@ -389,38 +416,43 @@ def make_routes(app: WebApp) -> Routes:
     def guarded(page):
         def handler(req):
             try:
-                return page(req)
+                return remember(req, page(req))
             except (BusError, TimeoutError) as exc:
                 log.warning(
                     "web: controller unavailable (%s)", getattr(exc, "code", type(exc).__name__)
                 )
+                lang = lang_of(req, app.langs())
                 return 503, app.page(
-                    "暂停服务", '<div class="card">系统暂时无法查询，请稍后刷新。</div>'
+                    W("unavailable_title", lang),
+                    f'<div class="card">{_e(W("unavailable", lang))}</div>',
+                    lang=lang,
                 )
 
         return handler
 
-    routes = Routes(
-        not_found=lambda req: (
-            404,
-            app.page("找不到页面", '<div class="card">找不到该页面。</div>'),
-        )
-    )
-    routes.get(r"/", guarded(lambda req: app.index_page()), "index")
+    def not_found(req):
+        lang = lang_of(req, app.langs())
+        body = f'<div class="card">{_e(W("no_page", lang))}</div>'
+        return 404, app.page(W("no_page_title", lang), body, lang=lang)
+
+    routes = Routes(not_found=not_found)
+    routes.get(r"/", guarded(lambda req: app.index_page(lang_of(req, app.langs()))), "index")
     routes.get(
         rf"/t/(?P<ticket_id>{TICKET_ID})",
-        guarded(lambda req: app.ticket_page(req.params["ticket_id"], lang=lang_of(req))),
+        guarded(
+            lambda req: app.ticket_page(req.params["ticket_id"], lang=lang_of(req, app.langs()))
+        ),
         "ticket",
     )
     add_routes(routes, app, guarded, TICKET_ID)  # the phone pages (webphone.py)
     routes.post(
         rf"/t/(?P<ticket_id>{TICKET_ID})/rate",
-        guarded(lambda req: app.rate(req.params["ticket_id"], req.form)),
+        guarded(lambda req: app.rate(req.params["ticket_id"], req.form, lang_of(req, app.langs()))),
         "rate",
     )
     routes.get(
         rf"/guide/(?P<code>{CODE})",
-        guarded(lambda req: app.guide_page(req.params["code"])),
+        guarded(lambda req: app.guide_page(req.params["code"], lang_of(req, app.langs()))),
         "guide",
     )
     routes.get(r"/reports", guarded(lambda req: app.reports_page()), "reports")

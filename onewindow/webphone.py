@@ -1,7 +1,7 @@
 """The phone pages of `onewindow web`: a number from the entrance QR code, the call-ahead SMS on
 the ticket's page, and the page's live notice (a banner, a sound where the browser allows it).
 
-Chinese first, English with `?lang=en`. The page never decides what the controller decides:
+In the citizen's language (onewindow/weblang.py: the browser's, or the page's switch). The page never decides what the controller decides:
 today's entrance code, the limits per phone and per day, the ID number's check (checked here
 too, only so the citizen keeps what was typed). A phone is counted by a random id in a cookie
 (`ow_phone`), which the controller keeps only as a keyed hash.
@@ -15,7 +15,9 @@ import secrets
 import urllib.parse
 
 from .domain.identity import valid_id_number
-from .i18n import Catalogue
+from .hallwords import refusal, wait_words
+from .i18n import Catalogue, pick
+from .weblang import lang_of
 
 COOKIE = "ow_phone"
 TOKEN = r"[A-Za-z0-9_-]{8,64}"
@@ -32,7 +34,6 @@ T = Catalogue(
         "pick": "请选择一项业务",
         "bad_id": "身份证号码有误，请核对后重试",
         "expired": "二维码已过期，请扫描大厅入口今天的二维码。",
-        "other_lang": "English",
         "notice_title": "叫号短信提醒",
         "notice_on": "前面还剩{n}位时和叫号时，将发短信至 {phone}。号码加密保存，今天结束即删除。",
         "notice_ask": "离开大厅也不怕过号：留下手机号码，前面还剩{n}位时和叫号时发短信提醒您。",
@@ -48,16 +49,19 @@ T = Catalogue(
     },
 )
 
-STATUS = {
-    "waiting": ("排队中", "Waiting"),
-    "called": ("请到窗口办理", "Please go to the window"),
-    "recalled": ("再次呼叫，请尽快到窗口", "Called again: go to the window now"),
-    "serving": ("正在办理", "Being served"),
-    "done": ("已办结", "Done"),
-    "no_show": ("已过号", "Missed"),
-    "cancelled": ("已取消", "Cancelled"),
-    "held": ("暂缓（挂起），请尽快回到窗口", "On hold: please return to the window"),
-}
+STATUS = Catalogue(
+    "webphone_status",
+    {
+        "waiting": "排队中",
+        "called": "请到窗口办理",
+        "recalled": "再次呼叫，请尽快到窗口",
+        "serving": "正在办理",
+        "done": "已办结",
+        "no_show": "已过号",
+        "cancelled": "已取消",
+        "held": "暂缓（挂起），请尽快回到窗口",
+    },
+)
 LABELS = Catalogue(
     "webphone_labels",
     {
@@ -73,10 +77,7 @@ LABELS = Catalogue(
 
 
 def status_text(status: str, lang: str = "zh") -> str:
-    pair = STATUS.get(status)
-    if pair is None:
-        return status
-    return pair[1] if lang == "en" else pair[0]
+    return STATUS(status, lang)
 
 
 LIVE_SCRIPT = """<script>
@@ -105,14 +106,14 @@ def _e(s) -> str:
     return html.escape(str(s if s is not None else ""))
 
 
-def lang_of(req) -> str:
-    return "en" if (req.query.get("lang") or req.form.get("lang") or ["zh"])[0] == "en" else "zh"
+def _q(lang: str) -> str:
+    """The language a page's own links and forms keep (Chinese needs none)."""
+    return f"?lang={lang}" if lang != "zh" else ""
 
 
-def _page(app, lang: str, title: str, body: str, head: str = "") -> str:
-    page = app.page(title, body)
-    page = page.replace("</title>", "</title>" + head, 1)
-    return page.replace('lang="zh-CN"', 'lang="en"', 1) if lang == "en" else page
+def _page(app, lang: str, title: str, body: str, head: str = "", path: str = "") -> str:
+    page = app.page(title, body, lang=lang, path=path)
+    return page.replace("</title>", "</title>" + head, 1)
 
 
 def entrance_page(app, token: str, lang: str, error: str = "", form: dict | None = None):
@@ -132,7 +133,7 @@ def entrance_page(app, token: str, lang: str, error: str = "", form: dict | None
     for key, items in (("themes", cfg.get("themes", [])), ("services", cfg.get("services", []))):
         rows = []
         for i in items:
-            name = (i.get("name_en") or i["name"]) if lang == "en" else i["name"]
+            name = pick(i, "name", lang)
             waiting = (queues.get(i["code"]) or {}).get("waiting")
             count = (
                 f' <span class="muted">{_e(T("waiting", lang, n=waiting))}</span>'
@@ -146,12 +147,10 @@ def entrance_page(app, token: str, lang: str, error: str = "", form: dict | None
             )
         if rows:
             blocks.append(f'<div class="card"><b>{_e(T(key, lang))}</b>{"".join(rows)}</div>')
-    other = "zh" if lang == "en" else "en"
     err = f'<div class="card" id="error" style="color:#b71c1c">{_e(error)}</div>' if error else ""
     id_value = _e((form.get("id_number") or [""])[0])
     body = (
         f'<div class="card"><b style="font-size:20px">{_e(T("take_title", lang))}</b>'
-        f'<a style="float:right" href="?lang={other}">{_e(T("other_lang", lang))}</a>'
         f'<p class="muted">{_e(T("take_intro", lang))}</p></div>{err}'
         f'<form id="take" method="post" action="/e/{_e(token)}/take">'
         f'<input type="hidden" name="lang" value="{lang}">{"".join(blocks)}'
@@ -161,14 +160,15 @@ def entrance_page(app, token: str, lang: str, error: str = "", form: dict | None
         f'<button type="submit" name="go" value="1" style="background:#b71c1c;color:#fff">'
         f"{_e(T('take', lang))}</button></div></form>"
     )
-    return (400 if error else 200), _page(app, lang, T("take_title", lang), body)
+    page = _page(app, lang, T("take_title", lang), body, path=f"/e/{token}")
+    return (400 if error else 200), page
 
 
 def take(app, token: str, req):
     """A number for the phone: checked here for the citizen's sake, decided by the controller."""
     from .bus.client import BusError
 
-    lang = lang_of(req)
+    lang = lang_of(req, app.langs())
     form = req.form
     code = (form.get("service") or [""])[0]
     id_number = (form.get("id_number") or [""])[0].strip().upper()
@@ -191,10 +191,10 @@ def take(app, token: str, req):
     except BusError as exc:
         if exc.code in ("internal",):
             raise
-        words = exc.message_en if lang == "en" and exc.message_en else exc.message
+        words = refusal(exc.message, lang, exc.message_en)
         return entrance_page(app, token, lang, words, form)
     key = urllib.parse.urlsplit(ticket["status_url"]).path.rsplit("/", 1)[-1]
-    where = f"/t/{key}" + ("?lang=en" if lang == "en" else "")
+    where = f"/t/{key}" + _q(lang)
     cookie = f"{COOKIE}={phone_id}; Max-Age=31536000; Path=/; HttpOnly; SameSite=Lax"
     return 303, "", [("Location", where), ("Set-Cookie", cookie)]
 
@@ -205,7 +205,7 @@ def notice_card(key: str, t: dict, cfg: dict, lang: str, error: str = "") -> str
     if not mobile.get("phone") or t["status"] != "waiting":
         return ""
     n = mobile.get("notice_ahead", 3)
-    q = "?lang=en" if lang == "en" else ""
+    q = _q(lang)
     title = f"<b>{_e(T('notice_title', lang))}</b>"
     notice = t.get("notice")
     if notice:
@@ -235,7 +235,7 @@ def notice_card(key: str, t: dict, cfg: dict, lang: str, error: str = "") -> str
 def notice(app, key: str, req):
     from .bus.client import BusError
 
-    lang = lang_of(req)
+    lang = lang_of(req, app.langs())
     form = req.form
     if form.get("off"):
         app.ask("notice.cancel", {"ticket_id": key})
@@ -250,7 +250,7 @@ def notice(app, key: str, req):
     except BusError as exc:
         if exc.code == "internal":
             raise
-        words = exc.message_en if lang == "en" and exc.message_en else exc.message
+        words = refusal(exc.message, lang, exc.message_en)
         return app.ticket_page(key, lang=lang, notice_error=words)
     return app.ticket_page(key, lang=lang)
 
@@ -266,7 +266,7 @@ def live_state(t: dict, cfg: dict, lang: str) -> dict:
     ahead = wait = ""
     if t["status"] == "waiting":
         ahead = LABELS("people", lang, n=t["ahead"])
-        wait = (t.get("wait_text_en") if lang == "en" else t.get("wait_text")) or ""
+        wait = wait_words(t, lang)
     return {
         "state": state,
         "banner": banner,
@@ -279,7 +279,7 @@ def live_state(t: dict, cfg: dict, lang: str) -> dict:
 
 def live_card(key: str, t: dict, cfg: dict, lang: str) -> str:
     s = live_state(t, cfg, lang)
-    q = "?lang=en" if lang == "en" else ""
+    q = _q(lang)
     return (
         f'<div class="card" id="live" data-url="/t/{_e(key)}/live{q}" data-state="{s["state"]}" '
         f'style="display:{"block" if s["banner"] else "none"};background:#fff3e0;'
@@ -292,7 +292,7 @@ def live_card(key: str, t: dict, cfg: dict, lang: str) -> str:
 def live(app, key: str, req):
     from .bus.client import BusError
 
-    lang = lang_of(req)
+    lang = lang_of(req, app.langs())
     try:
         t = app.ask("queue.status", {"ticket_id": key})["ticket"]
     except BusError as exc:
@@ -306,7 +306,7 @@ def live(app, key: str, req):
 def add_routes(routes, app, guarded, ticket_id: str) -> None:
     routes.get(
         rf"/e/(?P<token>{TOKEN})",
-        guarded(lambda req: entrance_page(app, req.params["token"], lang_of(req))),
+        guarded(lambda req: entrance_page(app, req.params["token"], lang_of(req, app.langs()))),
         "entrance",
     )
     routes.post(

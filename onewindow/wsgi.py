@@ -80,6 +80,7 @@ class Request:
     form: dict[str, list[str]] = field(default_factory=dict)  # a POST's form fields
     query: dict[str, list[str]] = field(default_factory=dict)  # ?lang=en
     cookies: dict[str, str] = field(default_factory=dict)
+    accept_language: str = ""  # the browser's languages (onewindow/weblang.py)
 
 
 @dataclass
@@ -135,6 +136,7 @@ class Routes:
                 continue
             req = Request(method, path, m.groupdict(), query=_query(environ))
             req.cookies = _cookies(environ)
+            req.accept_language = environ.get("HTTP_ACCEPT_LANGUAGE", "")[:200]
             if route.method == "POST":
                 refused = read_form(req, environ)
                 if refused:

@@ -16,6 +16,7 @@ APT_PACKAGES=(
   fonts-noto-cjk                                 # Chinese on screens and ticket previews
   fonts-wqy-microhei                             # Chinese in the PDF reports (TrueType outlines)
   fonts-noto-core fonts-tibetan-machine          # Tibetan on screens (Noto Serif Tibetan; fallback)
+  libfribidi0                                    # Pillow's libraqm layout (bundled) loads it: shaped Tibetan tickets
   poppler-utils                                  # tests: pdftotext / pdffonts read the PDF reports
   zbar-tools                                     # tests: zbarimg scans the printed entrance QR code
   cups-daemon cups-client                        # A4 forms through CUPS (lp); tests run a private cupsd

@@ -39,7 +39,9 @@ def missing() -> str | None:
 
 
 class Browser:
-    def __init__(self, width: int = PHONE[0], height: int = PHONE[1]):
+    def __init__(
+        self, width: int = PHONE[0], height: int = PHONE[1], accept_language: str = "zh-CN"
+    ):
         problem = missing()
         if problem:
             raise RuntimeError(problem)
@@ -59,6 +61,10 @@ class Browser:
             "mobileEmulation",
             {"deviceMetrics": {"width": width, "height": height, "pixelRatio": 2.0, "touch": True}},
         )
+        # the phone's languages ("bo,zh-CN"), sent as Accept-Language: a phone in a Chinese hall
+        # by default, as the pages choose their language by it (onewindow/weblang.py)
+        if accept_language:
+            options.add_experimental_option("prefs", {"intl.accept_languages": accept_language})
         self.driver = webdriver.Chrome(
             service=Service(executable_path=CHROMEDRIVER), options=options
         )

@@ -131,7 +131,24 @@ def test_the_kiosk_in_tibetan_then_english(kiosk):
     app.wait_text("nav_guides", lambda t: t == "ལས་དོན་ལམ་སྟོན།")
     assert "ཐེམ་ཐོའི་ལས་དོན།" in app.text("tile-A")
     assert app.text("lang") == "English"  # the next language, in its own words
+    time.sleep(0.5)  # the buttons' texts shrink to fit within a frame or two
     shot(screen, "home-bo")
+    # Tibetan is taller than Chinese: no button's or banner's text is cut (uikit.clipped_labels)
+    clipped = set(app.targets()["clipped"])
+    for test_id in ("lang", "elder", "help", "nav_guides", "nav_book", "nav_mine", "nav_rate"):
+        assert app.text(test_id) not in clipped, (test_id, app.text(test_id))
+    assert app.text("citizen") not in clipped
+    standard = app.text("elder")
+    app.tap("elder")  # elderly mode, in Tibetan: larger buttons
+    app.wait_text("elder", lambda t: t != standard)
+    time.sleep(0.5)
+    clipped = set(app.targets()["clipped"])
+    for test_id in ("elder", "nav_guides", "nav_book", "nav_mine", "nav_rate"):
+        assert app.text(test_id) not in clipped, (test_id, app.text(test_id))
+    shot(screen, "home-elder-bo")
+    app.tap("elder")
+    app.wait_text("elder", lambda t: t == standard)
+    time.sleep(0.5)  # the home screen laid out again before the next touch
     app.tap("nav_guides")
     app.wait_screen("guides")
     app.tap("guide-A")
@@ -213,6 +230,7 @@ def test_the_display_calls_in_chinese_and_tibetan(kiosk, tmp_path):
         assert "སྒེའུ་ཁུང་ཨང་1" in display.text("call_window_en")
         assert number in display.text("call_window_en")
         time.sleep(0.5)
+        assert display.text("call_window_en") not in display.targets()["clipped"]
         screen.screenshot(shots_dir() / "display-bilingual-bo.png")
         display.stop()
     finally:

@@ -145,3 +145,167 @@ def test_guide_card_lists_materials_with_counts_and_missing_ok_marks():
     assert "2. 婚姻状况证明（原件1份，复印件1份） [可容缺]".encode("gb18030") in job
     assert "承诺时限：3 个工作日".encode("gb18030") in job
     assert render(job).height > 400
+
+
+# -- bilingual printouts: Tibetan as raster lines, the rest native text ------------------------
+
+HALL_BO = "མདོ་སྨད་རྫོང་གི་གཞུང་དོན་ཞབས་ཞུ་ལྟེ་གནས།"
+SERVICE_BO = "ཐེམ་ཐོའི་ལས་དོན།"
+TICKET_FACTS = dict(TICKET, wait_kind="minutes", wait_text="约 18 分钟")
+
+
+def rasters(job: bytes) -> list:
+    """Every GS v 0 image in a job, decoded from the bytes as the printer reads them."""
+    from drivers import escpos_raster
+
+    out, at = [], job.find(escpos_raster.RASTER)
+    while at >= 0:
+        out.append(escpos_raster.decode(job, at))
+        at = job.find(escpos_raster.RASTER, at + escpos_raster.raster_length(job, at))
+    return out
+
+
+def dots_differing(a, b) -> int:
+    from PIL import ImageChops
+
+    if a.size != b.size:
+        return a.width * a.height
+    return sum(ImageChops.logical_xor(a, b).convert("L").histogram()[255:])
+
+
+def test_tibetan_ticket_prints_its_lines_as_shaped_raster_through_the_pty(tmp_path):
+    from PIL import features
+
+    from drivers import escpos_raster
+    from onewindow.i18n import translations
+
+    assert features.check("raqm"), "Pillow without libraqm: Tibetan would print unshaped"
+    sim = PrinterSimulator()
+    dev = PtyDevice(sim, tmp_path / "ttyPRINTER")
+    printer = SerialPrinter(str(tmp_path / "ttyPRINTER"), 9600)  # a kiosk printer's usual line
+    try:
+        second = escpos.Second("bo", HALL_BO, SERVICE_BO)
+        job = escpos.ticket(TICKET_FACTS, "示范县政务服务中心", second=second)
+        assert printer.print_job(job).reason == "ready"
+        assert sim.wait_jobs(1, timeout=10) == [job]  # the image's dots end no job early
+    finally:
+        printer.close()
+        dev.close()
+    # the budget: 2.5 KB, 2.6 s at 9600 baud (8N1)
+    assert len(job) <= 2500 and len(job) * 10 / 9600 <= 2.6
+    # Chinese stays native text; the Tibetan lines are images of the freshly shaped words
+    assert "您前面还有 4 人等候".encode("gb18030") in job
+    ahead = translations("bo").pgettext("print.ahead_wait", "前面 {n} 人 · {wait}")
+    assert ahead != "前面 {n} 人 · {wait}"  # the catalog's Tibetan, not the Chinese fallback
+    wait = translations("bo").pgettext("hallwords.minutes", "约 {n} 分钟").format(n=18)
+    expected = [SERVICE_BO, ahead.format(n=4, wait=wait)]
+    images = rasters(sim.jobs[0])
+    assert len(images) == len(expected)
+    for got, words in zip(images, expected, strict=True):
+        assert dots_differing(got, _padded(escpos_raster.line_image(words), got)) <= 2
+    # and shaping shows: the same words unshaped would not match
+    assert dots_differing(images[0], _padded(_unshaped(SERVICE_BO), images[0])) > 20
+    # the preview is drawn from the same bytes: the images are on it
+    preview = render(job)
+    preview.save(tmp_path / "ticket-bo.png")
+    zh_only = render(escpos.ticket(TICKET_FACTS, "示范县政务服务中心"))
+    assert preview.height > zh_only.height + 60  # two raster lines, with their spacing
+    import os
+
+    if os.environ.get("ONEWINDOW_DOC_SHOTS"):
+        from kivyutil import REPO
+
+        preview.save(REPO / "docs" / "img" / "ticket-bilingual-bo.png")
+
+
+def _padded(img, like):
+    """`img` on white the size of `like` (a raster's rows are padded to whole bytes)."""
+    from PIL import Image
+
+    out = Image.new("1", like.size, 1)
+    out.paste(img, (0, 0))
+    return out
+
+
+def _unshaped(words: str):
+    """The same line drawn without HarfBuzz (Pillow's basic layout): stacks come apart."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    from onewindow.fonts import find_font
+
+    font = ImageFont.truetype(
+        find_font("regular", "tibetan"), 22, layout_engine=ImageFont.Layout.BASIC
+    )
+    img = Image.new("1", (400, 60), 1)
+    ImageDraw.Draw(img).text((0, 30), words, font=font, fill=0, anchor="ls")
+    box = Image.eval(img.convert("L"), lambda v: 255 - v).getbbox()
+    return img.crop(box)
+
+
+def test_english_second_language_is_native_text_only():
+    second = escpos.Second("en", "Demo County Service Centre", "Household registration")
+    job = escpos.ticket(TICKET_FACTS, "示范县政务服务中心", second=second)
+    assert b"\x1dv0" not in job
+    assert b"Demo County Service Centre\n" in job and b"Household registration\n" in job
+    assert b"4 ahead \xa1\xa4 wait about 18 min\n" in job  # the middle dot in GB18030
+    assert len(job) < 700
+
+
+def test_a_hall_without_a_second_language_prints_chinese_only():
+    assert escpos.second_lang(["zh"], "zh") == "zh"
+    assert escpos.Second.of("zh", {"name_bo": HALL_BO}) is None
+    assert escpos.second_lang(["zh", "bo", "en"], "en") == "en"  # the citizen's own first
+    assert escpos.second_lang(["zh", "bo", "en"], "zh") == "bo"
+    assert escpos.ticket(TICKET, "厅", second=None) == escpos.ticket(TICKET, "厅")
+
+
+def test_raster_never_asks_the_printer_for_its_status():
+    from PIL import Image
+
+    from drivers import escpos_raster
+
+    img = Image.new("1", (24, 1), 1)
+    # dots 3, 13, 21 black: bytes 10 04 04, i.e. DLE EOT 4 inside the image
+    for x in (3, 13, 21):
+        img.putpixel((x, 0), 0)
+    data = escpos_raster.raster(img)
+    assert b"\x10\x04\x04" not in data
+    assert dots_differing(escpos_raster.decode(data), img) == 1
+
+
+def test_bilingual_guide_card_and_missing_notice():
+    service = {
+        "code": "F",
+        "name": "不动产登记",
+        "name_bo": "ས་ཁང་ཐོ་འགོད།",
+        "guide": {
+            "time_limit_days": 3,
+            "url": "http://127.0.0.1:8080/guide/F",
+            "materials": [
+                {"name": "不动产权证书", "name_bo": "ས་ཁང་དབང་ཆའི་ལག་ཁྱེར།", "originals": 1},
+                {"name": "婚姻状况证明", "originals": 1, "copies": 1, "missing_ok": True},
+            ],
+        },
+    }
+    job = escpos.guide_card(service, escpos.Second.of("bo", {}, service))
+    images = rasters(job)
+    assert len(images) >= 6  # name, title, heading, a material with its counts, limit, QR line
+    assert "1. 不动产权证书（原件1份）".encode("gb18030") in job
+    en = escpos.guide_card(dict(service, name_en="Property registration"), escpos.Second("en"))
+    assert b"Property registration\n" in en and b"3 working days" in en
+    assert b"2. \xbb\xe9" in en  # the material with no English stays Chinese, once
+    assert render(job).height > render(escpos.guide_card(service)).height + 150
+    case = {
+        "service": "F",
+        "service_name": "不动产登记",
+        "number": "F003",
+        "window_name": "3号窗口",
+        "accepted_at": "2026-11-23T10:05:00+08:00",
+        "materials": ["婚姻状况证明"],
+        "materials_en": ["Marriage certificate"],
+        "due": "2026-11-30",
+    }
+    note = escpos.missing_notice(case, "示范县政务服务中心", escpos.Second("en", "Demo Centre", ""))
+    assert b"Bring them by 2026-11-30" in note and b"   Marriage certificate\n" in note
+    bo = escpos.missing_notice(case, "示范县政务服务中心", escpos.Second("bo", HALL_BO, ""))
+    assert len(rasters(bo)) >= 5 and "请于 2026-11-30 前补齐".encode("gb18030") in bo

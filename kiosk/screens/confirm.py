@@ -8,7 +8,9 @@ from kivy.app import App
 from kivy.properties import StringProperty
 from kivy.uix.screenmanager import Screen
 
+from onewindow import guidewords
 from onewindow.domain import guide as guide_model
+from onewindow.hallwords import wait_words
 from onewindow.i18n import localize
 
 from ..widgets import load_kv
@@ -22,8 +24,10 @@ def material_lines(app, materials: Sequence) -> str:
     lines = []
     for m in materials:
         line = guide_model.material(localize(m, app.lang)) if isinstance(m, dict) else m
-        counts = line.counts_en if app.lang == "en" else line.counts
-        text = f"•  {line.name}" + (app.t("counts", counts=counts) if counts else "")
+        counts = guidewords.counts(line, app.lang)
+        text = f"•  {line.name}" + (
+            guidewords.word("counts", app.lang, counts=counts) if counts else ""
+        )
         if line.missing_ok:
             text += f"  [{app.t('guide_missing_ok')}]"
         lines.append(text)
@@ -62,7 +66,7 @@ class ConfirmScreen(Screen):
         self.subtitle = app.pick(service, "department") or app.pick(service, "lead_department")
         q = app.queues.get(self.code) or {}
         self.waiting = (
-            app.t("confirm_waiting", n=q.get("ahead", 0), wait=app.pick(q, "wait_text"))
+            app.t("confirm_waiting", n=q.get("ahead", 0), wait=wait_words(q, app.lang))
             if q.get("wait_text")
             else ""
         )

@@ -7,6 +7,7 @@ from kivy.factory import Factory
 from kivy.properties import StringProperty
 from kivy.uix.screenmanager import Screen
 
+from onewindow import guidewords
 from onewindow.domain import guide as guide_model
 from onewindow.i18n import localize
 
@@ -18,13 +19,10 @@ load_kv("guide.kv")
 
 
 def fact_line(app, fact) -> str:
-    """A guide's fact (时限, 收费...) in the citizen's language: the label from the catalogs,
-    a stated text (fee, place) as the hall file gives it in that language (localize), a number
-    of days or visits worded by the guide model (Chinese, or English)."""
-    value = (
-        fact.value_en if app.lang == "en" and fact.key.endswith(("days", "visits")) else fact.value
-    )
-    return app.t("fact_line", label=app.t(f"fact_{fact.key}"), value=value)
+    """A guide's fact (时限, 收费...) in the citizen's language: the label and a number of days
+    or visits from the catalogs (onewindow/guidewords.py), a stated text (fee, place) as the
+    hall file gives it in that language (localize)."""
+    return guidewords.fact_line(fact, app.lang)
 
 
 class GuidesScreen(Screen):

@@ -7,6 +7,8 @@ from kivy.properties import ColorProperty, StringProperty
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.screenmanager import Screen
 
+from onewindow.hallwords import wait_words
+
 from ..widgets import Tile, load_kv
 
 SERVICE_ACCENT = (0.1, 0.33, 0.68, 1)
@@ -102,9 +104,9 @@ class HomeScreen(Screen):
             elif q.get("ahead"):
                 # the controller's one estimate: a comprehensive window calls across queues, so
                 # a new ticket may have people ahead although its own queue is empty
-                tile.subtitle = f"{app.t('tile_ahead', n=q['ahead'])} · {app.pick(q, 'wait_text')}"
+                tile.subtitle = f"{app.t('tile_ahead', n=q['ahead'])} · {wait_words(q, app.lang)}"
             else:
-                tile.subtitle = app.pick(q, "wait_text")
+                tile.subtitle = wait_words(q, app.lang)
         if app.offline_mode:
             self.banner, kind = (
                 app.t("offline_banner", where=app.offline_where(), hours=app.offline_hours()),

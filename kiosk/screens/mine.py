@@ -8,6 +8,8 @@ from kivy.properties import StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
 
+from onewindow.hallwords import wait_words
+
 from ..texts import error_text
 from ..widgets import load_kv
 from .booking import day_label
@@ -91,7 +93,7 @@ class MineScreen(Screen):
         app = App.get_running_app()
         s = t.get("status")
         if s == "waiting":
-            return app.t("status_waiting", n=t.get("ahead", 0), wait=app.pick(t, "wait_text"))
+            return app.t("status_waiting", n=t.get("ahead", 0), wait=wait_words(t, app.lang))
         if s in ("called", "recalled"):
             return app.t("status_called", window=t.get("window_name") or t.get("window") or "")
         return app.t(f"status_{s}") if s in ("serving", "done", "no_show", "cancelled") else s or ""

@@ -6,6 +6,8 @@ from kivy.app import App
 from kivy.properties import ColorProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
+from onewindow.hallwords import wait_words
+
 from ..widgets import load_kv
 
 load_kv("ticket.kv")
@@ -50,7 +52,7 @@ class TicketScreen(Screen):
         self.service = app.pick(service) or t.get("service_name", "")
         self.ahead = app.t("ticket_ahead", n=t.get("ahead", 0))
         self.estimate = (
-            app.t("ticket_estimate", wait=app.pick(t, "wait_text")) if t.get("wait_text") else ""
+            app.t("ticket_estimate", wait=wait_words(t, app.lang)) if wait_words(t, "zh") else ""
         )
         marks = []
         if t.get("priority"):

@@ -311,6 +311,16 @@ def newcomer(code: str, now: datetime, day: date) -> Ticket:
     )
 
 
+def kind(e: Estimate, now: datetime) -> str:
+    """Which of describe's sentences the wait is, for devices to word it in any language
+    (onewindow/hallwords.py): minutes, no_wait, next, not_open or opens (at `opens_at`)."""
+    if e.wait_min is None:
+        return "not_open" if e.opens_at is None or e.opens_at <= now else "opens"
+    if e.ahead == 0:
+        return "no_wait" if e.idle else "next"
+    return "minutes"
+
+
 def describe(e: Estimate, now: datetime) -> tuple[str, str]:
     """The wait as citizens read it (zh, en), the same words on every screen and ticket."""
     if e.wait_min is None:

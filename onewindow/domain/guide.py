@@ -52,6 +52,7 @@ class Fact:
     label_en: str
     value: str
     value_en: str
+    n: Optional[int] = None  # days or visits as a number, for the apps to word in any language
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,8 @@ class MaterialLine:
     missing_ok: bool  # 容缺: may follow later
     note: str
     for_items: tuple[str, ...] = ()  # a theme's merged list: the items asking for it
+    originals: int = 0  # the counts as numbers, for the apps to word in any language
+    copies: int = 0
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,8 @@ def material(m: dict[str, Any]) -> MaterialLine:
         bool(m.get("missing_ok")),
         str(m.get("note") or ""),
         tuple(m.get("for") or ()),
+        int(originals or 0),
+        int(copies),
     )
 
 
@@ -138,7 +143,9 @@ def card(item: dict[str, Any]) -> Card:
     for key, label, label_en in FACT_LABELS:
         words = _fact_value(key, stated.get(key))
         if words:
-            facts.append(Fact(key, label, label_en, *words))
+            value = stated.get(key)
+            n = value if key.endswith(("days", "visits")) and isinstance(value, int) else None
+            facts.append(Fact(key, label, label_en, *words, n))
     mats = item.get("materials") if theme else g.get("materials")
     faq = tuple(
         (str(f.get("q", "")), str(f.get("a", "")))
