@@ -55,8 +55,8 @@ def _refused(queue: str, stderr: str) -> PrintError:
     low = text.lower()
     if "does not exist" in low or "invalid destination" in low or "unknown destination" in low:
         return PrintError(
-            f"没有名为 {queue} 的打印机，请检查窗口的打印机设置",
-            f"There is no printer {queue}: check the window's printer setting",
+            f"没有名为 {queue} 的打印机，请检查打印机设置",
+            f"There is no printer {queue}: check the printer setting",
         )
     if "not accepting" in low:
         return PrintError(
