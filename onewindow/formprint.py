@@ -26,13 +26,21 @@ def print_form(
     queue: str,
     server: Optional[str],
     tell: Callable[[str, dict], Any],
+    keep_queued: bool = True,
 ) -> Optional[PrintError]:
     """Print the form; None when it has come out of the printer, else what went wrong in
-    words. `tell(op, args)` sends the device's report to the hall (a bus request)."""
+    words. `tell(op, args)` sends the device's report to the hall (a bus request).
+    keep_queued=False (a kiosk): a form that cannot print now is not left in the queue."""
     number = form.get("number", "")
     problem: Optional[PrintError] = None
     try:
-        print_pdf(form_pdf(form), queue, server=server, title=f"{number} 申请表")
+        print_pdf(
+            form_pdf(form),
+            queue,
+            server=server,
+            title=f"{number} 申请表",
+            keep_queued=keep_queued,
+        )
     except PrintError as exc:
         problem = exc
         log.warning("form of %s not printed on %s: %s", number, queue, exc.message_en)

@@ -82,11 +82,19 @@ class PrivateCups:
             time.sleep(0.1)
 
     def add_queue(self, name: str, uri: str) -> None:
-        subprocess.run(
-            ["lpadmin", "-h", self.server, "-p", name, "-E", "-v", uri, "-m", "raw"],
-            check=True,
-            capture_output=True,
-        )
+        # just after start-up cupsd now and then drops the first admin connection ("Unable to
+        # connect to server: Bad file descriptor"): asked again, it answers
+        for _ in range(5):
+            out = subprocess.run(
+                ["lpadmin", "-h", self.server, "-p", name, "-E", "-v", uri, "-m", "raw"],
+                capture_output=True,
+                text=True,
+            )
+            if out.returncode == 0 or "Unable to connect" not in out.stderr:
+                break
+            time.sleep(0.3)
+        if out.returncode:
+            raise RuntimeError(f"lpadmin {name}: {out.stderr.strip()}")
 
     def pdfs(self) -> list[Path]:
         return sorted(self.out.glob("job-*.pdf"))
