@@ -1,7 +1,8 @@
 """一表申请 at the window: the form of the ticket at the window (form.get), shown so staff never
 retype it, the ID number masked until staff reveal it (audited by the hall), printed on the
 window's A4 printer through CUPS when the ticket is called (--print-form-on-call) or on the
-button; a printer's trouble comes back in words on the status line."""
+button; a printer's trouble comes back in words on the status line and is a hall alert
+(onewindow/formprint.py, shared with the kiosk's own A4 printer)."""
 
 from __future__ import annotations
 
@@ -93,19 +94,15 @@ class FormDesk:
                 return
 
             def work():
-                from onewindow.cupsprint import PrintError, print_pdf
-                from onewindow.formpdf import form_pdf
+                from onewindow.formprint import print_form
 
-                try:
-                    print_pdf(
-                        form_pdf(result["form"]),
-                        self.queue,
-                        server=self.server,
-                        title=f"{number} 申请表",
-                    )
-                except PrintError as exc:
-                    return exc.message_en if self.app.lang == "en" else exc.message
-                return None
+                # trouble is also a hall alert (device.health), so the manager sees it too
+                problem = print_form(
+                    result["form"], self.queue, self.server, self.app.client.request
+                )
+                if problem is None:
+                    return None
+                return problem.message_en if self.app.lang == "en" else problem.message
 
             def printed(problem, error):
                 if error is not None:

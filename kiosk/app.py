@@ -99,6 +99,11 @@ class KioskApp(HallApp):
         self._card_message_until = 0.0
         self._config_version = None
         self._config_loading = False
+        self.pinyin = None  # kiosk/pinyin.py with --pinyin: the form's Chinese text fields
+        if getattr(args, "pinyin", False):
+            from .pinyin import PinyinKeys
+
+            self.pinyin = PinyinKeys()
 
     # -- set-up ----------------------------------------------------------------------------------
 
@@ -139,6 +144,9 @@ class KioskApp(HallApp):
 
     def on_stop(self):
         self.devices.stop()
+        if self.pinyin is not None:
+            self.pinyin.pinyin(False)
+            self.pinyin.stop()
         super().on_stop()
 
     def _layout(self, *_) -> None:
@@ -536,6 +544,7 @@ class KioskApp(HallApp):
                 ticket,
                 "printing" if printing else ("screen" if reason == "none" else "failed"),
                 reason,
+                with_form=bool(form) and not checkin,
             )
             if not printing:
                 return
@@ -564,12 +573,51 @@ class KioskApp(HallApp):
         self.in_background(work)
 
     @mainthread
-    def _issued(self, ticket: dict, print_state: str, reason: str) -> None:
+    def _issued(self, ticket: dict, print_state: str, reason: str, with_form: bool = False) -> None:
         self.busy = False
         self._pending_issue = None
         self.clear_citizen()  # the controller has what it needs; the kiosk forgets
         self.session_ticket = ticket
         self.go("ticket", ticket=ticket, print_state=print_state, reason=reason)
+        if with_form and self.args.form_printer:
+            self._print_form(ticket)
+
+    def _print_form(self, ticket: dict) -> None:
+        """一表申请 on this kiosk's own A4 printer, at once: the form read back from the hall
+        for printing (audited `form_print`), then printed as the window prints it
+        (onewindow/formprint.py); trouble is told to the citizen in words and is a hall alert."""
+        self.screen("ticket").set_form_state("printing")
+
+        def work():
+            from onewindow.formprint import print_form
+
+            try:
+                form = self.client.request(
+                    "form.get", {"ticket_id": ticket["id"], "purpose": "print"}
+                )["form"]
+            except BusError as exc:
+                return error_text(exc, self.lang)
+            # not left queued: it would come out later, the ID number on it, for whoever passes
+            problem = print_form(
+                form,
+                self.args.form_printer,
+                self.args.cups_server,
+                self.client.request,
+                keep_queued=False,
+            )
+            if problem is None:
+                return None
+            return problem.message_en if self.lang == "en" else problem.message
+
+        def done(problem, error):
+            if error is not None:
+                log.warning("form of %s not printed: %s", ticket["number"], error)
+                problem = self.t("err_generic")
+            screen = self.screen("ticket")
+            if screen.ticket and screen.ticket.get("id") == ticket["id"]:
+                screen.set_form_state("failed" if problem else "printed", problem or "")
+
+        self.in_background(work, done)
 
     @mainthread
     def _print_result(self, ticket: dict, print_state: str, reason: str) -> None:

@@ -50,6 +50,23 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--place", help="where this kiosk stands, for help requests (default: its id)")
     p.add_argument(
+        "--form-printer",
+        metavar="QUEUE",
+        help="the CUPS queue of this kiosk's own A4 printer: a 一表申请 form is printed as soon "
+        "as the citizen confirms it (lpstat -p lists the queues); without it the window prints it",
+    )
+    p.add_argument(
+        "--cups-server",
+        metavar="HOST[:PORT]",
+        help="the CUPS server of --form-printer (default: this computer's)",
+    )
+    p.add_argument(
+        "--pinyin",
+        action="store_true",
+        help="type the form's Chinese text fields with the session's input method (fcitx5 "
+        "pinyin) on an on-screen letter pad; without it they are written by hand on the paper",
+    )
+    p.add_argument(
         "--config-cache",
         metavar="FILE",
         help="keep the hall's last good configuration here, so that a kiosk started "
@@ -63,6 +80,20 @@ def main(args) -> int:
         from onewindow.extras import require
 
         require("smartcard")  # before the screen opens, not in the middle of it
+    if args.cups_server and not args.form_printer:
+        raise SystemExit(
+            "onewindow kiosk: --cups-server is the server of --form-printer: give the queue too"
+        )
+    if args.pinyin:
+        import os
+
+        from .pinyin import problem
+
+        wrong = problem()
+        if wrong:
+            raise SystemExit(f"onewindow kiosk: {wrong}")
+        # SDL's input method bridge: set before SDL starts (Debian's im-config sets it too)
+        os.environ.setdefault("SDL_IM_MODULE", "fcitx")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     from onewindow.uikit import setup_kivy
 

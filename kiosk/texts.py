@@ -109,6 +109,12 @@ TEXTS = Catalogue(
         "form_skip": "不填表，直接取号",
         "form_key_clear": "清空",
         "form_key_back": "退格",
+        "form_key_pick": "选字",
+        "form_key_done": "完成",
+        "form_pinyin_hint": "点此用拼音输入，也可打印后手写",
+        "form_printing": "正在打印您的申请表…",
+        "form_printed": "申请表已打印，请取走，核对后签字",
+        "form_not_printed": "申请表未能打印：{reason}。已通知工作人员，窗口可为您打印",
         # appointments
         "book_title": "预约办理",
         "book_choose": "请选择预约事项",

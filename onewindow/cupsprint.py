@@ -55,8 +55,8 @@ def _refused(queue: str, stderr: str) -> PrintError:
     low = text.lower()
     if "does not exist" in low or "invalid destination" in low or "unknown destination" in low:
         return PrintError(
-            f"没有名为 {queue} 的打印机，请检查窗口的打印机设置",
-            f"There is no printer {queue}: check the window's printer setting",
+            f"没有名为 {queue} 的打印机，请检查打印机设置",
+            f"There is no printer {queue}: check the printer setting",
         )
     if "not accepting" in low:
         return PrintError(
@@ -104,8 +104,13 @@ def print_pdf(
     server: Optional[str] = None,
     title: str = "",
     wait_s: float = WAIT_S,
+    keep_queued: bool = True,
 ) -> str:
-    """Send the PDF and wait until the job has left the queue; its id. PrintError otherwise."""
+    """Send the PDF and wait until the job has left the queue; its id. PrintError otherwise.
+
+    keep_queued=False: a job that cannot print now is cancelled rather than left to print
+    once the printer is fixed (at a kiosk the citizen has gone by then, and the form with
+    them)."""
     problem = printer_problem(queue, server)
     if problem:
         raise problem
@@ -125,12 +130,17 @@ def print_pdf(
         if job not in pending.stdout.decode("utf-8", "replace").split():
             return job
         problem = printer_problem(queue, server)
+        if problem and not keep_queued:
+            _run(["cancel", *_host(server), job])
+            raise problem
         if problem:
             raise PrintError(
                 problem.message + "；排除后会继续打印",
                 problem.message_en + "; it prints once fixed",
             )
         time.sleep(POLL_S)
+    if not keep_queued:
+        _run(["cancel", *_host(server), job])
     raise PrintError(
         f"申请表已送往 {queue}，但 {wait_s:.0f} 秒内没有打印出来，请检查打印机",
         f"The form was sent to {queue} but did not print within {wait_s:.0f} s",

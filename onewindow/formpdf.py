@@ -1,5 +1,5 @@
 """The 一表申请 form on A4 as a PDF made with reportlab, laid out like a government form: the
-title, the hall and the ticket number, a QR code to the ticket's page, the items applied for,
+title, the hall and the ticket number, a QR code to the guide of what is applied for, the items applied for,
 boxed fields (the applicant's basic data, then the items' own), blank boxes for what is written
 by hand, and the signature line. Selectable text in the embedded Chinese TrueType font of the
 reports (reportpdf.register_font).
@@ -67,7 +67,7 @@ def form_pdf(form: dict) -> bytes:
         Paragraph(f"{form.get('hall', '')}　　　　排队号：<b>{form.get('number', '')}</b>", base),
     ]
     url = form.get("guide_url") or ""
-    qr_cell = [_qr(url, QR_SIZE_MM * mm), Paragraph("扫码查看进度与办事指南", small)] if url else ""
+    qr_cell = [_qr(url, QR_SIZE_MM * mm), Paragraph("扫码查看办事指南", small)] if url else ""
     head = Table(
         [[head_left, qr_cell]],
         colWidths=[width - (QR_SIZE_MM + 8) * mm, (QR_SIZE_MM + 8) * mm],

@@ -501,6 +501,7 @@ def op_clock(req: Request) -> dict:
 
 HEALTH_PARTS = (
     "printer",
+    "form_printer",  # the A4 printer of the 一表申请 forms (a kiosk's or a window's)
     "idcard",
     "sscard",
     "keypad",
@@ -510,6 +511,9 @@ HEALTH_PARTS = (
     "voice",
     "network",
 )
+
+
+PART_NAMES = {"form_printer": "A4申请表打印机"}  # the others keep their key in the alert
 
 
 def op_health(req: Request) -> dict:
@@ -525,8 +529,8 @@ def op_health(req: Request) -> dict:
     else:
         req.alerts.raise_(
             key,
-            "printer" if part == "printer" else "device",
-            f"{dev.id} {part} 故障：{reason or status}",
+            "printer" if part in ("printer", "form_printer") else "device",
+            f"{dev.id} {PART_NAMES.get(part, part)} 故障：{reason or status}",
             device=dev.id,
             status=status,
         )

@@ -2,7 +2,8 @@
 ticket when the number is taken (`form` of ticket.issue: sealed in the forms vault, never in
 clear in the database, the logs or a reply kept for retries), and the form read back by the
 windows that may serve the ticket and the managers (form.get: audited, the ID number masked
-unless staff reveal it or print the form)."""
+unless staff reveal it or print the form), and by the kiosk that filled it, to print it
+on its own A4 printer at once (`purpose: print`, while the ticket waits, within minutes)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from .request import Request
 
 CARD_EXTRA = ("sex", "nation", "birth", "address")  # what the card adds to `citizen`
 PURPOSES = ("view", "reveal", "print")
+KIOSK_PRINT_S = 300  # how long after filling the kiosk that filled a form may print it
 
 
 def template_view(req: Request, form: MergedForm) -> dict:
@@ -88,13 +90,21 @@ def fill(req: Request, t: Ticket, answers: Optional[dict]) -> None:
             "The form has mistakes: " + "; ".join(p.message_en for p in problems),
             fields=[p.key for p in problems],
         )
-    record = {"form": template_view(req, form), "values": kept}
+    # `by` and `code` are sealed with it: which kiosk may print it at once, which guide its QR
+    record = {
+        "form": template_view(req, form),
+        "values": kept,
+        "by": req.device.id,
+        "code": t.service,
+    }
     req.store.put_form(t.id, t.day, req.forms.seal(json.dumps(record, ensure_ascii=False)))
     req.audit("form_fill", t, detail={"fields": len(kept)})
 
 
 def _may_read(req: Request, t: Ticket) -> bool:
     dev = req.device
+    if dev.role == "kiosk":  # its own form, checked once opened (_kiosk_may_print)
+        return True
     if dev.role == "manager":
         return True
     for number in dev.windows:
@@ -116,6 +126,13 @@ def op_get(req: Request) -> dict:
     a = req.args
     purpose = a.get("purpose", str, "view", choices=PURPOSES)
     number = a.get("window", int, None, minval=1, maxval=999)
+    kiosk = req.device.role == "kiosk"
+    require(
+        not kiosk or (purpose == "print" and number is None),
+        "forbidden",
+        "自助终端只能打印刚填写的申请表",
+        "A kiosk may only print a form it has just filled",
+    )
     if number is not None:
         require(
             req.device.role == "manager" or number in req.device.windows,
@@ -151,6 +168,8 @@ def op_get(req: Request) -> dict:
             "申请表无法打开：密钥文件已更换",
             "The form cannot be opened: the key file was replaced",
         ) from None
+    if kiosk:
+        _kiosk_may_print(req, t, record)
     values = record["values"]
     fields = []
     for f in record["form"]["fields"]:
@@ -166,15 +185,32 @@ def op_get(req: Request) -> dict:
             "items": record["form"]["items"],
             "fields": fields,
             "hall": req.hall.name,
-            "guide_url": _guide_url(req, t),
+            "guide_url": _guide_url(req, str(record.get("code") or t.service)),
         }
     }
 
 
-def _guide_url(req: Request, t: Ticket) -> str:
-    """The QR code on the printed form: the ticket's page (progress and the guide), when the
-    hall file gives a status_url; else empty (no QR code), never a made-up address."""
-    from .domain.pagekey import page_key
+def _kiosk_may_print(req: Request, t: Ticket, record: dict) -> None:
+    """A kiosk prints only the form it filled itself, while the ticket still waits, within
+    minutes of filling: the citizen in front of it, not a later reader."""
+    age = (req.now - t.issued_at).total_seconds()
+    require(
+        record.get("by") == req.device.id
+        and t.status.value == "waiting"
+        and 0 <= age <= KIOSK_PRINT_S,
+        "forbidden",
+        "自助终端只能打印刚填写的申请表",
+        "A kiosk may only print a form it has just filled",
+    )
 
-    url = req.hall.status_url
-    return url.replace("{ticket_id}", page_key(t.id, req.secret)) if url else ""
+
+def _guide_url(req: Request, code: str) -> str:
+    """The QR code on the printed form: the guide of what was applied for, the service's own
+    guide page when the hall file gives one (`guide.url`), else the guide page on the hall's
+    web pages (a theme's too: /guide/T1); empty (no QR code) when neither is known."""
+    from .domain.guide import web_guide_url
+
+    service = req.hall.service(code)
+    if service is not None and service.guide.url:
+        return service.guide.url
+    return web_guide_url(req.hall.status_url, code)

@@ -82,7 +82,7 @@ OPS = {
     "notice.pending": (mobile.op_pending, ("notifier",)),
     "notice.sent": (mobile.op_sent, ("notifier",)),
     "form.template": (forms.op_template, ("kiosk", "caller", "manager")),
-    "form.get": (forms.op_get, WINDOW),
+    "form.get": (forms.op_get, ("caller", "manager", "kiosk")),
 }
 
 # Ops that change nothing: no idempotency record is kept for them (a retry simply reads again),

@@ -11,7 +11,7 @@ APT_PACKAGES=(
   swig libpcsclite-dev pcscd vsmartcard-vpcd     # social security cards over PC/SC (+ virtual reader for tests)
   mosquitto mosquitto-clients openssl            # the production broker (and its TLS certificates)
   xvfb xauth libgl1 libmtdev1 xclip              # Kivy windows (and a virtual screen for tests)
-  xdotool imagemagick                            # tests: real pointer touches and screenshots
+  xdotool imagemagick                            # tests: real pointer touches and screenshots; the kiosk's pinyin letter pad
   chromium chromium-driver                       # tests: the QR pages in headless Chromium (Selenium)
   fonts-noto-cjk                                 # Chinese on screens and ticket previews
   fonts-wqy-microhei                             # Chinese in the PDF reports (TrueType outlines)
@@ -20,7 +20,7 @@ APT_PACKAGES=(
   poppler-utils                                  # tests: pdftotext / pdffonts read the PDF reports
   zbar-tools                                     # tests: zbarimg scans the printed entrance QR code
   cups-daemon cups-client                        # A4 forms through CUPS (lp); tests run a private cupsd
-  fcitx5 fcitx5-chinese-addons dbus-daemon       # pinyin input (the console's Chinese fields; tested)
+  fcitx5 fcitx5-chinese-addons dbus-daemon       # pinyin input (the console's and the kiosk form's Chinese fields; tested)
   espeak-ng sox alsa-utils                       # offline voice: clip making, checks, playback
   debhelper dh-virtualenv debootstrap lintian    # the .deb: scripts/build-deb, scripts/test-deb-clean-root
   postgresql iproute2                            # the city: its database; tests cut links in netns

@@ -75,9 +75,12 @@ class Screen:
         ime = self.ime.env() if self.ime else {}
         return {**os.environ, "DISPLAY": self.display, **ime}
 
-    def start_input_method(self, tmp: Path) -> "InputMethod":
-        """fcitx5 with its pinyin engine on this screen; apps started after it use it."""
-        self.ime = InputMethod(self, tmp)
+    def start_input_method(self, tmp: Path, kiosk: bool = False) -> "InputMethod":
+        """fcitx5 with its pinyin engine on this screen; apps started after it use it.
+        kiosk=True: set up as docs/kiosk.md says for a kiosk (a candidate list in large type)
+        and with a dictionary of its own, so that no earlier run's choices reorder the
+        candidates a test picks by their digit."""
+        self.ime = InputMethod(self, tmp, kiosk)
         return self.ime
 
     def tap_at(self, x: int, y: int) -> None:
@@ -142,13 +145,17 @@ Layout=
 """
 
 
+# docs/kiosk.md: fcitx5's candidate list on a kiosk, in type a citizen reads at arm's length
+KIOSK_CLASSICUI = 'Font="Noto Sans CJK SC 26"\n'
+
+
 class InputMethod:
     """The desktop's standard Chinese input: a private D-Bus session and fcitx5 (Debian's
     fcitx5, fcitx5-chinese-addons) on a Screen. Kivy's SDL2 talks to it over D-Bus
     (SDL_IM_MODULE=fcitx): typed pinyin shows as preedit in the field, and a space commits
     the first candidate, as on a hall's console."""
 
-    def __init__(self, screen: "Screen", tmp: Path):
+    def __init__(self, screen: "Screen", tmp: Path, kiosk: bool = False):
         for tool in ("fcitx5", "dbus-daemon"):
             if shutil.which(tool) is None:
                 raise RuntimeError(f"{tool} is not installed (scripts/setup.sh installs it)")
@@ -159,6 +166,17 @@ class InputMethod:
         (config / "fcitx5" / "config").write_text(
             "[Behavior]\nShareInputState=All\n", encoding="utf-8"
         )
+        data = {}
+        if kiosk:  # and no "en"/"拼" badge over the form at each switch
+            (config / "fcitx5" / "config").write_text(
+                "[Behavior]\nShareInputState=All\nShowInputMethodInformation=False\n",
+                encoding="utf-8",
+            )
+            (config / "fcitx5" / "conf").mkdir(exist_ok=True)
+            (config / "fcitx5" / "conf" / "classicui.conf").write_text(
+                KIOSK_CLASSICUI, encoding="utf-8"
+            )
+            data = {"XDG_DATA_HOME": str(tmp / "fcitx-data")}
         self.bus = f"unix:path={tmp / 'dbus.sock'}"
         self.dbus = subprocess.Popen(
             ["dbus-daemon", "--session", "--nofork", "--nopidfile", "--address", self.bus],
@@ -176,6 +194,7 @@ class InputMethod:
             "XDG_CONFIG_HOME": str(config),
             "DBUS_SESSION_BUS_ADDRESS": self.bus,
             "XDG_RUNTIME_DIR": str(tmp),
+            **data,
         }
         self.proc = subprocess.Popen(
             ["fcitx5", "--disable", "wayland,waylandim"],

@@ -8,7 +8,8 @@ import json
 
 import pytest
 
-from ctlutil import KIOSK, MANAGER, YOUNG_ID, caller
+from ctlutil import ELDER_ID, KIOSK, MANAGER, YOUNG_ID, caller
+from onewindow.roles import Device
 
 NAME = "李小明"
 CARD = {
@@ -92,7 +93,7 @@ def test_only_the_windows_that_may_serve_it_and_managers_read_it(hall):
     assert not reply["ok"] and reply["error"]["code"] == "forbidden"
     assert hall.ok(caller(1), "form.get", ticket_id=t["id"])["form"]["number"] == t["number"]
     assert hall.ok(MANAGER, "form.get", ticket_id=t["id"], purpose="print")
-    assert hall.do(KIOSK, "form.get", ticket_id=t["id"])["error"]["code"] == "forbidden"
+    assert hall.do(KIOSK, "form.get", ticket_id=t["id"])["error"]["code"] == "forbidden"  # view
 
 
 def test_a_form_with_mistakes_refuses_the_ticket_naming_the_fields(hall):
@@ -176,3 +177,82 @@ def test_the_reply_kept_for_retries_holds_no_form(hall):
     take(hall)
     replies = json.dumps(hall.ctl.store.rows("replies"), ensure_ascii=False)
     assert NAME not in replies and YOUNG_ID not in replies and "13912345678" not in replies
+
+
+def test_the_kiosk_that_filled_it_prints_it_at_once_and_no_other_reader_may(hall):
+    t = take(hall)
+    form = hall.ok(KIOSK, "form.get", ticket_id=t["id"], purpose="print")["form"]
+    got = {f["key"]: f["value"] for f in form["fields"]}
+    assert got["id_number"] == YOUNG_ID and got["name"] == NAME  # in full: the citizen signs it
+    assert audit(hall, t["id"])[-1] == "form_print"
+    assert [r["device"] for r in hall.ctl.store.audit_rows() if r["action"] == "form_print"] == [
+        "kiosk-1"
+    ]
+    # a kiosk only prints: no viewing, no reading by window, no other kiosk's form
+    for args in ({"ticket_id": t["id"]}, {"ticket_id": t["id"], "purpose": "reveal"}):
+        assert hall.do(KIOSK, "form.get", **args)["error"]["code"] == "forbidden"
+    other = Device("kiosk-2", "kiosk")
+    assert (
+        hall.do(other, "form.get", ticket_id=t["id"], purpose="print")["error"]["code"]
+        == "forbidden"
+    )
+    # once called, or minutes later, the form is the windows' alone
+    hall.open(1)
+    assert hall.call(1)["id"] == t["id"]
+    called = hall.do(KIOSK, "form.get", ticket_id=t["id"], purpose="print")
+    assert called["error"]["code"] == "forbidden"
+    later = hall.issue(
+        "T1", citizen={**CARD, "id_number": ELDER_ID}, answers={}, form={"values": VALUES}
+    )
+    hall.clock.advance(minutes=6)
+    late = hall.do(KIOSK, "form.get", ticket_id=later["id"], purpose="print")
+    assert late["error"]["code"] == "forbidden" and "刚填写" in late["error"]["message"]
+
+
+def test_the_forms_qr_leads_to_the_guide_of_what_was_applied_for(hall):
+    t = take(hall)
+    form = hall.ok(MANAGER, "form.get", ticket_id=t["id"])["form"]
+    # a theme: its guide page on the hall's web pages (beside /t/<ticket> of status_url)
+    assert form["guide_url"] == "http://127.0.0.1:8080/guide/T1"
+    a = hall.issue("A", citizen=CARD, form={"values": {**VALUES, "baby_name": "张小花"}})
+    guide = hall.ctl.hall.service("A").guide.url
+    got = hall.ok(MANAGER, "form.get", ticket_id=a["id"])["form"]["guide_url"]
+    assert got == (guide or "http://127.0.0.1:8080/guide/A")
+
+
+def test_a_social_security_card_leaves_sex_nation_birth_and_address_for_the_hand(hall, tmp_path):
+    import subprocess
+
+    from onewindow.formpdf import form_pdf
+
+    sscard = {"id_number": YOUNG_ID, "name": NAME}  # all a social security card gives
+    t = hall.issue("T1", citizen=sscard, answers={"fund": False}, form={"values": VALUES})
+    form = hall.ok(MANAGER, "form.get", ticket_id=t["id"], purpose="print")["form"]
+    got = {f["key"]: f["value"] for f in form["fields"]}
+    assert got["name"] == NAME and got["id_number"] == YOUNG_ID
+    # nothing made up from the ID number (its birth date digits) or anywhere else
+    assert [got[k] for k in ("sex", "nation", "birth", "address")] == ["", "", "", ""]
+    pdf = tmp_path / "form.pdf"
+    pdf.write_bytes(form_pdf(form))
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    rows = {ln.split()[0]: ln.split()[1:] for ln in text.splitlines() if ln.split()}
+    for label in ("性别", "民族", "出生日期", "住址"):
+        assert rows[label] == [], (label, rows[label])  # a blank box for the citizen's hand
+    assert rows["姓名"] == [NAME] and "2000-01-01" not in text
+
+
+def test_a_form_printers_trouble_is_a_hall_alert_cleared_when_a_form_prints(hall):
+    hall.ok(
+        caller(1),
+        "device.health",
+        part="form_printer",
+        status="failed",
+        reason="hall-a4：打印机缺纸，请装入A4纸",
+    )
+    (alert,) = [a for a in hall.ctl.alerts.listed() if a["key"] == "form_printer:caller-1"]
+    assert alert["kind"] == "printer"
+    assert alert["message"] == "caller-1 A4申请表打印机 故障：hall-a4：打印机缺纸，请装入A4纸"
+    hall.ok(caller(1), "device.health", part="form_printer", status="ok")
+    assert "form_printer:caller-1" not in hall.ctl.alerts

@@ -89,7 +89,7 @@ def test_printer_trouble_is_told_in_words(cups):
     pdf = form_pdf(FORM)
     with pytest.raises(PrintError) as err:
         print_pdf(pdf, "no-such-queue", server=cups.server)
-    assert err.value.message == "没有名为 no-such-queue 的打印机，请检查窗口的打印机设置"
+    assert err.value.message == "没有名为 no-such-queue 的打印机，请检查打印机设置"
     with pytest.raises(PrintError) as err:
         print_pdf(pdf, "nopaper", server=cups.server, wait_s=10)
     assert "缺纸" in err.value.message, err.value.message

@@ -25,17 +25,25 @@ class TicketScreen(Screen):
     who = StringProperty("")
     status = StringProperty("")
     status_color = ColorProperty(OK_COLOR)
+    form_status = StringProperty("")  # 一表申请 on this kiosk's A4 printer (--form-printer)
+    form_color = ColorProperty(OK_COLOR)
     qr = StringProperty("")
 
     def __init__(self, **kw):
         super().__init__(**kw)
         self.ticket = None
         self.print_state, self.reason = "", ""
+        self.form_state, self.form_reason = "", ""
         App.get_running_app().bind(lang=lambda *a: self.update())
 
     def prepare(self, ticket: dict, print_state: str, reason: str) -> None:
         self.ticket = ticket
         self.print_state, self.reason = print_state, reason
+        self.form_state, self.form_reason = "", ""
+        self.update()
+
+    def set_form_state(self, state: str, reason: str = "") -> None:
+        self.form_state, self.form_reason = state, reason
         self.update()
 
     def set_print_state(self, print_state: str, reason: str) -> None:
@@ -76,3 +84,11 @@ class TicketScreen(Screen):
             self.status_color = WARN_COLOR
         else:
             self.status, self.status_color = app.t("ticket_screen_only"), WARN_COLOR
+        if self.form_state == "failed":
+            self.form_status = app.t("form_not_printed", reason=self.form_reason)
+            self.form_color = WARN_COLOR
+        elif self.form_state:
+            self.form_status = app.t(f"form_{self.form_state}")
+            self.form_color = OK_COLOR
+        else:
+            self.form_status = ""

@@ -166,6 +166,24 @@ def card(item: dict[str, Any]) -> Card:
     )
 
 
+STATUS_PATH = "/t/{ticket_id}"  # where `onewindow web` serves a ticket's page
+
+
+def web_guide_url(status_url: str, code: str) -> str:
+    """The guide page of a service or theme on the hall's web pages (`onewindow web` serves
+    `/guide/<code>` beside `/t/<ticket>`), from the hall file's `status_url`; empty when that
+    is not the hall's own web server's address (nothing is made up).
+
+    >>> web_guide_url("http://10.0.0.2:8080/hall/t/{ticket_id}", "T1")
+    'http://10.0.0.2:8080/hall/guide/T1'
+    >>> web_guide_url("https://other.example/q?id={ticket_id}", "T1")
+    ''
+    """
+    if not status_url.endswith(STATUS_PATH):
+        return ""
+    return f"{status_url[: -len(STATUS_PATH)]}/guide/{code}"
+
+
 def missing(guide: Optional[dict[str, Any]]) -> list[str]:
     """The expected guide fields a service's `guide` table leaves out (for `config check`)."""
     g = guide or {}
