@@ -17,25 +17,42 @@ Model, per service S (domain/demand.py measures each figure from the history):
 - tickets still waiting at closing count with their wait until closing (never as met).
 
 The wait of a ticket is from its issue to its first call (the KPI of docs: call - issue).
+
+Speed (a plan simulates hundreds of days of thousands of citizens, docs/benchmarks.md): a
+simulated ticket is a small list, not a `Ticket`, and the queues are heaps per service and
+routing class, so a call looks at the head of each queue instead of every waiting ticket. The
+order those heads give is `routing.choose_next`'s: a ticket's class never changes in the
+simulation (nobody is transferred to a given window, and an appointment's slot is the one it
+arrives in, so it has begun), and within a class the order is the queue time. `check=True`
+asks `choose_next` itself at every call, on the waiting tickets as the controller holds them,
+and stops at the first disagreement (the tests run it).
 """
 
 from __future__ import annotations
 
 import heapq
-import itertools
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence
 
-from .demand import SLOT_MIN, Demand, ServiceDemand, slot_of
+from .demand import SLOT_MIN, Demand, slot_of
 from .model import Rules, Ticket, TicketStatus, Window
-from .routing import choose_next
+from .routing import PRIORITY, REASONS, choose_next
 
 BASE = datetime(2001, 1, 1)  # the simulated day's midnight (only differences matter)
-ARRIVE, FREE, TICK = 0, 1, 2
 EXTRA_NUMBER = 100_000  # windows the plan adds beyond the hall's own (only transfers to
 # a given window use numbers, and the simulator has none)
+APPOINTMENT, ORDINARY = PRIORITY + 1, PRIORITY + 2  # (routing's order of classes)
+TICK, CLOSE, ARRIVE = 0, 1, 2  # calendar entries, in their order at the same minute
+
+# a simulated ticket: [queue time (= issue, minutes), seq, service now, service it came for,
+# class, transferred]
+T_AT, T_SEQ, T_CODE, T_ORIGIN, T_CLS, T_MOVED = range(6)
+
+
+class RoutingMismatch(AssertionError):
+    """check=True: the simulator's call differs from routing.choose_next's."""
 
 
 @dataclass(frozen=True)
@@ -67,15 +84,18 @@ class DayResult:
     left_waiting: int = 0
 
 
-@dataclass
 class _Win:
-    window: Window
-    group: str
-    index: int
-    services: Optional[tuple[str, ...]]
-    busy: bool = False
-    streak: int = 0
-    ticket: Optional[Ticket] = None
+    __slots__ = ("window", "group", "index", "services", "codes", "busy", "streak", "ticket")
+
+    def __init__(self, window: Window, group: int, index: int, codes: tuple[str, ...]):
+        self.window = window
+        self.group = group  # index into the day's groups
+        self.index = index
+        self.services = None if window.serves_all() else window.services  # as routing takes it
+        self.codes = codes  # the services it calls for that have a queue, in its order
+        self.busy = False
+        self.streak = 0
+        self.ticket: Optional[list[Any]] = None
 
 
 class _Day:
@@ -86,176 +106,239 @@ class _Day:
         demand: Demand,
         rules: Rules,
         rng: random.Random,
+        check: bool,
     ):
-        self.demand, self.rules, self.rng = demand, rules, rng
-        self.counts = counts
+        self.demand, self.rng, self.check = demand, rng, check
+        self.by_order = rules.routing == "service_order"
+        self.fair_share = rules.fair_share
+        self.rules = rules
         self.svc = {s.code: s for s in demand.services}
-        self.queues: dict[str, list[Ticket]] = {s.code: [] for s in demand.services}
+        # per service, a heap per routing class (indexed by it; nobody is TRANSFERRED to a
+        # window here): (queue time, seq, ticket)
+        self.heaps: dict[str, tuple[list[Any], ...]] = {c: ([], [], [], []) for c in self.svc}
+        self.slot_counts: dict[int, list[int]] = {}  # slot -> open windows per group
+        for gi, g in enumerate(groups):
+            for (gid, slot), n in counts.items():
+                if gid == g.id:
+                    self.slot_counts.setdefault(slot, [0] * len(groups))[gi] = n
+        self.open = [0] * len(groups)  # windows of each group open now (0 while closed)
         self.wins: list[_Win] = []
-        for g in groups:
+        for gi, g in enumerate(groups):
             most = max((n for (gid, _), n in counts.items() if gid == g.id), default=0)
             for i in range(most):
                 w = g.window(i)
-                self.wins.append(_Win(w, g.id, i, None if w.serves_all() else w.services))
+                codes = tuple(self.svc) if w.serves_all() else w.services
+                self.wins.append(_Win(w, gi, i, tuple(c for c in codes if c in self.svc)))
         # the windows able to serve each queue, by window number
-        self.serving = {
-            c: [w for w in self.wins if w.services is None or c in w.services] for c in self.queues
-        }
-        self.events: list[tuple[float, int, int, object]] = []
-        self.seq = itertools.count()
+        self.serving = {c: [w for w in self.wins if c in w.codes] for c in self.svc}
+        self.frees: list[tuple[float, int, _Win]] = []  # windows finishing: (at, seq, window)
+        self.nfree = 0
         self.result = DayResult()
         self.now = 0.0
-        self.issued: dict[str, float] = {}  # exact minutes (a datetime rounds to microseconds)
-
-    # -- the day's calendar ---------------------------------------------------------------
-
-    def push(self, at: float, kind: int, what: object = None) -> None:
-        heapq.heappush(self.events, (at, next(self.seq), kind, what))
-
-    def is_open(self, at: float) -> bool:
-        return any(start <= at < end for start, end in self.demand.spans)
-
-    def win_open(self, w: _Win, at: float) -> bool:
-        return self.is_open(at) and w.index < self.counts.get((w.group, slot_of(at)), 0)
 
     def run(self) -> DayResult:
-        for s in self.demand.services:
-            self._arrivals(s)
-        for start, end in self.demand.spans:
-            k = start
-            while k < end:  # every slot boundary may open windows
-                self.push(k, TICK)
-                k = slot_of(k) + SLOT_MIN
-        while self.events:
-            self.now, _, kind, what = heapq.heappop(self.events)
+        cal = self._calendar()
+        frees = self.frees
+        i, n = 0, len(cal)
+        while i < n or frees:
+            if frees and (i >= n or frees[0][0] < cal[i][0]):
+                self.now, _, w = heapq.heappop(frees)
+                self._free(w)
+                continue
+            at, kind, what = cal[i]
+            i += 1
+            self.now = at
             if kind == ARRIVE:
-                assert isinstance(what, Ticket)
-                self.queues[what.service].append(what)
-                self._dispatch(what.service)
-            elif kind == FREE:
-                assert isinstance(what, _Win)
-                self._free(what)
+                h = self.heaps[what[T_CODE]][what[T_CLS]]
+                heapq.heappush(h, (at, what[T_SEQ], what))
+                self._dispatch(what[T_CODE])
+            elif kind == TICK:
+                self.open = self.slot_counts.get(what, [0] * len(self.open))
+                for w in self.wins:
+                    if not w.busy and w.index < self.open[w.group]:
+                        self._call(w)
             else:
-                self._dispatch(None)
+                self.open = [0] * len(self.open)
         close = max((end for _, end in self.demand.spans), default=0.0)
-        for q in self.queues.values():
-            for t in q:
-                if t.called_at is None:  # (a transferred ticket's wait is already counted)
-                    self._record(t, close)
-                self.result.left_waiting += 1
+        for qs in self.heaps.values():
+            for h in qs:
+                for _, _, t in h:
+                    if not t[T_MOVED]:  # (a transferred ticket's wait is already counted)
+                        self._record(t, close)
+                    self.result.left_waiting += 1
         return self.result
 
-    def _arrivals(self, s: ServiceDemand) -> None:
+    def _calendar(self) -> list[tuple[float, int, Any]]:
+        """The day's arrivals, slot starts (windows may open) and closings, in time order."""
+        rng = self.rng
+        expo, rand = rng.expovariate, rng.random
+        cal: list[tuple[float, int, Any]] = []
         for start, end in self.demand.spans:
-            at = start
-            while True:
-                rate = s.rates.get(slot_of(at), 0.0)
-                nxt = min(slot_of(at) + SLOT_MIN, end)
-                if rate <= 0:
+            k = start
+            while k < end:
+                cal.append((k, TICK, slot_of(k)))
+                k = slot_of(k) + SLOT_MIN
+            cal.append((end, CLOSE, None))
+        arrivals: list[tuple[float, list[Any]]] = []
+        for s in self.demand.services:
+            for start, end in self.demand.spans:
+                at = start
+                while at < end:
+                    slot = slot_of(at)
+                    nxt = min(slot + SLOT_MIN, end)
+                    rate = s.rates.get(slot, 0.0)
+                    if rate > 0:
+                        # memoryless: a step past the slot's end starts afresh there
+                        at += expo(rate)
+                        while at < nxt:
+                            appointment = rand() < s.appointment
+                            cls = (
+                                PRIORITY
+                                if rand() < s.priority
+                                else (APPOINTMENT if appointment else ORDINARY)
+                            )
+                            arrivals.append((at, [at, 0, s.code, s.code, cls, False]))
+                            at += expo(rate)
                     at = nxt
-                else:
-                    step = self.rng.expovariate(rate)
-                    if at + step >= nxt:  # memoryless: start afresh at the slot's end
-                        at = nxt
-                    else:
-                        at += step
-                        self.push(at, ARRIVE, self._ticket(s, at))
-                        continue
-                if at >= end:
-                    break
-
-    def _ticket(self, s: ServiceDemand, at: float) -> Ticket:
-        when = BASE + timedelta(minutes=at)
-        appointment = self.rng.random() < s.appointment
-        n = next(self.seq)
-        self.issued[str(n)] = at
-        return Ticket(
-            id=str(n),
-            day=BASE.date(),
-            prefix=s.code,
-            seq=n,
-            number=f"{s.code}{n}",
-            service=s.code,
-            channel="kiosk",
-            issued_at=when,
-            order_at=when,
-            priority="elder" if self.rng.random() < s.priority else None,
-            appointment_id="sim" if appointment else None,
-            slot_start=BASE + timedelta(minutes=slot_of(at)) if appointment else None,
-        )
+        arrivals.sort(key=lambda a: a[0])
+        for seq, (at, t) in enumerate(arrivals):
+            t[T_SEQ] = seq  # in time order, as the hall numbers its queue
+            cal.append((at, ARRIVE, t))
+        cal.sort(key=lambda e: (e[0], e[1]))
+        return cal
 
     # -- windows ---------------------------------------------------------------------------
 
-    def _dispatch(self, code: Optional[str]) -> None:
-        """Idle open windows (able to serve `code`, or all when None) call, by window number."""
-        if not self.is_open(self.now):
-            return
-        slot = slot_of(self.now)
-        queue = self.queues[code] if code is not None else None
-        for w in self.wins if code is None else self.serving[code]:
-            # an idle open window has nobody it can serve waiting (it would have called them):
-            # after an arrival, only that queue is new
-            if queue is not None and not queue:
-                return
-            if not w.busy and w.index < self.counts.get((w.group, slot), 0):
+    def _dispatch(self, code: str) -> None:
+        """After an arrival: idle open windows able to serve it call, by window number (an
+        idle open window had nobody it could serve: only this queue is new)."""
+        qs = self.heaps[code]
+        for w in self.serving[code]:
+            if not w.busy and w.index < self.open[w.group]:
                 self._call(w)
+                if not (qs[PRIORITY] or qs[APPOINTMENT] or qs[ORDINARY]):
+                    return
+
+    def _pick(self, w: _Win) -> Optional[tuple[list[Any], list[Any], bool, str]]:
+        """routing.choose_next over the queues' heads: (heap, ticket, jumped, reason)."""
+        heaps = self.heaps
+        best = None  # (heap, entry)
+        for cls in (PRIORITY, APPOINTMENT):
+            for c in w.codes:
+                h = heaps[c][cls]
+                if h and (best is None or h[0] < best[1]):
+                    best = (h, h[0])
+            if best is not None:
+                break
+        oldest = None
+        for c in w.codes:
+            h = heaps[c][ORDINARY]
+            if h and (oldest is None or h[0] < oldest[1]):
+                oldest = (h, h[0])
+        if best is None:
+            if oldest is None:
+                return None
+            if self.by_order and w.services is not None:
+                # the window's own order of services first, queue time within one
+                h = next(heaps[c][ORDINARY] for c in w.codes if heaps[c][ORDINARY])
+                if h is not oldest[0]:
+                    if w.streak >= self.fair_share:
+                        return oldest[0], oldest[1][2], False, "fair_share"
+                    return h, h[0][2], True, "service_order"
+            return oldest[0], oldest[1][2], False, REASONS[ORDINARY]
+        reason = REASONS[best[1][2][T_CLS]]
+        if oldest is None:
+            return best[0], best[1][2], False, reason
+        if w.streak >= self.fair_share:
+            return oldest[0], oldest[1][2], False, "fair_share"
+        return best[0], best[1][2], True, reason
 
     def _call(self, w: _Win) -> None:
-        codes = w.services if w.services is not None else tuple(self.queues)
-        if not any(self.queues.get(c) for c in codes):
+        picked = self._pick(w)
+        if self.check:
+            self._check(w, picked)
+        if picked is None:
             return
-        waiting = itertools.chain.from_iterable(self.queues.get(c, ()) for c in codes)
-        choice = choose_next(
-            w.window.number,
-            w.services,
-            waiting,
-            BASE + timedelta(minutes=self.now),
-            self.rules.routing,
-            self.rules.fair_share,
-            w.streak,
-        )
-        if choice is None:
-            return
-        t = choice.ticket
-        w.streak = w.streak + 1 if choice.jumped else 0
-        self.queues[t.service].remove(t)
-        if t.called_at is None:
+        h, t, jumped, _reason = picked
+        heapq.heappop(h)  # (the pick is always its heap's head)
+        w.streak = w.streak + 1 if jumped else 0
+        if not t[T_MOVED]:
             self._record(t, self.now)
-        t.called_at, t.status, t.window = (
-            BASE + timedelta(minutes=self.now),
-            TicketStatus.CALLED,
-            w.window.number,
-        )
-        s = self.svc[t.service]
+        s = self.svc[t[T_CODE]]
+        rand = self.rng.random
         w.busy, w.ticket = True, None
-        if t.transfers == 0 and self.rng.random() < s.no_show:
-            hold = self.rng.choice(s.skip_min) if s.skip_min else 0.0
+        if not t[T_MOVED] and rand() < s.no_show:
+            hold = s.skip_min[int(rand() * len(s.skip_min))] if s.skip_min else 0.0
         else:
-            hold = self.rng.choice(s.handling)
+            hold = s.handling[int(rand() * len(s.handling))]
             w.ticket = t
-        self.push(self.now + hold, FREE, w)
+        self.nfree += 1
+        heapq.heappush(self.frees, (self.now + hold, self.nfree, w))
 
     def _free(self, w: _Win) -> None:
         t, w.busy, w.ticket = w.ticket, False, None
-        if t is not None and t.transfers == 0:
-            s = self.svc[t.service]
+        if t is not None and not t[T_MOVED]:
+            s = self.svc[t[T_CODE]]
             if s.transfer_to and self.rng.random() < s.transfer:
                 to = self.rng.choices([c for c, _ in s.transfer_to], [p for _, p in s.transfer_to])[
                     0
                 ]
-                if to in self.queues:  # a destination with no measured handling: leaves
-                    t.service, t.status, t.transfers = to, TicketStatus.WAITING, 1
-                    t.origin_service = s.code
-                    self.queues[to].append(t)
+                if to in self.heaps:  # a destination with no measured handling: leaves
+                    t[T_CODE], t[T_MOVED] = to, True
+                    heapq.heappush(self.heaps[to][t[T_CLS]], (t[T_AT], t[T_SEQ], t))
                     self._dispatch(to)
-        if self.win_open(w, self.now):
+        if w.index < self.open[w.group] and not w.busy:
             self._call(w)
 
-    def _record(self, t: Ticket, at: float) -> None:
-        issued = self.issued[t.id]
-        self.result.waits.setdefault((slot_of(issued), t.origin_service or t.service), []).append(
-            at - issued
+    def _record(self, t: list[Any], at: float) -> None:
+        key = (slot_of(t[T_AT]), t[T_ORIGIN])
+        waits = self.result.waits.get(key)
+        if waits is None:
+            waits = self.result.waits[key] = []
+        waits.append(at - t[T_AT])
+
+    # -- the check against routing.choose_next -------------------------------------------------
+
+    def _check(self, w: _Win, picked: Optional[tuple[list[Any], list[Any], bool, str]]) -> None:
+        tickets = [_as_ticket(t) for c in w.codes for h in self.heaps[c] for _, _, t in h]
+        choice = choose_next(
+            w.window.number,
+            w.services,
+            tickets,
+            BASE + timedelta(minutes=self.now),
+            self.rules.routing,
+            self.fair_share,
+            w.streak,
         )
+        got = None if picked is None else (picked[1][T_SEQ], picked[2], picked[3])
+        want = None if choice is None else (choice.ticket.seq, choice.jumped, choice.reason)
+        if got != want:
+            raise RoutingMismatch(
+                f"window {w.window.number} at minute {self.now:.3f}: simulated {got}, "
+                f"routing.choose_next {want}"
+            )
+
+
+def _as_ticket(t: list[Any]) -> Ticket:
+    """A simulated ticket as the controller would hold it (check=True only)."""
+    at = BASE + timedelta(minutes=t[T_AT])
+    return Ticket(
+        id=str(t[T_SEQ]),
+        day=BASE.date(),
+        prefix=t[T_ORIGIN],
+        seq=t[T_SEQ],
+        number=f"{t[T_ORIGIN]}{t[T_SEQ]}",
+        service=t[T_CODE],
+        channel="kiosk",
+        issued_at=at,
+        order_at=at,
+        status=TicketStatus.WAITING,
+        priority="elder" if t[T_CLS] == PRIORITY else None,
+        appointment_id="sim" if t[T_CLS] == APPOINTMENT else None,
+        slot_start=BASE + timedelta(minutes=slot_of(t[T_AT])) if t[T_CLS] == APPOINTMENT else None,
+        transfers=1 if t[T_MOVED] else 0,
+        origin_service=t[T_ORIGIN] if t[T_MOVED] else None,
+    )
 
 
 def simulate_day(
@@ -264,9 +347,10 @@ def simulate_day(
     demand: Demand,
     rules: Rules,
     rng: random.Random,
+    check: bool = False,
 ) -> DayResult:
     """One simulated day with `counts[(group id, slot start)]` windows of each group open."""
-    return _Day(groups, counts, demand, rules, rng).run()
+    return _Day(groups, counts, demand, rules, rng, check).run()
 
 
 def simulate_days(
