@@ -17,6 +17,8 @@ from .domain.hallsim import DayResult, Group, simulate_days
 from .domain.model import Hall, Rules
 from .domain.staffing import CONFIDENCE, Advice, recommend
 
+DEFAULT_DAYS = 200  # simulated days checking a plan
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAYS_ZH = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
 WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -42,19 +44,36 @@ def _weekday(text: str) -> int:
     raise argparse.ArgumentTypeError(f"{text!r}: give mon..sun or 1..7 (1 = Monday)")
 
 
+_worker: dict[str, dem.Demand] = {}  # in a worker process: the demand of the plan in hand
+
+
+def _take_demand(demand: dem.Demand) -> None:
+    _worker["demand"] = demand
+
+
+def _days_part(
+    groups: Sequence[Group], counts: dict[tuple[str, int], int], rules: Rules, seeds: Sequence[int]
+) -> list[DayResult]:
+    # the same demand object call after call: simulate_days keeps its days' calendars
+    return simulate_days(groups, counts, _worker["demand"], rules, seeds)
+
+
 class ParallelDays:
     """Simulated days spread over `jobs` processes (the days are independent, and a plan
-    simulates thousands): the same results as `simulate_days`, in the same order."""
+    simulates thousands): the same results as `simulate_days`, in the same order. Each process
+    is handed the demand once (with its ~100,000 measured times), when it starts."""
 
     def __init__(self, jobs: int):
         self.jobs = jobs
-        self.pool = ProcessPoolExecutor(jobs)
+        self.pool: Optional[ProcessPoolExecutor] = None
+        self._demand: Optional[dem.Demand] = None
 
     def __enter__(self) -> ParallelDays:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.pool.shutdown(cancel_futures=True)
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
 
     def __call__(
         self,
@@ -64,10 +83,15 @@ class ParallelDays:
         rules: Rules,
         seeds: Sequence[int],
     ) -> list[DayResult]:
+        if self.pool is None or demand is not self._demand:
+            if self.pool is not None:
+                self.pool.shutdown()
+            self._demand = demand
+            self.pool = ProcessPoolExecutor(self.jobs, initializer=_take_demand, initargs=(demand,))
         seeds = list(seeds)
         size = -(-len(seeds) // self.jobs)
         parts = [
-            self.pool.submit(simulate_days, groups, counts, demand, rules, seeds[i : i + size])
+            self.pool.submit(_days_part, groups, counts, rules, seeds[i : i + size])
             for i in range(0, len(seeds), size)
         ]
         return [day for part in parts for day in part.result()]
@@ -87,7 +111,7 @@ def plan(
     percentile: float,
     weekday: Optional[int] = None,
     config: Optional[str | Path] = None,
-    days: int = 200,
+    days: int = DEFAULT_DAYS,
     seed: int = 1,
     jobs: int = 1,
 ) -> tuple[Hall, dem.Demand, Advice]:
@@ -143,6 +167,56 @@ def plan(
             d,
             recommend(hall, d, target_min, percentile, days=days, seed=seed, run_days=run_days),
         )
+
+
+def advice_dict(hall: Hall, d: dem.Demand, a: Advice) -> dict:
+    """The advice as the bus carries it (op report.plan, docs/protocol.md): plain JSON."""
+    return {
+        "weekday": a.weekday,
+        "target_min": a.target_min,
+        "percentile": a.percentile,
+        "history_days": [day.isoformat() for day in d.days],
+        "simulated_days": a.days,
+        "confidence": round(a.confidence, 3),
+        "analytic_confidence": round(a.analytic_confidence, 3),
+        "stands": a.stands,
+        "added": a.added,
+        "groups": [{"id": g.id, "name": g.name, "windows": len(g.windows)} for g in a.groups],
+        "slots": [
+            {
+                "slot": _hm(s.slot),
+                "windows": s.windows,
+                "analytic": s.analytic,
+                "total": sum(s.windows.values()),
+                "wait_pct": round(s.wait_pct, 2),
+                "arrivals": round(s.arrivals, 2),
+                "confidence": round(s.confidence, 3),
+            }
+            for s in a.slots
+        ],
+        "extra": a.extra,
+        "unserved": list(a.unserved),
+        "unmeasured": list(d.unmeasured),
+    }
+
+
+def plan_dict(
+    data_dir: str | Path,
+    since: date,
+    until: date,
+    target_min: float,
+    percentile: float,
+    weekday: int,
+    days: int = DEFAULT_DAYS,
+) -> dict:
+    """`plan` as JSON for the bus: {"plan": ...}, or {"message", "message_en"} saying why there
+    is none (run in a process of its own by planner.py: it takes seconds)."""
+    try:
+        hall, d, advice = plan(data_dir, since, until, target_min, percentile, weekday, days=days)
+    except NoHistory as exc:
+        zh, en = exc.args
+        return {"message": zh, "message_en": en}
+    return {"plan": advice_dict(hall, d, advice)}
 
 
 def _hm(minute: int) -> str:
@@ -300,7 +374,9 @@ def register(sub, data_arg) -> None:
         help="plan for this hall file's windows and rules instead of "
         "the live ones (a what-if: move or add windows in a copy)",
     )
-    p.add_argument("--days", type=int, default=200, help="simulated days (default 200)")
+    p.add_argument(
+        "--days", type=int, default=DEFAULT_DAYS, help=f"simulated days (default {DEFAULT_DAYS})"
+    )
     p.add_argument("--seed", type=int, default=1, help="the simulation's random seed")
     p.add_argument(
         "--jobs",

@@ -21,7 +21,7 @@ WARMUP_MIN = 600  # each starts empty: its first ten hours are left out, and so 
 # the last ten (their waits would be cut by the closing)
 
 
-def _mmc(c: int, rho: float, mean: float = 5.0, customers: int = 100_000):
+def _mmc(c: int, rho: float, mean: float = 5.0, customers: int = 300_000):
     """Mean wait and share waiting of c windows under M/M/c, simulated; and the day means."""
     lam = rho * c / mean
     r = random.Random(7)

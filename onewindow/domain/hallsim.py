@@ -30,13 +30,16 @@ and stops at the first disagreement (the tests run it).
 
 from __future__ import annotations
 
+import gc
 import heapq
+import math
 import random
+from array import array
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Optional, Sequence
 
-from .demand import SLOT_MIN, Demand, slot_of
+from .demand import SLOT_MIN, Demand, ServiceDemand, slot_of
 from .model import Rules, Ticket, TicketStatus, Window
 from .routing import PRIORITY, REASONS, choose_next
 
@@ -46,9 +49,14 @@ EXTRA_NUMBER = 100_000  # windows the plan adds beyond the hall's own (only tran
 APPOINTMENT, ORDINARY = PRIORITY + 1, PRIORITY + 2  # (routing's order of classes)
 TICK, CLOSE, ARRIVE = 0, 1, 2  # calendar entries, in their order at the same minute
 
-# a simulated ticket: [queue time (= issue, minutes), seq, service now, service it came for,
-# class, transferred]
-T_AT, T_SEQ, T_CODE, T_ORIGIN, T_CLS, T_MOVED = range(6)
+# A simulated ticket, a tuple drawn whole when it arrives (the chances it meets later too, so a
+# day's citizens are the same whatever windows a plan opens): queue time (= issue, minutes),
+# the service it came for, its routing class, then uniform draws for: a no-show, how long it
+# holds the window, a transfer, where to, how long at the window it is transferred to.
+T_AT, T_ORIGIN, T_CLS, U_NO_SHOW, U_HOLD, U_TRANSFER, U_DEST, U_HOLD2 = range(8)
+# in a queue or at a window: (queue time, seq = its place in the day's arrivals, ticket,
+# service now, transferred)
+Calendar = tuple[list[tuple[Any, ...]], list[tuple[float, int, Optional[int]]]]
 
 
 class RoutingMismatch(AssertionError):
@@ -84,6 +92,24 @@ class DayResult:
     left_waiting: int = 0
 
 
+class _Service:
+    """What a window does with a service's ticket, laid out for speed: the measured times in
+    arrays (a tuple of float objects scattered in memory made each draw a cache miss)."""
+
+    __slots__ = ("no_show", "skip", "handling", "transfer", "transfer_to")
+
+    def __init__(self, s: ServiceDemand):
+        self.no_show = s.no_show
+        self.skip = array("d", s.skip_min)
+        self.handling = array("d", s.handling)
+        self.transfer = s.transfer
+        self.transfer_to = s.transfer_to
+
+
+def _services(demand: Demand) -> dict[str, _Service]:
+    return {s.code: _Service(s) for s in demand.services}
+
+
 class _Win:
     __slots__ = ("window", "group", "index", "services", "codes", "busy", "streak", "ticket")
 
@@ -95,7 +121,7 @@ class _Win:
         self.codes = codes  # the services it calls for that have a queue, in its order
         self.busy = False
         self.streak = 0
-        self.ticket: Optional[list[Any]] = None
+        self.ticket: Optional[tuple[Any, ...]] = None  # the entry being served
 
 
 class _Day:
@@ -105,14 +131,14 @@ class _Day:
         counts: dict[tuple[str, int], int],
         demand: Demand,
         rules: Rules,
-        rng: random.Random,
         check: bool,
+        svc: dict[str, _Service],
     ):
-        self.demand, self.rng, self.check = demand, rng, check
+        self.demand, self.check = demand, check
         self.by_order = rules.routing == "service_order"
         self.fair_share = rules.fair_share
         self.rules = rules
-        self.svc = {s.code: s for s in demand.services}
+        self.svc = svc
         # per service, a heap per routing class (indexed by it; nobody is TRANSFERRED to a
         # window here): (queue time, seq, ticket)
         self.heaps: dict[str, tuple[list[Any], ...]] = {c: ([], [], [], []) for c in self.svc}
@@ -133,108 +159,101 @@ class _Day:
         self.serving = {c: [w for w in self.wins if c in w.codes] for c in self.svc}
         self.frees: list[tuple[float, int, _Win]] = []  # windows finishing: (at, seq, window)
         self.nfree = 0
+        self.waiting = 0  # tickets in the queues
+        self.count = [0, 0, 0, 0]  # ... of each routing class
         self.result = DayResult()
         self.now = 0.0
 
-    def run(self) -> DayResult:
-        cal = self._calendar()
-        frees = self.frees
-        i, n = 0, len(cal)
-        while i < n or frees:
-            if frees and (i >= n or frees[0][0] < cal[i][0]):
+    def run(self, cal: Calendar) -> DayResult:
+        frees, heaps, wins, serving = self.frees, self.heaps, self.wins, self.serving
+        waits = self.result.waits
+        check = self.check
+        zeros = [0] * len(self.open)
+        arrivals, marks = cal
+        inf = math.inf
+        i, n, j, m = 0, len(arrivals), 0, len(marks)
+        next_arrival = arrivals[0][T_AT] if n else inf
+        next_mark = marks[0][0] if m else inf
+        # three calendars merged: windows finishing, arrivals, and the marks (slot starts,
+        # closings), the marks first at the same minute, then arrivals, then windows finishing
+        while True:
+            if frees and frees[0][0] < next_arrival and frees[0][0] < next_mark:
                 self.now, _, w = heapq.heappop(frees)
                 self._free(w)
                 continue
-            at, kind, what = cal[i]
+            if next_mark <= next_arrival:
+                if next_mark == inf:
+                    break
+                self.now, kind, slot = marks[j]
+                j += 1
+                next_mark = marks[j][0] if j < m else inf
+                if kind == TICK:
+                    self.open = self.slot_counts.get(slot, zeros)  # type: ignore[arg-type]
+                    for w in wins:
+                        if not w.busy and w.index < self.open[w.group]:
+                            self._call(w)
+                else:
+                    self.open = zeros
+                continue
+            t = arrivals[i]
+            seq = i
             i += 1
-            self.now = at
-            if kind == ARRIVE:
-                h = self.heaps[what[T_CODE]][what[T_CLS]]
-                heapq.heappush(h, (at, what[T_SEQ], what))
-                self._dispatch(what[T_CODE])
-            elif kind == TICK:
-                self.open = self.slot_counts.get(what, [0] * len(self.open))
-                for w in self.wins:
-                    if not w.busy and w.index < self.open[w.group]:
-                        self._call(w)
+            next_arrival = arrivals[i][T_AT] if i < n else inf
+            self.now = at = t[T_AT]
+            code = t[T_ORIGIN]
+            key = (int(at // SLOT_MIN) * SLOT_MIN, code)
+            entry = (at, seq, t, code, False)
+            # an idle open window had nobody it could serve (it would have called them):
+            # the first one able to serve the newcomer calls them at once, without a wait
+            open_ = self.open
+            for w in serving[code]:
+                if not w.busy and w.index < open_[w.group]:
+                    if check:
+                        h = heaps[code][t[T_CLS]]
+                        heapq.heappush(h, entry)
+                        self._check(w, (h, entry, False, REASONS[t[T_CLS]]))
+                        heapq.heappop(h)
+                    w.streak = 0
+                    got = waits.get(key)
+                    if got is None:
+                        waits[key] = [0.0]
+                    else:
+                        got.append(0.0)
+                    self._serve(w, entry)
+                    break
             else:
-                self.open = [0] * len(self.open)
+                heapq.heappush(heaps[code][t[T_CLS]], entry)
+                self.waiting += 1
+                self.count[t[T_CLS]] += 1
         close = max((end for _, end in self.demand.spans), default=0.0)
-        for qs in self.heaps.values():
+        for qs in heaps.values():
             for h in qs:
-                for _, _, t in h:
-                    if not t[T_MOVED]:  # (a transferred ticket's wait is already counted)
-                        self._record(t, close)
+                for entry in h:
+                    if not entry[4]:  # (a transferred ticket's wait is already counted)
+                        self._record(entry[2], close)
                     self.result.left_waiting += 1
         return self.result
 
-    def _calendar(self) -> list[tuple[float, int, Any]]:
-        """The day's arrivals, slot starts (windows may open) and closings, in time order."""
-        rng = self.rng
-        expo, rand = rng.expovariate, rng.random
-        cal: list[tuple[float, int, Any]] = []
-        for start, end in self.demand.spans:
-            k = start
-            while k < end:
-                cal.append((k, TICK, slot_of(k)))
-                k = slot_of(k) + SLOT_MIN
-            cal.append((end, CLOSE, None))
-        arrivals: list[tuple[float, list[Any]]] = []
-        for s in self.demand.services:
-            for start, end in self.demand.spans:
-                at = start
-                while at < end:
-                    slot = slot_of(at)
-                    nxt = min(slot + SLOT_MIN, end)
-                    rate = s.rates.get(slot, 0.0)
-                    if rate > 0:
-                        # memoryless: a step past the slot's end starts afresh there
-                        at += expo(rate)
-                        while at < nxt:
-                            appointment = rand() < s.appointment
-                            cls = (
-                                PRIORITY
-                                if rand() < s.priority
-                                else (APPOINTMENT if appointment else ORDINARY)
-                            )
-                            arrivals.append((at, [at, 0, s.code, s.code, cls, False]))
-                            at += expo(rate)
-                    at = nxt
-        arrivals.sort(key=lambda a: a[0])
-        for seq, (at, t) in enumerate(arrivals):
-            t[T_SEQ] = seq  # in time order, as the hall numbers its queue
-            cal.append((at, ARRIVE, t))
-        cal.sort(key=lambda e: (e[0], e[1]))
-        return cal
-
     # -- windows ---------------------------------------------------------------------------
 
-    def _dispatch(self, code: str) -> None:
-        """After an arrival: idle open windows able to serve it call, by window number (an
-        idle open window had nobody it could serve: only this queue is new)."""
-        qs = self.heaps[code]
-        for w in self.serving[code]:
-            if not w.busy and w.index < self.open[w.group]:
-                self._call(w)
-                if not (qs[PRIORITY] or qs[APPOINTMENT] or qs[ORDINARY]):
-                    return
-
-    def _pick(self, w: _Win) -> Optional[tuple[list[Any], list[Any], bool, str]]:
-        """routing.choose_next over the queues' heads: (heap, ticket, jumped, reason)."""
+    def _pick(self, w: _Win) -> Optional[tuple[list[Any], tuple[Any, ...], bool, str]]:
+        """routing.choose_next over the queues' heads: (heap, entry, jumped, reason)."""
         heaps = self.heaps
         best = None  # (heap, entry)
         for cls in (PRIORITY, APPOINTMENT):
-            for c in w.codes:
-                h = heaps[c][cls]
-                if h and (best is None or h[0] < best[1]):
-                    best = (h, h[0])
-            if best is not None:
-                break
+            if self.count[cls]:
+                for c in w.codes:
+                    h = heaps[c][cls]
+                    if h and (best is None or h[0] < best[1]):
+                        best = (h, h[0])
+                if best is not None:
+                    break
         oldest = None
-        for c in w.codes:
-            h = heaps[c][ORDINARY]
-            if h and (oldest is None or h[0] < oldest[1]):
-                oldest = (h, h[0])
+        if self.count[ORDINARY]:
+            for c in w.codes:
+                h = heaps[c][ORDINARY]
+                if h and (oldest is None or h[0] < oldest[1]):
+                    oldest = (h, h[0])
         if best is None:
             if oldest is None:
                 return None
@@ -243,55 +262,67 @@ class _Day:
                 h = next(heaps[c][ORDINARY] for c in w.codes if heaps[c][ORDINARY])
                 if h is not oldest[0]:
                     if w.streak >= self.fair_share:
-                        return oldest[0], oldest[1][2], False, "fair_share"
-                    return h, h[0][2], True, "service_order"
-            return oldest[0], oldest[1][2], False, REASONS[ORDINARY]
+                        return oldest[0], oldest[1], False, "fair_share"
+                    return h, h[0], True, "service_order"
+            return oldest[0], oldest[1], False, REASONS[ORDINARY]
         reason = REASONS[best[1][2][T_CLS]]
         if oldest is None:
-            return best[0], best[1][2], False, reason
+            return best[0], best[1], False, reason
         if w.streak >= self.fair_share:
-            return oldest[0], oldest[1][2], False, "fair_share"
-        return best[0], best[1][2], True, reason
+            return oldest[0], oldest[1], False, "fair_share"
+        return best[0], best[1], True, reason
 
     def _call(self, w: _Win) -> None:
-        picked = self._pick(w)
+        picked = self._pick(w) if self.waiting else None
         if self.check:
             self._check(w, picked)
         if picked is None:
             return
-        h, t, jumped, _reason = picked
+        h, entry, jumped, _reason = picked
         heapq.heappop(h)  # (the pick is always its heap's head)
+        self.waiting -= 1
+        self.count[entry[2][T_CLS]] -= 1
         w.streak = w.streak + 1 if jumped else 0
-        if not t[T_MOVED]:
-            self._record(t, self.now)
-        s = self.svc[t[T_CODE]]
-        rand = self.rng.random
-        w.busy, w.ticket = True, None
-        if not t[T_MOVED] and rand() < s.no_show:
-            hold = s.skip_min[int(rand() * len(s.skip_min))] if s.skip_min else 0.0
+        if not entry[4]:
+            self._record(entry[2], self.now)
+        self._serve(w, entry)
+
+    def _serve(self, w: _Win, entry: tuple[Any, ...]) -> None:
+        """`entry` is called at window `w`: it holds the window for a skip or its handling."""
+        t, moved = entry[2], entry[4]
+        s = self.svc[entry[3]]
+        w.busy = True
+        if not moved and t[U_NO_SHOW] < s.no_show:
+            hold = s.skip[int(t[U_HOLD] * len(s.skip))] if s.skip else 0.0
+            w.ticket = None
         else:
-            hold = s.handling[int(rand() * len(s.handling))]
-            w.ticket = t
+            hold = s.handling[int(t[U_HOLD2 if moved else U_HOLD] * len(s.handling))]
+            w.ticket = entry
         self.nfree += 1
         heapq.heappush(self.frees, (self.now + hold, self.nfree, w))
 
     def _free(self, w: _Win) -> None:
-        t, w.busy, w.ticket = w.ticket, False, None
-        if t is not None and not t[T_MOVED]:
-            s = self.svc[t[T_CODE]]
-            if s.transfer_to and self.rng.random() < s.transfer:
-                to = self.rng.choices([c for c, _ in s.transfer_to], [p for _, p in s.transfer_to])[
-                    0
-                ]
+        entry, w.busy, w.ticket = w.ticket, False, None
+        if entry is not None and not entry[4]:
+            t = entry[2]
+            s = self.svc[entry[3]]
+            if s.transfer_to and t[U_TRANSFER] < s.transfer:
+                to = _destination(s.transfer_to, t[U_DEST])
                 if to in self.heaps:  # a destination with no measured handling: leaves
-                    t[T_CODE], t[T_MOVED] = to, True
-                    heapq.heappush(self.heaps[to][t[T_CLS]], (t[T_AT], t[T_SEQ], t))
-                    self._dispatch(to)
-        if w.index < self.open[w.group] and not w.busy:
+                    heapq.heappush(self.heaps[to][t[T_CLS]], (t[T_AT], entry[1], t, to, True))
+                    self.waiting += 1
+                    self.count[t[T_CLS]] += 1
+                    qs = self.heaps[to]
+                    for o in self.serving[to]:
+                        if not o.busy and o.index < self.open[o.group]:
+                            self._call(o)  # (w itself may call another: it is not idle)
+                            if not (qs[PRIORITY] or qs[APPOINTMENT] or qs[ORDINARY]):
+                                break
+        if not w.busy and w.index < self.open[w.group]:
             self._call(w)
 
-    def _record(self, t: list[Any], at: float) -> None:
-        key = (slot_of(t[T_AT]), t[T_ORIGIN])
+    def _record(self, t: tuple[Any, ...], at: float) -> None:
+        key = (int(t[T_AT] // SLOT_MIN) * SLOT_MIN, t[T_ORIGIN])
         waits = self.result.waits.get(key)
         if waits is None:
             waits = self.result.waits[key] = []
@@ -299,8 +330,8 @@ class _Day:
 
     # -- the check against routing.choose_next -------------------------------------------------
 
-    def _check(self, w: _Win, picked: Optional[tuple[list[Any], list[Any], bool, str]]) -> None:
-        tickets = [_as_ticket(t) for c in w.codes for h in self.heaps[c] for _, _, t in h]
+    def _check(self, w: _Win, picked: Optional[tuple[Any, ...]]) -> None:
+        tickets = [_as_ticket(e) for c in w.codes for h in self.heaps[c] for e in h]
         choice = choose_next(
             w.window.number,
             w.services,
@@ -310,7 +341,7 @@ class _Day:
             self.fair_share,
             w.streak,
         )
-        got = None if picked is None else (picked[1][T_SEQ], picked[2], picked[3])
+        got = None if picked is None else (picked[1][1], picked[2], picked[3])
         want = None if choice is None else (choice.ticket.seq, choice.jumped, choice.reason)
         if got != want:
             raise RoutingMismatch(
@@ -319,16 +350,60 @@ class _Day:
             )
 
 
-def _as_ticket(t: list[Any]) -> Ticket:
-    """A simulated ticket as the controller would hold it (check=True only)."""
+def _destination(to: tuple[tuple[str, float], ...], u: float) -> str:
+    for code, share in to:
+        u -= share
+        if u < 0:
+            return code
+    return to[-1][0]
+
+
+def calendar(demand: Demand, rng: random.Random) -> Calendar:
+    """A day: its arrivals in time order (each ticket drawn whole), and the marks (slot starts,
+    when windows may open, and closings): (minute, TICK or CLOSE, slot start or None)."""
+    expo, rand = rng.expovariate, rng.random
+    arrivals: list[tuple[Any, ...]] = []
+    add = arrivals.append
+    for s in demand.services:
+        code, priority, appointment = s.code, s.priority, s.appointment
+        for start, end in demand.spans:
+            at = start
+            while at < end:
+                slot = slot_of(at)
+                nxt = min(slot + SLOT_MIN, end)
+                rate = s.rates.get(slot, 0.0)
+                if rate > 0:
+                    # memoryless: a step past the slot's end starts afresh there
+                    at += expo(rate)
+                    while at < nxt:
+                        booked = rand() < appointment
+                        cls = PRIORITY if rand() < priority else APPOINTMENT if booked else ORDINARY
+                        add((at, code, cls, rand(), rand(), rand(), rand(), rand()))
+                        at += expo(rate)
+                at = nxt
+    arrivals.sort()  # numbered in this order, as the hall numbers its queue
+    marks: list[tuple[float, int, Optional[int]]] = []
+    for start, end in demand.spans:
+        k = start
+        while k < end:
+            marks.append((k, TICK, slot_of(k)))
+            k = slot_of(k) + SLOT_MIN
+        marks.append((end, CLOSE, None))
+    marks.sort()
+    return arrivals, marks
+
+
+def _as_ticket(entry: tuple[Any, ...]) -> Ticket:
+    """A waiting simulated ticket as the controller would hold it (check=True only)."""
+    t, code, moved = entry[2], entry[3], entry[4]
     at = BASE + timedelta(minutes=t[T_AT])
     return Ticket(
-        id=str(t[T_SEQ]),
+        id=str(entry[1]),
         day=BASE.date(),
         prefix=t[T_ORIGIN],
-        seq=t[T_SEQ],
-        number=f"{t[T_ORIGIN]}{t[T_SEQ]}",
-        service=t[T_CODE],
+        seq=entry[1],
+        number=f"{t[T_ORIGIN]}{entry[1]}",
+        service=code,
         channel="kiosk",
         issued_at=at,
         order_at=at,
@@ -336,8 +411,8 @@ def _as_ticket(t: list[Any]) -> Ticket:
         priority="elder" if t[T_CLS] == PRIORITY else None,
         appointment_id="sim" if t[T_CLS] == APPOINTMENT else None,
         slot_start=BASE + timedelta(minutes=slot_of(t[T_AT])) if t[T_CLS] == APPOINTMENT else None,
-        transfers=1 if t[T_MOVED] else 0,
-        origin_service=t[T_ORIGIN] if t[T_MOVED] else None,
+        transfers=1 if moved else 0,
+        origin_service=t[T_ORIGIN] if moved else None,
     )
 
 
@@ -350,7 +425,43 @@ def simulate_day(
     check: bool = False,
 ) -> DayResult:
     """One simulated day with `counts[(group id, slot start)]` windows of each group open."""
-    return _Day(groups, counts, demand, rules, rng, check).run()
+    return _run(groups, counts, demand, rules, rng, check, _services(demand))
+
+
+def _run(
+    groups: Sequence[Group],
+    counts: dict[tuple[str, int], int],
+    demand: Demand,
+    rules: Rules,
+    rng: random.Random,
+    check: bool,
+    svc: dict[str, _Service],
+) -> DayResult:
+    return _Day(groups, counts, demand, rules, check, svc).run(calendar(demand, rng))
+
+
+# A plan is checked on the same days again and again (adding, then closing windows): a day's
+# calendar depends on the demand and the seed only, so the last demand's are kept, up to
+# CALENDAR_TICKETS simulated citizens (~270 bytes each)
+CALENDAR_TICKETS = 600_000
+
+
+class _Kept:
+    demand: Optional[Demand] = None
+    days: dict[int, Calendar] = {}
+    tickets = 0
+
+
+def _calendar_of(demand: Demand, seed: int) -> Calendar:
+    if _Kept.demand is not demand:
+        _Kept.demand, _Kept.days, _Kept.tickets = demand, {}, 0
+    cal = _Kept.days.get(seed)
+    if cal is None:
+        cal = calendar(demand, random.Random(seed))
+        if _Kept.tickets + len(cal[0]) <= CALENDAR_TICKETS:
+            _Kept.days[seed] = cal
+            _Kept.tickets += len(cal[0])
+    return cal
 
 
 def simulate_days(
@@ -361,4 +472,16 @@ def simulate_days(
     seeds: Sequence[int],
 ) -> list[DayResult]:
     """One simulated day per seed (the same seed, the same day: plans compare on equal days)."""
-    return [simulate_day(groups, counts, demand, rules, random.Random(s)) for s in seeds]
+    # a day allocates a tuple per citizen and frees them all: the cyclic collector, walking
+    # them over and over meanwhile, finds nothing (nothing here makes a cycle)
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        svc = _services(demand)
+        return [
+            _Day(groups, counts, demand, rules, False, svc).run(_calendar_of(demand, s))
+            for s in seeds
+        ]
+    finally:
+        if was:
+            gc.enable()
