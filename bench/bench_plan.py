@@ -9,109 +9,30 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import random
 import statistics
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from onewindow import planning  # noqa: E402
+from onewindow.demohistory import write_history  # noqa: E402
 from onewindow.domain import erlang  # noqa: E402
 from onewindow.domain.demand import Demand, ServiceDemand  # noqa: E402
 from onewindow.domain.hallsim import Group, simulate_day  # noqa: E402
-from onewindow.domain.model import Rules, Ticket, TicketStatus, Window  # noqa: E402
-from onewindow.startup import DB_FILE, open_hall  # noqa: E402
-from onewindow.store import Store  # noqa: E402
+from onewindow.domain.model import Rules, Window  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
-TZ = ZoneInfo("Asia/Shanghai")
 FIRST = date(2026, 10, 12)  # a Monday; the month runs 4 weeks from here
-# arrivals through a day: morning peak, lunch dip (the hall is closed 12:00-13:30), afternoon
-PROFILE = [
-    (510, 3),
-    (540, 6),
-    (570, 8),
-    (600, 8),
-    (630, 7),
-    (660, 5),
-    (690, 3),
-    (810, 3),
-    (840, 5),
-    (870, 6),
-    (900, 6),
-    (930, 5),
-    (960, 4),
-    (990, 3),
-    (1020, 2),
-]
-MEAN_MIN = {
-    "A": 6,
-    "B": 8,
-    "C": 10,
-    "D": 7,
-    "E": 9,
-    "F": 20,
-    "H": 15,
-    "J": 12,
-    "K": 10,
-    "L": 8,
-    "M": 8,
-    "N": 5,
-    "P": 3,
-    "Q": 6,
-}
 
 
 def make_history(data_dir: Path, tickets: int, seed: int = 1) -> int:
-    """`tickets` tickets over the month's working days, stored through the Store; the count."""
-    open_hall(REPO / "config" / "hall.toml", data_dir).store.close()
-    r = random.Random(seed)
-    days = [
-        FIRST + timedelta(days=i) for i in range(28) if (FIRST + timedelta(days=i)).weekday() < 5
-    ]
-    codes = list(MEAN_MIN)
-    slots, weights = zip(*PROFILE, strict=True)
-    store = Store(data_dir / DB_FILE)
-    n = 0
-    with store.transaction():
-        for day in days:
-            for seq in range(1, tickets // len(days) + 1):
-                code = r.choice(codes)
-                slot = r.choices(slots, weights)[0]
-                issued = datetime.combine(day, datetime.min.time(), TZ) + timedelta(
-                    minutes=slot + r.random() * 30
-                )
-                called = issued + timedelta(minutes=r.expovariate(1 / 8))
-                t = Ticket(
-                    id=f"{day}-{code}-{seq}",
-                    day=day,
-                    prefix=code,
-                    seq=seq,
-                    number=f"{code}{seq:03d}",
-                    service=code,
-                    channel="kiosk",
-                    issued_at=issued,
-                    order_at=issued,
-                    called_at=called,
-                    window=1,
-                    priority="elder" if r.random() < 0.1 else None,
-                    appointment_id=f"ap{n}" if r.random() < 0.1 else None,
-                )
-                if r.random() < 0.05:
-                    t.status, t.skipped_at = TicketStatus.NO_SHOW, called + timedelta(minutes=1)
-                else:
-                    t.status = TicketStatus.DONE
-                    t.finished_at = called + timedelta(minutes=r.expovariate(1 / MEAN_MIN[code]))
-                    if r.random() < 0.03:  # sent on to another service, done there
-                        t.origin_service, t.service, t.transfers = code, r.choice(codes), 1
-                store.insert_ticket(t)
-                n += 1
-    store.close()
-    return n
+    """`tickets` tickets over the month's working days (demohistory.py), through the Store."""
+    return write_history(REPO / "config" / "hall.toml", data_dir, FIRST, 28, tickets, seed)
 
 
 def bench_plan(args: argparse.Namespace) -> None:
@@ -120,25 +41,29 @@ def bench_plan(args: argparse.Namespace) -> None:
         t0 = time.perf_counter()
         n = make_history(data, args.tickets)
         print(f"history: {n} tickets written in {time.perf_counter() - t0:.1f} s (not timed below)")
-        t0 = time.perf_counter()
-        hall, d, advice = planning.plan(
-            data,
-            FIRST,
-            FIRST + timedelta(days=27),
-            args.target,
-            80,
-            args.weekday,
-            days=args.days,
-            jobs=args.jobs,
-        )
-        took = time.perf_counter() - t0
-        per_day = sum(s.arrivals for s in advice.slots)
-        print(
-            f"plan ({args.jobs} processes): {len(d.days)} {planning.WEEKDAYS_EN[d.weekday]}s, {per_day:.0f} arrivals a "
-            f"day, {args.days} simulated days: {took:.1f} s "
-            f"(confidence {advice.confidence:.0%}, Erlang C alone {advice.analytic_confidence:.0%}, "
-            f"{advice.added} window-slots added)"
-        )
+        for _ in range(args.repeat):
+            load = os.getloadavg()[0]
+            t0 = time.perf_counter()
+            hall, d, advice = planning.plan(
+                data,
+                FIRST,
+                FIRST + timedelta(days=27),
+                args.target,
+                80,
+                args.weekday,
+                days=args.days,
+                jobs=args.jobs,
+            )
+            took = time.perf_counter() - t0
+            per_day = sum(s.arrivals for s in advice.slots)
+            print(
+                f"plan ({args.jobs} processes): {len(d.days)} "
+                f"{planning.WEEKDAYS_EN[d.weekday]}s, {per_day:.0f} arrivals a day, "
+                f"{args.days} simulated days: {took:.1f} s (load average before: {load:.1f}; "
+                f"confidence {advice.confidence:.0%}, Erlang C alone "
+                f"{advice.analytic_confidence:.0%}, {advice.added} window-slots added)",
+                flush=True,
+            )
         if args.show:
             print(planning.render(hall, d, advice))
 
@@ -185,6 +110,7 @@ def main() -> None:
     p.add_argument("--weekday", type=planning._weekday, default=0)
     p.add_argument("--jobs", type=int, default=2, help="processes simulating days")
     p.add_argument("--show", action="store_true", help="print the advice too")
+    p.add_argument("--repeat", type=int, default=1, help="plan this many times")
     p.add_argument("--erlang", action="store_true")
     args = p.parse_args()
     bench_plan(args)

@@ -69,6 +69,7 @@ class Controller:
         self.test_mode = test_mode  # commissioning: every screen and ticket says 测试
         self.consoles = Consoles()  # manager consoles' PIN sessions and wrong tries
         self.phones = None  # PhoneVault (phonevault.py): set by open_hall
+        self.planner = None  # Planner (planner.py): set by open_hall
         self._ratings_scanned: Optional[datetime] = None  # when overdue follow-ups were looked at
         self.reply_bounds = (REPLIES_PER_DEVICE, REPLIES_MAX_BYTES)
         self.views = Views(self)

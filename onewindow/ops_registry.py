@@ -6,6 +6,7 @@ from . import ops_appointments as appt
 from . import ops_cases as cases
 from . import ops_config as cfg
 from . import ops_followup as follow
+from . import ops_plan as plan
 from . import ops_rating as rating
 from . import ops_reports as reports
 from . import ops_tickets as tickets
@@ -63,6 +64,7 @@ OPS = {
     "report.waiting": (reports.op_waiting, ("manager",)),
     "report.sheet": (reports.op_sheet, ("manager", "web")),
     "report.ratings": (follow.op_ratings, ("manager",)),
+    "report.plan": (plan.op_plan, ("manager",)),
     "rating.follow": (follow.op_follow, ("manager",)),
     "rating.note": (follow.op_note, ("manager",)),
     "rating.case": (follow.op_case, ("manager",)),
@@ -100,6 +102,7 @@ READS = frozenset(
         "report.audit",
         "report.waiting",
         "report.ratings",
+        "report.plan",
         "ticket.find",
         "rating.case",
         "case.list",

@@ -116,8 +116,8 @@ def analytic(
     return counts
 
 
-def _pct(waits: Sequence[float], percentile: float) -> float:
-    """The `percentile` wait (0 with nobody)."""
+def percentile_wait(waits: Sequence[float], percentile: float) -> float:
+    """The `percentile` wait (0 with nobody): the one the advice and the day's figures use."""
     if not waits:
         return 0.0
     ordered = sorted(waits)
@@ -332,7 +332,7 @@ def _advice(
             by_slot.setdefault(s, []).extend(ws)
     slots = []
     for slot in demand.slots():
-        pct = _pct(by_slot.get(slot, []), percentile)
+        pct = percentile_wait(by_slot.get(slot, []), percentile)
         arrivals = sum(s.rates.get(slot, 0.0) for s in demand.services) * open_minutes(
             demand.spans, slot
         )
