@@ -20,6 +20,7 @@ TEXTS = Catalogue(
         "tab_tickets": ("查号", "Tickets"),
         "tab_ratings": ("差评回访", "Bad ratings"),
         "tab_hall": ("大厅设置", "Hall"),
+        "tab_plan": ("排班建议", "Staffing"),
         "online": ("已连接", "Online"),
         "offline": ("离线：无法连接叫号系统，正在重试", "Offline: retrying"),
         "controller_down": ("叫号系统主机未运行", "Hall controller down"),
@@ -237,5 +238,42 @@ TEXTS = Catalogue(
         "st_done": ("已办结", "done"),
         "st_no_show": ("过号", "no-show"),
         "st_cancelled": ("已作废", "cancelled"),
+        # 排班建议 (screens/plan.py)
+        "plan_title": ("排班建议", "Staffing advice"),
+        "plan_target": (
+            "目标：{pct}% 的群众在 {min} 分钟内被叫号",
+            "Target: {pct}% called within {min} min",
+        ),
+        "plan_computing": (
+            "正在根据 {since} 至 {until} 的记录模拟测算（约需数秒至一分钟）…",
+            "Simulating from the history {since} to {until}…",
+        ),
+        "plan_head": (
+            "{weekday}：依据 {n} 个{weekday}的记录（{since} 至 {until}），模拟 {days} 天，"
+            "{conf} 的天达标 · {stands}",
+            "{weekday}: {n} days of history, {days} simulated days, {conf} met the target",
+        ),
+        "plan_stands": ("建议成立", "the advice stands"),
+        "plan_not_stands": ("未达到 90% 把握，建议不成立", "below 90%: the advice does not stand"),
+        "plan_extra": (
+            "注意：需比大厅现有窗口多开：{more}（请调配人员）",
+            "More windows than the hall has: {more_en}",
+        ),
+        "plan_unserved": ("注意：没有窗口办理 {codes}，未计入", "No window serves {codes}"),
+        "plan_none": ("暂无排班建议：{why}", "No advice: {why}"),
+        "plan_legend_windows": ("建议开窗数", "windows advised"),
+        "plan_legend_actual_windows": ("今日实际叫号窗口", "windows that called today"),
+        "plan_legend_wait": ("预计P{pct}等候(分)", "predicted P{pct} wait (min)"),
+        "plan_legend_actual_wait": ("今日实际P{pct}等候(分)", "today's P{pct} wait (min)"),
+        "plan_legend_target": ("目标", "target"),
+        "plan_slot": (
+            "{slot} 开{n}窗 预计{wait}分",
+            "{slot} {n} windows, {wait} min",
+        ),
+        "plan_slot_actual": (" | 实际{n}窗 {wait}分 {arrivals}人", " | today {n}, {wait} min"),
+        "plan_weekdays": (
+            "星期一|星期二|星期三|星期四|星期五|星期六|星期日",
+            "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday",
+        ),
     }
 )
