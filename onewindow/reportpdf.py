@@ -213,6 +213,12 @@ def report_pdf(data: dict, hall_name: str = "") -> bytes:
             styles["sub"],
         ),
     ]
+    if data.get("plan"):  # a day's report: the day's 排班建议 on a page of its own
+        from reportlab.platypus import PageBreak
+
+        from .planpdf import plan_story
+
+        story += [PageBreak(), *plan_story(data["plan"], styles, width), PageBreak()]
     for group, zh, en in SECTIONS:
         rows = [r for r in (data["kpis"].get(group) or {}).get("rows", [])]
         story.append(Paragraph(f"{zh} {en}", styles["h2"]))

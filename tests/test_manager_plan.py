@@ -113,3 +113,59 @@ def test_the_days_staffing_advice_with_todays_figures(hall, console):
         for r in app.text("plan-chart").splitlines()
     }
     assert sum(stricter.values()) >= sum(windows.values())
+
+
+def test_the_days_report_prints_the_advice(hall, tmp_path):
+    """The day's PDF report (reports.export, as the console's 导出 button runs it) has a page of
+    排班建议: the table per half hour with the day's actual figures, and its two charts."""
+    import subprocess
+
+    from onewindow import reports
+
+    kiosk, staff = hall.client("kiosk-1"), hall.client("caller-3")
+    for _ in range(3):
+        kiosk.request("ticket.issue", {"service": "A"})
+    staff.request("window.open", {"window": 3, "staff": {"id": "S003", "name": "王五"}})
+    hall.clock.advance(minutes=4)
+    staff.request("window.call_next", {"window": 3})
+    manager = hall.client("manager-1")
+    manager.request("manager.login", {"pin": PIN})
+    paths = reports.export(manager.request, "2026-11-09", tmp_path, "示范县政务服务中心")
+    pdf = next(p for p in paths if p.suffix == ".pdf")
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    page = next(p for p in text.split("\f") if "排班建议" in p)
+    assert "排班建议 Staffing advice · 2026-11-09 星期一" in page
+    assert "目标：80% 的群众在 30 分钟内被叫号" in page
+    assert "依据 4 个星期一的记录（2026-10-12 至 2026-11-02）" in page and "建议成立" in page
+    rows = {
+        line.split()[0]: line.split()
+        for line in page.splitlines()
+        if line.strip()[:2].isdigit() and line.strip()[2:3] == ":" and len(line.split()) > 10
+    }
+    assert sorted(rows) == [
+        f"{m // 60:02d}:{m % 60:02d}"
+        for m in list(range(510, 720, 30)) + list(range(810, 1050, 30))
+    ]
+    # the day's actual figures in the last two columns: window 3 called in the 10:30 slot only
+    assert rows["10:30"][-2] == "1"
+    assert all(r[-2] == "—" for slot, r in rows.items() if slot not in ("10:30",))
+    # the page as a person sees it
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-png",
+            "-r",
+            "80",
+            "-f",
+            "2",
+            "-l",
+            "2",
+            "-singlefile",
+            str(pdf),
+            str(shots_dir() / "manager-report-plan"),
+        ],
+        check=True,
+        timeout=60,
+    )
