@@ -1,10 +1,11 @@
-"""A made-up month of a hall's tickets, written through the Store into a real database: what
-the benchmark of 排班建议 plans from, and the console's tests and the demo show advice for.
-Nobody's data: no citizen fields at all.
+"""A made-up hall day (a synthetic profile), for the demo's crowd (crowd.py), and a made-up
+month of a hall's tickets written through the Store into a real database, for the benchmark of
+排班建议 and the console's tests. Nobody's data: no citizen fields at all.
 
-The day's shape (a synthetic profile): a morning peak, the lunch break (the demo hall closes
-12:00-13:30), a second, lower peak in the afternoon. Handling times are exponential around each
-service's mean; 5% no-shows, 3% transfers, 10% priority and 10% appointments.
+The day's shape: a morning peak, the lunch break (the demo hall closes 12:00-13:30), a second,
+lower peak in the afternoon, and on a day the hall stays open late (the demo hall's Wednesday,
+to 19:00) a tail of evening visitors. Handling times are exponential around each service's mean.
+The month has 5% no-shows, 3% transfers, 10% priority and 10% appointments.
 """
 
 from __future__ import annotations
@@ -12,7 +13,12 @@ from __future__ import annotations
 import random
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from .domain.demand import Demand
+    from .domain.model import Hall
 
 # arrivals through a day: (slot start in minutes, weight)
 PROFILE = (
@@ -32,7 +38,11 @@ PROFILE = (
     (990, 3),
     (1020, 2),
 )
-# mean handling minutes of the demo hall's services (config/hall.toml)
+# after 17:30, on days the hall is open then (the month's history has none)
+EVENING = ((1050, 3), (1080, 2), (1110, 1))
+# mean handling minutes of the demo hall's services (config/hall.toml); the profile's guess
+# for any other service
+MEAN_MIN_OTHER = 8
 MEAN_MIN = {
     "A": 6,
     "B": 8,
@@ -49,6 +59,34 @@ MEAN_MIN = {
     "P": 3,
     "Q": 6,
 }
+
+
+def synthetic_demand(
+    hall: Hall, weekday: int, per_day: float, no_show: float = 0.05, seed: int = 1
+) -> Demand:
+    """A day of `per_day` citizens on `weekday` (0 = Monday) at the hall's hours that day,
+    shaped by PROFILE (and EVENING), spread evenly over the services (the pick-up counter's
+    aside); 8% priority (绿色通道), no appointments and no transfers (the demo's crowd books
+    nothing and sends nobody on)."""
+    from .domain.demand import Demand, ServiceDemand, open_minutes
+
+    spans = tuple(
+        (s.hour * 60 + s.minute, e.hour * 60 + e.minute) for s, e in hall.hours.week[weekday]
+    )
+    weights = {slot: w for slot, w in PROFILE + EVENING if open_minutes(spans, slot) > 0}
+    total = sum(weights.values())
+    codes = [s.code for s in hall.services if not s.pickup]
+    r = random.Random(seed)
+    services = []
+    for code in codes:
+        mean = MEAN_MIN.get(code, MEAN_MIN_OTHER)
+        rates = {
+            slot: per_day * w / total / len(codes) / open_minutes(spans, slot)
+            for slot, w in weights.items()
+        }
+        handling = tuple(r.expovariate(1 / mean) for _ in range(400))
+        services.append(ServiceDemand(code, rates, handling, no_show, (1.0,), 0.0, (), 0.08, 0.0))
+    return Demand(weekday, (), spans, tuple(services), ())
 
 
 def write_history(

@@ -97,25 +97,22 @@ class ParallelDays:
         return [day for part in parts for day in part.result()]
 
 
-def _spans(hall: Hall, weekday: int) -> tuple[dem.Span, ...]:
+def spans_of(hall: Hall, weekday: int) -> tuple[dem.Span, ...]:
     return tuple(
         (s.hour * 60 + s.minute, e.hour * 60 + e.minute) for s, e in hall.hours.week[weekday]
     )
 
 
-def plan(
+def history_demand(
     data_dir: str | Path,
     since: date,
     until: date,
-    target_min: float,
-    percentile: float,
     weekday: Optional[int] = None,
     config: Optional[str | Path] = None,
-    days: int = DEFAULT_DAYS,
-    seed: int = 1,
-    jobs: int = 1,
-) -> tuple[Hall, dem.Demand, Advice]:
-    """The advice for one weekday (None: the history's busiest); NoHistory when there is none."""
+) -> tuple[Hall, dem.Demand]:
+    """The hall and one weekday's demand (None: the history's busiest) from the history of
+    `data_dir` (read-only: works while the hall runs); NoHistory when there is none. What 排班建议
+    plans from, and what the demo's crowd can replay (a recorded profile)."""
     from .hallconfig import load_file, parse
     from .startup import DB_FILE
     from .store import StoreError
@@ -141,7 +138,7 @@ def plan(
         )
     if weekday is None:
         weekday = Counter(t.day.weekday() for t in past).most_common(1)[0][0]
-    spans = _spans(hall, weekday)
+    spans = spans_of(hall, weekday)
     if not spans:
         raise NoHistory(
             f"大厅{WEEKDAYS_ZH[weekday]}不开窗，无需排班。",
@@ -159,6 +156,23 @@ def plan(
             "no ticket in the history was finished: handling times are unknown, "
             "so there is no advice",
         )
+    return hall, d
+
+
+def plan(
+    data_dir: str | Path,
+    since: date,
+    until: date,
+    target_min: float,
+    percentile: float,
+    weekday: Optional[int] = None,
+    config: Optional[str | Path] = None,
+    days: int = DEFAULT_DAYS,
+    seed: int = 1,
+    jobs: int = 1,
+) -> tuple[Hall, dem.Demand, Advice]:
+    """The advice for one weekday (None: the history's busiest); NoHistory when there is none."""
+    hall, d = history_demand(data_dir, since, until, weekday, config)
     if jobs <= 1:
         return hall, d, recommend(hall, d, target_min, percentile, days=days, seed=seed)
     with ParallelDays(jobs) as run_days:
