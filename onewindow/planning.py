@@ -334,6 +334,13 @@ def cmd_plan(args) -> int:
     if args.since > args.to:
         print("onewindow plan: --from is after --to", file=sys.stderr)
         return 2
+    from .domain.whatif import parse_change
+
+    try:
+        changes = [parse_change(text) for text in args.what_if or ()]
+    except ValueError as exc:
+        print(f"onewindow plan: --what-if {exc}", file=sys.stderr)
+        return 2
     try:
         hall, d, advice = plan(
             args.data_dir,
@@ -352,6 +359,18 @@ def cmd_plan(args) -> int:
         print(f"onewindow plan: {zh}\n  ({en})", file=sys.stderr)
         return 1
     sys.stdout.write(render(hall, d, advice))
+    if changes:
+        from .planwhatif import what_if
+
+        try:
+            if args.jobs <= 1:
+                sys.stdout.write(what_if(hall, d, advice, changes, args.seed))
+            else:
+                with ParallelDays(args.jobs) as run_days:
+                    sys.stdout.write(what_if(hall, d, advice, changes, args.seed, run_days))
+        except ValueError as exc:
+            print(f"onewindow plan: --what-if {exc}", file=sys.stderr)
+            return 2
     return 0
 
 
@@ -392,6 +411,14 @@ def register(sub, data_arg) -> None:
         "--days", type=int, default=DEFAULT_DAYS, help=f"simulated days (default {DEFAULT_DAYS})"
     )
     p.add_argument("--seed", type=int, default=1, help="the simulation's random seed")
+    p.add_argument(
+        "--what-if",
+        action="append",
+        metavar="KIND+N@HH:MM-HH:MM",
+        help="after the advice, the waits per service and slot with this change to it, e.g. "
+        "comprehensive+2@09:00-11:00 or A+B-1@14:00-15:00 (KIND as in the table's heads); "
+        "may be repeated",
+    )
     p.add_argument(
         "--jobs",
         type=int,
