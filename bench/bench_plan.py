@@ -11,6 +11,7 @@ import argparse
 import math
 import os
 import random
+import resource
 import statistics
 import sys
 import tempfile
@@ -35,6 +36,16 @@ def make_history(data_dir: Path, tickets: int, seed: int = 1) -> int:
     return write_history(REPO / "config" / "hall.toml", data_dir, FIRST, 28, tickets, seed)
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and its ended children (the plan's worker processes end with
+    it): what the plan costs whatever else loads the machine."""
+    me, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def bench_plan(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
@@ -43,6 +54,7 @@ def bench_plan(args: argparse.Namespace) -> None:
         print(f"history: {n} tickets written in {time.perf_counter() - t0:.1f} s (not timed below)")
         for _ in range(args.repeat):
             load = os.getloadavg()[0]
+            cpu0 = _cpu()
             t0 = time.perf_counter()
             hall, d, advice = planning.plan(
                 data,
@@ -55,11 +67,13 @@ def bench_plan(args: argparse.Namespace) -> None:
                 jobs=args.jobs,
             )
             took = time.perf_counter() - t0
+            cpu = _cpu() - cpu0
             per_day = sum(s.arrivals for s in advice.slots)
             print(
                 f"plan ({args.jobs} processes): {len(d.days)} "
                 f"{planning.WEEKDAYS_EN[d.weekday]}s, {per_day:.0f} arrivals a day, "
-                f"{args.days} simulated days: {took:.1f} s (load average before: {load:.1f}; "
+                f"{args.days} simulated days: {took:.1f} s, CPU {cpu:.1f} s (load average "
+                f"before: {load:.1f}; "
                 f"confidence {advice.confidence:.0%}, Erlang C alone "
                 f"{advice.analytic_confidence:.0%}, {advice.added} window-slots added)",
                 flush=True,

@@ -17,6 +17,7 @@ from typing import Any, Callable, Optional
 
 from .bus.client import BusError, DeviceClient
 from .domain.demand import Demand
+from .domain.demand import hhmm as hm
 from .domain.hallsim import (
     PRIORITY,
     T_AT,
@@ -50,10 +51,6 @@ def sample_citizen(rng: random.Random) -> dict:
     surname = rng.choice("王李张刘陈杨赵黄周吴马")
     given = rng.choice(["伟", "芳", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "艳"])
     return {"id_number": first17 + id_check_digit(first17), "name": surname + given}
-
-
-def hm(minute: float) -> str:
-    return f"{int(minute) // 60:02d}:{int(minute) % 60:02d}"
 
 
 class Crowd:

@@ -7,17 +7,13 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from .domain.demand import SLOT_MIN, slot_of
+from .domain.demand import SLOT_MIN, hhmm, slot_of
 from .domain.errors import DomainError
 from .domain.staffing import percentile_wait
 from .request import Request
 
 HISTORY_DAYS = 28  # the four weeks before the day: each weekday four times
 DEFAULT_PERCENTILE = 80
-
-
-def _hm(minute: int) -> str:
-    return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
 def _minute(at: datetime) -> float:
@@ -47,7 +43,7 @@ def actual(req: Request, day: date, percentile: float) -> list[dict]:
             s["waits"].append(max(0.0, (now - issued).total_seconds() / 60))
     return [
         {
-            "slot": _hm(slot),
+            "slot": hhmm(slot),
             "arrivals": s["arrivals"],
             "wait_pct": round(percentile_wait(s["waits"], percentile), 2) if s["waits"] else None,
             "windows": len(s["windows"]),

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from .domain import demand as dem
+from .domain.demand import hhmm
 from .domain.hallsim import DayResult, Group, simulate_days
 from .domain.model import Hall, Rules
 from .domain.staffing import CONFIDENCE, Advice, recommend
@@ -198,7 +199,7 @@ def advice_dict(hall: Hall, d: dem.Demand, a: Advice) -> dict:
         "groups": [{"id": g.id, "name": g.name, "windows": len(g.windows)} for g in a.groups],
         "slots": [
             {
-                "slot": _hm(s.slot),
+                "slot": hhmm(s.slot),
                 "windows": s.windows,
                 "analytic": s.analytic,
                 "total": sum(s.windows.values()),
@@ -231,10 +232,6 @@ def plan_dict(
         zh, en = exc.args
         return {"message": zh, "message_en": en}
     return {"plan": advice_dict(hall, d, advice)}
-
-
-def _hm(minute: int) -> str:
-    return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
 def render(hall: Hall, d: dem.Demand, a: Advice) -> str:
@@ -303,7 +300,7 @@ def render(hall: Hall, d: dem.Demand, a: Advice) -> str:
             cell = f"{n}" + (f" ({n - first:+d})" if n != first else "")
             cells.append(cell + " " * max(0, _w(h) - len(cell)))
         out.append(
-            f"{_hm(s.slot)}  "
+            f"{hhmm(s.slot)}  "
             + "  ".join(cells)
             + f"  {s.wait_pct:5.1f} 分钟  {s.arrivals:5.1f}  {s.confidence:.0%}"
         )

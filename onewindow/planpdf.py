@@ -4,7 +4,9 @@ the day's actual figures beside them. Chinese first, English second."""
 
 from __future__ import annotations
 
-WEEKDAYS_ZH = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
+from .pdfparts import grid_style
+from .planning import WEEKDAYS_ZH
+
 GROUP_COLOURS = (
     "#1f77b4",
     "#2ca02c",
@@ -191,8 +193,7 @@ def _wait_chart(plan: dict, result: dict, width: float, font: str):
 
 
 def _table(plan: dict, result: dict, width: float, font: str):
-    from reportlab.lib import colors
-    from reportlab.platypus import Table, TableStyle
+    from reportlab.platypus import Table
 
     pct = f"P{result['percentile']:g}"
     groups = plan["groups"]
@@ -229,18 +230,5 @@ def _table(plan: dict, result: dict, width: float, font: str):
     wide = (width - 34.0 - narrow * (len(groups) + 1)) / 5
     widths = [34.0] + [narrow] * (len(groups) + 1) + [wide] * 5
     table = Table([head] + body, colWidths=widths, repeatRows=1)
-    table.setStyle(
-        TableStyle(
-            [
-                ("FONTNAME", (0, 0), (-1, -1), font),
-                ("FONTSIZE", (0, 0), (-1, -1), 7),
-                ("LEADING", (0, 0), (-1, -1), 8.5),
-                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8f0fe")),
-                ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
-                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#bbbbbb")),
-                ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#f7f7f7")]),
-            ]
-        )
-    )
+    table.setStyle(grid_style(font, 7, 8.5))
     return table

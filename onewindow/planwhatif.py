@@ -7,14 +7,11 @@ from __future__ import annotations
 from typing import Sequence
 
 from .domain import demand as dem
+from .domain.demand import hhmm
 from .domain.hallsim import simulate_days
 from .domain.model import Hall
 from .domain.staffing import Advice, DayRunner
 from .domain.whatif import Change, apply, predict
-
-
-def _hm(minute: int) -> str:
-    return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
 def what_if(
@@ -31,7 +28,7 @@ def what_if(
     args = (hall, d, advice.groups, changed, advice.target_min, advice.percentile, advice.days)
     p = predict(*args, seed=seed, run_days=run_days)
     pct = f"{advice.percentile:g}"
-    said = "；".join(f"{c.group} {c.delta:+d} 个 {_hm(c.start)}-{_hm(c.end)}" for c in changes)
+    said = "；".join(f"{c.group} {c.delta:+d} 个 {hhmm(c.start)}-{hhmm(c.end)}" for c in changes)
     codes = [s.code for s in d.services if s.code not in advice.unserved]
     out = [
         "",
@@ -57,5 +54,5 @@ def what_if(
             w = p.waits.get((s.slot, c))
             mark = "*" if p.met.get((s.slot, c), 1.0) < 0.9 else " "
             waits.append("      —" if w is None else f"{w:6.1f}{mark}")
-        out.append(f"{_hm(s.slot)}  " + "  ".join(cells) + "  |" + "".join(waits))
+        out.append(f"{hhmm(s.slot)}  " + "  ".join(cells) + "  |" + "".join(waits))
     return "\n".join(out) + "\n"

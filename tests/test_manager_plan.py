@@ -60,15 +60,20 @@ def console(hall, tmp_path):
     screen.close()
 
 
-def test_the_days_staffing_advice_with_todays_figures(hall, console):
-    app, screen = console
+def _today_so_far(hall):
+    """Three citizens came in the 10:30 slot; one was called at window 3. The kiosk."""
     kiosk, staff = hall.client("kiosk-1"), hall.client("caller-3")
-    # today so far: three citizens came in the 10:30 slot, one was called at window 3
     for _ in range(3):
         kiosk.request("ticket.issue", {"service": "A"})
     staff.request("window.open", {"window": 3, "staff": {"id": "S003", "name": "王五"}})
     hall.clock.advance(minutes=4)
     staff.request("window.call_next", {"window": 3})
+    return kiosk
+
+
+def test_the_days_staffing_advice_with_todays_figures(hall, console):
+    app, screen = console
+    kiosk = _today_so_far(hall)
 
     app.wait_screen("pin")
     for digit in PIN:
@@ -122,12 +127,7 @@ def test_the_days_report_prints_the_advice(hall, tmp_path):
 
     from onewindow import reports
 
-    kiosk, staff = hall.client("kiosk-1"), hall.client("caller-3")
-    for _ in range(3):
-        kiosk.request("ticket.issue", {"service": "A"})
-    staff.request("window.open", {"window": 3, "staff": {"id": "S003", "name": "王五"}})
-    hall.clock.advance(minutes=4)
-    staff.request("window.call_next", {"window": 3})
+    _today_so_far(hall)
     manager = hall.client("manager-1")
     manager.request("manager.login", {"pin": PIN})
     paths = reports.export(manager.request, "2026-11-09", tmp_path, "示范县政务服务中心")
