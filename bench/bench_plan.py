@@ -2,7 +2,8 @@
 file), read, analysed and simulated for one weekday, as `onewindow plan` does.
 
 Usage: .venv/bin/python bench/bench_plan.py [--tickets 100000] [--days 200] [--weekday mon]
-       [--erlang]   (also: the simulator against Erlang C over c = 1..20, load 0.5..0.95)
+       [--erlang [--customers 1000000]]   (also: the simulator against Erlang C over
+       c = 1..20, load 0.5..0.95)
 """
 
 from __future__ import annotations
@@ -82,18 +83,22 @@ def bench_plan(args: argparse.Namespace) -> None:
             print(planning.render(hall, d, advice))
 
 
-def bench_erlang() -> None:
-    """Mean wait simulated against Erlang C (long days, their first and last 10 h left out)."""
-    long_day, warm, mean = 6000, 600, 5.0
-    print(" c   load  Erlang C Wq  simulated  diff   customers")
+def bench_erlang(customers: int) -> None:
+    """Mean wait simulated against Erlang C. Each case runs long "days" that start empty: their
+    first part (a few of the queue's relaxation times, ~ mean / (c (1 - sqrt(load))^2): 130 h
+    for one window at 0.95) and their last 10 h are left out, and `customers` citizens counted."""
+    mean = 5.0
+    print(" c   load  Erlang C Wq  simulated  diff   customers  day (h)  left out (h)")
     for c in (1, 2, 5, 10, 20):
         for rho in (0.5, 0.7, 0.8, 0.9, 0.95):
             lam = rho * c / mean
+            relax = mean / (c * (1 - math.sqrt(rho)) ** 2)
+            warm = max(600, round(3 * relax / 30) * 30)
+            long_day = max(6000, 5 * warm)
             r = random.Random(7)
             handling = tuple(r.expovariate(1 / mean) for _ in range(20_000))
-            svc = ServiceDemand(
-                "A", {k: lam for k in range(0, long_day, 30)}, handling, 0.0, (), 0.0, (), 0.0, 0.0
-            )
+            slots = range(0, long_day, 30)
+            svc = ServiceDemand("A", {k: lam for k in slots}, handling, 0.0, (), 0.0, (), 0.0, 0.0)
             demand = Demand(0, (FIRST,), ((0.0, float(long_day)),), (svc,), ())
             group = Group(
                 "A",
@@ -101,18 +106,20 @@ def bench_erlang() -> None:
                 ("A",),
                 tuple(Window(i + 1, str(i + 1), services=("A",)) for i in range(c)),
             )
-            counts = {("A", k): c for k in range(0, long_day, 30)}
-            days = math.ceil(200_000 / (lam * (long_day - 2 * warm)))
+            counts = {("A", k): c for k in slots}
+            days = math.ceil(customers / (lam * (long_day - warm - 600)))
             waits = []
             for i in range(days):
                 res = simulate_day([group], counts, demand, Rules(), random.Random(i))
                 waits += [
-                    w for (s, _), ws in res.waits.items() if warm <= s < long_day - warm for w in ws
+                    w for (s, _), ws in res.waits.items() if warm <= s < long_day - 600 for w in ws
                 ]
             wq = erlang.mean_wait(c, lam, statistics.mean(handling))
             sim = statistics.mean(waits)
             print(
-                f"{c:2d}  {rho:4.2f}  {wq:11.3f}  {sim:9.3f}  {(sim - wq) / wq:+6.1%}  {len(waits)}"
+                f"{c:2d}  {rho:4.2f}  {wq:11.3f}  {sim:9.3f}  {(sim - wq) / wq:+6.1%}  "
+                f"{len(waits):9d}  {long_day / 60:7.0f}  {warm / 60:12.0f}",
+                flush=True,
             )
 
 
@@ -126,10 +133,13 @@ def main() -> None:
     p.add_argument("--show", action="store_true", help="print the advice too")
     p.add_argument("--repeat", type=int, default=1, help="plan this many times")
     p.add_argument("--erlang", action="store_true")
+    p.add_argument(
+        "--customers", type=int, default=1_000_000, help="--erlang: citizens counted per case"
+    )
     args = p.parse_args()
     bench_plan(args)
     if args.erlang:
-        bench_erlang()
+        bench_erlang(args.customers)
 
 
 if __name__ == "__main__":
