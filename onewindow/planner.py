@@ -13,8 +13,8 @@ from __future__ import annotations
 import logging
 import multiprocessing
 from collections import OrderedDict
-from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import date
+from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
 from typing import Optional
 
@@ -30,8 +30,8 @@ class Planner:
     def __init__(self, data_dir: str | Path, days: int = planning.DEFAULT_DAYS):
         self.data_dir = Path(data_dir)
         self.days = days
-        self._pool: Optional[ProcessPoolExecutor] = None
-        self._running: dict[Key, Future] = {}
+        self._pool: Optional[Pool] = None
+        self._running: dict[Key, AsyncResult] = {}
         self._done: OrderedDict[Key, dict] = OrderedDict()
 
     def get(self, key: Key) -> Optional[dict]:
@@ -44,24 +44,18 @@ class Planner:
         if job is None:
             if self._pool is None:
                 # spawned, not forked: the hall process has threads (the bus) and a database open
-                self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+                self._pool = multiprocessing.get_context("spawn").Pool(1)
             since, until, target, percentile, weekday = key
-            self._running[key] = self._pool.submit(
+            self._running[key] = self._pool.apply_async(
                 planning.plan_dict,
-                self.data_dir,
-                since,
-                until,
-                target,
-                percentile,
-                weekday,
-                self.days,
+                (self.data_dir, since, until, target, percentile, weekday, self.days),
             )
             return None
-        if not job.done():
+        if not job.ready():
             return None
         del self._running[key]
         try:
-            result = job.result()
+            result = job.get()
         except Exception as exc:  # the history unreadable, the process killed...: said, not kept
             log.error("排班建议 failed: %s", exc, exc_info=exc)
             return {
@@ -75,6 +69,8 @@ class Planner:
         return result
 
     def close(self) -> None:
+        """Stop at once: a plan being worked out is dropped (the hall is stopping)."""
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool.terminate()
+            self._pool.join()
             self._pool = None

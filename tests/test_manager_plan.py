@@ -169,3 +169,28 @@ def test_the_days_report_prints_the_advice(hall, tmp_path):
         check=True,
         timeout=60,
     )
+
+
+def test_report_plan_without_history_says_so(tmp_path):
+    """A hall with no past days: the op says so in words, after working it out; bad arguments
+    are refused with a message; the controller goes on serving."""
+    from busutil import wait_for
+    from onewindow.bus.client import BusError
+
+    h = Hall(tmp_path, "embedded", config=REPO / "config" / "hall.toml", clock=Clock(TODAY))
+    h.add("manager-1", "manager")
+    h.start()
+    try:
+        m = h.client("manager-1")
+        got = m.request("report.plan", {})
+        assert got["status"] in ("computing", "none") and got["actual"] == []
+        wait_for(lambda: m.request("report.plan", {})["status"] == "none", 60)
+        got = m.request("report.plan", {})
+        assert "没有任何取号记录" in got["message"] and "nothing to plan from" in got["message_en"]
+        assert "plan" not in got
+        for bad in ({"target_wait": 0}, {"percentile": 100}, {"day": "09-11-2026"}):
+            with pytest.raises(BusError) as err:
+                m.request("report.plan", bad)
+            assert err.value.code == "bad_request", bad
+    finally:
+        h.close()
