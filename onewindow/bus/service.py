@@ -21,6 +21,7 @@ import paho.mqtt.client as mqtt
 from .. import lograte
 from ..controller import Controller
 from ..envelope import error_reply
+from ..planner import Planner
 from ..request import Outcome
 from ..roles import Device
 from .bridge import DOWN_APPOINTMENTS
@@ -101,6 +102,9 @@ class HallService:
             keep_days=lambda: self.ctl.hall.uplink_keep_days,
         )
         self._up_more = False  # outbox events not yet published
+        if controller.planner is None:
+            # 排班建议 (op report.plan) from this data dir's history, worked out off this thread
+            controller.planner = Planner(controller.store.path.parent)
         self.client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2, client_id=CONTROLLER_ID, clean_session=True
         )
@@ -167,6 +171,8 @@ class HallService:
             self._thread.join(10)
         if self.broker is not None:
             self.broker.stop()
+        if self.ctl.planner is not None:
+            self.ctl.planner.close()  # a plan being worked out is dropped
         self.ctl.store.close()
 
     def _goodbye(self) -> None:
