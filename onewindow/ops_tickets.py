@@ -13,6 +13,7 @@ from .domain.lifecycle import Action
 from .domain.model import CHANNELS, DECLARABLE, Priority, TicketStatus
 from .domain.routing import reinstate_order
 from .envelope import Args, require
+from .ops_forms import checked_form, keep_form
 from .ops_mobile import admit, notice_view, record
 from .request import Request
 
@@ -191,6 +192,9 @@ def op_issue(req: Request) -> dict:
         )
         _check_open(req, item, now)
         _check_quota(req, item)
+    theme_answers = _theme_answers(req, item, answers)
+    # 一表申请: checked before anything is written, so that a refusal writes nothing
+    form = checked_form(req, item.code, theme_answers if theme_answers is not None else answers)
     if citizen:
         for t in req.queues.waiting(item.code):
             # a typed number is held against typed ones only: it never refuses the card's holder,
@@ -222,16 +226,15 @@ def op_issue(req: Request) -> dict:
         slot_start=datetime.fromisoformat(appt["slot_start"]) if appt else None,
         citizen_key=citizen["key"] if citizen else None,
         citizen_masked=citizen["masked"] if citizen else None,
-        answers=_theme_answers(req, item, answers),
+        answers=theme_answers,
         printed=printed,
     )
     if appt:
         req.store.set_appointment(appt["id"], "checked_in", ticket_id=t.id)
     if from_phone:
         record(req, t.id, from_phone)
-    from .ops_forms import fill
-
-    fill(req, t, t.answers if t.answers is not None else answers)  # 一表申请, when given
+    if form is not None:
+        keep_form(req, t, form)
     req.emit(
         "ticket",
         {
