@@ -25,7 +25,7 @@ from ..request import Outcome
 from ..roles import Device
 from .bridge import DOWN_APPOINTMENTS
 from .budget import Budgets
-from .devices import CONTROLLER_ID, DeviceEntry, DeviceRegistry
+from .devices import BRIDGE_USER, CONTROLLER_ID, DeviceEntry, DeviceRegistry
 from .netloop import NetLoop
 from .outbox import Outbox
 from .publisher import StatePublisher
@@ -47,7 +47,7 @@ PROBE_TIMEOUT_S = 5.0
 RATE_ALERT = "rate"  # alert key prefix: a device over its request budget (budget.py)
 # who the provincial platform's appointments come from (over the bridge, docs/protocol.md §9):
 # not a registered device, only the controller reads the down topic
-PLATFORM = Device("uplink", "platform")
+PLATFORM = Device(BRIDGE_USER, "platform")
 DOWN_MAX = 16 * 1024  # one booking record
 
 
