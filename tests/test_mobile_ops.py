@@ -82,7 +82,6 @@ def test_an_id_number_from_the_phone_is_checked_and_kept_only_as_its_hash(hall):
     assert YOUNG_ID.encode() not in data and t["number"].encode() in data
 
 
-
 def test_an_id_number_typed_on_a_phone_declares_an_elder_and_blocks_no_card(hall):
     """Someone else's number typed on a phone: the ticket goes first only as a declared 绿色通道
     (checked at the window), and the card's holder still takes a number at the kiosk."""
@@ -151,6 +150,7 @@ def test_a_number_typed_on_a_phone_does_not_check_in_a_strangers_booking(hall):
     )
     assert booked["error"]["code"] == "forbidden"
 
+
 @needs_vault
 def test_a_notice_is_sealed_masked_due_at_n_ahead_and_at_the_call_then_purged(hall):
     ahead = [hall.issue("A") for _ in range(5)]
@@ -194,3 +194,24 @@ def test_only_the_notifier_reads_numbers_and_the_web_only_by_page_key(hall):
     reply = hall.do(WEB, "notice.subscribe", ticket_id=mine["id"], phone=MOBILE, consent=True)
     assert reply["error"]["code"] == "not_found"  # the bare id is not the QR's key
     assert caller(4)
+
+
+def test_the_shipped_hall_caps_numbers_from_phones_that_send_no_cookie(tmp_path):
+    """A script sends no cookie, so every request is a new phone (docs/phone.md): what stops it
+    is the shipped hall's cap on all phones together, and the kiosks go on."""
+    import secrets
+    import tomllib
+
+    from busutil import REPO
+
+    shipped = tomllib.loads((REPO / "config" / "hall.toml").read_text(encoding="utf-8"))
+    cap = shipped["mobile"]["daily_max"]
+    assert 0 < cap <= 500
+    h = Hall(tmp_path, MONDAY_10, edit=lambda raw: raw["services"][0].update(daily_quota=0))
+    try:
+        codes = [take(h, "A", phone_id=secrets.token_urlsafe(16)) for _ in range(cap + 5)]
+        assert sum(r["ok"] for r in codes) == cap
+        assert {r["error"]["code"] for r in codes if not r["ok"]} == {"phone_quota"}
+        assert h.issue("A")["number"]
+    finally:
+        h.ctl.store.close()
