@@ -26,7 +26,7 @@ from ..request import Outcome
 from ..roles import Device
 from .bridge import DOWN_APPOINTMENTS
 from .budget import Budgets
-from .devices import CONTROLLER_ID, DeviceEntry, DeviceRegistry
+from .devices import BRIDGE_USER, CONTROLLER_ID, DeviceEntry, DeviceRegistry
 from .netloop import NetLoop
 from .outbox import Outbox
 from .publisher import StatePublisher
@@ -48,7 +48,7 @@ PROBE_TIMEOUT_S = 5.0
 RATE_ALERT = "rate"  # alert key prefix: a device over its request budget (budget.py)
 # who the provincial platform's appointments come from (over the bridge, docs/protocol.md §9):
 # not a registered device, only the controller reads the down topic
-PLATFORM = Device("uplink", "platform")
+PLATFORM = Device(BRIDGE_USER, "platform")
 DOWN_MAX = 16 * 1024  # one booking record
 
 
@@ -438,22 +438,24 @@ class HallService:
                 if req_id
                 else None
             )
-        if not self.budgets.take(device_id, entry.role):
-            return self._rate_limited(entry, payload)
+        op = _peek_op(payload) if entry.role in self.budgets.op_roles else None
+        if not self.budgets.take(device_id, entry.role, op):
+            return self._rate_limited(entry, payload, op)
         return self.ctl.handle(entry.device(), payload)
 
-    def _rate_limited(self, entry: DeviceEntry, payload: bytes) -> Outcome:
+    def _rate_limited(self, entry: DeviceEntry, payload: bytes, op: Optional[str]) -> Outcome:
         """Over its budget: answered at once with nothing done; the managers hear of the device
         once (an alert naming it), not once per request."""
         events = []
         key = f"{RATE_ALERT}:{entry.id}"
         if key not in self.ctl.alerts:
+            if op == "ticket.issue":  # what the managers need to know: someone took numbers
+                text = f"设备 {entry.id} 短时间内大量取号，超出取号限额的请求已被拒绝，请到现场查看"
+            else:
+                text = f"设备 {entry.id} 请求过于频繁，超出的请求已被拒绝"
             events = self.ctl.housekeeping(
                 lambda alerts: alerts.raise_(
-                    key,
-                    "device",
-                    f"设备 {entry.id} 请求过于频繁，超出的请求已被拒绝",
-                    device=entry.id,
+                    key, "device", text, device=entry.id, **({"op": op} if op else {})
                 )
             )
         lograte.warn(
@@ -477,7 +479,7 @@ class HallService:
         req_id = _peek_id(payload)
         if req_id is None:
             return Outcome(None, events)
-        wait = self.budgets.retry_after(entry.id, entry.role)
+        wait = self.budgets.retry_after(entry.id, entry.role, op)
         return Outcome(
             error_reply(
                 req_id,
@@ -630,6 +632,17 @@ _LEADING_ID = re.compile(
     rb'\A\s*\{\s*(?:"v"\s*:\s*1\s*,\s*)?"id"\s*:\s*'
     rb'"([\x21\x23-\x5b\x5d-\x7e]{1,64})"\s*[,}]'
 )
+
+
+def _peek_op(payload: bytes) -> Optional[str]:
+    """The request's op, for a role with a budget per op: parsed in full (a hostile device may
+    write its envelope in any order); None for what the controller will refuse anyway."""
+    from ..envelope import EnvelopeError, parse_request
+
+    try:
+        return parse_request(payload)[1]
+    except EnvelopeError:
+        return None
 
 
 def _peek_id(payload: bytes) -> Optional[str]:
