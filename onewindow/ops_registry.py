@@ -8,8 +8,8 @@ from . import ops_config as cfg
 from . import ops_followup as follow
 from . import ops_forms as forms
 from . import ops_mobile as mobile
-from . import ops_platform as platform
 from . import ops_plan as plan
+from . import ops_platform as platform
 from . import ops_rating as rating
 from . import ops_reports as reports
 from . import ops_tickets as tickets
