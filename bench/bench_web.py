@@ -128,6 +128,8 @@ class Site:
             desk.request("ticket.issue", {"service": codes[i % len(codes)]})["ticket"]
             for i in range(n_tickets)
         ]
+        for t in self.tickets:  # a phone opens its ticket's page by the QR code's page key
+            t["page"] = t["status_url"].rsplit("/", 1)[1]
         callers = {}
         for w in windows:
             c = DeviceClient(
@@ -175,13 +177,13 @@ class Site:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-        if self.broker is not None:
-            self.broker.stop()
-        for name, c in self.clients.items():
+        for name, c in self.clients.items():  # before the broker: no reconnect complaints
             try:
                 c.stop()
             except Exception as exc:  # a client's own teardown must not hide the figures
                 print(f"({name} did not stop cleanly: {exc!r})", flush=True)
+        if self.broker is not None:
+            self.broker.stop()
         for log in self.logs:
             log.close()
 
@@ -201,12 +203,12 @@ def phone_pages(site: Site, i: int, n_pages: int) -> list[tuple[str, str, bytes 
     """(method, path, body, text the page must carry) for phone i."""
     t = site.tickets[i % len(site.tickets)]
     g = [site.guides[(i + k) % len(site.guides)] for k in range(3)]
-    pages = [("GET", f"/t/{t['id']}", None, t["number"])] * 6  # kind: the path's first part
+    pages = [("GET", f"/t/{t['page']}", None, t["number"])] * 6  # kind: the path's first part
     pages += [("GET", "/", None, "办事指南")]
     pages += [("GET", f"/guide/{code}", None, name) for code, name in g[:2]]
     if t["id"] in site.done:
         form = urlencode([("level", "4")]).encode()
-        pages.append(("POST", f"/t/{t['id']}/rate", form, t["number"]))
+        pages.append(("POST", f"/t/{t['page']}/rate", form, t["number"]))
     else:
         pages.append(("GET", f"/guide/{g[2][0]}", None, g[2][1]))
     return (pages * (n_pages // len(pages) + 1))[:n_pages]
@@ -252,7 +254,7 @@ def load(site: Site, n_clients: int, n_pages: int) -> dict:
     procs = {
         "web": site.web.pid,
         "hall": site.hall.pid,
-        "mosquitto": site.broker.proc.pid,
+        "mosquitto": site.broker.broker.proc.pid,
         "phones": os.getpid(),
     }
     cpu0 = {name: cpu_s(pid) for name, pid in procs.items()}
@@ -300,7 +302,7 @@ def read_answer(sock: socket.socket, timeout: float) -> str:
 
 def huge_body(site: Site) -> dict:
     """200 MB sent as `Content-Length: -1`, the way a hostile or broken client would."""
-    t = site.tickets[0]["id"]
+    t = site.tickets[0]["page"]
     reset_peak(site.web.pid)
     before = rss_mb(site.web.pid)
     sent = 0
@@ -371,7 +373,7 @@ def half_sent(site: Site) -> dict:
 
 
 def bad_length(site: Site) -> str:
-    t = site.tickets[0]["id"]
+    t = site.tickets[0]["page"]
     with socket.create_connection(("127.0.0.1", site.port), timeout=10) as s:
         s.sendall(
             f"POST /t/{t}/rate HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\nlevel=5".encode()
