@@ -25,6 +25,7 @@ WORDS = Catalogue(
         "no_wait": "无需等候",
         "next": "即将叫号",
         "not_open": "窗口暂未开放",
+        "past_closing": "今天可能轮不到，建议预约其他时间",
         "opens": "窗口暂未开放，预计 {when} 开始叫号",
         "at_today": "{hm}",
         "today": "今天 {hm}",
@@ -64,7 +65,7 @@ REFUSALS = Catalogue(
     },
 )
 
-WAIT_KINDS = ("minutes", "no_wait", "next", "not_open", "opens")
+WAIT_KINDS = ("minutes", "no_wait", "next", "not_open", "opens", "past_closing")
 
 
 def when_words(at: str | None, in_days: Any, lang: str, bare_today: bool = False) -> str:

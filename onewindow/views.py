@@ -6,6 +6,7 @@ track of what changed.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from .domain import estimate as est
@@ -59,6 +60,11 @@ class Views:
         hours = item.hours if item is not None and item.hours is not None else hall.hours
         # within the hours, windows may open any moment: no time to promise
         opening = None if hours_mod.is_open(hours, now) else hours_mod.next_opening(hours, now)
+        closes = hours_mod.last_closing(hours, now)
+        return replace(self._estimate(t, servers, numbers, codes, now, opening), closes_at=closes)
+
+    def _estimate(self, t, servers, numbers, codes, now, opening) -> est.Estimate:
+        ctl, hall = self.ctl, self.ctl.hall
         if est.last_in_line(t, hall.rules.routing) and ctl.queues.last_in(t, codes):
             # the same figure from counts: every ticket issued and every queue's newcomer
             counts = ctl.queues.counts()

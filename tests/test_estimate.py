@@ -242,3 +242,27 @@ def test_an_all_closed_hall_promises_no_wait_it_cannot_keep(hall):
     hall.open(4)
     status = hall.ok(KIOSK, "queue.status", ticket_id=a["id"])["ticket"]
     assert status["wait_text"] == "无需等候" and status["open_windows"] == 1
+
+
+def test_a_wait_past_todays_closing_is_not_promised_in_minutes(hall):
+    """Late in the day a long queue's minutes would run past the windows' closing: the hall
+    says the citizen may not be reached today, not "about 95 minutes" (a tester saw 4,625)."""
+    hall.clock.at = MONDAY_10.replace(hour=16, minute=50)  # the shipped hall closes at 17:30
+    hall.open(4)
+    issued = [hall.issue("A") for _ in range(12)]
+    kinds = [t["wait_kind"] for t in issued]
+    assert kinds[1] == "minutes" and kinds[-1] == "past_closing", kinds
+    first_late = kinds.index("past_closing")
+    assert all(k == "past_closing" for k in kinds[first_late:])
+    late = issued[first_late]
+    assert late["wait_text"] == "今天可能轮不到，建议预约其他时间"
+    assert late["wait_text_en"].startswith("You may not be reached today")
+    ontime = issued[first_late - 1]
+    assert (
+        16 * 60 + 50 + ontime["est_wait_min"] <= 17 * 60 + 30 < 16 * 60 + 50 + late["est_wait_min"]
+    )
+    # the kiosk's tile for the queue says the same of a newcomer
+    assert hall.ok(KIOSK, "queue.status")["queues"]["A"]["wait_kind"] == "past_closing"
+    from onewindow.hallwords import wait_words
+
+    assert wait_words(late, "en") == "You may not be reached today; consider booking another time"

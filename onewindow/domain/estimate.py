@@ -40,7 +40,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
 from .model import Ticket, TicketStatus
@@ -89,6 +89,8 @@ class Estimate:
     open_windows: int  # open windows able to serve it
     idle: bool  # one of them is open with nobody at it
     opens_at: Optional[datetime] = None  # with none open: when calling starts, if known
+    # when the windows close today (their hours' last range): a wait past it is not promised
+    closes_at: Optional[datetime] = None
 
 
 # a held (挂起) ticket is reserved at its window and falls back to its queue with its queue time,
@@ -313,11 +315,14 @@ def newcomer(code: str, now: datetime, day: date) -> Ticket:
 
 def kind(e: Estimate, now: datetime) -> str:
     """Which of describe's sentences the wait is, for devices to word it in any language
-    (onewindow/hallwords.py): minutes, no_wait, next, not_open or opens (at `opens_at`)."""
+    (onewindow/hallwords.py): minutes, no_wait, next, not_open, opens (at `opens_at`) or
+    past_closing (the minutes run past today's closing: the hall cannot promise today)."""
     if e.wait_min is None:
         return "not_open" if e.opens_at is None or e.opens_at <= now else "opens"
     if e.ahead == 0:
         return "no_wait" if e.idle else "next"
+    if e.closes_at is not None and now + timedelta(minutes=e.wait_min) > e.closes_at:
+        return "past_closing"
     return "minutes"
 
 
@@ -342,4 +347,9 @@ def describe(e: Estimate, now: datetime) -> tuple[str, str]:
         )
     if e.ahead == 0:
         return ("无需等候", "No wait") if e.idle else ("即将叫号", "You are next")
+    if kind(e, now) == "past_closing":
+        return (
+            "今天可能轮不到，建议预约其他时间",
+            "You may not be reached today; consider booking another time",
+        )
     return f"约 {e.wait_min} 分钟", f"about {e.wait_min} min"

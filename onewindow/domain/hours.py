@@ -44,6 +44,13 @@ def closing_time(hours: Hours, now: datetime) -> Optional[datetime]:
     return None
 
 
+def last_closing(hours: Hours, now: datetime) -> Optional[datetime]:
+    """When today's last opening range ends, if it is still ahead of `now`."""
+    t = now.timetz().replace(tzinfo=None)
+    ends = [end for _start, end in ranges_on(hours, now.date()) if end > t]
+    return datetime.combine(now.date(), max(ends), tzinfo=now.tzinfo) if ends else None
+
+
 def describe_opening(when: Optional[datetime], today: date) -> tuple[str, str]:
     """Next opening as citizens read it: '今天 13:30' / '明天 08:30' / '11月24日 08:30'."""
     if when is None:
