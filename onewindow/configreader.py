@@ -112,19 +112,21 @@ class Table:
 
     def read(self, opt) -> Any:
         """One option as its schema entry says: type, default, bounds, pattern, extra check."""
+        before = len(self.problems)
         if opt.items == "string":
-            return self.str_list(opt.name, opt.default, pattern=opt.pattern)
-        value = self.get(
-            opt.name,
-            opt.type,
-            opt.default,
-            choices=opt.choices,
-            minval=opt.minval,
-            maxval=opt.maxval,
-            pattern=opt.pattern,
-        )
-        # the extra check sees only a value of the right type taken from the file
-        if opt.check is not None and opt.name in self.data and self.data[opt.name] is value:
+            value: Any = self.str_list(opt.name, opt.default, pattern=opt.pattern)
+        else:
+            value = self.get(
+                opt.name,
+                opt.type,
+                opt.default,
+                choices=opt.choices,
+                minval=opt.minval,
+                maxval=opt.maxval,
+                pattern=opt.pattern,
+            )
+        # the extra check sees only a value taken from the file that passed the checks above
+        if opt.check is not None and opt.name in self.data and len(self.problems) == before:
             problem = opt.check(value)
             if problem:
                 self.fail(opt.name, problem)
