@@ -238,14 +238,14 @@ class Store(RatingStore, CaseStore, OutboxStore, MobileStore, StoreBase):
     def tickets_numbered(self, day: str, number: str) -> list[Ticket]:
         return self.tickets("day = ? AND number = ?", (day, number))
 
-    def last_unrated_finished(self, window: int, since: datetime) -> Optional[Ticket]:
-        """The last ticket a window finished since `since` that has no rating yet."""
+    def last_finished(self, window: int, since: datetime) -> Optional[Ticket]:
+        """The last ticket a window finished since `since`, rated or not."""
         rows = self.tickets(
-            "window = ? AND status = 'done' AND finished_at >= ? AND id NOT IN "
-            "(SELECT ticket_id FROM ratings WHERE ticket_id IS NOT NULL)",
+            "window = ? AND status = 'done' AND finished_at >= ?",
             (window, since.isoformat()),
         )
-        return max(rows, key=lambda t: t.finished_at or since) if rows else None  # (all finished)
+        # (all finished); at the same instant, the one called last
+        return max(rows, key=lambda t: (t.finished_at or since, t.called_at or since), default=None)
 
     def ticket_rows(
         self, since: date, until: date, window: Optional[int] = None
