@@ -180,7 +180,7 @@ def run(args) -> int:
 
     made = None if args.data_dir else tempfile.mkdtemp(prefix="onewindow-demo-")
     try:
-        return _run(args, Path(args.data_dir or made))
+        return _run(args, Path(made or args.data_dir))
     finally:
         if made is not None:
             shutil.rmtree(made, ignore_errors=True)
