@@ -2,116 +2,49 @@
 file), read, analysed and simulated for one weekday, as `onewindow plan` does.
 
 Usage: .venv/bin/python bench/bench_plan.py [--tickets 100000] [--days 200] [--weekday mon]
-       [--erlang]   (also: the simulator against Erlang C over c = 1..20, load 0.5..0.95)
+       [--erlang [--customers 1000000]]   (also: the simulator against Erlang C over
+       c = 1..20, load 0.5..0.95)
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
 import random
+import resource
 import statistics
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from onewindow import planning  # noqa: E402
+from onewindow.demohistory import write_history  # noqa: E402
 from onewindow.domain import erlang  # noqa: E402
 from onewindow.domain.demand import Demand, ServiceDemand  # noqa: E402
 from onewindow.domain.hallsim import Group, simulate_day  # noqa: E402
-from onewindow.domain.model import Rules, Ticket, TicketStatus, Window  # noqa: E402
-from onewindow.startup import DB_FILE, open_hall  # noqa: E402
-from onewindow.store import Store  # noqa: E402
+from onewindow.domain.model import Rules, Window  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
-TZ = ZoneInfo("Asia/Shanghai")
 FIRST = date(2026, 10, 12)  # a Monday; the month runs 4 weeks from here
-# arrivals through a day: morning peak, lunch dip (the hall is closed 12:00-13:30), afternoon
-PROFILE = [
-    (510, 3),
-    (540, 6),
-    (570, 8),
-    (600, 8),
-    (630, 7),
-    (660, 5),
-    (690, 3),
-    (810, 3),
-    (840, 5),
-    (870, 6),
-    (900, 6),
-    (930, 5),
-    (960, 4),
-    (990, 3),
-    (1020, 2),
-]
-MEAN_MIN = {
-    "A": 6,
-    "B": 8,
-    "C": 10,
-    "D": 7,
-    "E": 9,
-    "F": 20,
-    "H": 15,
-    "J": 12,
-    "K": 10,
-    "L": 8,
-    "M": 8,
-    "N": 5,
-    "P": 3,
-    "Q": 6,
-}
 
 
 def make_history(data_dir: Path, tickets: int, seed: int = 1) -> int:
-    """`tickets` tickets over the month's working days, stored through the Store; the count."""
-    open_hall(REPO / "config" / "hall.toml", data_dir).store.close()
-    r = random.Random(seed)
-    days = [
-        FIRST + timedelta(days=i) for i in range(28) if (FIRST + timedelta(days=i)).weekday() < 5
-    ]
-    codes = list(MEAN_MIN)
-    slots, weights = zip(*PROFILE, strict=True)
-    store = Store(data_dir / DB_FILE)
-    n = 0
-    with store.transaction():
-        for day in days:
-            for seq in range(1, tickets // len(days) + 1):
-                code = r.choice(codes)
-                slot = r.choices(slots, weights)[0]
-                issued = datetime.combine(day, datetime.min.time(), TZ) + timedelta(
-                    minutes=slot + r.random() * 30
-                )
-                called = issued + timedelta(minutes=r.expovariate(1 / 8))
-                t = Ticket(
-                    id=f"{day}-{code}-{seq}",
-                    day=day,
-                    prefix=code,
-                    seq=seq,
-                    number=f"{code}{seq:03d}",
-                    service=code,
-                    channel="kiosk",
-                    issued_at=issued,
-                    order_at=issued,
-                    called_at=called,
-                    window=1,
-                    priority="elder" if r.random() < 0.1 else None,
-                    appointment_id=f"ap{n}" if r.random() < 0.1 else None,
-                )
-                if r.random() < 0.05:
-                    t.status, t.skipped_at = TicketStatus.NO_SHOW, called + timedelta(minutes=1)
-                else:
-                    t.status = TicketStatus.DONE
-                    t.finished_at = called + timedelta(minutes=r.expovariate(1 / MEAN_MIN[code]))
-                    if r.random() < 0.03:  # sent on to another service, done there
-                        t.origin_service, t.service, t.transfers = code, r.choice(codes), 1
-                store.insert_ticket(t)
-                n += 1
-    store.close()
-    return n
+    """`tickets` tickets over the month's working days (demohistory.py), through the Store."""
+    return write_history(REPO / "config" / "hall.toml", data_dir, FIRST, 28, tickets, seed)
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and its ended children (the plan's worker processes end with
+    it): what the plan costs whatever else loads the machine."""
+    me, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def bench_plan(args: argparse.Namespace) -> None:
@@ -120,41 +53,52 @@ def bench_plan(args: argparse.Namespace) -> None:
         t0 = time.perf_counter()
         n = make_history(data, args.tickets)
         print(f"history: {n} tickets written in {time.perf_counter() - t0:.1f} s (not timed below)")
-        t0 = time.perf_counter()
-        hall, d, advice = planning.plan(
-            data,
-            FIRST,
-            FIRST + timedelta(days=27),
-            args.target,
-            80,
-            args.weekday,
-            days=args.days,
-            jobs=args.jobs,
-        )
-        took = time.perf_counter() - t0
-        per_day = sum(s.arrivals for s in advice.slots)
-        print(
-            f"plan ({args.jobs} processes): {len(d.days)} {planning.WEEKDAYS_EN[d.weekday]}s, {per_day:.0f} arrivals a "
-            f"day, {args.days} simulated days: {took:.1f} s "
-            f"(confidence {advice.confidence:.0%}, Erlang C alone {advice.analytic_confidence:.0%}, "
-            f"{advice.added} window-slots added)"
-        )
+        for _ in range(args.repeat):
+            load = os.getloadavg()[0]
+            cpu0 = _cpu()
+            t0 = time.perf_counter()
+            hall, d, advice = planning.plan(
+                data,
+                FIRST,
+                FIRST + timedelta(days=27),
+                args.target,
+                80,
+                args.weekday,
+                days=args.days,
+                jobs=args.jobs,
+            )
+            took = time.perf_counter() - t0
+            cpu = _cpu() - cpu0
+            per_day = sum(s.arrivals for s in advice.slots)
+            print(
+                f"plan ({args.jobs} processes): {len(d.days)} "
+                f"{planning.WEEKDAYS_EN[d.weekday]}s, {per_day:.0f} arrivals a day, "
+                f"{args.days} simulated days: {took:.1f} s, CPU {cpu:.1f} s (load average "
+                f"before: {load:.1f}; "
+                f"confidence {advice.confidence:.0%}, Erlang C alone "
+                f"{advice.analytic_confidence:.0%}, {advice.added} window-slots added)",
+                flush=True,
+            )
         if args.show:
             print(planning.render(hall, d, advice))
 
 
-def bench_erlang() -> None:
-    """Mean wait simulated against Erlang C (long days, their first and last 10 h left out)."""
-    long_day, warm, mean = 6000, 600, 5.0
-    print(" c   load  Erlang C Wq  simulated  diff   customers")
+def bench_erlang(customers: int) -> None:
+    """Mean wait simulated against Erlang C. Each case runs long "days" that start empty: their
+    first part (a few of the queue's relaxation times, ~ mean / (c (1 - sqrt(load))^2): 130 h
+    for one window at 0.95) and their last 10 h are left out, and `customers` citizens counted."""
+    mean = 5.0
+    print(" c   load  Erlang C Wq  simulated  diff   customers  day (h)  left out (h)")
     for c in (1, 2, 5, 10, 20):
         for rho in (0.5, 0.7, 0.8, 0.9, 0.95):
             lam = rho * c / mean
+            relax = mean / (c * (1 - math.sqrt(rho)) ** 2)
+            warm = max(600, round(3 * relax / 30) * 30)
+            long_day = max(6000, 5 * warm)
             r = random.Random(7)
             handling = tuple(r.expovariate(1 / mean) for _ in range(20_000))
-            svc = ServiceDemand(
-                "A", {k: lam for k in range(0, long_day, 30)}, handling, 0.0, (), 0.0, (), 0.0, 0.0
-            )
+            slots = range(0, long_day, 30)
+            svc = ServiceDemand("A", {k: lam for k in slots}, handling, 0.0, (), 0.0, (), 0.0, 0.0)
             demand = Demand(0, (FIRST,), ((0.0, float(long_day)),), (svc,), ())
             group = Group(
                 "A",
@@ -162,18 +106,20 @@ def bench_erlang() -> None:
                 ("A",),
                 tuple(Window(i + 1, str(i + 1), services=("A",)) for i in range(c)),
             )
-            counts = {("A", k): c for k in range(0, long_day, 30)}
-            days = math.ceil(200_000 / (lam * (long_day - 2 * warm)))
+            counts = {("A", k): c for k in slots}
+            days = math.ceil(customers / (lam * (long_day - warm - 600)))
             waits = []
             for i in range(days):
                 res = simulate_day([group], counts, demand, Rules(), random.Random(i))
                 waits += [
-                    w for (s, _), ws in res.waits.items() if warm <= s < long_day - warm for w in ws
+                    w for (s, _), ws in res.waits.items() if warm <= s < long_day - 600 for w in ws
                 ]
             wq = erlang.mean_wait(c, lam, statistics.mean(handling))
             sim = statistics.mean(waits)
             print(
-                f"{c:2d}  {rho:4.2f}  {wq:11.3f}  {sim:9.3f}  {(sim - wq) / wq:+6.1%}  {len(waits)}"
+                f"{c:2d}  {rho:4.2f}  {wq:11.3f}  {sim:9.3f}  {(sim - wq) / wq:+6.1%}  "
+                f"{len(waits):9d}  {long_day / 60:7.0f}  {warm / 60:12.0f}",
+                flush=True,
             )
 
 
@@ -185,11 +131,15 @@ def main() -> None:
     p.add_argument("--weekday", type=planning._weekday, default=0)
     p.add_argument("--jobs", type=int, default=2, help="processes simulating days")
     p.add_argument("--show", action="store_true", help="print the advice too")
+    p.add_argument("--repeat", type=int, default=1, help="plan this many times")
     p.add_argument("--erlang", action="store_true")
+    p.add_argument(
+        "--customers", type=int, default=1_000_000, help="--erlang: citizens counted per case"
+    )
     args = p.parse_args()
     bench_plan(args)
     if args.erlang:
-        bench_erlang()
+        bench_erlang(args.customers)
 
 
 if __name__ == "__main__":

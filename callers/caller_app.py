@@ -60,6 +60,7 @@ TEXTS = Catalogue(
         "prio_declared": "（自报，待核验）",
         "prio_confirmed": "（已核验）",
         "prio_withdrawn": "自报{kind}已撤销",
+        "kind_elder": "老年人",  # an ID number typed on a phone (webphone.py)
         "kind_disabled": "残疾人",
         "kind_veteran": "军人",
         "kind_pregnant": "孕妇",

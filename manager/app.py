@@ -39,6 +39,7 @@ TABS = {
     "services": "services:ServicesScreen",
     "tickets": "tickets:TicketsScreen",
     "ratings": "ratings:RatingsScreen",
+    "plan": "plan:PlanScreen",
     "hall": "hall:HallScreen",
 }
 

@@ -70,6 +70,7 @@ class Controller:
         self.consoles = Consoles()  # manager consoles' PIN sessions and wrong tries
         self.phones = None  # PhoneVault (phonevault.py): set by open_hall
         self.forms = None  # the filled forms' Vault (phonevault.py): set by open_hall
+        self.planner = None  # Planner (planner.py): set by open_hall
         self._ratings_scanned: Optional[datetime] = None  # when overdue follow-ups were looked at
         self.reply_bounds = (REPLIES_PER_DEVICE, REPLIES_MAX_BYTES)
         self.views = Views(self)

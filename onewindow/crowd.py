@@ -1,17 +1,35 @@
-"""A simulated crowd: citizens taking numbers at a kiosk and staff serving them, through the real bus."""
+"""A simulated crowd: citizens taking numbers at a kiosk and staff serving them, through the real
+bus. The citizens are the hall-day simulator's (domain/hallsim.py `calendar`): the same draws
+that check 排班建议 here come to the kiosk in (accelerated) time, from a profile of the day
+(synthetic, demohistory.py, or a hall's recorded history), so the demo shows a believable day:
+the morning peak, nobody over lunch, a late Wednesday. Which ticket each window gets is the real
+controller's answer; how long it holds the window (or whether the citizen is not there) is the
+simulated citizen's.
+"""
 
 from __future__ import annotations
 
 import logging
 import random
 import threading
-from typing import Callable, Optional
+import time
+from typing import Any, Callable, Optional
 
 from .bus.client import BusError, DeviceClient
+from .domain.demand import Demand
+from .domain.demand import hhmm as hm
+from .domain.hallsim import (
+    PRIORITY,
+    T_AT,
+    T_CLS,
+    T_ORIGIN,
+    U_HOLD,
+    U_NO_SHOW,
+    calendar,
+)
 
 log = logging.getLogger(__name__)
 
-PRIORITY_SHARE = 0.08  # elderly and others with a green channel
 IDENTIFIED_SHARE = 0.5  # citizens who lay their ID card on the reader
 PRIORITY_ZH = {
     "elder": "老年人优先",
@@ -36,25 +54,61 @@ def sample_citizen(rng: random.Random) -> dict:
 
 
 class Crowd:
+    """Plays `days` simulated days of `demand` (0: one after another until stopped), each from
+    the first opening (or `start_min`) at `speed` times life: a minute of the hall's day lasts
+    60 / speed seconds."""
+
     def __init__(
         self,
         kiosk: DeviceClient,
         callers: dict[int, DeviceClient],
-        services: list[str],
+        demand: Demand,
         speed: float = 1.0,
         seed: Optional[int] = None,
         say: Callable[[str], None] = print,
+        start_min: Optional[float] = None,
+        days: int = 0,
+        identified: float = IDENTIFIED_SHARE,
     ):
+        if not demand.spans:
+            raise ValueError("the crowd's day has no opening hours")
         self.kiosk = kiosk
         self.callers = callers
-        self.services = services
+        self.demand = demand
+        self.services = {s.code: s for s in demand.services}
         self.speed = speed
-        self.rng = random.Random(seed)
+        self.seed = seed if seed is not None else random.randrange(1 << 30)
+        self.rng = random.Random(self.seed)
         self.say = say
+        self.start_min = start_min if start_min is not None else demand.spans[0][0]
+        self.close_min = max(end for _, end in demand.spans)
+        self.days = days
+        self.identified = identified
         self._stop = threading.Event()
+        self._arrived = threading.Condition()
         self._threads: list[threading.Thread] = []
+        self._day_start = time.monotonic()
+        self._day_over = threading.Event()
+        self.tickets: dict[str, tuple[Any, ...]] = {}  # number -> the simulated citizen
         self.issued = 0
         self.served = 0
+        self.days_played = 0
+
+    # -- the hall's day ----------------------------------------------------------------------
+
+    def minute(self) -> float:
+        """The minute of the simulated day now."""
+        return self.start_min + (time.monotonic() - self._day_start) * self.speed / 60
+
+    def is_open(self, minute: float) -> bool:
+        return any(start <= minute < end for start, end in self.demand.spans)
+
+    def _sleep(self, seconds: float) -> bool:
+        return not self._stop.wait(seconds)
+
+    def _sleep_min(self, minutes: float) -> bool:
+        """Sleep `minutes` of the hall's day; False when stopping."""
+        return self._sleep(max(0.0, minutes) * 60 / self.speed)
 
     def start(self) -> None:
         self._threads = [threading.Thread(target=self._arrivals, name="crowd-kiosk", daemon=True)]
@@ -69,31 +123,65 @@ class Crowd:
 
     def stop(self) -> None:
         self._stop.set()
+        with self._arrived:
+            self._arrived.notify_all()
         for t in self._threads:
             t.join(5)
 
-    def _sleep(self, seconds: float) -> bool:
-        return not self._stop.wait(seconds / self.speed)
+    def wait_day(self, timeout: float) -> bool:
+        """Tests: wait until `days` days have been played to their closing (whoever still
+        waits then is not called, as in the simulator)."""
+        return self._day_over.wait(timeout)
+
+    # -- citizens ----------------------------------------------------------------------------
 
     def _arrivals(self) -> None:
-        while self._sleep(self.rng.expovariate(1 / 4.0)):
-            args = {"service": self.rng.choice(self.services), "channel": "kiosk"}
-            if self.rng.random() < IDENTIFIED_SHARE:
-                args["citizen"] = sample_citizen(self.rng)
-            if self.rng.random() < PRIORITY_SHARE:
-                args["priority"] = self.rng.choice(["disabled", "veteran", "pregnant"])
-            try:
-                t = self.kiosk.request("ticket.issue", args)["ticket"]
-            except BusError as exc:
-                self.say(f"[kiosk] {exc.message}")
-                continue
-            self.issued += 1
-            who = f" {t['citizen']}" if t.get("citizen") else ""
-            mark = f" [{PRIORITY_ZH.get(t['priority'], '优先')}]" if t.get("priority") else ""
+        day = 0
+        while not self._stop.is_set() and (self.days == 0 or day < self.days):
+            arrivals, _marks = calendar(self.demand, random.Random(self.seed + day))
+            self._day_start = time.monotonic()
+            issued, served = self.issued, self.served
+            self.say(f"[{hm(self.start_min)}] 开门营业（模拟第 {day + 1} 天）")
+            for t in arrivals:
+                if t[T_AT] < self.start_min:
+                    continue
+                if not self._sleep_min(t[T_AT] - self.minute()):
+                    return
+                self._issue(t)
+            if not self._sleep_min(self.close_min - self.minute()):
+                return
             self.say(
-                f"[kiosk]  取号 {t['number']} {t['service_name']}{who}{mark}: "
-                f"前面 {t['ahead']} 人, {t['wait_text']}"
+                f"[{hm(self.close_min)}] 下班：今日取号 {self.issued - issued} 人，"
+                f"办结 {self.served - served} 人"
             )
+            day += 1
+            self.days_played = day
+        self._day_over.set()
+
+    def _issue(self, t: tuple[Any, ...]) -> None:
+        args: dict[str, Any] = {"service": t[T_ORIGIN], "channel": "kiosk"}
+        if self.rng.random() < self.identified:
+            args["citizen"] = sample_citizen(self.rng)
+        if t[T_CLS] == PRIORITY:
+            args["priority"] = self.rng.choice(["disabled", "veteran", "pregnant"])
+        # (an appointment would need booking first: the demo's citizens come as they are)
+        try:
+            got = self.kiosk.request("ticket.issue", args)["ticket"]
+        except BusError as exc:
+            self.say(f"[{hm(self.minute())}] [kiosk] {exc.message}")
+            return
+        self.tickets[got["number"]] = t
+        self.issued += 1
+        with self._arrived:
+            self._arrived.notify_all()
+        who = f" {got['citizen']}" if got.get("citizen") else ""
+        mark = f" [{PRIORITY_ZH.get(got['priority'], '优先')}]" if got.get("priority") else ""
+        self.say(
+            f"[{hm(t[T_AT])}] [kiosk]  取号 {got['number']} {got['service_name']}{who}{mark}: "
+            f"前面 {got['ahead']} 人, {got['wait_text']}"
+        )
+
+    # -- staff ---------------------------------------------------------------------------------
 
     def _window(self, number: int) -> None:
         client = self.callers[number]
@@ -105,23 +193,39 @@ class Crowd:
         except BusError as exc:
             self.say(f"[window {number}] cannot open: {exc.message}")
             return
-        while self._sleep(self.rng.uniform(1.0, 3.0)):
+        while not self._stop.is_set():
+            if not self.is_open(self.minute()):  # lunch, or closed: nobody is called
+                self._sleep(min(1.0, 60 / self.speed))
+                continue
             try:
-                result = client.request(
-                    "window.call_next", {"window": number, "current": "no_show"}
-                )
-                t = result.get("ticket")
-                if t is None:
-                    continue
-                if self.rng.random() < 0.05:
-                    self._sleep(3)
-                    client.request("window.skip", {"window": number})
-                    self.say(f"[window {number}] {t['number']} 过号")
-                    continue
-                client.request("window.start", {"window": number})
-                if not self._sleep(self.rng.uniform(4.0, 12.0)):
-                    break
-                client.request("window.finish", {"window": number})
-                self.served += 1
+                if not self._serve_next(number, client):
+                    # nobody for this window: until someone takes a number (or a while)
+                    with self._arrived:
+                        self._arrived.wait(min(1.0, 60 / self.speed))
             except BusError as exc:
                 self.say(f"[window {number}] {exc.message}")
+                self._sleep(0.5)
+
+    def _serve_next(self, number: int, client: DeviceClient) -> bool:
+        t = client.request("window.call_next", {"window": number, "current": "no_show"}).get(
+            "ticket"
+        )
+        if t is None:
+            return False
+        sim = self.tickets.get(t["number"])
+        svc = self.services.get(t["service"])
+        if sim is None or svc is None:  # someone a person issued at the real kiosk's screen
+            sim = (0.0, t["service"], 0, 1.0, self.rng.random())
+        # as the simulator does with its citizen: a no-show holds the window for a skip time
+        if svc is not None and sim[U_NO_SHOW] < svc.no_show:
+            skip = svc.skip_min[int(sim[U_HOLD] * len(svc.skip_min))] if svc.skip_min else 0.0
+            self._sleep_min(skip)
+            client.request("window.skip", {"window": number})
+            self.say(f"[{hm(self.minute())}] [window {number}] {t['number']} 过号")
+            return True
+        handling = svc.handling if svc is not None else (8.0,)
+        client.request("window.start", {"window": number})
+        if self._sleep_min(handling[int(sim[U_HOLD] * len(handling))]):
+            client.request("window.finish", {"window": number})
+            self.served += 1
+        return True

@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 import tomllib
+from datetime import date
 from pathlib import Path
 
 
@@ -39,9 +40,24 @@ def register(sub) -> None:
         help="stop after this many seconds (0 = run until Ctrl-C)",
     )
     p.add_argument(
-        "--speed", type=float, default=4.0, help="how much faster than life the crowd moves"
+        "--speed",
+        type=float,
+        default=10.0,
+        help="how much faster than life the hall's day goes (default 10: a minute in 6 s)",
     )
     p.add_argument("--windows", type=int, default=4, help="windows staffed by the simulated crowd")
+    p.add_argument(
+        "--profile",
+        default="synthetic",
+        help="the crowd's day: 'synthetic' (a made-up day: morning peak, lunch, a late "
+        "Wednesday) or a hall's data dir, whose last four weeks of today's weekday it replays",
+    )
+    p.add_argument(
+        "--per-day",
+        type=float,
+        default=DEFAULT_PER_DAY,
+        help=f"citizens in a synthetic day (default {DEFAULT_PER_DAY:g})",
+    )
     p.add_argument("--pin", default="1234", help="the manager console's PIN in the demo")
     p.add_argument(
         "--keep-hours",
@@ -49,6 +65,49 @@ def register(sub) -> None:
         help="keep the hall's real opening hours (default: open around the clock for the demo)",
     )
     p.set_defaults(func=run)
+
+
+DEFAULT_PER_DAY = 200  # four windows of the crowd: a queue at the morning peak, none at 16:00
+
+
+def crowd_demand(args, config: Path):
+    """The crowd's day (today's weekday, or the next the hall opens): a synthetic profile at the
+    hall file's real hours (the demo's controller may be open around the clock), or the
+    recorded history of a data dir."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from .demohistory import synthetic_demand
+    from .hallconfig import load_file
+    from .planning import WEEKDAYS_ZH, history_demand
+
+    hall, _raw = load_file(config)
+    today = datetime.now(ZoneInfo(hall.timezone)).date()
+    weekday = next(
+        (d for d in (today.weekday() + i for i in range(7)) if hall.hours.week[d % 7]), None
+    )
+    if weekday is None:
+        raise SystemExit(f"{config}: the hall opens on no day of the week: no day to play")
+    weekday %= 7
+    if args.profile == "synthetic":
+        demand = synthetic_demand(hall, weekday, args.per_day)
+        what = f"合成的一天（{args.per_day:g} 人）"
+    else:
+        from .planning import NoHistory
+        from .store import StoreError
+
+        until = today - timedelta(days=1)
+        try:
+            _hall, demand = history_demand(
+                args.profile, until - timedelta(days=27), until, weekday, config
+            )
+        except NoHistory as exc:
+            raise SystemExit(f"onewindow demo --profile: {exc.args[0]} ({exc.args[1]})") from None
+        except StoreError as exc:
+            raise SystemExit(f"onewindow demo --profile: {exc}") from None
+        what = f"{args.profile} 的记录（{len(demand.days)} 个{WEEKDAYS_ZH[weekday]}）"
+    print(f"  crowd: {WEEKDAYS_ZH[weekday]}，{what}", flush=True)
+    return demand
 
 
 def always_open_copy(src: Path, data_dir: Path) -> Path:
@@ -196,10 +255,21 @@ def _run(args, data_dir: Path) -> int:
     from .bus.service import HallService
     from .bus.url import parse_bus_url
     from .crowd import Crowd
-    from .startup import open_hall
+    from .ops_plan import HISTORY_DAYS
+    from .startup import DB_FILE, open_hall
 
+    demand = crowd_demand(args, Path(args.config))  # (a bad --profile stops before anything runs)
     data_dir.mkdir(parents=True, exist_ok=True)
     config = Path(args.config) if args.keep_hours else always_open_copy(Path(args.config), data_dir)
+    if not (data_dir / DB_FILE).exists():
+        # a new demo hall gets four weeks of made-up past days: 排班建议 has a history to use
+        from datetime import timedelta
+
+        from .demohistory import write_history
+
+        first = date.today() - timedelta(days=HISTORY_DAYS)
+        n = write_history(config, data_dir, first, HISTORY_DAYS, int(args.per_day) * 20)
+        print(f"  history: {n} made-up tickets of the four weeks before today", flush=True)
     ctl = open_hall(config, data_dir)
     hall = ctl.hall
     registry = DeviceRegistry(data_dir)
@@ -240,9 +310,12 @@ def _run(args, data_dir: Path) -> int:
         ),
     )
     callers = {n: client(f"caller-{n}") for n in windows}
-    services = [s.code for s in hall.services if not s.pickup]
     crowd = Crowd(
-        kiosk, callers, services, speed=args.speed, say=lambda text: print(text, flush=True)
+        kiosk,
+        callers,
+        demand,
+        speed=args.speed,
+        say=lambda text: print(text, flush=True),
     )
     crowd.start()
 

@@ -70,14 +70,15 @@ def op_book(req: Request) -> dict:
         citizen is not None, "bad_request", "预约需要读取身份证", "An ID card is needed to book"
     )
     start = parse_slot(req, a.get("slot_start", str, maxlen=40))
-    row = add_booking(
-        req,
-        s,
-        start,
-        citizen["key"],
-        citizen["masked"],
-        a.get("channel", str, req.device.role, maxlen=16),
+    channel = a.get("channel", str, req.device.role, maxlen=16)
+    # a kiosk or a phone books on its own channel; a manager may record another (by telephone)
+    require(
+        req.device.role == "manager" or channel == req.device.role,
+        "forbidden",
+        "此设备不能指定预约渠道",
+        f"A {req.device.role} books on its own channel only",
     )
+    row = add_booking(req, s, start, citizen["key"], citizen["masked"], channel)
     return {"appointment": view(req, row)}
 
 

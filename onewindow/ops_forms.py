@@ -55,19 +55,21 @@ def card_values(a: Args) -> dict[str, str]:
     return out
 
 
-def fill(req: Request, t: Ticket, answers: Optional[dict]) -> None:
-    """ticket.issue's `form` {values}: checked against the merged form, sealed, kept with the
-    ticket; a form with mistakes refuses the ticket (nothing is kept) naming each field."""
+def checked_form(req: Request, code: str, answers: Optional[dict]) -> Optional[dict]:
+    """ticket.issue's `form` {values}, checked against the merged form of `code` before the
+    ticket is issued: a form with mistakes refuses the ticket naming each field, and nothing was
+    written (a refusal after writing would cost the hall a reload). The record to seal, or None
+    when no form was given."""
     given = req.args.get("form", dict, None, maxlen=4)
     if given is None:
-        return
+        return None
     require(
         req.forms is not None,
         "form_unavailable",
         "本大厅暂不能保存申请表，请到窗口填写",
         "The hall cannot keep forms now; fill it in at the window",
     )
-    form = form_for(req.hall, t.service, answers or {})
+    form = form_for(req.hall, code, answers or {})
     if form is None:
         raise DomainError("bad_request", "该事项没有申请表", "This service has no form")
     card = card_values(req.args)
@@ -91,14 +93,14 @@ def fill(req: Request, t: Ticket, answers: Optional[dict]) -> None:
             fields=[p.key for p in problems],
         )
     # `by` and `code` are sealed with it: which kiosk may print it at once, which guide its QR
-    record = {
-        "form": template_view(req, form),
-        "values": kept,
-        "by": req.device.id,
-        "code": t.service,
-    }
+    return {"form": template_view(req, form), "values": kept, "by": req.device.id, "code": code}
+
+
+def keep_form(req: Request, t: Ticket, record: dict) -> None:
+    """The checked form, sealed, kept with its new ticket."""
+    assert req.forms is not None  # checked_form made sure
     req.store.put_form(t.id, t.day, req.forms.seal(json.dumps(record, ensure_ascii=False)))
-    req.audit("form_fill", t, detail={"fields": len(kept)})
+    req.audit("form_fill", t, detail={"fields": len(record["values"])})
 
 
 def _may_read(req: Request, t: Ticket) -> bool:

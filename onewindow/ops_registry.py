@@ -8,6 +8,7 @@ from . import ops_config as cfg
 from . import ops_followup as follow
 from . import ops_forms as forms
 from . import ops_mobile as mobile
+from . import ops_plan as plan
 from . import ops_platform as platform
 from . import ops_rating as rating
 from . import ops_reports as reports
@@ -67,6 +68,7 @@ OPS = {
     "report.waiting": (reports.op_waiting, ("manager",)),
     "report.sheet": (reports.op_sheet, ("manager", "web")),
     "report.ratings": (follow.op_ratings, ("manager",)),
+    "report.plan": (plan.op_plan, ("manager",)),
     "rating.follow": (follow.op_follow, ("manager",)),
     "rating.note": (follow.op_note, ("manager",)),
     "rating.case": (follow.op_case, ("manager",)),
@@ -112,6 +114,7 @@ READS = frozenset(
         "report.audit",
         "report.waiting",
         "report.ratings",
+        "report.plan",
         "ticket.find",
         "rating.case",
         "case.list",

@@ -13,6 +13,7 @@ from .domain.lifecycle import Action
 from .domain.model import CHANNELS, DECLARABLE, Priority, TicketStatus
 from .domain.routing import reinstate_order
 from .envelope import Args, require
+from .ops_forms import checked_form, keep_form
 from .ops_mobile import admit, notice_view, record
 from .request import Request
 
@@ -20,6 +21,10 @@ PRIORITIES = tuple(p.value for p in Priority)
 # 外国人永久居留证 before 2023; ASCII digits only (\d would take Arabic-Indic or full-width ones)
 FOREIGN_PR_OLD = re.compile(r"^[A-Z]{3}[0-9]{12}$")
 DEFAULT_CHANNEL = {"kiosk": "kiosk", "web": "web", "caller": "staff", "manager": "staff"}
+# Self-service devices: the channel is theirs, and no priority is theirs to choose (a kiosk
+# passes on the 绿色通道 the citizen declared, checked at the window). Only staff, who see the
+# citizen, set a priority.
+OWN_CHANNEL = {"kiosk": "kiosk", "web": "web"}
 # What `queue.status` tells each role about one ticket beyond its number and progress: the
 # masked name only to those who serve or are the citizen (not to screens and signs, which any
 # passer-by reads), the QR page link only to managers and to the web pages (which were given it)
@@ -88,7 +93,27 @@ def _check_quota(req: Request, item) -> None:
         )
 
 
-def _find_appointment(req: Request, code, citizen, appointment_id, now):
+def _self_service(role: str, channel: str, priority, declared) -> None:
+    """A kiosk or the web pages may not choose the ticket's channel or priority; the web pages
+    may not declare one either (its only priority is an elder's, from the number typed)."""
+    own = OWN_CHANNEL.get(role)
+    if own is None:
+        return
+    require(
+        channel == own,
+        "forbidden",
+        "此设备不能指定取号渠道",
+        f"A {role} issues on the {own} channel only",
+    )
+    require(
+        priority is None and (declared is None or role == "kiosk"),
+        "forbidden",
+        "此设备不能指定优先类别，请到窗口出示证件",
+        f"A {role} may not set a ticket's priority; staff check it at the window",
+    )
+
+
+def _find_appointment(req: Request, code, citizen, appointment_id, now, look_up=True):
     if appointment_id:
         appt = req.store.appointment(appointment_id)
         require(appt is not None, "not_found", "找不到该预约", "No such appointment")
@@ -96,8 +121,9 @@ def _find_appointment(req: Request, code, citizen, appointment_id, now):
             raise DomainError(
                 "forbidden", "该预约不属于此证件", "This appointment belongs to someone else"
             )
-    elif citizen:
+    elif citizen and look_up:
         # only a booking for what the citizen chose: never check them into another service
+        # (not from a number typed on a phone: that would spend a stranger's booking)
         rows = req.store.bookings(citizen["key"], req.day, req.day, service=code)
         if not rows:
             return None
@@ -139,6 +165,9 @@ def op_issue(req: Request) -> dict:
     priority = a.get("priority", str, None, choices=PRIORITIES)
     # 绿色通道 declared by the citizen: goes first at once, checked by staff at the window
     declared = a.get("declared", str, None, choices=DECLARABLE)
+    _self_service(dev.role, channel, priority, declared)
+    # an ID number typed on a phone proves nothing about who holds the phone (docs/phone.md)
+    typed = dev.role == "web"
     appointment_id = a.get("appointment_id", str, None, maxlen=64)
     answers = a.get("answers", dict, None, maxlen=20)
     printed = a.get("printed", bool, True)
@@ -150,7 +179,7 @@ def op_issue(req: Request) -> dict:
         raise DomainError("need_card", "请刷身份证或社保卡签到", "Read your ID card to check in")
     now = req.now
     item = _queue_item(req, code)
-    appt = _find_appointment(req, code, citizen, appointment_id, now)
+    appt = _find_appointment(req, code, citizen, appointment_id, now, look_up=not typed)
     if appt is not None:
         item = _queue_item(req, appt["service"])
         channel = "appointment"
@@ -163,9 +192,14 @@ def op_issue(req: Request) -> dict:
         )
         _check_open(req, item, now)
         _check_quota(req, item)
+    theme_answers = _theme_answers(req, item, answers)
+    # 一表申请: checked before anything is written, so that a refusal writes nothing
+    form = checked_form(req, item.code, theme_answers if theme_answers is not None else answers)
     if citizen:
         for t in req.queues.waiting(item.code):
-            if t.citizen_key == citizen["key"]:
+            # a typed number is held against typed ones only: it never refuses the card's holder,
+            # and a phone never learns from it that someone with that card is waiting
+            if t.citizen_key == citizen["key"] and (t.channel == "web") == typed:
                 raise DomainError(
                     "already_waiting",
                     f"您已取号 {t.number}，请留意叫号",
@@ -178,6 +212,8 @@ def op_issue(req: Request) -> dict:
             and age_on(citizen["birth"], now.date()) >= req.hall.rules.elder_age
         ):
             priority = "elder"
+            if typed:  # goes first, as a 绿色通道 declared: the staff see the card at the window
+                declared = declared or "elder"
     if declared:
         priority = priority or declared
     t = req.issue(
@@ -190,16 +226,15 @@ def op_issue(req: Request) -> dict:
         slot_start=datetime.fromisoformat(appt["slot_start"]) if appt else None,
         citizen_key=citizen["key"] if citizen else None,
         citizen_masked=citizen["masked"] if citizen else None,
-        answers=_theme_answers(req, item, answers),
+        answers=theme_answers,
         printed=printed,
     )
     if appt:
         req.store.set_appointment(appt["id"], "checked_in", ticket_id=t.id)
     if from_phone:
         record(req, t.id, from_phone)
-    from .ops_forms import fill
-
-    fill(req, t, t.answers if t.answers is not None else answers)  # 一表申请, when given
+    if form is not None:
+        keep_form(req, t, form)
     req.emit(
         "ticket",
         {

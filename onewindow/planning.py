@@ -13,9 +13,12 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from .domain import demand as dem
+from .domain.demand import hhmm
 from .domain.hallsim import DayResult, Group, simulate_days
 from .domain.model import Hall, Rules
 from .domain.staffing import CONFIDENCE, Advice, recommend
+
+DEFAULT_DAYS = 200  # simulated days checking a plan
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAYS_ZH = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
@@ -42,19 +45,36 @@ def _weekday(text: str) -> int:
     raise argparse.ArgumentTypeError(f"{text!r}: give mon..sun or 1..7 (1 = Monday)")
 
 
+_worker: dict[str, dem.Demand] = {}  # in a worker process: the demand of the plan in hand
+
+
+def _take_demand(demand: dem.Demand) -> None:
+    _worker["demand"] = demand
+
+
+def _days_part(
+    groups: Sequence[Group], counts: dict[tuple[str, int], int], rules: Rules, seeds: Sequence[int]
+) -> list[DayResult]:
+    # the same demand object call after call: simulate_days keeps its days' calendars
+    return simulate_days(groups, counts, _worker["demand"], rules, seeds)
+
+
 class ParallelDays:
     """Simulated days spread over `jobs` processes (the days are independent, and a plan
-    simulates thousands): the same results as `simulate_days`, in the same order."""
+    simulates thousands): the same results as `simulate_days`, in the same order. Each process
+    is handed the demand once (with its ~100,000 measured times), when it starts."""
 
     def __init__(self, jobs: int):
         self.jobs = jobs
-        self.pool = ProcessPoolExecutor(jobs)
+        self.pool: Optional[ProcessPoolExecutor] = None
+        self._demand: Optional[dem.Demand] = None
 
     def __enter__(self) -> ParallelDays:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.pool.shutdown(cancel_futures=True)
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
 
     def __call__(
         self,
@@ -64,34 +84,36 @@ class ParallelDays:
         rules: Rules,
         seeds: Sequence[int],
     ) -> list[DayResult]:
+        if self.pool is None or demand is not self._demand:
+            if self.pool is not None:
+                self.pool.shutdown()
+            self._demand = demand
+            self.pool = ProcessPoolExecutor(self.jobs, initializer=_take_demand, initargs=(demand,))
         seeds = list(seeds)
         size = -(-len(seeds) // self.jobs)
         parts = [
-            self.pool.submit(simulate_days, groups, counts, demand, rules, seeds[i : i + size])
+            self.pool.submit(_days_part, groups, counts, rules, seeds[i : i + size])
             for i in range(0, len(seeds), size)
         ]
         return [day for part in parts for day in part.result()]
 
 
-def _spans(hall: Hall, weekday: int) -> tuple[dem.Span, ...]:
+def spans_of(hall: Hall, weekday: int) -> tuple[dem.Span, ...]:
     return tuple(
         (s.hour * 60 + s.minute, e.hour * 60 + e.minute) for s, e in hall.hours.week[weekday]
     )
 
 
-def plan(
+def history_demand(
     data_dir: str | Path,
     since: date,
     until: date,
-    target_min: float,
-    percentile: float,
     weekday: Optional[int] = None,
     config: Optional[str | Path] = None,
-    days: int = 200,
-    seed: int = 1,
-    jobs: int = 1,
-) -> tuple[Hall, dem.Demand, Advice]:
-    """The advice for one weekday (None: the history's busiest); NoHistory when there is none."""
+) -> tuple[Hall, dem.Demand]:
+    """The hall and one weekday's demand (None: the history's busiest) from the history of
+    `data_dir` (read-only: works while the hall runs); NoHistory when there is none. What 排班建议
+    plans from, and what the demo's crowd can replay (a recorded profile)."""
     from .hallconfig import load_file, parse
     from .startup import DB_FILE
     from .store import StoreError
@@ -117,7 +139,7 @@ def plan(
         )
     if weekday is None:
         weekday = Counter(t.day.weekday() for t in past).most_common(1)[0][0]
-    spans = _spans(hall, weekday)
+    spans = spans_of(hall, weekday)
     if not spans:
         raise NoHistory(
             f"大厅{WEEKDAYS_ZH[weekday]}不开窗，无需排班。",
@@ -135,6 +157,23 @@ def plan(
             "no ticket in the history was finished: handling times are unknown, "
             "so there is no advice",
         )
+    return hall, d
+
+
+def plan(
+    data_dir: str | Path,
+    since: date,
+    until: date,
+    target_min: float,
+    percentile: float,
+    weekday: Optional[int] = None,
+    config: Optional[str | Path] = None,
+    days: int = DEFAULT_DAYS,
+    seed: int = 1,
+    jobs: int = 1,
+) -> tuple[Hall, dem.Demand, Advice]:
+    """The advice for one weekday (None: the history's busiest); NoHistory when there is none."""
+    hall, d = history_demand(data_dir, since, until, weekday, config)
     if jobs <= 1:
         return hall, d, recommend(hall, d, target_min, percentile, days=days, seed=seed)
     with ParallelDays(jobs) as run_days:
@@ -145,8 +184,54 @@ def plan(
         )
 
 
-def _hm(minute: int) -> str:
-    return f"{minute // 60:02d}:{minute % 60:02d}"
+def advice_dict(hall: Hall, d: dem.Demand, a: Advice) -> dict:
+    """The advice as the bus carries it (op report.plan, docs/protocol.md): plain JSON."""
+    return {
+        "weekday": a.weekday,
+        "target_min": a.target_min,
+        "percentile": a.percentile,
+        "history_days": [day.isoformat() for day in d.days],
+        "simulated_days": a.days,
+        "confidence": round(a.confidence, 3),
+        "analytic_confidence": round(a.analytic_confidence, 3),
+        "stands": a.stands,
+        "added": a.added,
+        "groups": [{"id": g.id, "name": g.name, "windows": len(g.windows)} for g in a.groups],
+        "slots": [
+            {
+                "slot": hhmm(s.slot),
+                "windows": s.windows,
+                "analytic": s.analytic,
+                "total": sum(s.windows.values()),
+                "wait_pct": round(s.wait_pct, 2),
+                "arrivals": round(s.arrivals, 2),
+                "confidence": round(s.confidence, 3),
+            }
+            for s in a.slots
+        ],
+        "extra": a.extra,
+        "unserved": list(a.unserved),
+        "unmeasured": list(d.unmeasured),
+    }
+
+
+def plan_dict(
+    data_dir: str | Path,
+    since: date,
+    until: date,
+    target_min: float,
+    percentile: float,
+    weekday: int,
+    days: int = DEFAULT_DAYS,
+) -> dict:
+    """`plan` as JSON for the bus: {"plan": ...}, or {"message", "message_en"} saying why there
+    is none (run in a process of its own by planner.py: it takes seconds)."""
+    try:
+        hall, d, advice = plan(data_dir, since, until, target_min, percentile, weekday, days=days)
+    except NoHistory as exc:
+        zh, en = exc.args
+        return {"message": zh, "message_en": en}
+    return {"plan": advice_dict(hall, d, advice)}
 
 
 def render(hall: Hall, d: dem.Demand, a: Advice) -> str:
@@ -215,7 +300,7 @@ def render(hall: Hall, d: dem.Demand, a: Advice) -> str:
             cell = f"{n}" + (f" ({n - first:+d})" if n != first else "")
             cells.append(cell + " " * max(0, _w(h) - len(cell)))
         out.append(
-            f"{_hm(s.slot)}  "
+            f"{hhmm(s.slot)}  "
             + "  ".join(cells)
             + f"  {s.wait_pct:5.1f} 分钟  {s.arrivals:5.1f}  {s.confidence:.0%}"
         )
@@ -246,6 +331,13 @@ def cmd_plan(args) -> int:
     if args.since > args.to:
         print("onewindow plan: --from is after --to", file=sys.stderr)
         return 2
+    from .domain.whatif import parse_change
+
+    try:
+        changes = [parse_change(text) for text in args.what_if or ()]
+    except ValueError as exc:
+        print(f"onewindow plan: --what-if {exc}", file=sys.stderr)
+        return 2
     try:
         hall, d, advice = plan(
             args.data_dir,
@@ -264,6 +356,18 @@ def cmd_plan(args) -> int:
         print(f"onewindow plan: {zh}\n  ({en})", file=sys.stderr)
         return 1
     sys.stdout.write(render(hall, d, advice))
+    if changes:
+        from .planwhatif import what_if
+
+        try:
+            if args.jobs <= 1:
+                sys.stdout.write(what_if(hall, d, advice, changes, args.seed))
+            else:
+                with ParallelDays(args.jobs) as run_days:
+                    sys.stdout.write(what_if(hall, d, advice, changes, args.seed, run_days))
+        except ValueError as exc:
+            print(f"onewindow plan: --what-if {exc}", file=sys.stderr)
+            return 2
     return 0
 
 
@@ -300,8 +404,18 @@ def register(sub, data_arg) -> None:
         help="plan for this hall file's windows and rules instead of "
         "the live ones (a what-if: move or add windows in a copy)",
     )
-    p.add_argument("--days", type=int, default=200, help="simulated days (default 200)")
+    p.add_argument(
+        "--days", type=int, default=DEFAULT_DAYS, help=f"simulated days (default {DEFAULT_DAYS})"
+    )
     p.add_argument("--seed", type=int, default=1, help="the simulation's random seed")
+    p.add_argument(
+        "--what-if",
+        action="append",
+        metavar="KIND+N@HH:MM-HH:MM",
+        help="after the advice, the waits per service and slot with this change to it, e.g. "
+        "comprehensive+2@09:00-11:00 or A+B-1@14:00-15:00 (KIND as in the table's heads); "
+        "may be repeated",
+    )
     p.add_argument(
         "--jobs",
         type=int,

@@ -11,6 +11,7 @@ import functools
 import io
 
 from .fonts import find_font
+from .pdfparts import grid_style
 
 FONT = "OneWindowCJK"
 SECTIONS = (
@@ -73,8 +74,7 @@ def _styles():
 
 
 def _table(rows: list[dict], styles, width: float):
-    from reportlab.lib import colors
-    from reportlab.platypus import Paragraph, Table, TableStyle
+    from reportlab.platypus import Paragraph, Table
 
     head = [label for _, label in COLUMNS]
     body = [
@@ -88,19 +88,7 @@ def _table(rows: list[dict], styles, width: float):
         colWidths=[first] + [(width - first) / (len(COLUMNS) - 1)] * (len(COLUMNS) - 1),
         repeatRows=1,
     )
-    table.setStyle(
-        TableStyle(
-            [
-                ("FONTNAME", (0, 0), (-1, -1), FONT),
-                ("FONTSIZE", (0, 0), (-1, -1), 9),
-                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8f0fe")),
-                ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
-                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#bbbbbb")),
-                ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#f7f7f7")]),
-            ]
-        )
-    )
+    table.setStyle(grid_style(FONT, 9))
     return table
 
 
@@ -213,6 +201,12 @@ def report_pdf(data: dict, hall_name: str = "") -> bytes:
             styles["sub"],
         ),
     ]
+    if data.get("plan"):  # a day's report: the day's 排班建议 on a page of its own
+        from reportlab.platypus import PageBreak
+
+        from .planpdf import plan_story
+
+        story += [PageBreak(), *plan_story(data["plan"], styles, width), PageBreak()]
     for group, zh, en in SECTIONS:
         rows = [r for r in (data["kpis"].get(group) or {}).get("rows", [])]
         story.append(Paragraph(f"{zh} {en}", styles["h2"]))

@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import re
+import time
 from datetime import date
 from pathlib import Path
 from typing import Callable
@@ -62,6 +63,8 @@ AUDIT_COLUMNS = (
 )
 
 Request = Callable[[str, dict], dict]
+PLAN_WAIT_S = 180.0  # a day's report waits this long for its 排班建议 page
+PLAN_ASK_S = 2.0
 
 
 def period_args(period: str) -> dict:
@@ -124,7 +127,19 @@ def collect(request: Request, period: str) -> dict:
         data["kpis"][group] = request("report.kpis", {**args, "group": group})
     if "day" in args:
         data["audit"] = request("report.audit", {"day": args["day"]})
+        data["plan"] = plan_for(request, args["day"])
     return data
+
+
+def plan_for(request: Request, day: str, wait_s: float = PLAN_WAIT_S) -> dict:
+    """report.plan for `day`, waited for while it is being worked out (at most `wait_s`: then
+    the report says it is still being worked out)."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        got = request("report.plan", {"day": day})
+        if got.get("status") != "computing" or time.monotonic() > deadline:
+            return got
+        time.sleep(PLAN_ASK_S)
 
 
 def export(request: Request, period: str, out_dir: Path, hall_name: str = "") -> list[Path]:

@@ -63,6 +63,11 @@ class Request:
         return self._ctl.secret
 
     @property
+    def planner(self):
+        """排班建议 worked out beside the controller (planner.py)."""
+        return self._ctl.planner
+
+    @property
     def phones(self):
         """The vault for follow-up phone numbers (phonevault.py), None without `cryptography`."""
         return self._ctl.phones

@@ -120,6 +120,7 @@ ARGS = {
     "report.kpis": ("group", "window", "month", "day"),
     "report.audit": ("day", "limit"),
     "report.waiting": (),
+    "report.plan": ("day", "target_wait", "percentile"),
     "report.sheet": ("period", "pin"),
     "report.ratings": ("days", "open_only"),
     "rating.follow": ("rating_id", "status", "action", "note", "by"),

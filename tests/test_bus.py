@@ -256,6 +256,39 @@ def test_a_flooding_led_sign_is_rate_limited_then_fenced_with_one_alert_and_the_
     led.disconnect()
 
 
+def test_a_kiosk_flooding_ticket_issue_gets_a_busy_hours_numbers_not_hundreds(hall):
+    """A script on a kiosk's identity asks for 1,000 numbers at once: it gets the burst of its
+    `ticket.issue` budget (bus/budget.py), the managers read that numbers were being taken in
+    bulk, and another kiosk's citizen is served as ever."""
+    from onewindow.bus.budget import OP_BUDGETS
+
+    hall.add("kiosk-2", "kiosk")
+    manager = hall.client("manager-1")
+    alerts = []
+    manager.on_event("alert", alerts.append)
+    bot = hall.raw_client("kiosk-1")
+    bot.subscribe(f"ow/{hall.hall_id}/rep/kiosk-1", 1)
+    time.sleep(0.2)
+    for n in range(1000):
+        bot.publish(
+            f"ow/{hall.hall_id}/req/kiosk-1", envelope(f"t{n}", "ticket.issue", service="A"), 1
+        )
+    raised = wait_for(lambda: [a for a in alerts if a["event"] == "raised"], timeout=30)
+    wait_for(lambda: len(bot.received) >= 300, timeout=30)
+    time.sleep(1.0)
+    issued = len(hall.ctl.store.rows("tickets", "service = 'A'"))
+    burst = OP_BUDGETS[("kiosk", "ticket.issue")][1]
+    assert burst <= issued <= burst + 10, issued  # + what the budget refills meanwhile
+    assert [a["key"] for a in raised] == ["rate:kiosk-1"] and raised[0]["op"] == "ticket.issue"
+    assert "大量取号" in raised[0]["message"]
+    answers = [json.loads(p) for _, p in bot.received]
+    assert sum(a["ok"] for a in answers) == issued
+    assert {a["error"]["code"] for a in answers if not a["ok"]} == {"rate_limited"}
+    assert hall.client("kiosk-2").request("ticket.issue", {"service": "A"})["ticket"]["number"]
+    bot.loop_stop()
+    bot.disconnect()
+
+
 def test_thousands_of_requests_at_once_on_a_bare_socket_do_not_queue_ahead_of_a_kiosk(hall):
     """A sign writes 20,000 requests in one go (no MQTT library pacing it): the controller drops
     what exceeds the sign's burst as it reads them, instead of answering thousands of refusals

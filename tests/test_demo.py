@@ -24,7 +24,9 @@ def test_headless_demo_issues_calls_and_stops_cleanly(tmp_path):
             "--duration",
             "6",
             "--speed",
-            "60",
+            "600",
+            "--per-day",
+            "400",
             "--data-dir",
             str(tmp_path / "demo"),
         ],
@@ -36,7 +38,11 @@ def test_headless_demo_issues_calls_and_stops_cleanly(tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     text = out.stdout
     assert "OneWindow demo: 示范县政务服务中心" in text
-    assert re.search(r"\[kiosk\]  取号 [A-Z]\d{3} ", text)
+    # the simulated day from the hall's opening (08:30 on weekdays, 09:00 on Saturdays), its
+    # time on every citizen's line
+    opening = re.search(r"^\[(08:30|09:00)\] 开门营业", text, re.M)
+    assert opening, text[:2000]
+    assert re.search(r"^\[(08|09|10):\d\d\] \[kiosk\]  取号 [A-Z]\d{3} ", text, re.M)
     assert re.search(r"\[display\] 请 [A-Z]\d{3} 号到 \S+窗口 办理", text)
     done = re.search(r"OneWindow demo stopped: (\d+) tickets issued, (\d+) served", text)
     assert done and int(done.group(1)) >= 10 and int(done.group(2)) >= 5

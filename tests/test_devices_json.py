@@ -76,3 +76,33 @@ def test_add_json_failure_prints_nothing_on_stdout(tmp_path):
     again = devices(data, "add", "kiosk-1", "--role", "kiosk", "--json")
     assert again.returncode == 2 and again.stdout == ""
     assert "already exists" in again.stderr
+
+
+def test_the_names_the_hall_gives_its_own_broker_users_are_reserved(tmp_path):
+    """`uplink` is the bridge's user on the hall's broker (and the platform's appointments come
+    from it); `controller` the controller's: a device by either name would share their ACL."""
+    data = tmp_path / "data"
+    for name in ("uplink", "controller", "ow-uplink-demo-county"):
+        out = devices(data, "add", name, "--role", "kiosk")
+        assert out.returncode == 2, (name, out.stdout)
+        assert f"{name!r} must be" in out.stderr and "'uplink'" in out.stderr
+    assert DeviceRegistry(data).list() == []
+    assert devices(data, "add", "uplink-kiosk", "--role", "kiosk").returncode == 0
+
+
+def test_a_device_registered_under_a_reserved_name_before_is_left_out_of_the_broker(
+    tmp_path, caplog
+):
+    from onewindow.bus.acl import mosquitto_files
+    from onewindow.bus.devices import DeviceEntry, hash_secret
+    from onewindow.bus.topics import Topics
+
+    old = [
+        DeviceEntry("uplink", "kiosk", secret_hash=hash_secret("x")),
+        DeviceEntry("kiosk-1", "kiosk", secret_hash=hash_secret("y")),
+    ]
+    mosquitto_files(Topics("demo-county"), old, hash_secret("c"), tmp_path)
+    users = [line.split(":")[0] for line in (tmp_path / "passwd").read_text().splitlines()]
+    assert users == ["controller", "kiosk-1"]
+    assert "user uplink" not in (tmp_path / "acl").read_text()
+    assert "devices remove uplink" in caplog.text

@@ -256,3 +256,23 @@ def test_a_form_printers_trouble_is_a_hall_alert_cleared_when_a_form_prints(hall
     assert alert["message"] == "caller-1 A4申请表打印机 故障：hall-a4：打印机缺纸，请装入A4纸"
     hall.ok(caller(1), "device.health", part="form_printer", status="ok")
     assert "form_printer:caller-1" not in hall.ctl.alerts
+
+
+def test_a_refused_form_writes_nothing_and_reloads_nothing(hall, caplog):
+    """Checked before the ticket is written: a flood of bad forms costs the hall no reload from
+    the database (each took the others' time), and no number is spent."""
+    reloads = []
+    real = hall.ctl.reload
+    hall.ctl.reload = lambda: (reloads.append(1), real())
+    card = {"citizen": CARD, "answers": {"fund": False}}
+    for service, args, code in (
+        ("B", {**card, "form": {"values": VALUES}}, "bad_request"),  # B has no form
+        ("T1", {**card, "form": {"values": {**VALUES, "phone": "123"}}}, "bad_form"),
+        ("T1", {"form": {"values": VALUES}}, "need_card"),
+        ("T1", {**card, "form": {"values": ["not", "a", "dict"]}}, "bad_request"),
+    ):
+        reply = hall.do(KIOSK, "ticket.issue", service=service, **args)
+        assert reply["error"]["code"] == code, (service, reply)
+    assert reloads == [] and "refused after writing" not in caplog.text
+    assert hall.ctl.store.tickets() == [] and hall.ctl.store.rows("forms") == []
+    assert hall.issue("B")["number"] == "B001"  # no number was spent on the refusals

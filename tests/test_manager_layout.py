@@ -16,7 +16,7 @@ from onewindow.managerpin import set_pin
 
 DOCS_IMG = shots_dir()
 PIN = "2468"
-TABS = ("dashboard", "windows", "services", "tickets", "ratings", "hall")
+TABS = ("dashboard", "windows", "services", "tickets", "ratings", "plan", "hall")
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from ctlutil import MONDAY_10, YOUNG_ID, Hall, caller
+from ctlutil import ELDER_ID, KIOSK, MONDAY_10, YOUNG_ID, Hall, caller
 from onewindow.domain.entrance import entrance_token
 from onewindow.phonevault import available
 from onewindow.roles import Device
@@ -82,6 +82,75 @@ def test_an_id_number_from_the_phone_is_checked_and_kept_only_as_its_hash(hall):
     assert YOUNG_ID.encode() not in data and t["number"].encode() in data
 
 
+def test_an_id_number_typed_on_a_phone_declares_an_elder_and_blocks_no_card(hall):
+    """Someone else's number typed on a phone: the ticket goes first only as a declared 绿色通道
+    (checked at the window), and the card's holder still takes a number at the kiosk."""
+    typed = take(hall, "A", citizen={"id_number": ELDER_ID, "name": ""})["result"]["ticket"]
+    assert (typed["priority"], typed["declared"], typed["priority_check"]) == (
+        "elder",
+        "elder",
+        "declared",
+    )
+    card = hall.issue("A", citizen={"id_number": ELDER_ID, "name": "王建国"})
+    assert card["priority"] == "elder" and card["priority_check"] is None
+    # the card now waits: a second card read is refused, a second phone is not told about it
+    again = hall.do(KIOSK, "ticket.issue", service="A", citizen={"id_number": ELDER_ID})
+    assert again["error"]["code"] == "already_waiting"
+    assert again["error"]["detail"]["ticket"] == card["number"]
+    other_phone = take(hall, "A", phone_id="g" * 22, citizen={"id_number": ELDER_ID, "name": ""})
+    assert other_phone["error"]["code"] == "already_waiting"  # the first phone's, not the card's
+    assert other_phone["error"]["detail"]["ticket"] == typed["number"]
+    # at the window the staff see no card matching: withdrawn, it waits as anyone else
+    hall.open(4)
+    assert hall.call(4)["id"] == typed["id"]
+    t = hall.ok(caller(4), "ticket.priority", window=4, decision="withdraw")["ticket"]
+    assert (t["priority"], t["priority_check"]) == (None, "withdrawn")
+
+
+def test_a_phone_or_a_kiosk_cannot_choose_its_priority_or_channel(hall):
+    for args in (
+        {"priority": "elder"},
+        {"priority": "other"},
+        {"channel": "staff"},
+        {"channel": "kiosk"},
+        {"declared": "disabled"},
+    ):
+        reply = take(hall, "A", **args)
+        assert reply["error"]["code"] == "forbidden", args
+    for args in ({"priority": "elder"}, {"channel": "staff"}, {"channel": "web"}):
+        reply = hall.do(KIOSK, "ticket.issue", service="A", **args)
+        assert reply["error"]["code"] == "forbidden", args
+    assert hall.ctl.store.tickets() == []  # nothing was issued
+    # the kiosk's 绿色通道 stays, declared; staff may still set a priority they saw
+    assert hall.issue("A", declared="pregnant")["priority_check"] == "declared"
+    staff = hall.ok(caller(4), "ticket.issue", service="A", priority="veteran")["ticket"]
+    assert (staff["priority"], staff["channel"]) == ("veteran", "staff")
+    assert take(hall, "A")["result"]["ticket"]["channel"] == "web"
+
+
+def test_a_number_typed_on_a_phone_does_not_check_in_a_strangers_booking(hall):
+    slots = hall.ok(KIOSK, "appointment.slots", service="F")["slots"]
+    slot = next(s for s in slots if s["start"] >= "2026-11-23T10:30" and s["free"])
+    citizen = {"id_number": YOUNG_ID, "name": "李小明"}
+    appt = hall.ok(
+        KIOSK, "appointment.book", service="F", slot_start=slot["start"], citizen=citizen
+    )["appointment"]
+    hall.clock.advance(minutes=15)  # within the check-in window
+    t = take(hall, "F", citizen={"id_number": YOUNG_ID, "name": ""})["result"]["ticket"]
+    assert t["channel"] == "web" and t["appointment"] is None
+    assert hall.ctl.store.rows("appointments", "id = ?", (appt["id"],))[0]["status"] == "booked"
+    assert hall.issue("F", citizen=citizen)["appointment"] == appt["slot_start"]  # the card
+    booked = hall.do(
+        WEB,
+        "appointment.book",
+        service="F",
+        slot_start=slot["start"],
+        citizen={"id_number": ELDER_ID, "name": ""},
+        channel="platform",
+    )
+    assert booked["error"]["code"] == "forbidden"
+
+
 @needs_vault
 def test_a_notice_is_sealed_masked_due_at_n_ahead_and_at_the_call_then_purged(hall):
     ahead = [hall.issue("A") for _ in range(5)]
@@ -125,3 +194,24 @@ def test_only_the_notifier_reads_numbers_and_the_web_only_by_page_key(hall):
     reply = hall.do(WEB, "notice.subscribe", ticket_id=mine["id"], phone=MOBILE, consent=True)
     assert reply["error"]["code"] == "not_found"  # the bare id is not the QR's key
     assert caller(4)
+
+
+def test_the_shipped_hall_caps_numbers_from_phones_that_send_no_cookie(tmp_path):
+    """A script sends no cookie, so every request is a new phone (docs/phone.md): what stops it
+    is the shipped hall's cap on all phones together, and the kiosks go on."""
+    import secrets
+    import tomllib
+
+    from busutil import REPO
+
+    shipped = tomllib.loads((REPO / "config" / "hall.toml").read_text(encoding="utf-8"))
+    cap = shipped["mobile"]["daily_max"]
+    assert 0 < cap <= 500
+    h = Hall(tmp_path, MONDAY_10, edit=lambda raw: raw["services"][0].update(daily_quota=0))
+    try:
+        codes = [take(h, "A", phone_id=secrets.token_urlsafe(16)) for _ in range(cap + 5)]
+        assert sum(r["ok"] for r in codes) == cap
+        assert {r["error"]["code"] for r in codes if not r["ok"]} == {"phone_quota"}
+        assert h.issue("A")["number"]
+    finally:
+        h.ctl.store.close()

@@ -179,3 +179,43 @@ def test_plan_on_two_processes_gives_the_same_advice(planned_hall):
     two = _plan(planned_hall.tmp / "data", "--days", "20", "--jobs", "2")
     assert one.returncode == two.returncode == 0, (one.stderr, two.stderr)
     assert one.stdout == two.stdout
+
+
+def test_plan_what_if_more_windows(planned_hall):
+    """--what-if: the advice with two more comprehensive windows 09:00-10:00, and the waits per
+    service and slot it gives (on the same simulated days: the waits can only go down there)."""
+    _run_mondays(planned_hall, 2)
+    got = _plan(
+        planned_hall.tmp / "data",
+        "--days",
+        "30",
+        "--what-if",
+        "comprehensive+2@09:00-10:00",
+        "--what-if",
+        "A+B-9@13:30-14:00",
+    )
+    assert got.returncode == 2 and "'A+B' is no kind of window" in got.stderr
+    got = _plan(
+        planned_hall.tmp / "data", "--days", "30", "--what-if", "comprehensive+2@09:00-10:00"
+    )
+    assert got.returncode == 0, got.stderr
+    advice, _, what_if = got.stdout.partition("假如（what-if）：comprehensive +2 个 09:00-10:00")
+    assert what_if, got.stdout
+    rows = {
+        line.split()[0]: line
+        for line in what_if.splitlines()
+        if line[:2].isdigit() and line[2] == ":"
+    }
+    # the two half hours changed, marked; the others as advised
+    assert "(+2)" in rows["09:00"] and "(+2)" in rows["09:30"] and "(+2)" not in rows["10:00"]
+    head = next(line for line in what_if.splitlines() if line.startswith("时段"))
+    assert head.split("|")[1].split() == ["A", "C"]  # a column per service
+    # C's wait at 09:00 with three more comprehensive windows: nobody waits long
+    c_wait = float(rows["09:00"].split("|")[1].split()[1].rstrip("*"))
+    assert c_wait <= 1.0
+
+
+def test_plan_what_if_said_wrong(planned_hall):
+    got = _plan(planned_hall.tmp / "data", "--what-if", "two more at nine")
+    assert got.returncode == 2
+    assert "KIND+N@HH:MM-HH:MM" in got.stderr and "Traceback" not in got.stderr

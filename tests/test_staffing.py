@@ -21,7 +21,7 @@ WARMUP_MIN = 600  # each starts empty: its first ten hours are left out, and so 
 # the last ten (their waits would be cut by the closing)
 
 
-def _mmc(c: int, rho: float, mean: float = 5.0, customers: int = 30_000):
+def _mmc(c: int, rho: float, mean: float = 5.0, customers: int = 300_000):
     """Mean wait and share waiting of c windows under M/M/c, simulated; and the day means."""
     lam = rho * c / mean
     r = random.Random(7)
@@ -156,7 +156,8 @@ def test_too_few_windows_are_added_and_said():
 
 def test_simulator_calls_through_the_real_routing(monkeypatch):
     """Priority, appointments, fair share, a transfer keeping its queue time, the lunch break:
-    each call is routing.choose_next's answer (spied on, not replaced)."""
+    each call is routing.choose_next's answer (spied on, not replaced; check=True stops at the
+    first call where the simulator's own fast pick differs from it)."""
     from onewindow.domain import hallsim, routing
 
     calls, seen = [], []
@@ -190,7 +191,7 @@ def test_simulator_calls_through_the_real_routing(monkeypatch):
     )
     counts = {(g, k): 2 for g in ("comprehensive", "A") for k in range(540, 1020, 30)}
     rules = Rules(routing="service_order", fair_share=2)
-    res = simulate_day([comp, spec], counts, demand, rules, random.Random(5))
+    res = simulate_day([comp, spec], counts, demand, rules, random.Random(5), check=True)
     reasons = {ch.reason for *_, ch in calls if ch is not None}
     assert {"priority", "appointment", "fair_share"} <= reasons
     assert all(mode == "service_order" and fs == 2 for _, _, _, mode, fs, _ in calls)
@@ -212,3 +213,56 @@ def test_simulator_calls_through_the_real_routing(monkeypatch):
     minutes = [(now - hallsim.BASE).total_seconds() / 60 for _, _, now, *_ in calls]
     assert not [m for m in minutes if 720 <= m < 810]
     assert sum(len(ws) for ws in res.waits.values()) > 100
+
+
+def _mixed_day():
+    lam = {k: 0.9 for k in range(540, 1020, 30)}
+    a = ServiceDemand("A", lam, (5.0, 6.0, 7.0), 0.1, (1.0,), 0.3, (("C", 1.0),), 0.3, 0.2)
+    b = ServiceDemand("B", lam, (3.0, 9.0), 0.05, (), 0.1, (("A", 1.0),), 0.1, 0.3)
+    c = ServiceDemand("C", {k: 0.3 for k in lam}, (4.0,), 0.0, (), 0.0, (), 0.2, 0.0)
+    demand = Demand(0, (date(2026, 1, 5),), ((540.0, 720.0), (810.0, 1020.0)), (a, b, c), ())
+    comp = Group("comprehensive", "comprehensive", (), (Window(1, "1号", kind="comprehensive"),))
+    spec = Group(
+        "A+B",
+        "specialist",
+        ("A", "B"),
+        (Window(2, "2号", services=("A", "B")), Window(3, "3号", services=("B", "A"))),
+    )
+    return demand, [comp, spec]
+
+
+@pytest.mark.parametrize("mode", ["fifo", "service_order"])
+@pytest.mark.parametrize("fair_share", [0, 1, 3])
+def test_every_call_is_the_routing_answer(mode, fair_share):
+    """Over varied days (windows opening and closing each half hour, overlapping specialist
+    windows in opposite orders, transfers, priority and appointments), the simulator's every
+    call, and every time it calls nobody, is what routing.choose_next says."""
+    demand, groups = _mixed_day()
+    for seed in range(4):
+        r = random.Random(seed)
+        counts = {(g.id, k): r.randint(0, 3) for g in groups for k in range(540, 1020, 30)}
+        res = simulate_day(
+            groups, counts, demand, Rules(routing=mode, fair_share=fair_share), r, check=True
+        )
+        assert sum(len(ws) for ws in res.waits.values()) > 500
+
+
+def test_the_check_catches_a_different_answer(monkeypatch):
+    """The check is not idle: a routing that ignores the window's order of services (fifo where
+    the hall says service_order) is caught at the first call where it matters."""
+    from onewindow.domain import hallsim, routing
+
+    def fifo(window, services, waiting, now, mode, fair_share, streak):
+        return routing.choose_next(window, services, waiting, now, "fifo", fair_share, streak)
+
+    monkeypatch.setattr(hallsim, "choose_next", fifo)
+    lam = {k: 0.5 for k in range(540, 1020, 30)}
+    a = ServiceDemand("A", lam, (5.0,), 0.0, (), 0.0, (), 0.0, 0.0)
+    b = ServiceDemand("B", lam, (5.0,), 0.0, (), 0.0, (), 0.0, 0.0)
+    demand = Demand(0, (date(2026, 1, 5),), ((540.0, 1020.0),), (a, b), ())
+    groups = [Group("A+B", "specialist", ("A", "B"), (Window(2, "2号", services=("A", "B")),))]
+    counts = {("A+B", k): 1 for k in range(540, 1020, 30)}
+    with pytest.raises(hallsim.RoutingMismatch, match="window"):
+        simulate_day(
+            groups, counts, demand, Rules(routing="service_order"), random.Random(1), check=True
+        )

@@ -248,9 +248,10 @@ PHONE_PATIENCE_S = 5  # a page not there by then has failed, to the person holdi
 
 def test_a_hundred_phones_at_once_all_get_their_own_pages(site):
     hall, base = site
-    kiosk = hall.client("kiosk-1")
+    # from the duty desk: a kiosk takes a busy hour's numbers at once, not a hundred (budget.py)
+    desk = hall.client("caller-4")
     tickets = [
-        kiosk.request("ticket.issue", {"service": "ABF"[i % 3]})["ticket"] for i in range(100)
+        desk.request("ticket.issue", {"service": "ABF"[i % 3]})["ticket"] for i in range(100)
     ]
     together = threading.Barrier(len(tickets), timeout=60)
     failures = []

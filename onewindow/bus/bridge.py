@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from .devices import BRIDGE_CLIENT_PREFIX, BRIDGE_USER
 from .url import BusUrl, BusUrlError, parse_bus_url
 
 QUEUE_MESSAGES = 100_000  # what the bridge queues while the city is unreachable (~a busy
 QUEUE_BYTES = 256 * 1024 * 1024  # hall's week); beyond it the outbox sends again on reconnect
-BRIDGE_USER = "uplink"  # the bridge's local identity in the hall's ACL
 DOWN_APPOINTMENTS = "down/appointments"  # the platform's bookings, to the hall (ops_platform.py)
 
 
@@ -83,7 +83,7 @@ def bridge_section(hall_id: str, up: Uplink) -> list[str]:
         "try_private false",  # plain MQTT 3.1.1 at the other end: EMQX and others too
         "cleansession false",  # the city keeps our session (and its acks) across cuts
         f"remote_clientid ow-hall-{hall_id}",
-        f"local_clientid ow-uplink-{hall_id}",
+        f"local_clientid {BRIDGE_CLIENT_PREFIX}{hall_id}",
         f"local_username {BRIDGE_USER}",
         "start_type automatic",
         "restart_timeout 1 15",  # back within seconds of the link, at most 15 s after

@@ -19,6 +19,10 @@ from .topics import CONTROLLER
 
 REGISTRY_FILE = "devices.json"
 CONTROLLER_ID = CONTROLLER  # the hall controller's own MQTT user
+# the bridge to the city: its local user in the hall's ACL (bridge.py), the device the
+# platform's appointments come from (bus/service.py), and its client id's prefix
+BRIDGE_USER = "uplink"
+BRIDGE_CLIENT_PREFIX = "ow-uplink-"
 DEVICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 PBKDF2_ROUNDS = 101  # what mosquitto_passwd writes for $7$ (sha512)
 
@@ -47,6 +51,12 @@ def check_secret(secret: str, hashed: str) -> bool:
         return hmac.compare_digest(got, base64.b64decode(digest))
     except (ValueError, TypeError):
         return False
+
+
+def reserved(device_id: str) -> bool:
+    """A name the hall's broker already gives to the controller or the bridge: a device by
+    that name would share their ACL lines (and the platform's stored replies)."""
+    return device_id in (CONTROLLER_ID, BRIDGE_USER) or device_id.startswith(BRIDGE_CLIENT_PREFIX)
 
 
 @dataclass
@@ -105,10 +115,11 @@ class DeviceRegistry:
         note: str = "",
     ) -> str:
         """Returns the secret (shown once; only its hash is kept)."""
-        if not DEVICE_ID.match(device_id) or device_id == CONTROLLER_ID:
+        if not DEVICE_ID.match(device_id) or reserved(device_id):
             raise DeviceError(
                 f"device id {device_id!r} must be 1-64 letters, digits, '-' or '_' "
-                f"(and not {CONTROLLER_ID!r})"
+                f"(and not {CONTROLLER_ID!r}, {BRIDGE_USER!r} or {BRIDGE_CLIENT_PREFIX}..., "
+                f"the hall's own users on its broker)"
             )
         if role not in ROLES:
             raise DeviceError(f"role {role!r} is not one of {', '.join(ROLES)}")

@@ -22,11 +22,12 @@ import paho.mqtt.client as mqtt
 from .. import lograte
 from ..controller import Controller
 from ..envelope import error_reply
+from ..planner import Planner
 from ..request import Outcome
 from ..roles import Device
 from .bridge import DOWN_APPOINTMENTS
 from .budget import Budgets
-from .devices import CONTROLLER_ID, DeviceEntry, DeviceRegistry
+from .devices import BRIDGE_USER, CONTROLLER_ID, DeviceEntry, DeviceRegistry
 from .netloop import NetLoop
 from .outbox import Outbox
 from .publisher import StatePublisher
@@ -49,7 +50,7 @@ RATE_ALERT = "rate"  # alert key prefix: a device over its request budget (budge
 RETRY_STEP_S = 0.1  # retry_after_s is rounded up to this; never 0
 # who the provincial platform's appointments come from (over the bridge, docs/protocol.md §9):
 # not a registered device, only the controller reads the down topic
-PLATFORM = Device("uplink", "platform")
+PLATFORM = Device(BRIDGE_USER, "platform")
 DOWN_MAX = 16 * 1024  # one booking record
 
 
@@ -103,6 +104,9 @@ class HallService:
             keep_days=lambda: self.ctl.hall.uplink_keep_days,
         )
         self._up_more = False  # outbox events not yet published
+        if controller.planner is None:
+            # 排班建议 (op report.plan) from this data dir's history, worked out off this thread
+            controller.planner = Planner(controller.store.path.parent)
         self.client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2, client_id=CONTROLLER_ID, clean_session=True
         )
@@ -169,6 +173,8 @@ class HallService:
             self._thread.join(10)
         if self.broker is not None:
             self.broker.stop()
+        if self.ctl.planner is not None:
+            self.ctl.planner.close()  # a plan being worked out is dropped
         self.ctl.store.close()
 
     def _goodbye(self) -> None:
@@ -434,22 +440,24 @@ class HallService:
                 if req_id
                 else None
             )
-        if not self.budgets.take(device_id, entry.role):
-            return self._rate_limited(entry, payload)
+        op = _peek_op(payload) if entry.role in self.budgets.op_roles else None
+        if not self.budgets.take(device_id, entry.role, op):
+            return self._rate_limited(entry, payload, op)
         return self.ctl.handle(entry.device(), payload)
 
-    def _rate_limited(self, entry: DeviceEntry, payload: bytes) -> Outcome:
+    def _rate_limited(self, entry: DeviceEntry, payload: bytes, op: Optional[str]) -> Outcome:
         """Over its budget: answered at once with nothing done; the managers hear of the device
         once (an alert naming it), not once per request."""
         events = []
         key = f"{RATE_ALERT}:{entry.id}"
         if key not in self.ctl.alerts:
+            if op == "ticket.issue":  # what the managers need to know: someone took numbers
+                text = f"设备 {entry.id} 短时间内大量取号，超出取号限额的请求已被拒绝，请到现场查看"
+            else:
+                text = f"设备 {entry.id} 请求过于频繁，超出的请求已被拒绝"
             events = self.ctl.housekeeping(
                 lambda alerts: alerts.raise_(
-                    key,
-                    "device",
-                    f"设备 {entry.id} 请求过于频繁，超出的请求已被拒绝",
-                    device=entry.id,
+                    key, "device", text, device=entry.id, **({"op": op} if op else {})
                 )
             )
         lograte.warn(
@@ -476,7 +484,7 @@ class HallService:
         # rounded up to the tenth: a retry sooner than said would be refused again, and 0.0
         # would tell a device to retry at once
         wait = max(
-            RETRY_STEP_S, math.ceil(self.budgets.retry_after(entry.id, entry.role) * 10) / 10
+            RETRY_STEP_S, math.ceil(self.budgets.retry_after(entry.id, entry.role, op) * 10) / 10
         )
         return Outcome(
             error_reply(
@@ -630,6 +638,17 @@ _LEADING_ID = re.compile(
     rb'\A\s*\{\s*(?:"v"\s*:\s*1\s*,\s*)?"id"\s*:\s*'
     rb'"([\x21\x23-\x5b\x5d-\x7e]{1,64})"\s*[,}]'
 )
+
+
+def _peek_op(payload: bytes) -> Optional[str]:
+    """The request's op, for a role with a budget per op: parsed in full (a hostile device may
+    write its envelope in any order); None for what the controller will refuse anyway."""
+    from ..envelope import EnvelopeError, parse_request
+
+    try:
+        return parse_request(payload)[1]
+    except EnvelopeError:
+        return None
 
 
 def _peek_id(payload: bytes) -> Optional[str]:

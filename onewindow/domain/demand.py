@@ -84,6 +84,11 @@ def open_minutes(spans: Sequence[Span], slot: int) -> float:
     return sum(max(0.0, min(end, slot + SLOT_MIN) - max(start, slot)) for start, end in spans)
 
 
+def hhmm(minute: float) -> str:
+    """Minutes after midnight as the hall says a time: 570 -> '09:30'."""
+    return f"{int(minute) // 60:02d}:{int(minute) % 60:02d}"
+
+
 def slot_of(minute: float) -> int:
     return int(minute // SLOT_MIN) * SLOT_MIN
 

@@ -17,9 +17,10 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import Callable, Sequence
+from typing import Callable, Optional, Sequence
 
 from . import erlang
 from .demand import Demand, open_minutes
@@ -30,6 +31,8 @@ CONFIDENCE = 0.9  # share of simulated days that must meet the target
 MAX_ROUNDS = 30
 TRIM_TRIALS = 8  # simulations spent looking for windows to close
 SEARCH_DAYS = 50  # simulated days per trial while searching
+TRIAL_CHUNK = 10  # days simulated at a time when trying to close windows: a trial that can no
+# longer stand is given up there (the same answer, sooner)
 COMPREHENSIVE = "comprehensive"
 
 
@@ -113,8 +116,8 @@ def analytic(
     return counts
 
 
-def _pct(waits: Sequence[float], percentile: float) -> float:
-    """The `percentile` wait (0 with nobody)."""
+def percentile_wait(waits: Sequence[float], percentile: float) -> float:
+    """The `percentile` wait (0 with nobody): the one the advice and the day's figures use."""
     if not waits:
         return 0.0
     ordered = sorted(waits)
@@ -122,7 +125,7 @@ def _pct(waits: Sequence[float], percentile: float) -> float:
 
 
 def _met(waits: Sequence[float], target_min: float, percentile: float) -> bool:
-    return not waits or sum(w <= target_min for w in waits) >= percentile / 100 * len(waits)
+    return not waits or len([w for w in waits if w <= target_min]) >= percentile / 100 * len(waits)
 
 
 # how days get simulated: `hallsim.simulate_days`, or the caller's way of spreading them over
@@ -166,12 +169,27 @@ def _score(
             for g in home.get(code, ()):
                 per.setdefault((g.id, slot), []).extend(ws)
         for k, ws in per.items():
-            sc.pwait[k] = sc.pwait.get(k, 0.0) + _pct(ws, percentile)
-            if not _met(ws, target_min, percentile):
+            ws.sort()  # (the percentile and the share within the target from one sort)
+            sc.pwait[k] = (
+                sc.pwait.get(k, 0.0) + ws[min(len(ws) - 1, int(percentile / 100 * len(ws)))]
+            )
+            if bisect_right(ws, target_min) < percentile / 100 * len(ws):
                 sc.missed[k] = sc.missed.get(k, 0) + 1
         for slot, ws in per_slot.items():
             sc.slot_ok[slot] = sc.slot_ok.get(slot, 0) + _met(ws, target_min, percentile)
     return sc
+
+
+def _merge(a: _Score, b: _Score) -> _Score:
+    """The score of two runs of days together."""
+    out = _Score(a.ok + b.ok, dict(a.missed), dict(a.slot_ok), dict(a.pwait))
+    for k, v in b.missed.items():
+        out.missed[k] = out.missed.get(k, 0) + v
+    for slot, n in b.slot_ok.items():
+        out.slot_ok[slot] = out.slot_ok.get(slot, 0) + n
+    for k, w in b.pwait.items():
+        out.pwait[k] = out.pwait.get(k, 0.0) + w
+    return out
 
 
 def recommend(
@@ -194,6 +212,21 @@ def recommend(
         results = evaluate(groups, counts, demand, hall, n, seed, run_days)
         return results, _score(results, home, target_min, percentile)
 
+    def trial(
+        counts: dict[tuple[str, int], int], give_up: GiveUp, n: int
+    ) -> tuple[list[DayResult], Optional[_Score]]:
+        """`run`, TRIAL_CHUNK days at a time, given up (None) once `give_up` says so."""
+        results: list[DayResult] = []
+        sc = _Score(0, {}, {}, {})
+        for start in range(0, n, TRIAL_CHUNK):
+            seeds = range(seed + start, seed + min(n, start + TRIAL_CHUNK))
+            part = run_days(groups, counts, demand, hall.rules, seeds)
+            results += part
+            sc = _merge(sc, _score(part, home, target_min, percentile))
+            if give_up(sc, len(results)):
+                return results, None
+        return results, sc
+
     # the search runs on fewer days; the plan it finds is then checked on all of them (and the
     # search goes on there if that check fails)
     counts = dict(first)
@@ -203,11 +236,13 @@ def recommend(
     while True:
         counts, results, sc = _add(counts, results, sc, partial(run, n=n), n)
         if sc.ok >= CONFIDENCE * n:
-            counts, results, sc = _trim(counts, results, sc, partial(run, n=n), n)
+            counts, results, sc = _trim(counts, results, sc, partial(trial, n=n), n)
         if n == days:
             break
+        # the search's days are the first of the check's: only the others are simulated
+        rest = run_days(groups, counts, demand, hall.rules, range(seed + n, seed + days))
+        results, sc = results + rest, _merge(sc, _score(rest, home, target_min, percentile))
         n = days
-        results, sc = run(counts, n)
         if sc.ok >= CONFIDENCE * n:
             break
     return _advice(
@@ -215,7 +250,9 @@ def recommend(
     )
 
 
+GiveUp = Callable[[_Score, int], bool]  # (the score so far, days so far): the trial cannot stand
 Runner = Callable[[dict[tuple[str, int], int]], tuple[list[DayResult], _Score]]
+Trial = Callable[[dict[tuple[str, int], int], GiveUp], tuple[list[DayResult], Optional[_Score]]]
 
 
 def _add(
@@ -234,7 +271,7 @@ def _add(
 
 
 def _trim(
-    counts: dict[tuple[str, int], int], results: list[DayResult], sc: _Score, run: Runner, days: int
+    counts: dict[tuple[str, int], int], results: list[DayResult], sc: _Score, run: Trial, days: int
 ) -> tuple[dict[tuple[str, int], int], list[DayResult], _Score]:
     """Close a window where the target was met on every simulated day, while the plan still
     stands and no slot falls below CONFIDENCE of the days meeting the target (nor below what it
@@ -251,10 +288,22 @@ def _trim(
             trial = dict(counts)
             for k in spare:
                 trial[k] -= 1
-            t_results, t_sc = run(trial)
-            if t_sc.ok >= CONFIDENCE * days and all(
-                n >= min(sc.slot_ok.get(slot, days), CONFIDENCE * days)
-                for slot, n in t_sc.slot_ok.items()
+            need = {slot: min(n, CONFIDENCE * days) for slot, n in sc.slot_ok.items()}
+
+            def hopeless(part: _Score, done: int, need: dict[int, float] = need) -> bool:
+                left = days - done  # days still to simulate: at best all of them meet it
+                return part.ok + left < CONFIDENCE * days or any(
+                    n + left < need.get(slot, CONFIDENCE * days) for slot, n in part.slot_ok.items()
+                )
+
+            t_results, t_sc = run(trial, hopeless)
+            if (
+                t_sc is not None
+                and t_sc.ok >= CONFIDENCE * days
+                and all(
+                    n >= min(sc.slot_ok.get(slot, days), CONFIDENCE * days)
+                    for slot, n in t_sc.slot_ok.items()
+                )
             ):
                 counts, results, sc = trial, t_results, t_sc
                 break
@@ -277,12 +326,13 @@ def _advice(
     results: Sequence[DayResult],
     unserved: tuple[str, ...],
 ) -> Advice:
+    by_slot: dict[int, list[float]] = {}
+    for r in results:
+        for (s, _c), ws in r.waits.items():
+            by_slot.setdefault(s, []).extend(ws)
     slots = []
     for slot in demand.slots():
-        pct = _pct(
-            [w for r in results for (s, _c), ws in r.waits.items() if s == slot for w in ws],
-            percentile,
-        )
+        pct = percentile_wait(by_slot.get(slot, []), percentile)
         arrivals = sum(s.rates.get(slot, 0.0) for s in demand.services) * open_minutes(
             demand.spans, slot
         )

@@ -1,0 +1,76 @@
+"""排班建议 for the manager console and the printed report, worked out beside the hall (op
+report.plan, docs/staffing.md). A plan takes seconds of simulation: the controller's thread
+never runs one. It asks the Planner, which answers from the plans it has and starts a missing
+one in a process of its own (the controller's thread keeps its core, and the GIL), reading the
+database through its own read-only connection as `onewindow plan` does.
+
+A plan depends on the history up to yesterday only, so one made today stays right all day;
+the op asks again until it is ready ("computing").
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+from collections import OrderedDict
+from datetime import date
+from multiprocessing.pool import AsyncResult, Pool
+from pathlib import Path
+from typing import Optional
+
+from . import planning
+
+log = logging.getLogger(__name__)
+
+KEEP = 16  # plans kept (a few targets a day, and the report's days)
+Key = tuple[date, date, float, float, int]  # since, until, target, percentile, weekday
+
+
+class Planner:
+    def __init__(self, data_dir: str | Path, days: int = planning.DEFAULT_DAYS):
+        self.data_dir = Path(data_dir)
+        self.days = days
+        self._pool: Optional[Pool] = None
+        self._running: dict[Key, AsyncResult] = {}
+        self._done: OrderedDict[Key, dict] = OrderedDict()
+
+    def get(self, key: Key) -> Optional[dict]:
+        """The plan's JSON ({"plan"} or {"message", "message_en"}), or None while it is being
+        worked out (then it has been started). Never blocks."""
+        if key in self._done:
+            self._done.move_to_end(key)
+            return self._done[key]
+        job = self._running.get(key)
+        if job is None:
+            if self._pool is None:
+                # spawned, not forked: the hall process has threads (the bus) and a database open
+                self._pool = multiprocessing.get_context("spawn").Pool(1)
+            since, until, target, percentile, weekday = key
+            self._running[key] = self._pool.apply_async(
+                planning.plan_dict,
+                (self.data_dir, since, until, target, percentile, weekday, self.days),
+            )
+            return None
+        if not job.ready():
+            return None
+        del self._running[key]
+        try:
+            result = job.get()
+        except Exception as exc:  # the history unreadable, the process killed...: said, not kept
+            log.error("排班建议 failed: %s", exc, exc_info=exc)
+            return {
+                "message": f"排班建议计算失败：{exc}",
+                "message_en": f"the staffing advice failed: {exc}",
+                "failed": True,
+            }
+        self._done[key] = result
+        while len(self._done) > KEEP:
+            self._done.popitem(last=False)
+        return result
+
+    def close(self) -> None:
+        """Stop at once: a plan being worked out is dropped (the hall is stopping)."""
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
