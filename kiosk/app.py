@@ -132,6 +132,7 @@ class KioskApp(HallApp):
             on_printer=self._on_printer,
             on_card=self._on_card,
             on_card_error=self._on_card_error,
+            clock=self.hall_now,
         )
         return root
 

@@ -18,8 +18,7 @@ import os
 import shutil
 import tempfile
 import threading
-import time
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -236,8 +235,9 @@ class Simulation:
     def jobs_so_far(self) -> int:
         return len(self.printer.jobs)
 
-    def save_preview(self, before: int, label: str) -> Optional[Path]:
-        """The PNG of the job that came out after `before` jobs (what the citizen would hold)."""
+    def save_preview(self, before: int, label: str, now: datetime) -> Optional[Path]:
+        """The PNG of the job that came out after `before` jobs (what the citizen would hold),
+        named by `now`, the hall's time (as on the ticket), not this box's zone."""
         if not self.preview_dir:
             return None
         jobs = self.printer.wait_jobs(before + 1, 3.0)
@@ -246,7 +246,7 @@ class Simulation:
         from drivers.escpos_render import render_png
 
         self.preview_dir.mkdir(parents=True, exist_ok=True)
-        path = self.preview_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-{label}.png"
+        path = self.preview_dir / f"{now.strftime('%Y%m%d-%H%M%S')}-{label}.png"
         path.write_bytes(render_png(jobs[before]))
         log.info("ticket preview saved: %s", path)
         return path
@@ -268,7 +268,9 @@ class KioskDevices:
         on_printer: Callable[[str], None],
         on_card: Callable[[dict], None],
         on_card_error: Callable[[str, str], None],
+        clock: Callable[[], datetime],
     ):
+        self.clock = clock  # the hall's time
         self.sim: Optional[Simulation] = None
         preview = Path(args.preview_dir) if getattr(args, "preview_dir", None) else None
         printer_port, idcard_port = args.printer, args.idcard
@@ -308,5 +310,5 @@ class KioskDevices:
         before = self.sim.jobs_so_far() if self.sim else 0
         status = self.printer.print_job(data)
         if self.sim:
-            self.sim.save_preview(before, label)
+            self.sim.save_preview(before, label, self.clock())
         return status.reason

@@ -49,7 +49,7 @@ TEXTS = Catalogue(
         "confirm_waiting": "现在取号，前面 {n} 人 · {wait}",
         "take_number": "取号",
         "see_guide": "办事指南（一次告知）",
-        "elder_hint": "60岁以上老人请先刷身份证，优先办理",
+        "elder_hint": "{age}岁以上老人请先刷身份证，优先办理",
         "identified_hint": "将以 {name} 的身份取号",
         "will_not_print": "打印机暂不可用，号票将显示在屏幕上",
         # ticket

@@ -351,8 +351,9 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument(
         "--test-mode",
         action="store_true",
-        help="commissioning: every window open around the clock, every screen and ticket "
-        "marked 测试/TEST, test tickets kept apart and deleted at the next start",
+        help="commissioning: the hall and every service open around the clock (staff still "
+        "open their windows), every screen and ticket marked 测试/TEST, test tickets and "
+        "console changes kept apart and deleted at the next start",
     )
     h.add_argument(
         "--tls-listen",

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from typing import Any, Iterable, Optional
 
 REQUIRED = object()  # an option's default when it has none: it must be given
+# a type as a hall file's author knows it (TOML, not Python)
+TYPE_WORDS = {
+    int: "an integer",
+    float: "a number",
+    str: "text",
+    bool: "true or false",
+    list: "a list [...]",
+    dict: "a table",
+}
 
 
 class ConfigError(Exception):
@@ -30,7 +40,10 @@ class Table:
         self._used: set[str] = set()
 
     def fail(self, option: Optional[str], message: str) -> None:
-        where = f"[{self.section}]" + (f" {option}" if option else "")
+        if not self.section:  # the file's top level: what is named is a section
+            where = f"[{option}]" if option else "the file"
+        else:
+            where = f"[{self.section}]" + (f" {option}" if option else "")
         self.problems.append(f"{self.file}: {where}: {message}")
 
     def get(
@@ -53,8 +66,7 @@ class Table:
         types = typ if isinstance(typ, tuple) else (typ,)
         # TOML booleans are ints to Python; do not let true pass as 1
         if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
-            names = " or ".join(t.__name__ for t in types)
-            self.fail(option, f"must be {names}, got {value!r}")
+            self.fail(option, wrong_type(value, types))
             return None if default is REQUIRED else default
         if choices is not None and value not in choices:
             self.fail(
@@ -112,19 +124,21 @@ class Table:
 
     def read(self, opt) -> Any:
         """One option as its schema entry says: type, default, bounds, pattern, extra check."""
+        before = len(self.problems)
         if opt.items == "string":
-            return self.str_list(opt.name, opt.default, pattern=opt.pattern)
-        value = self.get(
-            opt.name,
-            opt.type,
-            opt.default,
-            choices=opt.choices,
-            minval=opt.minval,
-            maxval=opt.maxval,
-            pattern=opt.pattern,
-        )
-        # the extra check sees only a value of the right type taken from the file
-        if opt.check is not None and opt.name in self.data and self.data[opt.name] is value:
+            value: Any = self.str_list(opt.name, opt.default, pattern=opt.pattern)
+        else:
+            value = self.get(
+                opt.name,
+                opt.type,
+                opt.default,
+                choices=opt.choices,
+                minval=opt.minval,
+                maxval=opt.maxval,
+                pattern=opt.pattern,
+            )
+        # the extra check sees only a value taken from the file that passed the checks above
+        if opt.check is not None and opt.name in self.data and len(self.problems) == before:
             problem = opt.check(value)
             if problem:
                 self.fail(opt.name, problem)
@@ -141,5 +155,44 @@ class Table:
 
     def check_unused(self) -> None:
         for key in self.data:
-            if key not in self._used:
-                self.fail(key, "unknown option (misspelt?)")
+            if key in self._used:
+                continue
+            near = difflib.get_close_matches(key, sorted(self._used), n=1)
+            if self.section:
+                hint = f"; did you mean {near[0]}?" if near else ""
+                self.fail(key, f"unknown option (misspelt?){hint}")
+            elif isinstance(self.data[key], (dict, list)):
+                hint = f"; did you mean [{near[0]}]?" if near else ""
+                self.fail(key, f"unknown section (misspelt?){hint}")
+            else:  # a plain `key = value` above the first [section]
+                self.problems.append(
+                    f"{self.file}: {key} (above the first [section]): unknown option (misspelt?)"
+                )
+
+
+def wrong_type(value: Any, types: tuple) -> str:
+    """What a value of the wrong type should be, in the file's words, and how to mend it."""
+    want = " or ".join(TYPE_WORDS.get(t, t.__name__) for t in types)
+    hint = ""
+    if isinstance(value, str) and ({int, float} & set(types)):
+        try:
+            float(value)
+            hint = " (remove the quotes)"
+        except ValueError:
+            pass
+    elif isinstance(value, str) and bool in types and value.lower() in ("true", "false"):
+        hint = " (remove the quotes)"
+    elif str in types and isinstance(value, (int, float)) and not isinstance(value, bool):
+        hint = " (put it in quotes)"
+    return f"must be {want}{hint}, got {_toml(value)}"
+
+
+def _toml(value: Any) -> str:
+    """A value as it was written in the file (not Python's repr)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, dict):
+        return "a table"
+    return repr(value)

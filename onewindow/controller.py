@@ -164,7 +164,7 @@ class Controller:
                 error_reply(
                     exc.req_id,
                     "bad_request",
-                    f"请求格式不正确：{exc.message}",
+                    f"请求格式不正确：{exc.message_zh}",
                     f"Malformed request: {exc.message}",
                 )
             )

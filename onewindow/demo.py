@@ -16,11 +16,16 @@ def register(sub) -> None:
     from .hallconfig import default_config_path
 
     p = sub.add_parser("demo", help="a whole simulated hall in one command")
-    p.add_argument("--config", default=str(default_config_path()))
+    p.add_argument(
+        "--config",
+        default=str(default_config_path()),
+        help="the hall file (TOML) to demonstrate (default: the shipped sample hall, "
+        "config/hall.toml); opened around the clock unless --keep-hours",
+    )
     p.add_argument(
         "--data-dir",
         help="keep the demo's hall here (default: a fresh folder each run, "
-        "so today's figures are this run's)",
+        "so today's figures are this run's, removed when the demo stops)",
     )
     p.add_argument(
         "--mqtt",
@@ -227,8 +232,24 @@ def watch_apps(apps: list, stopping: threading.Event, duration: float) -> None:
 
 
 def run(args) -> int:
+    """The demo; a data dir it made for itself (no --data-dir) is removed when it stops: it
+    holds the demo's keys and citizens' test data, which nobody needs afterwards."""
+    import shutil
     import tempfile
 
+    made = None if args.data_dir else tempfile.mkdtemp(prefix="onewindow-demo-")
+    try:
+        return _run(args, Path(made or args.data_dir))
+    finally:
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
+
+
+def _run(args, data_dir: Path) -> int:
+    # from the start: a Ctrl-C while the hall comes up still stops it in order
+    stopping = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stopping.set())
     from .bus.client import DeviceClient
     from .bus.devices import DeviceRegistry, controller_secret
     from .bus.service import HallService
@@ -238,7 +259,6 @@ def run(args) -> int:
     from .startup import DB_FILE, open_hall
 
     demand = crowd_demand(args, Path(args.config))  # (a bad --profile stops before anything runs)
-    data_dir = Path(args.data_dir or tempfile.mkdtemp(prefix="onewindow-demo-"))
     data_dir.mkdir(parents=True, exist_ok=True)
     config = Path(args.config) if args.keep_hours else always_open_copy(Path(args.config), data_dir)
     if not (data_dir / DB_FILE).exists():
@@ -299,9 +319,6 @@ def run(args) -> int:
     )
     crowd.start()
 
-    stopping = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stopping.set())
     apps = []
     if show:
         apps = start_apps(bus, hall.id, registry, data_dir, ui_windows)

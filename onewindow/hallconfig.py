@@ -160,15 +160,27 @@ def warnings(hall: Hall, raw: dict | None = None) -> list[str]:
                     f"[themes {t.get('code')}] {t.get('name')}: no time_limit_days "
                     f"(承诺时限); citizens are shown none"
                 )
-    host = (
-        urlsplit(hall.status_url.replace("{ticket_id}", "x")).hostname if hall.status_url else None
-    )
-    if host and (host == "localhost" or _loopback(host)):
-        out.append(
-            f"[hall] status_url points at {host}: the QR code on every ticket leads "
-            f"nowhere for a phone. Give the hall Wi-Fi address of the box running "
-            f"`onewindow web`, e.g. http://192.168.10.2:8080/t/{{ticket_id}}"
-        )
+    # the QR codes a phone scans: an address on this box (loopback) is none the phone can reach
+    for where, url, what, example in (
+        (
+            "[hall] status_url",
+            hall.status_url,
+            "the QR code on every ticket",
+            "http://192.168.10.2:8080/t/{ticket_id}",
+        ),
+        (
+            "[mobile] entrance_url",
+            hall.mobile.entrance_url,
+            "the QR code posted at the entrance",
+            "http://192.168.10.2:8080/e/{token}",
+        ),
+    ):
+        host = urlsplit(re.sub(r"\{\w+\}", "x", url)).hostname if url else None
+        if host and (host == "localhost" or _loopback(host)):
+            out.append(
+                f"{where} points at {host}: {what} leads nowhere for a phone. Give the hall "
+                f"Wi-Fi address of the box running `onewindow web`, e.g. {example}"
+            )
     return out
 
 

@@ -26,8 +26,10 @@ INTRO = """\
 A hall is one TOML file, edited by hand: the shipped sample is `config/hall.toml` (示范县政务服务中心).
 `onewindow config check --config FILE` validates it; `onewindow hall` does the same at start and
 refuses to start on any problem, listing every problem at once, each naming the file, the section
-and the option. An option not listed here is an error ("unknown option (misspelt?)"), so a typo
-never goes unnoticed. Strings are UTF-8 (a file saved as GBK is refused with a hint).
+and the option. An option or section not listed here is an error, naming the nearest known one
+("unknown option (misspelt?); did you mean elder_age?"), so a typo never goes unnoticed. A value
+of the wrong type says what it must be ("must be an integer (remove the quotes), got "100"").
+Strings are UTF-8 (a file saved as GBK is refused with a hint).
 
 Times are the hall's local time (`hall.timezone`). A time range is `"HH:MM-HH:MM"`; the ranges of
 a day are in order and do not overlap, and `24:00` ends a range at midnight. A date is a TOML

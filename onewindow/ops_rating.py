@@ -8,7 +8,7 @@ from datetime import timedelta
 from .domain import followup
 from .domain.hours import add_working_days
 from .domain.identity import mask_mobile
-from .domain.model import TicketStatus
+from .domain.model import Ticket, TicketStatus
 from .domain.rating import LEVELS, RATING_CHANNELS, gbt_level  # noqa: F401 (the ops' names)
 from .envelope import require
 from .phonevault import MOBILE
@@ -51,18 +51,7 @@ def op_submit(req: Request) -> dict:
             f"没有 {window} 号窗口",
             f"No window {window}",
         )
-    t = (
-        req.ticket(ticket_id)
-        if ticket_id
-        else req.store.last_unrated_finished(window, req.now - PAD_RATES_WITHIN)
-    )
-    # one rating per transaction (GB/T 39046): a window alone is rated only for what it just did
-    require(
-        t is not None,
-        "not_found",
-        "该窗口暂无可评价的业务",
-        "Nothing finished at this window to rate",
-    )
+    t = req.ticket(ticket_id) if ticket_id else just_finished(req, window)
     if t is not None:
         if dev.role == "rating":
             # a pad rates its own windows' work only, and only while the citizen is there
@@ -239,6 +228,21 @@ def check_reasons(req: Request, reasons: list[str], text: str) -> None:
     )
 
 
+def just_finished(req: Request, window: int) -> Ticket:
+    """What a window alone is rated for (one rating per transaction, GB/T 39046): the ticket it
+    finished last, if recently; an earlier citizen's is never rated in its place. Whether it
+    was rated already is `rating_count`'s to say (`already_rated`, not `not_found`)."""
+    t = req.store.last_finished(window, req.now - PAD_RATES_WITHIN)
+    require(
+        t is not None,
+        "not_found",
+        "该窗口暂无可评价的业务",
+        "Nothing finished at this window to rate",
+    )
+    assert t is not None  # for the type checker: require raised otherwise
+    return t
+
+
 def rating_count(req: Request, ticket_id: str) -> int:
     """1 for a transaction's first rating; 2 for the one follow-up rating allowed once its bad
     rating's case is rectified (done); `already_rated` otherwise."""
@@ -289,13 +293,8 @@ def op_prompt(req: Request) -> dict:
         "此评价器不属于该窗口",
         "This rating pad belongs to another window",
     )
-    t = req.store.last_unrated_finished(window, req.now - PAD_RATES_WITHIN)
-    require(
-        t is not None,
-        "not_found",
-        "该窗口暂无可评价的业务",
-        "Nothing finished at this window to rate",
-    )
+    t = just_finished(req, window)
+    rating_count(req, t.id)  # a second press after the rating: already_rated, no prompt
     reasons = pad_reasons(req, keys)
     until = req.now + PROMPT_FOR
     req.emit(

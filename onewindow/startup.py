@@ -55,8 +55,9 @@ def open_hall(
     in configmerge.py (the file wins for the options it changed, console changes to the others
     survive); options both changed are reported. Otherwise the live settings are used as saved.
 
-    Test mode (commissioning) runs on a database of its own, made fresh from the file with every
-    window open around the clock; it is deleted at the next start, so its tickets never count
+    Test mode (commissioning) runs on a database of its own, made fresh from the file with the
+    hall and every service open around the clock (windows are still opened by their staff); it
+    is deleted at the next start, so its tickets never count
     anywhere and the hall's own database is not touched.
     """
     data_dir = Path(data_dir)

@@ -261,5 +261,22 @@ def hall_process(data_dir, config, mqtt_url: str) -> subprocess.Popen:
     )
 
 
+def session_processes(sid: int) -> list[str]:
+    """The commands of the processes still alive in session `sid` (a Popen with
+    start_new_session=True: its pid), however they regrouped themselves."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # gone meanwhile
+        # pid (comm) state ppid pgrp session ...: comm may hold spaces, so split after ')'
+        comm = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()
+        if int(fields[3]) == sid and fields[0] != "Z":
+            found.append(comm)
+    return found
+
+
 def envelope(req_id: str, op: str, **args) -> bytes:
     return json.dumps({"v": 1, "id": req_id, "op": op, "args": args}).encode()

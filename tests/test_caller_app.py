@@ -181,6 +181,13 @@ def test_a_shift_at_the_window(hall, caller, screen):
     done(caller, "已办结")
     wait_text(caller, "ticket_number", lambda t: t == "暂无")
     wait_text(caller, "kpi_served", lambda t: t == "1")
+    # the day's figures side by side, each apart: rated on the window's pad, then any reply
+    # (a call with nobody waiting) has the terminal read its figures again
+    hall.client("rating-3").request("rating.submit", {"window": WINDOW, "level": 5})
+    caller.tap("call_next")
+    wait_text(caller, "kpi_satisfaction", lambda t: t == "100%")
+    assert wait_text(caller, "kpi_handle", lambda t: t.endswith(" 分"))
+    screen.screenshot(shots_dir() / "caller-figures.png")
 
 
 @pytest.mark.parametrize("hall", ["mosquitto"], indirect=True)

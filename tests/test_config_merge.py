@@ -4,6 +4,7 @@ and no production command that falls back to the demo hall."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tomllib
@@ -197,12 +198,14 @@ def test_a_data_dir_serves_one_hall(tmp_path):
 
 
 def _cli(*args, cwd):
+    # PYTHONPATH: this checkout's code, whatever the editable install points at
     return subprocess.run(
         [sys.executable, "-m", "onewindow.cli", *args],
         capture_output=True,
         text=True,
         timeout=60,
         cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
     )
 
 
@@ -263,16 +266,39 @@ def test_config_export_while_the_hall_runs_round_trips_through_check(tmp_path):
 
 def test_config_check_warns_when_phones_cannot_reach_the_qr_pages(tmp_path):
     shipped = _cli("config", "check", "--config", str(REPO / "config" / "hall.toml"), cwd=tmp_path)
-    assert shipped.returncode == 0 and "status_url points at 127.0.0.1" in shipped.stdout
+    assert shipped.returncode == 0 and "[hall] status_url points at 127.0.0.1" in shipped.stdout
+    assert "[mobile] entrance_url points at 127.0.0.1" in shipped.stdout
     lan = tmp_path / "lan.toml"
     lan.write_text(
         (REPO / "config" / "hall.toml")
         .read_text(encoding="utf-8")
-        .replace("http://127.0.0.1:8080/t/", "http://192.168.10.2:8080/t/"),
+        .replace("http://127.0.0.1:8080/", "http://192.168.10.2:8080/"),
         encoding="utf-8",
     )
     out = _cli("config", "check", "--config", str(lan), cwd=tmp_path)
     assert out.returncode == 0 and "warning" not in out.stdout
+
+
+def test_config_check_says_what_is_wrong_in_the_files_words(tmp_path):
+    """A misspelt section or option is named with the nearest known name; a wrong type in
+    TOML's words with the mend; a check the reference documents (languages) is enforced."""
+    text = (REPO / "config" / "hall.toml").read_text(encoding="utf-8")
+    bad = tmp_path / "hall.toml"
+    bad.write_text(
+        text.replace("elder_age = 60", "elderly_age = 65")
+        .replace("daily_quota = 100", 'daily_quota = "100"', 1)
+        .replace("[hall]\n", '[hall]\nlanguages = ["en", "zh"]\n', 1)
+        + "\n[uplnk]\nkeep_days = 30\n",
+        encoding="utf-8",
+    )
+    out = _cli("config", "check", "--config", str(bad), cwd=tmp_path)
+    assert out.returncode != 0
+    said = out.stdout + out.stderr
+    assert f"{bad}: [uplnk]: unknown section (misspelt?); did you mean [uplink]?" in said
+    assert "[rules] elderly_age: unknown option (misspelt?); did you mean elder_age?" in said
+    assert 'daily_quota: must be an integer (remove the quotes), got "100"' in said
+    assert "[hall] languages: Chinese comes first" in said
+    assert "[]" not in said and "int" not in said.replace("integer", "")
 
 
 def test_config_check_with_the_data_dir_says_what_the_hall_would_do(tmp_path):

@@ -157,3 +157,28 @@ def test_an_option_the_page_does_not_list_is_refused(section):
     raw = copy.deepcopy(SHIPPED)
     table_of(raw, section.path)["colour"] = "red"
     assert any("colour: unknown option (misspelt?)" in p for p in problems(raw))
+
+
+CHECKED = [(s, o) for s, o in OPTIONS if o.check is not None]
+
+
+@pytest.mark.parametrize(
+    "value", [["en"], ["en", "zh"], [], ["zh", "zh"]], ids=["en", "en-zh", "empty", "zh-twice"]
+)
+def test_hall_languages_must_put_chinese_first_each_once(value):
+    found = problems(with_value(schema.HALL, schema.HALL.option("languages"), value))
+    assert any(p.startswith("hall.toml: [hall] languages: ") for p in found), found
+
+
+def test_every_option_with_a_check_has_it_run():
+    """A check declared in the schema is reached for every kind of option (lists too): the
+    documented rule is the enforced one."""
+    refused = {
+        ("hall", "languages"): ["bo", "zh"],
+        ("hall", "timezone"): "Mars/Olympus",
+        ("mobile", "entrance_url"): "http://192.168.10.2:8080/e/",
+    }
+    assert {(s.path, o.name) for s, o in CHECKED} == set(refused), "add the new check here"
+    for section, opt in CHECKED:
+        found = problems(with_value(section, opt, refused[(section.path, opt.name)]))
+        assert any(f"[{section.path}] {opt.name}: " in p for p in found), (opt.name, found)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
 import pytest
 
@@ -132,6 +133,62 @@ def test_a_lone_surrogate_in_the_op_or_a_key_is_a_bad_request_that_says_no_more(
         reply = hall.ctl.handle(KIOSK, payload).reply
         assert reply["error"]["code"] == "bad_request" and "Unicode" in reply["error"]["message_en"]
         json.dumps(reply, ensure_ascii=False).encode("utf-8")  # fit to send
+
+
+CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
+
+
+@pytest.mark.parametrize(
+    "payload,zh,en",
+    [
+        (b'{"v": true, "id": "b-1", "op": "queue.status"}', "协议版本 true", "version true"),
+        (b'{"v": 1.0, "id": "b-2", "op": "queue.status"}', "协议版本 1.0", "version 1.0"),
+        (
+            b'{"v": 1, "id": "b-3", "op": "queue.status", "args": {"x": ' + b"[" * 30000 + b"]}",
+            "嵌套层数过多",
+            "nested too deeply",
+        ),
+        (
+            b'{"v": 1, "id": "b-4", "op": "queue.status", "args": {"n": ' + b"7" * 5000 + b"}}",
+            "数字过长",
+            "number too long",
+        ),
+        (b'{"v": 1, "id": "b-5", "op": "queue.status",', "不是有效的 JSON", "not valid JSON"),
+        (b'{"v": 1, "id": "b-6", "op": "\xff"}', "UTF-8", "UTF-8"),
+        (
+            raw("b-7", "ticket.issue", service=7),
+            "参数 service 应为字符串",
+            "service must be a string",
+        ),
+        (raw("b-8", "ticket.issue"), "缺少参数 service", "argument service is missing"),
+        (
+            raw("b-9", "ticket.issue", service="A", channel="fax"),
+            "参数 channel 取值不在",
+            "argument channel must be one of",
+        ),
+        (raw("b-10", "ticket.issue", service="A" * 5000), "参数 service 过长", "too long"),
+    ],
+    ids=[
+        "v-true",
+        "v-float",
+        "deep",
+        "long-int",
+        "truncated",
+        "not-utf8",
+        "type",
+        "missing",
+        "choice",
+        "long",
+    ],
+)
+def test_a_malformed_request_is_told_what_is_wrong_in_chinese_and_in_english(hall, payload, zh, en):
+    reply = hall.ctl.handle(KIOSK, payload).reply
+    assert reply is not None and reply["ok"] is False, reply
+    error = reply["error"]
+    assert error["code"] == "bad_request"
+    assert zh in error["message"] and en in error["message_en"], error
+    assert not CJK.search(error["message_en"]), error["message_en"]
+    assert hall.ctl.store.tickets() == []
 
 
 def test_a_rating_pad_rates_only_its_own_windows_and_only_what_was_just_finished(hall):

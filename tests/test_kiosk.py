@@ -17,7 +17,14 @@ from kivyutil import REPO, App, Screen
 @pytest.fixture(scope="module")
 def kiosk(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("kiosk")
-    hall = Hall(tmp, "embedded", config=unlimited_config(tmp))
+    config = unlimited_config(tmp)
+    # a hall whose priority age is not the national 60: the kiosk must say the hall's own
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("elder_age = 60", "elder_age = 65"),
+        encoding="utf-8",
+    )
+    assert "elder_age = 65" in config.read_text(encoding="utf-8")
+    hall = Hall(tmp, "embedded", config=config)
     hall.add("kiosk-1", "kiosk")
     hall.add("callers", "caller", [1, 2, 3])
     hall.start()
@@ -66,6 +73,7 @@ def test_take_a_number_prints_the_ticket(kiosk):
     app.wait_screen("confirm")
     assert "户籍业务" in target_text(app, "confirm_title")
     assert "居民户口簿" in target_text(app, "confirm_materials")
+    assert "65岁以上老人请先刷身份证" in target_text(app, "confirm_who")
     shot(screen, "confirm")
     before = len(printer.jobs)
     app.tap("take")

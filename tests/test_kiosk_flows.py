@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 
 import pytest
 from kioskutil import IMG, kiosk_args, shot, target_text, tickets
@@ -46,6 +47,9 @@ def test_theme_questions_choose_items_and_one_ticket(kiosk):
     t = tickets(hall, number)[0]
     assert t.service == "T2" and t.answers == {"food": True, "fund": False}
     preview = wait_for(lambda: list(previews.glob(f"*-{number}.png")), 10)[0]
+    # named in the hall's time, as the ticket is (not this box's zone)
+    named = datetime.strptime(preview.name[:15], "%Y%m%d-%H%M%S")
+    assert abs((named - t.issued_at.replace(tzinfo=None)).total_seconds()) < 60, preview.name
     time.sleep(0.2)
     IMG.mkdir(parents=True, exist_ok=True)
     (IMG / "kiosk-printed-ticket.png").write_bytes(preview.read_bytes())

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 
 import pytest
 
-from busutil import REPO, Hall, free_port, hall_command, unlimited_config, wait_for, wait_port
+from busutil import (
+    REPO,
+    Hall,
+    free_port,
+    hall_command,
+    session_processes,
+    unlimited_config,
+    wait_for,
+    wait_port,
+)
 from onewindow.bus import mosquitto
 from onewindow.bus.client import BusError, DeviceClient
 from onewindow.bus.devices import DeviceRegistry, controller_secret
@@ -206,6 +216,40 @@ def test_the_broker_goes_with_the_hall_even_on_kill_9(tmp_path):
         second.terminate()
         _, err = second.communicate(timeout=20)
     assert second.returncode == 0, err
+
+
+def test_ctrl_c_stops_the_hall_and_its_broker_in_order_without_a_restart(tmp_path):
+    """Ctrl-C at the terminal is SIGINT to the whole foreground process group."""
+    port = free_port()
+    proc = subprocess.Popen(
+        hall_command(
+            str(unlimited_config(tmp_path)),
+            str(tmp_path / "data"),
+            "--mqtt",
+            f"embedded://127.0.0.1:{port}",
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        start_new_session=True,  # a group of its own, as a shell gives a foreground job
+    )
+    try:
+        assert "on embedded://" in proc.stdout.readline()
+        wait_port(port)
+        assert "mosquitto" in session_processes(proc.pid)
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert "OneWindow hall stopped" in out
+    assert "starting it again" not in err and "ERROR" not in err, err
+    assert session_processes(proc.pid) == []
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", port))  # the broker's port is free again
 
 
 def test_two_processes_with_one_identity_are_named_on_the_device_and_alerted(hall):

@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 
 from busutil import REPO
-from ctlutil import KIOSK, MANAGER, MONDAY_10, Hall
+from ctlutil import KIOSK, MANAGER, MONDAY_10, Hall, caller
 from onewindow.domain.pagekey import page_key
 from onewindow.roles import Device
 
@@ -227,3 +227,23 @@ def test_the_days_figures_count_each_transactions_first_rating_once(hall):
     hall.ok(KIOSK, "rating.submit", ticket_id=t["id"], level=5)  # 追加评价
     row = hall.ok(MANAGER, "report.kpis", group="hall")["rows"][0]
     assert row["ratings"] == {"5": 0, "4": 0, "3": 0, "2": 0, "1": 1} and row["satisfaction"] == 0.0
+
+
+def test_a_pads_second_press_is_already_rated_and_never_rates_the_citizen_before(hall):
+    """Two citizens finished at window 4; the second rates on the pad and presses again: the
+    answer says it was rated (not 'nothing to rate'), and the first citizen's ticket, still
+    unrated, is not rated in their place."""
+    first, second = hall.issue("A"), hall.issue("A")
+    hall.open(4)
+    for _ in (first, second):
+        hall.call(4)
+        hall.clock.advance(minutes=4)
+        hall.ok(caller(4), "window.finish", window=4)
+    rated = hall.ok(PAD4, "rating.submit", window=4, level=5)["rating"]
+    assert rated["ticket"] == second["number"]
+    for op, args in (("rating.submit", {"level": 4}), ("rating.prompt", {"level": 1})):
+        again = hall.do(PAD4, op, window=4, **args)
+        assert again["error"]["code"] == "already_rated", again
+        assert again["error"]["message"] == "该笔业务已评价，感谢您的参与"
+    assert [r["ticket_id"] for r in hall.ctl.store.rows("ratings")] == [second["id"]]
+    assert hall.ok(KIOSK, "rating.submit", ticket_id=first["id"], level=5)["rating"]["count"] == 1

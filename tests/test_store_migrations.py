@@ -172,3 +172,28 @@ def test_a_failing_step_changes_nothing_and_names_the_copy(release1):
     assert f"step {SCHEMA_VERSION + 1}" in str(err.value) and str(copy) in str(err.value)
     assert "schema_log" not in tables and "x" not in tables  # step 2 rolled back too
     assert rows(release1 / "hall.db") == before
+
+
+def test_the_hall_database_is_readable_by_the_halls_user_only_like_its_keys(tmp_path):
+    """A data dir made by hand (umask 022): hall.db, its WAL, SHM and lock files are 0600, as
+    the keys beside them are; a database copied in with 0644 is narrowed at the next start."""
+    import os
+    import stat
+
+    from busutil import unlimited_config
+
+    data = tmp_path / "data"
+    old = os.umask(0o022)
+    try:
+        ctl = open_hall(unlimited_config(tmp_path), data)
+        ctl.store.db.execute("CREATE TABLE IF NOT EXISTS t (x)")  # something in the WAL
+        names = ("hall.db", "hall.db-wal", "hall.db-shm", "hall.db.lock", "secret.key")
+        modes = {n: stat.S_IMODE((data / n).stat().st_mode) for n in names if (data / n).exists()}
+        ctl.store.close()
+        assert set(modes) >= {"hall.db", "hall.db-wal", "hall.db-shm", "hall.db.lock"}
+        assert all(m == 0o600 for m in modes.values()), {n: oct(m) for n, m in modes.items()}
+        (data / "hall.db").chmod(0o644)
+        open_hall(unlimited_config(tmp_path), data).store.close()
+        assert stat.S_IMODE((data / "hall.db").stat().st_mode) == 0o600
+    finally:
+        os.umask(old)

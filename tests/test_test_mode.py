@@ -1,4 +1,5 @@
-"""Commissioning out of hours: `onewindow hall --test-mode` opens every window, marks every screen
+"""Commissioning out of hours: `onewindow hall --test-mode` opens the hall around the clock (staff still
+open their windows), marks every screen
 and ticket 测试/TEST, and its tickets are gone, counted nowhere, once the hall starts for real."""
 
 from __future__ import annotations
@@ -163,3 +164,15 @@ def test_test_mode_marks_every_screen_and_ticket_and_leaves_nothing_behind(tmp_p
         ]
     finally:
         store.close()
+
+
+def test_the_help_says_what_test_mode_does_and_every_demo_option_is_explained():
+    from onewindow.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command").choices
+    hall_help = " ".join(sub["hall"].format_help().split())
+    assert "staff still open their windows" in hall_help and "every window open" not in hall_help
+    demo = sub["demo"]
+    unexplained = [a.option_strings for a in demo._actions if a.option_strings and not a.help]
+    assert unexplained == []

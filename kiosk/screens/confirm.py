@@ -73,10 +73,16 @@ class ConfirmScreen(Screen):
         self.who = (
             app.t("identified_hint", name=app.citizen_name)
             if app.citizen_name
-            else app.t("elder_hint")
+            else self.elder_hint(app)
         )
         self.materials = material_lines(app, (service.get("guide") or {}).get("materials") or [])
         self.note = "" if app.can_print or app.printer_reason == "none" else app.t("will_not_print")
+
+    @staticmethod
+    def elder_hint(app) -> str:
+        """The hall's own age for priority ([rules] elder_age); none known: no hint."""
+        age = (((app.cfg or {}).get("hall") or {}).get("rules") or {}).get("elder_age")
+        return app.t("elder_hint", age=age) if isinstance(age, int) else ""
 
     def declared_hint(self, lang: str) -> str:
         app = App.get_running_app()

@@ -6,7 +6,8 @@ hall's own CA. If it dies it is started again at once (the controller reconnects
 and republishes every retained state); a device added while the hall runs is let in by
 rewriting passwd/acl and sending SIGHUP. Stopping the hall stops it, and so does the hall dying:
 the kernel signals the child when its parent goes (PR_SET_PDEATHSIG), so a `kill -9` of the hall
-never leaves an orphan broker holding the port.
+never leaves an orphan broker holding the port. It runs in its own process group, so a Ctrl-C
+at the hall's terminal is the hall's to act on: the hall stops the broker, in order, last.
 """
 
 from __future__ import annotations
@@ -324,6 +325,10 @@ class PrivateBroker:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 preexec_fn=_die_with_parent,
+                # its own process group: a Ctrl-C at the terminal (SIGINT to the hall's group)
+                # reaches the hall only, which then stops the broker in order; otherwise the
+                # broker would exit first and the supervisor would start it again
+                process_group=0,
                 close_fds=True,
             )
         except OSError as exc:

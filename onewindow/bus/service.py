@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import secrets
 import threading
@@ -46,6 +47,7 @@ IDENTITY_WINDOW_S = 60.0
 # and subscribe, and then delivers nothing, so the hall would sit there serving no one.
 PROBE_TIMEOUT_S = 5.0
 RATE_ALERT = "rate"  # alert key prefix: a device over its request budget (budget.py)
+RETRY_STEP_S = 0.1  # retry_after_s is rounded up to this; never 0
 # who the provincial platform's appointments come from (over the bridge, docs/protocol.md §9):
 # not a registered device, only the controller reads the down topic
 PLATFORM = Device(BRIDGE_USER, "platform")
@@ -479,14 +481,18 @@ class HallService:
         req_id = _peek_id(payload)
         if req_id is None:
             return Outcome(None, events)
-        wait = self.budgets.retry_after(entry.id, entry.role, op)
+        # rounded up to the tenth: a retry sooner than said would be refused again, and 0.0
+        # would tell a device to retry at once
+        wait = max(
+            RETRY_STEP_S, math.ceil(self.budgets.retry_after(entry.id, entry.role, op) * 10) / 10
+        )
         return Outcome(
             error_reply(
                 req_id,
                 "rate_limited",
                 "请求过于频繁，请稍后再试",
                 "Too many requests from this device; retry later",
-                {"retry_after_s": round(wait, 1)},
+                {"retry_after_s": wait},
             ),
             events,
         )

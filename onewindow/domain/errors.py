@@ -26,8 +26,8 @@ class DomainError(Exception):
         return err
 
 
-def bad_request(what: str) -> DomainError:
-    return DomainError("bad_request", f"请求格式不正确：{what}", f"Malformed request: {what}")
+def bad_request(what_zh: str, what_en: str) -> DomainError:
+    return DomainError("bad_request", f"请求格式不正确：{what_zh}", f"Malformed request: {what_en}")
 
 
 def not_found(what_zh: str, what_en: str) -> DomainError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
+import os
 import sqlite3
 from dataclasses import fields
 from datetime import date, datetime
@@ -102,6 +103,20 @@ def _from_row(row: sqlite3.Row) -> Ticket:
     return Ticket(**kw)
 
 
+PRIVATE = 0o600  # the database, its WAL, SHM and lock files: like the data dir's keys
+
+
+def _private(path: Path, create: bool = True) -> None:
+    """`path` made (empty) with PRIVATE mode, or an existing one of ours narrowed to it."""
+    try:
+        if create:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, PRIVATE))
+        if path.exists() and path.stat().st_mode & 0o077:
+            path.chmod(PRIVATE)
+    except PermissionError:
+        pass  # another user's file (a copy made as root): opening it says what is wrong
+
+
 class Store(RatingStore, CaseStore, OutboxStore, MobileStore, StoreBase):
     """One connection, used by one thread: the controller's."""
 
@@ -110,6 +125,7 @@ class Store(RatingStore, CaseStore, OutboxStore, MobileStore, StoreBase):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # one hall, one controller: a second process on the same data dir would hand out the
         # same numbers from its own memory
+        _private(Path(f"{self.path}.lock"))
         self._lock = open(f"{self.path}.lock", "a+")
         try:
             fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -120,6 +136,10 @@ class Store(RatingStore, CaseStore, OutboxStore, MobileStore, StoreBase):
                 f"dir; stop it first (one hall, one controller)"
             ) from None
         try:
+            # citizens' tickets and the audit log: readable by the hall's user only, as its keys
+            # are; SQLite gives the -wal and -shm files the database file's mode
+            for path in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm")):
+                _private(path, create=path == self.path)
             self.db = sqlite3.connect(
                 str(self.path), isolation_level=None, check_same_thread=False, timeout=5.0
             )
@@ -238,14 +258,14 @@ class Store(RatingStore, CaseStore, OutboxStore, MobileStore, StoreBase):
     def tickets_numbered(self, day: str, number: str) -> list[Ticket]:
         return self.tickets("day = ? AND number = ?", (day, number))
 
-    def last_unrated_finished(self, window: int, since: datetime) -> Optional[Ticket]:
-        """The last ticket a window finished since `since` that has no rating yet."""
+    def last_finished(self, window: int, since: datetime) -> Optional[Ticket]:
+        """The last ticket a window finished since `since`, rated or not."""
         rows = self.tickets(
-            "window = ? AND status = 'done' AND finished_at >= ? AND id NOT IN "
-            "(SELECT ticket_id FROM ratings WHERE ticket_id IS NOT NULL)",
+            "window = ? AND status = 'done' AND finished_at >= ?",
             (window, since.isoformat()),
         )
-        return max(rows, key=lambda t: t.finished_at or since) if rows else None  # (all finished)
+        # (all finished); at the same instant, the one called last
+        return max(rows, key=lambda t: (t.finished_at or since, t.called_at or since), default=None)
 
     def ticket_rows(
         self, since: date, until: date, window: Optional[int] = None
