@@ -250,7 +250,7 @@ def test_a_pads_second_press_is_already_rated_and_never_rates_the_citizen_before
 
 
 def test_a_phone_rates_only_the_ticket_whose_qr_code_it_holds(hall):
-    """"The last ticket finished at window 4" is a stranger's transaction to a phone: the web
+    """ "The last ticket finished at window 4" is a stranger's transaction to a phone: the web
     pages rate by the page key only; the window's pad and a kiosk still rate by window."""
     t = hall.served()[0]
     reply = hall.do(WEB, "rating.submit", window=4, level=1, reasons=["态度"])
