@@ -8,7 +8,8 @@ from datetime import date, datetime, timedelta
 from .domain import hours as hours_mod
 from .domain.errors import DomainError
 from .envelope import require
-from .ops_tickets import read_citizen
+from .ops_mobile import phone_of
+from .ops_tickets import CITIZEN_FROM, read_citizen
 from .request import Request
 
 
@@ -78,7 +79,27 @@ def op_book(req: Request) -> dict:
         "此设备不能指定预约渠道",
         f"A {req.device.role} books on its own channel only",
     )
-    row = add_booking(req, s, start, citizen["key"], citizen["masked"], channel)
+    phone = None
+    if req.device.role == "web":
+        # the number was typed: the booking is the phone's, held to the phone's limit
+        phone = phone_of(req)
+        most = req.hall.mobile.tickets_per_phone
+        require(
+            len(req.store.phone_bookings(phone, req.day)) < most,
+            "phone_limit",
+            f"每部手机最多同时预约{most}个，请先办理或取消已有预约",
+            f"A phone may hold {most} appointments at once",
+        )
+    row = add_booking(
+        req,
+        s,
+        start,
+        citizen["key"],
+        citizen["masked"],
+        channel,
+        citizen_from=CITIZEN_FROM.get(req.device.role),
+        phone_key=phone,
+    )
     return {"appointment": view(req, row)}
 
 
@@ -103,9 +124,13 @@ def add_booking(
     citizen_masked,
     channel: str,
     platform_id=None,
+    citizen_from=None,
+    phone_key=None,
 ) -> dict:
     """One booking of a slot, whoever made it (a kiosk, a phone, the provincial platform): the
-    same checks, the same capacity (`appointment_per_slot`), audited and announced."""
+    same checks, the same capacity (`appointment_per_slot`), audited and announced. A number
+    typed on a phone (`citizen_from` typed) is held against typed ones only, as a ticket's is:
+    it never refuses the card's holder, and a phone never learns the holder's bookings."""
     now = req.now
     require(
         start > now and start.date() < now.date() + timedelta(days=req.hall.rules.appointment_days),
@@ -125,7 +150,12 @@ def add_booking(
         "该时段已约满，请选择其他时段",
         "That slot is full",
     )
-    mine = req.store.bookings(citizen_key, start.date(), start.date(), service=s.code)
+    typed = citizen_from == "typed"
+    mine = [
+        r
+        for r in req.store.bookings(citizen_key, start.date(), start.date(), service=s.code)
+        if (r.get("citizen_from") == "typed") == typed
+    ]
     require(
         not mine, "already_booked", "您当天已预约该业务", "You already have an appointment that day"
     )
@@ -143,6 +173,10 @@ def add_booking(
     }
     if platform_id is not None:
         row["platform_id"] = platform_id
+    if citizen_from is not None:
+        row["citizen_from"] = citizen_from
+    if phone_key is not None:
+        row["phone_key"] = phone_key
     req.store.add_appointment(row)
     detail = {"appointment": row["id"], "service": s.code, "slot": row["slot_start"]}
     if platform_id is not None:
@@ -169,7 +203,15 @@ def view(req: Request, row) -> dict:
 def op_cancel(req: Request) -> dict:
     row = req.store.appointment(req.args.get("appointment_id", str, maxlen=64))
     require(row is not None, "not_found", "找不到该预约", "No such appointment")
-    if req.device.role != "manager":
+    if req.device.role == "web":
+        # a phone cancels what it booked: a typed number is anyone's
+        require(
+            row.get("phone_key") == phone_of(req),
+            "forbidden",
+            "只能取消本手机预约的业务，其他预约请在自助取号机刷身份证取消",
+            "A phone cancels only what it booked; cancel others with the ID card at a kiosk",
+        )
+    elif req.device.role != "manager":
         citizen = read_citizen(req.secret, req.args)
         require(
             citizen is not None and citizen["key"] == row["citizen_key"],
@@ -212,7 +254,23 @@ def _event(req: Request, event: str, row) -> None:
 
 
 def op_find(req: Request) -> dict:
-    """A citizen's own upcoming appointments and today's tickets (the kiosk's 查询)."""
+    """A citizen's own upcoming appointments and today's tickets (the kiosk's 查询); for a phone,
+    what that phone booked and took, never what an ID number typed on it would find."""
+    if req.device.role == "web":
+        require(
+            "citizen" not in req.args.args,
+            "forbidden",
+            "手机不能按证件号查询预约，请在自助取号机刷身份证查询",
+            "A phone cannot look up appointments by ID number; use the ID card at a kiosk",
+        )
+        phone = phone_of(req)
+        rows = req.store.phone_bookings(phone, req.day)
+        ids = req.store.phone_ticket_ids(req.day, phone)
+        tickets = [t for t in (req.queues.get(i) or req.store.ticket(i) for i in ids) if t]
+        return {
+            "appointments": [view(req, r) for r in rows],
+            "tickets": [req.ticket_view(t) for t in tickets],
+        }
     citizen = read_citizen(req.secret, req.args)
     require(citizen is not None, "bad_request", "请读取身份证", "Read an ID card first")
     rows = req.store.bookings(citizen["key"], req.day)

@@ -51,6 +51,14 @@ def accept(req: Request, t: Ticket, missing: list[str], days: Optional[int]) -> 
         "容缺受理需先读取群众身份证（补件时凭证签到）",
         "容缺受理 needs the citizen's ID card (they check in with it when they return)",
     )
+    # a number typed on a phone is anyone's: a case on it would let a stranger's 补件 be opened
+    require(
+        t.citizen_from != "typed",
+        "need_card",
+        "手机取号填写的证件号未经读卡核验，不能容缺受理，请群众在自助取号机刷身份证取号",
+        "The ID number was typed on a phone, not read from a card: for 容缺受理 the citizen "
+        "takes a number with the ID card at a kiosk",
+    )
     days = days or req.hall.rules.missing_days
     due = hours_mod.add_working_days(req.hall.hours, req.now.date(), days)
     case = {
@@ -106,7 +114,7 @@ def op_find(req: Request) -> dict:
 def op_checkin(req: Request) -> dict:
     """case.checkin {citizen, case_id?, printed?}: the citizen is back with the material: a
     ticket straight to the window that accepted the case (补件), ahead of its ordinary queue."""
-    from .ops_tickets import _check_open, _queue_item, read_citizen
+    from .ops_tickets import CITIZEN_FROM, _check_open, _queue_item, read_citizen
 
     a = req.args
     citizen = read_citizen(req.secret, a)
@@ -132,6 +140,7 @@ def op_checkin(req: Request) -> dict:
         supplement=case["id"],
         citizen_key=citizen["key"],
         citizen_masked=citizen["masked"],
+        citizen_from=CITIZEN_FROM.get(req.device.role),
         printed=printed,
     )
     req.store.case_returned(case["id"], req.now, t.id)

@@ -41,14 +41,7 @@ def admit(req: Request) -> str:
         "二维码已过期，请扫描大厅入口今天的二维码",
         "This code has expired; scan today's code at the hall's entrance",
     )
-    phone_id = a.get("phone_id", str, "", maxlen=64)
-    require(
-        PHONE_ID.fullmatch(phone_id) is not None,
-        "bad_request",
-        "请允许浏览器保存本站信息后重试",
-        "Allow this site to keep its cookie, then try again",
-    )
-    key = phone_key(phone_id, req.secret)
+    key = phone_of(req)
     mine = req.store.phone_tickets(req.day, key)
     require(
         mine < rules.tickets_per_phone,
@@ -64,6 +57,19 @@ def admit(req: Request) -> str:
             "Today's numbers from phones are all taken; use a kiosk",
         )
     return key
+
+
+def phone_of(req: Request) -> str:
+    """The keyed hash of the phone (the browser's random id, `phone_id`) the web pages ask for:
+    what a phone's numbers and bookings are counted and owned by."""
+    phone_id = req.args.get("phone_id", str, "", maxlen=64)
+    require(
+        PHONE_ID.fullmatch(phone_id) is not None,
+        "bad_request",
+        "请允许浏览器保存本站信息后重试",
+        "Allow this site to keep its cookie, then try again",
+    )
+    return phone_key(phone_id, req.secret)
 
 
 def record(req: Request, ticket_id: str, key: str) -> None:

@@ -37,6 +37,14 @@ def op_submit(req: Request) -> dict:
         "请指定号票或窗口",
         "Give ticket_id or window",
     )
+    # a phone rates the ticket whose QR code it holds (its page key), never "the last one
+    # finished at window N": that would be a stranger's transaction
+    require(
+        dev.role != "web" or ticket_id is not None,
+        "forbidden",
+        "请扫描号票上的二维码评价",
+        "Rate from the ticket's QR code",
+    )
     if dev.role == "rating":
         require(
             window is not None and window in dev.windows,

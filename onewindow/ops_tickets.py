@@ -25,6 +25,9 @@ DEFAULT_CHANNEL = {"kiosk": "kiosk", "web": "web", "caller": "staff", "manager":
 # passes on the 绿色通道 the citizen declared, checked at the window). Only staff, who see the
 # citizen, set a priority.
 OWN_CHANNEL = {"kiosk": "kiosk", "web": "web"}
+# where a ticket's citizen came from, by who sent it (Ticket.citizen_from): a kiosk reads the
+# card, staff see it, the web pages only pass on what was typed on a phone
+CITIZEN_FROM = {"kiosk": "card", "web": "typed", "caller": "staff", "manager": "staff"}
 # What `queue.status` tells each role about one ticket beyond its number and progress: the
 # masked name only to those who serve or are the citizen (not to screens and signs, which any
 # passer-by reads), the QR page link only to managers and to the web pages (which were given it)
@@ -113,7 +116,9 @@ def _self_service(role: str, channel: str, priority, declared) -> None:
     )
 
 
-def _find_appointment(req: Request, code, citizen, appointment_id, now, look_up=True):
+def _find_appointment(req: Request, code, citizen, appointment_id, now, phone=None):
+    """The booking this ticket checks in, if any. From a phone (`phone`, its keyed hash) only a
+    booking made on that phone, and never one found by the number typed."""
     if appointment_id:
         appt = req.store.appointment(appointment_id)
         require(appt is not None, "not_found", "找不到该预约", "No such appointment")
@@ -121,7 +126,13 @@ def _find_appointment(req: Request, code, citizen, appointment_id, now, look_up=
             raise DomainError(
                 "forbidden", "该预约不属于此证件", "This appointment belongs to someone else"
             )
-    elif citizen and look_up:
+        if phone is not None and appt.get("phone_key") != phone:
+            raise DomainError(
+                "forbidden",
+                "只能签到本手机预约的业务，其他预约请在自助取号机刷身份证签到",
+                "A phone checks in only what it booked; check in with your ID card at a kiosk",
+            )
+    elif citizen and phone is None:
         # only a booking for what the citizen chose: never check them into another service
         # (not from a number typed on a phone: that would spend a stranger's booking)
         rows = req.store.bookings(citizen["key"], req.day, req.day, service=code)
@@ -179,7 +190,7 @@ def op_issue(req: Request) -> dict:
         raise DomainError("need_card", "请刷身份证或社保卡签到", "Read your ID card to check in")
     now = req.now
     item = _queue_item(req, code)
-    appt = _find_appointment(req, code, citizen, appointment_id, now, look_up=not typed)
+    appt = _find_appointment(req, code, citizen, appointment_id, now, phone=from_phone)
     if appt is not None:
         item = _queue_item(req, appt["service"])
         channel = "appointment"
@@ -199,7 +210,7 @@ def op_issue(req: Request) -> dict:
         for t in req.queues.waiting(item.code):
             # a typed number is held against typed ones only: it never refuses the card's holder,
             # and a phone never learns from it that someone with that card is waiting
-            if t.citizen_key == citizen["key"] and (t.channel == "web") == typed:
+            if t.citizen_key == citizen["key"] and (t.citizen_from == "typed") == typed:
                 raise DomainError(
                     "already_waiting",
                     f"您已取号 {t.number}，请留意叫号",
@@ -226,6 +237,7 @@ def op_issue(req: Request) -> dict:
         slot_start=datetime.fromisoformat(appt["slot_start"]) if appt else None,
         citizen_key=citizen["key"] if citizen else None,
         citizen_masked=citizen["masked"] if citizen else None,
+        citizen_from=CITIZEN_FROM.get(dev.role) if citizen else None,
         answers=theme_answers,
         printed=printed,
     )

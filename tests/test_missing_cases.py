@@ -10,6 +10,8 @@ from datetime import date
 import pytest
 
 from ctlutil import KIOSK, MANAGER, MONDAY_10, YOUNG_ID, Hall, caller
+from onewindow.domain.entrance import entrance_token
+from onewindow.roles import Device
 
 CARD = {"id_number": YOUNG_ID, "name": "李小明"}
 PHOTO = "近期免冠照片"
@@ -75,6 +77,32 @@ def test_only_the_services_missing_ok_materials_and_only_with_a_card(hall):
         hall.do(caller(4), "window.finish", window=4, missing=[PHOTO])["error"]["code"]
         == "need_card"
     )
+
+
+def test_a_number_typed_on_a_phone_opens_no_case(hall):
+    """Anyone can type anyone's ID number on a phone: a case on it would open a stranger's 补件
+    (case.find and case.checkin would then show and serve it to the card's holder). The same
+    citizen with the card read at the kiosk is accepted."""
+    hall.open(4)
+    phone = hall.do(
+        Device("web-1", "web"),
+        "ticket.issue",
+        service="A",
+        citizen={"id_number": YOUNG_ID, "name": ""},
+        entrance=entrance_token(hall.clock.at.date(), hall.ctl.secret),
+        phone_id="p" * 22,
+        printed=False,
+    )["result"]["ticket"]
+    assert hall.call(4)["id"] == phone["id"]
+    err = hall.do(caller(4), "window.finish", window=4, missing=[PHOTO])["error"]
+    assert err["code"] == "need_card" and "手机" in err["message"] and "刷身份证" in err["message"]
+    assert hall.ctl.store.rows("cases") == []
+    assert hall.ok(KIOSK, "case.find", citizen=CARD)["cases"] == []
+    assert hall.do(KIOSK, "case.checkin", citizen=CARD)["error"]["code"] == "not_found"
+    # nothing moved: the staff finish it without 容缺, or the citizen comes back with the card
+    assert hall.ok(caller(4), "window.finish", window=4)["ticket"]["status"] == "done"
+    _, case = accepted(hall)
+    assert case["status"] == "open"
 
 
 def test_the_citizen_checks_in_by_card_straight_to_that_window_as_supplement(hall):

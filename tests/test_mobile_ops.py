@@ -4,7 +4,8 @@ due at N ahead and at the call, purged at the day's end)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import json
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -149,6 +150,110 @@ def test_a_number_typed_on_a_phone_does_not_check_in_a_strangers_booking(hall):
         channel="platform",
     )
     assert booked["error"]["code"] == "forbidden"
+
+
+def free_slots(hall, service="F", after="2026-11-23T10:30"):
+    return [
+        s["start"]
+        for s in hall.ok(KIOSK, "appointment.slots", service=service)["slots"]
+        if s["start"] >= after and s["free"]
+    ]
+
+
+def book(hall, slot, id_number=YOUNG_ID, phone_id=PHONE_ID, service="F"):
+    args = {"phone_id": phone_id} if phone_id else {}
+    citizen = {"id_number": id_number, "name": ""}
+    return hall.do(
+        WEB, "appointment.book", service=service, slot_start=slot, citizen=citizen, **args
+    )
+
+
+def test_a_phone_cannot_look_up_bookings_by_an_id_number(hall):
+    """A stranger's ID number typed on a phone shows none of their bookings or tickets: the
+    phone sees what it booked and took itself; the card at the kiosk sees them all."""
+    slots = free_slots(hall)
+    card = {"id_number": YOUNG_ID, "name": "李小明"}
+    theirs = hall.ok(KIOSK, "appointment.book", service="F", slot_start=slots[0], citizen=card)
+    hall.issue("A", citizen=card)
+    stranger = hall.do(WEB, "appointment.find", citizen=card, phone_id=PHONE_ID)
+    assert stranger["error"]["code"] == "forbidden" and "刷身份证" in stranger["error"]["message"]
+    assert theirs["appointment"]["id"] not in json.dumps(stranger)
+    assert hall.do(WEB, "appointment.find")["error"]["code"] == "bad_request"  # no phone_id
+    assert hall.ok(WEB, "appointment.find", phone_id=PHONE_ID) == {
+        "appointments": [],
+        "tickets": [],
+    }
+    mine = book(hall, slots[1], id_number=ELDER_ID)["result"]["appointment"]
+    t = take(hall, "A")["result"]["ticket"]
+    found = hall.ok(WEB, "appointment.find", phone_id=PHONE_ID)
+    assert [a["id"] for a in found["appointments"]] == [mine["id"]]
+    assert [x["id"] for x in found["tickets"]] == [t["id"]]
+    assert hall.ok(WEB, "appointment.find", phone_id="h" * 22)["appointments"] == []
+    # the card's holder sees every booking in their name, a phone's too (and may cancel it)
+    at_kiosk = hall.ok(KIOSK, "appointment.find", citizen=card)
+    assert [a["id"] for a in at_kiosk["appointments"]] == [theirs["appointment"]["id"]]
+
+
+def test_a_phones_booking_is_its_own_and_never_refuses_a_card(hall):
+    """A number typed on a phone books as a claim: held to the phone (phone_id, its limit) and
+    against typed numbers only, so it neither blocks the card's holder nor tells the phone
+    that the holder has booked."""
+    slots = free_slots(hall)
+    card = {"id_number": YOUNG_ID, "name": "李小明"}
+    hall.ok(KIOSK, "appointment.book", service="F", slot_start=slots[0], citizen=card)
+    assert book(hall, slots[1], phone_id=None)["error"]["code"] == "bad_request"
+    typed = book(hall, slots[1])["result"]["appointment"]  # not already_booked: learns nothing
+    assert typed["channel"] == "web"
+    again = book(hall, slots[2], phone_id="i" * 22)  # the same number from another phone
+    assert again["error"]["code"] == "already_booked"
+    # the card's holder books on another day all the same, typed number or not
+    tomorrow = free_slots(hall, after="2026-11-24T09")[0]
+    assert book(hall, tomorrow)["ok"]  # the phone's second booking
+    later = free_slots(hall, after="2026-11-24T10")[0]
+    assert hall.ok(KIOSK, "appointment.book", service="F", slot_start=later, citizen=card)
+    third = book(hall, free_slots(hall, after="2026-11-25")[0], id_number=ELDER_ID)
+    assert third["error"]["code"] == "phone_limit"  # tickets_per_phone bookings at once
+    rows = hall.ctl.store.rows("appointments", "channel = 'web'")
+    assert {r["citizen_from"] for r in rows} == {"typed"} and all(r["phone_key"] for r in rows)
+    assert PHONE_ID not in json.dumps(rows)  # only its keyed hash
+
+
+def test_a_phone_cancels_and_checks_in_only_what_it_booked(hall):
+    """A booking id and a matching typed number are not the citizen: a phone cancels or checks
+    in only the bookings it made; a card booking is cancelled with the card."""
+    slots = free_slots(hall)
+    card = {"id_number": YOUNG_ID, "name": "李小明"}
+    theirs = hall.ok(KIOSK, "appointment.book", service="F", slot_start=slots[0], citizen=card)
+    theirs_id = theirs["appointment"]["id"]
+    typed = {"id_number": YOUNG_ID, "name": ""}
+    for args in ({"citizen": typed, "phone_id": PHONE_ID}, {"citizen": typed}):
+        reply = hall.do(WEB, "appointment.cancel", appointment_id=theirs_id, **args)
+        assert not reply["ok"], args
+    hall.clock.advance(minutes=20)  # within the card booking's check-in window
+    spent = take(hall, "F", citizen=typed, appointment_id=theirs_id)
+    assert spent["error"]["code"] == "forbidden"
+    assert hall.ctl.store.appointment(theirs_id)["status"] == "booked"
+    # a phone's own booking: another phone can neither cancel it nor check it in
+    mine = book(hall, slots[2], id_number=ELDER_ID)["result"]["appointment"]
+    elder = {"id_number": ELDER_ID, "name": ""}
+    other = "j" * 22
+    assert (
+        hall.do(WEB, "appointment.cancel", appointment_id=mine["id"], phone_id=other)["error"][
+            "code"
+        ]
+        == "forbidden"
+    )
+    hall.clock.at = datetime.fromisoformat(mine["slot_start"])  # its slot begins
+    assert (
+        take(hall, "F", phone_id=other, citizen=elder, appointment_id=mine["id"])["error"]["code"]
+        == "forbidden"
+    )
+    t = take(hall, "F", citizen=elder, appointment_id=mine["id"])
+    assert t["ok"], t
+    t = t["result"]["ticket"]
+    assert t["channel"] == "appointment"
+    # a checked-in phone booking carries its typed number: no 容缺 case on it either
+    assert hall.ctl.store.ticket(t["id"]).citizen_from == "typed"
 
 
 @needs_vault

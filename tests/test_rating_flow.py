@@ -247,3 +247,14 @@ def test_a_pads_second_press_is_already_rated_and_never_rates_the_citizen_before
         assert again["error"]["message"] == "该笔业务已评价，感谢您的参与"
     assert [r["ticket_id"] for r in hall.ctl.store.rows("ratings")] == [second["id"]]
     assert hall.ok(KIOSK, "rating.submit", ticket_id=first["id"], level=5)["rating"]["count"] == 1
+
+
+def test_a_phone_rates_only_the_ticket_whose_qr_code_it_holds(hall):
+    """ "The last ticket finished at window 4" is a stranger's transaction to a phone: the web
+    pages rate by the page key only; the window's pad and a kiosk still rate by window."""
+    t = hall.served()[0]
+    reply = hall.do(WEB, "rating.submit", window=4, level=1, reasons=["态度"])
+    assert reply["error"]["code"] == "forbidden" and "二维码" in reply["error"]["message"]
+    assert hall.ctl.store.rows("ratings") == []
+    mine = hall.ok(WEB, "rating.submit", ticket_id=page_key(t["id"], hall.ctl.secret), level=5)
+    assert mine["rating"]["ticket"] == t["number"]

@@ -295,6 +295,9 @@ class Ticket:
     declared: Optional[str] = None  # 绿色通道 the citizen declared at a kiosk
     supplement: Optional[str] = None  # 补件: the 容缺 case (its ticket id) it brings
     priority_check: Optional[str] = None  # declared -> confirmed / withdrawn (staff)
+    # where citizen_key came from: card (a kiosk's reader), staff (the duty desk), typed (a
+    # number typed on a phone: a claim, never proof; docs/phone.md)
+    citizen_from: Optional[str] = None
 
     @property
     def jumps_queue(self) -> bool:

@@ -209,6 +209,24 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
             "WHERE platform_id IS NOT NULL",
         ),
     ),
+    (
+        14,
+        "where the citizen's identity came from (card: read by a kiosk, staff: at the duty "
+        "desk, typed: a number typed on a phone, a claim): a typed one opens no 容缺 case and "
+        "gives no power over the holder's bookings; a phone's booking keeps the phone's keyed "
+        "hash, so that the phone sees and cancels its own bookings only",
+        (
+            "ALTER TABLE tickets ADD COLUMN citizen_from TEXT",
+            "ALTER TABLE appointments ADD COLUMN citizen_from TEXT",
+            "ALTER TABLE appointments ADD COLUMN phone_key TEXT",
+            # what the web pages took before this release was typed, whatever it was marked
+            "UPDATE tickets SET citizen_from = 'typed' "
+            "WHERE channel = 'web' AND citizen_key IS NOT NULL",
+            "UPDATE appointments SET citizen_from = 'typed' WHERE channel = 'web'",
+            "CREATE INDEX appointments_phone ON appointments (phone_key, day) "
+            "WHERE phone_key IS NOT NULL",
+        ),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

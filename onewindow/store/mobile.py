@@ -6,17 +6,16 @@ both tables hold one service day and are emptied when the day rolls (`purge_mobi
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date, datetime
 from typing import Any, Optional
+
+from .base import StoreBase
 
 STAGES = ("ahead", "call")
 
 
-class MobileStore:
+class MobileStore(StoreBase):
     """Mixed into Store: the same connection and transactions."""
-
-    db: sqlite3.Connection
 
     def add_notice(self, row: dict[str, Any]) -> None:
         self.db.execute(
@@ -70,6 +69,20 @@ class MobileStore:
                 (day.isoformat(), phone_key),
             ).fetchone()
         return int(row[0])
+
+    def phone_ticket_ids(self, day: date, phone_key: str) -> list[str]:
+        """The tickets one phone took that day."""
+        rows = self.db.execute(
+            "SELECT ticket_id FROM phone_tickets WHERE day = ? AND phone_key = ?",
+            (day.isoformat(), phone_key),
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def phone_bookings(self, phone_key: str, since: date) -> list[dict[str, Any]]:
+        """The appointments one phone booked, still booked, on days from `since`."""
+        where = "phone_key = ? AND day >= ? AND status = 'booked'"
+        rows = self.rows("appointments", where, (phone_key, since.isoformat()))
+        return sorted(rows, key=lambda r: r["slot_start"])
 
     def purge_mobile(self, today: date) -> None:
         """Earlier days' notices (their sealed numbers) and phone counts go."""
