@@ -236,6 +236,19 @@ def test_english_and_elderly_mode(kiosk):
     wait_for(lambda: target_text(app, "nav_guides") == "Service guides", 5)
     wait_for(lambda: "Household registration" in target_text(app, "tile-A"), 5)  # the tiles too
     shot(screen, "home-en")
+    # the shipped hall gives every text in English: guides, materials, FAQ, places
+    app.tap("nav_guides")
+    app.wait_screen("guides")
+    app.tap("guide-A")
+    app.wait_screen("guide")
+    wait_for(lambda: "registering a birth" in target_text(app, "guide_conditions"), 5)
+    materials = target_text(app, "guide_materials")
+    assert "Household register (hukou booklet)" in materials and "Resident ID card" in materials
+    assert "Can I move my household registration here?" in target_text(app, "guide_faq")
+    assert "Floor 1, Zone A" in target_text(app, "guide_facts")
+    shot(screen, "guide-en")
+    app.tap("back")
+    app.wait_screen("home")
     app.tap("lang")
     wait_for(lambda: target_text(app, "nav_guides") == "办事指南", 5)
     before = app.wait_target("nav_guides")
