@@ -11,14 +11,13 @@ the op asks again until it is ready ("computing").
 from __future__ import annotations
 
 import logging
-import multiprocessing
 from collections import OrderedDict
 from datetime import date
-from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
-from . import planning
+if TYPE_CHECKING:  # the simulator and the process pool load when a plan is first asked for
+    from multiprocessing.pool import AsyncResult, Pool
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +26,9 @@ Key = tuple[date, date, float, float, int]  # since, until, target, percentile, 
 
 
 class Planner:
-    def __init__(self, data_dir: str | Path, days: int = planning.DEFAULT_DAYS):
+    def __init__(self, data_dir: str | Path, days: Optional[int] = None):
         self.data_dir = Path(data_dir)
-        self.days = days
+        self.days = days  # None: planning.DEFAULT_DAYS
         self._pool: Optional[Pool] = None
         self._running: dict[Key, AsyncResult] = {}
         self._done: OrderedDict[Key, dict] = OrderedDict()
@@ -42,13 +41,18 @@ class Planner:
             return self._done[key]
         job = self._running.get(key)
         if job is None:
+            import multiprocessing
+
+            from . import planning
+
             if self._pool is None:
                 # spawned, not forked: the hall process has threads (the bus) and a database open
                 self._pool = multiprocessing.get_context("spawn").Pool(1)
             since, until, target, percentile, weekday = key
+            days = self.days if self.days is not None else planning.DEFAULT_DAYS
             self._running[key] = self._pool.apply_async(
                 planning.plan_dict,
-                (self.data_dir, since, until, target, percentile, weekday, self.days),
+                (self.data_dir, since, until, target, percentile, weekday, days),
             )
             return None
         if not job.ready():
