@@ -73,14 +73,6 @@ LANGUAGE_NAMES = {"en": "English", "bo": "Tibetan"}
 TRANSLATION_EXAMPLES = {"en": "(the text in English)", "bo": "བོད་ཡིག"}
 
 
-def _languages(value: list) -> Optional[str]:
-    if not value or value[0] != "zh":
-        return 'Chinese comes first: e.g. ["zh", "bo"]'
-    if len(set(value)) != len(value):
-        return "a language is listed twice"
-    return None
-
-
 def tr(opt: Option, en: Any = None, bo: Any = None) -> tuple[Option, ...]:
     """A text option and its translations: `name`, `name_en`, `name_bo`. A translation left out
     or empty shows the Chinese (`pick` in onewindow/i18n.py)."""
