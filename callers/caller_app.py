@@ -8,7 +8,6 @@ unreachable the buttons are disabled under an offline banner, and everything ret
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
 
@@ -17,23 +16,23 @@ from kivy.core.window import Window
 from kivy.factory import Factory
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, DictProperty, NumericProperty, StringProperty
-from kivy.utils import escape_markup
 
 from onewindow.appbase import HallApp
 from onewindow.bus.client import BusError
 from onewindow.i18n import Catalogue, next_lang
 from onewindow.uikit import load_kv
 
+from . import caller_lines as lines
+from . import caller_pickers as pickers
 from .caller_form import FormDesk
+from .caller_missing import MissingDesk
+from .caller_rating import reason_prompt
 
 log = logging.getLogger("onewindow.caller")
 
 KV_DIR = Path(__file__).parent / "kv"
 KPIS_EVERY_S = 60
 CLOCK_EVERY_S = 15  # also refreshes "minutes waited"
-QUEUE_LINES = 6  # per-service waiting lines that fit beside the ticket
-
-MARK_COLOURS = {"status": "1d5fa8", "plain": "33414f", "mark": "b0480d", "warn": "c0392b"}
 
 TEXTS = Catalogue(
     "caller",
@@ -162,27 +161,6 @@ TEXTS = Catalogue(
 )
 
 
-def _parse_time(text: Optional[str]) -> Optional[datetime]:
-    try:
-        return datetime.fromisoformat(text) if text else None
-    except ValueError:
-        return None
-
-
-def _hhmm(text: Optional[str]) -> str:
-    t = _parse_time(text)
-    return t.strftime("%H:%M") if t else "--:--"
-
-
-def minutes_waited(ticket: dict, now: Optional[datetime] = None) -> int:
-    """From taking the number to being called (or until now, while still waiting)."""
-    issued = _parse_time(ticket.get("issued_at"))
-    if issued is None:
-        return 0
-    end = _parse_time(ticket.get("called_at")) or now or datetime.now(timezone.utc)
-    return max(0, int((end - issued).total_seconds() // 60))
-
-
 class CallerApp(HallApp):
     TEXTS = TEXTS
     DESIGN_SIZE = (1024, 600)
@@ -219,9 +197,8 @@ class CallerApp(HallApp):
         **kw,
     ):
         super().__init__(settings, **kw)
-        self.printer = printer  # (port, baud) of the window's printer (容缺受理告知单)
         self.forms = FormDesk(self, form_printer, cups_server, print_form_on_call)
-        self.missing: list = []  # 容缺 materials picked in the finish popup
+        self.missing = MissingDesk(self, printer)
         self.window_no = window
         self.lang = lang
         self.ticket: Optional[dict] = None
@@ -250,32 +227,10 @@ class CallerApp(HallApp):
         return self.popup_name or "main"
 
     EVENTS = ("rating",)  # a rating pad's bad rating asks for its reason on this screen
-    THANKS_S = 3.0  # the thanks stays this long
 
     def bus_event(self, kind: str, data: dict) -> None:
-        if kind != "rating" or data.get("window") != self.window_no:
-            return
-        if data.get("event") == "reason_prompt":
-            from onewindow.i18n import reason_text
-
-            keys = "\n".join(
-                TEXTS("reason_key", self.lang, n=i + 1, reason=reason_text(r, self.lang))
-                for i, r in enumerate(data.get("reasons") or [])
-            )
-            level = data.get("level_name", "")
-            popup = Factory.ReasonPromptPopup()
-            popup.text = TEXTS("reason_prompt", self.lang, level=level, keys=keys)
-            self.open_popup("reason_prompt", popup)
-            until = _parse_time(data.get("until"))
-            wait = (until - self.hall_now()).total_seconds() if until else 60
-            Clock.schedule_once(lambda dt, p=popup: self._end_prompt(p), max(1.0, min(wait, 120)))
-        elif data.get("event") == "submitted" and self.popup_name == "reason_prompt":
-            self.popup.text = TEXTS("rating_thanks", self.lang)
-            Clock.schedule_once(lambda dt, p=self.popup: self._end_prompt(p), self.THANKS_S)
-
-    def _end_prompt(self, popup) -> None:
-        if popup is self.popup:
-            self.close_popup()
+        if kind == "rating" and data.get("window") == self.window_no:
+            reason_prompt(self, data)
 
     def _tick(self) -> None:
         self.clock_text = self.hall_now().strftime("%H:%M")
@@ -353,103 +308,13 @@ class CallerApp(HallApp):
         self.ticket_status = t.get("status") or ""
         self.ticket_number = t.get("number", "")
         self.ticket_service = t.get("service_name") or t.get("service", "")
-        # one line a kind of fact, marks side by side: seven facts still fit the card
-        marks = []
-        check = t.get("priority_check")
-        self.priority_pending = check == "declared"
-        if t.get("priority"):
-            marks.append(
-                (
-                    TEXTS(f"prio_{t['priority']}", lang)
-                    + (
-                        TEXTS(f"prio_{check}", lang)
-                        if check in ("declared", "confirmed") and t.get("declared") == t["priority"]
-                        else ""
-                    ),
-                    "mark",
-                )
-            )
-        if check == "withdrawn" and t.get("declared"):
-            marks.append(
-                (TEXTS("prio_withdrawn", lang, kind=TEXTS(f"kind_{t['declared']}", lang)), "warn")
-            )
-        if t.get("appointment"):
-            marks.append((TEXTS("appointment", lang, time=_hhmm(t["appointment"])), "mark"))
-        if t.get("recalls"):
-            marks.append((TEXTS("recalls", lang, n=t["recalls"]), "warn"))
-        if t.get("transfers"):
-            marks.append((TEXTS("transfers", lang, n=t["transfers"]), "plain"))
-        if t.get("supplement"):
-            marks.append((TEXTS("supplement", lang), "mark"))
-        lines = [
-            [(TEXTS(f"st_{self.ticket_status}", lang), "status")],
-            [
-                (
-                    TEXTS("issued", lang, time=_hhmm(t.get("issued_at")))
-                    + "   "
-                    + TEXTS("waited", lang, min=minutes_waited(t)),
-                    "plain",
-                )
-            ],
-        ]
-        if t.get("citizen"):
-            lines.append([(TEXTS("citizen", lang, name=t["citizen"]), "plain")])
-        if marks:
-            lines.append(marks)
-        self.ticket_details = "\n".join(
-            "   ".join(
-                f"[color={MARK_COLOURS[kind]}]{escape_markup(text)}[/color]" for text, kind in line
-            )
-            for line in lines
-        )
+        self.priority_pending = t.get("priority_check") == "declared"
+        self.ticket_details = lines.ticket_details(t, TEXTS, lang)
 
     def _render_queues(self) -> None:
         queues = self.client.state.get("queues") or {}
         w = self.client.state["windows"].get(self.window_no) or {}
-        busy = [(code, queues.get(code) or {}) for code in w.get("services") or []]
-        busy = sorted(
-            ((c, q) for c, q in busy if q.get("waiting")), key=lambda cq: -cq[1]["waiting"]
-        )
-        # with the hall's one estimate for a number taken now, as the kiosk tiles show it
-        rows = [
-            f"{code}  {q.get('name', code)}   {TEXTS('waiting_n', self.lang, n=q['waiting'])}"
-            + (
-                " · "
-                + TEXTS(
-                    "new_wait",
-                    self.lang,
-                    wait=q.get("wait_text_en" if self.lang == "en" else "wait_text"),
-                )
-                if q.get("wait_text")
-                else ""
-            )
-            for code, q in busy
-        ]
-        if len(rows) > QUEUE_LINES:  # the longest queues first, and say that more exist
-            rest = sum(q["waiting"] for _, q in busy[QUEUE_LINES - 1 :])
-            rows = rows[: QUEUE_LINES - 1] + [
-                TEXTS("more_queues", self.lang, k=len(busy) - QUEUE_LINES + 1, n=rest)
-            ]
-        held = [
-            TEXTS("held_item", self.lang, number=h["number"], until=_hhmm(h.get("until")))
-            for h in w.get("held") or []
-            if h.get("number")
-        ]
-        upcoming = w.get("next") or []
-        if upcoming:  # who the next presses will call, marked when they jump the queue
-            marks = {
-                "priority": TEXTS("mark_priority_short", self.lang),
-                "appointment": TEXTS("mark_appointment_short", self.lang),
-                "transferred": TEXTS("mark_transferred_short", self.lang),
-            }
-            numbers = "  ".join(
-                n["number"] + (f"({marks[n['reason']]})" if n.get("reason") in marks else "")
-                for n in upcoming
-            )
-            rows = [TEXTS("next_up", self.lang, numbers=numbers)] + rows[: QUEUE_LINES - 1]
-        if held:  # 挂起 first: staff must not forget whom they are keeping
-            rows = [TEXTS("held_line", self.lang, items="  ".join(held))] + rows[: QUEUE_LINES - 1]
-        self.queue_lines = "\n".join(rows) or TEXTS("none_waiting", self.lang)
+        self.queue_lines = lines.queue_lines(w, queues, TEXTS, self.lang)
 
     def _relabel(self) -> None:
         self._set_title(self.client.state["windows"].get(self.window_no) or {})
@@ -480,14 +345,7 @@ class CallerApp(HallApp):
         self.request("report.kpis", {"group": "window", "window": self.window_no}, done)
 
     def kpi_text(self, key: str, kpis: dict, lang: str) -> str:
-        value = kpis.get(key)
-        if value is None:
-            return "—"
-        if key == "avg_handle_min":
-            return TEXTS("minutes", lang, n=f"{value:.1f}".rstrip("0").rstrip("."))
-        if key == "satisfaction":
-            return f"{value:.0f}%"
-        return str(value)
+        return lines.kpi_text(key, kpis, TEXTS, lang)
 
     # -- status line -----------------------------------------------------------------------------
 
@@ -579,113 +437,9 @@ class CallerApp(HallApp):
                 "window.finish", lambda r: self._after_ticket_op(r, "done_finish", False)
             ),
         )
-        if self.missing_choices():  # 容缺受理 is offered where the hall file allows it
+        if self.missing.choices():  # 容缺受理 is offered where the hall file allows it
             self.popup.ids.missing_button.opacity = 1
             self.popup.ids.missing_button.disabled = False
-
-    def missing_choices(self) -> list[str]:
-        """The current ticket's service's 容缺 materials, from the hall file (config.get)."""
-        code = (self.ticket or {}).get("service")
-        cfg = self.config_data or {}
-        theme = next((t for t in cfg.get("themes") or [] if t.get("code") == code), None)
-        codes = theme.get("items") or [] if theme else [code]
-        names: list[str] = []
-        for s in cfg.get("services") or []:
-            if s.get("code") in codes:
-                for m in (s.get("guide") or {}).get("materials") or []:
-                    if m.get("missing_ok") and m.get("name") not in names:
-                        names.append(m["name"])
-        return names
-
-    def notice_second(self, case: dict):
-        """The 容缺 note's second language: the hall's first after Chinese ([hall] languages);
-        the window does not know the citizen's."""
-        from drivers import escpos
-
-        cfg = self.config_data or {}
-        hall = cfg.get("hall") or {}
-        lang = escpos.second_lang(hall.get("languages") or ["zh", "en"])
-        service = next(
-            (s for s in cfg.get("services") or [] if s.get("code") == case.get("service")), None
-        )
-        return escpos.Second.of(lang, hall, service)
-
-    def notice_twins(self, case: dict) -> dict:
-        """`materials_<lang>`: the missing materials' names in the hall's other languages, from
-        the hall file (config.get), "" where it gives none."""
-        names: dict[str, dict] = {}
-        for s in (self.config_data or {}).get("services") or []:
-            for m in (s.get("guide") or {}).get("materials") or []:
-                names.setdefault(m.get("name"), m)
-        out = {}
-        for lang in ("en", "bo"):
-            out[f"materials_{lang}"] = [
-                (names.get(m) or {}).get(f"name_{lang}") or "" for m in case.get("materials") or []
-            ]
-        return out
-
-    def show_missing(self) -> None:
-        """容缺受理: staff tick what is missing; the case is recorded at finish."""
-        self.missing = []
-        popup = Factory.MissingPopup()
-        popup.title_text = TEXTS("missing_title", self.lang, number=self.ticket_number)
-        for i, name in enumerate(self.missing_choices()):
-            b = Factory.MissingToggle(text=name)
-            b.test_id = f"missing_{i}"
-            b.bind(state=lambda btn, state, n=name: self._pick_missing(n, state == "down"))
-            popup.ids.materials.add_widget(b)
-        self.open_popup("missing", popup)
-
-    def _pick_missing(self, name: str, on: bool) -> None:
-        if on and name not in self.missing:
-            self.missing.append(name)
-        elif not on and name in self.missing:
-            self.missing.remove(name)
-        if self.popup_name == "missing":
-            self.popup.ids.missing_ok.disabled = not self.missing
-
-    def finish_missing(self) -> None:
-        missing = list(self.missing)
-        self.close_popup()
-
-        def ok(result):
-            self._after_ticket_op(
-                result, "done_missing", False, due=(result.get("case") or {}).get("due", "")
-            )
-            if result.get("case"):
-                self.print_notice(result["case"])
-
-        self._op("window.finish", ok, missing=missing)
-
-    def print_notice(self, case: dict) -> None:
-        """容缺受理告知单 on the window's printer (ESC/POS), if it has one."""
-        if not self.printer:
-            self._say("missing_no_printer", due=case.get("due", ""))
-            return
-        hall_name = (self.client.state.get("hall") or {}).get("name") or ""
-        case = dict(case, **self.notice_twins(case))
-        second = self.notice_second(case)
-
-        def work():
-            from drivers import escpos
-            from drivers.printer import PrinterError, open_printer
-
-            printer = open_printer(*self.printer)
-            try:
-                printer.print_job(escpos.missing_notice(case, hall_name, second))
-                return None
-            except PrinterError as exc:
-                return exc.status.message
-            finally:
-                printer.close()
-
-        def done(problem, error):
-            if error is not None or problem:
-                self._say("missing_print_failed", error=True, reason=str(problem or error))
-            else:
-                self._say("missing_printed", due=case.get("due", ""))
-
-        self.in_background(work, done)
 
     def ask_priority(self) -> None:
         t = self.ticket or {}
@@ -714,17 +468,7 @@ class CallerApp(HallApp):
         if len(self.held) == 1:
             self.resume_ticket(self.held[0]["ticket_id"])
         elif self.held:
-            popup = Factory.HeldPopup()
-            for h in self.held:
-                b = Factory.TargetButton(
-                    text=TEXTS(
-                        "held_item", self.lang, number=h["number"], until=_hhmm(h.get("until"))
-                    )
-                )
-                b.test_id = f"held_{h['number']}"
-                b.bind(on_release=lambda *_, i=h["ticket_id"]: self.resume_ticket(i))
-                popup.ids.held.add_widget(b)
-            self.open_popup("held", popup)
+            self.open_popup("held", pickers.held_popup(self))
 
     def resume_ticket(self, ticket_id: str) -> None:
         self.close_popup()
@@ -793,31 +537,4 @@ class CallerApp(HallApp):
             self._say("no_config", error=True)
             self._load_config()
             return
-        popup = Factory.TransferPopup()
-        popup.title_text = TEXTS("transfer_title", self.lang, number=self.ticket_number)
-        for s in self.config_data.get("services") or []:
-            name = s.get("name_en") if self.lang == "en" and s.get("name_en") else s.get("name", "")
-            label = f"{s['code']} {name}"
-            self._target_button(
-                popup.ids.services,
-                f"transfer_service_{s['code']}",
-                label,
-                {"to_service": s["code"]},
-            )
-        for w in self.config_data.get("windows") or []:
-            if w.get("window") == self.window_no:
-                continue
-            name = w.get("name_en") if self.lang == "en" and w.get("name_en") else w.get("name", "")
-            self._target_button(
-                popup.ids.windows,
-                f"transfer_window_{w['window']}",
-                name or str(w["window"]),
-                {"to_window": w["window"]},
-            )
-        self.open_popup("transfer", popup)
-
-    def _target_button(self, grid, test_id: str, label: str, target: dict) -> None:
-        b = Factory.TargetButton(text=label)
-        b.test_id = test_id
-        b.bind(on_release=lambda *_: self.transfer_to(target, label))
-        grid.add_widget(b)
+        self.open_popup("transfer", pickers.transfer_popup(self))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from datetime import date
 
-from drivers.idcard import (
+from drivers.idcard_protocol import (
     FIND_CARD,
     FOREIGN_CARD_TYPE,
     FOREIGN_LAYOUT,

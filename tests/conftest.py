@@ -14,6 +14,8 @@ from pcscutil import vpcd_reader
 from busutil import REPO, Hall, unlimited_config
 from ctlutil import MONDAY_10
 from ctlutil import Hall as ControllerHall
+from kivyutil import App, Screen
+from managerutil import start_console
 from onewindow.demo import always_open_copy
 from onewindow.web import serve
 
@@ -96,3 +98,14 @@ def cups() -> Iterator[PrivateCups]:
     finally:
         server.close()
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def manager_console(hall, tmp_path: Path) -> Iterator[tuple[App, Screen]]:
+    """(app, screen): the test file's `hall`'s manager console on a 1280x800 screen, at the PIN
+    screen, sessions of 30 minutes (tests/managerutil.py unlocks it)."""
+    screen = Screen(1280, 800)
+    app = start_console(hall, screen, tmp_path, args=("--session-min", "30"))
+    yield app, screen
+    app.stop()
+    screen.close()

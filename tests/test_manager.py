@@ -3,7 +3,6 @@ window control, service assignment, alerts, session timeout."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import time
@@ -18,11 +17,11 @@ from kivyutil import (
     Screen,
     shots_dir,  # noqa: E402
 )
+from managerutil import PIN, device_config, enter_pin
 from onewindow.demo import always_open_copy
 from onewindow.managerpin import set_pin
 
 DOCS_IMG = shots_dir()
-PIN = "2468"
 
 
 @pytest.fixture(scope="module")
@@ -49,21 +48,6 @@ def screen():
     s.close()
 
 
-def device_config(hall, path) -> str:
-    path.write_text(
-        json.dumps(
-            {
-                "mqtt": hall.url,
-                "device": "manager-1",
-                "secret": hall.secrets["manager-1"],
-                "hall": hall.hall_id,
-            }
-        ),
-        encoding="utf-8",
-    )
-    return str(path)
-
-
 def show(app: App, tab: str) -> None:
     """Touch a tab and let its layout settle before reading where things are."""
     app.tap(f"tab-{tab}")
@@ -72,12 +56,6 @@ def show(app: App, tab: str) -> None:
 
 
 text_of = App.text
-
-
-def enter_pin(app: App, pin: str) -> None:
-    for digit in pin:
-        app.tap(f"pin-{digit}")
-    app.tap("pin-ok")
 
 
 def test_console_end_to_end(hall, screen):

@@ -8,7 +8,6 @@ Chinese font."""
 from __future__ import annotations
 
 import calendar
-import json
 import subprocess
 import time
 from datetime import date
@@ -17,11 +16,11 @@ import pytest
 
 from busutil import REPO, Hall, wait_for
 from kivyutil import App, Screen, shots_dir
+from managerutil import PIN, start_console, unlock
 from onewindow.managerpin import set_pin
 from onewindow.startup import open_hall
 
 DOCS_IMG = shots_dir()
-PIN = "2468"
 
 
 @pytest.fixture
@@ -38,24 +37,8 @@ def hall(tmp_path):
 
 
 def console(hall, screen, name="manager") -> App:
-    cfg = hall.tmp / f"{name}.json"
-    cfg.write_text(
-        json.dumps(
-            {
-                "mqtt": hall.url,
-                "device": "manager-1",
-                "secret": hall.secrets["manager-1"],
-                "hall": hall.hall_id,
-            }
-        ),
-        encoding="utf-8",
-    )
-    app = App(screen, ["manager", "--device-config", str(cfg)], hall.tmp, name)
-    app.wait_screen("pin")
-    for digit in PIN:
-        app.tap(f"pin-{digit}")
-    app.tap("pin-ok")
-    app.wait_screen("dashboard")
+    app = start_console(hall, screen, hall.tmp, name)
+    unlock(app)
     return app
 
 

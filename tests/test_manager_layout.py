@@ -4,18 +4,17 @@ every tab is shown at both sizes, screenshots taken, and no label or button text
 
 from __future__ import annotations
 
-import json
 import time
 
 import pytest
 
 from busutil import REPO, Hall, wait_for
-from kivyutil import App, Screen, shots_dir
+from kivyutil import Screen, shots_dir
+from managerutil import PIN, enter_pin, start_console
 from onewindow.demo import always_open_copy
 from onewindow.managerpin import set_pin
 
 DOCS_IMG = shots_dir()
-PIN = "2468"
 TABS = ("dashboard", "windows", "services", "tickets", "ratings", "plan", "hall")
 
 
@@ -44,33 +43,14 @@ def hall(tmp_path_factory):
 def test_every_tab_fits_without_cut_off_text(hall, size):
     w, h = size
     screen = Screen(w, h)
-    cfg = hall.tmp / f"m-{w}.json"
-    cfg.write_text(
-        json.dumps(
-            {
-                "mqtt": hall.url,
-                "device": "manager-1",
-                "secret": hall.secrets["manager-1"],
-                "hall": hall.hall_id,
-            }
-        ),
-        encoding="utf-8",
-    )
-    app = App(
-        screen,
-        ["manager", "--device-config", str(cfg), "--size", f"{w}x{h}"],
-        hall.tmp,
-        f"layout-{w}",
-    )
+    app = start_console(hall, screen, hall.tmp, f"layout-{w}", ("--size", f"{w}x{h}"))
     try:
         app.wait_screen("pin")
         wait_for(lambda: "示范县" in app.text("pin-title"), 10)
         time.sleep(0.5)
         assert app.targets()["clipped"] == [], app.targets()["clipped"]
         screen.screenshot(DOCS_IMG / f"manager-pin-{w}x{h}.png")
-        for digit in PIN:
-            app.tap(f"pin-{digit}")
-        app.tap("pin-ok")
+        enter_pin(app)
         app.wait_screen("dashboard")
         wait_for(lambda: "示范县" in app.text("hall-name"), 10)
         problems = {}

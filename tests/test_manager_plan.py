@@ -4,7 +4,6 @@ beside the controller while the hall goes on serving; the chart shows it with to
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import date, datetime
 
@@ -12,11 +11,11 @@ import pytest
 
 from busutil import REPO, Hall
 from ctlutil import TZ, Clock
-from kivyutil import App, Screen, shots_dir
+from kivyutil import shots_dir
+from managerutil import PIN, unlock
 from onewindow.demohistory import write_history
 from onewindow.managerpin import set_pin
 
-PIN = "2468"
 FIRST = date(2026, 10, 12)  # a Monday: four weeks of history from here
 TODAY = datetime(2026, 11, 9, 10, 40, tzinfo=TZ)  # the Monday after them
 
@@ -38,28 +37,6 @@ def hall(tmp_path):
     h.close()
 
 
-@pytest.fixture
-def console(hall, tmp_path):
-    screen = Screen(1280, 800)
-    cfg = tmp_path / "m.json"
-    cfg.write_text(
-        json.dumps(
-            {
-                "mqtt": hall.url,
-                "device": "manager-1",
-                "secret": hall.secrets["manager-1"],
-                "hall": hall.hall_id,
-            }
-        )
-    )
-    app = App(
-        screen, ["manager", "--device-config", str(cfg), "--session-min", "30"], tmp_path, "manager"
-    )
-    yield app, screen
-    app.stop()
-    screen.close()
-
-
 def _today_so_far(hall):
     """Three citizens came in the 10:30 slot; one was called at window 3. The kiosk."""
     kiosk, staff = hall.client("kiosk-1"), hall.client("caller-3")
@@ -71,15 +48,11 @@ def _today_so_far(hall):
     return kiosk
 
 
-def test_the_days_staffing_advice_with_todays_figures(hall, console):
-    app, screen = console
+def test_the_days_staffing_advice_with_todays_figures(hall, manager_console):
+    app, screen = manager_console
     kiosk = _today_so_far(hall)
 
-    app.wait_screen("pin")
-    for digit in PIN:
-        app.tap(f"pin-{digit}")
-    app.tap("pin-ok")
-    app.wait_screen("dashboard")
+    unlock(app)
     app.tap("tab-plan")
     app.wait_screen("plan")
     # the advice takes a while, worked out off the controller's thread: the hall goes on

@@ -11,10 +11,10 @@ import pytest
 
 from busutil import REPO, Hall, wait_for
 from ctlutil import TZ, Clock
-from kivyutil import App, Screen, shots_dir
+from kivyutil import shots_dir
+from managerutil import PIN, unlock
 from onewindow.managerpin import set_pin
 
-PIN = "2468"
 # Thursday 31 December 2026; the shipped hall closes on 2027-01-01 (元旦, a Friday)
 NEW_YEARS_EVE = datetime(2026, 12, 31, 10, 0, tzinfo=TZ)
 
@@ -35,38 +35,6 @@ def hall(tmp_path):
     h.close()
 
 
-@pytest.fixture
-def console(hall, tmp_path):
-    screen = Screen(1280, 800)
-    cfg = tmp_path / "m.json"
-    import json
-
-    cfg.write_text(
-        json.dumps(
-            {
-                "mqtt": hall.url,
-                "device": "manager-1",
-                "secret": hall.secrets["manager-1"],
-                "hall": hall.hall_id,
-            }
-        )
-    )
-    app = App(
-        screen, ["manager", "--device-config", str(cfg), "--session-min", "30"], tmp_path, "manager"
-    )
-    yield app, screen
-    app.stop()
-    screen.close()
-
-
-def unlock(app) -> None:
-    app.wait_screen("pin")
-    for digit in PIN:
-        app.tap(f"pin-{digit}")
-    app.tap("pin-ok")
-    app.wait_screen("dashboard")
-
-
 def show_ratings(app) -> None:
     app.tap("tab-ratings")
     app.wait_screen("ratings")
@@ -77,8 +45,8 @@ def case(hall, rating_id) -> dict:
     return hall.ctl.store.rows("ratings", "id = ?", (rating_id,))[0]
 
 
-def test_the_whole_follow_up_of_a_bad_rating_on_the_console(hall, console):
-    app, screen = console
+def test_the_whole_follow_up_of_a_bad_rating_on_the_console(hall, manager_console):
+    app, screen = manager_console
     kiosk, staff, pad = hall.client("kiosk-1"), hall.client("caller-3"), hall.client("rating-3")
     ticket = kiosk.request("ticket.issue", {"service": "A"})["ticket"]
     staff.request("window.open", {"window": 3, "staff": {"id": "S003", "name": "王五"}})

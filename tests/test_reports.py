@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 import shutil
 import subprocess
@@ -15,6 +14,7 @@ import pytest
 
 from busutil import REPO, TEST_PIN, Hall
 from kivyutil import shots_dir  # noqa: E402
+from managerutil import device_config
 from onewindow import reports
 from onewindow.bus.client import BusError
 from onewindow.demo import always_open_copy
@@ -219,18 +219,7 @@ def test_ticket_find_and_longest_wait(hall):
 
 
 def test_headless_export_command(hall, tmp_path):
-    config = tmp_path / "manager.json"
-    config.write_text(
-        json.dumps(
-            {
-                "mqtt": hall.url,
-                "device": "manager-1",
-                "secret": hall.secrets["manager-1"],
-                "hall": hall.hall_id,
-            }
-        ),
-        encoding="utf-8",
-    )
+    config = device_config(hall, tmp_path / "manager.json")
     out = tmp_path / "out"
 
     def export(pin):
