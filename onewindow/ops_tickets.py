@@ -96,24 +96,31 @@ def _check_quota(req: Request, item) -> None:
         )
 
 
-def _self_service(role: str, channel: str, priority, declared) -> None:
+def _self_service(role: str, channel: str, priority, declared) -> tuple[str, str | None]:
     """A kiosk or the web pages may not choose the ticket's channel or priority; the web pages
-    may not declare one either (its only priority is an elder's, from the number typed)."""
+    may not declare one either (its only priority is an elder's, from the number typed). A
+    kiosk's `priority` is ignored rather than refused (kiosks of before sent one: the card it
+    read decides, and staff check the rest), and it may still say `appointment` for a check-in.
+    The (channel, priority) to go on with."""
     own = OWN_CHANNEL.get(role)
     if own is None:
-        return
+        return channel, priority
+    allowed = (own, "appointment") if role == "kiosk" else (own,)
     require(
-        channel == own,
+        channel in allowed,
         "forbidden",
         "此设备不能指定取号渠道",
         f"A {role} issues on the {own} channel only",
     )
+    if role == "kiosk":
+        return channel, None
     require(
-        priority is None and (declared is None or role == "kiosk"),
+        priority is None and declared is None,
         "forbidden",
         "此设备不能指定优先类别，请到窗口出示证件",
         f"A {role} may not set a ticket's priority; staff check it at the window",
     )
+    return channel, priority
 
 
 def _find_appointment(req: Request, code, citizen, appointment_id, now, phone=None):
@@ -176,7 +183,7 @@ def op_issue(req: Request) -> dict:
     priority = a.get("priority", str, None, choices=PRIORITIES)
     # 绿色通道 declared by the citizen: goes first at once, checked by staff at the window
     declared = a.get("declared", str, None, choices=DECLARABLE)
-    _self_service(dev.role, channel, priority, declared)
+    channel, priority = _self_service(dev.role, channel, priority, declared)
     # an ID number typed on a phone proves nothing about who holds the phone (docs/phone.md)
     typed = dev.role == "web"
     appointment_id = a.get("appointment_id", str, None, maxlen=64)

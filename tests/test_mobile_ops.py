@@ -118,10 +118,17 @@ def test_a_phone_or_a_kiosk_cannot_choose_its_priority_or_channel(hall):
     ):
         reply = take(hall, "A", **args)
         assert reply["error"]["code"] == "forbidden", args
-    for args in ({"priority": "elder"}, {"channel": "staff"}, {"channel": "web"}):
+    for args in ({"channel": "staff"}, {"channel": "web"}):
         reply = hall.do(KIOSK, "ticket.issue", service="A", **args)
         assert reply["error"]["code"] == "forbidden", args
     assert hall.ctl.store.tickets() == []  # nothing was issued
+    # a kiosk's own priority is ignored, not refused (kiosks of other vendors sent one): the
+    # card decides; and it may still name the appointment channel for a check-in
+    plain = hall.ok(KIOSK, "ticket.issue", service="A", priority="elder")["ticket"]
+    assert plain["priority"] is None and plain["channel"] == "kiosk"
+    no_booking = hall.do(KIOSK, "ticket.issue", service="A", channel="appointment")
+    assert no_booking["error"]["code"] == "not_found"  # as ever without a booking
+    hall.ok(KIOSK, "ticket.cancel", ticket_id=plain["id"])
     # the kiosk's 绿色通道 stays, declared; staff may still set a priority they saw
     assert hall.issue("A", declared="pregnant")["priority_check"] == "declared"
     staff = hall.ok(caller(4), "ticket.issue", service="A", priority="veteran")["ticket"]

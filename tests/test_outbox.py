@@ -269,3 +269,30 @@ def test_a_hall_never_bridged_gives_up_old_events_and_the_city_stops_asking(
     finally:
         collector.stop()
         drop_database(db)
+
+
+def test_giving_up_happens_once_a_hall_day_and_the_outbox_shrinks(tmp_path, caplog):
+    """A hall never bridged: events a day at a time cross keep_days; each day gives them up in
+    one go (one notice, one log line), not one at every 5 s tick, and the outbox shrinks."""
+    import logging
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from onewindow.bus.outbox import Outbox
+    from onewindow.store import Store
+
+    store = Store(tmp_path / "hall.db")
+    t0 = datetime(2026, 10, 1, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    for n in range(960):  # a day of events, one every 30 s
+        store.outbox_add("ticket", t0 + timedelta(seconds=30 * n), {"event": "issued", "n": n})
+    now = [t0 + timedelta(days=30)]
+    box = Outbox(store, HALL, lambda topic, data: None, hall_now=lambda: now[0])
+    caplog.set_level(logging.WARNING, "onewindow.bus.outbox")
+    for _ in range(17280):  # a day of 5 s ticks, thirty days on
+        box.check()
+        now[0] += timedelta(seconds=5)
+    notices = [b for _, k, b in outbox(type("C", (), {"store": store})) if k == "uplink"]
+    assert len(notices) == 1 and notices[0]["upto"] == 960 and notices[0]["count"] == 960
+    assert len(store.outbox_after(0, 10_000)) == 1  # only the notice is left
+    assert len([r for r in caplog.records if "given up" in r.getMessage()]) == 1
+    store.close()

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Callable, Optional
 
 from .. import lograte
@@ -50,6 +50,7 @@ class Outbox:
         self.clock = clock
         self.hall_now = hall_now
         self.keep_days = keep_days  # read each time: the console may change the hall file
+        self._gave_up_on: Optional[date] = None  # the hall day the old events were last looked at
         self.sent = store.outbox_state()[1]  # published up to here (on this connection)
         self.link_up: Optional[bool] = None  # what the bridge last said; None: no bridge seen
         self._waiting_since: Optional[float] = None  # no ack progress since then
@@ -90,7 +91,7 @@ class Outbox:
             body = json.loads(payload)
             upto = int(body["upto"])
             resend = bool(body.get("resend", False))
-        except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError, OverflowError):
             lograte.warn(log, "ack", "uplink: unreadable acknowledgement ignored: %.80r", payload)
             return True
         before = self.store.outbox_state()[1]
@@ -113,10 +114,15 @@ class Outbox:
         """On the controller's tick: events waiting long without an acknowledgement go again
         (only while the bridge says its link is up: a hall without one sends once); events
         older than keep_days are given up."""
-        if self.hall_now is not None:
+        if self.hall_now is not None and self.hall_now().date() != self._gave_up_on:
+            # once a hall day, whole days at a time: one notice and one log line a day at most
             today = self.hall_now()
+            self._gave_up_on = today.date()
             days = self.keep_days()
-            given = self.store.outbox_give_up(today - timedelta(days=days), today)
+            cut = datetime.combine(
+                today.date() - timedelta(days=days), datetime.min.time(), today.tzinfo
+            )
+            given = self.store.outbox_give_up(cut, today)
             if given:
                 log.warning(
                     "uplink: %d events up to number %d were not acknowledged by the city within "

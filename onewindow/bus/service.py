@@ -254,6 +254,18 @@ class HallService:
             self._pending[device] = waiting + 1
         self._incoming.append((msg.topic, msg.payload))
 
+    def _taken(self, batch: list) -> None:
+        """Requests leave the per-device count as they are taken off the queue, before anything
+        can fail on them: a device is never left counted for requests already gone."""
+        for topic, _payload in batch:
+            device = self.topics.device_of(topic, "req")
+            if device is not None:
+                left = self._pending.get(device, 1) - 1
+                if left > 0:
+                    self._pending[device] = left
+                else:
+                    self._pending.pop(device, None)
+
     def _burst_of(self, device: str) -> int:
         burst = self._bursts.get(device)
         if burst is None:
@@ -306,6 +318,7 @@ class HallService:
             busy = self._incoming or (self._up_more and self.connected.is_set())
             self.net.poll(0.0 if busy else max(0.0, wake - time.monotonic()))
             batch, self._incoming = self._incoming[:MAX_BATCH], self._incoming[MAX_BATCH:]
+            self._taken(batch)
             try:
                 if self._republish:
                     self._republish = False
@@ -388,11 +401,6 @@ class HallService:
                 continue
             device_id = self.topics.device_of(topic, "req")
             if device_id is not None:
-                left = self._pending.get(device_id, 1) - 1
-                if left > 0:
-                    self._pending[device_id] = left
-                else:
-                    self._pending.pop(device_id, None)
                 outcomes.append((device_id, None, payload))
         if not outcomes:
             return

@@ -60,12 +60,17 @@ class OutboxStore(StoreBase):
         with self.transaction():
             _last, acked = self.outbox_state()
             row = self.db.execute(
-                "SELECT max(seq), count(*) FROM outbox WHERE seq > ? AND at < ?",
+                "SELECT max(seq) FROM outbox WHERE seq > ? AND at < ?",
                 (acked, before.isoformat()),
             ).fetchone()
             if row[0] is None:
                 return None
-            upto, count = int(row[0]), int(row[1])
+            upto = int(row[0])
+            count = int(
+                self.db.execute(
+                    "SELECT count(*) FROM outbox WHERE seq > ? AND seq <= ?", (acked, upto)
+                ).fetchone()[0]
+            )
             self.db.execute("DELETE FROM outbox WHERE seq <= ?", (upto,))
             self.db.execute("UPDATE uplink SET acked = ?, given_up = ? WHERE id = 1", (upto, upto))
             self.outbox_add(
