@@ -242,6 +242,7 @@ class DisplayApp(HallApp):
             and self.announce_pause
             and self.announcer is not None
         ):
+            log.info("announcing: window %s paused", number)  # the hall's record of what it said
             self.announcer.announce(Call("", number, "pause"))
 
     def ticket_event(self, evt: dict) -> None:
@@ -253,6 +254,7 @@ class DisplayApp(HallApp):
             and self.announce_no_show
             and self.announcer is not None
         ):
+            log.info("announcing: %s missed (过号) at window %s", evt["ticket"], window)
             self.announcer.announce(Call(evt["ticket"], window, "missed"))
 
     def bus_state(self, kind: str, value) -> None:
