@@ -104,8 +104,7 @@ class PackVoice:
                 if call.kind not in pack.phrases:
                     self._warn_once(
                         f"{pack.name}/{call.kind}",
-                        f"voice pack {pack.name} has no {call.kind!r} phrase: not said in "
-                        f"{lang!r}",
+                        f"voice pack {pack.name} has no {call.kind!r} phrase: not said in {lang!r}",
                     )
                     continue
                 samples = self.render(pack, call)

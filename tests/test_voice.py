@@ -271,6 +271,8 @@ def test_voice_check_lists_the_clips_a_halls_calls_lack(tmp_path):
     (folder / "digit-3-final.wav").unlink()
     (folder / "ten.wav").unlink()
     (folder / "letter-G.wav").unlink()  # no service of this hall starts with G: not listed
+    (folder / "zanting.wav").unlink()  # the hall announces a window's pause (the default)
+    (folder / "guohao.wav").unlink()  # but not a 过号 (the default): not listed
     subprocess.run(
         [
             "sox",
@@ -294,9 +296,10 @@ def test_voice_check_lists_the_clips_a_halls_calls_lack(tmp_path):
     assert "missing letter.A (A): espeak-ng en says 'A'" in lines
     assert "missing digit.3.final (三): the mid-number take (digit-3.wav) is used" in lines
     assert "missing ten (十): espeak-ng cmn-latn-pinyin says 'shi2'" in lines  # windows 10-13
-    assert not any("letter.G" in line for line in lines)
+    assert "missing zanting (暂停): espeak-ng cmn-latn-pinyin says 'zan4 ting2'" in lines
+    assert not any("letter.G" in line or "guohao" in line for line in lines)
     assert any(line.startswith("unusable hao: ") and "44100 Hz" in line for line in lines)
-    assert lines[-1] == "3 missing, 1 unusable"
+    assert lines[-1] == "4 missing, 1 unusable"
     bad = onewindow("voice", "check", str(tmp_path / "nowhere"), "--config", str(hall))
     assert bad.returncode == 2 and "manifest.toml" in bad.stderr
 
