@@ -147,7 +147,8 @@ def _state_text(w: dict) -> tuple[str, tuple, bool]:
 class DisplayApp(HallApp):
     TEXTS = TEXTS
     DESIGN_SIZE = (1920, 1080)
-    EVENTS = ("call",)
+    # evt/ticket and evt/window for the announcements of a 过号 and a window pausing
+    EVENTS = ("call", "ticket", "window")
 
     second = StringProperty("en")  # the hall's second language, under the Chinese ("" none)
 
@@ -173,6 +174,12 @@ class DisplayApp(HallApp):
         self._cells: dict[str, QueueCell] = {}
         self._recent: list[RecentCell] = []
         self._voice_version = None  # the config_version the voice's languages were read at
+        # what the hall's [voice] announces besides calls: unknown (nothing) until config.get
+        self.announce_pause = False
+        self.announce_no_show = False
+        # each window's status as last heard (its first retained state, then its events), so
+        # a pause is announced at the change only, not when a paused window changes its reason
+        self._window_status: dict[int, str] = {}
 
     def build(self):
         self.title = "OneWindow 叫号屏"
@@ -208,6 +215,12 @@ class DisplayApp(HallApp):
     # -- bus -----------------------------------------------------------------------------------
 
     def bus_event(self, kind: str, call: dict) -> None:
+        if kind == "window":
+            self.window_event(call)
+            return
+        if kind == "ticket":
+            self.ticket_event(call)
+            return
         if not call.get("ticket"):
             return
         # the panel shows a call the moment it is made, as the window strips do: in a burst the
@@ -217,6 +230,33 @@ class DisplayApp(HallApp):
             kind = "recall" if call.get("recall") else "call"
             self.announcer.announce(Call(call["ticket"], call.get("window") or 0, kind))
 
+    def window_event(self, evt: dict) -> None:
+        number = evt.get("window")
+        if not isinstance(number, int):
+            return
+        before = self._window_status.get(number)
+        self._window_status[number] = evt.get("status") or ""
+        if (
+            evt.get("event") == "pause"
+            and before != "paused"
+            and self.announce_pause
+            and self.announcer is not None
+        ):
+            log.info("announcing: window %s paused", number)  # the hall's record of what it said
+            self.announcer.announce(Call("", number, "pause"))
+
+    def ticket_event(self, evt: dict) -> None:
+        window = evt.get("window")
+        if (
+            evt.get("event") == "no_show"
+            and evt.get("ticket")
+            and isinstance(window, int)
+            and self.announce_no_show
+            and self.announcer is not None
+        ):
+            log.info("announcing: %s missed (过号) at window %s", evt["ticket"], window)
+            self.announcer.announce(Call(evt["ticket"], window, "missed"))
+
     def bus_state(self, kind: str, value) -> None:
         if kind == "hall":
             self.update_hall(value or {})
@@ -224,11 +264,15 @@ class DisplayApp(HallApp):
         elif kind == "queues":
             self.update_queues(value or {})
         elif kind.startswith("window:"):
+            if isinstance(value, dict) and isinstance(value.get("window"), int):
+                self._window_status.setdefault(value["window"], value.get("status") or "")
             self.update_windows()
         else:
             self.update_banner()  # the controller or the bus's diagnosis changed
 
     def bus_connection(self, up: bool) -> None:
+        if not up:  # events may be missed: the retained states say where the windows are
+            self._window_status.clear()
         self.update_banner()
 
     def load_voice_settings(self) -> None:
@@ -245,10 +289,14 @@ class DisplayApp(HallApp):
                 self._voice_version = None  # asked again at the next state/hall
                 return
             # a controller from before the [voice] section announces in Mandarin, as it did
-            languages = (result.get("voice") or {}).get("languages") or ["zh"]
+            voice = result.get("voice") or {}
+            languages = voice.get("languages") or ["zh"]
             if languages != self.announcer.synth.languages:
                 log.info("calls are announced in %s", ", ".join(languages))
             self.announcer.synth.set_languages(languages)
+            # a controller from before these options announced neither
+            self.announce_pause = voice.get("pause") is True
+            self.announce_no_show = voice.get("no_show") is True
 
         self.request("config.get", {}, done)
 

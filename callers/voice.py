@@ -71,8 +71,17 @@ class PackVoice:
         """The hall's languages, in the order they are read (from its `[voice]` settings)."""
         self.languages = list(languages)
 
+    def spoken(self, call: Call) -> list[str]:
+        """The languages `call` is said in: those with a pack that has its phrase (a pack
+        may leave out `pause` and `missed`)."""
+        return [
+            lang
+            for lang in self.languages
+            if lang in self.packs and call.kind in self.packs[lang].phrases
+        ]
+
     def cache_path(self, call: Call) -> Path:
-        langs = [lang for lang in self.languages if lang in self.packs]
+        langs = self.spoken(call)
         key = json.dumps(
             [call.ticket, call.window, call.kind, langs, self.volume, self.speed]
             + [self._signature(self.packs[lang], call) for lang in langs]
@@ -90,6 +99,12 @@ class PackVoice:
                 if pack is None:
                     self._warn_once(
                         lang, f"no voice pack for language {lang!r}: not announced in it"
+                    )
+                    continue
+                if call.kind not in pack.phrases:
+                    self._warn_once(
+                        f"{pack.name}/{call.kind}",
+                        f"voice pack {pack.name} has no {call.kind!r} phrase: not said in {lang!r}",
                     )
                     continue
                 samples = self.render(pack, call)

@@ -107,7 +107,9 @@ def cmd_check(args) -> int:
     hall = _hall(args.config)
     prefixes = [s.prefix for s in hall.services] + [t.prefix for t in hall.themes]
     windows = [w.number for w in hall.windows]
-    needed = hall_clips(pack, prefixes, windows)
+    # what the displays say besides calls, as the hall's [voice] allows
+    kinds = ("call", "recall") + ("pause",) * hall.voice_pause + ("missed",) * hall.voice_no_show
+    needed = hall_clips(pack, prefixes, windows, kinds)
     print(
         f"voice pack {pack.name} ({pack.language}, {len(pack.clips)} clips, {pack.folder}) "
         f"for hall {hall.id}: its calls use {len(needed)} clips"

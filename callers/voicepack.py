@@ -308,13 +308,16 @@ def plan(pack: Pack, call: Call) -> list[Step]:
     return out
 
 
-def hall_clips(pack: Pack, prefixes: list[str], windows: list[int]) -> list[str]:
-    """Every clip a hall's calls and recalls can use, in a stable order: its prefixes' letters,
-    all ten digits in both takes (any number can come up), its windows."""
+def hall_clips(
+    pack: Pack, prefixes: list[str], windows: list[int], kinds: tuple[str, ...] = ("call", "recall")
+) -> list[str]:
+    """Every clip a hall's announcements (`kinds`, those the pack has) can use, in a stable
+    order: its prefixes' letters, all ten digits in both takes (any number can come up), its
+    windows."""
     seen: dict[str, None] = {}
     numbers = [f"digit.{d}" for d in range(10)] + [f"digit.{d}.final" for d in range(10)]
     letters = sorted({f"letter.{ch}" for p in prefixes for ch in p.upper() if ch.isalpha()})
-    for kind in ("call", "recall"):
+    for kind in (k for k in kinds if k in pack.phrases):
         for step in plan(pack, Call("", windows[0] if windows else 1, kind)):
             if isinstance(step, str):
                 seen.setdefault(step)

@@ -8,6 +8,7 @@ import tomllib
 from dataclasses import fields
 from datetime import date, time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import tomli_w
@@ -113,7 +114,8 @@ def parse(raw: dict, file: str = "<config>") -> Hall:
     themes = tuple(_theme(t) for t in top.subs(schema.THEMES))
     windows = tuple(_window(t) for t in top.subs(schema.WINDOWS))
     rating = _rating(top.sub(schema.RATING) or Table(file, "rating", {}, problems))
-    voice = _voice(top.sub(schema.VOICE) or Table(file, "voice", {}, problems))
+    voice_t = top.sub(schema.VOICE) or Table(file, "voice", {}, problems)
+    voice = _voice(voice_t)
     mobile_t = top.sub(schema.MOBILE) or Table(file, "mobile", {}, problems)
     mobile = MobileRules(**mobile_t.read_all(schema.MOBILE))
     mobile_t.check_unused()
@@ -131,7 +133,9 @@ def parse(raw: dict, file: str = "<config>") -> Hall:
         windows=windows,
         themes=themes,
         rating=rating,
-        voice_languages=voice,
+        voice_languages=voice["languages"],
+        voice_pause=voice["announce_pause"],
+        voice_no_show=voice["announce_no_show"],
         mobile=mobile,
         uplink_keep_days=uplink_keep_days,
         **_model(Hall, hall),
@@ -335,14 +339,15 @@ def _rating(t: Table) -> RatingRules:
     return RatingRules(**{**v, "reasons": reasons})
 
 
-def _voice(t: Table) -> tuple[str, ...]:
-    languages = tuple(t.read_all(schema.VOICE)["languages"])
+def _voice(t: Table) -> dict[str, Any]:
+    v = t.read_all(schema.VOICE)
     t.check_unused()
+    languages = v["languages"] = tuple(v["languages"])
     if not 1 <= len(languages) <= 4:
         t.fail("languages", f"give 1 to 4 languages, not {len(languages)}")
     for lang in sorted({x for x in languages if languages.count(x) > 1}):
         t.fail("languages", f"{lang!r} is listed twice")
-    return languages
+    return v
 
 
 def _model(cls, values: dict) -> dict:

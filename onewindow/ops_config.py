@@ -91,8 +91,13 @@ def op_get(req: Request) -> dict:
         "themes": themes,
         # phone: whether the QR page may ask for a number for a bad rating's follow-up
         "rating": {"reasons": list(hall.rating.reasons), "phone": req.phones is not None},
-        # the displays announce each call in these languages, in this order
-        "voice": {"languages": list(hall.voice_languages)},
+        # the displays announce each call in these languages, in this order, and a window's
+        # pause and a 过号 if the hall says so
+        "voice": {
+            "languages": list(hall.voice_languages),
+            "pause": hall.voice_pause,
+            "no_show": hall.voice_no_show,
+        },
         # the phone pages: whether numbers are taken from phones, and SMS numbers kept
         "mobile": {
             "entrance": bool(hall.mobile.entrance_url),

@@ -376,3 +376,91 @@ def test_each_call_is_announced_in_the_halls_languages_one_after_the_other(
     )
     both = PackVoice([zh, bo], ref / "both", ["zh", "bo"]).wav_for(Call(number, 3))
     assert heard.read_bytes() == both.read_bytes()
+
+
+def test_a_no_show_and_a_window_pausing_are_announced_once_in_each_language(
+    start_hall, screen, tmp_path
+):
+    """[voice] announce_no_show = true and languages zh, bo: a ticket marked 过号 and a window
+    pausing are each announced once, in Mandarin then Tibetan, with the packs' own phrases; a
+    paused window given another reason (a state refresh, no change) is not announced again."""
+    (tmp_path / "voice-cfg").mkdir()
+    config = unlimited_config(tmp_path / "voice-cfg")
+    raw = tomllib.loads(config.read_text(encoding="utf-8"))
+    raw["voice"] = {"languages": ["zh", "bo"], "announce_no_show": True}
+    config.write_text(dump(raw), encoding="utf-8")
+    h = start_hall(
+        "mosquitto",
+        ("kiosk-1", "kiosk"),
+        ("caller-3", "caller", [3]),
+        ("display-1", "display"),
+        config=config,
+    )
+    bo = make_pack(
+        tmp_path / "bo-tones",
+        language="bo",
+        clips={**TONES, "stop": 0.40, "gone": 0.35},
+        extra='pause = ["{window}", "stop"]\nmissed = ["{ticket}", ",", "gone"]\n',
+    )
+    cache = tmp_path / "voice"
+    app = App(
+        screen,
+        device_args(
+            h,
+            "display",
+            "display-1",
+            "--voice",
+            "silent",
+            "--voice-repeat",
+            "1",
+            "--voice-pack",
+            "zh-espeak",
+            "--voice-pack",
+            str(bo.folder),
+            "--voice-cache",
+            str(cache),
+        ),
+        tmp_path,
+        "display",
+    )
+    try:
+        app.wait_screen("main", timeout=30)
+        assert wait_for(lambda: "calls are announced in zh, bo" in app.read_log(), timeout=10)
+        h.client("kiosk-1").request("ticket.issue", {"service": "A"})
+        c3 = h.client("caller-3")
+        c3.request("window.open", {"window": 3})
+        number = c3.request("window.call_next", {"window": 3})["ticket"]["number"]
+        wait_text(app, "call_ticket", lambda t: t == number, timeout=5)
+        c3.request("window.skip", {"window": 3})
+        c3.request("window.pause", {"window": 3, "reason": "午休"})
+        wait_text(app, "window_3", lambda t: t == "暂停 · 午休")
+        assert wait_for(lambda: "window 3 paused" in app.read_log(), timeout=10)
+        c3.request("window.pause", {"window": 3, "reason": "系统维护"})  # still paused
+        wait_text(app, "window_3", lambda t: t == "暂停 · 系统维护")
+        c3.request("window.resume", {"window": 3})
+        wait_text(app, "window_3", lambda t: t == "等候叫号")
+        c3.request("window.pause", {"window": 3})  # paused anew: announced again
+        wait_text(app, "window_3", lambda t: t == "暂停服务")
+        assert wait_for(lambda: app.read_log().count("window 3 paused") == 2, timeout=10)
+        # the voice has made everything it was given
+        assert wait_for(lambda: len(list(cache.glob("*.wav"))) == 3, timeout=20)
+        time.sleep(0.5)
+        log = app.read_log()
+    finally:
+        app.stop()
+    assert log.count(f"announcing: {number} missed (过号) at window 3") == 1
+    assert log.count("announcing: window 3 paused") == 2
+    zh = load_pack("zh-espeak")
+    ref = PackVoice([zh, bo], tmp_path / "ref", ["zh", "bo"])
+    expected = {
+        ref.wav_for(c).read_bytes()
+        for c in (Call(number, 3), Call(number, 3, "missed"), Call("", 3, "pause"))
+    }
+    assert {p.read_bytes() for p in cache.glob("*.wav")} == expected
+    # each is the Mandarin phrase, the gap, then the Tibetan one
+    zh_pause = PackVoice([zh], tmp_path / "zh").wav_for(Call("", 3, "pause"))
+    bo_pause = 0.25 + 0.23 + 0.40 + 2 * 0.05
+    paused = ref.wav_for(Call("", 3, "pause"))
+    assert wav_duration(paused) == pytest.approx(
+        wav_duration(zh_pause) + LANGUAGE_GAP_S + bo_pause, abs=0.001
+    )

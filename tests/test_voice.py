@@ -17,7 +17,7 @@ import pytest
 
 from busutil import REPO
 from callers import voiceaudio as audio
-from callers.voice import LANGUAGE_GAP_S, Announcer, PackVoice, wav_duration
+from callers.voice import LANGUAGE_GAP_S, Announcer, PackVoice, VoiceError, wav_duration
 from callers.voicepack import Call, Pause, load_pack, plan, zh_number
 from onewindow.configreader import ConfigError
 from onewindow.hallconfig import parse
@@ -113,6 +113,43 @@ def test_each_language_follows_the_other_in_the_halls_order(tmp_path):
     assert wav_duration(voice.wav_for(call)) == pytest.approx(one["zh"], abs=0.001)
 
 
+def test_a_pause_and_a_no_show_are_said_in_each_language_whose_pack_has_the_phrase(
+    tmp_path, caplog
+):
+    zh = load_pack("zh-espeak")
+    bo = make_pack(
+        tmp_path / "bo-test",
+        language="bo",
+        clips={**TONES, "stop": 0.40},
+        extra='pause = ["{window}", "stop"]\n',
+    )
+    voice = PackVoice([zh, bo], tmp_path / "cache", ["zh", "bo"])
+    # 三号窗口暂停办理: the shipped pack's pause phrase, clip for clip
+    pause = Call("", 3, "pause")
+    assert [s for s in plan(zh, pause) if isinstance(s, str)] == [
+        "digit.3.final",
+        "hao",
+        "chuangkou",
+        "zanting",
+        "banli",
+    ]
+    zh_alone = wav_duration(PackVoice([zh], tmp_path / "zh").wav_for(pause))
+    # the test pack: window, 3 (final), stop, with two word pauses
+    bo_alone = 0.25 + 0.23 + 0.40 + 2 * 0.05
+    assert wav_duration(voice.wav_for(pause)) == pytest.approx(
+        zh_alone + LANGUAGE_GAP_S + bo_alone, abs=0.001
+    )
+    # A012号，已过号: the test pack has no `missed` phrase, so only Mandarin says it (logged)
+    missed = Call("A012", 3, "missed")
+    assert [s for s in plan(zh, missed) if isinstance(s, str)][-3:] == ["hao", "yi", "guohao"]
+    zh_missed = PackVoice([zh], tmp_path / "zh").wav_for(missed)
+    assert voice.wav_for(missed).read_bytes() == zh_missed.read_bytes()
+    assert "voice pack bo-test has no 'missed' phrase: not said in 'bo'" in caplog.text
+    # a display whose only pack lacks the phrase has nothing to say: an error, not a silence
+    with pytest.raises(VoiceError):
+        PackVoice([bo], tmp_path / "bo").wav_for(missed)
+
+
 def test_a_missing_clip_is_said_by_espeak_and_kept_in_the_cache(tmp_path):
     folder = tmp_path / "zh-hall"
     shutil.copytree(SHIPPED, folder)
@@ -177,6 +214,13 @@ def test_the_hall_file_says_which_languages_are_announced():
     raw = tomllib.loads((REPO / "config" / "hall.toml").read_text(encoding="utf-8"))
     assert parse(raw).voice_languages == ("zh",)
     assert parse({**raw, "voice": {"languages": ["zh", "bo"]}}).voice_languages == ("zh", "bo")
+    # a window's pause is announced, a 过号 not, unless the hall says otherwise
+    assert (parse(raw).voice_pause, parse(raw).voice_no_show) == (True, False)
+    told = parse({**raw, "voice": {"announce_pause": False, "announce_no_show": True}})
+    assert (told.voice_pause, told.voice_no_show) == (False, True)
+    with pytest.raises(ConfigError) as err:
+        parse({**raw, "voice": {"announce_no_show": "yes"}})
+    assert any("announce_no_show" in p for p in err.value.problems)
     with pytest.raises(ConfigError) as err:
         parse({**raw, "voice": {"languages": ["zh", "zh"], "speed": 3}})
     assert any("'zh' is listed twice" in p for p in err.value.problems)
@@ -188,13 +232,17 @@ def test_config_get_carries_the_voice_languages(tmp_path):
     from ctlutil import Hall as ControllerHall
 
     def bilingual(raw):
-        raw["voice"] = {"languages": ["zh", "bo"]}
+        raw["voice"] = {"languages": ["zh", "bo"], "announce_no_show": True}
 
-    for edit, languages in ((None, ["zh"]), (bilingual, ["zh", "bo"])):
+    for edit, languages, no_show in ((None, ["zh"], False), (bilingual, ["zh", "bo"], True)):
         (tmp_path / "+".join(languages)).mkdir()
         hall = ControllerHall(tmp_path / "+".join(languages), MONDAY_10, edit=edit)
         try:
-            assert hall.ok(KIOSK, "config.get")["voice"] == {"languages": languages}
+            assert hall.ok(KIOSK, "config.get")["voice"] == {
+                "languages": languages,
+                "pause": True,
+                "no_show": no_show,
+            }
         finally:
             hall.ctl.store.close()
 
@@ -223,6 +271,8 @@ def test_voice_check_lists_the_clips_a_halls_calls_lack(tmp_path):
     (folder / "digit-3-final.wav").unlink()
     (folder / "ten.wav").unlink()
     (folder / "letter-G.wav").unlink()  # no service of this hall starts with G: not listed
+    (folder / "zanting.wav").unlink()  # the hall announces a window's pause (the default)
+    (folder / "guohao.wav").unlink()  # but not a 过号 (the default): not listed
     subprocess.run(
         [
             "sox",
@@ -246,9 +296,10 @@ def test_voice_check_lists_the_clips_a_halls_calls_lack(tmp_path):
     assert "missing letter.A (A): espeak-ng en says 'A'" in lines
     assert "missing digit.3.final (三): the mid-number take (digit-3.wav) is used" in lines
     assert "missing ten (十): espeak-ng cmn-latn-pinyin says 'shi2'" in lines  # windows 10-13
-    assert not any("letter.G" in line for line in lines)
+    assert "missing zanting (暂停): espeak-ng cmn-latn-pinyin says 'zan4 ting2'" in lines
+    assert not any("letter.G" in line or "guohao" in line for line in lines)
     assert any(line.startswith("unusable hao: ") and "44100 Hz" in line for line in lines)
-    assert lines[-1] == "3 missing, 1 unusable"
+    assert lines[-1] == "4 missing, 1 unusable"
     bad = onewindow("voice", "check", str(tmp_path / "nowhere"), "--config", str(hall))
     assert bad.returncode == 2 and "manifest.toml" in bad.stderr
 

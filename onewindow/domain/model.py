@@ -218,6 +218,8 @@ class Hall:
     area_code: str = ""  # 行政区划代码 (GB/T 2260)
     rating: RatingRules = RatingRules()
     voice_languages: tuple[str, ...] = ("zh",)  # calls are announced in these, in order
+    voice_pause: bool = True  # the displays announce a window pausing
+    voice_no_show: bool = False  # the displays announce a ticket marked 过号
     mobile: MobileRules = MobileRules()
     uplink_keep_days: int = 30  # events the city never acknowledged are given up after this
 

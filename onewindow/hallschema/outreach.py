@@ -76,6 +76,23 @@ VOICE = Section(
             "with the voice pack it has for it (`onewindow display --voice-pack`); one "
             "without such a pack leaves that language out and logs it. 1 to 4, each once.",
         ),
+        Option(
+            "announce_pause",
+            bool,
+            True,
+            example=False,
+            doc="When a window pauses, the displays say so (三号窗口暂停办理), once, at the "
+            "change; the citizens waiting for it hear why it stopped calling.",
+        ),
+        Option(
+            "announce_no_show",
+            bool,
+            False,
+            example=True,
+            doc="When a window marks a ticket 过号 (no-show), the displays say so "
+            "(A012号，已过号). Off by default: halls announce calls, not those who missed "
+            "theirs; a hall that reinstates no-shows may want it.",
+        ),
     ),
 )
 
