@@ -191,7 +191,7 @@ class HallProcess:
         self.netns = netns
         self.port = free_port()
         for dev, role, extra in (
-            ("kiosk-1", "kiosk", []),
+            ("desk-1", "caller", ["--window", "4"]),  # issues as a hall's kiosks do: citydriver.py
             ("caller-4", "caller", ["--window", "4"]),
         ):
             subprocess.run(

@@ -168,8 +168,8 @@ def test_a_busy_hall_without_voice_shows_calls_at_once(tmp_path, screen):
         time.sleep(0.4)
         screen.screenshot(IMG / "display-busy.png")
         # a three-digit queue is shown whole (it was cut to "12…"): look at display-long-queue.png
-        for _ in range(120):
-            kiosk.request("ticket.issue", {"service": "A"})
+        for _ in range(120):  # from the duty desk: a kiosk takes a busy hour's numbers at once
+            callers.request("ticket.issue", {"service": "A"})
         wait_text(app, "queue_A", lambda t: t.startswith("12") and len(t) == 4)
         time.sleep(0.4)
         screen.screenshot(IMG / "display-long-queue.png")
