@@ -83,10 +83,17 @@ class Browser:
     def text(self, selector: str = "body") -> str:
         """What the page shows there, as the browser renders it to text (innerText: a table
         row's cells apart by tabs)."""
-        element = self._find(selector)
-        if element is None:
-            return ""
-        return self.driver.execute_script("return arguments[0].innerText", element) or ""
+        from selenium.common.exceptions import StaleElementReferenceException
+
+        for _ in range(5):  # a page that reloads itself (the live dashboards) may swap it away
+            element = self._find(selector)
+            if element is None:
+                return ""
+            try:
+                return self.driver.execute_script("return arguments[0].innerText", element) or ""
+            except StaleElementReferenceException:
+                time.sleep(0.1)
+        raise AssertionError(f"{selector} kept being replaced while it was read")
 
     def exists(self, selector: str) -> bool:
         return self._find(selector) is not None

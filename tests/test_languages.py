@@ -60,7 +60,9 @@ def three_language_hall(tmp) -> tuple:
                 for i, item in enumerate(value):
                     if isinstance(item, dict):
                         add(item, f"{where}{key}{i}.")
-            elif key in twins and isinstance(value, str) and value and not table.get(f"{key}_en"):
+            elif key in twins and isinstance(value, str) and value:
+                # placeholders even where the shipped file has English: what a screen shows is
+                # then traceable to its place in the file
                 table[f"{key}_en"] = f"EN {where}{key}"
 
     add(raw)
