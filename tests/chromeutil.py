@@ -8,6 +8,7 @@ never tries to download a driver or a browser (the test boxes are offline)."""
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 from selenium import webdriver
