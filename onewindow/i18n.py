@@ -103,9 +103,14 @@ class Catalogue:
             text = english  # an old-style entry not folded into en.po yet
         if not fmt:
             return text
+        # a hall's own catalog may hold anything: only plain {name} fields are filled (no
+        # {n.attr} or {n[0]} reaching into the values), anything else shows the Chinese
+        if text != chinese and not _plain_fields(text):
+            log.error("translation of %s in %s has odd fields: Chinese shown", key, lang)
+            return chinese.format(**fmt)
         try:
             return text.format(**fmt)
-        except (KeyError, IndexError, ValueError) as exc:
+        except (KeyError, IndexError, ValueError, AttributeError, TypeError) as exc:
             log.error("translation of %s in %s is broken (%r): Chinese shown", key, lang, exc)
             return chinese.format(**fmt)
 
@@ -172,3 +177,16 @@ def rating_reasons(cfg: dict | None) -> list[str]:
 
 def reason_text(reason: str, lang: str) -> str:
     return REASONS(reason, lang) if reason in DEFAULT_REASONS else reason
+
+
+def _plain_fields(text: str) -> bool:
+    """Every replacement field of `text` is a plain name (`{n}`, `{when}`), or it has none."""
+    import string
+
+    try:
+        return all(
+            name is None or name.isidentifier()
+            for _lit, name, _spec, _conv in string.Formatter().parse(text)
+        )
+    except ValueError:
+        return False

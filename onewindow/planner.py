@@ -11,6 +11,7 @@ the op asks again until it is ready ("computing").
 from __future__ import annotations
 
 import logging
+import time
 from collections import OrderedDict
 from datetime import date
 from pathlib import Path
@@ -21,6 +22,7 @@ if TYPE_CHECKING:  # the simulator and the process pool load when a plan is firs
 
 log = logging.getLogger(__name__)
 
+PLAN_DEADLINE_S = 600  # a plan takes seconds to a minute; none takes ten
 KEEP = 16  # plans kept (a few targets a day, and the report's days)
 Key = tuple[date, date, float, float, int]  # since, until, target, percentile, weekday
 
@@ -32,6 +34,7 @@ class Planner:
         self._pool: Optional[Pool] = None
         self._running: dict[Key, AsyncResult] = {}
         self._done: OrderedDict[Key, dict] = OrderedDict()
+        self._started: dict[Key, float] = {}
 
     def get(self, key: Key) -> Optional[dict]:
         """The plan's JSON ({"plan"} or {"message", "message_en"}), or None while it is being
@@ -50,14 +53,30 @@ class Planner:
                 self._pool = multiprocessing.get_context("spawn").Pool(1)
             since, until, target, percentile, weekday = key
             days = self.days if self.days is not None else planning.DEFAULT_DAYS
+            self._started[key] = time.monotonic()
             self._running[key] = self._pool.apply_async(
                 planning.plan_dict,
                 (self.data_dir, since, until, target, percentile, weekday, days),
             )
             return None
         if not job.ready():
-            return None
+            if time.monotonic() - self._started.get(key, time.monotonic()) < PLAN_DEADLINE_S:
+                return None
+            # a worker killed (out of memory...) never completes its job: the pool goes, the
+            # plan is said to have failed, and asked again it starts afresh
+            log.error(
+                "排班建议: no result after %d s; the planning process is restarted", PLAN_DEADLINE_S
+            )
+            self.close()
+            self._running.clear()
+            self._started.clear()
+            return {
+                "message": "排班建议计算超时，请稍后重试",
+                "message_en": "the staffing advice took too long; please try again",
+                "failed": True,
+            }
         del self._running[key]
+        self._started.pop(key, None)
         try:
             result = job.get()
         except Exception as exc:  # the history unreadable, the process killed...: said, not kept
