@@ -235,8 +235,8 @@ def test_the_display_calls_in_chinese_and_tibetan(kiosk, tmp_path):
             "display",
         )
         display.wait_target("call_ticket", timeout=30)
-        hall.client("kiosk-1").request("ticket.issue", {"service": "A"})
-        caller = hall.client("caller-1")
+        caller = hall.client("caller-1")  # not as kiosk-1: the kiosk app of the module holds it
+        caller.request("ticket.issue", {"service": "A"})
         caller.request("window.open", {"window": 1})
         number = caller.request("window.call_next", {"window": 1})["ticket"]["number"]
         display.wait_text("call_ticket", lambda t: t == number, timeout=10)
