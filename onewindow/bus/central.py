@@ -144,9 +144,10 @@ def central_files(
 
 def _secret(path: Path, given: Optional[str] = None) -> str:
     """A login's secret: the one given, else the one kept from an earlier run, else a new one;
-    kept in `path`, readable by its owner only."""
+    kept in `path`, readable by its owner only. New ones are hex: an operator pastes them after
+    `--mqtt-secret`, where a leading '-' (possible in urlsafe base64) reads as an option."""
     if given is None:
-        given = path.read_text().strip() if path.exists() else secrets.token_urlsafe(18)
+        given = path.read_text().strip() if path.exists() else secrets.token_hex(18)
     path.write_text(given + "\n")
     path.chmod(0o600)
     return given

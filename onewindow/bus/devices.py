@@ -178,5 +178,5 @@ def controller_secret(data_dir: str | Path) -> str:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_urlsafe(24))
+            f.write(secrets.token_hex(24))  # hex: never starts with '-' on a command line
     return path.read_text().strip()
