@@ -28,6 +28,7 @@ from ..roles import Device
 from .bridge import DOWN_APPOINTMENTS
 from .budget import Budgets
 from .devices import BRIDGE_USER, CONTROLLER_ID, DeviceEntry, DeviceRegistry
+from .intake import DOWN, REQUEST, STATUS, UPLINK, Intake, Message
 from .netloop import NetLoop
 from .outbox import Outbox
 from .publisher import StatePublisher
@@ -78,8 +79,6 @@ class HallService:
         self.secret = controller_secret
         self.topics = Topics(controller.hall.id)
         self.down_topic = f"{self.topics.root}/{DOWN_APPOINTMENTS}"
-        self._incoming: list = []  # (topic, payload) read, not yet handled
-        self._pending: dict[str, int] = {}  # per device: its requests in _incoming
         self._bursts: dict[str, int] = {}  # per device: its role's burst (renewed every tick)
         self._republish = False
         self.broker = None
@@ -104,6 +103,13 @@ class HallService:
             keep_days=lambda: self.ctl.hall.uplink_keep_days,
         )
         self._up_more = False  # outbox events not yet published
+        self.intake = Intake(
+            self.topics,
+            self.down_topic,
+            (self.outbox.ack_topic, self.outbox.state_topic),
+            self._burst_of,
+            self._flooded,
+        )
         if controller.planner is None:
             # 排班建议 (op report.plan) from this data dir's history, worked out off this thread
             controller.planner = Planner(controller.store.path.parent)
@@ -225,46 +231,24 @@ class HallService:
             log.warning("lost the broker (%s); reconnecting", reason_code)
 
     def _on_message(self, client, userdata, msg):
-        if msg.retain and "/req/" in msg.topic:
-            return  # a request left retained would be replayed at every reconnect
         if msg.topic == self.topics.probe:
             if self._probe and msg.payload == self._probe[0]:
                 self._probe = None
                 self._was_proven = True
                 self.proven.set()
             return
-        if msg.topic in (self.outbox.ack_topic, self.outbox.state_topic):
-            self._incoming.append((msg.topic, msg.payload))  # handled on the loop, in order
-            return
-        device = self.topics.device_of(msg.topic, "req")
-        if device is not None:
-            # more requests of one device waiting than its burst allows are dropped unanswered
-            # (and counted as refusals): a device writing thousands at once on a bare socket
-            # cannot queue them ahead of the other devices', and is fenced as soon
-            waiting = self._pending.get(device, 0)
-            if waiting and waiting >= self._burst_of(device):
-                self.budgets.refuse(device)
-                lograte.warn(
-                    log,
-                    ("flood", device),
-                    "device %s sent more requests at once than its burst: the rest are dropped",
-                    device,
-                )
-                return
-            self._pending[device] = waiting + 1
-        self._incoming.append((msg.topic, msg.payload))
+        self.intake.read(msg.topic, msg.payload, msg.retain)  # handled on the loop, in order
 
-    def _taken(self, batch: list) -> None:
-        """Requests leave the per-device count as they are taken off the queue, before anything
-        can fail on them: a device is never left counted for requests already gone."""
-        for topic, _payload in batch:
-            device = self.topics.device_of(topic, "req")
-            if device is not None:
-                left = self._pending.get(device, 1) - 1
-                if left > 0:
-                    self._pending[device] = left
-                else:
-                    self._pending.pop(device, None)
+    def _flooded(self, device: str) -> None:
+        """A request dropped unanswered for going beyond the device's burst: counted as a
+        refusal, so a device that keeps it up is fenced at the broker as soon."""
+        self.budgets.refuse(device)
+        lograte.warn(
+            log,
+            ("flood", device),
+            "device %s sent more requests at once than its burst: the rest are dropped",
+            device,
+        )
 
     def _burst_of(self, device: str) -> int:
         burst = self._bursts.get(device)
@@ -315,10 +299,9 @@ class HallService:
             wake = next_tick if self._probe is None else min(next_tick, self._probe[1])
             if self._state_due is not None:
                 wake = min(wake, self._state_due)
-            busy = self._incoming or (self._up_more and self.connected.is_set())
+            busy = self.intake or (self._up_more and self.connected.is_set())
             self.net.poll(0.0 if busy else max(0.0, wake - time.monotonic()))
-            batch, self._incoming = self._incoming[:MAX_BATCH], self._incoming[MAX_BATCH:]
-            self._taken(batch)
+            batch = self.intake.take(MAX_BATCH)
             try:
                 if self._republish:
                     self._republish = False
@@ -380,28 +363,20 @@ class HallService:
                 now - self._down_since,
             )
 
-    def _process(self, batch: list) -> None:
+    def _process(self, batch: list[Message]) -> None:
         # (device id, the platform's pseudo-device for a record from the city, payload)
         outcomes: list[tuple[str, Optional[Device], bytes]] = []
-        for topic, payload in batch:
-            if self.outbox.message(topic, payload):
-                continue
-            if topic == self.down_topic:
+        for kind, device_id, topic, payload in batch:
+            if kind == REQUEST:
+                outcomes.append((device_id, None, payload))
+            elif kind == STATUS:
+                self._presence_changed(device_id, payload)
+            elif kind == UPLINK:
+                self.outbox.message(topic, payload)
+            elif kind == DOWN:
                 request = _platform_request(payload)
                 if request is not None:
                     outcomes.append((PLATFORM.id, PLATFORM, request))
-                continue
-            status_dev = (
-                self.topics.device_of(topic.rsplit("/status", 1)[0], "dev")
-                if topic.endswith("/status")
-                else None
-            )
-            if status_dev:
-                self._presence_changed(status_dev, payload)
-                continue
-            device_id = self.topics.device_of(topic, "req")
-            if device_id is not None:
-                outcomes.append((device_id, None, payload))
         if not outcomes:
             return
         results = []
