@@ -12,7 +12,7 @@ from typing import Optional
 
 from .acl import _give_to
 from .devices import hash_secret
-from .tls import _run, make_hall_certs
+from .tls import make_hall_certs, sign
 
 COLLECTOR_USER = "city-collector"
 PLATFORM_USER = "city-platform"
@@ -20,40 +20,7 @@ PLATFORM_USER = "city-platform"
 
 def hall_cert(tls_dir: Path, hall_id: str, days: int = 3650) -> dict[str, Path]:
     """A client certificate for one hall, signed by the city CA (CN = the hall id)."""
-    key, csr, crt = (
-        tls_dir / f"{hall_id}.key",
-        tls_dir / f"{hall_id}.csr",
-        tls_dir / f"{hall_id}.crt",
-    )
-    _run(
-        "req",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-subj",
-        f"/CN={hall_id}",
-        "-keyout",
-        str(key),
-        "-out",
-        str(csr),
-    )
-    _run(
-        "x509",
-        "-req",
-        "-in",
-        str(csr),
-        "-CA",
-        str(tls_dir / "ca.crt"),
-        "-CAkey",
-        str(tls_dir / "ca.key"),
-        "-CAcreateserial",
-        "-days",
-        str(days),
-        "-out",
-        str(crt),
-    )
-    csr.unlink()
-    key.chmod(0o600)
+    crt, key = sign(tls_dir, hall_id, hall_id, days)
     return {"cert": crt, "key": key}
 
 

@@ -39,7 +39,6 @@ def make_hall_certs(out_dir: Path, hosts: list[str], days: int = 3650) -> dict[s
         raise TlsError("openssl is not installed (apt-get install openssl)")
     out_dir.mkdir(parents=True, exist_ok=True)
     ca_key, ca_crt = out_dir / "ca.key", out_dir / "ca.crt"
-    key, csr, crt = out_dir / "server.key", out_dir / "server.csr", out_dir / "server.crt"
     if not (ca_key.exists() and ca_crt.exists()):  # a new CA would orphan every device's copy
         _run(
             "req",
@@ -58,13 +57,25 @@ def make_hall_certs(out_dir: Path, hosts: list[str], days: int = 3650) -> dict[s
         )
     ext = out_dir / "server.ext"
     ext.write_text(_san(hosts) + "\n", encoding="ascii")
+    crt, key = sign(out_dir, "server", hosts[0], days, ext)
+    ext.unlink()
+    ca_key.chmod(0o600)
+    return {"ca": ca_crt, "cert": crt, "key": key}
+
+
+def sign(
+    ca_dir: Path, name: str, common_name: str, days: int = 3650, ext: Path | None = None
+) -> tuple[Path, Path]:
+    """NAME.crt and NAME.key (owner-only) in `ca_dir`: a new key, its certificate for
+    `common_name` signed by the CA kept there, with the extensions in `ext` if given."""
+    key, csr, crt = ca_dir / f"{name}.key", ca_dir / f"{name}.csr", ca_dir / f"{name}.crt"
     _run(
         "req",
         "-newkey",
         "rsa:2048",
         "-nodes",
         "-subj",
-        f"/CN={hosts[0]}",
+        f"/CN={common_name}",
         "-keyout",
         str(key),
         "-out",
@@ -76,19 +87,16 @@ def make_hall_certs(out_dir: Path, hosts: list[str], days: int = 3650) -> dict[s
         "-in",
         str(csr),
         "-CA",
-        str(ca_crt),
+        str(ca_dir / "ca.crt"),
         "-CAkey",
-        str(ca_key),
+        str(ca_dir / "ca.key"),
         "-CAcreateserial",
         "-days",
         str(days),
-        "-extfile",
-        str(ext),
+        *(["-extfile", str(ext)] if ext else []),
         "-out",
         str(crt),
     )
     csr.unlink()
-    ext.unlink()
-    for secret in (ca_key, key):
-        secret.chmod(0o600)
-    return {"ca": ca_crt, "cert": crt, "key": key}
+    key.chmod(0o600)
+    return crt, key
