@@ -249,6 +249,24 @@ class HallService:
             "device %s sent more requests at once than its burst: the rest are dropped",
             device,
         )
+        self._fence_if_flooding(device)
+
+    def _fence_if_flooding(self, device: str) -> None:
+        """Past its refusals' limit a device's requests are dropped by the broker itself, until
+        it has been quiet for a minute. Checked on every refusal, dropped ones included: a device
+        whose whole flood arrives at once has all but its burst dropped here, and would
+        otherwise never be fenced."""
+        if (
+            self.broker is not None
+            and self.budgets.flooding(device)
+            and device not in self.broker.fenced
+        ):
+            log.warning(
+                "%s keeps flooding the hall with requests: the broker drops them until it "
+                "has been quiet for a minute",
+                device,
+            )
+            self.broker.fence(self.broker.fenced | {device})
 
     def _burst_of(self, device: str) -> int:
         burst = self._bursts.get(device)
@@ -450,17 +468,7 @@ class HallService:
             entry.id,
             entry.role,
         )
-        if (
-            self.broker is not None
-            and self.budgets.flooding(entry.id)
-            and entry.id not in self.broker.fenced
-        ):
-            log.warning(
-                "%s keeps flooding the hall with requests: the broker drops them until it "
-                "has been quiet for a minute",
-                entry.id,
-            )
-            self.broker.fence(self.broker.fenced | {entry.id})
+        self._fence_if_flooding(entry.id)
         req_id = _peek_id(payload)
         if req_id is None:
             return Outcome(None, events)
