@@ -318,39 +318,74 @@ def stock_paho(port: int, dev: str, secret: str, topic: str, on_message) -> mqtt
     return c
 
 
+def listen(spec: dict) -> None:
+    """The measuring display and the bare hops' reader, a process of their own (a display is a
+    machine of its own in a hall): each arrival is written to stdout as `key perf_counter`
+    (CLOCK_MONOTONIC, the same clock in every process of the machine). In the probe's process,
+    the hundred callers' threads would hold the GIL when a message arrives, and the figure
+    would measure them."""
+    root = f"ow/{spec['hall']}"
+    lock = threading.Lock()
+
+    def emit(key: str) -> None:
+        at = time.perf_counter()
+        with lock:
+            sys.stdout.write(f"{key} {at}\n")
+            sys.stdout.flush()
+
+    first_caller = spec["callers"][0][0]
+    clients = [
+        stock_paho(
+            spec["port"],
+            *spec["display"],
+            f"{root}/evt/call",
+            lambda c, ud, m: emit(json.loads(m.payload)["ticket_id"]),
+        ),
+        # two bare hops: a caller publishes on its own presence topic (it may), a manager reads
+        stock_paho(
+            spec["port"],
+            *spec["watcher"],
+            f"{root}/dev/{first_caller}/status",
+            lambda c, ud, m: emit(m.payload.decode()),
+        ),
+    ]
+    emit("ready")
+    sys.stdin.read()  # until the probe is done
+    for c in clients:
+        c.disconnect()
+        c.loop_stop()
+
+
 def probe(spec: dict) -> dict:
     root = f"ow/{spec['hall']}"
     arrivals: dict[str, float] = {}
     cond = threading.Condition()
 
-    def arrived(key: str) -> None:
-        with cond:
-            arrivals.setdefault(key, time.perf_counter())
-            cond.notify_all()
+    def read_arrivals(stream) -> None:
+        for line in stream:
+            key, _, at = line.rstrip("\n").rpartition(" ")
+            with cond:
+                arrivals.setdefault(key, float(at))
+                cond.notify_all()
 
     def seen(key: str) -> float:
         with cond:
             cond.wait_for(lambda: key in arrivals, 10)
             return arrivals[key]
 
-    display = stock_paho(
-        spec["port"],
-        *spec["display"],
-        f"{root}/evt/call",
-        lambda c, ud, m: arrived(json.loads(m.payload)["ticket_id"]),
+    listener = subprocess.Popen(
+        [sys.executable, __file__, "--listen", json.dumps(spec)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
+    threading.Thread(target=read_arrivals, args=(listener.stdout,), daemon=True).start()
+    seen("ready")
     callers = [
         (DeviceClient(spec["url"], dev, secret, spec["hall"], events=()).start(wait=10), w)
         for dev, secret, w in spec["callers"]
     ]
-    # two bare hops: a caller publishes on its own presence topic (it may), a manager reads it
     first_caller = spec["callers"][0][0]
-    watcher = stock_paho(
-        spec["port"],
-        *spec["watcher"],
-        f"{root}/dev/{first_caller}/status",
-        lambda c, ud, m: arrived(m.payload.decode()),
-    )
     for c, w in callers:
         c.request("window.open", {"window": w})
     # from here on, only the calls: what the controller spends and what a device reading the
@@ -383,9 +418,8 @@ def probe(spec: dict) -> dict:
     callers[0][0].client.publish(f"{root}/dev/{first_caller}/status", "online", qos=1, retain=True)
     for c, _ in callers:
         c.stop()
-    for c in (display, watcher):
-        c.disconnect()
-        c.loop_stop()
+    listener.stdin.close()
+    listener.wait(10)
     return {
         "calls": calls,
         "hops": hops,
@@ -398,6 +432,9 @@ def probe(spec: dict) -> dict:
 def main() -> None:
     if len(sys.argv) == 3 and sys.argv[1] == "--probe":
         print(json.dumps(probe(json.loads(sys.argv[2]))))
+        return
+    if len(sys.argv) == 3 and sys.argv[1] == "--listen":
+        listen(json.loads(sys.argv[2]))
         return
     ap = argparse.ArgumentParser()
     ap.add_argument("--devices", type=int, default=200)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from kivy.properties import (
@@ -51,11 +52,19 @@ class FitText(Label):
 
     def _fit_now(self, *_) -> None:
         room = self.height - self.fit_margin
-        if room <= 0 or not self.text:
-            return
+        if not self.text or room < self.font_size / self.fit * self.MIN_FIT:
+            return  # not laid out yet (or hidden): no size would fit one line, wait for its own
         self.fit = 1.0
         self.texture_update()
-        while self.texture_size[1] > room and self.fit > self.MIN_FIT:
+        height = uikit.text_height(self)
+        if height <= room:
+            return
+        # Smaller, the text takes as many lines or fewer, each shorter in proportion: the
+        # proportional size fits but for the padding, so it is the next render, not one per
+        # step. Each size rendered holds a font face (~2.5 MB) for the app's life.
+        self.fit = max(self.MIN_FIT, math.floor(room / height / self.STEP) * self.STEP)
+        self.texture_update()
+        while uikit.text_height(self) > room and self.fit > self.MIN_FIT:
             self.fit = max(self.MIN_FIT, self.fit - self.STEP)
             self.texture_update()
 

@@ -287,6 +287,19 @@ def clipped_labels(root) -> list[str]:
     return out
 
 
+def text_height(w) -> int:
+    """The height a Label's text takes at its width and font, however tall: with a height fixed
+    in `text_size`, Kivy makes the texture that tall whatever the text needs, so the texture
+    cannot tell whether the text fits. Read after the label has rendered (its options current)."""
+    core = w._label
+    given = core.text_size
+    core.text_size = (given[0], None)
+    try:
+        return core.render()[1]
+    finally:
+        core.text_size = given
+
+
 def _clipped(w) -> bool:
     pad_x = w.padding[0] + w.padding[2] if len(w.padding) == 4 else 2 * w.padding[0]
     box_w = (w.text_size[0] if w.text_size[0] else w.width) - pad_x
@@ -294,5 +307,5 @@ def _clipped(w) -> bool:
         widest = max(w._label.get_extents(line)[0] for line in w.text.split("\n"))
         return widest > box_w + 1
     if w.text_size[0] and w.text_size[1]:
-        return w.texture_size[1] > w.text_size[1] + 1  # wrapped past the bottom
+        return text_height(w) > w.text_size[1] + 1  # wrapped past the bottom
     return w.texture_size[0] > w.width + 1 or w.texture_size[1] > w.height + 1

@@ -43,6 +43,14 @@ def unlimited_config(tmp: Path) -> Path:
     return path
 
 
+def open_hall_file(tmp: Path) -> Path:
+    """The shipped hall, open around the clock, its quotas kept (in tmp/open-cfg)."""
+    from onewindow.demo import always_open_copy
+
+    (tmp / "open-cfg").mkdir(exist_ok=True)
+    return always_open_copy(REPO / "config" / "hall.toml", tmp / "open-cfg")
+
+
 def die_with_parent() -> None:
     """Popen(preexec_fn=...): the child is ended when the test run goes, even by kill -9. A
     bridge or app left behind would go on reading its old pty, and the kernel hands that pty's

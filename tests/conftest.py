@@ -11,12 +11,11 @@ import pytest
 from cupsutil import PrivateCups
 from pcscutil import vpcd_reader
 
-from busutil import REPO, Hall, unlimited_config
+from busutil import Hall, open_hall_file, unlimited_config
 from ctlutil import MONDAY_10
 from ctlutil import Hall as ControllerHall
 from kivyutil import App, Screen
 from managerutil import start_console
-from onewindow.demo import always_open_copy
 from onewindow.web import serve
 
 
@@ -57,27 +56,20 @@ def vpcd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> Iterator[tuple[Hall, str]]:
+def site(start_hall, tmp_path: Path) -> Iterator[tuple[Hall, str]]:
     """The QR pages (`onewindow web`) against a real hall on a real bus: (hall, base URL)."""
-    (tmp_path / "cfg").mkdir()
-    hall = Hall(
-        tmp_path,
+    hall = start_hall(
         "embedded",
-        config=always_open_copy(REPO / "config" / "hall.toml", tmp_path / "cfg"),
+        ("kiosk-1", "kiosk"),
+        ("caller-4", "caller", [4]),
+        ("web-1", "web"),
+        config=open_hall_file(tmp_path),
     )
-    for dev, role, windows in (
-        ("kiosk-1", "kiosk", ()),
-        ("caller-4", "caller", (4,)),
-        ("web-1", "web", ()),
-    ):
-        hall.add(dev, role, windows)
-    hall.start()
     web = hall.client("web-1")
     # a 1 s idle timeout (10 s in a hall) so that dropping half-sent requests is seen in seconds
     server = serve(web, "127.0.0.1", 0, idle_timeout_s=1, cleanup_s=1).start()
     yield hall, f"http://127.0.0.1:{server.port}"
     server.shutdown()
-    hall.close()
 
 
 @pytest.fixture

@@ -41,3 +41,43 @@ def tickets(hall: Hall, number: str):
 def shot(screen: Screen, name: str) -> None:
     time.sleep(0.4)  # let the frame after the last change reach the X server
     screen.screenshot(IMG / f"kiosk-{name}.png")
+
+
+def form_pad(app: App, field: str, digits: str) -> None:
+    """Type `digits` into the form's field on the kiosk's number pad."""
+    app.tap(f"form-field-{field}")
+    for d in digits:
+        app.tap(f"key-{d}")
+
+
+def form_caller(screen: Screen, hall: Hall, cups_server: str, printer: str, tmp_path, number: str):
+    """Window 1's caller printing each called ticket's form on `printer` (a CUPS queue): started,
+    its window opened, and the next ticket, `number`, called. The caller is returned, running."""
+    caller = App(
+        screen,
+        device_args(
+            hall,
+            "caller",
+            "caller-1",
+            "--window",
+            "1",
+            "--form-printer",
+            printer,
+            "--cups-server",
+            cups_server,
+            "--print-form-on-call",
+        ),
+        tmp_path,
+        "caller",
+    )
+    try:
+        caller.wait_screen("main", timeout=30)
+        caller.wait_text("window_status", lambda s: s == "已关窗", 15)
+        caller.tap("open_close")
+        caller.wait_text("window_status", lambda s: s == "服务中", 10)
+        caller.tap("call_next")
+        caller.wait_text("ticket_number", lambda s: s == number, 10)
+    except BaseException:
+        caller.stop()
+        raise
+    return caller

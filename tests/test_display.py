@@ -319,48 +319,10 @@ def test_each_call_is_announced_in_the_halls_languages_one_after_the_other(
 ):
     """[voice] languages = ["zh", "bo"]: the display reads the hall's languages (config.get)
     and each call it announces is the Mandarin pack's call, a pause, then the Tibetan pack's."""
-    (tmp_path / "voice-cfg").mkdir()
-    config = unlimited_config(tmp_path / "voice-cfg")
-    raw = tomllib.loads(config.read_text(encoding="utf-8"))
-    raw["voice"] = {"languages": ["zh", "bo"]}
-    config.write_text(dump(raw), encoding="utf-8")
-    h = start_hall(
-        "mosquitto",
-        ("kiosk-1", "kiosk"),
-        ("caller-3", "caller", [3]),
-        ("display-1", "display"),
-        config=config,
-    )
     bo = make_pack(tmp_path / "bo-tones", language="bo", clips=TONES)
-    cache = tmp_path / "voice"
-    app = App(
-        screen,
-        device_args(
-            h,
-            "display",
-            "display-1",
-            "--voice",
-            "silent",
-            "--voice-repeat",
-            "1",
-            "--voice-pack",
-            "zh-espeak",
-            "--voice-pack",
-            str(bo.folder),
-            "--voice-cache",
-            str(cache),
-        ),
-        tmp_path,
-        "display",
-    )
+    h, app, cache = voiced_display(start_hall, screen, tmp_path, {"languages": ["zh", "bo"]}, bo)
     try:
-        app.wait_screen("main", timeout=30)
-        assert wait_for(lambda: "calls are announced in zh, bo" in app.read_log(), timeout=10)
-        h.client("kiosk-1").request("ticket.issue", {"service": "A"})
-        c3 = h.client("caller-3")
-        c3.request("window.open", {"window": 3})
-        number = c3.request("window.call_next", {"window": 3})["ticket"]["number"]
-        wait_text(app, "call_ticket", lambda t: t == number, timeout=5)
+        _, number = call_one(h, app)
         assert wait_for(lambda: list(cache.glob("*.wav")), timeout=10)
     finally:
         app.stop()
@@ -384,53 +346,16 @@ def test_a_no_show_and_a_window_pausing_are_announced_once_in_each_language(
     """[voice] announce_no_show = true and languages zh, bo: a ticket marked 过号 and a window
     pausing are each announced once, in Mandarin then Tibetan, with the packs' own phrases; a
     paused window given another reason (a state refresh, no change) is not announced again."""
-    (tmp_path / "voice-cfg").mkdir()
-    config = unlimited_config(tmp_path / "voice-cfg")
-    raw = tomllib.loads(config.read_text(encoding="utf-8"))
-    raw["voice"] = {"languages": ["zh", "bo"], "announce_no_show": True}
-    config.write_text(dump(raw), encoding="utf-8")
-    h = start_hall(
-        "mosquitto",
-        ("kiosk-1", "kiosk"),
-        ("caller-3", "caller", [3]),
-        ("display-1", "display"),
-        config=config,
-    )
     bo = make_pack(
         tmp_path / "bo-tones",
         language="bo",
         clips={**TONES, "stop": 0.40, "gone": 0.35},
         extra='pause = ["{window}", "stop"]\nmissed = ["{ticket}", ",", "gone"]\n',
     )
-    cache = tmp_path / "voice"
-    app = App(
-        screen,
-        device_args(
-            h,
-            "display",
-            "display-1",
-            "--voice",
-            "silent",
-            "--voice-repeat",
-            "1",
-            "--voice-pack",
-            "zh-espeak",
-            "--voice-pack",
-            str(bo.folder),
-            "--voice-cache",
-            str(cache),
-        ),
-        tmp_path,
-        "display",
-    )
+    voice = {"languages": ["zh", "bo"], "announce_no_show": True}
+    h, app, cache = voiced_display(start_hall, screen, tmp_path, voice, bo)
     try:
-        app.wait_screen("main", timeout=30)
-        assert wait_for(lambda: "calls are announced in zh, bo" in app.read_log(), timeout=10)
-        h.client("kiosk-1").request("ticket.issue", {"service": "A"})
-        c3 = h.client("caller-3")
-        c3.request("window.open", {"window": 3})
-        number = c3.request("window.call_next", {"window": 3})["ticket"]["number"]
-        wait_text(app, "call_ticket", lambda t: t == number, timeout=5)
+        c3, number = call_one(h, app)
         c3.request("window.skip", {"window": 3})
         c3.request("window.pause", {"window": 3, "reason": "午休"})
         wait_text(app, "window_3", lambda t: t == "暂停 · 午休")
@@ -464,3 +389,38 @@ def test_a_no_show_and_a_window_pausing_are_announced_once_in_each_language(
     assert wav_duration(paused) == pytest.approx(
         wav_duration(zh_pause) + LANGUAGE_GAP_S + bo_pause, abs=0.001
     )
+
+
+def voiced_display(start_hall, screen, tmp_path, voice: dict, bo):
+    """A hall whose file has `[voice]` = `voice`, and its display announcing with the Mandarin
+    pack and the pack `bo`, silently: what it would say is kept as WAV files in the cache."""
+    (tmp_path / "voice-cfg").mkdir()
+    config = unlimited_config(tmp_path / "voice-cfg")
+    raw = tomllib.loads(config.read_text(encoding="utf-8"))
+    raw["voice"] = voice
+    config.write_text(dump(raw), encoding="utf-8")
+    h = start_hall(
+        "mosquitto",
+        ("kiosk-1", "kiosk"),
+        ("caller-3", "caller", [3]),
+        ("display-1", "display"),
+        config=config,
+    )
+    cache = tmp_path / "voice"
+    args = ["--voice", "silent", "--voice-repeat", "1", "--voice-pack", "zh-espeak"]
+    args += ["--voice-pack", str(bo.folder), "--voice-cache", str(cache)]
+    app = App(screen, device_args(h, "display", "display-1", *args), tmp_path, "display")
+    return h, app, cache
+
+
+def call_one(h, app):
+    """Once the display announces in zh and bo: a ticket issued and called at window 3, shown.
+    Returns window 3's caller and the number."""
+    app.wait_screen("main", timeout=30)
+    assert wait_for(lambda: "calls are announced in zh, bo" in app.read_log(), timeout=10)
+    h.client("kiosk-1").request("ticket.issue", {"service": "A"})
+    c3 = h.client("caller-3")
+    c3.request("window.open", {"window": 3})
+    number = c3.request("window.call_next", {"window": 3})["ticket"]["number"]
+    wait_text(app, "call_ticket", lambda t: t == number, timeout=5)
+    return c3, number

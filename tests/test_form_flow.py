@@ -11,7 +11,7 @@ import logging
 import subprocess
 
 import pytest
-from kioskutil import IMG, device_args, kiosk_args, shot, target_text, tickets
+from kioskutil import IMG, form_caller, form_pad, kiosk_args, shot, target_text, tickets
 
 from busutil import Hall, unlimited_config, wait_for
 from drivers.idcard_sim import IdCardSimulator
@@ -33,12 +33,6 @@ class Everything(logging.Handler):
 
     def emit(self, record):
         self.lines.append(self.format(record))
-
-
-def pad(app: App, field: str, digits: str) -> None:
-    app.tap(f"form-field-{field}")
-    for d in digits:
-        app.tap(f"key-{d}")
 
 
 @pytest.fixture
@@ -92,11 +86,11 @@ def test_card_theme_form_call_and_the_a4_form_out_of_cups(tmp_path, cups, logs):
         assert kiosk.text("form-card-id_number") == "620102********0018"
         assert kiosk.text("form-card-sex") == "男" and kiosk.text("form-card-birth") == "1990-03-07"
         # what the card cannot know: the phone and the two items' own fields
-        pad(kiosk, "phone", PHONE)
+        form_pad(kiosk, "phone", PHONE)
         kiosk.tap("form-relation-父亲")
         kiosk.tap("form-baby_sex-女")
-        pad(kiosk, "baby_birth", "20261120")
-        pad(kiosk, "birth_cert", "Q620012345")
+        form_pad(kiosk, "baby_birth", "20261120")
+        form_pad(kiosk, "birth_cert", "Q620012345")
         kiosk.wait_text("form-field-baby_birth", lambda t: t == "2026-11-20")
         kiosk.wait_text("form-field-phone", lambda t: t == PHONE)
         shot(kiosk_screen, "form")
@@ -107,30 +101,8 @@ def test_card_theme_form_call_and_the_a4_form_out_of_cups(tmp_path, cups, logs):
         assert t.service == "T1" and hall.ctl.store.has_form(t.id)
 
         # the window calls: its caller prints the form on the hall's A4 queue at once
-        caller = App(
-            caller_screen,
-            device_args(
-                hall,
-                "caller",
-                "caller-1",
-                "--window",
-                "1",
-                "--form-printer",
-                "hall-a4",
-                "--cups-server",
-                cups.server,
-                "--print-form-on-call",
-            ),
-            tmp_path,
-            "caller",
-        )
+        caller = form_caller(caller_screen, hall, cups.server, "hall-a4", tmp_path, number)
         apps.append(caller)
-        caller.wait_screen("main", timeout=30)
-        caller.wait_text("window_status", lambda s: s == "已关窗", 15)
-        caller.tap("open_close")
-        caller.wait_text("window_status", lambda s: s == "服务中", 10)
-        caller.tap("call_next")
-        caller.wait_text("ticket_number", lambda s: s == number, 10)
         (pdf,) = cups.wait_pdfs(1, timeout=20)
         caller.wait_text("status_line", lambda s: "申请表已打印" in s, 10)
         text = subprocess.run(

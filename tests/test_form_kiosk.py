@@ -10,7 +10,7 @@ from __future__ import annotations
 import subprocess
 import time
 
-from kioskutil import IMG, kiosk_args, shot, target_text, tickets
+from kioskutil import IMG, form_caller, form_pad, kiosk_args, shot, target_text, tickets
 from pcscutil import wait_until
 
 from busutil import Hall, unlimited_config, wait_for
@@ -23,19 +23,13 @@ ID_NUMBER = "620102199003070018"
 PHONE = "13912345678"
 
 
-def pad(app: App, field: str, digits: str) -> None:
-    app.tap(f"form-field-{field}")
-    for d in digits:
-        app.tap(f"key-{d}")
-
-
 def items(app: App) -> None:
     """What the card cannot know: the phone and the two items' own fields."""
-    pad(app, "phone", PHONE)
+    form_pad(app, "phone", PHONE)
     app.tap("form-relation-父亲")
     app.tap("form-baby_sex-女")
-    pad(app, "baby_birth", "20261120")
-    pad(app, "birth_cert", "Q620012345")
+    form_pad(app, "baby_birth", "20261120")
+    form_pad(app, "birth_cert", "Q620012345")
     app.wait_text("form-field-birth_cert", lambda t: t == "Q620012345")
 
 
@@ -219,35 +213,8 @@ def test_a_printer_out_of_paper_is_told_in_words_and_raised_as_a_hall_alert(tmp_
 
         # the window calls the ticket and its printer is out of paper too: the staff read it
         # on the status line, and the manager sees it among the hall's alerts
-        caller = App(
-            caller_screen,
-            [
-                "caller",
-                "--mqtt",
-                hall.url,
-                "--hall",
-                hall.hall_id,
-                "--device",
-                "caller-1",
-                f"--secret={hall.secrets['caller-1']}",
-                "--window",
-                "1",
-                "--form-printer",
-                "nopaper",
-                "--cups-server",
-                cups.server,
-                "--print-form-on-call",
-            ],
-            tmp_path,
-            "caller",
-        )
+        caller = form_caller(caller_screen, hall, cups.server, "nopaper", tmp_path, number)
         apps.append(caller)
-        caller.wait_screen("main", timeout=30)
-        caller.wait_text("window_status", lambda s: s == "已关窗", 15)
-        caller.tap("open_close")
-        caller.wait_text("window_status", lambda s: s == "服务中", 10)
-        caller.tap("call_next")
-        caller.wait_text("ticket_number", lambda s: s == number, 10)
         line = caller.wait_text("status_line", lambda s: "申请表未打印" in s, 30)
         assert "缺纸" in line, line
         wait_for(lambda: "form_printer:caller-1" in hall.ctl.alerts, 10)

@@ -11,8 +11,8 @@ import urllib.request
 
 import pytest
 
-from busutil import REPO
 from busutil import Hall as BusHall
+from busutil import open_hall_file
 from ctlutil import KIOSK, MANAGER, MONDAY_10, Hall
 from onewindow.cli import main
 from onewindow.domain.pagekey import page_key
@@ -112,14 +112,7 @@ def test_the_phone_goes_after_the_retention_period_even_while_the_case_is_open(h
 @crypto
 def test_the_phone_is_never_in_clear_in_the_database_the_logs_or_the_export(tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
-    (tmp_path / "cfg").mkdir()
-    from onewindow.demo import always_open_copy
-
-    hall = BusHall(
-        tmp_path,
-        "embedded",
-        config=always_open_copy(REPO / "config" / "hall.toml", tmp_path / "cfg"),
-    )
+    hall = BusHall(tmp_path, "embedded", config=open_hall_file(tmp_path))
     for dev, role, windows in (
         ("kiosk-1", "kiosk", ()),
         ("caller-4", "caller", (4,)),

@@ -15,11 +15,10 @@ from datetime import timedelta
 import pytest
 from chromeutil import Browser
 
-from busutil import REPO, Hall, wait_for
+from busutil import REPO, open_hall_file, wait_for
 from drivers.modem import GsmModem
 from drivers.modem_sim import ModemSimulator
 from drivers.ptysim import PtyDevice
-from onewindow.demo import always_open_copy
 from onewindow.domain.entrance import entrance_token
 from onewindow.notifier import Notifier
 from onewindow.phonevault import available
@@ -30,23 +29,17 @@ SHOTS = REPO / "docs" / "img" if os.environ.get("ONEWINDOW_DOC_SHOTS") == "1" el
 
 
 @pytest.fixture
-def phone_hall(tmp_path, caplog):
+def phone_hall(start_hall, tmp_path, caplog):
     """A hall on a real bus with the web pages, a notifier and its modem simulator on a pty."""
     caplog.set_level(logging.DEBUG)
-    (tmp_path / "cfg").mkdir()
-    hall = Hall(
-        tmp_path,
+    hall = start_hall(
         "embedded",
-        config=always_open_copy(REPO / "config" / "hall.toml", tmp_path / "cfg"),
+        ("kiosk-1", "kiosk"),
+        ("caller-4", "caller", [4]),
+        ("web-1", "web"),
+        ("notifier-1", "notifier"),
+        config=open_hall_file(tmp_path),
     )
-    for dev, role, windows in (
-        ("kiosk-1", "kiosk", ()),
-        ("caller-4", "caller", (4,)),
-        ("web-1", "web", ()),
-        ("notifier-1", "notifier", ()),
-    ):
-        hall.add(dev, role, windows)
-    hall.start()
     server = serve(hall.client("web-1"), "127.0.0.1", 0).start()
     sim = ModemSimulator()
     pty = PtyDevice(sim, tmp_path / "ttyMODEM")
@@ -60,7 +53,6 @@ def phone_hall(tmp_path, caplog):
     modem.close()
     pty.close()
     server.shutdown()
-    hall.close()
 
 
 def shot(browser, name):
