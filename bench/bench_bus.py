@@ -40,7 +40,7 @@ import paho.mqtt.client as mqtt
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests"), str(REPO / "bench")]
 
-from busload import KioskFarm  # noqa: E402
+from busload import CALLER_FOLLOWS, KioskFarm  # noqa: E402
 from busutil import free_port, hall_command, unlimited_config, wait_for  # noqa: E402
 from onewindow.bus.client import DeviceClient  # noqa: E402
 from onewindow.bus.devices import DeviceRegistry  # noqa: E402
@@ -381,43 +381,51 @@ def probe(spec: dict) -> dict:
     )
     threading.Thread(target=read_arrivals, args=(listener.stdout,), daemon=True).start()
     seen("ready")
-    callers = [
-        (DeviceClient(spec["url"], dev, secret, spec["hall"], events=()).start(wait=10), w)
-        for dev, secret, w in spec["callers"]
-    ]
+    # the callers on one selector thread (busload.py): a hundred DeviceClients, a thread each,
+    # would spend the two cores' time on the interpreter lock, not on what 100 machines cost
+    farm = KioskFarm(
+        "127.0.0.1",
+        spec["port"],
+        spec["hall"],
+        {dev: secret for dev, secret, _w in spec["callers"]},
+        follows=CALLER_FOLLOWS,
+    )
+    callers = [(dev, w) for dev, _secret, w in spec["callers"]]
     first_caller = spec["callers"][0][0]
-    for c, w in callers:
-        c.request("window.open", {"window": w})
+    for dev, w in callers:
+        farm.request(dev, "window.open", {"window": w})
     # from here on, only the calls: what the controller spends and what a device reading the
     # whole hall receives (the windows' opening and the callers' arrival settle first)
     tally = Tally()
     counter = stock_paho(spec["port"], *spec["tally"], f"{root}/state/#", tally)
     counter.subscribe(f"{root}/evt/#", 1)
-    time.sleep(3.0)
+    farm.pump_for(3.0)
     tally.on = True
     cpu0 = cpu_s(spec["hall_pid"])
     calls, hops = [], []
     for i in range(spec["n"]):
-        c, w = callers[i % len(callers)]
+        dev, w = callers[i % len(callers)]
         t0 = time.perf_counter()
-        t = c.request("window.call_next", {"window": w, "current": "done"}, timeout=30)["ticket"]
+        t = farm.request(dev, "window.call_next", {"window": w, "current": "done"})["ticket"]
         if t is not None:
             calls.append(seen(t["id"]) - t0)
-        time.sleep(0.02)
+        farm.pump_for(0.02)  # the other callers read what the call sent them
         # the same path without the controller: publish -> broker -> subscriber
         key = f"online-{i}"
         t0 = time.perf_counter()
-        callers[0][0].client.publish(f"{root}/dev/{first_caller}/status", key, qos=1)
+        farm.kiosks[first_caller].publish(f"{root}/dev/{first_caller}/status", key, qos=1)
+        farm.kiosks[first_caller].loop_write()
         hops.append(seen(key) - t0)
-        time.sleep(0.02)
-    time.sleep(1.5)  # paced window lists still due
+        farm.pump_for(0.02)
+    farm.pump_for(1.5)  # paced window lists still due
     tally.on = False
     cpu_ms = (cpu_s(spec["hall_pid"]) - cpu0) * 1000
     counter.disconnect()
     counter.loop_stop()
-    callers[0][0].client.publish(f"{root}/dev/{first_caller}/status", "online", qos=1, retain=True)
-    for c, _ in callers:
-        c.stop()
+    farm.kiosks[first_caller].publish(
+        f"{root}/dev/{first_caller}/status", "online", qos=1, retain=True
+    )
+    farm.close()
     listener.stdin.close()
     listener.wait(10)
     return {

@@ -1,15 +1,17 @@
-"""Load for the bus benchmarks: many kiosks on one thread.
+"""Load for the bus benchmarks: many devices (kiosks, or callers) on one thread.
 
 A real hall's kiosks are separate machines; here they share two cores with the broker and the
 controller. A thread per kiosk (a DeviceClient each) spends more CPU on the interpreter lock than
 the hall spends on the tickets, so the farm drives every kiosk's paho client from one selector
 loop: each kiosk sends a request, waits for its reply, then sends the next, as a kiosk does. Like
-OneWindow's own devices they set TCP_NODELAY, and they subscribe to what a kiosk reads.
+OneWindow's own devices they set TCP_NODELAY, and they subscribe to what the device reads
+(`follows`: a kiosk's by default; callers also follow every window's state).
 """
 
 from __future__ import annotations
 
 import json
+import select
 import selectors
 import socket
 import time
@@ -17,10 +19,22 @@ from typing import Callable
 
 import paho.mqtt.client as mqtt
 
+# what a kiosk reads, under the hall's root ({dev}: the device's id); its reply topic included
+KIOSK_FOLLOWS = ("rep/{dev}", "state/hall", "state/queues", "dev/controller/status")
+CALLER_FOLLOWS = (*KIOSK_FOLLOWS, "state/windows/+")
+
 
 class KioskFarm:
-    def __init__(self, host: str, port: int, hall_id: str, secrets: dict[str, str]):
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        hall_id: str,
+        secrets: dict[str, str],
+        follows: tuple[str, ...] = KIOSK_FOLLOWS,
+    ):
         self.root = f"ow/{hall_id}"
+        self.follows = follows
         self.sel = selectors.DefaultSelector()
         self.kiosks: dict[str, mqtt.Client] = {}
         self.ready: set[str] = set()
@@ -43,14 +57,7 @@ class KioskFarm:
     def _connected(self, client, dev, flags, reason_code, properties=None):
         if reason_code.is_failure:
             raise RuntimeError(f"{dev}: broker refused: {reason_code}")
-        client.subscribe(
-            [
-                (f"{self.root}/rep/{dev}", 1),
-                (f"{self.root}/state/hall", 1),
-                (f"{self.root}/state/queues", 1),
-                (f"{self.root}/dev/controller/status", 1),
-            ]
-        )
+        client.subscribe([(f"{self.root}/{t.format(dev=dev)}", 1) for t in self.follows])
 
     def _message(self, client, dev, msg):
         if not msg.topic.endswith(f"/rep/{dev}"):
@@ -66,13 +73,37 @@ class KioskFarm:
         self._waiting[dev] = (req_id, time.perf_counter())
         self.kiosks[dev].publish(f"{self.root}/req/{dev}", payload, qos=1)
 
-    def pump_until(self, done: Callable[[], bool], timeout: float) -> None:
+    def request(self, dev: str, op: str, args: dict, timeout: float = 30) -> dict:
+        """One request from `dev`, its reply's result. Only `dev`'s socket is read meanwhile, as
+        on its own machine: the others' traffic waits for `pump_for` (between the measured acts)."""
+        got: list[dict] = []
+        self._on_reply = lambda _dev, reply, _sent: got.append(reply)
+        self.send(dev, f"req-{time.perf_counter_ns()}", op, args)
+        self.pump_until(lambda: bool(got), timeout, only=dev)
+        if not got[0].get("ok"):
+            raise RuntimeError(f"{dev} {op}: {got[0].get('error')}")
+        return got[0]["result"]
+
+    def pump_for(self, seconds: float) -> None:
+        """Read and answer every device's traffic for this long."""
+        end = time.monotonic() + seconds
+        self.pump_until(lambda: time.monotonic() >= end, seconds + 1)
+
+    def pump_until(self, done: Callable[[], bool], timeout: float, only: str | None = None) -> None:
         deadline = time.monotonic() + timeout
         last_misc = 0.0
+        one = self.kiosks[only] if only else None
         while not done():
             now = time.monotonic()
             if now > deadline:
                 raise TimeoutError("the kiosk farm did not finish in time")
+            if one is not None:
+                if one.want_write():
+                    one.loop_write()
+                readable, _, _ = select.select([one.socket()], [], [], 0.05)
+                if readable:
+                    one.loop_read()
+                continue
             for c in self.kiosks.values():
                 if c.want_write():
                     c.loop_write()

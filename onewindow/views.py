@@ -49,12 +49,15 @@ class Views:
         ctl = self.ctl
         servers = servers if servers is not None else self.servers()
         hall = ctl.hall
-        numbers, codes = [], {}
+        numbers, codes, merged = [], {}, set()
         for s in est.serving(t, servers):
             numbers.append(s.number)
             # windows serving the same queues share them: each queue is read once, not once
-            # per window (a big hall has a hundred comprehensive windows)
-            codes.update(dict.fromkeys(hall.window_order(hall.window(s.number))))
+            # per window (a big hall has a hundred comprehensive windows, one order tuple)
+            order = hall.window_order(hall.window(s.number))
+            if id(order) not in merged:
+                merged.add(id(order))
+                codes.update(dict.fromkeys(order))
         now = ctl.now()
         item = hall.service(t.service)
         hours = item.hours if item is not None and item.hours is not None else hall.hours

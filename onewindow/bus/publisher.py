@@ -30,6 +30,9 @@ QUEUES_EVERY_S = 0.2  # waiting counts go to every device: at most 5 times a sec
 QUEUES_COST_SHARE = 20  # ... and no more often than 20 times what computing them took
 WAITING_EVERY_S = 1.0  # a window's `waiting` and `next` alone: in a round once a second
 PACED_WINDOWS = 20  # ... of at most this many windows, the longest-waiting first
+# a request waiting puts off the queues' view (milliseconds of estimates in a big hall), for
+# at most this long after it was last computed: a hall that never pauses still sees its counts
+QUEUES_DEFER_S = 2.0
 HEARTBEAT_S = 60.0  # hall state carries the time; displays use it as a heartbeat
 
 
@@ -49,6 +52,7 @@ class StatePublisher:
         self._sent_at: dict = {}  # key -> when (monotonic)
         self._deps: dict[int, tuple] = {}  # window -> what its last computed view was made of
         self._round_at = 0.0  # when the next round of paced window changes may go
+        self._round_sent = 0  # windows sent in the round under way (a request cut it short)
         self._queues_key = None  # what the queues' view last computed depended on
         self._queues_at = 0.0  # when it was computed
         self._queues_every = QUEUES_EVERY_S
@@ -81,6 +85,8 @@ class StatePublisher:
         key = self.views.queues_key()
         if key != self._queues_key:
             at = self._queues_at + self._queues_every
+            if now >= at and now - self._queues_at < QUEUES_DEFER_S and self.input_waiting():
+                return 0.0  # a big hall's estimates take milliseconds: the request goes first
             if now >= at:
                 started = time.perf_counter()
                 queues = self.views.queues()
@@ -112,10 +118,15 @@ class StatePublisher:
                 due.append(self._round_at)
             else:
                 paced.sort(key=lambda n: self._sent_at.get(("window", n), 0.0))
-                for n in paced[:PACED_WINDOWS]:
+                share = paced[: PACED_WINDOWS - self._round_sent]
+                for i, n in enumerate(share):
+                    if i and self.input_waiting():
+                        return 0.0  # the round goes on after the request
                     self._send_window(n, self.views.window_deps(n), now)
+                    self._round_sent += 1
+                self._round_sent = 0
                 self._round_at = now + WAITING_EVERY_S
-                if len(paced) > PACED_WINDOWS:
+                if len(paced) > len(share):
                     due.append(self._round_at)
         return min(due) if due else None
 

@@ -231,20 +231,20 @@ def estimate(
     per_code: dict[str, int] = {}
     for x in counted:
         per_code[x.service] = per_code.get(x.service, 0) + 1
-    return _finish(t, servers, ahead, per_code, handling, opens_at)
+    return _finish(t, serving(t, servers), ahead, per_code, handling, opens_at)
 
 
 def _finish(
     t: Ticket,
-    servers: Sequence[Server],
+    S: Sequence[Server],
     ahead: int,
     per_code: Mapping[str, int],
     handling: Callable[[str], float],
     opens_at: Optional[datetime],
 ) -> Estimate:
     """The minutes: the mean handling of those counted (per queue code) for each one ahead,
-    shared among the open windows. One arithmetic for both ways of counting."""
-    S = serving(t, servers)
+    shared among the open windows (`S`: those `serving` it). One arithmetic for both ways of
+    counting."""
     open_ = [s for s in S if s.open]
     idle = any(not s.busy for s in open_)
     if not open_:
@@ -284,8 +284,13 @@ def estimate_from_counts(
     people waiting. tests/test_estimate.py holds it equal to `estimate`."""
     S = serving(t, servers)
     codes: dict[str, None] = {}
+    every_code = False  # a hundred comprehensive windows: the hall's codes merged once
     for s in S:
-        codes.update(dict.fromkeys(counts if s.services is None else s.services))
+        if s.services is not None:
+            codes.update(dict.fromkeys(s.services))
+        elif not every_code:
+            every_code = True
+            codes.update(dict.fromkeys(counts))
     per_code = {c: counts.get(c, 0) for c in codes if counts.get(c, 0)}
     for s in S:
         for c in sent.get(s.number, ()):
@@ -294,7 +299,7 @@ def estimate_from_counts(
     for code, window in held:  # (queue, window) of each held ticket: it comes back first
         if code in codes or window in numbers:
             per_code[code] = per_code.get(code, 0) + 1
-    return _finish(t, servers, sum(per_code.values()), per_code, handling, opens_at)
+    return _finish(t, S, sum(per_code.values()), per_code, handling, opens_at)
 
 
 def newcomer(code: str, now: datetime, day: date) -> Ticket:
