@@ -262,7 +262,7 @@ class Hall:
         return idx
 
 
-@dataclass
+@dataclass(slots=True)  # a big hall keeps thousands: ~0.4 KB each instead of ~1.5 KB
 class Ticket:
     id: str
     day: date
