@@ -6,10 +6,13 @@ thread, see busload.py), 13 window callers, 2 displays and a manager console. Ph
   1. a peak's queue (--waiting tickets, 300 by default: a busy hall's peak);
   2. calls at a hall's pace, measured from a separate process: every window in turn calls the
      next ticket, and a display that is a stock paho client (no TCP_NODELAY: a vendor's screen)
-     notes when evt/call arrives. The callers are OneWindow's own clients, which set
-     TCP_NODELAY. In the same process, two bare hops (a device publishes, another receives,
-     through the same Mosquitto) give the floor the broker sets;
-  3. a burst: every window calls at once;
+     notes when evt/call arrives. The callers set TCP_NODELAY, as OneWindow's own do, and
+     follow every window's state; they run as one farm on one thread (busload.py), and only the
+     calling one reads its socket during a call (the others' traffic is read between calls: on
+     100 machines it would not share the hall's cores). The display, and the reader of two
+     bare hops (a device publishes, another receives, through the same Mosquitto: the floor
+     the broker sets), are a process of their own;
+  3. a burst: every window calls at once, the callers a farm again, the same display;
   4. throughput: every kiosk issues tickets back to back, each waiting for its durable reply.
 
 During the paced calls a stock subscriber to the hall's `state/#` and `evt/#` counts what every
@@ -65,23 +68,37 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-class CallWatch:
-    """When a display saw each ticket's evt/call."""
+class Arrivals:
+    """When the measuring display saw each ticket's evt/call, and the watcher each presence
+    message: read from the listener process (`listen`), which stamps them as they arrive."""
 
-    def __init__(self, display: DeviceClient):
+    def __init__(self, spec: dict):
         self.arrivals: dict[str, float] = {}
         self.cond = threading.Condition()
-        display.on_event("call", self._on_call)
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--listen", json.dumps(spec)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        threading.Thread(target=self._read, daemon=True).start()
+        self.seen("ready")
 
-    def _on_call(self, e: dict) -> None:
-        with self.cond:
-            self.arrivals.setdefault(e["ticket_id"], time.perf_counter())
-            self.cond.notify_all()
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            key, _, at = line.rstrip("\n").rpartition(" ")
+            with self.cond:
+                self.arrivals.setdefault(key, float(at))
+                self.cond.notify_all()
 
-    def seen(self, ticket_id: str, timeout: float = 10) -> float:
+    def seen(self, key: str, timeout: float = 10) -> float:
         with self.cond:
-            self.cond.wait_for(lambda: ticket_id in self.arrivals, timeout)
-            return self.arrivals[ticket_id]
+            self.cond.wait_for(lambda: key in self.arrivals, timeout)
+            return self.arrivals[key]
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait(10)
 
 
 def big_hall(config: Path, n_windows: int) -> Path:
@@ -225,35 +242,28 @@ def run(
             "bytes": paced["bytes"] / max(1, len(paced["calls"])),
             "messages": paced["messages"] / max(1, len(paced["calls"])),
         }
-        for dev in [f"caller-{w}" for w in windows] + ["display-1"]:
-            clients[dev] = DeviceClient(
-                url, dev, secrets[dev], hall_id, events=("call", "window", "alert")
-            ).start(wait=10)
-
-        # 3. a burst: every window calls at once
+        # 3. a burst: every window calls at once (the callers a farm, as in the probe)
         top_up(n_calls)
-        calls = CallWatch(clients["display-1"])
-        burst: list[float] = []
-        lock = threading.Lock()
-
-        def call(c, w):
-            mine = []
-            for _ in range(max(1, n_calls // len(windows))):
-                t0 = time.perf_counter()
-                t = c.request("window.call_next", {"window": w, "current": "done"}, timeout=30)[
-                    "ticket"
-                ]
-                if t is None:
-                    break
-                mine.append(calls.seen(t["id"]) - t0)
-            with lock:
-                burst.extend(mine)
-
-        threads = [threading.Thread(target=call, args=(clients[f"caller-{w}"], w)) for w in windows]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        burst_farm = KioskFarm(
+            "127.0.0.1",
+            port,
+            hall_id,
+            {f"caller-{w}": secrets[f"caller-{w}"] for w in windows},
+            follows=CALLER_FOLLOWS,
+        )
+        arrivals = Arrivals(probe)
+        window_of = {f"caller-{w}": w for w in windows}
+        done = burst_farm.each(
+            max(1, n_calls // len(windows)),
+            lambda dev: ("window.call_next", {"window": window_of[dev], "current": "done"}),
+        )
+        burst = [
+            arrivals.seen(reply["result"]["ticket"]["id"]) - sent
+            for _dev, reply, sent, _answered in done
+            if reply.get("ok") and reply["result"]["ticket"] is not None
+        ]
+        arrivals.close()
+        burst_farm.close()
 
         # 4. throughput
         cpu0 = {
@@ -358,29 +368,8 @@ def listen(spec: dict) -> None:
 
 def probe(spec: dict) -> dict:
     root = f"ow/{spec['hall']}"
-    arrivals: dict[str, float] = {}
-    cond = threading.Condition()
-
-    def read_arrivals(stream) -> None:
-        for line in stream:
-            key, _, at = line.rstrip("\n").rpartition(" ")
-            with cond:
-                arrivals.setdefault(key, float(at))
-                cond.notify_all()
-
-    def seen(key: str) -> float:
-        with cond:
-            cond.wait_for(lambda: key in arrivals, 10)
-            return arrivals[key]
-
-    listener = subprocess.Popen(
-        [sys.executable, __file__, "--listen", json.dumps(spec)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    threading.Thread(target=read_arrivals, args=(listener.stdout,), daemon=True).start()
-    seen("ready")
+    arrivals = Arrivals(spec)
+    seen = arrivals.seen
     # the callers on one selector thread (busload.py): a hundred DeviceClients, a thread each,
     # would spend the two cores' time on the interpreter lock, not on what 100 machines cost
     farm = KioskFarm(
@@ -426,8 +415,7 @@ def probe(spec: dict) -> dict:
         f"{root}/dev/{first_caller}/status", "online", qos=1, retain=True
     )
     farm.close()
-    listener.stdin.close()
-    listener.wait(10)
+    arrivals.close()
     return {
         "calls": calls,
         "hops": hops,

@@ -114,33 +114,46 @@ class KioskFarm:
                 for c in self.kiosks.values():
                     c.loop_misc()
 
-    def issue(self, per_kiosk: int, codes: list[str], timeout: float = 600) -> list[float]:
-        """Every kiosk issues `per_kiosk` tickets back to back; the latencies, in seconds."""
-        latencies: list[float] = []
-        left = {dev: per_kiosk for dev in self.kiosks}
+    def each(
+        self, per_device: int, make: Callable[[str], tuple[str, dict]], timeout: float = 600
+    ) -> list[tuple[str, dict, float, float]]:
+        """Every device sends `per_device` requests back to back, the next once the last is
+        answered, as a device does; `make(dev)` gives each request's (op, args). Returns
+        (device, reply, when it was sent, when answered) for each, in the order answered."""
+        done: list[tuple[str, dict, float, float]] = []
+        left = {dev: per_device for dev in self.kiosks}
         counter = [0]
 
         def next_request(dev: str) -> None:
             if left[dev]:
                 left[dev] -= 1
                 counter[0] += 1
-                self.send(
-                    dev,
-                    f"farm-{counter[0]}",
-                    "ticket.issue",
-                    {"service": codes[counter[0] % len(codes)], "channel": "kiosk"},
-                )
+                op, args = make(dev)
+                self.send(dev, f"farm-{counter[0]}", op, args)
 
         def on_reply(dev: str, reply: dict, sent: float) -> None:
-            if not reply.get("ok"):
-                raise RuntimeError(f"{dev}: {reply.get('error')}")
-            latencies.append(time.perf_counter() - sent)
+            done.append((dev, reply, sent, time.perf_counter()))
             next_request(dev)
 
         self._on_reply = on_reply
         for dev in self.kiosks:
             next_request(dev)
         self.pump_until(lambda: not self._waiting, timeout)
+        return done
+
+    def issue(self, per_kiosk: int, codes: list[str], timeout: float = 600) -> list[float]:
+        """Every kiosk issues `per_kiosk` tickets back to back; the latencies, in seconds."""
+        n = [0]
+
+        def ticket(_dev: str) -> tuple[str, dict]:
+            n[0] += 1
+            return "ticket.issue", {"service": codes[n[0] % len(codes)], "channel": "kiosk"}
+
+        latencies = []
+        for dev, reply, sent, answered in self.each(per_kiosk, ticket, timeout):
+            if not reply.get("ok"):
+                raise RuntimeError(f"{dev}: {reply.get('error')}")
+            latencies.append(answered - sent)
         return latencies
 
     def close(self) -> None:

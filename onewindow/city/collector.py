@@ -154,10 +154,11 @@ class Collector:
                 events.append(ingest.parse(msg.topic, msg.payload))
             except ingest.BadEvent as exc:
                 log.warning("dropped: %s", exc)
-        with self.db.transaction():
+        with self.db.transaction():  # one commit a batch: its events and the halls' marks
             fresh = ingest.store(self.db, events, self.client_id)
+            halls = sorted({e.hall for e in events})
+            marks = ingest.advance(self.db, halls, ingest.given_up(fresh))
         self.stored += len(fresh)
-        marks = ingest.advance(self.db, sorted({e.hall for e in events}))
         for msg in batch:  # committed: the broker may forget them now
             self.client.ack(msg.mid, msg.qos)
         now = time.monotonic()

@@ -115,25 +115,19 @@ def store(db: psycopg.Connection, events: list[Event], by: str = "") -> list[Eve
     }
     fresh = [e for e in batch if (e.hall, e.seq) in new]
     _project(db, fresh)
-    _given_up(db, fresh)
     return fresh
 
 
-def _given_up(db: psycopg.Connection, events: list[Event]) -> None:
+def given_up(events: list[Event]) -> dict[str, int]:
     """A hall gave up events it could not deliver in time (its `uplink` event `given_up`):
-    the city's mark moves over them, so that it stops asking for them."""
+    {hall: the last event given up}, over which `advance` moves the city's mark, so that it
+    stops asking for them."""
     marks: dict[str, int] = {}
     for e in events:
         upto = e.data.get("upto")
         if e.kind == "uplink" and e.event == "given_up" and isinstance(upto, int) and upto < e.seq:
             marks[e.hall] = max(marks.get(e.hall, 0), upto)
-    for hall, upto in sorted(marks.items()):
-        db.execute(
-            "UPDATE halls SET given_up = greatest(given_up, %s), upto = greatest(upto, %s) "
-            "WHERE hall = %s",
-            (upto, upto, hall),
-        )
-        log.warning("hall %s gave up its events up to %d (never acknowledged in time)", hall, upto)
+    return marks
 
 
 def _project(db: psycopg.Connection, events: list[Event]) -> None:
@@ -412,13 +406,30 @@ def _upsert(
     )
 
 
-def advance(db: psycopg.Connection, halls: list[str]) -> dict[str, tuple[int, int]]:
-    """Move each hall's acknowledged mark over the events stored without a gap after it (in its
-    own transaction, halls locked in one order); {hall: (upto, top)}: top > upto is a gap."""
+def advance(
+    db: psycopg.Connection, halls: list[str], gave_up: Optional[dict[str, int]] = None
+) -> dict[str, tuple[int, int]]:
+    """Move each hall's acknowledged mark over the events given up (`given_up`) and the events
+    stored without a gap after it; {hall: (upto, top)}: top > upto is a gap. The halls' rows are
+    locked first, all in one order: collectors sharing the halls never wait on each other in
+    a circle, though each does this in the transaction that stored the events (one commit, one
+    sync, a batch)."""
     if not halls:
         return {}
     out: dict[str, tuple[int, int]] = {}
     with db.transaction():
+        db.execute(
+            "SELECT hall FROM halls WHERE hall = ANY(%s) ORDER BY hall FOR UPDATE", (sorted(halls),)
+        )
+        for hall, upto in sorted((gave_up or {}).items()):
+            db.execute(
+                "UPDATE halls SET given_up = greatest(given_up, %s), upto = greatest(upto, %s) "
+                "WHERE hall = %s",
+                (upto, upto, hall),
+            )
+            log.warning(
+                "hall %s gave up its events up to %d (never acknowledged in time)", hall, upto
+            )
         rows = db.execute(
             "SELECT h.hall, h.upto, "
             " (SELECT coalesce(max(seq), 0) FROM events e WHERE e.hall = h.hall) AS top, "
