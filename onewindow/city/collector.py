@@ -7,7 +7,8 @@ in PostgreSQL; acknowledges to each hall only what is committed.
   acknowledged to the broker (PUBACK) only after their batch is committed: a collector killed
   mid-batch gets them again from the broker when it is back.
 - One writer thread takes what arrived in batches (up to BATCH events, or what came within
-  BATCH_WAIT_S), commits them, then tells each hall its mark (`ow/<hall>/ack {"upto": N}`).
+  BATCH_WAIT_S), commits them, then tells each hall its mark (`ow/<hall>/ack {"upto": N}`),
+  a hall at most every TELL_EVERY_S.
 - A hall whose stored events have a gap that stays GAP_WAIT_S is asked to send again from the
   first missing one (`"resend": true`).
 """
@@ -34,6 +35,9 @@ log = logging.getLogger(__name__)
 BATCH = 2000  # events per commit
 BATCH_WAIT_S = 0.05  # what arrived within this goes in one commit
 GAP_WAIT_S = 3.0  # a gap this old is not a neighbour collector's batch in flight
+# a hall is told its mark at most this often: 200 busy halls in every batch made ~3,000 acks a
+# second; a hall sends again only after 30 s without one (bus/outbox.py ACK_WAIT_S)
+TELL_EVERY_S = 0.5
 RETRY_S = 2.0  # the database gone: try again after this
 MAX_INFLIGHT = 10_000  # messages the broker may have in flight to us before our PUBACKs
 
@@ -61,6 +65,8 @@ class Collector:
         self._stop = threading.Event()
         self._gap_since: dict[str, tuple[int, float]] = {}
         self._asked: dict[str, float] = {}
+        self._to_tell: dict[str, tuple[int, int]] = {}  # hall -> (upto, top) not yet told
+        self._told_at: dict[str, float] = {}
         self.connected = threading.Event()
         cid = self.client_id = client_id or f"ow-city-{socket.gethostname()}"[:60]
         self.client = mqtt.Client(
@@ -122,6 +128,7 @@ class Collector:
             try:
                 if batch:
                     self._commit(batch)
+                self._tell_due(time.monotonic())
                 if time.monotonic() >= next_gap_check:
                     next_gap_check = time.monotonic() + 1.0
                     self._check_gaps()
@@ -161,8 +168,13 @@ class Collector:
         self.stored += len(fresh)
         for msg in batch:  # committed: the broker may forget them now
             self.client.ack(msg.mid, msg.qos)
-        now = time.monotonic()
-        for hall, (upto, top) in marks.items():
+        self._to_tell.update(marks)
+
+    def _tell_due(self, now: float) -> None:
+        """Tell each hall its new mark, once TELL_EVERY_S has passed since it was last told."""
+        for hall in [h for h in self._to_tell if now - self._told_at.get(h, 0.0) >= TELL_EVERY_S]:
+            upto, top = self._to_tell.pop(hall)
+            self._told_at[hall] = now
             self._tell(hall, upto, top, now)
 
     def _tell(self, hall: str, upto: int, top: int, now: float) -> None:
