@@ -16,6 +16,7 @@ ACTIONS = (
     ("close", "window.close", (0.5, 0.5, 0.55, 1)),
 )
 ROW_H = 52
+TOGGLE_MIN_H = 44  # a service toggle: two lines of its 13 px text
 
 load_kv("windows")
 
@@ -155,17 +156,21 @@ class WindowsScreen(ConsoleScreen):
         grid.clear_widgets()
         self._toggles = {}
         for code, name in codes:
-            # two lines for a long name: cut off, two services could read alike
+            # a long name takes the lines it needs, never cut off (two services could read
+            # alike); the code stays on the name's line (a no-break space)
             t = TToggle(
-                text=f"{code} {name}",
+                text=f"{code}\u00a0{name}",
                 test_id=f"svc-{code}",
                 font_size=13,
                 size_hint_y=None,
-                height=44,
+                height=TOGGLE_MIN_H,
                 halign="center",
                 valign="middle",
             )
-            t.bind(size=lambda btn, size: setattr(btn, "text_size", (size[0] - 6, size[1])))
+            t.bind(width=lambda btn, width: setattr(btn, "text_size", (width - 6, None)))
+            t.bind(
+                texture_size=lambda btn, ts: setattr(btn, "height", max(TOGGLE_MIN_H, ts[1] + 8))
+            )
             grid.add_widget(t)
             self._toggles[code] = t
         w = app.client.state["windows"].get(self.selected)
