@@ -475,7 +475,7 @@ def main() -> None:
         f"mosquitto {cpu['mosquitto']:.2f} ms, load {cpu['load']:.2f} ms"
     )
     print(
-        f"RSS: controller {r['controller_rss_mb']:.0f} MB, mosquitto {r['mosquitto_rss_mb']:.0f} MB",
+        f"RSS: controller {r['controller_rss_mb']:.1f} MB, mosquitto {r['mosquitto_rss_mb']:.1f} MB",
         flush=True,
     )
 

@@ -152,6 +152,9 @@ class Store(RatingStore, CaseStore, OutboxStore, MobileStore, StoreBase):
             if mode.lower() != "wal":
                 raise StoreError(f"{self.path}: cannot switch to WAL mode (got {mode})")
             self.db.execute("PRAGMA wal_autocheckpoint=0")  # see walcheckpoint.py
+            # the controller keeps the hall in memory and mostly appends: SQLite's default 2 MB
+            # page cache was a twentieth of the hall process (the OS caches the file anyway)
+            self.db.execute("PRAGMA cache_size=-512")
         except (sqlite3.DatabaseError, StoreError) as exc:
             db = getattr(self, "db", None)
             if db is not None:
