@@ -290,6 +290,8 @@ def run(
             "paced": len(paced["calls"]),
             "paced_p50_ms": pct(paced["calls"], 50),
             "paced_p99_ms": pct(paced["calls"], 99),
+            "paced_p95_ms": pct(paced["calls"], 95),
+            "paced_slowest_ms": sorted(paced["calls"])[-5:],
             "call_cpu_ms": call_cpu_ms,
             "hops_p50_ms": pct(paced["hops"], 50),
             "hops_p99_ms": pct(paced["hops"], 99),
@@ -460,6 +462,8 @@ def main() -> None:
         f"p99 {r['paced_p99_ms']:.1f} ms (controller CPU {r['call_cpu_ms']:.2f} ms a call) | "
         f"two bare hops: p50 {r['hops_p50_ms']:.1f} ms p99 {r['hops_p99_ms']:.1f} ms"
     )
+    slowest = ", ".join(f"{s * 1000:.1f}" for s in r["paced_slowest_ms"])
+    print(f"   one at a time: p95 {r['paced_p95_ms']:.1f} ms; the five slowest {slowest} ms")
     print(
         f"published per paced call (state/# and evt/#, as one device reading the hall receives "
         f"them; the calls alone): {r['per_call']['bytes']:.0f} bytes, "
