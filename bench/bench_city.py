@@ -275,14 +275,17 @@ def main() -> int:
         lock = threading.Lock()
         stop = threading.Event()
         lags: list[float] = []
+        queries: list[float] = []  # the overview query's own time
         seen = {h.id: h.seq for h in halls}
 
         def reader() -> None:
             rdb = psycopg.connect(url, autocommit=True)
             while not stop.is_set():
                 now = datetime.now(TZ)
+                asked = time.monotonic()
                 rows = figures.overview(rdb, now.date(), now)
                 at = time.monotonic()
+                queries.append(at - asked)
                 with lock:
                     for r in rows:
                         for s in range(seen.get(r["hall"], 0) + 1, r["upto"] + 1):
@@ -338,6 +341,12 @@ def main() -> int:
             print(
                 f"   event -> dashboard overview lag: p50 {statistics.median(lags) * 1000:.0f} ms, "
                 f"p99 {p99 * 1000:.0f} ms, max {lags[-1] * 1000:.0f} ms ({len(lags)} events)"
+            )
+        if queries:
+            print(
+                f"   the overview query ({a.halls} halls): median "
+                f"{statistics.median(queries) * 1000:.0f} ms, last {queries[-1] * 1000:.0f} ms, "
+                f"max {max(queries) * 1000:.0f} ms ({len(queries)} queries)"
             )
 
         # 3. the database

@@ -133,11 +133,30 @@ class Collector:
                     next_gap_check = time.monotonic() + 1.0
                     self._check_gaps()
             except psycopg.Error as exc:
-                # nothing was acknowledged: the broker keeps what we held; ours go back in line
-                log.error("city database error (%s); retrying in %.0f s", exc, RETRY_S)
-                for msg in reversed(batch):
-                    self.inbox.queue.appendleft(msg)
-                self._reconnect_db()
+                self._retry(batch, exc)
+            except Exception:  # a fault some event meets: the others are stored all the same
+                log.exception("a batch could not be stored: storing its events one by one")
+                self._commit_each(batch)
+
+    def _retry(self, batch: list, exc: Exception) -> None:
+        # nothing was acknowledged: the broker keeps what we held; ours go back in line
+        log.error("city database error (%s); retrying in %.0f s", exc, RETRY_S)
+        for msg in reversed(batch):
+            self.inbox.queue.appendleft(msg)
+        self._reconnect_db()
+
+    def _commit_each(self, batch: list) -> None:
+        """Each event of a batch in a commit of its own; one that still fails is dropped, said
+        in the log, and acknowledged: kept, it would stop every hall's events behind it."""
+        for n, msg in enumerate(batch):
+            try:
+                self._commit([msg])
+            except psycopg.Error as exc:
+                self._retry(batch[n:], exc)
+                return
+            except Exception:
+                log.exception("dropped an event on %s that could not be stored", msg.topic)
+                self.client.ack(msg.mid, msg.qos)
 
     def _take(self) -> list:
         try:

@@ -12,43 +12,44 @@ from typing import Optional
 import psycopg
 
 from .ingest import row_dict
+from .schema import BUSY, BUSY_SQL
 
-BUSY = ("called", "recalled", "serving")
 
-
-def _halls_clause(halls: Optional[list[str]]) -> tuple[str, list]:
-    return ("", []) if halls is None else (" AND hall = ANY(%s)", [halls])
+def _halls_clause(halls: Optional[list[str]], column: str = "hall") -> tuple[str, dict]:
+    """The clause keeping a user's halls (None: all), with its named parameter."""
+    return ("", {}) if halls is None else (f" AND {column} = ANY(%(halls)s)", {"halls": halls})
 
 
 def overview(
     db: psycopg.Connection, today: date, now: datetime, halls: Optional[list[str]] = None
 ) -> list[dict]:
     """One row per hall: waiting, longest wait (min), windows open and busy, served today,
-    好评率 today (first ratings, 基本满意 or better), live alerts, the last event's time."""
-    where, args = _halls_clause(halls)
+    好评率 today (first ratings, 基本满意 or better), live alerts, the last event's time. The
+    day's counts come from the day tallies (schema 4), the waiting and busy tickets from their
+    own indexes: a query over 200 halls costs the same at the day's end as at its start."""
+    where, args = _halls_clause(halls, "h.hall")
     rows = row_dict(
         db.execute(
             "SELECT h.hall, h.last_at, h.upto, "
-            " (SELECT count(*) FROM tickets t WHERE t.hall = h.hall AND t.day = %s AND t.status = 'waiting') AS waiting, "
-            " (SELECT min(t.issued_at) FROM tickets t WHERE t.hall = h.hall AND t.day = %s AND t.status = 'waiting') AS oldest, "
+            " (SELECT count(*) FROM tickets t WHERE t.hall = h.hall AND t.day = %(day)s AND t.status = 'waiting') AS waiting, "
+            " (SELECT min(t.issued_at) FROM tickets t WHERE t.hall = h.hall AND t.day = %(day)s AND t.status = 'waiting') AS oldest, "
             " (SELECT count(*) FROM windows w WHERE w.hall = h.hall AND w.status = 'open') AS open, "
-            ' (SELECT count(DISTINCT t."window") FROM tickets t WHERE t.hall = h.hall AND t.day = %s AND t.status = ANY(%s)) AS busy, '
-            " (SELECT count(*) FROM tickets t WHERE t.hall = h.hall AND t.day = %s AND t.status = 'done') AS served, "
-            " (SELECT count(*) FROM ratings r WHERE r.hall = h.hall AND r.count = 1 AND r.at >= %s) AS rated, "
-            " (SELECT count(*) FROM ratings r WHERE r.hall = h.hall AND r.count = 1 AND r.at >= %s AND r.level_code <= 3) AS good, "
+            ' (SELECT count(DISTINCT t."window") FROM tickets t WHERE t.hall = h.hall AND t.day = %(day)s '
+            f"  AND t.status = ANY({BUSY_SQL})) AS busy, "
+            " coalesce(td.served, 0) AS served, coalesce(rd.rated, 0) AS rated, "
+            " coalesce(rd.good, 0) AS good, "
             " (SELECT count(*) FROM alerts a WHERE a.hall = h.hall AND a.cleared_at IS NULL) AS alerts "
-            "FROM halls h WHERE true" + where.replace("hall", "h.hall") + " ORDER BY h.hall",
-            [today, today, today, list(BUSY), today, _start(today, now), _start(today, now), *args],
+            "FROM halls h "
+            "LEFT JOIN ticket_days td ON td.hall = h.hall AND td.day = %(day)s "
+            "LEFT JOIN rating_days rd ON rd.hall = h.hall AND rd.day = %(day)s "
+            "WHERE true" + where + " ORDER BY h.hall",
+            {"day": today, **args},
         )
     )
     for r in rows:
         r["longest_min"] = int((now - r["oldest"]).total_seconds() // 60) if r["oldest"] else None
         r["good_rate"] = round(100 * r["good"] / r["rated"], 1) if r["rated"] else None
     return rows
-
-
-def _start(day: date, now: datetime) -> datetime:
-    return datetime.combine(day, datetime.min.time(), tzinfo=now.tzinfo)
 
 
 def hall_windows(db: psycopg.Connection, hall: str, today: date) -> list[dict]:
@@ -95,18 +96,21 @@ def ranking(db: psycopg.Connection, month: str, halls: Optional[list[str]] = Non
     """The month's 晒成绩单: halls by 好评率, then by average wait; halls without a rating last."""
     first = date.fromisoformat(f"{month}-01")
     nxt = date(first.year + first.month // 12, first.month % 12 + 1, 1)
-    where, args = _halls_clause(halls)
+    where, args = _halls_clause(halls, "h.hall")
     rows = row_dict(
         db.execute(
-            "SELECT h.hall, "
-            " (SELECT count(*) FROM tickets t WHERE t.hall = h.hall AND t.day >= %s AND t.day < %s AND t.status = 'done') AS served, "
-            " (SELECT avg(extract(epoch FROM t.called_at - t.issued_at) / 60) FROM tickets t WHERE t.hall = h.hall "
-            "   AND t.day >= %s AND t.day < %s AND t.called_at IS NOT NULL) AS avg_wait, "
-            " (SELECT count(*) FROM ratings r WHERE r.hall = h.hall AND r.count = 1 AND r.at >= %s AND r.at < %s) AS rated, "
-            " (SELECT count(*) FROM ratings r WHERE r.hall = h.hall AND r.count = 1 AND r.at >= %s AND r.at < %s AND r.level_code <= 3) AS good, "
-            " (SELECT count(*) FROM ratings r WHERE r.hall = h.hall AND r.count = 1 AND r.at >= %s AND r.at < %s AND r.bad) AS bad "
-            "FROM halls h WHERE true" + where.replace("hall", "h.hall"),
-            [first, nxt] * 5 + args,
+            "SELECT h.hall, coalesce(t.served, 0) AS served, t.waited_s / nullif(t.called, 0) / 60 "
+            " AS avg_wait, coalesce(r.rated, 0) AS rated, coalesce(r.good, 0) AS good, "
+            " coalesce(r.bad, 0) AS bad "
+            "FROM halls h "
+            "LEFT JOIN (SELECT hall, sum(served) AS served, sum(called) AS called, "
+            "  sum(waited_s) AS waited_s FROM ticket_days WHERE day >= %(first)s AND day < %(next)s "
+            "  GROUP BY hall) t ON t.hall = h.hall "
+            "LEFT JOIN (SELECT hall, sum(rated) AS rated, sum(good) AS good, sum(bad) AS bad "
+            "  FROM rating_days WHERE day >= %(first)s AND day < %(next)s GROUP BY hall) r "
+            "  ON r.hall = h.hall "
+            "WHERE true" + where,
+            {"first": first, "next": nxt, **args},
         )
     )
     for r in rows:
@@ -133,11 +137,11 @@ def overdue(db: psycopg.Connection, today: date, halls: Optional[list[str]] = No
         db.execute(
             'SELECT hall, id, at, "window", service, follow_status, contact_by, rectify_by, record '
             "FROM ratings WHERE bad AND count = 1 AND ("
-            " (follow_status = 'open' AND contact_by < %s) OR "
-            " (follow_status IN ('open', 'rectifying') AND rectify_by < %s))"
+            " (follow_status = 'open' AND contact_by < %(day)s) OR "
+            " (follow_status IN ('open', 'rectifying') AND rectify_by < %(day)s))"
             + where
             + " ORDER BY at",
-            [today, today, *args],
+            {"day": today, **args},
         )
     )
     for r in rows:

@@ -13,7 +13,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Optional
 
 import psycopg
@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 TOPIC = re.compile(r"\Aow/([a-z0-9-]{1,32})/up/([a-z_]{1,32})\Z")
 MAX_PAYLOAD = 256 * 1024
+KIND = re.compile(r"\A[a-z_]{1,32}\Z")
+ISO_DAY = re.compile(r"\A\d{4}-\d{2}-\d{2}(?:[T ]|\Z)")
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ def parse(topic: str, payload: bytes) -> Event:
         at = body["at"]
         if not (
             isinstance(seq, int)
-            and seq > 0
+            and 0 < seq < 2**63
             and isinstance(data, dict)
             and isinstance(at, str)
             and body.get("id") == f"{m.group(1)}:{seq}"
@@ -62,15 +64,27 @@ def parse(topic: str, payload: bytes) -> Event:
         datetime.fromisoformat(at)
     except (ValueError, TypeError, KeyError, RecursionError) as exc:
         raise BadEvent(f"{topic}: unreadable event ({exc})") from None
+    if b"\\u0000" in payload:  # PostgreSQL's text and jsonb take no NUL: the rest is kept
+        data = _without_nul(data)
     event = data.get("event")
     return Event(
         m.group(1),
         seq,
-        body.get("kind") or m.group(2),
+        kind if isinstance(kind := body.get("kind"), str) and KIND.match(kind) else m.group(2),
         event if isinstance(event, str) else None,
         at,
         data,
     )
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value
 
 
 def _newest(rows: dict, key: tuple, row: tuple) -> None:
@@ -139,7 +153,7 @@ def _project(db: psycopg.Connection, events: list[Event]) -> None:
     checkins: list[tuple] = []
     for e in events:
         d = e.data
-        if e.kind == "appointment" and isinstance(d.get("platform_id"), str):
+        if e.kind == "appointment" and _text(d.get("platform_id")):
             _newest(bookings, (e.hall, d["platform_id"]), _booking(e))
         if e.kind == "ticket" and e.event == "issued" and isinstance(d.get("appointment"), str):
             checkins.append((e.seq, e.hall, d["appointment"]))
@@ -147,25 +161,25 @@ def _project(db: psycopg.Connection, events: list[Event]) -> None:
         if isinstance(t, dict) and d.get("ticket_id"):
             _newest(
                 tickets,
-                (e.hall, d["ticket_id"]),
+                (e.hall, str(d["ticket_id"])),
                 (
                     e.seq,
                     e.hall,
                     str(d["ticket_id"]),
-                    t.get("day"),
-                    t.get("number"),
-                    t.get("service"),
-                    d.get("department"),
-                    t.get("channel"),
-                    t.get("status"),
-                    t.get("window"),
-                    t.get("issued_at"),
-                    t.get("called_at"),
-                    t.get("served_at"),
-                    t.get("finished_at"),
+                    _date(t.get("day")),
+                    _text(t.get("number")),
+                    _text(t.get("service")),
+                    _text(d.get("department")),
+                    _text(t.get("channel")),
+                    _text(t.get("status")),
+                    _int(t.get("window")),
+                    _time(t.get("issued_at")),
+                    _time(t.get("called_at")),
+                    _time(t.get("served_at")),
+                    _time(t.get("finished_at")),
                 ),
             )
-        if e.kind == "window" and isinstance(d.get("window"), int):
+        if e.kind == "window" and _int(d.get("window")) is not None:
             staff = d.get("staff") if isinstance(d.get("staff"), dict) else None
             _newest(
                 windows,
@@ -174,11 +188,11 @@ def _project(db: psycopg.Connection, events: list[Event]) -> None:
                     e.seq,
                     e.hall,
                     d["window"],
-                    d.get("name"),
-                    d.get("status"),
-                    d.get("serving"),
-                    (staff or {}).get("name"),
-                    d.get("since") or e.at,
+                    _text(d.get("name")),
+                    _text(d.get("status")),
+                    _text(d.get("serving")),
+                    _text((staff or {}).get("name")),
+                    _time(d.get("since")) or e.at,
                 ),
             )
         if e.kind == "call" and isinstance(d.get("window"), int):
@@ -192,31 +206,32 @@ def _project(db: psycopg.Connection, events: list[Event]) -> None:
                     e.seq,
                     e.hall,
                     str(d["key"]),
-                    d.get("kind"),
-                    d.get("message"),
-                    d.get("at") if raised else None,
-                    None if raised else d.get("at"),
+                    _text(d.get("kind")),
+                    _text(d.get("message")),
+                    _time(d.get("at")) if raised else None,
+                    None if raised else _time(d.get("at")),
                 ),
             )
         rec = d.get("record")
         if e.kind == "rating" and isinstance(rec, dict) and rec.get("rating_id"):
             _newest(
                 ratings,
-                (e.hall, rec["rating_id"]),
+                (e.hall, str(rec["rating_id"])),
                 (
                     e.seq,
                     e.hall,
-                    rec["rating_id"],
-                    rec.get("rated_at"),
-                    rec.get("level_code"),
+                    str(rec["rating_id"]),
+                    _time(rec.get("rated_at")),
+                    _int(rec.get("level_code")),
                     bool(rec.get("bad")),
-                    rec.get("count"),
-                    rec.get("window"),
-                    rec.get("service"),
-                    rec.get("follow_status"),
-                    rec.get("contact_by"),
-                    rec.get("rectify_by"),
-                    rec.get("closed_at"),
+                    _int(rec.get("count")),
+                    _int(rec.get("window")),
+                    _text(rec.get("service")),
+                    _text(rec.get("follow_status")),
+                    _date(rec.get("contact_by")),
+                    _date(rec.get("rectify_by")),
+                    _time(rec.get("closed_at")),
+                    _day(rec.get("rated_at")),
                     json.dumps(rec, ensure_ascii=False),
                 ),
             )
@@ -289,6 +304,7 @@ def _project(db: psycopg.Connection, events: list[Event]) -> None:
             "contact_by",
             "rectify_by",
             "closed_at",
+            "day",
             "record",
         ),
         (
@@ -305,6 +321,7 @@ def _project(db: psycopg.Connection, events: list[Event]) -> None:
             "date",
             "date",
             "timestamptz",
+            "date",
             "jsonb",
         ),
         ratings,
@@ -348,6 +365,43 @@ def _project(db: psycopg.Connection, events: list[Event]) -> None:
         )
 
 
+# A hall's values as the dashboard's typed columns take them; anything else is left out (None),
+# never a batch that PostgreSQL refuses: one hall's bad field would stop every hall's events.
+def _text(value: object) -> Optional[str]:
+    return value if isinstance(value, str) and "\x00" not in value else None
+
+
+def _int(value: object) -> Optional[int]:
+    ok = isinstance(value, int) and not isinstance(value, bool) and -(2**31) <= value < 2**31
+    return value if ok else None  # type: ignore[return-value]
+
+
+def _time(value: object) -> Optional[str]:
+    """An ISO time with its offset, as halls send them."""
+    if not isinstance(value, str) or not ISO_DAY.match(value):
+        return None
+    try:
+        ok = datetime.fromisoformat(value).tzinfo is not None
+    except ValueError:
+        return None
+    return value if ok else None
+
+
+def _date(value: object) -> Optional[str]:
+    if not isinstance(value, str) or len(value) != 10:
+        return None
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return None
+    return value
+
+
+def _day(stamp: object) -> Optional[str]:
+    """The day of a hall's time as the hall's clock gave it (its date part), or None."""
+    return stamp[:10] if _time(stamp) else None  # type: ignore[index]
+
+
 _STATUS = {"booked": "booked", "cancelled": "cancelled"}
 
 
@@ -366,12 +420,12 @@ def _booking(e: Event) -> tuple:
         e.hall,
         d["platform_id"],
         status,
-        d.get("appointment"),
-        d.get("service"),
-        d.get("slot_start"),
-        reason.get("code") if refused else None,
-        reason.get("message") if refused else None,
-        d.get("at") or e.at,
+        _text(d.get("appointment")),
+        _text(d.get("service")),
+        _time(d.get("slot_start")),
+        _text(reason.get("code")) if refused else None,
+        _text(reason.get("message")) if refused else None,
+        _time(d.get("at")) or e.at,
     )
 
 
