@@ -285,6 +285,10 @@ class Controller:
             self._sink = []
         return events
 
+    def clear_alert(self, key: str) -> list:
+        """An alert ended from outside any request (a device settled): its events."""
+        return self.housekeeping(lambda alerts: alerts.clear(key))
+
     # -- the changes ops make, each saved, indexed and audited as one ---------------------------
 
     def issue(self, device: Device, *, item, **fields) -> Ticket:

@@ -10,12 +10,9 @@ from __future__ import annotations
 import ctypes
 import json
 import logging
-import math
-import re
 import secrets
 import threading
 import time
-from collections import deque
 from typing import Optional
 
 import paho.mqtt.client as mqtt
@@ -27,11 +24,13 @@ from ..planner import Planner
 from ..request import Outcome
 from ..roles import Device
 from .bridge import DOWN_APPOINTMENTS
-from .budget import Budgets
-from .devices import BRIDGE_USER, CONTROLLER_ID, DeviceEntry, DeviceRegistry
+from .devices import BRIDGE_USER, CONTROLLER_ID, DeviceRegistry
+from .guard import Guard
 from .intake import DOWN, REQUEST, STATUS, UPLINK, Intake, Message
 from .netloop import NetLoop
 from .outbox import Outbox
+from .peek import peek_id, peek_op
+from .presence import Presence
 from .publisher import StatePublisher
 from .topics import Topics
 from .url import BusUrl, no_delay, use_tls
@@ -41,16 +40,10 @@ _LIBC = ctypes.CDLL(None)
 
 MAX_BATCH = 256  # requests in one commit
 TICK_S = 5.0  # alerts and day rollover
-# a device that drops off this often is fighting another process for its identity: each new
-# connection with the same id makes the broker close the older one (and publish its will)
-IDENTITY_DROPS = 3
-IDENTITY_WINDOW_S = 60.0
 # Proof that the broker passes this hall's topics both ways: the controller's own probe must come
 # back after every (re)connect. An ACL written for another hall id lets the controller connect
 # and subscribe, and then delivers nothing, so the hall would sit there serving no one.
 PROBE_TIMEOUT_S = 5.0
-RATE_ALERT = "rate"  # alert key prefix: a device over its request budget (budget.py)
-RETRY_STEP_S = 0.1  # retry_after_s is rounded up to this; never 0
 # who the provincial platform's appointments come from (over the bridge, docs/protocol.md §9):
 # not a registered device, only the controller reads the down topic
 PLATFORM = Device(BRIDGE_USER, "platform")
@@ -81,7 +74,6 @@ class HallService:
         self.secret = controller_secret
         self.topics = Topics(controller.hall.id)
         self.down_topic = f"{self.topics.root}/{DOWN_APPOINTMENTS}"
-        self._bursts: dict[str, int] = {}  # per device: its role's burst (renewed every tick)
         self._republish = False
         self.broker = None
         self.connected = threading.Event()
@@ -91,12 +83,12 @@ class HallService:
         self._was_proven = False
         self._stop = threading.Event()
         self._thread: Optional[threading.Thread] = None
-        self._presence: dict[str, bool] = {}
-        self._drops: dict[str, deque] = {}  # device -> when it last went offline
+        self.presence = Presence(controller, registry)
         self._state_due: Optional[float] = 0.0  # when retained state is to be looked at
         self._down_since: Optional[float] = None
         self._warned_at = float("-inf")
-        self.budgets = Budgets()
+        self.guard = Guard(controller, registry, lambda: self.broker)
+        self.budgets = self.guard.budgets
         self.outbox = Outbox(
             controller.store,
             controller.hall.id,
@@ -109,8 +101,8 @@ class HallService:
             self.topics,
             self.down_topic,
             (self.outbox.ack_topic, self.outbox.state_topic),
-            self._burst_of,
-            self._flooded,
+            self.guard.burst_of,
+            self.guard.flooded,
         )
         if controller.planner is None:
             # 排班建议 (op report.plan) from this data dir's history, worked out off this thread
@@ -241,42 +233,6 @@ class HallService:
             return
         self.intake.read(msg.topic, msg.payload, msg.retain)  # handled on the loop, in order
 
-    def _flooded(self, device: str) -> None:
-        """A request dropped unanswered for going beyond the device's burst: counted as a
-        refusal, so a device that keeps it up is fenced at the broker as soon."""
-        self.budgets.refuse(device)
-        lograte.warn(
-            log,
-            ("flood", device),
-            "device %s sent more requests at once than its burst: the rest are dropped",
-            device,
-        )
-        self._fence_if_flooding(device)
-
-    def _fence_if_flooding(self, device: str) -> None:
-        """Past its refusals' limit a device's requests are dropped by the broker itself, until
-        it has been quiet for a minute. Checked on every refusal, dropped ones included: a device
-        whose whole flood arrives at once has all but its burst dropped here, and would
-        otherwise never be fenced."""
-        if (
-            self.broker is not None
-            and self.budgets.flooding(device)
-            and device not in self.broker.fenced
-        ):
-            log.warning(
-                "%s keeps flooding the hall with requests: the broker drops them until it "
-                "has been quiet for a minute",
-                device,
-            )
-            self.broker.fence(self.broker.fenced | {device})
-
-    def _burst_of(self, device: str) -> int:
-        burst = self._bursts.get(device)
-        if burst is None:
-            entry = self.registry.get(device)
-            burst = self._bursts[device] = self.budgets.burst(entry.role) if entry else 1
-        return burst
-
     # -- proof of reach ----------------------------------------------------------------------
 
     def _send_probe(self) -> None:
@@ -340,9 +296,8 @@ class HallService:
                     self._publish_events(self.ctl.tick())
                     self.outbox.check()
                     self._up_more = True
-                    self._clear_settled_identities()
-                    self._clear_settled_budgets()
-                    self._bursts.clear()  # a device added or given another role
+                    self._publish_events(self.presence.settle())
+                    self._publish_events(self.guard.settle())
                     lograte.flush()
                     _release_freed_memory()
                     self._state_due = 0.0  # time alone moves the hall's hours and appointments
@@ -391,7 +346,7 @@ class HallService:
             if kind == REQUEST:
                 outcomes.append((device_id, None, payload))
             elif kind == STATUS:
-                self._presence_changed(device_id, payload)
+                self._publish_events(self.presence.changed(device_id, payload))
             elif kind == UPLINK:
                 self.outbox.message(topic, payload)
             elif kind == DOWN:
@@ -414,7 +369,7 @@ class HallService:
             log.exception("commit failed: %d requests answered 'unavailable'", len(outcomes))
             self.ctl.reload()
             for device_id, platform, payload in outcomes:
-                req_id = _peek_id(payload) if platform is None else None  # the city re-pushes
+                req_id = peek_id(payload) if platform is None else None  # the city re-pushes
                 if req_id:
                     self._reply(
                         device_id,
@@ -435,7 +390,7 @@ class HallService:
         entry = self.registry.get(device_id)
         if entry is None:
             # only possible on a broker that lets strangers in; answer, but do nothing
-            req_id = _peek_id(payload)
+            req_id = peek_id(payload)
             lograte.warn(
                 log, ("unknown", device_id), "request from unknown device %s refused", device_id
             )
@@ -444,122 +399,9 @@ class HallService:
                 if req_id
                 else None
             )
-        op = _peek_op(payload) if entry.role in self.budgets.op_roles else None
-        if not self.budgets.take(device_id, entry.role, op):
-            return self._rate_limited(entry, payload, op)
-        return self.ctl.handle(entry.device(), payload)
-
-    def _rate_limited(self, entry: DeviceEntry, payload: bytes, op: Optional[str]) -> Outcome:
-        """Over its budget: answered at once with nothing done; the managers hear of the device
-        once (an alert naming it), not once per request."""
-        events = []
-        key = f"{RATE_ALERT}:{entry.id}"
-        if key not in self.ctl.alerts:
-            if op == "ticket.issue":  # what the managers need to know: someone took numbers
-                text = f"设备 {entry.id} 短时间内大量取号，超出取号限额的请求已被拒绝，请到现场查看"
-            else:
-                text = f"设备 {entry.id} 请求过于频繁，超出的请求已被拒绝"
-            events = self.ctl.housekeeping(
-                lambda alerts: alerts.raise_(
-                    key, "device", text, device=entry.id, **({"op": op} if op else {})
-                )
-            )
-        lograte.warn(
-            log,
-            ("rate", entry.id),
-            "%s (%s) is over its request budget: request refused",
-            entry.id,
-            entry.role,
-        )
-        self._fence_if_flooding(entry.id)
-        req_id = _peek_id(payload)
-        if req_id is None:
-            return Outcome(None, events)
-        # rounded up to the tenth: a retry sooner than said would be refused again, and 0.0
-        # would tell a device to retry at once
-        wait = max(
-            RETRY_STEP_S, math.ceil(self.budgets.retry_after(entry.id, entry.role, op) * 10) / 10
-        )
-        return Outcome(
-            error_reply(
-                req_id,
-                "rate_limited",
-                "请求过于频繁，请稍后再试",
-                "Too many requests from this device; retry later",
-                {"retry_after_s": wait},
-            ),
-            events,
-        )
-
-    def _clear_settled_budgets(self) -> None:
-        settled = self.budgets.settled()
-        if self.broker is not None and self.broker.fenced & set(settled):
-            self.broker.fence(self.broker.fenced - set(settled))
-        for device_id in settled:
-            self._publish_events(
-                self.ctl.housekeeping(lambda alerts, d=device_id: alerts.clear(f"{RATE_ALERT}:{d}"))
-            )
-
-    def _presence_changed(self, device_id: str, payload: bytes) -> None:
-        if device_id == CONTROLLER_ID:
-            return
-        text = payload.decode("utf-8", "replace").strip().strip('"')
-        if text.startswith("{"):
-            try:
-                text = str(json.loads(text).get("status", ""))
-            except (ValueError, AttributeError):
-                text = ""
-        online = text == "online"
-        if self._presence.get(device_id) == online or text not in ("online", "offline"):
-            return
-        self._presence[device_id] = online
-        known = self.registry.get(device_id) is not None
-        self._publish_events(
-            self.ctl.housekeeping(
-                lambda alerts: self._presence_alerts(alerts, device_id, online, known)
-            )
-        )
-
-    def _presence_alerts(self, alerts, device_id: str, online: bool, known: bool) -> None:
-        if online:
-            alerts.clear(f"offline:{device_id}")
-            return
-        if not known:
-            return
-        alerts.raise_(
-            f"offline:{device_id}", "device", f"设备 {device_id} 已离线", device=device_id
-        )
-        drops = self._drops.setdefault(device_id, deque(maxlen=IDENTITY_DROPS))
-        drops.append(time.monotonic())
-        if len(drops) == IDENTITY_DROPS and drops[-1] - drops[0] <= IDENTITY_WINDOW_S:
-            if f"identity:{device_id}" not in alerts:
-                log.error(
-                    "device %s dropped off %d times within a minute: two devices or "
-                    "programs are probably using this one id",
-                    device_id,
-                    IDENTITY_DROPS,
-                )
-            alerts.raise_(
-                f"identity:{device_id}",
-                "device",
-                f"设备 {device_id} 一分钟内被顶替 {IDENTITY_DROPS} 次以上，"
-                f"可能有两台设备在使用同一设备编号",
-                device=device_id,
-            )
-
-    def _clear_settled_identities(self) -> None:
-        """An identity alert ends once the device has stayed put for a whole window (or at start:
-        this memory of drops does not outlive the process)."""
-        now = time.monotonic()
-        for key in [k for k in self.ctl.alerts.keys() if k.startswith("identity:")]:
-            drops = self._drops.get(key.split(":", 1)[1])
-            if drops and now - drops[-1] <= IDENTITY_WINDOW_S:
-                continue
-            self._publish_events(self.ctl.housekeeping(lambda alerts, k=key: alerts.clear(k)))
-        for device_id in [
-            d for d, drops in self._drops.items() if now - drops[-1] > IDENTITY_WINDOW_S
-        ]:
-            del self._drops[device_id]
+        op = peek_op(payload) if entry.role in self.budgets.op_roles else None
+        refused = self.guard.admit(entry, op, payload)
+        return refused if refused is not None else self.ctl.handle(entry.device(), payload)
 
     # -- out -------------------------------------------------------------------------------------
 
@@ -633,35 +475,3 @@ def _encode(obj, what: str, where: str) -> Optional[bytes]:
             log, ("encode", what), "%s for %s could not be encoded (%s): not sent", what, where, exc
         )
         return None
-
-
-# the id where every OneWindow device (and most JSON encoders) puts it: first, or after "v": 1
-_LEADING_ID = re.compile(
-    rb'\A\s*\{\s*(?:"v"\s*:\s*1\s*,\s*)?"id"\s*:\s*'
-    rb'"([\x21\x23-\x5b\x5d-\x7e]{1,64})"\s*[,}]'
-)
-
-
-def _peek_op(payload: bytes) -> Optional[str]:
-    """The request's op, for a role with a budget per op: parsed in full (a hostile device may
-    write its envelope in any order); None for what the controller will refuse anyway."""
-    from ..envelope import EnvelopeError, parse_request
-
-    try:
-        return parse_request(payload)[1]
-    except EnvelopeError:
-        return None
-
-
-def _peek_id(payload: bytes) -> Optional[str]:
-    """The request id, to address a refusal: read off the front when it is there (a flood is
-    refused without parsing each request), else from the parsed envelope."""
-    m = _LEADING_ID.match(payload)
-    if m:
-        return m.group(1).decode("ascii")
-    from ..envelope import EnvelopeError, parse_request
-
-    try:
-        return parse_request(payload)[0]
-    except EnvelopeError as exc:
-        return exc.req_id
