@@ -201,3 +201,48 @@ def test_a_city_database_of_schema_1_is_upgraded_with_its_rows(city_db):
             ("county-a", 41, 0)
         ]
         assert migrate(db) == SCHEMA_VERSION
+
+
+def test_the_city_database_gone_for_seconds_costs_no_event(tmp_path, start_hall, city_db):
+    """PostgreSQL drops the collector's connection and refuses new ones for a while, as a
+    restart would: what the hall sends meanwhile waits at the collector and the broker, and is
+    stored once when the database is back; the hall is acknowledged all of it."""
+    from cityutil import PG, hall_config
+
+    from onewindow.city.collector import Collector
+
+    central = CentralBroker(tmp_path / "central", ["county-a"]).start()
+    collector = Collector(city_db, central.url, "city-collector", central.secret, "city", "c1")
+    collector.start()
+    hall = start_hall(
+        "embedded",
+        ("kiosk-1", "kiosk"),
+        config=hall_config(tmp_path, "county-a"),
+        uplink=central.uplink("county-a"),
+    )
+    admin = psycopg.connect(f"{PG}/postgres", autocommit=True)
+    name = city_db.rsplit("/", 1)[1]
+    try:
+        kiosk = hall.client("kiosk-1")
+        kiosk.request("ticket.issue", {"service": "A", "channel": "kiosk"})
+        wait_until(lambda: hall.ctl.store.outbox_state()[1] > 0, 20)  # the link works
+        admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,)
+        )
+        for _ in range(10):
+            kiosk.request("ticket.issue", {"service": "A", "channel": "kiosk"})
+        time.sleep(3)  # the collector has met the closed connection and is retrying
+        sent, acked = hall.ctl.store.outbox_state()
+        assert acked < sent  # nothing acknowledged that is not stored
+        admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        wait_until(lambda: hall.ctl.store.outbox_state() == (sent, sent), 30)
+        with psycopg.connect(city_db) as db:
+            seqs = [r[0] for r in db.execute("SELECT seq FROM events ORDER BY seq")]
+            assert seqs == list(range(1, sent + 1))  # each once, none missing
+            assert db.execute("SELECT upto FROM halls").fetchone()[0] == sent
+    finally:
+        admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        admin.close()
+        collector.stop()
+        central.stop()

@@ -37,6 +37,12 @@ class NetLoop:
         self._next_misc = 0.0
         self._started = False
 
+    def connect(self) -> None:
+        """Connect now, raising OSError when the broker cannot be reached; later polls
+        reconnect by themselves."""
+        self.client.connect(self.host, self.port, keepalive=self.keepalive)
+        self._started = True
+
     def wake(self) -> None:
         """From any thread: make a blocked `poll` return now."""
         try:
