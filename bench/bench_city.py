@@ -2,7 +2,7 @@
 Mosquitto, `onewindow city` (the collector, its own process) writing them into PostgreSQL.
 
 Each simulated hall sends what a hall's bridge forwards: uplink envelopes (docs/protocol.md §9)
-numbered 1, 2, 3 ... on `ow/<hall>/up/<kind>` at QoS 1: per ticket `issued`, `call`, `done`
+numbered 1, 2, 3 ... on `ow/<hall>/up/<kind>`: per ticket `issued`, `call`, `done`
 (each with the ticket's facts `t`) and, for one ticket in three, a rating with its national
 record. A day is 08:30-17:30 with a midday peak; at 100x it lasts 5.4 minutes. Phases:
   1. backlog: the collector is down while BACKLOG events queue at the broker (its persistent
@@ -12,8 +12,11 @@ record. A day is 08:30-17:30 with a midday peak; at 100x it lasts 5.4 minutes. P
      publication to the first overview that counts it (p50, p99); and the ingest rate kept up;
   3. the database: its size per million events, and every event once, none missing.
 
-The halls publish straight to the central broker (the bridges' connections are not the subject
-here); the broker is the same Mosquitto with an anonymous loopback listener.
+The halls hand their events to a halls' Mosquitto (QoS 0 on loopback, as a hall's controller
+hands them to its own Mosquitto), whose bridge forwards them to the central broker at QoS 1
+with a persistent session, as each hall's bridge does (one bridge for the 200 here); both
+brokers are Mosquitto with anonymous loopback listeners. The lag is measured from the halls'
+hand-over, the bridge's hop included.
 
 Usage: .venv/bin/python bench/bench_city.py [--halls 200] [--tickets 3000] [--speed 100]
        [--duration SECONDS] [--backlog 200000] [--collectors 1]
@@ -50,7 +53,6 @@ from onewindow.city import figures  # noqa: E402
 
 TZ = ZoneInfo("Asia/Shanghai")
 DAY_S = 9 * 3600  # 08:30 to 17:30
-INFLIGHT = 1000  # the halls' publisher: QoS 1 messages unacknowledged at once
 READ_S = 1.0  # the dashboard reader's pace (a city screen reloads every 5 s)
 
 
@@ -149,41 +151,54 @@ class Hall:
 
 
 class Halls:
-    """The halls' bridges as one MQTT connection, driven from the bench's own thread
-    (bus/netloop.py, as the collector and the hall controller are): a paho network thread
-    beside it cost the two measured cores ~10% more, for the GIL. One connection keeps each
-    hall's events in order, as a hall's bridge does."""
+    """The simulated halls' controllers handing their events to the halls' Mosquitto (QoS 0 on
+    loopback), as one MQTT connection driven from the bench's own thread (bus/netloop.py): one
+    connection and one bridge keep each hall's events in order, as a hall's bridge does."""
+
+    SENT = "$SYS/broker/publish/messages/sent"
 
     def __init__(self, port: int):
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-halls")
-        self.client.max_inflight_messages_set(INFLIGHT)
         self.client.max_queued_messages_set(0)
+        self.client.on_message = self._counted
+        self.client.on_connect = lambda c, *a: c.subscribe(self.SENT, 0)
         self.net = NetLoop(self.client, "127.0.0.1", port)
         self.net.connect()
+        self._sent = 0  # PUBLISHes the halls' broker has sent (its bridge's, and these)
+        self._told = 0
+        self.poll(0.5)
+
+    def _counted(self, client, userdata, msg) -> None:
+        self._told += 1
+        self._sent = int(msg.payload)
 
     def publish(self, topic: str, body: bytes) -> None:
-        self.client.publish(topic, body, 1)
+        self.client.publish(topic, body, 0)
 
     def poll(self, timeout: float) -> None:
         self.net.poll(timeout)
         self.net.flush()
 
-    def drain(self, timeout: float = 60.0) -> None:
-        """Until the broker has acknowledged all that was sent."""
+    def drain(self, forwarded: int, timeout: float = 120.0) -> None:
+        """Until the bridge has sent the central broker `forwarded` messages."""
         deadline = time.monotonic() + timeout
-        while self.client._out_messages and time.monotonic() < deadline:
-            self.poll(0.05)
+        while self._sent - self._told < forwarded and time.monotonic() < deadline:
+            self.poll(0.2)
+        if self._sent - self._told < forwarded:
+            raise SystemExit(
+                f"the halls' bridge forwarded {self._sent - self._told} of {forwarded}"
+            )
 
     def close(self) -> None:
         self.net.close()
 
 
-def start_broker(tmp: Path) -> tuple[subprocess.Popen, int]:
+def start_broker(tmp: Path, name: str = "central", extra: str = "") -> tuple[subprocess.Popen, int]:
     port = free_port()
-    conf = tmp / "central.conf"
+    conf = tmp / f"{name}.conf"
     conf.write_text(
         f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-        "max_queued_messages 0\nmax_inflight_messages 10000\nset_tcp_nodelay true\n"
+        "max_queued_messages 0\nmax_inflight_messages 10000\nset_tcp_nodelay true\n" + extra
     )
     binary = shutil.which(
         "mosquitto", path=os.pathsep.join([os.environ.get("PATH", ""), *SBIN_DIRS])
@@ -193,6 +208,22 @@ def start_broker(tmp: Path) -> tuple[subprocess.Popen, int]:
     )
     time.sleep(0.5)
     return proc, port
+
+
+def start_halls_broker(tmp: Path, central: int) -> tuple[subprocess.Popen, int]:
+    """The halls' side: a Mosquitto whose bridge forwards `ow/+/up/#` to the central broker at
+    QoS 1 with a persistent session, as each hall's Mosquitto does (broker-config --uplink).
+    The simulated halls hand it their events at QoS 0 on loopback (a hall's controller and its
+    Mosquitto share a box); every hop the city's figures depend on is the real one."""
+    return start_broker(
+        tmp,
+        "halls",
+        # the bridge subscribes at QoS 1: what the halls hand over at QoS 0 crosses at QoS 1
+        "upgrade_outgoing_qos true\nsys_interval 1\n"
+        f"connection halls\naddress 127.0.0.1:{central}\ntopic ow/+/up/# out 1\n"
+        "cleansession false\nbridge_protocol_version mqttv311\ntry_private false\n"
+        "remote_clientid bench-halls-bridge\n",
+    )
 
 
 def start_collectors(n: int, port: int, db: str, tmp: Path) -> list[subprocess.Popen]:
@@ -239,6 +270,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="bench-city-"))
     url = new_database("owbench")
     broker, port = start_broker(tmp)
+    halls_broker = broker  # replaced once the halls' side is up
     collectors: list[subprocess.Popen] = []
     try:
         rng = random.Random(17)
@@ -250,8 +282,8 @@ def main() -> int:
             f"{a.halls} halls, {a.tickets} tickets each: {total_day} events in the day "
             f"(made in {time.monotonic() - t0:.1f} s)"
         )
-        pubs = Halls(port)
-        pubs.poll(0.5)  # connected
+        halls_broker, halls_port = start_halls_broker(tmp, port)
+        pubs = Halls(halls_port)
         # the collector's persistent session and its shared subscription exist before the backlog
         collectors = start_collectors(1, port, url, tmp)
         db = psycopg.connect(url, autocommit=True)
@@ -280,7 +312,7 @@ def main() -> int:
                     pubs.poll(0)
             h.events = h.events[per_hall:]
         backlog = range(sent_backlog)
-        pubs.drain()
+        pubs.drain(sent_backlog)
         time.sleep(1)
         start = time.monotonic()
         collectors = start_collectors(a.collectors, port, url, tmp)
@@ -391,8 +423,9 @@ def main() -> int:
         for c in collectors:
             c.terminate()
             c.wait(10)
-        broker.terminate()
-        broker.wait(10)
+        for b in (halls_broker, broker):
+            b.terminate()
+            b.wait(10)
         drop_database(url)
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
