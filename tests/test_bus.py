@@ -257,7 +257,7 @@ def test_a_flooding_led_sign_is_rate_limited_then_fenced_with_one_alert_and_the_
     assert hall.ctl.store.rows("replies", "device = 'led-1'") == []
 
     # a quiet minute later (the budgets' clock moved on) the sign is let in again
-    budgets = hall.service.budgets
+    budgets = hall.service.guard.budgets
     budgets.clock = lambda: time.monotonic() + 61
     wait_for(lambda: [a for a in alerts if a["event"] == "cleared"], timeout=8)
     assert (

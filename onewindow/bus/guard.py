@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 from .. import lograte
 from ..controller import Controller
@@ -19,7 +19,10 @@ from ..envelope import error_reply
 from ..request import Outcome
 from .budget import Budgets
 from .devices import DeviceEntry, DeviceRegistry
-from .peek import peek_id
+from .peek import peek_id, peek_op
+
+if TYPE_CHECKING:
+    from .mosquitto import PrivateBroker
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +32,10 @@ RETRY_STEP_S = 0.1  # retry_after_s is rounded up to this; never 0
 
 class Guard:
     def __init__(
-        self, controller: Controller, registry: DeviceRegistry, broker: Callable[[], object]
+        self,
+        controller: Controller,
+        registry: DeviceRegistry,
+        broker: Callable[[], Optional[PrivateBroker]],
     ):
         """`broker()`: the private broker that fences (None on an outside broker)."""
         self.ctl = controller
@@ -58,8 +64,10 @@ class Guard:
         )
         self._fence_if_flooding(device)
 
-    def admit(self, entry: DeviceEntry, op: Optional[str], payload: bytes) -> Optional[Outcome]:
-        """None when the request is within the device's budget; else its refusal."""
+    def admit(self, entry: DeviceEntry, payload: bytes) -> Optional[Outcome]:
+        """None when the request is within the device's budget; else its refusal. The op is
+        looked at only for the roles whose budget depends on it (a kiosk's ticket.issue)."""
+        op = peek_op(payload) if entry.role in self.budgets.op_roles else None
         if self.budgets.take(entry.id, entry.role, op):
             return None
         return self._rate_limited(entry, payload, op)
@@ -70,8 +78,8 @@ class Guard:
         self._bursts.clear()
         settled = self.budgets.settled()
         broker = self._broker()
-        if broker is not None and broker.fenced & set(settled):  # type: ignore[attr-defined]
-            broker.fence(broker.fenced - set(settled))  # type: ignore[attr-defined]
+        if broker is not None and broker.fenced & set(settled):
+            broker.fence(broker.fenced - set(settled))
         events: list = []
         for device_id in settled:
             events += self.ctl.clear_alert(f"{RATE_ALERT}:{device_id}")
@@ -83,15 +91,13 @@ class Guard:
         whose whole flood arrives at once has all but its burst dropped at intake, and would
         otherwise never be fenced."""
         broker = self._broker()
-        if (
-            broker is not None and self.budgets.flooding(device) and device not in broker.fenced  # type: ignore[attr-defined]
-        ):
+        if broker is not None and self.budgets.flooding(device) and device not in broker.fenced:
             log.warning(
                 "%s keeps flooding the hall with requests: the broker drops them until it "
                 "has been quiet for a minute",
                 device,
             )
-            broker.fence(broker.fenced | {device})  # type: ignore[attr-defined]
+            broker.fence(broker.fenced | {device})
 
     def _rate_limited(self, entry: DeviceEntry, payload: bytes, op: Optional[str]) -> Outcome:
         """Over its budget: answered at once with nothing done; the managers hear of the device

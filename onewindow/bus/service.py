@@ -29,7 +29,7 @@ from .guard import Guard
 from .intake import DOWN, REQUEST, STATUS, UPLINK, Intake, Message
 from .netloop import NetLoop
 from .outbox import Outbox
-from .peek import peek_id, peek_op
+from .peek import peek_id
 from .presence import Presence
 from .publisher import StatePublisher
 from .topics import Topics
@@ -88,7 +88,6 @@ class HallService:
         self._down_since: Optional[float] = None
         self._warned_at = float("-inf")
         self.guard = Guard(controller, registry, lambda: self.broker)
-        self.budgets = self.guard.budgets
         self.outbox = Outbox(
             controller.store,
             controller.hall.id,
@@ -399,8 +398,7 @@ class HallService:
                 if req_id
                 else None
             )
-        op = peek_op(payload) if entry.role in self.budgets.op_roles else None
-        refused = self.guard.admit(entry, op, payload)
+        refused = self.guard.admit(entry, payload)
         return refused if refused is not None else self.ctl.handle(entry.device(), payload)
 
     # -- out -------------------------------------------------------------------------------------
