@@ -214,6 +214,7 @@ def _project(db: psycopg.Connection, events: list[Event]) -> None:
             )
         rec = d.get("record")
         if e.kind == "rating" and isinstance(rec, dict) and rec.get("rating_id"):
+            rated_at = _time(rec.get("rated_at"))
             _newest(
                 ratings,
                 (e.hall, str(rec["rating_id"])),
@@ -221,7 +222,7 @@ def _project(db: psycopg.Connection, events: list[Event]) -> None:
                     e.seq,
                     e.hall,
                     str(rec["rating_id"]),
-                    _time(rec.get("rated_at")),
+                    rated_at,
                     _int(rec.get("level_code")),
                     bool(rec.get("bad")),
                     _int(rec.get("count")),
@@ -231,7 +232,7 @@ def _project(db: psycopg.Connection, events: list[Event]) -> None:
                     _date(rec.get("contact_by")),
                     _date(rec.get("rectify_by")),
                     _time(rec.get("closed_at")),
-                    _day(rec.get("rated_at")),
+                    rated_at[:10] if rated_at else None,  # the day as the hall's clock gave it
                     json.dumps(rec, ensure_ascii=False),
                 ),
             )
@@ -368,7 +369,7 @@ def _project(db: psycopg.Connection, events: list[Event]) -> None:
 # A hall's values as the dashboard's typed columns take them; anything else is left out (None),
 # never a batch that PostgreSQL refuses: one hall's bad field would stop every hall's events.
 def _text(value: object) -> Optional[str]:
-    return value if isinstance(value, str) and "\x00" not in value else None
+    return value if isinstance(value, str) else None  # NULs are gone already (parse)
 
 
 def _int(value: object) -> Optional[int]:
@@ -395,11 +396,6 @@ def _date(value: object) -> Optional[str]:
     except ValueError:
         return None
     return value
-
-
-def _day(stamp: object) -> Optional[str]:
-    """The day of a hall's time as the hall's clock gave it (its date part), or None."""
-    return stamp[:10] if _time(stamp) else None  # type: ignore[index]
 
 
 _STATUS = {"booked": "booked", "cancelled": "cancelled"}
