@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
+from cityutil import drop_database, new_database
 from cupsutil import PrivateCups
 from pcscutil import vpcd_reader
 
@@ -47,6 +48,14 @@ def ctl_hall(tmp_path: Path) -> Iterator[ControllerHall]:
     hall = ControllerHall(tmp_path, MONDAY_10)
     yield hall
     hall.ctl.store.close()
+
+
+@pytest.fixture
+def city_db() -> Iterator[str]:
+    """A new, empty database on the machine's PostgreSQL (its URL), dropped after the test."""
+    url = new_database()
+    yield url
+    drop_database(url)
 
 
 @pytest.fixture(scope="session")

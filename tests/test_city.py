@@ -17,19 +17,10 @@ from cityutil import (
     CentralBroker,
     HallProcess,
     NetNs,
-    drop_database,
     netns_available,
-    new_database,
     onewindow,
     wait_until,
 )
-
-
-@pytest.fixture
-def city_db():
-    url = new_database()
-    yield url
-    drop_database(url)
 
 
 def collector(tmp_path, central, db, name):

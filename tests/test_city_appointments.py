@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
-from cityutil import CentralBroker, drop_database, hall_config, new_database
+from cityutil import CentralBroker, hall_config
 
 from busutil import cli, wait_for
 from ctlutil import YOUNG_ID
@@ -25,8 +25,8 @@ TZ = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture
-def city(tmp_path, start_hall):
-    db = new_database()
+def city(tmp_path, start_hall, city_db):
+    db = city_db
     central = CentralBroker(tmp_path / "central", [HALL]).start()
     collector = Collector(db, central.url, "city-collector", central.secret, client_id="c1").start()
     hall = start_hall(
@@ -38,7 +38,6 @@ def city(tmp_path, start_hall):
     yield hall, central, db
     collector.stop()
     central.stop()
-    drop_database(db)
 
 
 def slot() -> str:

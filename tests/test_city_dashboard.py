@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from chromeutil import CHROMIUM, Browser
-from cityutil import drop_database, new_database, two_bridged_halls
+from cityutil import two_bridged_halls
 
 from busutil import REPO, wait_for
 from onewindow.city.dashboard import add_user, serve
@@ -27,8 +27,8 @@ def shot(browser: Browser, name: str) -> None:
 
 
 @pytest.fixture
-def city(tmp_path, start_hall):
-    db = new_database()
+def city(tmp_path, start_hall, city_db):
+    db = city_db
     # county-a runs today; town-b's clock is ten days back (its follow-ups are late, its
     # ratings in another period)
     halls, central, collector = two_bridged_halls(tmp_path, start_hall, db)
@@ -43,7 +43,6 @@ def city(tmp_path, start_hall):
     server.shutdown()
     collector.stop()
     central.stop()
-    drop_database(db)
 
 
 def login(browser: Browser, base: str, name: str, password: str) -> None:

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from cityutil import drop_database, new_database, two_bridged_halls
+from cityutil import two_bridged_halls
 
 from busutil import cli, wait_for
 from onewindow.city.ingest import Event, store
@@ -39,15 +39,14 @@ def rate(hall, levels: list[int]) -> None:
 
 
 @pytest.fixture
-def city(tmp_path, start_hall):
-    db = new_database()
+def city(tmp_path, start_hall, city_db):
+    db = city_db
     # county-a runs today; town-b's clock is ten days back (its follow-ups are late, its
     # ratings in another period)
     halls, central, collector = two_bridged_halls(tmp_path, start_hall, db)
     yield halls, db
     collector.stop()
     central.stop()
-    drop_database(db)
 
 
 def acknowledged(hall) -> bool:

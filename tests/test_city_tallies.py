@@ -23,12 +23,11 @@ DAY2 = date(2026, 11, 3)
 
 
 @pytest.fixture
-def city_db():
-    url = new_database()
-    with connect(url, autocommit=True) as db:
+def city_db(city_db):
+    """The city's database at the newest schema."""
+    with connect(city_db, autocommit=True) as db:
         migrate(db)
-    yield url
-    drop_database(url)
+    return city_db
 
 
 class HallDay:

@@ -220,15 +220,13 @@ def test_broker_config_uplink_bridges_a_systemd_mosquitto(tmp_path, central, sta
 
 
 def test_a_hall_never_bridged_gives_up_old_events_and_the_city_stops_asking(
-    tmp_path, central, start_hall
+    tmp_path, central, start_hall, city_db
 ):
     """[uplink] keep_days bounds the outbox: events older are forgotten, and an `uplink` event
     tells the city which numbers it will never get, so that once bridged the hall's mark moves
     over them instead of asking for them again and again."""
     from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
-
-    from cityutil import drop_database, new_database
 
     from onewindow.city.collector import Collector
     from onewindow.city.schema import connect
@@ -251,7 +249,7 @@ def test_a_hall_never_bridged_gives_up_old_events_and_the_city_stops_asking(
     last = hall.ctl.store.outbox_state()[0]
     assert hall.ctl.store.outbox_state() == (last, old) and last > old + 1
 
-    db = new_database()
+    db = city_db
     collector = Collector(db, central.url, "city-collector", central.secret, client_id="c1")
     collector.start()
     try:
@@ -268,7 +266,6 @@ def test_a_hall_never_bridged_gives_up_old_events_and_the_city_stops_asking(
         assert (upto, given_up, seqs) == (last, old, list(range(old + 1, last + 1)))
     finally:
         collector.stop()
-        drop_database(db)
 
 
 def test_giving_up_happens_once_a_hall_day_and_the_outbox_shrinks(tmp_path, caplog):
