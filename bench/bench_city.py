@@ -270,7 +270,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="bench-city-"))
     url = new_database("owbench")
     broker, port = start_broker(tmp)
-    halls_broker = broker  # replaced once the halls' side is up
+    brokers = [broker]
     collectors: list[subprocess.Popen] = []
     try:
         rng = random.Random(17)
@@ -283,6 +283,7 @@ def main() -> int:
             f"(made in {time.monotonic() - t0:.1f} s)"
         )
         halls_broker, halls_port = start_halls_broker(tmp, port)
+        brokers.insert(0, halls_broker)
         pubs = Halls(halls_port)
         # the collector's persistent session and its shared subscription exist before the backlog
         collectors = start_collectors(1, port, url, tmp)
@@ -423,7 +424,7 @@ def main() -> int:
         for c in collectors:
             c.terminate()
             c.wait(10)
-        for b in (halls_broker, broker):
+        for b in brokers:  # the halls' first: its bridge goes before the central broker
             b.terminate()
             b.wait(10)
         drop_database(url)
