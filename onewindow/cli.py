@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -169,6 +170,22 @@ def _file_hall_id(args):
     return load_file(path)[0].id if path else None
 
 
+def _where(args) -> str:
+    """Which data dir takes a device, said on stderr: the hall reads the devices of its own
+    --data-dir only (default ./data, relative to where a command runs), and a device registered
+    where no hall has run, without a hall file, was checked against no hall."""
+    from .store import saved_hall_id
+
+    where = Path(args.data_dir).resolve()
+    hall = saved_hall_id(where / "hall.db") or _file_hall_id(args)
+    if hall:
+        return f"registered in {where} (hall '{hall}')"
+    return (
+        f"registered in {where}: no hall has run there and no hall file was given (--config), "
+        f"so nothing was checked against a hall; start the hall with --data-dir {where}"
+    )
+
+
 def cmd_devices(args) -> int:
     from .bus.devices import DeviceError, DeviceRegistry
 
@@ -183,7 +200,9 @@ def cmd_devices(args) -> int:
                     file=sys.stderr,
                 )
                 return 2
+            where = _where(args)  # before adding: a broken hall file adds nothing
             secret = reg.add(args.id, args.role, args.window, args.secret)
+            print(where, file=sys.stderr)
             if args.json:  # provisioning scripts: this one object, nothing else
                 print(_device_json(reg.get(args.id), secret, args))
                 return 0
@@ -485,6 +504,9 @@ def main(argv=None) -> int:
     except StoreError as exc:
         print(f"onewindow: {exc}", file=sys.stderr)
         return 3
+    except BrokenPipeError:  # `| head`: the reader has gone; say nothing more, as other tools
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what a tool killed by the pipe gives
     except OSError as exc:  # a data dir that is a file, read-only, or on a full disk
         where = f" ({exc.filename})" if exc.filename else ""
         print(f"onewindow: {exc.strerror or exc}{where}", file=sys.stderr)

@@ -106,3 +106,41 @@ def test_a_device_registered_under_a_reserved_name_before_is_left_out_of_the_bro
     assert users == ["controller", "kiosk-1"]
     assert "user uplink" not in (tmp_path / "acl").read_text()
     assert "devices remove uplink" in caplog.text
+
+
+def test_add_says_which_data_dir_took_the_device_and_when_no_hall_checked_it(tmp_path):
+    """The hall reads only its own --data-dir's devices (default ./data, relative): an installer
+    must see where a device went, and that nothing checked it when no hall is known there."""
+    unchecked = devices(tmp_path / "data", "add", "kiosk-1", "--role", "kiosk")
+    assert unchecked.returncode == 0
+    where = str((tmp_path / "data").resolve())
+    assert f"registered in {where}: no hall has run there" in unchecked.stderr
+    assert f"--data-dir {where}" in unchecked.stderr
+    hall_file = str(REPO / "config" / "hall.toml")
+    checked = devices(tmp_path / "data", "add", "kiosk-2", "--role", "kiosk", "--config", hall_file)
+    assert f"registered in {where} (hall 'demo-county')" in checked.stderr
+    assert "no hall" not in checked.stderr
+
+
+def test_a_listing_cut_short_by_its_reader_ends_quietly(tmp_path):
+    """`onewindow ... | head -1`: the reader goes away; no 'Broken pipe' error, no traceback,
+    the pipe's exit status."""
+    import os
+
+    data = tmp_path / "data"
+    for n in range(3):
+        assert devices(data, "add", f"kiosk-{n}", "--role", "kiosk").returncode == 0
+    read, write = os.pipe()
+    os.close(read)  # the reader has gone before the first line
+    try:
+        out = subprocess.run(
+            [sys.executable, "-m", "onewindow.cli", "devices", "--data-dir", str(data), "list"],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            cwd=REPO,
+        )
+    finally:
+        os.close(write)
+    assert out.returncode == 141 and out.stderr == ""
