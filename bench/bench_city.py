@@ -35,6 +35,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import deque
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -166,6 +167,8 @@ class Halls:
         self.net.connect()
         self._sent = 0  # PUBLISHes the halls' broker has sent (its bridge's, and these)
         self._told = 0
+        self.unsent: deque[tuple[str, bytes]] = deque()
+        self.refused = 0  # publishes paho refused (not connected): sent again later
         self.poll(0.5)
 
     def _counted(self, client, userdata, msg) -> None:
@@ -173,10 +176,21 @@ class Halls:
         self._sent = int(msg.payload)
 
     def publish(self, topic: str, body: bytes) -> None:
-        self.client.publish(topic, body, 0)
+        if self.unsent:  # in order: nothing of a hall's overtakes what waits
+            self.unsent.append((topic, body))
+        elif self.client.publish(topic, body, 0).rc != mqtt.MQTT_ERR_SUCCESS:
+            self.unsent.append((topic, body))
+            self.refused += 1
 
     def poll(self, timeout: float) -> None:
         self.net.poll(timeout)
+        # not handed over (the link to the halls' broker was down): sent again once it is up,
+        # as a hall's outbox sends again what was not acknowledged
+        while self.unsent and self.client.is_connected():
+            topic, body = self.unsent[0]
+            if self.client.publish(topic, body, 0).rc != mqtt.MQTT_ERR_SUCCESS:
+                break
+            self.unsent.popleft()
         self.net.flush()
 
     def drain(self, forwarded: int, timeout: float = 120.0) -> None:
@@ -256,6 +270,39 @@ def start_collectors(n: int, port: int, db: str, tmp: Path) -> list[subprocess.P
 
 def stored(db: psycopg.Connection) -> int:
     return int(db.execute("SELECT count(*) FROM events").fetchone()[0])
+
+
+def missing(db: psycopg.Connection, halls: list[Hall]) -> list[str]:
+    """The events sent and not stored, hall by hall ("hall-007: 5123, 5124 (mark 10000)")."""
+    have = dict(db.execute("SELECT hall, count(*) FROM events GROUP BY hall").fetchall())
+    out = []
+    for h in halls:
+        if have.get(h.id, 0) < h.seq:
+            seqs = [
+                r[0]
+                for r in db.execute(
+                    "SELECT s FROM generate_series(1, %s) AS s WHERE NOT EXISTS "
+                    "(SELECT 1 FROM events WHERE hall = %s AND seq = s) ORDER BY s LIMIT 5",
+                    (h.seq, h.id),
+                )
+            ]
+            mark = db.execute("SELECT upto FROM halls WHERE hall = %s", (h.id,)).fetchone()
+            out.append(f"{h.id}: {', '.join(map(str, seqs))} (its mark {mark and mark[0]})")
+    return out
+
+
+def dropped(port: int) -> int:
+    """What a broker says it has dropped (queue or in-flight limits): its retained $SYS count."""
+    got: list[int] = []
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"bench-sys-{port}")
+    c.on_connect = lambda cl, *a: cl.subscribe("$SYS/broker/publish/messages/dropped", 0)
+    c.on_message = lambda cl, u, msg: got.append(int(msg.payload))
+    c.connect("127.0.0.1", port)
+    deadline = time.monotonic() + 12  # a broker's $SYS interval is 10 s by default
+    while not got and time.monotonic() < deadline:
+        c.loop(0.2)
+    c.disconnect()
+    return got[-1] if got else -1
 
 
 def main() -> int:
@@ -393,6 +440,7 @@ def main() -> int:
         print(
             f"2. live: {sent} events in {live_s:.0f} s ({sent / live_s:.0f}/s offered), "
             f"{got} stored"
+            + (f"; {pubs.refused} handed over again after a lost link" if pubs.refused else "")
         )
         if lags:
             lags.sort()
@@ -418,6 +466,18 @@ def main() -> int:
             f"{size / n * 1e6 / 2**30:.2f} GiB per million events (events + dashboard tables "
             f"+ indexes); duplicates {dup}, halls with a gap {gaps}; all sent stored: {n == total}"
         )
+        if n != total:
+            lost = missing(db, halls)
+            print(f"   not stored, in {len(lost)} halls: {'; '.join(lost[:5])}")
+            print(
+                f"   messages the brokers dropped: halls' {dropped(halls_port)}, "
+                f"central {dropped(port)}"
+            )
+            for log in sorted(tmp.glob("collector-*.log")):
+                said = log.read_text(errors="replace").splitlines()
+                print(
+                    f"   {log.name}: {len(said)} lines" + "".join(f"\n     {x}" for x in said[-5:])
+                )
         db.close()
         pubs.close()
     finally:
