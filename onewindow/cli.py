@@ -494,8 +494,10 @@ def main(argv=None) -> int:
     try:
         return args.func(args) or 0
     except ConfigError as exc:
-        done = "nothing was started" if args.command == "hall" else "nothing was changed"
-        print(f"onewindow: the hall configuration has problems; {done}:", file=sys.stderr)
+        done = {"hall": "; nothing was started", "config": ""}.get(
+            args.command, "; nothing was changed"
+        )
+        print(f"onewindow: the hall configuration has problems{done}:", file=sys.stderr)
         for line in exc.problems:
             print(f"  {line}", file=sys.stderr)
         return 2

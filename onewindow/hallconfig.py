@@ -281,7 +281,7 @@ def _ranges(t: Table, option: str, value) -> tuple:
             continue
         h1, m1, h2, m2 = map(int, m.groups())
         if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2 == 24 and m2):
-            t.fail(option, f"{item!r} is not a valid time of day")
+            t.fail(option, f"{item!r} is not a valid time of day (00:00 to 24:00, minutes 00-59)")
             continue
         end = time(23, 59, 59, 999999) if h2 == 24 else time(h2, m2)
         start = time(h1, m1)
@@ -456,7 +456,10 @@ def _cross_check(file, services, themes, windows, problems) -> None:
         numbers.add(w.number)
         for code in w.services:
             if code not in codes:
-                problems.append(f"{where} services: unknown service or theme {code!r}")
+                problems.append(
+                    f"{where} services: unknown service or theme {code!r} (the file's: "
+                    f"{', '.join(sorted(c for c in codes if isinstance(c, str)))})"
+                )
         if w.kind != "comprehensive" and not w.services:
             problems.append(f"{where} services: a {w.kind} window needs its list of services")
     if not windows:
