@@ -292,3 +292,23 @@ def test_fields_no_column_takes_are_left_out_and_the_other_halls_events_go_in(ci
                 {"id": f"county-a:{2**63}", "seq": 2**63, "at": "2026-11-02", "data": {}}
             ).encode(),
         )
+
+
+def test_a_gap_shows_in_the_halls_row_while_the_mark_waits_for_it(city_db):
+    """`halls` says each hall's acknowledged mark and the newest event kept: a missing event
+    holds the mark, and the newer ones show past it (top > upto) until it comes."""
+    rng = random.Random(5)
+    hall = HallDay("county-a", rng)
+    first, lost, later = hall.events[:3], hall.events[3], hall.events[4:9]
+    with connect(city_db, autocommit=True) as db:
+        for batch in (first, later, [lost]):
+            with db.transaction():
+                ingest.store(db, batch)
+                ingest.advance(db, ["county-a"])
+            row = db.execute("SELECT upto, top FROM halls WHERE hall = 'county-a'").fetchone()
+            if batch is first:
+                assert row == (3, 3)
+            elif batch is later:
+                assert row == (3, 9)  # the gap at 4, seen
+            else:
+                assert row == (9, 9)  # the missing one came: the mark moves over all

@@ -487,7 +487,7 @@ def advance(
                 "hall %s gave up its events up to %d (never acknowledged in time)", hall, upto
             )
         rows = db.execute(
-            "SELECT h.hall, h.upto, "
+            "SELECT h.hall, h.upto, h.top, "
             " (SELECT coalesce(max(seq), 0) FROM events e WHERE e.hall = h.hall) AS top, "
             " CASE WHEN EXISTS (SELECT 1 FROM events e WHERE e.hall = h.hall AND e.seq = h.upto + 1) "
             " THEN (SELECT min(e.seq) FROM events e WHERE e.hall = h.hall AND e.seq > h.upto "
@@ -496,7 +496,10 @@ def advance(
             "FROM halls h WHERE h.hall = ANY(%s) ORDER BY h.hall FOR UPDATE",
             (sorted(halls),),
         ).fetchall()
-        moved = [(hall, new, top) for hall, upto, top, new in rows if new != upto]
+        # the newest event kept counts too when the mark stays: top > upto is a gap to see
+        moved = [
+            (hall, new, top) for hall, upto, was, top, new in rows if new != upto or top != was
+        ]
         if moved:
             db.execute(
                 "UPDATE halls h SET upto = m.upto, top = m.top, seen_at = now(), "
@@ -505,7 +508,7 @@ def advance(
                 "WHERE h.hall = m.hall",
                 ([m[0] for m in moved], [m[1] for m in moved], [m[2] for m in moved]),
             )
-        for hall, _was, top, new in rows:
+        for hall, _upto, _was, top, new in rows:
             out[hall] = (int(new), int(top))
     return out
 
