@@ -1,9 +1,10 @@
 """Devices coming and going (their retained `status` and last will): an alert for a registered
 device gone offline, cleared when it is back; and one for an identity two devices fight over.
 
-A device that drops off IDENTITY_DROPS times within IDENTITY_WINDOW_S is fighting another
-process for its identity: each new connection with the same id makes the broker close the older
-one (and publish its will).
+A device that drops off IDENTITY_DROPS times within IDENTITY_WINDOW_S is most likely fighting
+another process for its identity: each new connection with the same id makes the broker close
+the older one (and publish its will). A device whose connection the broker keeps closing for
+what it sends looks the same from here, and the alert says both.
 """
 
 from __future__ import annotations
@@ -75,16 +76,19 @@ class Presence:
         drops.append(time.monotonic())
         if len(drops) == IDENTITY_DROPS and drops[-1] - drops[0] <= IDENTITY_WINDOW_S:
             if f"identity:{device_id}" not in alerts:
+                # the will says only that a connection ended: a takeover by a second box
+                # and a device the broker keeps closing (its packets refused) look alike
                 log.error(
                     "device %s dropped off %d times within a minute: two devices or "
-                    "programs are probably using this one id",
+                    "programs are probably using this one id, or the broker keeps closing "
+                    "its connection (see the broker's log and the device's)",
                     device_id,
                     IDENTITY_DROPS,
                 )
             alerts.raise_(
                 f"identity:{device_id}",
                 "device",
-                f"设备 {device_id} 一分钟内被顶替 {IDENTITY_DROPS} 次以上，"
-                f"可能有两台设备在使用同一设备编号",
+                f"设备 {device_id} 一分钟内断线 {IDENTITY_DROPS} 次以上：可能有两台设备在使用"
+                f"同一设备编号，或该设备的连接被反复断开，请查看该设备",
                 device=device_id,
             )
