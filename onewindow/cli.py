@@ -150,34 +150,34 @@ def _data_dir_hall(args):
     return hall
 
 
-def _device_json(entry, secret: str, args) -> str:
+def _device_json(entry, secret: str, hall) -> str:
     import json
 
-    from .store import saved_hall_id
-
     out = {"id": entry.id, "role": entry.role, "windows": entry.windows, "secret": secret}
-    # the data dir's hall once one ran there, else the hall file's (a device config needs it)
-    hall = saved_hall_id(Path(args.data_dir) / "hall.db") or _file_hall_id(args)
-    if hall:
+    if hall:  # a device config needs it
         out["hall"] = hall
     return json.dumps(out, ensure_ascii=False)
 
 
-def _file_hall_id(args):
+def _known_hall(args):
+    """The hall a device is added for: the data dir's once a hall ran there, else the hall
+    file's (--config, or the system's), else None."""
     from .hallconfig import SYSTEM_CONFIG, load_file
+    from .startup import DB_FILE
+    from .store import saved_hall_id
 
+    hall = saved_hall_id(Path(args.data_dir) / DB_FILE)
+    if hall:
+        return hall
     path = args.config or (SYSTEM_CONFIG if SYSTEM_CONFIG.exists() else None)
     return load_file(path)[0].id if path else None
 
 
-def _where(args) -> str:
-    """Which data dir takes a device, said on stderr: the hall reads the devices of its own
+def _where(args, hall) -> str:
+    """Which data dir took a device, said on stderr: the hall reads the devices of its own
     --data-dir only (default ./data, relative to where a command runs), and a device registered
     where no hall has run, without a hall file, was checked against no hall."""
-    from .store import saved_hall_id
-
     where = Path(args.data_dir).resolve()
-    hall = saved_hall_id(where / "hall.db") or _file_hall_id(args)
     if hall:
         return f"registered in {where} (hall '{hall}')"
     return (
@@ -200,11 +200,11 @@ def cmd_devices(args) -> int:
                     file=sys.stderr,
                 )
                 return 2
-            where = _where(args)  # before adding: a broken hall file adds nothing
+            hall = _known_hall(args)  # before adding: a broken hall file adds nothing
             secret = reg.add(args.id, args.role, args.window, args.secret)
-            print(where, file=sys.stderr)
+            print(_where(args, hall), file=sys.stderr)
             if args.json:  # provisioning scripts: this one object, nothing else
-                print(_device_json(reg.get(args.id), secret, args))
+                print(_device_json(reg.get(args.id), secret, hall))
                 return 0
             print(
                 f"added {args.id} ({args.role}{' windows ' + ','.join(map(str, args.window)) if args.window else ''})"
