@@ -137,8 +137,7 @@ class NetLoop:
             return
         try:
             if not self._started:
-                self.client.connect(self.host, self.port, keepalive=self.keepalive)
-                self._started = True
+                self.connect()
             else:
                 self.client.reconnect()
             self._delay = RECONNECT_S[0]
