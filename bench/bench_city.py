@@ -273,7 +273,8 @@ def stored(db: psycopg.Connection) -> int:
 
 
 def missing(db: psycopg.Connection, halls: list[Hall]) -> list[str]:
-    """The events sent and not stored, hall by hall ("hall-007: 5123, 5124 (mark 10000)")."""
+    """The events sent and not stored, hall by hall, the first five of each
+    ("hall-007: 5123, 5124 (its mark 5122)")."""
     have = dict(db.execute("SELECT hall, count(*) FROM events GROUP BY hall").fetchall())
     out = []
     for h in halls:
