@@ -35,6 +35,7 @@ DEVICES = [
     Device("manager-1", "manager"),
     Device("web-1", "web"),
     Device("notifier-1", "notifier"),
+    Device("platform-1", "platform"),
 ]
 
 # every op's arguments: test_fuzz checks this against the ops' own source, so a new op or
@@ -458,6 +459,10 @@ class FuzzHall:
 
     def check(self, device: Device, payload: bytes) -> dict | None:
         """Send one request and assert what must hold whatever it was."""
+        if device.role == "manager" and self.requests % 10:
+            # the console's session expires as the fuzz clock runs: log in again, as staff do,
+            # or a long run would only ever meet `login_required` (one request in ten still does)
+            logged_in(self.ctl, device)
         before = self.fingerprint()
         reloads = self.reloads
         reply = self.ctl.handle(device, payload).reply

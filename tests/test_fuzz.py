@@ -13,8 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fuzzutil import ARGS, FuzzHall, ops_arguments, requests
+from fuzzutil import ARGS, DEVICES, FuzzHall, ops_arguments, requests
 from onewindow.ops_registry import OPS
+from onewindow.roles import ROLES
 
 EXAMPLES = int(os.environ.get("ONEWINDOW_FUZZ_EXAMPLES", "300"))
 
@@ -30,6 +31,10 @@ def test_the_fuzzer_knows_every_op_and_every_argument():
     assert set(ARGS) == set(OPS)
     for op, names in ops_arguments().items():
         assert names <= set(ARGS[op]), (op, names - set(ARGS[op]))
+
+
+def test_the_fuzzer_speaks_as_every_role():
+    assert {d.role for d in DEVICES} == set(ROLES)
 
 
 def test_any_request_from_any_device_is_answered_and_a_refusal_changes_nothing(fuzz_hall):
