@@ -38,6 +38,9 @@ DEVICES = [
     Device("platform-1", "platform"),
 ]
 
+# ticket.issue's refusals that come from the hall's (fuzzed) configuration, not from a fault
+HALL_RULES_SAY_NO = {"closed", "unknown_service", "quota_exhausted"}
+
 # every op's arguments: test_fuzz checks this against the ops' own source, so a new op or
 # argument cannot be left out of the fuzzing
 ARGS = {
@@ -498,7 +501,9 @@ class FuzzHall:
     def alive(self) -> None:
         """The controller still does its everyday work."""
         reply = self._do(DEVICES[0], "ticket.issue", service="A")
-        assert reply["ok"], reply
+        # the fuzzed console may have retired A, capped it, or the clock may be at a lunch no
+        # window covers: the hall's own rules saying no is an answer, anything else is not
+        assert reply["ok"] or reply["error"]["code"] in HALL_RULES_SAY_NO, reply
         assert self._do(DEVICES[2], "queue.status")["ok"]
 
     def later(self, minutes: int) -> None:
