@@ -4,10 +4,12 @@ database grew, what the sign was answered, the tickets' latency meanwhile, and t
 log lines the flood made.
 
 The controller runs as its own process on the embedded broker, as in a hall. The LED bridge is
-a bare MQTT 3.1.1 client on a socket that writes all its requests at once (QoS 1) without
-waiting for answers: the worst a broken or hostile device can do, at almost no CPU of its own
-(a paho client would spend more of the two cores than the hall). The desk (role caller: a kiosk
-may take only a busy hour's numbers at once, bus/budget.py) is OneWindow's own client, one
+either a stock paho client publishing in a loop (--flooder paho: what a broken device on a
+normal MQTT library does; it spends more of the two cores than the hall), or the cheapest flood
+(--flooder raw): a paho client whose network loop has not started yet, so that all its requests
+(QoS 0) go straight to the socket at once, paced by nothing and waiting for no answer
+(tests/busutil.py Flooder, which tests/test_bus.py floods with too). The desk (role caller: a
+kiosk may take only a busy hour's numbers at once, bus/budget.py) is OneWindow's own client, one
 request at a time, every --every-ms.
 
 Usage: .venv/bin/python bench/bench_flood.py [--requests 20000] [--every-ms 20]
@@ -18,9 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import select
-import socket
-import struct
 import subprocess
 import sys
 import tempfile
@@ -35,9 +34,10 @@ import paho.mqtt.client as mqtt
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests"), str(REPO / "bench")]
 
-from busutil import free_port, unlimited_config, wait_for  # noqa: E402
+from busutil import Flooder, free_port, unlimited_config, wait_for  # noqa: E402
 from onewindow.bus.client import DeviceClient  # noqa: E402
 from onewindow.bus.devices import DeviceRegistry  # noqa: E402
+from onewindow.bus.topics import Topics  # noqa: E402
 
 
 def pct(values, p):
@@ -48,79 +48,37 @@ def pct(values, p):
 
 
 class RawDevice:
-    """The least an MQTT 3.1.1 device can be: CONNECT, SUBSCRIBE at QoS 0, PUBLISH at QoS 1."""
+    """The cheapest flood (busutil.Flooder): every request written at once before paho's loop
+    runs; a new connection for each flood, as a Flooder floods once."""
 
-    def __init__(self, port: int, device: str, secret: str):
-        self.sock = socket.create_connection(("127.0.0.1", port))
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        body = (
-            _str("MQTT")
-            + bytes([4, 0xC2])
-            + struct.pack("!H", 60)
-            + _str(device)
-            + _str(device)
-            + _str(secret)
-        )
-        self.sock.sendall(_packet(0x10, body))
-        self.buf = bytearray()
+    def __init__(self, port: int, device: str, secret: str, topics: Topics):
+        self._args = (port, device, secret, topics)
+        self._flooder: Flooder | None = None
         self.publishes: list[bytes] = []
-        assert self._next() == 0x20, "not connected"
 
     def subscribe(self, topic: str) -> None:
-        self.sock.sendall(_packet(0x82, struct.pack("!H", 1) + _str(topic) + b"\x00"))
-        while self._next() != 0x90:
-            pass
+        """Each flood's Flooder subscribes to the device's reply topic itself."""
 
     def send(self, topic: str, payloads: list[bytes]) -> None:
-        """Every request in one write."""
-        self.sock.sendall(
-            b"".join(
-                _packet(0x32, _str(topic) + struct.pack("!H", n % 65535 + 1) + p)
-                for n, p in enumerate(payloads)
-            )
-        )
+        if self._flooder is not None:
+            self._flooder.close()
+        self._flooder = Flooder(*self._args)
+        self._flooder.replies = self.publishes  # one list across floods, cleared by flood()
+        self._flooder.flood(payloads)
 
     def pump(self, timeout: float) -> bool:
-        """Read what came (publishes kept, acks dropped); False when nothing came in `timeout`."""
-        if not select.select([self.sock], [], [], timeout)[0]:
-            return False
-        data = self.sock.recv(1 << 20)
-        if not data:
-            return False
-        self.buf += data
-        while self._take() is not None:
-            pass
-        return True
-
-    def _next(self) -> int:
-        while True:
-            kind = self._take()
-            if kind is not None:
-                return kind
-            self.buf += self.sock.recv(65536)
-
-    def _take(self):
-        mult, size, i = 1, 0, 1
-        while True:
-            if i >= len(self.buf):
-                return None
-            b = self.buf[i]
-            size += (b & 127) * mult
-            mult *= 128
-            i += 1
-            if not b & 128:
-                break
-        if len(self.buf) < i + size:
-            return None
-        kind, body = self.buf[0] & 0xF0, bytes(self.buf[i : i + size])
-        del self.buf[: i + size]
-        if kind == 0x30:  # QoS 0 as subscribed: topic, then the payload
-            self.publishes.append(body[2 + struct.unpack("!H", body[:2])[0] :])
-        return kind
+        """False when no reply came in `timeout`."""
+        n = len(self.publishes)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if len(self.publishes) > n:
+                return True
+            time.sleep(0.01)
+        return False
 
     def close(self) -> None:
-        self.sock.sendall(b"\xe0\x00")
-        self.sock.close()
+        if self._flooder is not None:
+            self._flooder.close()
 
 
 class PahoDevice:
@@ -160,20 +118,6 @@ class PahoDevice:
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
-
-
-def _str(s: str) -> bytes:
-    b = s.encode()
-    return struct.pack("!H", len(b)) + b
-
-
-def _packet(kind: int, body: bytes) -> bytes:
-    n, size = len(body), bytearray()
-    while True:
-        b, n = n % 128, n // 128
-        size.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes([kind]) + bytes(size) + body
 
 
 def cpu_s(pid: int) -> float:
@@ -250,7 +194,7 @@ def run(n_requests: int, every_ms: float, flooder: str) -> dict:
         size0 = db_bytes(data)
 
         sign = (
-            RawDevice(port, "led-1", secrets["led-1"])
+            RawDevice(port, "led-1", secrets["led-1"], Topics(hall_id))
             if flooder == "raw"
             else PahoDevice(port, "led-1", secrets["led-1"])
         )
@@ -370,8 +314,8 @@ def main() -> None:
         "--flooder",
         choices=("paho", "raw"),
         default="paho",
-        help="paho: a stock paho client publishing in a loop; raw: every request "
-        "written at once on a bare socket",
+        help="paho: a stock paho client publishing in a loop; raw: the cheapest flood, every "
+        "request written at once before paho's loop runs",
     )
     a = ap.parse_args()
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; flooder: {a.flooder}")

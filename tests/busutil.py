@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -224,6 +225,9 @@ class Hall:
         c.loop_start()
         return c
 
+    def flooder(self, device_id: str) -> "Flooder":
+        return Flooder(self.port, device_id, self.secrets[device_id], Topics(self.hall_id))
+
     def stop_service(self) -> None:
         if self.service:
             self.service.stop()
@@ -239,6 +243,39 @@ class Hall:
         self.stop_service()
         if self.mosquitto:
             self.mosquitto.stop()
+
+
+class Flooder:
+    """A device that writes thousands of requests at once, as a broken or hostile one would,
+    at little CPU of its own: a stock paho client whose network loop has not started yet, so
+    that CONNECT, SUBSCRIBE and each request (QoS 0) go straight to the socket, paced by nothing
+    and waiting for no answer. The loop then starts and gathers the replies (`replies`). One
+    flood per flooder: paho's loop is not made to stop and start again."""
+
+    def __init__(self, port: int, device_id: str, secret: str, topics: Topics):
+        self.device_id = device_id
+        self.request_topic = topics.req(device_id)
+        self.replies: list[bytes] = []
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=device_id)
+        self.client.username_pw_set(device_id, secret)
+        self.client.on_message = lambda client, userdata, msg: self.replies.append(msg.payload)
+        self._subscribed = threading.Event()
+        self.client.on_subscribe = lambda *args: self._subscribed.set()
+        self.client.connect("127.0.0.1", port)
+        # the broker handles a connection's packets in order: subscribed before the first request
+        self.client.subscribe(topics.rep(device_id), 0)
+
+    def flood(self, payloads) -> None:
+        """Every request written at once; back when all are in the socket (or, past what the
+        socket holds, queued in paho for its loop to write as the broker reads)."""
+        for payload in payloads:
+            self.client.publish(self.request_topic, payload, 0)
+        self.client.loop_start()
+        assert self._subscribed.wait(10), f"{self.device_id} was not let in"
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
 
 
 def hall_command(config, data_dir, *extra: str) -> list[str]:

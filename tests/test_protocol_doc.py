@@ -5,10 +5,15 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
+from pathlib import Path
 
-from busutil import REPO, free_port
+import pytest
+
+from busutil import REPO
+from onewindow.bus.mosquitto import port_taken
 
 
 def doc_block() -> str:
@@ -18,23 +23,44 @@ def doc_block() -> str:
 
 
 def test_the_mosquitto_client_example_runs_as_written(tmp_path):
-    port = free_port()
-    script = doc_block().replace("1883", str(port))  # 1883 is this machine's own broker
+    script = doc_block()
+    ports = {a or b for a, b in re.findall(r"-p (\d+)|127\.0\.0\.1:(\d+)", script)}
+    assert len(ports) == 1, f"the block should use one port throughout, not {sorted(ports)}"
+    port = int(ports.pop())
+    assert port != 1883, "1883 is Debian's own mosquitto's port: the block fails where it runs"
+    if port_taken("127.0.0.1", port):
+        pytest.fail(
+            f"port {port}, which docs/protocol.md §7 uses, is busy on this machine "
+            f"(`ss -ltnp 'sport = :{port}'` shows which program): the block was not run"
+        )
+    # a folder laid out like a checkout: its hall file, and its .venv, whose bin the block
+    # puts on PATH itself (no directory holding another onewindow is left on PATH)
     (tmp_path / "config").symlink_to(REPO / "config")
-    env = {
-        **os.environ,
-        "PATH": f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}:/usr/sbin",
-    }
-    out = subprocess.run(
+    (tmp_path / ".venv").symlink_to(Path(sys.executable).parent.parent)
+    path = [
+        d
+        for d in os.environ["PATH"].split(os.pathsep)
+        if not os.path.exists(os.path.join(d, "onewindow"))
+    ]
+    shell = subprocess.Popen(
         ["bash", "-e", "-c", script],
         cwd=tmp_path,
-        env=env,
-        capture_output=True,
+        env={**os.environ, "PATH": os.pathsep.join(path)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=90,
+        start_new_session=True,  # the hall it starts in the background goes with it
     )
-    assert out.returncode == 0, out.stderr
-    lines = out.stdout.splitlines()
+    try:
+        stdout, stderr = shell.communicate(timeout=90)
+    finally:
+        try:
+            os.killpg(shell.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        shell.wait()
+    assert shell.returncode == 0, stderr
+    lines = stdout.splitlines()
     state = next(ln for ln in lines if ln.startswith("ow/demo-county/state/queues "))
     assert json.loads(state.partition(" ")[2])["A"]["name"] == "户籍业务"
     reply = json.loads(next(ln for ln in lines if ln.startswith('{"v":1')))

@@ -3,7 +3,7 @@
 Each message is classified once, as it is read (a device's request, a device's presence, the
 uplink's acknowledgements, the platform's appointments), so the loop never parses a topic again.
 A device's requests beyond its burst are dropped here, unanswered: a device writing thousands at
-once on a bare socket cannot queue them ahead of the other devices' requests.
+once cannot queue them ahead of the other devices' requests.
 """
 
 from __future__ import annotations
