@@ -139,8 +139,7 @@ class GsmModem:
         lines = self.command("AT+CREG?")
         _check(lines, "AT+CREG?")
         creg = next((ln for ln in lines if ln.startswith("+CREG:")), "")
-        stat = creg.split(",")[-1].strip() if "," in creg else ""
-        if stat not in ("1", "5"):  # home or roaming
+        if registration(creg) not in ("1", "5"):  # home or roaming
             raise ModemError("not_registered", creg)
         return ModemStatus(rssi)
 
@@ -227,6 +226,22 @@ def _check(lines, cmd: str) -> None:
             raise ModemError("rejected", f"{cmd}: {ln}")
         if ln == "ERROR":
             raise ModemError("rejected", f"{cmd}: ERROR")
+
+
+def registration(line: str) -> str:
+    """The <stat> of a +CREG (or +CGREG) line, whichever of its forms (27.007 §7.2): "1" home,
+    "5" roaming, "" for none. The answer to AT+CREG? puts the mode <n> first, the unsolicited
+    line does not, and mode 2 adds the cell's quoted area and id (and the access technology):
+
+        registration("+CREG: 0,1")                         -> "1"
+        registration('+CREG: 2,5,"1A2B","00C3D4E5",7')     -> "5"
+        registration("+CREG: 3")                           -> "3"   (unsolicited, mode 1)
+        registration('+CREG: 1,"1A2B","00C3D4E5"')         -> "1"   (unsolicited, mode 2)
+    """
+    fields = [f.strip() for f in line.partition(":")[2].split(",")]
+    if len(fields) >= 2 and fields[1].isdigit():
+        return fields[1]  # <n>,<stat>[,...]: the answer to the query
+    return fields[0] if fields[0].isdigit() else ""
 
 
 def _num(line: str) -> int:

@@ -2,7 +2,9 @@
 concatenated parts reassembled into the messages a phone would show.
 
 Faults as a hall meets them: no SIM (`sim = "absent"` -> +CME ERROR: 10), a SIM waiting for its
-PIN, no signal (`signal = 99`), not registered, the network refusing the next N parts
+PIN, no signal (`signal = 99`), not registered, registration answered in the long form of
+`AT+CREG=2` (`creg_mode = 2`: `+CREG: 2,1,"1A2B","00C3D4E5"`, as a modem another program set
+up, or one that keeps its mode across power cycles, answers), the network refusing the next N parts
 (`refuse = (N, cms_code)`), and silence (`silent`: powered off). Like a real modem it echoes
 commands until ATE0 and answers errors as a bare ERROR until AT+CMEE=1.
 """
@@ -19,6 +21,7 @@ class ModemSimulator:
         self.sim = "ready"  # "ready", "absent", "pin"
         self.signal = 21  # AT+CSQ rssi; 99: none
         self.registered = True
+        self.creg_mode = 0  # AT+CREG=<n>: 2 adds the cell's area and id to every +CREG answer
         self.silent = False
         self.refuse: tuple[int, int] = (0, 0)  # the next N parts get +CMS ERROR: code
         self.echo = True
@@ -85,9 +88,13 @@ class ModemSimulator:
             return echo + f"\r\n+CPIN: {state}\r\n".encode() + ok
         if up == "AT+CSQ":
             return echo + f"\r\n+CSQ: {self.signal},99\r\n".encode() + ok
+        if up.startswith("AT+CREG="):
+            self.creg_mode = int(up.split("=")[1] or 0)
+            return echo + ok
         if up == "AT+CREG?":
             stat = 1 if self.registered and self.signal != 99 else 2
-            return echo + f"\r\n+CREG: 0,{stat}\r\n".encode() + ok
+            cell = ',"1A2B","00C3D4E5"' if self.creg_mode == 2 and stat == 1 else ""
+            return echo + f"\r\n+CREG: {self.creg_mode},{stat}{cell}\r\n".encode() + ok
         if up.startswith("AT+CMGS="):
             if self.sim != "ready":
                 return echo + self._error(10)

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from busutil import REPO
-from drivers.modem import GsmModem, ModemError
+from drivers.modem import GsmModem, ModemError, registration
 from drivers.modem_sim import ModemSimulator
 from drivers.ptysim import PtyDevice
 from drivers.serialport import RETRY_OPEN_AFTER_S
@@ -87,6 +87,38 @@ def test_a_sim_waiting_for_its_pin_is_named(rig):
     with pytest.raises(ModemError) as exc:
         modem.status()
     assert exc.value.code == "sim_locked"
+
+
+def test_a_modem_left_in_creg_mode_2_is_read_as_registered(rig):
+    """AT+CREG=2 (set by other software, or kept by the modem) adds the cell to every answer:
+    `+CREG: 2,1,"1A2B","00C3D4E5"` is registered, however many fields follow."""
+    sim, _, modem = rig
+    sim.creg_mode = 2
+    assert modem.status().signal == 21
+    assert modem.send(MOBILE, "测试") == 1 and len(sim.messages) == 1
+    sim.registered = False  # +CREG: 2,2 (searching)
+    with pytest.raises(ModemError) as exc:
+        modem.status()
+    assert exc.value.code == "not_registered"
+
+
+@pytest.mark.parametrize(
+    "line, stat",
+    [
+        ("+CREG: 0,1", "1"),  # AT+CREG? in mode 0: <n>,<stat>
+        ("+CREG: 1,5", "5"),
+        ('+CREG: 2,1,"1A2B","00C3D4E5"', "1"),  # mode 2: <n>,<stat>,<lac>,<ci>
+        ('+CREG: 2,5,"1A2B","00C3D4E5",7', "5"),  # and the access technology
+        ("+CREG: 2,2", "2"),  # mode 2, searching: no cell
+        ("+CREG: 3", "3"),  # unsolicited in mode 1: <stat> only
+        ('+CREG: 1,"1A2B","00C3D4E5"', "1"),  # unsolicited in mode 2: <stat>,<lac>,<ci>
+        ('+CGREG: 2,1,"1A2B","00C3D4E5"', "1"),  # the packet domain's, the same shape
+        ("+CREG:", ""),
+        ("", ""),
+    ],
+)
+def test_the_registration_state_is_the_stat_field_of_every_creg_form(line, stat):
+    assert registration(line) == stat
 
 
 def test_no_signal_is_retried_up_to_the_limit_then_named(rig):
