@@ -121,6 +121,41 @@ def test_the_registration_state_is_the_stat_field_of_every_creg_form(line, stat)
     assert registration(line) == stat
 
 
+@pytest.mark.parametrize("state", ["NOT INSERTED", "NOT READY"])
+def test_a_sim_not_inserted_or_not_ready_is_no_sim_and_not_retried(rig, state):
+    """Modems that answer AT+CPIN? instead of +CME ERROR: 10 when the SIM is missing (SIMCom,
+    Quectel): the managers are told to insert the SIM, not to type a PIN."""
+    sim, _, modem = rig
+    sim.sim = state
+    with pytest.raises(ModemError) as exc:
+        modem.send(MOBILE, "测试")
+    assert exc.value.code == "no_sim" and exc.value.message_zh == "短信猫未插SIM卡"
+    assert exc.value.detail == f"+CPIN: {state}"  # named by the SIM check, before any part
+    assert sim.commands.count("AT+CPIN?") == 1 and sim.messages == []
+    assert not [c for c in sim.commands if c.startswith("AT+CMGS")]
+
+
+def test_a_part_the_modem_took_but_never_confirmed_is_not_sent_again(tmp_path):
+    """After the PDU and Ctrl-Z the part may be on its way: a timeout then is no reason to send
+    it again (the citizen would get it twice). It is reported as unconfirmed, not retried."""
+    sim = ModemSimulator()
+    dev = PtyDevice(sim, tmp_path / "ttyMODEM")
+    modem = GsmModem(str(dev.path), attempts=3, retry_after_s=0, send_timeout_s=0.5)
+    try:
+        sim.unconfirmed = 1  # delivered, but no +CMGS/OK comes back
+        with pytest.raises(ModemError) as exc:
+            modem.send(MOBILE, "请A012号到3号窗口办理")
+        assert exc.value.code == "unconfirmed" and not exc.value.retry
+        assert "可能已发出" in exc.value.message_zh and "not sent again" in exc.value.message_en
+        assert len(sim.messages) == 1 and len(sim.parts) == 1  # once, never twice
+        assert [c for c in sim.commands if c.startswith("AT+CMGS")] == ["AT+CMGS=40"]
+        assert modem.send(MOBILE, "第二条") == 1  # the next message goes as ever
+        assert [t for _, t in sim.messages] == ["请A012号到3号窗口办理", "第二条"]
+    finally:
+        modem.close()
+        dev.close()
+
+
 def test_no_signal_is_retried_up_to_the_limit_then_named(rig):
     sim, _, modem = rig
     sim.signal = 99
