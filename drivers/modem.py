@@ -3,8 +3,10 @@
 Before every message the modem is asked how it is: SIM present and unlocked (AT+CPIN?),
 signal (AT+CSQ, 99 = none) and registration (AT+CREG?), so that a fault is named before a
 message is lost in it. A message is sent part by part (AT+CMGS=<n>, the "> " prompt, the PDU,
-Ctrl-Z); a part the network refuses (+CMS ERROR) or a line gone quiet is tried again from that
-part, with the same concatenation reference, up to `attempts` times. Faults raise ModemError
+Ctrl-Z); a part the network refuses (+CMS ERROR) or a line gone quiet before the part was
+handed over is tried again from that part, with the same concatenation reference, up to
+`attempts` times. A part handed over (Ctrl-Z written) and never confirmed is not: it may have
+gone, and a second copy would reach the citizen too (`unconfirmed`). Faults raise ModemError
 with a code, and words in Chinese and English for the installer and the managers' alerts.
 
 Neither a number nor a text is ever logged: only how many parts went and what failed.
@@ -39,11 +41,19 @@ REASONS = {
     "rejected": ("短信被网络拒绝", "the network refused the message"),
     "bad_number": ("手机号码有误", "not a valid phone number"),
     "timeout": ("短信发送超时", "the modem did not confirm the message in time"),
+    "unconfirmed": (
+        "短信已交给短信猫但未获确认，可能已发出；为免重复，不再重发",
+        "the modem took the message but never confirmed it; it may have been sent, "
+        "so it is not sent again",
+    ),
 }
 RETRY = frozenset({"offline", "no_signal", "not_registered", "rejected", "timeout"})
 # +CMS ERROR codes (27.005 §3.2.5, 23.040 §9.2.3.22) that no retry cures: the number or the
 # message itself is wrong, or the SIM is missing
 CMS_FINAL = {1: "bad_number", 28: "bad_number", 304: "rejected", 310: "no_sim", 311: "sim_locked"}
+# +CPIN: answers that mean no usable SIM rather than a PIN to type: SIMCom and Quectel modems
+# answer so instead of +CME ERROR: 10 (and NOT READY where the card is missing or unseated)
+CPIN_NO_SIM = ("NOT INSERTED", "NOT READY")
 CME_SIM = {10: "no_sim", 11: "sim_locked", 12: "sim_locked", 13: "no_sim", 15: "no_sim"}
 
 
@@ -128,7 +138,10 @@ class GsmModem:
         lines = self.command("AT+CPIN?")
         _check(lines, "AT+CPIN?")
         pin = next((ln for ln in lines if ln.startswith("+CPIN:")), "")
-        if "READY" not in pin:
+        state = pin.partition(":")[2].strip()
+        if state in CPIN_NO_SIM:
+            raise ModemError("no_sim", pin)
+        if state != "READY":
             raise ModemError("sim_locked", pin)
         lines = self.command("AT+CSQ")
         _check(lines, "AT+CSQ")
@@ -139,8 +152,7 @@ class GsmModem:
         lines = self.command("AT+CREG?")
         _check(lines, "AT+CREG?")
         creg = next((ln for ln in lines if ln.startswith("+CREG:")), "")
-        stat = creg.split(",")[-1].strip() if "," in creg else ""
-        if stat not in ("1", "5"):  # home or roaming
+        if registration(creg) not in ("1", "5"):  # home or roaming
             raise ModemError("not_registered", creg)
         return ModemStatus(rssi)
 
@@ -152,10 +164,15 @@ class GsmModem:
             if b">" not in got:
                 _check(got.decode("ascii", "replace").splitlines(), "AT+CMGS")
                 raise ModemError("rejected", "no prompt")
-            self.link.write(pdu.encode("ascii") + CTRL_Z)
-            raw = self._read_until(lambda b: _final_line(b) is not None, self.send_timeout_s)
         except SerialLinkError as exc:
             raise ModemError("offline", str(exc)) from None
+        try:
+            self.link.write(pdu.encode("ascii") + CTRL_Z)
+            raw = self._read_until(lambda b: _final_line(b) is not None, self.send_timeout_s)
+        except (ModemError, SerialLinkError) as exc:
+            # the part is the modem's from Ctrl-Z on and may be on its way: sent again, the
+            # citizen could get it twice; said so, and not retried
+            raise ModemError("unconfirmed", f"AT+CMGS: {exc}") from None
         _check(raw.decode("ascii", "replace").splitlines(), "AT+CMGS")
 
     def send(self, number: str, text: str) -> int:
@@ -185,8 +202,8 @@ class GsmModem:
                     self.attempts,
                     exc.message_en,
                 )
-                if exc.code == "offline":
-                    self._ready = False
+                if exc.code in ("offline", "unconfirmed"):
+                    self._ready = False  # set the modem up again before the next message
                 if not exc.retry or tries >= self.attempts:
                     raise
                 self._sleep(self.retry_after_s)
@@ -227,6 +244,22 @@ def _check(lines, cmd: str) -> None:
             raise ModemError("rejected", f"{cmd}: {ln}")
         if ln == "ERROR":
             raise ModemError("rejected", f"{cmd}: ERROR")
+
+
+def registration(line: str) -> str:
+    """The <stat> of a +CREG (or +CGREG) line, whichever of its forms (27.007 §7.2): "1" home,
+    "5" roaming, "" for none. The answer to AT+CREG? puts the mode <n> first, the unsolicited
+    line does not, and mode 2 adds the cell's quoted area and id (and the access technology):
+
+        registration("+CREG: 0,1")                         -> "1"
+        registration('+CREG: 2,5,"1A2B","00C3D4E5",7')     -> "5"
+        registration("+CREG: 3")                           -> "3"   (unsolicited, mode 1)
+        registration('+CREG: 1,"1A2B","00C3D4E5"')         -> "1"   (unsolicited, mode 2)
+    """
+    fields = [f.strip() for f in line.partition(":")[2].split(",")]
+    if len(fields) >= 2 and fields[1].isdigit():
+        return fields[1]  # <n>,<stat>[,...]: the answer to the query
+    return fields[0] if fields[0].isdigit() else ""
 
 
 def _num(line: str) -> int:

@@ -2,8 +2,11 @@
 concatenated parts reassembled into the messages a phone would show.
 
 Faults as a hall meets them: no SIM (`sim = "absent"` -> +CME ERROR: 10), a SIM waiting for its
-PIN, no signal (`signal = 99`), not registered, the network refusing the next N parts
-(`refuse = (N, cms_code)`), and silence (`silent`: powered off). Like a real modem it echoes
+PIN, no signal (`signal = 99`), not registered, registration answered in the long form of
+`AT+CREG=2` (`creg_mode = 2`: `+CREG: 2,1,"1A2B","00C3D4E5"`, as a modem another program set
+up, or one that keeps its mode across power cycles, answers), the network refusing the next N parts
+(`refuse = (N, cms_code)`), the next N parts delivered but never confirmed
+(`unconfirmed = N`: the network's answer lost), and silence (`silent`: powered off). Like a real modem it echoes
 commands until ATE0 and answers errors as a bare ERROR until AT+CMEE=1.
 """
 
@@ -16,11 +19,13 @@ from .smspdu import PduError, Reassembler, parse_submit
 
 class ModemSimulator:
     def __init__(self) -> None:
-        self.sim = "ready"  # "ready", "absent", "pin"
+        self.sim = "ready"  # "ready", "absent", "pin", or +CPIN's words: "NOT INSERTED"...
         self.signal = 21  # AT+CSQ rssi; 99: none
         self.registered = True
+        self.creg_mode = 0  # AT+CREG=<n>: 2 adds the cell's area and id to every +CREG answer
         self.silent = False
         self.refuse: tuple[int, int] = (0, 0)  # the next N parts get +CMS ERROR: code
+        self.unconfirmed = 0  # the next N parts are delivered and answered with nothing
         self.echo = True
         self.cmee = 0
         self.pdu_mode = False
@@ -81,13 +86,18 @@ class ModemSimulator:
         if up == "AT+CPIN?":
             if self.sim == "absent":
                 return echo + self._error(10)
-            state = "READY" if self.sim == "ready" else "SIM PIN"
+            # "pin", or the state as some modems word it ("NOT INSERTED", "NOT READY")
+            state = {"ready": "READY", "pin": "SIM PIN"}.get(self.sim, self.sim)
             return echo + f"\r\n+CPIN: {state}\r\n".encode() + ok
         if up == "AT+CSQ":
             return echo + f"\r\n+CSQ: {self.signal},99\r\n".encode() + ok
+        if up.startswith("AT+CREG="):
+            self.creg_mode = int(up.split("=")[1] or 0)
+            return echo + ok
         if up == "AT+CREG?":
             stat = 1 if self.registered and self.signal != 99 else 2
-            return echo + f"\r\n+CREG: 0,{stat}\r\n".encode() + ok
+            cell = ',"1A2B","00C3D4E5"' if self.creg_mode == 2 and stat == 1 else ""
+            return echo + f"\r\n+CREG: {self.creg_mode},{stat}{cell}\r\n".encode() + ok
         if up.startswith("AT+CMGS="):
             if self.sim != "ready":
                 return echo + self._error(10)
@@ -117,6 +127,9 @@ class ModemSimulator:
             if whole is not None:
                 self.messages.append(whole)
             self.arrived.notify_all()
+        if self.unconfirmed:
+            self.unconfirmed -= 1
+            return b""
         return f"\r\n+CMGS: {self._mr}\r\n\r\nOK\r\n".encode()
 
     def wait_messages(self, count: int, timeout: float = 5.0) -> list[tuple[str, str]]:

@@ -18,9 +18,9 @@ from .domain.model import TicketStatus
 from .envelope import require
 from .phonevault import MOBILE, VaultError
 from .request import Request
+from .weblang import offered
 
 PHONE_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")  # the browser's random id (a cookie)
-LANGS = ("zh", "en")
 SMS_ALERT = "sms"
 
 
@@ -135,12 +135,20 @@ def op_subscribe(req: Request) -> dict:
             "day": req.day.isoformat(),
             "phone_token": req.phones.seal(phone),
             "phone_masked": mask_mobile(phone),
-            "lang": a.get("lang", str, "zh", choices=LANGS),
+            # the page's language, any the hall offers ([hall] languages); _texts says which
+            # language the SMS itself is in
+            "lang": a.get("lang", str, "zh", choices=hall_langs(req)),
             "created_at": req.now.isoformat(),
         }
     )
     req.audit("notice_subscribe", t)  # the number is in no log
     return {"notice": notice_view(req, t.id)}
+
+
+def hall_langs(req: Request) -> tuple[str, ...]:
+    """The citizens' languages of the hall ([hall] languages, Chinese always), as the web pages
+    offer them (weblang.offered)."""
+    return tuple(offered((req.raw.get("hall") or {}).get("languages") or ["zh", "en"]))
 
 
 def op_unsubscribe(req: Request) -> dict:
@@ -165,6 +173,10 @@ def notice_view(req: Request, ticket_id: str) -> dict | None:
 
 
 def _texts(req: Request, t, view: dict, lang: str, stage: str) -> str:
+    """The SMS in English for an English page, else in Chinese. A Tibetan page's notice is
+    texted in Chinese on purpose: the GSM phones citizens carry in the field rarely have a
+    Tibetan font (UCS-2 carries the characters, the phone shows boxes), and a text the citizen
+    cannot read makes them miss the call, while Chinese reaches them or someone beside them."""
     hall = req.hall
     if lang == "en":
         name = hall.name_en or hall.name

@@ -22,7 +22,9 @@ def shots_dir() -> Path:
         return REPO / "docs" / "img"
     import tempfile
 
-    return Path(tempfile.gettempdir()) / "onewindow-shots"
+    scratch = Path(tempfile.gettempdir()) / "onewindow-shots"
+    scratch.mkdir(exist_ok=True)  # else Selenium's save_screenshot quietly writes nothing
+    return scratch
 
 
 class Screen:

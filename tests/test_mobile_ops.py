@@ -299,6 +299,27 @@ def test_a_notice_is_sealed_masked_due_at_n_ahead_and_at_the_call_then_purged(ha
     assert hall.ctl.store.notice(mine["id"]) is None
 
 
+@needs_vault
+def test_a_notice_is_taken_in_every_language_the_hall_offers_tibetan_texted_in_chinese(tmp_path):
+    """The ticket page asks in the citizen's language; a hall offering Tibetan takes the notice
+    from a Tibetan page and texts it in Chinese (docs/phone.md: GSM phones rarely show
+    Tibetan); a language the hall does not offer is refused."""
+    h = Hall(tmp_path, MONDAY_10, edit=lambda raw: raw["hall"].update(languages=["zh", "bo", "en"]))
+    try:
+        for _ in range(3):
+            h.issue("A")
+        mine = take(h, "A")["result"]["ticket"]
+        args = {"ticket_id": key_of(mine), "phone": MOBILE, "consent": True}
+        refused = h.do(WEB, "notice.subscribe", lang="fr", **args)
+        assert refused["error"]["code"] == "bad_request"
+        sub = h.ok(WEB, "notice.subscribe", lang="bo", **args)
+        assert sub["notice"]["phone"] == "138****1234"
+        (due,) = h.ok(NOTIFIER, "notice.pending")["due"]  # three ahead: due at once
+        assert due["stage"] == "ahead" and "前面还有3位" in due["text"]
+    finally:
+        h.ctl.store.close()
+
+
 def test_only_the_notifier_reads_numbers_and_the_web_only_by_page_key(hall):
     mine = take(hall, "A")["result"]["ticket"]
     for dev in (WEB, Device("m", "manager"), Device("kiosk-1", "kiosk")):

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from busutil import REPO
-from drivers.modem import GsmModem, ModemError
+from drivers.modem import GsmModem, ModemError, registration
 from drivers.modem_sim import ModemSimulator
 from drivers.ptysim import PtyDevice
 from drivers.serialport import RETRY_OPEN_AFTER_S
@@ -87,6 +87,73 @@ def test_a_sim_waiting_for_its_pin_is_named(rig):
     with pytest.raises(ModemError) as exc:
         modem.status()
     assert exc.value.code == "sim_locked"
+
+
+def test_a_modem_left_in_creg_mode_2_is_read_as_registered(rig):
+    """AT+CREG=2 (set by other software, or kept by the modem) adds the cell to every answer:
+    `+CREG: 2,1,"1A2B","00C3D4E5"` is registered, however many fields follow."""
+    sim, _, modem = rig
+    sim.creg_mode = 2
+    assert modem.status().signal == 21
+    assert modem.send(MOBILE, "测试") == 1 and len(sim.messages) == 1
+    sim.registered = False  # +CREG: 2,2 (searching)
+    with pytest.raises(ModemError) as exc:
+        modem.status()
+    assert exc.value.code == "not_registered"
+
+
+@pytest.mark.parametrize(
+    "line, stat",
+    [
+        ("+CREG: 0,1", "1"),  # AT+CREG? in mode 0: <n>,<stat>
+        ("+CREG: 1,5", "5"),
+        ('+CREG: 2,1,"1A2B","00C3D4E5"', "1"),  # mode 2: <n>,<stat>,<lac>,<ci>
+        ('+CREG: 2,5,"1A2B","00C3D4E5",7', "5"),  # and the access technology
+        ("+CREG: 2,2", "2"),  # mode 2, searching: no cell
+        ("+CREG: 3", "3"),  # unsolicited in mode 1: <stat> only
+        ('+CREG: 1,"1A2B","00C3D4E5"', "1"),  # unsolicited in mode 2: <stat>,<lac>,<ci>
+        ('+CGREG: 2,1,"1A2B","00C3D4E5"', "1"),  # the packet domain's, the same shape
+        ("+CREG:", ""),
+        ("", ""),
+    ],
+)
+def test_the_registration_state_is_the_stat_field_of_every_creg_form(line, stat):
+    assert registration(line) == stat
+
+
+@pytest.mark.parametrize("state", ["NOT INSERTED", "NOT READY"])
+def test_a_sim_not_inserted_or_not_ready_is_no_sim_and_not_retried(rig, state):
+    """Modems that answer AT+CPIN? instead of +CME ERROR: 10 when the SIM is missing (SIMCom,
+    Quectel): the managers are told to insert the SIM, not to type a PIN."""
+    sim, _, modem = rig
+    sim.sim = state
+    with pytest.raises(ModemError) as exc:
+        modem.send(MOBILE, "测试")
+    assert exc.value.code == "no_sim" and exc.value.message_zh == "短信猫未插SIM卡"
+    assert exc.value.detail == f"+CPIN: {state}"  # named by the SIM check, before any part
+    assert sim.commands.count("AT+CPIN?") == 1 and sim.messages == []
+    assert not [c for c in sim.commands if c.startswith("AT+CMGS")]
+
+
+def test_a_part_the_modem_took_but_never_confirmed_is_not_sent_again(tmp_path):
+    """After the PDU and Ctrl-Z the part may be on its way: a timeout then is no reason to send
+    it again (the citizen would get it twice). It is reported as unconfirmed, not retried."""
+    sim = ModemSimulator()
+    dev = PtyDevice(sim, tmp_path / "ttyMODEM")
+    modem = GsmModem(str(dev.path), attempts=3, retry_after_s=0, send_timeout_s=0.5)
+    try:
+        sim.unconfirmed = 1  # delivered, but no +CMGS/OK comes back
+        with pytest.raises(ModemError) as exc:
+            modem.send(MOBILE, "请A012号到3号窗口办理")
+        assert exc.value.code == "unconfirmed" and not exc.value.retry
+        assert "可能已发出" in exc.value.message_zh and "not sent again" in exc.value.message_en
+        assert len(sim.messages) == 1 and len(sim.parts) == 1  # once, never twice
+        assert [c for c in sim.commands if c.startswith("AT+CMGS")] == ["AT+CMGS=40"]
+        assert modem.send(MOBILE, "第二条") == 1  # the next message goes as ever
+        assert [t for _, t in sim.messages] == ["请A012号到3号窗口办理", "第二条"]
+    finally:
+        modem.close()
+        dev.close()
 
 
 def test_no_signal_is_retried_up_to_the_limit_then_named(rig):

@@ -200,6 +200,10 @@ def test_prerm_stops_the_units_on_remove_only(stubs):
     script = (DEBIAN / "onewindow.prerm").read_text()
     assert re.search(r'"\$1" = remove', script) and "deb-systemd-invoke stop" in script
     assert not [c for c in stubs("prerm", "upgrade", "0.1.0-2") if "stop" in c]
+    # on remove it stops every unit an upgrade restarts (a bridge left running holds its port)
+    restarted = (DEBIAN / "onewindow.postinst").read_text().split('UNITS="', 1)[1].split('"')[0]
+    stopped = script.split("deb-systemd-invoke stop", 1)[1].split(">/dev/null", 1)[0]
+    assert set(restarted.split()) <= set(stopped.replace("\\", " ").split())
 
 
 def test_lintian_overrides_name_the_package():

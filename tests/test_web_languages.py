@@ -13,6 +13,8 @@ from test_languages import three_language_hall
 
 from busutil import Hall
 from kivyutil import shots_dir
+from onewindow.domain.entrance import entrance_token
+from onewindow.phonevault import available
 from onewindow.web import serve
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -80,5 +82,32 @@ def test_the_browsers_language_only_among_the_halls(hall_site):
         assert "རྫོང་འདིའི་ཐེམ་ཐོ་ཡོད་པའི་མི་དམངས།" in text  # conditions_bo
         assert "སྒྲུབ་པའི་ཆ་རྐྱེན།" in text  # the label from the catalogs
         b.driver.save_screenshot(str(shots_dir() / "web-guide-bo.png"))
+    finally:
+        b.close()
+
+
+@pytest.mark.skipif(not available(), reason="cryptography not installed: no SMS numbers kept")
+def test_a_tibetan_phone_takes_a_number_and_signs_up_for_the_sms(hall_site):
+    """The entrance page in Tibetan, a number taken from it, and the SMS reminder left on the
+    ticket's page in Tibetan: the hall offers bo, so the controller takes the notice in bo."""
+    hall, base = hall_site
+    token = entrance_token(hall.ctl.today(), hall.ctl.secret)
+    b = Browser(375, 812, accept_language="bo,zh-CN")
+    try:
+        b.goto(f"{base}/e/{token}?lang=bo")
+        assert b.js("document.documentElement.lang") == "bo"
+        assert "ཐེམ་ཐོའི་ལས་དོན།" in b.text("#take")  # service A's Tibetan name
+        assert b.js("document.documentElement.scrollWidth") <= 375
+        b.screenshot(shots_dir() / "phone-entrance-bo.png")
+        b.tap("input[name=service][value=A]")
+        b.tap("button[name=go]", navigates=True)
+        assert b.js("document.documentElement.lang") == "bo" and b.exists("#notice")
+        b.type("input[name=phone]", "13812341234")
+        b.tap("input[name=consent]")
+        b.tap("#notice button[type=submit]", navigates=True)
+        assert not b.exists("#notice-error"), b.text("#notice-error")
+        assert "138****1234" in b.text("#notice")
+        b.js("document.getElementById('notice').scrollIntoView()")
+        b.screenshot(shots_dir() / "phone-notice-bo.png")
     finally:
         b.close()

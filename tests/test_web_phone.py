@@ -76,6 +76,8 @@ def test_a_number_from_the_phone_is_called_and_texted_and_the_number_kept_sealed
     assert "手机取号" in b.text() and "户籍业务" in b.text()
     shot(b, "entrance")
     b.tap("input[name=service][value=A]")
+    b.js("document.forms.take.elements.go.scrollIntoView({block: 'end'})")
+    shot(b, "entrance-form")  # the end of the form: the ID number and 取号
     b.type("input[name=id_number]", "440524200001011234")  # a wrong check digit
     b.tap("button[name=go]", navigates=True)
     assert "身份证号码有误" in b.text("#error")
