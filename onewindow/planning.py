@@ -411,10 +411,11 @@ def register(sub, data_arg) -> None:
     p.add_argument(
         "--what-if",
         action="append",
-        metavar="KIND+N@HH:MM-HH:MM",
-        help="after the advice, the waits per service and slot with this change to it, e.g. "
-        "comprehensive+2@09:00-11:00 or A+B-1@14:00-15:00 (KIND as in the table's heads); "
-        "may be repeated",
+        metavar="CHANGE",
+        help="after the advice, the waits per service and slot with this change to it: "
+        "KIND+N@HH:MM-HH:MM, e.g. comprehensive+2@09:00-11:00 or A+B-1@14:00-15:00 (KIND as in "
+        "the table's heads), or WINDOW=SERVICES[@HH:MM-HH:MM], e.g. 5=C (window 5 serves C "
+        "instead, where the advice opens a window of its kind); may be repeated",
     )
     p.add_argument(
         "--jobs",

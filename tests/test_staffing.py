@@ -15,6 +15,7 @@ from onewindow.domain.demand import Demand, PastTicket, ServiceDemand, build
 from onewindow.domain.hallsim import Group, simulate_day
 from onewindow.domain.model import Hall, Hours, Rules, Service, Window
 from onewindow.domain.staffing import analytic, groups_of, recommend
+from onewindow.domain.whatif import apply, parse_change, predict
 
 # (c, load, simulated days, figures asserted): the days make each asserted figure's tolerance at
 # least three standard errors (checked, so the pass is not the luck of the seeds). At load 0.95
@@ -120,6 +121,47 @@ def test_too_few_windows_are_added_and_said():
     assert sum(s.windows["A"] for s in advice.slots) >= sum(first.values())
     # more windows than the hall's 3: the advice says how many are missing
     assert advice.extra["A"] == max(s.windows["A"] for s in advice.slots) - 3 > 0
+
+
+def test_what_if_a_window_moves_to_another_service():
+    """'3=C': window 3 leaves 户籍 (A, three windows at half load) for 社保 (C, one window that
+    cannot keep up): on the same simulated days C's waits fall and A's rise, in every slot."""
+    week = tuple(
+        ((datetime.min.time().replace(hour=9), datetime.min.time().replace(hour=12)),)
+        for _ in range(7)
+    )
+    hall = Hall(
+        "t",
+        "测试大厅",
+        "Asia/Shanghai",
+        Hours(week),
+        Rules(),
+        (Service("A", "户籍", "公安", "A"), Service("C", "社保", "人社", "C")),
+        tuple(Window(n, f"{n}号户籍窗口", services=("A",)) for n in (1, 2, 3))
+        + (Window(4, "4号社保窗口", services=("C",)),),
+    )
+    slots = range(540, 720, 30)
+    a = ServiceDemand("A", {k: 0.3 for k in slots}, (5.0,), 0.0, (), 0.0, (), 0.0, 0.0)
+    c = ServiceDemand("C", {k: 0.25 for k in slots}, (5.0,), 0.0, (), 0.0, (), 0.0, 0.0)
+    demand = Demand(0, (date(2026, 1, 5),), ((540.0, 720.0),), (a, c), ())
+    groups = groups_of(hall)
+    counts = {(g.id, k): len(g.windows) for g in groups for k in slots}
+    before = predict(hall, demand, groups, counts, 15, 80, days=30)
+    moved, after_counts = apply(counts, [parse_change("window 3 = C")], groups, hall)
+    assert [after_counts[(g, 540)] for g in ("A", "C")] == [2, 2]
+    after = predict(hall, demand, moved, after_counts, 15, 80, days=30)
+    for k in slots:
+        assert after.waits[(k, "C")] < before.waits[(k, "C")], k
+        assert after.waits[(k, "A")] > before.waits[(k, "A")], k
+    assert sum(before.waits[(k, "C")] for k in slots) > 2 * sum(
+        after.waits[(k, "C")] for k in slots
+    )
+    # the same move for the morning only; a window or service the hall lacks is said so
+    _, part = apply(counts, [parse_change("3=C@09:00-10:00")], groups, hall)
+    assert [part[("C", k)] for k in slots] == [2, 2, 1, 1, 1, 1]
+    for wrong, said in (("9=C", "window 9 is no window"), ("3=X", "X is no service")):
+        with pytest.raises(ValueError, match=said):
+            apply(counts, [parse_change(wrong)], groups, hall)
 
 
 # -- the simulator calls through the hall's own routing ---------------------------------------
