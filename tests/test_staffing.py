@@ -16,6 +16,7 @@ from onewindow.domain.hallsim import Group, simulate_day
 from onewindow.domain.model import Hall, Hours, Rules, Service, Window
 from onewindow.domain.staffing import analytic, groups_of, recommend
 from onewindow.domain.whatif import apply, parse_change, predict
+from onewindow.planning import render
 
 # (c, load, simulated days, figures asserted): the days make each asserted figure's tolerance at
 # least three standard errors (checked, so the pass is not the luck of the seeds). At load 0.95
@@ -118,9 +119,17 @@ def test_too_few_windows_are_added_and_said():
     first = analytic(groups_of(hall), demand, 3, 90)
     advice = recommend(hall, demand, 3, 90, days=40)
     assert advice.stands
-    assert sum(s.windows["A"] for s in advice.slots) >= sum(first.values())
+    # windows were added to Erlang C's cut, as many as the advice counts
+    assert advice.added == sum(s.windows["A"] for s in advice.slots) - sum(first.values()) > 0
     # more windows than the hall's 3: the advice says how many are missing
     assert advice.extra["A"] == max(s.windows["A"] for s in advice.slots) - 3 > 0
+    # ... and the printed advice says both, with the added ones marked in their slots
+    text = render(hall, demand, advice)
+    assert f"模拟后共加开 {advice.added} 个（时段·窗口）" in text
+    assert f"{advice.added} window-slots added by the simulation" in text
+    assert f"需比大厅现有多开 {advice.extra['A']} 个窗口" in text
+    rows = [line for line in text.splitlines() if line[:2].isdigit() and line[2] == ":"]
+    assert any("(+" in row for row in rows), rows
 
 
 def test_what_if_a_window_moves_to_another_service():
