@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import statistics
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -16,7 +17,7 @@ from onewindow.domain.hallsim import Group, simulate_day
 from onewindow.domain.model import Hall, Hours, Rules, Service, Window
 from onewindow.domain.staffing import analytic, groups_of, recommend
 from onewindow.domain.whatif import apply, parse_change, predict
-from onewindow.planning import render
+from onewindow.planning import render, weak_slots
 
 # (c, load, simulated days, figures asserted): the days make each asserted figure's tolerance at
 # least three standard errors (checked, so the pass is not the luck of the seeds). At load 0.95
@@ -171,6 +172,36 @@ def test_what_if_a_window_moves_to_another_service():
     for wrong, said in (("9=C", "window 9 is no window"), ("3=X", "X is no service")):
         with pytest.raises(ValueError, match=said):
             apply(counts, [parse_change(wrong)], groups, hall)
+
+
+def test_slots_that_fail_are_listed_beside_an_advice_that_stands():
+    """The advice stands on the day's citizens as a whole; the half hour before lunch can fail
+    badly beside it (who comes at 11:50 to a busy window waits through the break). Every slot
+    under 90% of the days is said, with its predicted wait, and the one before lunch says why."""
+    t = datetime.min.time().replace
+    week = tuple(((t(hour=9), t(hour=12)), (t(hour=13, minute=30), t(hour=17))) for _ in range(7))
+    hall = replace(_hall(2), hours=Hours(week))
+    spans = [(540.0, 720.0), (810.0, 1020.0)]
+    rates = {k: 0.1 for k in list(range(540, 720, 30)) + list(range(810, 1020, 30))}
+    demand = build(_history(rates, 6.0, weeks=8), 0, spans)
+    advice = recommend(hall, demand, 15, 80, days=60)
+    assert advice.stands and advice.confidence >= 0.9
+    weak = weak_slots(demand, advice)
+    assert [w["slot"] for w in weak] == [
+        f"{s.slot // 60:02d}:{s.slot % 60:02d}" for s in advice.slots if s.confidence < 0.9
+    ]
+    lunch = next(w for w in weak if w["slot"] == "11:30")
+    assert lunch["before_break"] and lunch["wait_pct"] > 60 and lunch["confidence"] < 0.9
+    assert not any(w["before_break"] for w in weak if w["slot"] != "11:30")
+    text = render(hall, demand, advice)
+    assert "建议成立" in text
+    note = next(line for line in text.splitlines() if "以下时段不足 90% 的模拟日达标" in line)
+    assert (
+        f"11:30 预计P80等候 {lunch['wait_pct']:.0f} 分钟（{lunch['confidence']:.0%} 的天达标，午休前"
+        in note
+    )
+    assert all(w["slot"] in note for w in weak)
+    assert "before the break: those who come then wait through it" in note
 
 
 # -- the simulator calls through the hall's own routing ---------------------------------------
