@@ -2,18 +2,16 @@
 file), read, analysed and simulated for one weekday, as `onewindow plan` does.
 
 Usage: .venv/bin/python bench/bench_plan.py [--tickets 100000] [--days 200] [--weekday mon]
-       [--erlang [--customers 1000000]]   (also: the simulator against Erlang C over
-       c = 1..20, load 0.5..0.95)
+       [--erlang [--max-citizens 20000000]]   (also: the simulator against Erlang C over
+       c = 1..20, load 0.5..0.95, each case until its standard errors are a third of the 5%
+       tolerance: the longest cases, load 0.95, count ~5 million citizens)
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import os
-import random
 import resource
-import statistics
 import sys
 import tempfile
 import time
@@ -21,12 +19,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from onewindow import planning  # noqa: E402
+from onewindow import mmccheck, planning  # noqa: E402
 from onewindow.demohistory import write_history  # noqa: E402
-from onewindow.domain import erlang  # noqa: E402
-from onewindow.domain.demand import Demand, ServiceDemand  # noqa: E402
-from onewindow.domain.hallsim import Group, simulate_day  # noqa: E402
-from onewindow.domain.model import Rules, Window  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 FIRST = date(2026, 10, 12)  # a Monday; the month runs 4 weeks from here
@@ -83,44 +77,57 @@ def bench_plan(args: argparse.Namespace) -> None:
             print(planning.render(hall, d, advice))
 
 
-def bench_erlang(customers: int) -> None:
-    """Mean wait simulated against Erlang C. Each case runs long "days" that start empty: their
-    first part (a few of the queue's relaxation times, ~ mean / (c (1 - sqrt(load))^2): 130 h
-    for one window at 0.95) and their last 10 h are left out, and `customers` citizens counted."""
-    mean = 5.0
-    print(" c   load  Erlang C Wq  simulated  diff   customers  day (h)  left out (h)")
-    for c in (1, 2, 5, 10, 20):
-        for rho in (0.5, 0.7, 0.8, 0.9, 0.95):
-            lam = rho * c / mean
-            relax = mean / (c * (1 - math.sqrt(rho)) ** 2)
-            warm = max(600, round(3 * relax / 30) * 30)
-            long_day = max(6000, 5 * warm)
-            r = random.Random(7)
-            handling = tuple(r.expovariate(1 / mean) for _ in range(20_000))
-            slots = range(0, long_day, 30)
-            svc = ServiceDemand("A", {k: lam for k in slots}, handling, 0.0, (), 0.0, (), 0.0, 0.0)
-            demand = Demand(0, (FIRST,), ((0.0, float(long_day)),), (svc,), ())
-            group = Group(
-                "A",
-                "specialist",
-                ("A",),
-                tuple(Window(i + 1, str(i + 1), services=("A",)) for i in range(c)),
+ERLANG_WINDOWS = (1, 2, 3, 5, 8, 10, 15, 20)
+ERLANG_LOADS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+
+
+def bench_erlang(max_citizens: int) -> None:
+    """The simulator against Erlang C over c = 1..20 and load 0.5..0.95 (onewindow/mmccheck.py):
+    each case is simulated until every figure's tolerance is at least three standard errors
+    (or `max_citizens` were counted: marked), so the comparison means something. Per figure:
+    Erlang C, simulated, error (relative; absolute in the figure's unit where marked "abs") and
+    its standard error, in the same unit."""
+    print(
+        "each case runs until 3 x its standard error <= the tolerance: 5% of Erlang C, or where "
+        f"Erlang C is tiny an absolute {mmccheck.TOLERANCE * mmccheck.ABS_FLOOR_P:.4f} "
+        f"(P(wait) < {mmccheck.ABS_FLOOR_P:g}) and "
+        f"{mmccheck.TOLERANCE * mmccheck.ABS_FLOOR_MIN * 60:.1f} s "
+        f"(Wq < {mmccheck.ABS_FLOOR_MIN * 60:.0f} s)"
+    )
+    print(
+        " c  load  citizens   days  day(h) warm(h) | figure    Erlang C  simulated    error"
+        "       SE  within  3SE<=tol"
+    )
+    worst = 0.0
+    failed = []
+    for c in ERLANG_WINDOWS:
+        for load in ERLANG_LOADS:
+            t0 = time.perf_counter()
+            case = mmccheck.run(c, load, max_citizens=max_citizens)
+            took = time.perf_counter() - t0
+            head = (
+                f"{c:2d}  {load:4.2f} {case.citizens:9d} {case.days:6d} "
+                f"{case.day_min / 60:7.0f} {case.warm_min / 60:7.0f}"
             )
-            counts = {("A", k): c for k in slots}
-            days = math.ceil(customers / (lam * (long_day - warm - 600)))
-            waits = []
-            for i in range(days):
-                res = simulate_day([group], counts, demand, Rules(), random.Random(i))
-                waits += [
-                    w for (s, _), ws in res.waits.items() if warm <= s < long_day - 600 for w in ws
-                ]
-            wq = erlang.mean_wait(c, lam, statistics.mean(handling))
-            sim = statistics.mean(waits)
-            print(
-                f"{c:2d}  {rho:4.2f}  {wq:11.3f}  {sim:9.3f}  {(sim - wq) / wq:+6.1%}  "
-                f"{len(waits):9d}  {long_day / 60:7.0f}  {warm / 60:12.0f}",
-                flush=True,
-            )
+            for i, f in enumerate(case.figures):
+                if f.relative:
+                    err, se = f"{f.error:+8.2%}", f"{f.se / f.erlang:7.2%}"
+                    worst = max(worst, abs(f.error))
+                else:
+                    err, se = f"{f.error:+8.4f}", f"{f.se:7.4f}"
+                    err, se = err + " abs", se + " abs"
+                print(
+                    f"{head if i == 0 else ' ' * len(head)} | {f.name:8s} {f.erlang:9.4f} "
+                    f"{f.simulated:10.4f} {err:>12s} {se:>11s}  "
+                    f"{'yes' if f.agrees else 'NO':>5s}  {'yes' if f.meaningful else 'no':>5s}"
+                    + (f"   ({took:.0f} s)" if i == 2 else ""),
+                    flush=True,
+                )
+                if not f.agrees:
+                    failed.append(f"c={c} load={load} {f.name}")
+    print(
+        f"largest relative error: {worst:.2%}; outside the tolerance: {', '.join(failed) or 'none'}"
+    )
 
 
 def main() -> None:
@@ -134,12 +141,15 @@ def main() -> None:
     p.add_argument("--repeat", type=int, default=1, help="plan this many times")
     p.add_argument("--erlang", action="store_true")
     p.add_argument(
-        "--customers", type=int, default=1_000_000, help="--erlang: citizens counted per case"
+        "--max-citizens",
+        type=int,
+        default=20_000_000,
+        help="--erlang: at most this many citizens counted per case",
     )
     args = p.parse_args()
     bench_plan(args)
     if args.erlang:
-        bench_erlang(args.customers)
+        bench_erlang(args.max_citizens)
 
 
 if __name__ == "__main__":

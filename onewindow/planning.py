@@ -184,6 +184,49 @@ def plan(
         )
 
 
+def weak_slots(d: dem.Demand, a: Advice) -> list[dict]:
+    """The slots whose citizens met the target on fewer than CONFIDENCE of the simulated days,
+    with their predicted wait: the advice stands on the day's citizens as a whole, and a slot
+    can fail badly beside it (the half hour before lunch: the windows stop calling at the
+    closing the hours say, so who takes a ticket then waits through the break). `before_break`:
+    the slot ends at a closing that is not the day's last."""
+    breaks = sorted(end for _, end in d.spans)[:-1]
+    return [
+        {
+            "slot": hhmm(s.slot),
+            "wait_pct": round(s.wait_pct, 1),
+            "confidence": round(s.confidence, 3),
+            "before_break": any(s.slot < end <= s.slot + dem.SLOT_MIN for end in breaks),
+        }
+        for s in a.slots
+        if s.confidence < CONFIDENCE
+    ]
+
+
+def weak_said(weak: Sequence[dict], percentile: float) -> tuple[str, str]:
+    """weak_slots as one note (zh, en), '' with none: what the command, the console and the PDF
+    say."""
+    if not weak:
+        return "", ""
+    pct = f"{percentile:g}"
+    zh = "；".join(
+        f"{w['slot']} 预计P{pct}等候 {w['wait_pct']:.0f} 分钟（{w['confidence']:.0%} 的天达标"
+        + ("，午休前取号的群众要等到午休后" if w["before_break"] else "")
+        + "）"
+        for w in weak
+    )
+    en = "; ".join(
+        f"{w['slot']} P{pct} wait {w['wait_pct']:.0f} min ({w['confidence']:.0%} of the days"
+        + (", before the break: those who come then wait through it" if w["before_break"] else "")
+        + ")"
+        for w in weak
+    )
+    return (
+        f"注意：以下时段不足 {CONFIDENCE:.0%} 的模拟日达标：{zh}",
+        f"slots meeting the target on fewer than {CONFIDENCE:.0%} of the simulated days: {en}",
+    )
+
+
 def advice_dict(hall: Hall, d: dem.Demand, a: Advice) -> dict:
     """The advice as the bus carries it (op report.plan, docs/protocol.md): plain JSON."""
     return {
@@ -210,6 +253,7 @@ def advice_dict(hall: Hall, d: dem.Demand, a: Advice) -> dict:
             for s in a.slots
         ],
         "extra": a.extra,
+        "weak": weak_slots(d, a),
         "unserved": list(a.unserved),
         "unmeasured": list(d.unmeasured),
     }
@@ -275,6 +319,9 @@ def render(hall: Hall, d: dem.Demand, a: Advice) -> str:
             f"注意：{g.name} 需比大厅现有多开 {n} 个窗口"
             f"  (needs {n} more {gid} windows than the hall has)"
         )
+    zh, en = weak_said(weak_slots(d, a), a.percentile)
+    if zh:
+        out.append(f"{zh}  ({en})")
     if a.unserved:
         out.append(
             f"注意：没有窗口办理 {'、'.join(a.unserved)}，未计入"
@@ -411,10 +458,11 @@ def register(sub, data_arg) -> None:
     p.add_argument(
         "--what-if",
         action="append",
-        metavar="KIND+N@HH:MM-HH:MM",
-        help="after the advice, the waits per service and slot with this change to it, e.g. "
-        "comprehensive+2@09:00-11:00 or A+B-1@14:00-15:00 (KIND as in the table's heads); "
-        "may be repeated",
+        metavar="CHANGE",
+        help="after the advice, the waits per service and slot with this change to it: "
+        "KIND+N@HH:MM-HH:MM, e.g. comprehensive+2@09:00-11:00 or A+B-1@14:00-15:00 (KIND as in "
+        "the table's heads), or WINDOW=SERVICES[@HH:MM-HH:MM], e.g. 5=C (window 5 serves C "
+        "instead, where the advice opens a window of its kind); may be repeated",
     )
     p.add_argument(
         "--jobs",

@@ -5,7 +5,7 @@ the day's actual figures beside them. Chinese first, English second."""
 from __future__ import annotations
 
 from .pdfparts import grid_style
-from .planning import WEEKDAYS_ZH
+from .planning import WEEKDAYS_ZH, weak_said
 
 GROUP_COLOURS = (
     "#1f77b4",
@@ -64,6 +64,9 @@ def plan_story(result: dict, styles, width: float) -> list:
     if plan["extra"]:
         more = "、".join(f"{names[g]}({g}) {n} 个" for g, n in plan["extra"].items())
         story.append(Paragraph(f"注意：需比大厅现有窗口多开：{more}", styles["cell"]))
+    zh, en = weak_said(plan["weak"], result["percentile"])
+    if zh:
+        story.append(Paragraph(f"{zh}（{en}）", styles["cell"]))
     if plan["unserved"]:
         story.append(
             Paragraph(f"注意：没有窗口办理 {'、'.join(plan['unserved'])}，未计入", styles["cell"])
@@ -96,7 +99,7 @@ def _windows_chart(plan: dict, result: dict, width: float, font: str):
     from reportlab.lib import colors
 
     slots = [s["slot"] for s in plan["slots"]]
-    height = 215
+    height = 195
     d = Drawing(width, height)
     chart = VerticalBarChart()
     chart.x, chart.y, chart.width, chart.height = 30, 20, width - 40, height - 75
@@ -153,7 +156,7 @@ def _wait_chart(plan: dict, result: dict, width: float, font: str):
     slots = [s["slot"] for s in plan["slots"]]
     actual = _actual(result)
     pct = f"P{result['percentile']:g}"
-    height = 150
+    height = 135
     d = Drawing(width, height)
     chart = HorizontalLineChart()
     chart.x, chart.y, chart.width, chart.height = 30, 25, width - 40, height - 55

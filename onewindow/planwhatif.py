@@ -1,6 +1,7 @@
-"""`onewindow plan --what-if KIND+N@HH:MM-HH:MM`: the advice changed by hand (more or fewer
-windows of a kind over some half hours) and the waits it then gives, per service and slot
-(domain/whatif.py), printed after the advice. Chinese first."""
+"""`onewindow plan --what-if KIND+N@HH:MM-HH:MM` or `--what-if WINDOW=SERVICES`: the advice
+changed by hand (more or fewer windows of a kind over some half hours, or a window moved to
+other services) and the waits it then gives, per service and slot (domain/whatif.py), printed
+after the advice. Chinese first."""
 
 from __future__ import annotations
 
@@ -11,24 +12,24 @@ from .domain.demand import hhmm
 from .domain.hallsim import simulate_days
 from .domain.model import Hall
 from .domain.staffing import Advice, DayRunner
-from .domain.whatif import Change, apply, predict
+from .domain.whatif import DAY_MIN, Edit, Move, apply, predict
 
 
 def what_if(
     hall: Hall,
     d: dem.Demand,
     advice: Advice,
-    changes: Sequence[Change],
+    changes: Sequence[Edit],
     seed: int,
     run_days: DayRunner = simulate_days,
 ) -> str:
     """The changed plan's table: windows per kind, then each service's wait, per slot."""
     counts = {(g, s.slot): n for s in advice.slots for g, n in s.windows.items()}
-    changed = apply(counts, changes, advice.groups)
-    args = (hall, d, advice.groups, changed, advice.target_min, advice.percentile, advice.days)
+    groups, changed = apply(counts, changes, advice.groups, hall)
+    args = (hall, d, groups, changed, advice.target_min, advice.percentile, advice.days)
     p = predict(*args, seed=seed, run_days=run_days)
     pct = f"{advice.percentile:g}"
-    said = "；".join(f"{c.group} {c.delta:+d} 个 {hhmm(c.start)}-{hhmm(c.end)}" for c in changes)
+    said = "；".join(_said(c) for c in changes)
     codes = [s.code for s in d.services if s.code not in advice.unserved]
     out = [
         "",
@@ -39,14 +40,14 @@ def what_if(
         f"各事项 P{pct} 等候（分钟），* 为该时段该事项不足 90% 的天达标"
         f"  (P{pct} wait per service, minutes; * met on fewer than 90% of the days)",
         "时段   "
-        + "  ".join(f"{g.id[:6]:>6}" for g in advice.groups)
+        + "  ".join(f"{g.id[:6]:>6}" for g in groups)
         + "  |"
         + "".join(f"{c:>7}" for c in codes),
     ]
     for s in advice.slots:
         cells = []
-        for g in advice.groups:
-            n, before = changed[(g.id, s.slot)], counts[(g.id, s.slot)]
+        for g in groups:
+            n, before = changed.get((g.id, s.slot), 0), counts.get((g.id, s.slot), 0)
             cell = f"{n}" + (f"({n - before:+d})" if n != before else "")
             cells.append(f"{cell:>6}")
         waits = []
@@ -56,3 +57,11 @@ def what_if(
             waits.append("      —" if w is None else f"{w:6.1f}{mark}")
         out.append(f"{hhmm(s.slot)}  " + "  ".join(cells) + "  |" + "".join(waits))
     return "\n".join(out) + "\n"
+
+
+def _said(c: Edit) -> str:
+    if isinstance(c, Move):
+        to = "+".join(c.services) or "全部事项"
+        hours = "" if (c.start, c.end) == (0, DAY_MIN) else f" {hhmm(c.start)}-{hhmm(c.end)}"
+        return f"{c.window}号窗口改办 {to}{hours}"
+    return f"{c.group} {c.delta:+d} 个 {hhmm(c.start)}-{hhmm(c.end)}"

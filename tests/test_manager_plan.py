@@ -80,6 +80,11 @@ def test_the_days_staffing_advice_with_todays_figures(hall, manager_console):
     actual = [r for r in rows if "实际" in r]
     assert len(actual) == 1 and actual[0].startswith("10:30") and "实际1窗" in actual[0]
     assert "4人" in actual[0]
+    # the advice stands, but the half hour before lunch fails on many days (who comes then to
+    # a busy window waits through the break): said under the head, with its predicted wait
+    notes = app.text("plan-notes")
+    assert "以下时段不足 90% 的模拟日达标" in notes
+    assert "11:30 预计P80等候" in notes and "午休前取号的群众要等到午休后" in notes
     screen.screenshot(shots_dir() / "manager-plan.png")
 
     # a stricter target (25 minutes): worked out again, more windows where the wait was long
@@ -121,6 +126,15 @@ def test_the_days_report_prints_the_advice(hall, tmp_path):
         f"{m // 60:02d}:{m % 60:02d}"
         for m in list(range(510, 720, 30)) + list(range(810, 1050, 30))
     ]
+    # every slot met on fewer than 90% of the simulated days (its 把握 column) is said in a note
+    # with its predicted wait: the advice stands beside them
+    weak = [slot for slot, r in rows.items() if int(r[-3].rstrip("%")) < 90]
+    assert "11:30" in weak
+    flat = "".join(page.split())  # (the note wraps over lines of the page)
+    note = flat.split("以下时段不足90%的模拟日达标：")[1].split("（slots")[0]
+    for slot in weak:
+        assert f"{slot}预计P80等候{float(rows[slot][-5]):.0f}分钟" in note, (slot, note)
+    assert "午休前取号的群众要等到午休后" in note
     # the day's actual figures in the last two columns: window 3 called in the 10:30 slot only
     assert rows["10:30"][-2] == "1"
     assert all(r[-2] == "—" for slot, r in rows.items() if slot not in ("10:30",))

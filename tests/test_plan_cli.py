@@ -215,6 +215,23 @@ def test_plan_what_if_more_windows(planned_hall):
     assert c_wait <= 1.0
 
 
+def test_plan_what_if_a_window_moves(planned_hall):
+    """--what-if 3=C: window 3 (户籍) serves 社保 instead; a column for its new kind, one window
+    taken from 户籍 and given to it in each slot the advice opens 户籍 windows."""
+    _run_mondays(planned_hall, 2)
+    got = _plan(planned_hall.tmp / "data", "--days", "20", "--what-if", "3=C")
+    assert got.returncode == 0, got.stderr
+    _, _, what_if = got.stdout.partition("假如（what-if）：3号窗口改办 C")
+    assert what_if, got.stdout
+    head = next(line for line in what_if.splitlines() if line.startswith("时段"))
+    assert head.split("|")[0].split()[1:] == ["compre", "A", "C"]
+    rows = [line for line in what_if.splitlines() if line[:2].isdigit() and line[2] == ":"]
+    morning = rows[0].split("|")[0].split()  # 09:00: the advice opens 户籍 windows then
+    assert morning[2].endswith("(-1)") and morning[3] == "1(+1)", rows[0]
+    got = _plan(planned_hall.tmp / "data", "--days", "20", "--what-if", "2=A")
+    assert got.returncode == 2 and "window 2 already serves A" in got.stderr
+
+
 def test_plan_what_if_said_wrong(planned_hall):
     got = _plan(planned_hall.tmp / "data", "--what-if", "two more at nine")
     assert got.returncode == 2

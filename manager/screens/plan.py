@@ -14,6 +14,7 @@ from . import ConsoleScreen, load_kv
 
 ASK_AGAIN_S = 2.0  # while the advice is being worked out
 TARGET_MIN, TARGET_MAX = 5, 60
+NOTE_LINE_CHARS = 80  # characters of a note on one line of the screen (14 px, 1,256 px wide)
 
 
 def _name(group: dict) -> str:
@@ -22,6 +23,18 @@ def _name(group: dict) -> str:
     if group["id"] == "comprehensive":
         return group["name"]
     return f"{group['name']}({group['id']})"
+
+
+def _weak(slot: dict, pct: str) -> str:
+    """A slot met on fewer than 90% of the simulated days, with its predicted wait."""
+    return TEXTS(
+        "plan_weak_slot",
+        slot=slot["slot"],
+        pct=pct,
+        wait=f"{slot['wait_pct']:.0f}",
+        conf=f"{slot['confidence']:.0%}",
+        why=TEXTS("plan_weak_break") if slot["before_break"] else "",
+    )
 
 
 class LegendKey(BoxLayout):
@@ -37,6 +50,7 @@ class PlanScreen(ConsoleScreen):
     target_text = StringProperty("")
     head = StringProperty("")
     notes = StringProperty("")
+    notes_lines = NumericProperty(0)  # lines the notes take (each note on lines of its own)
 
     def __init__(self, **kw):
         super().__init__(**kw)
@@ -81,14 +95,14 @@ class PlanScreen(ConsoleScreen):
         self.target_text = TEXTS("plan_target", pct=pct, min=f"{self.target:g}")
         if result["status"] == "computing":
             self.head = TEXTS("plan_computing", since=result["from"], until=result["to"])
-            self.notes = ""
+            self._note([])
             self._show(result, None)
             if app.tabs.current == self.name:
                 self._again = Clock.schedule_once(lambda _dt: self.load(app), ASK_AGAIN_S)
             return
         if result["status"] != "ready":
             self.head = TEXTS("plan_none", why=result.get("message", ""))
-            self.notes = ""
+            self._note([])
             self._show(result, None)
             return
         plan = result["plan"]
@@ -113,10 +127,16 @@ class PlanScreen(ConsoleScreen):
                     more_en=", ".join(f"{gid} {n}" for gid, n in plan["extra"].items()),
                 )
             )
+        if plan["weak"]:
+            notes.append(TEXTS("plan_weak", slots="；".join(_weak(w, pct) for w in plan["weak"])))
         if plan["unserved"]:
             notes.append(TEXTS("plan_unserved", codes="、".join(plan["unserved"])))
-        self.notes = "；".join(notes)
+        self._note(notes)
         self._show(result, plan)
+
+    def _note(self, notes: list[str]) -> None:
+        self.notes = "\n".join(notes)
+        self.notes_lines = sum(-(-len(n) // NOTE_LINE_CHARS) for n in notes)
 
     def _show(self, result, plan) -> None:
         """The chart and its legend: the advice's slots (or none yet) and today's figures."""
