@@ -97,3 +97,45 @@ def test_printer_trouble_is_told_in_words(cups):
     with pytest.raises(PrintError) as err:
         print_pdf(pdf, "hall-a4", server=cups.server)
     assert "连接不上打印服务" in err.value.message, err.value.message
+
+
+def test_what_the_citizen_typed_prints_as_typed_markup_and_all(tmp_path):
+    # reportlab's Paragraph reads markup: unescaped, "a<b" is a parse error and "R&D" loses
+    # its "&"; a device could set a font of its own
+    form = {
+        **FORM,
+        "title": "R&D <申请表>",
+        "hall": "A&B 政务服务中心",
+        "items": [{"code": "A", "name": "户籍<业务>"}],
+        "fields": [
+            {**FORM["fields"][0], "value": "张<三"},
+            {**FORM["fields"][3], "label": "新生儿姓名 & 小名", "value": "R&D"},
+            {**FORM["fields"][4], "value": '<font size="40">父亲</font>'},
+        ],
+    }
+    text = text_of(form_pdf(form), tmp_path)
+    for word in (
+        "R&D <申请表>",
+        "A&B 政务服务中心",
+        "户籍<业务>",
+        "张<三",
+        "新生儿姓名 & 小名",
+        '<font size="40">父亲</font>',
+    ):
+        assert word in text, (word, text)
+    assert "&amp;" not in text and "&lt;" not in text
+
+
+def test_a_form_that_cannot_be_made_a_pdf_is_told_in_words_and_as_device_health(cups):
+    from onewindow.formprint import print_form
+
+    # one box too tall for an A4 page: reportlab gives up on the layout
+    form = {**FORM, "fields": [{**FORM["fields"][4], "value": "父亲" * 20000}]}
+    told: list = []
+    problem = print_form(form, "hall-a4", cups.server, lambda op, args: told.append((op, args)))
+    assert problem is not None
+    assert problem.message.startswith("申请表无法生成"), problem.message
+    assert told == [
+        ("device.health", {"part": "form_printer", "status": "failed", "reason": problem.message})
+    ]
+    assert cups.pdfs() == []
