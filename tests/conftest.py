@@ -84,7 +84,8 @@ def site(start_hall, tmp_path: Path) -> Iterator[tuple[Hall, str]]:
 @pytest.fixture
 def cups() -> Iterator[PrivateCups]:
     """A private cupsd on a free port of 127.0.0.1 with an A4 queue `hall-a4` whose jobs land
-    as PDFs in `cups.out`, and `nopaper`, a printer out of paper (tests/cupsutil.py). In a
+    as PDFs in `cups.out`, `nopaper`, a printer out of paper, and `jobfails`, one whose every
+    job fails and is aborted (tests/cupsutil.py). In a
     directory of its own under /tmp: its backends run as the user lp, who cannot enter
     pytest's private temp dirs."""
     import shutil
@@ -95,6 +96,8 @@ def cups() -> Iterator[PrivateCups]:
     try:
         server.add_queue("hall-a4", f"pdfdir:{server.out}")
         server.add_queue("nopaper", "nopaper:/")
+        # CUPS aborts the job and the queue goes on: the job leaves the queue as a printed one
+        server.add_queue("jobfails", "jobfails:/", "printer-error-policy=abort-job")
         yield server
     finally:
         server.close()

@@ -2,7 +2,7 @@
 dir, listening on a free port of 127.0.0.1, never the machine's own cupsd (a fresh machine and
 CI have none running). Its queues print with the test backends in tests/fixtures/cups:
 `pdfdir` keeps each job's PDF in a directory (a virtual A4 printer), `nopaper` is a printer
-out of paper."""
+out of paper, `jobfails` a printer whose every job fails."""
 
 from __future__ import annotations
 
@@ -81,13 +81,15 @@ class PrivateCups:
                 raise RuntimeError(f"private cupsd did not start: {self.log()}")
             time.sleep(0.1)
 
-    def add_queue(self, name: str, uri: str) -> None:
+    def add_queue(self, name: str, uri: str, *options: str) -> None:
+        """A raw queue printing to `uri`; `options` as lpadmin's -o ("printer-error-policy=...")."""
         # a cupsd that answers lpstat may still refuse an administrative request for a moment
         # on a loaded machine: tried again for a few seconds, then the reason is shown
         deadline = time.monotonic() + 10
         while True:
             done = subprocess.run(
-                ["lpadmin", "-h", self.server, "-p", name, "-E", "-v", uri, "-m", "raw"],
+                ["lpadmin", "-h", self.server, "-p", name, "-E", "-v", uri, "-m", "raw"]
+                + [arg for option in options for arg in ("-o", option)],
                 capture_output=True,
                 text=True,
             )

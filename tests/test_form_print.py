@@ -139,3 +139,34 @@ def test_a_form_that_cannot_be_made_a_pdf_is_told_in_words_and_as_device_health(
         ("device.health", {"part": "form_printer", "status": "failed", "reason": problem.message})
     ]
     assert cups.pdfs() == []
+
+
+def test_a_job_cups_aborts_is_told_in_words_not_as_printed(cups):
+    from onewindow.formprint import print_form
+
+    # the backend fails the job and the queue's error policy is abort-job: the job leaves the
+    # queue as a printed one does, and the printer stays ready
+    with pytest.raises(PrintError) as err:
+        print_pdf(form_pdf(FORM), "jobfails", server=cups.server)
+    assert err.value.message.startswith("jobfails：申请表没有打印出来"), err.value.message
+    assert "the printer dropped the job" in err.value.message  # what the backend said
+    told: list = []
+    problem = print_form(FORM, "jobfails", cups.server, lambda op, args: told.append(args))
+    assert problem is not None and problem.message == err.value.message
+    assert told == [{"part": "form_printer", "status": "failed", "reason": problem.message}]
+
+
+def test_an_ipp_answer_cut_short_or_garbled_is_an_ipp_error_whatever_the_bytes():
+    from onewindow.ippjob import IppError, parse, request
+
+    whole = request(12, "staff")  # a well-formed message (a request parses as one)
+    assert parse(whole)[1]["requested-attributes"][1] == (0x44, b"job-state-reasons")
+    for cut in (
+        b"",
+        whole[:5],
+        whole[:20],
+        whole[:-1],
+        b"\x02\x00\x00\x00\x00\x00\x00\x01\x01\x45",
+    ):
+        with pytest.raises(IppError):
+            parse(cut)
