@@ -10,12 +10,15 @@ Blocking: call it off the UI thread.
 
 from __future__ import annotations
 
+import logging
 import re
 import subprocess
 import time
 from typing import Optional
 
 from .ippjob import ABORTED, CANCELED, COMPLETED, IppError, job_state
+
+log = logging.getLogger(__name__)
 
 WAIT_S = 60.0  # a job still queued after this is reported, not waited for
 POLL_S = 0.3
@@ -177,6 +180,13 @@ def _finished(job: str, queue: str, server: Optional[str]) -> str:
             "whether it printed is unknown (administrator: set PreserveJobHistory to seconds)",
         )
     if end.state == COMPLETED:
+        if end.preserved:  # the form, ID number in full, stays in the spool in clear
+            log.warning(
+                "CUPS at %s keeps the document of printed job %s in its spool: set "
+                "PreserveJobFiles No in its cupsd.conf (docs/forms.md)",
+                _server(server),
+                job,
+            )
         return job
     said = f"：{end.message}" if end.message else ""
     said_en = f": {end.message}" if end.message else ""

@@ -4,7 +4,7 @@ lists both. A few dozen bytes each way over HTTP, to the server `lp` used (`lpst
 it: host:port or the local socket's path).
 
     job_state("127.0.0.1:631", "hall-a4-12")
-    -> JobState(state=9, reasons=["job-completed-successfully"], message="")
+    -> JobState(state=9, reasons=[...], message="", preserved=False)
     job_state(None, "hall-a4-13")  -> None when CUPS no longer knows the job
 """
 
@@ -24,7 +24,16 @@ NOT_FOUND = 0x0406  # client-error-not-found: purged, PreserveJobHistory No
 PENDING, HELD, PROCESSING, STOPPED, CANCELED, ABORTED, COMPLETED = range(3, 10)
 # value tags and delimiters (RFC 8010 3.5)
 END, OPERATION = 0x03, 0x01
-ENUM, TEXT, NAME, KEYWORD, URI, CHARSET, LANGUAGE = 0x23, 0x41, 0x42, 0x44, 0x45, 0x47, 0x48
+BOOLEAN, ENUM, TEXT, NAME, KEYWORD, URI, CHARSET, LANGUAGE = (
+    0x22,
+    0x23,
+    0x41,
+    0x42,
+    0x44,
+    0x45,
+    0x47,
+    0x48,
+)
 
 
 class IppError(Exception):
@@ -36,6 +45,7 @@ class JobState:
     state: int
     reasons: list[str] = field(default_factory=list)
     message: str = ""
+    preserved: bool = False  # its document kept in the spool (cupsd.conf PreserveJobFiles)
 
 
 def _attr(tag: int, name: str, value: bytes) -> bytes:
@@ -50,7 +60,7 @@ def request(job_id: int, user: str) -> bytes:
     body += _attr(LANGUAGE, "attributes-natural-language", b"en")
     body += _attr(URI, "job-uri", f"ipp://localhost/jobs/{job_id}".encode())
     body += _attr(NAME, "requesting-user-name", user.encode())
-    wanted = ("job-state", "job-state-reasons", "job-printer-state-message")
+    wanted = ("job-state", "job-state-reasons", "job-printer-state-message", "job-preserved")
     body += _attr(KEYWORD, "requested-attributes", wanted[0].encode())
     for name in wanted[1:]:  # further values of the same attribute have an empty name
         body += _attr(KEYWORD, "", name.encode())
@@ -136,4 +146,5 @@ def job_state(server: str, job: str) -> Optional[JobState]:
         b"".join(v for _, v in attrs.get("job-printer-state-message", [])[:1]).decode(
             "utf-8", "replace"
         ),
+        attrs.get("job-preserved", [(BOOLEAN, b"\0")])[0] == (BOOLEAN, b"\1"),
     )

@@ -170,3 +170,20 @@ def test_an_ipp_answer_cut_short_or_garbled_is_an_ipp_error_whatever_the_bytes()
     ):
         with pytest.raises(IppError):
             parse(cut)
+
+
+def test_a_printed_form_leaves_no_document_in_the_cups_spool(cups, caplog):
+    print_pdf(form_pdf(FORM), "hall-a4", server=cups.server, title="Y003 申请表")
+    assert cups.wait_pdfs(1)  # it printed
+    assert cups.spooled() == []  # and the spool kept no copy, ID number in full
+    assert "PreserveJobFiles" not in caplog.text
+
+
+def test_a_cups_that_keeps_printed_documents_is_warned_of_in_the_log(
+    cups_keeping_documents, caplog
+):
+    cups = cups_keeping_documents
+    job = print_pdf(form_pdf(FORM), "hall-a4", server=cups.server, title="Y003 申请表")
+    assert cups.spooled()  # CUPS's default: a day
+    (warning,) = [r for r in caplog.records if "PreserveJobFiles No" in r.getMessage()]
+    assert warning.levelname == "WARNING" and job in warning.getMessage()
