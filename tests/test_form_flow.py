@@ -144,8 +144,16 @@ def test_card_theme_form_call_and_the_a4_form_out_of_cups(tmp_path, cups, logs):
         caller.tap("form_reveal")
         caller.wait_text("form_text", lambda s: ID_NUMBER in s, 10)
         caller.tap("form_close")
+        caller.wait_screen("main")
+        # reopened, it is masked again: seeing the number once more is another audited reveal
+        caller.tap("form_show")
+        caller.wait_screen("form")
+        again = caller.wait_text("form_text", lambda s: "Q620012345" in s, 10)
+        assert ID_NUMBER not in again and "620102********0018" in again
+        caller.tap("form_close")
         actions = [r["action"] for r in hall.ctl.store.audit_rows() if r["ticket_id"] == t.id]
         assert {"form_fill", "form_view", "form_print", "form_reveal"} <= set(actions)
+        assert actions.count("form_reveal") == 1
 
         # nowhere in clear: the database file (and its WAL), the logs, the retained topics
         hall.ctl.store.db.execute("PRAGMA wal_checkpoint(FULL)")
