@@ -121,15 +121,21 @@ def test_card_theme_form_call_and_the_a4_form_out_of_cups(tmp_path, cups, logs):
             "缴费银行卡号",
         ):
             assert len([ln for ln in text.splitlines() if ln.strip().startswith(label)]) == 1, label
-        for value in (
-            "父亲",
-            "2026-11-20",
-            "Q620012345",
-            "户籍业务",
-            "医保参保与异地就医备案",
-            number,
-        ):
-            assert value in text, value
+        # the items' own fields once each, as the citizen gave them
+        for value in ("父亲", "2026-11-20", "Q620012345", "户籍业务", "医保参保与异地就医备案"):
+            assert text.count(value) == 1, (value, text.count(value))
+        assert number in text
+        # the QR code leads to the guide of what was applied for: the theme's guide page
+        subprocess.run(
+            ["pdftoppm", "-r", "200", "-png", "-singlefile", str(pdf), str(tmp_path / "page")],
+            check=True,
+        )
+        qr = subprocess.run(
+            ["zbarimg", "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", tmp_path / "page.png"],
+            capture_output=True,
+            text=True,
+        )
+        assert qr.stdout.split() == ["http://127.0.0.1:8080/guide/T1"], (qr.stdout, qr.stderr)
         subprocess.run(
             ["pdftoppm", "-r", "70", "-png", "-singlefile", str(pdf), str(IMG / "form-printed")],
             check=True,
