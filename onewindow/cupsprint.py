@@ -1,7 +1,7 @@
 """A4 printing through CUPS, the standard Linux print system, with its own clients (`lp`,
 `lpstat` from Debian's cups-client): a PDF is sent to a queue and followed until it has left the
-printer, then its end state is asked over IPP (ippjob.py: a job CUPS aborted leaves the queue as
-a printed one does), and whatever goes wrong comes back as a PrintError worded for the staff.
+printer, then its end state is asked over IPP with ipptool (ippjob.py: a job CUPS aborted leaves
+the queue as a printed one does), and whatever goes wrong comes back as a PrintError worded for the staff.
 
     job = print_pdf(pdf_bytes, "hall-a4", server="127.0.0.1:631", title="Y003 申请表")
 

@@ -20,6 +20,8 @@ from busutil import REPO, die_with_parent, free_port
 CUPSD = "/usr/sbin/cupsd"
 BACKENDS = REPO / "tests" / "fixtures" / "cups"
 CUPSD_CONF = """Listen 127.0.0.1:{port}
+# and a local socket, as a hall PC's own CUPS is reached by default (lpstat -H: its path)
+Listen {root}/cups.sock
 LogLevel info
 WebInterface No
 Browsing No
@@ -63,6 +65,7 @@ class PrivateCups:
         self.root = root
         self.port = free_port()
         self.server = f"127.0.0.1:{self.port}"
+        self.socket = root / "cups.sock"
         self.out = root / "out"  # where the pdfdir queue's jobs land
         for d in ("bin/backend", "spool", "cache", "state", "log", "ppd"):
             (root / d).mkdir(parents=True, exist_ok=True)
@@ -75,7 +78,7 @@ class PrivateCups:
         self.out.chmod(0o777)  # backends run as lp
         os.chmod(root, 0o755)
         (root / "cupsd.conf").write_text(
-            CUPSD_CONF.format(port=self.port, preserve_files=preserve_files)
+            CUPSD_CONF.format(port=self.port, root=root, preserve_files=preserve_files)
         )
         (root / "cups-files.conf").write_text(FILES_CONF.format(root=root))
         self.proc = subprocess.Popen(

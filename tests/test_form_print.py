@@ -7,6 +7,7 @@ import subprocess
 
 import pytest
 
+from busutil import free_port
 from onewindow.cupsprint import PrintError, print_pdf
 from onewindow.formpdf import form_pdf
 
@@ -156,20 +157,33 @@ def test_a_job_cups_aborts_is_told_in_words_not_as_printed(cups):
     assert told == [{"part": "form_printer", "status": "failed", "reason": problem.message}]
 
 
-def test_an_ipp_answer_cut_short_or_garbled_is_an_ipp_error_whatever_the_bytes():
-    from onewindow.ippjob import IppError, parse, request
+def test_a_job_asked_over_the_local_socket_is_told_as_over_tcp(cups):
+    from onewindow.ippjob import job_state
 
-    whole = request(12, "staff")  # a well-formed message (a request parses as one)
-    assert parse(whole)[1]["requested-attributes"][1] == (0x44, b"job-state-reasons")
-    for cut in (
-        b"",
-        whole[:5],
-        whole[:20],
-        whole[:-1],
-        b"\x02\x00\x00\x00\x00\x00\x00\x01\x01\x45",
-    ):
-        with pytest.raises(IppError):
-            parse(cut)
+    # a hall PC's own CUPS: `lpstat -H` names its socket, which ipptool reaches only as the
+    # %-encoded host of the job's URI
+    with pytest.raises(PrintError) as err:
+        print_pdf(form_pdf(FORM), "jobfails", server=str(cups.socket))
+    assert err.value.message.startswith("jobfails：申请表没有打印出来"), err.value.message
+    assert "the printer dropped the job" in err.value.message
+    assert job_state(str(cups.socket), "hall-a4-999") is None  # a job CUPS does not know
+
+
+def test_no_ipptool_or_no_print_service_is_told_in_words_not_as_printed(cups, monkeypatch):
+    from onewindow import ippjob
+    from onewindow.ippjob import IppError, job_state
+
+    down = f"127.0.0.1:{free_port()}"
+    with pytest.raises(IppError, match=f"cannot ask {down}: Unable to connect"):
+        job_state(down, "hall-a4-1")
+    monkeypatch.setattr(ippjob, "IPPTOOL", "/nonexistent/ipptool")
+    with pytest.raises(IppError, match="install the Debian package cups-ipp-utils"):
+        job_state(cups.server, "hall-a4-1")
+    # the form went to the printer, but whether it printed cannot be asked: never "printed"
+    with pytest.raises(PrintError) as err:
+        print_pdf(form_pdf(FORM), "hall-a4", server=cups.server)
+    assert err.value.message == "申请表已送往 hall-a4，但无法确认是否打印出来，请查看打印机"
+    assert "cups-ipp-utils" in err.value.message_en
 
 
 def test_a_printed_form_leaves_no_document_in_the_cups_spool(cups, caplog):
