@@ -69,13 +69,16 @@ class FormDesk:
         self.app.open_popup("form", popup)
 
     def reveal(self) -> None:
+        popup = self.app.popup if self.app.popup_name == "form" else None
+
         def done(result, error):
             if error is not None:
                 self.app._fail(error)
                 return
-            self.form = result["form"]
-            if self.app.popup_name == "form":
-                self.app.popup.text = form_lines(self.form, self.app.TEXTS, self.app.lang)
+            # shown in this popup only, never kept: reopened, the form is masked again, and
+            # seeing the number once more is another audited reveal
+            if popup is not None and self.app.popup is popup:
+                popup.text = form_lines(result["form"], self.app.TEXTS, self.app.lang)
 
         self.app.request("form.get", {"window": self.app.window_no, "purpose": "reveal"}, done)
 

@@ -1,6 +1,7 @@
 """A4 printing through CUPS, the standard Linux print system, with its own clients (`lp`,
 `lpstat` from Debian's cups-client): a PDF is sent to a queue and followed until it has left the
-printer, and whatever goes wrong comes back as a PrintError worded for the staff.
+printer, then its end state is asked over IPP with ipptool (ippjob.py: a job CUPS aborted leaves
+the queue as a printed one does), and whatever goes wrong comes back as a PrintError worded for the staff.
 
     job = print_pdf(pdf_bytes, "hall-a4", server="127.0.0.1:631", title="Y003 申请表")
 
@@ -9,10 +10,15 @@ Blocking: call it off the UI thread.
 
 from __future__ import annotations
 
+import logging
 import re
 import subprocess
 import time
 from typing import Optional
+
+from .ippjob import ABORTED, CANCELED, COMPLETED, IppError, job_state
+
+log = logging.getLogger(__name__)
 
 WAIT_S = 60.0  # a job still queued after this is reported, not waited for
 POLL_S = 0.3
@@ -106,7 +112,8 @@ def print_pdf(
     wait_s: float = WAIT_S,
     keep_queued: bool = True,
 ) -> str:
-    """Send the PDF and wait until the job has left the queue; its id. PrintError otherwise.
+    """Send the PDF and wait until the job has left the queue printed; its id. PrintError
+    otherwise.
 
     keep_queued=False: a job that cannot print now is cancelled rather than left to print
     once the printer is fixed (at a kiosk the citizen has gone by then, and the form with
@@ -128,7 +135,7 @@ def print_pdf(
     while time.monotonic() < deadline:
         pending = _run(["lpstat", *_host(server), "-o", queue])
         if job not in pending.stdout.decode("utf-8", "replace").split():
-            return job
+            return _finished(job, queue, server)
         problem = printer_problem(queue, server)
         if problem and not keep_queued:
             _run(["cancel", *_host(server), job])
@@ -144,4 +151,57 @@ def print_pdf(
     raise PrintError(
         f"申请表已送往 {queue}，但 {wait_s:.0f} 秒内没有打印出来，请检查打印机",
         f"The form was sent to {queue} but did not print within {wait_s:.0f} s",
+    )
+
+
+def _server(server: Optional[str]) -> str:
+    """The server `lp` talks to: the one given, else CUPS's default as `lpstat -H` names it
+    (host:port, or the path of the local socket)."""
+    if server:
+        return server
+    return _run(["lpstat", "-H"]).stdout.decode("utf-8", "replace").strip() or "localhost:631"
+
+
+def _finished(job: str, queue: str, server: Optional[str]) -> str:
+    """The job, once it has left the queue, if it printed; PrintError if CUPS aborted or
+    cancelled it, or cannot say."""
+    try:
+        end = job_state(_server(server), job)
+    except IppError as exc:
+        raise PrintError(
+            f"申请表已送往 {queue}，但无法确认是否打印出来，请查看打印机",
+            f"The form was sent to {queue} but whether it printed is unknown ({exc})",
+        ) from None
+    if end is None:  # purged at once: cupsd.conf has PreserveJobHistory No
+        raise PrintError(
+            f"申请表已送往 {queue}，但打印服务不保留作业记录，无法确认是否打印出来，请查看打印机"
+            "（管理员：PreserveJobHistory 请设为秒数）",
+            f"The form was sent to {queue} but the print service keeps no job history, so "
+            "whether it printed is unknown (administrator: set PreserveJobHistory to seconds)",
+        )
+    if end.state == COMPLETED:
+        if end.preserved:  # the form, ID number in full, stays in the spool in clear
+            log.warning(
+                "CUPS at %s keeps the document of printed job %s in its spool: set "
+                "PreserveJobFiles No in its cupsd.conf (docs/forms.md)",
+                _server(server),
+                job,
+            )
+        return job
+    said = f"：{end.message}" if end.message else ""
+    said_en = f": {end.message}" if end.message else ""
+    if end.state == CANCELED:
+        raise PrintError(
+            f"{queue}：申请表没有打印出来，打印作业被取消{said}",
+            f"{queue}: the form did not print, its job was cancelled{said_en}",
+        )
+    if end.state == ABORTED:
+        raise PrintError(
+            f"{queue}：申请表没有打印出来，打印机报告作业失败{said}；请检查打印机后重新打印",
+            f"{queue}: the form did not print, the printer failed the job{said_en}; "
+            "check the printer and print again",
+        )
+    raise PrintError(  # left the queue yet not ended: held by CUPS in a way lpstat -o hides
+        f"{queue}：申请表没有打印出来（作业状态 {end.state}）",
+        f"{queue}: the form did not print (job state {end.state})",
     )

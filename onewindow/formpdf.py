@@ -10,6 +10,7 @@ reports (reportpdf.register_font).
 from __future__ import annotations
 
 import io
+from xml.sax.saxutils import escape
 
 from .reportpdf import FONT, register_font
 
@@ -61,10 +62,13 @@ def form_pdf(form: dict) -> bytes:
         subject=f"{form.get('number', '')}",
     )
     story: list = []
+    # Paragraph reads its text as markup: what the hall's configuration and the citizen wrote
+    # is escaped, so "R&D" and "a<b" print as written and a device cannot set fonts
+    hall, number = escape(str(form.get("hall", ""))), escape(str(form.get("number", "")))
     head_left = [
-        Paragraph(form.get("title", ""), title),
+        Paragraph(escape(str(form.get("title", ""))), title),
         Spacer(1, 3 * mm),
-        Paragraph(f"{form.get('hall', '')}　　　　排队号：<b>{form.get('number', '')}</b>", base),
+        Paragraph(f"{hall}　　　　排队号：<b>{number}</b>", base),
     ]
     url = form.get("guide_url") or ""
     qr_cell = [_qr(url, QR_SIZE_MM * mm), Paragraph("扫码查看办事指南", small)] if url else ""
@@ -76,7 +80,7 @@ def form_pdf(form: dict) -> bytes:
         TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("ALIGN", (1, 0), (1, 0), "CENTER")])
     )
     story += [head, Spacer(1, 3 * mm)]
-    items = "　".join(f"√ {i['name']}" for i in form.get("items") or [])
+    items = "　".join(f"√ {escape(str(i['name']))}" for i in form.get("items") or [])
     if items:
         story += [Paragraph(f"申请事项：{items}", base), Spacer(1, 2 * mm)]
     rows: list[list] = []
@@ -99,10 +103,10 @@ def form_pdf(form: dict) -> bytes:
         ]
         rows.append([Paragraph(f"<b>{heading}</b>", label), ""])
         for f in chosen:
-            value = f.get("value") or ""
+            value = escape(str(f.get("value") or ""))
             if not value and f.get("type") == "choice":
-                value = "　".join(f"□ {o}" for o in f.get("options") or [])
-            rows.append([Paragraph(f.get("label", ""), label), Paragraph(value, base)])
+                value = "　".join(f"□ {escape(str(o))}" for o in f.get("options") or [])
+            rows.append([Paragraph(escape(str(f.get("label", ""))), label), Paragraph(value, base)])
             if not f.get("value"):  # room for the citizen's hand
                 style.append(("BOTTOMPADDING", (0, len(rows) - 1), (-1, len(rows) - 1), 14))
     table = Table(rows, colWidths=[42 * mm, width - 42 * mm], repeatRows=0)

@@ -21,6 +21,20 @@ PART = "form_printer"  # device.health's part for the A4 printer of the forms
 REASON_MAX = 200  # device.health's reason
 
 
+def _pdf(form: dict) -> bytes:
+    """The form's PDF; a form reportlab cannot lay out (a box taller than a page...) is a
+    PrintError in the staff's words, logged with its traceback for the maintainers."""
+    try:
+        return form_pdf(form)
+    except Exception:
+        log.exception("form of %s: no PDF made", form.get("number", ""))
+        raise PrintError(
+            "申请表无法生成打印文件，请申请人手写填表（详情见设备日志）",
+            "The form could not be made into a PDF: have the applicant fill in a paper form "
+            "(details in the device log)",
+        ) from None
+
+
 def print_form(
     form: dict,
     queue: str,
@@ -34,8 +48,9 @@ def print_form(
     number = form.get("number", "")
     problem: Optional[PrintError] = None
     try:
+        pdf = _pdf(form)
         print_pdf(
-            form_pdf(form),
+            pdf,
             queue,
             server=server,
             title=f"{number} 申请表",

@@ -14,7 +14,7 @@ from typing import Optional
 from .domain.errors import DomainError
 from .domain.forms import CARD_FIELDS, MergedForm, check, form_for
 from .domain.identity import mask_id_number
-from .domain.model import Ticket
+from .domain.model import Ticket, TicketStatus
 from .envelope import Args, require
 from .request import Request
 
@@ -115,7 +115,9 @@ def _may_read(req: Request, t: Ticket) -> bool:
             continue
         if t.window == number or t.target_window == number:
             return True
-        if not t.status.final and t.target_window is None and req.hall.window_serves(w, t.service):
+        # a queue's ticket is any of its windows' until one calls it: then that window's alone
+        waiting = t.status is TicketStatus.WAITING and t.target_window is None
+        if waiting and req.hall.window_serves(w, t.service):
             return True
     return False
 

@@ -19,7 +19,7 @@ APT_PACKAGES=(
   libfribidi0                                    # Pillow's libraqm layout (bundled) loads it: shaped Tibetan tickets
   poppler-utils                                  # tests: pdftotext / pdffonts read the PDF reports
   zbar-tools                                     # tests: zbarimg scans the printed entrance QR code
-  cups-daemon cups-client                        # A4 forms through CUPS (lp); tests run a private cupsd
+  cups-daemon cups-client cups-ipp-utils         # A4 forms through CUPS (lp; ipptool asks a job's end state); tests run a private cupsd
   fcitx5 fcitx5-chinese-addons dbus-daemon       # pinyin input (the console's and the kiosk form's Chinese fields; tested)
   espeak-ng sox alsa-utils                       # offline voice: clip making, checks, playback
   debhelper dh-virtualenv debootstrap lintian    # the .deb: scripts/build-deb, scripts/test-deb-clean-root

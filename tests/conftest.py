@@ -9,7 +9,7 @@ from typing import Callable, Iterator
 
 import pytest
 from cityutil import drop_database, new_database
-from cupsutil import PrivateCups
+from cupsutil import PrivateCups, private_cups
 from pcscutil import vpcd_reader
 
 from busutil import Hall, open_hall_file, unlimited_config
@@ -84,21 +84,23 @@ def site(start_hall, tmp_path: Path) -> Iterator[tuple[Hall, str]]:
 @pytest.fixture
 def cups() -> Iterator[PrivateCups]:
     """A private cupsd on a free port of 127.0.0.1 with an A4 queue `hall-a4` whose jobs land
-    as PDFs in `cups.out`, and `nopaper`, a printer out of paper (tests/cupsutil.py). In a
-    directory of its own under /tmp: its backends run as the user lp, who cannot enter
-    pytest's private temp dirs."""
-    import shutil
-    import tempfile
-
-    root = Path(tempfile.mkdtemp(prefix="onewindow-cups-"))
-    server = PrivateCups(root)
-    try:
+    as PDFs in `cups.out`, `nopaper`, a printer out of paper, and `jobfails`, one whose every
+    job fails and is aborted (tests/cupsutil.py). It keeps no printed document in its spool."""
+    with private_cups() as server:
         server.add_queue("hall-a4", f"pdfdir:{server.out}")
         server.add_queue("nopaper", "nopaper:/")
+        # CUPS aborts the job and the queue goes on: the job leaves the queue as a printed one
+        server.add_queue("jobfails", "jobfails:/", "printer-error-policy=abort-job")
         yield server
-    finally:
-        server.close()
-        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def cups_keeping_documents() -> Iterator[PrivateCups]:
+    """A private cupsd as CUPS ships (each printed document kept a day in its spool), with the
+    queue `hall-a4` of `cups`."""
+    with private_cups(preserve_files="86400") as server:
+        server.add_queue("hall-a4", f"pdfdir:{server.out}")
+        yield server
 
 
 @pytest.fixture

@@ -2,21 +2,26 @@
 dir, listening on a free port of 127.0.0.1, never the machine's own cupsd (a fresh machine and
 CI have none running). Its queues print with the test backends in tests/fixtures/cups:
 `pdfdir` keeps each job's PDF in a directory (a virtual A4 printer), `nopaper` is a printer
-out of paper."""
+out of paper, `jobfails` a printer whose every job fails."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
+import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from busutil import REPO, die_with_parent, free_port
 
 CUPSD = "/usr/sbin/cupsd"
 BACKENDS = REPO / "tests" / "fixtures" / "cups"
 CUPSD_CONF = """Listen 127.0.0.1:{port}
+# and a local socket, as a hall PC's own CUPS is reached by default (lpstat -H: its path)
+Listen {root}/cups.sock
 LogLevel info
 WebInterface No
 Browsing No
@@ -29,6 +34,11 @@ DefaultAuthType None
   Order allow,deny
   Allow all
 </Location>
+# the printed forms carry the ID number in full: the spool keeps no document once printed
+# (as a hall should set it, docs/forms.md); the job's state is kept a minute, for the client to
+# tell a printed job from one CUPS aborted
+PreserveJobFiles {preserve_files}
+PreserveJobHistory 60
 <Policy default>
   <Limit All>
     Order deny,allow
@@ -51,10 +61,11 @@ Sandboxing Relaxed
 
 
 class PrivateCups:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, preserve_files: str = "No"):
         self.root = root
         self.port = free_port()
         self.server = f"127.0.0.1:{self.port}"
+        self.socket = root / "cups.sock"
         self.out = root / "out"  # where the pdfdir queue's jobs land
         for d in ("bin/backend", "spool", "cache", "state", "log", "ppd"):
             (root / d).mkdir(parents=True, exist_ok=True)
@@ -66,7 +77,9 @@ class PrivateCups:
         self.out.mkdir()
         self.out.chmod(0o777)  # backends run as lp
         os.chmod(root, 0o755)
-        (root / "cupsd.conf").write_text(CUPSD_CONF.format(port=self.port))
+        (root / "cupsd.conf").write_text(
+            CUPSD_CONF.format(port=self.port, root=root, preserve_files=preserve_files)
+        )
         (root / "cups-files.conf").write_text(FILES_CONF.format(root=root))
         self.proc = subprocess.Popen(
             [CUPSD, "-f", "-c", str(root / "cupsd.conf"), "-s", str(root / "cups-files.conf")],
@@ -81,13 +94,15 @@ class PrivateCups:
                 raise RuntimeError(f"private cupsd did not start: {self.log()}")
             time.sleep(0.1)
 
-    def add_queue(self, name: str, uri: str) -> None:
+    def add_queue(self, name: str, uri: str, *options: str) -> None:
+        """A raw queue printing to `uri`; `options` as lpadmin's -o ("printer-error-policy=...")."""
         # a cupsd that answers lpstat may still refuse an administrative request for a moment
         # on a loaded machine: tried again for a few seconds, then the reason is shown
         deadline = time.monotonic() + 10
         while True:
             done = subprocess.run(
-                ["lpadmin", "-h", self.server, "-p", name, "-E", "-v", uri, "-m", "raw"],
+                ["lpadmin", "-h", self.server, "-p", name, "-E", "-v", uri, "-m", "raw"]
+                + [arg for option in options for arg in ("-o", option)],
                 capture_output=True,
                 text=True,
             )
@@ -98,6 +113,10 @@ class PrivateCups:
                     f"lpadmin could not add {name}: {done.stderr.strip()}; cupsd: {self.log()}"
                 )
             time.sleep(0.2)
+
+    def spooled(self) -> list[Path]:
+        """The job documents cupsd keeps in its spool (d<job>-<n>; c<job> is a job's state)."""
+        return sorted((self.root / "spool").glob("d*"))
 
     def pdfs(self) -> list[Path]:
         return sorted(self.out.glob("job-*.pdf"))
@@ -120,3 +139,19 @@ class PrivateCups:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+@contextmanager
+def private_cups(preserve_files: str = "No") -> Iterator[PrivateCups]:
+    """A PrivateCups in a directory of its own under /tmp, removed after: its backends run as
+    the user lp, who cannot enter pytest's private temp dirs. `preserve_files` as cupsd.conf's
+    PreserveJobFiles (CUPS's own default is a day)."""
+    root = Path(tempfile.mkdtemp(prefix="onewindow-cups-"))
+    try:
+        server = PrivateCups(root, preserve_files)
+        try:
+            yield server
+        finally:
+            server.close()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)

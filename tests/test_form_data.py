@@ -96,6 +96,18 @@ def test_only_the_windows_that_may_serve_it_and_managers_read_it(hall):
     assert hall.do(KIOSK, "form.get", ticket_id=t["id"])["error"]["code"] == "forbidden"  # view
 
 
+def test_a_ticket_at_another_window_is_that_windows_alone(hall):
+    t = take(hall)
+    hall.open(1, 2)  # both comprehensive: both serve the theme's queue
+    assert hall.ok(caller(2), "form.get", ticket_id=t["id"])  # waiting: either may take it
+    assert hall.call(1)["id"] == t["id"]
+    for purpose in ("view", "reveal", "print"):
+        reply = hall.do(caller(2), "form.get", ticket_id=t["id"], purpose=purpose)
+        assert reply["error"]["code"] == "forbidden", (purpose, reply)
+    assert hall.ok(caller(1), "form.get", window=1, purpose="reveal")
+    assert hall.ok(MANAGER, "form.get", ticket_id=t["id"])
+
+
 def test_a_form_with_mistakes_refuses_the_ticket_naming_the_fields(hall):
     reply = hall.do(
         KIOSK,

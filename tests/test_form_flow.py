@@ -121,15 +121,21 @@ def test_card_theme_form_call_and_the_a4_form_out_of_cups(tmp_path, cups, logs):
             "缴费银行卡号",
         ):
             assert len([ln for ln in text.splitlines() if ln.strip().startswith(label)]) == 1, label
-        for value in (
-            "父亲",
-            "2026-11-20",
-            "Q620012345",
-            "户籍业务",
-            "医保参保与异地就医备案",
-            number,
-        ):
-            assert value in text, value
+        # the items' own fields once each, as the citizen gave them
+        for value in ("父亲", "2026-11-20", "Q620012345", "户籍业务", "医保参保与异地就医备案"):
+            assert text.count(value) == 1, (value, text.count(value))
+        assert number in text
+        # the QR code leads to the guide of what was applied for: the theme's guide page
+        subprocess.run(
+            ["pdftoppm", "-r", "200", "-png", "-singlefile", str(pdf), str(tmp_path / "page")],
+            check=True,
+        )
+        qr = subprocess.run(
+            ["zbarimg", "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", tmp_path / "page.png"],
+            capture_output=True,
+            text=True,
+        )
+        assert qr.stdout.split() == ["http://127.0.0.1:8080/guide/T1"], (qr.stdout, qr.stderr)
         subprocess.run(
             ["pdftoppm", "-r", "70", "-png", "-singlefile", str(pdf), str(IMG / "form-printed")],
             check=True,
@@ -144,8 +150,16 @@ def test_card_theme_form_call_and_the_a4_form_out_of_cups(tmp_path, cups, logs):
         caller.tap("form_reveal")
         caller.wait_text("form_text", lambda s: ID_NUMBER in s, 10)
         caller.tap("form_close")
+        caller.wait_screen("main")
+        # reopened, it is masked again: seeing the number once more is another audited reveal
+        caller.tap("form_show")
+        caller.wait_screen("form")
+        again = caller.wait_text("form_text", lambda s: "Q620012345" in s, 10)
+        assert ID_NUMBER not in again and "620102********0018" in again
+        caller.tap("form_close")
         actions = [r["action"] for r in hall.ctl.store.audit_rows() if r["ticket_id"] == t.id]
         assert {"form_fill", "form_view", "form_print", "form_reveal"} <= set(actions)
+        assert actions.count("form_reveal") == 1
 
         # nowhere in clear: the database file (and its WAL), the logs, the retained topics
         hall.ctl.store.db.execute("PRAGMA wal_checkpoint(FULL)")
