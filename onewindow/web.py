@@ -15,7 +15,7 @@ import threading
 from . import guidewords
 from .domain import guide as guide_model
 from .hallwords import refusal, wait_words
-from .httpserver import HttpServer
+from .httpserver import PER_CLIENT_LIMIT, HttpServer
 from .i18n import localize, reason_text, test_mark
 from .weblang import lang_of, localized, remember, switch
 from .webphone import (
@@ -472,6 +472,14 @@ def add_arguments(p) -> None:
         default="127.0.0.1:8080",
         help="HOST:PORT to serve on (the hall's Wi-Fi address in production)",
     )
+    p.add_argument(
+        "--per-client-limit",
+        type=int,
+        default=PER_CLIENT_LIMIT,
+        metavar="N",
+        help=f"open connections one address may hold (default {PER_CLIENT_LIMIT}; raise it if "
+        "the hall's phones reach the server through one NAT address)",
+    )
 
 
 def main(args) -> int:
@@ -489,7 +497,7 @@ def main(args) -> int:
         s["mqtt"], s["device"], s["secret"], s["hall"], events=(), windows_state=False
     ).start(wait=5)
     host, _, port = args.listen.rpartition(":")
-    server = serve(client, host or "127.0.0.1", int(port))
+    server = serve(client, host or "127.0.0.1", int(port), per_client_limit=args.per_client_limit)
     print(f"OneWindow web pages on http://{host}:{server.port}/", flush=True)
     signal.signal(signal.SIGTERM, lambda *_: server.stop())
     try:
