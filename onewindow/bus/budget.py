@@ -55,6 +55,10 @@ QUIET_S = 60.0  # a device limited, then within its budget this long, is settled
 # refusals in a row (not settled in between) after which a device is flooding, not just eager:
 # the hall's broker then drops its requests itself (PrivateBroker.fence) until it is settled
 FLOODING_AFTER = 200
+# roles never fenced, only rate-limited: the web pages' device speaks for every citizen's phone,
+# so fencing it for one phone's flood would cut every citizen's page off for a minute (the web
+# app limits each phone itself, onewindow/web.py)
+NEVER_FENCED = frozenset({"web"})
 
 
 class Budgets:
