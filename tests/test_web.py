@@ -111,8 +111,20 @@ def test_unknown_pages_and_a_down_controller_get_plain_answers(site):
     assert get(f"{base}/../../etc/passwd")[0] == 404
     assert get(f"{base}/", data=b"level=5")[0] == 405
     hall.stop_service()
-    code, page = get(f"{base}/t/whatever123")
+    code, page = get(f"{base}/t/whatever1234{'A' * 16}")  # shaped like a page key
     assert code == 503 and "系统暂时无法查询" in page
+
+
+def test_a_path_not_shaped_like_a_page_key_is_a_404_without_asking_the_controller(site):
+    """Anything a phone puts after /t/ would otherwise be a request on the web device's budget,
+    which every citizen's page shares: one not shaped like a key is refused here, at once."""
+    hall, base = site
+    hall.stop_service()  # were the controller asked, the answer would be 503
+    for path in ["/t/abc12345", "/t/abc12345/live", "/t/" + "x" * 65, "/t/a$b" + "c" * 20]:
+        began = time.monotonic()
+        code, page = get(base + path)
+        assert code == 404 and "找不到该页面" in page, path
+        assert time.monotonic() - began < 0.5, path
 
 
 def test_front_page_lists_every_guide_under_the_halls_name(site):
@@ -206,7 +218,10 @@ def test_a_malformed_content_length_gets_400_not_a_dropped_connection(site, leng
 
 def test_a_post_without_content_length_gets_411(site):
     _, base = site
-    status, page = raw(base, b"POST /t/abcdef123/rate HTTP/1.1\r\nHost: hall\r\n\r\n")
+    shaped_like_a_key = b"abcdef123" + b"A" * 16
+    status, page = raw(
+        base, b"POST /t/" + shaped_like_a_key + b"/rate HTTP/1.1\r\nHost: hall\r\n\r\n"
+    )
     assert status == 411 and "缺少长度" in page
 
 
@@ -361,6 +376,38 @@ def test_one_address_holds_at_most_fifty_connections_and_others_are_still_served
         finally:
             for s in held:
                 s.close()
+
+
+def test_a_phone_flooding_the_pages_gets_429_and_another_phone_is_served(site):
+    """Every phone's page goes through one web device with one budget: a phone asking for page
+    after page is stopped at its own budget (web.PHONE_BUDGET), told so in zh-CN, and another
+    phone's ticket page is served meanwhile."""
+    from onewindow.web import PHONE_BUDGET
+
+    hall, base = site
+    ticket = hall.client("kiosk-1").request("ticket.issue", {"service": "A"})["ticket"]
+    _, burst = PHONE_BUDGET
+    flooder = http.client.HTTPConnection(
+        "127.0.0.1", port_of(base), timeout=10, source_address=("127.0.0.5", 0)
+    )
+    codes = []
+    try:
+        for _ in range(burst * 2):
+            flooder.request("GET", f"/t/flood{len(codes):07d}{'A' * 16}")
+            r = flooder.getresponse()
+            page = r.read().decode("utf-8")
+            codes.append(r.status)
+            if r.status == 429:
+                break
+    finally:
+        flooder.close()
+    assert codes[-1] == 429, f"{len(codes)} pages and never refused"
+    assert burst <= len(codes) <= burst * 1.5  # its burst, and what refilled meanwhile
+    assert "请求过于频繁" in page and r.getheader("Retry-After") == "1"
+    code, page = get_from(base, f"/t/{key(ticket)}", "127.0.0.6")
+    assert code == 200 and ticket["number"] in page
+    code, _ = get_from(base, "/", "127.0.0.5")  # the flooder itself, still over its budget
+    assert code == 429
 
 
 PHONE_PATIENCE_S = 5  # a page not there by then has failed, to the person holding the phone
