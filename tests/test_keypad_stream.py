@@ -67,6 +67,23 @@ def test_the_press_after_a_broken_frame_is_recognised(broken, reads):
     assert feed(chunks) == [RECALL]
 
 
+@pytest.mark.parametrize("reads", ["one read", "a read per press"])
+def test_twenty_presses_after_a_glitch_of_ff_bytes_in_a_frames_length_all_come_through(reads):
+    """The issue's "presses lost after a stray 0xFF", worked out. A single FF, inserted into a
+    frame or replacing any one of its bytes, at any read split, cost the old parser (before
+    66d3dad) only the frame it hit. What cost it the presses after: a glitch holding the line
+    idle for two byte times, read as FF FF, landing on a frame's length pair. The header then
+    claims 255 bytes; the old parser waited for them and dropped them whole, the next 25 presses
+    with them (0 of 20 here). The length pair is no check on that: both bytes hit alike."""
+    glitched = CALL[:2] + b"\xff\xff" + CALL[4:]  # ff 68 ff ff 68 01 01 0c 0e 16
+    presses = [keypad.build(1 + i % 4, CMD_KEY, bytes([sorted(KEYS)[i % 5]])) for i in range(20)]
+    chunks = {
+        "one read": [glitched + b"".join(presses)],
+        "a read per press": [glitched, *presses],
+    }[reads]
+    assert feed(chunks) == presses
+
+
 def test_a_cut_frame_followed_by_silence_waits_then_yields_to_the_next_press():
     buf = bytearray(CALL[:7])
     assert keypad.parse_stream(buf) == []
