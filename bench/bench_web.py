@@ -188,8 +188,12 @@ class Site:
             log.close()
 
 
-def fetch(port: int, method: str, path: str, body: bytes | None = None) -> tuple[int, str]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+def fetch(
+    port: int, method: str, path: str, body: bytes | None = None, source: str = "127.0.0.1"
+) -> tuple[int, str]:
+    """`source`: the loopback address the request comes from (phones have one each, and the
+    server holds at most httpserver.PER_CLIENT_LIMIT connections from one)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30, source_address=(source, 0))
     try:
         headers = {"Content-Type": "application/x-www-form-urlencoded"} if body is not None else {}
         conn.request(method, path, body=body, headers=headers)
@@ -234,7 +238,7 @@ def load(site: Site, n_clients: int, n_pages: int) -> dict:
         for method, path, body, expect in pages:
             t0 = time.perf_counter()
             try:
-                status, text = fetch(site.port, method, path, body)
+                status, text = fetch(site.port, method, path, body, f"127.0.1.{i % 250 + 1}")
                 if status != 200:
                     bad.append(f"HTTP {status}")
                 elif expect not in text:
@@ -333,8 +337,10 @@ def half_sent(site: Site) -> dict:
     """300 requests that stop before their headers end, held open; meanwhile a phone asks a page."""
     socks = []
     t0 = time.perf_counter()
-    for _ in range(HALF_SENT):
-        s = socket.create_connection(("127.0.0.1", site.port), timeout=10)
+    for i in range(HALF_SENT):  # 50 from each address, the most one may hold
+        s = socket.create_connection(
+            ("127.0.0.1", site.port), timeout=10, source_address=(f"127.0.2.{i // 50 + 1}", 0)
+        )
         s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nUser-Agent: slow")
         socks.append(s)
     time.sleep(2)

@@ -12,6 +12,8 @@ import threading
 from dataclasses import dataclass
 from typing import Callable, Optional
 
+from onewindow import lograte
+
 from .serialport import SerialLink, SerialLinkError
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,9 @@ def parse_stream(buf: bytearray) -> list[Frame]:
     for the length to fill up. No real frame is given up that way: FF 68 never occurs past
     the start of a frame of this protocol (no command is 68, keys and digits are below 20,
     a checksum is followed by 16, and L = FF would claim more than any pad sends).
+
+    A noisy line breaks frames by the thousand: the warnings are rate-limited (one line per kind
+    a minute, then its count; onewindow/lograte.py), and KeypadBus.run tells the counts.
     """
     frames = []
     while True:
@@ -70,19 +75,26 @@ def parse_stream(buf: bytearray) -> list[Frame]:
             del buf[: max(0, len(buf) - 1)]  # keep a trailing FF: it may start a frame
             return frames
         if start:
-            log.warning("keypad bus: %d bytes of noise skipped", start)
+            lograte.warn(log, "noise", "keypad bus: %d bytes of noise skipped", start)
             del buf[:start]
         if len(buf) < 5:
             return frames
         n, n2, mark = buf[2], buf[3], buf[4]
         if n != n2 or mark != 0x68 or n < 2:
-            log.warning("keypad bus: bad frame header %s; resynchronising", bytes(buf[:5]).hex(" "))
+            lograte.warn(
+                log,
+                "header",
+                "keypad bus: bad frame header %s; resynchronising",
+                bytes(buf[:5]).hex(" "),
+            )
             del buf[:2]
             continue
         total = 5 + n + 2
         inner = buf.find(HEAD, 2, total)
         if inner >= 0:
-            log.warning("keypad bus: frame cut off after %d bytes; resynchronising", inner)
+            lograte.warn(
+                log, "cut", "keypad bus: frame cut off after %d bytes; resynchronising", inner
+            )
             del buf[:inner]
             continue
         if len(buf) < total:
@@ -90,7 +102,9 @@ def parse_stream(buf: bytearray) -> list[Frame]:
         raw = bytes(buf[:total])
         addr, cmd, data = raw[5], raw[6], raw[7 : 5 + n]
         if raw[-1] != END or raw[-2] != checksum(addr, cmd, data):
-            log.warning("keypad bus: corrupt frame from address %d dropped", addr)
+            lograte.warn(
+                log, ("corrupt", addr), "keypad bus: corrupt frame from address %d dropped", addr
+            )
             del buf[:2]
             continue
         del buf[:total]
@@ -182,10 +196,11 @@ class KeypadBus:
     def run(self, on_event: Callable[[KeyEvent], None]) -> None:
         """Read until stop(); an unplugged line is retried, never fatal."""
         while not self._stop.is_set():
+            lograte.flush()  # the counts of a minute's held-back warnings, once it is over
             try:
                 events = self.poll()
             except SerialLinkError as exc:
-                log.warning("%s", exc)
+                lograte.warn(log, ("link", str(exc)), "%s", exc)  # retried every second
                 self._stop.wait(1.0)
                 continue
             for ev in events:

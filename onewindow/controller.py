@@ -45,6 +45,10 @@ REPLIES_PER_DEVICE = 2_000
 REPLIES_MAX_BYTES = 32 * 1024 * 1024
 CLOCK_STEP = timedelta(seconds=30)  # the clock going back more than this is a step, not jitter
 CLOCK_ALERT = "clock"
+# the clock gaining more than this on the time truly passed (since boot), while tickets wait, is
+# a step (a wrong date set, a bad time server), not the hours going by
+FORWARD_STEP = timedelta(hours=1)
+CLOCK_AHEAD_ALERT = "clock-ahead"
 CONTROLLER = "controller"  # who the audit log names for the controller's own acts
 RATING_SCAN = timedelta(minutes=1)  # bad ratings' deadlines are days: looked at once a minute
 
@@ -59,7 +63,10 @@ class Controller:
         secret: bytes,
         source_hash: str = "",
         test_mode: bool = False,
+        elapsed: Optional[Callable[[], float]] = None,
     ):
+        """`elapsed`: seconds truly passed, whatever the clock says (time since boot); without
+        it only the clock itself is known, and a step forward cannot be told from time passing."""
         self.hall = hall
         self.raw = raw
         self.store = store
@@ -78,6 +85,12 @@ class Controller:
         self._last_clock: Optional[datetime] = None  # the clock's previous reading
         self._clock_step: Optional[tuple] = None  # (from, to): a step back, not yet told
         self._clock_back_from: Optional[datetime] = None  # the clock alert lasts until then
+        self.elapsed = elapsed or (lambda: self.clock().timestamp())
+        self._last_elapsed = 0.0  # elapsed() at the clock's previous reading
+        # how far the clock stepped forward past the time truly passed, while tickets waited:
+        # the service day follows the clock less this, so the step expires nobody's ticket
+        self._ahead = timedelta(0)
+        self._ahead_step: Optional[tuple] = None  # (from, to): a step forward, not yet told
         self._floor = date.min
         self.order_floor: Optional[datetime] = None
         self.reload()
@@ -137,14 +150,28 @@ class Controller:
         """The service day: the clock's, but never a day earlier than one the hall has already
         issued numbers for or moved to. A clock stepped back a day must neither hand out A001
         a second time nor, once put right, expire the tickets it issued meanwhile."""
-        return max(service_day(self.now()), self._floor)
+        return max(service_day(self.now() - self._ahead), self._floor)
 
     def _watch_clock(self) -> None:
-        """Note a step back of the clock (once per step) for the clock alert."""
-        now = self.now()
-        if self._last_clock is not None and now < self._last_clock - CLOCK_STEP:
-            self._clock_step = (self._last_clock, now)
-        self._last_clock = now
+        """Note a step of the clock (once per step) for the clock alerts. A step back is known
+        from the clock alone; a step forward from the clock gaining on the time truly passed
+        (a hall switched off, or asleep, overnight has truly passed the night)."""
+        now, elapsed = self.now(), self.elapsed()
+        last = self._last_clock
+        if last is not None:
+            gained = (now - last) - timedelta(seconds=elapsed - self._last_elapsed)
+            if gained > FORWARD_STEP and self.queues.by_id:
+                self._ahead += gained
+                self._ahead_step = (last, now)
+            elif now < last - CLOCK_STEP or (self._ahead and gained < -CLOCK_STEP):
+                # a forward step put right, in part or whole, is no step back of its own
+                undone = min(max(last - now, -gained), self._ahead)
+                self._ahead -= undone
+                if self._ahead < CLOCK_STEP:  # put right to within the clock's jitter
+                    self._ahead = timedelta(0)
+                if (last - now) - undone > CLOCK_STEP:
+                    self._clock_step = (last, now)
+        self._last_clock, self._last_elapsed = now, elapsed
 
     def code_name(self, code: str) -> str:
         item = self.hall.service(code) or self.hall.theme(code)
@@ -422,13 +449,20 @@ class Controller:
     # -- the day ------------------------------------------------------------------------------
 
     def _day_due(self) -> bool:
-        return self._purge_due or self._clock_step is not None or self.today() != self.day
+        return (
+            self._purge_due
+            or self._clock_step is not None
+            or self._ahead_step is not None
+            or self.today() != self.day
+        )
 
     def _roll_day_if_needed(self) -> None:
         if not self._day_due():
             return
         if self._clock_step is not None:
             self._tell_clock_step()
+        if self._ahead_step is not None:
+            self._tell_clock_ahead()
         today = self.today()
         if today != self.day:
             log.info("new service day %s: earlier days' open tickets expire", today)
@@ -482,12 +516,44 @@ class Controller:
             day=self.today().isoformat(),
         )
 
+    def _tell_clock_ahead(self) -> None:
+        """A clock stepped forward while tickets waited: the managers hear it, and the hall
+        stays on its day (the waiting keep their places) until the clock is put right, the
+        tickets are all done, or the time truly passed reaches the next day."""
+        was, now = self._ahead_step
+        self._ahead_step = None
+        log.warning(
+            "the system clock jumped forward from %s to %s with tickets waiting; the hall stays "
+            "on %s and expires none of them (check the time synchronisation)",
+            was.isoformat(),
+            now.isoformat(),
+            self.today(),
+        )
+        self.alerts.clear(CLOCK_AHEAD_ALERT)  # a second step: told anew
+        self.alerts.raise_(
+            CLOCK_AHEAD_ALERT,
+            "clock",
+            f"系统时钟向前跳变（从 {was:%m-%d %H:%M:%S} 到 {now:%m-%d %H:%M:%S}），"
+            f"等候中的号票保留，号码继续按 {self.today():%m-%d} 发放，请检查时间同步",
+            day=self.today().isoformat(),
+        )
+
+    def _settle_clock_ahead(self) -> None:
+        """The forward step is over once the clock is put right, or once no ticket waits: the
+        day may then follow the clock, and its roll expires nobody."""
+        if self._ahead and not self.queues.by_id:
+            log.info("no ticket waits: the service day follows the clock again")
+            self._ahead = timedelta(0)
+        if not self._ahead and CLOCK_AHEAD_ALERT in self.alerts:
+            self.alerts.clear(CLOCK_AHEAD_ALERT)
+
     def tick(self) -> list:
         """Periodic work on the controller's thread: day rollover, alerts, bounds."""
         events = self._sink = []
         try:
             self._watch_clock()
             with self.store.transaction():
+                self._settle_clock_ahead()
                 self._roll_day_if_needed()
                 self._release_holds()
                 if CLOCK_ALERT in self.alerts and (

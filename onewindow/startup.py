@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import secrets
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Callable, Optional
@@ -28,6 +29,12 @@ TEST_DB_FILE = "hall-test.db"  # test mode's tickets: never in the hall's own da
 def hall_clock(timezone: str) -> Callable[[], datetime]:
     tz = ZoneInfo(timezone)
     return lambda: datetime.now(tz)
+
+
+def since_boot() -> float:
+    """Seconds since the machine booted, asleep included, whatever the wall clock is set to: a
+    night asleep is a night passed, a date set wrong is not (controller.FORWARD_STEP)."""
+    return time.clock_gettime(time.CLOCK_BOOTTIME)
 
 
 def load_secret(data_dir: Path) -> bytes:
@@ -68,7 +75,10 @@ def open_hall(
         raise ConfigError([_other_hall(config_path, data_dir, hall.id, owner)])
     source_hash = hashlib.sha256(Path(config_path).read_bytes()).hexdigest()
     file_raw = json.loads(json.dumps(raw, ensure_ascii=False, default=str))  # as stored
-    clock = clock or hall_clock(hall.timezone)
+    if clock is None:
+        clock, elapsed = hall_clock(hall.timezone), since_boot
+    else:  # a test's clock may say how much time truly passed besides what it reads
+        elapsed = getattr(clock, "elapsed", None)
     _remove_test_data(data_dir)
     if test_mode:
         file_raw = always_open(file_raw)
@@ -81,7 +91,9 @@ def open_hall(
     except BaseException:
         store.close()
         raise
-    ctl = Controller(hall, raw, store, clock, load_secret(data_dir), source_hash, test_mode)
+    ctl = Controller(
+        hall, raw, store, clock, load_secret(data_dir), source_hash, test_mode, elapsed=elapsed
+    )
     from .phonevault import open_form_vault, open_vault
 
     ctl.phones = open_vault(data_dir)

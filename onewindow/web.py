@@ -11,11 +11,14 @@ from __future__ import annotations
 import html
 import logging
 import threading
+import time
 
-from . import guidewords
+from . import guidewords, lograte
+from .bus.budget import Budgets
 from .domain import guide as guide_model
+from .domain.pagekey import KEY_PATTERN
 from .hallwords import refusal, wait_words
-from .httpserver import HttpServer
+from .httpserver import PER_CLIENT_LIMIT, HttpServer
 from .i18n import localize, reason_text, test_mark
 from .weblang import lang_of, localized, remember, switch
 from .webphone import (
@@ -46,8 +49,11 @@ var ok=l>0&&(!bad||(rs.length>0&&(!other||words)));f.elements.go.disabled=!ok;
 document.getElementById('need').style.display=bad&&!ok?'block':'none'}
 f.addEventListener('change',upd);f.addEventListener('input',upd);upd()})();
 </script>"""
-TICKET_ID = r"[A-Za-z0-9_-]{6,64}"  # what a ticket's path may hold
+TICKET_ID = KEY_PATTERN  # what a ticket's path may hold: anything else is a 404 at once
 CODE = r"[A-Za-z0-9_-]{1,16}"  # what a service's path may hold
+# requests a second from one address, and its burst: a phone opens a page now and then and its
+# ticket page asks for its banner every 3 s; 10 a second is a few dozen phones behind one NAT
+PHONE_BUDGET = (10.0, 100)
 
 PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">{refresh}
@@ -77,8 +83,6 @@ class WebApp:
 
     def ask(self, op: str, args: dict) -> dict:
         """A phone waits for a page: answer 'try later' at once when the hall is not there."""
-        import time
-
         from .bus.client import BusUnavailable
 
         deadline = time.monotonic() + 1.0  # just (re)connected: the presence is on its way
@@ -409,8 +413,35 @@ class WebApp:
         )
 
 
-def make_routes(app: WebApp) -> Routes:
-    """The pages, by path. A page that needs the controller says so (503) when it is away."""
+class PhoneBudgets:
+    """A request budget per client address (bus/budget.py's token buckets): every phone's page
+    goes through the one web device, whose budget and refusals are shared by all, so one phone
+    flooding the pages must be stopped here (429) before it spends theirs."""
+
+    def __init__(self, budget: tuple[float, int] = PHONE_BUDGET, clock=time.monotonic):
+        self._budgets = Budgets(table={"phone": budget}, ops={}, clock=clock)
+        self._lock = threading.Lock()  # the page workers ask at once
+        self._next_tidy = 0.0
+
+    def __call__(self, address: str) -> float | None:
+        """None when the address may go on, else the seconds until it may."""
+        with self._lock:
+            budgets = self._budgets
+            now = budgets.clock()
+            if now >= self._next_tidy:  # addresses seen once are not kept for ever
+                self._next_tidy = now + 60
+                budgets.forget_rested()
+                budgets.settled()
+            if budgets.take(address, "phone"):
+                return None
+            wait = budgets.retry_after(address, "phone")
+        lograte.warn(log, "phone-rate", "web: a phone over its request rate was refused (429)")
+        return wait
+
+
+def make_routes(app: WebApp, limit: PhoneBudgets | None = None) -> Routes:
+    """The pages, by path. A page that needs the controller says so (503) when it is away.
+    `limit`: the per-phone request budget (none: unlimited)."""
     from .bus.client import BusError
 
     def guarded(page):
@@ -435,7 +466,7 @@ def make_routes(app: WebApp) -> Routes:
         body = f'<div class="card">{_e(W("no_page", lang))}</div>'
         return 404, app.page(W("no_page_title", lang), body, lang=lang)
 
-    routes = Routes(not_found=not_found)
+    routes = Routes(not_found=not_found, limit=limit)
     routes.get(r"/", guarded(lambda req: app.index_page(lang_of(req, app.langs()))), "index")
     routes.get(
         rf"/t/(?P<ticket_id>{TICKET_ID})",
@@ -460,10 +491,14 @@ def make_routes(app: WebApp) -> Routes:
     return routes
 
 
-def serve(client, host: str, port: int, **limits) -> HttpServer:
+def serve(
+    client, host: str, port: int, phone_budget: tuple[float, int] = PHONE_BUDGET, **limits
+) -> HttpServer:
     """The pages for this hall's bus client on host:port (not yet serving: call serve_forever or
-    start). OSError when the address cannot be had."""
-    return HttpServer(make_routes(WebApp(client)), host, port, **limits)
+    start). OSError when the address cannot be had. `phone_budget`: (requests a second, burst)
+    from one address; `limits`: HttpServer's."""
+    routes = make_routes(WebApp(client), PhoneBudgets(phone_budget))
+    return HttpServer(routes, host, port, **limits)
 
 
 def add_arguments(p) -> None:
@@ -471,6 +506,14 @@ def add_arguments(p) -> None:
         "--listen",
         default="127.0.0.1:8080",
         help="HOST:PORT to serve on (the hall's Wi-Fi address in production)",
+    )
+    p.add_argument(
+        "--per-client-limit",
+        type=int,
+        default=PER_CLIENT_LIMIT,
+        metavar="N",
+        help=f"open connections one address may hold (default {PER_CLIENT_LIMIT}; raise it if "
+        "the hall's phones reach the server through one NAT address)",
     )
 
 
@@ -489,7 +532,7 @@ def main(args) -> int:
         s["mqtt"], s["device"], s["secret"], s["hall"], events=(), windows_state=False
     ).start(wait=5)
     host, _, port = args.listen.rpartition(":")
-    server = serve(client, host or "127.0.0.1", int(port))
+    server = serve(client, host or "127.0.0.1", int(port), per_client_limit=args.per_client_limit)
     print(f"OneWindow web pages on http://{host}:{server.port}/", flush=True)
     signal.signal(signal.SIGTERM, lambda *_: server.stop())
     try:

@@ -9,13 +9,14 @@ A handler takes a `Request` and returns (status, html). A path is matched whole 
 pattern in the order added; a POST route gets its form parsed before the handler runs, and a
 body without a length (411), with a bad one (400) or over BODY_LIMIT (413) never reaches it.
 A handler that raises is logged by route name (never by path: paths carry ticket ids) and the
-phone gets a 500 page. The query string (`?lang=en`) and cookies are parsed for the handler.
+phone gets a 500 page. A client over its request rate (`limit`) gets 429 before any of that. The query string (`?lang=en`) and cookies are parsed for the handler.
 """
 
 from __future__ import annotations
 
 import html
 import logging
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Callable
@@ -43,6 +44,11 @@ ERRORS = {
         f"Request body too large (limit {BODY_LIMIT // 1024} KB).",
     ),
     431: ("Request Header Fields Too Large", "请求头过大。", "Request header fields too large."),
+    429: (
+        "Too Many Requests",
+        "请求过于频繁，请稍后再试。",
+        "Too many requests: please try again in a moment.",
+    ),
     500: (
         "Internal Server Error",
         "系统出错，请稍后再试。",
@@ -94,9 +100,16 @@ class Route:
 class Routes:
     """The table of pages; itself the WSGI application."""
 
-    def __init__(self, not_found: Callable[[Request], tuple[int, str]] | None = None):
+    def __init__(
+        self,
+        not_found: Callable[[Request], tuple[int, str]] | None = None,
+        limit: Callable[[str], float | None] | None = None,
+    ):
+        """`limit(address)`: None when a request from that client address may go on, else the
+        seconds it should wait (it gets 429 with them as Retry-After)."""
         self.table: list[Route] = []
         self.not_found = not_found or (lambda req: (404, error_page(404)))
+        self.limit = limit
 
     def add(self, method: str, pattern: str, handler, name: str | None = None) -> None:
         self.table.append(Route(method, re.compile(pattern), handler, name or pattern))
@@ -110,7 +123,15 @@ class Routes:
     def __call__(self, environ, start_response):
         method = environ.get("REQUEST_METHOD", "GET")
         path = "/" + (environ.get("PATH_INFO") or "").strip("/")  # "/guide/F/" is "/guide/F"
-        code, body, extra = self.answer(method, path, environ)
+        wait = self.limit(environ.get("REMOTE_ADDR") or "") if self.limit else None
+        if wait is None:
+            code, body, extra = self.answer(method, path, environ)
+        else:
+            code, body, extra = (
+                429,
+                error_page(429),
+                [("Retry-After", str(max(1, math.ceil(wait))))],
+            )
         data = body if isinstance(body, bytes) else body.encode("utf-8")
         # a page is HTML unless its handler said otherwise (a PDF report)
         kind = (

@@ -53,14 +53,26 @@ def caller(n: int) -> Device:
 
 
 class Clock:
+    """The hall's wall clock, and the time truly passed (a hall's time since boot): setting
+    `at` or advance() is time passing; step() is the clock set wrong (or right)."""
+
     def __init__(self, at: datetime):
         self.at = at
+        self._stepped = timedelta(0)
 
     def __call__(self) -> datetime:
         return self.at
 
     def advance(self, **kw) -> None:
         self.at += timedelta(**kw)
+
+    def step(self, **kw) -> None:
+        """The clock moved with no time passing."""
+        self.at += timedelta(**kw)
+        self._stepped += timedelta(**kw)
+
+    def elapsed(self) -> float:
+        return (self.at - self._stepped).timestamp()
 
 
 class Hall:

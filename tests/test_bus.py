@@ -272,6 +272,40 @@ def test_a_flooding_led_sign_is_rate_limited_then_fenced_with_one_alert_and_the_
     led.disconnect()
 
 
+def test_a_flood_through_the_web_pages_device_is_refused_but_never_fenced(hall):
+    """web-1 speaks for every citizen's phone: one phone's flood through it is rate-limited
+    like any device's, but the broker never cuts it off, so the other phones' pages go on."""
+    from onewindow.bus.budget import BUDGETS, FLOODING_AFTER
+
+    hall.add("web-1", "web")
+    web = hall.raw_client("web-1")
+    web.subscribe(f"ow/{hall.hall_id}/rep/web-1", 1)
+    time.sleep(0.2)
+    _, burst = BUDGETS["web"]
+    budgets = hall.service.guard.budgets
+    now = time.monotonic()
+    budgets.clock = lambda: now  # the budget refills not at all while it floods
+    flood = burst + 2 * FLOODING_AFTER
+    for n in range(flood):
+        web.publish(f"ow/{hall.hall_id}/req/web-1", envelope(f"f{n}", "config.get"), 1)
+    seen = -1
+    while seen != len(web.received):  # until the answers stop
+        seen = len(web.received)
+        time.sleep(1.0)
+    refused = [a for _, p in web.received if not (a := json.loads(p))["ok"]]
+    assert len(refused) >= FLOODING_AFTER  # it was flooding, and told so
+    assert all(a["error"]["code"] == "rate_limited" for a in refused)
+    acl = (hall.data_dir / "mosquitto" / "acl").read_text()
+    assert f"topic write ow/{hall.hall_id}/req/web-1" in acl, "the web device was fenced"
+    budgets.clock = lambda: time.monotonic() + 1  # a second later: refilled
+    before = len(web.received)
+    web.publish(f"ow/{hall.hall_id}/req/web-1", envelope("phone", "config.get"), 1)
+    wait_for(lambda: len(web.received) > before, timeout=5)
+    assert json.loads(web.received[-1][1])["ok"] is True  # the next phone's page is served
+    web.loop_stop()
+    web.disconnect()
+
+
 def test_a_kiosk_flooding_ticket_issue_gets_a_busy_hours_numbers_not_hundreds(hall):
     """A script on a kiosk's identity asks for 1,000 numbers at once: it gets the burst of its
     `ticket.issue` budget (bus/budget.py), the managers read that numbers were being taken in

@@ -382,6 +382,61 @@ def test_no_show_from_yesterday_cannot_be_reinstated_today(tmp_path):
     h.ctl.store.close()
 
 
+def test_a_clock_stepped_forward_a_day_expires_no_waiting_ticket(tmp_path):
+    cfg = always_open_copy(REPO / "config" / "hall.toml", tmp_path)
+    h = Hall(tmp_path, datetime(2026, 11, 24, 10, 0, tzinfo=TZ), config=cfg)
+    before = [h.issue("A"), h.issue("A")]
+    h.clock.step(days=1)  # a wrong date set: a day on, with no time passing
+    h.ctl.tick()
+    during = h.issue("A")
+    assert during["number"] == "A003"  # the same day's numbers go on
+    waiting = before + [during]
+    assert {h.ctl.store.ticket(t["id"]).status.value for t in waiting} == {"waiting"}
+    alerts = h.ctl.alerts.listed()
+    assert [a["kind"] for a in alerts] == ["clock"] and "向前跳变" in alerts[0]["message"]
+    assert "11-24" in alerts[0]["message"] and h.ctl.views.hall()["day"] == "2026-11-24"
+
+    h.clock.advance(minutes=5)
+    h.clock.step(days=-1)  # and is put right
+    h.ctl.tick()
+    assert h.issue("A")["number"] == "A004"
+    assert h.ctl.alerts.listed() == []  # no second alert for the correction, and cleared
+    h.open(4)
+    assert [h.call(4)["number"] for _ in range(4)] == ["A001", "A002", "A003", "A004"]
+    h.ctl.store.close()
+
+
+def test_a_step_forward_never_put_right_ends_when_no_ticket_waits(tmp_path):
+    cfg = always_open_copy(REPO / "config" / "hall.toml", tmp_path)
+    h = Hall(tmp_path, datetime(2026, 11, 24, 16, 0, tzinfo=TZ), config=cfg)
+    h.issue("A")
+    h.clock.step(days=1)
+    h.ctl.tick()
+    h.open(4)
+    h.call(4)
+    h.ok(caller(4), "window.finish", window=4)
+    h.ctl.tick()  # nothing waits: the day follows the clock, and its roll expires nobody
+    assert h.ctl.views.hall()["day"] == "2026-11-25" and h.ctl.alerts.listed() == []
+    assert h.issue("A")["number"] == "A001"
+    h.ctl.store.close()
+
+
+def test_a_step_forward_still_rolls_over_when_the_true_time_reaches_midnight(tmp_path):
+    """The step is not believed, but the hours are: the waiting expire at the true midnight."""
+    cfg = always_open_copy(REPO / "config" / "hall.toml", tmp_path)
+    h = Hall(tmp_path, datetime(2026, 11, 24, 20, 0, tzinfo=TZ), config=cfg)
+    t = h.issue("A")
+    h.clock.step(hours=2)  # 22:00 by the clock at 20:00
+    h.ctl.tick()
+    h.clock.advance(hours=3, minutes=30)  # 01:30 by the clock, 23:30 truly
+    h.ctl.tick()
+    assert h.ctl.store.ticket(t["id"]).status.value == "waiting"
+    h.clock.advance(hours=1)  # 00:30 truly
+    h.ctl.tick()
+    assert h.ctl.store.ticket(t["id"]).status.value == "cancelled"
+    h.ctl.store.close()
+
+
 def test_window_state_lists_who_comes_next_in_call_order_without_names(hall):
     a1 = hall.issue("A")
     hall.clock.advance(minutes=1)

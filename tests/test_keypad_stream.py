@@ -1,13 +1,21 @@
-"""The keypad bus stream parser (pure): after any broken frame, the next real frame still comes through."""
+"""The keypad bus stream parser: after any broken frame, the next real frame still comes through;
+and a noisy line's broken frames, read by the driver from a simulated bus on a pty, make a few
+log lines with counts, not one each."""
 
 from __future__ import annotations
+
+import logging
 
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from busutil import wait_for
 from drivers import keypad
-from drivers.keypad import CMD_KEY, CMD_RATING, CMD_SHOW, END, HEAD, KEYS
+from drivers.keypad import CMD_KEY, CMD_RATING, CMD_SHOW, END, HEAD, KEYS, KeyEvent, KeypadBus
+from drivers.keypad_sim import KeypadBusSimulator
+from drivers.ptysim import PtyDevice
+from onewindow import lograte
 
 CALL = keypad.build(1, CMD_KEY, b"\x0c")  # ff 68 03 03 68 01 01 0c 0e 16
 RECALL = keypad.build(2, CMD_KEY, b"\x0d")
@@ -59,6 +67,23 @@ def test_the_press_after_a_broken_frame_is_recognised(broken, reads):
     assert feed(chunks) == [RECALL]
 
 
+@pytest.mark.parametrize("reads", ["one read", "a read per press"])
+def test_twenty_presses_after_a_glitch_of_ff_bytes_in_a_frames_length_all_come_through(reads):
+    """The issue's "presses lost after a stray 0xFF", worked out. A single FF, inserted into a
+    frame or replacing any one of its bytes, at any read split, cost the old parser (before
+    66d3dad) only the frame it hit. What cost it the presses after: a glitch holding the line
+    idle for two byte times, read as FF FF, landing on a frame's length pair. The header then
+    claims 255 bytes; the old parser waited for them and dropped them whole, the next 25 presses
+    with them (0 of 20 here). The length pair is no check on that: both bytes hit alike."""
+    glitched = CALL[:2] + b"\xff\xff" + CALL[4:]  # ff 68 ff ff 68 01 01 0c 0e 16
+    presses = [keypad.build(1 + i % 4, CMD_KEY, bytes([sorted(KEYS)[i % 5]])) for i in range(20)]
+    chunks = {
+        "one read": [glitched + b"".join(presses)],
+        "a read per press": [glitched, *presses],
+    }[reads]
+    assert feed(chunks) == presses
+
+
 def test_a_cut_frame_followed_by_silence_waits_then_yields_to_the_next_press():
     buf = bytearray(CALL[:7])
     assert keypad.parse_stream(buf) == []
@@ -74,6 +99,40 @@ def test_good_frames_around_a_broken_one_all_come_through():
 
 def test_a_frame_split_across_reads_is_joined():
     assert feed([RECALL[:3], RECALL[3:8], RECALL[8:]]) == [RECALL]
+
+
+def test_a_burst_of_broken_frames_makes_a_log_line_per_kind_then_its_count(
+    tmp_path, caplog, monkeypatch
+):
+    now = [0.0]
+    monkeypatch.setattr(lograte, "_DEFAULT", lograte.LogRate(clock=lambda: now[0]))
+    sim = KeypadBusSimulator(addresses=(1, 2))
+    sim.device = dev = PtyDevice(sim, tmp_path / "ttyKEYPAD")
+    bus = KeypadBus(str(tmp_path / "ttyKEYPAD"))
+    events: list[KeyEvent] = []
+    caplog.set_level(logging.WARNING, logger="drivers.keypad")
+    bus.start(events.append)
+    try:
+        wait_for(lambda: bus.link.state.value == "ready", 3)
+        for _ in range(300):  # a pad losing power mid-frame, line noise, a garbled frame
+            sim.press_cut(1, 0x0C, 5)
+            sim.noise(with_bad_checksum(RECALL))
+            sim.noise(b"\x00\x13")
+        sim.press(2, 0x0D)
+        wait_for(lambda: events, 10)
+        assert events == [KeyEvent(2, "recall")]  # the press after them all comes through
+        firsts = [r.getMessage() for r in caplog.records]
+        assert len(firsts) == 3, firsts  # one line per kind of breakage, not 900
+        now[0] += 61  # a minute on: the driver's loop tells what it held back
+        wait_for(lambda: len(caplog.records) >= 2 * len(firsts) - 1, 5)
+        counts = [r.getMessage() for r in caplog.records[len(firsts) :]]
+    finally:
+        bus.stop()
+        dev.close()
+    assert any("cut off" in c and "(and 299 more like it" in c for c in counts), counts
+    assert any("corrupt" in c and "(and 299 more like it" in c for c in counts), counts
+    # noise at the end of a read is let go quietly (it may be a frame's start): fewer lines
+    assert any("noise" in c and "more like it" in c for c in counts), counts
 
 
 # -- property: random garbage between real frames ---------------------------------------------

@@ -3,6 +3,7 @@ hostile or broken clients a public Wi-Fi brings, over real sockets."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import logging
 import select
@@ -13,6 +14,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -109,8 +111,20 @@ def test_unknown_pages_and_a_down_controller_get_plain_answers(site):
     assert get(f"{base}/../../etc/passwd")[0] == 404
     assert get(f"{base}/", data=b"level=5")[0] == 405
     hall.stop_service()
-    code, page = get(f"{base}/t/whatever123")
+    code, page = get(f"{base}/t/whatever1234{'A' * 16}")  # shaped like a page key
     assert code == 503 and "系统暂时无法查询" in page
+
+
+def test_a_path_not_shaped_like_a_page_key_is_a_404_without_asking_the_controller(site):
+    """Anything a phone puts after /t/ would otherwise be a request on the web device's budget,
+    which every citizen's page shares: one not shaped like a key is refused here, at once."""
+    hall, base = site
+    hall.stop_service()  # were the controller asked, the answer would be 503
+    for path in ["/t/abc12345", "/t/abc12345/live", "/t/" + "x" * 65, "/t/a$b" + "c" * 20]:
+        began = time.monotonic()
+        code, page = get(base + path)
+        assert code == 404 and "找不到该页面" in page, path
+        assert time.monotonic() - began < 0.5, path
 
 
 def test_front_page_lists_every_guide_under_the_halls_name(site):
@@ -134,6 +148,27 @@ def raw(base: str, request: bytes, timeout: float = 10) -> tuple[int, str]:
         r = http.client.HTTPResponse(s)
         r.begin()
         return r.status, r.read().decode("utf-8")
+
+
+def connect(base: str, source: str) -> socket.socket:
+    """A connection from another address of the loopback network: another phone, to the
+    server's per-address limit."""
+    return socket.create_connection(
+        ("127.0.0.1", port_of(base)), timeout=10, source_address=(source, 0)
+    )
+
+
+def get_from(base: str, path: str, source: str, timeout: float = 10) -> tuple[int, str]:
+    """GET on a connection from `source`, an address of the loopback network."""
+    conn = http.client.HTTPConnection(
+        "127.0.0.1", port_of(base), timeout=timeout, source_address=(source, 0)
+    )
+    try:
+        conn.request("GET", path)
+        r = conn.getresponse()
+        return r.status, r.read().decode("utf-8")
+    finally:
+        conn.close()
 
 
 def peak_rss_mb() -> float:
@@ -183,7 +218,10 @@ def test_a_malformed_content_length_gets_400_not_a_dropped_connection(site, leng
 
 def test_a_post_without_content_length_gets_411(site):
     _, base = site
-    status, page = raw(base, b"POST /t/abcdef123/rate HTTP/1.1\r\nHost: hall\r\n\r\n")
+    shaped_like_a_key = b"abcdef123" + b"A" * 16
+    status, page = raw(
+        base, b"POST /t/" + shaped_like_a_key + b"/rate HTTP/1.1\r\nHost: hall\r\n\r\n"
+    )
     assert status == 411 and "缺少长度" in page
 
 
@@ -219,8 +257,8 @@ def test_half_sent_requests_are_dropped_after_the_timeout_and_hold_no_thread(sit
     threads_before = threading.active_count()
     slow = []
     try:
-        for _ in range(50):
-            s = socket.create_connection(("127.0.0.1", port_of(base)), timeout=10)
+        for _ in range(50):  # from an address of their own, which may hold 50
+            s = connect(base, source="127.0.0.3")
             s.sendall(b"GET / HTTP/1.1\r\nHost: hall\r\nUser-Agent: slo")  # and nothing more
             slow.append(s)
         assert get(f"{base}/")[0] == 200  # everyone else is still served
@@ -243,6 +281,135 @@ def test_half_sent_requests_are_dropped_after_the_timeout_and_hold_no_thread(sit
             s.close()
 
 
+@contextlib.contextmanager
+def serving(hall, **limits) -> Iterator[str]:
+    """A second server of the hall's pages with limits of the test's own: its base URL."""
+    from onewindow.web import serve
+
+    server = serve(hall.client("web-1"), "127.0.0.1", 0, **limits).start()
+    try:
+        yield f"http://127.0.0.1:{server.port}"
+    finally:
+        server.shutdown()
+
+
+def closed_by_server(s: socket.socket, wait_s: float) -> bool:
+    """Whether the server closes this connection within wait_s, with no answer."""
+    if not select.select([s], [], [], wait_s)[0]:
+        return False
+    try:
+        data = s.recv(1024)
+    except OSError:  # reset
+        return True
+    assert data == b"", f"the server answered: {data[:80]!r}"
+    return True
+
+
+@pytest.mark.parametrize(
+    "head, deadline",
+    [
+        (b"GET / HTTP/1.1\r\nHost: hall\r\nUser-Agent: ", 2),  # headers never end
+        (b"POST /t/abcdef123/rate HTTP/1.1\r\nHost: hall\r\nContent-Length: 900\r\n\r\n", 3),
+    ],
+    ids=["headers", "body"],
+)
+def test_a_request_trickled_a_byte_at_a_time_is_cut_at_its_deadline(site, head, deadline):
+    """Slowloris: a byte every 0.3 s is never silent for the idle timeout (5 s here), but the
+    request must be whole by its deadline (2 s for headers, 3 s for the body here); meanwhile
+    another phone is served."""
+    hall, _ = site
+    with serving(hall, idle_timeout_s=5, header_deadline_s=2, body_deadline_s=3) as base:
+        with socket.create_connection(("127.0.0.1", port_of(base)), timeout=10) as s:
+            s.sendall(head)
+            began = time.monotonic()
+            cut = False
+            while not cut and time.monotonic() - began < deadline + 5:
+                try:
+                    s.sendall(b"x")
+                except OSError:  # the server hung up
+                    cut = True
+                    break
+                cut = closed_by_server(s, 0.3)
+                if time.monotonic() - began < deadline - 0.5:
+                    assert not cut, "cut before its deadline"
+                    assert get(f"{base}/guide/F")[0] == 200  # another phone meanwhile
+            held = time.monotonic() - began
+        assert cut, f"still held after {held:.1f} s of trickling"
+        assert held < deadline + 2.5
+        assert get(f"{base}/guide/F")[0] == 200
+
+
+def test_one_address_holds_at_most_fifty_connections_and_others_are_still_served(site):
+    hall, _ = site
+    with serving(hall, idle_timeout_s=30) as base:
+        port = port_of(base)
+        held = []
+        try:
+            for _ in range(50):  # each keeps its connection open after a page
+                s = socket.create_connection(("127.0.0.1", port), timeout=10)
+                s.sendall(b"GET /nothing HTTP/1.1\r\nHost: hall\r\n\r\n")
+                r = http.client.HTTPResponse(s)
+                r.begin()
+                r.read()
+                assert r.status == 404
+                held.append(s)
+            extra = socket.create_connection(("127.0.0.1", port), timeout=10)
+            held.append(extra)
+            try:
+                extra.sendall(b"GET /guide/F HTTP/1.1\r\nHost: hall\r\n\r\n")
+            except OSError:
+                pass  # already closed
+            assert closed_by_server(extra, 5), "a 51st connection from one address was served"
+            # another phone, from another address of its own
+            other = connect(base, source="127.0.0.2")
+            held.append(other)
+            other.sendall(b"GET /guide/F HTTP/1.1\r\nHost: hall\r\n\r\n")
+            r = http.client.HTTPResponse(other)
+            r.begin()
+            assert r.status == 200 and "不动产登记" in r.read().decode("utf-8")
+            held.pop(0).close()  # one of the fifty leaves: the address may open one again
+            time.sleep(0.3)
+            status, _ = raw(
+                base, b"GET /guide/F HTTP/1.1\r\nHost: hall\r\nConnection: close\r\n\r\n"
+            )
+            assert status == 200
+        finally:
+            for s in held:
+                s.close()
+
+
+def test_a_phone_flooding_the_pages_gets_429_and_another_phone_is_served(site):
+    """Every phone's page goes through one web device with one budget: a phone asking for page
+    after page is stopped at its own budget (web.PHONE_BUDGET), told so in zh-CN, and another
+    phone's ticket page is served meanwhile."""
+    from onewindow.web import PHONE_BUDGET
+
+    hall, base = site
+    ticket = hall.client("kiosk-1").request("ticket.issue", {"service": "A"})["ticket"]
+    _, burst = PHONE_BUDGET
+    flooder = http.client.HTTPConnection(
+        "127.0.0.1", port_of(base), timeout=10, source_address=("127.0.0.5", 0)
+    )
+    codes = []
+    try:
+        for _ in range(burst * 2):
+            flooder.request("GET", f"/t/flood{len(codes):07d}{'A' * 16}")
+            r = flooder.getresponse()
+            page = r.read().decode("utf-8")
+            codes.append(r.status)
+            if r.status == 429:
+                break
+    finally:
+        flooder.close()
+    assert codes[-1] == 429, f"{len(codes)} pages and never refused"
+    assert burst <= len(codes) <= burst * 1.5  # its burst, and what refilled meanwhile
+    assert "请求过于频繁" in page and r.getheader("Retry-After") == "1"
+    code, page = get_from(base, f"/t/{key(ticket)}", "127.0.0.6")
+    assert code == 200 and ticket["number"] in page
+    code, _ = get_from(base, "/", "127.0.0.5")  # the flooder itself, still over its budget
+    assert code == 429
+
+
 PHONE_PATIENCE_S = 5  # a page not there by then has failed, to the person holding the phone
 
 
@@ -256,19 +423,20 @@ def test_a_hundred_phones_at_once_all_get_their_own_pages(site):
     together = threading.Barrier(len(tickets), timeout=60)
     failures = []
 
-    def phone(t):
+    def phone(i, t):
         pages = [(f"/t/{key(t)}", t["number"]), ("/guide/F", "不动产登记"), ("/", "办事指南")] * 3
         for path, expected in pages:
             together.wait()  # every phone asks at the same moment
             try:
-                code, page = get(base + path, timeout=PHONE_PATIENCE_S)
+                # each from its own address, as phones on the Wi-Fi are
+                code, page = get_from(base, path, f"127.0.1.{i + 1}", PHONE_PATIENCE_S)
             except OSError as exc:  # refused, reset, or no page while the phone waited
                 failures.append(f"{path}: {exc!r}")
                 continue
             if code != 200 or expected not in page:
                 failures.append(f"{path}: {code}")
 
-    phones = [threading.Thread(target=phone, args=(t,)) for t in tickets]
+    phones = [threading.Thread(target=phone, args=(i, t)) for i, t in enumerate(tickets)]
     for p in phones:
         p.start()
     for p in phones:

@@ -55,6 +55,10 @@ QUIET_S = 60.0  # a device limited, then within its budget this long, is settled
 # refusals in a row (not settled in between) after which a device is flooding, not just eager:
 # the hall's broker then drops its requests itself (PrivateBroker.fence) until it is settled
 FLOODING_AFTER = 200
+# roles never fenced, only rate-limited: the web pages' device speaks for every citizen's phone,
+# so fencing it for one phone's flood would cut every citizen's page off for a minute (the web
+# app limits each phone itself, onewindow/web.py)
+NEVER_FENCED = frozenset({"web"})
 
 
 class Budgets:
@@ -68,7 +72,7 @@ class Budgets:
         self.table = table
         self.ops = ops
         self.op_roles = frozenset(role for role, _op in ops)  # whose requests' op is read
-        self._buckets: dict[str, list] = {}  # device -> [tokens, last refill]
+        self._buckets: dict[str, list] = {}  # device -> [tokens, last refill, rate, burst]
         self._limited: dict[str, float] = {}  # device -> when it was last refused
         self._refused: dict[str, int] = {}  # device -> refusals since it was last settled
 
@@ -89,7 +93,7 @@ class Budgets:
         rate, burst = budget
         bucket = self._buckets.get(key)
         if bucket is None:
-            bucket = self._buckets[key] = [float(burst), now]
+            bucket = self._buckets[key] = [float(burst), now, rate, burst]
         else:
             # max(): a monotonic clock never goes back, but an injected one might
             bucket[0] = min(float(burst), bucket[0] + max(0.0, now - bucket[1]) * rate)
@@ -121,6 +125,14 @@ class Budgets:
         if op_budget is not None:
             waits.append((op_budget[0], self._buckets.get(f"{device_id} {op}", [1.0])[0]))
         return max(max(0.0, (1.0 - tokens) / rate) for rate, tokens in waits)
+
+    def forget_rested(self) -> None:
+        """Forget the buckets that have refilled, which are as good as new: budgets kept for
+        many short-lived senders (phones' addresses) would otherwise grow without end."""
+        now = self.clock()
+        for key, (tokens, at, rate, burst) in list(self._buckets.items()):
+            if tokens + max(0.0, now - at) * rate >= burst:
+                del self._buckets[key]
 
     def settled(self) -> list[str]:
         """Devices refused earlier that have kept within their budget for QUIET_S since;

@@ -19,6 +19,7 @@ from typing import Callable, Optional
 
 import paho.mqtt.client as mqtt
 
+from .. import lograte
 from .topics import EVENT_KINDS, Topics
 from .url import no_delay, parse_bus_url, use_tls
 
@@ -394,7 +395,7 @@ class DeviceClient:
                 return
             data = json.loads(msg.payload.decode("utf-8")) if msg.payload else None
         except (ValueError, UnicodeDecodeError):
-            log.warning("ignored a malformed message on %s", topic)
+            lograte.warn(log, "malformed", "ignored a malformed message on %s", topic)
             return
         root = self.topics.root
         if topic == self.topics.rep(self.device_id):

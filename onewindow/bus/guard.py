@@ -3,8 +3,9 @@
 
 A device over its budget is answered at once with nothing done. One that keeps refusing to wait
 (FLOODING_AFTER refusals, those dropped at intake for going past its burst included) is fenced:
-the private broker drops its requests itself until it has been quiet for a minute. The managers
-hear of it once, by an alert naming the device, cleared when it has settled.
+the private broker drops its requests itself until it has been quiet for a minute; except the
+web pages' device, which speaks for every phone and is only rate-limited (budget.NEVER_FENCED).
+The managers hear of it once, by an alert naming the device, cleared when it has settled.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from .. import lograte
 from ..controller import Controller
 from ..envelope import error_reply
 from ..request import Outcome
-from .budget import Budgets
+from .budget import NEVER_FENCED, Budgets
 from .devices import DeviceEntry, DeviceRegistry
 from .peek import peek_id, peek_op
 
@@ -85,13 +86,18 @@ class Guard:
             events += self.ctl.clear_alert(f"{RATE_ALERT}:{device_id}")
         return events
 
-    def _fence_if_flooding(self, device: str) -> None:
+    def _fence_if_flooding(self, device: str, role: Optional[str] = None) -> None:
         """Past its refusals' limit a device's requests are dropped by the broker itself, until
         it has been quiet for a minute. Checked on every refusal, dropped ones included: a device
         whose whole flood arrives at once has all but its burst dropped at intake, and would
         otherwise never be fenced."""
         broker = self._broker()
-        if broker is not None and self.budgets.flooding(device) and device not in broker.fenced:
+        if broker is None or not self.budgets.flooding(device) or device in broker.fenced:
+            return
+        if role is None:
+            entry = self.registry.get(device)
+            role = entry.role if entry else None
+        if role not in NEVER_FENCED:
             log.warning(
                 "%s keeps flooding the hall with requests: the broker drops them until it "
                 "has been quiet for a minute",
@@ -121,7 +127,7 @@ class Guard:
             entry.id,
             entry.role,
         )
-        self._fence_if_flooding(entry.id)
+        self._fence_if_flooding(entry.id, entry.role)
         req_id = peek_id(payload)
         if req_id is None:
             return Outcome(None, events)

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from .. import lograte
 from .acl import mosquitto_files
 from .devices import DeviceRegistry, hash_secret
 from .topics import Topics
@@ -45,6 +46,7 @@ PR_SET_PDEATHSIG = 1
 SBIN_DIRS = ("/usr/sbin", "/usr/local/sbin")  # Debian's mosquitto is in sbin, off a user's PATH
 # Mosquitto's log line prefix is a Unix time stamp: "1795702037: Error: ..."
 _STAMP = re.compile(r"^\d+: ")
+_DIGITS = re.compile(r"[0-9]+")  # a warning's kind: its words, not its counts or ids
 
 
 class BrokerError(Exception):
@@ -380,7 +382,9 @@ class PrivateBroker:
             if line.startswith("Error"):
                 log.error("mosquitto: %s", line)
             elif line.startswith("Warning") and "run as root" not in line:
-                log.warning("mosquitto: %s", line)
+                # one line per kind a minute: a device's flood makes one warning per message
+                kind = _DIGITS.sub("#", line)[:60]
+                lograte.warn(log, ("mosquitto", kind), "mosquitto: %s", line)
             else:
                 log.debug("mosquitto: %s", line)
         proc.stdout.close()

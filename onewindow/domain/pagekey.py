@@ -10,6 +10,8 @@ checks one. Nothing is stored, so tickets issued before a restart keep their pag
     (16, 'hVsIZjW8mAkL')
     >>> ticket_of("hVsIZjW8mAkL", b"secret") is None      # the bare id is not a key
     True
+    >>> import re; bool(re.fullmatch(KEY_PATTERN, key)), bool(re.fullmatch(KEY_PATTERN, "hVsIZjW8mAkL"))
+    (True, False)
 """
 
 from __future__ import annotations
@@ -20,6 +22,10 @@ import hmac
 from typing import Optional
 
 SIG_CHARS = 16  # 96 bits of signature, URL-safe base64, no padding
+ID_MAX_CHARS = 48  # a ticket id: 12 characters (token_urlsafe(9)); the demo's history, longer
+# what a page key can look like: whoever holds no key (the web pages) can refuse anything else
+# without asking the controller, and so without spending the web device's request budget
+KEY_PATTERN = rf"[A-Za-z0-9_-]{{{SIG_CHARS + 1},{SIG_CHARS + ID_MAX_CHARS}}}"
 
 
 def _sig(ticket_id: str, secret: bytes) -> bytes:
