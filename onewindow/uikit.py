@@ -114,12 +114,21 @@ def install_script_runs(regular: str, bold: str) -> None:
             return width, height
 
         def _render_text(self, text, x, y):
+            """Each run on the line's one baseline: a font draws its run from the top, and the
+            Tibetan font's ascent is the taller, so digits and Chinese drawn from the same top
+            sat high beside Tibetan. Never lower than the line's height lets a run go."""
             if not has_tibetan(text):
                 return super()._render_text(text, x, y)
+            runs = []
             for script, run in script_runs(text):
                 with self._script(script):
-                    super()._render_text(run, x, y)
-                    x += super().get_extents(run)[0]
+                    runs.append((script, run, self.get_ascent(), super().get_extents(run)))
+            top = max(ascent for _, _, ascent, _ in runs)
+            line = max(h for _, _, _, (_, h) in runs)
+            for script, run, ascent, (w, h) in runs:
+                with self._script(script):
+                    super()._render_text(run, x, y + max(0, min(top - ascent, line - h)))
+                x += w
 
     core_text.Label = ScriptLabel
 
