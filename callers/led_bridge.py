@@ -7,6 +7,11 @@ A window's strip follows that window's retained state (so it is right again afte
 "请A012号" (flashing) while a ticket is called, the number while it is served, 暂停服务, 窗口关闭,
 欢迎光临 when open and idle. The hall screen shows the latest call, "请A012号到3号窗口".
 
+In a hall whose `[hall] languages` include English, each text alternates with its English
+("Number A012"), a frame every ALTERNATE_S: a strip's frame holds one line of GB2312 text, so a
+second language can only take turns with the first. Tibetan is never sent: no strip's font ROM
+has it, so a zh+bo hall's strips stay Chinese.
+
 Each serial port gets one worker thread: frames to strips sharing a line never interleave, and
 a dead strip on one line does not delay the others. A strip that fails is logged once and tried
 again every second with what it should show now; nothing here ever stops the bridge.
@@ -19,22 +24,45 @@ import signal
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
+
+from onewindow.i18n import Catalogue
 
 log = logging.getLogger("onewindow.led")
 
 RETRY_S = 1.0
+ALTERNATE_S = 4.0  # each language's frame stays this long on a bilingual strip
 HALL = "hall"  # the key of the hall screen among the targets
+STRIP_LANGS = ("zh", "en")  # what a strip's GB2312 font can show, Chinese first
 
-TEXTS = {
-    "call": "请{ticket}号",
-    "serving": "{ticket}",
-    "paused": "暂停服务",
-    "closed": "窗口关闭",
-    "idle": "欢迎光临",
-    "hall_call": "请{ticket}号到{window}号窗口",
-    "hall_idle": "欢迎光临",
-}
+# short: a window strip is 8 Chinese characters (16 Latin letters) wide
+TEXTS = Catalogue(
+    "led",
+    {
+        "call": ("请{ticket}号", "Number {ticket}"),
+        "serving": "{ticket}",
+        "paused": ("暂停服务", "Paused"),
+        "closed": ("窗口关闭", "Closed"),
+        "idle": ("欢迎光临", "Welcome"),
+        "hall_call": ("请{ticket}号到{window}号窗口", "{ticket} to window {window}"),
+        "hall_idle": ("欢迎光临", "Welcome"),
+    },
+)
+Pages = tuple[str, ...]  # a strip's texts, shown in turn (one: shown alone)
+
+
+def strip_langs(hall_languages: Optional[Sequence[str]]) -> tuple[str, ...]:
+    """The languages a hall's strips show: Chinese, and English when the hall offers it.
+
+    >>> strip_langs(["zh", "bo", "en"]), strip_langs(["zh", "bo"]), strip_langs(None)
+    (('zh', 'en'), ('zh',), ('zh',))
+    """
+    return tuple(x for x in STRIP_LANGS if x == "zh" or x in (hall_languages or ()))
+
+
+def pages(key: str, langs: Sequence[str], **fmt) -> Pages:
+    """TEXTS[key] in each language, each text once (a number reads the same in both)."""
+    return tuple(dict.fromkeys(TEXTS(key, lang, **fmt) for lang in langs))
 
 
 def parse_port_addr(value: str, default_addr: int = 1) -> tuple[str, int]:
@@ -54,35 +82,36 @@ def parse_strip(value: str) -> tuple[int, str, int]:
     return int(window), port, addr
 
 
-def window_text(state: Optional[dict]) -> tuple[str, int]:
-    """(text, effect) a window's strip shows for its retained state."""
+def window_text(state: Optional[dict], langs: Sequence[str] = ("zh",)) -> tuple[Pages, int]:
+    """(texts, effect) a window's strip shows for its retained state."""
     from drivers.led import FLASH, STATIC
 
     if not state:
-        return TEXTS["idle"], STATIC
+        return pages("idle", langs), STATIC
     status = state.get("status")
     if status == "paused":
-        return TEXTS["paused"], STATIC
+        return pages("paused", langs), STATIC
     if status == "closed":
-        return TEXTS["closed"], STATIC
+        return pages("closed", langs), STATIC
     ticket = state.get("serving")
     if ticket and state.get("ticket_status") in ("called", "recalled"):
-        return TEXTS["call"].format(ticket=ticket), FLASH
+        return pages("call", langs, ticket=ticket), FLASH
     if ticket:
-        return TEXTS["serving"].format(ticket=ticket), STATIC
-    return TEXTS["idle"], STATIC
+        return pages("serving", langs, ticket=ticket), STATIC
+    return pages("idle", langs), STATIC
 
 
-def hall_text(call: dict) -> str:
-    return TEXTS["hall_call"].format(ticket=call.get("ticket", ""), window=call.get("window", ""))
+def hall_text(call: dict, langs: Sequence[str] = ("zh",)) -> Pages:
+    return pages("hall_call", langs, ticket=call.get("ticket", ""), window=call.get("window", ""))
 
 
 @dataclass
 class Target:
     key: object  # window number, or HALL
     strip: object  # an LedDisplay
-    want: Optional[tuple[str, int]] = None
-    shown: Optional[tuple[str, int]] = None
+    want: Optional[tuple[Pages, int]] = None
+    shown: Optional[tuple[Pages, int]] = None
+    page: int = 0  # of `shown`'s texts, the one on the strip
     force: bool = False  # send even if already shown (a recall flashes again)
     failing: bool = False
     retry_at: float = 0.0
@@ -92,9 +121,10 @@ class Target:
 class PortWorker:
     """Sends what each target on one serial line should show, one frame at a time."""
 
-    def __init__(self, port: str, refresh_s: float = 60.0):
+    def __init__(self, port: str, refresh_s: float = 60.0, alternate_s: float = ALTERNATE_S):
         self.port = port
         self.refresh_s = refresh_s
+        self.alternate_s = alternate_s
         self.targets: dict[object, Target] = {}
         self._cond = threading.Condition()
         self._stop = False
@@ -103,12 +133,12 @@ class PortWorker:
     def start(self) -> None:
         self._thread.start()
 
-    def set(self, key, text: str, effect: int, force: bool = False) -> None:
+    def set(self, key, texts: Pages, effect: int, force: bool = False) -> None:
         with self._cond:
             t = self.targets[key]
-            if t.want == (text, effect) and not force:
+            if t.want == (texts, effect) and not force:
                 return
-            t.want = (text, effect)
+            t.want = (texts, effect)
             t.force = t.force or force
             self._cond.notify()
 
@@ -123,6 +153,10 @@ class PortWorker:
             except Exception:
                 pass
 
+    def _hold(self, t: Target) -> float:
+        """How long a text stays before it is sent again: its turn, or the refresh."""
+        return self.alternate_s if t.want and len(t.want[0]) > 1 else self.refresh_s
+
     def _due(self, now: float) -> list[Target]:
         due = []
         for t in self.targets.values():
@@ -131,17 +165,26 @@ class PortWorker:
             if t.failing:
                 if now >= t.retry_at:
                     due.append(t)
-            elif t.force or t.shown != t.want or now - t.shown_at >= self.refresh_s:
+            elif t.force or t.shown != t.want or now - t.shown_at >= self._hold(t):
                 due.append(t)
         return due
 
     def _next_wake(self, now: float) -> float:
         wakes = [
-            t.retry_at if t.failing else t.shown_at + self.refresh_s
+            t.retry_at if t.failing else t.shown_at + self._hold(t)
             for t in self.targets.values()
             if t.want is not None
         ]
         return max(0.05, min(wakes) - now) if wakes else self.refresh_s
+
+    @staticmethod
+    def _turn(t: Target) -> tuple[int, tuple[str, int]]:
+        """The page to send and (its text, effect): the next language of what is shown, or the
+        first (Chinese) of something new or sent again on purpose (a recall)."""
+        assert t.want is not None
+        texts, effect = t.want
+        page = (t.page + 1) % len(texts) if t.shown == t.want and not t.force else 0
+        return page, (texts[page], effect)
 
     def _run(self) -> None:
         from drivers.led import LedError
@@ -156,12 +199,12 @@ class PortWorker:
                     self._cond.wait(self._next_wake(now))
                 if self._stop:
                     return
-                jobs = [(t, t.want) for t in due]
+                jobs = [(t, t.want, *self._turn(t)) for t in due]
                 for t in due:
                     t.force = False
-            for t, want in jobs:
+            for t, want, page, frame in jobs:
                 try:
-                    t.strip.show(*want)
+                    t.strip.show(*frame)
                 except (LedError, OSError) as exc:
                     if not t.failing:
                         log.warning(
@@ -180,9 +223,9 @@ class PortWorker:
                     t.retry_at = time.monotonic() + RETRY_S
                     continue
                 if t.failing:
-                    log.info("LED %s on %s is back: showing %r", _name(t.key), self.port, want[0])
+                    log.info("LED %s on %s is back: showing %r", _name(t.key), self.port, frame[0])
                 t.failing = False
-                t.shown = want
+                t.shown, t.page = want, page
                 t.shown_at = time.monotonic()
 
 
@@ -201,6 +244,7 @@ class LedBridge:
         protocol: str = "gbtext",
         refresh_s: float = 60.0,
         strip_factory: Optional[Callable] = None,
+        alternate_s: float = ALTERNATE_S,
     ):
         from drivers.led import PROTOCOLS
 
@@ -209,10 +253,11 @@ class LedBridge:
         self.workers: dict[str, PortWorker] = {}
         self._where: dict[object, PortWorker] = {}
         self.last_call: Optional[dict] = None
+        self.langs: tuple[str, ...] = ("zh",)  # until the hall's state names its languages
         for key, (port, addr) in list(strips.items()) + (
             [(HALL, hall_screen)] if hall_screen else []
         ):
-            worker = self.workers.setdefault(port, PortWorker(port, refresh_s))
+            worker = self.workers.setdefault(port, PortWorker(port, refresh_s, alternate_s))
             worker.targets[key] = Target(key, factory(port, addr))
             self._where[key] = worker
         client.on_event("call", self._on_call)
@@ -220,14 +265,21 @@ class LedBridge:
 
     def start(self) -> "LedBridge":
         # until the bus speaks, strips show the neutral text rather than yesterday's number
-        for key, worker in self._where.items():
-            if key == HALL:
-                worker.set(key, TEXTS["hall_idle"], 0)
-            else:
-                worker.set(key, *window_text(self.client.state["windows"].get(key)))
+        self._show_all()
         for worker in self.workers.values():
             worker.start()
         return self
+
+    def _show_all(self) -> None:
+        from drivers.led import FLASH, STATIC
+
+        for key, worker in self._where.items():
+            if key != HALL:
+                worker.set(key, *window_text(self.client.state["windows"].get(key), self.langs))
+            elif self.last_call:
+                worker.set(key, hall_text(self.last_call, self.langs), FLASH)
+            else:
+                worker.set(key, pages("hall_idle", self.langs), STATIC)
 
     def stop(self) -> None:
         for worker in self.workers.values():
@@ -241,17 +293,24 @@ class LedBridge:
         if not ticket:
             return
         if window in self._where:
-            self._where[window].set(window, TEXTS["call"].format(ticket=ticket), FLASH, force=True)
+            self._where[window].set(window, pages("call", self.langs, ticket=ticket), FLASH, True)
         if HALL in self._where:
             self.last_call = call
-            self._where[HALL].set(HALL, hall_text(call), FLASH, force=True)
+            self._where[HALL].set(HALL, hall_text(call, self.langs), FLASH, force=True)
 
     def _on_state(self, kind: str, value) -> None:
+        if kind == "hall" and isinstance(value, dict):
+            langs = strip_langs(value.get("languages"))
+            if langs != self.langs:
+                log.info("strips show %s", " and ".join(langs))
+                self.langs = langs
+                self._show_all()
+            return
         if not kind.startswith("window:"):
             return
         number = int(kind.split(":", 1)[1])
         if number in self._where:
-            self._where[number].set(number, *window_text(value))
+            self._where[number].set(number, *window_text(value, self.langs))
 
 
 def add_arguments(p) -> None:

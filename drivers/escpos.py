@@ -15,7 +15,8 @@ ticket's Tibetan kept to the lines a citizen needs so it stays under 2.5 KB at 9
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, replace
 
 from onewindow import guidewords, hallwords
 from onewindow.domain import guide as guide_model
@@ -23,6 +24,8 @@ from onewindow.i18n import Catalogue, localize
 from onewindow.scriptruns import has_tibetan
 
 from . import escpos_raster
+
+log = logging.getLogger(__name__)
 
 ESC, GS, FS, DLE = b"\x1b", b"\x1d", b"\x1c", b"\x10"
 
@@ -35,6 +38,9 @@ CUT_PARTIAL = GS + b"V\x01"
 LINE_CHARS = 32  # 58 mm paper; 80 mm heads print 48 — layout stays centred either way
 TICKET_BUDGET = 2500  # bytes: 2.6 s at 9600 baud, the slowest kiosk printer line
 TICKET_PX = (escpos_raster.PX, 20, 18)  # Tibetan's size on a ticket, smaller while over budget
+# a Tibetan name wider than this (dots, on one line at the smallest size) is over the budget
+# on its own: its raster is at least its width / 8 bytes for each of its ~18 rows
+MAX_NAME_DOTS = TICKET_BUDGET * 8 // TICKET_PX[-1]
 RASTER_GAP = 5  # dots fed above and below a raster line, as native text has line spacing
 
 TEXTS = Catalogue(
@@ -199,16 +205,57 @@ class _Lines:
 
 
 def ticket(t: dict, hall_name: str, rating_hint: str = "", second: Second | None = None) -> bytes:
-    """A queue ticket (`_ticket`), its Tibetan lines drawn smaller when a long service name or
-    wait would take it past TICKET_BUDGET."""
-    for px in TICKET_PX:
-        job = _ticket(t, hall_name, rating_hint, second, px)
-        if len(job) <= TICKET_BUDGET or not second or second.lang == "en":
+    """A queue ticket (`_ticket`) within TICKET_BUDGET whatever its Tibetan: when a long service
+    name or wait would take it past, its Tibetan lines are drawn smaller, then the Tibetan
+    people-ahead-and-wait line is left out (the Chinese one stays), then the Tibetan name is cut
+    between syllables and ends in "…" (the Chinese name above it stays whole)."""
+
+    def draw(px: int, wait_line: bool = True, name: str | None = None) -> bytes:
+        shown = second if name is None or second is None else replace(second, service_name=name)
+        return _ticket(t, hall_name, rating_hint, shown, px, wait_line)
+
+    if not second or second.lang == "en":
+        return draw(escpos_raster.PX)
+    name, px = second.service_name, TICKET_PX[-1]
+    # a name wider than this could not fit at any size: it is not drawn whole (laying out a
+    # very long Tibetan line takes seconds)
+    if escpos_raster.width(name, px) <= MAX_NAME_DOTS:
+        for size_px in TICKET_PX:
+            job = draw(size_px)
+            if len(job) <= TICKET_BUDGET:
+                return job
+        job = draw(px, wait_line=False)
+        if len(job) <= TICKET_BUDGET:
+            return job
+    cuts = [""]
+    for c in escpos_raster.wrap_points(name):
+        cut = name[:c].rstrip() + "…"
+        if c >= len(name) or escpos_raster.width(cut, px) > MAX_NAME_DOTS:
             break
-    return job
+        cuts.append(cut)
+    # the longest cut that fits, in a few drawings
+    lo, hi, best = 0, len(cuts) - 1, b""
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        job = draw(px, wait_line=False, name=cuts[mid])
+        if len(job) <= TICKET_BUDGET:
+            best, lo = job, mid + 1
+        else:
+            hi = mid - 1
+    if not best:  # the Chinese alone is over: nothing of the second language is left to cut
+        log.warning("ticket %s: %d bytes, over the budget", t.get("number"), len(job))
+        return job
+    return best
 
 
-def _ticket(t: dict, hall_name: str, rating_hint: str, second: Second | None, px: int) -> bytes:
+def _ticket(
+    t: dict,
+    hall_name: str,
+    rating_hint: str,
+    second: Second | None,
+    px: int,
+    wait_line: bool = True,
+) -> bytes:
     """A queue ticket from the controller's ticket view (the `ticket` of a ticket.issue reply).
     With a second language: the service's name, the people ahead and the wait (one line) in it
     (in English also the hall's name, the QR's line and the small print, which cost little as
@@ -248,7 +295,7 @@ def _ticket(t: dict, hall_name: str, rating_hint: str, second: Second | None, px
     wait = wait_text(t)
     if wait:  # the controller's words; none is printed rather than a made-up one
         p.say("wait", twin=False, wait=wait)
-    if lang2:  # one short line: a Tibetan line is an image, ~40 bytes per character
+    if lang2 and wait_line:  # one short line: a Tibetan line is an image, ~40 bytes a character
         if wait:
             zh = TEXTS("ahead_wait", n=ahead, wait=wait)
             p.also(zh, TEXTS("ahead_wait", lang2, n=ahead, wait=wait_text(t, lang2)))

@@ -49,9 +49,15 @@ def _font(script: str, px: int, bold: bool) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(path, px, layout_engine=engine)
 
 
-def _wrap_points(text: str) -> list[int]:
+def wrap_points(text: str) -> list[int]:
     """Where a Tibetan line may break: after a tsheg (་), a shad (།) or a space."""
     return [i + 1 for i, ch in enumerate(text) if ch in "\u0f0b\u0f0d "]
+
+
+def width(text: str, px: int = PX, bold: bool = False) -> int:
+    """`text`'s width in dots on one line, laid out but not drawn (no image: cheap)."""
+    runs = script_runs(" ".join(text.split()))
+    return int(sum(_font(script, px, bold).getlength(run) for script, run in runs))
 
 
 def _draw(text: str, px: int, bold: bool) -> Image.Image:
@@ -83,7 +89,7 @@ def line_images(
     img = _draw(text, px, bold)
     if img.width <= width:
         return [img]
-    points = [p for p in _wrap_points(text) if p < len(text)]
+    points = [p for p in wrap_points(text) if p < len(text)]
     fit = [p for p in points if _draw(text[:p].rstrip(), px, bold).width <= width]
     cut = fit[-1] if fit else (points[0] if points else len(text))
     if cut >= len(text):  # one syllable wider than the paper: the printer would clip it

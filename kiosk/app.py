@@ -153,6 +153,25 @@ class KioskApp(Issuing):
     def pick(self, obj: dict, field: str = "name") -> str:
         return pick(obj, field, self.lang)
 
+    # the controller words a ticket or a case in the hall file's Chinese: a citizen reading
+    # another language gets the file's own text for it, the controller's where the file has none
+
+    def service_text(self, code: str, chinese: str = "") -> str:
+        return self.pick(self.services.get(code) or self.themes.get(code) or {}) or chinese
+
+    def window_text(self, number, chinese: str = "") -> str:
+        windows = (self.cfg or {}).get("windows") or []
+        return self.pick(next((w for w in windows if w.get("window") == number), {})) or chinese
+
+    def material_text(self, code: str, chinese: str) -> str:
+        """A material of service (or 一件事) `code`, by its Chinese name as a 容缺 case keeps it."""
+        service = self.services.get(code) or {}
+        materials = ((service.get("guide") or {}).get("materials") or []) + list(
+            (self.themes.get(code) or {}).get("materials") or []
+        )
+        found = next((m for m in materials if isinstance(m, dict) and m.get("name") == chinese), {})
+        return self.pick(found) or chinese
+
     def toggle_lang(self) -> None:
         self.lang = self.next_lang()
         self._apply_hall()
@@ -423,12 +442,14 @@ class KioskApp(Issuing):
         self.in_background(work, done)
 
     def case_text(self, case: dict, lang: str) -> str:
+        code = case.get("service", "")
+        materials = [self.material_text(code, m) for m in case.get("materials") or []]
         return self.t(
             "case_checkin",
             lang,
             number=case.get("number", ""),
-            materials="、".join(case.get("materials") or []),
-            window=case.get("window_name") or "",
+            materials=self.t("list_sep", lang).join(materials),
+            window=self.window_text(case.get("window"), case.get("window_name") or ""),
         )
 
     def checkin_case(self) -> None:

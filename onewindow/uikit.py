@@ -114,12 +114,21 @@ def install_script_runs(regular: str, bold: str) -> None:
             return width, height
 
         def _render_text(self, text, x, y):
+            """Each run on the line's one baseline: a font draws its run from the top, and the
+            Tibetan font's ascent is the taller, so digits and Chinese drawn from the same top
+            sat high beside Tibetan. Never lower than the line's height lets a run go."""
             if not has_tibetan(text):
                 return super()._render_text(text, x, y)
+            runs = []
             for script, run in script_runs(text):
                 with self._script(script):
-                    super()._render_text(run, x, y)
-                    x += super().get_extents(run)[0]
+                    runs.append((script, run, self.get_ascent(), super().get_extents(run)))
+            top = max(ascent for _, _, ascent, _ in runs)
+            line = max(h for _, _, _, (_, h) in runs)
+            for script, run, ascent, (w, h) in runs:
+                with self._script(script):
+                    super()._render_text(run, x, y + max(0, min(top - ascent, line - h)))
+                x += w
 
     core_text.Label = ScriptLabel
 
@@ -196,21 +205,21 @@ class TargetsFile:
         from kivy.core.window import Window
 
         now = time.monotonic()
-        seen = (screen, visible_targets(Window))
+        seen = (screen, visible_targets(Window), label_texts(Window))
         if seen == self._written:
             self._last = seen
             return
         if self._written is not None and _layout(seen) == _layout(self._written):
-            self._write(screen, seen[1])
+            self._write(screen, seen[1], seen[2])
             self._last = self._written = seen
             return
         if seen != self._last:
             self._last, self._changed_at = seen, now
         elif now - self._changed_at >= STILL_S:
-            self._write(screen, seen[1])
+            self._write(screen, seen[1], seen[2])
             self._written = seen
 
-    def _write(self, screen: str, targets: dict) -> None:
+    def _write(self, screen: str, targets: dict, texts: list) -> None:
         from kivy.core.window import Window
 
         shown = {tid: {k: t[k] for k in ("x", "y", "text")} for tid, t in targets.items()}
@@ -221,6 +230,7 @@ class TargetsFile:
                     "screen": screen,
                     "size": [Window.width, Window.height],
                     "targets": shown,
+                    "texts": texts,
                     "clipped": clipped_labels(Window),
                 },
                 f,
@@ -231,7 +241,7 @@ class TargetsFile:
 
 def _layout(seen: tuple) -> tuple:
     """(screen, where each target is): what a touch depends on."""
-    screen, targets = seen
+    screen, targets, _ = seen
     return screen, {tid: (t["x"], t["y"], t["w"], t["h"]) for tid, t in targets.items()}
 
 
@@ -258,6 +268,23 @@ def visible_targets(root) -> dict:
 
     walk(root)
     return targets
+
+
+def label_texts(root) -> list[str]:
+    """Every label's and button's text on the current screens, scrolled out of view or not (a
+    test reads a long guide whole without scrolling it)."""
+    from kivy.uix.label import Label
+
+    out = []
+
+    def walk(w):
+        if isinstance(w, Label) and w.text and w.get_root_window() is not None:
+            out.append(w.text)
+        for child in w.children:
+            walk(child)
+
+    walk(root)
+    return out
 
 
 def clipped_labels(root) -> list[str]:

@@ -278,6 +278,42 @@ def test_a_burst_of_13_calls_never_leaves_the_panel_behind_the_led_strips(tmp_pa
     assert "Traceback" not in app.log_path.read_text(encoding="utf-8", errors="replace")
 
 
+def test_a_zh_en_hall_calls_in_english_large_and_whole(tmp_path, screen):
+    """[hall] languages zh+en: the English line under the call, in type read across the hall,
+    shows the longest window name of the shipped hall whole (it wraps), and nothing of the call
+    panel is cut."""
+    raw = tomllib.loads(unlimited_config(tmp_path).read_text(encoding="utf-8"))
+    raw["hall"]["languages"] = ["zh", "en"]
+    config = tmp_path / "zh-en.toml"
+    config.write_text(dump(raw), encoding="utf-8")
+    longest = max(raw["windows"], key=lambda w: len(w.get("name_en", "")))
+    h = Hall(tmp_path, "embedded", config=config)
+    h.add("kiosk-1", "kiosk")
+    h.add("callers", "caller", [longest["number"]])
+    h.add("display-1", "display")
+    h.start()
+    app = App(screen, device_args(h, "display", "display-1", "--voice", "none"), tmp_path, "d")
+    try:
+        app.wait_screen("main", timeout=30)
+        kiosk, callers = h.client("kiosk-1"), h.client("callers")
+        service = (longest.get("services") or ["A"])[0]
+        kiosk.request("ticket.issue", {"service": service})
+        callers.request("window.open", {"window": longest["number"]})
+        number = callers.request("window.call_next", {"window": longest["number"]})["ticket"][
+            "number"
+        ]
+        line = wait_text(app, "call_window_en", lambda t: number in t and longest["name_en"] in t)
+        time.sleep(0.5)  # laid out at its wrapped height
+        clipped = app.targets()["clipped"]
+        for test_id in ("call_window", "call_window_en"):
+            assert text_of(app, test_id) not in clipped, (test_id, clipped)
+        assert line == f"Number {number}, please go to {longest['name_en']}"
+        screen.screenshot(IMG / "display-bilingual-en.png")
+    finally:
+        app.stop()
+        h.close()
+
+
 def test_a_held_citizen_is_shown_as_on_hold_and_called_back(hall, screen, tmp_path):
     """挂起: the hall screen shows 暂缓 with the number at its window, and the resume calls again."""
     app = App(

@@ -13,8 +13,9 @@ import pytest
 from kioskutil import device_args, kiosk_args, shot
 
 from busutil import REPO, Hall, unlimited_config
+from kiosk.devices import SAMPLE_CARD_SECONDS, SAMPLE_CARDS
 from kivyutil import App, Screen, shots_dir
-from onewindow.hallconfig import dump, translation_lines
+from onewindow.hallconfig import TRANSLATION_SUFFIXES, dump, translation_lines
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # draft Tibetan for the sample hall's first service and windows (needs a native speaker's review)
@@ -79,22 +80,37 @@ def three_language_hall(tmp) -> tuple:
     return path, raw
 
 
-def chinese_with_english(raw) -> set[str]:
-    """The file's Chinese texts that it also gives in English."""
-    found: set[str] = set()
+def chinese_texts(raw) -> tuple[set[str], set[str]]:
+    """The file's Chinese texts that it also gives in English, and those it gives only in
+    Chinese (a form's title: the official paper is Chinese) that hold one of the first, as the
+    一件事 form's title holds the 一件事's name."""
+    translated: set[str] = set()
+    only: set[str] = set()
 
     def walk(table):
         if isinstance(table, dict):
             for key, value in table.items():
-                if isinstance(value, str) and table.get(f"{key}_en") and CJK.search(value):
-                    found.add(value)
+                if (
+                    isinstance(value, str)
+                    and CJK.search(value)
+                    and not key.endswith(TRANSLATION_SUFFIXES)
+                ):
+                    (translated if table.get(f"{key}_en") else only).add(value)
                 walk(value)
         elif isinstance(table, list):
             for item in table:
                 walk(item)
 
     walk(raw)
-    return found
+    return translated, {u for u in only if any(c in u for c in translated)}
+
+
+def chinese_shown(text: str, raw) -> list[str]:
+    """The file's Chinese texts with an English twin that `text` shows."""
+    translated, holders = chinese_texts(raw)
+    for holder in holders:
+        text = text.replace(holder, "")
+    return [c for c in translated if c in text]
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +119,8 @@ def kiosk(tmp_path_factory):
     config, raw = three_language_hall(tmp)
     hall = Hall(tmp, "embedded", config=config)
     hall.add("kiosk-1", "kiosk")
-    hall.add("caller-1", "caller", [1])
+    hall.add("kiosk-2", "kiosk")  # started alone, in English, out of service
+    hall.add("caller-1", "caller", [1, 2])
     hall.add("display-1", "display")
     hall.start()
     screen = Screen(1080, 1920)
@@ -180,19 +197,88 @@ def test_the_kiosk_in_tibetan_then_english(kiosk):
     app.tap("done")
     app.wait_screen("home")
 
-    # English: every screen walked, no Chinese of the file where it gives English
+    # the button goes round: བོད་ཡིག -> English -> 中文 -> བོད་ཡིག
     app.tap("lang")
     app.wait_text("nav_guides", lambda t: t == "Service guides")
-    chinese = chinese_with_english(raw)
-    seen: list[tuple[str, str, str]] = []
+    assert app.text("lang") == "中文"
+    app.tap("lang")
+    app.wait_text("nav_guides", lambda t: t == "办事指南")
 
-    def look(screen_name: str) -> None:
+
+def card_tickets(hall: Hall, raw: dict) -> None:
+    """The sample card's citizen has, today, a ticket finished at window 2 with a 容缺 material
+    left to bring (a case) and one called there now: what 查询 and the home screen's 补件
+    banner show."""
+    card = {"citizen": {"id_number": SAMPLE_CARDS["adult"]["id_number"], "name": "张小三"}}
+    missing = next(
+        m["name"]
+        for s in raw["services"]
+        if s["code"] == "A"
+        for m in s["guide"]["materials"]
+        if m.get("missing_ok")
+    )
+    caller = hall.client("caller-1")  # not as kiosk-1: the kiosk app of the module holds it
+    try:
+        caller.request("window.open", {"window": 2})
+        for finish in ([missing], None):
+            number = caller.request("ticket.issue", {"service": "A", **card})["ticket"]["number"]
+            while True:  # the tickets of earlier tests first
+                called = caller.request("window.call_next", {"window": 2})["ticket"]["number"]
+                if called == number:
+                    break
+                caller.request("window.finish", {"window": 2})
+            if finish:
+                caller.request("window.finish", {"window": 2, "missing": finish})
+    finally:
+        caller.stop()
+        hall.clients.remove(caller)
+
+
+def test_every_kiosk_screen_in_english_shows_the_hall_file_in_english(kiosk):
+    """Every screen walked in English, each label read whole (scrolled out of view or not): no
+    Chinese text of the hall file where the file gives it in English."""
+    hall, app, screen, raw = kiosk
+    card_tickets(hall, raw)
+    while app.text("nav_guides") != "Service guides":
+        before = app.text("nav_guides")
+        app.tap("lang")
+        app.wait_text("nav_guides", lambda t, before=before: t != before)
+    seen: list[tuple[str, str]] = []
+    visited: set[str] = set()
+
+    def look(where: str) -> None:
         time.sleep(0.3)
-        for test_id, target in app.targets()["targets"].items():
-            text = target.get("text") or ""
-            seen.extend((screen_name, test_id, c) for c in chinese if c in text)
+        shown = app.targets()
+        visited.add(shown["screen"])
+        texts = shown.get("texts", []) + [t.get("text") or "" for t in shown["targets"].values()]
+        seen.extend((where, c) for text in texts for c in chinese_shown(text, raw))
 
-    look("home")
+    def home() -> None:
+        app.wait_screen("home")
+        app.wait_target("tile-A")
+
+    card_read = [0.0]
+
+    def read_card() -> None:
+        """The sample card laid on the reader, once the last one has left it."""
+        time.sleep(max(0.0, card_read[0] + SAMPLE_CARD_SECONDS + 0.5 - time.monotonic()))
+        app.tap("sample_card")
+        card_read[0] = time.monotonic()
+
+    # the card read at home: the 补件 banner, then 查询 with the called and the finished ticket
+    read_card()
+    app.wait_target("checkin_case")
+    look("home, a 容缺 case open")
+    app.tap("nav_mine")
+    app.wait_screen("mine")
+    app.wait_target("ticket-1")
+    rate = next(t for t in app.targets()["targets"] if t.startswith("rate-"))
+    look("mine")
+    app.tap(rate)
+    app.wait_screen("rating")
+    look("rating")
+    app.tap("back")
+    home()
     for code in ("A", "B", "C"):
         app.tap("nav_guides")
         app.wait_screen("guides")
@@ -202,13 +288,30 @@ def test_the_kiosk_in_tibetan_then_english(kiosk):
         app.wait_text("guide_title", lambda t: bool(t) and not CJK.search(t))
         look(f"guide {code}")
         app.tap("back")
-        app.wait_screen("home")
-    for code in ("T1", "T2"):
-        app.tap(f"tile-{code}")
-        app.wait_screen("theme")
-        look(f"theme {code}")
-        app.tap("back")
-        app.wait_screen("home")
+        home()
+    # 一件事: asked, answered (its items and merged materials change), and with a card read,
+    # on to its 一表申请 form
+    app.tap("tile-T1")
+    app.wait_screen("theme")
+    look("theme T1")
+    read_card()
+    app.wait_text("citizen", lambda t: "*" in t)
+    app.tap("q-fund-no")
+    app.tap("theme_take")
+    app.wait_screen("form")
+    look("form")
+    app.tap("back")
+    app.wait_screen("theme")
+    app.tap("back")
+    home()
+    app.tap("tile-T2")
+    app.wait_screen("theme")
+    items = app.text("theme_items")
+    app.tap("q-food-yes")
+    app.wait_text("theme_items", lambda t: t != items)
+    look("theme T2 answered")
+    app.tap("back")
+    home()
     app.tap("tile-A")
     app.wait_screen("confirm")
     look("confirm")
@@ -216,12 +319,53 @@ def test_the_kiosk_in_tibetan_then_english(kiosk):
     app.wait_screen("ticket")
     look("ticket")
     app.tap("done")
-    app.wait_screen("home")
+    home()
+    app.tap("help")
+    app.wait_screen("message")
+    look("message")
+    app.tap("message_ok")
+    home()
+    # 预约: the service, its slots, the card read, booked
+    app.tap("nav_book")
+    app.wait_screen("book")
+    look("book")
+    app.tap("book-B")
+    app.wait_screen("slots")
+    app.tap("slot-0")
+    read_card()
+    app.wait_target("book_confirm")
+    look("slots")
+    app.tap("book_confirm")
+    app.wait_screen("booked")
+    look("booked")
+    app.tap("done")
+    home()
     assert not seen, seen[:10]
-    # the button goes round: English -> 中文
-    assert app.text("lang") == "中文"
+    from kiosk.screens import SCREENS
+
+    assert visited == set(SCREENS) - {"oos"}, set(SCREENS) - visited  # oos: the next test
     app.tap("lang")
     app.wait_text("nav_guides", lambda t: t == "办事指南")
+
+
+def test_out_of_service_in_english(kiosk, tmp_path):
+    """Started in English with no controller to reach: the out-of-service screen says so in
+    English (it has no hall file yet to show anything from)."""
+    hall, _, _, _ = kiosk
+    screen = Screen(1080, 1920)
+    try:
+        args = device_args(hall, "kiosk", "kiosk-2", "--simulate", "--lang", "en")
+        args[args.index("--mqtt") + 1] = "mqtt://127.0.0.1:9"  # nothing answers there
+        app = App(screen, args, tmp_path, "kiosk-oos")
+        app.wait_screen("oos", timeout=30)
+        time.sleep(0.5)
+        texts = app.targets()["texts"]
+        texts.remove("中文")  # the language button names the next language in its own words
+        assert texts and not [t for t in texts if CJK.search(t)], texts
+        assert "out of service" in app.text("oos_text").lower(), app.text("oos_text")
+        app.stop()
+    finally:
+        screen.close()
 
 
 def test_the_display_calls_in_chinese_and_tibetan(kiosk, tmp_path):

@@ -5,15 +5,17 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+import tomllib
 
 import pytest
 
-from busutil import REPO, die_with_parent
+from busutil import REPO, die_with_parent, unlimited_config
 from callers.led_bridge import LedBridge, parse_strip
 from drivers import led
 from drivers.led_sim import LedLineSimulator
 from drivers.ptysim import PtyDevice
 from onewindow.bus.client import DeviceClient
+from onewindow.hallconfig import dump
 
 
 @pytest.fixture
@@ -139,3 +141,66 @@ def test_onewindow_led_command_drives_a_strip(hall, line, tmp_path):
             assert proc.wait(10) == 0
     out = log_path.read_text(encoding="utf-8")
     assert "strip of window 5" in out and "Traceback" not in out
+
+
+def hall_speaking(tmp_path, languages: list[str]):
+    raw = tomllib.loads(unlimited_config(tmp_path).read_text(encoding="utf-8"))
+    raw["hall"]["languages"] = languages
+    path = tmp_path / "languages-hall.toml"
+    path.write_text(dump(raw), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("languages", [["zh", "en"], ["zh", "bo"]])
+def test_a_bilingual_hall_strips_take_turns_in_english_never_in_tibetan(
+    start_hall, line, tmp_path, languages
+):
+    """zh+en: each text alternates with its English, frame by frame; zh+bo: Chinese only (no
+    strip has a Tibetan font), sent once and left there."""
+    sim, _ = line
+    hall = start_hall(
+        "embedded",
+        ("kiosk-1", "kiosk"),
+        ("caller-3", "caller", [3]),
+        ("led-1", "led"),
+        config=hall_speaking(tmp_path, languages),
+    )
+    port = str(tmp_path / "ttyLED")
+    client = DeviceClient(
+        hall.url, "led-1", hall.secrets["led-1"], hall.hall_id, events=("call",), windows_state=True
+    )
+    bridge = LedBridge(client, {3: (port, 3)}, hall_screen=(port, 9), alternate_s=0.3).start()
+    client.start(wait=5)
+    english = "en" in languages
+    try:
+        s3, screen = sim.strips[3], sim.strips[9]
+        assert sim.wait(lambda: s3.text == "窗口关闭" and screen.text == "欢迎光临")
+        if english:
+            assert sim.wait(lambda: s3.text == "Closed" and screen.text == "Welcome")
+        number = hall.client("kiosk-1").request("ticket.issue", {"service": "A"})["ticket"][
+            "number"
+        ]
+        caller = hall.client("caller-3")
+        caller.request("window.open", {"window": 3})
+        caller.request("window.call_next", {"window": 3})
+        assert sim.wait(
+            lambda: s3.text == f"请{number}号" and screen.text.startswith(f"请{number}")
+        )
+        assert s3.effect == led.FLASH
+        if english:
+            assert sim.wait(lambda: s3.text == f"Number {number}" and s3.effect == led.FLASH)
+            assert sim.wait(lambda: screen.text == f"{number} to window 3")
+            assert sim.wait(lambda: s3.text == f"请{number}号")  # and round again
+        else:
+            frames = s3.frames, screen.frames
+            time.sleep(1.0)  # more than three turns: nothing else is sent
+            assert (s3.frames, screen.frames) == frames
+            assert s3.text == f"请{number}号" and screen.text == f"请{number}号到3号窗口"
+        caller.request("window.start", {"window": 3})
+        assert sim.wait(lambda: s3.text == number and s3.effect == led.STATIC)
+        frames = s3.frames
+        time.sleep(1.0)  # the number reads the same in both: not sent again and again
+        assert s3.frames == frames
+    finally:
+        client.stop()
+        bridge.stop()

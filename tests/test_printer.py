@@ -218,6 +218,41 @@ def test_tibetan_ticket_prints_its_lines_as_shaped_raster_through_the_pty(tmp_pa
         preview.save(REPO / "docs" / "img" / "ticket-bilingual-bo.png")
 
 
+def test_a_very_long_tibetan_service_name_never_takes_the_ticket_past_its_budget():
+    """Smaller Tibetan first; still over, the Tibetan wait line goes (the Chinese one stays);
+    still over, the Tibetan name is cut between syllables, ending in "…"."""
+    from drivers import escpos_raster
+
+    syllables = SERVICE_BO[:-1] + "་"
+    chinese = "示范县政务服务中心"
+    for times, cut in ((4, False), (30, True)):
+        name = syllables * times + "།"
+        job = escpos.ticket(TICKET_FACTS, chinese, second=escpos.Second("bo", HALL_BO, name))
+        assert len(job) <= escpos.TICKET_BUDGET, (times, len(job))
+        assert "您前面还有 4 人等候".encode("gb18030") in job  # the Chinese wait line stays
+        assert TICKET["service_name"].encode("gb18030") in job  # and the Chinese name, whole
+        images = rasters(job)
+        if not cut:  # the name whole, at the smallest size, and no Tibetan wait line after it
+            want = escpos_raster.line_images(name, px=escpos.TICKET_PX[-1])
+        else:  # its first syllables and "…": as many as fit
+            shown = next(
+                name[:c] + "…"
+                for c in reversed(escpos_raster.wrap_points(name))
+                if escpos_raster.width(name[:c] + "…", 18) <= escpos.MAX_NAME_DOTS
+                and same_dots(images, escpos_raster.line_images(name[:c] + "…", px=18))
+            )
+            assert len(shown) > len(syllables), shown  # more than one word of it is left
+            want = escpos_raster.line_images(shown, px=18)
+        assert same_dots(images, want)
+
+
+def same_dots(images, drawn) -> bool:
+    """The printed rasters are these drawn lines (but for a dot or two of rounding)."""
+    return len(images) == len(drawn) and all(
+        dots_differing(got, _padded(img, got)) <= 2 for got, img in zip(images, drawn, strict=True)
+    )
+
+
 def _padded(img, like):
     """`img` on white the size of `like` (a raster's rows are padded to whole bytes)."""
     from PIL import Image

@@ -45,6 +45,12 @@ RENDER = textwrap.dedent(
         "label": pixels(CoreLabel(text=sys.argv[2], font_size=64)),
         "mixed": pixels(CoreLabel(text="请到" + sys.argv[2], font_size=64)),
         "chinese": pixels(CoreLabel(text="请到", font_size=64)),
+        "ascents": [
+            LabelSDL2(text="请到", font_size=64).get_ascent(),
+            LabelSDL2(
+                text=sys.argv[2], font_size=64, font_name=tibetan, font_script_name="Tibt"
+            ).get_ascent(),
+        ],
         "widget_core": type(Label()._label).__name__,
     }
     print(json.dumps(out))
@@ -100,3 +106,22 @@ def test_runs():
         ("tibetan", "སྒེའུ་ཁུང་ "),
         ("", "4 号"),
     ]
+
+
+def ink_rows(image: dict, columns: int) -> list[int]:
+    """The rows (from the top) holding ink in the image's first `columns` columns."""
+    width = image["size"][0]
+    alpha = image["alpha"]
+    return sorted({i // width for i, a in enumerate(alpha) if a > 128 and i % width < columns})
+
+
+def test_a_mixed_line_sits_on_one_baseline(rendered):
+    """The Chinese run beside a Tibetan one is drawn lower by the Tibetan font's taller ascent,
+    so both stand on the same baseline (drawn from the same top, the Chinese sat high)."""
+    mixed, chinese = rendered["mixed"], rendered["chinese"]
+    cjk_ascent, tibetan_ascent = rendered["ascents"]
+    assert tibetan_ascent > cjk_ascent
+    alone = ink_rows(chinese, chinese["size"][0])
+    beside = ink_rows(mixed, chinese["size"][0])
+    assert max(beside) - max(alone) == tibetan_ascent - cjk_ascent, (max(beside), max(alone))
+    assert min(beside) - min(alone) == tibetan_ascent - cjk_ascent  # moved whole, not cut

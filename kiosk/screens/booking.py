@@ -162,9 +162,9 @@ class BookDoneScreen(Screen):
 
     def prepare(self, appointment: dict) -> None:
         app = App.get_running_app()
-        self.service = app.pick(
-            app.services.get(appointment.get("service")) or {}
-        ) or appointment.get("service_name", "")
+        self.service = app.service_text(
+            appointment.get("service"), appointment.get("service_name", "")
+        )
         start = appointment.get("slot_start", "")
         self.when = (
             f"{day_label(app, start[:10])} {start[11:16]}-{appointment.get('slot_end', '')[11:16]}"

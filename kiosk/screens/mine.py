@@ -47,9 +47,7 @@ class MineScreen(Screen):
             box.add_widget(Factory.SectionTitle(text=app.t("mine_appointments")))
         for i, a in enumerate(appointments):
             start = a.get("slot_start", "")
-            service = app.pick(app.services.get(a.get("service")) or {}) or a.get(
-                "service_name", ""
-            )
+            service = app.service_text(a.get("service"), a.get("service_name", ""))
             row = self.row(f"{service}\n{day_label(app, start[:10])} {start[11:16]}", f"appt-{i}")
             if start[:10] == today and app.hall_open:
                 b = Factory.KButton(
@@ -65,9 +63,8 @@ class MineScreen(Screen):
         if tickets:
             box.add_widget(Factory.SectionTitle(text=app.t("mine_tickets")))
         for i, t in enumerate(tickets):
-            row = self.row(
-                f"{t['number']}  {t.get('service_name', '')}\n{self.status(t)}", f"ticket-{i}"
-            )
+            service = app.service_text(t.get("service"), t.get("service_name", ""))
+            row = self.row(f"{t['number']}  {service}\n{self.status(t)}", f"ticket-{i}")
             if t.get("status") == "done":
                 b = Factory.KButton(
                     text=app.t("rate"),
@@ -95,7 +92,8 @@ class MineScreen(Screen):
         if s == "waiting":
             return app.t("status_waiting", n=t.get("ahead", 0), wait=wait_words(t, app.lang))
         if s in ("called", "recalled"):
-            return app.t("status_called", window=t.get("window_name") or t.get("window") or "")
+            window = app.window_text(t.get("window"), t.get("window_name") or "")
+            return app.t("status_called", window=window or t.get("window") or "")
         return app.t(f"status_{s}") if s in ("serving", "done", "no_show", "cancelled") else s or ""
 
     def check_in(self, appointment: dict) -> None:

@@ -56,8 +56,7 @@ class TicketScreen(Screen):
         if not t:
             return
         self.number = t["number"]
-        service = app.services.get(t["service"]) or app.themes.get(t["service"]) or {}
-        self.service = app.pick(service) or t.get("service_name", "")
+        self.service = app.service_text(t["service"], t.get("service_name", ""))
         self.ahead = app.t("ticket_ahead", n=t.get("ahead", 0))
         self.estimate = (
             app.t("ticket_estimate", wait=wait_words(t, app.lang)) if wait_words(t, "zh") else ""
