@@ -39,13 +39,13 @@ STRIP_LANGS = ("zh", "en")  # what a strip's GB2312 font can show, Chinese first
 TEXTS = Catalogue(
     "led",
     {
-        "call": ("请{ticket}号", "Number {ticket}"),
+        "call": "请{ticket}号",
         "serving": "{ticket}",
-        "paused": ("暂停服务", "Paused"),
-        "closed": ("窗口关闭", "Closed"),
-        "idle": ("欢迎光临", "Welcome"),
-        "hall_call": ("请{ticket}号到{window}号窗口", "{ticket} to window {window}"),
-        "hall_idle": ("欢迎光临", "Welcome"),
+        "paused": "暂停服务",
+        "closed": "窗口关闭",
+        "idle": "欢迎光临",
+        "hall_call": "请{ticket}号到{window}号窗口",
+        "hall_idle": "欢迎光临",
     },
 )
 Pages = tuple[str, ...]  # a strip's texts, shown in turn (one: shown alone)

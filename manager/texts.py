@@ -207,18 +207,9 @@ TEXTS = Catalogue(
         "plan_not_stands": "未达到 90% 把握，建议不成立",
         "plan_extra": "注意：需比大厅现有窗口多开：{more}（请调配人员）",
         "plan_unserved": "注意：没有窗口办理 {codes}，未计入",
-        "plan_weak": (
-            "注意：以下时段不足 90% 的模拟日达标：{slots}",
-            "Note: slots meeting the target on fewer than 90% of the simulated days: {slots}",
-        ),
-        "plan_weak_slot": (
-            "{slot} 预计P{pct}等候 {wait} 分钟（{conf} 的天达标{why}）",
-            "{slot} P{pct} wait {wait} min ({conf} of the days{why})",
-        ),
-        "plan_weak_break": (
-            "，午休前取号的群众要等到午休后",
-            ", before the break: those who come then wait through it",
-        ),
+        "plan_weak": "注意：以下时段不足 90% 的模拟日达标：{slots}",
+        "plan_weak_slot": "{slot} 预计P{pct}等候 {wait} 分钟（{conf} 的天达标{why}）",
+        "plan_weak_break": "，午休前取号的群众要等到午休后",
         "plan_none": "暂无排班建议：{why}",
         "plan_legend_windows": "建议开窗数",
         "plan_legend_actual_windows": "今日实际叫号窗口",
