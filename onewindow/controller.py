@@ -64,9 +64,12 @@ class Controller:
         source_hash: str = "",
         test_mode: bool = False,
         elapsed: Optional[Callable[[], float]] = None,
+        boot: Optional[str] = None,
     ):
         """`elapsed`: seconds truly passed, whatever the clock says (time since boot); without
-        it only the clock itself is known, and a step forward cannot be told from time passing."""
+        it only the clock itself is known, and a step forward cannot be told from time passing.
+        `boot`: which count `elapsed` is (the machine's boot id): a restart on the same one
+        picks up what the controller before it knew of the clock."""
         self.hall = hall
         self.raw = raw
         self.store = store
@@ -87,10 +90,15 @@ class Controller:
         self._clock_back_from: Optional[datetime] = None  # the clock alert lasts until then
         self.elapsed = elapsed or (lambda: self.clock().timestamp())
         self._last_elapsed = 0.0  # elapsed() at the clock's previous reading
+        self.boot = boot
+        self._watch_kept = False  # a clock_watch row is in the database
         # how far the clock stepped forward past the time truly passed, while tickets waited:
         # the service day follows the clock less this, so the step expires nobody's ticket
         self._ahead = timedelta(0)
         self._ahead_step: Optional[tuple] = None  # (from, to): a step forward, not yet told
+        # how far a step back set the clock behind, not yet put right: putting it right is a
+        # gain on the time truly passed, and no step forward of its own
+        self._behind = timedelta(0)
         self._floor = date.min
         self.order_floor: Optional[datetime] = None
         self.reload()
@@ -100,6 +108,8 @@ class Controller:
     def reload(self) -> None:
         """Rebuild the in-memory view from the database (at start, and after a failed op)."""
         now = self.now()
+        if self._last_clock is None:  # at start
+            self._resume_clock_watch()
         saved = self.store.config()
         if saved and saved["raw"] != self.raw:
             # a manager's change that did not commit must not live on in memory (at start the
@@ -113,6 +123,9 @@ class Controller:
         self._floor = max(self._floor, self.store.last_issued_day() or date.min)
         if service_day(now) < self._floor:
             self._clock_step = (None, now)  # started with a clock behind the hall's data
+            self._behind = max(
+                self._behind, datetime.combine(self._floor, time.min, tzinfo=now.tzinfo) - now
+            )
         # queue times of new tickets never go back before those already waiting
         self.order_floor = max(
             [now] + [t.order_at for t in tickets] + ([self.order_floor] if self.order_floor else [])
@@ -160,18 +173,66 @@ class Controller:
         last = self._last_clock
         if last is not None:
             gained = (now - last) - timedelta(seconds=elapsed - self._last_elapsed)
+            if gained > CLOCK_STEP and self._behind:
+                recovered = min(gained, self._behind)
+                self._behind -= recovered
+                gained -= recovered
+                if self._behind < CLOCK_STEP:  # put right to within the clock's jitter
+                    self._behind = timedelta(0)
             if gained > FORWARD_STEP and self.queues.by_id:
                 self._ahead += gained
                 self._ahead_step = (last, now)
             elif now < last - CLOCK_STEP or (self._ahead and gained < -CLOCK_STEP):
                 # a forward step put right, in part or whole, is no step back of its own
-                undone = min(max(last - now, -gained), self._ahead)
+                back = max(last - now, -gained)
+                undone = min(back, self._ahead)
                 self._ahead -= undone
                 if self._ahead < CLOCK_STEP:  # put right to within the clock's jitter
                     self._ahead = timedelta(0)
                 if (last - now) - undone > CLOCK_STEP:
                     self._clock_step = (last, now)
+                    self._behind += back - undone
         self._last_clock, self._last_elapsed = now, elapsed
+
+    def _keep_clock_watch(self) -> None:
+        """While the clock is known to be set wrong, the database knows it too: a controller
+        restarted on the same boot would otherwise take the step for time passed, and its first
+        tick would expire the waiting (a reboot is a night passed, as ever)."""
+        if self.boot is None or self._last_clock is None:
+            return
+        if self._ahead or self._behind:
+            self.store.set_clock_watch(
+                {
+                    "boot": self.boot,
+                    "clock": self._last_clock.isoformat(),
+                    "elapsed": self._last_elapsed,
+                    "ahead_s": self._ahead.total_seconds(),
+                    "behind_s": self._behind.total_seconds(),
+                }
+            )
+            self._watch_kept = True
+        elif self._watch_kept:
+            self.store.set_clock_watch(None)
+            self._watch_kept = False
+
+    def _resume_clock_watch(self) -> None:
+        watch = self.store.clock_watch()
+        self._watch_kept = watch is not None
+        if not watch or self.boot is None or watch.get("boot") != self.boot:
+            return
+        try:
+            last = datetime.fromisoformat(watch["clock"])
+            elapsed = float(watch["elapsed"])
+            ahead = timedelta(seconds=float(watch["ahead_s"]))
+            behind = timedelta(seconds=float(watch["behind_s"]))
+        except (KeyError, TypeError, ValueError):
+            log.warning("ignoring an unreadable clock record in the database")
+            return
+        # the next reading measures the gain across the restart, as between two ticks
+        self._last_clock, self._last_elapsed = last, elapsed
+        self._ahead, self._behind = ahead, behind
+        if ahead:
+            self._ahead_step = (last - ahead, last)  # told again: the alert went with the process
 
     def code_name(self, code: str) -> str:
         item = self.hall.service(code) or self.hall.theme(code)
@@ -554,6 +615,7 @@ class Controller:
             self._watch_clock()
             with self.store.transaction():
                 self._settle_clock_ahead()
+                self._keep_clock_watch()
                 self._roll_day_if_needed()
                 self._release_holds()
                 if CLOCK_ALERT in self.alerts and (

@@ -37,6 +37,14 @@ def since_boot() -> float:
     return time.clock_gettime(time.CLOCK_BOOTTIME)
 
 
+def boot_id() -> Optional[str]:
+    """This boot's identity (Linux): since_boot() counts from it."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip() or None
+    except OSError:
+        return None
+
+
 def load_secret(data_dir: Path) -> bytes:
     """The key for citizens' hashed ID numbers; kept beside, not inside, the database."""
     path = data_dir / SECRET_FILE
@@ -76,9 +84,9 @@ def open_hall(
     source_hash = hashlib.sha256(Path(config_path).read_bytes()).hexdigest()
     file_raw = json.loads(json.dumps(raw, ensure_ascii=False, default=str))  # as stored
     if clock is None:
-        clock, elapsed = hall_clock(hall.timezone), since_boot
+        clock, elapsed, boot = hall_clock(hall.timezone), since_boot, boot_id()
     else:  # a test's clock may say how much time truly passed besides what it reads
-        elapsed = getattr(clock, "elapsed", None)
+        elapsed, boot = getattr(clock, "elapsed", None), getattr(clock, "boot", None)
     _remove_test_data(data_dir)
     if test_mode:
         file_raw = always_open(file_raw)
@@ -92,7 +100,15 @@ def open_hall(
         store.close()
         raise
     ctl = Controller(
-        hall, raw, store, clock, load_secret(data_dir), source_hash, test_mode, elapsed=elapsed
+        hall,
+        raw,
+        store,
+        clock,
+        load_secret(data_dir),
+        source_hash,
+        test_mode,
+        elapsed=elapsed,
+        boot=boot,
     )
     from .phonevault import open_form_vault, open_vault
 

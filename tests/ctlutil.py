@@ -56,6 +56,8 @@ class Clock:
     """The hall's wall clock, and the time truly passed (a hall's time since boot): setting
     `at` or advance() is time passing; step() is the clock set wrong (or right)."""
 
+    boot = "test-boot"  # elapsed() goes on across reopen(), as time since boot does
+
     def __init__(self, at: datetime):
         self.at = at
         self._stepped = timedelta(0)

@@ -406,6 +406,24 @@ def test_a_clock_stepped_forward_a_day_expires_no_waiting_ticket(tmp_path):
     h.ctl.store.close()
 
 
+def test_a_restart_while_the_clock_is_a_day_ahead_expires_no_waiting_ticket(tmp_path):
+    cfg = always_open_copy(REPO / "config" / "hall.toml", tmp_path)
+    h = Hall(tmp_path, datetime(2026, 11, 24, 10, 0, tzinfo=TZ), config=cfg)
+    t = h.issue("A")
+    h.clock.step(days=1)
+    h.ctl.tick()
+    h.clock.advance(minutes=1)
+    h.reopen()  # the controller restarted (an upgrade, a crash) on the same boot
+    h.ctl.tick()
+    assert h.ctl.store.ticket(t["id"]).status.value == "waiting"
+    assert h.issue("A")["number"] == "A002" and h.ctl.views.hall()["day"] == "2026-11-24"
+    assert [a["kind"] for a in h.ctl.alerts.listed()] == ["clock"]
+    h.clock.step(days=-1)  # put right after the restart
+    h.ctl.tick()
+    assert h.ctl.alerts.listed() == [] and h.ctl.store.clock_watch() is None
+    h.ctl.store.close()
+
+
 def test_a_step_forward_never_put_right_ends_when_no_ticket_waits(tmp_path):
     cfg = always_open_copy(REPO / "config" / "hall.toml", tmp_path)
     h = Hall(tmp_path, datetime(2026, 11, 24, 16, 0, tzinfo=TZ), config=cfg)
@@ -434,6 +452,27 @@ def test_a_step_forward_still_rolls_over_when_the_true_time_reaches_midnight(tmp
     h.clock.advance(hours=1)  # 00:30 truly
     h.ctl.tick()
     assert h.ctl.store.ticket(t["id"]).status.value == "cancelled"
+    h.ctl.store.close()
+
+
+def test_a_clock_put_right_after_a_step_back_is_no_step_forward(tmp_path):
+    """Putting a clock right gains on the time truly passed, as a step forward does: the hall
+    must take it for what it is, with no alert and its day rolling at the true midnight."""
+    cfg = always_open_copy(REPO / "config" / "hall.toml", tmp_path)
+    h = Hall(tmp_path, datetime(2026, 11, 24, 20, 0, tzinfo=TZ), config=cfg)
+    t = h.issue("A")
+    h.clock.step(hours=-12)  # 08:00 by the clock at 20:00
+    h.ctl.tick()
+    assert [a["kind"] for a in h.ctl.alerts.listed()] == ["clock"]
+    h.clock.advance(minutes=5)
+    h.clock.step(hours=12)  # put right: 20:05
+    h.ctl.tick()
+    assert h.ctl.alerts.listed() == []  # no 向前跳变 for the correction, and the step cleared
+    assert h.issue("A")["number"] == "A002" and h.ctl.views.hall()["day"] == "2026-11-24"
+    h.clock.advance(hours=4)  # 00:05 truly and by the clock: the day rolls, not 12 h later
+    h.ctl.tick()
+    assert h.ctl.store.ticket(t["id"]).status.value == "cancelled"
+    assert h.issue("A")["number"] == "A001" and h.ctl.views.hall()["day"] == "2026-11-25"
     h.ctl.store.close()
 
 

@@ -191,6 +191,20 @@ class Store(RatingStore, CaseStore, OutboxStore, MobileStore, StoreBase):
 
     # -- numbering ------------------------------------------------------------------------
 
+    def clock_watch(self) -> Optional[dict[str, Any]]:
+        """What the controller knows of its clock being set wrong (Controller._keep_clock_watch),
+        or None."""
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'clock_watch'").fetchone()
+        return json.loads(row[0]) if row else None
+
+    def set_clock_watch(self, watch: Optional[dict[str, Any]]) -> None:
+        if watch is None:
+            self.db.execute("DELETE FROM meta WHERE key = 'clock_watch'")
+        else:
+            self.db.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('clock_watch', ?)", (json.dumps(watch),)
+            )
+
     def last_issued_day(self) -> Optional[date]:
         row = self.db.execute("SELECT MAX(day) FROM counters").fetchone()
         return date.fromisoformat(row[0]) if row and row[0] else None
