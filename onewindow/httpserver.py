@@ -42,7 +42,7 @@ THREADS = 100  # pages in hand at once: each mostly waits on the controller
 CONNECTION_LIMIT = 500  # open connections; a phone keeps one or two
 # from one address: a hall's phones come from their own Wi-Fi addresses, but a carrier's NAT
 # can put many behind one, so this is far above what a phone (one or two) or a family needs
-PER_CLIENT_LIMIT = 50
+PER_CLIENT_LIMIT = 200
 BACKLOG = 1024  # connections the kernel queues beyond that
 IDLE_TIMEOUT_S = 10  # seconds without a byte before a connection is dropped
 CLEANUP_S = 1  # how often idle and late connections are looked for

@@ -12,6 +12,7 @@ import html
 import logging
 import threading
 import time
+from typing import Optional
 
 from . import guidewords, lograte
 from .bus.budget import Budgets
@@ -53,7 +54,7 @@ TICKET_ID = KEY_PATTERN  # what a ticket's path may hold: anything else is a 404
 CODE = r"[A-Za-z0-9_-]{1,16}"  # what a service's path may hold
 # requests a second from one address, and its burst: a phone opens a page now and then and its
 # ticket page asks for its banner every 3 s; 10 a second is a few dozen phones behind one NAT
-PHONE_BUDGET = (10.0, 100)
+PHONE_BUDGET = (50.0, 200)
 
 PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">{refresh}
@@ -492,12 +493,16 @@ def make_routes(app: WebApp, limit: PhoneBudgets | None = None) -> Routes:
 
 
 def serve(
-    client, host: str, port: int, phone_budget: tuple[float, int] = PHONE_BUDGET, **limits
+    client,
+    host: str,
+    port: int,
+    phone_budget: Optional[tuple[float, int]] = PHONE_BUDGET,
+    **limits,
 ) -> HttpServer:
     """The pages for this hall's bus client on host:port (not yet serving: call serve_forever or
     start). OSError when the address cannot be had. `phone_budget`: (requests a second, burst)
-    from one address; `limits`: HttpServer's."""
-    routes = make_routes(WebApp(client), PhoneBudgets(phone_budget))
+    from one address, None for none; `limits`: HttpServer's."""
+    routes = make_routes(WebApp(client), PhoneBudgets(phone_budget) if phone_budget else None)
     return HttpServer(routes, host, port, **limits)
 
 
@@ -515,6 +520,30 @@ def add_arguments(p) -> None:
         help=f"open connections one address may hold (default {PER_CLIENT_LIMIT}; raise it if "
         "the hall's phones reach the server through one NAT address)",
     )
+    p.add_argument(
+        "--phone-budget",
+        type=_phone_budget,
+        default=PHONE_BUDGET,
+        metavar="RATE/BURST",
+        help=f"requests a second, and the burst, one address may ask for (default "
+        f"{PHONE_BUDGET[0]:g}/{PHONE_BUDGET[1]}; a ticket page asks every 3 s); 0 for no limit "
+        "by address (phones behind one NAT address)",
+    )
+
+
+def _phone_budget(text: str) -> Optional[tuple[float, int]]:
+    import argparse
+
+    if text.strip() in ("0", "off"):
+        return None
+    rate, sep, burst = text.partition("/")
+    try:
+        budget = (float(rate), int(burst) if sep else max(1, int(float(rate) * 4)))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give RATE/BURST, e.g. 50/200, or 0") from None
+    if budget[0] <= 0 or budget[1] < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: the rate and the burst must be positive")
+    return budget
 
 
 def main(args) -> int:
@@ -532,7 +561,13 @@ def main(args) -> int:
         s["mqtt"], s["device"], s["secret"], s["hall"], events=(), windows_state=False
     ).start(wait=5)
     host, _, port = args.listen.rpartition(":")
-    server = serve(client, host or "127.0.0.1", int(port), per_client_limit=args.per_client_limit)
+    server = serve(
+        client,
+        host or "127.0.0.1",
+        int(port),
+        phone_budget=args.phone_budget,
+        per_client_limit=args.per_client_limit,
+    )
     print(f"OneWindow web pages on http://{host}:{server.port}/", flush=True)
     signal.signal(signal.SIGTERM, lambda *_: server.stop())
     try:
