@@ -10,6 +10,8 @@ Blocking (lp and lpstat): call it off the UI thread.
 from __future__ import annotations
 
 import logging
+import traceback
+from pathlib import Path
 from typing import Any, Callable, Optional
 
 from .cupsprint import PrintError, print_pdf
@@ -23,11 +25,19 @@ REASON_MAX = 200  # device.health's reason
 
 def _pdf(form: dict) -> bytes:
     """The form's PDF; a form reportlab cannot lay out (a box taller than a page...) is a
-    PrintError in the staff's words, logged with its traceback for the maintainers."""
+    PrintError in the staff's words, logged for the maintainers by the error's kind and where
+    it was raised: its message and traceback may quote what the citizen filled in."""
     try:
         return form_pdf(form)
-    except Exception:
-        log.exception("form of %s: no PDF made", form.get("number", ""))
+    except Exception as exc:
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        log.error(
+            "form of %s: no PDF made: %s at %s:%s",
+            form.get("number", ""),
+            type(exc).__name__,
+            Path(where.filename).name,
+            where.lineno,
+        )
         raise PrintError(
             "申请表无法生成打印文件，请申请人手写填表（详情见设备日志）",
             "The form could not be made into a PDF: have the applicant fill in a paper form "

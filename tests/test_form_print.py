@@ -127,7 +127,7 @@ def test_what_the_citizen_typed_prints_as_typed_markup_and_all(tmp_path):
     assert "&amp;" not in text and "&lt;" not in text
 
 
-def test_a_form_that_cannot_be_made_a_pdf_is_told_in_words_and_as_device_health(cups):
+def test_a_form_that_cannot_be_made_a_pdf_is_told_in_words_and_as_device_health(cups, caplog):
     from onewindow.formprint import print_form
 
     # one box too tall for an A4 page: reportlab gives up on the layout
@@ -140,6 +140,7 @@ def test_a_form_that_cannot_be_made_a_pdf_is_told_in_words_and_as_device_health(
         ("device.health", {"part": "form_printer", "status": "failed", "reason": problem.message})
     ]
     assert cups.pdfs() == []
+    assert "no PDF made" in caplog.text and "父亲" not in caplog.text  # the kind, not the text
 
 
 def test_a_job_cups_aborts_is_told_in_words_not_as_printed(cups):
