@@ -34,10 +34,11 @@ class MissingDesk:
         """The 容缺 note's second language: the hall's first after Chinese ([hall] languages);
         the window does not know the citizen's."""
         from drivers import escpos
+        from onewindow.i18n import hall_languages
 
         cfg = self.app.config_data or {}
         hall = cfg.get("hall") or {}
-        lang = escpos.second_lang(hall.get("languages") or ["zh", "en"])
+        lang = escpos.second_lang(hall_languages(hall))
         service = next(
             (s for s in cfg.get("services") or [] if s.get("code") == case.get("service")), None
         )

@@ -9,6 +9,7 @@ shows none (not even the staff name a window's state carries).
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from pathlib import Path
 from typing import Optional
 
@@ -25,7 +26,7 @@ from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.stencilview import StencilView
 
 from onewindow.appbase import HallApp
-from onewindow.i18n import Catalogue, pick, test_mark
+from onewindow.i18n import Catalogue, hall_languages, pick, test_mark
 from onewindow.uikit import load_kv
 
 from .voicepack import Call
@@ -59,6 +60,7 @@ TEXTS = Catalogue(
 RECENT_SLOTS = 8
 STARTUP_GRACE_S = 2.0  # no banner while the first connection is being made
 RESYNC_AFTER_S = 1.0  # retained state arrives within this after a reconnect
+SHOWN_KEPT = 500  # calls remembered as shown: more than a hall's windows call in an outage
 TICKER_FPS = 20
 TICKER_SPEED = 70  # pixels a second at 1920x1080
 
@@ -165,6 +167,9 @@ class DisplayApp(HallApp):
         self.flash_seconds = flash_seconds
         self.ticker_fps = ticker_fps
         self.calls: list[dict] = []  # newest first; calls[0] is the one shown big
+        # every call shown lately, beyond the recent list: a resync must not take one that fell
+        # off the list for a call missed during an outage, and show it big again
+        self._shown: OrderedDict[str, None] = OrderedDict()
         self.started_at = 0.0
         self.offline_since: Optional[float] = None
         self._flash_event = None
@@ -309,6 +314,10 @@ class DisplayApp(HallApp):
 
     def show_call(self, call: dict, flash: bool = True) -> None:
         key = call.get("ticket_id") or call.get("ticket")
+        self._shown[key] = None
+        self._shown.move_to_end(key)
+        while len(self._shown) > SHOWN_KEPT:
+            self._shown.popitem(last=False)
         self.calls = [c for c in self.calls if (c.get("ticket_id") or c.get("ticket")) != key]
         self.calls.insert(0, call)
         del self.calls[RECENT_SLOTS + 1 :]
@@ -356,7 +365,7 @@ class DisplayApp(HallApp):
     def update_hall(self, hall: dict) -> None:
         root = self.root_widget
         root.hall_name = test_mark(hall) + hall.get("name", "")
-        langs = [x for x in hall.get("languages") or ["zh", "en"] if x != "zh"]
+        langs = [x for x in hall_languages(hall) if x != "zh"]
         self.second = langs[0] if langs else ""
         root.hall_name_en = pick(hall, "name", self.second) if self.second else ""
         if root.hall_name_en == hall.get("name"):
@@ -445,7 +454,7 @@ class DisplayApp(HallApp):
             self.update_hall(self.client.state["hall"])
         if self.client.state.get("queues") is not None:
             self.update_queues(self.client.state["queues"])
-        known = {c.get("ticket_id") for c in self.calls}
+        known = set(self._shown)
         missed = [
             w
             for w in self.client.state["windows"].values()

@@ -22,6 +22,7 @@ from kivy.uix.screenmanager import NoTransition
 
 from onewindow.domain.identity import mask_name
 from onewindow.hallwords import opening_words
+from onewindow.i18n import hall_languages
 from onewindow.uikit import lazy_screen
 
 from .devices import KioskDevices
@@ -256,7 +257,7 @@ class KioskApp(Issuing):
         self.cfg = cfg
         self.services = {s["code"]: s for s in cfg.get("services", [])}
         self.themes = {t["code"]: t for t in cfg.get("themes", [])}
-        self.langs = list((cfg.get("hall") or {}).get("languages") or ["zh", "en"])
+        self.langs = hall_languages(cfg.get("hall"))
 
     def _read_cache(self) -> None:
         """The last good configuration from --config-cache, when it is this hall's."""

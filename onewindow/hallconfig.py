@@ -29,6 +29,7 @@ from .domain.model import (
     Theme,
     Window,
 )
+from .i18n import hall_languages
 
 log = logging.getLogger(__name__)
 
@@ -234,7 +235,7 @@ def translations(raw: dict) -> dict[str, tuple[int, int, list[str]]]:
 def translation_lines(raw: dict) -> list[str]:
     """`config check`'s lines on the languages: every language of `[hall] languages` other than
     Chinese, and any other the file has begun."""
-    wanted = (raw.get("hall") or {}).get("languages") or ["zh", "en"]
+    wanted = hall_languages(raw.get("hall"))
     lines = []
     for lang, (have, total, missing) in translations(raw).items():
         if lang not in wanted and not have:

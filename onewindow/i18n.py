@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 LANGS = ("zh", "bo", "en")  # Chinese first, always
 LANG_NAMES = {"zh": "中文", "bo": "བོད་ཡིག", "en": "English"}  # each in its own language
+DEFAULT_LANGUAGES = ("zh", "en")  # [hall] languages where the hall file gives none
 LOCALES = {"zh": "zh_CN", "bo": "bo", "en": "en"}  # gettext's locale folder of each
 DOMAIN = "onewindow"
 SHIPPED_LOCALE = "assets/locale"
@@ -41,6 +42,12 @@ HALL_LOCALE = "/etc/onewindow/locale"  # a hall's own corrections (docs/translat
 LOCALE_ENV = "ONEWINDOW_LOCALE_DIR"
 
 Source = Union[str, tuple[str, str]]
+
+
+def hall_languages(hall: dict | None) -> list[str]:
+    """The citizens' languages ([hall] languages) of a hall file's `hall` table or the hall's
+    state, Chinese first."""
+    return list((hall or {}).get("languages") or DEFAULT_LANGUAGES)
 
 
 def test_mark(hall_state: dict | None) -> str:

@@ -16,6 +16,7 @@ from .domain.errors import DomainError
 from .domain.identity import mask_mobile
 from .domain.model import TicketStatus
 from .envelope import require
+from .i18n import hall_languages
 from .phonevault import MOBILE, VaultError
 from .request import Request
 from .weblang import offered
@@ -148,7 +149,7 @@ def op_subscribe(req: Request) -> dict:
 def hall_langs(req: Request) -> tuple[str, ...]:
     """The citizens' languages of the hall ([hall] languages, Chinese always), as the web pages
     offer them (weblang.offered)."""
-    return tuple(offered((req.raw.get("hall") or {}).get("languages") or ["zh", "en"]))
+    return tuple(offered(hall_languages(req.raw.get("hall"))))
 
 
 def op_unsubscribe(req: Request) -> dict:

@@ -15,6 +15,7 @@ from .domain.model import Ticket, TicketStatus, WindowStatus
 from .domain.pagekey import page_key
 from .domain.routing import upcoming
 from .hallconfig import window_table
+from .i18n import hall_languages
 
 if TYPE_CHECKING:
     from .controller import Controller
@@ -290,7 +291,7 @@ class Views:
             "name": ctl.hall.name,
             "name_en": ctl.hall.name_en,
             # the citizens' languages and the hall's texts in them ([hall] languages)
-            "languages": list(raw_hall.get("languages") or ["zh", "en"]),
+            "languages": hall_languages(raw_hall),
             "name_bo": raw_hall.get("name_bo", ""),
             "notice_en": raw_hall.get("notice_en", ""),
             "notice_bo": raw_hall.get("notice_bo", ""),

@@ -20,7 +20,7 @@ from .domain import guide as guide_model
 from .domain.pagekey import KEY_PATTERN
 from .hallwords import refusal, wait_words
 from .httpserver import PER_CLIENT_LIMIT, HttpServer
-from .i18n import localize, reason_text, test_mark
+from .i18n import hall_languages, localize, reason_text, test_mark
 from .weblang import lang_of, localized, remember, switch
 from .webphone import (
     LABELS,
@@ -102,7 +102,7 @@ class WebApp:
 
     def langs(self) -> list[str]:
         """The hall's languages ([hall] languages, from its state)."""
-        return list((self.client.state.get("hall") or {}).get("languages") or ["zh", "en"])
+        return hall_languages(self.client.state.get("hall"))
 
     def page(
         self, title: str, body: str, refresh: int = 0, lang: str = "zh", path: str = ""
