@@ -353,6 +353,7 @@ def test_out_of_service_in_english(kiosk, tmp_path):
     English (it has no hall file yet to show anything from)."""
     hall, _, _, _ = kiosk
     screen = Screen(1080, 1920)
+    app = None
     try:
         args = device_args(hall, "kiosk", "kiosk-2", "--simulate", "--lang", "en")
         args[args.index("--mqtt") + 1] = "mqtt://127.0.0.1:9"  # nothing answers there
@@ -363,8 +364,9 @@ def test_out_of_service_in_english(kiosk, tmp_path):
         texts.remove("中文")  # the language button names the next language in its own words
         assert texts and not [t for t in texts if CJK.search(t)], texts
         assert "out of service" in app.text("oos_text").lower(), app.text("oos_text")
-        app.stop()
     finally:
+        if app is not None:
+            app.stop()
         screen.close()
 
 
