@@ -61,20 +61,26 @@ def _days_part(
 
 class ParallelDays:
     """Simulated days spread over `jobs` processes (the days are independent, and a plan
-    simulates thousands): the same results as `simulate_days`, in the same order. Each process
-    is handed the demand once (with its ~100,000 measured times), when it starts."""
+    simulates hundreds): the same results as `simulate_days`, in the same order. Each process
+    is handed the demand once (with its ~100,000 measured times), when it starts, and always
+    the same days (seed % jobs): a plan is tried on the same days again and again, and a day's
+    calendar is made once, in the process that keeps it."""
 
     def __init__(self, jobs: int):
         self.jobs = jobs
-        self.pool: Optional[ProcessPoolExecutor] = None
+        self.pools: list[ProcessPoolExecutor] = []
         self._demand: Optional[dem.Demand] = None
 
     def __enter__(self) -> ParallelDays:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(cancel_futures=True)
+        self._stop()
+
+    def _stop(self) -> None:
+        for pool in self.pools:
+            pool.shutdown(cancel_futures=True)
+        self.pools = []
 
     def __call__(
         self,
@@ -84,18 +90,23 @@ class ParallelDays:
         rules: Rules,
         seeds: Sequence[int],
     ) -> list[DayResult]:
-        if self.pool is None or demand is not self._demand:
-            if self.pool is not None:
-                self.pool.shutdown()
+        if not self.pools or demand is not self._demand:
+            self._stop()
             self._demand = demand
-            self.pool = ProcessPoolExecutor(self.jobs, initializer=_take_demand, initargs=(demand,))
+            self.pools = [
+                ProcessPoolExecutor(1, initializer=_take_demand, initargs=(demand,))
+                for _ in range(self.jobs)
+            ]
         seeds = list(seeds)
-        size = -(-len(seeds) // self.jobs)
-        parts = [
-            self.pool.submit(_days_part, groups, counts, rules, seeds[i : i + size])
-            for i in range(0, len(seeds), size)
-        ]
-        return [day for part in parts for day in part.result()]
+        parts = []
+        for k, pool in enumerate(self.pools):
+            mine = [s for s in seeds if s % self.jobs == k]
+            if mine:
+                parts.append((mine, pool.submit(_days_part, groups, counts, rules, mine)))
+        by_seed: dict[int, DayResult] = {}
+        for mine, part in parts:
+            by_seed.update(zip(mine, part.result(), strict=True))
+        return [by_seed[s] for s in seeds]
 
 
 def spans_of(hall: Hall, weekday: int) -> tuple[dem.Span, ...]:

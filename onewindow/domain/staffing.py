@@ -29,7 +29,7 @@ from .model import Hall, Rules, Window
 
 CONFIDENCE = 0.9  # share of simulated days that must meet the target
 MAX_ROUNDS = 30
-TRIM_TRIALS = 8  # simulations spent looking for windows to close
+TRIM_TRIALS = 5  # simulations spent looking for windows to close
 SEARCH_DAYS = 50  # simulated days per trial while searching
 TRIAL_CHUNK = 10  # days simulated at a time when trying to close windows: a trial that can no
 # longer stand is given up there (the same answer, sooner)
