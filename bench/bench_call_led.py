@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 
-from busutil import Hall, unlimited_config, wait_for  # noqa: E402
+from busutil import Hall, stop_bridge, unlimited_config, wait_for  # noqa: E402
 from drivers.led_sim import LedLineSimulator  # noqa: E402
 from drivers.ptysim import PtyDevice  # noqa: E402
 
@@ -146,8 +146,7 @@ def main() -> int:
             report("LED hall screen frame", to_screen)
             report("display evt/call", to_display)
         finally:
-            bridge.terminate()
-            bridge.wait(10)
+            stop_bridge(bridge)
             log.close()
             dev.close()
             hall.close()

@@ -18,11 +18,14 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from onewindow import mmccheck, planning  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(REPO), str(REPO / "tests")]
+
+import mmccheck  # noqa: E402  (in tests/: the check tests/test_staffing.py runs)
+
+from onewindow import planning  # noqa: E402
 from onewindow.demohistory import write_history  # noqa: E402
 
-REPO = Path(__file__).resolve().parent.parent
 FIRST = date(2026, 10, 12)  # a Monday; the month runs 4 weeks from here
 
 
@@ -82,7 +85,7 @@ ERLANG_LOADS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 
 
 def bench_erlang(max_citizens: int) -> None:
-    """The simulator against Erlang C over c = 1..20 and load 0.5..0.95 (onewindow/mmccheck.py):
+    """The simulator against Erlang C over c = 1..20 and load 0.5..0.95 (tests/mmccheck.py):
     each case is simulated until every figure's tolerance is at least three standard errors
     (or `max_citizens` were counted: marked), so the comparison means something. Per figure:
     Erlang C, simulated, error (relative; absolute in the figure's unit where marked "abs") and

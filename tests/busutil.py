@@ -59,6 +59,19 @@ def die_with_parent() -> None:
     ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
+def stop_bridge(proc: subprocess.Popen, timeout: float = 10) -> int:
+    """A bridge or device process asked to stop (SIGTERM), as systemd does; its exit status.
+    One that does not stop within `timeout` is killed, so that it is never left running after
+    the test, and the TimeoutExpired raised: a bridge that ignores SIGTERM is a failure."""
+    proc.terminate()  # a no-op once it has exited
+    try:
+        return proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+        raise
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

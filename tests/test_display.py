@@ -8,7 +8,7 @@ import tomllib
 import pytest
 from kioskutil import device_args
 
-from busutil import Hall, die_with_parent, unlimited_config, wait_for
+from busutil import Hall, die_with_parent, stop_bridge, unlimited_config, wait_for
 from callers.voice import LANGUAGE_GAP_S, PackVoice, wav_duration
 from callers.voicepack import Call, load_pack
 from kivyutil import (
@@ -274,8 +274,7 @@ def test_a_burst_of_13_calls_never_leaves_the_panel_behind_the_led_strips(tmp_pa
         assert panel_at < 10
     finally:
         app.stop()
-        led_proc.terminate()
-        led_proc.wait(10)
+        stop_bridge(led_proc)
         led_log.close()
         pty.close()
         h.close()

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from busutil import REPO, die_with_parent, wait_for
+from busutil import REPO, die_with_parent, stop_bridge, wait_for
 from callers.keypad_bridge import KeypadBridge, rating_map_arg
 from drivers.keypad import KeypadBus
 from drivers.keypad_sim import KeypadBusSimulator
@@ -237,13 +237,7 @@ def test_keypad_command_runs_as_a_process(hall, line, tmp_path):
         wait_for(lambda: window_state(hall, 3)["serving"] == ticket["number"], 10)
         assert sim.wait(lambda: sim.pads[1].shown.endswith(ticket["number"][-3:]), 5)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()  # never leave a bridge running after the test
-            proc.wait(5)
-            raise
+        stop_bridge(proc)
         log.close()
     assert proc.returncode == 0, (tmp_path / "keypad.log").read_text()
 

@@ -9,7 +9,7 @@ import tomllib
 
 import pytest
 
-from busutil import REPO, die_with_parent, unlimited_config
+from busutil import REPO, die_with_parent, stop_bridge, unlimited_config
 from callers.led_bridge import LedBridge, parse_strip
 from drivers import led
 from drivers.led_sim import LedLineSimulator
@@ -137,8 +137,7 @@ def test_onewindow_led_command_drives_a_strip(hall, line, tmp_path):
             )
             assert proc.poll() is None  # the missing strip did not stop it
         finally:
-            proc.terminate()
-            assert proc.wait(10) == 0
+            assert stop_bridge(proc) == 0
     out = log_path.read_text(encoding="utf-8")
     assert "strip of window 5" in out and "Traceback" not in out
 

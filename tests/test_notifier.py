@@ -12,7 +12,7 @@ import urllib.parse
 
 import pytest
 
-from busutil import REPO, die_with_parent, open_hall_file, wait_for
+from busutil import REPO, die_with_parent, open_hall_file, stop_bridge, wait_for
 from drivers.modem_sim import ModemSimulator
 from drivers.ptysim import PtyDevice
 from onewindow.phonevault import available
@@ -77,13 +77,7 @@ def test_the_notifier_command_texts_a_due_notice_through_the_modem(start_hall, t
             assert ticket["number"] in msgs[0][1]
             wait_for(lambda: (hall.ctl.store.notice(ticket["id"]) or {}).get("ahead_state"), 10)
         finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()  # never leave a bridge running after the test
-                proc.wait(5)
-                raise
+            stop_bridge(proc)
             pty.close()
     out = log_path.read_text()
     assert proc.returncode == 0, out

@@ -235,14 +235,21 @@ def test_a_very_long_tibetan_service_name_never_takes_the_ticket_past_its_budget
         if not cut:  # the name whole, at the smallest size, and no Tibetan wait line after it
             want = escpos_raster.line_images(name, px=escpos.TICKET_PX[-1])
         else:  # its first syllables and "…": as many as fit
-            shown = next(
-                name[:c] + "…"
-                for c in reversed(escpos_raster.wrap_points(name))
-                if escpos_raster.width(name[:c] + "…", 18) <= escpos.MAX_NAME_DOTS
-                and same_dots(images, escpos_raster.line_images(name[:c] + "…", px=18))
+            points = escpos_raster.wrap_points(name)
+            at = next(
+                i
+                for i in reversed(range(len(points)))
+                if escpos_raster.width(name[: points[i]] + "…", 18) <= escpos.MAX_NAME_DOTS
+                and same_dots(images, escpos_raster.line_images(name[: points[i]] + "…", px=18))
             )
+            shown = name[: points[at]] + "…"
             assert len(shown) > len(syllables), shown  # more than one word of it is left
             want = escpos_raster.line_images(shown, px=18)
+            # and not one syllable fewer than fit: the cut one syllable longer, drawn as
+            # `ticket` draws each cut it tries (smallest size, no Tibetan wait line), is over
+            longer = escpos.Second("bo", HALL_BO, name[: points[at + 1]] + "…")
+            over = escpos._ticket(TICKET_FACTS, chinese, "", longer, 18, wait_line=False)
+            assert len(over) > escpos.TICKET_BUDGET, (len(shown), len(job), len(over))
         assert same_dots(images, want)
 
 

@@ -1,6 +1,8 @@
 """The hall simulator against Erlang C on M/M/c (issue 19's check): c identical windows, Poisson
 arrivals, exponential handling, run as long "days" that start empty. What tests/test_staffing.py
-asserts and bench/bench_plan.py --erlang tabulates, measured the same way.
+asserts and bench/bench_plan.py --erlang tabulates, measured the same way. A check of the
+product, not part of it: it lives beside the tests (pytest.ini puts tests/ on the path; the
+bench adds it), so the installed package does not carry it.
 
 Three figures are compared, each well-conditioned where it is used:
 - P(wait), the chance a citizen waits at all (Erlang's C);
@@ -23,10 +25,10 @@ import statistics
 from dataclasses import dataclass
 from datetime import date
 
-from .domain import erlang
-from .domain.demand import Demand, ServiceDemand
-from .domain.hallsim import Group, simulate_day
-from .domain.model import Rules, Window
+from onewindow.domain import erlang
+from onewindow.domain.demand import Demand, ServiceDemand
+from onewindow.domain.hallsim import Group, simulate_day
+from onewindow.domain.model import Rules, Window
 
 MEAN_MIN = 5.0  # mean handling time
 TOLERANCE = 0.05  # the issue's bound: within 5%
