@@ -19,6 +19,7 @@ from typing import Callable, Optional
 from . import lograte
 from .alerts import Alerts, scan, scan_ratings
 from .configreader import ConfigError
+from .domain.clockwatch import ClockStep, ClockWatch
 from .domain.errors import DomainError
 from .domain.estimate import HandlingTimes
 from .domain.lifecycle import Action, advance
@@ -43,12 +44,8 @@ log = logging.getLogger(__name__)
 # requests must not fill its disk (a full disk stops ticket issuing)
 REPLIES_PER_DEVICE = 2_000
 REPLIES_MAX_BYTES = 32 * 1024 * 1024
-CLOCK_STEP = timedelta(seconds=30)  # the clock going back more than this is a step, not jitter
-CLOCK_ALERT = "clock"
-# the clock gaining more than this on the time truly passed (since boot), while tickets wait, is
-# a step (a wrong date set, a bad time server), not the hours going by
-FORWARD_STEP = timedelta(hours=1)
-CLOCK_AHEAD_ALERT = "clock-ahead"
+CLOCK_ALERT = "clock"  # a step back (domain/clockwatch.py says what a step is)
+CLOCK_AHEAD_ALERT = "clock-ahead"  # a step forward while tickets wait
 CONTROLLER = "controller"  # who the audit log names for the controller's own acts
 RATING_SCAN = timedelta(minutes=1)  # bad ratings' deadlines are days: looked at once a minute
 
@@ -85,20 +82,9 @@ class Controller:
         self.reply_bounds = (REPLIES_PER_DEVICE, REPLIES_MAX_BYTES)
         self.views = Views(self)
         self._sink: list = []  # where events of the work in hand go
-        self._last_clock: Optional[datetime] = None  # the clock's previous reading
-        self._clock_step: Optional[tuple] = None  # (from, to): a step back, not yet told
-        self._clock_back_from: Optional[datetime] = None  # the clock alert lasts until then
         self.elapsed = elapsed or (lambda: self.clock().timestamp())
-        self._last_elapsed = 0.0  # elapsed() at the clock's previous reading
-        self.boot = boot
+        self.watch = ClockWatch(boot)  # steps of the clock, told from time truly passing
         self._watch_kept = False  # a clock_watch row is in the database
-        # how far the clock stepped forward past the time truly passed, while tickets waited:
-        # the service day follows the clock less this, so the step expires nobody's ticket
-        self._ahead = timedelta(0)
-        self._ahead_step: Optional[tuple] = None  # (from, to): a step forward, not yet told
-        # how far a step back set the clock behind, not yet put right: putting it right is a
-        # gain on the time truly passed, and no step forward of its own
-        self._behind = timedelta(0)
         self._floor = date.min
         self.order_floor: Optional[datetime] = None
         self.reload()
@@ -108,7 +94,7 @@ class Controller:
     def reload(self) -> None:
         """Rebuild the in-memory view from the database (at start, and after a failed op)."""
         now = self.now()
-        if self._last_clock is None:  # at start
+        if self.watch.last_clock is None:  # at start
             self._resume_clock_watch()
         saved = self.store.config()
         if saved and saved["raw"] != self.raw:
@@ -122,10 +108,7 @@ class Controller:
         # the latest day numbers were issued for: the service day never goes back before it
         self._floor = max(self._floor, self.store.last_issued_day() or date.min)
         if service_day(now) < self._floor:
-            self._clock_step = (None, now)  # started with a clock behind the hall's data
-            self._behind = max(
-                self._behind, datetime.combine(self._floor, time.min, tzinfo=now.tzinfo) - now
-            )
+            self.watch.found_behind(now, self._floor_start(now))  # behind the hall's data
         # queue times of new tickets never go back before those already waiting
         self.order_floor = max(
             [now] + [t.order_at for t in tickets] + ([self.order_floor] if self.order_floor else [])
@@ -163,76 +146,36 @@ class Controller:
         """The service day: the clock's, but never a day earlier than one the hall has already
         issued numbers for or moved to. A clock stepped back a day must neither hand out A001
         a second time nor, once put right, expire the tickets it issued meanwhile."""
-        return max(service_day(self.now() - self._ahead), self._floor)
+        return max(service_day(self.now() - self.watch.ahead), self._floor)
+
+    def _floor_start(self, now: datetime) -> datetime:
+        """The start of the latest day the hall issued numbers for or moved to."""
+        return datetime.combine(self._floor, time.min, tzinfo=now.tzinfo)
 
     def _watch_clock(self) -> None:
-        """Note a step of the clock (once per step) for the clock alerts. A step back is known
-        from the clock alone; a step forward from the clock gaining on the time truly passed
-        (a hall switched off, or asleep, overnight has truly passed the night)."""
-        now, elapsed = self.now(), self.elapsed()
-        last = self._last_clock
-        if last is not None:
-            gained = (now - last) - timedelta(seconds=elapsed - self._last_elapsed)
-            if gained > CLOCK_STEP and self._behind:
-                recovered = min(gained, self._behind)
-                self._behind -= recovered
-                gained -= recovered
-                if self._behind < CLOCK_STEP:  # put right to within the clock's jitter
-                    self._behind = timedelta(0)
-            if gained > FORWARD_STEP and self.queues.by_id:
-                self._ahead += gained
-                self._ahead_step = (last, now)
-            elif now < last - CLOCK_STEP or (self._ahead and gained < -CLOCK_STEP):
-                # a forward step put right, in part or whole, is no step back of its own
-                back = max(last - now, -gained)
-                undone = min(back, self._ahead)
-                self._ahead -= undone
-                if self._ahead < CLOCK_STEP:  # put right to within the clock's jitter
-                    self._ahead = timedelta(0)
-                if (last - now) - undone > CLOCK_STEP:
-                    self._clock_step = (last, now)
-                    self._behind += back - undone
-        self._last_clock, self._last_elapsed = now, elapsed
+        self.watch.read(self.now(), self.elapsed(), bool(self.queues.by_id))
 
     def _keep_clock_watch(self) -> None:
         """While the clock is known to be set wrong, the database knows it too: a controller
         restarted on the same boot would otherwise take the step for time passed, and its first
         tick would expire the waiting (a reboot is a night passed, as ever)."""
-        if self.boot is None or self._last_clock is None:
+        if self.watch.boot is None or self.watch.last_clock is None:
             return
-        if self._ahead or self._behind:
-            self.store.set_clock_watch(
-                {
-                    "boot": self.boot,
-                    "clock": self._last_clock.isoformat(),
-                    "elapsed": self._last_elapsed,
-                    "ahead_s": self._ahead.total_seconds(),
-                    "behind_s": self._behind.total_seconds(),
-                }
-            )
+        if self.watch.wrong:
+            self.store.set_clock_watch(self.watch.to_dict())
             self._watch_kept = True
         elif self._watch_kept:
             self.store.set_clock_watch(None)
             self._watch_kept = False
 
     def _resume_clock_watch(self) -> None:
-        watch = self.store.clock_watch()
-        self._watch_kept = watch is not None
-        if not watch or self.boot is None or watch.get("boot") != self.boot:
-            return
+        record = self.store.clock_watch()
+        self._watch_kept = record is not None
         try:
-            last = datetime.fromisoformat(watch["clock"])
-            elapsed = float(watch["elapsed"])
-            ahead = timedelta(seconds=float(watch["ahead_s"]))
-            behind = timedelta(seconds=float(watch["behind_s"]))
-        except (KeyError, TypeError, ValueError):
+            if record:
+                self.watch.restore(record)
+        except ValueError:
             log.warning("ignoring an unreadable clock record in the database")
-            return
-        # the next reading measures the gain across the restart, as between two ticks
-        self._last_clock, self._last_elapsed = last, elapsed
-        self._ahead, self._behind = ahead, behind
-        if ahead:
-            self._ahead_step = (last - ahead, last)  # told again: the alert went with the process
 
     def code_name(self, code: str) -> str:
         item = self.hall.service(code) or self.hall.theme(code)
@@ -510,20 +453,13 @@ class Controller:
     # -- the day ------------------------------------------------------------------------------
 
     def _day_due(self) -> bool:
-        return (
-            self._purge_due
-            or self._clock_step is not None
-            or self._ahead_step is not None
-            or self.today() != self.day
-        )
+        return self._purge_due or self.watch.untold or self.today() != self.day
 
     def _roll_day_if_needed(self) -> None:
         if not self._day_due():
             return
-        if self._clock_step is not None:
-            self._tell_clock_step()
-        if self._ahead_step is not None:
-            self._tell_clock_ahead()
+        while (step := self.watch.next_step(self._floor_start(self.now()))) is not None:
+            self._tell_clock(step)
         today = self.today()
         if today != self.day:
             log.info("new service day %s: earlier days' open tickets expire", today)
@@ -556,56 +492,49 @@ class Controller:
             release_held(req, t, "hold_expired")
         self._sink.extend(req.events)
 
-    def _tell_clock_step(self) -> None:
-        """A clock stepped back: the managers hear it, and issuing goes on on the hall's day."""
-        was, now = self._clock_step
-        self._clock_step = None
-        self._clock_back_from = was or datetime.combine(self._floor, time.min, tzinfo=now.tzinfo)
-        behind = f"从 {was:%m-%d %H:%M:%S} " if was else ""
-        log.warning(
-            "the system clock went back%s to %s; numbers go on for %s (check the time "
-            "synchronisation)",
-            f" from {was.isoformat()}" if was else "",
-            now.isoformat(),
-            self.today(),
-        )
+    def _tell_clock(self, step: ClockStep) -> None:
+        """A clock stepped: the managers hear it, and the hall stays on its day. Back: issuing
+        goes on on the hall's day, until the clock catches up. Forward while tickets waited:
+        the waiting keep their places until the clock is put right, the tickets are all done,
+        or the time truly passed reaches the next day."""
+        was, to, day = step.was, step.to, self.today()
+        if step.forward:
+            assert was is not None  # a step forward is always between two readings
+            log.warning(
+                "the system clock jumped forward from %s to %s with tickets waiting; the hall "
+                "stays on %s and expires none of them (check the time synchronisation)",
+                was.isoformat(),
+                to.isoformat(),
+                day,
+            )
+            self.alerts.clear(CLOCK_AHEAD_ALERT)  # a second step: told anew
+            key = CLOCK_AHEAD_ALERT
+            words = (
+                f"系统时钟向前跳变（从 {was:%m-%d %H:%M:%S} 到 {to:%m-%d %H:%M:%S}），"
+                "等候中的号票保留"
+            )
+        else:
+            log.warning(
+                "the system clock went back%s to %s; numbers go on for %s (check the time "
+                "synchronisation)",
+                f" from {was.isoformat()}" if was else "",
+                to.isoformat(),
+                day,
+            )
+            behind = f"从 {was:%m-%d %H:%M:%S} " if was else ""
+            key, words = CLOCK_ALERT, f"系统时钟回拨（{behind}到 {to:%m-%d %H:%M:%S}）"
         self.alerts.raise_(
-            CLOCK_ALERT,
+            key,
             "clock",
-            f"系统时钟回拨（{behind}到 {now:%m-%d %H:%M:%S}），号码继续按 "
-            f"{self.today():%m-%d} 发放，请检查时间同步",
-            day=self.today().isoformat(),
-        )
-
-    def _tell_clock_ahead(self) -> None:
-        """A clock stepped forward while tickets waited: the managers hear it, and the hall
-        stays on its day (the waiting keep their places) until the clock is put right, the
-        tickets are all done, or the time truly passed reaches the next day."""
-        was, now = self._ahead_step
-        self._ahead_step = None
-        log.warning(
-            "the system clock jumped forward from %s to %s with tickets waiting; the hall stays "
-            "on %s and expires none of them (check the time synchronisation)",
-            was.isoformat(),
-            now.isoformat(),
-            self.today(),
-        )
-        self.alerts.clear(CLOCK_AHEAD_ALERT)  # a second step: told anew
-        self.alerts.raise_(
-            CLOCK_AHEAD_ALERT,
-            "clock",
-            f"系统时钟向前跳变（从 {was:%m-%d %H:%M:%S} 到 {now:%m-%d %H:%M:%S}），"
-            f"等候中的号票保留，号码继续按 {self.today():%m-%d} 发放，请检查时间同步",
-            day=self.today().isoformat(),
+            f"{words}，号码继续按 {day:%m-%d} 发放，请检查时间同步",
+            day=day.isoformat(),
         )
 
     def _settle_clock_ahead(self) -> None:
-        """The forward step is over once the clock is put right, or once no ticket waits: the
-        day may then follow the clock, and its roll expires nobody."""
-        if self._ahead and not self.queues.by_id:
+        """The forward step is over once the clock is put right, or once no ticket waits."""
+        if self.watch.settle(bool(self.queues.by_id)):
             log.info("no ticket waits: the service day follows the clock again")
-            self._ahead = timedelta(0)
-        if not self._ahead and CLOCK_AHEAD_ALERT in self.alerts:
+        if not self.watch.ahead and CLOCK_AHEAD_ALERT in self.alerts:
             self.alerts.clear(CLOCK_AHEAD_ALERT)
 
     def tick(self) -> list:
@@ -618,11 +547,8 @@ class Controller:
                 self._keep_clock_watch()
                 self._roll_day_if_needed()
                 self._release_holds()
-                if CLOCK_ALERT in self.alerts and (
-                    self._clock_back_from is None or self.now() >= self._clock_back_from
-                ):
+                if CLOCK_ALERT in self.alerts and self.watch.back_over(self.now()):
                     self.alerts.clear(CLOCK_ALERT)  # the clock has caught up with the hall
-                    self._clock_back_from = None
                 self.store.trim_replies(*self.reply_bounds)
             now = self.now()
             # in a transaction: an alert and its outbox row are kept together

@@ -33,7 +33,7 @@ def hall_clock(timezone: str) -> Callable[[], datetime]:
 
 def since_boot() -> float:
     """Seconds since the machine booted, asleep included, whatever the wall clock is set to: a
-    night asleep is a night passed, a date set wrong is not (controller.FORWARD_STEP)."""
+    night asleep is a night passed, a date set wrong is not (domain/clockwatch.py)."""
     return time.clock_gettime(time.CLOCK_BOOTTIME)
 
 
