@@ -1,13 +1,14 @@
 """A GSM modem (a hall's SMS "cat") on a serial line: AT commands, PDU mode, UCS-2 text.
 
-Before every message the modem is asked how it is: SIM present and unlocked (AT+CPIN?),
-signal (AT+CSQ, 99 = none) and registration (AT+CREG?), so that a fault is named before a
-message is lost in it. A message is sent part by part (AT+CMGS=<n>, the "> " prompt, the PDU,
-Ctrl-Z); a part the network refuses (+CMS ERROR) or a line gone quiet before the part was
-handed over is tried again from that part, with the same concatenation reference, up to
-`attempts` times. A part handed over (Ctrl-Z written) and never confirmed is not: it may have
-gone, and a second copy would reach the citizen too (`unconfirmed`). Faults raise ModemError
-with a code, and words in Chinese and English for the installer and the managers' alerts.
+The modem is set up once per connection (ATE0, AT+CMEE=1, AT+CREG=0, AT+CMGF=0). Before every
+message it is asked how it is: SIM present and unlocked (AT+CPIN?), signal (AT+CSQ, 99 = none)
+and registration (AT+CREG?), so that a fault is named before a message is lost in it. A
+message is sent part by part (AT+CMGS=<n>, the "> " prompt, the PDU, Ctrl-Z); a part the
+network refuses (+CMS ERROR) or a line gone quiet before the part was handed over is tried
+again from that part, with the same concatenation reference, up to `attempts` times. A part
+handed over (Ctrl-Z written) and never confirmed is not: it may have gone, and a second copy
+would reach the citizen too (`unconfirmed`). Faults raise ModemError with a code, and words in
+Chinese and English for the installer and the managers' alerts.
 
 Neither a number nor a text is ever logged: only how many parts went and what failed.
 """
@@ -129,8 +130,23 @@ class GsmModem:
             return
         self.command("ATE0")  # no echo: answers are only answers
         self.command("AT+CMEE=1")  # numbered errors, not a bare ERROR
+        self._registration_mode()
         _check(self.command("AT+CMGF=0"), "AT+CMGF=0")  # PDU mode
         self._ready = True
+
+    def _registration_mode(self) -> None:
+        """AT+CREG=0: the short answer to AT+CREG? (`+CREG: 0,<stat>`) and no unsolicited
+        +CREG lines in among the answers, whatever mode other software or the last power cycle
+        left. Some modems refuse it (ERROR, +CME ERROR: 3 or 4); a hall still wants its SMS
+        then, and it can have them: AT+CREG? answers in every mode and registration() reads its
+        <stat> in each, so a refusal is noted in the log and the modem used as it is. A modem
+        that does not answer at all is offline, as for any other command."""
+        lines = self.command("AT+CREG=0")
+        refused = next((ln for ln in lines if ln.startswith(("ERROR", "+CME ERROR"))), None)
+        if refused is not None:
+            log.info(
+                "GSM modem: AT+CREG=0 refused (%s): registration read in its own mode", refused
+            )
 
     def status(self) -> ModemStatus:
         """SIM, signal and network, or the ModemError naming what is wrong."""

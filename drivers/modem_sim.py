@@ -4,10 +4,11 @@ concatenated parts reassembled into the messages a phone would show.
 Faults as a hall meets them: no SIM (`sim = "absent"` -> +CME ERROR: 10), a SIM waiting for its
 PIN, no signal (`signal = 99`), not registered, registration answered in the long form of
 `AT+CREG=2` (`creg_mode = 2`: `+CREG: 2,1,"1A2B","00C3D4E5"`, as a modem another program set
-up, or one that keeps its mode across power cycles, answers), the network refusing the next N parts
-(`refuse = (N, cms_code)`), the next N parts delivered but never confirmed
-(`unconfirmed = N`: the network's answer lost), and silence (`silent`: powered off). Like a real modem it echoes
-commands until ATE0 and answers errors as a bare ERROR until AT+CMEE=1.
+up, or one that keeps its mode across power cycles, answers; with `creg_settable = False` it
+refuses AT+CREG=<n> and keeps that mode, as some modems do), the network refusing the next N
+parts (`refuse = (N, cms_code)`), the next N parts delivered but never confirmed
+(`unconfirmed = N`: the network's answer lost), and silence (`silent`: powered off). Like a real
+modem it echoes commands until ATE0 and answers errors as a bare ERROR until AT+CMEE=1.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ class ModemSimulator:
         self.signal = 21  # AT+CSQ rssi; 99: none
         self.registered = True
         self.creg_mode = 0  # AT+CREG=<n>: 2 adds the cell's area and id to every +CREG answer
+        self.creg_settable = True  # False: AT+CREG=<n> is refused (+CME ERROR: 4), mode kept
         self.silent = False
         self.refuse: tuple[int, int] = (0, 0)  # the next N parts get +CMS ERROR: code
         self.unconfirmed = 0  # the next N parts are delivered and answered with nothing
@@ -92,6 +94,8 @@ class ModemSimulator:
         if up == "AT+CSQ":
             return echo + f"\r\n+CSQ: {self.signal},99\r\n".encode() + ok
         if up.startswith("AT+CREG="):
+            if not self.creg_settable:
+                return echo + self._error(4)  # operation not supported
             self.creg_mode = int(up.split("=")[1] or 0)
             return echo + ok
         if up == "AT+CREG?":

@@ -178,20 +178,23 @@ def _texts(req: Request, t, view: dict, lang: str, stage: str) -> str:
     texted in Chinese on purpose: the GSM phones citizens carry in the field rarely have a
     Tibetan font (UCS-2 carries the characters, the phone shows boxes), and a text the citizen
     cannot read makes them miss the call, while Chinese reaches them or someone beside them."""
-    hall = req.hall
+    hall, ahead = req.hall, view["ahead"]
+    # nobody ahead reads as a sentence, not "前面还有0位": no longer than the text with one
+    # digit, so a message that fitted in one SMS (70 characters) still does
     if lang == "en":
         name = hall.name_en or hall.name
         if stage == "call":
             return f"[{name}] Number {t.number}: please go to {view['window_name']} now."
+        where = f"{ahead} ahead of you" if ahead else "you are next"
         return (
-            f"[{name}] Number {t.number}: {view['ahead']} ahead of you. "
+            f"[{name}] Number {t.number}: {where}. "
             f"Please come back to the hall and watch the calling screen."
         )
     if stage == "call":
         return f"【{hall.name}】请{t.number}号到{view['window_name']}办理{view['service_name']}。"
+    where = f"前面还有{ahead}位" if ahead else "前面没有人了"
     return (
-        f"【{hall.name}】您的号码{t.number}（{view['service_name']}）前面还有{view['ahead']}位，"
-        f"请回到大厅留意叫号。"
+        f"【{hall.name}】您的号码{t.number}（{view['service_name']}）{where}，请回到大厅留意叫号。"
     )
 
 

@@ -14,13 +14,13 @@ import threading
 import time
 from typing import Optional
 
-from . import guidewords, lograte
-from .bus.budget import Budgets
+from . import guidewords
 from .domain import guide as guide_model
 from .domain.pagekey import KEY_PATTERN
 from .hallwords import refusal, wait_words
 from .httpserver import PER_CLIENT_LIMIT, HttpServer
 from .i18n import hall_languages, localize, reason_text, test_mark
+from .phonebudget import PHONE_BUDGET, PhoneBudgets, parse_budget
 from .weblang import lang_of, localized, remember, switch
 from .webphone import (
     LABELS,
@@ -52,9 +52,6 @@ f.addEventListener('change',upd);f.addEventListener('input',upd);upd()})();
 </script>"""
 TICKET_ID = KEY_PATTERN  # what a ticket's path may hold: anything else is a 404 at once
 CODE = r"[A-Za-z0-9_-]{1,16}"  # what a service's path may hold
-# requests a second from one address, and its burst: a phone opens a page now and then and its
-# ticket page asks for its banner every 3 s; 10 a second is a few dozen phones behind one NAT
-PHONE_BUDGET = (50.0, 200)
 
 PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">{refresh}
@@ -414,32 +411,6 @@ class WebApp:
         )
 
 
-class PhoneBudgets:
-    """A request budget per client address (bus/budget.py's token buckets): every phone's page
-    goes through the one web device, whose budget and refusals are shared by all, so one phone
-    flooding the pages must be stopped here (429) before it spends theirs."""
-
-    def __init__(self, budget: tuple[float, int] = PHONE_BUDGET, clock=time.monotonic):
-        self._budgets = Budgets(table={"phone": budget}, ops={}, clock=clock)
-        self._lock = threading.Lock()  # the page workers ask at once
-        self._next_tidy = 0.0
-
-    def __call__(self, address: str) -> float | None:
-        """None when the address may go on, else the seconds until it may."""
-        with self._lock:
-            budgets = self._budgets
-            now = budgets.clock()
-            if now >= self._next_tidy:  # addresses seen once are not kept for ever
-                self._next_tidy = now + 60
-                budgets.forget_rested()
-                budgets.settled()
-            if budgets.take(address, "phone"):
-                return None
-            wait = budgets.retry_after(address, "phone")
-        lograte.warn(log, "phone-rate", "web: a phone over its request rate was refused (429)")
-        return wait
-
-
 def make_routes(app: WebApp, limit: PhoneBudgets | None = None) -> Routes:
     """The pages, by path. A page that needs the controller says so (503) when it is away.
     `limit`: the per-phone request budget (none: unlimited)."""
@@ -522,28 +493,13 @@ def add_arguments(p) -> None:
     )
     p.add_argument(
         "--phone-budget",
-        type=_phone_budget,
+        type=parse_budget,
         default=PHONE_BUDGET,
         metavar="RATE/BURST",
         help=f"requests a second, and the burst, one address may ask for (default "
         f"{PHONE_BUDGET[0]:g}/{PHONE_BUDGET[1]}; a ticket page asks every 3 s); 0 for no limit "
         "by address (phones behind one NAT address)",
     )
-
-
-def _phone_budget(text: str) -> Optional[tuple[float, int]]:
-    import argparse
-
-    if text.strip() in ("0", "off"):
-        return None
-    rate, sep, burst = text.partition("/")
-    try:
-        budget = (float(rate), int(burst) if sep else max(1, int(float(rate) * 4)))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: give RATE/BURST, e.g. 50/200, or 0") from None
-    if budget[0] <= 0 or budget[1] < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: the rate and the burst must be positive")
-    return budget
 
 
 def main(args) -> int:

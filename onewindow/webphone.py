@@ -45,6 +45,11 @@ T = Catalogue(
         "sound": "开启提示音",
         "sound_on": "提示音已开启",
         "soon": "即将轮到您（前面还有{n}位），请回到等候区",
+        # nobody ahead: "前面还有0位" is no sentence a citizen would say
+        "soon_next": (
+            "即将轮到您（前面已没有人等候），请回到等候区",
+            "You are next (no one ahead)",
+        ),
         "called": "请到 {window} 办理",
     },
 )
@@ -262,7 +267,8 @@ def live_state(t: dict, cfg: dict, lang: str) -> dict:
     if t["status"] in ("called", "recalled"):
         state, banner = "called", T("called", lang, window=t.get("window_name") or "")
     elif t["status"] == "waiting" and t["ahead"] <= n:
-        state, banner = "soon", T("soon", lang, n=t["ahead"])
+        n = t["ahead"]
+        state, banner = "soon", T("soon", lang, n=n) if n else T("soon_next", lang)
     ahead = wait = ""
     if t["status"] == "waiting":
         ahead = LABELS("people", lang, n=t["ahead"])

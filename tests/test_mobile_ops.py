@@ -320,6 +320,32 @@ def test_a_notice_is_taken_in_every_language_the_hall_offers_tibetan_texted_in_c
         h.ctl.store.close()
 
 
+@needs_vault
+def test_a_notice_with_nobody_ahead_reads_as_a_sentence_no_longer_than_with_some(hall):
+    """A citizen first in the queue is told there is nobody ahead, not "前面还有0位", in a text
+    no longer than the one with a figure (one SMS stays one); with some ahead it reads as it
+    always did, in Chinese and in English."""
+    said = {}
+    for lang in ("zh", "en"):
+        for phone_id in ("c" * 22, "d" * 22):  # the first in the queue, then one behind it
+            mine = take(hall, "A", phone_id=phone_id)["result"]["ticket"]
+            args = {"ticket_id": key_of(mine), "phone": MOBILE, "consent": True}
+            hall.ok(WEB, "notice.subscribe", lang=lang, **args)
+            ahead = hall.ok(WEB, "queue.status", ticket_id=key_of(mine))["ticket"]["ahead"]
+            (due,) = hall.ok(NOTIFIER, "notice.pending")["due"]
+            said[lang, ahead] = due["text"]
+            hall.ok(NOTIFIER, "notice.sent", ticket_id=mine["id"], stage="ahead", ok=True)
+        hall.clock.advance(days=1)  # a new day: the next language's first number is first again
+    zh = said["zh", 0]
+    assert "）前面没有人了，请回到大厅留意叫号。" in zh and "0位" not in zh
+    assert len(zh) == len(zh.replace("前面没有人了", "前面还有1位"))
+    assert "）前面还有1位，请回到大厅留意叫号。" in said["zh", 1]
+    en = said["en", 0]
+    assert ": you are next. Please come back to the hall" in en and "0 ahead" not in en
+    assert len(en) < len(en.replace("you are next", "1 ahead of you"))
+    assert ": 1 ahead of you. Please come back to the hall" in said["en", 1]
+
+
 def test_only_the_notifier_reads_numbers_and_the_web_only_by_page_key(hall):
     mine = take(hall, "A")["result"]["ticket"]
     for dev in (WEB, Device("m", "manager"), Device("kiosk-1", "kiosk")):

@@ -4,6 +4,7 @@ network refusing, unplugged, powered off), with retries bounded."""
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 import time
@@ -89,12 +90,26 @@ def test_a_sim_waiting_for_its_pin_is_named(rig):
     assert exc.value.code == "sim_locked"
 
 
-def test_a_modem_left_in_creg_mode_2_is_read_as_registered(rig):
-    """AT+CREG=2 (set by other software, or kept by the modem) adds the cell to every answer:
-    `+CREG: 2,1,"1A2B","00C3D4E5"` is registered, however many fields follow."""
+def test_setup_asks_for_the_short_registration_answer(rig):
+    """AT+CREG=0 at setup, after numbered errors and before PDU mode: a modem left in mode 2 by
+    other software answers `+CREG: 0,1` again, and sends no unsolicited +CREG lines."""
     sim, _, modem = rig
     sim.creg_mode = 2
     assert modem.status().signal == 21
+    assert sim.commands[:4] == ["ATE0", "AT+CMEE=1", "AT+CREG=0", "AT+CMGF=0"]
+    assert sim.creg_mode == 0
+    assert modem.send(MOBILE, "测试") == 1 and sim.commands.count("AT+CREG=0") == 1  # once
+
+
+def test_a_modem_that_refuses_creg_0_is_used_in_its_own_mode(rig, caplog):
+    """Some modems refuse AT+CREG=<n>: the hall still gets its SMS. A modem keeping mode 2
+    (other software set it, or it keeps it across power cycles) adds the cell to every answer:
+    `+CREG: 2,1,"1A2B","00C3D4E5"` is registered, however many fields follow."""
+    sim, _, modem = rig
+    sim.creg_mode, sim.creg_settable = 2, False
+    with caplog.at_level(logging.INFO, logger="drivers.modem"):
+        assert modem.status().signal == 21
+    assert sim.creg_mode == 2 and "AT+CREG=0 refused (+CME ERROR: 4)" in caplog.text
     assert modem.send(MOBILE, "测试") == 1 and len(sim.messages) == 1
     sim.registered = False  # +CREG: 2,2 (searching)
     with pytest.raises(ModemError) as exc:

@@ -23,6 +23,7 @@ from onewindow.domain.entrance import entrance_token
 from onewindow.notifier import Notifier
 from onewindow.phonevault import available
 from onewindow.web import serve
+from onewindow.webphone import live_state
 
 MOBILE = "13912345678"
 SHOTS = REPO / "docs" / "img" if os.environ.get("ONEWINDOW_DOC_SHOTS") == "1" else None
@@ -119,6 +120,22 @@ def test_a_number_from_the_phone_is_called_and_texted_and_the_number_kept_sealed
             assert MOBILE.encode() not in path.read_bytes(), path
     assert MOBILE not in caplog.text
     assert "notice_sent" in [r["action"] for r in hall.ctl.store.rows("audit")]
+
+
+@pytest.mark.parametrize(
+    "ahead, lang, banner",
+    [
+        (0, "zh", "即将轮到您（前面已没有人等候），请回到等候区"),
+        (2, "zh", "即将轮到您（前面还有2位），请回到等候区"),
+        (0, "en", "You are next (no one ahead)"),
+        (2, "en", "Nearly your turn (2 ahead)"),
+    ],
+)
+def test_the_banner_with_nobody_ahead_reads_as_a_sentence(ahead, lang, banner):
+    """The live banner near the turn: "前面还有0位" is no sentence, nobody ahead is said so."""
+    t = {"status": "waiting", "ahead": ahead, "wait_kind": "next"}
+    live = live_state(t, {"mobile": {"notice_ahead": 3}}, lang)
+    assert live["state"] == "soon" and live["banner"] == banner
 
 
 def test_yesterdays_or_a_forged_entrance_code_is_refused(phone_hall):

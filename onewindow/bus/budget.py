@@ -57,7 +57,7 @@ QUIET_S = 60.0  # a device limited, then within its budget this long, is settled
 FLOODING_AFTER = 200
 # roles never fenced, only rate-limited: the web pages' device speaks for every citizen's phone,
 # so fencing it for one phone's flood would cut every citizen's page off for a minute (the web
-# app limits each phone itself, onewindow/web.py)
+# app limits each phone itself, onewindow/phonebudget.py)
 NEVER_FENCED = frozenset({"web"})
 
 
