@@ -287,8 +287,10 @@ class Views:
         opening = hours_mod.next_opening(ctl.hall.hours, now)
         # open with no opening ahead (around the clock): no fact to tell, so no sentence either;
         # "另行通知" is for a closed hall that does not know when it opens
-        zh, en = ("", "") if is_open and opening is None else hours_mod.describe_opening(
-            opening, now.date()
+        zh, en = (
+            ("", "")
+            if is_open and opening is None
+            else hours_mod.describe_opening(opening, now.date())
         )
         raw_hall = ctl.raw.get("hall") or {}
         return {
