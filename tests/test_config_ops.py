@@ -266,3 +266,20 @@ def test_a_bad_change_is_told_in_chinese_with_the_english_beside(
     _chinese_sentence(err["message"], names)
     assert says_zh in err["message"], err["message"]
     assert says_en in err["message_en"] and "manager change" in err["message_en"]
+
+
+def test_a_window_defined_twice_is_told_in_chinese():
+    import tomllib
+
+    from busutil import REPO
+    from onewindow.configreader import ConfigError
+    from onewindow.hallconfig import parse
+    from onewindow.hallschema.words import problem_zh
+
+    raw = tomllib.loads((REPO / "config" / "hall.toml").read_text(encoding="utf-8"))
+    raw["windows"][4]["number"] = raw["windows"][3]["number"]  # two blocks say window 4
+    with pytest.raises(ConfigError) as err:
+        parse(raw, "hall.toml")
+    (twice,) = [p for p in err.value.problems if "defined twice" in p]
+    assert "hall.toml: [[windows]] #5 (number = 4) number: window 4 is defined twice" == twice
+    assert problem_zh(twice) == "窗口 4 的窗口号（number）：4 号窗口定义了两次，请删去一个"
