@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import difflib
 import re
-from typing import Any, Iterable, Optional
+from dataclasses import dataclass
+from typing import Any, Iterable, Optional, Union
 
 REQUIRED = object()  # an option's default when it has none: it must be given
 # a type as a hall file's author knows it (TOML, not Python)
@@ -16,6 +17,103 @@ TYPE_WORDS = {
     list: "a list [...]",
     dict: "a table",
 }
+TYPE_WORDS_ZH = {
+    int: "整数",
+    float: "数字",
+    str: "文字",
+    bool: "true 或 false",
+    list: "列表",
+    dict: "表",
+}
+
+# what a problem says, ("中文", "English"), with {parameters}; the Chinese is for managers on
+# the console (onewindow/hallschema/words.py words the place), the English for `config check`
+Words = Union[str, tuple[str, str]]  # a bare str: English only (the voice packs' own checks)
+REQUIRED_W = ("必须填写", "is required")
+NOT_A_TABLE = ("应是一组设置，不是{kind_zh}", "must be a table, not {kind}")
+NOT_ALLOWED = (
+    "“{value}”不是可选的值，请从 {choices_zh} 中选一个",
+    "{value!r} is not allowed; choose one of {choices}",
+)
+BELOW = (
+    "{value} 小于最小值 {minval}，请改为不小于 {minval} 的数",
+    "{value!r} is below the minimum {minval}",
+)
+ABOVE = (
+    "{value} 大于最大值 {maxval}，请改为不大于 {maxval} 的数",
+    "{value!r} is above the maximum {maxval}",
+)
+NO_MATCH = ("“{value}”的写法不对，应为{pattern}", "{value!r} does not match {pattern}")
+ITEM_NOT_TEXT = ("第 {n} 项应为文字，现为 {item}", "item {n} must be a string, got {item!r}")
+ITEM_NO_MATCH = ("“{item}”的写法不对，应为{pattern}", "item {item!r} does not match {pattern}")
+NOT_AN_ARRAY = ("应是一组条目（[[...]]）", "must be an array of tables ([[...]])")
+UNKNOWN_OPTION = ("没有这一项设置，是否写错了？{hint_zh}", "unknown option (misspelt?){hint}")
+UNKNOWN_SECTION = ("没有这一部分设置，是否写错了？{hint_zh}", "unknown section (misspelt?){hint}")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One table on the way to an option: `[path]`, or the `index`-th `[[path]]` of its array,
+    named by its label option (`number = 7`) when it has one."""
+
+    path: str
+    index: int = 0  # 1-based place in its array of tables; 0: a plain table
+    label: str = ""
+    value: Any = None
+
+    def __str__(self) -> str:
+        if not self.index:
+            return f"[{self.path}]"
+        named = self.label and self.value is not None
+        return f"[[{self.path}]] #{self.index}" + (
+            f" ({self.label} = {_toml(self.value)})" if named else ""
+        )
+
+
+def kept(steps: tuple[Step, ...]) -> tuple[Step, ...]:
+    """The steps a reader needs: each array item (which of them), and the table itself; a plain
+    table on the way is in the next one's path already."""
+    return tuple(s for i, s in enumerate(steps) if s.index or i == len(steps) - 1)
+
+
+def place(steps: tuple[Step, ...]) -> str:
+    """Where a table is, as the file's author finds it: `[[windows]] #3 (number = 7)`, the 3rd
+    [[windows]] block, the one with number 7; `[[services]] #2 (code = "A"), [services.hours]`."""
+    return ", ".join(map(str, kept(steps)))
+
+
+class Problem(str):
+    """One problem: its English line (a str, so every caller that prints, joins or adds to a
+    problem list keeps working) and what it is made of, for wording it in Chinese."""
+
+    steps: tuple[Step, ...]
+    option: Optional[str]
+    zh: str  # the Chinese template ("" when only English was given)
+    params: dict[str, Any]
+
+    def __new__(
+        cls,
+        text: str,
+        steps: tuple[Step, ...] = (),
+        option: Optional[str] = None,
+        zh: str = "",
+        params: Optional[dict[str, Any]] = None,
+    ) -> "Problem":
+        self = super().__new__(cls, text)
+        self.steps, self.option, self.zh, self.params = steps, option, zh, params or {}
+        return self
+
+
+def problem(file: str, steps: tuple[Step, ...], option: Optional[str], words: Words, **params):
+    """A Problem at `option` of the table at `steps` (none: the file's top level, where what
+    is named is a section)."""
+    zh, en = words if isinstance(words, tuple) else ("", words)
+    if not steps:
+        where = f"[{option}]" if option else "the file"
+    else:
+        where = place(steps) + (f" {option}" if option else "")
+    text = f"{file}: {where}: {en.format(**params) if isinstance(words, tuple) else en}"
+    return Problem(text, steps, option, zh, params)
 
 
 class ConfigError(Exception):
@@ -29,22 +127,34 @@ class ConfigError(Exception):
 class Table:
     """A view on one table; problems are collected (not raised) so that one run lists them all."""
 
-    def __init__(self, file: str, section: str, data: Any, problems: list[str]):
+    def __init__(
+        self,
+        file: str,
+        section: str,
+        data: Any,
+        problems: list[str],
+        steps: Optional[tuple[Step, ...]] = None,
+    ):
         self.file = file
-        self.section = section
+        self.section = section  # the TOML path: "services.hours"
+        self.steps = steps if steps is not None else ((Step(section),) if section else ())
         self.problems = problems
         if not isinstance(data, dict):
-            self.fail(None, f"must be a table, not {type(data).__name__}")
+            kind = type(data)
+            self.fail(
+                None,
+                NOT_A_TABLE,
+                kind=kind.__name__,
+                kind_zh=TYPE_WORDS_ZH.get(kind, "单个值"),
+            )
             data = {}
         self.data = data
         self._used: set[str] = set()
 
-    def fail(self, option: Optional[str], message: str) -> None:
-        if not self.section:  # the file's top level: what is named is a section
-            where = f"[{option}]" if option else "the file"
-        else:
-            where = f"[{self.section}]" + (f" {option}" if option else "")
-        self.problems.append(f"{self.file}: {where}: {message}")
+    def fail(self, option: Optional[str], words: Words, **params) -> None:
+        """A problem at `option` (None: the table itself): `words` ("中文", "English") with
+        {parameters}, or English alone."""
+        self.problems.append(problem(self.file, self.steps, option, words, **params))
 
     def get(
         self,
@@ -60,7 +170,7 @@ class Table:
         self._used.add(option)
         if option not in self.data:
             if default is REQUIRED:
-                self.fail(option, "is required")
+                self.fail(option, REQUIRED_W)
             return None if default is REQUIRED else default
         value = self.data[option]
         types = typ if isinstance(typ, tuple) else (typ,)
@@ -70,14 +180,18 @@ class Table:
             return None if default is REQUIRED else default
         if choices is not None and value not in choices:
             self.fail(
-                option, f"{value!r} is not allowed; choose one of {', '.join(map(str, choices))}"
+                option,
+                NOT_ALLOWED,
+                value=value,
+                choices=", ".join(map(str, choices)),
+                choices_zh="、".join(map(str, choices)),
             )
         if minval is not None and value < minval:
-            self.fail(option, f"{value!r} is below the minimum {minval}")
+            self.fail(option, BELOW, value=value, minval=minval)
         if maxval is not None and value > maxval:
-            self.fail(option, f"{value!r} is above the maximum {maxval}")
+            self.fail(option, ABOVE, value=value, maxval=maxval)
         if pattern is not None and isinstance(value, str) and not re.fullmatch(pattern, value):
-            self.fail(option, f"{value!r} does not match {pattern}")
+            self.fail(option, NO_MATCH, value=value, pattern=pattern)
         return value
 
     def str_list(self, option: str, default=(), pattern: Optional[str] = None) -> tuple[str, ...]:
@@ -85,9 +199,9 @@ class Table:
         out = []
         for i, item in enumerate(value or ()):
             if not isinstance(item, str):
-                self.fail(option, f"item {i + 1} must be a string, got {item!r}")
+                self.fail(option, ITEM_NOT_TEXT, n=i + 1, item=item)
             elif pattern and not re.fullmatch(pattern, item):
-                self.fail(option, f"item {item!r} does not match {pattern}")
+                self.fail(option, ITEM_NO_MATCH, item=item, pattern=pattern)
             else:
                 out.append(item)
         return tuple(out)
@@ -96,28 +210,24 @@ class Table:
         self._used.add(option)
         if option not in self.data:
             if required:
-                self.fail(option, "is required")
+                self.fail(option, REQUIRED_W)
             return None
-        return Table(
-            self.file,
-            f"{self.section}.{option}" if self.section else option,
-            self.data[option],
-            self.problems,
-        )
+        path = f"{self.section}.{option}" if self.section else option
+        return Table(self.file, path, self.data[option], self.problems, self.steps + (Step(path),))
 
     def tables(self, option: str, label_key: str = "") -> list["Table"]:
         """An array of tables; each is named by its position and, if present, its label."""
         self._used.add(option)
         value = self.data.get(option, [])
         if not isinstance(value, list):
-            self.fail(option, "must be an array of tables ([[...]])")
+            self.fail(option, NOT_AN_ARRAY)
             return []
         out = []
-        base = f"{self.section}.{option}" if self.section else option
+        path = f"{self.section}.{option}" if self.section else option
         for i, item in enumerate(value):
             label = item.get(label_key) if isinstance(item, dict) and label_key else None
-            name = f"{base}[{i + 1}]" + (f" {label!r}" if label is not None else "")
-            out.append(Table(self.file, name, item, self.problems))
+            step = Step(path, i + 1, label_key, label)
+            out.append(Table(self.file, path, item, self.problems, self.steps + (step,)))
         return out
 
     # -- reads described by an Option / Section (onewindow/hallschema.py) ----------------------
@@ -139,9 +249,9 @@ class Table:
             )
         # the extra check sees only a value taken from the file that passed the checks above
         if opt.check is not None and opt.name in self.data and len(self.problems) == before:
-            problem = opt.check(value)
-            if problem:
-                self.fail(opt.name, problem)
+            found = opt.check(value)  # ("中文", "English"), or None
+            if found:
+                self.fail(opt.name, found)
         return value
 
     def read_all(self, section) -> dict[str, Any]:
@@ -160,31 +270,42 @@ class Table:
             near = difflib.get_close_matches(key, sorted(self._used), n=1)
             if self.section:
                 hint = f"; did you mean {near[0]}?" if near else ""
-                self.fail(key, f"unknown option (misspelt?){hint}")
+                hint_zh = f"是不是 {near[0]}？" if near else ""
+                self.fail(key, UNKNOWN_OPTION, hint=hint, hint_zh=hint_zh)
             elif isinstance(self.data[key], (dict, list)):
                 hint = f"; did you mean [{near[0]}]?" if near else ""
-                self.fail(key, f"unknown section (misspelt?){hint}")
+                hint_zh = f"是不是 [{near[0]}]？" if near else ""
+                self.fail(key, UNKNOWN_SECTION, hint=hint, hint_zh=hint_zh)
             else:  # a plain `key = value` above the first [section]
                 self.problems.append(
-                    f"{self.file}: {key} (above the first [section]): unknown option (misspelt?)"
+                    Problem(
+                        f"{self.file}: {key} (above the first [section]): unknown option "
+                        f"(misspelt?)",
+                        option=key,
+                        zh="没有这一项设置，是否写错了？",
+                    )
                 )
 
 
-def wrong_type(value: Any, types: tuple) -> str:
-    """What a value of the wrong type should be, in the file's words, and how to mend it."""
+def wrong_type(value: Any, types: tuple) -> tuple[str, str]:
+    """What a value of the wrong type should be, in the file's words, and how to mend it:
+    ("中文", "English")."""
     want = " or ".join(TYPE_WORDS.get(t, t.__name__) for t in types)
-    hint = ""
+    want_zh = "或".join(TYPE_WORDS_ZH.get(t, t.__name__) for t in types)
+    hint = hint_zh = ""
     if isinstance(value, str) and ({int, float} & set(types)):
         try:
             float(value)
-            hint = " (remove the quotes)"
+            hint, hint_zh = " (remove the quotes)", "（去掉引号）"
         except ValueError:
             pass
     elif isinstance(value, str) and bool in types and value.lower() in ("true", "false"):
-        hint = " (remove the quotes)"
+        hint, hint_zh = " (remove the quotes)", "（去掉引号）"
     elif str in types and isinstance(value, (int, float)) and not isinstance(value, bool):
-        hint = " (put it in quotes)"
-    return f"must be {want}{hint}, got {_toml(value)}"
+        hint, hint_zh = " (put it in quotes)", "（加上引号）"
+    # the value is shown as written; braces doubled: the words are templates
+    shown = _toml(value).replace("{", "{{").replace("}", "}}")
+    return f"应为{want_zh}{hint_zh}，现为 {shown}", f"must be {want}{hint}, got {shown}"
 
 
 def _toml(value: Any) -> str:

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import tomli_w
 
 from . import hallschema as schema
-from .configreader import ConfigError, Table
+from .configreader import ConfigError, Step, Table, place, problem
 from .domain.forms import FormField, FormTemplate, conflicts
 from .domain.model import (
     Guide,
@@ -152,18 +152,19 @@ def warnings(hall: Hall, raw: dict | None = None) -> list[str]:
     if raw is not None:
         from .domain.guide import missing
 
-        for s in raw.get("services") or []:
+        # a service named as the errors name it: `[[services]] #2 (code = "B")`
+        for i, s in enumerate(raw.get("services") or []):
             gaps = missing(s.get("guide"))
             if gaps:
                 out.append(
-                    f"[services {s.get('code')}] {s.get('name')}: the guide leaves out "
-                    f"{', '.join(gaps)}; citizens are shown none of them"
+                    f"{place(item_steps('services', i + 1, s))} {s.get('name')}: the guide "
+                    f"leaves out {', '.join(gaps)}; citizens are shown none of them"
                 )
-        for t in raw.get("themes") or []:
+        for i, t in enumerate(raw.get("themes") or []):
             if t.get("time_limit_days") is None:
                 out.append(
-                    f"[themes {t.get('code')}] {t.get('name')}: no time_limit_days "
-                    f"(承诺时限); citizens are shown none"
+                    f"{place(item_steps('themes', i + 1, t))} {t.get('name')}: no "
+                    f"time_limit_days (承诺时限); citizens are shown none"
                 )
     # the QR codes a phone scans: an address on this box (loopback) is none the phone can reach
     for where, url, what, example in (
@@ -194,19 +195,29 @@ def window_table(raw: dict, number: int) -> dict:
     return next((w for w in raw.get("windows") or [] if w.get("number") == number), {})
 
 
-def _tables(raw: dict, path: str, where: str = "") -> list[tuple[str, dict]]:
-    """The file's tables at a schema path ("services.guide.materials"), each with its place."""
+def _tables(raw: dict, path: str, steps: tuple[Step, ...] = ()) -> list[tuple[str, dict]]:
+    """The file's tables at a schema path ("services.guide.materials"), each with its place
+    as the validator names it (`[[services]] #1 (code = "A"), [[services.guide.materials]] #2
+    (name = "户口簿")`)."""
     head, _, rest = path.partition(".")
     value = raw.get(head)
-    items = value if isinstance(value, list) else [value]
+    full = f"{steps[-1].path}.{head}" if steps else head
+    label = _label(full)
     found = []
-    for i, item in enumerate(items):
+    for i, item in enumerate(value if isinstance(value, list) else [value]):
         if not isinstance(item, dict):
             continue
-        label = item.get("code") or item.get("number") or item.get("id") or item.get("name")
-        here = f"{where}{head}" + (f" {label or i + 1}" if isinstance(value, list) else "")
-        found += _tables(item, rest, here + " ") if rest else [(here, item)]
+        if isinstance(value, list):
+            here = steps + (Step(full, i + 1, label, item.get(label) if label else None),)
+        else:
+            here = steps + (Step(full),)
+        found += _tables(item, rest, here) if rest else [(place(here), item)]
     return found
+
+
+def _label(path: str) -> str:
+    """The option naming an item of the array of tables at `path`, as the schema says."""
+    return next((sec.label for sec, _ in schema.FILE.walk() if sec.path == path), "")
 
 
 def translations(raw: dict) -> dict[str, tuple[int, int, list[str]]]:
@@ -227,7 +238,7 @@ def translations(raw: dict) -> dict[str, tuple[int, int, list[str]]]:
                     if isinstance(table.get(opt.name), str) and table[opt.name].strip():
                         have += 1
                     else:
-                        missing.append(f"[{where.strip()}] {opt.name}")
+                        missing.append(f"{where} {opt.name}")
         report[lang] = (have, total, missing)
     return report
 
@@ -270,27 +281,74 @@ def dump(raw: dict) -> str:
     return tomli_w.dumps(raw)
 
 
+# what the validator's own checks say, ("中文", "English") with {parameters} (configreader.py)
+NOT_RANGES = (
+    '应为时段列表，例如 ["08:30-12:00", "13:30-17:30"]',
+    'must be a list like ["08:30-12:00", "13:30-17:30"]',
+)
+NOT_A_RANGE = (
+    "“{item}”不是时段，请写成 08:30-12:00 这样",
+    '{item!r} is not a range like "08:30-12:00"',
+)
+NOT_A_TIME = (
+    "“{item}”中的时间不存在，时间应在 00:00 到 24:00 之间，分钟为 00-59",
+    "{item!r} is not a valid time of day (00:00 to 24:00, minutes 00-59)",
+)
+BACKWARDS = ("“{item}”结束得比开始还早，请把开始时间写在前面", "{item!r} ends before it starts")
+OVERLAPS = (
+    "“{item}”与前一个时段重叠或顺序颠倒，请按时间先后写、互不重叠",
+    "{item!r} overlaps or is out of order",
+)
+NOT_A_DATE = (
+    "“{value}”不是日期，请写成 2026-10-01 这样",
+    "{value!r} is not a date like 2026-10-01",
+)
+REASONS_COUNT = (
+    "评价原因应有 1 到 9 条（评价器的 1-9 键选择），现有 {n} 条",
+    "give 1 to 9 reasons (a rating pad's keys 1-9 pick them), not {n}",
+)
+LISTED_TWICE = ("“{item}”列了两次，请删去一个", "{item!r} is listed twice")
+LANGUAGES_COUNT = ("播报语言应有 1 到 4 种，现有 {n} 种", "give 1 to 4 languages, not {n}")
+CODE_TAKEN = ("代码 {code} 已被{other}使用，请换一个", "{code!r} is already used by {other_en}")
+PREFIX_TAKEN = (
+    "号码前缀 {prefix} 已被{other}使用，请换一个",
+    "{prefix!r} is already used by {other_en}",
+)
+UNKNOWN_ITEM = ("没有代码为 {code} 的业务，请从已有业务中选", "unknown service {code!r}")
+WINDOW_TWICE = ("{number} 号窗口定义了两次，请删去一个", "window {number} is defined twice")
+UNKNOWN_SERVED = (
+    "没有代码为 {code} 的业务或一件事，请从已有的 {known_zh} 中选",
+    "unknown service or theme {code!r} (the file's: {known})",
+)
+NEEDS_SERVICES = (
+    "{kind_zh}须列出它办理的业务，请至少选一项（或改为综合窗口）",
+    "a {kind} window needs its list of services",
+)
+NO_WINDOWS = ("大厅至少要有一个窗口", "the hall needs at least one window")
+KIND_ZH = {"specialist": "专门窗口", "comprehensive": "综合窗口"}
+
+
 def _ranges(t: Table, option: str, value) -> tuple:
     if not isinstance(value, list):
-        t.fail(option, 'must be a list like ["08:30-12:00", "13:30-17:30"]')
+        t.fail(option, NOT_RANGES)
         return ()
     out = []
     for item in value:
         m = RANGE.match(item) if isinstance(item, str) else None
         if not m:
-            t.fail(option, f'{item!r} is not a range like "08:30-12:00"')
+            t.fail(option, NOT_A_RANGE, item=item)
             continue
         h1, m1, h2, m2 = map(int, m.groups())
         if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2 == 24 and m2):
-            t.fail(option, f"{item!r} is not a valid time of day (00:00 to 24:00, minutes 00-59)")
+            t.fail(option, NOT_A_TIME, item=item)
             continue
         end = time(23, 59, 59, 999999) if h2 == 24 else time(h2, m2)
         start = time(h1, m1)
         if end <= start:
-            t.fail(option, f"{item!r} ends before it starts")
+            t.fail(option, BACKWARDS, item=item)
             continue
         if out and start < out[-1][1]:
-            t.fail(option, f"{item!r} overlaps or is out of order")
+            t.fail(option, OVERLAPS, item=item)
             continue
         out.append((start, end))
     return tuple(out)
@@ -300,7 +358,7 @@ def _date(t: Table, option: str, value):
     try:
         return value if isinstance(value, date) else date.fromisoformat(value)
     except (TypeError, ValueError):
-        t.fail(option, f"{value!r} is not a date like 2026-10-01")
+        t.fail(option, NOT_A_DATE, value=value)
         return None
 
 
@@ -331,12 +389,9 @@ def _rating(t: Table) -> RatingRules:
     t.check_unused()
     reasons = tuple(v["reasons"])
     if not 1 <= len(reasons) <= 9:
-        t.fail(
-            "reasons",
-            f"give 1 to 9 reasons (a rating pad's keys 1-9 pick them), not {len(reasons)}",
-        )
+        t.fail("reasons", REASONS_COUNT, n=len(reasons))
     for r in sorted({r for r in reasons if reasons.count(r) > 1}):
-        t.fail("reasons", f"{r!r} is listed twice")
+        t.fail("reasons", LISTED_TWICE, item=r)
     return RatingRules(**{**v, "reasons": reasons})
 
 
@@ -345,9 +400,9 @@ def _voice(t: Table) -> dict[str, Any]:
     t.check_unused()
     languages = v["languages"] = tuple(v["languages"])
     if not 1 <= len(languages) <= 4:
-        t.fail("languages", f"give 1 to 4 languages, not {len(languages)}")
+        t.fail("languages", LANGUAGES_COUNT, n=len(languages))
     for lang in sorted({x for x in languages if languages.count(x) > 1}):
-        t.fail("languages", f"{lang!r} is listed twice")
+        t.fail("languages", LISTED_TWICE, item=lang)
     return v
 
 
@@ -425,46 +480,96 @@ def _window(t: Table) -> Window:
     return w
 
 
+def item_steps(kind: str, index: int, item: Any) -> tuple[Step, ...]:
+    """The place of the `index`-th (1-based) item of [[services]], [[themes]] or [[windows]],
+    named by its label as the validator names it (`[[windows]] #3 (number = 7)`)."""
+    label = schema.FILE.child(kind).label
+    value = item.get(label) if isinstance(item, dict) else getattr(item, label, None)
+    return (Step(kind, index, label, value),)
+
+
 def _cross_check(file, services, themes, windows, problems) -> None:
-    codes: dict[str, str] = {}
-    prefixes: dict[str, str] = {}
+    codes: dict[str, tuple[str, str]] = {}  # code: who uses it, in Chinese and English
+    prefixes: dict[str, tuple[str, str]] = {}
     for kind, items in (("services", services), ("themes", themes)):
+        noun = "业务" if kind == "services" else "一件事"
         for i, item in enumerate(items):
-            where = f"{file}: [{kind}[{i + 1}] {item.code!r}]"
+            steps = item_steps(kind, i + 1, item)
+            who = (f"{noun}“{item.name}”", f"{place(steps)} {item.name}")
             if item.code in codes:
+                other, other_en = codes[item.code]
                 problems.append(
-                    f"{where} code: {item.code!r} is already used by {codes[item.code]}"
+                    problem(
+                        file,
+                        steps,
+                        "code",
+                        CODE_TAKEN,
+                        code=item.code,
+                        other=other,
+                        other_en=other_en,
+                    )
                 )
-            codes.setdefault(item.code, f"{kind} {item.name}")
+            codes.setdefault(item.code, who)
             if item.prefix in prefixes:
+                other, other_en = prefixes[item.prefix]
                 problems.append(
-                    f"{where} prefix: {item.prefix!r} is already used by {prefixes[item.prefix]}"
+                    problem(
+                        file,
+                        steps,
+                        "prefix",
+                        PREFIX_TAKEN,
+                        prefix=item.prefix,
+                        other=other,
+                        other_en=other_en,
+                    )
                 )
-            prefixes.setdefault(item.prefix, f"{kind} {item.name}")
-    problems += [f"{file}: {p}" for p in conflicts(services)]
+            prefixes.setdefault(item.prefix, who)
+    for i, j, field_key, words in conflicts(services):
+        steps = item_steps("services", i + 1, services[i]) + (
+            Step("services.form.fields", j + 1, "key", field_key),
+        )
+        # the words are already said: braces doubled, as the templates' are
+        zh, en = (w.replace("{", "{{").replace("}", "}}") for w in words)
+        problems.append(problem(file, steps, None, (zh, en)))
     service_codes = {s.code for s in services}
     for i, th in enumerate(themes):
         for code in th.items + tuple(c for q in th.questions for c in q.adds):
             if code not in service_codes:
-                problems.append(
-                    f"{file}: [themes[{i + 1}] {th.code!r}] items: unknown service {code!r}"
-                )
+                steps = item_steps("themes", i + 1, th)
+                problems.append(problem(file, steps, "items", UNKNOWN_ITEM, code=code))
     numbers = set()
     for i, w in enumerate(windows):
-        where = f"{file}: [windows[{i + 1}] {w.number!r}]"
+        steps = item_steps("windows", i + 1, w)
         if w.number in numbers:
-            problems.append(f"{where} number: window {w.number} is defined twice")
+            problems.append(problem(file, steps, "number", WINDOW_TWICE, number=w.number))
         numbers.add(w.number)
         for code in w.services:
             if code not in codes:
+                known = sorted(c for c in codes if isinstance(c, str))
                 problems.append(
-                    f"{where} services: unknown service or theme {code!r} (the file's: "
-                    f"{', '.join(sorted(c for c in codes if isinstance(c, str)))})"
+                    problem(
+                        file,
+                        steps,
+                        "services",
+                        UNKNOWN_SERVED,
+                        code=code,
+                        known=", ".join(known),
+                        known_zh="、".join(known),
+                    )
                 )
         if w.kind != "comprehensive" and not w.services:
-            problems.append(f"{where} services: a {w.kind} window needs its list of services")
+            problems.append(
+                problem(
+                    file,
+                    steps,
+                    "services",
+                    NEEDS_SERVICES,
+                    kind=w.kind,
+                    kind_zh=KIND_ZH.get(w.kind, "这个窗口"),
+                )
+            )
     if not windows:
-        problems.append(f"{file}: [windows]: the hall needs at least one window")
+        problems.append(problem(file, (), "windows", NO_WINDOWS))
     served = {c for w in windows for c in (codes if w.serves_all() else w.services)}
     for code in codes:
         if code not in served:

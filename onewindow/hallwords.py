@@ -112,7 +112,8 @@ def opening_words(hall: dict, lang: str) -> str:
     if "next_opening_in_days" not in hall:
         return _sentence(hall, lang, "next_opening_text")
     if not hall.get("next_opening"):
-        return WORDS("unknown", lang)
+        # open with none ahead (around the clock) is nothing to tell; closed, it is not known yet
+        return "" if hall.get("open") else WORDS("unknown", lang)
     return when_words(hall["next_opening"], hall.get("next_opening_in_days"), lang) or (
         _sentence(hall, lang, "next_opening_text")
     )

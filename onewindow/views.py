@@ -283,8 +283,15 @@ class Views:
         """The hall's state but its time stamp (the bus adds `updated_at` when it sends it)."""
         ctl = self.ctl
         now = ctl.now()
+        is_open = hours_mod.is_open(ctl.hall.hours, now)
         opening = hours_mod.next_opening(ctl.hall.hours, now)
-        zh, en = hours_mod.describe_opening(opening, now.date())
+        # open with no opening ahead (around the clock): no fact to tell, so no sentence either;
+        # "另行通知" is for a closed hall that does not know when it opens
+        zh, en = (
+            ("", "")
+            if is_open and opening is None
+            else hours_mod.describe_opening(opening, now.date())
+        )
         raw_hall = ctl.raw.get("hall") or {}
         return {
             "id": ctl.hall.id,
@@ -296,7 +303,7 @@ class Views:
             "notice_en": raw_hall.get("notice_en", ""),
             "notice_bo": raw_hall.get("notice_bo", ""),
             "day": ctl.day.isoformat(),
-            "open": hours_mod.is_open(ctl.hall.hours, now),
+            "open": is_open,
             "next_opening": opening.isoformat() if opening else None,
             "next_opening_text": zh,
             "next_opening_text_en": en,

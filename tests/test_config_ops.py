@@ -4,6 +4,7 @@ file, audited, and still there after a restart (the merge rule)."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -61,7 +62,7 @@ def test_a_service_is_checked_like_the_hall_file(hall):
         department="县残联",
         prefix="Y",
     )  # the prefix of 一件事 T1
-    assert bad["error"]["code"] == "bad_config" and "prefix" in bad["error"]["message"]
+    assert bad["error"]["code"] == "bad_config" and "prefix" in bad["error"]["message_en"]
     assert hall.ctl.hall.service("R") is None
     missing = hall.do(MANAGER, "config.service_add", code="R", name="残疾人证办理")
     assert missing["error"]["code"] == "bad_request" and "department" in missing["error"]["message"]
@@ -102,7 +103,7 @@ def test_windows_added_and_renamed(hall):
     assert hall.ctl.hall.window(3).name == "3号残疾人服务窗口"
     assert hall.ok(MANAGER, "window.open", window=14)["window"]["status"] == "open"
     bad = hall.do(MANAGER, "config.window", window=15, name="15号", kind="specialist")
-    assert bad["error"]["code"] == "bad_config" and "services" in bad["error"]["message"]
+    assert bad["error"]["code"] == "bad_config" and "services" in bad["error"]["message_en"]
     hall.reopen()
     assert hall.ctl.hall.window(3).name == "3号残疾人服务窗口" and hall.ctl.hall.window(14)
 
@@ -137,7 +138,7 @@ def test_lunch_break_hours_closed_and_extra_days(hall):
     hall.ok(MANAGER, "config.day", date="2026-12-01", kind="normal")
     assert date(2026, 12, 1) not in hall.ctl.hall.hours.closed_dates
     bad = hall.do(MANAGER, "config.hours", wed=["08:30-12:00", "11:00-17:30"])
-    assert bad["error"]["code"] == "bad_config" and "overlaps" in bad["error"]["message"]
+    assert bad["error"]["code"] == "bad_config" and "overlaps" in bad["error"]["message_en"]
     assert {"config_lunch", "config_day"} <= set(actions(hall))
     hall.reopen()
     h = hall.ctl.hall.hours
@@ -152,7 +153,7 @@ def test_rules_and_alert_thresholds(hall):
     hall.ok(MANAGER, "config.rules", wait_alert_min=45, elder_age=65)
     assert hall.ctl.hall.rules.wait_alert_min == 45 and hall.ctl.hall.rules.elder_age == 65
     bad = hall.do(MANAGER, "config.rules", elder_age=30)
-    assert bad["error"]["code"] == "bad_config" and "elder_age" in bad["error"]["message"]
+    assert bad["error"]["code"] == "bad_config" and "elder_age" in bad["error"]["message_en"]
     hall.reopen()
     assert hall.ctl.hall.rules.wait_alert_min == 45
 
@@ -173,3 +174,112 @@ def test_only_a_logged_in_manager_may(hall):
     assert (
         hall.do(KIOSK, "config.lunch", start="12:00", end="13:00")["error"]["code"] == "forbidden"
     )
+
+
+def _chinese_sentence(message: str, names: set[str]) -> None:
+    """A manager's refusal in Chinese: Latin letters only in the option and value names."""
+    assert message.startswith("设置未保存：") and message.endswith("。"), message
+    words = set(re.findall(r"[A-Za-z_]+", message))
+    assert words <= names, (words - names, message)
+    assert len(re.findall(r"[\u4e00-\u9fff]", message)) >= 10, message
+
+
+@pytest.mark.parametrize(
+    "op, args, names, says_zh, says_en",
+    [
+        (
+            "config.hours",
+            {"wed": ["08:30-12:00", "11:00-17:30"]},
+            {"wed"},
+            "办公时间的周三（wed）：“11:00-17:30”与前一个时段重叠",
+            "[hours] wed: '11:00-17:30' overlaps or is out of order",
+        ),
+        (
+            "config.hours",
+            {"mon": ["08:30-25:00"]},
+            {"mon"},
+            "时间应在 00:00 到 24:00 之间",
+            "is not a valid time of day",
+        ),
+        (
+            "config.window",
+            {"window": 3, "services": ["A", "ZZ"]},
+            {
+                "services",
+                "ZZ",
+                "A",
+                "B",
+                "C",
+                "D",
+                "E",
+                "F",
+                "H",
+                "J",
+                "K",
+                "L",
+                "M",
+                "N",
+                "P",
+                "Q",
+                "T",
+            },
+            "窗口 3 的办理业务（services）：没有代码为 ZZ 的业务或一件事",
+            "[[windows]] #3 (number = 3) services: unknown service or theme 'ZZ'",
+        ),
+        (
+            "config.window",
+            {"window": 15, "name": "15号", "kind": "specialist"},
+            {"services"},
+            "窗口 15 的办理业务（services）：专门窗口须列出它办理的业务",
+            "services: a specialist window needs its list of services",
+        ),
+        (
+            "config.service",
+            {"code": "B", "prefix": "A"},
+            {"prefix", "A", "B"},
+            "业务 B 的号码前缀（prefix）：号码前缀 A 已被业务“户籍业务”使用",
+            "prefix: 'A' is already used by",
+        ),
+        (
+            "config.service",
+            {"code": "B", "prefix": "b1"},
+            {"prefix", "b", "A", "B", "AB"},
+            "号码前缀（prefix）：“b1”的写法不对，应为一到两个大写英文字母",
+            "does not match [A-Z]{1,2}",
+        ),
+        (
+            "config.rules",
+            {"elder_age": 30},
+            {"elder_age"},
+            "规则的老年人年龄（elder_age）：30 小于最小值 50，请改为不小于 50 的数",
+            "[rules] elder_age: 30 is below the minimum 50",
+        ),
+    ],
+)
+def test_a_bad_change_is_told_in_chinese_with_the_english_beside(
+    hall, op, args, names, says_zh, says_en
+):
+    """The console shows `message` (manager/app.py act): the place, the option and what to do
+    in Chinese; the validator's English, as `config check` says it, stays in `message_en`."""
+    err = hall.do(MANAGER, op, **args)["error"]
+    assert err["code"] == "bad_config"
+    _chinese_sentence(err["message"], names)
+    assert says_zh in err["message"], err["message"]
+    assert says_en in err["message_en"] and "manager change" in err["message_en"]
+
+
+def test_a_window_defined_twice_is_told_in_chinese():
+    import tomllib
+
+    from busutil import REPO
+    from onewindow.configreader import ConfigError
+    from onewindow.hallconfig import parse
+    from onewindow.hallschema.words import problem_zh
+
+    raw = tomllib.loads((REPO / "config" / "hall.toml").read_text(encoding="utf-8"))
+    raw["windows"][4]["number"] = raw["windows"][3]["number"]  # two blocks say window 4
+    with pytest.raises(ConfigError) as err:
+        parse(raw, "hall.toml")
+    (twice,) = [p for p in err.value.problems if "defined twice" in p]
+    assert "hall.toml: [[windows]] #5 (number = 4) number: window 4 is defined twice" == twice
+    assert problem_zh(twice) == "窗口 4 的窗口号（number）：4 号窗口定义了两次，请删去一个"

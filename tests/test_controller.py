@@ -241,7 +241,9 @@ def test_bad_file_names_file_section_and_option_and_nothing_is_written(tmp_path)
         Hall(tmp_path, MONDAY_10, edit=broken)
     text = str(err.value)
     assert "edited.toml" in text and "daily_quota" in text and "'ZZ'" in text
-    assert "[services[3] 'C']" in text or "services[3]" in text
+    # which block of the file: the 3rd [[services]], the one with code "C"
+    assert '[[services]] #3 (code = "C") daily_quota' in text
+    assert "[[windows]] #4 (number = 4) services: unknown service or theme 'ZZ'" in text
     assert not (tmp_path / "data" / "hall.db").exists()
 
 

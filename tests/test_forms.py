@@ -105,7 +105,7 @@ def _with_fields(code: str, fields: list[dict]) -> dict:
             [{"key": "baby_name", "label": "甲", "type": "digits"}],
             "service 'A' has a field of this key of another type",
         ),
-        ([{"key": "Bad Key", "label": "甲"}], "form.fields[1] 'Bad Key'] key"),
+        ([{"key": "Bad Key", "label": "甲"}], '[[services.form.fields]] #1 (key = "Bad Key") key'),
         ([{"key": "x", "label": "甲", "type": "photo"}], "type"),
         ([{"key": "x", "label": "甲", "lable_en": "x"}], "lable_en"),
     ],
@@ -127,4 +127,4 @@ def test_config_check_on_the_command_line_names_the_bad_field(tmp_path, capsys):
     )
     assert main(["config", "check", "--config", str(path)]) not in (0, None)
     out = capsys.readouterr()
-    assert "form field 'phone'" in out.out + out.err
+    assert '[[services.form.fields]] #1 (key = "phone")' in out.out + out.err

@@ -101,7 +101,9 @@ def test_config_check_lists_each_services_missing_guide_fields(tmp_path):
         timeout=60,
     )
     assert out.returncode == 0, out.stderr
-    line = next(x for x in out.stdout.splitlines() if "[services Q]" in x)
+    line = next(
+        x for x in out.stdout.splitlines() if '(code = "Q")' in x and "guide leaves out" in x
+    )
     assert line.strip().startswith("warning:")
     for field in (
         "办理流程 (process)",
@@ -113,4 +115,5 @@ def test_config_check_lists_each_services_missing_guide_fields(tmp_path):
     ):
         assert field in line
     assert "受理条件" not in line  # stated: not listed
-    assert "[themes T4]" in out.stdout and "[themes T1]" not in out.stdout
+    # named as the errors name them: the [[themes]] block and its code
+    assert '[[themes]] #4 (code = "T4")' in out.stdout and '(code = "T1")' not in out.stdout

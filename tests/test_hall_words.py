@@ -110,3 +110,34 @@ def test_every_listed_refusal_is_one_the_controller_sends():
     source = "".join(p.read_text(encoding="utf-8") for p in root.glob("ops_*.py"))
     for message in hallwords.REFUSALS.keys():
         assert f'"{message}"' in source, message
+
+
+def test_an_open_hall_with_no_opening_ahead_says_nothing():
+    # open around the clock (test mode): nothing to say, and not "另行通知" either
+    always = {"open": True, "next_opening": None, "next_opening_in_days": None}
+    assert all(hallwords.opening_words(always, lang) == "" for lang in ("zh", "en", "bo"))
+    closed = {**always, "open": False}
+    assert hallwords.opening_words(closed, "zh") == hours_mod.describe_opening(None, NOW.date())[0]
+
+
+def test_a_range_that_carries_on_is_no_opening():
+    from datetime import time
+
+    from onewindow.domain.model import Hours
+
+    end = hours_mod.DAY_END
+    around = Hours(week=(((time(0), end),),) * 7, closed_dates=frozenset(), extra_days={})
+    assert hours_mod.next_opening(around, NOW) is None
+    assert hours_mod.next_opening(around, NOW.replace(hour=0)) is None
+    # 08:30-12:00 then 12:00-17:30: no break at noon, the next opening is tomorrow's 08:30
+    day = ((time(8, 30), time(12)), (time(12), time(17, 30)))
+    joined = Hours(week=(day,) * 7, closed_dates=frozenset(), extra_days={})
+    assert hours_mod.next_opening(joined, NOW) == (NOW + timedelta(days=1)).replace(
+        hour=8, minute=30
+    )
+    # open until midnight, again from 00:00 after a closed day: that 00:00 is an opening
+    sunday_off = Hours(
+        week=(((time(0), end),),) * 6 + ((),), closed_dates=frozenset(), extra_days={}
+    )
+    sat = NOW + timedelta(days=5)
+    assert hours_mod.next_opening(sunday_off, sat) == (sat + timedelta(days=2)).replace(hour=0)

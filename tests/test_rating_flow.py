@@ -204,7 +204,7 @@ def test_config_check_names_what_is_wrong_in_the_rating_options(tmp_path):
         parse(raw, "hall.toml")
     text = "\n".join(err.value.problems)
     assert "[hall] area_code: '62290' does not match" in text
-    assert "[services[1] 'A'] basic_code: 'a b' does not match" in text
+    assert "[[services]] #1 (code = \"A\") basic_code: 'a b' does not match" in text
     assert "[rating] reasons: '态度' is listed twice" in text
     assert "[rating] reasons: item 'a,b' does not match" in text
     assert "[rating] rectify_days: 0 is below the minimum 1" in text

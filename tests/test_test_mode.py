@@ -12,11 +12,14 @@ import time
 import pytest
 
 from busutil import REPO, free_port, hall_command, wait_for
+from ctlutil import MONDAY_10, Clock
 from drivers.printer_sim import PrinterSimulator
 from drivers.ptysim import PtyDevice
 from kivyutil import App, Screen, shots_dir
 from onewindow.bus.client import BusError, DeviceClient
 from onewindow.bus.devices import DeviceRegistry
+from onewindow.hallwords import opening_words
+from onewindow.startup import open_hall
 from onewindow.store import Store
 
 MARK = "【测试 TEST】"
@@ -176,3 +179,25 @@ def test_the_help_says_what_test_mode_does_and_every_demo_option_is_explained():
     demo = sub["demo"]
     unexplained = [a.option_strings for a in demo._actions if a.option_strings and not a.help]
     assert unexplained == []
+
+
+@pytest.mark.parametrize("hour", [0, 10, 23])
+def test_open_around_the_clock_publishes_no_next_opening(tmp_path, hour):
+    """Test mode opens the hall 00:00-24:00 every day: it never opens "明天 00:00", it never
+    closed. The hall state says no next opening, and no sentence for it; a real hall's does."""
+    clock = Clock(MONDAY_10.replace(hour=hour))
+    ctl = open_hall(CONFIG, tmp_path / "data", clock=clock, test_mode=True)
+    try:
+        hall = ctl.views.hall()
+    finally:
+        ctl.store.close()
+    assert hall["open"] is True
+    assert hall["next_opening"] is None and hall["next_opening_in_days"] is None
+    assert hall["next_opening_text"] == "" and hall["next_opening_text_en"] == ""
+    assert all(opening_words(hall, lang) == "" for lang in ("zh", "en", "bo"))
+    real = open_hall(CONFIG, tmp_path / "real", clock=Clock(MONDAY_10))
+    try:
+        hall = real.views.hall()  # open at 10:00, again at 13:30 after the lunch break
+    finally:
+        real.store.close()
+    assert hall["open"] is True and hall["next_opening_text"] == "今天 13:30"

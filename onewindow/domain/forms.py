@@ -202,31 +202,44 @@ def check(form: MergedForm, values: Mapping[str, Any]) -> tuple[dict[str, str], 
     return kept, problems
 
 
-def conflicts(services: Sequence["Service"]) -> list[str]:
+def conflicts(services: Sequence["Service"]) -> list[tuple[int, int, str, tuple[str, str]]]:
     """What `config check` refuses: a reserved key in a service's fields, a key twice in one
-    form, a key with another type or other choices in two services, a choice without options."""
-    out: list[str] = []
+    form, a key with another type or other choices in two services, a choice without options.
+    Each as (the service's index, the field's index, its key, ("中文", "English"))."""
+    out: list[tuple[int, int, str, tuple[str, str]]] = []
     first: dict[str, tuple[str, FormField]] = {}
-    for s in services:
+    for i, s in enumerate(services):
         if s.form is None:
             continue
         seen: set[str] = set()
-        for f in s.form.fields:
-            where = f"[services {s.code!r}] form field {f.key!r}"
+        for j, f in enumerate(s.form.fields):
+            said: list[tuple[str, str]] = []  # this field's problems
             if f.key in RESERVED:
-                out.append(f"{where}: {f.key!r} comes from the ID card or contact; leave it out")
+                said.append(
+                    (
+                        f"“{f.key}”取自身份证或联系方式，请删去这一项",
+                        f"{f.key!r} comes from the ID card or contact; leave it out",
+                    )
+                )
             if f.key in seen:
-                out.append(f"{where}: the key is used twice in this form")
+                said.append(("这个 key 在本表单中用了两次", "the key is used twice in this form"))
             seen.add(f.key)
             if f.type == "choice" and not f.options:
-                out.append(f"{where}: a choice needs its options")
+                said.append(("选择题（choice）须给出选项（options）", "a choice needs its options"))
             if f.type != "choice" and f.options:
-                out.append(f"{where}: options are only for type choice")
+                said.append(
+                    ("只有选择题（choice）才有选项（options）", "options are only for type choice")
+                )
             other = first.get(f.key)
             if other and (other[1].type, other[1].options) != (f.type, f.options):
-                out.append(
-                    f"{where}: service {other[0]!r} has a field of this key of another type "
-                    f"or with other options; merged forms show it once, so it must mean one thing"
+                said.append(
+                    (
+                        f"业务 {other[0]} 也有这个 key 的字段，但类型或选项不同；合并的表单只"
+                        f"显示一次，须含义一致",
+                        f"service {other[0]!r} has a field of this key of another type or with "
+                        f"other options; merged forms show it once, so it must mean one thing",
+                    )
                 )
             first.setdefault(f.key, (s.code, f))
+            out += [(i, j, f.key, words) for words in said]
     return out

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Optional
 
 from .model import Hours, Ranges
 
 LOOKAHEAD_DAYS = 31  # a hall closed longer than a month has no "next opening" to tell
+DAY_END = time(23, 59, 59, 999999)  # "24:00" as onewindow/hallconfig.py reads it
 
 
 def ranges_on(hours: Hours, day: date) -> Ranges:
@@ -24,14 +25,24 @@ def is_open(hours: Hours, now: datetime) -> bool:
 
 
 def next_opening(hours: Hours, now: datetime) -> Optional[datetime]:
-    """The start of the next opening range after `now` (now itself if a range starts exactly now)."""
+    """The start of the next opening range after `now` (now itself if a range starts exactly now).
+
+    A range that carries on from the one before it without a break (`12:00` after `-12:00`,
+    `00:00` after the day before's `-24:00`) opens nothing: the windows never closed. So a hall
+    open around the clock (test mode) has no next opening (None), rather than "明天 00:00".
+    """
     t = now.timetz().replace(tzinfo=None)
+    yesterday = ranges_on(hours, now.date() - timedelta(days=1))
+    joined = time(0) if yesterday and yesterday[-1][1] == DAY_END else None
     for offset in range(LOOKAHEAD_DAYS + 1):
         day = now.date() + timedelta(days=offset)
-        for start, _end in ranges_on(hours, day):
-            if offset == 0 and start < t:
+        ranges = ranges_on(hours, day)
+        for start, end in ranges:
+            carries_on, joined = start == joined, end
+            if (offset == 0 and start < t) or carries_on:
                 continue
             return datetime.combine(day, start, tzinfo=now.tzinfo)
+        joined = time(0) if ranges and ranges[-1][1] == DAY_END else None
     return None
 
 

@@ -14,19 +14,23 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 HALL_ID = r"[a-z0-9-]{1,32}"
 
 
-def _languages(value: list) -> Optional[str]:
+def _languages(value: list) -> Optional[tuple[str, str]]:
     if not value or value[0] != "zh":
-        return 'Chinese comes first: e.g. ["zh", "bo"]'
+        return '中文须排在第一位，例如 ["zh", "bo"]', 'Chinese comes first: e.g. ["zh", "bo"]'
     if len(set(value)) != len(value):
-        return "a language is listed twice"
+        return "有一种语言列了两次", "a language is listed twice"
     return None
 
 
-def _known_zone(value: str) -> Optional[str]:
+def _known_zone(value: str) -> Optional[tuple[str, str]]:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        return f"{value!r} is not a known time zone (e.g. Asia/Shanghai)"
+        shown = value.replace("{", "{{").replace("}", "}}")
+        return (
+            f"“{shown}”不是已知的时区，例如 Asia/Shanghai",
+            f"{shown!r} is not a known time zone (e.g. Asia/Shanghai)",
+        )
     return None
 
 

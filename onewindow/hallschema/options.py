@@ -28,7 +28,8 @@ class Option:
     pattern: Optional[str] = None  # the whole string, or each item of a string list
     items: str = ""  # lists: "string", "range" ("08:30-12:00") or "date"
     default_doc: str = ""  # when the default is not a constant (e.g. "the code")
-    check: Optional[Callable[[Any], Optional[str]]] = None  # a present value: problem or None
+    # a present value: its problem ("中文", "English", templates: braces doubled) or None
+    check: Optional[Callable[[Any], Optional[tuple[str, str]]]] = None
     check_doc: str = ""  # what `check` allows, for the reference
     lang: str = ""  # a translation (`name_bo`) of the option named by `of`
     of: str = ""
