@@ -73,6 +73,10 @@ ORANGE = (1, 0.6, 0.15, 1)
 class WindowRow(BoxLayout):
     number = NumericProperty(0)
     name_text = StringProperty("")
+    name_2 = StringProperty("")  # in the hall's second language, beside ("" none given)
+    # the widest Chinese name of all rows, in ems of its font: one column, so the names in the
+    # second language beside it line up
+    name_em = NumericProperty(0)
     state_text = StringProperty("")
     state_color = ColorProperty(WHITE)
     state_bold = BooleanProperty(False)
@@ -81,6 +85,7 @@ class WindowRow(BoxLayout):
 class QueueCell(BoxLayout):
     code = StringProperty("")
     name_text = StringProperty("")
+    name_2 = StringProperty("")  # in the hall's second language, beneath ("" none given)
     count_text = StringProperty("")
     waiting = NumericProperty(0)
 
@@ -89,6 +94,7 @@ class RecentCell(BoxLayout):
     index = NumericProperty(0)
     ticket = StringProperty("")
     window_text = StringProperty("")
+    window_2 = StringProperty("")  # in the hall's second language, beneath ("" none given)
 
 
 OFFLINE_TEXT = (
@@ -346,6 +352,15 @@ class DisplayApp(HallApp):
             cell.window_text = (
                 (c.get("window_name") or TEXTS("window_n", n=c.get("window"))) if c else ""
             )
+            cell.window_2 = self.second_text(c, "window_name") if c else ""
+
+    def second_text(self, obj: dict, field: str = "name") -> str:
+        """`obj`'s `field` in the hall's second language as the hall file gives it, shown with
+        the Chinese; "" where the file gives none (or the Chinese again): never made up."""
+        if not self.second:
+            return ""
+        text = (obj.get(f"{field}_{self.second}") or "").strip()
+        return "" if text == (obj.get(field) or "").strip() else text
 
     def start_flash(self) -> None:
         self._flash_until = Clock.get_time() + self.flash_seconds
@@ -366,7 +381,12 @@ class DisplayApp(HallApp):
         root = self.root_widget
         root.hall_name = test_mark(hall) + hall.get("name", "")
         langs = [x for x in hall_languages(hall) if x != "zh"]
-        self.second = langs[0] if langs else ""
+        before, self.second = self.second, langs[0] if langs else ""
+        if self.second != before:  # the names with the Chinese are in the other language now
+            self.update_windows()
+            if self.client.state.get("queues") is not None:
+                self.update_queues(self.client.state["queues"])
+            self.update_calls()
         root.hall_name_en = pick(hall, "name", self.second) if self.second else ""
         if root.hall_name_en == hall.get("name"):
             root.hall_name_en = ""
@@ -390,7 +410,13 @@ class DisplayApp(HallApp):
         for number, row in self._rows.items():
             w = windows.get(number) or {}
             row.name_text = w.get("name") or TEXTS("window_n", n=number)
+            row.name_2 = self.second_text(w)
             row.state_text, row.state_color, row.state_bold = window_state_text(w)
+        if self._rows:
+            label = next(iter(self._rows.values())).ids.name
+            widest = max(label._label.get_extents(r.name_text)[0] for r in self._rows.values())
+            for row in self._rows.values():
+                row.name_em = widest / max(1.0, label.font_size)
 
     def update_queues(self, queues: dict) -> None:
         grid = self.root_widget.ids.queues_grid
@@ -405,6 +431,7 @@ class DisplayApp(HallApp):
             q = queues.get(code) or {}
             n = int(q.get("waiting") or 0)
             cell.name_text = q.get("name") or code
+            cell.name_2 = self.second_text(q)
             cell.waiting = n
             cell.count_text = TEXTS("people", n=n)
 

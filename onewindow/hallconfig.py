@@ -195,6 +195,13 @@ def window_table(raw: dict, number: int) -> dict:
     return next((w for w in raw.get("windows") or [] if w.get("number") == number), {})
 
 
+def queue_tables(raw: dict) -> dict[str, dict]:
+    """Each queue's table in the hall file (a service's or a 一件事 theme's) by its code, for
+    its texts in other languages."""
+    items = (raw.get("services") or []) + (raw.get("themes") or [])
+    return {t["code"]: t for t in items if isinstance(t, dict) and t.get("code")}
+
+
 def _tables(raw: dict, path: str, steps: tuple[Step, ...] = ()) -> list[tuple[str, dict]]:
     """The file's tables at a schema path ("services.guide.materials"), each with its place
     as the validator names it (`[[services]] #1 (code = "A"), [[services.guide.materials]] #2

@@ -14,7 +14,7 @@ from .domain import hours as hours_mod
 from .domain.model import Ticket, TicketStatus, WindowStatus
 from .domain.pagekey import page_key
 from .domain.routing import upcoming
-from .hallconfig import window_table
+from .hallconfig import queue_tables, window_table
 from .i18n import hall_languages
 
 if TYPE_CHECKING:
@@ -201,11 +201,16 @@ class Views:
         servers = list(key[2])
         now = ctl.now()
         codes = ctl.hall.queue_codes()
+        tables = queue_tables(ctl.raw)
         out = {}
         for code in codes:
             e = self.estimate(est.newcomer(code, now, ctl.day), servers)
+            table = tables.get(code) or {}
             out[code] = {
                 "name": ctl.code_name(code),
+                # the hall screen shows them under the Chinese ("" where the file gives none)
+                "name_en": table.get("name_en") or "",
+                "name_bo": table.get("name_bo") or "",
                 "waiting": ctl.queues.count(code),
                 **self.wait_fields(e),
             }

@@ -90,6 +90,8 @@ def test_calls_windows_and_recovery_on_the_hall_screen(hall, screen, tmp_path):
         assert "5号户籍窗口" in text_of(app, "call_window")
         assert text_of(app, "recent_0") == first["number"]
         assert text_of(app, "recent_0_window") == "3号综合窗口"
+        # the shipped hall's languages are Chinese and English: its English name under it
+        assert text_of(app, "recent_0_window_2") == "Window 3 (all services)"
         time.sleep(0.6)  # let the flash show in the picture
         screen.screenshot(IMG / "display-main.png")
 
@@ -284,7 +286,8 @@ def test_a_burst_of_13_calls_never_leaves_the_panel_behind_the_led_strips(tmp_pa
 def test_a_zh_en_hall_calls_in_english_large_and_whole(tmp_path, screen):
     """[hall] languages zh+en: the English line under the call, in type read across the hall,
     shows the longest window name of the shipped hall whole (it wraps), and nothing of the call
-    panel is cut."""
+    panel is cut. The window list and the queues show each English name the file gives beside
+    or under the Chinese, cut with "…" where it is too long, never over its neighbour."""
     raw = tomllib.loads(unlimited_config(tmp_path).read_text(encoding="utf-8"))
     raw["hall"]["languages"] = ["zh", "en"]
     config = tmp_path / "zh-en.toml"
@@ -311,7 +314,59 @@ def test_a_zh_en_hall_calls_in_english_large_and_whole(tmp_path, screen):
         for test_id in ("call_window", "call_window_en"):
             assert text_of(app, test_id) not in clipped, (test_id, clipped)
         assert line == f"Number {number}, please go to {longest['name_en']}"
+        for w in raw["windows"]:
+            assert text_of(app, f"window_{w['number']}_name") == w["name"]
+            assert text_of(app, f"window_{w['number']}_name_2") == w["name_en"]
+        for item in raw["services"] + raw["themes"]:
+            assert text_of(app, f"queue_{item['code']}_name") == item["name"]
+            assert text_of(app, f"queue_{item['code']}_name_2") == item["name_en"]
+        # every name on the screen (a target has a size), the English beside the Chinese in
+        # the window list and under it in the queues (targets' y grows downwards)
+        shown = app.targets()["targets"]
+        boxes = {tid: t for tid, t in shown.items() if tid.startswith(("window_", "queue_"))}
+        assert len(boxes) == 3 * len(raw["windows"]) + 3 * len(raw["services"] + raw["themes"])
+        for tid, t in boxes.items():
+            if tid.endswith("_name_2"):
+                chinese = boxes[tid[: -len("_2")]]
+                if tid.startswith("window_"):
+                    assert t["x"] > chinese["x"] and abs(t["y"] - chinese["y"]) <= 2, tid
+                else:
+                    assert t["y"] > chinese["y"] and t["x"] == chinese["x"], tid
         screen.screenshot(IMG / "display-bilingual-en.png")
+    finally:
+        app.stop()
+        h.close()
+
+
+def test_a_chinese_only_hall_shows_its_windows_and_queues_in_chinese_alone(tmp_path, screen):
+    """[hall] languages = ["zh"]: the English names the file gives are not shown beside the
+    windows nor under the queues (nor anything else in English)."""
+    raw = tomllib.loads(unlimited_config(tmp_path).read_text(encoding="utf-8"))
+    raw["hall"]["languages"] = ["zh"]
+    config = tmp_path / "zh.toml"
+    config.write_text(dump(raw), encoding="utf-8")
+    h = Hall(tmp_path, "embedded", config=config)
+    h.add("callers", "caller", [3])
+    h.add("display-1", "display")
+    h.start()
+    app = App(screen, device_args(h, "display", "display-1", "--voice", "none"), tmp_path, "d")
+    try:
+        app.wait_screen("main", timeout=30)
+        callers = h.client("callers")
+        callers.request("ticket.issue", {"service": "A"})
+        callers.request("window.open", {"window": 3})
+        number = callers.request("window.call_next", {"window": 3})["ticket"]["number"]
+        wait_text(app, "call_ticket", lambda t: t == number)
+        wait_text(app, "queue_A_name", lambda t: t == "户籍业务")
+        time.sleep(0.5)
+        shown = app.targets()
+        assert text_of(app, "window_3_name") == "3号综合窗口"
+        assert not {
+            tid: t for tid, t in shown["targets"].items() if tid.endswith(("_name_2", "_window_2"))
+        }
+        texts = " ".join(shown["texts"])  # every label's, with or without a test_id
+        for english in ("Window 3", "Household registration", "Windows", "Now calling"):
+            assert english not in texts
     finally:
         app.stop()
         h.close()

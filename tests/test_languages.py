@@ -31,6 +31,8 @@ TIBETAN = {
     },
 }
 WINDOW_BO = "སྒེའུ་ཁུང་ཨང་{n}"
+# a service's full official name, long, and without Tibetan: shown in Chinese on its Tibetan tile
+LONG_NAME = ("J", "食品经营许可（含新办、变更、延续、补办、注销及仅销售预包装食品备案）")
 
 
 def english_everywhere(table: dict, where: str = "") -> None:
@@ -73,6 +75,9 @@ def three_language_hall(tmp) -> tuple:
         if s["code"] == "A":
             s.update(TIBETAN[("services", "A")])
             s["guide"].update(TIBETAN[("guide", "A")])
+        if s["code"] == LONG_NAME[0]:
+            s["name"] = LONG_NAME[1]
+            s.pop("name_bo", None)
     for w in raw["windows"]:
         w["name_bo"] = WINDOW_BO.format(n=w["number"])
     path = tmp / "three-languages.toml"
@@ -174,7 +179,18 @@ def test_the_kiosk_in_tibetan_then_english(kiosk):
     time.sleep(0.5)  # the buttons' texts shrink to fit within a frame or two
     shot(screen, "home-bo")
     # Tibetan is taller than Chinese: no button's or banner's text is cut (uikit.clipped_labels)
-    clipped = set(app.targets()["clipped"])
+    shown = app.targets()
+    clipped = set(shown["clipped"])
+    # nor any tile's name, however long and in whichever script: each fits above its queue
+    # line (its texture's height against its label's, shrunk or cut with "…" to fit)
+    code, long_name = LONG_NAME
+    assert app.text(f"tile-{code}").startswith(long_name)  # the Chinese, for want of Tibetan
+    tiles = [t["text"] for tid, t in shown["targets"].items() if tid.startswith("tile-")]
+    assert len(tiles) >= 10
+    for text in tiles:
+        title = text.split("\n")[0]
+        assert title not in clipped, title
+        assert not [c for c in clipped if c.endswith("…") and title.startswith(c[:-1])], title
     for test_id in ("lang", "elder", "help", "nav_guides", "nav_book", "nav_mine", "nav_rate"):
         assert app.text(test_id) not in clipped, (test_id, app.text(test_id))
     assert app.text("citizen") not in clipped
@@ -395,6 +411,12 @@ def test_the_display_calls_in_chinese_and_tibetan(kiosk, tmp_path):
         display.wait_text("call_ticket", lambda t: t == number, timeout=10)
         assert "སྒེའུ་ཁུང་ཨང་1" in display.text("call_window_en")
         assert number in display.text("call_window_en")
+        # the window list and the queues in Tibetan too, where the file gives it (not English,
+        # the hall's third language); a queue without Tibetan shows its Chinese alone
+        display.wait_text("window_1_name_2", lambda t: t == WINDOW_BO.format(n=1))
+        assert display.text("queue_A_name_2") == TIBETAN[("services", "A")]["name_bo"]
+        assert display.text(f"queue_{LONG_NAME[0]}_name") == LONG_NAME[1]
+        assert display.text(f"queue_{LONG_NAME[0]}_name_2") == ""
         time.sleep(0.5)
         assert display.text("call_window_en") not in display.targets()["clipped"]
         screen.screenshot(shots_dir() / "display-bilingual-bo.png")
