@@ -46,10 +46,7 @@ T = Catalogue(
         "sound_on": "提示音已开启",
         "soon": "即将轮到您（前面还有{n}位），请回到等候区",
         # nobody ahead: "前面还有0位" is no sentence a citizen would say
-        "soon_next": (
-            "即将轮到您（前面已没有人等候），请回到等候区",
-            "You are next (no one ahead)",
-        ),
+        "soon_next": "即将轮到您（前面已没有人等候），请回到等候区",
         "called": "请到 {window} 办理",
     },
 )
