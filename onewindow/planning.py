@@ -16,7 +16,7 @@ from .domain import demand as dem
 from .domain.demand import hhmm
 from .domain.hallsim import DayResult, Group, simulate_days
 from .domain.model import Hall, Rules
-from .domain.staffing import CONFIDENCE, Advice, recommend
+from .domain.staffing import COMPREHENSIVE, CONFIDENCE, Advice, recommend
 
 DEFAULT_DAYS = 200  # simulated days checking a plan
 
@@ -327,7 +327,7 @@ def render(hall: Hall, d: dem.Demand, a: Advice) -> str:
     for gid, n in a.extra.items():
         g = next(g for g in a.groups if g.id == gid)
         out.append(
-            f"注意：{g.name} 需比大厅现有多开 {n} 个窗口"
+            f"注意：{_head(g)} 需比大厅现有多开 {n} 个窗口"
             f"  (needs {n} more {gid} windows than the hall has)"
         )
     zh, en = weak_said(weak_slots(d, a), a.percentile)
@@ -344,7 +344,7 @@ def render(hall: Hall, d: dem.Demand, a: Advice) -> str:
             f"  (no finished ticket, handling time unknown: not planned)"
         )
     out.append("")
-    heads = [f"{g.name}({g.id})" if g.id != "comprehensive" else g.name for g in a.groups]
+    heads = [_head(g) for g in a.groups]
     out.append("时段   " + "  ".join(heads) + f"  预计P{pct}等候  到达  把握")
     out.append(
         "slot   "
@@ -371,6 +371,11 @@ def render(hall: Hall, d: dem.Demand, a: Advice) -> str:
         "share of simulated days the slot met the target)"
     )
     return "\n".join(out) + "\n"
+
+
+def _head(g: Group) -> str:
+    """A group as the table heads it: two kinds may share a name (户籍窗口 for A+B and J)."""
+    return g.name if g.id == COMPREHENSIVE else f"{g.name}({g.id})"
 
 
 def _w(text: str) -> int:
