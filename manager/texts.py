@@ -210,6 +210,8 @@ TEXTS = Catalogue(
         "plan_weak": "注意：以下时段不足 90% 的模拟日达标：{slots}",
         "plan_weak_slot": "{slot} 预计P{pct}等候 {wait} 分钟（{conf} 的天达标{why}）",
         "plan_weak_break": "，午休前取号的群众要等到午休后",
+        "plan_weak_services": "注意：以下业务的群众不足 90% 的模拟日达标：{services}",
+        "plan_weak_service": "{code} {name} 预计P{pct}等候 {wait} 分钟（{conf} 的天达标）",
         "plan_none": "暂无排班建议：{why}",
         "plan_legend_windows": "建议开窗数",
         "plan_legend_actual_windows": "今日实际叫号窗口",

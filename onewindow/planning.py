@@ -238,6 +238,46 @@ def weak_said(weak: Sequence[dict], percentile: float) -> tuple[str, str]:
     )
 
 
+def weak_services(hall: Hall, a: Advice) -> list[dict]:
+    """The services whose citizens met the target on fewer than CONFIDENCE of the simulated
+    days, with their predicted wait: beside an advice that stands on the day's citizens as a
+    whole (a service only comprehensive windows serve waits behind every other queue)."""
+    names = {s.code: s for s in hall.services}
+    return [
+        {
+            "code": s.code,
+            "name": names[s.code].name if s.code in names else s.code,
+            "name_en": names[s.code].name_en if s.code in names else "",
+            "wait_pct": round(s.wait_pct, 1),
+            "confidence": round(s.confidence, 3),
+        }
+        for s in a.services
+        if s.confidence < CONFIDENCE
+    ]
+
+
+def weak_services_said(weak: Sequence[dict], percentile: float) -> tuple[str, str]:
+    """weak_services as one note (zh, en), '' with none: what the command and the PDF say."""
+    if not weak:
+        return "", ""
+    pct = f"{percentile:g}"
+    zh = "；".join(
+        f"{w['code']} {w['name']} 预计P{pct}等候 {w['wait_pct']:.0f} 分钟"
+        f"（{w['confidence']:.0%} 的天达标）"
+        for w in weak
+    )
+    en = "; ".join(
+        f"{w['code']} {w['name_en'] or w['name']} P{pct} wait {w['wait_pct']:.0f} min "
+        f"({w['confidence']:.0%} of the days)"
+        for w in weak
+    )
+    return (
+        f"注意：以下业务的群众不足 {CONFIDENCE:.0%} 的模拟日达标：{zh}",
+        f"services whose citizens met the target on fewer than {CONFIDENCE:.0%} of the "
+        f"simulated days: {en}",
+    )
+
+
 def advice_dict(hall: Hall, d: dem.Demand, a: Advice) -> dict:
     """The advice as the bus carries it (op report.plan, docs/protocol.md): plain JSON."""
     return {
@@ -265,6 +305,7 @@ def advice_dict(hall: Hall, d: dem.Demand, a: Advice) -> dict:
         ],
         "extra": a.extra,
         "weak": weak_slots(d, a),
+        "weak_services": weak_services(hall, a),
         "unserved": list(a.unserved),
         "unmeasured": list(d.unmeasured),
     }
@@ -330,9 +371,12 @@ def render(hall: Hall, d: dem.Demand, a: Advice) -> str:
             f"注意：{_head(g)} 需比大厅现有多开 {n} 个窗口"
             f"  (needs {n} more {gid} windows than the hall has)"
         )
-    zh, en = weak_said(weak_slots(d, a), a.percentile)
-    if zh:
-        out.append(f"{zh}  ({en})")
+    for said in (
+        weak_said(weak_slots(d, a), a.percentile),
+        weak_services_said(weak_services(hall, a), a.percentile),
+    ):
+        if said[0]:
+            out.append(f"{said[0]}  ({said[1]})")
     if a.unserved:
         out.append(
             f"注意：没有窗口办理 {'、'.join(a.unserved)}，未计入"

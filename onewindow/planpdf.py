@@ -5,7 +5,7 @@ the day's actual figures beside them. Chinese first, English second."""
 from __future__ import annotations
 
 from .pdfparts import grid_style
-from .planning import WEEKDAYS_ZH, weak_said
+from .planning import WEEKDAYS_ZH, weak_said, weak_services_said
 
 GROUP_COLOURS = (
     "#1f77b4",
@@ -64,9 +64,12 @@ def plan_story(result: dict, styles, width: float) -> list:
     if plan["extra"]:
         more = "、".join(f"{names[g]}({g}) {n} 个" for g, n in plan["extra"].items())
         story.append(Paragraph(f"注意：需比大厅现有窗口多开：{more}", styles["cell"]))
-    zh, en = weak_said(plan["weak"], result["percentile"])
-    if zh:
-        story.append(Paragraph(f"{zh}（{en}）", styles["cell"]))
+    for zh, en in (
+        weak_said(plan["weak"], result["percentile"]),
+        weak_services_said(plan.get("weak_services", []), result["percentile"]),
+    ):
+        if zh:
+            story.append(Paragraph(f"{zh}（{en}）", styles["cell"]))
     if plan["unserved"]:
         story.append(
             Paragraph(f"注意：没有窗口办理 {'、'.join(plan['unserved'])}，未计入", styles["cell"])

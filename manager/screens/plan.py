@@ -37,6 +37,18 @@ def _weak(slot: dict, pct: str) -> str:
     )
 
 
+def _weak_service(service: dict, pct: str) -> str:
+    """A service whose citizens met the target on fewer than 90% of the simulated days."""
+    return TEXTS(
+        "plan_weak_service",
+        code=service["code"],
+        name=service["name"],
+        pct=pct,
+        wait=f"{service['wait_pct']:.0f}",
+        conf=f"{service['confidence']:.0%}",
+    )
+
+
 class LegendKey(BoxLayout):
     colour = ListProperty([0, 0, 0, 1])
     text = StringProperty("")
@@ -129,6 +141,13 @@ class PlanScreen(ConsoleScreen):
             )
         if plan["weak"]:
             notes.append(TEXTS("plan_weak", slots="；".join(_weak(w, pct) for w in plan["weak"])))
+        if plan.get("weak_services"):
+            notes.append(
+                TEXTS(
+                    "plan_weak_services",
+                    services="；".join(_weak_service(w, pct) for w in plan["weak_services"]),
+                )
+            )
         if plan["unserved"]:
             notes.append(TEXTS("plan_unserved", codes="、".join(plan["unserved"])))
         self._note(notes)

@@ -48,6 +48,14 @@ class SlotAdvice:
 
 
 @dataclass(frozen=True)
+class ServiceAdvice:
+    code: str
+    wait_pct: float  # the service's `percentile` wait over all simulated days, min
+    confidence: float  # share of simulated days its citizens met the target
+    citizens: float  # its citizens on a simulated day, on average
+
+
+@dataclass(frozen=True)
 class Advice:
     weekday: int
     target_min: float
@@ -62,6 +70,9 @@ class Advice:
     slots: tuple[SlotAdvice, ...]
     unserved: tuple[str, ...]  # services with demand that no window serves
     extra: dict[str, int] = field(default_factory=dict)  # group -> windows beyond the hall's
+    # per service: the advice stands on each day's citizens as a whole, and a service that only
+    # comprehensive windows serve can wait long beside it (they call the oldest of every queue)
+    services: tuple[ServiceAdvice, ...] = ()
 
 
 def groups_of(hall: Hall) -> tuple[Group, ...]:
@@ -91,28 +102,46 @@ def analytic(
     groups: Sequence[Group], demand: Demand, target_min: float, percentile: float
 ) -> dict[tuple[str, int], int]:
     """Erlang C per group and slot: {(group id, slot): windows}."""
+    comp = next((g for g in groups if not g.services), None)
     counts: dict[tuple[str, int], int] = {}
     for slot in demand.slots():
-        lam: dict[str, float] = {}
-        work: dict[str, float] = {}  # lam x mean handling, per group
         load: dict[str, float] = {}  # per service, transfers added
         for s in demand.services:
             rate = s.rates.get(slot, 0.0)
             load[s.code] = load.get(s.code, 0.0) + rate
             for to, share in s.transfer_to:
                 load[to] = load.get(to, 0.0) + rate * (1 - s.no_show) * s.transfer * share
-        for code, rate in load.items():
-            s_d = demand.service(code)
-            homes = home_groups(groups, code)
-            if s_d is None or not homes or rate <= 0:
-                continue
-            for g in homes:
-                lam[g.id] = lam.get(g.id, 0.0) + rate / len(homes)
-                work[g.id] = work.get(g.id, 0.0) + rate / len(homes) * s_d.mean_handling()
-        for g in groups:
-            rate = lam.get(g.id, 0.0)
-            mean = work.get(g.id, 0.0) / rate if rate > 0 else 0.0
-            counts[(g.id, slot)] = erlang.windows_needed(rate, mean, target_min, percentile / 100)
+        # comprehensive windows call every queue's green channel and appointments before their
+        # own ordinary citizens, as that queue's own windows do: they take a share of them, by
+        # their number of windows (which the first pass gives)
+        here: dict[str, int] = {}
+        for _pass in range(3 if comp is not None else 1):
+            lam: dict[str, float] = {}
+            work: dict[str, float] = {}  # lam x mean handling, per group
+            for code, rate in load.items():
+                s_d = demand.service(code)
+                homes = home_groups(groups, code)
+                if s_d is None or not homes or rate <= 0:
+                    continue
+                mean = s_d.mean_handling()
+                taken = 0.0
+                if comp is not None and homes[0] is not comp and here:
+                    mine = sum(here[g.id] for g in homes)
+                    if here[comp.id] + mine:
+                        jumps = rate * min(1.0, s_d.priority + s_d.appointment)
+                        taken = jumps * here[comp.id] / (here[comp.id] + mine)
+                        lam[comp.id] = lam.get(comp.id, 0.0) + taken
+                        work[comp.id] = work.get(comp.id, 0.0) + taken * mean
+                for g in homes:
+                    lam[g.id] = lam.get(g.id, 0.0) + (rate - taken) / len(homes)
+                    work[g.id] = work.get(g.id, 0.0) + (rate - taken) / len(homes) * mean
+            here = {}
+            for g in groups:
+                rate = lam.get(g.id, 0.0)
+                mean = work.get(g.id, 0.0) / rate if rate > 0 else 0.0
+                here[g.id] = erlang.windows_needed(rate, mean, target_min, percentile / 100)
+        for gid, n in here.items():
+            counts[(gid, slot)] = n
     return counts
 
 
@@ -126,6 +155,20 @@ def percentile_wait(waits: Sequence[float], percentile: float) -> float:
 
 def _met(waits: Sequence[float], target_min: float, percentile: float) -> bool:
     return not waits or len([w for w in waits if w <= target_min]) >= percentile / 100 * len(waits)
+
+
+def day_met(
+    r: DayResult, home: dict[str, list[Group]], target_min: float, percentile: float
+) -> bool:
+    """A simulated day meets the target when the citizens of each kind of window (the services
+    it is home to) do: judged on the day's citizens as a whole, a plan stood while 婚姻登记,
+    which only comprehensive windows serve, waited two hours behind every queue's green
+    channel and appointments (they jump the queue at every window that serves them)."""
+    per: dict[str, list[float]] = {}
+    for (_slot, code), ws in r.waits.items():
+        for g in home.get(code, ()):
+            per.setdefault(g.id, []).extend(ws)
+    return all(_met(ws, target_min, percentile) for ws in per.values())
 
 
 # how days get simulated: `hallsim.simulate_days`, or the caller's way of spreading them over
@@ -161,7 +204,7 @@ def _score(
 ) -> _Score:
     sc = _Score(0, {}, {}, {})
     for r in results:
-        sc.ok += _met([w for ws in r.waits.values() for w in ws], target_min, percentile)
+        sc.ok += day_met(r, home, target_min, percentile)
         per: dict[tuple[str, int], list[float]] = {}
         per_slot: dict[int, list[float]] = {}
         for (slot, code), ws in r.waits.items():
@@ -347,6 +390,24 @@ def _advice(
                 arrivals,
             )
         )
+    missed: dict[str, int] = {}  # service -> simulated days its citizens missed the target
+    waits: dict[str, list[float]] = {}
+    for r in results:
+        day: dict[str, list[float]] = {}
+        for (_s, code), ws in r.waits.items():
+            day.setdefault(code, []).extend(ws)
+        for code, ws in day.items():
+            waits.setdefault(code, []).extend(ws)
+            missed[code] = missed.get(code, 0) + (not _met(ws, target_min, percentile))
+    services = tuple(
+        ServiceAdvice(
+            s.code,
+            percentile_wait(waits.get(s.code, []), percentile),
+            1 - missed.get(s.code, 0) / days,
+            len(waits.get(s.code, [])) / days,
+        )
+        for s in demand.services
+    )
     extra = {
         g.id: most - len(g.windows)
         for g in groups
@@ -366,4 +427,5 @@ def _advice(
         tuple(slots),
         unserved,
         extra,
+        services,
     )

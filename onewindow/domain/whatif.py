@@ -20,7 +20,15 @@ from typing import Optional, Sequence, Union
 from .demand import SLOT_MIN, Demand
 from .hallsim import Group, simulate_days
 from .model import Hall
-from .staffing import COMPREHENSIVE, CONFIDENCE, DayRunner, evaluate, percentile_wait
+from .staffing import (
+    COMPREHENSIVE,
+    CONFIDENCE,
+    DayRunner,
+    day_met,
+    evaluate,
+    home_groups,
+    percentile_wait,
+)
 
 _CHANGE = re.compile(
     r"^\s*([^@\s]+?)\s*([+-]\d+)\s*@\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$"
@@ -174,9 +182,9 @@ def predict(
     seen: dict[tuple[int, str], int] = {}
     ok = 0
     share = percentile / 100
+    home = {s.code: home_groups(groups, s.code) for s in demand.services}
     for r in results:
-        day = [w for ws in r.waits.values() for w in ws]
-        ok += not day or sum(w <= target_min for w in day) >= share * len(day)
+        ok += day_met(r, home, target_min, percentile)
         for key, ws in r.waits.items():
             pooled.setdefault(key, []).extend(ws)
             seen[key] = seen.get(key, 0) + 1
