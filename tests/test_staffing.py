@@ -378,8 +378,17 @@ def _mixed_history(weeks: int, seed: int = 5) -> list[PastTicket]:
                 jumped = r.random() < jumps
                 out.append(
                     PastTicket(
-                        day, code, code, at, True, r.expovariate(1 / mean), False, None, False,
-                        jumped and r.random() < 0.5, jumped and r.random() >= 0.5,
+                        day,
+                        code,
+                        code,
+                        at,
+                        True,
+                        r.expovariate(1 / mean),
+                        False,
+                        None,
+                        False,
+                        jumped and r.random() < 0.5,
+                        jumped and r.random() >= 0.5,
                     )  # fmt: skip
                 )
                 at += r.expovariate(lam)
