@@ -27,7 +27,7 @@ from .domain.model import Hall, Ticket, WindowState, WindowStatus
 from .domain.numbering import format_number, service_day
 from .envelope import Args, EnvelopeError, error_reply, ok_reply, parse_request
 from .hallconfig import parse
-from .hallschema.words import problem_zh
+from .hallschema.words import problems_zh
 from .managerpin import Consoles
 from .ops_registry import BEFORE_LOGIN, OPS, READS
 from .ops_windows import release_held
@@ -429,7 +429,7 @@ class Controller:
             # the Chinese for the manager (place, option, what to do), the English as checked
             raise DomainError(
                 "bad_config",
-                "设置未保存：" + "；".join(dict.fromkeys(map(problem_zh, exc.problems))) + "。",
+                "设置未保存：" + problems_zh(exc.problems),
                 "Invalid settings: " + "; ".join(exc.problems),
             ) from None
         self.store.save_config(raw, self.now(), device.id)
