@@ -153,8 +153,9 @@ def load_packs(names: Optional[list[str]]) -> list[Pack]:
 
 def parse_manifest(raw: dict, folder: Path, file: str) -> Pack:
     problems: list[str] = []
-    top = Table(file, "", raw, problems)
-    p = top.table("pack", required=True) or Table(file, "pack", {}, problems)
+    # the pack's problems are in English only: the installer reads them, no manager does
+    top = Table(file, "", raw, problems, english_only=True)
+    p = top.table("pack", required=True) or Table(file, "pack", {}, problems, english_only=True)
     name = p.get("name", str, pattern=CLIP_ID)
     language = p.get("language", str, pattern=LANGUAGE)
     description = p.get("description", str, "")
@@ -162,12 +163,12 @@ def parse_manifest(raw: dict, folder: Path, file: str) -> Pack:
     tts_voice = p.get("tts_voice", str, "")
     letters_voice = p.get("letters_voice", str, "")
     p.check_unused()
-    pauses = top.table("pauses") or Table(file, "pauses", {}, problems)
+    pauses = top.table("pauses") or Table(file, "pauses", {}, problems, english_only=True)
     word_pause = pauses.get("word", (int, float), 0.05, minval=0, maxval=2)
     comma_pause = pauses.get("comma", (int, float), 0.25, minval=0, maxval=5)
     pauses.check_unused()
     clips: dict[str, Clip] = {}
-    ct = top.table("clips", required=True) or Table(file, "clips", {}, problems)
+    ct = top.table("clips", required=True) or Table(file, "clips", {}, problems, english_only=True)
     for clip_id in list(ct.data):
         t = ct.table(clip_id)
         if t is None:
@@ -186,7 +187,9 @@ def parse_manifest(raw: dict, folder: Path, file: str) -> Pack:
             t.fail("file", "must be a file inside the pack's folder")
         clips[clip_id] = c
     phrases: dict[str, tuple[str, ...]] = {}
-    pt = top.table("phrases", required=True) or Table(file, "phrases", {}, problems)
+    pt = top.table("phrases", required=True) or Table(
+        file, "phrases", {}, problems, english_only=True
+    )
     for kind in (*KINDS, "window"):
         required = kind in REQUIRED_PHRASES
         words = pt.str_list(kind) if required or kind in pt.data else ()

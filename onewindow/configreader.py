@@ -26,9 +26,17 @@ TYPE_WORDS_ZH = {
     dict: "表",
 }
 
-# what a problem says, ("中文", "English"), with {parameters}; the Chinese is for managers on
-# the console (onewindow/hallschema/words.py words the place), the English for `config check`
-Words = Union[str, tuple[str, str]]  # a bare str: English only (the voice packs' own checks)
+# what a problem says, ("中文", "English") templates with {parameters}: the Chinese for managers
+# on the console (onewindow/hallschema/words.py words the place), the English for `config
+# check`. Both are filled when the problem is made (problem()), so a template naming a parameter
+# it is not given fails in `config check` and in every test, never later on the console. A
+# parameter the Chinese needs in its own words ends in `_zh` (kind_zh beside kind); the rest
+# are shared (tests/test_hall_words.py holds every template to that).
+# Said(("中文", "English")): words already said (a value from the file, braces and all): shown
+# as they are, never filled. A bare str: English only, already said: callers/voicepack.py's
+# checks, on a file only the installer reads (Table(..., english_only=True)).
+Words = Union[str, tuple[str, str]]
+PATTERN_ZH = "规定的写法"  # a pattern that has no words in Chinese (hallschema/options.py)
 REQUIRED_W = ("必须填写", "is required")
 NOT_A_TABLE = ("应是一组设置，不是{kind_zh}", "must be a table, not {kind}")
 NOT_ALLOWED = (
@@ -43,9 +51,12 @@ ABOVE = (
     "{value} 大于最大值 {maxval}，请改为不大于 {maxval} 的数",
     "{value!r} is above the maximum {maxval}",
 )
-NO_MATCH = ("“{value}”的写法不对，应为{pattern}", "{value!r} does not match {pattern}")
+NO_MATCH = ("“{value}”的写法不对，应为{pattern_zh}", "{value!r} does not match {pattern}")
 ITEM_NOT_TEXT = ("第 {n} 项应为文字，现为 {item}", "item {n} must be a string, got {item!r}")
-ITEM_NO_MATCH = ("“{item}”的写法不对，应为{pattern}", "item {item!r} does not match {pattern}")
+ITEM_NO_MATCH = (
+    "“{item}”的写法不对，应为{pattern_zh}",
+    "item {item!r} does not match {pattern}",
+)
 NOT_AN_ARRAY = ("应是一组条目（[[...]]）", "must be an array of tables ([[...]])")
 UNKNOWN_OPTION = ("没有这一项设置，是否写错了？{hint_zh}", "unknown option (misspelt?){hint}")
 UNKNOWN_SECTION = ("没有这一部分设置，是否写错了？{hint_zh}", "unknown section (misspelt?){hint}")
@@ -82,38 +93,52 @@ def place(steps: tuple[Step, ...]) -> str:
     return ", ".join(map(str, kept(steps)))
 
 
-class Problem(str):
-    """One problem: its English line (a str, so every caller that prints, joins or adds to a
-    problem list keeps working) and what it is made of, for wording it in Chinese."""
+class Said(tuple):
+    """("中文", "English") already said: shown as it is, braces and all (no {parameters})."""
+
+    def __new__(cls, zh: str, en: str) -> "Said":
+        return super().__new__(cls, (zh, en))
+
+
+class FileProblem(str):
+    """One problem in a file: its English line (a str, so every caller that prints, joins or
+    adds to a problem list keeps working), where it is, and what is wrong in Chinese (the
+    place is worded by onewindow/hallschema/words.py; "" for an English-only one)."""
 
     steps: tuple[Step, ...]
     option: Optional[str]
-    zh: str  # the Chinese template ("" when only English was given)
-    params: dict[str, Any]
+    zh: str  # what is wrong and how to mend it, filled; without the place
 
     def __new__(
-        cls,
-        text: str,
-        steps: tuple[Step, ...] = (),
-        option: Optional[str] = None,
-        zh: str = "",
-        params: Optional[dict[str, Any]] = None,
-    ) -> "Problem":
+        cls, text: str, steps: tuple[Step, ...] = (), option: Optional[str] = None, zh: str = ""
+    ) -> "FileProblem":
         self = super().__new__(cls, text)
-        self.steps, self.option, self.zh, self.params = steps, option, zh, params or {}
+        self.steps, self.option, self.zh = steps, option, zh
         return self
 
 
-def problem(file: str, steps: tuple[Step, ...], option: Optional[str], words: Words, **params):
-    """A Problem at `option` of the table at `steps` (none: the file's top level, where what
-    is named is a section)."""
-    zh, en = words if isinstance(words, tuple) else ("", words)
+def said(words: Words, **params) -> tuple[str, str]:
+    """("中文", "English") of `words` filled with `params`, both at once: a template that names
+    a parameter it is not given raises KeyError here, where the problem is found."""
+    if isinstance(words, str):
+        return "", words
+    zh, en = words
+    if isinstance(words, Said):
+        return zh, en
+    return zh.format(**params), en.format(**params)
+
+
+def problem(
+    file: str, steps: tuple[Step, ...], option: Optional[str], words: Words, **params
+) -> FileProblem:
+    """A FileProblem at `option` of the table at `steps` (none: the file's top level, where
+    what is named is a section)."""
+    zh, en = said(words, **params)
     if not steps:
         where = f"[{option}]" if option else "the file"
     else:
         where = place(steps) + (f" {option}" if option else "")
-    text = f"{file}: {where}: {en.format(**params) if isinstance(words, tuple) else en}"
-    return Problem(text, steps, option, zh, params)
+    return FileProblem(f"{file}: {where}: {en}", steps, option, zh)
 
 
 class ConfigError(Exception):
@@ -134,8 +159,12 @@ class Table:
         data: Any,
         problems: list[str],
         steps: Optional[tuple[Step, ...]] = None,
+        *,
+        english_only: bool = False,
     ):
         self.file = file
+        # a file only the installer reads (a voice pack): its problems may be bare English
+        self.english_only = english_only
         self.section = section  # the TOML path: "services.hours"
         self.steps = steps if steps is not None else ((Step(section),) if section else ())
         self.problems = problems
@@ -153,7 +182,9 @@ class Table:
 
     def fail(self, option: Optional[str], words: Words, **params) -> None:
         """A problem at `option` (None: the table itself): `words` ("中文", "English") with
-        {parameters}, or English alone."""
+        {parameters}, or Said; English alone only in an english_only file."""
+        if isinstance(words, str) and not self.english_only:
+            raise TypeError(f"a problem without its Chinese: {words!r}")
         self.problems.append(problem(self.file, self.steps, option, words, **params))
 
     def get(
@@ -166,6 +197,7 @@ class Table:
         minval=None,
         maxval=None,
         pattern: Optional[str] = None,
+        pattern_zh: str = PATTERN_ZH,
     ) -> Any:
         self._used.add(option)
         if option not in self.data:
@@ -191,17 +223,23 @@ class Table:
         if maxval is not None and value > maxval:
             self.fail(option, ABOVE, value=value, maxval=maxval)
         if pattern is not None and isinstance(value, str) and not re.fullmatch(pattern, value):
-            self.fail(option, NO_MATCH, value=value, pattern=pattern)
+            self.fail(option, NO_MATCH, value=value, pattern=pattern, pattern_zh=pattern_zh)
         return value
 
-    def str_list(self, option: str, default=(), pattern: Optional[str] = None) -> tuple[str, ...]:
+    def str_list(
+        self,
+        option: str,
+        default=(),
+        pattern: Optional[str] = None,
+        pattern_zh: str = PATTERN_ZH,
+    ) -> tuple[str, ...]:
         value = self.get(option, list, list(default))
         out = []
         for i, item in enumerate(value or ()):
             if not isinstance(item, str):
                 self.fail(option, ITEM_NOT_TEXT, n=i + 1, item=item)
             elif pattern and not re.fullmatch(pattern, item):
-                self.fail(option, ITEM_NO_MATCH, item=item, pattern=pattern)
+                self.fail(option, ITEM_NO_MATCH, item=item, pattern=pattern, pattern_zh=pattern_zh)
             else:
                 out.append(item)
         return tuple(out)
@@ -213,7 +251,10 @@ class Table:
                 self.fail(option, REQUIRED_W)
             return None
         path = f"{self.section}.{option}" if self.section else option
-        return Table(self.file, path, self.data[option], self.problems, self.steps + (Step(path),))
+        steps = self.steps + (Step(path),)
+        return Table(
+            self.file, path, self.data[option], self.problems, steps, english_only=self.english_only
+        )
 
     def tables(self, option: str, label_key: str = "") -> list["Table"]:
         """An array of tables; each is named by its position and, if present, its label."""
@@ -227,7 +268,10 @@ class Table:
         for i, item in enumerate(value):
             label = item.get(label_key) if isinstance(item, dict) and label_key else None
             step = Step(path, i + 1, label_key, label)
-            out.append(Table(self.file, path, item, self.problems, self.steps + (step,)))
+            steps = self.steps + (step,)
+            out.append(
+                Table(self.file, path, item, self.problems, steps, english_only=self.english_only)
+            )
         return out
 
     # -- reads described by an Option / Section (onewindow/hallschema.py) ----------------------
@@ -236,7 +280,9 @@ class Table:
         """One option as its schema entry says: type, default, bounds, pattern, extra check."""
         before = len(self.problems)
         if opt.items == "string":
-            value: Any = self.str_list(opt.name, opt.default, pattern=opt.pattern)
+            value: Any = self.str_list(
+                opt.name, opt.default, pattern=opt.pattern, pattern_zh=opt.pattern_zh
+            )
         else:
             value = self.get(
                 opt.name,
@@ -246,12 +292,13 @@ class Table:
                 minval=opt.minval,
                 maxval=opt.maxval,
                 pattern=opt.pattern,
+                pattern_zh=opt.pattern_zh,
             )
         # the extra check sees only a value taken from the file that passed the checks above
         if opt.check is not None and opt.name in self.data and len(self.problems) == before:
-            found = opt.check(value)  # ("中文", "English"), or None
+            found = opt.check(value)  # ("中文", "English") as said, or None
             if found:
-                self.fail(opt.name, found)
+                self.fail(opt.name, Said(*found))
         return value
 
     def read_all(self, section) -> dict[str, Any]:
@@ -278,7 +325,7 @@ class Table:
                 self.fail(key, UNKNOWN_SECTION, hint=hint, hint_zh=hint_zh)
             else:  # a plain `key = value` above the first [section]
                 self.problems.append(
-                    Problem(
+                    FileProblem(
                         f"{self.file}: {key} (above the first [section]): unknown option "
                         f"(misspelt?)",
                         option=key,
@@ -287,9 +334,8 @@ class Table:
                 )
 
 
-def wrong_type(value: Any, types: tuple) -> tuple[str, str]:
-    """What a value of the wrong type should be, in the file's words, and how to mend it:
-    ("中文", "English")."""
+def wrong_type(value: Any, types: tuple) -> Said:
+    """What a value of the wrong type should be, in the file's words, and how to mend it."""
     want = " or ".join(TYPE_WORDS.get(t, t.__name__) for t in types)
     want_zh = "或".join(TYPE_WORDS_ZH.get(t, t.__name__) for t in types)
     hint = hint_zh = ""
@@ -303,9 +349,8 @@ def wrong_type(value: Any, types: tuple) -> tuple[str, str]:
         hint, hint_zh = " (remove the quotes)", "（去掉引号）"
     elif str in types and isinstance(value, (int, float)) and not isinstance(value, bool):
         hint, hint_zh = " (put it in quotes)", "（加上引号）"
-    # the value is shown as written; braces doubled: the words are templates
-    shown = _toml(value).replace("{", "{{").replace("}", "}}")
-    return f"应为{want_zh}{hint_zh}，现为 {shown}", f"must be {want}{hint}, got {shown}"
+    shown = _toml(value)  # as written
+    return Said(f"应为{want_zh}{hint_zh}，现为 {shown}", f"must be {want}{hint}, got {shown}")
 
 
 def _toml(value: Any) -> str:

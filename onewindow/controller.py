@@ -27,7 +27,7 @@ from .domain.model import Hall, Ticket, WindowState, WindowStatus
 from .domain.numbering import format_number, service_day
 from .envelope import Args, EnvelopeError, error_reply, ok_reply, parse_request
 from .hallconfig import parse
-from .hallschema.words import problem_zh
+from .hallschema.words import problems_zh
 from .managerpin import Consoles
 from .ops_registry import BEFORE_LOGIN, OPS, READS
 from .ops_windows import release_held
@@ -170,13 +170,20 @@ class Controller:
             self._watch_kept = False
 
     def _resume_clock_watch(self) -> None:
-        record = self.store.clock_watch()
-        self._watch_kept = record is not None
+        # a corrupt record (not JSON, not a table: a disk, a hand edit) must not stop the hall:
+        # it starts as after a reboot, and the next record kept replaces it (or clears it)
         try:
-            if record:
+            record = self.store.clock_watch()  # JSON read: ValueError when it is not JSON
+            self._watch_kept = record is not None
+            if record is not None:
                 self.watch.restore(record)
-        except ValueError:
-            log.warning("ignoring an unreadable clock record in the database")
+        except ValueError as exc:
+            self._watch_kept = True  # the row is there, whatever it holds
+            log.warning(
+                "ignoring the unreadable clock record in the database (%s); starting without "
+                "what it knew of the clock being set wrong",
+                exc,
+            )
 
     def code_name(self, code: str) -> str:
         item = self.hall.service(code) or self.hall.theme(code)
@@ -422,7 +429,7 @@ class Controller:
             # the Chinese for the manager (place, option, what to do), the English as checked
             raise DomainError(
                 "bad_config",
-                "设置未保存：" + "；".join(dict.fromkeys(map(problem_zh, exc.problems))) + "。",
+                "设置未保存：" + problems_zh(exc.problems),
                 "Invalid settings: " + "; ".join(exc.problems),
             ) from None
         self.store.save_config(raw, self.now(), device.id)

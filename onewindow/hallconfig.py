@@ -14,8 +14,9 @@ from urllib.parse import urlsplit
 import tomli_w
 
 from . import hallschema as schema
-from .configreader import ConfigError, Step, Table, place, problem
+from .configreader import ConfigError, FileProblem, Said, Step, Table, place, problem
 from .domain.forms import FormField, FormTemplate, conflicts
+from .domain.hours import DAY_END
 from .domain.model import (
     Guide,
     Hall,
@@ -316,10 +317,10 @@ REASONS_COUNT = (
 )
 LISTED_TWICE = ("“{item}”列了两次，请删去一个", "{item!r} is listed twice")
 LANGUAGES_COUNT = ("播报语言应有 1 到 4 种，现有 {n} 种", "give 1 to 4 languages, not {n}")
-CODE_TAKEN = ("代码 {code} 已被{other}使用，请换一个", "{code!r} is already used by {other_en}")
+CODE_TAKEN = ("代码 {code} 已被{other_zh}使用，请换一个", "{code!r} is already used by {other}")
 PREFIX_TAKEN = (
-    "号码前缀 {prefix} 已被{other}使用，请换一个",
-    "{prefix!r} is already used by {other_en}",
+    "号码前缀 {prefix} 已被{other_zh}使用，请换一个",
+    "{prefix!r} is already used by {other}",
 )
 UNKNOWN_ITEM = ("没有代码为 {code} 的业务，请从已有业务中选", "unknown service {code!r}")
 WINDOW_TWICE = ("{number} 号窗口定义了两次，请删去一个", "window {number} is defined twice")
@@ -332,7 +333,8 @@ NEEDS_SERVICES = (
     "a {kind} window needs its list of services",
 )
 NO_WINDOWS = ("大厅至少要有一个窗口", "the hall needs at least one window")
-KIND_ZH = {"specialist": "专门窗口", "comprehensive": "综合窗口"}
+# a window's kind (domain/model.py WINDOW_KINDS) as the console's window screen names it
+KIND_ZH = {"specialist": "专门窗口", "comprehensive": "综合窗口", "pickup": "出件窗口"}
 
 
 def _ranges(t: Table, option: str, value) -> tuple:
@@ -349,7 +351,7 @@ def _ranges(t: Table, option: str, value) -> tuple:
         if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2 == 24 and m2):
             t.fail(option, NOT_A_TIME, item=item)
             continue
-        end = time(23, 59, 59, 999999) if h2 == 24 else time(h2, m2)
+        end = DAY_END if h2 == 24 else time(h2, m2)
         start = time(h1, m1)
         if end <= start:
             t.fail(option, BACKWARDS, item=item)
@@ -495,6 +497,17 @@ def item_steps(kind: str, index: int, item: Any) -> tuple[Step, ...]:
     return (Step(kind, index, label, value),)
 
 
+def _refused(problems: list[str], kind: str, index: int, option: str) -> bool:
+    """Whether `option` of the `index`-th [[kind]] block has a problem already."""
+    return any(
+        isinstance(p, FileProblem)
+        and p.option == option
+        and p.steps[:1]
+        and (p.steps[0].path, p.steps[0].index) == (kind, index)
+        for p in problems
+    )
+
+
 def _cross_check(file, services, themes, windows, problems) -> None:
     codes: dict[str, tuple[str, str]] = {}  # code: who uses it, in Chinese and English
     prefixes: dict[str, tuple[str, str]] = {}
@@ -502,9 +515,9 @@ def _cross_check(file, services, themes, windows, problems) -> None:
         noun = "业务" if kind == "services" else "一件事"
         for i, item in enumerate(items):
             steps = item_steps(kind, i + 1, item)
-            who = (f"{noun}“{item.name}”", f"{place(steps)} {item.name}")
+            who = (f"{noun}“{item.name}”", f"{place(steps)} {item.name}")  # in Chinese, English
             if item.code in codes:
-                other, other_en = codes[item.code]
+                other_zh, other = codes[item.code]
                 problems.append(
                     problem(
                         file,
@@ -513,12 +526,12 @@ def _cross_check(file, services, themes, windows, problems) -> None:
                         CODE_TAKEN,
                         code=item.code,
                         other=other,
-                        other_en=other_en,
+                        other_zh=other_zh,
                     )
                 )
             codes.setdefault(item.code, who)
             if item.prefix in prefixes:
-                other, other_en = prefixes[item.prefix]
+                other_zh, other = prefixes[item.prefix]
                 problems.append(
                     problem(
                         file,
@@ -527,7 +540,7 @@ def _cross_check(file, services, themes, windows, problems) -> None:
                         PREFIX_TAKEN,
                         prefix=item.prefix,
                         other=other,
-                        other_en=other_en,
+                        other_zh=other_zh,
                     )
                 )
             prefixes.setdefault(item.prefix, who)
@@ -535,9 +548,7 @@ def _cross_check(file, services, themes, windows, problems) -> None:
         steps = item_steps("services", i + 1, services[i]) + (
             Step("services.form.fields", j + 1, "key", field_key),
         )
-        # the words are already said: braces doubled, as the templates' are
-        zh, en = (w.replace("{", "{{").replace("}", "}}") for w in words)
-        problems.append(problem(file, steps, None, (zh, en)))
+        problems.append(problem(file, steps, None, Said(*words)))
     service_codes = {s.code for s in services}
     for i, th in enumerate(themes):
         for code in th.items + tuple(c for q in th.questions for c in q.adds):
@@ -564,7 +575,9 @@ def _cross_check(file, services, themes, windows, problems) -> None:
                         known_zh="、".join(known),
                     )
                 )
-        if w.kind != "comprehensive" and not w.services:
+        # a kind refused above (misspelt, or not text) is not the window's kind: no more on it
+        kind_refused = _refused(problems, "windows", i + 1, "kind")
+        if not kind_refused and w.kind != "comprehensive" and not w.services:
             problems.append(
                 problem(
                     file,
@@ -572,7 +585,7 @@ def _cross_check(file, services, themes, windows, problems) -> None:
                     "services",
                     NEEDS_SERVICES,
                     kind=w.kind,
-                    kind_zh=KIND_ZH.get(w.kind, "这个窗口"),
+                    kind_zh=KIND_ZH[w.kind],
                 )
             )
     if not windows:

@@ -163,7 +163,13 @@ def test_a_record_of_another_boot_or_unreadable_changes_nothing():
     for other in (ClockWatch("boot-2"), ClockWatch(None)):
         assert not other.restore(record)
         assert (other.last_clock, other.ahead, other.untold) == (None, timedelta(0), False)
-    for bad in ({**record, "clock": "yesterday"}, {**record, "ahead_s": None}, {"boot": "boot-1"}):
+    not_a_table = ([record], ["boot-1"], 3, "boot-1", None)  # JSON, but not to_dict's
+    for bad in (
+        {**record, "clock": "yesterday"},
+        {**record, "ahead_s": None},
+        {"boot": "boot-1"},
+        *not_a_table,
+    ):
         fresh = ClockWatch("boot-1")
         with pytest.raises(ValueError):
             fresh.restore(bad)

@@ -283,3 +283,16 @@ def test_a_window_defined_twice_is_told_in_chinese():
     (twice,) = [p for p in err.value.problems if "defined twice" in p]
     assert "hall.toml: [[windows]] #5 (number = 4) number: window 4 is defined twice" == twice
     assert problem_zh(twice) == "窗口 4 的窗口号（number）：4 号窗口定义了两次，请删去一个"
+
+
+def test_a_refusal_that_ends_in_a_question_takes_no_full_stop_after_it(hall):
+    """ "是否写错了？是不是 elder_age？" ends the sentence itself: no "？。" after it."""
+    import copy
+
+    from onewindow.domain.errors import DomainError
+
+    raw = copy.deepcopy(hall.ctl.raw)
+    raw["rules"]["elder_agee"] = 60  # a misspelt option: the hint asks
+    with pytest.raises(DomainError) as err:
+        hall.ctl.set_config(MANAGER, raw, "config_rules", {})
+    assert err.value.message.endswith("是否写错了？是不是 elder_age？"), err.value.message

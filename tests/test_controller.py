@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import tomllib
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -423,6 +423,23 @@ def test_a_restart_while_the_clock_is_a_day_ahead_expires_no_waiting_ticket(tmp_
     h.clock.step(days=-1)  # put right after the restart
     h.ctl.tick()
     assert h.ctl.alerts.listed() == [] and h.ctl.store.clock_watch() is None
+    h.ctl.store.close()
+
+
+@pytest.mark.parametrize("stored", ["{not json", "[1, 2]", '"boot-1"', "3"])
+def test_a_corrupt_clock_record_does_not_stop_the_hall(tmp_path, caplog, stored):
+    """The meta row the clock watch keeps (Controller._keep_clock_watch), spoilt by a disk or a
+    hand edit: the hall starts anyway, without it, and says so."""
+    h = Hall(tmp_path, MONDAY_10)
+    h.issue("A")
+    db = sqlite3.connect(tmp_path / "data" / "hall.db")
+    with db:
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('clock_watch', ?)", (stored,))
+    db.close()
+    h.reopen()
+    assert "unreadable clock record" in caplog.text
+    assert h.ctl.watch.ahead == h.ctl.watch.behind == timedelta(0)
+    assert h.issue("A")["number"] == "A002"
     h.ctl.store.close()
 
 

@@ -164,10 +164,13 @@ class ClockWatch:
             "behind_s": self.behind.total_seconds(),
         }
 
-    def restore(self, record: Mapping[str, Any]) -> bool:
+    def restore(self, record: object) -> bool:
         """Resume from `to_dict`'s record: the next reading measures the gain across the
         restart, as between two readings. False (nothing changed) for a record of another boot,
-        or with no boot known; ValueError (nothing changed) for an unreadable one."""
+        or with no boot known; ValueError (nothing changed) for an unreadable one, whatever it
+        holds (a list, a number: the stored JSON is not trusted to be `to_dict`'s)."""
+        if not isinstance(record, Mapping):
+            raise ValueError(f"unreadable clock record: not a table but {type(record).__name__}")
         if self.boot is None or record.get("boot") != self.boot:
             return False
         try:

@@ -7,9 +7,10 @@ The types are in `options`; the sections in modules named for them (`hall`: [hal
 
 from __future__ import annotations
 
-from .hall import DAYS, HALL, HALL_ID, HOURS, RULES
+from .hall import DAYS, HALL, HOURS, RULES
 from .options import (
     CODE,
+    HALL_ID,
     LANGUAGE_NAMES,
     LANGUAGES,
     PREFIX,

@@ -8,10 +8,9 @@ from typing import Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..domain.model import ROUTING_MODES, Rules
-from .options import RULES_MAX, Option, Section, tr
+from .options import HALL_ID, RULES_MAX, Option, Section, tr
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-HALL_ID = r"[a-z0-9-]{1,32}"
 
 
 def _languages(value: list) -> Optional[tuple[str, str]]:
@@ -26,10 +25,9 @@ def _known_zone(value: str) -> Optional[tuple[str, str]]:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        shown = value.replace("{", "{{").replace("}", "}}")
         return (
-            f"“{shown}”不是已知的时区，例如 Asia/Shanghai",
-            f"{shown!r} is not a known time zone (e.g. Asia/Shanghai)",
+            f"“{value}”不是已知的时区，例如 Asia/Shanghai",
+            f"{value!r} is not a known time zone (e.g. Asia/Shanghai)",
         )
     return None
 

@@ -6,10 +6,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
-from ..configreader import REQUIRED
+from ..configreader import PATTERN_ZH, REQUIRED
 
 CODE = r"[A-Za-z0-9_-]{1,16}"
 PREFIX = r"[A-Z]{1,2}"
+HALL_ID = r"[a-z0-9-]{1,32}"
+# a pattern's meaning: the console's manager does not read regular expressions
+PATTERN_WORDS = {
+    PREFIX: "一到两个大写英文字母，例如 A 或 AB",
+    CODE: "不超过 16 个的英文字母、数字、_ 或 -",
+    HALL_ID: "不超过 32 个的小写英文字母、数字或 -",
+    "zh|bo|en": "以下之一：zh、bo、en",
+}
 RULES_MAX = 100000  # a sanity bound for every number in [rules]
 
 
@@ -28,7 +36,7 @@ class Option:
     pattern: Optional[str] = None  # the whole string, or each item of a string list
     items: str = ""  # lists: "string", "range" ("08:30-12:00") or "date"
     default_doc: str = ""  # when the default is not a constant (e.g. "the code")
-    # a present value: its problem ("中文", "English", templates: braces doubled) or None
+    # a present value: its problem ("中文", "English", as said: no {parameters}) or None
     check: Optional[Callable[[Any], Optional[tuple[str, str]]]] = None
     check_doc: str = ""  # what `check` allows, for the reference
     lang: str = ""  # a translation (`name_bo`) of the option named by `of`
@@ -37,6 +45,11 @@ class Option:
     @property
     def required(self) -> bool:
         return self.default is REQUIRED
+
+    @property
+    def pattern_zh(self) -> str:
+        """The pattern in words, for a manager's problem in Chinese."""
+        return PATTERN_WORDS.get(self.pattern or "", PATTERN_ZH)
 
 
 @dataclass(frozen=True)

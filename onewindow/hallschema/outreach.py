@@ -111,10 +111,10 @@ MOBILE = Section(
                 None
                 if not v or (v.startswith(("http://", "https://")) and "{token}" in v)
                 else (
-                    "应为含 {{token}} 的 http:// 或 https:// 地址，例如 "
-                    "http://192.168.10.2:8080/e/{{token}}",
-                    "an http:// or https:// address holding {{token}}, e.g. "
-                    "http://192.168.10.2:8080/e/{{token}}",
+                    "应为含 {token} 的 http:// 或 https:// 地址，例如 "
+                    "http://192.168.10.2:8080/e/{token}",
+                    "an http:// or https:// address holding {token}, e.g. "
+                    "http://192.168.10.2:8080/e/{token}",
                 )
             ),
             check_doc="empty, or an http(s) address holding `{token}`",

@@ -1,23 +1,15 @@
 """A hall-file problem in Chinese, for a hall manager on the console: the place named in the
 console's words (窗口 15、业务 A 的办公时间), the option by its Chinese name and its own, and
-what is wrong and how to mend it (the validator's Chinese template, configreader.Problem).
-
->>> from onewindow.configreader import Step, problem
->>> p = problem("manager change", (Step("windows", 3, "number", 15),), "services",
-...             ("专门窗口须列出它办理的业务", "a specialist window needs its list of services"))
->>> str(p)
-'manager change: [[windows]] #3 (number = 15) services: a specialist window needs its list of services'
->>> problem_zh(p)
-'窗口 15 的办理业务（services）：专门窗口须列出它办理的业务'
-"""
+what is wrong and how to mend it (the validator's Chinese, filled: configreader.FileProblem).
+Worked examples: tests/test_hall_words.py."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Sequence, cast
 
-from ..configreader import kept
-from .hall import HALL_ID
-from .options import CODE, PREFIX
+from ..configreader import FileProblem, kept
+
+END_MARKS = ("。", "？", "！")  # a sentence that ends in one of these takes no 。 after it
 
 # a section as the console calls it; an item of an array is this and its label (窗口 15)
 SECTION_WORDS = {
@@ -91,15 +83,6 @@ OPTION_WORDS = {
     "phone": "咨询电话",
 }
 
-# a pattern's meaning: the console's manager does not read regular expressions
-PATTERN_WORDS = {
-    PREFIX: "一到两个大写英文字母，例如 A 或 AB",
-    CODE: "不超过 16 个的英文字母、数字、_ 或 -",
-    HALL_ID: "不超过 32 个的小写英文字母、数字或 -",
-    "zh|bo|en": "以下之一：zh、bo、en",
-}
-UNSAID = "有一项设置不符合要求（详见英文说明）"  # a problem given in English only
-
 
 def where_zh(steps, option: str | None) -> str:
     """The place of a problem in Chinese: '业务 A 的办公时间的周三（wed）'."""
@@ -107,33 +90,41 @@ def where_zh(steps, option: str | None) -> str:
     for step in kept(steps):
         noun = SECTION_WORDS.get(step.path, f"[{step.path}]")
         if step.index:
-            named = step.value is not None and step.label
-            noun += f" {step.value}" if named else f"（第 {step.index} 项）"
+            label = _label(step.value) if step.label else ""
+            noun += f" {label}" if label else f"（第 {step.index} 项）"
         parts.append(noun)
     if option:
         words = OPTION_WORDS.get(option) if steps else SECTION_WORDS.get(option)
         parts.append(f"{words}（{option}）" if words else option)
     out = parts[0] if parts else ""
-    for part in parts[1:]:  # a space between a code or a number and the Chinese beside it
+    for part in parts[1:]:  # a space between a code, a number or a sign and the Chinese beside it
         before = " " if _latin(out[-1]) else ""
         after = " " if _latin(part[0]) else ""
         out += f"{before}的{after}{part}"
     return out
 
 
+def _label(value) -> str:
+    """A block's label as a manager knows it: a plain text or number; anything else
+    (a table, a list, true) names nothing ("" : the block is named by its place)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return ""
+    return str(value).strip()
+
+
 def _latin(ch: str) -> bool:
-    return ch.isascii() and ch.isalnum()
+    """Written in Latin script (a letter, a digit or a sign of ASCII): spaced from Chinese."""
+    return ch.isascii() and ch.isprintable() and not ch.isspace()
 
 
-def problem_zh(problem: str) -> str:
-    """A problem (configreader.Problem) in Chinese; a bare English one says only that there is
-    one (its English goes to the English field)."""
-    template = getattr(problem, "zh", "")
-    if not template:
-        return UNSAID
-    params: dict[str, Any] = dict(getattr(problem, "params", {}))
-    if "pattern" in params:
-        params["pattern"] = PATTERN_WORDS.get(params["pattern"], "规定的写法")
-    where = where_zh(getattr(problem, "steps", ()), getattr(problem, "option", None))
-    said = template.format(**params)
-    return f"{where}：{said}" if where else said
+def problem_zh(problem: FileProblem) -> str:
+    """A hall-file problem in Chinese: where, then what is wrong and how to mend it."""
+    where = where_zh(problem.steps, problem.option)
+    return f"{where}：{problem.zh}" if where else problem.zh
+
+
+def problems_zh(problems: Sequence[str]) -> str:
+    """A file's problems as one Chinese sentence, each said once. Each is a FileProblem with its
+    Chinese: configreader.Table.fail refuses English alone in a hall file."""
+    said = "；".join(dict.fromkeys(problem_zh(cast(FileProblem, p)) for p in problems))
+    return said if said.endswith(END_MARKS) else said + "。"
