@@ -22,7 +22,6 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 import mmccheck  # noqa: E402  (in tests/: the check tests/test_staffing.py runs)
-
 from onewindow import planning  # noqa: E402
 from onewindow.demohistory import write_history  # noqa: E402
 

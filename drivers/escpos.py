@@ -61,6 +61,10 @@ TEXTS = Catalogue(
         "wait": "预计等候：{wait}",
         "ahead_wait": "前面 {n} 人 · {wait}",
         "ahead_short": "前面 {n} 人",
+        # nobody ahead: a sentence, not "前面 0 人"
+        "none_ahead": "您前面没有人等候",
+        "none_ahead_wait": "前面没有人 · {wait}",
+        "none_ahead_short": "前面没有人",
         "issued": "取号时间：{at}",
         "scan_ticket": "扫码查看排队进度",
         "rating_hint": "办理完毕请对本次服务作出评价（好差评）",
@@ -77,6 +81,8 @@ TEXTS = Catalogue(
         "notice_scan": "扫码查看补件事项与期限",
     },
 )
+AHEAD_KEYS = ("ahead", "ahead_wait", "ahead_short")  # a ticket's people-ahead lines
+NONE_AHEAD_KEYS = ("none_ahead", "none_ahead_wait", "none_ahead_short")  # the same, none ahead
 
 
 @dataclass(frozen=True)
@@ -291,16 +297,17 @@ def _ticket(
     if t.get("citizen"):
         p.say("citizen", twin=False, name=t["citizen"])
     ahead = t.get("ahead", 0)
-    p.say("ahead", twin=False, n=ahead)
+    keys = AHEAD_KEYS if ahead else NONE_AHEAD_KEYS  # nobody ahead: a sentence, not "0"
+    p.say(keys[0], twin=False, n=ahead)
     wait = wait_text(t)
     if wait:  # the controller's words; none is printed rather than a made-up one
         p.say("wait", twin=False, wait=wait)
     if lang2 and wait_line:  # one short line: a Tibetan line is an image, ~40 bytes a character
         if wait:
-            zh = TEXTS("ahead_wait", n=ahead, wait=wait)
-            p.also(zh, TEXTS("ahead_wait", lang2, n=ahead, wait=wait_text(t, lang2)))
+            zh = TEXTS(keys[1], n=ahead, wait=wait)
+            p.also(zh, TEXTS(keys[1], lang2, n=ahead, wait=wait_text(t, lang2)))
         else:
-            p.also(TEXTS("ahead_short", n=ahead), TEXTS("ahead_short", lang2, n=ahead))
+            p.also(TEXTS(keys[2], n=ahead), TEXTS(keys[2], lang2, n=ahead))
     p.say("issued", twin=False, at=issued)
     if t.get("status_url"):
         p.add(feed(1), qr(t["status_url"]))

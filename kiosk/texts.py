@@ -34,7 +34,7 @@ TEXTS = Catalogue(
         # home
         "themes": "一件事一次办",
         "by_department": "部门事项",
-        "tile_ahead": "前面 {n} 人",
+        "tile_ahead": "前面 {n} 人",  # shown only with someone ahead (home.py)
         "tile_guide": "查看指南",
         "nav_guides": "办事指南",
         "nav_book": "预约办理",
@@ -47,6 +47,8 @@ TEXTS = Catalogue(
         # confirm
         "confirm_title": "确认取号",
         "confirm_waiting": "现在取号，前面 {n} 人 · {wait}",
+        # nobody ahead: "前面 0 人" is no sentence a citizen would say
+        "confirm_none_ahead": "现在取号，前面没有人 · {wait}",
         "take_number": "取号",
         "see_guide": "办事指南（一次告知）",
         "elder_hint": "{age}岁以上老人请先刷身份证，优先办理",
@@ -55,6 +57,7 @@ TEXTS = Catalogue(
         # ticket
         "ticket_title": "取号成功",
         "ticket_ahead": "您前面还有 {n} 人",
+        "ticket_none_ahead": "您前面没有人在等候",
         "ticket_estimate": "预计等候：{wait}",
         "ticket_printing": "号票正在打印，请取走号票",
         "ticket_printed": "号票已打印，请取走号票并留意叫号",
@@ -137,6 +140,7 @@ TEXTS = Catalogue(
         "checkin": "签到取号",
         "rate": "评价",
         "status_waiting": "等候中，前面 {n} 人 · {wait}",
+        "status_none_ahead": "等候中，前面没有人 · {wait}",
         "status_called": "请到 {window} 办理",
         "status_serving": "正在办理",
         "status_done": "已办结",

@@ -1,16 +1,12 @@
 """Each phone's request budget on the web pages: the token buckets of bus/budget.py, by address.
 
 Every phone's page goes through the one web device, whose budget and refusals are shared by
-all, so one phone flooding the pages must be stopped before it spends theirs. wsgi.Routes asks
-`PhoneBudgets(address)` before a page and answers 429 (请求过于频繁，请稍后再试, Retry-After)
-when it says wait; `onewindow web --phone-budget RATE/BURST` sets the figures (`parse_budget`).
-
-    >>> t = [0.0]
-    >>> limit = PhoneBudgets((1.0, 2), clock=lambda: t[0])
-    >>> [limit("10.0.0.5") for _ in range(3)], limit("10.0.0.6")
-    ([None, None, 1.0], None)
-    >>> parse_budget("20/80"), parse_budget("20"), parse_budget("0")
-    ((20.0, 80), (20.0, 80), None)
+all, so one phone flooding the pages must be stopped before it spends theirs. wsgi.Routes calls
+its PhoneBudgets instance with the address before a page and answers 429 (请求过于频繁，请稍后再试,
+Retry-After) when it says wait; `onewindow web --phone-budget RATE/BURST` sets the figures
+(`parse_budget`). An address over its burst is told the seconds until its next request may go
+(with a budget of 1 a second in bursts of 2, the third request at once waits 1 s), while
+another address is served as before (tests/test_web.py).
 """
 
 from __future__ import annotations
@@ -27,7 +23,7 @@ from .bus.budget import Budgets
 log = logging.getLogger(__name__)
 
 # requests a second from one address, and its burst: a phone opens a page now and then and its
-# ticket page asks for its banner every 3 s; 10 a second is a few dozen phones behind one NAT
+# ticket page asks for its banner every 3 s; 50 a second carries about 150 phones behind one NAT
 PHONE_BUDGET = (50.0, 200)
 TIDY_S = 60  # how often the buckets of addresses at rest are forgotten
 

@@ -87,7 +87,12 @@ def test_take_a_number_prints_the_ticket(kiosk):
     wait_for(lambda: "已打印" in target_text(app, "ticket_status"), 5)
     # what the controller counts ahead of it (other tests of this module may have left tickets)
     ahead = hall.ctl.views.ticket(issued[0])["ahead"]
-    assert f"前面还有 {ahead} 人" in target_text(app, "ticket_ahead")
+    if ahead:
+        assert f"前面还有 {ahead} 人" in target_text(app, "ticket_ahead")
+        assert f"您前面还有 {ahead} 人等候".encode("gb18030") in jobs[before]
+    else:  # a sentence, on screen and on paper, not "0"
+        assert target_text(app, "ticket_ahead") == "您前面没有人在等候"
+        assert "您前面没有人等候".encode("gb18030") in jobs[before]
     shot(screen, "ticket")
     app.tap("done")
     app.wait_screen("home")

@@ -1,6 +1,7 @@
 """The wait a citizen is told, end to end: the real kiosk and caller under Xvfb, touched through X,
 against a real hall (issue 14: a theme ticket told 0 ahead while the only open window listed
-another ticket before it; tiles saying 无需等候 while every window was closed)."""
+another ticket before it; tiles saying 无需等候 while every window was closed), and nobody ahead
+said in words, not "前面 0 人"."""
 
 from __future__ import annotations
 
@@ -67,9 +68,15 @@ def test_all_closed_hall_then_a_theme_behind_another_queue_at_a_comprehensive_wi
     shown = " ".join(t["text"] for t in kiosk.targets()["targets"].values())
     assert "无需等候" not in shown and "0 分钟" not in shown
     shot(kiosk_screen, "home-all-closed")
+    # nobody ahead is said in words, not "前面 0 人", before and after taking the number
+    kiosk.tap("tile-C")
+    kiosk.wait_screen("confirm")
+    assert target_text(kiosk, "confirm_waiting") == "现在取号，前面没有人 · 窗口暂未开放"
+    kiosk.tap("back")
+    kiosk.wait_screen("home")
     c = take(kiosk, "tile-C")
     assert target_text(kiosk, "ticket_estimate") == "预计等候：窗口暂未开放"
-    assert "0 人" in target_text(kiosk, "ticket_ahead")
+    assert target_text(kiosk, "ticket_ahead") == "您前面没有人在等候"
     shot(kiosk_screen, "ticket-all-closed")
     kiosk.tap("done")
     kiosk.wait_screen("home")
@@ -78,6 +85,12 @@ def test_all_closed_hall_then_a_theme_behind_another_queue_at_a_comprehensive_wi
     caller.tap("open_close")
     wait_for(lambda: hall.ctl.windows[1].status.value == "open", 10)
     kiosk.wait_text("tile-T1", lambda t: "前面 1 人" in t, timeout=10)  # C001 goes first
+    # with someone ahead the confirm screen still gives the count
+    kiosk.tap("tile-C")
+    kiosk.wait_screen("confirm")
+    assert target_text(kiosk, "confirm_waiting").startswith("现在取号，前面 1 人 · ")
+    kiosk.tap("back")
+    kiosk.wait_screen("home")
     y = take(kiosk, "tile-T1")
     assert y.startswith("Y")
     assert "您前面还有 1 人" in target_text(kiosk, "ticket_ahead")

@@ -293,6 +293,36 @@ def test_english_second_language_is_native_text_only():
     assert len(job) < 700
 
 
+def test_a_ticket_with_nobody_ahead_says_so_rather_than_zero():
+    from drivers import escpos_raster
+    from onewindow.i18n import translations
+
+    first = dict(TICKET_FACTS, ahead=0)
+    hall = "示范县政务服务中心"
+    job = escpos.ticket(first, hall)
+    assert "您前面没有人等候".encode("gb18030") in job
+    assert "0 人".encode("gb18030") not in job
+    en = escpos.ticket(first, hall, second=escpos.Second("en", "Demo", "Household registration"))
+    assert b"no one ahead \xa1\xa4 wait about 18 min\n" in en and b"0 ahead" not in en
+    # in Tibetan the line is an image: the catalog's words drawn, within the ticket's budget,
+    # with the longest wait the controller words (a date) too
+    none = translations("bo").pgettext("print.none_ahead_wait", "前面没有人 · {wait}")
+    assert none != "前面没有人 · {wait}"  # the catalog's draft, not the Chinese fallback
+    wait = translations("bo").pgettext("hallwords.minutes", "约 {n} 分钟").format(n=18)
+    second = escpos.Second("bo", HALL_BO, SERVICE_BO)
+    bo = escpos.ticket(first, hall, second=second)
+    assert len(bo) <= escpos.TICKET_BUDGET
+    assert same_dots(
+        rasters(bo), [escpos_raster.line_image(w) for w in (SERVICE_BO, none.format(wait=wait))]
+    )
+    opens = dict(first, wait_kind="opens", opens_at="2026-11-30T08:30:00+08:00", opens_in_days=3)
+    assert len(escpos.ticket(opens, hall, second=second)) <= escpos.TICKET_BUDGET
+    # one ahead keeps its count
+    assert "您前面还有 1 人等候".encode("gb18030") in escpos.ticket(
+        dict(TICKET_FACTS, ahead=1), hall
+    )
+
+
 def test_a_hall_without_a_second_language_prints_chinese_only():
     assert escpos.second_lang(["zh"], "zh") == "zh"
     assert escpos.Second.of("zh", {"name_bo": HALL_BO}) is None

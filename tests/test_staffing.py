@@ -8,9 +8,9 @@ import statistics
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
-import mmccheck
 import pytest
 
+import mmccheck
 from onewindow.domain import erlang
 from onewindow.domain.demand import Demand, PastTicket, ServiceDemand, build
 from onewindow.domain.hallsim import Group, simulate_day

@@ -547,6 +547,20 @@ def test_the_missing_material_notices_qr_opens_what_to_bring_and_by_when(site):
     assert "签到补件" in page
 
 
+def test_a_phone_over_its_budget_waits_while_another_address_goes_on():
+    """PhoneBudgets by address, on an injected clock: 1 a second in bursts of 2."""
+    from onewindow.phonebudget import PhoneBudgets, parse_budget
+
+    now = [0.0]
+    limit = PhoneBudgets((1.0, 2), clock=lambda: now[0])
+    assert [limit("10.0.0.5") for _ in range(3)] == [None, None, 1.0]
+    assert limit("10.0.0.6") is None  # another phone is not held back by the first
+    now[0] = 1.0
+    assert limit("10.0.0.5") is None  # a second later the first may go on
+    assert parse_budget("20/80") == parse_budget("20") == (20.0, 80)  # a burst of 4 s of it
+    assert parse_budget("0") is None and parse_budget("off") is None
+
+
 def test_the_phone_budget_option_takes_rate_and_burst_or_none():
     import argparse
 

@@ -65,11 +65,13 @@ class ConfirmScreen(Screen):
         self.title = app.pick(service)
         self.subtitle = app.pick(service, "department") or app.pick(service, "lead_department")
         q = app.queues.get(self.code) or {}
-        self.waiting = (
-            app.t("confirm_waiting", n=q.get("ahead", 0), wait=wait_words(q, app.lang))
-            if q.get("wait_text")
-            else ""
-        )
+        ahead, wait = q.get("ahead", 0), wait_words(q, app.lang)
+        if not q.get("wait_text"):
+            self.waiting = ""
+        elif ahead:
+            self.waiting = app.t("confirm_waiting", n=ahead, wait=wait)
+        else:  # "前面 0 人" is no sentence a citizen would say
+            self.waiting = app.t("confirm_none_ahead", wait=wait)
         self.who = (
             app.t("identified_hint", name=app.citizen_name)
             if app.citizen_name

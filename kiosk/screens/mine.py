@@ -90,7 +90,10 @@ class MineScreen(Screen):
         app = App.get_running_app()
         s = t.get("status")
         if s == "waiting":
-            return app.t("status_waiting", n=t.get("ahead", 0), wait=wait_words(t, app.lang))
+            ahead, wait = t.get("ahead", 0), wait_words(t, app.lang)
+            if not ahead:  # a sentence, not "前面 0 人"
+                return app.t("status_none_ahead", wait=wait)
+            return app.t("status_waiting", n=ahead, wait=wait)
         if s in ("called", "recalled"):
             window = app.window_text(t.get("window"), t.get("window_name") or "")
             return app.t("status_called", window=window or t.get("window") or "")

@@ -57,7 +57,8 @@ class TicketScreen(Screen):
             return
         self.number = t["number"]
         self.service = app.service_text(t["service"], t.get("service_name", ""))
-        self.ahead = app.t("ticket_ahead", n=t.get("ahead", 0))
+        ahead = t.get("ahead", 0)
+        self.ahead = app.t("ticket_ahead", n=ahead) if ahead else app.t("ticket_none_ahead")
         self.estimate = (
             app.t("ticket_estimate", wait=wait_words(t, app.lang)) if wait_words(t, "zh") else ""
         )
