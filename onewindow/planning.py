@@ -197,8 +197,8 @@ def plan(
 
 def weak_slots(d: dem.Demand, a: Advice) -> list[dict]:
     """The slots whose citizens met the target on fewer than CONFIDENCE of the simulated days,
-    with their predicted wait: the advice stands on the day's citizens as a whole, and a slot
-    can fail badly beside it (the half hour before lunch: the windows stop calling at the
+    with their predicted wait: the advice stands on each kind of window's citizens over the
+    whole day, and a slot can fail badly beside it (the half hour before lunch: the windows stop calling at the
     closing the hours say, so who takes a ticket then waits through the break). `before_break`:
     the slot ends at a closing that is not the day's last."""
     breaks = sorted(end for _, end in d.spans)[:-1]
@@ -240,8 +240,8 @@ def weak_said(weak: Sequence[dict], percentile: float) -> tuple[str, str]:
 
 def weak_services(hall: Hall, a: Advice) -> list[dict]:
     """The services whose citizens met the target on fewer than CONFIDENCE of the simulated
-    days, with their predicted wait: beside an advice that stands on the day's citizens as a
-    whole (a service only comprehensive windows serve waits behind every other queue)."""
+    days, with their predicted wait: beside an advice that stands on each kind of window's
+    citizens, a service can fall short inside a kind that meets the target."""
     names = {s.code: s for s in hall.services}
     return [
         {

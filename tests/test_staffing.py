@@ -13,7 +13,7 @@ import pytest
 import mmccheck
 from onewindow.domain import erlang
 from onewindow.domain.demand import Demand, PastTicket, ServiceDemand, build
-from onewindow.domain.hallsim import Group, simulate_day
+from onewindow.domain.hallsim import Group, simulate_day, simulate_days
 from onewindow.domain.model import Hall, Hours, Rules, Service, Window
 from onewindow.domain.staffing import (
     Advice,
@@ -24,7 +24,7 @@ from onewindow.domain.staffing import (
     recommend,
 )
 from onewindow.domain.whatif import apply, parse_change, predict
-from onewindow.planning import render, weak_services, weak_slots
+from onewindow.planning import ParallelDays, render, weak_services, weak_slots
 
 # (c, load, simulated days, figures asserted): the days make each asserted figure's tolerance at
 # least three standard errors (checked, so the pass is not the luck of the seeds). At load 0.95
@@ -435,9 +435,9 @@ def test_the_services_under_90_percent_of_the_days_are_said_with_their_figures()
     )
     demand = Demand(0, (date(2026, 9, 7),), ((540.0, 1020.0),), (), ())
     services = (
-        ServiceAdvice("A", 4.0, 0.9, 300.0),
-        ServiceAdvice("N", 135.2, 0.0, 30.0),
-        ServiceAdvice("Q", 21.0, 0.55, 20.0),
+        ServiceAdvice("A", 4.0, 0.9),
+        ServiceAdvice("N", 135.2, 0.0),
+        ServiceAdvice("Q", 21.0, 0.55),
     )
     advice = Advice(0, 15, 80, 60, 1.0, True, 0, 1.0, groups_of(hall), (), (), {}, services)
     assert weak_services(hall, advice) == [
@@ -452,3 +452,21 @@ def test_the_services_under_90_percent_of_the_days_are_said_with_their_figures()
         "fewer than 90% of the simulated days: N Marriage registration P80 wait 135 min (0% of the "
         "days); Q 咨询 P80 wait 21 min (55% of the days))"
     ), note
+
+
+def test_days_spread_over_processes_are_the_days_of_one_process():
+    """`onewindow plan --jobs N`: each process always simulates the same days (seed % N); the
+    days come back in the order asked, a day asked twice twice, as one process gives them."""
+    demand = build(
+        _history({k: 1.0 for k in range(540, 720, 30)}, 6.0, weeks=2), 0, [(540.0, 720.0)]
+    )
+    hall = _hall(8)
+    groups = groups_of(hall)
+    counts = analytic(groups, demand, 15, 80)
+    seeds = [5, 1, 1, 4, 12]
+    alone = simulate_days(groups, counts, demand, hall.rules, seeds)
+    with ParallelDays(3) as spread:
+        assert spread(groups, counts, demand, hall.rules, seeds) == alone
+        # again with other days: the processes keep theirs, and the answer is the same
+        assert spread(groups, counts, demand, hall.rules, seeds[::-1]) == alone[::-1]
+    assert len({str(sorted(d.waits.items())) for d in alone}) == 4  # (four different days)

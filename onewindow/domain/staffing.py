@@ -3,10 +3,13 @@
 
 1. The analytic first cut (domain/erlang.py): each service's load goes to the specialist groups
    that serve it (shared equally), else to the comprehensive windows; transfers add their load to
-   the destination; no-shows hold a window for their measured skip time. Per group and slot,
-   Erlang C gives the fewest windows meeting the target as if each slot stood alone.
+   the destination; no-shows hold a window for their measured skip time; comprehensive
+   windows take a share of every queue's green channel and appointments (they jump the queue
+   at every window serving it). Per group and slot, Erlang C gives the fewest windows meeting
+   the target as if each slot stood alone.
 2. The check (domain/hallsim.py): `days` simulated days under the hall's real routing. A day
-   meets the target when `percentile`% of that day's citizens were called within the target.
+   meets the target when, for each group, `percentile`% of the day's citizens it is there for
+   were called within the target (`day_met`).
    The plan stands when at least `CONFIDENCE` of the days meet it; otherwise one window is added
    to each group and slot that missed the target on more than 1 - CONFIDENCE of the days, and
    the days are simulated again, until it stands (or `MAX_ROUNDS` rounds, said so).
@@ -52,7 +55,6 @@ class ServiceAdvice:
     code: str
     wait_pct: float  # the service's `percentile` wait over all simulated days, min
     confidence: float  # share of simulated days its citizens met the target
-    citizens: float  # its citizens on a simulated day, on average
 
 
 @dataclass(frozen=True)
@@ -70,8 +72,8 @@ class Advice:
     slots: tuple[SlotAdvice, ...]
     unserved: tuple[str, ...]  # services with demand that no window serves
     extra: dict[str, int] = field(default_factory=dict)  # group -> windows beyond the hall's
-    # per service: the advice stands on each day's citizens as a whole, and a service that only
-    # comprehensive windows serve can wait long beside it (they call the oldest of every queue)
+    # per service: the advice stands on each group's citizens, and a service can fall short
+    # inside a group that meets the target
     services: tuple[ServiceAdvice, ...] = ()
 
 
@@ -111,9 +113,10 @@ def analytic(
             load[s.code] = load.get(s.code, 0.0) + rate
             for to, share in s.transfer_to:
                 load[to] = load.get(to, 0.0) + rate * (1 - s.no_show) * s.transfer * share
-        # comprehensive windows call every queue's green channel and appointments before their
-        # own ordinary citizens, as that queue's own windows do: they take a share of them, by
-        # their number of windows (which the first pass gives)
+        # comprehensive windows call every queue's green channel and appointments before any
+        # ordinary citizen, as that queue's own windows do: they take a share of them, by their
+        # number of windows (which the pass before gives). Ordinary citizens of other queues
+        # that they call (the oldest first, under fifo) are left to the simulation
         here: dict[str, int] = {}
         for _pass in range(3 if comp is not None else 1):
             lam: dict[str, float] = {}
@@ -404,7 +407,6 @@ def _advice(
             s.code,
             percentile_wait(waits.get(s.code, []), percentile),
             1 - missed.get(s.code, 0) / days,
-            len(waits.get(s.code, [])) / days,
         )
         for s in demand.services
     )
