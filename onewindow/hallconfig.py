@@ -334,7 +334,7 @@ NEEDS_SERVICES = (
 )
 NO_WINDOWS = ("大厅至少要有一个窗口", "the hall needs at least one window")
 # a window's kind (domain/model.py WINDOW_KINDS) as the console's window screen names it
-KIND_ZH = {"specialist": "专门窗口", "comprehensive": "综合窗口", "pickup": "出件窗口"}
+KIND_ZH = {"specialist": "专业窗口", "comprehensive": "综合窗口", "pickup": "出件窗口"}
 
 
 def _ranges(t: Table, option: str, value) -> tuple:

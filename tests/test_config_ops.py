@@ -230,7 +230,7 @@ def _chinese_sentence(message: str, names: set[str]) -> None:
             "config.window",
             {"window": 15, "name": "15号", "kind": "specialist"},
             {"services"},
-            "窗口 15 的办理业务（services）：专门窗口须列出它办理的业务",
+            "窗口 15 的办理业务（services）：专业窗口须列出它办理的业务",
             "services: a specialist window needs its list of services",
         ),
         (

@@ -218,13 +218,13 @@ def test_a_problem_in_chinese_names_the_block_the_option_and_what_to_do():
         "manager change",
         (Step("windows", 3, "number", 15),),
         "services",
-        ("专门窗口须列出它办理的业务", "a specialist window needs its list of services"),
+        ("专业窗口须列出它办理的业务", "a specialist window needs its list of services"),
     )
     assert str(p) == (
         "manager change: [[windows]] #3 (number = 15) services: "
         "a specialist window needs its list of services"
     )
-    assert problem_zh(p) == "窗口 15 的办理业务（services）：专门窗口须列出它办理的业务"
+    assert problem_zh(p) == "窗口 15 的办理业务（services）：专业窗口须列出它办理的业务"
 
 
 @pytest.mark.parametrize(
