@@ -198,9 +198,9 @@ def plan(
 def weak_slots(d: dem.Demand, a: Advice) -> list[dict]:
     """The slots whose citizens met the target on fewer than CONFIDENCE of the simulated days,
     with their predicted wait: the advice stands on each kind of window's citizens over the
-    whole day, and a slot can fail badly beside it (the half hour before lunch: the windows stop calling at the
-    closing the hours say, so who takes a ticket then waits through the break). `before_break`:
-    the slot ends at a closing that is not the day's last."""
+    whole day, and a slot can fail badly beside it (the half hour before lunch: the windows
+    stop calling at the closing the hours say, so who takes a ticket then waits through the
+    break). `before_break`: the slot ends at a closing that is not the day's last."""
     breaks = sorted(end for _, end in d.spans)[:-1]
     return [
         {

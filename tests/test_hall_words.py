@@ -271,6 +271,10 @@ def test_a_refusal_ends_in_one_mark():
     assert problems_zh([refused("大厅至少要有一个窗口")]).endswith("大厅至少要有一个窗口。")
     assert problems_zh([refused("已满。")]).endswith("已满。")
     assert problems_zh([refused("甲"), refused("甲"), refused("乙")]).count("甲") == 1
+    # in the middle too: a question is followed by the next problem, not by "？；"
+    both = problems_zh([asked, refused("大厅至少要有一个窗口")])
+    assert "是不是 elder_age？" in both and "？；" not in both and both.endswith("窗口。")
+    assert problems_zh([refused("甲"), refused("乙")]).endswith("：甲；规则的 elder_agee：乙。")
 
 
 def test_every_window_kind_has_its_chinese():

@@ -126,5 +126,7 @@ def problem_zh(problem: FileProblem) -> str:
 def problems_zh(problems: Sequence[str]) -> str:
     """A file's problems as one Chinese sentence, each said once. Each is a FileProblem with its
     Chinese: configreader.Table.fail refuses English alone in a hall file."""
-    said = "；".join(dict.fromkeys(problem_zh(cast(FileProblem, p)) for p in problems))
-    return said if said.endswith(END_MARKS) else said + "。"
+    each = dict.fromkeys(problem_zh(cast(FileProblem, p)) for p in problems)
+    # a problem that ends in its own mark ("…是否写错了？") is not followed by "；" too
+    said = "".join(p if p.endswith(END_MARKS) else p + "；" for p in each)
+    return said[:-1] + "。" if said.endswith("；") else said
