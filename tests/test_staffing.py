@@ -69,8 +69,11 @@ def _hall(windows: int) -> Hall:
     )
 
 
-def _history(rates: dict[int, float], mean: float, weeks: int, seed: int = 3) -> list[PastTicket]:
-    """Mondays of Poisson arrivals at `rates` (slot -> per minute), exponential handling."""
+def _history(
+    rates: dict[int, float], mean: float, weeks: int, seed: int = 3, code: str = "A", jumps=0.0
+) -> list[PastTicket]:
+    """Mondays of Poisson arrivals at `rates` (slot -> per minute), exponential handling; a
+    share `jumps` of them green channel or appointments, half each."""
     r = random.Random(seed)
     out = []
     for week in range(weeks):
@@ -78,20 +81,23 @@ def _history(rates: dict[int, float], mean: float, weeks: int, seed: int = 3) ->
         for slot, lam in rates.items():
             at = slot + r.expovariate(lam)
             while at < slot + 30:
+                jumped = bool(jumps) and r.random() < jumps  # (no draw without: the same days)
+                green = jumped and r.random() < 0.5
+                handling = r.expovariate(1 / mean)
                 out.append(
                     PastTicket(
                         day,
-                        "A",
-                        "A",
+                        code,
+                        code,
                         at,
                         True,
-                        r.expovariate(1 / mean),
+                        handling,
                         False,
                         None,
                         False,
-                        False,
-                        False,
-                    )
+                        green,
+                        jumped and not green,
+                    )  # fmt: skip
                 )
                 at += r.expovariate(lam)
     return out
@@ -365,34 +371,13 @@ def test_the_check_catches_a_different_answer(monkeypatch):
 # -- a service only comprehensive windows serve ----------------------------------------------
 
 
-def _mixed_history(weeks: int, seed: int = 5) -> list[PastTicket]:
+def _mixed_history(weeks: int) -> list[PastTicket]:
     """Mondays 09:00-17:00: A (its own windows too) 2 a minute, 6 minutes each, 40% of them
     green channel or appointments; N (comprehensive windows only) 0.2 a minute, 8 minutes."""
-    r = random.Random(seed)
-    out = []
-    for week in range(weeks):
-        day = date(2026, 9, 7) + timedelta(weeks=week)
-        for code, lam, mean, jumps in (("A", 2.0, 6.0, 0.4), ("N", 0.2, 8.0, 0.0)):
-            at = 540 + r.expovariate(lam)
-            while at < 1020:
-                jumped = r.random() < jumps
-                out.append(
-                    PastTicket(
-                        day,
-                        code,
-                        code,
-                        at,
-                        True,
-                        r.expovariate(1 / mean),
-                        False,
-                        None,
-                        False,
-                        jumped and r.random() < 0.5,
-                        jumped and r.random() >= 0.5,
-                    )  # fmt: skip
-                )
-                at += r.expovariate(lam)
-    return out
+    day = range(540, 1020, 30)
+    return _history(dict.fromkeys(day, 2.0), 6.0, weeks, seed=5, code="A", jumps=0.4) + _history(
+        dict.fromkeys(day, 0.2), 8.0, weeks, seed=6, code="N"
+    )
 
 
 def test_a_service_only_comprehensive_windows_serve_is_planned_for():
