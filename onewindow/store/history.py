@@ -59,17 +59,18 @@ class HistoryReader:
     def close(self) -> None:
         self.db.close()
 
-    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+    def _query(self, sql: str, params: tuple[Any, ...] = (), plain: bool = False) -> list[Any]:
+        """The rows (`sqlite3.Row`; plain tuples with `plain`, for the big reads)."""
+        cur = self.db.cursor()
+        if plain:
+            cur.row_factory = None
         try:
-            return self.db.execute(sql, params).fetchall()
+            return cur.execute(sql, params).fetchall()
         except sqlite3.Error as exc:
-            raise self._unreadable(exc) from exc
-
-    def _unreadable(self, exc: sqlite3.Error) -> StoreError:
-        return StoreError(
-            f"{self.path}: cannot read the history ({exc}); is it an older "
-            f"OneWindow's database? Start the hall once to upgrade it"
-        )
+            raise StoreError(
+                f"{self.path}: cannot read the history ({exc}); is it an older "
+                f"OneWindow's database? Start the hall once to upgrade it"
+            ) from exc
 
     def settings(self) -> Optional[dict[str, Any]]:
         """The hall's live settings (None before any hall ran on this database)."""
@@ -78,16 +79,12 @@ class HistoryReader:
 
     def past_tickets(self, since: date, until: date) -> list[PastTicket]:
         """Every ticket issued on days since..until (inclusive), as planning reads it."""
-        cur = self.db.cursor()
-        cur.row_factory = None  # plain tuples: a month is 100,000 rows (docs/benchmarks.md)
-        try:
-            rows = cur.execute(
-                f"SELECT {', '.join(_COLUMNS)} FROM tickets WHERE day BETWEEN ? AND ? "
-                "ORDER BY issued_at",
-                (since.isoformat(), until.isoformat()),
-            ).fetchall()
-        except sqlite3.Error as exc:
-            raise self._unreadable(exc) from exc
+        rows = self._query(
+            f"SELECT {', '.join(_COLUMNS)} FROM tickets WHERE day BETWEEN ? AND ? "
+            "ORDER BY issued_at",
+            (since.isoformat(), until.isoformat()),
+            plain=True,  # a month is 100,000 rows (docs/benchmarks.md)
+        )
         days: dict[str, date] = {}
         return [_past(r, days) for r in rows]
 
