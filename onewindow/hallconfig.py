@@ -509,41 +509,32 @@ def _refused(problems: list[str], kind: str, index: int, option: str) -> bool:
 
 
 def _cross_check(file, services, themes, windows, problems) -> None:
-    codes: dict[str, tuple[str, str]] = {}  # code: who uses it, in Chinese and English
-    prefixes: dict[str, tuple[str, str]] = {}
+    # a code and a number prefix each belong to one service or theme: option -> {value: who
+    # uses it, in Chinese and English}
+    taken: dict[str, dict[str, tuple[str, str]]] = {"code": {}, "prefix": {}}
+    words = {"code": CODE_TAKEN, "prefix": PREFIX_TAKEN}
     for kind, items in (("services", services), ("themes", themes)):
         noun = "业务" if kind == "services" else "一件事"
         for i, item in enumerate(items):
             steps = item_steps(kind, i + 1, item)
             who = (f"{noun}“{item.name}”", f"{place(steps)} {item.name}")  # in Chinese, English
-            if item.code in codes:
-                other_zh, other = codes[item.code]
-                problems.append(
-                    problem(
-                        file,
-                        steps,
-                        "code",
-                        CODE_TAKEN,
-                        code=item.code,
-                        other=other,
-                        other_zh=other_zh,
+            for option, seen in taken.items():
+                value = getattr(item, option)
+                if value in seen:
+                    other_zh, other = seen[value]
+                    problems.append(
+                        problem(
+                            file,
+                            steps,
+                            option,
+                            words[option],
+                            other=other,
+                            other_zh=other_zh,
+                            **{option: value},
+                        )
                     )
-                )
-            codes.setdefault(item.code, who)
-            if item.prefix in prefixes:
-                other_zh, other = prefixes[item.prefix]
-                problems.append(
-                    problem(
-                        file,
-                        steps,
-                        "prefix",
-                        PREFIX_TAKEN,
-                        prefix=item.prefix,
-                        other=other,
-                        other_zh=other_zh,
-                    )
-                )
-            prefixes.setdefault(item.prefix, who)
+                seen.setdefault(value, who)
+    codes = taken["code"]
     for i, j, field_key, words in conflicts(services):
         steps = item_steps("services", i + 1, services[i]) + (
             Step("services.form.fields", j + 1, "key", field_key),
